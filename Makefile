@@ -1,0 +1,100 @@
+#  tscache - build, run and test.
+#
+#    make          build every binary into bin/
+#    make run      install missing build deps, build, start the demo pipeline
+#    make test     install missing test deps, build, run unit, integration
+#                  and end-to-end tests; ends with "N passed, N failed"
+#    make check    same as test without installing anything
+#    make asan     build and test with AddressSanitizer + UBSan in build-asan/
+#    make clean
+#
+#  Binaries: BIN/NAME is built from DIR/NAME.c plus every DIR/ts_*.c module
+#  and the common library. Unit tests: tests/unit/test_X.c links the objects
+#  listed in DEPS_test_X (paths without .c).
+
+PKGS    = libczmq libzmq libcurl msgpack yaml-0.1 lmdb jansson libmicrohttpd openssl
+BUILD  ?= build
+BIN    ?= bin
+CC     ?= cc
+OPT    ?= -O2 -g
+CFLAGS += $(OPT) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter \
+          -Icommon $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+TEST_LDLIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+ifeq ($(CI),true)
+CFLAGS += -Werror
+endif
+
+COMMON_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard common/*.c))
+ALL_MODS    = $(patsubst %.c,%,$(wildcard common/*.c broker/ts_*.c workers/ts_*.c gateway/ts_*.c))
+LIB         = $(BUILD)/libtscache.a
+mods        = $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(1)/ts_*.c))
+
+PROGRAMS = $(BIN)/tscache-broker $(BIN)/tscache-worker $(BIN)/tscache-gateway \
+           $(BIN)/tscache $(BIN)/tscache-demo-upstream
+TESTS    = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+
+all: $(PROGRAMS) $(TESTS)
+
+$(BUILD)/%.o: %.c $(wildcard common/*.h broker/*.h workers/*.h gateway/*.h tools/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(COMMON_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN)/tscache-broker: $(BUILD)/broker/tscache-broker.o $(call mods,broker) $(LIB)
+$(BIN)/tscache-worker: $(BUILD)/workers/tscache-worker.o $(call mods,workers) $(LIB)
+$(BIN)/tscache-gateway: $(BUILD)/gateway/tscache-gateway.o $(call mods,gateway) $(LIB)
+$(BIN)/tscache: $(BUILD)/gateway/tscache.o $(LIB)
+$(BIN)/tscache-demo-upstream: $(BUILD)/tools/tscache-demo-upstream.o $(LIB)
+$(PROGRAMS):
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+#  Unit tests: objects each test needs (so one module's test builds even
+#  while another module is broken).
+CORE = common/ts_common common/ts_log
+DEPS_test_ts_common = $(CORE)
+DEPS_test_ts_points = $(CORE) common/ts_points
+DEPS_test_ts_cron   = $(CORE) common/ts_cron
+DEPS_test_ts_config = $(CORE) common/ts_config common/ts_cron
+DEPS_test_ts_map    = $(CORE) common/ts_map common/ts_config common/ts_cron common/ts_points
+DEPS_test_ts_proto  = $(CORE) common/ts_proto common/ts_points
+DEPS_test_ts_store  = $(CORE) common/ts_store common/ts_store_lmdb common/ts_config \
+                      common/ts_cron common/ts_points
+DEPS_test_ts_queue  = $(CORE) broker/ts_queue
+
+.SECONDEXPANSION:
+$(BUILD)/tests/%: tests/unit/%.c $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(or $$(DEPS_$$*),$$(ALL_MODS))))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LDLIBS)
+
+deps:
+	@tools/install-deps.sh build
+
+deps-test:
+	@tools/install-deps.sh test
+
+run: deps all
+	@tools/run-demo.sh
+
+test: deps-test
+	@$(MAKE) --no-print-directory all
+	@tests/run.sh
+
+check: all
+	@tests/run.sh
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/bin \
+	    OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
+	    LDFLAGS="-fsanitize=address,undefined" all
+	@TSCACHE_BIN=build-asan/bin TSCACHE_TESTS=build-asan/tests tests/run.sh
+
+clean:
+	rm -rf $(BUILD) build-asan $(BIN)
+
+.PHONY: all deps deps-test run test check asan clean
+.SECONDARY:

@@ -1,0 +1,334 @@
+/*  ts_common - error names, name validation, time parsing and formatting,
+    string lists. See ts_common.h. */
+
+#include "ts_common.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const char *
+ts_strerror (int code)
+{
+    switch (code) {
+        case TS_OK:        return "ok";
+        case TS_EINVAL:    return "invalid argument";
+        case TS_EPROTO:    return "malformed message";
+        case TS_ENOTFOUND: return "not found";
+        case TS_ETOOBIG:   return "too big";
+        case TS_EBACKEND:  return "storage backend failed";
+        case TS_ENOMEM:    return "out of memory";
+        case TS_ECONFIG:   return "bad configuration";
+        case TS_EUPSTREAM: return "upstream failed";
+        case TS_ETIMEOUT:  return "timed out";
+        case TS_EAUTH:     return "unauthorized";
+    }
+    if (code > 0)
+        return strerror (code);
+    return "unknown error";
+}
+
+void
+ts_errf (char *err, const char *fmt, ...)
+{
+    if (!err)
+        return;
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (err, TS_ERRLEN, fmt, args);
+    va_end (args);
+}
+
+static bool
+s_name_char (unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+        || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':'
+        || c == '-';
+}
+
+bool
+ts_name_valid_n (const char *s, size_t len)
+{
+    if (!s || len == 0 || len > TS_NAME_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!s_name_char ((unsigned char) s [i]))
+            return false;
+    return true;
+}
+
+bool
+ts_name_valid (const char *s)
+{
+    return s && ts_name_valid_n (s, strnlen (s, TS_NAME_MAX + 1));
+}
+
+int64_t
+ts_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+ts_mono_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+//  Reads exactly n digits at *p into *out; advances *p.
+static bool
+s_digits (const char **p, const char *end, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (*p >= end || !isdigit ((unsigned char) **p))
+            return false;
+        v = v * 10 + (**p - '0');
+        (*p)++;
+    }
+    *out = v;
+    return true;
+}
+
+static int
+s_days_in_month (int year, int month)
+{
+    static const int days [] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    if (month == 2 && ((year % 4 == 0 && year % 100 != 0) || year % 400 == 0))
+        return 29;
+    return days [month - 1];
+}
+
+//  Days from 1970-01-01 to the given civil date (proleptic Gregorian).
+static int64_t
+s_days_from_civil (int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0? y: y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2? -3: 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+//  Shared ISO 8601 parser. strict: RFC 3339 (seconds and zone required,
+//  'T' or 't' separator).
+static int
+s_parse_iso (const char *s, size_t len, bool strict, int64_t *ms)
+{
+    const char *p = s, *end = s + len;
+    int year, month, day, hour, minute, second = 0;
+    if (!s_digits (&p, end, 4, &year) || p >= end || *p++ != '-'
+    ||  !s_digits (&p, end, 2, &month) || p >= end || *p++ != '-'
+    ||  !s_digits (&p, end, 2, &day) || p >= end)
+        return TS_EINVAL;
+    char sep = *p++;
+    if (!(sep == 'T' || sep == 't' || (!strict && sep == ' ')))
+        return TS_EINVAL;
+    if (!s_digits (&p, end, 2, &hour) || p >= end || *p++ != ':'
+    ||  !s_digits (&p, end, 2, &minute))
+        return TS_EINVAL;
+    int64_t frac_ms = 0;
+    if (p < end && *p == ':') {
+        p++;
+        if (!s_digits (&p, end, 2, &second))
+            return TS_EINVAL;
+        if (p < end && (*p == '.' || *p == ',')) {
+            p++;
+            int ndigits = 0, scale = 100;
+            while (p < end && isdigit ((unsigned char) *p)) {
+                if (ndigits < 3)
+                    frac_ms += (*p - '0') * scale;
+                scale /= 10;
+                ndigits++;
+                p++;
+            }
+            if (ndigits == 0)
+                return TS_EINVAL;
+        }
+    }
+    else
+    if (strict)
+        return TS_EINVAL;
+    int64_t offset_min = 0;
+    if (p < end && (*p == 'Z' || *p == 'z'))
+        p++;
+    else
+    if (p < end && (*p == '+' || *p == '-')) {
+        int sign = *p++ == '-'? -1: 1;
+        int oh, om;
+        if (!s_digits (&p, end, 2, &oh))
+            return TS_EINVAL;
+        if (p < end && *p == ':')
+            p++;
+        if (!s_digits (&p, end, 2, &om) || oh > 23 || om > 59)
+            return TS_EINVAL;
+        offset_min = sign * (oh * 60 + om);
+    }
+    else
+    if (strict)
+        return TS_EINVAL;
+    if (p != end)
+        return TS_EINVAL;
+    if (month < 1 || month > 12 || day < 1
+    ||  day > s_days_in_month (year, month)
+    ||  hour > 23 || minute > 59 || second > 60)
+        return TS_EINVAL;
+    if (second == 60)       //  leap second: fold into the next
+        second = 59, frac_ms = 999;
+    int64_t days = s_days_from_civil (year, month, day);
+    int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second
+                 - offset_min * 60;
+    *ms = secs * 1000 + frac_ms;
+    return 0;
+}
+
+int
+ts_time_parse (const char *s, int64_t *ms)
+{
+    if (!s || !*s)
+        return TS_EINVAL;
+    const char *p = s;
+    if (*p == '-')
+        p++;
+    if (*p && strspn (p, "0123456789") == strlen (p)) {
+        errno = 0;
+        char *end;
+        long long v = strtoll (s, &end, 10);
+        if (errno || *end)
+            return TS_EINVAL;
+        *ms = v;
+        return 0;
+    }
+    return s_parse_iso (s, strlen (s), true, ms);
+}
+
+int
+ts_time_parse_iso (const char *s, size_t len, int64_t *ms)
+{
+    if (!s || len == 0)
+        return TS_EINVAL;
+    return s_parse_iso (s, len, false, ms);
+}
+
+char *
+ts_time_format (int64_t ms, char *buf, size_t size)
+{
+    int64_t secs = ms / 1000, frac = ms % 1000;
+    if (frac < 0) {
+        frac += 1000;
+        secs -= 1;
+    }
+    time_t t = (time_t) secs;
+    struct tm tm;
+    if (!gmtime_r (&t, &tm)) {
+        snprintf (buf, size, "%lld", (long long) ms);
+        return buf;
+    }
+    snprintf (buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+              tm.tm_hour, tm.tm_min, tm.tm_sec, (int) frac);
+    return buf;
+}
+
+int
+ts_strlcpy (char *dst, const char *src, size_t size)
+{
+    if (size == 0)
+        return TS_ETOOBIG;
+    size_t len = strlen (src);
+    if (len >= size) {
+        memcpy (dst, src, size - 1);
+        dst [size - 1] = 0;
+        return TS_ETOOBIG;
+    }
+    memcpy (dst, src, len + 1);
+    return 0;
+}
+
+bool
+ts_secure_equal (const void *a, size_t alen, const void *b, size_t blen)
+{
+    //  Walk the longer length so time depends on lengths only.
+    const volatile unsigned char *x = a, *y = b;
+    size_t n = alen > blen? alen: blen;
+    unsigned char diff = alen != blen;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char cx = i < alen? x [i]: 0;
+        unsigned char cy = i < blen? y [i]: 0;
+        diff |= cx ^ cy;
+    }
+    return diff == 0;
+}
+
+//  ---------------------------------------------------------------------
+
+ts_strlist_t *
+ts_strlist_new (void)
+{
+    return calloc (1, sizeof (ts_strlist_t));
+}
+
+void
+ts_strlist_destroy (ts_strlist_t **self_p)
+{
+    if (self_p && *self_p) {
+        ts_strlist_t *self = *self_p;
+        ts_strlist_clear (self);
+        free (self->items);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+int
+ts_strlist_append_n (ts_strlist_t *self, const char *s, size_t len)
+{
+    if (self->n == self->cap) {
+        size_t cap = self->cap? self->cap * 2: 8;
+        char **items = realloc (self->items, cap * sizeof (char *));
+        if (!items)
+            return TS_ENOMEM;
+        self->items = items;
+        self->cap = cap;
+    }
+    char *copy = malloc (len + 1);
+    if (!copy)
+        return TS_ENOMEM;
+    memcpy (copy, s, len);
+    copy [len] = 0;
+    self->items [self->n++] = copy;
+    return 0;
+}
+
+int
+ts_strlist_append (ts_strlist_t *self, const char *s)
+{
+    return ts_strlist_append_n (self, s, strlen (s));
+}
+
+void
+ts_strlist_clear (ts_strlist_t *self)
+{
+    for (size_t i = 0; i < self->n; i++)
+        free (self->items [i]);
+    self->n = 0;
+}
+
+bool
+ts_strlist_contains (const ts_strlist_t *self, const char *s)
+{
+    for (size_t i = 0; i < self->n; i++)
+        if (strcmp (self->items [i], s) == 0)
+            return true;
+    return false;
+}

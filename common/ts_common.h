@@ -1,0 +1,107 @@
+/*  ts_common - error codes, limits, names, time and string lists shared by
+    every tscache process.
+
+    Everything here is small and pure (no sockets, no store). Error codes
+    are negative TS_E* values; positive codes are errno values, so a single
+    ts_strerror() names both, as LMDB's mdb_strerror() does. */
+
+#ifndef TS_COMMON_H_INCLUDED
+#define TS_COMMON_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TS_ERRLEN   256     //  size of every caller-provided err buffer
+#define TS_NAME_MAX 128     //  longest id or measure name, in bytes
+
+//  Error codes. Append only, never renumber.
+enum {
+    TS_OK        =  0,
+    TS_EINVAL    = -1,      //  bad argument or bad input value
+    TS_EPROTO    = -2,      //  malformed message or document
+    TS_ENOTFOUND = -3,      //  unknown id, key or file
+    TS_ETOOBIG   = -4,      //  over a size limit
+    TS_EBACKEND  = -5,      //  storage backend failed
+    TS_ENOMEM    = -6,      //  allocation failed
+    TS_ECONFIG   = -7,      //  bad configuration
+    TS_EUPSTREAM = -8,      //  upstream API failed
+    TS_ETIMEOUT  = -9,      //  timed out
+    TS_EAUTH     = -10      //  missing or wrong credentials
+};
+
+//  Returns a static, human-readable name for a TS_E* code (< 0) or an
+//  errno value (> 0). Never NULL.
+const char *ts_strerror (int code);
+
+//  Fills err (TS_ERRLEN bytes, may be NULL) with a formatted message.
+//  Always NUL-terminates; truncates silently.
+void ts_errf (char *err, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+//  True if s is a valid series id or measure name: 1 to TS_NAME_MAX
+//  characters, each of [A-Za-z0-9._:-]. Ids are checked with this before
+//  they reach any store, URL or query language.
+bool ts_name_valid (const char *s);
+
+//  Same check on a buffer that is not NUL-terminated.
+bool ts_name_valid_n (const char *s, size_t len);
+
+//  Current wall-clock time in epoch milliseconds (CLOCK_REALTIME).
+int64_t ts_now_ms (void);
+
+//  Monotonic clock in milliseconds, for timeouts and intervals.
+int64_t ts_mono_ms (void);
+
+//  Parses a time given as an integer of epoch milliseconds ("1732406400000",
+//  optionally negative) or as RFC 3339 ("2024-11-24T00:00:00Z",
+//  "2024-11-24T00:00:00.123+01:00"). Returns 0 and sets *ms, or TS_EINVAL.
+int ts_time_parse (const char *s, int64_t *ms);
+
+//  Parses ISO 8601 / RFC 3339 date-times as found in upstream documents:
+//  like ts_time_parse's RFC 3339 form, but also accepts a missing seconds
+//  field ("2024-11-24T00:00"), a space instead of 'T', and no zone
+//  (taken as UTC). Returns 0 and sets *ms, or TS_EINVAL.
+int ts_time_parse_iso (const char *s, size_t len, int64_t *ms);
+
+//  Formats ms as RFC 3339 UTC with milliseconds ("2024-11-24T00:00:00.000Z")
+//  into buf (at least 32 bytes). Returns buf.
+char *ts_time_format (int64_t ms, char *buf, size_t size);
+
+//  Copies src into dst (size bytes), always NUL-terminated. Returns 0, or
+//  TS_ETOOBIG if src did not fit (dst then holds a truncated copy).
+int ts_strlcpy (char *dst, const char *src, size_t size);
+
+//  Constant-time comparison of two byte strings: true if equal. Time
+//  depends only on the lengths, never on where they differ.
+bool ts_secure_equal (const void *a, size_t alen, const void *b, size_t blen);
+
+//  ---------------------------------------------------------------------
+//  A growable list of owned strings.
+
+typedef struct {
+    char  **items;          //  n owned, NUL-terminated strings
+    size_t  n;              //  number of items
+    size_t  cap;            //  allocated slots
+} ts_strlist_t;
+
+//  Returns an empty list, or NULL if out of memory.
+ts_strlist_t *ts_strlist_new (void);
+
+//  Frees the list and its strings; sets *self_p to NULL. Safe on NULL.
+void ts_strlist_destroy (ts_strlist_t **self_p);
+
+//  Appends a copy of s (len bytes, need not be NUL-terminated).
+//  Returns 0 or TS_ENOMEM.
+int ts_strlist_append_n (ts_strlist_t *self, const char *s, size_t len);
+
+//  Appends a copy of the NUL-terminated s. Returns 0 or TS_ENOMEM.
+int ts_strlist_append (ts_strlist_t *self, const char *s);
+
+//  Removes every item (keeps the allocation).
+void ts_strlist_clear (ts_strlist_t *self);
+
+//  True if the list holds a string equal to s.
+bool ts_strlist_contains (const ts_strlist_t *self, const char *s);
+
+#endif

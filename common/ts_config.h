@@ -1,0 +1,77 @@
+/*  ts_config - the one YAML configuration file of every tscache process.
+
+    One table of keys (name, type, default, bounds, allowed values) as in
+    Redis' config.c; every key is documented in config/tscache.example.yaml.
+    Keys are dotted paths into the YAML mapping ("gateway.http_port").
+    Unknown keys, wrong types and out-of-range values are errors naming
+    file, line and key:  "tscache.yaml:12: gateway.http_port: must be an
+    integer from 1 to 65535".
+
+    Environment overrides: after the file is read, every key can be set by
+    an environment variable named TSCACHE_ + the key in upper case with
+    '.' replaced by '_' (gateway.http_port -> TSCACHE_GATEWAY_HTTP_PORT).
+    List keys take a comma-separated value; map keys "name=field,..."
+    pairs. Errors then name the variable: "env TSCACHE_GATEWAY_HTTP_PORT:
+    must be an integer ...".
+
+    Secrets (API keys) are never config text: the config names an
+    environment variable or a file that holds them (ts_config_secret). */
+
+#ifndef TS_CONFIG_H_INCLUDED
+#define TS_CONFIG_H_INCLUDED
+
+#include "ts_common.h"
+
+typedef struct _ts_config_t ts_config_t;
+
+//  Loads path (YAML), applies defaults for missing keys, then environment
+//  overrides, then validates. path NULL means defaults and environment
+//  only. Returns a config, or NULL with the reason in err (TS_ERRLEN):
+//  "FILE:LINE: KEY: reason", "FILE: reason" for unreadable files or
+//  YAML syntax errors (with line), "env VAR: reason" for overrides.
+ts_config_t *ts_config_load (const char *path, char *err);
+
+//  Same as ts_config_load but reads YAML from text; name is used in error
+//  messages in place of a file name. For tests and tools.
+ts_config_t *ts_config_load_text (const char *text, const char *name,
+                                  char *err);
+
+//  Frees the config; sets *self_p to NULL. Safe on NULL.
+void ts_config_destroy (ts_config_t **self_p);
+
+//  Returns the path the config was loaded from ("(defaults)" if none).
+const char *ts_config_source (const ts_config_t *self);
+
+//  Typed getters. key must be a known key of the matching type: asking
+//  for an unknown key or the wrong type is a programming error (assert).
+//  Returned pointers are borrowed and live as long as the config.
+const char         *ts_config_str  (const ts_config_t *self, const char *key);
+int64_t             ts_config_int  (const ts_config_t *self, const char *key);
+bool                ts_config_bool (const ts_config_t *self, const char *key);
+const ts_strlist_t *ts_config_list (const ts_config_t *self, const char *key);
+
+//  Map keys (e.g. upstream.format.measures) as two parallel lists:
+//  names [i] maps to values [i]. Order is the file's order.
+void ts_config_map (const ts_config_t *self, const char *key,
+                    const ts_strlist_t **names, const ts_strlist_t **values);
+
+//  Sets key from text, exactly as an environment override would, and
+//  re-validates that key. Returns 0, or TS_ECONFIG with reason in err.
+int ts_config_set (ts_config_t *self, const char *key, const char *value,
+                   char *err);
+
+//  Reads a secret: from the environment variable env_name if it is set and
+//  not empty, else from file_path (whole file, surrounding white space
+//  trimmed). env_name and file_path may be NULL or "". On success returns
+//  0 and sets *secret to a heap string the caller frees (and should wipe).
+//  Returns TS_ENOTFOUND if neither source holds a secret, TS_EINVAL if the
+//  file cannot be read (reason in err; the secret itself is never put in
+//  err).
+int ts_config_secret (const char *env_name, const char *file_path,
+                      char **secret, char *err);
+
+//  Writes every key with its current value as YAML-ish "key: value" lines
+//  to stdout (secrets are not config keys, so nothing secret is printed).
+void ts_config_print (const ts_config_t *self);
+
+#endif

@@ -1,0 +1,100 @@
+/*  ts_store - the storage interface: id registry, history and forecast.
+
+    Three roles, as in the system tscache replaces:
+    - registry: the ids to fetch (a DynamoDB table's role there);
+    - history:  past points, appended and upserted, never expired here
+                (Amazon Timestream's role);
+    - forecast: future points of an id, replaced as a whole on each fetch
+                and expiring forecast_ttl_s after they were written
+                (DynamoDB with TTL).
+
+    The backend is chosen by config (store.backend); broker/, workers/ and
+    gateway/ use only this header and never name a backend. Backends
+    implement ts_store_backend.h. The embedded default is LMDB: one
+    environment directory that several processes of one host open at once.
+
+    Threads: one ts_store_t may be used from several threads at once.
+    Every call is one backend transaction: a write either lands whole or
+    not at all. Writes are idempotent: putting the same points twice
+    leaves what one put leaves (a point is keyed by id, measure, time).
+
+    Every function returns 0 or a TS_E* code; err (TS_ERRLEN bytes, may be
+    NULL) gets the detail. */
+
+#ifndef TS_STORE_H_INCLUDED
+#define TS_STORE_H_INCLUDED
+
+#include "ts_common.h"
+#include "ts_config.h"
+#include "ts_points.h"
+
+typedef struct _ts_store_t ts_store_t;
+
+//  Opens the backend named by store.backend with its settings from cfg.
+//  Returns NULL with the reason in err (e.g. "store.lmdb.path: cannot
+//  create /x: Permission denied", "store.backend: unknown backend 'x'").
+ts_store_t *ts_store_new (const ts_config_t *cfg, char *err);
+
+//  Closes the backend; sets *self_p to NULL. Safe on NULL.
+void ts_store_destroy (ts_store_t **self_p);
+
+//  Name of the backend in use, e.g. "lmdb".
+const char *ts_store_backend (const ts_store_t *self);
+
+//  --- registry ----------------------------------------------------------
+
+//  Registers ids (each must pass ts_name_valid, else TS_EINVAL and none is
+//  added). Already registered ids are left as they are. If added is not
+//  NULL it gets the number of ids that were new.
+int ts_store_ids_add (ts_store_t *self, const char *const *ids, size_t n,
+                      size_t *added, char *err);
+
+//  Removes id from the registry and deletes its history and forecast.
+//  Returns TS_ENOTFOUND if id was not registered.
+int ts_store_ids_remove (ts_store_t *self, const char *id, char *err);
+
+//  Appends every registered id to out, in ascending byte order.
+int ts_store_ids_list (ts_store_t *self, ts_strlist_t *out, char *err);
+
+//  Sets *exists to whether id is registered.
+int ts_store_ids_exists (ts_store_t *self, const char *id, bool *exists,
+                         char *err);
+
+//  --- history -----------------------------------------------------------
+
+//  Upserts points of id into history: a point with the same measure and
+//  time as a stored one replaces it. id need not be registered.
+int ts_store_history_put (ts_store_t *self, const char *id,
+                          const ts_points_t *pts, char *err);
+
+//  Appends to out the history points of id with from_ms <= time <= to_ms,
+//  ascending by time (then measure), only those of measure if it is not
+//  NULL. Appends nothing for an id with no history.
+int ts_store_history_range (ts_store_t *self, const char *id,
+                            const char *measure, int64_t from_ms,
+                            int64_t to_ms, ts_points_t *out, char *err);
+
+//  --- forecast ----------------------------------------------------------
+
+//  Replaces the whole forecast of id with pts (which may be empty): after
+//  the call only pts are stored for id. They expire at now_ms +
+//  store.forecast_ttl_s.
+int ts_store_forecast_replace (ts_store_t *self, const char *id,
+                               const ts_points_t *pts, int64_t now_ms,
+                               char *err);
+
+//  Appends to out the forecast points of id in [from_ms, to_ms] that have
+//  not expired at now_ms, ascending by time (then measure), only those of
+//  measure if it is not NULL.
+int ts_store_forecast_range (ts_store_t *self, const char *id,
+                             const char *measure, int64_t from_ms,
+                             int64_t to_ms, int64_t now_ms,
+                             ts_points_t *out, char *err);
+
+//  Deletes forecast points expired at now_ms. If removed is not NULL it
+//  gets how many were deleted. Reads already hide expired points; this
+//  reclaims their space.
+int ts_store_expire (ts_store_t *self, int64_t now_ms, size_t *removed,
+                     char *err);
+
+#endif

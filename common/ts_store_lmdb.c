@@ -1,0 +1,652 @@
+/*  ts_store_lmdb - the embedded LMDB storage backend.
+
+    One LMDB environment directory (store.lmdb.path) that every tscache
+    process of a host opens at once: LMDB's lock file serialises writers
+    across processes and readers never block. Three named databases:
+
+        ids       id                         -> created_ms (int64)
+        history   id \0 time(8) measure      -> value (double)
+        forecast  id \0 time(8) measure      -> value (double), expires_ms
+                                                (int64)
+
+    time(8) is the epoch-ms time as 8 big-endian bytes with the sign bit
+    flipped, so that byte order is time order, negative times included.
+    Ids cannot hold a 0 byte, so "id \0" is an exact prefix: a cursor walk
+    from "id \0 time(from)" returns one id's points ascending by time, then
+    measure, and stops when the prefix or the time runs out. Values are in
+    host byte order, as LMDB's own pages are.
+
+    Every call is one transaction, so a write lands whole or not at all.
+    The environment is opened with MDB_NOTLS so that read transactions are
+    not tied to threads; one handle serves every thread of a process.
+
+    Other processes may grow the map (MDB_MAP_RESIZED): we then adopt the
+    new size with mdb_env_set_mapsize (env, 0), which remaps the file and
+    therefore must not run while any of our transactions is open. A
+    read-write lock guards that: every transaction holds it shared, the
+    remap holds it exclusive. A full reader table (MDB_READERS_FULL) is
+    answered by clearing stale readers and retrying for a short while.
+
+    Argument checks are done by ts_store.c; this file trusts its inputs
+    but not the bytes it reads back from the file. */
+
+#include <assert.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <lmdb.h>
+
+#include "ts_log.h"
+#include "ts_store_backend.h"
+
+#define S_TIME_LEN     8                                  //  encoded time
+#define S_KEY_MAX      (TS_NAME_MAX + 1 + S_TIME_LEN + TS_NAME_MAX)
+#define S_MAX_DBS      8                                  //  3 used
+#define S_MAX_READERS  512                                //  reader slots
+#define S_RETRIES      50                                 //  busy retries
+
+typedef struct {
+    MDB_env *env;                   //  the environment, shared by threads
+    MDB_dbi  ids;                   //  id -> created_ms
+    MDB_dbi  history;               //  key -> value
+    MDB_dbi  forecast;              //  key -> value, expires_ms
+    pthread_rwlock_t remap_lock;    //  shared per txn, exclusive to remap
+    int64_t  map_size_mb;           //  store.lmdb.map_size_mb, for errors
+} s_lmdb_t;
+
+//  Fills err from an LMDB or errno code; returns TS_EBACKEND.
+static int
+s_fail (s_lmdb_t *self, int rc, char *err)
+{
+    if (rc == MDB_MAP_FULL)
+        ts_errf (err, "lmdb: store is full (%s); raise "
+                 "store.lmdb.map_size_mb (now %lld)",
+                 mdb_strerror (rc), (long long) self->map_size_mb);
+    else
+    if (rc == ENOSPC)
+        ts_errf (err, "lmdb: store is full: %s (free disk space; "
+                 "store.lmdb.map_size_mb is %lld)",
+                 mdb_strerror (rc), (long long) self->map_size_mb);
+    else
+    if (rc == MDB_READERS_FULL)
+        ts_errf (err, "lmdb: %s (too many concurrent readers)",
+                 mdb_strerror (rc));
+    else
+        ts_errf (err, "lmdb: %s", mdb_strerror (rc));
+    return TS_EBACKEND;
+}
+
+static void
+s_sleep_ms (long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    nanosleep (&ts, NULL);
+}
+
+//  Begins a transaction and takes remap_lock shared; s_txn_commit or
+//  s_txn_abort release both. Adopts a map grown by another process and
+//  waits out a full reader table. Returns 0 or TS_EBACKEND.
+static int
+s_txn_begin (s_lmdb_t *self, bool write, MDB_txn **txn, char *err)
+{
+    int rc = 0;
+    for (int attempt = 0; attempt < S_RETRIES; attempt++) {
+        pthread_rwlock_rdlock (&self->remap_lock);
+        rc = mdb_txn_begin (self->env, NULL, write? 0: MDB_RDONLY, txn);
+        if (rc == 0)
+            return 0;
+        pthread_rwlock_unlock (&self->remap_lock);
+        if (rc == MDB_MAP_RESIZED) {
+            pthread_rwlock_wrlock (&self->remap_lock);
+            rc = mdb_env_set_mapsize (self->env, 0);
+            pthread_rwlock_unlock (&self->remap_lock);
+            if (rc)
+                break;
+        }
+        else
+        if (rc == MDB_READERS_FULL) {
+            int dead = 0;
+            mdb_reader_check (self->env, &dead);
+            if (dead == 0)
+                s_sleep_ms (attempt < 10? 1: 10);
+        }
+        else
+            break;
+    }
+    *txn = NULL;
+    return s_fail (self, rc, err);
+}
+
+static int
+s_txn_commit (s_lmdb_t *self, MDB_txn *txn, char *err)
+{
+    int rc = mdb_txn_commit (txn);
+    pthread_rwlock_unlock (&self->remap_lock);
+    return rc? s_fail (self, rc, err): 0;
+}
+
+static void
+s_txn_abort (s_lmdb_t *self, MDB_txn *txn)
+{
+    mdb_txn_abort (txn);
+    pthread_rwlock_unlock (&self->remap_lock);
+}
+
+//  Aborts txn and reports rc; for the error paths of write calls.
+static int
+s_txn_fail (s_lmdb_t *self, MDB_txn *txn, int rc, char *err)
+{
+    s_txn_abort (self, txn);
+    return s_fail (self, rc, err);
+}
+
+//  --- keys --------------------------------------------------------------
+
+static void
+s_time_encode (int64_t time_ms, unsigned char *buf)
+{
+    uint64_t u = (uint64_t) time_ms ^ (UINT64_C (1) << 63);
+    for (int i = S_TIME_LEN - 1; i >= 0; i--) {
+        buf [i] = (unsigned char) (u & 0xff);
+        u >>= 8;
+    }
+}
+
+static int64_t
+s_time_decode (const unsigned char *buf)
+{
+    uint64_t u = 0;
+    for (int i = 0; i < S_TIME_LEN; i++)
+        u = (u << 8) | buf [i];
+    u ^= UINT64_C (1) << 63;
+    int64_t time_ms;
+    memcpy (&time_ms, &u, sizeof time_ms);
+    return time_ms;
+}
+
+//  Writes "id \0 time measure" into buf (S_KEY_MAX bytes); returns its
+//  length. measure may be NULL (a range start key).
+static size_t
+s_key_make (unsigned char *buf, const char *id, int64_t time_ms,
+            const char *measure)
+{
+    size_t id_len = strlen (id);
+    assert (id_len <= TS_NAME_MAX);
+    memcpy (buf, id, id_len);
+    buf [id_len] = 0;
+    s_time_encode (time_ms, buf + id_len + 1);
+    size_t len = id_len + 1 + S_TIME_LEN;
+    if (measure) {
+        size_t m_len = strnlen (measure, TS_NAME_MAX + 1);
+        assert (m_len <= TS_NAME_MAX);
+        memcpy (buf + len, measure, m_len);
+        len += m_len;
+    }
+    return len;
+}
+
+//  True if key starts with prefix (len bytes).
+static bool
+s_has_prefix (const MDB_val *key, const unsigned char *prefix, size_t len)
+{
+    return key->mv_size >= len && memcmp (key->mv_data, prefix, len) == 0;
+}
+
+//  --- open / close ------------------------------------------------------
+
+//  mkdir -p path with mode 0750. Returns 0 or an errno value.
+static int
+s_mkdirs (const char *path)
+{
+    char buf [PATH_MAX];
+    if (ts_strlcpy (buf, path, sizeof buf) != 0)
+        return ENAMETOOLONG;
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir (buf, 0750) != 0 && errno != EEXIST)
+                return errno;
+            *p = '/';
+        }
+    if (mkdir (buf, 0750) != 0 && errno != EEXIST)
+        return errno;
+    struct stat st;
+    if (stat (buf, &st) != 0)
+        return errno;
+    return S_ISDIR (st.st_mode)? 0: ENOTDIR;
+}
+
+static void s_close (void *state);
+
+static void *
+s_open (const ts_config_t *cfg, char *err)
+{
+    const char *path = ts_config_str (cfg, "store.lmdb.path");
+    if (!path || !*path) {
+        ts_errf (err, "store.lmdb.path: must not be empty");
+        return NULL;
+    }
+    int rc = s_mkdirs (path);
+    if (rc) {
+        ts_errf (err, "store.lmdb.path: cannot create %s: %s",
+                 path, mdb_strerror (rc));
+        return NULL;
+    }
+    s_lmdb_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        ts_errf (err, "lmdb: out of memory");
+        return NULL;
+    }
+    //  Prefer the remapping writer so that busy readers cannot starve it.
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init (&attr);
+    pthread_rwlockattr_setkind_np (&attr,
+        PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    rc = pthread_rwlock_init (&self->remap_lock, &attr);
+    pthread_rwlockattr_destroy (&attr);
+    if (rc != 0) {
+        free (self);
+        ts_errf (err, "lmdb: cannot create lock");
+        return NULL;
+    }
+    self->map_size_mb = ts_config_int (cfg, "store.lmdb.map_size_mb");
+    size_t map_size = (size_t) self->map_size_mb * 1024 * 1024;
+
+    rc = mdb_env_create (&self->env);
+    if (rc == 0)
+        rc = mdb_env_set_maxdbs (self->env, S_MAX_DBS);
+    if (rc == 0)
+        rc = mdb_env_set_maxreaders (self->env, S_MAX_READERS);
+    if (rc == 0)
+        rc = mdb_env_set_mapsize (self->env, map_size);
+    if (rc) {
+        s_fail (self, rc, err);
+        s_close (self);
+        return NULL;
+    }
+    rc = mdb_env_open (self->env, path, MDB_NOTLS, 0640);
+    if (rc) {
+        ts_errf (err, "store.lmdb.path: cannot open %s: %s",
+                 path, mdb_strerror (rc));
+        s_close (self);
+        return NULL;
+    }
+    //  Readers of crashed processes would pin old pages and fill the table.
+    int dead = 0;
+    mdb_reader_check (self->env, &dead);
+    if (dead > 0)
+        ts_info ("lmdb: cleared %d stale reader(s) in %s", dead, path);
+
+    MDB_txn *txn;
+    if (s_txn_begin (self, true, &txn, err) != 0) {
+        s_close (self);
+        return NULL;
+    }
+    rc = mdb_dbi_open (txn, "ids", MDB_CREATE, &self->ids);
+    if (rc == 0)
+        rc = mdb_dbi_open (txn, "history", MDB_CREATE, &self->history);
+    if (rc == 0)
+        rc = mdb_dbi_open (txn, "forecast", MDB_CREATE, &self->forecast);
+    if (rc) {
+        s_txn_fail (self, txn, rc, err);
+        s_close (self);
+        return NULL;
+    }
+    if (s_txn_commit (self, txn, err) != 0) {
+        s_close (self);
+        return NULL;
+    }
+    return self;
+}
+
+static void
+s_close (void *state)
+{
+    s_lmdb_t *self = state;
+    if (!self)
+        return;
+    if (self->env)
+        mdb_env_close (self->env);
+    pthread_rwlock_destroy (&self->remap_lock);
+    free (self);
+}
+
+//  --- registry ----------------------------------------------------------
+
+static int
+s_ids_add (void *state, const char *const *ids, size_t n, size_t *added,
+           char *err)
+{
+    s_lmdb_t *self = state;
+    MDB_txn *txn;
+    int rc = s_txn_begin (self, true, &txn, err);
+    if (rc)
+        return rc;
+    int64_t created_ms = ts_now_ms ();
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++) {
+        MDB_val key = { strlen (ids [i]), (void *) ids [i] };
+        MDB_val val = { sizeof created_ms, &created_ms };
+        rc = mdb_put (txn, self->ids, &key, &val, MDB_NOOVERWRITE);
+        if (rc == 0)
+            count++;
+        else
+        if (rc != MDB_KEYEXIST)
+            return s_txn_fail (self, txn, rc, err);
+    }
+    rc = s_txn_commit (self, txn, err);
+    if (rc == 0 && added)
+        *added = count;
+    return rc;
+}
+
+//  Deletes every key of dbi starting with prefix; counts them into *count
+//  if not NULL. Returns 0 or an LMDB code.
+static int
+s_delete_prefix (MDB_txn *txn, MDB_dbi dbi, const unsigned char *prefix,
+                 size_t len, size_t *count)
+{
+    MDB_cursor *cursor;
+    int rc = mdb_cursor_open (txn, dbi, &cursor);
+    if (rc)
+        return rc;
+    MDB_val key = { len, (void *) prefix }, val;
+    rc = mdb_cursor_get (cursor, &key, &val, MDB_SET_RANGE);
+    while (rc == 0 && s_has_prefix (&key, prefix, len)) {
+        rc = mdb_cursor_del (cursor, 0);
+        if (rc)
+            break;
+        if (count)
+            (*count)++;
+        //  After a delete the cursor already sits on the next key, and
+        //  MDB_NEXT returns that key rather than skipping it.
+        rc = mdb_cursor_get (cursor, &key, &val, MDB_NEXT);
+    }
+    mdb_cursor_close (cursor);
+    return rc == MDB_NOTFOUND? 0: rc;
+}
+
+static int
+s_ids_remove (void *state, const char *id, char *err)
+{
+    s_lmdb_t *self = state;
+    MDB_txn *txn;
+    int rc = s_txn_begin (self, true, &txn, err);
+    if (rc)
+        return rc;
+    MDB_val key = { strlen (id), (void *) id };
+    rc = mdb_del (txn, self->ids, &key, NULL);
+    if (rc == MDB_NOTFOUND) {
+        s_txn_abort (self, txn);
+        ts_errf (err, "id '%s' is not registered", id);
+        return TS_ENOTFOUND;
+    }
+    unsigned char prefix [TS_NAME_MAX + 1];
+    size_t len = strlen (id);
+    memcpy (prefix, id, len);
+    prefix [len++] = 0;
+    if (rc == 0)
+        rc = s_delete_prefix (txn, self->history, prefix, len, NULL);
+    if (rc == 0)
+        rc = s_delete_prefix (txn, self->forecast, prefix, len, NULL);
+    if (rc)
+        return s_txn_fail (self, txn, rc, err);
+    return s_txn_commit (self, txn, err);
+}
+
+static int
+s_ids_list (void *state, ts_strlist_t *out, char *err)
+{
+    s_lmdb_t *self = state;
+    MDB_txn *txn;
+    int rc = s_txn_begin (self, false, &txn, err);
+    if (rc)
+        return rc;
+    MDB_cursor *cursor;
+    rc = mdb_cursor_open (txn, self->ids, &cursor);
+    if (rc)
+        return s_txn_fail (self, txn, rc, err);
+    MDB_val key, val;
+    int ts_rc = 0;
+    rc = mdb_cursor_get (cursor, &key, &val, MDB_FIRST);
+    while (rc == 0) {
+        ts_rc = ts_strlist_append_n (out, key.mv_data, key.mv_size);
+        if (ts_rc)
+            break;
+        rc = mdb_cursor_get (cursor, &key, &val, MDB_NEXT);
+    }
+    mdb_cursor_close (cursor);
+    s_txn_abort (self, txn);
+    if (ts_rc) {
+        ts_errf (err, "lmdb: out of memory listing ids");
+        return ts_rc;
+    }
+    return rc == MDB_NOTFOUND? 0: s_fail (self, rc, err);
+}
+
+static int
+s_ids_exists (void *state, const char *id, bool *exists, char *err)
+{
+    s_lmdb_t *self = state;
+    MDB_txn *txn;
+    int rc = s_txn_begin (self, false, &txn, err);
+    if (rc)
+        return rc;
+    MDB_val key = { strlen (id), (void *) id }, val;
+    rc = mdb_get (txn, self->ids, &key, &val);
+    s_txn_abort (self, txn);
+    *exists = rc == 0;
+    return rc == 0 || rc == MDB_NOTFOUND? 0: s_fail (self, rc, err);
+}
+
+//  --- history and forecast ----------------------------------------------
+
+//  Puts pts of id into dbi. With expires_ms set (forecast) the value also
+//  holds expires_ms. Returns 0 or an LMDB code.
+static int
+s_put_points (MDB_txn *txn, MDB_dbi dbi, const char *id,
+              const ts_points_t *pts, const int64_t *expires_ms)
+{
+    unsigned char kbuf [S_KEY_MAX];
+    unsigned char vbuf [sizeof (double) + sizeof (int64_t)];
+    MDB_val val = { sizeof (double), vbuf };
+    if (expires_ms) {
+        memcpy (vbuf + sizeof (double), expires_ms, sizeof (int64_t));
+        val.mv_size = sizeof vbuf;
+    }
+    for (size_t i = 0; i < pts->n; i++) {
+        const ts_point_t *pt = &pts->pts [i];
+        MDB_val key = { s_key_make (kbuf, id, pt->time_ms, pt->measure),
+                        kbuf };
+        memcpy (vbuf, &pt->value, sizeof (double));
+        int rc = mdb_put (txn, dbi, &key, &val, 0);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int
+s_history_put (void *state, const char *id, const ts_points_t *pts,
+               char *err)
+{
+    s_lmdb_t *self = state;
+    MDB_txn *txn;
+    int rc = s_txn_begin (self, true, &txn, err);
+    if (rc)
+        return rc;
+    rc = s_put_points (txn, self->history, id, pts, NULL);
+    if (rc)
+        return s_txn_fail (self, txn, rc, err);
+    return s_txn_commit (self, txn, err);
+}
+
+static int
+s_forecast_replace (void *state, const char *id, const ts_points_t *pts,
+                    int64_t expires_ms, char *err)
+{
+    s_lmdb_t *self = state;
+    MDB_txn *txn;
+    int rc = s_txn_begin (self, true, &txn, err);
+    if (rc)
+        return rc;
+    unsigned char prefix [TS_NAME_MAX + 1];
+    size_t len = strlen (id);
+    memcpy (prefix, id, len);
+    prefix [len++] = 0;
+    rc = s_delete_prefix (txn, self->forecast, prefix, len, NULL);
+    if (rc == 0)
+        rc = s_put_points (txn, self->forecast, id, pts, &expires_ms);
+    if (rc)
+        return s_txn_fail (self, txn, rc, err);
+    return s_txn_commit (self, txn, err);
+}
+
+//  Appends points of id in [from_ms, to_ms] from dbi to out. If forecast,
+//  values carry expires_ms and points expired at now_ms are skipped.
+static int
+s_range (s_lmdb_t *self, MDB_dbi dbi, bool forecast, const char *id,
+         const char *measure, int64_t from_ms, int64_t to_ms,
+         int64_t now_ms, ts_points_t *out, char *err)
+{
+    MDB_txn *txn;
+    int rc = s_txn_begin (self, false, &txn, err);
+    if (rc)
+        return rc;
+    MDB_cursor *cursor;
+    rc = mdb_cursor_open (txn, dbi, &cursor);
+    if (rc)
+        return s_txn_fail (self, txn, rc, err);
+
+    unsigned char start [S_KEY_MAX];
+    size_t start_len = s_key_make (start, id, from_ms, NULL);
+    size_t prefix_len = start_len - S_TIME_LEN;    //  "id \0"
+    size_t measure_len = measure? strlen (measure): 0;
+    size_t value_len = forecast? sizeof (double) + sizeof (int64_t)
+                               : sizeof (double);
+    int ts_rc = 0;
+    MDB_val key = { start_len, start }, val;
+    rc = mdb_cursor_get (cursor, &key, &val, MDB_SET_RANGE);
+    while (rc == 0 && s_has_prefix (&key, start, prefix_len)) {
+        const unsigned char *k = key.mv_data;
+        size_t m_len = key.mv_size - prefix_len;
+        if (m_len <= S_TIME_LEN || m_len - S_TIME_LEN > TS_NAME_MAX
+        ||  val.mv_size != value_len) {
+            ts_errf (err, "lmdb: malformed record of id '%s' in %s",
+                     id, forecast? "forecast": "history");
+            ts_rc = TS_EBACKEND;
+            break;
+        }
+        int64_t time_ms = s_time_decode (k + prefix_len);
+        if (time_ms > to_ms)
+            break;
+        m_len -= S_TIME_LEN;
+        const char *m = (const char *) k + prefix_len + S_TIME_LEN;
+        bool wanted = !measure
+                   || (m_len == measure_len
+                       && memcmp (m, measure, m_len) == 0);
+        if (wanted && forecast) {
+            int64_t expires_ms;
+            memcpy (&expires_ms, (const char *) val.mv_data + sizeof (double),
+                    sizeof expires_ms);
+            wanted = now_ms < expires_ms;
+        }
+        if (wanted) {
+            char name [TS_NAME_MAX + 1];
+            memcpy (name, m, m_len);
+            name [m_len] = 0;
+            double value;
+            memcpy (&value, val.mv_data, sizeof value);
+            ts_rc = ts_points_append (out, time_ms, name, value);
+            if (ts_rc) {
+                ts_errf (err, "lmdb: %s reading id '%s'",
+                         ts_strerror (ts_rc), id);
+                break;
+            }
+        }
+        rc = mdb_cursor_get (cursor, &key, &val, MDB_NEXT);
+    }
+    mdb_cursor_close (cursor);
+    s_txn_abort (self, txn);
+    if (ts_rc)
+        return ts_rc;
+    return rc == 0 || rc == MDB_NOTFOUND? 0: s_fail (self, rc, err);
+}
+
+static int
+s_history_range (void *state, const char *id, const char *measure,
+                 int64_t from_ms, int64_t to_ms, ts_points_t *out,
+                 char *err)
+{
+    s_lmdb_t *self = state;
+    return s_range (self, self->history, false, id, measure, from_ms, to_ms,
+                    0, out, err);
+}
+
+static int
+s_forecast_range (void *state, const char *id, const char *measure,
+                  int64_t from_ms, int64_t to_ms, int64_t now_ms,
+                  ts_points_t *out, char *err)
+{
+    s_lmdb_t *self = state;
+    return s_range (self, self->forecast, true, id, measure, from_ms, to_ms,
+                    now_ms, out, err);
+}
+
+static int
+s_expire (void *state, int64_t now_ms, size_t *removed, char *err)
+{
+    s_lmdb_t *self = state;
+    MDB_txn *txn;
+    int rc = s_txn_begin (self, true, &txn, err);
+    if (rc)
+        return rc;
+    MDB_cursor *cursor;
+    rc = mdb_cursor_open (txn, self->forecast, &cursor);
+    if (rc)
+        return s_txn_fail (self, txn, rc, err);
+    size_t count = 0;
+    MDB_val key, val;
+    rc = mdb_cursor_get (cursor, &key, &val, MDB_FIRST);
+    while (rc == 0) {
+        int64_t expires_ms = INT64_MIN;     //  malformed: reclaim it too
+        if (val.mv_size == sizeof (double) + sizeof (int64_t))
+            memcpy (&expires_ms, (const char *) val.mv_data + sizeof (double),
+                    sizeof expires_ms);
+        if (expires_ms <= now_ms) {
+            rc = mdb_cursor_del (cursor, 0);
+            if (rc)
+                break;
+            count++;
+        }
+        rc = mdb_cursor_get (cursor, &key, &val, MDB_NEXT);
+    }
+    mdb_cursor_close (cursor);
+    if (rc != MDB_NOTFOUND)
+        return s_txn_fail (self, txn, rc, err);
+    rc = s_txn_commit (self, txn, err);
+    if (rc == 0 && removed)
+        *removed = count;
+    return rc;
+}
+
+const ts_store_ops_t ts_store_lmdb_ops = {
+    .name             = "lmdb",
+    .open             = s_open,
+    .close            = s_close,
+    .ids_add          = s_ids_add,
+    .ids_remove       = s_ids_remove,
+    .ids_list         = s_ids_list,
+    .ids_exists       = s_ids_exists,
+    .history_put      = s_history_put,
+    .history_range    = s_history_range,
+    .forecast_replace = s_forecast_replace,
+    .forecast_range   = s_forecast_range,
+    .expire           = s_expire,
+};

@@ -1,0 +1,215 @@
+"""Helpers for tscache end-to-end tests: start the whole pipeline on
+loopback with free ports and a temporary store, talk to it over HTTP and
+ZeroMQ, and report checks as "PASS: name" / "FAIL: name" lines that
+tests/run.sh counts.
+
+The ZeroMQ client here is written from docs/protocol.md alone (pyzmq and
+msgpack from Debian), as a client in another language would be."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+import msgpack
+import zmq
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN = os.path.join(ROOT, os.environ.get("TSCACHE_BIN", "bin"))
+STEP_MS = 300000
+failures = 0
+
+
+def check(name, ok, detail=""):
+    """Print one PASS/FAIL line; remember failures."""
+    global failures
+    if ok:
+        print("PASS: " + name, flush=True)
+    else:
+        failures += 1
+        print("FAIL: " + name + (" -- " + str(detail) if detail else ""),
+              flush=True)
+    return ok
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout_s, interval_s=0.1):
+    """Poll predicate until it returns a true value or timeout_s passes."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval_s)
+
+
+class Pipeline:
+    """The demo upstream, a broker, workers and a gateway on loopback."""
+
+    def __init__(self, workers=2, api_key="e2e-key", now_ms=None,
+                 extra_config=""):
+        self.tmp = tempfile.mkdtemp(prefix="tscache-e2e-")
+        self.api_key = api_key
+        self.now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
+        self.procs = {}
+        self.env = dict(os.environ, TSCACHE_API_KEY=api_key)
+        for k in list(self.env):
+            if k.startswith("TSCACHE_") and k not in ("TSCACHE_API_KEY",):
+                del self.env[k]
+        self.upstream_port = self._start_upstream()
+        self.http_port = free_port()
+        self.zmq_endpoint = "tcp://127.0.0.1:%d" % free_port()
+        control = "tcp://127.0.0.1:%d" % free_port()
+        work = "tcp://127.0.0.1:%d" % free_port()
+        self.control_endpoint = control
+        self.config = os.path.join(self.tmp, "tscache.yaml")
+        with open(self.config, "w") as f:
+            f.write(f"""log:
+  level: debug
+store:
+  lmdb:
+    path: {self.tmp}/data
+    map_size_mb: 256
+broker:
+  schedule: "off"
+  worker_bind: {work}
+  control_bind: {control}
+worker:
+  broker_endpoint: {work}
+  concurrency: 4
+gateway:
+  zmq_bind: {self.zmq_endpoint}
+  http_port: {self.http_port}
+  broker_endpoint: {control}
+cli:
+  endpoint: {self.zmq_endpoint}
+upstream:
+  url: "http://127.0.0.1:{self.upstream_port}/rows/{{id}}?from={{from}}&to={{to}}"
+{extra_config}""")
+        self.start("broker", "tscache-broker")
+        for i in range(workers):
+            self.start("worker%d" % (i + 1), "tscache-worker")
+        self.start("gateway", "tscache-gateway")
+        if not wait_for(self._healthy, 10):
+            self.dump_logs()
+            raise RuntimeError("gateway did not become healthy")
+
+    def _start_upstream(self):
+        log = open(os.path.join(self.tmp, "upstream.log"), "w")
+        proc = subprocess.Popen(
+            [os.path.join(BIN, "tscache-demo-upstream"), "--port", "0",
+             "--now", str(self.now_ms)],
+            stdout=subprocess.PIPE, stderr=log, text=True)
+        self.procs["upstream"] = proc
+        line = proc.stdout.readline()
+        if not line.startswith("listening on http://"):
+            raise RuntimeError("demo upstream did not start: %r" % line)
+        return int(line.strip().rsplit(":", 1)[1])
+
+    def start(self, name, binary):
+        log = open(os.path.join(self.tmp, name + ".log"), "w")
+        self.procs[name] = subprocess.Popen(
+            [os.path.join(BIN, binary), "-c", self.config],
+            stdout=log, stderr=subprocess.STDOUT, env=self.env)
+
+    def _healthy(self):
+        try:
+            return self.http("GET", "/healthz", auth=False)[0] == 200
+        except OSError:
+            return False
+
+    def http(self, method, path, body=None, auth=True, headers=None,
+             raw=None):
+        """Returns (status, parsed JSON or None, raw bytes)."""
+        url = "http://127.0.0.1:%d%s" % (self.http_port, path)
+        data = raw if raw is not None else (
+            json.dumps(body).encode() if body is not None else None)
+        req = urllib.request.Request(url, data=data, method=method)
+        if auth:
+            req.add_header("x-security-token", self.api_key)
+        for k, v in (headers or {}).items():
+            req.add_header(k, v)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                status, payload = resp.status, resp.read()
+        except urllib.error.HTTPError as e:
+            status, payload = e.code, e.read()
+        try:
+            parsed = json.loads(payload) if payload else None
+        except ValueError:
+            parsed = None
+        return status, parsed, payload
+
+    def upstream(self, path):
+        url = "http://127.0.0.1:%d%s" % (self.upstream_port, path)
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return json.loads(resp.read())
+
+    def upstream_control(self, **settings):
+        url = "http://127.0.0.1:%d/control" % self.upstream_port
+        req = urllib.request.Request(url, data=json.dumps(settings).encode(),
+                                     method="POST")
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status
+
+    def zmq_request(self, message, endpoint=None, raw=None, timeout_ms=5000):
+        """One REQ round trip; returns the decoded reply map or None."""
+        ctx = zmq.Context.instance()
+        sock = ctx.socket(zmq.REQ)
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.connect(endpoint or self.zmq_endpoint)
+        try:
+            sock.send(raw if raw is not None else msgpack.packb(message))
+            if not sock.poll(timeout_ms):
+                return None
+            return msgpack.unpackb(sock.recv(), raw=False)
+        finally:
+            sock.close()
+
+    def cli(self, *args):
+        return subprocess.run([os.path.join(BIN, "tscache"), "-c",
+                               self.config] + list(args),
+                              capture_output=True, text=True, timeout=30,
+                              env=self.env)
+
+    def log_text(self, name):
+        with open(os.path.join(self.tmp, name + ".log")) as f:
+            return f.read()
+
+    def dump_logs(self):
+        for name in self.procs:
+            path = os.path.join(self.tmp, name + ".log")
+            if os.path.exists(path):
+                with open(path) as f:
+                    tail = f.read()[-3000:]
+                print("---- %s.log\n%s" % (name, tail), file=sys.stderr)
+
+    def stop(self):
+        """SIGTERM everything; returns {name: exit code}."""
+        codes = {}
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for name, proc in self.procs.items():
+            try:
+                codes[name] = proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                codes[name] = "killed"
+        return codes
+
+
+def demo_base(now_ms):
+    """The demo upstream's grid origin: points at base -/+ k * 5 min."""
+    return now_ms // STEP_MS * STEP_MS

@@ -1,0 +1,72 @@
+#!/bin/bash
+#  run.sh - run every tscache test and print one summary line.
+#
+#    tests/run.sh                 unit, integration, end-to-end
+#    tests/run.sh unit|integration|e2e
+#
+#  Unit tests are the cmocka binaries build/tests/test_* (run one test of
+#  one: build/tests/test_ts_map NAME). Integration and end-to-end tests are
+#  scripts in tests/integration and tests/e2e that print a line per check:
+#  "PASS: name" or "FAIL: name". The last line is "tests: N passed, N failed".
+#  Run from anywhere; exits non-zero if anything failed.
+set -u
+cd "$(dirname "$0")/.."
+export TSCACHE_BIN=${TSCACHE_BIN:-bin}
+TESTS_DIR=${TSCACHE_TESTS:-build/tests}
+which=${1:-all}
+passed=0
+failed=0
+failures=()
+logdir=$(mktemp -d "${TMPDIR:-/tmp}/tscache-tests.XXXXXX")
+
+run_unit () {
+    for t in "$TESTS_DIR"/test_*; do
+        [ -x "$t" ] || continue
+        name=$(basename "$t")
+        out="$logdir/$name.log"
+        timeout 300 "$t" >"$out" 2>&1
+        rc=$?
+        p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+        f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+        p=${p:-0}; f=${f:-0}
+        if [ $rc -ne 0 ] && [ "$f" = 0 ]; then f=1; fi   # crashed or timed out
+        passed=$((passed + p)); failed=$((failed + f))
+        if [ "$f" != 0 ]; then
+            failures+=("$name")
+            echo "--- $name failed (exit $rc):"; grep -E 'FAIL|ERROR|error|Assert|assert' "$out" | head -20
+        fi
+        printf '%-28s %3d passed, %d failed\n' "$name" "$p" "$f"
+    done
+}
+
+run_scripts () {    # run_scripts DIR
+    for t in "$1"/test_*; do
+        [ -x "$t" ] || continue
+        name=$(basename "$t")
+        out="$logdir/$name.log"
+        echo "== $1/$name"
+        timeout 600 "$t" 2>"$out.err" | tee "$out"
+        rc=${PIPESTATUS[0]}
+        p=$(grep -c '^PASS: ' "$out"); f=$(grep -c '^FAIL: ' "$out")
+        if [ $rc -ne 0 ] && [ "$f" = 0 ]; then
+            f=1; echo "FAIL: $name exited $rc"; tail -20 "$out.err"
+        elif [ "$f" != 0 ]; then
+            tail -30 "$out.err"
+        fi
+        passed=$((passed + p)); failed=$((failed + f))
+        [ "$f" != 0 ] && failures+=("$name")
+    done
+}
+
+case $which in
+    unit)        run_unit ;;
+    integration) run_scripts tests/integration ;;
+    e2e)         run_scripts tests/e2e ;;
+    all)         run_unit; run_scripts tests/integration; run_scripts tests/e2e ;;
+    *)           echo "usage: tests/run.sh [unit|integration|e2e]" >&2; exit 2 ;;
+esac
+
+[ ${#failures[@]} -gt 0 ] && echo "failing: ${failures[*]} (logs in $logdir)"
+[ $failed -eq 0 ] && rm -rf "$logdir"
+echo "tests: $passed passed, $failed failed"
+[ $failed -eq 0 ] && [ $passed -gt 0 ]

@@ -1,0 +1,167 @@
+/*  test_ts_common - names, times, secure compare, string lists. */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ts_common.h"
+
+static void
+name_accepts_allowed_characters (void **state)
+{
+    assert_true (ts_name_valid ("test-run"));
+    assert_true (ts_name_valid ("a.b_c:D-9"));
+    char longest [TS_NAME_MAX + 1];
+    memset (longest, 'x', TS_NAME_MAX);
+    longest [TS_NAME_MAX] = 0;
+    assert_true (ts_name_valid (longest));
+}
+
+static void
+name_rejects_empty_long_and_query_characters (void **state)
+{
+    assert_false (ts_name_valid (""));
+    assert_false (ts_name_valid (NULL));
+    char too_long [TS_NAME_MAX + 2];
+    memset (too_long, 'x', TS_NAME_MAX + 1);
+    too_long [TS_NAME_MAX + 1] = 0;
+    assert_false (ts_name_valid (too_long));
+    const char *bad [] = { "a b", "a'b", "a\"b", "a/b", "a;b", "a\\b", "a\nb",
+                           "é", "a*b", "a=b", "a,b", "(a)" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++)
+        assert_false (ts_name_valid (bad [i]));
+    assert_false (ts_name_valid_n ("ab\0c", 4));
+}
+
+static void
+time_parse_takes_epoch_ms_and_rfc3339 (void **state)
+{
+    int64_t ms;
+    assert_int_equal (ts_time_parse ("1732406400000", &ms), 0);
+    assert_int_equal (ms, 1732406400000LL);
+    assert_int_equal (ts_time_parse ("-1000", &ms), 0);
+    assert_int_equal (ms, -1000);
+    assert_int_equal (ts_time_parse ("2024-11-24T00:00:00Z", &ms), 0);
+    assert_int_equal (ms, 1732406400000LL);
+    assert_int_equal (ts_time_parse ("2024-11-24T01:00:00.250+01:00", &ms), 0);
+    assert_int_equal (ms, 1732406400250LL);
+    assert_int_equal (ts_time_parse ("1970-01-01T00:00:00Z", &ms), 0);
+    assert_int_equal (ms, 0);
+}
+
+static void
+time_parse_rejects_garbage_and_impossible_dates (void **state)
+{
+    int64_t ms;
+    const char *bad [] = { "", "abc", "12a", "2024-11-24", "2024-11-24T00:00Z",
+                           "2024-02-30T00:00:00Z", "2024-13-01T00:00:00Z",
+                           "2024-11-24T25:00:00Z", "2024-11-24T00:00:00",
+                           "2024-11-24T00:00:00Zjunk", "99999999999999999999" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++)
+        assert_int_equal (ts_time_parse (bad [i], &ms), TS_EINVAL);
+}
+
+static void
+time_parse_iso_is_lenient_about_zone_and_seconds (void **state)
+{
+    int64_t ms;
+    const char *s = "2024-11-24T00:05";
+    assert_int_equal (ts_time_parse_iso (s, strlen (s), &ms), 0);
+    assert_int_equal (ms, 1732406700000LL);
+    s = "2024-11-24 00:05:00";
+    assert_int_equal (ts_time_parse_iso (s, strlen (s), &ms), 0);
+    assert_int_equal (ms, 1732406700000LL);
+    s = "2024-02-29T00:00:00Z";
+    assert_int_equal (ts_time_parse_iso (s, strlen (s), &ms), 0);
+    s = "2023-02-29T00:00:00Z";
+    assert_int_equal (ts_time_parse_iso (s, strlen (s), &ms), TS_EINVAL);
+}
+
+static void
+time_format_round_trips_with_parse (void **state)
+{
+    char buf [40];
+    int64_t values [] = { 0, 1732406400123LL, -1, -86400001LL, 4102444800000LL };
+    for (size_t i = 0; i < sizeof values / sizeof values [0]; i++) {
+        int64_t back;
+        ts_time_format (values [i], buf, sizeof buf);
+        assert_int_equal (ts_time_parse (buf, &back), 0);
+        assert_int_equal (back, values [i]);
+    }
+    assert_string_equal (ts_time_format (1732406400123LL, buf, sizeof buf),
+                         "2024-11-24T00:00:00.123Z");
+}
+
+static void
+secure_equal_compares_bytes_and_lengths (void **state)
+{
+    assert_true (ts_secure_equal ("key", 3, "key", 3));
+    assert_false (ts_secure_equal ("key", 3, "kez", 3));
+    assert_false (ts_secure_equal ("key", 3, "key1", 4));
+    assert_false (ts_secure_equal ("", 0, "k", 1));
+    assert_true (ts_secure_equal ("", 0, "", 0));
+}
+
+static void
+strlist_appends_and_finds (void **state)
+{
+    ts_strlist_t *list = ts_strlist_new ();
+    assert_non_null (list);
+    for (int i = 0; i < 100; i++) {
+        char s [16];
+        snprintf (s, sizeof s, "id%d", i);
+        assert_int_equal (ts_strlist_append (list, s), 0);
+    }
+    assert_int_equal (list->n, 100);
+    assert_true (ts_strlist_contains (list, "id99"));
+    assert_false (ts_strlist_contains (list, "id100"));
+    assert_int_equal (ts_strlist_append_n (list, "abcdef", 3), 0);
+    assert_string_equal (list->items [100], "abc");
+    ts_strlist_clear (list);
+    assert_int_equal (list->n, 0);
+    ts_strlist_destroy (&list);
+    assert_null (list);
+    ts_strlist_destroy (&list);
+}
+
+static void
+strlcpy_reports_truncation (void **state)
+{
+    char buf [4];
+    assert_int_equal (ts_strlcpy (buf, "abc", sizeof buf), 0);
+    assert_string_equal (buf, "abc");
+    assert_int_equal (ts_strlcpy (buf, "abcd", sizeof buf), TS_ETOOBIG);
+    assert_string_equal (buf, "abc");
+}
+
+static void
+strerror_names_every_code (void **state)
+{
+    for (int code = TS_EAUTH; code <= 0; code++)
+        assert_string_not_equal (ts_strerror (code), "unknown error");
+    assert_string_equal (ts_strerror (-999), "unknown error");
+}
+
+int
+main (int argc, char *argv [])
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (name_accepts_allowed_characters),
+        cmocka_unit_test (name_rejects_empty_long_and_query_characters),
+        cmocka_unit_test (time_parse_takes_epoch_ms_and_rfc3339),
+        cmocka_unit_test (time_parse_rejects_garbage_and_impossible_dates),
+        cmocka_unit_test (time_parse_iso_is_lenient_about_zone_and_seconds),
+        cmocka_unit_test (time_format_round_trips_with_parse),
+        cmocka_unit_test (secure_equal_compares_bytes_and_lengths),
+        cmocka_unit_test (strlist_appends_and_finds),
+        cmocka_unit_test (strlcpy_reports_truncation),
+        cmocka_unit_test (strerror_names_every_code),
+    };
+    if (argc > 1)
+        cmocka_set_test_filter (argv [1]);
+    return cmocka_run_group_tests_name ("ts_common", tests, NULL, NULL);
+}

@@ -1,0 +1,477 @@
+/*  test_ts_map - upstream documents to points, by config.
+
+    Each test builds its mapping from YAML text, as an operator would write
+    it, and checks the points or the error detail. Failing documents must
+    leave the caller's list exactly as it was. */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ts_map.h"
+
+#define NOV24 1732406400000LL   //  2024-11-24T00:00:00Z
+#define HOUR  3600000LL
+
+static ts_map_t *
+s_map_new (const char *yaml)
+{
+    char err [TS_ERRLEN] = "";
+    ts_config_t *cfg = ts_config_load_text (yaml, "test.yaml", err);
+    if (!cfg)
+        fail_msg ("config: %s", err);
+    ts_map_t *map = ts_map_new (cfg, err);
+    if (!map)
+        fail_msg ("map: %s", err);
+    ts_config_destroy (&cfg);
+    return map;
+}
+
+//  Parses doc with the mapping of yaml into a fresh list; returns the list
+//  (caller destroys) and asserts success.
+static ts_points_t *
+s_parse_ok (const char *yaml, const char *doc)
+{
+    ts_map_t *map = s_map_new (yaml);
+    ts_points_t *pts = ts_points_new ();
+    assert_non_null (pts);
+    char err [TS_ERRLEN] = "";
+    int rc = ts_map_parse (map, doc, strlen (doc), pts, err);
+    if (rc != 0)
+        fail_msg ("parse: %s (%s)", ts_strerror (rc), err);
+    ts_map_destroy (&map);
+    return pts;
+}
+
+//  Parses a bad doc into a list holding one point already; asserts
+//  TS_EPROTO, that the list is unchanged and that err contains detail.
+static void
+s_parse_fails (const char *yaml, const char *doc, const char *detail)
+{
+    ts_map_t *map = s_map_new (yaml);
+    ts_points_t *pts = ts_points_new ();
+    assert_non_null (pts);
+    assert_int_equal (ts_points_append (pts, 42, "old", 4.5), 0);
+    char err [TS_ERRLEN] = "";
+    int rc = ts_map_parse (map, doc, strlen (doc), pts, err);
+    assert_int_equal (rc, TS_EPROTO);
+    if (!strstr (err, detail))
+        fail_msg ("detail '%s' does not contain '%s'", err, detail);
+    assert_int_equal (pts->n, 1);
+    assert_int_equal (pts->pts [0].time_ms, 42);
+    assert_string_equal (pts->pts [0].measure, "old");
+    ts_points_destroy (&pts);
+    ts_map_destroy (&map);
+}
+
+static void
+s_assert_point (const ts_points_t *pts, size_t i, int64_t time_ms,
+                const char *measure, double value)
+{
+    assert_true (i < pts->n);
+    assert_int_equal (pts->pts [i].time_ms, time_ms);
+    assert_string_equal (pts->pts [i].measure, measure);
+    assert_true (pts->pts [i].value == value);
+}
+
+static const char *s_rows_default = "log:\n  level: error\n";
+
+static const char *s_rows_two =
+    "upstream:\n"
+    "  format:\n"
+    "    measures:\n"
+    "      value: value\n"
+    "      humidity: hum\n";
+
+static const char *s_open_meteo =
+    "upstream:\n"
+    "  format:\n"
+    "    layout: columns\n"
+    "    path: hourly\n"
+    "    time_unit: iso8601\n"
+    "    measures:\n"
+    "      temperature: temperature_2m\n"
+    "      humidity: relative_humidity_2m\n";
+
+static const char *s_rows_seconds =
+    "upstream:\n"
+    "  format:\n"
+    "    time_field: ts\n"
+    "    time_unit: s\n";
+
+static const char *s_nested =
+    "upstream:\n"
+    "  format:\n"
+    "    path: data.series.rows\n"
+    "    time_unit: iso8601\n"
+    "    measures:\n"
+    "      level: v\n";
+
+static const char *s_columns_ms =
+    "upstream:\n"
+    "  format:\n"
+    "    layout: columns\n"
+    "    path: hourly\n";
+
+//  ---------------------------------------------------------------------
+
+static void
+map_reads_rows_with_default_measure (void **state)
+{
+    ts_points_t *pts = s_parse_ok (s_rows_default,
+        "[{\"time\": 1732406400000, \"value\": 1.5},"
+        " {\"time\": 1732410000000, \"value\": -2}]");
+    assert_int_equal (pts->n, 2);
+    s_assert_point (pts, 0, NOV24, "value", 1.5);
+    s_assert_point (pts, 1, NOV24 + HOUR, "value", -2.0);
+    ts_points_destroy (&pts);
+}
+
+static void
+map_reads_rows_with_two_measures (void **state)
+{
+    ts_points_t *pts = s_parse_ok (s_rows_two,
+        "[{\"time\": 1732406400000, \"value\": 1.5, \"hum\": 80, \"x\": {}},"
+        " {\"time\": 1732410000000, \"value\": 2.25, \"hum\": 81.5}]");
+    assert_int_equal (pts->n, 4);
+    s_assert_point (pts, 0, NOV24, "value", 1.5);
+    s_assert_point (pts, 1, NOV24, "humidity", 80.0);
+    s_assert_point (pts, 2, NOV24 + HOUR, "value", 2.25);
+    s_assert_point (pts, 3, NOV24 + HOUR, "humidity", 81.5);
+    ts_points_destroy (&pts);
+}
+
+static void
+map_skips_measure_missing_from_a_row (void **state)
+{
+    ts_points_t *pts = s_parse_ok (s_rows_two,
+        "[{\"time\": 1732406400000, \"hum\": 80},"
+        " {\"time\": 1732410000000, \"value\": 2}]");
+    assert_int_equal (pts->n, 2);
+    s_assert_point (pts, 0, NOV24, "humidity", 80.0);
+    s_assert_point (pts, 1, NOV24 + HOUR, "value", 2.0);
+    ts_points_destroy (&pts);
+}
+
+static void
+map_reads_open_meteo_columns (void **state)
+{
+    ts_points_t *pts = s_parse_ok (s_open_meteo,
+        "{\"latitude\": 52.52, \"longitude\": 13.41,"
+        " \"hourly_units\": {\"time\": \"iso8601\", \"temperature_2m\": \"°C\"},"
+        " \"hourly\": {"
+        "   \"time\": [\"2024-11-24T00:00\", \"2024-11-24T01:00\", \"2024-11-24T02:00\"],"
+        "   \"temperature_2m\": [3.1, 2.8, 2.5],"
+        "   \"relative_humidity_2m\": [88, 90, 91]}}");
+    assert_int_equal (pts->n, 6);
+    s_assert_point (pts, 0, NOV24, "temperature", 3.1);
+    s_assert_point (pts, 1, NOV24, "humidity", 88.0);
+    s_assert_point (pts, 2, NOV24 + HOUR, "temperature", 2.8);
+    s_assert_point (pts, 3, NOV24 + HOUR, "humidity", 90.0);
+    s_assert_point (pts, 4, NOV24 + 2 * HOUR, "temperature", 2.5);
+    s_assert_point (pts, 5, NOV24 + 2 * HOUR, "humidity", 91.0);
+    ts_points_destroy (&pts);
+}
+
+static void
+map_reads_columns_with_epoch_ms (void **state)
+{
+    ts_points_t *pts = s_parse_ok (s_columns_ms,
+        "{\"hourly\": {\"time\": [1732406400000, 1732410000000],"
+        " \"value\": [1, 2]}}");
+    assert_int_equal (pts->n, 2);
+    s_assert_point (pts, 0, NOV24, "value", 1.0);
+    s_assert_point (pts, 1, NOV24 + HOUR, "value", 2.0);
+    ts_points_destroy (&pts);
+}
+
+static void
+map_reads_epoch_seconds_including_fractions (void **state)
+{
+    ts_points_t *pts = s_parse_ok (s_rows_seconds,
+        "[{\"ts\": 1732406400, \"value\": 1},"
+        " {\"ts\": 1732406400.25, \"value\": 2},"
+        " {\"ts\": \"1732410000\", \"value\": 3}]");
+    assert_int_equal (pts->n, 3);
+    s_assert_point (pts, 0, NOV24, "value", 1.0);
+    s_assert_point (pts, 1, NOV24 + 250, "value", 2.0);
+    s_assert_point (pts, 2, NOV24 + HOUR, "value", 3.0);
+    ts_points_destroy (&pts);
+}
+
+static void
+map_rounds_fractional_epoch_milliseconds (void **state)
+{
+    ts_points_t *pts = s_parse_ok (s_rows_default,
+        "[{\"time\": 1732406400000.6, \"value\": 1},"
+        " {\"time\": 1732406400000.4, \"value\": 2}]");
+    assert_int_equal (pts->n, 2);
+    s_assert_point (pts, 0, NOV24 + 1, "value", 1.0);
+    s_assert_point (pts, 1, NOV24, "value", 2.0);
+    ts_points_destroy (&pts);
+}
+
+static void
+map_accepts_numeric_strings (void **state)
+{
+    ts_points_t *pts = s_parse_ok (s_rows_default,
+        "[{\"time\": \"1732406400000\", \"value\": \"1.25\"},"
+        " {\"time\": 1732410000000, \"value\": \" -3e2 \"}]");
+    assert_int_equal (pts->n, 2);
+    s_assert_point (pts, 0, NOV24, "value", 1.25);
+    s_assert_point (pts, 1, NOV24 + HOUR, "value", -300.0);
+    ts_points_destroy (&pts);
+}
+
+static void
+map_skips_null_values (void **state)
+{
+    ts_points_t *pts = s_parse_ok (s_open_meteo,
+        "{\"hourly\": {"
+        "   \"time\": [\"2024-11-24T00:00\", \"2024-11-24T01:00\"],"
+        "   \"temperature_2m\": [null, 2.8],"
+        "   \"relative_humidity_2m\": [88, null]}}");
+    assert_int_equal (pts->n, 2);
+    s_assert_point (pts, 0, NOV24, "humidity", 88.0);
+    s_assert_point (pts, 1, NOV24 + HOUR, "temperature", 2.8);
+    ts_points_destroy (&pts);
+
+    pts = s_parse_ok (s_rows_default,
+        "[{\"time\": 1732406400000, \"value\": null},"
+        " {\"time\": 1732410000000, \"value\": 7}]");
+    assert_int_equal (pts->n, 1);
+    s_assert_point (pts, 0, NOV24 + HOUR, "value", 7.0);
+    ts_points_destroy (&pts);
+}
+
+static void
+map_follows_nested_dotted_path (void **state)
+{
+    ts_points_t *pts = s_parse_ok (s_nested,
+        "{\"data\": {\"series\": {\"rows\": ["
+        "  {\"time\": \"2024-11-24T00:00:00Z\", \"v\": 0.5},"
+        "  {\"time\": \"2024-11-24T02:00:00+01:00\", \"v\": 0.75}]}}}");
+    assert_int_equal (pts->n, 2);
+    s_assert_point (pts, 0, NOV24, "level", 0.5);
+    s_assert_point (pts, 1, NOV24 + HOUR, "level", 0.75);
+    ts_points_destroy (&pts);
+}
+
+static void
+map_appends_after_points_already_in_the_list (void **state)
+{
+    ts_map_t *map = s_map_new (s_rows_default);
+    ts_points_t *pts = ts_points_new ();
+    assert_int_equal (ts_points_append (pts, 1, "old", 1), 0);
+    const char *doc = "[{\"time\": 1732406400000, \"value\": 9}]";
+    char err [TS_ERRLEN] = "";
+    assert_int_equal (ts_map_parse (map, doc, strlen (doc), pts, err), 0);
+    assert_int_equal (pts->n, 2);
+    s_assert_point (pts, 0, 1, "old", 1.0);
+    s_assert_point (pts, 1, NOV24, "value", 9.0);
+    ts_points_destroy (&pts);
+    ts_map_destroy (&map);
+}
+
+static void
+map_reads_empty_documents_as_no_points (void **state)
+{
+    ts_points_t *pts = s_parse_ok (s_rows_default, "[]");
+    assert_int_equal (pts->n, 0);
+    ts_points_destroy (&pts);
+    pts = s_parse_ok (s_open_meteo,
+        "{\"hourly\": {\"time\": [], \"temperature_2m\": [],"
+        " \"relative_humidity_2m\": []}}");
+    assert_int_equal (pts->n, 0);
+    ts_points_destroy (&pts);
+}
+
+//  ---------------------------------------------------------------------
+//  Bad documents
+
+static void
+map_rejects_text_that_is_not_json (void **state)
+{
+    s_parse_fails (s_rows_default, "<html>oops</html>", "not JSON: ");
+    s_parse_fails (s_rows_default, "", "not JSON: ");
+}
+
+static void
+map_rejects_truncated_json (void **state)
+{
+    s_parse_fails (s_rows_default,
+        "[{\"time\": 1732406400000, \"value\": 1.5}, {\"time\": 17324",
+        "not JSON: ");
+}
+
+static void
+map_rejects_missing_path (void **state)
+{
+    s_parse_fails (s_open_meteo, "{\"daily\": {}}", "path 'hourly' not found");
+    s_parse_fails (s_nested, "{\"data\": {\"series\": []}}",
+                   "path 'data.series.rows' not found");
+    s_parse_fails (s_nested, "{\"data\": {\"other\": 1}}",
+                   "path 'data.series' not found");
+}
+
+static void
+map_rejects_wrong_type_at_path (void **state)
+{
+    s_parse_fails (s_open_meteo, "{\"hourly\": [1, 2]}",
+                   "hourly: expected an object of columns, got array");
+    s_parse_fails (s_rows_default, "{\"time\": 1}",
+                   "document: expected an array of rows, got object");
+    s_parse_fails (s_rows_default, "[1]",
+                   "document[0]: expected an object, got integer");
+}
+
+static void
+map_rejects_time_of_wrong_type (void **state)
+{
+    s_parse_fails (s_rows_default,
+        "[{\"time\": 1732406400000, \"value\": 1}, {\"time\": true, \"value\": 1}]",
+        "document[1].time: expected an epoch number, got true");
+    s_parse_fails (s_rows_default, "[{\"time\": \"yesterday\", \"value\": 1}]",
+        "document[0].time: expected an epoch number, got string 'yesterday'");
+    s_parse_fails (s_open_meteo,
+        "{\"hourly\": {\"time\": [1732406400], \"temperature_2m\": [1],"
+        " \"relative_humidity_2m\": [2]}}",
+        "hourly.time[0]: expected an ISO 8601 string, got integer");
+}
+
+static void
+map_rejects_missing_or_null_time (void **state)
+{
+    s_parse_fails (s_rows_default, "[{\"value\": 1}]",
+                   "document[0].time: missing");
+    s_parse_fails (s_rows_default, "[{\"time\": null, \"value\": 1}]",
+                   "document[0].time: time is null");
+    s_parse_fails (s_open_meteo,
+        "{\"hourly\": {\"time\": [\"2024-11-24T00:00\", null],"
+        " \"temperature_2m\": [1, 2], \"relative_humidity_2m\": [3, 4]}}",
+        "hourly.time[1]: time is null");
+}
+
+static void
+map_rejects_bad_iso_time (void **state)
+{
+    s_parse_fails (s_open_meteo,
+        "{\"hourly\": {\"time\": [\"2024-11-24T00:00\", \"2024-13-45T99:00\"],"
+        " \"temperature_2m\": [1, 2], \"relative_humidity_2m\": [3, 4]}}",
+        "hourly.time[1]: bad ISO 8601 time '2024-13-45T99:00'");
+}
+
+static void
+map_rejects_object_as_value (void **state)
+{
+    s_parse_fails (s_open_meteo,
+        "{\"hourly\": {\"time\": [\"2024-11-24T00:00\", \"2024-11-24T01:00\","
+        " \"2024-11-24T02:00\", \"2024-11-24T03:00\"],"
+        " \"temperature_2m\": [1, 2, 3, {\"c\": 4}],"
+        " \"relative_humidity_2m\": [1, 2, 3, 4]}}",
+        "hourly.temperature_2m[3]: expected a number, got object");
+    s_parse_fails (s_rows_two,
+        "[{\"time\": 1732406400000, \"value\": 1, \"hum\": [1]}]",
+        "document[0].hum: expected a number, got array");
+}
+
+static void
+map_rejects_strings_that_are_not_numbers (void **state)
+{
+    s_parse_fails (s_rows_default, "[{\"time\": 1732406400000, \"value\": \"n/a\"}]",
+                   "document[0].value: expected a number, got string 'n/a'");
+    s_parse_fails (s_rows_default, "[{\"time\": 1732406400000, \"value\": \"nan\"}]",
+                   "expected a number");
+    s_parse_fails (s_rows_default, "[{\"time\": 1732406400000, \"value\": \"1.5x\"}]",
+                   "expected a number");
+    s_parse_fails (s_rows_default, "[{\"time\": 1732406400000, \"value\": \"\"}]",
+                   "expected a number");
+}
+
+static void
+map_rejects_columns_of_unequal_length (void **state)
+{
+    s_parse_fails (s_open_meteo,
+        "{\"hourly\": {\"time\": [\"2024-11-24T00:00\", \"2024-11-24T01:00\"],"
+        " \"temperature_2m\": [1], \"relative_humidity_2m\": [3, 4]}}",
+        "hourly: columns 'time' (2) and 'temperature_2m' (1) differ in length");
+}
+
+static void
+map_rejects_missing_measure_column (void **state)
+{
+    s_parse_fails (s_open_meteo,
+        "{\"hourly\": {\"time\": [\"2024-11-24T00:00\"], \"temperature_2m\": [1]}}",
+        "hourly: column 'relative_humidity_2m' not found");
+    s_parse_fails (s_open_meteo,
+        "{\"hourly\": {\"temperature_2m\": [1], \"relative_humidity_2m\": [1]}}",
+        "hourly: column 'time' not found");
+    s_parse_fails (s_open_meteo,
+        "{\"hourly\": {\"time\": \"x\", \"temperature_2m\": [1],"
+        " \"relative_humidity_2m\": [1]}}",
+        "hourly.time: expected an array, got string");
+}
+
+static void
+map_rejects_times_out_of_range (void **state)
+{
+    s_parse_fails (s_rows_seconds, "[{\"ts\": 1e300, \"value\": 1}]",
+                   "document[0].ts: time out of range");
+    s_parse_fails (s_rows_seconds, "[{\"ts\": 9000000000000000000, \"value\": 1}]",
+                   "document[0].ts: time 9000000000000000000 out of range");
+}
+
+static void
+map_new_rejects_invalid_measure_name (void **state)
+{
+    char err [TS_ERRLEN] = "";
+    ts_config_t *cfg = ts_config_load_text (
+        "upstream:\n  format:\n    measures:\n      \"bad name\": value\n",
+        "test.yaml", err);
+    if (!cfg)
+        return;         //  the config already refused it: fine as well
+    ts_map_t *map = ts_map_new (cfg, err);
+    assert_null (map);
+    assert_non_null (strstr (err, "bad name"));
+    ts_config_destroy (&cfg);
+}
+
+int
+main (int argc, char *argv [])
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (map_reads_rows_with_default_measure),
+        cmocka_unit_test (map_reads_rows_with_two_measures),
+        cmocka_unit_test (map_skips_measure_missing_from_a_row),
+        cmocka_unit_test (map_reads_open_meteo_columns),
+        cmocka_unit_test (map_reads_columns_with_epoch_ms),
+        cmocka_unit_test (map_reads_epoch_seconds_including_fractions),
+        cmocka_unit_test (map_rounds_fractional_epoch_milliseconds),
+        cmocka_unit_test (map_accepts_numeric_strings),
+        cmocka_unit_test (map_skips_null_values),
+        cmocka_unit_test (map_follows_nested_dotted_path),
+        cmocka_unit_test (map_appends_after_points_already_in_the_list),
+        cmocka_unit_test (map_reads_empty_documents_as_no_points),
+        cmocka_unit_test (map_rejects_text_that_is_not_json),
+        cmocka_unit_test (map_rejects_truncated_json),
+        cmocka_unit_test (map_rejects_missing_path),
+        cmocka_unit_test (map_rejects_wrong_type_at_path),
+        cmocka_unit_test (map_rejects_time_of_wrong_type),
+        cmocka_unit_test (map_rejects_missing_or_null_time),
+        cmocka_unit_test (map_rejects_bad_iso_time),
+        cmocka_unit_test (map_rejects_object_as_value),
+        cmocka_unit_test (map_rejects_strings_that_are_not_numbers),
+        cmocka_unit_test (map_rejects_columns_of_unequal_length),
+        cmocka_unit_test (map_rejects_missing_measure_column),
+        cmocka_unit_test (map_rejects_times_out_of_range),
+        cmocka_unit_test (map_new_rejects_invalid_measure_name),
+    };
+    if (argc > 1)
+        cmocka_set_test_filter (argv [1]);
+    return cmocka_run_group_tests_name ("ts_map", tests, NULL, NULL);
+}

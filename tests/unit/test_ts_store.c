@@ -1,0 +1,856 @@
+/*  test_ts_store - the store interface over the LMDB backend: registry,
+    history ranges, forecast replacement and expiry, several threads and
+    several processes on one environment directory. Each test gets a fresh
+    temporary directory, removed afterwards. */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ts_store.h"
+
+#define FOREVER_FROM  INT64_MIN
+#define FOREVER_TO    INT64_MAX
+#define TTL_S         60
+
+typedef struct {
+    char         dir [64];      //  temporary directory of the test
+    char         path [128];    //  store.lmdb.path inside it
+    ts_config_t *cfg;           //  config with that path
+    ts_store_t  *store;         //  open store, or NULL
+} fixture_t;
+
+//  Loads a config for path with the given map size; NULL on failure.
+static ts_config_t *
+s_config (const char *path, int map_size_mb)
+{
+    char text [512];
+    snprintf (text, sizeof text,
+              "store:\n"
+              "  backend: lmdb\n"
+              "  forecast_ttl_s: %d\n"
+              "  lmdb:\n"
+              "    path: %s\n"
+              "    map_size_mb: %d\n", TTL_S, path, map_size_mb);
+    char err [TS_ERRLEN] = "";
+    ts_config_t *cfg = ts_config_load_text (text, "test.yaml", err);
+    if (!cfg)
+        fprintf (stderr, "config: %s\n", err);
+    return cfg;
+}
+
+static int
+s_setup (void **state)
+{
+    fixture_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return -1;
+    snprintf (self->dir, sizeof self->dir, "/tmp/test_ts_store.XXXXXX");
+    if (!mkdtemp (self->dir)) {
+        free (self);
+        return -1;
+    }
+    //  Two levels that do not exist yet: the store creates them.
+    snprintf (self->path, sizeof self->path, "%s/var/data", self->dir);
+    self->cfg = s_config (self->path, 64);
+    char err [TS_ERRLEN] = "";
+    if (self->cfg)
+        self->store = ts_store_new (self->cfg, err);
+    if (!self->store)
+        fprintf (stderr, "store: %s\n", err);
+    *state = self;
+    return self->store? 0: -1;
+}
+
+static int
+s_remove_one (const char *path, const struct stat *st, int flag,
+              struct FTW *ftw)
+{
+    return remove (path);
+}
+
+static int
+s_teardown (void **state)
+{
+    fixture_t *self = *state;
+    ts_store_destroy (&self->store);
+    ts_config_destroy (&self->cfg);
+    int rc = nftw (self->dir, s_remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    free (self);
+    return rc;
+}
+
+//  Appends n points of measure at times start, start + step, ... with
+//  value = time * scale.
+static void
+s_fill (ts_points_t *pts, const char *measure, int64_t start, int64_t step,
+        size_t n, double scale)
+{
+    for (size_t i = 0; i < n; i++) {
+        int64_t t = start + (int64_t) i * step;
+        assert_int_equal (ts_points_append (pts, t, measure, t * scale), 0);
+    }
+}
+
+//  Puts n points of measure "value" for id, times start + i * step.
+static void
+s_put (ts_store_t *store, const char *id, int64_t start, int64_t step,
+       size_t n)
+{
+    ts_points_t *pts = ts_points_new ();
+    assert_non_null (pts);
+    s_fill (pts, "value", start, step, n, 1.0);
+    char err [TS_ERRLEN] = "";
+    int rc = ts_store_history_put (store, id, pts, err);
+    if (rc)
+        fail_msg ("history_put %s: %s", id, err);
+    ts_points_destroy (&pts);
+}
+
+//  Number of history points of id in the whole time range, or -1.
+static long
+s_count (ts_store_t *store, const char *id)
+{
+    ts_points_t *out = ts_points_new ();
+    if (!out)
+        return -1;
+    char err [TS_ERRLEN] = "";
+    int rc = ts_store_history_range (store, id, NULL, FOREVER_FROM,
+                                     FOREVER_TO, out, err);
+    long n = rc == 0? (long) out->n: -1;
+    if (rc)
+        fprintf (stderr, "history_range %s: %s\n", id, err);
+    ts_points_destroy (&out);
+    return n;
+}
+
+//  --- registry ----------------------------------------------------------
+
+static void
+store_opens_lmdb_and_creates_missing_directories (void **state)
+{
+    fixture_t *self = *state;
+    assert_string_equal (ts_store_backend (self->store), "lmdb");
+    struct stat st;
+    assert_int_equal (stat (self->path, &st), 0);
+    assert_true (S_ISDIR (st.st_mode));
+    assert_int_equal (st.st_mode & 0777, 0750);
+}
+
+static void
+store_open_names_path_it_cannot_create (void **state)
+{
+    fixture_t *self = *state;
+    char path [160];
+    snprintf (path, sizeof path, "%s/file", self->dir);
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    fclose (file);
+    snprintf (path, sizeof path, "%s/file/sub", self->dir);
+    ts_config_t *cfg = s_config (path, 64);
+    assert_non_null (cfg);
+    char err [TS_ERRLEN] = "";
+    ts_store_t *store = ts_store_new (cfg, err);
+    assert_null (store);
+    assert_non_null (strstr (err, "store.lmdb.path"));
+    assert_non_null (strstr (err, path));
+    ts_config_destroy (&cfg);
+}
+
+static void
+registry_adds_lists_checks_and_removes_ids (void **state)
+{
+    fixture_t *self = *state;
+    char err [TS_ERRLEN] = "";
+    const char *ids [] = { "b", "a", "b" };
+    size_t added = 99;
+    assert_int_equal (ts_store_ids_add (self->store, ids, 3, &added, err), 0);
+    assert_int_equal (added, 2);
+    assert_int_equal (ts_store_ids_add (self->store, ids, 2, &added, err), 0);
+    assert_int_equal (added, 0);
+
+    ts_strlist_t *list = ts_strlist_new ();
+    assert_non_null (list);
+    assert_int_equal (ts_store_ids_list (self->store, list, err), 0);
+    assert_int_equal (list->n, 2);
+    assert_string_equal (list->items [0], "a");
+    assert_string_equal (list->items [1], "b");
+
+    bool exists = false;
+    assert_int_equal (ts_store_ids_exists (self->store, "a", &exists, err), 0);
+    assert_true (exists);
+    assert_int_equal (ts_store_ids_exists (self->store, "c", &exists, err), 0);
+    assert_false (exists);
+
+    assert_int_equal (ts_store_ids_remove (self->store, "a", err), 0);
+    assert_int_equal (ts_store_ids_remove (self->store, "a", err),
+                      TS_ENOTFOUND);
+    assert_int_equal (ts_store_ids_remove (self->store, "never", err),
+                      TS_ENOTFOUND);
+    ts_strlist_clear (list);
+    assert_int_equal (ts_store_ids_list (self->store, list, err), 0);
+    assert_int_equal (list->n, 1);
+    assert_string_equal (list->items [0], "b");
+    ts_strlist_destroy (&list);
+}
+
+static void
+registry_remove_deletes_history_and_forecast_of_that_id_only (void **state)
+{
+    fixture_t *self = *state;
+    char err [TS_ERRLEN] = "";
+    const char *ids [] = { "a", "a.b", "ab" };
+    assert_int_equal (ts_store_ids_add (self->store, ids, 3, NULL, err), 0);
+    ts_points_t *pts = ts_points_new ();
+    s_fill (pts, "value", 100, 10, 5, 1.0);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal (ts_store_history_put (self->store, ids [i], pts,
+                                                err), 0);
+        assert_int_equal (ts_store_forecast_replace (self->store, ids [i],
+                                                     pts, 0, err), 0);
+    }
+    assert_int_equal (ts_store_ids_remove (self->store, "a", err), 0);
+
+    ts_points_clear (pts);
+    assert_int_equal (ts_store_history_range (self->store, "a", NULL,
+                      FOREVER_FROM, FOREVER_TO, pts, err), 0);
+    assert_int_equal (ts_store_forecast_range (self->store, "a", NULL,
+                      FOREVER_FROM, FOREVER_TO, 0, pts, err), 0);
+    assert_int_equal (pts->n, 0);
+    for (size_t i = 1; i < 3; i++) {
+        assert_int_equal (s_count (self->store, ids [i]), 5);
+        ts_points_clear (pts);
+        assert_int_equal (ts_store_forecast_range (self->store, ids [i],
+                          NULL, FOREVER_FROM, FOREVER_TO, 0, pts, err), 0);
+        assert_int_equal (pts->n, 5);
+    }
+    ts_points_destroy (&pts);
+}
+
+static void
+store_rejects_invalid_ids_measures_and_ranges (void **state)
+{
+    fixture_t *self = *state;
+    char err [TS_ERRLEN] = "";
+    const char *ids [] = { "good", "bad id" };
+    size_t added = 99;
+    assert_int_equal (ts_store_ids_add (self->store, ids, 2, &added, err),
+                      TS_EINVAL);
+    assert_string_equal (err, "invalid id 'bad id'");
+    assert_int_equal (added, 0);
+    bool exists = true;
+    assert_int_equal (ts_store_ids_exists (self->store, "good", &exists,
+                                           err), 0);
+    assert_false (exists);
+
+    ts_points_t *pts = ts_points_new ();
+    s_fill (pts, "value", 0, 1, 3, 1.0);
+    assert_int_equal (ts_store_history_put (self->store, "", pts, err),
+                      TS_EINVAL);
+    assert_int_equal (ts_store_history_put (self->store, NULL, pts, err),
+                      TS_EINVAL);
+    assert_int_equal (ts_store_forecast_replace (self->store, "a/../b", pts,
+                                                 0, err), TS_EINVAL);
+    assert_string_equal (err, "invalid id 'a/../b'");
+    assert_int_equal (ts_store_ids_remove (self->store, "x y", err),
+                      TS_EINVAL);
+    assert_int_equal (ts_store_ids_exists (self->store, "x'", &exists, err),
+                      TS_EINVAL);
+
+    //  One bad measure fails the whole put.
+    assert_int_equal (ts_points_append (pts, 5, "bad measure", 1.0), 0);
+    assert_int_equal (ts_store_history_put (self->store, "good", pts, err),
+                      TS_EINVAL);
+    assert_non_null (strstr (err, "invalid measure 'bad measure'"));
+    assert_int_equal (ts_store_forecast_replace (self->store, "good", pts, 0,
+                                                 err), TS_EINVAL);
+    assert_int_equal (s_count (self->store, "good"), 0);
+
+    ts_points_clear (pts);
+    assert_int_equal (ts_store_history_range (self->store, "good", "a b",
+                      0, 10, pts, err), TS_EINVAL);
+    assert_int_equal (ts_store_history_range (self->store, "good", NULL,
+                      11, 10, pts, err), TS_EINVAL);
+    assert_non_null (strstr (err, "from_ms > to_ms"));
+    assert_int_equal (ts_store_forecast_range (self->store, "good", NULL,
+                      11, 10, 0, pts, err), TS_EINVAL);
+    assert_int_equal (ts_store_forecast_range (self->store, "a;b", NULL,
+                      0, 10, 0, pts, err), TS_EINVAL);
+    ts_points_destroy (&pts);
+}
+
+//  --- history -----------------------------------------------------------
+
+static void
+history_range_includes_both_boundaries (void **state)
+{
+    fixture_t *self = *state;
+    s_put (self->store, "a", 0, 10, 10);        //  0, 10, ..., 90
+    char err [TS_ERRLEN] = "";
+    ts_points_t *out = ts_points_new ();
+    assert_int_equal (ts_store_history_range (self->store, "a", NULL, 20, 50,
+                                              out, err), 0);
+    assert_int_equal (out->n, 4);
+    assert_int_equal (out->pts [0].time_ms, 20);
+    assert_int_equal (out->pts [3].time_ms, 50);
+    assert_string_equal (out->pts [0].measure, "value");
+    assert_true (out->pts [3].value == 50.0);
+
+    ts_points_clear (out);
+    assert_int_equal (ts_store_history_range (self->store, "a", NULL, 21, 29,
+                                              out, err), 0);
+    assert_int_equal (out->n, 0);
+    assert_int_equal (ts_store_history_range (self->store, "a", NULL, 90, 90,
+                                              out, err), 0);
+    assert_int_equal (out->n, 1);
+    assert_int_equal (ts_store_history_range (self->store, "nobody", NULL,
+                      FOREVER_FROM, FOREVER_TO, out, err), 0);
+    assert_int_equal (out->n, 1);
+    ts_points_destroy (&out);
+}
+
+static void
+history_range_filters_by_measure (void **state)
+{
+    fixture_t *self = *state;
+    ts_points_t *pts = ts_points_new ();
+    s_fill (pts, "temp", 0, 10, 5, 1.0);
+    s_fill (pts, "tempo", 0, 10, 5, 2.0);
+    s_fill (pts, "rain", 0, 10, 5, 3.0);
+    char err [TS_ERRLEN] = "";
+    assert_int_equal (ts_store_history_put (self->store, "a", pts, err), 0);
+
+    ts_points_t *out = ts_points_new ();
+    assert_int_equal (ts_store_history_range (self->store, "a", "temp",
+                      FOREVER_FROM, FOREVER_TO, out, err), 0);
+    assert_int_equal (out->n, 5);
+    for (size_t i = 0; i < out->n; i++) {
+        assert_string_equal (out->pts [i].measure, "temp");
+        assert_true (out->pts [i].value == (double) out->pts [i].time_ms);
+    }
+    ts_points_clear (out);
+    assert_int_equal (ts_store_history_range (self->store, "a", "snow",
+                      FOREVER_FROM, FOREVER_TO, out, err), 0);
+    assert_int_equal (out->n, 0);
+    ts_points_destroy (&out);
+    ts_points_destroy (&pts);
+}
+
+static void
+history_range_orders_by_time_then_measure (void **state)
+{
+    fixture_t *self = *state;
+    ts_points_t *pts = ts_points_new ();
+    //  Put in a scrambled order.
+    s_fill (pts, "b", 30, -10, 4, 1.0);
+    s_fill (pts, "ab", 0, 10, 4, 1.0);
+    s_fill (pts, "a", 30, -10, 4, 1.0);
+    char err [TS_ERRLEN] = "";
+    assert_int_equal (ts_store_history_put (self->store, "s", pts, err), 0);
+
+    ts_points_t *out = ts_points_new ();
+    assert_int_equal (ts_store_history_range (self->store, "s", NULL,
+                      FOREVER_FROM, FOREVER_TO, out, err), 0);
+    assert_int_equal (out->n, 12);
+    const char *order [] = { "a", "ab", "b" };
+    for (size_t i = 0; i < out->n; i++) {
+        assert_int_equal (out->pts [i].time_ms, (int64_t) (i / 3) * 10);
+        assert_string_equal (out->pts [i].measure, order [i % 3]);
+    }
+    ts_points_destroy (&out);
+    ts_points_destroy (&pts);
+}
+
+static void
+history_range_sorts_negative_times_before_positive (void **state)
+{
+    fixture_t *self = *state;
+    int64_t times [] = { 5, -1, INT64_MIN, 0, -1000000000000LL, INT64_MAX,
+                         1, -5 };
+    ts_points_t *pts = ts_points_new ();
+    for (size_t i = 0; i < sizeof times / sizeof times [0]; i++)
+        assert_int_equal (ts_points_append (pts, times [i], "v", 1.0), 0);
+    char err [TS_ERRLEN] = "";
+    assert_int_equal (ts_store_history_put (self->store, "n", pts, err), 0);
+
+    ts_points_t *out = ts_points_new ();
+    assert_int_equal (ts_store_history_range (self->store, "n", NULL,
+                      FOREVER_FROM, FOREVER_TO, out, err), 0);
+    int64_t expect [] = { INT64_MIN, -1000000000000LL, -5, -1, 0, 1, 5,
+                          INT64_MAX };
+    assert_int_equal (out->n, 8);
+    for (size_t i = 0; i < 8; i++)
+        assert_int_equal (out->pts [i].time_ms, expect [i]);
+
+    ts_points_clear (out);
+    assert_int_equal (ts_store_history_range (self->store, "n", NULL, -5, 0,
+                                              out, err), 0);
+    assert_int_equal (out->n, 3);
+    assert_int_equal (out->pts [0].time_ms, -5);
+    assert_int_equal (out->pts [2].time_ms, 0);
+    ts_points_destroy (&out);
+    ts_points_destroy (&pts);
+}
+
+static void
+history_put_twice_keeps_one_point_with_newest_value (void **state)
+{
+    fixture_t *self = *state;
+    char err [TS_ERRLEN] = "";
+    ts_points_t *pts = ts_points_new ();
+    assert_int_equal (ts_points_append (pts, 100, "value", 1.5), 0);
+    assert_int_equal (ts_store_history_put (self->store, "a", pts, err), 0);
+    assert_int_equal (ts_store_history_put (self->store, "a", pts, err), 0);
+    assert_int_equal (s_count (self->store, "a"), 1);
+
+    pts->pts [0].value = 2.5;
+    assert_int_equal (ts_store_history_put (self->store, "a", pts, err), 0);
+    ts_points_t *out = ts_points_new ();
+    assert_int_equal (ts_store_history_range (self->store, "a", NULL,
+                      FOREVER_FROM, FOREVER_TO, out, err), 0);
+    assert_int_equal (out->n, 1);
+    assert_true (out->pts [0].value == 2.5);
+    ts_points_destroy (&out);
+    ts_points_destroy (&pts);
+}
+
+static void
+history_ranges_of_prefixed_ids_do_not_mix (void **state)
+{
+    fixture_t *self = *state;
+    s_put (self->store, "a", 0, 1, 3);
+    s_put (self->store, "a.b", 0, 1, 5);
+    s_put (self->store, "ab", 0, 1, 7);
+    s_put (self->store, "a-", INT64_MIN, 1, 2);
+    assert_int_equal (s_count (self->store, "a"), 3);
+    assert_int_equal (s_count (self->store, "a.b"), 5);
+    assert_int_equal (s_count (self->store, "ab"), 7);
+    assert_int_equal (s_count (self->store, "a-"), 2);
+    assert_int_equal (s_count (self->store, "a."), 0);
+    assert_int_equal (s_count (self->store, "b"), 0);
+}
+
+//  --- forecast ----------------------------------------------------------
+
+static void
+forecast_replace_drops_points_not_in_new_set (void **state)
+{
+    fixture_t *self = *state;
+    char err [TS_ERRLEN] = "";
+    ts_points_t *pts = ts_points_new ();
+    s_fill (pts, "value", 1000, 100, 10, 1.0);     //  1000 .. 1900
+    s_fill (pts, "other", 1000, 100, 10, 1.0);
+    assert_int_equal (ts_store_forecast_replace (self->store, "a", pts, 0,
+                                                 err), 0);
+    ts_points_clear (pts);
+    s_fill (pts, "value", 1500, 100, 3, 2.0);      //  1500 .. 1700
+    assert_int_equal (ts_store_forecast_replace (self->store, "a", pts, 0,
+                                                 err), 0);
+
+    ts_points_t *out = ts_points_new ();
+    assert_int_equal (ts_store_forecast_range (self->store, "a", NULL,
+                      FOREVER_FROM, FOREVER_TO, 0, out, err), 0);
+    assert_int_equal (out->n, 3);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal (out->pts [i].time_ms, 1500 + 100 * (int64_t) i);
+        assert_string_equal (out->pts [i].measure, "value");
+        assert_true (out->pts [i].value == 2.0 * out->pts [i].time_ms);
+    }
+    //  Inclusive bounds and the measure filter hold for forecasts too.
+    ts_points_clear (out);
+    assert_int_equal (ts_store_forecast_range (self->store, "a", "value",
+                      1600, 1700, 0, out, err), 0);
+    assert_int_equal (out->n, 2);
+
+    //  An empty set clears the forecast; history is untouched.
+    s_put (self->store, "a", 1000, 1, 4);
+    ts_points_clear (pts);
+    assert_int_equal (ts_store_forecast_replace (self->store, "a", pts, 0,
+                                                 err), 0);
+    ts_points_clear (out);
+    assert_int_equal (ts_store_forecast_range (self->store, "a", NULL,
+                      FOREVER_FROM, FOREVER_TO, 0, out, err), 0);
+    assert_int_equal (out->n, 0);
+    assert_int_equal (s_count (self->store, "a"), 4);
+    ts_points_destroy (&out);
+    ts_points_destroy (&pts);
+}
+
+static void
+forecast_hides_expired_points_and_expire_removes_them (void **state)
+{
+    fixture_t *self = *state;
+    char err [TS_ERRLEN] = "";
+    int64_t now_ms = 1000000;
+    int64_t expires_ms = now_ms + TTL_S * 1000;
+    ts_points_t *pts = ts_points_new ();
+    s_fill (pts, "value", now_ms, 1000, 5, 1.0);
+    assert_int_equal (ts_store_forecast_replace (self->store, "old", pts,
+                                                 now_ms, err), 0);
+    assert_int_equal (ts_store_forecast_replace (self->store, "new", pts,
+                                                 expires_ms, err), 0);
+
+    ts_points_t *out = ts_points_new ();
+    assert_int_equal (ts_store_forecast_range (self->store, "old", NULL,
+                      FOREVER_FROM, FOREVER_TO, expires_ms - 1, out, err), 0);
+    assert_int_equal (out->n, 5);
+    ts_points_clear (out);
+    assert_int_equal (ts_store_forecast_range (self->store, "old", NULL,
+                      FOREVER_FROM, FOREVER_TO, expires_ms, out, err), 0);
+    assert_int_equal (out->n, 0);
+
+    size_t removed = 99;
+    assert_int_equal (ts_store_expire (self->store, expires_ms - 1, &removed,
+                                       err), 0);
+    assert_int_equal (removed, 0);
+    assert_int_equal (ts_store_expire (self->store, expires_ms, &removed,
+                                       err), 0);
+    assert_int_equal (removed, 5);
+    assert_int_equal (ts_store_expire (self->store, expires_ms, &removed,
+                                       err), 0);
+    assert_int_equal (removed, 0);
+
+    //  Gone from the file, not only hidden: an early "now" sees nothing.
+    assert_int_equal (ts_store_forecast_range (self->store, "old", NULL,
+                      FOREVER_FROM, FOREVER_TO, 0, out, err), 0);
+    assert_int_equal (out->n, 0);
+    assert_int_equal (ts_store_forecast_range (self->store, "new", NULL,
+                      FOREVER_FROM, FOREVER_TO, expires_ms, out, err), 0);
+    assert_int_equal (out->n, 5);
+    ts_points_destroy (&out);
+    ts_points_destroy (&pts);
+}
+
+//  --- lifetime, threads, processes --------------------------------------
+
+static void
+store_keeps_data_after_reopen (void **state)
+{
+    fixture_t *self = *state;
+    char err [TS_ERRLEN] = "";
+    const char *ids [] = { "kept" };
+    assert_int_equal (ts_store_ids_add (self->store, ids, 1, NULL, err), 0);
+    s_put (self->store, "kept", -50, 25, 5);
+    ts_points_t *pts = ts_points_new ();
+    s_fill (pts, "value", 500, 1, 2, 1.0);
+    assert_int_equal (ts_store_forecast_replace (self->store, "kept", pts,
+                                                 0, err), 0);
+    ts_store_destroy (&self->store);
+    assert_null (self->store);
+
+    self->store = ts_store_new (self->cfg, err);
+    assert_non_null (self->store);
+    bool exists = false;
+    assert_int_equal (ts_store_ids_exists (self->store, "kept", &exists,
+                                           err), 0);
+    assert_true (exists);
+    assert_int_equal (s_count (self->store, "kept"), 5);
+    ts_points_clear (pts);
+    assert_int_equal (ts_store_forecast_range (self->store, "kept", NULL,
+                      FOREVER_FROM, FOREVER_TO, 0, pts, err), 0);
+    assert_int_equal (pts->n, 2);
+    ts_points_destroy (&pts);
+}
+
+#define THREADS         8
+#define THREAD_BATCHES  50
+#define THREAD_BATCH    20
+
+typedef struct {
+    ts_store_t *store;          //  shared by every thread
+    char        id [16];        //  this thread's id
+    int         failures;       //  checks that failed
+} worker_t;
+
+static void *
+s_thread_work (void *arg)
+{
+    worker_t *worker = arg;
+    ts_points_t *pts = ts_points_new ();
+    ts_points_t *out = ts_points_new ();
+    char err [TS_ERRLEN];
+    for (int b = 0; b < THREAD_BATCHES && pts && out; b++) {
+        ts_points_clear (pts);
+        for (int i = 0; i < THREAD_BATCH; i++)
+            ts_points_append (pts, b * THREAD_BATCH + i, "value", b);
+        if (ts_store_history_put (worker->store, worker->id, pts, err))
+            worker->failures++;
+        ts_points_clear (out);
+        if (ts_store_history_range (worker->store, worker->id, NULL,
+                                    FOREVER_FROM, FOREVER_TO, out, err)
+        ||  out->n != (size_t) (b + 1) * THREAD_BATCH)
+            worker->failures++;
+    }
+    ts_points_destroy (&pts);
+    ts_points_destroy (&out);
+    return NULL;
+}
+
+static void
+store_serves_several_threads_through_one_handle (void **state)
+{
+    fixture_t *self = *state;
+    pthread_t threads [THREADS];
+    worker_t workers [THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        workers [i].store = self->store;
+        snprintf (workers [i].id, sizeof workers [i].id, "t%d", i);
+        workers [i].failures = 0;
+        assert_int_equal (pthread_create (&threads [i], NULL, s_thread_work,
+                                          &workers [i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join (threads [i], NULL);
+        assert_int_equal (workers [i].failures, 0);
+        assert_int_equal (s_count (self->store, workers [i].id),
+                          THREAD_BATCHES * THREAD_BATCH);
+    }
+}
+
+#define PROC_POINTS  2000
+#define PROC_BATCH   50
+
+//  In a child process: opens its own store and writes PROC_POINTS points
+//  of id in batches. Returns 0 or 1 (an exit status).
+static int
+s_child_write (const ts_config_t *cfg, const char *id, int start_fd)
+{
+    char err [TS_ERRLEN] = "";
+    ts_store_t *store = ts_store_new (cfg, err);
+    if (!store) {
+        fprintf (stderr, "child: %s\n", err);
+        return 1;
+    }
+    if (start_fd >= 0) {
+        char c;
+        if (read (start_fd, &c, 1) != 1)
+            return 1;
+    }
+    int rc = 0;
+    ts_points_t *pts = ts_points_new ();
+    for (int b = 0; b < PROC_POINTS / PROC_BATCH && rc == 0; b++) {
+        ts_points_clear (pts);
+        for (int i = 0; i < PROC_BATCH; i++)
+            ts_points_append (pts, b * PROC_BATCH + i, "value", i);
+        rc = ts_store_history_put (store, id, pts, err);
+        if (rc)
+            fprintf (stderr, "child: %s\n", err);
+    }
+    //  Wait (a bounded time) for the parent's points to become visible.
+    for (int tries = 0; rc == 0 && tries < 2000; tries++) {
+        if (s_count (store, "parent") == PROC_POINTS)
+            break;
+        usleep (10000);
+    }
+    if (rc == 0 && (s_count (store, "parent") != PROC_POINTS
+                ||  s_count (store, id) != PROC_POINTS))
+        rc = 1;
+    ts_points_destroy (&pts);
+    ts_store_destroy (&store);
+    return rc? 1: 0;
+}
+
+static int
+s_wait_child (pid_t pid)
+{
+    int status = 0;
+    if (waitpid (pid, &status, 0) != pid)
+        return -1;
+    return WIFEXITED (status)? WEXITSTATUS (status): -1;
+}
+
+static void
+two_processes_write_at_once_and_both_see_all (void **state)
+{
+    fixture_t *self = *state;
+    //  Each process must have its own environment handle.
+    ts_store_destroy (&self->store);
+    int start [2];
+    assert_int_equal (pipe (start), 0);
+    pid_t pid = fork ();
+    assert_true (pid >= 0);
+    if (pid == 0) {
+        close (start [1]);
+        _exit (s_child_write (self->cfg, "child", start [0]));
+    }
+    close (start [0]);
+    char err [TS_ERRLEN] = "";
+    self->store = ts_store_new (self->cfg, err);
+    assert_non_null (self->store);
+    assert_int_equal (write (start [1], "g", 1), 1);
+    close (start [1]);
+    ts_points_t *pts = ts_points_new ();
+    for (int b = 0; b < PROC_POINTS / PROC_BATCH; b++) {
+        ts_points_clear (pts);
+        s_fill (pts, "value", b * PROC_BATCH, 1, PROC_BATCH, 1.0);
+        assert_int_equal (ts_store_history_put (self->store, "parent", pts,
+                                                err), 0);
+    }
+    ts_points_destroy (&pts);
+    assert_int_equal (s_wait_child (pid), 0);
+    assert_int_equal (s_count (self->store, "parent"), PROC_POINTS);
+    assert_int_equal (s_count (self->store, "child"), PROC_POINTS);
+}
+
+static void
+reader_sees_only_whole_writes_of_another_process (void **state)
+{
+    fixture_t *self = *state;
+    ts_store_destroy (&self->store);
+    char err [TS_ERRLEN] = "";
+    pid_t pid = fork ();
+    assert_true (pid >= 0);
+    if (pid == 0) {
+        //  Writes batches of PROC_BATCH points; the parent reads meanwhile.
+        ts_store_t *store = ts_store_new (self->cfg, err);
+        int rc = store? 0: 1;
+        ts_points_t *pts = ts_points_new ();
+        for (int b = 0; b < PROC_POINTS / PROC_BATCH && rc == 0; b++) {
+            ts_points_clear (pts);
+            for (int i = 0; i < PROC_BATCH; i++)
+                ts_points_append (pts, b * PROC_BATCH + i, "value", i);
+            rc = ts_store_history_put (store, "w", pts, err);
+            usleep (1000);
+        }
+        ts_points_destroy (&pts);
+        ts_store_destroy (&store);
+        _exit (rc? 1: 0);
+    }
+    self->store = ts_store_new (self->cfg, err);
+    assert_non_null (self->store);
+    long last = 0;
+    int reads = 0, status = 0;
+    while (waitpid (pid, &status, WNOHANG) == 0) {
+        long n = s_count (self->store, "w");
+        assert_true (n >= last);
+        assert_int_equal (n % PROC_BATCH, 0);
+        last = n;
+        reads++;
+    }
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+    assert_true (reads > 0);
+    assert_int_equal (s_count (self->store, "w"), PROC_POINTS);
+}
+
+static void
+store_adopts_map_grown_by_another_process (void **state)
+{
+    fixture_t *self = *state;
+    //  This process maps 1 MB; a child maps 64 MB and writes past 1 MB.
+    //  The child forks before this process opens its handle, and starts
+    //  writing once that handle is open.
+    ts_store_destroy (&self->store);
+    ts_config_t *small = s_config (self->path, 1);
+    assert_non_null (small);
+    char err [TS_ERRLEN] = "";
+    int start [2];
+    assert_int_equal (pipe (start), 0);
+    pid_t pid = fork ();
+    assert_true (pid >= 0);
+    if (pid == 0) {
+        close (start [1]);
+        char c;
+        int rc = read (start [0], &c, 1) == 1? 0: 1;
+        ts_store_t *store = rc? NULL: ts_store_new (self->cfg, err);
+        if (!store)
+            rc = 1;
+        ts_points_t *pts = ts_points_new ();
+        for (int b = 0; b < 10 && rc == 0; b++) {
+            ts_points_clear (pts);
+            for (int i = 0; i < 10000; i++)
+                ts_points_append (pts, b * 10000 + i, "value", i);
+            rc = ts_store_history_put (store, "big", pts, err);
+        }
+        if (rc)
+            fprintf (stderr, "child: %s\n", err);
+        ts_points_destroy (&pts);
+        ts_store_destroy (&store);
+        _exit (rc? 1: 0);
+    }
+    close (start [0]);
+    self->store = ts_store_new (small, err);
+    assert_non_null (self->store);
+    s_put (self->store, "mine", 0, 1, 10);
+    assert_int_equal (write (start [1], "g", 1), 1);
+    close (start [1]);
+    assert_int_equal (s_wait_child (pid), 0);
+    assert_int_equal (s_count (self->store, "big"), 100000);
+    s_put (self->store, "mine", 10, 1, 10);
+    assert_int_equal (s_count (self->store, "mine"), 20);
+    ts_store_destroy (&self->store);
+    ts_config_destroy (&small);
+}
+
+static void
+full_store_fails_whole_put_and_names_map_size (void **state)
+{
+    fixture_t *self = *state;
+    ts_store_destroy (&self->store);
+    ts_config_t *small = s_config (self->path, 1);
+    assert_non_null (small);
+    char err [TS_ERRLEN] = "";
+    self->store = ts_store_new (small, err);
+    assert_non_null (self->store);
+
+    ts_points_t *pts = ts_points_new ();
+    int rc = 0;
+    long before = 0;
+    for (int b = 0; b < 1000 && rc == 0; b++) {
+        before = s_count (self->store, "full");
+        ts_points_clear (pts);
+        s_fill (pts, "value", b * 1000, 1, 1000, 1.0);
+        rc = ts_store_history_put (self->store, "full", pts, err);
+    }
+    assert_int_equal (rc, TS_EBACKEND);
+    assert_non_null (strstr (err, "full"));
+    assert_non_null (strstr (err, "store.lmdb.map_size_mb"));
+    //  The failed put left nothing behind, and reads still work.
+    assert_int_equal (s_count (self->store, "full"), before);
+    assert_true (before > 0);
+    ts_points_destroy (&pts);
+    ts_store_destroy (&self->store);
+    ts_config_destroy (&small);
+}
+
+int
+main (int argc, char *argv [])
+{
+    const struct CMUnitTest tests [] = {
+#define T(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
+        T (store_opens_lmdb_and_creates_missing_directories),
+        T (store_open_names_path_it_cannot_create),
+        T (registry_adds_lists_checks_and_removes_ids),
+        T (registry_remove_deletes_history_and_forecast_of_that_id_only),
+        T (store_rejects_invalid_ids_measures_and_ranges),
+        T (history_range_includes_both_boundaries),
+        T (history_range_filters_by_measure),
+        T (history_range_orders_by_time_then_measure),
+        T (history_range_sorts_negative_times_before_positive),
+        T (history_put_twice_keeps_one_point_with_newest_value),
+        T (history_ranges_of_prefixed_ids_do_not_mix),
+        T (forecast_replace_drops_points_not_in_new_set),
+        T (forecast_hides_expired_points_and_expire_removes_them),
+        T (store_keeps_data_after_reopen),
+        T (store_serves_several_threads_through_one_handle),
+        T (two_processes_write_at_once_and_both_see_all),
+        T (reader_sees_only_whole_writes_of_another_process),
+        T (store_adopts_map_grown_by_another_process),
+        T (full_store_fails_whole_put_and_names_map_size),
+#undef T
+    };
+    if (argc > 1)
+        cmocka_set_test_filter (argv [1]);
+    return cmocka_run_group_tests_name ("ts_store", tests, NULL, NULL);
+}

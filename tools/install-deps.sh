@@ -1,0 +1,60 @@
+#!/bin/sh
+#  install-deps.sh - install what tscache needs, and only what is missing.
+#
+#    tools/install-deps.sh build   compiler, make, pkg-config, -dev libraries
+#    tools/install-deps.sh test    build + cmocka, python3 (zmq, msgpack), curl
+#
+#  Each library is looked up with pkg-config first; apt-get runs only when
+#  something is missing (as root, or through sudo).
+set -eu
+what=${1:-build}
+missing=""
+
+need_cmd () {     # need_cmd COMMAND PACKAGE
+    command -v "$1" >/dev/null 2>&1 || missing="$missing $2"
+}
+need_pc () {      # need_pc PKG-CONFIG-NAME PACKAGE
+    if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists "$1"; then
+        missing="$missing $2"
+    fi
+}
+need_py () {      # need_py MODULE PACKAGE
+    if [ ! -x /usr/bin/python3 ] || ! /usr/bin/python3 -c "import $1" >/dev/null 2>&1; then
+        missing="$missing $2"
+    fi
+}
+
+need_cmd cc gcc
+need_cmd make make
+need_cmd pkg-config pkg-config
+need_pc libzmq libzmq3-dev
+need_pc libczmq libczmq-dev
+need_pc msgpack libmsgpack-dev
+need_pc libcurl libcurl4-openssl-dev
+need_pc openssl libssl-dev
+need_pc yaml-0.1 libyaml-dev
+need_pc lmdb liblmdb-dev
+need_pc jansson libjansson-dev
+need_pc libmicrohttpd libmicrohttpd-dev
+if [ "$what" = test ]; then
+    need_pc cmocka libcmocka-dev
+    need_cmd curl curl
+    [ -x /usr/bin/python3 ] || missing="$missing python3"
+    need_py zmq python3-zmq
+    need_py msgpack python3-msgpack
+fi
+
+[ -z "$missing" ] && exit 0
+# Python modules are checked in Debian's /usr/bin/python3, which the tests
+# run with (another python3 earlier on PATH would not see them).
+missing=$(echo $missing | tr ' ' '\n' | sort -u | tr '\n' ' ')
+echo "install-deps: installing:$missing"
+sudo=""
+if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 || {
+        echo "install-deps: need root or sudo to install:$missing" >&2; exit 1; }
+    sudo=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends $missing

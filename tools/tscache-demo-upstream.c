@@ -1,0 +1,709 @@
+/*  tscache-demo-upstream - a demo and test upstream HTTP API.
+
+    Serves deterministic five-minute series for any valid id, in the two
+    document layouts tscache maps (upstream.format.layout):
+
+      GET  /rows/{id}?from=&to=     [{"time": ms, "value": v, "humidity": h}, ...]
+      GET  /columns/{id}?from=&to=  open-meteo style: {"hourly": {"time":
+                                    ["2024-11-24T00:05:00Z", ...], "value":
+                                    [...], "humidity": [...]}, ...}
+      GET  /healthz                 200 "ok"
+      GET  /control                 current behaviour and request counter
+      POST /control                 {"latency_ms": N, "fail_rate": P,
+                                     "mode": "ok|500|429|timeout|malformed|
+                                     truncated|oversized", "now_ms": N|null}
+
+    Every answer for the same (id, now) is byte-identical, so tests compare
+    the gateway's answers with a direct fetch from here; /control lets them
+    make the upstream slow, failing or broken while the pipeline runs.
+
+    The series: base = floor(now / 300000) * 300000; times are base -
+    k * 300000 for k = 288..1 (the past day) and base + k * 300000 for k =
+    1..288 (the next day); base itself is not served. from/to (epoch ms or
+    RFC 3339) keep only times in [from, to]. The value of (id, measure,
+    time) is
+
+        slot   = floor(time / 300000) mod 288
+        phase  = 2 pi * (fnv1a(id "/" measure) mod 1000) / 1000
+        offset = (fnv1a(id) mod 100) / 10
+        v      = round4(20 + 10 * sin(2 pi * slot / 288 + phase) + offset)
+
+    with fnv1a the 64-bit FNV-1a hash of the bytes and round4 rounding to 4
+    decimals; values are written with "%.4f" in both layouts.
+
+    Failures are deterministic: data request k, counted from start or from
+    the last fail_rate change, is answered 500 when floor(k * P) > floor((k
+    - 1) * P), so P = 0.5 fails every second request. The x-api-key check
+    (--require-key-env) covers /rows and /columns only; /healthz and
+    /control stay open. GET /control reports "requests", the number of
+    data requests seen, so tests can tell whether a cache went upstream.
+
+    One process, libmicrohttpd with a thread per connection (keep-alive
+    friendly); behaviour lives in one mutex-guarded struct. This is a tool,
+    not part of the pipeline: it is never linked into the other binaries. */
+
+#include "ts_common.h"
+
+#include <arpa/inet.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#define S_STEP_MS       300000      //  five minutes between points
+#define S_SLOTS         288         //  points per day, each side of now
+#define S_CONTROL_MAX   65536       //  largest /control body we read
+#define S_OVERSIZED     (20 * 1024 * 1024)  //  bytes of the oversized answer
+#define S_TIMEOUT_MS    60000       //  how long "timeout" mode stalls
+#define S_PI            3.14159265358979323846
+
+typedef enum {
+    S_MODE_OK, S_MODE_500, S_MODE_429, S_MODE_TIMEOUT, S_MODE_MALFORMED,
+    S_MODE_TRUNCATED, S_MODE_OVERSIZED
+} s_mode_t;
+
+static const char *s_mode_names [] = {
+    "ok", "500", "429", "timeout", "malformed", "truncated", "oversized"
+};
+#define S_MODES (sizeof (s_mode_names) / sizeof (s_mode_names [0]))
+
+//  Behaviour, changed by options at start and by POST /control.
+typedef struct {
+    int64_t  now_ms;            //  pinned clock, or -1 for real time
+    int64_t  latency_ms;        //  sleep before each data answer
+    double   fail_rate;         //  fraction of data requests answered 500
+    s_mode_t mode;              //  how data requests are answered
+    uint64_t counter;           //  data requests since fail_rate was set
+    uint64_t requests;          //  data requests since start
+} s_behaviour_t;
+
+static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
+static s_behaviour_t s_state = { -1, 0, 0, S_MODE_OK, 0, 0 };
+static char *s_api_key = NULL;             //  required x-api-key, or NULL
+static atomic_bool s_stopping = false;     //  set on shutdown; ends sleeps
+static volatile sig_atomic_t s_signalled = 0;
+
+static pthread_once_t s_oversized_once = PTHREAD_ONCE_INIT;
+static char *s_oversized = NULL;           //  the 20 MiB answer, built once
+static size_t s_oversized_len = 0;
+
+//  Per-request context: the /control body as it arrives.
+typedef struct {
+    char  *body;                //  bytes received so far
+    size_t len;                 //  number of bytes
+    bool   too_big;             //  body went over S_CONTROL_MAX
+} s_request_t;
+
+//  ---------------------------------------------------------------------
+//  The series
+
+static uint64_t
+s_fnv1a (const char *s, uint64_t hash)
+{
+    for (; *s; s++) {
+        hash ^= (unsigned char) *s;
+        hash *= 1099511628211ULL;
+    }
+    return hash;
+}
+
+#define S_FNV_BASIS 14695981039346656037ULL
+
+static int64_t
+s_floor_div (int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0))? q - 1: q;
+}
+
+//  The value of (id, measure, time), as documented at the top.
+static double
+s_value (const char *id, const char *measure, int64_t time_ms)
+{
+    uint64_t h = s_fnv1a (measure, s_fnv1a ("/", s_fnv1a (id, S_FNV_BASIS)));
+    double phase = 2 * S_PI * (double) (h % 1000) / 1000;
+    double offset = (double) (s_fnv1a (id, S_FNV_BASIS) % 100) / 10;
+    int64_t slot = s_floor_div (time_ms, S_STEP_MS) % S_SLOTS;
+    if (slot < 0)
+        slot += S_SLOTS;
+    double v = 20 + 10 * sin (2 * S_PI * (double) slot / S_SLOTS + phase) + offset;
+    return round (v * 10000) / 10000;
+}
+
+//  Fills times [] (room for 2 * S_SLOTS) with the served times in
+//  [from, to], ascending. Returns how many.
+static size_t
+s_times (int64_t now_ms, int64_t from_ms, int64_t to_ms, int64_t *times)
+{
+    int64_t base = s_floor_div (now_ms, S_STEP_MS) * S_STEP_MS;
+    size_t n = 0;
+    for (int k = -S_SLOTS; k <= S_SLOTS; k++) {
+        int64_t t = base + (int64_t) k * S_STEP_MS;
+        if (k != 0 && t >= from_ms && t <= to_ms)
+            times [n++] = t;
+    }
+    return n;
+}
+
+static void
+s_iso (int64_t ms, char *buf, size_t size)
+{
+    time_t secs = (time_t) s_floor_div (ms, 1000);
+    struct tm tm;
+    if (!gmtime_r (&secs, &tm) || !strftime (buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf (buf, size, "1970-01-01T00:00:00Z");
+}
+
+//  Writes the document for id into a heap buffer (caller frees).
+static char *
+s_document (bool columns, const char *id, const int64_t *times, size_t n,
+            size_t *len)
+{
+    char *buf = NULL;
+    FILE *f = open_memstream (&buf, len);
+    if (!f)
+        return NULL;
+    if (!columns) {
+        fputc ('[', f);
+        for (size_t i = 0; i < n; i++)
+            fprintf (f, "%s{\"time\":%lld,\"value\":%.4f,\"humidity\":%.4f}",
+                     i? ",": "", (long long) times [i],
+                     s_value (id, "value", times [i]),
+                     s_value (id, "humidity", times [i]));
+        fputc (']', f);
+    }
+    else {
+        fputs ("{\"latitude\":0,\"longitude\":0,\"utc_offset_seconds\":0,"
+               "\"timezone\":\"GMT\",\"hourly_units\":{\"time\":\"iso8601\","
+               "\"value\":\"unit\",\"humidity\":\"%\"},\"hourly\":{\"time\":[", f);
+        char iso [64];
+        for (size_t i = 0; i < n; i++) {
+            s_iso (times [i], iso, sizeof (iso));
+            fprintf (f, "%s\"%s\"", i? ",": "", iso);
+        }
+        const char *measures [] = { "value", "humidity" };
+        for (size_t m = 0; m < 2; m++) {
+            fprintf (f, "],\"%s\":[", measures [m]);
+            for (size_t i = 0; i < n; i++)
+                fprintf (f, "%s%.4f", i? ",": "",
+                         s_value (id, measures [m], times [i]));
+        }
+        fputs ("]}}", f);
+    }
+    if (fclose (f) != 0) {
+        free (buf);
+        return NULL;
+    }
+    return buf;
+}
+
+static void
+s_build_oversized (void)
+{
+    size_t len = 0;
+    FILE *f = open_memstream (&s_oversized, &len);
+    if (!f)
+        return;
+    fputc ('[', f);
+    for (int64_t i = 0; len < S_OVERSIZED; i++) {
+        fprintf (f, "%s{\"time\":%lld,\"value\":1.0000}", i? ",": "",
+                 (long long) (1732406400000LL + i * S_STEP_MS));
+        fflush (f);
+    }
+    fputc (']', f);
+    if (fclose (f) != 0) {
+        free (s_oversized);
+        s_oversized = NULL;
+        return;
+    }
+    s_oversized_len = len;
+}
+
+//  ---------------------------------------------------------------------
+//  HTTP
+
+//  Sleeps ms milliseconds, or less if the server is stopping.
+static void
+s_sleep_ms (int64_t ms)
+{
+    int64_t until = ts_mono_ms () + ms;
+    while (!atomic_load (&s_stopping)) {
+        int64_t left = until - ts_mono_ms ();
+        if (left <= 0)
+            break;
+        if (left > 50)
+            left = 50;
+        struct timespec ts = { 0, (long) left * 1000000L };
+        nanosleep (&ts, NULL);
+    }
+}
+
+static enum MHD_Result
+s_reply (struct MHD_Connection *conn, unsigned int status, const char *type,
+         char *body, size_t len, enum MHD_ResponseMemoryMode mode)
+{
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer (len, body, mode);
+    if (!response) {
+        if (mode == MHD_RESPMEM_MUST_FREE)
+            free (body);
+        return MHD_NO;
+    }
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (status == MHD_HTTP_TOO_MANY_REQUESTS)
+        MHD_add_response_header (response, "Retry-After", "1");
+    enum MHD_Result rc = MHD_queue_response (conn, status, response);
+    MHD_destroy_response (response);
+    return rc;
+}
+
+//  Answers {"error": text} with status.
+static enum MHD_Result
+s_reply_error (struct MHD_Connection *conn, unsigned int status,
+               const char *text)
+{
+    json_t *json = json_pack ("{s:s}", "error", text);
+    char *body = json? json_dumps (json, JSON_COMPACT): NULL;
+    json_decref (json);
+    if (!body)
+        return MHD_NO;
+    return s_reply (conn, status, "application/json", body, strlen (body),
+                    MHD_RESPMEM_MUST_FREE);
+}
+
+//  Reads the from/to query parameter; absent keeps *ms. Returns 0 or -1.
+static int
+s_time_arg (struct MHD_Connection *conn, const char *name, int64_t *ms)
+{
+    const char *text = MHD_lookup_connection_value (conn, MHD_GET_ARGUMENT_KIND, name);
+    if (!text || !*text)
+        return 0;
+    if (ts_time_parse (text, ms) == 0
+    ||  ts_time_parse_iso (text, strlen (text), ms) == 0)
+        return 0;
+    return -1;
+}
+
+static enum MHD_Result
+s_serve_series (struct MHD_Connection *conn, bool columns, const char *id)
+{
+    if (s_api_key) {
+        const char *key = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, "x-api-key");
+        if (!key || !ts_secure_equal (key, strlen (key), s_api_key, strlen (s_api_key)))
+            return s_reply_error (conn, MHD_HTTP_UNAUTHORIZED, "missing or wrong x-api-key");
+    }
+    if (!ts_name_valid (id))
+        return s_reply_error (conn, MHD_HTTP_BAD_REQUEST, "invalid id");
+    int64_t from_ms = INT64_MIN;
+    int64_t to_ms = INT64_MAX;
+    if (s_time_arg (conn, "from", &from_ms) || s_time_arg (conn, "to", &to_ms))
+        return s_reply_error (conn, MHD_HTTP_BAD_REQUEST,
+                              "from/to must be epoch ms or RFC 3339");
+
+    pthread_mutex_lock (&s_lock);
+    s_behaviour_t now = s_state;
+    s_state.counter++;
+    s_state.requests++;
+    pthread_mutex_unlock (&s_lock);
+    //  Request k of a run fails when floor(k * P) steps up: exactly a
+    //  fraction P of requests, evenly spread, the same on every run.
+    uint64_t k = now.counter + 1;
+    bool fail = floor ((double) k * now.fail_rate)
+              > floor ((double) (k - 1) * now.fail_rate);
+
+    if (now.latency_ms > 0)
+        s_sleep_ms (now.latency_ms);
+    if (now.mode == S_MODE_TIMEOUT)
+        s_sleep_ms (S_TIMEOUT_MS);
+    if (fail || now.mode == S_MODE_500)
+        return s_reply_error (conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "demo failure");
+    if (now.mode == S_MODE_429)
+        return s_reply_error (conn, MHD_HTTP_TOO_MANY_REQUESTS, "slow down");
+    if (now.mode == S_MODE_MALFORMED) {
+        static char malformed [] = "<html>this is not JSON {\"time\": [1,,";
+        return s_reply (conn, MHD_HTTP_OK, "application/json", malformed,
+                        strlen (malformed), MHD_RESPMEM_PERSISTENT);
+    }
+    if (now.mode == S_MODE_OVERSIZED) {
+        pthread_once (&s_oversized_once, s_build_oversized);
+        if (!s_oversized)
+            return s_reply_error (conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+        return s_reply (conn, MHD_HTTP_OK, "application/json", s_oversized,
+                        s_oversized_len, MHD_RESPMEM_PERSISTENT);
+    }
+    int64_t times [2 * S_SLOTS];
+    int64_t clock_ms = now.now_ms >= 0? now.now_ms: ts_now_ms ();
+    size_t n = s_times (clock_ms, from_ms, to_ms, times);
+    size_t len = 0;
+    char *body = s_document (columns, id, times, n, &len);
+    if (!body)
+        return s_reply_error (conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    if (now.mode == S_MODE_TRUNCATED)
+        len /= 2;
+    return s_reply (conn, MHD_HTTP_OK, "application/json", body, len,
+                    MHD_RESPMEM_MUST_FREE);
+}
+
+//  Answers the current behaviour as JSON.
+static enum MHD_Result
+s_reply_state (struct MHD_Connection *conn)
+{
+    pthread_mutex_lock (&s_lock);
+    s_behaviour_t now = s_state;
+    pthread_mutex_unlock (&s_lock);
+    json_t *json = json_pack ("{s:I, s:f, s:s, s:I}",
+                              "latency_ms", (json_int_t) now.latency_ms,
+                              "fail_rate", now.fail_rate,
+                              "mode", s_mode_names [now.mode],
+                              "requests", (json_int_t) now.requests);
+    if (json)
+        json_object_set_new (json, "now_ms", now.now_ms >= 0
+                             ? json_integer (now.now_ms): json_null ());
+    char *body = json? json_dumps (json, JSON_COMPACT): NULL;
+    json_decref (json);
+    if (!body)
+        return MHD_NO;
+    return s_reply (conn, MHD_HTTP_OK, "application/json", body, strlen (body),
+                    MHD_RESPMEM_MUST_FREE);
+}
+
+//  Applies a /control body. Returns NULL, or the reason it was refused.
+static const char *
+s_control (const char *body, size_t len)
+{
+    json_error_t jerr;
+    json_t *json = json_loadb (body? body: "", len, 0, &jerr);
+    if (!json_is_object (json)) {
+        json_decref (json);
+        return "body must be a JSON object";
+    }
+    s_behaviour_t next;
+    bool reset_counter = false;
+    pthread_mutex_lock (&s_lock);
+    next = s_state;
+    pthread_mutex_unlock (&s_lock);
+    const char *reason = NULL;
+    json_t *item;
+    if ((item = json_object_get (json, "latency_ms"))) {
+        if (!json_is_integer (item) || json_integer_value (item) < 0
+        ||  json_integer_value (item) > 600000)
+            reason = "latency_ms must be an integer from 0 to 600000";
+        else
+            next.latency_ms = json_integer_value (item);
+    }
+    if ((item = json_object_get (json, "fail_rate"))) {
+        double p = json_number_value (item);
+        if (!json_is_number (item) || !(p >= 0 && p <= 1))
+            reason = "fail_rate must be a number from 0 to 1";
+        else {
+            next.fail_rate = p;
+            reset_counter = true;
+        }
+    }
+    if ((item = json_object_get (json, "mode"))) {
+        size_t m = 0;
+        while (json_is_string (item) && m < S_MODES
+           &&  strcmp (json_string_value (item), s_mode_names [m]) != 0)
+            m++;
+        if (!json_is_string (item) || m == S_MODES)
+            reason = "mode must be ok, 500, 429, timeout, malformed, truncated or oversized";
+        else
+            next.mode = (s_mode_t) m;
+    }
+    if ((item = json_object_get (json, "now_ms"))) {
+        if (json_is_null (item))
+            next.now_ms = -1;
+        else
+        if (json_is_integer (item) && json_integer_value (item) >= 0)
+            next.now_ms = json_integer_value (item);
+        else
+            reason = "now_ms must be epoch ms or null";
+    }
+    json_decref (json);
+    if (reason)
+        return reason;
+    pthread_mutex_lock (&s_lock);
+    next.requests = s_state.requests;
+    next.counter = reset_counter? 0: s_state.counter;
+    s_state = next;
+    pthread_mutex_unlock (&s_lock);
+    return NULL;
+}
+
+static enum MHD_Result
+s_handle (void *cls, struct MHD_Connection *conn, const char *url,
+          const char *method, const char *version, const char *upload_data,
+          size_t *upload_data_size, void **con_cls)
+{
+    bool get = strcmp (method, "GET") == 0 || strcmp (method, "HEAD") == 0;
+    bool post = strcmp (method, "POST") == 0;
+    if (strcmp (url, "/control") == 0 && post) {
+        s_request_t *request = *con_cls;
+        if (!request) {
+            request = calloc (1, sizeof (s_request_t));
+            if (!request)
+                return MHD_NO;
+            *con_cls = request;
+            return MHD_YES;
+        }
+        if (*upload_data_size > 0) {
+            if (request->len + *upload_data_size > S_CONTROL_MAX)
+                request->too_big = true;
+            else {
+                char *grown = realloc (request->body, request->len + *upload_data_size);
+                if (!grown)
+                    return MHD_NO;
+                memcpy (grown + request->len, upload_data, *upload_data_size);
+                request->body = grown;
+                request->len += *upload_data_size;
+            }
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        if (request->too_big)
+            return s_reply_error (conn, 413, "body too large");
+        const char *reason = s_control (request->body, request->len);
+        if (reason)
+            return s_reply_error (conn, MHD_HTTP_BAD_REQUEST, reason);
+        return s_reply_state (conn);
+    }
+    if (!get)
+        return s_reply_error (conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+    if (strcmp (url, "/healthz") == 0) {
+        static char ok [] = "ok\n";
+        return s_reply (conn, MHD_HTTP_OK, "text/plain", ok, strlen (ok),
+                        MHD_RESPMEM_PERSISTENT);
+    }
+    if (strcmp (url, "/control") == 0)
+        return s_reply_state (conn);
+    if (strncmp (url, "/rows/", 6) == 0)
+        return s_serve_series (conn, false, url + 6);
+    if (strncmp (url, "/columns/", 9) == 0)
+        return s_serve_series (conn, true, url + 9);
+    return s_reply_error (conn, MHD_HTTP_NOT_FOUND, "not found");
+}
+
+static void
+s_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
+             enum MHD_RequestTerminationCode code)
+{
+    s_request_t *request = *con_cls;
+    if (request) {
+        free (request->body);
+        free (request);
+        *con_cls = NULL;
+    }
+}
+
+//  ---------------------------------------------------------------------
+//  main
+
+static void
+s_on_signal (int sig)
+{
+    s_signalled = 1;
+}
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+"usage: tscache-demo-upstream [options]\n"
+"\n"
+"A demo upstream API serving deterministic five-minute series for any id.\n"
+"\n"
+"  --port N                 TCP port (default 8090; 0 picks a free one)\n"
+"  --bind ADDR              address to listen on (default 127.0.0.1)\n"
+"  --now MS                 pin the clock to epoch ms (default: real time)\n"
+"  --latency-ms N           sleep N ms before each data answer\n"
+"  --fail-rate P            answer 500 to a fraction P (0..1) of data requests\n"
+"  --require-key-env NAME   data requests need header x-api-key equal to $NAME\n"
+"  --help                   this text\n"
+"\n"
+"Prints 'listening on http://ADDR:PORT' once ready; SIGINT/SIGTERM stop it.\n"
+"\n"
+"Endpoints:\n"
+"  GET  /rows/{id}?from=&to=     [{\"time\": ms, \"value\": v, \"humidity\": h}, ...]\n"
+"  GET  /columns/{id}?from=&to=  {\"hourly\": {\"time\": [ISO 8601 Z], \"value\": [..],\n"
+"                                \"humidity\": [..]}, ...}\n"
+"  GET  /healthz                 ok\n"
+"  GET  /control                 current behaviour and data request count\n"
+"  POST /control                 {\"latency_ms\": N, \"fail_rate\": P, \"now_ms\": N|null,\n"
+"                                 \"mode\": \"ok|500|429|timeout|malformed|truncated|\n"
+"                                 oversized\"}\n"
+"\n"
+"Series: base = floor(now / 300000) * 300000; times base - k * 300000 for\n"
+"k = 288..1 and base + k * 300000 for k = 1..288 (576 points, base itself\n"
+"excluded), kept within [from, to] (epoch ms or RFC 3339) if given. Value:\n"
+"  slot   = floor(time / 300000) mod 288\n"
+"  phase  = 2 pi * (fnv1a(id \"/\" measure) mod 1000) / 1000\n"
+"  offset = (fnv1a(id) mod 100) / 10\n"
+"  v      = round4(20 + 10 * sin(2 pi * slot / 288 + phase) + offset)\n"
+"fnv1a is 64-bit FNV-1a; values are printed with %%.4f.\n"
+"\n"
+"With fail rate P, data request k (counted since start or the last fail_rate\n"
+"change) gets 500 when floor(k * P) > floor((k - 1) * P).\n");
+}
+
+static int
+s_die (const char *what, const char *arg)
+{
+    fprintf (stderr, "tscache-demo-upstream: %s%s%s\n", what,
+             arg? ": ": "", arg? arg: "");
+    return 2;
+}
+
+//  Reads an integer option value in [min, max]. Returns 0 or -1.
+static int
+s_int_arg (const char *text, int64_t min, int64_t max, int64_t *value)
+{
+    char *end = NULL;
+    long long n = strtoll (text, &end, 10);
+    if (!*text || *end || n < min || n > max)
+        return -1;
+    *value = n;
+    return 0;
+}
+
+//  Fills addr from a numeric address and port; adds MHD_USE_IPv6 to
+//  flags for IPv6. Returns 0 or -1.
+static int
+s_sockaddr (const char *text, uint16_t port, struct sockaddr_storage *addr,
+            unsigned int *flags)
+{
+    memset (addr, 0, sizeof (*addr));
+    struct sockaddr_in *in4 = (struct sockaddr_in *) addr;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) addr;
+    if (inet_pton (AF_INET, text, &in4->sin_addr) == 1) {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons (port);
+        return 0;
+    }
+    if (inet_pton (AF_INET6, text, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons (port);
+        *flags |= MHD_USE_IPv6;
+        return 0;
+    }
+    return -1;
+}
+
+//  Reads the command line into port, bind_addr and s_state. Returns -1
+//  to go on, or the exit code.
+static int
+s_parse_args (int argc, char *argv [], int64_t *port, const char **bind_addr)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *opt = argv [i];
+        if (strcmp (opt, "--help") == 0 || strcmp (opt, "-h") == 0) {
+            s_usage (stdout);
+            return 0;
+        }
+        static const char *known [] = { "--port", "--bind", "--now",
+            "--latency-ms", "--fail-rate", "--require-key-env", NULL };
+        size_t o = 0;
+        while (known [o] && strcmp (opt, known [o]) != 0)
+            o++;
+        if (!known [o]) {
+            s_usage (stderr);
+            return s_die ("unknown option", opt);
+        }
+        const char *arg = i + 1 < argc? argv [i + 1]: NULL;
+        if (!arg)
+            return s_die ("missing value for", opt);
+        i++;
+        int rc = 0;
+        if (strcmp (opt, "--port") == 0)
+            rc = s_int_arg (arg, 0, 65535, port);
+        else
+        if (strcmp (opt, "--bind") == 0)
+            *bind_addr = arg;
+        else
+        if (strcmp (opt, "--now") == 0)
+            rc = s_int_arg (arg, 0, INT64_MAX / 2, &s_state.now_ms);
+        else
+        if (strcmp (opt, "--latency-ms") == 0)
+            rc = s_int_arg (arg, 0, 600000, &s_state.latency_ms);
+        else
+        if (strcmp (opt, "--fail-rate") == 0) {
+            char *end = NULL;
+            s_state.fail_rate = strtod (arg, &end);
+            rc = (*end || end == arg || !(s_state.fail_rate >= 0
+                  && s_state.fail_rate <= 1))? -1: 0;
+        }
+        else
+        if (strcmp (opt, "--require-key-env") == 0) {
+            const char *key = getenv (arg);
+            if (!key || !*key)
+                return s_die ("environment variable is not set", arg);
+            s_api_key = strdup (key);
+            if (!s_api_key)
+                return s_die ("out of memory", NULL);
+        }
+        if (rc != 0)
+            return s_die ("bad value for", opt);
+    }
+    return -1;
+}
+
+int
+main (int argc, char *argv [])
+{
+    int64_t port = 8090;
+    const char *bind_addr = "127.0.0.1";
+    int exit_code = s_parse_args (argc, argv, &port, &bind_addr);
+    if (exit_code >= 0)
+        return exit_code;
+
+    struct sockaddr_storage addr;
+    unsigned int flags = MHD_USE_THREAD_PER_CONNECTION
+                       | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL
+                       | MHD_USE_ERROR_LOG;
+    if (s_sockaddr (bind_addr, (uint16_t) port, &addr, &flags) != 0)
+        return s_die ("--bind needs a numeric IPv4 or IPv6 address", bind_addr);
+
+    struct sigaction sa;
+    memset (&sa, 0, sizeof (sa));
+    sa.sa_handler = s_on_signal;
+    sigemptyset (&sa.sa_mask);
+    sigaction (SIGINT, &sa, NULL);
+    sigaction (SIGTERM, &sa, NULL);
+    signal (SIGPIPE, SIG_IGN);
+
+    struct MHD_Daemon *daemon = MHD_start_daemon (flags, (uint16_t) port,
+        NULL, NULL, s_handle, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
+        MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 120,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 4096,
+        MHD_OPTION_END);
+    if (!daemon)
+        return s_die ("cannot listen on", bind_addr);
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info (daemon, MHD_DAEMON_INFO_BIND_PORT);
+    if (info && info->port)
+        port = info->port;
+    bool v6 = strchr (bind_addr, ':') != NULL;
+    printf ("listening on http://%s%s%s:%d\n",
+            v6? "[": "", bind_addr, v6? "]": "", (int) port);
+    fflush (stdout);
+
+    while (!s_signalled) {
+        struct timespec ts = { 0, 100 * 1000000L };
+        nanosleep (&ts, NULL);
+    }
+    atomic_store (&s_stopping, true);
+    MHD_stop_daemon (daemon);
+    free (s_oversized);
+    free (s_api_key);
+    return 0;
+}
