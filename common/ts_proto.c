@@ -1,0 +1,1113 @@
+/*  ts_proto - msgpack codec for the tscache wire protocol.
+
+    The gateway, the broker, the workers and the CLI exchange ts_msg_t
+    values; this file is the only one that knows they travel as one msgpack
+    map per ZeroMQ frame (docs/protocol.md is the specification).
+
+    Encoding writes into a msgpack_sbuffer. A query reply is columnar: the
+    distinct measure names are written once and every point refers to its
+    measure by index, so a reply of a million points costs no allocation
+    per point (the measure table is a small linear array).
+
+    Decoding never trusts the bytes. Before msgpack-c sees them, s_scan
+    walks the message once, checking that every length and count fits in
+    what is left and that nesting stays shallow. That bounds the memory
+    msgpack-c may allocate to a small multiple of the message size, and
+    tells "truncated" from "trailing bytes" precisely. Then every field is
+    checked for presence, type and limits; the first problem becomes a
+    TS_EPROTO or TS_ETOOBIG with a detail for the error reply.
+
+    It does not apply query semantics (defaults for from/to, from > to):
+    those belong to the gateway. */
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <msgpack.h>
+
+#include "ts_proto.h"
+
+#define S_MAX_DEPTH     16      //  nested maps/arrays in one message
+#define S_MAX_MEASURES  1024    //  distinct measures in one query reply
+#define S_MAX_CREDIT    10000   //  ready: largest credit
+#define S_MIN_STATUS    100
+#define S_MAX_STATUS    599
+
+static const char *s_op_names [TS_OP_COUNT_] = {
+    "reply", "ping", "query", "ids_add", "ids_rm", "ids_ls", "hydrate",
+    "ready", "job", "done", "failed", "heartbeat"
+};
+
+//  Keys the decoder knows. Any other key is ignored.
+typedef enum {
+    F_V, F_OP, F_STATUS, F_ERROR, F_DETAIL, F_ID, F_FROM, F_TO, F_MEASURE,
+    F_IDS, F_JOB, F_CREDIT, F_COUNT, F_BASELINE, F_MEASURES, F_HISTORY,
+    F_FORECAST, F_COUNT_
+} s_field_t;
+
+static const char *s_field_names [F_COUNT_] = {
+    "v", "op", "status", "error", "detail", "id", "from", "to", "measure",
+    "ids", "job", "credit", "count", "baseline", "measures", "history",
+    "forecast"
+};
+
+//  ---------------------------------------------------------------------
+//  Messages
+
+ts_msg_t *
+ts_msg_new (ts_op_t op)
+{
+    ts_msg_t *self = calloc (1, sizeof (ts_msg_t));
+    if (!self)
+        return NULL;
+    self->ids = ts_strlist_new ();
+    self->series.history = ts_points_new ();
+    self->series.forecast = ts_points_new ();
+    if (!self->ids || !self->series.history || !self->series.forecast) {
+        ts_msg_destroy (&self);
+        return NULL;
+    }
+    self->op = op;
+    return self;
+}
+
+void
+ts_msg_destroy (ts_msg_t **self_p)
+{
+    assert (self_p);
+    if (*self_p) {
+        ts_msg_t *self = *self_p;
+        ts_strlist_destroy (&self->ids);
+        ts_points_destroy (&self->series.history);
+        ts_points_destroy (&self->series.forecast);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+void
+ts_msg_reset (ts_msg_t *self, ts_op_t op)
+{
+    assert (self);
+    ts_strlist_t *ids = self->ids;
+    ts_points_t *history = self->series.history;
+    ts_points_t *forecast = self->series.forecast;
+    memset (self, 0, sizeof (ts_msg_t));
+    self->op = op;
+    self->ids = ids;
+    self->series.history = history;
+    self->series.forecast = forecast;
+    ts_strlist_clear (ids);
+    ts_points_clear (history);
+    ts_points_clear (forecast);
+}
+
+const char *
+ts_op_name (ts_op_t op)
+{
+    if ((int) op < 0 || op >= TS_OP_COUNT_)
+        return "?";
+    return s_op_names [op];
+}
+
+void
+ts_msg_set_error (ts_msg_t *self, int status, const char *error,
+                  const char *detail)
+{
+    assert (self);
+    ts_msg_reset (self, TS_OP_REPLY);
+    self->status = status;
+    ts_strlcpy (self->error, error? error: "", sizeof (self->error));
+    ts_strlcpy (self->detail, detail? detail: "", sizeof (self->detail));
+}
+
+void
+ts_msg_set_ok (ts_msg_t *self, int status)
+{
+    assert (self);
+    ts_msg_reset (self, TS_OP_REPLY);
+    self->status = status;
+}
+
+//  ---------------------------------------------------------------------
+//  Encoding
+
+//  Distinct measure names of a reply, in order of first appearance. The
+//  names point into the points; nothing is copied.
+typedef struct {
+    const char **names;         //  n names: embed or heap
+    size_t       n;             //  distinct measures so far
+    size_t       cap;           //  slots in names
+    size_t       last;          //  index of the last hit (consecutive
+                                //  points often share a measure)
+    const char  *embed [16];    //  enough for almost every series
+} s_mtable_t;
+
+static void
+s_mtable_init (s_mtable_t *self)
+{
+    self->names = self->embed;
+    self->n = 0;
+    self->cap = sizeof (self->embed) / sizeof (self->embed [0]);
+    self->last = 0;
+}
+
+static void
+s_mtable_fini (s_mtable_t *self)
+{
+    if (self->names != self->embed)
+        free (self->names);
+    self->names = NULL;
+}
+
+//  Returns the index of name, or n if it is not in the table.
+static size_t
+s_mtable_find (s_mtable_t *self, const char *name)
+{
+    if (self->last < self->n && strcmp (self->names [self->last], name) == 0)
+        return self->last;
+    for (size_t i = 0; i < self->n; i++)
+        if (strcmp (self->names [i], name) == 0) {
+            self->last = i;
+            return i;
+        }
+    return self->n;
+}
+
+static int
+s_mtable_add_points (s_mtable_t *self, const ts_points_t *points)
+{
+    for (size_t i = 0; i < points->n; i++) {
+        const char *name = points->pts [i].measure;
+        if (s_mtable_find (self, name) < self->n)
+            continue;
+        if (self->n == self->cap) {
+            size_t cap = self->cap * 2;
+            const char **names = malloc (cap * sizeof (char *));
+            if (!names)
+                return TS_ENOMEM;
+            memcpy (names, self->names, self->n * sizeof (char *));
+            if (self->names != self->embed)
+                free (self->names);
+            self->names = names;
+            self->cap = cap;
+        }
+        self->last = self->n;
+        self->names [self->n++] = name;
+    }
+    return 0;
+}
+
+//  msgpack_pack_* return 0 or -1 (the sbuffer could not grow).
+#define S_TRY(expr) do { if ((expr) != 0) goto nomem; } while (0)
+
+static int
+s_pack_cstr (msgpack_packer *pk, const char *s)
+{
+    return msgpack_pack_str_with_body (pk, s, strlen (s));
+}
+
+static int
+s_pack_ids (msgpack_packer *pk, const ts_strlist_t *ids)
+{
+    if (msgpack_pack_array (pk, ids->n))
+        return -1;
+    for (size_t i = 0; i < ids->n; i++)
+        if (s_pack_cstr (pk, ids->items [i]))
+            return -1;
+    return 0;
+}
+
+//  Writes {"t": [...], "m": [...], "v": [...]} for one point list.
+static int
+s_pack_points (msgpack_packer *pk, const ts_points_t *points,
+               s_mtable_t *mtable)
+{
+    if (msgpack_pack_map (pk, 3)
+    ||  s_pack_cstr (pk, "t") || msgpack_pack_array (pk, points->n))
+        return -1;
+    for (size_t i = 0; i < points->n; i++)
+        if (msgpack_pack_int64 (pk, points->pts [i].time_ms))
+            return -1;
+    if (s_pack_cstr (pk, "m") || msgpack_pack_array (pk, points->n))
+        return -1;
+    for (size_t i = 0; i < points->n; i++) {
+        size_t index = s_mtable_find (mtable, points->pts [i].measure);
+        assert (index < mtable->n);
+        if (msgpack_pack_uint64 (pk, index))
+            return -1;
+    }
+    if (s_pack_cstr (pk, "v") || msgpack_pack_array (pk, points->n))
+        return -1;
+    for (size_t i = 0; i < points->n; i++)
+        if (msgpack_pack_double (pk, points->pts [i].value))
+            return -1;
+    return 0;
+}
+
+static int
+s_encode_series (msgpack_packer *pk, const ts_msg_t *self)
+{
+    const ts_series_t *series = &self->series;
+    s_mtable_t mtable;
+    s_mtable_init (&mtable);
+    if (s_mtable_add_points (&mtable, series->history)
+    ||  s_mtable_add_points (&mtable, series->forecast)) {
+        s_mtable_fini (&mtable);
+        return -1;
+    }
+    int rc = -1;
+    S_TRY (s_pack_cstr (pk, "id"));
+    S_TRY (s_pack_cstr (pk, self->id));
+    S_TRY (s_pack_cstr (pk, "from"));
+    S_TRY (msgpack_pack_int64 (pk, self->from_ms));
+    S_TRY (s_pack_cstr (pk, "to"));
+    S_TRY (msgpack_pack_int64 (pk, self->to_ms));
+    S_TRY (s_pack_cstr (pk, "baseline"));
+    if (series->has_baseline)
+        S_TRY (msgpack_pack_int64 (pk, series->baseline_ms));
+    else
+        S_TRY (msgpack_pack_nil (pk));
+    S_TRY (s_pack_cstr (pk, "measures"));
+    S_TRY (msgpack_pack_array (pk, mtable.n));
+    for (size_t i = 0; i < mtable.n; i++)
+        S_TRY (s_pack_cstr (pk, mtable.names [i]));
+    S_TRY (s_pack_cstr (pk, "history"));
+    S_TRY (s_pack_points (pk, series->history, &mtable));
+    S_TRY (s_pack_cstr (pk, "forecast"));
+    S_TRY (s_pack_points (pk, series->forecast, &mtable));
+    rc = 0;
+nomem:
+    s_mtable_fini (&mtable);
+    return rc;
+}
+
+static int
+s_encode_reply (msgpack_packer *pk, const ts_msg_t *self)
+{
+    size_t fields = 2
+                  + (self->error [0]? 1: 0)
+                  + (self->detail [0]? 1: 0)
+                  + (self->count? 1: 0)
+                  + (self->ids->n? 1: 0)
+                  + (self->has_series? 7: 0);
+    S_TRY (msgpack_pack_map (pk, fields));
+    S_TRY (s_pack_cstr (pk, "v"));
+    S_TRY (msgpack_pack_int (pk, TS_PROTO_VERSION));
+    S_TRY (s_pack_cstr (pk, "status"));
+    S_TRY (msgpack_pack_int (pk, self->status));
+    if (self->error [0]) {
+        S_TRY (s_pack_cstr (pk, "error"));
+        S_TRY (s_pack_cstr (pk, self->error));
+    }
+    if (self->detail [0]) {
+        S_TRY (s_pack_cstr (pk, "detail"));
+        S_TRY (s_pack_cstr (pk, self->detail));
+    }
+    if (self->count) {
+        S_TRY (s_pack_cstr (pk, "count"));
+        S_TRY (msgpack_pack_uint64 (pk, self->count));
+    }
+    if (self->ids->n) {
+        S_TRY (s_pack_cstr (pk, "ids"));
+        S_TRY (s_pack_ids (pk, self->ids));
+    }
+    if (self->has_series)
+        S_TRY (s_encode_series (pk, self));
+    return 0;
+nomem:
+    return -1;
+}
+
+static int
+s_encode_request (msgpack_packer *pk, const ts_msg_t *self)
+{
+    size_t fields = 2;
+    switch (self->op) {
+        case TS_OP_QUERY:
+            fields += 1 + (self->has_from? 1: 0) + (self->has_to? 1: 0)
+                        + (self->measure [0]? 1: 0);
+            break;
+        case TS_OP_IDS_ADD:
+        case TS_OP_IDS_RM:
+        case TS_OP_HYDRATE:
+        case TS_OP_READY:
+        case TS_OP_DONE:
+            fields += 1;
+            break;
+        case TS_OP_JOB:
+        case TS_OP_FAILED:
+            fields += 2;
+            break;
+        default:
+            break;
+    }
+    S_TRY (msgpack_pack_map (pk, fields));
+    S_TRY (s_pack_cstr (pk, "v"));
+    S_TRY (msgpack_pack_int (pk, TS_PROTO_VERSION));
+    S_TRY (s_pack_cstr (pk, "op"));
+    S_TRY (s_pack_cstr (pk, ts_op_name (self->op)));
+    switch (self->op) {
+        case TS_OP_QUERY:
+            S_TRY (s_pack_cstr (pk, "id"));
+            S_TRY (s_pack_cstr (pk, self->id));
+            if (self->has_from) {
+                S_TRY (s_pack_cstr (pk, "from"));
+                S_TRY (msgpack_pack_int64 (pk, self->from_ms));
+            }
+            if (self->has_to) {
+                S_TRY (s_pack_cstr (pk, "to"));
+                S_TRY (msgpack_pack_int64 (pk, self->to_ms));
+            }
+            if (self->measure [0]) {
+                S_TRY (s_pack_cstr (pk, "measure"));
+                S_TRY (s_pack_cstr (pk, self->measure));
+            }
+            break;
+        case TS_OP_IDS_ADD:
+        case TS_OP_HYDRATE:
+            S_TRY (s_pack_cstr (pk, "ids"));
+            S_TRY (s_pack_ids (pk, self->ids));
+            break;
+        case TS_OP_IDS_RM:
+            S_TRY (s_pack_cstr (pk, "id"));
+            S_TRY (s_pack_cstr (pk, self->id));
+            break;
+        case TS_OP_READY:
+            S_TRY (s_pack_cstr (pk, "credit"));
+            S_TRY (msgpack_pack_uint32 (pk, self->credit));
+            break;
+        case TS_OP_JOB:
+            S_TRY (s_pack_cstr (pk, "job"));
+            S_TRY (msgpack_pack_uint64 (pk, self->job));
+            S_TRY (s_pack_cstr (pk, "ids"));
+            S_TRY (s_pack_ids (pk, self->ids));
+            break;
+        case TS_OP_DONE:
+            S_TRY (s_pack_cstr (pk, "job"));
+            S_TRY (msgpack_pack_uint64 (pk, self->job));
+            break;
+        case TS_OP_FAILED:
+            S_TRY (s_pack_cstr (pk, "job"));
+            S_TRY (msgpack_pack_uint64 (pk, self->job));
+            S_TRY (s_pack_cstr (pk, "detail"));
+            S_TRY (s_pack_cstr (pk, self->detail));
+            break;
+        default:
+            break;
+    }
+    return 0;
+nomem:
+    return -1;
+}
+
+int
+ts_msg_encode (const ts_msg_t *self, char **data, size_t *size)
+{
+    assert (self);
+    assert (data && size);
+    assert ((int) self->op >= 0 && self->op < TS_OP_COUNT_);
+    *data = NULL;
+    *size = 0;
+
+    //  Size the buffer once for a query reply (about 19 bytes a point)
+    //  instead of letting it double its way up to many megabytes.
+    msgpack_sbuffer sbuf;
+    msgpack_sbuffer_init (&sbuf);
+    if (self->has_series) {
+        size_t points = self->series.history->n + self->series.forecast->n;
+        size_t estimate = 256 + 20 * points;
+        sbuf.data = malloc (estimate);
+        if (!sbuf.data)
+            return TS_ENOMEM;
+        sbuf.alloc = estimate;
+    }
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
+    int rc = self->op == TS_OP_REPLY? s_encode_reply (&pk, self)
+                                    : s_encode_request (&pk, self);
+    if (rc != 0) {
+        msgpack_sbuffer_destroy (&sbuf);
+        return TS_ENOMEM;
+    }
+    *size = sbuf.size;
+    *data = msgpack_sbuffer_release (&sbuf);
+    return 0;
+}
+
+//  ---------------------------------------------------------------------
+//  Decoding: structural pre-scan
+
+//  Reads a big-endian unsigned integer of width bytes at p.
+static uint64_t
+s_be (const uint8_t *p, size_t width)
+{
+    uint64_t value = 0;
+    for (size_t i = 0; i < width; i++)
+        value = (value << 8) | p [i];
+    return value;
+}
+
+//  Walks one msgpack object from the start of data without building it.
+//  Sets *end to the offset just after it. Returns 0 or TS_EPROTO
+//  (truncated, invalid byte, nested too deep).
+static int
+s_scan (const uint8_t *data, size_t size, size_t *end, char *err)
+{
+    uint64_t left [S_MAX_DEPTH + 1];    //  items still to read per level
+    int depth = 0;
+    left [0] = 1;
+    size_t pos = 0;
+    while (true) {
+        while (depth >= 0 && left [depth] == 0)
+            depth--;
+        if (depth < 0)
+            break;
+        left [depth]--;
+        if (pos >= size)
+            goto truncated;
+        uint8_t byte = data [pos++];
+        size_t width = 0;           //  bytes of the length/count field
+        uint64_t skip = 0;          //  payload bytes after it
+        uint64_t items = 0;         //  items of a container
+        bool container = false;
+        if (byte <= 0x7f || byte >= 0xe0 || byte == 0xc0
+        ||  byte == 0xc2 || byte == 0xc3)
+            ;                       //  fixint, nil, bool
+        else
+        if (byte <= 0x8f) {
+            container = true;
+            items = 2 * (uint64_t) (byte & 0x0f);
+        }
+        else
+        if (byte <= 0x9f) {
+            container = true;
+            items = byte & 0x0f;
+        }
+        else
+        if (byte <= 0xbf)
+            skip = byte & 0x1f;
+        else
+        switch (byte) {
+            case 0xc4: case 0xd9: width = 1; break;         //  bin8, str8
+            case 0xc5: case 0xda: width = 2; break;
+            case 0xc6: case 0xdb: width = 4; break;
+            case 0xc7: width = 1; skip = 1; break;          //  ext8 + type
+            case 0xc8: width = 2; skip = 1; break;
+            case 0xc9: width = 4; skip = 1; break;
+            case 0xca: skip = 4; break;                     //  float32
+            case 0xcb: skip = 8; break;
+            case 0xcc: case 0xd0: skip = 1; break;          //  (u)int8
+            case 0xcd: case 0xd1: skip = 2; break;
+            case 0xce: case 0xd2: skip = 4; break;
+            case 0xcf: case 0xd3: skip = 8; break;
+            case 0xd4: skip = 2; break;                     //  fixext 1
+            case 0xd5: skip = 3; break;
+            case 0xd6: skip = 5; break;
+            case 0xd7: skip = 9; break;
+            case 0xd8: skip = 17; break;
+            case 0xdc: container = true; width = 2; break;  //  array16
+            case 0xdd: container = true; width = 4; break;
+            case 0xde: container = true; width = 2; break;  //  map16
+            case 0xdf: container = true; width = 4; break;
+            default:
+                ts_errf (err, "invalid msgpack byte 0x%02x at offset %zu",
+                         byte, pos - 1);
+                return TS_EPROTO;
+        }
+        if (width) {
+            if (width > size - pos)
+                goto truncated;
+            uint64_t length = s_be (data + pos, width);
+            pos += width;
+            if (!container)
+                skip += length;
+            else
+                items = (byte == 0xde || byte == 0xdf)? 2 * length: length;
+        }
+        if (skip > size - pos)
+            goto truncated;
+        pos += skip;
+        if (container && items > 0) {
+            //  Each item takes at least one byte: a count beyond what is
+            //  left can only be a cut message (or garbage).
+            if (items > size - pos)
+                goto truncated;
+            if (depth == S_MAX_DEPTH) {
+                ts_errf (err, "message nested deeper than %d levels",
+                         S_MAX_DEPTH);
+                return TS_EPROTO;
+            }
+            left [++depth] = items;
+        }
+    }
+    *end = pos;
+    return 0;
+
+truncated:
+    ts_errf (err, "truncated message");
+    return TS_EPROTO;
+}
+
+//  ---------------------------------------------------------------------
+//  Decoding: fields
+
+static const char *
+s_type_name (msgpack_object_type type)
+{
+    switch (type) {
+        case MSGPACK_OBJECT_NIL:              return "nil";
+        case MSGPACK_OBJECT_BOOLEAN:          return "a boolean";
+        case MSGPACK_OBJECT_POSITIVE_INTEGER: return "an integer";
+        case MSGPACK_OBJECT_NEGATIVE_INTEGER: return "an integer";
+        case MSGPACK_OBJECT_FLOAT32:          return "a float";
+        case MSGPACK_OBJECT_FLOAT64:          return "a float";
+        case MSGPACK_OBJECT_STR:              return "a string";
+        case MSGPACK_OBJECT_ARRAY:            return "an array";
+        case MSGPACK_OBJECT_MAP:              return "a map";
+        case MSGPACK_OBJECT_BIN:              return "binary";
+        case MSGPACK_OBJECT_EXT:              return "an extension";
+    }
+    return "unknown";
+}
+
+//  Decoder state: the fields found in the top-level map, and err.
+typedef struct {
+    const msgpack_object *field [F_COUNT_];
+    char *err;
+} s_decoder_t;
+
+static int
+s_type_error (s_decoder_t *dec, const char *name, const char *expected,
+              const msgpack_object *obj)
+{
+    ts_errf (dec->err, "field '%s': expected %s, got %s",
+             name, expected, s_type_name (obj->type));
+    return TS_EPROTO;
+}
+
+//  Returns the field, or NULL. A missing required field sets *rc and err
+//  unless an earlier one did (the first missing field is reported).
+static const msgpack_object *
+s_field (s_decoder_t *dec, s_field_t field, bool required, int *rc)
+{
+    const msgpack_object *obj = dec->field [field];
+    if (!obj && required && *rc == 0) {
+        ts_errf (dec->err, "missing field '%s'", s_field_names [field]);
+        *rc = TS_EPROTO;
+    }
+    return obj;
+}
+
+static int
+s_get_int64 (s_decoder_t *dec, const char *name, const msgpack_object *obj,
+             int64_t *value)
+{
+    if (obj->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+        *value = obj->via.i64;
+        return 0;
+    }
+    if (obj->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        if (obj->via.u64 > INT64_MAX) {
+            ts_errf (dec->err, "field '%s': integer out of range", name);
+            return TS_EPROTO;
+        }
+        *value = (int64_t) obj->via.u64;
+        return 0;
+    }
+    return s_type_error (dec, name, "an integer", obj);
+}
+
+static int
+s_get_uint64 (s_decoder_t *dec, const char *name, const msgpack_object *obj,
+              uint64_t *value)
+{
+    if (obj->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        *value = obj->via.u64;
+        return 0;
+    }
+    if (obj->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+        ts_errf (dec->err, "field '%s': expected a non-negative integer",
+                 name);
+        return TS_EPROTO;
+    }
+    return s_type_error (dec, name, "a non-negative integer", obj);
+}
+
+//  A name (id or measure): a string that passes ts_name_valid.
+static int
+s_check_name (s_decoder_t *dec, const char *name, const msgpack_object *obj)
+{
+    if (obj->type != MSGPACK_OBJECT_STR)
+        return s_type_error (dec, name, "a string", obj);
+    if (!ts_name_valid_n (obj->via.str.ptr, obj->via.str.size)) {
+        ts_errf (dec->err, "field '%s': not a valid name (1 to %d "
+                 "characters of A-Z a-z 0-9 . _ : -)", name, TS_NAME_MAX);
+        return TS_EPROTO;
+    }
+    return 0;
+}
+
+static int
+s_get_name (s_decoder_t *dec, const char *name, const msgpack_object *obj,
+            char *dest)
+{
+    int rc = s_check_name (dec, name, obj);
+    if (rc == 0) {
+        memcpy (dest, obj->via.str.ptr, obj->via.str.size);
+        dest [obj->via.str.size] = 0;
+    }
+    return rc;
+}
+
+//  Copies a free-text string. If truncate is false, a string that does
+//  not fit is an error; else it is cut.
+static int
+s_get_text (s_decoder_t *dec, const char *name, const msgpack_object *obj,
+            char *dest, size_t size, bool truncate)
+{
+    if (obj->type != MSGPACK_OBJECT_STR)
+        return s_type_error (dec, name, "a string", obj);
+    size_t len = obj->via.str.size;
+    if (len >= size) {
+        if (!truncate) {
+            ts_errf (dec->err, "field '%s': longer than %zu bytes",
+                     name, size - 1);
+            return TS_EPROTO;
+        }
+        len = size - 1;
+    }
+    memcpy (dest, obj->via.str.ptr, len);
+    dest [len] = 0;
+    return 0;
+}
+
+static int
+s_get_ids (s_decoder_t *dec, const msgpack_object *obj, size_t min,
+           ts_strlist_t *ids)
+{
+    if (obj->type != MSGPACK_OBJECT_ARRAY)
+        return s_type_error (dec, "ids", "an array", obj);
+    const msgpack_object_array *array = &obj->via.array;
+    if (array->size > TS_PROTO_MAX_IDS) {
+        ts_errf (dec->err, "field 'ids': %u ids, over the limit of %d",
+                 (unsigned) array->size, TS_PROTO_MAX_IDS);
+        return TS_ETOOBIG;
+    }
+    if (array->size < min) {
+        ts_errf (dec->err, "field 'ids': expected at least %zu id", min);
+        return TS_EPROTO;
+    }
+    for (uint32_t i = 0; i < array->size; i++) {
+        const msgpack_object *item = &array->ptr [i];
+        if (item->type != MSGPACK_OBJECT_STR) {
+            ts_errf (dec->err, "field 'ids': item %u: expected a string, "
+                     "got %s", (unsigned) i, s_type_name (item->type));
+            return TS_EPROTO;
+        }
+        if (!ts_name_valid_n (item->via.str.ptr, item->via.str.size)) {
+            ts_errf (dec->err, "field 'ids': item %u: not a valid name "
+                     "(1 to %d characters of A-Z a-z 0-9 . _ : -)",
+                     (unsigned) i, TS_NAME_MAX);
+            return TS_EPROTO;
+        }
+        if (ts_strlist_append_n (ids, item->via.str.ptr, item->via.str.size))
+            return TS_ENOMEM;
+    }
+    return 0;
+}
+
+//  Finds key in a map; NULL if absent.
+static const msgpack_object *
+s_map_get (const msgpack_object *map, const char *key)
+{
+    size_t len = strlen (key);
+    for (uint32_t i = 0; i < map->via.map.size; i++) {
+        const msgpack_object *k = &map->via.map.ptr [i].key;
+        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == len
+        &&  memcmp (k->via.str.ptr, key, len) == 0)
+            return &map->via.map.ptr [i].val;
+    }
+    return NULL;
+}
+
+//  One of "history" / "forecast": checks shape and counts its points.
+static int
+s_check_points (s_decoder_t *dec, const char *name, const msgpack_object *obj,
+                const msgpack_object_array *col [3])
+{
+    if (obj->type != MSGPACK_OBJECT_MAP)
+        return s_type_error (dec, name, "a map", obj);
+    static const char *keys [3] = { "t", "m", "v" };
+    for (int i = 0; i < 3; i++) {
+        const msgpack_object *array = s_map_get (obj, keys [i]);
+        if (!array) {
+            ts_errf (dec->err, "missing field '%s.%s'", name, keys [i]);
+            return TS_EPROTO;
+        }
+        if (array->type != MSGPACK_OBJECT_ARRAY) {
+            ts_errf (dec->err, "field '%s.%s': expected an array, got %s",
+                     name, keys [i], s_type_name (array->type));
+            return TS_EPROTO;
+        }
+        col [i] = &array->via.array;
+    }
+    if (col [0]->size != col [1]->size || col [0]->size != col [2]->size) {
+        ts_errf (dec->err, "field '%s': 't', 'm' and 'v' have different "
+                 "lengths (%u, %u, %u)", name, (unsigned) col [0]->size,
+                 (unsigned) col [1]->size, (unsigned) col [2]->size);
+        return TS_EPROTO;
+    }
+    return 0;
+}
+
+static int
+s_get_points (s_decoder_t *dec, const char *name,
+              const msgpack_object_array *col [3],
+              const msgpack_object_array *measures, ts_points_t *points)
+{
+    uint32_t n = col [0]->size;
+    if (ts_points_reserve (points, n))
+        return TS_ENOMEM;
+    char tname [16], mname [16];
+    snprintf (tname, sizeof (tname), "%s.t", name);
+    snprintf (mname, sizeof (mname), "%s.m", name);
+    for (uint32_t i = 0; i < n; i++) {
+        ts_point_t *point = &points->pts [i];
+        const msgpack_object *t = &col [0]->ptr [i];
+        const msgpack_object *m = &col [1]->ptr [i];
+        const msgpack_object *v = &col [2]->ptr [i];
+
+        if (s_get_int64 (dec, tname, t, &point->time_ms))
+            return TS_EPROTO;
+
+        uint64_t index;
+        if (s_get_uint64 (dec, mname, m, &index))
+            return TS_EPROTO;
+        if (index >= measures->size) {
+            ts_errf (dec->err, "field '%s': index %llu out of range "
+                     "(%u measures)", mname, (unsigned long long) index,
+                     (unsigned) measures->size);
+            return TS_EPROTO;
+        }
+        const msgpack_object *measure = &measures->ptr [index];
+        memcpy (point->measure, measure->via.str.ptr, measure->via.str.size);
+        point->measure [measure->via.str.size] = 0;
+
+        switch (v->type) {
+            case MSGPACK_OBJECT_FLOAT32:
+            case MSGPACK_OBJECT_FLOAT64:
+                point->value = v->via.f64;
+                break;
+            case MSGPACK_OBJECT_POSITIVE_INTEGER:
+                point->value = (double) v->via.u64;
+                break;
+            case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+                point->value = (double) v->via.i64;
+                break;
+            default:
+                ts_errf (dec->err, "field '%s.v': expected a number, got %s",
+                         name, s_type_name (v->type));
+                return TS_EPROTO;
+        }
+    }
+    points->n = n;
+    return 0;
+}
+
+//  The query answer part of a reply: id, from, to, baseline, measures,
+//  history, forecast (all required once any of them is present).
+static int
+s_decode_series (s_decoder_t *dec, ts_msg_t *self)
+{
+    int rc = 0;
+    const msgpack_object *id = s_field (dec, F_ID, true, &rc);
+    const msgpack_object *from = s_field (dec, F_FROM, true, &rc);
+    const msgpack_object *to = s_field (dec, F_TO, true, &rc);
+    const msgpack_object *baseline = s_field (dec, F_BASELINE, true, &rc);
+    const msgpack_object *measures = s_field (dec, F_MEASURES, true, &rc);
+    const msgpack_object *history = s_field (dec, F_HISTORY, true, &rc);
+    const msgpack_object *forecast = s_field (dec, F_FORECAST, true, &rc);
+    if (rc)
+        return rc;
+    if ((rc = s_get_name (dec, "id", id, self->id))
+    ||  (rc = s_get_int64 (dec, "from", from, &self->from_ms))
+    ||  (rc = s_get_int64 (dec, "to", to, &self->to_ms)))
+        return rc;
+    self->has_from = self->has_to = true;
+    if (baseline->type != MSGPACK_OBJECT_NIL) {
+        if ((rc = s_get_int64 (dec, "baseline", baseline,
+                               &self->series.baseline_ms)))
+            return rc;
+        self->series.has_baseline = true;
+    }
+
+    if (measures->type != MSGPACK_OBJECT_ARRAY)
+        return s_type_error (dec, "measures", "an array", measures);
+    const msgpack_object_array *table = &measures->via.array;
+    if (table->size > S_MAX_MEASURES) {
+        ts_errf (dec->err, "field 'measures': %u measures, over the limit "
+                 "of %d", (unsigned) table->size, S_MAX_MEASURES);
+        return TS_ETOOBIG;
+    }
+    for (uint32_t i = 0; i < table->size; i++) {
+        const msgpack_object *name = &table->ptr [i];
+        if (name->type != MSGPACK_OBJECT_STR
+        ||  !ts_name_valid_n (name->via.str.ptr, name->via.str.size)) {
+            ts_errf (dec->err, "field 'measures': item %u: not a valid "
+                     "name", (unsigned) i);
+            return TS_EPROTO;
+        }
+        for (uint32_t j = 0; j < i; j++)
+            if (table->ptr [j].via.str.size == name->via.str.size
+            &&  memcmp (table->ptr [j].via.str.ptr, name->via.str.ptr,
+                        name->via.str.size) == 0) {
+                ts_errf (dec->err, "field 'measures': item %u repeats "
+                         "item %u", (unsigned) i, (unsigned) j);
+                return TS_EPROTO;
+            }
+    }
+
+    const msgpack_object_array *hcol [3], *fcol [3];
+    if ((rc = s_check_points (dec, "history", history, hcol))
+    ||  (rc = s_check_points (dec, "forecast", forecast, fcol)))
+        return rc;
+    uint64_t total = (uint64_t) hcol [0]->size + fcol [0]->size;
+    if (total > TS_PROTO_MAX_POINTS) {
+        ts_errf (dec->err, "reply holds %llu points, over the limit of %d",
+                 (unsigned long long) total, TS_PROTO_MAX_POINTS);
+        return TS_ETOOBIG;
+    }
+    if ((rc = s_get_points (dec, "history", hcol, table,
+                            self->series.history))
+    ||  (rc = s_get_points (dec, "forecast", fcol, table,
+                            self->series.forecast)))
+        return rc;
+    self->has_series = true;
+    return 0;
+}
+
+static int
+s_decode_reply (s_decoder_t *dec, ts_msg_t *self)
+{
+    int rc;
+    int64_t status;
+    if ((rc = s_get_int64 (dec, "status", dec->field [F_STATUS], &status)))
+        return rc;
+    if (status < S_MIN_STATUS || status > S_MAX_STATUS) {
+        ts_errf (dec->err, "field 'status': %lld is not in %d..%d",
+                 (long long) status, S_MIN_STATUS, S_MAX_STATUS);
+        return TS_EPROTO;
+    }
+    self->status = (int) status;
+    const msgpack_object *obj;
+    if ((obj = dec->field [F_ERROR])
+    &&  (rc = s_get_text (dec, "error", obj, self->error,
+                          sizeof (self->error), false)))
+        return rc;
+    if ((obj = dec->field [F_DETAIL])
+    &&  (rc = s_get_text (dec, "detail", obj, self->detail,
+                          sizeof (self->detail), true)))
+        return rc;
+    if ((obj = dec->field [F_COUNT])
+    &&  (rc = s_get_uint64 (dec, "count", obj, &self->count)))
+        return rc;
+    if ((obj = dec->field [F_IDS])
+    &&  (rc = s_get_ids (dec, obj, 0, self->ids)))
+        return rc;
+    if (dec->field [F_MEASURES] || dec->field [F_HISTORY]
+    ||  dec->field [F_FORECAST] || dec->field [F_BASELINE])
+        return s_decode_series (dec, self);
+    return 0;
+}
+
+static int
+s_decode_request (s_decoder_t *dec, ts_msg_t *self)
+{
+    const msgpack_object *op = dec->field [F_OP];
+    if (op->type != MSGPACK_OBJECT_STR)
+        return s_type_error (dec, "op", "a string", op);
+    ts_op_t found = TS_OP_REPLY;
+    for (int i = TS_OP_REPLY + 1; i < TS_OP_COUNT_; i++)
+        if (strlen (s_op_names [i]) == op->via.str.size
+        &&  memcmp (s_op_names [i], op->via.str.ptr, op->via.str.size) == 0)
+            found = (ts_op_t) i;
+    if (found == TS_OP_REPLY) {
+        //  Echo a printable, bounded form of what was sent
+        char name [33];
+        size_t len = op->via.str.size < 32? op->via.str.size: 32;
+        for (size_t i = 0; i < len; i++) {
+            char c = op->via.str.ptr [i];
+            name [i] = (c >= 0x20 && c < 0x7f && c != '\'')? c: '?';
+        }
+        name [len] = 0;
+        ts_errf (dec->err, "unknown op '%s'", name);
+        return TS_EPROTO;
+    }
+    self->op = found;
+
+    int rc = 0;
+    const msgpack_object *obj;
+    uint64_t credit;
+    switch (found) {
+        case TS_OP_QUERY:
+            if (!(obj = s_field (dec, F_ID, true, &rc)))
+                return rc;
+            if ((rc = s_get_name (dec, "id", obj, self->id)))
+                return rc;
+            if ((obj = dec->field [F_FROM])) {
+                if ((rc = s_get_int64 (dec, "from", obj, &self->from_ms)))
+                    return rc;
+                self->has_from = true;
+            }
+            if ((obj = dec->field [F_TO])) {
+                if ((rc = s_get_int64 (dec, "to", obj, &self->to_ms)))
+                    return rc;
+                self->has_to = true;
+            }
+            if ((obj = dec->field [F_MEASURE]))
+                rc = s_get_name (dec, "measure", obj, self->measure);
+            return rc;
+        case TS_OP_IDS_ADD:
+        case TS_OP_HYDRATE:
+        case TS_OP_JOB:
+            if (found == TS_OP_JOB) {
+                if (!(obj = s_field (dec, F_JOB, true, &rc)))
+                    return rc;
+                if ((rc = s_get_uint64 (dec, "job", obj, &self->job)))
+                    return rc;
+            }
+            if (!(obj = s_field (dec, F_IDS, true, &rc)))
+                return rc;
+            return s_get_ids (dec, obj, 1, self->ids);
+        case TS_OP_IDS_RM:
+            if (!(obj = s_field (dec, F_ID, true, &rc)))
+                return rc;
+            return s_get_name (dec, "id", obj, self->id);
+        case TS_OP_READY:
+            if (!(obj = s_field (dec, F_CREDIT, true, &rc)))
+                return rc;
+            if ((rc = s_get_uint64 (dec, "credit", obj, &credit)))
+                return rc;
+            if (credit < 1 || credit > S_MAX_CREDIT) {
+                ts_errf (dec->err, "field 'credit': %llu is not in 1..%d",
+                         (unsigned long long) credit, S_MAX_CREDIT);
+                return TS_EPROTO;
+            }
+            self->credit = (uint32_t) credit;
+            return 0;
+        case TS_OP_DONE:
+        case TS_OP_FAILED:
+            if (!(obj = s_field (dec, F_JOB, true, &rc)))
+                return rc;
+            if ((rc = s_get_uint64 (dec, "job", obj, &self->job)))
+                return rc;
+            if (found == TS_OP_DONE)
+                return 0;
+            if (!(obj = s_field (dec, F_DETAIL, true, &rc)))
+                return rc;
+            return s_get_text (dec, "detail", obj, self->detail,
+                               sizeof (self->detail), true);
+        default:
+            return 0;           //  ping, ids_ls, heartbeat: no fields
+    }
+}
+
+static int
+s_decode_map (s_decoder_t *dec, const msgpack_object *root, ts_msg_t *self)
+{
+    if (root->type != MSGPACK_OBJECT_MAP) {
+        ts_errf (dec->err, "message is not a map (got %s)",
+                 s_type_name (root->type));
+        return TS_EPROTO;
+    }
+    for (uint32_t i = 0; i < root->via.map.size; i++) {
+        const msgpack_object *key = &root->via.map.ptr [i].key;
+        if (key->type != MSGPACK_OBJECT_STR)
+            continue;
+        for (int f = 0; f < F_COUNT_; f++)
+            if (strlen (s_field_names [f]) == key->via.str.size
+            &&  memcmp (s_field_names [f], key->via.str.ptr,
+                        key->via.str.size) == 0) {
+                if (dec->field [f]) {
+                    ts_errf (dec->err, "duplicate key '%s'",
+                             s_field_names [f]);
+                    return TS_EPROTO;
+                }
+                dec->field [f] = &root->via.map.ptr [i].val;
+                break;
+            }
+    }
+    int rc = 0;
+    const msgpack_object *version = s_field (dec, F_V, true, &rc);
+    if (!version)
+        return rc;
+    int64_t v;
+    if ((rc = s_get_int64 (dec, "v", version, &v)))
+        return rc;
+    if (v != TS_PROTO_VERSION) {
+        ts_errf (dec->err, "unsupported protocol version %lld (this side "
+                 "speaks %d)", (long long) v, TS_PROTO_VERSION);
+        return TS_EPROTO;
+    }
+    if (dec->field [F_OP] && dec->field [F_STATUS]) {
+        ts_errf (dec->err, "message has both 'op' and 'status'");
+        return TS_EPROTO;
+    }
+    if (dec->field [F_OP])
+        return s_decode_request (dec, self);
+    if (dec->field [F_STATUS])
+        return s_decode_reply (dec, self);
+    ts_errf (dec->err, "message has neither 'op' nor 'status'");
+    return TS_EPROTO;
+}
+
+int
+ts_msg_decode (ts_msg_t *self, const void *data, size_t size,
+               size_t max_size, char *err)
+{
+    assert (self);
+    ts_msg_reset (self, TS_OP_REPLY);
+    if (size > max_size) {
+        ts_errf (err, "message of %zu bytes, over the limit of %zu bytes",
+                 size, max_size);
+        return TS_ETOOBIG;
+    }
+    if (size == 0 || !data) {
+        ts_errf (err, "empty message");
+        return TS_EPROTO;
+    }
+    size_t end = 0;
+    int rc = s_scan ((const uint8_t *) data, size, &end, err);
+    if (rc)
+        return rc;
+    if (end < size) {
+        ts_errf (err, "%zu trailing bytes after the message", size - end);
+        return TS_EPROTO;
+    }
+    msgpack_unpacked unpacked;
+    msgpack_unpacked_init (&unpacked);
+    size_t offset = 0;
+    msgpack_unpack_return ret = msgpack_unpack_next (&unpacked, data, size,
+                                                     &offset);
+    if (ret == MSGPACK_UNPACK_SUCCESS && offset == size) {
+        s_decoder_t dec;
+        memset (&dec, 0, sizeof (dec));
+        dec.err = err;
+        rc = s_decode_map (&dec, &unpacked.data, self);
+    }
+    else
+    if (ret == MSGPACK_UNPACK_NOMEM_ERROR) {
+        ts_errf (err, "out of memory decoding the message");
+        rc = TS_ENOMEM;
+    }
+    else {
+        ts_errf (err, "malformed msgpack");
+        rc = TS_EPROTO;
+    }
+    msgpack_unpacked_destroy (&unpacked);
+    if (rc)
+        ts_msg_reset (self, TS_OP_REPLY);
+    return rc;
+}
