@@ -1,0 +1,551 @@
+/*  ts_broker - scheduler, control socket and worker dialogue of
+    tscache-broker. See ts_broker.h for the behaviour, docs/protocol.md
+    for the messages and docs/architecture.md for the job flow.
+
+    Workers are known by their ZeroMQ routing id (hex in logs and as the
+    queue's owner tag). The worker socket is ROUTER_MANDATORY, so a send
+    to a worker that has gone fails with EHOSTUNREACH instead of being
+    dropped silently: the worker is then forgotten and its jobs requeued.
+    All sends are non-blocking; a worker whose pipe is full simply gets
+    no more jobs until it drains. */
+
+#include "ts_broker.h"
+#include "ts_queue.h"
+#include "ts_cron.h"
+#include "ts_log.h"
+#include "ts_proto.h"
+#include "ts_store.h"
+
+#include <czmq.h>
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#define HEARTBEAT_MS    1000        //  heartbeat and housekeeping period
+#define WORKER_DEAD_MS  5000        //  silence after which a worker is lost
+#define CREDIT_MAX      1024        //  most credit one worker may hold
+#define DRAIN_MAX       256         //  messages read per socket per wake
+#define MAX_MSG_BYTES   (4 * TS_PROTO_MAX_REQUEST)  //  transport cap
+
+typedef struct {
+    byte      rid [256];            //  routing id
+    size_t    rid_len;
+    char      key [512];            //  rid as hex: owner tag, log name
+    uint32_t  credit;               //  jobs it can take now
+    int64_t   last_seen_ms;         //  monotonic, any message
+    uint64_t  last_job_seq;         //  dispatch order, for round-robin
+} s_worker_t;
+
+struct _ts_broker_t {
+    const ts_config_t *cfg;         //  borrowed
+    zsock_t    *workers_sock;       //  ROUTER, DEALER workers
+    zsock_t    *control;            //  ROUTER, REQ clients
+    zpoller_t  *poller;             //  both sockets
+    ts_queue_t *queue;              //  jobs
+    ts_store_t *store;              //  registry; NULL if no scheduler
+    bool        cron_on;            //  scheduler enabled
+    ts_cron_t   cron;               //  broker.schedule
+    int64_t     next_tick_ms;       //  wall clock of next tick, -1 none
+    size_t      ids_per_job;        //  broker.ids_per_job
+    zhashx_t   *workers;            //  key -> s_worker_t, owned
+    uint64_t    job_seq;            //  jobs dispatched so far
+    int64_t     next_beat_ms;       //  monotonic time of housekeeping
+    ts_msg_t   *msg;                //  scratch: decoded request
+    ts_msg_t   *reply;              //  scratch: outgoing message
+    char       *beat;               //  encoded heartbeat
+    size_t      beat_size;
+};
+
+static void
+s_worker_destructor (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+static void
+s_hex (const byte *data, size_t size, char *out, size_t out_size)
+{
+    static const char digits [] = "0123456789abcdef";
+    size_t i;
+    for (i = 0; i < size && 2 * i + 2 < out_size; i++) {
+        out [2 * i] = digits [data [i] >> 4];
+        out [2 * i + 1] = digits [data [i] & 15];
+    }
+    out [2 * i] = 0;
+}
+
+static zsock_t *
+s_bind_router (const char *key, const char *endpoint, bool mandatory,
+               char *err)
+{
+    zsock_t *sock = zsock_new (ZMQ_ROUTER);
+    if (!sock) {
+        ts_errf (err, "%s: cannot create socket", key);
+        return NULL;
+    }
+    if (mandatory)
+        zsock_set_router_mandatory (sock, 1);
+    zsock_set_maxmsgsize (sock, MAX_MSG_BYTES);
+    zsock_set_linger (sock, 0);
+    if (zsock_bind (sock, "%s", endpoint) == -1) {
+        ts_errf (err, "%s: cannot bind %s: %s", key, endpoint,
+                 zmq_strerror (zmq_errno ()));
+        zsock_destroy (&sock);
+    }
+    return sock;
+}
+
+ts_broker_t *
+ts_broker_new (const ts_config_t *cfg, char *err)
+{
+    assert (cfg);
+    ts_broker_t *self = calloc (1, sizeof (ts_broker_t));
+    if (!self) {
+        ts_errf (err, "out of memory");
+        return NULL;
+    }
+    self->cfg = cfg;
+    self->ids_per_job = (size_t) ts_config_int (cfg, "broker.ids_per_job");
+    self->next_tick_ms = -1;
+    const char *schedule = ts_config_str (cfg, "broker.schedule");
+    self->cron_on = *schedule && strcmp (schedule, "off") != 0;
+    if (self->cron_on) {
+        char detail [TS_ERRLEN];
+        if (ts_cron_parse (&self->cron, schedule, detail) != 0) {
+            ts_errf (err, "broker.schedule: %s", detail);
+            goto fail;
+        }
+        self->store = ts_store_new (cfg, err);
+        if (!self->store)
+            goto fail;
+        self->next_tick_ms = ts_cron_next (&self->cron, ts_now_ms ());
+    }
+    self->queue = ts_queue_new (
+        (uint32_t) ts_config_int (cfg, "broker.max_attempts"),
+        ts_config_int (cfg, "broker.job_timeout_s") * 1000);
+    self->workers = zhashx_new ();
+    self->msg = ts_msg_new (TS_OP_REPLY);
+    self->reply = ts_msg_new (TS_OP_REPLY);
+    ts_msg_t *beat = ts_msg_new (TS_OP_HEARTBEAT);
+    int rc = beat? ts_msg_encode (beat, &self->beat, &self->beat_size)
+                 : TS_ENOMEM;
+    ts_msg_destroy (&beat);
+    if (!self->queue || !self->workers || !self->msg || !self->reply
+    ||  rc != 0) {
+        ts_errf (err, "out of memory");
+        goto fail;
+    }
+    zhashx_set_destructor (self->workers, s_worker_destructor);
+
+    self->workers_sock = s_bind_router ("broker.worker_bind",
+        ts_config_str (cfg, "broker.worker_bind"), true, err);
+    if (!self->workers_sock)
+        goto fail;
+    self->control = s_bind_router ("broker.control_bind",
+        ts_config_str (cfg, "broker.control_bind"), false, err);
+    if (!self->control)
+        goto fail;
+    self->poller = zpoller_new (self->workers_sock, self->control, NULL);
+    if (!self->poller) {
+        ts_errf (err, "cannot create poller");
+        goto fail;
+    }
+    self->next_beat_ms = ts_mono_ms () + HEARTBEAT_MS;
+    return self;
+fail:
+    ts_broker_destroy (&self);
+    return NULL;
+}
+
+void
+ts_broker_destroy (ts_broker_t **self_p)
+{
+    assert (self_p);
+    if (*self_p) {
+        ts_broker_t *self = *self_p;
+        zpoller_destroy (&self->poller);
+        zsock_destroy (&self->control);
+        zsock_destroy (&self->workers_sock);
+        zhashx_destroy (&self->workers);
+        ts_queue_destroy (&self->queue);
+        ts_store_destroy (&self->store);
+        ts_msg_destroy (&self->msg);
+        ts_msg_destroy (&self->reply);
+        free (self->beat);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  ---------------------------------------------------------------------
+//  Sending
+
+//  Sends [rid][delimiter if req][body] without blocking. Returns 0 or the
+//  errno (EHOSTUNREACH: peer gone; EAGAIN: pipe full).
+static int
+s_send (zsock_t *sock, const byte *rid, size_t rid_len, bool req,
+        const void *body, size_t size)
+{
+    void *handle = zsock_resolve (sock);
+    int flags = ZMQ_DONTWAIT | ZMQ_SNDMORE;
+    if (zmq_send (handle, rid, rid_len, flags) == -1)
+        return zmq_errno ();
+    if (req && zmq_send (handle, "", 0, flags) == -1)
+        return zmq_errno ();
+    if (zmq_send (handle, body, size, ZMQ_DONTWAIT) == -1)
+        return zmq_errno ();
+    return 0;
+}
+
+static int
+s_send_msg (zsock_t *sock, const byte *rid, size_t rid_len, bool req,
+            const ts_msg_t *msg)
+{
+    char *data;
+    size_t size;
+    if (ts_msg_encode (msg, &data, &size) != 0)
+        return ENOMEM;
+    int rc = s_send (sock, rid, rid_len, req, data, size);
+    free (data);
+    return rc;
+}
+
+//  ---------------------------------------------------------------------
+//  Workers
+
+static void
+s_worker_forget (ts_broker_t *self, s_worker_t *worker, const char *why)
+{
+    size_t jobs = ts_queue_release_owner (self->queue, worker->key,
+                                          ts_mono_ms ());
+    ts_warn ("worker %s lost (%s), %zu jobs requeued", worker->key, why,
+             jobs);
+    zhashx_delete (self->workers, worker->key);
+}
+
+//  The worker with the most credit (least recently served on ties).
+static s_worker_t *
+s_pick_worker (ts_broker_t *self)
+{
+    s_worker_t *best = NULL;
+    for (s_worker_t *w = zhashx_first (self->workers); w;
+         w = zhashx_next (self->workers))
+        if (w->credit > 0
+        &&  (!best || w->credit > best->credit
+             || (w->credit == best->credit
+                 && w->last_job_seq < best->last_job_seq)))
+            best = w;
+    return best;
+}
+
+//  Hands queued jobs to workers with credit.
+static void
+s_dispatch (ts_broker_t *self)
+{
+    while (true) {
+        s_worker_t *worker = s_pick_worker (self);
+        if (!worker)
+            return;
+        const ts_job_t *job;
+        if (ts_queue_lease (self->queue, worker->key, ts_mono_ms (), &job))
+            return;
+        ts_msg_reset (self->reply, TS_OP_JOB);
+        self->reply->job = job->id;
+        int rc = 0;
+        for (size_t i = 0; i < job->ids->n && rc == 0; i++)
+            rc = ts_strlist_append (self->reply->ids, job->ids->items [i]);
+        uint64_t job_id = job->id;
+        if (rc == 0)
+            rc = s_send_msg (self->workers_sock, worker->rid,
+                             worker->rid_len, false, self->reply);
+        if (rc == 0) {
+            worker->credit--;
+            worker->last_job_seq = ++self->job_seq;
+            ts_debug ("job %" PRIu64 " -> worker %s (%zu ids)", job_id,
+                      worker->key, self->reply->ids->n);
+            continue;
+        }
+        ts_queue_unlease (self->queue, job_id);
+        if (rc == EHOSTUNREACH)
+            s_worker_forget (self, worker, "unreachable");
+        else {
+            //  Pipe full or out of memory: stop feeding it for now.
+            ts_warn ("worker %s: cannot send job: %s", worker->key,
+                     zmq_strerror (rc));
+            worker->credit = 0;
+        }
+    }
+}
+
+//  Is the job leased to this worker? Logs at debug if not.
+static bool
+s_holds (ts_broker_t *self, s_worker_t *worker, uint64_t job_id,
+         const char *op)
+{
+    const ts_job_t *job = ts_queue_lookup (self->queue, job_id);
+    if (worker && job && job->owner && strcmp (job->owner, worker->key) == 0)
+        return true;
+    ts_debug ("%s for job %" PRIu64 " not held by worker %s: ignored", op,
+              job_id, worker? worker->key: "(unknown)");
+    return false;
+}
+
+static void
+s_worker_message (ts_broker_t *self, zmsg_t *zmsg)
+{
+    zframe_t *rid = zmsg_first (zmsg);
+    zframe_t *body = zmsg_next (zmsg);
+    char key [512];
+    s_hex (zframe_data (rid), zframe_size (rid), key, sizeof key);
+    if (!body || zmsg_size (zmsg) != 2) {
+        ts_debug ("worker %s: %zu frames, expected 2: ignored", key,
+                  zmsg_size (zmsg));
+        return;
+    }
+    char err [TS_ERRLEN];
+    if (ts_msg_decode (self->msg, zframe_data (body), zframe_size (body),
+                       TS_PROTO_MAX_REQUEST, err) != 0) {
+        ts_debug ("worker %s: bad message: %s", key, err);
+        return;
+    }
+    ts_msg_t *msg = self->msg;
+    int64_t now = ts_mono_ms ();
+    s_worker_t *worker = zhashx_lookup (self->workers, key);
+    if (!worker && msg->op == TS_OP_READY) {
+        worker = calloc (1, sizeof (s_worker_t));
+        if (!worker) {
+            ts_error ("worker %s: out of memory", key);
+            return;
+        }
+        memcpy (worker->rid, zframe_data (rid), zframe_size (rid));
+        worker->rid_len = zframe_size (rid);
+        ts_strlcpy (worker->key, key, sizeof worker->key);
+        zhashx_insert (self->workers, key, worker);
+        ts_info ("worker %s connected", key);
+    }
+    if (worker)
+        worker->last_seen_ms = now;
+
+    switch (msg->op) {
+        case TS_OP_READY: {
+            uint64_t credit = (uint64_t) worker->credit + msg->credit;
+            worker->credit = credit > CREDIT_MAX? CREDIT_MAX: (uint32_t) credit;
+            ts_debug ("worker %s ready +%u credit=%u", key, msg->credit,
+                      worker->credit);
+            break;
+        }
+        case TS_OP_HEARTBEAT:
+            if (!worker)
+                ts_debug ("heartbeat from unknown worker %s: ignored", key);
+            break;
+        case TS_OP_DONE:
+            if (s_holds (self, worker, msg->job, "done")) {
+                ts_debug ("job %" PRIu64 " done by worker %s", msg->job, key);
+                ts_queue_ack (self->queue, msg->job);
+            }
+            break;
+        case TS_OP_FAILED:
+            if (s_holds (self, worker, msg->job, "failed")) {
+                const ts_job_t *job = ts_queue_lookup (self->queue, msg->job);
+                ts_warn ("job %" PRIu64 " failed (attempt %u) on worker %s: %s",
+                         msg->job, job->attempts, key, msg->detail);
+                ts_queue_nack (self->queue, msg->job, msg->detail, now);
+            }
+            break;
+        default:
+            ts_debug ("worker %s: unexpected op '%s': ignored", key,
+                      ts_op_name (msg->op));
+            break;
+    }
+}
+
+//  ---------------------------------------------------------------------
+//  Control
+
+static void
+s_reply (ts_broker_t *self, zframe_t *rid, bool req)
+{
+    int rc = s_send_msg (self->control, zframe_data (rid), zframe_size (rid),
+                         req, self->reply);
+    if (rc != 0)
+        ts_debug ("control: cannot reply: %s", zmq_strerror (rc));
+}
+
+static void
+s_hydrate (ts_broker_t *self, const ts_strlist_t *ids)
+{
+    size_t jobs = 0;
+    for (size_t i = 0; i < ids->n; i += self->ids_per_job) {
+        size_t n = ids->n - i < self->ids_per_job? ids->n - i
+                                                 : self->ids_per_job;
+        int rc = ts_queue_push (self->queue, (const char *const *)
+                                ids->items + i, n, ts_mono_ms (), NULL);
+        if (rc < 0) {
+            ts_msg_set_error (self->reply, 500, "internal", ts_strerror (rc));
+            return;
+        }
+        if (rc > 0)
+            jobs++;
+    }
+    ts_info ("hydrate: %zu ids, %zu jobs queued", ids->n, jobs);
+    ts_msg_set_ok (self->reply, 202);
+    self->reply->count = jobs;
+}
+
+static void
+s_control_message (ts_broker_t *self, zmsg_t *zmsg)
+{
+    zframe_t *rid = zmsg_first (zmsg);
+    zframe_t *body = zmsg_next (zmsg);
+    bool req = body && zframe_size (body) == 0;
+    if (req)
+        body = zmsg_next (zmsg);
+    size_t expected = req? 3: 2;
+    char err [TS_ERRLEN];
+    if (!body || zmsg_size (zmsg) != expected) {
+        ts_msg_set_error (self->reply, 400, "bad_request",
+                          "expected one body frame");
+        s_reply (self, rid, req);
+        return;
+    }
+    int rc = ts_msg_decode (self->msg, zframe_data (body), zframe_size (body),
+                            TS_PROTO_MAX_REQUEST, err);
+    if (rc != 0) {
+        ts_debug ("control: bad request: %s", err);
+        if (rc == TS_ETOOBIG)
+            ts_msg_set_error (self->reply, 413, "too_big", err);
+        else
+            ts_msg_set_error (self->reply, 400, "bad_request", err);
+    }
+    else
+    if (self->msg->op == TS_OP_HYDRATE)
+        s_hydrate (self, self->msg->ids);
+    else
+    if (self->msg->op == TS_OP_PING)
+        ts_msg_set_ok (self->reply, 200);
+    else {
+        ts_errf (err, "op '%s' is not served by the broker",
+                 ts_op_name (self->msg->op));
+        ts_msg_set_error (self->reply, 400, "bad_request", err);
+    }
+    s_reply (self, rid, req);
+}
+
+//  Reads what is waiting on sock, at most DRAIN_MAX messages.
+static void
+s_drain (ts_broker_t *self, zsock_t *sock,
+         void (*handle) (ts_broker_t *, zmsg_t *))
+{
+    for (int i = 0; i < DRAIN_MAX && (zsock_events (sock) & ZMQ_POLLIN); i++) {
+        zmsg_t *zmsg = zmsg_recv (sock);
+        if (!zmsg)
+            return;
+        if (zmsg_size (zmsg) > 0)
+            handle (self, zmsg);
+        zmsg_destroy (&zmsg);
+    }
+}
+
+//  ---------------------------------------------------------------------
+//  Timers
+
+static void
+s_tick (ts_broker_t *self)
+{
+    ts_strlist_t *ids = ts_strlist_new ();
+    char err [TS_ERRLEN];
+    if (!ids || ts_store_ids_list (self->store, ids, err) != 0) {
+        ts_error ("tick: cannot list ids: %s", ids? err: "out of memory");
+        ts_strlist_destroy (&ids);
+        return;
+    }
+    size_t jobs = 0;
+    for (size_t i = 0; i < ids->n; i += self->ids_per_job) {
+        size_t n = ids->n - i < self->ids_per_job? ids->n - i
+                                                 : self->ids_per_job;
+        if (ts_queue_push (self->queue, (const char *const *) ids->items + i,
+                           n, ts_mono_ms (), NULL) > 0)
+            jobs++;
+    }
+    ts_info ("tick: %zu ids, %zu jobs queued", ids->n, jobs);
+    ts_strlist_destroy (&ids);
+}
+
+static void
+s_housekeeping (ts_broker_t *self, int64_t now)
+{
+    //  Collect first: forgetting a worker changes the table.
+    zlistx_t *lost = zlistx_new ();
+    for (s_worker_t *w = zhashx_first (self->workers); w;
+         w = zhashx_next (self->workers)) {
+        if (now - w->last_seen_ms > WORKER_DEAD_MS
+        ||  s_send (self->workers_sock, w->rid, w->rid_len, false,
+                    self->beat, self->beat_size) == EHOSTUNREACH)
+            zlistx_add_end (lost, w);
+    }
+    for (s_worker_t *w = zlistx_first (lost); w; w = zlistx_next (lost))
+        s_worker_forget (self, w, now - w->last_seen_ms > WORKER_DEAD_MS
+                                  ? "silent": "unreachable");
+    zlistx_destroy (&lost);
+
+    size_t expired = ts_queue_expire (self->queue, now);
+    if (expired)
+        ts_warn ("%zu jobs past broker.job_timeout_s requeued", expired);
+}
+
+static void
+s_timers (ts_broker_t *self)
+{
+    int64_t mono = ts_mono_ms ();
+    if (mono >= self->next_beat_ms) {
+        s_housekeeping (self, mono);
+        self->next_beat_ms = mono + HEARTBEAT_MS;
+    }
+    if (self->cron_on && self->next_tick_ms >= 0) {
+        int64_t wall = ts_now_ms ();
+        if (wall >= self->next_tick_ms) {
+            s_tick (self);
+            self->next_tick_ms = ts_cron_next (&self->cron, wall);
+        }
+    }
+}
+
+static int
+s_timeout (ts_broker_t *self)
+{
+    int64_t wait = self->next_beat_ms - ts_mono_ms ();
+    if (self->cron_on && self->next_tick_ms >= 0) {
+        int64_t tick = self->next_tick_ms - ts_now_ms ();
+        if (tick < wait)
+            wait = tick;
+    }
+    return wait < 0? 0: wait > HEARTBEAT_MS? HEARTBEAT_MS: (int) wait;
+}
+
+int
+ts_broker_run (ts_broker_t *self)
+{
+    assert (self);
+    ts_info ("broker up: workers on %s, control on %s, schedule %s",
+             ts_config_str (self->cfg, "broker.worker_bind"),
+             ts_config_str (self->cfg, "broker.control_bind"),
+             self->cron_on? ts_config_str (self->cfg, "broker.schedule")
+                          : "off");
+    while (!zsys_interrupted) {
+        zpoller_wait (self->poller, s_timeout (self));
+        if (zpoller_terminated (self->poller))
+            break;
+        s_drain (self, self->workers_sock, s_worker_message);
+        s_drain (self, self->control, s_control_message);
+        s_timers (self);
+        s_dispatch (self);
+    }
+    ts_queue_stats_t stats;
+    ts_queue_stats (self->queue, &stats);
+    ts_info ("broker stopping: %zu queued, %zu leased, %" PRIu64 " done, %"
+             PRIu64 " failed, %" PRIu64 " dropped", stats.queued,
+             stats.leased, stats.done, stats.failed, stats.dropped);
+    return 0;
+}

@@ -1,0 +1,523 @@
+/*  ts_worker - loop and broker dialogue of tscache-worker. See ts_worker.h,
+    docs/protocol.md for the messages and docs/architecture.md for the
+    job flow.
+
+    Each job in flight holds one slot (s_slot_t). A fetch is tagged with
+    its slot and the index of its id in the job, so a completion finds
+    its job without a lookup. ZMQ_FD is edge-triggered: the socket is
+    drained (while ZMQ_EVENTS says POLLIN) right before every wait, after
+    anything that may have sent on it. */
+
+#include "ts_worker.h"
+#include "ts_fetch.h"
+#include "ts_url.h"
+#include "ts_log.h"
+#include "ts_map.h"
+#include "ts_points.h"
+#include "ts_proto.h"
+#include "ts_store.h"
+
+#include <czmq.h>
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#define HEARTBEAT_MS    1000        //  heartbeat period
+#define BROKER_DEAD_MS  5000        //  silence before reconnecting
+#define EXPIRE_MS       60000       //  forecast expiry sweep period
+#define URL_MAX         4096        //  longest upstream URL
+#define MAX_MSG_BYTES   (4 * TS_PROTO_MAX_REQUEST)
+
+typedef struct {
+    bool          used;             //  a job holds this slot
+    uint64_t      job;              //  job id from the broker
+    ts_strlist_t *ids;              //  ids of the job, owned
+    size_t        pending;          //  fetches not completed yet
+    bool          failed;           //  some id failed
+    char          detail [TS_ERRLEN];   //  first failure
+} s_slot_t;
+
+struct _ts_worker_t {
+    const ts_config_t *cfg;         //  borrowed
+    ts_store_t    *store;
+    ts_map_t      *map;             //  upstream.format
+    ts_fetch_t    *fetch;
+    zsock_t       *dealer;          //  to the broker, recreated on silence
+    const char    *endpoint;        //  worker.broker_endpoint
+    const char    *url_tmpl;        //  upstream.url
+    ts_url_time_t  time_unit;       //  upstream.time_param
+    int64_t        past_ms;         //  {from} = now - past_ms
+    int64_t        future_ms;       //  {to} = now + future_ms
+    size_t         concurrency;     //  slots
+    s_slot_t      *slots;
+    size_t         busy;            //  slots in use
+    int64_t        last_heard_ms;   //  monotonic: last message from broker
+    int64_t        next_beat_ms;    //  monotonic: next heartbeat
+    int64_t        next_expire_ms;  //  monotonic: next expiry sweep
+    ts_msg_t      *msg;             //  scratch: incoming
+    ts_msg_t      *out;             //  scratch: outgoing
+    ts_points_t   *all;             //  scratch: one document's points
+    ts_points_t   *history;
+    ts_points_t   *forecast;
+};
+
+//  ---------------------------------------------------------------------
+//  Broker dialogue
+
+static void
+s_send (ts_worker_t *self, const ts_msg_t *msg)
+{
+    char *data;
+    size_t size;
+    if (ts_msg_encode (msg, &data, &size) != 0) {
+        ts_error ("cannot encode '%s': out of memory", ts_op_name (msg->op));
+        return;
+    }
+    if (zmq_send (zsock_resolve (self->dealer), data, size, ZMQ_DONTWAIT) == -1)
+        ts_warn ("cannot send '%s' to broker: %s", ts_op_name (msg->op),
+                 zmq_strerror (zmq_errno ()));
+    free (data);
+}
+
+static void
+s_send_ready (ts_worker_t *self, size_t credit)
+{
+    if (credit == 0)
+        return;                     //  the protocol has no zero credit
+    ts_msg_reset (self->out, TS_OP_READY);
+    self->out->credit = (uint32_t) credit;
+    s_send (self, self->out);
+}
+
+//  (Re)creates the DEALER and offers the free slots.
+static int
+s_connect (ts_worker_t *self, char *err)
+{
+    zsock_destroy (&self->dealer);
+    self->dealer = zsock_new (ZMQ_DEALER);
+    if (!self->dealer) {
+        ts_errf (err, "cannot create socket");
+        return TS_ENOMEM;
+    }
+    zsock_set_linger (self->dealer, 0);
+    zsock_set_maxmsgsize (self->dealer, MAX_MSG_BYTES);
+    if (zsock_connect (self->dealer, "%s", self->endpoint) == -1) {
+        ts_errf (err, "worker.broker_endpoint: cannot connect %s: %s",
+                 self->endpoint, zmq_strerror (zmq_errno ()));
+        zsock_destroy (&self->dealer);
+        return TS_ECONFIG;
+    }
+    self->last_heard_ms = ts_mono_ms ();
+    s_send_ready (self, self->concurrency - self->busy);
+    return 0;
+}
+
+//  ---------------------------------------------------------------------
+//  Jobs
+
+static void
+s_slot_fail (s_slot_t *slot, const char *id, const char *detail)
+{
+    ts_warn ("job %" PRIu64 " id=%s failed: %s", slot->job, id, detail);
+    if (!slot->failed) {
+        slot->failed = true;
+        ts_errf (slot->detail, "id=%s: %s", id, detail);
+    }
+}
+
+static void
+s_finish (ts_worker_t *self, s_slot_t *slot)
+{
+    if (slot->failed) {
+        ts_msg_reset (self->out, TS_OP_FAILED);
+        ts_strlcpy (self->out->detail, slot->detail, sizeof self->out->detail);
+    }
+    else
+        ts_msg_reset (self->out, TS_OP_DONE);
+    self->out->job = slot->job;
+    s_send (self, self->out);
+    ts_debug ("job %" PRIu64 " %s", slot->job, slot->failed? "failed": "done");
+    ts_strlist_clear (slot->ids);
+    slot->used = false;
+    self->busy--;
+    s_send_ready (self, 1);
+}
+
+static void
+s_start_job (ts_worker_t *self, const ts_msg_t *msg)
+{
+    s_slot_t *slot = NULL;
+    size_t index;
+    for (index = 0; index < self->concurrency; index++)
+        if (!self->slots [index].used) {
+            slot = &self->slots [index];
+            break;
+        }
+    if (!slot) {
+        ts_warn ("job %" PRIu64 ": no free slot, refused", msg->job);
+        ts_msg_reset (self->out, TS_OP_FAILED);
+        self->out->job = msg->job;
+        ts_strlcpy (self->out->detail, "worker has no free slot",
+                    sizeof self->out->detail);
+        s_send (self, self->out);
+        return;
+    }
+    slot->used = true;
+    slot->job = msg->job;
+    slot->pending = 0;
+    slot->failed = false;
+    slot->detail [0] = 0;
+    self->busy++;
+    ts_debug ("job %" PRIu64 ": %zu ids", msg->job, msg->ids->n);
+
+    int64_t now = ts_now_ms ();
+    for (size_t i = 0; i < msg->ids->n; i++) {
+        const char *id = msg->ids->items [i];
+        if (ts_strlist_append (slot->ids, id) != 0) {
+            s_slot_fail (slot, id, "out of memory");
+            break;
+        }
+        char url [URL_MAX], err [TS_ERRLEN];
+        if (ts_url_build (self->url_tmpl, id, now - self->past_ms,
+                          now + self->future_ms, self->time_unit, url,
+                          sizeof url, err) != 0) {
+            s_slot_fail (slot, id, err);
+            continue;
+        }
+        uint64_t tag = ((uint64_t) index << 32) | (uint64_t) i;
+        if (ts_fetch_add (self->fetch, url, tag) != 0) {
+            s_slot_fail (slot, id, "out of memory");
+            continue;
+        }
+        slot->pending++;
+    }
+    if (slot->pending == 0)
+        s_finish (self, slot);
+}
+
+//  Maps a 2xx body, splits it at now and stores both halves.
+static int
+s_store_document (ts_worker_t *self, const char *id,
+                  const ts_fetch_result_t *res, char *err)
+{
+    int64_t started = ts_mono_ms ();
+    ts_points_clear (self->all);
+    ts_points_clear (self->history);
+    ts_points_clear (self->forecast);
+    int rc = ts_map_parse (self->map, res->body, res->size, self->all, err);
+    if (rc != 0)
+        return rc;
+    int64_t now = ts_now_ms ();
+    rc = ts_points_split (self->all, now, self->history, self->forecast);
+    if (rc != 0) {
+        ts_errf (err, "%s", ts_strerror (rc));
+        return rc;
+    }
+    if (self->history->n > 0
+    &&  (rc = ts_store_history_put (self->store, id, self->history, err)))
+        return rc;
+    if ((rc = ts_store_forecast_replace (self->store, id, self->forecast,
+                                         now, err)))
+        return rc;
+    ts_info ("fetched id=%s history=%zu forecast=%zu ms=%" PRId64, id,
+             self->history->n, self->forecast->n,
+             res->elapsed_ms + ts_mono_ms () - started);
+    return 0;
+}
+
+static void
+s_fetched (ts_worker_t *self, const ts_fetch_result_t *res)
+{
+    size_t index = (size_t) (res->tag >> 32);
+    size_t i = (size_t) (res->tag & 0xffffffffu);
+    assert (index < self->concurrency);
+    s_slot_t *slot = &self->slots [index];
+    assert (slot->used && i < slot->ids->n && slot->pending > 0);
+    const char *id = slot->ids->items [i];
+    char err [TS_ERRLEN];
+    if (res->rc != 0)
+        s_slot_fail (slot, id, res->error);
+    else
+    if (res->status < 200 || res->status > 299) {
+        ts_errf (err, "upstream HTTP %ld", res->status);
+        s_slot_fail (slot, id, err);
+    }
+    else
+    if (s_store_document (self, id, res, err) != 0)
+        s_slot_fail (slot, id, err);
+    if (--slot->pending == 0)
+        s_finish (self, slot);
+}
+
+//  ---------------------------------------------------------------------
+//  Loop
+
+static void
+s_message (ts_worker_t *self, const void *data, size_t size)
+{
+    char err [TS_ERRLEN];
+    if (ts_msg_decode (self->msg, data, size, TS_PROTO_MAX_REQUEST, err)) {
+        ts_warn ("bad message from broker: %s", err);
+        return;
+    }
+    if (self->msg->op == TS_OP_JOB)
+        s_start_job (self, self->msg);
+    else
+    if (self->msg->op != TS_OP_HEARTBEAT)
+        ts_debug ("unexpected op '%s' from broker: ignored",
+                  ts_op_name (self->msg->op));
+}
+
+//  Reads every waiting message; single-frame messages only.
+static void
+s_drain (ts_worker_t *self)
+{
+    void *handle = zsock_resolve (self->dealer);
+    while (zsock_events (self->dealer) & ZMQ_POLLIN) {
+        zmq_msg_t part;
+        zmq_msg_init (&part);
+        if (zmq_msg_recv (&part, handle, ZMQ_DONTWAIT) == -1) {
+            zmq_msg_close (&part);
+            return;
+        }
+        self->last_heard_ms = ts_mono_ms ();
+        if (zmq_msg_more (&part)) {
+            //  Not ours: skip the rest of the message.
+            ts_debug ("multi-frame message from broker: ignored");
+            while (zmq_msg_more (&part)
+               &&  zmq_msg_recv (&part, handle, ZMQ_DONTWAIT) != -1)
+                ;
+        }
+        else
+            s_message (self, zmq_msg_data (&part), zmq_msg_size (&part));
+        zmq_msg_close (&part);
+    }
+}
+
+static void
+s_timers (ts_worker_t *self)
+{
+    int64_t now = ts_mono_ms ();
+    if (now - self->last_heard_ms > BROKER_DEAD_MS) {
+        ts_warn ("broker %s silent for %d s: reconnecting", self->endpoint,
+                 BROKER_DEAD_MS / 1000);
+        char err [TS_ERRLEN];
+        if (s_connect (self, err) != 0)
+            ts_error ("%s", err);
+        self->next_beat_ms = now;
+    }
+    if (now >= self->next_beat_ms && self->dealer) {
+        ts_msg_reset (self->out, TS_OP_HEARTBEAT);
+        s_send (self, self->out);
+        self->next_beat_ms = now + HEARTBEAT_MS;
+    }
+    if (now >= self->next_expire_ms) {
+        size_t removed = 0;
+        char err [TS_ERRLEN];
+        if (ts_store_expire (self->store, ts_now_ms (), &removed, err) != 0)
+            ts_warn ("forecast expiry failed: %s", err);
+        else
+        if (removed)
+            ts_info ("expired %zu forecast points", removed);
+        self->next_expire_ms = now + EXPIRE_MS;
+    }
+}
+
+static int
+s_timeout (ts_worker_t *self)
+{
+    int64_t now = ts_mono_ms ();
+    int64_t next = self->next_beat_ms;
+    if (self->last_heard_ms + BROKER_DEAD_MS + 1 < next)
+        next = self->last_heard_ms + BROKER_DEAD_MS + 1;
+    if (self->next_expire_ms < next)
+        next = self->next_expire_ms;
+    int64_t wait = next - now;
+    return wait < 0? 0: wait > HEARTBEAT_MS? HEARTBEAT_MS: (int) wait;
+}
+
+int
+ts_worker_run (ts_worker_t *self)
+{
+    assert (self);
+    ts_info ("worker up: broker %s, %zu slots, upstream %s", self->endpoint,
+             self->concurrency, self->url_tmpl);
+    int rc = 0;
+    while (!zsys_interrupted) {
+        if (self->dealer)
+            s_drain (self);
+        char err [TS_ERRLEN];
+        int fd = self->dealer? zsock_fd (self->dealer): -1;
+        if (ts_fetch_wait (self->fetch, fd, s_timeout (self), err) != 0) {
+            ts_error ("%s", err);
+            rc = -1;
+            break;
+        }
+        ts_fetch_result_t res;
+        while (ts_fetch_next (self->fetch, &res))
+            s_fetched (self, &res);
+        s_timers (self);
+    }
+    ts_info ("worker stopping: %zu jobs in flight abandoned", self->busy);
+    return rc;
+}
+
+//  ---------------------------------------------------------------------
+//  Construction
+
+//  upstream.headers plus the API key header, if a key is configured. The
+//  key never appears in err.
+static ts_strlist_t *
+s_headers (const ts_config_t *cfg, char *err)
+{
+    ts_strlist_t *headers = ts_strlist_new ();
+    const ts_strlist_t *conf = ts_config_list (cfg, "upstream.headers");
+    for (size_t i = 0; headers && i < conf->n; i++)
+        if (ts_strlist_append (headers, conf->items [i]) != 0)
+            ts_strlist_destroy (&headers);
+    if (!headers) {
+        ts_errf (err, "out of memory");
+        return NULL;
+    }
+    const char *env = ts_config_str (cfg, "upstream.api_key_env");
+    const char *file = ts_config_str (cfg, "upstream.api_key_file");
+    if (!*env && !*file)
+        return headers;
+    char *key = NULL;
+    char detail [TS_ERRLEN];
+    int rc = ts_config_secret (env, file, &key, detail);
+    if (rc == TS_ENOTFOUND)
+        ts_errf (err, "upstream API key missing: environment variable "
+                 "'%s' unset or empty and upstream.api_key_file '%s' "
+                 "gives none", env, file);
+    else
+    if (rc != 0)
+        ts_errf (err, "upstream.api_key_file: %s", detail);
+    else {
+        for (const char *p = key; *p; p++)
+            if ((unsigned char) *p < 0x20 || *p == 0x7f) {
+                ts_errf (err, "upstream API key holds control characters");
+                rc = TS_EINVAL;
+                break;
+            }
+    }
+    if (rc == 0) {
+        const char *name = ts_config_str (cfg, "upstream.api_key_header");
+        size_t size = strlen (name) + strlen (key) + 3;
+        char *line = malloc (size);
+        if (line) {
+            snprintf (line, size, "%s: %s", name, key);
+            rc = ts_strlist_append (headers, line);
+            explicit_bzero (line, size);
+            free (line);
+        }
+        else
+            rc = TS_ENOMEM;
+        if (rc != 0)
+            ts_errf (err, "out of memory");
+    }
+    if (key) {
+        explicit_bzero (key, strlen (key));
+        free (key);
+    }
+    if (rc != 0)
+        ts_strlist_destroy (&headers);
+    return headers;
+}
+
+static void
+s_headers_wipe (ts_strlist_t **headers_p)
+{
+    ts_strlist_t *headers = *headers_p;
+    for (size_t i = 0; headers && i < headers->n; i++)
+        explicit_bzero (headers->items [i], strlen (headers->items [i]));
+    ts_strlist_destroy (headers_p);
+}
+
+ts_worker_t *
+ts_worker_new (const ts_config_t *cfg, char *err)
+{
+    assert (cfg);
+    ts_worker_t *self = calloc (1, sizeof (ts_worker_t));
+    if (!self) {
+        ts_errf (err, "out of memory");
+        return NULL;
+    }
+    self->cfg = cfg;
+    self->endpoint = ts_config_str (cfg, "worker.broker_endpoint");
+    self->url_tmpl = ts_config_str (cfg, "upstream.url");
+    self->past_ms = ts_config_int (cfg, "upstream.past_s") * 1000;
+    self->future_ms = ts_config_int (cfg, "upstream.future_s") * 1000;
+    self->concurrency = (size_t) ts_config_int (cfg, "worker.concurrency");
+    const char *unit = ts_config_str (cfg, "upstream.time_param");
+    if (ts_url_time_parse (unit, &self->time_unit) != 0) {
+        ts_errf (err, "upstream.time_param: unknown unit '%s'", unit);
+        goto fail;
+    }
+    ts_strlist_t *headers = s_headers (cfg, err);
+    if (!headers)
+        goto fail;
+    ts_fetch_opts_t opts = {
+        .max_active = self->concurrency,
+        .connect_timeout_ms = (long) ts_config_int (cfg,
+                                                    "upstream.connect_timeout_ms"),
+        .timeout_ms = (long) ts_config_int (cfg, "upstream.timeout_ms"),
+        .max_body_bytes = (size_t) ts_config_int (cfg, "upstream.max_body_bytes"),
+        .headers = headers
+    };
+    self->fetch = ts_fetch_new (&opts, err);
+    s_headers_wipe (&headers);
+    if (!self->fetch)
+        goto fail;
+    if (!(self->map = ts_map_new (cfg, err)))
+        goto fail;
+    if (!(self->store = ts_store_new (cfg, err)))
+        goto fail;
+    self->slots = calloc (self->concurrency, sizeof (s_slot_t));
+    self->msg = ts_msg_new (TS_OP_REPLY);
+    self->out = ts_msg_new (TS_OP_REPLY);
+    self->all = ts_points_new ();
+    self->history = ts_points_new ();
+    self->forecast = ts_points_new ();
+    bool ok = self->slots && self->msg && self->out && self->all
+           && self->history && self->forecast;
+    for (size_t i = 0; ok && i < self->concurrency; i++)
+        ok = (self->slots [i].ids = ts_strlist_new ()) != NULL;
+    if (!ok) {
+        ts_errf (err, "out of memory");
+        goto fail;
+    }
+    if (s_connect (self, err) != 0)
+        goto fail;
+    int64_t now = ts_mono_ms ();
+    self->next_beat_ms = now + HEARTBEAT_MS;
+    self->next_expire_ms = now + EXPIRE_MS;
+    return self;
+fail:
+    ts_worker_destroy (&self);
+    return NULL;
+}
+
+void
+ts_worker_destroy (ts_worker_t **self_p)
+{
+    assert (self_p);
+    if (*self_p) {
+        ts_worker_t *self = *self_p;
+        zsock_destroy (&self->dealer);
+        ts_fetch_destroy (&self->fetch);
+        for (size_t i = 0; self->slots && i < self->concurrency; i++)
+            ts_strlist_destroy (&self->slots [i].ids);
+        free (self->slots);
+        ts_map_destroy (&self->map);
+        ts_store_destroy (&self->store);
+        ts_msg_destroy (&self->msg);
+        ts_msg_destroy (&self->out);
+        ts_points_destroy (&self->all);
+        ts_points_destroy (&self->history);
+        ts_points_destroy (&self->forecast);
+        free (self);
+        *self_p = NULL;
+    }
+}

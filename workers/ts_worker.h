@@ -1,0 +1,40 @@
+/*  ts_worker - the worker's loop: the dialogue with the broker and the
+    work of each job (fetch every id, map, split at now, store).
+
+    A DEALER connects to worker.broker_endpoint and announces
+    worker.concurrency free slots ("ready"); each "job" takes one slot
+    until every id of it has been fetched and stored, then the job is
+    reported "done" (or "failed" with the first error) and the slot is
+    offered again ("ready" credit 1). Fetches run concurrently through
+    ts_fetch; the loop waits in curl_multi_poll with the socket's ZMQ_FD
+    as an extra descriptor.
+
+    Heartbeats go to the broker every second. If nothing comes back for
+    5 s the socket is recreated and the free slots announced again; jobs
+    in flight keep running and report on the new socket (the broker
+    ignores reports for jobs it gave to someone else: at-least-once).
+    Every 60 s expired forecasts are purged from the store. Stops when
+    zsys_interrupted is set (SIGINT or SIGTERM through czmq's handler). */
+
+#ifndef TS_WORKER_H_INCLUDED
+#define TS_WORKER_H_INCLUDED
+
+#include "ts_common.h"
+#include "ts_config.h"
+
+typedef struct _ts_worker_t ts_worker_t;
+
+//  Opens the store, reads the upstream API key (if upstream.api_key_env
+//  or upstream.api_key_file is set, a missing key is an error), prepares
+//  the fetcher and connects to the broker. cfg is borrowed and must
+//  outlive the worker. Returns NULL with the reason in err (TS_ERRLEN).
+ts_worker_t *ts_worker_new (const ts_config_t *cfg, char *err);
+
+//  Aborts fetches in flight and frees everything; sets *self_p to NULL.
+//  Safe on NULL.
+void ts_worker_destroy (ts_worker_t **self_p);
+
+//  Runs the loop until interrupted. Returns 0, or -1 if libcurl failed.
+int ts_worker_run (ts_worker_t *self);
+
+#endif
