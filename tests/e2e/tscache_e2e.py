@@ -96,6 +96,9 @@ cli:
   endpoint: {self.zmq_endpoint}
 upstream:
   url: "http://127.0.0.1:{self.upstream_port}/rows/{{id}}?from={{from}}&to={{to}}"
+  # a little over the demo's 24 h each way, so no point falls off the edge
+  past_s: 90000
+  future_s: 90000
 {extra_config}""")
         self.start("broker", "tscache-broker")
         for i in range(workers):
@@ -150,6 +153,29 @@ upstream:
         except ValueError:
             parsed = None
         return status, parsed, payload
+
+    def http_oversized(self, path, size):
+        """Sends a body of size bytes on a raw socket and returns the
+        status the gateway answers, or None. The gateway may answer (and
+        close) before the whole body is sent; that is the point."""
+        with socket.create_connection(("127.0.0.1", self.http_port), 10) as s:
+            s.sendall(("POST %s HTTP/1.1\r\nHost: x\r\n"
+                       "x-security-token: %s\r\nContent-Length: %d\r\n"
+                       "Content-Type: application/json\r\n\r\n"
+                       % (path, self.api_key, size)).encode())
+            try:
+                chunk = b"x" * 65536
+                for _ in range(size // len(chunk)):
+                    s.sendall(chunk)
+            except OSError:
+                pass
+            try:
+                head = s.recv(64).decode("latin-1")
+            except OSError:
+                return None
+        parts = head.split(" ")
+        return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() \
+            else None
 
     def upstream(self, path):
         url = "http://127.0.0.1:%d%s" % (self.upstream_port, path)

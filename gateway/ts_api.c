@@ -1,0 +1,347 @@
+/*  ts_api - the gateway's request handler, shared by the ZeroMQ and HTTP
+    front ends. See ts_api.h for the rules and status codes.
+
+    Reads go straight to the store (one read transaction per range). The
+    only socket here is the REQ to the broker's control endpoint for
+    hydrate: one socket, used by one thread at a time under a mutex. A REQ
+    socket whose request went unanswered is stuck in its send/receive
+    lockstep, so after a timeout it is destroyed and a fresh one is
+    connected on the next hydrate. */
+
+#include "ts_api.h"
+#include "ts_log.h"
+
+#include <czmq.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct _ts_api_t {
+    ts_store_t     *store;              //  borrowed
+    int64_t         max_points;         //  gateway.max_points
+    char           *broker_endpoint;    //  gateway.broker_endpoint
+    int             broker_timeout_ms;  //  wait for a hydrate reply
+    zsock_t        *broker;             //  REQ, NULL until first use
+    pthread_mutex_t broker_lock;        //  guards broker
+};
+
+ts_api_t *
+ts_api_new (const ts_config_t *cfg, ts_store_t *store, char *err)
+{
+    ts_api_t *self = calloc (1, sizeof (ts_api_t));
+    if (!self) {
+        ts_errf (err, "out of memory");
+        return NULL;
+    }
+    self->store = store;
+    self->max_points = ts_config_int (cfg, "gateway.max_points");
+    self->broker_endpoint = strdup (ts_config_str (cfg,
+                                                   "gateway.broker_endpoint"));
+    self->broker_timeout_ms = TS_API_BROKER_TIMEOUT_MS;
+    if (!self->broker_endpoint) {
+        free (self);
+        ts_errf (err, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init (&self->broker_lock, NULL);
+    return self;
+}
+
+void
+ts_api_destroy (ts_api_t **self_p)
+{
+    if (self_p && *self_p) {
+        ts_api_t *self = *self_p;
+        zsock_destroy (&self->broker);
+        pthread_mutex_destroy (&self->broker_lock);
+        free (self->broker_endpoint);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+void
+ts_api_set_broker_timeout (ts_api_t *self, int timeout_ms)
+{
+    self->broker_timeout_ms = timeout_ms;
+}
+
+//  Fills reply with a store failure.
+static int
+s_store_failed (ts_msg_t *reply, int rc, const char *detail)
+{
+    if (rc == TS_EINVAL)
+        ts_msg_set_error (reply, 400, "bad_request", detail);
+    else
+    if (rc == TS_ENOTFOUND)
+        ts_msg_set_error (reply, 404, "not_found", detail);
+    else {
+        ts_error ("store: %s", detail);
+        ts_msg_set_error (reply, 500, "internal", detail);
+    }
+    return reply->status;
+}
+
+//  Checks that id is a valid name and registered. Returns 0, or fills
+//  reply with 400/404/500 and returns its status.
+static int
+s_check_registered (ts_api_t *self, const char *id, ts_msg_t *reply)
+{
+    char err [TS_ERRLEN] = "";
+    if (!ts_name_valid (id)) {
+        ts_errf (err, "invalid id '%.*s': use 1 to %d of [A-Za-z0-9._:-]",
+                 64, id, TS_NAME_MAX);
+        ts_msg_set_error (reply, 400, "bad_request", err);
+        return reply->status;
+    }
+    bool exists = false;
+    int rc = ts_store_ids_exists (self->store, id, &exists, err);
+    if (rc)
+        return s_store_failed (reply, rc, err);
+    if (!exists) {
+        ts_errf (err, "unknown id '%s'", id);
+        ts_msg_set_error (reply, 404, "not_found", err);
+        return reply->status;
+    }
+    return 0;
+}
+
+static int
+s_query (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
+{
+    char err [TS_ERRLEN] = "";
+    if (s_check_registered (self, req->id, reply))
+        return reply->status;
+    const char *measure = req->measure [0]? req->measure: NULL;
+    if (measure && !ts_name_valid (measure)) {
+        ts_msg_set_error (reply, 400, "bad_request", "invalid measure name");
+        return reply->status;
+    }
+    int64_t now = ts_now_ms ();
+    int64_t from = req->has_from? req->from_ms: now - TS_API_DEFAULT_SPAN_MS;
+    int64_t to = req->has_to? req->to_ms: now + TS_API_DEFAULT_SPAN_MS;
+    if (from > to) {
+        ts_errf (err, "from (%" PRId64 ") is after to (%" PRId64 ")",
+                 from, to);
+        ts_msg_set_error (reply, 400, "bad_range", err);
+        return reply->status;
+    }
+    ts_msg_set_ok (reply, 200);
+    ts_strlcpy (reply->id, req->id, sizeof reply->id);
+    if (measure)
+        ts_strlcpy (reply->measure, measure, sizeof reply->measure);
+    reply->has_from = reply->has_to = true;
+    reply->from_ms = from;
+    reply->to_ms = to;
+    reply->has_series = true;
+    int rc = ts_store_history_range (self->store, req->id, measure, from, to,
+                                     reply->series.history, err);
+    if (rc == 0)
+        rc = ts_store_forecast_range (self->store, req->id, measure, from,
+                                      to, now, reply->series.forecast, err);
+    if (rc)
+        return s_store_failed (reply, rc, err);
+    ts_series_merge (&reply->series);
+    size_t total = reply->series.history->n + reply->series.forecast->n;
+    if ((int64_t) total > self->max_points) {
+        ts_errf (err, "%zu points in range, over gateway.max_points (%"
+                 PRId64 "); ask for a shorter range", total,
+                 self->max_points);
+        ts_msg_set_error (reply, 413, "too_big", err);
+        return reply->status;
+    }
+    return reply->status;
+}
+
+static int
+s_ids_add (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
+{
+    char err [TS_ERRLEN] = "";
+    if (req->ids->n == 0) {
+        ts_msg_set_error (reply, 400, "bad_request", "ids: empty list");
+        return reply->status;
+    }
+    for (size_t i = 0; i < req->ids->n; i++)
+        if (!ts_name_valid (req->ids->items [i])) {
+            ts_errf (err, "invalid id '%.64s': use 1 to %d of "
+                     "[A-Za-z0-9._:-]", req->ids->items [i], TS_NAME_MAX);
+            ts_msg_set_error (reply, 400, "bad_request", err);
+            return reply->status;
+        }
+    size_t added = 0;
+    int rc = ts_store_ids_add (self->store,
+                               (const char *const *) req->ids->items,
+                               req->ids->n, &added, err);
+    if (rc)
+        return s_store_failed (reply, rc, err);
+    ts_msg_set_ok (reply, 200);
+    reply->count = added;
+    return reply->status;
+}
+
+static int
+s_ids_rm (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
+{
+    char err [TS_ERRLEN] = "";
+    if (!ts_name_valid (req->id)) {
+        ts_msg_set_error (reply, 400, "bad_request", "invalid id");
+        return reply->status;
+    }
+    int rc = ts_store_ids_remove (self->store, req->id, err);
+    if (rc == TS_ENOTFOUND) {
+        ts_errf (err, "unknown id '%s'", req->id);
+        ts_msg_set_error (reply, 404, "not_found", err);
+        return reply->status;
+    }
+    if (rc)
+        return s_store_failed (reply, rc, err);
+    ts_msg_set_ok (reply, 200);
+    ts_strlcpy (reply->id, req->id, sizeof reply->id);
+    reply->count = 1;
+    return reply->status;
+}
+
+static int
+s_ids_ls (ts_api_t *self, ts_msg_t *reply)
+{
+    char err [TS_ERRLEN] = "";
+    ts_msg_set_ok (reply, 200);
+    int rc = ts_store_ids_list (self->store, reply->ids, err);
+    if (rc)
+        return s_store_failed (reply, rc, err);
+    reply->count = reply->ids->n;
+    return reply->status;
+}
+
+//  Sends req to the broker and decodes its answer into reply. Called with
+//  broker_lock held. Returns 0, or TS_ETIMEOUT / TS_EPROTO / TS_ENOMEM
+//  with the detail in err.
+static int
+s_broker_call (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply,
+               char *err)
+{
+    if (!self->broker) {
+        self->broker = zsock_new (ZMQ_REQ);
+        if (!self->broker) {
+            ts_errf (err, "cannot create broker socket");
+            return TS_ENOMEM;
+        }
+        zsock_set_linger (self->broker, 0);
+        zsock_set_sndtimeo (self->broker, self->broker_timeout_ms);
+        if (zsock_connect (self->broker, "%s", self->broker_endpoint)) {
+            zsock_destroy (&self->broker);
+            ts_errf (err, "cannot connect to broker at %s",
+                     self->broker_endpoint);
+            return TS_ETIMEOUT;
+        }
+    }
+    char *data = NULL;
+    size_t size = 0;
+    int rc = ts_msg_encode (req, &data, &size);
+    if (rc) {
+        ts_errf (err, "cannot encode hydrate request");
+        return rc;
+    }
+    zframe_t *frame = zframe_new (data, size);
+    free (data);
+    if (!frame || zframe_send (&frame, self->broker, 0)) {
+        zframe_destroy (&frame);
+        zsock_destroy (&self->broker);
+        ts_errf (err, "broker did not answer");
+        return TS_ETIMEOUT;
+    }
+    zpoller_t *poller = zpoller_new (self->broker, NULL);
+    void *which = poller? zpoller_wait (poller, self->broker_timeout_ms):
+                          NULL;
+    zpoller_destroy (&poller);
+    if (!which) {
+        //  A REQ socket without its answer cannot send again: start over.
+        zsock_destroy (&self->broker);
+        ts_errf (err, "broker did not answer");
+        return TS_ETIMEOUT;
+    }
+    zframe_t *answer = zframe_recv (self->broker);
+    if (!answer) {
+        zsock_destroy (&self->broker);
+        ts_errf (err, "broker did not answer");
+        return TS_ETIMEOUT;
+    }
+    char detail [TS_ERRLEN] = "";
+    rc = ts_msg_decode (reply, zframe_data (answer), zframe_size (answer),
+                        TS_PROTO_MAX_REQUEST, detail);
+    zframe_destroy (&answer);
+    if (rc == 0 && reply->op != TS_OP_REPLY) {
+        rc = TS_EPROTO;
+        ts_strlcpy (detail, "not a reply", sizeof detail);
+    }
+    if (rc)
+        ts_errf (err, "bad reply from broker: %s", detail);
+    return rc;
+}
+
+static int
+s_hydrate (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
+{
+    if (req->ids->n == 0) {
+        ts_msg_set_error (reply, 400, "bad_request", "ids: empty list");
+        return reply->status;
+    }
+    for (size_t i = 0; i < req->ids->n; i++)
+        if (s_check_registered (self, req->ids->items [i], reply))
+            return reply->status;
+
+    ts_msg_t *fwd = ts_msg_new (TS_OP_HYDRATE);
+    if (!fwd) {
+        ts_msg_set_error (reply, 500, "internal", "out of memory");
+        return reply->status;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < req->ids->n && rc == 0; i++)
+        rc = ts_strlist_append (fwd->ids, req->ids->items [i]);
+    char err [TS_ERRLEN] = "";
+    if (rc == 0) {
+        pthread_mutex_lock (&self->broker_lock);
+        rc = s_broker_call (self, fwd, reply, err);
+        pthread_mutex_unlock (&self->broker_lock);
+    }
+    ts_msg_destroy (&fwd);
+    if (rc == TS_ETIMEOUT) {
+        ts_warn ("hydrate: %s (%s)", err, self->broker_endpoint);
+        ts_msg_set_error (reply, 503, "unavailable", err);
+    }
+    else
+    if (rc) {
+        ts_warn ("hydrate: %s", err [0]? err: ts_strerror (rc));
+        ts_msg_set_error (reply, rc == TS_ENOMEM? 500: 502,
+                          rc == TS_ENOMEM? "internal": "bad_gateway",
+                          err [0]? err: ts_strerror (rc));
+    }
+    return reply->status;
+}
+
+int
+ts_api_handle (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
+{
+    char err [TS_ERRLEN];
+    switch (req->op) {
+        case TS_OP_PING:
+            ts_msg_set_ok (reply, 200);
+            return reply->status;
+        case TS_OP_QUERY:
+            return s_query (self, req, reply);
+        case TS_OP_IDS_ADD:
+            return s_ids_add (self, req, reply);
+        case TS_OP_IDS_RM:
+            return s_ids_rm (self, req, reply);
+        case TS_OP_IDS_LS:
+            return s_ids_ls (self, reply);
+        case TS_OP_HYDRATE:
+            return s_hydrate (self, req, reply);
+        default:
+            ts_errf (err, "op '%s' is not served by the gateway",
+                     ts_op_name (req->op));
+            ts_msg_set_error (reply, 400, "bad_request", err);
+            return reply->status;
+    }
+}

@@ -1,0 +1,65 @@
+/*  ts_api - the gateway's request handler, shared by both front ends.
+
+    The ZeroMQ front end decodes a msgpack request into a ts_msg_t; the
+    HTTP front end builds one from the URL and body. Both call
+    ts_api_handle, which answers from the store (query, ids_*) or forwards
+    to the broker's control socket (hydrate), and both turn the reply
+    ts_msg_t back into their own encoding. So every rule (defaults,
+    range checks, the merge, limits, status codes) lives here once.
+
+    Status codes and error names in replies:
+        200 ok; 202 accepted (hydrate)
+        400 bad_request (bad id, measure, op, empty id list),
+            bad_range (from > to)
+        404 not_found (id not registered)
+        413 too_big (answer over gateway.max_points)
+        500 internal (store failed)
+        502 bad_gateway (the broker's answer was not a reply)
+        503 unavailable (broker did not answer)
+
+    Threads: ts_api_handle may be called from several threads at once (the
+    HTTP thread pool and the ZeroMQ loop). The store is thread-safe; the
+    broker REQ socket is used under a mutex. */
+
+#ifndef TS_API_H_INCLUDED
+#define TS_API_H_INCLUDED
+
+#include "ts_common.h"
+#include "ts_config.h"
+#include "ts_proto.h"
+#include "ts_store.h"
+
+#define TS_API_DEFAULT_SPAN_MS   (24 * 3600 * 1000LL)  //  from/to defaults
+#define TS_API_BROKER_TIMEOUT_MS 3000                   //  hydrate forward
+
+typedef struct _ts_api_t ts_api_t;
+
+//  Creates a handler over store (borrowed: must outlive the handler) with
+//  gateway.max_points and gateway.broker_endpoint from cfg. The broker
+//  socket is connected on first use. Returns NULL (reason in err) if out
+//  of memory.
+ts_api_t *ts_api_new (const ts_config_t *cfg, ts_store_t *store, char *err);
+
+//  Closes the broker socket and frees the handler; sets *self_p to NULL.
+//  Safe on NULL.
+void ts_api_destroy (ts_api_t **self_p);
+
+//  Sets how long a hydrate waits for the broker (default
+//  TS_API_BROKER_TIMEOUT_MS). For tests.
+void ts_api_set_broker_timeout (ts_api_t *self, int timeout_ms);
+
+//  Answers req into reply (reset first). Ops: ping, query, ids_add,
+//  ids_rm, ids_ls, hydrate; any other op gets 400.
+//  - query: id must be registered (404); from defaults to now - 24 h, to
+//    to now + 24 h; from > to is 400 bad_range; measure "" means every
+//    measure. The reply carries id, from, to and the merged series
+//    (ts_series_merge); over gateway.max_points points is 413.
+//  - ids_add: count = ids that were new. ids_rm: 404 if not registered.
+//  - ids_ls: ids, ascending.
+//  - hydrate: every id must be registered (404 naming the first unknown
+//    one); the request goes to the broker, whose reply (202, count = jobs
+//    queued) is passed on; 503 if it does not answer in time.
+//  Returns reply->status.
+int ts_api_handle (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply);
+
+#endif

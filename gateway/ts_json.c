@@ -1,0 +1,257 @@
+/*  ts_json - a JSON text writer for the gateway's HTTP answers.
+
+    One growable buffer, doubled when full, always NUL-terminated so the
+    text can be logged or compared in tests. See ts_json.h. */
+
+#include "ts_json.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct _ts_json_t {
+    char   *data;       //  text written so far, NUL-terminated
+    size_t  size;       //  bytes of text (without the NUL)
+    size_t  cap;        //  allocated bytes
+    bool    failed;     //  an append ran out of memory
+};
+
+#define S_INITIAL_CAP 1024
+
+ts_json_t *
+ts_json_new (void)
+{
+    ts_json_t *self = calloc (1, sizeof (ts_json_t));
+    if (!self)
+        return NULL;
+    self->data = malloc (S_INITIAL_CAP);
+    if (!self->data) {
+        free (self);
+        return NULL;
+    }
+    self->cap = S_INITIAL_CAP;
+    self->data [0] = 0;
+    return self;
+}
+
+void
+ts_json_destroy (ts_json_t **self_p)
+{
+    if (self_p && *self_p) {
+        ts_json_t *self = *self_p;
+        free (self->data);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+void
+ts_json_reset (ts_json_t *self)
+{
+    self->size = 0;
+    self->failed = false;
+    if (self->data)
+        self->data [0] = 0;
+}
+
+//  Makes room for extra more bytes plus the NUL. Returns 0 or TS_ENOMEM.
+static int
+s_reserve (ts_json_t *self, size_t extra)
+{
+    if (self->failed)
+        return TS_ENOMEM;
+    if (extra > SIZE_MAX / 2 - self->size - 1) {
+        self->failed = true;
+        return TS_ENOMEM;
+    }
+    size_t need = self->size + extra + 1;
+    if (need <= self->cap && self->data)
+        return 0;
+    size_t cap = self->cap? self->cap: S_INITIAL_CAP;
+    while (cap < need)
+        cap *= 2;
+    char *data = realloc (self->data, cap);
+    if (!data) {
+        self->failed = true;
+        return TS_ENOMEM;
+    }
+    self->data = data;
+    self->cap = cap;
+    return 0;
+}
+
+int
+ts_json_raw_n (ts_json_t *self, const char *text, size_t len)
+{
+    if (s_reserve (self, len))
+        return TS_ENOMEM;
+    memcpy (self->data + self->size, text, len);
+    self->size += len;
+    self->data [self->size] = 0;
+    return 0;
+}
+
+int
+ts_json_raw (ts_json_t *self, const char *text)
+{
+    return ts_json_raw_n (self, text, strlen (text));
+}
+
+//  Length of the well-formed UTF-8 sequence at p (first byte >= 0x80),
+//  or 0 if it is not one (bad lead or continuation byte, overlong form,
+//  surrogate, over U+10FFFF, cut by the end of the string).
+static size_t
+s_utf8_length (const unsigned char *p)
+{
+    size_t len;
+    uint32_t code;
+    if (p [0] >= 0xc2 && p [0] <= 0xdf) {
+        len = 2;
+        code = p [0] & 0x1f;
+    }
+    else
+    if (p [0] >= 0xe0 && p [0] <= 0xef) {
+        len = 3;
+        code = p [0] & 0x0f;
+    }
+    else
+    if (p [0] >= 0xf0 && p [0] <= 0xf4) {
+        len = 4;
+        code = p [0] & 0x07;
+    }
+    else
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((p [i] & 0xc0) != 0x80)
+            return 0;           //  also stops at the NUL
+        code = (code << 6) | (p [i] & 0x3f);
+    }
+    if ((len == 3 && code < 0x800) || (len == 4 && code < 0x10000)
+    ||  (code >= 0xd800 && code <= 0xdfff) || code > 0x10ffff)
+        return 0;
+    return len;
+}
+
+int
+ts_json_str (ts_json_t *self, const char *s)
+{
+    if (!s)
+        return ts_json_raw_n (self, "null", 4);
+    //  Worst case every byte becomes \u00XX (6 bytes), plus the quotes.
+    size_t len = strlen (s);
+    if (len > (SIZE_MAX - 2) / 6 || s_reserve (self, len * 6 + 2)) {
+        self->failed = true;
+        return TS_ENOMEM;
+    }
+    static const char hex [] = "0123456789abcdef";
+    char *out = self->data + self->size;
+    *out++ = '"';
+    for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+        unsigned char c = *p;
+        if (c == '"' || c == '\\') {
+            *out++ = '\\';
+            *out++ = (char) c;
+        }
+        else
+        if (c >= 0x80) {
+            size_t seq = s_utf8_length (p);
+            if (seq == 0) {
+                //  Not UTF-8: keep the document valid, mark the spot.
+                memcpy (out, "\\ufffd", 6);
+                out += 6;
+            }
+            else {
+                memcpy (out, p, seq);
+                out += seq;
+                p += seq - 1;
+            }
+        }
+        else
+        if (c >= 0x20 && c != 0x7f)
+            *out++ = (char) c;
+        else
+        if (c == '\n') { *out++ = '\\'; *out++ = 'n'; }
+        else
+        if (c == '\r') { *out++ = '\\'; *out++ = 'r'; }
+        else
+        if (c == '\t') { *out++ = '\\'; *out++ = 't'; }
+        else
+        if (c == '\b') { *out++ = '\\'; *out++ = 'b'; }
+        else
+        if (c == '\f') { *out++ = '\\'; *out++ = 'f'; }
+        else {
+            *out++ = '\\';
+            *out++ = 'u';
+            *out++ = '0';
+            *out++ = '0';
+            *out++ = hex [c >> 4];
+            *out++ = hex [c & 15];
+        }
+    }
+    *out++ = '"';
+    self->size = (size_t) (out - self->data);
+    self->data [self->size] = 0;
+    return 0;
+}
+
+int
+ts_json_int (ts_json_t *self, int64_t value)
+{
+    char buf [32];
+    int len = snprintf (buf, sizeof buf, "%" PRId64, value);
+    return ts_json_raw_n (self, buf, (size_t) len);
+}
+
+bool
+ts_json_format_double (double value, char *buf, size_t size)
+{
+    if (!isfinite (value)) {
+        snprintf (buf, size, "null");
+        return false;
+    }
+    snprintf (buf, size, "%.15g", value);
+    if (strtod (buf, NULL) != value)
+        snprintf (buf, size, "%.17g", value);
+    return true;
+}
+
+int
+ts_json_double (ts_json_t *self, double value)
+{
+    char buf [40];
+    ts_json_format_double (value, buf, sizeof buf);
+    return ts_json_raw (self, buf);
+}
+
+const char *
+ts_json_data (const ts_json_t *self)
+{
+    return self->data? self->data: "";
+}
+
+size_t
+ts_json_size (const ts_json_t *self)
+{
+    return self->size;
+}
+
+bool
+ts_json_failed (const ts_json_t *self)
+{
+    return self->failed;
+}
+
+char *
+ts_json_detach (ts_json_t *self, size_t *size)
+{
+    if (self->failed || !self->data)
+        return NULL;
+    char *data = self->data;
+    *size = self->size;
+    self->data = NULL;
+    self->size = 0;
+    self->cap = 0;
+    return data;
+}

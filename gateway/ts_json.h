@@ -1,0 +1,72 @@
+/*  ts_json - a JSON text writer for the gateway's HTTP answers.
+
+    Answers are written as text straight into one growable buffer, with no
+    intermediate tree: a query answer can hold a million points and is the
+    hot path of the HTTP front end. Request bodies are parsed elsewhere
+    (with jansson); this module only writes.
+
+    The writer does not check structure: the caller writes "{", keys,
+    commas and values in order. What it guarantees is the leaves: strings
+    are escaped, doubles are printed shortest-round-trip and non-finite
+    doubles become null.
+
+    Allocation failure is sticky: after one failed append every later
+    append does nothing and ts_json_failed() is true, so a caller can write
+    a whole document and check once at the end. */
+
+#ifndef TS_JSON_H_INCLUDED
+#define TS_JSON_H_INCLUDED
+
+#include "ts_common.h"
+
+typedef struct _ts_json_t ts_json_t;
+
+//  Returns an empty writer, or NULL if out of memory.
+ts_json_t *ts_json_new (void);
+
+//  Frees the writer and its buffer; sets *self_p to NULL. Safe on NULL.
+void ts_json_destroy (ts_json_t **self_p);
+
+//  Empties the buffer (keeps the allocation) and clears the failed flag.
+void ts_json_reset (ts_json_t *self);
+
+//  Appends len bytes of text verbatim. Returns 0 or TS_ENOMEM.
+int ts_json_raw_n (ts_json_t *self, const char *text, size_t len);
+
+//  Appends the NUL-terminated text verbatim. Returns 0 or TS_ENOMEM.
+int ts_json_raw (ts_json_t *self, const char *text);
+
+//  Appends s as a quoted JSON string: '"' and '\' escaped, control
+//  characters as \n, \t, ... or \u00XX. Well-formed UTF-8 is copied as
+//  it is; each byte that is not part of one becomes \ufffd, so the text
+//  stays valid JSON whatever bytes a detail echoes. NULL is written as
+//  null.
+//  Returns 0 or TS_ENOMEM.
+int ts_json_str (ts_json_t *self, const char *s);
+
+//  Appends an integer. Returns 0 or TS_ENOMEM.
+int ts_json_int (ts_json_t *self, int64_t value);
+
+//  Appends a double with the fewest digits that read back to the same
+//  value, or null if it is NaN or infinite. Returns 0 or TS_ENOMEM.
+int ts_json_double (ts_json_t *self, double value);
+
+//  Formats value shortest-round-trip ("%.15g", else "%.17g") into buf
+//  (at least 32 bytes). Returns false (and writes "null") if value is not
+//  finite. Used for JSON numbers and for values written as strings.
+bool ts_json_format_double (double value, char *buf, size_t size);
+
+//  The text written so far (NUL-terminated; borrowed, valid until the
+//  next append) and its length in bytes.
+const char *ts_json_data (const ts_json_t *self);
+size_t ts_json_size (const ts_json_t *self);
+
+//  True if an append ran out of memory since the last reset.
+bool ts_json_failed (const ts_json_t *self);
+
+//  Hands the buffer over: returns it (caller frees with free()) and its
+//  length in *size, and leaves the writer empty. Returns NULL if out of
+//  memory or if an append failed.
+char *ts_json_detach (ts_json_t *self, size_t *size);
+
+#endif

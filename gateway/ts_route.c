@@ -1,0 +1,532 @@
+/*  ts_route - the gateway's HTTP routes: request in, status and JSON out.
+    See ts_route.h for the route table.
+
+    Each route turns the URL and body into a ts_msg_t request, lets ts_api
+    answer it, and writes the reply as JSON with ts_json. jansson is used
+    only to read request bodies; answers are written as text.
+
+    API keys are compared in constant time against every configured key
+    (no early exit), so timing tells nothing about which key or how much
+    of it matched. */
+
+#include "ts_route.h"
+#include "ts_target.h"
+#include "ts_log.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct _ts_route_t {
+    ts_api_t     *api;      //  borrowed request handler
+    ts_strlist_t *keys;     //  accepted API keys
+};
+
+//  Splits text at commas and newlines into trimmed, non-empty keys.
+static int
+s_parse_keys (ts_strlist_t *keys, const char *text)
+{
+    const char *p = text;
+    while (p && *p) {
+        size_t len = strcspn (p, ",\n");
+        const char *start = p;
+        const char *end = p + len;
+        while (start < end && (*start == ' ' || *start == '\t'
+                               || *start == '\r'))
+            start++;
+        while (end > start && (end [-1] == ' ' || end [-1] == '\t'
+                               || end [-1] == '\r'))
+            end--;
+        if (end > start && ts_strlist_append_n (keys, start,
+                                                (size_t) (end - start)))
+            return TS_ENOMEM;
+        p += len;
+        if (*p)
+            p++;
+    }
+    return 0;
+}
+
+ts_route_t *
+ts_route_new (ts_api_t *api, const char *keys, char *err)
+{
+    ts_route_t *self = calloc (1, sizeof (ts_route_t));
+    if (!self || !(self->keys = ts_strlist_new ())
+    ||  s_parse_keys (self->keys, keys)) {
+        ts_errf (err, "out of memory");
+        ts_route_destroy (&self);
+        return NULL;
+    }
+    if (self->keys->n == 0) {
+        ts_errf (err, "no API key given");
+        ts_route_destroy (&self);
+        return NULL;
+    }
+    self->api = api;
+    return self;
+}
+
+void
+ts_route_destroy (ts_route_t **self_p)
+{
+    if (self_p && *self_p) {
+        ts_route_t *self = *self_p;
+        if (self->keys)
+            for (size_t i = 0; i < self->keys->n; i++) {
+                volatile char *p = self->keys->items [i];
+                while (*p)
+                    *p++ = 0;
+            }
+        ts_strlist_destroy (&self->keys);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+size_t
+ts_route_keys (const ts_route_t *self)
+{
+    return self->keys->n;
+}
+
+static bool
+s_authorized (ts_route_t *self, const ts_route_req_t *req)
+{
+    const char *token = req->token;
+    if (!token && req->authorization) {
+        const char *a = req->authorization;
+        while (*a == ' ')
+            a++;
+        if (strncasecmp (a, "Bearer ", 7) == 0) {
+            token = a + 7;
+            while (*token == ' ')
+                token++;
+        }
+    }
+    if (!token)
+        return false;
+    size_t len = strlen (token);
+    while (len > 0 && (token [len - 1] == ' ' || token [len - 1] == '\t'))
+        len--;
+    bool ok = false;
+    for (size_t i = 0; i < self->keys->n; i++) {
+        const char *key = self->keys->items [i];
+        ok |= ts_secure_equal (token, len, key, strlen (key));
+    }
+    return ok;
+}
+
+//  Writes {"error":error,"detail":detail} into body; returns status.
+static int
+s_error (ts_json_t *body, int status, const char *error, const char *detail)
+{
+    ts_json_reset (body);
+    ts_json_raw (body, "{\"error\":");
+    ts_json_str (body, error);
+    ts_json_raw (body, ",\"detail\":");
+    ts_json_str (body, detail);
+    ts_json_raw (body, "}");
+    return status;
+}
+
+static int
+s_reply_error (ts_json_t *body, const ts_msg_t *reply)
+{
+    return s_error (body, reply->status,
+                    reply->error [0]? reply->error: "error",
+                    reply->detail);
+}
+
+//  Reads the optional time parameter name. Returns 0 (and sets *has and
+//  *ms) or TS_EINVAL with the detail in err.
+static int
+s_time_param (const ts_target_t *url, const char *name, bool *has,
+              int64_t *ms, char *err)
+{
+    const char *text = ts_target_param (url, name);
+    *has = false;
+    if (!text || !*text)
+        return 0;
+    if (ts_time_parse (text, ms)) {
+        ts_errf (err, "%s: expected epoch milliseconds or an RFC 3339 time,"
+                 " got '%.40s'", name, text);
+        return TS_EINVAL;
+    }
+    *has = true;
+    return 0;
+}
+
+//  Reads the optional measure parameter into msg. Returns 0 or TS_EINVAL.
+static int
+s_measure_param (const ts_target_t *url, ts_msg_t *msg, char *err)
+{
+    const char *measure = ts_target_param (url, "measure");
+    if (!measure || !*measure)
+        return 0;
+    if (!ts_name_valid (measure)) {
+        ts_errf (err, "measure: invalid name '%.40s'", measure);
+        return TS_EINVAL;
+    }
+    ts_strlcpy (msg->measure, measure, sizeof msg->measure);
+    return 0;
+}
+
+//  Fills a query request from the URL. Returns 0 or TS_EINVAL (err).
+static int
+s_build_query (const ts_target_t *url, const char *id, const char *from_name,
+               const char *to_name, ts_msg_t *query, char *err)
+{
+    if (!ts_name_valid (id)) {
+        ts_errf (err, "invalid id '%.40s': use 1 to %d of [A-Za-z0-9._:-]",
+                 id, TS_NAME_MAX);
+        return TS_EINVAL;
+    }
+    ts_strlcpy (query->id, id, sizeof query->id);
+    int rc = s_time_param (url, from_name, &query->has_from,
+                           &query->from_ms, err);
+    if (rc == 0)
+        rc = s_time_param (url, to_name, &query->has_to, &query->to_ms,
+                           err);
+    if (rc == 0)
+        rc = s_measure_param (url, query, err);
+    return rc;
+}
+
+static void
+s_write_point (ts_json_t *body, const ts_point_t *pt, const char *source)
+{
+    ts_json_raw (body, "{\"time\":");
+    ts_json_int (body, pt->time_ms);
+    ts_json_raw (body, ",\"measure\":");
+    ts_json_str (body, pt->measure);
+    ts_json_raw (body, ",\"value\":");
+    ts_json_double (body, pt->value);
+    ts_json_raw (body, ",\"source\":\"");
+    ts_json_raw (body, source);
+    ts_json_raw (body, "\"}");
+}
+
+//  GET /v1/series/{id}
+static int
+s_series (ts_route_t *self, const ts_target_t *url, const char *id,
+          ts_msg_t *query, ts_msg_t *reply, ts_json_t *body)
+{
+    char err [TS_ERRLEN] = "";
+    ts_msg_reset (query, TS_OP_QUERY);
+    if (s_build_query (url, id, "from", "to", query, err))
+        return s_error (body, 400, "bad_request", err);
+    if (ts_api_handle (self->api, query, reply) != 200)
+        return s_reply_error (body, reply);
+
+    ts_json_reset (body);
+    ts_json_raw (body, "{\"id\":");
+    ts_json_str (body, reply->id);
+    ts_json_raw (body, ",\"from\":");
+    ts_json_int (body, reply->from_ms);
+    ts_json_raw (body, ",\"to\":");
+    ts_json_int (body, reply->to_ms);
+    ts_json_raw (body, ",\"baseline\":");
+    if (reply->series.has_baseline)
+        ts_json_int (body, reply->series.baseline_ms);
+    else
+        ts_json_raw (body, "null");
+    ts_json_raw (body, ",\"points\":[");
+    const ts_points_t *history = reply->series.history;
+    const ts_points_t *forecast = reply->series.forecast;
+    for (size_t i = 0; i < history->n; i++) {
+        if (i)
+            ts_json_raw (body, ",");
+        s_write_point (body, &history->pts [i], "history");
+    }
+    for (size_t i = 0; i < forecast->n; i++) {
+        if (i || history->n)
+            ts_json_raw (body, ",");
+        s_write_point (body, &forecast->pts [i], "forecast");
+    }
+    ts_json_raw (body, "]}");
+    return 200;
+}
+
+static void
+s_write_row (ts_json_t *body, const char *id, const ts_point_t *pt)
+{
+    char value [40];
+    ts_json_raw (body, "{\"identifier\":");
+    ts_json_str (body, id);
+    ts_json_raw (body, ",\"cpu\":");
+    if (ts_json_format_double (pt->value, value, sizeof value))
+        ts_json_str (body, value);
+    else
+        ts_json_raw (body, "null");
+    ts_json_raw (body, ",\"time\":");
+    ts_json_int (body, pt->time_ms);
+    ts_json_raw (body, ",\"measure\":");
+    ts_json_str (body, pt->measure);
+    ts_json_raw (body, "}");
+}
+
+//  GET /timeSeries-data?identifier=&startDate=&endDate=: the answer shape
+//  of the service tscache replaces. History is newest first.
+static int
+s_timeseries_data (ts_route_t *self, const ts_target_t *url, ts_msg_t *query,
+                   ts_msg_t *reply, ts_json_t *body)
+{
+    char err [TS_ERRLEN] = "";
+    const char *id = ts_target_param (url, "identifier");
+    if (!id || !*id)
+        return s_error (body, 400, "bad_request",
+                        "identifier: missing parameter");
+    ts_msg_reset (query, TS_OP_QUERY);
+    if (s_build_query (url, id, "startDate", "endDate", query, err))
+        return s_error (body, 400, "bad_request", err);
+    if (ts_api_handle (self->api, query, reply) != 200)
+        return s_reply_error (body, reply);
+
+    ts_json_reset (body);
+    ts_json_raw (body, "{\"historicalRows\":[");
+    const ts_points_t *history = reply->series.history;
+    const ts_points_t *forecast = reply->series.forecast;
+    for (size_t i = history->n; i > 0; i--) {
+        if (i < history->n)
+            ts_json_raw (body, ",");
+        s_write_row (body, reply->id, &history->pts [i - 1]);
+    }
+    ts_json_raw (body, "],\"futureRows\":[");
+    for (size_t i = 0; i < forecast->n; i++) {
+        if (i)
+            ts_json_raw (body, ",");
+        s_write_row (body, reply->id, &forecast->pts [i]);
+    }
+    ts_json_raw (body, "]}");
+    return 200;
+}
+
+//  Reads {"ids":["a",...]} from the request body into ids. Returns 0 or
+//  TS_EINVAL with the detail in err.
+static int
+s_body_ids (const ts_route_req_t *req, ts_strlist_t *ids, char *err)
+{
+    if (!req->body || req->body_size == 0) {
+        ts_errf (err, "missing body: expected {\"ids\":[...]}");
+        return TS_EINVAL;
+    }
+    json_error_t jerr;
+    json_t *root = json_loadb (req->body, req->body_size,
+                               JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        ts_errf (err, "bad JSON body: %s (line %d, column %d)",
+                 jerr.text, jerr.line, jerr.column);
+        return TS_EINVAL;
+    }
+    int rc = 0;
+    json_t *list = json_is_object (root)? json_object_get (root, "ids"):
+                                          NULL;
+    if (!json_is_array (list)) {
+        ts_errf (err, "body must be a JSON object {\"ids\":[...]}");
+        rc = TS_EINVAL;
+    }
+    else
+    if (json_array_size (list) == 0) {
+        ts_errf (err, "ids: empty list");
+        rc = TS_EINVAL;
+    }
+    else
+    if (json_array_size (list) > TS_PROTO_MAX_IDS) {
+        ts_errf (err, "ids: %zu ids, over the limit of %d",
+                 json_array_size (list), TS_PROTO_MAX_IDS);
+        rc = TS_EINVAL;
+    }
+    for (size_t i = 0; rc == 0 && i < json_array_size (list); i++) {
+        json_t *item = json_array_get (list, i);
+        const char *id = json_string_value (item);
+        if (!id) {
+            ts_errf (err, "ids[%zu]: expected a string", i);
+            rc = TS_EINVAL;
+        }
+        else
+        if (!ts_name_valid_n (id, json_string_length (item))) {
+            ts_errf (err, "ids[%zu]: invalid id '%.40s': use 1 to %d of "
+                     "[A-Za-z0-9._:-]", i, id, TS_NAME_MAX);
+            rc = TS_EINVAL;
+        }
+        else
+        if (ts_strlist_append (ids, id)) {
+            ts_errf (err, "out of memory");
+            rc = TS_ENOMEM;
+        }
+    }
+    json_decref (root);
+    return rc;
+}
+
+//  POST /v1/ids and POST /v1/hydrate
+static int
+s_post_ids (ts_route_t *self, const ts_route_req_t *req, ts_op_t op,
+            ts_msg_t *msg, ts_msg_t *reply, ts_json_t *body)
+{
+    char err [TS_ERRLEN] = "";
+    ts_msg_reset (msg, op);
+    int rc = s_body_ids (req, msg->ids, err);
+    if (rc)
+        return s_error (body, rc == TS_ENOMEM? 500: 400,
+                        rc == TS_ENOMEM? "internal": "bad_request", err);
+    int status = ts_api_handle (self->api, msg, reply);
+    if (status >= 300)
+        return s_reply_error (body, reply);
+    ts_json_reset (body);
+    ts_json_raw (body, op == TS_OP_IDS_ADD? "{\"added\":": "{\"queued\":");
+    ts_json_int (body, (int64_t) reply->count);
+    ts_json_raw (body, "}");
+    return status;
+}
+
+//  GET /v1/ids
+static int
+s_ids_ls (ts_route_t *self, ts_msg_t *msg, ts_msg_t *reply, ts_json_t *body)
+{
+    ts_msg_reset (msg, TS_OP_IDS_LS);
+    if (ts_api_handle (self->api, msg, reply) != 200)
+        return s_reply_error (body, reply);
+    ts_json_reset (body);
+    ts_json_raw (body, "{\"ids\":[");
+    for (size_t i = 0; i < reply->ids->n; i++) {
+        if (i)
+            ts_json_raw (body, ",");
+        ts_json_str (body, reply->ids->items [i]);
+    }
+    ts_json_raw (body, "]}");
+    return 200;
+}
+
+//  DELETE /v1/ids/{id}
+static int
+s_ids_rm (ts_route_t *self, const char *id, ts_msg_t *msg, ts_msg_t *reply,
+          ts_json_t *body)
+{
+    char err [TS_ERRLEN] = "";
+    if (!ts_name_valid (id)) {
+        ts_errf (err, "invalid id '%.40s': use 1 to %d of [A-Za-z0-9._:-]",
+                 id, TS_NAME_MAX);
+        return s_error (body, 400, "bad_request", err);
+    }
+    ts_msg_reset (msg, TS_OP_IDS_RM);
+    ts_strlcpy (msg->id, id, sizeof msg->id);
+    if (ts_api_handle (self->api, msg, reply) != 200)
+        return s_reply_error (body, reply);
+    ts_json_reset (body);
+    ts_json_raw (body, "{\"id\":");
+    ts_json_str (body, id);
+    ts_json_raw (body, ",\"removed\":true}");
+    return 200;
+}
+
+static int
+s_not_allowed (ts_json_t *body, const char **allow, const char *methods)
+{
+    char detail [TS_ERRLEN];
+    ts_errf (detail, "method not allowed here; use %s", methods);
+    if (allow)
+        *allow = methods;
+    return s_error (body, 405, "method_not_allowed", detail);
+}
+
+//  Dispatches an authorized request. msg and reply are scratch messages.
+static int
+s_dispatch (ts_route_t *self, const ts_route_req_t *req,
+            const ts_target_t *url, ts_msg_t *msg, ts_msg_t *reply,
+            ts_json_t *body, const char **allow)
+{
+    size_t n = ts_target_segments (url);
+    const char *s0 = ts_target_segment (url, 0);
+    const char *s1 = ts_target_segment (url, 1);
+    const char *method = req->method;
+    bool v1 = n >= 2 && strcmp (s0, "v1") == 0;
+
+    if (v1 && n == 3 && strcmp (s1, "series") == 0) {
+        if (strcmp (method, "GET"))
+            return s_not_allowed (body, allow, "GET");
+        return s_series (self, url, ts_target_segment (url, 2), msg, reply,
+                         body);
+    }
+    if (n == 1 && strcmp (s0, "timeSeries-data") == 0) {
+        if (strcmp (method, "GET"))
+            return s_not_allowed (body, allow, "GET");
+        return s_timeseries_data (self, url, msg, reply, body);
+    }
+    if (v1 && n == 2 && strcmp (s1, "ids") == 0) {
+        if (strcmp (method, "GET") == 0)
+            return s_ids_ls (self, msg, reply, body);
+        if (strcmp (method, "POST") == 0)
+            return s_post_ids (self, req, TS_OP_IDS_ADD, msg, reply, body);
+        return s_not_allowed (body, allow, "GET, POST");
+    }
+    if (v1 && n == 3 && strcmp (s1, "ids") == 0) {
+        if (strcmp (method, "DELETE"))
+            return s_not_allowed (body, allow, "DELETE");
+        return s_ids_rm (self, ts_target_segment (url, 2), msg, reply, body);
+    }
+    if (v1 && n == 2 && strcmp (s1, "hydrate") == 0) {
+        if (strcmp (method, "POST"))
+            return s_not_allowed (body, allow, "POST");
+        return s_post_ids (self, req, TS_OP_HYDRATE, msg, reply, body);
+    }
+    return s_error (body, 404, "not_found", "no such route");
+}
+
+int
+ts_route_handle (ts_route_t *self, const ts_route_req_t *req,
+                 ts_json_t *body, const char **allow)
+{
+    char err [TS_ERRLEN] = "";
+    if (allow)
+        *allow = NULL;
+    ts_json_reset (body);
+
+    ts_target_t *url = NULL;
+    int rc = ts_target_parse (req->target, &url, err);
+    if (rc == TS_ENOMEM)
+        return s_error (body, 500, "internal", "out of memory");
+    if (rc)
+        return s_error (body, 400, "bad_request", err);
+
+    int status;
+    ts_msg_t *msg = NULL;
+    ts_msg_t *reply = NULL;
+    if (ts_target_segments (url) == 1
+    &&  strcmp (ts_target_segment (url, 0), "healthz") == 0) {
+        if (strcmp (req->method, "GET") == 0) {
+            ts_json_raw (body, "{\"status\":\"ok\"}");
+            status = 200;
+        }
+        else
+            status = s_not_allowed (body, allow, "GET");
+    }
+    else
+    if (!s_authorized (self, req))
+        status = s_error (body, 401, "unauthorized",
+                          "missing or wrong API key: send x-security-token:"
+                          " KEY or Authorization: Bearer KEY");
+    else
+    if (req->body_too_big) {
+        ts_errf (err, "request body over %d bytes", TS_ROUTE_MAX_BODY);
+        status = s_error (body, 413, "too_big", err);
+    }
+    else
+    if (!(msg = ts_msg_new (TS_OP_QUERY))
+    ||  !(reply = ts_msg_new (TS_OP_REPLY)))
+        status = s_error (body, 500, "internal", "out of memory");
+    else
+        status = s_dispatch (self, req, url, msg, reply, body, allow);
+
+    ts_msg_destroy (&msg);
+    ts_msg_destroy (&reply);
+    ts_target_destroy (&url);
+    if (ts_json_failed (body)) {
+        ts_error ("out of memory writing an answer");
+        status = s_error (body, 500, "internal", "out of memory");
+        if (ts_json_failed (body))
+            ts_json_reset (body);
+    }
+    return status;
+}

@@ -1,0 +1,44 @@
+/*  ts_zmqsrv - the gateway's ZeroMQ front end: a ROUTER on
+    gateway.zmq_bind speaking the msgpack protocol (docs/protocol.md).
+
+    Clients are REQ sockets, or DEALER sockets that send the same framing:
+    an empty delimiter frame, then one body frame. The ROUTER sees
+    [routing id...][empty][body] and answers [routing id...][empty][reply].
+    A body that does not decode gets an error reply (400 with the decoder's
+    detail, 413 if over TS_PROTO_MAX_REQUEST); a message of the wrong shape
+    gets a 400 reply when it can be routed, and is dropped with a debug
+    log when it cannot. Serves in the calling thread until interrupted,
+    one request at a time: a hydrate waiting for a silent broker holds the
+    loop for up to TS_API_BROKER_TIMEOUT_MS. */
+
+#ifndef TS_ZMQSRV_H_INCLUDED
+#define TS_ZMQSRV_H_INCLUDED
+
+#include "ts_api.h"
+#include "ts_config.h"
+
+typedef struct _ts_zmqsrv_t ts_zmqsrv_t;
+
+//  Binds a ROUTER to gateway.zmq_bind, serving api (borrowed). Returns
+//  NULL with the reason in err if the endpoint cannot be bound.
+ts_zmqsrv_t *ts_zmqsrv_new (const ts_config_t *cfg, ts_api_t *api,
+                            char *err);
+
+//  Closes the socket and frees; sets *self_p to NULL. Safe on NULL.
+void ts_zmqsrv_destroy (ts_zmqsrv_t **self_p);
+
+//  The endpoint actually bound (e.g. with the port chosen for "*").
+const char *ts_zmqsrv_endpoint (const ts_zmqsrv_t *self);
+
+//  Serves requests until zsys_interrupted is set (SIGINT, SIGTERM).
+//  Returns 0, or -1 if the socket failed.
+int ts_zmqsrv_run (ts_zmqsrv_t *self);
+
+//  Answers one request body: decodes size bytes of data, lets api handle
+//  it, and encodes the reply (malformed input gives an error reply).
+//  On return *reply (caller frees with free()) holds *reply_size bytes.
+//  Returns 0 or TS_ENOMEM. Used by the loop; public for tests.
+int ts_zmqsrv_answer (ts_api_t *api, const void *data, size_t size,
+                      char **reply, size_t *reply_size);
+
+#endif

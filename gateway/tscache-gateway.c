@@ -1,0 +1,136 @@
+/*  tscache-gateway - answers queries and admin requests over ZeroMQ
+    (msgpack, gateway.zmq_bind) and HTTP (JSON, gateway.http_bind and
+    gateway.http_port), reading through the store interface and forwarding
+    hydrate requests to the broker.
+
+    A thin main: load the config, open the store, build the request
+    handler (ts_api) and both front ends (ts_zmqsrv, ts_http), serve the
+    ZeroMQ socket in this thread until SIGINT/SIGTERM while libmicrohttpd
+    serves HTTP in its own threads, then tear down in reverse order. */
+
+#include "ts_api.h"
+#include "ts_http.h"
+#include "ts_zmqsrv.h"
+#include "ts_config.h"
+#include "ts_log.h"
+#include "ts_store.h"
+
+#include <czmq.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_NAME "tscache-gateway"
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+        "usage: " S_NAME " [-c FILE] [--check-config] [-v] [--help]\n"
+        "\n"
+        "Serves tscache queries over ZeroMQ (gateway.zmq_bind) and HTTP\n"
+        "(gateway.http_bind:gateway.http_port).\n"
+        "\n"
+        "  -c FILE         config file (default: $TSCACHE_CONFIG, else\n"
+        "                  built-in defaults and TSCACHE_* variables)\n"
+        "  --check-config  load and check the config, then exit\n"
+        "  -v              log at debug level\n"
+        "  --help          show this help\n"
+        "\n"
+        "API keys for HTTP: the variable named by gateway.api_key_env\n"
+        "(TSCACHE_API_KEY) or the file gateway.api_key_file.\n");
+}
+
+static int
+s_die (const char *what, const char *err)
+{
+    ts_error ("%s: %s", what, err);
+    return 1;
+}
+
+int
+main (int argc, char *argv [])
+{
+    ts_log_set_name (S_NAME);
+    const char *path = NULL;
+    bool check_only = false;
+    bool verbose = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp (argv [i], "-c") == 0 && i + 1 < argc)
+            path = argv [++i];
+        else
+        if (strcmp (argv [i], "--check-config") == 0)
+            check_only = true;
+        else
+        if (strcmp (argv [i], "-v") == 0)
+            verbose = true;
+        else
+        if (strcmp (argv [i], "--help") == 0 || strcmp (argv [i], "-h") == 0) {
+            s_usage (stdout);
+            return 0;
+        }
+        else {
+            if (strcmp (argv [i], "-c") == 0)
+                fprintf (stderr, S_NAME ": -c needs a FILE\n");
+            else
+                fprintf (stderr, S_NAME ": unknown argument '%s'\n",
+                         argv [i]);
+            s_usage (stderr);
+            return 2;
+        }
+    }
+    if (!path && getenv ("TSCACHE_CONFIG") && *getenv ("TSCACHE_CONFIG"))
+        path = getenv ("TSCACHE_CONFIG");
+
+    char err [TS_ERRLEN] = "";
+    ts_config_t *cfg = ts_config_load (path, err);
+    if (!cfg) {
+        fprintf (stderr, S_NAME ": %s\n", err);
+        return 2;
+    }
+    if (check_only) {
+        printf ("%s: config OK\n", ts_config_source (cfg));
+        ts_config_destroy (&cfg);
+        return 0;
+    }
+    int level = ts_log_level_parse (ts_config_str (cfg, "log.level"));
+    ts_log_set_level (verbose? TS_LOG_DEBUG: level >= 0? level: TS_LOG_INFO);
+
+    int rc = 1;
+    ts_api_t *api = NULL;
+    ts_zmqsrv_t *zmq = NULL;
+    ts_http_t *http = NULL;
+    ts_store_t *store = ts_store_new (cfg, err);
+    if (!store)
+        s_die ("cannot open store", err);
+    else
+    if (!(api = ts_api_new (cfg, store, err)))
+        s_die ("cannot start", err);
+    else
+    if (!(zmq = ts_zmqsrv_new (cfg, api, err)))
+        s_die ("cannot start", err);
+    else
+    if (ts_config_int (cfg, "gateway.http_port") > 0
+    &&  !(http = ts_http_new (cfg, api, err)))
+        s_die ("cannot start", err);
+    else {
+        const char *address = ts_config_str (cfg, "gateway.http_bind");
+        bool v6 = strchr (address, ':') != NULL;
+        if (http)
+            ts_info ("listening zmq=%s http=http://%s%s%s:%d store=%s",
+                     ts_zmqsrv_endpoint (zmq), v6? "[": "", address,
+                     v6? "]": "", ts_http_port (http),
+                     ts_store_backend (store));
+        else
+            ts_info ("listening zmq=%s http=off store=%s",
+                     ts_zmqsrv_endpoint (zmq), ts_store_backend (store));
+        rc = ts_zmqsrv_run (zmq) == 0? 0: 1;
+        ts_info (rc == 0? "stopping": "stopping: ZeroMQ socket failed");
+    }
+    ts_http_destroy (&http);
+    ts_zmqsrv_destroy (&zmq);
+    ts_api_destroy (&api);
+    ts_store_destroy (&store);
+    ts_config_destroy (&cfg);
+    return rc;
+}

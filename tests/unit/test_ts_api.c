@@ -1,0 +1,372 @@
+/*  test_ts_api - the gateway's request handler against a temporary LMDB
+    store: query rules (404, bad range, defaults, merge, size limit),
+    registry ops, and hydrate forwarding to a broker played by a thread
+    with a REP socket on inproc. */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <czmq.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ts_log.h"
+#include "../../gateway/ts_api.h"
+
+#define HOUR_MS     3600000LL
+#define BROKER      "inproc://test-ts-api-broker"
+
+typedef struct {
+    char         dir [64];      //  temporary directory of the test
+    ts_config_t *cfg;           //  config pointing into it
+    ts_store_t  *store;         //  open store
+    ts_api_t    *api;           //  handler under test
+    ts_msg_t    *req;           //  request scratch
+    ts_msg_t    *reply;         //  reply scratch
+} fixture_t;
+
+static int
+s_setup (void **state)
+{
+    fixture_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return -1;
+    *state = self;
+    snprintf (self->dir, sizeof self->dir, "/tmp/test_ts_api.XXXXXX");
+    if (!mkdtemp (self->dir))
+        return -1;
+    char text [512];
+    snprintf (text, sizeof text,
+              "store:\n"
+              "  lmdb:\n"
+              "    path: %s/data\n"
+              "    map_size_mb: 16\n"
+              "gateway:\n"
+              "  max_points: 20\n"
+              "  broker_endpoint: %s\n", self->dir, BROKER);
+    char err [TS_ERRLEN] = "";
+    self->cfg = ts_config_load_text (text, "test.yaml", err);
+    if (self->cfg)
+        self->store = ts_store_new (self->cfg, err);
+    if (self->store)
+        self->api = ts_api_new (self->cfg, self->store, err);
+    if (!self->api) {
+        fprintf (stderr, "setup: %s\n", err);
+        return -1;
+    }
+    self->req = ts_msg_new (TS_OP_PING);
+    self->reply = ts_msg_new (TS_OP_REPLY);
+    return self->req && self->reply? 0: -1;
+}
+
+static int
+s_remove_one (const char *path, const struct stat *st, int flag,
+              struct FTW *ftw)
+{
+    return remove (path);
+}
+
+static int
+s_teardown (void **state)
+{
+    fixture_t *self = *state;
+    ts_msg_destroy (&self->req);
+    ts_msg_destroy (&self->reply);
+    ts_api_destroy (&self->api);
+    ts_store_destroy (&self->store);
+    ts_config_destroy (&self->cfg);
+    if (self->dir [0])
+        nftw (self->dir, s_remove_one, 8, FTW_DEPTH | FTW_PHYS);
+    free (self);
+    return 0;
+}
+
+static void
+s_register (fixture_t *self, const char *id)
+{
+    const char *ids [] = { id };
+    assert_int_equal (ts_store_ids_add (self->store, ids, 1, NULL, NULL), 0);
+}
+
+static void
+s_query (fixture_t *self, const char *id, int64_t from, int64_t to)
+{
+    ts_msg_reset (self->req, TS_OP_QUERY);
+    ts_strlcpy (self->req->id, id, sizeof self->req->id);
+    self->req->has_from = self->req->has_to = true;
+    self->req->from_ms = from;
+    self->req->to_ms = to;
+}
+
+static void
+api_query_answers_404_for_unknown_id (void **state)
+{
+    fixture_t *self = *state;
+    s_query (self, "nobody", 0, 10);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 404);
+    assert_string_equal (self->reply->error, "not_found");
+    assert_non_null (strstr (self->reply->detail, "nobody"));
+}
+
+static void
+api_query_answers_400_when_from_is_after_to (void **state)
+{
+    fixture_t *self = *state;
+    s_register (self, "a");
+    s_query (self, "a", 11, 10);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 400);
+    assert_string_equal (self->reply->error, "bad_range");
+}
+
+static void
+api_query_defaults_to_a_day_each_side_of_now (void **state)
+{
+    fixture_t *self = *state;
+    s_register (self, "a");
+    ts_msg_reset (self->req, TS_OP_QUERY);
+    ts_strlcpy (self->req->id, "a", sizeof self->req->id);
+    int64_t before = ts_now_ms ();
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    int64_t after = ts_now_ms ();
+    assert_true (self->reply->has_series);
+    assert_string_equal (self->reply->id, "a");
+    assert_in_range (self->reply->from_ms, before - 24 * HOUR_MS,
+                     after - 24 * HOUR_MS);
+    assert_in_range (self->reply->to_ms, before + 24 * HOUR_MS,
+                     after + 24 * HOUR_MS);
+    assert_false (self->reply->series.has_baseline);
+    assert_int_equal (self->reply->series.history->n, 0);
+}
+
+static void
+api_query_applies_the_merge_rule (void **state)
+{
+    fixture_t *self = *state;
+    s_register (self, "a");
+    int64_t now = ts_now_ms ();
+    int64_t base = now - now % HOUR_MS;
+    ts_points_t *history = ts_points_new ();
+    ts_points_t *forecast = ts_points_new ();
+    for (int i = 3; i >= 1; i--)
+        ts_points_append (history, base - i * HOUR_MS, "value", i);
+    //  Forecast from two hours back: the two at or before the newest
+    //  history point (base - 1 h) must go.
+    for (int i = -2; i <= 2; i++)
+        ts_points_append (forecast, base + i * HOUR_MS, "value", 100 + i);
+    assert_int_equal (ts_store_history_put (self->store, "a", history, NULL),
+                      0);
+    assert_int_equal (ts_store_forecast_replace (self->store, "a", forecast,
+                                                 now, NULL), 0);
+    s_query (self, "a", base - 10 * HOUR_MS, base + 10 * HOUR_MS);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    const ts_series_t *series = &self->reply->series;
+    assert_int_equal (series->history->n, 3);
+    assert_true (series->has_baseline);
+    assert_int_equal (series->baseline_ms, base - HOUR_MS);
+    assert_int_equal (series->forecast->n, 3);
+    assert_int_equal (series->forecast->pts [0].time_ms, base);
+    assert_true (series->forecast->pts [0].value == 100);
+    assert_int_equal (self->reply->from_ms, base - 10 * HOUR_MS);
+
+    //  A range that ends before the history: forecast only, no baseline.
+    s_query (self, "a", base + HOUR_MS, base + 2 * HOUR_MS);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_false (self->reply->series.has_baseline);
+    assert_int_equal (self->reply->series.forecast->n, 2);
+
+    //  A measure filter that matches nothing.
+    s_query (self, "a", base - 10 * HOUR_MS, base + 10 * HOUR_MS);
+    ts_strlcpy (self->req->measure, "other", sizeof self->req->measure);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (self->reply->series.history->n, 0);
+    assert_int_equal (self->reply->series.forecast->n, 0);
+    ts_points_destroy (&history);
+    ts_points_destroy (&forecast);
+}
+
+static void
+api_query_answers_413_over_max_points (void **state)
+{
+    fixture_t *self = *state;
+    s_register (self, "a");
+    ts_points_t *history = ts_points_new ();
+    for (int i = 0; i < 21; i++)
+        ts_points_append (history, 1000 + i, "value", i);
+    assert_int_equal (ts_store_history_put (self->store, "a", history, NULL),
+                      0);
+    s_query (self, "a", 0, 5000);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 413);
+    assert_string_equal (self->reply->error, "too_big");
+    assert_false (self->reply->has_series);
+    s_query (self, "a", 0, 1019);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (self->reply->series.history->n, 20);
+    ts_points_destroy (&history);
+}
+
+static void
+api_ids_add_counts_only_new_ids (void **state)
+{
+    fixture_t *self = *state;
+    ts_msg_reset (self->req, TS_OP_IDS_ADD);
+    ts_strlist_append (self->req->ids, "b");
+    ts_strlist_append (self->req->ids, "a");
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (self->reply->count, 2);
+    ts_strlist_append (self->req->ids, "c");
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (self->reply->count, 1);
+
+    ts_msg_reset (self->req, TS_OP_IDS_LS);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (self->reply->ids->n, 3);
+    assert_string_equal (self->reply->ids->items [0], "a");
+    assert_string_equal (self->reply->ids->items [2], "c");
+}
+
+static void
+api_ids_add_rejects_invalid_and_empty_lists (void **state)
+{
+    fixture_t *self = *state;
+    ts_msg_reset (self->req, TS_OP_IDS_ADD);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 400);
+    ts_strlist_append (self->req->ids, "ok");
+    ts_strlist_append (self->req->ids, "not ok");
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 400);
+    assert_string_equal (self->reply->error, "bad_request");
+    ts_msg_reset (self->req, TS_OP_IDS_LS);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (self->reply->ids->n, 0);
+}
+
+static void
+api_ids_rm_answers_404_for_unknown_id (void **state)
+{
+    fixture_t *self = *state;
+    s_register (self, "a");
+    ts_msg_reset (self->req, TS_OP_IDS_RM);
+    ts_strlcpy (self->req->id, "a", sizeof self->req->id);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 404);
+    assert_string_equal (self->reply->error, "not_found");
+}
+
+static void
+api_rejects_ops_it_does_not_serve (void **state)
+{
+    fixture_t *self = *state;
+    ts_msg_reset (self->req, TS_OP_READY);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 400);
+    assert_non_null (strstr (self->reply->detail, "ready"));
+    ts_msg_reset (self->req, TS_OP_PING);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+}
+
+static void
+api_hydrate_answers_404_naming_the_first_unknown_id (void **state)
+{
+    fixture_t *self = *state;
+    s_register (self, "a");
+    ts_msg_reset (self->req, TS_OP_HYDRATE);
+    ts_strlist_append (self->req->ids, "a");
+    ts_strlist_append (self->req->ids, "x1");
+    ts_strlist_append (self->req->ids, "x2");
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 404);
+    assert_non_null (strstr (self->reply->detail, "'x1'"));
+}
+
+static void
+api_hydrate_answers_503_when_the_broker_is_silent (void **state)
+{
+    fixture_t *self = *state;
+    s_register (self, "a");
+    //  A bound socket that never answers.
+    zsock_t *broker = zsock_new_router ("@" BROKER);
+    assert_non_null (broker);
+    ts_api_set_broker_timeout (self->api, 100);
+    ts_msg_reset (self->req, TS_OP_HYDRATE);
+    ts_strlist_append (self->req->ids, "a");
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 503);
+    assert_string_equal (self->reply->error, "unavailable");
+    assert_string_equal (self->reply->detail, "broker did not answer");
+    //  The socket was replaced: a second try fails the same way, not with
+    //  a REQ state error.
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 503);
+    zsock_destroy (&broker);
+}
+
+//  Plays the broker: answers each hydrate with 202 and count = ids.
+static void *
+s_broker_thread (void *args)
+{
+    zsock_t *rep = args;
+    for (int i = 0; i < 2; i++) {
+        zframe_t *frame = zframe_recv (rep);
+        if (!frame)
+            break;
+        ts_msg_t *msg = ts_msg_new (TS_OP_REPLY);
+        char err [TS_ERRLEN];
+        int rc = ts_msg_decode (msg, zframe_data (frame), zframe_size (frame),
+                                TS_PROTO_MAX_REQUEST, err);
+        size_t n = rc == 0 && msg->op == TS_OP_HYDRATE? msg->ids->n: 0;
+        ts_msg_set_ok (msg, 202);
+        msg->count = n;
+        char *data;
+        size_t size;
+        ts_msg_encode (msg, &data, &size);
+        zsock_send (rep, "b", data, size);
+        free (data);
+        ts_msg_destroy (&msg);
+        zframe_destroy (&frame);
+    }
+    return NULL;
+}
+
+static void
+api_hydrate_passes_on_the_broker_reply (void **state)
+{
+    fixture_t *self = *state;
+    s_register (self, "a");
+    s_register (self, "b");
+    zsock_t *rep = zsock_new_rep ("@" BROKER);
+    assert_non_null (rep);
+    pthread_t thread;
+    pthread_create (&thread, NULL, s_broker_thread, rep);
+    ts_msg_reset (self->req, TS_OP_HYDRATE);
+    ts_strlist_append (self->req->ids, "a");
+    ts_strlist_append (self->req->ids, "b");
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 202);
+    assert_int_equal (self->reply->count, 2);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 202);
+    pthread_join (thread, NULL);
+    zsock_destroy (&rep);
+}
+
+int
+main (int argc, char *argv [])
+{
+    if (argc > 1)
+        cmocka_set_test_filter (argv [1]);
+    ts_log_set_level (TS_LOG_ERROR);
+    const struct CMUnitTest tests [] = {
+#define T(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
+        T (api_query_answers_404_for_unknown_id),
+        T (api_query_answers_400_when_from_is_after_to),
+        T (api_query_defaults_to_a_day_each_side_of_now),
+        T (api_query_applies_the_merge_rule),
+        T (api_query_answers_413_over_max_points),
+        T (api_ids_add_counts_only_new_ids),
+        T (api_ids_add_rejects_invalid_and_empty_lists),
+        T (api_ids_rm_answers_404_for_unknown_id),
+        T (api_rejects_ops_it_does_not_serve),
+        T (api_hydrate_answers_404_naming_the_first_unknown_id),
+        T (api_hydrate_answers_503_when_the_broker_is_silent),
+        T (api_hydrate_passes_on_the_broker_reply),
+#undef T
+    };
+    return cmocka_run_group_tests_name ("ts_api", tests, NULL, NULL);
+}

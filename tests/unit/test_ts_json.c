@@ -1,0 +1,156 @@
+/*  test_ts_json - the gateway's JSON text writer: string escaping,
+    shortest round-trip doubles, null for non-finite values, growth and
+    hand-over of the buffer. */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../gateway/ts_json.h"
+
+static void
+json_escapes_quotes_backslashes_and_control_characters (void **state)
+{
+    ts_json_t *json = ts_json_new ();
+    assert_non_null (json);
+    assert_int_equal (ts_json_str (json, "a\"b\\c\n\t\r\b\f\x01\x1f\x7f/é"),
+                      0);
+    assert_string_equal (ts_json_data (json),
+                         "\"a\\\"b\\\\c\\n\\t\\r\\b\\f\\u0001\\u001f"
+                         "\\u007f/é\"");
+    ts_json_reset (json);
+    ts_json_str (json, "");
+    ts_json_raw (json, ",");
+    ts_json_str (json, NULL);
+    assert_string_equal (ts_json_data (json), "\"\",null");
+    ts_json_destroy (&json);
+    assert_null (json);
+}
+
+static void
+json_replaces_bytes_that_are_not_utf8 (void **state)
+{
+    ts_json_t *json = ts_json_new ();
+    //  Stray continuation, bad lead, overlong '/', surrogate, cut sequence;
+    //  then a 4-byte sequence that is fine.
+    ts_json_str (json, "a\x80" "b\xff" "c\xc0\xaf" "d\xed\xa0\x80"
+                       "e\xe2\x82");
+    assert_string_equal (ts_json_data (json),
+                         "\"a\\ufffdb\\ufffdc\\ufffd\\ufffdd\\ufffd"
+                         "\\ufffd\\ufffde\\ufffd\\ufffd\"");
+    ts_json_reset (json);
+    ts_json_str (json, "\xf0\x9f\x98\x80 \xe2\x82\xac");
+    assert_string_equal (ts_json_data (json),
+                         "\"\xf0\x9f\x98\x80 \xe2\x82\xac\"");
+    ts_json_destroy (&json);
+}
+
+static void
+s_assert_round_trip (double value)
+{
+    char buf [40];
+    assert_true (ts_json_format_double (value, buf, sizeof buf));
+    assert_true (strtod (buf, NULL) == value);
+    //  Never more digits than needed: %.17g is only used when %.15g fails.
+    char short_form [40];
+    snprintf (short_form, sizeof short_form, "%.15g", value);
+    if (strtod (short_form, NULL) == value)
+        assert_string_equal (buf, short_form);
+}
+
+static void
+json_prints_doubles_that_read_back_exactly (void **state)
+{
+    double values [] = { 0.0, 1.0, -2.5, 0.1, 0.1 + 0.2, 1.0 / 3.0, 1e300,
+                         -1e-300, 5e-324, 123456789012345678.0,
+                         1.7976931348623157e308, 42.125 };
+    for (size_t i = 0; i < sizeof values / sizeof values [0]; i++)
+        s_assert_round_trip (values [i]);
+
+    char buf [40];
+    ts_json_format_double (0.1, buf, sizeof buf);
+    assert_string_equal (buf, "0.1");
+    ts_json_format_double (0.1 + 0.2, buf, sizeof buf);
+    assert_string_equal (buf, "0.30000000000000004");
+    ts_json_format_double (100.0, buf, sizeof buf);
+    assert_string_equal (buf, "100");
+
+    ts_json_t *json = ts_json_new ();
+    ts_json_double (json, 2.5);
+    ts_json_raw (json, " ");
+    ts_json_int (json, INT64_MIN);
+    assert_string_equal (ts_json_data (json), "2.5 -9223372036854775808");
+    ts_json_destroy (&json);
+}
+
+static void
+json_writes_null_for_nan_and_infinity (void **state)
+{
+    ts_json_t *json = ts_json_new ();
+    ts_json_double (json, NAN);
+    ts_json_raw (json, ",");
+    ts_json_double (json, INFINITY);
+    ts_json_raw (json, ",");
+    ts_json_double (json, -INFINITY);
+    assert_string_equal (ts_json_data (json), "null,null,null");
+    char buf [40];
+    assert_false (ts_json_format_double (NAN, buf, sizeof buf));
+    assert_string_equal (buf, "null");
+    ts_json_destroy (&json);
+}
+
+static void
+json_grows_past_its_first_buffer (void **state)
+{
+    ts_json_t *json = ts_json_new ();
+    for (int i = 0; i < 10000; i++) {
+        ts_json_raw (json, i? ",": "[");
+        ts_json_int (json, i);
+    }
+    ts_json_raw (json, "]");
+    assert_false (ts_json_failed (json));
+    assert_int_equal (ts_json_size (json), strlen (ts_json_data (json)));
+    assert_memory_equal (ts_json_data (json), "[0,1,2,", 7);
+    assert_non_null (strstr (ts_json_data (json), ",9999]"));
+    ts_json_destroy (&json);
+}
+
+static void
+json_detach_hands_over_the_text_and_leaves_it_empty (void **state)
+{
+    ts_json_t *json = ts_json_new ();
+    ts_json_raw (json, "{\"a\":1}");
+    size_t size = 0;
+    char *text = ts_json_detach (json, &size);
+    assert_non_null (text);
+    assert_int_equal (size, 7);
+    assert_string_equal (text, "{\"a\":1}");
+    free (text);
+    assert_int_equal (ts_json_size (json), 0);
+    assert_string_equal (ts_json_data (json), "");
+    ts_json_raw (json, "[]");
+    assert_string_equal (ts_json_data (json), "[]");
+    ts_json_destroy (&json);
+}
+
+int
+main (int argc, char *argv [])
+{
+    if (argc > 1)
+        cmocka_set_test_filter (argv [1]);
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (json_escapes_quotes_backslashes_and_control_characters),
+        cmocka_unit_test (json_replaces_bytes_that_are_not_utf8),
+        cmocka_unit_test (json_prints_doubles_that_read_back_exactly),
+        cmocka_unit_test (json_writes_null_for_nan_and_infinity),
+        cmocka_unit_test (json_grows_past_its_first_buffer),
+        cmocka_unit_test (json_detach_hands_over_the_text_and_leaves_it_empty),
+    };
+    return cmocka_run_group_tests_name ("ts_json", tests, NULL, NULL);
+}

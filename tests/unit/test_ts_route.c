@@ -1,0 +1,390 @@
+/*  test_ts_route - the gateway's HTTP routes without sockets: requests go
+    straight to ts_route_handle over a temporary LMDB store; status codes
+    and JSON bodies are checked as text and re-read with jansson. */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <ftw.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ts_log.h"
+#include "../../gateway/ts_route.h"
+
+#define HOUR_MS 3600000LL
+#define KEY     "demo"
+
+typedef struct {
+    char         dir [64];      //  temporary directory of the test
+    ts_config_t *cfg;           //  config pointing into it
+    ts_store_t  *store;         //  open store
+    ts_api_t    *api;           //  request handler
+    ts_route_t  *route;         //  routes under test
+    ts_json_t   *body;          //  answer body
+    json_t      *doc;           //  last answer, parsed
+} fixture_t;
+
+static int
+s_setup (void **state)
+{
+    fixture_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return -1;
+    *state = self;
+    snprintf (self->dir, sizeof self->dir, "/tmp/test_ts_route.XXXXXX");
+    if (!mkdtemp (self->dir))
+        return -1;
+    char text [512];
+    snprintf (text, sizeof text,
+              "store:\n"
+              "  lmdb:\n"
+              "    path: %s/data\n"
+              "    map_size_mb: 16\n"
+              "gateway:\n"
+              "  broker_endpoint: inproc://test-ts-route-nobody\n",
+              self->dir);
+    char err [TS_ERRLEN] = "";
+    self->cfg = ts_config_load_text (text, "test.yaml", err);
+    if (self->cfg)
+        self->store = ts_store_new (self->cfg, err);
+    if (self->store)
+        self->api = ts_api_new (self->cfg, self->store, err);
+    if (self->api)
+        self->route = ts_route_new (self->api, " demo , second\nthird\n",
+                                    err);
+    if (!self->route) {
+        fprintf (stderr, "setup: %s\n", err);
+        return -1;
+    }
+    ts_api_set_broker_timeout (self->api, 50);
+    self->body = ts_json_new ();
+    return self->body? 0: -1;
+}
+
+static int
+s_remove_one (const char *path, const struct stat *st, int flag,
+              struct FTW *ftw)
+{
+    return remove (path);
+}
+
+static int
+s_teardown (void **state)
+{
+    fixture_t *self = *state;
+    if (self->doc)
+        json_decref (self->doc);
+    ts_json_destroy (&self->body);
+    ts_route_destroy (&self->route);
+    ts_api_destroy (&self->api);
+    ts_store_destroy (&self->store);
+    ts_config_destroy (&self->cfg);
+    if (self->dir [0])
+        nftw (self->dir, s_remove_one, 8, FTW_DEPTH | FTW_PHYS);
+    free (self);
+    return 0;
+}
+
+//  Sends one request with the right key; parses the answer into doc.
+static int
+s_call (fixture_t *self, const char *method, const char *target,
+        const char *body)
+{
+    ts_route_req_t req = {
+        .method = method, .target = target, .token = KEY,
+        .body = body, .body_size = body? strlen (body): 0
+    };
+    int status = ts_route_handle (self->route, &req, self->body, NULL);
+    if (self->doc)
+        json_decref (self->doc);
+    json_error_t jerr;
+    self->doc = json_loads (ts_json_data (self->body), 0, &jerr);
+    if (!self->doc)
+        fail_msg ("answer is not JSON: %s (%s)", ts_json_data (self->body),
+                  jerr.text);
+    return status;
+}
+
+static const char *
+s_str (fixture_t *self, const char *key)
+{
+    return json_string_value (json_object_get (self->doc, key));
+}
+
+static void
+s_put_points (fixture_t *self, const char *id, int64_t base)
+{
+    ts_points_t *history = ts_points_new ();
+    ts_points_t *forecast = ts_points_new ();
+    ts_points_append (history, base - 2 * HOUR_MS, "value", 1.5);
+    ts_points_append (history, base - HOUR_MS, "value", 0.1 + 0.2);
+    ts_points_append (forecast, base - HOUR_MS, "value", 99);
+    ts_points_append (forecast, base, "value", 2.25);
+    ts_points_append (forecast, base + HOUR_MS, "value", -3);
+    assert_int_equal (ts_store_history_put (self->store, id, history, NULL),
+                      0);
+    assert_int_equal (ts_store_forecast_replace (self->store, id, forecast,
+                                                 ts_now_ms (), NULL), 0);
+    ts_points_destroy (&history);
+    ts_points_destroy (&forecast);
+}
+
+static void
+route_healthz_needs_no_key (void **state)
+{
+    fixture_t *self = *state;
+    ts_route_req_t req = { .method = "GET", .target = "/healthz" };
+    assert_int_equal (ts_route_handle (self->route, &req, self->body, NULL),
+                      200);
+    assert_string_equal (ts_json_data (self->body), "{\"status\":\"ok\"}");
+}
+
+static void
+route_answers_401_without_the_right_key (void **state)
+{
+    fixture_t *self = *state;
+    const char *tokens [] = { NULL, "", "dem", "demo2", "DEMO",
+                             "demo,second" };
+    for (size_t i = 0; i < sizeof tokens / sizeof tokens [0]; i++) {
+        ts_route_req_t req = { .method = "GET", .target = "/v1/ids",
+                               .token = tokens [i] };
+        assert_int_equal (ts_route_handle (self->route, &req, self->body,
+                                           NULL), 401);
+        assert_non_null (strstr (ts_json_data (self->body),
+                                 "\"error\":\"unauthorized\""));
+    }
+    //  Unknown routes say 401 too: nothing is revealed without a key.
+    ts_route_req_t req = { .method = "GET", .target = "/nope",
+                           .authorization = "Basic demo" };
+    assert_int_equal (ts_route_handle (self->route, &req, self->body, NULL),
+                      401);
+}
+
+static void
+route_accepts_any_listed_key_as_token_or_bearer (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (ts_route_keys (self->route), 3);
+    const char *auths [] = { "Bearer demo", "bearer second", "Bearer  third" };
+    for (size_t i = 0; i < 3; i++) {
+        ts_route_req_t req = { .method = "GET", .target = "/v1/ids",
+                               .authorization = auths [i] };
+        assert_int_equal (ts_route_handle (self->route, &req, self->body,
+                                           NULL), 200);
+    }
+    ts_route_req_t req = { .method = "GET", .target = "/v1/ids",
+                           .token = "third" };
+    assert_int_equal (ts_route_handle (self->route, &req, self->body, NULL),
+                      200);
+}
+
+static void
+route_new_refuses_a_key_list_without_keys (void **state)
+{
+    fixture_t *self = *state;
+    char err [TS_ERRLEN] = "";
+    assert_null (ts_route_new (self->api, " , \n ", err));
+    assert_non_null (strstr (err, "no API key"));
+    assert_null (ts_route_new (self->api, "", err));
+}
+
+static void
+route_ids_can_be_added_listed_and_removed (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (s_call (self, "POST", "/v1/ids",
+                              "{\"ids\":[\"b\",\"a\"]}"), 200);
+    assert_int_equal (json_integer_value (json_object_get (self->doc,
+                                                           "added")), 2);
+    assert_int_equal (s_call (self, "GET", "/v1/ids", NULL), 200);
+    assert_string_equal (ts_json_data (self->body), "{\"ids\":[\"a\",\"b\"]}");
+    assert_int_equal (s_call (self, "DELETE", "/v1/ids/a", NULL), 200);
+    assert_string_equal (ts_json_data (self->body),
+                         "{\"id\":\"a\",\"removed\":true}");
+    assert_int_equal (s_call (self, "DELETE", "/v1/ids/a", NULL), 404);
+    assert_string_equal (s_str (self, "error"), "not_found");
+    assert_int_equal (s_call (self, "DELETE", "/v1/ids/a%20b", NULL), 400);
+}
+
+static void
+route_series_writes_history_then_forecast_after_the_baseline (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (s_call (self, "POST", "/v1/ids", "{\"ids\":[\"a\"]}"),
+                      200);
+    int64_t base = 1800000000000LL;
+    s_put_points (self, "a", base);
+    char target [256];
+    snprintf (target, sizeof target, "/v1/series/a?from=%lld&to=%lld",
+              (long long) (base - 10 * HOUR_MS),
+              (long long) (base + 10 * HOUR_MS));
+    assert_int_equal (s_call (self, "GET", target, NULL), 200);
+    char expect [1024];
+    snprintf (expect, sizeof expect,
+        "{\"id\":\"a\",\"from\":%lld,\"to\":%lld,\"baseline\":%lld,"
+        "\"points\":["
+        "{\"time\":%lld,\"measure\":\"value\",\"value\":1.5,"
+        "\"source\":\"history\"},"
+        "{\"time\":%lld,\"measure\":\"value\",\"value\":0.30000000000000004,"
+        "\"source\":\"history\"},"
+        "{\"time\":%lld,\"measure\":\"value\",\"value\":2.25,"
+        "\"source\":\"forecast\"},"
+        "{\"time\":%lld,\"measure\":\"value\",\"value\":-3,"
+        "\"source\":\"forecast\"}]}",
+        (long long) (base - 10 * HOUR_MS), (long long) (base + 10 * HOUR_MS),
+        (long long) (base - HOUR_MS), (long long) (base - 2 * HOUR_MS),
+        (long long) (base - HOUR_MS), (long long) base,
+        (long long) (base + HOUR_MS));
+    assert_string_equal (ts_json_data (self->body), expect);
+
+    //  RFC 3339 works as well as epoch ms; an empty range has no baseline.
+    assert_int_equal (s_call (self, "GET", "/v1/series/a?from=2000-01-01T00"
+                              "%3A00%3A00Z&to=2000-01-02T00:00:00.000Z", NULL),
+                      200);
+    assert_string_equal (ts_json_data (self->body),
+                         "{\"id\":\"a\",\"from\":946684800000,"
+                         "\"to\":946771200000,\"baseline\":null,"
+                         "\"points\":[]}");
+}
+
+static void
+route_timeseries_data_lists_history_newest_first (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (s_call (self, "POST", "/v1/ids", "{\"ids\":[\"a\"]}"),
+                      200);
+    int64_t base = 1800000000000LL;
+    s_put_points (self, "a", base);
+    char target [256];
+    snprintf (target, sizeof target, "/timeSeries-data?identifier=a"
+              "&startDate=%lld&endDate=%lld&measure=value",
+              (long long) (base - 10 * HOUR_MS),
+              (long long) (base + 10 * HOUR_MS));
+    assert_int_equal (s_call (self, "GET", target, NULL), 200);
+    json_t *history = json_object_get (self->doc, "historicalRows");
+    json_t *future = json_object_get (self->doc, "futureRows");
+    assert_int_equal (json_array_size (history), 2);
+    assert_int_equal (json_array_size (future), 2);
+    json_t *row = json_array_get (history, 0);
+    assert_int_equal (json_integer_value (json_object_get (row, "time")),
+                      base - HOUR_MS);
+    assert_string_equal (json_string_value (json_object_get (row, "cpu")),
+                         "0.30000000000000004");
+    assert_string_equal (json_string_value (json_object_get (row,
+                         "identifier")), "a");
+    assert_string_equal (json_string_value (json_object_get (row,
+                         "measure")), "value");
+    row = json_array_get (future, 1);
+    assert_int_equal (json_integer_value (json_object_get (row, "time")),
+                      base + HOUR_MS);
+    assert_string_equal (json_string_value (json_object_get (row, "cpu")),
+                         "-3");
+
+    assert_int_equal (s_call (self, "GET", "/timeSeries-data?startDate=1",
+                              NULL), 400);
+    assert_int_equal (s_call (self, "GET", "/timeSeries-data?identifier=zz",
+                              NULL), 404);
+}
+
+static void
+route_answers_400_for_bad_parameters_and_bodies (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (s_call (self, "POST", "/v1/ids", "{\"ids\":[\"a\"]}"),
+                      200);
+    const char *targets [] = {
+        "/v1/series/a?from=yesterday", "/v1/series/a?to=1e3",
+        "/v1/series/a?measure=no%20way", "/v1/series/a%2",
+        "/v1/series/has%20space"
+    };
+    for (size_t i = 0; i < sizeof targets / sizeof targets [0]; i++) {
+        assert_int_equal (s_call (self, "GET", targets [i], NULL), 400);
+        assert_string_equal (s_str (self, "error"), "bad_request");
+    }
+    assert_int_equal (s_call (self, "GET", "/v1/series/a?from=10&to=9",
+                              NULL), 400);
+    assert_string_equal (s_str (self, "error"), "bad_range");
+
+    const char *bodies [] = {
+        NULL, "", "{", "[]", "{\"ids\":\"a\"}", "{\"ids\":[]}",
+        "{\"ids\":[1]}", "{\"ids\":[\"a b\"]}", "{\"ids\":[\"a\"],\"ids\":[]}",
+        "{\"ids\":[\"\\u0000\"]}", "\xff\xfe\"<script>"
+    };
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies [0]; i++) {
+        assert_int_equal (s_call (self, "POST", "/v1/ids", bodies [i]), 400);
+        assert_string_equal (s_str (self, "error"), "bad_request");
+        assert_int_equal (s_call (self, "POST", "/v1/hydrate", bodies [i]),
+                          400);
+    }
+}
+
+static void
+route_answers_404_405_and_413 (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (s_call (self, "GET", "/v2/ids", NULL), 404);
+    assert_string_equal (s_str (self, "error"), "not_found");
+    assert_int_equal (s_call (self, "GET", "/v1/series/zz", NULL), 404);
+    assert_int_equal (s_call (self, "GET", "/v1/series", NULL), 404);
+
+    const char *allow = NULL;
+    ts_route_req_t req = { .method = "PUT", .target = "/v1/ids",
+                           .token = KEY };
+    assert_int_equal (ts_route_handle (self->route, &req, self->body,
+                                       &allow), 405);
+    assert_string_equal (allow, "GET, POST");
+    req.method = "GET";
+    req.target = "/v1/hydrate";
+    assert_int_equal (ts_route_handle (self->route, &req, self->body,
+                                       &allow), 405);
+    assert_string_equal (allow, "POST");
+    req.method = "POST";
+    req.target = "/v1/ids";
+    req.body_too_big = true;
+    assert_int_equal (ts_route_handle (self->route, &req, self->body,
+                                       &allow), 413);
+    assert_null (allow);
+    assert_non_null (strstr (ts_json_data (self->body), "too_big"));
+}
+
+static void
+route_hydrate_answers_503_when_the_broker_is_away (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (s_call (self, "POST", "/v1/ids", "{\"ids\":[\"a\"]}"),
+                      200);
+    assert_int_equal (s_call (self, "POST", "/v1/hydrate",
+                              "{\"ids\":[\"a\",\"b\"]}"), 404);
+    assert_non_null (strstr (s_str (self, "detail"), "'b'"));
+    assert_int_equal (s_call (self, "POST", "/v1/hydrate",
+                              "{\"ids\":[\"a\"]}"), 503);
+    assert_string_equal (s_str (self, "error"), "unavailable");
+}
+
+int
+main (int argc, char *argv [])
+{
+    if (argc > 1)
+        cmocka_set_test_filter (argv [1]);
+    ts_log_set_level (TS_LOG_ERROR);
+    const struct CMUnitTest tests [] = {
+#define T(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
+        T (route_healthz_needs_no_key),
+        T (route_answers_401_without_the_right_key),
+        T (route_accepts_any_listed_key_as_token_or_bearer),
+        T (route_new_refuses_a_key_list_without_keys),
+        T (route_ids_can_be_added_listed_and_removed),
+        T (route_series_writes_history_then_forecast_after_the_baseline),
+        T (route_timeseries_data_lists_history_newest_first),
+        T (route_answers_400_for_bad_parameters_and_bodies),
+        T (route_answers_404_405_and_413),
+        T (route_hydrate_answers_503_when_the_broker_is_away),
+#undef T
+    };
+    return cmocka_run_group_tests_name ("ts_route", tests, NULL, NULL);
+}

@@ -1,0 +1,227 @@
+/*  test_ts_zmqsrv - the gateway's ZeroMQ front end: malformed bodies get
+    error replies, and the ROUTER loop answers REQ and DEALER clients and
+    messages of the wrong shape, then stops on the interrupt flag. */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <czmq.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ts_log.h"
+#include "../../gateway/ts_zmqsrv.h"
+
+#define ENDPOINT "inproc://test-ts-zmqsrv"
+
+typedef struct {
+    char         dir [64];      //  temporary directory of the test
+    ts_config_t *cfg;           //  config pointing into it
+    ts_store_t  *store;         //  open store
+    ts_api_t    *api;           //  request handler
+    ts_msg_t    *reply;         //  decoded reply
+} fixture_t;
+
+static int
+s_setup (void **state)
+{
+    fixture_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return -1;
+    *state = self;
+    snprintf (self->dir, sizeof self->dir, "/tmp/test_ts_zmqsrv.XXXXXX");
+    if (!mkdtemp (self->dir))
+        return -1;
+    char text [512];
+    snprintf (text, sizeof text,
+              "store:\n  lmdb:\n    path: %s/data\n    map_size_mb: 16\n"
+              "gateway:\n  zmq_bind: " ENDPOINT "\n", self->dir);
+    char err [TS_ERRLEN] = "";
+    self->cfg = ts_config_load_text (text, "test.yaml", err);
+    if (self->cfg)
+        self->store = ts_store_new (self->cfg, err);
+    if (self->store)
+        self->api = ts_api_new (self->cfg, self->store, err);
+    if (!self->api) {
+        fprintf (stderr, "setup: %s\n", err);
+        return -1;
+    }
+    self->reply = ts_msg_new (TS_OP_REPLY);
+    return 0;
+}
+
+static int
+s_remove_one (const char *path, const struct stat *st, int flag,
+              struct FTW *ftw)
+{
+    return remove (path);
+}
+
+static int
+s_teardown (void **state)
+{
+    fixture_t *self = *state;
+    ts_msg_destroy (&self->reply);
+    ts_api_destroy (&self->api);
+    ts_store_destroy (&self->store);
+    ts_config_destroy (&self->cfg);
+    if (self->dir [0])
+        nftw (self->dir, s_remove_one, 8, FTW_DEPTH | FTW_PHYS);
+    free (self);
+    return 0;
+}
+
+//  Answers data and decodes the reply into self->reply; returns status.
+static int
+s_answer (fixture_t *self, const void *data, size_t size)
+{
+    char *out = NULL;
+    size_t out_size = 0;
+    assert_int_equal (ts_zmqsrv_answer (self->api, data, size, &out,
+                                        &out_size), 0);
+    char err [TS_ERRLEN] = "";
+    assert_int_equal (ts_msg_decode (self->reply, out, out_size,
+                                     TS_PROTO_MAX_REQUEST, err), 0);
+    free (out);
+    return self->reply->status;
+}
+
+static void
+answer_gives_400_with_detail_for_garbage (void **state)
+{
+    fixture_t *self = *state;
+    const char *garbage [] = { "garbage", "\x85\xa1v", "\xc1", "\x80" };
+    for (size_t i = 0; i < sizeof garbage / sizeof garbage [0]; i++) {
+        assert_int_equal (s_answer (self, garbage [i], strlen (garbage [i])),
+                          400);
+        assert_string_equal (self->reply->error, "bad_request");
+        assert_true (strlen (self->reply->detail) > 0);
+    }
+    assert_int_equal (s_answer (self, "", 0), 400);
+}
+
+static void
+answer_gives_413_for_oversized_requests (void **state)
+{
+    fixture_t *self = *state;
+    size_t size = TS_PROTO_MAX_REQUEST + 1;
+    char *big = calloc (1, size);
+    assert_int_equal (s_answer (self, big, size), 413);
+    assert_string_equal (self->reply->error, "too_big");
+    free (big);
+}
+
+static void
+answer_refuses_a_reply_as_request (void **state)
+{
+    fixture_t *self = *state;
+    ts_msg_t *msg = ts_msg_new (TS_OP_REPLY);
+    ts_msg_set_ok (msg, 200);
+    char *data;
+    size_t size;
+    assert_int_equal (ts_msg_encode (msg, &data, &size), 0);
+    assert_int_equal (s_answer (self, data, size), 400);
+    free (data);
+    ts_msg_reset (msg, TS_OP_PING);
+    assert_int_equal (ts_msg_encode (msg, &data, &size), 0);
+    assert_int_equal (s_answer (self, data, size), 200);
+    free (data);
+    ts_msg_destroy (&msg);
+}
+
+static void *
+s_serve (void *args)
+{
+    ts_zmqsrv_run (args);
+    return NULL;
+}
+
+//  Receives a message on sock; returns the status of its last frame and
+//  sets *frames.
+static int
+s_recv_status (fixture_t *self, zsock_t *sock, size_t *frames)
+{
+    zpoller_t *poller = zpoller_new (sock, NULL);
+    void *which = zpoller_wait (poller, 2000);
+    zpoller_destroy (&poller);
+    assert_non_null (which);
+    zmsg_t *msg = zmsg_recv (sock);
+    *frames = zmsg_size (msg);
+    zframe_t *last = zmsg_last (msg);
+    char err [TS_ERRLEN];
+    assert_int_equal (ts_msg_decode (self->reply, zframe_data (last),
+                                     zframe_size (last),
+                                     TS_PROTO_MAX_REQUEST, err), 0);
+    zmsg_destroy (&msg);
+    return self->reply->status;
+}
+
+static void
+server_answers_req_and_dealer_clients_and_bad_shapes (void **state)
+{
+    fixture_t *self = *state;
+    char err [TS_ERRLEN] = "";
+    ts_zmqsrv_t *server = ts_zmqsrv_new (self->cfg, self->api, err);
+    assert_non_null (server);
+    assert_string_equal (ts_zmqsrv_endpoint (server), ENDPOINT);
+    pthread_t thread;
+    pthread_create (&thread, NULL, s_serve, server);
+
+    ts_msg_t *ping = ts_msg_new (TS_OP_PING);
+    char *data;
+    size_t size;
+    assert_int_equal (ts_msg_encode (ping, &data, &size), 0);
+    size_t frames;
+
+    zsock_t *req = zsock_new_req (">" ENDPOINT);
+    zstr_send (req, "not msgpack");
+    assert_int_equal (s_recv_status (self, req, &frames), 400);
+    zsock_send (req, "b", data, size);
+    assert_int_equal (s_recv_status (self, req, &frames), 200);
+
+    zsock_t *dealer = zsock_new_dealer (">" ENDPOINT);
+    zsock_send (dealer, "zb", data, size);
+    assert_int_equal (s_recv_status (self, dealer, &frames), 200);
+    assert_int_equal (frames, 2);
+    zsock_send (dealer, "b", data, size);
+    assert_int_equal (s_recv_status (self, dealer, &frames), 400);
+    assert_int_equal (frames, 1);
+    zsock_send (dealer, "z");
+    assert_int_equal (s_recv_status (self, dealer, &frames), 400);
+    zsock_send (dealer, "zbb", data, size, data, size);
+    assert_int_equal (s_recv_status (self, dealer, &frames), 400);
+    assert_non_null (strstr (self->reply->detail, "got 2"));
+    //  Still serving after all that.
+    zsock_send (dealer, "zb", data, size);
+    assert_int_equal (s_recv_status (self, dealer, &frames), 200);
+
+    zsys_interrupted = 1;
+    pthread_join (thread, NULL);
+    zsys_interrupted = 0;
+    free (data);
+    ts_msg_destroy (&ping);
+    zsock_destroy (&req);
+    zsock_destroy (&dealer);
+    ts_zmqsrv_destroy (&server);
+}
+
+int
+main (int argc, char *argv [])
+{
+    if (argc > 1)
+        cmocka_set_test_filter (argv [1]);
+    ts_log_set_level (TS_LOG_ERROR);
+    const struct CMUnitTest tests [] = {
+#define T(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
+        T (answer_gives_400_with_detail_for_garbage),
+        T (answer_gives_413_for_oversized_requests),
+        T (answer_refuses_a_reply_as_request),
+        T (server_answers_req_and_dealer_clients_and_bad_shapes),
+#undef T
+    };
+    return cmocka_run_group_tests_name ("ts_zmqsrv", tests, NULL, NULL);
+}
