@@ -59,6 +59,7 @@ CORE = common/ts_common common/ts_log
 DEPS_test_ts_common = $(CORE)
 DEPS_test_ts_points = $(CORE) common/ts_points
 DEPS_test_ts_cron   = $(CORE) common/ts_cron
+DEPS_test_ts_daemon = $(CORE) common/ts_daemon common/ts_config common/ts_cron
 DEPS_test_ts_config = $(CORE) common/ts_config common/ts_cron
 DEPS_test_ts_map    = $(CORE) common/ts_map common/ts_config common/ts_cron common/ts_points
 DEPS_test_ts_proto  = $(CORE) common/ts_proto common/ts_points

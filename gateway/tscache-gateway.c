@@ -12,6 +12,7 @@
 #include "ts_http.h"
 #include "ts_zmqsrv.h"
 #include "ts_config.h"
+#include "ts_daemon.h"
 #include "ts_log.h"
 #include "ts_store.h"
 
@@ -21,25 +22,6 @@
 #include <string.h>
 
 #define S_NAME "tscache-gateway"
-
-static void
-s_usage (FILE *out)
-{
-    fprintf (out,
-        "usage: " S_NAME " [-c FILE] [--check-config] [-v] [--help]\n"
-        "\n"
-        "Serves tscache queries over ZeroMQ (gateway.zmq_bind) and HTTP\n"
-        "(gateway.http_bind:gateway.http_port).\n"
-        "\n"
-        "  -c FILE         config file (default: $TSCACHE_CONFIG, else\n"
-        "                  built-in defaults and TSCACHE_* variables)\n"
-        "  --check-config  load and check the config, then exit\n"
-        "  -v              log at debug level\n"
-        "  --help          show this help\n"
-        "\n"
-        "API keys for HTTP: the variable named by gateway.api_key_env\n"
-        "(TSCACHE_API_KEY) or the file gateway.api_key_file.\n");
-}
 
 static int
 s_die (const char *what, const char *err)
@@ -51,51 +33,15 @@ s_die (const char *what, const char *err)
 int
 main (int argc, char *argv [])
 {
-    ts_log_set_name (S_NAME);
-    const char *path = NULL;
-    bool check_only = false;
-    bool verbose = false;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp (argv [i], "-c") == 0 && i + 1 < argc)
-            path = argv [++i];
-        else
-        if (strcmp (argv [i], "--check-config") == 0)
-            check_only = true;
-        else
-        if (strcmp (argv [i], "-v") == 0)
-            verbose = true;
-        else
-        if (strcmp (argv [i], "--help") == 0 || strcmp (argv [i], "-h") == 0) {
-            s_usage (stdout);
-            return 0;
-        }
-        else {
-            if (strcmp (argv [i], "-c") == 0)
-                fprintf (stderr, S_NAME ": -c needs a FILE\n");
-            else
-                fprintf (stderr, S_NAME ": unknown argument '%s'\n",
-                         argv [i]);
-            s_usage (stderr);
-            return 2;
-        }
-    }
-    if (!path && getenv ("TSCACHE_CONFIG") && *getenv ("TSCACHE_CONFIG"))
-        path = getenv ("TSCACHE_CONFIG");
-
+    int code;
+    ts_config_t *cfg = ts_daemon_init (argc, argv, S_NAME,
+        "Serves tscache queries over ZeroMQ (gateway.zmq_bind, msgpack) and\n"
+        "HTTP (gateway.http_bind:gateway.http_port, JSON). HTTP API keys come\n"
+        "from the variable named by gateway.api_key_env (TSCACHE_API_KEY) or\n"
+        "the file gateway.api_key_file.", &code);
+    if (!cfg)
+        return code;
     char err [TS_ERRLEN] = "";
-    ts_config_t *cfg = ts_config_load (path, err);
-    if (!cfg) {
-        fprintf (stderr, S_NAME ": %s\n", err);
-        return 2;
-    }
-    if (check_only) {
-        printf ("%s: config OK\n", ts_config_source (cfg));
-        ts_config_destroy (&cfg);
-        return 0;
-    }
-    int level = ts_log_level_parse (ts_config_str (cfg, "log.level"));
-    ts_log_set_level (verbose? TS_LOG_DEBUG: level >= 0? level: TS_LOG_INFO);
-
     int rc = 1;
     ts_api_t *api = NULL;
     ts_zmqsrv_t *zmq = NULL;

@@ -1,0 +1,80 @@
+/*  ts_daemon - the command line every tscache daemon shares.
+    See ts_daemon.h. */
+
+#include "ts_daemon.h"
+#include "ts_log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+s_usage (FILE *out, const char *name, const char *about)
+{
+    fprintf (out, "usage: %s [-c FILE] [--check-config] [-v] [--help]\n\n",
+             name);
+    if (about)
+        fprintf (out, "%s\n\n", about);
+    fprintf (out,
+        "  -c FILE         config file (default: $TSCACHE_CONFIG, else\n"
+        "                  built-in defaults and TSCACHE_* variables);\n"
+        "                  every key is in config/tscache.example.yaml\n"
+        "  --check-config  load and validate the config, then exit\n"
+        "  -v              log at debug level, whatever log.level says\n"
+        "  --help          show this help\n");
+}
+
+ts_config_t *
+ts_daemon_init (int argc, char *argv [], const char *name,
+                const char *about, int *exit_code)
+{
+    ts_log_set_name (name);
+    const char *path = NULL;
+    bool check_only = false;
+    bool verbose = false;
+    *exit_code = 2;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp (argv [i], "-c") == 0 && i + 1 < argc)
+            path = argv [++i];
+        else
+        if (strcmp (argv [i], "--check-config") == 0)
+            check_only = true;
+        else
+        if (strcmp (argv [i], "-v") == 0)
+            verbose = true;
+        else
+        if (strcmp (argv [i], "--help") == 0 || strcmp (argv [i], "-h") == 0) {
+            s_usage (stdout, name, about);
+            *exit_code = 0;
+            return NULL;
+        }
+        else {
+            if (strcmp (argv [i], "-c") == 0)
+                fprintf (stderr, "%s: -c needs a FILE\n", name);
+            else
+                fprintf (stderr, "%s: unknown argument '%s'\n", name, argv [i]);
+            s_usage (stderr, name, about);
+            return NULL;
+        }
+    }
+    const char *env = getenv ("TSCACHE_CONFIG");
+    if (!path && env && *env)
+        path = env;
+
+    char err [TS_ERRLEN] = "";
+    ts_config_t *cfg = ts_config_load (path, err);
+    if (!cfg) {
+        fprintf (stderr, "%s: %s\n", name, err);
+        return NULL;
+    }
+    if (check_only) {
+        printf ("%s: ok\n", ts_config_source (cfg));
+        ts_config_destroy (&cfg);
+        *exit_code = 0;
+        return NULL;
+    }
+    int level = ts_log_level_parse (ts_config_str (cfg, "log.level"));
+    ts_log_set_level (verbose? TS_LOG_DEBUG: level >= 0? level: TS_LOG_INFO);
+    *exit_code = 0;
+    return cfg;
+}

@@ -1,0 +1,88 @@
+/*  test_ts_daemon - the shared daemon command line. */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+
+#include "ts_daemon.h"
+
+static ts_config_t *
+s_init (int argc, char **argv, int *code)
+{
+    return ts_daemon_init (argc, argv, "test", NULL, code);
+}
+
+static void
+daemon_help_asks_main_to_exit_zero (void **state)
+{
+    char *argv [] = { "test", "--help", NULL };
+    int code = -1;
+    assert_null (s_init (2, argv, &code));
+    assert_int_equal (code, 0);
+}
+
+static void
+daemon_unknown_argument_is_a_usage_error (void **state)
+{
+    char *argv [] = { "test", "--bogus", NULL };
+    int code = -1;
+    assert_null (s_init (2, argv, &code));
+    assert_int_equal (code, 2);
+    char *argv2 [] = { "test", "-c", NULL };
+    assert_null (s_init (2, argv2, &code));
+    assert_int_equal (code, 2);
+}
+
+static void
+daemon_check_config_exits_zero_on_a_good_file (void **state)
+{
+    char *argv [] = { "test", "-c", "config/tscache.example.yaml",
+                      "--check-config", NULL };
+    int code = -1;
+    assert_null (s_init (4, argv, &code));
+    assert_int_equal (code, 0);
+}
+
+static void
+daemon_bad_config_exits_two (void **state)
+{
+    char *argv [] = { "test", "-c", "tests/data/config/bad_range.yaml", NULL };
+    int code = -1;
+    assert_null (s_init (3, argv, &code));
+    assert_int_equal (code, 2);
+    char *argv2 [] = { "test", "-c", "/nonexistent/tscache.yaml", NULL };
+    assert_null (s_init (3, argv2, &code));
+    assert_int_equal (code, 2);
+}
+
+static void
+daemon_returns_the_config_to_run_with (void **state)
+{
+    setenv ("TSCACHE_CONFIG", "config/tscache.example.yaml", 1);
+    char *argv [] = { "test", "-v", NULL };
+    int code = -1;
+    ts_config_t *cfg = s_init (2, argv, &code);
+    unsetenv ("TSCACHE_CONFIG");
+    assert_non_null (cfg);
+    assert_int_equal (code, 0);
+    assert_string_equal (ts_config_source (cfg), "config/tscache.example.yaml");
+    ts_config_destroy (&cfg);
+}
+
+int
+main (int argc, char *argv [])
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (daemon_help_asks_main_to_exit_zero),
+        cmocka_unit_test (daemon_unknown_argument_is_a_usage_error),
+        cmocka_unit_test (daemon_check_config_exits_zero_on_a_good_file),
+        cmocka_unit_test (daemon_bad_config_exits_two),
+        cmocka_unit_test (daemon_returns_the_config_to_run_with),
+    };
+    if (argc > 1)
+        cmocka_set_test_filter (argv [1]);
+    return cmocka_run_group_tests_name ("ts_daemon", tests, NULL, NULL);
+}
