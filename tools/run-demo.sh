@@ -33,7 +33,9 @@ for port in 8090 5555 5556 5557 8080; do
 done
 
 start () {     # start NAME COMMAND...
-    "$@" >>"var/demo/$1.log" 2>&1 &
+    local name=$1
+    shift
+    "$@" >>"var/demo/$name.log" 2>&1 &
     pids+=($!)
 }
 start tscache-demo-upstream "$BIN/tscache-demo-upstream" --port 8090
@@ -48,7 +50,7 @@ for _ in $(seq 50); do
 done
 if ! curl -fs "$HTTP/healthz" >/dev/null 2>&1; then
     echo "make run: the gateway did not start; see var/demo/*.log" >&2
-    tail -5 var/demo/*.log >&2
+    tail -n 5 var/demo/*.log >&2
     exit 1
 fi
 auth=(-H "x-security-token: $TSCACHE_API_KEY" -H "Content-Type: application/json")
