@@ -7,6 +7,7 @@
 #    make check    same as test without installing anything
 #    make asan     build and test with AddressSanitizer + UBSan in build-asan/
 #    make clean
+#    make V=1 ...  show full compiler command lines
 #
 #  Binaries: BIN/NAME is built from DIR/NAME.c plus every DIR/ts_*.c module
 #  and the common library. Unit tests: tests/unit/test_X.c links the objects
@@ -21,6 +22,13 @@ CFLAGS += $(OPT) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-param
           -Icommon $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 TEST_LDLIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+ifeq ($(V),1)
+Q =
+say = @:
+else
+Q = @
+say = @printf '  %-5s %s\n'
+endif
 ifeq ($(CI),true)
 CFLAGS += -Werror
 endif
@@ -38,11 +46,13 @@ all: $(PROGRAMS) $(TESTS)
 
 $(BUILD)/%.o: %.c $(wildcard common/*.h broker/*.h workers/*.h gateway/*.h tools/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(say) CC $<
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(COMMON_OBJ)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(say) AR $@
+	$(Q)$(AR) rcs $@ $^
 
 $(BIN)/tscache-broker: $(BUILD)/broker/tscache-broker.o $(call mods,broker) $(LIB)
 $(BIN)/tscache-worker: $(BUILD)/workers/tscache-worker.o $(call mods,workers) $(LIB)
@@ -51,7 +61,8 @@ $(BIN)/tscache: $(BUILD)/gateway/tscache.o $(LIB)
 $(BIN)/tscache-demo-upstream: $(BUILD)/tools/tscache-demo-upstream.o $(LIB)
 $(PROGRAMS):
 	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(say) LINK $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 #  Unit tests: objects each test needs (so one module's test builds even
 #  while another module is broken).
@@ -83,7 +94,8 @@ DEPS_test_ts_url    = $(CORE) workers/ts_url
 .SECONDEXPANSION:
 $(BUILD)/tests/%: tests/unit/%.c $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(or $$(DEPS_$$*),$$(ALL_MODS))))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LDLIBS)
+	$(say) LINK $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LDLIBS)
 
 deps:
 	@tools/install-deps.sh build
