@@ -75,20 +75,20 @@ DEPS_test_ts_config = $(CORE) common/ts_config common/ts_cron
 DEPS_test_ts_map    = $(CORE) common/ts_map common/ts_config common/ts_cron common/ts_points
 DEPS_test_ts_proto  = $(CORE) common/ts_proto common/ts_points
 DEPS_test_ts_store  = $(CORE) common/ts_store common/ts_store_lmdb common/ts_config \
-                      common/ts_cron common/ts_points
+                      common/ts_cron common/ts_points tests/unit/ts_testutil
 DEPS_test_ts_queue  = $(CORE) broker/ts_queue
 DEPS_test_ts_json   = $(CORE) gateway/ts_json
 DEPS_test_ts_target = $(CORE) gateway/ts_target
 DEPS_test_ts_api    = $(CORE) gateway/ts_api common/ts_proto common/ts_store \
                       common/ts_store_lmdb common/ts_config common/ts_cron \
-                      common/ts_points
+                      common/ts_points tests/unit/ts_testutil
 DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_api gateway/ts_json \
                       gateway/ts_target common/ts_proto common/ts_store \
                       common/ts_store_lmdb common/ts_config common/ts_cron \
-                      common/ts_points
+                      common/ts_points tests/unit/ts_testutil
 DEPS_test_ts_zmqsrv = $(CORE) gateway/ts_zmqsrv gateway/ts_api common/ts_proto \
                       common/ts_store common/ts_store_lmdb common/ts_config \
-                      common/ts_cron common/ts_points
+                      common/ts_cron common/ts_points tests/unit/ts_testutil
 DEPS_test_ts_url    = $(CORE) workers/ts_url
 
 .SECONDEXPANSION:

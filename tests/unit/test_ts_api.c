@@ -9,24 +9,22 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <czmq.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ts_log.h"
 #include "../../gateway/ts_api.h"
+#include "ts_testutil.h"
 
 #define HOUR_MS     3600000LL
 #define BROKER      "inproc://test-ts-api-broker"
 
 typedef struct {
-    char         dir [64];      //  temporary directory of the test
-    ts_config_t *cfg;           //  config pointing into it
-    ts_store_t  *store;         //  open store
-    ts_api_t    *api;           //  handler under test
-    ts_msg_t    *req;           //  request scratch
-    ts_msg_t    *reply;         //  reply scratch
+    ts_testutil_t *base;        //  temporary directory, config, store
+    ts_api_t      *api;         //  handler under test
+    ts_msg_t      *req;         //  request scratch
+    ts_msg_t      *reply;       //  reply scratch
 } fixture_t;
 
 static int
@@ -36,24 +34,14 @@ s_setup (void **state)
     if (!self)
         return -1;
     *state = self;
-    snprintf (self->dir, sizeof self->dir, "/tmp/test_ts_api.XXXXXX");
-    if (!mkdtemp (self->dir))
+    self->base = ts_testutil_new (16,
+                                  "gateway:\n"
+                                  "  max_points: 20\n"
+                                  "  broker_endpoint: " BROKER "\n");
+    if (!self->base)
         return -1;
-    char text [512];
-    snprintf (text, sizeof text,
-              "store:\n"
-              "  lmdb:\n"
-              "    path: %s/data\n"
-              "    map_size_mb: 16\n"
-              "gateway:\n"
-              "  max_points: 20\n"
-              "  broker_endpoint: %s\n", self->dir, BROKER);
     char err [TS_ERRLEN] = "";
-    self->cfg = ts_config_load_text (text, "test.yaml", err);
-    if (self->cfg)
-        self->store = ts_store_new (self->cfg, err);
-    if (self->store)
-        self->api = ts_api_new (self->cfg, self->store, err);
+    self->api = ts_api_new (self->base->cfg, self->base->store, err);
     if (!self->api) {
         fprintf (stderr, "setup: %s\n", err);
         return -1;
@@ -64,23 +52,13 @@ s_setup (void **state)
 }
 
 static int
-s_remove_one (const char *path, const struct stat *st, int flag,
-              struct FTW *ftw)
-{
-    return remove (path);
-}
-
-static int
 s_teardown (void **state)
 {
     fixture_t *self = *state;
     ts_msg_destroy (&self->req);
     ts_msg_destroy (&self->reply);
     ts_api_destroy (&self->api);
-    ts_store_destroy (&self->store);
-    ts_config_destroy (&self->cfg);
-    if (self->dir [0])
-        nftw (self->dir, s_remove_one, 8, FTW_DEPTH | FTW_PHYS);
+    ts_testutil_destroy (&self->base);
     free (self);
     return 0;
 }
@@ -89,7 +67,8 @@ static void
 s_register (fixture_t *self, const char *id)
 {
     const char *ids [] = { id };
-    assert_int_equal (ts_store_ids_add (self->store, ids, 1, NULL, NULL), 0);
+    assert_int_equal (ts_store_ids_add (self->base->store, ids, 1, NULL,
+                                        NULL), 0);
 }
 
 static void
@@ -157,10 +136,10 @@ api_query_applies_the_merge_rule (void **state)
     //  history point (base - 1 h) must go.
     for (int i = -2; i <= 2; i++)
         ts_points_append (forecast, base + i * HOUR_MS, "value", 100 + i);
-    assert_int_equal (ts_store_history_put (self->store, "a", history, NULL),
-                      0);
-    assert_int_equal (ts_store_forecast_replace (self->store, "a", forecast,
-                                                 now, NULL), 0);
+    assert_int_equal (ts_store_history_put (self->base->store, "a", history,
+                                            NULL), 0);
+    assert_int_equal (ts_store_forecast_replace (self->base->store, "a",
+                                                 forecast, now, NULL), 0);
     s_query (self, "a", base - 10 * HOUR_MS, base + 10 * HOUR_MS);
     assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
     const ts_series_t *series = &self->reply->series;
@@ -196,8 +175,8 @@ api_query_answers_413_over_max_points (void **state)
     ts_points_t *history = ts_points_new ();
     for (int i = 0; i < 21; i++)
         ts_points_append (history, 1000 + i, "value", i);
-    assert_int_equal (ts_store_history_put (self->store, "a", history, NULL),
-                      0);
+    assert_int_equal (ts_store_history_put (self->base->store, "a", history,
+                                            NULL), 0);
     s_query (self, "a", 0, 5000);
     assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 413);
     assert_string_equal (self->reply->error, "too_big");

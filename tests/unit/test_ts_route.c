@@ -7,7 +7,6 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,18 +14,17 @@
 
 #include "ts_log.h"
 #include "../../gateway/ts_route.h"
+#include "ts_testutil.h"
 
 #define HOUR_MS 3600000LL
 #define KEY     "demo"
 
 typedef struct {
-    char         dir [64];      //  temporary directory of the test
-    ts_config_t *cfg;           //  config pointing into it
-    ts_store_t  *store;         //  open store
-    ts_api_t    *api;           //  request handler
-    ts_route_t  *route;         //  routes under test
-    ts_json_t   *body;          //  answer body
-    json_t      *doc;           //  last answer, parsed
+    ts_testutil_t *base;        //  temporary directory, config, store
+    ts_api_t      *api;         //  request handler
+    ts_route_t    *route;       //  routes under test
+    ts_json_t     *body;        //  answer body
+    json_t        *doc;         //  last answer, parsed
 } fixture_t;
 
 static int
@@ -36,24 +34,13 @@ s_setup (void **state)
     if (!self)
         return -1;
     *state = self;
-    snprintf (self->dir, sizeof self->dir, "/tmp/test_ts_route.XXXXXX");
-    if (!mkdtemp (self->dir))
+    self->base = ts_testutil_new (16,
+        "gateway:\n"
+        "  broker_endpoint: inproc://test-ts-route-nobody\n");
+    if (!self->base)
         return -1;
-    char text [512];
-    snprintf (text, sizeof text,
-              "store:\n"
-              "  lmdb:\n"
-              "    path: %s/data\n"
-              "    map_size_mb: 16\n"
-              "gateway:\n"
-              "  broker_endpoint: inproc://test-ts-route-nobody\n",
-              self->dir);
     char err [TS_ERRLEN] = "";
-    self->cfg = ts_config_load_text (text, "test.yaml", err);
-    if (self->cfg)
-        self->store = ts_store_new (self->cfg, err);
-    if (self->store)
-        self->api = ts_api_new (self->cfg, self->store, err);
+    self->api = ts_api_new (self->base->cfg, self->base->store, err);
     if (self->api)
         self->route = ts_route_new (self->api, " demo , second\nthird\n",
                                     err);
@@ -67,13 +54,6 @@ s_setup (void **state)
 }
 
 static int
-s_remove_one (const char *path, const struct stat *st, int flag,
-              struct FTW *ftw)
-{
-    return remove (path);
-}
-
-static int
 s_teardown (void **state)
 {
     fixture_t *self = *state;
@@ -82,10 +62,7 @@ s_teardown (void **state)
     ts_json_destroy (&self->body);
     ts_route_destroy (&self->route);
     ts_api_destroy (&self->api);
-    ts_store_destroy (&self->store);
-    ts_config_destroy (&self->cfg);
-    if (self->dir [0])
-        nftw (self->dir, s_remove_one, 8, FTW_DEPTH | FTW_PHYS);
+    ts_testutil_destroy (&self->base);
     free (self);
     return 0;
 }
@@ -110,15 +87,31 @@ s_call (fixture_t *self, const char *method, const char *target,
     return status;
 }
 
+//  Sends GET target with token and Authorization header (NULL for none)
+//  without parsing the answer; returns the status, the answer is in body.
+static int
+s_get_as (fixture_t *self, const char *target, const char *token,
+          const char *authorization)
+{
+    ts_route_req_t req = { .method = "GET", .target = target,
+                           .token = token, .authorization = authorization };
+    return ts_route_handle (self->route, &req, self->body, NULL);
+}
+
 static const char *
 s_str (fixture_t *self, const char *key)
 {
     return json_string_value (json_object_get (self->doc, key));
 }
 
+//  Registers id through the route, then stores history at base - 2 h and
+//  base - 1 h and a forecast at base - 1 h, base and base + 1 h.
 static void
-s_put_points (fixture_t *self, const char *id, int64_t base)
+s_add_with_points (fixture_t *self, const char *id, int64_t base)
 {
+    char body [128];
+    snprintf (body, sizeof body, "{\"ids\":[\"%s\"]}", id);
+    assert_int_equal (s_call (self, "POST", "/v1/ids", body), 200);
     ts_points_t *history = ts_points_new ();
     ts_points_t *forecast = ts_points_new ();
     ts_points_append (history, base - 2 * HOUR_MS, "value", 1.5);
@@ -126,10 +119,11 @@ s_put_points (fixture_t *self, const char *id, int64_t base)
     ts_points_append (forecast, base - HOUR_MS, "value", 99);
     ts_points_append (forecast, base, "value", 2.25);
     ts_points_append (forecast, base + HOUR_MS, "value", -3);
-    assert_int_equal (ts_store_history_put (self->store, id, history, NULL),
-                      0);
-    assert_int_equal (ts_store_forecast_replace (self->store, id, forecast,
-                                                 ts_now_ms (), NULL), 0);
+    assert_int_equal (ts_store_history_put (self->base->store, id, history,
+                                            NULL), 0);
+    assert_int_equal (ts_store_forecast_replace (self->base->store, id,
+                                                 forecast, ts_now_ms (),
+                                                 NULL), 0);
     ts_points_destroy (&history);
     ts_points_destroy (&forecast);
 }
@@ -138,9 +132,7 @@ static void
 route_healthz_needs_no_key (void **state)
 {
     fixture_t *self = *state;
-    ts_route_req_t req = { .method = "GET", .target = "/healthz" };
-    assert_int_equal (ts_route_handle (self->route, &req, self->body, NULL),
-                      200);
+    assert_int_equal (s_get_as (self, "/healthz", NULL, NULL), 200);
     assert_string_equal (ts_json_data (self->body), "{\"status\":\"ok\"}");
 }
 
@@ -151,18 +143,12 @@ route_answers_401_without_the_right_key (void **state)
     const char *tokens [] = { NULL, "", "dem", "demo2", "DEMO",
                              "demo,second" };
     for (size_t i = 0; i < sizeof tokens / sizeof tokens [0]; i++) {
-        ts_route_req_t req = { .method = "GET", .target = "/v1/ids",
-                               .token = tokens [i] };
-        assert_int_equal (ts_route_handle (self->route, &req, self->body,
-                                           NULL), 401);
+        assert_int_equal (s_get_as (self, "/v1/ids", tokens [i], NULL), 401);
         assert_non_null (strstr (ts_json_data (self->body),
                                  "\"error\":\"unauthorized\""));
     }
     //  Unknown routes say 401 too: nothing is revealed without a key.
-    ts_route_req_t req = { .method = "GET", .target = "/nope",
-                           .authorization = "Basic demo" };
-    assert_int_equal (ts_route_handle (self->route, &req, self->body, NULL),
-                      401);
+    assert_int_equal (s_get_as (self, "/nope", NULL, "Basic demo"), 401);
 }
 
 static void
@@ -171,16 +157,9 @@ route_accepts_any_listed_key_as_token_or_bearer (void **state)
     fixture_t *self = *state;
     assert_int_equal (ts_route_keys (self->route), 3);
     const char *auths [] = { "Bearer demo", "bearer second", "Bearer  third" };
-    for (size_t i = 0; i < 3; i++) {
-        ts_route_req_t req = { .method = "GET", .target = "/v1/ids",
-                               .authorization = auths [i] };
-        assert_int_equal (ts_route_handle (self->route, &req, self->body,
-                                           NULL), 200);
-    }
-    ts_route_req_t req = { .method = "GET", .target = "/v1/ids",
-                           .token = "third" };
-    assert_int_equal (ts_route_handle (self->route, &req, self->body, NULL),
-                      200);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal (s_get_as (self, "/v1/ids", NULL, auths [i]), 200);
+    assert_int_equal (s_get_as (self, "/v1/ids", "third", NULL), 200);
 }
 
 static void
@@ -215,10 +194,8 @@ static void
 route_series_writes_history_then_forecast_after_the_baseline (void **state)
 {
     fixture_t *self = *state;
-    assert_int_equal (s_call (self, "POST", "/v1/ids", "{\"ids\":[\"a\"]}"),
-                      200);
     int64_t base = 1800000000000LL;
-    s_put_points (self, "a", base);
+    s_add_with_points (self, "a", base);
     char target [256];
     snprintf (target, sizeof target, "/v1/series/a?from=%lld&to=%lld",
               (long long) (base - 10 * HOUR_MS),
@@ -256,10 +233,8 @@ static void
 route_timeseries_data_lists_history_newest_first (void **state)
 {
     fixture_t *self = *state;
-    assert_int_equal (s_call (self, "POST", "/v1/ids", "{\"ids\":[\"a\"]}"),
-                      200);
     int64_t base = 1800000000000LL;
-    s_put_points (self, "a", base);
+    s_add_with_points (self, "a", base);
     char target [256];
     snprintf (target, sizeof target, "/timeSeries-data?identifier=a"
               "&startDate=%lld&endDate=%lld&measure=value",

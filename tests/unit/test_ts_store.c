@@ -8,7 +8,6 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,76 +18,42 @@
 #include <unistd.h>
 
 #include "ts_store.h"
+#include "ts_testutil.h"
 
 #define FOREVER_FROM  INT64_MIN
 #define FOREVER_TO    INT64_MAX
-#define TTL_S         60
+#define TTL_S         60      //  store.forecast_ttl_s in STORE_YAML
 
-typedef struct {
-    char         dir [64];      //  temporary directory of the test
-    char         path [128];    //  store.lmdb.path inside it
-    ts_config_t *cfg;           //  config with that path
-    ts_store_t  *store;         //  open store, or NULL
-} fixture_t;
+//  Store keys of every config here (next to the lmdb block).
+#define STORE_YAML    "  backend: lmdb\n" \
+                      "  forecast_ttl_s: 60\n"
+
+typedef ts_testutil_t fixture_t;
 
 //  Loads a config for path with the given map size; NULL on failure.
 static ts_config_t *
 s_config (const char *path, int map_size_mb)
 {
-    char text [512];
-    snprintf (text, sizeof text,
-              "store:\n"
-              "  backend: lmdb\n"
-              "  forecast_ttl_s: %d\n"
-              "  lmdb:\n"
-              "    path: %s\n"
-              "    map_size_mb: %d\n", TTL_S, path, map_size_mb);
-    char err [TS_ERRLEN] = "";
-    ts_config_t *cfg = ts_config_load_text (text, "test.yaml", err);
-    if (!cfg)
-        fprintf (stderr, "config: %s\n", err);
-    return cfg;
+    return ts_testutil_config (path, map_size_mb, STORE_YAML);
 }
 
 static int
 s_setup (void **state)
 {
-    fixture_t *self = calloc (1, sizeof *self);
-    if (!self)
-        return -1;
-    snprintf (self->dir, sizeof self->dir, "/tmp/test_ts_store.XXXXXX");
-    if (!mkdtemp (self->dir)) {
-        free (self);
-        return -1;
-    }
-    //  Two levels that do not exist yet: the store creates them.
-    snprintf (self->path, sizeof self->path, "%s/var/data", self->dir);
-    self->cfg = s_config (self->path, 64);
-    char err [TS_ERRLEN] = "";
-    if (self->cfg)
-        self->store = ts_store_new (self->cfg, err);
-    if (!self->store)
-        fprintf (stderr, "store: %s\n", err);
-    *state = self;
-    return self->store? 0: -1;
-}
-
-static int
-s_remove_one (const char *path, const struct stat *st, int flag,
-              struct FTW *ftw)
-{
-    return remove (path);
+    //  The store path is two levels that do not exist yet.
+    *state = ts_testutil_new (64, STORE_YAML);
+    return *state? 0: -1;
 }
 
 static int
 s_teardown (void **state)
 {
     fixture_t *self = *state;
-    ts_store_destroy (&self->store);
-    ts_config_destroy (&self->cfg);
-    int rc = nftw (self->dir, s_remove_one, 16, FTW_DEPTH | FTW_PHYS);
-    free (self);
-    return rc;
+    char dir [sizeof self->dir];
+    ts_strlcpy (dir, self->dir, sizeof dir);
+    ts_testutil_destroy (&self);
+    //  Whatever a test left in the directory must have gone with it.
+    return access (dir, F_OK) == 0? -1: 0;
 }
 
 //  Appends n points of measure at times start, start + step, ... with
@@ -621,6 +586,27 @@ store_serves_several_threads_through_one_handle (void **state)
 #define PROC_POINTS  2000
 #define PROC_BATCH   50
 
+//  For child processes (no asserts): puts batches of size points of
+//  measure "value" for id, times b * size + i and values i, sleeping
+//  pause_us after each batch. Returns 0 or the first error, detail in err.
+static int
+s_put_batches (ts_store_t *store, const char *id, int batches, int size,
+               useconds_t pause_us, char *err)
+{
+    ts_points_t *pts = ts_points_new ();
+    int rc = pts? 0: TS_ENOMEM;
+    for (int b = 0; b < batches && rc == 0; b++) {
+        ts_points_clear (pts);
+        for (int i = 0; i < size; i++)
+            ts_points_append (pts, b * size + i, "value", i);
+        rc = ts_store_history_put (store, id, pts, err);
+        if (pause_us)
+            usleep (pause_us);
+    }
+    ts_points_destroy (&pts);
+    return rc;
+}
+
 //  In a child process: opens its own store and writes PROC_POINTS points
 //  of id in batches. Returns 0 or 1 (an exit status).
 static int
@@ -637,16 +623,10 @@ s_child_write (const ts_config_t *cfg, const char *id, int start_fd)
         if (read (start_fd, &c, 1) != 1)
             return 1;
     }
-    int rc = 0;
-    ts_points_t *pts = ts_points_new ();
-    for (int b = 0; b < PROC_POINTS / PROC_BATCH && rc == 0; b++) {
-        ts_points_clear (pts);
-        for (int i = 0; i < PROC_BATCH; i++)
-            ts_points_append (pts, b * PROC_BATCH + i, "value", i);
-        rc = ts_store_history_put (store, id, pts, err);
-        if (rc)
-            fprintf (stderr, "child: %s\n", err);
-    }
+    int rc = s_put_batches (store, id, PROC_POINTS / PROC_BATCH, PROC_BATCH,
+                            0, err);
+    if (rc)
+        fprintf (stderr, "child: %s\n", err);
     //  Wait (a bounded time) for the parent's points to become visible.
     for (int tries = 0; rc == 0 && tries < 2000; tries++) {
         if (s_count (store, "parent") == PROC_POINTS)
@@ -656,7 +636,6 @@ s_child_write (const ts_config_t *cfg, const char *id, int start_fd)
     if (rc == 0 && (s_count (store, "parent") != PROC_POINTS
                 ||  s_count (store, id) != PROC_POINTS))
         rc = 1;
-    ts_points_destroy (&pts);
     ts_store_destroy (&store);
     return rc? 1: 0;
 }
@@ -714,16 +693,8 @@ reader_sees_only_whole_writes_of_another_process (void **state)
     if (pid == 0) {
         //  Writes batches of PROC_BATCH points; the parent reads meanwhile.
         ts_store_t *store = ts_store_new (self->cfg, err);
-        int rc = store? 0: 1;
-        ts_points_t *pts = ts_points_new ();
-        for (int b = 0; b < PROC_POINTS / PROC_BATCH && rc == 0; b++) {
-            ts_points_clear (pts);
-            for (int i = 0; i < PROC_BATCH; i++)
-                ts_points_append (pts, b * PROC_BATCH + i, "value", i);
-            rc = ts_store_history_put (store, "w", pts, err);
-            usleep (1000);
-        }
-        ts_points_destroy (&pts);
+        int rc = store? s_put_batches (store, "w", PROC_POINTS / PROC_BATCH,
+                                       PROC_BATCH, 1000, err): 1;
         ts_store_destroy (&store);
         _exit (rc? 1: 0);
     }
@@ -766,16 +737,10 @@ store_adopts_map_grown_by_another_process (void **state)
         ts_store_t *store = rc? NULL: ts_store_new (self->cfg, err);
         if (!store)
             rc = 1;
-        ts_points_t *pts = ts_points_new ();
-        for (int b = 0; b < 10 && rc == 0; b++) {
-            ts_points_clear (pts);
-            for (int i = 0; i < 10000; i++)
-                ts_points_append (pts, b * 10000 + i, "value", i);
-            rc = ts_store_history_put (store, "big", pts, err);
-        }
+        if (rc == 0)
+            rc = s_put_batches (store, "big", 10, 10000, 0, err);
         if (rc)
             fprintf (stderr, "child: %s\n", err);
-        ts_points_destroy (&pts);
         ts_store_destroy (&store);
         _exit (rc? 1: 0);
     }

@@ -8,22 +8,20 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <czmq.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ts_log.h"
 #include "../../gateway/ts_zmqsrv.h"
+#include "ts_testutil.h"
 
 #define ENDPOINT "inproc://test-ts-zmqsrv"
 
 typedef struct {
-    char         dir [64];      //  temporary directory of the test
-    ts_config_t *cfg;           //  config pointing into it
-    ts_store_t  *store;         //  open store
-    ts_api_t    *api;           //  request handler
-    ts_msg_t    *reply;         //  decoded reply
+    ts_testutil_t *base;        //  temporary directory, config, store
+    ts_api_t      *api;         //  request handler
+    ts_msg_t      *reply;       //  decoded reply
 } fixture_t;
 
 static int
@@ -33,19 +31,11 @@ s_setup (void **state)
     if (!self)
         return -1;
     *state = self;
-    snprintf (self->dir, sizeof self->dir, "/tmp/test_ts_zmqsrv.XXXXXX");
-    if (!mkdtemp (self->dir))
+    self->base = ts_testutil_new (16, "gateway:\n  zmq_bind: " ENDPOINT "\n");
+    if (!self->base)
         return -1;
-    char text [512];
-    snprintf (text, sizeof text,
-              "store:\n  lmdb:\n    path: %s/data\n    map_size_mb: 16\n"
-              "gateway:\n  zmq_bind: " ENDPOINT "\n", self->dir);
     char err [TS_ERRLEN] = "";
-    self->cfg = ts_config_load_text (text, "test.yaml", err);
-    if (self->cfg)
-        self->store = ts_store_new (self->cfg, err);
-    if (self->store)
-        self->api = ts_api_new (self->cfg, self->store, err);
+    self->api = ts_api_new (self->base->cfg, self->base->store, err);
     if (!self->api) {
         fprintf (stderr, "setup: %s\n", err);
         return -1;
@@ -55,22 +45,12 @@ s_setup (void **state)
 }
 
 static int
-s_remove_one (const char *path, const struct stat *st, int flag,
-              struct FTW *ftw)
-{
-    return remove (path);
-}
-
-static int
 s_teardown (void **state)
 {
     fixture_t *self = *state;
     ts_msg_destroy (&self->reply);
     ts_api_destroy (&self->api);
-    ts_store_destroy (&self->store);
-    ts_config_destroy (&self->cfg);
-    if (self->dir [0])
-        nftw (self->dir, s_remove_one, 8, FTW_DEPTH | FTW_PHYS);
+    ts_testutil_destroy (&self->base);
     free (self);
     return 0;
 }
@@ -165,7 +145,7 @@ server_answers_req_and_dealer_clients_and_bad_shapes (void **state)
 {
     fixture_t *self = *state;
     char err [TS_ERRLEN] = "";
-    ts_zmqsrv_t *server = ts_zmqsrv_new (self->cfg, self->api, err);
+    ts_zmqsrv_t *server = ts_zmqsrv_new (self->base->cfg, self->api, err);
     assert_non_null (server);
     assert_string_equal (ts_zmqsrv_endpoint (server), ENDPOINT);
     pthread_t thread;
