@@ -76,20 +76,25 @@ DEPS_test_ts_map    = $(CORE) common/ts_map common/ts_config common/ts_cron comm
 DEPS_test_ts_proto  = $(CORE) common/ts_proto common/ts_points
 DEPS_test_ts_store  = $(CORE) common/ts_store common/ts_store_lmdb common/ts_config \
                       common/ts_cron common/ts_points tests/unit/ts_testutil
-DEPS_test_ts_queue  = $(CORE) broker/ts_queue
+DEPS_test_ts_queue  = $(CORE) broker/ts_queue broker/ts_queue_lmdb \
+                      broker/ts_queue_lmdb_ops common/ts_config common/ts_cron
 DEPS_test_ts_json   = $(CORE) gateway/ts_json
 DEPS_test_ts_target = $(CORE) gateway/ts_target
 DEPS_test_ts_api    = $(CORE) gateway/ts_api common/ts_proto common/ts_store \
                       common/ts_store_lmdb common/ts_config common/ts_cron \
-                      common/ts_points tests/unit/ts_testutil
+                      common/ts_points tests/unit/ts_testutil \
+                      tests/unit/ts_fakebroker
 DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_api gateway/ts_json \
                       gateway/ts_target common/ts_proto common/ts_store \
                       common/ts_store_lmdb common/ts_config common/ts_cron \
-                      common/ts_points tests/unit/ts_testutil
+                      common/ts_points tests/unit/ts_testutil \
+                      tests/unit/ts_fakebroker
 DEPS_test_ts_zmqsrv = $(CORE) gateway/ts_zmqsrv gateway/ts_api common/ts_proto \
                       common/ts_store common/ts_store_lmdb common/ts_config \
-                      common/ts_cron common/ts_points tests/unit/ts_testutil
+                      common/ts_cron common/ts_points tests/unit/ts_testutil \
+                      tests/unit/ts_fakebroker
 DEPS_test_ts_url    = $(CORE) workers/ts_url
+DEPS_test_ts_fetch  = $(CORE) workers/ts_fetch
 
 .SECONDEXPANSION:
 $(BUILD)/tests/%: tests/unit/%.c $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(or $$(DEPS_$$*),$$(ALL_MODS))))
@@ -113,6 +118,11 @@ test: deps-test
 check: all
 	@tests/run.sh
 
+#  Scaling benchmark (not part of make test; takes about 4-5 minutes):
+#  hydration time with 1, 2, 4, 8 workers and concurrency 1, 16, 64.
+bench-scale: $(PROGRAMS)
+	@bench/bench-scale
+
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/bin \
 	    OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
@@ -122,5 +132,5 @@ asan:
 clean:
 	rm -rf $(BUILD) build-asan $(BIN)
 
-.PHONY: all deps deps-test run test check asan clean
+.PHONY: all deps deps-test run test check asan clean bench-scale
 .SECONDARY:

@@ -7,7 +7,14 @@
     to a worker that has gone fails with EHOSTUNREACH instead of being
     dropped silently: the worker is then forgotten and its jobs requeued.
     All sends are non-blocking; a worker whose pipe is full simply gets
-    no more jobs until it drains. */
+    no more jobs until it drains.
+
+    Jobs live in the durable queue (ts_queue), which is told the wall
+    clock; heartbeats use the monotonic clock. Every loop wake ends with
+    one ts_queue_sync if anything was written (group commit), then asks
+    the queue when it next needs the broker: the poll timeout is the
+    earliest of the next heartbeat, lease deadline, retry becoming
+    visible and cron tick. */
 
 #include "ts_broker.h"
 #include "ts_queue.h"
@@ -26,6 +33,7 @@
 #define WORKER_DEAD_MS  5000        //  silence after which a worker is lost
 #define CREDIT_MAX      1024        //  most credit one worker may hold
 #define DRAIN_MAX       256         //  messages read per socket per wake
+#define DLQ_LS_MAX      1000        //  entries in one dlq_ls reply
 #define MAX_MSG_BYTES   (4 * TS_PROTO_MAX_REQUEST)  //  transport cap
 
 typedef struct {
@@ -33,6 +41,7 @@ typedef struct {
     size_t    rid_len;
     char      key [512];            //  rid as hex: owner tag, log name
     uint32_t  credit;               //  jobs it can take now
+    uint32_t  leased;               //  jobs it holds (for stats)
     int64_t   last_seen_ms;         //  monotonic, any message
     uint64_t  last_job_seq;         //  dispatch order, for round-robin
 } s_worker_t;
@@ -42,7 +51,9 @@ struct _ts_broker_t {
     zsock_t    *workers_sock;       //  ROUTER, DEALER workers
     zsock_t    *control;            //  ROUTER, REQ clients
     zpoller_t  *poller;             //  both sockets
-    ts_queue_t *queue;              //  jobs
+    ts_queue_t *queue;              //  jobs, durable
+    ts_job_t   *job;                //  scratch: job a queue call reports
+    int64_t     next_queue_ms;      //  wall clock the queue needs us, -1
     ts_store_t *store;              //  registry; NULL if no scheduler
     bool        cron_on;            //  scheduler enabled
     ts_cron_t   cron;               //  broker.schedule
@@ -122,17 +133,15 @@ ts_broker_new (const ts_config_t *cfg, char *err)
             goto fail;
         self->next_tick_ms = ts_cron_next (&self->cron, ts_now_ms ());
     }
-    self->queue = ts_queue_new (
-        (uint32_t) ts_config_int (cfg, "broker.max_attempts"),
-        ts_config_int (cfg, "broker.job_timeout_s") * 1000);
     self->workers = zhashx_new ();
+    self->job = ts_job_new ();
     self->msg = ts_msg_new (TS_OP_REPLY);
     self->reply = ts_msg_new (TS_OP_REPLY);
     ts_msg_t *beat = ts_msg_new (TS_OP_HEARTBEAT);
     int rc = beat? ts_msg_encode (beat, &self->beat, &self->beat_size)
                  : TS_ENOMEM;
     ts_msg_destroy (&beat);
-    if (!self->queue || !self->workers || !self->msg || !self->reply
+    if (!self->workers || !self->job || !self->msg || !self->reply
     ||  rc != 0) {
         ts_errf (err, "out of memory");
         goto fail;
@@ -152,6 +161,12 @@ ts_broker_new (const ts_config_t *cfg, char *err)
         ts_errf (err, "cannot create poller");
         goto fail;
     }
+    //  After the binds: a second broker on the same ports fails there,
+    //  before it could touch the queue of the first.
+    self->queue = ts_queue_new (cfg, ts_now_ms (), err);
+    if (!self->queue)
+        goto fail;
+    self->next_queue_ms = ts_queue_next_wakeup (self->queue, ts_now_ms ());
     self->next_beat_ms = ts_mono_ms () + HEARTBEAT_MS;
     return self;
 fail:
@@ -170,6 +185,7 @@ ts_broker_destroy (ts_broker_t **self_p)
         zsock_destroy (&self->workers_sock);
         zhashx_destroy (&self->workers);
         ts_queue_destroy (&self->queue);
+        ts_job_destroy (&self->job);
         ts_store_destroy (&self->store);
         ts_msg_destroy (&self->msg);
         ts_msg_destroy (&self->reply);
@@ -213,15 +229,56 @@ s_send_msg (zsock_t *sock, const byte *rid, size_t rid_len, bool req,
 }
 
 //  ---------------------------------------------------------------------
-//  Workers
+//  Workers and job reports
+
+//  The job's owner no longer holds it: one lease less in its stats.
+static void
+s_owner_lost (ts_broker_t *self, const ts_job_t *job)
+{
+    s_worker_t *owner = *job->owner? zhashx_lookup (self->workers,
+                                                    job->owner): NULL;
+    if (owner && owner->leased > 0)
+        owner->leased--;
+}
+
+//  Logs a job that failed and was put back (info) or dead-lettered (warn).
+static void
+s_log_failure (const ts_job_t *job, int64_t now_ms)
+{
+    char ids [256];
+    ts_job_ids_text (job, ids, sizeof ids);
+    if (job->state == TS_JOB_DEAD)
+        ts_warn ("job %" PRIu64 " ids=%s moved to the DLQ after %u "
+                 "receives: %s", job->id, ids, job->receives, job->error);
+    else {
+        int64_t delay = job->visible_at_ms - now_ms;
+        ts_info ("job %" PRIu64 " ids=%s failed (receive %u): %s; retry in "
+                 "%" PRId64 " ms", job->id, ids, job->receives, job->error,
+                 delay > 0? delay: 0);
+    }
+}
+
+//  ts_queue_report_fn for expired leases and lost workers.
+static void
+s_report_move (const ts_job_t *job, void *arg)
+{
+    ts_broker_t *self = arg;
+    s_owner_lost (self, job);
+    s_log_failure (job, job->visible_at_ms);
+}
 
 static void
 s_worker_forget (ts_broker_t *self, s_worker_t *worker, const char *why)
 {
-    size_t jobs = ts_queue_release_owner (self->queue, worker->key,
-                                          ts_mono_ms ());
-    ts_warn ("worker %s lost (%s), %zu jobs requeued", worker->key, why,
-             jobs);
+    char err [TS_ERRLEN];
+    int jobs = ts_queue_release_owner (self->queue, worker->key, ts_now_ms (),
+                                       s_report_move, self, err);
+    if (jobs < 0)
+        ts_error ("worker %s lost (%s): cannot requeue its jobs: %s",
+                  worker->key, why, err);
+    else
+        ts_warn ("worker %s lost (%s), %d jobs requeued", worker->key, why,
+                 jobs);
     zhashx_delete (self->workers, worker->key);
 }
 
@@ -240,34 +297,40 @@ s_pick_worker (ts_broker_t *self)
     return best;
 }
 
-//  Hands queued jobs to workers with credit.
+//  Hands visible jobs to workers with credit.
 static void
 s_dispatch (ts_broker_t *self)
 {
+    char err [TS_ERRLEN];
     while (true) {
         s_worker_t *worker = s_pick_worker (self);
         if (!worker)
             return;
-        const ts_job_t *job;
-        if (ts_queue_lease (self->queue, worker->key, ts_mono_ms (), &job))
+        const ts_job_t *job = self->job;
+        int rc = ts_queue_lease (self->queue, worker->key, ts_now_ms (),
+                                 self->job, err);
+        if (rc != 0) {
+            if (rc != TS_ENOTFOUND)
+                ts_error ("cannot lease a job: %s", err);
             return;
+        }
         ts_msg_reset (self->reply, TS_OP_JOB);
         self->reply->job = job->id;
-        int rc = 0;
         for (size_t i = 0; i < job->ids->n && rc == 0; i++)
             rc = ts_strlist_append (self->reply->ids, job->ids->items [i]);
-        uint64_t job_id = job->id;
         if (rc == 0)
             rc = s_send_msg (self->workers_sock, worker->rid,
                              worker->rid_len, false, self->reply);
         if (rc == 0) {
             worker->credit--;
+            worker->leased++;
             worker->last_job_seq = ++self->job_seq;
-            ts_debug ("job %" PRIu64 " -> worker %s (%zu ids)", job_id,
-                      worker->key, self->reply->ids->n);
+            ts_debug ("job %" PRIu64 " -> worker %s (%zu ids, receive %u)",
+                      job->id, worker->key, job->ids->n, job->receives);
             continue;
         }
-        ts_queue_unlease (self->queue, job_id);
+        if (ts_queue_unlease (self->queue, job->id, err) != 0)
+            ts_error ("job %" PRIu64 ": cannot unlease: %s", job->id, err);
         if (rc == EHOSTUNREACH)
             s_worker_forget (self, worker, "unreachable");
         else {
@@ -279,17 +342,45 @@ s_dispatch (ts_broker_t *self)
     }
 }
 
-//  Is the job leased to this worker? Logs at debug if not.
-static bool
-s_holds (ts_broker_t *self, s_worker_t *worker, uint64_t job_id,
-         const char *op)
+//  "done": acked by job id, whoever reports it.
+static void
+s_done (ts_broker_t *self, const char *key, uint64_t job_id)
 {
-    const ts_job_t *job = ts_queue_lookup (self->queue, job_id);
-    if (worker && job && job->owner && strcmp (job->owner, worker->key) == 0)
-        return true;
-    ts_debug ("%s for job %" PRIu64 " not held by worker %s: ignored", op,
-              job_id, worker? worker->key: "(unknown)");
-    return false;
+    char err [TS_ERRLEN];
+    int rc = ts_queue_ack (self->queue, job_id, self->job, err);
+    if (rc == 0) {
+        if (self->job->state == TS_JOB_LEASED)
+            s_owner_lost (self, self->job);
+        ts_debug ("job %" PRIu64 " done by worker %s", job_id, key);
+    }
+    else
+    if (rc == TS_ENOTFOUND)
+        ts_debug ("done for job %" PRIu64 " from worker %s: %s: ignored",
+                  job_id, key, err);
+    else
+        ts_error ("done for job %" PRIu64 ": %s", job_id, err);
+}
+
+//  "failed": retried with backoff, or dead-lettered.
+static void
+s_failed (ts_broker_t *self, const char *key, const ts_msg_t *msg)
+{
+    char err [TS_ERRLEN];
+    int64_t now = ts_now_ms ();
+    int64_t retry_after = msg->retry_after_ms > INT64_MAX / 2
+                        ? INT64_MAX / 2: (int64_t) msg->retry_after_ms;
+    int rc = ts_queue_nack (self->queue, msg->job, msg->detail, msg->retry,
+                            retry_after, now, self->job, err);
+    if (rc == 0) {
+        s_owner_lost (self, self->job);
+        s_log_failure (self->job, now);
+    }
+    else
+    if (rc == TS_ENOTFOUND)
+        ts_debug ("failed for job %" PRIu64 " from worker %s: %s: ignored",
+                  msg->job, key, err);
+    else
+        ts_error ("failed for job %" PRIu64 ": %s", msg->job, err);
 }
 
 static void
@@ -311,7 +402,6 @@ s_worker_message (ts_broker_t *self, zmsg_t *zmsg)
         return;
     }
     ts_msg_t *msg = self->msg;
-    int64_t now = ts_mono_ms ();
     s_worker_t *worker = zhashx_lookup (self->workers, key);
     if (!worker && msg->op == TS_OP_READY) {
         worker = calloc (1, sizeof (s_worker_t));
@@ -326,12 +416,13 @@ s_worker_message (ts_broker_t *self, zmsg_t *zmsg)
         ts_info ("worker %s connected", key);
     }
     if (worker)
-        worker->last_seen_ms = now;
+        worker->last_seen_ms = ts_mono_ms ();
 
     switch (msg->op) {
         case TS_OP_READY: {
             uint64_t credit = (uint64_t) worker->credit + msg->credit;
-            worker->credit = credit > CREDIT_MAX? CREDIT_MAX: (uint32_t) credit;
+            worker->credit = credit > CREDIT_MAX? CREDIT_MAX
+                                                : (uint32_t) credit;
             ts_debug ("worker %s ready +%u credit=%u", key, msg->credit,
                       worker->credit);
             break;
@@ -341,18 +432,10 @@ s_worker_message (ts_broker_t *self, zmsg_t *zmsg)
                 ts_debug ("heartbeat from unknown worker %s: ignored", key);
             break;
         case TS_OP_DONE:
-            if (s_holds (self, worker, msg->job, "done")) {
-                ts_debug ("job %" PRIu64 " done by worker %s", msg->job, key);
-                ts_queue_ack (self->queue, msg->job);
-            }
+            s_done (self, key, msg->job);
             break;
         case TS_OP_FAILED:
-            if (s_holds (self, worker, msg->job, "failed")) {
-                const ts_job_t *job = ts_queue_lookup (self->queue, msg->job);
-                ts_warn ("job %" PRIu64 " failed (attempt %u) on worker %s: %s",
-                         msg->job, job->attempts, key, msg->detail);
-                ts_queue_nack (self->queue, msg->job, msg->detail, now);
-            }
+            s_failed (self, key, msg);
             break;
         default:
             ts_debug ("worker %s: unexpected op '%s': ignored", key,
@@ -373,25 +456,130 @@ s_reply (ts_broker_t *self, zframe_t *rid, bool req)
         ts_debug ("control: cannot reply: %s", zmq_strerror (rc));
 }
 
-static void
-s_hydrate (ts_broker_t *self, const ts_strlist_t *ids)
+//  Queues ids, broker.ids_per_job per job. Returns the number of jobs
+//  queued, or a TS_E* code with err filled.
+static int
+s_enqueue (ts_broker_t *self, const ts_strlist_t *ids, char *err)
 {
-    size_t jobs = 0;
+    int jobs = 0;
     for (size_t i = 0; i < ids->n; i += self->ids_per_job) {
         size_t n = ids->n - i < self->ids_per_job? ids->n - i
                                                  : self->ids_per_job;
         int rc = ts_queue_push (self->queue, (const char *const *)
-                                ids->items + i, n, ts_mono_ms (), NULL);
-        if (rc < 0) {
-            ts_msg_set_error (self->reply, 500, "internal", ts_strerror (rc));
-            return;
-        }
+                                ids->items + i, n, ts_now_ms (), NULL, err);
+        if (rc < 0)
+            return rc;
         if (rc > 0)
             jobs++;
     }
-    ts_info ("hydrate: %zu ids, %zu jobs queued", ids->n, jobs);
+    return jobs;
+}
+
+//  Sets an error reply for a failed queue call.
+static void
+s_queue_error (ts_broker_t *self, int rc, const char *err)
+{
+    if (rc == TS_EINVAL)
+        ts_msg_set_error (self->reply, 400, "bad_request", err);
+    else {
+        ts_error ("control: %s", err);
+        ts_msg_set_error (self->reply, 500, "internal", err);
+    }
+}
+
+static void
+s_hydrate (ts_broker_t *self, const ts_strlist_t *ids)
+{
+    char err [TS_ERRLEN];
+    int jobs = s_enqueue (self, ids, err);
+    if (jobs < 0) {
+        s_queue_error (self, jobs, err);
+        return;
+    }
+    ts_info ("hydrate: %zu ids, %d jobs queued", ids->n, jobs);
     ts_msg_set_ok (self->reply, 202);
-    self->reply->count = jobs;
+    self->reply->count = (uint64_t) jobs;
+}
+
+static void
+s_stats (ts_broker_t *self)
+{
+    char err [TS_ERRLEN];
+    ts_queue_stats_t qs;
+    int rc = ts_queue_stats (self->queue, ts_now_ms (), &qs, err);
+    if (rc != 0) {
+        s_queue_error (self, rc, err);
+        return;
+    }
+    ts_msg_set_ok (self->reply, 200);
+    ts_stats_t *stats = &self->reply->stats;
+    self->reply->has_stats = true;
+    stats->queued = qs.queued;
+    stats->delayed = qs.delayed;
+    stats->leased = qs.leased;
+    stats->dlq = qs.dlq;
+    stats->done = qs.done;
+    stats->failed = qs.failed;
+    stats->retried = qs.retried;
+    stats->dead_lettered = qs.dead_lettered;
+    stats->oldest_age_ms = qs.oldest_age_ms;
+    for (s_worker_t *w = zhashx_first (self->workers); w && rc == 0;
+         w = zhashx_next (self->workers))
+        rc = ts_msg_add_worker (self->reply, w->key, w->credit, w->leased);
+    if (rc != 0)
+        ts_msg_set_error (self->reply, 500, "internal", ts_strerror (rc));
+}
+
+static int
+s_add_dlq (const ts_job_t *job, void *arg)
+{
+    ts_msg_t *reply = arg;
+    if (reply->dlq_n >= DLQ_LS_MAX)
+        return 1;                   //  enough: stop
+    return ts_msg_add_dlq (reply, job->id, job->ids, job->receives,
+                           job->dead_at_ms, job->error);
+}
+
+static void
+s_dlq_ls (ts_broker_t *self)
+{
+    char err [TS_ERRLEN];
+    ts_msg_set_ok (self->reply, 200);
+    self->reply->has_dlq = true;
+    int rc = ts_queue_dlq_each (self->queue, s_add_dlq, self->reply, err);
+    if (rc < 0)
+        s_queue_error (self, rc, err);
+}
+
+static void
+s_dlq_redrive (ts_broker_t *self, const ts_strlist_t *ids)
+{
+    char err [TS_ERRLEN];
+    int jobs = ts_queue_dlq_redrive (self->queue,
+                                     (const char *const *) ids->items,
+                                     ids->n, ts_now_ms (), err);
+    if (jobs < 0) {
+        s_queue_error (self, jobs, err);
+        return;
+    }
+    ts_info ("dlq redrive (%s): %d jobs queued", ids->n? "by id": "all",
+             jobs);
+    ts_msg_set_ok (self->reply, 200);
+    self->reply->count = (uint64_t) jobs;
+}
+
+static void
+s_dlq_purge (ts_broker_t *self)
+{
+    char err [TS_ERRLEN];
+    int purged = ts_queue_dlq_purge (self->queue, err);
+    if (purged < 0) {
+        s_queue_error (self, purged, err);
+        return;
+    }
+    ts_info ("dlq purge: %d jobs deleted", purged);
+    ts_msg_set_ok (self->reply, 200);
+    self->reply->count = (uint64_t) purged;
 }
 
 static void
@@ -412,6 +600,7 @@ s_control_message (ts_broker_t *self, zmsg_t *zmsg)
     }
     int rc = ts_msg_decode (self->msg, zframe_data (body), zframe_size (body),
                             TS_PROTO_MAX_REQUEST, err);
+    ts_op_t op = rc == 0? self->msg->op: TS_OP_REPLY;
     if (rc != 0) {
         ts_debug ("control: bad request: %s", err);
         if (rc == TS_ETOOBIG)
@@ -420,14 +609,26 @@ s_control_message (ts_broker_t *self, zmsg_t *zmsg)
             ts_msg_set_error (self->reply, 400, "bad_request", err);
     }
     else
-    if (self->msg->op == TS_OP_HYDRATE)
+    if (op == TS_OP_HYDRATE)
         s_hydrate (self, self->msg->ids);
     else
-    if (self->msg->op == TS_OP_PING)
+    if (op == TS_OP_PING)
         ts_msg_set_ok (self->reply, 200);
+    else
+    if (op == TS_OP_STATS)
+        s_stats (self);
+    else
+    if (op == TS_OP_DLQ_LS)
+        s_dlq_ls (self);
+    else
+    if (op == TS_OP_DLQ_REDRIVE)
+        s_dlq_redrive (self, self->msg->ids);
+    else
+    if (op == TS_OP_DLQ_PURGE)
+        s_dlq_purge (self);
     else {
         ts_errf (err, "op '%s' is not served by the broker",
-                 ts_op_name (self->msg->op));
+                 ts_op_name (op));
         ts_msg_set_error (self->reply, 400, "bad_request", err);
     }
     s_reply (self, rid, req);
@@ -461,23 +662,22 @@ s_tick (ts_broker_t *self)
         ts_strlist_destroy (&ids);
         return;
     }
-    size_t jobs = 0;
-    for (size_t i = 0; i < ids->n; i += self->ids_per_job) {
-        size_t n = ids->n - i < self->ids_per_job? ids->n - i
-                                                 : self->ids_per_job;
-        if (ts_queue_push (self->queue, (const char *const *) ids->items + i,
-                           n, ts_mono_ms (), NULL) > 0)
-            jobs++;
-    }
-    ts_info ("tick: %zu ids, %zu jobs queued", ids->n, jobs);
+    int jobs = s_enqueue (self, ids, err);
+    if (jobs < 0)
+        ts_error ("tick: cannot queue jobs: %s", err);
+    else
+        ts_info ("tick: %zu ids, %d jobs queued", ids->n, jobs);
     ts_strlist_destroy (&ids);
 }
 
+//  Heartbeats to workers; forgets the silent and the unreachable.
 static void
-s_housekeeping (ts_broker_t *self, int64_t now)
+s_heartbeat (ts_broker_t *self, int64_t now)
 {
     //  Collect first: forgetting a worker changes the table.
     zlistx_t *lost = zlistx_new ();
+    if (!lost)
+        return;
     for (s_worker_t *w = zhashx_first (self->workers); w;
          w = zhashx_next (self->workers)) {
         if (now - w->last_seen_ms > WORKER_DEAD_MS
@@ -489,50 +689,85 @@ s_housekeeping (ts_broker_t *self, int64_t now)
         s_worker_forget (self, w, now - w->last_seen_ms > WORKER_DEAD_MS
                                   ? "silent": "unreachable");
     zlistx_destroy (&lost);
+}
 
-    size_t expired = ts_queue_expire (self->queue, now);
-    if (expired)
-        ts_warn ("%zu jobs past broker.job_timeout_s requeued", expired);
+//  Ends leases past their deadline and ages out the DLQ.
+static void
+s_expire (ts_broker_t *self)
+{
+    char err [TS_ERRLEN];
+    size_t purged = 0;
+    int expired = ts_queue_expire (self->queue, ts_now_ms (), s_report_move,
+                                   self, &purged, err);
+    if (expired < 0)
+        ts_error ("cannot expire leases: %s", err);
+    else
+    if (expired > 0)
+        ts_warn ("%d jobs past broker.visibility_timeout_s", expired);
+    if (purged > 0)
+        ts_info ("%zu DLQ entries past broker.dlq_retention_s deleted",
+                 purged);
 }
 
 static void
 s_timers (ts_broker_t *self)
 {
     int64_t mono = ts_mono_ms ();
-    if (mono >= self->next_beat_ms) {
-        s_housekeeping (self, mono);
+    bool beat = mono >= self->next_beat_ms;
+    if (beat) {
+        s_heartbeat (self, mono);
         self->next_beat_ms = mono + HEARTBEAT_MS;
     }
-    if (self->cron_on && self->next_tick_ms >= 0) {
-        int64_t wall = ts_now_ms ();
-        if (wall >= self->next_tick_ms) {
-            s_tick (self);
-            self->next_tick_ms = ts_cron_next (&self->cron, wall);
-        }
+    int64_t wall = ts_now_ms ();
+    if (beat || (self->next_queue_ms >= 0 && wall >= self->next_queue_ms))
+        s_expire (self);
+    if (self->cron_on && self->next_tick_ms >= 0
+    &&  wall >= self->next_tick_ms) {
+        s_tick (self);
+        self->next_tick_ms = ts_cron_next (&self->cron, wall);
     }
 }
 
+//  Poll timeout: the next heartbeat, queue wakeup or cron tick.
 static int
 s_timeout (ts_broker_t *self)
 {
     int64_t wait = self->next_beat_ms - ts_mono_ms ();
-    if (self->cron_on && self->next_tick_ms >= 0) {
-        int64_t tick = self->next_tick_ms - ts_now_ms ();
-        if (tick < wait)
-            wait = tick;
-    }
+    int64_t wall = ts_now_ms ();
+    //  At least 1 ms: a wakeup stuck in the past must not spin the loop.
+    if (self->next_queue_ms >= 0 && self->next_queue_ms - wall < wait)
+        wait = self->next_queue_ms - wall < 1? 1: self->next_queue_ms - wall;
+    if (self->cron_on && self->next_tick_ms >= 0
+    &&  self->next_tick_ms - wall < wait)
+        wait = self->next_tick_ms - wall;
     return wait < 0? 0: wait > HEARTBEAT_MS? HEARTBEAT_MS: (int) wait;
+}
+
+//  Group commit: one disk flush per wake, if anything was written.
+static void
+s_sync (ts_broker_t *self)
+{
+    char err [TS_ERRLEN];
+    if (ts_queue_dirty (self->queue) && ts_queue_sync (self->queue, err))
+        ts_error ("cannot sync the queue: %s", err);
 }
 
 int
 ts_broker_run (ts_broker_t *self)
 {
     assert (self);
-    ts_info ("broker up: workers on %s, control on %s, schedule %s",
+    ts_queue_stats_t stats;
+    ts_queue_stats (self->queue, ts_now_ms (), &stats, NULL);
+    ts_info ("broker up: workers on %s, control on %s, schedule %s; queue "
+             "(%s, %s): %" PRIu64 " queued, %" PRIu64 " delayed, %" PRIu64
+             " leased, %" PRIu64 " in the DLQ",
              ts_config_str (self->cfg, "broker.worker_bind"),
              ts_config_str (self->cfg, "broker.control_bind"),
              self->cron_on? ts_config_str (self->cfg, "broker.schedule")
-                          : "off");
+                          : "off",
+             ts_queue_backend (self->queue),
+             ts_config_str (self->cfg, "broker.queue_path"),
+             stats.queued, stats.delayed, stats.leased, stats.dlq);
     while (!zsys_interrupted) {
         zpoller_wait (self->poller, s_timeout (self));
         if (zpoller_terminated (self->poller))
@@ -541,11 +776,16 @@ ts_broker_run (ts_broker_t *self)
         s_drain (self, self->control, s_control_message);
         s_timers (self);
         s_dispatch (self);
+        s_sync (self);
+        self->next_queue_ms = ts_queue_next_wakeup (self->queue,
+                                                    ts_now_ms ());
     }
-    ts_queue_stats_t stats;
-    ts_queue_stats (self->queue, &stats);
-    ts_info ("broker stopping: %zu queued, %zu leased, %" PRIu64 " done, %"
-             PRIu64 " failed, %" PRIu64 " dropped", stats.queued,
-             stats.leased, stats.done, stats.failed, stats.dropped);
+    ts_queue_stats (self->queue, ts_now_ms (), &stats, NULL);
+    ts_info ("broker stopping: %" PRIu64 " queued, %" PRIu64 " delayed, %"
+             PRIu64 " leased, %" PRIu64 " in the DLQ; since start %" PRIu64
+             " done, %" PRIu64 " failed, %" PRIu64 " retried, %" PRIu64
+             " dead-lettered", stats.queued, stats.delayed, stats.leased,
+             stats.dlq, stats.done, stats.failed, stats.retried,
+             stats.dead_lettered);
     return 0;
 }

@@ -1,20 +1,33 @@
 /*  ts_broker - the broker's reactor: scheduler, control socket and the
-    job dialogue with workers, over one ts_queue.
+    job dialogue with workers, over one durable ts_queue.
 
     - Scheduler: on each broker.schedule tick (cron, UTC) every registered
-      id is queued, broker.ids_per_job ids per job.
+      id is queued, broker.ids_per_job ids per job. Ids already queued or
+      leased are skipped (dedup).
     - Control (ROUTER on broker.control_bind, REQ clients such as the
-      gateway): "hydrate" queues ids now and answers 202 with the number
-      of jobs queued; "ping" answers 200; anything else gets an error reply.
+      gateway and the CLI): "hydrate" queues ids now and answers 202 with
+      the number of jobs queued; "ping" answers 200; "stats" answers the
+      queue's sizes and totals and the connected workers; "dlq_ls" lists
+      the dead-letter queue (oldest first, at most 1000 entries);
+      "dlq_redrive" queues dead jobs again (those holding the given ids,
+      or all); "dlq_purge" empties the DLQ. Anything else gets an error.
     - Workers (ROUTER on broker.worker_bind, DEALER workers): "ready" adds
-      credit, the broker sends at most that many "job" messages, "done"
-      acks and "failed" nacks a job. Heartbeats go both ways every second;
-      a worker silent for 5 s is lost and its jobs are requeued. A job not
-      reported within broker.job_timeout_s is requeued.
+      credit, the broker leases at most that many jobs and sends them as
+      "job" messages, "done" acks and "failed" nacks a job (by job id,
+      from any worker). A failed job is retried with exponential backoff
+      and jitter, or moved to the DLQ (not retryable, or received
+      broker.max_receives times). Heartbeats go both ways every second; a
+      worker silent for 5 s is lost and its jobs become visible at once.
+      A job not reported within broker.visibility_timeout_s becomes
+      visible again.
 
-    One thread, one poll loop; the poll timeout is the next timer, so an
-    idle broker sleeps. Stops when zsys_interrupted is set (SIGINT or
-    SIGTERM through czmq's handler). */
+    The queue lives in broker.queue_path and survives a restart or a
+    SIGKILL (see ts_queue.h); it is flushed to disk once per loop wake.
+    One thread, one poll loop; the poll timeout is the next timer
+    (heartbeat, lease deadline, retry, cron tick), so an idle broker
+    sleeps. Stops when zsys_interrupted is set (SIGINT or SIGTERM through
+    czmq's handler). Every DLQ move is logged at warn, every retry at
+    info. */
 
 #ifndef TS_BROKER_H_INCLUDED
 #define TS_BROKER_H_INCLUDED
@@ -24,10 +37,12 @@
 
 typedef struct _ts_broker_t ts_broker_t;
 
-//  Binds the sockets and opens the store (only if the scheduler is on).
-//  cfg is borrowed and must outlive the broker. Returns NULL with the
-//  reason in err (TS_ERRLEN), e.g. "broker.worker_bind: cannot bind
-//  tcp://127.0.0.1:5557: Address already in use".
+//  Binds the sockets, then opens the queue (broker.queue_path) and the
+//  store (only if the scheduler is on). cfg is borrowed and must outlive
+//  the broker. Returns NULL with the reason in err (TS_ERRLEN), e.g.
+//  "broker.worker_bind: cannot bind tcp://127.0.0.1:5557: Address already
+//  in use", "broker.queue_path: cannot lock ./var/queue/broker.lock: in
+//  use by another broker".
 ts_broker_t *ts_broker_new (const ts_config_t *cfg, char *err);
 
 //  Closes sockets and store; sets *self_p to NULL. Safe on NULL.

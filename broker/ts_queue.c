@@ -1,131 +1,289 @@
-/*  ts_queue - in-memory job queue with leases, dedup and attempts.
-    See ts_queue.h.
+/*  ts_queue - the queue interface: argument checks, retry policy and
+    totals, then the backend. See ts_queue.h for the semantics and
+    ts_queue_backend.h for what a backend does.
 
-    Jobs live in one hash by job id. Queued jobs also sit on a doubly
-    linked FIFO list, leased jobs on a second list (in lease order). A
-    second hash maps every queued or leased series id to its job, which
-    is what makes dedup O(1). */
+    This file picks the backend named by broker.queue_backend from a
+    static table, checks every argument that could come from the network
+    (series ids, owner tags, counts), holds the retry policy with its
+    jitter generator, counts the totals reported by ts_queue_stats from
+    what each call did, and remembers whether anything was written since
+    the last sync. It stores no jobs. */
 
 #include "ts_queue.h"
-#include "ts_log.h"
+#include "ts_queue_backend.h"
 
-#include <czmq.h>
 #include <assert.h>
-#include <inttypes.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-typedef struct _s_entry_t s_entry_t;
-struct _s_entry_t {
-    ts_job_t   job;             //  what callers see (first member)
-    char      *owner;           //  owned copy of the owner tag, or NULL
-    bool       leased;          //  on the leased list, else queued list
-    s_entry_t *prev;            //  neighbours on its list
-    s_entry_t *next;
+//  Every backend tscache knows, by broker.queue_backend name.
+static const ts_queue_ops_t *s_backends [] = {
+    &ts_queue_lmdb_ops,
 };
-
-typedef struct {
-    s_entry_t *head;            //  oldest
-    s_entry_t *tail;            //  newest
-    size_t     size;
-} s_list_t;
 
 struct _ts_queue_t {
-    uint32_t   max_attempts;    //  leases before a job is dropped
-    int64_t    lease_ms;        //  length of a lease
-    uint64_t   next_id;         //  id of the next job pushed
-    zhashx_t  *jobs;            //  "job id" -> s_entry_t, owns entries
-    zhashx_t  *ids;             //  series id -> s_entry_t (borrowed)
-    s_list_t   queued;          //  FIFO of queued jobs
-    s_list_t   leased;          //  leased jobs, oldest lease first
-    uint64_t   done;            //  counters, see ts_queue_stats_t
-    uint64_t   failed;
-    uint64_t   dropped;
+    const ts_queue_ops_t *ops;      //  the chosen backend
+    void    *state;                 //  the backend's own state
+    ts_queue_policy_t policy;       //  retry settings and PRNG
+    bool     dirty;                 //  written since the last sync
+    uint64_t done;                  //  totals, see ts_queue_stats_t
+    uint64_t failed;
+    uint64_t retried;
+    uint64_t dead_lettered;
 };
 
-static void
-s_entry_free (s_entry_t **self_p)
+//  ---------------------------------------------------------------------
+//  Jobs
+
+ts_job_t *
+ts_job_new (void)
 {
+    ts_job_t *self = calloc (1, sizeof *self);
+    if (self && !(self->ids = ts_strlist_new ())) {
+        free (self);
+        self = NULL;
+    }
+    return self;
+}
+
+void
+ts_job_destroy (ts_job_t **self_p)
+{
+    assert (self_p);
     if (*self_p) {
-        s_entry_t *self = *self_p;
-        ts_strlist_destroy (&self->job.ids);
-        free (self->owner);
+        ts_job_t *self = *self_p;
+        ts_strlist_destroy (&self->ids);
         free (self);
         *self_p = NULL;
     }
 }
 
-static void
-s_entry_destructor (void **item)
+int
+ts_job_copy (ts_job_t *dst, const ts_job_t *src)
 {
-    s_entry_free ((s_entry_t **) item);
+    assert (dst && dst->ids);
+    assert (src && src->ids);
+    if (dst == src)
+        return 0;
+    ts_strlist_t *ids = dst->ids;
+    ts_strlist_clear (ids);
+    for (size_t i = 0; i < src->ids->n; i++)
+        if (ts_strlist_append (ids, src->ids->items [i]) != 0)
+            return TS_ENOMEM;
+    *dst = *src;
+    dst->ids = ids;
+    return 0;
+}
+
+char *
+ts_job_ids_text (const ts_job_t *self, char *buf, size_t size)
+{
+    assert (self && buf && size >= 4);
+    size_t used = 0;
+    buf [0] = 0;
+    for (size_t i = 0; i < self->ids->n; i++) {
+        int rc = snprintf (buf + used, size - used, "%s%s", i? ",": "",
+                           self->ids->items [i]);
+        if (rc < 0 || (size_t) rc >= size - used) {
+            memcpy (buf + size - 4, "...", 4);
+            break;
+        }
+        used += (size_t) rc;
+    }
+    return buf;
+}
+
+//  ---------------------------------------------------------------------
+//  Retry policy
+
+static uint64_t
+s_rng_next (ts_queue_policy_t *policy)
+{
+    //  xorshift64* (Marsaglia, Vigna): plenty for jitter, never security.
+    uint64_t x = policy->rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    policy->rng = x;
+    return x * UINT64_C (2685821657736338717);
+}
+
+static uint64_t
+s_rng_seed (void)
+{
+    uint64_t seed = 0;
+    int fd = open ("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        if (read (fd, &seed, sizeof seed) != (ssize_t) sizeof seed)
+            seed = 0;
+        close (fd);
+    }
+    if (seed == 0) {
+        struct timespec ts;
+        clock_gettime (CLOCK_REALTIME, &ts);
+        seed = ((uint64_t) ts.tv_sec << 32) ^ (uint64_t) ts.tv_nsec
+             ^ ((uint64_t) getpid () << 16);
+    }
+    return seed? seed: UINT64_C (0x9e3779b97f4a7c15);
+}
+
+int64_t
+ts_queue_policy_delay_ms (ts_queue_policy_t *policy, uint32_t receives,
+                          int64_t retry_after_ms)
+{
+    assert (policy);
+    //  min (retry_max_ms, retry_base_ms * 2^(receives-1)), without
+    //  overflowing on the doubling.
+    int64_t backoff = policy->retry_base_ms;
+    for (uint32_t i = 1; i < receives && backoff < policy->retry_max_ms; i++)
+        backoff *= 2;
+    if (backoff > policy->retry_max_ms)
+        backoff = policy->retry_max_ms;
+    //  Equal jitter: half fixed, half random, so [0.5, 1] * backoff.
+    int64_t half = backoff / 2;
+    int64_t delay = (backoff - half)
+                  + (int64_t) (s_rng_next (policy) % (uint64_t) (half + 1));
+    if (retry_after_ms > TS_QUEUE_RETRY_AFTER_MAX_MS)
+        retry_after_ms = TS_QUEUE_RETRY_AFTER_MAX_MS;
+    return retry_after_ms > delay? retry_after_ms: delay;
+}
+
+int
+ts_queue_moves_add (ts_queue_moves_t *moves, const ts_job_t *job)
+{
+    assert (moves && job);
+    if (moves->n == moves->cap) {
+        size_t cap = moves->cap? moves->cap * 2: 16;
+        ts_job_t **jobs = realloc (moves->jobs, cap * sizeof *jobs);
+        if (!jobs)
+            return TS_ENOMEM;
+        moves->jobs = jobs;
+        moves->cap = cap;
+    }
+    ts_job_t *copy = ts_job_new ();
+    if (!copy || ts_job_copy (copy, job) != 0) {
+        ts_job_destroy (&copy);
+        return TS_ENOMEM;
+    }
+    moves->jobs [moves->n++] = copy;
+    return 0;
 }
 
 static void
-s_key (uint64_t job_id, char *buf, size_t size)
+s_moves_free (ts_queue_moves_t *moves)
 {
-    snprintf (buf, size, "%" PRIu64, job_id);
+    for (size_t i = 0; i < moves->n; i++)
+        ts_job_destroy (&moves->jobs [i]);
+    free (moves->jobs);
+    memset (moves, 0, sizeof *moves);
 }
 
+//  Counts a failure that ended in job's state.
 static void
-s_list_append (s_list_t *list, s_entry_t *e)
+s_count_failure (ts_queue_t *self, const ts_job_t *job)
 {
-    e->next = NULL;
-    e->prev = list->tail;
-    if (list->tail)
-        list->tail->next = e;
+    self->failed++;
+    if (job->state == TS_JOB_DEAD)
+        self->dead_lettered++;
     else
-        list->head = e;
-    list->tail = e;
-    list->size++;
+        self->retried++;
 }
 
+//  Counts and reports the moves of a successful call, then frees them.
 static void
-s_list_prepend (s_list_t *list, s_entry_t *e)
+s_report_moves (ts_queue_t *self, ts_queue_moves_t *moves,
+                ts_queue_report_fn *report, void *arg)
 {
-    e->prev = NULL;
-    e->next = list->head;
-    if (list->head)
-        list->head->prev = e;
-    else
-        list->tail = e;
-    list->head = e;
-    list->size++;
+    for (size_t i = 0; i < moves->n; i++) {
+        s_count_failure (self, moves->jobs [i]);
+        if (report)
+            report (moves->jobs [i], arg);
+    }
+    s_moves_free (moves);
 }
 
-static void
-s_list_remove (s_list_t *list, s_entry_t *e)
+//  ---------------------------------------------------------------------
+//  Argument checks
+
+static int
+s_check_ids (const char *const *ids, size_t n, bool allow_none, char *err)
 {
-    if (e->prev)
-        e->prev->next = e->next;
-    else
-        list->head = e->next;
-    if (e->next)
-        e->next->prev = e->prev;
-    else
-        list->tail = e->prev;
-    e->prev = e->next = NULL;
-    list->size--;
+    if (n == 0 && !allow_none) {
+        ts_errf (err, "no ids given");
+        return TS_EINVAL;
+    }
+    if (n > TS_QUEUE_MAX_IDS) {
+        ts_errf (err, "%zu ids in one call, at most %d", n,
+                 TS_QUEUE_MAX_IDS);
+        return TS_EINVAL;
+    }
+    if (n > 0 && !ids) {
+        ts_errf (err, "no id list");
+        return TS_EINVAL;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!ids [i] || !ts_name_valid (ids [i])) {
+            ts_errf (err, "invalid id '%.*s'", TS_NAME_MAX,
+                     ids [i]? ids [i]: "");
+            return TS_EINVAL;
+        }
+    return 0;
 }
+
+static int
+s_check_owner (const char *owner, char *err)
+{
+    size_t len = owner? strnlen (owner, TS_QUEUE_OWNER_MAX + 1): 0;
+    if (len == 0 || len > TS_QUEUE_OWNER_MAX) {
+        ts_errf (err, "owner tag must be 1 to %d bytes",
+                 TS_QUEUE_OWNER_MAX);
+        return TS_EINVAL;
+    }
+    return 0;
+}
+
+//  ---------------------------------------------------------------------
+//  Queue
 
 ts_queue_t *
-ts_queue_new (uint32_t max_attempts, int64_t lease_ms)
+ts_queue_new (const ts_config_t *cfg, int64_t now_ms, char *err)
 {
-    assert (max_attempts >= 1);
-    assert (lease_ms > 0);
-    ts_queue_t *self = calloc (1, sizeof (ts_queue_t));
-    if (!self)
-        return NULL;
-    self->max_attempts = max_attempts;
-    self->lease_ms = lease_ms;
-    self->next_id = 1;
-    self->jobs = zhashx_new ();
-    self->ids = zhashx_new ();
-    if (!self->jobs || !self->ids) {
-        ts_queue_destroy (&self);
+    assert (cfg);
+    const char *name = ts_config_str (cfg, "broker.queue_backend");
+    const ts_queue_ops_t *ops = NULL;
+    for (size_t i = 0; i < sizeof s_backends / sizeof s_backends [0]; i++)
+        if (name && strcmp (s_backends [i]->name, name) == 0)
+            ops = s_backends [i];
+    if (!ops) {
+        ts_errf (err, "broker.queue_backend: unknown backend '%s'",
+                 name? name: "");
         return NULL;
     }
-    zhashx_set_destructor (self->jobs, s_entry_destructor);
+    ts_queue_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        ts_errf (err, "queue: out of memory");
+        return NULL;
+    }
+    self->ops = ops;
+    ts_queue_policy_t *policy = &self->policy;
+    policy->visibility_ms =
+        ts_config_int (cfg, "broker.visibility_timeout_s") * 1000;
+    policy->max_receives =
+        (uint32_t) ts_config_int (cfg, "broker.max_receives");
+    policy->retry_base_ms = ts_config_int (cfg, "broker.retry_base_ms");
+    policy->retry_max_ms = ts_config_int (cfg, "broker.retry_max_ms");
+    policy->dlq_retention_ms =
+        ts_config_int (cfg, "broker.dlq_retention_s") * 1000;
+    policy->rng = s_rng_seed ();
+    self->state = ops->open (cfg, policy, now_ms, err);
+    if (!self->state) {
+        free (self);
+        return NULL;
+    }
     return self;
 }
 
@@ -135,239 +293,219 @@ ts_queue_destroy (ts_queue_t **self_p)
     assert (self_p);
     if (*self_p) {
         ts_queue_t *self = *self_p;
-        zhashx_destroy (&self->ids);
-        zhashx_destroy (&self->jobs);
+        ts_queue_sync (self, NULL);
+        self->ops->close (self->state);
         free (self);
         *self_p = NULL;
     }
 }
 
-static s_entry_t *
-s_find (ts_queue_t *self, uint64_t job_id)
+const char *
+ts_queue_backend (const ts_queue_t *self)
 {
-    char key [24];
-    s_key (job_id, key, sizeof key);
-    return (s_entry_t *) zhashx_lookup (self->jobs, key);
-}
-
-//  Forgets the job: unlinks it, frees its ids from the dedup set.
-static void
-s_forget (ts_queue_t *self, s_entry_t *e)
-{
-    s_list_remove (e->leased? &self->leased: &self->queued, e);
-    for (size_t i = 0; i < e->job.ids->n; i++)
-        zhashx_delete (self->ids, e->job.ids->items [i]);
-    char key [24];
-    s_key (e->job.id, key, sizeof key);
-    zhashx_delete (self->jobs, key);        //  frees e
+    assert (self);
+    return self->ops->name;
 }
 
 int
 ts_queue_push (ts_queue_t *self, const char *const *ids, size_t n,
-               int64_t now_ms, uint64_t *job_id)
+               int64_t now_ms, uint64_t *job_id, char *err)
 {
     assert (self);
     if (job_id)
         *job_id = 0;
-    s_entry_t *e = calloc (1, sizeof (s_entry_t));
-    if (!e || !(e->job.ids = ts_strlist_new ())) {
-        free (e);
-        return TS_ENOMEM;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (zhashx_lookup (self->ids, ids [i])
-        ||  ts_strlist_contains (e->job.ids, ids [i]))
-            continue;
-        if (ts_strlist_append (e->job.ids, ids [i]) != 0) {
-            s_entry_free (&e);
-            return TS_ENOMEM;
-        }
-    }
-    size_t count = e->job.ids->n;
-    if (count == 0) {
-        s_entry_free (&e);
-        return 0;
-    }
-    e->job.id = self->next_id++;
-    char key [24];
-    s_key (e->job.id, key, sizeof key);
-    if (zhashx_insert (self->jobs, key, e) != 0) {
-        s_entry_free (&e);
-        return TS_ENOMEM;
-    }
-    for (size_t i = 0; i < count; i++)
-        zhashx_insert (self->ids, e->job.ids->items [i], e);
-    s_list_append (&self->queued, e);
-    if (job_id)
-        *job_id = e->job.id;
-    return (int) count;
+    int rc = s_check_ids (ids, n, false, err);
+    if (rc)
+        return rc;
+    rc = self->ops->push (self->state, ids, n, now_ms, job_id, err);
+    if (rc > 0)
+        self->dirty = true;
+    return rc;
 }
 
 int
 ts_queue_lease (ts_queue_t *self, const char *owner, int64_t now_ms,
-                const ts_job_t **job)
+                ts_job_t *job, char *err)
 {
     assert (self);
-    assert (owner);
-    s_entry_t *e = self->queued.head;
-    if (!e)
-        return TS_ENOTFOUND;
-    char *copy = strdup (owner);
-    if (!copy)
-        return TS_ENOMEM;
-    s_list_remove (&self->queued, e);
-    free (e->owner);
-    e->owner = copy;
-    e->job.owner = copy;
-    e->job.attempts++;
-    e->job.deadline_ms = now_ms + self->lease_ms;
-    e->leased = true;
-    s_list_append (&self->leased, e);
-    if (job)
-        *job = &e->job;
-    return 0;
-}
-
-//  Takes a leased job back to the queued state, at the tail or head.
-static void
-s_requeue (ts_queue_t *self, s_entry_t *e, bool at_head)
-{
-    s_list_remove (&self->leased, e);
-    free (e->owner);
-    e->owner = NULL;
-    e->job.owner = NULL;
-    e->job.deadline_ms = 0;
-    e->leased = false;
-    if (at_head)
-        s_list_prepend (&self->queued, e);
-    else
-        s_list_append (&self->queued, e);
-}
-
-static void
-s_fail (ts_queue_t *self, s_entry_t *e, const char *detail)
-{
-    self->failed++;
-    if (e->job.attempts < self->max_attempts) {
-        ts_debug ("job %" PRIu64 " attempt %u failed: %s", e->job.id,
-                  e->job.attempts, detail? detail: "");
-        s_requeue (self, e, false);
-        return;
-    }
-    char list [512] = "";
-    size_t used = 0;
-    for (size_t i = 0; i < e->job.ids->n && used < sizeof list - 1; i++) {
-        int rc = snprintf (list + used, sizeof list - used, "%s%s",
-                           i? ",": "", e->job.ids->items [i]);
-        if (rc < 0)
-            break;
-        used += (size_t) rc;
-    }
-    ts_error ("job %" PRIu64 " ids=%s dropped after %u attempts: %s",
-              e->job.id, list, e->job.attempts, detail? detail: "");
-    self->dropped++;
-    s_forget (self, e);
+    int rc = s_check_owner (owner, err);
+    if (rc)
+        return rc;
+    rc = self->ops->lease (self->state, owner, now_ms, job, err);
+    if (rc == 0)
+        self->dirty = true;
+    return rc;
 }
 
 int
-ts_queue_ack (ts_queue_t *self, uint64_t job_id)
+ts_queue_ack (ts_queue_t *self, uint64_t job_id, ts_job_t *job, char *err)
 {
     assert (self);
-    s_entry_t *e = s_find (self, job_id);
-    if (!e || !e->leased)
-        return TS_ENOTFOUND;
-    self->done++;
-    s_forget (self, e);
-    return 0;
+    int rc = self->ops->ack (self->state, job_id, job, err);
+    if (rc == 0) {
+        self->dirty = true;
+        self->done++;
+    }
+    return rc;
 }
 
 int
 ts_queue_nack (ts_queue_t *self, uint64_t job_id, const char *detail,
-               int64_t now_ms)
+               bool retry, int64_t retry_after_ms, int64_t now_ms,
+               ts_job_t *job, char *err)
 {
     assert (self);
-    s_entry_t *e = s_find (self, job_id);
-    if (!e || !e->leased)
-        return TS_ENOTFOUND;
-    s_fail (self, e, detail);
-    return 0;
+    ts_job_t *scratch = NULL;
+    if (!job && !(job = scratch = ts_job_new ())) {
+        ts_errf (err, "queue: out of memory");
+        return TS_ENOMEM;
+    }
+    if (retry_after_ms < 0)
+        retry_after_ms = 0;
+    int rc = self->ops->nack (self->state, job_id, detail? detail: "",
+                              retry, retry_after_ms, now_ms, job, err);
+    if (rc == 0) {
+        self->dirty = true;
+        s_count_failure (self, job);
+    }
+    ts_job_destroy (&scratch);
+    return rc;
 }
 
 int
-ts_queue_unlease (ts_queue_t *self, uint64_t job_id)
+ts_queue_unlease (ts_queue_t *self, uint64_t job_id, char *err)
 {
     assert (self);
-    s_entry_t *e = s_find (self, job_id);
-    if (!e || !e->leased)
-        return TS_ENOTFOUND;
-    if (e->job.attempts > 0)
-        e->job.attempts--;
-    s_requeue (self, e, true);
-    return 0;
+    int rc = self->ops->unlease (self->state, job_id, err);
+    if (rc == 0)
+        self->dirty = true;
+    return rc;
 }
 
-size_t
-ts_queue_release_owner (ts_queue_t *self, const char *owner, int64_t now_ms)
+int
+ts_queue_release_owner (ts_queue_t *self, const char *owner, int64_t now_ms,
+                        ts_queue_report_fn *report, void *arg, char *err)
 {
     assert (self);
-    assert (owner);
-    size_t count = 0;
-    s_entry_t *e = self->leased.head;
-    while (e) {
-        s_entry_t *next = e->next;
-        if (strcmp (e->owner, owner) == 0) {
-            s_fail (self, e, "worker lost");
-            count++;
-        }
-        e = next;
+    int rc = s_check_owner (owner, err);
+    if (rc)
+        return rc;
+    ts_queue_moves_t moves = { NULL, 0, 0 };
+    rc = self->ops->release_owner (self->state, owner, now_ms, &moves, err);
+    if (rc < 0) {
+        s_moves_free (&moves);
+        return rc;
     }
-    return count;
+    if (moves.n)
+        self->dirty = true;
+    s_report_moves (self, &moves, report, arg);
+    return rc;
 }
 
-size_t
-ts_queue_expire (ts_queue_t *self, int64_t now_ms)
+int
+ts_queue_expire (ts_queue_t *self, int64_t now_ms,
+                 ts_queue_report_fn *report, void *arg, size_t *purged,
+                 char *err)
 {
     assert (self);
-    size_t count = 0;
-    s_entry_t *e = self->leased.head;
-    while (e) {
-        s_entry_t *next = e->next;
-        if (e->job.deadline_ms <= now_ms) {
-            s_fail (self, e, "lease expired");
-            count++;
-        }
-        e = next;
+    size_t dropped = 0;
+    if (purged)
+        *purged = 0;
+    ts_queue_moves_t moves = { NULL, 0, 0 };
+    int rc = self->ops->expire (self->state, now_ms, &moves, &dropped, err);
+    if (rc < 0) {
+        s_moves_free (&moves);
+        return rc;
     }
-    return count;
+    if (moves.n || dropped)
+        self->dirty = true;
+    if (purged)
+        *purged = dropped;
+    s_report_moves (self, &moves, report, arg);
+    return rc;
 }
 
-const ts_job_t *
-ts_queue_lookup (ts_queue_t *self, uint64_t job_id)
+int
+ts_queue_lookup (ts_queue_t *self, uint64_t job_id, ts_job_t *job,
+                 char *err)
 {
     assert (self);
-    s_entry_t *e = s_find (self, job_id);
-    return e? &e->job: NULL;
+    assert (job);
+    return self->ops->lookup (self->state, job_id, job, err);
 }
 
 int64_t
-ts_queue_next_deadline (ts_queue_t *self)
+ts_queue_next_wakeup (ts_queue_t *self, int64_t now_ms)
 {
     assert (self);
-    int64_t next = -1;
-    for (s_entry_t *e = self->leased.head; e; e = e->next)
-        if (next < 0 || e->job.deadline_ms < next)
-            next = e->job.deadline_ms;
-    return next;
+    return self->ops->next_wakeup (self->state, now_ms);
 }
 
-void
-ts_queue_stats (ts_queue_t *self, ts_queue_stats_t *stats)
+int
+ts_queue_stats (ts_queue_t *self, int64_t now_ms, ts_queue_stats_t *stats,
+                char *err)
 {
     assert (self);
     assert (stats);
-    stats->queued = self->queued.size;
-    stats->leased = self->leased.size;
+    memset (stats, 0, sizeof *stats);
+    int rc = self->ops->stats (self->state, now_ms, stats, err);
     stats->done = self->done;
     stats->failed = self->failed;
-    stats->dropped = self->dropped;
+    stats->retried = self->retried;
+    stats->dead_lettered = self->dead_lettered;
+    return rc;
+}
+
+int
+ts_queue_dlq_each (ts_queue_t *self, ts_queue_each_fn *fn, void *arg,
+                   char *err)
+{
+    assert (self);
+    assert (fn);
+    return self->ops->dlq_each (self->state, fn, arg, err);
+}
+
+int
+ts_queue_dlq_redrive (ts_queue_t *self, const char *const *ids, size_t n,
+                      int64_t now_ms, char *err)
+{
+    assert (self);
+    if (!ids)
+        n = 0;
+    int rc = s_check_ids (ids, n, true, err);
+    if (rc)
+        return rc;
+    rc = self->ops->dlq_redrive (self->state, ids, n, now_ms, err);
+    if (rc >= 0)
+        self->dirty = true;
+    return rc;
+}
+
+int
+ts_queue_dlq_purge (ts_queue_t *self, char *err)
+{
+    assert (self);
+    int rc = self->ops->dlq_purge (self->state, err);
+    if (rc > 0)
+        self->dirty = true;
+    return rc;
+}
+
+int
+ts_queue_sync (ts_queue_t *self, char *err)
+{
+    assert (self);
+    if (!self->dirty)
+        return 0;
+    int rc = self->ops->sync (self->state, err);
+    if (rc == 0)
+        self->dirty = false;
+    return rc;
+}
+
+bool
+ts_queue_dirty (const ts_queue_t *self)
+{
+    assert (self);
+    return self->dirty;
 }

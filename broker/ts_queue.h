@@ -1,101 +1,237 @@
-/*  ts_queue - the broker's job queue: jobs of series ids waiting for a
-    worker, and jobs leased to a worker until it reports them.
+/*  ts_queue - the broker's durable job queue: jobs of series ids waiting
+    for a worker, leased to a worker, or dead-lettered.
 
-    A job is a short list of ids. It is queued (FIFO), then leased to one
-    owner (a worker) until now + lease_ms. The owner acks it (done) or
-    nacks it (failed); a nacked job, a job whose lease ran out and a job
-    whose owner was lost go back to the tail of the queue, unless it was
-    leased max_attempts times already: then it is dropped with an error
-    log line. An id already queued or leased is not queued again (dedup),
-    so a scheduler tick and a hydrate for the same id make one fetch.
+    Semantics are those of an SQS queue:
 
-    This interface is the seam for durable backends (LMDB leases, Redis
-    Streams, SQS): the broker uses only these calls. This implementation
-    keeps everything in memory; a broker restart forgets the queue, which
-    the next scheduler tick refills. Times are whatever clock the caller
-    uses consistently (the broker passes monotonic milliseconds).
+    - push:   a job is a short list of series ids. An id already queued or
+              leased is not queued again (dedup), so a scheduler tick and a
+              hydrate for the same id make one fetch. Dead-lettered ids do
+              not count: they can be queued again.
+    - lease:  the oldest visible job goes to one owner (a worker) for
+              broker.visibility_timeout_s; each lease counts one receive.
+    - ack:    the job is done and forgotten. Acks go by job id and are
+              accepted from any owner, for a leased or a queued job (a
+              worker that reconnected, or a broker restart, still acks).
+    - nack:   the job failed. It moves to the dead-letter queue (DLQ) when
+              the failure is not worth retrying or it was received
+              broker.max_receives times; otherwise it becomes visible again
+              after a backoff: min(retry_max_ms, retry_base_ms * 2^(r-1))
+              for its r-th receive, scaled by a random factor in [0.5, 1]
+              (equal jitter), or the upstream's Retry-After if longer.
+    - expiry: a lease past its deadline, and every lease of a lost owner,
+              makes the job visible at once, or moves it to the DLQ if it
+              was received max_receives times already.
+    - DLQ:    dead jobs keep their ids, receives, last error and when they
+              died; they can be listed, redriven (queued again as a new
+              job with receives reset) or purged, and are deleted
+              broker.dlq_retention_s after they died.
 
-    Not thread-safe: one broker loop owns it. */
+    Durable: jobs live in a backend chosen by broker.queue_backend (only
+    "lmdb" today: the broker's own LMDB environment at broker.queue_path).
+    Every call is one transaction. Writes reach the operating system at
+    once, so a broker killed with SIGKILL loses nothing; they reach the
+    disk at ts_queue_sync, which the broker calls once per loop wake (a
+    power loss loses at most that last wake's changes). When a queue is
+    opened, leases that were held before get a deadline of at most
+    now + 10 s: workers still fetching can report them after they
+    reconnect, and jobs of workers that died with the broker come back
+    quickly.
+
+    Times are wall-clock epoch milliseconds passed in by the caller (they
+    must survive a restart, which a monotonic clock does not).
+
+    Not thread-safe: one broker loop owns it, and only one process may
+    open a queue directory at a time. Every function that can fail returns
+    0 (or a count) or a TS_E* code, and fills err (TS_ERRLEN bytes, may be
+    NULL) with the detail. */
 
 #ifndef TS_QUEUE_H_INCLUDED
 #define TS_QUEUE_H_INCLUDED
 
 #include "ts_common.h"
+#include "ts_config.h"
+
+#define TS_QUEUE_OWNER_MAX      511     //  longest owner tag, in bytes
+#define TS_QUEUE_MAX_IDS        10000   //  most ids in one push
+#define TS_QUEUE_RESTART_LEASE_MS 10000 //  lease left at most after open
+#define TS_QUEUE_RETRY_AFTER_MAX_MS 86400000    //  longest Retry-After
 
 typedef struct _ts_queue_t ts_queue_t;
 
-//  What callers see of a job. Owned by the queue: valid until the job is
-//  acked, nacked, released, expired, unleased or the queue destroyed.
+typedef enum {
+    TS_JOB_QUEUED = 0,          //  waiting; visible from visible_at_ms
+    TS_JOB_LEASED = 1,          //  held by owner until deadline_ms
+    TS_JOB_DEAD   = 2           //  in the dead-letter queue
+} ts_job_state_t;
+
+//  A job as the queue reports it. The caller owns it: make one with
+//  ts_job_new, pass it to calls that fill it, free it with ts_job_destroy.
+//  A filled job is a copy; it stays as it is when the queue changes.
 typedef struct {
-    uint64_t      id;           //  job id, unique in this queue, from 1
-    ts_strlist_t *ids;          //  series ids to fetch
-    uint32_t      attempts;     //  times leased, the current lease included
-    int64_t       deadline_ms;  //  leased: when the lease runs out
-    const char   *owner;        //  leased: owner tag; NULL when queued
+    uint64_t       id;              //  job id, unique in this queue, from 1
+    ts_job_state_t state;           //  see above
+    ts_strlist_t  *ids;             //  series ids to fetch; never NULL
+    uint32_t       receives;        //  times leased, the current included
+    int64_t        enqueued_at_ms;  //  when it was pushed (or redriven)
+    int64_t        visible_at_ms;   //  queued: when it may be leased
+    int64_t        deadline_ms;     //  leased: when the lease runs out
+    int64_t        dead_at_ms;      //  dead: when it moved to the DLQ
+    char           owner [TS_QUEUE_OWNER_MAX + 1];
+                                    //  leased: its owner; else the last
+                                    //  owner, "" if never leased
+    char           error [TS_ERRLEN];   //  last failure, "" if none
 } ts_job_t;
 
-//  Counters: queued and leased are current sizes, the rest totals since
-//  the queue was created.
+//  Counters. Sizes are current; totals count since the queue was opened.
 typedef struct {
-    size_t   queued;            //  jobs waiting for a worker
-    size_t   leased;            //  jobs held by workers
-    uint64_t done;              //  jobs acked
-    uint64_t failed;            //  nacks, expired leases and lost owners
-    uint64_t dropped;           //  jobs given up after max_attempts
+    uint64_t queued;            //  visible jobs, ready for a worker now
+    uint64_t delayed;           //  jobs waiting out a retry backoff
+    uint64_t leased;            //  jobs held by owners
+    uint64_t dlq;               //  dead-lettered jobs
+    uint64_t done;              //  total: acks
+    uint64_t failed;            //  total: nacks, expired leases, jobs of
+                                //  lost owners
+    uint64_t retried;           //  total: failed jobs made visible again
+    uint64_t dead_lettered;     //  total: jobs moved to the DLQ
+    int64_t  oldest_age_ms;     //  age of the oldest queued, delayed or
+                                //  leased job; 0 if there is none
 } ts_queue_stats_t;
 
-//  Returns an empty queue, or NULL if out of memory. max_attempts >= 1
-//  is how many times a job is leased before it is dropped; lease_ms > 0
-//  is how long a lease lasts.
-ts_queue_t *ts_queue_new (uint32_t max_attempts, int64_t lease_ms);
+//  Called once for each job a ts_queue_expire or ts_queue_release_owner
+//  moved, after the change was committed. job is the job after the move
+//  (state TS_JOB_QUEUED or TS_JOB_DEAD, owner the one that lost it) and
+//  is valid only during the call. The callback must not call the queue.
+typedef void (ts_queue_report_fn) (const ts_job_t *job, void *arg);
 
-//  Frees the queue and every job; sets *self_p to NULL. Safe on NULL.
+//  Called once per dead-lettered job by ts_queue_dlq_each; job is valid
+//  only during the call, which must not call the queue. Return 0 to go
+//  on, anything else to stop (ts_queue_dlq_each then returns it).
+typedef int (ts_queue_each_fn) (const ts_job_t *job, void *arg);
+
+//  --- jobs --------------------------------------------------------------
+
+//  Returns an empty job (ids an empty list), or NULL if out of memory.
+ts_job_t *ts_job_new (void);
+
+//  Frees the job and its ids; sets *self_p to NULL. Safe on NULL.
+void ts_job_destroy (ts_job_t **self_p);
+
+//  Copies src into dst (ids included). Returns 0 or TS_ENOMEM.
+int ts_job_copy (ts_job_t *dst, const ts_job_t *src);
+
+//  Writes the job's ids comma-separated into buf (size bytes, always
+//  terminated, "..." at the end if cut). For log lines. Returns buf.
+char *ts_job_ids_text (const ts_job_t *self, char *buf, size_t size);
+
+//  --- queue -------------------------------------------------------------
+
+//  Opens the backend named by broker.queue_backend with the broker.* keys
+//  of cfg (read once; cfg may be freed afterwards). now_ms is the time the
+//  restart rule for leases uses. Returns NULL with the reason in err, e.g.
+//  "broker.queue_path: cannot create /x: Permission denied".
+ts_queue_t *ts_queue_new (const ts_config_t *cfg, int64_t now_ms, char *err);
+
+//  Closes the backend (after a final sync); sets *self_p to NULL. Safe on
+//  NULL.
 void ts_queue_destroy (ts_queue_t **self_p);
 
-//  Queues one job holding those of the n ids that are not queued or leased
-//  already (duplicates within ids count once). Returns how many ids the
-//  new job holds (0: nothing was queued, *job_id is then 0), or TS_ENOMEM.
-//  job_id may be NULL.
+//  Name of the backend in use, e.g. "lmdb".
+const char *ts_queue_backend (const ts_queue_t *self);
+
+//  Queues one job holding those of the n ids (1..TS_QUEUE_MAX_IDS, each
+//  must pass ts_name_valid) that are not queued or leased already;
+//  duplicates within ids count once. The job is visible at once. Returns
+//  how many ids the new job holds (0: nothing was queued, *job_id is then
+//  0), or TS_EINVAL (bad ids), TS_EBACKEND (e.g. the queue is full:
+//  err names broker.queue_map_size_mb). job_id may be NULL.
 int ts_queue_push (ts_queue_t *self, const char *const *ids, size_t n,
-                   int64_t now_ms, uint64_t *job_id);
+                   int64_t now_ms, uint64_t *job_id, char *err);
 
-//  Leases the oldest queued job to owner (copied) until now_ms + lease_ms
-//  and sets *job. Returns 0, or TS_ENOTFOUND if no job is queued.
+//  Leases the oldest job visible at now_ms to owner (1 to
+//  TS_QUEUE_OWNER_MAX bytes) until now_ms + broker.visibility_timeout_s
+//  and counts a receive. job (may be NULL) gets the leased job. Returns
+//  0, TS_ENOTFOUND if no job is visible, TS_EINVAL, TS_EBACKEND.
 int ts_queue_lease (ts_queue_t *self, const char *owner, int64_t now_ms,
-                    const ts_job_t **job);
+                    ts_job_t *job, char *err);
 
-//  The job is done: forgets it (its ids can be queued again). Returns 0,
-//  or TS_ENOTFOUND if no job with that id is leased (harmless).
-int ts_queue_ack (ts_queue_t *self, uint64_t job_id);
+//  The job is done: forgets it, whatever its owner, leased or queued (its
+//  ids can be queued again). job (may be NULL) gets the job as it was.
+//  Returns 0, TS_ENOTFOUND if no such job is queued or leased (a dead job
+//  stays dead), TS_EBACKEND.
+int ts_queue_ack (ts_queue_t *self, uint64_t job_id, ts_job_t *job,
+                  char *err);
 
-//  The job failed with detail (may be NULL): requeues it at the tail, or
-//  drops it (error log naming job, ids, attempts and detail) if it was
-//  leased max_attempts times. Returns 0, or TS_ENOTFOUND if no job with
-//  that id is leased.
+//  The leased job failed with detail (may be NULL). If retry is false or
+//  the job was received broker.max_receives times, it moves to the DLQ
+//  with detail as its error; otherwise it becomes visible again after the
+//  backoff (see above), or after retry_after_ms (capped at
+//  TS_QUEUE_RETRY_AFTER_MAX_MS) if that is longer. job (may be NULL) gets
+//  the job after the change: state TS_JOB_DEAD, or TS_JOB_QUEUED with
+//  visible_at_ms set. Returns 0, TS_ENOTFOUND if the job is not leased,
+//  TS_EBACKEND.
 int ts_queue_nack (ts_queue_t *self, uint64_t job_id, const char *detail,
-                   int64_t now_ms);
+                   bool retry, int64_t retry_after_ms, int64_t now_ms,
+                   ts_job_t *job, char *err);
 
-//  The job never reached its owner (e.g. the worker vanished as it was
-//  sent): puts it back at the head of the queue and does not count the
-//  lease as an attempt. Returns 0, or TS_ENOTFOUND if not leased.
-int ts_queue_unlease (ts_queue_t *self, uint64_t job_id);
+//  The leased job never reached its owner (e.g. the send failed): puts it
+//  back where it was in the queue, without counting a receive. Returns 0,
+//  TS_ENOTFOUND if the job is not leased, TS_EBACKEND.
+int ts_queue_unlease (ts_queue_t *self, uint64_t job_id, char *err);
 
-//  The owner is gone: nacks every job it holds ("worker lost"). Returns
-//  how many jobs it held.
-size_t ts_queue_release_owner (ts_queue_t *self, const char *owner,
-                               int64_t now_ms);
+//  The owner is gone: every job it holds becomes visible at once, or
+//  moves to the DLQ ("worker lost") if received max_receives times.
+//  report (may be NULL) is called per job. Returns how many jobs it held,
+//  or TS_EINVAL, TS_EBACKEND.
+int ts_queue_release_owner (ts_queue_t *self, const char *owner,
+                            int64_t now_ms, ts_queue_report_fn *report,
+                            void *arg, char *err);
 
-//  Nacks every job whose lease ran out at now_ms ("lease expired").
-//  Returns how many.
-size_t ts_queue_expire (ts_queue_t *self, int64_t now_ms);
+//  Every lease whose deadline is <= now_ms ends: the job becomes visible
+//  at once, or moves to the DLQ ("visibility timeout expired") if it was
+//  received max_receives times. report (may be NULL) is called per job.
+//  Also deletes DLQ entries older than broker.dlq_retention_s; *purged
+//  (may be NULL) gets how many. Returns how many leases ended, or
+//  TS_EBACKEND.
+int ts_queue_expire (ts_queue_t *self, int64_t now_ms,
+                     ts_queue_report_fn *report, void *arg, size_t *purged,
+                     char *err);
 
-//  Returns the job with that id, queued or leased, or NULL.
-const ts_job_t *ts_queue_lookup (ts_queue_t *self, uint64_t job_id);
+//  Fills job with the job of that id, in any state. Returns 0,
+//  TS_ENOTFOUND, TS_EBACKEND.
+int ts_queue_lookup (ts_queue_t *self, uint64_t job_id, ts_job_t *job,
+                     char *err);
 
-//  Earliest lease deadline, or -1 if nothing is leased.
-int64_t ts_queue_next_deadline (ts_queue_t *self);
+//  When the queue next needs its owner after now_ms: the earliest lease
+//  deadline or the earliest time a delayed job becomes visible, whichever
+//  is first. Returns -1 if there is none (or on a backend error).
+int64_t ts_queue_next_wakeup (ts_queue_t *self, int64_t now_ms);
 
-//  Fills *stats with the counters.
-void ts_queue_stats (ts_queue_t *self, ts_queue_stats_t *stats);
+//  Fills *stats; queued/delayed split at now_ms. Returns 0, TS_EBACKEND.
+int ts_queue_stats (ts_queue_t *self, int64_t now_ms,
+                    ts_queue_stats_t *stats, char *err);
+
+//  Calls fn for every dead-lettered job, oldest death first. Returns 0,
+//  fn's non-zero value if it stopped, TS_EBACKEND.
+int ts_queue_dlq_each (ts_queue_t *self, ts_queue_each_fn *fn, void *arg,
+                       char *err);
+
+//  Queues dead-lettered jobs again, each as a new job (new id, receives 0,
+//  visible at once) holding those of its ids not queued or leased by now;
+//  a job whose ids are all queued again is just removed from the DLQ.
+//  With n > 0 only dead jobs holding one of the n ids are redriven; with
+//  ids NULL or n == 0 every dead job is. Returns how many jobs were
+//  queued, TS_EINVAL, TS_EBACKEND.
+int ts_queue_dlq_redrive (ts_queue_t *self, const char *const *ids,
+                          size_t n, int64_t now_ms, char *err);
+
+//  Deletes every dead-lettered job. Returns how many, TS_EBACKEND.
+int ts_queue_dlq_purge (ts_queue_t *self, char *err);
+
+//  Flushes changes made since the last sync to disk (nothing to do if
+//  there were none). Returns 0, TS_EBACKEND.
+int ts_queue_sync (ts_queue_t *self, char *err);
+
+//  True if changes were made since the last sync.
+bool ts_queue_dirty (const ts_queue_t *self);
 
 #endif

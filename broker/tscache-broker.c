@@ -13,8 +13,9 @@ main (int argc, char *argv [])
     int code;
     ts_config_t *cfg = ts_daemon_init (argc, argv, "tscache-broker",
         "Schedules fetch jobs (broker.schedule, UTC cron) for every registered id,\n"
-        "takes hydrate requests on broker.control_bind and hands jobs to workers\n"
-        "connected to broker.worker_bind, tracking each until it is reported.", &code);
+        "takes hydrate, stats and DLQ requests on broker.control_bind and hands\n"
+        "jobs to workers connected to broker.worker_bind. Jobs are kept in a\n"
+        "durable queue (broker.queue_path) until a worker reports them.", &code);
     if (!cfg)
         return code;
     char err [TS_ERRLEN] = "";

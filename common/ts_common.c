@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <time.h>
 
 const char *
@@ -253,6 +255,27 @@ ts_strlcpy (char *dst, const char *src, size_t size)
     }
     memcpy (dst, src, len + 1);
     return 0;
+}
+
+int
+ts_mkdirs (const char *path, unsigned mode)
+{
+    char buf [PATH_MAX];
+    if (ts_strlcpy (buf, path, sizeof buf) != 0)
+        return ENAMETOOLONG;
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir (buf, mode) != 0 && errno != EEXIST)
+                return errno;
+            *p = '/';
+        }
+    if (mkdir (buf, mode) != 0 && errno != EEXIST)
+        return errno;
+    struct stat st;
+    if (stat (buf, &st) != 0)
+        return errno;
+    return S_ISDIR (st.st_mode)? 0: ENOTDIR;
 }
 
 bool

@@ -72,6 +72,11 @@ char *ts_time_format (int64_t ms, char *buf, size_t size);
 //  TS_ETOOBIG if src did not fit (dst then holds a truncated copy).
 int ts_strlcpy (char *dst, const char *src, size_t size);
 
+//  Creates directory path and its missing parents (like mkdir -p) with
+//  mode. Returns 0 (also if it exists as a directory) or an errno value
+//  (ENOTDIR if path exists and is not a directory).
+int ts_mkdirs (const char *path, unsigned mode);
+
 //  Constant-time comparison of two byte strings: true if equal. Time
 //  depends only on the lengths, never on where they differ.
 bool ts_secure_equal (const void *a, size_t alen, const void *b, size_t blen);

@@ -86,6 +86,7 @@ static s_check_fn s_check_url, s_check_headers, s_check_measures;
 static const char *const s_log_levels [] = {
     "error", "warn", "info", "debug", NULL };
 static const char *const s_backends [] = { "lmdb", NULL };
+static const char *const s_queue_backends [] = { "lmdb", NULL };
 static const char *const s_time_units [] = { "ms", "s", "iso8601", NULL };
 static const char *const s_layouts [] = { "rows", "columns", NULL };
 
@@ -103,8 +104,14 @@ static const s_key_t s_keys [] = {
       0, 0, NULL, NULL },
     { "broker.control_bind", S_ENDPOINT, "tcp://127.0.0.1:5556",
       0, 0, NULL, NULL },
-    { "broker.job_timeout_s", S_INT, "120", 1, 86400, NULL, NULL },
-    { "broker.max_attempts", S_INT, "3", 1, 100, NULL, NULL },
+    { "broker.visibility_timeout_s", S_INT, "120", 1, 43200, NULL, NULL },
+    { "broker.max_receives", S_INT, "3", 1, 1000, NULL, NULL },
+    { "broker.retry_base_ms", S_INT, "1000", 1, 3600000, NULL, NULL },
+    { "broker.retry_max_ms", S_INT, "300000", 1, 86400000, NULL, NULL },
+    { "broker.dlq_retention_s", S_INT, "1209600", 60, 31536000, NULL, NULL },
+    { "broker.queue_backend", S_ENUM, "lmdb", 0, 0, s_queue_backends, NULL },
+    { "broker.queue_path", S_STR, "./var/queue", 0, 0, NULL, NULL },
+    { "broker.queue_map_size_mb", S_INT, "1024", 1, 1048576, NULL, NULL },
 
     { "worker.broker_endpoint", S_ENDPOINT, "tcp://127.0.0.1:5557",
       0, 0, NULL, NULL },

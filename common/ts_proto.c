@@ -36,24 +36,62 @@
 
 static const char *s_op_names [TS_OP_COUNT_] = {
     "reply", "ping", "query", "ids_add", "ids_rm", "ids_ls", "hydrate",
-    "ready", "job", "done", "failed", "heartbeat"
+    "ready", "job", "done", "failed", "heartbeat", "stats", "dlq_ls",
+    "dlq_redrive", "dlq_purge"
 };
 
 //  Keys the decoder knows. Any other key is ignored.
 typedef enum {
     F_V, F_OP, F_STATUS, F_ERROR, F_DETAIL, F_ID, F_FROM, F_TO, F_MEASURE,
     F_IDS, F_JOB, F_CREDIT, F_COUNT, F_BASELINE, F_MEASURES, F_HISTORY,
-    F_FORECAST, F_COUNT_
+    F_FORECAST, F_RETRY, F_RETRY_AFTER, F_STATS, F_DLQ, F_COUNT_
 } s_field_t;
 
 static const char *s_field_names [F_COUNT_] = {
     "v", "op", "status", "error", "detail", "id", "from", "to", "measure",
     "ids", "job", "credit", "count", "baseline", "measures", "history",
-    "forecast"
+    "forecast", "retry", "retry_after_ms", "stats", "dlq"
 };
 
 //  ---------------------------------------------------------------------
 //  Messages
+
+//  Slots allocated for an owned array of n items (workers, dlq): at least
+//  8, else the next power of two. Appending one at a time therefore costs
+//  amortised O(1) without a capacity field in the public struct.
+static size_t
+s_capacity (size_t n)
+{
+    size_t cap = 8;
+    while (cap < n)
+        cap *= 2;
+    return cap;
+}
+
+//  Makes room for item n of an array of n items sized by s_capacity.
+//  Returns the array (perhaps moved), or NULL if out of memory (the array
+//  is then unchanged).
+static void *
+s_grow (void *array, size_t n, size_t item_size)
+{
+    if (array && n + 1 <= s_capacity (n))
+        return array;
+    return realloc (array, s_capacity (n + 1) * item_size);
+}
+
+//  Frees the stats workers and the dlq entries (owned arrays).
+static void
+s_free_arrays (ts_msg_t *self)
+{
+    free (self->stats.workers);
+    self->stats.workers = NULL;
+    self->stats.workers_n = 0;
+    for (size_t i = 0; i < self->dlq_n; i++)
+        ts_strlist_destroy (&self->dlq [i].ids);
+    free (self->dlq);
+    self->dlq = NULL;
+    self->dlq_n = 0;
+}
 
 ts_msg_t *
 ts_msg_new (ts_op_t op)
@@ -69,6 +107,7 @@ ts_msg_new (ts_op_t op)
         return NULL;
     }
     self->op = op;
+    self->retry = true;
     return self;
 }
 
@@ -81,6 +120,7 @@ ts_msg_destroy (ts_msg_t **self_p)
         ts_strlist_destroy (&self->ids);
         ts_points_destroy (&self->series.history);
         ts_points_destroy (&self->series.forecast);
+        s_free_arrays (self);
         free (self);
         *self_p = NULL;
     }
@@ -93,14 +133,69 @@ ts_msg_reset (ts_msg_t *self, ts_op_t op)
     ts_strlist_t *ids = self->ids;
     ts_points_t *history = self->series.history;
     ts_points_t *forecast = self->series.forecast;
+    s_free_arrays (self);
     memset (self, 0, sizeof (ts_msg_t));
     self->op = op;
+    self->retry = true;
     self->ids = ids;
     self->series.history = history;
     self->series.forecast = forecast;
     ts_strlist_clear (ids);
     ts_points_clear (history);
     ts_points_clear (forecast);
+}
+
+int
+ts_msg_add_worker (ts_msg_t *self, const char *name, uint32_t credit,
+                   uint32_t leased)
+{
+    assert (self);
+    assert (name);
+    size_t n = self->stats.workers_n;
+    ts_worker_stat_t *workers = s_grow (self->stats.workers, n,
+                                        sizeof (ts_worker_stat_t));
+    if (!workers)
+        return TS_ENOMEM;
+    self->stats.workers = workers;
+    ts_worker_stat_t *worker = &workers [n];
+    memset (worker, 0, sizeof (*worker));
+    ts_strlcpy (worker->name, name, sizeof (worker->name));
+    worker->credit = credit;
+    worker->leased = leased;
+    self->stats.workers_n = n + 1;
+    self->has_stats = true;
+    return 0;
+}
+
+int
+ts_msg_add_dlq (ts_msg_t *self, uint64_t job, const ts_strlist_t *ids,
+                uint32_t receives, int64_t dead_at_ms, const char *error)
+{
+    assert (self);
+    ts_strlist_t *copy = ts_strlist_new ();
+    if (!copy)
+        return TS_ENOMEM;
+    for (size_t i = 0; ids && i < ids->n; i++)
+        if (ts_strlist_append (copy, ids->items [i])) {
+            ts_strlist_destroy (&copy);
+            return TS_ENOMEM;
+        }
+    ts_dlq_entry_t *dlq = s_grow (self->dlq, self->dlq_n,
+                                  sizeof (ts_dlq_entry_t));
+    if (!dlq) {
+        ts_strlist_destroy (&copy);
+        return TS_ENOMEM;
+    }
+    self->dlq = dlq;
+    ts_dlq_entry_t *entry = &dlq [self->dlq_n++];
+    memset (entry, 0, sizeof (*entry));
+    entry->job = job;
+    entry->ids = copy;
+    entry->receives = receives;
+    entry->dead_at_ms = dead_at_ms;
+    ts_strlcpy (entry->error, error? error: "", sizeof (entry->error));
+    self->has_dlq = true;
+    return 0;
 }
 
 const char *
@@ -284,6 +379,66 @@ nomem:
 }
 
 static int
+s_pack_uint_field (msgpack_packer *pk, const char *key, uint64_t value)
+{
+    return s_pack_cstr (pk, key) || msgpack_pack_uint64 (pk, value);
+}
+
+//  Writes "stats": {counters..., "workers": [{name, credit, leased}]}.
+static int
+s_encode_stats (msgpack_packer *pk, const ts_stats_t *stats)
+{
+    S_TRY (s_pack_cstr (pk, "stats"));
+    S_TRY (msgpack_pack_map (pk, 10));
+    S_TRY (s_pack_uint_field (pk, "queued", stats->queued));
+    S_TRY (s_pack_uint_field (pk, "delayed", stats->delayed));
+    S_TRY (s_pack_uint_field (pk, "leased", stats->leased));
+    S_TRY (s_pack_uint_field (pk, "dlq", stats->dlq));
+    S_TRY (s_pack_uint_field (pk, "done", stats->done));
+    S_TRY (s_pack_uint_field (pk, "failed", stats->failed));
+    S_TRY (s_pack_uint_field (pk, "retried", stats->retried));
+    S_TRY (s_pack_uint_field (pk, "dead_lettered", stats->dead_lettered));
+    S_TRY (s_pack_cstr (pk, "oldest_age_ms"));
+    S_TRY (msgpack_pack_int64 (pk, stats->oldest_age_ms));
+    S_TRY (s_pack_cstr (pk, "workers"));
+    S_TRY (msgpack_pack_array (pk, stats->workers_n));
+    for (size_t i = 0; i < stats->workers_n; i++) {
+        const ts_worker_stat_t *worker = &stats->workers [i];
+        S_TRY (msgpack_pack_map (pk, 3));
+        S_TRY (s_pack_cstr (pk, "name"));
+        S_TRY (s_pack_cstr (pk, worker->name));
+        S_TRY (s_pack_uint_field (pk, "credit", worker->credit));
+        S_TRY (s_pack_uint_field (pk, "leased", worker->leased));
+    }
+    return 0;
+nomem:
+    return -1;
+}
+
+//  Writes "dlq": [{job, ids, receives, dead_at, error}...].
+static int
+s_encode_dlq (msgpack_packer *pk, const ts_msg_t *self)
+{
+    S_TRY (s_pack_cstr (pk, "dlq"));
+    S_TRY (msgpack_pack_array (pk, self->dlq_n));
+    for (size_t i = 0; i < self->dlq_n; i++) {
+        const ts_dlq_entry_t *entry = &self->dlq [i];
+        S_TRY (msgpack_pack_map (pk, 5));
+        S_TRY (s_pack_uint_field (pk, "job", entry->job));
+        S_TRY (s_pack_cstr (pk, "ids"));
+        S_TRY (s_pack_ids (pk, entry->ids));
+        S_TRY (s_pack_uint_field (pk, "receives", entry->receives));
+        S_TRY (s_pack_cstr (pk, "dead_at"));
+        S_TRY (msgpack_pack_int64 (pk, entry->dead_at_ms));
+        S_TRY (s_pack_cstr (pk, "error"));
+        S_TRY (s_pack_cstr (pk, entry->error));
+    }
+    return 0;
+nomem:
+    return -1;
+}
+
+static int
 s_encode_reply (msgpack_packer *pk, const ts_msg_t *self)
 {
     size_t fields = 2
@@ -291,7 +446,9 @@ s_encode_reply (msgpack_packer *pk, const ts_msg_t *self)
                   + (self->detail [0]? 1: 0)
                   + (self->count? 1: 0)
                   + (self->ids->n? 1: 0)
-                  + (self->has_series? 7: 0);
+                  + (self->has_series? 7: 0)
+                  + (self->has_stats? 1: 0)
+                  + (self->has_dlq? 1: 0);
     S_TRY (msgpack_pack_map (pk, fields));
     S_TRY (s_pack_cstr (pk, "v"));
     S_TRY (msgpack_pack_int (pk, TS_PROTO_VERSION));
@@ -315,6 +472,10 @@ s_encode_reply (msgpack_packer *pk, const ts_msg_t *self)
     }
     if (self->has_series)
         S_TRY (s_encode_series (pk, self));
+    if (self->has_stats)
+        S_TRY (s_encode_stats (pk, &self->stats));
+    if (self->has_dlq)
+        S_TRY (s_encode_dlq (pk, self));
     return 0;
 nomem:
     return -1;
@@ -337,8 +498,13 @@ s_encode_request (msgpack_packer *pk, const ts_msg_t *self)
             fields += 1;
             break;
         case TS_OP_JOB:
-        case TS_OP_FAILED:
             fields += 2;
+            break;
+        case TS_OP_FAILED:
+            fields += 3 + (self->retry_after_ms? 1: 0);
+            break;
+        case TS_OP_DLQ_REDRIVE:
+            fields += self->ids->n? 1: 0;
             break;
         default:
             break;
@@ -370,6 +536,12 @@ s_encode_request (msgpack_packer *pk, const ts_msg_t *self)
             S_TRY (s_pack_cstr (pk, "ids"));
             S_TRY (s_pack_ids (pk, self->ids));
             break;
+        case TS_OP_DLQ_REDRIVE:
+            if (self->ids->n) {
+                S_TRY (s_pack_cstr (pk, "ids"));
+                S_TRY (s_pack_ids (pk, self->ids));
+            }
+            break;
         case TS_OP_IDS_RM:
             S_TRY (s_pack_cstr (pk, "id"));
             S_TRY (s_pack_cstr (pk, self->id));
@@ -393,6 +565,13 @@ s_encode_request (msgpack_packer *pk, const ts_msg_t *self)
             S_TRY (msgpack_pack_uint64 (pk, self->job));
             S_TRY (s_pack_cstr (pk, "detail"));
             S_TRY (s_pack_cstr (pk, self->detail));
+            S_TRY (s_pack_cstr (pk, "retry"));
+            S_TRY (self->retry? msgpack_pack_true (pk)
+                              : msgpack_pack_false (pk));
+            if (self->retry_after_ms) {
+                S_TRY (s_pack_cstr (pk, "retry_after_ms"));
+                S_TRY (msgpack_pack_uint64 (pk, self->retry_after_ms));
+            }
             break;
         default:
             break;
@@ -683,33 +862,37 @@ s_get_text (s_decoder_t *dec, const char *name, const msgpack_object *obj,
     return 0;
 }
 
+//  A list of ids under name ("ids", "dlq[2].ids"), min..TS_PROTO_MAX_IDS
+//  items, each a valid name.
 static int
-s_get_ids (s_decoder_t *dec, const msgpack_object *obj, size_t min,
-           ts_strlist_t *ids)
+s_get_ids (s_decoder_t *dec, const char *name, const msgpack_object *obj,
+           size_t min, ts_strlist_t *ids)
 {
     if (obj->type != MSGPACK_OBJECT_ARRAY)
-        return s_type_error (dec, "ids", "an array", obj);
+        return s_type_error (dec, name, "an array", obj);
     const msgpack_object_array *array = &obj->via.array;
     if (array->size > TS_PROTO_MAX_IDS) {
-        ts_errf (dec->err, "field 'ids': %u ids, over the limit of %d",
-                 (unsigned) array->size, TS_PROTO_MAX_IDS);
+        ts_errf (dec->err, "field '%s': %u ids, over the limit of %d",
+                 name, (unsigned) array->size, TS_PROTO_MAX_IDS);
         return TS_ETOOBIG;
     }
     if (array->size < min) {
-        ts_errf (dec->err, "field 'ids': expected at least %zu id", min);
+        ts_errf (dec->err, "field '%s': expected at least %zu id",
+                 name, min);
         return TS_EPROTO;
     }
     for (uint32_t i = 0; i < array->size; i++) {
         const msgpack_object *item = &array->ptr [i];
         if (item->type != MSGPACK_OBJECT_STR) {
-            ts_errf (dec->err, "field 'ids': item %u: expected a string, "
-                     "got %s", (unsigned) i, s_type_name (item->type));
+            ts_errf (dec->err, "field '%s': item %u: expected a string, "
+                     "got %s", name, (unsigned) i,
+                     s_type_name (item->type));
             return TS_EPROTO;
         }
         if (!ts_name_valid_n (item->via.str.ptr, item->via.str.size)) {
-            ts_errf (dec->err, "field 'ids': item %u: not a valid name "
+            ts_errf (dec->err, "field '%s': item %u: not a valid name "
                      "(1 to %d characters of A-Z a-z 0-9 . _ : -)",
-                     (unsigned) i, TS_NAME_MAX);
+                     name, (unsigned) i, TS_NAME_MAX);
             return TS_EPROTO;
         }
         if (ts_strlist_append_n (ids, item->via.str.ptr, item->via.str.size))
@@ -889,6 +1072,201 @@ s_decode_series (s_decoder_t *dec, ts_msg_t *self)
 }
 
 static int
+s_get_uint32 (s_decoder_t *dec, const char *name, const msgpack_object *obj,
+              uint32_t *value)
+{
+    uint64_t wide;
+    int rc = s_get_uint64 (dec, name, obj, &wide);
+    if (rc == 0 && wide > UINT32_MAX) {
+        ts_errf (dec->err, "field '%s': %llu is over %lu", name,
+                 (unsigned long long) wide, (unsigned long) UINT32_MAX);
+        rc = TS_EPROTO;
+    }
+    if (rc == 0)
+        *value = (uint32_t) wide;
+    return rc;
+}
+
+//  A nested map (name for errors) whose n keys are all required: fills
+//  vals in the order of keys. Unknown keys are ignored; a key given twice
+//  is an error.
+static int
+s_get_record (s_decoder_t *dec, const char *name, const msgpack_object *obj,
+              const char *const *keys, size_t n, const msgpack_object **vals)
+{
+    if (obj->type != MSGPACK_OBJECT_MAP)
+        return s_type_error (dec, name, "a map", obj);
+    for (size_t k = 0; k < n; k++)
+        vals [k] = NULL;
+    for (uint32_t i = 0; i < obj->via.map.size; i++) {
+        const msgpack_object *key = &obj->via.map.ptr [i].key;
+        if (key->type != MSGPACK_OBJECT_STR)
+            continue;
+        for (size_t k = 0; k < n; k++)
+            if (strlen (keys [k]) == key->via.str.size
+            &&  memcmp (keys [k], key->via.str.ptr, key->via.str.size) == 0) {
+                if (vals [k]) {
+                    ts_errf (dec->err, "field '%s': duplicate key '%s'",
+                             name, keys [k]);
+                    return TS_EPROTO;
+                }
+                vals [k] = &obj->via.map.ptr [i].val;
+                break;
+            }
+    }
+    for (size_t k = 0; k < n; k++)
+        if (!vals [k]) {
+            ts_errf (dec->err, "missing field '%s.%s'", name, keys [k]);
+            return TS_EPROTO;
+        }
+    return 0;
+}
+
+//  An array under name of at most max items: sets *array, or fails.
+static int
+s_get_array (s_decoder_t *dec, const char *name, const msgpack_object *obj,
+             uint32_t max, const msgpack_object_array **array)
+{
+    if (obj->type != MSGPACK_OBJECT_ARRAY)
+        return s_type_error (dec, name, "an array", obj);
+    if (obj->via.array.size > max) {
+        ts_errf (dec->err, "field '%s': %u items, over the limit of %u",
+                 name, (unsigned) obj->via.array.size, (unsigned) max);
+        return TS_ETOOBIG;
+    }
+    *array = &obj->via.array;
+    return 0;
+}
+
+static int
+s_decode_worker (s_decoder_t *dec, uint32_t index, const msgpack_object *obj,
+                 ts_worker_stat_t *worker)
+{
+    static const char *const keys [] = { "name", "credit", "leased" };
+    const msgpack_object *val [3];
+    char name [64], field [80];
+    snprintf (name, sizeof (name), "stats.workers[%u]", (unsigned) index);
+    int rc = s_get_record (dec, name, obj, keys, 3, val);
+    if (rc)
+        return rc;
+    const msgpack_object *wname = val [0];
+    if (wname->type != MSGPACK_OBJECT_STR
+    ||  wname->via.str.size >= sizeof (worker->name)
+    ||  !ts_name_valid_n (wname->via.str.ptr, wname->via.str.size)) {
+        ts_errf (dec->err, "field '%s.name': not a valid name (1 to %zu "
+                 "characters of A-Z a-z 0-9 . _ : -)", name,
+                 sizeof (worker->name) - 1);
+        return TS_EPROTO;
+    }
+    memcpy (worker->name, wname->via.str.ptr, wname->via.str.size);
+    worker->name [wname->via.str.size] = 0;
+    snprintf (field, sizeof (field), "%s.credit", name);
+    if ((rc = s_get_uint32 (dec, field, val [1], &worker->credit)))
+        return rc;
+    snprintf (field, sizeof (field), "%s.leased", name);
+    return s_get_uint32 (dec, field, val [2], &worker->leased);
+}
+
+//  "stats": every counter and "workers" are required.
+static int
+s_decode_stats (s_decoder_t *dec, const msgpack_object *obj, ts_msg_t *self)
+{
+    static const char *const keys [] = {
+        "queued", "delayed", "leased", "dlq", "done", "failed", "retried",
+        "dead_lettered", "oldest_age_ms", "workers"
+    };
+    ts_stats_t *stats = &self->stats;
+    uint64_t *counters [] = {
+        &stats->queued, &stats->delayed, &stats->leased, &stats->dlq,
+        &stats->done, &stats->failed, &stats->retried, &stats->dead_lettered
+    };
+    const msgpack_object *val [10];
+    int rc = s_get_record (dec, "stats", obj, keys, 10, val);
+    if (rc)
+        return rc;
+    char field [64];
+    for (int i = 0; i < 8; i++) {
+        snprintf (field, sizeof (field), "stats.%s", keys [i]);
+        if ((rc = s_get_uint64 (dec, field, val [i], counters [i])))
+            return rc;
+    }
+    if ((rc = s_get_int64 (dec, "stats.oldest_age_ms", val [8],
+                           &stats->oldest_age_ms)))
+        return rc;
+    const msgpack_object_array *array = NULL;
+    if ((rc = s_get_array (dec, "stats.workers", val [9],
+                           TS_PROTO_MAX_WORKERS, &array)))
+        return rc;
+    stats->workers = calloc (s_capacity (array->size),
+                             sizeof (ts_worker_stat_t));
+    if (!stats->workers)
+        return TS_ENOMEM;
+    for (uint32_t i = 0; i < array->size; i++) {
+        if ((rc = s_decode_worker (dec, i, &array->ptr [i],
+                                   &stats->workers [i])))
+            return rc;
+        stats->workers_n = i + 1;
+    }
+    self->has_stats = true;
+    return 0;
+}
+
+static int
+s_decode_dlq_entry (s_decoder_t *dec, uint32_t index,
+                    const msgpack_object *obj, ts_dlq_entry_t *entry)
+{
+    static const char *const keys [] = {
+        "job", "ids", "receives", "dead_at", "error"
+    };
+    const msgpack_object *val [5];
+    char name [32], field [48];
+    snprintf (name, sizeof (name), "dlq[%u]", (unsigned) index);
+    int rc = s_get_record (dec, name, obj, keys, 5, val);
+    if (rc)
+        return rc;
+    snprintf (field, sizeof (field), "%s.job", name);
+    if ((rc = s_get_uint64 (dec, field, val [0], &entry->job)))
+        return rc;
+    entry->ids = ts_strlist_new ();
+    if (!entry->ids)
+        return TS_ENOMEM;
+    snprintf (field, sizeof (field), "%s.ids", name);
+    if ((rc = s_get_ids (dec, field, val [1], 1, entry->ids)))
+        return rc;
+    snprintf (field, sizeof (field), "%s.receives", name);
+    if ((rc = s_get_uint32 (dec, field, val [2], &entry->receives)))
+        return rc;
+    snprintf (field, sizeof (field), "%s.dead_at", name);
+    if ((rc = s_get_int64 (dec, field, val [3], &entry->dead_at_ms)))
+        return rc;
+    snprintf (field, sizeof (field), "%s.error", name);
+    return s_get_text (dec, field, val [4], entry->error,
+                       sizeof (entry->error), true);
+}
+
+//  "dlq": an array of entries, each with every field.
+static int
+s_decode_dlq (s_decoder_t *dec, const msgpack_object *obj, ts_msg_t *self)
+{
+    const msgpack_object_array *array = NULL;
+    int rc = s_get_array (dec, "dlq", obj, TS_PROTO_MAX_DLQ, &array);
+    if (rc)
+        return rc;
+    self->dlq = calloc (s_capacity (array->size), sizeof (ts_dlq_entry_t));
+    if (!self->dlq)
+        return TS_ENOMEM;
+    for (uint32_t i = 0; i < array->size; i++) {
+        //  Counted before it is filled, so a failure frees its ids
+        self->dlq_n = i + 1;
+        if ((rc = s_decode_dlq_entry (dec, i, &array->ptr [i],
+                                      &self->dlq [i])))
+            return rc;
+    }
+    self->has_dlq = true;
+    return 0;
+}
+
+static int
 s_decode_reply (s_decoder_t *dec, ts_msg_t *self)
 {
     int rc;
@@ -914,7 +1292,13 @@ s_decode_reply (s_decoder_t *dec, ts_msg_t *self)
     &&  (rc = s_get_uint64 (dec, "count", obj, &self->count)))
         return rc;
     if ((obj = dec->field [F_IDS])
-    &&  (rc = s_get_ids (dec, obj, 0, self->ids)))
+    &&  (rc = s_get_ids (dec, "ids", obj, 0, self->ids)))
+        return rc;
+    if ((obj = dec->field [F_STATS])
+    &&  (rc = s_decode_stats (dec, obj, self)))
+        return rc;
+    if ((obj = dec->field [F_DLQ])
+    &&  (rc = s_decode_dlq (dec, obj, self)))
         return rc;
     if (dec->field [F_MEASURES] || dec->field [F_HISTORY]
     ||  dec->field [F_FORECAST] || dec->field [F_BASELINE])
@@ -980,7 +1364,7 @@ s_decode_request (s_decoder_t *dec, ts_msg_t *self)
             }
             if (!(obj = s_field (dec, F_IDS, true, &rc)))
                 return rc;
-            return s_get_ids (dec, obj, 1, self->ids);
+            return s_get_ids (dec, "ids", obj, 1, self->ids);
         case TS_OP_IDS_RM:
             if (!(obj = s_field (dec, F_ID, true, &rc)))
                 return rc;
@@ -1007,10 +1391,35 @@ s_decode_request (s_decoder_t *dec, ts_msg_t *self)
                 return 0;
             if (!(obj = s_field (dec, F_DETAIL, true, &rc)))
                 return rc;
-            return s_get_text (dec, "detail", obj, self->detail,
-                               sizeof (self->detail), true);
+            if ((rc = s_get_text (dec, "detail", obj, self->detail,
+                                  sizeof (self->detail), true)))
+                return rc;
+            if ((obj = dec->field [F_RETRY])) {
+                if (obj->type != MSGPACK_OBJECT_BOOLEAN)
+                    return s_type_error (dec, "retry", "a boolean", obj);
+                self->retry = obj->via.boolean;
+            }
+            if ((obj = dec->field [F_RETRY_AFTER])) {
+                if ((rc = s_get_uint64 (dec, "retry_after_ms", obj,
+                                        &self->retry_after_ms)))
+                    return rc;
+                if (self->retry_after_ms
+                    > (uint64_t) TS_PROTO_MAX_RETRY_AFTER_MS) {
+                    ts_errf (dec->err, "field 'retry_after_ms': %llu is "
+                             "over %lld (one year)",
+                             (unsigned long long) self->retry_after_ms,
+                             (long long) TS_PROTO_MAX_RETRY_AFTER_MS);
+                    return TS_EPROTO;
+                }
+            }
+            return 0;
+        case TS_OP_DLQ_REDRIVE:
+            if ((obj = dec->field [F_IDS]))
+                return s_get_ids (dec, "ids", obj, 0, self->ids);
+            return 0;
         default:
-            return 0;           //  ping, ids_ls, heartbeat: no fields
+            return 0;           //  ping, ids_ls, heartbeat, stats,
+                                //  dlq_ls, dlq_purge: no fields
     }
 }
 

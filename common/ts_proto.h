@@ -8,8 +8,10 @@
 
     Three dialogues use it:
     - clients <-> gateway (REQ -> ROUTER): ping, query, ids_add, ids_rm,
-      ids_ls, hydrate; and their replies.
-    - gateway/CLI <-> broker control (REQ -> ROUTER): hydrate, ping.
+      ids_ls, hydrate, stats, dlq_ls, dlq_redrive, dlq_purge; and their
+      replies.
+    - gateway/CLI <-> broker control (REQ -> ROUTER): hydrate, ping,
+      stats, dlq_ls, dlq_redrive, dlq_purge.
     - workers <-> broker (DEALER -> ROUTER): ready (credit), job, done,
       failed, heartbeat.
 
@@ -27,6 +29,9 @@
 #define TS_PROTO_MAX_IDS   10000        //  ids in one message
 #define TS_PROTO_MAX_REQUEST (1 << 20)  //  bytes; servers reject larger
 #define TS_PROTO_MAX_POINTS 1000000     //  points in one reply
+#define TS_PROTO_MAX_WORKERS 10000      //  workers in one stats reply
+#define TS_PROTO_MAX_DLQ   100000       //  entries in one dlq_ls reply
+#define TS_PROTO_MAX_RETRY_AFTER_MS 31536000000LL  //  failed: one year
 
 typedef enum {
     TS_OP_REPLY = 0,    //  a reply (has status, no "op" on the wire)
@@ -39,10 +44,51 @@ typedef enum {
     TS_OP_READY,        //  "ready"     worker -> broker: credit = free slots
     TS_OP_JOB,          //  "job"       broker -> worker: job, ids
     TS_OP_DONE,         //  "done"      worker -> broker: job
-    TS_OP_FAILED,       //  "failed"    worker -> broker: job, detail
+    TS_OP_FAILED,       //  "failed"    worker -> broker: job, detail,
+                        //              retry, [retry_after_ms]
     TS_OP_HEARTBEAT,    //  "heartbeat" either way
+    TS_OP_STATS,        //  "stats"     -> 200, stats (broker; gateway
+                        //              forwards)
+    TS_OP_DLQ_LS,       //  "dlq_ls"    -> 200, dlq entries
+    TS_OP_DLQ_REDRIVE,  //  "dlq_redrive" [ids] -> 200, count = jobs
+                        //              requeued (no ids: every entry)
+    TS_OP_DLQ_PURGE,    //  "dlq_purge" -> 200, count = entries deleted
     TS_OP_COUNT_        //  number of ops (not an op)
 } ts_op_t;
+
+//  One worker as the broker sees it (stats reply).
+typedef struct {
+    char     name [64];                 //  routing id as hex (truncated)
+    uint32_t credit;                    //  jobs it asked for, not yet sent
+    uint32_t leased;                    //  jobs it holds
+} ts_worker_stat_t;
+
+//  The broker's counters (stats reply). Sizes are current; totals count
+//  since the broker process started.
+typedef struct {
+    uint64_t queued;                    //  jobs ready for a worker now
+    uint64_t delayed;                   //  jobs waiting out a retry backoff
+    uint64_t leased;                    //  jobs held by workers
+    uint64_t dlq;                       //  jobs in the dead-letter queue
+    uint64_t done;                      //  total: jobs reported done
+    uint64_t failed;                    //  total: failed reports, expired
+                                        //  leases and lost workers
+    uint64_t retried;                   //  total: jobs put back to retry
+    uint64_t dead_lettered;             //  total: jobs moved to the DLQ
+    int64_t  oldest_age_ms;             //  age of the oldest queued,
+                                        //  delayed or leased job; 0 if none
+    ts_worker_stat_t *workers;          //  connected workers, owned
+    size_t   workers_n;                 //  number of workers
+} ts_stats_t;
+
+//  One dead-lettered job (dlq_ls reply).
+typedef struct {
+    uint64_t      job;                  //  job id
+    ts_strlist_t *ids;                  //  its series ids, owned
+    uint32_t      receives;             //  times it was leased
+    int64_t       dead_at_ms;           //  when it moved to the DLQ
+    char          error [TS_ERRLEN];    //  its last error
+} ts_dlq_entry_t;
 
 typedef struct {
     ts_op_t  op;                        //  TS_OP_REPLY for replies
@@ -59,11 +105,32 @@ typedef struct {
                                         //  reply; owned, never NULL
     uint64_t job;                       //  job, done, failed: job id
     uint32_t credit;                    //  ready: jobs the worker can take
+    bool     retry;                     //  failed: worth retrying (true
+                                        //  after new/reset, and when
+                                        //  absent on the wire)
+    uint64_t retry_after_ms;            //  failed: upstream asked to wait
+                                        //  this long (0: no advice; at
+                                        //  most TS_PROTO_MAX_RETRY_AFTER_MS)
     uint64_t count;                     //  replies: ids added, jobs queued
     bool     has_series;                //  reply carries a query answer
     ts_series_t series;                 //  query reply: owned lists,
                                         //  never NULL
+    bool     has_stats;                 //  reply carries stats
+    ts_stats_t stats;                   //  stats reply
+    bool     has_dlq;                   //  reply carries dlq entries
+    ts_dlq_entry_t *dlq;                //  dlq_ls reply: entries, owned
+    size_t   dlq_n;                     //  number of entries
 } ts_msg_t;
+
+//  Appends a worker to self->stats (sets has_stats). Returns 0 or
+//  TS_ENOMEM.
+int ts_msg_add_worker (ts_msg_t *self, const char *name, uint32_t credit,
+                       uint32_t leased);
+
+//  Appends a dead-letter entry (ids copied) to self (sets has_dlq).
+//  Returns 0 or TS_ENOMEM.
+int ts_msg_add_dlq (ts_msg_t *self, uint64_t job, const ts_strlist_t *ids,
+                    uint32_t receives, int64_t dead_at_ms, const char *error);
 
 //  Returns a zeroed message of op with empty lists, or NULL (no memory).
 ts_msg_t *ts_msg_new (ts_op_t op);

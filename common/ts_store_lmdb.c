@@ -200,28 +200,6 @@ s_has_prefix (const MDB_val *key, const unsigned char *prefix, size_t len)
 
 //  --- open / close ------------------------------------------------------
 
-//  mkdir -p path with mode 0750. Returns 0 or an errno value.
-static int
-s_mkdirs (const char *path)
-{
-    char buf [PATH_MAX];
-    if (ts_strlcpy (buf, path, sizeof buf) != 0)
-        return ENAMETOOLONG;
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir (buf, 0750) != 0 && errno != EEXIST)
-                return errno;
-            *p = '/';
-        }
-    if (mkdir (buf, 0750) != 0 && errno != EEXIST)
-        return errno;
-    struct stat st;
-    if (stat (buf, &st) != 0)
-        return errno;
-    return S_ISDIR (st.st_mode)? 0: ENOTDIR;
-}
-
 static void s_close (void *state);
 
 static void *
@@ -232,7 +210,7 @@ s_open (const ts_config_t *cfg, char *err)
         ts_errf (err, "store.lmdb.path: must not be empty");
         return NULL;
     }
-    int rc = s_mkdirs (path);
+    int rc = ts_mkdirs (path, 0750);
     if (rc) {
         ts_errf (err, "store.lmdb.path: cannot create %s: %s",
                  path, mdb_strerror (rc));

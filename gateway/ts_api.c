@@ -2,11 +2,13 @@
     front ends. See ts_api.h for the rules and status codes.
 
     Reads go straight to the store (one read transaction per range). The
-    only socket here is the REQ to the broker's control endpoint for
-    hydrate: one socket, used by one thread at a time under a mutex. A REQ
-    socket whose request went unanswered is stuck in its send/receive
-    lockstep, so after a timeout it is destroyed and a fresh one is
-    connected on the next hydrate. */
+    ops the broker serves (hydrate, stats, dlq_ls, dlq_redrive, dlq_purge)
+    go through one forwarding path, s_forward: check what the gateway can
+    check, send the request on the REQ socket to the broker's control
+    endpoint, pass the broker's reply on. One socket, used by one thread
+    at a time under a mutex. A REQ socket whose request went unanswered
+    is stuck in its send/receive lockstep, so after a timeout it is
+    destroyed and a fresh one is connected on the next call. */
 
 #include "ts_api.h"
 #include "ts_log.h"
@@ -17,11 +19,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+//  Largest broker reply accepted: a dlq_ls answer can list many entries.
+#define S_MAX_BROKER_REPLY  ((size_t) 256 << 20)
+
 struct _ts_api_t {
     ts_store_t     *store;              //  borrowed
     int64_t         max_points;         //  gateway.max_points
     char           *broker_endpoint;    //  gateway.broker_endpoint
-    int             broker_timeout_ms;  //  wait for a hydrate reply
+    int             broker_timeout_ms;  //  wait for a broker reply
     zsock_t        *broker;             //  REQ, NULL until first use
     pthread_mutex_t broker_lock;        //  guards broker
 };
@@ -240,7 +245,7 @@ s_broker_call (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply,
     size_t size = 0;
     int rc = ts_msg_encode (req, &data, &size);
     if (rc) {
-        ts_errf (err, "cannot encode hydrate request");
+        ts_errf (err, "cannot encode %s request", ts_op_name (req->op));
         return rc;
     }
     zframe_t *frame = zframe_new (data, size);
@@ -269,7 +274,7 @@ s_broker_call (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply,
     }
     char detail [TS_ERRLEN] = "";
     rc = ts_msg_decode (reply, zframe_data (answer), zframe_size (answer),
-                        TS_PROTO_MAX_REQUEST, detail);
+                        S_MAX_BROKER_REPLY, detail);
     zframe_destroy (&answer);
     if (rc == 0 && reply->op != TS_OP_REPLY) {
         rc = TS_EPROTO;
@@ -278,6 +283,38 @@ s_broker_call (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply,
     if (rc)
         ts_errf (err, "bad reply from broker: %s", detail);
     return rc;
+}
+
+//  Sends req to the broker and passes its reply on: 503 if it does not
+//  answer in time, 502 if the answer is not a reply or lacks what a 200
+//  to this op must carry. Returns reply->status.
+static int
+s_forward (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
+{
+    const char *op = ts_op_name (req->op);
+    char err [TS_ERRLEN] = "";
+    pthread_mutex_lock (&self->broker_lock);
+    int rc = s_broker_call (self, req, reply, err);
+    pthread_mutex_unlock (&self->broker_lock);
+    if (rc == 0 && reply->status == 200
+    &&  ((req->op == TS_OP_STATS && !reply->has_stats)
+    ||   (req->op == TS_OP_DLQ_LS && !reply->has_dlq))) {
+        rc = TS_EPROTO;
+        ts_errf (err, "bad reply from broker: %s answer without '%s'", op,
+                 req->op == TS_OP_STATS? "stats": "dlq");
+    }
+    if (rc == TS_ETIMEOUT) {
+        ts_warn ("%s: %s (%s)", op, err, self->broker_endpoint);
+        ts_msg_set_error (reply, 503, "unavailable", err);
+    }
+    else
+    if (rc) {
+        ts_warn ("%s: %s", op, err [0]? err: ts_strerror (rc));
+        ts_msg_set_error (reply, rc == TS_ENOMEM? 500: 502,
+                          rc == TS_ENOMEM? "internal": "bad_gateway",
+                          err [0]? err: ts_strerror (rc));
+    }
+    return reply->status;
 }
 
 static int
@@ -290,34 +327,29 @@ s_hydrate (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
     for (size_t i = 0; i < req->ids->n; i++)
         if (s_check_registered (self, req->ids->items [i], reply))
             return reply->status;
+    return s_forward (self, req, reply);
+}
 
-    ts_msg_t *fwd = ts_msg_new (TS_OP_HYDRATE);
-    if (!fwd) {
-        ts_msg_set_error (reply, 500, "internal", "out of memory");
+//  dlq_redrive: ids are optional (none: every entry) and need not be
+//  registered any more, but must be valid names.
+static int
+s_dlq_redrive (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
+{
+    char err [TS_ERRLEN] = "";
+    if (req->ids->n > TS_PROTO_MAX_IDS) {
+        ts_errf (err, "ids: %zu ids, over the limit of %d", req->ids->n,
+                 TS_PROTO_MAX_IDS);
+        ts_msg_set_error (reply, 400, "bad_request", err);
         return reply->status;
     }
-    int rc = 0;
-    for (size_t i = 0; i < req->ids->n && rc == 0; i++)
-        rc = ts_strlist_append (fwd->ids, req->ids->items [i]);
-    char err [TS_ERRLEN] = "";
-    if (rc == 0) {
-        pthread_mutex_lock (&self->broker_lock);
-        rc = s_broker_call (self, fwd, reply, err);
-        pthread_mutex_unlock (&self->broker_lock);
-    }
-    ts_msg_destroy (&fwd);
-    if (rc == TS_ETIMEOUT) {
-        ts_warn ("hydrate: %s (%s)", err, self->broker_endpoint);
-        ts_msg_set_error (reply, 503, "unavailable", err);
-    }
-    else
-    if (rc) {
-        ts_warn ("hydrate: %s", err [0]? err: ts_strerror (rc));
-        ts_msg_set_error (reply, rc == TS_ENOMEM? 500: 502,
-                          rc == TS_ENOMEM? "internal": "bad_gateway",
-                          err [0]? err: ts_strerror (rc));
-    }
-    return reply->status;
+    for (size_t i = 0; i < req->ids->n; i++)
+        if (!ts_name_valid (req->ids->items [i])) {
+            ts_errf (err, "invalid id '%.64s': use 1 to %d of "
+                     "[A-Za-z0-9._:-]", req->ids->items [i], TS_NAME_MAX);
+            ts_msg_set_error (reply, 400, "bad_request", err);
+            return reply->status;
+        }
+    return s_forward (self, req, reply);
 }
 
 int
@@ -338,6 +370,12 @@ ts_api_handle (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
             return s_ids_ls (self, reply);
         case TS_OP_HYDRATE:
             return s_hydrate (self, req, reply);
+        case TS_OP_STATS:
+        case TS_OP_DLQ_LS:
+        case TS_OP_DLQ_PURGE:
+            return s_forward (self, req, reply);
+        case TS_OP_DLQ_REDRIVE:
+            return s_dlq_redrive (self, req, reply);
         default:
             ts_errf (err, "op '%s' is not served by the gateway",
                      ts_op_name (req->op));

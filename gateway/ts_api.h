@@ -3,18 +3,21 @@
     The ZeroMQ front end decodes a msgpack request into a ts_msg_t; the
     HTTP front end builds one from the URL and body. Both call
     ts_api_handle, which answers from the store (query, ids_*) or forwards
-    to the broker's control socket (hydrate), and both turn the reply
+    to the broker's control socket (hydrate, stats, dlq_ls, dlq_redrive,
+    dlq_purge), and both turn the reply
     ts_msg_t back into their own encoding. So every rule (defaults,
     range checks, the merge, limits, status codes) lives here once.
 
     Status codes and error names in replies:
-        200 ok; 202 accepted (hydrate)
+        200 ok (stats, dlq_* as the broker answers); 202 accepted
+            (hydrate)
         400 bad_request (bad id, measure, op, empty id list),
             bad_range (from > to)
         404 not_found (id not registered)
         413 too_big (answer over gateway.max_points)
         500 internal (store failed)
-        502 bad_gateway (the broker's answer was not a reply)
+        502 bad_gateway (the broker's answer was not a reply, or a 200
+            to stats / dlq_ls without its stats / dlq)
         503 unavailable (broker did not answer)
 
     Threads: ts_api_handle may be called from several threads at once (the
@@ -30,7 +33,7 @@
 #include "ts_store.h"
 
 #define TS_API_DEFAULT_SPAN_MS   (24 * 3600 * 1000LL)  //  from/to defaults
-#define TS_API_BROKER_TIMEOUT_MS 3000                   //  hydrate forward
+#define TS_API_BROKER_TIMEOUT_MS 3000                   //  broker forward
 
 typedef struct _ts_api_t ts_api_t;
 
@@ -44,12 +47,13 @@ ts_api_t *ts_api_new (const ts_config_t *cfg, ts_store_t *store, char *err);
 //  Safe on NULL.
 void ts_api_destroy (ts_api_t **self_p);
 
-//  Sets how long a hydrate waits for the broker (default
+//  Sets how long a forwarded request waits for the broker (default
 //  TS_API_BROKER_TIMEOUT_MS). For tests.
 void ts_api_set_broker_timeout (ts_api_t *self, int timeout_ms);
 
 //  Answers req into reply (reset first). Ops: ping, query, ids_add,
-//  ids_rm, ids_ls, hydrate; any other op gets 400.
+//  ids_rm, ids_ls, hydrate, stats, dlq_ls, dlq_redrive, dlq_purge; any
+//  other op gets 400.
 //  - query: id must be registered (404); from defaults to now - 24 h, to
 //    to now + 24 h; from > to is 400 bad_range; measure "" means every
 //    measure. The reply carries id, from, to and the merged series
@@ -59,6 +63,13 @@ void ts_api_set_broker_timeout (ts_api_t *self, int timeout_ms);
 //  - hydrate: every id must be registered (404 naming the first unknown
 //    one); the request goes to the broker, whose reply (202, count = jobs
 //    queued) is passed on; 503 if it does not answer in time.
+//  - stats, dlq_ls, dlq_purge: forwarded to the broker as they are; its
+//    reply is passed on (stats: has_stats; dlq_ls: has_dlq; dlq_purge:
+//    count = entries deleted); 503 if it does not answer in time, 502 if
+//    a 200 lacks its stats or dlq.
+//  - dlq_redrive: ids optional (none: every entry), each a valid name
+//    (400), not necessarily registered; forwarded like stats; count =
+//    jobs requeued.
 //  Returns reply->status.
 int ts_api_handle (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply);
 

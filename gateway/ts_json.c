@@ -204,6 +204,14 @@ ts_json_int (ts_json_t *self, int64_t value)
     return ts_json_raw_n (self, buf, (size_t) len);
 }
 
+int
+ts_json_uint (ts_json_t *self, uint64_t value)
+{
+    char buf [32];
+    int len = snprintf (buf, sizeof buf, "%" PRIu64, value);
+    return ts_json_raw_n (self, buf, (size_t) len);
+}
+
 bool
 ts_json_format_double (double value, char *buf, size_t size)
 {

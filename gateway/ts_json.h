@@ -47,6 +47,9 @@ int ts_json_str (ts_json_t *self, const char *s);
 //  Appends an integer. Returns 0 or TS_ENOMEM.
 int ts_json_int (ts_json_t *self, int64_t value);
 
+//  Appends an unsigned integer (counters). Returns 0 or TS_ENOMEM.
+int ts_json_uint (ts_json_t *self, uint64_t value);
+
 //  Appends a double with the fewest digits that read back to the same
 //  value, or null if it is NaN or infinite. Returns 0 or TS_ENOMEM.
 int ts_json_double (ts_json_t *self, double value);

@@ -302,11 +302,27 @@ s_timeseries_data (ts_route_t *self, const ts_target_t *url, ts_msg_t *query,
     return 200;
 }
 
-//  Reads {"ids":["a",...]} from the request body into ids. Returns 0 or
-//  TS_EINVAL with the detail in err.
-static int
-s_body_ids (const ts_route_req_t *req, ts_strlist_t *ids, char *err)
+//  True if the body is absent or only white space.
+static bool
+s_body_empty (const ts_route_req_t *req)
 {
+    for (size_t i = 0; req->body && i < req->body_size; i++) {
+        char c = req->body [i];
+        if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
+            return false;
+    }
+    return true;
+}
+
+//  Reads {"ids":["a",...]} from the request body into ids. If optional,
+//  no body, {} and an empty list are fine and leave ids empty. Returns 0,
+//  TS_EINVAL or TS_ENOMEM with the detail in err.
+static int
+s_body_ids (const ts_route_req_t *req, bool optional, ts_strlist_t *ids,
+            char *err)
+{
+    if (optional && s_body_empty (req))
+        return 0;
     if (!req->body || req->body_size == 0) {
         ts_errf (err, "missing body: expected {\"ids\":[...]}");
         return TS_EINVAL;
@@ -322,12 +338,15 @@ s_body_ids (const ts_route_req_t *req, ts_strlist_t *ids, char *err)
     int rc = 0;
     json_t *list = json_is_object (root)? json_object_get (root, "ids"):
                                           NULL;
+    if (optional && json_is_object (root) && !list)
+        ;                       //  {}: no ids given
+    else
     if (!json_is_array (list)) {
         ts_errf (err, "body must be a JSON object {\"ids\":[...]}");
         rc = TS_EINVAL;
     }
     else
-    if (json_array_size (list) == 0) {
+    if (json_array_size (list) == 0 && !optional) {
         ts_errf (err, "ids: empty list");
         rc = TS_EINVAL;
     }
@@ -367,7 +386,7 @@ s_post_ids (ts_route_t *self, const ts_route_req_t *req, ts_op_t op,
 {
     char err [TS_ERRLEN] = "";
     ts_msg_reset (msg, op);
-    int rc = s_body_ids (req, msg->ids, err);
+    int rc = s_body_ids (req, false, msg->ids, err);
     if (rc)
         return s_error (body, rc == TS_ENOMEM? 500: 400,
                         rc == TS_ENOMEM? "internal": "bad_request", err);
@@ -421,6 +440,100 @@ s_ids_rm (ts_route_t *self, const char *id, ts_msg_t *msg, ts_msg_t *reply,
     return 200;
 }
 
+//  GET /v1/stats
+static int
+s_stats (ts_route_t *self, ts_msg_t *msg, ts_msg_t *reply, ts_json_t *body)
+{
+    ts_msg_reset (msg, TS_OP_STATS);
+    if (ts_api_handle (self->api, msg, reply) != 200)
+        return s_reply_error (body, reply);
+    const ts_stats_t *stats = &reply->stats;
+    const struct { const char *key; uint64_t value; } counters [] = {
+        { "queued", stats->queued }, { "delayed", stats->delayed },
+        { "leased", stats->leased }, { "dlq", stats->dlq },
+        { "done", stats->done }, { "failed", stats->failed },
+        { "retried", stats->retried },
+        { "dead_lettered", stats->dead_lettered }
+    };
+    ts_json_reset (body);
+    for (size_t i = 0; i < sizeof counters / sizeof counters [0]; i++) {
+        ts_json_raw (body, i? ",": "{");
+        ts_json_str (body, counters [i].key);
+        ts_json_raw (body, ":");
+        ts_json_uint (body, counters [i].value);
+    }
+    ts_json_raw (body, ",\"oldest_age_ms\":");
+    ts_json_int (body, stats->oldest_age_ms);
+    ts_json_raw (body, ",\"workers\":[");
+    for (size_t i = 0; i < stats->workers_n; i++) {
+        const ts_worker_stat_t *worker = &stats->workers [i];
+        ts_json_raw (body, i? ",{\"name\":": "{\"name\":");
+        ts_json_str (body, worker->name);
+        ts_json_raw (body, ",\"credit\":");
+        ts_json_uint (body, worker->credit);
+        ts_json_raw (body, ",\"leased\":");
+        ts_json_uint (body, worker->leased);
+        ts_json_raw (body, "}");
+    }
+    ts_json_raw (body, "]}");
+    return 200;
+}
+
+//  GET /v1/dlq
+static int
+s_dlq_ls (ts_route_t *self, ts_msg_t *msg, ts_msg_t *reply, ts_json_t *body)
+{
+    ts_msg_reset (msg, TS_OP_DLQ_LS);
+    if (ts_api_handle (self->api, msg, reply) != 200)
+        return s_reply_error (body, reply);
+    ts_json_reset (body);
+    ts_json_raw (body, "{\"jobs\":[");
+    for (size_t i = 0; i < reply->dlq_n; i++) {
+        const ts_dlq_entry_t *entry = &reply->dlq [i];
+        ts_json_raw (body, i? ",{\"job\":": "{\"job\":");
+        ts_json_uint (body, entry->job);
+        ts_json_raw (body, ",\"ids\":[");
+        for (size_t j = 0; j < entry->ids->n; j++) {
+            if (j)
+                ts_json_raw (body, ",");
+            ts_json_str (body, entry->ids->items [j]);
+        }
+        ts_json_raw (body, "],\"receives\":");
+        ts_json_uint (body, entry->receives);
+        ts_json_raw (body, ",\"dead_at\":");
+        ts_json_int (body, entry->dead_at_ms);
+        ts_json_raw (body, ",\"error\":");
+        ts_json_str (body, entry->error);
+        ts_json_raw (body, "}");
+    }
+    ts_json_raw (body, "]}");
+    return 200;
+}
+
+//  POST /v1/dlq/redrive (body optional) and DELETE /v1/dlq: answer
+//  {"<key>":count}.
+static int
+s_dlq_change (ts_route_t *self, const ts_route_req_t *req, ts_op_t op,
+              ts_msg_t *msg, ts_msg_t *reply, ts_json_t *body)
+{
+    char err [TS_ERRLEN] = "";
+    ts_msg_reset (msg, op);
+    if (op == TS_OP_DLQ_REDRIVE) {
+        int rc = s_body_ids (req, true, msg->ids, err);
+        if (rc)
+            return s_error (body, rc == TS_ENOMEM? 500: 400,
+                            rc == TS_ENOMEM? "internal": "bad_request", err);
+    }
+    if (ts_api_handle (self->api, msg, reply) != 200)
+        return s_reply_error (body, reply);
+    ts_json_reset (body);
+    ts_json_raw (body, op == TS_OP_DLQ_REDRIVE? "{\"requeued\":"
+                                              : "{\"purged\":");
+    ts_json_uint (body, reply->count);
+    ts_json_raw (body, "}");
+    return 200;
+}
+
 static int
 s_not_allowed (ts_json_t *body, const char **allow, const char *methods)
 {
@@ -470,6 +583,25 @@ s_dispatch (ts_route_t *self, const ts_route_req_t *req,
         if (strcmp (method, "POST"))
             return s_not_allowed (body, allow, "POST");
         return s_post_ids (self, req, TS_OP_HYDRATE, msg, reply, body);
+    }
+    if (v1 && n == 2 && strcmp (s1, "stats") == 0) {
+        if (strcmp (method, "GET"))
+            return s_not_allowed (body, allow, "GET");
+        return s_stats (self, msg, reply, body);
+    }
+    if (v1 && n == 2 && strcmp (s1, "dlq") == 0) {
+        if (strcmp (method, "GET") == 0)
+            return s_dlq_ls (self, msg, reply, body);
+        if (strcmp (method, "DELETE") == 0)
+            return s_dlq_change (self, req, TS_OP_DLQ_PURGE, msg, reply,
+                                 body);
+        return s_not_allowed (body, allow, "GET, DELETE");
+    }
+    if (v1 && n == 3 && strcmp (s1, "dlq") == 0
+    &&  strcmp (ts_target_segment (url, 2), "redrive") == 0) {
+        if (strcmp (method, "POST"))
+            return s_not_allowed (body, allow, "POST");
+        return s_dlq_change (self, req, TS_OP_DLQ_REDRIVE, msg, reply, body);
     }
     return s_error (body, 404, "not_found", "no such route");
 }

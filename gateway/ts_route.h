@@ -13,11 +13,21 @@
         POST   /v1/ids          {"ids":[..]}  {"added":n}
         DELETE /v1/ids/{id}                   {"id":..,"removed":true}
         POST   /v1/hydrate      {"ids":[..]}  202 {"queued":n}
+        GET    /v1/stats                      {"queued":n,"delayed":n,
+               "leased":n,"dlq":n,"done":n,"failed":n,"retried":n,
+               "dead_lettered":n,"oldest_age_ms":n,
+               "workers":[{"name":..,"credit":n,"leased":n}]}
+        GET    /v1/dlq                        {"jobs":[{"job":n,"ids":[..],
+               "receives":n,"dead_at":ms,"error":".."}]}
+        POST   /v1/dlq/redrive  [{"ids":[..]}] {"requeued":n}; no body,
+               {} or no ids: every entry
+        DELETE /v1/dlq                        {"purged":n}
     Every route but /healthz needs "x-security-token: KEY" or
     "Authorization: Bearer KEY" (401 otherwise). Errors are
     {"error":"<code>","detail":"<text>"}: 400 bad_request, 401
     unauthorized, 404 not_found, 405 method_not_allowed, 413 too_big, and
-    the ts_api codes. Times in parameters are epoch milliseconds or
+    the ts_api codes (503 unavailable when the broker does not answer
+    stats and dlq routes). Times in parameters are epoch milliseconds or
     RFC 3339. */
 
 #ifndef TS_ROUTE_H_INCLUDED

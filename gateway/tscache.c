@@ -2,8 +2,10 @@
 
     Speaks the msgpack protocol (docs/protocol.md) over one REQ socket to
     the gateway's ROUTER: registers and removes ids, asks for a hydrate,
-    and queries a series, printed as an aligned table or as the same JSON
-    the HTTP front end answers on /v1/series/{id}.
+    queries a series, shows the broker's stats and manages its dead-letter
+    queue. Answers are printed as aligned tables, or with --json as the
+    same JSON the HTTP front end answers (/v1/series/{id}, /v1/stats,
+    /v1/dlq, /v1/dlq/redrive).
 
     Output is meant for people and for scripts alike: times are RFC 3339
     UTC with milliseconds, values are printed with the fewest digits that
@@ -50,6 +52,15 @@ s_usage (FILE *out)
         "                          after the newest history point; T is\n"
         "                          epoch ms or RFC 3339 (default: now -/+\n"
         "                          24 h); --json prints the HTTP API's JSON\n"
+        "  stats [--json]          the broker's counters and its workers\n"
+        "                          (NAME, CREDIT, LEASED)\n"
+        "  dlq ls [--json]         dead-lettered jobs: JOB, IDS, RECEIVES,\n"
+        "                          DEAD AT, ERROR\n"
+        "  dlq redrive [ID...] [--json]\n"
+        "                          queue dead-lettered jobs again (receives\n"
+        "                          reset); with IDs only the jobs holding\n"
+        "                          one of them, else every job\n"
+        "  dlq purge [--json]      delete every dead-lettered job\n"
         "  help                    show this help\n"
         "\n"
         "Options:\n"
@@ -134,6 +145,136 @@ s_print_series_json (const ts_msg_t *reply)
     s_print_json_points (reply->series.history, "history", &first);
     s_print_json_points (reply->series.forecast, "forecast", &first);
     printf ("]}\n");
+}
+
+//  stats --json: the shape of GET /v1/stats.
+static void
+s_print_stats_json (const ts_stats_t *stats)
+{
+    printf ("{\"queued\":%" PRIu64 ",\"delayed\":%" PRIu64
+            ",\"leased\":%" PRIu64 ",\"dlq\":%" PRIu64 ",\"done\":%" PRIu64
+            ",\"failed\":%" PRIu64 ",\"retried\":%" PRIu64
+            ",\"dead_lettered\":%" PRIu64 ",\"oldest_age_ms\":%" PRId64
+            ",\"workers\":[", stats->queued, stats->delayed, stats->leased,
+            stats->dlq, stats->done, stats->failed, stats->retried,
+            stats->dead_lettered, stats->oldest_age_ms);
+    for (size_t i = 0; i < stats->workers_n; i++) {
+        const ts_worker_stat_t *worker = &stats->workers [i];
+        printf ("%s{\"name\":", i? ",": "");
+        s_print_json_str (worker->name);
+        printf (",\"credit\":%" PRIu32 ",\"leased\":%" PRIu32 "}",
+                worker->credit, worker->leased);
+    }
+    printf ("]}\n");
+}
+
+//  stats: counters one a line, then the workers as a table.
+static void
+s_print_stats_table (const ts_stats_t *stats)
+{
+    const struct { const char *name; uint64_t value; } counters [] = {
+        { "queued", stats->queued }, { "delayed", stats->delayed },
+        { "leased", stats->leased }, { "dlq", stats->dlq },
+        { "done", stats->done }, { "failed", stats->failed },
+        { "retried", stats->retried },
+        { "dead_lettered", stats->dead_lettered }
+    };
+    for (size_t i = 0; i < sizeof counters / sizeof counters [0]; i++)
+        printf ("%-15s %" PRIu64 "\n", counters [i].name, counters [i].value);
+    printf ("%-15s %" PRId64 "\n", "oldest_age_ms", stats->oldest_age_ms);
+    printf ("%-15s %zu\n\n", "workers", stats->workers_n);
+    if (stats->workers_n == 0) {
+        printf ("no workers connected\n");
+        return;
+    }
+    int width = (int) strlen ("NAME");
+    for (size_t i = 0; i < stats->workers_n; i++) {
+        int len = (int) strlen (stats->workers [i].name);
+        if (len > width)
+            width = len;
+    }
+    printf ("%-*s  %6s  %6s\n", width, "NAME", "CREDIT", "LEASED");
+    for (size_t i = 0; i < stats->workers_n; i++)
+        printf ("%-*s  %6" PRIu32 "  %6" PRIu32 "\n", width,
+                stats->workers [i].name, stats->workers [i].credit,
+                stats->workers [i].leased);
+}
+
+//  dlq ls --json: the shape of GET /v1/dlq.
+static void
+s_print_dlq_json (const ts_msg_t *reply)
+{
+    printf ("{\"jobs\":[");
+    for (size_t i = 0; i < reply->dlq_n; i++) {
+        const ts_dlq_entry_t *entry = &reply->dlq [i];
+        printf ("%s{\"job\":%" PRIu64 ",\"ids\":[", i? ",": "", entry->job);
+        for (size_t j = 0; j < entry->ids->n; j++) {
+            if (j)
+                putchar (',');
+            s_print_json_str (entry->ids->items [j]);
+        }
+        printf ("],\"receives\":%" PRIu32 ",\"dead_at\":%" PRId64
+                ",\"error\":", entry->receives, entry->dead_at_ms);
+        s_print_json_str (entry->error);
+        putchar ('}');
+    }
+    printf ("]}\n");
+}
+
+//  The ids of a dlq entry joined by commas, cut to fit size with a
+//  "+N" tail saying how many were left out.
+static void
+s_join_ids (const ts_strlist_t *ids, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf [0] = 0;
+    for (size_t i = 0; i < ids->n; i++) {
+        size_t len = strlen (ids->items [i]);
+        //  Room for this id, its comma and a "+N" tail for the rest
+        if (used + len + 1 + 24 > size) {
+            snprintf (buf + used, size - used, "%s+%zu", used? ",": "",
+                      ids->n - i);
+            return;
+        }
+        used += (size_t) snprintf (buf + used, size - used, "%s%s",
+                                   used? ",": "", ids->items [i]);
+    }
+}
+
+//  dlq ls: one job a line; the error last, on one line.
+static void
+s_print_dlq_table (const ts_msg_t *reply)
+{
+    char ids [64];
+    int job_width = (int) strlen ("JOB");
+    int ids_width = (int) strlen ("IDS");
+    for (size_t i = 0; i < reply->dlq_n; i++) {
+        char job [24];
+        int len = snprintf (job, sizeof job, "%" PRIu64, reply->dlq [i].job);
+        if (len > job_width)
+            job_width = len;
+        s_join_ids (reply->dlq [i].ids, ids, sizeof ids);
+        len = (int) strlen (ids);
+        if (len > ids_width)
+            ids_width = len;
+    }
+    printf ("%-*s  %-*s  %8s  %-24s  %s\n", job_width, "JOB", ids_width,
+            "IDS", "RECEIVES", "DEAD AT", "ERROR");
+    for (size_t i = 0; i < reply->dlq_n; i++) {
+        const ts_dlq_entry_t *entry = &reply->dlq [i];
+        char dead_at [40];
+        char error [TS_ERRLEN];
+        ts_time_format (entry->dead_at_ms, dead_at, sizeof dead_at);
+        s_join_ids (entry->ids, ids, sizeof ids);
+        ts_strlcpy (error, entry->error, sizeof error);
+        for (char *p = error; *p; p++)
+            if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                *p = ' ';
+        printf ("%-*" PRIu64 "  %-*s  %8" PRIu32 "  %-24s  %s\n", job_width,
+                entry->job, ids_width, ids, entry->receives, dead_at, error);
+    }
+    printf ("%zu dead-lettered job%s\n", reply->dlq_n,
+            reply->dlq_n == 1? "": "s");
 }
 
 static void
@@ -319,6 +460,35 @@ s_parse_query (ts_msg_t *req, int argc, char *argv [], int i, bool *json)
     return S_EXIT_OK;
 }
 
+//  Reads the arguments of an admin command from argv [i]: --json, and
+//  ids if ids is not NULL (else any other argument is an error).
+//  Returns an exit code.
+static int
+s_parse_admin (const char *command, int argc, char *argv [], int i,
+               ts_strlist_t *ids, bool *json)
+{
+    for (; i < argc; i++) {
+        const char *arg = argv [i];
+        if (strcmp (arg, "--json") == 0)
+            *json = true;
+        else
+        if ((arg [0] == '-' && arg [1]) || !ids) {
+            char what [TS_ERRLEN];
+            snprintf (what, sizeof what, "%s: %s '%.64s'", command,
+                      arg [0] == '-'? "unknown option": "unexpected", arg);
+            return s_usage_error ("%s", what);
+        }
+        else
+        if (!ts_name_valid (arg))
+            return s_usage_error ("invalid id '%s': use 1 to 128 of "
+                                  "[A-Za-z0-9._:-]", arg);
+        else
+        if (ts_strlist_append (ids, arg))
+            return S_EXIT_ERROR;
+    }
+    return S_EXIT_OK;
+}
+
 //  Builds the request of the command at argv [i]. Returns an exit code.
 static int
 s_build_request (ts_msg_t *req, int argc, char *argv [], int i, bool *json)
@@ -337,6 +507,28 @@ s_build_request (ts_msg_t *req, int argc, char *argv [], int i, bool *json)
     if (strcmp (command, "query") == 0) {
         ts_msg_reset (req, TS_OP_QUERY);
         return s_parse_query (req, argc, argv, i + 1, json);
+    }
+    if (strcmp (command, "stats") == 0) {
+        ts_msg_reset (req, TS_OP_STATS);
+        return s_parse_admin ("stats", argc, argv, i + 1, NULL, json);
+    }
+    if (strcmp (command, "dlq") == 0) {
+        if (strcmp (sub, "ls") == 0) {
+            ts_msg_reset (req, TS_OP_DLQ_LS);
+            return s_parse_admin ("dlq ls", argc, argv, i + 2, NULL, json);
+        }
+        if (strcmp (sub, "redrive") == 0) {
+            ts_msg_reset (req, TS_OP_DLQ_REDRIVE);
+            return s_parse_admin ("dlq redrive", argc, argv, i + 2, req->ids,
+                                  json);
+        }
+        if (strcmp (sub, "purge") == 0) {
+            ts_msg_reset (req, TS_OP_DLQ_PURGE);
+            return s_parse_admin ("dlq purge", argc, argv, i + 2, NULL,
+                                  json);
+        }
+        return s_usage_error ("dlq: expected ls, redrive or purge, got '%s'",
+                              sub);
     }
     if (strcmp (command, "ids") != 0)
         return s_usage_error ("unknown command '%s'", command);
@@ -386,6 +578,26 @@ s_print_reply (const ts_msg_t *req, const ts_msg_t *reply, bool json)
                 s_print_series_json (reply);
             else
                 s_print_series_table (reply);
+            break;
+        case TS_OP_STATS:
+            if (json)
+                s_print_stats_json (&reply->stats);
+            else
+                s_print_stats_table (&reply->stats);
+            break;
+        case TS_OP_DLQ_LS:
+            if (json)
+                s_print_dlq_json (reply);
+            else
+                s_print_dlq_table (reply);
+            break;
+        case TS_OP_DLQ_REDRIVE:
+            printf (json? "{\"requeued\":%" PRIu64 "}\n": "requeued %" PRIu64
+                    "\n", reply->count);
+            break;
+        case TS_OP_DLQ_PURGE:
+            printf (json? "{\"purged\":%" PRIu64 "}\n": "purged %" PRIu64
+                    "\n", reply->count);
             break;
         default:
             break;

@@ -10,8 +10,9 @@
       GET  /healthz                 200 "ok"
       GET  /control                 current behaviour and request counter
       POST /control                 {"latency_ms": N, "fail_rate": P,
-                                     "mode": "ok|500|429|timeout|malformed|
-                                     truncated|oversized", "now_ms": N|null}
+                                     "mode": "ok|500|429|404|timeout|
+                                     malformed|truncated|oversized",
+                                     "now_ms": N|null}
 
     Every answer for the same (id, now) is byte-identical, so tests compare
     the gateway's answers with a direct fetch from here; /control lets them
@@ -68,11 +69,12 @@
 
 typedef enum {
     S_MODE_OK, S_MODE_500, S_MODE_429, S_MODE_TIMEOUT, S_MODE_MALFORMED,
-    S_MODE_TRUNCATED, S_MODE_OVERSIZED
+    S_MODE_TRUNCATED, S_MODE_OVERSIZED, S_MODE_404
 } s_mode_t;
 
 static const char *s_mode_names [] = {
-    "ok", "500", "429", "timeout", "malformed", "truncated", "oversized"
+    "ok", "500", "429", "timeout", "malformed", "truncated", "oversized",
+    "404"
 };
 #define S_MODES (sizeof (s_mode_names) / sizeof (s_mode_names [0]))
 
@@ -328,6 +330,8 @@ s_serve_series (struct MHD_Connection *conn, bool columns, const char *id)
         return s_reply_error (conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "demo failure");
     if (now.mode == S_MODE_429)
         return s_reply_error (conn, MHD_HTTP_TOO_MANY_REQUESTS, "slow down");
+    if (now.mode == S_MODE_404)
+        return s_reply_error (conn, MHD_HTTP_NOT_FOUND, "unknown id");
     if (now.mode == S_MODE_MALFORMED) {
         static char malformed [] = "<html>this is not JSON {\"time\": [1,,";
         return s_reply (conn, MHD_HTTP_OK, "application/json", malformed,
@@ -415,7 +419,8 @@ s_control (const char *body, size_t len)
            &&  strcmp (json_string_value (item), s_mode_names [m]) != 0)
             m++;
         if (!json_is_string (item) || m == S_MODES)
-            reason = "mode must be ok, 500, 429, timeout, malformed, truncated or oversized";
+            reason = "mode must be ok, 500, 429, 404, timeout, malformed, "
+                     "truncated or oversized";
         else
             next.mode = (s_mode_t) m;
     }
@@ -538,8 +543,8 @@ s_usage (FILE *out)
 "  GET  /healthz                 ok\n"
 "  GET  /control                 current behaviour and data request count\n"
 "  POST /control                 {\"latency_ms\": N, \"fail_rate\": P, \"now_ms\": N|null,\n"
-"                                 \"mode\": \"ok|500|429|timeout|malformed|truncated|\n"
-"                                 oversized\"}\n"
+"                                 \"mode\": \"ok|500|429|404|timeout|malformed|\n"
+"                                 truncated|oversized\"}\n"
 "\n"
 "Series: base = floor(now / 300000) * 300000; times base - k * 300000 for\n"
 "k = 288..1 and base + k * 300000 for k = 1..288 (576 points, base itself\n"

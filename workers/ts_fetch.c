@@ -4,17 +4,34 @@
     transfers wait on a list for reuse; requests beyond max_active wait on
     a FIFO of s_req_t until a transfer frees up. The transfer handed out
     by ts_fetch_next goes back to the free list on the next call, so the
-    caller can read its body without a copy. */
+    caller can read its body without a copy.
+
+    The classifier at the end (ts_fetch_classify and friends) is pure and
+    only reads results: the retry policy lives there, in one place. */
 
 #include "ts_fetch.h"
 
 #include <curl/curl.h>
 #include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #define KEEP_BUFFER_MAX (1024 * 1024)   //  larger buffers freed on reuse
+#define SNIPPET_MAX     64              //  body bytes quoted in a detail
+
+//  CURLINFO_RETRY_AFTER came with libcurl 7.66; before it, the header is
+//  read by a header callback and parsed here.
+#if LIBCURL_VERSION_NUM >= 0x074200
+#   define HAVE_RETRY_AFTER_INFO 1
+#else
+#   define HAVE_RETRY_AFTER_INFO 0
+#endif
 
 typedef struct _s_req_t s_req_t;
 struct _s_req_t {
@@ -33,6 +50,8 @@ struct _s_xfer_t {
     size_t      size;           //  body bytes
     size_t      cap;            //  buf bytes
     bool        over;           //  body went over the cap
+    bool        oom;            //  body buffer could not grow
+    int64_t     retry_after_ms; //  Retry-After (old libcurl only)
     char        errbuf [CURL_ERROR_SIZE];
     char        error [TS_ERRLEN];
     bool        running;        //  in the multi handle
@@ -68,17 +87,21 @@ s_write (char *data, size_t size, size_t nmemb, void *arg)
 {
     s_xfer_t *xfer = (s_xfer_t *) arg;
     size_t n = size * nmemb;
-    if (n > xfer->owner->opts.max_body_bytes - xfer->size) {
+    size_t max = xfer->owner->opts.max_body_bytes;
+    if (n > max - xfer->size) {
         xfer->over = true;
         return 0;                       //  aborts the transfer
     }
     if (xfer->size + n + 1 > xfer->cap) {
+        //  Grow by doubling, but never past the cap (+1 for the NUL).
         size_t cap = xfer->cap? xfer->cap: 16384;
         while (cap < xfer->size + n + 1)
-            cap *= 2;
+            cap = cap > max / 2? max + 1: cap * 2;
         char *buf = realloc (xfer->buf, cap);
-        if (!buf)
+        if (!buf) {
+            xfer->oom = true;
             return 0;
+        }
         xfer->buf = buf;
         xfer->cap = cap;
     }
@@ -87,6 +110,24 @@ s_write (char *data, size_t size, size_t nmemb, void *arg)
     xfer->buf [xfer->size] = 0;
     return n;
 }
+
+#if !HAVE_RETRY_AFTER_INFO
+static size_t
+s_header (char *data, size_t size, size_t nmemb, void *arg)
+{
+    s_xfer_t *xfer = (s_xfer_t *) arg;
+    size_t n = size * nmemb;
+    static const char name [] = "retry-after:";
+    if (n > sizeof name - 1 && n < 256
+    &&  strncasecmp (data, name, sizeof name - 1) == 0) {
+        char value [256];
+        memcpy (value, data + sizeof name - 1, n - (sizeof name - 1));
+        value [n - (sizeof name - 1)] = 0;
+        xfer->retry_after_ms = ts_fetch_retry_after_parse (value, ts_now_ms ());
+    }
+    return n;
+}
+#endif
 
 static void
 s_xfer_destroy (s_xfer_t **xfer_p)
@@ -117,6 +158,10 @@ s_xfer_new (ts_fetch_t *self)
     CURL *easy = xfer->easy;
     curl_easy_setopt (easy, CURLOPT_WRITEFUNCTION, s_write);
     curl_easy_setopt (easy, CURLOPT_WRITEDATA, xfer);
+#if !HAVE_RETRY_AFTER_INFO
+    curl_easy_setopt (easy, CURLOPT_HEADERFUNCTION, s_header);
+    curl_easy_setopt (easy, CURLOPT_HEADERDATA, xfer);
+#endif
     curl_easy_setopt (easy, CURLOPT_PRIVATE, xfer);
     curl_easy_setopt (easy, CURLOPT_ERRORBUFFER, xfer->errbuf);
     curl_easy_setopt (easy, CURLOPT_NOSIGNAL, 1L);
@@ -152,6 +197,8 @@ s_start_queued (ts_fetch_t *self)
         s_req_t *req = self->queue_head;
         xfer->size = 0;
         xfer->over = false;
+        xfer->oom = false;
+        xfer->retry_after_ms = 0;
         xfer->errbuf [0] = 0;
         xfer->error [0] = 0;
         curl_easy_setopt (xfer->easy, CURLOPT_URL, req->url);
@@ -193,7 +240,9 @@ ts_fetch_new (const ts_fetch_opts_t *opts, char *err)
     self->multi = curl_multi_init ();
     if (!self->multi)
         goto fail;
-    //  Keep at most max_active connections: one per running transfer.
+    //  Keep one idle connection per transfer slot, so each can reuse
+    //  one (curl's default is 4 times the handles added, which for a
+    //  worker that only ever talks to one upstream is too many).
     curl_multi_setopt (self->multi, CURLMOPT_MAXCONNECTS,
                        (long) opts->max_active);
     for (size_t i = 0; opts->headers && i < opts->headers->n; i++) {
@@ -318,27 +367,45 @@ ts_fetch_next (ts_fetch_t *self, ts_fetch_result_t *result)
         result->elapsed_ms = ts_mono_ms () - xfer->req->added_ms;
         result->body = xfer->buf? xfer->buf: "";
         result->size = xfer->size;
+        result->curl_code = (int) code;
+        curl_off_t connect_us = 0, pretransfer_us = 0;
+        curl_easy_getinfo (easy, CURLINFO_CONNECT_TIME_T, &connect_us);
+        curl_easy_getinfo (easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer_us);
+        result->connected = connect_us > 0 || pretransfer_us > 0;
+#if HAVE_RETRY_AFTER_INFO
+        curl_off_t retry_after_s = 0;
+        curl_easy_getinfo (easy, CURLINFO_RETRY_AFTER, &retry_after_s);
+        result->retry_after_ms = retry_after_s <= 0? 0
+            : retry_after_s > TS_FETCH_RETRY_AFTER_MAX_MS / 1000
+            ? TS_FETCH_RETRY_AFTER_MAX_MS: (int64_t) retry_after_s * 1000;
+#else
+        result->retry_after_ms = xfer->retry_after_ms;
+#endif
+        ts_strlcpy (xfer->error, *xfer->errbuf? xfer->errbuf:
+                    curl_easy_strerror (code), sizeof xfer->error);
         if (code == CURLE_OK) {
             curl_easy_getinfo (easy, CURLINFO_RESPONSE_CODE, &result->status);
             result->rc = 0;
+            xfer->error [0] = 0;
         }
         else
         if (xfer->over || code == CURLE_FILESIZE_EXCEEDED) {
             result->rc = TS_ETOOBIG;
+            result->curl_code = CURLE_FILESIZE_EXCEEDED;
             ts_errf (xfer->error, "response over %zu bytes",
                      self->opts.max_body_bytes);
         }
         else
-        if (code == CURLE_OPERATION_TIMEDOUT) {
+        if (xfer->oom) {
+            result->rc = TS_ENOMEM;
+            result->curl_code = CURLE_OUT_OF_MEMORY;
+            ts_errf (xfer->error, "out of memory for the response body");
+        }
+        else
+        if (code == CURLE_OPERATION_TIMEDOUT)
             result->rc = TS_ETIMEOUT;
-            ts_errf (xfer->error, "upstream timed out: %s",
-                     *xfer->errbuf? xfer->errbuf: curl_easy_strerror (code));
-        }
-        else {
+        else
             result->rc = TS_EUPSTREAM;
-            ts_errf (xfer->error, "upstream: %s",
-                     *xfer->errbuf? xfer->errbuf: curl_easy_strerror (code));
-        }
         result->error = xfer->error;
         self->last = xfer;
         return true;
@@ -351,4 +418,224 @@ ts_fetch_pending (ts_fetch_t *self)
 {
     assert (self);
     return self->active + self->queued;
+}
+
+//  ---------------------------------------------------------------------
+//  Failure classification
+
+//  libcurl errors that another attempt cannot fix: the URL, the build or
+//  the TLS setup is wrong, and only the operator can change that.
+static bool
+s_curl_code_final (int code)
+{
+    switch (code) {
+        case CURLE_UNSUPPORTED_PROTOCOL:
+        case CURLE_URL_MALFORMAT:
+        case CURLE_NOT_BUILT_IN:
+        case CURLE_TOO_MANY_REDIRECTS:
+        case CURLE_BAD_FUNCTION_ARGUMENT:
+        case CURLE_UNKNOWN_OPTION:
+        case CURLE_LOGIN_DENIED:
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CERTPROBLEM:
+        case CURLE_SSL_CIPHER:
+        case CURLE_SSL_CACERT_BADFILE:
+        case CURLE_SSL_ENGINE_NOTFOUND:
+        case CURLE_SSL_ENGINE_SETFAILED:
+        case CURLE_SSL_ENGINE_INITFAILED:
+        case CURLE_SSL_CRL_BADFILE:
+        case CURLE_SSL_ISSUER_ERROR:
+        case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        case CURLE_SSL_INVALIDCERTSTATUS:
+            return true;
+        default:
+            return false;
+    }
+}
+
+//  Appends ": " and the start of body to detail (size bytes), printable
+//  ASCII only, so an upstream's error text reaches the DLQ.
+static void
+s_append_snippet (char *detail, size_t size, const char *body, size_t len)
+{
+    size_t used = strlen (detail);
+    if (!body || len == 0 || used + 3 >= size)
+        return;
+    char snippet [SNIPPET_MAX + 4];
+    size_t n = 0;
+    for (size_t i = 0; i < len && n < SNIPPET_MAX; i++) {
+        unsigned char c = (unsigned char) body [i];
+        if (c == '\n' || c == '\r' || c == '\t')
+            c = ' ';
+        snippet [n++] = (c >= 0x20 && c < 0x7f)? (char) c: '?';
+    }
+    while (n > 0 && snippet [n - 1] == ' ')
+        n--;
+    if (n == 0)
+        return;
+    if (len > SNIPPET_MAX) {
+        memcpy (snippet + n, "...", 3);
+        n += 3;
+    }
+    snippet [n] = 0;
+    snprintf (detail + used, size - used, ": %s", snippet);
+}
+
+bool
+ts_fetch_classify (const ts_fetch_opts_t *opts, const ts_fetch_result_t *res,
+                   const char *id, ts_fetch_verdict_t *verdict)
+{
+    assert (opts);
+    assert (res);
+    assert (id);
+    assert (verdict);
+    memset (verdict, 0, sizeof *verdict);
+    int code = res->curl_code;
+    if (res->rc == 0 && code == CURLE_OK
+    &&  res->status >= 200 && res->status <= 299)
+        return false;
+
+    verdict->failed = true;
+    verdict->failures = 1;
+    verdict->retry = true;
+    char *detail = verdict->detail;
+    const char *error = res->error && *res->error? res->error
+                                                 : curl_easy_strerror (code);
+    if (res->rc == TS_ETOOBIG || code == CURLE_FILESIZE_EXCEEDED) {
+        verdict->retry = false;
+        ts_errf (detail, "id=%s: response over upstream.max_body_bytes "
+                 "(%zu bytes; not retried)", id, opts->max_body_bytes);
+    }
+    else
+    if (res->rc == TS_ENOMEM || code == CURLE_OUT_OF_MEMORY
+    ||  code == CURLE_WRITE_ERROR)
+        ts_errf (detail, "id=%s: worker out of memory for the response", id);
+    else
+    if (code == CURLE_OPERATION_TIMEDOUT || res->rc == TS_ETIMEOUT) {
+        if (res->connected)
+            ts_errf (detail, "id=%s: timed out after %ld ms "
+                     "(upstream.timeout_ms)", id, opts->timeout_ms);
+        else {
+            long limit = opts->connect_timeout_ms < opts->timeout_ms
+                       ? opts->connect_timeout_ms: opts->timeout_ms;
+            ts_errf (detail, "id=%s: no connection within %ld ms "
+                     "(upstream.connect_timeout_ms)", id, limit);
+        }
+    }
+    else
+    if (code != CURLE_OK || res->rc != 0) {
+        verdict->retry = !s_curl_code_final (code);
+        ts_errf (detail, "id=%s: upstream: %s%s", id, error,
+                 verdict->retry? "": " (not retried)");
+    }
+    else {
+        long status = res->status;
+        if (status == 408 || status == 429 || (status >= 500 && status <= 599)) {
+            int64_t after = res->retry_after_ms;
+            verdict->retry_after_ms = after <= 0? 0
+                : after > TS_FETCH_RETRY_AFTER_MAX_MS
+                ? TS_FETCH_RETRY_AFTER_MAX_MS: (uint64_t) after;
+            if (verdict->retry_after_ms)
+                ts_errf (detail, "id=%s: upstream HTTP %ld, Retry-After "
+                         "%" PRIu64 " ms", id, status,
+                         verdict->retry_after_ms);
+            else
+                ts_errf (detail, "id=%s: upstream HTTP %ld", id, status);
+        }
+        else
+        if (status >= 300 && status <= 399) {
+            verdict->retry = false;
+            ts_errf (detail, "id=%s: upstream HTTP %ld (redirects are not "
+                     "followed, see upstream.url; not retried)", id, status);
+        }
+        else
+        if (status >= 400 && status <= 499) {
+            verdict->retry = false;
+            ts_errf (detail, "id=%s: upstream HTTP %ld (not retried)", id,
+                     status);
+        }
+        else
+            ts_errf (detail, "id=%s: upstream HTTP %ld (unexpected status)",
+                     id, status);
+        s_append_snippet (detail, TS_ERRLEN, res->body, res->size);
+    }
+    return true;
+}
+
+void
+ts_fetch_verdict_fail (ts_fetch_verdict_t *verdict, const char *id,
+                       bool retry, const char *what, const char *why)
+{
+    assert (verdict);
+    assert (id);
+    assert (what);
+    memset (verdict, 0, sizeof *verdict);
+    verdict->failed = true;
+    verdict->failures = 1;
+    verdict->retry = retry;
+    ts_errf (verdict->detail, "id=%s: %s%s%s%s", id, what,
+             why && *why? ": ": "", why? why: "", retry? "": " (not retried)");
+}
+
+void
+ts_fetch_verdict_merge (ts_fetch_verdict_t *job, const ts_fetch_verdict_t *one)
+{
+    assert (job);
+    assert (one);
+    if (!one->failed)
+        return;
+    size_t failures = job->failures + (one->failures? one->failures: 1);
+    if (!job->failed) {
+        *job = *one;
+        job->failures = failures;
+        return;
+    }
+    //  The first failure that stops retries explains the job best.
+    if (job->retry && !one->retry)
+        ts_strlcpy (job->detail, one->detail, sizeof job->detail);
+    job->retry = job->retry && one->retry;
+    if (one->retry_after_ms > job->retry_after_ms)
+        job->retry_after_ms = one->retry_after_ms;
+    job->failures = failures;
+}
+
+int64_t
+ts_fetch_retry_after_parse (const char *value, int64_t now_ms)
+{
+    if (!value)
+        return 0;
+    while (*value == ' ' || *value == '\t')
+        value++;
+    size_t len = strlen (value);
+    while (len > 0 && strchr (" \t\r\n", value [len - 1]))
+        len--;
+    if (len == 0 || len > 64)
+        return 0;
+    char text [65];
+    memcpy (text, value, len);
+    text [len] = 0;
+
+    int64_t ms;
+    if (isdigit ((unsigned char) text [0])) {
+        //  delay-seconds: 1*DIGIT, nothing else
+        for (size_t i = 0; i < len; i++)
+            if (!isdigit ((unsigned char) text [i]))
+                return 0;
+        errno = 0;
+        long long secs = strtoll (text, NULL, 10);
+        if (errno == ERANGE || secs > TS_FETCH_RETRY_AFTER_MAX_MS / 1000)
+            return TS_FETCH_RETRY_AFTER_MAX_MS;
+        ms = (int64_t) secs * 1000;
+    }
+    else {
+        time_t date = curl_getdate (text, NULL);
+        if (date == (time_t) -1)
+            return 0;
+        if ((int64_t) date > (now_ms + TS_FETCH_RETRY_AFTER_MAX_MS) / 1000 + 1)
+            return TS_FETCH_RETRY_AFTER_MAX_MS;
+        ms = (int64_t) date * 1000 - now_ms;
+    }
+    if (ms <= 0)
+        return 0;
+    return ms > TS_FETCH_RETRY_AFTER_MAX_MS? TS_FETCH_RETRY_AFTER_MAX_MS: ms;
 }

@@ -10,9 +10,31 @@
 
     Every transfer: GET, no redirects followed, http and https only, any
     Accept-Encoding curl supports, connect and total timeouts, the
-    configured headers, and a cap on the (decoded) body size: a larger
-    body aborts the transfer. Headers may hold a secret (an API key): they
-    are never logged and are wiped when the fetcher is destroyed.
+    configured headers, and a cap on the (decoded) body size: a response
+    whose Content-Length is over the cap is refused before its body, and
+    a body that grows past the cap while streaming aborts the transfer;
+    nothing past the cap is buffered. Headers may hold a secret (an API
+    key): they are never logged and are wiped when the fetcher is
+    destroyed.
+
+    ts_fetch_classify turns a completed request into a verdict for the
+    broker (failed or not, worth retrying, how long the upstream asked us
+    to wait, a one-line detail); ts_fetch_verdict_merge folds the verdicts
+    of a job's ids into the job's. Both are pure, so the retry policy is
+    tested without a network:
+
+      retried                          not retried
+      -------------------------------  -------------------------------
+      timeouts (connect or total)      HTTP 4xx other than 408 and 429
+      resolve/connect/send/recv        HTTP 3xx (redirects are not
+      errors, partial transfers,       followed: fix upstream.url)
+      empty replies, TLS handshake     body over upstream.max_body_bytes
+      HTTP 5xx, 408, 429 (Retry-After  bad URL, unsupported protocol,
+      honoured, capped at 1 hour)      certificate or TLS setup errors
+      invalid documents and store      (the operator must act, then
+      errors (the worker's, see        redrive)
+      ts_fetch_verdict_fail)
+      anything not listed here
 
     Not thread-safe: one worker loop owns it. */
 
@@ -31,19 +53,36 @@ typedef struct {
     const ts_strlist_t *headers;            //  "Name: value", may be NULL
 } ts_fetch_opts_t;
 
+//  The longest wait a Retry-After can ask for; longer advice is capped.
+#define TS_FETCH_RETRY_AFTER_MAX_MS  (3600 * 1000)
+
 //  One completed request. body and error are borrowed: valid until the
 //  next ts_fetch_next or ts_fetch_destroy.
 typedef struct {
     uint64_t    tag;            //  as given to ts_fetch_add
     int         rc;             //  0: a response arrived (any status);
                                 //  TS_ETOOBIG: body over max_body_bytes;
+                                //  TS_ENOMEM: no memory for the body;
                                 //  TS_ETIMEOUT, TS_EUPSTREAM: no response
+    int         curl_code;      //  libcurl's CURLcode (0: CURLE_OK)
+    bool        connected;      //  a connection to the upstream was made
     long        status;         //  HTTP status if rc == 0
+    int64_t     retry_after_ms; //  the response's Retry-After, relative,
+                                //  0 if absent, unparsable or past
     const char *body;           //  response body (NUL-terminated)
     size_t      size;           //  body bytes
     const char *error;          //  rc != 0: what went wrong
     int64_t     elapsed_ms;     //  from ts_fetch_add to completion
 } ts_fetch_result_t;
+
+//  What a failure means for the job that holds it.
+typedef struct {
+    bool     failed;            //  false: nothing went wrong
+    bool     retry;             //  worth another attempt
+    uint64_t retry_after_ms;    //  the upstream asked to wait this long
+    size_t   failures;          //  ids that failed (after merging)
+    char     detail [TS_ERRLEN];//  "id=x: upstream HTTP 404 (not retried)"
+} ts_fetch_verdict_t;
 
 //  Returns a fetcher (headers are copied), or NULL with the reason in err.
 ts_fetch_t *ts_fetch_new (const ts_fetch_opts_t *opts, char *err);
@@ -67,5 +106,41 @@ bool ts_fetch_next (ts_fetch_t *self, ts_fetch_result_t *result);
 
 //  Requests not yet completed (running + queued).
 size_t ts_fetch_pending (ts_fetch_t *self);
+
+//  ---------------------------------------------------------------------
+//  Failure classification (pure: no I/O, no clock)
+
+//  Classifies the completed request res for series id under the limits
+//  of opts (named in details: upstream.timeout_ms, upstream.max_body_bytes
+//  ...). A response with a 2xx status is no failure (verdict->failed
+//  false); anything else fills the verdict as the table at the top says,
+//  with a detail that names the id and the cause, e.g.
+//  "id=x: timed out after 30000 ms (upstream.timeout_ms)". Returns
+//  verdict->failed.
+bool ts_fetch_classify (const ts_fetch_opts_t *opts,
+                        const ts_fetch_result_t *res, const char *id,
+                        ts_fetch_verdict_t *verdict);
+
+//  Fills verdict with a failure of id found after the fetch (a document
+//  that does not map, a store error) or before it (a URL that cannot be
+//  built): retry says whether another attempt may help, what (e.g.
+//  "invalid document") and why (the detail of the failing module, may
+//  be NULL) make the detail "id=x: what: why".
+void ts_fetch_verdict_fail (ts_fetch_verdict_t *verdict, const char *id,
+                            bool retry, const char *what, const char *why);
+
+//  Folds one id's verdict into the job's (start from a zeroed job
+//  verdict). The job is retried only if every failure is retryable; its
+//  retry_after_ms is the largest asked for; its detail is the first
+//  failure that is not retryable, else the first failure. failures
+//  counts failed ids.
+void ts_fetch_verdict_merge (ts_fetch_verdict_t *job,
+                             const ts_fetch_verdict_t *one);
+
+//  Parses an HTTP Retry-After value - delay-seconds ("120") or an
+//  HTTP-date ("Wed, 21 Oct 2015 07:28:00 GMT") taken relative to now_ms -
+//  into milliseconds, capped at TS_FETCH_RETRY_AFTER_MAX_MS. Returns 0
+//  for NULL, empty, unparsable, negative or past values.
+int64_t ts_fetch_retry_after_parse (const char *value, int64_t now_ms);
 
 #endif

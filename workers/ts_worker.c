@@ -6,7 +6,21 @@
     its slot and the index of its id in the job, so a completion finds
     its job without a lookup. ZMQ_FD is edge-triggered: the socket is
     drained (while ZMQ_EVENTS says POLLIN) right before every wait, after
-    anything that may have sent on it. */
+    anything that may have sent on it.
+
+    Failures are classified by ts_fetch_classify (retry or not, the
+    upstream's Retry-After) and folded per job; "failed" carries the
+    verdict so the broker can back off, retry or dead-letter.
+
+    Writes are idempotent, so a job run twice (a retry, a lease that
+    expired while the first run was still going) leaves what one run
+    leaves: history is an upsert keyed by (id, measure, time) and the
+    forecast of an id is replaced as a whole. The two writes of an id are
+    two transactions, history first: a run that dies between them leaves
+    the new history beside the previous run's forecast - a state an
+    earlier complete run could also have left, with the forecast hidden
+    up to the newest history point by the read rule - and the job, not
+    reported done, runs again and replaces that forecast. */
 
 #include "ts_worker.h"
 #include "ts_fetch.h"
@@ -34,8 +48,7 @@ typedef struct {
     uint64_t      job;              //  job id from the broker
     ts_strlist_t *ids;              //  ids of the job, owned
     size_t        pending;          //  fetches not completed yet
-    bool          failed;           //  some id failed
-    char          detail [TS_ERRLEN];   //  first failure
+    ts_fetch_verdict_t verdict;     //  failures so far, merged
 } s_slot_t;
 
 struct _ts_worker_t {
@@ -43,6 +56,7 @@ struct _ts_worker_t {
     ts_store_t    *store;
     ts_map_t      *map;             //  upstream.format
     ts_fetch_t    *fetch;
+    ts_fetch_opts_t fetch_opts;     //  limits, for failure details
     zsock_t       *dealer;          //  to the broker, recreated on silence
     const char    *endpoint;        //  worker.broker_endpoint
     const char    *url_tmpl;        //  upstream.url
@@ -116,28 +130,49 @@ s_connect (ts_worker_t *self, char *err)
 //  ---------------------------------------------------------------------
 //  Jobs
 
+//  Records the failure of one id of the slot's job.
 static void
-s_slot_fail (s_slot_t *slot, const char *id, const char *detail)
+s_slot_fail (s_slot_t *slot, const char *id, const ts_fetch_verdict_t *one)
 {
-    ts_warn ("job %" PRIu64 " id=%s failed: %s", slot->job, id, detail);
-    if (!slot->failed) {
-        slot->failed = true;
-        ts_errf (slot->detail, "id=%s: %s", id, detail);
-    }
+    //  The detail says "not retried" when the failure is final.
+    ts_warn ("job %" PRIu64 " id=%s failed: %s", slot->job, id, one->detail);
+    ts_fetch_verdict_merge (&slot->verdict, one);
+}
+
+//  Same, for a failure found by the worker itself.
+static void
+s_slot_fail_with (s_slot_t *slot, const char *id, bool retry,
+                  const char *what, const char *why)
+{
+    ts_fetch_verdict_t one;
+    ts_fetch_verdict_fail (&one, id, retry, what, why);
+    s_slot_fail (slot, id, &one);
 }
 
 static void
 s_finish (ts_worker_t *self, s_slot_t *slot)
 {
-    if (slot->failed) {
+    const ts_fetch_verdict_t *verdict = &slot->verdict;
+    if (verdict->failed) {
         ts_msg_reset (self->out, TS_OP_FAILED);
-        ts_strlcpy (self->out->detail, slot->detail, sizeof self->out->detail);
+        if (verdict->failures > 1 && slot->ids->n > 1)
+            ts_errf (self->out->detail, "%s (%zu of %zu ids failed)",
+                     verdict->detail, verdict->failures, slot->ids->n);
+        else
+            ts_strlcpy (self->out->detail, verdict->detail,
+                        sizeof self->out->detail);
+        self->out->retry = verdict->retry;
+        self->out->retry_after_ms = verdict->retry_after_ms;
     }
     else
         ts_msg_reset (self->out, TS_OP_DONE);
     self->out->job = slot->job;
     s_send (self, self->out);
-    ts_debug ("job %" PRIu64 " %s", slot->job, slot->failed? "failed": "done");
+    if (verdict->failed)
+        ts_debug ("job %" PRIu64 " failed, %s: %s", slot->job,
+                  verdict->retry? "retry": "final", self->out->detail);
+    else
+        ts_debug ("job %" PRIu64 " done", slot->job);
     ts_strlist_clear (slot->ids);
     slot->used = false;
     self->busy--;
@@ -160,14 +195,14 @@ s_start_job (ts_worker_t *self, const ts_msg_t *msg)
         self->out->job = msg->job;
         ts_strlcpy (self->out->detail, "worker has no free slot",
                     sizeof self->out->detail);
+        self->out->retry = true;
         s_send (self, self->out);
         return;
     }
     slot->used = true;
     slot->job = msg->job;
     slot->pending = 0;
-    slot->failed = false;
-    slot->detail [0] = 0;
+    memset (&slot->verdict, 0, sizeof slot->verdict);
     self->busy++;
     ts_debug ("job %" PRIu64 ": %zu ids", msg->job, msg->ids->n);
 
@@ -175,19 +210,20 @@ s_start_job (ts_worker_t *self, const ts_msg_t *msg)
     for (size_t i = 0; i < msg->ids->n; i++) {
         const char *id = msg->ids->items [i];
         if (ts_strlist_append (slot->ids, id) != 0) {
-            s_slot_fail (slot, id, "out of memory");
+            s_slot_fail_with (slot, id, true, "out of memory", NULL);
             break;
         }
         char url [URL_MAX], err [TS_ERRLEN];
         if (ts_url_build (self->url_tmpl, id, now - self->past_ms,
                           now + self->future_ms, self->time_unit, url,
                           sizeof url, err) != 0) {
-            s_slot_fail (slot, id, err);
+            s_slot_fail_with (slot, id, false, "cannot build the upstream "
+                              "URL from upstream.url", err);
             continue;
         }
         uint64_t tag = ((uint64_t) index << 32) | (uint64_t) i;
         if (ts_fetch_add (self->fetch, url, tag) != 0) {
-            s_slot_fail (slot, id, "out of memory");
+            s_slot_fail_with (slot, id, true, "out of memory", NULL);
             continue;
         }
         slot->pending++;
@@ -196,24 +232,30 @@ s_start_job (ts_worker_t *self, const ts_msg_t *msg)
         s_finish (self, slot);
 }
 
-//  Maps a 2xx body, splits it at now and stores both halves.
+//  Maps a 2xx body, splits it at now and stores both halves. On failure
+//  *what names the stage that failed.
 static int
 s_store_document (ts_worker_t *self, const char *id,
-                  const ts_fetch_result_t *res, char *err)
+                  const ts_fetch_result_t *res, const char **what, char *err)
 {
     int64_t started = ts_mono_ms ();
     ts_points_clear (self->all);
     ts_points_clear (self->history);
     ts_points_clear (self->forecast);
+    *what = "invalid document";
     int rc = ts_map_parse (self->map, res->body, res->size, self->all, err);
+    if (rc == TS_ENOMEM)
+        *what = "out of memory";
     if (rc != 0)
         return rc;
     int64_t now = ts_now_ms ();
     rc = ts_points_split (self->all, now, self->history, self->forecast);
     if (rc != 0) {
+        *what = "cannot split the document";
         ts_errf (err, "%s", ts_strerror (rc));
         return rc;
     }
+    *what = "store";
     if (self->history->n > 0
     &&  (rc = ts_store_history_put (self->store, id, self->history, err)))
         return rc;
@@ -235,17 +277,15 @@ s_fetched (ts_worker_t *self, const ts_fetch_result_t *res)
     s_slot_t *slot = &self->slots [index];
     assert (slot->used && i < slot->ids->n && slot->pending > 0);
     const char *id = slot->ids->items [i];
-    char err [TS_ERRLEN];
-    if (res->rc != 0)
-        s_slot_fail (slot, id, res->error);
+    ts_fetch_verdict_t verdict;
+    char err [TS_ERRLEN] = "";
+    const char *what = NULL;
+    if (ts_fetch_classify (&self->fetch_opts, res, id, &verdict))
+        s_slot_fail (slot, id, &verdict);
     else
-    if (res->status < 200 || res->status > 299) {
-        ts_errf (err, "upstream HTTP %ld", res->status);
-        s_slot_fail (slot, id, err);
-    }
-    else
-    if (s_store_document (self, id, res, err) != 0)
-        s_slot_fail (slot, id, err);
+    if (s_store_document (self, id, res, &what, err) != 0)
+        //  Invalid or truncated documents and store errors may pass.
+        s_slot_fail_with (slot, id, true, what, err);
     if (--slot->pending == 0)
         s_finish (self, slot);
 }
@@ -468,6 +508,8 @@ ts_worker_new (const ts_config_t *cfg, char *err)
     };
     self->fetch = ts_fetch_new (&opts, err);
     s_headers_wipe (&headers);
+    self->fetch_opts = opts;
+    self->fetch_opts.headers = NULL;
     if (!self->fetch)
         goto fail;
     if (!(self->map = ts_map_new (cfg, err)))

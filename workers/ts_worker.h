@@ -4,8 +4,9 @@
     A DEALER connects to worker.broker_endpoint and announces
     worker.concurrency free slots ("ready"); each "job" takes one slot
     until every id of it has been fetched and stored, then the job is
-    reported "done" (or "failed" with the first error) and the slot is
-    offered again ("ready" credit 1). Fetches run concurrently through
+    reported "done", or "failed" with a detail naming an id and its
+    cause, whether a retry may help and the upstream's Retry-After (see
+    ts_fetch_classify), and the slot is offered again ("ready" credit 1). Fetches run concurrently through
     ts_fetch; the loop waits in curl_multi_poll with the socket's ZMQ_FD
     as an extra descriptor.
 

@@ -58,7 +58,11 @@ class Pipeline:
     """The demo upstream, a broker, workers and a gateway on loopback."""
 
     def __init__(self, workers=2, api_key="e2e-key", now_ms=None,
-                 extra_config=""):
+                 extra_config="", upstream_args=(), env=None):
+        """upstream_args: extra options of the demo upstream, e.g.
+        ("--latency-ms", "100"); env: config overrides, e.g.
+        {"TSCACHE_WORKER_CONCURRENCY": "16"} (a value may use {tmp},
+        the pipeline's temporary directory)."""
         self.tmp = tempfile.mkdtemp(prefix="tscache-e2e-")
         self.api_key = api_key
         self.now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
@@ -67,6 +71,9 @@ class Pipeline:
         for k in list(self.env):
             if k.startswith("TSCACHE_") and k not in ("TSCACHE_API_KEY",):
                 del self.env[k]
+        for k, v in (env or {}).items():
+            self.env[k] = str(v).replace("{tmp}", self.tmp)
+        self.upstream_args = list(upstream_args)
         self.upstream_port = self._start_upstream()
         self.http_port = free_port()
         self.zmq_endpoint = "tcp://127.0.0.1:%d" % free_port()
@@ -83,6 +90,7 @@ store:
     map_size_mb: 256
 broker:
   schedule: "off"
+  queue_path: {self.tmp}/queue
   worker_bind: {work}
   control_bind: {control}
 worker:
@@ -112,7 +120,7 @@ upstream:
         log = open(os.path.join(self.tmp, "upstream.log"), "w")
         proc = subprocess.Popen(
             [os.path.join(BIN, "tscache-demo-upstream"), "--port", "0",
-             "--now", str(self.now_ms)],
+             "--now", str(self.now_ms)] + self.upstream_args,
             stdout=subprocess.PIPE, stderr=log, text=True)
         self.procs["upstream"] = proc
         line = proc.stdout.readline()
@@ -125,6 +133,25 @@ upstream:
         self.procs[name] = subprocess.Popen(
             [os.path.join(BIN, binary), "-c", self.config],
             stdout=log, stderr=subprocess.STDOUT, env=self.env)
+
+    def kill(self, name, sig=signal.SIGKILL):
+        """Sends sig (default SIGKILL) to one process started here and
+        waits for it; returns its exit code. The process stays listed in
+        procs (stop() skips it)."""
+        proc = self.procs[name]
+        if proc.poll() is None:
+            proc.send_signal(sig)
+        try:
+            return proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            return proc.wait()
+
+    def control(self, message, timeout_ms=5000):
+        """One request to the broker's control socket (not through the
+        gateway); returns the decoded reply map or None."""
+        return self.zmq_request(message, endpoint=self.control_endpoint,
+                                timeout_ms=timeout_ms)
 
     def _healthy(self):
         try:

@@ -1,7 +1,7 @@
 /*  test_ts_api - the gateway's request handler against a temporary LMDB
     store: query rules (404, bad range, defaults, merge, size limit),
-    registry ops, and hydrate forwarding to a broker played by a thread
-    with a REP socket on inproc. */
+    registry ops, and forwarding of hydrate, stats and the dlq ops to a
+    broker played by a thread with a REP socket on inproc. */
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +16,7 @@
 #include "ts_log.h"
 #include "../../gateway/ts_api.h"
 #include "ts_testutil.h"
+#include "ts_fakebroker.h"
 
 #define HOUR_MS     3600000LL
 #define BROKER      "inproc://test-ts-api-broker"
@@ -325,6 +326,126 @@ api_hydrate_passes_on_the_broker_reply (void **state)
     zsock_destroy (&rep);
 }
 
+static void
+api_forwards_stats_and_passes_the_reply_on (void **state)
+{
+    fixture_t *self = *state;
+    ts_fakebroker_t *broker = ts_fakebroker_new (BROKER);
+    assert_non_null (broker);
+    ts_msg_reset (self->req, TS_OP_STATS);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (ts_fakebroker_last_op (broker), TS_OP_STATS);
+    ts_msg_t *expect = ts_msg_new (TS_OP_REPLY);
+    ts_fakebroker_stats (expect);
+    const ts_stats_t *got = &self->reply->stats;
+    assert_true (self->reply->has_stats);
+    assert_int_equal (got->queued, expect->stats.queued);
+    assert_int_equal (got->done, expect->stats.done);
+    assert_int_equal (got->dead_lettered, expect->stats.dead_lettered);
+    assert_int_equal (got->oldest_age_ms, expect->stats.oldest_age_ms);
+    assert_int_equal (got->workers_n, 2);
+    assert_string_equal (got->workers [1].name, "0a1c");
+    assert_int_equal (got->workers [1].credit, 16);
+    ts_msg_destroy (&expect);
+    ts_fakebroker_destroy (&broker);
+}
+
+static void
+api_forwards_dlq_ls_redrive_and_purge (void **state)
+{
+    fixture_t *self = *state;
+    ts_fakebroker_t *broker = ts_fakebroker_new (BROKER);
+    assert_non_null (broker);
+
+    ts_msg_reset (self->req, TS_OP_DLQ_LS);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_true (self->reply->has_dlq);
+    assert_int_equal (self->reply->dlq_n, 2);
+    assert_int_equal (self->reply->dlq [1].job, 9);
+    assert_int_equal (self->reply->dlq [1].ids->n, 2);
+    assert_string_equal (self->reply->dlq [1].error, "HTTP 404: \"no\"");
+
+    //  Redrive needs no registered ids: the series may be gone by now
+    ts_msg_reset (self->req, TS_OP_DLQ_REDRIVE);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (self->reply->count, 2);
+    assert_int_equal (ts_fakebroker_last_ids (broker), 0);
+    ts_strlist_append (self->req->ids, "gone");
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (ts_fakebroker_last_op (broker), TS_OP_DLQ_REDRIVE);
+    assert_int_equal (ts_fakebroker_last_ids (broker), 1);
+    assert_int_equal (self->reply->count, 1);
+
+    ts_msg_reset (self->req, TS_OP_DLQ_PURGE);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (ts_fakebroker_last_op (broker), TS_OP_DLQ_PURGE);
+    assert_int_equal (self->reply->count, 2);
+    assert_int_equal (ts_fakebroker_requests (broker), 4);
+    ts_fakebroker_destroy (&broker);
+}
+
+static void
+api_dlq_redrive_rejects_invalid_ids_before_asking_the_broker (void **state)
+{
+    fixture_t *self = *state;
+    ts_fakebroker_t *broker = ts_fakebroker_new (BROKER);
+    assert_non_null (broker);
+    ts_msg_reset (self->req, TS_OP_DLQ_REDRIVE);
+    ts_strlist_append (self->req->ids, "ok");
+    ts_strlist_append (self->req->ids, "not/ok");
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 400);
+    assert_non_null (strstr (self->reply->detail, "not/ok"));
+    assert_int_equal (ts_fakebroker_requests (broker), 0);
+    ts_fakebroker_destroy (&broker);
+}
+
+static void
+api_answers_502_when_the_broker_reply_lacks_its_payload (void **state)
+{
+    fixture_t *self = *state;
+    ts_fakebroker_t *broker = ts_fakebroker_new (BROKER);
+    assert_non_null (broker);
+    ts_fakebroker_set_mode (broker, TS_FAKEBROKER_BARE);
+    ts_msg_reset (self->req, TS_OP_STATS);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 502);
+    assert_string_equal (self->reply->error, "bad_gateway");
+    assert_non_null (strstr (self->reply->detail, "without 'stats'"));
+    ts_msg_reset (self->req, TS_OP_DLQ_LS);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 502);
+    assert_non_null (strstr (self->reply->detail, "without 'dlq'"));
+    //  A bare 200 is all a purge needs
+    ts_msg_reset (self->req, TS_OP_DLQ_PURGE);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (self->reply->count, 0);
+
+    ts_fakebroker_set_mode (broker, TS_FAKEBROKER_GARBAGE);
+    ts_msg_reset (self->req, TS_OP_STATS);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 502);
+    assert_non_null (strstr (self->reply->detail, "bad reply from broker"));
+    //  The REQ socket is still in step: the next call works
+    ts_fakebroker_set_mode (broker, TS_FAKEBROKER_CANNED);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    ts_fakebroker_destroy (&broker);
+}
+
+static void
+api_broker_ops_answer_503_when_the_broker_is_silent (void **state)
+{
+    fixture_t *self = *state;
+    zsock_t *broker = zsock_new_router ("@" BROKER);
+    assert_non_null (broker);
+    ts_api_set_broker_timeout (self->api, 100);
+    ts_op_t ops [] = { TS_OP_STATS, TS_OP_DLQ_LS, TS_OP_DLQ_REDRIVE,
+                       TS_OP_DLQ_PURGE };
+    for (size_t i = 0; i < sizeof ops / sizeof ops [0]; i++) {
+        ts_msg_reset (self->req, ops [i]);
+        assert_int_equal (ts_api_handle (self->api, self->req, self->reply),
+                          503);
+        assert_string_equal (self->reply->error, "unavailable");
+    }
+    zsock_destroy (&broker);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -345,6 +466,11 @@ main (int argc, char *argv [])
         T (api_hydrate_answers_404_naming_the_first_unknown_id),
         T (api_hydrate_answers_503_when_the_broker_is_silent),
         T (api_hydrate_passes_on_the_broker_reply),
+        T (api_forwards_stats_and_passes_the_reply_on),
+        T (api_forwards_dlq_ls_redrive_and_purge),
+        T (api_dlq_redrive_rejects_invalid_ids_before_asking_the_broker),
+        T (api_answers_502_when_the_broker_reply_lacks_its_payload),
+        T (api_broker_ops_answer_503_when_the_broker_is_silent),
 #undef T
     };
     return cmocka_run_group_tests_name ("ts_api", tests, NULL, NULL);

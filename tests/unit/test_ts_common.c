@@ -5,7 +5,9 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ts_common.h"
@@ -139,6 +141,25 @@ strlcpy_reports_truncation (void **state)
 }
 
 static void
+mkdirs_creates_parents_and_accepts_existing (void **state)
+{
+    char base [] = "/tmp/test_ts_common.XXXXXX";
+    assert_non_null (mkdtemp (base));
+    char path [256], file [256];
+    snprintf (path, sizeof path, "%s/a/b/c", base);
+    assert_int_equal (ts_mkdirs (path, 0750), 0);
+    assert_int_equal (ts_mkdirs (path, 0750), 0);
+    snprintf (file, sizeof file, "%s/f", base);
+    FILE *f = fopen (file, "w");
+    assert_non_null (f);
+    fclose (f);
+    assert_int_equal (ts_mkdirs (file, 0750), ENOTDIR);
+    char cmd [300];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", base);
+    assert_int_equal (system (cmd), 0);
+}
+
+static void
 strerror_names_every_code (void **state)
 {
     for (int code = TS_EAUTH; code <= 0; code++)
@@ -159,6 +180,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (secure_equal_compares_bytes_and_lengths),
         cmocka_unit_test (strlist_appends_and_finds),
         cmocka_unit_test (strlcpy_reports_truncation),
+        cmocka_unit_test (mkdirs_creates_parents_and_accepts_existing),
         cmocka_unit_test (strerror_names_every_code),
     };
     if (argc > 1)

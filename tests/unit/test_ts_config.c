@@ -370,7 +370,7 @@ config_rejects_duplicate_keys (void **state)
     assert_string_equal (err, FIXTURES "bad_duplicate.yaml:4: "
                          "broker.ids_per_job: duplicate key");
     assert_string_equal (s_load_fails ("broker:\n  ids_per_job: 2\n"
-                                       "broker:\n  max_attempts: 2\n", err),
+                                       "broker:\n  max_receives: 2\n", err),
                          "test.yaml:3: broker: duplicate key");
     assert_string_equal (s_load_fails ("broker:\n  ids_per_job: 2\n"
                                        "broker.ids_per_job: 3\n", err),

@@ -90,6 +90,17 @@ json_prints_doubles_that_read_back_exactly (void **state)
 }
 
 static void
+json_prints_unsigned_counters_in_full (void **state)
+{
+    ts_json_t *json = ts_json_new ();
+    ts_json_uint (json, 0);
+    ts_json_raw (json, ",");
+    ts_json_uint (json, UINT64_MAX);
+    assert_string_equal (ts_json_data (json), "0,18446744073709551615");
+    ts_json_destroy (&json);
+}
+
+static void
 json_writes_null_for_nan_and_infinity (void **state)
 {
     ts_json_t *json = ts_json_new ();
@@ -148,6 +159,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (json_escapes_quotes_backslashes_and_control_characters),
         cmocka_unit_test (json_replaces_bytes_that_are_not_utf8),
         cmocka_unit_test (json_prints_doubles_that_read_back_exactly),
+        cmocka_unit_test (json_prints_unsigned_counters_in_full),
         cmocka_unit_test (json_writes_null_for_nan_and_infinity),
         cmocka_unit_test (json_grows_past_its_first_buffer),
         cmocka_unit_test (json_detach_hands_over_the_text_and_leaves_it_empty),

@@ -72,7 +72,40 @@ s_assert_msg_equal (const ts_msg_t *a, const ts_msg_t *b)
         assert_string_equal (a->ids->items [i], b->ids->items [i]);
     assert_int_equal (a->job, b->job);
     assert_int_equal (a->credit, b->credit);
+    assert_int_equal (a->retry, b->retry);
+    assert_int_equal (a->retry_after_ms, b->retry_after_ms);
     assert_int_equal (a->count, b->count);
+    assert_int_equal (a->has_stats, b->has_stats);
+    assert_int_equal (a->stats.queued, b->stats.queued);
+    assert_int_equal (a->stats.delayed, b->stats.delayed);
+    assert_int_equal (a->stats.leased, b->stats.leased);
+    assert_int_equal (a->stats.dlq, b->stats.dlq);
+    assert_int_equal (a->stats.done, b->stats.done);
+    assert_int_equal (a->stats.failed, b->stats.failed);
+    assert_int_equal (a->stats.retried, b->stats.retried);
+    assert_int_equal (a->stats.dead_lettered, b->stats.dead_lettered);
+    assert_int_equal (a->stats.oldest_age_ms, b->stats.oldest_age_ms);
+    assert_int_equal (a->stats.workers_n, b->stats.workers_n);
+    for (size_t i = 0; i < a->stats.workers_n; i++) {
+        assert_string_equal (a->stats.workers [i].name,
+                             b->stats.workers [i].name);
+        assert_int_equal (a->stats.workers [i].credit,
+                          b->stats.workers [i].credit);
+        assert_int_equal (a->stats.workers [i].leased,
+                          b->stats.workers [i].leased);
+    }
+    assert_int_equal (a->has_dlq, b->has_dlq);
+    assert_int_equal (a->dlq_n, b->dlq_n);
+    for (size_t i = 0; i < a->dlq_n; i++) {
+        const ts_dlq_entry_t *x = &a->dlq [i], *y = &b->dlq [i];
+        assert_int_equal (x->job, y->job);
+        assert_int_equal (x->ids->n, y->ids->n);
+        for (size_t j = 0; j < x->ids->n; j++)
+            assert_string_equal (x->ids->items [j], y->ids->items [j]);
+        assert_int_equal (x->receives, y->receives);
+        assert_int_equal (x->dead_at_ms, y->dead_at_ms);
+        assert_string_equal (x->error, y->error);
+    }
     assert_int_equal (a->has_series, b->has_series);
     assert_int_equal (a->series.has_baseline, b->series.has_baseline);
     if (a->series.has_baseline)
@@ -135,6 +168,18 @@ s_raw_request (s_raw_t *raw, const char *op, size_t extra)
     msgpack_pack_int (&raw->pk, 1);
     s_raw_str (raw, "op");
     s_raw_str (raw, op);
+}
+
+//  Starts {"v": 1, "status": 200, ...} with extra more fields to come.
+static void
+s_raw_reply (s_raw_t *raw, size_t extra)
+{
+    s_raw_init (raw);
+    msgpack_pack_map (&raw->pk, 2 + extra);
+    s_raw_str (raw, "v");
+    msgpack_pack_int (&raw->pk, 1);
+    s_raw_str (raw, "status");
+    msgpack_pack_int (&raw->pk, 200);
 }
 
 static void
@@ -212,8 +257,13 @@ every_request_op_round_trips (void **state)
                 break;
             case TS_OP_FAILED:
                 msg->job = 8;
-                ts_strlcpy (msg->detail, "upstream answered 502",
+                ts_strlcpy (msg->detail, "upstream answered 429",
                             sizeof (msg->detail));
+                msg->retry = false;
+                msg->retry_after_ms = 30000;
+                break;
+            case TS_OP_DLQ_REDRIVE:
+                assert_int_equal (ts_strlist_append (msg->ids, "x:1"), 0);
                 break;
             default:
                 break;
@@ -346,6 +396,235 @@ query_reply_with_many_measures_round_trips (void **state)
     ts_msg_destroy (&msg);
 }
 
+//  A stats reply with two workers, as the broker sends it.
+static ts_msg_t *
+s_stats_reply (void)
+{
+    ts_msg_t *msg = ts_msg_new (TS_OP_REPLY);
+    assert_non_null (msg);
+    ts_msg_set_ok (msg, 200);
+    msg->has_stats = true;
+    msg->stats.queued = 3;
+    msg->stats.delayed = 1;
+    msg->stats.leased = 2;
+    msg->stats.dlq = 4;
+    msg->stats.done = UINT64_MAX;
+    msg->stats.failed = 9;
+    msg->stats.retried = 5;
+    msg->stats.dead_lettered = 4;
+    msg->stats.oldest_age_ms = 125000;
+    assert_int_equal (ts_msg_add_worker (msg, "006b8b4567", 14, 2), 0);
+    assert_int_equal (ts_msg_add_worker (msg, "006b8b4568", UINT32_MAX, 0),
+                      0);
+    return msg;
+}
+
+//  A dlq_ls reply with two entries.
+static ts_msg_t *
+s_dlq_reply (void)
+{
+    ts_msg_t *msg = ts_msg_new (TS_OP_REPLY);
+    assert_non_null (msg);
+    ts_msg_set_ok (msg, 200);
+    ts_strlist_t *ids = ts_strlist_new ();
+    assert_int_equal (ts_strlist_append (ids, "station:1"), 0);
+    assert_int_equal (ts_msg_add_dlq (msg, 41, ids, 3, 1732406400123,
+                                      "upstream answered 503"), 0);
+    assert_int_equal (ts_strlist_append (ids, "station:2"), 0);
+    assert_int_equal (ts_msg_add_dlq (msg, UINT64_MAX, ids, 1, -1, ""), 0);
+    ts_strlist_destroy (&ids);
+    return msg;
+}
+
+static void
+stats_reply_with_workers_round_trips (void **state)
+{
+    ts_msg_t *msg = s_stats_reply ();
+    assert_true (msg->has_stats);
+    assert_int_equal (msg->stats.workers_n, 2);
+    s_check_round_trip (msg);
+
+    //  No workers connected: an empty array, still a stats reply
+    ts_msg_set_ok (msg, 200);
+    msg->has_stats = true;
+    msg->stats.queued = 1;
+    s_check_round_trip (msg);
+    ts_msg_destroy (&msg);
+}
+
+static void
+dlq_reply_round_trips_with_and_without_entries (void **state)
+{
+    ts_msg_t *msg = s_dlq_reply ();
+    assert_int_equal (msg->dlq_n, 2);
+    assert_int_equal (msg->dlq [1].ids->n, 2);
+    s_check_round_trip (msg);
+
+    //  An empty DLQ is "dlq": [], so the client can tell it from a reply
+    //  that carries no list
+    ts_msg_set_ok (msg, 200);
+    msg->has_dlq = true;
+    ts_msg_t *copy = s_round_trip (msg);
+    assert_true (copy->has_dlq);
+    assert_int_equal (copy->dlq_n, 0);
+    ts_msg_destroy (&copy);
+    ts_msg_destroy (&msg);
+}
+
+static void
+add_helpers_grow_and_reset_frees_them (void **state)
+{
+    ts_msg_t *msg = ts_msg_new (TS_OP_REPLY);
+    ts_strlist_t *ids = ts_strlist_new ();
+    assert_int_equal (ts_strlist_append (ids, "a"), 0);
+    char name [64];
+    for (uint32_t i = 0; i < 300; i++) {
+        snprintf (name, sizeof (name), "w%u", (unsigned) i);
+        assert_int_equal (ts_msg_add_worker (msg, name, i, i + 1), 0);
+        assert_int_equal (ts_msg_add_dlq (msg, i, ids, i, i, name), 0);
+    }
+    assert_int_equal (msg->stats.workers_n, 300);
+    assert_int_equal (msg->dlq_n, 300);
+    assert_string_equal (msg->stats.workers [299].name, "w299");
+    assert_int_equal (msg->stats.workers [150].leased, 151);
+    assert_string_equal (msg->dlq [299].error, "w299");
+    assert_string_equal (msg->dlq [0].ids->items [0], "a");
+
+    //  A name longer than the field is cut, never overflows
+    char long_name [200];
+    memset (long_name, 'f', sizeof (long_name) - 1);
+    long_name [sizeof (long_name) - 1] = 0;
+    assert_int_equal (ts_msg_add_worker (msg, long_name, 1, 1), 0);
+    assert_int_equal (strlen (msg->stats.workers [300].name), 63);
+
+    ts_msg_reset (msg, TS_OP_PING);
+    assert_false (msg->has_stats);
+    assert_false (msg->has_dlq);
+    assert_int_equal (msg->stats.workers_n, 0);
+    assert_int_equal (msg->dlq_n, 0);
+    assert_null (msg->stats.workers);
+    assert_null (msg->dlq);
+    assert_true (msg->retry);
+
+    //  Usable again after the reset; destroy frees what is left
+    assert_int_equal (ts_msg_add_dlq (msg, 1, NULL, 1, 1, NULL), 0);
+    assert_int_equal (msg->dlq [0].ids->n, 0);
+    assert_string_equal (msg->dlq [0].error, "");
+    ts_strlist_destroy (&ids);
+    ts_msg_destroy (&msg);
+}
+
+static void
+failed_defaults_to_retry_when_the_fields_are_absent (void **state)
+{
+    //  A failed from a worker that predates retry and retry_after_ms
+    s_raw_t raw;
+    s_raw_request (&raw, "failed", 2);
+    s_raw_str (&raw, "job");
+    msgpack_pack_int (&raw.pk, 5);
+    s_raw_str (&raw, "detail");
+    s_raw_str (&raw, "timeout");
+    ts_msg_t *msg = ts_msg_new (TS_OP_PING);
+    char err [TS_ERRLEN] = "";
+    msg->retry = false;
+    msg->retry_after_ms = 7;
+    assert_int_equal (ts_msg_decode (msg, raw.sbuf.data, raw.sbuf.size,
+                                     TS_PROTO_MAX_REQUEST, err), 0);
+    assert_int_equal (msg->op, TS_OP_FAILED);
+    assert_true (msg->retry);
+    assert_int_equal (msg->retry_after_ms, 0);
+    msgpack_sbuffer_destroy (&raw.sbuf);
+
+    //  retry true without advice, and the largest advice, round trip
+    ts_msg_reset (msg, TS_OP_FAILED);
+    msg->job = 5;
+    s_check_round_trip (msg);
+    msg->retry_after_ms = TS_PROTO_MAX_RETRY_AFTER_MS;
+    s_check_round_trip (msg);
+    ts_msg_destroy (&msg);
+}
+
+static void
+dlq_redrive_without_ids_round_trips (void **state)
+{
+    ts_msg_t *msg = ts_msg_new (TS_OP_DLQ_REDRIVE);
+    ts_msg_t *copy = s_round_trip (msg);
+    assert_int_equal (copy->op, TS_OP_DLQ_REDRIVE);
+    assert_int_equal (copy->ids->n, 0);
+    ts_msg_destroy (&copy);
+
+    //  An explicit empty list means the same as none
+    s_raw_t raw;
+    s_raw_request (&raw, "dlq_redrive", 1);
+    s_raw_str (&raw, "ids");
+    msgpack_pack_array (&raw.pk, 0);
+    char err [TS_ERRLEN] = "";
+    assert_int_equal (ts_msg_decode (msg, raw.sbuf.data, raw.sbuf.size,
+                                     TS_PROTO_MAX_REQUEST, err), 0);
+    assert_int_equal (msg->op, TS_OP_DLQ_REDRIVE);
+    assert_int_equal (msg->ids->n, 0);
+    msgpack_sbuffer_destroy (&raw.sbuf);
+    ts_msg_destroy (&msg);
+}
+
+static void
+decode_ignores_unknown_keys_in_stats_and_dlq (void **state)
+{
+    s_raw_t raw;
+    s_raw_reply (&raw, 2);
+    s_raw_str (&raw, "stats");
+    msgpack_pack_map (&raw.pk, 11);
+    const char *counters [] = {
+        "queued", "delayed", "leased", "dlq", "done", "failed", "retried",
+        "dead_lettered", "oldest_age_ms"
+    };
+    for (int i = 0; i < 9; i++) {
+        s_raw_str (&raw, counters [i]);
+        msgpack_pack_int (&raw.pk, i);
+    }
+    s_raw_str (&raw, "uptime_s");
+    msgpack_pack_int (&raw.pk, 99);
+    s_raw_str (&raw, "workers");
+    msgpack_pack_array (&raw.pk, 1);
+    msgpack_pack_map (&raw.pk, 4);
+    s_raw_str (&raw, "host");   s_raw_str (&raw, "box one");
+    s_raw_str (&raw, "leased"); msgpack_pack_int (&raw.pk, 1);
+    s_raw_str (&raw, "credit"); msgpack_pack_int (&raw.pk, 2);
+    s_raw_str (&raw, "name");   s_raw_str (&raw, "ab12");
+    s_raw_str (&raw, "dlq");
+    msgpack_pack_array (&raw.pk, 1);
+    msgpack_pack_map (&raw.pk, 6);
+    s_raw_str (&raw, "error");    s_raw_str (&raw, "HTTP 404");
+    s_raw_str (&raw, "dead_at");  msgpack_pack_int (&raw.pk, 10);
+    s_raw_str (&raw, "receives"); msgpack_pack_int (&raw.pk, 1);
+    s_raw_str (&raw, "ids");
+    msgpack_pack_array (&raw.pk, 1);
+    s_raw_str (&raw, "x");
+    s_raw_str (&raw, "job");      msgpack_pack_int (&raw.pk, 77);
+    s_raw_str (&raw, "status");   msgpack_pack_int (&raw.pk, 404);
+
+    ts_msg_t *msg = ts_msg_new (TS_OP_PING);
+    char err [TS_ERRLEN] = "";
+    int rc = ts_msg_decode (msg, raw.sbuf.data, raw.sbuf.size,
+                            TS_PROTO_MAX_REQUEST, err);
+    if (rc)
+        fail_msg ("decode failed: %s", err);
+    assert_true (msg->has_stats);
+    assert_int_equal (msg->stats.delayed, 1);
+    assert_int_equal (msg->stats.oldest_age_ms, 8);
+    assert_int_equal (msg->stats.workers_n, 1);
+    assert_string_equal (msg->stats.workers [0].name, "ab12");
+    assert_int_equal (msg->stats.workers [0].credit, 2);
+    assert_int_equal (msg->stats.workers [0].leased, 1);
+    assert_true (msg->has_dlq);
+    assert_int_equal (msg->dlq_n, 1);
+    assert_int_equal (msg->dlq [0].job, 77);
+    assert_string_equal (msg->dlq [0].ids->items [0], "x");
+    assert_string_equal (msg->dlq [0].error, "HTTP 404");
+    ts_msg_destroy (&msg);
+    msgpack_sbuffer_destroy (&raw.sbuf);
+}
+
 static void
 decode_accepts_integer_values_and_ignores_unknown_keys (void **state)
 {
@@ -420,6 +699,10 @@ op_names_match_the_wire (void **state)
     assert_string_equal (ts_op_name (TS_OP_QUERY), "query");
     assert_string_equal (ts_op_name (TS_OP_IDS_ADD), "ids_add");
     assert_string_equal (ts_op_name (TS_OP_HEARTBEAT), "heartbeat");
+    assert_string_equal (ts_op_name (TS_OP_STATS), "stats");
+    assert_string_equal (ts_op_name (TS_OP_DLQ_LS), "dlq_ls");
+    assert_string_equal (ts_op_name (TS_OP_DLQ_REDRIVE), "dlq_redrive");
+    assert_string_equal (ts_op_name (TS_OP_DLQ_PURGE), "dlq_purge");
     assert_string_equal (ts_op_name (TS_OP_COUNT_), "?");
     assert_string_equal (ts_op_name ((ts_op_t) -1), "?");
 }
@@ -697,6 +980,330 @@ decode_rejects_duplicate_keys (void **state)
     s_raw_expect (&raw, TS_EPROTO, "duplicate key 'id'");
 }
 
+//  Writes the eight counters and oldest_age_ms of a stats map, skipping
+//  the one named skip (NULL: none) and writing bad in place of the one
+//  named replace (NULL: none).
+static void
+s_raw_counters (s_raw_t *raw, const char *skip, const char *replace,
+                void (*bad) (s_raw_t *))
+{
+    const char *names [] = {
+        "queued", "delayed", "leased", "dlq", "done", "failed", "retried",
+        "dead_lettered", "oldest_age_ms"
+    };
+    for (int i = 0; i < 9; i++) {
+        if (skip && strcmp (skip, names [i]) == 0)
+            continue;
+        s_raw_str (raw, names [i]);
+        if (replace && strcmp (replace, names [i]) == 0)
+            bad (raw);
+        else
+            msgpack_pack_int (&raw->pk, 1);
+    }
+}
+
+static void
+s_bad_negative (s_raw_t *raw)
+{
+    msgpack_pack_int (&raw->pk, -1);
+}
+
+static void
+s_bad_string (s_raw_t *raw)
+{
+    s_raw_str (raw, "1");
+}
+
+//  A stats reply whose one worker is the map written by worker.
+static void
+s_raw_stats_worker (s_raw_t *raw, void (*worker) (s_raw_t *))
+{
+    s_raw_reply (raw, 1);
+    s_raw_str (raw, "stats");
+    msgpack_pack_map (&raw->pk, 10);
+    s_raw_counters (raw, NULL, NULL, NULL);
+    s_raw_str (raw, "workers");
+    msgpack_pack_array (&raw->pk, 1);
+    worker (raw);
+}
+
+static void
+s_worker_bad_name (s_raw_t *raw)
+{
+    msgpack_pack_map (&raw->pk, 3);
+    s_raw_str (raw, "name");   s_raw_str (raw, "no spaces");
+    s_raw_str (raw, "credit"); msgpack_pack_int (&raw->pk, 1);
+    s_raw_str (raw, "leased"); msgpack_pack_int (&raw->pk, 1);
+}
+
+static void
+s_worker_long_name (s_raw_t *raw)
+{
+    char name [65];
+    memset (name, 'a', 64);
+    name [64] = 0;
+    msgpack_pack_map (&raw->pk, 3);
+    s_raw_str (raw, "name");   s_raw_str (raw, name);
+    s_raw_str (raw, "credit"); msgpack_pack_int (&raw->pk, 1);
+    s_raw_str (raw, "leased"); msgpack_pack_int (&raw->pk, 1);
+}
+
+static void
+s_worker_huge_credit (s_raw_t *raw)
+{
+    msgpack_pack_map (&raw->pk, 3);
+    s_raw_str (raw, "name");   s_raw_str (raw, "w");
+    s_raw_str (raw, "credit"); msgpack_pack_uint64 (&raw->pk, 1ULL << 32);
+    s_raw_str (raw, "leased"); msgpack_pack_int (&raw->pk, 1);
+}
+
+static void
+s_worker_no_leased (s_raw_t *raw)
+{
+    msgpack_pack_map (&raw->pk, 2);
+    s_raw_str (raw, "name");   s_raw_str (raw, "w");
+    s_raw_str (raw, "credit"); msgpack_pack_int (&raw->pk, 1);
+}
+
+static void
+s_worker_twice_named (s_raw_t *raw)
+{
+    msgpack_pack_map (&raw->pk, 4);
+    s_raw_str (raw, "name");   s_raw_str (raw, "w");
+    s_raw_str (raw, "credit"); msgpack_pack_int (&raw->pk, 1);
+    s_raw_str (raw, "leased"); msgpack_pack_int (&raw->pk, 1);
+    s_raw_str (raw, "name");   s_raw_str (raw, "v");
+}
+
+static void
+s_worker_not_a_map (s_raw_t *raw)
+{
+    s_raw_str (raw, "w");
+}
+
+static void
+decode_rejects_malformed_stats (void **state)
+{
+    s_raw_t raw;
+    s_raw_reply (&raw, 1);
+    s_raw_str (&raw, "stats");
+    msgpack_pack_array (&raw.pk, 0);
+    s_raw_expect (&raw, TS_EPROTO, "field 'stats': expected a map");
+
+    s_raw_reply (&raw, 1);
+    s_raw_str (&raw, "stats");
+    msgpack_pack_map (&raw.pk, 9);
+    s_raw_counters (&raw, "done", NULL, NULL);
+    s_raw_str (&raw, "workers");
+    msgpack_pack_array (&raw.pk, 0);
+    s_raw_expect (&raw, TS_EPROTO, "missing field 'stats.done'");
+
+    s_raw_reply (&raw, 1);
+    s_raw_str (&raw, "stats");
+    msgpack_pack_map (&raw.pk, 9);
+    s_raw_counters (&raw, NULL, NULL, NULL);
+    s_raw_expect (&raw, TS_EPROTO, "missing field 'stats.workers'");
+
+    s_raw_reply (&raw, 1);
+    s_raw_str (&raw, "stats");
+    msgpack_pack_map (&raw.pk, 10);
+    s_raw_counters (&raw, NULL, "queued", s_bad_negative);
+    s_raw_str (&raw, "workers");
+    msgpack_pack_array (&raw.pk, 0);
+    s_raw_expect (&raw, TS_EPROTO,
+                  "field 'stats.queued': expected a non-negative integer");
+
+    s_raw_reply (&raw, 1);
+    s_raw_str (&raw, "stats");
+    msgpack_pack_map (&raw.pk, 10);
+    s_raw_counters (&raw, NULL, "oldest_age_ms", s_bad_string);
+    s_raw_str (&raw, "workers");
+    msgpack_pack_array (&raw.pk, 0);
+    s_raw_expect (&raw, TS_EPROTO,
+                  "field 'stats.oldest_age_ms': expected an integer");
+
+    s_raw_reply (&raw, 1);
+    s_raw_str (&raw, "stats");
+    msgpack_pack_map (&raw.pk, 10);
+    s_raw_counters (&raw, NULL, NULL, NULL);
+    s_raw_str (&raw, "workers");
+    msgpack_pack_map (&raw.pk, 0);
+    s_raw_expect (&raw, TS_EPROTO,
+                  "field 'stats.workers': expected an array");
+
+    s_raw_reply (&raw, 1);
+    s_raw_str (&raw, "stats");
+    msgpack_pack_map (&raw.pk, 10);
+    s_raw_counters (&raw, NULL, NULL, NULL);
+    s_raw_str (&raw, "workers");
+    msgpack_pack_array (&raw.pk, TS_PROTO_MAX_WORKERS + 1);
+    for (int i = 0; i <= TS_PROTO_MAX_WORKERS; i++)
+        msgpack_pack_map (&raw.pk, 0);
+    s_raw_expect (&raw, TS_ETOOBIG, "10001 items, over the limit of 10000");
+
+    s_raw_stats_worker (&raw, s_worker_not_a_map);
+    s_raw_expect (&raw, TS_EPROTO,
+                  "field 'stats.workers[0]': expected a map");
+    s_raw_stats_worker (&raw, s_worker_bad_name);
+    s_raw_expect (&raw, TS_EPROTO,
+                  "field 'stats.workers[0].name': not a valid name");
+    s_raw_stats_worker (&raw, s_worker_long_name);
+    s_raw_expect (&raw, TS_EPROTO,
+                  "field 'stats.workers[0].name': not a valid name");
+    s_raw_stats_worker (&raw, s_worker_huge_credit);
+    s_raw_expect (&raw, TS_EPROTO,
+                  "field 'stats.workers[0].credit': 4294967296 is over");
+    s_raw_stats_worker (&raw, s_worker_no_leased);
+    s_raw_expect (&raw, TS_EPROTO, "missing field 'stats.workers[0].leased'");
+    s_raw_stats_worker (&raw, s_worker_twice_named);
+    s_raw_expect (&raw, TS_EPROTO,
+                  "field 'stats.workers[0]': duplicate key 'name'");
+}
+
+//  A dlq reply of one good entry then one entry written by entry.
+static void
+s_raw_dlq_entry (s_raw_t *raw, void (*entry) (s_raw_t *))
+{
+    s_raw_reply (raw, 1);
+    s_raw_str (raw, "dlq");
+    msgpack_pack_array (&raw->pk, 2);
+    msgpack_pack_map (&raw->pk, 5);
+    s_raw_str (raw, "job");      msgpack_pack_int (&raw->pk, 1);
+    s_raw_str (raw, "ids");      msgpack_pack_array (&raw->pk, 1);
+    s_raw_str (raw, "a");
+    s_raw_str (raw, "receives"); msgpack_pack_int (&raw->pk, 3);
+    s_raw_str (raw, "dead_at");  msgpack_pack_int (&raw->pk, 100);
+    s_raw_str (raw, "error");    s_raw_str (raw, "HTTP 500");
+    entry (raw);
+}
+
+//  Entry fields with one of them broken (which: 0..5).
+static int s_broken_field;
+
+static void
+s_entry_broken (s_raw_t *raw)
+{
+    int which = s_broken_field;
+    msgpack_pack_map (&raw->pk, which == 5? 4: 5);
+    s_raw_str (raw, "job");
+    if (which == 0)
+        msgpack_pack_int (&raw->pk, -3);
+    else
+        msgpack_pack_int (&raw->pk, 2);
+    s_raw_str (raw, "ids");
+    if (which == 1)
+        msgpack_pack_array (&raw->pk, 0);
+    else
+    if (which == 2) {
+        msgpack_pack_array (&raw->pk, 1);
+        s_raw_str (raw, "../etc");
+    }
+    else {
+        msgpack_pack_array (&raw->pk, 1);
+        s_raw_str (raw, "b");
+    }
+    s_raw_str (raw, "receives");
+    if (which == 3)
+        msgpack_pack_uint64 (&raw->pk, UINT64_MAX);
+    else
+        msgpack_pack_int (&raw->pk, 1);
+    s_raw_str (raw, "dead_at");
+    if (which == 4)
+        msgpack_pack_double (&raw->pk, 1.5);
+    else
+        msgpack_pack_int (&raw->pk, 1);
+    if (which != 5) {
+        s_raw_str (raw, "error");
+        msgpack_pack_nil (&raw->pk);
+    }
+}
+
+static void
+s_entry_with_text_error (s_raw_t *raw)
+{
+    msgpack_pack_map (&raw->pk, 5);
+    s_raw_str (raw, "job");      msgpack_pack_int (&raw->pk, 1);
+    s_raw_str (raw, "ids");      msgpack_pack_array (&raw->pk, 1);
+    s_raw_str (raw, "a");
+    s_raw_str (raw, "receives"); msgpack_pack_int (&raw->pk, 3);
+    s_raw_str (raw, "dead_at");  msgpack_pack_int (&raw->pk, 100);
+    s_raw_str (raw, "error");    msgpack_pack_int (&raw->pk, 500);
+}
+
+static void
+decode_rejects_malformed_dlq (void **state)
+{
+    s_raw_t raw;
+    s_raw_reply (&raw, 1);
+    s_raw_str (&raw, "dlq");
+    msgpack_pack_map (&raw.pk, 0);
+    s_raw_expect (&raw, TS_EPROTO, "field 'dlq': expected an array");
+
+    s_raw_reply (&raw, 1);
+    s_raw_str (&raw, "dlq");
+    msgpack_pack_array (&raw.pk, TS_PROTO_MAX_DLQ + 1);
+    for (int i = 0; i <= TS_PROTO_MAX_DLQ; i++)
+        msgpack_pack_map (&raw.pk, 0);
+    s_raw_expect (&raw, TS_ETOOBIG,
+                  "field 'dlq': 100001 items, over the limit of 100000");
+
+    static const char *expect [] = {
+        "field 'dlq[1].job': expected a non-negative integer",
+        "field 'dlq[1].ids': expected at least 1 id",
+        "field 'dlq[1].ids': item 0: not a valid name",
+        "field 'dlq[1].receives': 18446744073709551615 is over 4294967295",
+        "field 'dlq[1].dead_at': expected an integer, got a float",
+        "missing field 'dlq[1].error'"
+    };
+    for (int i = 0; i < 6; i++) {
+        s_broken_field = i;
+        s_raw_dlq_entry (&raw, s_entry_broken);
+        s_raw_expect (&raw, TS_EPROTO, expect [i]);
+    }
+    s_raw_dlq_entry (&raw, s_entry_with_text_error);
+    s_raw_expect (&raw, TS_EPROTO,
+                  "field 'dlq[1].error': expected a string, got an integer");
+}
+
+static void
+decode_rejects_bad_retry_fields_and_redrive_ids (void **state)
+{
+    s_raw_t raw;
+    s_raw_request (&raw, "failed", 3);
+    s_raw_str (&raw, "job");    msgpack_pack_int (&raw.pk, 1);
+    s_raw_str (&raw, "detail"); s_raw_str (&raw, "x");
+    s_raw_str (&raw, "retry");  msgpack_pack_int (&raw.pk, 0);
+    s_raw_expect (&raw, TS_EPROTO,
+                  "field 'retry': expected a boolean, got an integer");
+
+    s_raw_request (&raw, "failed", 3);
+    s_raw_str (&raw, "job");    msgpack_pack_int (&raw.pk, 1);
+    s_raw_str (&raw, "detail"); s_raw_str (&raw, "x");
+    s_raw_str (&raw, "retry_after_ms");
+    msgpack_pack_int (&raw.pk, -1000);
+    s_raw_expect (&raw, TS_EPROTO,
+                  "field 'retry_after_ms': expected a non-negative");
+
+    s_raw_request (&raw, "failed", 3);
+    s_raw_str (&raw, "job");    msgpack_pack_int (&raw.pk, 1);
+    s_raw_str (&raw, "detail"); s_raw_str (&raw, "x");
+    s_raw_str (&raw, "retry_after_ms");
+    msgpack_pack_int64 (&raw.pk, TS_PROTO_MAX_RETRY_AFTER_MS + 1);
+    s_raw_expect (&raw, TS_EPROTO,
+                  "field 'retry_after_ms': 31536000001 is over");
+
+    s_raw_request (&raw, "dlq_redrive", 1);
+    s_raw_str (&raw, "ids");
+    s_raw_str (&raw, "all");
+    s_raw_expect (&raw, TS_EPROTO, "field 'ids': expected an array");
+
+    s_raw_request (&raw, "dlq_redrive", 1);
+    s_raw_str (&raw, "ids");
+    msgpack_pack_array (&raw.pk, 1);
+    s_raw_str (&raw, "a;b");
+    s_raw_expect (&raw, TS_EPROTO, "field 'ids': item 0: not a valid name");
+}
+
 //  A reply with the given columns for history; forecast empty.
 static void
 s_raw_series (s_raw_t *raw, uint32_t nt, uint32_t nm, uint32_t nv,
@@ -835,8 +1442,8 @@ static void
 decode_survives_random_mutations (void **state)
 {
     //  Seeds: one valid encoding of each kind
-    char *seeds [8];
-    size_t sizes [8];
+    char *seeds [12];
+    size_t sizes [12];
     size_t nseeds = 0;
     ts_msg_t *msg = s_query_reply (true);
     assert_int_equal (ts_msg_encode (msg, &seeds [nseeds], &sizes [nseeds]),
@@ -860,6 +1467,29 @@ decode_survives_random_mutations (void **state)
                       0);
     nseeds++;
     ts_msg_set_error (msg, 404, "not_found", "unknown id 'x'");
+    assert_int_equal (ts_msg_encode (msg, &seeds [nseeds], &sizes [nseeds]),
+                      0);
+    nseeds++;
+    ts_msg_reset (msg, TS_OP_FAILED);
+    msg->job = 12;
+    msg->retry = false;
+    msg->retry_after_ms = 60000;
+    ts_strlcpy (msg->detail, "HTTP 429", sizeof (msg->detail));
+    assert_int_equal (ts_msg_encode (msg, &seeds [nseeds], &sizes [nseeds]),
+                      0);
+    nseeds++;
+    ts_msg_reset (msg, TS_OP_DLQ_REDRIVE);
+    ts_strlist_append (msg->ids, "station:1");
+    assert_int_equal (ts_msg_encode (msg, &seeds [nseeds], &sizes [nseeds]),
+                      0);
+    nseeds++;
+    ts_msg_destroy (&msg);
+    msg = s_stats_reply ();
+    assert_int_equal (ts_msg_encode (msg, &seeds [nseeds], &sizes [nseeds]),
+                      0);
+    nseeds++;
+    ts_msg_destroy (&msg);
+    msg = s_dlq_reply ();
     assert_int_equal (ts_msg_encode (msg, &seeds [nseeds], &sizes [nseeds]),
                       0);
     nseeds++;
@@ -926,6 +1556,12 @@ main (int argc, char *argv [])
         cmocka_unit_test (query_reply_with_nil_baseline_round_trips),
         cmocka_unit_test (query_reply_names_measures_in_order_of_first_appearance),
         cmocka_unit_test (query_reply_with_many_measures_round_trips),
+        cmocka_unit_test (stats_reply_with_workers_round_trips),
+        cmocka_unit_test (dlq_reply_round_trips_with_and_without_entries),
+        cmocka_unit_test (add_helpers_grow_and_reset_frees_them),
+        cmocka_unit_test (failed_defaults_to_retry_when_the_fields_are_absent),
+        cmocka_unit_test (dlq_redrive_without_ids_round_trips),
+        cmocka_unit_test (decode_ignores_unknown_keys_in_stats_and_dlq),
         cmocka_unit_test (decode_accepts_integer_values_and_ignores_unknown_keys),
         cmocka_unit_test (decode_reuses_a_message_and_resets_it_first),
         cmocka_unit_test (op_names_match_the_wire),
@@ -941,6 +1577,9 @@ main (int argc, char *argv [])
         cmocka_unit_test (decode_rejects_invalid_names),
         cmocka_unit_test (decode_rejects_lists_over_limit),
         cmocka_unit_test (decode_rejects_duplicate_keys),
+        cmocka_unit_test (decode_rejects_malformed_stats),
+        cmocka_unit_test (decode_rejects_malformed_dlq),
+        cmocka_unit_test (decode_rejects_bad_retry_fields_and_redrive_ids),
         cmocka_unit_test (decode_rejects_broken_series_columns),
         cmocka_unit_test (decode_rejects_reply_over_point_limit),
         cmocka_unit_test (decode_rejects_huge_counts_without_allocating_them),

@@ -15,9 +15,11 @@
 #include "ts_log.h"
 #include "../../gateway/ts_route.h"
 #include "ts_testutil.h"
+#include "ts_fakebroker.h"
 
 #define HOUR_MS 3600000LL
 #define KEY     "demo"
+#define ROUTE_BROKER "inproc://test-ts-route-nobody"
 
 typedef struct {
     ts_testutil_t *base;        //  temporary directory, config, store
@@ -36,7 +38,7 @@ s_setup (void **state)
     *state = self;
     self->base = ts_testutil_new (16,
         "gateway:\n"
-        "  broker_endpoint: inproc://test-ts-route-nobody\n");
+        "  broker_endpoint: " ROUTE_BROKER "\n");
     if (!self->base)
         return -1;
     char err [TS_ERRLEN] = "";
@@ -341,6 +343,108 @@ route_hydrate_answers_503_when_the_broker_is_away (void **state)
     assert_string_equal (s_str (self, "error"), "unavailable");
 }
 
+static void
+route_stats_writes_counters_and_workers (void **state)
+{
+    fixture_t *self = *state;
+    ts_fakebroker_t *broker = ts_fakebroker_new (ROUTE_BROKER);
+    assert_non_null (broker);
+    assert_int_equal (s_call (self, "GET", "/v1/stats", NULL), 200);
+    assert_string_equal (ts_json_data (self->body),
+        "{\"queued\":3,\"delayed\":1,\"leased\":2,\"dlq\":2,\"done\":40,"
+        "\"failed\":6,\"retried\":4,\"dead_lettered\":2,"
+        "\"oldest_age_ms\":1500,\"workers\":["
+        "{\"name\":\"0a1b\",\"credit\":15,\"leased\":1},"
+        "{\"name\":\"0a1c\",\"credit\":16,\"leased\":1}]}");
+    assert_int_equal (ts_fakebroker_last_op (broker), TS_OP_STATS);
+    ts_fakebroker_destroy (&broker);
+}
+
+static void
+route_dlq_lists_redrives_and_purges (void **state)
+{
+    fixture_t *self = *state;
+    ts_fakebroker_t *broker = ts_fakebroker_new (ROUTE_BROKER);
+    assert_non_null (broker);
+    assert_int_equal (s_call (self, "GET", "/v1/dlq", NULL), 200);
+    assert_string_equal (ts_json_data (self->body),
+        "{\"jobs\":["
+        "{\"job\":7,\"ids\":[\"a\"],\"receives\":3,"
+        "\"dead_at\":1732406400000,\"error\":\"HTTP 500\"},"
+        "{\"job\":9,\"ids\":[\"b\",\"c\"],\"receives\":1,"
+        "\"dead_at\":1732406460000,\"error\":\"HTTP 404: \\\"no\\\"\"}]}");
+
+    //  No body, white space, {} and an empty list all mean every entry
+    const char *every [] = { NULL, "", " \n", "{}", "{\"ids\":[]}" };
+    for (size_t i = 0; i < sizeof every / sizeof every [0]; i++) {
+        assert_int_equal (s_call (self, "POST", "/v1/dlq/redrive",
+                                  every [i]), 200);
+        assert_string_equal (ts_json_data (self->body), "{\"requeued\":2}");
+        assert_int_equal (ts_fakebroker_last_ids (broker), 0);
+    }
+    assert_int_equal (s_call (self, "POST", "/v1/dlq/redrive",
+                              "{\"ids\":[\"a\",\"gone\",\"c\"]}"), 200);
+    assert_string_equal (ts_json_data (self->body), "{\"requeued\":3}");
+    assert_int_equal (ts_fakebroker_last_op (broker), TS_OP_DLQ_REDRIVE);
+    assert_int_equal (ts_fakebroker_last_ids (broker), 3);
+
+    assert_int_equal (s_call (self, "DELETE", "/v1/dlq", NULL), 200);
+    assert_string_equal (ts_json_data (self->body), "{\"purged\":2}");
+    assert_int_equal (ts_fakebroker_last_op (broker), TS_OP_DLQ_PURGE);
+
+    //  Bad redrive bodies never reach the broker
+    size_t before = ts_fakebroker_requests (broker);
+    const char *bad [] = {
+        "{", "[]", "{\"ids\":\"a\"}", "{\"ids\":[1]}", "{\"ids\":[\"a b\"]}",
+        "null"
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        assert_int_equal (s_call (self, "POST", "/v1/dlq/redrive", bad [i]),
+                          400);
+        assert_string_equal (s_str (self, "error"), "bad_request");
+    }
+    assert_int_equal (ts_fakebroker_requests (broker), before);
+    ts_fakebroker_destroy (&broker);
+}
+
+static void
+route_admin_routes_check_methods_and_keys (void **state)
+{
+    fixture_t *self = *state;
+    const char *allow = NULL;
+    ts_route_req_t req = { .method = "POST", .target = "/v1/stats",
+                           .token = KEY };
+    assert_int_equal (ts_route_handle (self->route, &req, self->body,
+                                       &allow), 405);
+    assert_string_equal (allow, "GET");
+    req.target = "/v1/dlq";
+    assert_int_equal (ts_route_handle (self->route, &req, self->body,
+                                       &allow), 405);
+    assert_string_equal (allow, "GET, DELETE");
+    req.method = "GET";
+    req.target = "/v1/dlq/redrive";
+    assert_int_equal (ts_route_handle (self->route, &req, self->body,
+                                       &allow), 405);
+    assert_string_equal (allow, "POST");
+    req.target = "/v1/dlq/other";
+    assert_int_equal (ts_route_handle (self->route, &req, self->body,
+                                       &allow), 404);
+    assert_int_equal (s_get_as (self, "/v1/stats", NULL, NULL), 401);
+    assert_int_equal (s_get_as (self, "/v1/dlq", "wrong", NULL), 401);
+}
+
+static void
+route_admin_routes_answer_503_when_the_broker_is_away (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (s_call (self, "GET", "/v1/stats", NULL), 503);
+    assert_string_equal (s_str (self, "error"), "unavailable");
+    assert_int_equal (s_call (self, "GET", "/v1/dlq", NULL), 503);
+    assert_int_equal (s_call (self, "POST", "/v1/dlq/redrive", NULL), 503);
+    assert_int_equal (s_call (self, "DELETE", "/v1/dlq", NULL), 503);
+    assert_string_equal (s_str (self, "error"), "unavailable");
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -359,6 +463,10 @@ main (int argc, char *argv [])
         T (route_answers_400_for_bad_parameters_and_bodies),
         T (route_answers_404_405_and_413),
         T (route_hydrate_answers_503_when_the_broker_is_away),
+        T (route_stats_writes_counters_and_workers),
+        T (route_dlq_lists_redrives_and_purges),
+        T (route_admin_routes_check_methods_and_keys),
+        T (route_admin_routes_answer_503_when_the_broker_is_away),
 #undef T
     };
     return cmocka_run_group_tests_name ("ts_route", tests, NULL, NULL);

@@ -1,6 +1,7 @@
 /*  test_ts_zmqsrv - the gateway's ZeroMQ front end: malformed bodies get
     error replies, and the ROUTER loop answers REQ and DEALER clients and
-    messages of the wrong shape, then stops on the interrupt flag. */
+    messages of the wrong shape, then stops on the interrupt flag. The
+    broker ops (stats, dlq_*) are answered through a fake broker. */
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,8 +16,10 @@
 #include "ts_log.h"
 #include "../../gateway/ts_zmqsrv.h"
 #include "ts_testutil.h"
+#include "ts_fakebroker.h"
 
 #define ENDPOINT "inproc://test-ts-zmqsrv"
+#define BROKER   "inproc://test-ts-zmqsrv-broker"
 
 typedef struct {
     ts_testutil_t *base;        //  temporary directory, config, store
@@ -31,7 +34,8 @@ s_setup (void **state)
     if (!self)
         return -1;
     *state = self;
-    self->base = ts_testutil_new (16, "gateway:\n  zmq_bind: " ENDPOINT "\n");
+    self->base = ts_testutil_new (16, "gateway:\n  zmq_bind: " ENDPOINT "\n"
+                                  "  broker_endpoint: " BROKER "\n");
     if (!self->base)
         return -1;
     char err [TS_ERRLEN] = "";
@@ -110,6 +114,57 @@ answer_refuses_a_reply_as_request (void **state)
     assert_int_equal (ts_msg_encode (msg, &data, &size), 0);
     assert_int_equal (s_answer (self, data, size), 200);
     free (data);
+    ts_msg_destroy (&msg);
+}
+
+//  Encodes msg and answers it (see s_answer).
+static int
+s_answer_msg (fixture_t *self, const ts_msg_t *msg)
+{
+    char *data;
+    size_t size;
+    assert_int_equal (ts_msg_encode (msg, &data, &size), 0);
+    int status = s_answer (self, data, size);
+    free (data);
+    return status;
+}
+
+static void
+answer_serves_stats_and_the_dlq_ops_through_the_broker (void **state)
+{
+    fixture_t *self = *state;
+    ts_fakebroker_t *broker = ts_fakebroker_new (BROKER);
+    assert_non_null (broker);
+    ts_msg_t *msg = ts_msg_new (TS_OP_STATS);
+
+    assert_int_equal (s_answer_msg (self, msg), 200);
+    assert_true (self->reply->has_stats);
+    assert_int_equal (self->reply->stats.done, 40);
+    assert_int_equal (self->reply->stats.workers_n, 2);
+
+    ts_msg_reset (msg, TS_OP_DLQ_LS);
+    assert_int_equal (s_answer_msg (self, msg), 200);
+    assert_true (self->reply->has_dlq);
+    assert_int_equal (self->reply->dlq_n, 2);
+    assert_string_equal (self->reply->dlq [0].ids->items [0], "a");
+
+    ts_msg_reset (msg, TS_OP_DLQ_REDRIVE);
+    ts_strlist_append (msg->ids, "b");
+    assert_int_equal (s_answer_msg (self, msg), 200);
+    assert_int_equal (self->reply->count, 1);
+    assert_int_equal (ts_fakebroker_last_ids (broker), 1);
+
+    ts_msg_reset (msg, TS_OP_DLQ_PURGE);
+    assert_int_equal (s_answer_msg (self, msg), 200);
+    assert_int_equal (self->reply->count, 2);
+    assert_int_equal (ts_fakebroker_last_op (broker), TS_OP_DLQ_PURGE);
+    ts_msg_destroy (&msg);
+    ts_fakebroker_destroy (&broker);
+
+    //  Broker gone: 503, not a hang
+    ts_api_set_broker_timeout (self->api, 50);
+    msg = ts_msg_new (TS_OP_STATS);
+    assert_int_equal (s_answer_msg (self, msg), 503);
     ts_msg_destroy (&msg);
 }
 
@@ -200,6 +255,7 @@ main (int argc, char *argv [])
         T (answer_gives_400_with_detail_for_garbage),
         T (answer_gives_413_for_oversized_requests),
         T (answer_refuses_a_reply_as_request),
+        T (answer_serves_stats_and_the_dlq_ops_through_the_broker),
         T (server_answers_req_and_dealer_clients_and_bad_shapes),
 #undef T
     };

@@ -1,0 +1,208 @@
+/*  ts_fakebroker - a broker control socket played by a thread, for the
+    gateway's unit tests. See ts_fakebroker.h for the canned answers.
+
+    A czmq actor: the thread polls its pipe (to stop) and the REP socket
+    (to answer). What it saw is kept under a mutex for the test to read. */
+
+#include "ts_fakebroker.h"
+
+#include <czmq.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct _ts_fakebroker_t {
+    zactor_t            *actor;     //  the answering thread
+    zsock_t             *rep;       //  bound REP, used by the thread
+    pthread_mutex_t      lock;      //  guards the fields below
+    ts_fakebroker_mode_t mode;      //  how to answer
+    size_t               requests;  //  answered so far
+    ts_op_t              last_op;   //  op of the last request
+    size_t               last_ids;  //  ids in the last request
+};
+
+void
+ts_fakebroker_stats (ts_msg_t *reply)
+{
+    ts_msg_set_ok (reply, 200);
+    reply->has_stats = true;
+    ts_stats_t *stats = &reply->stats;
+    stats->queued = 3;
+    stats->delayed = 1;
+    stats->leased = 2;
+    stats->dlq = 2;
+    stats->done = 40;
+    stats->failed = 6;
+    stats->retried = 4;
+    stats->dead_lettered = 2;
+    stats->oldest_age_ms = 1500;
+    ts_msg_add_worker (reply, "0a1b", 15, 1);
+    ts_msg_add_worker (reply, "0a1c", 16, 1);
+}
+
+void
+ts_fakebroker_dlq (ts_msg_t *reply)
+{
+    ts_msg_set_ok (reply, 200);
+    reply->has_dlq = true;
+    ts_strlist_t *ids = ts_strlist_new ();
+    if (!ids)
+        return;
+    ts_strlist_append (ids, "a");
+    ts_msg_add_dlq (reply, 7, ids, 3, 1732406400000, "HTTP 500");
+    ts_strlist_clear (ids);
+    ts_strlist_append (ids, "b");
+    ts_strlist_append (ids, "c");
+    ts_msg_add_dlq (reply, 9, ids, 1, 1732406460000, "HTTP 404: \"no\"");
+    ts_strlist_destroy (&ids);
+}
+
+//  Builds the answer to one request frame into data/size (malloc'd).
+static void
+s_answer (ts_fakebroker_t *self, zframe_t *frame, char **data, size_t *size)
+{
+    ts_msg_t *req = ts_msg_new (TS_OP_PING);
+    ts_msg_t *reply = ts_msg_new (TS_OP_REPLY);
+    char err [TS_ERRLEN] = "";
+    int rc = ts_msg_decode (req, zframe_data (frame), zframe_size (frame),
+                            TS_PROTO_MAX_REQUEST, err);
+    pthread_mutex_lock (&self->lock);
+    ts_fakebroker_mode_t mode = self->mode;
+    self->requests++;
+    self->last_op = rc == 0? req->op: TS_OP_REPLY;
+    self->last_ids = rc == 0? req->ids->n: 0;
+    pthread_mutex_unlock (&self->lock);
+
+    if (rc)
+        ts_msg_set_error (reply, 400, "bad_request", err);
+    else
+    if (mode == TS_FAKEBROKER_BARE)
+        ts_msg_set_ok (reply, 200);
+    else
+    switch (req->op) {
+        case TS_OP_HYDRATE:
+            ts_msg_set_ok (reply, 202);
+            reply->count = req->ids->n;
+            break;
+        case TS_OP_STATS:
+            ts_fakebroker_stats (reply);
+            break;
+        case TS_OP_DLQ_LS:
+            ts_fakebroker_dlq (reply);
+            break;
+        case TS_OP_DLQ_REDRIVE:
+            ts_msg_set_ok (reply, 200);
+            reply->count = req->ids->n? req->ids->n: 2;
+            break;
+        case TS_OP_DLQ_PURGE:
+            ts_msg_set_ok (reply, 200);
+            reply->count = 2;
+            break;
+        default:
+            ts_msg_set_error (reply, 400, "bad_request", "not served here");
+            break;
+    }
+    if (mode == TS_FAKEBROKER_GARBAGE) {
+        *data = strdup ("\xc1 not msgpack");
+        *size = *data? strlen (*data): 0;
+    }
+    else
+    if (ts_msg_encode (reply, data, size)) {
+        *data = NULL;
+        *size = 0;
+    }
+    ts_msg_destroy (&req);
+    ts_msg_destroy (&reply);
+}
+
+static void
+s_actor (zsock_t *pipe, void *args)
+{
+    ts_fakebroker_t *self = args;
+    zsock_signal (pipe, 0);
+    zpoller_t *poller = zpoller_new (pipe, self->rep, NULL);
+    while (poller) {
+        void *which = zpoller_wait (poller, -1);
+        if (which == pipe || !which)
+            break;                      //  $TERM (or interrupted)
+        zframe_t *frame = zframe_recv (self->rep);
+        if (!frame)
+            continue;
+        char *data = NULL;
+        size_t size = 0;
+        s_answer (self, frame, &data, &size);
+        zsock_send (self->rep, "b", data? data: "", size);
+        free (data);
+        zframe_destroy (&frame);
+    }
+    zpoller_destroy (&poller);
+}
+
+ts_fakebroker_t *
+ts_fakebroker_new (const char *endpoint)
+{
+    ts_fakebroker_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    pthread_mutex_init (&self->lock, NULL);
+    self->rep = zsock_new (ZMQ_REP);
+    if (!self->rep || zsock_bind (self->rep, "%s", endpoint) < 0) {
+        fprintf (stderr, "fake broker: cannot bind %s\n", endpoint);
+        ts_fakebroker_destroy (&self);
+        return NULL;
+    }
+    zsock_set_linger (self->rep, 0);
+    self->actor = zactor_new (s_actor, self);
+    if (!self->actor)
+        ts_fakebroker_destroy (&self);
+    return self;
+}
+
+void
+ts_fakebroker_destroy (ts_fakebroker_t **self_p)
+{
+    if (self_p && *self_p) {
+        ts_fakebroker_t *self = *self_p;
+        zactor_destroy (&self->actor);
+        zsock_destroy (&self->rep);
+        pthread_mutex_destroy (&self->lock);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+void
+ts_fakebroker_set_mode (ts_fakebroker_t *self, ts_fakebroker_mode_t mode)
+{
+    pthread_mutex_lock (&self->lock);
+    self->mode = mode;
+    pthread_mutex_unlock (&self->lock);
+}
+
+size_t
+ts_fakebroker_requests (ts_fakebroker_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    size_t n = self->requests;
+    pthread_mutex_unlock (&self->lock);
+    return n;
+}
+
+ts_op_t
+ts_fakebroker_last_op (ts_fakebroker_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    ts_op_t op = self->last_op;
+    pthread_mutex_unlock (&self->lock);
+    return op;
+}
+
+size_t
+ts_fakebroker_last_ids (ts_fakebroker_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    size_t n = self->last_ids;
+    pthread_mutex_unlock (&self->lock);
+    return n;
+}

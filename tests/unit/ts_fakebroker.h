@@ -1,0 +1,57 @@
+/*  ts_fakebroker - a broker control socket played by a thread, for the
+    gateway's unit tests (ts_api, ts_route, ts_zmqsrv).
+
+    It binds a REP socket at an endpoint (inproc:// in the tests) and
+    answers each request with a canned reply for its op, so the tests see
+    the gateway forward stats, dlq_ls, dlq_redrive, dlq_purge and hydrate
+    and pass the answers on, without a real broker:
+
+        hydrate      202, count = ids sent
+        stats        200, stats as ts_fakebroker_stats fills them
+        dlq_ls       200, the two entries of ts_fakebroker_dlq
+        dlq_redrive  200, count = ids sent, or 2 when none (every entry)
+        dlq_purge    200, count = 2
+        anything     400 bad_request
+    A mode makes it misbehave instead (see ts_fakebroker_set_mode). */
+
+#ifndef TS_FAKEBROKER_H_INCLUDED
+#define TS_FAKEBROKER_H_INCLUDED
+
+#include "ts_proto.h"
+
+typedef enum {
+    TS_FAKEBROKER_CANNED = 0,   //  the canned replies above
+    TS_FAKEBROKER_BARE,         //  200 with nothing in it (no stats/dlq)
+    TS_FAKEBROKER_GARBAGE       //  bytes that are not msgpack
+} ts_fakebroker_mode_t;
+
+typedef struct _ts_fakebroker_t ts_fakebroker_t;
+
+//  Binds endpoint and starts answering. Returns NULL (reason on stderr)
+//  if the socket cannot be bound.
+ts_fakebroker_t *ts_fakebroker_new (const char *endpoint);
+
+//  Stops the thread, closes the socket; sets *self_p to NULL. Safe on
+//  NULL.
+void ts_fakebroker_destroy (ts_fakebroker_t **self_p);
+
+//  Sets how later requests are answered.
+void ts_fakebroker_set_mode (ts_fakebroker_t *self, ts_fakebroker_mode_t mode);
+
+//  Requests answered so far, and the op and number of ids of the last one.
+size_t ts_fakebroker_requests (ts_fakebroker_t *self);
+ts_op_t ts_fakebroker_last_op (ts_fakebroker_t *self);
+size_t ts_fakebroker_last_ids (ts_fakebroker_t *self);
+
+//  Fills reply (reset first) with the canned stats answer: queued 3,
+//  delayed 1, leased 2, dlq 2, done 40, failed 6, retried 4,
+//  dead_lettered 2, oldest_age_ms 1500; workers "0a1b" (credit 15,
+//  leased 1) and "0a1c" (credit 16, leased 1).
+void ts_fakebroker_stats (ts_msg_t *reply);
+
+//  Fills reply (reset first) with the canned dlq_ls answer: job 7 ids
+//  ["a"] receives 3 dead_at 1732406400000 error "HTTP 500"; job 9 ids
+//  ["b", "c"] receives 1 dead_at 1732406460000 error "HTTP 404: \"no\"".
+void ts_fakebroker_dlq (ts_msg_t *reply);
+
+#endif
