@@ -209,6 +209,16 @@ ts_store_history_range (ts_store_t *self, const char *id,
                                      to_ms, out, err);
 }
 
+//  When a forecast written at now_ms expires; saturates rather than
+//  overflows for far-future clocks or huge TTLs.
+static int64_t
+s_expires_ms (const ts_store_t *self, int64_t now_ms)
+{
+    int64_t ttl_ms = self->forecast_ttl_s > INT64_MAX / 1000
+                   ? INT64_MAX: self->forecast_ttl_s * 1000;
+    return now_ms > INT64_MAX - ttl_ms? INT64_MAX: now_ms + ttl_ms;
+}
+
 int
 ts_store_forecast_replace (ts_store_t *self, const char *id,
                            const ts_points_t *pts, int64_t now_ms,
@@ -220,13 +230,25 @@ ts_store_forecast_replace (ts_store_t *self, const char *id,
         rc = s_check_points (pts, err);
     if (rc)
         return rc;
-    //  Saturate rather than overflow for far-future clocks or huge TTLs.
-    int64_t ttl_ms = self->forecast_ttl_s > INT64_MAX / 1000
-                   ? INT64_MAX: self->forecast_ttl_s * 1000;
-    int64_t expires_ms = now_ms > INT64_MAX - ttl_ms
-                       ? INT64_MAX: now_ms + ttl_ms;
-    return self->ops->forecast_replace (self->state, id, pts, expires_ms,
-                                        err);
+    return self->ops->forecast_replace (self->state, id, pts,
+                                        s_expires_ms (self, now_ms), err);
+}
+
+int
+ts_store_write (ts_store_t *self, const char *id,
+                const ts_points_t *history, const ts_points_t *forecast,
+                int64_t now_ms, char *err)
+{
+    assert (self);
+    int rc = s_check_id (id, err);
+    if (rc == 0)
+        rc = s_check_points (history, err);
+    if (rc == 0)
+        rc = s_check_points (forecast, err);
+    if (rc)
+        return rc;
+    return self->ops->write (self->state, id, history, forecast,
+                             s_expires_ms (self, now_ms), err);
 }
 
 int

@@ -91,6 +91,20 @@ int ts_store_forecast_range (ts_store_t *self, const char *id,
                              int64_t to_ms, int64_t now_ms,
                              ts_points_t *out, char *err);
 
+//  --- one fetched document ---------------------------------------------
+
+//  Stores what one fetch of id brought, in one transaction: upserts
+//  history into the history of id (as ts_store_history_put) and replaces
+//  the whole forecast of id with forecast (as ts_store_forecast_replace,
+//  expiring at now_ms + store.forecast_ttl_s). Either list may be empty.
+//  Both land or neither does, so no reader and no later run ever sees
+//  the new history beside the previous forecast. Every argument is
+//  checked before anything is written: an invalid id or measure in
+//  either list returns TS_EINVAL and stores nothing.
+int ts_store_write (ts_store_t *self, const char *id,
+                    const ts_points_t *history, const ts_points_t *forecast,
+                    int64_t now_ms, char *err);
+
 //  Deletes forecast points expired at now_ms. If removed is not NULL it
 //  gets how many were deleted. Reads already hide expired points; this
 //  reclaims their space.

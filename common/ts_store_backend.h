@@ -33,6 +33,10 @@ typedef struct {
     int (*forecast_range) (void *state, const char *id, const char *measure,
                            int64_t from_ms, int64_t to_ms, int64_t now_ms,
                            ts_points_t *out, char *err);
+    //  history_put and forecast_replace of one id in one transaction.
+    int (*write) (void *state, const char *id, const ts_points_t *history,
+                  const ts_points_t *forecast, int64_t expires_ms,
+                  char *err);
     int (*expire) (void *state, int64_t now_ms, size_t *removed, char *err);
 } ts_store_ops_t;
 

@@ -465,6 +465,22 @@ s_history_put (void *state, const char *id, const ts_points_t *pts,
     return s_txn_commit (self, txn, err);
 }
 
+//  Replaces the forecast of id with pts inside txn. Returns 0 or an LMDB
+//  code.
+static int
+s_replace_points (s_lmdb_t *self, MDB_txn *txn, const char *id,
+                  const ts_points_t *pts, int64_t expires_ms)
+{
+    unsigned char prefix [TS_NAME_MAX + 1];
+    size_t len = strlen (id);
+    memcpy (prefix, id, len);
+    prefix [len++] = 0;
+    int rc = s_delete_prefix (txn, self->forecast, prefix, len, NULL);
+    if (rc == 0)
+        rc = s_put_points (txn, self->forecast, id, pts, &expires_ms);
+    return rc;
+}
+
 static int
 s_forecast_replace (void *state, const char *id, const ts_points_t *pts,
                     int64_t expires_ms, char *err)
@@ -474,13 +490,24 @@ s_forecast_replace (void *state, const char *id, const ts_points_t *pts,
     int rc = s_txn_begin (self, true, &txn, err);
     if (rc)
         return rc;
-    unsigned char prefix [TS_NAME_MAX + 1];
-    size_t len = strlen (id);
-    memcpy (prefix, id, len);
-    prefix [len++] = 0;
-    rc = s_delete_prefix (txn, self->forecast, prefix, len, NULL);
+    rc = s_replace_points (self, txn, id, pts, expires_ms);
+    if (rc)
+        return s_txn_fail (self, txn, rc, err);
+    return s_txn_commit (self, txn, err);
+}
+
+static int
+s_write (void *state, const char *id, const ts_points_t *history,
+         const ts_points_t *forecast, int64_t expires_ms, char *err)
+{
+    s_lmdb_t *self = state;
+    MDB_txn *txn;
+    int rc = s_txn_begin (self, true, &txn, err);
+    if (rc)
+        return rc;
+    rc = s_put_points (txn, self->history, id, history, NULL);
     if (rc == 0)
-        rc = s_put_points (txn, self->forecast, id, pts, &expires_ms);
+        rc = s_replace_points (self, txn, id, forecast, expires_ms);
     if (rc)
         return s_txn_fail (self, txn, rc, err);
     return s_txn_commit (self, txn, err);
@@ -626,5 +653,6 @@ const ts_store_ops_t ts_store_lmdb_ops = {
     .history_range    = s_history_range,
     .forecast_replace = s_forecast_replace,
     .forecast_range   = s_forecast_range,
+    .write            = s_write,
     .expire           = s_expire,
 };

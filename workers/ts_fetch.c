@@ -69,6 +69,7 @@ struct _ts_fetch_t {
     s_req_t            *queue_head; //  requests waiting for a transfer
     s_req_t            *queue_tail;
     size_t              queued;
+    bool                unsent;     //  handles added since libcurl ran
     s_xfer_t           *last;       //  handed out by ts_fetch_next
 };
 
@@ -217,6 +218,7 @@ s_start_queued (ts_fetch_t *self)
         xfer->next = NULL;
         xfer->running = true;
         self->active++;
+        self->unsent = true;
     }
 }
 
@@ -321,8 +323,25 @@ ts_fetch_wait (ts_fetch_t *self, int extra_fd, int timeout_ms, char *err)
                                     extra_fd >= 0? 1: 0, timeout_ms, NULL);
     if (rc == CURLM_OK) {
         int running;
+        self->unsent = false;
         rc = curl_multi_perform (self->multi, &running);
     }
+    if (rc != CURLM_OK) {
+        ts_errf (err, "libcurl: %s", curl_multi_strerror (rc));
+        return TS_EUPSTREAM;
+    }
+    return 0;
+}
+
+int
+ts_fetch_start (ts_fetch_t *self, char *err)
+{
+    assert (self);
+    if (!self->unsent)
+        return 0;
+    self->unsent = false;
+    int running;
+    CURLMcode rc = curl_multi_perform (self->multi, &running);
     if (rc != CURLM_OK) {
         ts_errf (err, "libcurl: %s", curl_multi_strerror (rc));
         return TS_EUPSTREAM;

@@ -3,7 +3,8 @@
 
     The caller adds requests (URL + a tag of its own), waits on ts_fetch_wait
     - which also watches one extra file descriptor, the worker's ZeroMQ
-    socket - and collects completed requests with ts_fetch_next. At most
+    socket - and collects completed requests with ts_fetch_next;
+    ts_fetch_start sends newly added requests without waiting. At most
     max_active transfers run at once; more are queued in order. Easy
     handles are kept and reused, and the multi handle keeps connections
     alive between requests to the same host.
@@ -99,6 +100,15 @@ int ts_fetch_add (ts_fetch_t *self, const char *url, uint64_t tag);
 //  Returns 0, or TS_EUPSTREAM if libcurl failed (detail in err).
 int ts_fetch_wait (ts_fetch_t *self, int extra_fd, int timeout_ms,
                    char *err);
+
+//  Sends the requests added (by ts_fetch_add, or started from the queue
+//  by ts_fetch_next) since libcurl last ran, without waiting: a request
+//  only goes out when libcurl runs, so a caller that adds requests while
+//  it still has completions to process calls this to get them going
+//  meanwhile. Transfers it completes are taken with ts_fetch_next. Does
+//  nothing if no request was added. Returns 0, or TS_EUPSTREAM if
+//  libcurl failed (detail in err).
+int ts_fetch_start (ts_fetch_t *self, char *err);
 
 //  Takes the next completed request into *result. Returns true if there
 //  was one.

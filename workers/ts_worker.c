@@ -8,6 +8,13 @@
     drained (while ZMQ_EVENTS says POLLIN) right before every wait, after
     anything that may have sent on it.
 
+    Completed transfers are processed one at a time, and after each the
+    socket is drained and the requests of new jobs are sent at once
+    (ts_fetch_start): the broker answers a job's done and ready with the
+    next job while the worker maps and stores the rest of a wave of
+    completions, so fetching overlaps that work instead of waiting for
+    the whole wave (docs/benchmarks.md).
+
     Failures are classified by ts_fetch_classify (retry or not, the
     upstream's Retry-After) and folded per job; "failed" carries the
     verdict so the broker can back off, retry or dead-letter.
@@ -15,12 +22,11 @@
     Writes are idempotent, so a job run twice (a retry, a lease that
     expired while the first run was still going) leaves what one run
     leaves: history is an upsert keyed by (id, measure, time) and the
-    forecast of an id is replaced as a whole. The two writes of an id are
-    two transactions, history first: a run that dies between them leaves
-    the new history beside the previous run's forecast - a state an
-    earlier complete run could also have left, with the forecast hidden
-    up to the newest history point by the read rule - and the job, not
-    reported done, runs again and replaces that forecast. */
+    forecast of an id is replaced as a whole. Both writes of an id are one
+    store transaction (ts_store_write): a fetched document lands whole or
+    not at all, so a run that dies part way leaves each id either as the
+    previous run left it or fully updated, and the job, not reported
+    done, runs again. */
 
 #include "ts_worker.h"
 #include "ts_fetch.h"
@@ -256,11 +262,8 @@ s_store_document (ts_worker_t *self, const char *id,
         return rc;
     }
     *what = "store";
-    if (self->history->n > 0
-    &&  (rc = ts_store_history_put (self->store, id, self->history, err)))
-        return rc;
-    if ((rc = ts_store_forecast_replace (self->store, id, self->forecast,
-                                         now, err)))
+    if ((rc = ts_store_write (self->store, id, self->history, self->forecast,
+                              now, err)))
         return rc;
     ts_info ("fetched id=%s history=%zu forecast=%zu ms=%" PRId64, id,
              self->history->n, self->forecast->n,
@@ -377,6 +380,31 @@ s_timeout (ts_worker_t *self)
     return wait < 0? 0: wait > HEARTBEAT_MS? HEARTBEAT_MS: (int) wait;
 }
 
+//  Processes the completed transfers one at a time. After each, the
+//  broker's socket is read - a finished job has just sent done and ready,
+//  so the next jobs may be waiting - and the requests of new jobs go out
+//  at once: the next fetches overlap the rest of a wave of completions
+//  instead of waiting for all of it. Timers run in between, so a long
+//  stream of completions does not hold back heartbeats. Returns 0, or -1
+//  if libcurl failed.
+static int
+s_completions (ts_worker_t *self)
+{
+    ts_fetch_result_t res;
+    while (ts_fetch_next (self->fetch, &res)) {
+        s_fetched (self, &res);
+        if (self->dealer)
+            s_drain (self);
+        char err [TS_ERRLEN];
+        if (ts_fetch_start (self->fetch, err) != 0) {
+            ts_error ("%s", err);
+            return -1;
+        }
+        s_timers (self);
+    }
+    return 0;
+}
+
 int
 ts_worker_run (ts_worker_t *self)
 {
@@ -394,9 +422,10 @@ ts_worker_run (ts_worker_t *self)
             rc = -1;
             break;
         }
-        ts_fetch_result_t res;
-        while (ts_fetch_next (self->fetch, &res))
-            s_fetched (self, &res);
+        if (s_completions (self) != 0) {
+            rc = -1;
+            break;
+        }
         s_timers (self);
     }
     ts_info ("worker stopping: %zu jobs in flight abandoned", self->busy);

@@ -644,6 +644,43 @@ fetch_times_out_a_silent_upstream (void **state)
 }
 
 static void
+fetch_start_sends_added_requests_without_waiting (void **state)
+{
+    s_server_t *server = (s_server_t *) *state;
+    ts_fetch_t *fetch = s_fetch_new (1000, 5000);
+    char err [TS_ERRLEN];
+    //  Nothing added: nothing to do.
+    assert_int_equal (ts_fetch_start (fetch, err), 0);
+    //  A first request opens the connection the next one reuses.
+    ts_fetch_result_t res;
+    s_fetch_one (fetch, server, "/ok", &res);
+    assert_int_equal (res.status, 200);
+
+    char url [128];
+    snprintf (url, sizeof url, "http://127.0.0.1:%d/ok", server->port);
+    assert_int_equal (ts_fetch_add (fetch, url, 7), 0);
+    assert_int_equal (ts_fetch_start (fetch, err), 0);
+    //  The request reaches the server with no ts_fetch_wait.
+    int64_t deadline = ts_mono_ms () + 3000;
+    while (atomic_load (&server->requests) < 2 && ts_mono_ms () < deadline) {
+        struct timespec pause = { 0, 5 * 1000000L };
+        nanosleep (&pause, NULL);
+    }
+    assert_int_equal (atomic_load (&server->requests), 2);
+    deadline = ts_mono_ms () + 3000;
+    bool done = false;
+    while (!done && ts_mono_ms () < deadline) {
+        assert_int_equal (ts_fetch_wait (fetch, -1, 100, err), 0);
+        done = ts_fetch_next (fetch, &res);
+    }
+    assert_true (done);
+    assert_int_equal (res.tag, 7);
+    assert_string_equal (res.body, "ok");
+    assert_int_equal (atomic_load (&server->accepted), 1);
+    ts_fetch_destroy (&fetch);
+}
+
+static void
 fetch_reports_a_refused_connection_as_retryable (void **state)
 {
     //  A port nobody listens on: bind one, close it, use it.
@@ -695,6 +732,8 @@ main (int argc, char *argv [])
         cmocka_unit_test_setup_teardown (fetch_times_out_a_silent_upstream,
                                          server_setup, server_teardown),
         cmocka_unit_test (fetch_reports_a_refused_connection_as_retryable),
+        cmocka_unit_test_setup_teardown (fetch_start_sends_added_requests_without_waiting,
+                                         server_setup, server_teardown),
     };
     if (argc > 1)
         cmocka_set_test_filter (argv [1]);

@@ -497,6 +497,157 @@ forecast_hides_expired_points_and_expire_removes_them (void **state)
     ts_points_destroy (&pts);
 }
 
+//  --- one fetched document ----------------------------------------------
+
+//  Number of forecast points of id not expired at now_ms, or -1.
+static long
+s_forecast_count (ts_store_t *store, const char *id, int64_t now_ms)
+{
+    ts_points_t *out = ts_points_new ();
+    if (!out)
+        return -1;
+    char err [TS_ERRLEN] = "";
+    int rc = ts_store_forecast_range (store, id, NULL, FOREVER_FROM,
+                                      FOREVER_TO, now_ms, out, err);
+    long n = rc == 0? (long) out->n: -1;
+    if (rc)
+        fprintf (stderr, "forecast_range %s: %s\n", id, err);
+    ts_points_destroy (&out);
+    return n;
+}
+
+static void
+write_lands_history_and_forecast_of_a_document_together (void **state)
+{
+    fixture_t *self = *state;
+    char err [TS_ERRLEN] = "";
+    int64_t now_ms = 1000000;
+    ts_points_t *history = ts_points_new ();
+    ts_points_t *forecast = ts_points_new ();
+    s_fill (history, "value", now_ms - 3000, 1000, 3, 1.0);
+    s_fill (forecast, "value", now_ms, 1000, 4, 2.0);
+    s_fill (forecast, "other", now_ms, 1000, 4, 3.0);
+    assert_int_equal (ts_store_write (self->store, "doc", history, forecast,
+                                      now_ms, err), 0);
+
+    ts_points_t *out = ts_points_new ();
+    assert_int_equal (ts_store_history_range (self->store, "doc", NULL,
+                      FOREVER_FROM, FOREVER_TO, out, err), 0);
+    assert_int_equal (out->n, 3);
+    assert_int_equal (out->pts [0].time_ms, now_ms - 3000);
+    assert_true (out->pts [2].value == (double) (now_ms - 1000));
+    ts_points_clear (out);
+    assert_int_equal (ts_store_forecast_range (self->store, "doc", "other",
+                      FOREVER_FROM, FOREVER_TO, now_ms, out, err), 0);
+    assert_int_equal (out->n, 4);
+    assert_true (out->pts [3].value == 3.0 * (double) (now_ms + 3000));
+    //  The forecast expires store.forecast_ttl_s after now_ms.
+    int64_t expires_ms = now_ms + TTL_S * 1000;
+    assert_int_equal (s_forecast_count (self->store, "doc", expires_ms - 1),
+                      8);
+    assert_int_equal (s_forecast_count (self->store, "doc", expires_ms), 0);
+    //  Nothing leaks into the history of another id.
+    assert_int_equal (s_count (self->store, "do"), 0);
+    ts_points_destroy (&out);
+    ts_points_destroy (&history);
+    ts_points_destroy (&forecast);
+}
+
+static void
+write_upserts_history_and_replaces_the_forecast (void **state)
+{
+    fixture_t *self = *state;
+    char err [TS_ERRLEN] = "";
+    ts_points_t *history = ts_points_new ();
+    ts_points_t *forecast = ts_points_new ();
+    s_fill (history, "value", 1000, 100, 5, 1.0);      //  1000 .. 1400
+    s_fill (forecast, "value", 2000, 100, 10, 1.0);    //  2000 .. 2900
+    assert_int_equal (ts_store_write (self->store, "a", history, forecast,
+                                      0, err), 0);
+    //  The next run: history overlaps and moves on, the forecast shrinks.
+    ts_points_clear (history);
+    ts_points_clear (forecast);
+    s_fill (history, "value", 1300, 100, 5, 2.0);      //  1300 .. 1700
+    s_fill (forecast, "value", 2500, 100, 2, 2.0);     //  2500 .. 2600
+    assert_int_equal (ts_store_write (self->store, "a", history, forecast,
+                                      0, err), 0);
+    //  The same document twice leaves what one write leaves.
+    assert_int_equal (ts_store_write (self->store, "a", history, forecast,
+                                      0, err), 0);
+
+    ts_points_t *out = ts_points_new ();
+    assert_int_equal (ts_store_history_range (self->store, "a", NULL,
+                      FOREVER_FROM, FOREVER_TO, out, err), 0);
+    assert_int_equal (out->n, 8);                       //  1000 .. 1700
+    assert_true (out->pts [2].value == 1200.0);         //  first run's
+    assert_true (out->pts [3].value == 2600.0);         //  upserted
+    ts_points_clear (out);
+    assert_int_equal (ts_store_forecast_range (self->store, "a", NULL,
+                      FOREVER_FROM, FOREVER_TO, 0, out, err), 0);
+    assert_int_equal (out->n, 2);
+    assert_int_equal (out->pts [0].time_ms, 2500);
+    assert_true (out->pts [1].value == 5200.0);
+
+    //  Empty lists: the forecast is cleared, history stays.
+    ts_points_clear (history);
+    ts_points_clear (forecast);
+    assert_int_equal (ts_store_write (self->store, "a", history, forecast,
+                                      0, err), 0);
+    assert_int_equal (s_forecast_count (self->store, "a", 0), 0);
+    assert_int_equal (s_count (self->store, "a"), 8);
+    ts_points_destroy (&out);
+    ts_points_destroy (&history);
+    ts_points_destroy (&forecast);
+}
+
+static void
+write_with_an_invalid_argument_stores_nothing (void **state)
+{
+    fixture_t *self = *state;
+    char err [TS_ERRLEN] = "";
+    ts_points_t *history = ts_points_new ();
+    ts_points_t *forecast = ts_points_new ();
+    s_fill (forecast, "value", 5000, 100, 3, 1.0);
+    assert_int_equal (ts_store_write (self->store, "a", history, forecast,
+                                      0, err), 0);
+
+    //  A bad measure in the forecast: the valid history is not written
+    //  either, and the previous forecast stays.
+    s_fill (history, "value", 1000, 100, 3, 1.0);
+    ts_points_clear (forecast);
+    s_fill (forecast, "value", 6000, 100, 2, 1.0);
+    assert_int_equal (ts_points_append (forecast, 7000, "bad measure", 1.0),
+                      0);
+    assert_int_equal (ts_store_write (self->store, "a", history, forecast,
+                                      0, err), TS_EINVAL);
+    assert_non_null (strstr (err, "invalid measure 'bad measure'"));
+    assert_int_equal (s_count (self->store, "a"), 0);
+    ts_points_t *out = ts_points_new ();
+    assert_int_equal (ts_store_forecast_range (self->store, "a", NULL,
+                      FOREVER_FROM, FOREVER_TO, 0, out, err), 0);
+    assert_int_equal (out->n, 3);
+    assert_int_equal (out->pts [0].time_ms, 5000);
+
+    //  A bad measure in the history, or a bad id: same.
+    ts_points_clear (forecast);
+    assert_int_equal (ts_points_append (history, 2000, "x/y", 1.0), 0);
+    assert_int_equal (ts_store_write (self->store, "a", history, forecast,
+                                      0, err), TS_EINVAL);
+    assert_int_equal (s_forecast_count (self->store, "a", 0), 3);
+    ts_points_clear (history);
+    assert_int_equal (ts_store_write (self->store, "a b", history, forecast,
+                                      0, err), TS_EINVAL);
+    assert_string_equal (err, "invalid id 'a b'");
+    assert_int_equal (ts_store_write (self->store, "a", NULL, forecast,
+                                      0, err), TS_EINVAL);
+    assert_int_equal (ts_store_write (self->store, "a", history, NULL,
+                                      0, err), TS_EINVAL);
+    assert_int_equal (s_forecast_count (self->store, "a", 0), 3);
+    ts_points_destroy (&out);
+    ts_points_destroy (&history);
+    ts_points_destroy (&forecast);
+}
+
 //  --- lifetime, threads, processes --------------------------------------
 
 static void
@@ -789,6 +940,45 @@ full_store_fails_whole_put_and_names_map_size (void **state)
     ts_config_destroy (&small);
 }
 
+static void
+write_that_fills_the_store_leaves_the_previous_document_whole (void **state)
+{
+    fixture_t *self = *state;
+    ts_store_destroy (&self->store);
+    ts_config_t *small = s_config (self->path, 1);
+    assert_non_null (small);
+    char err [TS_ERRLEN] = "";
+    self->store = ts_store_new (small, err);
+    assert_non_null (self->store);
+
+    //  Each run adds new history and replaces a forecast of growing size,
+    //  until the map is full. The failed run must leave exactly what the
+    //  last good run left: its history and its forecast.
+    ts_points_t *history = ts_points_new ();
+    ts_points_t *forecast = ts_points_new ();
+    int rc = 0;
+    long history_before = 0, forecast_before = 0;
+    for (int b = 0; b < 1000 && rc == 0; b++) {
+        history_before = s_count (self->store, "full");
+        forecast_before = s_forecast_count (self->store, "full", 0);
+        ts_points_clear (history);
+        ts_points_clear (forecast);
+        s_fill (history, "value", b * 1000, 1, 1000, 1.0);
+        s_fill (forecast, "value", 10000000, 1, 100 * (size_t) (b + 1), 1.0);
+        rc = ts_store_write (self->store, "full", history, forecast, 0, err);
+    }
+    assert_int_equal (rc, TS_EBACKEND);
+    assert_non_null (strstr (err, "store.lmdb.map_size_mb"));
+    assert_true (history_before > 0 && forecast_before > 0);
+    assert_int_equal (s_count (self->store, "full"), history_before);
+    assert_int_equal (s_forecast_count (self->store, "full", 0),
+                      forecast_before);
+    ts_points_destroy (&history);
+    ts_points_destroy (&forecast);
+    ts_store_destroy (&self->store);
+    ts_config_destroy (&small);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -813,6 +1003,10 @@ main (int argc, char *argv [])
         T (reader_sees_only_whole_writes_of_another_process),
         T (store_adopts_map_grown_by_another_process),
         T (full_store_fails_whole_put_and_names_map_size),
+        T (write_lands_history_and_forecast_of_a_document_together),
+        T (write_upserts_history_and_replaces_the_forecast),
+        T (write_with_an_invalid_argument_stores_nothing),
+        T (write_that_fills_the_store_leaves_the_previous_document_whole),
 #undef T
     };
     if (argc > 1)
