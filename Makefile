@@ -13,7 +13,7 @@
 #  and the common library. Unit tests: tests/unit/test_X.c links the objects
 #  listed in DEPS_test_X (paths without .c).
 
-PKGS    = libczmq libzmq libcurl msgpack yaml-0.1 lmdb jansson libmicrohttpd openssl
+PKGS    = libczmq libzmq libcurl msgpack yaml-0.1 lmdb jansson yajl libmicrohttpd openssl
 BUILD  ?= build
 BIN    ?= bin
 CC     ?= cc
@@ -123,6 +123,19 @@ check: all
 bench-scale: $(PROGRAMS)
 	@bench/bench-scale
 
+#  Query and hydration benchmark (not part of make test; about 5 minutes):
+#  tscache side by side with nginx, Redis and InfluxDB on this machine;
+#  installs the peers, prints a table and records it in docs/benchmarks.md.
+$(BUILD)/bench/zmqload: $(BUILD)/bench/zmqload.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(say) LINK $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+bench:
+	@tools/install-deps.sh bench
+	@$(MAKE) --no-print-directory $(PROGRAMS) $(BUILD)/bench/zmqload
+	@TSCACHE_ZMQLOAD=$(BUILD)/bench/zmqload bench/bench
+
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/bin \
 	    OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
@@ -132,5 +145,5 @@ asan:
 clean:
 	rm -rf $(BUILD) build-asan $(BIN)
 
-.PHONY: all deps deps-test run test check asan clean bench-scale
+.PHONY: all deps deps-test run test check asan clean bench-scale bench
 .SECONDARY:

@@ -3,6 +3,9 @@
 #
 #    tools/install-deps.sh build   compiler, make, pkg-config, -dev libraries
 #    tools/install-deps.sh test    build + cmocka, python3 (zmq, msgpack), curl
+#    tools/install-deps.sh bench   build + python3 (zmq, msgpack) and the peers
+#                                  of make bench: wrk, nginx-light,
+#                                  redis-server, redis-tools, influxdb
 #
 #  Each library is looked up with pkg-config first; apt-get runs only when
 #  something is missing (as root, or through sudo).
@@ -17,6 +20,10 @@ need_pc () {      # need_pc PKG-CONFIG-NAME PACKAGE
     if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists "$1"; then
         missing="$missing $2"
     fi
+}
+need_sbin () {    # need_sbin COMMAND PACKAGE (also looked up in the sbin dirs)
+    command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] \
+        || [ -x "/usr/bin/$1" ] || missing="$missing $2"
 }
 need_py () {      # need_py MODULE PACKAGE
     if [ ! -x /usr/bin/python3 ] || ! /usr/bin/python3 -c "import $1" >/dev/null 2>&1; then
@@ -35,6 +42,7 @@ need_pc openssl libssl-dev
 need_pc yaml-0.1 libyaml-dev
 need_pc lmdb liblmdb-dev
 need_pc jansson libjansson-dev
+need_pc yajl libyajl-dev
 need_pc libmicrohttpd libmicrohttpd-dev
 if [ "$what" = test ]; then
     need_pc cmocka libcmocka-dev
@@ -42,6 +50,17 @@ if [ "$what" = test ]; then
     [ -x /usr/bin/python3 ] || missing="$missing python3"
     need_py zmq python3-zmq
     need_py msgpack python3-msgpack
+fi
+if [ "$what" = bench ]; then
+    [ -x /usr/bin/python3 ] || missing="$missing python3"
+    need_py zmq python3-zmq
+    need_py msgpack python3-msgpack
+    need_sbin wrk wrk
+    need_sbin nginx nginx-light
+    need_sbin redis-server redis-server
+    need_sbin redis-cli redis-tools
+    need_sbin redis-benchmark redis-tools
+    need_sbin influxd influxdb
 fi
 
 [ -z "$missing" ] && exit 0
@@ -56,5 +75,16 @@ if [ "$(id -u)" != 0 ]; then
     sudo=sudo
 fi
 export DEBIAN_FRONTEND=noninteractive
+# The bench peers are servers: make bench starts its own instances, so
+# their packages must not start system services on install. Debian's
+# invoke-rc.d asks /usr/sbin/policy-rc.d; one that exits 101 denies every
+# start. It is put in place only if none exists, and removed afterwards.
+policy=""
+if [ "$what" = bench ] && [ ! -e /usr/sbin/policy-rc.d ]; then
+    policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+    $sudo chmod 755 "$policy"
+    trap '$sudo rm -f "$policy"' EXIT
+fi
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends $missing
