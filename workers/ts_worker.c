@@ -26,7 +26,16 @@
     store transaction (ts_store_write): a fetched document lands whole or
     not at all, so a run that dies part way leaves each id either as the
     previous run left it or fully updated, and the job, not reported
-    done, runs again. */
+    done, runs again.
+
+    Reports sent while the broker is down are lost with the socket when
+    the worker reconnects. So the worker remembers each "done" until the
+    broker has been heard from well after it (REPORT_CONFIRM_MS), and sends
+    the remembered ones again after a reconnect: a restarted broker then
+    acks those jobs at once instead of fetching them again when their
+    shortened leases run out. A duplicate "done" is harmless (acks are by
+    job id; unknown ids are ignored). "failed" is not resent: a lost one
+    only means the lease runs out and the job is retried, as it would be. */
 
 #include "ts_worker.h"
 #include "ts_fetch.h"
@@ -48,6 +57,14 @@
 #define EXPIRE_MS       60000       //  forecast expiry sweep period
 #define URL_MAX         4096        //  longest upstream URL
 #define MAX_MSG_BYTES   (4 * TS_PROTO_MAX_REQUEST)
+#define REPORTS_MAX     8192        //  "done" reports remembered at most
+#define REPORT_CONFIRM_MS (2 * HEARTBEAT_MS)  //  heard after: delivered
+
+//  A "done" the broker may not have received yet.
+typedef struct {
+    uint64_t      job;              //  job id
+    int64_t       sent_ms;          //  monotonic time it was sent
+} s_report_t;
 
 typedef struct {
     bool          used;             //  a job holds this slot
@@ -73,6 +90,9 @@ struct _ts_worker_t {
     s_slot_t      *slots;
     size_t         busy;            //  slots in use
     int64_t        last_heard_ms;   //  monotonic: last message from broker
+    s_report_t    *reports;         //  ring of unconfirmed "done" reports
+    size_t         reports_head;    //  index of the oldest
+    size_t         reports_n;       //  how many are remembered
     int64_t        next_beat_ms;    //  monotonic: next heartbeat
     int64_t        next_expire_ms;  //  monotonic: next expiry sweep
     ts_msg_t      *msg;             //  scratch: incoming
@@ -98,6 +118,53 @@ s_send (ts_worker_t *self, const ts_msg_t *msg)
         ts_warn ("cannot send '%s' to broker: %s", ts_op_name (msg->op),
                  zmq_strerror (zmq_errno ()));
     free (data);
+}
+
+//  Remembers a "done" just sent; the oldest is forgotten when full.
+static void
+s_report_remember (ts_worker_t *self, uint64_t job)
+{
+    if (self->reports_n == REPORTS_MAX) {
+        self->reports_head = (self->reports_head + 1) % REPORTS_MAX;
+        self->reports_n--;
+    }
+    s_report_t *report =
+        &self->reports [(self->reports_head + self->reports_n) % REPORTS_MAX];
+    report->job = job;
+    report->sent_ms = ts_mono_ms ();
+    self->reports_n++;
+}
+
+//  Forgets the reports sent well before the broker was last heard from.
+static void
+s_report_confirm (ts_worker_t *self)
+{
+    while (self->reports_n > 0
+       &&  self->reports [self->reports_head].sent_ms
+           < self->last_heard_ms - REPORT_CONFIRM_MS) {
+        self->reports_head = (self->reports_head + 1) % REPORTS_MAX;
+        self->reports_n--;
+    }
+}
+
+//  After a reconnect: sends every remembered "done" again.
+static void
+s_report_resend (ts_worker_t *self)
+{
+    if (self->reports_n == 0)
+        return;
+    ts_info ("resending %zu done reports the broker may have missed",
+             self->reports_n);
+    size_t n = self->reports_n;
+    size_t head = self->reports_head;
+    self->reports_n = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t job = self->reports [(head + i) % REPORTS_MAX].job;
+        ts_msg_reset (self->out, TS_OP_DONE);
+        self->out->job = job;
+        s_send (self, self->out);
+        s_report_remember (self, job);
+    }
 }
 
 static void
@@ -174,6 +241,8 @@ s_finish (ts_worker_t *self, s_slot_t *slot)
         ts_msg_reset (self->out, TS_OP_DONE);
     self->out->job = slot->job;
     s_send (self, self->out);
+    if (!verdict->failed)
+        s_report_remember (self, slot->job);
     if (verdict->failed)
         ts_debug ("job %" PRIu64 " failed, %s: %s", slot->job,
                   verdict->retry? "retry": "final", self->out->detail);
@@ -325,6 +394,7 @@ s_drain (ts_worker_t *self)
             return;
         }
         self->last_heard_ms = ts_mono_ms ();
+        s_report_confirm (self);
         if (zmq_msg_more (&part)) {
             //  Not ours: skip the rest of the message.
             ts_debug ("multi-frame message from broker: ignored");
@@ -348,6 +418,8 @@ s_timers (ts_worker_t *self)
         char err [TS_ERRLEN];
         if (s_connect (self, err) != 0)
             ts_error ("%s", err);
+        else
+            s_report_resend (self);
         self->next_beat_ms = now;
     }
     if (now >= self->next_beat_ms && self->dealer) {
@@ -546,12 +618,13 @@ ts_worker_new (const ts_config_t *cfg, char *err)
     if (!(self->store = ts_store_new (cfg, err)))
         goto fail;
     self->slots = calloc (self->concurrency, sizeof (s_slot_t));
+    self->reports = calloc (REPORTS_MAX, sizeof (s_report_t));
     self->msg = ts_msg_new (TS_OP_REPLY);
     self->out = ts_msg_new (TS_OP_REPLY);
     self->all = ts_points_new ();
     self->history = ts_points_new ();
     self->forecast = ts_points_new ();
-    bool ok = self->slots && self->msg && self->out && self->all
+    bool ok = self->slots && self->reports && self->msg && self->out && self->all
            && self->history && self->forecast;
     for (size_t i = 0; ok && i < self->concurrency; i++)
         ok = (self->slots [i].ids = ts_strlist_new ()) != NULL;
@@ -581,6 +654,7 @@ ts_worker_destroy (ts_worker_t **self_p)
         for (size_t i = 0; self->slots && i < self->concurrency; i++)
             ts_strlist_destroy (&self->slots [i].ids);
         free (self->slots);
+        free (self->reports);
         ts_map_destroy (&self->map);
         ts_store_destroy (&self->store);
         ts_msg_destroy (&self->msg);
