@@ -776,9 +776,10 @@ ts_broker_run (ts_broker_t *self)
         s_drain (self, self->control, s_control_message);
         s_timers (self);
         s_dispatch (self);
-        s_sync (self);
+        //  Before the sync: it may write too (after a clock step).
         self->next_queue_ms = ts_queue_next_wakeup (self->queue,
                                                     ts_now_ms ());
+        s_sync (self);
     }
     ts_queue_stats (self->queue, ts_now_ms (), &stats, NULL);
     ts_info ("broker stopping: %" PRIu64 " queued, %" PRIu64 " delayed, %"

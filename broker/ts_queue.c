@@ -7,13 +7,20 @@
     (series ids, owner tags, counts), holds the retry policy with its
     jitter generator, counts the totals reported by ts_queue_stats from
     what each call did, and remembers whether anything was written since
-    the last sync. It stores no jobs. */
+    the last sync. It stores no jobs.
+
+    It also watches the wall clock it is told: when that steps back (an
+    NTP correction, a resumed virtual machine), the backend moves the
+    stored times back with it, or every queued job would wait until the
+    clock caught up again. */
 
 #include "ts_queue.h"
 #include "ts_queue_backend.h"
+#include "ts_log.h"
 
 #include <assert.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +37,7 @@ struct _ts_queue_t {
     void    *state;                 //  the backend's own state
     ts_queue_policy_t policy;       //  retry settings and PRNG
     bool     dirty;                 //  written since the last sync
+    int64_t  clock_ms;              //  latest wall-clock time seen
     uint64_t done;                  //  totals, see ts_queue_stats_t
     uint64_t failed;
     uint64_t retried;
@@ -206,6 +214,33 @@ s_report_moves (ts_queue_t *self, ts_queue_moves_t *moves,
     s_moves_free (moves);
 }
 
+//  Notes the wall-clock time now_ms of a call; if the clock stepped back
+//  further than TS_QUEUE_CLOCK_SLACK_MS, moves the stored times back with
+//  it first. A failed move is logged and not tried again: the call goes
+//  on, the jobs then wait for the clock to catch up.
+static void
+s_clock (ts_queue_t *self, int64_t now_ms)
+{
+    if (now_ms >= self->clock_ms - TS_QUEUE_CLOCK_SLACK_MS) {
+        if (now_ms > self->clock_ms)
+            self->clock_ms = now_ms;
+        return;
+    }
+    char err [TS_ERRLEN];
+    int64_t step = self->clock_ms - now_ms;
+    int rc = self->ops->shift (self->state, -step, err);
+    if (rc < 0)
+        ts_error ("queue: the clock went back %" PRId64 " ms; cannot move "
+                  "the jobs' times back: %s", step, err);
+    else {
+        ts_warn ("queue: the clock went back %" PRId64 " ms; %d jobs moved "
+                 "back with it", step, rc);
+        if (rc > 0)
+            self->dirty = true;
+    }
+    self->clock_ms = now_ms;
+}
+
 //  ---------------------------------------------------------------------
 //  Argument checks
 
@@ -279,6 +314,7 @@ ts_queue_new (const ts_config_t *cfg, int64_t now_ms, char *err)
     policy->dlq_retention_ms =
         ts_config_int (cfg, "broker.dlq_retention_s") * 1000;
     policy->rng = s_rng_seed ();
+    self->clock_ms = now_ms;
     self->state = ops->open (cfg, policy, now_ms, err);
     if (!self->state) {
         free (self);
@@ -317,6 +353,7 @@ ts_queue_push (ts_queue_t *self, const char *const *ids, size_t n,
     int rc = s_check_ids (ids, n, false, err);
     if (rc)
         return rc;
+    s_clock (self, now_ms);
     rc = self->ops->push (self->state, ids, n, now_ms, job_id, err);
     if (rc > 0)
         self->dirty = true;
@@ -331,6 +368,7 @@ ts_queue_lease (ts_queue_t *self, const char *owner, int64_t now_ms,
     int rc = s_check_owner (owner, err);
     if (rc)
         return rc;
+    s_clock (self, now_ms);
     rc = self->ops->lease (self->state, owner, now_ms, job, err);
     if (rc == 0)
         self->dirty = true;
@@ -362,6 +400,7 @@ ts_queue_nack (ts_queue_t *self, uint64_t job_id, const char *detail,
     }
     if (retry_after_ms < 0)
         retry_after_ms = 0;
+    s_clock (self, now_ms);
     int rc = self->ops->nack (self->state, job_id, detail? detail: "",
                               retry, retry_after_ms, now_ms, job, err);
     if (rc == 0) {
@@ -391,6 +430,7 @@ ts_queue_release_owner (ts_queue_t *self, const char *owner, int64_t now_ms,
     if (rc)
         return rc;
     ts_queue_moves_t moves = { NULL, 0, 0 };
+    s_clock (self, now_ms);
     rc = self->ops->release_owner (self->state, owner, now_ms, &moves, err);
     if (rc < 0) {
         s_moves_free (&moves);
@@ -412,6 +452,7 @@ ts_queue_expire (ts_queue_t *self, int64_t now_ms,
     if (purged)
         *purged = 0;
     ts_queue_moves_t moves = { NULL, 0, 0 };
+    s_clock (self, now_ms);
     int rc = self->ops->expire (self->state, now_ms, &moves, &dropped, err);
     if (rc < 0) {
         s_moves_free (&moves);
@@ -438,6 +479,7 @@ int64_t
 ts_queue_next_wakeup (ts_queue_t *self, int64_t now_ms)
 {
     assert (self);
+    s_clock (self, now_ms);
     return self->ops->next_wakeup (self->state, now_ms);
 }
 
@@ -448,6 +490,7 @@ ts_queue_stats (ts_queue_t *self, int64_t now_ms, ts_queue_stats_t *stats,
     assert (self);
     assert (stats);
     memset (stats, 0, sizeof *stats);
+    s_clock (self, now_ms);
     int rc = self->ops->stats (self->state, now_ms, stats, err);
     stats->done = self->done;
     stats->failed = self->failed;
@@ -475,6 +518,7 @@ ts_queue_dlq_redrive (ts_queue_t *self, const char *const *ids, size_t n,
     int rc = s_check_ids (ids, n, true, err);
     if (rc)
         return rc;
+    s_clock (self, now_ms);
     rc = self->ops->dlq_redrive (self->state, ids, n, now_ms, err);
     if (rc >= 0)
         self->dirty = true;

@@ -38,7 +38,12 @@
     quickly.
 
     Times are wall-clock epoch milliseconds passed in by the caller (they
-    must survive a restart, which a monotonic clock does not).
+    must survive a restart, which a monotonic clock does not). When the
+    clock steps back by more than a second (an NTP correction, a resumed
+    virtual machine), between two calls or while the queue was closed,
+    the stored times of every job move back with it: queued jobs stay
+    visible, and retry delays, leases and the DLQ retention keep their
+    length, instead of every job waiting for the clock to catch up.
 
     Not thread-safe: one broker loop owns it, and only one process may
     open a queue directory at a time. Every function that can fail returns

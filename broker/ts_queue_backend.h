@@ -17,6 +17,10 @@
 
 #include "ts_queue.h"
 
+//  A step back of the wall clock longer than this moves the queue's times
+//  back with it (see the shift operation); shorter ones are ignored.
+#define TS_QUEUE_CLOCK_SLACK_MS 1000
+
 //  The broker.* settings a backend applies, and the jitter generator.
 typedef struct {
     int64_t  visibility_ms;     //  broker.visibility_timeout_s, in ms
@@ -75,6 +79,12 @@ typedef struct {
                         int64_t now_ms, char *err);
     int (*dlq_purge) (void *state, char *err);
     int (*sync) (void *state, char *err);
+    //  The wall clock stepped back by -delta_ms (delta_ms < 0): moves the
+    //  enqueue, visibility, lease and death times of every job by
+    //  delta_ms, so that visible jobs stay visible and delays and
+    //  leases keep their length instead of waiting for the clock to catch
+    //  up. Returns how many jobs moved, or an error.
+    int (*shift) (void *state, int64_t delta_ms, char *err);
 } ts_queue_ops_t;
 
 //  The embedded LMDB backend (ts_queue_lmdb.c).

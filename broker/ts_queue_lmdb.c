@@ -17,8 +17,10 @@
     its pages to the file at once, so they are in the OS page cache and
     survive a crash of the broker (SIGKILL included); ts_queue_sync
     (mdb_env_sync) flushes them to disk, once per broker loop wake. A
-    power loss can thus lose the last wake's changes, never corrupt the
-    file (LMDB's meta pages are written last). An exclusive lock file,
+    power loss can thus lose the last wake's changes; on a filesystem
+    that keeps the order of writes it cannot corrupt the file (LMDB's
+    meta pages are written last), elsewhere LMDB makes no such promise
+    for writes after the last sync. An exclusive lock file,
     broker.lock, keeps a second broker from opening the same directory. */
 
 #include "ts_queue_lmdb.h"
@@ -553,13 +555,26 @@ ts_queue_lmdb_push_txn (ts_queue_lmdb_t *self, MDB_txn *txn,
     unsigned char idbuf [8];
     s_u64_put (idbuf, next);
     //  A dedup entry per accepted id; NOOVERWRITE skips the ids queued or
-    //  leased already and repeats within ids.
+    //  leased already and repeats within ids. An entry whose job is gone
+    //  (dropped as unreadable, so its entries could not be found) is
+    //  taken over: it must not keep its id from ever being queued again.
     for (size_t i = 0; i < n; i++) {
         MDB_val key = { strlen (ids [i]), (void *) ids [i] };
         MDB_val val = { sizeof idbuf, idbuf };
         rc = mdb_put (txn, self->dedup, &key, &val, MDB_NOOVERWRITE);
-        if (rc == MDB_KEYEXIST)
-            continue;
+        if (rc == MDB_KEYEXIST) {
+            if (val.mv_size == 8 && s_u64_get (val.mv_data) == next)
+                continue;           //  a repeat within ids
+            MDB_val jkey = val, jval;
+            rc = val.mv_size == 8? mdb_get (txn, self->jobs, &jkey, &jval)
+                                 : MDB_NOTFOUND;
+            if (rc == 0)
+                continue;           //  queued or leased: skip it
+            val.mv_size = sizeof idbuf;
+            val.mv_data = idbuf;
+            if (rc == MDB_NOTFOUND)
+                rc = mdb_put (txn, self->dedup, &key, &val, 0);
+        }
         if (rc)
             return ts_queue_lmdb_fail (self, rc, err);
         if (ts_strlist_append (job->ids, ids [i])) {
@@ -591,6 +606,119 @@ ts_queue_lmdb_push_txn (ts_queue_lmdb_t *self, MDB_txn *txn,
 }
 
 //  ---------------------------------------------------------------------
+//  Clock steps
+
+//  Moves the times of the jobs indexed in dbi (ready, leases or dead_at)
+//  by delta_ms; counts them into *count. Dead jobs move too, so that
+//  every stored time is on the same clock (a later open compares them
+//  with its own).
+static int
+s_shift_index (ts_queue_lmdb_t *self, MDB_txn *txn, MDB_dbi dbi,
+               int64_t delta_ms, size_t *count, char *err)
+{
+    ts_job_state_t state = dbi == self->leases? TS_JOB_LEASED
+                         : dbi == self->dead_at? TS_JOB_DEAD: TS_JOB_QUEUED;
+    MDB_dbi records = state == TS_JOB_DEAD? self->dead: self->jobs;
+    ts_job_t *job = self->job;
+    int rc = ts_queue_lmdb_collect (self, txn, dbi, INT64_MAX, err);
+    for (size_t i = 0; i < self->keys_n && rc == 0; i++) {
+        const ts_queue_lmdb_key_t *key = &self->keys [i];
+        rc = ts_queue_lmdb_read (self, txn, records, key->job_id, job, err);
+        if (rc) {
+            if (rc != TS_ENOMEM)
+                rc = ts_queue_lmdb_drop_broken (self, txn, dbi, records,
+                                                key, rc, err);
+            continue;
+        }
+        rc = ts_queue_lmdb_index (self, txn, dbi, false, key->time_ms,
+                                  key->job_id, err);
+        int64_t *time_ms = state == TS_JOB_LEASED? &job->deadline_ms
+                         : state == TS_JOB_DEAD? &job->dead_at_ms
+                         : &job->visible_at_ms;
+        if (job->state != state || *time_ms != key->time_ms)
+            continue;               //  a stale key, now dropped
+        job->enqueued_at_ms += delta_ms;
+        if (state != TS_JOB_DEAD)
+            job->visible_at_ms += delta_ms;
+        if (state != TS_JOB_QUEUED)
+            *time_ms += delta_ms;
+        if (rc == 0)
+            rc = ts_queue_lmdb_index (self, txn, dbi, true, *time_ms,
+                                      job->id, err);
+        if (rc == 0)
+            rc = ts_queue_lmdb_write (self, txn, records, true, job, err);
+        (*count)++;
+    }
+    return rc;
+}
+
+int
+ts_queue_lmdb_shift (void *state, int64_t delta_ms, char *err)
+{
+    ts_queue_lmdb_t *self = state;
+    MDB_txn *txn;
+    int rc = ts_queue_lmdb_begin (self, true, &txn, err);
+    if (rc)
+        return rc;
+    size_t count = 0;
+    rc = s_shift_index (self, txn, self->ready, delta_ms, &count, err);
+    if (rc == 0)
+        rc = s_shift_index (self, txn, self->leases, delta_ms, &count, err);
+    if (rc == 0)
+        rc = s_shift_index (self, txn, self->dead_at, delta_ms, &count, err);
+    return ts_queue_lmdb_end (self, txn, rc? rc: (int) count, err);
+}
+
+//  The latest wall-clock time the queue is known to have seen: the newest
+//  job's enqueue time or the latest death. INT64_MIN if there is none.
+static int64_t
+s_last_seen (ts_queue_lmdb_t *self)
+{
+    MDB_txn *txn;
+    if (ts_queue_lmdb_begin (self, false, &txn, NULL))
+        return INT64_MIN;
+    int64_t seen = INT64_MIN;
+    MDB_cursor *cursor;
+    MDB_val key, val;
+    if (mdb_cursor_open (txn, self->jobs, &cursor) == 0) {
+        if (mdb_cursor_get (cursor, &key, &val, MDB_LAST) == 0
+        &&  key.mv_size == 8
+        &&  s_decode (&val, s_u64_get (key.mv_data), self->job, NULL) == 0)
+            seen = self->job->enqueued_at_ms;
+        mdb_cursor_close (cursor);
+    }
+    if (mdb_cursor_open (txn, self->dead_at, &cursor) == 0) {
+        if (mdb_cursor_get (cursor, &key, &val, MDB_LAST) == 0
+        &&  key.mv_size == S_IDX_LEN && s_time_get (key.mv_data) > seen)
+            seen = s_time_get (key.mv_data);
+        mdb_cursor_close (cursor);
+    }
+    mdb_txn_abort (txn);
+    return seen;
+}
+
+//  The clock is behind what the queue saw before this open (it stepped
+//  back while the broker was down): moves the jobs' times back with it.
+//  A failure is logged only: the jobs then wait for the clock, which is
+//  better than a broker that cannot start.
+static void
+s_follow_clock (ts_queue_lmdb_t *self, int64_t now_ms)
+{
+    int64_t seen = s_last_seen (self);
+    if (seen == INT64_MIN || now_ms >= seen - TS_QUEUE_CLOCK_SLACK_MS)
+        return;
+    char err [TS_ERRLEN];
+    int rc = ts_queue_lmdb_shift (self, now_ms - seen, err);
+    if (rc < 0)
+        ts_error ("queue: the clock is %" PRId64 " ms behind the newest "
+                  "job; cannot move the jobs' times back: %s",
+                  seen - now_ms, err);
+    else
+        ts_warn ("queue: the clock is %" PRId64 " ms behind the newest "
+                 "job; %d jobs moved back with it", seen - now_ms, rc);
+}
+
+//  ---------------------------------------------------------------------
 //  Open and close
 
 //  Leases held before this open end within TS_QUEUE_RESTART_LEASE_MS.
@@ -611,12 +739,15 @@ s_shorten_leases (ts_queue_lmdb_t *self, int64_t now_ms, char *err)
             continue;
         rc = ts_queue_lmdb_read (self, txn, self->jobs, key->job_id, job, err);
         if (rc) {
-            rc = ts_queue_lmdb_drop_broken (self, txn, self->leases,
-                                            self->jobs, key, rc, err);
+            if (rc != TS_ENOMEM)    //  a readable job is never dropped
+                rc = ts_queue_lmdb_drop_broken (self, txn, self->leases,
+                                                self->jobs, key, rc, err);
             continue;
         }
         rc = ts_queue_lmdb_index (self, txn, self->leases, false, key->time_ms,
                                   key->job_id, err);
+        if (job->state != TS_JOB_LEASED || job->deadline_ms != key->time_ms)
+            continue;               //  a stale key, now dropped
         job->deadline_ms = limit;
         if (rc == 0)
             rc = ts_queue_lmdb_index (self, txn, self->leases, true, limit,
@@ -702,6 +833,8 @@ ts_queue_lmdb_open (const ts_config_t *cfg, ts_queue_policy_t *policy,
     if (rc)
         rc = ts_queue_lmdb_fail (self, rc, err);
     rc = ts_queue_lmdb_end (self, txn, rc, err);
+    if (rc == 0)
+        s_follow_clock (self, now_ms);
     if (rc == 0)
         rc = s_shorten_leases (self, now_ms, err);
     if (rc == 0 && mdb_env_sync (self->env, 1) != 0)

@@ -62,6 +62,12 @@ typedef struct {
 void *ts_queue_lmdb_open (const ts_config_t *cfg, ts_queue_policy_t *policy,
                           int64_t now_ms, char *err);
 
+//  Moves the stored times of every job by delta_ms (the shift
+//  operation of ts_queue_backend.h; open applies it too when the clock is
+//  behind the newest job's enqueue or death time). Returns how many jobs
+//  moved, or an error.
+int ts_queue_lmdb_shift (void *state, int64_t delta_ms, char *err);
+
 //  Syncs and closes the environment, releases the lock. Safe on NULL.
 void ts_queue_lmdb_close (void *state);
 

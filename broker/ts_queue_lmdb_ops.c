@@ -463,4 +463,5 @@ const ts_queue_ops_t ts_queue_lmdb_ops = {
     .dlq_redrive = s_dlq_redrive,
     .dlq_purge = s_dlq_purge,
     .sync = s_sync,
+    .shift = ts_queue_lmdb_shift,
 };

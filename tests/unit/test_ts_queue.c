@@ -19,6 +19,9 @@
 #include <unistd.h>
 
 #include "../../broker/ts_queue.h"
+#include "../../broker/ts_queue_backend.h"
+
+#include <lmdb.h>
 
 #define T0          INT64_C (1700000000000)     //  "now" of every test
 #define VISIBILITY  10000                       //  visibility_timeout_s 10
@@ -239,12 +242,13 @@ queue_nack_retries_after_a_jittered_exponential_backoff (void **state)
     ts_queue_destroy (&fx->queue);
     s_config (fx, 6, NULL);
     s_open (fx, T0);
-    //  Several jobs, so that the jitter draws several values.
+    //  Several jobs, so that the jitter draws several values. The clock
+    //  only goes forward (a step back moves the queue's times).
+    int64_t now = T0;
     for (int round = 0; round < 20; round++) {
         char id [16];
         snprintf (id, sizeof id, "id%d", round);
-        uint64_t job_id = s_push1 (fx->queue, id, T0);
-        int64_t now = T0;
+        uint64_t job_id = s_push1 (fx->queue, id, now);
         for (uint32_t receive = 1; receive <= 5; receive++) {
             assert_int_equal (s_lease (fx, "w", now), job_id);
             assert_int_equal (fx->job->receives, receive);
@@ -260,18 +264,18 @@ queue_nack_retries_after_a_jittered_exponential_backoff (void **state)
             //  Not visible before its time; the queue asks to be woken.
             assert_int_equal (ts_queue_next_wakeup (fx->queue, now),
                               fx->job->visible_at_ms);
-            assert_int_equal (ts_queue_lease (fx->queue, "w",
-                                              fx->job->visible_at_ms - 1,
-                                              NULL, NULL), TS_ENOTFOUND);
             ts_queue_stats_t stats = s_stats (fx, now);
             assert_int_equal (stats.delayed, 1);
             assert_int_equal (stats.queued, 0);
+            assert_int_equal (ts_queue_lease (fx->queue, "w",
+                                              fx->job->visible_at_ms - 1,
+                                              NULL, NULL), TS_ENOTFOUND);
             now = fx->job->visible_at_ms;
         }
         assert_int_equal (s_lease (fx, "w", now), job_id);
         assert_int_equal (ts_queue_ack (fx->queue, job_id, NULL, NULL), 0);
     }
-    ts_queue_stats_t stats = s_stats (fx, T0);
+    ts_queue_stats_t stats = s_stats (fx, now);
     assert_int_equal (stats.retried, 100);
     assert_int_equal (stats.failed, 100);
     assert_int_equal (stats.done, 20);
@@ -345,9 +349,9 @@ queue_dead_letters_after_max_receives_with_error_and_receives (void **state)
     assert_int_equal (fx->job->state, TS_JOB_DEAD);
     assert_int_equal (fx->job->receives, 3);
     assert_string_equal (fx->job->error, "id=a: invalid document");
+    assert_int_equal (ts_queue_next_wakeup (fx->queue, now), -1);
     assert_int_equal (ts_queue_lease (fx->queue, "w", now + 100000, NULL,
                                       NULL), TS_ENOTFOUND);
-    assert_int_equal (ts_queue_next_wakeup (fx->queue, now), -1);
 }
 
 static void
@@ -473,18 +477,19 @@ queue_reopen_keeps_queued_leased_and_dead_jobs_and_the_next_id (void **state)
     uint64_t c = s_push1 (fx->queue, "c", T0);
     uint64_t d = s_push1 (fx->queue, "d", T0);
     s_lease (fx, "w", T0);                          //  a: ends T0 + 10 s
-    s_lease (fx, "w", T0 + 8000);                   //  b: ends T0 + 18 s
+    s_lease (fx, "w", T0);                          //  b: too
     s_lease (fx, "w", T0);                          //  c: dead
     assert_int_equal (ts_queue_nack (fx->queue, c, "HTTP 404", false, 0, T0,
                                      NULL, NULL), 0);
-    //  Restart 1 s later: a's lease is kept, b's ends within 10 s.
+    //  Restart 1 s later: the leases are kept (far ones are shortened, see
+    //  queue_reopen_ends_far_leases_within_ten_seconds).
     int64_t now = T0 + 1000;
     s_reopen (fx, now);
     assert_int_equal (ts_queue_lookup (fx->queue, a, fx->job, NULL), 0);
     assert_int_equal (fx->job->state, TS_JOB_LEASED);
     assert_int_equal (fx->job->deadline_ms, T0 + VISIBILITY);
     assert_int_equal (ts_queue_lookup (fx->queue, b, fx->job, NULL), 0);
-    assert_int_equal (fx->job->deadline_ms, now + TS_QUEUE_RESTART_LEASE_MS);
+    assert_int_equal (fx->job->deadline_ms, T0 + VISIBILITY);
     assert_int_equal (ts_queue_lookup (fx->queue, c, fx->job, NULL), 0);
     assert_int_equal (fx->job->state, TS_JOB_DEAD);
     assert_string_equal (fx->job->error, "HTTP 404");
@@ -511,16 +516,16 @@ queue_reopen_ends_far_leases_within_ten_seconds (void **state)
               "  visibility_timeout_s: 120\n", fx->path);
     fx->cfg = ts_config_load_text (text, "test.yaml", err);
     assert_non_null (fx->cfg);
-    s_open (fx, T0);
+    s_open (fx, T0 - 200000);
     uint64_t a = s_push1 (fx->queue, "a", T0 - 200000);
     uint64_t b = s_push1 (fx->queue, "b", T0 - 200000);
-    assert_int_equal (s_lease (fx, "w", T0), a);
-    assert_int_equal (s_lease (fx, "w", T0 - 115000), b);  //  ends T0 + 5 s
+    assert_int_equal (s_lease (fx, "w", T0 - 115000), a);  //  ends T0 + 5 s
+    assert_int_equal (s_lease (fx, "w", T0), b);
     s_reopen (fx, T0);
-    assert_int_equal (ts_queue_lookup (fx->queue, a, fx->job, NULL), 0);
+    assert_int_equal (ts_queue_lookup (fx->queue, b, fx->job, NULL), 0);
     assert_int_equal (fx->job->deadline_ms, T0 + TS_QUEUE_RESTART_LEASE_MS);
     assert_int_equal (fx->job->owner [0], 'w');
-    assert_int_equal (ts_queue_lookup (fx->queue, b, fx->job, NULL), 0);
+    assert_int_equal (ts_queue_lookup (fx->queue, a, fx->job, NULL), 0);
     assert_int_equal (fx->job->deadline_ms, T0 + 5000);
     assert_int_equal (ts_queue_next_wakeup (fx->queue, T0), T0 + 5000);
     assert_int_equal (ts_queue_expire (fx->queue, T0 + 10000, NULL, NULL,
@@ -662,7 +667,7 @@ queue_expire_purges_dlq_entries_past_retention (void **state)
     assert_int_equal (ts_queue_lookup (fx->queue, old, fx->job, NULL),
                       TS_ENOTFOUND);
     assert_int_equal (ts_queue_lookup (fx->queue, young, fx->job, NULL), 0);
-    assert_int_equal (s_stats (fx, T0).dlq, 1);
+    assert_int_equal (s_stats (fx, T0 + RETENTION).dlq, 1);
 }
 
 static void
@@ -769,6 +774,200 @@ queue_full_map_names_the_config_key (void **state)
     assert_int_equal (ts_queue_ack (fx->queue, 1, NULL, NULL), 0);
 }
 
+//  Overwrites the jobs record of job_id with bytes that do not decode,
+//  with the queue closed.
+static void
+s_corrupt_record (fixture_t *fx, uint64_t job_id)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    unsigned char key [8];
+    for (int i = 7; i >= 0; i--, job_id >>= 8)
+        key [i] = (unsigned char) (job_id & 0xff);
+    MDB_val k = { sizeof key, key }, v = { 3, "bad" };
+    assert_int_equal (mdb_env_create (&env), 0);
+    assert_int_equal (mdb_env_set_maxdbs (env, 8), 0);
+    assert_int_equal (mdb_env_set_mapsize (env, 16 << 20), 0);
+    assert_int_equal (mdb_env_open (env, fx->path, 0, 0640), 0);
+    assert_int_equal (mdb_txn_begin (env, NULL, 0, &txn), 0);
+    assert_int_equal (mdb_dbi_open (txn, "jobs", 0, &dbi), 0);
+    assert_int_equal (mdb_put (txn, dbi, &k, &v, 0), 0);
+    assert_int_equal (mdb_txn_commit (txn), 0);
+    mdb_env_close (env);
+}
+
+static void
+queue_push_requeues_the_ids_of_a_job_dropped_as_corrupt (void **state)
+{
+    fixture_t *fx = *state;
+    const char *ab [] = { "a", "b" };
+    uint64_t broken;
+    assert_int_equal (ts_queue_push (fx->queue, ab, 2, T0, &broken, NULL), 2);
+    uint64_t c = s_push1 (fx->queue, "c", T0);
+    ts_queue_destroy (&fx->queue);
+    s_corrupt_record (fx, broken);
+    s_open (fx, T0);
+    //  The unreadable job is dropped on the way to the next one ...
+    assert_int_equal (s_lease (fx, "w", T0), c);
+    //  ... and its ids do not stay blocked by their dedup entries.
+    uint64_t job_id;
+    assert_int_equal (ts_queue_push (fx->queue, ab, 2, T0, &job_id, NULL), 2);
+    assert_int_equal (s_lease (fx, "w", T0), job_id);
+    //  A live job's ids stay deduplicated.
+    assert_int_equal (ts_queue_push (fx->queue, ab, 2, T0, NULL, NULL), 0);
+}
+
+static void
+queue_keeps_jobs_visible_and_delays_short_when_the_clock_goes_back (
+    void **state)
+{
+    fixture_t *fx = *state;
+    const int64_t back = T0 - 3600000;          //  the clock steps 1 h back
+    uint64_t a = s_push1 (fx->queue, "a", T0);
+    uint64_t b = s_push1 (fx->queue, "b", T0);
+    uint64_t c = s_push1 (fx->queue, "c", T0);
+    uint64_t d = s_push1 (fx->queue, "d", T0);
+    assert_int_equal (s_lease (fx, "w", T0), a);
+    assert_int_equal (s_lease (fx, "w", T0), b);
+    assert_int_equal (s_lease (fx, "w", T0), c);
+    assert_int_equal (ts_queue_nack (fx->queue, c, "HTTP 404", false, 0, T0,
+                                     NULL, NULL), 0);
+    assert_int_equal (ts_queue_nack (fx->queue, b, "HTTP 503", true, 0, T0,
+                                     fx->job, NULL), 0);
+    int64_t delay = fx->job->visible_at_ms - T0;
+    assert_true (delay >= BASE / 2 && delay <= BASE);
+    //  The job queued before the step is still visible at once.
+    assert_int_equal (s_lease (fx, "w", back), d);
+    //  The retry waits its delay, not the hour the clock went back.
+    assert_int_equal (ts_queue_next_wakeup (fx->queue, back), back + delay);
+    assert_int_equal (ts_queue_lease (fx->queue, "w", back + delay - 1,
+                                      NULL, NULL), TS_ENOTFOUND);
+    assert_int_equal (s_lease (fx, "w", back + delay), b);
+    //  The lease held across the step keeps its length.
+    assert_int_equal (ts_queue_lookup (fx->queue, a, fx->job, NULL), 0);
+    assert_int_equal (fx->job->deadline_ms, back + VISIBILITY);
+    assert_int_equal (ts_queue_expire (fx->queue, back + VISIBILITY, NULL,
+                                       NULL, NULL, NULL), 2);
+    ts_queue_stats_t stats = s_stats (fx, back + VISIBILITY);
+    assert_int_equal (stats.queued, 2);
+    assert_int_equal (stats.oldest_age_ms, VISIBILITY);
+    //  Every time moved, the DLQ's too: a restart on the new clock finds
+    //  nothing ahead of it and moves nothing a second time.
+    s_reopen (fx, back + VISIBILITY);
+    assert_int_equal (ts_queue_lookup (fx->queue, c, fx->job, NULL), 0);
+    assert_int_equal (fx->job->dead_at_ms, back);
+    assert_int_equal (ts_queue_lookup (fx->queue, b, fx->job, NULL), 0);
+    assert_int_equal (fx->job->deadline_ms, back + delay + VISIBILITY);
+}
+
+static void
+queue_reopen_after_the_clock_went_back_keeps_jobs_visible (void **state)
+{
+    fixture_t *fx = *state;
+    const int64_t back = T0 - 3600000;
+    uint64_t a = s_push1 (fx->queue, "a", T0);
+    uint64_t b = s_push1 (fx->queue, "b", T0);
+    assert_int_equal (s_lease (fx, "w", T0), a);
+    s_reopen (fx, back);
+    assert_int_equal (s_lease (fx, "w", back), b);
+    //  The lease from before the restart ends within ten seconds still.
+    assert_int_equal (ts_queue_lookup (fx->queue, a, fx->job, NULL), 0);
+    assert_true (fx->job->deadline_ms <= back + TS_QUEUE_RESTART_LEASE_MS);
+    assert_true (fx->job->deadline_ms >= back);
+}
+
+//  Pushes id; asserts that it was queued (its dedup entry was free).
+static void
+s_requeue_ok (fixture_t *fx, const char *id, int64_t now_ms)
+{
+    const char *ids [] = { id };
+    uint64_t job_id = 0;
+    if (ts_queue_push (fx->queue, ids, 1, now_ms, &job_id, NULL) != 1)
+        fail_msg ("id '%s' cannot be queued again", id);
+}
+
+static void
+queue_ids_can_be_queued_again_after_every_way_a_job_ends (void **state)
+{
+    fixture_t *fx = *state;
+    ts_queue_destroy (&fx->queue);
+    s_config (fx, 1, NULL);
+    s_open (fx, T0);
+    int64_t now = T0;
+    //  Dead after an expired lease, after a lost owner, after a nack.
+    uint64_t a = s_push1 (fx->queue, "a", now);
+    uint64_t b = s_push1 (fx->queue, "b", now);
+    uint64_t c = s_push1 (fx->queue, "c", now);
+    s_lease (fx, "w1", now);
+    s_lease (fx, "w2", now);
+    s_lease (fx, "w3", now);
+    assert_int_equal (ts_queue_release_owner (fx->queue, "w2", now, NULL,
+                                              NULL, NULL), 1);
+    assert_int_equal (ts_queue_nack (fx->queue, c, "HTTP 503", true, 0, now,
+                                     NULL, NULL), 0);
+    now += VISIBILITY;
+    assert_int_equal (ts_queue_expire (fx->queue, now, NULL, NULL, NULL,
+                                       NULL), 1);
+    assert_int_equal (s_stats (fx, now).dlq, 3);
+    s_requeue_ok (fx, "a", now);
+    s_requeue_ok (fx, "b", now);
+    s_requeue_ok (fx, "c", now);
+    //  Acked while queued, acked after a restart.
+    assert_int_equal (ts_queue_ack (fx->queue, a + 3, NULL, NULL), 0);
+    s_requeue_ok (fx, "a", now);
+    s_lease (fx, "w", now);
+    s_reopen (fx, now);
+    assert_int_equal (ts_queue_ack (fx->queue, b + 3, NULL, NULL), 0);
+    s_requeue_ok (fx, "b", now);
+    //  Redriven, then done: free again; purged: no entry.
+    assert_int_equal (ts_queue_dlq_redrive (fx->queue, NULL, 0, now, NULL),
+                      0);                   //  a, b, c are all live
+    assert_int_equal (s_stats (fx, now).dlq, 0);
+    ts_queue_stats_t stats = s_stats (fx, now);
+    for (uint64_t n = 0; n < stats.queued + stats.leased; n++) {
+        char err [TS_ERRLEN];
+        if (ts_queue_lease (fx->queue, "w", now, fx->job, err) == 0)
+            assert_int_equal (ts_queue_nack (fx->queue, fx->job->id, "x",
+                                             false, 0, now, NULL, NULL), 0);
+    }
+    assert_int_equal (s_stats (fx, now).dlq, 3);
+    const char *ids [] = { "b" };
+    assert_int_equal (ts_queue_dlq_redrive (fx->queue, ids, 1, now, NULL), 1);
+    s_lease (fx, "w", now);
+    assert_int_equal (ts_queue_ack (fx->queue, fx->job->id, NULL, NULL), 0);
+    s_requeue_ok (fx, "b", now);
+    assert_int_equal (ts_queue_dlq_purge (fx->queue, NULL), 2);
+    s_requeue_ok (fx, "a", now);
+    s_requeue_ok (fx, "c", now);
+    stats = s_stats (fx, now);
+    assert_int_equal (stats.queued, 3);
+    assert_int_equal (stats.leased + stats.delayed + stats.dlq, 0);
+    (void) a;
+}
+
+static void
+queue_backoff_never_overflows_and_caps_retry_after (void **state)
+{
+    ts_queue_policy_t policy = {
+        .retry_base_ms = 3600000, .retry_max_ms = 86400000, .rng = 42 };
+    for (uint32_t receives = 1; receives < 70; receives++) {
+        int64_t delay = ts_queue_policy_delay_ms (&policy, receives, 0);
+        assert_in_range (delay, 1800000, 86400000);
+    }
+    int64_t delay = ts_queue_policy_delay_ms (&policy, UINT32_MAX, 0);
+    assert_in_range (delay, 43200000, 86400000);
+    policy.retry_base_ms = 1;
+    policy.retry_max_ms = 1;
+    assert_in_range (ts_queue_policy_delay_ms (&policy, UINT32_MAX, 0), 1, 1);
+    assert_int_equal (ts_queue_policy_delay_ms (&policy, 3, INT64_MAX),
+                      TS_QUEUE_RETRY_AFTER_MAX_MS);
+    //  retry_base_ms above retry_max_ms: the maximum wins.
+    policy.retry_base_ms = 5000;
+    policy.retry_max_ms = 100;
+    assert_in_range (ts_queue_policy_delay_ms (&policy, 1, 0), 50, 100);
+}
+
 static void
 job_ids_text_joins_ids_and_marks_a_cut (void **state)
 {
@@ -822,6 +1021,11 @@ main (int argc, char *argv [])
         T (queue_stats_count_sizes_totals_and_oldest_age),
         T (queue_rejects_bad_arguments),
         T (queue_full_map_names_the_config_key),
+        T (queue_push_requeues_the_ids_of_a_job_dropped_as_corrupt),
+        T (queue_keeps_jobs_visible_and_delays_short_when_the_clock_goes_back),
+        T (queue_reopen_after_the_clock_went_back_keeps_jobs_visible),
+        T (queue_ids_can_be_queued_again_after_every_way_a_job_ends),
+        cmocka_unit_test (queue_backoff_never_overflows_and_caps_retry_after),
         cmocka_unit_test (job_ids_text_joins_ids_and_marks_a_cut),
     };
 #undef T
