@@ -57,7 +57,7 @@ $(LIB): $(COMMON_OBJ)
 $(BIN)/tscache-broker: $(BUILD)/broker/tscache-broker.o $(call mods,broker) $(LIB)
 $(BIN)/tscache-worker: $(BUILD)/workers/tscache-worker.o $(call mods,workers) $(LIB)
 $(BIN)/tscache-gateway: $(BUILD)/gateway/tscache-gateway.o $(call mods,gateway) $(LIB)
-$(BIN)/tscache: $(BUILD)/gateway/tscache.o $(LIB)
+$(BIN)/tscache: $(BUILD)/gateway/tscache.o $(BUILD)/gateway/ts_json.o $(LIB)
 $(BIN)/tscache-demo-upstream: $(BUILD)/tools/tscache-demo-upstream.o $(LIB)
 $(PROGRAMS):
 	@mkdir -p $(BIN)
@@ -78,7 +78,7 @@ DEPS_test_ts_store  = $(CORE) common/ts_store common/ts_store_lmdb common/ts_con
                       common/ts_cron common/ts_points tests/unit/ts_testutil
 DEPS_test_ts_queue  = $(CORE) broker/ts_queue broker/ts_queue_lmdb \
                       broker/ts_queue_lmdb_ops common/ts_config common/ts_cron
-DEPS_test_ts_json   = $(CORE) gateway/ts_json
+DEPS_test_ts_json   = $(CORE) gateway/ts_json common/ts_proto common/ts_points
 DEPS_test_ts_target = $(CORE) gateway/ts_target
 DEPS_test_ts_api    = $(CORE) gateway/ts_api common/ts_proto common/ts_store \
                       common/ts_store_lmdb common/ts_config common/ts_cron \

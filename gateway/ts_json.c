@@ -263,3 +263,110 @@ ts_json_detach (ts_json_t *self, size_t *size)
     self->cap = 0;
     return data;
 }
+
+//  ---------------------------------------------------------------------
+//  The answers HTTP and the CLI share
+
+static void
+s_point (ts_json_t *self, const ts_point_t *pt, const char *source)
+{
+    ts_json_raw (self, "{\"time\":");
+    ts_json_int (self, pt->time_ms);
+    ts_json_raw (self, ",\"measure\":");
+    ts_json_str (self, pt->measure);
+    ts_json_raw (self, ",\"value\":");
+    ts_json_double (self, pt->value);
+    ts_json_raw (self, ",\"source\":\"");
+    ts_json_raw (self, source);
+    ts_json_raw (self, "\"}");
+}
+
+int
+ts_json_series (ts_json_t *self, const ts_msg_t *reply)
+{
+    ts_json_raw (self, "{\"id\":");
+    ts_json_str (self, reply->id);
+    ts_json_raw (self, ",\"from\":");
+    ts_json_int (self, reply->from_ms);
+    ts_json_raw (self, ",\"to\":");
+    ts_json_int (self, reply->to_ms);
+    ts_json_raw (self, ",\"baseline\":");
+    if (reply->series.has_baseline)
+        ts_json_int (self, reply->series.baseline_ms);
+    else
+        ts_json_raw (self, "null");
+    ts_json_raw (self, ",\"points\":[");
+    const ts_points_t *history = reply->series.history;
+    const ts_points_t *forecast = reply->series.forecast;
+    for (size_t i = 0; i < history->n; i++) {
+        if (i)
+            ts_json_raw (self, ",");
+        s_point (self, &history->pts [i], "history");
+    }
+    for (size_t i = 0; i < forecast->n; i++) {
+        if (i || history->n)
+            ts_json_raw (self, ",");
+        s_point (self, &forecast->pts [i], "forecast");
+    }
+    ts_json_raw (self, "]}");
+    return ts_json_failed (self)? TS_ENOMEM: 0;
+}
+
+int
+ts_json_stats (ts_json_t *self, const ts_stats_t *stats)
+{
+    const struct { const char *key; uint64_t value; } counters [] = {
+        { "queued", stats->queued }, { "delayed", stats->delayed },
+        { "leased", stats->leased }, { "dlq", stats->dlq },
+        { "done", stats->done }, { "failed", stats->failed },
+        { "retried", stats->retried },
+        { "dead_lettered", stats->dead_lettered }
+    };
+    for (size_t i = 0; i < sizeof counters / sizeof counters [0]; i++) {
+        ts_json_raw (self, i? ",": "{");
+        ts_json_str (self, counters [i].key);
+        ts_json_raw (self, ":");
+        ts_json_uint (self, counters [i].value);
+    }
+    ts_json_raw (self, ",\"oldest_age_ms\":");
+    ts_json_int (self, stats->oldest_age_ms);
+    ts_json_raw (self, ",\"workers\":[");
+    for (size_t i = 0; i < stats->workers_n; i++) {
+        const ts_worker_stat_t *worker = &stats->workers [i];
+        ts_json_raw (self, i? ",{\"name\":": "{\"name\":");
+        ts_json_str (self, worker->name);
+        ts_json_raw (self, ",\"credit\":");
+        ts_json_uint (self, worker->credit);
+        ts_json_raw (self, ",\"leased\":");
+        ts_json_uint (self, worker->leased);
+        ts_json_raw (self, "}");
+    }
+    ts_json_raw (self, "]}");
+    return ts_json_failed (self)? TS_ENOMEM: 0;
+}
+
+int
+ts_json_dlq (ts_json_t *self, const ts_msg_t *reply)
+{
+    ts_json_raw (self, "{\"jobs\":[");
+    for (size_t i = 0; i < reply->dlq_n; i++) {
+        const ts_dlq_entry_t *entry = &reply->dlq [i];
+        ts_json_raw (self, i? ",{\"job\":": "{\"job\":");
+        ts_json_uint (self, entry->job);
+        ts_json_raw (self, ",\"ids\":[");
+        for (size_t j = 0; j < entry->ids->n; j++) {
+            if (j)
+                ts_json_raw (self, ",");
+            ts_json_str (self, entry->ids->items [j]);
+        }
+        ts_json_raw (self, "],\"receives\":");
+        ts_json_uint (self, entry->receives);
+        ts_json_raw (self, ",\"dead_at\":");
+        ts_json_int (self, entry->dead_at_ms);
+        ts_json_raw (self, ",\"error\":");
+        ts_json_str (self, entry->error);
+        ts_json_raw (self, "}");
+    }
+    ts_json_raw (self, "]}");
+    return ts_json_failed (self)? TS_ENOMEM: 0;
+}

@@ -1,4 +1,5 @@
-/*  ts_json - a JSON text writer for the gateway's HTTP answers.
+/*  ts_json - a JSON text writer for the gateway's HTTP answers and the
+    CLI's --json output.
 
     Answers are written as text straight into one growable buffer, with no
     intermediate tree: a query answer can hold a million points and is the
@@ -10,6 +11,10 @@
     are escaped, doubles are printed shortest-round-trip and non-finite
     doubles become null.
 
+    The answers whose shape HTTP and the CLI share (a series, broker
+    stats, the dead-letter queue) are written by one function each here,
+    so the two can never drift apart.
+
     Allocation failure is sticky: after one failed append every later
     append does nothing and ts_json_failed() is true, so a caller can write
     a whole document and check once at the end. */
@@ -18,6 +23,7 @@
 #define TS_JSON_H_INCLUDED
 
 #include "ts_common.h"
+#include "ts_proto.h"
 
 typedef struct _ts_json_t ts_json_t;
 
@@ -58,6 +64,21 @@ int ts_json_double (ts_json_t *self, double value);
 //  (at least 32 bytes). Returns false (and writes "null") if value is not
 //  finite. Used for JSON numbers and for values written as strings.
 bool ts_json_format_double (double value, char *buf, size_t size);
+
+//  Appends a query answer as GET /v1/series returns it: {"id", "from",
+//  "to", "baseline" (ms or null), "points": [{"time", "measure", "value",
+//  "source": "history"|"forecast"}, ...]}, history then forecast.
+//  Returns 0 or TS_ENOMEM.
+int ts_json_series (ts_json_t *self, const ts_msg_t *reply);
+
+//  Appends broker stats as GET /v1/stats returns them: the counters,
+//  "oldest_age_ms" and "workers": [{"name", "credit", "leased"}, ...].
+//  Returns 0 or TS_ENOMEM.
+int ts_json_stats (ts_json_t *self, const ts_stats_t *stats);
+
+//  Appends a dlq_ls answer as GET /v1/dlq returns it: {"jobs": [{"job",
+//  "ids", "receives", "dead_at", "error"}, ...]}. Returns 0 or TS_ENOMEM.
+int ts_json_dlq (ts_json_t *self, const ts_msg_t *reply);
 
 //  The text written so far (NUL-terminated; borrowed, valid until the
 //  next append) and its length in bytes.

@@ -193,20 +193,6 @@ s_build_query (const ts_target_t *url, const char *id, const char *from_name,
     return rc;
 }
 
-static void
-s_write_point (ts_json_t *body, const ts_point_t *pt, const char *source)
-{
-    ts_json_raw (body, "{\"time\":");
-    ts_json_int (body, pt->time_ms);
-    ts_json_raw (body, ",\"measure\":");
-    ts_json_str (body, pt->measure);
-    ts_json_raw (body, ",\"value\":");
-    ts_json_double (body, pt->value);
-    ts_json_raw (body, ",\"source\":\"");
-    ts_json_raw (body, source);
-    ts_json_raw (body, "\"}");
-}
-
 //  GET /v1/series/{id}
 static int
 s_series (ts_route_t *self, const ts_target_t *url, const char *id,
@@ -220,31 +206,7 @@ s_series (ts_route_t *self, const ts_target_t *url, const char *id,
         return s_reply_error (body, reply);
 
     ts_json_reset (body);
-    ts_json_raw (body, "{\"id\":");
-    ts_json_str (body, reply->id);
-    ts_json_raw (body, ",\"from\":");
-    ts_json_int (body, reply->from_ms);
-    ts_json_raw (body, ",\"to\":");
-    ts_json_int (body, reply->to_ms);
-    ts_json_raw (body, ",\"baseline\":");
-    if (reply->series.has_baseline)
-        ts_json_int (body, reply->series.baseline_ms);
-    else
-        ts_json_raw (body, "null");
-    ts_json_raw (body, ",\"points\":[");
-    const ts_points_t *history = reply->series.history;
-    const ts_points_t *forecast = reply->series.forecast;
-    for (size_t i = 0; i < history->n; i++) {
-        if (i)
-            ts_json_raw (body, ",");
-        s_write_point (body, &history->pts [i], "history");
-    }
-    for (size_t i = 0; i < forecast->n; i++) {
-        if (i || history->n)
-            ts_json_raw (body, ",");
-        s_write_point (body, &forecast->pts [i], "forecast");
-    }
-    ts_json_raw (body, "]}");
+    ts_json_series (body, reply);
     return 200;
 }
 
@@ -447,35 +409,8 @@ s_stats (ts_route_t *self, ts_msg_t *msg, ts_msg_t *reply, ts_json_t *body)
     ts_msg_reset (msg, TS_OP_STATS);
     if (ts_api_handle (self->api, msg, reply) != 200)
         return s_reply_error (body, reply);
-    const ts_stats_t *stats = &reply->stats;
-    const struct { const char *key; uint64_t value; } counters [] = {
-        { "queued", stats->queued }, { "delayed", stats->delayed },
-        { "leased", stats->leased }, { "dlq", stats->dlq },
-        { "done", stats->done }, { "failed", stats->failed },
-        { "retried", stats->retried },
-        { "dead_lettered", stats->dead_lettered }
-    };
     ts_json_reset (body);
-    for (size_t i = 0; i < sizeof counters / sizeof counters [0]; i++) {
-        ts_json_raw (body, i? ",": "{");
-        ts_json_str (body, counters [i].key);
-        ts_json_raw (body, ":");
-        ts_json_uint (body, counters [i].value);
-    }
-    ts_json_raw (body, ",\"oldest_age_ms\":");
-    ts_json_int (body, stats->oldest_age_ms);
-    ts_json_raw (body, ",\"workers\":[");
-    for (size_t i = 0; i < stats->workers_n; i++) {
-        const ts_worker_stat_t *worker = &stats->workers [i];
-        ts_json_raw (body, i? ",{\"name\":": "{\"name\":");
-        ts_json_str (body, worker->name);
-        ts_json_raw (body, ",\"credit\":");
-        ts_json_uint (body, worker->credit);
-        ts_json_raw (body, ",\"leased\":");
-        ts_json_uint (body, worker->leased);
-        ts_json_raw (body, "}");
-    }
-    ts_json_raw (body, "]}");
+    ts_json_stats (body, &reply->stats);
     return 200;
 }
 
@@ -487,26 +422,7 @@ s_dlq_ls (ts_route_t *self, ts_msg_t *msg, ts_msg_t *reply, ts_json_t *body)
     if (ts_api_handle (self->api, msg, reply) != 200)
         return s_reply_error (body, reply);
     ts_json_reset (body);
-    ts_json_raw (body, "{\"jobs\":[");
-    for (size_t i = 0; i < reply->dlq_n; i++) {
-        const ts_dlq_entry_t *entry = &reply->dlq [i];
-        ts_json_raw (body, i? ",{\"job\":": "{\"job\":");
-        ts_json_uint (body, entry->job);
-        ts_json_raw (body, ",\"ids\":[");
-        for (size_t j = 0; j < entry->ids->n; j++) {
-            if (j)
-                ts_json_raw (body, ",");
-            ts_json_str (body, entry->ids->items [j]);
-        }
-        ts_json_raw (body, "],\"receives\":");
-        ts_json_uint (body, entry->receives);
-        ts_json_raw (body, ",\"dead_at\":");
-        ts_json_int (body, entry->dead_at_ms);
-        ts_json_raw (body, ",\"error\":");
-        ts_json_str (body, entry->error);
-        ts_json_raw (body, "}");
-    }
-    ts_json_raw (body, "]}");
+    ts_json_dlq (body, reply);
     return 200;
 }
 

@@ -13,17 +13,17 @@
     0 ok, 1 the gateway answered an error, 2 usage or config error,
     3 the gateway did not answer in time.
 
-    Self-contained on purpose (only libtscache): the gateway's modules are
-    not linked into the CLI. */
+    Besides libtscache it links only ts_json, the gateway's JSON writer,
+    so that --json prints exactly what the HTTP front end answers. */
 
 #include "ts_common.h"
 #include "ts_config.h"
 #include "ts_log.h"
+#include "ts_json.h"
 #include "ts_proto.h"
 
 #include <czmq.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,90 +84,6 @@ s_usage_error (const char *fmt, const char *arg)
 }
 
 //  Shortest text that reads back as the same double; "null" if not finite.
-static void
-s_format_double (double value, char *buf, size_t size)
-{
-    if (!isfinite (value)) {
-        snprintf (buf, size, "null");
-        return;
-    }
-    snprintf (buf, size, "%.15g", value);
-    if (strtod (buf, NULL) != value)
-        snprintf (buf, size, "%.17g", value);
-}
-
-//  Writes s as a JSON string.
-static void
-s_print_json_str (const char *s)
-{
-    putchar ('"');
-    for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            printf ("\\%c", *p);
-        else
-        if (*p < 0x20 || *p == 0x7f)
-            printf ("\\u%04x", *p);
-        else
-            putchar (*p);
-    }
-    putchar ('"');
-}
-
-static void
-s_print_json_points (const ts_points_t *points, const char *source,
-                     bool *first)
-{
-    char value [40];
-    for (size_t i = 0; i < points->n; i++) {
-        const ts_point_t *pt = &points->pts [i];
-        s_format_double (pt->value, value, sizeof value);
-        printf ("%s{\"time\":%" PRId64 ",\"measure\":", *first? "": ",",
-                pt->time_ms);
-        s_print_json_str (pt->measure);
-        printf (",\"value\":%s,\"source\":\"%s\"}", value, source);
-        *first = false;
-    }
-}
-
-static void
-s_print_series_json (const ts_msg_t *reply)
-{
-    printf ("{\"id\":");
-    s_print_json_str (reply->id);
-    printf (",\"from\":%" PRId64 ",\"to\":%" PRId64 ",\"baseline\":",
-            reply->from_ms, reply->to_ms);
-    if (reply->series.has_baseline)
-        printf ("%" PRId64, reply->series.baseline_ms);
-    else
-        printf ("null");
-    printf (",\"points\":[");
-    bool first = true;
-    s_print_json_points (reply->series.history, "history", &first);
-    s_print_json_points (reply->series.forecast, "forecast", &first);
-    printf ("]}\n");
-}
-
-//  stats --json: the shape of GET /v1/stats.
-static void
-s_print_stats_json (const ts_stats_t *stats)
-{
-    printf ("{\"queued\":%" PRIu64 ",\"delayed\":%" PRIu64
-            ",\"leased\":%" PRIu64 ",\"dlq\":%" PRIu64 ",\"done\":%" PRIu64
-            ",\"failed\":%" PRIu64 ",\"retried\":%" PRIu64
-            ",\"dead_lettered\":%" PRIu64 ",\"oldest_age_ms\":%" PRId64
-            ",\"workers\":[", stats->queued, stats->delayed, stats->leased,
-            stats->dlq, stats->done, stats->failed, stats->retried,
-            stats->dead_lettered, stats->oldest_age_ms);
-    for (size_t i = 0; i < stats->workers_n; i++) {
-        const ts_worker_stat_t *worker = &stats->workers [i];
-        printf ("%s{\"name\":", i? ",": "");
-        s_print_json_str (worker->name);
-        printf (",\"credit\":%" PRIu32 ",\"leased\":%" PRIu32 "}",
-                worker->credit, worker->leased);
-    }
-    printf ("]}\n");
-}
-
 //  stats: counters one a line, then the workers as a table.
 static void
 s_print_stats_table (const ts_stats_t *stats)
@@ -198,27 +114,6 @@ s_print_stats_table (const ts_stats_t *stats)
         printf ("%-*s  %6" PRIu32 "  %6" PRIu32 "\n", width,
                 stats->workers [i].name, stats->workers [i].credit,
                 stats->workers [i].leased);
-}
-
-//  dlq ls --json: the shape of GET /v1/dlq.
-static void
-s_print_dlq_json (const ts_msg_t *reply)
-{
-    printf ("{\"jobs\":[");
-    for (size_t i = 0; i < reply->dlq_n; i++) {
-        const ts_dlq_entry_t *entry = &reply->dlq [i];
-        printf ("%s{\"job\":%" PRIu64 ",\"ids\":[", i? ",": "", entry->job);
-        for (size_t j = 0; j < entry->ids->n; j++) {
-            if (j)
-                putchar (',');
-            s_print_json_str (entry->ids->items [j]);
-        }
-        printf ("],\"receives\":%" PRIu32 ",\"dead_at\":%" PRId64
-                ",\"error\":", entry->receives, entry->dead_at_ms);
-        s_print_json_str (entry->error);
-        putchar ('}');
-    }
-    printf ("]}\n");
 }
 
 //  The ids of a dlq entry joined by commas, cut to fit size with a
@@ -286,7 +181,7 @@ s_print_rows (const ts_points_t *points, const char *source,
     for (size_t i = 0; i < points->n; i++) {
         const ts_point_t *pt = &points->pts [i];
         ts_time_format (pt->time_ms, time, sizeof time);
-        s_format_double (pt->value, value, sizeof value);
+        ts_json_format_double (pt->value, value, sizeof value);
         printf ("%-24s  %-*s  %-*s  %s\n", time, measure_width, pt->measure,
                 value_width, value, source);
     }
@@ -300,7 +195,7 @@ s_widths (const ts_points_t *points, int *measure_width, int *value_width)
         int len = (int) strlen (points->pts [i].measure);
         if (len > *measure_width)
             *measure_width = len;
-        s_format_double (points->pts [i].value, value, sizeof value);
+        ts_json_format_double (points->pts [i].value, value, sizeof value);
         len = (int) strlen (value);
         if (len > *value_width)
             *value_width = len;
@@ -553,6 +448,29 @@ s_build_request (ts_msg_t *req, int argc, char *argv [], int i, bool *json)
     return s_usage_error ("ids: expected add, rm or ls, got '%s'", sub);
 }
 
+//  --json: writes an answer with the renderer HTTP uses for the same
+//  route, so both print the same shape.
+static void
+s_print_json (int (*render) (ts_json_t *, const ts_msg_t *),
+              const ts_msg_t *reply)
+{
+    ts_json_t *json = ts_json_new ();
+    if (!json || render (json, reply) != 0) {
+        fprintf (stderr, "tscache: out of memory\n");
+        ts_json_destroy (&json);
+        return;
+    }
+    fwrite (ts_json_data (json), 1, ts_json_size (json), stdout);
+    putchar ('\n');
+    ts_json_destroy (&json);
+}
+
+static int
+s_render_stats (ts_json_t *json, const ts_msg_t *reply)
+{
+    return ts_json_stats (json, &reply->stats);
+}
+
 static void
 s_print_reply (const ts_msg_t *req, const ts_msg_t *reply, bool json)
 {
@@ -575,19 +493,19 @@ s_print_reply (const ts_msg_t *req, const ts_msg_t *reply, bool json)
             break;
         case TS_OP_QUERY:
             if (json)
-                s_print_series_json (reply);
+                s_print_json (ts_json_series, reply);
             else
                 s_print_series_table (reply);
             break;
         case TS_OP_STATS:
             if (json)
-                s_print_stats_json (&reply->stats);
+                s_print_json (s_render_stats, reply);
             else
                 s_print_stats_table (&reply->stats);
             break;
         case TS_OP_DLQ_LS:
             if (json)
-                s_print_dlq_json (reply);
+                s_print_json (ts_json_dlq, reply);
             else
                 s_print_dlq_table (reply);
             break;

@@ -150,6 +150,63 @@ json_detach_hands_over_the_text_and_leaves_it_empty (void **state)
     ts_json_destroy (&json);
 }
 
+static void
+json_series_writes_history_then_forecast_with_sources (void **state)
+{
+    ts_msg_t *reply = ts_msg_new (TS_OP_REPLY);
+    assert_non_null (reply);
+    ts_strlcpy (reply->id, "s-1", sizeof reply->id);
+    reply->from_ms = 0;
+    reply->to_ms = 900;
+    ts_points_append (reply->series.history, 100, "value", 1.5);
+    ts_points_append (reply->series.forecast, 600, "value", NAN);
+    reply->series.has_baseline = true;
+    reply->series.baseline_ms = 100;
+    ts_json_t *json = ts_json_new ();
+    assert_int_equal (ts_json_series (json, reply), 0);
+    assert_string_equal (ts_json_data (json),
+        "{\"id\":\"s-1\",\"from\":0,\"to\":900,\"baseline\":100,\"points\":["
+        "{\"time\":100,\"measure\":\"value\",\"value\":1.5,\"source\":\"history\"},"
+        "{\"time\":600,\"measure\":\"value\",\"value\":null,\"source\":\"forecast\"}]}");
+    ts_json_reset (json);
+    ts_points_clear (reply->series.history);
+    ts_points_clear (reply->series.forecast);
+    reply->series.has_baseline = false;
+    assert_int_equal (ts_json_series (json, reply), 0);
+    assert_non_null (strstr (ts_json_data (json), "\"baseline\":null,\"points\":[]}"));
+    ts_json_destroy (&json);
+    ts_msg_destroy (&reply);
+}
+
+static void
+json_stats_and_dlq_write_every_field (void **state)
+{
+    ts_msg_t *reply = ts_msg_new (TS_OP_REPLY);
+    reply->stats.queued = 3;
+    reply->stats.dead_lettered = 18446744073709551615ULL;
+    reply->stats.oldest_age_ms = 42;
+    assert_int_equal (ts_msg_add_worker (reply, "ab01", 7, 2), 0);
+    ts_json_t *json = ts_json_new ();
+    assert_int_equal (ts_json_stats (json, &reply->stats), 0);
+    assert_string_equal (ts_json_data (json),
+        "{\"queued\":3,\"delayed\":0,\"leased\":0,\"dlq\":0,\"done\":0,"
+        "\"failed\":0,\"retried\":0,\"dead_lettered\":18446744073709551615,"
+        "\"oldest_age_ms\":42,\"workers\":[{\"name\":\"ab01\",\"credit\":7,"
+        "\"leased\":2}]}");
+    ts_strlist_t *ids = ts_strlist_new ();
+    ts_strlist_append (ids, "a");
+    ts_strlist_append (ids, "b");
+    assert_int_equal (ts_msg_add_dlq (reply, 9, ids, 3, 1000, "id=a: \"bad\""), 0);
+    ts_json_reset (json);
+    assert_int_equal (ts_json_dlq (json, reply), 0);
+    assert_string_equal (ts_json_data (json),
+        "{\"jobs\":[{\"job\":9,\"ids\":[\"a\",\"b\"],\"receives\":3,"
+        "\"dead_at\":1000,\"error\":\"id=a: \\\"bad\\\"\"}]}");
+    ts_strlist_destroy (&ids);
+    ts_json_destroy (&json);
+    ts_msg_destroy (&reply);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -163,6 +220,8 @@ main (int argc, char *argv [])
         cmocka_unit_test (json_writes_null_for_nan_and_infinity),
         cmocka_unit_test (json_grows_past_its_first_buffer),
         cmocka_unit_test (json_detach_hands_over_the_text_and_leaves_it_empty),
+        cmocka_unit_test (json_series_writes_history_then_forecast_with_sources),
+        cmocka_unit_test (json_stats_and_dlq_write_every_field),
     };
     return cmocka_run_group_tests_name ("ts_json", tests, NULL, NULL);
 }
