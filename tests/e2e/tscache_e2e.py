@@ -44,6 +44,36 @@ def free_port():
         return s.getsockname()[1]
 
 
+def clean_env(**extra):
+    """os.environ without any TSCACHE_* variable (so the machine's own
+    settings cannot leak into a test), plus extra."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TSCACHE_")}
+    env.update(extra)
+    return env
+
+
+def start_upstream(logdir, name, *args):
+    """Starts the demo upstream on a free port with its stderr in
+    logdir/NAME.log; returns (process, base URL "http://127.0.0.1:PORT")."""
+    log = open(os.path.join(logdir, name + ".log"), "w")
+    proc = subprocess.Popen(
+        [os.path.join(BIN, "tscache-demo-upstream"), "--port", "0"]
+        + [str(a) for a in args],
+        stdout=subprocess.PIPE, stderr=log, text=True)
+    line = proc.stdout.readline()
+    if not line.startswith("listening on http://"):
+        proc.kill()
+        raise RuntimeError("demo upstream did not start: %r" % line)
+    return proc, line.split()[-1]
+
+
+def start_process(logdir, name, binary, config, env):
+    """Starts BIN/binary -c config with its output in logdir/NAME.log."""
+    log = open(os.path.join(logdir, name + ".log"), "w")
+    return subprocess.Popen([os.path.join(BIN, binary), "-c", config],
+                            stdout=log, stderr=subprocess.STDOUT, env=env)
+
+
 def wait_for(predicate, timeout_s, interval_s=0.1):
     """Poll predicate until it returns a true value or timeout_s passes."""
     deadline = time.monotonic() + timeout_s
@@ -67,10 +97,7 @@ class Pipeline:
         self.api_key = api_key
         self.now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
         self.procs = {}
-        self.env = dict(os.environ, TSCACHE_API_KEY=api_key)
-        for k in list(self.env):
-            if k.startswith("TSCACHE_") and k not in ("TSCACHE_API_KEY",):
-                del self.env[k]
+        self.env = clean_env(TSCACHE_API_KEY=api_key)
         for k, v in (env or {}).items():
             self.env[k] = str(v).replace("{tmp}", self.tmp)
         self.upstream_args = list(upstream_args)
@@ -117,22 +144,14 @@ upstream:
             raise RuntimeError("gateway did not become healthy")
 
     def _start_upstream(self):
-        log = open(os.path.join(self.tmp, "upstream.log"), "w")
-        proc = subprocess.Popen(
-            [os.path.join(BIN, "tscache-demo-upstream"), "--port", "0",
-             "--now", str(self.now_ms)] + self.upstream_args,
-            stdout=subprocess.PIPE, stderr=log, text=True)
+        proc, url = start_upstream(self.tmp, "upstream", "--now", self.now_ms,
+                                   *self.upstream_args)
         self.procs["upstream"] = proc
-        line = proc.stdout.readline()
-        if not line.startswith("listening on http://"):
-            raise RuntimeError("demo upstream did not start: %r" % line)
-        return int(line.strip().rsplit(":", 1)[1])
+        return int(url.rsplit(":", 1)[1])
 
     def start(self, name, binary):
-        log = open(os.path.join(self.tmp, name + ".log"), "w")
-        self.procs[name] = subprocess.Popen(
-            [os.path.join(BIN, binary), "-c", self.config],
-            stdout=log, stderr=subprocess.STDOUT, env=self.env)
+        self.procs[name] = start_process(self.tmp, name, binary, self.config,
+                                         self.env)
 
     def kill(self, name, sig=signal.SIGKILL):
         """Sends sig (default SIGKILL) to one process started here and
