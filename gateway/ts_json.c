@@ -196,20 +196,99 @@ ts_json_str (ts_json_t *self, const char *s)
     return 0;
 }
 
+//  Writes the decimal digits of value at buf (room for 20); returns the
+//  number of bytes written.
+static size_t
+s_format_uint (uint64_t value, char *buf)
+{
+    char digits [20];
+    size_t n = 0;
+    do {
+        digits [n++] = (char) ('0' + value % 10);
+        value /= 10;
+    } while (value);
+    for (size_t i = 0; i < n; i++)
+        buf [i] = digits [n - 1 - i];
+    return n;
+}
+
+//  Writes value at buf (room for 21); returns the number of bytes.
+static size_t
+s_format_int (int64_t value, char *buf)
+{
+    if (value >= 0)
+        return s_format_uint ((uint64_t) value, buf);
+    buf [0] = '-';
+    return 1 + s_format_uint (0 - (uint64_t) value, buf + 1);
+}
+
 int
 ts_json_int (ts_json_t *self, int64_t value)
 {
-    char buf [32];
-    int len = snprintf (buf, sizeof buf, "%" PRId64, value);
-    return ts_json_raw_n (self, buf, (size_t) len);
+    char buf [24];
+    return ts_json_raw_n (self, buf, s_format_int (value, buf));
 }
 
 int
 ts_json_uint (ts_json_t *self, uint64_t value)
 {
-    char buf [32];
-    int len = snprintf (buf, sizeof buf, "%" PRIu64, value);
-    return ts_json_raw_n (self, buf, (size_t) len);
+    char buf [24];
+    return ts_json_raw_n (self, buf, s_format_uint (value, buf));
+}
+
+//  Powers of ten up to 10^15: exact as doubles and as integers.
+static const uint64_t s_pow10 [] = {
+    1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL,
+    10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL,
+    100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+    100000000000000ULL, 1000000000000000ULL
+};
+#define S_POW10_MAX  15
+
+//  The fast path of ts_json_format_double, for the values a series
+//  mostly holds (a few decimals, 1e-4 <= |value| < 1e15): finds the
+//  fewest decimals k for which digits / 10^k is exactly value, where
+//  digits = round (|value| x 10^k) < 10^15. Both digits and 10^k are exact
+//  doubles, so their IEEE quotient is the correctly rounded value of the
+//  decimal digits e-k, which is what strtod returns for that text: the
+//  text reads back as value. With at most 15 significant digits and no
+//  shorter decimal reading back, it is the text "%.15g" prints (the
+//  range is where %g uses fixed notation). Writes it at buf (room for
+//  24) and returns its length, or returns 0 where the fast path does not
+//  apply (the caller then uses printf).
+static size_t
+s_format_decimal (double value, char *buf)
+{
+    double magnitude = fabs (value);
+    if (!(magnitude >= 1e-4 && magnitude < 1e15))
+        return 0;               //  also 0, -0, NaN and infinities
+    for (int k = 0; k <= S_POW10_MAX; k++) {
+        double scaled = magnitude * (double) s_pow10 [k];
+        if (scaled >= 1e15)
+            return 0;
+        double digits = nearbyint (scaled);
+        if (digits >= 1e15)
+            return 0;
+        if (digits / (double) s_pow10 [k] != magnitude)
+            continue;
+        uint64_t whole = (uint64_t) digits / s_pow10 [k];
+        uint64_t fraction = (uint64_t) digits % s_pow10 [k];
+        size_t len = 0;
+        if (value < 0)
+            buf [len++] = '-';
+        len += s_format_uint (whole, buf + len);
+        if (k > 0) {
+            buf [len++] = '.';
+            for (int i = k - 1; i >= 0; i--) {
+                buf [len + (size_t) i] = (char) ('0' + fraction % 10);
+                fraction /= 10;
+            }
+            len += (size_t) k;
+        }
+        buf [len] = 0;
+        return len;
+    }
+    return 0;
 }
 
 bool
@@ -218,6 +297,12 @@ ts_json_format_double (double value, char *buf, size_t size)
     if (!isfinite (value)) {
         snprintf (buf, size, "null");
         return false;
+    }
+    char fast [24];
+    size_t len = s_format_decimal (value, fast);
+    if (len && len < size) {
+        memcpy (buf, fast, len + 1);
+        return true;
     }
     snprintf (buf, size, "%.15g", value);
     if (strtod (buf, NULL) != value)
@@ -229,8 +314,12 @@ int
 ts_json_double (ts_json_t *self, double value)
 {
     char buf [40];
-    ts_json_format_double (value, buf, sizeof buf);
-    return ts_json_raw (self, buf);
+    size_t len = s_format_decimal (value, buf);
+    if (len == 0) {
+        ts_json_format_double (value, buf, sizeof buf);
+        len = strlen (buf);
+    }
+    return ts_json_raw_n (self, buf, len);
 }
 
 const char *
@@ -267,48 +356,53 @@ ts_json_detach (ts_json_t *self, size_t *size)
 //  ---------------------------------------------------------------------
 //  The answers HTTP and the CLI share
 
+//  Appends a string literal without measuring it at run time.
+#define S_RAW(self, literal) \
+    ts_json_raw_n ((self), (literal), sizeof (literal) - 1)
+
 static void
-s_point (ts_json_t *self, const ts_point_t *pt, const char *source)
+s_point (ts_json_t *self, const ts_point_t *pt, bool history)
 {
-    ts_json_raw (self, "{\"time\":");
+    S_RAW (self, "{\"time\":");
     ts_json_int (self, pt->time_ms);
-    ts_json_raw (self, ",\"measure\":");
+    S_RAW (self, ",\"measure\":");
     ts_json_str (self, pt->measure);
-    ts_json_raw (self, ",\"value\":");
+    S_RAW (self, ",\"value\":");
     ts_json_double (self, pt->value);
-    ts_json_raw (self, ",\"source\":\"");
-    ts_json_raw (self, source);
-    ts_json_raw (self, "\"}");
+    if (history)
+        S_RAW (self, ",\"source\":\"history\"}");
+    else
+        S_RAW (self, ",\"source\":\"forecast\"}");
 }
 
 int
 ts_json_series (ts_json_t *self, const ts_msg_t *reply)
 {
-    ts_json_raw (self, "{\"id\":");
+    S_RAW (self, "{\"id\":");
     ts_json_str (self, reply->id);
-    ts_json_raw (self, ",\"from\":");
+    S_RAW (self, ",\"from\":");
     ts_json_int (self, reply->from_ms);
-    ts_json_raw (self, ",\"to\":");
+    S_RAW (self, ",\"to\":");
     ts_json_int (self, reply->to_ms);
-    ts_json_raw (self, ",\"baseline\":");
+    S_RAW (self, ",\"baseline\":");
     if (reply->series.has_baseline)
         ts_json_int (self, reply->series.baseline_ms);
     else
-        ts_json_raw (self, "null");
-    ts_json_raw (self, ",\"points\":[");
+        S_RAW (self, "null");
+    S_RAW (self, ",\"points\":[");
     const ts_points_t *history = reply->series.history;
     const ts_points_t *forecast = reply->series.forecast;
     for (size_t i = 0; i < history->n; i++) {
         if (i)
-            ts_json_raw (self, ",");
-        s_point (self, &history->pts [i], "history");
+            S_RAW (self, ",");
+        s_point (self, &history->pts [i], true);
     }
     for (size_t i = 0; i < forecast->n; i++) {
         if (i || history->n)
-            ts_json_raw (self, ",");
-        s_point (self, &forecast->pts [i], "forecast");
+            S_RAW (self, ",");
+        s_point (self, &forecast->pts [i], false);
     }
-    ts_json_raw (self, "]}");
+    S_RAW (self, "]}");
     return ts_json_failed (self)? TS_ENOMEM: 0;
 }
 
@@ -325,48 +419,48 @@ ts_json_stats (ts_json_t *self, const ts_stats_t *stats)
     for (size_t i = 0; i < sizeof counters / sizeof counters [0]; i++) {
         ts_json_raw (self, i? ",": "{");
         ts_json_str (self, counters [i].key);
-        ts_json_raw (self, ":");
+        S_RAW (self, ":");
         ts_json_uint (self, counters [i].value);
     }
-    ts_json_raw (self, ",\"oldest_age_ms\":");
+    S_RAW (self, ",\"oldest_age_ms\":");
     ts_json_int (self, stats->oldest_age_ms);
-    ts_json_raw (self, ",\"workers\":[");
+    S_RAW (self, ",\"workers\":[");
     for (size_t i = 0; i < stats->workers_n; i++) {
         const ts_worker_stat_t *worker = &stats->workers [i];
         ts_json_raw (self, i? ",{\"name\":": "{\"name\":");
         ts_json_str (self, worker->name);
-        ts_json_raw (self, ",\"credit\":");
+        S_RAW (self, ",\"credit\":");
         ts_json_uint (self, worker->credit);
-        ts_json_raw (self, ",\"leased\":");
+        S_RAW (self, ",\"leased\":");
         ts_json_uint (self, worker->leased);
-        ts_json_raw (self, "}");
+        S_RAW (self, "}");
     }
-    ts_json_raw (self, "]}");
+    S_RAW (self, "]}");
     return ts_json_failed (self)? TS_ENOMEM: 0;
 }
 
 int
 ts_json_dlq (ts_json_t *self, const ts_msg_t *reply)
 {
-    ts_json_raw (self, "{\"jobs\":[");
+    S_RAW (self, "{\"jobs\":[");
     for (size_t i = 0; i < reply->dlq_n; i++) {
         const ts_dlq_entry_t *entry = &reply->dlq [i];
         ts_json_raw (self, i? ",{\"job\":": "{\"job\":");
         ts_json_uint (self, entry->job);
-        ts_json_raw (self, ",\"ids\":[");
+        S_RAW (self, ",\"ids\":[");
         for (size_t j = 0; j < entry->ids->n; j++) {
             if (j)
-                ts_json_raw (self, ",");
+                S_RAW (self, ",");
             ts_json_str (self, entry->ids->items [j]);
         }
-        ts_json_raw (self, "],\"receives\":");
+        S_RAW (self, "],\"receives\":");
         ts_json_uint (self, entry->receives);
-        ts_json_raw (self, ",\"dead_at\":");
+        S_RAW (self, ",\"dead_at\":");
         ts_json_int (self, entry->dead_at_ms);
-        ts_json_raw (self, ",\"error\":");
+        S_RAW (self, ",\"error\":");
         ts_json_str (self, entry->error);
-        ts_json_raw (self, "}");
+        S_RAW (self, "}");
     }
-    ts_json_raw (self, "]}");
+    S_RAW (self, "]}");
     return ts_json_failed (self)? TS_ENOMEM: 0;
 }

@@ -89,6 +89,54 @@ json_prints_doubles_that_read_back_exactly (void **state)
     ts_json_destroy (&json);
 }
 
+//  The reference the fast decimal path must agree with: "%.15g" if it
+//  reads back, else "%.17g".
+static void
+s_assert_like_printf (double value)
+{
+    char expected [40], got [40];
+    snprintf (expected, sizeof expected, "%.15g", value);
+    if (strtod (expected, NULL) != value)
+        snprintf (expected, sizeof expected, "%.17g", value);
+    assert_true (ts_json_format_double (value, got, sizeof got));
+    assert_string_equal (got, expected);
+    ts_json_t *json = ts_json_new ();
+    ts_json_double (json, value);
+    assert_string_equal (ts_json_data (json), expected);
+    ts_json_destroy (&json);
+}
+
+static void
+json_prints_doubles_as_printf_would (void **state)
+{
+    //  Edges of the fast path: where %g changes notation, 15 digits, a
+    //  rounding that carries into a 16th digit, negative values, zero.
+    double edges [] = { 1e-4, 9.99999e-5, 0.00012345, 1e15, 999999999999999.0,
+                        999999999999999.6, 99999999999999.95, 123456.7890123,
+                        -0.0, -1e-4, -42.0, 0.5, 1234567.125, 2.675,
+                        1.0000000000000002, 0.30000000000000004, 7e14 };
+    for (size_t i = 0; i < sizeof edges / sizeof edges [0]; i++)
+        s_assert_like_printf (edges [i]);
+    //  Values as series hold them (0 to 6 decimals, several magnitudes),
+    //  then arbitrary bit patterns.
+    uint64_t state64 = 0x9e3779b97f4a7c15ULL;
+    for (int i = 0; i < 200000; i++) {
+        state64 ^= state64 << 13; state64 ^= state64 >> 7;
+        state64 ^= state64 << 17;
+        int decimals = (int) (state64 % 7);
+        double scale = 1;
+        for (int d = 0; d < decimals; d++)
+            scale *= 10;
+        double value = (double) ((int64_t) (state64 >> 20) % 100000000)
+                     / scale;
+        s_assert_like_printf (value);
+        double bits;
+        memcpy (&bits, &state64, sizeof bits);
+        if (isfinite (bits))
+            s_assert_like_printf (bits);
+    }
+}
+
 static void
 json_prints_unsigned_counters_in_full (void **state)
 {
@@ -216,6 +264,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (json_escapes_quotes_backslashes_and_control_characters),
         cmocka_unit_test (json_replaces_bytes_that_are_not_utf8),
         cmocka_unit_test (json_prints_doubles_that_read_back_exactly),
+        cmocka_unit_test (json_prints_doubles_as_printf_would),
         cmocka_unit_test (json_prints_unsigned_counters_in_full),
         cmocka_unit_test (json_writes_null_for_nan_and_infinity),
         cmocka_unit_test (json_grows_past_its_first_buffer),
