@@ -239,16 +239,54 @@ ts_store_write (ts_store_t *self, const char *id,
                 const ts_points_t *history, const ts_points_t *forecast,
                 int64_t now_ms, char *err)
 {
+    ts_store_doc_t doc = { id, history, forecast };
+    return ts_store_write_batch (self, &doc, 1, now_ms, err);
+}
+
+int
+ts_store_write_batch (ts_store_t *self, const ts_store_doc_t *docs,
+                      size_t n, int64_t now_ms, char *err)
+{
     assert (self);
+    assert (docs || n == 0);
+    for (size_t i = 0; i < n; i++) {
+        char detail [TS_ERRLEN] = "";
+        int rc = s_check_id (docs [i].id, detail);
+        if (rc == 0)
+            rc = s_check_points (docs [i].history, detail);
+        if (rc == 0)
+            rc = s_check_points (docs [i].forecast, detail);
+        if (rc) {
+            if (n == 1)
+                ts_errf (err, "%s", detail);
+            else
+                ts_errf (err, "document %zu of %zu: %s", i + 1, n, detail);
+            return rc;
+        }
+    }
+    if (n == 0)
+        return 0;
+    return self->ops->write (self->state, docs, n,
+                             s_expires_ms (self, now_ms), err);
+}
+
+int
+ts_store_stamp (ts_store_t *self, const char *id, ts_store_stamp_t *stamp,
+                char *err)
+{
+    assert (self);
+    assert (stamp);
+    stamp->version = 0;
+    stamp->expires_ms = INT64_MAX;
     int rc = s_check_id (id, err);
-    if (rc == 0)
-        rc = s_check_points (history, err);
-    if (rc == 0)
-        rc = s_check_points (forecast, err);
     if (rc)
         return rc;
-    return self->ops->write (self->state, id, history, forecast,
-                             s_expires_ms (self, now_ms), err);
+    if (!self->ops->stamp) {
+        ts_errf (err, "store.backend %s keeps no change stamps",
+                 self->ops->name);
+        return TS_ENOTFOUND;
+    }
+    return self->ops->stamp (self->state, id, stamp, err);
 }
 
 int

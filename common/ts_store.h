@@ -105,6 +105,41 @@ int ts_store_write (ts_store_t *self, const char *id,
                     const ts_points_t *history, const ts_points_t *forecast,
                     int64_t now_ms, char *err);
 
+//  One fetched document of ts_store_write_batch.
+typedef struct {
+    const char        *id;          //  the series id
+    const ts_points_t *history;     //  points before now (may be empty)
+    const ts_points_t *forecast;    //  points from now on (may be empty)
+} ts_store_doc_t;
+
+//  Stores n documents in one transaction, each as ts_store_write would:
+//  all land or none does. One transaction means one sync to disk, which
+//  is what bounds how many documents per second a store can take, so a
+//  worker writes together the documents it has in hand. Every document
+//  is checked first: if any is invalid, TS_EINVAL names it (by index and
+//  id) and nothing is written. n == 0 does nothing.
+int ts_store_write_batch (ts_store_t *self, const ts_store_doc_t *docs,
+                          size_t n, int64_t now_ms, char *err);
+
+//  --- change stamps ------------------------------------------------------
+
+//  What a reader needs to know to reuse an answer it computed earlier for
+//  an id: the answer is still right while the id's version is the same
+//  and the clock is before expires_ms.
+typedef struct {
+    uint64_t version;       //  changes whenever anything stored for the id
+                            //  changes (registered, removed, written);
+                            //  0 if nothing was recorded for it
+    int64_t  expires_ms;    //  when its stored forecast expires, INT64_MAX
+                            //  if it has none
+} ts_store_stamp_t;
+
+//  Reads the change stamp of id (any valid name, registered or not).
+//  Returns 0, TS_EINVAL (bad id), TS_EBACKEND, or TS_ENOTFOUND if the
+//  backend keeps no stamps: callers then must not reuse answers.
+int ts_store_stamp (ts_store_t *self, const char *id,
+                    ts_store_stamp_t *stamp, char *err);
+
 //  Deletes forecast points expired at now_ms. If removed is not NULL it
 //  gets how many were deleted. Reads already hide expired points; this
 //  reclaims their space.

@@ -33,9 +33,12 @@ typedef struct {
     int (*forecast_range) (void *state, const char *id, const char *measure,
                            int64_t from_ms, int64_t to_ms, int64_t now_ms,
                            ts_points_t *out, char *err);
-    //  history_put and forecast_replace of one id in one transaction.
-    int (*write) (void *state, const char *id, const ts_points_t *history,
-                  const ts_points_t *forecast, int64_t expires_ms,
+    //  For each document, history_put and forecast_replace of its id;
+    //  all n in one transaction.
+    int (*write) (void *state, const ts_store_doc_t *docs, size_t n,
+                  int64_t expires_ms, char *err);
+    //  Change stamp of an id; NULL if the backend keeps none.
+    int (*stamp) (void *state, const char *id, ts_store_stamp_t *stamp,
                   char *err);
     int (*expire) (void *state, int64_t now_ms, size_t *removed, char *err);
 } ts_store_ops_t;

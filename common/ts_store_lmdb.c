@@ -2,12 +2,20 @@
 
     One LMDB environment directory (store.lmdb.path) that every tscache
     process of a host opens at once: LMDB's lock file serialises writers
-    across processes and readers never block. Three named databases:
+    across processes and readers never block. Four named databases:
 
         ids       id                         -> created_ms (int64)
         history   id \0 time(8) measure      -> value (double)
         forecast  id \0 time(8) measure      -> value (double), expires_ms
                                                 (int64)
+        stamps    id                         -> version (uint64),
+                                                expires_ms (int64)
+
+    An id's stamp is rewritten by every transaction that changes anything
+    of that id; its version is that transaction's id (mdb_txn_id), which
+    only grows, and expires_ms is when the id's forecast expires. Readers
+    compare stamps to reuse answers (ts_store_stamp); a store written
+    before stamps existed simply starts without them (version 0).
 
     time(8) is the epoch-ms time as 8 big-endian bytes with the sign bit
     flipped, so that byte order is time order, negative times included.
@@ -47,7 +55,7 @@
 
 #define S_TIME_LEN     8                                  //  encoded time
 #define S_KEY_MAX      (TS_NAME_MAX + 1 + S_TIME_LEN + TS_NAME_MAX)
-#define S_MAX_DBS      8                                  //  3 used
+#define S_MAX_DBS      8                                  //  4 used
 #define S_MAX_READERS  512                                //  reader slots
 #define S_RETRIES      50                                 //  busy retries
 
@@ -56,6 +64,7 @@ typedef struct {
     MDB_dbi  ids;                   //  id -> created_ms
     MDB_dbi  history;               //  key -> value
     MDB_dbi  forecast;              //  key -> value, expires_ms
+    MDB_dbi  stamps;                //  id -> version, expires_ms
     pthread_rwlock_t remap_lock;    //  shared per txn, exclusive to remap
     int64_t  map_size_mb;           //  store.lmdb.map_size_mb, for errors
 } s_lmdb_t;
@@ -198,6 +207,65 @@ s_has_prefix (const MDB_val *key, const unsigned char *prefix, size_t len)
     return key->mv_size >= len && memcmp (key->mv_data, prefix, len) == 0;
 }
 
+//  --- change stamps -----------------------------------------------------
+
+#define S_STAMP_LEN  (sizeof (uint64_t) + sizeof (int64_t))
+#define S_KEEP_EXPIRY  INT64_MIN        //  s_stamp_touch: keep expires_ms
+
+//  Reads the stamp of id in txn; a missing or malformed one reads as
+//  version 0 with no forecast. Returns 0 or an LMDB code.
+static int
+s_stamp_get (s_lmdb_t *self, MDB_txn *txn, const char *id,
+             ts_store_stamp_t *stamp)
+{
+    stamp->version = 0;
+    stamp->expires_ms = INT64_MAX;
+    MDB_val key = { strlen (id), (void *) id }, val;
+    int rc = mdb_get (txn, self->stamps, &key, &val);
+    if (rc == 0 && val.mv_size == S_STAMP_LEN) {
+        memcpy (&stamp->version, val.mv_data, sizeof stamp->version);
+        memcpy (&stamp->expires_ms,
+                (const char *) val.mv_data + sizeof stamp->version,
+                sizeof stamp->expires_ms);
+    }
+    return rc == MDB_NOTFOUND? 0: rc;
+}
+
+//  Records in write txn that id changed: version = this transaction's id;
+//  expires_ms as given, or kept with S_KEEP_EXPIRY. Returns 0 or an LMDB
+//  code.
+static int
+s_stamp_touch (s_lmdb_t *self, MDB_txn *txn, const char *id,
+               int64_t expires_ms)
+{
+    ts_store_stamp_t stamp;
+    if (expires_ms == S_KEEP_EXPIRY) {
+        int rc = s_stamp_get (self, txn, id, &stamp);
+        if (rc)
+            return rc;
+        expires_ms = stamp.expires_ms;
+    }
+    unsigned char buf [S_STAMP_LEN];
+    uint64_t version = (uint64_t) mdb_txn_id (txn);
+    memcpy (buf, &version, sizeof version);
+    memcpy (buf + sizeof version, &expires_ms, sizeof expires_ms);
+    MDB_val key = { strlen (id), (void *) id }, val = { sizeof buf, buf };
+    return mdb_put (txn, self->stamps, &key, &val, 0);
+}
+
+static int
+s_stamp (void *state, const char *id, ts_store_stamp_t *stamp, char *err)
+{
+    s_lmdb_t *self = state;
+    MDB_txn *txn;
+    int rc = s_txn_begin (self, false, &txn, err);
+    if (rc)
+        return rc;
+    rc = s_stamp_get (self, txn, id, stamp);
+    s_txn_abort (self, txn);
+    return rc? s_fail (self, rc, err): 0;
+}
+
 //  --- open / close ------------------------------------------------------
 
 static void s_close (void *state);
@@ -271,6 +339,8 @@ s_open (const ts_config_t *cfg, char *err)
         rc = mdb_dbi_open (txn, "history", MDB_CREATE, &self->history);
     if (rc == 0)
         rc = mdb_dbi_open (txn, "forecast", MDB_CREATE, &self->forecast);
+    if (rc == 0)
+        rc = mdb_dbi_open (txn, "stamps", MDB_CREATE, &self->stamps);
     if (rc) {
         s_txn_fail (self, txn, rc, err);
         s_close (self);
@@ -312,8 +382,12 @@ s_ids_add (void *state, const char *const *ids, size_t n, size_t *added,
         MDB_val key = { strlen (ids [i]), (void *) ids [i] };
         MDB_val val = { sizeof created_ms, &created_ms };
         rc = mdb_put (txn, self->ids, &key, &val, MDB_NOOVERWRITE);
-        if (rc == 0)
+        if (rc == 0) {
             count++;
+            rc = s_stamp_touch (self, txn, ids [i], S_KEEP_EXPIRY);
+            if (rc)
+                return s_txn_fail (self, txn, rc, err);
+        }
         else
         if (rc != MDB_KEYEXIST)
             return s_txn_fail (self, txn, rc, err);
@@ -373,6 +447,8 @@ s_ids_remove (void *state, const char *id, char *err)
         rc = s_delete_prefix (txn, self->history, prefix, len, NULL);
     if (rc == 0)
         rc = s_delete_prefix (txn, self->forecast, prefix, len, NULL);
+    if (rc == 0)
+        rc = s_stamp_touch (self, txn, id, INT64_MAX);
     if (rc)
         return s_txn_fail (self, txn, rc, err);
     return s_txn_commit (self, txn, err);
@@ -460,6 +536,8 @@ s_history_put (void *state, const char *id, const ts_points_t *pts,
     if (rc)
         return rc;
     rc = s_put_points (txn, self->history, id, pts, NULL);
+    if (rc == 0)
+        rc = s_stamp_touch (self, txn, id, S_KEEP_EXPIRY);
     if (rc)
         return s_txn_fail (self, txn, rc, err);
     return s_txn_commit (self, txn, err);
@@ -478,6 +556,8 @@ s_replace_points (s_lmdb_t *self, MDB_txn *txn, const char *id,
     int rc = s_delete_prefix (txn, self->forecast, prefix, len, NULL);
     if (rc == 0)
         rc = s_put_points (txn, self->forecast, id, pts, &expires_ms);
+    if (rc == 0)
+        rc = s_stamp_touch (self, txn, id, pts->n? expires_ms: INT64_MAX);
     return rc;
 }
 
@@ -497,17 +577,21 @@ s_forecast_replace (void *state, const char *id, const ts_points_t *pts,
 }
 
 static int
-s_write (void *state, const char *id, const ts_points_t *history,
-         const ts_points_t *forecast, int64_t expires_ms, char *err)
+s_write (void *state, const ts_store_doc_t *docs, size_t n,
+         int64_t expires_ms, char *err)
 {
     s_lmdb_t *self = state;
     MDB_txn *txn;
     int rc = s_txn_begin (self, true, &txn, err);
     if (rc)
         return rc;
-    rc = s_put_points (txn, self->history, id, history, NULL);
-    if (rc == 0)
-        rc = s_replace_points (self, txn, id, forecast, expires_ms);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        rc = s_put_points (txn, self->history, docs [i].id,
+                           docs [i].history, NULL);
+        if (rc == 0)
+            rc = s_replace_points (self, txn, docs [i].id,
+                                   docs [i].forecast, expires_ms);
+    }
     if (rc)
         return s_txn_fail (self, txn, rc, err);
     return s_txn_commit (self, txn, err);
@@ -654,5 +738,6 @@ const ts_store_ops_t ts_store_lmdb_ops = {
     .forecast_replace = s_forecast_replace,
     .forecast_range   = s_forecast_range,
     .write            = s_write,
+    .stamp            = s_stamp,
     .expire           = s_expire,
 };

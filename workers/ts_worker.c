@@ -19,6 +19,15 @@
     upstream's Retry-After) and folded per job; "failed" carries the
     verdict so the broker can back off, retry or dead-letter.
 
+    Documents are written in batches (group commit): the completions in
+    hand when the worker wakes are mapped and split one by one, then
+    stored with one ts_store_write_batch - one transaction, one sync to
+    disk, which is what bounds a store's writes per second - and only
+    then reported. If the batch fails, its documents are written one at a
+    time, so one that cannot be stored fails only its own job. At most
+    BATCH_MAX documents wait in a batch, so a long wave of completions is
+    still reported in steps.
+
     Writes are idempotent, so a job run twice (a retry, a lease that
     expired while the first run was still going) leaves what one run
     leaves: history is an upsert keyed by (id, measure, time) and the
@@ -59,12 +68,23 @@
 #define MAX_MSG_BYTES   (4 * TS_PROTO_MAX_REQUEST)
 #define REPORTS_MAX     8192        //  "done" reports remembered at most
 #define REPORT_CONFIRM_MS (2 * HEARTBEAT_MS)  //  heard after: delivered
+#define BATCH_MAX       16          //  documents per store transaction
 
 //  A "done" the broker may not have received yet.
 typedef struct {
     uint64_t      job;              //  job id
     int64_t       sent_ms;          //  monotonic time it was sent
 } s_report_t;
+
+//  A mapped document waiting for the batch's store write.
+typedef struct {
+    ts_points_t  *history;          //  owned, reused from batch to batch
+    ts_points_t  *forecast;
+    size_t        slot;             //  the job's slot
+    const char   *id;               //  borrowed from the slot's ids
+    int64_t       fetch_ms;         //  how long the fetch took
+    int64_t       started_ms;       //  monotonic: when mapping began
+} s_pending_t;
 
 typedef struct {
     bool          used;             //  a job holds this slot
@@ -98,8 +118,10 @@ struct _ts_worker_t {
     ts_msg_t      *msg;             //  scratch: incoming
     ts_msg_t      *out;             //  scratch: outgoing
     ts_points_t   *all;             //  scratch: one document's points
-    ts_points_t   *history;
-    ts_points_t   *forecast;
+    s_pending_t   *batch;           //  documents to store together
+    size_t         batch_max;       //  min (BATCH_MAX, concurrency)
+    size_t         batch_n;         //  documents in the batch now
+    ts_store_doc_t *docs;           //  scratch: the batch for the store
 };
 
 //  ---------------------------------------------------------------------
@@ -307,37 +329,80 @@ s_start_job (ts_worker_t *self, const ts_msg_t *msg)
         s_finish (self, slot);
 }
 
-//  Maps a 2xx body, splits it at now and stores both halves. On failure
-//  *what names the stage that failed.
+//  Maps a 2xx body and splits it at now into the next batch entry. On
+//  failure *what names the stage that failed and the entry stays free.
 static int
-s_store_document (ts_worker_t *self, const char *id,
-                  const ts_fetch_result_t *res, const char **what, char *err)
+s_map_document (ts_worker_t *self, s_pending_t *doc,
+                const ts_fetch_result_t *res, const char **what, char *err)
 {
-    int64_t started = ts_mono_ms ();
+    doc->started_ms = ts_mono_ms ();
+    doc->fetch_ms = res->elapsed_ms;
     ts_points_clear (self->all);
-    ts_points_clear (self->history);
-    ts_points_clear (self->forecast);
+    ts_points_clear (doc->history);
+    ts_points_clear (doc->forecast);
     *what = "invalid document";
     int rc = ts_map_parse (self->map, res->body, res->size, self->all, err);
     if (rc == TS_ENOMEM)
         *what = "out of memory";
     if (rc != 0)
         return rc;
-    int64_t now = ts_now_ms ();
-    rc = ts_points_split (self->all, now, self->history, self->forecast);
+    rc = ts_points_split (self->all, ts_now_ms (), doc->history,
+                          doc->forecast);
     if (rc != 0) {
         *what = "cannot split the document";
         ts_errf (err, "%s", ts_strerror (rc));
-        return rc;
     }
-    *what = "store";
-    if ((rc = ts_store_write (self->store, id, self->history, self->forecast,
-                              now, err)))
-        return rc;
-    ts_info ("fetched id=%s history=%zu forecast=%zu ms=%" PRId64, id,
-             self->history->n, self->forecast->n,
-             res->elapsed_ms + ts_mono_ms () - started);
-    return 0;
+    return rc;
+}
+
+//  One fetch of the slot's job ended; finishes the job after its last.
+static void
+s_fetch_ended (ts_worker_t *self, s_slot_t *slot)
+{
+    assert (slot->pending > 0);
+    if (--slot->pending == 0)
+        s_finish (self, slot);
+}
+
+//  Stores the batch - in one transaction, else document by document -
+//  then settles each document's job. Leaves the batch empty.
+static void
+s_flush (ts_worker_t *self)
+{
+    if (self->batch_n == 0)
+        return;
+    int64_t now = ts_now_ms ();
+    for (size_t i = 0; i < self->batch_n; i++) {
+        s_pending_t *doc = &self->batch [i];
+        self->docs [i] = (ts_store_doc_t) { doc->id, doc->history,
+                                            doc->forecast };
+    }
+    char err [TS_ERRLEN] = "";
+    bool together = ts_store_write_batch (self->store, self->docs,
+                                          self->batch_n, now, err) == 0;
+    if (together && self->batch_n > 1)
+        ts_debug ("store: %zu documents in one transaction", self->batch_n);
+    if (!together && self->batch_n > 1)
+        ts_debug ("store: batch of %zu documents failed (%s); writing "
+                  "them one by one", self->batch_n, err);
+    size_t n = self->batch_n;
+    self->batch_n = 0;
+    for (size_t i = 0; i < n; i++) {
+        s_pending_t *doc = &self->batch [i];
+        s_slot_t *slot = &self->slots [doc->slot];
+        int rc = 0;
+        if (!together && n > 1)
+            rc = ts_store_write (self->store, doc->id, doc->history,
+                                 doc->forecast, now, err);
+        if (together || (n > 1 && rc == 0))
+            ts_info ("fetched id=%s history=%zu forecast=%zu ms=%" PRId64,
+                     doc->id, doc->history->n, doc->forecast->n,
+                     doc->fetch_ms + ts_mono_ms () - doc->started_ms);
+        else
+            //  Store errors may pass: the job is retried.
+            s_slot_fail_with (slot, doc->id, true, "store", err);
+        s_fetch_ended (self, slot);
+    }
 }
 
 static void
@@ -352,14 +417,22 @@ s_fetched (ts_worker_t *self, const ts_fetch_result_t *res)
     ts_fetch_verdict_t verdict;
     char err [TS_ERRLEN] = "";
     const char *what = NULL;
-    if (ts_fetch_classify (&self->fetch_opts, res, id, &verdict))
+    if (ts_fetch_classify (&self->fetch_opts, res, id, &verdict)) {
         s_slot_fail (slot, id, &verdict);
-    else
-    if (s_store_document (self, id, res, &what, err) != 0)
-        //  Invalid or truncated documents and store errors may pass.
+        s_fetch_ended (self, slot);
+        return;
+    }
+    s_pending_t *doc = &self->batch [self->batch_n];
+    if (s_map_document (self, doc, res, &what, err) != 0) {
+        //  Invalid or truncated documents may pass: the job is retried.
         s_slot_fail_with (slot, id, true, what, err);
-    if (--slot->pending == 0)
-        s_finish (self, slot);
+        s_fetch_ended (self, slot);
+        return;
+    }
+    doc->slot = index;
+    doc->id = id;
+    if (++self->batch_n == self->batch_max)
+        s_flush (self);
 }
 
 //  ---------------------------------------------------------------------
@@ -452,29 +525,32 @@ s_timeout (ts_worker_t *self)
     return wait < 0? 0: wait > HEARTBEAT_MS? HEARTBEAT_MS: (int) wait;
 }
 
-//  Processes the completed transfers one at a time. After each, the
-//  broker's socket is read - a finished job has just sent done and ready,
-//  so the next jobs may be waiting - and the requests of new jobs go out
-//  at once: the next fetches overlap the rest of a wave of completions
-//  instead of waiting for all of it. Timers run in between, so a long
-//  stream of completions does not hold back heartbeats. Returns 0, or -1
-//  if libcurl failed.
+//  Processes the completed transfers one at a time into the batch,
+//  which is stored when full and when no completion is left. After each,
+//  the broker's socket is read - a finished job has just sent done and
+//  ready, so the next jobs may be waiting - and the requests of new jobs
+//  go out at once: the next fetches overlap the rest of a wave of
+//  completions instead of waiting for all of it. Timers run in between,
+//  so a long stream of completions does not hold back heartbeats.
+//  Returns 0, or -1 if libcurl failed.
 static int
 s_completions (ts_worker_t *self)
 {
     ts_fetch_result_t res;
-    while (ts_fetch_next (self->fetch, &res)) {
+    int rc = 0;
+    while (rc == 0 && ts_fetch_next (self->fetch, &res)) {
         s_fetched (self, &res);
         if (self->dealer)
             s_drain (self);
         char err [TS_ERRLEN];
         if (ts_fetch_start (self->fetch, err) != 0) {
             ts_error ("%s", err);
-            return -1;
+            rc = -1;
         }
         s_timers (self);
     }
-    return 0;
+    s_flush (self);
+    return rc;
 }
 
 int
@@ -622,12 +698,17 @@ ts_worker_new (const ts_config_t *cfg, char *err)
     self->msg = ts_msg_new (TS_OP_REPLY);
     self->out = ts_msg_new (TS_OP_REPLY);
     self->all = ts_points_new ();
-    self->history = ts_points_new ();
-    self->forecast = ts_points_new ();
-    bool ok = self->slots && self->reports && self->msg && self->out && self->all
-           && self->history && self->forecast;
+    self->batch_max = self->concurrency < BATCH_MAX? self->concurrency
+                                                   : BATCH_MAX;
+    self->batch = calloc (self->batch_max, sizeof (s_pending_t));
+    self->docs = calloc (self->batch_max, sizeof (ts_store_doc_t));
+    bool ok = self->slots && self->reports && self->msg && self->out
+           && self->all && self->batch && self->docs;
     for (size_t i = 0; ok && i < self->concurrency; i++)
         ok = (self->slots [i].ids = ts_strlist_new ()) != NULL;
+    for (size_t i = 0; ok && i < self->batch_max; i++)
+        ok = (self->batch [i].history = ts_points_new ()) != NULL
+          && (self->batch [i].forecast = ts_points_new ()) != NULL;
     if (!ok) {
         ts_errf (err, "out of memory");
         goto fail;
@@ -660,8 +741,12 @@ ts_worker_destroy (ts_worker_t **self_p)
         ts_msg_destroy (&self->msg);
         ts_msg_destroy (&self->out);
         ts_points_destroy (&self->all);
-        ts_points_destroy (&self->history);
-        ts_points_destroy (&self->forecast);
+        for (size_t i = 0; self->batch && i < self->batch_max; i++) {
+            ts_points_destroy (&self->batch [i].history);
+            ts_points_destroy (&self->batch [i].forecast);
+        }
+        free (self->batch);
+        free (self->docs);
         free (self);
         *self_p = NULL;
     }

@@ -648,6 +648,129 @@ write_with_an_invalid_argument_stores_nothing (void **state)
     ts_points_destroy (&forecast);
 }
 
+static void
+write_batch_lands_every_document_in_one_call (void **state)
+{
+    fixture_t *self = *state;
+    char err [TS_ERRLEN] = "";
+    const char *ids [] = { "a", "b", "c" };
+    ts_points_t *history [3], *forecast [3];
+    ts_store_doc_t docs [3];
+    for (int i = 0; i < 3; i++) {
+        history [i] = ts_points_new ();
+        forecast [i] = ts_points_new ();
+        s_fill (history [i], "value", 1000, 100, (size_t) (i + 1), 1.0);
+        s_fill (forecast [i], "value", 9000, 100, (size_t) (i + 2), 1.0);
+        docs [i] = (ts_store_doc_t) { ids [i], history [i], forecast [i] };
+    }
+    assert_int_equal (ts_store_write_batch (self->store, docs, 3, 0, err),
+                      0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal (s_count (self->store, ids [i]), i + 1);
+        assert_int_equal (s_forecast_count (self->store, ids [i], 0), i + 2);
+    }
+    //  Nothing to write is not an error.
+    assert_int_equal (ts_store_write_batch (self->store, NULL, 0, 0, err), 0);
+    for (int i = 0; i < 3; i++) {
+        ts_points_destroy (&history [i]);
+        ts_points_destroy (&forecast [i]);
+    }
+}
+
+static void
+write_batch_with_one_invalid_document_stores_none (void **state)
+{
+    fixture_t *self = *state;
+    char err [TS_ERRLEN] = "";
+    ts_points_t *good = ts_points_new ();
+    ts_points_t *bad = ts_points_new ();
+    ts_points_t *empty = ts_points_new ();
+    s_fill (good, "value", 1000, 100, 3, 1.0);
+    assert_int_equal (ts_points_append (bad, 2000, "no good", 1.0), 0);
+    ts_store_doc_t docs [] = {
+        { "a", good, empty }, { "b", bad, empty }, { "c", good, empty }
+    };
+    assert_int_equal (ts_store_write_batch (self->store, docs, 3, 0, err),
+                      TS_EINVAL);
+    assert_string_equal (err, "document 2 of 3: invalid measure 'no good'");
+    docs [1].id = "b/";
+    docs [1].history = good;
+    assert_int_equal (ts_store_write_batch (self->store, docs, 3, 0, err),
+                      TS_EINVAL);
+    assert_string_equal (err, "document 2 of 3: invalid id 'b/'");
+    assert_int_equal (s_count (self->store, "a"), 0);
+    assert_int_equal (s_count (self->store, "c"), 0);
+    ts_points_destroy (&good);
+    ts_points_destroy (&bad);
+    ts_points_destroy (&empty);
+}
+
+//  Reads the stamp of id; fails the test on error.
+static ts_store_stamp_t
+s_stamp (ts_store_t *store, const char *id)
+{
+    ts_store_stamp_t stamp;
+    char err [TS_ERRLEN] = "";
+    int rc = ts_store_stamp (store, id, &stamp, err);
+    if (rc)
+        fail_msg ("stamp %s: %s", id, err);
+    return stamp;
+}
+
+static void
+stamp_changes_with_every_change_of_that_id_only (void **state)
+{
+    fixture_t *self = *state;
+    char err [TS_ERRLEN] = "";
+    //  Nothing recorded yet.
+    ts_store_stamp_t a0 = s_stamp (self->store, "a");
+    assert_int_equal (a0.version, 0);
+    assert_true (a0.expires_ms == INT64_MAX);
+    assert_int_equal (ts_store_stamp (self->store, "a b", &a0, err),
+                      TS_EINVAL);
+
+    const char *ids [] = { "a", "b" };
+    assert_int_equal (ts_store_ids_add (self->store, ids, 2, NULL, err), 0);
+    ts_store_stamp_t a1 = s_stamp (self->store, "a");
+    ts_store_stamp_t b1 = s_stamp (self->store, "b");
+    assert_true (a1.version > 0);
+    assert_true (a1.expires_ms == INT64_MAX);
+
+    //  A document with a forecast: the stamp carries its expiry.
+    ts_points_t *history = ts_points_new ();
+    ts_points_t *forecast = ts_points_new ();
+    s_fill (history, "value", 1000, 100, 2, 1.0);
+    s_fill (forecast, "value", 9000, 100, 2, 1.0);
+    assert_int_equal (ts_store_write (self->store, "a", history, forecast,
+                                      5000, err), 0);
+    ts_store_stamp_t a2 = s_stamp (self->store, "a");
+    assert_true (a2.version > a1.version);
+    assert_true (a2.expires_ms == 5000 + TTL_S * 1000);
+    assert_true (s_stamp (self->store, "b").version == b1.version);
+
+    //  History alone keeps the forecast's expiry; an empty forecast has
+    //  none; a re-add of a registered id changes nothing.
+    s_put (self->store, "a", 2000, 100, 1);
+    ts_store_stamp_t a3 = s_stamp (self->store, "a");
+    assert_true (a3.version > a2.version);
+    assert_true (a3.expires_ms == a2.expires_ms);
+    ts_points_clear (forecast);
+    assert_int_equal (ts_store_forecast_replace (self->store, "a", forecast,
+                                                 6000, err), 0);
+    ts_store_stamp_t a4 = s_stamp (self->store, "a");
+    assert_true (a4.version > a3.version);
+    assert_true (a4.expires_ms == INT64_MAX);
+    assert_int_equal (ts_store_ids_add (self->store, ids, 1, NULL, err), 0);
+    assert_true (s_stamp (self->store, "a").version == a4.version);
+
+    //  Removal changes it too, so an answer kept for the id is not reused.
+    assert_int_equal (ts_store_ids_remove (self->store, "a", err), 0);
+    assert_true (s_stamp (self->store, "a").version > a4.version);
+    assert_true (s_stamp (self->store, "b").version == b1.version);
+    ts_points_destroy (&history);
+    ts_points_destroy (&forecast);
+}
+
 //  --- lifetime, threads, processes --------------------------------------
 
 static void
@@ -1006,6 +1129,9 @@ main (int argc, char *argv [])
         T (write_lands_history_and_forecast_of_a_document_together),
         T (write_upserts_history_and_replaces_the_forecast),
         T (write_with_an_invalid_argument_stores_nothing),
+        T (write_batch_lands_every_document_in_one_call),
+        T (write_batch_with_one_invalid_document_stores_none),
+        T (stamp_changes_with_every_change_of_that_id_only),
         T (write_that_fills_the_store_leaves_the_previous_document_whole),
 #undef T
     };
