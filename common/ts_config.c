@@ -127,6 +127,7 @@ static const s_key_t s_keys [] = {
     { "gateway.api_key_env", S_STR, "TSCACHE_API_KEY", 0, 0, NULL, NULL },
     { "gateway.api_key_file", S_STR, "", 0, 0, NULL, NULL },
     { "gateway.max_points", S_INT, "1000000", 1, 10000000, NULL, NULL },
+    { "gateway.cache_mb", S_INT, "32", 0, 65536, NULL, NULL },
 
     { "cli.endpoint", S_ENDPOINT, "tcp://127.0.0.1:5555", 0, 0, NULL, NULL },
 

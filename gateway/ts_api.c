@@ -13,6 +13,7 @@
 #include "ts_api.h"
 #include "ts_log.h"
 
+#include <assert.h>
 #include <czmq.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -29,6 +30,7 @@ struct _ts_api_t {
     int             broker_timeout_ms;  //  wait for a broker reply
     zsock_t        *broker;             //  REQ, NULL until first use
     pthread_mutex_t broker_lock;        //  guards broker
+    ts_cache_t     *cache;              //  answers; NULL if cache_mb is 0
 };
 
 ts_api_t *
@@ -44,7 +46,12 @@ ts_api_new (const ts_config_t *cfg, ts_store_t *store, char *err)
     self->broker_endpoint = strdup (ts_config_str (cfg,
                                                    "gateway.broker_endpoint"));
     self->broker_timeout_ms = TS_API_BROKER_TIMEOUT_MS;
-    if (!self->broker_endpoint) {
+    int64_t cache_mb = ts_config_int (cfg, "gateway.cache_mb");
+    if (cache_mb > 0)
+        self->cache = ts_cache_new ((size_t) cache_mb << 20);
+    if (!self->broker_endpoint || (cache_mb > 0 && !self->cache)) {
+        ts_cache_destroy (&self->cache);
+        free (self->broker_endpoint);
         free (self);
         ts_errf (err, "out of memory");
         return NULL;
@@ -59,6 +66,7 @@ ts_api_destroy (ts_api_t **self_p)
     if (self_p && *self_p) {
         ts_api_t *self = *self_p;
         zsock_destroy (&self->broker);
+        ts_cache_destroy (&self->cache);
         pthread_mutex_destroy (&self->broker_lock);
         free (self->broker_endpoint);
         free (self);
@@ -350,6 +358,79 @@ s_dlq_redrive (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
             return reply->status;
         }
     return s_forward (self, req, reply);
+}
+
+//  Writes the cache key of a query at buf (S_KEY_MAX bytes): the format
+//  byte, id, measure and range. Returns its length.
+#define S_KEY_MAX  (1 + 2 * (TS_NAME_MAX + 1) + 2 * sizeof (int64_t))
+static size_t
+s_cache_key (const ts_msg_t *req, char format, unsigned char *buf)
+{
+    size_t len = 0;
+    buf [len++] = (unsigned char) format;
+    size_t id_len = strnlen (req->id, TS_NAME_MAX);
+    memcpy (buf + len, req->id, id_len);
+    len += id_len;
+    buf [len++] = 0;
+    size_t measure_len = strnlen (req->measure, TS_NAME_MAX);
+    memcpy (buf + len, req->measure, measure_len);
+    len += measure_len;
+    buf [len++] = 0;
+    memcpy (buf + len, &req->from_ms, sizeof req->from_ms);
+    len += sizeof req->from_ms;
+    memcpy (buf + len, &req->to_ms, sizeof req->to_ms);
+    len += sizeof req->to_ms;
+    return len;
+}
+
+int
+ts_api_query (ts_api_t *self, const ts_msg_t *req, char format,
+              ts_api_encode_fn *encode, ts_msg_t *reply, char **data,
+              size_t *size)
+{
+    assert (req->op == TS_OP_QUERY);
+    *data = NULL;
+    *size = 0;
+    //  Only a query that names its whole range has an answer that does
+    //  not move with the clock; the checks below come before the cache
+    //  so that a bad request never reaches it.
+    bool cacheable = self->cache && req->has_from && req->has_to
+                  && ts_name_valid (req->id)
+                  && (!req->measure [0] || ts_name_valid (req->measure));
+    unsigned char key [S_KEY_MAX];
+    size_t key_size = 0;
+    ts_store_stamp_t stamp;
+    if (cacheable) {
+        char err [TS_ERRLEN];
+        //  The stamp is read before the answer: a write in between makes
+        //  the entry stale at once instead of hiding the write.
+        cacheable = ts_store_stamp (self->store, req->id, &stamp, err) == 0;
+        key_size = s_cache_key (req, format, key);
+        if (cacheable && ts_cache_get (self->cache, key, key_size, &stamp,
+                                       ts_now_ms (), data, size)) {
+            ts_msg_set_ok (reply, 200);
+            return 200;
+        }
+    }
+    if (s_query (self, req, reply) != 200)
+        return reply->status;
+    if (encode (reply, data, size) != 0) {
+        ts_msg_set_error (reply, 500, "internal",
+                          "out of memory encoding the answer");
+        return reply->status;
+    }
+    if (cacheable)
+        ts_cache_put (self->cache, key, key_size, &stamp, *data, *size);
+    return 200;
+}
+
+void
+ts_api_cache_stats (ts_api_t *self, ts_cache_stats_t *stats)
+{
+    if (self->cache)
+        ts_cache_stats (self->cache, stats);
+    else
+        memset (stats, 0, sizeof *stats);
 }
 
 int

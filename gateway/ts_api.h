@@ -31,6 +31,7 @@
 #include "ts_config.h"
 #include "ts_proto.h"
 #include "ts_store.h"
+#include "ts_cache.h"
 
 #define TS_API_DEFAULT_SPAN_MS   (24 * 3600 * 1000LL)  //  from/to defaults
 #define TS_API_BROKER_TIMEOUT_MS 3000                   //  broker forward
@@ -50,6 +51,27 @@ void ts_api_destroy (ts_api_t **self_p);
 //  Sets how long a forwarded request waits for the broker (default
 //  TS_API_BROKER_TIMEOUT_MS). For tests.
 void ts_api_set_broker_timeout (ts_api_t *self, int timeout_ms);
+
+//  Encodes a 200 query answer for ts_api_query into a new buffer (*data,
+//  freed by the caller). Returns 0 or TS_ENOMEM.
+typedef int (ts_api_encode_fn) (const ts_msg_t *reply, char **data,
+                                size_t *size);
+
+//  Answers a query request as ts_api_handle does and encodes a 200 answer
+//  with encode; format is one byte naming that encoding (e.g. 'j' JSON,
+//  'm' msgpack), since answers are cached per encoding. A query that
+//  gives both from and to is answered from the answer cache
+//  (gateway.cache_mb) while the store's stamp of its id is unchanged
+//  (ts_store_stamp), and a fresh 200 answer to one is put there.
+//  Returns the status: on 200, *data and *size hold the encoded answer
+//  (the caller frees it) and reply may be left empty; otherwise *data is
+//  NULL and reply holds the error.
+int ts_api_query (ts_api_t *self, const ts_msg_t *req, char format,
+                  ts_api_encode_fn *encode, ts_msg_t *reply, char **data,
+                  size_t *size);
+
+//  Answer cache counters (all zero if the cache is off).
+void ts_api_cache_stats (ts_api_t *self, ts_cache_stats_t *stats);
 
 //  Answers req into reply (reset first). Ops: ping, query, ids_add,
 //  ids_rm, ids_ls, hydrate, stats, dlq_ls, dlq_redrive, dlq_purge; any

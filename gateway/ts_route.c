@@ -193,6 +193,40 @@ s_build_query (const ts_target_t *url, const char *id, const char *from_name,
     return rc;
 }
 
+//  Runs query through the gateway's answer path (ts_api_query: the store
+//  or the answer cache) and puts the encoded answer, or the error, in
+//  body. Returns the status.
+static int
+s_query_answer (ts_route_t *self, const ts_msg_t *query, char format,
+                ts_api_encode_fn *encode, ts_msg_t *reply, ts_json_t *body)
+{
+    char *data = NULL;
+    size_t size = 0;
+    if (ts_api_query (self->api, query, format, encode, reply, &data,
+                      &size) != 200)
+        return s_reply_error (body, reply);
+    ts_json_reset (body);
+    int rc = ts_json_raw_n (body, data, size);
+    free (data);
+    if (rc)
+        return s_error (body, 500, "internal", "out of memory");
+    return 200;
+}
+
+//  Encodes a query answer as GET /v1/series returns it.
+static int
+s_encode_series (const ts_msg_t *reply, char **data, size_t *size)
+{
+    ts_json_t *json = ts_json_new ();
+    if (!json || ts_json_series (json, reply) != 0) {
+        ts_json_destroy (&json);
+        return TS_ENOMEM;
+    }
+    *data = ts_json_detach (json, size);
+    ts_json_destroy (&json);
+    return *data? 0: TS_ENOMEM;
+}
+
 //  GET /v1/series/{id}
 static int
 s_series (ts_route_t *self, const ts_target_t *url, const char *id,
@@ -202,12 +236,7 @@ s_series (ts_route_t *self, const ts_target_t *url, const char *id,
     ts_msg_reset (query, TS_OP_QUERY);
     if (s_build_query (url, id, "from", "to", query, err))
         return s_error (body, 400, "bad_request", err);
-    if (ts_api_handle (self->api, query, reply) != 200)
-        return s_reply_error (body, reply);
-
-    ts_json_reset (body);
-    ts_json_series (body, reply);
-    return 200;
+    return s_query_answer (self, query, 'j', s_encode_series, reply, body);
 }
 
 static void
@@ -228,24 +257,14 @@ s_write_row (ts_json_t *body, const char *id, const ts_point_t *pt)
     ts_json_raw (body, "}");
 }
 
-//  GET /timeSeries-data?identifier=&startDate=&endDate=: the answer shape
-//  of the service tscache replaces. History is newest first.
+//  Encodes a query answer in the shape of GET /timeSeries-data: history
+//  newest first, then the forecast.
 static int
-s_timeseries_data (ts_route_t *self, const ts_target_t *url, ts_msg_t *query,
-                   ts_msg_t *reply, ts_json_t *body)
+s_encode_rows (const ts_msg_t *reply, char **data, size_t *size)
 {
-    char err [TS_ERRLEN] = "";
-    const char *id = ts_target_param (url, "identifier");
-    if (!id || !*id)
-        return s_error (body, 400, "bad_request",
-                        "identifier: missing parameter");
-    ts_msg_reset (query, TS_OP_QUERY);
-    if (s_build_query (url, id, "startDate", "endDate", query, err))
-        return s_error (body, 400, "bad_request", err);
-    if (ts_api_handle (self->api, query, reply) != 200)
-        return s_reply_error (body, reply);
-
-    ts_json_reset (body);
+    ts_json_t *body = ts_json_new ();
+    if (!body)
+        return TS_ENOMEM;
     ts_json_raw (body, "{\"historicalRows\":[");
     const ts_points_t *history = reply->series.history;
     const ts_points_t *forecast = reply->series.forecast;
@@ -261,7 +280,26 @@ s_timeseries_data (ts_route_t *self, const ts_target_t *url, ts_msg_t *query,
         s_write_row (body, reply->id, &forecast->pts [i]);
     }
     ts_json_raw (body, "]}");
-    return 200;
+    *data = ts_json_detach (body, size);
+    ts_json_destroy (&body);
+    return *data? 0: TS_ENOMEM;
+}
+
+//  GET /timeSeries-data?identifier=&startDate=&endDate=: the answer shape
+//  of the service tscache replaces. History is newest first.
+static int
+s_timeseries_data (ts_route_t *self, const ts_target_t *url, ts_msg_t *query,
+                   ts_msg_t *reply, ts_json_t *body)
+{
+    char err [TS_ERRLEN] = "";
+    const char *id = ts_target_param (url, "identifier");
+    if (!id || !*id)
+        return s_error (body, 400, "bad_request",
+                        "identifier: missing parameter");
+    ts_msg_reset (query, TS_OP_QUERY);
+    if (s_build_query (url, id, "startDate", "endDate", query, err))
+        return s_error (body, 400, "bad_request", err);
+    return s_query_answer (self, query, 't', s_encode_rows, reply, body);
 }
 
 //  True if the body is absent or only white space.

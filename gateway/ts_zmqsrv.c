@@ -94,6 +94,8 @@ int
 ts_zmqsrv_answer (ts_api_t *api, const void *data, size_t size,
                   char **reply_data, size_t *reply_size)
 {
+    *reply_data = NULL;
+    *reply_size = 0;
     ts_msg_t *request = ts_msg_new (TS_OP_REPLY);
     ts_msg_t *reply = ts_msg_new (TS_OP_REPLY);
     if (!request || !reply) {
@@ -114,13 +116,21 @@ ts_zmqsrv_answer (ts_api_t *api, const void *data, size_t size,
         ts_msg_set_error (reply, 400, "bad_request",
                           err [0]? err: ts_strerror (rc));
     else
+    if (request->op == TS_OP_QUERY)
+        //  Encoded here, or taken from the answer cache.
+        ts_api_query (api, request, 'm', ts_msg_encode, reply, reply_data,
+                      reply_size);
+    else
         ts_api_handle (api, request, reply);
     if (rc)
         ts_debug ("zmq: malformed request: %s", err);
     else
         ts_debug ("zmq %s -> %d", ts_op_name (request->op), reply->status);
 
-    rc = ts_msg_encode (reply, reply_data, reply_size);
+    if (*reply_data)
+        rc = 0;
+    else
+        rc = ts_msg_encode (reply, reply_data, reply_size);
     ts_msg_destroy (&request);
     ts_msg_destroy (&reply);
     return rc;

@@ -188,6 +188,151 @@ api_query_answers_413_over_max_points (void **state)
     ts_points_destroy (&history);
 }
 
+//  Runs the query in self->req through ts_api_query (msgpack) and decodes
+//  the answer into self->reply. Returns the status.
+static int
+s_query_cached (fixture_t *self)
+{
+    char *data = NULL;
+    size_t size = 0;
+    int status = ts_api_query (self->api, self->req, 'm', ts_msg_encode,
+                               self->reply, &data, &size);
+    if (status == 200) {
+        assert_non_null (data);
+        char err [TS_ERRLEN] = "";
+        assert_int_equal (ts_msg_decode (self->reply, data, size,
+                                         1 << 24, err), 0);
+    }
+    else
+        assert_null (data);
+    free (data);
+    return status;
+}
+
+static uint64_t
+s_hits (fixture_t *self)
+{
+    ts_cache_stats_t stats;
+    ts_api_cache_stats (self->api, &stats);
+    return stats.hits;
+}
+
+static void
+api_query_answers_from_the_cache_until_the_id_changes (void **state)
+{
+    fixture_t *self = *state;
+    s_register (self, "a");
+    s_register (self, "b");
+    ts_points_t *history = ts_points_new ();
+    ts_points_append (history, 1000, "value", 1.5);
+    assert_int_equal (ts_store_history_put (self->base->store, "a", history,
+                                            NULL), 0);
+    s_query (self, "a", 0, 5000);
+    assert_int_equal (s_query_cached (self), 200);
+    assert_int_equal (self->reply->series.history->n, 1);
+    assert_int_equal (s_hits (self), 0);
+    s_query (self, "a", 0, 5000);
+    assert_int_equal (s_query_cached (self), 200);
+    assert_int_equal (s_hits (self), 1);
+    assert_int_equal (self->reply->series.history->n, 1);
+    assert_true (self->reply->series.history->pts [0].value == 1.5);
+    assert_int_equal (self->reply->from_ms, 0);
+    assert_int_equal (self->reply->to_ms, 5000);
+
+    //  Another range, measure or id is another answer.
+    s_query (self, "a", 0, 5001);
+    assert_int_equal (s_query_cached (self), 200);
+    s_query (self, "a", 0, 5000);
+    ts_strlcpy (self->req->measure, "other", sizeof self->req->measure);
+    assert_int_equal (s_query_cached (self), 200);
+    assert_int_equal (self->reply->series.history->n, 0);
+    s_query (self, "b", 0, 5000);
+    assert_int_equal (s_query_cached (self), 200);
+    assert_int_equal (self->reply->series.history->n, 0);
+    assert_int_equal (s_hits (self), 1);
+
+    //  A write to a (not to b) is seen at once.
+    ts_points_append (history, 2000, "value", 2.5);
+    assert_int_equal (ts_store_history_put (self->base->store, "a", history,
+                                            NULL), 0);
+    s_query (self, "a", 0, 5000);
+    assert_int_equal (s_query_cached (self), 200);
+    assert_int_equal (self->reply->series.history->n, 2);
+    s_query (self, "b", 0, 5000);
+    assert_int_equal (s_query_cached (self), 200);
+    assert_int_equal (s_hits (self), 2);
+
+    //  Without from or to the answer moves with the clock: never cached.
+    ts_msg_reset (self->req, TS_OP_QUERY);
+    ts_strlcpy (self->req->id, "b", sizeof self->req->id);
+    assert_int_equal (s_query_cached (self), 200);
+    assert_int_equal (s_query_cached (self), 200);
+    assert_int_equal (s_hits (self), 2);
+
+    //  Removal: 404, not the cached answer; errors are not cached.
+    assert_int_equal (ts_store_ids_remove (self->base->store, "a", NULL), 0);
+    s_query (self, "a", 0, 5000);
+    assert_int_equal (s_query_cached (self), 404);
+    assert_string_equal (self->reply->error, "not_found");
+    s_query (self, "a", 6000, 5000);
+    assert_int_equal (s_query_cached (self), 404);
+    assert_int_equal (s_hits (self), 2);
+    ts_points_destroy (&history);
+}
+
+static void
+api_cached_answer_drops_an_expired_forecast (void **state)
+{
+    fixture_t *self = *state;
+    s_register (self, "a");
+    int64_t ttl_ms = ts_config_int (self->base->cfg,
+                                    "store.forecast_ttl_s") * 1000;
+    int64_t now = ts_now_ms ();
+    ts_points_t *forecast = ts_points_new ();
+    ts_points_append (forecast, now + HOUR_MS, "value", 7);
+    //  Written "ttl - 300 ms ago": it expires 300 ms from now.
+    assert_int_equal (ts_store_forecast_replace (self->base->store, "a",
+                      forecast, now - ttl_ms + 300, NULL), 0);
+    s_query (self, "a", now, now + 2 * HOUR_MS);
+    assert_int_equal (s_query_cached (self), 200);
+    assert_int_equal (self->reply->series.forecast->n, 1);
+    assert_int_equal (s_query_cached (self), 200);
+    assert_int_equal (s_hits (self), 1);
+    zclock_sleep (400);
+    assert_int_equal (s_query_cached (self), 200);
+    assert_int_equal (self->reply->series.forecast->n, 0);
+    assert_int_equal (s_hits (self), 1);
+    ts_points_destroy (&forecast);
+}
+
+static void
+api_query_with_the_cache_off_always_reads_the_store (void **state)
+{
+    fixture_t *self = *state;
+    ts_testutil_t *base = ts_testutil_new (16, "gateway:\n"
+                                               "  cache_mb: 0\n");
+    assert_non_null (base);
+    char err [TS_ERRLEN] = "";
+    ts_api_t *api = ts_api_new (base->cfg, base->store, err);
+    assert_non_null (api);
+    const char *ids [] = { "a" };
+    assert_int_equal (ts_store_ids_add (base->store, ids, 1, NULL, NULL), 0);
+    s_query (self, "a", 0, 10);
+    for (int i = 0; i < 2; i++) {
+        char *data = NULL;
+        size_t size = 0;
+        assert_int_equal (ts_api_query (api, self->req, 'm', ts_msg_encode,
+                                        self->reply, &data, &size), 200);
+        assert_non_null (data);
+        free (data);
+    }
+    ts_cache_stats_t stats;
+    ts_api_cache_stats (api, &stats);
+    assert_int_equal (stats.hits + stats.misses, 0);
+    ts_api_destroy (&api);
+    ts_testutil_destroy (&base);
+}
+
 static void
 api_ids_add_counts_only_new_ids (void **state)
 {
@@ -459,6 +604,9 @@ main (int argc, char *argv [])
         T (api_query_defaults_to_a_day_each_side_of_now),
         T (api_query_applies_the_merge_rule),
         T (api_query_answers_413_over_max_points),
+        T (api_query_answers_from_the_cache_until_the_id_changes),
+        T (api_cached_answer_drops_an_expired_forecast),
+        T (api_query_with_the_cache_off_always_reads_the_store),
         T (api_ids_add_counts_only_new_ids),
         T (api_ids_add_rejects_invalid_and_empty_lists),
         T (api_ids_rm_answers_404_for_unknown_id),

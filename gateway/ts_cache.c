@@ -1,0 +1,232 @@
+/*  ts_cache - the gateway's answer cache. See ts_cache.h.
+
+    A hash table of entries chained per bucket, plus one doubly linked
+    list in use order (head: most recent) for eviction. Each entry is one
+    allocation: the header, then the key bytes, then the answer bytes. The
+    bucket count is fixed at creation from the budget (an answer of a day
+    of 5-minute points is about 6 to 22 kB), so chains stay short for the
+    entries that fit. */
+
+#include "ts_cache.h"
+
+#include <assert.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct s_entry_t s_entry_t;
+struct s_entry_t {
+    s_entry_t       *chain;         //  next in the bucket
+    s_entry_t       *newer;         //  use order: towards the head
+    s_entry_t       *older;         //  use order: towards the tail
+    uint64_t         hash;
+    ts_store_stamp_t stamp;
+    size_t           key_size;
+    size_t           size;          //  answer bytes
+    unsigned char    bytes [];      //  key, then answer
+};
+
+struct _ts_cache_t {
+    pthread_mutex_t  lock;
+    s_entry_t      **buckets;
+    size_t           mask;          //  buckets - 1 (a power of two)
+    s_entry_t       *newest;
+    s_entry_t       *oldest;
+    size_t           max_bytes;
+    ts_cache_stats_t stats;
+};
+
+#define S_TYPICAL_ENTRY  8192       //  sizes the bucket array
+#define S_MIN_BUCKETS    64
+
+//  FNV-1a, 64-bit.
+static uint64_t
+s_hash (const void *key, size_t size)
+{
+    const unsigned char *p = key;
+    uint64_t hash = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < size; i++) {
+        hash ^= p [i];
+        hash *= 0x100000001b3ULL;
+    }
+    return hash;
+}
+
+static size_t
+s_entry_bytes (const s_entry_t *entry)
+{
+    return sizeof *entry + entry->key_size + entry->size;
+}
+
+ts_cache_t *
+ts_cache_new (size_t max_bytes)
+{
+    assert (max_bytes > 0);
+    ts_cache_t *self = calloc (1, sizeof (ts_cache_t));
+    if (!self)
+        return NULL;
+    size_t buckets = S_MIN_BUCKETS;
+    while (buckets < max_bytes / S_TYPICAL_ENTRY && buckets < (1u << 24))
+        buckets *= 2;
+    self->buckets = calloc (buckets, sizeof (s_entry_t *));
+    if (!self->buckets) {
+        free (self);
+        return NULL;
+    }
+    self->mask = buckets - 1;
+    self->max_bytes = max_bytes;
+    pthread_mutex_init (&self->lock, NULL);
+    return self;
+}
+
+void
+ts_cache_destroy (ts_cache_t **self_p)
+{
+    if (self_p && *self_p) {
+        ts_cache_t *self = *self_p;
+        s_entry_t *entry = self->newest;
+        while (entry) {
+            s_entry_t *next = entry->older;
+            free (entry);
+            entry = next;
+        }
+        free (self->buckets);
+        pthread_mutex_destroy (&self->lock);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  The slot that points at key's entry, or at the NULL ending its chain.
+static s_entry_t **
+s_find (ts_cache_t *self, uint64_t hash, const void *key, size_t key_size)
+{
+    s_entry_t **slot = &self->buckets [hash & self->mask];
+    while (*slot) {
+        s_entry_t *entry = *slot;
+        if (entry->hash == hash && entry->key_size == key_size
+        &&  memcmp (entry->bytes, key, key_size) == 0)
+            break;
+        slot = &entry->chain;
+    }
+    return slot;
+}
+
+static void
+s_unlink_use (ts_cache_t *self, s_entry_t *entry)
+{
+    if (entry->newer)
+        entry->newer->older = entry->older;
+    else
+        self->newest = entry->older;
+    if (entry->older)
+        entry->older->newer = entry->newer;
+    else
+        self->oldest = entry->newer;
+    entry->newer = entry->older = NULL;
+}
+
+static void
+s_link_newest (ts_cache_t *self, s_entry_t *entry)
+{
+    entry->older = self->newest;
+    entry->newer = NULL;
+    if (self->newest)
+        self->newest->newer = entry;
+    self->newest = entry;
+    if (!self->oldest)
+        self->oldest = entry;
+}
+
+//  Removes the entry *slot points at and frees it.
+static void
+s_remove (ts_cache_t *self, s_entry_t **slot)
+{
+    s_entry_t *entry = *slot;
+    *slot = entry->chain;
+    s_unlink_use (self, entry);
+    self->stats.entries--;
+    self->stats.bytes -= s_entry_bytes (entry);
+    free (entry);
+}
+
+bool
+ts_cache_get (ts_cache_t *self, const void *key, size_t key_size,
+              const ts_store_stamp_t *stamp, int64_t now_ms, char **data,
+              size_t *size)
+{
+    assert (self);
+    uint64_t hash = s_hash (key, key_size);
+    bool hit = false;
+    pthread_mutex_lock (&self->lock);
+    s_entry_t **slot = s_find (self, hash, key, key_size);
+    s_entry_t *entry = *slot;
+    if (entry && entry->stamp.version != stamp->version)
+        s_remove (self, slot);
+    else
+    if (entry && now_ms < stamp->expires_ms) {
+        char *copy = malloc (entry->size? entry->size: 1);
+        if (copy) {
+            memcpy (copy, entry->bytes + entry->key_size, entry->size);
+            *data = copy;
+            *size = entry->size;
+            hit = true;
+            s_unlink_use (self, entry);
+            s_link_newest (self, entry);
+        }
+    }
+    if (hit)
+        self->stats.hits++;
+    else
+        self->stats.misses++;
+    pthread_mutex_unlock (&self->lock);
+    return hit;
+}
+
+void
+ts_cache_put (ts_cache_t *self, const void *key, size_t key_size,
+              const ts_store_stamp_t *stamp, const void *data, size_t size)
+{
+    assert (self);
+    size_t bytes = sizeof (s_entry_t) + key_size + size;
+    if (key_size > self->max_bytes || size > self->max_bytes
+    ||  bytes > self->max_bytes / 8)
+        return;
+    s_entry_t *entry = malloc (bytes);
+    if (!entry)
+        return;
+    entry->hash = s_hash (key, key_size);
+    entry->stamp = *stamp;
+    entry->key_size = key_size;
+    entry->size = size;
+    entry->chain = entry->newer = entry->older = NULL;
+    memcpy (entry->bytes, key, key_size);
+    memcpy (entry->bytes + key_size, data, size);
+
+    pthread_mutex_lock (&self->lock);
+    s_entry_t **slot = s_find (self, entry->hash, key, key_size);
+    if (*slot)
+        s_remove (self, slot);
+    while (self->oldest && self->stats.bytes + bytes > self->max_bytes) {
+        s_entry_t *victim = self->oldest;
+        s_entry_t **victim_slot = s_find (self, victim->hash, victim->bytes,
+                                          victim->key_size);
+        s_remove (self, victim_slot);
+    }
+    //  The eviction may have changed the chain: find the end again.
+    slot = s_find (self, entry->hash, key, key_size);
+    *slot = entry;
+    s_link_newest (self, entry);
+    self->stats.entries++;
+    self->stats.bytes += bytes;
+    pthread_mutex_unlock (&self->lock);
+}
+
+void
+ts_cache_stats (ts_cache_t *self, ts_cache_stats_t *stats)
+{
+    assert (self);
+    pthread_mutex_lock (&self->lock);
+    *stats = self->stats;
+    pthread_mutex_unlock (&self->lock);
+}
