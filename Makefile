@@ -124,18 +124,22 @@ check: all
 bench-scale: $(PROGRAMS)
 	@bench/bench-scale
 
-#  Query and hydration benchmark (not part of make test; about 2 minutes):
+#  Query and hydration benchmark (not part of make test; about 2.5 minutes):
 #  tscache side by side with nginx, Redis and InfluxDB on this machine;
 #  installs the peers, prints a table and records it in docs/benchmarks.md.
 $(BUILD)/bench/zmqload: $(BUILD)/bench/zmqload.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(say) LINK $@
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/bench/zmqecho: $(BUILD)/bench/zmqecho.o
+	@mkdir -p $(dir $@)
+	$(say) LINK $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 bench:
 	@tools/install-deps.sh bench
-	@$(MAKE) --no-print-directory $(PROGRAMS) $(BUILD)/bench/zmqload
-	@TSCACHE_ZMQLOAD=$(BUILD)/bench/zmqload bench/bench
+	@$(MAKE) --no-print-directory $(PROGRAMS) $(BUILD)/bench/zmqload $(BUILD)/bench/zmqecho
+	@TSCACHE_ZMQLOAD=$(BUILD)/bench/zmqload TSCACHE_ZMQECHO=$(BUILD)/bench/zmqecho bench/bench
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/bin \
