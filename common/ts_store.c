@@ -304,6 +304,14 @@ ts_store_forecast_range (ts_store_t *self, const char *id,
                                       to_ms, now_ms, out, err);
 }
 
+void
+ts_store_release (ts_store_t *self)
+{
+    assert (self);
+    if (self->ops->release)
+        self->ops->release (self->state);
+}
+
 int
 ts_store_expire (ts_store_t *self, int64_t now_ms, size_t *removed,
                  char *err)

@@ -140,6 +140,16 @@ typedef struct {
 int ts_store_stamp (ts_store_t *self, const char *id,
                     ts_store_stamp_t *stamp, char *err);
 
+//  Lets go of the store pages this process holds in memory without
+//  needing them. With an embedded store, every page a write walks stays
+//  mapped into the writer, so a worker that fills a large store would
+//  show most of it as its own resident memory although the pages belong
+//  to the OS page cache (shared, reclaimable, kept for the next reader).
+//  A writer calls this after its writes: its resident set then stays its
+//  working set. Data is untouched. Does nothing for backends without a
+//  local map. Never fails.
+void ts_store_release (ts_store_t *self);
+
 //  Deletes forecast points expired at now_ms. If removed is not NULL it
 //  gets how many were deleted. Reads already hide expired points; this
 //  reclaims their space.

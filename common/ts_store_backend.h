@@ -37,6 +37,9 @@ typedef struct {
     //  all n in one transaction.
     int (*write) (void *state, const ts_store_doc_t *docs, size_t n,
                   int64_t expires_ms, char *err);
+    //  Drops this process's mapping of pages it is not using; NULL if the
+    //  backend has no local map.
+    void (*release) (void *state);
     //  Change stamp of an id; NULL if the backend keeps none.
     int (*stamp) (void *state, const char *id, ts_store_stamp_t *stamp,
                   char *err);

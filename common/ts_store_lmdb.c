@@ -44,6 +44,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/sysmacros.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
@@ -67,6 +70,10 @@ typedef struct {
     MDB_dbi  stamps;                //  id -> version, expires_ms
     pthread_rwlock_t remap_lock;    //  shared per txn, exclusive to remap
     int64_t  map_size_mb;           //  store.lmdb.map_size_mb, for errors
+    pthread_mutex_t map_lock;       //  guards the three below
+    size_t   map_seen_size;         //  map size when map_addr was found
+    void    *map_addr;              //  where the data file is mapped
+    size_t   map_len;               //  (for s_release), or NULL
 } s_lmdb_t;
 
 //  Fills err from an LMDB or errno code; returns TS_EBACKEND.
@@ -266,6 +273,68 @@ s_stamp (void *state, const char *id, ts_store_stamp_t *stamp, char *err)
     return rc? s_fail (self, rc, err): 0;
 }
 
+//  Finds where the data file is mapped in this process, from
+//  /proc/self/maps (LMDB reports the address only with MDB_FIXEDMAP).
+//  Returns 0 with the range, or -1 if it is not found.
+static int
+s_map_find (s_lmdb_t *self, void **addr, size_t *len)
+{
+#ifdef __linux__
+    int fd;
+    struct stat st;
+    if (mdb_env_get_fd (self->env, &fd) != 0 || fstat (fd, &st) != 0)
+        return -1;
+    FILE *maps = fopen ("/proc/self/maps", "r");
+    if (!maps)
+        return -1;
+    char line [512];
+    int rc = -1;
+    while (rc != 0 && fgets (line, sizeof line, maps)) {
+        unsigned long start, end, offset, inode;
+        unsigned int major, minor;
+        char perms [8];
+        if (sscanf (line, "%lx-%lx %7s %lx %x:%x %lu", &start, &end, perms,
+                    &offset, &major, &minor, &inode) == 7
+        &&  inode == (unsigned long) st.st_ino
+        &&  makedev (major, minor) == st.st_dev && offset == 0) {
+            *addr = (void *) start;
+            *len = end - start;
+            rc = 0;
+        }
+    }
+    fclose (maps);
+    return rc;
+#else
+    return -1;
+#endif
+}
+
+//  Drops the pages of the map from this process's page tables: the map
+//  is read-only and shared (no MDB_WRITEMAP), so the next access faults
+//  the page back in from the page cache, unchanged. Under the remap lock
+//  (shared) so that the map cannot move meanwhile; the range is looked up
+//  again whenever the map size changed.
+static void
+s_release (void *state)
+{
+    s_lmdb_t *self = state;
+    pthread_rwlock_rdlock (&self->remap_lock);
+    MDB_envinfo info;
+    if (mdb_env_info (self->env, &info) == 0) {
+        pthread_mutex_lock (&self->map_lock);
+        if (info.me_mapsize != self->map_seen_size) {
+            self->map_seen_size = info.me_mapsize;
+            if (s_map_find (self, &self->map_addr, &self->map_len) != 0)
+                self->map_addr = NULL;
+        }
+        if (self->map_addr
+        &&  madvise (self->map_addr, self->map_len, MADV_DONTNEED) != 0)
+            ts_debug ("lmdb: madvise: %s", strerror (errno));
+        pthread_mutex_unlock (&self->map_lock);
+    }
+    pthread_rwlock_unlock (&self->remap_lock);
+}
+
 //  --- open / close ------------------------------------------------------
 
 static void s_close (void *state);
@@ -301,6 +370,7 @@ s_open (const ts_config_t *cfg, char *err)
         ts_errf (err, "lmdb: cannot create lock");
         return NULL;
     }
+    pthread_mutex_init (&self->map_lock, NULL);
     self->map_size_mb = ts_config_int (cfg, "store.lmdb.map_size_mb");
     size_t map_size = (size_t) self->map_size_mb * 1024 * 1024;
 
@@ -362,6 +432,7 @@ s_close (void *state)
     if (self->env)
         mdb_env_close (self->env);
     pthread_rwlock_destroy (&self->remap_lock);
+    pthread_mutex_destroy (&self->map_lock);
     free (self);
 }
 
@@ -739,5 +810,6 @@ const ts_store_ops_t ts_store_lmdb_ops = {
     .forecast_range   = s_forecast_range,
     .write            = s_write,
     .stamp            = s_stamp,
+    .release          = s_release,
     .expire           = s_expire,
 };

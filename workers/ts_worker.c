@@ -385,6 +385,8 @@ s_flush (ts_worker_t *self)
     if (!together && self->batch_n > 1)
         ts_debug ("store: batch of %zu documents failed (%s); writing "
                   "them one by one", self->batch_n, err);
+    //  The pages this write walked are the page cache's, not ours.
+    ts_store_release (self->store);
     size_t n = self->batch_n;
     self->batch_n = 0;
     for (size_t i = 0; i < n; i++) {

@@ -771,6 +771,50 @@ stamp_changes_with_every_change_of_that_id_only (void **state)
     ts_points_destroy (&forecast);
 }
 
+//  This process's resident pages of mapped files, in kB (-1 if unknown).
+static long
+s_rss_file_kb (void)
+{
+    FILE *f = fopen ("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    char line [256];
+    long kb = -1;
+    while (fgets (line, sizeof line, f))
+        if (sscanf (line, "RssFile: %ld kB", &kb) == 1)
+            break;
+    fclose (f);
+    return kb;
+}
+
+static void
+release_lets_go_of_mapped_pages_and_keeps_the_data (void **state)
+{
+    fixture_t *self = *state;
+    //  About 12 MB of history pages, walked by the writes and a read.
+    for (int i = 0; i < 20; i++) {
+        char id [16];
+        snprintf (id, sizeof id, "r%d", i);
+        s_put (self->store, id, 0, 1000, 10000);
+    }
+    long total = 0;
+    for (int i = 0; i < 20; i++) {
+        char id [16];
+        snprintf (id, sizeof id, "r%d", i);
+        total += s_count (self->store, id);
+    }
+    assert_int_equal (total, 200000);
+    long before = s_rss_file_kb ();
+    ts_store_release (self->store);
+    long after = s_rss_file_kb ();
+    assert_true (before >= 0 && after >= 0);
+    assert_true (before - after > 8 * 1024);
+    //  Nothing is lost: the pages come back from the page cache.
+    assert_int_equal (s_count (self->store, "r7"), 10000);
+    ts_store_release (self->store);
+    ts_store_release (self->store);
+}
+
 //  --- lifetime, threads, processes --------------------------------------
 
 static void
@@ -1132,6 +1176,7 @@ main (int argc, char *argv [])
         T (write_batch_lands_every_document_in_one_call),
         T (write_batch_with_one_invalid_document_stores_none),
         T (stamp_changes_with_every_change_of_that_id_only),
+        T (release_lets_go_of_mapped_pages_and_keeps_the_data),
         T (write_that_fills_the_store_leaves_the_previous_document_whole),
 #undef T
     };
