@@ -6,10 +6,22 @@
 
         ids       id                         -> created_ms (int64)
         history   id \0 time(8) measure      -> value (double)
-        forecast  id \0 time(8) measure      -> value (double), expires_ms
-                                                (int64)
+        forecasts id                         -> expires_ms (int64),
+                                                count (uint32), then count
+                                                points: time (int64), value
+                                                (double), measure length
+                                                (uint8), measure
         stamps    id                         -> version (uint64),
                                                 expires_ms (int64)
+
+    A forecast is replaced whole on every fetch and expires whole, so it
+    is one record per id (the role of one DynamoDB item): a replace is one
+    put instead of a delete and a put per point, and a range read decodes
+    one value. Its points are kept sorted by time, then measure, one per
+    (time, measure) - the last given wins, as with an upsert. Stores of
+    the earlier layout (a "forecast" table with a key per point) have
+    that table dropped when opened: forecasts come back with the next
+    fetch of each id.
 
     An id's stamp is rewritten by every transaction that changes anything
     of that id; its version is that transaction's id (mdb_txn_id), which
@@ -66,7 +78,7 @@ typedef struct {
     MDB_env *env;                   //  the environment, shared by threads
     MDB_dbi  ids;                   //  id -> created_ms
     MDB_dbi  history;               //  key -> value
-    MDB_dbi  forecast;              //  key -> value, expires_ms
+    MDB_dbi  forecasts;             //  id -> expires_ms, points
     MDB_dbi  stamps;                //  id -> version, expires_ms
     pthread_rwlock_t remap_lock;    //  shared per txn, exclusive to remap
     int64_t  map_size_mb;           //  store.lmdb.map_size_mb, for errors
@@ -408,7 +420,22 @@ s_open (const ts_config_t *cfg, char *err)
     if (rc == 0)
         rc = mdb_dbi_open (txn, "history", MDB_CREATE, &self->history);
     if (rc == 0)
-        rc = mdb_dbi_open (txn, "forecast", MDB_CREATE, &self->forecast);
+        rc = mdb_dbi_open (txn, "forecasts", MDB_CREATE, &self->forecasts);
+    if (rc == 0) {
+        //  The earlier layout's per-point table: forecasts are refetched.
+        MDB_dbi old;
+        rc = mdb_dbi_open (txn, "forecast", 0, &old);
+        if (rc == 0) {
+            rc = mdb_drop (txn, old, 1);
+            if (rc == 0)
+                ts_info ("lmdb: dropped the forecast table of the earlier "
+                         "layout in %s; forecasts return with the next "
+                         "fetch of each id", path);
+        }
+        else
+        if (rc == MDB_NOTFOUND)
+            rc = 0;
+    }
     if (rc == 0)
         rc = mdb_dbi_open (txn, "stamps", MDB_CREATE, &self->stamps);
     if (rc) {
@@ -516,8 +543,11 @@ s_ids_remove (void *state, const char *id, char *err)
     prefix [len++] = 0;
     if (rc == 0)
         rc = s_delete_prefix (txn, self->history, prefix, len, NULL);
-    if (rc == 0)
-        rc = s_delete_prefix (txn, self->forecast, prefix, len, NULL);
+    if (rc == 0) {
+        rc = mdb_del (txn, self->forecasts, &key, NULL);
+        if (rc == MDB_NOTFOUND)
+            rc = 0;
+    }
     if (rc == 0)
         rc = s_stamp_touch (self, txn, id, INT64_MAX);
     if (rc)
@@ -570,27 +600,21 @@ s_ids_exists (void *state, const char *id, bool *exists, char *err)
     return rc == 0 || rc == MDB_NOTFOUND? 0: s_fail (self, rc, err);
 }
 
-//  --- history and forecast ----------------------------------------------
+//  --- history -------------------------------------------------------------
 
-//  Puts pts of id into dbi. With expires_ms set (forecast) the value also
-//  holds expires_ms. Returns 0 or an LMDB code.
+//  Upserts pts of id into history. Returns 0 or an LMDB code.
 static int
-s_put_points (MDB_txn *txn, MDB_dbi dbi, const char *id,
-              const ts_points_t *pts, const int64_t *expires_ms)
+s_put_points (s_lmdb_t *self, MDB_txn *txn, const char *id,
+              const ts_points_t *pts)
 {
     unsigned char kbuf [S_KEY_MAX];
-    unsigned char vbuf [sizeof (double) + sizeof (int64_t)];
-    MDB_val val = { sizeof (double), vbuf };
-    if (expires_ms) {
-        memcpy (vbuf + sizeof (double), expires_ms, sizeof (int64_t));
-        val.mv_size = sizeof vbuf;
-    }
+    MDB_val val = { sizeof (double), NULL };
     for (size_t i = 0; i < pts->n; i++) {
         const ts_point_t *pt = &pts->pts [i];
         MDB_val key = { s_key_make (kbuf, id, pt->time_ms, pt->measure),
                         kbuf };
-        memcpy (vbuf, &pt->value, sizeof (double));
-        int rc = mdb_put (txn, dbi, &key, &val, 0);
+        val.mv_data = (void *) &pt->value;
+        int rc = mdb_put (txn, self->history, &key, &val, 0);
         if (rc)
             return rc;
     }
@@ -606,7 +630,7 @@ s_history_put (void *state, const char *id, const ts_points_t *pts,
     int rc = s_txn_begin (self, true, &txn, err);
     if (rc)
         return rc;
-    rc = s_put_points (txn, self->history, id, pts, NULL);
+    rc = s_put_points (self, txn, id, pts);
     if (rc == 0)
         rc = s_stamp_touch (self, txn, id, S_KEEP_EXPIRY);
     if (rc)
@@ -614,22 +638,134 @@ s_history_put (void *state, const char *id, const ts_points_t *pts,
     return s_txn_commit (self, txn, err);
 }
 
-//  Replaces the forecast of id with pts inside txn. Returns 0 or an LMDB
-//  code.
+//  --- forecast records ----------------------------------------------------
+
+#define S_FC_HEAD   (sizeof (int64_t) + sizeof (uint32_t))
+#define S_FC_POINT  (sizeof (int64_t) + sizeof (double) + 1)
+
+//  Orders indexes of points by time, then measure, then index.
+static int
+s_point_order (const void *a, const void *b, void *arg)
+{
+    const ts_points_t *pts = arg;
+    size_t i = *(const size_t *) a, j = *(const size_t *) b;
+    const ts_point_t *x = &pts->pts [i], *y = &pts->pts [j];
+    if (x->time_ms != y->time_ms)
+        return x->time_ms < y->time_ms? -1: 1;
+    int cmp = strcmp (x->measure, y->measure);
+    if (cmp)
+        return cmp;
+    return i < j? -1: i > j;
+}
+
+//  Replaces the forecast of id with pts inside txn: one record, points
+//  sorted, the last of equal (time, measure) kept. Returns 0 or an LMDB
+//  or errno code.
 static int
 s_replace_points (s_lmdb_t *self, MDB_txn *txn, const char *id,
                   const ts_points_t *pts, int64_t expires_ms)
 {
-    unsigned char prefix [TS_NAME_MAX + 1];
-    size_t len = strlen (id);
-    memcpy (prefix, id, len);
-    prefix [len++] = 0;
-    int rc = s_delete_prefix (txn, self->forecast, prefix, len, NULL);
-    if (rc == 0)
-        rc = s_put_points (txn, self->forecast, id, pts, &expires_ms);
+    MDB_val key = { strlen (id), (void *) id };
+    int rc = 0;
+    if (pts->n == 0) {
+        rc = mdb_del (txn, self->forecasts, &key, NULL);
+        if (rc == MDB_NOTFOUND)
+            rc = 0;
+    }
+    else {
+        if (pts->n > UINT32_MAX)
+            return MDB_BAD_VALSIZE;
+        size_t *order = malloc (pts->n * sizeof (size_t));
+        if (!order)
+            return ENOMEM;
+        for (size_t i = 0; i < pts->n; i++)
+            order [i] = i;
+        qsort_r (order, pts->n, sizeof (size_t), s_point_order,
+                 (void *) pts);
+        //  Keep the last of each run of equal (time, measure).
+        size_t kept = 0, size = S_FC_HEAD;
+        for (size_t i = 0; i < pts->n; i++) {
+            const ts_point_t *pt = &pts->pts [order [i]];
+            if (i + 1 < pts->n) {
+                const ts_point_t *next = &pts->pts [order [i + 1]];
+                if (next->time_ms == pt->time_ms
+                &&  strcmp (next->measure, pt->measure) == 0)
+                    continue;
+            }
+            order [kept++] = order [i];
+            size += S_FC_POINT + strlen (pt->measure);
+        }
+        MDB_val val = { size, NULL };
+        rc = mdb_put (txn, self->forecasts, &key, &val, MDB_RESERVE);
+        if (rc == 0) {
+            unsigned char *p = val.mv_data;
+            uint32_t count = (uint32_t) kept;
+            memcpy (p, &expires_ms, sizeof expires_ms);
+            memcpy (p + sizeof expires_ms, &count, sizeof count);
+            p += S_FC_HEAD;
+            for (size_t i = 0; i < kept; i++) {
+                const ts_point_t *pt = &pts->pts [order [i]];
+                size_t m_len = strlen (pt->measure);
+                memcpy (p, &pt->time_ms, sizeof pt->time_ms);
+                memcpy (p + 8, &pt->value, sizeof pt->value);
+                p [16] = (unsigned char) m_len;
+                memcpy (p + S_FC_POINT, pt->measure, m_len);
+                p += S_FC_POINT + m_len;
+            }
+        }
+        free (order);
+    }
     if (rc == 0)
         rc = s_stamp_touch (self, txn, id, pts->n? expires_ms: INT64_MAX);
     return rc;
+}
+
+//  Reads the forecast record val: sets *expires_ms and *count, and if out
+//  is not NULL appends the points in [from_ms, to_ms] of measure (NULL:
+//  any). Returns 0, TS_EBACKEND if the record is malformed, or what
+//  ts_points_append returns.
+static int
+s_forecast_decode (const MDB_val *val, const char *measure, int64_t from_ms,
+                   int64_t to_ms, ts_points_t *out, int64_t *expires_ms,
+                   size_t *count)
+{
+    const unsigned char *p = val->mv_data;
+    size_t left = val->mv_size;
+    if (left < S_FC_HEAD)
+        return TS_EBACKEND;
+    uint32_t n;
+    memcpy (expires_ms, p, sizeof *expires_ms);
+    memcpy (&n, p + sizeof *expires_ms, sizeof n);
+    *count = n;
+    p += S_FC_HEAD;
+    left -= S_FC_HEAD;
+    size_t measure_len = measure? strlen (measure): 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (left < S_FC_POINT || left - S_FC_POINT < p [16] || p [16] == 0
+        ||  p [16] > TS_NAME_MAX)
+            return TS_EBACKEND;
+        size_t m_len = p [16];
+        const char *m = (const char *) p + S_FC_POINT;
+        int64_t time_ms;
+        memcpy (&time_ms, p, sizeof time_ms);
+        if (out && time_ms > to_ms)
+            break;
+        if (out && time_ms >= from_ms
+        &&  (!measure || (m_len == measure_len
+                          && memcmp (m, measure, m_len) == 0))) {
+            char name [TS_NAME_MAX + 1];
+            memcpy (name, m, m_len);
+            name [m_len] = 0;
+            double value;
+            memcpy (&value, p + 8, sizeof value);
+            int rc = ts_points_append (out, time_ms, name, value);
+            if (rc)
+                return rc;
+        }
+        p += S_FC_POINT + m_len;
+        left -= S_FC_POINT + m_len;
+    }
+    return out || left == 0? 0: TS_EBACKEND;
 }
 
 static int
@@ -657,8 +793,7 @@ s_write (void *state, const ts_store_doc_t *docs, size_t n,
     if (rc)
         return rc;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        rc = s_put_points (txn, self->history, docs [i].id,
-                           docs [i].history, NULL);
+        rc = s_put_points (self, txn, docs [i].id, docs [i].history);
         if (rc == 0)
             rc = s_replace_points (self, txn, docs [i].id,
                                    docs [i].forecast, expires_ms);
@@ -668,19 +803,20 @@ s_write (void *state, const ts_store_doc_t *docs, size_t n,
     return s_txn_commit (self, txn, err);
 }
 
-//  Appends points of id in [from_ms, to_ms] from dbi to out. If forecast,
-//  values carry expires_ms and points expired at now_ms are skipped.
+//  Appends the history points of id in [from_ms, to_ms] to out: one
+//  cursor walk from "id \0 time(from)".
 static int
-s_range (s_lmdb_t *self, MDB_dbi dbi, bool forecast, const char *id,
-         const char *measure, int64_t from_ms, int64_t to_ms,
-         int64_t now_ms, ts_points_t *out, char *err)
+s_history_range (void *state, const char *id, const char *measure,
+                 int64_t from_ms, int64_t to_ms, ts_points_t *out,
+                 char *err)
 {
+    s_lmdb_t *self = state;
     MDB_txn *txn;
     int rc = s_txn_begin (self, false, &txn, err);
     if (rc)
         return rc;
     MDB_cursor *cursor;
-    rc = mdb_cursor_open (txn, dbi, &cursor);
+    rc = mdb_cursor_open (txn, self->history, &cursor);
     if (rc)
         return s_txn_fail (self, txn, rc, err);
 
@@ -688,8 +824,7 @@ s_range (s_lmdb_t *self, MDB_dbi dbi, bool forecast, const char *id,
     size_t start_len = s_key_make (start, id, from_ms, NULL);
     size_t prefix_len = start_len - S_TIME_LEN;    //  "id \0"
     size_t measure_len = measure? strlen (measure): 0;
-    size_t value_len = forecast? sizeof (double) + sizeof (int64_t)
-                               : sizeof (double);
+    size_t value_len = sizeof (double);
     int ts_rc = 0;
     MDB_val key = { start_len, start }, val;
     rc = mdb_cursor_get (cursor, &key, &val, MDB_SET_RANGE);
@@ -698,8 +833,7 @@ s_range (s_lmdb_t *self, MDB_dbi dbi, bool forecast, const char *id,
         size_t m_len = key.mv_size - prefix_len;
         if (m_len <= S_TIME_LEN || m_len - S_TIME_LEN > TS_NAME_MAX
         ||  val.mv_size != value_len) {
-            ts_errf (err, "lmdb: malformed record of id '%s' in %s",
-                     id, forecast? "forecast": "history");
+            ts_errf (err, "lmdb: malformed history record of id '%s'", id);
             ts_rc = TS_EBACKEND;
             break;
         }
@@ -711,12 +845,6 @@ s_range (s_lmdb_t *self, MDB_dbi dbi, bool forecast, const char *id,
         bool wanted = !measure
                    || (m_len == measure_len
                        && memcmp (m, measure, m_len) == 0);
-        if (wanted && forecast) {
-            int64_t expires_ms;
-            memcpy (&expires_ms, (const char *) val.mv_data + sizeof (double),
-                    sizeof expires_ms);
-            wanted = now_ms < expires_ms;
-        }
         if (wanted) {
             char name [TS_NAME_MAX + 1];
             memcpy (name, m, m_len);
@@ -740,23 +868,39 @@ s_range (s_lmdb_t *self, MDB_dbi dbi, bool forecast, const char *id,
 }
 
 static int
-s_history_range (void *state, const char *id, const char *measure,
-                 int64_t from_ms, int64_t to_ms, ts_points_t *out,
-                 char *err)
-{
-    s_lmdb_t *self = state;
-    return s_range (self, self->history, false, id, measure, from_ms, to_ms,
-                    0, out, err);
-}
-
-static int
 s_forecast_range (void *state, const char *id, const char *measure,
                   int64_t from_ms, int64_t to_ms, int64_t now_ms,
                   ts_points_t *out, char *err)
 {
     s_lmdb_t *self = state;
-    return s_range (self, self->forecast, true, id, measure, from_ms, to_ms,
-                    now_ms, out, err);
+    MDB_txn *txn;
+    int rc = s_txn_begin (self, false, &txn, err);
+    if (rc)
+        return rc;
+    MDB_val key = { strlen (id), (void *) id }, val;
+    rc = mdb_get (txn, self->forecasts, &key, &val);
+    if (rc) {
+        s_txn_abort (self, txn);
+        return rc == MDB_NOTFOUND? 0: s_fail (self, rc, err);
+    }
+    //  An expired forecast reads as none; its points are not decoded.
+    int64_t expires_ms = INT64_MIN;
+    size_t count;
+    int ts_rc = 0;
+    if (val.mv_size >= S_FC_HEAD)
+        memcpy (&expires_ms, val.mv_data, sizeof expires_ms);
+    else
+        ts_rc = TS_EBACKEND;
+    if (ts_rc == 0 && now_ms < expires_ms)
+        ts_rc = s_forecast_decode (&val, measure, from_ms, to_ms, out,
+                                   &expires_ms, &count);
+    s_txn_abort (self, txn);
+    if (ts_rc == TS_EBACKEND)
+        ts_errf (err, "lmdb: malformed forecast record of id '%s'", id);
+    else
+    if (ts_rc)
+        ts_errf (err, "lmdb: %s reading id '%s'", ts_strerror (ts_rc), id);
+    return ts_rc;
 }
 
 static int
@@ -768,22 +912,23 @@ s_expire (void *state, int64_t now_ms, size_t *removed, char *err)
     if (rc)
         return rc;
     MDB_cursor *cursor;
-    rc = mdb_cursor_open (txn, self->forecast, &cursor);
+    rc = mdb_cursor_open (txn, self->forecasts, &cursor);
     if (rc)
         return s_txn_fail (self, txn, rc, err);
     size_t count = 0;
     MDB_val key, val;
     rc = mdb_cursor_get (cursor, &key, &val, MDB_FIRST);
     while (rc == 0) {
-        int64_t expires_ms = INT64_MIN;     //  malformed: reclaim it too
-        if (val.mv_size == sizeof (double) + sizeof (int64_t))
-            memcpy (&expires_ms, (const char *) val.mv_data + sizeof (double),
-                    sizeof expires_ms);
+        int64_t expires_ms;
+        size_t points = 0;
+        if (s_forecast_decode (&val, NULL, 0, 0, NULL, &expires_ms,
+                               &points) != 0)
+            expires_ms = INT64_MIN;         //  malformed: reclaim it too
         if (expires_ms <= now_ms) {
             rc = mdb_cursor_del (cursor, 0);
             if (rc)
                 break;
-            count++;
+            count += points;
         }
         rc = mdb_cursor_get (cursor, &key, &val, MDB_NEXT);
     }

@@ -17,7 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <lmdb.h>
+
 #include "ts_store.h"
+
 #include "ts_testutil.h"
 
 #define FOREVER_FROM  INT64_MIN
@@ -450,6 +453,116 @@ forecast_replace_drops_points_not_in_new_set (void **state)
     assert_int_equal (s_count (self->store, "a"), 4);
     ts_points_destroy (&out);
     ts_points_destroy (&pts);
+}
+
+static void
+forecast_keeps_points_sorted_and_the_last_of_equal_times (void **state)
+{
+    fixture_t *self = *state;
+    char err [TS_ERRLEN] = "";
+    ts_points_t *pts = ts_points_new ();
+    ts_points_append (pts, 3000, "value", 3);
+    ts_points_append (pts, 1000, "value", 1);
+    ts_points_append (pts, 2000, "value", 2);
+    ts_points_append (pts, 1000, "alpha", 10);
+    ts_points_append (pts, 2000, "value", 22);      //  replaces 2
+    assert_int_equal (ts_store_forecast_replace (self->store, "a", pts, 0,
+                                                 err), 0);
+    ts_points_t *out = ts_points_new ();
+    assert_int_equal (ts_store_forecast_range (self->store, "a", NULL,
+                      FOREVER_FROM, FOREVER_TO, 0, out, err), 0);
+    assert_int_equal (out->n, 4);
+    assert_int_equal (out->pts [0].time_ms, 1000);
+    assert_string_equal (out->pts [0].measure, "alpha");
+    assert_string_equal (out->pts [1].measure, "value");
+    assert_int_equal (out->pts [2].time_ms, 2000);
+    assert_true (out->pts [2].value == 22);
+    assert_int_equal (out->pts [3].time_ms, 3000);
+    ts_points_destroy (&out);
+    ts_points_destroy (&pts);
+}
+
+//  Opens the raw LMDB environment of the fixture's store.
+static MDB_env *
+s_raw_env (fixture_t *self)
+{
+    MDB_env *env;
+    assert_int_equal (mdb_env_create (&env), 0);
+    assert_int_equal (mdb_env_set_maxdbs (env, 8), 0);
+    assert_int_equal (mdb_env_open (env, self->path, MDB_NOTLS, 0640), 0);
+    return env;
+}
+
+//  Puts key -> value (both text) into table dbname of the raw store.
+static void
+s_raw_put (fixture_t *self, const char *dbname, const char *key,
+           const void *value, size_t size)
+{
+    MDB_env *env = s_raw_env (self);
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    assert_int_equal (mdb_txn_begin (env, NULL, 0, &txn), 0);
+    assert_int_equal (mdb_dbi_open (txn, dbname, MDB_CREATE, &dbi), 0);
+    MDB_val k = { strlen (key), (void *) key }, v = { size, (void *) value };
+    assert_int_equal (mdb_put (txn, dbi, &k, &v, 0), 0);
+    assert_int_equal (mdb_txn_commit (txn), 0);
+    mdb_env_close (env);
+}
+
+static void
+malformed_forecast_record_is_an_error_not_a_crash (void **state)
+{
+    fixture_t *self = *state;
+    char err [TS_ERRLEN] = "";
+    ts_store_destroy (&self->store);
+    //  A header that promises 5 points and holds half of one.
+    unsigned char bad [12 + 10] = { 0 };
+    int64_t expires = INT64_MAX;
+    uint32_t count = 5;
+    memcpy (bad, &expires, 8);
+    memcpy (bad + 8, &count, 4);
+    s_raw_put (self, "forecasts", "a", bad, sizeof bad);
+    s_raw_put (self, "forecasts", "b", "xy", 2);
+    self->store = ts_store_new (self->cfg, err);
+    assert_non_null (self->store);
+    ts_points_t *out = ts_points_new ();
+    assert_int_equal (ts_store_forecast_range (self->store, "a", NULL,
+                      FOREVER_FROM, FOREVER_TO, 0, out, err), TS_EBACKEND);
+    assert_non_null (strstr (err, "malformed forecast record of id 'a'"));
+    assert_int_equal (ts_store_forecast_range (self->store, "b", NULL,
+                      FOREVER_FROM, FOREVER_TO, 0, out, err), TS_EBACKEND);
+    //  The expiry sweep reclaims such records.
+    size_t removed = 0;
+    assert_int_equal (ts_store_expire (self->store, 0, &removed, err), 0);
+    assert_int_equal (ts_store_forecast_range (self->store, "a", NULL,
+                      FOREVER_FROM, FOREVER_TO, 0, out, err), 0);
+    assert_int_equal (out->n, 0);
+    ts_points_destroy (&out);
+}
+
+static void
+store_of_the_per_point_forecast_layout_drops_that_table (void **state)
+{
+    fixture_t *self = *state;
+    char err [TS_ERRLEN] = "";
+    s_put (self->store, "a", 1000, 100, 3);
+    ts_store_destroy (&self->store);
+    s_raw_put (self, "forecast", "a\x01", "12345678abcdefgh", 16);
+    self->store = ts_store_new (self->cfg, err);
+    assert_non_null (self->store);
+    //  History stays; the old table is gone.
+    assert_int_equal (s_count (self->store, "a"), 3);
+    ts_store_destroy (&self->store);
+    MDB_env *env = s_raw_env (self);
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    assert_int_equal (mdb_txn_begin (env, NULL, MDB_RDONLY, &txn), 0);
+    assert_int_equal (mdb_dbi_open (txn, "forecast", 0, &dbi),
+                      MDB_NOTFOUND);
+    mdb_txn_abort (txn);
+    mdb_env_close (env);
+    self->store = ts_store_new (self->cfg, err);
+    assert_non_null (self->store);
 }
 
 static void
@@ -1164,6 +1277,9 @@ main (int argc, char *argv [])
         T (history_ranges_of_prefixed_ids_do_not_mix),
         T (forecast_replace_drops_points_not_in_new_set),
         T (forecast_hides_expired_points_and_expire_removes_them),
+        T (forecast_keeps_points_sorted_and_the_last_of_equal_times),
+        T (malformed_forecast_record_is_an_error_not_a_crash),
+        T (store_of_the_per_point_forecast_layout_drops_that_table),
         T (store_keeps_data_after_reopen),
         T (store_serves_several_threads_through_one_handle),
         T (two_processes_write_at_once_and_both_see_all),
