@@ -105,6 +105,9 @@ typedef struct {
     bool   too_big;             //  body went over S_CONTROL_MAX
 } s_request_t;
 
+//  Marks a GET whose headers have been seen (see s_handle).
+static s_request_t s_get_seen;
+
 //  ---------------------------------------------------------------------
 //  The series
 
@@ -483,6 +486,13 @@ s_handle (void *cls, struct MHD_Connection *conn, const char *url,
     }
     if (!get)
         return s_reply_error (conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+    //  Answer on the second call: libmicrohttpd closes the connection
+    //  after a response queued on the first call (before it has the whole
+    //  request), which would cost every fetch a new TCP connection.
+    if (!*con_cls) {
+        *con_cls = &s_get_seen;
+        return MHD_YES;
+    }
     if (strcmp (url, "/healthz") == 0) {
         static char ok [] = "ok\n";
         return s_reply (conn, MHD_HTTP_OK, "text/plain", ok, strlen (ok),
@@ -502,6 +512,9 @@ s_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
              enum MHD_RequestTerminationCode code)
 {
     s_request_t *request = *con_cls;
+    if (request == &s_get_seen)
+        *con_cls = NULL;
+    else
     if (request) {
         free (request->body);
         free (request);
