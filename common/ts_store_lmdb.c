@@ -643,6 +643,15 @@ s_history_put (void *state, const char *id, const ts_points_t *pts,
 #define S_FC_HEAD   (sizeof (int64_t) + sizeof (uint32_t))
 #define S_FC_POINT  (sizeof (int64_t) + sizeof (double) + 1)
 
+//  True if x comes strictly before y: by time, then measure.
+static bool
+s_point_before (const ts_point_t *x, const ts_point_t *y)
+{
+    if (x->time_ms != y->time_ms)
+        return x->time_ms < y->time_ms;
+    return strcmp (x->measure, y->measure) < 0;
+}
+
 //  Orders indexes of points by time, then measure, then index.
 static int
 s_point_order (const void *a, const void *b, void *arg)
@@ -678,10 +687,17 @@ s_replace_points (s_lmdb_t *self, MDB_txn *txn, const char *id,
         size_t *order = malloc (pts->n * sizeof (size_t));
         if (!order)
             return ENOMEM;
-        for (size_t i = 0; i < pts->n; i++)
+        //  Upstreams send points in time order: sort only if they are
+        //  not (strictly) in order already.
+        bool sorted = true;
+        for (size_t i = 0; i < pts->n; i++) {
             order [i] = i;
-        qsort_r (order, pts->n, sizeof (size_t), s_point_order,
-                 (void *) pts);
+            if (i && sorted)
+                sorted = s_point_before (&pts->pts [i - 1], &pts->pts [i]);
+        }
+        if (!sorted)
+            qsort_r (order, pts->n, sizeof (size_t), s_point_order,
+                     (void *) pts);
         //  Keep the last of each run of equal (time, measure).
         size_t kept = 0, size = S_FC_HEAD;
         for (size_t i = 0; i < pts->n; i++) {

@@ -68,7 +68,7 @@
 #define MAX_MSG_BYTES   (4 * TS_PROTO_MAX_REQUEST)
 #define REPORTS_MAX     8192        //  "done" reports remembered at most
 #define REPORT_CONFIRM_MS (2 * HEARTBEAT_MS)  //  heard after: delivered
-#define BATCH_MAX       16          //  documents per store transaction
+#define BATCH_MAX       8           //  documents per store transaction
 
 //  A "done" the broker may not have received yet.
 typedef struct {
