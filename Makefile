@@ -124,7 +124,7 @@ check: all
 bench-scale: $(PROGRAMS)
 	@bench/bench-scale
 
-#  Query and hydration benchmark (not part of make test; about 2.5 minutes):
+#  Query and hydration benchmark (not part of make test; about 3 minutes):
 #  tscache side by side with nginx, Redis and InfluxDB on this machine;
 #  installs the peers, prints a table and records it in docs/benchmarks.md.
 $(BUILD)/bench/zmqload: $(BUILD)/bench/zmqload.o $(LIB)
