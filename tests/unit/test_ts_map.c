@@ -229,6 +229,71 @@ map_accepts_numeric_strings (void **state)
     ts_points_destroy (&pts);
 }
 
+//  Values and times are read exactly as strtod and strtoll read them, on
+//  the fast paths (short decimals, integers) and off them (exponents, 16+
+//  digits, long times).
+static void
+map_reads_numbers_exactly_as_strtod (void **state)
+{
+    const char *tokens [] = {
+        "0", "-0", "0.0", "-0.000", "1.5", "-2", "21.1234", "0.0012",
+        "1.500", "123456789012345", "1234567890123456", "0.1", "0.3",
+        "9007199254740993", "1e5", "-1.5E-3", "2.675", "1e-310",
+        "0.000000000000000000001", "0.00000000000000000000001",
+        "99999999999999.95", "3.14159265358979", "-7.000000000000001"
+    };
+    size_t n = sizeof tokens / sizeof tokens [0];
+    //  Plus generated decimals of 0 to 8 places and 1 to 17 digits.
+    char generated [2000][40];
+    uint64_t x = 0x2545f4914f6cdd1dULL;
+    for (size_t i = 0; i < 2000; i++) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        int places = (int) (x % 9);
+        unsigned long long digits = (x >> 8) % 100000000000000000ULL;
+        digits >>= (x >> 3) % 40;
+        //  The digits with a point before the last places of them, and
+        //  leading zeros where there are fewer digits than that.
+        char body [40];
+        snprintf (body, sizeof body, "%0*llu", places + 1, digits);
+        size_t whole = strlen (body) - (size_t) places;
+        snprintf (generated [i], sizeof generated [i], "%s%.*s%s%s",
+                  (x & 4)? "-": "", (int) whole, body, places? ".": "",
+                  body + whole);
+    }
+    //  One document: each token as a value, and as a time where integer.
+    size_t cap = 64 * (n + 2000) + 16;
+    char *doc = malloc (cap);
+    size_t used = 0;
+    used += (size_t) snprintf (doc + used, cap - used, "[");
+    for (size_t i = 0; i < n + 2000; i++) {
+        const char *t = i < n? tokens [i]: generated [i - n];
+        used += (size_t) snprintf (doc + used, cap - used,
+                                   "%s{\"time\": %zu, \"value\": %s}",
+                                   i? ",": "", 1000 + i, t);
+    }
+    snprintf (doc + used, cap - used, "]");
+    ts_points_t *pts = s_parse_ok (s_rows_default, doc);
+    assert_int_equal (pts->n, n + 2000);
+    for (size_t i = 0; i < n + 2000; i++) {
+        const char *t = i < n? tokens [i]: generated [i - n];
+        double want = strtod (t, NULL);
+        if (memcmp (&want, &pts->pts [i].value, sizeof want) != 0)
+            fail_msg ("%s read as %.17g, strtod reads %.17g", t,
+                      pts->pts [i].value, want);
+        assert_int_equal (pts->pts [i].time_ms, 1000 + (int64_t) i);
+    }
+    ts_points_destroy (&pts);
+    free (doc);
+
+    //  Times: 18 digits take the digit loop, 19 strtoll; both exact.
+    pts = s_parse_ok (s_rows_default,
+        "[{\"time\": -1732406400000, \"value\": 1},"
+        " {\"time\": 0, \"value\": 2}]");
+    assert_int_equal (pts->pts [0].time_ms, -1732406400000LL);
+    assert_int_equal (pts->pts [1].time_ms, 0);
+    ts_points_destroy (&pts);
+}
+
 static void
 map_skips_null_values (void **state)
 {
@@ -746,6 +811,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (map_reads_epoch_seconds_including_fractions),
         cmocka_unit_test (map_rounds_fractional_epoch_milliseconds),
         cmocka_unit_test (map_accepts_numeric_strings),
+        cmocka_unit_test (map_reads_numbers_exactly_as_strtod),
         cmocka_unit_test (map_skips_null_values),
         cmocka_unit_test (map_follows_nested_dotted_path),
         cmocka_unit_test (map_appends_after_points_already_in_the_list),
