@@ -643,13 +643,13 @@ s_history_put (void *state, const char *id, const ts_points_t *pts,
 #define S_FC_HEAD   (sizeof (int64_t) + sizeof (uint32_t))
 #define S_FC_POINT  (sizeof (int64_t) + sizeof (double) + 1)
 
-//  True if x comes strictly before y: by time, then measure.
-static bool
-s_point_before (const ts_point_t *x, const ts_point_t *y)
+//  Compares points by time, then measure: < 0, 0 (the same key) or > 0.
+static int
+s_point_cmp (const ts_point_t *x, const ts_point_t *y)
 {
     if (x->time_ms != y->time_ms)
-        return x->time_ms < y->time_ms;
-    return strcmp (x->measure, y->measure) < 0;
+        return x->time_ms < y->time_ms? -1: 1;
+    return strcmp (x->measure, y->measure);
 }
 
 //  Orders indexes of points by time, then measure, then index.
@@ -658,10 +658,7 @@ s_point_order (const void *a, const void *b, void *arg)
 {
     const ts_points_t *pts = arg;
     size_t i = *(const size_t *) a, j = *(const size_t *) b;
-    const ts_point_t *x = &pts->pts [i], *y = &pts->pts [j];
-    if (x->time_ms != y->time_ms)
-        return x->time_ms < y->time_ms? -1: 1;
-    int cmp = strcmp (x->measure, y->measure);
+    int cmp = s_point_cmp (&pts->pts [i], &pts->pts [j]);
     if (cmp)
         return cmp;
     return i < j? -1: i > j;
@@ -693,7 +690,7 @@ s_replace_points (s_lmdb_t *self, MDB_txn *txn, const char *id,
         for (size_t i = 0; i < pts->n; i++) {
             order [i] = i;
             if (i && sorted)
-                sorted = s_point_before (&pts->pts [i - 1], &pts->pts [i]);
+                sorted = s_point_cmp (&pts->pts [i - 1], &pts->pts [i]) < 0;
         }
         if (!sorted)
             qsort_r (order, pts->n, sizeof (size_t), s_point_order,
@@ -702,12 +699,9 @@ s_replace_points (s_lmdb_t *self, MDB_txn *txn, const char *id,
         size_t kept = 0, size = S_FC_HEAD;
         for (size_t i = 0; i < pts->n; i++) {
             const ts_point_t *pt = &pts->pts [order [i]];
-            if (i + 1 < pts->n) {
-                const ts_point_t *next = &pts->pts [order [i + 1]];
-                if (next->time_ms == pt->time_ms
-                &&  strcmp (next->measure, pt->measure) == 0)
-                    continue;
-            }
+            if (i + 1 < pts->n
+            &&  s_point_cmp (pt, &pts->pts [order [i + 1]]) == 0)
+                continue;
             order [kept++] = order [i];
             size += S_FC_POINT + strlen (pt->measure);
         }

@@ -377,26 +377,24 @@ s_flush (ts_worker_t *self)
         self->docs [i] = (ts_store_doc_t) { doc->id, doc->history,
                                             doc->forecast };
     }
-    char err [TS_ERRLEN] = "";
-    bool together = ts_store_write_batch (self->store, self->docs,
-                                          self->batch_n, now, err) == 0;
-    if (together && self->batch_n > 1)
-        ts_debug ("store: %zu documents in one transaction", self->batch_n);
-    if (!together && self->batch_n > 1)
-        ts_debug ("store: batch of %zu documents failed (%s); writing "
-                  "them one by one", self->batch_n, err);
-    //  The pages this write walked are the page cache's, not ours.
-    ts_store_release (self->store);
     size_t n = self->batch_n;
     self->batch_n = 0;
+    char err [TS_ERRLEN] = "";
+    int batch_rc = ts_store_write_batch (self->store, self->docs, n, now,
+                                         err);
+    if (n > 1 && batch_rc == 0)
+        ts_debug ("store: %zu documents in one transaction", n);
+    if (n > 1 && batch_rc != 0)
+        ts_debug ("store: batch of %zu documents failed (%s); writing "
+                  "them one by one", n, err);
     for (size_t i = 0; i < n; i++) {
         s_pending_t *doc = &self->batch [i];
         s_slot_t *slot = &self->slots [doc->slot];
-        int rc = 0;
-        if (!together && n > 1)
+        int rc = batch_rc;
+        if (rc != 0 && n > 1)
             rc = ts_store_write (self->store, doc->id, doc->history,
                                  doc->forecast, now, err);
-        if (together || (n > 1 && rc == 0))
+        if (rc == 0)
             ts_info ("fetched id=%s history=%zu forecast=%zu ms=%" PRId64,
                      doc->id, doc->history->n, doc->forecast->n,
                      doc->fetch_ms + ts_mono_ms () - doc->started_ms);
@@ -405,6 +403,8 @@ s_flush (ts_worker_t *self)
             s_slot_fail_with (slot, doc->id, true, "store", err);
         s_fetch_ended (self, slot);
     }
+    //  The pages these writes walked are the page cache's, not ours.
+    ts_store_release (self->store);
 }
 
 static void
