@@ -200,13 +200,23 @@ ts_store_history_range (ts_store_t *self, const char *id,
                         const char *measure, int64_t from_ms,
                         int64_t to_ms, ts_points_t *out, char *err)
 {
+    return ts_store_history_range_max (self, id, measure, from_ms, to_ms,
+                                       SIZE_MAX, out, err);
+}
+
+int
+ts_store_history_range_max (ts_store_t *self, const char *id,
+                            const char *measure, int64_t from_ms,
+                            int64_t to_ms, size_t max, ts_points_t *out,
+                            char *err)
+{
     assert (self);
     assert (out);
     int rc = s_check_range (id, measure, from_ms, to_ms, err);
     if (rc)
         return rc;
     return self->ops->history_range (self->state, id, measure, from_ms,
-                                     to_ms, out, err);
+                                     to_ms, max, out, err);
 }
 
 //  When a forecast written at now_ms expires; saturates rather than

@@ -74,6 +74,15 @@ int ts_store_history_range (ts_store_t *self, const char *id,
                             const char *measure, int64_t from_ms,
                             int64_t to_ms, ts_points_t *out, char *err);
 
+//  Same, appending at most max points: if the range holds more, returns
+//  TS_ETOOBIG as soon as it finds the first one past max (out then holds
+//  max points), so that a reader with a limit never reads, nor holds in
+//  memory, more than it may answer.
+int ts_store_history_range_max (ts_store_t *self, const char *id,
+                                const char *measure, int64_t from_ms,
+                                int64_t to_ms, size_t max, ts_points_t *out,
+                                char *err);
+
 //  --- forecast ----------------------------------------------------------
 
 //  Replaces the whole forecast of id with pts (which may be empty): after

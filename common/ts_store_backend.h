@@ -24,9 +24,10 @@ typedef struct {
     int (*ids_exists) (void *state, const char *id, bool *exists, char *err);
     int (*history_put) (void *state, const char *id, const ts_points_t *pts,
                         char *err);
+    //  Appends at most max points; TS_ETOOBIG if the range holds more.
     int (*history_range) (void *state, const char *id, const char *measure,
-                          int64_t from_ms, int64_t to_ms, ts_points_t *out,
-                          char *err);
+                          int64_t from_ms, int64_t to_ms, size_t max,
+                          ts_points_t *out, char *err);
     int (*forecast_replace) (void *state, const char *id,
                              const ts_points_t *pts, int64_t expires_ms,
                              char *err);

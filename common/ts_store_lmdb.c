@@ -813,12 +813,12 @@ s_write (void *state, const ts_store_doc_t *docs, size_t n,
     return s_txn_commit (self, txn, err);
 }
 
-//  Appends the history points of id in [from_ms, to_ms] to out: one
-//  cursor walk from "id \0 time(from)".
+//  Appends the history points of id in [from_ms, to_ms] to out, at most
+//  max of them: one cursor walk from "id \0 time(from)".
 static int
 s_history_range (void *state, const char *id, const char *measure,
-                 int64_t from_ms, int64_t to_ms, ts_points_t *out,
-                 char *err)
+                 int64_t from_ms, int64_t to_ms, size_t max,
+                 ts_points_t *out, char *err)
 {
     s_lmdb_t *self = state;
     MDB_txn *txn;
@@ -836,6 +836,7 @@ s_history_range (void *state, const char *id, const char *measure,
     size_t measure_len = measure? strlen (measure): 0;
     size_t value_len = sizeof (double);
     int ts_rc = 0;
+    size_t appended = 0;
     MDB_val key = { start_len, start }, val;
     rc = mdb_cursor_get (cursor, &key, &val, MDB_SET_RANGE);
     while (rc == 0 && s_has_prefix (&key, start, prefix_len)) {
@@ -855,6 +856,12 @@ s_history_range (void *state, const char *id, const char *measure,
         bool wanted = !measure
                    || (m_len == measure_len
                        && memcmp (m, measure, m_len) == 0);
+        if (wanted && appended++ == max) {
+            ts_errf (err, "history of id '%s' holds more than %zu points "
+                     "in the range", id, max);
+            ts_rc = TS_ETOOBIG;
+            break;
+        }
         if (wanted) {
             char name [TS_NAME_MAX + 1];
             memcpy (name, m, m_len);

@@ -148,21 +148,27 @@ s_query (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
     reply->from_ms = from;
     reply->to_ms = to;
     reply->has_series = true;
-    int rc = ts_store_history_range (self->store, req->id, measure, from, to,
-                                     reply->series.history, err);
+    //  History is read up to the limit, never past it: a range of years
+    //  is refused after max_points + 1 points, not after reading them all.
+    //  A forecast is one fetch's worth and is read whole, then merged.
+    size_t max = (size_t) self->max_points;
+    int rc = ts_store_history_range_max (self->store, req->id, measure, from,
+                                         to, max, reply->series.history, err);
     if (rc == 0)
         rc = ts_store_forecast_range (self->store, req->id, measure, from,
                                       to, now, reply->series.forecast, err);
-    if (rc)
+    bool too_big = rc == TS_ETOOBIG;
+    if (rc && !too_big)
         return s_store_failed (reply, rc, err);
-    ts_series_merge (&reply->series);
-    size_t total = reply->series.history->n + reply->series.forecast->n;
-    if ((int64_t) total > self->max_points) {
-        ts_errf (err, "%zu points in range, over gateway.max_points (%"
-                 PRId64 "); ask for a shorter range", total,
-                 self->max_points);
+    if (!too_big) {
+        ts_series_merge (&reply->series);
+        too_big = reply->series.history->n + reply->series.forecast->n
+                > max;
+    }
+    if (too_big) {
+        ts_errf (err, "more than %zu points in range (gateway.max_points); "
+                 "ask for a shorter range", max);
         ts_msg_set_error (reply, 413, "too_big", err);
-        return reply->status;
     }
     return reply->status;
 }

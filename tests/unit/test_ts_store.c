@@ -372,6 +372,45 @@ history_range_sorts_negative_times_before_positive (void **state)
 }
 
 static void
+history_range_max_stops_at_the_limit (void **state)
+{
+    fixture_t *self = *state;
+    char err [TS_ERRLEN] = "";
+    ts_points_t *pts = ts_points_new ();
+    s_fill (pts, "value", 1000, 100, 10, 1.0);
+    s_fill (pts, "other", 1000, 100, 10, 1.0);
+    assert_int_equal (ts_store_history_put (self->store, "a", pts, err), 0);
+    ts_points_t *out = ts_points_new ();
+    //  Exactly at the limit: all of them.
+    assert_int_equal (ts_store_history_range_max (self->store, "a", NULL,
+                      FOREVER_FROM, FOREVER_TO, 20, out, err), 0);
+    assert_int_equal (out->n, 20);
+    //  One over: stops there, holding the first max.
+    ts_points_clear (out);
+    assert_int_equal (ts_store_history_range_max (self->store, "a", NULL,
+                      FOREVER_FROM, FOREVER_TO, 19, out, err), TS_ETOOBIG);
+    assert_int_equal (out->n, 19);
+    assert_non_null (strstr (err, "more than 19 points"));
+    //  Only the points asked for count: one measure, a shorter range.
+    ts_points_clear (out);
+    assert_int_equal (ts_store_history_range_max (self->store, "a", "value",
+                      FOREVER_FROM, FOREVER_TO, 10, out, err), 0);
+    assert_int_equal (out->n, 10);
+    ts_points_clear (out);
+    assert_int_equal (ts_store_history_range_max (self->store, "a", NULL,
+                      1000, 1100, 4, out, err), 0);
+    assert_int_equal (out->n, 4);
+    //  Nothing in range is fine even with a limit of 0.
+    ts_points_clear (out);
+    assert_int_equal (ts_store_history_range_max (self->store, "a", NULL,
+                      5000, 6000, 0, out, err), 0);
+    assert_int_equal (ts_store_history_range_max (self->store, "a", NULL,
+                      1000, 1000, 0, out, err), TS_ETOOBIG);
+    ts_points_destroy (&out);
+    ts_points_destroy (&pts);
+}
+
+static void
 history_put_twice_keeps_one_point_with_newest_value (void **state)
 {
     fixture_t *self = *state;
@@ -1273,6 +1312,7 @@ main (int argc, char *argv [])
         T (history_range_filters_by_measure),
         T (history_range_orders_by_time_then_measure),
         T (history_range_sorts_negative_times_before_positive),
+        T (history_range_max_stops_at_the_limit),
         T (history_put_twice_keeps_one_point_with_newest_value),
         T (history_ranges_of_prefixed_ids_do_not_mix),
         T (forecast_replace_drops_points_not_in_new_set),
