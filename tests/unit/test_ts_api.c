@@ -290,15 +290,16 @@ api_cached_answer_drops_an_expired_forecast (void **state)
     int64_t now = ts_now_ms ();
     ts_points_t *forecast = ts_points_new ();
     ts_points_append (forecast, now + HOUR_MS, "value", 7);
-    //  Written "ttl - 300 ms ago": it expires 300 ms from now.
+    //  Written "ttl - 1 s ago": it expires 1 s from now, time enough for
+    //  the first two queries even on a slow machine.
     assert_int_equal (ts_store_forecast_replace (self->base->store, "a",
-                      forecast, now - ttl_ms + 300, NULL), 0);
+                      forecast, now - ttl_ms + 1000, NULL), 0);
     s_query (self, "a", now, now + 2 * HOUR_MS);
     assert_int_equal (s_query_cached (self), 200);
     assert_int_equal (self->reply->series.forecast->n, 1);
     assert_int_equal (s_query_cached (self), 200);
     assert_int_equal (s_hits (self), 1);
-    zclock_sleep (400);
+    zclock_sleep (1100);
     assert_int_equal (s_query_cached (self), 200);
     assert_int_equal (self->reply->series.forecast->n, 0);
     assert_int_equal (s_hits (self), 1);
