@@ -314,12 +314,8 @@ int
 ts_json_double (ts_json_t *self, double value)
 {
     char buf [40];
-    size_t len = s_format_decimal (value, buf);
-    if (len == 0) {
-        ts_json_format_double (value, buf, sizeof buf);
-        len = strlen (buf);
-    }
-    return ts_json_raw_n (self, buf, len);
+    ts_json_format_double (value, buf, sizeof buf);
+    return ts_json_raw (self, buf);
 }
 
 const char *

@@ -307,7 +307,7 @@ api_cached_answer_drops_an_expired_forecast (void **state)
 }
 
 static void
-api_query_with_the_cache_off_always_reads_the_store (void **state)
+api_query_answers_with_the_cache_off (void **state)
 {
     fixture_t *self = *state;
     ts_testutil_t *base = ts_testutil_new (16, "gateway:\n"
@@ -607,7 +607,7 @@ main (int argc, char *argv [])
         T (api_query_answers_413_over_max_points),
         T (api_query_answers_from_the_cache_until_the_id_changes),
         T (api_cached_answer_drops_an_expired_forecast),
-        T (api_query_with_the_cache_off_always_reads_the_store),
+        T (api_query_answers_with_the_cache_off),
         T (api_ids_add_counts_only_new_ids),
         T (api_ids_add_rejects_invalid_and_empty_lists),
         T (api_ids_rm_answers_404_for_unknown_id),
