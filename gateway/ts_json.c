@@ -460,3 +460,108 @@ ts_json_dlq (ts_json_t *self, const ts_msg_t *reply)
     S_RAW (self, "]}");
     return ts_json_failed (self)? TS_ENOMEM: 0;
 }
+
+//  {"key":n}
+static int
+s_count (ts_json_t *self, const char *key, uint64_t n)
+{
+    S_RAW (self, "{");
+    ts_json_str (self, key);
+    S_RAW (self, ":");
+    ts_json_uint (self, n);
+    S_RAW (self, "}");
+    return ts_json_failed (self)? TS_ENOMEM: 0;
+}
+
+static void
+s_ids (ts_json_t *self, const ts_strlist_t *ids)
+{
+    S_RAW (self, "[");
+    for (size_t i = 0; i < ids->n; i++) {
+        if (i)
+            S_RAW (self, ",");
+        ts_json_str (self, ids->items [i]);
+    }
+    S_RAW (self, "]");
+}
+
+static void
+s_jobs (ts_json_t *self, const ts_msg_t *reply)
+{
+    S_RAW (self, "[");
+    for (size_t i = 0; i < reply->jobs_n; i++) {
+        if (i)
+            S_RAW (self, ",");
+        ts_json_uint (self, reply->jobs [i]);
+    }
+    S_RAW (self, "]");
+}
+
+static void
+s_states (ts_json_t *self, const ts_msg_t *reply)
+{
+    S_RAW (self, "{\"jobs\":[");
+    for (size_t i = 0; i < reply->states_n; i++) {
+        const ts_job_info_t *info = &reply->states [i];
+        ts_json_raw (self, i? ",{\"job\":": "{\"job\":");
+        ts_json_uint (self, info->job);
+        S_RAW (self, ",\"state\":");
+        ts_json_str (self, ts_job_status_name (info->status));
+        S_RAW (self, ",\"receives\":");
+        ts_json_uint (self, info->receives);
+        S_RAW (self, ",\"error\":");
+        ts_json_str (self, info->error);
+        S_RAW (self, "}");
+    }
+    S_RAW (self, "]}");
+}
+
+int
+ts_json_answer (ts_json_t *self, ts_op_t op, const ts_msg_t *reply)
+{
+    switch (op) {
+        case TS_OP_PING:
+            S_RAW (self, "{\"status\":\"ok\"}");
+            break;
+        case TS_OP_QUERY:
+            return ts_json_series (self, reply);
+        case TS_OP_IDS_ADD:
+            return s_count (self, "added", reply->count);
+        case TS_OP_IDS_RM:
+            S_RAW (self, "{\"id\":");
+            ts_json_str (self, reply->id);
+            S_RAW (self, ",\"removed\":true}");
+            break;
+        case TS_OP_IDS_LS:
+            S_RAW (self, "{\"ids\":");
+            s_ids (self, reply->ids);
+            S_RAW (self, ",\"next\":");
+            if (reply->next [0])
+                ts_json_str (self, reply->next);
+            else
+                S_RAW (self, "null");
+            S_RAW (self, "}");
+            break;
+        case TS_OP_HYDRATE:
+            S_RAW (self, "{\"queued\":");
+            ts_json_uint (self, reply->count);
+            S_RAW (self, ",\"jobs\":");
+            s_jobs (self, reply);
+            S_RAW (self, "}");
+            break;
+        case TS_OP_STATS:
+            return ts_json_stats (self, &reply->stats);
+        case TS_OP_DLQ_LS:
+            return ts_json_dlq (self, reply);
+        case TS_OP_DLQ_REDRIVE:
+            return s_count (self, "requeued", reply->count);
+        case TS_OP_DLQ_PURGE:
+            return s_count (self, "purged", reply->count);
+        case TS_OP_JOB_STATE:
+            s_states (self, reply);
+            break;
+        default:
+            return TS_EINVAL;
+    }
+    return ts_json_failed (self)? TS_ENOMEM: 0;
+}
