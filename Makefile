@@ -33,6 +33,16 @@ ifeq ($(CI),true)
 CFLAGS += -Werror
 endif
 
+#  One version for the project: VERSION, plus `git describe` in a git
+#  checkout (a tarball from git archive has no .git and uses VERSION
+#  alone). It reaches the code through $(BUILD)/gen/ts_version_gen.h,
+#  rewritten only when the text changes (see common/ts_version.h).
+TS_VERSION := $(strip $(shell cat VERSION 2>/dev/null))
+ifneq ($(wildcard .git),)
+TS_DESCRIBE := $(shell git describe --always --dirty 2>/dev/null)
+endif
+TS_VERSION := $(or $(TS_VERSION),unknown)$(if $(TS_DESCRIBE),+$(TS_DESCRIBE))
+
 COMMON_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard common/*.c))
 ALL_MODS    = $(patsubst %.c,%,$(wildcard common/*.c broker/ts_*.c workers/ts_*.c gateway/ts_*.c))
 LIB         = $(BUILD)/libtscache.a
@@ -48,6 +58,14 @@ $(BUILD)/%.o: %.c $(wildcard common/*.h broker/*.h workers/*.h gateway/*.h tools
 	@mkdir -p $(dir $@)
 	$(say) CC $<
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/gen/ts_version_gen.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define TS_VERSION "$(TS_VERSION)"' >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+$(BUILD)/common/ts_version.o: $(BUILD)/gen/ts_version_gen.h
+$(BUILD)/common/ts_version.o: CFLAGS += -I$(BUILD)/gen
+FORCE:
 
 $(LIB): $(COMMON_OBJ)
 	@rm -f $@
@@ -70,7 +88,8 @@ CORE = common/ts_common common/ts_log
 DEPS_test_ts_common = $(CORE)
 DEPS_test_ts_points = $(CORE) common/ts_points
 DEPS_test_ts_cron   = $(CORE) common/ts_cron
-DEPS_test_ts_daemon = $(CORE) common/ts_daemon common/ts_config common/ts_cron
+DEPS_test_ts_daemon = $(CORE) common/ts_daemon common/ts_config common/ts_cron \
+                      common/ts_version
 DEPS_test_ts_config = $(CORE) common/ts_config common/ts_cron
 DEPS_test_ts_map    = $(CORE) common/ts_map common/ts_config common/ts_cron common/ts_points
 DEPS_test_ts_proto  = $(CORE) common/ts_proto common/ts_points
@@ -150,5 +169,5 @@ asan:
 clean:
 	rm -rf $(BUILD) build-asan $(BIN)
 
-.PHONY: all deps deps-test run test check asan clean bench-scale bench
+.PHONY: all deps deps-test run test check asan clean bench-scale bench FORCE
 .SECONDARY:

@@ -44,6 +44,7 @@
     not part of the pipeline: it is never linked into the other binaries. */
 
 #include "ts_common.h"
+#include "ts_version.h"
 
 #include <arpa/inet.h>
 #include <math.h>
@@ -546,6 +547,7 @@ s_usage (FILE *out)
 "  --fail-rate P            answer 500 to a fraction P (0..1) of data requests\n"
 "  --require-key-env NAME   data requests need header x-api-key equal to $NAME\n"
 "  --help                   this text\n"
+"  --version                the version of tscache and its libraries\n"
 "\n"
 "Prints 'listening on http://ADDR:PORT' once ready; SIGINT/SIGTERM stop it.\n"
 "\n"
@@ -624,6 +626,10 @@ s_parse_args (int argc, char *argv [], int64_t *port, const char **bind_addr)
         const char *opt = argv [i];
         if (strcmp (opt, "--help") == 0 || strcmp (opt, "-h") == 0) {
             s_usage (stdout);
+            return 0;
+        }
+        if (strcmp (opt, "--version") == 0) {
+            ts_version_print (stdout, "tscache-demo-upstream");
             return 0;
         }
         static const char *known [] = { "--port", "--bind", "--now",
