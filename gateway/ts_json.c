@@ -517,9 +517,9 @@ s_states (ts_json_t *self, const ts_msg_t *reply)
 }
 
 int
-ts_json_answer (ts_json_t *self, ts_op_t op, const ts_msg_t *reply)
+ts_json_answer (ts_json_t *self, const ts_msg_t *req, const ts_msg_t *reply)
 {
-    switch (op) {
+    switch (req->op) {
         case TS_OP_PING:
             S_RAW (self, "{\"status\":\"ok\"}");
             break;
@@ -529,7 +529,7 @@ ts_json_answer (ts_json_t *self, ts_op_t op, const ts_msg_t *reply)
             return s_count (self, "added", reply->count);
         case TS_OP_IDS_RM:
             S_RAW (self, "{\"id\":");
-            ts_json_str (self, reply->id);
+            ts_json_str (self, req->id);
             S_RAW (self, ",\"removed\":true}");
             break;
         case TS_OP_IDS_LS:

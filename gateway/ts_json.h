@@ -81,9 +81,9 @@ int ts_json_stats (ts_json_t *self, const ts_stats_t *stats);
 //  "ids", "receives", "dead_at", "error"}, ...]}. Returns 0 or TS_ENOMEM.
 int ts_json_dlq (ts_json_t *self, const ts_msg_t *reply);
 
-//  Appends the JSON answer the HTTP API gives to a 2xx reply of op,
+//  Appends the JSON answer the HTTP API gives to a 2xx reply to req,
 //  whatever front end asked, so that the CLI's --json and HTTP cannot
-//  drift apart:
+//  drift apart (by req->op; ids_rm names req->id):
 //      ping          {"status":"ok"}       (as GET /healthz)
 //      query         ts_json_series
 //      ids_add       {"added":n}
@@ -97,7 +97,8 @@ int ts_json_dlq (ts_json_t *self, const ts_msg_t *reply);
 //      job_state     {"jobs":[{"job","state","receives","error"},..]}
 //  Returns 0, TS_ENOMEM, or TS_EINVAL for an op with no answer of its
 //  own (ready, job, ...).
-int ts_json_answer (ts_json_t *self, ts_op_t op, const ts_msg_t *reply);
+int ts_json_answer (ts_json_t *self, const ts_msg_t *req,
+                    const ts_msg_t *reply);
 
 //  The text written so far (NUL-terminated; borrowed, valid until the
 //  next append) and its length in bytes.

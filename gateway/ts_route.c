@@ -394,7 +394,7 @@ s_post_ids (ts_route_t *self, const ts_route_req_t *req, ts_op_t op,
     if (status >= 300)
         return s_reply_error (body, reply);
     ts_json_reset (body);
-    ts_json_answer (body, op, reply);
+    ts_json_answer (body, msg, reply);
     return status;
 }
 
@@ -438,7 +438,7 @@ s_ids_ls (ts_route_t *self, const ts_target_t *url, ts_msg_t *msg,
     if (ts_api_handle (self->api, msg, reply) != 200)
         return s_reply_error (body, reply);
     ts_json_reset (body);
-    ts_json_answer (body, TS_OP_IDS_LS, reply);
+    ts_json_answer (body, msg, reply);
     return 200;
 }
 
@@ -457,7 +457,7 @@ s_ids_rm (ts_route_t *self, const char *id, ts_msg_t *msg, ts_msg_t *reply,
     if (ts_api_handle (self->api, msg, reply) != 200)
         return s_reply_error (body, reply);
     ts_json_reset (body);
-    ts_json_answer (body, TS_OP_IDS_RM, reply);
+    ts_json_answer (body, msg, reply);
     return 200;
 }
 
