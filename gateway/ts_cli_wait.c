@@ -228,17 +228,10 @@ ts_cli_wait_json (const ts_cli_wait_t *self, ts_json_t *json)
     ts_json_uint (json, self->stored);
     ts_json_raw (json, ",\"ids\":[");
     for (size_t i = 0; i < self->ids_n; i++) {
-        const ts_job_info_t *info = &self->jobs [self->ids [i].job];
         ts_json_raw (json, i? ",{\"id\":": "{\"id\":");
         ts_json_str (json, self->ids [i].id);
-        ts_json_raw (json, ",\"job\":");
-        ts_json_uint (json, info->job);
-        ts_json_raw (json, ",\"state\":");
-        ts_json_str (json, ts_job_status_name (info->status));
-        ts_json_raw (json, ",\"receives\":");
-        ts_json_uint (json, info->receives);
-        ts_json_raw (json, ",\"error\":");
-        ts_json_str (json, info->error);
+        ts_json_raw (json, ",");
+        ts_json_job_fields (json, &self->jobs [self->ids [i].job]);
         ts_json_raw (json, "}");
     }
     ts_json_raw (json, "]}");

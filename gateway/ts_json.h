@@ -100,6 +100,11 @@ int ts_json_dlq (ts_json_t *self, const ts_msg_t *reply);
 int ts_json_answer (ts_json_t *self, const ts_msg_t *req,
                     const ts_msg_t *reply);
 
+//  Appends the fields of one job state, without braces, as job_state
+//  answers write them: "job":n,"state":"..","receives":n,"error":"..".
+//  Returns 0 or TS_ENOMEM.
+int ts_json_job_fields (ts_json_t *self, const ts_job_info_t *info);
+
 //  The text written so far (NUL-terminated; borrowed, valid until the
 //  next append) and its length in bytes.
 const char *ts_json_data (const ts_json_t *self);
