@@ -422,7 +422,7 @@ api_ids_ls_without_paging_answers_413_past_one_page (void **state)
 {
     fixture_t *self = *state;
     //  One page fits, so a client that predates paging sees every id.
-    char names [TS_PROTO_IDS_PAGE + 1][8];
+    char names [TS_PROTO_IDS_PAGE + 1][16];
     const char *ids [TS_PROTO_IDS_PAGE + 1];
     for (int i = 0; i <= TS_PROTO_IDS_PAGE; i++) {
         snprintf (names [i], sizeof names [i], "i%05d", i);
