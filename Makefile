@@ -1,7 +1,8 @@
 #  tscache - build, run and test.
 #
 #    make          build every binary into bin/
-#    make run      install missing build deps, build, start the demo pipeline
+#    make run      install missing build deps and curl, build the binaries
+#                  (not the tests), start the demo pipeline
 #    make test     install missing test deps, build, run unit, integration
 #                  and end-to-end tests; ends with "N passed, N failed"
 #    make check    same as test without installing anything
@@ -106,10 +107,16 @@ $(BUILD)/tests/%: tests/unit/%.c $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(or $$
 deps:
 	@tools/install-deps.sh build
 
+deps-run:
+	@tools/install-deps.sh run
+
 deps-test:
 	@tools/install-deps.sh test
 
-run: deps all
+#  Builds only what it runs: the unit tests need cmocka, which make run
+#  does not install.
+run: deps-run
+	@$(MAKE) --no-print-directory $(PROGRAMS)
 	@tools/run-demo.sh
 
 test: deps-test
@@ -141,6 +148,11 @@ bench:
 	@$(MAKE) --no-print-directory $(PROGRAMS) $(BUILD)/bench/zmqload $(BUILD)/bench/zmqecho
 	@TSCACHE_ZMQLOAD=$(BUILD)/bench/zmqload TSCACHE_ZMQECHO=$(BUILD)/bench/zmqecho bench/bench
 
+#  Both README commands on a fresh Debian bookworm root (needs root;
+#  about 5 minutes; takes the committed HEAD).
+fresh-check:
+	@tools/fresh-check.sh
+
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/bin \
 	    OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
@@ -150,5 +162,6 @@ asan:
 clean:
 	rm -rf $(BUILD) build-asan $(BIN)
 
-.PHONY: all deps deps-test run test check asan clean bench-scale bench
+.PHONY: all deps deps-run deps-test run test check asan clean bench-scale bench \
+        fresh-check
 .SECONDARY:
