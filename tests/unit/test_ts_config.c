@@ -363,6 +363,60 @@ config_rejects_invalid_measure_names (void **state)
 }
 
 static void
+config_checks_the_seed_path_prefix (void **state)
+{
+    char err [TS_ERRLEN];
+    const char *good [] = { "\"\"", "/prod", "/v2/stage_1", "/a.b~c/v1",
+                            "/timeSeries-data2" };
+    for (size_t i = 0; i < sizeof good / sizeof good [0]; i++) {
+        char text [128];
+        snprintf (text, sizeof text, "gateway:\n  seed_path_prefix: %s\n",
+                  good [i]);
+        ts_config_t *cfg = s_load_ok (text);
+        ts_config_destroy (&cfg);
+    }
+    assert_string_equal (s_load_fails ("gateway:\n  seed_path_prefix: prod\n",
+                                       err),
+                         "test.yaml:2: gateway.seed_path_prefix: must be \"\""
+                         " or start with '/', not end with '/', and be at "
+                         "most 256 characters (e.g. /prod)");
+    const char *ends [] = { "/", "/prod/" };
+    for (size_t i = 0; i < sizeof ends / sizeof ends [0]; i++) {
+        char text [128];
+        snprintf (text, sizeof text, "gateway:\n  seed_path_prefix: %s\n",
+                  ends [i]);
+        assert_contains (s_load_fails (text, err),
+                         "gateway.seed_path_prefix: must be");
+    }
+    const char *segments [] = { "/a//b", "/a/./b", "/..", "/a%2Fb",
+                                "\"/a b\"", "/a?b", "/a#b", "\"/a\\\\b\"" };
+    for (size_t i = 0; i < sizeof segments / sizeof segments [0]; i++) {
+        char text [128];
+        snprintf (text, sizeof text, "gateway:\n  seed_path_prefix: %s\n",
+                  segments [i]);
+        assert_contains (s_load_fails (text, err),
+                         "test.yaml:2: gateway.seed_path_prefix: segment ");
+    }
+    assert_string_equal (s_load_fails ("gateway:\n  seed_path_prefix: "
+                                       "/v1/x\n", err),
+                         "test.yaml:2: gateway.seed_path_prefix: /v1 is a "
+                         "route of the gateway; choose another prefix");
+    assert_contains (s_load_fails ("gateway:\n  seed_path_prefix: "
+                                   "/healthz\n", err), "/healthz is a route");
+    assert_contains (s_load_fails ("gateway:\n  seed_path_prefix: "
+                                   "/timeSeries-data\n", err),
+                     "/timeSeries-data is a route");
+    char long_prefix [300];
+    memset (long_prefix, 'a', sizeof long_prefix - 1);
+    long_prefix [0] = '/';
+    long_prefix [sizeof long_prefix - 1] = 0;
+    setenv ("TSCACHE_GATEWAY_SEED_PATH_PREFIX", long_prefix, 1);
+    assert_null (ts_config_load_text ("", "test.yaml", err));
+    unsetenv ("TSCACHE_GATEWAY_SEED_PATH_PREFIX");
+    assert_contains (err, "env TSCACHE_GATEWAY_SEED_PATH_PREFIX: must be");
+}
+
+static void
 config_rejects_duplicate_keys (void **state)
 {
     char err [TS_ERRLEN] = "";
@@ -660,6 +714,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (config_rejects_upstream_url_without_id),
         cmocka_unit_test (config_rejects_malformed_header_without_echoing_it),
         cmocka_unit_test (config_rejects_invalid_measure_names),
+        cmocka_unit_test (config_checks_the_seed_path_prefix),
         cmocka_unit_test (config_rejects_duplicate_keys),
         cmocka_unit_test (config_reports_yaml_syntax_errors_with_line),
         cmocka_unit_test (config_rejects_wrong_shapes_of_document),
