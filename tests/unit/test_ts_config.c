@@ -362,6 +362,17 @@ config_rejects_invalid_measure_names (void **state)
                      "mapping");
 }
 
+//  Loads gateway.seed_path_prefix: value; returns the config or NULL with
+//  the reason in err.
+static ts_config_t *
+s_load_prefix (const char *value, char *err)
+{
+    char text [128];
+    snprintf (text, sizeof text, "gateway:\n  seed_path_prefix: %s\n",
+              value);
+    return ts_config_load_text (text, "test.yaml", err);
+}
+
 static void
 config_checks_the_seed_path_prefix (void **state)
 {
@@ -369,43 +380,33 @@ config_checks_the_seed_path_prefix (void **state)
     const char *good [] = { "\"\"", "/prod", "/v2/stage_1", "/a.b~c/v1",
                             "/timeSeries-data2" };
     for (size_t i = 0; i < sizeof good / sizeof good [0]; i++) {
-        char text [128];
-        snprintf (text, sizeof text, "gateway:\n  seed_path_prefix: %s\n",
-                  good [i]);
-        ts_config_t *cfg = s_load_ok (text);
+        ts_config_t *cfg = s_load_prefix (good [i], err);
+        if (!cfg)
+            fail_msg ("%s: %s", good [i], err);
         ts_config_destroy (&cfg);
     }
-    assert_string_equal (s_load_fails ("gateway:\n  seed_path_prefix: prod\n",
-                                       err),
-                         "test.yaml:2: gateway.seed_path_prefix: must be \"\""
-                         " or start with '/', not end with '/', and be at "
-                         "most 256 characters (e.g. /prod)");
-    const char *ends [] = { "/", "/prod/" };
-    for (size_t i = 0; i < sizeof ends / sizeof ends [0]; i++) {
-        char text [128];
-        snprintf (text, sizeof text, "gateway:\n  seed_path_prefix: %s\n",
-                  ends [i]);
-        assert_contains (s_load_fails (text, err),
-                         "gateway.seed_path_prefix: must be");
-    }
+    assert_null (s_load_prefix ("prod", err));
+    assert_string_equal (err, "test.yaml:2: gateway.seed_path_prefix: must "
+                         "be \"\" or start with '/', not end with '/', and "
+                         "be at most 256 characters (e.g. /prod)");
+    assert_null (s_load_prefix ("/", err));
+    assert_contains (err, "gateway.seed_path_prefix: must be");
+    assert_null (s_load_prefix ("/prod/", err));
+    assert_contains (err, "gateway.seed_path_prefix: must be");
     const char *segments [] = { "/a//b", "/a/./b", "/..", "/a%2Fb",
                                 "\"/a b\"", "/a?b", "/a#b", "\"/a\\\\b\"" };
     for (size_t i = 0; i < sizeof segments / sizeof segments [0]; i++) {
-        char text [128];
-        snprintf (text, sizeof text, "gateway:\n  seed_path_prefix: %s\n",
-                  segments [i]);
-        assert_contains (s_load_fails (text, err),
-                         "test.yaml:2: gateway.seed_path_prefix: segment ");
+        assert_null (s_load_prefix (segments [i], err));
+        assert_contains (err, "test.yaml:2: gateway.seed_path_prefix: "
+                         "segment ");
     }
-    assert_string_equal (s_load_fails ("gateway:\n  seed_path_prefix: "
-                                       "/v1/x\n", err),
-                         "test.yaml:2: gateway.seed_path_prefix: /v1 is a "
-                         "route of the gateway; choose another prefix");
-    assert_contains (s_load_fails ("gateway:\n  seed_path_prefix: "
-                                   "/healthz\n", err), "/healthz is a route");
-    assert_contains (s_load_fails ("gateway:\n  seed_path_prefix: "
-                                   "/timeSeries-data\n", err),
-                     "/timeSeries-data is a route");
+    assert_null (s_load_prefix ("/v1/x", err));
+    assert_string_equal (err, "test.yaml:2: gateway.seed_path_prefix: /v1 "
+                         "is a route of the gateway; choose another prefix");
+    assert_null (s_load_prefix ("/healthz", err));
+    assert_contains (err, "/healthz is a route");
+    assert_null (s_load_prefix ("/timeSeries-data", err));
+    assert_contains (err, "/timeSeries-data is a route");
     char long_prefix [300];
     memset (long_prefix, 'a', sizeof long_prefix - 1);
     long_prefix [0] = '/';

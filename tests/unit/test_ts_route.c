@@ -117,6 +117,21 @@ s_str (fixture_t *self, const char *key)
     return json_string_value (json_object_get (self->doc, key));
 }
 
+//  Adds *history to the history of id and replaces its forecast with
+//  *forecast; destroys both.
+static void
+s_put_points (fixture_t *self, const char *id, ts_points_t **history,
+              ts_points_t **forecast)
+{
+    assert_int_equal (ts_store_history_put (self->base->store, id, *history,
+                                            NULL), 0);
+    assert_int_equal (ts_store_forecast_replace (self->base->store, id,
+                                                 *forecast, ts_now_ms (),
+                                                 NULL), 0);
+    ts_points_destroy (history);
+    ts_points_destroy (forecast);
+}
+
 //  Registers id through the route, then stores history at base - 2 h and
 //  base - 1 h and a forecast at base - 1 h, base and base + 1 h.
 static void
@@ -132,13 +147,7 @@ s_add_with_points (fixture_t *self, const char *id, int64_t base)
     ts_points_append (forecast, base - HOUR_MS, "value", 99);
     ts_points_append (forecast, base, "value", 2.25);
     ts_points_append (forecast, base + HOUR_MS, "value", -3);
-    assert_int_equal (ts_store_history_put (self->base->store, id, history,
-                                            NULL), 0);
-    assert_int_equal (ts_store_forecast_replace (self->base->store, id,
-                                                 forecast, ts_now_ms (),
-                                                 NULL), 0);
-    ts_points_destroy (&history);
-    ts_points_destroy (&forecast);
+    s_put_points (self, id, &history, &forecast);
 }
 
 static void
@@ -470,13 +479,7 @@ s_add_cpu_points (fixture_t *self, const char *id, int64_t base)
     ts_points_append (forecast, base, "value", 2.25);
     ts_points_append (forecast, base + HOUR_MS, "cpu", 43.5);
     ts_points_append (forecast, base + HOUR_MS, "value", -3);
-    assert_int_equal (ts_store_history_put (self->base->store, id, history,
-                                            NULL), 0);
-    assert_int_equal (ts_store_forecast_replace (self->base->store, id,
-                                                 forecast, ts_now_ms (),
-                                                 NULL), 0);
-    ts_points_destroy (&history);
-    ts_points_destroy (&forecast);
+    s_put_points (self, id, &history, &forecast);
 }
 
 static void
