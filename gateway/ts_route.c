@@ -5,9 +5,13 @@
     answer it, and writes the reply as JSON with ts_json. jansson is used
     only to read request bodies; answers are written as text.
 
+    Paths of the replaced service's API (ts_seed_owns) go to ts_seed
+    before tscache's own key check: that API answered a missing key, a
+    wrong method and an unknown path its own way, and ts_seed copies it.
+
     API keys are compared in constant time against every configured key
     (no early exit), so timing tells nothing about which key or how much
-    of it matched. */
+    of it matched. The whole header value is compared, with its length. */
 
 #include "ts_route.h"
 #include "ts_seed.h"
