@@ -86,8 +86,8 @@ DEPS_test_ts_api    = $(CORE) gateway/ts_api gateway/ts_cache common/ts_proto co
                       common/ts_store_lmdb common/ts_config common/ts_cron \
                       common/ts_points tests/unit/ts_testutil \
                       tests/unit/ts_fakebroker
-DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_api gateway/ts_cache gateway/ts_json \
-                      gateway/ts_target common/ts_proto common/ts_store \
+DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_seed gateway/ts_api gateway/ts_cache \
+                      gateway/ts_json gateway/ts_target common/ts_proto common/ts_store \
                       common/ts_store_lmdb common/ts_config common/ts_cron \
                       common/ts_points tests/unit/ts_testutil \
                       tests/unit/ts_fakebroker

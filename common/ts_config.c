@@ -86,7 +86,8 @@ struct _ts_config_t {
 
 #define S_LINE_ENV  (-1)
 
-static s_check_fn s_check_url, s_check_headers, s_check_measures;
+static s_check_fn s_check_url, s_check_headers, s_check_measures,
+                  s_check_path_prefix;
 
 static const char *const s_log_levels [] = {
     "error", "warn", "info", "debug", NULL };
@@ -133,6 +134,8 @@ static const s_key_t s_keys [] = {
     { "gateway.api_key_file", S_STR, "", 0, 0, NULL, NULL },
     { "gateway.max_points", S_INT, "1000000", 1, 10000000, NULL, NULL },
     { "gateway.cache_mb", S_INT, "32", 0, 65536, NULL, NULL },
+    { "gateway.seed_path_prefix", S_STR, "", 0, 0, NULL,
+      s_check_path_prefix },
 
     { "cli.endpoint", S_ENDPOINT, "tcp://127.0.0.1:5555", 0, 0, NULL, NULL },
 
@@ -504,6 +507,53 @@ s_check_headers (const s_value_t *value, char *reason, size_t size,
                       "\"Name: value\"", i + 1);
             return -1;
         }
+    }
+    return 0;
+}
+
+//  "" or "/seg[/seg...]": segments of RFC 3986 path characters without
+//  '%' (so the prefix matches the decoded path as written), no empty or
+//  dot segment, no trailing '/', and not a first segment the gateway's
+//  own routes use.
+#define S_PREFIX_MAX 256
+static int
+s_check_path_prefix (const s_value_t *value, char *reason, size_t size,
+                     size_t *bad)
+{
+    static const char *const taken [] = {
+        "v1", "healthz", "timeSeries-data", NULL };
+    const char *p = value->str;
+    if (!*p)
+        return 0;
+    size_t len = strlen (p);
+    if (p [0] != '/' || len > S_PREFIX_MAX || p [len - 1] == '/') {
+        snprintf (reason, size, "must be \"\" or start with '/', not end "
+                  "with '/', and be at most %d characters (e.g. /prod)",
+                  S_PREFIX_MAX);
+        return -1;
+    }
+    const char *seg = p + 1;
+    for (size_t index = 1; seg <= p + len; index++) {
+        size_t seg_len = strcspn (seg, "/");
+        size_t ok_len = strspn (seg, "abcdefghijklmnopqrstuvwxyz"
+                                     "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                     "0123456789-._~!$&'()*+,;=:@");
+        bool dots = seg [0] == '.' && (seg_len == 1
+                                    || (seg_len == 2 && seg [1] == '.'));
+        if (seg_len == 0 || ok_len < seg_len || dots) {
+            snprintf (reason, size, "segment %zu must be 1 or more of "
+                      "A-Z a-z 0-9 - . _ ~ ! $ & ' ( ) * + , ; = : @, "
+                      "not . or ..", index);
+            return -1;
+        }
+        for (int i = 0; index == 1 && taken [i]; i++)
+            if (strlen (taken [i]) == seg_len
+            &&  memcmp (seg, taken [i], seg_len) == 0) {
+                snprintf (reason, size, "/%s is a route of the gateway; "
+                          "choose another prefix", taken [i]);
+                return -1;
+            }
+        seg += seg_len + 1;
     }
     return 0;
 }

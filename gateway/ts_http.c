@@ -126,14 +126,20 @@ s_respond (ts_http_t *self, struct MHD_Connection *connection,
     ts_route_req_t req = {
         .method = method,
         .target = request->target,
-        .token = MHD_lookup_connection_value (connection, MHD_HEADER_KIND,
-                                              "x-security-token"),
-        .authorization = MHD_lookup_connection_value (
-            connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
         .body = request->body,
         .body_size = request->size,
         .body_too_big = request->too_big
     };
+    //  With their lengths, so a value holding a NUL is compared whole.
+    MHD_lookup_connection_value_n (connection, MHD_HEADER_KIND,
+                                   "x-security-token",
+                                   sizeof "x-security-token" - 1,
+                                   &req.token, &req.token_len);
+    MHD_lookup_connection_value_n (connection, MHD_HEADER_KIND,
+                                   MHD_HTTP_HEADER_AUTHORIZATION,
+                                   sizeof MHD_HTTP_HEADER_AUTHORIZATION - 1,
+                                   &req.authorization,
+                                   &req.authorization_len);
     const char *allow = NULL;
     int status = 500;
     char *data = NULL;
@@ -245,7 +251,7 @@ s_route_new (const ts_config_t *cfg, ts_api_t *api, char *err)
         ts_errf (err, "gateway.api_key_file: %s", detail);
         return NULL;
     }
-    ts_route_t *route = ts_route_new (api, secret, detail);
+    ts_route_t *route = ts_route_new (api, cfg, secret, detail);
     size_t len = strlen (secret);
     volatile char *p = secret;
     for (size_t i = 0; i < len; i++)

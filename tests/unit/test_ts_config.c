@@ -362,6 +362,61 @@ config_rejects_invalid_measure_names (void **state)
                      "mapping");
 }
 
+//  Loads gateway.seed_path_prefix: value; returns the config or NULL with
+//  the reason in err.
+static ts_config_t *
+s_load_prefix (const char *value, char *err)
+{
+    char text [128];
+    snprintf (text, sizeof text, "gateway:\n  seed_path_prefix: %s\n",
+              value);
+    return ts_config_load_text (text, "test.yaml", err);
+}
+
+static void
+config_checks_the_seed_path_prefix (void **state)
+{
+    char err [TS_ERRLEN];
+    const char *good [] = { "\"\"", "/prod", "/v2/stage_1", "/a.b~c/v1",
+                            "/timeSeries-data2" };
+    for (size_t i = 0; i < sizeof good / sizeof good [0]; i++) {
+        ts_config_t *cfg = s_load_prefix (good [i], err);
+        if (!cfg)
+            fail_msg ("%s: %s", good [i], err);
+        ts_config_destroy (&cfg);
+    }
+    assert_null (s_load_prefix ("prod", err));
+    assert_string_equal (err, "test.yaml:2: gateway.seed_path_prefix: must "
+                         "be \"\" or start with '/', not end with '/', and "
+                         "be at most 256 characters (e.g. /prod)");
+    assert_null (s_load_prefix ("/", err));
+    assert_contains (err, "gateway.seed_path_prefix: must be");
+    assert_null (s_load_prefix ("/prod/", err));
+    assert_contains (err, "gateway.seed_path_prefix: must be");
+    const char *segments [] = { "/a//b", "/a/./b", "/..", "/a%2Fb",
+                                "\"/a b\"", "/a?b", "/a#b", "\"/a\\\\b\"" };
+    for (size_t i = 0; i < sizeof segments / sizeof segments [0]; i++) {
+        assert_null (s_load_prefix (segments [i], err));
+        assert_contains (err, "test.yaml:2: gateway.seed_path_prefix: "
+                         "segment ");
+    }
+    assert_null (s_load_prefix ("/v1/x", err));
+    assert_string_equal (err, "test.yaml:2: gateway.seed_path_prefix: /v1 "
+                         "is a route of the gateway; choose another prefix");
+    assert_null (s_load_prefix ("/healthz", err));
+    assert_contains (err, "/healthz is a route");
+    assert_null (s_load_prefix ("/timeSeries-data", err));
+    assert_contains (err, "/timeSeries-data is a route");
+    char long_prefix [300];
+    memset (long_prefix, 'a', sizeof long_prefix - 1);
+    long_prefix [0] = '/';
+    long_prefix [sizeof long_prefix - 1] = 0;
+    setenv ("TSCACHE_GATEWAY_SEED_PATH_PREFIX", long_prefix, 1);
+    assert_null (ts_config_load_text ("", "test.yaml", err));
+    unsetenv ("TSCACHE_GATEWAY_SEED_PATH_PREFIX");
+    assert_contains (err, "env TSCACHE_GATEWAY_SEED_PATH_PREFIX: must be");
+}
+
 static void
 config_rejects_duplicate_keys (void **state)
 {
@@ -795,6 +850,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (config_rejects_upstream_url_without_id),
         cmocka_unit_test (config_rejects_malformed_header_without_echoing_it),
         cmocka_unit_test (config_rejects_invalid_measure_names),
+        cmocka_unit_test (config_checks_the_seed_path_prefix),
         cmocka_unit_test (config_rejects_duplicate_keys),
         cmocka_unit_test (config_reports_yaml_syntax_errors_with_line),
         cmocka_unit_test (config_rejects_wrong_shapes_of_document),
