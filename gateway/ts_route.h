@@ -43,7 +43,9 @@ typedef struct {
     const char *method;         //  "GET", "POST", ...
     const char *target;         //  raw request target "/v1/ids?x=1"
     const char *token;          //  x-security-token header, or NULL
+    size_t      token_len;      //  bytes in token (it may hold a NUL)
     const char *authorization;  //  Authorization header, or NULL
+    size_t      authorization_len;  //  bytes in authorization
     const char *body;           //  request body (not NUL-terminated)
     size_t      body_size;      //  bytes in body
     bool        body_too_big;   //  body was over TS_ROUTE_MAX_BODY

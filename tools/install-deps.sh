@@ -44,6 +44,8 @@ need_pc lmdb liblmdb-dev
 need_pc jansson libjansson-dev
 need_pc yajl libyajl-dev
 need_pc libmicrohttpd libmicrohttpd-dev
+#  http-parser ships no pkg-config file: look for its header.
+[ -f /usr/include/http_parser.h ] || missing="$missing libhttp-parser-dev"
 if [ "$what" = test ]; then
     need_pc cmocka libcmocka-dev
     need_cmd curl curl
