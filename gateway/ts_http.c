@@ -58,6 +58,7 @@
 #define S_LINGER_MAX_MS 10000   //  lingering close: at most, ms
 #define S_SWEEP_MS    250       //  timeout sweep interval, ms
 #define S_ACCEPTS     16        //  connections accepted per wake-up
+#define S_REFUSALS    64        //  connections over the limit answered 503
 #define S_EVENTS      128       //  epoll events per wait
 
 typedef enum {
@@ -479,23 +480,6 @@ s_conn_ready (s_loop_t *loop, s_conn_t *conn, unsigned events)
 //  ---------------------------------------------------------------------
 //  The loop
 
-//  Answers 503 on a connection over the limit and closes it.
-static void
-s_refuse (int fd)
-{
-    static const char refusal [] =
-        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json"
-        "\r\nContent-Length: 64\r\nConnection: close\r\n\r\n"
-        "{\"error\":\"unavailable\",\"detail\":\"too many open connections\"}";
-    char sink [4096];
-    while (recv (fd, sink, sizeof sink, MSG_DONTWAIT) > 0)
-        ;
-    if (send (fd, refusal, sizeof refusal - 1, MSG_NOSIGNAL | MSG_DONTWAIT)
-        > 0)
-        shutdown (fd, SHUT_WR);
-    close (fd);
-}
-
 static void
 s_loop_accept (s_loop_t *loop)
 {
@@ -515,14 +499,25 @@ s_loop_accept (s_loop_t *loop)
             }
             return;
         }
-        if (atomic_load (&http->conns) >= http->max_conns) {
-            s_refuse (fd);
+        size_t open = atomic_load (&http->conns);
+        if (open >= http->max_conns + S_REFUSALS) {
+            close (fd);
             continue;
         }
         int one = 1;
         setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        if (!s_conn_new (loop, fd))
+        s_conn_t *conn = s_conn_new (loop, fd);
+        if (!conn)
             close (fd);
+        else
+        if (open >= http->max_conns) {
+            //  Over the limit: answered, then closed like any error, so
+            //  the client reads the answer.
+            if (s_answer_error (loop, conn, 503, "unavailable",
+                                "too many open connections")
+            ||  s_conn_settle (loop, conn))
+                s_conn_close (loop, conn);
+        }
     }
 }
 
