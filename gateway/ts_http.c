@@ -72,6 +72,7 @@ struct _s_conn_t {
     s_conn_t   *prev, *next;    //  the loop's list of connections
     int         fd;             //  socket
     s_state_t   state;          //  see s_state_t
+    bool        eof;            //  the client has closed its side
     ts_h1_t    *h1;             //  request reader
     char       *out;            //  answer bytes not yet sent
     size_t      out_len;        //  bytes in out
@@ -396,6 +397,16 @@ s_conn_process (s_loop_t *loop, s_conn_t *conn)
 static int
 s_conn_settle (s_loop_t *loop, s_conn_t *conn)
 {
+    if (conn->eof && conn->state == S_OPEN
+    &&  conn->in_start == conn->in_end) {
+        //  Every request the client sent is answered (or waits to be
+        //  sent); a request cut by the close gets its error.
+        if (ts_h1_eof (conn->h1) == TS_H1_ERROR
+        &&  s_answer_error (loop, conn, ts_h1_status (conn->h1),
+                            ts_h1_error (conn->h1), ts_h1_detail (conn->h1)))
+            return -1;
+        conn->state = S_CLOSING;
+    }
     bool waiting = conn->out_sent < conn->out_len;
     if (conn->state == S_CLOSING && !waiting) {
         shutdown (conn->fd, SHUT_WR);
@@ -408,7 +419,8 @@ s_conn_settle (s_loop_t *loop, s_conn_t *conn)
     //  Read unless an answer holds further requests back, or the
     //  buffer still holds a request that waits for that answer.
     if (conn->state == S_LINGER
-    ||  (conn->state == S_OPEN && !waiting && conn->in_end < S_IN_SIZE))
+    ||  (conn->state == S_OPEN && !conn->eof && !waiting
+         && conn->in_end < S_IN_SIZE))
         events |= EPOLLIN;
     s_conn_watch (loop, conn, events);
     return 0;
@@ -447,22 +459,22 @@ s_conn_ready (s_loop_t *loop, s_conn_t *conn, unsigned events)
         &&  s_conn_process (loop, conn))
             return -1;
     }
-    if (conn->state == S_LINGER && (events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+    if (conn->state == S_LINGER && (events & (EPOLLIN | EPOLLHUP)))
         return s_conn_linger (conn);
-    if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) && conn->state == S_OPEN
-    &&  conn->in_end < S_IN_SIZE) {
+    bool readable = conn->state == S_OPEN && !conn->eof
+                 && conn->in_end < S_IN_SIZE;
+    if ((events & EPOLLHUP) && !readable)
+        return -1;          //  both directions are shut
+    if ((events & (EPOLLIN | EPOLLHUP)) && readable) {
         ssize_t n = recv (conn->fd, conn->in + conn->in_end,
                           S_IN_SIZE - conn->in_end, 0);
         if (n < 0)
             return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
                    ? s_conn_settle (loop, conn): -1;
         if (n == 0) {
-            //  The client is done. Answer a cut request if it still reads.
-            if (ts_h1_eof (conn->h1) == TS_H1_ERROR)
-                s_answer_error (loop, conn, ts_h1_status (conn->h1),
-                                ts_h1_error (conn->h1),
-                                ts_h1_detail (conn->h1));
-            return -1;
+            //  The client is done sending; answers may still be due.
+            conn->eof = true;
+            return s_conn_settle (loop, conn);
         }
         int64_t now = ts_mono_ms ();
         conn->last_ms = now;

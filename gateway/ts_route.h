@@ -3,7 +3,7 @@
     Everything of the HTTP front end except the sockets: authentication,
     routing, parameter and body checks, turning a request into a ts_msg_t
     for ts_api_handle and the reply into JSON. ts_http feeds it requests
-    from libmicrohttpd; the unit tests feed it requests directly.
+    it has read; the unit tests feed it requests directly.
 
     Routes (every answer is application/json):
         GET    /healthz                       200 {"status":"ok"}, no key
