@@ -171,6 +171,57 @@ h1_stops_after_each_pipelined_request (void **state)
 }
 
 static void
+h1_reads_the_same_pipeline_however_the_bytes_are_split (void **state)
+{
+    const char *text =
+        "GET /a?x=1 HTTP/1.1\r\nHost: a\r\nx-security-token: k1\r\n\r\n"
+        "\r\nPOST /b HTTP/1.1\r\nAuthorization: Bearer k2\r\n"
+        "Content-Length: 5\r\n\r\nhello"
+        "PUT /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "2\r\nab\r\n1;ext=1\r\nc\r\n0\r\nTrailer: x\r\n\r\n";
+    const char *targets [] = { "/a?x=1", "/b", "/c" };
+    const char *bodies [] = { "", "hello", "abc" };
+    size_t n = strlen (text);
+    srand (12345);      //  fixed seed: the same splits every run
+    for (int round = 0; round < 500; round++) {
+        ts_h1_t *h1 = s_new ();
+        size_t at = 0, seen = 0;
+        while (at < n) {
+            size_t len = 1 + (size_t) rand () % 24;
+            if (len > n - at)
+                len = n - at;
+            size_t off = 0;
+            while (off < len) {
+                size_t used = 0;
+                ts_h1_event_t event = ts_h1_feed (h1, text + at + off,
+                                                  len - off, &used);
+                assert_int_not_equal (event, TS_H1_ERROR);
+                off += used;
+                if (event == TS_H1_MORE)
+                    break;
+                assert_true (seen < 3);
+                assert_string_equal (ts_h1_target (h1), targets [seen]);
+                size_t size = 0;
+                const char *body = ts_h1_body (h1, &size);
+                assert_int_equal (size, strlen (bodies [seen]));
+                if (size)
+                    assert_memory_equal (body, bodies [seen], size);
+                size_t token_len = 0;
+                if (seen == 0)
+                    assert_string_equal (ts_h1_token (h1, &token_len), "k1");
+                else
+                    assert_null (ts_h1_token (h1, &token_len));
+                seen++;
+                ts_h1_next (h1);
+            }
+            at += len;
+        }
+        assert_int_equal (seen, 3);
+        ts_h1_destroy (&h1);
+    }
+}
+
+static void
 h1_answers_an_overlong_target_414 (void **state)
 {
     char text [256];
@@ -362,6 +413,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (h1_reads_a_request_fed_one_byte_at_a_time),
         cmocka_unit_test (h1_decodes_a_chunked_body),
         cmocka_unit_test (h1_stops_after_each_pipelined_request),
+        cmocka_unit_test (h1_reads_the_same_pipeline_however_the_bytes_are_split),
         cmocka_unit_test (h1_answers_an_overlong_target_414),
         cmocka_unit_test (h1_answers_too_many_or_too_large_headers_431),
         cmocka_unit_test (h1_answers_an_oversized_body_413_announced_or_sent),
