@@ -21,7 +21,8 @@ CC     ?= cc
 OPT    ?= -O2 -g
 CFLAGS += $(OPT) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter \
           -Icommon $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+#  http-parser (libhttp-parser-dev) ships no pkg-config file.
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lpthread -lm
 TEST_LDLIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 ifeq ($(V),1)
 Q =
@@ -81,6 +82,7 @@ DEPS_test_ts_queue  = $(CORE) broker/ts_queue broker/ts_queue_lmdb \
                       broker/ts_queue_lmdb_ops common/ts_config common/ts_cron
 DEPS_test_ts_json   = $(CORE) gateway/ts_json common/ts_proto common/ts_points
 DEPS_test_ts_target = $(CORE) gateway/ts_target
+DEPS_test_ts_h1     = $(CORE) gateway/ts_h1
 DEPS_test_ts_cache  = $(CORE) gateway/ts_cache
 DEPS_test_ts_api    = $(CORE) gateway/ts_api gateway/ts_cache common/ts_proto common/ts_store \
                       common/ts_store_lmdb common/ts_config common/ts_cron \

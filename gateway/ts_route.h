@@ -3,7 +3,7 @@
     Everything of the HTTP front end except the sockets: authentication,
     routing, parameter and body checks, turning a request into a ts_msg_t
     for ts_api_handle and the reply into JSON. ts_http feeds it requests
-    from libmicrohttpd; the unit tests feed it requests directly.
+    it has read; the unit tests feed it requests directly.
 
     Routes (every answer goes out as application/json):
         GET    /healthz                       200 {"status":"ok"}, no key
@@ -53,7 +53,7 @@ typedef struct {
     const char *method;         //  "GET", "POST", ...
     const char *target;         //  raw request target "/v1/ids?x=1"
     const char *token;          //  x-security-token header value, or NULL
-    size_t      token_len;      //  bytes in token
+    size_t      token_len;      //  bytes in token (it may hold a NUL)
     const char *authorization;  //  Authorization header value, or NULL
     size_t      authorization_len;  //  bytes in authorization
     const char *body;           //  request body (not NUL-terminated)

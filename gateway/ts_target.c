@@ -1,9 +1,9 @@
 /*  ts_target - splits an HTTP request target into decoded path segments and
     query parameters. See ts_target.h.
 
-    The HTTP front end gets the raw target from libmicrohttpd's URI log
-    callback and parses it here, so the exact same code runs in the unit
-    tests and in the server. */
+    The routes get the raw target as the client sent it (ts_h1 keeps it)
+    and parse it here, so the exact same code runs in the unit tests and
+    in the server. */
 
 #include "ts_target.h"
 

@@ -5,7 +5,7 @@
 
     A thin main: load the config, open the store, build the request
     handler (ts_api) and both front ends (ts_zmqsrv, ts_http), serve the
-    ZeroMQ socket in this thread until SIGINT/SIGTERM while libmicrohttpd
+    ZeroMQ socket in this thread until SIGINT/SIGTERM while ts_http
     serves HTTP in its own threads, then tear down in reverse order. */
 
 #include "ts_api.h"

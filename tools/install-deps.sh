@@ -53,6 +53,8 @@ need_pc libmicrohttpd libmicrohttpd-dev
 if [ "$what" = run ] || [ "$what" = test ]; then
     need_cmd curl curl
 fi
+#  http-parser ships no pkg-config file: look for its header.
+[ -f /usr/include/http_parser.h ] || missing="$missing libhttp-parser-dev"
 if [ "$what" = test ]; then
     need_pc cmocka libcmocka-dev
     [ -x /usr/bin/python3 ] || missing="$missing python3"
