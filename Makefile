@@ -1,7 +1,8 @@
 #  tscache - build, run and test.
 #
 #    make          build every binary into bin/
-#    make run      install missing build deps, build, start the demo pipeline
+#    make run      install missing build deps and curl, build the binaries
+#                  (not the tests), start the demo pipeline
 #    make test     install missing test deps, build, run unit, integration
 #                  and end-to-end tests; ends with "N passed, N failed"
 #    make check    same as test without installing anything
@@ -20,7 +21,8 @@ CC     ?= cc
 OPT    ?= -O2 -g
 CFLAGS += $(OPT) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter \
           -Icommon $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+#  http-parser (libhttp-parser-dev) ships no pkg-config file.
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lpthread -lm
 TEST_LDLIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 ifeq ($(V),1)
 Q =
@@ -100,13 +102,14 @@ DEPS_test_ts_queue  = $(CORE) broker/ts_queue broker/ts_queue_lmdb \
                       broker/ts_queue_lmdb_ops common/ts_config common/ts_cron
 DEPS_test_ts_json   = $(CORE) gateway/ts_json common/ts_proto common/ts_points
 DEPS_test_ts_target = $(CORE) gateway/ts_target
+DEPS_test_ts_h1     = $(CORE) gateway/ts_h1
 DEPS_test_ts_cache  = $(CORE) gateway/ts_cache
 DEPS_test_ts_api    = $(CORE) gateway/ts_api gateway/ts_cache common/ts_proto common/ts_store \
                       common/ts_store_lmdb common/ts_config common/ts_cron \
                       common/ts_points tests/unit/ts_testutil \
                       tests/unit/ts_fakebroker
-DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_api gateway/ts_cache gateway/ts_json \
-                      gateway/ts_target common/ts_proto common/ts_store \
+DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_seed gateway/ts_api gateway/ts_cache \
+                      gateway/ts_json gateway/ts_target common/ts_proto common/ts_store \
                       common/ts_store_lmdb common/ts_config common/ts_cron \
                       common/ts_points tests/unit/ts_testutil \
                       tests/unit/ts_fakebroker
@@ -129,10 +132,16 @@ $(BUILD)/tests/%: tests/unit/%.c $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(or $$
 deps:
 	@tools/install-deps.sh build
 
+deps-run:
+	@tools/install-deps.sh run
+
 deps-test:
 	@tools/install-deps.sh test
 
-run: deps all
+#  Builds only what it runs: the unit tests need cmocka, which make run
+#  does not install.
+run: deps-run
+	@$(MAKE) --no-print-directory $(PROGRAMS)
 	@tools/run-demo.sh
 
 test: deps-test
@@ -164,6 +173,11 @@ bench:
 	@$(MAKE) --no-print-directory $(PROGRAMS) $(BUILD)/bench/zmqload $(BUILD)/bench/zmqecho
 	@TSCACHE_ZMQLOAD=$(BUILD)/bench/zmqload TSCACHE_ZMQECHO=$(BUILD)/bench/zmqecho bench/bench
 
+#  Both README commands on a fresh Debian bookworm root (needs root;
+#  about 5 minutes; takes the committed HEAD).
+fresh-check:
+	@tools/fresh-check.sh
+
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/bin \
 	    OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
@@ -173,5 +187,6 @@ asan:
 clean:
 	rm -rf $(BUILD) build-asan $(BIN)
 
-.PHONY: all deps deps-test run test check asan clean bench-scale bench FORCE
+.PHONY: all deps deps-run deps-test run test check asan clean bench-scale bench \
+        fresh-check FORCE
 .SECONDARY:

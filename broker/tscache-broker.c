@@ -15,7 +15,8 @@ main (int argc, char *argv [])
         "Schedules fetch jobs (broker.schedule, UTC cron) for every registered id,\n"
         "takes hydrate, stats and DLQ requests on broker.control_bind and hands\n"
         "jobs to workers connected to broker.worker_bind. Jobs are kept in a\n"
-        "durable queue (broker.queue_path) until a worker reports them.", &code);
+        "durable queue (broker.queue_path) until a worker reports them.", NULL,
+        &code);
     if (!cfg)
         return code;
     char err [TS_ERRLEN] = "";

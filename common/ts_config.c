@@ -74,14 +74,20 @@ struct _s_value_t {
     bool flag;                  //  S_BOOL
     ts_strlist_t *list;         //  S_LIST items, S_MAP names
     ts_strlist_t *values;       //  S_MAP values, parallel to list
+    int line;                   //  file line it was set at; 0 default,
+                                //  S_LINE_ENV set by the environment
 };
 
 struct _ts_config_t {
     char *source;               //  file or name loaded from
     s_value_t *values;          //  one per s_keys row
+    ts_strlist_t *warnings;     //  what was ignored, for the log
 };
 
-static s_check_fn s_check_url, s_check_headers, s_check_measures;
+#define S_LINE_ENV  (-1)
+
+static s_check_fn s_check_url, s_check_headers, s_check_measures,
+                  s_check_path_prefix;
 
 static const char *const s_log_levels [] = {
     "error", "warn", "info", "debug", NULL };
@@ -122,12 +128,17 @@ static const s_key_t s_keys [] = {
     { "gateway.http_bind", S_STR, "127.0.0.1", 0, 0, NULL, NULL },
     { "gateway.http_port", S_INT, "8080", 0, 65535, NULL, NULL },
     { "gateway.http_threads", S_INT, "2", 1, 64, NULL, NULL },
+    { "gateway.http_max_connections", S_INT, "1024", 1, 1000000, NULL, NULL },
+    { "gateway.http_idle_timeout_s", S_INT, "30", 1, 3600, NULL, NULL },
+    { "gateway.http_request_timeout_s", S_INT, "10", 1, 3600, NULL, NULL },
     { "gateway.broker_endpoint", S_ENDPOINT, "tcp://127.0.0.1:5556",
       0, 0, NULL, NULL },
     { "gateway.api_key_env", S_STR, "TSCACHE_API_KEY", 0, 0, NULL, NULL },
     { "gateway.api_key_file", S_STR, "", 0, 0, NULL, NULL },
     { "gateway.max_points", S_INT, "1000000", 1, 10000000, NULL, NULL },
     { "gateway.cache_mb", S_INT, "32", 0, 65536, NULL, NULL },
+    { "gateway.seed_path_prefix", S_STR, "", 0, 0, NULL,
+      s_check_path_prefix },
 
     { "cli.endpoint", S_ENDPOINT, "tcp://127.0.0.1:5555", 0, 0, NULL, NULL },
 
@@ -503,6 +514,53 @@ s_check_headers (const s_value_t *value, char *reason, size_t size,
     return 0;
 }
 
+//  "" or "/seg[/seg...]": segments of RFC 3986 path characters without
+//  '%' (so the prefix matches the decoded path as written), no empty or
+//  dot segment, no trailing '/', and not a first segment the gateway's
+//  own routes use.
+#define S_PREFIX_MAX 256
+static int
+s_check_path_prefix (const s_value_t *value, char *reason, size_t size,
+                     size_t *bad)
+{
+    static const char *const taken [] = {
+        "v1", "healthz", "timeSeries-data", NULL };
+    const char *p = value->str;
+    if (!*p)
+        return 0;
+    size_t len = strlen (p);
+    if (p [0] != '/' || len > S_PREFIX_MAX || p [len - 1] == '/') {
+        snprintf (reason, size, "must be \"\" or start with '/', not end "
+                  "with '/', and be at most %d characters (e.g. /prod)",
+                  S_PREFIX_MAX);
+        return -1;
+    }
+    const char *seg = p + 1;
+    for (size_t index = 1; seg <= p + len; index++) {
+        size_t seg_len = strcspn (seg, "/");
+        size_t ok_len = strspn (seg, "abcdefghijklmnopqrstuvwxyz"
+                                     "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                     "0123456789-._~!$&'()*+,;=:@");
+        bool dots = seg [0] == '.' && (seg_len == 1
+                                    || (seg_len == 2 && seg [1] == '.'));
+        if (seg_len == 0 || ok_len < seg_len || dots) {
+            snprintf (reason, size, "segment %zu must be 1 or more of "
+                      "A-Z a-z 0-9 - . _ ~ ! $ & ' ( ) * + , ; = : @, "
+                      "not . or ..", index);
+            return -1;
+        }
+        for (int i = 0; index == 1 && taken [i]; i++)
+            if (strlen (taken [i]) == seg_len
+            &&  memcmp (seg, taken [i], seg_len) == 0) {
+                snprintf (reason, size, "/%s is a route of the gateway; "
+                          "choose another prefix", taken [i]);
+                return -1;
+            }
+        seg += seg_len + 1;
+    }
+    return 0;
+}
+
 static int
 s_check_measures (const s_value_t *value, char *reason, size_t size,
                   size_t *bad)
@@ -699,6 +757,7 @@ s_load_leaf (s_loader_t *self, int index, yaml_node_t *key_node,
         goto fail;
     }
     s_value_reset (&self->cfg->values [index]);
+    value.line = s_line (key_node);
     self->cfg->values [index] = value;
     return 0;
 fail:
@@ -846,6 +905,110 @@ s_env_name (const char *key, char *buf, size_t size)
         *p = *p == '.'? '_': (char) toupper ((unsigned char) *p);
 }
 
+//  TSCACHE_* variables that are not config keys but are read by tscache
+//  itself: the config file, the CLI's endpoint, and the build and test
+//  scripts' own settings. The variables named by *.api_key_env keys are
+//  known too (s_env_known).
+static const char *const s_env_other [] = {
+    "TSCACHE_CONFIG", "TSCACHE_ENDPOINT", "TSCACHE_BIN", "TSCACHE_TESTS",
+    "TSCACHE_TEST_SEED", "TSCACHE_ZMQLOAD", "TSCACHE_ZMQECHO", NULL };
+
+//  True if the variable called name (length len) is one tscache reads.
+static bool
+s_env_known (const ts_config_t *self, const char *name, size_t len)
+{
+    for (const char *const *other = s_env_other; *other; other++)
+        if (strlen (*other) == len && memcmp (*other, name, len) == 0)
+            return true;
+    //  Keys ending in _env name a variable (gateway.api_key_env).
+    for (size_t i = 0; i < S_NKEYS; i++) {
+        const char *key = s_keys [i].name;
+        size_t key_len = strlen (key);
+        const char *var = self->values [i].str;
+        if (key_len > 4 && strcmp (key + key_len - 4, "_env") == 0
+        &&  var && strlen (var) == len && memcmp (var, name, len) == 0)
+            return true;
+    }
+    return false;
+}
+
+//  Edit distance of a and b, capped: returns at most limit + 1.
+static size_t
+s_distance (const char *a, size_t a_len, const char *b, size_t b_len,
+            size_t limit)
+{
+    if (a_len > b_len + limit || b_len > a_len + limit || b_len >= S_KEY_MAX)
+        return limit + 1;
+    size_t row [S_KEY_MAX + 1];
+    for (size_t j = 0; j <= b_len; j++)
+        row [j] = j;
+    for (size_t i = 1; i <= a_len; i++) {
+        size_t diagonal = row [0];
+        row [0] = i;
+        size_t best = row [0];
+        for (size_t j = 1; j <= b_len; j++) {
+            size_t above = row [j];
+            size_t cost = diagonal + (a [i - 1] != b [j - 1]);
+            if (above + 1 < cost)
+                cost = above + 1;
+            if (row [j - 1] + 1 < cost)
+                cost = row [j - 1] + 1;
+            row [j] = cost;
+            diagonal = above;
+            if (cost < best)
+                best = cost;
+        }
+        if (best > limit)
+            return limit + 1;
+    }
+    return row [b_len] > limit? limit + 1: row [b_len];
+}
+
+//  Notes every TSCACHE_* variable that is neither a key's override nor
+//  read by tscache otherwise: most likely a misspelt key, which would
+//  otherwise be ignored without a word.
+static int
+s_warn_unknown_env (ts_config_t *self)
+{
+    extern char **environ;
+    for (char **env = environ; env && *env; env++) {
+        const char *name = *env;
+        const char *equals = strchr (name, '=');
+        size_t len = equals? (size_t) (equals - name): strlen (name);
+        if (len <= 8 || strncmp (name, "TSCACHE_", 8) != 0)
+            continue;
+        bool is_key = false;
+        const char *closest = NULL;
+        size_t closest_distance = 3;
+        char var [S_KEY_MAX];
+        for (size_t i = 0; i < S_NKEYS && !is_key; i++) {
+            s_env_name (s_keys [i].name, var, sizeof var);
+            size_t distance = s_distance (name, len, var, strlen (var),
+                                          closest_distance - 1);
+            is_key = distance == 0;
+            if (distance < closest_distance) {
+                closest_distance = distance;
+                closest = s_keys [i].name;
+            }
+        }
+        if (is_key || s_env_known (self, name, len))
+            continue;
+        char warning [TS_ERRLEN];
+        if (closest) {
+            s_env_name (closest, var, sizeof var);
+            snprintf (warning, sizeof warning, "env %.*s: not a config key, "
+                      "ignored (did you mean %s?)", (int) len, name, var);
+        }
+        else
+            snprintf (warning, sizeof warning, "env %.*s: not a config key, "
+                      "ignored (a key's variable is TSCACHE_ + the key in "
+                      "upper case, dots as underscores)", (int) len, name);
+        if (ts_strlist_append (self->warnings, warning))
+            return TS_ENOMEM;
+    }
+    return 0;
+}
+
 static int
 s_apply_env (ts_config_t *self, char *err)
 {
@@ -860,6 +1023,11 @@ s_apply_env (ts_config_t *self, char *err)
             ts_errf (err, "env %s: %s", var, reason);
             return TS_ECONFIG;
         }
+        self->values [i].line = S_LINE_ENV;
+    }
+    if (s_warn_unknown_env (self)) {
+        ts_errf (err, "out of memory");
+        return TS_ECONFIG;
     }
     return 0;
 }
@@ -873,7 +1041,8 @@ s_config_new (const char *source)
         return NULL;
     self->source = strdup (source);
     self->values = calloc (S_NKEYS, sizeof *self->values);
-    if (!self->source || !self->values) {
+    self->warnings = ts_strlist_new ();
+    if (!self->source || !self->values || !self->warnings) {
         ts_config_destroy (&self);
         return NULL;
     }
@@ -995,6 +1164,7 @@ ts_config_destroy (ts_config_t **self_p)
             for (size_t i = 0; i < S_NKEYS; i++)
                 s_value_reset (&self->values [i]);
         free (self->values);
+        ts_strlist_destroy (&self->warnings);
         free (self->source);
         free (self);
         *self_p = NULL;
@@ -1006,6 +1176,33 @@ ts_config_source (const ts_config_t *self)
 {
     assert (self);
     return self->source;
+}
+
+const ts_strlist_t *
+ts_config_warnings (const ts_config_t *self)
+{
+    assert (self);
+    return self->warnings;
+}
+
+void
+ts_config_where (const ts_config_t *self, const char *key, char *buf,
+                 size_t size)
+{
+    assert (self);
+    int index = s_find (key);
+    assert (index >= 0);        //  unknown key
+    int line = self->values [index].line;
+    if (line == S_LINE_ENV) {
+        char var [S_KEY_MAX];
+        s_env_name (key, var, sizeof var);
+        snprintf (buf, size, "env %s: %s", var, key);
+    }
+    else
+    if (line > 0)
+        snprintf (buf, size, "%s:%d: %s", self->source, line, key);
+    else
+        snprintf (buf, size, "%s: %s (default)", self->source, key);
 }
 
 
@@ -1130,6 +1327,49 @@ ts_config_secret (const char *env_name, const char *file_path,
     explicit_bzero (data + trimmed, len - trimmed);
     data [trimmed] = '\0';
     *secret = data;
+    return 0;
+}
+
+
+int
+ts_config_secret_check (const ts_config_t *self, const char *section,
+                        bool required, char *err)
+{
+    char env_key [S_KEY_MAX], file_key [S_KEY_MAX], where [TS_ERRLEN];
+    snprintf (env_key, sizeof env_key, "%s.api_key_env", section);
+    snprintf (file_key, sizeof file_key, "%s.api_key_file", section);
+    const char *env = ts_config_str (self, env_key);
+    const char *file = ts_config_str (self, file_key);
+    if (!required && !*env && !*file)
+        return 0;
+    char *secret = NULL;
+    char detail [TS_ERRLEN] = "";
+    int rc = ts_config_secret (env, file, &secret, detail);
+    if (secret) {
+        explicit_bzero (secret, strlen (secret));
+        free (secret);
+    }
+    if (rc == TS_ENOTFOUND) {
+        //  Blame the file when one is named (it is empty), else the
+        //  variable.
+        ts_config_where (self, *file? file_key: env_key, where,
+                         sizeof where);
+        if (*file)
+            ts_errf (err, "%s: %s holds no key", where, file);
+        else
+        if (*env)
+            ts_errf (err, "%s: no key: the variable %s is unset or empty, "
+                     "and %s is not set", where, env, file_key);
+        else
+            ts_errf (err, "%s: no key: set %s or %s", where, env_key,
+                     file_key);
+        return TS_ECONFIG;
+    }
+    if (rc) {
+        ts_config_where (self, file_key, where, sizeof where);
+        ts_errf (err, "%s: %s", where, detail);
+        return TS_ECONFIG;
+    }
     return 0;
 }
 

@@ -42,6 +42,17 @@ void ts_config_destroy (ts_config_t **self_p);
 //  Returns the path the config was loaded from ("(defaults)" if none).
 const char *ts_config_source (const ts_config_t *self);
 
+//  What loading noticed and ignored, one line each, for the caller to
+//  log: TSCACHE_* environment variables that are not a key's override
+//  ("env TSCACHE_GATEWAY_HTTPPORT: not a config key, ignored (did you
+//  mean TSCACHE_GATEWAY_HTTP_PORT?)"). Borrowed; empty if nothing.
+const ts_strlist_t *ts_config_warnings (const ts_config_t *self);
+
+//  Writes where key got its value, to start an error message about it:
+//  "FILE:LINE: KEY", "env TSCACHE_VAR: KEY" or "FILE: KEY (default)".
+void ts_config_where (const ts_config_t *self, const char *key, char *buf,
+                      size_t size);
+
 //  Typed getters. key must be a known key of the matching type: asking
 //  for an unknown key or the wrong type is a programming error (assert).
 //  Returned pointers are borrowed and live as long as the config.
@@ -69,6 +80,15 @@ int ts_config_set (ts_config_t *self, const char *key, const char *value,
 //  err).
 int ts_config_secret (const char *env_name, const char *file_path,
                       char **secret, char *err);
+
+//  Checks that the key configured by SECTION.api_key_env and
+//  SECTION.api_key_file (section "gateway" or "upstream") can be read, as
+//  the process that uses it will read it at start; the key is wiped at
+//  once. If neither is set, that is fine unless required. Returns 0, or
+//  TS_ECONFIG with "WHERE: reason" in err (ts_config_where; never the
+//  key itself).
+int ts_config_secret_check (const ts_config_t *self, const char *section,
+                            bool required, char *err);
 
 //  Writes every key with its current value as YAML-ish "key: value" lines
 //  to stdout (secrets are not config keys, so nothing secret is printed).

@@ -12,15 +12,18 @@
 static void
 s_usage (FILE *out, const char *name, const char *about)
 {
-    fprintf (out, "usage: %s [-c FILE] [--check-config] [-v] [--help] "
-             "[--version]\n\n", name);
+    fprintf (out, "usage: %s [-c FILE] [--check-config] [--print-config] "
+             "[-v] [--help] [--version]\n\n", name);
     if (about)
         fprintf (out, "%s\n\n", about);
     fprintf (out,
         "  -c FILE         config file (default: $TSCACHE_CONFIG, else\n"
         "                  built-in defaults and TSCACHE_* variables);\n"
         "                  every key is in config/tscache.example.yaml\n"
-        "  --check-config  load and validate the config, then exit\n"
+        "  --check-config  load and validate the config, check what this\n"
+        "                  daemon needs at start (its secrets), then exit\n"
+        "  --print-config  print every key's effective value (the file,\n"
+        "                  then TSCACHE_* overrides), then exit\n"
         "  -v              log at debug level, whatever log.level says\n"
         "  --help          show this help\n"
         "  --version       show the version of tscache and its libraries\n");
@@ -28,11 +31,12 @@ s_usage (FILE *out, const char *name, const char *about)
 
 ts_config_t *
 ts_daemon_init (int argc, char *argv [], const char *name,
-                const char *about, int *exit_code)
+                const char *about, ts_daemon_check_fn *check, int *exit_code)
 {
     ts_log_set_name (name);
     const char *path = NULL;
     bool check_only = false;
+    bool print = false;
     bool verbose = false;
     *exit_code = 2;
     for (int i = 1; i < argc; i++) {
@@ -41,6 +45,9 @@ ts_daemon_init (int argc, char *argv [], const char *name,
         else
         if (strcmp (argv [i], "--check-config") == 0)
             check_only = true;
+        else
+        if (strcmp (argv [i], "--print-config") == 0)
+            print = true;
         else
         if (strcmp (argv [i], "-v") == 0)
             verbose = true;
@@ -75,7 +82,21 @@ ts_daemon_init (int argc, char *argv [], const char *name,
         fprintf (stderr, "%s: %s\n", name, err);
         return NULL;
     }
+    if (print) {
+        ts_config_print (cfg);
+        ts_config_destroy (&cfg);
+        *exit_code = 0;
+        return NULL;
+    }
+    if (check && check (cfg, err)) {
+        fprintf (stderr, "%s: %s\n", name, err);
+        ts_config_destroy (&cfg);
+        return NULL;
+    }
+    const ts_strlist_t *warnings = ts_config_warnings (cfg);
     if (check_only) {
+        for (size_t i = 0; i < warnings->n; i++)
+            fprintf (stderr, "%s: warning: %s\n", name, warnings->items [i]);
         printf ("%s: ok\n", ts_config_source (cfg));
         ts_config_destroy (&cfg);
         *exit_code = 0;
@@ -83,6 +104,8 @@ ts_daemon_init (int argc, char *argv [], const char *name,
     }
     int level = ts_log_level_parse (ts_config_str (cfg, "log.level"));
     ts_log_set_level (verbose? TS_LOG_DEBUG: level >= 0? level: TS_LOG_INFO);
+    for (size_t i = 0; i < warnings->n; i++)
+        ts_warn ("%s", warnings->items [i]);
     *exit_code = 0;
     return cfg;
 }

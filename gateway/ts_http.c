@@ -1,213 +1,635 @@
-/*  ts_http - the gateway's HTTP front end on libmicrohttpd. See ts_http.h.
+/*  ts_http - the gateway's HTTP/1.1 front end. See ts_http.h.
 
-    libmicrohttpd calls us per request in three steps: the URI log
-    callback (raw target, before any parsing: we allocate the request
-    context there, so ts_url parses exactly what the client sent), the
-    access handler (once with headers, once per body chunk, once at the
-    end) and the completion notifier (frees the context). Body chunks are
-    collected up to TS_ROUTE_MAX_BODY; a larger body, announced or not, is
-    answered 413 without being kept. */
+    CONCEPT: a small server of our own instead of an HTTP library, because
+    the gateway must answer every malformed request with its own JSON and
+    status, and libraries answer some errors themselves (libmicrohttpd
+    writes compiled-in HTML for an over-long target, too-large headers or
+    a bad Content-Length, and waits for ever on some inputs). Framing is
+    http-parser's (ts_h1); sockets, limits and timeouts are here.
+
+    Each thread runs one level-triggered epoll loop. The listening socket
+    is in every loop with EPOLLEXCLUSIVE, so a new connection wakes one
+    thread, which accepts it and keeps it for its whole life: no locks on
+    the request path. A connection reads into a fixed buffer, feeds
+    ts_h1, and answers each whole request at once with one writev of
+    header and body; what the socket does not take waits in the
+    connection's output buffer (EPOLLOUT until drained). While an answer
+    waits, further pipelined requests wait too (reading stops), so a
+    client that sends without reading cannot grow our memory.
+
+    A connection ends in one of two ways: the client closes (we close), or
+    we decide to (an error, "Connection: close", a timeout). Then the last
+    answer is flushed, the socket is shut down for writing and read until
+    the client closes, for at most S_LINGER_MS without data, so that
+    unread request bytes do not make the kernel reset the connection
+    before the client has read the answer (what nginx calls a lingering
+    close).
+
+    Timeouts are checked by a sweep of the thread's connections every
+    S_SWEEP_MS, not per-connection timers: the cost is one pass over a
+    list a few times a second. */
 
 #include "ts_http.h"
+#include "ts_h1.h"
 #include "ts_route.h"
 #include "ts_json.h"
 #include "ts_log.h"
 
-#include <microhttpd.h>
+#include <errno.h>
 #include <netdb.h>
-#include <stdarg.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
 
-struct _ts_http_t {
-    struct MHD_Daemon *daemon;      //  libmicrohttpd and its threads
-    ts_route_t        *route;       //  the routes and the API keys
-    int                port;        //  port bound
+#define S_IN_SIZE     16384     //  read buffer of a connection, bytes
+#define S_OUT_HIGH    65536     //  pending answer bytes that stop reading
+#define S_LINGER_MS   2000      //  lingering close: wait for data, ms
+#define S_LINGER_MAX_MS 10000   //  lingering close: at most, ms
+#define S_SWEEP_MS    250       //  timeout sweep interval, ms
+#define S_ACCEPTS     16        //  connections accepted per wake-up
+#define S_REFUSALS    64        //  connections over the limit answered 503
+#define S_EVENTS      128       //  epoll events per wait
+
+typedef enum {
+    S_OPEN,         //  reading and answering requests
+    S_CLOSING,      //  last answer queued: flush, then linger
+    S_LINGER        //  shut down for writing: read and drop until EOF
+} s_state_t;
+
+typedef struct _s_conn_t s_conn_t;
+struct _s_conn_t {
+    s_conn_t   *prev, *next;    //  the loop's list of connections
+    int         fd;             //  socket
+    s_state_t   state;          //  see s_state_t
+    bool        eof;            //  the client has closed its side
+    ts_h1_t    *h1;             //  request reader
+    char       *out;            //  answer bytes not yet sent
+    size_t      out_len;        //  bytes in out
+    size_t      out_sent;       //  bytes of out already sent
+    size_t      out_cap;        //  bytes allocated in out
+    unsigned    events;         //  epoll events registered
+    int64_t     last_ms;        //  last read or write progress
+    int64_t     request_ms;     //  first byte of the request, 0 if idle
+    int64_t     linger_ms;      //  when the lingering close began
+    size_t      in_start;       //  first unparsed byte in in
+    size_t      in_end;         //  end of the bytes read into in
+    char        in [S_IN_SIZE]; //  bytes read, not yet parsed
 };
 
-//  One request in progress.
 typedef struct {
-    char   *target;     //  raw request target, as sent
-    char   *body;       //  collected body, up to TS_ROUTE_MAX_BODY
-    size_t  size;       //  bytes in body
-    size_t  cap;        //  allocated bytes of body
-    bool    started;    //  the headers-only call has been seen
-    bool    too_big;    //  body over the limit (announced or sent)
-} s_request_t;
+    ts_http_t  *http;           //  the server
+    pthread_t   thread;         //  the loop's thread
+    bool        running;        //  thread was started
+    int         epoll_fd;       //  this loop's epoll
+    s_conn_t   *conns;          //  open connections of this loop
+    ts_json_t  *json;           //  answer writer, reused
+    time_t      date_s;         //  second of the cached Date header
+    char        date [40];      //  "Date: ...\r\n" for date_s
+    int64_t     next_sweep_ms;  //  when timeouts are next checked
+    int64_t     listen_off_ms;  //  accept paused until (fd limit hit)
+} s_loop_t;
 
-//  Last libmicrohttpd message of this thread: the reason a start failed.
-static _Thread_local char s_last_mhd_error [TS_ERRLEN];
+struct _ts_http_t {
+    ts_route_t     *route;          //  the routes and the API keys
+    int             port;           //  port bound
+    int             listen_fd;      //  listening socket
+    int             stop_fd;        //  eventfd, readable when stopping
+    size_t          threads;        //  loops in use
+    s_loop_t       *loops;          //  one per thread
+    ts_h1_limits_t  limits;         //  request limits
+    int64_t         idle_ms;        //  gateway.http_idle_timeout_s
+    int64_t         request_ms;     //  gateway.http_request_timeout_s
+    size_t          max_conns;      //  gateway.http_max_connections
+    atomic_size_t   conns;          //  connections open, all loops
+};
 
-static void
-s_mhd_log (void *cls, const char *fmt, va_list ap)
+//  epoll tags for the two descriptors that are not connections.
+static char s_listen_tag;
+static char s_stop_tag;
+
+static const char s_no_memory [] =
+    "{\"error\":\"internal\",\"detail\":\"out of memory\"}";
+
+//  ---------------------------------------------------------------------
+//  Connections
+
+static s_conn_t *
+s_conn_new (s_loop_t *loop, int fd)
 {
-    vsnprintf (s_last_mhd_error, sizeof s_last_mhd_error, fmt, ap);
-    size_t len = strlen (s_last_mhd_error);
-    while (len > 0 && s_last_mhd_error [len - 1] == '\n')
-        s_last_mhd_error [--len] = 0;
-    ts_debug ("http: %s", s_last_mhd_error);
-}
-
-static s_request_t *
-s_request_new (const char *target)
-{
-    s_request_t *request = calloc (1, sizeof (s_request_t));
-    if (request && !(request->target = strdup (target? target: "/"))) {
-        free (request);
-        request = NULL;
+    s_conn_t *conn = malloc (sizeof (s_conn_t));
+    if (!conn)
+        return NULL;
+    memset (conn, 0, offsetof (s_conn_t, in));
+    conn->fd = fd;
+    conn->h1 = ts_h1_new (&loop->http->limits);
+    if (!conn->h1) {
+        free (conn);
+        return NULL;
     }
-    return request;
+    conn->events = EPOLLIN;
+    conn->last_ms = ts_mono_ms ();
+    struct epoll_event event = { .events = EPOLLIN, .data.ptr = conn };
+    if (epoll_ctl (loop->epoll_fd, EPOLL_CTL_ADD, fd, &event)) {
+        ts_h1_destroy (&conn->h1);
+        free (conn);
+        return NULL;
+    }
+    conn->next = loop->conns;
+    if (loop->conns)
+        loop->conns->prev = conn;
+    loop->conns = conn;
+    atomic_fetch_add (&loop->http->conns, 1);
+    return conn;
 }
 
 static void
-s_request_destroy (s_request_t **request_p)
+s_conn_close (s_loop_t *loop, s_conn_t *conn)
 {
-    if (*request_p) {
-        free ((*request_p)->target);
-        free ((*request_p)->body);
-        free (*request_p);
-        *request_p = NULL;
+    if (conn->prev)
+        conn->prev->next = conn->next;
+    else
+        loop->conns = conn->next;
+    if (conn->next)
+        conn->next->prev = conn->prev;
+    close (conn->fd);       //  also leaves the epoll set
+    ts_h1_destroy (&conn->h1);
+    free (conn->out);
+    free (conn);
+    atomic_fetch_sub (&loop->http->conns, 1);
+}
+
+//  Registers the events the connection waits for, if they changed.
+static void
+s_conn_watch (s_loop_t *loop, s_conn_t *conn, unsigned events)
+{
+    if (events != conn->events) {
+        struct epoll_event event = { .events = events, .data.ptr = conn };
+        epoll_ctl (loop->epoll_fd, EPOLL_CTL_MOD, conn->fd, &event);
+        conn->events = events;
+    }
+}
+
+//  Keeps len bytes of data to send later. Returns 0 or TS_ENOMEM.
+static int
+s_conn_keep (s_conn_t *conn, const char *data, size_t len)
+{
+    if (conn->out_sent == conn->out_len)
+        conn->out_sent = conn->out_len = 0;
+    if (conn->out_len + len > conn->out_cap) {
+        size_t cap = conn->out_cap? conn->out_cap: 4096;
+        while (cap < conn->out_len + len)
+            cap *= 2;
+        char *grown = realloc (conn->out, cap);
+        if (!grown)
+            return TS_ENOMEM;
+        conn->out = grown;
+        conn->out_cap = cap;
+    }
+    memcpy (conn->out + conn->out_len, data, len);
+    conn->out_len += len;
+    return 0;
+}
+
+//  Sends iov (head and body) now if nothing waits before it; keeps what
+//  the socket does not take. Returns 0, or -1 if the connection failed.
+static int
+s_conn_send (s_conn_t *conn, struct iovec *iov, int count)
+{
+    size_t total = 0;
+    for (int i = 0; i < count; i++)
+        total += iov [i].iov_len;
+    size_t sent = 0;
+    if (conn->out_sent == conn->out_len) {
+        struct msghdr msg = { .msg_iov = iov, .msg_iovlen = (size_t) count };
+        ssize_t n = sendmsg (conn->fd, &msg, MSG_NOSIGNAL);
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK
+        &&  errno != EINTR)
+            return -1;
+        sent = n > 0? (size_t) n: 0;
+        if (n > 0)
+            conn->last_ms = ts_mono_ms ();
+    }
+    for (int i = 0; i < count && sent < total; i++) {
+        size_t len = iov [i].iov_len;
+        if (sent >= len) {
+            sent -= len;
+            total -= len;
+            continue;
+        }
+        if (s_conn_keep (conn, (const char *) iov [i].iov_base + sent,
+                         len - sent))
+            return -1;
+        total -= len;
+        sent = 0;
+    }
+    return 0;
+}
+
+//  Writes waiting answer bytes. Returns 0, or -1 if the connection failed.
+static int
+s_conn_flush (s_conn_t *conn)
+{
+    while (conn->out_sent < conn->out_len) {
+        ssize_t n = send (conn->fd, conn->out + conn->out_sent,
+                          conn->out_len - conn->out_sent, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno == EAGAIN || errno == EWOULDBLOCK? 0: -1;
+        }
+        conn->out_sent += (size_t) n;
+        conn->last_ms = ts_mono_ms ();
+    }
+    conn->out_sent = conn->out_len = 0;
+    if (conn->out_cap > S_OUT_HIGH) {
+        free (conn->out);
+        conn->out = NULL;
+        conn->out_cap = 0;
+    }
+    return 0;
+}
+
+//  ---------------------------------------------------------------------
+//  Answers
+
+//  Refreshes the cached Date header line.
+static void
+s_loop_date (s_loop_t *loop)
+{
+    time_t now = time (NULL);
+    if (now != loop->date_s) {
+        struct tm tm;
+        gmtime_r (&now, &tm);
+        strftime (loop->date, sizeof loop->date,
+                  "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+        loop->date_s = now;
+    }
+}
+
+//  Queues one answer. close adds "Connection: close" and ends the
+//  connection after it. Returns 0 or -1 (connection failed).
+static int
+s_answer (s_loop_t *loop, s_conn_t *conn, int status, const char *allow,
+          const char *body, size_t size, bool head, bool close, bool http10)
+{
+    s_loop_date (loop);
+    char header [512];
+    int len = snprintf (header, sizeof header,
+        "HTTP/1.1 %d %s\r\n%sContent-Type: application/json\r\n"
+        "Content-Length: %zu\r\n%s%s%s%s\r\n",
+        status, ts_h1_reason (status), loop->date, size,
+        allow? "Allow: ": "", allow? allow: "", allow? "\r\n": "",
+        close? "Connection: close\r\n":
+            http10? "Connection: keep-alive\r\n": "");
+    if (len < 0 || (size_t) len >= sizeof header)
+        return -1;
+    struct iovec iov [2] = {
+        { .iov_base = header, .iov_len = (size_t) len },
+        { .iov_base = (void *) body, .iov_len = head? 0: size }
+    };
+    if (close)
+        conn->state = S_CLOSING;
+    return s_conn_send (conn, iov, 2);
+}
+
+//  Answers an error the front end found itself.
+static int
+s_answer_error (s_loop_t *loop, s_conn_t *conn, int status,
+                const char *error, const char *detail)
+{
+    ts_json_t *json = loop->json;
+    ts_json_reset (json);
+    ts_json_raw (json, "{\"error\":");
+    ts_json_str (json, error);
+    ts_json_raw (json, ",\"detail\":");
+    ts_json_str (json, detail);
+    ts_json_raw (json, "}");
+    const char *body = ts_json_failed (json)? s_no_memory: ts_json_data (json);
+    size_t size = ts_json_failed (json)? strlen (s_no_memory)
+                                       : ts_json_size (json);
+    ts_debug ("http -> %d %s", status, detail);
+    return s_answer (loop, conn, status, NULL, body, size, false, true,
+                     false);
+}
+
+//  Answers the whole request ts_h1 holds, through the routes.
+static int
+s_answer_request (s_loop_t *loop, s_conn_t *conn)
+{
+    ts_h1_t *h1 = conn->h1;
+    ts_route_req_t req = {
+        .method = ts_h1_method (h1),
+        .target = ts_h1_target (h1)
+    };
+    req.token = ts_h1_token (h1, &req.token_len);
+    req.authorization = ts_h1_authorization (h1, &req.authorization_len);
+    req.body = ts_h1_body (h1, &req.body_size);
+    const char *allow = NULL;
+    ts_json_t *json = loop->json;
+    int status = ts_route_handle (loop->http->route, &req, json, &allow);
+    const char *body = ts_json_data (json);
+    size_t size = ts_json_size (json);
+    if (ts_json_failed (json) || (size == 0 && status >= 400)) {
+        status = 500;
+        body = s_no_memory;
+        size = strlen (s_no_memory);
+    }
+    ts_debug ("http %s %.200s -> %d", req.method, req.target, status);
+    return s_answer (loop, conn, status, allow, body, size,
+                     ts_h1_is_head (h1), !ts_h1_keep_alive (h1),
+                     ts_h1_is_http10 (h1));
+}
+
+//  ---------------------------------------------------------------------
+//  Reading
+
+//  Parses and answers the requests in the read buffer, in order, until
+//  it is empty, an answer waits to be sent, or the connection must end.
+//  Returns 0, or -1 if the connection failed.
+static int
+s_conn_process (s_loop_t *loop, s_conn_t *conn)
+{
+    while (conn->state == S_OPEN && conn->in_start < conn->in_end) {
+        if (conn->out_len - conn->out_sent > S_OUT_HIGH)
+            break;
+        size_t used = 0;
+        ts_h1_event_t event = ts_h1_feed (conn->h1, conn->in + conn->in_start,
+                                          conn->in_end - conn->in_start,
+                                          &used);
+        conn->in_start += used;
+        if (event == TS_H1_MORE) {
+            if (ts_h1_take_continue (conn->h1)) {
+                static const char go [] = "HTTP/1.1 100 Continue\r\n\r\n";
+                struct iovec iov = { .iov_base = (void *) go,
+                                     .iov_len = sizeof go - 1 };
+                if (s_conn_send (conn, &iov, 1))
+                    return -1;
+            }
+            break;
+        }
+        int rc = event == TS_H1_ERROR
+            ? s_answer_error (loop, conn, ts_h1_status (conn->h1),
+                              ts_h1_error (conn->h1), ts_h1_detail (conn->h1))
+            : s_answer_request (loop, conn);
+        if (rc)
+            return -1;
+        ts_h1_next (conn->h1);
+        conn->request_ms = conn->in_start < conn->in_end? ts_mono_ms (): 0;
+    }
+    if (conn->in_start == conn->in_end)
+        conn->in_start = conn->in_end = 0;
+    return 0;
+}
+
+//  Brings the epoll registration and the closing steps up to date after
+//  reading or writing. Returns 0, or -1 if the connection should close.
+static int
+s_conn_settle (s_loop_t *loop, s_conn_t *conn)
+{
+    if (conn->eof && conn->state == S_OPEN
+    &&  conn->in_start == conn->in_end) {
+        //  Every request the client sent is answered (or waits to be
+        //  sent); a request cut by the close gets its error.
+        if (ts_h1_eof (conn->h1) == TS_H1_ERROR
+        &&  s_answer_error (loop, conn, ts_h1_status (conn->h1),
+                            ts_h1_error (conn->h1), ts_h1_detail (conn->h1)))
+            return -1;
+        conn->state = S_CLOSING;
+    }
+    bool waiting = conn->out_sent < conn->out_len;
+    if (conn->state == S_CLOSING && !waiting) {
+        shutdown (conn->fd, SHUT_WR);
+        conn->state = S_LINGER;
+        conn->linger_ms = conn->last_ms = ts_mono_ms ();
+    }
+    unsigned events = 0;
+    if (waiting)
+        events |= EPOLLOUT;
+    //  Read unless an answer holds further requests back, or the
+    //  buffer still holds a request that waits for that answer.
+    if (conn->state == S_LINGER
+    ||  (conn->state == S_OPEN && !conn->eof && !waiting
+         && conn->in_end < S_IN_SIZE))
+        events |= EPOLLIN;
+    s_conn_watch (loop, conn, events);
+    return 0;
+}
+
+//  Reads and drops data during a lingering close. Returns -1 when the
+//  connection should be closed now.
+static int
+s_conn_linger (s_conn_t *conn)
+{
+    char sink [4096];
+    for (int i = 0; i < 16; i++) {
+        ssize_t n = recv (conn->fd, sink, sizeof sink, 0);
+        if (n == 0)
+            return -1;
+        if (n < 0)
+            return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
+                   ? 0: -1;
+        conn->last_ms = ts_mono_ms ();
+    }
+    return 0;
+}
+
+//  Handles readiness of one connection. Returns -1 to close it.
+static int
+s_conn_ready (s_loop_t *loop, s_conn_t *conn, unsigned events)
+{
+    if ((events & EPOLLERR)
+    ||  ((events & EPOLLHUP) && conn->state == S_CLOSING))
+        return -1;          //  nobody left to answer
+    if (events & EPOLLOUT) {
+        if (s_conn_flush (conn))
+            return -1;
+        //  Requests held back by the answer just sent go on now.
+        if (conn->out_sent == conn->out_len
+        &&  s_conn_process (loop, conn))
+            return -1;
+    }
+    if (conn->state == S_LINGER && (events & (EPOLLIN | EPOLLHUP)))
+        return s_conn_linger (conn);
+    bool readable = conn->state == S_OPEN && !conn->eof
+                 && conn->in_end < S_IN_SIZE;
+    if ((events & EPOLLHUP) && !readable)
+        return -1;          //  both directions are shut
+    if ((events & (EPOLLIN | EPOLLHUP)) && readable) {
+        ssize_t n = recv (conn->fd, conn->in + conn->in_end,
+                          S_IN_SIZE - conn->in_end, 0);
+        if (n < 0)
+            return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
+                   ? s_conn_settle (loop, conn): -1;
+        if (n == 0) {
+            //  The client is done sending; answers may still be due.
+            conn->eof = true;
+            return s_conn_settle (loop, conn);
+        }
+        int64_t now = ts_mono_ms ();
+        conn->last_ms = now;
+        if (conn->request_ms == 0)
+            conn->request_ms = now;
+        conn->in_end += (size_t) n;
+        if (s_conn_process (loop, conn))
+            return -1;
+        if (!ts_h1_started (conn->h1) && conn->in_start == conn->in_end)
+            conn->request_ms = 0;
+    }
+    return s_conn_settle (loop, conn);
+}
+
+//  ---------------------------------------------------------------------
+//  The loop
+
+static void
+s_loop_accept (s_loop_t *loop)
+{
+    ts_http_t *http = loop->http;
+    for (int i = 0; i < S_ACCEPTS; i++) {
+        int fd = accept4 (http->listen_fd, NULL, NULL,
+                          SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS
+            ||  errno == ENOMEM) {
+                //  Out of descriptors: stop accepting for a moment
+                //  instead of spinning on a listener that stays ready.
+                ts_warn ("http: accept: %s", strerror (errno));
+                epoll_ctl (loop->epoll_fd, EPOLL_CTL_DEL, http->listen_fd,
+                           NULL);
+                loop->listen_off_ms = ts_mono_ms () + 100;
+            }
+            return;
+        }
+        size_t open = atomic_load (&http->conns);
+        if (open >= http->max_conns + S_REFUSALS) {
+            close (fd);
+            continue;
+        }
+        int one = 1;
+        setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        s_conn_t *conn = s_conn_new (loop, fd);
+        if (!conn)
+            close (fd);
+        else
+        if (open >= http->max_conns) {
+            //  Over the limit: answered, then closed like any error, so
+            //  the client reads the answer.
+            if (s_answer_error (loop, conn, 503, "unavailable",
+                                "too many open connections")
+            ||  s_conn_settle (loop, conn))
+                s_conn_close (loop, conn);
+        }
+    }
+}
+
+//  Adds the listening socket to the loop's epoll.
+static int
+s_loop_listen (s_loop_t *loop)
+{
+    struct epoll_event event = { .events = EPOLLIN | EPOLLEXCLUSIVE,
+                                 .data.ptr = &s_listen_tag };
+    return epoll_ctl (loop->epoll_fd, EPOLL_CTL_ADD, loop->http->listen_fd,
+                      &event);
+}
+
+//  Closes or answers connections whose time is up.
+static void
+s_loop_sweep (s_loop_t *loop, int64_t now)
+{
+    ts_http_t *http = loop->http;
+    s_conn_t *conn = loop->conns;
+    while (conn) {
+        s_conn_t *next = conn->next;
+        bool waiting = conn->out_sent < conn->out_len;
+        bool expired = false;
+        if (conn->state == S_LINGER)
+            expired = now - conn->last_ms > S_LINGER_MS
+                   || now - conn->linger_ms > S_LINGER_MAX_MS;
+        else
+        if (waiting)
+            //  The client does not read its answer.
+            expired = now - conn->last_ms > http->idle_ms;
+        else
+        if (conn->request_ms && ts_h1_started (conn->h1)) {
+            if (now - conn->request_ms > http->request_ms) {
+                char detail [TS_ERRLEN];
+                ts_errf (detail, "request not complete within %lld s",
+                         (long long) (http->request_ms / 1000));
+                expired = s_answer_error (loop, conn, 408,
+                                          "request_timeout", detail) != 0
+                       || s_conn_settle (loop, conn) != 0;
+            }
+        }
+        else
+            expired = now - conn->last_ms > http->idle_ms;
+        if (expired)
+            s_conn_close (loop, conn);
+        conn = next;
     }
 }
 
 static void *
-s_uri_log (void *cls, const char *uri, struct MHD_Connection *connection)
+s_loop_run (void *arg)
 {
-    return s_request_new (uri);
-}
-
-static void
-s_completed (void *cls, struct MHD_Connection *connection, void **req_cls,
-             enum MHD_RequestTerminationCode toe)
-{
-    s_request_t *request = *req_cls;
-    s_request_destroy (&request);
-    *req_cls = NULL;
-}
-
-//  Appends a body chunk, or marks the request too big. Never fails the
-//  connection: an oversized or unstorable body is answered 413.
-static void
-s_request_append (s_request_t *request, const char *data, size_t size)
-{
-    if (request->too_big)
-        return;
-    if (size > TS_ROUTE_MAX_BODY - request->size) {
-        request->too_big = true;
-        free (request->body);
-        request->body = NULL;
-        request->size = request->cap = 0;
-        return;
-    }
-    if (request->size + size > request->cap) {
-        size_t cap = request->cap? request->cap: 4096;
-        while (cap < request->size + size)
-            cap *= 2;
-        if (cap > TS_ROUTE_MAX_BODY)
-            cap = TS_ROUTE_MAX_BODY;
-        char *body = realloc (request->body, cap);
-        if (!body) {
-            request->too_big = true;
-            return;
+    s_loop_t *loop = arg;
+    struct epoll_event events [S_EVENTS];
+    bool stopping = false;
+    while (!stopping) {
+        int timeout = loop->conns || loop->listen_off_ms? S_SWEEP_MS: -1;
+        int n = epoll_wait (loop->epoll_fd, events, S_EVENTS, timeout);
+        if (n < 0 && errno != EINTR) {
+            ts_warn ("http: epoll_wait: %s", strerror (errno));
+            break;
         }
-        request->body = body;
-        request->cap = cap;
-    }
-    memcpy (request->body + request->size, data, size);
-    request->size += size;
-}
-
-static enum MHD_Result
-s_respond (ts_http_t *self, struct MHD_Connection *connection,
-           s_request_t *request, const char *method)
-{
-    ts_route_req_t req = {
-        .method = method,
-        .target = request->target,
-        .token = MHD_lookup_connection_value (connection, MHD_HEADER_KIND,
-                                              "x-security-token"),
-        .authorization = MHD_lookup_connection_value (
-            connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
-        .body = request->body,
-        .body_size = request->size,
-        .body_too_big = request->too_big
-    };
-    const char *allow = NULL;
-    int status = 500;
-    char *data = NULL;
-    size_t size = 0;
-    ts_json_t *body = ts_json_new ();
-    if (body) {
-        status = ts_route_handle (self->route, &req, body, &allow);
-        data = ts_json_detach (body, &size);
-        ts_json_destroy (&body);
-    }
-    if (!data)
-        size = 0;
-    struct MHD_Response *response =
-        MHD_create_response_from_buffer (size, data, MHD_RESPMEM_MUST_FREE);
-    if (!response) {
-        free (data);
-        return MHD_NO;
-    }
-    MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE,
-                             "application/json");
-    if (allow)
-        MHD_add_response_header (response, MHD_HTTP_HEADER_ALLOW, allow);
-    enum MHD_Result rc = MHD_queue_response (connection,
-                                             (unsigned int) status,
-                                             response);
-    MHD_destroy_response (response);
-    ts_debug ("http %s %.200s -> %d", method, request->target, status);
-    return rc;
-}
-
-static enum MHD_Result
-s_access (void *cls, struct MHD_Connection *connection, const char *url,
-          const char *method, const char *version, const char *upload_data,
-          size_t *upload_data_size, void **req_cls)
-{
-    ts_http_t *self = cls;
-    s_request_t *request = *req_cls;
-    if (!request) {
-        //  The URI log callback could not allocate: try once more here.
-        request = s_request_new (url);
-        if (!request)
-            return MHD_NO;
-        *req_cls = request;
-    }
-    if (!request->started) {
-        request->started = true;
-        const char *length = MHD_lookup_connection_value (
-            connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (length) {
-            char *end;
-            unsigned long long n = strtoull (length, &end, 10);
-            if (n > TS_ROUTE_MAX_BODY)
-                //  Answer now instead of reading a body we will not keep.
-                request->too_big = true;
+        for (int i = 0; i < n; i++) {
+            void *tag = events [i].data.ptr;
+            if (tag == &s_stop_tag)
+                stopping = true;
+            else
+            if (tag == &s_listen_tag)
+                s_loop_accept (loop);
+            else {
+                s_conn_t *conn = tag;
+                if (s_conn_ready (loop, conn, events [i].events))
+                    s_conn_close (loop, conn);
+            }
         }
-        if (!request->too_big)
-            return MHD_YES;
+        int64_t now = ts_mono_ms ();
+        if (loop->listen_off_ms && now >= loop->listen_off_ms) {
+            loop->listen_off_ms = 0;
+            s_loop_listen (loop);
+        }
+        if (now >= loop->next_sweep_ms) {
+            s_loop_sweep (loop, now);
+            loop->next_sweep_ms = now + S_SWEEP_MS;
+        }
     }
-    else
-    if (*upload_data_size > 0) {
-        s_request_append (request, upload_data, *upload_data_size);
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
-    return s_respond (self, connection, request, method);
+    while (loop->conns)
+        s_conn_close (loop, loop->conns);
+    return NULL;
 }
 
-//  Resolves address:port into addr. Returns 0 or TS_EINVAL (err).
+//  ---------------------------------------------------------------------
+//  Set-up
+
+//  Opens the listening socket on address:port. Returns 0 or TS_EINVAL
+//  (err).
 static int
-s_resolve (const char *address, int port, struct sockaddr_storage *addr,
-           socklen_t *addr_len, char *err)
+s_listen (ts_http_t *self, const char *address, char *err)
 {
     char service [16];
-    snprintf (service, sizeof service, "%d", port);
+    snprintf (service, sizeof service, "%d", self->port);
     struct addrinfo hints = {
         .ai_family = AF_UNSPEC,
         .ai_socktype = SOCK_STREAM,
@@ -221,9 +643,22 @@ s_resolve (const char *address, int port, struct sockaddr_storage *addr,
                  gai_strerror (rc));
         return TS_EINVAL;
     }
-    memcpy (addr, result->ai_addr, result->ai_addrlen);
-    *addr_len = result->ai_addrlen;
+    int fd = socket (result->ai_family,
+                     SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd < 0
+    ||  setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one)
+    ||  bind (fd, result->ai_addr, result->ai_addrlen)
+    ||  listen (fd, 1024)) {
+        ts_errf (err, "cannot serve HTTP on %s:%d: %s", address, self->port,
+                 strerror (errno));
+        if (fd >= 0)
+            close (fd);
+        freeaddrinfo (result);
+        return TS_EINVAL;
+    }
     freeaddrinfo (result);
+    self->listen_fd = fd;
     return 0;
 }
 
@@ -245,7 +680,7 @@ s_route_new (const ts_config_t *cfg, ts_api_t *api, char *err)
         ts_errf (err, "gateway.api_key_file: %s", detail);
         return NULL;
     }
-    ts_route_t *route = ts_route_new (api, secret, detail);
+    ts_route_t *route = ts_route_new (api, cfg, secret, detail);
     size_t len = strlen (secret);
     volatile char *p = secret;
     for (size_t i = 0; i < len; i++)
@@ -257,6 +692,23 @@ s_route_new (const ts_config_t *cfg, ts_api_t *api, char *err)
     return route;
 }
 
+//  Raises the soft limit of open files towards what max_conns needs.
+static void
+s_raise_fd_limit (size_t max_conns)
+{
+    struct rlimit limit;
+    rlim_t need = (rlim_t) max_conns + 64;
+    if (getrlimit (RLIMIT_NOFILE, &limit) || limit.rlim_cur >= need)
+        return;
+    limit.rlim_cur = limit.rlim_max == RLIM_INFINITY || limit.rlim_max > need
+                   ? need: limit.rlim_max;
+    setrlimit (RLIMIT_NOFILE, &limit);
+    if (limit.rlim_cur < need)
+        ts_warn ("http: open file limit %llu is below "
+                 "gateway.http_max_connections + 64",
+                 (unsigned long long) limit.rlim_cur);
+}
+
 ts_http_t *
 ts_http_new (const ts_config_t *cfg, ts_api_t *api, char *err)
 {
@@ -265,42 +717,53 @@ ts_http_new (const ts_config_t *cfg, ts_api_t *api, char *err)
         ts_errf (err, "out of memory");
         return NULL;
     }
-    self->route = s_route_new (cfg, api, err);
-    if (!self->route) {
-        ts_http_destroy (&self);
-        return NULL;
-    }
+    self->listen_fd = self->stop_fd = -1;
+    self->limits = (ts_h1_limits_t) {
+        .max_target = TS_H1_MAX_TARGET,
+        .max_header_line = TS_H1_MAX_HEADER_LINE,
+        .max_header_bytes = TS_H1_MAX_HEADER_BYTES,
+        .max_headers = TS_H1_MAX_HEADERS,
+        .max_body = TS_ROUTE_MAX_BODY,
+        .max_blank = TS_H1_MAX_BLANK
+    };
+    self->idle_ms = ts_config_int (cfg, "gateway.http_idle_timeout_s") * 1000;
+    self->request_ms =
+        ts_config_int (cfg, "gateway.http_request_timeout_s") * 1000;
+    self->max_conns =
+        (size_t) ts_config_int (cfg, "gateway.http_max_connections");
     self->port = (int) ts_config_int (cfg, "gateway.http_port");
-    const char *address = ts_config_str (cfg, "gateway.http_bind");
-    struct sockaddr_storage addr;
-    socklen_t addr_len = 0;
-    if (s_resolve (address, self->port, &addr, &addr_len, err)) {
+    self->route = s_route_new (cfg, api, err);
+    if (!self->route
+    ||  s_listen (self, ts_config_str (cfg, "gateway.http_bind"), err)) {
         ts_http_destroy (&self);
         return NULL;
     }
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-    if (MHD_is_feature_supported (MHD_FEATURE_EPOLL) == MHD_YES)
-        flags |= MHD_USE_EPOLL;
-    if (addr.ss_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
-    unsigned int threads =
-        (unsigned int) ts_config_int (cfg, "gateway.http_threads");
-    s_last_mhd_error [0] = 0;
-    self->daemon = MHD_start_daemon (
-        flags, (uint16_t) self->port, NULL, NULL, s_access, self,
-        MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, (void *) self,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
-        MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_URI_LOG_CALLBACK, s_uri_log, (void *) self,
-        MHD_OPTION_NOTIFY_COMPLETED, s_completed, (void *) self,
-        MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 64 * 1024,
-        MHD_OPTION_END);
-    if (!self->daemon) {
-        ts_errf (err, "cannot serve HTTP on %s:%d: %s", address, self->port,
-                 s_last_mhd_error [0]? s_last_mhd_error: "start failed");
+    s_raise_fd_limit (self->max_conns);
+    self->stop_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+    size_t threads = (size_t) ts_config_int (cfg, "gateway.http_threads");
+    self->loops = calloc (threads, sizeof (s_loop_t));
+    if (self->stop_fd < 0 || !self->loops) {
+        ts_errf (err, "cannot start HTTP: %s", strerror (errno));
         ts_http_destroy (&self);
         return NULL;
+    }
+    for (size_t i = 0; i < threads; i++) {
+        s_loop_t *loop = &self->loops [i];
+        loop->http = self;
+        loop->epoll_fd = epoll_create1 (EPOLL_CLOEXEC);
+        self->threads = i + 1;
+        struct epoll_event stop = { .events = EPOLLIN,
+                                    .data.ptr = &s_stop_tag };
+        if (loop->epoll_fd < 0
+        ||  !(loop->json = ts_json_new ())
+        ||  epoll_ctl (loop->epoll_fd, EPOLL_CTL_ADD, self->stop_fd, &stop)
+        ||  s_loop_listen (loop)
+        ||  pthread_create (&loop->thread, NULL, s_loop_run, loop)) {
+            ts_errf (err, "cannot start HTTP thread: %s", strerror (errno));
+            ts_http_destroy (&self);
+            return NULL;
+        }
+        loop->running = true;
     }
     return self;
 }
@@ -310,8 +773,24 @@ ts_http_destroy (ts_http_t **self_p)
 {
     if (self_p && *self_p) {
         ts_http_t *self = *self_p;
-        if (self->daemon)
-            MHD_stop_daemon (self->daemon);
+        if (self->stop_fd >= 0) {
+            uint64_t one = 1;
+            if (write (self->stop_fd, &one, sizeof one) < 0)
+                ts_warn ("http: cannot signal stop: %s", strerror (errno));
+        }
+        for (size_t i = 0; i < self->threads; i++) {
+            s_loop_t *loop = &self->loops [i];
+            if (loop->running)
+                pthread_join (loop->thread, NULL);
+            if (loop->epoll_fd >= 0)
+                close (loop->epoll_fd);
+            ts_json_destroy (&loop->json);
+        }
+        free (self->loops);
+        if (self->stop_fd >= 0)
+            close (self->stop_fd);
+        if (self->listen_fd >= 0)
+            close (self->listen_fd);
         ts_route_destroy (&self->route);
         free (self);
         *self_p = NULL;

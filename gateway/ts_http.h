@@ -1,10 +1,23 @@
-/*  ts_http - the gateway's HTTP front end on libmicrohttpd.
+/*  ts_http - the gateway's HTTP/1.1 front end: sockets, threads, limits.
 
-    Runs libmicrohttpd's own threads (a pool of gateway.http_threads, epoll
-    where available) bound to gateway.http_bind:gateway.http_port. Each
-    request's raw target is captured, its body collected up to
-    TS_ROUTE_MAX_BODY, and the whole request handed to ts_route, whose
-    status and JSON become the response. Nothing here knows the routes.
+    gateway.http_threads threads, each an epoll loop over its own
+    connections, share one listening socket on
+    gateway.http_bind:gateway.http_port. Bytes read are framed into
+    requests by ts_h1 (limits on target, headers and body) and each whole
+    request is handed to ts_route, whose status and JSON become the
+    answer; keep-alive and pipelining (answers in request order) are
+    supported. Nothing here knows the routes.
+
+    Every answer, errors included, is application/json with a
+    {"error","detail"} body for errors. A request that breaks a limit or
+    the syntax gets its status and "Connection: close"; the connection is
+    then half-closed and drained briefly so the client reads the answer.
+    Timeouts: a request must arrive whole within
+    gateway.http_request_timeout_s of its first byte (else 408 and close);
+    a connection with no request in progress, or whose client does not
+    read its answer, is closed after gateway.http_idle_timeout_s. At most
+    gateway.http_max_connections connections are open; one more is
+    answered 503 and closed. docs/http-api.md lists every limit.
 
     API keys come from ts_config_secret (the variable named by
     gateway.api_key_env, else gateway.api_key_file): a comma- or
@@ -20,11 +33,13 @@ typedef struct _ts_http_t ts_http_t;
 
 //  Reads the API keys and starts serving api over HTTP. Returns NULL with
 //  the reason in err: no API key ("no API key: set TSCACHE_API_KEY or
-//  gateway.api_key_file"), unreadable key file, bad bind address, or the
-//  port cannot be bound. Do not call when gateway.http_port is 0.
+//  gateway.api_key_file"), unreadable key file, bad bind address, the
+//  port cannot be bound, or a thread cannot start. Do not call when
+//  gateway.http_port is 0.
 ts_http_t *ts_http_new (const ts_config_t *cfg, ts_api_t *api, char *err);
 
-//  Stops the threads (answers in progress finish first) and frees; sets
+//  Stops the threads (an answer being computed finishes first; answers
+//  not yet written are dropped), closes every connection and frees; sets
 //  *self_p to NULL. Safe on NULL.
 void ts_http_destroy (ts_http_t **self_p);
 

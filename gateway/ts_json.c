@@ -569,3 +569,16 @@ ts_json_answer (ts_json_t *self, const ts_msg_t *req, const ts_msg_t *reply)
     }
     return ts_json_failed (self)? TS_ENOMEM: 0;
 }
+
+int
+ts_json_error (ts_json_t *self, int status, const char *error,
+               const char *detail)
+{
+    ts_json_reset (self);
+    ts_json_raw (self, "{\"error\":");
+    ts_json_str (self, error);
+    ts_json_raw (self, ",\"detail\":");
+    ts_json_str (self, detail);
+    ts_json_raw (self, "}");
+    return status;
+}

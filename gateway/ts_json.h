@@ -105,6 +105,12 @@ int ts_json_answer (ts_json_t *self, const ts_msg_t *req,
 //  Returns 0 or TS_ENOMEM.
 int ts_json_job_fields (ts_json_t *self, const ts_job_info_t *info);
 
+//  Replaces the text with an HTTP error answer {"error": error,
+//  "detail": detail} and returns status, so a route can write
+//  "return ts_json_error (body, 400, "bad_request", err);".
+int ts_json_error (ts_json_t *self, int status, const char *error,
+                   const char *detail);
+
 //  The text written so far (NUL-terminated; borrowed, valid until the
 //  next append) and its length in bytes.
 const char *ts_json_data (const ts_json_t *self);

@@ -5,11 +5,16 @@
     answer it, and writes the reply as JSON with ts_json. jansson is used
     only to read request bodies; answers are written as text.
 
+    Paths of the replaced service's API (ts_seed_owns) go to ts_seed
+    before tscache's own key check: that API answered a missing key, a
+    wrong method and an unknown path its own way, and ts_seed copies it.
+
     API keys are compared in constant time against every configured key
     (no early exit), so timing tells nothing about which key or how much
-    of it matched. */
+    of it matched. The whole header value is compared, with its length. */
 
 #include "ts_route.h"
+#include "ts_seed.h"
 #include "ts_target.h"
 #include "ts_log.h"
 
@@ -21,6 +26,7 @@
 struct _ts_route_t {
     ts_api_t     *api;      //  borrowed request handler
     ts_strlist_t *keys;     //  accepted API keys
+    ts_seed_t    *seed;     //  the replaced service's paths
 };
 
 //  Splits text at commas and newlines into trimmed, non-empty keys.
@@ -49,11 +55,13 @@ s_parse_keys (ts_strlist_t *keys, const char *text)
 }
 
 ts_route_t *
-ts_route_new (ts_api_t *api, const char *keys, char *err)
+ts_route_new (ts_api_t *api, const ts_config_t *cfg, const char *keys,
+              char *err)
 {
     ts_route_t *self = calloc (1, sizeof (ts_route_t));
     if (!self || !(self->keys = ts_strlist_new ())
-    ||  s_parse_keys (self->keys, keys)) {
+    ||  s_parse_keys (self->keys, keys)
+    ||  !(self->seed = ts_seed_new (api, cfg, err))) {
         ts_errf (err, "out of memory");
         ts_route_destroy (&self);
         return NULL;
@@ -79,6 +87,7 @@ ts_route_destroy (ts_route_t **self_p)
                     *p++ = 0;
             }
         ts_strlist_destroy (&self->keys);
+        ts_seed_destroy (&self->seed);
         free (self);
         *self_p = NULL;
     }
@@ -90,23 +99,29 @@ ts_route_keys (const ts_route_t *self)
     return self->keys->n;
 }
 
+//  True if req carries an accepted key: the whole x-security-token value
+//  (token_len bytes, NUL bytes included; trailing blanks are HTTP's, not
+//  the value's), else if bearer, an "Authorization: Bearer KEY" value.
+//  Every key is compared, in constant time.
 static bool
-s_authorized (ts_route_t *self, const ts_route_req_t *req)
+s_authorized (ts_route_t *self, const ts_route_req_t *req, bool bearer)
 {
     const char *token = req->token;
-    if (!token && req->authorization) {
+    size_t len = req->token_len;
+    if (!token && bearer && req->authorization) {
         const char *a = req->authorization;
-        while (*a == ' ')
+        const char *end = a + req->authorization_len;
+        while (a < end && *a == ' ')
             a++;
-        if (strncasecmp (a, "Bearer ", 7) == 0) {
+        if (end - a >= 7 && strncasecmp (a, "Bearer ", 7) == 0) {
             token = a + 7;
-            while (*token == ' ')
+            while (token < end && *token == ' ')
                 token++;
+            len = (size_t) (end - token);
         }
     }
     if (!token)
         return false;
-    size_t len = strlen (token);
     while (len > 0 && (token [len - 1] == ' ' || token [len - 1] == '\t'))
         len--;
     bool ok = false;
@@ -117,25 +132,12 @@ s_authorized (ts_route_t *self, const ts_route_req_t *req)
     return ok;
 }
 
-//  Writes {"error":error,"detail":detail} into body; returns status.
-static int
-s_error (ts_json_t *body, int status, const char *error, const char *detail)
-{
-    ts_json_reset (body);
-    ts_json_raw (body, "{\"error\":");
-    ts_json_str (body, error);
-    ts_json_raw (body, ",\"detail\":");
-    ts_json_str (body, detail);
-    ts_json_raw (body, "}");
-    return status;
-}
-
 static int
 s_reply_error (ts_json_t *body, const ts_msg_t *reply)
 {
-    return s_error (body, reply->status,
-                    reply->error [0]? reply->error: "error",
-                    reply->detail);
+    return ts_json_error (body, reply->status,
+                          reply->error [0]? reply->error: "error",
+                          reply->detail);
 }
 
 //  Reads the optional time parameter name. Returns 0 (and sets *has and
@@ -174,19 +176,18 @@ s_measure_param (const ts_target_t *url, ts_msg_t *msg, char *err)
 
 //  Fills a query request from the URL. Returns 0 or TS_EINVAL (err).
 static int
-s_build_query (const ts_target_t *url, const char *id, const char *from_name,
-               const char *to_name, ts_msg_t *query, char *err)
+s_build_query (const ts_target_t *url, const char *id, ts_msg_t *query,
+               char *err)
 {
     if (!ts_name_existing (id)) {
         ts_name_errf (err, "id", id, strlen (id));
         return TS_EINVAL;
     }
     ts_strlcpy (query->id, id, sizeof query->id);
-    int rc = s_time_param (url, from_name, &query->has_from,
-                           &query->from_ms, err);
-    if (rc == 0)
-        rc = s_time_param (url, to_name, &query->has_to, &query->to_ms,
+    int rc = s_time_param (url, "from", &query->has_from, &query->from_ms,
                            err);
+    if (rc == 0)
+        rc = s_time_param (url, "to", &query->has_to, &query->to_ms, err);
     if (rc == 0)
         rc = s_measure_param (url, query, err);
     return rc;
@@ -208,7 +209,7 @@ s_query_answer (ts_route_t *self, const ts_msg_t *query, char format,
     int rc = ts_json_raw_n (body, data, size);
     free (data);
     if (rc)
-        return s_error (body, 500, "internal", "out of memory");
+        return ts_json_error (body, 500, "internal", "out of memory");
     return 200;
 }
 
@@ -233,72 +234,9 @@ s_series (ts_route_t *self, const ts_target_t *url, const char *id,
 {
     char err [TS_ERRLEN] = "";
     ts_msg_reset (query, TS_OP_QUERY);
-    if (s_build_query (url, id, "from", "to", query, err))
-        return s_error (body, 400, "bad_request", err);
+    if (s_build_query (url, id, query, err))
+        return ts_json_error (body, 400, "bad_request", err);
     return s_query_answer (self, query, 'j', s_encode_series, reply, body);
-}
-
-static void
-s_write_row (ts_json_t *body, const char *id, const ts_point_t *pt)
-{
-    char value [40];
-    ts_json_raw (body, "{\"identifier\":");
-    ts_json_str (body, id);
-    ts_json_raw (body, ",\"cpu\":");
-    if (ts_json_format_double (pt->value, value, sizeof value))
-        ts_json_str (body, value);
-    else
-        ts_json_raw (body, "null");
-    ts_json_raw (body, ",\"time\":");
-    ts_json_int (body, pt->time_ms);
-    ts_json_raw (body, ",\"measure\":");
-    ts_json_str (body, pt->measure);
-    ts_json_raw (body, "}");
-}
-
-//  Encodes a query answer in the shape of GET /timeSeries-data: history
-//  newest first, then the forecast.
-static int
-s_encode_rows (const ts_msg_t *reply, char **data, size_t *size)
-{
-    ts_json_t *body = ts_json_new ();
-    if (!body)
-        return TS_ENOMEM;
-    ts_json_raw (body, "{\"historicalRows\":[");
-    const ts_points_t *history = reply->series.history;
-    const ts_points_t *forecast = reply->series.forecast;
-    for (size_t i = history->n; i > 0; i--) {
-        if (i < history->n)
-            ts_json_raw (body, ",");
-        s_write_row (body, reply->id, &history->pts [i - 1]);
-    }
-    ts_json_raw (body, "],\"futureRows\":[");
-    for (size_t i = 0; i < forecast->n; i++) {
-        if (i)
-            ts_json_raw (body, ",");
-        s_write_row (body, reply->id, &forecast->pts [i]);
-    }
-    ts_json_raw (body, "]}");
-    *data = ts_json_detach (body, size);
-    ts_json_destroy (&body);
-    return *data? 0: TS_ENOMEM;
-}
-
-//  GET /timeSeries-data?identifier=&startDate=&endDate=: the answer shape
-//  of the service tscache replaces. History is newest first.
-static int
-s_timeseries_data (ts_route_t *self, const ts_target_t *url, ts_msg_t *query,
-                   ts_msg_t *reply, ts_json_t *body)
-{
-    char err [TS_ERRLEN] = "";
-    const char *id = ts_target_param (url, "identifier");
-    if (!id || !*id)
-        return s_error (body, 400, "bad_request",
-                        "identifier: missing parameter");
-    ts_msg_reset (query, TS_OP_QUERY);
-    if (s_build_query (url, id, "startDate", "endDate", query, err))
-        return s_error (body, 400, "bad_request", err);
-    return s_query_answer (self, query, 't', s_encode_rows, reply, body);
 }
 
 //  True if the body is absent or only white space.
@@ -388,8 +326,9 @@ s_post_ids (ts_route_t *self, const ts_route_req_t *req, ts_op_t op,
     ts_msg_reset (msg, op);
     int rc = s_body_ids (req, false, msg->ids, err);
     if (rc)
-        return s_error (body, rc == TS_ENOMEM? 500: 400,
-                        rc == TS_ENOMEM? "internal": "bad_request", err);
+        return ts_json_error (body, rc == TS_ENOMEM? 500: 400,
+                              rc == TS_ENOMEM? "internal": "bad_request",
+                              err);
     int status = ts_api_handle (self->api, msg, reply);
     if (status >= 300)
         return s_reply_error (body, reply);
@@ -434,7 +373,7 @@ s_ids_ls (ts_route_t *self, const ts_target_t *url, ts_msg_t *msg,
     char err [TS_ERRLEN] = "";
     ts_msg_reset (msg, TS_OP_IDS_LS);
     if (s_page_params (url, msg, err))
-        return s_error (body, 400, "bad_request", err);
+        return ts_json_error (body, 400, "bad_request", err);
     if (ts_api_handle (self->api, msg, reply) != 200)
         return s_reply_error (body, reply);
     ts_json_reset (body);
@@ -450,7 +389,7 @@ s_ids_rm (ts_route_t *self, const char *id, ts_msg_t *msg, ts_msg_t *reply,
     char err [TS_ERRLEN] = "";
     if (!ts_name_existing (id)) {
         ts_name_errf (err, "id", id, strlen (id));
-        return s_error (body, 400, "bad_request", err);
+        return ts_json_error (body, 400, "bad_request", err);
     }
     ts_msg_reset (msg, TS_OP_IDS_RM);
     ts_strlcpy (msg->id, id, sizeof msg->id);
@@ -496,8 +435,9 @@ s_dlq_change (ts_route_t *self, const ts_route_req_t *req, ts_op_t op,
     if (op == TS_OP_DLQ_REDRIVE) {
         int rc = s_body_ids (req, true, msg->ids, err);
         if (rc)
-            return s_error (body, rc == TS_ENOMEM? 500: 400,
-                            rc == TS_ENOMEM? "internal": "bad_request", err);
+            return ts_json_error (body, rc == TS_ENOMEM? 500: 400,
+                                  rc == TS_ENOMEM? "internal": "bad_request",
+                                  err);
     }
     if (ts_api_handle (self->api, msg, reply) != 200)
         return s_reply_error (body, reply);
@@ -516,7 +456,7 @@ s_not_allowed (ts_json_t *body, const char **allow, const char *methods)
     ts_errf (detail, "method not allowed here; use %s", methods);
     if (allow)
         *allow = methods;
-    return s_error (body, 405, "method_not_allowed", detail);
+    return ts_json_error (body, 405, "method_not_allowed", detail);
 }
 
 //  Dispatches an authorized request. msg and reply are scratch messages.
@@ -536,11 +476,6 @@ s_dispatch (ts_route_t *self, const ts_route_req_t *req,
             return s_not_allowed (body, allow, "GET");
         return s_series (self, url, ts_target_segment (url, 2), msg, reply,
                          body);
-    }
-    if (n == 1 && strcmp (s0, "timeSeries-data") == 0) {
-        if (strcmp (method, "GET"))
-            return s_not_allowed (body, allow, "GET");
-        return s_timeseries_data (self, url, msg, reply, body);
     }
     if (v1 && n == 2 && strcmp (s1, "ids") == 0) {
         if (strcmp (method, "GET") == 0)
@@ -578,7 +513,7 @@ s_dispatch (ts_route_t *self, const ts_route_req_t *req,
             return s_not_allowed (body, allow, "POST");
         return s_dlq_change (self, req, TS_OP_DLQ_REDRIVE, msg, reply, body);
     }
-    return s_error (body, 404, "not_found", "no such route");
+    return ts_json_error (body, 404, "not_found", "no such route");
 }
 
 int
@@ -593,9 +528,9 @@ ts_route_handle (ts_route_t *self, const ts_route_req_t *req,
     ts_target_t *url = NULL;
     int rc = ts_target_parse (req->target, &url, err);
     if (rc == TS_ENOMEM)
-        return s_error (body, 500, "internal", "out of memory");
+        return ts_json_error (body, 500, "internal", "out of memory");
     if (rc)
-        return s_error (body, 400, "bad_request", err);
+        return ts_json_error (body, 400, "bad_request", err);
 
     int status;
     ts_msg_t *msg = NULL;
@@ -610,19 +545,26 @@ ts_route_handle (ts_route_t *self, const ts_route_req_t *req,
             status = s_not_allowed (body, allow, "GET");
     }
     else
-    if (!s_authorized (self, req))
-        status = s_error (body, 401, "unauthorized",
-                          "missing or wrong API key: send x-security-token:"
-                          " KEY or Authorization: Bearer KEY");
+    if (ts_seed_owns (self->seed, url))
+        //  The seed's key is its x-security-token only, and its paths
+        //  never read a body (nor refuse a large one).
+        status = ts_seed_handle (self->seed, url, req->method,
+                                 s_authorized (self, req, false), body);
+    else
+    if (!s_authorized (self, req, true))
+        status = ts_json_error (body, 401, "unauthorized",
+                                "missing or wrong API key: send "
+                                "x-security-token: KEY or Authorization: "
+                                "Bearer KEY");
     else
     if (req->body_too_big) {
         ts_errf (err, "request body over %d bytes", TS_ROUTE_MAX_BODY);
-        status = s_error (body, 413, "too_big", err);
+        status = ts_json_error (body, 413, "too_big", err);
     }
     else
     if (!(msg = ts_msg_new (TS_OP_QUERY))
     ||  !(reply = ts_msg_new (TS_OP_REPLY)))
-        status = s_error (body, 500, "internal", "out of memory");
+        status = ts_json_error (body, 500, "internal", "out of memory");
     else
         status = s_dispatch (self, req, url, msg, reply, body, allow);
 
@@ -631,7 +573,7 @@ ts_route_handle (ts_route_t *self, const ts_route_req_t *req,
     ts_target_destroy (&url);
     if (ts_json_failed (body)) {
         ts_error ("out of memory writing an answer");
-        status = s_error (body, 500, "internal", "out of memory");
+        status = ts_json_error (body, 500, "internal", "out of memory");
         if (ts_json_failed (body))
             ts_json_reset (body);
     }

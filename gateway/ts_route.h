@@ -3,12 +3,11 @@
     Everything of the HTTP front end except the sockets: authentication,
     routing, parameter and body checks, turning a request into a ts_msg_t
     for ts_api_handle and the reply into JSON. ts_http feeds it requests
-    from libmicrohttpd; the unit tests feed it requests directly.
+    it has read; the unit tests feed it requests directly.
 
-    Routes (every answer is application/json):
+    Routes (every answer goes out as application/json):
         GET    /healthz                       200 {"status":"ok"}, no key
         GET    /v1/series/{id}?from=&to=&measure=
-        GET    /timeSeries-data?identifier=&startDate=&endDate=&measure=
         GET    /v1/ids?after=&limit=          {"ids":[...],"next":ID|null}:
                at most limit (1..10000, default 10000) ids after after,
                ascending; next is the after of the next page, null on
@@ -27,13 +26,22 @@
         POST   /v1/dlq/redrive  [{"ids":[..]}] {"requeued":n}; no body,
                {} or no ids: every entry
         DELETE /v1/dlq                        {"purged":n}
-    Every route but /healthz needs "x-security-token: KEY" or
-    "Authorization: Bearer KEY" (401 otherwise). Errors are
-    {"error":"<code>","detail":"<text>"}: 400 bad_request, 401
-    unauthorized, 404 not_found, 405 method_not_allowed, 413 too_big, and
-    the ts_api codes (503 unavailable when the broker does not answer
-    stats and dlq routes). Times in parameters are epoch milliseconds or
-    RFC 3339. */
+    These need "x-security-token: KEY" or "Authorization: Bearer KEY"
+    (401 otherwise). Errors are {"error":"<code>","detail":"<text>"}: 400
+    bad_request, 401 unauthorized, 404 not_found, 405 method_not_allowed,
+    413 too_big, and the ts_api codes (503 unavailable when the broker
+    does not answer stats and dlq routes). Times in parameters are epoch
+    milliseconds or RFC 3339.
+
+    The replaced service's API (ts_seed): any method on a path whose first
+    segment is timeSeries-data, and on gateway.seed_path_prefix and every
+    path under it, is answered as that service answered, status codes and
+    bodies included:
+        GET    /timeSeries-data?identifier=&startDate=&endDate=[&measure=]
+               200 {"historicalRows":[{"identifier","cpu","time"}..],
+               "futureRows":[..]}
+    Its key is x-security-token only, and a missing or wrong key is its
+    400 "{}", not 401; see ts_seed.h for every answer. */
 
 #ifndef TS_ROUTE_H_INCLUDED
 #define TS_ROUTE_H_INCLUDED
@@ -44,11 +52,15 @@
 #define TS_ROUTE_MAX_BODY (1 << 20)     //  request body limit, bytes
 
 //  One HTTP request as the routes see it. Everything is borrowed.
+//  Header values are given with their length, so a value holding a NUL
+//  byte is compared whole ("KEY\0" is not KEY).
 typedef struct {
     const char *method;         //  "GET", "POST", ...
     const char *target;         //  raw request target "/v1/ids?x=1"
-    const char *token;          //  x-security-token header, or NULL
-    const char *authorization;  //  Authorization header, or NULL
+    const char *token;          //  x-security-token header value, or NULL
+    size_t      token_len;      //  bytes in token (it may hold a NUL)
+    const char *authorization;  //  Authorization header value, or NULL
+    size_t      authorization_len;  //  bytes in authorization
     const char *body;           //  request body (not NUL-terminated)
     size_t      body_size;      //  bytes in body
     bool        body_too_big;   //  body was over TS_ROUTE_MAX_BODY
@@ -56,10 +68,14 @@ typedef struct {
 
 typedef struct _ts_route_t ts_route_t;
 
-//  Creates the routes over api (borrowed). keys is the API key text: keys
+//  Creates the routes over api (borrowed), with the replaced service's
+//  paths configured from cfg (gateway.seed_path_prefix and
+//  upstream.format.measures, copied). keys is the API key text: keys
 //  separated by commas or newlines, white space around each ignored.
-//  Returns NULL with TS_EAUTH reason in err if keys holds no key.
-ts_route_t *ts_route_new (ts_api_t *api, const char *keys, char *err);
+//  Returns NULL with the reason in err if keys holds no key or out of
+//  memory.
+ts_route_t *ts_route_new (ts_api_t *api, const ts_config_t *cfg,
+                          const char *keys, char *err);
 
 //  Frees the routes (and wipes the keys); sets *self_p to NULL. Safe on
 //  NULL.
@@ -68,10 +84,12 @@ void ts_route_destroy (ts_route_t **self_p);
 //  Number of API keys accepted.
 size_t ts_route_keys (const ts_route_t *self);
 
-//  Answers req: writes the JSON body into body (reset first) and returns
-//  the HTTP status. For 405, *allow (if allow is not NULL) is set to the
-//  static value of the Allow header; otherwise to NULL. Returns 500 with
-//  nothing in body if out of memory while writing.
+//  Answers req: writes the body into body (reset first) and returns the
+//  HTTP status. The body is JSON but for the replaced service's plain
+//  text 400 (ts_seed.h), which that service also sent as
+//  application/json. For 405, *allow (if allow is not NULL) is set to
+//  the static value of the Allow header; otherwise to NULL. Returns 500
+//  with nothing in body if out of memory while writing.
 int ts_route_handle (ts_route_t *self, const ts_route_req_t *req,
                      ts_json_t *body, const char **allow);
 

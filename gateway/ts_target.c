@@ -1,9 +1,9 @@
 /*  ts_target - splits an HTTP request target into decoded path segments and
     query parameters. See ts_target.h.
 
-    The HTTP front end gets the raw target from libmicrohttpd's URI log
-    callback and parses it here, so the exact same code runs in the unit
-    tests and in the server. */
+    The routes get the raw target as the client sent it (ts_h1 keeps it)
+    and parse it here, so the exact same code runs in the unit tests and
+    in the server. */
 
 #include "ts_target.h"
 
@@ -14,6 +14,7 @@ struct _ts_target_t {
     ts_strlist_t *segments;     //  decoded path segments
     ts_strlist_t *names;        //  decoded query names
     ts_strlist_t *values;       //  decoded query values, parallel to names
+    bool          trailing;     //  the path ended in a '/' that was dropped
 };
 
 static int
@@ -86,8 +87,10 @@ s_parse_path (ts_target_t *self, const char *path, size_t len)
     for (size_t i = 1; i <= len; i++) {
         if (i == len || path [i] == '/') {
             //  One trailing slash does not make an empty last segment.
-            if (i == len && start == len && len > 1)
+            if (i == len && start == len && len > 1) {
+                self->trailing = true;
                 break;
+            }
             int rc = s_append_decoded (self->segments, path + start,
                                        i - start, false);
             if (rc)
@@ -213,4 +216,25 @@ ts_target_param (const ts_target_t *self, const char *name)
         if (strcmp (self->names->items [i], name) == 0)
             return self->values->items [i];
     return NULL;
+}
+
+const char *
+ts_target_param_last (const ts_target_t *self, const char *name)
+{
+    for (size_t i = self->names->n; i > 0; i--)
+        if (strcmp (self->names->items [i - 1], name) == 0)
+            return self->values->items [i - 1];
+    return NULL;
+}
+
+size_t
+ts_target_params (const ts_target_t *self)
+{
+    return self->names->n;
+}
+
+bool
+ts_target_trailing_slash (const ts_target_t *self)
+{
+    return self->trailing;
 }

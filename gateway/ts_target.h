@@ -37,6 +37,18 @@ const char *ts_target_segment (const ts_target_t *self, size_t i);
 //  "" for "?name" or "?name="), or NULL if there is none.
 const char *ts_target_param (const ts_target_t *self, const char *name);
 
+//  Decoded value of the last query parameter called name (borrowed), or
+//  NULL if there is none: "?a=1&a=2" gives "2", as AWS API Gateway's
+//  queryStringParameters does.
+const char *ts_target_param_last (const ts_target_t *self, const char *name);
+
+//  Number of query parameters ("?a=1&a=2&b" has 3; "?" and "?&" have 0).
+size_t ts_target_params (const ts_target_t *self);
+
+//  True if the path ended in a '/' after at least one segment ("/v1/ids/"),
+//  the slash ts_target_segments ignores.
+bool ts_target_trailing_slash (const ts_target_t *self);
+
 //  Percent-decodes len bytes of s into a new NUL-terminated string in
 //  *out (caller frees). form true also turns '+' into a space. Returns 0,
 //  TS_EINVAL for a bad or NUL escape, TS_ENOMEM.

@@ -5,7 +5,7 @@
 
     A thin main: load the config, open the store, build the request
     handler (ts_api) and both front ends (ts_zmqsrv, ts_http), serve the
-    ZeroMQ socket in this thread until SIGINT/SIGTERM while libmicrohttpd
+    ZeroMQ socket in this thread until SIGINT/SIGTERM while ts_http
     serves HTTP in its own threads, then tear down in reverse order. */
 
 #include "ts_api.h"
@@ -23,6 +23,16 @@
 
 #define S_NAME "tscache-gateway"
 
+//  With HTTP on, an API key must be readable now: the HTTP front end
+//  does not start without one.
+static int
+s_check (const ts_config_t *cfg, char *err)
+{
+    if (ts_config_int (cfg, "gateway.http_port") == 0)
+        return 0;
+    return ts_config_secret_check (cfg, "gateway", true, err);
+}
+
 static int
 s_die (const char *what, const char *err)
 {
@@ -38,7 +48,7 @@ main (int argc, char *argv [])
         "Serves tscache queries over ZeroMQ (gateway.zmq_bind, msgpack) and\n"
         "HTTP (gateway.http_bind:gateway.http_port, JSON). HTTP API keys come\n"
         "from the variable named by gateway.api_key_env (TSCACHE_API_KEY) or\n"
-        "the file gateway.api_key_file.", &code);
+        "the file gateway.api_key_file.", s_check, &code);
     if (!cfg)
         return code;
     char err [TS_ERRLEN] = "";

@@ -2,6 +2,8 @@
 #  install-deps.sh - install what tscache needs, and only what is missing.
 #
 #    tools/install-deps.sh build   compiler, make, pkg-config, -dev libraries
+#    tools/install-deps.sh run     build + curl (make run: the demo's health
+#                                  check and the commands it prints)
 #    tools/install-deps.sh test    build + cmocka, python3 (zmq, msgpack), curl
 #    tools/install-deps.sh bench   build + python3 (zmq, msgpack) and the peers
 #                                  of make bench: wrk, nginx-light,
@@ -11,6 +13,10 @@
 #  something is missing (as root, or through sudo).
 set -eu
 what=${1:-build}
+case $what in
+    build|run|test|bench) ;;
+    *) echo "usage: tools/install-deps.sh build|run|test|bench" >&2; exit 2 ;;
+esac
 missing=""
 
 need_cmd () {     # need_cmd COMMAND PACKAGE
@@ -44,9 +50,13 @@ need_pc lmdb liblmdb-dev
 need_pc jansson libjansson-dev
 need_pc yajl libyajl-dev
 need_pc libmicrohttpd libmicrohttpd-dev
+if [ "$what" = run ] || [ "$what" = test ]; then
+    need_cmd curl curl
+fi
+#  http-parser ships no pkg-config file: look for its header.
+[ -f /usr/include/http_parser.h ] || missing="$missing libhttp-parser-dev"
 if [ "$what" = test ]; then
     need_pc cmocka libcmocka-dev
-    need_cmd curl curl
     [ -x /usr/bin/python3 ] || missing="$missing python3"
     need_py zmq python3-zmq
     need_py msgpack python3-msgpack

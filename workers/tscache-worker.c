@@ -8,6 +8,14 @@
 #include "ts_log.h"
 #include "ts_worker.h"
 
+//  The upstream key, if one is configured, must be readable now rather
+//  than at the first fetch.
+static int
+s_check (const ts_config_t *cfg, char *err)
+{
+    return ts_config_secret_check (cfg, "upstream", false, err);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -17,7 +25,8 @@ main (int argc, char *argv [])
         "from the upstream API (upstream.*), writes past points to history and\n"
         "replaces the forecast with future points. Run as many as you like.\n"
         "The upstream API key comes from the variable named by\n"
-        "upstream.api_key_env or the file upstream.api_key_file.", &code);
+        "upstream.api_key_env or the file upstream.api_key_file.", s_check,
+        &code);
     if (!cfg)
         return code;
     char err [TS_ERRLEN] = "";

@@ -362,6 +362,61 @@ config_rejects_invalid_measure_names (void **state)
                      "mapping");
 }
 
+//  Loads gateway.seed_path_prefix: value; returns the config or NULL with
+//  the reason in err.
+static ts_config_t *
+s_load_prefix (const char *value, char *err)
+{
+    char text [128];
+    snprintf (text, sizeof text, "gateway:\n  seed_path_prefix: %s\n",
+              value);
+    return ts_config_load_text (text, "test.yaml", err);
+}
+
+static void
+config_checks_the_seed_path_prefix (void **state)
+{
+    char err [TS_ERRLEN];
+    const char *good [] = { "\"\"", "/prod", "/v2/stage_1", "/a.b~c/v1",
+                            "/timeSeries-data2" };
+    for (size_t i = 0; i < sizeof good / sizeof good [0]; i++) {
+        ts_config_t *cfg = s_load_prefix (good [i], err);
+        if (!cfg)
+            fail_msg ("%s: %s", good [i], err);
+        ts_config_destroy (&cfg);
+    }
+    assert_null (s_load_prefix ("prod", err));
+    assert_string_equal (err, "test.yaml:2: gateway.seed_path_prefix: must "
+                         "be \"\" or start with '/', not end with '/', and "
+                         "be at most 256 characters (e.g. /prod)");
+    assert_null (s_load_prefix ("/", err));
+    assert_contains (err, "gateway.seed_path_prefix: must be");
+    assert_null (s_load_prefix ("/prod/", err));
+    assert_contains (err, "gateway.seed_path_prefix: must be");
+    const char *segments [] = { "/a//b", "/a/./b", "/..", "/a%2Fb",
+                                "\"/a b\"", "/a?b", "/a#b", "\"/a\\\\b\"" };
+    for (size_t i = 0; i < sizeof segments / sizeof segments [0]; i++) {
+        assert_null (s_load_prefix (segments [i], err));
+        assert_contains (err, "test.yaml:2: gateway.seed_path_prefix: "
+                         "segment ");
+    }
+    assert_null (s_load_prefix ("/v1/x", err));
+    assert_string_equal (err, "test.yaml:2: gateway.seed_path_prefix: /v1 "
+                         "is a route of the gateway; choose another prefix");
+    assert_null (s_load_prefix ("/healthz", err));
+    assert_contains (err, "/healthz is a route");
+    assert_null (s_load_prefix ("/timeSeries-data", err));
+    assert_contains (err, "/timeSeries-data is a route");
+    char long_prefix [300];
+    memset (long_prefix, 'a', sizeof long_prefix - 1);
+    long_prefix [0] = '/';
+    long_prefix [sizeof long_prefix - 1] = 0;
+    setenv ("TSCACHE_GATEWAY_SEED_PATH_PREFIX", long_prefix, 1);
+    assert_null (ts_config_load_text ("", "test.yaml", err));
+    unsetenv ("TSCACHE_GATEWAY_SEED_PATH_PREFIX");
+    assert_contains (err, "env TSCACHE_GATEWAY_SEED_PATH_PREFIX: must be");
+}
+
 static void
 config_rejects_duplicate_keys (void **state)
 {
@@ -497,6 +552,141 @@ config_ignores_unrelated_tscache_variables (void **state)
         fail_msg ("%s", err);
     assert_string_equal (ts_config_str (cfg, "gateway.api_key_env"),
                          "TSCACHE_API_KEY");
+    ts_config_destroy (&cfg);
+}
+
+//  Joins the warnings of cfg into buf, one a line.
+static const char *
+s_warnings (const ts_config_t *cfg, char *buf, size_t size)
+{
+    const ts_strlist_t *warnings = ts_config_warnings (cfg);
+    size_t len = 0;
+    buf [0] = 0;
+    for (size_t i = 0; i < warnings->n && len < size; i++)
+        len += (size_t) snprintf (buf + len, size - len, "%s\n",
+                                  warnings->items [i]);
+    return buf;
+}
+
+static void
+config_warns_about_a_tscache_variable_that_is_not_a_key (void **state)
+{
+    setenv ("TSCACHE_GATEWAY_HTTPPORT", "9090", 1);
+    setenv ("TSCACHE_NOT_A_KEY", "whatever", 1);
+    char err [TS_ERRLEN] = "";
+    ts_config_t *cfg = ts_config_load (NULL, err);
+    unsetenv ("TSCACHE_GATEWAY_HTTPPORT");
+    unsetenv ("TSCACHE_NOT_A_KEY");
+    if (!cfg)
+        fail_msg ("%s", err);
+    char text [2048];
+    s_warnings (cfg, text, sizeof text);
+    assert_contains (text, "env TSCACHE_GATEWAY_HTTPPORT: not a config key, "
+                     "ignored (did you mean TSCACHE_GATEWAY_HTTP_PORT?)");
+    assert_contains (text, "env TSCACHE_NOT_A_KEY: not a config key");
+    //  The misspelt override did not change the key.
+    assert_int_equal (ts_config_int (cfg, "gateway.http_port"), 8080);
+    ts_config_destroy (&cfg);
+}
+
+static void
+config_does_not_warn_about_variables_tscache_reads (void **state)
+{
+    setenv ("TSCACHE_API_KEY", "k1", 1);
+    setenv ("TSCACHE_CONFIG", "", 1);
+    setenv ("TSCACHE_ENDPOINT", "tcp://127.0.0.1:1", 1);
+    setenv ("TSCACHE_UPSTREAM_API_KEY_ENV", "TSCACHE_MY_UPSTREAM_KEY", 1);
+    setenv ("TSCACHE_MY_UPSTREAM_KEY", "k2", 1);
+    setenv ("TSCACHE_WORKER_CONCURRENCY", "4", 1);
+    char err [TS_ERRLEN] = "";
+    ts_config_t *cfg = ts_config_load (NULL, err);
+    unsetenv ("TSCACHE_API_KEY");
+    unsetenv ("TSCACHE_CONFIG");
+    unsetenv ("TSCACHE_ENDPOINT");
+    unsetenv ("TSCACHE_UPSTREAM_API_KEY_ENV");
+    unsetenv ("TSCACHE_MY_UPSTREAM_KEY");
+    unsetenv ("TSCACHE_WORKER_CONCURRENCY");
+    if (!cfg)
+        fail_msg ("%s", err);
+    char text [2048];
+    assert_string_equal (s_warnings (cfg, text, sizeof text), "");
+    ts_config_destroy (&cfg);
+}
+
+static void
+config_where_names_the_line_the_variable_or_the_default (void **state)
+{
+    ts_config_t *cfg = s_load_ok ("log:\n  level: warn\n"
+                                  "gateway:\n  http_port: 9000\n");
+    char where [TS_ERRLEN];
+    ts_config_where (cfg, "gateway.http_port", where, sizeof where);
+    assert_string_equal (where, "test.yaml:4: gateway.http_port");
+    ts_config_where (cfg, "gateway.zmq_bind", where, sizeof where);
+    assert_string_equal (where, "test.yaml: gateway.zmq_bind (default)");
+    ts_config_destroy (&cfg);
+
+    setenv ("TSCACHE_GATEWAY_HTTP_PORT", "9001", 1);
+    char err [TS_ERRLEN] = "";
+    cfg = ts_config_load_text ("gateway:\n  http_port: 9000\n", "t.yaml",
+                               err);
+    unsetenv ("TSCACHE_GATEWAY_HTTP_PORT");
+    if (!cfg)
+        fail_msg ("%s", err);
+    ts_config_where (cfg, "gateway.http_port", where, sizeof where);
+    assert_string_equal (where, "env TSCACHE_GATEWAY_HTTP_PORT: "
+                         "gateway.http_port");
+    ts_config_destroy (&cfg);
+}
+
+static void
+config_secret_check_names_where_the_missing_key_was_configured (
+    void **state)
+{
+    char err [TS_ERRLEN] = "";
+    unsetenv ("TSCACHE_API_KEY");
+    ts_config_t *cfg = s_load_ok ("gateway:\n  api_key_file: "
+                                  "/nonexistent/key\n");
+    assert_int_equal (ts_config_secret_check (cfg, "gateway", true, err),
+                      TS_ECONFIG);
+    assert_string_equal (err, "test.yaml:2: gateway.api_key_file: "
+                         "/nonexistent/key: cannot read: No such file or "
+                         "directory");
+    ts_config_destroy (&cfg);
+
+    cfg = s_load_ok ("gateway:\n  api_key_env: TSCACHE_TEST_UNSET\n");
+    assert_int_equal (ts_config_secret_check (cfg, "gateway", true, err),
+                      TS_ECONFIG);
+    assert_string_equal (err, "test.yaml:2: gateway.api_key_env: no key: "
+                         "the variable TSCACHE_TEST_UNSET is unset or "
+                         "empty, and gateway.api_key_file is not set");
+    ts_config_destroy (&cfg);
+
+    cfg = s_load_ok ("upstream:\n  api_key_file: " FIXTURES
+                     "secret_blank.txt\n");
+    assert_int_equal (ts_config_secret_check (cfg, "upstream", false, err),
+                      TS_ECONFIG);
+    assert_contains (err, "test.yaml:2: upstream.api_key_file: ");
+    assert_contains (err, "secret_blank.txt holds no key");
+    ts_config_destroy (&cfg);
+}
+
+static void
+config_secret_check_passes_a_readable_or_unneeded_key (void **state)
+{
+    char err [TS_ERRLEN] = "";
+    ts_config_t *cfg = s_load_ok ("gateway:\n  api_key_file: " FIXTURES
+                                  "secret.txt\n");
+    assert_int_equal (ts_config_secret_check (cfg, "gateway", true, err), 0);
+    //  No upstream key configured, and none required.
+    assert_int_equal (ts_config_secret_check (cfg, "upstream", false, err),
+                      0);
+    //  The key itself never reaches an error message.
+    ts_config_destroy (&cfg);
+    cfg = s_load_ok ("upstream:\n  api_key_env: TSCACHE_TEST_SECRET\n");
+    setenv ("TSCACHE_TEST_SECRET", "s3cret", 1);
+    int rc = ts_config_secret_check (cfg, "upstream", false, err);
+    unsetenv ("TSCACHE_TEST_SECRET");
+    assert_int_equal (rc, 0);
     ts_config_destroy (&cfg);
 }
 
@@ -660,6 +850,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (config_rejects_upstream_url_without_id),
         cmocka_unit_test (config_rejects_malformed_header_without_echoing_it),
         cmocka_unit_test (config_rejects_invalid_measure_names),
+        cmocka_unit_test (config_checks_the_seed_path_prefix),
         cmocka_unit_test (config_rejects_duplicate_keys),
         cmocka_unit_test (config_reports_yaml_syntax_errors_with_line),
         cmocka_unit_test (config_rejects_wrong_shapes_of_document),
@@ -667,6 +858,11 @@ main (int argc, char *argv [])
         cmocka_unit_test (config_env_overrides_file_values),
         cmocka_unit_test (config_env_override_with_bad_value_names_the_variable),
         cmocka_unit_test (config_ignores_unrelated_tscache_variables),
+        cmocka_unit_test (config_warns_about_a_tscache_variable_that_is_not_a_key),
+        cmocka_unit_test (config_does_not_warn_about_variables_tscache_reads),
+        cmocka_unit_test (config_where_names_the_line_the_variable_or_the_default),
+        cmocka_unit_test (config_secret_check_names_where_the_missing_key_was_configured),
+        cmocka_unit_test (config_secret_check_passes_a_readable_or_unneeded_key),
         cmocka_unit_test (config_set_changes_one_key_after_checking_it),
         cmocka_unit_test (config_secret_comes_from_env_first),
         cmocka_unit_test (config_secret_falls_back_to_trimmed_file),

@@ -15,7 +15,7 @@
 static ts_config_t *
 s_init (int argc, char **argv, int *code)
 {
-    return ts_daemon_init (argc, argv, "test", NULL, code);
+    return ts_daemon_init (argc, argv, "test", NULL, NULL, code);
 }
 
 static void
@@ -86,6 +86,37 @@ daemon_check_config_exits_zero_on_a_good_file (void **state)
     assert_int_equal (code, 0);
 }
 
+static int
+s_check_fails (const ts_config_t *cfg, char *err)
+{
+    ts_errf (err, "%s: check failed", ts_config_source (cfg));
+    return TS_ECONFIG;
+}
+
+static void
+daemon_runs_the_check_at_start_and_with_check_config (void **state)
+{
+    char *argv [] = { "test", "-c", "config/tscache.example.yaml",
+                      "--check-config", NULL };
+    int code = -1;
+    assert_null (ts_daemon_init (4, argv, "test", NULL, s_check_fails,
+                                 &code));
+    assert_int_equal (code, 2);
+    code = -1;
+    assert_null (ts_daemon_init (3, argv, "test", NULL, s_check_fails,
+                                 &code));
+    assert_int_equal (code, 2);
+}
+
+static void
+daemon_print_config_asks_main_to_exit_zero (void **state)
+{
+    char *argv [] = { "test", "--print-config", NULL };
+    int code = -1;
+    assert_null (s_init (2, argv, &code));
+    assert_int_equal (code, 0);
+}
+
 static void
 daemon_bad_config_exits_two (void **state)
 {
@@ -122,6 +153,8 @@ main (int argc, char *argv [])
         cmocka_unit_test (daemon_unknown_argument_is_a_usage_error),
         cmocka_unit_test (daemon_check_config_exits_zero_on_a_good_file),
         cmocka_unit_test (daemon_bad_config_exits_two),
+        cmocka_unit_test (daemon_runs_the_check_at_start_and_with_check_config),
+        cmocka_unit_test (daemon_print_config_asks_main_to_exit_zero),
         cmocka_unit_test (daemon_returns_the_config_to_run_with),
     };
     if (argc > 1)

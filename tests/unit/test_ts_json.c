@@ -34,6 +34,20 @@ json_escapes_quotes_backslashes_and_control_characters (void **state)
 }
 
 static void
+json_error_replaces_the_text_with_an_error_answer (void **state)
+{
+    ts_json_t *json = ts_json_new ();
+    assert_non_null (json);
+    ts_json_raw (json, "{\"partial\":");
+    assert_int_equal (ts_json_error (json, 400, "bad_request",
+                                     "id 'a\"b' is invalid"), 400);
+    assert_string_equal (ts_json_data (json),
+                         "{\"error\":\"bad_request\","
+                         "\"detail\":\"id 'a\\\"b' is invalid\"}");
+    ts_json_destroy (&json);
+}
+
+static void
 json_replaces_bytes_that_are_not_utf8 (void **state)
 {
     ts_json_t *json = ts_json_new ();
@@ -317,6 +331,7 @@ main (int argc, char *argv [])
         cmocka_set_test_filter (argv [1]);
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (json_escapes_quotes_backslashes_and_control_characters),
+        cmocka_unit_test (json_error_replaces_the_text_with_an_error_answer),
         cmocka_unit_test (json_replaces_bytes_that_are_not_utf8),
         cmocka_unit_test (json_prints_doubles_that_read_back_exactly),
         cmocka_unit_test (json_prints_doubles_as_printf_would),

@@ -53,11 +53,34 @@ target_ignores_one_trailing_slash_but_keeps_empty_segments (void **state)
 {
     ts_target_t *target = s_parse ("/v1/ids/");
     assert_int_equal (ts_target_segments (target), 2);
+    assert_true (ts_target_trailing_slash (target));
     ts_target_destroy (&target);
     target = s_parse ("/v1//ids");
     assert_int_equal (ts_target_segments (target), 3);
     assert_string_equal (ts_target_segment (target, 1), "");
+    assert_false (ts_target_trailing_slash (target));
     ts_target_destroy (&target);
+    target = s_parse ("/?a=/");
+    assert_false (ts_target_trailing_slash (target));
+    ts_target_destroy (&target);
+}
+
+static void
+target_counts_parameters_and_finds_the_last_of_a_repeated_one (void **state)
+{
+    ts_target_t *target = s_parse ("/x?a=1&b&a=2&&a=");
+    assert_int_equal (ts_target_params (target), 4);
+    assert_string_equal (ts_target_param (target, "a"), "1");
+    assert_string_equal (ts_target_param_last (target, "a"), "");
+    assert_string_equal (ts_target_param_last (target, "b"), "");
+    assert_null (ts_target_param_last (target, "c"));
+    ts_target_destroy (&target);
+    const char *none [] = { "/x", "/x?", "/x?&&", "/x?#a=1" };
+    for (size_t i = 0; i < sizeof none / sizeof none [0]; i++) {
+        target = s_parse (none [i]);
+        assert_int_equal (ts_target_params (target), 0);
+        ts_target_destroy (&target);
+    }
 }
 
 static void
@@ -133,6 +156,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (target_splits_path_into_decoded_segments),
         cmocka_unit_test (target_keeps_an_encoded_slash_inside_its_segment),
         cmocka_unit_test (target_ignores_one_trailing_slash_but_keeps_empty_segments),
+        cmocka_unit_test (target_counts_parameters_and_finds_the_last_of_a_repeated_one),
         cmocka_unit_test (target_form_decodes_query_parameters),
         cmocka_unit_test (target_rejects_bad_percent_escapes),
         cmocka_unit_test (target_rejects_targets_without_slash_or_too_long),
