@@ -307,7 +307,7 @@ s_serve_series (struct MHD_Connection *conn, bool columns, const char *id)
         if (!key || !ts_secure_equal (key, strlen (key), s_api_key, strlen (s_api_key)))
             return s_reply_error (conn, MHD_HTTP_UNAUTHORIZED, "missing or wrong x-api-key");
     }
-    if (!ts_name_valid (id))
+    if (!ts_name_existing (id))
         return s_reply_error (conn, MHD_HTTP_BAD_REQUEST, "invalid id");
     int64_t from_ms = INT64_MIN;
     int64_t to_ms = INT64_MAX;
