@@ -68,8 +68,9 @@ $(PROGRAMS):
 
 #  Unit tests: objects each test needs (so one module's test builds even
 #  while another module is broken).
-CORE = common/ts_common common/ts_log
+CORE = common/ts_common common/ts_log common/ts_redact
 DEPS_test_ts_common = $(CORE)
+DEPS_test_ts_redact = $(CORE)
 DEPS_test_ts_points = $(CORE) common/ts_points
 DEPS_test_ts_cron   = $(CORE) common/ts_cron
 DEPS_test_ts_daemon = $(CORE) common/ts_daemon common/ts_config common/ts_cron

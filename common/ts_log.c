@@ -34,6 +34,12 @@ ts_log_level_parse (const char *s)
     return -1;
 }
 
+bool
+ts_log_enabled (int level)
+{
+    return level <= s_level;
+}
+
 void
 ts_log (int level, const char *fmt, ...)
 {

@@ -9,6 +9,8 @@
 #ifndef TS_LOG_H_INCLUDED
 #define TS_LOG_H_INCLUDED
 
+#include <stdbool.h>
+
 enum {
     TS_LOG_ERROR = 0,
     TS_LOG_WARN  = 1,
@@ -24,6 +26,10 @@ void ts_log_set_level (int level);
 
 //  Parses "error", "warn", "info" or "debug". Returns the level or -1.
 int ts_log_level_parse (const char *s);
+
+//  True if lines of level are written: lets a caller skip building what
+//  only a debug line would show.
+bool ts_log_enabled (int level);
 
 //  Writes one line at the given level if enabled.
 void ts_log (int level, const char *fmt, ...)
