@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <czmq.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -592,6 +593,96 @@ api_broker_ops_answer_503_when_the_broker_is_silent (void **state)
     zsock_destroy (&broker);
 }
 
+static void
+api_answers_502_for_a_two_frame_broker_reply_then_works_again (void **state)
+{
+    fixture_t *self = *state;
+    ts_fakebroker_t *broker = ts_fakebroker_new (BROKER);
+    assert_non_null (broker);
+    ts_fakebroker_set_mode (broker, TS_FAKEBROKER_TWO_FRAMES);
+    ts_msg_reset (self->req, TS_OP_STATS);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 502);
+    assert_string_equal (self->reply->error, "bad_gateway");
+    assert_non_null (strstr (self->reply->detail, "2 frames, expected 1"));
+    //  The socket read the whole answer: the next call is in step.
+    ts_fakebroker_set_mode (broker, TS_FAKEBROKER_CANNED);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_true (self->reply->has_stats);
+    ts_fakebroker_destroy (&broker);
+}
+
+static void
+api_late_broker_answer_is_not_taken_for_the_next_one (void **state)
+{
+    fixture_t *self = *state;
+    ts_fakebroker_t *broker = ts_fakebroker_new (BROKER);
+    assert_non_null (broker);
+    //  The stats request is held past its deadline; the broker answers
+    //  it only when the dlq_ls request comes, just before answering that.
+    ts_fakebroker_hold (broker, 2);
+    ts_api_set_broker_timeout (self->api, 200);
+    ts_msg_reset (self->req, TS_OP_STATS);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 503);
+    ts_api_set_broker_timeout (self->api, 5000);
+    ts_msg_reset (self->req, TS_OP_DLQ_LS);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_true (self->reply->has_dlq);
+    assert_false (self->reply->has_stats);
+    assert_int_equal (ts_fakebroker_requests (broker), 2);
+    ts_fakebroker_destroy (&broker);
+}
+
+typedef struct {
+    ts_api_t *api;              //  shared handler
+    ts_op_t   op;               //  op to forward
+    int       status;           //  the answer's status
+} s_call_t;
+
+static void *
+s_call_thread (void *args)
+{
+    s_call_t *call = args;
+    ts_msg_t *req = ts_msg_new (call->op);
+    ts_msg_t *reply = ts_msg_new (TS_OP_REPLY);
+    call->status = ts_api_handle (call->api, req, reply);
+    ts_msg_destroy (&req);
+    ts_msg_destroy (&reply);
+    return NULL;
+}
+
+static void
+api_calls_from_two_threads_wait_for_the_broker_side_by_side (void **state)
+{
+    fixture_t *self = *state;
+    ts_fakebroker_t *broker = ts_fakebroker_new (BROKER);
+    assert_non_null (broker);
+    //  The broker answers neither call until both are waiting: calls made
+    //  one after the other would see the first one time out.
+    ts_fakebroker_hold (broker, 2);
+    ts_api_set_broker_timeout (self->api, 5000);
+    s_call_t calls [2] = { { self->api, TS_OP_STATS, 0 },
+                           { self->api, TS_OP_DLQ_LS, 0 } };
+    pthread_t threads [2];
+    for (int i = 0; i < 2; i++)
+        pthread_create (&threads [i], NULL, s_call_thread, &calls [i]);
+    for (int i = 0; i < 2; i++)
+        pthread_join (threads [i], NULL);
+    assert_int_equal (calls [0].status, 200);
+    assert_int_equal (calls [1].status, 200);
+    ts_fakebroker_destroy (&broker);
+}
+
+static void
+api_lists_the_ops_it_forwards_to_the_broker (void **state)
+{
+    for (int op = TS_OP_REPLY; op < TS_OP_COUNT_; op++) {
+        bool broker = op == TS_OP_HYDRATE || op == TS_OP_STATS
+                   || op == TS_OP_DLQ_LS || op == TS_OP_DLQ_REDRIVE
+                   || op == TS_OP_DLQ_PURGE;
+        assert_int_equal (ts_api_forwarded ((ts_op_t) op), broker);
+    }
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -620,6 +711,10 @@ main (int argc, char *argv [])
         T (api_dlq_redrive_rejects_invalid_ids_before_asking_the_broker),
         T (api_answers_502_when_the_broker_reply_lacks_its_payload),
         T (api_broker_ops_answer_503_when_the_broker_is_silent),
+        T (api_answers_502_for_a_two_frame_broker_reply_then_works_again),
+        T (api_late_broker_answer_is_not_taken_for_the_next_one),
+        T (api_calls_from_two_threads_wait_for_the_broker_side_by_side),
+        T (api_lists_the_ops_it_forwards_to_the_broker),
 #undef T
     };
     return cmocka_run_group_tests_name ("ts_api", tests, NULL, NULL);
