@@ -10,7 +10,7 @@
     - clients <-> gateway (REQ -> ROUTER): ping, query, ids_add, ids_rm,
       ids_ls, hydrate, stats, dlq_ls, dlq_redrive, dlq_purge; and their
       replies.
-    - gateway/CLI <-> broker control (REQ -> ROUTER): hydrate, ping,
+    - gateway/CLI <-> broker control (REQ or DEALER -> ROUTER): hydrate, ping,
       stats, dlq_ls, dlq_redrive, dlq_purge.
     - workers <-> broker (DEALER -> ROUTER): ready (credit), job, done,
       failed, heartbeat.

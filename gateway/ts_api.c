@@ -58,8 +58,8 @@ ts_api_new (const ts_config_t *cfg, ts_store_t *store, char *err)
     self->max_points = ts_config_int (cfg, "gateway.max_points");
     self->broker_endpoint = strdup (ts_config_str (cfg,
                                                    "gateway.broker_endpoint"));
-    self->broker_timeout_ms = (int) ts_config_int (cfg,
-                                                   "gateway.broker_timeout_ms");
+    self->broker_timeout_ms =
+        (int) ts_config_int (cfg, "gateway.broker_timeout_ms");
     int64_t cache_mb = ts_config_int (cfg, "gateway.cache_mb");
     if (cache_mb > 0)
         self->cache = ts_cache_new ((size_t) cache_mb << 20);
