@@ -247,28 +247,41 @@ server_answers_req_and_dealer_clients_and_bad_shapes (void **state)
     ts_zmqsrv_destroy (&server);
 }
 
-//  A server thread on the fixture's api, stopped by s_server_stop.
+//  A fake broker, a server thread on the fixture's api and a client of
+//  it, with a message to send.
 typedef struct {
-    ts_zmqsrv_t *server;
-    pthread_t    thread;
-} s_server_t;
+    ts_fakebroker_t *broker;    //  at BROKER
+    ts_zmqsrv_t     *server;    //  at ENDPOINT
+    pthread_t        thread;    //  serving
+    zsock_t         *client;    //  REQ or DEALER
+    ts_msg_t        *msg;       //  scratch request
+} s_rig_t;
 
 static void
-s_server_start (fixture_t *self, s_server_t *server)
+s_rig_start (fixture_t *self, s_rig_t *rig, int client_type)
 {
+    rig->broker = ts_fakebroker_new (BROKER);
+    assert_non_null (rig->broker);
     char err [TS_ERRLEN] = "";
-    server->server = ts_zmqsrv_new (self->base->cfg, self->api, err);
-    assert_non_null (server->server);
-    pthread_create (&server->thread, NULL, s_serve, server->server);
+    rig->server = ts_zmqsrv_new (self->base->cfg, self->api, err);
+    assert_non_null (rig->server);
+    pthread_create (&rig->thread, NULL, s_serve, rig->server);
+    rig->client = client_type == ZMQ_DEALER
+                ? zsock_new_dealer (">" ENDPOINT)
+                : zsock_new_req (">" ENDPOINT);
+    rig->msg = ts_msg_new (TS_OP_PING);
 }
 
 static void
-s_server_stop (s_server_t *server)
+s_rig_stop (s_rig_t *rig)
 {
     zsys_interrupted = 1;
-    pthread_join (server->thread, NULL);
+    pthread_join (rig->thread, NULL);
     zsys_interrupted = 0;
-    ts_zmqsrv_destroy (&server->server);
+    ts_zmqsrv_destroy (&rig->server);
+    zsock_destroy (&rig->client);
+    ts_msg_destroy (&rig->msg);
+    ts_fakebroker_destroy (&rig->broker);
 }
 
 //  Sends msg on a REQ or DEALER socket (DEALER: delimiter first).
@@ -283,6 +296,17 @@ s_send_msg (zsock_t *sock, const ts_msg_t *msg)
     else
         zsock_send (sock, "b", data, size);
     free (data);
+}
+
+//  Sends rig->msg reset to op on the rig's client; returns the status of
+//  the answer (decoded into self->reply).
+static int
+s_rig_ask (fixture_t *self, s_rig_t *rig, ts_op_t op)
+{
+    ts_msg_reset (rig->msg, op);
+    s_send_msg (rig->client, rig->msg);
+    size_t frames;
+    return s_recv_status (self, rig->client, &frames);
 }
 
 //  Waits (bounded) until the fake broker has received n requests.
@@ -301,130 +325,94 @@ server_answers_a_ping_while_a_hydrate_waits_for_the_broker (void **state)
     const char *ids [] = { "a" };
     assert_int_equal (ts_store_ids_add (self->base->store, ids, 1, NULL,
                                         NULL), 0);
-    ts_fakebroker_t *broker = ts_fakebroker_new (BROKER);
-    assert_non_null (broker);
-    ts_fakebroker_hold (broker, 100);           //  answers nothing yet
     ts_api_set_broker_timeout (self->api, 10000);
-    s_server_t server;
-    s_server_start (self, &server);
-
-    zsock_t *first = zsock_new_dealer (">" ENDPOINT);
-    zsock_t *second = zsock_new_req (">" ENDPOINT);
-    ts_msg_t *msg = ts_msg_new (TS_OP_HYDRATE);
-    ts_strlist_append (msg->ids, "a");
-    s_send_msg (first, msg);
-    s_wait_requests (broker, 1);
-    //  The hydrate is with the broker: a ping is answered meanwhile (well
-    //  within s_recv_status's 2 s, far under the 10 s broker timeout).
-    ts_msg_reset (msg, TS_OP_PING);
-    s_send_msg (second, msg);
+    s_rig_t rig;
+    s_rig_start (self, &rig, ZMQ_DEALER);
+    ts_fakebroker_hold (rig.broker, 100);       //  answers nothing yet
+    ts_msg_reset (rig.msg, TS_OP_HYDRATE);
+    ts_strlist_append (rig.msg->ids, "a");
+    s_send_msg (rig.client, rig.msg);
+    s_wait_requests (rig.broker, 1);
+    //  The hydrate is with the broker: a ping from another client is
+    //  answered meanwhile (well within s_recv_status's 2 s, far under the
+    //  10 s broker timeout).
+    zsock_t *other = zsock_new_req (">" ENDPOINT);
+    ts_msg_reset (rig.msg, TS_OP_PING);
+    s_send_msg (other, rig.msg);
     size_t frames;
-    assert_int_equal (s_recv_status (self, second, &frames), 200);
+    assert_int_equal (s_recv_status (self, other, &frames), 200);
+    zsock_destroy (&other);
     //  Then the broker answers, and the hydrate gets its own answer.
-    ts_fakebroker_hold (broker, 0);
-    assert_int_equal (s_recv_status (self, first, &frames), 202);
+    ts_fakebroker_hold (rig.broker, 0);
+    assert_int_equal (s_recv_status (self, rig.client, &frames), 202);
     assert_int_equal (self->reply->count, 1);
-    assert_int_equal (ts_fakebroker_last_op (broker), TS_OP_HYDRATE);
-
-    ts_msg_destroy (&msg);
-    zsock_destroy (&first);
-    zsock_destroy (&second);
-    s_server_stop (&server);
-    ts_fakebroker_destroy (&broker);
+    assert_int_equal (ts_fakebroker_last_op (rig.broker), TS_OP_HYDRATE);
+    s_rig_stop (&rig);
 }
 
 static void
 server_checks_a_hydrate_before_forwarding_it (void **state)
 {
     fixture_t *self = *state;
-    ts_fakebroker_t *broker = ts_fakebroker_new (BROKER);
-    assert_non_null (broker);
-    s_server_t server;
-    s_server_start (self, &server);
-    zsock_t *client = zsock_new_req (">" ENDPOINT);
-    ts_msg_t *msg = ts_msg_new (TS_OP_HYDRATE);
-    ts_strlist_append (msg->ids, "unknown");
-    s_send_msg (client, msg);
+    s_rig_t rig;
+    s_rig_start (self, &rig, ZMQ_REQ);
+    ts_msg_reset (rig.msg, TS_OP_HYDRATE);
+    ts_strlist_append (rig.msg->ids, "unknown");
+    s_send_msg (rig.client, rig.msg);
     size_t frames;
-    assert_int_equal (s_recv_status (self, client, &frames), 404);
-    ts_msg_reset (msg, TS_OP_DLQ_REDRIVE);
-    ts_strlist_append (msg->ids, "not/ok");
-    s_send_msg (client, msg);
-    assert_int_equal (s_recv_status (self, client, &frames), 400);
-    assert_int_equal (ts_fakebroker_requests (broker), 0);
-    ts_msg_destroy (&msg);
-    zsock_destroy (&client);
-    s_server_stop (&server);
-    ts_fakebroker_destroy (&broker);
+    assert_int_equal (s_recv_status (self, rig.client, &frames), 404);
+    ts_msg_reset (rig.msg, TS_OP_DLQ_REDRIVE);
+    ts_strlist_append (rig.msg->ids, "not/ok");
+    s_send_msg (rig.client, rig.msg);
+    assert_int_equal (s_recv_status (self, rig.client, &frames), 400);
+    assert_int_equal (ts_fakebroker_requests (rig.broker), 0);
+    s_rig_stop (&rig);
 }
 
 static void
 server_answers_502_for_a_two_frame_broker_reply_then_serves_on (void **state)
 {
     fixture_t *self = *state;
-    ts_fakebroker_t *broker = ts_fakebroker_new (BROKER);
-    assert_non_null (broker);
-    ts_fakebroker_set_mode (broker, TS_FAKEBROKER_TWO_FRAMES);
-    s_server_t server;
-    s_server_start (self, &server);
-    zsock_t *client = zsock_new_req (">" ENDPOINT);
-    ts_msg_t *msg = ts_msg_new (TS_OP_STATS);
-    s_send_msg (client, msg);
-    size_t frames;
-    assert_int_equal (s_recv_status (self, client, &frames), 502);
+    s_rig_t rig;
+    s_rig_start (self, &rig, ZMQ_REQ);
+    ts_fakebroker_set_mode (rig.broker, TS_FAKEBROKER_TWO_FRAMES);
+    assert_int_equal (s_rig_ask (self, &rig, TS_OP_STATS), 502);
     assert_string_equal (self->reply->error, "bad_gateway");
     assert_non_null (strstr (self->reply->detail, "got 2"));
     //  Garbage is a 502 too; then a good answer is passed on.
-    ts_fakebroker_set_mode (broker, TS_FAKEBROKER_GARBAGE);
-    s_send_msg (client, msg);
-    assert_int_equal (s_recv_status (self, client, &frames), 502);
-    ts_fakebroker_set_mode (broker, TS_FAKEBROKER_BARE);
-    s_send_msg (client, msg);
-    assert_int_equal (s_recv_status (self, client, &frames), 502);
+    ts_fakebroker_set_mode (rig.broker, TS_FAKEBROKER_GARBAGE);
+    assert_int_equal (s_rig_ask (self, &rig, TS_OP_STATS), 502);
+    ts_fakebroker_set_mode (rig.broker, TS_FAKEBROKER_BARE);
+    assert_int_equal (s_rig_ask (self, &rig, TS_OP_STATS), 502);
     assert_non_null (strstr (self->reply->detail, "without 'stats'"));
-    ts_fakebroker_set_mode (broker, TS_FAKEBROKER_CANNED);
-    s_send_msg (client, msg);
-    assert_int_equal (s_recv_status (self, client, &frames), 200);
+    ts_fakebroker_set_mode (rig.broker, TS_FAKEBROKER_CANNED);
+    assert_int_equal (s_rig_ask (self, &rig, TS_OP_STATS), 200);
     assert_true (self->reply->has_stats);
     assert_int_equal (self->reply->stats.done, 40);
-    ts_msg_destroy (&msg);
-    zsock_destroy (&client);
-    s_server_stop (&server);
-    ts_fakebroker_destroy (&broker);
+    s_rig_stop (&rig);
 }
 
 static void
 server_drops_a_late_broker_answer_instead_of_passing_it_on (void **state)
 {
     fixture_t *self = *state;
-    ts_fakebroker_t *broker = ts_fakebroker_new (BROKER);
-    assert_non_null (broker);
+    ts_api_set_broker_timeout (self->api, 1000);
+    s_rig_t rig;
+    s_rig_start (self, &rig, ZMQ_DEALER);
     //  stats is held past its deadline; the broker answers it when
     //  dlq_ls comes, just before answering that.
-    ts_fakebroker_hold (broker, 2);
-    ts_api_set_broker_timeout (self->api, 1000);
-    s_server_t server;
-    s_server_start (self, &server);
-    zsock_t *client = zsock_new_dealer (">" ENDPOINT);
-    ts_msg_t *msg = ts_msg_new (TS_OP_STATS);
-    s_send_msg (client, msg);
-    size_t frames;
-    assert_int_equal (s_recv_status (self, client, &frames), 503);
+    ts_fakebroker_hold (rig.broker, 2);
+    assert_int_equal (s_rig_ask (self, &rig, TS_OP_STATS), 503);
     assert_string_equal (self->reply->detail, "broker did not answer");
-    ts_msg_reset (msg, TS_OP_DLQ_LS);
-    s_send_msg (client, msg);
-    assert_int_equal (s_recv_status (self, client, &frames), 200);
+    assert_int_equal (s_rig_ask (self, &rig, TS_OP_DLQ_LS), 200);
     assert_true (self->reply->has_dlq);
     assert_false (self->reply->has_stats);
-    assert_int_equal (ts_fakebroker_requests (broker), 2);
+    assert_int_equal (ts_fakebroker_requests (rig.broker), 2);
     //  Nothing else comes: the late stats answer was dropped.
-    zpoller_t *poller = zpoller_new (client, NULL);
+    zpoller_t *poller = zpoller_new (rig.client, NULL);
     assert_null (zpoller_wait (poller, 100));
     zpoller_destroy (&poller);
-    ts_msg_destroy (&msg);
-    zsock_destroy (&client);
-    s_server_stop (&server);
-    ts_fakebroker_destroy (&broker);
+    s_rig_stop (&rig);
 }
 
 int
