@@ -406,8 +406,9 @@ s_failed (ts_broker_t *self, const char *key, const ts_msg_t *msg)
         ts_error ("failed for job %" PRIu64 ": %s", msg->job, err);
 }
 
-//  Warns, rate-limited, of a report from a peer that never sent ready
-//  (docs/protocol.md 5.7: ignored).
+//  Warns, rate-limited, of a report from a peer that has not sent ready
+//  since it connected or was declared lost (docs/protocol.md 5.7:
+//  ignored).
 static void
 s_stranger (ts_broker_t *self, const char *key, const ts_msg_t *msg)
 {
@@ -415,7 +416,7 @@ s_stranger (ts_broker_t *self, const char *key, const ts_msg_t *msg)
     if (msg->op != TS_OP_HEARTBEAT)
         ts_errf (job, " for job %" PRIu64, msg->job);
     ts_log_limited (&self->stranger_log, TS_LOG_WARN, "worker %s: '%s'%s "
-                    "from a peer that never sent ready: ignored", key,
+                    "from a peer that has not sent ready: ignored", key,
                     ts_op_name (msg->op), job);
 }
 

@@ -383,6 +383,27 @@ api_ids_rm_answers_404_for_unknown_id (void **state)
 }
 
 static void
+api_ids_rm_deletes_the_data_and_counts_one (void **state)
+{
+    fixture_t *self = *state;
+    s_register (self, "a");
+    ts_points_t *history = ts_points_new ();
+    ts_points_append (history, 1000, "value", 1);
+    assert_int_equal (ts_store_history_put (self->base->store, "a", history,
+                                            NULL), 0);
+    ts_msg_reset (self->req, TS_OP_IDS_RM);
+    ts_strlcpy (self->req->id, "a", sizeof self->req->id);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (self->reply->count, 1);
+    //  Registered again, the id has nothing stored.
+    s_register (self, "a");
+    s_query (self, "a", 0, 5000);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (self->reply->series.history->n, 0);
+    ts_points_destroy (&history);
+}
+
+static void
 api_rejects_ops_it_does_not_serve (void **state)
 {
     fixture_t *self = *state;
@@ -702,6 +723,7 @@ main (int argc, char *argv [])
         T (api_ids_add_counts_only_new_ids),
         T (api_ids_add_rejects_invalid_and_empty_lists),
         T (api_ids_rm_answers_404_for_unknown_id),
+        T (api_ids_rm_deletes_the_data_and_counts_one),
         T (api_rejects_ops_it_does_not_serve),
         T (api_hydrate_answers_404_naming_the_first_unknown_id),
         T (api_hydrate_answers_503_when_the_broker_is_silent),
