@@ -79,7 +79,7 @@ struct _ts_broker_t {
     ts_msg_t   *reply;              //  scratch: outgoing message
     char       *beat;               //  encoded heartbeat
     size_t      beat_size;
-    ts_log_limit_t stranger_log;    //  reports from peers never ready
+    ts_log_limit_t stranger_log;    //  reports from peers not introduced
     ts_log_limit_t invalid_log;     //  invalid worker messages
 };
 
@@ -470,14 +470,11 @@ s_worker_message (ts_broker_t *self, zmsg_t *zmsg)
         return;
     }
     s_worker_t *worker = zhashx_lookup (self->workers, key);
-    if (!worker && msg->op == TS_OP_READY)
-        worker = s_worker_new (self, rid, key);
-    else
-    if (!worker) {
+    if (!worker && msg->op != TS_OP_READY) {
         s_stranger (self, key, msg);
         return;
     }
-    if (!worker)
+    if (!worker && !(worker = s_worker_new (self, rid, key)))
         return;
     worker->last_seen_ms = ts_mono_ms ();
     if (msg->op == TS_OP_READY) {

@@ -432,9 +432,9 @@ api_hydrate_answers_503_when_the_broker_is_silent (void **state)
 {
     fixture_t *self = *state;
     s_register (self, "a");
-    //  A bound socket that never answers.
-    zsock_t *broker = zsock_new_router ("@" BROKER);
+    ts_fakebroker_t *broker = ts_fakebroker_new (BROKER);
     assert_non_null (broker);
+    ts_fakebroker_set_mode (broker, TS_FAKEBROKER_SILENT);
     ts_api_set_broker_timeout (self->api, 100);
     ts_msg_reset (self->req, TS_OP_HYDRATE);
     ts_strlist_append (self->req->ids, "a");
@@ -444,7 +444,8 @@ api_hydrate_answers_503_when_the_broker_is_silent (void **state)
     //  The socket was replaced: a second try fails the same way, not with
     //  a REQ state error.
     assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 503);
-    zsock_destroy (&broker);
+    assert_int_equal (ts_fakebroker_requests (broker), 2);
+    ts_fakebroker_destroy (&broker);
 }
 
 //  Plays the broker: answers each hydrate with 202 and count = ids.
@@ -491,6 +492,7 @@ api_hydrate_passes_on_the_broker_reply (void **state)
     assert_int_equal (self->reply->count, 2);
     assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 202);
     pthread_join (thread, NULL);
+    zsock_unbind (rep, "%s", BROKER);       //  now, not when reaped
     zsock_destroy (&rep);
 }
 
@@ -600,8 +602,9 @@ static void
 api_broker_ops_answer_503_when_the_broker_is_silent (void **state)
 {
     fixture_t *self = *state;
-    zsock_t *broker = zsock_new_router ("@" BROKER);
+    ts_fakebroker_t *broker = ts_fakebroker_new (BROKER);
     assert_non_null (broker);
+    ts_fakebroker_set_mode (broker, TS_FAKEBROKER_SILENT);
     ts_api_set_broker_timeout (self->api, 100);
     ts_op_t ops [] = { TS_OP_STATS, TS_OP_DLQ_LS, TS_OP_DLQ_REDRIVE,
                        TS_OP_DLQ_PURGE };
@@ -611,7 +614,7 @@ api_broker_ops_answer_503_when_the_broker_is_silent (void **state)
                           503);
         assert_string_equal (self->reply->error, "unavailable");
     }
-    zsock_destroy (&broker);
+    ts_fakebroker_destroy (&broker);
 }
 
 static void

@@ -18,6 +18,7 @@
 struct _ts_fakebroker_t {
     zactor_t            *actor;     //  the answering thread
     zsock_t             *router;    //  bound ROUTER, used by the thread
+    char                *endpoint;  //  where it is bound
     pthread_mutex_t      lock;      //  guards the fields below
     ts_fakebroker_mode_t mode;      //  how to answer
     size_t               requests;  //  answered so far
@@ -141,7 +142,7 @@ s_respond (ts_fakebroker_t *self, zmsg_t *msg)
     pthread_mutex_lock (&self->lock);
     ts_fakebroker_mode_t mode = self->mode;
     pthread_mutex_unlock (&self->lock);
-    zmsg_t *envelope;
+    zmsg_t *envelope = NULL;
     char err [TS_ERRLEN];
     if (mode == TS_FAKEBROKER_SILENT
     ||  ts_envelope_split (msg, true, &envelope, err) != 0) {
@@ -232,7 +233,9 @@ ts_fakebroker_new (const char *endpoint)
         return NULL;
     pthread_mutex_init (&self->lock, NULL);
     self->router = zsock_new (ZMQ_ROUTER);
-    if (!self->router || zsock_bind (self->router, "%s", endpoint) < 0) {
+    self->endpoint = strdup (endpoint);
+    if (!self->router || !self->endpoint
+    ||  zsock_bind (self->router, "%s", endpoint) < 0) {
         fprintf (stderr, "fake broker: cannot bind %s\n", endpoint);
         ts_fakebroker_destroy (&self);
         return NULL;
@@ -250,7 +253,12 @@ ts_fakebroker_destroy (ts_fakebroker_t **self_p)
     if (self_p && *self_p) {
         ts_fakebroker_t *self = *self_p;
         zactor_destroy (&self->actor);
+        //  An inproc endpoint is released when the socket is reaped, in
+        //  the background; an unbind releases it now, for the next test.
+        if (self->router && self->endpoint)
+            zsock_unbind (self->router, "%s", self->endpoint);
         zsock_destroy (&self->router);
+        free (self->endpoint);
         pthread_mutex_destroy (&self->lock);
         free (self);
         *self_p = NULL;
