@@ -134,6 +134,7 @@ static const s_key_t s_keys [] = {
     { "gateway.http_request_timeout_s", S_INT, "10", 1, 3600, NULL, NULL },
     { "gateway.broker_endpoint", S_ENDPOINT, "tcp://127.0.0.1:5556",
       0, 0, NULL, NULL },
+    { "gateway.broker_timeout_ms", S_INT, "3000", 10, 600000, NULL, NULL },
     { "gateway.api_key_env", S_STR, "TSCACHE_API_KEY", 0, 0, NULL, NULL },
     { "gateway.api_key_file", S_STR, "", 0, 0, NULL, NULL },
     { "gateway.max_points", S_INT, "1000000", 1, 10000000, NULL, NULL },

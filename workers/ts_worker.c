@@ -53,7 +53,10 @@
     acks those jobs at once instead of fetching them again when their
     shortened leases run out. A duplicate "done" is harmless (acks are by
     job id; unknown ids are ignored). "failed" is not resent: a lost one
-    only means the lease runs out and the job is retried, as it would be. */
+    only means the lease runs out and the job is retried, as it would be.
+    The broker ignores reports from a peer that has not sent "ready", so
+    every connection starts with one, with credit 0 if every slot is
+    busy: it introduces the worker before the resent reports. */
 
 #include "ts_worker.h"
 #include "ts_fetch.h"
@@ -204,14 +207,14 @@ s_report_resend (ts_worker_t *self)
 static void
 s_send_ready (ts_worker_t *self, size_t credit)
 {
-    if (credit == 0)
-        return;                     //  the protocol has no zero credit
     ts_msg_reset (self->out, TS_OP_READY);
     self->out->credit = (uint32_t) credit;
     s_send (self, self->out);
 }
 
-//  (Re)creates the DEALER and offers the free slots.
+//  (Re)creates the DEALER and introduces the worker with a ready for its
+//  free slots, even none: the broker ignores reports from a peer that
+//  has not sent ready, and the resent "done" reports follow at once.
 static int
 s_connect (ts_worker_t *self, char *err)
 {
@@ -262,9 +265,13 @@ s_slot_fail_with (ts_worker_t *self, s_slot_t *slot, const char *id,
     s_slot_fail (self, slot, id, &one);
 }
 
+//  Gives the slot back with ready, then reports the job: a broker that
+//  restarted since this connection began learns of the worker from the
+//  ready, and so accepts the report.
 static void
 s_finish (ts_worker_t *self, s_slot_t *slot)
 {
+    s_send_ready (self, 1);
     const ts_fetch_verdict_t *verdict = &slot->verdict;
     if (verdict->failed) {
         ts_msg_reset (self->out, TS_OP_FAILED);
@@ -291,7 +298,6 @@ s_finish (ts_worker_t *self, s_slot_t *slot)
     ts_strlist_clear (slot->ids);
     slot->used = false;
     self->busy--;
-    s_send_ready (self, 1);
 }
 
 static void
