@@ -1424,13 +1424,13 @@ ts_config_secret_check (const ts_config_t *self, const char *section,
         ts_config_where (self, *file? file_key: env_key, where,
                          sizeof where);
         if (*file)
-            ts_errf (err, "%s: %s holds no key", where, file);
+            ts_errf (err, "%s: %s holds no API key", where, file);
         else
         if (*env)
-            ts_errf (err, "%s: no key: the variable %s is unset or empty, "
-                     "and %s is not set", where, env, file_key);
+            ts_errf (err, "%s: no API key: the variable %s is unset or "
+                     "empty, and %s is not set", where, env, file_key);
         else
-            ts_errf (err, "%s: no key: set %s or %s", where, env_key,
+            ts_errf (err, "%s: no API key: set %s or %s", where, env_key,
                      file_key);
         return TS_ECONFIG;
     }

@@ -723,7 +723,7 @@ config_secret_check_names_where_the_missing_key_was_configured (
     cfg = s_load_ok ("gateway:\n  api_key_env: TSCACHE_TEST_UNSET\n");
     assert_int_equal (ts_config_secret_check (cfg, "gateway", true, err),
                       TS_ECONFIG);
-    assert_string_equal (err, "test.yaml:2: gateway.api_key_env: no key: "
+    assert_string_equal (err, "test.yaml:2: gateway.api_key_env: no API key: "
                          "the variable TSCACHE_TEST_UNSET is unset or "
                          "empty, and gateway.api_key_file is not set");
     ts_config_destroy (&cfg);
@@ -733,7 +733,7 @@ config_secret_check_names_where_the_missing_key_was_configured (
     assert_int_equal (ts_config_secret_check (cfg, "upstream", false, err),
                       TS_ECONFIG);
     assert_contains (err, "test.yaml:2: upstream.api_key_file: ");
-    assert_contains (err, "secret_blank.txt holds no key");
+    assert_contains (err, "secret_blank.txt holds no API key");
     ts_config_destroy (&cfg);
 }
 
