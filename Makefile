@@ -87,8 +87,11 @@ $(PROGRAMS):
 
 #  Unit tests: objects each test needs (so one module's test builds even
 #  while another module is broken).
-CORE = common/ts_common common/ts_log
+CORE = common/ts_common common/ts_log common/ts_redact
 DEPS_test_ts_common = $(CORE)
+DEPS_test_ts_redact = $(CORE)
+DEPS_test_ts_log    = $(CORE)
+DEPS_test_ts_envelope = $(CORE) common/ts_envelope
 DEPS_test_ts_points = $(CORE) common/ts_points
 DEPS_test_ts_cron   = $(CORE) common/ts_cron
 DEPS_test_ts_daemon = $(CORE) common/ts_daemon common/ts_config common/ts_cron \
@@ -105,15 +108,17 @@ DEPS_test_ts_target = $(CORE) gateway/ts_target
 DEPS_test_ts_h1     = $(CORE) gateway/ts_h1
 DEPS_test_ts_cache  = $(CORE) gateway/ts_cache
 DEPS_test_ts_api    = $(CORE) gateway/ts_api gateway/ts_cache common/ts_proto common/ts_store \
+                      common/ts_envelope \
                       common/ts_store_lmdb common/ts_config common/ts_cron \
                       common/ts_points tests/unit/ts_testutil \
                       tests/unit/ts_fakebroker
 DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_seed gateway/ts_api gateway/ts_cache \
-                      gateway/ts_json gateway/ts_target common/ts_proto common/ts_store \
+                      gateway/ts_json gateway/ts_target common/ts_envelope common/ts_proto common/ts_store \
                       common/ts_store_lmdb common/ts_config common/ts_cron \
                       common/ts_points tests/unit/ts_testutil \
                       tests/unit/ts_fakebroker
 DEPS_test_ts_zmqsrv = $(CORE) gateway/ts_zmqsrv gateway/ts_api gateway/ts_cache common/ts_proto \
+                      common/ts_envelope \
                       common/ts_store common/ts_store_lmdb common/ts_config \
                       common/ts_cron common/ts_points tests/unit/ts_testutil \
                       tests/unit/ts_fakebroker

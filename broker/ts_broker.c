@@ -7,7 +7,16 @@
     to a worker that has gone fails with EHOSTUNREACH instead of being
     dropped silently: the worker is then forgotten and its jobs requeued.
     All sends are non-blocking; a worker whose pipe is full simply gets
-    no more jobs until it drains.
+    no more jobs until it drains. A peer is a worker once it has sent
+    ready (credit 0 only introduces it); its done, failed and heartbeat
+    are ignored before that, as are invalid messages, each with a warning
+    that a flooding peer cannot turn into a flood of log lines
+    (ts_log_limited).
+
+    The control socket answers each request with its whole envelope
+    (ts_envelope): a REQ client, a DEALER that puts frames of its own
+    before the delimiter (the gateway's correlation ids) and a DEALER
+    without a delimiter all get their reply routed back.
 
     Jobs live in the durable queue (ts_queue), which is told the wall
     clock; heartbeats use the monotonic clock. Every loop wake ends with
@@ -17,6 +26,7 @@
     visible and cron tick. */
 
 #include "ts_broker.h"
+#include "ts_envelope.h"
 #include "ts_queue.h"
 #include "ts_cron.h"
 #include "ts_log.h"
@@ -37,6 +47,9 @@
 #define TICK_PAGE       1000        //  ids read from the store at a time
                                     //  by a tick (rounded to whole jobs)
 #define MAX_MSG_BYTES   (4 * TS_PROTO_MAX_REQUEST)  //  transport cap
+#define LOG_PERIOD_MS   10000       //  rate limit of warnings peers cause:
+#define LOG_LINES       5           //  lines per period, per kind
+#define NO_DETAIL       "worker gave no detail"   //  failed without one
 
 typedef struct {
     byte      rid [256];            //  routing id
@@ -68,6 +81,8 @@ struct _ts_broker_t {
     ts_msg_t   *reply;              //  scratch: outgoing message
     char       *beat;               //  encoded heartbeat
     size_t      beat_size;
+    ts_log_limit_t stranger_log;    //  reports from peers not introduced
+    ts_log_limit_t invalid_log;     //  invalid worker messages
 };
 
 static void
@@ -120,6 +135,10 @@ ts_broker_new (const ts_config_t *cfg, char *err)
         return NULL;
     }
     self->cfg = cfg;
+    self->stranger_log = (ts_log_limit_t) TS_LOG_LIMIT (LOG_PERIOD_MS,
+                                                        LOG_LINES);
+    self->invalid_log = (ts_log_limit_t) TS_LOG_LIMIT (LOG_PERIOD_MS,
+                                                       LOG_LINES);
     self->ids_per_job = (size_t) ts_config_int (cfg, "broker.ids_per_job");
     self->next_tick_ms = -1;
     const char *schedule = ts_config_str (cfg, "broker.schedule");
@@ -200,17 +219,14 @@ ts_broker_destroy (ts_broker_t **self_p)
 //  ---------------------------------------------------------------------
 //  Sending
 
-//  Sends [rid][delimiter if req][body] without blocking. Returns 0 or the
+//  Sends [rid][body] to a worker without blocking. Returns 0 or the
 //  errno (EHOSTUNREACH: peer gone; EAGAIN: pipe full).
 static int
-s_send (zsock_t *sock, const byte *rid, size_t rid_len, bool req,
-        const void *body, size_t size)
+s_send (zsock_t *sock, const byte *rid, size_t rid_len, const void *body,
+        size_t size)
 {
     void *handle = zsock_resolve (sock);
-    int flags = ZMQ_DONTWAIT | ZMQ_SNDMORE;
-    if (zmq_send (handle, rid, rid_len, flags) == -1)
-        return zmq_errno ();
-    if (req && zmq_send (handle, "", 0, flags) == -1)
+    if (zmq_send (handle, rid, rid_len, ZMQ_DONTWAIT | ZMQ_SNDMORE) == -1)
         return zmq_errno ();
     if (zmq_send (handle, body, size, ZMQ_DONTWAIT) == -1)
         return zmq_errno ();
@@ -218,14 +234,14 @@ s_send (zsock_t *sock, const byte *rid, size_t rid_len, bool req,
 }
 
 static int
-s_send_msg (zsock_t *sock, const byte *rid, size_t rid_len, bool req,
+s_send_msg (zsock_t *sock, const byte *rid, size_t rid_len,
             const ts_msg_t *msg)
 {
     char *data;
     size_t size;
     if (ts_msg_encode (msg, &data, &size) != 0)
         return ENOMEM;
-    int rc = s_send (sock, rid, rid_len, req, data, size);
+    int rc = s_send (sock, rid, rid_len, data, size);
     free (data);
     return rc;
 }
@@ -322,7 +338,7 @@ s_dispatch (ts_broker_t *self)
             rc = ts_strlist_append (self->reply->ids, job->ids->items [i]);
         if (rc == 0)
             rc = s_send_msg (self->workers_sock, worker->rid,
-                             worker->rid_len, false, self->reply);
+                             worker->rid_len, self->reply);
         if (rc == 0) {
             worker->credit--;
             worker->leased++;
@@ -371,7 +387,14 @@ s_failed (ts_broker_t *self, const char *key, const ts_msg_t *msg)
     int64_t now = ts_now_ms ();
     int64_t retry_after = msg->retry_after_ms > INT64_MAX / 2
                         ? INT64_MAX / 2: (int64_t) msg->retry_after_ms;
-    int rc = ts_queue_nack (self->queue, msg->job, msg->detail, msg->retry,
+    const char *detail = msg->detail;
+    if (!*detail) {
+        ts_log_limited (&self->invalid_log, TS_LOG_WARN, "worker %s: "
+                        "failed for job %" PRIu64 " without a detail: "
+                        "failing it as '" NO_DETAIL "'", key, msg->job);
+        detail = NO_DETAIL;
+    }
+    int rc = ts_queue_nack (self->queue, msg->job, detail, msg->retry,
                             retry_after, now, self->job, err);
     if (rc == 0) {
         s_owner_lost (self, self->job);
@@ -385,6 +408,40 @@ s_failed (ts_broker_t *self, const char *key, const ts_msg_t *msg)
         ts_error ("failed for job %" PRIu64 ": %s", msg->job, err);
 }
 
+//  Warns, rate-limited, of a report from a peer that has not sent ready
+//  since it connected or was declared lost (docs/protocol.md 5.7:
+//  ignored).
+static void
+s_stranger (ts_broker_t *self, const char *key, const ts_msg_t *msg)
+{
+    char job [40] = "";
+    if (msg->op != TS_OP_HEARTBEAT)
+        ts_errf (job, " for job %" PRIu64, msg->job);
+    ts_log_limited (&self->stranger_log, TS_LOG_WARN, "worker %s: '%s'%s "
+                    "from a peer that has not sent ready: ignored", key,
+                    ts_op_name (msg->op), job);
+}
+
+//  A new worker, introduced by its first ready. NULL if out of memory.
+static s_worker_t *
+s_worker_new (ts_broker_t *self, zframe_t *rid, const char *key)
+{
+    s_worker_t *worker = calloc (1, sizeof (s_worker_t));
+    if (!worker) {
+        ts_error ("worker %s: out of memory", key);
+        return NULL;
+    }
+    memcpy (worker->rid, zframe_data (rid), zframe_size (rid));
+    worker->rid_len = zframe_size (rid);
+    ts_strlcpy (worker->key, key, sizeof worker->key);
+    zhashx_insert (self->workers, key, worker);
+    ts_info ("worker %s connected", key);
+    return worker;
+}
+
+//  One message from a worker: [routing id][body]. The first ready
+//  introduces a peer; anything else from a peer not introduced is
+//  ignored, so is an invalid message: both with a rate-limited warning.
 static void
 s_worker_message (ts_broker_t *self, zmsg_t *zmsg)
 {
@@ -393,69 +450,66 @@ s_worker_message (ts_broker_t *self, zmsg_t *zmsg)
     char key [512];
     s_hex (zframe_data (rid), zframe_size (rid), key, sizeof key);
     if (!body || zmsg_size (zmsg) != 2) {
-        ts_debug ("worker %s: %zu frames, expected 2: ignored", key,
-                  zmsg_size (zmsg));
+        ts_log_limited (&self->invalid_log, TS_LOG_WARN, "worker %s: "
+                        "message of %zu frames, expected 1: ignored", key,
+                        zmsg_size (zmsg) - 1);
         return;
     }
     char err [TS_ERRLEN];
     if (ts_msg_decode (self->msg, zframe_data (body), zframe_size (body),
                        TS_PROTO_MAX_REQUEST, err) != 0) {
-        ts_debug ("worker %s: bad message: %s", key, err);
+        ts_log_limited (&self->invalid_log, TS_LOG_WARN, "worker %s: "
+                        "invalid message: %s: ignored", key, err);
         return;
     }
     ts_msg_t *msg = self->msg;
+    bool worker_op = msg->op == TS_OP_READY || msg->op == TS_OP_DONE
+                  || msg->op == TS_OP_FAILED || msg->op == TS_OP_HEARTBEAT;
+    if (!worker_op) {
+        ts_log_limited (&self->invalid_log, TS_LOG_WARN, "worker %s: op "
+                        "'%s' is not a worker message: ignored", key,
+                        ts_op_name (msg->op));
+        return;
+    }
     s_worker_t *worker = zhashx_lookup (self->workers, key);
-    if (!worker && msg->op == TS_OP_READY) {
-        worker = calloc (1, sizeof (s_worker_t));
-        if (!worker) {
-            ts_error ("worker %s: out of memory", key);
-            return;
-        }
-        memcpy (worker->rid, zframe_data (rid), zframe_size (rid));
-        worker->rid_len = zframe_size (rid);
-        ts_strlcpy (worker->key, key, sizeof worker->key);
-        zhashx_insert (self->workers, key, worker);
-        ts_info ("worker %s connected", key);
+    if (!worker && msg->op != TS_OP_READY) {
+        s_stranger (self, key, msg);
+        return;
     }
-    if (worker)
-        worker->last_seen_ms = ts_mono_ms ();
-
-    switch (msg->op) {
-        case TS_OP_READY: {
-            uint64_t credit = (uint64_t) worker->credit + msg->credit;
-            worker->credit = credit > CREDIT_MAX? CREDIT_MAX
-                                                : (uint32_t) credit;
-            ts_debug ("worker %s ready +%u credit=%u", key, msg->credit,
-                      worker->credit);
-            break;
-        }
-        case TS_OP_HEARTBEAT:
-            if (!worker)
-                ts_debug ("heartbeat from unknown worker %s: ignored", key);
-            break;
-        case TS_OP_DONE:
-            s_done (self, key, msg->job);
-            break;
-        case TS_OP_FAILED:
-            s_failed (self, key, msg);
-            break;
-        default:
-            ts_debug ("worker %s: unexpected op '%s': ignored", key,
-                      ts_op_name (msg->op));
-            break;
+    if (!worker && !(worker = s_worker_new (self, rid, key)))
+        return;
+    worker->last_seen_ms = ts_mono_ms ();
+    if (msg->op == TS_OP_READY) {
+        uint64_t credit = (uint64_t) worker->credit + msg->credit;
+        worker->credit = credit > CREDIT_MAX? CREDIT_MAX: (uint32_t) credit;
+        ts_debug ("worker %s ready +%u credit=%u", key, msg->credit,
+                  worker->credit);
     }
+    else
+    if (msg->op == TS_OP_DONE)
+        s_done (self, key, msg->job);
+    else
+    if (msg->op == TS_OP_FAILED)
+        s_failed (self, key, msg);
 }
 
 //  ---------------------------------------------------------------------
 //  Control
 
+//  Sends self->reply back with the request's envelope (destroyed).
 static void
-s_reply (ts_broker_t *self, zframe_t *rid, bool req)
+s_reply (ts_broker_t *self, zmsg_t **envelope)
 {
-    int rc = s_send_msg (self->control, zframe_data (rid), zframe_size (rid),
-                         req, self->reply);
+    char *data;
+    size_t size;
+    int rc = ts_msg_encode (self->reply, &data, &size);
+    if (rc == 0)
+        rc = ts_envelope_send (envelope, self->control, data, size);
+    else
+        zmsg_destroy (envelope);
     if (rc != 0)
-        ts_debug ("control: cannot reply: %s", zmq_strerror (rc));
+        ts_debug ("control: cannot reply: %s", rc == TS_ENOMEM
+                  ? "out of memory": zmq_strerror (rc));
 }
 
 //  Queues ids, broker.ids_per_job per job. Returns the number of jobs
@@ -640,24 +694,25 @@ s_dlq_purge (ts_broker_t *self)
     self->reply->count = (uint64_t) purged;
 }
 
+//  One request on the control socket: [envelope][body] as a REQ or a
+//  DEALER with a delimiter sends it, or [routing id][body] from a DEALER
+//  without one; answered with the same envelope (ts_envelope).
 static void
 s_control_message (ts_broker_t *self, zmsg_t *zmsg)
 {
-    zframe_t *rid = zmsg_first (zmsg);
-    zframe_t *body = zmsg_next (zmsg);
-    bool req = body && zframe_size (body) == 0;
-    if (req)
-        body = zmsg_next (zmsg);
-    size_t expected = req? 3: 2;
+    zmsg_t *envelope;
     char err [TS_ERRLEN];
-    if (!body || zmsg_size (zmsg) != expected) {
-        ts_msg_set_error (self->reply, 400, "bad_request",
-                          "expected one body frame");
-        s_reply (self, rid, req);
+    int rc = ts_envelope_split (zmsg, true, &envelope, err);
+    if (!envelope)
+        return;                     //  out of memory
+    if (rc != 0) {
+        ts_msg_set_error (self->reply, 400, "bad_request", err);
+        s_reply (self, &envelope);
         return;
     }
-    int rc = ts_msg_decode (self->msg, zframe_data (body), zframe_size (body),
-                            TS_PROTO_MAX_REQUEST, err);
+    zframe_t *body = zmsg_first (zmsg);
+    rc = ts_msg_decode (self->msg, zframe_data (body), zframe_size (body),
+                        TS_PROTO_MAX_REQUEST, err);
     ts_op_t op = rc == 0? self->msg->op: TS_OP_REPLY;
     if (rc != 0) {
         ts_debug ("control: bad request: %s", err);
@@ -692,7 +747,7 @@ s_control_message (ts_broker_t *self, zmsg_t *zmsg)
                  ts_op_name (op));
         ts_msg_set_error (self->reply, 400, "bad_request", err);
     }
-    s_reply (self, rid, req);
+    s_reply (self, &envelope);
 }
 
 //  Reads what is waiting on sock, at most DRAIN_MAX messages.
@@ -761,8 +816,8 @@ s_heartbeat (ts_broker_t *self, int64_t now)
     for (s_worker_t *w = zhashx_first (self->workers); w;
          w = zhashx_next (self->workers)) {
         if (now - w->last_seen_ms > WORKER_DEAD_MS
-        ||  s_send (self->workers_sock, w->rid, w->rid_len, false,
-                    self->beat, self->beat_size) == EHOSTUNREACH)
+        ||  s_send (self->workers_sock, w->rid, w->rid_len, self->beat,
+                    self->beat_size) == EHOSTUNREACH)
             zlistx_add_end (lost, w);
     }
     for (s_worker_t *w = zlistx_first (lost); w; w = zlistx_next (lost))

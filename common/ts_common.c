@@ -292,6 +292,33 @@ ts_strlcpy (char *dst, const char *src, size_t size)
     return 0;
 }
 
+bool
+ts_percent_encode (char *out, size_t size, size_t *used, const char *text)
+{
+    static const char digits [] = "0123456789ABCDEF";
+    bool fits = true;
+    for (const unsigned char *p = (const unsigned char *) text; *p; p++) {
+        bool plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')
+                  || (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'
+                  || *p == '_' || *p == '~';
+        size_t need = plain? 1: 3;
+        if (*used + need >= size) {
+            fits = false;
+            break;
+        }
+        if (plain)
+            out [(*used)++] = (char) *p;
+        else {
+            out [(*used)++] = '%';
+            out [(*used)++] = digits [*p >> 4];
+            out [(*used)++] = digits [*p & 15];
+        }
+    }
+    if (*used < size)
+        out [*used] = 0;
+    return fits;
+}
+
 int
 ts_mkdirs (const char *path, unsigned mode)
 {

@@ -103,6 +103,13 @@ char *ts_time_format (int64_t ms, char *buf, size_t size);
 //  TS_ETOOBIG if src did not fit (dst then holds a truncated copy).
 int ts_strlcpy (char *dst, const char *src, size_t size);
 
+//  Appends text percent-encoded (every byte but A-Z a-z 0-9 - . _ ~ as
+//  %XX, upper-case hex) at out [*used], keeping out (size bytes)
+//  NUL-terminated, and advances *used. Returns false, with out holding
+//  what fitted, if the whole encoding did not fit.
+bool ts_percent_encode (char *out, size_t size, size_t *used,
+                        const char *text);
+
 //  Creates directory path and its missing parents (like mkdir -p) with
 //  mode. Returns 0 (also if it exists as a directory) or an errno value
 //  (ENOTDIR if path exists and is not a directory).

@@ -25,6 +25,7 @@
 
 #include "ts_config.h"
 #include "ts_cron.h"
+#include "ts_redact.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -86,8 +87,8 @@ struct _ts_config_t {
 
 #define S_LINE_ENV  (-1)
 
-static s_check_fn s_check_url, s_check_headers, s_check_measures,
-                  s_check_path_prefix;
+static s_check_fn s_check_url, s_check_headers, s_check_header_name,
+                  s_check_measures, s_check_path_prefix;
 
 static const char *const s_log_levels [] = {
     "error", "warn", "info", "debug", NULL };
@@ -133,6 +134,7 @@ static const s_key_t s_keys [] = {
     { "gateway.http_request_timeout_s", S_INT, "10", 1, 3600, NULL, NULL },
     { "gateway.broker_endpoint", S_ENDPOINT, "tcp://127.0.0.1:5556",
       0, 0, NULL, NULL },
+    { "gateway.broker_timeout_ms", S_INT, "3000", 10, 600000, NULL, NULL },
     { "gateway.api_key_env", S_STR, "TSCACHE_API_KEY", 0, 0, NULL, NULL },
     { "gateway.api_key_file", S_STR, "", 0, 0, NULL, NULL },
     { "gateway.max_points", S_INT, "1000000", 1, 10000000, NULL, NULL },
@@ -148,7 +150,8 @@ static const s_key_t s_keys [] = {
     { "upstream.headers", S_LIST, "", 0, 0, NULL, s_check_headers },
     { "upstream.api_key_env", S_STR, "", 0, 0, NULL, NULL },
     { "upstream.api_key_file", S_STR, "", 0, 0, NULL, NULL },
-    { "upstream.api_key_header", S_STR, "x-api-key", 0, 0, NULL, NULL },
+    { "upstream.api_key_header", S_STR, "x-api-key", 0, 0, NULL,
+      s_check_header_name },
     { "upstream.past_s", S_INT, "86400", 0, S_INT_OPEN, NULL, NULL },
     { "upstream.future_s", S_INT, "86400", 0, S_INT_OPEN, NULL, NULL },
     { "upstream.time_param", S_ENUM, "ms", 0, 0, s_time_units, NULL },
@@ -489,17 +492,26 @@ s_check_url (const s_value_t *value, char *reason, size_t size, size_t *bad)
     return 0;
 }
 
-//  "Name: value": an HTTP token, a colon, no line breaks. The entry
-//  itself is never echoed: headers may carry credentials.
+//  Length of the HTTP token (a header name) that s starts with.
+static size_t
+s_token_len (const char *s)
+{
+    return strspn (s, "abcdefghijklmnopqrstuvwxyz"
+                      "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                      "0123456789!#$%&'*+-.^_`|~");
+}
+
+//  "Name: value": an HTTP token, a colon, no line breaks. A header whose
+//  name says it carries a credential (ts_redact_is_credential) takes its
+//  secret from {api_key}: written into config text, it would be a secret
+//  in the config. The entry itself is never echoed, only its name.
 static int
 s_check_headers (const s_value_t *value, char *reason, size_t size,
                  size_t *bad)
 {
     for (size_t i = 0; i < value->list->n; i++) {
         const char *h = value->list->items [i];
-        size_t name_len = strspn (h, "abcdefghijklmnopqrstuvwxyz"
-                                     "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                     "0123456789!#$%&'*+-.^_`|~");
+        size_t name_len = s_token_len (h);
         bool ok = name_len > 0 && h [name_len] == ':';
         for (const char *p = h; ok && *p; p++)
             if (*p == '\r' || *p == '\n')
@@ -510,6 +522,28 @@ s_check_headers (const s_value_t *value, char *reason, size_t size,
                       "\"Name: value\"", i + 1);
             return -1;
         }
+        if (ts_redact_is_credential (h, name_len)
+        &&  !strstr (h + name_len, "{api_key}")) {
+            *bad = i;
+            snprintf (reason, size, "entry %zu: %.*s carries a credential, "
+                      "which is never written in the config: write "
+                      "{api_key} in its value and set upstream.api_key_env "
+                      "or upstream.api_key_file", i + 1,
+                      (int) (name_len < 64? name_len: 64), h);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+s_check_header_name (const s_value_t *value, char *reason, size_t size,
+                     size_t *bad)
+{
+    if (!*value->str || value->str [s_token_len (value->str)]) {
+        snprintf (reason, size, "must be a header name (letters, digits "
+                  "and !#$%%&'*+-.^_`|~)");
+        return -1;
     }
     return 0;
 }
@@ -757,8 +791,8 @@ s_load_leaf (s_loader_t *self, int index, yaml_node_t *key_node,
         goto fail;
     }
     s_value_reset (&self->cfg->values [index]);
-    value.line = s_line (key_node);
     self->cfg->values [index] = value;
+    self->cfg->values [index].line = line;
     return 0;
 fail:
     ts_errf (self->err, "%s:%d: %s: %s", self->source, line, key->name,
@@ -1032,6 +1066,39 @@ s_apply_env (ts_config_t *self, char *err)
     return 0;
 }
 
+//  Fills err with reason, naming where key was set (ts_config_where).
+static void
+s_blame (const ts_config_t *self, const char *key, const char *reason,
+         char *err)
+{
+    char where [TS_ERRLEN];
+    ts_config_where (self, key, where, sizeof where);
+    ts_errf (err, "%s: %s", where, reason);
+}
+
+//  Rules between keys, checked once every key is set: {api_key} in
+//  upstream.url or upstream.headers needs a place to read the key from.
+static int
+s_check_keys (const ts_config_t *self, char *err)
+{
+    const char *env = ts_config_str (self, "upstream.api_key_env");
+    const char *file = ts_config_str (self, "upstream.api_key_file");
+    if (*env || *file)
+        return 0;
+    const char *key = NULL;
+    if (strstr (ts_config_str (self, "upstream.url"), "{api_key}"))
+        key = "upstream.url";
+    const ts_strlist_t *headers = ts_config_list (self, "upstream.headers");
+    for (size_t i = 0; !key && i < headers->n; i++)
+        if (strstr (headers->items [i], "{api_key}"))
+            key = "upstream.headers";
+    if (!key)
+        return 0;
+    s_blame (self, key, "{api_key} needs the upstream API key: set "
+             "upstream.api_key_env or upstream.api_key_file", err);
+    return TS_ECONFIG;
+}
+
 //  Returns a config holding every default, or NULL (out of memory).
 static ts_config_t *
 s_config_new (const char *source)
@@ -1071,7 +1138,7 @@ s_load (const char *text, size_t len, const char *source, char *err)
         ts_config_destroy (&self);
         return NULL;
     }
-    if (s_apply_env (self, err)) {
+    if (s_apply_env (self, err) || s_check_keys (self, err)) {
         ts_config_destroy (&self);
         return NULL;
     }
@@ -1273,6 +1340,7 @@ ts_config_set (ts_config_t *self, const char *key, const char *value,
         ts_errf (err, "%s: %s", key, reason);
         return TS_ECONFIG;
     }
+    self->values [index].line = S_LINE_ENV;
     return 0;
 }
 
@@ -1355,13 +1423,13 @@ ts_config_secret_check (const ts_config_t *self, const char *section,
         ts_config_where (self, *file? file_key: env_key, where,
                          sizeof where);
         if (*file)
-            ts_errf (err, "%s: %s holds no key", where, file);
+            ts_errf (err, "%s: %s holds no API key", where, file);
         else
         if (*env)
-            ts_errf (err, "%s: no key: the variable %s is unset or empty, "
-                     "and %s is not set", where, env, file_key);
+            ts_errf (err, "%s: no API key: the variable %s is unset or "
+                     "empty, and %s is not set", where, env, file_key);
         else
-            ts_errf (err, "%s: no key: set %s or %s", where, env_key,
+            ts_errf (err, "%s: no API key: set %s or %s", where, env_key,
                      file_key);
         return TS_ECONFIG;
     }
@@ -1442,7 +1510,15 @@ ts_config_print (const ts_config_t *self)
                 putchar ('}');
                 break;
             default:
-                s_print_scalar (value->str, "");
+                if (strstr (value->str, "://")) {
+                    //  A URL may hold a credential written before
+                    //  {api_key} existed: show its display form.
+                    char shown [4096];
+                    s_print_scalar (ts_redact_url (value->str, NULL, shown,
+                                                   sizeof shown), "");
+                }
+                else
+                    s_print_scalar (value->str, "");
                 break;
         }
         putchar ('\n');

@@ -15,7 +15,13 @@
     must be an integer ...".
 
     Secrets (API keys) are never config text: the config names an
-    environment variable or a file that holds them (ts_config_secret). */
+    environment variable or a file that holds them (ts_config_secret).
+    Where the upstream key goes is written with the placeholder {api_key}
+    (in upstream.url or upstream.headers); {api_key} without
+    upstream.api_key_env or upstream.api_key_file is an error naming
+    where it was written, and a header whose name says it carries a
+    credential (Authorization, x-api-key, ...: ts_redact_is_credential)
+    must take its value from {api_key}. */
 
 #ifndef TS_CONFIG_H_INCLUDED
 #define TS_CONFIG_H_INCLUDED
@@ -91,7 +97,10 @@ int ts_config_secret_check (const ts_config_t *self, const char *section,
                             bool required, char *err);
 
 //  Writes every key with its current value as YAML-ish "key: value" lines
-//  to stdout (secrets are not config keys, so nothing secret is printed).
+//  to stdout. Secrets are not config keys, and credential headers must
+//  take their value from {api_key}, so nothing secret is printed; a URL
+//  is printed in its display form (ts_redact_url), so a key written into
+//  it as literal text shows as ***.
 void ts_config_print (const ts_config_t *self);
 
 #endif

@@ -34,6 +34,12 @@ ts_log_level_parse (const char *s)
     return -1;
 }
 
+bool
+ts_log_enabled (int level)
+{
+    return level <= s_level;
+}
+
 void
 ts_log (int level, const char *fmt, ...)
 {
@@ -61,4 +67,40 @@ ts_log (int level, const char *fmt, ...)
     line [len++] = '\n';
     ssize_t rc = write (STDERR_FILENO, line, len);
     (void) rc;
+}
+
+bool
+ts_log_limit_pass (ts_log_limit_t *limit, int64_t now_ms, uint64_t *dropped)
+{
+    if (limit->window_ms == 0 || now_ms - limit->window_ms >= limit->period_ms
+    ||  now_ms < limit->window_ms) {
+        limit->window_ms = now_ms? now_ms: 1;
+        limit->lines = 0;
+    }
+    if (limit->lines >= limit->burst) {
+        limit->dropped++;
+        return false;
+    }
+    limit->lines++;
+    *dropped = limit->dropped;
+    limit->dropped = 0;
+    return true;
+}
+
+void
+ts_log_limited (ts_log_limit_t *limit, int level, const char *fmt, ...)
+{
+    uint64_t dropped;
+    if (level > s_level || !ts_log_limit_pass (limit, ts_mono_ms (), &dropped))
+        return;
+    char text [1024];
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (text, sizeof text, fmt, args);
+    va_end (args);
+    if (dropped)
+        ts_log (level, "%s (%llu similar lines suppressed)", text,
+                (unsigned long long) dropped);
+    else
+        ts_log (level, "%s", text);
 }

@@ -827,16 +827,18 @@ s_scan (const uint8_t *data, size_t size, size_t *end, char *err)
         if (skip > size - pos)
             goto truncated;
         pos += skip;
+        //  The top-level map is level 1; a container at level depth + 1
+        //  counts even when empty.
+        if (container && depth == S_MAX_DEPTH) {
+            ts_errf (err, "message nested deeper than %d levels",
+                     S_MAX_DEPTH);
+            return TS_EPROTO;
+        }
         if (container && items > 0) {
             //  Each item takes at least one byte: a count beyond what is
             //  left can only be a cut message (or garbage).
             if (items > size - pos)
                 goto truncated;
-            if (depth == S_MAX_DEPTH) {
-                ts_errf (err, "message nested deeper than %d levels",
-                         S_MAX_DEPTH);
-                return TS_EPROTO;
-            }
             left [++depth] = items;
         }
     }
@@ -1590,8 +1592,9 @@ s_decode_request (s_decoder_t *dec, ts_msg_t *self)
                 return rc;
             if ((rc = s_get_uint64 (dec, "credit", obj, &credit)))
                 return rc;
-            if (credit < 1 || credit > S_MAX_CREDIT) {
-                ts_errf (dec->err, "field 'credit': %llu is not in 1..%d",
+            //  0 introduces a worker without granting credit.
+            if (credit > S_MAX_CREDIT) {
+                ts_errf (dec->err, "field 'credit': %llu is not in 0..%d",
                          (unsigned long long) credit, S_MAX_CREDIT);
                 return TS_EPROTO;
             }
@@ -1605,9 +1608,9 @@ s_decode_request (s_decoder_t *dec, ts_msg_t *self)
                 return rc;
             if (found == TS_OP_DONE)
                 return 0;
-            if (!(obj = s_field (dec, F_DETAIL, true, &rc)))
-                return rc;
-            if ((rc = s_get_text (dec, "detail", obj, self->detail,
+            //  Optional: the broker fills in a detail of its own.
+            if ((obj = dec->field [F_DETAIL])
+            &&  (rc = s_get_text (dec, "detail", obj, self->detail,
                                   sizeof (self->detail), true)))
                 return rc;
             if ((obj = dec->field [F_RETRY])) {

@@ -10,8 +10,8 @@
     - clients <-> gateway (REQ -> ROUTER): ping, query, ids_add, ids_rm,
       ids_ls, hydrate, stats, dlq_ls, dlq_redrive, dlq_purge, job_state;
       and their replies.
-    - gateway/CLI <-> broker control (REQ -> ROUTER): hydrate, ping,
-      stats, dlq_ls, dlq_redrive, dlq_purge, job_state.
+    - gateway/CLI <-> broker control (REQ or DEALER -> ROUTER): hydrate,
+      ping, stats, dlq_ls, dlq_redrive, dlq_purge, job_state.
     - workers <-> broker (DEALER -> ROUTER): ready (credit), job, done,
       failed, heartbeat.
 
@@ -47,10 +47,12 @@ typedef enum {
     TS_OP_HYDRATE,      //  "hydrate"   ids -> 202, count = jobs queued,
                         //              jobs = the job of each id
     TS_OP_READY,        //  "ready"     worker -> broker: credit = free slots
+                        //              (0: introduces the worker only)
     TS_OP_JOB,          //  "job"       broker -> worker: job, ids
     TS_OP_DONE,         //  "done"      worker -> broker: job
-    TS_OP_FAILED,       //  "failed"    worker -> broker: job, detail,
-                        //              retry, [retry_after_ms]
+    TS_OP_FAILED,       //  "failed"    worker -> broker: job, [detail]
+                        //              ("" if absent), retry,
+                        //              [retry_after_ms]
     TS_OP_HEARTBEAT,    //  "heartbeat" either way
     TS_OP_STATS,        //  "stats"     -> 200, stats (broker; gateway
                         //              forwards)

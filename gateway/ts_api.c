@@ -2,14 +2,24 @@
     front ends. See ts_api.h for the rules and status codes.
 
     Reads go straight to the store (one read transaction per range). The
-    ops the broker serves (hydrate, stats, dlq_ls, dlq_redrive, dlq_purge,
-    job_state)
-    go through one forwarding path, s_forward: check what the gateway can
-    check, send the request on the REQ socket to the broker's control
-    endpoint, pass the broker's reply on. One socket, used by one thread
-    at a time under a mutex. A REQ socket whose request went unanswered
-    is stuck in its send/receive lockstep, so after a timeout it is
-    destroyed and a fresh one is connected on the next call. */
+    ops the broker serves go through one forwarding path, whose rules are
+    written once here and used by both front ends: which ops are
+    forwarded (the s_forward entries of s_handler), what the gateway
+    checks before forwarding (ts_api_forward_check), and how a broker
+    answer is judged (ts_api_broker_reply: 502 unless it is one frame
+    holding a reply, with what a 200 to that op must carry).
+
+    Synchronous callers (the HTTP threads, ts_api_handle) borrow a REQ
+    socket from a small pool for one round trip: the mutex guards only
+    the pool, never a call, so threads do not wait behind one another
+    and a silent broker costs each call its own timeout, not the sum of
+    everyone's. A socket moves between threads only through the pool,
+    whose mutex is the memory barrier libzmq asks for. A REQ socket that
+    got its whole answer is in step and goes back to the pool; one whose
+    request went unanswered is stuck in its send/receive lockstep and is
+    destroyed (its late answer goes nowhere). The ZeroMQ front end does
+    not use the pool: it forwards asynchronously over its own DEALER
+    (ts_zmqsrv.c) with the same checks. */
 
 #include "ts_api.h"
 #include "ts_log.h"
@@ -23,14 +33,16 @@
 
 //  Largest broker reply accepted: a dlq_ls answer can list many entries.
 #define S_MAX_BROKER_REPLY  ((size_t) 256 << 20)
+#define S_POOL_MAX          16      //  idle REQ sockets kept for reuse
 
 struct _ts_api_t {
     ts_store_t     *store;              //  borrowed
     int64_t         max_points;         //  gateway.max_points
     char           *broker_endpoint;    //  gateway.broker_endpoint
-    int             broker_timeout_ms;  //  wait for a broker reply
-    zsock_t        *broker;             //  REQ, NULL until first use
-    pthread_mutex_t broker_lock;        //  guards broker
+    int             broker_timeout_ms;  //  gateway.broker_timeout_ms
+    zsock_t        *pool [S_POOL_MAX];  //  idle REQ sockets to the broker
+    size_t          pool_n;             //  how many are idle
+    pthread_mutex_t pool_lock;          //  guards pool and pool_n only
     ts_cache_t     *cache;              //  answers; NULL if cache_mb is 0
 };
 
@@ -46,7 +58,8 @@ ts_api_new (const ts_config_t *cfg, ts_store_t *store, char *err)
     self->max_points = ts_config_int (cfg, "gateway.max_points");
     self->broker_endpoint = strdup (ts_config_str (cfg,
                                                    "gateway.broker_endpoint"));
-    self->broker_timeout_ms = TS_API_BROKER_TIMEOUT_MS;
+    self->broker_timeout_ms =
+        (int) ts_config_int (cfg, "gateway.broker_timeout_ms");
     int64_t cache_mb = ts_config_int (cfg, "gateway.cache_mb");
     if (cache_mb > 0)
         self->cache = ts_cache_new ((size_t) cache_mb << 20);
@@ -57,7 +70,7 @@ ts_api_new (const ts_config_t *cfg, ts_store_t *store, char *err)
         ts_errf (err, "out of memory");
         return NULL;
     }
-    pthread_mutex_init (&self->broker_lock, NULL);
+    pthread_mutex_init (&self->pool_lock, NULL);
     return self;
 }
 
@@ -66,9 +79,10 @@ ts_api_destroy (ts_api_t **self_p)
 {
     if (self_p && *self_p) {
         ts_api_t *self = *self_p;
-        zsock_destroy (&self->broker);
+        for (size_t i = 0; i < self->pool_n; i++)
+            zsock_destroy (&self->pool [i]);
         ts_cache_destroy (&self->cache);
-        pthread_mutex_destroy (&self->broker_lock);
+        pthread_mutex_destroy (&self->pool_lock);
         free (self->broker_endpoint);
         free (self);
         *self_p = NULL;
@@ -79,6 +93,18 @@ void
 ts_api_set_broker_timeout (ts_api_t *self, int timeout_ms)
 {
     self->broker_timeout_ms = timeout_ms;
+}
+
+int
+ts_api_broker_timeout (const ts_api_t *self)
+{
+    return self->broker_timeout_ms;
+}
+
+const char *
+ts_api_broker_endpoint (const ts_api_t *self)
+{
+    return self->broker_endpoint;
 }
 
 //  Fills reply with a store failure.
@@ -267,106 +293,13 @@ s_ids_ls (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
     return reply->status;
 }
 
-//  Sends req to the broker and decodes its answer into reply. Called with
-//  broker_lock held. Returns 0, or TS_ETIMEOUT / TS_EPROTO / TS_ENOMEM
-//  with the detail in err.
-static int
-s_broker_call (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply,
-               char *err)
-{
-    if (!self->broker) {
-        self->broker = zsock_new (ZMQ_REQ);
-        if (!self->broker) {
-            ts_errf (err, "cannot create broker socket");
-            return TS_ENOMEM;
-        }
-        zsock_set_linger (self->broker, 0);
-        zsock_set_sndtimeo (self->broker, self->broker_timeout_ms);
-        if (zsock_connect (self->broker, "%s", self->broker_endpoint)) {
-            zsock_destroy (&self->broker);
-            ts_errf (err, "cannot connect to broker at %s",
-                     self->broker_endpoint);
-            return TS_ETIMEOUT;
-        }
-    }
-    char *data = NULL;
-    size_t size = 0;
-    int rc = ts_msg_encode (req, &data, &size);
-    if (rc) {
-        ts_errf (err, "cannot encode %s request", ts_op_name (req->op));
-        return rc;
-    }
-    zframe_t *frame = zframe_new (data, size);
-    free (data);
-    if (!frame || zframe_send (&frame, self->broker, 0)) {
-        zframe_destroy (&frame);
-        zsock_destroy (&self->broker);
-        ts_errf (err, "broker did not answer");
-        return TS_ETIMEOUT;
-    }
-    zpoller_t *poller = zpoller_new (self->broker, NULL);
-    void *which = poller? zpoller_wait (poller, self->broker_timeout_ms):
-                          NULL;
-    zpoller_destroy (&poller);
-    if (!which) {
-        //  A REQ socket without its answer cannot send again: start over.
-        zsock_destroy (&self->broker);
-        ts_errf (err, "broker did not answer");
-        return TS_ETIMEOUT;
-    }
-    zframe_t *answer = zframe_recv (self->broker);
-    if (!answer) {
-        zsock_destroy (&self->broker);
-        ts_errf (err, "broker did not answer");
-        return TS_ETIMEOUT;
-    }
-    char detail [TS_ERRLEN] = "";
-    rc = ts_msg_decode (reply, zframe_data (answer), zframe_size (answer),
-                        S_MAX_BROKER_REPLY, detail);
-    zframe_destroy (&answer);
-    if (rc == 0 && reply->op != TS_OP_REPLY) {
-        rc = TS_EPROTO;
-        ts_strlcpy (detail, "not a reply", sizeof detail);
-    }
-    if (rc)
-        ts_errf (err, "bad reply from broker: %s", detail);
-    return rc;
-}
+//  ---------------------------------------------------------------------
+//  Forwarding to the broker
 
-//  Sends req to the broker and passes its reply on: 503 if it does not
-//  answer in time, 502 if the answer is not a reply or lacks what a 200
-//  to this op must carry. Returns reply->status.
+//  hydrate: a non-empty list of registered ids (404 naming the first
+//  unknown one).
 static int
-s_forward (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
-{
-    const char *op = ts_op_name (req->op);
-    char err [TS_ERRLEN] = "";
-    pthread_mutex_lock (&self->broker_lock);
-    int rc = s_broker_call (self, req, reply, err);
-    pthread_mutex_unlock (&self->broker_lock);
-    if (rc == 0 && reply->status == 200
-    &&  ((req->op == TS_OP_STATS && !reply->has_stats)
-    ||   (req->op == TS_OP_DLQ_LS && !reply->has_dlq))) {
-        rc = TS_EPROTO;
-        ts_errf (err, "bad reply from broker: %s answer without '%s'", op,
-                 req->op == TS_OP_STATS? "stats": "dlq");
-    }
-    if (rc == TS_ETIMEOUT) {
-        ts_warn ("%s: %s (%s)", op, err, self->broker_endpoint);
-        ts_msg_set_error (reply, 503, "unavailable", err);
-    }
-    else
-    if (rc) {
-        ts_warn ("%s: %s", op, err [0]? err: ts_strerror (rc));
-        ts_msg_set_error (reply, rc == TS_ENOMEM? 500: 502,
-                          rc == TS_ENOMEM? "internal": "bad_gateway",
-                          err [0]? err: ts_strerror (rc));
-    }
-    return reply->status;
-}
-
-static int
-s_hydrate (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
+s_hydrate_check (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
 {
     if (req->ids->n == 0) {
         ts_msg_set_error (reply, 400, "bad_request", "ids: empty list");
@@ -375,13 +308,13 @@ s_hydrate (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
     for (size_t i = 0; i < req->ids->n; i++)
         if (s_check_registered (self, req->ids->items [i], reply))
             return reply->status;
-    return s_forward (self, req, reply);
+    return 0;
 }
 
 //  dlq_redrive: ids are optional (none: every entry) and need not be
 //  registered any more, but must be valid names.
 static int
-s_dlq_redrive (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
+s_dlq_redrive_check (const ts_msg_t *req, ts_msg_t *reply)
 {
     char err [TS_ERRLEN] = "";
     if (req->ids->n > TS_PROTO_MAX_IDS) {
@@ -393,7 +326,158 @@ s_dlq_redrive (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
     for (size_t i = 0; i < req->ids->n; i++)
         if (!ts_name_existing (req->ids->items [i]))
             return s_invalid_id (req->ids->items [i], reply);
-    return s_forward (self, req, reply);
+    return 0;
+}
+
+int
+ts_api_forward_check (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
+{
+    switch (req->op) {
+        case TS_OP_HYDRATE:
+            return s_hydrate_check (self, req, reply);
+        case TS_OP_DLQ_REDRIVE:
+            return s_dlq_redrive_check (req, reply);
+        default:
+            return 0;               //  nothing the gateway can check
+    }
+}
+
+//  The key a 200 answer to op must carry, or NULL if it needs none.
+static const char *
+s_required_key (ts_op_t op, const ts_msg_t *reply)
+{
+    if (op == TS_OP_STATS && !reply->has_stats)
+        return "stats";
+    if (op == TS_OP_DLQ_LS && !reply->has_dlq)
+        return "dlq";
+    if (op == TS_OP_JOB_STATE && !reply->has_states)
+        return "states";
+    return NULL;
+}
+
+int
+ts_api_broker_failed (ts_api_t *self, ts_op_t op, int code,
+                      const char *detail, ts_msg_t *reply)
+{
+    if (code == TS_ETIMEOUT) {
+        ts_warn ("%s: %s (%s)", ts_op_name (op), detail,
+                 self->broker_endpoint);
+        ts_msg_set_error (reply, 503, "unavailable", detail);
+    }
+    else {
+        ts_warn ("%s: %s", ts_op_name (op), detail);
+        ts_msg_set_error (reply, code == TS_ENOMEM? 500: 502,
+                          code == TS_ENOMEM? "internal": "bad_gateway",
+                          detail);
+    }
+    return reply->status;
+}
+
+int
+ts_api_broker_reply (ts_api_t *self, ts_op_t op, zmsg_t *body,
+                     ts_msg_t *reply)
+{
+    char err [TS_ERRLEN] = "";
+    char detail [TS_ERRLEN] = "";
+    size_t frames = zmsg_size (body);
+    if (frames != 1) {
+        ts_errf (err, "bad reply from broker: %zu frames, expected 1",
+                 frames);
+        return ts_api_broker_failed (self, op, TS_EPROTO, err, reply);
+    }
+    zframe_t *frame = zmsg_first (body);
+    int rc = ts_msg_decode (reply, zframe_data (frame), zframe_size (frame),
+                            S_MAX_BROKER_REPLY, detail);
+    const char *missing = rc == 0? s_required_key (op, reply): NULL;
+    if (rc == 0 && reply->op != TS_OP_REPLY)
+        ts_errf (err, "bad reply from broker: not a reply");
+    else
+    if (rc == 0 && reply->status == 200 && missing)
+        ts_errf (err, "bad reply from broker: %s answer without '%s'",
+                 ts_op_name (op), missing);
+    else
+    if (rc != 0)
+        ts_errf (err, "bad reply from broker: %s", detail);
+    else
+        return reply->status;
+    return ts_api_broker_failed (self, op, rc == TS_ENOMEM? rc: TS_EPROTO,
+                                 err, reply);
+}
+
+//  A REQ socket to the broker: an idle one from the pool, or a new one.
+//  NULL if none can be made.
+static zsock_t *
+s_pool_take (ts_api_t *self)
+{
+    zsock_t *sock = NULL;
+    pthread_mutex_lock (&self->pool_lock);
+    if (self->pool_n > 0)
+        sock = self->pool [--self->pool_n];
+    pthread_mutex_unlock (&self->pool_lock);
+    if (sock)
+        return sock;
+    sock = zsock_new (ZMQ_REQ);
+    if (!sock)
+        return NULL;
+    zsock_set_linger (sock, 0);
+    zsock_set_sndtimeo (sock, self->broker_timeout_ms);
+    if (zsock_connect (sock, "%s", self->broker_endpoint))
+        zsock_destroy (&sock);
+    return sock;
+}
+
+//  Puts a socket that is in step back in the pool (destroyed if full).
+static void
+s_pool_give (ts_api_t *self, zsock_t **sock_p)
+{
+    pthread_mutex_lock (&self->pool_lock);
+    if (self->pool_n < S_POOL_MAX) {
+        self->pool [self->pool_n++] = *sock_p;
+        *sock_p = NULL;
+    }
+    pthread_mutex_unlock (&self->pool_lock);
+    zsock_destroy (sock_p);
+}
+
+//  One round trip to the broker on a pooled REQ socket; the answer is
+//  judged by ts_api_broker_reply. Returns reply->status.
+static int
+s_broker_call (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
+{
+    char *data = NULL;
+    size_t size = 0;
+    if (ts_msg_encode (req, &data, &size))
+        return ts_api_broker_failed (self, req->op, TS_ENOMEM,
+                                     "out of memory", reply);
+    zsock_t *sock = s_pool_take (self);
+    int rc = sock? zmq_send (zsock_resolve (sock), data, size, 0): -1;
+    free (data);
+    zmsg_t *answer = NULL;
+    if (rc != -1) {
+        zpoller_t *poller = zpoller_new (sock, NULL);
+        if (poller && zpoller_wait (poller, self->broker_timeout_ms))
+            answer = zmsg_recv (sock);
+        zpoller_destroy (&poller);
+    }
+    if (!answer) {
+        //  A REQ socket without its answer cannot send again.
+        zsock_destroy (&sock);
+        return ts_api_broker_failed (self, req->op, TS_ETIMEOUT,
+                                     "broker did not answer", reply);
+    }
+    s_pool_give (self, &sock);
+    ts_api_broker_reply (self, req->op, answer, reply);
+    zmsg_destroy (&answer);
+    return reply->status;
+}
+
+//  A forwarded op: the gateway's checks, then the broker's answer.
+static int
+s_forward (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
+{
+    if (ts_api_forward_check (self, req, reply))
+        return reply->status;
+    return s_broker_call (self, req, reply);
 }
 
 //  Writes the cache key of a query at buf (S_KEY_MAX bytes): the format
@@ -469,35 +553,52 @@ ts_api_cache_stats (ts_api_t *self, ts_cache_stats_t *stats)
         memset (stats, 0, sizeof *stats);
 }
 
-int
-ts_api_handle (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
+static int
+s_ping (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
 {
-    char err [TS_ERRLEN];
-    switch (req->op) {
-        case TS_OP_PING:
-            ts_msg_set_ok (reply, 200);
-            return reply->status;
-        case TS_OP_QUERY:
-            return s_query (self, req, reply);
-        case TS_OP_IDS_ADD:
-            return s_ids_add (self, req, reply);
-        case TS_OP_IDS_RM:
-            return s_ids_rm (self, req, reply);
-        case TS_OP_IDS_LS:
-            return s_ids_ls (self, req, reply);
+    ts_msg_set_ok (reply, 200);
+    return reply->status;
+}
+
+typedef int (s_handler_fn) (ts_api_t *self, const ts_msg_t *req,
+                            ts_msg_t *reply);
+
+//  Who answers op: the one list of the ops the gateway serves. Those
+//  the broker answers are the s_forward entries.
+static s_handler_fn *
+s_handler (ts_op_t op)
+{
+    switch (op) {
+        case TS_OP_PING:        return s_ping;
+        case TS_OP_QUERY:       return s_query;
+        case TS_OP_IDS_ADD:     return s_ids_add;
+        case TS_OP_IDS_RM:      return s_ids_rm;
+        case TS_OP_IDS_LS:      return s_ids_ls;
         case TS_OP_HYDRATE:
-            return s_hydrate (self, req, reply);
         case TS_OP_STATS:
         case TS_OP_JOB_STATE:
         case TS_OP_DLQ_LS:
-        case TS_OP_DLQ_PURGE:
-            return s_forward (self, req, reply);
         case TS_OP_DLQ_REDRIVE:
-            return s_dlq_redrive (self, req, reply);
-        default:
-            ts_errf (err, "op '%s' is not served by the gateway",
-                     ts_op_name (req->op));
-            ts_msg_set_error (reply, 400, "bad_request", err);
-            return reply->status;
+        case TS_OP_DLQ_PURGE:   return s_forward;
+        default:                return NULL;
     }
+}
+
+bool
+ts_api_forwarded (ts_op_t op)
+{
+    return s_handler (op) == s_forward;
+}
+
+int
+ts_api_handle (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
+{
+    s_handler_fn *handler = s_handler (req->op);
+    if (handler)
+        return handler (self, req, reply);
+    char err [TS_ERRLEN];
+    ts_errf (err, "op '%s' is not served by the gateway",
+             ts_op_name (req->op));
+    ts_msg_set_error (reply, 400, "bad_request", err);
+    return reply->status;
 }

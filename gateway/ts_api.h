@@ -18,13 +18,22 @@
             after and limit while more than one page of ids is
             registered)
         500 internal (store failed)
-        502 bad_gateway (the broker's answer was not a reply, or a 200
-            to stats / dlq_ls without its stats / dlq)
+        502 bad_gateway (the broker's answer was not one frame holding
+            a reply, or a 200 to stats / dlq_ls / job_state without its
+            stats / dlq / states)
         503 unavailable (broker did not answer)
 
+    Forwarding: the ops the broker answers are listed once
+    (ts_api_forwarded); the checks before forwarding (ts_api_forward_check)
+    and the judgement of the broker's answer (ts_api_broker_reply) are
+    public so that the ZeroMQ front end, which forwards asynchronously,
+    applies exactly the rules ts_api_handle applies synchronously.
+
     Threads: ts_api_handle may be called from several threads at once (the
-    HTTP thread pool and the ZeroMQ loop). The store is thread-safe; the
-    broker REQ socket is used under a mutex. */
+    HTTP thread pool and the ZeroMQ loop). The store is thread-safe; a
+    forwarded call borrows a REQ socket from a pool, so calls to a silent
+    broker wait side by side, each up to gateway.broker_timeout_ms, not
+    one behind the other. */
 
 #ifndef TS_API_H_INCLUDED
 #define TS_API_H_INCLUDED
@@ -35,24 +44,31 @@
 #include "ts_store.h"
 #include "ts_cache.h"
 
+#include <czmq.h>
+
 #define TS_API_DEFAULT_SPAN_MS   (24 * 3600 * 1000LL)  //  from/to defaults
-#define TS_API_BROKER_TIMEOUT_MS 3000                   //  broker forward
 
 typedef struct _ts_api_t ts_api_t;
 
 //  Creates a handler over store (borrowed: must outlive the handler) with
-//  gateway.max_points and gateway.broker_endpoint from cfg. The broker
-//  socket is connected on first use. Returns NULL (reason in err) if out
-//  of memory.
+//  gateway.max_points, gateway.broker_endpoint and
+//  gateway.broker_timeout_ms from cfg. Broker sockets are connected on
+//  first use. Returns NULL (reason in err) if out of memory.
 ts_api_t *ts_api_new (const ts_config_t *cfg, ts_store_t *store, char *err);
 
-//  Closes the broker socket and frees the handler; sets *self_p to NULL.
+//  Closes the broker sockets and frees the handler; sets *self_p to NULL.
 //  Safe on NULL.
 void ts_api_destroy (ts_api_t **self_p);
 
 //  Sets how long a forwarded request waits for the broker (default
-//  TS_API_BROKER_TIMEOUT_MS). For tests.
+//  gateway.broker_timeout_ms). For tests; call before any request.
 void ts_api_set_broker_timeout (ts_api_t *self, int timeout_ms);
+
+//  How long a forwarded request waits for the broker, in ms.
+int ts_api_broker_timeout (const ts_api_t *self);
+
+//  gateway.broker_endpoint (borrowed).
+const char *ts_api_broker_endpoint (const ts_api_t *self);
 
 //  Encodes a 200 query answer for ts_api_query into a new buffer (*data,
 //  freed by the caller). Returns 0 or TS_ENOMEM.
@@ -75,6 +91,35 @@ int ts_api_query (ts_api_t *self, const ts_msg_t *req, char format,
 //  Answer cache counters (all zero if the cache is off).
 void ts_api_cache_stats (ts_api_t *self, ts_cache_stats_t *stats);
 
+//  True if the broker answers op, so the gateway forwards it: hydrate,
+//  stats, dlq_ls, dlq_redrive, dlq_purge.
+bool ts_api_forwarded (ts_op_t op);
+
+//  What the gateway checks before forwarding req (a forwarded op):
+//  hydrate needs 1 or more ids, all registered (400; 404 naming the first
+//  unknown one); dlq_redrive's ids must be valid names (400). Returns 0
+//  if req may go to the broker; otherwise reply (reset) holds the error
+//  and its status is returned.
+int ts_api_forward_check (ts_api_t *self, const ts_msg_t *req,
+                          ts_msg_t *reply);
+
+//  Judges the broker's answer to a forwarded request of op into reply
+//  (reset first). body holds the frames after the envelope (all of a
+//  REQ socket's answer). The broker's reply is passed on as it is, or
+//  replaced by 502 bad_gateway (logged at warn) if body is not exactly
+//  one frame, does not decode, is not a reply, or is a 200 lacking what
+//  a 200 to op must carry (stats: stats; dlq_ls: dlq). Returns
+//  reply->status.
+int ts_api_broker_reply (ts_api_t *self, ts_op_t op, zmsg_t *body,
+                         ts_msg_t *reply);
+
+//  Fills reply (reset) with the error of a forward of op that got no
+//  usable answer, and logs it at warn: TS_ETIMEOUT gives 503 unavailable,
+//  TS_ENOMEM 500 internal, anything else 502 bad_gateway; detail is the
+//  reply's detail. Returns the status.
+int ts_api_broker_failed (ts_api_t *self, ts_op_t op, int code,
+                          const char *detail, ts_msg_t *reply);
+
 //  Answers req into reply (reset first). Ops: ping, query, ids_add,
 //  ids_rm, ids_ls, hydrate, stats, dlq_ls, dlq_redrive, dlq_purge,
 //  job_state; any other op gets 400.
@@ -91,18 +136,13 @@ void ts_api_cache_stats (ts_api_t *self, ts_cache_stats_t *stats);
 //    the cursor of the next page if more follow. Without after and
 //    limit (a client that predates paging) the whole registry, or 413 if
 //    it holds more than TS_PROTO_IDS_PAGE ids.
-//  - hydrate: every id must be registered (404 naming the first unknown
-//    one); the request goes to the broker, whose reply (202, count = jobs
-//    queued, jobs = the job of each id) is passed on; 503 if it does not
-//    answer in time.
-//  - job_state: forwarded like stats; states = where each job is.
-//  - stats, dlq_ls, dlq_purge: forwarded to the broker as they are; its
-//    reply is passed on (stats: has_stats; dlq_ls: has_dlq; dlq_purge:
-//    count = entries deleted); 503 if it does not answer in time, 502 if
-//    a 200 lacks its stats or dlq.
-//  - dlq_redrive: ids optional (none: every entry), each a valid name
-//    (400), not necessarily registered; forwarded like stats; count =
-//    jobs requeued.
+//  - forwarded ops (ts_api_forwarded): ts_api_forward_check, then the
+//    request goes to the broker and its answer is judged by
+//    ts_api_broker_reply; 503 if it does not answer within the broker
+//    timeout. hydrate: 202, count = jobs queued, jobs = the job of each
+//    id; stats: has_stats; dlq_ls: has_dlq; job_state: has_states (where
+//    each job is); dlq_redrive: ids optional (none: every entry), count
+//    = jobs requeued; dlq_purge: count = entries deleted.
 //  Returns reply->status.
 int ts_api_handle (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply);
 

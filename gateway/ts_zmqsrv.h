@@ -7,9 +7,13 @@
     A body that does not decode gets an error reply (400 with the decoder's
     detail, 413 if over TS_PROTO_MAX_REQUEST); a message of the wrong shape
     gets a 400 reply when it can be routed, and is dropped with a debug
-    log when it cannot. Serves in the calling thread until interrupted,
-    one request at a time: a hydrate waiting for a silent broker holds the
-    loop for up to TS_API_BROKER_TIMEOUT_MS. */
+    log when it cannot. Serves in the calling thread until interrupted.
+
+    Requests the broker answers (ts_api_forwarded) are forwarded
+    asynchronously over a DEALER to gateway.broker_endpoint, with the same
+    checks and the same judgement of the answer as ts_api_handle: while
+    they wait (up to gateway.broker_timeout_ms, then 503) every other
+    client is served. */
 
 #ifndef TS_ZMQSRV_H_INCLUDED
 #define TS_ZMQSRV_H_INCLUDED
@@ -19,8 +23,9 @@
 
 typedef struct _ts_zmqsrv_t ts_zmqsrv_t;
 
-//  Binds a ROUTER to gateway.zmq_bind, serving api (borrowed). Returns
-//  NULL with the reason in err if the endpoint cannot be bound.
+//  Binds a ROUTER to gateway.zmq_bind, serving api (borrowed), and
+//  connects a DEALER to the broker (ts_api_broker_endpoint). Returns NULL
+//  with the reason in err if the endpoint cannot be bound.
 ts_zmqsrv_t *ts_zmqsrv_new (const ts_config_t *cfg, ts_api_t *api,
                             char *err);
 
@@ -35,7 +40,8 @@ const char *ts_zmqsrv_endpoint (const ts_zmqsrv_t *self);
 int ts_zmqsrv_run (ts_zmqsrv_t *self);
 
 //  Answers one request body: decodes size bytes of data, lets api handle
-//  it, and encodes the reply (malformed input gives an error reply).
+//  it (ts_api_handle: a forwarded op waits for the broker in the calling
+//  thread), and encodes the reply (malformed input gives an error reply).
 //  On return *reply (caller frees with free()) holds *reply_size bytes.
 //  Returns 0 or TS_ENOMEM. Used by the loop; public for tests.
 int ts_zmqsrv_answer (ts_api_t *api, const void *data, size_t size,

@@ -10,7 +10,7 @@
       GET  /healthz                 200 "ok"
       GET  /control                 current behaviour and request counter
       POST /control                 {"latency_ms": N, "fail_rate": P,
-                                     "mode": "ok|500|429|404|timeout|
+                                     "mode": "ok|500|429|404|401|timeout|
                                      malformed|truncated|oversized",
                                      "now_ms": N|null}
 
@@ -34,10 +34,18 @@
 
     Failures are deterministic: data request k, counted from start or from
     the last fail_rate change, is answered 500 when floor(k * P) > floor((k
-    - 1) * P), so P = 0.5 fails every second request. The x-api-key check
-    (--require-key-env) covers /rows and /columns only; /healthz and
-    /control stay open. GET /control reports "requests", the number of
-    data requests seen, so tests can tell whether a cache went upstream.
+    - 1) * P), so P = 0.5 fails every second request. The key check
+    (--require-key-env: header x-api-key, and with --key-param a query
+    parameter too) covers /rows and /columns only; /healthz and /control
+    stay open. A wrong key in the query parameter is quoted back in the
+    401 answer, as some real APIs do, and mode 401 answers every data
+    request that way: tests use it to check that tscache never passes an
+    upstream's echo of its key on to logs or the DLQ. GET /control
+    reports "requests", the number of data requests seen, so tests can
+    tell whether a cache went upstream.
+
+    It logs no requests: it writes nothing to stderr but libmicrohttpd's
+    own errors, so the keys it is sent appear in no log of its own.
 
     One process, libmicrohttpd with a thread per connection (keep-alive
     friendly); behaviour lives in one mutex-guarded struct. This is a tool,
@@ -70,12 +78,12 @@
 
 typedef enum {
     S_MODE_OK, S_MODE_500, S_MODE_429, S_MODE_TIMEOUT, S_MODE_MALFORMED,
-    S_MODE_TRUNCATED, S_MODE_OVERSIZED, S_MODE_404
+    S_MODE_TRUNCATED, S_MODE_OVERSIZED, S_MODE_404, S_MODE_401
 } s_mode_t;
 
 static const char *s_mode_names [] = {
     "ok", "500", "429", "timeout", "malformed", "truncated", "oversized",
-    "404"
+    "404", "401"
 };
 #define S_MODES (sizeof (s_mode_names) / sizeof (s_mode_names [0]))
 
@@ -92,6 +100,8 @@ typedef struct {
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
 static s_behaviour_t s_state = { -1, 0, 0, S_MODE_OK, 0, 0 };
 static char *s_api_key = NULL;             //  required x-api-key, or NULL
+static const char *s_key_param = NULL;     //  query parameter that must
+                                           //  hold it too, or NULL
 static atomic_bool s_stopping = false;     //  set on shutdown; ends sleeps
 static volatile sig_atomic_t s_signalled = 0;
 
@@ -299,13 +309,28 @@ s_time_arg (struct MHD_Connection *conn, const char *name, int64_t *ms)
     return -1;
 }
 
+//  Answers 401 for a wrong key in the query parameter, quoting it back.
+static enum MHD_Result
+s_reply_wrong_param (struct MHD_Connection *conn, const char *given)
+{
+    char text [512];
+    snprintf (text, sizeof text, "wrong key '%.400s' in query parameter %s",
+              given? given: "", s_key_param);
+    return s_reply_error (conn, MHD_HTTP_UNAUTHORIZED, text);
+}
+
 static enum MHD_Result
 s_serve_series (struct MHD_Connection *conn, bool columns, const char *id)
 {
+    const char *given = s_key_param? MHD_lookup_connection_value (conn,
+        MHD_GET_ARGUMENT_KIND, s_key_param): NULL;
     if (s_api_key) {
         const char *key = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, "x-api-key");
         if (!key || !ts_secure_equal (key, strlen (key), s_api_key, strlen (s_api_key)))
             return s_reply_error (conn, MHD_HTTP_UNAUTHORIZED, "missing or wrong x-api-key");
+        if (s_key_param && (!given || !ts_secure_equal (given, strlen (given),
+                                                        s_api_key, strlen (s_api_key))))
+            return s_reply_wrong_param (conn, given);
     }
     if (!ts_name_existing (id))
         return s_reply_error (conn, MHD_HTTP_BAD_REQUEST, "invalid id");
@@ -336,6 +361,9 @@ s_serve_series (struct MHD_Connection *conn, bool columns, const char *id)
         return s_reply_error (conn, MHD_HTTP_TOO_MANY_REQUESTS, "slow down");
     if (now.mode == S_MODE_404)
         return s_reply_error (conn, MHD_HTTP_NOT_FOUND, "unknown id");
+    if (now.mode == S_MODE_401)
+        return s_key_param? s_reply_wrong_param (conn, given)
+             : s_reply_error (conn, MHD_HTTP_UNAUTHORIZED, "missing or wrong x-api-key");
     if (now.mode == S_MODE_MALFORMED) {
         static char malformed [] = "<html>this is not JSON {\"time\": [1,,";
         return s_reply (conn, MHD_HTTP_OK, "application/json", malformed,
@@ -423,8 +451,8 @@ s_control (const char *body, size_t len)
            &&  strcmp (json_string_value (item), s_mode_names [m]) != 0)
             m++;
         if (!json_is_string (item) || m == S_MODES)
-            reason = "mode must be ok, 500, 429, 404, timeout, malformed, "
-                     "truncated or oversized";
+            reason = "mode must be ok, 500, 429, 404, 401, timeout, "
+                     "malformed, truncated or oversized";
         else
             next.mode = (s_mode_t) m;
     }
@@ -546,6 +574,8 @@ s_usage (FILE *out)
 "  --latency-ms N           sleep N ms before each data answer\n"
 "  --fail-rate P            answer 500 to a fraction P (0..1) of data requests\n"
 "  --require-key-env NAME   data requests need header x-api-key equal to $NAME\n"
+"  --key-param P            ... and query parameter P equal to it too; a wrong\n"
+"                           one is quoted back in the 401 answer\n"
 "  --help                   this text\n"
 "  --version                the version of tscache and its libraries\n"
 "\n"
@@ -558,8 +588,9 @@ s_usage (FILE *out)
 "  GET  /healthz                 ok\n"
 "  GET  /control                 current behaviour and data request count\n"
 "  POST /control                 {\"latency_ms\": N, \"fail_rate\": P, \"now_ms\": N|null,\n"
-"                                 \"mode\": \"ok|500|429|404|timeout|malformed|\n"
+"                                 \"mode\": \"ok|500|429|404|401|timeout|malformed|\n"
 "                                 truncated|oversized\"}\n"
+"                                (401: answer as if the key were wrong)\n"
 "\n"
 "Series: base = floor(now / 300000) * 300000; times base - k * 300000 for\n"
 "k = 288..1 and base + k * 300000 for k = 1..288 (576 points, base itself\n"
@@ -633,7 +664,8 @@ s_parse_args (int argc, char *argv [], int64_t *port, const char **bind_addr)
             return 0;
         }
         static const char *known [] = { "--port", "--bind", "--now",
-            "--latency-ms", "--fail-rate", "--require-key-env", NULL };
+            "--latency-ms", "--fail-rate", "--require-key-env", "--key-param",
+            NULL };
         size_t o = 0;
         while (known [o] && strcmp (opt, known [o]) != 0)
             o++;
@@ -665,6 +697,9 @@ s_parse_args (int argc, char *argv [], int64_t *port, const char **bind_addr)
                   && s_state.fail_rate <= 1))? -1: 0;
         }
         else
+        if (strcmp (opt, "--key-param") == 0)
+            s_key_param = arg;
+        else
         if (strcmp (opt, "--require-key-env") == 0) {
             const char *key = getenv (arg);
             if (!key || !*key)
@@ -687,6 +722,8 @@ main (int argc, char *argv [])
     int exit_code = s_parse_args (argc, argv, &port, &bind_addr);
     if (exit_code >= 0)
         return exit_code;
+    if (s_key_param && !s_api_key)
+        return s_die ("--key-param needs --require-key-env", NULL);
 
     struct sockaddr_storage addr;
     unsigned int flags = MHD_USE_THREAD_PER_CONNECTION

@@ -10,6 +10,7 @@
     only reads results: the retry policy lives there, in one place. */
 
 #include "ts_fetch.h"
+#include "ts_redact.h"
 
 #include <curl/curl.h>
 #include <assert.h>
@@ -77,6 +78,8 @@ static void
 s_req_free (s_req_t **req_p)
 {
     if (*req_p) {
+        //  The URL may hold the API key.
+        explicit_bzero ((*req_p)->url, strlen ((*req_p)->url));
         free ((*req_p)->url);
         free (*req_p);
         *req_p = NULL;
@@ -165,6 +168,8 @@ s_xfer_new (ts_fetch_t *self)
 #endif
     curl_easy_setopt (easy, CURLOPT_PRIVATE, xfer);
     curl_easy_setopt (easy, CURLOPT_ERRORBUFFER, xfer->errbuf);
+    //  Verbose mode prints URLs and headers, API key and all: never on.
+    curl_easy_setopt (easy, CURLOPT_VERBOSE, 0L);
     curl_easy_setopt (easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt (easy, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt (easy, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -402,6 +407,9 @@ ts_fetch_next (ts_fetch_t *self, ts_fetch_result_t *result)
 #endif
         ts_strlcpy (xfer->error, *xfer->errbuf? xfer->errbuf:
                     curl_easy_strerror (code), sizeof xfer->error);
+        //  libcurl's messages may quote the URL.
+        ts_redact_text (xfer->error, sizeof xfer->error, self->opts.secret);
+        explicit_bzero (xfer->errbuf, sizeof xfer->errbuf);
         if (code == CURLE_OK) {
             curl_easy_getinfo (easy, CURLINFO_RESPONSE_CODE, &result->status);
             result->rc = 0;
@@ -473,31 +481,46 @@ s_curl_code_final (int code)
 }
 
 //  Appends ": " and the start of body to detail (size bytes), printable
-//  ASCII only, so an upstream's error text reaches the DLQ.
+//  ASCII only, so an upstream's error text reaches the DLQ. An upstream
+//  may echo the API key it was sent: secret is scrubbed from a window
+//  large enough to hold it whole before the quote is cut to length, so
+//  not even its first characters show.
 static void
-s_append_snippet (char *detail, size_t size, const char *body, size_t len)
+s_append_snippet (char *detail, size_t size, const char *body, size_t len,
+                  const char *secret)
 {
     size_t used = strlen (detail);
     if (!body || len == 0 || used + 3 >= size)
         return;
-    char snippet [SNIPPET_MAX + 4];
+    char window [SNIPPET_MAX + 3 * TS_ERRLEN];
+    size_t want = SNIPPET_MAX + (secret? 3 * strlen (secret): 0);
+    if (want > sizeof window - 1)
+        want = sizeof window - 1;
     size_t n = 0;
-    for (size_t i = 0; i < len && n < SNIPPET_MAX; i++) {
+    for (size_t i = 0; i < len && n < want; i++) {
         unsigned char c = (unsigned char) body [i];
         if (c == '\n' || c == '\r' || c == '\t')
             c = ' ';
-        snippet [n++] = (c >= 0x20 && c < 0x7f)? (char) c: '?';
+        window [n++] = (c >= 0x20 && c < 0x7f)? (char) c: '?';
     }
-    while (n > 0 && snippet [n - 1] == ' ')
+    window [n] = 0;
+    size_t taken = n;
+    ts_redact_text (window, sizeof window, secret);
+    n = strlen (window);
+    bool more = len > taken || n > SNIPPET_MAX;
+    if (n > SNIPPET_MAX)
+        n = SNIPPET_MAX;
+    while (n > 0 && window [n - 1] == ' ')
         n--;
-    if (n == 0)
-        return;
-    if (len > SNIPPET_MAX) {
-        memcpy (snippet + n, "...", 3);
-        n += 3;
+    if (n > 0) {
+        if (more) {
+            memcpy (window + n, "...", 3);
+            n += 3;
+        }
+        window [n] = 0;
+        snprintf (detail + used, size - used, ": %s", window);
     }
-    snippet [n] = 0;
-    snprintf (detail + used, size - used, ": %s", snippet);
+    explicit_bzero (window, sizeof window);
 }
 
 bool
@@ -576,8 +599,10 @@ ts_fetch_classify (const ts_fetch_opts_t *opts, const ts_fetch_result_t *res,
         else
             ts_errf (detail, "id=%s: upstream HTTP %ld (unexpected status)",
                      id, status);
-        s_append_snippet (detail, TS_ERRLEN, res->body, res->size);
+        s_append_snippet (detail, TS_ERRLEN, res->body, res->size,
+                          opts->secret);
     }
+    ts_redact_text (detail, TS_ERRLEN, opts->secret);
     return true;
 }
 

@@ -14,9 +14,12 @@
     configured headers, and a cap on the (decoded) body size: a response
     whose Content-Length is over the cap is refused before its body, and
     a body that grows past the cap while streaming aborts the transfer;
-    nothing past the cap is buffered. Headers may hold a secret (an API
-    key): they are never logged and are wiped when the fetcher is
-    destroyed.
+    nothing past the cap is buffered. Headers and URLs may hold a secret
+    (the upstream API key, opts.secret): they are never logged, libcurl's
+    verbose mode stays off, and they are wiped when freed. Error texts
+    (libcurl's, which can quote the URL) and the upstream body quoted in
+    a failure detail have the secret scrubbed (ts_redact_text) before
+    anyone sees them.
 
     ts_fetch_classify turns a completed request into a verdict for the
     broker (failed or not, worth retrying, how long the upstream asked us
@@ -52,6 +55,9 @@ typedef struct {
     long                timeout_ms;         //  whole transfer
     size_t              max_body_bytes;     //  larger bodies fail
     const ts_strlist_t *headers;            //  "Name: value", may be NULL
+    const char         *secret;             //  the API key, never shown;
+                                            //  NULL if none; borrowed, must
+                                            //  outlive the fetcher
 } ts_fetch_opts_t;
 
 //  The longest wait a Retry-After can ask for; longer advice is capped.
@@ -72,7 +78,8 @@ typedef struct {
                                 //  0 if absent, unparsable or past
     const char *body;           //  response body (NUL-terminated)
     size_t      size;           //  body bytes
-    const char *error;          //  rc != 0: what went wrong
+    const char *error;          //  rc != 0: what went wrong (without
+                                //  opts.secret)
     int64_t     elapsed_ms;     //  from ts_fetch_add to completion
 } ts_fetch_result_t;
 
@@ -125,8 +132,9 @@ size_t ts_fetch_pending (ts_fetch_t *self);
 //  ...). A response with a 2xx status is no failure (verdict->failed
 //  false); anything else fills the verdict as the table at the top says,
 //  with a detail that names the id and the cause, e.g.
-//  "id=x: timed out after 30000 ms (upstream.timeout_ms)". Returns
-//  verdict->failed.
+//  "id=x: timed out after 30000 ms (upstream.timeout_ms)", never the URL
+//  and never opts->secret (scrubbed from the quoted body before it is
+//  cut to length). Returns verdict->failed.
 bool ts_fetch_classify (const ts_fetch_opts_t *opts,
                         const ts_fetch_result_t *res, const char *id,
                         ts_fetch_verdict_t *verdict);

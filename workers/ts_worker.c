@@ -19,6 +19,15 @@
     upstream's Retry-After) and folded per job; "failed" carries the
     verdict so the broker can back off, retry or dead-letter.
 
+    The upstream API key is read once at start and lives in the worker
+    (wiped on destroy) and in the fetcher's headers; ts_url puts it where
+    {api_key} is written. It never leaves in text: URLs and headers are
+    logged only in their display form (ts_redact_url, ts_redact_header),
+    and every failure detail - on its way to the log and to the broker,
+    which keeps it in the DLQ - passes s_slot_fail, which scrubs the key
+    from it whoever wrote it (libcurl, the upstream's body, the map, the
+    store).
+
     Documents are written in batches (group commit): the completions in
     hand when the worker wakes are mapped and split one by one, then
     stored with one ts_store_write_batch - one transaction, one sync to
@@ -44,7 +53,10 @@
     acks those jobs at once instead of fetching them again when their
     shortened leases run out. A duplicate "done" is harmless (acks are by
     job id; unknown ids are ignored). "failed" is not resent: a lost one
-    only means the lease runs out and the job is retried, as it would be. */
+    only means the lease runs out and the job is retried, as it would be.
+    The broker ignores reports from a peer that has not sent "ready", so
+    every connection starts with one, with credit 0 if every slot is
+    busy: it introduces the worker before the resent reports. */
 
 #include "ts_worker.h"
 #include "ts_fetch.h"
@@ -53,6 +65,7 @@
 #include "ts_map.h"
 #include "ts_points.h"
 #include "ts_proto.h"
+#include "ts_redact.h"
 #include "ts_store.h"
 
 #include <czmq.h>
@@ -103,6 +116,8 @@ struct _ts_worker_t {
     zsock_t       *dealer;          //  to the broker, recreated on silence
     const char    *endpoint;        //  worker.broker_endpoint
     const char    *url_tmpl;        //  upstream.url
+    char          *api_key;         //  upstream API key, owned and wiped
+                                    //  on destroy; NULL if none
     ts_url_time_t  time_unit;       //  upstream.time_param
     int64_t        past_ms;         //  {from} = now - past_ms
     int64_t        future_ms;       //  {to} = now + future_ms
@@ -192,14 +207,14 @@ s_report_resend (ts_worker_t *self)
 static void
 s_send_ready (ts_worker_t *self, size_t credit)
 {
-    if (credit == 0)
-        return;                     //  the protocol has no zero credit
     ts_msg_reset (self->out, TS_OP_READY);
     self->out->credit = (uint32_t) credit;
     s_send (self, self->out);
 }
 
-//  (Re)creates the DEALER and offers the free slots.
+//  (Re)creates the DEALER and introduces the worker with a ready for its
+//  free slots, even none: the broker ignores reports from a peer that
+//  has not sent ready, and the resent "done" reports follow at once.
 static int
 s_connect (ts_worker_t *self, char *err)
 {
@@ -225,28 +240,38 @@ s_connect (ts_worker_t *self, char *err)
 //  ---------------------------------------------------------------------
 //  Jobs
 
-//  Records the failure of one id of the slot's job.
+//  Records the failure of one id of the slot's job. Every failure
+//  detail passes here on its way to the log and to the broker (which
+//  keeps it in the DLQ), so here the API key is scrubbed from it, whoever
+//  wrote it: libcurl, the upstream's body, the map or the store.
 static void
-s_slot_fail (s_slot_t *slot, const char *id, const ts_fetch_verdict_t *one)
+s_slot_fail (ts_worker_t *self, s_slot_t *slot, const char *id,
+             const ts_fetch_verdict_t *one)
 {
+    ts_fetch_verdict_t shown = *one;
+    ts_redact_text (shown.detail, sizeof shown.detail, self->api_key);
     //  The detail says "not retried" when the failure is final.
-    ts_warn ("job %" PRIu64 " id=%s failed: %s", slot->job, id, one->detail);
-    ts_fetch_verdict_merge (&slot->verdict, one);
+    ts_warn ("job %" PRIu64 " id=%s failed: %s", slot->job, id, shown.detail);
+    ts_fetch_verdict_merge (&slot->verdict, &shown);
 }
 
 //  Same, for a failure found by the worker itself.
 static void
-s_slot_fail_with (s_slot_t *slot, const char *id, bool retry,
-                  const char *what, const char *why)
+s_slot_fail_with (ts_worker_t *self, s_slot_t *slot, const char *id,
+                  bool retry, const char *what, const char *why)
 {
     ts_fetch_verdict_t one;
     ts_fetch_verdict_fail (&one, id, retry, what, why);
-    s_slot_fail (slot, id, &one);
+    s_slot_fail (self, slot, id, &one);
 }
 
+//  Gives the slot back with ready, then reports the job: a broker that
+//  restarted since this connection began learns of the worker from the
+//  ready, and so accepts the report.
 static void
 s_finish (ts_worker_t *self, s_slot_t *slot)
 {
+    s_send_ready (self, 1);
     const ts_fetch_verdict_t *verdict = &slot->verdict;
     if (verdict->failed) {
         ts_msg_reset (self->out, TS_OP_FAILED);
@@ -273,7 +298,6 @@ s_finish (ts_worker_t *self, s_slot_t *slot)
     ts_strlist_clear (slot->ids);
     slot->used = false;
     self->busy--;
-    s_send_ready (self, 1);
 }
 
 static void
@@ -307,20 +331,30 @@ s_start_job (ts_worker_t *self, const ts_msg_t *msg)
     for (size_t i = 0; i < msg->ids->n; i++) {
         const char *id = msg->ids->items [i];
         if (ts_strlist_append (slot->ids, id) != 0) {
-            s_slot_fail_with (slot, id, true, "out of memory", NULL);
+            s_slot_fail_with (self, slot, id, true, "out of memory", NULL);
             break;
         }
         char url [URL_MAX], err [TS_ERRLEN];
-        if (ts_url_build (self->url_tmpl, id, now - self->past_ms,
-                          now + self->future_ms, self->time_unit, url,
-                          sizeof url, err) != 0) {
-            s_slot_fail_with (slot, id, false, "cannot build the upstream "
-                              "URL from upstream.url", err);
+        ts_url_args_t args = {
+            .id = id, .from_ms = now - self->past_ms,
+            .to_ms = now + self->future_ms, .unit = self->time_unit,
+            .api_key = self->api_key };
+        if (ts_url_build (self->url_tmpl, &args, url, sizeof url, err) != 0) {
+            s_slot_fail_with (self, slot, id, false, "cannot build the "
+                              "upstream URL from upstream.url", err);
             continue;
         }
         uint64_t tag = ((uint64_t) index << 32) | (uint64_t) i;
-        if (ts_fetch_add (self->fetch, url, tag) != 0) {
-            s_slot_fail_with (slot, id, true, "out of memory", NULL);
+        int rc = ts_fetch_add (self->fetch, url, tag);
+        if (rc == 0 && ts_log_enabled (TS_LOG_DEBUG)) {
+            char shown [URL_MAX];
+            ts_debug ("job %" PRIu64 " id=%s: GET %s", msg->job, id,
+                      ts_redact_url (url, self->api_key, shown,
+                                     sizeof shown));
+        }
+        explicit_bzero (url, sizeof url);
+        if (rc != 0) {
+            s_slot_fail_with (self, slot, id, true, "out of memory", NULL);
             continue;
         }
         slot->pending++;
@@ -400,7 +434,7 @@ s_flush (ts_worker_t *self)
                      doc->fetch_ms + ts_mono_ms () - doc->started_ms);
         else
             //  Store errors may pass: the job is retried.
-            s_slot_fail_with (slot, doc->id, true, "store", err);
+            s_slot_fail_with (self, slot, doc->id, true, "store", err);
         s_fetch_ended (self, slot);
     }
     //  The pages these writes walked are the page cache's, not ours.
@@ -420,14 +454,14 @@ s_fetched (ts_worker_t *self, const ts_fetch_result_t *res)
     char err [TS_ERRLEN] = "";
     const char *what = NULL;
     if (ts_fetch_classify (&self->fetch_opts, res, id, &verdict)) {
-        s_slot_fail (slot, id, &verdict);
+        s_slot_fail (self, slot, id, &verdict);
         s_fetch_ended (self, slot);
         return;
     }
     s_pending_t *doc = &self->batch [self->batch_n];
     if (s_map_document (self, doc, res, &what, err) != 0) {
         //  Invalid or truncated documents may pass: the job is retried.
-        s_slot_fail_with (slot, id, true, what, err);
+        s_slot_fail_with (self, slot, id, true, what, err);
         s_fetch_ended (self, slot);
         return;
     }
@@ -559,8 +593,10 @@ int
 ts_worker_run (ts_worker_t *self)
 {
     assert (self);
+    char shown [URL_MAX];
     ts_info ("worker up: broker %s, %zu slots, upstream %s", self->endpoint,
-             self->concurrency, self->url_tmpl);
+             self->concurrency, ts_redact_url (self->url_tmpl, self->api_key,
+                                               shown, sizeof shown));
     int rc = 0;
     while (!zsys_interrupted) {
         if (self->dealer)
@@ -585,27 +621,17 @@ ts_worker_run (ts_worker_t *self)
 //  ---------------------------------------------------------------------
 //  Construction
 
-//  upstream.headers plus the API key header, if a key is configured. The
-//  key never appears in err.
-static ts_strlist_t *
-s_headers (const ts_config_t *cfg, char *err)
+//  Reads the upstream API key into self->api_key, if upstream.api_key_env
+//  or upstream.api_key_file names one. The key never appears in err.
+static int
+s_read_key (ts_worker_t *self, const ts_config_t *cfg, char *err)
 {
-    ts_strlist_t *headers = ts_strlist_new ();
-    const ts_strlist_t *conf = ts_config_list (cfg, "upstream.headers");
-    for (size_t i = 0; headers && i < conf->n; i++)
-        if (ts_strlist_append (headers, conf->items [i]) != 0)
-            ts_strlist_destroy (&headers);
-    if (!headers) {
-        ts_errf (err, "out of memory");
-        return NULL;
-    }
     const char *env = ts_config_str (cfg, "upstream.api_key_env");
     const char *file = ts_config_str (cfg, "upstream.api_key_file");
     if (!*env && !*file)
-        return headers;
-    char *key = NULL;
+        return 0;
     char detail [TS_ERRLEN];
-    int rc = ts_config_secret (env, file, &key, detail);
+    int rc = ts_config_secret (env, file, &self->api_key, detail);
     if (rc == TS_ENOTFOUND)
         ts_errf (err, "upstream API key missing: environment variable "
                  "'%s' unset or empty and upstream.api_key_file '%s' "
@@ -613,45 +639,20 @@ s_headers (const ts_config_t *cfg, char *err)
     else
     if (rc != 0)
         ts_errf (err, "upstream.api_key_file: %s", detail);
-    else {
-        for (const char *p = key; *p; p++)
-            if ((unsigned char) *p < 0x20 || *p == 0x7f) {
-                ts_errf (err, "upstream API key holds control characters");
-                rc = TS_EINVAL;
-                break;
-            }
-    }
-    if (rc == 0) {
-        const char *name = ts_config_str (cfg, "upstream.api_key_header");
-        size_t size = strlen (name) + strlen (key) + 3;
-        char *line = malloc (size);
-        if (line) {
-            snprintf (line, size, "%s: %s", name, key);
-            rc = ts_strlist_append (headers, line);
-            explicit_bzero (line, size);
-            free (line);
-        }
-        else
-            rc = TS_ENOMEM;
-        if (rc != 0)
-            ts_errf (err, "out of memory");
-    }
-    if (key) {
-        explicit_bzero (key, strlen (key));
-        free (key);
-    }
-    if (rc != 0)
-        ts_strlist_destroy (&headers);
-    return headers;
+    return rc;
 }
 
+//  Logs, at debug level, the request headers as they are shown.
 static void
-s_headers_wipe (ts_strlist_t **headers_p)
+s_log_headers (const ts_worker_t *self, const ts_strlist_t *headers)
 {
-    ts_strlist_t *headers = *headers_p;
-    for (size_t i = 0; headers && i < headers->n; i++)
-        explicit_bzero (headers->items [i], strlen (headers->items [i]));
-    ts_strlist_destroy (headers_p);
+    if (!ts_log_enabled (TS_LOG_DEBUG))
+        return;
+    for (size_t i = 0; i < headers->n; i++) {
+        char shown [TS_ERRLEN];
+        ts_debug ("upstream header %s", ts_redact_header (headers->items [i],
+                  self->api_key, shown, sizeof shown));
+    }
 }
 
 ts_worker_t *
@@ -674,19 +675,26 @@ ts_worker_new (const ts_config_t *cfg, char *err)
         ts_errf (err, "upstream.time_param: unknown unit '%s'", unit);
         goto fail;
     }
-    ts_strlist_t *headers = s_headers (cfg, err);
-    if (!headers)
+    if (s_read_key (self, cfg, err) != 0)
         goto fail;
+    ts_strlist_t *headers = NULL;
+    if (ts_url_headers (ts_config_list (cfg, "upstream.headers"),
+                        self->url_tmpl, self->api_key,
+                        ts_config_str (cfg, "upstream.api_key_header"),
+                        &headers, err) != 0)
+        goto fail;
+    s_log_headers (self, headers);
     ts_fetch_opts_t opts = {
         .max_active = self->concurrency,
         .connect_timeout_ms = (long) ts_config_int (cfg,
                                                     "upstream.connect_timeout_ms"),
         .timeout_ms = (long) ts_config_int (cfg, "upstream.timeout_ms"),
         .max_body_bytes = (size_t) ts_config_int (cfg, "upstream.max_body_bytes"),
-        .headers = headers
+        .headers = headers,
+        .secret = self->api_key
     };
     self->fetch = ts_fetch_new (&opts, err);
-    s_headers_wipe (&headers);
+    ts_url_headers_destroy (&headers);
     self->fetch_opts = opts;
     self->fetch_opts.headers = NULL;
     if (!self->fetch)
@@ -749,6 +757,10 @@ ts_worker_destroy (ts_worker_t **self_p)
         }
         free (self->batch);
         free (self->docs);
+        if (self->api_key) {
+            explicit_bzero (self->api_key, strlen (self->api_key));
+            free (self->api_key);
+        }
         free (self);
         *self_p = NULL;
     }

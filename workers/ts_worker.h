@@ -26,8 +26,10 @@
 typedef struct _ts_worker_t ts_worker_t;
 
 //  Opens the store, reads the upstream API key (if upstream.api_key_env
-//  or upstream.api_key_file is set, a missing key is an error), prepares
-//  the fetcher and connects to the broker. cfg is borrowed and must
+//  or upstream.api_key_file is set, a missing key is an error; {api_key}
+//  in upstream.url or upstream.headers without either is one too),
+//  prepares the fetcher and connects to the broker. The key never shows
+//  in err, in a log line or in a failure detail. cfg is borrowed and must
 //  outlive the worker. Returns NULL with the reason in err (TS_ERRLEN).
 ts_worker_t *ts_worker_new (const ts_config_t *cfg, char *err);
 

@@ -25,8 +25,10 @@ main (int argc, char *argv [])
         "from the upstream API (upstream.*), writes past points to history and\n"
         "replaces the forecast with future points. Run as many as you like.\n"
         "The upstream API key comes from the variable named by\n"
-        "upstream.api_key_env or the file upstream.api_key_file.", s_check,
-        &code);
+        "upstream.api_key_env or the file upstream.api_key_file, and goes where\n"
+        "{api_key} is written in upstream.url or upstream.headers, else in the\n"
+        "header upstream.api_key_header. It is never logged: URLs and headers\n"
+        "are shown with the key as ***.", s_check, &code);
     if (!cfg)
         return code;
     char err [TS_ERRLEN] = "";

@@ -88,11 +88,12 @@ class Pipeline:
     """The demo upstream, a broker, workers and a gateway on loopback."""
 
     def __init__(self, workers=2, api_key="e2e-key", now_ms=None,
-                 extra_config="", upstream_args=(), env=None):
+                 extra_config="", upstream_args=(), env=None, url_extra=""):
         """upstream_args: extra options of the demo upstream, e.g.
         ("--latency-ms", "100"); env: config overrides, e.g.
         {"TSCACHE_WORKER_CONCURRENCY": "16"} (a value may use {tmp},
-        the pipeline's temporary directory)."""
+        the pipeline's temporary directory); url_extra: text appended to
+        upstream.url, e.g. "&apikey={api_key}"."""
         self.tmp = tempfile.mkdtemp(prefix="tscache-e2e-")
         self.api_key = api_key
         self.now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
@@ -130,7 +131,7 @@ gateway:
 cli:
   endpoint: {self.zmq_endpoint}
 upstream:
-  url: "http://127.0.0.1:{self.upstream_port}/rows/{{id}}?from={{from}}&to={{to}}"
+  url: "http://127.0.0.1:{self.upstream_port}/rows/{{id}}?from={{from}}&to={{to}}{url_extra}"
   # a little over the demo's 24 h each way, so no point falls off the edge
   past_s: 90000
   future_s: 90000

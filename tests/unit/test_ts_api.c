@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <czmq.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -491,6 +492,27 @@ api_refuses_new_ids_with_a_leading_dash_but_serves_stored_ones (void **state)
 }
 
 static void
+api_ids_rm_deletes_the_data_and_counts_one (void **state)
+{
+    fixture_t *self = *state;
+    s_register (self, "a");
+    ts_points_t *history = ts_points_new ();
+    ts_points_append (history, 1000, "value", 1);
+    assert_int_equal (ts_store_history_put (self->base->store, "a", history,
+                                            NULL), 0);
+    ts_msg_reset (self->req, TS_OP_IDS_RM);
+    ts_strlcpy (self->req->id, "a", sizeof self->req->id);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (self->reply->count, 1);
+    //  Registered again, the id has nothing stored.
+    s_register (self, "a");
+    s_query (self, "a", 0, 5000);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (self->reply->series.history->n, 0);
+    ts_points_destroy (&history);
+}
+
+static void
 api_rejects_ops_it_does_not_serve (void **state)
 {
     fixture_t *self = *state;
@@ -519,9 +541,9 @@ api_hydrate_answers_503_when_the_broker_is_silent (void **state)
 {
     fixture_t *self = *state;
     s_register (self, "a");
-    //  A bound socket that never answers.
-    zsock_t *broker = zsock_new_router ("@" BROKER);
+    ts_fakebroker_t *broker = ts_fakebroker_new (BROKER);
     assert_non_null (broker);
+    ts_fakebroker_set_mode (broker, TS_FAKEBROKER_SILENT);
     ts_api_set_broker_timeout (self->api, 100);
     ts_msg_reset (self->req, TS_OP_HYDRATE);
     ts_strlist_append (self->req->ids, "a");
@@ -531,7 +553,8 @@ api_hydrate_answers_503_when_the_broker_is_silent (void **state)
     //  The socket was replaced: a second try fails the same way, not with
     //  a REQ state error.
     assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 503);
-    zsock_destroy (&broker);
+    assert_int_equal (ts_fakebroker_requests (broker), 2);
+    ts_fakebroker_destroy (&broker);
 }
 
 //  Plays the broker: answers each hydrate with 202 and count = ids.
@@ -578,6 +601,7 @@ api_hydrate_passes_on_the_broker_reply (void **state)
     assert_int_equal (self->reply->count, 2);
     assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 202);
     pthread_join (thread, NULL);
+    zsock_unbind (rep, "%s", BROKER);       //  now, not when reaped
     zsock_destroy (&rep);
 }
 
@@ -698,6 +722,10 @@ api_answers_502_when_the_broker_reply_lacks_its_payload (void **state)
     ts_msg_reset (self->req, TS_OP_DLQ_LS);
     assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 502);
     assert_non_null (strstr (self->reply->detail, "without 'dlq'"));
+    ts_msg_reset (self->req, TS_OP_JOB_STATE);
+    ts_msg_add_job (self->req, 1);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 502);
+    assert_non_null (strstr (self->reply->detail, "without 'states'"));
     //  A bare 200 is all a purge needs
     ts_msg_reset (self->req, TS_OP_DLQ_PURGE);
     assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
@@ -717,8 +745,9 @@ static void
 api_broker_ops_answer_503_when_the_broker_is_silent (void **state)
 {
     fixture_t *self = *state;
-    zsock_t *broker = zsock_new_router ("@" BROKER);
+    ts_fakebroker_t *broker = ts_fakebroker_new (BROKER);
     assert_non_null (broker);
+    ts_fakebroker_set_mode (broker, TS_FAKEBROKER_SILENT);
     ts_api_set_broker_timeout (self->api, 100);
     ts_op_t ops [] = { TS_OP_STATS, TS_OP_DLQ_LS, TS_OP_DLQ_REDRIVE,
                        TS_OP_DLQ_PURGE };
@@ -728,7 +757,97 @@ api_broker_ops_answer_503_when_the_broker_is_silent (void **state)
                           503);
         assert_string_equal (self->reply->error, "unavailable");
     }
-    zsock_destroy (&broker);
+    ts_fakebroker_destroy (&broker);
+}
+
+static void
+api_answers_502_for_a_two_frame_broker_reply_then_works_again (void **state)
+{
+    fixture_t *self = *state;
+    ts_fakebroker_t *broker = ts_fakebroker_new (BROKER);
+    assert_non_null (broker);
+    ts_fakebroker_set_mode (broker, TS_FAKEBROKER_TWO_FRAMES);
+    ts_msg_reset (self->req, TS_OP_STATS);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 502);
+    assert_string_equal (self->reply->error, "bad_gateway");
+    assert_non_null (strstr (self->reply->detail, "2 frames, expected 1"));
+    //  The socket read the whole answer: the next call is in step.
+    ts_fakebroker_set_mode (broker, TS_FAKEBROKER_CANNED);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_true (self->reply->has_stats);
+    ts_fakebroker_destroy (&broker);
+}
+
+static void
+api_late_broker_answer_is_not_taken_for_the_next_one (void **state)
+{
+    fixture_t *self = *state;
+    ts_fakebroker_t *broker = ts_fakebroker_new (BROKER);
+    assert_non_null (broker);
+    //  The stats request is held past its deadline; the broker answers
+    //  it only when the dlq_ls request comes, just before answering that.
+    ts_fakebroker_hold (broker, 2);
+    ts_api_set_broker_timeout (self->api, 200);
+    ts_msg_reset (self->req, TS_OP_STATS);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 503);
+    ts_api_set_broker_timeout (self->api, 5000);
+    ts_msg_reset (self->req, TS_OP_DLQ_LS);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_true (self->reply->has_dlq);
+    assert_false (self->reply->has_stats);
+    assert_int_equal (ts_fakebroker_requests (broker), 2);
+    ts_fakebroker_destroy (&broker);
+}
+
+typedef struct {
+    ts_api_t *api;              //  shared handler
+    ts_op_t   op;               //  op to forward
+    int       status;           //  the answer's status
+} s_call_t;
+
+static void *
+s_call_thread (void *args)
+{
+    s_call_t *call = args;
+    ts_msg_t *req = ts_msg_new (call->op);
+    ts_msg_t *reply = ts_msg_new (TS_OP_REPLY);
+    call->status = ts_api_handle (call->api, req, reply);
+    ts_msg_destroy (&req);
+    ts_msg_destroy (&reply);
+    return NULL;
+}
+
+static void
+api_calls_from_two_threads_wait_for_the_broker_side_by_side (void **state)
+{
+    fixture_t *self = *state;
+    ts_fakebroker_t *broker = ts_fakebroker_new (BROKER);
+    assert_non_null (broker);
+    //  The broker answers neither call until both are waiting: calls made
+    //  one after the other would see the first one time out.
+    ts_fakebroker_hold (broker, 2);
+    ts_api_set_broker_timeout (self->api, 5000);
+    s_call_t calls [2] = { { self->api, TS_OP_STATS, 0 },
+                           { self->api, TS_OP_DLQ_LS, 0 } };
+    pthread_t threads [2];
+    for (int i = 0; i < 2; i++)
+        pthread_create (&threads [i], NULL, s_call_thread, &calls [i]);
+    for (int i = 0; i < 2; i++)
+        pthread_join (threads [i], NULL);
+    assert_int_equal (calls [0].status, 200);
+    assert_int_equal (calls [1].status, 200);
+    ts_fakebroker_destroy (&broker);
+}
+
+static void
+api_lists_the_ops_it_forwards_to_the_broker (void **state)
+{
+    for (int op = TS_OP_REPLY; op < TS_OP_COUNT_; op++) {
+        bool broker = op == TS_OP_HYDRATE || op == TS_OP_STATS
+                   || op == TS_OP_DLQ_LS || op == TS_OP_DLQ_REDRIVE
+                   || op == TS_OP_DLQ_PURGE || op == TS_OP_JOB_STATE;
+        assert_int_equal (ts_api_forwarded ((ts_op_t) op), broker);
+    }
 }
 
 int
@@ -753,6 +872,7 @@ main (int argc, char *argv [])
         T (api_ids_ls_answers_pages_with_a_cursor),
         T (api_ids_ls_without_paging_answers_413_past_one_page),
         T (api_refuses_new_ids_with_a_leading_dash_but_serves_stored_ones),
+        T (api_ids_rm_deletes_the_data_and_counts_one),
         T (api_rejects_ops_it_does_not_serve),
         T (api_hydrate_answers_404_naming_the_first_unknown_id),
         T (api_hydrate_answers_503_when_the_broker_is_silent),
@@ -763,6 +883,10 @@ main (int argc, char *argv [])
         T (api_dlq_redrive_rejects_invalid_ids_before_asking_the_broker),
         T (api_answers_502_when_the_broker_reply_lacks_its_payload),
         T (api_broker_ops_answer_503_when_the_broker_is_silent),
+        T (api_answers_502_for_a_two_frame_broker_reply_then_works_again),
+        T (api_late_broker_answer_is_not_taken_for_the_next_one),
+        T (api_calls_from_two_threads_wait_for_the_broker_side_by_side),
+        T (api_lists_the_ops_it_forwards_to_the_broker),
 #undef T
     };
     return cmocka_run_group_tests_name ("ts_api", tests, NULL, NULL);

@@ -181,6 +181,22 @@ strlcpy_reports_truncation (void **state)
 }
 
 static void
+percent_encode_keeps_unreserved_bytes_and_encodes_the_rest (void **state)
+{
+    char out [32];
+    size_t used = 0;
+    assert_true (ts_percent_encode (out, sizeof out, &used, "aZ09-._~"));
+    assert_true (ts_percent_encode (out, sizeof out, &used, " /+\xc3\xa9"));
+    assert_string_equal (out, "aZ09-._~%20%2F%2B%C3%A9");
+    assert_int_equal (used, strlen (out));
+    //  What does not fit is left out whole, never half an escape.
+    char small [5];
+    used = 0;
+    assert_false (ts_percent_encode (small, sizeof small, &used, "ab/c"));
+    assert_string_equal (small, "ab");
+}
+
+static void
 mkdirs_creates_parents_and_accepts_existing (void **state)
 {
     char base [] = "/tmp/test_ts_common.XXXXXX";
@@ -222,6 +238,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (name_rejects_a_leading_dash_that_existing_names_may_have),
         cmocka_unit_test (name_errf_says_the_rule_and_shows_the_name_printably),
         cmocka_unit_test (strlcpy_reports_truncation),
+        cmocka_unit_test (percent_encode_keeps_unreserved_bytes_and_encodes_the_rest),
         cmocka_unit_test (mkdirs_creates_parents_and_accepts_existing),
         cmocka_unit_test (strerror_names_every_code),
     };

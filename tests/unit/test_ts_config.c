@@ -343,6 +343,73 @@ config_rejects_malformed_header_without_echoing_it (void **state)
 }
 
 static void
+config_rejects_a_credential_written_into_a_header (void **state)
+{
+    char err [TS_ERRLEN];
+    s_load_fails ("upstream:\n  headers:\n    - \"Accept: text/json\"\n"
+                  "    - \"Authorization: Bearer hunter2\"\n", err);
+    assert_contains (err, "test.yaml:4: upstream.headers: entry 2: "
+                     "Authorization carries a credential");
+    assert_contains (err, "{api_key}");
+    assert_null (strstr (err, "hunter2"));
+    assert_contains (s_load_fails ("upstream:\n  headers:\n"
+                                   "    - \"X-Api-Key: hunter2\"\n", err),
+                     "entry 1: X-Api-Key carries a credential");
+    setenv ("TSCACHE_UPSTREAM_HEADERS", "Cookie: s=hunter2", 1);
+    assert_contains (s_load_fails ("", err), "env TSCACHE_UPSTREAM_HEADERS: "
+                     "entry 1: Cookie carries a credential");
+    assert_null (strstr (err, "hunter2"));
+    unsetenv ("TSCACHE_UPSTREAM_HEADERS");
+    //  From {api_key}, with a key source, it is fine.
+    ts_config_t *cfg = s_load_ok ("upstream:\n  api_key_env: UP_KEY\n"
+                                  "  headers:\n"
+                                  "    - \"Authorization: Bearer {api_key}\"\n");
+    ts_config_destroy (&cfg);
+}
+
+static void
+config_api_key_placeholder_needs_a_key_source (void **state)
+{
+    char err [TS_ERRLEN];
+    assert_string_equal (s_load_fails ("log:\n  level: info\nupstream:\n"
+                                       "  url: \"http://h/{id}?k={api_key}\"\n",
+                                       err),
+                         "test.yaml:4: upstream.url: {api_key} needs the "
+                         "upstream API key: set upstream.api_key_env or "
+                         "upstream.api_key_file");
+    assert_contains (s_load_fails ("upstream:\n  headers:\n"
+                                   "    - \"Authorization: Bearer {api_key}\"\n",
+                                   err),
+                     "test.yaml:2: upstream.headers: {api_key} needs");
+    setenv ("TSCACHE_UPSTREAM_URL", "http://h/{id}?k={api_key}", 1);
+    assert_contains (s_load_fails ("", err),
+                     "env TSCACHE_UPSTREAM_URL: upstream.url: {api_key} needs");
+    //  Either source will do, from the file or the environment.
+    setenv ("TSCACHE_UPSTREAM_API_KEY_FILE", "/run/secrets/up", 1);
+    ts_config_t *cfg = s_load_ok ("");
+    ts_config_destroy (&cfg);
+    unsetenv ("TSCACHE_UPSTREAM_API_KEY_FILE");
+    cfg = s_load_ok ("upstream:\n  api_key_env: UP_KEY\n");
+    assert_string_equal (ts_config_str (cfg, "upstream.url"),
+                         "http://h/{id}?k={api_key}");
+    ts_config_destroy (&cfg);
+    unsetenv ("TSCACHE_UPSTREAM_URL");
+}
+
+static void
+config_rejects_an_api_key_header_that_is_no_header_name (void **state)
+{
+    char err [TS_ERRLEN];
+    assert_contains (s_load_fails ("upstream:\n  api_key_header: \"\"\n",
+                                   err),
+                     "test.yaml:2: upstream.api_key_header: must be a header "
+                     "name");
+    assert_contains (s_load_fails ("upstream:\n  api_key_header: "
+                                   "\"x-key: y\"\n", err),
+                     "upstream.api_key_header: must be a header name");
+}
+
+static void
 config_rejects_invalid_measure_names (void **state)
 {
     char err [TS_ERRLEN] = "";
@@ -656,7 +723,7 @@ config_secret_check_names_where_the_missing_key_was_configured (
     cfg = s_load_ok ("gateway:\n  api_key_env: TSCACHE_TEST_UNSET\n");
     assert_int_equal (ts_config_secret_check (cfg, "gateway", true, err),
                       TS_ECONFIG);
-    assert_string_equal (err, "test.yaml:2: gateway.api_key_env: no key: "
+    assert_string_equal (err, "test.yaml:2: gateway.api_key_env: no API key: "
                          "the variable TSCACHE_TEST_UNSET is unset or "
                          "empty, and gateway.api_key_file is not set");
     ts_config_destroy (&cfg);
@@ -666,7 +733,7 @@ config_secret_check_names_where_the_missing_key_was_configured (
     assert_int_equal (ts_config_secret_check (cfg, "upstream", false, err),
                       TS_ECONFIG);
     assert_contains (err, "test.yaml:2: upstream.api_key_file: ");
-    assert_contains (err, "secret_blank.txt holds no key");
+    assert_contains (err, "secret_blank.txt holds no API key");
     ts_config_destroy (&cfg);
 }
 
@@ -777,6 +844,39 @@ config_secret_unreadable_file_is_an_error (void **state)
 }
 
 static void
+config_secret_errors_never_show_the_secret (void **state)
+{
+    char path [] = "/tmp/tscache-test-secret-XXXXXX";
+    int fd = mkstemp (path);
+    assert_true (fd >= 0);
+    static const char data [] = "hunter2\0hunter2";
+    assert_int_equal (write (fd, data, sizeof data - 1), sizeof data - 1);
+    close (fd);
+    char err [TS_ERRLEN] = "";
+    char *secret = NULL;
+    assert_int_equal (ts_config_secret (NULL, path, &secret, err), TS_EINVAL);
+    assert_null (secret);
+    assert_contains (err, "holds a NUL byte");
+    assert_null (strstr (err, "hunter2"));
+    unlink (path);
+}
+
+static void
+config_print_shows_urls_in_their_display_form (void **state)
+{
+    char err [TS_ERRLEN] = "";
+    ts_config_t *cfg = s_load_ok ("upstream:\n  api_key_env: UP_KEY\n");
+    assert_int_equal (ts_config_set (cfg, "upstream.url", "https://h/{id}"
+                                     "?apikey=hunter2&k={api_key}", err), 0);
+    char *text = s_print (cfg);
+    assert_contains (text, "upstream.url: https://h/{id}?apikey=***"
+                     "&k={api_key}\n");
+    assert_null (strstr (text, "hunter2"));
+    free (text);
+    ts_config_destroy (&cfg);
+}
+
+static void
 config_print_writes_every_key_as_yaml (void **state)
 {
     char err [TS_ERRLEN] = "";
@@ -849,6 +949,9 @@ main (int argc, char *argv [])
         cmocka_unit_test (config_rejects_endpoint_without_zeromq_scheme),
         cmocka_unit_test (config_rejects_upstream_url_without_id),
         cmocka_unit_test (config_rejects_malformed_header_without_echoing_it),
+        cmocka_unit_test (config_rejects_a_credential_written_into_a_header),
+        cmocka_unit_test (config_api_key_placeholder_needs_a_key_source),
+        cmocka_unit_test (config_rejects_an_api_key_header_that_is_no_header_name),
         cmocka_unit_test (config_rejects_invalid_measure_names),
         cmocka_unit_test (config_checks_the_seed_path_prefix),
         cmocka_unit_test (config_rejects_duplicate_keys),
@@ -868,6 +971,8 @@ main (int argc, char *argv [])
         cmocka_unit_test (config_secret_falls_back_to_trimmed_file),
         cmocka_unit_test (config_secret_missing_is_not_found),
         cmocka_unit_test (config_secret_unreadable_file_is_an_error),
+        cmocka_unit_test (config_secret_errors_never_show_the_secret),
+        cmocka_unit_test (config_print_shows_urls_in_their_display_form),
         cmocka_unit_test (config_print_writes_every_key_as_yaml),
         cmocka_unit_test (config_print_output_loads_back_to_the_same_config),
     };

@@ -275,6 +275,43 @@ classify_keeps_details_within_the_error_length (void **state)
 }
 
 static void
+classify_never_shows_the_secret_an_upstream_echoes (void **state)
+{
+    ts_fetch_opts_t opts = s_opts;
+    opts.secret = "Zq9/s3cr3t+k3y";
+    ts_fetch_verdict_t verdict;
+    ts_fetch_result_t res = s_http_result (401, 0,
+        "{\"error\":\"wrong key 'Zq9/s3cr3t+k3y'\"}");
+    ts_fetch_classify (&opts, &res, "a", &verdict);
+    assert_string_equal (verdict.detail, "id=a: upstream HTTP 401 "
+                         "(not retried): {\"error\":\"wrong key '***'\"}");
+    //  Echoed percent-encoded, and where the quote is cut: not even the
+    //  first characters of the key show.
+    char body [256];
+    for (size_t at = 40; at < 70; at++) {
+        memset (body, '.', at);
+        snprintf (body + at, sizeof body - at, "Zq9%%2Fs3cr3t%%2Bk3y and more");
+        res = s_http_result (500, 0, body);
+        ts_fetch_classify (&opts, &res, "a", &verdict);
+        assert_null (strstr (verdict.detail, "Zq9"));
+        assert_true (strlen (verdict.detail) < 120);
+    }
+}
+
+static void
+classify_never_shows_the_secret_in_a_libcurl_error (void **state)
+{
+    ts_fetch_opts_t opts = s_opts;
+    opts.secret = "s3cr3t";
+    ts_fetch_verdict_t verdict;
+    ts_fetch_result_t res = s_curl_result (CURLE_URL_MALFORMAT, false,
+                                           "bad URL http://h/?k=s3cr3t");
+    ts_fetch_classify (&opts, &res, "a", &verdict);
+    assert_string_equal (verdict.detail, "id=a: upstream: bad URL "
+                         "http://h/?k=*** (not retried)");
+}
+
+static void
 verdict_fail_names_id_stage_and_cause (void **state)
 {
     ts_fetch_verdict_t verdict;
@@ -707,6 +744,30 @@ fetch_reports_a_refused_connection_as_retryable (void **state)
     ts_fetch_destroy (&fetch);
 }
 
+static void
+fetch_scrubs_the_secret_from_libcurl_errors (void **state)
+{
+    //  libcurl quotes an unsupported scheme in its error text.
+    ts_fetch_opts_t opts = s_opts;
+    opts.secret = "k3ysecret";
+    char err [TS_ERRLEN];
+    ts_fetch_t *fetch = ts_fetch_new (&opts, err);
+    assert_non_null (fetch);
+    assert_int_equal (ts_fetch_add (fetch, "k3ysecret://h/x", 7), 0);
+    ts_fetch_result_t res;
+    bool done = false;
+    int64_t deadline = ts_mono_ms () + 5000;
+    while (!done && ts_mono_ms () < deadline) {
+        assert_int_equal (ts_fetch_wait (fetch, -1, 100, err), 0);
+        done = ts_fetch_next (fetch, &res);
+    }
+    assert_true (done);
+    assert_int_equal (res.curl_code, CURLE_UNSUPPORTED_PROTOCOL);
+    assert_non_null (strstr (res.error, "***"));
+    assert_null (strstr (res.error, "k3ysecret"));
+    ts_fetch_destroy (&fetch);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -718,6 +779,8 @@ main (int argc, char *argv [])
         cmocka_unit_test (classify_honours_retry_after_on_retried_statuses_only),
         cmocka_unit_test (classify_quotes_the_start_of_an_error_body),
         cmocka_unit_test (classify_keeps_details_within_the_error_length),
+        cmocka_unit_test (classify_never_shows_the_secret_an_upstream_echoes),
+        cmocka_unit_test (classify_never_shows_the_secret_in_a_libcurl_error),
         cmocka_unit_test (verdict_fail_names_id_stage_and_cause),
         cmocka_unit_test (merge_retries_a_job_only_if_every_failure_is_retryable),
         cmocka_unit_test (retry_after_parses_seconds_and_http_dates),
@@ -732,6 +795,7 @@ main (int argc, char *argv [])
         cmocka_unit_test_setup_teardown (fetch_times_out_a_silent_upstream,
                                          server_setup, server_teardown),
         cmocka_unit_test (fetch_reports_a_refused_connection_as_retryable),
+        cmocka_unit_test (fetch_scrubs_the_secret_from_libcurl_errors),
         cmocka_unit_test_setup_teardown (fetch_start_sends_added_requests_without_waiting,
                                          server_setup, server_teardown),
     };

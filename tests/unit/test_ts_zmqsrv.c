@@ -1,7 +1,9 @@
 /*  test_ts_zmqsrv - the gateway's ZeroMQ front end: malformed bodies get
     error replies, and the ROUTER loop answers REQ and DEALER clients and
     messages of the wrong shape, then stops on the interrupt flag. The
-    broker ops (stats, dlq_*) are answered through a fake broker. */
+    broker ops (stats, dlq_*, hydrate) are answered through a fake broker:
+    forwarded without holding the loop, checked before, and a malformed
+    or late broker answer is never passed on as it is. */
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <czmq.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,6 +247,174 @@ server_answers_req_and_dealer_clients_and_bad_shapes (void **state)
     ts_zmqsrv_destroy (&server);
 }
 
+//  A fake broker, a server thread on the fixture's api and a client of
+//  it, with a message to send.
+typedef struct {
+    ts_fakebroker_t *broker;    //  at BROKER
+    ts_zmqsrv_t     *server;    //  at ENDPOINT
+    pthread_t        thread;    //  serving
+    zsock_t         *client;    //  REQ or DEALER
+    ts_msg_t        *msg;       //  scratch request
+} s_rig_t;
+
+static void
+s_rig_start (fixture_t *self, s_rig_t *rig, int client_type)
+{
+    rig->broker = ts_fakebroker_new (BROKER);
+    assert_non_null (rig->broker);
+    char err [TS_ERRLEN] = "";
+    rig->server = ts_zmqsrv_new (self->base->cfg, self->api, err);
+    assert_non_null (rig->server);
+    pthread_create (&rig->thread, NULL, s_serve, rig->server);
+    rig->client = client_type == ZMQ_DEALER
+                ? zsock_new_dealer (">" ENDPOINT)
+                : zsock_new_req (">" ENDPOINT);
+    rig->msg = ts_msg_new (TS_OP_PING);
+}
+
+static void
+s_rig_stop (s_rig_t *rig)
+{
+    zsys_interrupted = 1;
+    pthread_join (rig->thread, NULL);
+    zsys_interrupted = 0;
+    ts_zmqsrv_destroy (&rig->server);
+    zsock_destroy (&rig->client);
+    ts_msg_destroy (&rig->msg);
+    ts_fakebroker_destroy (&rig->broker);
+}
+
+//  Sends msg on a REQ or DEALER socket (DEALER: delimiter first).
+static void
+s_send_msg (zsock_t *sock, const ts_msg_t *msg)
+{
+    char *data;
+    size_t size;
+    assert_int_equal (ts_msg_encode (msg, &data, &size), 0);
+    if (zsock_type (sock) == ZMQ_DEALER)
+        zsock_send (sock, "zb", data, size);
+    else
+        zsock_send (sock, "b", data, size);
+    free (data);
+}
+
+//  Sends rig->msg reset to op on the rig's client; returns the status of
+//  the answer (decoded into self->reply).
+static int
+s_rig_ask (fixture_t *self, s_rig_t *rig, ts_op_t op)
+{
+    ts_msg_reset (rig->msg, op);
+    s_send_msg (rig->client, rig->msg);
+    size_t frames;
+    return s_recv_status (self, rig->client, &frames);
+}
+
+//  Waits (bounded) until the fake broker has received n requests.
+static void
+s_wait_requests (ts_fakebroker_t *broker, size_t n)
+{
+    for (int i = 0; i < 500 && ts_fakebroker_requests (broker) < n; i++)
+        zclock_sleep (10);
+    assert_int_equal (ts_fakebroker_requests (broker), n);
+}
+
+static void
+server_answers_a_ping_while_a_hydrate_waits_for_the_broker (void **state)
+{
+    fixture_t *self = *state;
+    const char *ids [] = { "a" };
+    assert_int_equal (ts_store_ids_add (self->base->store, ids, 1, NULL,
+                                        NULL), 0);
+    ts_api_set_broker_timeout (self->api, 10000);
+    s_rig_t rig;
+    s_rig_start (self, &rig, ZMQ_DEALER);
+    ts_fakebroker_hold (rig.broker, 100);       //  answers nothing yet
+    ts_msg_reset (rig.msg, TS_OP_HYDRATE);
+    ts_strlist_append (rig.msg->ids, "a");
+    s_send_msg (rig.client, rig.msg);
+    s_wait_requests (rig.broker, 1);
+    //  The hydrate is with the broker: a ping from another client is
+    //  answered meanwhile (well within s_recv_status's 2 s, far under the
+    //  10 s broker timeout).
+    zsock_t *other = zsock_new_req (">" ENDPOINT);
+    ts_msg_reset (rig.msg, TS_OP_PING);
+    s_send_msg (other, rig.msg);
+    size_t frames;
+    assert_int_equal (s_recv_status (self, other, &frames), 200);
+    zsock_destroy (&other);
+    //  Then the broker answers, and the hydrate gets its own answer.
+    ts_fakebroker_hold (rig.broker, 0);
+    assert_int_equal (s_recv_status (self, rig.client, &frames), 202);
+    assert_int_equal (self->reply->count, 1);
+    assert_int_equal (ts_fakebroker_last_op (rig.broker), TS_OP_HYDRATE);
+    s_rig_stop (&rig);
+}
+
+static void
+server_checks_a_hydrate_before_forwarding_it (void **state)
+{
+    fixture_t *self = *state;
+    s_rig_t rig;
+    s_rig_start (self, &rig, ZMQ_REQ);
+    ts_msg_reset (rig.msg, TS_OP_HYDRATE);
+    ts_strlist_append (rig.msg->ids, "unknown");
+    s_send_msg (rig.client, rig.msg);
+    size_t frames;
+    assert_int_equal (s_recv_status (self, rig.client, &frames), 404);
+    ts_msg_reset (rig.msg, TS_OP_DLQ_REDRIVE);
+    ts_strlist_append (rig.msg->ids, "not/ok");
+    s_send_msg (rig.client, rig.msg);
+    assert_int_equal (s_recv_status (self, rig.client, &frames), 400);
+    assert_int_equal (ts_fakebroker_requests (rig.broker), 0);
+    s_rig_stop (&rig);
+}
+
+static void
+server_answers_502_for_a_two_frame_broker_reply_then_serves_on (void **state)
+{
+    fixture_t *self = *state;
+    s_rig_t rig;
+    s_rig_start (self, &rig, ZMQ_REQ);
+    ts_fakebroker_set_mode (rig.broker, TS_FAKEBROKER_TWO_FRAMES);
+    assert_int_equal (s_rig_ask (self, &rig, TS_OP_STATS), 502);
+    assert_string_equal (self->reply->error, "bad_gateway");
+    assert_non_null (strstr (self->reply->detail, "got 2"));
+    //  Garbage is a 502 too; then a good answer is passed on.
+    ts_fakebroker_set_mode (rig.broker, TS_FAKEBROKER_GARBAGE);
+    assert_int_equal (s_rig_ask (self, &rig, TS_OP_STATS), 502);
+    ts_fakebroker_set_mode (rig.broker, TS_FAKEBROKER_BARE);
+    assert_int_equal (s_rig_ask (self, &rig, TS_OP_STATS), 502);
+    assert_non_null (strstr (self->reply->detail, "without 'stats'"));
+    ts_fakebroker_set_mode (rig.broker, TS_FAKEBROKER_CANNED);
+    assert_int_equal (s_rig_ask (self, &rig, TS_OP_STATS), 200);
+    assert_true (self->reply->has_stats);
+    assert_int_equal (self->reply->stats.done, 40);
+    s_rig_stop (&rig);
+}
+
+static void
+server_drops_a_late_broker_answer_instead_of_passing_it_on (void **state)
+{
+    fixture_t *self = *state;
+    ts_api_set_broker_timeout (self->api, 1000);
+    s_rig_t rig;
+    s_rig_start (self, &rig, ZMQ_DEALER);
+    //  stats is held past its deadline; the broker answers it when
+    //  dlq_ls comes, just before answering that.
+    ts_fakebroker_hold (rig.broker, 2);
+    assert_int_equal (s_rig_ask (self, &rig, TS_OP_STATS), 503);
+    assert_string_equal (self->reply->detail, "broker did not answer");
+    assert_int_equal (s_rig_ask (self, &rig, TS_OP_DLQ_LS), 200);
+    assert_true (self->reply->has_dlq);
+    assert_false (self->reply->has_stats);
+    assert_int_equal (ts_fakebroker_requests (rig.broker), 2);
+    //  Nothing else comes: the late stats answer was dropped.
+    zpoller_t *poller = zpoller_new (rig.client, NULL);
+    assert_null (zpoller_wait (poller, 100));
+    zpoller_destroy (&poller);
+    s_rig_stop (&rig);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -257,6 +428,10 @@ main (int argc, char *argv [])
         T (answer_refuses_a_reply_as_request),
         T (answer_serves_stats_and_the_dlq_ops_through_the_broker),
         T (server_answers_req_and_dealer_clients_and_bad_shapes),
+        T (server_answers_a_ping_while_a_hydrate_waits_for_the_broker),
+        T (server_checks_a_hydrate_before_forwarding_it),
+        T (server_answers_502_for_a_two_frame_broker_reply_then_serves_on),
+        T (server_drops_a_late_broker_answer_instead_of_passing_it_on),
 #undef T
     };
     return cmocka_run_group_tests_name ("ts_zmqsrv", tests, NULL, NULL);

@@ -1,10 +1,13 @@
 /*  ts_fakebroker - a broker control socket played by a thread, for the
     gateway's unit tests. See ts_fakebroker.h for the canned answers.
 
-    A czmq actor: the thread polls its pipe (to stop) and the REP socket
-    (to answer). What it saw is kept under a mutex for the test to read. */
+    A czmq actor: the thread polls its pipe (to stop, to hold) and the
+    ROUTER (to answer), which echoes each request's envelope as the real
+    broker does (ts_envelope). What it saw is kept under a mutex for the
+    test to read. */
 
 #include "ts_fakebroker.h"
+#include "ts_envelope.h"
 
 #include <czmq.h>
 #include <pthread.h>
@@ -14,7 +17,8 @@
 
 struct _ts_fakebroker_t {
     zactor_t            *actor;     //  the answering thread
-    zsock_t             *rep;       //  bound REP, used by the thread
+    zsock_t             *router;    //  bound ROUTER, used by the thread
+    char                *endpoint;  //  where it is bound
     pthread_mutex_t      lock;      //  guards the fields below
     ts_fakebroker_mode_t mode;      //  how to answer
     size_t               requests;  //  answered so far
@@ -69,9 +73,6 @@ s_answer (ts_fakebroker_t *self, zframe_t *frame, char **data, size_t *size)
                             TS_PROTO_MAX_REQUEST, err);
     pthread_mutex_lock (&self->lock);
     ts_fakebroker_mode_t mode = self->mode;
-    self->requests++;
-    self->last_op = rc == 0? req->op: TS_OP_REPLY;
-    self->last_ids = rc == 0? req->ids->n: 0;
     pthread_mutex_unlock (&self->lock);
 
     if (rc)
@@ -127,26 +128,111 @@ s_answer (ts_fakebroker_t *self, zframe_t *frame, char **data, size_t *size)
     ts_msg_destroy (&reply);
 }
 
+//  Counts a request and notes its op and ids.
+static void
+s_count (ts_fakebroker_t *self, zmsg_t *msg)
+{
+    ts_msg_t *req = ts_msg_new (TS_OP_PING);
+    zframe_t *body = zmsg_last (msg);
+    char err [TS_ERRLEN];
+    int rc = req && body? ts_msg_decode (req, zframe_data (body),
+                                         zframe_size (body),
+                                         TS_PROTO_MAX_REQUEST, err): -1;
+    pthread_mutex_lock (&self->lock);
+    self->requests++;
+    self->last_op = rc == 0? req->op: TS_OP_REPLY;
+    self->last_ids = rc == 0? req->ids->n: 0;
+    pthread_mutex_unlock (&self->lock);
+    ts_msg_destroy (&req);
+}
+
+//  Answers one request as the ROUTER received it, as the mode says.
+static void
+s_respond (ts_fakebroker_t *self, zmsg_t *msg)
+{
+    pthread_mutex_lock (&self->lock);
+    ts_fakebroker_mode_t mode = self->mode;
+    pthread_mutex_unlock (&self->lock);
+    zmsg_t *envelope = NULL;
+    char err [TS_ERRLEN];
+    if (mode == TS_FAKEBROKER_SILENT
+    ||  ts_envelope_split (msg, true, &envelope, err) != 0) {
+        zmsg_destroy (&envelope);
+        return;
+    }
+    char *data = NULL;
+    size_t size = 0;
+    s_answer (self, zmsg_first (msg), &data, &size);
+    zmsg_addmem (envelope, data? data: "", size);
+    free (data);
+    if (mode == TS_FAKEBROKER_TWO_FRAMES)
+        zmsg_addstr (envelope, "a second frame");
+    zmsg_send (&envelope, self->router);
+}
+
+//  Answers every held request, oldest first.
+static void
+s_release (ts_fakebroker_t *self, zlistx_t *held)
+{
+    zmsg_t *msg;
+    while ((msg = zlistx_detach (held, NULL))) {
+        s_respond (self, msg);
+        zmsg_destroy (&msg);
+    }
+}
+
 static void
 s_actor (zsock_t *pipe, void *args)
 {
     ts_fakebroker_t *self = args;
+    zlistx_t *held = zlistx_new ();
+    size_t hold = 0;                    //  requests to hold, 0: none
     zsock_signal (pipe, 0);
-    zpoller_t *poller = zpoller_new (pipe, self->rep, NULL);
-    while (poller) {
+    zpoller_t *poller = zpoller_new (pipe, self->router, NULL);
+    while (poller && held) {
         void *which = zpoller_wait (poller, -1);
-        if (which == pipe || !which)
-            break;                      //  $TERM (or interrupted)
-        zframe_t *frame = zframe_recv (self->rep);
-        if (!frame)
+        if (!which)
+            break;                      //  interrupted
+        if (which == pipe) {
+            zmsg_t *cmd = zmsg_recv (pipe);
+            char *name = cmd? zmsg_popstr (cmd): NULL;
+            bool term = !name || streq (name, "$TERM");
+            if (!term) {
+                zframe_t *n = zmsg_first (cmd);
+                hold = 0;
+                if (n && zframe_size (n) == sizeof hold)
+                    memcpy (&hold, zframe_data (n), sizeof hold);
+                if (hold == 0 || zlistx_size (held) >= hold) {
+                    hold = 0;
+                    s_release (self, held);
+                }
+                zsock_signal (pipe, 0);
+            }
+            free (name);
+            zmsg_destroy (&cmd);
+            if (term)
+                break;
             continue;
-        char *data = NULL;
-        size_t size = 0;
-        s_answer (self, frame, &data, &size);
-        zsock_send (self->rep, "b", data? data: "", size);
-        free (data);
-        zframe_destroy (&frame);
+        }
+        zmsg_t *msg = zmsg_recv (self->router);
+        if (!msg)
+            continue;
+        s_count (self, msg);
+        if (hold > 0) {
+            zlistx_add_end (held, msg);
+            if (zlistx_size (held) >= hold) {
+                hold = 0;
+                s_release (self, held);
+            }
+            continue;
+        }
+        s_respond (self, msg);
+        zmsg_destroy (&msg);
     }
+    zmsg_t *msg;
+    while (held && (msg = zlistx_detach (held, NULL)))
+        zmsg_destroy (&msg);
+    zlistx_destroy (&held);
     zpoller_destroy (&poller);
 }
 
@@ -157,13 +243,15 @@ ts_fakebroker_new (const char *endpoint)
     if (!self)
         return NULL;
     pthread_mutex_init (&self->lock, NULL);
-    self->rep = zsock_new (ZMQ_REP);
-    if (!self->rep || zsock_bind (self->rep, "%s", endpoint) < 0) {
+    self->router = zsock_new (ZMQ_ROUTER);
+    self->endpoint = strdup (endpoint);
+    if (!self->router || !self->endpoint
+    ||  zsock_bind (self->router, "%s", endpoint) < 0) {
         fprintf (stderr, "fake broker: cannot bind %s\n", endpoint);
         ts_fakebroker_destroy (&self);
         return NULL;
     }
-    zsock_set_linger (self->rep, 0);
+    zsock_set_linger (self->router, 0);
     self->actor = zactor_new (s_actor, self);
     if (!self->actor)
         ts_fakebroker_destroy (&self);
@@ -176,7 +264,12 @@ ts_fakebroker_destroy (ts_fakebroker_t **self_p)
     if (self_p && *self_p) {
         ts_fakebroker_t *self = *self_p;
         zactor_destroy (&self->actor);
-        zsock_destroy (&self->rep);
+        //  An inproc endpoint is released when the socket is reaped, in
+        //  the background; an unbind releases it now, for the next test.
+        if (self->router && self->endpoint)
+            zsock_unbind (self->router, "%s", self->endpoint);
+        zsock_destroy (&self->router);
+        free (self->endpoint);
         pthread_mutex_destroy (&self->lock);
         free (self);
         *self_p = NULL;
@@ -189,6 +282,16 @@ ts_fakebroker_set_mode (ts_fakebroker_t *self, ts_fakebroker_mode_t mode)
     pthread_mutex_lock (&self->lock);
     self->mode = mode;
     pthread_mutex_unlock (&self->lock);
+}
+
+void
+ts_fakebroker_hold (ts_fakebroker_t *self, size_t n)
+{
+    zmsg_t *cmd = zmsg_new ();
+    zmsg_addstr (cmd, "HOLD");
+    zmsg_addmem (cmd, &n, sizeof n);
+    zmsg_send (&cmd, self->actor);
+    zsock_wait (self->actor);
 }
 
 size_t

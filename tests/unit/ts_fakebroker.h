@@ -1,10 +1,12 @@
 /*  ts_fakebroker - a broker control socket played by a thread, for the
     gateway's unit tests (ts_api, ts_route, ts_zmqsrv).
 
-    It binds a REP socket at an endpoint (inproc:// in the tests) and
-    answers each request with a canned reply for its op, so the tests see
-    the gateway forward stats, dlq_ls, dlq_redrive, dlq_purge, hydrate
-    and job_state and pass the answers on, without a real broker:
+    It binds a ROUTER at an endpoint (inproc:// in the tests) and answers
+    each request, like the broker's control socket, with its envelope
+    (REQ clients and DEALERs with correlation frames alike) and a canned
+    reply for its op, so the tests see the gateway forward stats, dlq_ls,
+    dlq_redrive, dlq_purge, hydrate and job_state and pass the answers
+    on, without a real broker:
 
         hydrate      202, count = ids sent, jobs 100, 101, ... one per id
         job_state    200, states: the jobs asked for, in order, "done"
@@ -15,7 +17,8 @@
         dlq_redrive  200, count = ids sent, or 2 when none (every entry)
         dlq_purge    200, count = 2
         anything     400 bad_request
-    A mode makes it misbehave instead (see ts_fakebroker_set_mode). */
+    A mode makes it misbehave instead (see ts_fakebroker_set_mode), and
+    ts_fakebroker_hold makes it answer late. */
 
 #ifndef TS_FAKEBROKER_H_INCLUDED
 #define TS_FAKEBROKER_H_INCLUDED
@@ -25,7 +28,9 @@
 typedef enum {
     TS_FAKEBROKER_CANNED = 0,   //  the canned replies above
     TS_FAKEBROKER_BARE,         //  200 with nothing in it (no stats/dlq)
-    TS_FAKEBROKER_GARBAGE       //  bytes that are not msgpack
+    TS_FAKEBROKER_GARBAGE,      //  bytes that are not msgpack
+    TS_FAKEBROKER_TWO_FRAMES,   //  the canned reply, then a second frame
+    TS_FAKEBROKER_SILENT        //  no answer at all (requests still count)
 } ts_fakebroker_mode_t;
 
 typedef struct _ts_fakebroker_t ts_fakebroker_t;
@@ -40,6 +45,11 @@ void ts_fakebroker_destroy (ts_fakebroker_t **self_p);
 
 //  Sets how later requests are answered.
 void ts_fakebroker_set_mode (ts_fakebroker_t *self, ts_fakebroker_mode_t mode);
+
+//  Holds the next requests unanswered until n of them are held, then
+//  answers them all, in the order they came, as the mode then says, and
+//  stops holding. n = 0 stops holding at once (what is held is answered).
+void ts_fakebroker_hold (ts_fakebroker_t *self, size_t n);
 
 //  Requests answered so far, and the op and number of ids of the last one.
 size_t ts_fakebroker_requests (ts_fakebroker_t *self);
