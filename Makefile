@@ -35,6 +35,16 @@ ifeq ($(CI),true)
 CFLAGS += -Werror
 endif
 
+#  One version for the project: VERSION, plus `git describe` in a git
+#  checkout (a tarball from git archive has no .git and uses VERSION
+#  alone). It reaches the code through $(BUILD)/gen/ts_version_gen.h,
+#  rewritten only when the text changes (see common/ts_version.h).
+TS_VERSION := $(strip $(shell cat VERSION 2>/dev/null))
+ifneq ($(wildcard .git),)
+TS_DESCRIBE := $(shell git describe --always --dirty 2>/dev/null)
+endif
+TS_VERSION := $(or $(TS_VERSION),unknown)$(if $(TS_DESCRIBE),+$(TS_DESCRIBE))
+
 COMMON_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard common/*.c))
 ALL_MODS    = $(patsubst %.c,%,$(wildcard common/*.c broker/ts_*.c workers/ts_*.c gateway/ts_*.c))
 LIB         = $(BUILD)/libtscache.a
@@ -51,6 +61,14 @@ $(BUILD)/%.o: %.c $(wildcard common/*.h broker/*.h workers/*.h gateway/*.h tools
 	$(say) CC $<
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
+$(BUILD)/gen/ts_version_gen.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define TS_VERSION "$(TS_VERSION)"' >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+$(BUILD)/common/ts_version.o: $(BUILD)/gen/ts_version_gen.h
+$(BUILD)/common/ts_version.o: CFLAGS += -I$(BUILD)/gen
+FORCE:
+
 $(LIB): $(COMMON_OBJ)
 	@rm -f $@
 	$(say) AR $@
@@ -59,7 +77,8 @@ $(LIB): $(COMMON_OBJ)
 $(BIN)/tscache-broker: $(BUILD)/broker/tscache-broker.o $(call mods,broker) $(LIB)
 $(BIN)/tscache-worker: $(BUILD)/workers/tscache-worker.o $(call mods,workers) $(LIB)
 $(BIN)/tscache-gateway: $(BUILD)/gateway/tscache-gateway.o $(call mods,gateway) $(LIB)
-$(BIN)/tscache: $(BUILD)/gateway/tscache.o $(BUILD)/gateway/ts_json.o $(LIB)
+$(BIN)/tscache: $(BUILD)/gateway/tscache.o $(BUILD)/gateway/ts_json.o \
+                $(BUILD)/gateway/ts_cli_args.o $(BUILD)/gateway/ts_cli_wait.o $(LIB)
 $(BIN)/tscache-demo-upstream: $(BUILD)/tools/tscache-demo-upstream.o $(LIB)
 $(PROGRAMS):
 	@mkdir -p $(BIN)
@@ -75,7 +94,8 @@ DEPS_test_ts_log    = $(CORE)
 DEPS_test_ts_envelope = $(CORE) common/ts_envelope
 DEPS_test_ts_points = $(CORE) common/ts_points
 DEPS_test_ts_cron   = $(CORE) common/ts_cron
-DEPS_test_ts_daemon = $(CORE) common/ts_daemon common/ts_config common/ts_cron
+DEPS_test_ts_daemon = $(CORE) common/ts_daemon common/ts_config common/ts_cron \
+                      common/ts_version
 DEPS_test_ts_config = $(CORE) common/ts_config common/ts_cron
 DEPS_test_ts_map    = $(CORE) common/ts_map common/ts_config common/ts_cron common/ts_points
 DEPS_test_ts_proto  = $(CORE) common/ts_proto common/ts_points
@@ -102,6 +122,9 @@ DEPS_test_ts_zmqsrv = $(CORE) gateway/ts_zmqsrv gateway/ts_api gateway/ts_cache 
                       common/ts_store common/ts_store_lmdb common/ts_config \
                       common/ts_cron common/ts_points tests/unit/ts_testutil \
                       tests/unit/ts_fakebroker
+DEPS_test_ts_cli_args = $(CORE) gateway/ts_cli_args common/ts_proto common/ts_points
+DEPS_test_ts_cli_wait = $(CORE) gateway/ts_cli_wait gateway/ts_json common/ts_proto \
+                      common/ts_points
 DEPS_test_ts_url    = $(CORE) workers/ts_url
 DEPS_test_ts_fetch  = $(CORE) workers/ts_fetch
 
@@ -170,5 +193,5 @@ clean:
 	rm -rf $(BUILD) build-asan $(BIN)
 
 .PHONY: all deps deps-run deps-test run test check asan clean bench-scale bench \
-        fresh-check
+        fresh-check FORCE
 .SECONDARY:

@@ -167,8 +167,9 @@ s_parse_opts (int argc, char **argv, s_opts_t *o)
             case 'e': o->endpoint = optarg; break;
             case 'i':
                 if (!ts_name_valid (optarg)) {
-                    fprintf (stderr, "zmqload: --id: invalid id '%.40s'\n",
-                             optarg);
+                    char detail [TS_ERRLEN];
+                    ts_name_errf (detail, "id", optarg, strlen (optarg));
+                    fprintf (stderr, "zmqload: --id: %s\n", detail);
                     return TS_EINVAL;
                 }
                 ts_strlcpy (o->id, optarg, sizeof o->id);

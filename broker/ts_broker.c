@@ -44,6 +44,8 @@
 #define CREDIT_MAX      1024        //  most credit one worker may hold
 #define DRAIN_MAX       256         //  messages read per socket per wake
 #define DLQ_LS_MAX      1000        //  entries in one dlq_ls reply
+#define TICK_PAGE       1000        //  ids read from the store at a time
+                                    //  by a tick (rounded to whole jobs)
 #define MAX_MSG_BYTES   (4 * TS_PROTO_MAX_REQUEST)  //  transport cap
 #define LOG_PERIOD_MS   10000       //  rate limit of warnings peers cause:
 #define LOG_LINES       5           //  lines per period, per kind
@@ -541,6 +543,9 @@ s_queue_error (ts_broker_t *self, int rc, const char *err)
     }
 }
 
+//  "hydrate": queues the ids and answers 202 with the number of jobs
+//  queued and, for each id, the job that will fetch it (a new one, or
+//  the queued or leased job it already was in).
 static void
 s_hydrate (ts_broker_t *self, const ts_strlist_t *ids)
 {
@@ -553,6 +558,59 @@ s_hydrate (ts_broker_t *self, const ts_strlist_t *ids)
     ts_info ("hydrate: %zu ids, %d jobs queued", ids->n, jobs);
     ts_msg_set_ok (self->reply, 202);
     self->reply->count = (uint64_t) jobs;
+    ts_msg_t *reply = self->reply;
+    for (size_t i = 0; i < ids->n; i++)
+        if (ts_msg_add_job (reply, 0)) {
+            ts_msg_set_error (reply, 500, "internal", "out of memory");
+            return;
+        }
+    int rc = ts_queue_holders (self->queue, (const char *const *) ids->items,
+                               ids->n, reply->jobs, err);
+    if (rc)
+        s_queue_error (self, rc, err);
+}
+
+//  "job_state": where each job asked about is. A job that is no longer
+//  in the queue was acked if the queue remembers the ack, else it is
+//  unknown (never queued, or dead-lettered and then purged, redriven or
+//  aged out, or acked before the broker restarted).
+static void
+s_job_state (ts_broker_t *self, const ts_msg_t *req)
+{
+    char err [TS_ERRLEN];
+    int64_t now = ts_now_ms ();
+    ts_msg_set_ok (self->reply, 200);
+    self->reply->has_states = true;
+    for (size_t i = 0; i < req->jobs_n; i++) {
+        uint64_t id = req->jobs [i];
+        ts_job_t *job = self->job;
+        ts_job_status_t status = TS_JOB_STATUS_UNKNOWN;
+        int rc = ts_queue_lookup (self->queue, id, job, err);
+        if (rc == TS_ENOTFOUND) {
+            rc = 0;
+            status = ts_queue_acked (self->queue, id)? TS_JOB_STATUS_DONE
+                                                     : TS_JOB_STATUS_UNKNOWN;
+            job->receives = 0;
+            job->error [0] = 0;
+        }
+        else
+        if (rc == 0)
+            status = job->state == TS_JOB_LEASED? TS_JOB_STATUS_LEASED
+                   : job->state == TS_JOB_DEAD? TS_JOB_STATUS_DEAD
+                   : job->visible_at_ms > now? TS_JOB_STATUS_DELAYED
+                   : TS_JOB_STATUS_QUEUED;
+        if (rc == 0)
+            rc = ts_msg_add_state (self->reply, id, status, job->receives,
+                                   job->error);
+        if (rc == TS_ENOMEM) {
+            ts_msg_set_error (self->reply, 500, "internal", "out of memory");
+            return;
+        }
+        if (rc) {
+            s_queue_error (self, rc, err);
+            return;
+        }
+    }
 }
 
 static void
@@ -681,6 +739,9 @@ s_control_message (ts_broker_t *self, zmsg_t *zmsg)
     else
     if (op == TS_OP_DLQ_PURGE)
         s_dlq_purge (self);
+    else
+    if (op == TS_OP_JOB_STATE)
+        s_job_state (self, self->msg);
     else {
         ts_errf (err, "op '%s' is not served by the broker",
                  ts_op_name (op));
@@ -707,21 +768,40 @@ s_drain (ts_broker_t *self, zsock_t *sock,
 //  ---------------------------------------------------------------------
 //  Timers
 
+//  Queues every registered id, reading the registry a page at a time so
+//  that neither the read nor the memory grows with the registry.
 static void
 s_tick (ts_broker_t *self)
 {
     ts_strlist_t *ids = ts_strlist_new ();
     char err [TS_ERRLEN];
-    if (!ids || ts_store_ids_list (self->store, ids, err) != 0) {
-        ts_error ("tick: cannot list ids: %s", ids? err: "out of memory");
-        ts_strlist_destroy (&ids);
+    if (!ids) {
+        ts_error ("tick: cannot list ids: out of memory");
         return;
     }
-    int jobs = s_enqueue (self, ids, err);
-    if (jobs < 0)
-        ts_error ("tick: cannot queue jobs: %s", err);
-    else
-        ts_info ("tick: %zu ids, %d jobs queued", ids->n, jobs);
+    size_t page = self->ids_per_job >= TICK_PAGE? self->ids_per_job
+                : TICK_PAGE / self->ids_per_job * self->ids_per_job;
+    char after [TS_NAME_MAX + 1] = "";
+    size_t total = 0;
+    int jobs = 0;
+    bool more = true;
+    while (more) {
+        ts_strlist_clear (ids);
+        if (ts_store_ids_page (self->store, after, page, ids, &more, err)) {
+            ts_error ("tick: cannot list ids after '%s': %s", after, err);
+            break;
+        }
+        int queued = s_enqueue (self, ids, err);
+        if (queued < 0) {
+            ts_error ("tick: cannot queue jobs: %s", err);
+            break;
+        }
+        jobs += queued;
+        total += ids->n;
+        if (ids->n)
+            ts_strlcpy (after, ids->items [ids->n - 1], sizeof after);
+    }
+    ts_info ("tick: %zu ids, %d jobs queued", total, jobs);
     ts_strlist_destroy (&ids);
 }
 

@@ -2,15 +2,17 @@
     job dialogue with workers, over one durable ts_queue.
 
     - Scheduler: on each broker.schedule tick (cron, UTC) every registered
-      id is queued, broker.ids_per_job ids per job. Ids already queued or
-      leased are skipped (dedup).
+      id is queued, broker.ids_per_job ids per job, the registry read a
+      page at a time. Ids already queued or leased are skipped (dedup).
     - Control (ROUTER on broker.control_bind, REQ clients such as the
       gateway and the CLI): "hydrate" queues ids now and answers 202 with
       the number of jobs queued; "ping" answers 200; "stats" answers the
       queue's sizes and totals and the connected workers; "dlq_ls" lists
       the dead-letter queue (oldest first, at most 1000 entries);
       "dlq_redrive" queues dead jobs again (those holding the given ids,
-      or all); "dlq_purge" empties the DLQ. Anything else gets an error.
+      or all); "dlq_purge" empties the DLQ; "job_state" tells where each
+      of the given jobs is (a hydrate's answer names the job of each id,
+      so a client can wait for them). Anything else gets an error.
     - Workers (ROUTER on broker.worker_bind, DEALER workers): "ready" adds
       credit, the broker leases at most that many jobs and sends them as
       "job" messages, "done" acks and "failed" nacks a job (by job id,

@@ -42,6 +42,8 @@ struct _ts_queue_t {
     uint64_t failed;
     uint64_t retried;
     uint64_t dead_lettered;
+    uint64_t *acked;                //  TS_QUEUE_ACKED_MEMORY slots: job
+                                    //  id acked, at id % size
 };
 
 //  ---------------------------------------------------------------------
@@ -261,9 +263,9 @@ s_check_ids (const char *const *ids, size_t n, bool allow_none, char *err)
         return TS_EINVAL;
     }
     for (size_t i = 0; i < n; i++)
-        if (!ids [i] || !ts_name_valid (ids [i])) {
-            ts_errf (err, "invalid id '%.*s'", TS_NAME_MAX,
-                     ids [i]? ids [i]: "");
+        if (!ids [i] || !ts_name_existing (ids [i])) {
+            ts_name_errf (err, "id", ids [i],
+                          ids [i]? strnlen (ids [i], TS_NAME_MAX + 1): 0);
             return TS_EINVAL;
         }
     return 0;
@@ -299,6 +301,11 @@ ts_queue_new (const ts_config_t *cfg, int64_t now_ms, char *err)
         return NULL;
     }
     ts_queue_t *self = calloc (1, sizeof *self);
+    if (self && !(self->acked = calloc (TS_QUEUE_ACKED_MEMORY,
+                                        sizeof (uint64_t)))) {
+        free (self);
+        self = NULL;
+    }
     if (!self) {
         ts_errf (err, "queue: out of memory");
         return NULL;
@@ -317,6 +324,7 @@ ts_queue_new (const ts_config_t *cfg, int64_t now_ms, char *err)
     self->clock_ms = now_ms;
     self->state = ops->open (cfg, policy, now_ms, err);
     if (!self->state) {
+        free (self->acked);
         free (self);
         return NULL;
     }
@@ -331,6 +339,7 @@ ts_queue_destroy (ts_queue_t **self_p)
         ts_queue_t *self = *self_p;
         ts_queue_sync (self, NULL);
         self->ops->close (self->state);
+        free (self->acked);
         free (self);
         *self_p = NULL;
     }
@@ -383,6 +392,7 @@ ts_queue_ack (ts_queue_t *self, uint64_t job_id, ts_job_t *job, char *err)
     if (rc == 0) {
         self->dirty = true;
         self->done++;
+        self->acked [job_id % TS_QUEUE_ACKED_MEMORY] = job_id;
     }
     return rc;
 }
@@ -473,6 +483,25 @@ ts_queue_lookup (ts_queue_t *self, uint64_t job_id, ts_job_t *job,
     assert (self);
     assert (job);
     return self->ops->lookup (self->state, job_id, job, err);
+}
+
+bool
+ts_queue_acked (const ts_queue_t *self, uint64_t job_id)
+{
+    assert (self);
+    return job_id && self->acked [job_id % TS_QUEUE_ACKED_MEMORY] == job_id;
+}
+
+int
+ts_queue_holders (ts_queue_t *self, const char *const *ids, size_t n,
+                  uint64_t *jobs, char *err)
+{
+    assert (self);
+    assert (jobs || n == 0);
+    int rc = s_check_ids (ids, n, true, err);
+    if (rc || n == 0)
+        return rc;
+    return self->ops->holders (self->state, ids, n, jobs, err);
 }
 
 int64_t

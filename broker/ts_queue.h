@@ -60,6 +60,7 @@
 #define TS_QUEUE_MAX_IDS        10000   //  most ids in one push
 #define TS_QUEUE_RESTART_LEASE_MS 10000 //  lease left at most after open
 #define TS_QUEUE_RETRY_AFTER_MAX_MS 86400000    //  longest Retry-After
+#define TS_QUEUE_ACKED_MEMORY   65536   //  job ids whose ack is remembered
 
 typedef struct _ts_queue_t ts_queue_t;
 
@@ -144,7 +145,7 @@ void ts_queue_destroy (ts_queue_t **self_p);
 const char *ts_queue_backend (const ts_queue_t *self);
 
 //  Queues one job holding those of the n ids (1..TS_QUEUE_MAX_IDS, each
-//  must pass ts_name_valid) that are not queued or leased already;
+//  must pass ts_name_existing) that are not queued or leased already;
 //  duplicates within ids count once. The job is visible at once. Returns
 //  how many ids the new job holds (0: nothing was queued, *job_id is then
 //  0), or TS_EINVAL (bad ids), TS_EBACKEND (e.g. the queue is full:
@@ -205,6 +206,23 @@ int ts_queue_expire (ts_queue_t *self, int64_t now_ms,
 //  TS_ENOTFOUND, TS_EBACKEND.
 int ts_queue_lookup (ts_queue_t *self, uint64_t job_id, ts_job_t *job,
                      char *err);
+
+//  True if job_id was acked (ts_queue_ack returned 0) since this queue
+//  was opened. A job leaves the queue when it is acked, and also when it
+//  was dead-lettered and is then purged, redriven (as a new job) or aged
+//  out; only this tells an ack apart. The memory is a table of
+//  TS_QUEUE_ACKED_MEMORY slots indexed by job id modulo its size, in
+//  memory only: an ack is remembered until a job whose id is
+//  TS_QUEUE_ACKED_MEMORY (or a multiple) higher is acked, and forgotten
+//  when the queue is closed.
+bool ts_queue_acked (const ts_queue_t *self, uint64_t job_id);
+
+//  For each of the n ids (each must pass ts_name_existing), sets jobs [i]
+//  to the id of the queued, delayed or leased job that holds it (the job
+//  a push skipped it for), or 0 if none does. Returns 0, TS_EINVAL,
+//  TS_EBACKEND.
+int ts_queue_holders (ts_queue_t *self, const char *const *ids, size_t n,
+                      uint64_t *jobs, char *err);
 
 //  When the queue next needs its owner after now_ms: the earliest lease
 //  deadline or the earliest time a delayed job becomes visible, whichever

@@ -69,6 +69,9 @@ typedef struct {
     int (*expire) (void *state, int64_t now_ms, ts_queue_moves_t *moves,
                    size_t *purged, char *err);
     int (*lookup) (void *state, uint64_t job_id, ts_job_t *job, char *err);
+    //  For each id, the live (queued or leased) job holding it, else 0.
+    int (*holders) (void *state, const char *const *ids, size_t n,
+                    uint64_t *jobs, char *err);
     int64_t (*next_wakeup) (void *state, int64_t now_ms);
     //  Fills the sizes and oldest_age_ms; leaves the totals alone.
     int (*stats) (void *state, int64_t now_ms, ts_queue_stats_t *stats,

@@ -349,7 +349,8 @@ s_decode (const MDB_val *val, uint64_t job_id, ts_job_t *job, char *err)
         if (at >= size)
             goto corrupt;
         size_t len = p [at++];
-        if (len > size - at || !ts_name_valid_n ((const char *) p + at, len))
+        if (len > size - at
+        ||  !ts_name_existing_n ((const char *) p + at, len))
             goto corrupt;
         if (ts_strlist_append_n (job->ids, (const char *) p + at, len)) {
             ts_errf (err, "queue: out of memory");
@@ -446,6 +447,24 @@ ts_queue_lmdb_dedup_drop (ts_queue_lmdb_t *self, MDB_txn *txn,
             return ts_queue_lmdb_fail (self, rc, err);
     }
     return 0;
+}
+
+int
+ts_queue_lmdb_holder (ts_queue_lmdb_t *self, MDB_txn *txn, const char *id,
+                      uint64_t *job_id, char *err)
+{
+    *job_id = 0;
+    MDB_val key = { strlen (id), (void *) id }, val;
+    int rc = mdb_get (txn, self->dedup, &key, &val);
+    if (rc == 0 && val.mv_size == 8) {
+        //  An entry whose job is gone (dropped as unreadable) is stale.
+        MDB_val jkey = val, jval;
+        rc = mdb_get (txn, self->jobs, &jkey, &jval);
+        if (rc == 0)
+            *job_id = s_u64_get (val.mv_data);
+    }
+    return rc == 0 || rc == MDB_NOTFOUND? 0
+                                        : ts_queue_lmdb_fail (self, rc, err);
 }
 
 //  Removes the index key of a live job (ready or leases by its state).

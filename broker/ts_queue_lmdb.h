@@ -140,6 +140,11 @@ int ts_queue_lmdb_drop_broken (ts_queue_lmdb_t *self, MDB_txn *txn,
 int ts_queue_lmdb_unindex (ts_queue_lmdb_t *self, MDB_txn *txn,
                            const ts_job_t *job, char *err);
 
+//  Sets *job_id to the live (queued or leased) job whose dedup entry
+//  holds id, 0 if none.
+int ts_queue_lmdb_holder (ts_queue_lmdb_t *self, MDB_txn *txn,
+                          const char *id, uint64_t *job_id, char *err);
+
 //  Removes the dedup entries that point at job.
 int ts_queue_lmdb_dedup_drop (ts_queue_lmdb_t *self, MDB_txn *txn,
                               const ts_job_t *job, char *err);

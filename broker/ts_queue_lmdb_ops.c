@@ -294,6 +294,20 @@ s_lookup (void *state, uint64_t job_id, ts_job_t *job, char *err)
     return rc;
 }
 
+static int
+s_holders (void *state, const char *const *ids, size_t n, uint64_t *jobs,
+           char *err)
+{
+    ts_queue_lmdb_t *self = state;
+    MDB_txn *txn;
+    int rc = ts_queue_lmdb_begin (self, false, &txn, err);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = ts_queue_lmdb_holder (self, txn, ids [i], &jobs [i], err);
+    if (txn)
+        mdb_txn_abort (txn);
+    return rc;
+}
+
 static int64_t
 s_next_wakeup (void *state, int64_t now_ms)
 {
@@ -457,6 +471,7 @@ const ts_queue_ops_t ts_queue_lmdb_ops = {
     .release_owner = s_release_owner,
     .expire = s_expire,
     .lookup = s_lookup,
+    .holders = s_holders,
     .next_wakeup = s_next_wakeup,
     .stats = s_stats,
     .dlq_each = s_dlq_each,

@@ -53,10 +53,14 @@ s_name_char (unsigned char c)
         || c == '-';
 }
 
-bool
-ts_name_valid_n (const char *s, size_t len)
+//  The one name rule; first_dash allows a leading '-' (names stored
+//  before the first-character rule).
+static bool
+s_name_check (const char *s, size_t len, bool first_dash)
 {
     if (!s || len == 0 || len > TS_NAME_MAX)
+        return false;
+    if (s [0] == '-' && !first_dash)
         return false;
     for (size_t i = 0; i < len; i++)
         if (!s_name_char ((unsigned char) s [i]))
@@ -65,9 +69,40 @@ ts_name_valid_n (const char *s, size_t len)
 }
 
 bool
+ts_name_valid_n (const char *s, size_t len)
+{
+    return s_name_check (s, len, false);
+}
+
+bool
 ts_name_valid (const char *s)
 {
-    return s && ts_name_valid_n (s, strnlen (s, TS_NAME_MAX + 1));
+    return s && s_name_check (s, strnlen (s, TS_NAME_MAX + 1), false);
+}
+
+bool
+ts_name_existing_n (const char *s, size_t len)
+{
+    return s_name_check (s, len, true);
+}
+
+bool
+ts_name_existing (const char *s)
+{
+    return s && s_name_check (s, strnlen (s, TS_NAME_MAX + 1), true);
+}
+
+void
+ts_name_errf (char *err, const char *what, const char *s, size_t len)
+{
+    char shown [65];
+    size_t n = 0;
+    for (; s && n < len && n < sizeof shown - 1; n++) {
+        unsigned char c = (unsigned char) s [n];
+        shown [n] = c >= 0x20 && c < 0x7f? (char) c: '?';
+    }
+    shown [n] = 0;
+    ts_errf (err, "invalid %s '%s': use " TS_NAME_RULE, what, shown);
 }
 
 int64_t

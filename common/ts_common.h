@@ -39,13 +39,44 @@ const char *ts_strerror (int code);
 void ts_errf (char *err, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
 
-//  True if s is a valid series id or measure name: 1 to TS_NAME_MAX
-//  characters, each of [A-Za-z0-9._:-]. Ids are checked with this before
-//  they reach any store, URL or query language.
+//  Names (series ids and measure names). The one rule, for new names: 1
+//  to TS_NAME_MAX characters, each of [A-Za-z0-9._:-], the first not '-'
+//  (so that a name can never be taken for a command-line option). Names
+//  are checked with ts_name_valid before they reach any store, URL or
+//  query language.
+//
+//  Names registered before the first-character rule may start with '-'.
+//  So that a store holding one loses nothing, the layers that carry names
+//  already stored (the wire codec, the job queue, the store's reads,
+//  writes and removal, a lookup of a registered id) check them with
+//  ts_name_existing, which is the same rule without the first character.
+//  Where a name is created (ids add, config) only ts_name_valid applies.
+//
+//  TS_NAME_RULE says the rule in words, for every error message that
+//  rejects a name; ts_name_errf writes that message.
+#define TS_STR_(x) #x
+#define TS_STR(x)  TS_STR_(x)
+#define TS_NAME_RULE "1 to " TS_STR (TS_NAME_MAX) " characters of " \
+                     "[A-Za-z0-9._:-], not starting with '-'"
+
+//  True if s is a valid new name (see above). False for NULL.
 bool ts_name_valid (const char *s);
 
 //  Same check on a buffer that is not NUL-terminated.
 bool ts_name_valid_n (const char *s, size_t len);
+
+//  True if s is a valid name or one registered before the
+//  first-character rule (it may start with '-'). False for NULL.
+bool ts_name_existing (const char *s);
+
+//  Same check on a buffer that is not NUL-terminated.
+bool ts_name_existing_n (const char *s, size_t len);
+
+//  Writes "invalid WHAT 'NAME': use TS_NAME_RULE" into err (TS_ERRLEN
+//  bytes, may be NULL), NAME being the first 64 bytes of s (len bytes,
+//  need not be NUL-terminated) with bytes outside printable ASCII shown
+//  as '?'. what is e.g. "id" or "measure".
+void ts_name_errf (char *err, const char *what, const char *s, size_t len);
 
 //  Current wall-clock time in epoch milliseconds (CLOCK_REALTIME).
 int64_t ts_now_ms (void);

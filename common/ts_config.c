@@ -606,9 +606,8 @@ s_check_measures (const s_value_t *value, char *reason, size_t size,
     for (size_t i = 0; i < value->list->n; i++) {
         *bad = i;
         if (!ts_name_valid (value->list->items [i])) {
-            snprintf (reason, size, "measure name \"%.64s\" must be 1 to %d "
-                      "characters of A-Z a-z 0-9 . _ : -",
-                      value->list->items [i], TS_NAME_MAX);
+            snprintf (reason, size, "measure name \"%.64s\" must be "
+                      TS_NAME_RULE, value->list->items [i]);
             return -1;
         }
         if (!*value->values->items [i]) {

@@ -3,6 +3,7 @@
 
 #include "ts_daemon.h"
 #include "ts_log.h"
+#include "ts_version.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,7 @@ static void
 s_usage (FILE *out, const char *name, const char *about)
 {
     fprintf (out, "usage: %s [-c FILE] [--check-config] [--print-config] "
-             "[-v] [--help]\n\n", name);
+             "[-v] [--help] [--version]\n\n", name);
     if (about)
         fprintf (out, "%s\n\n", about);
     fprintf (out,
@@ -24,7 +25,8 @@ s_usage (FILE *out, const char *name, const char *about)
         "  --print-config  print every key's effective value (the file,\n"
         "                  then TSCACHE_* overrides), then exit\n"
         "  -v              log at debug level, whatever log.level says\n"
-        "  --help          show this help\n");
+        "  --help          show this help\n"
+        "  --version       show the version of tscache and its libraries\n");
 }
 
 ts_config_t *
@@ -52,6 +54,12 @@ ts_daemon_init (int argc, char *argv [], const char *name,
         else
         if (strcmp (argv [i], "--help") == 0 || strcmp (argv [i], "-h") == 0) {
             s_usage (stdout, name, about);
+            *exit_code = 0;
+            return NULL;
+        }
+        else
+        if (strcmp (argv [i], "--version") == 0) {
+            ts_version_print (stdout, name);
             *exit_code = 0;
             return NULL;
         }

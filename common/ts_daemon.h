@@ -10,6 +10,7 @@
                          TSCACHE_* overrides) as "key: value" lines
         -v               log at debug level whatever log.level says
         --help, -h       usage
+        --version        "NAME VERSION" and the libraries' versions
     and report a bad config as one line "NAME: FILE:LINE: KEY: reason" with
     exit code 2. Warnings of the load (a TSCACHE_* variable that is not a
     key) go to the log, or to stderr with --check-config. One function
@@ -32,8 +33,8 @@ typedef int (ts_daemon_check_fn) (const ts_config_t *cfg, char *err);
 //  process's life); about is a paragraph printed in --help between usage
 //  and options (may be NULL). Returns the config for main to run with, or
 //  NULL when main should return *exit_code at once: 0 after --help,
-//  --print-config or a good --check-config, 2 after a usage error or a
-//  bad config (the reason is on stderr).
+//  --version, --print-config or a good --check-config, 2 after a usage
+//  error or a bad config (the reason is on stderr).
 ts_config_t *ts_daemon_init (int argc, char *argv [], const char *name,
                              const char *about, ts_daemon_check_fn *check,
                              int *exit_code);

@@ -209,8 +209,10 @@ ts_map_new (const ts_config_t *cfg, char *err)
     }
     for (size_t i = 0; i < names->n; i++) {
         if (!ts_name_valid (names->items [i])) {
-            ts_errf (err, "upstream.format.measures: invalid measure name '%.*s'",
-                     TS_NAME_MAX, names->items [i]);
+            char detail [TS_ERRLEN];
+            ts_name_errf (detail, "measure", names->items [i],
+                          strlen (names->items [i]));
+            ts_errf (err, "upstream.format.measures: %s", detail);
             goto failed;
         }
         if (!*values->items [i]) {

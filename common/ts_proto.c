@@ -37,20 +37,26 @@
 static const char *s_op_names [TS_OP_COUNT_] = {
     "reply", "ping", "query", "ids_add", "ids_rm", "ids_ls", "hydrate",
     "ready", "job", "done", "failed", "heartbeat", "stats", "dlq_ls",
-    "dlq_redrive", "dlq_purge"
+    "dlq_redrive", "dlq_purge", "job_state"
+};
+
+static const char *s_status_names [TS_JOB_STATUS_COUNT_] = {
+    "unknown", "queued", "delayed", "leased", "done", "dead"
 };
 
 //  Keys the decoder knows. Any other key is ignored.
 typedef enum {
     F_V, F_OP, F_STATUS, F_ERROR, F_DETAIL, F_ID, F_FROM, F_TO, F_MEASURE,
     F_IDS, F_JOB, F_CREDIT, F_COUNT, F_BASELINE, F_MEASURES, F_HISTORY,
-    F_FORECAST, F_RETRY, F_RETRY_AFTER, F_STATS, F_DLQ, F_COUNT_
+    F_FORECAST, F_RETRY, F_RETRY_AFTER, F_STATS, F_DLQ, F_AFTER, F_LIMIT,
+    F_NEXT, F_JOBS, F_STATES, F_COUNT_
 } s_field_t;
 
 static const char *s_field_names [F_COUNT_] = {
     "v", "op", "status", "error", "detail", "id", "from", "to", "measure",
     "ids", "job", "credit", "count", "baseline", "measures", "history",
-    "forecast", "retry", "retry_after_ms", "stats", "dlq"
+    "forecast", "retry", "retry_after_ms", "stats", "dlq", "after", "limit",
+    "next", "jobs", "states"
 };
 
 //  ---------------------------------------------------------------------
@@ -79,10 +85,17 @@ s_grow (void *array, size_t n, size_t item_size)
     return realloc (array, s_capacity (n + 1) * item_size);
 }
 
-//  Frees the stats workers and the dlq entries (owned arrays).
+//  Frees the stats workers, the dlq entries, the jobs and the job states
+//  (owned arrays).
 static void
 s_free_arrays (ts_msg_t *self)
 {
+    free (self->jobs);
+    self->jobs = NULL;
+    self->jobs_n = 0;
+    free (self->states);
+    self->states = NULL;
+    self->states_n = 0;
     free (self->stats.workers);
     self->stats.workers = NULL;
     self->stats.workers_n = 0;
@@ -196,6 +209,47 @@ ts_msg_add_dlq (ts_msg_t *self, uint64_t job, const ts_strlist_t *ids,
     ts_strlcpy (entry->error, error? error: "", sizeof (entry->error));
     self->has_dlq = true;
     return 0;
+}
+
+int
+ts_msg_add_job (ts_msg_t *self, uint64_t job)
+{
+    assert (self);
+    uint64_t *jobs = s_grow (self->jobs, self->jobs_n, sizeof (uint64_t));
+    if (!jobs)
+        return TS_ENOMEM;
+    self->jobs = jobs;
+    self->jobs [self->jobs_n++] = job;
+    return 0;
+}
+
+int
+ts_msg_add_state (ts_msg_t *self, uint64_t job, ts_job_status_t status,
+                  uint32_t receives, const char *error)
+{
+    assert (self);
+    assert ((int) status >= 0 && status < TS_JOB_STATUS_COUNT_);
+    ts_job_info_t *states = s_grow (self->states, self->states_n,
+                                    sizeof (ts_job_info_t));
+    if (!states)
+        return TS_ENOMEM;
+    self->states = states;
+    ts_job_info_t *info = &states [self->states_n++];
+    memset (info, 0, sizeof (*info));
+    info->job = job;
+    info->status = status;
+    info->receives = receives;
+    ts_strlcpy (info->error, error? error: "", sizeof (info->error));
+    self->has_states = true;
+    return 0;
+}
+
+const char *
+ts_job_status_name (ts_job_status_t status)
+{
+    if ((int) status < 0 || status >= TS_JOB_STATUS_COUNT_)
+        return "?";
+    return s_status_names [status];
 }
 
 const char *
@@ -314,6 +368,17 @@ s_pack_ids (msgpack_packer *pk, const ts_strlist_t *ids)
     return 0;
 }
 
+static int
+s_pack_jobs (msgpack_packer *pk, const ts_msg_t *self)
+{
+    if (msgpack_pack_array (pk, self->jobs_n))
+        return -1;
+    for (size_t i = 0; i < self->jobs_n; i++)
+        if (msgpack_pack_uint64 (pk, self->jobs [i]))
+            return -1;
+    return 0;
+}
+
 //  Writes {"t": [...], "m": [...], "v": [...]} for one point list.
 static int
 s_pack_points (msgpack_packer *pk, const ts_points_t *points,
@@ -415,6 +480,27 @@ nomem:
     return -1;
 }
 
+//  Writes "states": [{job, state, receives, error}...].
+static int
+s_encode_states (msgpack_packer *pk, const ts_msg_t *self)
+{
+    S_TRY (s_pack_cstr (pk, "states"));
+    S_TRY (msgpack_pack_array (pk, self->states_n));
+    for (size_t i = 0; i < self->states_n; i++) {
+        const ts_job_info_t *info = &self->states [i];
+        S_TRY (msgpack_pack_map (pk, 4));
+        S_TRY (s_pack_uint_field (pk, "job", info->job));
+        S_TRY (s_pack_cstr (pk, "state"));
+        S_TRY (s_pack_cstr (pk, ts_job_status_name (info->status)));
+        S_TRY (s_pack_uint_field (pk, "receives", info->receives));
+        S_TRY (s_pack_cstr (pk, "error"));
+        S_TRY (s_pack_cstr (pk, info->error));
+    }
+    return 0;
+nomem:
+    return -1;
+}
+
 //  Writes "dlq": [{job, ids, receives, dead_at, error}...].
 static int
 s_encode_dlq (msgpack_packer *pk, const ts_msg_t *self)
@@ -446,9 +532,12 @@ s_encode_reply (msgpack_packer *pk, const ts_msg_t *self)
                   + (self->detail [0]? 1: 0)
                   + (self->count? 1: 0)
                   + (self->ids->n? 1: 0)
+                  + (self->next [0]? 1: 0)
+                  + (self->jobs_n? 1: 0)
                   + (self->has_series? 7: 0)
                   + (self->has_stats? 1: 0)
-                  + (self->has_dlq? 1: 0);
+                  + (self->has_dlq? 1: 0)
+                  + (self->has_states? 1: 0);
     S_TRY (msgpack_pack_map (pk, fields));
     S_TRY (s_pack_cstr (pk, "v"));
     S_TRY (msgpack_pack_int (pk, TS_PROTO_VERSION));
@@ -470,12 +559,22 @@ s_encode_reply (msgpack_packer *pk, const ts_msg_t *self)
         S_TRY (s_pack_cstr (pk, "ids"));
         S_TRY (s_pack_ids (pk, self->ids));
     }
+    if (self->next [0]) {
+        S_TRY (s_pack_cstr (pk, "next"));
+        S_TRY (s_pack_cstr (pk, self->next));
+    }
+    if (self->jobs_n) {
+        S_TRY (s_pack_cstr (pk, "jobs"));
+        S_TRY (s_pack_jobs (pk, self));
+    }
     if (self->has_series)
         S_TRY (s_encode_series (pk, self));
     if (self->has_stats)
         S_TRY (s_encode_stats (pk, &self->stats));
     if (self->has_dlq)
         S_TRY (s_encode_dlq (pk, self));
+    if (self->has_states)
+        S_TRY (s_encode_states (pk, self));
     return 0;
 nomem:
     return -1;
@@ -505,6 +604,12 @@ s_encode_request (msgpack_packer *pk, const ts_msg_t *self)
             break;
         case TS_OP_DLQ_REDRIVE:
             fields += self->ids->n? 1: 0;
+            break;
+        case TS_OP_IDS_LS:
+            fields += (self->after [0]? 1: 0) + (self->limit? 1: 0);
+            break;
+        case TS_OP_JOB_STATE:
+            fields += 1;
             break;
         default:
             break;
@@ -545,6 +650,20 @@ s_encode_request (msgpack_packer *pk, const ts_msg_t *self)
         case TS_OP_IDS_RM:
             S_TRY (s_pack_cstr (pk, "id"));
             S_TRY (s_pack_cstr (pk, self->id));
+            break;
+        case TS_OP_IDS_LS:
+            if (self->after [0]) {
+                S_TRY (s_pack_cstr (pk, "after"));
+                S_TRY (s_pack_cstr (pk, self->after));
+            }
+            if (self->limit) {
+                S_TRY (s_pack_cstr (pk, "limit"));
+                S_TRY (msgpack_pack_uint32 (pk, self->limit));
+            }
+            break;
+        case TS_OP_JOB_STATE:
+            S_TRY (s_pack_cstr (pk, "jobs"));
+            S_TRY (s_pack_jobs (pk, self));
             break;
         case TS_OP_READY:
             S_TRY (s_pack_cstr (pk, "credit"));
@@ -816,15 +935,17 @@ s_get_uint64 (s_decoder_t *dec, const char *name, const msgpack_object *obj,
     return s_type_error (dec, name, "a non-negative integer", obj);
 }
 
-//  A name (id or measure): a string that passes ts_name_valid.
+//  A name (id or measure): a string that passes ts_name_existing. The
+//  stricter ts_name_valid (no leading '-') is the server's to apply where
+//  a name is created: the codec also carries ids stored before that rule.
 static int
 s_check_name (s_decoder_t *dec, const char *name, const msgpack_object *obj)
 {
     if (obj->type != MSGPACK_OBJECT_STR)
         return s_type_error (dec, name, "a string", obj);
-    if (!ts_name_valid_n (obj->via.str.ptr, obj->via.str.size)) {
-        ts_errf (dec->err, "field '%s': not a valid name (1 to %d "
-                 "characters of A-Z a-z 0-9 . _ : -)", name, TS_NAME_MAX);
+    if (!ts_name_existing_n (obj->via.str.ptr, obj->via.str.size)) {
+        ts_errf (dec->err, "field '%s': not a valid name (use "
+                 TS_NAME_RULE ")", name);
         return TS_EPROTO;
     }
     return 0;
@@ -891,10 +1012,9 @@ s_get_ids (s_decoder_t *dec, const char *name, const msgpack_object *obj,
                      s_type_name (item->type));
             return TS_EPROTO;
         }
-        if (!ts_name_valid_n (item->via.str.ptr, item->via.str.size)) {
+        if (!ts_name_existing_n (item->via.str.ptr, item->via.str.size)) {
             ts_errf (dec->err, "field '%s': item %u: not a valid name "
-                     "(1 to %d characters of A-Z a-z 0-9 . _ : -)",
-                     name, (unsigned) i, TS_NAME_MAX);
+                     "(use " TS_NAME_RULE ")", name, (unsigned) i);
             return TS_EPROTO;
         }
         if (ts_strlist_append_n (ids, item->via.str.ptr, item->via.str.size))
@@ -1039,9 +1159,9 @@ s_decode_series (s_decoder_t *dec, ts_msg_t *self)
     for (uint32_t i = 0; i < table->size; i++) {
         const msgpack_object *name = &table->ptr [i];
         if (name->type != MSGPACK_OBJECT_STR
-        ||  !ts_name_valid_n (name->via.str.ptr, name->via.str.size)) {
+        ||  !ts_name_existing_n (name->via.str.ptr, name->via.str.size)) {
             ts_errf (dec->err, "field 'measures': item %u: not a valid "
-                     "name", (unsigned) i);
+                     "name (use " TS_NAME_RULE ")", (unsigned) i);
             return TS_EPROTO;
         }
         for (uint32_t j = 0; j < i; j++)
@@ -1154,9 +1274,9 @@ s_decode_worker (s_decoder_t *dec, uint32_t index, const msgpack_object *obj,
     const msgpack_object *wname = val [0];
     if (wname->type != MSGPACK_OBJECT_STR
     ||  wname->via.str.size >= sizeof (worker->name)
-    ||  !ts_name_valid_n (wname->via.str.ptr, wname->via.str.size)) {
+    ||  !ts_name_existing_n (wname->via.str.ptr, wname->via.str.size)) {
         ts_errf (dec->err, "field '%s.name': not a valid name (1 to %zu "
-                 "characters of A-Z a-z 0-9 . _ : -)", name,
+                 "characters of [A-Za-z0-9._:-])", name,
                  sizeof (worker->name) - 1);
         return TS_EPROTO;
     }
@@ -1268,6 +1388,93 @@ s_decode_dlq (s_decoder_t *dec, const msgpack_object *obj, ts_msg_t *self)
     return 0;
 }
 
+//  A list of job ids under name: min..TS_PROTO_MAX_JOBS uints.
+static int
+s_get_jobs (s_decoder_t *dec, const char *name, const msgpack_object *obj,
+            size_t min, ts_msg_t *self)
+{
+    const msgpack_object_array *array = NULL;
+    int rc = s_get_array (dec, name, obj, TS_PROTO_MAX_JOBS, &array);
+    if (rc)
+        return rc;
+    if (array->size < min) {
+        ts_errf (dec->err, "field '%s': expected at least %zu job id",
+                 name, min);
+        return TS_EPROTO;
+    }
+    self->jobs = malloc (s_capacity (array->size) * sizeof (uint64_t));
+    if (!self->jobs)
+        return TS_ENOMEM;
+    char field [48];
+    for (uint32_t i = 0; i < array->size; i++) {
+        snprintf (field, sizeof (field), "%s[%u]", name, (unsigned) i);
+        if ((rc = s_get_uint64 (dec, field, &array->ptr [i],
+                                &self->jobs [i])))
+            return rc;
+        self->jobs_n = i + 1;
+    }
+    return 0;
+}
+
+static int
+s_decode_state (s_decoder_t *dec, uint32_t index, const msgpack_object *obj,
+                ts_job_info_t *info)
+{
+    static const char *const keys [] = {
+        "job", "state", "receives", "error"
+    };
+    const msgpack_object *val [4];
+    char name [32], field [48];
+    snprintf (name, sizeof (name), "states[%u]", (unsigned) index);
+    int rc = s_get_record (dec, name, obj, keys, 4, val);
+    if (rc)
+        return rc;
+    snprintf (field, sizeof (field), "%s.job", name);
+    if ((rc = s_get_uint64 (dec, field, val [0], &info->job)))
+        return rc;
+    snprintf (field, sizeof (field), "%s.state", name);
+    char state [16];
+    if ((rc = s_get_text (dec, field, val [1], state, sizeof (state),
+                          true)))
+        return rc;
+    int found = -1;
+    for (int i = 0; i < TS_JOB_STATUS_COUNT_; i++)
+        if (strcmp (state, s_status_names [i]) == 0)
+            found = i;
+    if (found < 0) {
+        ts_errf (dec->err, "field '%s': unknown state", field);
+        return TS_EPROTO;
+    }
+    info->status = (ts_job_status_t) found;
+    snprintf (field, sizeof (field), "%s.receives", name);
+    if ((rc = s_get_uint32 (dec, field, val [2], &info->receives)))
+        return rc;
+    snprintf (field, sizeof (field), "%s.error", name);
+    return s_get_text (dec, field, val [3], info->error,
+                       sizeof (info->error), true);
+}
+
+//  "states": an array of job states, each with every field.
+static int
+s_decode_states (s_decoder_t *dec, const msgpack_object *obj, ts_msg_t *self)
+{
+    const msgpack_object_array *array = NULL;
+    int rc = s_get_array (dec, "states", obj, TS_PROTO_MAX_JOBS, &array);
+    if (rc)
+        return rc;
+    self->states = calloc (s_capacity (array->size), sizeof (ts_job_info_t));
+    if (!self->states)
+        return TS_ENOMEM;
+    for (uint32_t i = 0; i < array->size; i++) {
+        if ((rc = s_decode_state (dec, i, &array->ptr [i],
+                                  &self->states [i])))
+            return rc;
+        self->states_n = i + 1;
+    }
+    self->has_states = true;
+    return 0;
+}
+
 static int
 s_decode_reply (s_decoder_t *dec, ts_msg_t *self)
 {
@@ -1301,6 +1508,15 @@ s_decode_reply (s_decoder_t *dec, ts_msg_t *self)
         return rc;
     if ((obj = dec->field [F_DLQ])
     &&  (rc = s_decode_dlq (dec, obj, self)))
+        return rc;
+    if ((obj = dec->field [F_NEXT])
+    &&  (rc = s_get_name (dec, "next", obj, self->next)))
+        return rc;
+    if ((obj = dec->field [F_JOBS])
+    &&  (rc = s_get_jobs (dec, "jobs", obj, 0, self)))
+        return rc;
+    if ((obj = dec->field [F_STATES])
+    &&  (rc = s_decode_states (dec, obj, self)))
         return rc;
     if (dec->field [F_MEASURES] || dec->field [F_HISTORY]
     ||  dec->field [F_FORECAST] || dec->field [F_BASELINE])
@@ -1420,9 +1636,27 @@ s_decode_request (s_decoder_t *dec, ts_msg_t *self)
             if ((obj = dec->field [F_IDS]))
                 return s_get_ids (dec, "ids", obj, 0, self->ids);
             return 0;
+        case TS_OP_IDS_LS:
+            if ((obj = dec->field [F_AFTER])
+            &&  (rc = s_get_name (dec, "after", obj, self->after)))
+                return rc;
+            if ((obj = dec->field [F_LIMIT])) {
+                if ((rc = s_get_uint32 (dec, "limit", obj, &self->limit)))
+                    return rc;
+                if (self->limit < 1 || self->limit > TS_PROTO_IDS_PAGE) {
+                    ts_errf (dec->err, "field 'limit': %u is not in 1..%d",
+                             (unsigned) self->limit, TS_PROTO_IDS_PAGE);
+                    return TS_EPROTO;
+                }
+            }
+            return 0;
+        case TS_OP_JOB_STATE:
+            if (!(obj = s_field (dec, F_JOBS, true, &rc)))
+                return rc;
+            return s_get_jobs (dec, "jobs", obj, 1, self);
         default:
-            return 0;           //  ping, ids_ls, heartbeat, stats,
-                                //  dlq_ls, dlq_purge: no fields
+            return 0;           //  ping, heartbeat, stats, dlq_ls,
+                                //  dlq_purge: no fields
     }
 }
 

@@ -8,10 +8,10 @@
 
     Three dialogues use it:
     - clients <-> gateway (REQ -> ROUTER): ping, query, ids_add, ids_rm,
-      ids_ls, hydrate, stats, dlq_ls, dlq_redrive, dlq_purge; and their
-      replies.
-    - gateway/CLI <-> broker control (REQ or DEALER -> ROUTER): hydrate, ping,
-      stats, dlq_ls, dlq_redrive, dlq_purge.
+      ids_ls, hydrate, stats, dlq_ls, dlq_redrive, dlq_purge, job_state;
+      and their replies.
+    - gateway/CLI <-> broker control (REQ or DEALER -> ROUTER): hydrate,
+      ping, stats, dlq_ls, dlq_redrive, dlq_purge, job_state.
     - workers <-> broker (DEALER -> ROUTER): ready (credit), job, done,
       failed, heartbeat.
 
@@ -32,6 +32,9 @@
 #define TS_PROTO_MAX_WORKERS 10000      //  workers in one stats reply
 #define TS_PROTO_MAX_DLQ   100000       //  entries in one dlq_ls reply
 #define TS_PROTO_MAX_RETRY_AFTER_MS 31536000000LL  //  failed: one year
+#define TS_PROTO_MAX_JOBS  10000        //  job ids in one message
+#define TS_PROTO_IDS_PAGE  10000        //  ids_ls: default and largest
+                                        //  limit
 
 typedef enum {
     TS_OP_REPLY = 0,    //  a reply (has status, no "op" on the wire)
@@ -39,8 +42,10 @@ typedef enum {
     TS_OP_QUERY,        //  "query"     id, from, to, [measure] -> series
     TS_OP_IDS_ADD,      //  "ids_add"   ids -> 200, count = ids new
     TS_OP_IDS_RM,       //  "ids_rm"    id -> 200 or 404
-    TS_OP_IDS_LS,       //  "ids_ls"    -> 200, ids
-    TS_OP_HYDRATE,      //  "hydrate"   ids -> 202, count = jobs queued
+    TS_OP_IDS_LS,       //  "ids_ls"    [after], [limit] -> 200, ids,
+                        //              [next]
+    TS_OP_HYDRATE,      //  "hydrate"   ids -> 202, count = jobs queued,
+                        //              jobs = the job of each id
     TS_OP_READY,        //  "ready"     worker -> broker: credit = free slots
                         //              (0: introduces the worker only)
     TS_OP_JOB,          //  "job"       broker -> worker: job, ids
@@ -55,6 +60,8 @@ typedef enum {
     TS_OP_DLQ_REDRIVE,  //  "dlq_redrive" [ids] -> 200, count = jobs
                         //              requeued (no ids: every entry)
     TS_OP_DLQ_PURGE,    //  "dlq_purge" -> 200, count = entries deleted
+    TS_OP_JOB_STATE,    //  "job_state" jobs -> 200, states (broker;
+                        //              gateway forwards)
     TS_OP_COUNT_        //  number of ops (not an op)
 } ts_op_t;
 
@@ -92,6 +99,31 @@ typedef struct {
     char          error [TS_ERRLEN];    //  its last error
 } ts_dlq_entry_t;
 
+//  Where a job is (job_state reply). Append only.
+typedef enum {
+    TS_JOB_STATUS_UNKNOWN = 0,          //  "unknown": not in the queue and
+                                        //  no ack remembered (see
+                                        //  docs/protocol.md)
+    TS_JOB_STATUS_QUEUED,               //  "queued": visible, waiting
+    TS_JOB_STATUS_DELAYED,              //  "delayed": waiting out a retry
+                                        //  backoff
+    TS_JOB_STATUS_LEASED,               //  "leased": a worker has it
+    TS_JOB_STATUS_DONE,                 //  "done": acked, its ids stored
+    TS_JOB_STATUS_DEAD,                 //  "dead": dead-lettered
+    TS_JOB_STATUS_COUNT_
+} ts_job_status_t;
+
+//  Wire name of a job status ("queued"), or "?" for an unknown value.
+const char *ts_job_status_name (ts_job_status_t status);
+
+//  One job's state (job_state reply).
+typedef struct {
+    uint64_t        job;                //  job id
+    ts_job_status_t status;             //  where it is
+    uint32_t        receives;           //  times leased so far
+    char            error [TS_ERRLEN];  //  last failure, "" if none
+} ts_job_info_t;
+
 typedef struct {
     ts_op_t  op;                        //  TS_OP_REPLY for replies
     int      status;                    //  replies: 200, 202, 400, ...
@@ -105,6 +137,15 @@ typedef struct {
     int64_t  to_ms;                     //  query and its reply
     ts_strlist_t *ids;                  //  ids_add, hydrate, job, ids_ls
                                         //  reply; owned, never NULL
+    char     after [TS_NAME_MAX + 1];   //  ids_ls: list ids after this
+                                        //  one; "" from the first
+    uint32_t limit;                     //  ids_ls: most ids to answer,
+                                        //  0 when not given
+    char     next [TS_NAME_MAX + 1];    //  ids_ls reply: cursor of the
+                                        //  next page; "" on the last
+    uint64_t *jobs;                     //  hydrate reply: job of each id;
+                                        //  job_state: jobs asked; owned
+    size_t   jobs_n;                    //  number of jobs
     uint64_t job;                       //  job, done, failed: job id
     uint32_t credit;                    //  ready: jobs the worker can take
     bool     retry;                     //  failed: worth retrying (true
@@ -122,7 +163,18 @@ typedef struct {
     bool     has_dlq;                   //  reply carries dlq entries
     ts_dlq_entry_t *dlq;                //  dlq_ls reply: entries, owned
     size_t   dlq_n;                     //  number of entries
+    bool     has_states;                //  reply carries job states
+    ts_job_info_t *states;              //  job_state reply: owned
+    size_t   states_n;                  //  number of states
 } ts_msg_t;
+
+//  Appends a job id to self->jobs. Returns 0 or TS_ENOMEM.
+int ts_msg_add_job (ts_msg_t *self, uint64_t job);
+
+//  Appends a job state to self (sets has_states). Returns 0 or
+//  TS_ENOMEM.
+int ts_msg_add_state (ts_msg_t *self, uint64_t job, ts_job_status_t status,
+                      uint32_t receives, const char *error);
 
 //  Appends a worker to self->stats (sets has_stats). Returns 0 or
 //  TS_ENOMEM.
@@ -156,7 +208,8 @@ int ts_msg_encode (const ts_msg_t *self, char **data, size_t *size);
 //  Decodes size bytes into self (reset first). Returns 0; TS_ETOOBIG if
 //  size > max_size or a list is over its limit; TS_EPROTO if the bytes are
 //  not one msgpack map of this protocol (truncated, trailing bytes, wrong
-//  types, unknown op, bad version, invalid id or measure name). err gets
+//  types, unknown op, bad version, a name that fails ts_name_existing:
+//  the stricter ts_name_valid is for the server to apply). err gets
 //  the detail ("field 'from': expected an integer").
 int ts_msg_decode (ts_msg_t *self, const void *data, size_t size,
                    size_t max_size, char *err);

@@ -4,7 +4,7 @@
     broker read) goes through this file. It picks the backend named by
     store.backend from a static table, checks every argument a caller could
     have taken from the network or an upstream document (ids and measures
-    must pass ts_name_valid, from_ms <= to_ms), turns the forecast TTL into
+    must pass ts_name_existing, new ids ts_name_valid, from_ms <= to_ms), turns the forecast TTL into
     an absolute expiry time, and forwards the call. It holds no data and no
     locks of its own: thread safety and atomicity are the backend's job
     (see ts_store_backend.h). */
@@ -39,10 +39,26 @@ s_check_points (const ts_points_t *pts, char *err)
     for (size_t i = 0; i < pts->n; i++) {
         const char *measure = pts->pts [i].measure;
         size_t len = strnlen (measure, sizeof pts->pts [i].measure);
-        if (!ts_name_valid_n (measure, len)) {
-            ts_errf (err, "invalid measure '%.*s'", (int) len, measure);
+        if (!ts_name_existing_n (measure, len)) {
+            ts_name_errf (err, "measure", measure, len);
             return TS_EINVAL;
         }
+    }
+    return 0;
+}
+
+//  An id of the store: strict for a new id (ts_name_valid), else any
+//  id that may have been stored (ts_name_existing).
+static int
+s_check_name (const char *id, bool strict, char *err)
+{
+    if (!id) {
+        ts_errf (err, "invalid id (none given)");
+        return TS_EINVAL;
+    }
+    if (strict? !ts_name_valid (id): !ts_name_existing (id)) {
+        ts_name_errf (err, "id", id, strnlen (id, TS_NAME_MAX + 1));
+        return TS_EINVAL;
     }
     return 0;
 }
@@ -50,15 +66,7 @@ s_check_points (const ts_points_t *pts, char *err)
 static int
 s_check_id (const char *id, char *err)
 {
-    if (!id) {
-        ts_errf (err, "invalid id (none given)");
-        return TS_EINVAL;
-    }
-    if (!ts_name_valid (id)) {
-        ts_errf (err, "invalid id '%s'", id);
-        return TS_EINVAL;
-    }
-    return 0;
+    return s_check_name (id, false, err);
 }
 
 //  measure may be NULL (meaning every measure).
@@ -69,8 +77,9 @@ s_check_range (const char *id, const char *measure, int64_t from_ms,
     int rc = s_check_id (id, err);
     if (rc)
         return rc;
-    if (measure && !ts_name_valid (measure)) {
-        ts_errf (err, "invalid measure '%s'", measure);
+    if (measure && !ts_name_existing (measure)) {
+        ts_name_errf (err, "measure", measure,
+                      strnlen (measure, TS_NAME_MAX + 1));
         return TS_EINVAL;
     }
     if (from_ms > to_ms) {
@@ -140,7 +149,7 @@ ts_store_ids_add (ts_store_t *self, const char *const *ids, size_t n,
     if (added)
         *added = 0;
     for (size_t i = 0; i < n; i++) {
-        int rc = s_check_id (ids [i], err);
+        int rc = s_check_name (ids [i], true, err);
         if (rc)
             return rc;
     }
@@ -160,11 +169,23 @@ ts_store_ids_remove (ts_store_t *self, const char *id, char *err)
 }
 
 int
-ts_store_ids_list (ts_store_t *self, ts_strlist_t *out, char *err)
+ts_store_ids_page (ts_store_t *self, const char *after, size_t limit,
+                   ts_strlist_t *out, bool *more, char *err)
 {
     assert (self);
     assert (out);
-    return self->ops->ids_list (self->state, out, err);
+    assert (more);
+    *more = false;
+    if (after && *after && !ts_name_existing (after)) {
+        ts_name_errf (err, "id", after, strnlen (after, TS_NAME_MAX + 1));
+        return TS_EINVAL;
+    }
+    if (limit == 0) {
+        ts_errf (err, "ids: a page holds at least one id");
+        return TS_EINVAL;
+    }
+    return self->ops->ids_page (self->state, after && *after? after: NULL,
+                                limit, out, more, err);
 }
 
 int

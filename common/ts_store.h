@@ -43,6 +43,12 @@ const char *ts_store_backend (const ts_store_t *self);
 
 //  --- registry ----------------------------------------------------------
 
+//  Ids: every function below checks an id with ts_name_existing (so an id
+//  registered before the first-character rule of ts_common.h can still be
+//  read, written, listed and removed), except ts_store_ids_add, which
+//  registers only names that pass ts_name_valid. An invalid id is
+//  TS_EINVAL with the rule in err.
+
 //  Registers ids (each must pass ts_name_valid, else TS_EINVAL and none is
 //  added). Already registered ids are left as they are. If added is not
 //  NULL it gets the number of ids that were new.
@@ -53,8 +59,16 @@ int ts_store_ids_add (ts_store_t *self, const char *const *ids, size_t n,
 //  Returns TS_ENOTFOUND if id was not registered.
 int ts_store_ids_remove (ts_store_t *self, const char *id, char *err);
 
-//  Appends every registered id to out, in ascending byte order.
-int ts_store_ids_list (ts_store_t *self, ts_strlist_t *out, char *err);
+//  One page of the registry: appends to out at most limit (>= 1)
+//  registered ids that sort after after (byte order; NULL or "" starts
+//  at the first id), ascending. *more is set to whether registered ids
+//  follow the last one appended; the next page starts after that id.
+//  after need not be registered; it must pass ts_name_existing
+//  (TS_EINVAL). Each page is one read: ids added or removed between two
+//  pages may or may not be seen, but an id registered throughout is
+//  listed exactly once.
+int ts_store_ids_page (ts_store_t *self, const char *after, size_t limit,
+                       ts_strlist_t *out, bool *more, char *err);
 
 //  Sets *exists to whether id is registered.
 int ts_store_ids_exists (ts_store_t *self, const char *id, bool *exists,

@@ -20,7 +20,10 @@ typedef struct {
     int (*ids_add) (void *state, const char *const *ids, size_t n,
                     size_t *added, char *err);
     int (*ids_remove) (void *state, const char *id, char *err);
-    int (*ids_list) (void *state, ts_strlist_t *out, char *err);
+    //  Appends at most limit ids sorting after after ("" or NULL: from
+    //  the first), ascending; *more: whether ids follow.
+    int (*ids_page) (void *state, const char *after, size_t limit,
+                     ts_strlist_t *out, bool *more, char *err);
     int (*ids_exists) (void *state, const char *id, bool *exists, char *err);
     int (*history_put) (void *state, const char *id, const ts_points_t *pts,
                         char *err);

@@ -556,7 +556,8 @@ s_ids_remove (void *state, const char *id, char *err)
 }
 
 static int
-s_ids_list (void *state, ts_strlist_t *out, char *err)
+s_ids_page (void *state, const char *after, size_t limit, ts_strlist_t *out,
+            bool *more, char *err)
 {
     s_lmdb_t *self = state;
     MDB_txn *txn;
@@ -567,22 +568,35 @@ s_ids_list (void *state, ts_strlist_t *out, char *err)
     rc = mdb_cursor_open (txn, self->ids, &cursor);
     if (rc)
         return s_txn_fail (self, txn, rc, err);
-    MDB_val key, val;
+    MDB_val key = { 0, NULL }, val;
+    if (after) {
+        //  The first key >= after, then past it if it is after itself.
+        key.mv_size = strlen (after);
+        key.mv_data = (void *) after;
+        rc = mdb_cursor_get (cursor, &key, &val, MDB_SET_RANGE);
+        if (rc == 0 && key.mv_size == strlen (after)
+        &&  memcmp (key.mv_data, after, key.mv_size) == 0)
+            rc = mdb_cursor_get (cursor, &key, &val, MDB_NEXT);
+    }
+    else
+        rc = mdb_cursor_get (cursor, &key, &val, MDB_FIRST);
     int ts_rc = 0;
-    rc = mdb_cursor_get (cursor, &key, &val, MDB_FIRST);
-    while (rc == 0) {
+    size_t count = 0;
+    while (rc == 0 && count < limit) {
         ts_rc = ts_strlist_append_n (out, key.mv_data, key.mv_size);
         if (ts_rc)
             break;
+        count++;
         rc = mdb_cursor_get (cursor, &key, &val, MDB_NEXT);
     }
+    *more = rc == 0 && ts_rc == 0;
     mdb_cursor_close (cursor);
     s_txn_abort (self, txn);
     if (ts_rc) {
         ts_errf (err, "lmdb: out of memory listing ids");
         return ts_rc;
     }
-    return rc == MDB_NOTFOUND? 0: s_fail (self, rc, err);
+    return rc == 0 || rc == MDB_NOTFOUND? 0: s_fail (self, rc, err);
 }
 
 static int
@@ -964,7 +978,7 @@ const ts_store_ops_t ts_store_lmdb_ops = {
     .close            = s_close,
     .ids_add          = s_ids_add,
     .ids_remove       = s_ids_remove,
-    .ids_list         = s_ids_list,
+    .ids_page         = s_ids_page,
     .ids_exists       = s_ids_exists,
     .history_put      = s_history_put,
     .history_range    = s_history_range,

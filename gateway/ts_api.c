@@ -123,22 +123,32 @@ s_store_failed (ts_msg_t *reply, int rc, const char *detail)
     return reply->status;
 }
 
-//  Checks that id is a valid name and registered. Returns 0, or fills
+//  Fills reply with 400 for an invalid id; returns its status.
+static int
+s_invalid_id (const char *id, ts_msg_t *reply)
+{
+    char err [TS_ERRLEN];
+    ts_name_errf (err, "id", id, strnlen (id, TS_NAME_MAX + 1));
+    ts_msg_set_error (reply, 400, "bad_request", err);
+    return reply->status;
+}
+
+//  Checks that id is a valid name and registered. A name that is not
+//  valid any more (a leading '-') passes only if it is registered: it
+//  was registered before the rule, and stays usable. Returns 0, or fills
 //  reply with 400/404/500 and returns its status.
 static int
 s_check_registered (ts_api_t *self, const char *id, ts_msg_t *reply)
 {
     char err [TS_ERRLEN] = "";
-    if (!ts_name_valid (id)) {
-        ts_errf (err, "invalid id '%.*s': use 1 to %d of [A-Za-z0-9._:-]",
-                 64, id, TS_NAME_MAX);
-        ts_msg_set_error (reply, 400, "bad_request", err);
-        return reply->status;
-    }
+    if (!ts_name_existing (id))
+        return s_invalid_id (id, reply);
     bool exists = false;
     int rc = ts_store_ids_exists (self->store, id, &exists, err);
     if (rc)
         return s_store_failed (reply, rc, err);
+    if (!exists && !ts_name_valid (id))
+        return s_invalid_id (id, reply);
     if (!exists) {
         ts_errf (err, "unknown id '%s'", id);
         ts_msg_set_error (reply, 404, "not_found", err);
@@ -154,8 +164,10 @@ s_query (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
     if (s_check_registered (self, req->id, reply))
         return reply->status;
     const char *measure = req->measure [0]? req->measure: NULL;
-    if (measure && !ts_name_valid (measure)) {
-        ts_msg_set_error (reply, 400, "bad_request", "invalid measure name");
+    if (measure && !ts_name_existing (measure)) {
+        ts_name_errf (err, "measure", measure,
+                      strnlen (measure, TS_NAME_MAX + 1));
+        ts_msg_set_error (reply, 400, "bad_request", err);
         return reply->status;
     }
     int64_t now = ts_now_ms ();
@@ -209,12 +221,8 @@ s_ids_add (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
         return reply->status;
     }
     for (size_t i = 0; i < req->ids->n; i++)
-        if (!ts_name_valid (req->ids->items [i])) {
-            ts_errf (err, "invalid id '%.64s': use 1 to %d of "
-                     "[A-Za-z0-9._:-]", req->ids->items [i], TS_NAME_MAX);
-            ts_msg_set_error (reply, 400, "bad_request", err);
-            return reply->status;
-        }
+        if (!ts_name_valid (req->ids->items [i]))
+            return s_invalid_id (req->ids->items [i], reply);
     size_t added = 0;
     int rc = ts_store_ids_add (self->store,
                                (const char *const *) req->ids->items,
@@ -230,11 +238,12 @@ static int
 s_ids_rm (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
 {
     char err [TS_ERRLEN] = "";
-    if (!ts_name_valid (req->id)) {
-        ts_msg_set_error (reply, 400, "bad_request", "invalid id");
-        return reply->status;
-    }
+    //  An id registered before the first-character rule can be removed.
+    if (!ts_name_existing (req->id))
+        return s_invalid_id (req->id, reply);
     int rc = ts_store_ids_remove (self->store, req->id, err);
+    if (rc == TS_ENOTFOUND && !ts_name_valid (req->id))
+        return s_invalid_id (req->id, reply);
     if (rc == TS_ENOTFOUND) {
         ts_errf (err, "unknown id '%s'", req->id);
         ts_msg_set_error (reply, 404, "not_found", err);
@@ -248,14 +257,38 @@ s_ids_rm (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
     return reply->status;
 }
 
+//  One page of ids: at most limit (default and most TS_PROTO_IDS_PAGE)
+//  after the cursor, and the next cursor if more follow. A request with
+//  neither after nor limit comes from a client that predates paging and
+//  expects the whole registry in one answer: it gets it if it fits in
+//  one page, else 413, never a silently partial list.
 static int
 s_ids_ls (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
 {
     char err [TS_ERRLEN] = "";
+    if (req->limit > TS_PROTO_IDS_PAGE) {
+        ts_errf (err, "limit: %u is not in 1..%d", (unsigned) req->limit,
+                 TS_PROTO_IDS_PAGE);
+        ts_msg_set_error (reply, 400, "bad_request", err);
+        return reply->status;
+    }
+    bool paging = req->after [0] || req->limit;
+    size_t limit = req->limit? req->limit: TS_PROTO_IDS_PAGE;
     ts_msg_set_ok (reply, 200);
-    int rc = ts_store_ids_list (self->store, reply->ids, err);
+    bool more = false;
+    int rc = ts_store_ids_page (self->store, req->after, limit, reply->ids,
+                                &more, err);
     if (rc)
         return s_store_failed (reply, rc, err);
+    if (more && !paging) {
+        ts_errf (err, "more than %d ids are registered: ask for them a page "
+                 "at a time (after, limit)", TS_PROTO_IDS_PAGE);
+        ts_msg_set_error (reply, 413, "too_big", err);
+        return reply->status;
+    }
+    if (more)
+        ts_strlcpy (reply->next, reply->ids->items [reply->ids->n - 1],
+                    sizeof reply->next);
     reply->count = reply->ids->n;
     return reply->status;
 }
@@ -291,12 +324,8 @@ s_dlq_redrive_check (const ts_msg_t *req, ts_msg_t *reply)
         return reply->status;
     }
     for (size_t i = 0; i < req->ids->n; i++)
-        if (!ts_name_valid (req->ids->items [i])) {
-            ts_errf (err, "invalid id '%.64s': use 1 to %d of "
-                     "[A-Za-z0-9._:-]", req->ids->items [i], TS_NAME_MAX);
-            ts_msg_set_error (reply, 400, "bad_request", err);
-            return reply->status;
-        }
+        if (!ts_name_existing (req->ids->items [i]))
+            return s_invalid_id (req->ids->items [i], reply);
     return 0;
 }
 
@@ -321,6 +350,8 @@ s_required_key (ts_op_t op, const ts_msg_t *reply)
         return "stats";
     if (op == TS_OP_DLQ_LS && !reply->has_dlq)
         return "dlq";
+    if (op == TS_OP_JOB_STATE && !reply->has_states)
+        return "states";
     return NULL;
 }
 
@@ -484,8 +515,8 @@ ts_api_query (ts_api_t *self, const ts_msg_t *req, char format,
     //  not move with the clock; the checks below come before the cache
     //  so that a bad request never reaches it.
     bool cacheable = self->cache && req->has_from && req->has_to
-                  && ts_name_valid (req->id)
-                  && (!req->measure [0] || ts_name_valid (req->measure));
+                  && ts_name_existing (req->id)
+                  && (!req->measure [0] || ts_name_existing (req->measure));
     unsigned char key [S_KEY_MAX];
     size_t key_size = 0;
     ts_store_stamp_t stamp;
@@ -545,6 +576,7 @@ s_handler (ts_op_t op)
         case TS_OP_IDS_LS:      return s_ids_ls;
         case TS_OP_HYDRATE:
         case TS_OP_STATS:
+        case TS_OP_JOB_STATE:
         case TS_OP_DLQ_LS:
         case TS_OP_DLQ_REDRIVE:
         case TS_OP_DLQ_PURGE:   return s_forward;

@@ -4,7 +4,7 @@
     HTTP front end builds one from the URL and body. Both call
     ts_api_handle, which answers from the store (query, ids_*) or forwards
     to the broker's control socket (hydrate, stats, dlq_ls, dlq_redrive,
-    dlq_purge), and both turn the reply
+    dlq_purge, job_state), and both turn the reply
     ts_msg_t back into their own encoding. So every rule (defaults,
     range checks, the merge, limits, status codes) lives here once.
 
@@ -14,10 +14,13 @@
         400 bad_request (bad id, measure, op, empty id list),
             bad_range (from > to)
         404 not_found (id not registered)
-        413 too_big (answer over gateway.max_points)
+        413 too_big (answer over gateway.max_points; an ids_ls without
+            after and limit while more than one page of ids is
+            registered)
         500 internal (store failed)
         502 bad_gateway (the broker's answer was not one frame holding
-            a reply, or a 200 to stats / dlq_ls without its stats / dlq)
+            a reply, or a 200 to stats / dlq_ls / job_state without its
+            stats / dlq / states)
         503 unavailable (broker did not answer)
 
     Forwarding: the ops the broker answers are listed once
@@ -118,20 +121,28 @@ int ts_api_broker_failed (ts_api_t *self, ts_op_t op, int code,
                           const char *detail, ts_msg_t *reply);
 
 //  Answers req into reply (reset first). Ops: ping, query, ids_add,
-//  ids_rm, ids_ls, hydrate, stats, dlq_ls, dlq_redrive, dlq_purge; any
-//  other op gets 400.
+//  ids_rm, ids_ls, hydrate, stats, dlq_ls, dlq_redrive, dlq_purge,
+//  job_state; any other op gets 400.
+//  Ids: ids_add takes only names that pass ts_name_valid; query,
+//  hydrate and ids_rm also take a name that only passes ts_name_existing
+//  (a leading '-') if it is registered, and answer 400 for it otherwise.
 //  - query: id must be registered (404); from defaults to now - 24 h, to
 //    to now + 24 h; from > to is 400 bad_range; measure "" means every
 //    measure. The reply carries id, from, to and the merged series
 //    (ts_series_merge); over gateway.max_points points is 413.
 //  - ids_add: count = ids that were new. ids_rm: 404 if not registered.
-//  - ids_ls: ids, ascending.
+//  - ids_ls: at most limit ids (1..TS_PROTO_IDS_PAGE, default the most)
+//    after the cursor after ("": from the first), ascending, and in next
+//    the cursor of the next page if more follow. Without after and
+//    limit (a client that predates paging) the whole registry, or 413 if
+//    it holds more than TS_PROTO_IDS_PAGE ids.
 //  - forwarded ops (ts_api_forwarded): ts_api_forward_check, then the
 //    request goes to the broker and its answer is judged by
 //    ts_api_broker_reply; 503 if it does not answer within the broker
-//    timeout. hydrate: 202, count = jobs queued; stats: has_stats;
-//    dlq_ls: has_dlq; dlq_redrive: ids optional (none: every entry),
-//    count = jobs requeued; dlq_purge: count = entries deleted.
+//    timeout. hydrate: 202, count = jobs queued, jobs = the job of each
+//    id; stats: has_stats; dlq_ls: has_dlq; job_state: has_states (where
+//    each job is); dlq_redrive: ids optional (none: every entry), count
+//    = jobs requeued; dlq_purge: count = entries deleted.
 //  Returns reply->status.
 int ts_api_handle (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply);
 

@@ -435,6 +435,19 @@ ts_json_stats (ts_json_t *self, const ts_stats_t *stats)
     return ts_json_failed (self)? TS_ENOMEM: 0;
 }
 
+//  ["a","b",...]
+static void
+s_ids (ts_json_t *self, const ts_strlist_t *ids)
+{
+    S_RAW (self, "[");
+    for (size_t i = 0; i < ids->n; i++) {
+        if (i)
+            S_RAW (self, ",");
+        ts_json_str (self, ids->items [i]);
+    }
+    S_RAW (self, "]");
+}
+
 int
 ts_json_dlq (ts_json_t *self, const ts_msg_t *reply)
 {
@@ -443,13 +456,9 @@ ts_json_dlq (ts_json_t *self, const ts_msg_t *reply)
         const ts_dlq_entry_t *entry = &reply->dlq [i];
         ts_json_raw (self, i? ",{\"job\":": "{\"job\":");
         ts_json_uint (self, entry->job);
-        S_RAW (self, ",\"ids\":[");
-        for (size_t j = 0; j < entry->ids->n; j++) {
-            if (j)
-                S_RAW (self, ",");
-            ts_json_str (self, entry->ids->items [j]);
-        }
-        S_RAW (self, "],\"receives\":");
+        S_RAW (self, ",\"ids\":");
+        s_ids (self, entry->ids);
+        S_RAW (self, ",\"receives\":");
         ts_json_uint (self, entry->receives);
         S_RAW (self, ",\"dead_at\":");
         ts_json_int (self, entry->dead_at_ms);
@@ -458,6 +467,106 @@ ts_json_dlq (ts_json_t *self, const ts_msg_t *reply)
         S_RAW (self, "}");
     }
     S_RAW (self, "]}");
+    return ts_json_failed (self)? TS_ENOMEM: 0;
+}
+
+//  {"key":n}
+static int
+s_count (ts_json_t *self, const char *key, uint64_t n)
+{
+    S_RAW (self, "{");
+    ts_json_str (self, key);
+    S_RAW (self, ":");
+    ts_json_uint (self, n);
+    S_RAW (self, "}");
+    return ts_json_failed (self)? TS_ENOMEM: 0;
+}
+
+static void
+s_jobs (ts_json_t *self, const ts_msg_t *reply)
+{
+    S_RAW (self, "[");
+    for (size_t i = 0; i < reply->jobs_n; i++) {
+        if (i)
+            S_RAW (self, ",");
+        ts_json_uint (self, reply->jobs [i]);
+    }
+    S_RAW (self, "]");
+}
+
+int
+ts_json_job_fields (ts_json_t *self, const ts_job_info_t *info)
+{
+    S_RAW (self, "\"job\":");
+    ts_json_uint (self, info->job);
+    S_RAW (self, ",\"state\":");
+    ts_json_str (self, ts_job_status_name (info->status));
+    S_RAW (self, ",\"receives\":");
+    ts_json_uint (self, info->receives);
+    S_RAW (self, ",\"error\":");
+    ts_json_str (self, info->error);
+    return ts_json_failed (self)? TS_ENOMEM: 0;
+}
+
+static void
+s_states (ts_json_t *self, const ts_msg_t *reply)
+{
+    S_RAW (self, "{\"jobs\":[");
+    for (size_t i = 0; i < reply->states_n; i++) {
+        ts_json_raw (self, i? ",{": "{");
+        ts_json_job_fields (self, &reply->states [i]);
+        S_RAW (self, "}");
+    }
+    S_RAW (self, "]}");
+}
+
+int
+ts_json_answer (ts_json_t *self, const ts_msg_t *req, const ts_msg_t *reply)
+{
+    switch (req->op) {
+        case TS_OP_PING:
+            S_RAW (self, "{\"status\":\"ok\"}");
+            break;
+        case TS_OP_QUERY:
+            return ts_json_series (self, reply);
+        case TS_OP_IDS_ADD:
+            return s_count (self, "added", reply->count);
+        case TS_OP_IDS_RM:
+            S_RAW (self, "{\"id\":");
+            ts_json_str (self, req->id);
+            S_RAW (self, ",\"removed\":true}");
+            break;
+        case TS_OP_IDS_LS:
+            S_RAW (self, "{\"ids\":");
+            s_ids (self, reply->ids);
+            S_RAW (self, ",\"next\":");
+            if (reply->next [0])
+                ts_json_str (self, reply->next);
+            else
+                S_RAW (self, "null");
+            S_RAW (self, "}");
+            break;
+        case TS_OP_HYDRATE:
+            S_RAW (self, "{\"queued\":");
+            ts_json_uint (self, reply->count);
+            S_RAW (self, ",\"jobs\":");
+            s_jobs (self, reply);
+            S_RAW (self, "}");
+            break;
+        case TS_OP_STATS:
+            return ts_json_stats (self, &reply->stats);
+        case TS_OP_DLQ_LS:
+            return ts_json_dlq (self, reply);
+        case TS_OP_DLQ_REDRIVE:
+            return s_count (self, "requeued", reply->count);
+        case TS_OP_DLQ_PURGE:
+            return s_count (self, "purged", reply->count);
+        case TS_OP_JOB_STATE:
+            s_states (self, reply);
+            break;
+        default:
+            return TS_EINVAL;
+    }
     return ts_json_failed (self)? TS_ENOMEM: 0;
 }
 

@@ -12,8 +12,9 @@
     doubles become null.
 
     The answers whose shape HTTP and the CLI share (a series, broker
-    stats, the dead-letter queue) are written by one function each here,
-    so the two can never drift apart.
+    stats, the dead-letter queue, and every other answer through
+    ts_json_answer) are written by one function each here, so the two
+    can never drift apart.
 
     Allocation failure is sticky: after one failed append every later
     append does nothing and ts_json_failed() is true, so a caller can write
@@ -79,6 +80,30 @@ int ts_json_stats (ts_json_t *self, const ts_stats_t *stats);
 //  Appends a dlq_ls answer as GET /v1/dlq returns it: {"jobs": [{"job",
 //  "ids", "receives", "dead_at", "error"}, ...]}. Returns 0 or TS_ENOMEM.
 int ts_json_dlq (ts_json_t *self, const ts_msg_t *reply);
+
+//  Appends the JSON answer the HTTP API gives to a 2xx reply to req,
+//  whatever front end asked, so that the CLI's --json and HTTP cannot
+//  drift apart (by req->op; ids_rm names req->id):
+//      ping          {"status":"ok"}       (as GET /healthz)
+//      query         ts_json_series
+//      ids_add       {"added":n}
+//      ids_rm        {"id":"..","removed":true}
+//      ids_ls        {"ids":[..],"next":"<cursor>"|null}
+//      hydrate       {"queued":n,"jobs":[<job of each id>,..]}
+//      stats         ts_json_stats
+//      dlq_ls        ts_json_dlq
+//      dlq_redrive   {"requeued":n}
+//      dlq_purge     {"purged":n}
+//      job_state     {"jobs":[{"job","state","receives","error"},..]}
+//  Returns 0, TS_ENOMEM, or TS_EINVAL for an op with no answer of its
+//  own (ready, job, ...).
+int ts_json_answer (ts_json_t *self, const ts_msg_t *req,
+                    const ts_msg_t *reply);
+
+//  Appends the fields of one job state, without braces, as job_state
+//  answers write them: "job":n,"state":"..","receives":n,"error":"..".
+//  Returns 0 or TS_ENOMEM.
+int ts_json_job_fields (ts_json_t *self, const ts_job_info_t *info);
 
 //  Replaces the text with an HTTP error answer {"error": error,
 //  "detail": detail} and returns status, so a route can write

@@ -166,8 +166,8 @@ s_measure_param (const ts_target_t *url, ts_msg_t *msg, char *err)
     const char *measure = ts_target_param (url, "measure");
     if (!measure || !*measure)
         return 0;
-    if (!ts_name_valid (measure)) {
-        ts_errf (err, "measure: invalid name '%.40s'", measure);
+    if (!ts_name_existing (measure)) {
+        ts_name_errf (err, "measure", measure, strlen (measure));
         return TS_EINVAL;
     }
     ts_strlcpy (msg->measure, measure, sizeof msg->measure);
@@ -179,9 +179,8 @@ static int
 s_build_query (const ts_target_t *url, const char *id, ts_msg_t *query,
                char *err)
 {
-    if (!ts_name_valid (id)) {
-        ts_errf (err, "invalid id '%.40s': use 1 to %d of [A-Za-z0-9._:-]",
-                 id, TS_NAME_MAX);
+    if (!ts_name_existing (id)) {
+        ts_name_errf (err, "id", id, strlen (id));
         return TS_EINVAL;
     }
     ts_strlcpy (query->id, id, sizeof query->id);
@@ -302,9 +301,10 @@ s_body_ids (const ts_route_req_t *req, bool optional, ts_strlist_t *ids,
             rc = TS_EINVAL;
         }
         else
-        if (!ts_name_valid_n (id, json_string_length (item))) {
-            ts_errf (err, "ids[%zu]: invalid id '%.40s': use 1 to %d of "
-                     "[A-Za-z0-9._:-]", i, id, TS_NAME_MAX);
+        if (!ts_name_existing_n (id, json_string_length (item))) {
+            char detail [TS_ERRLEN];
+            ts_name_errf (detail, "id", id, json_string_length (item));
+            ts_errf (err, "ids[%zu]: %s", i, detail);
             rc = TS_EINVAL;
         }
         else
@@ -333,27 +333,51 @@ s_post_ids (ts_route_t *self, const ts_route_req_t *req, ts_op_t op,
     if (status >= 300)
         return s_reply_error (body, reply);
     ts_json_reset (body);
-    ts_json_raw (body, op == TS_OP_IDS_ADD? "{\"added\":": "{\"queued\":");
-    ts_json_int (body, (int64_t) reply->count);
-    ts_json_raw (body, "}");
+    ts_json_answer (body, msg, reply);
     return status;
 }
 
-//  GET /v1/ids
+//  Reads ?after=&limit= of GET /v1/ids into msg. Returns 0 or TS_EINVAL
+//  with the detail in err.
 static int
-s_ids_ls (ts_route_t *self, ts_msg_t *msg, ts_msg_t *reply, ts_json_t *body)
+s_page_params (const ts_target_t *url, ts_msg_t *msg, char *err)
 {
+    const char *after = ts_target_param (url, "after");
+    if (after && *after) {
+        if (!ts_name_existing (after)) {
+            ts_name_errf (err, "after", after, strlen (after));
+            return TS_EINVAL;
+        }
+        ts_strlcpy (msg->after, after, sizeof msg->after);
+    }
+    const char *limit = ts_target_param (url, "limit");
+    if (limit && *limit) {
+        char *end = NULL;
+        unsigned long n = strtoul (limit, &end, 10);
+        if (*limit < '0' || *limit > '9' || *end || n < 1
+        ||  n > TS_PROTO_IDS_PAGE) {
+            ts_errf (err, "limit: expected 1 to %d, got '%.40s'",
+                     TS_PROTO_IDS_PAGE, limit);
+            return TS_EINVAL;
+        }
+        msg->limit = (uint32_t) n;
+    }
+    return 0;
+}
+
+//  GET /v1/ids?after=&limit=
+static int
+s_ids_ls (ts_route_t *self, const ts_target_t *url, ts_msg_t *msg,
+          ts_msg_t *reply, ts_json_t *body)
+{
+    char err [TS_ERRLEN] = "";
     ts_msg_reset (msg, TS_OP_IDS_LS);
+    if (s_page_params (url, msg, err))
+        return ts_json_error (body, 400, "bad_request", err);
     if (ts_api_handle (self->api, msg, reply) != 200)
         return s_reply_error (body, reply);
     ts_json_reset (body);
-    ts_json_raw (body, "{\"ids\":[");
-    for (size_t i = 0; i < reply->ids->n; i++) {
-        if (i)
-            ts_json_raw (body, ",");
-        ts_json_str (body, reply->ids->items [i]);
-    }
-    ts_json_raw (body, "]}");
+    ts_json_answer (body, msg, reply);
     return 200;
 }
 
@@ -363,9 +387,8 @@ s_ids_rm (ts_route_t *self, const char *id, ts_msg_t *msg, ts_msg_t *reply,
           ts_json_t *body)
 {
     char err [TS_ERRLEN] = "";
-    if (!ts_name_valid (id)) {
-        ts_errf (err, "invalid id '%.40s': use 1 to %d of [A-Za-z0-9._:-]",
-                 id, TS_NAME_MAX);
+    if (!ts_name_existing (id)) {
+        ts_name_errf (err, "id", id, strlen (id));
         return ts_json_error (body, 400, "bad_request", err);
     }
     ts_msg_reset (msg, TS_OP_IDS_RM);
@@ -373,9 +396,7 @@ s_ids_rm (ts_route_t *self, const char *id, ts_msg_t *msg, ts_msg_t *reply,
     if (ts_api_handle (self->api, msg, reply) != 200)
         return s_reply_error (body, reply);
     ts_json_reset (body);
-    ts_json_raw (body, "{\"id\":");
-    ts_json_str (body, id);
-    ts_json_raw (body, ",\"removed\":true}");
+    ts_json_answer (body, msg, reply);
     return 200;
 }
 
@@ -458,7 +479,7 @@ s_dispatch (ts_route_t *self, const ts_route_req_t *req,
     }
     if (v1 && n == 2 && strcmp (s1, "ids") == 0) {
         if (strcmp (method, "GET") == 0)
-            return s_ids_ls (self, msg, reply, body);
+            return s_ids_ls (self, url, msg, reply, body);
         if (strcmp (method, "POST") == 0)
             return s_post_ids (self, req, TS_OP_IDS_ADD, msg, reply, body);
         return s_not_allowed (body, allow, "GET, POST");

@@ -8,10 +8,15 @@
     Routes (every answer goes out as application/json):
         GET    /healthz                       200 {"status":"ok"}, no key
         GET    /v1/series/{id}?from=&to=&measure=
-        GET    /v1/ids                        {"ids":[...]}
+        GET    /v1/ids?after=&limit=          {"ids":[...],"next":ID|null}:
+               at most limit (1..10000, default 10000) ids after after,
+               ascending; next is the after of the next page, null on
+               the last; without after and limit, 413 if more than
+               10000 ids are registered
         POST   /v1/ids          {"ids":[..]}  {"added":n}
         DELETE /v1/ids/{id}                   {"id":..,"removed":true}
-        POST   /v1/hydrate      {"ids":[..]}  202 {"queued":n}
+        POST   /v1/hydrate      {"ids":[..]}  202 {"queued":n,"jobs":[..]}:
+               jobs holds the job id of each id, in order
         GET    /v1/stats                      {"queued":n,"delayed":n,
                "leased":n,"dlq":n,"done":n,"failed":n,"retried":n,
                "dead_lettered":n,"oldest_age_ms":n,

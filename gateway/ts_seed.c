@@ -190,9 +190,10 @@ s_build_query (ts_seed_t *self, const ts_target_t *url, ts_msg_t *query,
     const char *id = ts_target_param_last (url, "identifier");
     const char *measure = ts_target_param_last (url, "measure");
     *error = "bad_request";
-    if (!ts_name_valid (id)) {
-        ts_errf (err, "identifier: invalid id '%.40s': use 1 to %d of "
-                 "[A-Za-z0-9._:-]", id, TS_NAME_MAX);
+    if (!ts_name_existing (id)) {
+        char detail [TS_ERRLEN];
+        ts_name_errf (detail, "id", id, id? strlen (id): 0);
+        ts_errf (err, "identifier: %s", detail);
         return TS_EINVAL;
     }
     ts_msg_reset (query, TS_OP_QUERY);

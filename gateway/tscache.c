@@ -1,89 +1,50 @@
 /*  tscache - command-line client of tscache-gateway.
 
     Speaks the msgpack protocol (docs/protocol.md) over one REQ socket to
-    the gateway's ROUTER: registers and removes ids, asks for a hydrate,
-    queries a series, shows the broker's stats and manages its dead-letter
-    queue. Answers are printed as aligned tables, or with --json as the
-    same JSON the HTTP front end answers (/v1/series/{id}, /v1/stats,
-    /v1/dlq, /v1/dlq/redrive).
+    the gateway's ROUTER: registers, lists and removes ids, asks for a
+    hydrate (and with --wait follows its jobs until the ids are stored),
+    queries a series, shows the broker's stats and manages its
+    dead-letter queue. Answers are printed as aligned tables, or with
+    --json as the same JSON the HTTP front end answers for the same thing
+    (ts_json_answer).
 
     Output is meant for people and for scripts alike: times are RFC 3339
     UTC with milliseconds, values are printed with the fewest digits that
     read back to the same double, and the exit code says what happened:
-    0 ok, 1 the gateway answered an error, 2 usage or config error,
-    3 the gateway did not answer in time.
+    0 ok, 1 the gateway answered an error (or a hydrated id failed for
+    good), 2 usage or config error, 3 the gateway did not answer in time
+    (or --wait ran out of time).
 
-    Besides libtscache it links only ts_json, the gateway's JSON writer,
-    so that --json prints exactly what the HTTP front end answers. */
+    The command line is parsed by ts_cli_args and the --wait account kept
+    by ts_cli_wait; this file does the calls and the printing. Besides
+    libtscache it links only those and ts_json, the gateway's JSON
+    writer, so that --json prints exactly what the HTTP front end
+    answers. */
 
 #include "ts_common.h"
 #include "ts_config.h"
 #include "ts_log.h"
 #include "ts_json.h"
 #include "ts_proto.h"
+#include "ts_version.h"
+#include "ts_cli_args.h"
+#include "ts_cli_wait.h"
 
 #include <czmq.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define S_NAME               "tscache"
-#define S_DEFAULT_TIMEOUT_MS 5000
 #define S_MAX_REPLY          ((size_t) 1 << 31)     //  bytes
+#define S_POLL_FIRST_MS      50         //  --wait: first pause between polls
+#define S_POLL_MAX_MS        1000       //  --wait: longest pause
 
 enum { S_EXIT_OK = 0, S_EXIT_ERROR = 1, S_EXIT_USAGE = 2,
        S_EXIT_TIMEOUT = 3 };
 
-static void
-s_usage (FILE *out)
-{
-    fprintf (out,
-        "usage: " S_NAME " [-c FILE] [-e ENDPOINT] [-t TIMEOUT_MS] COMMAND\n"
-        "\n"
-        "Commands:\n"
-        "  ping                    check that the gateway answers\n"
-        "  ids add ID...           register ids\n"
-        "  ids rm ID               unregister an id and delete its data\n"
-        "  ids ls                  list registered ids\n"
-        "  hydrate ID...           fetch ids now (through the broker)\n"
-        "  query ID [--from T] [--to T] [--measure M] [--json]\n"
-        "                          print a series: history, then forecast\n"
-        "                          after the newest history point; T is\n"
-        "                          epoch ms or RFC 3339 (default: now -/+\n"
-        "                          24 h); --json prints the HTTP API's JSON\n"
-        "  stats [--json]          the broker's counters and its workers\n"
-        "                          (NAME, CREDIT, LEASED)\n"
-        "  dlq ls [--json]         dead-lettered jobs: JOB, IDS, RECEIVES,\n"
-        "                          DEAD AT, ERROR\n"
-        "  dlq redrive [ID...] [--json]\n"
-        "                          queue dead-lettered jobs again (receives\n"
-        "                          reset); with IDs only the jobs holding\n"
-        "                          one of them, else every job\n"
-        "  dlq purge [--json]      delete every dead-lettered job\n"
-        "  help                    show this help\n"
-        "\n"
-        "Options:\n"
-        "  -c FILE        config file (default: $TSCACHE_CONFIG); used for\n"
-        "                 cli.endpoint\n"
-        "  -e ENDPOINT    gateway endpoint (default: $TSCACHE_ENDPOINT, else\n"
-        "                 cli.endpoint, tcp://127.0.0.1:5555)\n"
-        "  -t TIMEOUT_MS  how long to wait for the answer (default 5000)\n"
-        "\n"
-        "Exit codes: 0 ok, 1 error reply, 2 usage or config error,\n"
-        "3 no answer in time.\n");
-}
-
-static int
-s_usage_error (const char *fmt, const char *arg)
-{
-    fprintf (stderr, S_NAME ": ");
-    fprintf (stderr, fmt, arg);
-    fprintf (stderr, "\n(" S_NAME " --help shows the usage)\n");
-    return S_EXIT_USAGE;
-}
-
-//  Shortest text that reads back as the same double; "null" if not finite.
 //  stats: counters one a line, then the workers as a table.
 static void
 s_print_stats_table (const ts_stats_t *stats)
@@ -224,21 +185,25 @@ s_print_series_table (const ts_msg_t *reply)
 }
 
 //  Sends req to endpoint and waits up to timeout_ms for the reply.
-//  Returns an exit code; prints what went wrong.
+//  Returns an exit code: S_EXIT_OK with reply filled; S_EXIT_TIMEOUT if
+//  nothing came back in time; S_EXIT_USAGE for a bad endpoint;
+//  S_EXIT_ERROR for a reply that is not one, or that is an error (>= 400;
+//  reply->status tells which). err says what went wrong.
 static int
 s_call (const char *endpoint, int timeout_ms, const ts_msg_t *req,
-        ts_msg_t *reply)
+        ts_msg_t *reply, char *err)
 {
     char *data = NULL;
     size_t size = 0;
+    ts_msg_reset (reply, TS_OP_REPLY);
     if (ts_msg_encode (req, &data, &size)) {
-        fprintf (stderr, S_NAME ": out of memory\n");
+        ts_errf (err, "out of memory");
         return S_EXIT_ERROR;
     }
     zsock_t *sock = zsock_new (ZMQ_REQ);
     if (!sock) {
         free (data);
-        fprintf (stderr, S_NAME ": cannot create a ZeroMQ socket\n");
+        ts_errf (err, "cannot create a ZeroMQ socket");
         return S_EXIT_ERROR;
     }
     zsock_set_linger (sock, 0);
@@ -246,7 +211,7 @@ s_call (const char *endpoint, int timeout_ms, const ts_msg_t *req,
     if (zsock_connect (sock, "%s", endpoint)) {
         free (data);
         zsock_destroy (&sock);
-        fprintf (stderr, S_NAME ": bad endpoint '%s'\n", endpoint);
+        ts_errf (err, "bad endpoint '%s'", endpoint);
         return S_EXIT_USAGE;
     }
     int rc = S_EXIT_OK;
@@ -257,25 +222,31 @@ s_call (const char *endpoint, int timeout_ms, const ts_msg_t *req,
     &&  (poller = zpoller_new (sock, NULL))
     &&  zpoller_wait (poller, timeout_ms)) {
         zframe_t *answer = zframe_recv (sock);
-        char err [TS_ERRLEN] = "";
+        char detail [TS_ERRLEN] = "";
         if (!answer
         ||  ts_msg_decode (reply, zframe_data (answer), zframe_size (answer),
-                           S_MAX_REPLY, err)
+                           S_MAX_REPLY, detail)
         ||  reply->op != TS_OP_REPLY) {
-            fprintf (stderr, S_NAME ": bad reply from gateway at %s: %s\n",
-                     endpoint, err [0]? err: "not a reply");
+            ts_errf (err, "bad reply from gateway at %s: %s", endpoint,
+                     detail [0]? detail: "not a reply");
+            rc = S_EXIT_ERROR;
+        }
+        else
+        if (reply->status >= 400) {
+            ts_errf (err, "%s: %s", reply->error [0]? reply->error: "error",
+                     reply->detail);
             rc = S_EXIT_ERROR;
         }
         zframe_destroy (&answer);
     }
     else
     if (zsys_interrupted) {
-        fprintf (stderr, S_NAME ": interrupted\n");
+        ts_errf (err, "interrupted");
         rc = S_EXIT_ERROR;
     }
     else {
-        fprintf (stderr, S_NAME ": gateway at %s did not answer within %d "
-                 "ms\n", endpoint, timeout_ms);
+        ts_errf (err, "gateway at %s did not answer within %d ms", endpoint,
+                 timeout_ms);
         rc = S_EXIT_TIMEOUT;
     }
     zframe_destroy (&frame);
@@ -284,196 +255,28 @@ s_call (const char *endpoint, int timeout_ms, const ts_msg_t *req,
     return rc;
 }
 
-//  Appends argv [from..argc) as ids to list. Returns an exit code.
+//  Prints the answer to req with the renderer HTTP uses for the same
+//  thing.
 static int
-s_add_ids (ts_strlist_t *list, int argc, char *argv [], int from)
-{
-    for (int i = from; i < argc; i++) {
-        if (!ts_name_valid (argv [i]))
-            return s_usage_error ("invalid id '%s': use 1 to 128 of "
-                                  "[A-Za-z0-9._:-]", argv [i]);
-        if (ts_strlist_append (list, argv [i]))
-            return S_EXIT_ERROR;
-    }
-    if (list->n == 0)
-        return s_usage_error ("%s: give at least one ID", argv [from - 1]);
-    return S_EXIT_OK;
-}
-
-//  Parses the query command's arguments into req. Returns an exit code.
-static int
-s_parse_query (ts_msg_t *req, int argc, char *argv [], int i, bool *json)
-{
-    bool have_id = false;
-    for (; i < argc; i++) {
-        const char *arg = argv [i];
-        if (strcmp (arg, "--json") == 0)
-            *json = true;
-        else
-        if (strcmp (arg, "--from") == 0 || strcmp (arg, "--to") == 0
-        ||  strcmp (arg, "--measure") == 0) {
-            if (i + 1 >= argc)
-                return s_usage_error ("%s needs a value", arg);
-            const char *value = argv [++i];
-            if (strcmp (arg, "--measure") == 0) {
-                if (!ts_name_valid (value))
-                    return s_usage_error ("invalid measure '%s'", value);
-                ts_strlcpy (req->measure, value, sizeof req->measure);
-            }
-            else {
-                bool from = strcmp (arg, "--from") == 0;
-                int64_t ms;
-                if (ts_time_parse (value, &ms))
-                    return s_usage_error ("bad time '%s': use epoch ms or "
-                                          "RFC 3339", value);
-                if (from) {
-                    req->has_from = true;
-                    req->from_ms = ms;
-                }
-                else {
-                    req->has_to = true;
-                    req->to_ms = ms;
-                }
-            }
-        }
-        else
-        if (arg [0] == '-' && arg [1])
-            return s_usage_error ("query: unknown option '%s'", arg);
-        else
-        if (have_id)
-            return s_usage_error ("query: one ID only, '%s' is extra", arg);
-        else {
-            if (!ts_name_valid (arg))
-                return s_usage_error ("invalid id '%s': use 1 to 128 of "
-                                      "[A-Za-z0-9._:-]", arg);
-            ts_strlcpy (req->id, arg, sizeof req->id);
-            have_id = true;
-        }
-    }
-    if (!have_id)
-        return s_usage_error ("%s", "query: give an ID");
-    return S_EXIT_OK;
-}
-
-//  Reads the arguments of an admin command from argv [i]: --json, and
-//  ids if ids is not NULL (else any other argument is an error).
-//  Returns an exit code.
-static int
-s_parse_admin (const char *command, int argc, char *argv [], int i,
-               ts_strlist_t *ids, bool *json)
-{
-    for (; i < argc; i++) {
-        const char *arg = argv [i];
-        if (strcmp (arg, "--json") == 0)
-            *json = true;
-        else
-        if ((arg [0] == '-' && arg [1]) || !ids) {
-            char what [TS_ERRLEN];
-            snprintf (what, sizeof what, "%s: %s '%.64s'", command,
-                      arg [0] == '-'? "unknown option": "unexpected", arg);
-            return s_usage_error ("%s", what);
-        }
-        else
-        if (!ts_name_valid (arg))
-            return s_usage_error ("invalid id '%s': use 1 to 128 of "
-                                  "[A-Za-z0-9._:-]", arg);
-        else
-        if (ts_strlist_append (ids, arg))
-            return S_EXIT_ERROR;
-    }
-    return S_EXIT_OK;
-}
-
-//  Builds the request of the command at argv [i]. Returns an exit code.
-static int
-s_build_request (ts_msg_t *req, int argc, char *argv [], int i, bool *json)
-{
-    const char *command = argv [i];
-    const char *sub = i + 1 < argc? argv [i + 1]: "";
-    if (strcmp (command, "ping") == 0) {
-        ts_msg_reset (req, TS_OP_PING);
-        return i + 1 == argc? S_EXIT_OK:
-               s_usage_error ("ping: unexpected '%s'", argv [i + 1]);
-    }
-    if (strcmp (command, "hydrate") == 0) {
-        ts_msg_reset (req, TS_OP_HYDRATE);
-        return s_add_ids (req->ids, argc, argv, i + 1);
-    }
-    if (strcmp (command, "query") == 0) {
-        ts_msg_reset (req, TS_OP_QUERY);
-        return s_parse_query (req, argc, argv, i + 1, json);
-    }
-    if (strcmp (command, "stats") == 0) {
-        ts_msg_reset (req, TS_OP_STATS);
-        return s_parse_admin ("stats", argc, argv, i + 1, NULL, json);
-    }
-    if (strcmp (command, "dlq") == 0) {
-        if (strcmp (sub, "ls") == 0) {
-            ts_msg_reset (req, TS_OP_DLQ_LS);
-            return s_parse_admin ("dlq ls", argc, argv, i + 2, NULL, json);
-        }
-        if (strcmp (sub, "redrive") == 0) {
-            ts_msg_reset (req, TS_OP_DLQ_REDRIVE);
-            return s_parse_admin ("dlq redrive", argc, argv, i + 2, req->ids,
-                                  json);
-        }
-        if (strcmp (sub, "purge") == 0) {
-            ts_msg_reset (req, TS_OP_DLQ_PURGE);
-            return s_parse_admin ("dlq purge", argc, argv, i + 2, NULL,
-                                  json);
-        }
-        return s_usage_error ("dlq: expected ls, redrive or purge, got '%s'",
-                              sub);
-    }
-    if (strcmp (command, "ids") != 0)
-        return s_usage_error ("unknown command '%s'", command);
-    if (strcmp (sub, "add") == 0) {
-        ts_msg_reset (req, TS_OP_IDS_ADD);
-        return s_add_ids (req->ids, argc, argv, i + 2);
-    }
-    if (strcmp (sub, "rm") == 0) {
-        ts_msg_reset (req, TS_OP_IDS_RM);
-        if (i + 3 != argc)
-            return s_usage_error ("%s", "ids rm: give exactly one ID");
-        if (!ts_name_valid (argv [i + 2]))
-            return s_usage_error ("invalid id '%s'", argv [i + 2]);
-        ts_strlcpy (req->id, argv [i + 2], sizeof req->id);
-        return S_EXIT_OK;
-    }
-    if (strcmp (sub, "ls") == 0) {
-        ts_msg_reset (req, TS_OP_IDS_LS);
-        return i + 2 == argc? S_EXIT_OK:
-               s_usage_error ("ids ls: unexpected '%s'", argv [i + 2]);
-    }
-    return s_usage_error ("ids: expected add, rm or ls, got '%s'", sub);
-}
-
-//  --json: writes an answer with the renderer HTTP uses for the same
-//  route, so both print the same shape.
-static void
-s_print_json (int (*render) (ts_json_t *, const ts_msg_t *),
-              const ts_msg_t *reply)
+s_print_json (const ts_msg_t *req, const ts_msg_t *reply)
 {
     ts_json_t *json = ts_json_new ();
-    if (!json || render (json, reply) != 0) {
-        fprintf (stderr, "tscache: out of memory\n");
+    if (!json || ts_json_answer (json, req, reply) != 0) {
+        fprintf (stderr, S_NAME ": out of memory\n");
         ts_json_destroy (&json);
-        return;
+        return S_EXIT_ERROR;
     }
     fwrite (ts_json_data (json), 1, ts_json_size (json), stdout);
     putchar ('\n');
     ts_json_destroy (&json);
+    return S_EXIT_OK;
 }
 
 static int
-s_render_stats (ts_json_t *json, const ts_msg_t *reply)
-{
-    return ts_json_stats (json, &reply->stats);
-}
-
-static void
 s_print_reply (const ts_msg_t *req, const ts_msg_t *reply, bool json)
 {
+    if (json)
+        return s_print_json (req, reply);
     switch (req->op) {
         case TS_OP_PING:
             printf ("ok\n");
@@ -484,42 +287,234 @@ s_print_reply (const ts_msg_t *req, const ts_msg_t *reply, bool json)
         case TS_OP_IDS_RM:
             printf ("removed %s\n", req->id);
             break;
-        case TS_OP_IDS_LS:
-            for (size_t i = 0; i < reply->ids->n; i++)
-                printf ("%s\n", reply->ids->items [i]);
-            break;
         case TS_OP_HYDRATE:
             printf ("queued %" PRIu64 "\n", reply->count);
             break;
         case TS_OP_QUERY:
-            if (json)
-                s_print_json (ts_json_series, reply);
-            else
-                s_print_series_table (reply);
+            s_print_series_table (reply);
             break;
         case TS_OP_STATS:
-            if (json)
-                s_print_json (s_render_stats, reply);
-            else
-                s_print_stats_table (&reply->stats);
+            s_print_stats_table (&reply->stats);
             break;
         case TS_OP_DLQ_LS:
-            if (json)
-                s_print_json (ts_json_dlq, reply);
-            else
-                s_print_dlq_table (reply);
+            s_print_dlq_table (reply);
             break;
         case TS_OP_DLQ_REDRIVE:
-            printf (json? "{\"requeued\":%" PRIu64 "}\n": "requeued %" PRIu64
-                    "\n", reply->count);
+            printf ("requeued %" PRIu64 "\n", reply->count);
             break;
         case TS_OP_DLQ_PURGE:
-            printf (json? "{\"purged\":%" PRIu64 "}\n": "purged %" PRIu64
-                    "\n", reply->count);
+            printf ("purged %" PRIu64 "\n", reply->count);
             break;
         default:
             break;
     }
+    return S_EXIT_OK;
+}
+
+//  ids ls: asks for the registry a page at a time (each page after the
+//  last id of the one before) and prints every id once, ascending: one
+//  a line as pages come, or with --json one document for the whole list.
+static int
+s_ids_ls (const ts_cli_args_t *args, const char *endpoint, ts_msg_t *req,
+          ts_msg_t *reply)
+{
+    ts_msg_t *whole = args->json? ts_msg_new (TS_OP_REPLY): NULL;
+    if (args->json && !whole) {
+        fprintf (stderr, S_NAME ": out of memory\n");
+        return S_EXIT_ERROR;
+    }
+    char after [TS_NAME_MAX + 1] = "";
+    char err [TS_ERRLEN] = "";
+    int rc = S_EXIT_OK;
+    while (rc == S_EXIT_OK) {
+        ts_msg_reset (req, TS_OP_IDS_LS);
+        req->limit = TS_PROTO_IDS_PAGE;
+        ts_strlcpy (req->after, after, sizeof req->after);
+        rc = s_call (endpoint, args->timeout_ms, req, reply, err);
+        for (size_t i = 0; rc == S_EXIT_OK && i < reply->ids->n; i++)
+            if (!whole)
+                printf ("%s\n", reply->ids->items [i]);
+            else
+            if (ts_strlist_append (whole->ids, reply->ids->items [i])) {
+                ts_errf (err, "out of memory");
+                rc = S_EXIT_ERROR;
+            }
+        if (rc != S_EXIT_OK || !reply->next [0])
+            break;
+        if (after [0] && strcmp (reply->next, after) <= 0) {
+            ts_errf (err, "bad reply from gateway at %s: the page after "
+                     "'%s' ends at '%s'", endpoint, after, reply->next);
+            rc = S_EXIT_ERROR;
+        }
+        ts_strlcpy (after, reply->next, sizeof after);
+    }
+    if (rc != S_EXIT_OK)
+        fprintf (stderr, S_NAME ": %s\n", err);
+    else
+    if (whole) {
+        whole->status = 200;
+        rc = s_print_json (req, whole);
+    }
+    ts_msg_destroy (&whole);
+    return rc;
+}
+
+//  hydrate --wait: what the progress display needs.
+typedef struct {
+    bool   tty;                 //  stdout is a terminal: one line, redrawn
+    bool   quiet;               //  --json: nothing until the end
+    size_t total;               //  ids waited for
+} s_progress_t;
+
+//  ts_cli_wait_fn: one line per stored id when stdout is not a terminal.
+static void
+s_on_stored (const char *id, void *arg)
+{
+    s_progress_t *progress = arg;
+    if (!progress->tty && !progress->quiet)
+        printf ("stored %s\n", id);
+}
+
+static void
+s_show_progress (const s_progress_t *progress, size_t stored)
+{
+    if (progress->tty && !progress->quiet) {
+        printf ("\rhydrate: %zu/%zu stored", stored, progress->total);
+        fflush (stdout);
+    }
+}
+
+//  Says why the wait ended, unless it ended with every id stored.
+//  Returns the exit code.
+static int
+s_wait_outcome (const ts_cli_wait_t *wait, const ts_cli_args_t *args,
+                const char *last_err)
+{
+    char ids [512];
+    const ts_job_info_t *failed = ts_cli_wait_failed (wait);
+    if (failed && failed->status == TS_JOB_STATUS_DEAD) {
+        fprintf (stderr, S_NAME ": job %" PRIu64 " failed for good after "
+                 "%" PRIu32 " receives: %s; its ids: %s\n", failed->job,
+                 failed->receives, failed->error,
+                 ts_cli_wait_ids (wait, failed->job, ids, sizeof ids));
+        return S_EXIT_ERROR;
+    }
+    if (failed) {
+        fprintf (stderr, S_NAME ": job %" PRIu64 " is no longer known to "
+                 "the broker (purged or redriven from the dead-letter "
+                 "queue, or the broker restarted); its ids: %s\n",
+                 failed->job,
+                 ts_cli_wait_ids (wait, failed->job, ids, sizeof ids));
+        return S_EXIT_ERROR;
+    }
+    size_t total = ts_cli_wait_total (wait);
+    size_t stored = ts_cli_wait_stored (wait);
+    if (stored == total)
+        return S_EXIT_OK;
+    fprintf (stderr, S_NAME ": timed out after %.1f s: %zu of %zu ids not "
+             "stored yet: %s%s%s\n", (double) args->wait_ms / 1000,
+             total - stored, total, ts_cli_wait_ids (wait, 0, ids,
+                                                     sizeof ids),
+             last_err [0]? "; last error: ": "", last_err);
+    return S_EXIT_TIMEOUT;
+}
+
+//  Asks the broker where the jobs are until every id is stored, a job
+//  has failed for good, or args->wait_ms have passed since start_ms.
+//  A gateway or broker that does not answer for a while is waited for;
+//  any other error ends the wait. Returns an exit code.
+static int
+s_wait_loop (ts_cli_wait_t *wait, const ts_cli_args_t *args,
+             const char *endpoint, s_progress_t *progress, int64_t start_ms,
+             char *last_err)
+{
+    ts_msg_t *poll = ts_msg_new (TS_OP_JOB_STATE);
+    ts_msg_t *reply = ts_msg_new (TS_OP_REPLY);
+    int rc = poll && reply? S_EXIT_OK: S_EXIT_ERROR;
+    int64_t pause_ms = S_POLL_FIRST_MS;
+    char err [TS_ERRLEN] = "";
+    while (rc == S_EXIT_OK && !ts_cli_wait_failed (wait)
+    &&     ts_cli_wait_stored (wait) < ts_cli_wait_total (wait)) {
+        int64_t left = start_ms + args->wait_ms - ts_mono_ms ();
+        if (left <= 0)
+            break;
+        if (ts_cli_wait_request (wait, poll)) {
+            rc = S_EXIT_ERROR;
+            ts_errf (err, "out of memory");
+            break;
+        }
+        int call_ms = left < args->timeout_ms? (int) left: args->timeout_ms;
+        int call = s_call (endpoint, call_ms, poll, reply, err);
+        if (call == S_EXIT_TIMEOUT
+        ||  (call == S_EXIT_ERROR && reply->status == 503))
+            ts_strlcpy (last_err, err, TS_ERRLEN);
+        else
+        if (call != S_EXIT_OK)
+            rc = call;
+        else
+        if (ts_cli_wait_update (wait, reply, s_on_stored, progress, err))
+            rc = S_EXIT_ERROR;
+        s_show_progress (progress, ts_cli_wait_stored (wait));
+        if (rc != S_EXIT_OK || ts_cli_wait_failed (wait)
+        ||  ts_cli_wait_stored (wait) == ts_cli_wait_total (wait))
+            break;
+        left = start_ms + args->wait_ms - ts_mono_ms ();
+        zclock_sleep ((int) (pause_ms < left? pause_ms: left > 0? left: 0));
+        pause_ms = pause_ms * 2 > S_POLL_MAX_MS? S_POLL_MAX_MS: pause_ms * 2;
+        if (zsys_interrupted) {
+            ts_errf (err, "interrupted");
+            rc = S_EXIT_ERROR;
+        }
+    }
+    if (rc != S_EXIT_OK)
+        fprintf (stderr, "%s" S_NAME ": %s\n",
+                 progress->tty && !progress->quiet? "\n": "", err);
+    ts_msg_destroy (&poll);
+    ts_msg_destroy (&reply);
+    return rc;
+}
+
+//  hydrate --wait: queues the ids, then follows their jobs. Prints the
+//  progress (done/total redrawn on a terminal, "stored ID" lines
+//  otherwise), then "stored N/N ids", or with --json the account as one
+//  JSON document whatever the outcome.
+static int
+s_hydrate_wait (const ts_cli_args_t *args, const char *endpoint,
+                ts_msg_t *req, ts_msg_t *reply)
+{
+    int64_t start_ms = ts_mono_ms ();
+    char err [TS_ERRLEN] = "";
+    int rc = s_call (endpoint, args->timeout_ms, req, reply, err);
+    ts_cli_wait_t *wait = NULL;
+    if (rc == S_EXIT_OK && !(wait = ts_cli_wait_new (req->ids, reply, err)))
+        rc = S_EXIT_ERROR;
+    if (rc != S_EXIT_OK) {
+        fprintf (stderr, S_NAME ": %s\n", err);
+        return rc;
+    }
+    s_progress_t progress = {
+        .tty = isatty (STDOUT_FILENO), .quiet = args->json,
+        .total = ts_cli_wait_total (wait)
+    };
+    s_show_progress (&progress, 0);
+    char last_err [TS_ERRLEN] = "";
+    rc = s_wait_loop (wait, args, endpoint, &progress, start_ms, last_err);
+    if (progress.tty && !progress.quiet)
+        putchar ('\n');
+    if (rc == S_EXIT_OK)
+        rc = s_wait_outcome (wait, args, last_err);
+    if (args->json) {
+        ts_json_t *json = ts_json_new ();
+        if (json && ts_cli_wait_json (wait, json) == 0)
+            printf ("%s\n", ts_json_data (json));
+        ts_json_destroy (&json);
+    }
+    else
+    if (rc == S_EXIT_OK)
+        printf ("stored %zu/%zu ids\n", ts_cli_wait_stored (wait),
+                ts_cli_wait_total (wait));
+    ts_cli_wait_destroy (&wait);
+    return rc;
 }
 
 //  Endpoint: -e, else $TSCACHE_ENDPOINT, else cli.endpoint from config.
@@ -547,66 +542,64 @@ s_resolve_endpoint (const char *option, const char *config_path,
     return *endpoint? S_EXIT_OK: S_EXIT_ERROR;
 }
 
+//  Runs the parsed command. Returns the exit code.
+static int
+s_run (const ts_cli_args_t *args, ts_msg_t *req, ts_msg_t *reply)
+{
+    char *endpoint = NULL;
+    int rc = s_resolve_endpoint (args->endpoint, args->config_path,
+                                 &endpoint);
+    if (rc != S_EXIT_OK)
+        return rc;
+    char err [TS_ERRLEN] = "";
+    if (req->op == TS_OP_IDS_LS)
+        rc = s_ids_ls (args, endpoint, req, reply);
+    else
+    if (req->op == TS_OP_HYDRATE && args->wait)
+        rc = s_hydrate_wait (args, endpoint, req, reply);
+    else {
+        rc = s_call (endpoint, args->timeout_ms, req, reply, err);
+        if (rc == S_EXIT_OK)
+            rc = s_print_reply (req, reply, args->json);
+        else
+            fprintf (stderr, S_NAME ": %s\n", err);
+    }
+    free (endpoint);
+    return rc;
+}
+
 int
 main (int argc, char *argv [])
 {
     ts_log_set_name (S_NAME);
-    const char *config_path = NULL;
-    const char *endpoint_option = NULL;
-    int timeout_ms = S_DEFAULT_TIMEOUT_MS;
-    int i = 1;
-    for (; i < argc && argv [i][0] == '-'; i++) {
-        const char *arg = argv [i];
-        if (strcmp (arg, "--help") == 0 || strcmp (arg, "-h") == 0) {
-            s_usage (stdout);
-            return S_EXIT_OK;
-        }
-        if (strcmp (arg, "-c") && strcmp (arg, "-e") && strcmp (arg, "-t"))
-            return s_usage_error ("unknown option '%s'", arg);
-        if (i + 1 >= argc)
-            return s_usage_error ("%s needs a value", arg);
-        const char *value = argv [++i];
-        if (arg [1] == 'c')
-            config_path = value;
-        else
-        if (arg [1] == 'e')
-            endpoint_option = value;
-        else {
-            char *end;
-            long ms = strtol (value, &end, 10);
-            if (*value == 0 || *end || ms < 1 || ms > 3600000)
-                return s_usage_error ("-t: '%s' is not a timeout in ms "
-                                      "(1 to 3600000)", value);
-            timeout_ms = (int) ms;
-        }
-    }
-    if (i >= argc) {
-        s_usage (stderr);
-        return S_EXIT_USAGE;
-    }
-    if (strcmp (argv [i], "help") == 0) {
-        s_usage (stdout);
-        return S_EXIT_OK;
-    }
+    ts_cli_args_t args;
     ts_msg_t *req = ts_msg_new (TS_OP_PING);
     ts_msg_t *reply = ts_msg_new (TS_OP_REPLY);
-    char *endpoint = NULL;
-    bool json = false;
-    int rc = req && reply? S_EXIT_OK: S_EXIT_ERROR;
-    if (rc == S_EXIT_OK)
-        rc = s_build_request (req, argc, argv, i, &json);
-    if (rc == S_EXIT_OK)
-        rc = s_resolve_endpoint (endpoint_option, config_path, &endpoint);
-    if (rc == S_EXIT_OK)
-        rc = s_call (endpoint, timeout_ms, req, reply);
-    if (rc == S_EXIT_OK && reply->status >= 400) {
-        fprintf (stderr, S_NAME ": %s: %s\n",
-                 reply->error [0]? reply->error: "error", reply->detail);
-        rc = S_EXIT_ERROR;
+    char err [TS_ERRLEN] = "";
+    int rc = S_EXIT_ERROR;
+    if (!req || !reply)
+        fprintf (stderr, S_NAME ": out of memory\n");
+    else
+    if (ts_cli_args_parse (&args, req, argc, argv, err) != 0) {
+        if (argc < 2)
+            ts_cli_args_usage (stderr);
+        else
+            fprintf (stderr, S_NAME ": %s\n(" S_NAME " --help shows the "
+                     "usage)\n", err);
+        rc = S_EXIT_USAGE;
     }
-    if (rc == S_EXIT_OK)
-        s_print_reply (req, reply, json);
-    free (endpoint);
+    else
+    if (args.help) {
+        ts_cli_args_usage (stdout);
+        rc = S_EXIT_OK;
+    }
+    else
+    if (args.version) {
+        ts_version_print (stdout, S_NAME);
+        rc = S_EXIT_OK;
+    }
+    else
+        rc = s_run (&args, req, reply);
     ts_msg_destroy (&req);
     ts_msg_destroy (&reply);
     return rc;

@@ -52,6 +52,7 @@
     not part of the pipeline: it is never linked into the other binaries. */
 
 #include "ts_common.h"
+#include "ts_version.h"
 
 #include <arpa/inet.h>
 #include <math.h>
@@ -331,7 +332,7 @@ s_serve_series (struct MHD_Connection *conn, bool columns, const char *id)
                                                         s_api_key, strlen (s_api_key))))
             return s_reply_wrong_param (conn, given);
     }
-    if (!ts_name_valid (id))
+    if (!ts_name_existing (id))
         return s_reply_error (conn, MHD_HTTP_BAD_REQUEST, "invalid id");
     int64_t from_ms = INT64_MIN;
     int64_t to_ms = INT64_MAX;
@@ -576,6 +577,7 @@ s_usage (FILE *out)
 "  --key-param P            ... and query parameter P equal to it too; a wrong\n"
 "                           one is quoted back in the 401 answer\n"
 "  --help                   this text\n"
+"  --version                the version of tscache and its libraries\n"
 "\n"
 "Prints 'listening on http://ADDR:PORT' once ready; SIGINT/SIGTERM stop it.\n"
 "\n"
@@ -655,6 +657,10 @@ s_parse_args (int argc, char *argv [], int64_t *port, const char **bind_addr)
         const char *opt = argv [i];
         if (strcmp (opt, "--help") == 0 || strcmp (opt, "-h") == 0) {
             s_usage (stdout);
+            return 0;
+        }
+        if (strcmp (opt, "--version") == 0) {
+            ts_version_print (stdout, "tscache-demo-upstream");
             return 0;
         }
         static const char *known [] = { "--port", "--bind", "--now",

@@ -16,6 +16,7 @@
 
 #include "ts_log.h"
 #include "../../gateway/ts_api.h"
+#include "ts_store_backend.h"
 #include "ts_testutil.h"
 #include "ts_fakebroker.h"
 
@@ -383,6 +384,114 @@ api_ids_rm_answers_404_for_unknown_id (void **state)
 }
 
 static void
+api_ids_ls_answers_pages_with_a_cursor (void **state)
+{
+    fixture_t *self = *state;
+    const char *ids [] = { "e", "d", "c", "b", "a" };
+    assert_int_equal (ts_store_ids_add (self->base->store, ids, 5, NULL,
+                                        NULL), 0);
+    ts_msg_reset (self->req, TS_OP_IDS_LS);
+    self->req->limit = 2;
+    const char *want [] = { "a", "b", "c", "d", "e" };
+    size_t seen = 0;
+    for (int page = 0; page < 3; page++) {
+        assert_int_equal (ts_api_handle (self->api, self->req, self->reply),
+                          200);
+        for (size_t i = 0; i < self->reply->ids->n; i++)
+            assert_string_equal (self->reply->ids->items [i],
+                                 want [seen++]);
+        if (page < 2)
+            assert_string_equal (self->reply->next, want [seen - 1]);
+        else
+            assert_string_equal (self->reply->next, "");
+        ts_strlcpy (self->req->after, self->reply->next,
+                    sizeof self->req->after);
+    }
+    assert_int_equal (seen, 5);
+    //  After alone pages with the largest limit.
+    ts_msg_reset (self->req, TS_OP_IDS_LS);
+    ts_strlcpy (self->req->after, "b", sizeof self->req->after);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (self->reply->ids->n, 3);
+    assert_string_equal (self->reply->next, "");
+    self->req->limit = TS_PROTO_IDS_PAGE + 1;
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 400);
+}
+
+static void
+api_ids_ls_without_paging_answers_413_past_one_page (void **state)
+{
+    fixture_t *self = *state;
+    //  One page fits, so a client that predates paging sees every id.
+    char names [TS_PROTO_IDS_PAGE + 1][16];
+    const char *ids [TS_PROTO_IDS_PAGE + 1];
+    for (int i = 0; i <= TS_PROTO_IDS_PAGE; i++) {
+        snprintf (names [i], sizeof names [i], "i%05d", i);
+        ids [i] = names [i];
+    }
+    assert_int_equal (ts_store_ids_add (self->base->store, ids,
+                                        TS_PROTO_IDS_PAGE, NULL, NULL), 0);
+    ts_msg_reset (self->req, TS_OP_IDS_LS);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (self->reply->ids->n, TS_PROTO_IDS_PAGE);
+    assert_string_equal (self->reply->next, "");
+    //  One more: never a silently partial list.
+    assert_int_equal (ts_store_ids_add (self->base->store,
+                                        ids + TS_PROTO_IDS_PAGE, 1, NULL,
+                                        NULL), 0);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 413);
+    assert_string_equal (self->reply->error, "too_big");
+    assert_non_null (strstr (self->reply->detail, "a page at a time"));
+    self->req->limit = TS_PROTO_IDS_PAGE;
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_string_equal (self->reply->next, "i09999");
+}
+
+static void
+api_refuses_new_ids_with_a_leading_dash_but_serves_stored_ones (void **state)
+{
+    fixture_t *self = *state;
+    ts_msg_reset (self->req, TS_OP_IDS_ADD);
+    ts_strlist_append (self->req->ids, "-x");
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 400);
+    assert_string_equal (self->reply->detail,
+                         "invalid id '-x': use " TS_NAME_RULE);
+    //  Not registered: invalid wherever it is named.
+    ts_msg_reset (self->req, TS_OP_QUERY);
+    ts_strlcpy (self->req->id, "-x", sizeof self->req->id);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 400);
+    ts_msg_reset (self->req, TS_OP_IDS_RM);
+    ts_strlcpy (self->req->id, "-x", sizeof self->req->id);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 400);
+    assert_string_equal (self->reply->detail,
+                         "invalid id '-x': use " TS_NAME_RULE);
+
+    //  Registered before the rule (written by the backend itself).
+    ts_store_destroy (&self->base->store);
+    char err [TS_ERRLEN] = "";
+    void *raw = ts_store_lmdb_ops.open (self->base->cfg, err);
+    assert_non_null (raw);
+    const char *old [] = { "-old" };
+    assert_int_equal (ts_store_lmdb_ops.ids_add (raw, old, 1, NULL, err), 0);
+    ts_store_lmdb_ops.close (raw);
+    self->base->store = ts_store_new (self->base->cfg, err);
+    assert_non_null (self->base->store);
+    ts_api_destroy (&self->api);
+    self->api = ts_api_new (self->base->cfg, self->base->store, err);
+
+    ts_msg_reset (self->req, TS_OP_IDS_LS);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (self->reply->ids->n, 1);
+    assert_string_equal (self->reply->ids->items [0], "-old");
+    s_query (self, "-old", 0, HOUR_MS);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    ts_msg_reset (self->req, TS_OP_IDS_RM);
+    ts_strlcpy (self->req->id, "-old", sizeof self->req->id);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 400);
+}
+
+static void
 api_ids_rm_deletes_the_data_and_counts_one (void **state)
 {
     fixture_t *self = *state;
@@ -497,6 +606,36 @@ api_hydrate_passes_on_the_broker_reply (void **state)
 }
 
 static void
+api_passes_on_the_jobs_of_a_hydrate_and_their_states (void **state)
+{
+    fixture_t *self = *state;
+    s_register (self, "a");
+    s_register (self, "b");
+    ts_fakebroker_t *broker = ts_fakebroker_new (BROKER);
+    assert_non_null (broker);
+    ts_msg_reset (self->req, TS_OP_HYDRATE);
+    ts_strlist_append (self->req->ids, "a");
+    ts_strlist_append (self->req->ids, "b");
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 202);
+    assert_int_equal (self->reply->jobs_n, 2);
+    assert_int_equal (self->reply->jobs [0], 100);
+    assert_int_equal (self->reply->jobs [1], 101);
+
+    ts_msg_reset (self->req, TS_OP_JOB_STATE);
+    ts_msg_add_job (self->req, 100);
+    ts_msg_add_job (self->req, 101);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (ts_fakebroker_last_op (broker), TS_OP_JOB_STATE);
+    assert_true (self->reply->has_states);
+    assert_int_equal (self->reply->states_n, 2);
+    assert_int_equal (self->reply->states [0].job, 100);
+    assert_int_equal (self->reply->states [0].status, TS_JOB_STATUS_DONE);
+    assert_int_equal (self->reply->states [1].status, TS_JOB_STATUS_DEAD);
+    assert_string_equal (self->reply->states [1].error, "HTTP 404");
+    ts_fakebroker_destroy (&broker);
+}
+
+static void
 api_forwards_stats_and_passes_the_reply_on (void **state)
 {
     fixture_t *self = *state;
@@ -583,6 +722,10 @@ api_answers_502_when_the_broker_reply_lacks_its_payload (void **state)
     ts_msg_reset (self->req, TS_OP_DLQ_LS);
     assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 502);
     assert_non_null (strstr (self->reply->detail, "without 'dlq'"));
+    ts_msg_reset (self->req, TS_OP_JOB_STATE);
+    ts_msg_add_job (self->req, 1);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 502);
+    assert_non_null (strstr (self->reply->detail, "without 'states'"));
     //  A bare 200 is all a purge needs
     ts_msg_reset (self->req, TS_OP_DLQ_PURGE);
     assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
@@ -702,7 +845,7 @@ api_lists_the_ops_it_forwards_to_the_broker (void **state)
     for (int op = TS_OP_REPLY; op < TS_OP_COUNT_; op++) {
         bool broker = op == TS_OP_HYDRATE || op == TS_OP_STATS
                    || op == TS_OP_DLQ_LS || op == TS_OP_DLQ_REDRIVE
-                   || op == TS_OP_DLQ_PURGE;
+                   || op == TS_OP_DLQ_PURGE || op == TS_OP_JOB_STATE;
         assert_int_equal (ts_api_forwarded ((ts_op_t) op), broker);
     }
 }
@@ -726,11 +869,15 @@ main (int argc, char *argv [])
         T (api_ids_add_counts_only_new_ids),
         T (api_ids_add_rejects_invalid_and_empty_lists),
         T (api_ids_rm_answers_404_for_unknown_id),
+        T (api_ids_ls_answers_pages_with_a_cursor),
+        T (api_ids_ls_without_paging_answers_413_past_one_page),
+        T (api_refuses_new_ids_with_a_leading_dash_but_serves_stored_ones),
         T (api_ids_rm_deletes_the_data_and_counts_one),
         T (api_rejects_ops_it_does_not_serve),
         T (api_hydrate_answers_404_naming_the_first_unknown_id),
         T (api_hydrate_answers_503_when_the_broker_is_silent),
         T (api_hydrate_passes_on_the_broker_reply),
+        T (api_passes_on_the_jobs_of_a_hydrate_and_their_states),
         T (api_forwards_stats_and_passes_the_reply_on),
         T (api_forwards_dlq_ls_redrive_and_purge),
         T (api_dlq_redrive_rejects_invalid_ids_before_asking_the_broker),

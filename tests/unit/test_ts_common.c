@@ -40,6 +40,46 @@ name_rejects_empty_long_and_query_characters (void **state)
 }
 
 static void
+name_rejects_a_leading_dash_that_existing_names_may_have (void **state)
+{
+    assert_false (ts_name_valid ("-x"));
+    assert_false (ts_name_valid ("--json"));
+    assert_false (ts_name_valid ("-"));
+    assert_false (ts_name_valid_n ("-x", 2));
+    assert_true (ts_name_valid ("x-"));
+    assert_true (ts_name_valid ("a-b"));
+    //  The looser rule for names stored before: only the first character
+    //  differs, the alphabet and the length are the same.
+    assert_true (ts_name_existing ("-x"));
+    assert_true (ts_name_existing_n ("--json", 6));
+    assert_true (ts_name_existing ("test-run"));
+    assert_false (ts_name_existing (""));
+    assert_false (ts_name_existing (NULL));
+    assert_false (ts_name_existing ("-a b"));
+    assert_false (ts_name_existing_n ("-a\0", 3));
+    char too_long [TS_NAME_MAX + 2];
+    memset (too_long, '-', TS_NAME_MAX + 1);
+    too_long [TS_NAME_MAX + 1] = 0;
+    assert_false (ts_name_existing (too_long));
+}
+
+static void
+name_errf_says_the_rule_and_shows_the_name_printably (void **state)
+{
+    char err [TS_ERRLEN];
+    ts_name_errf (err, "id", "-x", 2);
+    assert_string_equal (err, "invalid id '-x': use 1 to 128 characters of "
+                         "[A-Za-z0-9._:-], not starting with '-'");
+    ts_name_errf (err, "measure", "a\nb\0c", 5);
+    assert_string_equal (err, "invalid measure 'a?b?c': use " TS_NAME_RULE);
+    char long_name [300];
+    memset (long_name, 'y', sizeof long_name);
+    ts_name_errf (err, "id", long_name, sizeof long_name);
+    assert_non_null (strstr (err, "'yyyy"));
+    assert_int_equal (strchr (err, '\'') [65], '\'');
+}
+
+static void
 time_parse_takes_epoch_ms_and_rfc3339 (void **state)
 {
     int64_t ms;
@@ -195,6 +235,8 @@ main (int argc, char *argv [])
         cmocka_unit_test (time_format_round_trips_with_parse),
         cmocka_unit_test (secure_equal_compares_bytes_and_lengths),
         cmocka_unit_test (strlist_appends_and_finds),
+        cmocka_unit_test (name_rejects_a_leading_dash_that_existing_names_may_have),
+        cmocka_unit_test (name_errf_says_the_rule_and_shows_the_name_printably),
         cmocka_unit_test (strlcpy_reports_truncation),
         cmocka_unit_test (percent_encode_keeps_unreserved_bytes_and_encodes_the_rest),
         cmocka_unit_test (mkdirs_creates_parents_and_accepts_existing),

@@ -5,9 +5,12 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ts_daemon.h"
+#include "ts_version.h"
 
 static ts_config_t *
 s_init (int argc, char **argv, int *code)
@@ -22,6 +25,43 @@ daemon_help_asks_main_to_exit_zero (void **state)
     int code = -1;
     assert_null (s_init (2, argv, &code));
     assert_int_equal (code, 0);
+}
+
+static void
+daemon_version_asks_main_to_exit_zero (void **state)
+{
+    char *argv [] = { "test", "-v", "--version", NULL };
+    int code = -1;
+    assert_null (s_init (3, argv, &code));
+    assert_int_equal (code, 0);
+}
+
+static void
+version_prints_name_version_then_the_libraries (void **state)
+{
+    const char *version = ts_version ();
+    assert_true (version [0] >= '0' && version [0] <= '9');
+    assert_non_null (strchr (version, '.'));
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&text, &size);
+    assert_non_null (out);
+    ts_version_print (out, "tscache-test");
+    fclose (out);
+    char first [256];
+    snprintf (first, sizeof first, "tscache-test %s\n", version);
+    assert_int_equal (strncmp (text, first, strlen (first)), 0);
+    const char *libs = text + strlen (first);
+    assert_int_equal (strncmp (libs, "libzmq ", 7), 0);
+    assert_non_null (strstr (libs, ", czmq "));
+    assert_non_null (strstr (libs, ", lmdb "));
+    assert_non_null (strstr (libs, ", libcurl "));
+    size_t lines = 0;
+    for (size_t i = 0; i < size; i++)
+        lines += text [i] == '\n';
+    assert_int_equal (lines, 2);
+    assert_int_equal (text [size - 1], '\n');
+    free (text);
 }
 
 static void
@@ -108,6 +148,8 @@ main (int argc, char *argv [])
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (daemon_help_asks_main_to_exit_zero),
+        cmocka_unit_test (daemon_version_asks_main_to_exit_zero),
+        cmocka_unit_test (version_prints_name_version_then_the_libraries),
         cmocka_unit_test (daemon_unknown_argument_is_a_usage_error),
         cmocka_unit_test (daemon_check_config_exits_zero_on_a_good_file),
         cmocka_unit_test (daemon_bad_config_exits_two),

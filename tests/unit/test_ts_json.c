@@ -269,6 +269,61 @@ json_stats_and_dlq_write_every_field (void **state)
     ts_msg_destroy (&reply);
 }
 
+//  The answer to a request of op, as JSON text (static buffer). The
+//  request names the id "x1".
+static const char *
+s_answer (ts_op_t op, const ts_msg_t *reply)
+{
+    static char text [512];
+    ts_msg_t *req = ts_msg_new (op);
+    ts_strlcpy (req->id, "x1", sizeof req->id);
+    ts_json_t *json = ts_json_new ();
+    assert_int_equal (ts_json_answer (json, req, reply), 0);
+    ts_strlcpy (text, ts_json_data (json), sizeof text);
+    ts_json_destroy (&json);
+    ts_msg_destroy (&req);
+    return text;
+}
+
+static void
+json_answer_writes_each_op_as_the_http_api_does (void **state)
+{
+    ts_msg_t *reply = ts_msg_new (TS_OP_REPLY);
+    ts_msg_set_ok (reply, 200);
+    assert_string_equal (s_answer (TS_OP_PING, reply), "{\"status\":\"ok\"}");
+    reply->count = 2;
+    assert_string_equal (s_answer (TS_OP_IDS_ADD, reply), "{\"added\":2}");
+    assert_string_equal (s_answer (TS_OP_DLQ_REDRIVE, reply),
+                         "{\"requeued\":2}");
+    assert_string_equal (s_answer (TS_OP_DLQ_PURGE, reply), "{\"purged\":2}");
+    assert_string_equal (s_answer (TS_OP_IDS_RM, reply),
+                         "{\"id\":\"x1\",\"removed\":true}");
+    ts_strlist_append (reply->ids, "a");
+    ts_strlist_append (reply->ids, "b");
+    assert_string_equal (s_answer (TS_OP_IDS_LS, reply),
+                         "{\"ids\":[\"a\",\"b\"],\"next\":null}");
+    ts_strlcpy (reply->next, "b", sizeof reply->next);
+    assert_string_equal (s_answer (TS_OP_IDS_LS, reply),
+                         "{\"ids\":[\"a\",\"b\"],\"next\":\"b\"}");
+    ts_msg_set_ok (reply, 202);
+    reply->count = 1;
+    ts_msg_add_job (reply, 7);
+    ts_msg_add_job (reply, 7);
+    assert_string_equal (s_answer (TS_OP_HYDRATE, reply),
+                         "{\"queued\":1,\"jobs\":[7,7]}");
+    ts_msg_set_ok (reply, 200);
+    ts_msg_add_state (reply, 7, TS_JOB_STATUS_DEAD, 3, "HTTP 404");
+    assert_string_equal (s_answer (TS_OP_JOB_STATE, reply),
+                         "{\"jobs\":[{\"job\":7,\"state\":\"dead\","
+                         "\"receives\":3,\"error\":\"HTTP 404\"}]}");
+    ts_json_t *json = ts_json_new ();
+    ts_msg_t *ready = ts_msg_new (TS_OP_READY);
+    assert_int_equal (ts_json_answer (json, ready, reply), TS_EINVAL);
+    ts_msg_destroy (&ready);
+    ts_json_destroy (&json);
+    ts_msg_destroy (&reply);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -286,6 +341,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (json_detach_hands_over_the_text_and_leaves_it_empty),
         cmocka_unit_test (json_series_writes_history_then_forecast_with_sources),
         cmocka_unit_test (json_stats_and_dlq_write_every_field),
+        cmocka_unit_test (json_answer_writes_each_op_as_the_http_api_does),
     };
     return cmocka_run_group_tests_name ("ts_json", tests, NULL, NULL);
 }

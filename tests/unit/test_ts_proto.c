@@ -106,6 +106,20 @@ s_assert_msg_equal (const ts_msg_t *a, const ts_msg_t *b)
         assert_int_equal (x->dead_at_ms, y->dead_at_ms);
         assert_string_equal (x->error, y->error);
     }
+    assert_string_equal (a->after, b->after);
+    assert_int_equal (a->limit, b->limit);
+    assert_string_equal (a->next, b->next);
+    assert_int_equal (a->jobs_n, b->jobs_n);
+    for (size_t i = 0; i < a->jobs_n; i++)
+        assert_int_equal (a->jobs [i], b->jobs [i]);
+    assert_int_equal (a->has_states, b->has_states);
+    assert_int_equal (a->states_n, b->states_n);
+    for (size_t i = 0; i < a->states_n; i++) {
+        assert_int_equal (a->states [i].job, b->states [i].job);
+        assert_int_equal (a->states [i].status, b->states [i].status);
+        assert_int_equal (a->states [i].receives, b->states [i].receives);
+        assert_string_equal (a->states [i].error, b->states [i].error);
+    }
     assert_int_equal (a->has_series, b->has_series);
     assert_int_equal (a->series.has_baseline, b->series.has_baseline);
     if (a->series.has_baseline)
@@ -264,6 +278,14 @@ every_request_op_round_trips (void **state)
                 break;
             case TS_OP_DLQ_REDRIVE:
                 assert_int_equal (ts_strlist_append (msg->ids, "x:1"), 0);
+                break;
+            case TS_OP_IDS_LS:
+                ts_strlcpy (msg->after, "station-9", sizeof (msg->after));
+                msg->limit = TS_PROTO_IDS_PAGE;
+                break;
+            case TS_OP_JOB_STATE:
+                assert_int_equal (ts_msg_add_job (msg, 1), 0);
+                assert_int_equal (ts_msg_add_job (msg, UINT64_MAX), 0);
                 break;
             default:
                 break;
@@ -703,8 +725,189 @@ op_names_match_the_wire (void **state)
     assert_string_equal (ts_op_name (TS_OP_DLQ_LS), "dlq_ls");
     assert_string_equal (ts_op_name (TS_OP_DLQ_REDRIVE), "dlq_redrive");
     assert_string_equal (ts_op_name (TS_OP_DLQ_PURGE), "dlq_purge");
+    assert_string_equal (ts_op_name (TS_OP_JOB_STATE), "job_state");
+    assert_string_equal (ts_job_status_name (TS_JOB_STATUS_DELAYED),
+                         "delayed");
+    assert_string_equal (ts_job_status_name (TS_JOB_STATUS_COUNT_), "?");
     assert_string_equal (ts_op_name (TS_OP_COUNT_), "?");
     assert_string_equal (ts_op_name ((ts_op_t) -1), "?");
+}
+
+//  Encodes msg and checks the bytes against hex ("83 a1 76 01 ..."), as
+//  docs/protocol.md shows them.
+static void
+s_assert_bytes (const ts_msg_t *msg, const char *hex)
+{
+    char *data;
+    size_t size;
+    assert_int_equal (ts_msg_encode (msg, &data, &size), 0);
+    char text [1024] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < size && used + 4 < sizeof (text); i++)
+        used += (size_t) snprintf (text + used, sizeof (text) - used,
+                                   "%s%02x", i? " ": "",
+                                   (unsigned char) data [i]);
+    assert_string_equal (text, hex);
+    free (data);
+}
+
+static void
+ids_ls_pages_round_trip_with_cursor_limit_and_next (void **state)
+{
+    ts_msg_t *msg = ts_msg_new (TS_OP_IDS_LS);
+    //  Without paging fields: only v and op, as before paging existed.
+    s_assert_bytes (msg, "82 a1 76 01 a2 6f 70 a6 69 64 73 5f 6c 73");
+    ts_strlcpy (msg->after, "b", sizeof (msg->after));
+    msg->limit = 2;
+    s_check_round_trip (msg);
+    s_assert_bytes (msg, "84 a1 76 01 a2 6f 70 a6 69 64 73 5f 6c 73 "
+                    "a5 61 66 74 65 72 a1 62 a5 6c 69 6d 69 74 02");
+    ts_msg_set_ok (msg, 200);
+    assert_int_equal (ts_strlist_append (msg->ids, "c"), 0);
+    assert_int_equal (ts_strlist_append (msg->ids, "d"), 0);
+    msg->count = 2;
+    ts_strlcpy (msg->next, "d", sizeof (msg->next));
+    s_check_round_trip (msg);
+    s_assert_bytes (msg, "85 a1 76 01 a6 73 74 61 74 75 73 cc c8 "
+                    "a5 63 6f 75 6e 74 02 a3 69 64 73 92 a1 63 a1 64 "
+                    "a4 6e 65 78 74 a1 64");
+    ts_msg_destroy (&msg);
+}
+
+static void
+hydrate_reply_names_the_job_of_each_id (void **state)
+{
+    ts_msg_t *msg = ts_msg_new (TS_OP_REPLY);
+    ts_msg_set_ok (msg, 202);
+    msg->count = 1;
+    assert_int_equal (ts_msg_add_job (msg, 7), 0);
+    assert_int_equal (ts_msg_add_job (msg, 5), 0);
+    s_check_round_trip (msg);
+    s_assert_bytes (msg, "84 a1 76 01 a6 73 74 61 74 75 73 cc ca "
+                    "a5 63 6f 75 6e 74 01 a4 6a 6f 62 73 92 07 05");
+    ts_msg_destroy (&msg);
+}
+
+static void
+job_state_request_and_reply_round_trip (void **state)
+{
+    ts_msg_t *msg = ts_msg_new (TS_OP_JOB_STATE);
+    assert_int_equal (ts_msg_add_job (msg, 7), 0);
+    assert_int_equal (ts_msg_add_job (msg, 5), 0);
+    s_check_round_trip (msg);
+    s_assert_bytes (msg, "83 a1 76 01 a2 6f 70 a9 6a 6f 62 5f 73 74 61 74 "
+                    "65 a4 6a 6f 62 73 92 07 05");
+    ts_msg_set_ok (msg, 200);
+    assert_int_equal (msg->jobs_n, 0);
+    assert_int_equal (ts_msg_add_state (msg, 7, TS_JOB_STATUS_DONE, 1, ""),
+                      0);
+    assert_int_equal (ts_msg_add_state (msg, 5, TS_JOB_STATUS_DEAD, 3,
+                                        "HTTP 503"), 0);
+    s_check_round_trip (msg);
+    s_assert_bytes (msg, "83 a1 76 01 a6 73 74 61 74 75 73 cc c8 "
+                    "a6 73 74 61 74 65 73 92 "
+                    "84 a3 6a 6f 62 07 a5 73 74 61 74 65 a4 64 6f 6e 65 "
+                    "a8 72 65 63 65 69 76 65 73 01 a5 65 72 72 6f 72 a0 "
+                    "84 a3 6a 6f 62 05 a5 73 74 61 74 65 a4 64 65 61 64 "
+                    "a8 72 65 63 65 69 76 65 73 03 a5 65 72 72 6f 72 "
+                    "a8 48 54 54 50 20 35 30 33");
+    //  Every state name round-trips.
+    ts_msg_set_ok (msg, 200);
+    for (int i = 0; i < TS_JOB_STATUS_COUNT_; i++)
+        assert_int_equal (ts_msg_add_state (msg, (uint64_t) i + 1,
+                                            (ts_job_status_t) i, 0, "x"), 0);
+    s_check_round_trip (msg);
+    //  An empty answer still says it carries states.
+    ts_msg_set_ok (msg, 200);
+    msg->has_states = true;
+    ts_msg_t *copy = s_round_trip (msg);
+    assert_true (copy->has_states);
+    assert_int_equal (copy->states_n, 0);
+    ts_msg_destroy (&copy);
+    ts_msg_destroy (&msg);
+}
+
+static void
+decode_takes_a_stored_name_with_a_leading_dash (void **state)
+{
+    //  The server refuses to create such a name; the codec carries it.
+    ts_msg_t *msg = ts_msg_new (TS_OP_IDS_RM);
+    ts_strlcpy (msg->id, "-old", sizeof (msg->id));
+    s_check_round_trip (msg);
+    ts_msg_set_ok (msg, 200);
+    assert_int_equal (ts_strlist_append (msg->ids, "-old"), 0);
+    ts_strlcpy (msg->next, "-old", sizeof (msg->next));
+    s_check_round_trip (msg);
+    ts_msg_destroy (&msg);
+}
+
+static void
+decode_rejects_bad_paging_and_job_fields (void **state)
+{
+    s_raw_t raw;
+    s_raw_request (&raw, "ids_ls", 1);
+    s_raw_str (&raw, "limit");
+    msgpack_pack_uint32 (&raw.pk, 0);
+    s_raw_expect (&raw, TS_EPROTO, "field 'limit': 0 is not in 1..10000");
+
+    s_raw_request (&raw, "ids_ls", 1);
+    s_raw_str (&raw, "limit");
+    msgpack_pack_uint32 (&raw.pk, TS_PROTO_IDS_PAGE + 1);
+    s_raw_expect (&raw, TS_EPROTO, "field 'limit': 10001 is not in 1..10000");
+
+    s_raw_request (&raw, "ids_ls", 1);
+    s_raw_str (&raw, "after");
+    s_raw_str (&raw, "a b");
+    s_raw_expect (&raw, TS_EPROTO, "field 'after': not a valid name");
+
+    s_raw_request (&raw, "job_state", 0);
+    s_raw_expect (&raw, TS_EPROTO, "missing field 'jobs'");
+
+    s_raw_request (&raw, "job_state", 1);
+    s_raw_str (&raw, "jobs");
+    msgpack_pack_array (&raw.pk, 0);
+    s_raw_expect (&raw, TS_EPROTO, "field 'jobs': expected at least 1 job");
+
+    s_raw_request (&raw, "job_state", 1);
+    s_raw_str (&raw, "jobs");
+    msgpack_pack_array (&raw.pk, 2);
+    msgpack_pack_uint32 (&raw.pk, 1);
+    msgpack_pack_int32 (&raw.pk, -1);
+    s_raw_expect (&raw, TS_EPROTO, "field 'jobs[1]'");
+
+    s_raw_request (&raw, "job_state", 1);
+    s_raw_str (&raw, "jobs");
+    msgpack_pack_array (&raw.pk, TS_PROTO_MAX_JOBS + 1);
+    for (int i = 0; i <= TS_PROTO_MAX_JOBS; i++)
+        msgpack_pack_uint32 (&raw.pk, 1);
+    s_raw_expect (&raw, TS_ETOOBIG, "over the limit of 10000");
+
+    s_raw_reply (&raw, 1);
+    s_raw_str (&raw, "states");
+    msgpack_pack_array (&raw.pk, 1);
+    msgpack_pack_map (&raw.pk, 4);
+    s_raw_str (&raw, "job");
+    msgpack_pack_uint32 (&raw.pk, 1);
+    s_raw_str (&raw, "state");
+    s_raw_str (&raw, "finished");
+    s_raw_str (&raw, "receives");
+    msgpack_pack_uint32 (&raw.pk, 1);
+    s_raw_str (&raw, "error");
+    s_raw_str (&raw, "");
+    s_raw_expect (&raw, TS_EPROTO, "field 'states[0].state': unknown state");
+
+    s_raw_reply (&raw, 1);
+    s_raw_str (&raw, "states");
+    msgpack_pack_array (&raw.pk, 1);
+    msgpack_pack_map (&raw.pk, 1);
+    s_raw_str (&raw, "job");
+    msgpack_pack_uint32 (&raw.pk, 1);
+    s_raw_expect (&raw, TS_EPROTO, "missing field 'states[0].state'");
+
+    s_raw_reply (&raw, 1);
+    s_raw_str (&raw, "next");
+    s_raw_str (&raw, "");
+    s_raw_expect (&raw, TS_EPROTO, "field 'next': not a valid name");
 }
 
 //  ---------------------------------------------------------------------
@@ -1628,6 +1831,11 @@ main (int argc, char *argv [])
         cmocka_unit_test (decode_accepts_integer_values_and_ignores_unknown_keys),
         cmocka_unit_test (decode_reuses_a_message_and_resets_it_first),
         cmocka_unit_test (op_names_match_the_wire),
+        cmocka_unit_test (ids_ls_pages_round_trip_with_cursor_limit_and_next),
+        cmocka_unit_test (hydrate_reply_names_the_job_of_each_id),
+        cmocka_unit_test (job_state_request_and_reply_round_trip),
+        cmocka_unit_test (decode_takes_a_stored_name_with_a_leading_dash),
+        cmocka_unit_test (decode_rejects_bad_paging_and_job_fields),
         cmocka_unit_test (decode_rejects_every_truncation),
         cmocka_unit_test (decode_rejects_oversized_message),
         cmocka_unit_test (decode_rejects_trailing_bytes),

@@ -192,6 +192,70 @@ queue_push_skips_ids_queued_or_leased_but_not_dead (void **state)
 }
 
 static void
+queue_holders_name_the_live_job_of_each_id (void **state)
+{
+    fixture_t *fx = *state;
+    char err [TS_ERRLEN] = "";
+    const char *ab [] = { "a", "b" };
+    uint64_t first;
+    assert_int_equal (ts_queue_push (fx->queue, ab, 2, T0, &first, NULL), 2);
+    //  "b" is skipped for the first job, "c" goes into a new one.
+    const char *bc [] = { "b", "c", "-old" };
+    uint64_t second;
+    assert_int_equal (ts_queue_push (fx->queue, bc, 3, T0, &second, NULL),
+                      2);
+    const char *ids [] = { "a", "b", "c", "-old", "never" };
+    uint64_t jobs [5] = { 9, 9, 9, 9, 9 };
+    assert_int_equal (ts_queue_holders (fx->queue, ids, 5, jobs, err), 0);
+    assert_int_equal (jobs [0], first);
+    assert_int_equal (jobs [1], first);
+    assert_int_equal (jobs [2], second);
+    assert_int_equal (jobs [3], second);
+    assert_int_equal (jobs [4], 0);
+    //  Leased still holds; dead and acked do not.
+    assert_int_equal (s_lease (fx, "w", T0), first);
+    assert_int_equal (ts_queue_holders (fx->queue, ids, 1, jobs, err), 0);
+    assert_int_equal (jobs [0], first);
+    assert_int_equal (ts_queue_nack (fx->queue, first, "HTTP 404", false, 0,
+                                     T0, NULL, NULL), 0);
+    assert_int_equal (ts_queue_ack (fx->queue, second, NULL, NULL), 0);
+    assert_int_equal (ts_queue_holders (fx->queue, ids, 4, jobs, err), 0);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal (jobs [i], 0);
+    const char *bad [] = { "a b" };
+    assert_int_equal (ts_queue_holders (fx->queue, bad, 1, jobs, err),
+                      TS_EINVAL);
+}
+
+static void
+queue_remembers_acks_apart_from_dead_jobs_that_left (void **state)
+{
+    fixture_t *fx = *state;
+    uint64_t a = s_push1 (fx->queue, "a", T0);
+    uint64_t b = s_push1 (fx->queue, "b", T0);
+    assert_false (ts_queue_acked (fx->queue, a));
+    assert_int_equal (s_lease (fx, "w", T0), a);
+    assert_int_equal (ts_queue_ack (fx->queue, a, NULL, NULL), 0);
+    assert_true (ts_queue_acked (fx->queue, a));
+    //  b dies and is purged: gone from the queue, but not acked.
+    assert_int_equal (s_lease (fx, "w", T0), b);
+    assert_int_equal (ts_queue_nack (fx->queue, b, "HTTP 404", false, 0, T0,
+                                     NULL, NULL), 0);
+    assert_int_equal (ts_queue_dlq_purge (fx->queue, NULL), 1);
+    assert_int_equal (ts_queue_lookup (fx->queue, b, fx->job, NULL),
+                      TS_ENOTFOUND);
+    assert_false (ts_queue_acked (fx->queue, b));
+    assert_false (ts_queue_acked (fx->queue, 0));
+    assert_false (ts_queue_acked (fx->queue, a + TS_QUEUE_ACKED_MEMORY));
+    //  A failed ack remembers nothing; the memory ends with the handle.
+    assert_int_equal (ts_queue_ack (fx->queue, 999, NULL, NULL),
+                      TS_ENOTFOUND);
+    assert_false (ts_queue_acked (fx->queue, 999));
+    s_reopen (fx, T0);
+    assert_false (ts_queue_acked (fx->queue, a));
+}
+
+static void
 queue_ack_forgets_the_job_and_frees_its_ids (void **state)
 {
     fixture_t *fx = *state;
@@ -708,7 +772,7 @@ queue_rejects_bad_arguments (void **state)
     const char *bad [] = { "ok", "not ok" };
     assert_int_equal (ts_queue_push (fx->queue, bad, 2, T0, NULL, err),
                       TS_EINVAL);
-    assert_string_equal (err, "invalid id 'not ok'");
+    assert_string_equal (err, "invalid id 'not ok': use " TS_NAME_RULE);
     assert_int_equal (ts_queue_push (fx->queue, bad, 0, T0, NULL, err),
                       TS_EINVAL);
     assert_int_equal (ts_queue_push (fx->queue, NULL, 1, T0, NULL, err),
@@ -1002,6 +1066,8 @@ main (int argc, char *argv [])
     const struct CMUnitTest tests [] = {
         T (queue_leases_jobs_in_fifo_order),
         T (queue_push_skips_ids_queued_or_leased_but_not_dead),
+        T (queue_holders_name_the_live_job_of_each_id),
+        T (queue_remembers_acks_apart_from_dead_jobs_that_left),
         T (queue_ack_forgets_the_job_and_frees_its_ids),
         T (queue_ack_works_from_any_owner_and_for_queued_jobs),
         T (queue_nack_retries_after_a_jittered_exponential_backoff),

@@ -203,13 +203,66 @@ route_ids_can_be_added_listed_and_removed (void **state)
     assert_int_equal (json_integer_value (json_object_get (self->doc,
                                                            "added")), 2);
     assert_int_equal (s_call (self, "GET", "/v1/ids", NULL), 200);
-    assert_string_equal (ts_json_data (self->body), "{\"ids\":[\"a\",\"b\"]}");
+    assert_string_equal (ts_json_data (self->body),
+                         "{\"ids\":[\"a\",\"b\"],\"next\":null}");
     assert_int_equal (s_call (self, "DELETE", "/v1/ids/a", NULL), 200);
     assert_string_equal (ts_json_data (self->body),
                          "{\"id\":\"a\",\"removed\":true}");
     assert_int_equal (s_call (self, "DELETE", "/v1/ids/a", NULL), 404);
     assert_string_equal (s_str (self, "error"), "not_found");
     assert_int_equal (s_call (self, "DELETE", "/v1/ids/a%20b", NULL), 400);
+}
+
+static void
+route_ids_pages_with_after_and_limit (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (s_call (self, "POST", "/v1/ids",
+                              "{\"ids\":[\"d\",\"c\",\"b\",\"a\",\"e\"]}"), 200);
+    assert_int_equal (s_call (self, "GET", "/v1/ids?limit=2", NULL), 200);
+    assert_string_equal (ts_json_data (self->body),
+                         "{\"ids\":[\"a\",\"b\"],\"next\":\"b\"}");
+    assert_int_equal (s_call (self, "GET", "/v1/ids?after=b&limit=2", NULL),
+                      200);
+    assert_string_equal (ts_json_data (self->body),
+                         "{\"ids\":[\"c\",\"d\"],\"next\":\"d\"}");
+    assert_int_equal (s_call (self, "GET", "/v1/ids?after=d&limit=2", NULL),
+                      200);
+    assert_string_equal (ts_json_data (self->body),
+                         "{\"ids\":[\"e\"],\"next\":null}");
+    //  A cursor need not be registered.
+    assert_int_equal (s_call (self, "GET", "/v1/ids?after=bb", NULL), 200);
+    assert_string_equal (ts_json_data (self->body),
+                         "{\"ids\":[\"c\",\"d\",\"e\"],\"next\":null}");
+    const char *bad [] = {
+        "/v1/ids?limit=0", "/v1/ids?limit=10001", "/v1/ids?limit=x",
+        "/v1/ids?limit=-1", "/v1/ids?limit=2x", "/v1/ids?after=a%20b"
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        assert_int_equal (s_call (self, "GET", bad [i], NULL), 400);
+        assert_string_equal (s_str (self, "error"), "bad_request");
+    }
+}
+
+static void
+route_hydrate_answers_the_job_of_each_id (void **state)
+{
+    fixture_t *self = *state;
+    ts_fakebroker_t *broker = ts_fakebroker_new (ROUTE_BROKER);
+    assert_non_null (broker);
+    assert_int_equal (s_call (self, "POST", "/v1/ids",
+                              "{\"ids\":[\"a\",\"b\"]}"), 200);
+    assert_int_equal (s_call (self, "POST", "/v1/hydrate",
+                              "{\"ids\":[\"a\",\"b\"]}"), 202);
+    assert_string_equal (ts_json_data (self->body),
+                         "{\"queued\":2,\"jobs\":[100,101]}");
+    //  An id with a leading '-' is not created, whatever the front end.
+    assert_int_equal (s_call (self, "POST", "/v1/ids",
+                              "{\"ids\":[\"-x\"]}"), 400);
+    assert_string_equal (s_str (self, "detail"),
+                         "invalid id '-x': use " TS_NAME_RULE);
+    assert_int_equal (s_call (self, "DELETE", "/v1/ids/-x", NULL), 400);
+    ts_fakebroker_destroy (&broker);
 }
 
 static void
@@ -761,6 +814,8 @@ main (int argc, char *argv [])
         T (route_accepts_any_listed_key_as_token_or_bearer),
         T (route_new_refuses_a_key_list_without_keys),
         T (route_ids_can_be_added_listed_and_removed),
+        T (route_ids_pages_with_after_and_limit),
+        T (route_hydrate_answers_the_job_of_each_id),
         T (route_series_writes_history_then_forecast_after_the_baseline),
         T (route_answers_400_for_bad_parameters_and_bodies),
         T (route_answers_404_405_and_413),

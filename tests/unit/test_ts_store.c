@@ -20,6 +20,7 @@
 #include <lmdb.h>
 
 #include "ts_store.h"
+#include "ts_store_backend.h"
 
 #include "ts_testutil.h"
 
@@ -103,6 +104,25 @@ s_count (ts_store_t *store, const char *id)
     return n;
 }
 
+//  Appends every registered id to list, page by page (3 ids a page).
+//  Returns 0 or the store's error.
+static int
+s_list_all (ts_store_t *store, ts_strlist_t *list)
+{
+    char err [TS_ERRLEN] = "";
+    char after [TS_NAME_MAX + 1] = "";
+    bool more = true;
+    while (more) {
+        size_t before = list->n;
+        int rc = ts_store_ids_page (store, after, 3, list, &more, err);
+        if (rc)
+            return rc;
+        if (list->n > before)
+            ts_strlcpy (after, list->items [list->n - 1], sizeof after);
+    }
+    return 0;
+}
+
 //  --- registry ----------------------------------------------------------
 
 static void
@@ -150,7 +170,7 @@ registry_adds_lists_checks_and_removes_ids (void **state)
 
     ts_strlist_t *list = ts_strlist_new ();
     assert_non_null (list);
-    assert_int_equal (ts_store_ids_list (self->store, list, err), 0);
+    assert_int_equal (s_list_all (self->store, list), 0);
     assert_int_equal (list->n, 2);
     assert_string_equal (list->items [0], "a");
     assert_string_equal (list->items [1], "b");
@@ -167,9 +187,131 @@ registry_adds_lists_checks_and_removes_ids (void **state)
     assert_int_equal (ts_store_ids_remove (self->store, "never", err),
                       TS_ENOTFOUND);
     ts_strlist_clear (list);
-    assert_int_equal (ts_store_ids_list (self->store, list, err), 0);
+    assert_int_equal (s_list_all (self->store, list), 0);
     assert_int_equal (list->n, 1);
     assert_string_equal (list->items [0], "b");
+    ts_strlist_destroy (&list);
+}
+
+static void
+ids_page_walks_the_registry_in_ascending_pages_each_id_once (void **state)
+{
+    fixture_t *self = *state;
+    char err [TS_ERRLEN] = "";
+    //  25 ids added in a shuffled order.
+    char names [25][16];
+    const char *ids [25];
+    for (int i = 0; i < 25; i++) {
+        snprintf (names [i], sizeof names [i], "id%02d", (i * 7) % 25);
+        ids [i] = names [i];
+    }
+    assert_int_equal (ts_store_ids_add (self->store, ids, 25, NULL, err), 0);
+    ts_strlist_t *page = ts_strlist_new ();
+    char after [TS_NAME_MAX + 1] = "";
+    bool more = true;
+    int seen = 0;
+    int pages = 0;
+    while (more) {
+        ts_strlist_clear (page);
+        assert_int_equal (ts_store_ids_page (self->store, after, 10, page,
+                                             &more, err), 0);
+        pages++;
+        assert_true (page->n == 10 || (!more && page->n == 5));
+        for (size_t i = 0; i < page->n; i++) {
+            char want [16];
+            snprintf (want, sizeof want, "id%02d", seen++);
+            assert_string_equal (page->items [i], want);
+        }
+        ts_strlcpy (after, page->items [page->n - 1], sizeof after);
+    }
+    assert_int_equal (seen, 25);
+    assert_int_equal (pages, 3);
+
+    //  A page that ends on the last id says there is no more.
+    ts_strlist_clear (page);
+    assert_int_equal (ts_store_ids_page (self->store, "id14", 10, page,
+                                         &more, err), 0);
+    assert_int_equal (page->n, 10);
+    assert_false (more);
+    ts_strlist_clear (page);
+    assert_int_equal (ts_store_ids_page (self->store, "id24", 10, page,
+                                         &more, err), 0);
+    assert_int_equal (page->n, 0);
+    assert_false (more);
+    ts_strlist_destroy (&page);
+}
+
+static void
+ids_page_starts_after_a_cursor_that_is_not_registered (void **state)
+{
+    fixture_t *self = *state;
+    char err [TS_ERRLEN] = "";
+    const char *ids [] = { "a", "ab", "b", "c" };
+    assert_int_equal (ts_store_ids_add (self->store, ids, 4, NULL, err), 0);
+    ts_strlist_t *page = ts_strlist_new ();
+    bool more = false;
+    //  "aa" sorts between "a" and "ab"; NULL and "" start at the first.
+    assert_int_equal (ts_store_ids_page (self->store, "aa", 2, page, &more,
+                                         err), 0);
+    assert_int_equal (page->n, 2);
+    assert_string_equal (page->items [0], "ab");
+    assert_string_equal (page->items [1], "b");
+    assert_true (more);
+    ts_strlist_clear (page);
+    assert_int_equal (ts_store_ids_page (self->store, NULL, 1, page, &more,
+                                         err), 0);
+    assert_string_equal (page->items [0], "a");
+    assert_true (more);
+    ts_strlist_clear (page);
+    assert_int_equal (ts_store_ids_page (self->store, "", 100, page, &more,
+                                         err), 0);
+    assert_int_equal (page->n, 4);
+    assert_false (more);
+    assert_int_equal (ts_store_ids_page (self->store, "a b", 1, page, &more,
+                                         err), TS_EINVAL);
+    assert_int_equal (ts_store_ids_page (self->store, "a", 0, page, &more,
+                                         err), TS_EINVAL);
+    ts_strlist_destroy (&page);
+}
+
+static void
+ids_add_refuses_a_leading_dash_but_a_stored_one_stays_usable (void **state)
+{
+    fixture_t *self = *state;
+    char err [TS_ERRLEN] = "";
+    const char *dash [] = { "-x" };
+    assert_int_equal (ts_store_ids_add (self->store, dash, 1, NULL, err),
+                      TS_EINVAL);
+    assert_string_equal (err, "invalid id '-x': use " TS_NAME_RULE);
+
+    //  A store written before the rule: the backend itself registers it.
+    ts_store_destroy (&self->store);
+    void *raw = ts_store_lmdb_ops.open (self->cfg, err);
+    assert_non_null (raw);
+    const char *old [] = { "-old", "new" };
+    assert_int_equal (ts_store_lmdb_ops.ids_add (raw, old, 2, NULL, err), 0);
+    ts_store_lmdb_ops.close (raw);
+    self->store = ts_store_new (self->cfg, err);
+    assert_non_null (self->store);
+
+    ts_strlist_t *list = ts_strlist_new ();
+    assert_int_equal (s_list_all (self->store, list), 0);
+    assert_int_equal (list->n, 2);
+    assert_string_equal (list->items [0], "-old");
+    bool more;
+    ts_strlist_clear (list);
+    assert_int_equal (ts_store_ids_page (self->store, "-old", 5, list, &more,
+                                         err), 0);
+    assert_int_equal (list->n, 1);
+    assert_string_equal (list->items [0], "new");
+    bool exists = false;
+    assert_int_equal (ts_store_ids_exists (self->store, "-old", &exists, err),
+                      0);
+    assert_true (exists);
+    s_put (self->store, "-old", 0, 1, 3);
+    assert_int_equal (s_count (self->store, "-old"), 3);
+    assert_int_equal (ts_store_ids_remove (self->store, "-old", err), 0);
+    assert_int_equal (s_count (self->store, "-old"), 0);
     ts_strlist_destroy (&list);
 }
 
@@ -215,7 +357,7 @@ store_rejects_invalid_ids_measures_and_ranges (void **state)
     size_t added = 99;
     assert_int_equal (ts_store_ids_add (self->store, ids, 2, &added, err),
                       TS_EINVAL);
-    assert_string_equal (err, "invalid id 'bad id'");
+    assert_string_equal (err, "invalid id 'bad id': use " TS_NAME_RULE);
     assert_int_equal (added, 0);
     bool exists = true;
     assert_int_equal (ts_store_ids_exists (self->store, "good", &exists,
@@ -230,7 +372,7 @@ store_rejects_invalid_ids_measures_and_ranges (void **state)
                       TS_EINVAL);
     assert_int_equal (ts_store_forecast_replace (self->store, "a/../b", pts,
                                                  0, err), TS_EINVAL);
-    assert_string_equal (err, "invalid id 'a/../b'");
+    assert_string_equal (err, "invalid id 'a/../b': use " TS_NAME_RULE);
     assert_int_equal (ts_store_ids_remove (self->store, "x y", err),
                       TS_EINVAL);
     assert_int_equal (ts_store_ids_exists (self->store, "x'", &exists, err),
@@ -789,7 +931,7 @@ write_with_an_invalid_argument_stores_nothing (void **state)
     ts_points_clear (history);
     assert_int_equal (ts_store_write (self->store, "a b", history, forecast,
                                       0, err), TS_EINVAL);
-    assert_string_equal (err, "invalid id 'a b'");
+    assert_string_equal (err, "invalid id 'a b': use " TS_NAME_RULE);
     assert_int_equal (ts_store_write (self->store, "a", NULL, forecast,
                                       0, err), TS_EINVAL);
     assert_int_equal (ts_store_write (self->store, "a", history, NULL,
@@ -844,12 +986,14 @@ write_batch_with_one_invalid_document_stores_none (void **state)
     };
     assert_int_equal (ts_store_write_batch (self->store, docs, 3, 0, err),
                       TS_EINVAL);
-    assert_string_equal (err, "document 2 of 3: invalid measure 'no good'");
+    assert_string_equal (err, "document 2 of 3: invalid measure 'no good': "
+                         "use " TS_NAME_RULE);
     docs [1].id = "b/";
     docs [1].history = good;
     assert_int_equal (ts_store_write_batch (self->store, docs, 3, 0, err),
                       TS_EINVAL);
-    assert_string_equal (err, "document 2 of 3: invalid id 'b/'");
+    assert_string_equal (err, "document 2 of 3: invalid id 'b/': use "
+                         TS_NAME_RULE);
     assert_int_equal (s_count (self->store, "a"), 0);
     assert_int_equal (s_count (self->store, "c"), 0);
     ts_points_destroy (&good);
@@ -1306,6 +1450,9 @@ main (int argc, char *argv [])
         T (store_opens_lmdb_and_creates_missing_directories),
         T (store_open_names_path_it_cannot_create),
         T (registry_adds_lists_checks_and_removes_ids),
+        T (ids_page_walks_the_registry_in_ascending_pages_each_id_once),
+        T (ids_page_starts_after_a_cursor_that_is_not_registered),
+        T (ids_add_refuses_a_leading_dash_but_a_stored_one_stays_usable),
         T (registry_remove_deletes_history_and_forecast_of_that_id_only),
         T (store_rejects_invalid_ids_measures_and_ranges),
         T (history_range_includes_both_boundaries),

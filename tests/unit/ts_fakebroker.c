@@ -85,6 +85,17 @@ s_answer (ts_fakebroker_t *self, zframe_t *frame, char **data, size_t *size)
         case TS_OP_HYDRATE:
             ts_msg_set_ok (reply, 202);
             reply->count = req->ids->n;
+            for (size_t i = 0; i < req->ids->n; i++)
+                ts_msg_add_job (reply, 100 + i);
+            break;
+        case TS_OP_JOB_STATE:
+            ts_msg_set_ok (reply, 200);
+            reply->has_states = true;
+            for (size_t i = 0; i < req->jobs_n; i++)
+                ts_msg_add_state (reply, req->jobs [i],
+                                  i % 2? TS_JOB_STATUS_DEAD
+                                       : TS_JOB_STATUS_DONE,
+                                  (uint32_t) i + 1, i % 2? "HTTP 404": "");
             break;
         case TS_OP_STATS:
             ts_fakebroker_stats (reply);

@@ -5,10 +5,13 @@
     each request, like the broker's control socket, with its envelope
     (REQ clients and DEALERs with correlation frames alike) and a canned
     reply for its op, so the tests see the gateway forward stats, dlq_ls,
-    dlq_redrive, dlq_purge and hydrate and pass the answers on, without a
-    real broker:
+    dlq_redrive, dlq_purge, hydrate and job_state and pass the answers
+    on, without a real broker:
 
-        hydrate      202, count = ids sent
+        hydrate      202, count = ids sent, jobs 100, 101, ... one per id
+        job_state    200, states: the jobs asked for, in order, "done"
+                     (even places) or "dead" with error "HTTP 404" (odd),
+                     receives = place + 1
         stats        200, stats as ts_fakebroker_stats fills them
         dlq_ls       200, the two entries of ts_fakebroker_dlq
         dlq_redrive  200, count = ids sent, or 2 when none (every entry)

@@ -1,0 +1,415 @@
+/*  ts_cli_args - the tscache CLI's command line: options anywhere, "--",
+    commands, and their operands checked. See ts_cli_args.h.
+
+    Two passes. The first walks argv once, sorting arguments into options
+    (looked up in one table, with their values) and operands, so that an
+    option is recognised wherever it stands and the command is known
+    before any option is applied. The second reads the command from the
+    operands, applies the options (refusing those that belong to another
+    command) and checks the command's own operands. */
+
+#include "ts_cli_args.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+//  Every option. only: the op it belongs to, TS_OP_REPLY for every op.
+typedef enum {
+    S_OPT_CONFIG, S_OPT_ENDPOINT, S_OPT_TIMEOUT_MS, S_OPT_JSON, S_OPT_HELP,
+    S_OPT_HELP_SHORT, S_OPT_VERSION, S_OPT_FROM, S_OPT_TO, S_OPT_MEASURE,
+    S_OPT_WAIT, S_OPT_WAIT_TIMEOUT, S_OPT_COUNT_
+} s_opt_t;
+
+static const struct {
+    const char *name;
+    bool        value;          //  takes a value
+    ts_op_t     only;           //  TS_OP_REPLY: any command
+} s_options [S_OPT_COUNT_] = {
+    { "-c",        true,  TS_OP_REPLY },
+    { "-e",        true,  TS_OP_REPLY },
+    { "-t",        true,  TS_OP_REPLY },
+    { "--json",    false, TS_OP_REPLY },
+    { "--help",    false, TS_OP_REPLY },
+    { "-h",        false, TS_OP_REPLY },
+    { "--version", false, TS_OP_REPLY },
+    { "--from",    true,  TS_OP_QUERY },
+    { "--to",      true,  TS_OP_QUERY },
+    { "--measure", true,  TS_OP_QUERY },
+    { "--wait",    false, TS_OP_HYDRATE },
+    { "--timeout", true,  TS_OP_HYDRATE },
+};
+
+//  An option as found in argv.
+typedef struct {
+    s_opt_t     opt;
+    const char *value;          //  NULL for an option without one
+} s_found_t;
+
+//  The arguments sorted by the first pass.
+typedef struct {
+    s_found_t   *found;         //  options, in order
+    size_t       found_n;
+    const char **operands;      //  operands, in order
+    size_t       operands_n;
+} s_split_t;
+
+void
+ts_cli_args_usage (FILE *out)
+{
+    fprintf (out,
+        "usage: tscache [OPTION]... COMMAND [ARG]... [OPTION]...\n"
+        "\n"
+        "Commands (each takes --json: the HTTP API's JSON for the same\n"
+        "answer):\n"
+        "  ping                    check that the gateway answers\n"
+        "  ids add ID...           register ids\n"
+        "  ids rm ID               unregister an id and delete its data\n"
+        "  ids ls                  list every registered id, one a line\n"
+        "                          (asked for a page at a time; --json: one\n"
+        "                          document {\"ids\":[...],\"next\":null})\n"
+        "  hydrate ID... [--wait [--timeout S]]\n"
+        "                          fetch ids now (through the broker); with\n"
+        "                          --wait, until every id is stored again\n"
+        "                          (progress done/total on a terminal, a\n"
+        "                          line per stored id otherwise), one fails\n"
+        "                          for good (exit 1) or S seconds pass\n"
+        "                          (default 600; exit 3)\n"
+        "  query ID [--from T] [--to T] [--measure M]\n"
+        "                          print a series: history, then forecast\n"
+        "                          after the newest history point; T is\n"
+        "                          epoch ms or RFC 3339 (default: now -/+\n"
+        "                          24 h)\n"
+        "  stats                   the broker's counters and its workers\n"
+        "                          (NAME, CREDIT, LEASED)\n"
+        "  dlq ls                  dead-lettered jobs: JOB, IDS, RECEIVES,\n"
+        "                          DEAD AT, ERROR\n"
+        "  dlq redrive [ID...]     queue dead-lettered jobs again (receives\n"
+        "                          reset); with IDs only the jobs holding\n"
+        "                          one of them, else every job\n"
+        "  dlq purge               delete every dead-lettered job\n"
+        "  help                    show this help\n"
+        "\n"
+        "Options may come before or after the command and its arguments;\n"
+        "\"--\" ends them (what follows is an argument even if it starts\n"
+        "with '-'). An id is " TS_NAME_RULE ";\n"
+        "only \"ids rm -- -ID\" names one that starts with '-' (an id\n"
+        "registered before that rule).\n"
+        "  -c FILE        config file (default: $TSCACHE_CONFIG); used for\n"
+        "                 cli.endpoint\n"
+        "  -e ENDPOINT    gateway endpoint (default: $TSCACHE_ENDPOINT, else\n"
+        "                 cli.endpoint, tcp://127.0.0.1:5555)\n"
+        "  -t TIMEOUT_MS  how long to wait for each answer (default 5000)\n"
+        "  --json         print JSON instead of text\n"
+        "  --help, -h     show this help\n"
+        "  --version      show the version of tscache and its libraries\n"
+        "\n"
+        "Exit codes: 0 ok, 1 error reply (or a hydrated id failed), 2 usage\n"
+        "or config error, 3 no answer in time (or --wait timed out).\n");
+}
+
+//  Looks arg up as an option. Sets *value to an attached value
+//  ("--from=5", "-t500"), else NULL. Returns the option or S_OPT_COUNT_.
+static s_opt_t
+s_lookup (const char *arg, const char **value)
+{
+    *value = NULL;
+    for (int o = 0; o < S_OPT_COUNT_; o++) {
+        const char *name = s_options [o].name;
+        size_t len = strlen (name);
+        if (strcmp (arg, name) == 0)
+            return (s_opt_t) o;
+        if (!s_options [o].value || strncmp (arg, name, len) != 0)
+            continue;
+        if (name [1] == '-' && arg [len] == '=') {
+            *value = arg + len + 1;
+            return (s_opt_t) o;
+        }
+        if (name [1] != '-' && arg [len]) {
+            *value = arg + len;
+            return (s_opt_t) o;
+        }
+    }
+    return S_OPT_COUNT_;
+}
+
+//  First pass: options and operands. Stops early, returning 0, at --help
+//  or --version (setting args). Returns 0 or TS_EINVAL with err.
+static int
+s_split (ts_cli_args_t *args, int argc, char *const argv [],
+         s_split_t *split, char *err)
+{
+    bool ended = false;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv [i];
+        if (!ended && strcmp (arg, "--") == 0) {
+            ended = true;
+            continue;
+        }
+        if (ended || arg [0] != '-' || arg [1] == 0) {
+            split->operands [split->operands_n++] = arg;
+            continue;
+        }
+        const char *value;
+        s_opt_t opt = s_lookup (arg, &value);
+        if (opt == S_OPT_COUNT_) {
+            ts_errf (err, "unknown option '%.64s' (an argument that starts "
+                     "with '-' goes after --)", arg);
+            return TS_EINVAL;
+        }
+        if (opt == S_OPT_HELP || opt == S_OPT_HELP_SHORT) {
+            args->help = true;
+            return 0;
+        }
+        if (opt == S_OPT_VERSION) {
+            args->version = true;
+            return 0;
+        }
+        if (s_options [opt].value && !value) {
+            if (i + 1 >= argc) {
+                ts_errf (err, "%s needs a value", arg);
+                return TS_EINVAL;
+            }
+            value = argv [++i];
+        }
+        split->found [split->found_n].opt = opt;
+        split->found [split->found_n++].value = value;
+    }
+    return 0;
+}
+
+//  The op of the command at operands [0] (and [1]); sets *first to the
+//  index of its first own operand. TS_OP_REPLY with err if there is no
+//  such command.
+static ts_op_t
+s_command (const s_split_t *split, size_t *first, char *err)
+{
+    static const struct {
+        const char *name, *sub;
+        ts_op_t     op;
+    } commands [] = {
+        { "ping", NULL, TS_OP_PING },
+        { "hydrate", NULL, TS_OP_HYDRATE },
+        { "query", NULL, TS_OP_QUERY },
+        { "stats", NULL, TS_OP_STATS },
+        { "ids", "add", TS_OP_IDS_ADD },
+        { "ids", "rm", TS_OP_IDS_RM },
+        { "ids", "ls", TS_OP_IDS_LS },
+        { "dlq", "ls", TS_OP_DLQ_LS },
+        { "dlq", "redrive", TS_OP_DLQ_REDRIVE },
+        { "dlq", "purge", TS_OP_DLQ_PURGE },
+    };
+    const char *name = split->operands [0];
+    const char *sub = split->operands_n > 1? split->operands [1]: "";
+    bool known = false;
+    for (size_t c = 0; c < sizeof commands / sizeof commands [0]; c++) {
+        if (strcmp (name, commands [c].name) != 0)
+            continue;
+        known = true;
+        if (!commands [c].sub) {
+            *first = 1;
+            return commands [c].op;
+        }
+        if (strcmp (sub, commands [c].sub) == 0) {
+            *first = 2;
+            return commands [c].op;
+        }
+    }
+    if (!known)
+        ts_errf (err, "unknown command '%.64s'", name);
+    else
+        ts_errf (err, "%s: expected %s, got '%.64s'", name,
+                 strcmp (name, "ids") == 0? "add, rm or ls"
+                                          : "ls, redrive or purge", sub);
+    return TS_OP_REPLY;
+}
+
+//  Reads an integer of min..max from text. Returns 0 or TS_EINVAL.
+static int
+s_int (const char *text, long long min, long long max, long long *value)
+{
+    char *end = NULL;
+    long long n = strtoll (text, &end, 10);
+    if (!*text || *end || n < min || n > max)
+        return TS_EINVAL;
+    *value = n;
+    return 0;
+}
+
+//  Applies one option to args and req (op known). Returns 0 or TS_EINVAL.
+static int
+s_apply (ts_cli_args_t *args, ts_msg_t *req, const char *command,
+         const s_found_t *found, char *err)
+{
+    const char *name = s_options [found->opt].name;
+    const char *value = found->value;
+    ts_op_t only = s_options [found->opt].only;
+    if (only != TS_OP_REPLY && only != req->op) {
+        ts_errf (err, "%s: %s is an option of %s only", command, name,
+                 ts_op_name (only));
+        return TS_EINVAL;
+    }
+    long long n;
+    int64_t ms;
+    switch (found->opt) {
+        case S_OPT_CONFIG:
+            args->config_path = value;
+            break;
+        case S_OPT_ENDPOINT:
+            args->endpoint = value;
+            break;
+        case S_OPT_TIMEOUT_MS:
+            if (s_int (value, 1, TS_CLI_TIMEOUT_MAX_MS, &n)) {
+                ts_errf (err, "-t: '%.64s' is not a timeout in ms (1 to %d)",
+                         value, TS_CLI_TIMEOUT_MAX_MS);
+                return TS_EINVAL;
+            }
+            args->timeout_ms = (int) n;
+            break;
+        case S_OPT_JSON:
+            args->json = true;
+            break;
+        case S_OPT_FROM:
+        case S_OPT_TO:
+            if (ts_time_parse (value, &ms)) {
+                ts_errf (err, "%s: bad time '%.64s': use epoch ms or RFC "
+                         "3339", name, value);
+                return TS_EINVAL;
+            }
+            if (found->opt == S_OPT_FROM) {
+                req->has_from = true;
+                req->from_ms = ms;
+            }
+            else {
+                req->has_to = true;
+                req->to_ms = ms;
+            }
+            break;
+        case S_OPT_MEASURE:
+            if (!ts_name_existing (value)) {
+                ts_name_errf (err, "measure", value, strlen (value));
+                return TS_EINVAL;
+            }
+            ts_strlcpy (req->measure, value, sizeof req->measure);
+            break;
+        case S_OPT_WAIT:
+            args->wait = true;
+            break;
+        case S_OPT_WAIT_TIMEOUT: {
+            char *end = NULL;
+            double s = strtod (value, &end);
+            if (!*value || *end || !(s > 0)
+            ||  s * 1000 > TS_CLI_WAIT_MAX_MS) {
+                ts_errf (err, "--timeout: '%.64s' is not a number of "
+                         "seconds (over 0, at most %d)", value,
+                         TS_CLI_WAIT_MAX_MS / 1000);
+                return TS_EINVAL;
+            }
+            args->wait_ms = (int64_t) ceil (s * 1000);
+            break;
+        }
+        default:
+            break;
+    }
+    return 0;
+}
+
+//  Checks the command's operands and puts them in req.
+static int
+s_operands (ts_msg_t *req, const char *command, const char *const *ops,
+            size_t n, char *err)
+{
+    ts_op_t op = req->op;
+    bool ids = op == TS_OP_IDS_ADD || op == TS_OP_HYDRATE
+            || op == TS_OP_DLQ_REDRIVE;
+    bool one = op == TS_OP_IDS_RM || op == TS_OP_QUERY;
+    if (!ids && !one && n > 0) {
+        ts_errf (err, "%s: unexpected '%.64s'", command, ops [0]);
+        return TS_EINVAL;
+    }
+    bool needed = one || (ids && op != TS_OP_DLQ_REDRIVE);
+    if (needed && n == 0) {
+        ts_errf (err, "%s: give %s ID", command, one? "an": "at least one");
+        return TS_EINVAL;
+    }
+    if (one && n > 1) {
+        ts_errf (err, "%s: one ID only, '%.64s' is extra", command, ops [1]);
+        return TS_EINVAL;
+    }
+    if (n > TS_PROTO_MAX_IDS) {
+        ts_errf (err, "%s: %zu ids, at most %d in one command", command, n,
+                 TS_PROTO_MAX_IDS);
+        return TS_EINVAL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        //  Only a removal may name an id from before the '-' rule.
+        bool valid = op == TS_OP_IDS_RM? ts_name_existing (ops [i])
+                                       : ts_name_valid (ops [i]);
+        if (!valid) {
+            ts_name_errf (err, "id", ops [i], strlen (ops [i]));
+            return TS_EINVAL;
+        }
+        if (one)
+            ts_strlcpy (req->id, ops [i], sizeof req->id);
+        else
+        if (ts_strlist_append (req->ids, ops [i])) {
+            ts_errf (err, "out of memory");
+            return TS_ENOMEM;
+        }
+    }
+    return 0;
+}
+
+int
+ts_cli_args_parse (ts_cli_args_t *args, ts_msg_t *req, int argc,
+                   char *const argv [], char *err)
+{
+    memset (args, 0, sizeof *args);
+    args->timeout_ms = TS_CLI_TIMEOUT_MS;
+    args->wait_ms = TS_CLI_WAIT_MS;
+    s_split_t split = { 0 };
+    size_t slots = argc > 0? (size_t) argc: 1;
+    split.found = calloc (slots, sizeof (s_found_t));
+    split.operands = calloc (slots, sizeof (char *));
+    int rc = split.found && split.operands? 0: TS_ENOMEM;
+    if (rc)
+        ts_errf (err, "out of memory");
+    if (rc == 0)
+        rc = s_split (args, argc, argv, &split, err);
+    if (rc == 0 && !args->help && !args->version) {
+        ts_op_t op = TS_OP_REPLY;
+        size_t first = 0;
+        if (split.operands_n == 0) {
+            ts_errf (err, "give a COMMAND");
+            rc = TS_EINVAL;
+        }
+        else
+        if (strcmp (split.operands [0], "help") == 0)
+            args->help = true;
+        else
+        if ((op = s_command (&split, &first, err)) == TS_OP_REPLY)
+            rc = TS_EINVAL;
+        if (rc == 0 && !args->help) {
+            char command [32];
+            snprintf (command, sizeof command, "%s%s%s",
+                      split.operands [0], first > 1? " ": "",
+                      first > 1? split.operands [1]: "");
+            ts_msg_reset (req, op);
+            bool wait_timeout = false;
+            for (size_t i = 0; rc == 0 && i < split.found_n; i++) {
+                rc = s_apply (args, req, command, &split.found [i], err);
+                wait_timeout |= split.found [i].opt == S_OPT_WAIT_TIMEOUT;
+            }
+            if (rc == 0)
+                rc = s_operands (req, command, split.operands + first,
+                                 split.operands_n - first, err);
+            if (rc == 0 && wait_timeout && !args->wait) {
+                ts_errf (err, "%s: --timeout needs --wait", command);
+                rc = TS_EINVAL;
+            }
+        }
+    }
+    free (split.found);
+    free (split.operands);
+    return rc;
+}

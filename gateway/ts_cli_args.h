@@ -1,0 +1,61 @@
+/*  ts_cli_args - the command line of the tscache CLI, parsed into the
+    request it sends and the options that shape what it prints.
+
+    The grammar is getopt's, with permutation: options may come before,
+    between or after the operands (tscache --json ids ls, tscache ids add
+    x1 --json), "--" ends the options so that every argument after it is
+    an operand, and any other argument that starts with '-' and is not a
+    known option is a usage error naming it, never an id. Options that
+    take a value take the next argument whatever it looks like
+    (--from -1000), or the rest of the same argument (--from=-1000,
+    -t500). An option given twice keeps its last value.
+
+    Ids are checked here with ts_name_valid, so an id that starts with
+    '-' is refused even after "--" (ids add -- -x). The one exception is
+    ids rm, which takes any name ts_name_existing accepts: an id
+    registered before the first-character rule can be removed with
+    "tscache ids rm -- -old".
+
+    Pure: no I/O, no sockets. The CLI's main (gateway/tscache.c) prints
+    the usage and the errors and runs the request. */
+
+#ifndef TS_CLI_ARGS_H_INCLUDED
+#define TS_CLI_ARGS_H_INCLUDED
+
+#include "ts_common.h"
+#include "ts_proto.h"
+
+#include <stdio.h>
+
+#define TS_CLI_TIMEOUT_MS       5000        //  -t default: wait per answer
+#define TS_CLI_TIMEOUT_MAX_MS   3600000     //  -t largest
+#define TS_CLI_WAIT_MS          600000      //  --timeout default (--wait)
+#define TS_CLI_WAIT_MAX_MS      86400000    //  --timeout largest
+
+typedef struct {
+    const char *config_path;    //  -c FILE, or NULL; borrowed from argv
+    const char *endpoint;       //  -e ENDPOINT, or NULL; borrowed
+    int         timeout_ms;     //  -t: how long to wait for each answer
+    bool        json;           //  --json: print the HTTP API's JSON
+    bool        help;           //  --help, -h or the help command
+    bool        version;        //  --version
+    bool        wait;           //  hydrate --wait: until the ids are stored
+    int64_t     wait_ms;        //  --timeout S, in ms: how long --wait
+                                //  waits in all
+} ts_cli_args_t;
+
+//  Parses argv [1..argc) into args and req. req is reset to the op of the
+//  command (TS_OP_PING, TS_OP_IDS_ADD, ... ; ids ls is TS_OP_IDS_LS with
+//  no cursor) and filled with its ids, id, range and measure. Returns 0,
+//  with args->help or args->version set if one of those was asked for
+//  (then req is left as it is and nothing after it was checked), or
+//  TS_EINVAL with a one-line usage error in err, e.g. "ids add: unknown
+//  option '-x'", "invalid id '-x': use 1 to 128 characters ...", or
+//  TS_ENOMEM.
+int ts_cli_args_parse (ts_cli_args_t *args, ts_msg_t *req, int argc,
+                       char *const argv [], char *err);
+
+//  Prints the usage text (commands, options, exit codes) to out.
+void ts_cli_args_usage (FILE *out);
+
+#endif
