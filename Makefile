@@ -76,9 +76,11 @@ $(LIB): $(COMMON_OBJ)
 
 $(BIN)/tscache-broker: $(BUILD)/broker/tscache-broker.o $(call mods,broker) $(LIB)
 $(BIN)/tscache-worker: $(BUILD)/workers/tscache-worker.o $(call mods,workers) $(LIB)
-$(BIN)/tscache-gateway: $(BUILD)/gateway/tscache-gateway.o $(call mods,gateway) $(LIB)
-$(BIN)/tscache: $(BUILD)/gateway/tscache.o $(BUILD)/gateway/ts_json.o \
-                $(BUILD)/gateway/ts_cli_args.o $(BUILD)/gateway/ts_cli_wait.o $(LIB)
+#  The CLI's own modules (ts_cli_*) are the CLI's, not the gateway's.
+CLI_MODS = $(patsubst %.c,$(BUILD)/%.o,$(wildcard gateway/ts_cli_*.c))
+$(BIN)/tscache-gateway: $(BUILD)/gateway/tscache-gateway.o \
+                        $(filter-out $(CLI_MODS),$(call mods,gateway)) $(LIB)
+$(BIN)/tscache: $(BUILD)/gateway/tscache.o $(BUILD)/gateway/ts_json.o $(CLI_MODS) $(LIB)
 $(BIN)/tscache-demo-upstream: $(BUILD)/tools/tscache-demo-upstream.o $(LIB)
 $(PROGRAMS):
 	@mkdir -p $(BIN)

@@ -537,6 +537,9 @@ s_resolve_endpoint (const char *option, const char *config_path,
         fprintf (stderr, S_NAME ": %s\n", err);
         return S_EXIT_USAGE;
     }
+    const ts_strlist_t *warnings = ts_config_warnings (cfg);
+    for (size_t i = 0; i < warnings->n; i++)
+        fprintf (stderr, S_NAME ": warning: %s\n", warnings->items [i]);
     *endpoint = strdup (ts_config_str (cfg, "cli.endpoint"));
     ts_config_destroy (&cfg);
     return *endpoint? S_EXIT_OK: S_EXIT_ERROR;
