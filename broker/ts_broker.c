@@ -43,7 +43,7 @@
 #define WORKER_DEAD_MS  5000        //  silence after which a worker is lost
 #define CREDIT_MAX      1024        //  most credit one worker may hold
 #define DRAIN_MAX       256         //  messages read per socket per wake
-#define DLQ_LS_MAX      1000        //  entries in one dlq_ls reply
+#define DLQ_LS_MAX      TS_PROTO_MAX_DLQ    //  entries in one dlq_ls reply
 #define TICK_PAGE       1000        //  ids read from the store at a time
                                     //  by a tick (rounded to whole jobs)
 #define MAX_MSG_BYTES   (4 * TS_PROTO_MAX_REQUEST)  //  transport cap
