@@ -38,6 +38,9 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #define HEARTBEAT_MS    1000        //  heartbeat and housekeeping period
 #define WORKER_DEAD_MS  5000        //  silence after which a worker is lost
@@ -104,6 +107,22 @@ s_hex (const byte *data, size_t size, char *out, size_t out_size)
     out [2 * i] = 0;
 }
 
+//  A random non-zero id for this broker process.
+static uint64_t
+s_boot_id (void)
+{
+    uint64_t id = 0;
+    if (getrandom (&id, sizeof id, 0) != (ssize_t) sizeof id)
+        id = 0;
+    if (id == 0) {
+        struct timespec ts;
+        clock_gettime (CLOCK_REALTIME, &ts);
+        id = ((uint64_t) ts.tv_sec << 32) ^ (uint64_t) ts.tv_nsec
+           ^ ((uint64_t) getpid () << 16);
+    }
+    return id? id: 1;
+}
+
 static zsock_t *
 s_bind_router (const char *key, const char *endpoint, bool mandatory,
                char *err)
@@ -158,7 +177,11 @@ ts_broker_new (const ts_config_t *cfg, char *err)
     self->job = ts_job_new ();
     self->msg = ts_msg_new (TS_OP_REPLY);
     self->reply = ts_msg_new (TS_OP_REPLY);
+    //  Heartbeats name this process (boot), so a worker can tell a
+    //  restarted broker from the one its reports went to.
     ts_msg_t *beat = ts_msg_new (TS_OP_HEARTBEAT);
+    if (beat)
+        beat->boot = s_boot_id ();
     int rc = beat? ts_msg_encode (beat, &self->beat, &self->beat_size)
                  : TS_ENOMEM;
     ts_msg_destroy (&beat);

@@ -49,14 +49,14 @@ typedef enum {
     F_V, F_OP, F_STATUS, F_ERROR, F_DETAIL, F_ID, F_FROM, F_TO, F_MEASURE,
     F_IDS, F_JOB, F_CREDIT, F_COUNT, F_BASELINE, F_MEASURES, F_HISTORY,
     F_FORECAST, F_RETRY, F_RETRY_AFTER, F_STATS, F_DLQ, F_AFTER, F_LIMIT,
-    F_NEXT, F_JOBS, F_STATES, F_COUNT_
+    F_NEXT, F_JOBS, F_STATES, F_BOOT, F_COUNT_
 } s_field_t;
 
 static const char *s_field_names [F_COUNT_] = {
     "v", "op", "status", "error", "detail", "id", "from", "to", "measure",
     "ids", "job", "credit", "count", "baseline", "measures", "history",
     "forecast", "retry", "retry_after_ms", "stats", "dlq", "after", "limit",
-    "next", "jobs", "states"
+    "next", "jobs", "states", "boot"
 };
 
 //  ---------------------------------------------------------------------
@@ -611,6 +611,9 @@ s_encode_request (msgpack_packer *pk, const ts_msg_t *self)
         case TS_OP_JOB_STATE:
             fields += 1;
             break;
+        case TS_OP_HEARTBEAT:
+            fields += self->boot? 1: 0;
+            break;
         default:
             break;
     }
@@ -690,6 +693,12 @@ s_encode_request (msgpack_packer *pk, const ts_msg_t *self)
             if (self->retry_after_ms) {
                 S_TRY (s_pack_cstr (pk, "retry_after_ms"));
                 S_TRY (msgpack_pack_uint64 (pk, self->retry_after_ms));
+            }
+            break;
+        case TS_OP_HEARTBEAT:
+            if (self->boot) {
+                S_TRY (s_pack_cstr (pk, "boot"));
+                S_TRY (msgpack_pack_uint64 (pk, self->boot));
             }
             break;
         default:
@@ -1635,6 +1644,11 @@ s_decode_request (s_decoder_t *dec, ts_msg_t *self)
         case TS_OP_DLQ_REDRIVE:
             if ((obj = dec->field [F_IDS]))
                 return s_get_ids (dec, "ids", obj, 0, self->ids);
+            return 0;
+        case TS_OP_HEARTBEAT:
+            //  Optional: which broker process sent it (section 8.2).
+            if ((obj = dec->field [F_BOOT]))
+                return s_get_uint64 (dec, "boot", obj, &self->boot);
             return 0;
         case TS_OP_IDS_LS:
             if ((obj = dec->field [F_AFTER])

@@ -152,6 +152,8 @@ typedef struct {
                                         //  after new/reset, and when
                                         //  absent on the wire)
     uint64_t retry_after_ms;            //  failed: upstream asked to wait
+    uint64_t boot;                      //  heartbeat: the broker process
+                                        //  that sent it; 0 not given
                                         //  this long (0: no advice; at
                                         //  most TS_PROTO_MAX_RETRY_AFTER_MS)
     uint64_t count;                     //  replies: ids added, jobs queued

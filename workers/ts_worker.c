@@ -47,11 +47,16 @@
     done, runs again.
 
     Reports sent while the broker is down are lost with the socket when
-    the worker reconnects. So the worker remembers each "done" until the
-    broker has been heard from well after it (REPORT_CONFIRM_MS), and sends
-    the remembered ones again after a reconnect: a restarted broker then
-    acks those jobs at once instead of fetching them again when their
-    shortened leases run out. A duplicate "done" is harmless (acks are by
+    the worker reconnects, and a report sent just before the broker dies
+    is lost with it. So the worker remembers each "done" until a
+    heartbeat of the same broker process (its boot id) arrives well after
+    it (REPORT_CONFIRM_MS), and sends the remembered ones again after a
+    reconnect, or as soon as a heartbeat shows another broker process (one
+    restarted quickly enough that the worker never noticed silence: libzmq
+    reconnected underneath, and that broker's heartbeats must not confirm
+    reports its predecessor never read). A restarted broker then acks
+    those jobs at once instead of fetching them again when their shortened
+    leases run out. A duplicate "done" is harmless (acks are by
     job id; unknown ids are ignored). "failed" is not resent: a lost one
     only means the lease runs out and the job is retried, as it would be.
     The broker ignores reports from a peer that has not sent "ready", so
@@ -87,6 +92,8 @@
 typedef struct {
     uint64_t      job;              //  job id
     int64_t       sent_ms;          //  monotonic time it was sent
+    uint64_t      boot;             //  broker process it went to (as far
+                                    //  as the worker knew; 0 unknown)
 } s_report_t;
 
 //  A mapped document waiting for the batch's store write.
@@ -125,6 +132,7 @@ struct _ts_worker_t {
     s_slot_t      *slots;
     size_t         busy;            //  slots in use
     int64_t        last_heard_ms;   //  monotonic: last message from broker
+    uint64_t       broker_boot;     //  boot id of its last heartbeat
     s_report_t    *reports;         //  ring of unconfirmed "done" reports
     size_t         reports_head;    //  index of the oldest
     size_t         reports_n;       //  how many are remembered
@@ -169,19 +177,46 @@ s_report_remember (ts_worker_t *self, uint64_t job)
         &self->reports [(self->reports_head + self->reports_n) % REPORTS_MAX];
     report->job = job;
     report->sent_ms = ts_mono_ms ();
+    report->boot = self->broker_boot;
     self->reports_n++;
 }
 
-//  Forgets the reports sent well before the broker was last heard from.
+//  Forgets the reports sent to this broker process well before its
+//  heartbeat: it has read them. Reports are in send order.
 static void
 s_report_confirm (ts_worker_t *self)
 {
+    int64_t before = ts_mono_ms () - REPORT_CONFIRM_MS;
     while (self->reports_n > 0
-       &&  self->reports [self->reports_head].sent_ms
-           < self->last_heard_ms - REPORT_CONFIRM_MS) {
+       &&  self->reports [self->reports_head].boot == self->broker_boot
+       &&  self->reports [self->reports_head].sent_ms < before) {
         self->reports_head = (self->reports_head + 1) % REPORTS_MAX;
         self->reports_n--;
     }
+}
+
+static void s_report_resend (ts_worker_t *self);
+
+//  A heartbeat from the broker process boot (0 if it gives none): a
+//  process other than the one the reports went to gets them again
+//  before any of them counts as read.
+static void
+s_broker_heartbeat (ts_worker_t *self, uint64_t boot)
+{
+    if (boot != self->broker_boot) {
+        uint64_t was = self->broker_boot;
+        self->broker_boot = boot;
+        if (was != 0) {
+            ts_info ("broker %s restarted", self->endpoint);
+            s_report_resend (self);
+        }
+        else
+            //  The first boot id heard: what went before went to it.
+            for (size_t i = 0; i < self->reports_n; i++)
+                self->reports [(self->reports_head + i) % REPORTS_MAX].boot
+                    = boot;
+    }
+    s_report_confirm (self);
 }
 
 //  After a reconnect: sends every remembered "done" again.
@@ -233,6 +268,9 @@ s_connect (ts_worker_t *self, char *err)
         return TS_ECONFIG;
     }
     self->last_heard_ms = ts_mono_ms ();
+    //  The next heartbeat names the broker this connection reached; the
+    //  reports resent on it count as sent to that one.
+    self->broker_boot = 0;
     s_send_ready (self, self->concurrency - self->busy);
     return 0;
 }
@@ -485,7 +523,9 @@ s_message (ts_worker_t *self, const void *data, size_t size)
     if (self->msg->op == TS_OP_JOB)
         s_start_job (self, self->msg);
     else
-    if (self->msg->op != TS_OP_HEARTBEAT)
+    if (self->msg->op == TS_OP_HEARTBEAT)
+        s_broker_heartbeat (self, self->msg->boot);
+    else
         ts_debug ("unexpected op '%s' from broker: ignored",
                   ts_op_name (self->msg->op));
 }
@@ -503,7 +543,6 @@ s_drain (ts_worker_t *self)
             return;
         }
         self->last_heard_ms = ts_mono_ms ();
-        s_report_confirm (self);
         if (zmq_msg_more (&part)) {
             //  Not ours: skip the rest of the message.
             ts_debug ("multi-frame message from broker: ignored");
