@@ -44,7 +44,10 @@
 
 #include <czmq.h>
 
-#define TS_FORWARD_MAX  1024    //  requests one forwarder holds at once
+//  Requests one forwarder holds at once, counted from the oldest one
+//  pending: a request cancelled behind it frees its place once the
+//  requests before it are done.
+#define TS_FORWARD_MAX  1024
 
 typedef struct _ts_forward_t ts_forward_t;
 
