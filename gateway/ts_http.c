@@ -149,8 +149,9 @@ s_conn_close (s_loop_t *loop, s_conn_t *conn)
         loop->conns = conn->next;
     if (conn->next)
         conn->next->prev = conn->prev;
-    if (conn->forward)
-        ts_forward_cancel (loop->forward, conn);
+    if (conn->forward && ts_forward_cancel (loop->forward, conn))
+        ts_debug ("http %s: connection closed while the broker had it: "
+                  "cancelled", ts_op_name (conn->forward->op));
     ts_http_conn_destroy (&conn);
     atomic_fetch_sub (&loop->http->conns, 1);
 }
