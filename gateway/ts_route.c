@@ -318,18 +318,30 @@ s_body_ids (const ts_route_req_t *req, bool optional, ts_strlist_t *ids,
     return rc;
 }
 
+//  Resets msg to op and reads the ids of the request body into it (see
+//  s_body_ids). Returns 0, or the status of the error written to body.
+static int
+s_ids_request (const ts_route_req_t *req, ts_op_t op, bool optional,
+               ts_msg_t *msg, ts_json_t *body)
+{
+    char err [TS_ERRLEN] = "";
+    ts_msg_reset (msg, op);
+    int rc = s_body_ids (req, optional, msg->ids, err);
+    if (rc)
+        return ts_json_error (body, rc == TS_ENOMEM? 500: 400,
+                              rc == TS_ENOMEM? "internal": "bad_request",
+                              err);
+    return 0;
+}
+
 //  POST /v1/ids and POST /v1/hydrate (forwarded)
 static int
 s_post_ids (ts_route_t *self, const ts_route_req_t *req, ts_op_t op,
             ts_msg_t *msg, ts_msg_t *reply, ts_json_t *body)
 {
-    char err [TS_ERRLEN] = "";
-    ts_msg_reset (msg, op);
-    int rc = s_body_ids (req, false, msg->ids, err);
-    if (rc)
-        return ts_json_error (body, rc == TS_ENOMEM? 500: 400,
-                              rc == TS_ENOMEM? "internal": "bad_request",
-                              err);
+    int status = s_ids_request (req, op, false, msg, body);
+    if (status)
+        return status;
     if (ts_api_forwarded (op))
         return TS_ROUTE_FORWARD;
     if (ts_api_handle (self->api, msg, reply) != 200)
@@ -406,14 +418,8 @@ s_ids_rm (ts_route_t *self, const char *id, ts_msg_t *msg, ts_msg_t *reply,
 static int
 s_dlq_redrive (const ts_route_req_t *req, ts_msg_t *msg, ts_json_t *body)
 {
-    char err [TS_ERRLEN] = "";
-    ts_msg_reset (msg, TS_OP_DLQ_REDRIVE);
-    int rc = s_body_ids (req, true, msg->ids, err);
-    if (rc)
-        return ts_json_error (body, rc == TS_ENOMEM? 500: 400,
-                              rc == TS_ENOMEM? "internal": "bad_request",
-                              err);
-    return TS_ROUTE_FORWARD;
+    int status = s_ids_request (req, TS_OP_DLQ_REDRIVE, true, msg, body);
+    return status? status: TS_ROUTE_FORWARD;
 }
 
 //  A route that is only forwarded, with nothing to read: GET /v1/stats,

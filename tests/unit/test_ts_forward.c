@@ -193,15 +193,6 @@ s_run_for (fixture_t *self, int64_t ms)
     assert_int_equal (self->done_n, before);
 }
 
-//  Waits (bounded) until the fake broker has received n requests.
-static void
-s_wait_requests (ts_fakebroker_t *broker, size_t n)
-{
-    for (int i = 0; i < 500 && ts_fakebroker_requests (broker) < n; i++)
-        zclock_sleep (10);
-    assert_int_equal (ts_fakebroker_requests (broker), n);
-}
-
 static void
 forward_completes_each_request_once_with_its_own_context (void **state)
 {
@@ -337,7 +328,7 @@ forward_cancel_forgets_a_request_and_drops_its_answer (void **state)
     s_run_until (self, 1);
     assert_ptr_equal (self->done [0].ctx, &self->contexts [1]);
     assert_int_equal (self->done [0].status, 200);
-    s_wait_requests (broker, 3);
+    assert_int_equal (ts_fakebroker_wait_requests (broker, 3, 5000), 3);
     s_run_for (self, 100);
     ts_fakebroker_destroy (&broker);
 }
