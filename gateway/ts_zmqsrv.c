@@ -27,9 +27,7 @@
 #include "ts_log.h"
 
 #include <czmq.h>
-#include <assert.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
