@@ -1,48 +1,33 @@
 /*  ts_api - the gateway's request handler, shared by the ZeroMQ and HTTP
     front ends. See ts_api.h for the rules and status codes.
 
-    Reads go straight to the store (one read transaction per range). The
-    ops the broker serves go through one forwarding path, whose rules are
-    written once here and used by both front ends: which ops are
-    forwarded (the s_forward entries of s_handler), what the gateway
-    checks before forwarding (ts_api_forward_check), and how a broker
-    answer is judged (ts_api_broker_reply: 502 unless it is one frame
-    holding a reply, with what a 200 to that op must carry).
-
-    Synchronous callers (the HTTP threads, ts_api_handle) borrow a REQ
-    socket from a small pool for one round trip: the mutex guards only
-    the pool, never a call, so threads do not wait behind one another
-    and a silent broker costs each call its own timeout, not the sum of
-    everyone's. A socket moves between threads only through the pool,
-    whose mutex is the memory barrier libzmq asks for. A REQ socket that
-    got its whole answer is in step and goes back to the pool; one whose
-    request went unanswered is stuck in its send/receive lockstep and is
-    destroyed (its late answer goes nowhere). The ZeroMQ front end does
-    not use the pool: it forwards asynchronously over its own DEALER
-    (ts_zmqsrv.c) with the same checks. */
+    Reads go straight to the store (one read transaction per range). For
+    the ops the broker serves, this file holds the gateway's side of the
+    rules, written once for both front ends: which ops are forwarded (the
+    s_forward entries of s_handler) and what the gateway checks before
+    forwarding (ts_api_forward_check). Sending, waiting and judging the
+    broker's answer are ts_forward's: the front ends forward
+    asynchronously from their loops with a forwarder each, and
+    ts_api_handle, for callers without a loop (unit tests), makes one
+    blocking round trip on a forwarder of its own (ts_forward_call).
+    Nothing here is shared between threads but the store and the answer
+    cache, which are thread-safe. */
 
 #include "ts_api.h"
+#include "ts_forward.h"
 #include "ts_log.h"
 
 #include <assert.h>
-#include <czmq.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-//  Largest broker reply accepted: a dlq_ls answer can list many entries.
-#define S_MAX_BROKER_REPLY  ((size_t) 256 << 20)
-#define S_POOL_MAX          16      //  idle REQ sockets kept for reuse
 
 struct _ts_api_t {
     ts_store_t     *store;              //  borrowed
     int64_t         max_points;         //  gateway.max_points
     char           *broker_endpoint;    //  gateway.broker_endpoint
     int             broker_timeout_ms;  //  gateway.broker_timeout_ms
-    zsock_t        *pool [S_POOL_MAX];  //  idle REQ sockets to the broker
-    size_t          pool_n;             //  how many are idle
-    pthread_mutex_t pool_lock;          //  guards pool and pool_n only
     ts_cache_t     *cache;              //  answers; NULL if cache_mb is 0
 };
 
@@ -70,7 +55,6 @@ ts_api_new (const ts_config_t *cfg, ts_store_t *store, char *err)
         ts_errf (err, "out of memory");
         return NULL;
     }
-    pthread_mutex_init (&self->pool_lock, NULL);
     return self;
 }
 
@@ -79,10 +63,7 @@ ts_api_destroy (ts_api_t **self_p)
 {
     if (self_p && *self_p) {
         ts_api_t *self = *self_p;
-        for (size_t i = 0; i < self->pool_n; i++)
-            zsock_destroy (&self->pool [i]);
         ts_cache_destroy (&self->cache);
-        pthread_mutex_destroy (&self->pool_lock);
         free (self->broker_endpoint);
         free (self);
         *self_p = NULL;
@@ -342,142 +323,14 @@ ts_api_forward_check (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
     }
 }
 
-//  The key a 200 answer to op must carry, or NULL if it needs none.
-static const char *
-s_required_key (ts_op_t op, const ts_msg_t *reply)
-{
-    if (op == TS_OP_STATS && !reply->has_stats)
-        return "stats";
-    if (op == TS_OP_DLQ_LS && !reply->has_dlq)
-        return "dlq";
-    if (op == TS_OP_JOB_STATE && !reply->has_states)
-        return "states";
-    return NULL;
-}
-
-int
-ts_api_broker_failed (ts_api_t *self, ts_op_t op, int code,
-                      const char *detail, ts_msg_t *reply)
-{
-    if (code == TS_ETIMEOUT) {
-        ts_warn ("%s: %s (%s)", ts_op_name (op), detail,
-                 self->broker_endpoint);
-        ts_msg_set_error (reply, 503, "unavailable", detail);
-    }
-    else {
-        ts_warn ("%s: %s", ts_op_name (op), detail);
-        ts_msg_set_error (reply, code == TS_ENOMEM? 500: 502,
-                          code == TS_ENOMEM? "internal": "bad_gateway",
-                          detail);
-    }
-    return reply->status;
-}
-
-int
-ts_api_broker_reply (ts_api_t *self, ts_op_t op, zmsg_t *body,
-                     ts_msg_t *reply)
-{
-    char err [TS_ERRLEN] = "";
-    char detail [TS_ERRLEN] = "";
-    size_t frames = zmsg_size (body);
-    if (frames != 1) {
-        ts_errf (err, "bad reply from broker: %zu frames, expected 1",
-                 frames);
-        return ts_api_broker_failed (self, op, TS_EPROTO, err, reply);
-    }
-    zframe_t *frame = zmsg_first (body);
-    int rc = ts_msg_decode (reply, zframe_data (frame), zframe_size (frame),
-                            S_MAX_BROKER_REPLY, detail);
-    const char *missing = rc == 0? s_required_key (op, reply): NULL;
-    if (rc == 0 && reply->op != TS_OP_REPLY)
-        ts_errf (err, "bad reply from broker: not a reply");
-    else
-    if (rc == 0 && reply->status == 200 && missing)
-        ts_errf (err, "bad reply from broker: %s answer without '%s'",
-                 ts_op_name (op), missing);
-    else
-    if (rc != 0)
-        ts_errf (err, "bad reply from broker: %s", detail);
-    else
-        return reply->status;
-    return ts_api_broker_failed (self, op, rc == TS_ENOMEM? rc: TS_EPROTO,
-                                 err, reply);
-}
-
-//  A REQ socket to the broker: an idle one from the pool, or a new one.
-//  NULL if none can be made.
-static zsock_t *
-s_pool_take (ts_api_t *self)
-{
-    zsock_t *sock = NULL;
-    pthread_mutex_lock (&self->pool_lock);
-    if (self->pool_n > 0)
-        sock = self->pool [--self->pool_n];
-    pthread_mutex_unlock (&self->pool_lock);
-    if (sock)
-        return sock;
-    sock = zsock_new (ZMQ_REQ);
-    if (!sock)
-        return NULL;
-    zsock_set_linger (sock, 0);
-    zsock_set_sndtimeo (sock, self->broker_timeout_ms);
-    if (zsock_connect (sock, "%s", self->broker_endpoint))
-        zsock_destroy (&sock);
-    return sock;
-}
-
-//  Puts a socket that is in step back in the pool (destroyed if full).
-static void
-s_pool_give (ts_api_t *self, zsock_t **sock_p)
-{
-    pthread_mutex_lock (&self->pool_lock);
-    if (self->pool_n < S_POOL_MAX) {
-        self->pool [self->pool_n++] = *sock_p;
-        *sock_p = NULL;
-    }
-    pthread_mutex_unlock (&self->pool_lock);
-    zsock_destroy (sock_p);
-}
-
-//  One round trip to the broker on a pooled REQ socket; the answer is
-//  judged by ts_api_broker_reply. Returns reply->status.
-static int
-s_broker_call (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
-{
-    char *data = NULL;
-    size_t size = 0;
-    if (ts_msg_encode (req, &data, &size))
-        return ts_api_broker_failed (self, req->op, TS_ENOMEM,
-                                     "out of memory", reply);
-    zsock_t *sock = s_pool_take (self);
-    int rc = sock? zmq_send (zsock_resolve (sock), data, size, 0): -1;
-    free (data);
-    zmsg_t *answer = NULL;
-    if (rc != -1) {
-        zpoller_t *poller = zpoller_new (sock, NULL);
-        if (poller && zpoller_wait (poller, self->broker_timeout_ms))
-            answer = zmsg_recv (sock);
-        zpoller_destroy (&poller);
-    }
-    if (!answer) {
-        //  A REQ socket without its answer cannot send again.
-        zsock_destroy (&sock);
-        return ts_api_broker_failed (self, req->op, TS_ETIMEOUT,
-                                     "broker did not answer", reply);
-    }
-    s_pool_give (self, &sock);
-    ts_api_broker_reply (self, req->op, answer, reply);
-    zmsg_destroy (&answer);
-    return reply->status;
-}
-
 //  A forwarded op: the gateway's checks, then the broker's answer.
 static int
 s_forward (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
 {
     if (ts_api_forward_check (self, req, reply))
         return reply->status;
-    return s_broker_call (self, req, reply);
+    return ts_forward_call (self->broker_endpoint, self->broker_timeout_ms,
+                            req, reply);
 }
 
 //  Writes the cache key of a query at buf (S_KEY_MAX bytes): the format

@@ -1,10 +1,11 @@
 /*  ts_api - the gateway's request handler, shared by both front ends.
 
     The ZeroMQ front end decodes a msgpack request into a ts_msg_t; the
-    HTTP front end builds one from the URL and body. Both call
-    ts_api_handle, which answers from the store (query, ids_*) or forwards
-    to the broker's control socket (hydrate, stats, dlq_ls, dlq_redrive,
-    dlq_purge, job_state), and both turn the reply
+    HTTP front end builds one from the URL and body. Both let this module
+    answer what the gateway answers itself (ts_api_handle, ts_api_query:
+    query, ids_*, ping, from the store), check what they forward to the
+    broker's control socket (ts_api_forward_check: hydrate, stats,
+    dlq_ls, dlq_redrive, dlq_purge, job_state), and turn the reply
     ts_msg_t back into their own encoding. So every rule (defaults,
     range checks, the merge, limits, status codes) lives here once.
 
@@ -24,16 +25,18 @@
         503 unavailable (broker did not answer)
 
     Forwarding: the ops the broker answers are listed once
-    (ts_api_forwarded); the checks before forwarding (ts_api_forward_check)
-    and the judgement of the broker's answer (ts_api_broker_reply) are
-    public so that the ZeroMQ front end, which forwards asynchronously,
-    applies exactly the rules ts_api_handle applies synchronously.
+    (ts_api_forwarded), and the checks before forwarding
+    (ts_api_forward_check) are public, so that the front ends, which
+    forward asynchronously with ts_forward, apply exactly the rules
+    ts_api_handle applies synchronously; ts_forward judges the broker's
+    answer (502, 503) for both.
 
-    Threads: ts_api_handle may be called from several threads at once (the
-    HTTP thread pool and the ZeroMQ loop). The store is thread-safe; a
-    forwarded call borrows a REQ socket from a pool, so calls to a silent
-    broker wait side by side, each up to gateway.broker_timeout_ms, not
-    one behind the other. */
+    Threads: ts_api_handle may be called from several threads at once.
+    The store and the answer cache are thread-safe; a forwarded call has
+    a connection of its own for its round trip (ts_forward_call), so
+    calls to a silent broker wait side by side, each up to
+    gateway.broker_timeout_ms, not one behind the other. The front ends
+    do not call it for forwarded ops: it blocks. */
 
 #ifndef TS_API_H_INCLUDED
 #define TS_API_H_INCLUDED
@@ -44,24 +47,22 @@
 #include "ts_store.h"
 #include "ts_cache.h"
 
-#include <czmq.h>
-
 #define TS_API_DEFAULT_SPAN_MS   (24 * 3600 * 1000LL)  //  from/to defaults
 
 typedef struct _ts_api_t ts_api_t;
 
 //  Creates a handler over store (borrowed: must outlive the handler) with
 //  gateway.max_points, gateway.broker_endpoint and
-//  gateway.broker_timeout_ms from cfg. Broker sockets are connected on
-//  first use. Returns NULL (reason in err) if out of memory.
+//  gateway.broker_timeout_ms from cfg. Returns NULL (reason in err) if
+//  out of memory.
 ts_api_t *ts_api_new (const ts_config_t *cfg, ts_store_t *store, char *err);
 
-//  Closes the broker sockets and frees the handler; sets *self_p to NULL.
-//  Safe on NULL.
+//  Frees the handler; sets *self_p to NULL. Safe on NULL.
 void ts_api_destroy (ts_api_t **self_p);
 
 //  Sets how long a forwarded request waits for the broker (default
-//  gateway.broker_timeout_ms). For tests; call before any request.
+//  gateway.broker_timeout_ms). For tests; call before any request, and
+//  before a front end reads it to make its forwarder.
 void ts_api_set_broker_timeout (ts_api_t *self, int timeout_ms);
 
 //  How long a forwarded request waits for the broker, in ms.
@@ -92,7 +93,7 @@ int ts_api_query (ts_api_t *self, const ts_msg_t *req, char format,
 void ts_api_cache_stats (ts_api_t *self, ts_cache_stats_t *stats);
 
 //  True if the broker answers op, so the gateway forwards it: hydrate,
-//  stats, dlq_ls, dlq_redrive, dlq_purge.
+//  stats, job_state, dlq_ls, dlq_redrive, dlq_purge.
 bool ts_api_forwarded (ts_op_t op);
 
 //  What the gateway checks before forwarding req (a forwarded op):
@@ -102,23 +103,6 @@ bool ts_api_forwarded (ts_op_t op);
 //  and its status is returned.
 int ts_api_forward_check (ts_api_t *self, const ts_msg_t *req,
                           ts_msg_t *reply);
-
-//  Judges the broker's answer to a forwarded request of op into reply
-//  (reset first). body holds the frames after the envelope (all of a
-//  REQ socket's answer). The broker's reply is passed on as it is, or
-//  replaced by 502 bad_gateway (logged at warn) if body is not exactly
-//  one frame, does not decode, is not a reply, or is a 200 lacking what
-//  a 200 to op must carry (stats: stats; dlq_ls: dlq). Returns
-//  reply->status.
-int ts_api_broker_reply (ts_api_t *self, ts_op_t op, zmsg_t *body,
-                         ts_msg_t *reply);
-
-//  Fills reply (reset) with the error of a forward of op that got no
-//  usable answer, and logs it at warn: TS_ETIMEOUT gives 503 unavailable,
-//  TS_ENOMEM 500 internal, anything else 502 bad_gateway; detail is the
-//  reply's detail. Returns the status.
-int ts_api_broker_failed (ts_api_t *self, ts_op_t op, int code,
-                          const char *detail, ts_msg_t *reply);
 
 //  Answers req into reply (reset first). Ops: ping, query, ids_add,
 //  ids_rm, ids_ls, hydrate, stats, dlq_ls, dlq_redrive, dlq_purge,
@@ -137,9 +121,9 @@ int ts_api_broker_failed (ts_api_t *self, ts_op_t op, int code,
 //    limit (a client that predates paging) the whole registry, or 413 if
 //    it holds more than TS_PROTO_IDS_PAGE ids.
 //  - forwarded ops (ts_api_forwarded): ts_api_forward_check, then the
-//    request goes to the broker and its answer is judged by
-//    ts_api_broker_reply; 503 if it does not answer within the broker
-//    timeout. hydrate: 202, count = jobs queued, jobs = the job of each
+//    request goes to the broker in one blocking round trip
+//    (ts_forward_call: 502 for a malformed answer, 503 if none within
+//    the broker timeout). hydrate: 202, count = jobs queued, jobs = the job of each
 //    id; stats: has_stats; dlq_ls: has_dlq; job_state: has_states (where
 //    each job is); dlq_redrive: ids optional (none: every entry), count
 //    = jobs requeued; dlq_purge: count = entries deleted.

@@ -10,12 +10,28 @@
     Each thread runs one level-triggered epoll loop. The listening socket
     is in every loop with EPOLLEXCLUSIVE, so a new connection wakes one
     thread, which accepts it and keeps it for its whole life: no locks on
-    the request path. A connection reads into a fixed buffer, feeds
-    ts_h1, and answers each whole request at once with one writev of
-    header and body; what the socket does not take waits in the
-    connection's output buffer (EPOLLOUT until drained). While an answer
-    waits, further pipelined requests wait too (reading stops), so a
-    client that sends without reading cannot grow our memory.
+    the request path. A connection (ts_http_conn: buffers and socket I/O)
+    reads into a fixed buffer, feeds ts_h1, and answers each whole
+    request at once with one writev of header and body; what the socket
+    does not take waits in the connection's output buffer (EPOLLOUT until
+    drained). While an answer waits, further pipelined requests wait too
+    (reading stops), so a client that sends without reading cannot grow
+    our memory.
+
+    A request the broker answers (ts_route_start hands it back) never
+    holds the thread: it goes to the loop's forwarder (ts_forward, whose
+    ZMQ_FD is in the epoll set) with its connection as context, and the
+    connection stops reading, as while an answer waits, so pipelined
+    requests keep their order; every other connection is served
+    meanwhile. The forwarder's completion (the broker's answer, or 502/503
+    at the broker timeout) is written as any other answer, and the
+    connection goes on with the requests behind it. The request timeout
+    does not apply while the broker has the request (the forwarder's
+    deadline answers first); a connection closed meanwhile (reset, idle
+    timeout of an unread earlier answer, shutdown) cancels its request.
+    The loop calls ts_forward_process only when the forwarder's fd is
+    readable, a request was just sent, or a deadline is due: a query
+    never touches it.
 
     A connection ends in one of two ways: the client closes (we close), or
     we decide to (an error, "Connection: close", a timeout). Then the last
@@ -30,6 +46,8 @@
     list a few times a second. */
 
 #include "ts_http.h"
+#include "ts_http_conn.h"
+#include "ts_forward.h"
 #include "ts_h1.h"
 #include "ts_route.h"
 #include "ts_json.h"
@@ -48,12 +66,9 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
-#define S_IN_SIZE     16384     //  read buffer of a connection, bytes
-#define S_OUT_HIGH    65536     //  pending answer bytes that stop reading
 #define S_LINGER_MS   2000      //  lingering close: wait for data, ms
 #define S_LINGER_MAX_MS 10000   //  lingering close: at most, ms
 #define S_SWEEP_MS    250       //  timeout sweep interval, ms
@@ -61,31 +76,7 @@
 #define S_REFUSALS    64        //  connections over the limit answered 503
 #define S_EVENTS      128       //  epoll events per wait
 
-typedef enum {
-    S_OPEN,         //  reading and answering requests
-    S_CLOSING,      //  last answer queued: flush, then linger
-    S_LINGER        //  shut down for writing: read and drop until EOF
-} s_state_t;
-
-typedef struct _s_conn_t s_conn_t;
-struct _s_conn_t {
-    s_conn_t   *prev, *next;    //  the loop's list of connections
-    int         fd;             //  socket
-    s_state_t   state;          //  see s_state_t
-    bool        eof;            //  the client has closed its side
-    ts_h1_t    *h1;             //  request reader
-    char       *out;            //  answer bytes not yet sent
-    size_t      out_len;        //  bytes in out
-    size_t      out_sent;       //  bytes of out already sent
-    size_t      out_cap;        //  bytes allocated in out
-    unsigned    events;         //  epoll events registered
-    int64_t     last_ms;        //  last read or write progress
-    int64_t     request_ms;     //  first byte of the request, 0 if idle
-    int64_t     linger_ms;      //  when the lingering close began
-    size_t      in_start;       //  first unparsed byte in in
-    size_t      in_end;         //  end of the bytes read into in
-    char        in [S_IN_SIZE]; //  bytes read, not yet parsed
-};
+typedef ts_http_conn_t s_conn_t;
 
 typedef struct {
     ts_http_t  *http;           //  the server
@@ -94,6 +85,10 @@ typedef struct {
     int         epoll_fd;       //  this loop's epoll
     s_conn_t   *conns;          //  open connections of this loop
     ts_json_t  *json;           //  answer writer, reused
+    ts_forward_t *forward;      //  this loop's requests to the broker
+    ts_msg_t   *reply;          //  scratch: a refused forward's answer
+    bool        forward_sent;   //  sent since the forwarder's last process
+    int64_t     forward_due_ms; //  when to process it anyway, 0: never
     time_t      date_s;         //  second of the cached Date header
     char        date [40];      //  "Date: ...\r\n" for date_s
     int64_t     next_sweep_ms;  //  when timeouts are next checked
@@ -114,9 +109,10 @@ struct _ts_http_t {
     atomic_size_t   conns;          //  connections open, all loops
 };
 
-//  epoll tags for the two descriptors that are not connections.
+//  epoll tags for the descriptors that are not connections.
 static char s_listen_tag;
 static char s_stop_tag;
+static char s_forward_tag;
 
 static const char s_no_memory [] =
     "{\"error\":\"internal\",\"detail\":\"out of memory\"}";
@@ -127,22 +123,13 @@ static const char s_no_memory [] =
 static s_conn_t *
 s_conn_new (s_loop_t *loop, int fd)
 {
-    s_conn_t *conn = malloc (sizeof (s_conn_t));
+    s_conn_t *conn = ts_http_conn_new (fd, &loop->http->limits);
     if (!conn)
         return NULL;
-    memset (conn, 0, offsetof (s_conn_t, in));
-    conn->fd = fd;
-    conn->h1 = ts_h1_new (&loop->http->limits);
-    if (!conn->h1) {
-        free (conn);
-        return NULL;
-    }
-    conn->events = EPOLLIN;
-    conn->last_ms = ts_mono_ms ();
-    struct epoll_event event = { .events = EPOLLIN, .data.ptr = conn };
+    struct epoll_event event = { .events = conn->events, .data.ptr = conn };
     if (epoll_ctl (loop->epoll_fd, EPOLL_CTL_ADD, fd, &event)) {
-        ts_h1_destroy (&conn->h1);
-        free (conn);
+        conn->fd = -1;          //  the caller closes it
+        ts_http_conn_destroy (&conn);
         return NULL;
     }
     conn->next = loop->conns;
@@ -162,10 +149,10 @@ s_conn_close (s_loop_t *loop, s_conn_t *conn)
         loop->conns = conn->next;
     if (conn->next)
         conn->next->prev = conn->prev;
-    close (conn->fd);       //  also leaves the epoll set
-    ts_h1_destroy (&conn->h1);
-    free (conn->out);
-    free (conn);
+    if (conn->forward && ts_forward_cancel (loop->forward, conn))
+        ts_debug ("http %s: connection closed while the broker had it: "
+                  "cancelled", ts_op_name (conn->forward->op));
+    ts_http_conn_destroy (&conn);
     atomic_fetch_sub (&loop->http->conns, 1);
 }
 
@@ -180,91 +167,11 @@ s_conn_watch (s_loop_t *loop, s_conn_t *conn, unsigned events)
     }
 }
 
-//  Keeps len bytes of data to send later. Returns 0 or TS_ENOMEM.
-static int
-s_conn_keep (s_conn_t *conn, const char *data, size_t len)
-{
-    if (conn->out_sent == conn->out_len)
-        conn->out_sent = conn->out_len = 0;
-    if (conn->out_len + len > conn->out_cap) {
-        size_t cap = conn->out_cap? conn->out_cap: 4096;
-        while (cap < conn->out_len + len)
-            cap *= 2;
-        char *grown = realloc (conn->out, cap);
-        if (!grown)
-            return TS_ENOMEM;
-        conn->out = grown;
-        conn->out_cap = cap;
-    }
-    memcpy (conn->out + conn->out_len, data, len);
-    conn->out_len += len;
-    return 0;
-}
-
-//  Sends iov (head and body) now if nothing waits before it; keeps what
-//  the socket does not take. Returns 0, or -1 if the connection failed.
-static int
-s_conn_send (s_conn_t *conn, struct iovec *iov, int count)
-{
-    size_t total = 0;
-    for (int i = 0; i < count; i++)
-        total += iov [i].iov_len;
-    size_t sent = 0;
-    if (conn->out_sent == conn->out_len) {
-        struct msghdr msg = { .msg_iov = iov, .msg_iovlen = (size_t) count };
-        ssize_t n = sendmsg (conn->fd, &msg, MSG_NOSIGNAL);
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK
-        &&  errno != EINTR)
-            return -1;
-        sent = n > 0? (size_t) n: 0;
-        if (n > 0)
-            conn->last_ms = ts_mono_ms ();
-    }
-    for (int i = 0; i < count && sent < total; i++) {
-        size_t len = iov [i].iov_len;
-        if (sent >= len) {
-            sent -= len;
-            total -= len;
-            continue;
-        }
-        if (s_conn_keep (conn, (const char *) iov [i].iov_base + sent,
-                         len - sent))
-            return -1;
-        total -= len;
-        sent = 0;
-    }
-    return 0;
-}
-
-//  Writes waiting answer bytes. Returns 0, or -1 if the connection failed.
-static int
-s_conn_flush (s_conn_t *conn)
-{
-    while (conn->out_sent < conn->out_len) {
-        ssize_t n = send (conn->fd, conn->out + conn->out_sent,
-                          conn->out_len - conn->out_sent, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return errno == EAGAIN || errno == EWOULDBLOCK? 0: -1;
-        }
-        conn->out_sent += (size_t) n;
-        conn->last_ms = ts_mono_ms ();
-    }
-    conn->out_sent = conn->out_len = 0;
-    if (conn->out_cap > S_OUT_HIGH) {
-        free (conn->out);
-        conn->out = NULL;
-        conn->out_cap = 0;
-    }
-    return 0;
-}
-
 //  ---------------------------------------------------------------------
 //  Answers
 
-//  Refreshes the cached Date header line.
-static void
+//  The Date header line, refreshed once a second.
+static const char *
 s_loop_date (s_loop_t *loop)
 {
     time_t now = time (NULL);
@@ -275,52 +182,44 @@ s_loop_date (s_loop_t *loop)
                   "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
         loop->date_s = now;
     }
+    return loop->date;
 }
 
-//  Queues one answer. close adds "Connection: close" and ends the
-//  connection after it. Returns 0 or -1 (connection failed).
+//  Writes the answer in the loop's JSON writer (a 500 if that ran out of
+//  memory) with status; see ts_http_conn_answer.
 static int
-s_answer (s_loop_t *loop, s_conn_t *conn, int status, const char *allow,
-          const char *body, size_t size, bool head, bool close, bool http10)
+s_answer_json (s_loop_t *loop, s_conn_t *conn, int status, const char *allow,
+               bool head, bool close, bool http10)
 {
-    s_loop_date (loop);
-    char header [512];
-    int len = snprintf (header, sizeof header,
-        "HTTP/1.1 %d %s\r\n%sContent-Type: application/json\r\n"
-        "Content-Length: %zu\r\n%s%s%s%s\r\n",
-        status, ts_h1_reason (status), loop->date, size,
-        allow? "Allow: ": "", allow? allow: "", allow? "\r\n": "",
-        close? "Connection: close\r\n":
-            http10? "Connection: keep-alive\r\n": "");
-    if (len < 0 || (size_t) len >= sizeof header)
-        return -1;
-    struct iovec iov [2] = {
-        { .iov_base = header, .iov_len = (size_t) len },
-        { .iov_base = (void *) body, .iov_len = head? 0: size }
-    };
-    if (close)
-        conn->state = S_CLOSING;
-    return s_conn_send (conn, iov, 2);
+    ts_json_t *json = loop->json;
+    const char *body = ts_json_data (json);
+    size_t size = ts_json_size (json);
+    if (ts_json_failed (json) || (size == 0 && status >= 400)) {
+        status = 500;
+        body = s_no_memory;
+        size = strlen (s_no_memory);
+    }
+    return ts_http_conn_answer (conn, s_loop_date (loop), status, allow, body,
+                                size, head, close, http10);
 }
 
-//  Answers an error the front end found itself.
+//  Answers an error the front end found itself, and closes after it.
 static int
 s_answer_error (s_loop_t *loop, s_conn_t *conn, int status,
                 const char *error, const char *detail)
 {
-    ts_json_t *json = loop->json;
-    ts_json_reset (json);
-    ts_json_raw (json, "{\"error\":");
-    ts_json_str (json, error);
-    ts_json_raw (json, ",\"detail\":");
-    ts_json_str (json, detail);
-    ts_json_raw (json, "}");
-    const char *body = ts_json_failed (json)? s_no_memory: ts_json_data (json);
-    size_t size = ts_json_failed (json)? strlen (s_no_memory)
-                                       : ts_json_size (json);
     ts_debug ("http -> %d %s", status, detail);
-    return s_answer (loop, conn, status, NULL, body, size, false, true,
-                     false);
+    ts_json_error (loop->json, status, error, detail);
+    return s_answer_json (loop, conn, status, NULL, false, true, false);
+}
+
+//  Answers the request ts_h1 holds with status and the loop's JSON.
+static int
+s_answer_route (s_loop_t *loop, s_conn_t *conn, int status, const char *allow)
+{
+    ts_h1_t *h1 = conn->h1;
+    return s_answer_json (loop, conn, status, allow, ts_h1_is_head (h1),
+                          !ts_h1_keep_alive (h1), ts_h1_is_http10 (h1));
 }
 
 //  Answers the whole request ts_h1 holds, through the routes.
@@ -336,32 +235,46 @@ s_answer_request (s_loop_t *loop, s_conn_t *conn)
     req.authorization = ts_h1_authorization (h1, &req.authorization_len);
     req.body = ts_h1_body (h1, &req.body_size);
     const char *allow = NULL;
-    ts_json_t *json = loop->json;
-    int status = ts_route_handle (loop->http->route, &req, json, &allow);
-    const char *body = ts_json_data (json);
-    size_t size = ts_json_size (json);
-    if (ts_json_failed (json) || (size == 0 && status >= 400)) {
-        status = 500;
-        body = s_no_memory;
-        size = strlen (s_no_memory);
+    ts_msg_t *forward = NULL;
+    int status = ts_route_start (loop->http->route, &req, loop->json, &allow,
+                                 &forward);
+    if (forward) {
+        status = ts_forward_send (loop->forward, forward, conn, loop->reply);
+        if (status == 0) {
+            //  Answered in s_forwarded; reading stops until then.
+            ts_debug ("http %s %.200s -> broker", req.method, req.target);
+            conn->forward = forward;
+            loop->forward_sent = true;
+            return 0;
+        }
+        status = ts_route_finish (forward, loop->reply, loop->json);
+        ts_msg_destroy (&forward);
     }
     ts_debug ("http %s %.200s -> %d", req.method, req.target, status);
-    return s_answer (loop, conn, status, allow, body, size,
-                     ts_h1_is_head (h1), !ts_h1_keep_alive (h1),
-                     ts_h1_is_http10 (h1));
+    return s_answer_route (loop, conn, status, allow);
 }
 
 //  ---------------------------------------------------------------------
 //  Reading
 
+//  Done with the request ts_h1 holds: the parser moves on, and the
+//  request timeout starts again if bytes of the next one are there.
+static void
+s_conn_next (s_conn_t *conn)
+{
+    ts_h1_next (conn->h1);
+    conn->request_ms = conn->in_start < conn->in_end? ts_mono_ms (): 0;
+}
+
 //  Parses and answers the requests in the read buffer, in order, until
-//  it is empty, an answer waits to be sent, or the connection must end.
-//  Returns 0, or -1 if the connection failed.
+//  it is empty, an answer waits to be sent or for the broker, or the
+//  connection must end. Returns 0, or -1 if the connection failed.
 static int
 s_conn_process (s_loop_t *loop, s_conn_t *conn)
 {
-    while (conn->state == S_OPEN && conn->in_start < conn->in_end) {
-        if (conn->out_len - conn->out_sent > S_OUT_HIGH)
+    while (conn->state == TS_HTTP_CONN_OPEN && !conn->forward
+       &&  conn->in_start < conn->in_end) {
+        if (conn->out_len - conn->out_sent > TS_HTTP_CONN_OUT_HIGH)
             break;
         size_t used = 0;
         ts_h1_event_t event = ts_h1_feed (conn->h1, conn->in + conn->in_start,
@@ -373,7 +286,7 @@ s_conn_process (s_loop_t *loop, s_conn_t *conn)
                 static const char go [] = "HTTP/1.1 100 Continue\r\n\r\n";
                 struct iovec iov = { .iov_base = (void *) go,
                                      .iov_len = sizeof go - 1 };
-                if (s_conn_send (conn, &iov, 1))
+                if (ts_http_conn_send (conn, &iov, 1))
                     return -1;
             }
             break;
@@ -384,8 +297,9 @@ s_conn_process (s_loop_t *loop, s_conn_t *conn)
             : s_answer_request (loop, conn);
         if (rc)
             return -1;
-        ts_h1_next (conn->h1);
-        conn->request_ms = conn->in_start < conn->in_end? ts_mono_ms (): 0;
+        if (conn->forward)
+            break;              //  s_forwarded moves on
+        s_conn_next (conn);
     }
     if (conn->in_start == conn->in_end)
         conn->in_start = conn->in_end = 0;
@@ -397,7 +311,7 @@ s_conn_process (s_loop_t *loop, s_conn_t *conn)
 static int
 s_conn_settle (s_loop_t *loop, s_conn_t *conn)
 {
-    if (conn->eof && conn->state == S_OPEN
+    if (conn->eof && conn->state == TS_HTTP_CONN_OPEN && !conn->forward
     &&  conn->in_start == conn->in_end) {
         //  Every request the client sent is answered (or waits to be
         //  sent); a request cut by the close gets its error.
@@ -405,42 +319,24 @@ s_conn_settle (s_loop_t *loop, s_conn_t *conn)
         &&  s_answer_error (loop, conn, ts_h1_status (conn->h1),
                             ts_h1_error (conn->h1), ts_h1_detail (conn->h1)))
             return -1;
-        conn->state = S_CLOSING;
+        conn->state = TS_HTTP_CONN_CLOSING;
     }
-    bool waiting = conn->out_sent < conn->out_len;
-    if (conn->state == S_CLOSING && !waiting) {
+    bool waiting = ts_http_conn_waiting (conn);
+    if (conn->state == TS_HTTP_CONN_CLOSING && !waiting) {
         shutdown (conn->fd, SHUT_WR);
-        conn->state = S_LINGER;
+        conn->state = TS_HTTP_CONN_LINGER;
         conn->linger_ms = conn->last_ms = ts_mono_ms ();
     }
     unsigned events = 0;
     if (waiting)
         events |= EPOLLOUT;
-    //  Read unless an answer holds further requests back, or the
-    //  buffer still holds a request that waits for that answer.
-    if (conn->state == S_LINGER
-    ||  (conn->state == S_OPEN && !conn->eof && !waiting
-         && conn->in_end < S_IN_SIZE))
+    //  Read unless an answer (or the broker's) holds further requests
+    //  back, or the buffer still holds a request that waits for it.
+    if (conn->state == TS_HTTP_CONN_LINGER
+    ||  (conn->state == TS_HTTP_CONN_OPEN && !conn->eof && !waiting
+         && !conn->forward && conn->in_end < TS_HTTP_CONN_IN))
         events |= EPOLLIN;
     s_conn_watch (loop, conn, events);
-    return 0;
-}
-
-//  Reads and drops data during a lingering close. Returns -1 when the
-//  connection should be closed now.
-static int
-s_conn_linger (s_conn_t *conn)
-{
-    char sink [4096];
-    for (int i = 0; i < 16; i++) {
-        ssize_t n = recv (conn->fd, sink, sizeof sink, 0);
-        if (n == 0)
-            return -1;
-        if (n < 0)
-            return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
-                   ? 0: -1;
-        conn->last_ms = ts_mono_ms ();
-    }
     return 0;
 }
 
@@ -449,44 +345,74 @@ static int
 s_conn_ready (s_loop_t *loop, s_conn_t *conn, unsigned events)
 {
     if ((events & EPOLLERR)
-    ||  ((events & EPOLLHUP) && conn->state == S_CLOSING))
+    ||  ((events & EPOLLHUP) && conn->state == TS_HTTP_CONN_CLOSING))
         return -1;          //  nobody left to answer
     if (events & EPOLLOUT) {
-        if (s_conn_flush (conn))
+        if (ts_http_conn_flush (conn))
             return -1;
         //  Requests held back by the answer just sent go on now.
-        if (conn->out_sent == conn->out_len
-        &&  s_conn_process (loop, conn))
+        if (!ts_http_conn_waiting (conn) && s_conn_process (loop, conn))
             return -1;
     }
-    if (conn->state == S_LINGER && (events & (EPOLLIN | EPOLLHUP)))
-        return s_conn_linger (conn);
-    bool readable = conn->state == S_OPEN && !conn->eof
-                 && conn->in_end < S_IN_SIZE;
+    if (conn->state == TS_HTTP_CONN_LINGER
+    &&  (events & (EPOLLIN | EPOLLHUP)))
+        return ts_http_conn_linger (conn);
+    bool readable = conn->state == TS_HTTP_CONN_OPEN && !conn->eof
+                 && !conn->forward && conn->in_end < TS_HTTP_CONN_IN;
     if ((events & EPOLLHUP) && !readable)
         return -1;          //  both directions are shut
     if ((events & (EPOLLIN | EPOLLHUP)) && readable) {
-        ssize_t n = recv (conn->fd, conn->in + conn->in_end,
-                          S_IN_SIZE - conn->in_end, 0);
+        ssize_t n = ts_http_conn_read (conn);
+        if (n == TS_HTTP_CONN_AGAIN)
+            return s_conn_settle (loop, conn);
         if (n < 0)
-            return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
-                   ? s_conn_settle (loop, conn): -1;
+            return -1;
         if (n == 0) {
             //  The client is done sending; answers may still be due.
             conn->eof = true;
             return s_conn_settle (loop, conn);
         }
-        int64_t now = ts_mono_ms ();
-        conn->last_ms = now;
         if (conn->request_ms == 0)
-            conn->request_ms = now;
-        conn->in_end += (size_t) n;
+            conn->request_ms = conn->last_ms;
         if (s_conn_process (loop, conn))
             return -1;
         if (!ts_h1_started (conn->h1) && conn->in_start == conn->in_end)
             conn->request_ms = 0;
     }
     return s_conn_settle (loop, conn);
+}
+
+//  ---------------------------------------------------------------------
+//  Requests forwarded to the broker
+
+//  Completion of a connection's forwarded request (ts_forward_done_fn):
+//  its answer goes out, then the requests behind it.
+static void
+s_forwarded (void *arg, void *ctx, ts_op_t op, ts_msg_t *reply)
+{
+    s_loop_t *loop = arg;
+    s_conn_t *conn = ctx;
+    int status = ts_route_finish (conn->forward, reply, loop->json);
+    ts_debug ("http %s -> %d (broker)", ts_op_name (op), status);
+    ts_msg_destroy (&conn->forward);
+    int rc = s_answer_route (loop, conn, status, NULL);
+    if (rc == 0) {
+        s_conn_next (conn);
+        rc = s_conn_process (loop, conn);
+    }
+    if (rc || s_conn_settle (loop, conn))
+        s_conn_close (loop, conn);
+}
+
+//  Lets the forwarder read answers, expire deadlines and send, and notes
+//  when it wants to be called again.
+static void
+s_loop_forward (s_loop_t *loop)
+{
+    int64_t wait = ts_forward_process (loop->forward);
+    //  Its last look at the socket came after any send made inside.
+    loop->forward_sent = false;
+    loop->forward_due_ms = wait < 0? 0: ts_mono_ms () + wait;
 }
 
 //  ---------------------------------------------------------------------
@@ -551,15 +477,18 @@ s_loop_sweep (s_loop_t *loop, int64_t now)
     s_conn_t *conn = loop->conns;
     while (conn) {
         s_conn_t *next = conn->next;
-        bool waiting = conn->out_sent < conn->out_len;
+        bool waiting = ts_http_conn_waiting (conn);
         bool expired = false;
-        if (conn->state == S_LINGER)
+        if (conn->state == TS_HTTP_CONN_LINGER)
             expired = now - conn->last_ms > S_LINGER_MS
                    || now - conn->linger_ms > S_LINGER_MAX_MS;
         else
         if (waiting)
             //  The client does not read its answer.
             expired = now - conn->last_ms > http->idle_ms;
+        else
+        if (conn->forward)
+            ;                   //  the forwarder's deadline answers first
         else
         if (conn->request_ms && ts_h1_started (conn->h1)) {
             if (now - conn->request_ms > http->request_ms) {
@@ -586,7 +515,15 @@ s_loop_run (void *arg)
     struct epoll_event events [S_EVENTS];
     bool stopping = false;
     while (!stopping) {
+        bool forward_ready = false;
         int timeout = loop->conns || loop->listen_off_ms? S_SWEEP_MS: -1;
+        if (loop->forward_due_ms) {
+            int64_t until = loop->forward_due_ms - ts_mono_ms ();
+            if (until < 0)
+                until = 0;
+            if (timeout < 0 || until < timeout)
+                timeout = (int) until;
+        }
         int n = epoll_wait (loop->epoll_fd, events, S_EVENTS, timeout);
         if (n < 0 && errno != EINTR) {
             ts_warn ("http: epoll_wait: %s", strerror (errno));
@@ -597,6 +534,9 @@ s_loop_run (void *arg)
             if (tag == &s_stop_tag)
                 stopping = true;
             else
+            if (tag == &s_forward_tag)
+                forward_ready = true;
+            else
             if (tag == &s_listen_tag)
                 s_loop_accept (loop);
             else {
@@ -606,6 +546,9 @@ s_loop_run (void *arg)
             }
         }
         int64_t now = ts_mono_ms ();
+        if (forward_ready || loop->forward_sent
+        ||  (loop->forward_due_ms && now >= loop->forward_due_ms))
+            s_loop_forward (loop);
         if (loop->listen_off_ms && now >= loop->listen_off_ms) {
             loop->listen_off_ms = 0;
             s_loop_listen (loop);
@@ -709,6 +652,35 @@ s_raise_fd_limit (size_t max_conns)
                  (unsigned long long) limit.rlim_cur);
 }
 
+//  Sets up one loop of http: its epoll set (the stop eventfd, the
+//  listening socket, its forwarder's fd) and its scratch objects.
+//  Returns 0, or -1 with the reason in err.
+static int
+s_loop_new (s_loop_t *loop, ts_http_t *http, ts_api_t *api, char *err)
+{
+    loop->http = http;
+    loop->epoll_fd = epoll_create1 (EPOLL_CLOEXEC);
+    loop->forward = ts_forward_new (ts_api_broker_endpoint (api),
+                                    ts_api_broker_timeout (api), s_forwarded,
+                                    loop, err);
+    if (!loop->forward)
+        return -1;
+    struct epoll_event stop = { .events = EPOLLIN, .data.ptr = &s_stop_tag };
+    struct epoll_event forward = { .events = EPOLLIN,
+                                   .data.ptr = &s_forward_tag };
+    if (loop->epoll_fd < 0
+    ||  !(loop->json = ts_json_new ())
+    ||  !(loop->reply = ts_msg_new (TS_OP_REPLY))
+    ||  epoll_ctl (loop->epoll_fd, EPOLL_CTL_ADD, http->stop_fd, &stop)
+    ||  epoll_ctl (loop->epoll_fd, EPOLL_CTL_ADD,
+                   ts_forward_fd (loop->forward), &forward)
+    ||  s_loop_listen (loop)) {
+        ts_errf (err, "cannot start HTTP thread: %s", strerror (errno));
+        return -1;
+    }
+    return 0;
+}
+
 ts_http_t *
 ts_http_new (const ts_config_t *cfg, ts_api_t *api, char *err)
 {
@@ -749,16 +721,12 @@ ts_http_new (const ts_config_t *cfg, ts_api_t *api, char *err)
     }
     for (size_t i = 0; i < threads; i++) {
         s_loop_t *loop = &self->loops [i];
-        loop->http = self;
-        loop->epoll_fd = epoll_create1 (EPOLL_CLOEXEC);
         self->threads = i + 1;
-        struct epoll_event stop = { .events = EPOLLIN,
-                                    .data.ptr = &s_stop_tag };
-        if (loop->epoll_fd < 0
-        ||  !(loop->json = ts_json_new ())
-        ||  epoll_ctl (loop->epoll_fd, EPOLL_CTL_ADD, self->stop_fd, &stop)
-        ||  s_loop_listen (loop)
-        ||  pthread_create (&loop->thread, NULL, s_loop_run, loop)) {
+        if (s_loop_new (loop, self, api, err)) {
+            ts_http_destroy (&self);
+            return NULL;
+        }
+        if (pthread_create (&loop->thread, NULL, s_loop_run, loop)) {
             ts_errf (err, "cannot start HTTP thread: %s", strerror (errno));
             ts_http_destroy (&self);
             return NULL;
@@ -785,6 +753,10 @@ ts_http_destroy (ts_http_t **self_p)
             if (loop->epoll_fd >= 0)
                 close (loop->epoll_fd);
             ts_json_destroy (&loop->json);
+            ts_msg_destroy (&loop->reply);
+            //  Its requests were cancelled as the thread closed their
+            //  connections: nothing is pending.
+            ts_forward_destroy (&loop->forward);
         }
         free (self->loops);
         if (self->stop_fd >= 0)

@@ -6,7 +6,9 @@
     requests by ts_h1 (limits on target, headers and body) and each whole
     request is handed to ts_route, whose status and JSON become the
     answer; keep-alive and pipelining (answers in request order) are
-    supported. Nothing here knows the routes.
+    supported. Nothing here knows the routes. A request the broker answers
+    is forwarded without holding the thread (ts_forward, one per thread):
+    its connection waits, the thread's other connections are served.
 
     Every answer, errors included, is application/json with a
     {"error","detail"} body for errors. A request that breaks a limit or
@@ -15,7 +17,9 @@
     Timeouts: a request must arrive whole within
     gateway.http_request_timeout_s of its first byte (else 408 and close);
     a connection with no request in progress, or whose client does not
-    read its answer, is closed after gateway.http_idle_timeout_s. At most
+    read its answer, is closed after gateway.http_idle_timeout_s; a
+    request with the broker is answered 503 after
+    gateway.broker_timeout_ms, whatever the other timeouts. At most
     gateway.http_max_connections connections are open; one more is
     answered 503 and closed. docs/http-api.md lists every limit.
 
@@ -31,16 +35,18 @@
 
 typedef struct _ts_http_t ts_http_t;
 
-//  Reads the API keys and starts serving api over HTTP. Returns NULL with
-//  the reason in err: no API key ("no API key: set TSCACHE_API_KEY or
-//  gateway.api_key_file"), unreadable key file, bad bind address, the
-//  port cannot be bound, or a thread cannot start. Do not call when
+//  Reads the API keys and starts serving api over HTTP, forwarding to
+//  the broker at ts_api_broker_endpoint with ts_api_broker_timeout.
+//  Returns NULL with the reason in err: no API key ("no API key: set
+//  TSCACHE_API_KEY or gateway.api_key_file"), unreadable key file, bad
+//  bind address, the port cannot be bound, or a thread cannot start. Do not call when
 //  gateway.http_port is 0.
 ts_http_t *ts_http_new (const ts_config_t *cfg, ts_api_t *api, char *err);
 
 //  Stops the threads (an answer being computed finishes first; answers
-//  not yet written are dropped), closes every connection and frees; sets
-//  *self_p to NULL. Safe on NULL.
+//  not yet written are dropped, requests with the broker are cancelled),
+//  closes every connection and frees; sets *self_p to NULL. Safe on
+//  NULL.
 void ts_http_destroy (ts_http_t **self_p);
 
 //  The port actually bound.

@@ -14,6 +14,7 @@
     of it matched. The whole header value is compared, with its length. */
 
 #include "ts_route.h"
+#include "ts_forward.h"
 #include "ts_seed.h"
 #include "ts_target.h"
 #include "ts_log.h"
@@ -317,24 +318,37 @@ s_body_ids (const ts_route_req_t *req, bool optional, ts_strlist_t *ids,
     return rc;
 }
 
-//  POST /v1/ids and POST /v1/hydrate
+//  Resets msg to op and reads the ids of the request body into it (see
+//  s_body_ids). Returns 0, or the status of the error written to body.
 static int
-s_post_ids (ts_route_t *self, const ts_route_req_t *req, ts_op_t op,
-            ts_msg_t *msg, ts_msg_t *reply, ts_json_t *body)
+s_ids_request (const ts_route_req_t *req, ts_op_t op, bool optional,
+               ts_msg_t *msg, ts_json_t *body)
 {
     char err [TS_ERRLEN] = "";
     ts_msg_reset (msg, op);
-    int rc = s_body_ids (req, false, msg->ids, err);
+    int rc = s_body_ids (req, optional, msg->ids, err);
     if (rc)
         return ts_json_error (body, rc == TS_ENOMEM? 500: 400,
                               rc == TS_ENOMEM? "internal": "bad_request",
                               err);
-    int status = ts_api_handle (self->api, msg, reply);
-    if (status >= 300)
+    return 0;
+}
+
+//  POST /v1/ids and POST /v1/hydrate (forwarded)
+static int
+s_post_ids (ts_route_t *self, const ts_route_req_t *req, ts_op_t op,
+            ts_msg_t *msg, ts_msg_t *reply, ts_json_t *body)
+{
+    int status = s_ids_request (req, op, false, msg, body);
+    if (status)
+        return status;
+    if (ts_api_forwarded (op))
+        return TS_ROUTE_FORWARD;
+    if (ts_api_handle (self->api, msg, reply) != 200)
         return s_reply_error (body, reply);
     ts_json_reset (body);
     ts_json_answer (body, msg, reply);
-    return status;
+    return 200;
 }
 
 //  Reads ?after=&limit= of GET /v1/ids into msg. Returns 0 or TS_EINVAL
@@ -400,53 +414,21 @@ s_ids_rm (ts_route_t *self, const char *id, ts_msg_t *msg, ts_msg_t *reply,
     return 200;
 }
 
-//  GET /v1/stats
+//  POST /v1/dlq/redrive (body optional): forwarded.
 static int
-s_stats (ts_route_t *self, ts_msg_t *msg, ts_msg_t *reply, ts_json_t *body)
+s_dlq_redrive (const ts_route_req_t *req, ts_msg_t *msg, ts_json_t *body)
 {
-    ts_msg_reset (msg, TS_OP_STATS);
-    if (ts_api_handle (self->api, msg, reply) != 200)
-        return s_reply_error (body, reply);
-    ts_json_reset (body);
-    ts_json_stats (body, &reply->stats);
-    return 200;
+    int status = s_ids_request (req, TS_OP_DLQ_REDRIVE, true, msg, body);
+    return status? status: TS_ROUTE_FORWARD;
 }
 
-//  GET /v1/dlq
+//  A route that is only forwarded, with nothing to read: GET /v1/stats,
+//  GET /v1/dlq, DELETE /v1/dlq.
 static int
-s_dlq_ls (ts_route_t *self, ts_msg_t *msg, ts_msg_t *reply, ts_json_t *body)
+s_forward_op (ts_msg_t *msg, ts_op_t op)
 {
-    ts_msg_reset (msg, TS_OP_DLQ_LS);
-    if (ts_api_handle (self->api, msg, reply) != 200)
-        return s_reply_error (body, reply);
-    ts_json_reset (body);
-    ts_json_dlq (body, reply);
-    return 200;
-}
-
-//  POST /v1/dlq/redrive (body optional) and DELETE /v1/dlq: answer
-//  {"<key>":count}.
-static int
-s_dlq_change (ts_route_t *self, const ts_route_req_t *req, ts_op_t op,
-              ts_msg_t *msg, ts_msg_t *reply, ts_json_t *body)
-{
-    char err [TS_ERRLEN] = "";
     ts_msg_reset (msg, op);
-    if (op == TS_OP_DLQ_REDRIVE) {
-        int rc = s_body_ids (req, true, msg->ids, err);
-        if (rc)
-            return ts_json_error (body, rc == TS_ENOMEM? 500: 400,
-                                  rc == TS_ENOMEM? "internal": "bad_request",
-                                  err);
-    }
-    if (ts_api_handle (self->api, msg, reply) != 200)
-        return s_reply_error (body, reply);
-    ts_json_reset (body);
-    ts_json_raw (body, op == TS_OP_DLQ_REDRIVE? "{\"requeued\":"
-                                              : "{\"purged\":");
-    ts_json_uint (body, reply->count);
-    ts_json_raw (body, "}");
-    return 200;
+    return TS_ROUTE_FORWARD;
 }
 
 static int
@@ -460,6 +442,8 @@ s_not_allowed (ts_json_t *body, const char **allow, const char *methods)
 }
 
 //  Dispatches an authorized request. msg and reply are scratch messages.
+//  Returns the status with the answer in body, or TS_ROUTE_FORWARD with
+//  the request to forward in msg.
 static int
 s_dispatch (ts_route_t *self, const ts_route_req_t *req,
             const ts_target_t *url, ts_msg_t *msg, ts_msg_t *reply,
@@ -497,30 +481,43 @@ s_dispatch (ts_route_t *self, const ts_route_req_t *req,
     if (v1 && n == 2 && strcmp (s1, "stats") == 0) {
         if (strcmp (method, "GET"))
             return s_not_allowed (body, allow, "GET");
-        return s_stats (self, msg, reply, body);
+        return s_forward_op (msg, TS_OP_STATS);
     }
     if (v1 && n == 2 && strcmp (s1, "dlq") == 0) {
         if (strcmp (method, "GET") == 0)
-            return s_dlq_ls (self, msg, reply, body);
+            return s_forward_op (msg, TS_OP_DLQ_LS);
         if (strcmp (method, "DELETE") == 0)
-            return s_dlq_change (self, req, TS_OP_DLQ_PURGE, msg, reply,
-                                 body);
+            return s_forward_op (msg, TS_OP_DLQ_PURGE);
         return s_not_allowed (body, allow, "GET, DELETE");
     }
     if (v1 && n == 3 && strcmp (s1, "dlq") == 0
     &&  strcmp (ts_target_segment (url, 2), "redrive") == 0) {
         if (strcmp (method, "POST"))
             return s_not_allowed (body, allow, "POST");
-        return s_dlq_change (self, req, TS_OP_DLQ_REDRIVE, msg, reply, body);
+        return s_dlq_redrive (req, msg, body);
     }
     return ts_json_error (body, 404, "not_found", "no such route");
 }
 
+//  An answer that ran out of memory while being written becomes a 500.
+static int
+s_checked (ts_json_t *body, int status)
+{
+    if (ts_json_failed (body)) {
+        ts_error ("out of memory writing an answer");
+        status = ts_json_error (body, 500, "internal", "out of memory");
+        if (ts_json_failed (body))
+            ts_json_reset (body);
+    }
+    return status;
+}
+
 int
-ts_route_handle (ts_route_t *self, const ts_route_req_t *req,
-                 ts_json_t *body, const char **allow)
+ts_route_start (ts_route_t *self, const ts_route_req_t *req,
+                ts_json_t *body, const char **allow, ts_msg_t **forward)
 {
     char err [TS_ERRLEN] = "";
+    *forward = NULL;
     if (allow)
         *allow = NULL;
     ts_json_reset (body);
@@ -568,14 +565,53 @@ ts_route_handle (ts_route_t *self, const ts_route_req_t *req,
     else
         status = s_dispatch (self, req, url, msg, reply, body, allow);
 
+    if (status == TS_ROUTE_FORWARD) {
+        if (ts_api_forward_check (self->api, msg, reply))
+            status = s_reply_error (body, reply);
+        else {
+            *forward = msg;
+            msg = NULL;
+        }
+    }
     ts_msg_destroy (&msg);
     ts_msg_destroy (&reply);
     ts_target_destroy (&url);
-    if (ts_json_failed (body)) {
-        ts_error ("out of memory writing an answer");
-        status = ts_json_error (body, 500, "internal", "out of memory");
-        if (ts_json_failed (body))
-            ts_json_reset (body);
+    return s_checked (body, status);
+}
+
+int
+ts_route_finish (const ts_msg_t *forward, const ts_msg_t *reply,
+                 ts_json_t *body)
+{
+    //  hydrate answers 202; the others 200, and nothing else is theirs.
+    bool ok = forward->op == TS_OP_HYDRATE
+            ? reply->status >= 200 && reply->status < 300
+            : reply->status == 200;
+    if (!ok)
+        return s_checked (body, s_reply_error (body, reply));
+    ts_json_reset (body);
+    if (ts_json_answer (body, forward, reply) == TS_EINVAL)
+        return ts_json_error (body, 500, "internal", "no answer for op");
+    return s_checked (body, reply->status);
+}
+
+int
+ts_route_handle (ts_route_t *self, const ts_route_req_t *req,
+                 ts_json_t *body, const char **allow)
+{
+    ts_msg_t *forward = NULL;
+    int status = ts_route_start (self, req, body, allow, &forward);
+    if (!forward)
+        return status;
+    ts_msg_t *reply = ts_msg_new (TS_OP_REPLY);
+    if (reply) {
+        ts_forward_call (ts_api_broker_endpoint (self->api),
+                         ts_api_broker_timeout (self->api), forward, reply);
+        status = ts_route_finish (forward, reply, body);
     }
+    else
+        status = ts_json_error (body, 500, "internal", "out of memory");
+    ts_msg_destroy (&reply);
+    ts_msg_destroy (&forward);
     return status;
 }

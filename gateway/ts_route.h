@@ -2,8 +2,16 @@
 
     Everything of the HTTP front end except the sockets: authentication,
     routing, parameter and body checks, turning a request into a ts_msg_t
-    for ts_api_handle and the reply into JSON. ts_http feeds it requests
-    it has read; the unit tests feed it requests directly.
+    for ts_api and the reply into JSON. ts_http feeds it requests it has
+    read; the unit tests feed it requests directly.
+
+    A request the gateway answers itself is answered at once
+    (ts_route_start). One the broker answers (hydrate, stats, dlq) comes
+    back from ts_route_start as the ts_msg_t to forward, its checks
+    passed (ts_api_forward_check); the caller forwards it without
+    blocking (ts_forward) and, when the reply comes, ts_route_finish
+    writes the answer. ts_route_handle does both in one blocking call,
+    over the same two functions, so the JSON is the same either way.
 
     Routes (every answer goes out as application/json):
         GET    /healthz                       200 {"status":"ok"}, no key
@@ -84,12 +92,36 @@ void ts_route_destroy (ts_route_t **self_p);
 //  Number of API keys accepted.
 size_t ts_route_keys (const ts_route_t *self);
 
-//  Answers req: writes the body into body (reset first) and returns the
-//  HTTP status. The body is JSON but for the replaced service's plain
-//  text 400 (ts_seed.h), which that service also sent as
-//  application/json. For 405, *allow (if allow is not NULL) is set to
-//  the static value of the Allow header; otherwise to NULL. Returns 500
-//  with nothing in body if out of memory while writing.
+//  What ts_route_start returns for a request to forward.
+#define TS_ROUTE_FORWARD    0
+
+//  Answers req, or hands it back to be forwarded. Answered: writes the
+//  body into body (reset first) and returns the HTTP status. The body is
+//  JSON but for the replaced service's plain text 400 (ts_seed.h), which
+//  that service also sent as application/json. For 405, *allow (if allow
+//  is not NULL) is set to the static value of the Allow header;
+//  otherwise to NULL. Returns 500 with nothing in body if out of memory
+//  while writing. Forwarded (an op of ts_api_forwarded whose checks
+//  passed): returns TS_ROUTE_FORWARD with body empty and *forward set to
+//  the request for the broker (the caller frees it with ts_msg_destroy,
+//  after ts_route_finish); otherwise *forward is NULL.
+int ts_route_start (ts_route_t *self, const ts_route_req_t *req,
+                    ts_json_t *body, const char **allow, ts_msg_t **forward);
+
+//  Writes the answer to a forwarded request (forward, as ts_route_start
+//  gave it) from its reply (the broker's, or ts_forward's 502/503) into
+//  body (reset first) and returns the HTTP status: the route's JSON for
+//  a 200 (202 for hydrate): {"queued":n,"jobs":[..]}, the stats, the dlq,
+//  {"requeued":n}, {"purged":n} (ts_json_answer); {"error","detail"}
+//  with the reply's status otherwise. 500 if out of memory.
+int ts_route_finish (const ts_msg_t *forward, const ts_msg_t *reply,
+                     ts_json_t *body);
+
+//  Answers req in one blocking call: ts_route_start, and for a request
+//  to forward a round trip to the broker (ts_forward_call: up to
+//  gateway.broker_timeout_ms) and ts_route_finish. Returns the status
+//  with the body in body, as ts_route_start. For callers without an event
+//  loop (unit tests).
 int ts_route_handle (ts_route_t *self, const ts_route_req_t *req,
                      ts_json_t *body, const char **allow);
 

@@ -10,10 +10,10 @@
     log when it cannot. Serves in the calling thread until interrupted.
 
     Requests the broker answers (ts_api_forwarded) are forwarded
-    asynchronously over a DEALER to gateway.broker_endpoint, with the same
-    checks and the same judgement of the answer as ts_api_handle: while
-    they wait (up to gateway.broker_timeout_ms, then 503) every other
-    client is served. */
+    asynchronously (ts_forward, a DEALER to gateway.broker_endpoint), with
+    the same checks and the same judgement of the answer as ts_api_handle:
+    while they wait (up to gateway.broker_timeout_ms, then 503) every
+    other client is served. */
 
 #ifndef TS_ZMQSRV_H_INCLUDED
 #define TS_ZMQSRV_H_INCLUDED
@@ -23,13 +23,15 @@
 
 typedef struct _ts_zmqsrv_t ts_zmqsrv_t;
 
-//  Binds a ROUTER to gateway.zmq_bind, serving api (borrowed), and
-//  connects a DEALER to the broker (ts_api_broker_endpoint). Returns NULL
-//  with the reason in err if the endpoint cannot be bound.
+//  Binds a ROUTER to gateway.zmq_bind, serving api (borrowed), and makes
+//  a forwarder to the broker (ts_api_broker_endpoint, waiting up to
+//  ts_api_broker_timeout). Returns NULL with the reason in err if the
+//  endpoint cannot be bound or the forwarder cannot be made.
 ts_zmqsrv_t *ts_zmqsrv_new (const ts_config_t *cfg, ts_api_t *api,
                             char *err);
 
-//  Closes the socket and frees; sets *self_p to NULL. Safe on NULL.
+//  Answers 503 to requests still waiting for the broker, closes the
+//  sockets and frees; sets *self_p to NULL. Safe on NULL.
 void ts_zmqsrv_destroy (ts_zmqsrv_t **self_p);
 
 //  The endpoint actually bound (e.g. with the port chosen for "*").

@@ -550,8 +550,8 @@ api_hydrate_answers_503_when_the_broker_is_silent (void **state)
     assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 503);
     assert_string_equal (self->reply->error, "unavailable");
     assert_string_equal (self->reply->detail, "broker did not answer");
-    //  The socket was replaced: a second try fails the same way, not with
-    //  a REQ state error.
+    //  A second try fails the same way: nothing of the first one is
+    //  left in the way.
     assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 503);
     assert_int_equal (ts_fakebroker_requests (broker), 2);
     ts_fakebroker_destroy (&broker);
@@ -735,7 +735,7 @@ api_answers_502_when_the_broker_reply_lacks_its_payload (void **state)
     ts_msg_reset (self->req, TS_OP_STATS);
     assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 502);
     assert_non_null (strstr (self->reply->detail, "bad reply from broker"));
-    //  The REQ socket is still in step: the next call works
+    //  The next call works
     ts_fakebroker_set_mode (broker, TS_FAKEBROKER_CANNED);
     assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
     ts_fakebroker_destroy (&broker);
@@ -770,8 +770,9 @@ api_answers_502_for_a_two_frame_broker_reply_then_works_again (void **state)
     ts_msg_reset (self->req, TS_OP_STATS);
     assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 502);
     assert_string_equal (self->reply->error, "bad_gateway");
-    assert_non_null (strstr (self->reply->detail, "2 frames, expected 1"));
-    //  The socket read the whole answer: the next call is in step.
+    assert_non_null (strstr (self->reply->detail,
+                             "one body frame after the delimiter, got 2"));
+    //  The next call gets its own answer.
     ts_fakebroker_set_mode (broker, TS_FAKEBROKER_CANNED);
     assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
     assert_true (self->reply->has_stats);

@@ -1,6 +1,8 @@
 /*  test_ts_route - the gateway's HTTP routes without sockets: requests go
     straight to ts_route_handle over a temporary LMDB store; status codes
-    and JSON bodies are checked as text and re-read with jansson. */
+    and JSON bodies are checked as text and re-read with jansson. The
+    routes the broker answers are also taken apart (ts_route_start, then
+    ts_route_finish), as the HTTP loop does, and must answer the same. */
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +16,7 @@
 
 #include "ts_log.h"
 #include "../../gateway/ts_route.h"
+#include "../../gateway/ts_forward.h"
 #include "ts_testutil.h"
 #include "ts_fakebroker.h"
 
@@ -444,6 +447,83 @@ route_dlq_lists_redrives_and_purges (void **state)
 }
 
 static void
+route_start_hands_back_broker_routes_and_finish_writes_what_handle_does (
+    void **state)
+{
+    fixture_t *self = *state;
+    ts_fakebroker_t *broker = ts_fakebroker_new (ROUTE_BROKER);
+    assert_non_null (broker);
+    assert_int_equal (s_call (self, "POST", "/v1/ids", "{\"ids\":[\"a\"]}"),
+                      200);
+    struct {
+        const char *method, *target, *body;
+        ts_op_t op;
+        int status;
+    } routes [] = {
+        { "POST", "/v1/hydrate", "{\"ids\":[\"a\"]}", TS_OP_HYDRATE, 202 },
+        { "GET", "/v1/stats", NULL, TS_OP_STATS, 200 },
+        { "GET", "/v1/dlq", NULL, TS_OP_DLQ_LS, 200 },
+        { "POST", "/v1/dlq/redrive", "{\"ids\":[\"b\"]}",
+          TS_OP_DLQ_REDRIVE, 200 },
+        { "DELETE", "/v1/dlq", NULL, TS_OP_DLQ_PURGE, 200 }
+    };
+    ts_json_t *split = ts_json_new ();
+    ts_msg_t *reply = ts_msg_new (TS_OP_REPLY);
+    for (size_t i = 0; i < sizeof routes / sizeof routes [0]; i++) {
+        ts_route_req_t req = {
+            .method = routes [i].method, .target = routes [i].target,
+            .token = KEY, .token_len = strlen (KEY),
+            .body = routes [i].body,
+            .body_size = routes [i].body? strlen (routes [i].body): 0
+        };
+        ts_msg_t *forward = NULL;
+        size_t asked = ts_fakebroker_requests (broker);
+        assert_int_equal (ts_route_start (self->route, &req, split, NULL,
+                                          &forward), TS_ROUTE_FORWARD);
+        assert_non_null (forward);
+        assert_int_equal (forward->op, routes [i].op);
+        assert_int_equal (ts_json_size (split), 0);
+        assert_int_equal (ts_fakebroker_requests (broker), asked);
+        ts_forward_call (ROUTE_BROKER, 5000, forward, reply);
+        assert_int_equal (ts_route_finish (forward, reply, split),
+                          routes [i].status);
+        ts_msg_destroy (&forward);
+        //  The one-call path writes the same answer.
+        assert_int_equal (ts_route_handle (self->route, &req, self->body,
+                                           NULL), routes [i].status);
+        assert_string_equal (ts_json_data (split),
+                             ts_json_data (self->body));
+    }
+    //  The broker's errors become the route's error answers.
+    ts_msg_t *stats = ts_msg_new (TS_OP_STATS);
+    ts_msg_set_error (reply, 503, "unavailable", "broker did not answer");
+    assert_int_equal (ts_route_finish (stats, reply, split), 503);
+    assert_string_equal (ts_json_data (split), "{\"error\":\"unavailable\","
+                         "\"detail\":\"broker did not answer\"}");
+    //  Checks come before: an unknown id is answered, never handed back.
+    ts_msg_t *forward = NULL;
+    const char *unknown = "{\"ids\":[\"zz\"]}";
+    ts_route_req_t req = { .method = "POST", .target = "/v1/hydrate",
+                           .token = KEY, .token_len = strlen (KEY),
+                           .body = unknown, .body_size = strlen (unknown) };
+    assert_int_equal (ts_route_start (self->route, &req, split, NULL,
+                                      &forward), 404);
+    assert_null (forward);
+    //  And what the gateway answers itself is answered at once.
+    req = (ts_route_req_t) { .method = "GET", .target = "/v1/ids",
+                             .token = KEY, .token_len = strlen (KEY) };
+    assert_int_equal (ts_route_start (self->route, &req, split, NULL,
+                                      &forward), 200);
+    assert_null (forward);
+    assert_string_equal (ts_json_data (split),
+                         "{\"ids\":[\"a\"],\"next\":null}");
+    ts_msg_destroy (&stats);
+    ts_msg_destroy (&reply);
+    ts_json_destroy (&split);
+    ts_fakebroker_destroy (&broker);
+}
+
+static void
 route_admin_routes_check_methods_and_keys (void **state)
 {
     fixture_t *self = *state;
@@ -822,6 +902,7 @@ main (int argc, char *argv [])
         T (route_hydrate_answers_503_when_the_broker_is_away),
         T (route_stats_writes_counters_and_workers),
         T (route_dlq_lists_redrives_and_purges),
+        T (route_start_hands_back_broker_routes_and_finish_writes_what_handle_does),
         T (route_admin_routes_check_methods_and_keys),
         T (route_admin_routes_answer_503_when_the_broker_is_away),
         T (seed_route_answers_400_quoted_braces_without_the_right_key),

@@ -309,15 +309,6 @@ s_rig_ask (fixture_t *self, s_rig_t *rig, ts_op_t op)
     return s_recv_status (self, rig->client, &frames);
 }
 
-//  Waits (bounded) until the fake broker has received n requests.
-static void
-s_wait_requests (ts_fakebroker_t *broker, size_t n)
-{
-    for (int i = 0; i < 500 && ts_fakebroker_requests (broker) < n; i++)
-        zclock_sleep (10);
-    assert_int_equal (ts_fakebroker_requests (broker), n);
-}
-
 static void
 server_answers_a_ping_while_a_hydrate_waits_for_the_broker (void **state)
 {
@@ -332,7 +323,7 @@ server_answers_a_ping_while_a_hydrate_waits_for_the_broker (void **state)
     ts_msg_reset (rig.msg, TS_OP_HYDRATE);
     ts_strlist_append (rig.msg->ids, "a");
     s_send_msg (rig.client, rig.msg);
-    s_wait_requests (rig.broker, 1);
+    assert_int_equal (ts_fakebroker_wait_requests (rig.broker, 1, 5000), 1);
     //  The hydrate is with the broker: a ping from another client is
     //  answered meanwhile (well within s_recv_status's 2 s, far under the
     //  10 s broker timeout).

@@ -303,6 +303,15 @@ ts_fakebroker_requests (ts_fakebroker_t *self)
     return n;
 }
 
+size_t
+ts_fakebroker_wait_requests (ts_fakebroker_t *self, size_t n, int timeout_ms)
+{
+    int64_t end = zclock_mono () + timeout_ms;
+    while (ts_fakebroker_requests (self) < n && zclock_mono () < end)
+        zclock_sleep (10);
+    return ts_fakebroker_requests (self);
+}
+
 ts_op_t
 ts_fakebroker_last_op (ts_fakebroker_t *self)
 {

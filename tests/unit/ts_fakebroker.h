@@ -51,6 +51,11 @@ void ts_fakebroker_set_mode (ts_fakebroker_t *self, ts_fakebroker_mode_t mode);
 //  stops holding. n = 0 stops holding at once (what is held is answered).
 void ts_fakebroker_hold (ts_fakebroker_t *self, size_t n);
 
+//  Waits (at most timeout_ms) until n requests came. Returns how many
+//  came.
+size_t ts_fakebroker_wait_requests (ts_fakebroker_t *self, size_t n,
+                                    int timeout_ms);
+
 //  Requests answered so far, and the op and number of ids of the last one.
 size_t ts_fakebroker_requests (ts_fakebroker_t *self);
 ts_op_t ts_fakebroker_last_op (ts_fakebroker_t *self);

@@ -1,0 +1,189 @@
+/*  ts_http_conn - one connection of the HTTP front end: buffers and
+    socket I/O. See ts_http_conn.h.
+
+    An answer goes out with one sendmsg of header and body when nothing
+    waits before it; only what the socket does not take is copied, into
+    the connection's output buffer, which grows as needed and is freed
+    once drained if it grew past TS_HTTP_CONN_OUT_HIGH (a large answer
+    does not pin its memory to an idle keep-alive connection). Requests
+    are read into a fixed buffer inside the connection. */
+
+#include "ts_http_conn.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+ts_http_conn_t *
+ts_http_conn_new (int fd, const ts_h1_limits_t *limits)
+{
+    ts_http_conn_t *self = malloc (sizeof (ts_http_conn_t));
+    if (!self)
+        return NULL;
+    memset (self, 0, offsetof (ts_http_conn_t, in));
+    self->fd = fd;
+    self->h1 = ts_h1_new (limits);
+    if (!self->h1) {
+        free (self);
+        return NULL;
+    }
+    self->events = EPOLLIN;
+    self->last_ms = ts_mono_ms ();
+    return self;
+}
+
+void
+ts_http_conn_destroy (ts_http_conn_t **self_p)
+{
+    if (self_p && *self_p) {
+        ts_http_conn_t *self = *self_p;
+        close (self->fd);
+        ts_h1_destroy (&self->h1);
+        ts_msg_destroy (&self->forward);
+        free (self->out);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+bool
+ts_http_conn_waiting (const ts_http_conn_t *self)
+{
+    return self->out_sent < self->out_len;
+}
+
+//  Keeps len bytes of data to send later. Returns 0 or TS_ENOMEM.
+static int
+s_keep (ts_http_conn_t *self, const char *data, size_t len)
+{
+    if (self->out_sent == self->out_len)
+        self->out_sent = self->out_len = 0;
+    if (self->out_len + len > self->out_cap) {
+        size_t cap = self->out_cap? self->out_cap: 4096;
+        while (cap < self->out_len + len)
+            cap *= 2;
+        char *grown = realloc (self->out, cap);
+        if (!grown)
+            return TS_ENOMEM;
+        self->out = grown;
+        self->out_cap = cap;
+    }
+    memcpy (self->out + self->out_len, data, len);
+    self->out_len += len;
+    return 0;
+}
+
+int
+ts_http_conn_send (ts_http_conn_t *self, struct iovec *iov, int count)
+{
+    size_t total = 0;
+    for (int i = 0; i < count; i++)
+        total += iov [i].iov_len;
+    size_t sent = 0;
+    if (self->out_sent == self->out_len) {
+        struct msghdr msg = { .msg_iov = iov, .msg_iovlen = (size_t) count };
+        ssize_t n = sendmsg (self->fd, &msg, MSG_NOSIGNAL);
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK
+        &&  errno != EINTR)
+            return -1;
+        sent = n > 0? (size_t) n: 0;
+        if (n > 0)
+            self->last_ms = ts_mono_ms ();
+    }
+    for (int i = 0; i < count && sent < total; i++) {
+        size_t len = iov [i].iov_len;
+        if (sent >= len) {
+            sent -= len;
+            total -= len;
+            continue;
+        }
+        if (s_keep (self, (const char *) iov [i].iov_base + sent,
+                    len - sent))
+            return -1;
+        total -= len;
+        sent = 0;
+    }
+    return 0;
+}
+
+int
+ts_http_conn_flush (ts_http_conn_t *self)
+{
+    while (self->out_sent < self->out_len) {
+        ssize_t n = send (self->fd, self->out + self->out_sent,
+                          self->out_len - self->out_sent, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno == EAGAIN || errno == EWOULDBLOCK? 0: -1;
+        }
+        self->out_sent += (size_t) n;
+        self->last_ms = ts_mono_ms ();
+    }
+    self->out_sent = self->out_len = 0;
+    if (self->out_cap > TS_HTTP_CONN_OUT_HIGH) {
+        free (self->out);
+        self->out = NULL;
+        self->out_cap = 0;
+    }
+    return 0;
+}
+
+int
+ts_http_conn_answer (ts_http_conn_t *self, const char *date, int status,
+                     const char *allow, const char *body, size_t size,
+                     bool head, bool close, bool http10)
+{
+    char header [512];
+    int len = snprintf (header, sizeof header,
+        "HTTP/1.1 %d %s\r\n%sContent-Type: application/json\r\n"
+        "Content-Length: %zu\r\n%s%s%s%s\r\n",
+        status, ts_h1_reason (status), date, size,
+        allow? "Allow: ": "", allow? allow: "", allow? "\r\n": "",
+        close? "Connection: close\r\n":
+            http10? "Connection: keep-alive\r\n": "");
+    if (len < 0 || (size_t) len >= sizeof header)
+        return -1;
+    struct iovec iov [2] = {
+        { .iov_base = header, .iov_len = (size_t) len },
+        { .iov_base = (void *) body, .iov_len = head? 0: size }
+    };
+    if (close)
+        self->state = TS_HTTP_CONN_CLOSING;
+    return ts_http_conn_send (self, iov, 2);
+}
+
+ssize_t
+ts_http_conn_read (ts_http_conn_t *self)
+{
+    ssize_t n = recv (self->fd, self->in + self->in_end,
+                      TS_HTTP_CONN_IN - self->in_end, 0);
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
+               ? TS_HTTP_CONN_AGAIN: -1;
+    if (n > 0) {
+        self->last_ms = ts_mono_ms ();
+        self->in_end += (size_t) n;
+    }
+    return n;
+}
+
+int
+ts_http_conn_linger (ts_http_conn_t *self)
+{
+    char sink [4096];
+    for (int i = 0; i < 16; i++) {
+        ssize_t n = recv (self->fd, sink, sizeof sink, 0);
+        if (n == 0)
+            return -1;
+        if (n < 0)
+            return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
+                   ? 0: -1;
+        self->last_ms = ts_mono_ms ();
+    }
+    return 0;
+}
