@@ -468,6 +468,11 @@ s_control (const char *body, size_t len)
     json_decref (json);
     if (reason)
         return reason;
+    //  The oversized answer is built now, not on the first fetch, so
+    //  that building it (slow in a sanitizer build) cannot run into the
+    //  fetcher's timeout and turn "too big" into "too slow".
+    if (next.mode == S_MODE_OVERSIZED)
+        pthread_once (&s_oversized_once, s_build_oversized);
     pthread_mutex_lock (&s_lock);
     next.requests = s_state.requests;
     next.counter = reset_counter? 0: s_state.counter;
