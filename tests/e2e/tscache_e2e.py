@@ -158,8 +158,14 @@ upstream:
     def kill(self, name, sig=signal.SIGKILL):
         """Sends sig (default SIGKILL) to one process started here and
         waits for it; returns its exit code. The process stays listed in
-        procs (stop() skips it)."""
+        procs (stop() skips it). SIGSTOP and SIGCONT are only sent (None
+        is returned): the process goes on being a pipeline process."""
         proc = self.procs[name]
+        if sig in (signal.SIGSTOP, signal.SIGCONT):
+            # Pauses and resumes: nothing to wait for.
+            if proc.poll() is None:
+                proc.send_signal(sig)
+            return None
         if proc.poll() is None:
             proc.send_signal(sig)
         try:
