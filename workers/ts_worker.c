@@ -543,6 +543,12 @@ s_drain (ts_worker_t *self)
             return;
         }
         self->last_heard_ms = ts_mono_ms ();
+        //  A broker that names no process (no boot id yet, or an older
+        //  broker) confirms reports by any message, as it may skip
+        //  heartbeats while it sends jobs; one that names it, by its
+        //  heartbeats only (s_broker_heartbeat).
+        if (self->broker_boot == 0)
+            s_report_confirm (self);
         if (zmq_msg_more (&part)) {
             //  Not ours: skip the rest of the message.
             ts_debug ("multi-frame message from broker: ignored");
