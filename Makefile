@@ -10,19 +10,39 @@
 #    make clean
 #    make V=1 ...  show full compiler command lines
 #
-#  Binaries: BIN/NAME is built from DIR/NAME.c plus every DIR/ts_*.c module
-#  and the common library. Unit tests: tests/unit/test_X.c links the objects
-#  listed in DEPS_test_X (paths without .c).
+#  Binaries: BIN/NAME is built from DIR/NAME.c plus every ts_*.c module of
+#  DIR and its subfolders, and the common library (common/ and its
+#  subfolders; the linker takes from it only the modules a binary uses).
+#  Each binary links only the packages its modules use (PKGS_* below).
+#  Unit tests: tests/unit/test_X.c links the objects listed in DEPS_test_X
+#  (paths without .c).
 
-PKGS    = libczmq libzmq libcurl msgpack yaml-0.1 lmdb jansson yajl libmicrohttpd openssl
+#  Packages by module group. Every binary links PKGS_CORE (config, log,
+#  wire protocol); the rest only where a module of the binary uses them.
+PKGS_CORE    = libczmq libzmq msgpack yaml-0.1
+PKGS_STORE   = lmdb                 #  common/store (and broker/queue)
+PKGS_FETCH   = libcurl              #  workers/ts_fetch
+PKGS_MAP     = yajl                 #  common/ingest
+PKGS_GATEWAY = jansson              #  gateway/ts_route (request bodies)
+PKGS_DEMO    = libmicrohttpd jansson
+PKGS_broker  = $(PKGS_CORE) $(PKGS_STORE)
+PKGS_worker  = $(PKGS_CORE) $(PKGS_STORE) $(PKGS_FETCH) $(PKGS_MAP)
+PKGS_gateway = $(PKGS_CORE) $(PKGS_STORE) $(PKGS_GATEWAY)
+PKGS_cli     = $(PKGS_CORE)
+PKGS_demo    = $(PKGS_CORE) $(PKGS_DEMO)
+PKGS    = $(sort $(PKGS_CORE) $(PKGS_STORE) $(PKGS_FETCH) $(PKGS_MAP) \
+                 $(PKGS_GATEWAY) $(PKGS_DEMO))
+pkglibs = $(shell pkg-config --libs $(1) 2>/dev/null) -lpthread -lm
 BUILD  ?= build
 BIN    ?= bin
 CC     ?= cc
 OPT    ?= -O2 -g
 CFLAGS += $(OPT) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter \
-          -Icommon $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-#  http-parser (libhttp-parser-dev) ships no pkg-config file.
-LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lpthread -lm
+          -Icommon -Icommon/store -Icommon/ingest \
+          $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+#  Every package: unit tests and bench tools, which link modules of
+#  several binaries.
+LDLIBS += $(call pkglibs,$(PKGS)) -lhttp_parser
 TEST_LDLIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 ifeq ($(V),1)
 Q =
@@ -45,10 +65,13 @@ TS_DESCRIBE := $(shell git describe --always --dirty 2>/dev/null)
 endif
 TS_VERSION := $(or $(TS_VERSION),unknown)$(if $(TS_DESCRIBE),+$(TS_DESCRIBE))
 
-COMMON_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard common/*.c))
-ALL_MODS    = $(patsubst %.c,%,$(wildcard common/*.c broker/ts_*.c workers/ts_*.c gateway/ts_*.c))
+COMMON_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard common/*.c common/*/*.c))
+ALL_MODS    = $(patsubst %.c,%,$(wildcard common/*.c common/*/*.c \
+                  $(foreach d,broker workers gateway,$(d)/ts_*.c $(d)/*/ts_*.c)))
+HEADERS     = $(wildcard common/*.h common/*/*.h broker/*.h broker/*/*.h \
+                  workers/*.h workers/*/*.h gateway/*.h gateway/*/*.h tools/*.h)
 LIB         = $(BUILD)/libtscache.a
-mods        = $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(1)/ts_*.c))
+mods        = $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(1)/ts_*.c $(1)/*/ts_*.c))
 
 PROGRAMS = $(BIN)/tscache-broker $(BIN)/tscache-worker $(BIN)/tscache-gateway \
            $(BIN)/tscache $(BIN)/tscache-demo-upstream
@@ -56,7 +79,7 @@ TESTS    = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test
 
 all: $(PROGRAMS) $(TESTS)
 
-$(BUILD)/%.o: %.c $(wildcard common/*.h broker/*.h workers/*.h gateway/*.h tools/*.h)
+$(BUILD)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(say) CC $<
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -68,6 +91,8 @@ $(BUILD)/gen/ts_version_gen.h: FORCE
 $(BUILD)/common/ts_version.o: $(BUILD)/gen/ts_version_gen.h
 $(BUILD)/common/ts_version.o: CFLAGS += -I$(BUILD)/gen
 FORCE:
+#  The broker's own folders (the queue is the broker's alone).
+$(BUILD)/broker/%.o: CFLAGS += -Ibroker/queue
 
 $(LIB): $(COMMON_OBJ)
 	@rm -f $@
@@ -82,10 +107,17 @@ $(BIN)/tscache-gateway: $(BUILD)/gateway/tscache-gateway.o \
                         $(filter-out $(CLI_MODS),$(call mods,gateway)) $(LIB)
 $(BIN)/tscache: $(BUILD)/gateway/tscache.o $(BUILD)/gateway/ts_json.o $(CLI_MODS) $(LIB)
 $(BIN)/tscache-demo-upstream: $(BUILD)/tools/tscache-demo-upstream.o $(LIB)
+$(BIN)/tscache-broker:        LINK_LIBS = $(call pkglibs,$(PKGS_broker))
+$(BIN)/tscache-worker:        LINK_LIBS = $(call pkglibs,$(PKGS_worker))
+$(BIN)/tscache-gateway:       LINK_LIBS = $(call pkglibs,$(PKGS_gateway)) -lhttp_parser
+$(BIN)/tscache:               LINK_LIBS = $(call pkglibs,$(PKGS_cli))
+$(BIN)/tscache-demo-upstream: LINK_LIBS = $(call pkglibs,$(PKGS_demo))
+#  -Wl,--as-needed: a package listed but not used by the objects linked
+#  is not recorded as a dependency of the binary.
 $(PROGRAMS):
 	@mkdir -p $(BIN)
 	$(say) LINK $@
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Wl,--as-needed -o $@ $^ $(LINK_LIBS)
 
 #  Unit tests: objects each test needs (so one module's test builds even
 #  while another module is broken).
@@ -99,29 +131,29 @@ DEPS_test_ts_cron   = $(CORE) common/ts_cron
 DEPS_test_ts_daemon = $(CORE) common/ts_daemon common/ts_config common/ts_cron \
                       common/ts_version
 DEPS_test_ts_config = $(CORE) common/ts_config common/ts_cron
-DEPS_test_ts_map    = $(CORE) common/ts_map common/ts_config common/ts_cron common/ts_points
+DEPS_test_ts_map    = $(CORE) common/ingest/ts_map common/ts_config common/ts_cron common/ts_points
 DEPS_test_ts_proto  = $(CORE) common/ts_proto common/ts_points
-DEPS_test_ts_store  = $(CORE) common/ts_store common/ts_store_lmdb common/ts_config \
+DEPS_test_ts_store  = $(CORE) common/store/ts_store common/store/ts_store_lmdb common/ts_config \
                       common/ts_cron common/ts_points tests/unit/ts_testutil
-DEPS_test_ts_queue  = $(CORE) broker/ts_queue broker/ts_queue_lmdb \
-                      broker/ts_queue_lmdb_ops common/ts_config common/ts_cron
+DEPS_test_ts_queue  = $(CORE) broker/queue/ts_queue broker/queue/ts_queue_lmdb \
+                      broker/queue/ts_queue_lmdb_ops common/ts_config common/ts_cron
 DEPS_test_ts_json   = $(CORE) gateway/ts_json common/ts_proto common/ts_points
 DEPS_test_ts_target = $(CORE) gateway/ts_target
 DEPS_test_ts_h1     = $(CORE) gateway/ts_h1
 DEPS_test_ts_cache  = $(CORE) gateway/ts_cache
-DEPS_test_ts_api    = $(CORE) gateway/ts_api gateway/ts_forward gateway/ts_cache common/ts_proto common/ts_store \
+DEPS_test_ts_api    = $(CORE) gateway/ts_api gateway/ts_forward gateway/ts_cache common/ts_proto common/store/ts_store \
                       common/ts_envelope \
-                      common/ts_store_lmdb common/ts_config common/ts_cron \
+                      common/store/ts_store_lmdb common/ts_config common/ts_cron \
                       common/ts_points tests/unit/ts_testutil \
                       tests/unit/ts_fakebroker
 DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_seed gateway/ts_api gateway/ts_forward gateway/ts_cache \
-                      gateway/ts_json gateway/ts_target common/ts_envelope common/ts_proto common/ts_store \
-                      common/ts_store_lmdb common/ts_config common/ts_cron \
+                      gateway/ts_json gateway/ts_target common/ts_envelope common/ts_proto common/store/ts_store \
+                      common/store/ts_store_lmdb common/ts_config common/ts_cron \
                       common/ts_points tests/unit/ts_testutil \
                       tests/unit/ts_fakebroker
 DEPS_test_ts_zmqsrv = $(CORE) gateway/ts_zmqsrv gateway/ts_api gateway/ts_forward gateway/ts_cache common/ts_proto \
                       common/ts_envelope \
-                      common/ts_store common/ts_store_lmdb common/ts_config \
+                      common/store/ts_store common/store/ts_store_lmdb common/ts_config \
                       common/ts_cron common/ts_points tests/unit/ts_testutil \
                       tests/unit/ts_fakebroker
 DEPS_test_ts_forward = $(CORE) gateway/ts_forward common/ts_proto common/ts_envelope \

@@ -6,11 +6,14 @@
 #include "ts_daemon.h"
 #include "ts_log.h"
 #include "ts_broker.h"
+#include "ts_store.h"
+#include "ts_version.h"
 
 int
 main (int argc, char *argv [])
 {
     int code;
+    ts_version_use (ts_store_libraries ());
     ts_config_t *cfg = ts_daemon_init (argc, argv, "tscache-broker",
         "Schedules fetch jobs (broker.schedule, UTC cron) for every registered id,\n"
         "takes hydrate, stats and DLQ requests on broker.control_bind and hands\n"

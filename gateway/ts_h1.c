@@ -569,3 +569,15 @@ ts_h1_reason (int status)
         default:  return "Unknown";
     }
 }
+
+const char *
+ts_h1_libraries (void)
+{
+    static char text [32];
+    if (!*text) {
+        unsigned long v = http_parser_version ();
+        snprintf (text, sizeof text, "http-parser %lu.%lu.%lu",
+                  (v >> 16) & 255, (v >> 8) & 255, v & 255);
+    }
+    return text;
+}

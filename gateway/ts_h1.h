@@ -115,4 +115,8 @@ const char *ts_h1_detail (const ts_h1_t *self);
 //  a status it does not know.
 const char *ts_h1_reason (int status);
 
+//  "http-parser VERSION" as loaded at run time (static text), for
+//  ts_version_use.
+const char *ts_h1_libraries (void);
+
 #endif

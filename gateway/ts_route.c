@@ -615,3 +615,12 @@ ts_route_handle (ts_route_t *self, const ts_route_req_t *req,
     ts_msg_destroy (&forward);
     return status;
 }
+
+const char *
+ts_route_libraries (void)
+{
+    static char text [32];
+    if (!*text)
+        snprintf (text, sizeof text, "jansson %s", jansson_version_str ());
+    return text;
+}

@@ -125,4 +125,8 @@ int ts_route_finish (const ts_msg_t *forward, const ts_msg_t *reply,
 int ts_route_handle (ts_route_t *self, const ts_route_req_t *req,
                      ts_json_t *body, const char **allow);
 
+//  "jansson VERSION" as loaded at run time (static text), for
+//  ts_version_use.
+const char *ts_route_libraries (void);
+
 #endif

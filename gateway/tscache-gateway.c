@@ -15,6 +15,9 @@
 #include "ts_daemon.h"
 #include "ts_log.h"
 #include "ts_store.h"
+#include "ts_h1.h"
+#include "ts_route.h"
+#include "ts_version.h"
 
 #include <czmq.h>
 #include <stdio.h>
@@ -44,6 +47,9 @@ int
 main (int argc, char *argv [])
 {
     int code;
+    ts_version_use (ts_store_libraries ());
+    ts_version_use (ts_route_libraries ());
+    ts_version_use (ts_h1_libraries ());
     ts_config_t *cfg = ts_daemon_init (argc, argv, S_NAME,
         "Serves tscache queries over ZeroMQ (gateway.zmq_bind, msgpack) and\n"
         "HTTP (gateway.http_bind:gateway.http_port, JSON). HTTP API keys come\n"

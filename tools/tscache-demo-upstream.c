@@ -665,6 +665,10 @@ s_parse_args (int argc, char *argv [], int64_t *port, const char **bind_addr)
             return 0;
         }
         if (strcmp (opt, "--version") == 0) {
+            static char libs [96];
+            snprintf (libs, sizeof libs, "libmicrohttpd %s, jansson %s",
+                      MHD_get_version (), jansson_version_str ());
+            ts_version_use (libs);
             ts_version_print (stdout, "tscache-demo-upstream");
             return 0;
         }

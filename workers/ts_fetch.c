@@ -683,3 +683,14 @@ ts_fetch_retry_after_parse (const char *value, int64_t now_ms)
         return 0;
     return ms > TS_FETCH_RETRY_AFTER_MAX_MS? TS_FETCH_RETRY_AFTER_MAX_MS: ms;
 }
+
+const char *
+ts_fetch_libraries (void)
+{
+    static char text [64];
+    if (!*text) {
+        const curl_version_info_data *info = curl_version_info (CURLVERSION_NOW);
+        snprintf (text, sizeof text, "libcurl %s", info? info->version: "?");
+    }
+    return text;
+}

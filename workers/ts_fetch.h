@@ -161,4 +161,8 @@ void ts_fetch_verdict_merge (ts_fetch_verdict_t *job,
 //  for NULL, empty, unparsable, negative or past values.
 int64_t ts_fetch_retry_after_parse (const char *value, int64_t now_ms);
 
+//  "libcurl VERSION" as loaded at run time (static text), for
+//  ts_version_use.
+const char *ts_fetch_libraries (void);
+
 #endif

@@ -7,6 +7,10 @@
 #include "ts_daemon.h"
 #include "ts_log.h"
 #include "ts_worker.h"
+#include "ts_fetch.h"
+#include "ts_map.h"
+#include "ts_store.h"
+#include "ts_version.h"
 
 //  The upstream key, if one is configured, must be readable now rather
 //  than at the first fetch.
@@ -20,6 +24,9 @@ int
 main (int argc, char *argv [])
 {
     int code;
+    ts_version_use (ts_store_libraries ());
+    ts_version_use (ts_fetch_libraries ());
+    ts_version_use (ts_map_libraries ());
     ts_config_t *cfg = ts_daemon_init (argc, argv, "tscache-worker",
         "Takes fetch jobs from the broker (worker.broker_endpoint), fetches each id\n"
         "from the upstream API (upstream.*), writes past points to history and\n"

@@ -18,8 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../broker/ts_queue.h"
-#include "../../broker/ts_queue_backend.h"
+#include "../../broker/queue/ts_queue.h"
+#include "../../broker/queue/ts_queue_backend.h"
 
 #include <lmdb.h>
 

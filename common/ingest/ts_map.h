@@ -44,4 +44,8 @@ void ts_map_destroy (ts_map_t **self_p);
 int ts_map_parse (const ts_map_t *self, const char *doc, size_t len,
                   ts_points_t *out, char *err);
 
+//  "yajl VERSION" as loaded at run time (static text), for
+//  ts_version_use.
+const char *ts_map_libraries (void);
+
 #endif

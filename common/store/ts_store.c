@@ -10,6 +10,7 @@
     (see ts_store_backend.h). */
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,6 +132,23 @@ ts_store_destroy (ts_store_t **self_p)
         free (self);
         *self_p = NULL;
     }
+}
+
+const char *
+ts_store_libraries (void)
+{
+    static char text [256];
+    if (!*text) {
+        size_t len = 0;
+        for (size_t i = 0; i < sizeof s_backends / sizeof s_backends [0]; i++) {
+            const char *lib = s_backends [i]->libraries?
+                              s_backends [i]->libraries (): NULL;
+            if (lib && len < sizeof text)
+                len += snprintf (text + len, sizeof text - len, "%s%s",
+                                 len? ", ": "", lib);
+        }
+    }
+    return text;
 }
 
 const char *

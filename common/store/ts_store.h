@@ -41,6 +41,10 @@ void ts_store_destroy (ts_store_t **self_p);
 //  Name of the backend in use, e.g. "lmdb".
 const char *ts_store_backend (const ts_store_t *self);
 
+//  The libraries the store backends use, as "LIB VERSION[, ...]" (static
+//  text) for ts_version_use. Call from one thread before any other.
+const char *ts_store_libraries (void);
+
 //  --- registry ----------------------------------------------------------
 
 //  Ids: every function below checks an id with ts_name_existing (so an id

@@ -14,6 +14,9 @@
 
 typedef struct {
     const char *name;   //  value of store.backend, e.g. "lmdb"
+    //  "LIB VERSION" of the library the backend uses, for --version
+    //  (static text), or NULL if it uses none.
+    const char *(*libraries) (void);
     //  Opens the backend; returns its state or NULL with reason in err.
     void *(*open) (const ts_config_t *cfg, char *err);
     void  (*close) (void *state);

@@ -46,6 +46,7 @@
 #include <string.h>
 
 #include <yajl/yajl_parse.h>
+#include <yajl/yajl_version.h>
 
 typedef enum { S_LAYOUT_ROWS, S_LAYOUT_COLUMNS } s_layout_t;
 typedef enum { S_UNIT_MS, S_UNIT_S, S_UNIT_ISO } s_unit_t;
@@ -1135,4 +1136,16 @@ done:
     if (rc != 0)
         out->n = entry_n;
     return rc;
+}
+
+const char *
+ts_map_libraries (void)
+{
+    static char text [32];
+    if (!*text) {
+        int v = yajl_version ();
+        snprintf (text, sizeof text, "yajl %d.%d.%d", v / 10000,
+                  v / 100 % 100, v % 100);
+    }
+    return text;
 }

@@ -972,8 +972,21 @@ s_expire (void *state, int64_t now_ms, size_t *removed, char *err)
     return rc;
 }
 
+static const char *
+s_libraries (void)
+{
+    static char text [32];
+    if (!*text) {
+        int major, minor, patch;
+        mdb_version (&major, &minor, &patch);
+        snprintf (text, sizeof text, "lmdb %d.%d.%d", major, minor, patch);
+    }
+    return text;
+}
+
 const ts_store_ops_t ts_store_lmdb_ops = {
     .name             = "lmdb",
+    .libraries        = s_libraries,
     .open             = s_open,
     .close            = s_close,
     .ids_add          = s_ids_add,
