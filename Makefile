@@ -75,7 +75,8 @@ mods        = $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(1)/ts_*.c $(1)/*/ts_*.c))
 
 PROGRAMS = $(BIN)/tscache-broker $(BIN)/tscache-worker $(BIN)/tscache-gateway \
            $(BIN)/tscache $(BIN)/tscache-demo-upstream
-TESTS    = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+TESTS    = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c)) \
+           $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/contract/test_*.c))
 
 all: $(PROGRAMS) $(TESTS)
 
@@ -165,6 +166,13 @@ DEPS_test_ts_url    = $(CORE) workers/ts_url
 DEPS_test_ts_fetch  = $(CORE) workers/ts_fetch
 
 .SECONDEXPANSION:
+#  Contract suites (tests/contract/test_*.c) link their seam's modules and
+#  every backend; DEPS_test_X as for unit tests.
+$(BUILD)/tests/contract/%: tests/contract/%.c tests/contract/ts_contract.h \
+        $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(or $$(DEPS_$$*),$$(ALL_MODS))))
+	@mkdir -p $(dir $@)
+	$(say) LINK $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS) $(TEST_LDLIBS)
 $(BUILD)/tests/%: tests/unit/%.c $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(or $$(DEPS_$$*),$$(ALL_MODS))))
 	@mkdir -p $(dir $@)
 	$(say) LINK $@

@@ -1,11 +1,13 @@
 #!/bin/bash
 #  run.sh - run every tscache test and print one summary line.
 #
-#    tests/run.sh                 unit, integration, end-to-end
-#    tests/run.sh unit|integration|e2e
+#    tests/run.sh                 unit, contract, integration, end-to-end
+#    tests/run.sh unit|contract|integration|e2e
 #
 #  Unit tests are the cmocka binaries build/tests/test_* (run one test of
-#  one: build/tests/test_ts_map NAME). Integration and end-to-end tests are
+#  one: build/tests/test_ts_map NAME). Contract tests are cmocka binaries
+#  build/tests/contract/test_*: the same tests run against every backend of
+#  a seam (tests/contract/README.md). Integration and end-to-end tests are
 #  scripts in tests/integration and tests/e2e that print a line per check:
 #  "PASS: name" or "FAIL: name". The last line is "tests: N passed, N failed".
 #  Run from anywhere; exits non-zero if anything failed.
@@ -19,8 +21,8 @@ failed=0
 failures=()
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/tscache-tests.XXXXXX")
 
-run_unit () {
-    for t in "$TESTS_DIR"/test_*; do
+run_unit () {    # run_unit DIR
+    for t in "$1"/test_*; do
         [ -x "$t" ] || continue
         name=$(basename "$t")
         out="$logdir/$name.log"
@@ -59,11 +61,14 @@ run_scripts () {    # run_scripts DIR
 }
 
 case $which in
-    unit)        run_unit ;;
+    unit)        run_unit "$TESTS_DIR" ;;
+    contract)    run_unit "$TESTS_DIR/contract" ;;
     integration) run_scripts tests/integration ;;
     e2e)         run_scripts tests/e2e ;;
-    all)         run_unit; run_scripts tests/integration; run_scripts tests/e2e ;;
-    *)           echo "usage: tests/run.sh [unit|integration|e2e]" >&2; exit 2 ;;
+    all)         run_unit "$TESTS_DIR"; run_unit "$TESTS_DIR/contract"
+                 run_scripts tests/integration; run_scripts tests/e2e ;;
+    *)           echo "usage: tests/run.sh [unit|contract|integration|e2e]" >&2
+                 exit 2 ;;
 esac
 
 [ ${#failures[@]} -gt 0 ] && echo "failing: ${failures[*]} (logs in $logdir)"
