@@ -164,16 +164,21 @@ DEPS_test_ts_cli_wait = $(CORE) gateway/ts_cli_wait gateway/ts_json common/ts_pr
                       common/ts_points
 DEPS_test_ts_url    = $(CORE) workers/ts_url
 DEPS_test_ts_fetch  = $(CORE) workers/ts_fetch
+#  A module written as several files links as one: where DEPS_test_X
+#  names it, PARTS_<module> adds its other files.
+PARTS_common/ts_config = common/ts_config_keys common/ts_config_yaml \
+                         common/ts_config_secret
+with_parts = $(sort $(foreach m,$(1),$(m) $(PARTS_$(m))))
 
 .SECONDEXPANSION:
 #  Contract suites (tests/contract/test_*.c) link their seam's modules and
 #  every backend; DEPS_test_X as for unit tests.
 $(BUILD)/tests/contract/%: tests/contract/%.c tests/contract/ts_contract.h \
-        $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(or $$(DEPS_$$*),$$(ALL_MODS))))
+        $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(call with_parts,$$(or $$(DEPS_$$*),$$(ALL_MODS)))))
 	@mkdir -p $(dir $@)
 	$(say) LINK $@
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS) $(TEST_LDLIBS)
-$(BUILD)/tests/%: tests/unit/%.c $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(or $$(DEPS_$$*),$$(ALL_MODS))))
+$(BUILD)/tests/%: tests/unit/%.c $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(call with_parts,$$(or $$(DEPS_$$*),$$(ALL_MODS)))))
 	@mkdir -p $(dir $@)
 	$(say) LINK $@
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LDLIBS)

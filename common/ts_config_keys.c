@@ -1,0 +1,590 @@
+/*  ts_config_keys - the key table of ts_config and the rules of a value.
+
+    ts_config_keys below is the only list of keys: name, type, default,
+    bounds and allowed values, plus a check function for keys with rules
+    of their own (upstream.url must hold {id}, a credential header must
+    take its value from {api_key}, ...). Defaults are written as override
+    text and go through the same parser and checks as environment values,
+    so a default can not drift from what the loader accepts.
+
+    This file turns text into a checked value of a key's type; reading the
+    YAML file (ts_config_yaml.c) and the environment (ts_config.c) both end
+    here. Part of the ts_config module: see ts_config_keys.h. */
+
+#include "ts_config_keys.h"
+#include "ts_cron.h"
+#include "ts_redact.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define S_INT_OPEN      2147483647LL    //  upper bound of "n.." keys
+
+static ts_config_check_fn s_check_url, s_check_headers, s_check_header_name,
+                  s_check_measures, s_check_path_prefix;
+
+static const char *const s_log_levels [] = {
+    "error", "warn", "info", "debug", NULL };
+static const char *const s_backends [] = { "lmdb", NULL };
+static const char *const s_queue_backends [] = { "lmdb", NULL };
+static const char *const s_time_units [] = { "ms", "s", "iso8601", NULL };
+static const char *const s_layouts [] = { "rows", "columns", NULL };
+
+const ts_config_key_t ts_config_keys [] = {
+    { "log.level", TS_CONFIG_ENUM, "info", 0, 0, s_log_levels, NULL },
+
+    { "store.backend", TS_CONFIG_ENUM, "lmdb", 0, 0, s_backends, NULL },
+    { "store.forecast_ttl_s", TS_CONFIG_INT, "604800",
+      1, S_INT_OPEN, NULL, NULL },
+    { "store.lmdb.path", TS_CONFIG_STR, "./var/data", 0, 0, NULL, NULL },
+    { "store.lmdb.map_size_mb", TS_CONFIG_INT, "4096",
+      1, 1048576, NULL, NULL },
+
+    { "broker.schedule", TS_CONFIG_CRON, "*/5 * * * *", 0, 0, NULL, NULL },
+    { "broker.ids_per_job", TS_CONFIG_INT, "1", 1, 1000, NULL, NULL },
+    { "broker.worker_bind", TS_CONFIG_ENDPOINT, "tcp://127.0.0.1:5557",
+      0, 0, NULL, NULL },
+    { "broker.control_bind", TS_CONFIG_ENDPOINT, "tcp://127.0.0.1:5556",
+      0, 0, NULL, NULL },
+    { "broker.visibility_timeout_s", TS_CONFIG_INT, "120",
+      1, 43200, NULL, NULL },
+    { "broker.max_receives", TS_CONFIG_INT, "3", 1, 1000, NULL, NULL },
+    { "broker.retry_base_ms", TS_CONFIG_INT, "1000", 1, 3600000, NULL, NULL },
+    { "broker.retry_max_ms", TS_CONFIG_INT, "300000",
+      1, 86400000, NULL, NULL },
+    { "broker.dlq_retention_s", TS_CONFIG_INT, "1209600",
+      60, 31536000, NULL, NULL },
+    { "broker.queue_backend", TS_CONFIG_ENUM, "lmdb",
+      0, 0, s_queue_backends, NULL },
+    { "broker.queue_path", TS_CONFIG_STR, "./var/queue", 0, 0, NULL, NULL },
+    { "broker.queue_map_size_mb", TS_CONFIG_INT, "1024",
+      1, 1048576, NULL, NULL },
+
+    { "worker.broker_endpoint", TS_CONFIG_ENDPOINT, "tcp://127.0.0.1:5557",
+      0, 0, NULL, NULL },
+    { "worker.concurrency", TS_CONFIG_INT, "16", 1, 1024, NULL, NULL },
+
+    { "gateway.zmq_bind", TS_CONFIG_ENDPOINT, "tcp://127.0.0.1:5555",
+      0, 0, NULL, NULL },
+    { "gateway.http_bind", TS_CONFIG_STR, "127.0.0.1", 0, 0, NULL, NULL },
+    { "gateway.http_port", TS_CONFIG_INT, "8080", 0, 65535, NULL, NULL },
+    { "gateway.http_threads", TS_CONFIG_INT, "2", 1, 64, NULL, NULL },
+    { "gateway.http_max_connections", TS_CONFIG_INT, "1024",
+      1, 1000000, NULL, NULL },
+    { "gateway.http_idle_timeout_s", TS_CONFIG_INT, "30",
+      1, 3600, NULL, NULL },
+    { "gateway.http_request_timeout_s", TS_CONFIG_INT, "10",
+      1, 3600, NULL, NULL },
+    { "gateway.broker_endpoint", TS_CONFIG_ENDPOINT, "tcp://127.0.0.1:5556",
+      0, 0, NULL, NULL },
+    { "gateway.broker_timeout_ms", TS_CONFIG_INT, "3000",
+      10, 600000, NULL, NULL },
+    { "gateway.api_key_env", TS_CONFIG_STR, "TSCACHE_API_KEY",
+      0, 0, NULL, NULL },
+    { "gateway.api_key_file", TS_CONFIG_STR, "", 0, 0, NULL, NULL },
+    { "gateway.max_points", TS_CONFIG_INT, "1000000",
+      1, 10000000, NULL, NULL },
+    { "gateway.cache_mb", TS_CONFIG_INT, "32", 0, 65536, NULL, NULL },
+    { "gateway.seed_path_prefix", TS_CONFIG_STR, "", 0, 0, NULL,
+      s_check_path_prefix },
+
+    { "cli.endpoint", TS_CONFIG_ENDPOINT, "tcp://127.0.0.1:5555",
+      0, 0, NULL, NULL },
+
+    { "upstream.url", TS_CONFIG_STR,
+      "http://127.0.0.1:8090/rows/{id}?from={from}&to={to}",
+      0, 0, NULL, s_check_url },
+    { "upstream.headers", TS_CONFIG_LIST, "", 0, 0, NULL, s_check_headers },
+    { "upstream.api_key_env", TS_CONFIG_STR, "", 0, 0, NULL, NULL },
+    { "upstream.api_key_file", TS_CONFIG_STR, "", 0, 0, NULL, NULL },
+    { "upstream.api_key_header", TS_CONFIG_STR, "x-api-key", 0, 0, NULL,
+      s_check_header_name },
+    { "upstream.past_s", TS_CONFIG_INT, "86400", 0, S_INT_OPEN, NULL, NULL },
+    { "upstream.future_s", TS_CONFIG_INT, "86400", 0, S_INT_OPEN, NULL, NULL },
+    { "upstream.time_param", TS_CONFIG_ENUM, "ms", 0, 0, s_time_units, NULL },
+    { "upstream.connect_timeout_ms", TS_CONFIG_INT, "5000", 1, S_INT_OPEN,
+      NULL, NULL },
+    { "upstream.timeout_ms", TS_CONFIG_INT, "30000",
+      1, S_INT_OPEN, NULL, NULL },
+    { "upstream.max_body_bytes", TS_CONFIG_INT, "16777216", 1, S_INT_OPEN,
+      NULL, NULL },
+    { "upstream.format.layout", TS_CONFIG_ENUM, "rows",
+      0, 0, s_layouts, NULL },
+    { "upstream.format.path", TS_CONFIG_STR, "", 0, 0, NULL, NULL },
+    { "upstream.format.time_field", TS_CONFIG_STR, "time", 0, 0, NULL, NULL },
+    { "upstream.format.time_unit", TS_CONFIG_ENUM, "ms",
+      0, 0, s_time_units, NULL },
+    { "upstream.format.measures", TS_CONFIG_MAP, "value=value", 0, 0, NULL,
+      s_check_measures },
+};
+
+const size_t ts_config_nkeys = sizeof ts_config_keys
+                             / sizeof ts_config_keys [0];
+
+//  ---------------------------------------------------------------------
+//  Table lookup
+
+int
+ts_config_key_find (const char *key)
+{
+    for (size_t i = 0; i < ts_config_nkeys; i++)
+        if (strcmp (ts_config_keys [i].name, key) == 0)
+            return (int) i;
+    return -1;
+}
+
+//  True if some key lives below prefix ("upstream" or "upstream.format").
+bool
+ts_config_key_is_section (const char *prefix)
+{
+    size_t len = strlen (prefix);
+    for (size_t i = 0; i < ts_config_nkeys; i++)
+        if (strncmp (ts_config_keys [i].name, prefix, len) == 0
+        &&  ts_config_keys [i].name [len] == '.')
+            return true;
+    return false;
+}
+
+bool
+ts_config_type_is_string (ts_config_type_t type)
+{
+    return type == TS_CONFIG_STR || type == TS_CONFIG_ENUM
+        || type == TS_CONFIG_CRON
+        || type == TS_CONFIG_ENDPOINT;
+}
+
+
+//  ---------------------------------------------------------------------
+//  Values
+
+void
+ts_config_value_reset (ts_config_value_t *value)
+{
+    free (value->str);
+    ts_strlist_destroy (&value->list);
+    ts_strlist_destroy (&value->values);
+    memset (value, 0, sizeof *value);
+}
+
+//  Writes what a key must look like into reason.
+void
+ts_config_type_reason (const ts_config_key_t *key, char *reason, size_t size)
+{
+    switch (key->type) {
+        case TS_CONFIG_INT:
+            snprintf (reason, size, "must be an integer from %" PRId64
+                      " to %" PRId64, key->min, key->max);
+            break;
+        case TS_CONFIG_BOOL:
+            snprintf (reason, size, "must be true or false");
+            break;
+        case TS_CONFIG_ENUM: {
+            int len = snprintf (reason, size, "must be one of: ");
+            for (int i = 0; key->allowed [i] && len >= 0
+                            && (size_t) len < size; i++)
+                len += snprintf (reason + len, size - (size_t) len, "%s%s",
+                                 i? ", ": "", key->allowed [i]);
+            break;
+        }
+        case TS_CONFIG_LIST:
+            snprintf (reason, size, "must be a list of strings");
+            break;
+        case TS_CONFIG_MAP:
+            snprintf (reason, size, "must be a mapping of name: field");
+            break;
+        case TS_CONFIG_CRON:
+            snprintf (reason, size, "must be a cron expression, \"\" or "
+                      "\"off\"");
+            break;
+        case TS_CONFIG_ENDPOINT:
+            snprintf (reason, size, "must be a ZeroMQ endpoint "
+                      "(tcp://, ipc:// or inproc://)");
+            break;
+        default:
+            snprintf (reason, size, "must be a string");
+            break;
+    }
+}
+
+//  Parses a whole decimal integer, white space around allowed.
+bool
+ts_config_parse_int (const char *text, int64_t *out)
+{
+    while (isspace ((unsigned char) *text))
+        text++;
+    const char *p = text;
+    if (*p == '+' || *p == '-')
+        p++;
+    if (!isdigit ((unsigned char) *p))
+        return false;
+    errno = 0;
+    char *end;
+    long long v = strtoll (text, &end, 10);
+    if (errno == ERANGE)
+        return false;
+    while (isspace ((unsigned char) *end))
+        end++;
+    if (*end)
+        return false;
+    *out = v;
+    return true;
+}
+
+bool
+ts_config_parse_bool (const char *text, bool *out)
+{
+    static const char *const yes [] = { "true", "yes", "on", "1", NULL };
+    static const char *const no [] = { "false", "no", "off", "0", NULL };
+    for (int i = 0; yes [i]; i++) {
+        if (strcasecmp (text, yes [i]) == 0) {
+            *out = true;
+            return true;
+        }
+        if (strcasecmp (text, no [i]) == 0) {
+            *out = false;
+            return true;
+        }
+    }
+    return false;
+}
+
+//  Adds name -> field to a map value; rejects a repeated name.
+int
+ts_config_map_add (ts_config_value_t *value, const char *name,
+                   size_t name_len, const char *field, size_t field_len,
+                   char *reason, size_t size)
+{
+    for (size_t i = 0; i < value->list->n; i++)
+        if (strlen (value->list->items [i]) == name_len
+        &&  memcmp (value->list->items [i], name, name_len) == 0) {
+            snprintf (reason, size, "duplicate name \"%.*s\"",
+                      (int) (name_len > 64? 64: name_len), name);
+            return -1;
+        }
+    if (ts_strlist_append_n (value->list, name, name_len)
+    ||  ts_strlist_append_n (value->values, field, field_len)) {
+        snprintf (reason, size, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+//  Prepares an empty value of the key's type (lists allocated).
+int
+ts_config_value_init (const ts_config_key_t *key, ts_config_value_t *value,
+                      char *reason, size_t size)
+{
+    memset (value, 0, sizeof *value);
+    if (key->type == TS_CONFIG_LIST || key->type == TS_CONFIG_MAP) {
+        value->list = ts_strlist_new ();
+        value->values = key->type == TS_CONFIG_MAP? ts_strlist_new (): NULL;
+        if (!value->list || (key->type == TS_CONFIG_MAP && !value->values)) {
+            ts_config_value_reset (value);
+            snprintf (reason, size, "out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+//  Trims white space from both ends of [*s, *s + *len).
+void
+ts_config_trim (const char **s, size_t *len)
+{
+    while (*len && isspace ((unsigned char) **s)) {
+        (*s)++;
+        (*len)--;
+    }
+    while (*len && isspace ((unsigned char) (*s) [*len - 1]))
+        (*len)--;
+}
+
+//  Converts override text (environment, ts_config_set, defaults) into a
+//  value of the key's type. Returns 0, or -1 with reason filled.
+static int
+s_value_from_text (const ts_config_key_t *key, const char *text,
+                   ts_config_value_t *value, char *reason, size_t size)
+{
+    if (ts_config_value_init (key, value, reason, size))
+        return -1;
+    if (ts_config_type_is_string (key->type)) {
+        value->str = strdup (text);
+        if (!value->str) {
+            snprintf (reason, size, "out of memory");
+            return -1;
+        }
+        return 0;
+    }
+    if (key->type == TS_CONFIG_INT) {
+        if (!ts_config_parse_int (text, &value->num)) {
+            ts_config_type_reason (key, reason, size);
+            return -1;
+        }
+        return 0;
+    }
+    if (key->type == TS_CONFIG_BOOL) {
+        if (!ts_config_parse_bool (text, &value->flag)) {
+            ts_config_type_reason (key, reason, size);
+            return -1;
+        }
+        return 0;
+    }
+    //  List or map: comma-separated entries, empty entries skipped.
+    const char *p = text;
+    int entry = 0;
+    while (true) {
+        const char *comma = strchr (p, ',');
+        size_t len = comma? (size_t) (comma - p): strlen (p);
+        const char *item = p;
+        ts_config_trim (&item, &len);
+        if (len) {
+            entry++;
+            if (key->type == TS_CONFIG_LIST) {
+                if (ts_strlist_append_n (value->list, item, len)) {
+                    snprintf (reason, size, "out of memory");
+                    goto fail;
+                }
+            }
+            else {
+                const char *eq = memchr (item, '=', len);
+                const char *name = item;
+                size_t name_len = eq? (size_t) (eq - item): 0;
+                const char *field = eq? eq + 1: NULL;
+                size_t field_len = eq? len - name_len - 1: 0;
+                if (eq) {
+                    ts_config_trim (&name, &name_len);
+                    ts_config_trim (&field, &field_len);
+                }
+                if (!eq || !name_len || !field_len) {
+                    snprintf (reason, size, "entry %d must look like "
+                              "name=field", entry);
+                    goto fail;
+                }
+                if (ts_config_map_add (value, name, name_len, field, field_len,
+                               reason, size))
+                    goto fail;
+            }
+        }
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    return 0;
+fail:
+    ts_config_value_reset (value);
+    return -1;
+}
+
+//  Checks a converted value against the key's rules. For a list or map
+//  *bad may be set to the index of the entry at fault.
+int
+ts_config_value_check (const ts_config_key_t *key,
+                       const ts_config_value_t *value, char *reason,
+                       size_t size, size_t *bad)
+{
+    if (key->type == TS_CONFIG_INT && (value->num < key->min
+                           ||  value->num > key->max)) {
+        ts_config_type_reason (key, reason, size);
+        return -1;
+    }
+    if (key->type == TS_CONFIG_ENUM) {
+        bool found = false;
+        for (int i = 0; key->allowed [i]; i++)
+            if (strcmp (value->str, key->allowed [i]) == 0)
+                found = true;
+        if (!found) {
+            ts_config_type_reason (key, reason, size);
+            return -1;
+        }
+    }
+    if (key->type == TS_CONFIG_CRON && *value->str
+    &&  strcmp (value->str, "off") != 0) {
+        ts_cron_t cron;
+        char cron_err [TS_ERRLEN];
+        if (ts_cron_parse (&cron, value->str, cron_err)) {
+            snprintf (reason, size, "%s", cron_err);
+            return -1;
+        }
+    }
+    if (key->type == TS_CONFIG_ENDPOINT) {
+        static const char *const schemes [] = {
+            "tcp://", "ipc://", "inproc://", NULL };
+        bool ok = false;
+        for (int i = 0; schemes [i]; i++) {
+            size_t len = strlen (schemes [i]);
+            if (strncmp (value->str, schemes [i], len) == 0
+            &&  value->str [len])
+                ok = true;
+        }
+        if (!ok) {
+            ts_config_type_reason (key, reason, size);
+            return -1;
+        }
+    }
+    if (key->check)
+        return key->check (value, reason, size, bad);
+    return 0;
+}
+
+static int
+s_check_url (const ts_config_value_t *value, char *reason, size_t size,
+             size_t *bad)
+{
+    if (!strstr (value->str, "{id}")) {
+        snprintf (reason, size, "must contain {id}");
+        return -1;
+    }
+    return 0;
+}
+
+//  Length of the HTTP token (a header name) that s starts with.
+static size_t
+s_token_len (const char *s)
+{
+    return strspn (s, "abcdefghijklmnopqrstuvwxyz"
+                      "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                      "0123456789!#$%&'*+-.^_`|~");
+}
+
+//  "Name: value": an HTTP token, a colon, no line breaks. A header whose
+//  name says it carries a credential (ts_redact_is_credential) takes its
+//  secret from {api_key}: written into config text, it would be a secret
+//  in the config. The entry itself is never echoed, only its name.
+static int
+s_check_headers (const ts_config_value_t *value, char *reason, size_t size,
+                 size_t *bad)
+{
+    for (size_t i = 0; i < value->list->n; i++) {
+        const char *h = value->list->items [i];
+        size_t name_len = s_token_len (h);
+        bool ok = name_len > 0 && h [name_len] == ':';
+        for (const char *p = h; ok && *p; p++)
+            if (*p == '\r' || *p == '\n')
+                ok = false;
+        if (!ok) {
+            *bad = i;
+            snprintf (reason, size, "entry %zu must look like "
+                      "\"Name: value\"", i + 1);
+            return -1;
+        }
+        if (ts_redact_is_credential (h, name_len)
+        &&  !strstr (h + name_len, "{api_key}")) {
+            *bad = i;
+            snprintf (reason, size, "entry %zu: %.*s carries a credential, "
+                      "which is never written in the config: write "
+                      "{api_key} in its value and set upstream.api_key_env "
+                      "or upstream.api_key_file", i + 1,
+                      (int) (name_len < 64? name_len: 64), h);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+s_check_header_name (const ts_config_value_t *value, char *reason, size_t size,
+                     size_t *bad)
+{
+    if (!*value->str || value->str [s_token_len (value->str)]) {
+        snprintf (reason, size, "must be a header name (letters, digits "
+                  "and !#$%%&'*+-.^_`|~)");
+        return -1;
+    }
+    return 0;
+}
+
+//  "" or "/seg[/seg...]": segments of RFC 3986 path characters without
+//  '%' (so the prefix matches the decoded path as written), no empty or
+//  dot segment, no trailing '/', and not a first segment the gateway's
+//  own routes use.
+#define S_PREFIX_MAX 256
+static int
+s_check_path_prefix (const ts_config_value_t *value, char *reason, size_t size,
+                     size_t *bad)
+{
+    static const char *const taken [] = {
+        "v1", "healthz", "timeSeries-data", NULL };
+    const char *p = value->str;
+    if (!*p)
+        return 0;
+    size_t len = strlen (p);
+    if (p [0] != '/' || len > S_PREFIX_MAX || p [len - 1] == '/') {
+        snprintf (reason, size, "must be \"\" or start with '/', not end "
+                  "with '/', and be at most %d characters (e.g. /prod)",
+                  S_PREFIX_MAX);
+        return -1;
+    }
+    const char *seg = p + 1;
+    for (size_t index = 1; seg <= p + len; index++) {
+        size_t seg_len = strcspn (seg, "/");
+        size_t ok_len = strspn (seg, "abcdefghijklmnopqrstuvwxyz"
+                                     "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                     "0123456789-._~!$&'()*+,;=:@");
+        bool dots = seg [0] == '.' && (seg_len == 1
+                                    || (seg_len == 2 && seg [1] == '.'));
+        if (seg_len == 0 || ok_len < seg_len || dots) {
+            snprintf (reason, size, "segment %zu must be 1 or more of "
+                      "A-Z a-z 0-9 - . _ ~ ! $ & ' ( ) * + , ; = : @, "
+                      "not . or ..", index);
+            return -1;
+        }
+        for (int i = 0; index == 1 && taken [i]; i++)
+            if (strlen (taken [i]) == seg_len
+            &&  memcmp (seg, taken [i], seg_len) == 0) {
+                snprintf (reason, size, "/%s is a route of the gateway; "
+                          "choose another prefix", taken [i]);
+                return -1;
+            }
+        seg += seg_len + 1;
+    }
+    return 0;
+}
+
+static int
+s_check_measures (const ts_config_value_t *value, char *reason, size_t size,
+                  size_t *bad)
+{
+    if (value->list->n == 0) {
+        snprintf (reason, size, "must name at least one measure");
+        return -1;
+    }
+    for (size_t i = 0; i < value->list->n; i++) {
+        *bad = i;
+        if (!ts_name_valid (value->list->items [i])) {
+            snprintf (reason, size, "measure name \"%.64s\" must be "
+                      TS_NAME_RULE, value->list->items [i]);
+            return -1;
+        }
+        if (!*value->values->items [i]) {
+            snprintf (reason, size, "measure \"%.64s\" needs a field name",
+                      value->list->items [i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+//  Converts and checks text, then stores it in slot index.
+int
+ts_config_set_text (ts_config_t *self, int index, const char *text,
+                    char *reason, size_t size)
+{
+    const ts_config_key_t *key = &ts_config_keys [index];
+    ts_config_value_t value;
+    size_t bad = SIZE_MAX;
+    if (s_value_from_text (key, text, &value, reason, size))
+        return -1;
+    if (ts_config_value_check (key, &value, reason, size, &bad)) {
+        ts_config_value_reset (&value);
+        return -1;
+    }
+    ts_config_value_reset (&self->values [index]);
+    self->values [index] = value;
+    return 0;
+}
+
