@@ -139,25 +139,26 @@ DEPS_test_ts_store  = $(CORE) common/store/ts_store common/store/ts_store_lmdb c
 DEPS_test_ts_queue  = $(CORE) broker/queue/ts_queue broker/queue/ts_queue_lmdb \
                       broker/queue/ts_queue_lmdb_ops common/ts_config common/ts_cron
 DEPS_test_ts_json   = $(CORE) gateway/ts_json common/ts_proto common/ts_points
+DEPS_test_ts_reply  = $(CORE) gateway/ts_reply gateway/ts_json common/ts_proto common/ts_points
 DEPS_test_ts_target = $(CORE) gateway/ts_target
 DEPS_test_ts_h1     = $(CORE) gateway/ts_h1
 DEPS_test_ts_cache  = $(CORE) gateway/ts_cache
-DEPS_test_ts_api    = $(CORE) gateway/ts_api gateway/ts_forward gateway/ts_cache common/ts_proto common/store/ts_store \
+DEPS_test_ts_api    = $(CORE) gateway/ts_api common/ts_client gateway/ts_cache common/ts_proto common/store/ts_store \
                       common/ts_envelope \
                       common/store/ts_store_lmdb common/ts_config common/ts_cron \
                       common/ts_points tests/unit/ts_testutil \
                       tests/unit/ts_fakebroker
-DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_seed gateway/ts_api gateway/ts_forward gateway/ts_cache \
+DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_reply gateway/ts_seed gateway/ts_api common/ts_client gateway/ts_cache \
                       gateway/ts_json gateway/ts_target common/ts_envelope common/ts_proto common/store/ts_store \
                       common/store/ts_store_lmdb common/ts_config common/ts_cron \
                       common/ts_points tests/unit/ts_testutil \
                       tests/unit/ts_fakebroker
-DEPS_test_ts_zmqsrv = $(CORE) gateway/ts_zmqsrv gateway/ts_api gateway/ts_forward gateway/ts_cache common/ts_proto \
+DEPS_test_ts_zmqsrv = $(CORE) gateway/ts_zmqsrv gateway/ts_api common/ts_client gateway/ts_cache common/ts_proto \
                       common/ts_envelope \
                       common/store/ts_store common/store/ts_store_lmdb common/ts_config \
                       common/ts_cron common/ts_points tests/unit/ts_testutil \
                       tests/unit/ts_fakebroker
-DEPS_test_ts_forward = $(CORE) gateway/ts_forward common/ts_proto common/ts_envelope \
+DEPS_test_ts_client = $(CORE) common/ts_client common/ts_proto common/ts_envelope \
                       common/ts_points tests/unit/ts_fakebroker
 DEPS_test_ts_cli_args = $(CORE) gateway/ts_cli_args common/ts_proto common/ts_points
 DEPS_test_ts_cli_wait = $(CORE) gateway/ts_cli_wait gateway/ts_json common/ts_proto \

@@ -885,6 +885,8 @@ s_type_name (msgpack_object_type type)
 typedef struct {
     const msgpack_object *field [F_COUNT_];
     char *err;
+    bool any;                       //  any dialogue's message
+    ts_dialogue_t dialogue;         //  else only this one's
 } s_decoder_t;
 
 static int
@@ -1533,6 +1535,46 @@ s_decode_reply (s_decoder_t *dec, ts_msg_t *self)
     return 0;
 }
 
+bool
+ts_dialogue_accepts (ts_dialogue_t dialogue, ts_op_t op)
+{
+    switch (op) {
+        case TS_OP_REPLY:
+            return dialogue == TS_DIALOGUE_REPLIES;
+        case TS_OP_READY:
+        case TS_OP_DONE:
+        case TS_OP_FAILED:
+            return dialogue == TS_DIALOGUE_WORKER;
+        case TS_OP_JOB:
+            return dialogue == TS_DIALOGUE_BROKER;
+        case TS_OP_HEARTBEAT:
+            return dialogue == TS_DIALOGUE_WORKER
+                || dialogue == TS_DIALOGUE_BROKER;
+        default:
+            return dialogue == TS_DIALOGUE_CLIENT && op > TS_OP_REPLY
+                && op < TS_OP_COUNT_;
+    }
+}
+
+//  Refuses a message of another dialogue than the decoder's: what (an
+//  op name, or "reply") is named in the detail, as the dialogue calls
+//  its messages.
+static int
+s_refuse (s_decoder_t *dec, const char *what)
+{
+    static const char *kinds [] = {
+        [TS_DIALOGUE_CLIENT] = "a client operation",
+        [TS_DIALOGUE_REPLIES] = "a reply",
+        [TS_DIALOGUE_WORKER] = "a worker message",
+        [TS_DIALOGUE_BROKER] = "a message of the broker to a worker"
+    };
+    if (strcmp (what, "reply") == 0)
+        ts_errf (dec->err, "a reply is not %s", kinds [dec->dialogue]);
+    else
+        ts_errf (dec->err, "op '%s' is not %s", what, kinds [dec->dialogue]);
+    return TS_EDIALOGUE;
+}
+
 static int
 s_decode_request (s_decoder_t *dec, ts_msg_t *self)
 {
@@ -1556,6 +1598,8 @@ s_decode_request (s_decoder_t *dec, ts_msg_t *self)
         ts_errf (dec->err, "unknown op '%s'", name);
         return TS_EPROTO;
     }
+    if (!dec->any && !ts_dialogue_accepts (dec->dialogue, found))
+        return s_refuse (dec, s_op_names [found]);
     self->op = found;
 
     int rc = 0;
@@ -1717,15 +1761,19 @@ s_decode_map (s_decoder_t *dec, const msgpack_object *root, ts_msg_t *self)
     }
     if (dec->field [F_OP])
         return s_decode_request (dec, self);
+    if (dec->field [F_STATUS] && !dec->any
+    &&  dec->dialogue != TS_DIALOGUE_REPLIES)
+        return s_refuse (dec, "reply");
     if (dec->field [F_STATUS])
         return s_decode_reply (dec, self);
     ts_errf (dec->err, "message has neither 'op' nor 'status'");
     return TS_EPROTO;
 }
 
-int
-ts_msg_decode (ts_msg_t *self, const void *data, size_t size,
-               size_t max_size, char *err)
+//  Decodes a message of dialogue, or of any if any.
+static int
+s_decode (ts_msg_t *self, bool any, ts_dialogue_t dialogue, const void *data,
+          size_t size, size_t max_size, char *err)
 {
     assert (self);
     ts_msg_reset (self, TS_OP_REPLY);
@@ -1755,6 +1803,8 @@ ts_msg_decode (ts_msg_t *self, const void *data, size_t size,
         s_decoder_t dec;
         memset (&dec, 0, sizeof (dec));
         dec.err = err;
+        dec.any = any;
+        dec.dialogue = dialogue;
         rc = s_decode_map (&dec, &unpacked.data, self);
     }
     else
@@ -1770,4 +1820,19 @@ ts_msg_decode (ts_msg_t *self, const void *data, size_t size,
     if (rc)
         ts_msg_reset (self, TS_OP_REPLY);
     return rc;
+}
+
+int
+ts_msg_decode (ts_msg_t *self, const void *data, size_t size,
+               size_t max_size, char *err)
+{
+    return s_decode (self, true, TS_DIALOGUE_CLIENT, data, size, max_size,
+                     err);
+}
+
+int
+ts_msg_decode_in (ts_msg_t *self, ts_dialogue_t dialogue, const void *data,
+                  size_t size, size_t max_size, char *err)
+{
+    return s_decode (self, false, dialogue, data, size, max_size, err);
 }
