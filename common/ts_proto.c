@@ -282,68 +282,61 @@ ts_msg_set_ok (ts_msg_t *self, int status)
 //  ---------------------------------------------------------------------
 //  Encoding
 
-//  Distinct measure names of a reply, in order of first appearance. The
-//  names point into the points; nothing is copied.
+//  Distinct measure names of a reply, in order of first appearance
+//  across history and then forecast, and for each list the wire index of
+//  each of its own measure indices. The names point into the lists;
+//  nothing is copied. A list's table may hold names no point of it uses
+//  any more (after the merge rule dropped points): only used ones are
+//  sent.
 typedef struct {
-    const char **names;         //  n names: embed or heap
-    size_t       n;             //  distinct measures so far
-    size_t       cap;           //  slots in names
-    size_t       last;          //  index of the last hit (consecutive
-                                //  points often share a measure)
-    const char  *embed [16];    //  enough for almost every series
+    const char **names;         //  n names sent, in wire order
+    size_t       n;
+    uint32_t    *map [2];       //  per list: its index -> wire index + 1
 } s_mtable_t;
-
-static void
-s_mtable_init (s_mtable_t *self)
-{
-    self->names = self->embed;
-    self->n = 0;
-    self->cap = sizeof (self->embed) / sizeof (self->embed [0]);
-    self->last = 0;
-}
 
 static void
 s_mtable_fini (s_mtable_t *self)
 {
-    if (self->names != self->embed)
-        free (self->names);
-    self->names = NULL;
+    free (self->names);
+    free (self->map [0]);
+    free (self->map [1]);
+    memset (self, 0, sizeof *self);
 }
 
-//  Returns the index of name, or n if it is not in the table.
-static size_t
-s_mtable_find (s_mtable_t *self, const char *name)
-{
-    if (self->last < self->n && strcmp (self->names [self->last], name) == 0)
-        return self->last;
-    for (size_t i = 0; i < self->n; i++)
-        if (strcmp (self->names [i], name) == 0) {
-            self->last = i;
-            return i;
-        }
-    return self->n;
-}
-
+//  Builds the table for history (list 0) and forecast (list 1).
 static int
-s_mtable_add_points (s_mtable_t *self, const ts_points_t *points)
+s_mtable_init (s_mtable_t *self, const ts_points_t *lists [2])
 {
-    for (size_t i = 0; i < points->n; i++) {
-        const char *name = points->pts [i].measure;
-        if (s_mtable_find (self, name) < self->n)
-            continue;
-        if (self->n == self->cap) {
-            size_t cap = self->cap * 2;
-            const char **names = malloc (cap * sizeof (char *));
-            if (!names)
-                return TS_ENOMEM;
-            memcpy (names, self->names, self->n * sizeof (char *));
-            if (self->names != self->embed)
-                free (self->names);
-            self->names = names;
-            self->cap = cap;
+    memset (self, 0, sizeof *self);
+    size_t total = lists [0]->n_measures + lists [1]->n_measures;
+    self->names = malloc ((total? total: 1) * sizeof (char *));
+    if (!self->names)
+        return TS_ENOMEM;
+    for (int l = 0; l < 2; l++) {
+        const ts_points_t *points = lists [l];
+        self->map [l] = calloc (points->n_measures? points->n_measures: 1,
+                                sizeof (uint32_t));
+        if (!self->map [l]) {
+            s_mtable_fini (self);
+            return TS_ENOMEM;
         }
-        self->last = self->n;
-        self->names [self->n++] = name;
+        size_t seen = 0;
+        for (size_t i = 0; i < points->n && seen < points->n_measures; i++) {
+            uint16_t m = points->measure [i];
+            if (self->map [l][m])
+                continue;
+            seen++;
+            const char *name = points->measures [m];
+            size_t wire = self->n;
+            for (size_t k = 0; k < self->n; k++)
+                if (strcmp (self->names [k], name) == 0) {
+                    wire = k;
+                    break;
+                }
+            if (wire == self->n)
+                self->names [self->n++] = name;
+            self->map [l][m] = (uint32_t) wire + 1;
+        }
     }
     return 0;
 }
@@ -382,26 +375,25 @@ s_pack_jobs (msgpack_packer *pk, const ts_msg_t *self)
 //  Writes {"t": [...], "m": [...], "v": [...]} for one point list.
 static int
 s_pack_points (msgpack_packer *pk, const ts_points_t *points,
-               s_mtable_t *mtable)
+               const uint32_t *map)
 {
     if (msgpack_pack_map (pk, 3)
     ||  s_pack_cstr (pk, "t") || msgpack_pack_array (pk, points->n))
         return -1;
     for (size_t i = 0; i < points->n; i++)
-        if (msgpack_pack_int64 (pk, points->pts [i].time_ms))
+        if (msgpack_pack_int64 (pk, points->time_ms [i]))
             return -1;
     if (s_pack_cstr (pk, "m") || msgpack_pack_array (pk, points->n))
         return -1;
     for (size_t i = 0; i < points->n; i++) {
-        size_t index = s_mtable_find (mtable, points->pts [i].measure);
-        assert (index < mtable->n);
-        if (msgpack_pack_uint64 (pk, index))
+        assert (map [points->measure [i]]);
+        if (msgpack_pack_uint32 (pk, map [points->measure [i]] - 1))
             return -1;
     }
     if (s_pack_cstr (pk, "v") || msgpack_pack_array (pk, points->n))
         return -1;
     for (size_t i = 0; i < points->n; i++)
-        if (msgpack_pack_double (pk, points->pts [i].value))
+        if (msgpack_pack_double (pk, points->value [i]))
             return -1;
     return 0;
 }
@@ -411,12 +403,9 @@ s_encode_series (msgpack_packer *pk, const ts_msg_t *self)
 {
     const ts_series_t *series = &self->series;
     s_mtable_t mtable;
-    s_mtable_init (&mtable);
-    if (s_mtable_add_points (&mtable, series->history)
-    ||  s_mtable_add_points (&mtable, series->forecast)) {
-        s_mtable_fini (&mtable);
+    const ts_points_t *lists [2] = { series->history, series->forecast };
+    if (s_mtable_init (&mtable, lists))
         return -1;
-    }
     int rc = -1;
     S_TRY (s_pack_cstr (pk, "id"));
     S_TRY (s_pack_cstr (pk, self->id));
@@ -434,9 +423,9 @@ s_encode_series (msgpack_packer *pk, const ts_msg_t *self)
     for (size_t i = 0; i < mtable.n; i++)
         S_TRY (s_pack_cstr (pk, mtable.names [i]));
     S_TRY (s_pack_cstr (pk, "history"));
-    S_TRY (s_pack_points (pk, series->history, &mtable));
+    S_TRY (s_pack_points (pk, series->history, mtable.map [0]));
     S_TRY (s_pack_cstr (pk, "forecast"));
-    S_TRY (s_pack_points (pk, series->forecast, &mtable));
+    S_TRY (s_pack_points (pk, series->forecast, mtable.map [1]));
     rc = 0;
 nomem:
     s_mtable_fini (&mtable);
@@ -1084,18 +1073,20 @@ s_get_points (s_decoder_t *dec, const char *name,
               const msgpack_object_array *measures, ts_points_t *points)
 {
     uint32_t n = col [0]->size;
+    ts_points_clear (points);
     if (ts_points_reserve (points, n))
         return TS_ENOMEM;
+    //  Wire index -> the list's own index + 1, filled on first use.
+    uint32_t map [S_MAX_MEASURES] = { 0 };
     char tname [16], mname [16];
     snprintf (tname, sizeof (tname), "%s.t", name);
     snprintf (mname, sizeof (mname), "%s.m", name);
     for (uint32_t i = 0; i < n; i++) {
-        ts_point_t *point = &points->pts [i];
         const msgpack_object *t = &col [0]->ptr [i];
         const msgpack_object *m = &col [1]->ptr [i];
         const msgpack_object *v = &col [2]->ptr [i];
 
-        if (s_get_int64 (dec, tname, t, &point->time_ms))
+        if (s_get_int64 (dec, tname, t, &points->time_ms [i]))
             return TS_EPROTO;
 
         uint64_t index;
@@ -1107,20 +1098,28 @@ s_get_points (s_decoder_t *dec, const char *name,
                      (unsigned) measures->size);
             return TS_EPROTO;
         }
-        const msgpack_object *measure = &measures->ptr [index];
-        memcpy (point->measure, measure->via.str.ptr, measure->via.str.size);
-        point->measure [measure->via.str.size] = 0;
+        if (!map [index]) {
+            const msgpack_object *measure = &measures->ptr [index];
+            uint16_t own;
+            int rc = ts_points_measure_index (points, measure->via.str.ptr,
+                                              measure->via.str.size, &own);
+            if (rc)
+                return rc;
+            map [index] = (uint32_t) own + 1;
+        }
+        points->measure [i] = (uint16_t) (map [index] - 1);
+        double *value = &points->value [i];
 
         switch (v->type) {
             case MSGPACK_OBJECT_FLOAT32:
             case MSGPACK_OBJECT_FLOAT64:
-                point->value = v->via.f64;
+                *value = v->via.f64;
                 break;
             case MSGPACK_OBJECT_POSITIVE_INTEGER:
-                point->value = (double) v->via.u64;
+                *value = (double) v->via.u64;
                 break;
             case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-                point->value = (double) v->via.i64;
+                *value = (double) v->via.i64;
                 break;
             default:
                 ts_errf (dec->err, "field '%s.v': expected a number, got %s",

@@ -123,18 +123,19 @@ s_is_route (const ts_seed_t *self, const ts_target_t *url)
 
 //  Writes one row: {"identifier":id,"cpu":"value","time":ms}.
 static void
-s_write_row (ts_json_t *body, const char *id, const ts_point_t *pt)
+s_write_row (ts_json_t *body, const char *id, const ts_points_t *pts,
+             size_t i)
 {
     char value [40];
     ts_json_raw (body, "{\"identifier\":");
     ts_json_str (body, id);
     ts_json_raw (body, ",\"cpu\":");
-    if (ts_json_format_double (pt->value, value, sizeof value))
+    if (ts_json_format_double (pts->value [i], value, sizeof value))
         ts_json_str (body, value);
     else
         ts_json_raw (body, "null");
     ts_json_raw (body, ",\"time\":");
-    ts_json_int (body, pt->time_ms);
+    ts_json_int (body, pts->time_ms [i]);
     ts_json_raw (body, "}");
 }
 
@@ -152,13 +153,13 @@ s_encode_rows (const ts_msg_t *reply, char **data, size_t *size)
     for (size_t i = history->n; i > 0; i--) {
         if (i < history->n)
             ts_json_raw (body, ",");
-        s_write_row (body, reply->id, &history->pts [i - 1]);
+        s_write_row (body, reply->id, history, i - 1);
     }
     ts_json_raw (body, "],\"futureRows\":[");
     for (size_t i = 0; i < forecast->n; i++) {
         if (i)
             ts_json_raw (body, ",");
-        s_write_row (body, reply->id, &forecast->pts [i]);
+        s_write_row (body, reply->id, forecast, i);
     }
     ts_json_raw (body, "]}");
     *data = ts_json_detach (body, size);

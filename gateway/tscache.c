@@ -142,10 +142,10 @@ s_print_rows (const ts_points_t *points, const char *source,
     char time [40];
     char value [40];
     for (size_t i = 0; i < points->n; i++) {
-        const ts_point_t *pt = &points->pts [i];
-        ts_time_format (pt->time_ms, time, sizeof time);
-        ts_json_format_double (pt->value, value, sizeof value);
-        printf ("%-24s  %-*s  %-*s  %s\n", time, measure_width, pt->measure,
+        ts_time_format (points->time_ms [i], time, sizeof time);
+        ts_json_format_double (points->value [i], value, sizeof value);
+        printf ("%-24s  %-*s  %-*s  %s\n", time, measure_width,
+                ts_points_measure (points, i),
                 value_width, value, source);
     }
 }
@@ -155,10 +155,10 @@ s_widths (const ts_points_t *points, int *measure_width, int *value_width)
 {
     char value [40];
     for (size_t i = 0; i < points->n; i++) {
-        int len = (int) strlen (points->pts [i].measure);
+        int len = (int) strlen (ts_points_measure (points, i));
         if (len > *measure_width)
             *measure_width = len;
-        ts_json_format_double (points->pts [i].value, value, sizeof value);
+        ts_json_format_double (points->value [i], value, sizeof value);
         len = (int) strlen (value);
         if (len > *value_width)
             *value_width = len;

@@ -45,9 +45,9 @@ s_assert_points_equal (const ts_points_t *a, const ts_points_t *b)
 {
     assert_int_equal (a->n, b->n);
     for (size_t i = 0; i < a->n; i++) {
-        assert_int_equal (a->pts [i].time_ms, b->pts [i].time_ms);
-        assert_string_equal (a->pts [i].measure, b->pts [i].measure);
-        assert_memory_equal (&a->pts [i].value, &b->pts [i].value,
+        assert_int_equal (a->time_ms [i], b->time_ms [i]);
+        assert_string_equal (ts_points_measure (a, i), ts_points_measure (b, i));
+        assert_memory_equal (&a->value [i], &b->value [i],
                              sizeof (double));
     }
 }
@@ -340,7 +340,7 @@ query_reply_with_two_measures_and_baseline_round_trips (void **state)
     ts_msg_t *copy = s_round_trip (msg);
     s_assert_msg_equal (msg, copy);
     assert_true (copy->series.has_baseline);
-    assert_string_equal (copy->series.history->pts [1].measure, "wind");
+    assert_string_equal (ts_points_measure (copy->series.history, 1), "wind");
     ts_msg_destroy (&copy);
     ts_msg_destroy (&msg);
 }
@@ -360,6 +360,35 @@ query_reply_with_nil_baseline_round_trips (void **state)
     s_assert_msg_equal (msg, copy);
     assert_true (copy->has_series);
     ts_msg_destroy (&copy);
+    ts_msg_destroy (&msg);
+}
+
+//  A list's table may name a measure no point of it uses any more (the
+//  merge rule dropped those points): the reply names only used ones.
+static void
+query_reply_names_only_the_measures_its_points_use (void **state)
+{
+    ts_msg_t *msg = s_query_reply (true);
+    ts_points_t *fc = msg->series.forecast;
+    assert_int_equal (ts_points_append (fc, 1732406400000, "rain", 1), 0);
+    ts_series_merge (&msg->series);     //  drops the rain point
+    assert_int_equal (fc->n_measures, 3);
+    char *data;
+    size_t size;
+    assert_int_equal (ts_msg_encode (msg, &data, &size), 0);
+    ts_msg_t *back = ts_msg_new (TS_OP_REPLY);
+    assert_non_null (back);
+    char err [TS_ERRLEN];
+    assert_int_equal (ts_msg_decode (back, data, size, 64 << 20, err), 0);
+    assert_int_equal (back->series.forecast->n, 2);
+    assert_int_equal (back->series.history->n_measures
+                      + back->series.forecast->n_measures, 4);
+    for (size_t i = 0; i < back->series.forecast->n; i++)
+        assert_string_not_equal (ts_points_measure (back->series.forecast, i),
+                                 "rain");
+    assert_null (memmem (data, size, "rain", 4));
+    free (data);
+    ts_msg_destroy (&back);
     ts_msg_destroy (&msg);
 }
 
@@ -689,9 +718,9 @@ decode_accepts_integer_values_and_ignores_unknown_keys (void **state)
     assert_int_equal (msg->op, TS_OP_REPLY);
     assert_true (msg->has_series);
     assert_int_equal (msg->series.history->n, 2);
-    assert_true (msg->series.history->pts [0].value == -7.0);
-    assert_true (msg->series.history->pts [1].value == 2.5);
-    assert_string_equal (msg->series.history->pts [1].measure, "value");
+    assert_true (msg->series.history->value [0] == -7.0);
+    assert_true (msg->series.history->value [1] == 2.5);
+    assert_string_equal (ts_points_measure (msg->series.history, 1), "value");
     assert_int_equal (msg->series.baseline_ms, 10);
     ts_msg_destroy (&msg);
     msgpack_sbuffer_destroy (&raw.sbuf);
@@ -1969,6 +1998,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (query_reply_with_two_measures_and_baseline_round_trips),
         cmocka_unit_test (query_reply_with_nil_baseline_round_trips),
         cmocka_unit_test (query_reply_names_measures_in_order_of_first_appearance),
+        cmocka_unit_test (query_reply_names_only_the_measures_its_points_use),
         cmocka_unit_test (query_reply_with_many_measures_round_trips),
         cmocka_unit_test (stats_reply_with_workers_round_trips),
         cmocka_unit_test (dlq_reply_round_trips_with_and_without_entries),
