@@ -6,14 +6,21 @@
     One struct, ts_msg_t, holds any message; ts_msg_encode and
     ts_msg_decode convert it. Servers and clients never touch msgpack.
 
-    Three dialogues use it:
-    - clients <-> gateway (REQ -> ROUTER): ping, query, ids_add, ids_rm,
-      ids_ls, hydrate, stats, dlq_ls, dlq_redrive, dlq_purge, job_state;
-      and their replies.
-    - gateway/CLI <-> broker control (REQ or DEALER -> ROUTER): hydrate,
-      ping, stats, dlq_ls, dlq_redrive, dlq_purge, job_state.
-    - workers <-> broker (DEALER -> ROUTER): ready (credit), job, done,
-      failed, heartbeat.
+    Three dialogues use it, and each socket takes only its own
+    (ts_msg_decode_in refuses another dialogue's op unread, TS_EDIALOGUE):
+    - clients -> gateway, and gateway or CLI -> broker control (REQ or
+      DEALER -> ROUTER, TS_DIALOGUE_CLIENT): ping, query, ids_add,
+      ids_rm, ids_ls, hydrate, stats, dlq_ls, dlq_redrive, dlq_purge,
+      job_state (the broker serves ping, hydrate, stats, dlq_*,
+      job_state); replies back (TS_DIALOGUE_REPLIES).
+    - workers -> broker (DEALER -> ROUTER, TS_DIALOGUE_WORKER): ready
+      (credit), done, failed, heartbeat; broker -> workers
+      (TS_DIALOGUE_BROKER): job, heartbeat.
+
+    The codec is one module in several files, cut by job (see
+    ts_proto_codec.h): the message and entry points (ts_proto.c), msgpack
+    primitives, the client dialogue, the worker dialogue, and the columns
+    of a query answer.
 
     The decoder bounds-checks everything: a truncated, oversized or
     wrong-typed message is TS_EPROTO or TS_ETOOBIG with a detail that the
