@@ -92,7 +92,7 @@ ts_client_t *ts_client_new (const char *endpoint,
                             const ts_client_policy_t *policy,
                             ts_client_done_fn *done, void *arg, char *err);
 
-//  Completes every request still pending with 503 unavailable ("gateway
+//  Completes every request still pending with 503 unavailable ("client
 //  is stopping"), closes the socket and frees; sets *self_p to NULL.
 //  Safe on NULL. So destroy it while the contexts of pending requests
 //  are still valid, or cancel them first.
