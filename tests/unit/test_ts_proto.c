@@ -1886,11 +1886,113 @@ decode_survives_random_mutations (void **state)
     ts_msg_destroy (&msg);
 }
 
+//  Encodes a message of op with the fields its decoder needs.
+static void
+s_encode_op (ts_op_t op, char **data, size_t *size)
+{
+    ts_msg_t *msg = ts_msg_new (op);
+    assert_non_null (msg);
+    if (op == TS_OP_REPLY)
+        ts_msg_set_ok (msg, 200);
+    ts_strlcpy (msg->id, "a", sizeof msg->id);
+    ts_strlist_append (msg->ids, "a");
+    ts_msg_add_job (msg, 1);
+    msg->job = 1;
+    msg->credit = 1;
+    assert_int_equal (ts_msg_encode (msg, data, size), 0);
+    ts_msg_destroy (&msg);
+}
+
+static void
+each_dialogue_takes_only_its_own_messages (void **state)
+{
+    //  C: client ops; R: replies; W: worker to broker; B: broker to worker.
+    const char *takers [TS_OP_COUNT_] = {
+        [TS_OP_REPLY] = "R", [TS_OP_PING] = "C", [TS_OP_QUERY] = "C",
+        [TS_OP_IDS_ADD] = "C", [TS_OP_IDS_RM] = "C", [TS_OP_IDS_LS] = "C",
+        [TS_OP_HYDRATE] = "C", [TS_OP_READY] = "W", [TS_OP_JOB] = "B",
+        [TS_OP_DONE] = "W", [TS_OP_FAILED] = "W", [TS_OP_HEARTBEAT] = "WB",
+        [TS_OP_STATS] = "C", [TS_OP_DLQ_LS] = "C", [TS_OP_DLQ_REDRIVE] = "C",
+        [TS_OP_DLQ_PURGE] = "C", [TS_OP_JOB_STATE] = "C"
+    };
+    const struct { ts_dialogue_t dialogue; char letter; } dialogues [] = {
+        { TS_DIALOGUE_CLIENT, 'C' }, { TS_DIALOGUE_REPLIES, 'R' },
+        { TS_DIALOGUE_WORKER, 'W' }, { TS_DIALOGUE_BROKER, 'B' }
+    };
+    ts_msg_t *msg = ts_msg_new (TS_OP_PING);
+    for (int op = TS_OP_REPLY; op < TS_OP_COUNT_; op++) {
+        char *data = NULL;
+        size_t size = 0;
+        s_encode_op ((ts_op_t) op, &data, &size);
+        for (size_t d = 0; d < 4; d++) {
+            bool takes = strchr (takers [op], dialogues [d].letter) != NULL;
+            assert_int_equal (ts_dialogue_accepts (dialogues [d].dialogue,
+                                                   (ts_op_t) op), takes);
+            char err [TS_ERRLEN] = "";
+            int rc = ts_msg_decode_in (msg, dialogues [d].dialogue, data,
+                                       size, TS_PROTO_MAX_REQUEST, err);
+            if (takes) {
+                if (rc)
+                    fail_msg ("%s refused: %s", ts_op_name (op), err);
+                assert_int_equal (msg->op, op);
+            }
+            else {
+                assert_int_equal (rc, TS_EDIALOGUE);
+                assert_int_equal (msg->op, TS_OP_REPLY);    //  reset
+                assert_int_equal (msg->ids->n, 0);          //  unread
+            }
+        }
+        free (data);
+    }
+    ts_msg_destroy (&msg);
+}
+
+static void
+dialogue_refusal_names_the_op_and_the_dialogue (void **state)
+{
+    ts_msg_t *msg = ts_msg_new (TS_OP_PING);
+    char err [TS_ERRLEN] = "";
+    char *data = NULL;
+    size_t size = 0;
+    s_encode_op (TS_OP_JOB, &data, &size);
+    assert_int_equal (ts_msg_decode_in (msg, TS_DIALOGUE_CLIENT, data, size,
+                                        TS_PROTO_MAX_REQUEST, err),
+                      TS_EDIALOGUE);
+    assert_string_equal (err, "op 'job' is not a client operation");
+    assert_int_equal (ts_msg_decode_in (msg, TS_DIALOGUE_REPLIES, data, size,
+                                        TS_PROTO_MAX_REQUEST, err),
+                      TS_EDIALOGUE);
+    assert_string_equal (err, "op 'job' is not a reply");
+    //  ts_msg_decode takes any dialogue's message.
+    assert_int_equal (ts_msg_decode (msg, data, size, TS_PROTO_MAX_REQUEST,
+                                     err), 0);
+    free (data);
+    s_encode_op (TS_OP_STATS, &data, &size);
+    assert_int_equal (ts_msg_decode_in (msg, TS_DIALOGUE_WORKER, data, size,
+                                        TS_PROTO_MAX_REQUEST, err),
+                      TS_EDIALOGUE);
+    assert_string_equal (err, "op 'stats' is not a worker message");
+    free (data);
+    s_encode_op (TS_OP_REPLY, &data, &size);
+    assert_int_equal (ts_msg_decode_in (msg, TS_DIALOGUE_CLIENT, data, size,
+                                        TS_PROTO_MAX_REQUEST, err),
+                      TS_EDIALOGUE);
+    assert_string_equal (err, "a reply is not a client operation");
+    free (data);
+    //  A malformed message is still malformed, whatever the dialogue.
+    assert_int_equal (ts_msg_decode_in (msg, TS_DIALOGUE_CLIENT, "\xc1", 1,
+                                        TS_PROTO_MAX_REQUEST, err),
+                      TS_EPROTO);
+    ts_msg_destroy (&msg);
+}
+
 int
 main (int argc, char *argv [])
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (every_request_op_round_trips),
+        cmocka_unit_test (each_dialogue_takes_only_its_own_messages),
+        cmocka_unit_test (dialogue_refusal_names_the_op_and_the_dialogue),
         cmocka_unit_test (query_without_range_or_measure_round_trips),
         cmocka_unit_test (ok_error_and_list_replies_round_trip),
         cmocka_unit_test (query_reply_with_two_measures_and_baseline_round_trips),
