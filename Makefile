@@ -136,6 +136,9 @@ DEPS_test_ts_daemon = $(CORE) common/ts_daemon common/ts_config common/ts_cron \
                       common/ts_version
 DEPS_test_ts_config = $(CORE) common/ts_config common/ts_cron
 DEPS_test_ts_map    = $(CORE) common/ingest/ts_map common/ts_config common/ts_cron common/ts_points
+#  The ingest path writes through the store: whatever the store's own
+#  test links.
+DEPS_test_ts_ingest = $(DEPS_test_ts_store) common/ingest/ts_ingest common/ingest/ts_map
 DEPS_test_ts_proto  = $(CORE) $(PROTO) common/ts_points
 DEPS_test_ts_store  = $(CORE) common/store/ts_store common/store/ts_store_lmdb common/ts_config \
                       common/ts_cron common/ts_points tests/unit/ts_testutil
@@ -172,6 +175,8 @@ DEPS_test_ts_fetch  = $(CORE) workers/ts_fetch
 #  names it, PARTS_<module> adds its other files.
 PARTS_common/ts_config = common/ts_config_keys common/ts_config_yaml \
                          common/ts_config_secret
+PARTS_common/ingest/ts_map = common/ingest/ts_map_parse \
+                             common/ingest/ts_map_read
 with_parts = $(sort $(foreach m,$(1),$(m) $(PARTS_$(m))))
 
 .SECONDEXPANSION:

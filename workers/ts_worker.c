@@ -28,14 +28,15 @@
     from it whoever wrote it (libcurl, the upstream's body, the map, the
     store).
 
-    Documents are written in batches (group commit): the completions in
-    hand when the worker wakes are mapped and split one by one, then
-    stored with one ts_store_write_batch - one transaction, one sync to
-    disk, which is what bounds a store's writes per second - and only
-    then reported. If the batch fails, its documents are written one at a
-    time, so one that cannot be stored fails only its own job. At most
-    BATCH_MAX documents wait in a batch, so a long wave of completions is
-    still reported in steps.
+    A fetched document goes through the ingest path (ts_ingest: map by
+    the spec built from upstream.format.*, split at now, write), in
+    batches (group commit): the completions in hand when the worker wakes
+    are mapped and split one by one into the batch, then stored with one
+    store transaction - one sync to disk, which is what bounds a store's
+    writes per second - and only then reported. If the batch fails, its
+    documents are written one at a time, so one that cannot be stored
+    fails only its own job. At most BATCH_MAX documents wait in a batch,
+    so a long wave of completions is still reported in steps.
 
     Writes are idempotent, so a job run twice (a retry, a lease that
     expired while the first run was still going) leaves what one run
@@ -66,9 +67,8 @@
 #include "ts_worker.h"
 #include "ts_fetch.h"
 #include "ts_url.h"
+#include "ts_ingest.h"
 #include "ts_log.h"
-#include "ts_map.h"
-#include "ts_points.h"
 #include "ts_proto.h"
 #include "ts_redact.h"
 #include "ts_store.h"
@@ -96,12 +96,9 @@ typedef struct {
                                     //  as the worker knew; 0 unknown)
 } s_report_t;
 
-//  A mapped document waiting for the batch's store write.
+//  A document in the ingest's batch, at the same index there.
 typedef struct {
-    ts_points_t  *history;          //  owned, reused from batch to batch
-    ts_points_t  *forecast;
     size_t        slot;             //  the job's slot
-    const char   *id;               //  borrowed from the slot's ids
     int64_t       fetch_ms;         //  how long the fetch took
     int64_t       started_ms;       //  monotonic: when mapping began
 } s_pending_t;
@@ -117,7 +114,8 @@ typedef struct {
 struct _ts_worker_t {
     const ts_config_t *cfg;         //  borrowed
     ts_store_t    *store;
-    ts_map_t      *map;             //  upstream.format
+    ts_ingest_t   *ingest;          //  map (upstream.format), split,
+                                    //  write in batches
     ts_fetch_t    *fetch;
     ts_fetch_opts_t fetch_opts;     //  limits, for failure details
     zsock_t       *dealer;          //  to the broker, recreated on silence
@@ -140,11 +138,8 @@ struct _ts_worker_t {
     int64_t        next_expire_ms;  //  monotonic: next expiry sweep
     ts_msg_t      *msg;             //  scratch: incoming
     ts_msg_t      *out;             //  scratch: outgoing
-    ts_points_t   *all;             //  scratch: one document's points
-    s_pending_t   *batch;           //  documents to store together
+    s_pending_t   *batch;           //  the ingest's batch: our part
     size_t         batch_max;       //  min (BATCH_MAX, concurrency)
-    size_t         batch_n;         //  documents in the batch now
-    ts_store_doc_t *docs;           //  scratch: the batch for the store
 };
 
 //  ---------------------------------------------------------------------
@@ -401,32 +396,6 @@ s_start_job (ts_worker_t *self, const ts_msg_t *msg)
         s_finish (self, slot);
 }
 
-//  Maps a 2xx body and splits it at now into the next batch entry. On
-//  failure *what names the stage that failed and the entry stays free.
-static int
-s_map_document (ts_worker_t *self, s_pending_t *doc,
-                const ts_fetch_result_t *res, const char **what, char *err)
-{
-    doc->started_ms = ts_mono_ms ();
-    doc->fetch_ms = res->elapsed_ms;
-    ts_points_clear (self->all);
-    ts_points_clear (doc->history);
-    ts_points_clear (doc->forecast);
-    *what = "invalid document";
-    int rc = ts_map_parse (self->map, res->body, res->size, self->all, err);
-    if (rc == TS_ENOMEM)
-        *what = "out of memory";
-    if (rc != 0)
-        return rc;
-    rc = ts_points_split (self->all, ts_now_ms (), doc->history,
-                          doc->forecast);
-    if (rc != 0) {
-        *what = "cannot split the document";
-        ts_errf (err, "%s", ts_strerror (rc));
-    }
-    return rc;
-}
-
 //  One fetch of the slot's job ended; finishes the job after its last.
 static void
 s_fetch_ended (ts_worker_t *self, s_slot_t *slot)
@@ -436,47 +405,31 @@ s_fetch_ended (ts_worker_t *self, s_slot_t *slot)
         s_finish (self, slot);
 }
 
+//  The ingest stored (or could not store) one document of the batch:
+//  logs it, or fails its id, and settles the fetch.
+static void
+s_stored (void *arg, const ts_ingest_result_t *result)
+{
+    ts_worker_t *self = arg;
+    const s_pending_t *doc = &self->batch [result->index];
+    s_slot_t *slot = &self->slots [doc->slot];
+    if (result->rc == 0)
+        ts_info ("fetched id=%s history=%zu forecast=%zu ms=%" PRId64,
+                 result->id, result->history, result->forecast,
+                 doc->fetch_ms + ts_mono_ms () - doc->started_ms);
+    else
+        //  Store errors may pass: the job is retried.
+        s_slot_fail_with (self, slot, result->id, true, "store",
+                          result->err);
+    s_fetch_ended (self, slot);
+}
+
 //  Stores the batch - in one transaction, else document by document -
 //  then settles each document's job. Leaves the batch empty.
 static void
 s_flush (ts_worker_t *self)
 {
-    if (self->batch_n == 0)
-        return;
-    int64_t now = ts_now_ms ();
-    for (size_t i = 0; i < self->batch_n; i++) {
-        s_pending_t *doc = &self->batch [i];
-        self->docs [i] = (ts_store_doc_t) { doc->id, doc->history,
-                                            doc->forecast };
-    }
-    size_t n = self->batch_n;
-    self->batch_n = 0;
-    char err [TS_ERRLEN] = "";
-    int batch_rc = ts_store_write_batch (self->store, self->docs, n, now,
-                                         err);
-    if (n > 1 && batch_rc == 0)
-        ts_debug ("store: %zu documents in one transaction", n);
-    if (n > 1 && batch_rc != 0)
-        ts_debug ("store: batch of %zu documents failed (%s); writing "
-                  "them one by one", n, err);
-    for (size_t i = 0; i < n; i++) {
-        s_pending_t *doc = &self->batch [i];
-        s_slot_t *slot = &self->slots [doc->slot];
-        int rc = batch_rc;
-        if (rc != 0 && n > 1)
-            rc = ts_store_write (self->store, doc->id, doc->history,
-                                 doc->forecast, now, err);
-        if (rc == 0)
-            ts_info ("fetched id=%s history=%zu forecast=%zu ms=%" PRId64,
-                     doc->id, doc->history->n, doc->forecast->n,
-                     doc->fetch_ms + ts_mono_ms () - doc->started_ms);
-        else
-            //  Store errors may pass: the job is retried.
-            s_slot_fail_with (self, slot, doc->id, true, "store", err);
-        s_fetch_ended (self, slot);
-    }
-    //  The pages these writes walked are the page cache's, not ours.
-    ts_store_release (self->store);
+    ts_ingest_flush (self->ingest, ts_now_ms (), s_stored, self);
 }
 
 static void
@@ -496,16 +449,18 @@ s_fetched (ts_worker_t *self, const ts_fetch_result_t *res)
         s_fetch_ended (self, slot);
         return;
     }
-    s_pending_t *doc = &self->batch [self->batch_n];
-    if (s_map_document (self, doc, res, &what, err) != 0) {
+    s_pending_t *doc = &self->batch [ts_ingest_pending (self->ingest)];
+    doc->started_ms = ts_mono_ms ();
+    doc->fetch_ms = res->elapsed_ms;
+    doc->slot = index;
+    if (ts_ingest_add (self->ingest, id, res->body, res->size, ts_now_ms (),
+                       &what, err) != 0) {
         //  Invalid or truncated documents may pass: the job is retried.
         s_slot_fail_with (self, slot, id, true, what, err);
         s_fetch_ended (self, slot);
         return;
     }
-    doc->slot = index;
-    doc->id = id;
-    if (++self->batch_n == self->batch_max)
+    if (ts_ingest_full (self->ingest))
         s_flush (self);
 }
 
@@ -745,26 +700,24 @@ ts_worker_new (const ts_config_t *cfg, char *err)
     self->fetch_opts.headers = NULL;
     if (!self->fetch)
         goto fail;
-    if (!(self->map = ts_map_new (cfg, err)))
-        goto fail;
     if (!(self->store = ts_store_new (cfg, err)))
+        goto fail;
+    self->batch_max = self->concurrency < BATCH_MAX? self->concurrency
+                                                   : BATCH_MAX;
+    ts_map_spec_t spec;
+    if (ts_map_spec_from_config (&spec, cfg, err) != 0
+    ||  !(self->ingest = ts_ingest_new (&spec, self->store, self->batch_max,
+                                        err)))
         goto fail;
     self->slots = calloc (self->concurrency, sizeof (s_slot_t));
     self->reports = calloc (REPORTS_MAX, sizeof (s_report_t));
     self->msg = ts_msg_new (TS_OP_REPLY);
     self->out = ts_msg_new (TS_OP_REPLY);
-    self->all = ts_points_new ();
-    self->batch_max = self->concurrency < BATCH_MAX? self->concurrency
-                                                   : BATCH_MAX;
     self->batch = calloc (self->batch_max, sizeof (s_pending_t));
-    self->docs = calloc (self->batch_max, sizeof (ts_store_doc_t));
     bool ok = self->slots && self->reports && self->msg && self->out
-           && self->all && self->batch && self->docs;
+           && self->batch;
     for (size_t i = 0; ok && i < self->concurrency; i++)
         ok = (self->slots [i].ids = ts_strlist_new ()) != NULL;
-    for (size_t i = 0; ok && i < self->batch_max; i++)
-        ok = (self->batch [i].history = ts_points_new ()) != NULL
-          && (self->batch [i].forecast = ts_points_new ()) != NULL;
     if (!ok) {
         ts_errf (err, "out of memory");
         goto fail;
@@ -792,17 +745,11 @@ ts_worker_destroy (ts_worker_t **self_p)
             ts_strlist_destroy (&self->slots [i].ids);
         free (self->slots);
         free (self->reports);
-        ts_map_destroy (&self->map);
+        ts_ingest_destroy (&self->ingest);
         ts_store_destroy (&self->store);
         ts_msg_destroy (&self->msg);
         ts_msg_destroy (&self->out);
-        ts_points_destroy (&self->all);
-        for (size_t i = 0; self->batch && i < self->batch_max; i++) {
-            ts_points_destroy (&self->batch [i].history);
-            ts_points_destroy (&self->batch [i].forecast);
-        }
         free (self->batch);
-        free (self->docs);
         if (self->api_key) {
             explicit_bzero (self->api_key, strlen (self->api_key));
             free (self->api_key);

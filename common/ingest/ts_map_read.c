@@ -1,0 +1,341 @@
+/*  ts_map_read - reads one value of a document: a time or a measure's
+    number, and records the fault of the document where one is wrong.
+
+    Numbers are read from their text: integer epoch times exactly, and
+    everything else exactly as strtod reads it (decimals of up to 15
+    digits by Clinger's exact fast path, the rest by strtod). A string
+    holding a number is read as that number.
+
+    Every fault names where it happened, in the document's own terms
+    ("hourly.time[3]: ..."), because that text ends up in a worker log next
+    to a failed job and is all an operator has to fix a format spec. Of
+    several faults, the one kept is the one a row-by-row reading meets
+    first (ts_map_fail). Part of the ts_map module: see
+    ts_map_internal.h. */
+
+#include "ts_map_internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+//  Largest |ms| we accept, about 292 million years: keeps s -> ms
+//  conversion and llround clear of int64 overflow.
+#define S_TIME_LIMIT_MS 9.0e18
+
+//  Longest numeric string we try to read as a number.
+#define S_NUMTEXT_MAX 64
+
+//  Longest JSON number token we read (17 significant digits and an
+//  exponent need about 25).
+#define S_NUMTOKEN_MAX 128
+
+//  Quoted strings in error details are cut to this many bytes.
+#define S_QUOTE_MAX 40
+
+void
+ts_map_fail (ts_map_state_t *self, size_t index, size_t order,
+             const char *fmt, ...)
+{
+    if (self->failed
+    && (index > self->err_index
+    ||  (index == self->err_index && order >= self->err_order)))
+        return;
+    self->failed = true;
+    self->err_index = index;
+    self->err_order = order;
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (self->err, sizeof (self->err), fmt, args);
+    va_end (args);
+}
+
+//  Stops the parse: out of memory, or input we refuse to walk.
+int
+ts_map_fatal (ts_map_state_t *self, int rc, const char *detail)
+{
+    self->fatal = rc;
+    snprintf (self->err, sizeof (self->err), "%s", detail);
+    return 0;
+}
+
+static bool
+s_is_integer (const char *text, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (text [i] == '.' || text [i] == 'e' || text [i] == 'E')
+            return false;
+    return true;
+}
+
+const char *
+ts_map_kind_name (ts_map_kind_t kind, const char *text, size_t len)
+{
+    switch (kind) {
+        case TS_MAP_KIND_NULL:   return "null";
+        case TS_MAP_KIND_TRUE:   return "true";
+        case TS_MAP_KIND_FALSE:  return "false";
+        case TS_MAP_KIND_NUMBER:
+            return s_is_integer (text, len)? "integer": "real";
+        case TS_MAP_KIND_STRING: return "string";
+        case TS_MAP_KIND_OBJECT: return "object";
+        case TS_MAP_KIND_ARRAY:  return "array";
+    }
+    return "unknown";
+}
+
+//  Bytes of text to quote in a detail: up to S_QUOTE_MAX, never past a NUL.
+static int
+s_quote_len (const char *text, size_t len)
+{
+    const char *nul = memchr (text, 0, len);
+    if (nul)
+        len = (size_t) (nul - text);
+    return (int) (len < S_QUOTE_MAX? len: S_QUOTE_MAX);
+}
+
+//  Names a field of row or column index: "hourly.time[3]" for columns,
+//  "document[3].time" for rows.
+void
+ts_map_loc (const ts_map_state_t *self, size_t slot, size_t index, char *loc)
+{
+    const char *name = self->map->slots [slot].name;
+    if (self->map->layout == TS_MAP_ROWS)
+        snprintf (loc, TS_ERRLEN, "%s[%zu].%s", self->where, index, name);
+    else
+        snprintf (loc, TS_ERRLEN, "%s.%s[%zu]", self->where, name, index);
+}
+
+//  Reads a decimal number from text (len bytes): optional white space
+//  around, sign, digits, fraction, exponent. No hex, no inf/nan.
+//  Returns 0 and sets *value, or TS_EINVAL.
+static int
+s_number_from_text (const char *text, size_t len, double *value)
+{
+    while (len > 0 && (*text == ' ' || *text == '\t')) {
+        text++;
+        len--;
+    }
+    while (len > 0 && (text [len - 1] == ' ' || text [len - 1] == '\t'))
+        len--;
+    if (len == 0 || len >= S_NUMTEXT_MAX)
+        return TS_EINVAL;
+    char buf [S_NUMTEXT_MAX];
+    bool digit = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = text [i];
+        if (c >= '0' && c <= '9')
+            digit = true;
+        else
+        if (c != '+' && c != '-' && c != '.' && c != 'e' && c != 'E')
+            return TS_EINVAL;
+        buf [i] = c;
+    }
+    buf [len] = 0;
+    if (!digit)
+        return TS_EINVAL;
+    char *end = NULL;
+    errno = 0;
+    double d = strtod (buf, &end);
+    if (end != buf + len || errno == ERANGE || !isfinite (d))
+        return TS_EINVAL;
+    *value = d;
+    return 0;
+}
+
+//  Exact powers of ten as doubles, 10^0 to 10^22.
+static const double s_pow10 [] = {
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
+    1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+};
+
+//  The fast path of s_number_from_token for the numbers series hold: a
+//  JSON number without exponent, -?digits(.digits)?, with at most 15
+//  significant digits and 22 decimals. Its digits and 10^decimals are
+//  then exact doubles, so their IEEE quotient is the correctly rounded
+//  value of the decimal, which is what strtod returns (Clinger's fast
+//  path), at a fraction of strtod's cost. Returns false where it does not
+//  apply; the caller then uses strtod.
+static bool
+s_fast_decimal (const char *text, size_t len, double *value)
+{
+    size_t i = 0;
+    bool negative = len > 0 && text [0] == '-';
+    if (negative)
+        i++;
+    uint64_t digits = 0;
+    int significant = 0, decimals = 0;
+    bool dot = false, any = false;
+    for (; i < len; i++) {
+        char c = text [i];
+        if (c >= '0' && c <= '9') {
+            any = true;
+            if (dot)
+                decimals++;
+            if (digits == 0 && c == '0')
+                continue;               //  a leading zero
+            if (++significant > 15)
+                return false;
+            digits = digits * 10 + (uint64_t) (c - '0');
+        }
+        else
+        if (c == '.' && !dot)
+            dot = true;
+        else
+            return false;               //  an exponent
+    }
+    if (!any || decimals > 22)
+        return false;
+    double d = (double) digits / s_pow10 [decimals];
+    *value = negative? -d: d;
+    return true;
+}
+
+//  Reads a JSON number token (valid JSON syntax, len bytes) as strtod
+//  would. Returns 0, TS_ETOOBIG if the token is over S_NUMTOKEN_MAX
+//  bytes, or TS_EINVAL if its magnitude is beyond a double.
+static int
+s_number_from_token (const char *text, size_t len, double *value)
+{
+    if (s_fast_decimal (text, len, value))
+        return 0;
+    if (len > S_NUMTOKEN_MAX)
+        return TS_ETOOBIG;
+    char buf [S_NUMTOKEN_MAX + 1];
+    memcpy (buf, text, len);
+    buf [len] = 0;
+    double d = strtod (buf, NULL);
+    if (!isfinite (d))
+        return TS_EINVAL;
+    *value = d;
+    return 0;
+}
+
+//  Reads a time value of the given slot and row or column index. On a
+//  fault records it and returns -1.
+int
+ts_map_read_time (ts_map_state_t *self, size_t slot, size_t index,
+                  ts_map_kind_t kind, const char *text, size_t len,
+                  int64_t *ms)
+{
+    const ts_map_t *map = self->map;
+    char loc [TS_ERRLEN];
+    if (kind == TS_MAP_KIND_NULL) {
+        ts_map_loc (self, slot, index, loc);
+        ts_map_fail (self, index + 1, 1, "%s: time is null", loc);
+        return -1;
+    }
+    if (map->unit == TS_MAP_TIME_ISO8601) {
+        if (kind == TS_MAP_KIND_STRING
+        &&  ts_time_parse_iso (text, len, ms) == 0)
+            return 0;
+        ts_map_loc (self, slot, index, loc);
+        if (kind == TS_MAP_KIND_STRING)
+            ts_map_fail (self, index + 1, 1, "%s: bad ISO 8601 time '%.*s'",
+                         loc, s_quote_len (text, len), text);
+        else
+            ts_map_fail (self, index + 1, 1, "%s: expected an ISO 8601 string, got %s",
+                         loc, ts_map_kind_name (kind, text, len));
+        return -1;
+    }
+    //  Epoch numbers: take integers exactly, reals and strings via double
+    if (kind == TS_MAP_KIND_NUMBER && s_is_integer (text, len)) {
+        char buf [S_NUMTOKEN_MAX + 1];
+        long long n = 0;
+        bool ok = len <= S_NUMTOKEN_MAX;
+        bool negative = len > 0 && text [0] == '-';
+        if (ok && len - negative <= 18) {
+            //  Up to 18 digits cannot overflow: no need for strtoll.
+            for (size_t i = negative; i < len; i++)
+                n = n * 10 + (text [i] - '0');
+            if (negative)
+                n = -n;
+        }
+        else
+        if (ok) {
+            memcpy (buf, text, len);
+            buf [len] = 0;
+            errno = 0;
+            n = strtoll (buf, NULL, 10);
+            ok = errno == 0;
+        }
+        double limit = map->unit == TS_MAP_TIME_S? S_TIME_LIMIT_MS / 1000
+                                                 : S_TIME_LIMIT_MS;
+        if (ok && (double) n <= limit && (double) n >= -limit) {
+            *ms = map->unit == TS_MAP_TIME_S? (int64_t) n * 1000: (int64_t) n;
+            return 0;
+        }
+        ts_map_loc (self, slot, index, loc);
+        ts_map_fail (self, index + 1, 1, "%s: time %.*s out of range",
+                     loc, s_quote_len (text, len), text);
+        return -1;
+    }
+    double d = 0;
+    int rc = TS_EINVAL;
+    if (kind == TS_MAP_KIND_NUMBER)
+        rc = s_number_from_token (text, len, &d);
+    else
+    if (kind == TS_MAP_KIND_STRING)
+        rc = s_number_from_text (text, len, &d);
+    if (rc == 0 && map->unit == TS_MAP_TIME_S)
+        d *= 1000;
+    if (rc == 0 && fabs (d) <= S_TIME_LIMIT_MS) {
+        *ms = (int64_t) llround (d);
+        return 0;
+    }
+    ts_map_loc (self, slot, index, loc);
+    if (kind == TS_MAP_KIND_STRING)
+        ts_map_fail (self, index + 1, 1, "%s: expected an epoch number, got string '%.*s'",
+                     loc, s_quote_len (text, len), text);
+    else
+    if (kind != TS_MAP_KIND_NUMBER)
+        ts_map_fail (self, index + 1, 1, "%s: expected an epoch number, got %s",
+                     loc, ts_map_kind_name (kind, text, len));
+    else
+    if (rc == TS_ETOOBIG)
+        ts_map_fail (self, index + 1, 1, "%s: number too long", loc);
+    else
+        ts_map_fail (self, index + 1, 1, "%s: time out of range", loc);
+    return -1;
+}
+
+//  Reads a measure value of the given slot and row or column index; null
+//  sets *null. On a fault records it and returns -1.
+int
+ts_map_read_value (ts_map_state_t *self, size_t slot, size_t index,
+                   ts_map_kind_t kind, const char *text, size_t len,
+                   double *value, bool *null)
+{
+    *null = kind == TS_MAP_KIND_NULL;
+    if (*null)
+        return 0;
+    int rc = TS_EINVAL;
+    if (kind == TS_MAP_KIND_NUMBER)
+        rc = s_number_from_token (text, len, value);
+    else
+    if (kind == TS_MAP_KIND_STRING)
+        rc = s_number_from_text (text, len, value);
+    if (rc == 0)
+        return 0;
+    char loc [TS_ERRLEN];
+    ts_map_loc (self, slot, index, loc);
+    size_t order = 2 + self->map->slots [slot].measure;
+    if (kind == TS_MAP_KIND_STRING)
+        ts_map_fail (self, index + 1, order, "%s: expected a number, got string '%.*s'",
+                     loc, s_quote_len (text, len), text);
+    else
+    if (kind != TS_MAP_KIND_NUMBER)
+        ts_map_fail (self, index + 1, order, "%s: expected a number, got %s",
+                     loc, ts_map_kind_name (kind, text, len));
+    else
+    if (rc == TS_ETOOBIG)
+        ts_map_fail (self, index + 1, order, "%s: number too long", loc);
+    else
+        ts_map_fail (self, index + 1, order, "%s: number %.*s out of range",
+                     loc, s_quote_len (text, len), text);
+    return -1;
+}
+
