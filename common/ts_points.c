@@ -295,17 +295,41 @@ ts_points_sort (ts_points_t *self)
     return 0;
 }
 
+//  Measures of a list split with the lookup table on the stack.
+#define S_SPLIT_SMALL 16
+
+//  Each measure of all is looked up by name in history and in forecast
+//  once, at its first point there; every point is then appended by index.
 int
 ts_points_split (const ts_points_t *all, int64_t now_ms,
                  ts_points_t *history, ts_points_t *forecast)
 {
-    for (size_t i = 0; i < all->n; i++) {
-        ts_points_t *into = all->time_ms [i] < now_ms? history: forecast;
-        int rc = ts_points_append_from (into, all, i);
-        if (rc)
-            return rc;
+    //  index [2 * m + past]: measure m's index in forecast (past 0) or
+    //  history (past 1); UINT16_MAX until looked up (no list holds
+    //  that many names).
+    uint16_t small [2 * S_SPLIT_SMALL];
+    size_t nm = all->n_measures;
+    uint16_t *index = nm <= S_SPLIT_SMALL? small
+                    : malloc (2 * nm * sizeof *index);
+    if (!index)
+        return TS_ENOMEM;
+    memset (index, 0xff, 2 * nm * sizeof *index);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < all->n; i++) {
+        bool past = all->time_ms [i] < now_ms;
+        ts_points_t *into = past? history: forecast;
+        uint16_t *at = &index [2 * all->measure [i] + past];
+        if (*at == UINT16_MAX) {
+            const char *name = ts_points_measure (all, i);
+            rc = ts_points_measure_index (into, name, strlen (name), at);
+        }
+        if (rc == 0)
+            rc = ts_points_append_at (into, all->time_ms [i], *at,
+                                      all->value [i]);
     }
-    return 0;
+    if (index != small)
+        free (index);
+    return rc;
 }
 
 void

@@ -184,6 +184,40 @@ split_of_empty_input_gives_empty_lists (void **state)
 }
 
 static void
+split_of_many_measures_into_lists_holding_names_keeps_every_name (void **state)
+{
+    ts_points_t *all = s_points ();
+    ts_points_t *history = s_points ();
+    ts_points_t *forecast = s_points ();
+    s_add (history, T0 - 9 * STEP, "m39", 0);       //  a name held already
+    char name [16];
+    for (int i = 0; i < 40; i++) {
+        snprintf (name, sizeof name, "m%d", i);
+        s_add (all, T0 + (i % 2? -1: 1) * STEP, name, i);
+        s_add (all, T0 - STEP, name, 100 + i);
+    }
+    assert_int_equal (ts_points_split (all, T0, history, forecast), 0);
+    assert_int_equal (history->n, 1 + 60);
+    assert_int_equal (forecast->n, 20);
+    for (size_t i = 0; i < all->n; i++) {
+        bool past = all->time_ms [i] < T0;
+        const ts_points_t *into = past? history: forecast;
+        //  Point i is the k-th of all to go where it went, after the
+        //  one point history held.
+        size_t k = past? 1: 0;
+        for (size_t j = 0; j < i; j++)
+            k += (all->time_ms [j] < T0) == past;
+        s_assert_point (into, k, all->time_ms [i],
+                        ts_points_measure (all, i), all->value [i]);
+    }
+    assert_int_equal (history->n_measures, 40);
+    assert_int_equal (forecast->n_measures, 20);
+    ts_points_destroy (&all);
+    ts_points_destroy (&history);
+    ts_points_destroy (&forecast);
+}
+
+static void
 merge_without_history_keeps_all_forecast_and_has_no_baseline (void **state)
 {
     ts_series_t series = s_series (0, 0, T0, 5);
@@ -402,6 +436,8 @@ main (int argc, char *argv [])
         cmocka_unit_test (split_puts_points_before_now_into_history),
         cmocka_unit_test (split_keeps_order_of_the_input),
         cmocka_unit_test (split_of_empty_input_gives_empty_lists),
+        cmocka_unit_test (
+            split_of_many_measures_into_lists_holding_names_keeps_every_name),
         cmocka_unit_test (merge_without_history_keeps_all_forecast_and_has_no_baseline),
         cmocka_unit_test (merge_without_forecast_sets_baseline_from_newest_history),
         cmocka_unit_test (merge_drops_forecast_when_history_is_newer_than_all_of_it),
