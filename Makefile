@@ -136,8 +136,8 @@ DEPS_test_ts_map    = $(CORE) common/ingest/ts_map common/ts_config common/ts_cr
 DEPS_test_ts_proto  = $(CORE) common/ts_proto common/ts_points
 DEPS_test_ts_store  = $(CORE) common/store/ts_store common/store/ts_store_lmdb common/ts_config \
                       common/ts_cron common/ts_points tests/unit/ts_testutil
-DEPS_test_ts_queue  = $(CORE) broker/queue/ts_queue broker/queue/ts_queue_lmdb \
-                      broker/queue/ts_queue_lmdb_ops common/ts_config common/ts_cron
+DEPS_test_ts_queue  = $(CORE) broker/queue/ts_queue broker/queue/ts_queue_lmdb common/ts_lmdb \
+                      broker/queue/ts_queue_job common/ts_config common/ts_cron
 DEPS_test_ts_json   = $(CORE) gateway/ts_json common/ts_proto common/ts_points
 DEPS_test_ts_target = $(CORE) gateway/ts_target
 DEPS_test_ts_h1     = $(CORE) gateway/ts_h1
