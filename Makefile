@@ -137,7 +137,8 @@ DEPS_test_ts_proto  = $(CORE) common/ts_proto common/ts_points
 DEPS_test_ts_store  = $(CORE) common/store/ts_store common/store/ts_store_lmdb common/ts_config \
                       common/ts_cron common/ts_points tests/unit/ts_testutil
 DEPS_test_ts_queue  = $(CORE) broker/queue/ts_queue broker/queue/ts_queue_lmdb common/ts_lmdb \
-                      broker/queue/ts_queue_job common/ts_config common/ts_cron
+                      broker/queue/ts_queue_job broker/queue/ts_queue_machine \
+                      common/ts_config common/ts_cron
 DEPS_test_queue_contract = $(DEPS_test_ts_queue)
 DEPS_test_ts_json   = $(CORE) gateway/ts_json common/ts_proto common/ts_points
 DEPS_test_ts_target = $(CORE) gateway/ts_target

@@ -197,7 +197,8 @@ queue_push_skips_ids_queued_or_leased_but_not_dead (void **state)
     //  Leased: still nothing new; only "c" is queued.
     uint64_t ab = s_lease (fx, "w", T0);
     const char *more [] = { "b", "c" };
-    assert_int_equal (ts_queue_push (fx->queue, more, 2, T0, &job_id, NULL), 1);
+    assert_int_equal (ts_queue_push (fx->queue, more, 2, T0, &job_id, NULL),
+                      1);
     //  Dead: the ids can be queued again.
     assert_int_equal (ts_queue_nack (fx->queue, ab, "HTTP 404", false, 0, T0,
                                      fx->job, NULL), 0);
