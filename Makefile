@@ -140,6 +140,7 @@ DEPS_test_ts_queue  = $(CORE) broker/queue/ts_queue broker/queue/ts_queue_lmdb c
                       broker/queue/ts_queue_job broker/queue/ts_queue_machine \
                       common/ts_config common/ts_cron
 DEPS_test_queue_contract = $(DEPS_test_ts_queue)
+DEPS_test_queue_contract_restart = $(DEPS_test_ts_queue)
 DEPS_test_ts_json   = $(CORE) gateway/ts_json common/ts_proto common/ts_points
 DEPS_test_ts_target = $(CORE) gateway/ts_target
 DEPS_test_ts_h1     = $(CORE) gateway/ts_h1
@@ -170,7 +171,7 @@ DEPS_test_ts_fetch  = $(CORE) workers/ts_fetch
 .SECONDEXPANSION:
 #  Contract suites (tests/contract/test_*.c) link their seam's modules and
 #  every backend; DEPS_test_X as for unit tests.
-$(BUILD)/tests/contract/%: tests/contract/%.c tests/contract/ts_contract.h \
+$(BUILD)/tests/contract/%: tests/contract/%.c $(wildcard tests/contract/*.h) \
         $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(or $$(DEPS_$$*),$$(ALL_MODS))))
 	@mkdir -p $(dir $@)
 	$(say) LINK $@

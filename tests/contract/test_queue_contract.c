@@ -1,167 +1,14 @@
-/*  test_queue_contract - the contract every queue backend keeps
+/*  test_queue_contract - the job life cycle every queue backend keeps
     (broker/queue/ts_queue.h over ts_queue_backend.h), run against each
-    backend of s_backends: FIFO leases, dedup, acks, retries with backoff
-    and jitter, the dead-letter queue (max receives, not worth retrying,
-    retention, redrive, purge), lease expiry and lost owners, clock steps,
-    restarts (close and reopen: leases capped, nothing lost, a SIGKILL
-    loses nothing committed), and the batch calls (ts_queue_lease_many,
-    ts_queue_ack_many). Each test gets a fresh temporary directory,
-    removed afterwards; times are fixed epoch milliseconds passed to the
-    queue, so no test sleeps. Tests of one backend's internals live in
-    tests/unit (test_ts_queue.c for LMDB). */
+    backend of ts_queue_fixture.h: FIFO leases, dedup, acks, retries with
+    backoff and jitter, the dead-letter queue (max receives, not worth
+    retrying, retention, redrive, purge), lease expiry and lost owners,
+    stats, argument checks and the batch calls (ts_queue_lease_many,
+    ts_queue_ack_many). Restarts and clock steps are in
+    test_queue_contract_restart.c; one backend's internals in tests/unit
+    (test_ts_queue.c for LMDB). */
 
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-#include <ftw.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include "ts_contract.h"
-#include "../../broker/queue/ts_queue.h"
-
-#define T0          INT64_C (1700000000000)     //  "now" of every test
-#define VISIBILITY  10000                       //  visibility_timeout_s 10
-#define BASE        1000                        //  retry_base_ms
-#define MAX_DELAY   5000                        //  retry_max_ms
-#define RETENTION   3600000                     //  dlq_retention_s 3600
-
-//  A backend under test: its name and the broker.* lines it needs, with
-//  %s for a fresh directory of the test.
-typedef struct {
-    const char *name;
-    const char *yaml;
-} s_backend_t;
-
-static const s_backend_t s_backends [] = {
-    { "lmdb", "  queue_path: %s/queue\n  queue_map_size_mb: 16\n" },
-};
-
-typedef struct {
-    const s_backend_t *backend; //  the backend under test
-    char         dir [64];      //  temporary directory
-    int          visibility_s;  //  broker.visibility_timeout_s
-    ts_config_t *cfg;           //  config of the current queue
-    ts_queue_t  *queue;         //  open queue, or NULL
-    ts_job_t    *job;           //  scratch job
-} fixture_t;
-
-static int
-s_rm_entry (const char *path, const struct stat *st, int flag,
-            struct FTW *ftw)
-{
-    return remove (path);
-}
-
-//  Loads a config for the backend with max_receives and extra YAML lines
-//  of the broker section; replaces fx->cfg.
-static void
-s_config (fixture_t *fx, int max_receives, const char *extra)
-{
-    char text [1024], own [512], err [TS_ERRLEN] = "";
-    snprintf (own, sizeof own, fx->backend->yaml, fx->dir);
-    snprintf (text, sizeof text,
-              "broker:\n"
-              "  queue_backend: %s\n"
-              "%s"
-              "  visibility_timeout_s: %d\n"
-              "  max_receives: %d\n"
-              "  retry_base_ms: %d\n"
-              "  retry_max_ms: %d\n"
-              "  dlq_retention_s: %d\n"
-              "%s", fx->backend->name, own, fx->visibility_s, max_receives,
-              BASE, MAX_DELAY, RETENTION / 1000, extra? extra: "");
-    ts_config_destroy (&fx->cfg);
-    fx->cfg = ts_config_load_text (text, "test.yaml", err);
-    if (!fx->cfg)
-        fail_msg ("config: %s", err);
-}
-
-//  Opens the queue on fx->cfg at now_ms.
-static void
-s_open (fixture_t *fx, int64_t now_ms)
-{
-    char err [TS_ERRLEN] = "";
-    fx->queue = ts_queue_new (fx->cfg, now_ms, err);
-    if (!fx->queue)
-        fail_msg ("open: %s", err);
-}
-
-static int
-s_setup (void **state)
-{
-    fixture_t *fx = calloc (1, sizeof *fx);
-    assert_non_null (fx);
-    fx->backend = *state;
-    fx->visibility_s = VISIBILITY / 1000;
-    snprintf (fx->dir, sizeof fx->dir, "/tmp/test_queue_contract.XXXXXX");
-    assert_non_null (mkdtemp (fx->dir));
-    fx->job = ts_job_new ();
-    assert_non_null (fx->job);
-    s_config (fx, 3, NULL);
-    s_open (fx, T0);
-    *state = fx;
-    return 0;
-}
-
-static int
-s_teardown (void **state)
-{
-    fixture_t *fx = *state;
-    ts_queue_destroy (&fx->queue);
-    ts_config_destroy (&fx->cfg);
-    ts_job_destroy (&fx->job);
-    nftw (fx->dir, s_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free (fx);
-    return 0;
-}
-
-//  Closes the queue and opens it again (same config) at now_ms.
-static void
-s_reopen (fixture_t *fx, int64_t now_ms)
-{
-    ts_queue_destroy (&fx->queue);
-    s_open (fx, now_ms);
-}
-
-//  Pushes one id; returns the job id (asserts one id was queued).
-static uint64_t
-s_push1 (ts_queue_t *queue, const char *id, int64_t now_ms)
-{
-    const char *ids [] = { id };
-    uint64_t job_id = 0;
-    assert_int_equal (ts_queue_push (queue, ids, 1, now_ms, &job_id, NULL), 1);
-    assert_true (job_id > 0);
-    return job_id;
-}
-
-//  Leases the next job to owner at now_ms; returns its id.
-static uint64_t
-s_lease (fixture_t *fx, const char *owner, int64_t now_ms)
-{
-    char err [TS_ERRLEN] = "";
-    int rc = ts_queue_lease (fx->queue, owner, now_ms, fx->job, err);
-    if (rc != 0)
-        fail_msg ("lease: %s", err);
-    return fx->job->id;
-}
-
-static ts_queue_stats_t
-s_stats (fixture_t *fx, int64_t now_ms)
-{
-    ts_queue_stats_t stats;
-    assert_int_equal (ts_queue_stats (fx->queue, now_ms, &stats, NULL), 0);
-    return stats;
-}
-
-//  ---------------------------------------------------------------------
-
+#include "ts_queue_fixture.h"
 static void
 queue_leases_jobs_in_fifo_order (void **state)
 {
@@ -550,113 +397,6 @@ queue_unlease_puts_the_job_back_without_counting_a_receive (void **state)
     assert_int_equal (s_stats (fx, T0).failed, 0);
 }
 
-static void
-queue_reopen_keeps_queued_leased_and_dead_jobs_and_the_next_id (void **state)
-{
-    fixture_t *fx = *state;
-    uint64_t a = s_push1 (fx->queue, "a", T0);
-    uint64_t b = s_push1 (fx->queue, "b", T0);
-    uint64_t c = s_push1 (fx->queue, "c", T0);
-    uint64_t d = s_push1 (fx->queue, "d", T0);
-    s_lease (fx, "w", T0);                          //  a: ends T0 + 10 s
-    s_lease (fx, "w", T0);                          //  b: too
-    s_lease (fx, "w", T0);                          //  c: dead
-    assert_int_equal (ts_queue_nack (fx->queue, c, "HTTP 404", false, 0, T0,
-                                     NULL, NULL), 0);
-    //  Restart 1 s later: the leases are kept (far ones are shortened, see
-    //  queue_reopen_ends_far_leases_within_ten_seconds).
-    int64_t now = T0 + 1000;
-    s_reopen (fx, now);
-    assert_int_equal (ts_queue_lookup (fx->queue, a, fx->job, NULL), 0);
-    assert_int_equal (fx->job->state, TS_JOB_LEASED);
-    assert_int_equal (fx->job->deadline_ms, T0 + VISIBILITY);
-    assert_int_equal (ts_queue_lookup (fx->queue, b, fx->job, NULL), 0);
-    assert_int_equal (fx->job->deadline_ms, T0 + VISIBILITY);
-    assert_int_equal (ts_queue_lookup (fx->queue, c, fx->job, NULL), 0);
-    assert_int_equal (fx->job->state, TS_JOB_DEAD);
-    assert_string_equal (fx->job->error, "HTTP 404");
-    assert_int_equal (s_lease (fx, "w", now), d);
-    assert_true (s_push1 (fx->queue, "e", now) > d);
-    //  A worker that outlived the broker acks its job.
-    assert_int_equal (ts_queue_ack (fx->queue, b, NULL, NULL), 0);
-    //  Totals start again; sizes come from the file.
-    ts_queue_stats_t stats = s_stats (fx, now);
-    assert_int_equal (stats.done, 1);
-    assert_int_equal (stats.leased, 2);
-    assert_int_equal (stats.queued, 1);
-    assert_int_equal (stats.dlq, 1);
-}
-
-static void
-queue_reopen_ends_far_leases_within_ten_seconds (void **state)
-{
-    fixture_t *fx = *state;
-    ts_queue_destroy (&fx->queue);
-    fx->visibility_s = 120;
-    s_config (fx, 3, NULL);
-    s_open (fx, T0 - 200000);
-    uint64_t a = s_push1 (fx->queue, "a", T0 - 200000);
-    uint64_t b = s_push1 (fx->queue, "b", T0 - 200000);
-    assert_int_equal (s_lease (fx, "w", T0 - 115000), a);  //  ends T0 + 5 s
-    assert_int_equal (s_lease (fx, "w", T0), b);
-    s_reopen (fx, T0);
-    assert_int_equal (ts_queue_lookup (fx->queue, b, fx->job, NULL), 0);
-    assert_int_equal (fx->job->deadline_ms, T0 + TS_QUEUE_RESTART_LEASE_MS);
-    assert_int_equal (fx->job->owner [0], 'w');
-    assert_int_equal (ts_queue_lookup (fx->queue, a, fx->job, NULL), 0);
-    assert_int_equal (fx->job->deadline_ms, T0 + 5000);
-    assert_int_equal (ts_queue_next_wakeup (fx->queue, T0), T0 + 5000);
-    assert_int_equal (ts_queue_expire (fx->queue, T0 + 10000, NULL, NULL,
-                                       NULL, NULL), 2);
-}
-
-static void
-queue_keeps_a_job_pushed_by_a_process_killed_right_after (void **state)
-{
-    fixture_t *fx = *state;
-    ts_queue_destroy (&fx->queue);
-    int fds [2];
-    assert_int_equal (pipe (fds), 0);
-    pid_t pid = fork ();
-    assert_true (pid >= 0);
-    if (pid == 0) {
-        close (fds [0]);
-        char err [TS_ERRLEN];
-        ts_queue_t *queue = ts_queue_new (fx->cfg, T0, err);
-        const char *ids [] = { "survivor" };
-        if (!queue || ts_queue_push (queue, ids, 1, T0, NULL, err) != 1)
-            _exit (1);
-        //  No sync, no close: tell the parent, which kills us.
-        if (write (fds [1], "p", 1) != 1)
-            _exit (1);
-        while (true)
-            pause ();
-    }
-    close (fds [1]);
-    char byte;
-    assert_int_equal (read (fds [0], &byte, 1), 1);
-    close (fds [0]);
-    assert_int_equal (kill (pid, SIGKILL), 0);
-    int status;
-    assert_int_equal (waitpid (pid, &status, 0), pid);
-    assert_true (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL);
-    s_open (fx, T0);
-    assert_int_equal (s_lease (fx, "w", T0), 1);
-    assert_string_equal (fx->job->ids->items [0], "survivor");
-    //  The dedup entry survived too.
-    const char *ids [] = { "survivor" };
-    assert_int_equal (ts_queue_push (fx->queue, ids, 1, T0, NULL, NULL), 0);
-}
-
-static void
-queue_refuses_a_second_open_of_the_same_directory (void **state)
-{
-    fixture_t *fx = *state;
-    char err [TS_ERRLEN] = "";
-    assert_null (ts_queue_new (fx->cfg, T0, err));
-    assert_non_null (strstr (err, "in use"));
-}
-
 static int
 s_collect_dlq (const ts_job_t *job, void *arg)
 {
@@ -803,65 +543,6 @@ queue_rejects_bad_arguments (void **state)
     assert_string_equal (fx->job->owner, owner);
     assert_int_equal (ts_queue_release_owner (fx->queue, owner, T0, NULL,
                                               NULL, err), 1);
-}
-
-static void
-queue_keeps_jobs_visible_and_delays_short_when_the_clock_goes_back (
-    void **state)
-{
-    fixture_t *fx = *state;
-    const int64_t back = T0 - 3600000;          //  the clock steps 1 h back
-    uint64_t a = s_push1 (fx->queue, "a", T0);
-    uint64_t b = s_push1 (fx->queue, "b", T0);
-    uint64_t c = s_push1 (fx->queue, "c", T0);
-    uint64_t d = s_push1 (fx->queue, "d", T0);
-    assert_int_equal (s_lease (fx, "w", T0), a);
-    assert_int_equal (s_lease (fx, "w", T0), b);
-    assert_int_equal (s_lease (fx, "w", T0), c);
-    assert_int_equal (ts_queue_nack (fx->queue, c, "HTTP 404", false, 0, T0,
-                                     NULL, NULL), 0);
-    assert_int_equal (ts_queue_nack (fx->queue, b, "HTTP 503", true, 0, T0,
-                                     fx->job, NULL), 0);
-    int64_t delay = fx->job->visible_at_ms - T0;
-    assert_true (delay >= BASE / 2 && delay <= BASE);
-    //  The job queued before the step is still visible at once.
-    assert_int_equal (s_lease (fx, "w", back), d);
-    //  The retry waits its delay, not the hour the clock went back.
-    assert_int_equal (ts_queue_next_wakeup (fx->queue, back), back + delay);
-    assert_int_equal (ts_queue_lease (fx->queue, "w", back + delay - 1,
-                                      NULL, NULL), TS_ENOTFOUND);
-    assert_int_equal (s_lease (fx, "w", back + delay), b);
-    //  The lease held across the step keeps its length.
-    assert_int_equal (ts_queue_lookup (fx->queue, a, fx->job, NULL), 0);
-    assert_int_equal (fx->job->deadline_ms, back + VISIBILITY);
-    assert_int_equal (ts_queue_expire (fx->queue, back + VISIBILITY, NULL,
-                                       NULL, NULL, NULL), 2);
-    ts_queue_stats_t stats = s_stats (fx, back + VISIBILITY);
-    assert_int_equal (stats.queued, 2);
-    assert_int_equal (stats.oldest_age_ms, VISIBILITY);
-    //  Every time moved, the DLQ's too: a restart on the new clock finds
-    //  nothing ahead of it and moves nothing a second time.
-    s_reopen (fx, back + VISIBILITY);
-    assert_int_equal (ts_queue_lookup (fx->queue, c, fx->job, NULL), 0);
-    assert_int_equal (fx->job->dead_at_ms, back);
-    assert_int_equal (ts_queue_lookup (fx->queue, b, fx->job, NULL), 0);
-    assert_int_equal (fx->job->deadline_ms, back + delay + VISIBILITY);
-}
-
-static void
-queue_reopen_after_the_clock_went_back_keeps_jobs_visible (void **state)
-{
-    fixture_t *fx = *state;
-    const int64_t back = T0 - 3600000;
-    uint64_t a = s_push1 (fx->queue, "a", T0);
-    uint64_t b = s_push1 (fx->queue, "b", T0);
-    assert_int_equal (s_lease (fx, "w", T0), a);
-    s_reopen (fx, back);
-    assert_int_equal (s_lease (fx, "w", back), b);
-    //  The lease from before the restart ends within ten seconds still.
-    assert_int_equal (ts_queue_lookup (fx->queue, a, fx->job, NULL), 0);
-    assert_true (fx->job->deadline_ms <= back + TS_QUEUE_RESTART_LEASE_MS);
-    assert_true (fx->job->deadline_ms >= back);
 }
 
 //  Pushes id; asserts that it was queued (its dedup entry was free).
@@ -1040,46 +721,31 @@ main (int argc, char *argv [])
 {
     if (argc > 1)
         cmocka_set_test_filter (argv [1]);
-    int failed = 0;
-    for (size_t b = 0; b < sizeof s_backends / sizeof s_backends [0]; b++) {
-        const s_backend_t *be = &s_backends [b];
-        if (!ts_contract_wanted (be->name))
-            continue;
-#define T(name) cmocka_unit_test_prestate_setup_teardown (name, s_setup, \
-                    s_teardown, (void *) be)
-        const struct CMUnitTest tests [] = {
-            T (queue_leases_jobs_in_fifo_order),
-            T (queue_push_skips_ids_queued_or_leased_but_not_dead),
-            T (queue_holders_name_the_live_job_of_each_id),
-            T (queue_remembers_acks_apart_from_dead_jobs_that_left),
-            T (queue_ack_forgets_the_job_and_frees_its_ids),
-            T (queue_ack_works_from_any_owner_and_for_queued_jobs),
-            T (queue_nack_retries_after_a_jittered_exponential_backoff),
-            T (queue_nack_honours_a_longer_retry_after),
-            T (queue_nack_of_a_non_retryable_failure_dead_letters_at_once),
-            T (queue_dead_letters_after_max_receives_with_error_and_receives),
-            T (queue_expired_lease_is_visible_at_once),
-            T (queue_expired_lease_at_max_receives_is_dead_lettered),
-            T (queue_release_owner_requeues_only_its_leases),
-            T (queue_unlease_puts_the_job_back_without_counting_a_receive),
-            T (queue_reopen_keeps_queued_leased_and_dead_jobs_and_the_next_id),
-            T (queue_reopen_ends_far_leases_within_ten_seconds),
-            T (queue_keeps_a_job_pushed_by_a_process_killed_right_after),
-            T (queue_refuses_a_second_open_of_the_same_directory),
-            T (queue_dlq_lists_redrives_by_id_and_all_and_purges),
-            T (queue_expire_purges_dlq_entries_past_retention),
-            T (queue_stats_count_sizes_totals_and_oldest_age),
-            T (queue_rejects_bad_arguments),
-            T (queue_keeps_jobs_visible_and_delays_short_when_the_clock_goes_back),
-            T (queue_reopen_after_the_clock_went_back_keeps_jobs_visible),
-            T (queue_ids_can_be_queued_again_after_every_way_a_job_ends),
-            T (queue_lease_many_shares_credit_as_single_leases_would),
-            T (queue_ack_many_acks_each_known_id_once_in_one_call),
-        };
+#define T(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
+    struct CMUnitTest tests [] = {
+        T (queue_leases_jobs_in_fifo_order),
+        T (queue_push_skips_ids_queued_or_leased_but_not_dead),
+        T (queue_holders_name_the_live_job_of_each_id),
+        T (queue_remembers_acks_apart_from_dead_jobs_that_left),
+        T (queue_ack_forgets_the_job_and_frees_its_ids),
+        T (queue_ack_works_from_any_owner_and_for_queued_jobs),
+        T (queue_nack_retries_after_a_jittered_exponential_backoff),
+        T (queue_nack_honours_a_longer_retry_after),
+        T (queue_nack_of_a_non_retryable_failure_dead_letters_at_once),
+        T (queue_dead_letters_after_max_receives_with_error_and_receives),
+        T (queue_expired_lease_is_visible_at_once),
+        T (queue_expired_lease_at_max_receives_is_dead_lettered),
+        T (queue_release_owner_requeues_only_its_leases),
+        T (queue_unlease_puts_the_job_back_without_counting_a_receive),
+        T (queue_dlq_lists_redrives_by_id_and_all_and_purges),
+        T (queue_expire_purges_dlq_entries_past_retention),
+        T (queue_stats_count_sizes_totals_and_oldest_age),
+        T (queue_rejects_bad_arguments),
+        T (queue_ids_can_be_queued_again_after_every_way_a_job_ends),
+        T (queue_lease_many_shares_credit_as_single_leases_would),
+        T (queue_ack_many_acks_each_known_id_once_in_one_call),
+    };
 #undef T
-        char group [64];
-        snprintf (group, sizeof group, "queue contract (%s)", be->name);
-        failed += cmocka_run_group_tests_name (group, tests, NULL, NULL);
-    }
-    return failed;
+    return s_run_per_backend ("queue contract", tests,
+                              sizeof tests / sizeof tests [0]);
 }
