@@ -573,21 +573,18 @@ s_worker_message (ts_broker_t *self, zmsg_t *zmsg)
         return;
     }
     char err [TS_ERRLEN];
-    if (ts_msg_decode (self->msg, zframe_data (body), zframe_size (body),
-                       TS_PROTO_MAX_REQUEST, err) != 0) {
-        ts_log_limited (&self->invalid_log, TS_LOG_WARN, "worker %s: "
-                        "invalid message: %s: ignored", key, err);
+    //  Only the worker dialogue: a client's request or a reply here is
+    //  refused by the decoder, unread.
+    int rc = ts_msg_decode_in (self->msg, TS_DIALOGUE_WORKER,
+                               zframe_data (body), zframe_size (body),
+                               TS_PROTO_MAX_REQUEST, err);
+    if (rc != 0) {
+        ts_log_limited (&self->invalid_log, TS_LOG_WARN, "worker %s: %s%s: "
+                        "ignored", key, rc == TS_EDIALOGUE? "":
+                        "invalid message: ", err);
         return;
     }
     ts_msg_t *msg = self->msg;
-    bool worker_op = msg->op == TS_OP_READY || msg->op == TS_OP_DONE
-                  || msg->op == TS_OP_FAILED || msg->op == TS_OP_HEARTBEAT;
-    if (!worker_op) {
-        ts_log_limited (&self->invalid_log, TS_LOG_WARN, "worker %s: op "
-                        "'%s' is not a worker message: ignored", key,
-                        ts_op_name (msg->op));
-        return;
-    }
     s_worker_t *worker = zhashx_lookup (self->workers, key);
     if (!worker && msg->op != TS_OP_READY) {
         s_stranger (self, key, msg);
@@ -828,13 +825,16 @@ s_control_message (ts_broker_t *self, zmsg_t *zmsg)
         return;
     }
     zframe_t *body = zmsg_first (zmsg);
-    rc = ts_msg_decode (self->msg, zframe_data (body), zframe_size (body),
-                        TS_PROTO_MAX_REQUEST, err);
+    rc = ts_msg_decode_in (self->msg, TS_DIALOGUE_CLIENT, zframe_data (body),
+                           zframe_size (body), TS_PROTO_MAX_REQUEST, err);
     ts_op_t op = rc == 0? self->msg->op: TS_OP_REPLY;
     if (rc != 0) {
         ts_debug ("control: bad request: %s", err);
         if (rc == TS_ETOOBIG)
             ts_msg_set_error (self->reply, 413, "too_big", err);
+        else
+        if (rc == TS_EDIALOGUE)
+            ts_msg_set_error (self->reply, 400, TS_PROTO_NOT_CLIENT_OP, err);
         else
             ts_msg_set_error (self->reply, 400, "bad_request", err);
     }

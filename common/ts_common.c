@@ -28,6 +28,7 @@ ts_strerror (int code)
         case TS_EUPSTREAM: return "upstream failed";
         case TS_ETIMEOUT:  return "timed out";
         case TS_EAUTH:     return "unauthorized";
+        case TS_EDIALOGUE: return "not an operation of this dialogue";
     }
     if (code > 0)
         return strerror (code);

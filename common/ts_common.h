@@ -27,7 +27,8 @@ enum {
     TS_ECONFIG   = -7,      //  bad configuration
     TS_EUPSTREAM = -8,      //  upstream API failed
     TS_ETIMEOUT  = -9,      //  timed out
-    TS_EAUTH     = -10      //  missing or wrong credentials
+    TS_EAUTH     = -10,     //  missing or wrong credentials
+    TS_EDIALOGUE = -11      //  a message of another dialogue (ts_proto)
 };
 
 //  Returns a static, human-readable name for a TS_E* code (< 0) or an

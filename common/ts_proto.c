@@ -1,58 +1,39 @@
-/*  ts_proto - msgpack codec for the tscache wire protocol.
+/*  ts_proto - the wire message and its dialogues (docs/protocol.md).
 
     The gateway, the broker, the workers and the CLI exchange ts_msg_t
-    values; this file is the only one that knows they travel as one msgpack
-    map per ZeroMQ frame (docs/protocol.md is the specification).
+    values; the ts_proto*.c files are the only ones that know they travel
+    as one msgpack map per ZeroMQ frame. This file holds the message
+    itself (life cycle, list helpers, names), which dialogue takes which
+    op (ts_dialogue_accepts), and the entry points: ts_msg_encode writes
+    "v" and "op" or the reply and lets the op's dialogue file write the
+    rest; ts_msg_decode pre-scans the bytes (ts_proto_scan), reads the
+    top-level map, checks version and op, refuses an op of another
+    dialogue before reading any of its fields (ts_msg_decode_in), and
+    lets the op's dialogue file read them. ts_proto_codec.h says which
+    file does what.
 
-    Encoding writes into a msgpack_sbuffer. A query reply is columnar: the
-    distinct measure names are written once and every point refers to its
-    measure by index, so a reply of a million points costs no allocation
-    per point (the measure table is a small linear array).
-
-    Decoding never trusts the bytes. Before msgpack-c sees them, s_scan
-    walks the message once, checking that every length and count fits in
-    what is left and that nesting stays shallow. That bounds the memory
-    msgpack-c may allocate to a small multiple of the message size, and
-    tells "truncated" from "trailing bytes" precisely. Then every field is
-    checked for presence, type and limits; the first problem becomes a
-    TS_EPROTO or TS_ETOOBIG with a detail for the error reply.
-
-    It does not apply query semantics (defaults for from/to, from > to):
-    those belong to the gateway. */
+    Decoding never trusts the bytes: see ts_proto_codec.c. It does not
+    apply query semantics (defaults for from/to, from > to): those belong
+    to the gateway. */
 
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <msgpack.h>
 
-#include "ts_proto.h"
+#include "ts_proto_codec.h"
 
-#define S_MAX_DEPTH     16      //  nested maps/arrays in one message
-#define S_MAX_MEASURES  1024    //  distinct measures in one query reply
-#define S_MAX_CREDIT    10000   //  ready: largest credit
-#define S_MIN_STATUS    100
-#define S_MAX_STATUS    599
-
-static const char *s_op_names [TS_OP_COUNT_] = {
+const char *ts_proto_op_names [TS_OP_COUNT_] = {
     "reply", "ping", "query", "ids_add", "ids_rm", "ids_ls", "hydrate",
     "ready", "job", "done", "failed", "heartbeat", "stats", "dlq_ls",
     "dlq_redrive", "dlq_purge", "job_state"
 };
 
-static const char *s_status_names [TS_JOB_STATUS_COUNT_] = {
+const char *ts_proto_status_names [TS_JOB_STATUS_COUNT_] = {
     "unknown", "queued", "delayed", "leased", "done", "dead"
 };
 
-//  Keys the decoder knows. Any other key is ignored.
-typedef enum {
-    F_V, F_OP, F_STATUS, F_ERROR, F_DETAIL, F_ID, F_FROM, F_TO, F_MEASURE,
-    F_IDS, F_JOB, F_CREDIT, F_COUNT, F_BASELINE, F_MEASURES, F_HISTORY,
-    F_FORECAST, F_RETRY, F_RETRY_AFTER, F_STATS, F_DLQ, F_AFTER, F_LIMIT,
-    F_NEXT, F_JOBS, F_STATES, F_BOOT, F_COUNT_
-} s_field_t;
-
-static const char *s_field_names [F_COUNT_] = {
+const char *ts_proto_field_names [F_COUNT_] = {
     "v", "op", "status", "error", "detail", "id", "from", "to", "measure",
     "ids", "job", "credit", "count", "baseline", "measures", "history",
     "forecast", "retry", "retry_after_ms", "stats", "dlq", "after", "limit",
@@ -65,8 +46,8 @@ static const char *s_field_names [F_COUNT_] = {
 //  Slots allocated for an owned array of n items (workers, dlq): at least
 //  8, else the next power of two. Appending one at a time therefore costs
 //  amortised O(1) without a capacity field in the public struct.
-static size_t
-s_capacity (size_t n)
+size_t
+ts_proto_capacity (size_t n)
 {
     size_t cap = 8;
     while (cap < n)
@@ -74,15 +55,15 @@ s_capacity (size_t n)
     return cap;
 }
 
-//  Makes room for item n of an array of n items sized by s_capacity.
+//  Makes room for item n of an array of n items sized by ts_proto_capacity.
 //  Returns the array (perhaps moved), or NULL if out of memory (the array
 //  is then unchanged).
 static void *
 s_grow (void *array, size_t n, size_t item_size)
 {
-    if (array && n + 1 <= s_capacity (n))
+    if (array && n + 1 <= ts_proto_capacity (n))
         return array;
-    return realloc (array, s_capacity (n + 1) * item_size);
+    return realloc (array, ts_proto_capacity (n + 1) * item_size);
 }
 
 //  Frees the stats workers, the dlq entries, the jobs and the job states
@@ -249,7 +230,7 @@ ts_job_status_name (ts_job_status_t status)
 {
     if ((int) status < 0 || status >= TS_JOB_STATUS_COUNT_)
         return "?";
-    return s_status_names [status];
+    return ts_proto_status_names [status];
 }
 
 const char *
@@ -257,7 +238,7 @@ ts_op_name (ts_op_t op)
 {
     if ((int) op < 0 || op >= TS_OP_COUNT_)
         return "?";
-    return s_op_names [op];
+    return ts_proto_op_names [op];
 }
 
 void
@@ -282,429 +263,20 @@ ts_msg_set_ok (ts_msg_t *self, int status)
 //  ---------------------------------------------------------------------
 //  Encoding
 
-//  Distinct measure names of a reply, in order of first appearance. The
-//  names point into the points; nothing is copied.
-typedef struct {
-    const char **names;         //  n names: embed or heap
-    size_t       n;             //  distinct measures so far
-    size_t       cap;           //  slots in names
-    size_t       last;          //  index of the last hit (consecutive
-                                //  points often share a measure)
-    const char  *embed [16];    //  enough for almost every series
-} s_mtable_t;
-
-static void
-s_mtable_init (s_mtable_t *self)
-{
-    self->names = self->embed;
-    self->n = 0;
-    self->cap = sizeof (self->embed) / sizeof (self->embed [0]);
-    self->last = 0;
-}
-
-static void
-s_mtable_fini (s_mtable_t *self)
-{
-    if (self->names != self->embed)
-        free (self->names);
-    self->names = NULL;
-}
-
-//  Returns the index of name, or n if it is not in the table.
-static size_t
-s_mtable_find (s_mtable_t *self, const char *name)
-{
-    if (self->last < self->n && strcmp (self->names [self->last], name) == 0)
-        return self->last;
-    for (size_t i = 0; i < self->n; i++)
-        if (strcmp (self->names [i], name) == 0) {
-            self->last = i;
-            return i;
-        }
-    return self->n;
-}
-
-static int
-s_mtable_add_points (s_mtable_t *self, const ts_points_t *points)
-{
-    for (size_t i = 0; i < points->n; i++) {
-        const char *name = points->pts [i].measure;
-        if (s_mtable_find (self, name) < self->n)
-            continue;
-        if (self->n == self->cap) {
-            size_t cap = self->cap * 2;
-            const char **names = malloc (cap * sizeof (char *));
-            if (!names)
-                return TS_ENOMEM;
-            memcpy (names, self->names, self->n * sizeof (char *));
-            if (self->names != self->embed)
-                free (self->names);
-            self->names = names;
-            self->cap = cap;
-        }
-        self->last = self->n;
-        self->names [self->n++] = name;
-    }
-    return 0;
-}
-
-//  msgpack_pack_* return 0 or -1 (the sbuffer could not grow).
-#define S_TRY(expr) do { if ((expr) != 0) goto nomem; } while (0)
-
-static int
-s_pack_cstr (msgpack_packer *pk, const char *s)
-{
-    return msgpack_pack_str_with_body (pk, s, strlen (s));
-}
-
-static int
-s_pack_ids (msgpack_packer *pk, const ts_strlist_t *ids)
-{
-    if (msgpack_pack_array (pk, ids->n))
-        return -1;
-    for (size_t i = 0; i < ids->n; i++)
-        if (s_pack_cstr (pk, ids->items [i]))
-            return -1;
-    return 0;
-}
-
-static int
-s_pack_jobs (msgpack_packer *pk, const ts_msg_t *self)
-{
-    if (msgpack_pack_array (pk, self->jobs_n))
-        return -1;
-    for (size_t i = 0; i < self->jobs_n; i++)
-        if (msgpack_pack_uint64 (pk, self->jobs [i]))
-            return -1;
-    return 0;
-}
-
-//  Writes {"t": [...], "m": [...], "v": [...]} for one point list.
-static int
-s_pack_points (msgpack_packer *pk, const ts_points_t *points,
-               s_mtable_t *mtable)
-{
-    if (msgpack_pack_map (pk, 3)
-    ||  s_pack_cstr (pk, "t") || msgpack_pack_array (pk, points->n))
-        return -1;
-    for (size_t i = 0; i < points->n; i++)
-        if (msgpack_pack_int64 (pk, points->pts [i].time_ms))
-            return -1;
-    if (s_pack_cstr (pk, "m") || msgpack_pack_array (pk, points->n))
-        return -1;
-    for (size_t i = 0; i < points->n; i++) {
-        size_t index = s_mtable_find (mtable, points->pts [i].measure);
-        assert (index < mtable->n);
-        if (msgpack_pack_uint64 (pk, index))
-            return -1;
-    }
-    if (s_pack_cstr (pk, "v") || msgpack_pack_array (pk, points->n))
-        return -1;
-    for (size_t i = 0; i < points->n; i++)
-        if (msgpack_pack_double (pk, points->pts [i].value))
-            return -1;
-    return 0;
-}
-
-static int
-s_encode_series (msgpack_packer *pk, const ts_msg_t *self)
-{
-    const ts_series_t *series = &self->series;
-    s_mtable_t mtable;
-    s_mtable_init (&mtable);
-    if (s_mtable_add_points (&mtable, series->history)
-    ||  s_mtable_add_points (&mtable, series->forecast)) {
-        s_mtable_fini (&mtable);
-        return -1;
-    }
-    int rc = -1;
-    S_TRY (s_pack_cstr (pk, "id"));
-    S_TRY (s_pack_cstr (pk, self->id));
-    S_TRY (s_pack_cstr (pk, "from"));
-    S_TRY (msgpack_pack_int64 (pk, self->from_ms));
-    S_TRY (s_pack_cstr (pk, "to"));
-    S_TRY (msgpack_pack_int64 (pk, self->to_ms));
-    S_TRY (s_pack_cstr (pk, "baseline"));
-    if (series->has_baseline)
-        S_TRY (msgpack_pack_int64 (pk, series->baseline_ms));
-    else
-        S_TRY (msgpack_pack_nil (pk));
-    S_TRY (s_pack_cstr (pk, "measures"));
-    S_TRY (msgpack_pack_array (pk, mtable.n));
-    for (size_t i = 0; i < mtable.n; i++)
-        S_TRY (s_pack_cstr (pk, mtable.names [i]));
-    S_TRY (s_pack_cstr (pk, "history"));
-    S_TRY (s_pack_points (pk, series->history, &mtable));
-    S_TRY (s_pack_cstr (pk, "forecast"));
-    S_TRY (s_pack_points (pk, series->forecast, &mtable));
-    rc = 0;
-nomem:
-    s_mtable_fini (&mtable);
-    return rc;
-}
-
-static int
-s_pack_uint_field (msgpack_packer *pk, const char *key, uint64_t value)
-{
-    return s_pack_cstr (pk, key) || msgpack_pack_uint64 (pk, value);
-}
-
-//  Writes "stats": {counters..., "workers": [{name, credit, leased}]}.
-static int
-s_encode_stats (msgpack_packer *pk, const ts_stats_t *stats)
-{
-    S_TRY (s_pack_cstr (pk, "stats"));
-    S_TRY (msgpack_pack_map (pk, 10));
-    S_TRY (s_pack_uint_field (pk, "queued", stats->queued));
-    S_TRY (s_pack_uint_field (pk, "delayed", stats->delayed));
-    S_TRY (s_pack_uint_field (pk, "leased", stats->leased));
-    S_TRY (s_pack_uint_field (pk, "dlq", stats->dlq));
-    S_TRY (s_pack_uint_field (pk, "done", stats->done));
-    S_TRY (s_pack_uint_field (pk, "failed", stats->failed));
-    S_TRY (s_pack_uint_field (pk, "retried", stats->retried));
-    S_TRY (s_pack_uint_field (pk, "dead_lettered", stats->dead_lettered));
-    S_TRY (s_pack_cstr (pk, "oldest_age_ms"));
-    S_TRY (msgpack_pack_int64 (pk, stats->oldest_age_ms));
-    S_TRY (s_pack_cstr (pk, "workers"));
-    S_TRY (msgpack_pack_array (pk, stats->workers_n));
-    for (size_t i = 0; i < stats->workers_n; i++) {
-        const ts_worker_stat_t *worker = &stats->workers [i];
-        S_TRY (msgpack_pack_map (pk, 3));
-        S_TRY (s_pack_cstr (pk, "name"));
-        S_TRY (s_pack_cstr (pk, worker->name));
-        S_TRY (s_pack_uint_field (pk, "credit", worker->credit));
-        S_TRY (s_pack_uint_field (pk, "leased", worker->leased));
-    }
-    return 0;
-nomem:
-    return -1;
-}
-
-//  Writes "states": [{job, state, receives, error}...].
-static int
-s_encode_states (msgpack_packer *pk, const ts_msg_t *self)
-{
-    S_TRY (s_pack_cstr (pk, "states"));
-    S_TRY (msgpack_pack_array (pk, self->states_n));
-    for (size_t i = 0; i < self->states_n; i++) {
-        const ts_job_info_t *info = &self->states [i];
-        S_TRY (msgpack_pack_map (pk, 4));
-        S_TRY (s_pack_uint_field (pk, "job", info->job));
-        S_TRY (s_pack_cstr (pk, "state"));
-        S_TRY (s_pack_cstr (pk, ts_job_status_name (info->status)));
-        S_TRY (s_pack_uint_field (pk, "receives", info->receives));
-        S_TRY (s_pack_cstr (pk, "error"));
-        S_TRY (s_pack_cstr (pk, info->error));
-    }
-    return 0;
-nomem:
-    return -1;
-}
-
-//  Writes "dlq": [{job, ids, receives, dead_at, error}...].
-static int
-s_encode_dlq (msgpack_packer *pk, const ts_msg_t *self)
-{
-    S_TRY (s_pack_cstr (pk, "dlq"));
-    S_TRY (msgpack_pack_array (pk, self->dlq_n));
-    for (size_t i = 0; i < self->dlq_n; i++) {
-        const ts_dlq_entry_t *entry = &self->dlq [i];
-        S_TRY (msgpack_pack_map (pk, 5));
-        S_TRY (s_pack_uint_field (pk, "job", entry->job));
-        S_TRY (s_pack_cstr (pk, "ids"));
-        S_TRY (s_pack_ids (pk, entry->ids));
-        S_TRY (s_pack_uint_field (pk, "receives", entry->receives));
-        S_TRY (s_pack_cstr (pk, "dead_at"));
-        S_TRY (msgpack_pack_int64 (pk, entry->dead_at_ms));
-        S_TRY (s_pack_cstr (pk, "error"));
-        S_TRY (s_pack_cstr (pk, entry->error));
-    }
-    return 0;
-nomem:
-    return -1;
-}
-
-static int
-s_encode_reply (msgpack_packer *pk, const ts_msg_t *self)
-{
-    size_t fields = 2
-                  + (self->error [0]? 1: 0)
-                  + (self->detail [0]? 1: 0)
-                  + (self->count? 1: 0)
-                  + (self->ids->n? 1: 0)
-                  + (self->next [0]? 1: 0)
-                  + (self->jobs_n? 1: 0)
-                  + (self->has_series? 7: 0)
-                  + (self->has_stats? 1: 0)
-                  + (self->has_dlq? 1: 0)
-                  + (self->has_states? 1: 0);
-    S_TRY (msgpack_pack_map (pk, fields));
-    S_TRY (s_pack_cstr (pk, "v"));
-    S_TRY (msgpack_pack_int (pk, TS_PROTO_VERSION));
-    S_TRY (s_pack_cstr (pk, "status"));
-    S_TRY (msgpack_pack_int (pk, self->status));
-    if (self->error [0]) {
-        S_TRY (s_pack_cstr (pk, "error"));
-        S_TRY (s_pack_cstr (pk, self->error));
-    }
-    if (self->detail [0]) {
-        S_TRY (s_pack_cstr (pk, "detail"));
-        S_TRY (s_pack_cstr (pk, self->detail));
-    }
-    if (self->count) {
-        S_TRY (s_pack_cstr (pk, "count"));
-        S_TRY (msgpack_pack_uint64 (pk, self->count));
-    }
-    if (self->ids->n) {
-        S_TRY (s_pack_cstr (pk, "ids"));
-        S_TRY (s_pack_ids (pk, self->ids));
-    }
-    if (self->next [0]) {
-        S_TRY (s_pack_cstr (pk, "next"));
-        S_TRY (s_pack_cstr (pk, self->next));
-    }
-    if (self->jobs_n) {
-        S_TRY (s_pack_cstr (pk, "jobs"));
-        S_TRY (s_pack_jobs (pk, self));
-    }
-    if (self->has_series)
-        S_TRY (s_encode_series (pk, self));
-    if (self->has_stats)
-        S_TRY (s_encode_stats (pk, &self->stats));
-    if (self->has_dlq)
-        S_TRY (s_encode_dlq (pk, self));
-    if (self->has_states)
-        S_TRY (s_encode_states (pk, self));
-    return 0;
-nomem:
-    return -1;
-}
-
+//  One request map: "v", "op", then the fields of its dialogue's op.
 static int
 s_encode_request (msgpack_packer *pk, const ts_msg_t *self)
 {
-    size_t fields = 2;
-    switch (self->op) {
-        case TS_OP_QUERY:
-            fields += 1 + (self->has_from? 1: 0) + (self->has_to? 1: 0)
-                        + (self->measure [0]? 1: 0);
-            break;
-        case TS_OP_IDS_ADD:
-        case TS_OP_IDS_RM:
-        case TS_OP_HYDRATE:
-        case TS_OP_READY:
-        case TS_OP_DONE:
-            fields += 1;
-            break;
-        case TS_OP_JOB:
-            fields += 2;
-            break;
-        case TS_OP_FAILED:
-            fields += 3 + (self->retry_after_ms? 1: 0);
-            break;
-        case TS_OP_DLQ_REDRIVE:
-            fields += self->ids->n? 1: 0;
-            break;
-        case TS_OP_IDS_LS:
-            fields += (self->after [0]? 1: 0) + (self->limit? 1: 0);
-            break;
-        case TS_OP_JOB_STATE:
-            fields += 1;
-            break;
-        case TS_OP_HEARTBEAT:
-            fields += self->boot? 1: 0;
-            break;
-        default:
-            break;
-    }
-    S_TRY (msgpack_pack_map (pk, fields));
-    S_TRY (s_pack_cstr (pk, "v"));
-    S_TRY (msgpack_pack_int (pk, TS_PROTO_VERSION));
-    S_TRY (s_pack_cstr (pk, "op"));
-    S_TRY (s_pack_cstr (pk, ts_op_name (self->op)));
-    switch (self->op) {
-        case TS_OP_QUERY:
-            S_TRY (s_pack_cstr (pk, "id"));
-            S_TRY (s_pack_cstr (pk, self->id));
-            if (self->has_from) {
-                S_TRY (s_pack_cstr (pk, "from"));
-                S_TRY (msgpack_pack_int64 (pk, self->from_ms));
-            }
-            if (self->has_to) {
-                S_TRY (s_pack_cstr (pk, "to"));
-                S_TRY (msgpack_pack_int64 (pk, self->to_ms));
-            }
-            if (self->measure [0]) {
-                S_TRY (s_pack_cstr (pk, "measure"));
-                S_TRY (s_pack_cstr (pk, self->measure));
-            }
-            break;
-        case TS_OP_IDS_ADD:
-        case TS_OP_HYDRATE:
-            S_TRY (s_pack_cstr (pk, "ids"));
-            S_TRY (s_pack_ids (pk, self->ids));
-            break;
-        case TS_OP_DLQ_REDRIVE:
-            if (self->ids->n) {
-                S_TRY (s_pack_cstr (pk, "ids"));
-                S_TRY (s_pack_ids (pk, self->ids));
-            }
-            break;
-        case TS_OP_IDS_RM:
-            S_TRY (s_pack_cstr (pk, "id"));
-            S_TRY (s_pack_cstr (pk, self->id));
-            break;
-        case TS_OP_IDS_LS:
-            if (self->after [0]) {
-                S_TRY (s_pack_cstr (pk, "after"));
-                S_TRY (s_pack_cstr (pk, self->after));
-            }
-            if (self->limit) {
-                S_TRY (s_pack_cstr (pk, "limit"));
-                S_TRY (msgpack_pack_uint32 (pk, self->limit));
-            }
-            break;
-        case TS_OP_JOB_STATE:
-            S_TRY (s_pack_cstr (pk, "jobs"));
-            S_TRY (s_pack_jobs (pk, self));
-            break;
-        case TS_OP_READY:
-            S_TRY (s_pack_cstr (pk, "credit"));
-            S_TRY (msgpack_pack_uint32 (pk, self->credit));
-            break;
-        case TS_OP_JOB:
-            S_TRY (s_pack_cstr (pk, "job"));
-            S_TRY (msgpack_pack_uint64 (pk, self->job));
-            S_TRY (s_pack_cstr (pk, "ids"));
-            S_TRY (s_pack_ids (pk, self->ids));
-            break;
-        case TS_OP_DONE:
-            S_TRY (s_pack_cstr (pk, "job"));
-            S_TRY (msgpack_pack_uint64 (pk, self->job));
-            break;
-        case TS_OP_FAILED:
-            S_TRY (s_pack_cstr (pk, "job"));
-            S_TRY (msgpack_pack_uint64 (pk, self->job));
-            S_TRY (s_pack_cstr (pk, "detail"));
-            S_TRY (s_pack_cstr (pk, self->detail));
-            S_TRY (s_pack_cstr (pk, "retry"));
-            S_TRY (self->retry? msgpack_pack_true (pk)
-                              : msgpack_pack_false (pk));
-            if (self->retry_after_ms) {
-                S_TRY (s_pack_cstr (pk, "retry_after_ms"));
-                S_TRY (msgpack_pack_uint64 (pk, self->retry_after_ms));
-            }
-            break;
-        case TS_OP_HEARTBEAT:
-            if (self->boot) {
-                S_TRY (s_pack_cstr (pk, "boot"));
-                S_TRY (msgpack_pack_uint64 (pk, self->boot));
-            }
-            break;
-        default:
-            break;
-    }
-    return 0;
+    bool worker = ts_proto_worker_op (self->op);
+    size_t fields = 2 + (worker? ts_proto_worker_fields (self)
+                               : ts_proto_client_fields (self));
+    TS_PROTO_TRY (msgpack_pack_map (pk, fields));
+    TS_PROTO_TRY (ts_proto_pack_cstr (pk, "v"));
+    TS_PROTO_TRY (msgpack_pack_int (pk, TS_PROTO_VERSION));
+    TS_PROTO_TRY (ts_proto_pack_cstr (pk, "op"));
+    TS_PROTO_TRY (ts_proto_pack_cstr (pk, ts_op_name (self->op)));
+    return worker? ts_proto_worker_pack (pk, self)
+                 : ts_proto_client_pack (pk, self);
 nomem:
     return -1;
 }
@@ -732,7 +304,7 @@ ts_msg_encode (const ts_msg_t *self, char **data, size_t *size)
     }
     msgpack_packer pk;
     msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
-    int rc = self->op == TS_OP_REPLY? s_encode_reply (&pk, self)
+    int rc = self->op == TS_OP_REPLY? ts_proto_encode_reply (&pk, self)
                                     : s_encode_request (&pk, self);
     if (rc != 0) {
         msgpack_sbuffer_destroy (&sbuf);
@@ -744,805 +316,59 @@ ts_msg_encode (const ts_msg_t *self, char **data, size_t *size)
 }
 
 //  ---------------------------------------------------------------------
-//  Decoding: structural pre-scan
+//  Dialogues and decoding
 
-//  Reads a big-endian unsigned integer of width bytes at p.
-static uint64_t
-s_be (const uint8_t *p, size_t width)
+bool
+ts_dialogue_accepts (ts_dialogue_t dialogue, ts_op_t op)
 {
-    uint64_t value = 0;
-    for (size_t i = 0; i < width; i++)
-        value = (value << 8) | p [i];
-    return value;
+    switch (op) {
+        case TS_OP_REPLY:
+            return dialogue == TS_DIALOGUE_REPLIES;
+        case TS_OP_READY:
+        case TS_OP_DONE:
+        case TS_OP_FAILED:
+            return dialogue == TS_DIALOGUE_WORKER;
+        case TS_OP_JOB:
+            return dialogue == TS_DIALOGUE_BROKER;
+        case TS_OP_HEARTBEAT:
+            return dialogue == TS_DIALOGUE_WORKER
+                || dialogue == TS_DIALOGUE_BROKER;
+        default:
+            return dialogue == TS_DIALOGUE_CLIENT && op > TS_OP_REPLY
+                && op < TS_OP_COUNT_;
+    }
 }
 
-//  Walks one msgpack object from the start of data without building it.
-//  Sets *end to the offset just after it. Returns 0 or TS_EPROTO
-//  (truncated, invalid byte, nested too deep).
+//  Refuses a message of another dialogue than the decoder's: what (an
+//  op name, or "reply") is named in the detail, as the dialogue calls
+//  its messages.
 static int
-s_scan (const uint8_t *data, size_t size, size_t *end, char *err)
+s_refuse (ts_proto_dec_t *dec, const char *what)
 {
-    uint64_t left [S_MAX_DEPTH + 1];    //  items still to read per level
-    int depth = 0;
-    left [0] = 1;
-    size_t pos = 0;
-    while (true) {
-        while (depth >= 0 && left [depth] == 0)
-            depth--;
-        if (depth < 0)
-            break;
-        left [depth]--;
-        if (pos >= size)
-            goto truncated;
-        uint8_t byte = data [pos++];
-        size_t width = 0;           //  bytes of the length/count field
-        uint64_t skip = 0;          //  payload bytes after it
-        uint64_t items = 0;         //  items of a container
-        bool container = false;
-        if (byte <= 0x7f || byte >= 0xe0 || byte == 0xc0
-        ||  byte == 0xc2 || byte == 0xc3)
-            ;                       //  fixint, nil, bool
-        else
-        if (byte <= 0x8f) {
-            container = true;
-            items = 2 * (uint64_t) (byte & 0x0f);
-        }
-        else
-        if (byte <= 0x9f) {
-            container = true;
-            items = byte & 0x0f;
-        }
-        else
-        if (byte <= 0xbf)
-            skip = byte & 0x1f;
-        else
-        switch (byte) {
-            case 0xc4: case 0xd9: width = 1; break;         //  bin8, str8
-            case 0xc5: case 0xda: width = 2; break;
-            case 0xc6: case 0xdb: width = 4; break;
-            case 0xc7: width = 1; skip = 1; break;          //  ext8 + type
-            case 0xc8: width = 2; skip = 1; break;
-            case 0xc9: width = 4; skip = 1; break;
-            case 0xca: skip = 4; break;                     //  float32
-            case 0xcb: skip = 8; break;
-            case 0xcc: case 0xd0: skip = 1; break;          //  (u)int8
-            case 0xcd: case 0xd1: skip = 2; break;
-            case 0xce: case 0xd2: skip = 4; break;
-            case 0xcf: case 0xd3: skip = 8; break;
-            case 0xd4: skip = 2; break;                     //  fixext 1
-            case 0xd5: skip = 3; break;
-            case 0xd6: skip = 5; break;
-            case 0xd7: skip = 9; break;
-            case 0xd8: skip = 17; break;
-            case 0xdc: container = true; width = 2; break;  //  array16
-            case 0xdd: container = true; width = 4; break;
-            case 0xde: container = true; width = 2; break;  //  map16
-            case 0xdf: container = true; width = 4; break;
-            default:
-                ts_errf (err, "invalid msgpack byte 0x%02x at offset %zu",
-                         byte, pos - 1);
-                return TS_EPROTO;
-        }
-        if (width) {
-            if (width > size - pos)
-                goto truncated;
-            uint64_t length = s_be (data + pos, width);
-            pos += width;
-            if (!container)
-                skip += length;
-            else
-                items = (byte == 0xde || byte == 0xdf)? 2 * length: length;
-        }
-        if (skip > size - pos)
-            goto truncated;
-        pos += skip;
-        //  The top-level map is level 1; a container at level depth + 1
-        //  counts even when empty.
-        if (container && depth == S_MAX_DEPTH) {
-            ts_errf (err, "message nested deeper than %d levels",
-                     S_MAX_DEPTH);
-            return TS_EPROTO;
-        }
-        if (container && items > 0) {
-            //  Each item takes at least one byte: a count beyond what is
-            //  left can only be a cut message (or garbage).
-            if (items > size - pos)
-                goto truncated;
-            left [++depth] = items;
-        }
-    }
-    *end = pos;
-    return 0;
-
-truncated:
-    ts_errf (err, "truncated message");
-    return TS_EPROTO;
-}
-
-//  ---------------------------------------------------------------------
-//  Decoding: fields
-
-static const char *
-s_type_name (msgpack_object_type type)
-{
-    switch (type) {
-        case MSGPACK_OBJECT_NIL:              return "nil";
-        case MSGPACK_OBJECT_BOOLEAN:          return "a boolean";
-        case MSGPACK_OBJECT_POSITIVE_INTEGER: return "an integer";
-        case MSGPACK_OBJECT_NEGATIVE_INTEGER: return "an integer";
-        case MSGPACK_OBJECT_FLOAT32:          return "a float";
-        case MSGPACK_OBJECT_FLOAT64:          return "a float";
-        case MSGPACK_OBJECT_STR:              return "a string";
-        case MSGPACK_OBJECT_ARRAY:            return "an array";
-        case MSGPACK_OBJECT_MAP:              return "a map";
-        case MSGPACK_OBJECT_BIN:              return "binary";
-        case MSGPACK_OBJECT_EXT:              return "an extension";
-    }
-    return "unknown";
-}
-
-//  Decoder state: the fields found in the top-level map, and err.
-typedef struct {
-    const msgpack_object *field [F_COUNT_];
-    char *err;
-} s_decoder_t;
-
-static int
-s_type_error (s_decoder_t *dec, const char *name, const char *expected,
-              const msgpack_object *obj)
-{
-    ts_errf (dec->err, "field '%s': expected %s, got %s",
-             name, expected, s_type_name (obj->type));
-    return TS_EPROTO;
-}
-
-//  Returns the field, or NULL. A missing required field sets *rc and err
-//  unless an earlier one did (the first missing field is reported).
-static const msgpack_object *
-s_field (s_decoder_t *dec, s_field_t field, bool required, int *rc)
-{
-    const msgpack_object *obj = dec->field [field];
-    if (!obj && required && *rc == 0) {
-        ts_errf (dec->err, "missing field '%s'", s_field_names [field]);
-        *rc = TS_EPROTO;
-    }
-    return obj;
-}
-
-static int
-s_get_int64 (s_decoder_t *dec, const char *name, const msgpack_object *obj,
-             int64_t *value)
-{
-    if (obj->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
-        *value = obj->via.i64;
-        return 0;
-    }
-    if (obj->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
-        if (obj->via.u64 > INT64_MAX) {
-            ts_errf (dec->err, "field '%s': integer out of range", name);
-            return TS_EPROTO;
-        }
-        *value = (int64_t) obj->via.u64;
-        return 0;
-    }
-    return s_type_error (dec, name, "an integer", obj);
-}
-
-static int
-s_get_uint64 (s_decoder_t *dec, const char *name, const msgpack_object *obj,
-              uint64_t *value)
-{
-    if (obj->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
-        *value = obj->via.u64;
-        return 0;
-    }
-    if (obj->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
-        ts_errf (dec->err, "field '%s': expected a non-negative integer",
-                 name);
-        return TS_EPROTO;
-    }
-    return s_type_error (dec, name, "a non-negative integer", obj);
-}
-
-//  A name (id or measure): a string that passes ts_name_existing. The
-//  stricter ts_name_valid (no leading '-') is the server's to apply where
-//  a name is created: the codec also carries ids stored before that rule.
-static int
-s_check_name (s_decoder_t *dec, const char *name, const msgpack_object *obj)
-{
-    if (obj->type != MSGPACK_OBJECT_STR)
-        return s_type_error (dec, name, "a string", obj);
-    if (!ts_name_existing_n (obj->via.str.ptr, obj->via.str.size)) {
-        ts_errf (dec->err, "field '%s': not a valid name (use "
-                 TS_NAME_RULE ")", name);
-        return TS_EPROTO;
-    }
-    return 0;
-}
-
-static int
-s_get_name (s_decoder_t *dec, const char *name, const msgpack_object *obj,
-            char *dest)
-{
-    int rc = s_check_name (dec, name, obj);
-    if (rc == 0) {
-        memcpy (dest, obj->via.str.ptr, obj->via.str.size);
-        dest [obj->via.str.size] = 0;
-    }
-    return rc;
-}
-
-//  Copies a free-text string. If truncate is false, a string that does
-//  not fit is an error; else it is cut.
-static int
-s_get_text (s_decoder_t *dec, const char *name, const msgpack_object *obj,
-            char *dest, size_t size, bool truncate)
-{
-    if (obj->type != MSGPACK_OBJECT_STR)
-        return s_type_error (dec, name, "a string", obj);
-    size_t len = obj->via.str.size;
-    if (len >= size) {
-        if (!truncate) {
-            ts_errf (dec->err, "field '%s': longer than %zu bytes",
-                     name, size - 1);
-            return TS_EPROTO;
-        }
-        len = size - 1;
-    }
-    memcpy (dest, obj->via.str.ptr, len);
-    dest [len] = 0;
-    return 0;
-}
-
-//  A list of ids under name ("ids", "dlq[2].ids"), min..TS_PROTO_MAX_IDS
-//  items, each a valid name.
-static int
-s_get_ids (s_decoder_t *dec, const char *name, const msgpack_object *obj,
-           size_t min, ts_strlist_t *ids)
-{
-    if (obj->type != MSGPACK_OBJECT_ARRAY)
-        return s_type_error (dec, name, "an array", obj);
-    const msgpack_object_array *array = &obj->via.array;
-    if (array->size > TS_PROTO_MAX_IDS) {
-        ts_errf (dec->err, "field '%s': %u ids, over the limit of %d",
-                 name, (unsigned) array->size, TS_PROTO_MAX_IDS);
-        return TS_ETOOBIG;
-    }
-    if (array->size < min) {
-        ts_errf (dec->err, "field '%s': expected at least %zu id",
-                 name, min);
-        return TS_EPROTO;
-    }
-    for (uint32_t i = 0; i < array->size; i++) {
-        const msgpack_object *item = &array->ptr [i];
-        if (item->type != MSGPACK_OBJECT_STR) {
-            ts_errf (dec->err, "field '%s': item %u: expected a string, "
-                     "got %s", name, (unsigned) i,
-                     s_type_name (item->type));
-            return TS_EPROTO;
-        }
-        if (!ts_name_existing_n (item->via.str.ptr, item->via.str.size)) {
-            ts_errf (dec->err, "field '%s': item %u: not a valid name "
-                     "(use " TS_NAME_RULE ")", name, (unsigned) i);
-            return TS_EPROTO;
-        }
-        if (ts_strlist_append_n (ids, item->via.str.ptr, item->via.str.size))
-            return TS_ENOMEM;
-    }
-    return 0;
-}
-
-//  Finds key in a map; NULL if absent.
-static const msgpack_object *
-s_map_get (const msgpack_object *map, const char *key)
-{
-    size_t len = strlen (key);
-    for (uint32_t i = 0; i < map->via.map.size; i++) {
-        const msgpack_object *k = &map->via.map.ptr [i].key;
-        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == len
-        &&  memcmp (k->via.str.ptr, key, len) == 0)
-            return &map->via.map.ptr [i].val;
-    }
-    return NULL;
-}
-
-//  One of "history" / "forecast": checks shape and counts its points.
-static int
-s_check_points (s_decoder_t *dec, const char *name, const msgpack_object *obj,
-                const msgpack_object_array *col [3])
-{
-    if (obj->type != MSGPACK_OBJECT_MAP)
-        return s_type_error (dec, name, "a map", obj);
-    static const char *keys [3] = { "t", "m", "v" };
-    for (int i = 0; i < 3; i++) {
-        const msgpack_object *array = s_map_get (obj, keys [i]);
-        if (!array) {
-            ts_errf (dec->err, "missing field '%s.%s'", name, keys [i]);
-            return TS_EPROTO;
-        }
-        if (array->type != MSGPACK_OBJECT_ARRAY) {
-            ts_errf (dec->err, "field '%s.%s': expected an array, got %s",
-                     name, keys [i], s_type_name (array->type));
-            return TS_EPROTO;
-        }
-        col [i] = &array->via.array;
-    }
-    if (col [0]->size != col [1]->size || col [0]->size != col [2]->size) {
-        ts_errf (dec->err, "field '%s': 't', 'm' and 'v' have different "
-                 "lengths (%u, %u, %u)", name, (unsigned) col [0]->size,
-                 (unsigned) col [1]->size, (unsigned) col [2]->size);
-        return TS_EPROTO;
-    }
-    return 0;
-}
-
-static int
-s_get_points (s_decoder_t *dec, const char *name,
-              const msgpack_object_array *col [3],
-              const msgpack_object_array *measures, ts_points_t *points)
-{
-    uint32_t n = col [0]->size;
-    if (ts_points_reserve (points, n))
-        return TS_ENOMEM;
-    char tname [16], mname [16];
-    snprintf (tname, sizeof (tname), "%s.t", name);
-    snprintf (mname, sizeof (mname), "%s.m", name);
-    for (uint32_t i = 0; i < n; i++) {
-        ts_point_t *point = &points->pts [i];
-        const msgpack_object *t = &col [0]->ptr [i];
-        const msgpack_object *m = &col [1]->ptr [i];
-        const msgpack_object *v = &col [2]->ptr [i];
-
-        if (s_get_int64 (dec, tname, t, &point->time_ms))
-            return TS_EPROTO;
-
-        uint64_t index;
-        if (s_get_uint64 (dec, mname, m, &index))
-            return TS_EPROTO;
-        if (index >= measures->size) {
-            ts_errf (dec->err, "field '%s': index %llu out of range "
-                     "(%u measures)", mname, (unsigned long long) index,
-                     (unsigned) measures->size);
-            return TS_EPROTO;
-        }
-        const msgpack_object *measure = &measures->ptr [index];
-        memcpy (point->measure, measure->via.str.ptr, measure->via.str.size);
-        point->measure [measure->via.str.size] = 0;
-
-        switch (v->type) {
-            case MSGPACK_OBJECT_FLOAT32:
-            case MSGPACK_OBJECT_FLOAT64:
-                point->value = v->via.f64;
-                break;
-            case MSGPACK_OBJECT_POSITIVE_INTEGER:
-                point->value = (double) v->via.u64;
-                break;
-            case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-                point->value = (double) v->via.i64;
-                break;
-            default:
-                ts_errf (dec->err, "field '%s.v': expected a number, got %s",
-                         name, s_type_name (v->type));
-                return TS_EPROTO;
-        }
-    }
-    points->n = n;
-    return 0;
-}
-
-//  The query answer part of a reply: id, from, to, baseline, measures,
-//  history, forecast (all required once any of them is present).
-static int
-s_decode_series (s_decoder_t *dec, ts_msg_t *self)
-{
-    int rc = 0;
-    const msgpack_object *id = s_field (dec, F_ID, true, &rc);
-    const msgpack_object *from = s_field (dec, F_FROM, true, &rc);
-    const msgpack_object *to = s_field (dec, F_TO, true, &rc);
-    const msgpack_object *baseline = s_field (dec, F_BASELINE, true, &rc);
-    const msgpack_object *measures = s_field (dec, F_MEASURES, true, &rc);
-    const msgpack_object *history = s_field (dec, F_HISTORY, true, &rc);
-    const msgpack_object *forecast = s_field (dec, F_FORECAST, true, &rc);
-    if (rc)
-        return rc;
-    if ((rc = s_get_name (dec, "id", id, self->id))
-    ||  (rc = s_get_int64 (dec, "from", from, &self->from_ms))
-    ||  (rc = s_get_int64 (dec, "to", to, &self->to_ms)))
-        return rc;
-    self->has_from = self->has_to = true;
-    if (baseline->type != MSGPACK_OBJECT_NIL) {
-        if ((rc = s_get_int64 (dec, "baseline", baseline,
-                               &self->series.baseline_ms)))
-            return rc;
-        self->series.has_baseline = true;
-    }
-
-    if (measures->type != MSGPACK_OBJECT_ARRAY)
-        return s_type_error (dec, "measures", "an array", measures);
-    const msgpack_object_array *table = &measures->via.array;
-    if (table->size > S_MAX_MEASURES) {
-        ts_errf (dec->err, "field 'measures': %u measures, over the limit "
-                 "of %d", (unsigned) table->size, S_MAX_MEASURES);
-        return TS_ETOOBIG;
-    }
-    for (uint32_t i = 0; i < table->size; i++) {
-        const msgpack_object *name = &table->ptr [i];
-        if (name->type != MSGPACK_OBJECT_STR
-        ||  !ts_name_existing_n (name->via.str.ptr, name->via.str.size)) {
-            ts_errf (dec->err, "field 'measures': item %u: not a valid "
-                     "name (use " TS_NAME_RULE ")", (unsigned) i);
-            return TS_EPROTO;
-        }
-        for (uint32_t j = 0; j < i; j++)
-            if (table->ptr [j].via.str.size == name->via.str.size
-            &&  memcmp (table->ptr [j].via.str.ptr, name->via.str.ptr,
-                        name->via.str.size) == 0) {
-                ts_errf (dec->err, "field 'measures': item %u repeats "
-                         "item %u", (unsigned) i, (unsigned) j);
-                return TS_EPROTO;
-            }
-    }
-
-    const msgpack_object_array *hcol [3], *fcol [3];
-    if ((rc = s_check_points (dec, "history", history, hcol))
-    ||  (rc = s_check_points (dec, "forecast", forecast, fcol)))
-        return rc;
-    uint64_t total = (uint64_t) hcol [0]->size + fcol [0]->size;
-    if (total > TS_PROTO_MAX_POINTS) {
-        ts_errf (dec->err, "reply holds %llu points, over the limit of %d",
-                 (unsigned long long) total, TS_PROTO_MAX_POINTS);
-        return TS_ETOOBIG;
-    }
-    if ((rc = s_get_points (dec, "history", hcol, table,
-                            self->series.history))
-    ||  (rc = s_get_points (dec, "forecast", fcol, table,
-                            self->series.forecast)))
-        return rc;
-    self->has_series = true;
-    return 0;
-}
-
-static int
-s_get_uint32 (s_decoder_t *dec, const char *name, const msgpack_object *obj,
-              uint32_t *value)
-{
-    uint64_t wide;
-    int rc = s_get_uint64 (dec, name, obj, &wide);
-    if (rc == 0 && wide > UINT32_MAX) {
-        ts_errf (dec->err, "field '%s': %llu is over %lu", name,
-                 (unsigned long long) wide, (unsigned long) UINT32_MAX);
-        rc = TS_EPROTO;
-    }
-    if (rc == 0)
-        *value = (uint32_t) wide;
-    return rc;
-}
-
-//  A nested map (name for errors) whose n keys are all required: fills
-//  vals in the order of keys. Unknown keys are ignored; a key given twice
-//  is an error.
-static int
-s_get_record (s_decoder_t *dec, const char *name, const msgpack_object *obj,
-              const char *const *keys, size_t n, const msgpack_object **vals)
-{
-    if (obj->type != MSGPACK_OBJECT_MAP)
-        return s_type_error (dec, name, "a map", obj);
-    for (size_t k = 0; k < n; k++)
-        vals [k] = NULL;
-    for (uint32_t i = 0; i < obj->via.map.size; i++) {
-        const msgpack_object *key = &obj->via.map.ptr [i].key;
-        if (key->type != MSGPACK_OBJECT_STR)
-            continue;
-        for (size_t k = 0; k < n; k++)
-            if (strlen (keys [k]) == key->via.str.size
-            &&  memcmp (keys [k], key->via.str.ptr, key->via.str.size) == 0) {
-                if (vals [k]) {
-                    ts_errf (dec->err, "field '%s': duplicate key '%s'",
-                             name, keys [k]);
-                    return TS_EPROTO;
-                }
-                vals [k] = &obj->via.map.ptr [i].val;
-                break;
-            }
-    }
-    for (size_t k = 0; k < n; k++)
-        if (!vals [k]) {
-            ts_errf (dec->err, "missing field '%s.%s'", name, keys [k]);
-            return TS_EPROTO;
-        }
-    return 0;
-}
-
-//  An array under name of at most max items: sets *array, or fails.
-static int
-s_get_array (s_decoder_t *dec, const char *name, const msgpack_object *obj,
-             uint32_t max, const msgpack_object_array **array)
-{
-    if (obj->type != MSGPACK_OBJECT_ARRAY)
-        return s_type_error (dec, name, "an array", obj);
-    if (obj->via.array.size > max) {
-        ts_errf (dec->err, "field '%s': %u items, over the limit of %u",
-                 name, (unsigned) obj->via.array.size, (unsigned) max);
-        return TS_ETOOBIG;
-    }
-    *array = &obj->via.array;
-    return 0;
-}
-
-static int
-s_decode_worker (s_decoder_t *dec, uint32_t index, const msgpack_object *obj,
-                 ts_worker_stat_t *worker)
-{
-    static const char *const keys [] = { "name", "credit", "leased" };
-    const msgpack_object *val [3];
-    char name [64], field [80];
-    snprintf (name, sizeof (name), "stats.workers[%u]", (unsigned) index);
-    int rc = s_get_record (dec, name, obj, keys, 3, val);
-    if (rc)
-        return rc;
-    const msgpack_object *wname = val [0];
-    if (wname->type != MSGPACK_OBJECT_STR
-    ||  wname->via.str.size >= sizeof (worker->name)
-    ||  !ts_name_existing_n (wname->via.str.ptr, wname->via.str.size)) {
-        ts_errf (dec->err, "field '%s.name': not a valid name (1 to %zu "
-                 "characters of [A-Za-z0-9._:-])", name,
-                 sizeof (worker->name) - 1);
-        return TS_EPROTO;
-    }
-    memcpy (worker->name, wname->via.str.ptr, wname->via.str.size);
-    worker->name [wname->via.str.size] = 0;
-    snprintf (field, sizeof (field), "%s.credit", name);
-    if ((rc = s_get_uint32 (dec, field, val [1], &worker->credit)))
-        return rc;
-    snprintf (field, sizeof (field), "%s.leased", name);
-    return s_get_uint32 (dec, field, val [2], &worker->leased);
-}
-
-//  "stats": every counter and "workers" are required.
-static int
-s_decode_stats (s_decoder_t *dec, const msgpack_object *obj, ts_msg_t *self)
-{
-    static const char *const keys [] = {
-        "queued", "delayed", "leased", "dlq", "done", "failed", "retried",
-        "dead_lettered", "oldest_age_ms", "workers"
+    static const char *kinds [] = {
+        [TS_DIALOGUE_CLIENT] = "a client operation",
+        [TS_DIALOGUE_REPLIES] = "a reply",
+        [TS_DIALOGUE_WORKER] = "a worker message",
+        [TS_DIALOGUE_BROKER] = "a message of the broker to a worker"
     };
-    ts_stats_t *stats = &self->stats;
-    uint64_t *counters [] = {
-        &stats->queued, &stats->delayed, &stats->leased, &stats->dlq,
-        &stats->done, &stats->failed, &stats->retried, &stats->dead_lettered
-    };
-    const msgpack_object *val [10];
-    int rc = s_get_record (dec, "stats", obj, keys, 10, val);
-    if (rc)
-        return rc;
-    char field [64];
-    for (int i = 0; i < 8; i++) {
-        snprintf (field, sizeof (field), "stats.%s", keys [i]);
-        if ((rc = s_get_uint64 (dec, field, val [i], counters [i])))
-            return rc;
-    }
-    if ((rc = s_get_int64 (dec, "stats.oldest_age_ms", val [8],
-                           &stats->oldest_age_ms)))
-        return rc;
-    const msgpack_object_array *array = NULL;
-    if ((rc = s_get_array (dec, "stats.workers", val [9],
-                           TS_PROTO_MAX_WORKERS, &array)))
-        return rc;
-    stats->workers = calloc (s_capacity (array->size),
-                             sizeof (ts_worker_stat_t));
-    if (!stats->workers)
-        return TS_ENOMEM;
-    for (uint32_t i = 0; i < array->size; i++) {
-        if ((rc = s_decode_worker (dec, i, &array->ptr [i],
-                                   &stats->workers [i])))
-            return rc;
-        stats->workers_n = i + 1;
-    }
-    self->has_stats = true;
-    return 0;
+    if (strcmp (what, "reply") == 0)
+        ts_errf (dec->err, "a reply is not %s", kinds [dec->dialogue]);
+    else
+        ts_errf (dec->err, "op '%s' is not %s", what, kinds [dec->dialogue]);
+    return TS_EDIALOGUE;
 }
 
 static int
-s_decode_dlq_entry (s_decoder_t *dec, uint32_t index,
-                    const msgpack_object *obj, ts_dlq_entry_t *entry)
-{
-    static const char *const keys [] = {
-        "job", "ids", "receives", "dead_at", "error"
-    };
-    const msgpack_object *val [5];
-    char name [32], field [48];
-    snprintf (name, sizeof (name), "dlq[%u]", (unsigned) index);
-    int rc = s_get_record (dec, name, obj, keys, 5, val);
-    if (rc)
-        return rc;
-    snprintf (field, sizeof (field), "%s.job", name);
-    if ((rc = s_get_uint64 (dec, field, val [0], &entry->job)))
-        return rc;
-    entry->ids = ts_strlist_new ();
-    if (!entry->ids)
-        return TS_ENOMEM;
-    snprintf (field, sizeof (field), "%s.ids", name);
-    if ((rc = s_get_ids (dec, field, val [1], 1, entry->ids)))
-        return rc;
-    snprintf (field, sizeof (field), "%s.receives", name);
-    if ((rc = s_get_uint32 (dec, field, val [2], &entry->receives)))
-        return rc;
-    snprintf (field, sizeof (field), "%s.dead_at", name);
-    if ((rc = s_get_int64 (dec, field, val [3], &entry->dead_at_ms)))
-        return rc;
-    snprintf (field, sizeof (field), "%s.error", name);
-    return s_get_text (dec, field, val [4], entry->error,
-                       sizeof (entry->error), true);
-}
-
-//  "dlq": an array of entries, each with every field.
-static int
-s_decode_dlq (s_decoder_t *dec, const msgpack_object *obj, ts_msg_t *self)
-{
-    const msgpack_object_array *array = NULL;
-    int rc = s_get_array (dec, "dlq", obj, TS_PROTO_MAX_DLQ, &array);
-    if (rc)
-        return rc;
-    self->dlq = calloc (s_capacity (array->size), sizeof (ts_dlq_entry_t));
-    if (!self->dlq)
-        return TS_ENOMEM;
-    for (uint32_t i = 0; i < array->size; i++) {
-        //  Counted before it is filled, so a failure frees its ids
-        self->dlq_n = i + 1;
-        if ((rc = s_decode_dlq_entry (dec, i, &array->ptr [i],
-                                      &self->dlq [i])))
-            return rc;
-    }
-    self->has_dlq = true;
-    return 0;
-}
-
-//  A list of job ids under name: min..TS_PROTO_MAX_JOBS uints.
-static int
-s_get_jobs (s_decoder_t *dec, const char *name, const msgpack_object *obj,
-            size_t min, ts_msg_t *self)
-{
-    const msgpack_object_array *array = NULL;
-    int rc = s_get_array (dec, name, obj, TS_PROTO_MAX_JOBS, &array);
-    if (rc)
-        return rc;
-    if (array->size < min) {
-        ts_errf (dec->err, "field '%s': expected at least %zu job id",
-                 name, min);
-        return TS_EPROTO;
-    }
-    self->jobs = malloc (s_capacity (array->size) * sizeof (uint64_t));
-    if (!self->jobs)
-        return TS_ENOMEM;
-    char field [48];
-    for (uint32_t i = 0; i < array->size; i++) {
-        snprintf (field, sizeof (field), "%s[%u]", name, (unsigned) i);
-        if ((rc = s_get_uint64 (dec, field, &array->ptr [i],
-                                &self->jobs [i])))
-            return rc;
-        self->jobs_n = i + 1;
-    }
-    return 0;
-}
-
-static int
-s_decode_state (s_decoder_t *dec, uint32_t index, const msgpack_object *obj,
-                ts_job_info_t *info)
-{
-    static const char *const keys [] = {
-        "job", "state", "receives", "error"
-    };
-    const msgpack_object *val [4];
-    char name [32], field [48];
-    snprintf (name, sizeof (name), "states[%u]", (unsigned) index);
-    int rc = s_get_record (dec, name, obj, keys, 4, val);
-    if (rc)
-        return rc;
-    snprintf (field, sizeof (field), "%s.job", name);
-    if ((rc = s_get_uint64 (dec, field, val [0], &info->job)))
-        return rc;
-    snprintf (field, sizeof (field), "%s.state", name);
-    char state [16];
-    if ((rc = s_get_text (dec, field, val [1], state, sizeof (state),
-                          true)))
-        return rc;
-    int found = -1;
-    for (int i = 0; i < TS_JOB_STATUS_COUNT_; i++)
-        if (strcmp (state, s_status_names [i]) == 0)
-            found = i;
-    if (found < 0) {
-        ts_errf (dec->err, "field '%s': unknown state", field);
-        return TS_EPROTO;
-    }
-    info->status = (ts_job_status_t) found;
-    snprintf (field, sizeof (field), "%s.receives", name);
-    if ((rc = s_get_uint32 (dec, field, val [2], &info->receives)))
-        return rc;
-    snprintf (field, sizeof (field), "%s.error", name);
-    return s_get_text (dec, field, val [3], info->error,
-                       sizeof (info->error), true);
-}
-
-//  "states": an array of job states, each with every field.
-static int
-s_decode_states (s_decoder_t *dec, const msgpack_object *obj, ts_msg_t *self)
-{
-    const msgpack_object_array *array = NULL;
-    int rc = s_get_array (dec, "states", obj, TS_PROTO_MAX_JOBS, &array);
-    if (rc)
-        return rc;
-    self->states = calloc (s_capacity (array->size), sizeof (ts_job_info_t));
-    if (!self->states)
-        return TS_ENOMEM;
-    for (uint32_t i = 0; i < array->size; i++) {
-        if ((rc = s_decode_state (dec, i, &array->ptr [i],
-                                  &self->states [i])))
-            return rc;
-        self->states_n = i + 1;
-    }
-    self->has_states = true;
-    return 0;
-}
-
-static int
-s_decode_reply (s_decoder_t *dec, ts_msg_t *self)
-{
-    int rc;
-    int64_t status;
-    if ((rc = s_get_int64 (dec, "status", dec->field [F_STATUS], &status)))
-        return rc;
-    if (status < S_MIN_STATUS || status > S_MAX_STATUS) {
-        ts_errf (dec->err, "field 'status': %lld is not in %d..%d",
-                 (long long) status, S_MIN_STATUS, S_MAX_STATUS);
-        return TS_EPROTO;
-    }
-    self->status = (int) status;
-    const msgpack_object *obj;
-    if ((obj = dec->field [F_ERROR])
-    &&  (rc = s_get_text (dec, "error", obj, self->error,
-                          sizeof (self->error), false)))
-        return rc;
-    if ((obj = dec->field [F_DETAIL])
-    &&  (rc = s_get_text (dec, "detail", obj, self->detail,
-                          sizeof (self->detail), true)))
-        return rc;
-    if ((obj = dec->field [F_COUNT])
-    &&  (rc = s_get_uint64 (dec, "count", obj, &self->count)))
-        return rc;
-    if ((obj = dec->field [F_IDS])
-    &&  (rc = s_get_ids (dec, "ids", obj, 0, self->ids)))
-        return rc;
-    if ((obj = dec->field [F_STATS])
-    &&  (rc = s_decode_stats (dec, obj, self)))
-        return rc;
-    if ((obj = dec->field [F_DLQ])
-    &&  (rc = s_decode_dlq (dec, obj, self)))
-        return rc;
-    if ((obj = dec->field [F_NEXT])
-    &&  (rc = s_get_name (dec, "next", obj, self->next)))
-        return rc;
-    if ((obj = dec->field [F_JOBS])
-    &&  (rc = s_get_jobs (dec, "jobs", obj, 0, self)))
-        return rc;
-    if ((obj = dec->field [F_STATES])
-    &&  (rc = s_decode_states (dec, obj, self)))
-        return rc;
-    if (dec->field [F_MEASURES] || dec->field [F_HISTORY]
-    ||  dec->field [F_FORECAST] || dec->field [F_BASELINE])
-        return s_decode_series (dec, self);
-    return 0;
-}
-
-static int
-s_decode_request (s_decoder_t *dec, ts_msg_t *self)
+s_decode_request (ts_proto_dec_t *dec, ts_msg_t *self)
 {
     const msgpack_object *op = dec->field [F_OP];
     if (op->type != MSGPACK_OBJECT_STR)
-        return s_type_error (dec, "op", "a string", op);
+        return ts_proto_type_error (dec, "op", "a string", op);
     ts_op_t found = TS_OP_REPLY;
     for (int i = TS_OP_REPLY + 1; i < TS_OP_COUNT_; i++)
-        if (strlen (s_op_names [i]) == op->via.str.size
-        &&  memcmp (s_op_names [i], op->via.str.ptr, op->via.str.size) == 0)
+        if (strlen (ts_proto_op_names [i]) == op->via.str.size
+        &&  memcmp (ts_proto_op_names [i], op->via.str.ptr,
+                    op->via.str.size) == 0)
             found = (ts_op_t) i;
     if (found == TS_OP_REPLY) {
         //  Echo a printable, bounded form of what was sent
@@ -1556,130 +382,19 @@ s_decode_request (s_decoder_t *dec, ts_msg_t *self)
         ts_errf (dec->err, "unknown op '%s'", name);
         return TS_EPROTO;
     }
+    if (!dec->any && !ts_dialogue_accepts (dec->dialogue, found))
+        return s_refuse (dec, ts_proto_op_names [found]);
     self->op = found;
-
-    int rc = 0;
-    const msgpack_object *obj;
-    uint64_t credit;
-    switch (found) {
-        case TS_OP_QUERY:
-            if (!(obj = s_field (dec, F_ID, true, &rc)))
-                return rc;
-            if ((rc = s_get_name (dec, "id", obj, self->id)))
-                return rc;
-            if ((obj = dec->field [F_FROM])) {
-                if ((rc = s_get_int64 (dec, "from", obj, &self->from_ms)))
-                    return rc;
-                self->has_from = true;
-            }
-            if ((obj = dec->field [F_TO])) {
-                if ((rc = s_get_int64 (dec, "to", obj, &self->to_ms)))
-                    return rc;
-                self->has_to = true;
-            }
-            if ((obj = dec->field [F_MEASURE]))
-                rc = s_get_name (dec, "measure", obj, self->measure);
-            return rc;
-        case TS_OP_IDS_ADD:
-        case TS_OP_HYDRATE:
-        case TS_OP_JOB:
-            if (found == TS_OP_JOB) {
-                if (!(obj = s_field (dec, F_JOB, true, &rc)))
-                    return rc;
-                if ((rc = s_get_uint64 (dec, "job", obj, &self->job)))
-                    return rc;
-            }
-            if (!(obj = s_field (dec, F_IDS, true, &rc)))
-                return rc;
-            return s_get_ids (dec, "ids", obj, 1, self->ids);
-        case TS_OP_IDS_RM:
-            if (!(obj = s_field (dec, F_ID, true, &rc)))
-                return rc;
-            return s_get_name (dec, "id", obj, self->id);
-        case TS_OP_READY:
-            if (!(obj = s_field (dec, F_CREDIT, true, &rc)))
-                return rc;
-            if ((rc = s_get_uint64 (dec, "credit", obj, &credit)))
-                return rc;
-            //  0 introduces a worker without granting credit.
-            if (credit > S_MAX_CREDIT) {
-                ts_errf (dec->err, "field 'credit': %llu is not in 0..%d",
-                         (unsigned long long) credit, S_MAX_CREDIT);
-                return TS_EPROTO;
-            }
-            self->credit = (uint32_t) credit;
-            return 0;
-        case TS_OP_DONE:
-        case TS_OP_FAILED:
-            if (!(obj = s_field (dec, F_JOB, true, &rc)))
-                return rc;
-            if ((rc = s_get_uint64 (dec, "job", obj, &self->job)))
-                return rc;
-            if (found == TS_OP_DONE)
-                return 0;
-            //  Optional: the broker fills in a detail of its own.
-            if ((obj = dec->field [F_DETAIL])
-            &&  (rc = s_get_text (dec, "detail", obj, self->detail,
-                                  sizeof (self->detail), true)))
-                return rc;
-            if ((obj = dec->field [F_RETRY])) {
-                if (obj->type != MSGPACK_OBJECT_BOOLEAN)
-                    return s_type_error (dec, "retry", "a boolean", obj);
-                self->retry = obj->via.boolean;
-            }
-            if ((obj = dec->field [F_RETRY_AFTER])) {
-                if ((rc = s_get_uint64 (dec, "retry_after_ms", obj,
-                                        &self->retry_after_ms)))
-                    return rc;
-                if (self->retry_after_ms
-                    > (uint64_t) TS_PROTO_MAX_RETRY_AFTER_MS) {
-                    ts_errf (dec->err, "field 'retry_after_ms': %llu is "
-                             "over %lld (one year)",
-                             (unsigned long long) self->retry_after_ms,
-                             (long long) TS_PROTO_MAX_RETRY_AFTER_MS);
-                    return TS_EPROTO;
-                }
-            }
-            return 0;
-        case TS_OP_DLQ_REDRIVE:
-            if ((obj = dec->field [F_IDS]))
-                return s_get_ids (dec, "ids", obj, 0, self->ids);
-            return 0;
-        case TS_OP_HEARTBEAT:
-            //  Optional: which broker process sent it (section 8.2).
-            if ((obj = dec->field [F_BOOT]))
-                return s_get_uint64 (dec, "boot", obj, &self->boot);
-            return 0;
-        case TS_OP_IDS_LS:
-            if ((obj = dec->field [F_AFTER])
-            &&  (rc = s_get_name (dec, "after", obj, self->after)))
-                return rc;
-            if ((obj = dec->field [F_LIMIT])) {
-                if ((rc = s_get_uint32 (dec, "limit", obj, &self->limit)))
-                    return rc;
-                if (self->limit < 1 || self->limit > TS_PROTO_IDS_PAGE) {
-                    ts_errf (dec->err, "field 'limit': %u is not in 1..%d",
-                             (unsigned) self->limit, TS_PROTO_IDS_PAGE);
-                    return TS_EPROTO;
-                }
-            }
-            return 0;
-        case TS_OP_JOB_STATE:
-            if (!(obj = s_field (dec, F_JOBS, true, &rc)))
-                return rc;
-            return s_get_jobs (dec, "jobs", obj, 1, self);
-        default:
-            return 0;           //  ping, heartbeat, stats, dlq_ls,
-                                //  dlq_purge: no fields
-    }
+    return ts_proto_worker_op (found)? ts_proto_worker_decode (dec, self)
+                                     : ts_proto_client_decode (dec, self);
 }
 
 static int
-s_decode_map (s_decoder_t *dec, const msgpack_object *root, ts_msg_t *self)
+s_decode_map (ts_proto_dec_t *dec, const msgpack_object *root, ts_msg_t *self)
 {
     if (root->type != MSGPACK_OBJECT_MAP) {
         ts_errf (dec->err, "message is not a map (got %s)",
-                 s_type_name (root->type));
+                 ts_proto_type_name (root->type));
         return TS_EPROTO;
     }
     for (uint32_t i = 0; i < root->via.map.size; i++) {
@@ -1687,12 +402,12 @@ s_decode_map (s_decoder_t *dec, const msgpack_object *root, ts_msg_t *self)
         if (key->type != MSGPACK_OBJECT_STR)
             continue;
         for (int f = 0; f < F_COUNT_; f++)
-            if (strlen (s_field_names [f]) == key->via.str.size
-            &&  memcmp (s_field_names [f], key->via.str.ptr,
+            if (strlen (ts_proto_field_names [f]) == key->via.str.size
+            &&  memcmp (ts_proto_field_names [f], key->via.str.ptr,
                         key->via.str.size) == 0) {
                 if (dec->field [f]) {
                     ts_errf (dec->err, "duplicate key '%s'",
-                             s_field_names [f]);
+                             ts_proto_field_names [f]);
                     return TS_EPROTO;
                 }
                 dec->field [f] = &root->via.map.ptr [i].val;
@@ -1700,11 +415,11 @@ s_decode_map (s_decoder_t *dec, const msgpack_object *root, ts_msg_t *self)
             }
     }
     int rc = 0;
-    const msgpack_object *version = s_field (dec, F_V, true, &rc);
+    const msgpack_object *version = ts_proto_field (dec, F_V, true, &rc);
     if (!version)
         return rc;
     int64_t v;
-    if ((rc = s_get_int64 (dec, "v", version, &v)))
+    if ((rc = ts_proto_get_int64 (dec, "v", version, &v)))
         return rc;
     if (v != TS_PROTO_VERSION) {
         ts_errf (dec->err, "unsupported protocol version %lld (this side "
@@ -1717,15 +432,19 @@ s_decode_map (s_decoder_t *dec, const msgpack_object *root, ts_msg_t *self)
     }
     if (dec->field [F_OP])
         return s_decode_request (dec, self);
+    if (dec->field [F_STATUS] && !dec->any
+    &&  dec->dialogue != TS_DIALOGUE_REPLIES)
+        return s_refuse (dec, "reply");
     if (dec->field [F_STATUS])
-        return s_decode_reply (dec, self);
+        return ts_proto_decode_reply (dec, self);
     ts_errf (dec->err, "message has neither 'op' nor 'status'");
     return TS_EPROTO;
 }
 
-int
-ts_msg_decode (ts_msg_t *self, const void *data, size_t size,
-               size_t max_size, char *err)
+//  Decodes a message of dialogue, or of any if any.
+static int
+s_decode (ts_msg_t *self, bool any, ts_dialogue_t dialogue, const void *data,
+          size_t size, size_t max_size, char *err)
 {
     assert (self);
     ts_msg_reset (self, TS_OP_REPLY);
@@ -1739,7 +458,7 @@ ts_msg_decode (ts_msg_t *self, const void *data, size_t size,
         return TS_EPROTO;
     }
     size_t end = 0;
-    int rc = s_scan ((const uint8_t *) data, size, &end, err);
+    int rc = ts_proto_scan ((const uint8_t *) data, size, &end, err);
     if (rc)
         return rc;
     if (end < size) {
@@ -1752,9 +471,11 @@ ts_msg_decode (ts_msg_t *self, const void *data, size_t size,
     msgpack_unpack_return ret = msgpack_unpack_next (&unpacked, data, size,
                                                      &offset);
     if (ret == MSGPACK_UNPACK_SUCCESS && offset == size) {
-        s_decoder_t dec;
+        ts_proto_dec_t dec;
         memset (&dec, 0, sizeof (dec));
         dec.err = err;
+        dec.any = any;
+        dec.dialogue = dialogue;
         rc = s_decode_map (&dec, &unpacked.data, self);
     }
     else
@@ -1770,4 +491,19 @@ ts_msg_decode (ts_msg_t *self, const void *data, size_t size,
     if (rc)
         ts_msg_reset (self, TS_OP_REPLY);
     return rc;
+}
+
+int
+ts_msg_decode (ts_msg_t *self, const void *data, size_t size,
+               size_t max_size, char *err)
+{
+    return s_decode (self, true, TS_DIALOGUE_CLIENT, data, size, max_size,
+                     err);
+}
+
+int
+ts_msg_decode_in (ts_msg_t *self, ts_dialogue_t dialogue, const void *data,
+                  size_t size, size_t max_size, char *err)
+{
+    return s_decode (self, false, dialogue, data, size, max_size, err);
 }

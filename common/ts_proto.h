@@ -6,14 +6,21 @@
     One struct, ts_msg_t, holds any message; ts_msg_encode and
     ts_msg_decode convert it. Servers and clients never touch msgpack.
 
-    Three dialogues use it:
-    - clients <-> gateway (REQ -> ROUTER): ping, query, ids_add, ids_rm,
-      ids_ls, hydrate, stats, dlq_ls, dlq_redrive, dlq_purge, job_state;
-      and their replies.
-    - gateway/CLI <-> broker control (REQ or DEALER -> ROUTER): hydrate,
-      ping, stats, dlq_ls, dlq_redrive, dlq_purge, job_state.
-    - workers <-> broker (DEALER -> ROUTER): ready (credit), job, done,
-      failed, heartbeat.
+    Three dialogues use it, and each socket takes only its own
+    (ts_msg_decode_in refuses another dialogue's op unread, TS_EDIALOGUE):
+    - clients -> gateway, and gateway or CLI -> broker control (REQ or
+      DEALER -> ROUTER, TS_DIALOGUE_CLIENT): ping, query, ids_add,
+      ids_rm, ids_ls, hydrate, stats, dlq_ls, dlq_redrive, dlq_purge,
+      job_state (the broker serves ping, hydrate, stats, dlq_*,
+      job_state); replies back (TS_DIALOGUE_REPLIES).
+    - workers -> broker (DEALER -> ROUTER, TS_DIALOGUE_WORKER): ready
+      (credit), done, failed, heartbeat; broker -> workers
+      (TS_DIALOGUE_BROKER): job, heartbeat.
+
+    The codec is one module in several files, cut by job (see
+    ts_proto_codec.h): the message and entry points (ts_proto.c), msgpack
+    primitives, the client dialogue, the worker dialogue, and the columns
+    of a query answer.
 
     The decoder bounds-checks everything: a truncated, oversized or
     wrong-typed message is TS_EPROTO or TS_ETOOBIG with a detail that the
@@ -35,6 +42,8 @@
 #define TS_PROTO_MAX_JOBS  10000        //  job ids in one message
 #define TS_PROTO_IDS_PAGE  10000        //  ids_ls: default and largest
                                         //  limit
+#define TS_PROTO_NOT_CLIENT_OP "not_client_op"  //  error of a 400 answer to
+                                        //  a message of another dialogue
 
 typedef enum {
     TS_OP_REPLY = 0,    //  a reply (has status, no "op" on the wire)
@@ -207,7 +216,33 @@ const char *ts_op_name (ts_op_t op);
 //  "t" (times), "m" (measure indexes) and "v" (values) arrays.
 int ts_msg_encode (const ts_msg_t *self, char **data, size_t *size);
 
-//  Decodes size bytes into self (reset first). Returns 0; TS_ETOOBIG if
+//  The dialogues (docs/protocol.md 4): which messages a socket takes.
+typedef enum {
+    TS_DIALOGUE_CLIENT,     //  a gateway's or the broker's control socket:
+                            //  client requests (ping, query, ids_add,
+                            //  ids_rm, ids_ls, hydrate, stats, dlq_ls,
+                            //  dlq_redrive, dlq_purge, job_state)
+    TS_DIALOGUE_REPLIES,    //  a client: replies only
+    TS_DIALOGUE_WORKER,     //  the broker's worker socket: what workers
+                            //  send (ready, done, failed, heartbeat)
+    TS_DIALOGUE_BROKER      //  a worker: what the broker sends (job,
+                            //  heartbeat)
+} ts_dialogue_t;
+
+//  True if a socket of dialogue takes messages of op (TS_OP_REPLY: a
+//  reply).
+bool ts_dialogue_accepts (ts_dialogue_t dialogue, ts_op_t op);
+
+//  Decodes size bytes into self (reset first) as ts_msg_decode does, but
+//  only a message of dialogue: a message of another (a job on a client
+//  socket, a request where a reply is due, ...) is TS_EDIALOGUE, with
+//  err naming it ("op 'job' is not a client operation"), and its fields
+//  are not decoded.
+int ts_msg_decode_in (ts_msg_t *self, ts_dialogue_t dialogue,
+                      const void *data, size_t size, size_t max_size,
+                      char *err);
+
+//  Decodes size bytes into self (reset first), whatever its dialogue. Returns 0; TS_ETOOBIG if
 //  size > max_size or a list is over its limit; TS_EPROTO if the bytes are
 //  not one msgpack map of this protocol (truncated, trailing bytes, wrong
 //  types, unknown op, bad version, a name that fails ts_name_existing:

@@ -6,15 +6,15 @@
     rules, written once for both front ends: which ops are forwarded (the
     s_forward entries of s_handler) and what the gateway checks before
     forwarding (ts_api_forward_check). Sending, waiting and judging the
-    broker's answer are ts_forward's: the front ends forward
+    broker's answer are ts_client's: the front ends forward
     asynchronously from their loops with a forwarder each, and
     ts_api_handle, for callers without a loop (unit tests), makes one
-    blocking round trip on a forwarder of its own (ts_forward_call).
+    blocking round trip on a forwarder of its own (ts_client_call).
     Nothing here is shared between threads but the store and the answer
     cache, which are thread-safe. */
 
 #include "ts_api.h"
-#include "ts_forward.h"
+#include "ts_client.h"
 #include "ts_log.h"
 
 #include <assert.h>
@@ -27,7 +27,8 @@ struct _ts_api_t {
     ts_store_t     *store;              //  borrowed
     int64_t         max_points;         //  gateway.max_points
     char           *broker_endpoint;    //  gateway.broker_endpoint
-    int             broker_timeout_ms;  //  gateway.broker_timeout_ms
+    ts_client_policy_t broker_policy;   //  gateway.broker_timeout_ms, no
+                                        //  retries
     ts_cache_t     *cache;              //  answers; NULL if cache_mb is 0
 };
 
@@ -43,8 +44,12 @@ ts_api_new (const ts_config_t *cfg, ts_store_t *store, char *err)
     self->max_points = ts_config_int (cfg, "gateway.max_points");
     self->broker_endpoint = strdup (ts_config_str (cfg,
                                                    "gateway.broker_endpoint"));
-    self->broker_timeout_ms =
-        (int) ts_config_int (cfg, "gateway.broker_timeout_ms");
+    self->broker_policy = (ts_client_policy_t) {
+        .peer = "broker",
+        .timeout_ms = (int) ts_config_int (cfg, "gateway.broker_timeout_ms"),
+        .retries = 0,
+        .max_reply = TS_API_MAX_BROKER_REPLY
+    };
     int64_t cache_mb = ts_config_int (cfg, "gateway.cache_mb");
     if (cache_mb > 0)
         self->cache = ts_cache_new ((size_t) cache_mb << 20);
@@ -73,13 +78,19 @@ ts_api_destroy (ts_api_t **self_p)
 void
 ts_api_set_broker_timeout (ts_api_t *self, int timeout_ms)
 {
-    self->broker_timeout_ms = timeout_ms;
+    self->broker_policy.timeout_ms = timeout_ms;
 }
 
 int
 ts_api_broker_timeout (const ts_api_t *self)
 {
-    return self->broker_timeout_ms;
+    return self->broker_policy.timeout_ms;
+}
+
+const ts_client_policy_t *
+ts_api_broker_policy (const ts_api_t *self)
+{
+    return &self->broker_policy;
 }
 
 const char *
@@ -329,8 +340,8 @@ s_forward (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
 {
     if (ts_api_forward_check (self, req, reply))
         return reply->status;
-    return ts_forward_call (self->broker_endpoint, self->broker_timeout_ms,
-                            req, reply);
+    ts_client_call (self->broker_endpoint, &self->broker_policy, req, reply);
+    return reply->status;
 }
 
 //  Writes the cache key of a query at buf (S_KEY_MAX bytes): the format

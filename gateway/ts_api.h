@@ -27,13 +27,13 @@
     Forwarding: the ops the broker answers are listed once
     (ts_api_forwarded), and the checks before forwarding
     (ts_api_forward_check) are public, so that the front ends, which
-    forward asynchronously with ts_forward, apply exactly the rules
-    ts_api_handle applies synchronously; ts_forward judges the broker's
+    forward asynchronously with ts_client, apply exactly the rules
+    ts_api_handle applies synchronously; ts_client judges the broker's
     answer (502, 503) for both.
 
     Threads: ts_api_handle may be called from several threads at once.
     The store and the answer cache are thread-safe; a forwarded call has
-    a connection of its own for its round trip (ts_forward_call), so
+    a connection of its own for its round trip (ts_client_call), so
     calls to a silent broker wait side by side, each up to
     gateway.broker_timeout_ms, not one behind the other. The front ends
     do not call it for forwarded ops: it blocks. */
@@ -46,8 +46,11 @@
 #include "ts_proto.h"
 #include "ts_store.h"
 #include "ts_cache.h"
+#include "ts_client.h"
 
 #define TS_API_DEFAULT_SPAN_MS   (24 * 3600 * 1000LL)  //  from/to defaults
+#define TS_API_MAX_BROKER_REPLY  ((size_t) 256 << 20)  //  bytes: a dlq_ls
+                                                       //  can list many
 
 typedef struct _ts_api_t ts_api_t;
 
@@ -67,6 +70,10 @@ void ts_api_set_broker_timeout (ts_api_t *self, int timeout_ms);
 
 //  How long a forwarded request waits for the broker, in ms.
 int ts_api_broker_timeout (const ts_api_t *self);
+
+//  How forwarded requests wait for the broker (ts_client): peer
+//  "broker", the broker timeout, no retries (borrowed).
+const ts_client_policy_t *ts_api_broker_policy (const ts_api_t *self);
 
 //  gateway.broker_endpoint (borrowed).
 const char *ts_api_broker_endpoint (const ts_api_t *self);
@@ -122,7 +129,7 @@ int ts_api_forward_check (ts_api_t *self, const ts_msg_t *req,
 //    it holds more than TS_PROTO_IDS_PAGE ids.
 //  - forwarded ops (ts_api_forwarded): ts_api_forward_check, then the
 //    request goes to the broker in one blocking round trip
-//    (ts_forward_call: 502 for a malformed answer, 503 if none within
+//    (ts_client_call: 502 for a malformed answer, 503 if none within
 //    the broker timeout). hydrate: 202, count = jobs queued, jobs = the job of each
 //    id; stats: has_stats; dlq_ls: has_dlq; job_state: has_states (where
 //    each job is); dlq_redrive: ids optional (none: every entry), count

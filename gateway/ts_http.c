@@ -19,7 +19,7 @@
     our memory.
 
     A request the broker answers (ts_route_start hands it back) never
-    holds the thread: it goes to the loop's forwarder (ts_forward, whose
+    holds the thread: it goes to the loop's forwarder (ts_client, whose
     ZMQ_FD is in the epoll set) with its connection as context, and the
     connection stops reading, as while an answer waits, so pipelined
     requests keep their order; every other connection is served
@@ -29,7 +29,7 @@
     does not apply while the broker has the request (the forwarder's
     deadline answers first); a connection closed meanwhile (reset, idle
     timeout of an unread earlier answer, shutdown) cancels its request.
-    The loop calls ts_forward_process only when the forwarder's fd is
+    The loop calls ts_client_process only when the forwarder's fd is
     readable, a request was just sent, or a deadline is due: a query
     never touches it.
 
@@ -47,10 +47,10 @@
 
 #include "ts_http.h"
 #include "ts_http_conn.h"
-#include "ts_forward.h"
+#include "ts_client.h"
 #include "ts_h1.h"
 #include "ts_route.h"
-#include "ts_json.h"
+#include "ts_reply.h"
 #include "ts_log.h"
 
 #include <errno.h>
@@ -84,8 +84,8 @@ typedef struct {
     bool        running;        //  thread was started
     int         epoll_fd;       //  this loop's epoll
     s_conn_t   *conns;          //  open connections of this loop
-    ts_json_t  *json;           //  answer writer, reused
-    ts_forward_t *forward;      //  this loop's requests to the broker
+    ts_reply_t *out;            //  answer, reused
+    ts_client_t *forward;      //  this loop's requests to the broker
     ts_msg_t   *reply;          //  scratch: a refused forward's answer
     bool        forward_sent;   //  sent since the forwarder's last process
     int64_t     forward_due_ms; //  when to process it anyway, 0: never
@@ -113,9 +113,6 @@ struct _ts_http_t {
 static char s_listen_tag;
 static char s_stop_tag;
 static char s_forward_tag;
-
-static const char s_no_memory [] =
-    "{\"error\":\"internal\",\"detail\":\"out of memory\"}";
 
 //  ---------------------------------------------------------------------
 //  Connections
@@ -149,7 +146,7 @@ s_conn_close (s_loop_t *loop, s_conn_t *conn)
         loop->conns = conn->next;
     if (conn->next)
         conn->next->prev = conn->prev;
-    if (conn->forward && ts_forward_cancel (loop->forward, conn))
+    if (conn->forward && ts_client_cancel (loop->forward, conn))
         ts_debug ("http %s: connection closed while the broker had it: "
                   "cancelled", ts_op_name (conn->forward->op));
     ts_http_conn_destroy (&conn);
@@ -185,22 +182,27 @@ s_loop_date (s_loop_t *loop)
     return loop->date;
 }
 
-//  Writes the answer in the loop's JSON writer (a 500 if that ran out of
-//  memory) with status; see ts_http_conn_answer.
+//  Writes the loop's answer (a 500 if writing it ran out of memory, or if
+//  it is a stream: this front end serves none yet); see
+//  ts_http_conn_answer.
 static int
-s_answer_json (s_loop_t *loop, s_conn_t *conn, int status, const char *allow,
-               bool head, bool close, bool http10)
+s_answer_out (s_loop_t *loop, s_conn_t *conn, bool head, bool close,
+              bool http10)
 {
-    ts_json_t *json = loop->json;
-    const char *body = ts_json_data (json);
-    size_t size = ts_json_size (json);
-    if (ts_json_failed (json) || (size == 0 && status >= 400)) {
-        status = 500;
-        body = s_no_memory;
-        size = strlen (s_no_memory);
+    ts_reply_t *out = loop->out;
+    size_t size = 0;
+    ts_reply_body (out, &size);
+    if (ts_reply_is_stream (out, NULL, NULL)) {
+        ts_error ("http: a route answered an event stream, not served");
+        ts_reply_reset (out);
+        ts_reply_error (out, 500, "internal", "event streams not served");
     }
-    return ts_http_conn_answer (conn, s_loop_date (loop), status, allow, body,
-                                size, head, close, http10);
+    if (ts_reply_failed (out) || (size == 0 && ts_reply_status (out) >= 400)) {
+        ts_reply_reset (out);
+        ts_reply_error (out, 500, "internal", "out of memory");
+    }
+    return ts_http_conn_answer (conn, s_loop_date (loop), out, head, close,
+                                http10);
 }
 
 //  Answers an error the front end found itself, and closes after it.
@@ -209,17 +211,18 @@ s_answer_error (s_loop_t *loop, s_conn_t *conn, int status,
                 const char *error, const char *detail)
 {
     ts_debug ("http -> %d %s", status, detail);
-    ts_json_error (loop->json, status, error, detail);
-    return s_answer_json (loop, conn, status, NULL, false, true, false);
+    ts_reply_reset (loop->out);
+    ts_reply_error (loop->out, status, error, detail);
+    return s_answer_out (loop, conn, false, true, false);
 }
 
-//  Answers the request ts_h1 holds with status and the loop's JSON.
+//  Answers the request ts_h1 holds with the loop's answer.
 static int
-s_answer_route (s_loop_t *loop, s_conn_t *conn, int status, const char *allow)
+s_answer_route (s_loop_t *loop, s_conn_t *conn)
 {
     ts_h1_t *h1 = conn->h1;
-    return s_answer_json (loop, conn, status, allow, ts_h1_is_head (h1),
-                          !ts_h1_keep_alive (h1), ts_h1_is_http10 (h1));
+    return s_answer_out (loop, conn, ts_h1_is_head (h1),
+                         !ts_h1_keep_alive (h1), ts_h1_is_http10 (h1));
 }
 
 //  Answers the whole request ts_h1 holds, through the routes.
@@ -234,12 +237,11 @@ s_answer_request (s_loop_t *loop, s_conn_t *conn)
     req.token = ts_h1_token (h1, &req.token_len);
     req.authorization = ts_h1_authorization (h1, &req.authorization_len);
     req.body = ts_h1_body (h1, &req.body_size);
-    const char *allow = NULL;
     ts_msg_t *forward = NULL;
-    int status = ts_route_start (loop->http->route, &req, loop->json, &allow,
+    int status = ts_route_start (loop->http->route, &req, loop->out,
                                  &forward);
     if (forward) {
-        status = ts_forward_send (loop->forward, forward, conn, loop->reply);
+        status = ts_client_send (loop->forward, forward, conn, loop->reply);
         if (status == 0) {
             //  Answered in s_forwarded; reading stops until then.
             ts_debug ("http %s %.200s -> broker", req.method, req.target);
@@ -247,11 +249,11 @@ s_answer_request (s_loop_t *loop, s_conn_t *conn)
             loop->forward_sent = true;
             return 0;
         }
-        status = ts_route_finish (forward, loop->reply, loop->json);
+        status = ts_route_finish (forward, loop->reply, loop->out);
         ts_msg_destroy (&forward);
     }
     ts_debug ("http %s %.200s -> %d", req.method, req.target, status);
-    return s_answer_route (loop, conn, status, allow);
+    return s_answer_route (loop, conn);
 }
 
 //  ---------------------------------------------------------------------
@@ -385,17 +387,18 @@ s_conn_ready (s_loop_t *loop, s_conn_t *conn, unsigned events)
 //  ---------------------------------------------------------------------
 //  Requests forwarded to the broker
 
-//  Completion of a connection's forwarded request (ts_forward_done_fn):
+//  Completion of a connection's forwarded request (ts_client_done_fn):
 //  its answer goes out, then the requests behind it.
 static void
-s_forwarded (void *arg, void *ctx, ts_op_t op, ts_msg_t *reply)
+s_forwarded (void *arg, void *ctx, ts_op_t op, int outcome,
+             ts_msg_t *reply)
 {
     s_loop_t *loop = arg;
     s_conn_t *conn = ctx;
-    int status = ts_route_finish (conn->forward, reply, loop->json);
+    int status = ts_route_finish (conn->forward, reply, loop->out);
     ts_debug ("http %s -> %d (broker)", ts_op_name (op), status);
     ts_msg_destroy (&conn->forward);
-    int rc = s_answer_route (loop, conn, status, NULL);
+    int rc = s_answer_route (loop, conn);
     if (rc == 0) {
         s_conn_next (conn);
         rc = s_conn_process (loop, conn);
@@ -409,7 +412,7 @@ s_forwarded (void *arg, void *ctx, ts_op_t op, ts_msg_t *reply)
 static void
 s_loop_forward (s_loop_t *loop)
 {
-    int64_t wait = ts_forward_process (loop->forward);
+    int64_t wait = ts_client_process (loop->forward);
     //  Its last look at the socket came after any send made inside.
     loop->forward_sent = false;
     loop->forward_due_ms = wait < 0? 0: ts_mono_ms () + wait;
@@ -660,20 +663,20 @@ s_loop_new (s_loop_t *loop, ts_http_t *http, ts_api_t *api, char *err)
 {
     loop->http = http;
     loop->epoll_fd = epoll_create1 (EPOLL_CLOEXEC);
-    loop->forward = ts_forward_new (ts_api_broker_endpoint (api),
-                                    ts_api_broker_timeout (api), s_forwarded,
-                                    loop, err);
+    loop->forward = ts_client_new (ts_api_broker_endpoint (api),
+                                   ts_api_broker_policy (api), s_forwarded,
+                                   loop, err);
     if (!loop->forward)
         return -1;
     struct epoll_event stop = { .events = EPOLLIN, .data.ptr = &s_stop_tag };
     struct epoll_event forward = { .events = EPOLLIN,
                                    .data.ptr = &s_forward_tag };
     if (loop->epoll_fd < 0
-    ||  !(loop->json = ts_json_new ())
+    ||  !(loop->out = ts_reply_new ())
     ||  !(loop->reply = ts_msg_new (TS_OP_REPLY))
     ||  epoll_ctl (loop->epoll_fd, EPOLL_CTL_ADD, http->stop_fd, &stop)
     ||  epoll_ctl (loop->epoll_fd, EPOLL_CTL_ADD,
-                   ts_forward_fd (loop->forward), &forward)
+                   ts_client_fd (loop->forward), &forward)
     ||  s_loop_listen (loop)) {
         ts_errf (err, "cannot start HTTP thread: %s", strerror (errno));
         return -1;
@@ -752,11 +755,11 @@ ts_http_destroy (ts_http_t **self_p)
                 pthread_join (loop->thread, NULL);
             if (loop->epoll_fd >= 0)
                 close (loop->epoll_fd);
-            ts_json_destroy (&loop->json);
+            ts_reply_destroy (&loop->out);
             ts_msg_destroy (&loop->reply);
             //  Its requests were cancelled as the thread closed their
             //  connections: nothing is pending.
-            ts_forward_destroy (&loop->forward);
+            ts_client_destroy (&loop->forward);
         }
         free (self->loops);
         if (self->stop_fd >= 0)

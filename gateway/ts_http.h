@@ -7,7 +7,7 @@
     request is handed to ts_route, whose status and JSON become the
     answer; keep-alive and pipelining (answers in request order) are
     supported. Nothing here knows the routes. A request the broker answers
-    is forwarded without holding the thread (ts_forward, one per thread):
+    is forwarded without holding the thread (ts_client, one per thread):
     its connection waits, the thread's other connections are served.
 
     Every answer, errors included, is application/json with a

@@ -134,27 +134,31 @@ ts_http_conn_flush (ts_http_conn_t *self)
 }
 
 int
-ts_http_conn_answer (ts_http_conn_t *self, const char *date, int status,
-                     const char *allow, const char *body, size_t size,
-                     bool head, bool close, bool http10)
+ts_http_conn_answer (ts_http_conn_t *self, const char *date,
+                     const ts_reply_t *reply, bool head, bool close,
+                     bool http10)
 {
-    char header [512];
-    int len = snprintf (header, sizeof header,
-        "HTTP/1.1 %d %s\r\n%sContent-Type: application/json\r\n"
-        "Content-Length: %zu\r\n%s%s%s%s\r\n",
-        status, ts_h1_reason (status), date, size,
-        allow? "Allow: ": "", allow? allow: "", allow? "\r\n": "",
-        close? "Connection: close\r\n":
-            http10? "Connection: keep-alive\r\n": "");
-    if (len < 0 || (size_t) len >= sizeof header)
+    int status = ts_reply_status (reply);
+    size_t size = 0, headers_len = 0;
+    const char *body = ts_reply_body (reply, &size);
+    const char *headers = ts_reply_headers (reply, &headers_len);
+    char head_line [512];
+    int len = snprintf (head_line, sizeof head_line,
+        "HTTP/1.1 %d %s\r\n%sContent-Type: %s\r\nContent-Length: %zu\r\n",
+        status, ts_h1_reason (status), date, ts_reply_type (reply), size);
+    const char *tail = close? "Connection: close\r\n\r\n":
+                       http10? "Connection: keep-alive\r\n\r\n": "\r\n";
+    if (len < 0 || (size_t) len >= sizeof head_line)
         return -1;
-    struct iovec iov [2] = {
-        { .iov_base = header, .iov_len = (size_t) len },
+    struct iovec iov [4] = {
+        { .iov_base = head_line, .iov_len = (size_t) len },
+        { .iov_base = (void *) headers, .iov_len = headers_len },
+        { .iov_base = (void *) tail, .iov_len = strlen (tail) },
         { .iov_base = (void *) body, .iov_len = head? 0: size }
     };
     if (close)
         self->state = TS_HTTP_CONN_CLOSING;
-    return ts_http_conn_send (self, iov, 2);
+    return ts_http_conn_send (self, iov, 4);
 }
 
 ssize_t

@@ -14,6 +14,7 @@
 #include "ts_common.h"
 #include "ts_h1.h"
 #include "ts_proto.h"
+#include "ts_reply.h"
 
 #include <sys/uio.h>
 
@@ -62,16 +63,16 @@ void ts_http_conn_destroy (ts_http_conn_t **self_p);
 //  True if answer bytes wait for the socket.
 bool ts_http_conn_waiting (const ts_http_conn_t *self);
 
-//  Writes one answer: the status line, date (a whole "Date: ...\r\n"
-//  line), Content-Type: application/json, Content-Length, Allow if allow
-//  is not NULL, "Connection: close" if close (and the state becomes
-//  CLOSING) or "Connection: keep-alive" for a kept HTTP/1.0 connection,
-//  then size bytes of body (none if head). Sent now if nothing waits
-//  before it; the rest is kept. Returns 0, or -1 if the connection
-//  failed.
-int ts_http_conn_answer (ts_http_conn_t *self, const char *date, int status,
-                         const char *allow, const char *body, size_t size,
-                         bool head, bool close, bool http10);
+//  Writes one answer: the status line of reply's status, date (a whole
+//  "Date: ...\r\n" line), Content-Type (reply's), Content-Length, the
+//  reply's extra headers, "Connection: close" if close (and the state
+//  becomes CLOSING) or "Connection: keep-alive" for a kept HTTP/1.0
+//  connection, then the body (none if head). Sent now if nothing waits
+//  before it; the rest is kept. A stream reply is the caller's to refuse.
+//  Returns 0, or -1 if the connection failed.
+int ts_http_conn_answer (ts_http_conn_t *self, const char *date,
+                         const ts_reply_t *reply, bool head, bool close,
+                         bool http10);
 
 //  Sends iov now if nothing waits before it; keeps what the socket does
 //  not take. Returns 0, or -1 if the connection failed.

@@ -357,14 +357,14 @@ ts_json_detach (ts_json_t *self, size_t *size)
     ts_json_raw_n ((self), (literal), sizeof (literal) - 1)
 
 static void
-s_point (ts_json_t *self, const ts_point_t *pt, bool history)
+s_point (ts_json_t *self, const ts_points_t *pts, size_t i, bool history)
 {
     S_RAW (self, "{\"time\":");
-    ts_json_int (self, pt->time_ms);
+    ts_json_int (self, pts->time_ms [i]);
     S_RAW (self, ",\"measure\":");
-    ts_json_str (self, pt->measure);
+    ts_json_str (self, ts_points_measure (pts, i));
     S_RAW (self, ",\"value\":");
-    ts_json_double (self, pt->value);
+    ts_json_double (self, pts->value [i]);
     if (history)
         S_RAW (self, ",\"source\":\"history\"}");
     else
@@ -391,12 +391,12 @@ ts_json_series (ts_json_t *self, const ts_msg_t *reply)
     for (size_t i = 0; i < history->n; i++) {
         if (i)
             S_RAW (self, ",");
-        s_point (self, &history->pts [i], true);
+        s_point (self, history, i, true);
     }
     for (size_t i = 0; i < forecast->n; i++) {
         if (i || history->n)
             S_RAW (self, ",");
-        s_point (self, &forecast->pts [i], false);
+        s_point (self, forecast, i, false);
     }
     S_RAW (self, "]}");
     return ts_json_failed (self)? TS_ENOMEM: 0;

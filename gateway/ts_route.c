@@ -14,7 +14,7 @@
     of it matched. The whole header value is compared, with its length. */
 
 #include "ts_route.h"
-#include "ts_forward.h"
+#include "ts_client.h"
 #include "ts_seed.h"
 #include "ts_target.h"
 #include "ts_log.h"
@@ -134,11 +134,11 @@ s_authorized (ts_route_t *self, const ts_route_req_t *req, bool bearer)
 }
 
 static int
-s_reply_error (ts_json_t *body, const ts_msg_t *reply)
+s_reply_error (ts_reply_t *out, const ts_msg_t *reply)
 {
-    return ts_json_error (body, reply->status,
-                          reply->error [0]? reply->error: "error",
-                          reply->detail);
+    return ts_reply_error (out, reply->status,
+                           reply->error [0]? reply->error: "error",
+                           reply->detail);
 }
 
 //  Reads the optional time parameter name. Returns 0 (and sets *has and
@@ -196,21 +196,18 @@ s_build_query (const ts_target_t *url, const char *id, ts_msg_t *query,
 
 //  Runs query through the gateway's answer path (ts_api_query: the store
 //  or the answer cache) and puts the encoded answer, or the error, in
-//  body. Returns the status.
+//  out. The encoded answer becomes the body as it is (no copy). Returns
+//  the status.
 static int
 s_query_answer (ts_route_t *self, const ts_msg_t *query, char format,
-                ts_api_encode_fn *encode, ts_msg_t *reply, ts_json_t *body)
+                ts_api_encode_fn *encode, ts_msg_t *reply, ts_reply_t *out)
 {
     char *data = NULL;
     size_t size = 0;
     if (ts_api_query (self->api, query, format, encode, reply, &data,
                       &size) != 200)
-        return s_reply_error (body, reply);
-    ts_json_reset (body);
-    int rc = ts_json_raw_n (body, data, size);
-    free (data);
-    if (rc)
-        return ts_json_error (body, 500, "internal", "out of memory");
+        return s_reply_error (out, reply);
+    ts_reply_adopt (out, data, size);
     return 200;
 }
 
@@ -226,18 +223,6 @@ s_encode_series (const ts_msg_t *reply, char **data, size_t *size)
     *data = ts_json_detach (json, size);
     ts_json_destroy (&json);
     return *data? 0: TS_ENOMEM;
-}
-
-//  GET /v1/series/{id}
-static int
-s_series (ts_route_t *self, const ts_target_t *url, const char *id,
-          ts_msg_t *query, ts_msg_t *reply, ts_json_t *body)
-{
-    char err [TS_ERRLEN] = "";
-    ts_msg_reset (query, TS_OP_QUERY);
-    if (s_build_query (url, id, query, err))
-        return ts_json_error (body, 400, "bad_request", err);
-    return s_query_answer (self, query, 'j', s_encode_series, reply, body);
 }
 
 //  True if the body is absent or only white space.
@@ -318,37 +303,82 @@ s_body_ids (const ts_route_req_t *req, bool optional, ts_strlist_t *ids,
     return rc;
 }
 
+//  One request on its way through a route: what the handler reads and
+//  where it answers. msg and reply are scratch messages; a forwarded
+//  request is left in msg.
+typedef struct {
+    ts_route_t           *self;     //  the routes
+    const ts_route_req_t *req;      //  the request
+    const ts_target_t    *url;      //  its parsed target
+    ts_msg_t             *msg;      //  request for ts_api or the broker
+    ts_msg_t             *reply;    //  ts_api's reply
+    ts_reply_t           *out;      //  the HTTP answer
+} s_call_t;
+
+//  A route's handler: answers into call->out and returns the status, or
+//  returns TS_ROUTE_FORWARD with the request to forward in call->msg.
+typedef int (s_handler_fn) (s_call_t *call);
+
 //  Resets msg to op and reads the ids of the request body into it (see
-//  s_body_ids). Returns 0, or the status of the error written to body.
+//  s_body_ids). Returns 0, or the status of the error written to out.
 static int
-s_ids_request (const ts_route_req_t *req, ts_op_t op, bool optional,
-               ts_msg_t *msg, ts_json_t *body)
+s_ids_request (s_call_t *call, ts_op_t op, bool optional)
 {
     char err [TS_ERRLEN] = "";
-    ts_msg_reset (msg, op);
-    int rc = s_body_ids (req, optional, msg->ids, err);
+    ts_msg_reset (call->msg, op);
+    int rc = s_body_ids (call->req, optional, call->msg->ids, err);
     if (rc)
-        return ts_json_error (body, rc == TS_ENOMEM? 500: 400,
-                              rc == TS_ENOMEM? "internal": "bad_request",
-                              err);
+        return ts_reply_error (call->out, rc == TS_ENOMEM? 500: 400,
+                               rc == TS_ENOMEM? "internal": "bad_request",
+                               err);
     return 0;
 }
 
-//  POST /v1/ids and POST /v1/hydrate (forwarded)
+//  Lets ts_api answer call->msg and writes its JSON answer.
 static int
-s_post_ids (ts_route_t *self, const ts_route_req_t *req, ts_op_t op,
-            ts_msg_t *msg, ts_msg_t *reply, ts_json_t *body)
+s_api_answer (s_call_t *call)
 {
-    int status = s_ids_request (req, op, false, msg, body);
-    if (status)
-        return status;
-    if (ts_api_forwarded (op))
-        return TS_ROUTE_FORWARD;
-    if (ts_api_handle (self->api, msg, reply) != 200)
-        return s_reply_error (body, reply);
-    ts_json_reset (body);
-    ts_json_answer (body, msg, reply);
+    if (ts_api_handle (call->self->api, call->msg, call->reply) != 200)
+        return s_reply_error (call->out, call->reply);
+    ts_json_answer (ts_reply_json (call->out), call->msg, call->reply);
     return 200;
+}
+
+//  GET /healthz
+static int
+s_healthz (s_call_t *call)
+{
+    return ts_reply_set_text (call->out, 200, TS_REPLY_JSON,
+                              "{\"status\":\"ok\"}");
+}
+
+//  GET /v1/series/{id}
+static int
+s_series (s_call_t *call)
+{
+    char err [TS_ERRLEN] = "";
+    ts_msg_reset (call->msg, TS_OP_QUERY);
+    if (s_build_query (call->url, ts_target_segment (call->url, 2),
+                       call->msg, err))
+        return ts_reply_error (call->out, 400, "bad_request", err);
+    return s_query_answer (call->self, call->msg, 'j', s_encode_series,
+                           call->reply, call->out);
+}
+
+//  POST /v1/ids
+static int
+s_ids_add (s_call_t *call)
+{
+    int status = s_ids_request (call, TS_OP_IDS_ADD, false);
+    return status? status: s_api_answer (call);
+}
+
+//  POST /v1/hydrate: forwarded.
+static int
+s_hydrate (s_call_t *call)
+{
+    int status = s_ids_request (call, TS_OP_HYDRATE, false);
+    return status? status: TS_ROUTE_FORWARD;
 }
 
 //  Reads ?after=&limit= of GET /v1/ids into msg. Returns 0 or TS_EINVAL
@@ -381,236 +411,286 @@ s_page_params (const ts_target_t *url, ts_msg_t *msg, char *err)
 
 //  GET /v1/ids?after=&limit=
 static int
-s_ids_ls (ts_route_t *self, const ts_target_t *url, ts_msg_t *msg,
-          ts_msg_t *reply, ts_json_t *body)
+s_ids_ls (s_call_t *call)
 {
     char err [TS_ERRLEN] = "";
-    ts_msg_reset (msg, TS_OP_IDS_LS);
-    if (s_page_params (url, msg, err))
-        return ts_json_error (body, 400, "bad_request", err);
-    if (ts_api_handle (self->api, msg, reply) != 200)
-        return s_reply_error (body, reply);
-    ts_json_reset (body);
-    ts_json_answer (body, msg, reply);
-    return 200;
+    ts_msg_reset (call->msg, TS_OP_IDS_LS);
+    if (s_page_params (call->url, call->msg, err))
+        return ts_reply_error (call->out, 400, "bad_request", err);
+    return s_api_answer (call);
 }
 
 //  DELETE /v1/ids/{id}
 static int
-s_ids_rm (ts_route_t *self, const char *id, ts_msg_t *msg, ts_msg_t *reply,
-          ts_json_t *body)
+s_ids_rm (s_call_t *call)
 {
     char err [TS_ERRLEN] = "";
+    const char *id = ts_target_segment (call->url, 2);
     if (!ts_name_existing (id)) {
         ts_name_errf (err, "id", id, strlen (id));
-        return ts_json_error (body, 400, "bad_request", err);
+        return ts_reply_error (call->out, 400, "bad_request", err);
     }
-    ts_msg_reset (msg, TS_OP_IDS_RM);
-    ts_strlcpy (msg->id, id, sizeof msg->id);
-    if (ts_api_handle (self->api, msg, reply) != 200)
-        return s_reply_error (body, reply);
-    ts_json_reset (body);
-    ts_json_answer (body, msg, reply);
-    return 200;
+    ts_msg_reset (call->msg, TS_OP_IDS_RM);
+    ts_strlcpy (call->msg->id, id, sizeof call->msg->id);
+    return s_api_answer (call);
 }
 
 //  POST /v1/dlq/redrive (body optional): forwarded.
 static int
-s_dlq_redrive (const ts_route_req_t *req, ts_msg_t *msg, ts_json_t *body)
+s_dlq_redrive (s_call_t *call)
 {
-    int status = s_ids_request (req, TS_OP_DLQ_REDRIVE, true, msg, body);
+    int status = s_ids_request (call, TS_OP_DLQ_REDRIVE, true);
     return status? status: TS_ROUTE_FORWARD;
 }
 
-//  A route that is only forwarded, with nothing to read: GET /v1/stats,
-//  GET /v1/dlq, DELETE /v1/dlq.
+//  Routes that are only forwarded, with nothing to read.
 static int
-s_forward_op (ts_msg_t *msg, ts_op_t op)
+s_forward_op (s_call_t *call, ts_op_t op)
 {
-    ts_msg_reset (msg, op);
+    ts_msg_reset (call->msg, op);
     return TS_ROUTE_FORWARD;
 }
 
+static int s_stats (s_call_t *call) { return s_forward_op (call, TS_OP_STATS); }
+static int s_dlq_ls (s_call_t *call) { return s_forward_op (call, TS_OP_DLQ_LS); }
+static int s_dlq_purge (s_call_t *call) { return s_forward_op (call, TS_OP_DLQ_PURGE); }
+
+//  The seed's paths: any method, answered by ts_seed.
 static int
-s_not_allowed (ts_json_t *body, const char **allow, const char *methods)
+s_seed (s_call_t *call)
+{
+    //  The seed's key is its x-security-token only, and its paths never
+    //  read a body (nor refuse a large one).
+    return ts_seed_handle (call->self->seed, call->url, call->req->method,
+                           s_authorized (call->self, call->req, false),
+                           call->out);
+}
+
+//  ---------------------------------------------------------------------
+//  The route table: method, path pattern ("{x}" matches one segment),
+//  auth rule, handler. The methods of one path are listed together, in
+//  the order the Allow header names them. A path matched by no row is
+//  404 (after the key check); a path matched with another method 405.
+//  The seed's row matches the paths ts_seed_owns (its prefix is
+//  configured), any method.
+
+typedef struct {
+    const char       *method;       //  "GET", ...; "*": any
+    const char       *path;         //  pattern; NULL: the seed's paths
+    ts_route_auth_t   auth;         //  who may call it
+    s_handler_fn     *handler;      //  the answer
+} s_route_t;
+
+static const s_route_t s_routes [] = {
+    { "GET",    "/healthz",         TS_ROUTE_OPEN, s_healthz },
+    { "*",      NULL,               TS_ROUTE_SEED, s_seed },
+    { "GET",    "/v1/series/{id}",  TS_ROUTE_KEY,  s_series },
+    { "GET",    "/v1/ids",          TS_ROUTE_KEY,  s_ids_ls },
+    { "POST",   "/v1/ids",          TS_ROUTE_KEY,  s_ids_add },
+    { "DELETE", "/v1/ids/{id}",     TS_ROUTE_KEY,  s_ids_rm },
+    { "POST",   "/v1/hydrate",      TS_ROUTE_KEY,  s_hydrate },
+    { "GET",    "/v1/stats",        TS_ROUTE_KEY,  s_stats },
+    { "GET",    "/v1/dlq",          TS_ROUTE_KEY,  s_dlq_ls },
+    { "DELETE", "/v1/dlq",          TS_ROUTE_KEY,  s_dlq_purge },
+    { "POST",   "/v1/dlq/redrive",  TS_ROUTE_KEY,  s_dlq_redrive },
+};
+#define S_ROUTES (sizeof s_routes / sizeof s_routes [0])
+
+//  True if url's path matches route's pattern.
+static bool
+s_path_matches (const ts_route_t *self, const s_route_t *route,
+                const ts_target_t *url)
+{
+    if (!route->path)
+        return ts_seed_owns (self->seed, url);
+    const char *p = route->path;
+    size_t n = ts_target_segments (url);
+    size_t i = 0;
+    for (; *p == '/'; i++) {
+        p++;
+        size_t len = strcspn (p, "/");
+        if (i >= n)
+            return false;
+        const char *segment = ts_target_segment (url, i);
+        bool any = len >= 2 && p [0] == '{' && p [len - 1] == '}';
+        if (!any && (strlen (segment) != len || strncmp (segment, p, len)))
+            return false;
+        p += len;
+    }
+    return i == n;
+}
+
+//  The first row whose path matches url, or NULL.
+static const s_route_t *
+s_find_path (const ts_route_t *self, const ts_target_t *url)
+{
+    for (size_t i = 0; i < S_ROUTES; i++)
+        if (s_path_matches (self, &s_routes [i], url))
+            return &s_routes [i];
+    return NULL;
+}
+
+//  The row for method on the path of first (a row found by s_find_path),
+//  or NULL; in allow, the methods of that path ("GET, POST").
+static const s_route_t *
+s_find_method (const ts_route_t *self, const s_route_t *first,
+               const ts_target_t *url, const char *method, char *allow,
+               size_t allow_size)
+{
+    const s_route_t *found = NULL;
+    allow [0] = 0;
+    size_t used = 0;
+    for (const s_route_t *route = first; route < s_routes + S_ROUTES;
+         route++) {
+        if (!s_path_matches (self, route, url))
+            continue;
+        if (!found && (strcmp (route->method, "*") == 0
+                       || strcmp (route->method, method) == 0))
+            found = route;
+        used += (size_t) snprintf (allow + used, allow_size - used, "%s%s",
+                                   used? ", ": "", route->method);
+        if (used >= allow_size)
+            used = allow_size - 1;
+    }
+    return found;
+}
+
+ts_route_auth_t
+ts_route_auth (const ts_route_t *self, const char *target)
+{
+    ts_target_t *url = NULL;
+    char err [TS_ERRLEN];
+    if (ts_target_parse (target, &url, err))
+        return TS_ROUTE_KEY;
+    const s_route_t *route = s_find_path (self, url);
+    ts_target_destroy (&url);
+    return route? route->auth: TS_ROUTE_KEY;
+}
+
+//  405 with the Allow header.
+static int
+s_not_allowed (ts_reply_t *out, const char *methods)
 {
     char detail [TS_ERRLEN];
     ts_errf (detail, "method not allowed here; use %s", methods);
-    if (allow)
-        *allow = methods;
-    return ts_json_error (body, 405, "method_not_allowed", detail);
+    ts_reply_header (out, "Allow", methods);
+    return ts_reply_error (out, 405, "method_not_allowed", detail);
 }
 
-//  Dispatches an authorized request. msg and reply are scratch messages.
-//  Returns the status with the answer in body, or TS_ROUTE_FORWARD with
-//  the request to forward in msg.
+//  Finds the route of the request and runs it, with its auth rule:
+//  open and seed routes as they are; everything else (unknown paths
+//  too) needs a key first, then a body within the limit, then a path
+//  (404) and a method (405) of the table.
 static int
-s_dispatch (ts_route_t *self, const ts_route_req_t *req,
-            const ts_target_t *url, ts_msg_t *msg, ts_msg_t *reply,
-            ts_json_t *body, const char **allow)
+s_dispatch (s_call_t *call)
 {
-    size_t n = ts_target_segments (url);
-    const char *s0 = ts_target_segment (url, 0);
-    const char *s1 = ts_target_segment (url, 1);
-    const char *method = req->method;
-    bool v1 = n >= 2 && strcmp (s0, "v1") == 0;
-
-    if (v1 && n == 3 && strcmp (s1, "series") == 0) {
-        if (strcmp (method, "GET"))
-            return s_not_allowed (body, allow, "GET");
-        return s_series (self, url, ts_target_segment (url, 2), msg, reply,
-                         body);
+    char err [TS_ERRLEN] = "";
+    char allow [64];
+    const s_route_t *first = s_find_path (call->self, call->url);
+    ts_route_auth_t auth = first? first->auth: TS_ROUTE_KEY;
+    if (auth == TS_ROUTE_KEY && !s_authorized (call->self, call->req, true))
+        return ts_reply_error (call->out, 401, "unauthorized",
+                               "missing or wrong API key: send "
+                               "x-security-token: KEY or Authorization: "
+                               "Bearer KEY");
+    if (auth == TS_ROUTE_KEY && call->req->body_too_big) {
+        ts_errf (err, "request body over %d bytes", TS_ROUTE_MAX_BODY);
+        return ts_reply_error (call->out, 413, "too_big", err);
     }
-    if (v1 && n == 2 && strcmp (s1, "ids") == 0) {
-        if (strcmp (method, "GET") == 0)
-            return s_ids_ls (self, url, msg, reply, body);
-        if (strcmp (method, "POST") == 0)
-            return s_post_ids (self, req, TS_OP_IDS_ADD, msg, reply, body);
-        return s_not_allowed (body, allow, "GET, POST");
-    }
-    if (v1 && n == 3 && strcmp (s1, "ids") == 0) {
-        if (strcmp (method, "DELETE"))
-            return s_not_allowed (body, allow, "DELETE");
-        return s_ids_rm (self, ts_target_segment (url, 2), msg, reply, body);
-    }
-    if (v1 && n == 2 && strcmp (s1, "hydrate") == 0) {
-        if (strcmp (method, "POST"))
-            return s_not_allowed (body, allow, "POST");
-        return s_post_ids (self, req, TS_OP_HYDRATE, msg, reply, body);
-    }
-    if (v1 && n == 2 && strcmp (s1, "stats") == 0) {
-        if (strcmp (method, "GET"))
-            return s_not_allowed (body, allow, "GET");
-        return s_forward_op (msg, TS_OP_STATS);
-    }
-    if (v1 && n == 2 && strcmp (s1, "dlq") == 0) {
-        if (strcmp (method, "GET") == 0)
-            return s_forward_op (msg, TS_OP_DLQ_LS);
-        if (strcmp (method, "DELETE") == 0)
-            return s_forward_op (msg, TS_OP_DLQ_PURGE);
-        return s_not_allowed (body, allow, "GET, DELETE");
-    }
-    if (v1 && n == 3 && strcmp (s1, "dlq") == 0
-    &&  strcmp (ts_target_segment (url, 2), "redrive") == 0) {
-        if (strcmp (method, "POST"))
-            return s_not_allowed (body, allow, "POST");
-        return s_dlq_redrive (req, msg, body);
-    }
-    return ts_json_error (body, 404, "not_found", "no such route");
+    if (!first)
+        return ts_reply_error (call->out, 404, "not_found", "no such route");
+    const s_route_t *route = s_find_method (call->self, first, call->url,
+                                            call->req->method, allow,
+                                            sizeof allow);
+    if (!route)
+        return s_not_allowed (call->out, allow);
+    return route->handler (call);
 }
 
 //  An answer that ran out of memory while being written becomes a 500.
 static int
-s_checked (ts_json_t *body, int status)
+s_checked (ts_reply_t *out, int status)
 {
-    if (ts_json_failed (body)) {
+    if (ts_reply_failed (out)) {
         ts_error ("out of memory writing an answer");
-        status = ts_json_error (body, 500, "internal", "out of memory");
-        if (ts_json_failed (body))
-            ts_json_reset (body);
+        ts_reply_reset (out);
+        status = ts_reply_error (out, 500, "internal", "out of memory");
+        if (ts_reply_failed (out))
+            ts_reply_reset (out);
     }
+    ts_reply_set_status (out, status);
     return status;
 }
 
 int
 ts_route_start (ts_route_t *self, const ts_route_req_t *req,
-                ts_json_t *body, const char **allow, ts_msg_t **forward)
+                ts_reply_t *out, ts_msg_t **forward)
 {
     char err [TS_ERRLEN] = "";
     *forward = NULL;
-    if (allow)
-        *allow = NULL;
-    ts_json_reset (body);
+    ts_reply_reset (out);
 
     ts_target_t *url = NULL;
     int rc = ts_target_parse (req->target, &url, err);
     if (rc == TS_ENOMEM)
-        return ts_json_error (body, 500, "internal", "out of memory");
+        return ts_reply_error (out, 500, "internal", "out of memory");
     if (rc)
-        return ts_json_error (body, 400, "bad_request", err);
+        return ts_reply_error (out, 400, "bad_request", err);
 
+    s_call_t call = { .self = self, .req = req, .url = url, .out = out };
     int status;
-    ts_msg_t *msg = NULL;
-    ts_msg_t *reply = NULL;
-    if (ts_target_segments (url) == 1
-    &&  strcmp (ts_target_segment (url, 0), "healthz") == 0) {
-        if (strcmp (req->method, "GET") == 0) {
-            ts_json_raw (body, "{\"status\":\"ok\"}");
-            status = 200;
-        }
-        else
-            status = s_not_allowed (body, allow, "GET");
-    }
+    if (!(call.msg = ts_msg_new (TS_OP_QUERY))
+    ||  !(call.reply = ts_msg_new (TS_OP_REPLY)))
+        status = ts_reply_error (out, 500, "internal", "out of memory");
     else
-    if (ts_seed_owns (self->seed, url))
-        //  The seed's key is its x-security-token only, and its paths
-        //  never read a body (nor refuse a large one).
-        status = ts_seed_handle (self->seed, url, req->method,
-                                 s_authorized (self, req, false), body);
-    else
-    if (!s_authorized (self, req, true))
-        status = ts_json_error (body, 401, "unauthorized",
-                                "missing or wrong API key: send "
-                                "x-security-token: KEY or Authorization: "
-                                "Bearer KEY");
-    else
-    if (req->body_too_big) {
-        ts_errf (err, "request body over %d bytes", TS_ROUTE_MAX_BODY);
-        status = ts_json_error (body, 413, "too_big", err);
-    }
-    else
-    if (!(msg = ts_msg_new (TS_OP_QUERY))
-    ||  !(reply = ts_msg_new (TS_OP_REPLY)))
-        status = ts_json_error (body, 500, "internal", "out of memory");
-    else
-        status = s_dispatch (self, req, url, msg, reply, body, allow);
+        status = s_dispatch (&call);
 
     if (status == TS_ROUTE_FORWARD) {
-        if (ts_api_forward_check (self->api, msg, reply))
-            status = s_reply_error (body, reply);
+        if (ts_api_forward_check (self->api, call.msg, call.reply))
+            status = s_reply_error (out, call.reply);
         else {
-            *forward = msg;
-            msg = NULL;
+            *forward = call.msg;
+            call.msg = NULL;
         }
     }
-    ts_msg_destroy (&msg);
-    ts_msg_destroy (&reply);
+    ts_msg_destroy (&call.msg);
+    ts_msg_destroy (&call.reply);
     ts_target_destroy (&url);
-    return s_checked (body, status);
+    return status == TS_ROUTE_FORWARD? status: s_checked (out, status);
 }
 
 int
 ts_route_finish (const ts_msg_t *forward, const ts_msg_t *reply,
-                 ts_json_t *body)
+                 ts_reply_t *out)
 {
     //  hydrate answers 202; the others 200, and nothing else is theirs.
     bool ok = forward->op == TS_OP_HYDRATE
             ? reply->status >= 200 && reply->status < 300
             : reply->status == 200;
+    ts_reply_reset (out);
     if (!ok)
-        return s_checked (body, s_reply_error (body, reply));
-    ts_json_reset (body);
-    if (ts_json_answer (body, forward, reply) == TS_EINVAL)
-        return ts_json_error (body, 500, "internal", "no answer for op");
-    return s_checked (body, reply->status);
+        return s_checked (out, s_reply_error (out, reply));
+    if (ts_json_answer (ts_reply_json (out), forward, reply) == TS_EINVAL)
+        return ts_reply_error (out, 500, "internal", "no answer for op");
+    return s_checked (out, reply->status);
 }
 
 int
 ts_route_handle (ts_route_t *self, const ts_route_req_t *req,
-                 ts_json_t *body, const char **allow)
+                 ts_reply_t *out)
 {
     ts_msg_t *forward = NULL;
-    int status = ts_route_start (self, req, body, allow, &forward);
+    int status = ts_route_start (self, req, out, &forward);
     if (!forward)
         return status;
     ts_msg_t *reply = ts_msg_new (TS_OP_REPLY);
     if (reply) {
-        ts_forward_call (ts_api_broker_endpoint (self->api),
-                         ts_api_broker_timeout (self->api), forward, reply);
-        status = ts_route_finish (forward, reply, body);
+        ts_client_call (ts_api_broker_endpoint (self->api),
+                        ts_api_broker_policy (self->api), forward, reply);
+        status = ts_route_finish (forward, reply, out);
     }
     else
-        status = ts_json_error (body, 500, "internal", "out of memory");
+        status = ts_reply_error (out, 500, "internal", "out of memory");
     ts_msg_destroy (&reply);
     ts_msg_destroy (&forward);
     return status;

@@ -1,19 +1,21 @@
-/*  ts_route - the gateway's HTTP routes: request in, status and JSON out.
+/*  ts_route - the gateway's HTTP routes: request in, ts_reply_t out.
 
     Everything of the HTTP front end except the sockets: authentication,
     routing, parameter and body checks, turning a request into a ts_msg_t
-    for ts_api and the reply into JSON. ts_http feeds it requests it has
-    read; the unit tests feed it requests directly.
+    for ts_api and the reply into an answer (ts_reply_t: status, content
+    type, headers, body). ts_http feeds it requests it has read and writes
+    the answers out; the unit tests feed it requests directly.
 
     A request the gateway answers itself is answered at once
     (ts_route_start). One the broker answers (hydrate, stats, dlq) comes
     back from ts_route_start as the ts_msg_t to forward, its checks
     passed (ts_api_forward_check); the caller forwards it without
-    blocking (ts_forward) and, when the reply comes, ts_route_finish
+    blocking (ts_client) and, when the reply comes, ts_route_finish
     writes the answer. ts_route_handle does both in one blocking call,
     over the same two functions, so the JSON is the same either way.
 
-    Routes (every answer goes out as application/json):
+    Routes, one table in ts_route.c (method, path pattern, auth rule,
+    handler); every answer below is application/json:
         GET    /healthz                       200 {"status":"ok"}, no key
         GET    /v1/series/{id}?from=&to=&measure=
         GET    /v1/ids?after=&limit=          {"ids":[...],"next":ID|null}:
@@ -34,8 +36,12 @@
         POST   /v1/dlq/redrive  [{"ids":[..]}] {"requeued":n}; no body,
                {} or no ids: every entry
         DELETE /v1/dlq                        {"purged":n}
-    These need "x-security-token: KEY" or "Authorization: Bearer KEY"
-    (401 otherwise). Errors are {"error":"<code>","detail":"<text>"}: 400
+    Auth rules: /healthz is open (TS_ROUTE_OPEN); the /v1 routes, and any
+    path no route knows, need "x-security-token: KEY" or "Authorization:
+    Bearer KEY" (TS_ROUTE_KEY: 401 otherwise, checked before 404, 405 and
+    413); the seed's paths have their own rule (TS_ROUTE_SEED, below). A
+    known path with another method is 405 with an Allow header naming the
+    path's methods. Errors are {"error":"<code>","detail":"<text>"}: 400
     bad_request, 401 unauthorized, 404 not_found, 405 method_not_allowed,
     413 too_big, and the ts_api codes (503 unavailable when the broker
     does not answer stats and dlq routes). Times in parameters are epoch
@@ -56,6 +62,7 @@
 
 #include "ts_api.h"
 #include "ts_json.h"
+#include "ts_reply.h"
 
 #define TS_ROUTE_MAX_BODY (1 << 20)     //  request body limit, bytes
 
@@ -92,38 +99,50 @@ void ts_route_destroy (ts_route_t **self_p);
 //  Number of API keys accepted.
 size_t ts_route_keys (const ts_route_t *self);
 
+//  Who may call a route.
+typedef enum {
+    TS_ROUTE_OPEN,      //  anyone (GET /healthz)
+    TS_ROUTE_KEY,       //  an API key, x-security-token or Bearer
+    TS_ROUTE_SEED       //  the replaced service's rule (ts_seed.h)
+} ts_route_auth_t;
+
+//  The auth rule of a request target's path: that of its row in the
+//  route table, TS_ROUTE_KEY for a path no route knows (or one that does
+//  not parse).
+ts_route_auth_t ts_route_auth (const ts_route_t *self, const char *target);
+
 //  What ts_route_start returns for a request to forward.
 #define TS_ROUTE_FORWARD    0
 
 //  Answers req, or hands it back to be forwarded. Answered: writes the
-//  body into body (reset first) and returns the HTTP status. The body is
-//  JSON but for the replaced service's plain text 400 (ts_seed.h), which
-//  that service also sent as application/json. For 405, *allow (if allow
-//  is not NULL) is set to the static value of the Allow header;
-//  otherwise to NULL. Returns 500 with nothing in body if out of memory
-//  while writing. Forwarded (an op of ts_api_forwarded whose checks
-//  passed): returns TS_ROUTE_FORWARD with body empty and *forward set to
-//  the request for the broker (the caller frees it with ts_msg_destroy,
-//  after ts_route_finish); otherwise *forward is NULL.
+//  answer into out (reset first; a 405 carries its Allow header) and
+//  returns its status. The body is JSON but for the replaced service's
+//  plain text 400 (ts_seed.h), which that service also sent as
+//  application/json. A query answer is the encoded answer itself
+//  (ts_reply_adopt, no copy). Returns 500 if out of memory while writing.
+//  Forwarded (an op of ts_api_forwarded whose checks passed): returns
+//  TS_ROUTE_FORWARD with *forward set to the request for the broker (the
+//  caller frees it with ts_msg_destroy, after ts_route_finish);
+//  otherwise *forward is NULL.
 int ts_route_start (ts_route_t *self, const ts_route_req_t *req,
-                    ts_json_t *body, const char **allow, ts_msg_t **forward);
+                    ts_reply_t *out, ts_msg_t **forward);
 
 //  Writes the answer to a forwarded request (forward, as ts_route_start
-//  gave it) from its reply (the broker's, or ts_forward's 502/503) into
-//  body (reset first) and returns the HTTP status: the route's JSON for
+//  gave it) from its reply (the broker's, or ts_client's 502/503) into
+//  out (reset first) and returns the HTTP status: the route's JSON for
 //  a 200 (202 for hydrate): {"queued":n,"jobs":[..]}, the stats, the dlq,
 //  {"requeued":n}, {"purged":n} (ts_json_answer); {"error","detail"}
 //  with the reply's status otherwise. 500 if out of memory.
 int ts_route_finish (const ts_msg_t *forward, const ts_msg_t *reply,
-                     ts_json_t *body);
+                     ts_reply_t *out);
 
 //  Answers req in one blocking call: ts_route_start, and for a request
-//  to forward a round trip to the broker (ts_forward_call: up to
+//  to forward a round trip to the broker (up to
 //  gateway.broker_timeout_ms) and ts_route_finish. Returns the status
-//  with the body in body, as ts_route_start. For callers without an event
-//  loop (unit tests).
+//  with the answer in out, as ts_route_start. For callers without an
+//  event loop (unit tests).
 int ts_route_handle (ts_route_t *self, const ts_route_req_t *req,
-                     ts_json_t *body, const char **allow);
+                     ts_reply_t *out);
 
 //  "jansson VERSION" as loaded at run time (static text), for
 //  ts_version_use.

@@ -100,13 +100,12 @@ ts_seed_owns (const ts_seed_t *self, const ts_target_t *url)
     return s_under_prefix (self, url) || (first && !strcmp (first, S_ROUTE));
 }
 
-//  Writes text as the whole body and returns status.
+//  Writes text as the whole body (application/json, as API Gateway sent
+//  it) and returns status.
 static int
-s_text (ts_json_t *body, int status, const char *text)
+s_text (ts_reply_t *out, int status, const char *text)
 {
-    ts_json_reset (body);
-    ts_json_raw (body, text);
-    return status;
+    return ts_reply_set_text (out, status, TS_REPLY_JSON, text);
 }
 
 //  True if the Lambda would have seen exactly the path /timeSeries-data:
@@ -124,18 +123,19 @@ s_is_route (const ts_seed_t *self, const ts_target_t *url)
 
 //  Writes one row: {"identifier":id,"cpu":"value","time":ms}.
 static void
-s_write_row (ts_json_t *body, const char *id, const ts_point_t *pt)
+s_write_row (ts_json_t *body, const char *id, const ts_points_t *pts,
+             size_t i)
 {
     char value [40];
     ts_json_raw (body, "{\"identifier\":");
     ts_json_str (body, id);
     ts_json_raw (body, ",\"cpu\":");
-    if (ts_json_format_double (pt->value, value, sizeof value))
+    if (ts_json_format_double (pts->value [i], value, sizeof value))
         ts_json_str (body, value);
     else
         ts_json_raw (body, "null");
     ts_json_raw (body, ",\"time\":");
-    ts_json_int (body, pt->time_ms);
+    ts_json_int (body, pts->time_ms [i]);
     ts_json_raw (body, "}");
 }
 
@@ -153,13 +153,13 @@ s_encode_rows (const ts_msg_t *reply, char **data, size_t *size)
     for (size_t i = history->n; i > 0; i--) {
         if (i < history->n)
             ts_json_raw (body, ",");
-        s_write_row (body, reply->id, &history->pts [i - 1]);
+        s_write_row (body, reply->id, history, i - 1);
     }
     ts_json_raw (body, "],\"futureRows\":[");
     for (size_t i = 0; i < forecast->n; i++) {
         if (i)
             ts_json_raw (body, ",");
-        s_write_row (body, reply->id, &forecast->pts [i]);
+        s_write_row (body, reply->id, forecast, i);
     }
     ts_json_raw (body, "]}");
     *data = ts_json_detach (body, size);
@@ -222,10 +222,10 @@ s_build_query (ts_seed_t *self, const ts_target_t *url, ts_msg_t *query,
     return TS_EINVAL;
 }
 
-//  GET /timeSeries-data with every parameter given: the rows, or a JSON
-//  error.
+//  GET /timeSeries-data with every parameter given: the rows (the
+//  encoded answer as it is, no copy), or a JSON error.
 static int
-s_rows (ts_seed_t *self, const ts_target_t *url, ts_json_t *body)
+s_rows (ts_seed_t *self, const ts_target_t *url, ts_reply_t *out)
 {
     char err [TS_ERRLEN] = "";
     const char *error = NULL;
@@ -235,27 +235,25 @@ s_rows (ts_seed_t *self, const ts_target_t *url, ts_json_t *body)
     char *data = NULL;
     size_t size = 0;
     if (!query || !reply)
-        status = ts_json_error (body, 500, "internal", "out of memory");
+        status = ts_reply_error (out, 500, "internal", "out of memory");
     else
     if (s_build_query (self, url, query, &error, err))
-        status = ts_json_error (body, 400, error, err);
+        status = ts_reply_error (out, 400, error, err);
     else {
         status = ts_api_query (self->api, query, 't', s_encode_rows, reply,
                                &data, &size);
         if (status == 404)
             //  Not registered: the seed had no registry, only no data.
-            status = s_text (body, 200,
+            status = s_text (out, 200,
                              "{\"historicalRows\":[],\"futureRows\":[]}");
         else
         if (status != 200)
-            status = ts_json_error (body, reply->status,
-                                    reply->error [0]? reply->error: "error",
-                                    reply->detail);
+            status = ts_reply_error (out, reply->status,
+                                     reply->error [0]? reply->error: "error",
+                                     reply->detail);
         else {
-            ts_json_reset (body);
-            if (ts_json_raw_n (body, data, size))
-                status = ts_json_error (body, 500, "internal",
-                                        "out of memory");
+            ts_reply_adopt (out, data, size);
+            data = NULL;
         }
     }
     free (data);
@@ -266,22 +264,22 @@ s_rows (ts_seed_t *self, const ts_target_t *url, ts_json_t *body)
 
 int
 ts_seed_handle (ts_seed_t *self, const ts_target_t *url, const char *method,
-                bool authorized, ts_json_t *body)
+                bool authorized, ts_reply_t *out)
 {
     if (s_under_prefix (self, url)
     &&  ts_target_segments (url) == self->prefix->n)
-        return s_text (body, 403, TS_SEED_BODY_NO_METHOD);
+        return s_text (out, 403, TS_SEED_BODY_NO_METHOD);
     if (!authorized)
-        return s_text (body, 400, TS_SEED_BODY_NO_KEY);
+        return s_text (out, 400, TS_SEED_BODY_NO_KEY);
     if (strcmp (method, "GET") || !s_is_route (self, url))
-        return s_text (body, 400, TS_SEED_BODY_ONLY_GET);
+        return s_text (out, 400, TS_SEED_BODY_ONLY_GET);
     if (ts_target_params (url) == 0)
-        return s_text (body, 400, TS_SEED_BODY_NO_KEY);
+        return s_text (out, 400, TS_SEED_BODY_NO_KEY);
     const char *names [] = { "identifier", "startDate", "endDate" };
     for (size_t i = 0; i < sizeof names / sizeof names [0]; i++) {
         const char *value = ts_target_param_last (url, names [i]);
         if (!value || !*value)
-            return s_text (body, 400, TS_SEED_BODY_MISSING);
+            return s_text (out, 400, TS_SEED_BODY_MISSING);
     }
-    return s_rows (self, url, body);
+    return s_rows (self, url, out);
 }

@@ -49,7 +49,7 @@
 #define TS_SEED_H_INCLUDED
 
 #include "ts_api.h"
-#include "ts_json.h"
+#include "ts_reply.h"
 #include "ts_target.h"
 
 //  The exact bodies the seed sent, for callers and tests.
@@ -75,9 +75,10 @@ void ts_seed_destroy (ts_seed_t **self_p);
 bool ts_seed_owns (const ts_seed_t *self, const ts_target_t *url);
 
 //  Answers method on url, a path ts_seed_owns. authorized: the request's
-//  x-security-token was an accepted key. Writes the body (reset first)
-//  and returns the HTTP status; 500 with a JSON error if out of memory.
+//  x-security-token was an accepted key. Writes the answer into out
+//  (status, body; content type application/json) and returns the HTTP
+//  status; 500 with a JSON error if out of memory.
 int ts_seed_handle (ts_seed_t *self, const ts_target_t *url,
-                    const char *method, bool authorized, ts_json_t *body);
+                    const char *method, bool authorized, ts_reply_t *out);
 
 #endif

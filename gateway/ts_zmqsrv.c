@@ -1,7 +1,7 @@
 /*  ts_zmqsrv - the gateway's ZeroMQ front end. See ts_zmqsrv.h.
 
     One thread, one loop over two sockets: the ROUTER clients talk to,
-    and the DEALER of a forwarder (ts_forward) to the broker's control
+    and the DEALER of a forwarder (ts_client) to the broker's control
     socket. The envelope of a request is every frame up to the first
     empty one (ts_envelope); it goes back unchanged in front of the
     reply, so REQ clients, DEALER clients and proxies all get their
@@ -12,7 +12,7 @@
     the loop: after the gateway's own checks (ts_api_forward_check) it
     goes to the forwarder with the client's envelope as its context, and
     the forwarder's completion (the broker's answer, or 502/503 as
-    ts_forward judges) is sent behind that envelope.
+    ts_client judges) is sent behind that envelope.
 
     Under load the loop reads every message already queued (up to
     S_DRAIN_MAX) before it polls again (ZMQ_EVENTS costs no system call,
@@ -23,7 +23,7 @@
 
 #include "ts_zmqsrv.h"
 #include "ts_envelope.h"
-#include "ts_forward.h"
+#include "ts_client.h"
 #include "ts_log.h"
 
 #include <czmq.h>
@@ -40,13 +40,13 @@
 struct _ts_zmqsrv_t {
     ts_api_t *api;              //  borrowed request handler
     zsock_t  *router;           //  bound to gateway.zmq_bind
-    ts_forward_t *forward;      //  to the broker; contexts: envelopes
+    ts_client_t *forward;      //  to the broker; contexts: envelopes
     char     *endpoint;         //  endpoint actually bound
     ts_msg_t *request;          //  scratch, reused for every request
     ts_msg_t *reply;            //  scratch, reused for every reply
 };
 
-static ts_forward_done_fn s_forwarded;
+static ts_client_done_fn s_forwarded;
 
 ts_zmqsrv_t *
 ts_zmqsrv_new (const ts_config_t *cfg, ts_api_t *api, char *err)
@@ -79,9 +79,9 @@ ts_zmqsrv_new (const ts_config_t *cfg, ts_api_t *api, char *err)
         ts_zmqsrv_destroy (&self);
         return NULL;
     }
-    self->forward = ts_forward_new (ts_api_broker_endpoint (api),
-                                    ts_api_broker_timeout (api),
-                                    s_forwarded, self, err);
+    self->forward = ts_client_new (ts_api_broker_endpoint (api),
+                                   ts_api_broker_policy (api), s_forwarded,
+                                   self, err);
     if (!self->forward) {
         ts_zmqsrv_destroy (&self);
         return NULL;
@@ -103,7 +103,7 @@ ts_zmqsrv_destroy (ts_zmqsrv_t **self_p)
         ts_zmqsrv_t *self = *self_p;
         //  Clients still waiting for the broker get 503 while the
         //  ROUTER is there to send it.
-        ts_forward_destroy (&self->forward);
+        ts_client_destroy (&self->forward);
         zsock_destroy (&self->router);
         ts_msg_destroy (&self->request);
         ts_msg_destroy (&self->reply);
@@ -127,16 +127,16 @@ s_decode (ts_msg_t *request, ts_msg_t *reply, const void *data, size_t size)
     ts_msg_reset (request, TS_OP_REPLY);
     ts_msg_reset (reply, TS_OP_REPLY);
     char err [TS_ERRLEN] = "";
-    int rc = ts_msg_decode (request, data, size, TS_PROTO_MAX_REQUEST, err);
-    if (rc == 0 && request->op == TS_OP_REPLY) {
-        rc = TS_EPROTO;
-        ts_errf (err, "a reply is not a request");
-    }
+    int rc = ts_msg_decode_in (request, TS_DIALOGUE_CLIENT, data, size,
+                               TS_PROTO_MAX_REQUEST, err);
     if (rc == 0)
         return 0;
     ts_debug ("zmq: malformed request: %s", err);
     if (rc == TS_ETOOBIG)
         ts_msg_set_error (reply, 413, "too_big", err);
+    else
+    if (rc == TS_EDIALOGUE)
+        ts_msg_set_error (reply, 400, TS_PROTO_NOT_CLIENT_OP, err);
     else
         ts_msg_set_error (reply, 400, "bad_request",
                           err [0]? err: ts_strerror (rc));
@@ -201,7 +201,8 @@ s_send_reply (ts_zmqsrv_t *self, zmsg_t **envelope, const ts_msg_t *reply,
 //  Completion of a forwarded request: its client (ctx, the envelope)
 //  gets the reply.
 static void
-s_forwarded (void *arg, void *ctx, ts_op_t op, ts_msg_t *reply)
+s_forwarded (void *arg, void *ctx, ts_op_t op, int outcome,
+             ts_msg_t *reply)
 {
     ts_zmqsrv_t *self = arg;
     zmsg_t *envelope = ctx;
@@ -215,7 +216,7 @@ s_forwarded (void *arg, void *ctx, ts_op_t op, ts_msg_t *reply)
 static void
 s_forward (ts_zmqsrv_t *self, zmsg_t **envelope, const ts_msg_t *request)
 {
-    if (ts_forward_send (self->forward, request, *envelope, self->reply))
+    if (ts_client_send (self->forward, request, *envelope, self->reply))
         s_send_reply (self, envelope, self->reply, NULL, 0);
     else
         *envelope = NULL;
@@ -271,13 +272,13 @@ ts_zmqsrv_run (ts_zmqsrv_t *self)
 {
     zmq_pollitem_t items [] = {
         { zsock_resolve (self->router), 0, ZMQ_POLLIN, 0 },
-        { zsock_resolve (ts_forward_sock (self->forward)), 0, 0, 0 }
+        { zsock_resolve (ts_client_sock (self->forward)), 0, 0, 0 }
     };
     int64_t wait = -1;
     while (!zsys_interrupted) {
         if (wait < 0 || wait > S_POLL_MS)
             wait = S_POLL_MS;
-        items [1].events = ts_forward_poll_events (self->forward);
+        items [1].events = ts_client_poll_events (self->forward);
         items [1].revents = 0;
         //  Poll only when no client message is queued: a signal or a
         //  timeout end the poll, and the loop looks at the flag.
@@ -294,8 +295,8 @@ ts_zmqsrv_run (ts_zmqsrv_t *self)
         }
         //  Answers, deadlines, and what waits to be sent; a query alone
         //  leaves the forwarder alone.
-        wait = ts_forward_pending (self->forward) || items [1].revents
-             ? ts_forward_process (self->forward): -1;
+        wait = ts_client_pending (self->forward) || items [1].revents
+             ? ts_client_process (self->forward): -1;
     }
     return 0;
 }

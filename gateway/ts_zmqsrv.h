@@ -10,7 +10,7 @@
     log when it cannot. Serves in the calling thread until interrupted.
 
     Requests the broker answers (ts_api_forwarded) are forwarded
-    asynchronously (ts_forward, a DEALER to gateway.broker_endpoint), with
+    asynchronously (ts_client, a DEALER to gateway.broker_endpoint), with
     the same checks and the same judgement of the answer as ts_api_handle:
     while they wait (up to gateway.broker_timeout_ms, then 503) every
     other client is served. */

@@ -1,7 +1,7 @@
 /*  tscache - command-line client of tscache-gateway.
 
-    Speaks the msgpack protocol (docs/protocol.md) over one REQ socket to
-    the gateway's ROUTER: registers, lists and removes ids, asks for a
+    Speaks the msgpack protocol (docs/protocol.md) to the gateway's
+    ROUTER through ts_client (a DEALER, one request at a time): registers, lists and removes ids, asks for a
     hydrate (and with --wait follows its jobs until the ids are stored),
     queries a series, shows the broker's stats and manages its
     dead-letter queue. Answers are printed as aligned tables, or with
@@ -16,9 +16,9 @@
     (or --wait ran out of time).
 
     The command line is parsed by ts_cli_args and the --wait account kept
-    by ts_cli_wait; this file does the calls and the printing. Besides
-    libtscache it links only those and ts_json, the gateway's JSON
-    writer, so that --json prints exactly what the HTTP front end
+    by ts_cli_wait; this file does the calls (ts_client, in libtscache)
+    and the printing. Besides libtscache it links only those and ts_json,
+    the gateway's JSON writer, so that --json prints exactly what the HTTP front end
     answers. */
 
 #include "ts_common.h"
@@ -29,8 +29,10 @@
 #include "ts_version.h"
 #include "ts_cli_args.h"
 #include "ts_cli_wait.h"
+#include "ts_client.h"
 
 #include <czmq.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,10 +142,10 @@ s_print_rows (const ts_points_t *points, const char *source,
     char time [40];
     char value [40];
     for (size_t i = 0; i < points->n; i++) {
-        const ts_point_t *pt = &points->pts [i];
-        ts_time_format (pt->time_ms, time, sizeof time);
-        ts_json_format_double (pt->value, value, sizeof value);
-        printf ("%-24s  %-*s  %-*s  %s\n", time, measure_width, pt->measure,
+        ts_time_format (points->time_ms [i], time, sizeof time);
+        ts_json_format_double (points->value [i], value, sizeof value);
+        printf ("%-24s  %-*s  %-*s  %s\n", time, measure_width,
+                ts_points_measure (points, i),
                 value_width, value, source);
     }
 }
@@ -153,10 +155,10 @@ s_widths (const ts_points_t *points, int *measure_width, int *value_width)
 {
     char value [40];
     for (size_t i = 0; i < points->n; i++) {
-        int len = (int) strlen (points->pts [i].measure);
+        int len = (int) strlen (ts_points_measure (points, i));
         if (len > *measure_width)
             *measure_width = len;
-        ts_json_format_double (points->pts [i].value, value, sizeof value);
+        ts_json_format_double (points->value [i], value, sizeof value);
         len = (int) strlen (value);
         if (len > *value_width)
             *value_width = len;
@@ -184,75 +186,43 @@ s_print_series_table (const ts_msg_t *reply)
             history->n + forecast->n, history->n, forecast->n, baseline);
 }
 
-//  Sends req to endpoint and waits up to timeout_ms for the reply.
-//  Returns an exit code: S_EXIT_OK with reply filled; S_EXIT_TIMEOUT if
-//  nothing came back in time; S_EXIT_USAGE for a bad endpoint;
-//  S_EXIT_ERROR for a reply that is not one, or that is an error (>= 400;
-//  reply->status tells which). err says what went wrong.
+//  Sends req to endpoint and waits up to timeout_ms for the reply
+//  (ts_client: one attempt, since the CLI's timeout is the user's bound
+//  for the whole call; --wait polls again by itself). Returns an exit
+//  code: S_EXIT_OK with reply filled; S_EXIT_TIMEOUT if nothing came
+//  back in time; S_EXIT_USAGE for a bad endpoint; S_EXIT_ERROR for a
+//  reply that is not one, or that is an error (>= 400; reply->status
+//  tells which). err says what went wrong.
 static int
 s_call (const char *endpoint, int timeout_ms, const ts_msg_t *req,
         ts_msg_t *reply, char *err)
 {
-    char *data = NULL;
-    size_t size = 0;
-    ts_msg_reset (reply, TS_OP_REPLY);
-    if (ts_msg_encode (req, &data, &size)) {
-        ts_errf (err, "out of memory");
+    ts_client_policy_t policy = {
+        .peer = "gateway", .timeout_ms = timeout_ms, .retries = 0,
+        .max_reply = S_MAX_REPLY
+    };
+    int rc = ts_client_call (endpoint, &policy, req, reply);
+    if (rc == 0 && reply->status < 400)
+        return S_EXIT_OK;
+    if (rc == 0) {
+        ts_errf (err, "%s: %s", reply->error [0]? reply->error: "error",
+                 reply->detail);
         return S_EXIT_ERROR;
     }
-    zsock_t *sock = zsock_new (ZMQ_REQ);
-    if (!sock) {
-        free (data);
-        ts_errf (err, "cannot create a ZeroMQ socket");
-        return S_EXIT_ERROR;
+    if (rc == TS_ETIMEOUT) {
+        ts_errf (err, "gateway at %s did not answer within %d ms", endpoint,
+                 timeout_ms);
+        return S_EXIT_TIMEOUT;
     }
-    zsock_set_linger (sock, 0);
-    zsock_set_sndtimeo (sock, timeout_ms);
-    if (zsock_connect (sock, "%s", endpoint)) {
-        free (data);
-        zsock_destroy (&sock);
+    if (rc == TS_EINVAL) {
         ts_errf (err, "bad endpoint '%s'", endpoint);
         return S_EXIT_USAGE;
     }
-    int rc = S_EXIT_OK;
-    zframe_t *frame = zframe_new (data, size);
-    free (data);
-    zpoller_t *poller = NULL;
-    if (zframe_send (&frame, sock, 0) == 0
-    &&  (poller = zpoller_new (sock, NULL))
-    &&  zpoller_wait (poller, timeout_ms)) {
-        zframe_t *answer = zframe_recv (sock);
-        char detail [TS_ERRLEN] = "";
-        if (!answer
-        ||  ts_msg_decode (reply, zframe_data (answer), zframe_size (answer),
-                           S_MAX_REPLY, detail)
-        ||  reply->op != TS_OP_REPLY) {
-            ts_errf (err, "bad reply from gateway at %s: %s", endpoint,
-                     detail [0]? detail: "not a reply");
-            rc = S_EXIT_ERROR;
-        }
-        else
-        if (reply->status >= 400) {
-            ts_errf (err, "%s: %s", reply->error [0]? reply->error: "error",
-                     reply->detail);
-            rc = S_EXIT_ERROR;
-        }
-        zframe_destroy (&answer);
-    }
-    else
-    if (zsys_interrupted) {
+    if (rc == EINTR)
         ts_errf (err, "interrupted");
-        rc = S_EXIT_ERROR;
-    }
-    else {
-        ts_errf (err, "gateway at %s did not answer within %d ms", endpoint,
-                 timeout_ms);
-        rc = S_EXIT_TIMEOUT;
-    }
-    zframe_destroy (&frame);
-    zpoller_destroy (&poller);
-    zsock_destroy (&sock);
-    return rc;
+    else
+        ts_errf (err, "%s (gateway at %s)", reply->detail, endpoint);
+    return S_EXIT_ERROR;
 }
 
 //  Prints the answer to req with the renderer HTTP uses for the same
@@ -575,6 +545,8 @@ int
 main (int argc, char *argv [])
 {
     ts_log_set_name (S_NAME);
+    //  The CLI says what went wrong itself; no log lines of its modules.
+    ts_log_set_level (TS_LOG_ERROR);
     ts_cli_args_t args;
     ts_msg_t *req = ts_msg_new (TS_OP_PING);
     ts_msg_t *reply = ts_msg_new (TS_OP_REPLY);

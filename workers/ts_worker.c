@@ -516,7 +516,8 @@ static void
 s_message (ts_worker_t *self, const void *data, size_t size)
 {
     char err [TS_ERRLEN];
-    if (ts_msg_decode (self->msg, data, size, TS_PROTO_MAX_REQUEST, err)) {
+    if (ts_msg_decode_in (self->msg, TS_DIALOGUE_BROKER, data, size,
+                          TS_PROTO_MAX_REQUEST, err)) {
         ts_warn ("bad message from broker: %s", err);
         return;
     }

@@ -37,9 +37,9 @@ s_check_points (const ts_points_t *pts, char *err)
         ts_errf (err, "no point list");
         return TS_EINVAL;
     }
-    for (size_t i = 0; i < pts->n; i++) {
-        const char *measure = pts->pts [i].measure;
-        size_t len = strnlen (measure, sizeof pts->pts [i].measure);
+    for (size_t i = 0; i < pts->n_measures; i++) {
+        const char *measure = pts->measures [i];
+        size_t len = strnlen (measure, TS_NAME_MAX + 1);
         if (!ts_name_existing_n (measure, len)) {
             ts_name_errf (err, "measure", measure, len);
             return TS_EINVAL;

@@ -624,10 +624,9 @@ s_put_points (s_lmdb_t *self, MDB_txn *txn, const char *id,
     unsigned char kbuf [S_KEY_MAX];
     MDB_val val = { sizeof (double), NULL };
     for (size_t i = 0; i < pts->n; i++) {
-        const ts_point_t *pt = &pts->pts [i];
-        MDB_val key = { s_key_make (kbuf, id, pt->time_ms, pt->measure),
-                        kbuf };
-        val.mv_data = (void *) &pt->value;
+        MDB_val key = { s_key_make (kbuf, id, pts->time_ms [i],
+                                    ts_points_measure (pts, i)), kbuf };
+        val.mv_data = (void *) &pts->value [i];
         int rc = mdb_put (txn, self->history, &key, &val, 0);
         if (rc)
             return rc;
@@ -657,13 +656,16 @@ s_history_put (void *state, const char *id, const ts_points_t *pts,
 #define S_FC_HEAD   (sizeof (int64_t) + sizeof (uint32_t))
 #define S_FC_POINT  (sizeof (int64_t) + sizeof (double) + 1)
 
-//  Compares points by time, then measure: < 0, 0 (the same key) or > 0.
+//  Compares points i and j of pts by time, then measure: < 0, 0 (the
+//  same key) or > 0.
 static int
-s_point_cmp (const ts_point_t *x, const ts_point_t *y)
+s_point_cmp (const ts_points_t *pts, size_t i, size_t j)
 {
-    if (x->time_ms != y->time_ms)
-        return x->time_ms < y->time_ms? -1: 1;
-    return strcmp (x->measure, y->measure);
+    if (pts->time_ms [i] != pts->time_ms [j])
+        return pts->time_ms [i] < pts->time_ms [j]? -1: 1;
+    if (pts->measure [i] == pts->measure [j])
+        return 0;
+    return strcmp (ts_points_measure (pts, i), ts_points_measure (pts, j));
 }
 
 //  Orders indexes of points by time, then measure, then index.
@@ -672,7 +674,7 @@ s_point_order (const void *a, const void *b, void *arg)
 {
     const ts_points_t *pts = arg;
     size_t i = *(const size_t *) a, j = *(const size_t *) b;
-    int cmp = s_point_cmp (&pts->pts [i], &pts->pts [j]);
+    int cmp = s_point_cmp (pts, i, j);
     if (cmp)
         return cmp;
     return i < j? -1: i > j;
@@ -704,7 +706,7 @@ s_replace_points (s_lmdb_t *self, MDB_txn *txn, const char *id,
         for (size_t i = 0; i < pts->n; i++) {
             order [i] = i;
             if (i && sorted)
-                sorted = s_point_cmp (&pts->pts [i - 1], &pts->pts [i]) < 0;
+                sorted = s_point_cmp (pts, i - 1, i) < 0;
         }
         if (!sorted)
             qsort_r (order, pts->n, sizeof (size_t), s_point_order,
@@ -712,12 +714,11 @@ s_replace_points (s_lmdb_t *self, MDB_txn *txn, const char *id,
         //  Keep the last of each run of equal (time, measure).
         size_t kept = 0, size = S_FC_HEAD;
         for (size_t i = 0; i < pts->n; i++) {
-            const ts_point_t *pt = &pts->pts [order [i]];
             if (i + 1 < pts->n
-            &&  s_point_cmp (pt, &pts->pts [order [i + 1]]) == 0)
+            &&  s_point_cmp (pts, order [i], order [i + 1]) == 0)
                 continue;
+            size += S_FC_POINT + strlen (ts_points_measure (pts, order [i]));
             order [kept++] = order [i];
-            size += S_FC_POINT + strlen (pt->measure);
         }
         MDB_val val = { size, NULL };
         rc = mdb_put (txn, self->forecasts, &key, &val, MDB_RESERVE);
@@ -728,12 +729,13 @@ s_replace_points (s_lmdb_t *self, MDB_txn *txn, const char *id,
             memcpy (p + sizeof expires_ms, &count, sizeof count);
             p += S_FC_HEAD;
             for (size_t i = 0; i < kept; i++) {
-                const ts_point_t *pt = &pts->pts [order [i]];
-                size_t m_len = strlen (pt->measure);
-                memcpy (p, &pt->time_ms, sizeof pt->time_ms);
-                memcpy (p + 8, &pt->value, sizeof pt->value);
+                size_t k = order [i];
+                const char *name = ts_points_measure (pts, k);
+                size_t m_len = strlen (name);
+                memcpy (p, &pts->time_ms [k], sizeof (int64_t));
+                memcpy (p + 8, &pts->value [k], sizeof (double));
                 p [16] = (unsigned char) m_len;
-                memcpy (p + S_FC_POINT, pt->measure, m_len);
+                memcpy (p + S_FC_POINT, name, m_len);
                 p += S_FC_POINT + m_len;
             }
         }
@@ -777,12 +779,12 @@ s_forecast_decode (const MDB_val *val, const char *measure, int64_t from_ms,
         if (out && time_ms >= from_ms
         &&  (!measure || (m_len == measure_len
                           && memcmp (m, measure, m_len) == 0))) {
-            char name [TS_NAME_MAX + 1];
-            memcpy (name, m, m_len);
-            name [m_len] = 0;
             double value;
             memcpy (&value, p + 8, sizeof value);
-            int rc = ts_points_append (out, time_ms, name, value);
+            uint16_t index;
+            int rc = ts_points_measure_index (out, m, m_len, &index);
+            if (rc == 0)
+                rc = ts_points_append_at (out, time_ms, index, value);
             if (rc)
                 return rc;
         }
@@ -877,12 +879,12 @@ s_history_range (void *state, const char *id, const char *measure,
             break;
         }
         if (wanted) {
-            char name [TS_NAME_MAX + 1];
-            memcpy (name, m, m_len);
-            name [m_len] = 0;
             double value;
             memcpy (&value, val.mv_data, sizeof value);
-            ts_rc = ts_points_append (out, time_ms, name, value);
+            uint16_t index;
+            ts_rc = ts_points_measure_index (out, m, m_len, &index);
+            if (ts_rc == 0)
+                ts_rc = ts_points_append_at (out, time_ms, index, value);
             if (ts_rc) {
                 ts_errf (err, "lmdb: %s reading id '%s'",
                          ts_strerror (ts_rc), id);

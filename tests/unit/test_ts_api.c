@@ -150,8 +150,8 @@ api_query_applies_the_merge_rule (void **state)
     assert_true (series->has_baseline);
     assert_int_equal (series->baseline_ms, base - HOUR_MS);
     assert_int_equal (series->forecast->n, 3);
-    assert_int_equal (series->forecast->pts [0].time_ms, base);
-    assert_true (series->forecast->pts [0].value == 100);
+    assert_int_equal (series->forecast->time_ms [0], base);
+    assert_true (series->forecast->value [0] == 100);
     assert_int_equal (self->reply->from_ms, base - 10 * HOUR_MS);
 
     //  A range that ends before the history: forecast only, no baseline.
@@ -237,7 +237,7 @@ api_query_answers_from_the_cache_until_the_id_changes (void **state)
     assert_int_equal (s_query_cached (self), 200);
     assert_int_equal (s_hits (self), 1);
     assert_int_equal (self->reply->series.history->n, 1);
-    assert_true (self->reply->series.history->pts [0].value == 1.5);
+    assert_true (self->reply->series.history->value [0] == 1.5);
     assert_int_equal (self->reply->from_ms, 0);
     assert_int_equal (self->reply->to_ms, 5000);
 

@@ -64,8 +64,8 @@ s_parse_fails (const char *yaml, const char *doc, const char *detail)
     if (!strstr (err, detail))
         fail_msg ("detail '%s' does not contain '%s'", err, detail);
     assert_int_equal (pts->n, 1);
-    assert_int_equal (pts->pts [0].time_ms, 42);
-    assert_string_equal (pts->pts [0].measure, "old");
+    assert_int_equal (pts->time_ms [0], 42);
+    assert_string_equal (ts_points_measure (pts, 0), "old");
     ts_points_destroy (&pts);
     ts_map_destroy (&map);
 }
@@ -75,9 +75,9 @@ s_assert_point (const ts_points_t *pts, size_t i, int64_t time_ms,
                 const char *measure, double value)
 {
     assert_true (i < pts->n);
-    assert_int_equal (pts->pts [i].time_ms, time_ms);
-    assert_string_equal (pts->pts [i].measure, measure);
-    assert_true (pts->pts [i].value == value);
+    assert_int_equal (pts->time_ms [i], time_ms);
+    assert_string_equal (ts_points_measure (pts, i), measure);
+    assert_true (pts->value [i] == value);
 }
 
 static const char *s_rows_default = "log:\n  level: error\n";
@@ -277,10 +277,10 @@ map_reads_numbers_exactly_as_strtod (void **state)
     for (size_t i = 0; i < n + 2000; i++) {
         const char *t = i < n? tokens [i]: generated [i - n];
         double want = strtod (t, NULL);
-        if (memcmp (&want, &pts->pts [i].value, sizeof want) != 0)
+        if (memcmp (&want, &pts->value [i], sizeof want) != 0)
             fail_msg ("%s read as %.17g, strtod reads %.17g", t,
-                      pts->pts [i].value, want);
-        assert_int_equal (pts->pts [i].time_ms, 1000 + (int64_t) i);
+                      pts->value [i], want);
+        assert_int_equal (pts->time_ms [i], 1000 + (int64_t) i);
     }
     ts_points_destroy (&pts);
     free (doc);
@@ -289,8 +289,8 @@ map_reads_numbers_exactly_as_strtod (void **state)
     pts = s_parse_ok (s_rows_default,
         "[{\"time\": -1732406400000, \"value\": 1},"
         " {\"time\": 0, \"value\": 2}]");
-    assert_int_equal (pts->pts [0].time_ms, -1732406400000LL);
-    assert_int_equal (pts->pts [1].time_ms, 0);
+    assert_int_equal (pts->time_ms [0], -1732406400000LL);
+    assert_int_equal (pts->time_ms [1], 0);
     ts_points_destroy (&pts);
 }
 
@@ -567,7 +567,7 @@ map_reads_numbers_as_strtod_does (void **state)
                   "[{\"time\": 1732406400000, \"value\": %s}]", texts [i]);
         ts_points_t *pts = s_parse_ok (s_rows_default, doc);
         assert_int_equal (pts->n, 1);
-        assert_true (pts->pts [0].value == strtod (texts [i], NULL));
+        assert_true (pts->value [0] == strtod (texts [i], NULL));
         ts_points_destroy (&pts);
     }
 }
@@ -771,9 +771,9 @@ s_mutate_and_parse (const char *yaml, const char *valid, int rounds)
             assert_int_equal (pts->n, 1);
             failed++;
         }
-        assert_int_equal (pts->pts [0].time_ms, 42);
-        assert_string_equal (pts->pts [0].measure, "old");
-        assert_true (pts->pts [0].value == 4.5);
+        assert_int_equal (pts->time_ms [0], 42);
+        assert_string_equal (ts_points_measure (pts, 0), "old");
+        assert_true (pts->value [0] == 4.5);
         ts_points_destroy (&pts);
     }
     //  The loop must exercise both outcomes to mean anything

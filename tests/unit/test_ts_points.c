@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "ts_points.h"
@@ -36,9 +37,9 @@ s_assert_point (const ts_points_t *pts, size_t i, int64_t time_ms,
                 const char *measure, double value)
 {
     assert_true (i < pts->n);
-    assert_int_equal (pts->pts [i].time_ms, time_ms);
-    assert_string_equal (pts->pts [i].measure, measure);
-    assert_true (pts->pts [i].value == value);
+    assert_int_equal (pts->time_ms [i], time_ms);
+    assert_string_equal (ts_points_measure (pts, i), measure);
+    assert_true (pts->value [i] == value);
 }
 
 //  A series as the store would hand it over: n history points from
@@ -92,7 +93,7 @@ points_append_rejects_long_measure (void **state)
     assert_int_equal (pts->n, 0);
     name [TS_NAME_MAX] = 0;         //  exactly TS_NAME_MAX is fine
     assert_int_equal (ts_points_append (pts, T0, name, 1), 0);
-    assert_int_equal (strlen (pts->pts [0].measure), TS_NAME_MAX);
+    assert_int_equal (strlen (ts_points_measure (pts, 0)), TS_NAME_MAX);
     ts_points_destroy (&pts);
 }
 
@@ -277,6 +278,119 @@ merge_of_range_wholly_in_the_future_returns_forecast_only (void **state)
     s_series_free (&series);
 }
 
+//  --- the columnar layout ---------------------------------------------
+
+static void
+points_hold_each_measure_name_once (void **state)
+{
+    ts_points_t *pts = s_points ();
+    for (int k = 0; k < 1000; k++) {
+        s_add (pts, T0 + k * STEP, "temp", k);
+        s_add (pts, T0 + k * STEP, "wind", -k);
+    }
+    assert_int_equal (pts->n, 2000);
+    assert_int_equal (pts->n_measures, 2);
+    assert_string_equal (pts->measures [0], "temp");
+    assert_string_equal (pts->measures [1], "wind");
+    s_assert_point (pts, 1999, T0 + 999 * STEP, "wind", -999);
+    ts_points_destroy (&pts);
+}
+
+static void
+points_find_names_among_many_measures (void **state)
+{
+    //  Past the linear scan: the hash table must find every name again.
+    ts_points_t *pts = s_points ();
+    char name [32];
+    for (int round = 0; round < 3; round++)
+        for (int m = 0; m < 300; m++) {
+            snprintf (name, sizeof name, "m%03d", m);
+            s_add (pts, T0 + round, name, m);
+        }
+    assert_int_equal (pts->n_measures, 300);
+    for (size_t i = 0; i < pts->n; i++) {
+        snprintf (name, sizeof name, "m%03d", (int) pts->value [i]);
+        assert_string_equal (ts_points_measure (pts, i), name);
+    }
+    uint16_t index;
+    assert_int_equal (ts_points_measure_index (pts, "m123xyz", 4, &index), 0);
+    assert_int_equal (index, 123);
+    assert_int_equal (pts->n_measures, 300);
+    ts_points_destroy (&pts);
+}
+
+static void
+points_refuse_a_measure_over_the_table_limit (void **state)
+{
+    ts_points_t *pts = s_points ();
+    char name [32];
+    for (int m = 0; m < TS_POINTS_MEASURES_MAX; m++) {
+        snprintf (name, sizeof name, "m%d", m);
+        s_add (pts, T0, name, m);
+    }
+    assert_int_equal (ts_points_append (pts, T0, "one-more", 0), TS_ETOOBIG);
+    assert_int_equal (ts_points_append (pts, T0, "m7", 1), 0);
+    assert_int_equal (pts->n, TS_POINTS_MEASURES_MAX + 1);
+    char long_name [TS_NAME_MAX + 2];
+    memset (long_name, 'a', sizeof long_name - 1);
+    long_name [sizeof long_name - 1] = 0;
+    assert_int_equal (ts_points_append (pts, T0, long_name, 0), TS_ETOOBIG);
+    ts_points_destroy (&pts);
+}
+
+static void
+points_clear_forgets_measures_and_release_frees_columns (void **state)
+{
+    ts_points_t *pts = s_points ();
+    s_add (pts, T0, "temp", 1);
+    ts_points_clear (pts);
+    assert_int_equal (pts->n, 0);
+    assert_int_equal (pts->n_measures, 0);
+    s_add (pts, T0, "wind", 2);
+    assert_string_equal (pts->measures [0], "wind");
+    ts_points_release (pts);
+    assert_int_equal (pts->n, 0);
+    assert_null (pts->time_ms);
+    s_add (pts, T0 + STEP, "temp", 3);
+    s_assert_point (pts, 0, T0 + STEP, "temp", 3);
+    ts_points_destroy (&pts);
+}
+
+static void
+points_append_from_another_list_by_name (void **state)
+{
+    ts_points_t *a = s_points (), *b = s_points ();
+    s_add (a, T0, "wind", 1);
+    s_add (a, T0, "temp", 2);
+    s_add (b, T0, "temp", 3);
+    assert_int_equal (ts_points_append_from (b, a, 0), 0);
+    assert_int_equal (ts_points_append_from (b, a, 1), 0);
+    assert_int_equal (b->n_measures, 2);
+    s_assert_point (b, 1, T0, "wind", 1);
+    s_assert_point (b, 2, T0, "temp", 2);
+    assert_int_equal (b->measure [0], b->measure [2]);
+    ts_points_destroy (&a);
+    ts_points_destroy (&b);
+}
+
+static void
+sort_orders_by_time_then_name_and_keeps_equal_points_in_order (void **state)
+{
+    ts_points_t *pts = s_points ();
+    s_add (pts, T0 + STEP, "b", 1);
+    s_add (pts, T0, "b", 2);
+    s_add (pts, T0 + STEP, "a", 3);
+    s_add (pts, T0 + STEP, "b", 4);
+    assert_false (ts_points_sorted (pts));
+    assert_int_equal (ts_points_sort (pts), 0);
+    assert_true (ts_points_sorted (pts));
+    s_assert_point (pts, 0, T0, "b", 2);
+    s_assert_point (pts, 1, T0 + STEP, "a", 3);
+    s_assert_point (pts, 2, T0 + STEP, "b", 1);
+    s_assert_point (pts, 3, T0 + STEP, "b", 4);
+    ts_points_destroy (&pts);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -295,6 +409,12 @@ main (int argc, char *argv [])
         cmocka_unit_test (merge_baseline_is_newest_time_over_every_measure),
         cmocka_unit_test (merge_of_range_wholly_in_the_past_returns_history_only),
         cmocka_unit_test (merge_of_range_wholly_in_the_future_returns_forecast_only),
+        cmocka_unit_test (points_hold_each_measure_name_once),
+        cmocka_unit_test (points_find_names_among_many_measures),
+        cmocka_unit_test (points_refuse_a_measure_over_the_table_limit),
+        cmocka_unit_test (points_clear_forgets_measures_and_release_frees_columns),
+        cmocka_unit_test (points_append_from_another_list_by_name),
+        cmocka_unit_test (sort_orders_by_time_then_name_and_keeps_equal_points_in_order),
     };
     if (argc > 1)
         cmocka_set_test_filter (argv [1]);

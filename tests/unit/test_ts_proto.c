@@ -45,9 +45,9 @@ s_assert_points_equal (const ts_points_t *a, const ts_points_t *b)
 {
     assert_int_equal (a->n, b->n);
     for (size_t i = 0; i < a->n; i++) {
-        assert_int_equal (a->pts [i].time_ms, b->pts [i].time_ms);
-        assert_string_equal (a->pts [i].measure, b->pts [i].measure);
-        assert_memory_equal (&a->pts [i].value, &b->pts [i].value,
+        assert_int_equal (a->time_ms [i], b->time_ms [i]);
+        assert_string_equal (ts_points_measure (a, i), ts_points_measure (b, i));
+        assert_memory_equal (&a->value [i], &b->value [i],
                              sizeof (double));
     }
 }
@@ -340,7 +340,7 @@ query_reply_with_two_measures_and_baseline_round_trips (void **state)
     ts_msg_t *copy = s_round_trip (msg);
     s_assert_msg_equal (msg, copy);
     assert_true (copy->series.has_baseline);
-    assert_string_equal (copy->series.history->pts [1].measure, "wind");
+    assert_string_equal (ts_points_measure (copy->series.history, 1), "wind");
     ts_msg_destroy (&copy);
     ts_msg_destroy (&msg);
 }
@@ -360,6 +360,35 @@ query_reply_with_nil_baseline_round_trips (void **state)
     s_assert_msg_equal (msg, copy);
     assert_true (copy->has_series);
     ts_msg_destroy (&copy);
+    ts_msg_destroy (&msg);
+}
+
+//  A list's table may name a measure no point of it uses any more (the
+//  merge rule dropped those points): the reply names only used ones.
+static void
+query_reply_names_only_the_measures_its_points_use (void **state)
+{
+    ts_msg_t *msg = s_query_reply (true);
+    ts_points_t *fc = msg->series.forecast;
+    assert_int_equal (ts_points_append (fc, 1732406400000, "rain", 1), 0);
+    ts_series_merge (&msg->series);     //  drops the rain point
+    assert_int_equal (fc->n_measures, 3);
+    char *data;
+    size_t size;
+    assert_int_equal (ts_msg_encode (msg, &data, &size), 0);
+    ts_msg_t *back = ts_msg_new (TS_OP_REPLY);
+    assert_non_null (back);
+    char err [TS_ERRLEN];
+    assert_int_equal (ts_msg_decode (back, data, size, 64 << 20, err), 0);
+    assert_int_equal (back->series.forecast->n, 2);
+    assert_int_equal (back->series.history->n_measures
+                      + back->series.forecast->n_measures, 4);
+    for (size_t i = 0; i < back->series.forecast->n; i++)
+        assert_string_not_equal (ts_points_measure (back->series.forecast, i),
+                                 "rain");
+    assert_null (memmem (data, size, "rain", 4));
+    free (data);
+    ts_msg_destroy (&back);
     ts_msg_destroy (&msg);
 }
 
@@ -689,9 +718,9 @@ decode_accepts_integer_values_and_ignores_unknown_keys (void **state)
     assert_int_equal (msg->op, TS_OP_REPLY);
     assert_true (msg->has_series);
     assert_int_equal (msg->series.history->n, 2);
-    assert_true (msg->series.history->pts [0].value == -7.0);
-    assert_true (msg->series.history->pts [1].value == 2.5);
-    assert_string_equal (msg->series.history->pts [1].measure, "value");
+    assert_true (msg->series.history->value [0] == -7.0);
+    assert_true (msg->series.history->value [1] == 2.5);
+    assert_string_equal (ts_points_measure (msg->series.history, 1), "value");
     assert_int_equal (msg->series.baseline_ms, 10);
     ts_msg_destroy (&msg);
     msgpack_sbuffer_destroy (&raw.sbuf);
@@ -1857,16 +1886,119 @@ decode_survives_random_mutations (void **state)
     ts_msg_destroy (&msg);
 }
 
+//  Encodes a message of op with the fields its decoder needs.
+static void
+s_encode_op (ts_op_t op, char **data, size_t *size)
+{
+    ts_msg_t *msg = ts_msg_new (op);
+    assert_non_null (msg);
+    if (op == TS_OP_REPLY)
+        ts_msg_set_ok (msg, 200);
+    ts_strlcpy (msg->id, "a", sizeof msg->id);
+    ts_strlist_append (msg->ids, "a");
+    ts_msg_add_job (msg, 1);
+    msg->job = 1;
+    msg->credit = 1;
+    assert_int_equal (ts_msg_encode (msg, data, size), 0);
+    ts_msg_destroy (&msg);
+}
+
+static void
+each_dialogue_takes_only_its_own_messages (void **state)
+{
+    //  C: client ops; R: replies; W: worker to broker; B: broker to worker.
+    const char *takers [TS_OP_COUNT_] = {
+        [TS_OP_REPLY] = "R", [TS_OP_PING] = "C", [TS_OP_QUERY] = "C",
+        [TS_OP_IDS_ADD] = "C", [TS_OP_IDS_RM] = "C", [TS_OP_IDS_LS] = "C",
+        [TS_OP_HYDRATE] = "C", [TS_OP_READY] = "W", [TS_OP_JOB] = "B",
+        [TS_OP_DONE] = "W", [TS_OP_FAILED] = "W", [TS_OP_HEARTBEAT] = "WB",
+        [TS_OP_STATS] = "C", [TS_OP_DLQ_LS] = "C", [TS_OP_DLQ_REDRIVE] = "C",
+        [TS_OP_DLQ_PURGE] = "C", [TS_OP_JOB_STATE] = "C"
+    };
+    const struct { ts_dialogue_t dialogue; char letter; } dialogues [] = {
+        { TS_DIALOGUE_CLIENT, 'C' }, { TS_DIALOGUE_REPLIES, 'R' },
+        { TS_DIALOGUE_WORKER, 'W' }, { TS_DIALOGUE_BROKER, 'B' }
+    };
+    ts_msg_t *msg = ts_msg_new (TS_OP_PING);
+    for (int op = TS_OP_REPLY; op < TS_OP_COUNT_; op++) {
+        char *data = NULL;
+        size_t size = 0;
+        s_encode_op ((ts_op_t) op, &data, &size);
+        for (size_t d = 0; d < 4; d++) {
+            bool takes = strchr (takers [op], dialogues [d].letter) != NULL;
+            assert_int_equal (ts_dialogue_accepts (dialogues [d].dialogue,
+                                                   (ts_op_t) op), takes);
+            char err [TS_ERRLEN] = "";
+            int rc = ts_msg_decode_in (msg, dialogues [d].dialogue, data,
+                                       size, TS_PROTO_MAX_REQUEST, err);
+            if (takes) {
+                if (rc)
+                    fail_msg ("%s refused: %s", ts_op_name (op), err);
+                assert_int_equal (msg->op, op);
+            }
+            else {
+                assert_int_equal (rc, TS_EDIALOGUE);
+                assert_int_equal (msg->op, TS_OP_REPLY);    //  reset
+                assert_int_equal (msg->ids->n, 0);          //  unread
+            }
+        }
+        free (data);
+    }
+    ts_msg_destroy (&msg);
+}
+
+static void
+dialogue_refusal_names_the_op_and_the_dialogue (void **state)
+{
+    ts_msg_t *msg = ts_msg_new (TS_OP_PING);
+    char err [TS_ERRLEN] = "";
+    char *data = NULL;
+    size_t size = 0;
+    s_encode_op (TS_OP_JOB, &data, &size);
+    assert_int_equal (ts_msg_decode_in (msg, TS_DIALOGUE_CLIENT, data, size,
+                                        TS_PROTO_MAX_REQUEST, err),
+                      TS_EDIALOGUE);
+    assert_string_equal (err, "op 'job' is not a client operation");
+    assert_int_equal (ts_msg_decode_in (msg, TS_DIALOGUE_REPLIES, data, size,
+                                        TS_PROTO_MAX_REQUEST, err),
+                      TS_EDIALOGUE);
+    assert_string_equal (err, "op 'job' is not a reply");
+    //  ts_msg_decode takes any dialogue's message.
+    assert_int_equal (ts_msg_decode (msg, data, size, TS_PROTO_MAX_REQUEST,
+                                     err), 0);
+    free (data);
+    s_encode_op (TS_OP_STATS, &data, &size);
+    assert_int_equal (ts_msg_decode_in (msg, TS_DIALOGUE_WORKER, data, size,
+                                        TS_PROTO_MAX_REQUEST, err),
+                      TS_EDIALOGUE);
+    assert_string_equal (err, "op 'stats' is not a worker message");
+    free (data);
+    s_encode_op (TS_OP_REPLY, &data, &size);
+    assert_int_equal (ts_msg_decode_in (msg, TS_DIALOGUE_CLIENT, data, size,
+                                        TS_PROTO_MAX_REQUEST, err),
+                      TS_EDIALOGUE);
+    assert_string_equal (err, "a reply is not a client operation");
+    free (data);
+    //  A malformed message is still malformed, whatever the dialogue.
+    assert_int_equal (ts_msg_decode_in (msg, TS_DIALOGUE_CLIENT, "\xc1", 1,
+                                        TS_PROTO_MAX_REQUEST, err),
+                      TS_EPROTO);
+    ts_msg_destroy (&msg);
+}
+
 int
 main (int argc, char *argv [])
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (every_request_op_round_trips),
+        cmocka_unit_test (each_dialogue_takes_only_its_own_messages),
+        cmocka_unit_test (dialogue_refusal_names_the_op_and_the_dialogue),
         cmocka_unit_test (query_without_range_or_measure_round_trips),
         cmocka_unit_test (ok_error_and_list_replies_round_trip),
         cmocka_unit_test (query_reply_with_two_measures_and_baseline_round_trips),
         cmocka_unit_test (query_reply_with_nil_baseline_round_trips),
         cmocka_unit_test (query_reply_names_measures_in_order_of_first_appearance),
+        cmocka_unit_test (query_reply_names_only_the_measures_its_points_use),
         cmocka_unit_test (query_reply_with_many_measures_round_trips),
         cmocka_unit_test (stats_reply_with_workers_round_trips),
         cmocka_unit_test (dlq_reply_round_trips_with_and_without_entries),

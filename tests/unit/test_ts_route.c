@@ -16,7 +16,7 @@
 
 #include "ts_log.h"
 #include "../../gateway/ts_route.h"
-#include "../../gateway/ts_forward.h"
+#include "../../common/ts_client.h"
 #include "ts_testutil.h"
 #include "ts_fakebroker.h"
 
@@ -28,7 +28,8 @@ typedef struct {
     ts_testutil_t *base;        //  temporary directory, config, store
     ts_api_t      *api;         //  request handler
     ts_route_t    *route;       //  routes under test
-    ts_json_t     *body;        //  answer body
+    ts_reply_t    *body;        //  answer
+    char           allow [64];  //  its Allow header, if any
     json_t        *doc;         //  last answer, parsed
 } fixture_t;
 
@@ -60,7 +61,7 @@ s_setup (void **state)
         return -1;
     }
     ts_api_set_broker_timeout (self->api, 50);
-    self->body = ts_json_new ();
+    self->body = ts_reply_new ();
     return self->body? 0: -1;
 }
 
@@ -70,12 +71,30 @@ s_teardown (void **state)
     fixture_t *self = *state;
     if (self->doc)
         json_decref (self->doc);
-    ts_json_destroy (&self->body);
+    ts_reply_destroy (&self->body);
     ts_route_destroy (&self->route);
     ts_api_destroy (&self->api);
     ts_testutil_destroy (&self->base);
     free (self);
     return 0;
+}
+
+//  ts_route_handle into self->body, with the Allow header's value (or
+//  NULL) in *allow (if not NULL).
+static int
+s_handle (fixture_t *self, const ts_route_req_t *req, const char **allow)
+{
+    int status = ts_route_handle (self->route, req, self->body);
+    size_t len = 0;
+    const char *value = ts_reply_header_value (self->body, "Allow", &len);
+    if (allow && value) {
+        snprintf (self->allow, sizeof self->allow, "%.*s", (int) len, value);
+        *allow = self->allow;
+    }
+    else
+    if (allow)
+        *allow = NULL;
+    return status;
 }
 
 //  Sends one request with the right key; parses the answer into doc.
@@ -88,13 +107,13 @@ s_call (fixture_t *self, const char *method, const char *target,
         .token = KEY, .token_len = strlen (KEY),
         .body = body, .body_size = body? strlen (body): 0
     };
-    int status = ts_route_handle (self->route, &req, self->body, NULL);
+    int status = s_handle (self, &req, NULL);
     if (self->doc)
         json_decref (self->doc);
     json_error_t jerr;
-    self->doc = json_loads (ts_json_data (self->body), 0, &jerr);
+    self->doc = json_loads (ts_reply_text (self->body), 0, &jerr);
     if (!self->doc)
-        fail_msg ("answer is not JSON: %s (%s)", ts_json_data (self->body),
+        fail_msg ("answer is not JSON: %s (%s)", ts_reply_text (self->body),
                   jerr.text);
     return status;
 }
@@ -111,7 +130,7 @@ s_get_as (fixture_t *self, const char *target, const char *token,
         .authorization = authorization,
         .authorization_len = authorization? strlen (authorization): 0
     };
-    return ts_route_handle (self->route, &req, self->body, NULL);
+    return s_handle (self, &req, NULL);
 }
 
 static const char *
@@ -158,7 +177,7 @@ route_healthz_needs_no_key (void **state)
 {
     fixture_t *self = *state;
     assert_int_equal (s_get_as (self, "/healthz", NULL, NULL), 200);
-    assert_string_equal (ts_json_data (self->body), "{\"status\":\"ok\"}");
+    assert_string_equal (ts_reply_text (self->body), "{\"status\":\"ok\"}");
 }
 
 static void
@@ -169,7 +188,7 @@ route_answers_401_without_the_right_key (void **state)
                              "demo,second" };
     for (size_t i = 0; i < sizeof tokens / sizeof tokens [0]; i++) {
         assert_int_equal (s_get_as (self, "/v1/ids", tokens [i], NULL), 401);
-        assert_non_null (strstr (ts_json_data (self->body),
+        assert_non_null (strstr (ts_reply_text (self->body),
                                  "\"error\":\"unauthorized\""));
     }
     //  Unknown routes say 401 too: nothing is revealed without a key.
@@ -206,10 +225,10 @@ route_ids_can_be_added_listed_and_removed (void **state)
     assert_int_equal (json_integer_value (json_object_get (self->doc,
                                                            "added")), 2);
     assert_int_equal (s_call (self, "GET", "/v1/ids", NULL), 200);
-    assert_string_equal (ts_json_data (self->body),
+    assert_string_equal (ts_reply_text (self->body),
                          "{\"ids\":[\"a\",\"b\"],\"next\":null}");
     assert_int_equal (s_call (self, "DELETE", "/v1/ids/a", NULL), 200);
-    assert_string_equal (ts_json_data (self->body),
+    assert_string_equal (ts_reply_text (self->body),
                          "{\"id\":\"a\",\"removed\":true}");
     assert_int_equal (s_call (self, "DELETE", "/v1/ids/a", NULL), 404);
     assert_string_equal (s_str (self, "error"), "not_found");
@@ -223,19 +242,19 @@ route_ids_pages_with_after_and_limit (void **state)
     assert_int_equal (s_call (self, "POST", "/v1/ids",
                               "{\"ids\":[\"d\",\"c\",\"b\",\"a\",\"e\"]}"), 200);
     assert_int_equal (s_call (self, "GET", "/v1/ids?limit=2", NULL), 200);
-    assert_string_equal (ts_json_data (self->body),
+    assert_string_equal (ts_reply_text (self->body),
                          "{\"ids\":[\"a\",\"b\"],\"next\":\"b\"}");
     assert_int_equal (s_call (self, "GET", "/v1/ids?after=b&limit=2", NULL),
                       200);
-    assert_string_equal (ts_json_data (self->body),
+    assert_string_equal (ts_reply_text (self->body),
                          "{\"ids\":[\"c\",\"d\"],\"next\":\"d\"}");
     assert_int_equal (s_call (self, "GET", "/v1/ids?after=d&limit=2", NULL),
                       200);
-    assert_string_equal (ts_json_data (self->body),
+    assert_string_equal (ts_reply_text (self->body),
                          "{\"ids\":[\"e\"],\"next\":null}");
     //  A cursor need not be registered.
     assert_int_equal (s_call (self, "GET", "/v1/ids?after=bb", NULL), 200);
-    assert_string_equal (ts_json_data (self->body),
+    assert_string_equal (ts_reply_text (self->body),
                          "{\"ids\":[\"c\",\"d\",\"e\"],\"next\":null}");
     const char *bad [] = {
         "/v1/ids?limit=0", "/v1/ids?limit=10001", "/v1/ids?limit=x",
@@ -257,7 +276,7 @@ route_hydrate_answers_the_job_of_each_id (void **state)
                               "{\"ids\":[\"a\",\"b\"]}"), 200);
     assert_int_equal (s_call (self, "POST", "/v1/hydrate",
                               "{\"ids\":[\"a\",\"b\"]}"), 202);
-    assert_string_equal (ts_json_data (self->body),
+    assert_string_equal (ts_reply_text (self->body),
                          "{\"queued\":2,\"jobs\":[100,101]}");
     //  An id with a leading '-' is not created, whatever the front end.
     assert_int_equal (s_call (self, "POST", "/v1/ids",
@@ -295,13 +314,13 @@ route_series_writes_history_then_forecast_after_the_baseline (void **state)
         (long long) (base - HOUR_MS), (long long) (base - 2 * HOUR_MS),
         (long long) (base - HOUR_MS), (long long) base,
         (long long) (base + HOUR_MS));
-    assert_string_equal (ts_json_data (self->body), expect);
+    assert_string_equal (ts_reply_text (self->body), expect);
 
     //  RFC 3339 works as well as epoch ms; an empty range has no baseline.
     assert_int_equal (s_call (self, "GET", "/v1/series/a?from=2000-01-01T00"
                               "%3A00%3A00Z&to=2000-01-02T00:00:00.000Z", NULL),
                       200);
-    assert_string_equal (ts_json_data (self->body),
+    assert_string_equal (ts_reply_text (self->body),
                          "{\"id\":\"a\",\"from\":946684800000,"
                          "\"to\":946771200000,\"baseline\":null,"
                          "\"points\":[]}");
@@ -351,21 +370,18 @@ route_answers_404_405_and_413 (void **state)
     const char *allow = NULL;
     ts_route_req_t req = { .method = "PUT", .target = "/v1/ids",
                            .token = KEY, .token_len = strlen (KEY) };
-    assert_int_equal (ts_route_handle (self->route, &req, self->body,
-                                       &allow), 405);
+    assert_int_equal (s_handle (self, &req, &allow), 405);
     assert_string_equal (allow, "GET, POST");
     req.method = "GET";
     req.target = "/v1/hydrate";
-    assert_int_equal (ts_route_handle (self->route, &req, self->body,
-                                       &allow), 405);
+    assert_int_equal (s_handle (self, &req, &allow), 405);
     assert_string_equal (allow, "POST");
     req.method = "POST";
     req.target = "/v1/ids";
     req.body_too_big = true;
-    assert_int_equal (ts_route_handle (self->route, &req, self->body,
-                                       &allow), 413);
+    assert_int_equal (s_handle (self, &req, &allow), 413);
     assert_null (allow);
-    assert_non_null (strstr (ts_json_data (self->body), "too_big"));
+    assert_non_null (strstr (ts_reply_text (self->body), "too_big"));
 }
 
 static void
@@ -389,7 +405,7 @@ route_stats_writes_counters_and_workers (void **state)
     ts_fakebroker_t *broker = ts_fakebroker_new (ROUTE_BROKER);
     assert_non_null (broker);
     assert_int_equal (s_call (self, "GET", "/v1/stats", NULL), 200);
-    assert_string_equal (ts_json_data (self->body),
+    assert_string_equal (ts_reply_text (self->body),
         "{\"queued\":3,\"delayed\":1,\"leased\":2,\"dlq\":2,\"done\":40,"
         "\"failed\":6,\"retried\":4,\"dead_lettered\":2,"
         "\"oldest_age_ms\":1500,\"workers\":["
@@ -406,7 +422,7 @@ route_dlq_lists_redrives_and_purges (void **state)
     ts_fakebroker_t *broker = ts_fakebroker_new (ROUTE_BROKER);
     assert_non_null (broker);
     assert_int_equal (s_call (self, "GET", "/v1/dlq", NULL), 200);
-    assert_string_equal (ts_json_data (self->body),
+    assert_string_equal (ts_reply_text (self->body),
         "{\"jobs\":["
         "{\"job\":7,\"ids\":[\"a\"],\"receives\":3,"
         "\"dead_at\":1732406400000,\"error\":\"HTTP 500\"},"
@@ -418,17 +434,17 @@ route_dlq_lists_redrives_and_purges (void **state)
     for (size_t i = 0; i < sizeof every / sizeof every [0]; i++) {
         assert_int_equal (s_call (self, "POST", "/v1/dlq/redrive",
                                   every [i]), 200);
-        assert_string_equal (ts_json_data (self->body), "{\"requeued\":2}");
+        assert_string_equal (ts_reply_text (self->body), "{\"requeued\":2}");
         assert_int_equal (ts_fakebroker_last_ids (broker), 0);
     }
     assert_int_equal (s_call (self, "POST", "/v1/dlq/redrive",
                               "{\"ids\":[\"a\",\"gone\",\"c\"]}"), 200);
-    assert_string_equal (ts_json_data (self->body), "{\"requeued\":3}");
+    assert_string_equal (ts_reply_text (self->body), "{\"requeued\":3}");
     assert_int_equal (ts_fakebroker_last_op (broker), TS_OP_DLQ_REDRIVE);
     assert_int_equal (ts_fakebroker_last_ids (broker), 3);
 
     assert_int_equal (s_call (self, "DELETE", "/v1/dlq", NULL), 200);
-    assert_string_equal (ts_json_data (self->body), "{\"purged\":2}");
+    assert_string_equal (ts_reply_text (self->body), "{\"purged\":2}");
     assert_int_equal (ts_fakebroker_last_op (broker), TS_OP_DLQ_PURGE);
 
     //  Bad redrive bodies never reach the broker
@@ -467,7 +483,7 @@ route_start_hands_back_broker_routes_and_finish_writes_what_handle_does (
           TS_OP_DLQ_REDRIVE, 200 },
         { "DELETE", "/v1/dlq", NULL, TS_OP_DLQ_PURGE, 200 }
     };
-    ts_json_t *split = ts_json_new ();
+    ts_reply_t *split = ts_reply_new ();
     ts_msg_t *reply = ts_msg_new (TS_OP_REPLY);
     for (size_t i = 0; i < sizeof routes / sizeof routes [0]; i++) {
         ts_route_req_t req = {
@@ -478,27 +494,28 @@ route_start_hands_back_broker_routes_and_finish_writes_what_handle_does (
         };
         ts_msg_t *forward = NULL;
         size_t asked = ts_fakebroker_requests (broker);
-        assert_int_equal (ts_route_start (self->route, &req, split, NULL,
-                                          &forward), TS_ROUTE_FORWARD);
+        assert_int_equal (ts_route_start (self->route, &req, split, &forward), TS_ROUTE_FORWARD);
         assert_non_null (forward);
         assert_int_equal (forward->op, routes [i].op);
-        assert_int_equal (ts_json_size (split), 0);
+        size_t split_size = 1;
+        ts_reply_body (split, &split_size);
+        assert_int_equal (split_size, 0);
         assert_int_equal (ts_fakebroker_requests (broker), asked);
-        ts_forward_call (ROUTE_BROKER, 5000, forward, reply);
+        ts_client_policy_t policy = { .peer = "broker", .timeout_ms = 5000 };
+        ts_client_call (ROUTE_BROKER, &policy, forward, reply);
         assert_int_equal (ts_route_finish (forward, reply, split),
                           routes [i].status);
         ts_msg_destroy (&forward);
         //  The one-call path writes the same answer.
-        assert_int_equal (ts_route_handle (self->route, &req, self->body,
-                                           NULL), routes [i].status);
-        assert_string_equal (ts_json_data (split),
-                             ts_json_data (self->body));
+        assert_int_equal (s_handle (self, &req, NULL), routes [i].status);
+        assert_string_equal (ts_reply_text (split),
+                             ts_reply_text (self->body));
     }
     //  The broker's errors become the route's error answers.
     ts_msg_t *stats = ts_msg_new (TS_OP_STATS);
     ts_msg_set_error (reply, 503, "unavailable", "broker did not answer");
     assert_int_equal (ts_route_finish (stats, reply, split), 503);
-    assert_string_equal (ts_json_data (split), "{\"error\":\"unavailable\","
+    assert_string_equal (ts_reply_text (split), "{\"error\":\"unavailable\","
                          "\"detail\":\"broker did not answer\"}");
     //  Checks come before: an unknown id is answered, never handed back.
     ts_msg_t *forward = NULL;
@@ -506,20 +523,18 @@ route_start_hands_back_broker_routes_and_finish_writes_what_handle_does (
     ts_route_req_t req = { .method = "POST", .target = "/v1/hydrate",
                            .token = KEY, .token_len = strlen (KEY),
                            .body = unknown, .body_size = strlen (unknown) };
-    assert_int_equal (ts_route_start (self->route, &req, split, NULL,
-                                      &forward), 404);
+    assert_int_equal (ts_route_start (self->route, &req, split, &forward), 404);
     assert_null (forward);
     //  And what the gateway answers itself is answered at once.
     req = (ts_route_req_t) { .method = "GET", .target = "/v1/ids",
                              .token = KEY, .token_len = strlen (KEY) };
-    assert_int_equal (ts_route_start (self->route, &req, split, NULL,
-                                      &forward), 200);
+    assert_int_equal (ts_route_start (self->route, &req, split, &forward), 200);
     assert_null (forward);
-    assert_string_equal (ts_json_data (split),
+    assert_string_equal (ts_reply_text (split),
                          "{\"ids\":[\"a\"],\"next\":null}");
     ts_msg_destroy (&stats);
     ts_msg_destroy (&reply);
-    ts_json_destroy (&split);
+    ts_reply_destroy (&split);
     ts_fakebroker_destroy (&broker);
 }
 
@@ -530,21 +545,17 @@ route_admin_routes_check_methods_and_keys (void **state)
     const char *allow = NULL;
     ts_route_req_t req = { .method = "POST", .target = "/v1/stats",
                            .token = KEY, .token_len = strlen (KEY) };
-    assert_int_equal (ts_route_handle (self->route, &req, self->body,
-                                       &allow), 405);
+    assert_int_equal (s_handle (self, &req, &allow), 405);
     assert_string_equal (allow, "GET");
     req.target = "/v1/dlq";
-    assert_int_equal (ts_route_handle (self->route, &req, self->body,
-                                       &allow), 405);
+    assert_int_equal (s_handle (self, &req, &allow), 405);
     assert_string_equal (allow, "GET, DELETE");
     req.method = "GET";
     req.target = "/v1/dlq/redrive";
-    assert_int_equal (ts_route_handle (self->route, &req, self->body,
-                                       &allow), 405);
+    assert_int_equal (s_handle (self, &req, &allow), 405);
     assert_string_equal (allow, "POST");
     req.target = "/v1/dlq/other";
-    assert_int_equal (ts_route_handle (self->route, &req, self->body,
-                                       &allow), 404);
+    assert_int_equal (s_handle (self, &req, &allow), 404);
     assert_int_equal (s_get_as (self, "/v1/stats", NULL, NULL), 401);
     assert_int_equal (s_get_as (self, "/v1/dlq", "wrong", NULL), 401);
 }
@@ -581,7 +592,7 @@ s_seed (fixture_t *self, const char *method, const char *target,
     ts_route_req_t req = { .method = method, .target = target,
                            .token = token, .token_len = token_len };
     const char *allow = "unset";
-    int status = ts_route_handle (self->route, &req, self->body, &allow);
+    int status = s_handle (self, &req, &allow);
     assert_null (allow);
     return status;
 }
@@ -593,10 +604,10 @@ s_seed_expect (fixture_t *self, const char *method, const char *target,
                int status, const char *expect)
 {
     int got = s_seed (self, method, target, KEY, strlen (KEY));
-    if (got != status || strcmp (ts_json_data (self->body), expect)
-    ||  ts_json_size (self->body) != strlen (expect))
+    if (got != status || strcmp (ts_reply_text (self->body), expect)
+    ||  strlen (ts_reply_text (self->body)) != strlen (expect))
         fail_msg ("%s %s: %d %s, expected %d %s", method, target, got,
-                  ts_json_data (self->body), status, expect);
+                  ts_reply_text (self->body), status, expect);
 }
 
 //  Stores cpu points next to s_add_with_points' value points: history
@@ -630,17 +641,17 @@ seed_route_answers_400_quoted_braces_without_the_right_key (void **state)
             size_t len = tokens [k]? strlen (tokens [k]): 0;
             assert_int_equal (s_seed (self, "GET", targets [t], tokens [k],
                                       len), 400);
-            assert_string_equal (ts_json_data (self->body), NO_KEY);
-            assert_int_equal (ts_json_size (self->body), 4);
+            assert_string_equal (ts_reply_text (self->body), NO_KEY);
+            assert_int_equal (strlen (ts_reply_text (self->body)), 4);
             assert_int_equal (s_seed (self, "POST", targets [t], tokens [k],
                                       len), 400);
-            assert_string_equal (ts_json_data (self->body), NO_KEY);
+            assert_string_equal (ts_reply_text (self->body), NO_KEY);
         }
     //  The seed read x-security-token only: a Bearer key is no key there,
     //  while tscache's own routes take it.
     assert_int_equal (s_get_as (self, "/timeSeries-data?identifier=a" RANGE,
                                 NULL, "Bearer demo"), 400);
-    assert_string_equal (ts_json_data (self->body), NO_KEY);
+    assert_string_equal (ts_reply_text (self->body), NO_KEY);
     assert_int_equal (s_get_as (self, "/v1/ids", NULL, "Bearer demo"), 200);
     //  Any configured key is accepted, as on tscache's routes.
     assert_int_equal (s_get_as (self, "/timeSeries-data?identifier=a" RANGE,
@@ -656,7 +667,7 @@ route_compares_the_whole_token_with_its_length (void **state)
     assert_int_equal (s_seed (self, "GET", "/v1/ids", token, 5), 401);
     assert_int_equal (s_seed (self, "GET", "/timeSeries-data?identifier=a"
                               RANGE, token, 5), 400);
-    assert_string_equal (ts_json_data (self->body), NO_KEY);
+    assert_string_equal (ts_reply_text (self->body), NO_KEY);
     const char more [] = "demo\0second";
     assert_int_equal (s_seed (self, "GET", "/v1/ids", more, 11), 401);
     assert_int_equal (s_seed (self, "GET", "/v1/ids", "demo", 4), 200);
@@ -668,13 +679,13 @@ route_compares_the_whole_token_with_its_length (void **state)
     ts_route_req_t req = { .method = "GET", .target = "/v1/ids",
                            .authorization = bearer,
                            .authorization_len = sizeof bearer - 1 };
-    assert_int_equal (ts_route_handle (self->route, &req, self->body, NULL),
+    assert_int_equal (s_handle (self, &req, NULL),
                       401);
     req.authorization_len = sizeof bearer - 2;
-    assert_int_equal (ts_route_handle (self->route, &req, self->body, NULL),
+    assert_int_equal (s_handle (self, &req, NULL),
                       200);
     req.authorization_len = 6;      //  "Bearer" cut short
-    assert_int_equal (ts_route_handle (self->route, &req, self->body, NULL),
+    assert_int_equal (s_handle (self, &req, NULL),
                       401);
 }
 
@@ -820,7 +831,7 @@ seed_prefix_root_answers_missing_authentication_token (void **state)
             //  API Gateway answers before any key is looked at.
             assert_int_equal (s_seed (self, methods [m], targets [t], NULL,
                                       0), 403);
-            assert_string_equal (ts_json_data (self->body), NO_METHOD);
+            assert_string_equal (ts_reply_text (self->body), NO_METHOD);
         }
 }
 
@@ -860,18 +871,18 @@ seed_route_without_a_prefix_leaves_other_paths_to_tscache (void **state)
     assert_non_null (route);
     ts_route_req_t req = { .method = "GET", .target = "/prod",
                            .token = KEY, .token_len = strlen (KEY) };
-    assert_int_equal (ts_route_handle (route, &req, self->body, NULL), 404);
+    assert_int_equal (ts_route_handle (route, &req, self->body), 404);
     req.target = "/prod/timeSeries-data?identifier=a" RANGE;
-    assert_int_equal (ts_route_handle (route, &req, self->body, NULL), 404);
+    assert_int_equal (ts_route_handle (route, &req, self->body), 404);
     req.target = "/timeSeries-data?identifier=a" RANGE;
-    assert_int_equal (ts_route_handle (route, &req, self->body, NULL), 200);
-    assert_string_equal (ts_json_data (self->body), NO_ROWS);
+    assert_int_equal (ts_route_handle (route, &req, self->body), 200);
+    assert_string_equal (ts_reply_text (self->body), NO_ROWS);
     req.target = "/timeSeries-data/more";
-    assert_int_equal (ts_route_handle (route, &req, self->body, NULL), 400);
-    assert_string_equal (ts_json_data (self->body), ONLY_GET);
+    assert_int_equal (ts_route_handle (route, &req, self->body), 400);
+    assert_string_equal (ts_reply_text (self->body), ONLY_GET);
     req.token = NULL;
     req.target = "/prod";
-    assert_int_equal (ts_route_handle (route, &req, self->body, NULL), 401);
+    assert_int_equal (ts_route_handle (route, &req, self->body), 401);
     ts_route_destroy (&route);
     ts_config_destroy (&cfg);
 
@@ -879,6 +890,87 @@ seed_route_without_a_prefix_leaves_other_paths_to_tscache (void **state)
     assert_int_equal (s_get_as (self, "/other", KEY, NULL), 404);
     assert_int_equal (s_get_as (self, "/other", NULL, NULL), 401);
     assert_int_equal (s_get_as (self, "/", KEY, NULL), 404);
+}
+
+static void
+route_table_gives_each_path_its_auth_rule (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (ts_route_auth (self->route, "/healthz"), TS_ROUTE_OPEN);
+    assert_int_equal (ts_route_auth (self->route, "/v1/ids"), TS_ROUTE_KEY);
+    assert_int_equal (ts_route_auth (self->route, "/v1/series/a?from=1"),
+                      TS_ROUTE_KEY);
+    assert_int_equal (ts_route_auth (self->route, "/v1/dlq/redrive"),
+                      TS_ROUTE_KEY);
+    assert_int_equal (ts_route_auth (self->route, "/timeSeries-data?x=1"),
+                      TS_ROUTE_SEED);
+    assert_int_equal (ts_route_auth (self->route, "/prod"), TS_ROUTE_SEED);
+    assert_int_equal (ts_route_auth (self->route, "/prod/other"),
+                      TS_ROUTE_SEED);
+    //  A path no route knows needs the key (then it is 404).
+    assert_int_equal (ts_route_auth (self->route, "/nowhere"), TS_ROUTE_KEY);
+    assert_int_equal (ts_route_auth (self->route, "/v1/ids/a/b"),
+                      TS_ROUTE_KEY);
+}
+
+static void
+route_table_answers_404_and_405_after_the_rule_of_the_path (void **state)
+{
+    fixture_t *self = *state;
+    const char *allow = NULL;
+    //  Open: 405 needs no key.
+    ts_route_req_t req = { .method = "POST", .target = "/healthz" };
+    assert_int_equal (s_handle (self, &req, &allow), 405);
+    assert_string_equal (allow, "GET");
+    //  Key routes: the key first, for known and unknown paths alike.
+    req.target = "/v1/ids";
+    req.method = "PUT";
+    assert_int_equal (s_handle (self, &req, &allow), 401);
+    assert_null (allow);
+    req.target = "/nowhere";
+    assert_int_equal (s_handle (self, &req, &allow), 401);
+    req.token = KEY;
+    req.token_len = strlen (KEY);
+    assert_int_equal (s_handle (self, &req, &allow), 404);
+    assert_null (allow);
+    req.target = "/v1/ids/a/b";
+    assert_int_equal (s_handle (self, &req, &allow), 404);
+    req.target = "/v1/series/a";
+    req.method = "POST";
+    assert_int_equal (s_handle (self, &req, &allow), 405);
+    assert_string_equal (allow, "GET");
+    req.target = "/v1/ids/a";
+    req.method = "GET";
+    assert_int_equal (s_handle (self, &req, &allow), 405);
+    assert_string_equal (allow, "DELETE");
+    //  The 405 answer is a JSON error with its Allow header.
+    assert_non_null (strstr (ts_reply_text (self->body),
+                             "method_not_allowed"));
+    assert_string_equal (ts_reply_type (self->body), TS_REPLY_JSON);
+    //  The seed's paths keep their own rule: no 401, no 405, no Allow.
+    req.target = "/timeSeries-data";
+    req.method = "PUT";
+    req.token = NULL;
+    req.token_len = 0;
+    assert_int_equal (s_handle (self, &req, &allow), 400);
+    assert_null (allow);
+}
+
+static void
+route_series_answer_is_the_encoded_answer_adopted (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (s_call (self, "POST", "/v1/ids", "{\"ids\":[\"a\"]}"),
+                      200);
+    assert_int_equal (s_call (self, "GET", "/v1/series/a?from=0&to=1", NULL),
+                      200);
+    assert_string_equal (ts_reply_type (self->body), TS_REPLY_JSON);
+    //  Twice: the second comes out of the answer cache, the same bytes.
+    char first [512];
+    snprintf (first, sizeof first, "%s", ts_reply_text (self->body));
+    assert_int_equal (s_call (self, "GET", "/v1/series/a?from=0&to=1", NULL),
+                      200);
+    assert_string_equal (ts_reply_text (self->body), first);
 }
 
 int
@@ -916,6 +1008,9 @@ main (int argc, char *argv [])
         T (seed_prefix_root_answers_missing_authentication_token),
         T (seed_route_keeps_tscache_checks_of_ids_dates_and_measures),
         T (seed_route_without_a_prefix_leaves_other_paths_to_tscache),
+        T (route_table_gives_each_path_its_auth_rule),
+        T (route_table_answers_404_and_405_after_the_rule_of_the_path),
+        T (route_series_answer_is_the_encoded_answer_adopted),
 #undef T
     };
     return cmocka_run_group_tests_name ("ts_route", tests, NULL, NULL);

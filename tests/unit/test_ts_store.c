@@ -412,10 +412,10 @@ history_range_includes_both_boundaries (void **state)
     assert_int_equal (ts_store_history_range (self->store, "a", NULL, 20, 50,
                                               out, err), 0);
     assert_int_equal (out->n, 4);
-    assert_int_equal (out->pts [0].time_ms, 20);
-    assert_int_equal (out->pts [3].time_ms, 50);
-    assert_string_equal (out->pts [0].measure, "value");
-    assert_true (out->pts [3].value == 50.0);
+    assert_int_equal (out->time_ms [0], 20);
+    assert_int_equal (out->time_ms [3], 50);
+    assert_string_equal (ts_points_measure (out, 0), "value");
+    assert_true (out->value [3] == 50.0);
 
     ts_points_clear (out);
     assert_int_equal (ts_store_history_range (self->store, "a", NULL, 21, 29,
@@ -446,8 +446,8 @@ history_range_filters_by_measure (void **state)
                       FOREVER_FROM, FOREVER_TO, out, err), 0);
     assert_int_equal (out->n, 5);
     for (size_t i = 0; i < out->n; i++) {
-        assert_string_equal (out->pts [i].measure, "temp");
-        assert_true (out->pts [i].value == (double) out->pts [i].time_ms);
+        assert_string_equal (ts_points_measure (out, i), "temp");
+        assert_true (out->value [i] == (double) out->time_ms [i]);
     }
     ts_points_clear (out);
     assert_int_equal (ts_store_history_range (self->store, "a", "snow",
@@ -475,8 +475,8 @@ history_range_orders_by_time_then_measure (void **state)
     assert_int_equal (out->n, 12);
     const char *order [] = { "a", "ab", "b" };
     for (size_t i = 0; i < out->n; i++) {
-        assert_int_equal (out->pts [i].time_ms, (int64_t) (i / 3) * 10);
-        assert_string_equal (out->pts [i].measure, order [i % 3]);
+        assert_int_equal (out->time_ms [i], (int64_t) (i / 3) * 10);
+        assert_string_equal (ts_points_measure (out, i), order [i % 3]);
     }
     ts_points_destroy (&out);
     ts_points_destroy (&pts);
@@ -501,14 +501,14 @@ history_range_sorts_negative_times_before_positive (void **state)
                           INT64_MAX };
     assert_int_equal (out->n, 8);
     for (size_t i = 0; i < 8; i++)
-        assert_int_equal (out->pts [i].time_ms, expect [i]);
+        assert_int_equal (out->time_ms [i], expect [i]);
 
     ts_points_clear (out);
     assert_int_equal (ts_store_history_range (self->store, "n", NULL, -5, 0,
                                               out, err), 0);
     assert_int_equal (out->n, 3);
-    assert_int_equal (out->pts [0].time_ms, -5);
-    assert_int_equal (out->pts [2].time_ms, 0);
+    assert_int_equal (out->time_ms [0], -5);
+    assert_int_equal (out->time_ms [2], 0);
     ts_points_destroy (&out);
     ts_points_destroy (&pts);
 }
@@ -563,13 +563,13 @@ history_put_twice_keeps_one_point_with_newest_value (void **state)
     assert_int_equal (ts_store_history_put (self->store, "a", pts, err), 0);
     assert_int_equal (s_count (self->store, "a"), 1);
 
-    pts->pts [0].value = 2.5;
+    pts->value [0] = 2.5;
     assert_int_equal (ts_store_history_put (self->store, "a", pts, err), 0);
     ts_points_t *out = ts_points_new ();
     assert_int_equal (ts_store_history_range (self->store, "a", NULL,
                       FOREVER_FROM, FOREVER_TO, out, err), 0);
     assert_int_equal (out->n, 1);
-    assert_true (out->pts [0].value == 2.5);
+    assert_true (out->value [0] == 2.5);
     ts_points_destroy (&out);
     ts_points_destroy (&pts);
 }
@@ -612,9 +612,9 @@ forecast_replace_drops_points_not_in_new_set (void **state)
                       FOREVER_FROM, FOREVER_TO, 0, out, err), 0);
     assert_int_equal (out->n, 3);
     for (size_t i = 0; i < 3; i++) {
-        assert_int_equal (out->pts [i].time_ms, 1500 + 100 * (int64_t) i);
-        assert_string_equal (out->pts [i].measure, "value");
-        assert_true (out->pts [i].value == 2.0 * out->pts [i].time_ms);
+        assert_int_equal (out->time_ms [i], 1500 + 100 * (int64_t) i);
+        assert_string_equal (ts_points_measure (out, i), "value");
+        assert_true (out->value [i] == 2.0 * out->time_ms [i]);
     }
     //  Inclusive bounds and the measure filter hold for forecasts too.
     ts_points_clear (out);
@@ -653,12 +653,12 @@ forecast_keeps_points_sorted_and_the_last_of_equal_times (void **state)
     assert_int_equal (ts_store_forecast_range (self->store, "a", NULL,
                       FOREVER_FROM, FOREVER_TO, 0, out, err), 0);
     assert_int_equal (out->n, 4);
-    assert_int_equal (out->pts [0].time_ms, 1000);
-    assert_string_equal (out->pts [0].measure, "alpha");
-    assert_string_equal (out->pts [1].measure, "value");
-    assert_int_equal (out->pts [2].time_ms, 2000);
-    assert_true (out->pts [2].value == 22);
-    assert_int_equal (out->pts [3].time_ms, 3000);
+    assert_int_equal (out->time_ms [0], 1000);
+    assert_string_equal (ts_points_measure (out, 0), "alpha");
+    assert_string_equal (ts_points_measure (out, 1), "value");
+    assert_int_equal (out->time_ms [2], 2000);
+    assert_true (out->value [2] == 22);
+    assert_int_equal (out->time_ms [3], 3000);
     ts_points_destroy (&out);
     ts_points_destroy (&pts);
 }
@@ -828,13 +828,13 @@ write_lands_history_and_forecast_of_a_document_together (void **state)
     assert_int_equal (ts_store_history_range (self->store, "doc", NULL,
                       FOREVER_FROM, FOREVER_TO, out, err), 0);
     assert_int_equal (out->n, 3);
-    assert_int_equal (out->pts [0].time_ms, now_ms - 3000);
-    assert_true (out->pts [2].value == (double) (now_ms - 1000));
+    assert_int_equal (out->time_ms [0], now_ms - 3000);
+    assert_true (out->value [2] == (double) (now_ms - 1000));
     ts_points_clear (out);
     assert_int_equal (ts_store_forecast_range (self->store, "doc", "other",
                       FOREVER_FROM, FOREVER_TO, now_ms, out, err), 0);
     assert_int_equal (out->n, 4);
-    assert_true (out->pts [3].value == 3.0 * (double) (now_ms + 3000));
+    assert_true (out->value [3] == 3.0 * (double) (now_ms + 3000));
     //  The forecast expires store.forecast_ttl_s after now_ms.
     int64_t expires_ms = now_ms + TTL_S * 1000;
     assert_int_equal (s_forecast_count (self->store, "doc", expires_ms - 1),
@@ -873,14 +873,14 @@ write_upserts_history_and_replaces_the_forecast (void **state)
     assert_int_equal (ts_store_history_range (self->store, "a", NULL,
                       FOREVER_FROM, FOREVER_TO, out, err), 0);
     assert_int_equal (out->n, 8);                       //  1000 .. 1700
-    assert_true (out->pts [2].value == 1200.0);         //  first run's
-    assert_true (out->pts [3].value == 2600.0);         //  upserted
+    assert_true (out->value [2] == 1200.0);         //  first run's
+    assert_true (out->value [3] == 2600.0);         //  upserted
     ts_points_clear (out);
     assert_int_equal (ts_store_forecast_range (self->store, "a", NULL,
                       FOREVER_FROM, FOREVER_TO, 0, out, err), 0);
     assert_int_equal (out->n, 2);
-    assert_int_equal (out->pts [0].time_ms, 2500);
-    assert_true (out->pts [1].value == 5200.0);
+    assert_int_equal (out->time_ms [0], 2500);
+    assert_true (out->value [1] == 5200.0);
 
     //  Empty lists: the forecast is cleared, history stays.
     ts_points_clear (history);
@@ -920,7 +920,7 @@ write_with_an_invalid_argument_stores_nothing (void **state)
     assert_int_equal (ts_store_forecast_range (self->store, "a", NULL,
                       FOREVER_FROM, FOREVER_TO, 0, out, err), 0);
     assert_int_equal (out->n, 3);
-    assert_int_equal (out->pts [0].time_ms, 5000);
+    assert_int_equal (out->time_ms [0], 5000);
 
     //  A bad measure in the history, or a bad id: same.
     ts_points_clear (forecast);

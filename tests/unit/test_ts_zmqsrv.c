@@ -133,6 +133,28 @@ s_answer_msg (fixture_t *self, const ts_msg_t *msg)
 }
 
 static void
+answer_refuses_worker_messages_as_not_client_operations (void **state)
+{
+    fixture_t *self = *state;
+    ts_op_t ops [] = { TS_OP_JOB, TS_OP_DONE, TS_OP_READY, TS_OP_FAILED,
+                       TS_OP_HEARTBEAT };
+    ts_msg_t *msg = ts_msg_new (TS_OP_JOB);
+    for (size_t i = 0; i < sizeof ops / sizeof ops [0]; i++) {
+        ts_msg_reset (msg, ops [i]);
+        msg->job = 7;
+        msg->credit = 1;
+        ts_strlist_append (msg->ids, "a");
+        assert_int_equal (s_answer_msg (self, msg), 400);
+        assert_string_equal (self->reply->error, TS_PROTO_NOT_CLIENT_OP);
+        char want [TS_ERRLEN];
+        snprintf (want, sizeof want, "op '%s' is not a client operation",
+                  ts_op_name (ops [i]));
+        assert_string_equal (self->reply->detail, want);
+    }
+    ts_msg_destroy (&msg);
+}
+
+static void
 answer_serves_stats_and_the_dlq_ops_through_the_broker (void **state)
 {
     fixture_t *self = *state;
@@ -417,6 +439,7 @@ main (int argc, char *argv [])
         T (answer_gives_400_with_detail_for_garbage),
         T (answer_gives_413_for_oversized_requests),
         T (answer_refuses_a_reply_as_request),
+        T (answer_refuses_worker_messages_as_not_client_operations),
         T (answer_serves_stats_and_the_dlq_ops_through_the_broker),
         T (server_answers_req_and_dealer_clients_and_bad_shapes),
         T (server_answers_a_ping_while_a_hydrate_waits_for_the_broker),

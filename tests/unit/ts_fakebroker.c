@@ -115,6 +115,11 @@ s_answer (ts_fakebroker_t *self, zframe_t *frame, char **data, size_t *size)
             ts_msg_set_error (reply, 400, "bad_request", "not served here");
             break;
     }
+    if (mode == TS_FAKEBROKER_JOB) {
+        ts_msg_reset (reply, TS_OP_JOB);
+        reply->job = 1;
+        ts_strlist_append (reply->ids, "a");
+    }
     if (mode == TS_FAKEBROKER_GARBAGE) {
         *data = strdup ("\xc1 not msgpack");
         *size = *data? strlen (*data): 0;

@@ -30,7 +30,8 @@ typedef enum {
     TS_FAKEBROKER_BARE,         //  200 with nothing in it (no stats/dlq)
     TS_FAKEBROKER_GARBAGE,      //  bytes that are not msgpack
     TS_FAKEBROKER_TWO_FRAMES,   //  the canned reply, then a second frame
-    TS_FAKEBROKER_SILENT        //  no answer at all (requests still count)
+    TS_FAKEBROKER_SILENT,       //  no answer at all (requests still count)
+    TS_FAKEBROKER_JOB           //  a job message of the worker dialogue
 } ts_fakebroker_mode_t;
 
 typedef struct _ts_fakebroker_t ts_fakebroker_t;

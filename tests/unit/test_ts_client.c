@@ -1,10 +1,13 @@
-/*  test_ts_forward - the gateway's asynchronous client of the broker's
-    control socket, against a fake broker on inproc: every request gets
+/*  test_ts_client - the request-reply client (the gateway's forwarder to
+    the broker, the CLI's client of the gateway), against a fake broker
+    on inproc: every request gets
     exactly one completion with its own context, 503 at its deadline, 502
     for a malformed answer; a late answer is dropped; a cancelled request
     gets no completion (and one not sent yet is never sent); a full ring
     refuses; what waited unsent goes out when the broker comes, waking
-    the ZMQ_FD an epoll loop watches; destroy completes what is left. */
+    the ZMQ_FD an epoll loop watches; destroy completes what is left; a
+    silent attempt is sent again as the retry policy says, and a message
+    of another dialogue is no answer. */
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,17 +25,18 @@
 #include <unistd.h>
 
 #include "ts_log.h"
-#include "../../gateway/ts_forward.h"
+#include "../../common/ts_client.h"
 #include "ts_fakebroker.h"
 
 #define BROKER      "inproc://test-ts-forward-broker"
 #define S_BOUND_MS  5000        //  every wait in these tests, at most
-#define S_DONE_MAX  (TS_FORWARD_MAX + 8)
+#define S_DONE_MAX  (TS_CLIENT_MAX + 8)
 
 //  One completion as the callback saw it.
 typedef struct {
     void    *ctx;               //  the request's context
     ts_op_t  op;                //  its op
+    int      rc;                //  the completion's rc
     int      status;            //  the reply's status
     char     error [64];        //  the reply's error name
     char     detail [TS_ERRLEN];    //  the reply's detail
@@ -41,7 +45,7 @@ typedef struct {
 } s_done_t;
 
 typedef struct {
-    ts_forward_t *forward;      //  under test, or NULL
+    ts_client_t *forward;      //  under test, or NULL
     s_done_t     *done;         //  completions, in order
     size_t        done_n;       //  how many
     int           contexts [8]; //  distinct addresses to use as contexts
@@ -52,11 +56,12 @@ typedef struct {
 } fixture_t;
 
 static void
-s_done (void *arg, void *ctx, ts_op_t op, ts_msg_t *reply)
+s_done (void *arg, void *ctx, ts_op_t op, int rc, ts_msg_t *reply)
 {
     fixture_t *self = arg;
     assert_true (self->done_n < S_DONE_MAX);
     s_done_t *done = &self->done [self->done_n++];
+    done->rc = rc;
     done->ctx = ctx;
     done->op = op;
     done->status = reply->status;
@@ -67,12 +72,12 @@ s_done (void *arg, void *ctx, ts_op_t op, ts_msg_t *reply)
     if (self->chain_op) {
         ts_msg_t *req = ts_msg_new (self->chain_op);
         self->chain_op = 0;
-        assert_int_equal (ts_forward_send (self->forward, req,
+        assert_int_equal (ts_client_send (self->forward, req,
                                            &self->contexts [7], reply), 0);
         ts_msg_destroy (&req);
     }
     if (self->cancel_ctx) {
-        self->cancelled = ts_forward_cancel (self->forward, self->cancel_ctx);
+        self->cancelled = ts_client_cancel (self->forward, self->cancel_ctx);
         self->cancel_ctx = NULL;
     }
 }
@@ -92,18 +97,35 @@ static int
 s_teardown (void **state)
 {
     fixture_t *self = *state;
-    ts_forward_destroy (&self->forward);
+    ts_client_destroy (&self->forward);
     free (self->done);
     free (self);
     return 0;
 }
 
+//  The gateway's policy towards the broker, with timeout_ms and retries.
+static ts_client_policy_t
+s_policy (int timeout_ms, int retries)
+{
+    return (ts_client_policy_t) { .peer = "broker", .timeout_ms = timeout_ms,
+                                  .retries = retries,
+                                  .max_reply = 256 << 20 };
+}
+
+static void
+s_new_retrying (fixture_t *self, const char *endpoint, int timeout_ms,
+                int retries)
+{
+    char err [TS_ERRLEN] = "";
+    ts_client_policy_t policy = s_policy (timeout_ms, retries);
+    self->forward = ts_client_new (endpoint, &policy, s_done, self, err);
+    assert_non_null (self->forward);
+}
+
 static void
 s_new_at (fixture_t *self, const char *endpoint, int timeout_ms)
 {
-    char err [TS_ERRLEN] = "";
-    self->forward = ts_forward_new (endpoint, timeout_ms, s_done, self, err);
-    assert_non_null (self->forward);
+    s_new_retrying (self, endpoint, timeout_ms, 0);
 }
 
 static void
@@ -151,7 +173,7 @@ s_send (fixture_t *self, ts_op_t op, void *ctx)
     if (op == TS_OP_JOB_STATE)
         ts_msg_add_job (req, 1);
     ts_msg_t *reply = ts_msg_new (TS_OP_REPLY);
-    assert_int_equal (ts_forward_send (self->forward, req, ctx, reply), 0);
+    assert_int_equal (ts_client_send (self->forward, req, ctx, reply), 0);
     ts_msg_destroy (&req);
     ts_msg_destroy (&reply);
 }
@@ -163,14 +185,14 @@ s_run_until (fixture_t *self, size_t n)
 {
     int64_t start = ts_mono_ms ();
     while (self->done_n < n && ts_mono_ms () - start < S_BOUND_MS) {
-        int64_t wait = ts_forward_process (self->forward);
+        int64_t wait = ts_client_process (self->forward);
         if (self->done_n >= n || wait == 0)
             continue;
         if (wait < 0 || wait > 100)
             wait = 100;
         zmq_pollitem_t item = {
-            zsock_resolve (ts_forward_sock (self->forward)), 0,
-            ts_forward_poll_events (self->forward), 0 };
+            zsock_resolve (ts_client_sock (self->forward)), 0,
+            ts_client_poll_events (self->forward), 0 };
         zmq_poll (&item, 1, (long) wait);
     }
     assert_int_equal (self->done_n, n);
@@ -184,10 +206,10 @@ s_run_for (fixture_t *self, int64_t ms)
     size_t before = self->done_n;
     int64_t end = ts_mono_ms () + ms;
     while (ts_mono_ms () < end) {
-        ts_forward_process (self->forward);
+        ts_client_process (self->forward);
         zmq_pollitem_t item = {
-            zsock_resolve (ts_forward_sock (self->forward)), 0,
-            ts_forward_poll_events (self->forward), 0 };
+            zsock_resolve (ts_client_sock (self->forward)), 0,
+            ts_client_poll_events (self->forward), 0 };
         zmq_poll (&item, 1, 10);
     }
     assert_int_equal (self->done_n, before);
@@ -203,7 +225,7 @@ forward_completes_each_request_once_with_its_own_context (void **state)
     ts_op_t ops [] = { TS_OP_STATS, TS_OP_DLQ_LS, TS_OP_DLQ_PURGE };
     for (int i = 0; i < 3; i++)
         s_send (self, ops [i], &self->contexts [i]);
-    assert_int_equal (ts_forward_pending (self->forward), 3);
+    assert_int_equal (ts_client_pending (self->forward), 3);
     s_run_until (self, 3);
     //  The broker answers in order; each answer finds its own request.
     for (int i = 0; i < 3; i++) {
@@ -213,8 +235,8 @@ forward_completes_each_request_once_with_its_own_context (void **state)
     }
     assert_true (self->done [0].has_stats);
     assert_true (self->done [1].has_dlq);
-    assert_int_equal (ts_forward_pending (self->forward), 0);
-    assert_int_equal (ts_forward_process (self->forward), -1);
+    assert_int_equal (ts_client_pending (self->forward), 0);
+    assert_int_equal (ts_client_process (self->forward), -1);
     s_run_for (self, 100);
     ts_fakebroker_destroy (&broker);
 }
@@ -230,7 +252,7 @@ forward_answers_503_at_the_deadline_when_the_broker_is_silent (void **state)
     int64_t sent = ts_mono_ms ();
     s_send (self, TS_OP_STATS, &self->contexts [0]);
     //  Until its deadline, the forwarder says how long to wait for it.
-    int64_t wait = ts_forward_process (self->forward);
+    int64_t wait = ts_client_process (self->forward);
     assert_true (wait > 0 && wait <= 200);
     s_run_until (self, 1);
     assert_true (ts_mono_ms () - sent >= 200);      //  not before
@@ -259,7 +281,8 @@ forward_answers_502_for_malformed_broker_answers (void **state)
         { TS_FAKEBROKER_GARBAGE, TS_OP_DLQ_PURGE, "bad reply from broker" },
         { TS_FAKEBROKER_BARE, TS_OP_STATS, "stats answer without 'stats'" },
         { TS_FAKEBROKER_BARE, TS_OP_DLQ_LS, "dlq_ls answer without 'dlq'" },
-        { TS_FAKEBROKER_BARE, TS_OP_JOB_STATE, "without 'states'" }
+        { TS_FAKEBROKER_BARE, TS_OP_JOB_STATE, "without 'states'" },
+        { TS_FAKEBROKER_JOB, TS_OP_STATS, "op 'job' is not a reply" }
     };
     size_t n = sizeof cases / sizeof cases [0];
     for (size_t i = 0; i < n; i++) {
@@ -267,6 +290,7 @@ forward_answers_502_for_malformed_broker_answers (void **state)
         s_send (self, cases [i].op, &self->contexts [i]);
         s_run_until (self, i + 1);
         assert_ptr_equal (self->done [i].ctx, &self->contexts [i]);
+        assert_int_equal (self->done [i].rc, TS_EPROTO);
         assert_int_equal (self->done [i].status, 502);
         assert_string_equal (self->done [i].error, "bad_gateway");
         assert_non_null (strstr (self->done [i].detail, cases [i].detail));
@@ -319,11 +343,11 @@ forward_cancel_forgets_a_request_and_drops_its_answer (void **state)
     s_send (self, TS_OP_STATS, &self->contexts [0]);
     s_send (self, TS_OP_STATS, &self->contexts [1]);
     s_send (self, TS_OP_DLQ_LS, &self->contexts [0]);
-    assert_int_equal (ts_forward_cancel (self->forward, &self->contexts [0]),
+    assert_int_equal (ts_client_cancel (self->forward, &self->contexts [0]),
                       2);
-    assert_int_equal (ts_forward_cancel (self->forward, &self->contexts [0]),
+    assert_int_equal (ts_client_cancel (self->forward, &self->contexts [0]),
                       0);
-    assert_int_equal (ts_forward_pending (self->forward), 1);
+    assert_int_equal (ts_client_pending (self->forward), 1);
     //  The broker answers all three (the first two once both are held).
     s_run_until (self, 1);
     assert_ptr_equal (self->done [0].ctx, &self->contexts [1]);
@@ -341,11 +365,11 @@ forward_never_sends_a_request_cancelled_before_the_broker_came (void **state)
     s_free_tcp (endpoint);
     s_new_at (self, endpoint, 5000);        //  nobody there yet
     s_send (self, TS_OP_DLQ_PURGE, &self->contexts [0]);
-    ts_forward_process (self->forward);
-    assert_true (ts_forward_poll_events (self->forward) & ZMQ_POLLOUT);
-    assert_int_equal (ts_forward_cancel (self->forward, &self->contexts [0]),
+    ts_client_process (self->forward);
+    assert_true (ts_client_poll_events (self->forward) & ZMQ_POLLOUT);
+    assert_int_equal (ts_client_cancel (self->forward, &self->contexts [0]),
                       1);
-    assert_false (ts_forward_poll_events (self->forward) & ZMQ_POLLOUT);
+    assert_false (ts_client_poll_events (self->forward) & ZMQ_POLLOUT);
     ts_fakebroker_t *broker = s_broker_at (endpoint);
     s_send (self, TS_OP_STATS, &self->contexts [1]);
     s_run_until (self, 1);
@@ -364,18 +388,18 @@ forward_sends_when_the_broker_comes_and_wakes_its_fd (void **state)
     s_free_tcp (endpoint);
     s_new_at (self, endpoint, 5000);        //  nobody there yet
     s_send (self, TS_OP_STATS, &self->contexts [0]);
-    assert_true (ts_forward_process (self->forward) > 0);
+    assert_true (ts_client_process (self->forward) > 0);
     ts_fakebroker_t *broker = s_broker_at (endpoint);
     //  An epoll loop's way: wait on ZMQ_FD until it is readable or the
     //  wait the forwarder asked for is over. The connection coming up
     //  and the answer each wake the fd: no wait runs out (one that did
     //  would last until the deadline, and the answer would be a 503).
-    struct pollfd item = { .fd = ts_forward_fd (self->forward),
+    struct pollfd item = { .fd = ts_client_fd (self->forward),
                            .events = POLLIN };
     int wakes = 0;
     int timeouts = 0;
     for (int i = 0; i < 100 && self->done_n == 0; i++) {
-        int64_t wait = ts_forward_process (self->forward);
+        int64_t wait = ts_client_process (self->forward);
         if (self->done_n || wait == 0)
             continue;
         if (poll (&item, 1, (int) wait) > 0)
@@ -400,32 +424,32 @@ forward_refuses_a_request_when_the_ring_is_full (void **state)
     assert_non_null (broker);
     ts_fakebroker_set_mode (broker, TS_FAKEBROKER_SILENT);
     s_new (self, 10000);
-    for (size_t i = 0; i < TS_FORWARD_MAX; i++)
+    for (size_t i = 0; i < TS_CLIENT_MAX; i++)
         s_send (self, TS_OP_STATS, &self->contexts [i % 4]);
-    assert_int_equal (ts_forward_pending (self->forward), TS_FORWARD_MAX);
+    assert_int_equal (ts_client_pending (self->forward), TS_CLIENT_MAX);
     ts_msg_t *req = ts_msg_new (TS_OP_STATS);
     ts_msg_t *reply = ts_msg_new (TS_OP_REPLY);
-    assert_int_equal (ts_forward_send (self->forward, req,
+    assert_int_equal (ts_client_send (self->forward, req,
                                        &self->contexts [5], reply), 503);
     assert_string_equal (reply->error, "unavailable");
     assert_non_null (strstr (reply->detail, "too many requests"));
-    ts_forward_process (self->forward);
+    ts_client_process (self->forward);
     assert_int_equal (self->done_n, 0);     //  the refused one: no call
     //  Places are counted from the oldest request: cancelling the ones
     //  of contexts [0], the oldest among them, frees one.
-    assert_int_equal (ts_forward_cancel (self->forward, &self->contexts [0]),
-                      TS_FORWARD_MAX / 4);
-    assert_int_equal (ts_forward_send (self->forward, req,
+    assert_int_equal (ts_client_cancel (self->forward, &self->contexts [0]),
+                      TS_CLIENT_MAX / 4);
+    assert_int_equal (ts_client_send (self->forward, req,
                                        &self->contexts [5], reply), 0);
     ts_msg_destroy (&req);
     ts_msg_destroy (&reply);
     //  Destroy completes every request left, with 503.
-    ts_forward_destroy (&self->forward);
-    size_t left = TS_FORWARD_MAX - TS_FORWARD_MAX / 4 + 1;
+    ts_client_destroy (&self->forward);
+    size_t left = TS_CLIENT_MAX - TS_CLIENT_MAX / 4 + 1;
     assert_int_equal (self->done_n, left);
     for (size_t i = 0; i < left; i++) {
         assert_int_equal (self->done [i].status, 503);
-        assert_string_equal (self->done [i].detail, "gateway is stopping");
+        assert_string_equal (self->done [i].detail, "client is stopping");
         assert_ptr_not_equal (self->done [i].ctx, &self->contexts [0]);
     }
     assert_ptr_equal (self->done [left - 1].ctx, &self->contexts [5]);
@@ -463,15 +487,84 @@ forward_call_is_one_blocking_round_trip (void **state)
     ts_msg_t *reply = ts_msg_new (TS_OP_REPLY);
     ts_fakebroker_t *broker = ts_fakebroker_new (BROKER);
     assert_non_null (broker);
-    assert_int_equal (ts_forward_call (BROKER, 5000, req, reply), 200);
+    ts_client_policy_t policy = s_policy (5000, 0);
+    assert_int_equal (ts_client_call (BROKER, &policy, req, reply), 0);
+    assert_int_equal (reply->status, 200);
     assert_true (reply->has_stats);
     assert_int_equal (reply->stats.done, 40);
     ts_fakebroker_set_mode (broker, TS_FAKEBROKER_SILENT);
-    assert_int_equal (ts_forward_call (BROKER, 100, req, reply), 503);
+    policy.timeout_ms = 100;
+    assert_int_equal (ts_client_call (BROKER, &policy, req, reply),
+                      TS_ETIMEOUT);
+    assert_int_equal (reply->status, 503);
     assert_string_equal (reply->detail, "broker did not answer");
     ts_fakebroker_destroy (&broker);
-    assert_int_equal (ts_forward_call ("not an endpoint", 100, req, reply),
-                      503);
+    assert_int_equal (ts_client_call ("not an endpoint", &policy, req, reply),
+                      TS_EINVAL);
+    assert_int_equal (reply->status, 503);
+    ts_msg_destroy (&req);
+    ts_msg_destroy (&reply);
+}
+
+static void
+client_sends_a_silent_attempt_again_and_takes_its_answer (void **state)
+{
+    fixture_t *self = *state;
+    ts_fakebroker_t *broker = ts_fakebroker_new (BROKER);
+    assert_non_null (broker);
+    ts_fakebroker_set_mode (broker, TS_FAKEBROKER_SILENT);
+    s_new_retrying (self, BROKER, 300, 2);
+    s_send (self, TS_OP_STATS, &self->contexts [0]);
+    //  The first attempt reaches a silent broker, which then answers.
+    while (ts_fakebroker_requests (broker) < 1)
+        assert_int_equal (ts_fakebroker_wait_requests (broker, 1, S_BOUND_MS),
+                          1);
+    ts_fakebroker_set_mode (broker, TS_FAKEBROKER_CANNED);
+    s_run_until (self, 1);
+    assert_int_equal (self->done [0].rc, 0);
+    assert_int_equal (self->done [0].status, 200);
+    assert_true (self->done [0].has_stats);
+    assert_int_equal (ts_fakebroker_requests (broker), 2);
+    s_run_for (self, 100);
+    ts_fakebroker_destroy (&broker);
+}
+
+static void
+client_answers_503_after_its_last_attempt (void **state)
+{
+    fixture_t *self = *state;
+    ts_fakebroker_t *broker = ts_fakebroker_new (BROKER);
+    assert_non_null (broker);
+    ts_fakebroker_set_mode (broker, TS_FAKEBROKER_SILENT);
+    s_new_retrying (self, BROKER, 50, 2);
+    s_send (self, TS_OP_STATS, &self->contexts [0]);
+    s_run_until (self, 1);
+    assert_int_equal (self->done [0].rc, TS_ETIMEOUT);
+    assert_int_equal (self->done [0].status, 503);
+    assert_string_equal (self->done [0].detail, "broker did not answer");
+    assert_int_equal (ts_fakebroker_wait_requests (broker, 3, S_BOUND_MS), 3);
+    s_run_for (self, 100);
+    assert_int_equal (ts_fakebroker_requests (broker), 3);
+    ts_fakebroker_destroy (&broker);
+}
+
+static void
+client_call_takes_no_message_of_another_dialogue (void **state)
+{
+    ts_msg_t *req = ts_msg_new (TS_OP_PING);
+    ts_msg_t *reply = ts_msg_new (TS_OP_REPLY);
+    ts_fakebroker_t *broker = ts_fakebroker_new (BROKER);
+    assert_non_null (broker);
+    ts_fakebroker_set_mode (broker, TS_FAKEBROKER_JOB);
+    ts_client_policy_t policy = s_policy (5000, 1);
+    assert_int_equal (ts_client_call (BROKER, &policy, req, reply),
+                      TS_EPROTO);
+    assert_int_equal (reply->status, 502);
+    assert_int_equal (reply->op, TS_OP_REPLY);
+    assert_non_null (strstr (reply->detail, "op 'job' is not a reply"));
+    //  A malformed answer is an answer: not sent again.
+    assert_int_equal (ts_fakebroker_requests (broker), 1);
+    ts_fakebroker_destroy (&broker);
     ts_msg_destroy (&req);
     ts_msg_destroy (&reply);
 }
@@ -494,7 +587,10 @@ main (int argc, char *argv [])
         T (forward_refuses_a_request_when_the_ring_is_full),
         T (forward_lets_a_completion_send_and_cancel),
         T (forward_call_is_one_blocking_round_trip),
+        T (client_sends_a_silent_attempt_again_and_takes_its_answer),
+        T (client_answers_503_after_its_last_attempt),
+        T (client_call_takes_no_message_of_another_dialogue),
 #undef T
     };
-    return cmocka_run_group_tests_name ("ts_forward", tests, NULL, NULL);
+    return cmocka_run_group_tests_name ("ts_client", tests, NULL, NULL);
 }

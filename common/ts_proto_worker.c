@@ -1,0 +1,154 @@
+/*  ts_proto_worker - the worker dialogue of the wire codec: ready, done,
+    failed and heartbeat from a worker to the broker's worker socket, job
+    and heartbeat back (docs/protocol.md 5.7 to 5.11 and 8). See
+    ts_proto_codec.h. */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ts_proto_codec.h"
+
+bool
+ts_proto_worker_op (ts_op_t op)
+{
+    return op == TS_OP_READY || op == TS_OP_JOB || op == TS_OP_DONE
+        || op == TS_OP_FAILED || op == TS_OP_HEARTBEAT;
+}
+
+size_t
+ts_proto_worker_fields (const ts_msg_t *self)
+{
+    switch (self->op) {
+        case TS_OP_READY:
+        case TS_OP_DONE:
+            return 1;
+        case TS_OP_JOB:
+            return 2;
+        case TS_OP_FAILED:
+            return 3 + (self->retry_after_ms? 1: 0);
+        case TS_OP_HEARTBEAT:
+            return self->boot? 1: 0;
+        default:
+            return 0;
+    }
+}
+
+int
+ts_proto_worker_pack (msgpack_packer *pk, const ts_msg_t *self)
+{
+    switch (self->op) {
+        case TS_OP_READY:
+            TS_PROTO_TRY (ts_proto_pack_cstr (pk, "credit"));
+            TS_PROTO_TRY (msgpack_pack_uint32 (pk, self->credit));
+            break;
+        case TS_OP_JOB:
+            TS_PROTO_TRY (ts_proto_pack_cstr (pk, "job"));
+            TS_PROTO_TRY (msgpack_pack_uint64 (pk, self->job));
+            TS_PROTO_TRY (ts_proto_pack_cstr (pk, "ids"));
+            TS_PROTO_TRY (ts_proto_pack_ids (pk, self->ids));
+            break;
+        case TS_OP_DONE:
+            TS_PROTO_TRY (ts_proto_pack_cstr (pk, "job"));
+            TS_PROTO_TRY (msgpack_pack_uint64 (pk, self->job));
+            break;
+        case TS_OP_FAILED:
+            TS_PROTO_TRY (ts_proto_pack_cstr (pk, "job"));
+            TS_PROTO_TRY (msgpack_pack_uint64 (pk, self->job));
+            TS_PROTO_TRY (ts_proto_pack_cstr (pk, "detail"));
+            TS_PROTO_TRY (ts_proto_pack_cstr (pk, self->detail));
+            TS_PROTO_TRY (ts_proto_pack_cstr (pk, "retry"));
+            TS_PROTO_TRY (self->retry? msgpack_pack_true (pk)
+                                     : msgpack_pack_false (pk));
+            if (self->retry_after_ms) {
+                TS_PROTO_TRY (ts_proto_pack_cstr (pk, "retry_after_ms"));
+                TS_PROTO_TRY (msgpack_pack_uint64 (pk,
+                                                   self->retry_after_ms));
+            }
+            break;
+        case TS_OP_HEARTBEAT:
+            if (self->boot) {
+                TS_PROTO_TRY (ts_proto_pack_cstr (pk, "boot"));
+                TS_PROTO_TRY (msgpack_pack_uint64 (pk, self->boot));
+            }
+            break;
+        default:
+            break;
+    }
+    return 0;
+nomem:
+    return -1;
+}
+
+//  failed: the optional detail, retry and retry_after_ms.
+static int
+s_decode_failed (ts_proto_dec_t *dec, ts_msg_t *self)
+{
+    int rc;
+    const msgpack_object *obj;
+    //  Optional: the broker fills in a detail of its own.
+    if ((obj = dec->field [F_DETAIL])
+    &&  (rc = ts_proto_get_text (dec, "detail", obj, self->detail,
+                                 sizeof (self->detail), true)))
+        return rc;
+    if ((obj = dec->field [F_RETRY])) {
+        if (obj->type != MSGPACK_OBJECT_BOOLEAN)
+            return ts_proto_type_error (dec, "retry", "a boolean", obj);
+        self->retry = obj->via.boolean;
+    }
+    if ((obj = dec->field [F_RETRY_AFTER])) {
+        if ((rc = ts_proto_get_uint64 (dec, "retry_after_ms", obj,
+                                       &self->retry_after_ms)))
+            return rc;
+        if (self->retry_after_ms > (uint64_t) TS_PROTO_MAX_RETRY_AFTER_MS) {
+            ts_errf (dec->err, "field 'retry_after_ms': %llu is over %lld "
+                     "(one year)", (unsigned long long) self->retry_after_ms,
+                     (long long) TS_PROTO_MAX_RETRY_AFTER_MS);
+            return TS_EPROTO;
+        }
+    }
+    return 0;
+}
+
+int
+ts_proto_worker_decode (ts_proto_dec_t *dec, ts_msg_t *self)
+{
+    int rc = 0;
+    const msgpack_object *obj;
+    uint64_t credit;
+    switch (self->op) {
+        case TS_OP_READY:
+            if (!(obj = ts_proto_field (dec, F_CREDIT, true, &rc)))
+                return rc;
+            if ((rc = ts_proto_get_uint64 (dec, "credit", obj, &credit)))
+                return rc;
+            //  0 introduces a worker without granting credit.
+            if (credit > TS_PROTO_MAX_CREDIT) {
+                ts_errf (dec->err, "field 'credit': %llu is not in 0..%d",
+                         (unsigned long long) credit, TS_PROTO_MAX_CREDIT);
+                return TS_EPROTO;
+            }
+            self->credit = (uint32_t) credit;
+            return 0;
+        case TS_OP_JOB:
+        case TS_OP_DONE:
+        case TS_OP_FAILED:
+            if (!(obj = ts_proto_field (dec, F_JOB, true, &rc)))
+                return rc;
+            if ((rc = ts_proto_get_uint64 (dec, "job", obj, &self->job)))
+                return rc;
+            if (self->op == TS_OP_FAILED)
+                return s_decode_failed (dec, self);
+            if (self->op == TS_OP_DONE)
+                return 0;
+            if (!(obj = ts_proto_field (dec, F_IDS, true, &rc)))
+                return rc;
+            return ts_proto_get_ids (dec, "ids", obj, 1, self->ids);
+        case TS_OP_HEARTBEAT:
+            //  Optional: which broker process sent it (section 8.2).
+            if ((obj = dec->field [F_BOOT]))
+                return ts_proto_get_uint64 (dec, "boot", obj, &self->boot);
+            return 0;
+        default:
+            return 0;
+    }
+}
