@@ -144,6 +144,8 @@ DEPS_test_ts_queue  = $(CORE) broker/queue/ts_queue broker/queue/ts_queue_lmdb c
                       common/ts_config common/ts_cron
 DEPS_test_queue_contract = $(DEPS_test_ts_queue)
 DEPS_test_queue_contract_restart = $(DEPS_test_ts_queue)
+#  test_ts_queue shares the queue contract suites' fixture.
+$(BUILD)/tests/test_ts_queue: tests/contract/ts_queue_fixture.h tests/contract/ts_contract.h
 DEPS_test_ts_json   = $(CORE) gateway/ts_json $(PROTO) common/ts_points
 DEPS_test_ts_reply  = $(CORE) gateway/ts_reply gateway/ts_json $(PROTO) common/ts_points
 DEPS_test_ts_target = $(CORE) gateway/ts_target
@@ -183,7 +185,7 @@ $(BUILD)/tests/contract/%: tests/contract/%.c $(wildcard tests/contract/*.h) \
 $(BUILD)/tests/%: tests/unit/%.c $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(or $$(DEPS_$$*),$$(ALL_MODS))))
 	@mkdir -p $(dir $@)
 	$(say) LINK $@
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS) $(TEST_LDLIBS)
 
 deps:
 	@tools/install-deps.sh build

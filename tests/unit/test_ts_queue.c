@@ -6,123 +6,18 @@
     value. Each test gets a fresh temporary directory, removed afterwards.
     Times are fixed epoch milliseconds passed to the queue. */
 
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-#include <ftw.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "../../broker/queue/ts_queue.h"
+#include "../contract/ts_queue_fixture.h"
 #include "../../broker/queue/ts_queue_backend.h"
-
 #include "../../common/ts_lmdb.h"
 
-#define T0          INT64_C (1700000000000)     //  "now" of every test
-#define VISIBILITY  10000                       //  visibility_timeout_s 10
-#define BASE        1000                        //  retry_base_ms
-#define MAX_DELAY   5000                        //  retry_max_ms
-#define RETENTION   3600000                     //  dlq_retention_s 3600
+//  The LMDB backend's entry in the fixture's table, and where it keeps
+//  the queue of fx (fills path, size bytes).
+#define S_LMDB  ((void *) &s_backends [0])
 
-typedef struct {
-    char         dir [64];      //  temporary directory
-    char         path [128];    //  broker.queue_path, below dir
-    ts_config_t *cfg;           //  config of the current queue
-    ts_queue_t  *queue;         //  open queue, or NULL
-    ts_job_t    *job;           //  scratch job
-} fixture_t;
-
-static int
-s_rm_entry (const char *path, const struct stat *st, int flag,
-            struct FTW *ftw)
-{
-    return remove (path);
-}
-
-//  Loads a config for fx->path with max_receives and extra YAML lines of
-//  the broker section; replaces fx->cfg.
 static void
-s_config (fixture_t *fx, int max_receives, const char *extra)
+s_path (const fixture_t *fx, char *path, size_t size)
 {
-    char text [1024], err [TS_ERRLEN] = "";
-    snprintf (text, sizeof text,
-              "broker:\n"
-              "  queue_path: %s\n"
-              "  queue_map_size_mb: 16\n"
-              "  visibility_timeout_s: %d\n"
-              "  max_receives: %d\n"
-              "  retry_base_ms: %d\n"
-              "  retry_max_ms: %d\n"
-              "  dlq_retention_s: %d\n"
-              "%s", fx->path, VISIBILITY / 1000, max_receives, BASE,
-              MAX_DELAY, RETENTION / 1000, extra? extra: "");
-    ts_config_destroy (&fx->cfg);
-    fx->cfg = ts_config_load_text (text, "test.yaml", err);
-    if (!fx->cfg)
-        fail_msg ("config: %s", err);
-}
-
-//  Opens the queue on fx->cfg at now_ms.
-static void
-s_open (fixture_t *fx, int64_t now_ms)
-{
-    char err [TS_ERRLEN] = "";
-    fx->queue = ts_queue_new (fx->cfg, now_ms, err);
-    if (!fx->queue)
-        fail_msg ("open: %s", err);
-}
-
-static int
-s_setup (void **state)
-{
-    fixture_t *fx = calloc (1, sizeof *fx);
-    assert_non_null (fx);
-    snprintf (fx->dir, sizeof fx->dir, "/tmp/test_ts_queue.XXXXXX");
-    assert_non_null (mkdtemp (fx->dir));
-    snprintf (fx->path, sizeof fx->path, "%s/var/queue", fx->dir);
-    fx->job = ts_job_new ();
-    assert_non_null (fx->job);
-    s_config (fx, 3, NULL);
-    s_open (fx, T0);
-    *state = fx;
-    return 0;
-}
-
-static int
-s_teardown (void **state)
-{
-    fixture_t *fx = *state;
-    ts_queue_destroy (&fx->queue);
-    ts_config_destroy (&fx->cfg);
-    ts_job_destroy (&fx->job);
-    nftw (fx->dir, s_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free (fx);
-    return 0;
-}
-
-//  Pushes one id; returns the job id (asserts one id was queued).
-static uint64_t
-s_push1 (ts_queue_t *queue, const char *id, int64_t now_ms)
-{
-    const char *ids [] = { id };
-    uint64_t job_id = 0;
-    assert_int_equal (ts_queue_push (queue, ids, 1, now_ms, &job_id, NULL), 1);
-    assert_true (job_id > 0);
-    return job_id;
-}
-
-//  Leases the next job to owner at now_ms; returns its id.
-static uint64_t
-s_lease (fixture_t *fx, const char *owner, int64_t now_ms)
-{
-    char err [TS_ERRLEN] = "";
-    int rc = ts_queue_lease (fx->queue, owner, now_ms, fx->job, err);
-    if (rc != 0)
-        fail_msg ("lease: %s", err);
-    return fx->job->id;
+    snprintf (path, size, "%s/queue", fx->dir);
 }
 
 static void
@@ -130,9 +25,10 @@ queue_full_map_names_the_config_key (void **state)
 {
     fixture_t *fx = *state;
     ts_queue_destroy (&fx->queue);
-    char text [512], err [TS_ERRLEN] = "";
+    char text [512], path [128], err [TS_ERRLEN] = "";
+    s_path (fx, path, sizeof path);
     snprintf (text, sizeof text, "broker:\n  queue_path: %s\n"
-              "  queue_map_size_mb: 1\n", fx->path);
+              "  queue_map_size_mb: 1\n", path);
     ts_config_destroy (&fx->cfg);
     fx->cfg = ts_config_load_text (text, "test.yaml", err);
     assert_non_null (fx->cfg);
@@ -162,7 +58,7 @@ queue_full_map_names_the_config_key (void **state)
     assert_int_equal (ts_queue_lookup (fx->queue, 1, fx->job, NULL), 0);
     ts_queue_destroy (&fx->queue);
     snprintf (text, sizeof text, "broker:\n  queue_path: %s\n"
-              "  queue_map_size_mb: 4\n", fx->path);
+              "  queue_map_size_mb: 4\n", path);
     ts_config_destroy (&fx->cfg);
     fx->cfg = ts_config_load_text (text, "test.yaml", err);
     assert_non_null (fx->cfg);
@@ -183,10 +79,12 @@ s_corrupt_record (fixture_t *fx, uint64_t job_id)
     for (int i = 7; i >= 0; i--, job_id >>= 8)
         key [i] = (unsigned char) (job_id & 0xff);
     MDB_val k = { sizeof key, key }, v = { 3, "bad" };
+    char path [128];
+    s_path (fx, path, sizeof path);
     assert_int_equal (mdb_env_create (&env), 0);
     assert_int_equal (mdb_env_set_maxdbs (env, 8), 0);
     assert_int_equal (mdb_env_set_mapsize (env, 16 << 20), 0);
-    assert_int_equal (mdb_env_open (env, fx->path, 0, 0640), 0);
+    assert_int_equal (mdb_env_open (env, path, 0, 0640), 0);
     assert_int_equal (mdb_txn_begin (env, NULL, 0, &txn), 0);
     assert_int_equal (mdb_dbi_open (txn, "jobs", 0, &dbi), 0);
     assert_int_equal (mdb_put (txn, dbi, &k, &v, 0), 0);
@@ -331,7 +229,8 @@ main (int argc, char *argv [])
 {
     if (argc > 1)
         cmocka_set_test_filter (argv [1]);
-#define T(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
+#define T(name) cmocka_unit_test_prestate_setup_teardown (name, s_setup, \
+                    s_teardown, S_LMDB)
     const struct CMUnitTest tests [] = {
         T (queue_full_map_names_the_config_key),
         T (queue_push_requeues_the_ids_of_a_job_dropped_as_corrupt),
