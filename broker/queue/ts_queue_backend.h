@@ -107,10 +107,11 @@ typedef struct {
     //  Returns 0 or TS_ENOTFOUND.
     int   (*get) (void *self, uint64_t job_id, ts_job_t *job, char *err);
     //  Stores job (same id, any state) over the stored one, which was at
-    //  was (from ts_queue_place of the job as read in this batch). To
+    //  was (ts_queue_place of the job as read in this batch; the caller
+    //  never updates a job it did not read in the same batch). To
     //  TS_JOB_DEAD (the move to the DLQ) it also drops the job's dedup
     //  entries. A dead job never becomes live again (redrive puts a new
-    //  job). Returns 0 or TS_ENOTFOUND if the job is not stored.
+    //  job).
     int   (*update) (void *self, const ts_job_t *job,
                      const ts_queue_place_t *was, char *err);
     //  Deletes the job (ack, DLQ retention) and its dedup entries. job is
