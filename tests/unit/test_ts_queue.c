@@ -1,7 +1,7 @@
 /*  test_ts_queue - what the queue contract suite
     (tests/contract/test_queue_contract.c) does not cover: the LMDB
     backend's own behaviour (a full map names its config key, a corrupt
-    record is dropped without blocking the queue), the shared LMDB helper
+    record is dropped without blocking the queue or waking the broker), the shared LMDB helper
     (common/ts_lmdb: key order, errors), the backoff function and the job
     value. Each test gets a fresh temporary directory, removed afterwards.
     Times are fixed epoch milliseconds passed to the queue. */
@@ -111,6 +111,33 @@ queue_push_requeues_the_ids_of_a_job_dropped_as_corrupt (void **state)
     assert_int_equal (s_lease (fx, "w", T0), job_id);
     //  A live job's ids stay deduplicated.
     assert_int_equal (ts_queue_push (fx->queue, ab, 2, T0, NULL, NULL), 0);
+}
+
+static void
+queue_expire_drops_a_corrupt_lease_instead_of_waking_for_it (void **state)
+{
+    fixture_t *fx = *state;
+    uint64_t a = s_push1 (fx->queue, "a", T0);
+    uint64_t b = s_push1 (fx->queue, "b", T0);
+    assert_int_equal (s_lease (fx, "w", T0), a);
+    assert_int_equal (s_lease (fx, "w", T0 + 1), b);
+    ts_queue_destroy (&fx->queue);
+    s_corrupt_record (fx, a);
+    s_open (fx, T0 + 2);
+    //  The corrupt lease is dropped when its deadline comes, so the
+    //  broker is not woken for it again and again; b ends as usual.
+    assert_int_equal (ts_queue_next_wakeup (fx->queue, T0 + 2),
+                      T0 + VISIBILITY);
+    assert_int_equal (ts_queue_expire (fx->queue, T0 + VISIBILITY + 1, NULL,
+                                       NULL, NULL, NULL), 1);
+    assert_int_equal (ts_queue_next_wakeup (fx->queue, T0 + VISIBILITY + 1),
+                      -1);
+    assert_int_equal (ts_queue_lookup (fx->queue, a, fx->job, NULL),
+                      TS_ENOTFOUND);
+    assert_int_equal (s_lease (fx, "w", T0 + VISIBILITY + 1), b);
+    //  Its id can be queued again.
+    assert_int_equal (s_push1 (fx->queue, "a", T0 + VISIBILITY + 1) > b,
+                      true);
 }
 
 static void
@@ -234,6 +261,7 @@ main (int argc, char *argv [])
     const struct CMUnitTest tests [] = {
         T (queue_full_map_names_the_config_key),
         T (queue_push_requeues_the_ids_of_a_job_dropped_as_corrupt),
+        T (queue_expire_drops_a_corrupt_lease_instead_of_waking_for_it),
         T (lmdb_errors_name_the_config_keys),
         cmocka_unit_test (lmdb_keys_sort_numerically_and_round_trip),
         cmocka_unit_test (queue_backoff_never_overflows_and_caps_retry_after),
