@@ -253,6 +253,18 @@ ts_queue_machine_clock (ts_queue_t *self, int64_t now_ms)
                  "back with it", step, rc);
 }
 
+//  ts_queue_scan_fn: the latest enqueue or death time into *arg.
+static int
+s_latest (const ts_job_t *job, void *arg)
+{
+    int64_t *seen = arg;
+    if (job->enqueued_at_ms > *seen)
+        *seen = job->enqueued_at_ms;
+    if (job->state == TS_JOB_DEAD && job->dead_at_ms > *seen)
+        *seen = job->dead_at_ms;
+    return 0;
+}
+
 //  At open: the clock is behind what the queue saw before (it stepped
 //  back while the broker was down): moves the jobs' times back with it.
 //  A failure is logged only: the jobs then wait for the clock, which is
@@ -262,8 +274,16 @@ ts_queue_machine_follow_clock (ts_queue_t *self, int64_t now_ms)
 {
     int64_t seen = INT64_MIN;
     if (ts_queue_machine_begin (self, false, NULL) == 0) {
-        if (self->be->meta_get (self->state, S_CLOCK_KEY, &seen, NULL))
+        if (self->be->meta_get (self->state, S_CLOCK_KEY, &seen, NULL)) {
+            //  A queue written before the clock was stored: its newest
+            //  enqueue or death time is the latest clock it saw.
             seen = INT64_MIN;
+            ts_job_state_t states [] = { TS_JOB_QUEUED, TS_JOB_LEASED,
+                                         TS_JOB_DEAD };
+            for (size_t s = 0; s < 3; s++)
+                self->be->scan (self->state, states [s], INT64_MAX,
+                                s_latest, &seen, NULL);
+        }
         ts_queue_machine_end_read (self);
     }
     self->clock_stored_ms = seen;

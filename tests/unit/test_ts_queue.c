@@ -1,10 +1,11 @@
 /*  test_ts_queue - what the queue contract suite
     (tests/contract/test_queue_contract.c) does not cover: the LMDB
     backend's own behaviour (a full map names its config key, a corrupt
-    record is dropped without blocking the queue or waking the broker), the shared LMDB helper
-    (common/ts_lmdb: key order, errors), the backoff function and the job
-    value. Each test gets a fresh temporary directory, removed afterwards.
-    Times are fixed epoch milliseconds passed to the queue. */
+    record is dropped without blocking the queue or waking the broker),
+    the shared LMDB helper (common/ts_lmdb: key order, errors), the
+    backoff function and the job value. Each test gets a fresh temporary
+    directory, removed afterwards. Times are fixed epoch milliseconds
+    passed to the queue. */
 
 #include "../contract/ts_queue_fixture.h"
 #include "../../broker/queue/ts_queue_backend.h"
@@ -67,18 +68,17 @@ queue_full_map_names_the_config_key (void **state)
     assert_int_equal (ts_queue_ack (fx->queue, 1, NULL, NULL), 0);
 }
 
-//  Overwrites the jobs record of job_id with bytes that do not decode,
-//  with the queue closed.
+//  With the queue closed, puts val (NULL: deletes) under key in the
+//  named database db of the queue's LMDB environment.
 static void
-s_corrupt_record (fixture_t *fx, uint64_t job_id)
+s_lmdb_edit (fixture_t *fx, const char *db, const void *key, size_t len,
+             const char *val)
 {
     MDB_env *env;
     MDB_txn *txn;
     MDB_dbi dbi;
-    unsigned char key [8];
-    for (int i = 7; i >= 0; i--, job_id >>= 8)
-        key [i] = (unsigned char) (job_id & 0xff);
-    MDB_val k = { sizeof key, key }, v = { 3, "bad" };
+    MDB_val k = { len, (void *) key };
+    MDB_val v = { val? strlen (val): 0, (void *) val };
     char path [128];
     s_path (fx, path, sizeof path);
     assert_int_equal (mdb_env_create (&env), 0);
@@ -86,10 +86,39 @@ s_corrupt_record (fixture_t *fx, uint64_t job_id)
     assert_int_equal (mdb_env_set_mapsize (env, 16 << 20), 0);
     assert_int_equal (mdb_env_open (env, path, 0, 0640), 0);
     assert_int_equal (mdb_txn_begin (env, NULL, 0, &txn), 0);
-    assert_int_equal (mdb_dbi_open (txn, "jobs", 0, &dbi), 0);
-    assert_int_equal (mdb_put (txn, dbi, &k, &v, 0), 0);
+    assert_int_equal (mdb_dbi_open (txn, db, 0, &dbi), 0);
+    if (val)
+        assert_int_equal (mdb_put (txn, dbi, &k, &v, 0), 0);
+    else
+        assert_int_equal (mdb_del (txn, dbi, &k, NULL), 0);
     assert_int_equal (mdb_txn_commit (txn), 0);
     mdb_env_close (env);
+}
+
+//  Overwrites the jobs record of job_id with bytes that do not decode,
+//  with the queue closed.
+static void
+s_corrupt_record (fixture_t *fx, uint64_t job_id)
+{
+    unsigned char key [8];
+    ts_lmdb_u64_put (key, job_id);
+    s_lmdb_edit (fx, "jobs", key, sizeof key, "bad");
+}
+
+static void
+queue_reopen_of_a_queue_without_a_stored_clock_follows_a_step_back (
+    void **state)
+{
+    fixture_t *fx = *state;
+    const int64_t back = T0 - 3600000;
+    uint64_t a = s_push1 (fx->queue, "a", T0);
+    ts_queue_destroy (&fx->queue);
+    //  As a queue written before the clock was stored.
+    s_lmdb_edit (fx, "meta", "clock_ms", 8, NULL);
+    s_open (fx, back);
+    assert_int_equal (ts_queue_lookup (fx->queue, a, fx->job, NULL), 0);
+    assert_int_equal (fx->job->enqueued_at_ms, back);
+    assert_int_equal (s_lease (fx, "w", back), a);
 }
 
 static void
@@ -262,6 +291,7 @@ main (int argc, char *argv [])
         T (queue_full_map_names_the_config_key),
         T (queue_push_requeues_the_ids_of_a_job_dropped_as_corrupt),
         T (queue_expire_drops_a_corrupt_lease_instead_of_waking_for_it),
+        T (queue_reopen_of_a_queue_without_a_stored_clock_follows_a_step_back),
         T (lmdb_errors_name_the_config_keys),
         cmocka_unit_test (lmdb_keys_sort_numerically_and_round_trip),
         cmocka_unit_test (queue_backoff_never_overflows_and_caps_retry_after),
