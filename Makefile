@@ -142,8 +142,13 @@ DEPS_test_ts_ingest = $(DEPS_test_ts_store) common/ingest/ts_ingest common/inges
 DEPS_test_ts_proto  = $(CORE) $(PROTO) common/ts_points
 DEPS_test_ts_store  = $(CORE) common/store/ts_store common/store/ts_store_lmdb common/ts_config \
                       common/ts_cron common/ts_points tests/unit/ts_testutil
-DEPS_test_ts_queue  = $(CORE) broker/queue/ts_queue broker/queue/ts_queue_lmdb \
-                      broker/queue/ts_queue_lmdb_ops common/ts_config common/ts_cron
+DEPS_test_ts_queue  = $(CORE) broker/queue/ts_queue broker/queue/ts_queue_lmdb common/ts_lmdb \
+                      broker/queue/ts_queue_job broker/queue/ts_queue_machine \
+                      common/ts_config common/ts_cron
+DEPS_test_queue_contract = $(DEPS_test_ts_queue)
+DEPS_test_queue_contract_restart = $(DEPS_test_ts_queue)
+#  test_ts_queue shares the queue contract suites' fixture.
+$(BUILD)/tests/test_ts_queue: tests/contract/ts_queue_fixture.h tests/contract/ts_contract.h
 DEPS_test_ts_json   = $(CORE) gateway/ts_json $(PROTO) common/ts_points
 DEPS_test_ts_reply  = $(CORE) gateway/ts_reply gateway/ts_json $(PROTO) common/ts_points
 DEPS_test_ts_target = $(CORE) gateway/ts_target
@@ -182,7 +187,7 @@ with_parts = $(sort $(foreach m,$(1),$(m) $(PARTS_$(m))))
 .SECONDEXPANSION:
 #  Contract suites (tests/contract/test_*.c) link their seam's modules and
 #  every backend; DEPS_test_X as for unit tests.
-$(BUILD)/tests/contract/%: tests/contract/%.c tests/contract/ts_contract.h \
+$(BUILD)/tests/contract/%: tests/contract/%.c $(wildcard tests/contract/*.h) \
         $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(call with_parts,$$(or $$(DEPS_$$*),$$(ALL_MODS)))))
 	@mkdir -p $(dir $@)
 	$(say) LINK $@
@@ -190,7 +195,7 @@ $(BUILD)/tests/contract/%: tests/contract/%.c tests/contract/ts_contract.h \
 $(BUILD)/tests/%: tests/unit/%.c $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(call with_parts,$$(or $$(DEPS_$$*),$$(ALL_MODS)))))
 	@mkdir -p $(dir $@)
 	$(say) LINK $@
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS) $(TEST_LDLIBS)
 
 deps:
 	@tools/install-deps.sh build

@@ -19,7 +19,11 @@
     without a delimiter all get their reply routed back.
 
     Jobs live in the durable queue (ts_queue), which is told the wall
-    clock; heartbeats use the monotonic clock. Every loop wake ends with
+    clock; heartbeats use the monotonic clock. The queue is called in
+    batches, one backend transaction each: a dispatch leases the credit
+    of every worker in one call, and the dones of one wake are acked in
+    one call (before any failed report or control request of that wake
+    is handled, so the order of reports is kept). Every loop wake ends with
     one ts_queue_sync if anything was written (group commit), then asks
     the queue when it next needs the broker: the poll timeout is the
     earliest of the next heartbeat, lease deadline, retry becoming
@@ -53,6 +57,7 @@
 #define LOG_PERIOD_MS   10000       //  rate limit of warnings peers cause:
 #define LOG_LINES       5           //  lines per period, per kind
 #define NO_DETAIL       "worker gave no detail"   //  failed without one
+#define LEASE_MAX       1024        //  jobs leased in one queue call
 
 typedef struct {
     byte      rid [256];            //  routing id
@@ -71,6 +76,14 @@ struct _ts_broker_t {
     zpoller_t  *poller;             //  both sockets
     ts_queue_t *queue;              //  jobs, durable
     ts_job_t   *job;                //  scratch: job a queue call reports
+    ts_job_t   *leased [LEASE_MAX]; //  scratch: jobs of one lease call
+    ts_queue_grant_t *grants;       //  scratch: workers with credit
+    size_t      grants_cap;
+    uint64_t    dones [DRAIN_MAX];  //  done job ids not acked yet
+    char        done_keys [DRAIN_MAX][512];     //  and who reported them
+    ts_job_t   *acked [DRAIN_MAX];  //  scratch: jobs of one ack call
+    int         ack_rcs [DRAIN_MAX];
+    size_t      dones_n;
     int64_t     next_queue_ms;      //  wall clock the queue needs us, -1
     ts_store_t *store;              //  registry; NULL if no scheduler
     bool        cron_on;            //  scheduler enabled
@@ -175,6 +188,11 @@ ts_broker_new (const ts_config_t *cfg, char *err)
     }
     self->workers = zhashx_new ();
     self->job = ts_job_new ();
+    bool jobs_ok = self->job != NULL;
+    for (size_t i = 0; i < LEASE_MAX; i++)
+        jobs_ok = jobs_ok && (self->leased [i] = ts_job_new ());
+    for (size_t i = 0; i < DRAIN_MAX; i++)
+        jobs_ok = jobs_ok && (self->acked [i] = ts_job_new ());
     self->msg = ts_msg_new (TS_OP_REPLY);
     self->reply = ts_msg_new (TS_OP_REPLY);
     //  Heartbeats name this process (boot), so a worker can tell a
@@ -185,7 +203,7 @@ ts_broker_new (const ts_config_t *cfg, char *err)
     int rc = beat? ts_msg_encode (beat, &self->beat, &self->beat_size)
                  : TS_ENOMEM;
     ts_msg_destroy (&beat);
-    if (!self->workers || !self->job || !self->msg || !self->reply
+    if (!self->workers || !jobs_ok || !self->msg || !self->reply
     ||  rc != 0) {
         ts_errf (err, "out of memory");
         goto fail;
@@ -230,6 +248,11 @@ ts_broker_destroy (ts_broker_t **self_p)
         zhashx_destroy (&self->workers);
         ts_queue_destroy (&self->queue);
         ts_job_destroy (&self->job);
+        for (size_t i = 0; i < LEASE_MAX; i++)
+            ts_job_destroy (&self->leased [i]);
+        for (size_t i = 0; i < DRAIN_MAX; i++)
+            ts_job_destroy (&self->acked [i]);
+        free (self->grants);
         ts_store_destroy (&self->store);
         ts_msg_destroy (&self->msg);
         ts_msg_destroy (&self->reply);
@@ -323,46 +346,69 @@ s_worker_forget (ts_broker_t *self, s_worker_t *worker, const char *why)
     zhashx_delete (self->workers, worker->key);
 }
 
-//  The worker with the most credit (least recently served on ties).
-static s_worker_t *
-s_pick_worker (ts_broker_t *self)
+//  Fills self->grants with every worker that has credit. Returns how
+//  many, with their credit in *total.
+static size_t
+s_grants (ts_broker_t *self, size_t *total)
 {
-    s_worker_t *best = NULL;
+    size_t need = zhashx_size (self->workers);
+    if (need > self->grants_cap) {
+        ts_queue_grant_t *grants = realloc (self->grants,
+                                            need * sizeof *grants);
+        if (!grants) {
+            ts_error ("cannot dispatch: out of memory");
+            return 0;
+        }
+        self->grants = grants;
+        self->grants_cap = need;
+    }
+    size_t n = 0;
+    *total = 0;
     for (s_worker_t *w = zhashx_first (self->workers); w;
          w = zhashx_next (self->workers))
-        if (w->credit > 0
-        &&  (!best || w->credit > best->credit
-             || (w->credit == best->credit
-                 && w->last_job_seq < best->last_job_seq)))
-            best = w;
-    return best;
+        if (w->credit > 0) {
+            self->grants [n++] = (ts_queue_grant_t) {
+                w->key, w->credit, w->last_job_seq };
+            *total += w->credit;
+        }
+    return n;
 }
 
-//  Hands visible jobs to workers with credit.
+//  Puts back the leased jobs from the at-th on whose owner is key: they
+//  were leased in the same call as one that could not be sent to it.
 static void
-s_dispatch (ts_broker_t *self)
+s_unlease_rest (ts_broker_t *self, size_t at, size_t n, const char *key)
 {
     char err [TS_ERRLEN];
-    while (true) {
-        s_worker_t *worker = s_pick_worker (self);
-        if (!worker)
-            return;
-        const ts_job_t *job = self->job;
-        int rc = ts_queue_lease (self->queue, worker->key, ts_now_ms (),
-                                 self->job, err);
-        if (rc != 0) {
-            if (rc != TS_ENOTFOUND)
-                ts_error ("cannot lease a job: %s", err);
-            return;
-        }
+    for (size_t i = at; i < n; i++) {
+        ts_job_t *job = self->leased [i];
+        if (job->id == 0 || strcmp (job->owner, key) != 0)
+            continue;
+        if (ts_queue_unlease (self->queue, job->id, err) != 0)
+            ts_error ("job %" PRIu64 ": cannot unlease: %s", job->id, err);
+        job->id = 0;                //  handled
+    }
+}
+
+//  Sends the n leased jobs to their owners. A job whose send fails goes
+//  back to the queue with the other jobs of that worker still unsent.
+static void
+s_send_leased (ts_broker_t *self, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        ts_job_t *job = self->leased [i];
+        if (job->id == 0)
+            continue;
+        s_worker_t *worker = zhashx_lookup (self->workers, job->owner);
+        int rc = 0;
         ts_msg_reset (self->reply, TS_OP_JOB);
         self->reply->job = job->id;
-        for (size_t i = 0; i < job->ids->n && rc == 0; i++)
-            rc = ts_strlist_append (self->reply->ids, job->ids->items [i]);
-        if (rc == 0)
+        for (size_t k = 0; k < job->ids->n && rc == 0; k++)
+            rc = ts_strlist_append (self->reply->ids, job->ids->items [k]);
+        if (rc == 0 && worker)
             rc = s_send_msg (self->workers_sock, worker->rid,
                              worker->rid_len, self->reply);
-        if (rc == 0) {
+        if (rc == 0 && worker) {
             worker->credit--;
             worker->leased++;
             worker->last_job_seq = ++self->job_seq;
@@ -370,8 +416,11 @@ s_dispatch (ts_broker_t *self)
                       job->id, worker->key, job->ids->n, job->receives);
             continue;
         }
-        if (ts_queue_unlease (self->queue, job->id, err) != 0)
-            ts_error ("job %" PRIu64 ": cannot unlease: %s", job->id, err);
+        char key [512];
+        ts_strlcpy (key, job->owner, sizeof key);
+        s_unlease_rest (self, i, n, key);
+        if (!worker)
+            continue;
         if (rc == EHOSTUNREACH)
             s_worker_forget (self, worker, "unreachable");
         else {
@@ -383,23 +432,67 @@ s_dispatch (ts_broker_t *self)
     }
 }
 
-//  "done": acked by job id, whoever reports it.
+//  Hands visible jobs to workers with credit: the most credit first,
+//  the least recently served on ties, leased in one queue call.
+static void
+s_dispatch (ts_broker_t *self)
+{
+    char err [TS_ERRLEN];
+    while (true) {
+        size_t total = 0;
+        size_t n = s_grants (self, &total);
+        if (n == 0)
+            return;
+        size_t max = total < LEASE_MAX? total: LEASE_MAX;
+        int got = ts_queue_lease_many (self->queue, self->grants, n,
+                                       ts_now_ms (), self->leased, max, err);
+        if (got < 0)
+            ts_error ("cannot lease jobs: %s", err);
+        if (got <= 0)
+            return;
+        s_send_leased (self, (size_t) got);
+        if ((size_t) got < max)
+            return;                 //  no more visible jobs
+    }
+}
+
+//  Acks the dones reported since the last flush, in one queue call.
+static void
+s_flush_dones (ts_broker_t *self)
+{
+    size_t n = self->dones_n;
+    if (n == 0)
+        return;
+    self->dones_n = 0;
+    char err [TS_ERRLEN];
+    int rc = ts_queue_ack_many (self->queue, self->dones, n, self->acked,
+                                self->ack_rcs, err);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t job_id = self->dones [i];
+        const char *key = self->done_keys [i];
+        if (rc < 0)
+            ts_error ("done for job %" PRIu64 ": %s", job_id, err);
+        else
+        if (self->ack_rcs [i] == 0) {
+            if (self->acked [i]->state == TS_JOB_LEASED)
+                s_owner_lost (self, self->acked [i]);
+            ts_debug ("job %" PRIu64 " done by worker %s", job_id, key);
+        }
+        else
+            ts_debug ("done for job %" PRIu64 " from worker %s: not queued "
+                      "or leased: ignored", job_id, key);
+    }
+}
+
+//  "done": acked by job id, whoever reports it, with the other dones of
+//  this wake (s_flush_dones).
 static void
 s_done (ts_broker_t *self, const char *key, uint64_t job_id)
 {
-    char err [TS_ERRLEN];
-    int rc = ts_queue_ack (self->queue, job_id, self->job, err);
-    if (rc == 0) {
-        if (self->job->state == TS_JOB_LEASED)
-            s_owner_lost (self, self->job);
-        ts_debug ("job %" PRIu64 " done by worker %s", job_id, key);
-    }
-    else
-    if (rc == TS_ENOTFOUND)
-        ts_debug ("done for job %" PRIu64 " from worker %s: %s: ignored",
-                  job_id, key, err);
-    else
-        ts_error ("done for job %" PRIu64 ": %s", job_id, err);
+    if (self->dones_n == DRAIN_MAX)
+        s_flush_dones (self);
+    ts_strlcpy (self->done_keys [self->dones_n], key, 512);
+    self->dones [self->dones_n++] = job_id;
 }
 
 //  "failed": retried with backoff, or dead-lettered.
@@ -417,6 +510,7 @@ s_failed (ts_broker_t *self, const char *key, const ts_msg_t *msg)
                         "failing it as '" NO_DETAIL "'", key, msg->job);
         detail = NO_DETAIL;
     }
+    s_flush_dones (self);           //  reports in the order they came
     int rc = ts_queue_nack (self->queue, msg->job, detail, msg->retry,
                             retry_after, now, self->job, err);
     if (rc == 0) {
@@ -931,6 +1025,7 @@ ts_broker_run (ts_broker_t *self)
         if (zpoller_terminated (self->poller))
             break;
         s_drain (self, self->workers_sock, s_worker_message);
+        s_flush_dones (self);
         s_drain (self, self->control, s_control_message);
         s_timers (self);
         s_dispatch (self);

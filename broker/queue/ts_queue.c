@@ -1,287 +1,34 @@
-/*  ts_queue - the queue interface: argument checks, retry policy and
-    totals, then the backend. See ts_queue.h for the semantics and
-    ts_queue_backend.h for what a backend does.
+/*  ts_queue - the job life cycle of the broker's queue, above its
+    backends. See ts_queue.h for the semantics and ts_queue_backend.h for
+    the storage primitives a backend provides.
 
-    This file picks the backend named by broker.queue_backend from a
-    static table, checks every argument that could come from the network
-    (series ids, owner tags, counts), holds the retry policy with its
-    jitter generator, counts the totals reported by ts_queue_stats from
-    what each call did, and remembers whether anything was written since
-    the last sync. It stores no jobs.
+    Every decision about a job is taken here and in ts_queue_machine.c,
+    once for all backends: which ids a push takes (dedup), when a leased
+    job is due back (visibility), how long a failed one waits (backoff
+    with equal jitter, Retry-After), when it goes to the dead-letter queue
+    (not worth retrying, or max_receives), when the DLQ forgets it
+    (retention), how far leases reach after a restart, how stored times
+    follow a clock that stepped back, and which acks are remembered. This
+    file picks the backend, checks every argument that could come from
+    the network (series ids, owner tags, counts) and counts the totals of
+    ts_queue_stats.
 
-    It also watches the wall clock it is told: when that steps back (an
-    NTP correction, a resumed virtual machine), the backend moves the
-    stored times back with it, or every queued job would wait until the
-    clock caught up again. */
+    Each public call is one backend batch. A write batch that turns out to
+    change nothing is aborted, so that an idle broker does not touch its
+    store. Walks that change what they walk first collect copies of the
+    jobs (a scan), then change each. */
 
-#include "ts_queue.h"
-#include "ts_queue_backend.h"
-#include "ts_log.h"
+#include "ts_queue_machine.h"
 
 #include <assert.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 //  Every backend tscache knows, by broker.queue_backend name.
-static const ts_queue_ops_t *s_backends [] = {
-    &ts_queue_lmdb_ops,
+static const ts_queue_backend_t *s_backends [] = {
+    &ts_queue_lmdb,
 };
-
-struct _ts_queue_t {
-    const ts_queue_ops_t *ops;      //  the chosen backend
-    void    *state;                 //  the backend's own state
-    ts_queue_policy_t policy;       //  retry settings and PRNG
-    bool     dirty;                 //  written since the last sync
-    int64_t  clock_ms;              //  latest wall-clock time seen
-    uint64_t done;                  //  totals, see ts_queue_stats_t
-    uint64_t failed;
-    uint64_t retried;
-    uint64_t dead_lettered;
-    uint64_t *acked;                //  TS_QUEUE_ACKED_MEMORY slots: job
-                                    //  id acked, at id % size
-};
-
-//  ---------------------------------------------------------------------
-//  Jobs
-
-ts_job_t *
-ts_job_new (void)
-{
-    ts_job_t *self = calloc (1, sizeof *self);
-    if (self && !(self->ids = ts_strlist_new ())) {
-        free (self);
-        self = NULL;
-    }
-    return self;
-}
-
-void
-ts_job_destroy (ts_job_t **self_p)
-{
-    assert (self_p);
-    if (*self_p) {
-        ts_job_t *self = *self_p;
-        ts_strlist_destroy (&self->ids);
-        free (self);
-        *self_p = NULL;
-    }
-}
-
-int
-ts_job_copy (ts_job_t *dst, const ts_job_t *src)
-{
-    assert (dst && dst->ids);
-    assert (src && src->ids);
-    if (dst == src)
-        return 0;
-    ts_strlist_t *ids = dst->ids;
-    ts_strlist_clear (ids);
-    for (size_t i = 0; i < src->ids->n; i++)
-        if (ts_strlist_append (ids, src->ids->items [i]) != 0)
-            return TS_ENOMEM;
-    *dst = *src;
-    dst->ids = ids;
-    return 0;
-}
-
-char *
-ts_job_ids_text (const ts_job_t *self, char *buf, size_t size)
-{
-    assert (self && buf && size >= 4);
-    size_t used = 0;
-    buf [0] = 0;
-    for (size_t i = 0; i < self->ids->n; i++) {
-        int rc = snprintf (buf + used, size - used, "%s%s", i? ",": "",
-                           self->ids->items [i]);
-        if (rc < 0 || (size_t) rc >= size - used) {
-            memcpy (buf + size - 4, "...", 4);
-            break;
-        }
-        used += (size_t) rc;
-    }
-    return buf;
-}
-
-//  ---------------------------------------------------------------------
-//  Retry policy
-
-static uint64_t
-s_rng_next (ts_queue_policy_t *policy)
-{
-    //  xorshift64* (Marsaglia, Vigna): plenty for jitter, never security.
-    uint64_t x = policy->rng;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    policy->rng = x;
-    return x * UINT64_C (2685821657736338717);
-}
-
-static uint64_t
-s_rng_seed (void)
-{
-    uint64_t seed = 0;
-    int fd = open ("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        if (read (fd, &seed, sizeof seed) != (ssize_t) sizeof seed)
-            seed = 0;
-        close (fd);
-    }
-    if (seed == 0) {
-        struct timespec ts;
-        clock_gettime (CLOCK_REALTIME, &ts);
-        seed = ((uint64_t) ts.tv_sec << 32) ^ (uint64_t) ts.tv_nsec
-             ^ ((uint64_t) getpid () << 16);
-    }
-    return seed? seed: UINT64_C (0x9e3779b97f4a7c15);
-}
-
-int64_t
-ts_queue_policy_delay_ms (ts_queue_policy_t *policy, uint32_t receives,
-                          int64_t retry_after_ms)
-{
-    assert (policy);
-    //  min (retry_max_ms, retry_base_ms * 2^(receives-1)), without
-    //  overflowing on the doubling.
-    int64_t backoff = policy->retry_base_ms;
-    for (uint32_t i = 1; i < receives && backoff < policy->retry_max_ms; i++)
-        backoff *= 2;
-    if (backoff > policy->retry_max_ms)
-        backoff = policy->retry_max_ms;
-    //  Equal jitter: half fixed, half random, so [0.5, 1] * backoff.
-    int64_t half = backoff / 2;
-    int64_t delay = (backoff - half)
-                  + (int64_t) (s_rng_next (policy) % (uint64_t) (half + 1));
-    if (retry_after_ms > TS_QUEUE_RETRY_AFTER_MAX_MS)
-        retry_after_ms = TS_QUEUE_RETRY_AFTER_MAX_MS;
-    return retry_after_ms > delay? retry_after_ms: delay;
-}
-
-int
-ts_queue_moves_add (ts_queue_moves_t *moves, const ts_job_t *job)
-{
-    assert (moves && job);
-    if (moves->n == moves->cap) {
-        size_t cap = moves->cap? moves->cap * 2: 16;
-        ts_job_t **jobs = realloc (moves->jobs, cap * sizeof *jobs);
-        if (!jobs)
-            return TS_ENOMEM;
-        moves->jobs = jobs;
-        moves->cap = cap;
-    }
-    ts_job_t *copy = ts_job_new ();
-    if (!copy || ts_job_copy (copy, job) != 0) {
-        ts_job_destroy (&copy);
-        return TS_ENOMEM;
-    }
-    moves->jobs [moves->n++] = copy;
-    return 0;
-}
-
-static void
-s_moves_free (ts_queue_moves_t *moves)
-{
-    for (size_t i = 0; i < moves->n; i++)
-        ts_job_destroy (&moves->jobs [i]);
-    free (moves->jobs);
-    memset (moves, 0, sizeof *moves);
-}
-
-//  Counts a failure that ended in job's state.
-static void
-s_count_failure (ts_queue_t *self, const ts_job_t *job)
-{
-    self->failed++;
-    if (job->state == TS_JOB_DEAD)
-        self->dead_lettered++;
-    else
-        self->retried++;
-}
-
-//  Counts and reports the moves of a successful call, then frees them.
-static void
-s_report_moves (ts_queue_t *self, ts_queue_moves_t *moves,
-                ts_queue_report_fn *report, void *arg)
-{
-    for (size_t i = 0; i < moves->n; i++) {
-        s_count_failure (self, moves->jobs [i]);
-        if (report)
-            report (moves->jobs [i], arg);
-    }
-    s_moves_free (moves);
-}
-
-//  Notes the wall-clock time now_ms of a call; if the clock stepped back
-//  further than TS_QUEUE_CLOCK_SLACK_MS, moves the stored times back with
-//  it first. A failed move is logged and not tried again: the call goes
-//  on, the jobs then wait for the clock to catch up.
-static void
-s_clock (ts_queue_t *self, int64_t now_ms)
-{
-    if (now_ms >= self->clock_ms - TS_QUEUE_CLOCK_SLACK_MS) {
-        if (now_ms > self->clock_ms)
-            self->clock_ms = now_ms;
-        return;
-    }
-    char err [TS_ERRLEN];
-    int64_t step = self->clock_ms - now_ms;
-    int rc = self->ops->shift (self->state, -step, err);
-    if (rc < 0)
-        ts_error ("queue: the clock went back %" PRId64 " ms; cannot move "
-                  "the jobs' times back: %s", step, err);
-    else {
-        ts_warn ("queue: the clock went back %" PRId64 " ms; %d jobs moved "
-                 "back with it", step, rc);
-        if (rc > 0)
-            self->dirty = true;
-    }
-    self->clock_ms = now_ms;
-}
-
-//  ---------------------------------------------------------------------
-//  Argument checks
-
-static int
-s_check_ids (const char *const *ids, size_t n, bool allow_none, char *err)
-{
-    if (n == 0 && !allow_none) {
-        ts_errf (err, "no ids given");
-        return TS_EINVAL;
-    }
-    if (n > TS_QUEUE_MAX_IDS) {
-        ts_errf (err, "%zu ids in one call, at most %d", n,
-                 TS_QUEUE_MAX_IDS);
-        return TS_EINVAL;
-    }
-    if (n > 0 && !ids) {
-        ts_errf (err, "no id list");
-        return TS_EINVAL;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (!ids [i] || !ts_name_existing (ids [i])) {
-            ts_name_errf (err, "id", ids [i],
-                          ids [i]? strnlen (ids [i], TS_NAME_MAX + 1): 0);
-            return TS_EINVAL;
-        }
-    return 0;
-}
-
-static int
-s_check_owner (const char *owner, char *err)
-{
-    size_t len = owner? strnlen (owner, TS_QUEUE_OWNER_MAX + 1): 0;
-    if (len == 0 || len > TS_QUEUE_OWNER_MAX) {
-        ts_errf (err, "owner tag must be 1 to %d bytes",
-                 TS_QUEUE_OWNER_MAX);
-        return TS_EINVAL;
-    }
-    return 0;
-}
 
 //  ---------------------------------------------------------------------
 //  Queue
@@ -291,26 +38,26 @@ ts_queue_new (const ts_config_t *cfg, int64_t now_ms, char *err)
 {
     assert (cfg);
     const char *name = ts_config_str (cfg, "broker.queue_backend");
-    const ts_queue_ops_t *ops = NULL;
+    const ts_queue_backend_t *be = NULL;
     for (size_t i = 0; i < sizeof s_backends / sizeof s_backends [0]; i++)
         if (name && strcmp (s_backends [i]->name, name) == 0)
-            ops = s_backends [i];
-    if (!ops) {
+            be = s_backends [i];
+    if (!be) {
         ts_errf (err, "broker.queue_backend: unknown backend '%s'",
                  name? name: "");
         return NULL;
     }
     ts_queue_t *self = calloc (1, sizeof *self);
-    if (self && !(self->acked = calloc (TS_QUEUE_ACKED_MEMORY,
-                                        sizeof (uint64_t)))) {
-        free (self);
-        self = NULL;
-    }
-    if (!self) {
+    if (!self || !(self->acked = calloc (TS_QUEUE_ACKED_MEMORY,
+                                         sizeof (uint64_t)))
+    ||  !(self->job = ts_job_new ())) {
         ts_errf (err, "queue: out of memory");
+        if (self)
+            free (self->acked);
+        free (self);
         return NULL;
     }
-    self->ops = ops;
+    self->be = be;
     ts_queue_policy_t *policy = &self->policy;
     policy->visibility_ms =
         ts_config_int (cfg, "broker.visibility_timeout_s") * 1000;
@@ -320,15 +67,17 @@ ts_queue_new (const ts_config_t *cfg, int64_t now_ms, char *err)
     policy->retry_max_ms = ts_config_int (cfg, "broker.retry_max_ms");
     policy->dlq_retention_ms =
         ts_config_int (cfg, "broker.dlq_retention_s") * 1000;
-    policy->rng = s_rng_seed ();
+    policy->rng = ts_queue_machine_seed ();
     self->clock_ms = now_ms;
-    self->state = ops->open (cfg, policy, now_ms, err);
-    if (!self->state) {
-        free (self->acked);
-        free (self);
-        return NULL;
+    self->state = be->open (cfg, err);
+    if (self->state) {
+        ts_queue_machine_follow_clock (self, now_ms);
+        if (ts_queue_machine_cap_leases (self, now_ms, err) == 0
+        &&  ts_queue_sync (self, err) == 0)
+            return self;
     }
-    return self;
+    ts_queue_destroy (&self);
+    return NULL;
 }
 
 void
@@ -337,8 +86,14 @@ ts_queue_destroy (ts_queue_t **self_p)
     assert (self_p);
     if (*self_p) {
         ts_queue_t *self = *self_p;
-        ts_queue_sync (self, NULL);
-        self->ops->close (self->state);
+        if (self->state) {
+            ts_queue_sync (self, NULL);
+            self->be->close (self->state);
+        }
+        ts_queue_machine_list_free (&self->list);
+        ts_queue_machine_list_free (&self->moves);
+        ts_job_destroy (&self->job);
+        free (self->dedup);
         free (self->acked);
         free (self);
         *self_p = NULL;
@@ -349,7 +104,7 @@ const char *
 ts_queue_backend (const ts_queue_t *self)
 {
     assert (self);
-    return self->ops->name;
+    return self->be->name;
 }
 
 int
@@ -359,14 +114,97 @@ ts_queue_push (ts_queue_t *self, const char *const *ids, size_t n,
     assert (self);
     if (job_id)
         *job_id = 0;
-    int rc = s_check_ids (ids, n, false, err);
+    int rc = ts_queue_machine_check_ids (ids, n, false, err);
     if (rc)
         return rc;
-    s_clock (self, now_ms);
-    rc = self->ops->push (self->state, ids, n, now_ms, job_id, err);
-    if (rc > 0)
-        self->dirty = true;
+    ts_queue_machine_clock (self, now_ms);
+    rc = ts_queue_machine_begin (self, true, err);
+    if (rc)
+        return rc;
+    uint64_t id = 0;
+    rc = ts_queue_machine_push (self, ids, n, now_ms, &id, err);
+    rc = ts_queue_machine_end_write (self, rc, err);
+    if (rc > 0 && job_id)
+        *job_id = id;
     return rc;
+}
+
+//  The grant that takes the next job (most credit left, then least
+//  recently served), or n if no credit is left.
+static size_t
+s_pick (const uint32_t *credit, const uint64_t *served, size_t n)
+{
+    size_t best = n;
+    for (size_t i = 0; i < n; i++)
+        if (credit [i] > 0
+        &&  (best == n || credit [i] > credit [best]
+             || (credit [i] == credit [best] && served [i] < served [best])))
+            best = i;
+    return best;
+}
+
+int
+ts_queue_lease_many (ts_queue_t *self, const ts_queue_grant_t *grants,
+                     size_t n, int64_t now_ms, ts_job_t **jobs, size_t max,
+                     char *err)
+{
+    assert (self);
+    assert (grants || n == 0);
+    assert (jobs || max == 0);
+    uint64_t last = 0;
+    for (size_t i = 0; i < n; i++) {
+        int rc = ts_queue_machine_check_owner (grants [i].owner, err);
+        if (rc)
+            return rc;
+        if (grants [i].served > last)
+            last = grants [i].served;
+    }
+    uint32_t *credit = calloc (n + 1, sizeof *credit);
+    uint64_t *served = calloc (n + 1, sizeof *served);
+    if (!credit || !served) {
+        free (credit);
+        free (served);
+        ts_errf (err, "queue: out of memory");
+        return TS_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        credit [i] = grants [i].credit;
+        served [i] = grants [i].served;
+    }
+    ts_queue_machine_clock (self, now_ms);
+    int rc = ts_queue_machine_begin (self, true, err);
+    size_t leased = 0;
+    while (rc == 0 && leased < max) {
+        size_t best = s_pick (credit, served, n);
+        if (best == n)
+            break;
+        //  The chosen one takes jobs until its credit meets the next
+        //  one's, as many picks of one job each would give it.
+        uint32_t next = 0;
+        for (size_t i = 0; i < n; i++)
+            if (i != best && credit [i] > next)
+                next = credit [i];
+        size_t chunk = credit [best] > next? credit [best] - next: 1;
+        if (chunk > max - leased)
+            chunk = max - leased;
+        int got = self->be->lease (self->state, grants [best].owner, now_ms,
+                                   now_ms + self->policy.visibility_ms,
+                                   chunk, jobs + leased, err);
+        if (got < 0) {
+            rc = got;
+            break;
+        }
+        if (got > 0)
+            self->changed = true;
+        leased += (size_t) got;
+        credit [best] -= (uint32_t) got;
+        served [best] = ++last;
+        if ((size_t) got < chunk)
+            break;                  //  no more visible jobs
+    }
+    free (credit);
+    free (served);
+    return ts_queue_machine_end_write (self, rc? rc: (int) leased, err);
 }
 
 int
@@ -374,13 +212,55 @@ ts_queue_lease (ts_queue_t *self, const char *owner, int64_t now_ms,
                 ts_job_t *job, char *err)
 {
     assert (self);
-    int rc = s_check_owner (owner, err);
-    if (rc)
-        return rc;
-    s_clock (self, now_ms);
-    rc = self->ops->lease (self->state, owner, now_ms, job, err);
-    if (rc == 0)
-        self->dirty = true;
+    ts_queue_grant_t grant = { owner, 1, 0 };
+    ts_job_t *out = job? job: self->job;
+    int rc = ts_queue_lease_many (self, &grant, 1, now_ms, &out, 1, err);
+    if (rc == 0) {
+        ts_errf (err, "no job visible");
+        return TS_ENOTFOUND;
+    }
+    return rc < 0? rc: 0;
+}
+
+int
+ts_queue_ack_many (ts_queue_t *self, const uint64_t *job_ids, size_t n,
+                   ts_job_t **jobs, int *rcs, char *err)
+{
+    assert (self);
+    assert (job_ids || n == 0);
+    int *codes = rcs? rcs: calloc (n + 1, sizeof *codes);
+    if (!codes) {
+        ts_errf (err, "queue: out of memory");
+        return TS_ENOMEM;
+    }
+    int rc = ts_queue_machine_begin (self, true, err);
+    int acked = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        ts_job_t *job = jobs? jobs [i]: self->job;
+        int one = self->be->get (self->state, job_ids [i], job, err);
+        if (one == 0 && job->state == TS_JOB_DEAD)
+            one = TS_ENOTFOUND;     //  a dead job stays dead
+        if (one == 0) {
+            self->changed = true;
+            one = self->be->remove (self->state, job, err);
+            if (one == 0)
+                acked++;
+        }
+        if (one == TS_ENOTFOUND)
+            ts_errf (err, "job %" PRIu64 " not found", job_ids [i]);
+        else
+        if (one)
+            rc = one;
+        codes [i] = one;
+    }
+    rc = ts_queue_machine_end_write (self, rc? rc: acked, err);
+    for (size_t i = 0; i < n && rc >= 0; i++)
+        if (codes [i] == 0) {
+            self->done++;
+            self->acked [job_ids [i] % TS_QUEUE_ACKED_MEMORY] = job_ids [i];
+        }
+    if (codes != rcs)
+        free (codes);
     return rc;
 }
 
@@ -388,13 +268,10 @@ int
 ts_queue_ack (ts_queue_t *self, uint64_t job_id, ts_job_t *job, char *err)
 {
     assert (self);
-    int rc = self->ops->ack (self->state, job_id, job, err);
-    if (rc == 0) {
-        self->dirty = true;
-        self->done++;
-        self->acked [job_id % TS_QUEUE_ACKED_MEMORY] = job_id;
-    }
-    return rc;
+    int one = 0;
+    int rc = ts_queue_ack_many (self, &job_id, 1, job? &job: NULL, &one,
+                                err);
+    return rc < 0? rc: one;
 }
 
 int
@@ -403,21 +280,29 @@ ts_queue_nack (ts_queue_t *self, uint64_t job_id, const char *detail,
                ts_job_t *job, char *err)
 {
     assert (self);
-    ts_job_t *scratch = NULL;
-    if (!job && !(job = scratch = ts_job_new ())) {
-        ts_errf (err, "queue: out of memory");
-        return TS_ENOMEM;
-    }
     if (retry_after_ms < 0)
         retry_after_ms = 0;
-    s_clock (self, now_ms);
-    int rc = self->ops->nack (self->state, job_id, detail? detail: "",
-                              retry, retry_after_ms, now_ms, job, err);
+    ts_queue_machine_clock (self, now_ms);
+    int rc = ts_queue_machine_begin (self, true, err);
+    if (rc)
+        return rc;
+    rc = ts_queue_machine_get_leased (self, job_id, err);
     if (rc == 0) {
-        self->dirty = true;
-        s_count_failure (self, job);
+        int64_t delay = ts_queue_policy_delay_ms (&self->policy,
+                                                  self->job->receives,
+                                                  retry_after_ms);
+        rc = ts_queue_machine_fail_leased (self, self->job, now_ms,
+                                           detail? detail: "", retry, delay,
+                                           err);
     }
-    ts_job_destroy (&scratch);
+    rc = ts_queue_machine_end_write (self, rc, err);
+    if (rc == 0) {
+        ts_queue_machine_count_failure (self, self->job);
+        if (job && ts_job_copy (job, self->job) != 0) {
+            ts_errf (err, "queue: out of memory");
+            rc = TS_ENOMEM;
+        }
+    }
     return rc;
 }
 
@@ -425,10 +310,20 @@ int
 ts_queue_unlease (ts_queue_t *self, uint64_t job_id, char *err)
 {
     assert (self);
-    int rc = self->ops->unlease (self->state, job_id, err);
-    if (rc == 0)
-        self->dirty = true;
-    return rc;
+    int rc = ts_queue_machine_begin (self, true, err);
+    if (rc)
+        return rc;
+    rc = ts_queue_machine_get_leased (self, job_id, err);
+    if (rc == 0) {
+        ts_job_t *job = self->job;
+        ts_queue_place_t was = ts_queue_place (job);
+        if (job->receives > 0)
+            job->receives--;
+        job->state = TS_JOB_QUEUED;
+        job->deadline_ms = 0;       //  visible_at_ms: where it was
+        rc = ts_queue_machine_update (self, job, was, err);
+    }
+    return ts_queue_machine_end_write (self, rc, err);
 }
 
 int
@@ -436,19 +331,24 @@ ts_queue_release_owner (ts_queue_t *self, const char *owner, int64_t now_ms,
                         ts_queue_report_fn *report, void *arg, char *err)
 {
     assert (self);
-    int rc = s_check_owner (owner, err);
+    int rc = ts_queue_machine_check_owner (owner, err);
     if (rc)
         return rc;
-    ts_queue_moves_t moves = { NULL, 0, 0 };
-    s_clock (self, now_ms);
-    rc = self->ops->release_owner (self->state, owner, now_ms, &moves, err);
-    if (rc < 0) {
-        s_moves_free (&moves);
+    ts_queue_machine_clock (self, now_ms);
+    rc = ts_queue_machine_begin (self, true, err);
+    if (rc)
         return rc;
-    }
-    if (moves.n)
-        self->dirty = true;
-    s_report_moves (self, &moves, report, arg);
+    self->moves.n = 0;
+    ts_queue_filter_t mine = { NULL, owner, NULL, 0 };
+    rc = ts_queue_machine_scan (self, TS_JOB_LEASED, INT64_MAX, &self->list,
+                                &mine, err);
+    if (rc == 0)
+        rc = ts_queue_machine_fail_collected (self, now_ms, "worker lost",
+                                              err);
+    rc = ts_queue_machine_end_write (self, rc, err);
+    if (rc < 0)
+        self->moves.n = 0;
+    ts_queue_machine_report_moves (self, report, arg);
     return rc;
 }
 
@@ -458,21 +358,35 @@ ts_queue_expire (ts_queue_t *self, int64_t now_ms,
                  char *err)
 {
     assert (self);
-    size_t dropped = 0;
     if (purged)
         *purged = 0;
-    ts_queue_moves_t moves = { NULL, 0, 0 };
-    s_clock (self, now_ms);
-    int rc = self->ops->expire (self->state, now_ms, &moves, &dropped, err);
-    if (rc < 0) {
-        s_moves_free (&moves);
+    ts_queue_machine_clock (self, now_ms);
+    int rc = ts_queue_machine_begin (self, true, err);
+    if (rc)
         return rc;
+    self->moves.n = 0;
+    rc = ts_queue_machine_scan (self, TS_JOB_LEASED, now_ms, &self->list,
+                                NULL, err);
+    int expired = rc? rc: ts_queue_machine_fail_collected (
+        self, now_ms, "visibility timeout expired", err);
+    rc = expired < 0? expired: 0;
+    if (rc == 0)
+        rc = ts_queue_machine_scan (self, TS_JOB_DEAD,
+                                    now_ms - self->policy.dlq_retention_ms,
+                                    &self->list, NULL, err);
+    size_t dropped = 0;
+    for (size_t i = 0; i < self->list.n && rc == 0; i++) {
+        self->changed = true;
+        rc = self->be->remove (self->state, self->list.jobs [i], err);
+        dropped++;
     }
-    if (moves.n || dropped)
-        self->dirty = true;
+    rc = ts_queue_machine_end_write (self, rc? rc: expired, err);
+    if (rc < 0)
+        self->moves.n = 0;
+    else
     if (purged)
         *purged = dropped;
-    s_report_moves (self, &moves, report, arg);
+    ts_queue_machine_report_moves (self, report, arg);
     return rc;
 }
 
@@ -482,7 +396,14 @@ ts_queue_lookup (ts_queue_t *self, uint64_t job_id, ts_job_t *job,
 {
     assert (self);
     assert (job);
-    return self->ops->lookup (self->state, job_id, job, err);
+    int rc = ts_queue_machine_begin (self, false, err);
+    if (rc)
+        return rc;
+    rc = self->be->get (self->state, job_id, job, err);
+    if (rc == TS_ENOTFOUND)
+        ts_errf (err, "job %" PRIu64 " not found", job_id);
+    ts_queue_machine_end_read (self);
+    return rc;
 }
 
 bool
@@ -498,18 +419,36 @@ ts_queue_holders (ts_queue_t *self, const char *const *ids, size_t n,
 {
     assert (self);
     assert (jobs || n == 0);
-    int rc = s_check_ids (ids, n, true, err);
+    int rc = ts_queue_machine_check_ids (ids, n, true, err);
     if (rc || n == 0)
         return rc;
-    return self->ops->holders (self->state, ids, n, jobs, err);
+    rc = ts_queue_machine_begin (self, false, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = self->be->holder (self->state, ids [i], &jobs [i], err);
+    ts_queue_machine_end_read (self);
+    return rc;
 }
 
 int64_t
 ts_queue_next_wakeup (ts_queue_t *self, int64_t now_ms)
 {
     assert (self);
-    s_clock (self, now_ms);
-    return self->ops->next_wakeup (self->state, now_ms);
+    ts_queue_machine_clock (self, now_ms);
+    if (ts_queue_machine_begin (self, false, NULL))
+        return -1;
+    int64_t deadline, visible;
+    if (self->be->first (self->state, TS_JOB_LEASED, INT64_MIN, &deadline,
+                         NULL))
+        deadline = -1;
+    if (self->be->first (self->state, TS_JOB_QUEUED, now_ms + 1, &visible,
+                         NULL))
+        visible = -1;
+    ts_queue_machine_end_read (self);
+    if (deadline < 0 || (visible >= 0 && visible < deadline))
+        return visible;
+    return deadline;
 }
 
 int
@@ -519,13 +458,51 @@ ts_queue_stats (ts_queue_t *self, int64_t now_ms, ts_queue_stats_t *stats,
     assert (self);
     assert (stats);
     memset (stats, 0, sizeof *stats);
-    s_clock (self, now_ms);
-    int rc = self->ops->stats (self->state, now_ms, stats, err);
+    ts_queue_machine_clock (self, now_ms);
+    int rc = ts_queue_machine_begin (self, false, err);
+    if (rc == 0) {
+        uint64_t ready = 0, delayed = 0;
+        int64_t oldest = 0;
+        void *st = self->state;
+        rc = self->be->count (st, TS_JOB_QUEUED, INT64_MIN, &ready, err);
+        if (rc == 0)
+            rc = self->be->count (st, TS_JOB_QUEUED, now_ms + 1, &delayed,
+                                  err);
+        if (rc == 0)
+            rc = self->be->count (st, TS_JOB_LEASED, INT64_MIN,
+                                  &stats->leased, err);
+        if (rc == 0)
+            rc = self->be->count (st, TS_JOB_DEAD, INT64_MIN, &stats->dlq,
+                                  err);
+        if (rc == 0) {
+            rc = self->be->oldest (st, &oldest, err);
+            if (rc == 0 && now_ms > oldest)
+                stats->oldest_age_ms = now_ms - oldest;
+            if (rc == TS_ENOTFOUND)
+                rc = 0;
+        }
+        stats->delayed = delayed;
+        stats->queued = ready > delayed? ready - delayed: 0;
+        ts_queue_machine_end_read (self);
+    }
     stats->done = self->done;
     stats->failed = self->failed;
     stats->retried = self->retried;
     stats->dead_lettered = self->dead_lettered;
     return rc;
+}
+
+//  Hands a dead job to the caller's ts_queue_each_fn.
+typedef struct {
+    ts_queue_each_fn *fn;
+    void *arg;
+} s_each_t;
+
+static int
+s_each (const ts_job_t *job, void *arg)
+{
+    s_each_t *each = arg;
+    return each->fn (job, each->arg);
 }
 
 int
@@ -534,7 +511,14 @@ ts_queue_dlq_each (ts_queue_t *self, ts_queue_each_fn *fn, void *arg,
 {
     assert (self);
     assert (fn);
-    return self->ops->dlq_each (self->state, fn, arg, err);
+    int rc = ts_queue_machine_begin (self, false, err);
+    if (rc)
+        return rc;
+    s_each_t each = { fn, arg };
+    rc = self->be->scan (self->state, TS_JOB_DEAD, INT64_MAX, s_each, &each,
+                         err);
+    ts_queue_machine_end_read (self);
+    return rc;
 }
 
 int
@@ -544,24 +528,45 @@ ts_queue_dlq_redrive (ts_queue_t *self, const char *const *ids, size_t n,
     assert (self);
     if (!ids)
         n = 0;
-    int rc = s_check_ids (ids, n, true, err);
+    int rc = ts_queue_machine_check_ids (ids, n, true, err);
     if (rc)
         return rc;
-    s_clock (self, now_ms);
-    rc = self->ops->dlq_redrive (self->state, ids, n, now_ms, err);
-    if (rc >= 0)
-        self->dirty = true;
-    return rc;
+    ts_queue_machine_clock (self, now_ms);
+    rc = ts_queue_machine_begin (self, true, err);
+    if (rc)
+        return rc;
+    ts_queue_filter_t holding = { NULL, NULL, ids, n };
+    rc = ts_queue_machine_scan (self, TS_JOB_DEAD, INT64_MAX, &self->list,
+                                &holding, err);
+    int requeued = 0;
+    for (size_t i = 0; i < self->list.n && rc == 0; i++) {
+        //  Leaves the DLQ; its ids not live by now make a new job.
+        const ts_job_t *dead = self->list.jobs [i];
+        self->changed = true;
+        rc = self->be->remove (self->state, dead, err);
+        if (rc == 0)
+            rc = ts_queue_machine_push (self, (const char *const *)
+                                        dead->ids->items, dead->ids->n,
+                                        now_ms, NULL, err);
+        if (rc > 0) {
+            requeued++;
+            rc = 0;
+        }
+    }
+    return ts_queue_machine_end_write (self, rc? rc: requeued, err);
 }
 
 int
 ts_queue_dlq_purge (ts_queue_t *self, char *err)
 {
     assert (self);
-    int rc = self->ops->dlq_purge (self->state, err);
+    int rc = ts_queue_machine_begin (self, true, err);
+    if (rc)
+        return rc;
+    rc = self->be->purge (self->state, err);
     if (rc > 0)
-        self->dirty = true;
-    return rc;
+        self->changed = true;
+    return ts_queue_machine_end_write (self, rc, err);
 }
 
 int
@@ -570,7 +575,7 @@ ts_queue_sync (ts_queue_t *self, char *err)
     assert (self);
     if (!self->dirty)
         return 0;
-    int rc = self->ops->sync (self->state, err);
+    int rc = self->be->sync (self->state, err);
     if (rc == 0)
         self->dirty = false;
     return rc;

@@ -27,15 +27,18 @@
               broker.dlq_retention_s after they died.
 
     Durable: jobs live in a backend chosen by broker.queue_backend (only
-    "lmdb" today: the broker's own LMDB environment at broker.queue_path).
-    Every call is one transaction. Writes reach the operating system at
-    once, so a broker killed with SIGKILL loses nothing; they reach the
-    disk at ts_queue_sync, which the broker calls once per loop wake (a
-    power loss loses at most that last wake's changes). When a queue is
-    opened, leases that were held before get a deadline of at most
-    now + 10 s: workers still fetching can report them after they
-    reconnect, and jobs of workers that died with the broker come back
-    quickly.
+    "lmdb" today: the broker's own LMDB environment at broker.queue_path);
+    this life cycle is written once above the backends, which only store
+    jobs (ts_queue_backend.h). Every call is one backend batch (one
+    transaction): ts_queue_lease_many leases the credit of several owners
+    and ts_queue_ack_many acks many jobs, each in one batch. Writes reach
+    the operating system at once, so a broker killed with SIGKILL loses
+    nothing; they reach the disk at ts_queue_sync, which the broker calls
+    once per loop wake (a power loss loses at most that last wake's
+    changes). When a queue is opened, leases that were held before get a
+    deadline of at most now + 10 s: workers still fetching can report them
+    after they reconnect, and jobs of workers that died with the broker come
+    back quickly.
 
     Times are wall-clock epoch milliseconds passed in by the caller (they
     must survive a restart, which a monotonic clock does not). When the
@@ -159,6 +162,34 @@ int ts_queue_push (ts_queue_t *self, const char *const *ids, size_t n,
 //  0, TS_ENOTFOUND if no job is visible, TS_EINVAL, TS_EBACKEND.
 int ts_queue_lease (ts_queue_t *self, const char *owner, int64_t now_ms,
                     ts_job_t *job, char *err);
+
+//  What an owner may take in ts_queue_lease_many.
+typedef struct {
+    const char *owner;          //  owner tag, 1..TS_QUEUE_OWNER_MAX bytes
+    uint32_t    credit;         //  most jobs it may take now
+    uint64_t    served;         //  when it was last served: lower first
+} ts_queue_grant_t;
+
+//  Leases visible jobs, oldest first, to the n owners of grants (each
+//  job's owner field says whose it is), in one backend batch. The owner
+//  with the most credit left takes the next job; on a tie, the one
+//  served least recently (lowest served; a grant that took a job counts
+//  as served last). Stops when no job is visible, all credit is taken or
+//  max jobs are leased. jobs holds max jobs made with ts_job_new; they
+//  get the leased jobs, in the order they were handed out. Returns how
+//  many were leased (0: none visible), TS_EINVAL, TS_EBACKEND (then
+//  none was).
+int ts_queue_lease_many (ts_queue_t *self, const ts_queue_grant_t *grants,
+                         size_t n, int64_t now_ms, ts_job_t **jobs,
+                         size_t max, char *err);
+
+//  ts_queue_ack of each of the n job ids, in one backend batch. For each
+//  i, rcs [i] (rcs may be NULL) gets 0 or TS_ENOTFOUND (not queued or
+//  leased: unknown, acked already, also earlier in ids, or dead) and
+//  jobs [i] (jobs may be NULL, else n jobs from ts_job_new) the job as it
+//  was. Returns how many were acked, or TS_EBACKEND (then none was).
+int ts_queue_ack_many (ts_queue_t *self, const uint64_t *job_ids, size_t n,
+                       ts_job_t **jobs, int *rcs, char *err);
 
 //  The job is done: forgets it, whatever its owner, leased or queued (its
 //  ids can be queued again). job (may be NULL) gets the job as it was.

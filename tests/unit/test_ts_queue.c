@@ -1,795 +1,24 @@
-/*  test_ts_queue - the broker's durable job queue over the LMDB backend:
-    FIFO leases, dedup, acks, retries with backoff and jitter, the
-    dead-letter queue, lease expiry and lost owners, and durability across
-    a close, a reopen and a SIGKILL. Each test gets a fresh temporary
+/*  test_ts_queue - what the queue contract suite
+    (tests/contract/test_queue_contract.c) does not cover: the LMDB
+    backend's own behaviour (a full map names its config key, a corrupt
+    record is dropped without blocking the queue or waking the broker),
+    the shared LMDB helper (common/ts_lmdb: key order, errors), the
+    backoff function and the job value. Each test gets a fresh temporary
     directory, removed afterwards. Times are fixed epoch milliseconds
-    passed to the queue, so no test sleeps. */
+    passed to the queue. */
 
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-#include <ftw.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include "../../broker/queue/ts_queue.h"
+#include "../contract/ts_queue_fixture.h"
 #include "../../broker/queue/ts_queue_backend.h"
+#include "../../common/ts_lmdb.h"
 
-#include <lmdb.h>
-
-#define T0          INT64_C (1700000000000)     //  "now" of every test
-#define VISIBILITY  10000                       //  visibility_timeout_s 10
-#define BASE        1000                        //  retry_base_ms
-#define MAX_DELAY   5000                        //  retry_max_ms
-#define RETENTION   3600000                     //  dlq_retention_s 3600
-
-typedef struct {
-    char         dir [64];      //  temporary directory
-    char         path [128];    //  broker.queue_path, below dir
-    ts_config_t *cfg;           //  config of the current queue
-    ts_queue_t  *queue;         //  open queue, or NULL
-    ts_job_t    *job;           //  scratch job
-} fixture_t;
-
-static int
-s_rm_entry (const char *path, const struct stat *st, int flag,
-            struct FTW *ftw)
-{
-    return remove (path);
-}
-
-//  Loads a config for fx->path with max_receives and extra YAML lines of
-//  the broker section; replaces fx->cfg.
-static void
-s_config (fixture_t *fx, int max_receives, const char *extra)
-{
-    char text [1024], err [TS_ERRLEN] = "";
-    snprintf (text, sizeof text,
-              "broker:\n"
-              "  queue_path: %s\n"
-              "  queue_map_size_mb: 16\n"
-              "  visibility_timeout_s: %d\n"
-              "  max_receives: %d\n"
-              "  retry_base_ms: %d\n"
-              "  retry_max_ms: %d\n"
-              "  dlq_retention_s: %d\n"
-              "%s", fx->path, VISIBILITY / 1000, max_receives, BASE,
-              MAX_DELAY, RETENTION / 1000, extra? extra: "");
-    ts_config_destroy (&fx->cfg);
-    fx->cfg = ts_config_load_text (text, "test.yaml", err);
-    if (!fx->cfg)
-        fail_msg ("config: %s", err);
-}
-
-//  Opens the queue on fx->cfg at now_ms.
-static void
-s_open (fixture_t *fx, int64_t now_ms)
-{
-    char err [TS_ERRLEN] = "";
-    fx->queue = ts_queue_new (fx->cfg, now_ms, err);
-    if (!fx->queue)
-        fail_msg ("open: %s", err);
-}
-
-static int
-s_setup (void **state)
-{
-    fixture_t *fx = calloc (1, sizeof *fx);
-    assert_non_null (fx);
-    snprintf (fx->dir, sizeof fx->dir, "/tmp/test_ts_queue.XXXXXX");
-    assert_non_null (mkdtemp (fx->dir));
-    snprintf (fx->path, sizeof fx->path, "%s/var/queue", fx->dir);
-    fx->job = ts_job_new ();
-    assert_non_null (fx->job);
-    s_config (fx, 3, NULL);
-    s_open (fx, T0);
-    *state = fx;
-    return 0;
-}
-
-static int
-s_teardown (void **state)
-{
-    fixture_t *fx = *state;
-    ts_queue_destroy (&fx->queue);
-    ts_config_destroy (&fx->cfg);
-    ts_job_destroy (&fx->job);
-    nftw (fx->dir, s_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free (fx);
-    return 0;
-}
-
-//  Closes the queue and opens it again (same config) at now_ms.
-static void
-s_reopen (fixture_t *fx, int64_t now_ms)
-{
-    ts_queue_destroy (&fx->queue);
-    s_open (fx, now_ms);
-}
-
-//  Pushes one id; returns the job id (asserts one id was queued).
-static uint64_t
-s_push1 (ts_queue_t *queue, const char *id, int64_t now_ms)
-{
-    const char *ids [] = { id };
-    uint64_t job_id = 0;
-    assert_int_equal (ts_queue_push (queue, ids, 1, now_ms, &job_id, NULL), 1);
-    assert_true (job_id > 0);
-    return job_id;
-}
-
-//  Leases the next job to owner at now_ms; returns its id.
-static uint64_t
-s_lease (fixture_t *fx, const char *owner, int64_t now_ms)
-{
-    char err [TS_ERRLEN] = "";
-    int rc = ts_queue_lease (fx->queue, owner, now_ms, fx->job, err);
-    if (rc != 0)
-        fail_msg ("lease: %s", err);
-    return fx->job->id;
-}
-
-static ts_queue_stats_t
-s_stats (fixture_t *fx, int64_t now_ms)
-{
-    ts_queue_stats_t stats;
-    assert_int_equal (ts_queue_stats (fx->queue, now_ms, &stats, NULL), 0);
-    return stats;
-}
-
-//  ---------------------------------------------------------------------
+//  The LMDB backend's entry in the fixture's table, and where it keeps
+//  the queue of fx (fills path, size bytes).
+#define S_LMDB  ((void *) &s_backends [0])
 
 static void
-queue_leases_jobs_in_fifo_order (void **state)
+s_path (const fixture_t *fx, char *path, size_t size)
 {
-    fixture_t *fx = *state;
-    uint64_t a = s_push1 (fx->queue, "a", T0);
-    uint64_t b = s_push1 (fx->queue, "b", T0);
-    uint64_t c = s_push1 (fx->queue, "c", T0 + 1);
-    assert_true (a < b && b < c);
-    assert_int_equal (s_lease (fx, "w1", T0 + 2), a);
-    assert_string_equal (fx->job->ids->items [0], "a");
-    assert_int_equal (fx->job->state, TS_JOB_LEASED);
-    assert_int_equal (fx->job->receives, 1);
-    assert_int_equal (fx->job->deadline_ms, T0 + 2 + VISIBILITY);
-    assert_string_equal (fx->job->owner, "w1");
-    assert_int_equal (s_lease (fx, "w2", T0 + 2), b);
-    assert_int_equal (s_lease (fx, "w1", T0 + 2), c);
-    assert_int_equal (ts_queue_lease (fx->queue, "w1", T0 + 2, fx->job, NULL),
-                      TS_ENOTFOUND);
-}
-
-static void
-queue_push_skips_ids_queued_or_leased_but_not_dead (void **state)
-{
-    fixture_t *fx = *state;
-    const char *ids [] = { "a", "b", "a" };
-    uint64_t job_id;
-    assert_int_equal (ts_queue_push (fx->queue, ids, 3, T0, &job_id, NULL), 2);
-    assert_int_equal (ts_queue_lookup (fx->queue, job_id, fx->job, NULL), 0);
-    assert_int_equal (fx->job->ids->n, 2);
-    //  Queued: nothing new.
-    assert_int_equal (ts_queue_push (fx->queue, ids, 2, T0, &job_id, NULL), 0);
-    assert_int_equal (job_id, 0);
-    //  Leased: still nothing new; only "c" is queued.
-    uint64_t ab = s_lease (fx, "w", T0);
-    const char *more [] = { "b", "c" };
-    assert_int_equal (ts_queue_push (fx->queue, more, 2, T0, &job_id, NULL), 1);
-    //  Dead: the ids can be queued again.
-    assert_int_equal (ts_queue_nack (fx->queue, ab, "HTTP 404", false, 0, T0,
-                                     fx->job, NULL), 0);
-    assert_int_equal (fx->job->state, TS_JOB_DEAD);
-    assert_int_equal (ts_queue_push (fx->queue, ids, 3, T0, &job_id, NULL), 2);
-    ts_queue_stats_t stats = s_stats (fx, T0);
-    assert_int_equal (stats.queued, 2);
-    assert_int_equal (stats.dlq, 1);
-}
-
-static void
-queue_holders_name_the_live_job_of_each_id (void **state)
-{
-    fixture_t *fx = *state;
-    char err [TS_ERRLEN] = "";
-    const char *ab [] = { "a", "b" };
-    uint64_t first;
-    assert_int_equal (ts_queue_push (fx->queue, ab, 2, T0, &first, NULL), 2);
-    //  "b" is skipped for the first job, "c" goes into a new one.
-    const char *bc [] = { "b", "c", "-old" };
-    uint64_t second;
-    assert_int_equal (ts_queue_push (fx->queue, bc, 3, T0, &second, NULL),
-                      2);
-    const char *ids [] = { "a", "b", "c", "-old", "never" };
-    uint64_t jobs [5] = { 9, 9, 9, 9, 9 };
-    assert_int_equal (ts_queue_holders (fx->queue, ids, 5, jobs, err), 0);
-    assert_int_equal (jobs [0], first);
-    assert_int_equal (jobs [1], first);
-    assert_int_equal (jobs [2], second);
-    assert_int_equal (jobs [3], second);
-    assert_int_equal (jobs [4], 0);
-    //  Leased still holds; dead and acked do not.
-    assert_int_equal (s_lease (fx, "w", T0), first);
-    assert_int_equal (ts_queue_holders (fx->queue, ids, 1, jobs, err), 0);
-    assert_int_equal (jobs [0], first);
-    assert_int_equal (ts_queue_nack (fx->queue, first, "HTTP 404", false, 0,
-                                     T0, NULL, NULL), 0);
-    assert_int_equal (ts_queue_ack (fx->queue, second, NULL, NULL), 0);
-    assert_int_equal (ts_queue_holders (fx->queue, ids, 4, jobs, err), 0);
-    for (int i = 0; i < 4; i++)
-        assert_int_equal (jobs [i], 0);
-    const char *bad [] = { "a b" };
-    assert_int_equal (ts_queue_holders (fx->queue, bad, 1, jobs, err),
-                      TS_EINVAL);
-}
-
-static void
-queue_remembers_acks_apart_from_dead_jobs_that_left (void **state)
-{
-    fixture_t *fx = *state;
-    uint64_t a = s_push1 (fx->queue, "a", T0);
-    uint64_t b = s_push1 (fx->queue, "b", T0);
-    assert_false (ts_queue_acked (fx->queue, a));
-    assert_int_equal (s_lease (fx, "w", T0), a);
-    assert_int_equal (ts_queue_ack (fx->queue, a, NULL, NULL), 0);
-    assert_true (ts_queue_acked (fx->queue, a));
-    //  b dies and is purged: gone from the queue, but not acked.
-    assert_int_equal (s_lease (fx, "w", T0), b);
-    assert_int_equal (ts_queue_nack (fx->queue, b, "HTTP 404", false, 0, T0,
-                                     NULL, NULL), 0);
-    assert_int_equal (ts_queue_dlq_purge (fx->queue, NULL), 1);
-    assert_int_equal (ts_queue_lookup (fx->queue, b, fx->job, NULL),
-                      TS_ENOTFOUND);
-    assert_false (ts_queue_acked (fx->queue, b));
-    assert_false (ts_queue_acked (fx->queue, 0));
-    assert_false (ts_queue_acked (fx->queue, a + TS_QUEUE_ACKED_MEMORY));
-    //  A failed ack remembers nothing; the memory ends with the handle.
-    assert_int_equal (ts_queue_ack (fx->queue, 999, NULL, NULL),
-                      TS_ENOTFOUND);
-    assert_false (ts_queue_acked (fx->queue, 999));
-    s_reopen (fx, T0);
-    assert_false (ts_queue_acked (fx->queue, a));
-}
-
-static void
-queue_ack_forgets_the_job_and_frees_its_ids (void **state)
-{
-    fixture_t *fx = *state;
-    uint64_t a = s_push1 (fx->queue, "a", T0);
-    assert_int_equal (s_lease (fx, "w", T0), a);
-    assert_int_equal (ts_queue_ack (fx->queue, a, fx->job, NULL), 0);
-    assert_int_equal (fx->job->id, a);
-    assert_string_equal (fx->job->owner, "w");
-    assert_int_equal (ts_queue_ack (fx->queue, a, NULL, NULL), TS_ENOTFOUND);
-    assert_int_equal (ts_queue_lookup (fx->queue, a, fx->job, NULL),
-                      TS_ENOTFOUND);
-    assert_int_equal (ts_queue_ack (fx->queue, 999, NULL, NULL), TS_ENOTFOUND);
-    uint64_t again = s_push1 (fx->queue, "a", T0);
-    assert_true (again > a);
-    ts_queue_stats_t stats = s_stats (fx, T0);
-    assert_int_equal (stats.done, 1);
-    assert_int_equal (stats.queued, 1);
-    assert_int_equal (stats.leased, 0);
-}
-
-static void
-queue_ack_works_from_any_owner_and_for_queued_jobs (void **state)
-{
-    fixture_t *fx = *state;
-    uint64_t a = s_push1 (fx->queue, "a", T0);
-    uint64_t b = s_push1 (fx->queue, "b", T0);
-    assert_int_equal (s_lease (fx, "old-worker", T0), a);
-    //  Acks carry no owner: whoever reports it, it is done.
-    assert_int_equal (ts_queue_ack (fx->queue, a, NULL, NULL), 0);
-    //  A queued job (e.g. requeued after a restart) can be acked too.
-    assert_int_equal (ts_queue_ack (fx->queue, b, fx->job, NULL), 0);
-    assert_int_equal (fx->job->state, TS_JOB_QUEUED);
-    assert_int_equal (ts_queue_lease (fx->queue, "w", T0, NULL, NULL),
-                      TS_ENOTFOUND);
-    //  A dead job stays dead.
-    uint64_t c = s_push1 (fx->queue, "c", T0);
-    s_lease (fx, "w", T0);
-    assert_int_equal (ts_queue_nack (fx->queue, c, "HTTP 400", false, 0, T0,
-                                     NULL, NULL), 0);
-    assert_int_equal (ts_queue_ack (fx->queue, c, NULL, NULL), TS_ENOTFOUND);
-    assert_int_equal (s_stats (fx, T0).dlq, 1);
-}
-
-static void
-queue_nack_retries_after_a_jittered_exponential_backoff (void **state)
-{
-    fixture_t *fx = *state;
-    ts_queue_destroy (&fx->queue);
-    s_config (fx, 6, NULL);
-    s_open (fx, T0);
-    //  Several jobs, so that the jitter draws several values. The clock
-    //  only goes forward (a step back moves the queue's times).
-    int64_t now = T0;
-    for (int round = 0; round < 20; round++) {
-        char id [16];
-        snprintf (id, sizeof id, "id%d", round);
-        uint64_t job_id = s_push1 (fx->queue, id, now);
-        for (uint32_t receive = 1; receive <= 5; receive++) {
-            assert_int_equal (s_lease (fx, "w", now), job_id);
-            assert_int_equal (fx->job->receives, receive);
-            assert_int_equal (ts_queue_nack (fx->queue, job_id, "HTTP 503",
-                                             true, 0, now, fx->job, NULL), 0);
-            assert_int_equal (fx->job->state, TS_JOB_QUEUED);
-            assert_string_equal (fx->job->error, "HTTP 503");
-            int64_t backoff = (int64_t) BASE << (receive - 1);
-            if (backoff > MAX_DELAY)
-                backoff = MAX_DELAY;
-            int64_t delay = fx->job->visible_at_ms - now;
-            assert_in_range (delay, backoff / 2, backoff);
-            //  Not visible before its time; the queue asks to be woken.
-            assert_int_equal (ts_queue_next_wakeup (fx->queue, now),
-                              fx->job->visible_at_ms);
-            ts_queue_stats_t stats = s_stats (fx, now);
-            assert_int_equal (stats.delayed, 1);
-            assert_int_equal (stats.queued, 0);
-            assert_int_equal (ts_queue_lease (fx->queue, "w",
-                                              fx->job->visible_at_ms - 1,
-                                              NULL, NULL), TS_ENOTFOUND);
-            now = fx->job->visible_at_ms;
-        }
-        assert_int_equal (s_lease (fx, "w", now), job_id);
-        assert_int_equal (ts_queue_ack (fx->queue, job_id, NULL, NULL), 0);
-    }
-    ts_queue_stats_t stats = s_stats (fx, now);
-    assert_int_equal (stats.retried, 100);
-    assert_int_equal (stats.failed, 100);
-    assert_int_equal (stats.done, 20);
-}
-
-static void
-queue_nack_honours_a_longer_retry_after (void **state)
-{
-    fixture_t *fx = *state;
-    uint64_t a = s_push1 (fx->queue, "a", T0);
-    s_lease (fx, "w", T0);
-    assert_int_equal (ts_queue_nack (fx->queue, a, "HTTP 429", true, 30000,
-                                     T0, fx->job, NULL), 0);
-    assert_int_equal (fx->job->visible_at_ms, T0 + 30000);
-    //  A shorter Retry-After than the backoff: the backoff wins.
-    s_lease (fx, "w", T0 + 30000);
-    assert_int_equal (ts_queue_nack (fx->queue, a, "HTTP 429", true, 1,
-                                     T0 + 30000, fx->job, NULL), 0);
-    assert_in_range (fx->job->visible_at_ms - (T0 + 30000), BASE, 2 * BASE);
-    //  An absurd one is capped.
-    s_lease (fx, "w", fx->job->visible_at_ms);
-    assert_int_equal (fx->job->receives, 3);
-    ts_queue_destroy (&fx->queue);
-    s_config (fx, 10, NULL);
-    s_open (fx, T0);
-    int64_t now = T0 + 100000;
-    assert_int_equal (ts_queue_nack (fx->queue, a, "HTTP 429", true,
-                                     INT64_C (1) << 50, now, fx->job, NULL),
-                      0);
-    assert_int_equal (fx->job->visible_at_ms,
-                      now + TS_QUEUE_RETRY_AFTER_MAX_MS);
-}
-
-static void
-queue_nack_of_a_non_retryable_failure_dead_letters_at_once (void **state)
-{
-    fixture_t *fx = *state;
-    uint64_t a = s_push1 (fx->queue, "a", T0);
-    s_lease (fx, "w", T0);
-    assert_int_equal (ts_queue_nack (fx->queue, a, "upstream HTTP 404", false,
-                                     0, T0 + 5, fx->job, NULL), 0);
-    assert_int_equal (fx->job->state, TS_JOB_DEAD);
-    assert_int_equal (fx->job->receives, 1);
-    assert_int_equal (fx->job->dead_at_ms, T0 + 5);
-    assert_string_equal (fx->job->error, "upstream HTTP 404");
-    assert_int_equal (ts_queue_nack (fx->queue, a, "again", true, 0, T0,
-                                     NULL, NULL), TS_ENOTFOUND);
-    ts_queue_stats_t stats = s_stats (fx, T0);
-    assert_int_equal (stats.dlq, 1);
-    assert_int_equal (stats.dead_lettered, 1);
-    assert_int_equal (stats.failed, 1);
-    assert_int_equal (stats.retried, 0);
-    assert_int_equal (stats.oldest_age_ms, 0);
-}
-
-static void
-queue_dead_letters_after_max_receives_with_error_and_receives (void **state)
-{
-    fixture_t *fx = *state;
-    uint64_t a = s_push1 (fx->queue, "a", T0);
-    int64_t now = T0;
-    for (int i = 0; i < 3; i++) {
-        assert_int_equal (s_lease (fx, "w", now), a);
-        assert_int_equal (ts_queue_nack (fx->queue, a, i < 2? "timeout":
-                                         "id=a: invalid document", true, 0,
-                                         now, fx->job, NULL), 0);
-        now = fx->job->visible_at_ms;
-    }
-    assert_int_equal (fx->job->state, TS_JOB_DEAD);
-    assert_int_equal (ts_queue_lookup (fx->queue, a, fx->job, NULL), 0);
-    assert_int_equal (fx->job->state, TS_JOB_DEAD);
-    assert_int_equal (fx->job->receives, 3);
-    assert_string_equal (fx->job->error, "id=a: invalid document");
-    assert_int_equal (ts_queue_next_wakeup (fx->queue, now), -1);
-    assert_int_equal (ts_queue_lease (fx->queue, "w", now + 100000, NULL,
-                                      NULL), TS_ENOTFOUND);
-}
-
-static void
-queue_expired_lease_is_visible_at_once (void **state)
-{
-    fixture_t *fx = *state;
-    uint64_t a = s_push1 (fx->queue, "a", T0);
-    uint64_t b = s_push1 (fx->queue, "b", T0);
-    s_lease (fx, "w", T0);
-    s_lease (fx, "w", T0 + 500);
-    assert_int_equal (ts_queue_next_wakeup (fx->queue, T0 + 500),
-                      T0 + VISIBILITY);
-    size_t purged = 99;
-    assert_int_equal (ts_queue_expire (fx->queue, T0 + VISIBILITY - 1, NULL,
-                                       NULL, &purged, NULL), 0);
-    assert_int_equal (purged, 0);
-    assert_int_equal (ts_queue_expire (fx->queue, T0 + VISIBILITY, NULL, NULL,
-                                       NULL, NULL), 1);
-    ts_queue_stats_t stats = s_stats (fx, T0 + VISIBILITY);
-    assert_int_equal (stats.queued, 1);
-    assert_int_equal (stats.leased, 1);
-    assert_int_equal (stats.retried, 1);
-    assert_int_equal (ts_queue_next_wakeup (fx->queue, T0 + VISIBILITY),
-                      T0 + 500 + VISIBILITY);
-    assert_int_equal (s_lease (fx, "w2", T0 + VISIBILITY), a);
-    assert_int_equal (fx->job->receives, 2);
-    assert_string_equal (fx->job->error, "visibility timeout expired");
-    assert_int_equal (ts_queue_lookup (fx->queue, b, fx->job, NULL), 0);
-    assert_string_equal (fx->job->owner, "w");
-}
-
-static void
-s_collect_report (const ts_job_t *job, void *arg)
-{
-    ts_strlist_t *seen = arg;
-    char line [320];
-    snprintf (line, sizeof line, "%s:%d:%s", job->ids->items [0],
-              (int) job->state, job->error);
-    assert_int_equal (ts_strlist_append (seen, line), 0);
-}
-
-static void
-queue_expired_lease_at_max_receives_is_dead_lettered (void **state)
-{
-    fixture_t *fx = *state;
-    uint64_t a = s_push1 (fx->queue, "a", T0);
-    int64_t now = T0;
-    for (int i = 0; i < 3; i++) {
-        assert_int_equal (s_lease (fx, "w", now), a);
-        now += VISIBILITY;
-        ts_strlist_t *seen = ts_strlist_new ();
-        assert_int_equal (ts_queue_expire (fx->queue, now, s_collect_report,
-                                           seen, NULL, NULL), 1);
-        assert_int_equal (seen->n, 1);
-        char want [64];
-        snprintf (want, sizeof want, "a:%d:visibility timeout expired",
-                  i < 2? TS_JOB_QUEUED: TS_JOB_DEAD);
-        assert_string_equal (seen->items [0], want);
-        ts_strlist_destroy (&seen);
-    }
-    assert_int_equal (ts_queue_lookup (fx->queue, a, fx->job, NULL), 0);
-    assert_int_equal (fx->job->state, TS_JOB_DEAD);
-    assert_int_equal (fx->job->receives, 3);
-}
-
-static void
-queue_release_owner_requeues_only_its_leases (void **state)
-{
-    fixture_t *fx = *state;
-    uint64_t a = s_push1 (fx->queue, "a", T0);
-    uint64_t b = s_push1 (fx->queue, "b", T0);
-    uint64_t c = s_push1 (fx->queue, "c", T0);
-    s_lease (fx, "dead", T0);
-    s_lease (fx, "alive", T0);
-    s_lease (fx, "dead", T0);
-    ts_strlist_t *seen = ts_strlist_new ();
-    assert_int_equal (ts_queue_release_owner (fx->queue, "dead", T0 + 10,
-                                              s_collect_report, seen, NULL),
-                      2);
-    assert_int_equal (seen->n, 2);
-    ts_strlist_destroy (&seen);
-    assert_int_equal (ts_queue_release_owner (fx->queue, "nobody", T0 + 10,
-                                              NULL, NULL, NULL), 0);
-    assert_int_equal (ts_queue_lookup (fx->queue, a, fx->job, NULL), 0);
-    assert_int_equal (fx->job->state, TS_JOB_QUEUED);
-    assert_int_equal (fx->job->visible_at_ms, T0 + 10);
-    assert_string_equal (fx->job->error, "worker lost");
-    assert_int_equal (ts_queue_lookup (fx->queue, b, fx->job, NULL), 0);
-    assert_int_equal (fx->job->state, TS_JOB_LEASED);
-    assert_int_equal (ts_queue_lookup (fx->queue, c, fx->job, NULL), 0);
-    assert_int_equal (fx->job->state, TS_JOB_QUEUED);
-    ts_queue_stats_t stats = s_stats (fx, T0 + 10);
-    assert_int_equal (stats.queued, 2);
-    assert_int_equal (stats.leased, 1);
-    assert_int_equal (stats.failed, 2);
-}
-
-static void
-queue_unlease_puts_the_job_back_without_counting_a_receive (void **state)
-{
-    fixture_t *fx = *state;
-    ts_queue_destroy (&fx->queue);
-    s_config (fx, 1, NULL);
-    s_open (fx, T0);
-    uint64_t a = s_push1 (fx->queue, "a", T0);
-    uint64_t b = s_push1 (fx->queue, "b", T0);
-    assert_int_equal (s_lease (fx, "w", T0), a);
-    assert_int_equal (ts_queue_unlease (fx->queue, a, NULL), 0);
-    assert_int_equal (ts_queue_unlease (fx->queue, a, NULL), TS_ENOTFOUND);
-    //  Back at the head, and with max_receives 1 still leasable.
-    assert_int_equal (s_lease (fx, "w", T0 + 1), a);
-    assert_int_equal (fx->job->receives, 1);
-    assert_int_equal (s_lease (fx, "w", T0 + 1), b);
-    assert_int_equal (s_stats (fx, T0).failed, 0);
-}
-
-static void
-queue_reopen_keeps_queued_leased_and_dead_jobs_and_the_next_id (void **state)
-{
-    fixture_t *fx = *state;
-    uint64_t a = s_push1 (fx->queue, "a", T0);
-    uint64_t b = s_push1 (fx->queue, "b", T0);
-    uint64_t c = s_push1 (fx->queue, "c", T0);
-    uint64_t d = s_push1 (fx->queue, "d", T0);
-    s_lease (fx, "w", T0);                          //  a: ends T0 + 10 s
-    s_lease (fx, "w", T0);                          //  b: too
-    s_lease (fx, "w", T0);                          //  c: dead
-    assert_int_equal (ts_queue_nack (fx->queue, c, "HTTP 404", false, 0, T0,
-                                     NULL, NULL), 0);
-    //  Restart 1 s later: the leases are kept (far ones are shortened, see
-    //  queue_reopen_ends_far_leases_within_ten_seconds).
-    int64_t now = T0 + 1000;
-    s_reopen (fx, now);
-    assert_int_equal (ts_queue_lookup (fx->queue, a, fx->job, NULL), 0);
-    assert_int_equal (fx->job->state, TS_JOB_LEASED);
-    assert_int_equal (fx->job->deadline_ms, T0 + VISIBILITY);
-    assert_int_equal (ts_queue_lookup (fx->queue, b, fx->job, NULL), 0);
-    assert_int_equal (fx->job->deadline_ms, T0 + VISIBILITY);
-    assert_int_equal (ts_queue_lookup (fx->queue, c, fx->job, NULL), 0);
-    assert_int_equal (fx->job->state, TS_JOB_DEAD);
-    assert_string_equal (fx->job->error, "HTTP 404");
-    assert_int_equal (s_lease (fx, "w", now), d);
-    assert_true (s_push1 (fx->queue, "e", now) > d);
-    //  A worker that outlived the broker acks its job.
-    assert_int_equal (ts_queue_ack (fx->queue, b, NULL, NULL), 0);
-    //  Totals start again; sizes come from the file.
-    ts_queue_stats_t stats = s_stats (fx, now);
-    assert_int_equal (stats.done, 1);
-    assert_int_equal (stats.leased, 2);
-    assert_int_equal (stats.queued, 1);
-    assert_int_equal (stats.dlq, 1);
-}
-
-static void
-queue_reopen_ends_far_leases_within_ten_seconds (void **state)
-{
-    fixture_t *fx = *state;
-    ts_queue_destroy (&fx->queue);
-    ts_config_destroy (&fx->cfg);
-    char text [512], err [TS_ERRLEN];
-    snprintf (text, sizeof text, "broker:\n  queue_path: %s\n"
-              "  visibility_timeout_s: 120\n", fx->path);
-    fx->cfg = ts_config_load_text (text, "test.yaml", err);
-    assert_non_null (fx->cfg);
-    s_open (fx, T0 - 200000);
-    uint64_t a = s_push1 (fx->queue, "a", T0 - 200000);
-    uint64_t b = s_push1 (fx->queue, "b", T0 - 200000);
-    assert_int_equal (s_lease (fx, "w", T0 - 115000), a);  //  ends T0 + 5 s
-    assert_int_equal (s_lease (fx, "w", T0), b);
-    s_reopen (fx, T0);
-    assert_int_equal (ts_queue_lookup (fx->queue, b, fx->job, NULL), 0);
-    assert_int_equal (fx->job->deadline_ms, T0 + TS_QUEUE_RESTART_LEASE_MS);
-    assert_int_equal (fx->job->owner [0], 'w');
-    assert_int_equal (ts_queue_lookup (fx->queue, a, fx->job, NULL), 0);
-    assert_int_equal (fx->job->deadline_ms, T0 + 5000);
-    assert_int_equal (ts_queue_next_wakeup (fx->queue, T0), T0 + 5000);
-    assert_int_equal (ts_queue_expire (fx->queue, T0 + 10000, NULL, NULL,
-                                       NULL, NULL), 2);
-}
-
-static void
-queue_keeps_a_job_pushed_by_a_process_killed_right_after (void **state)
-{
-    fixture_t *fx = *state;
-    ts_queue_destroy (&fx->queue);
-    int fds [2];
-    assert_int_equal (pipe (fds), 0);
-    pid_t pid = fork ();
-    assert_true (pid >= 0);
-    if (pid == 0) {
-        close (fds [0]);
-        char err [TS_ERRLEN];
-        ts_queue_t *queue = ts_queue_new (fx->cfg, T0, err);
-        const char *ids [] = { "survivor" };
-        if (!queue || ts_queue_push (queue, ids, 1, T0, NULL, err) != 1)
-            _exit (1);
-        //  No sync, no close: tell the parent, which kills us.
-        if (write (fds [1], "p", 1) != 1)
-            _exit (1);
-        while (true)
-            pause ();
-    }
-    close (fds [1]);
-    char byte;
-    assert_int_equal (read (fds [0], &byte, 1), 1);
-    close (fds [0]);
-    assert_int_equal (kill (pid, SIGKILL), 0);
-    int status;
-    assert_int_equal (waitpid (pid, &status, 0), pid);
-    assert_true (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL);
-    s_open (fx, T0);
-    assert_int_equal (s_lease (fx, "w", T0), 1);
-    assert_string_equal (fx->job->ids->items [0], "survivor");
-    //  The dedup entry survived too.
-    const char *ids [] = { "survivor" };
-    assert_int_equal (ts_queue_push (fx->queue, ids, 1, T0, NULL, NULL), 0);
-}
-
-static void
-queue_refuses_a_second_open_of_the_same_directory (void **state)
-{
-    fixture_t *fx = *state;
-    char err [TS_ERRLEN] = "";
-    assert_null (ts_queue_new (fx->cfg, T0, err));
-    assert_non_null (strstr (err, "broker.queue_path"));
-    assert_non_null (strstr (err, "in use"));
-}
-
-static int
-s_collect_dlq (const ts_job_t *job, void *arg)
-{
-    ts_strlist_t *seen = arg;
-    char line [320];
-    snprintf (line, sizeof line, "%s/%u/%s", job->ids->items [0],
-              job->receives, job->error);
-    return ts_strlist_append (seen, line);
-}
-
-//  Pushes id, leases it and nacks it as not retryable at now_ms.
-static uint64_t
-s_kill (fixture_t *fx, const char *id, int64_t now_ms)
-{
-    uint64_t job_id = s_push1 (fx->queue, id, now_ms);
-    assert_int_equal (s_lease (fx, "w", now_ms), job_id);
-    char error [64];
-    snprintf (error, sizeof error, "id=%s: HTTP 400", id);
-    assert_int_equal (ts_queue_nack (fx->queue, job_id, error, false, 0,
-                                     now_ms, NULL, NULL), 0);
-    return job_id;
-}
-
-static void
-queue_dlq_lists_redrives_by_id_and_all_and_purges (void **state)
-{
-    fixture_t *fx = *state;
-    s_kill (fx, "x", T0 + 2);
-    s_kill (fx, "y", T0 + 1);
-    s_kill (fx, "z", T0 + 3);
-    ts_strlist_t *seen = ts_strlist_new ();
-    assert_int_equal (ts_queue_dlq_each (fx->queue, s_collect_dlq, seen,
-                                         NULL), 0);
-    assert_int_equal (seen->n, 3);
-    assert_string_equal (seen->items [0], "y/1/id=y: HTTP 400");
-    assert_string_equal (seen->items [1], "x/1/id=x: HTTP 400");
-    assert_string_equal (seen->items [2], "z/1/id=z: HTTP 400");
-    ts_strlist_destroy (&seen);
-
-    //  By id: a new job with receives reset; unknown ids match nothing.
-    const char *ids [] = { "x", "nope" };
-    assert_int_equal (ts_queue_dlq_redrive (fx->queue, ids, 2, T0 + 10,
-                                            NULL), 1);
-    assert_int_equal (s_stats (fx, T0 + 10).dlq, 2);
-    assert_int_equal (s_lease (fx, "w", T0 + 10) > 3, true);
-    assert_string_equal (fx->job->ids->items [0], "x");
-    assert_int_equal (fx->job->receives, 1);
-    assert_int_equal (fx->job->enqueued_at_ms, T0 + 10);
-
-    //  All: y is queued again already, so its entry is just dropped.
-    s_push1 (fx->queue, "y", T0 + 10);
-    assert_int_equal (ts_queue_dlq_redrive (fx->queue, NULL, 0, T0 + 20,
-                                            NULL), 1);
-    ts_queue_stats_t stats = s_stats (fx, T0 + 20);
-    assert_int_equal (stats.dlq, 0);
-    assert_int_equal (stats.queued, 2);
-
-    //  Purge (after the queue is drained, so s_kill leases its own job).
-    while (ts_queue_lease (fx->queue, "w", T0 + 30, fx->job, NULL) == 0)
-        assert_int_equal (ts_queue_ack (fx->queue, fx->job->id, NULL, NULL),
-                          0);
-    s_kill (fx, "p", T0 + 30);
-    s_kill (fx, "q", T0 + 30);
-    assert_int_equal (ts_queue_dlq_purge (fx->queue, NULL), 2);
-    assert_int_equal (ts_queue_dlq_purge (fx->queue, NULL), 0);
-    assert_int_equal (s_stats (fx, T0 + 30).dlq, 0);
-    const char *bad [] = { "bad id" };
-    assert_int_equal (ts_queue_dlq_redrive (fx->queue, bad, 1, T0, NULL),
-                      TS_EINVAL);
-}
-
-static void
-queue_expire_purges_dlq_entries_past_retention (void **state)
-{
-    fixture_t *fx = *state;
-    uint64_t old = s_kill (fx, "old", T0);
-    uint64_t young = s_kill (fx, "young", T0 + 1000);
-    size_t purged = 0;
-    assert_int_equal (ts_queue_expire (fx->queue, T0 + RETENTION - 1, NULL,
-                                       NULL, &purged, NULL), 0);
-    assert_int_equal (purged, 0);
-    assert_int_equal (ts_queue_expire (fx->queue, T0 + RETENTION, NULL, NULL,
-                                       &purged, NULL), 0);
-    assert_int_equal (purged, 1);
-    assert_int_equal (ts_queue_lookup (fx->queue, old, fx->job, NULL),
-                      TS_ENOTFOUND);
-    assert_int_equal (ts_queue_lookup (fx->queue, young, fx->job, NULL), 0);
-    assert_int_equal (s_stats (fx, T0 + RETENTION).dlq, 1);
-}
-
-static void
-queue_stats_count_sizes_totals_and_oldest_age (void **state)
-{
-    fixture_t *fx = *state;
-    ts_queue_stats_t stats = s_stats (fx, T0);
-    assert_int_equal (stats.queued + stats.delayed + stats.leased + stats.dlq
-                      + stats.done + stats.failed, 0);
-    assert_int_equal (stats.oldest_age_ms, 0);
-    uint64_t a = s_push1 (fx->queue, "a", T0);
-    uint64_t b = s_push1 (fx->queue, "b", T0 + 100);
-    s_push1 (fx->queue, "c", T0 + 200);
-    s_push1 (fx->queue, "d", T0 + 300);
-    s_lease (fx, "w", T0 + 1000);       //  a
-    s_lease (fx, "w", T0 + 1000);       //  b
-    assert_int_equal (ts_queue_nack (fx->queue, b, "HTTP 500", true, 0,
-                                     T0 + 1000, NULL, NULL), 0);
-    stats = s_stats (fx, T0 + 1000);
-    assert_int_equal (stats.queued, 2);
-    assert_int_equal (stats.delayed, 1);
-    assert_int_equal (stats.leased, 1);
-    assert_int_equal (stats.dlq, 0);
-    assert_int_equal (stats.failed, 1);
-    assert_int_equal (stats.retried, 1);
-    assert_int_equal (stats.oldest_age_ms, 1000);
-    assert_int_equal (ts_queue_ack (fx->queue, a, NULL, NULL), 0);
-    stats = s_stats (fx, T0 + 1000);
-    assert_int_equal (stats.done, 1);
-    assert_int_equal (stats.oldest_age_ms, 900);
-}
-
-static void
-queue_rejects_bad_arguments (void **state)
-{
-    fixture_t *fx = *state;
-    char err [TS_ERRLEN] = "";
-    const char *bad [] = { "ok", "not ok" };
-    assert_int_equal (ts_queue_push (fx->queue, bad, 2, T0, NULL, err),
-                      TS_EINVAL);
-    assert_string_equal (err, "invalid id 'not ok': use " TS_NAME_RULE);
-    assert_int_equal (ts_queue_push (fx->queue, bad, 0, T0, NULL, err),
-                      TS_EINVAL);
-    assert_int_equal (ts_queue_push (fx->queue, NULL, 1, T0, NULL, err),
-                      TS_EINVAL);
-    s_push1 (fx->queue, "ok", T0);
-    assert_int_equal (ts_queue_lease (fx->queue, "", T0, NULL, err),
-                      TS_EINVAL);
-    char owner [TS_QUEUE_OWNER_MAX + 2];
-    memset (owner, 'o', sizeof owner - 1);
-    owner [sizeof owner - 1] = 0;
-    assert_int_equal (ts_queue_lease (fx->queue, owner, T0, NULL, err),
-                      TS_EINVAL);
-    owner [TS_QUEUE_OWNER_MAX] = 0;
-    assert_int_equal (ts_queue_lease (fx->queue, owner, T0, fx->job, err), 0);
-    assert_string_equal (fx->job->owner, owner);
-    assert_int_equal (ts_queue_release_owner (fx->queue, owner, T0, NULL,
-                                              NULL, err), 1);
+    snprintf (path, size, "%s/queue", fx->dir);
 }
 
 static void
@@ -797,9 +26,10 @@ queue_full_map_names_the_config_key (void **state)
 {
     fixture_t *fx = *state;
     ts_queue_destroy (&fx->queue);
-    char text [512], err [TS_ERRLEN] = "";
+    char text [512], path [128], err [TS_ERRLEN] = "";
+    s_path (fx, path, sizeof path);
     snprintf (text, sizeof text, "broker:\n  queue_path: %s\n"
-              "  queue_map_size_mb: 1\n", fx->path);
+              "  queue_map_size_mb: 1\n", path);
     ts_config_destroy (&fx->cfg);
     fx->cfg = ts_config_load_text (text, "test.yaml", err);
     assert_non_null (fx->cfg);
@@ -829,7 +59,7 @@ queue_full_map_names_the_config_key (void **state)
     assert_int_equal (ts_queue_lookup (fx->queue, 1, fx->job, NULL), 0);
     ts_queue_destroy (&fx->queue);
     snprintf (text, sizeof text, "broker:\n  queue_path: %s\n"
-              "  queue_map_size_mb: 4\n", fx->path);
+              "  queue_map_size_mb: 4\n", path);
     ts_config_destroy (&fx->cfg);
     fx->cfg = ts_config_load_text (text, "test.yaml", err);
     assert_non_null (fx->cfg);
@@ -838,27 +68,57 @@ queue_full_map_names_the_config_key (void **state)
     assert_int_equal (ts_queue_ack (fx->queue, 1, NULL, NULL), 0);
 }
 
+//  With the queue closed, puts val (NULL: deletes) under key in the
+//  named database db of the queue's LMDB environment.
+static void
+s_lmdb_edit (fixture_t *fx, const char *db, const void *key, size_t len,
+             const char *val)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_val k = { len, (void *) key };
+    MDB_val v = { val? strlen (val): 0, (void *) val };
+    char path [128];
+    s_path (fx, path, sizeof path);
+    assert_int_equal (mdb_env_create (&env), 0);
+    assert_int_equal (mdb_env_set_maxdbs (env, 8), 0);
+    assert_int_equal (mdb_env_set_mapsize (env, 16 << 20), 0);
+    assert_int_equal (mdb_env_open (env, path, 0, 0640), 0);
+    assert_int_equal (mdb_txn_begin (env, NULL, 0, &txn), 0);
+    assert_int_equal (mdb_dbi_open (txn, db, 0, &dbi), 0);
+    if (val)
+        assert_int_equal (mdb_put (txn, dbi, &k, &v, 0), 0);
+    else
+        assert_int_equal (mdb_del (txn, dbi, &k, NULL), 0);
+    assert_int_equal (mdb_txn_commit (txn), 0);
+    mdb_env_close (env);
+}
+
 //  Overwrites the jobs record of job_id with bytes that do not decode,
 //  with the queue closed.
 static void
 s_corrupt_record (fixture_t *fx, uint64_t job_id)
 {
-    MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi dbi;
     unsigned char key [8];
-    for (int i = 7; i >= 0; i--, job_id >>= 8)
-        key [i] = (unsigned char) (job_id & 0xff);
-    MDB_val k = { sizeof key, key }, v = { 3, "bad" };
-    assert_int_equal (mdb_env_create (&env), 0);
-    assert_int_equal (mdb_env_set_maxdbs (env, 8), 0);
-    assert_int_equal (mdb_env_set_mapsize (env, 16 << 20), 0);
-    assert_int_equal (mdb_env_open (env, fx->path, 0, 0640), 0);
-    assert_int_equal (mdb_txn_begin (env, NULL, 0, &txn), 0);
-    assert_int_equal (mdb_dbi_open (txn, "jobs", 0, &dbi), 0);
-    assert_int_equal (mdb_put (txn, dbi, &k, &v, 0), 0);
-    assert_int_equal (mdb_txn_commit (txn), 0);
-    mdb_env_close (env);
+    ts_lmdb_u64_put (key, job_id);
+    s_lmdb_edit (fx, "jobs", key, sizeof key, "bad");
+}
+
+static void
+queue_reopen_of_a_queue_without_a_stored_clock_follows_a_step_back (
+    void **state)
+{
+    fixture_t *fx = *state;
+    const int64_t back = T0 - 3600000;
+    uint64_t a = s_push1 (fx->queue, "a", T0);
+    ts_queue_destroy (&fx->queue);
+    //  As a queue written before the clock was stored.
+    s_lmdb_edit (fx, "meta", "clock_ms", 8, NULL);
+    s_open (fx, back);
+    assert_int_equal (ts_queue_lookup (fx->queue, a, fx->job, NULL), 0);
+    assert_int_equal (fx->job->enqueued_at_ms, back);
+    assert_int_equal (s_lease (fx, "w", back), a);
 }
 
 static void
@@ -883,131 +143,94 @@ queue_push_requeues_the_ids_of_a_job_dropped_as_corrupt (void **state)
 }
 
 static void
-queue_keeps_jobs_visible_and_delays_short_when_the_clock_goes_back (
-    void **state)
+queue_expire_drops_a_corrupt_lease_instead_of_waking_for_it (void **state)
 {
     fixture_t *fx = *state;
-    const int64_t back = T0 - 3600000;          //  the clock steps 1 h back
-    uint64_t a = s_push1 (fx->queue, "a", T0);
-    uint64_t b = s_push1 (fx->queue, "b", T0);
-    uint64_t c = s_push1 (fx->queue, "c", T0);
-    uint64_t d = s_push1 (fx->queue, "d", T0);
-    assert_int_equal (s_lease (fx, "w", T0), a);
-    assert_int_equal (s_lease (fx, "w", T0), b);
-    assert_int_equal (s_lease (fx, "w", T0), c);
-    assert_int_equal (ts_queue_nack (fx->queue, c, "HTTP 404", false, 0, T0,
-                                     NULL, NULL), 0);
-    assert_int_equal (ts_queue_nack (fx->queue, b, "HTTP 503", true, 0, T0,
-                                     fx->job, NULL), 0);
-    int64_t delay = fx->job->visible_at_ms - T0;
-    assert_true (delay >= BASE / 2 && delay <= BASE);
-    //  The job queued before the step is still visible at once.
-    assert_int_equal (s_lease (fx, "w", back), d);
-    //  The retry waits its delay, not the hour the clock went back.
-    assert_int_equal (ts_queue_next_wakeup (fx->queue, back), back + delay);
-    assert_int_equal (ts_queue_lease (fx->queue, "w", back + delay - 1,
-                                      NULL, NULL), TS_ENOTFOUND);
-    assert_int_equal (s_lease (fx, "w", back + delay), b);
-    //  The lease held across the step keeps its length.
-    assert_int_equal (ts_queue_lookup (fx->queue, a, fx->job, NULL), 0);
-    assert_int_equal (fx->job->deadline_ms, back + VISIBILITY);
-    assert_int_equal (ts_queue_expire (fx->queue, back + VISIBILITY, NULL,
-                                       NULL, NULL, NULL), 2);
-    ts_queue_stats_t stats = s_stats (fx, back + VISIBILITY);
-    assert_int_equal (stats.queued, 2);
-    assert_int_equal (stats.oldest_age_ms, VISIBILITY);
-    //  Every time moved, the DLQ's too: a restart on the new clock finds
-    //  nothing ahead of it and moves nothing a second time.
-    s_reopen (fx, back + VISIBILITY);
-    assert_int_equal (ts_queue_lookup (fx->queue, c, fx->job, NULL), 0);
-    assert_int_equal (fx->job->dead_at_ms, back);
-    assert_int_equal (ts_queue_lookup (fx->queue, b, fx->job, NULL), 0);
-    assert_int_equal (fx->job->deadline_ms, back + delay + VISIBILITY);
-}
-
-static void
-queue_reopen_after_the_clock_went_back_keeps_jobs_visible (void **state)
-{
-    fixture_t *fx = *state;
-    const int64_t back = T0 - 3600000;
     uint64_t a = s_push1 (fx->queue, "a", T0);
     uint64_t b = s_push1 (fx->queue, "b", T0);
     assert_int_equal (s_lease (fx, "w", T0), a);
-    s_reopen (fx, back);
-    assert_int_equal (s_lease (fx, "w", back), b);
-    //  The lease from before the restart ends within ten seconds still.
-    assert_int_equal (ts_queue_lookup (fx->queue, a, fx->job, NULL), 0);
-    assert_true (fx->job->deadline_ms <= back + TS_QUEUE_RESTART_LEASE_MS);
-    assert_true (fx->job->deadline_ms >= back);
-}
-
-//  Pushes id; asserts that it was queued (its dedup entry was free).
-static void
-s_requeue_ok (fixture_t *fx, const char *id, int64_t now_ms)
-{
-    const char *ids [] = { id };
-    uint64_t job_id = 0;
-    if (ts_queue_push (fx->queue, ids, 1, now_ms, &job_id, NULL) != 1)
-        fail_msg ("id '%s' cannot be queued again", id);
-}
-
-static void
-queue_ids_can_be_queued_again_after_every_way_a_job_ends (void **state)
-{
-    fixture_t *fx = *state;
+    assert_int_equal (s_lease (fx, "w", T0 + 1), b);
     ts_queue_destroy (&fx->queue);
-    s_config (fx, 1, NULL);
-    s_open (fx, T0);
-    int64_t now = T0;
-    //  Dead after an expired lease, after a lost owner, after a nack.
-    uint64_t a = s_push1 (fx->queue, "a", now);
-    uint64_t b = s_push1 (fx->queue, "b", now);
-    uint64_t c = s_push1 (fx->queue, "c", now);
-    s_lease (fx, "w1", now);
-    s_lease (fx, "w2", now);
-    s_lease (fx, "w3", now);
-    assert_int_equal (ts_queue_release_owner (fx->queue, "w2", now, NULL,
-                                              NULL, NULL), 1);
-    assert_int_equal (ts_queue_nack (fx->queue, c, "HTTP 503", true, 0, now,
-                                     NULL, NULL), 0);
-    now += VISIBILITY;
-    assert_int_equal (ts_queue_expire (fx->queue, now, NULL, NULL, NULL,
-                                       NULL), 1);
-    assert_int_equal (s_stats (fx, now).dlq, 3);
-    s_requeue_ok (fx, "a", now);
-    s_requeue_ok (fx, "b", now);
-    s_requeue_ok (fx, "c", now);
-    //  Acked while queued, acked after a restart.
-    assert_int_equal (ts_queue_ack (fx->queue, a + 3, NULL, NULL), 0);
-    s_requeue_ok (fx, "a", now);
-    s_lease (fx, "w", now);
-    s_reopen (fx, now);
-    assert_int_equal (ts_queue_ack (fx->queue, b + 3, NULL, NULL), 0);
-    s_requeue_ok (fx, "b", now);
-    //  Redriven, then done: free again; purged: no entry.
-    assert_int_equal (ts_queue_dlq_redrive (fx->queue, NULL, 0, now, NULL),
-                      0);                   //  a, b, c are all live
-    assert_int_equal (s_stats (fx, now).dlq, 0);
-    ts_queue_stats_t stats = s_stats (fx, now);
-    for (uint64_t n = 0; n < stats.queued + stats.leased; n++) {
-        char err [TS_ERRLEN];
-        if (ts_queue_lease (fx->queue, "w", now, fx->job, err) == 0)
-            assert_int_equal (ts_queue_nack (fx->queue, fx->job->id, "x",
-                                             false, 0, now, NULL, NULL), 0);
+    s_corrupt_record (fx, a);
+    s_open (fx, T0 + 2);
+    //  The corrupt lease is dropped when its deadline comes, so the
+    //  broker is not woken for it again and again; b ends as usual.
+    assert_int_equal (ts_queue_next_wakeup (fx->queue, T0 + 2),
+                      T0 + VISIBILITY);
+    assert_int_equal (ts_queue_expire (fx->queue, T0 + VISIBILITY + 1, NULL,
+                                       NULL, NULL, NULL), 1);
+    assert_int_equal (ts_queue_next_wakeup (fx->queue, T0 + VISIBILITY + 1),
+                      -1);
+    assert_int_equal (ts_queue_lookup (fx->queue, a, fx->job, NULL),
+                      TS_ENOTFOUND);
+    assert_int_equal (s_lease (fx, "w", T0 + VISIBILITY + 1), b);
+    //  Its id can be queued again.
+    assert_int_equal (s_push1 (fx->queue, "a", T0 + VISIBILITY + 1) > b,
+                      true);
+}
+
+static void
+lmdb_keys_sort_numerically_and_round_trip (void **state)
+{
+    int64_t times [] = { INT64_MIN, -1000, -1, 0, 1, T0, INT64_MAX };
+    unsigned char prev [TS_LMDB_TIME_LEN], buf [TS_LMDB_TIME_LEN];
+    for (size_t i = 0; i < sizeof times / sizeof times [0]; i++) {
+        ts_lmdb_time_put (buf, times [i]);
+        assert_int_equal (ts_lmdb_time_get (buf), times [i]);
+        if (i > 0)
+            assert_true (memcmp (prev, buf, sizeof buf) < 0);
+        memcpy (prev, buf, sizeof buf);
     }
-    assert_int_equal (s_stats (fx, now).dlq, 3);
-    const char *ids [] = { "b" };
-    assert_int_equal (ts_queue_dlq_redrive (fx->queue, ids, 1, now, NULL), 1);
-    s_lease (fx, "w", now);
-    assert_int_equal (ts_queue_ack (fx->queue, fx->job->id, NULL, NULL), 0);
-    s_requeue_ok (fx, "b", now);
-    assert_int_equal (ts_queue_dlq_purge (fx->queue, NULL), 2);
-    s_requeue_ok (fx, "a", now);
-    s_requeue_ok (fx, "c", now);
-    stats = s_stats (fx, now);
-    assert_int_equal (stats.queued, 3);
-    assert_int_equal (stats.leased + stats.delayed + stats.dlq, 0);
-    (void) a;
+    ts_lmdb_u64_put (buf, UINT64_C (0x0102030405060708));
+    assert_int_equal (buf [0], 1);
+    assert_int_equal (buf [7], 8);
+    assert_int_equal (ts_lmdb_u64_get (buf), UINT64_C (0x0102030405060708));
+}
+
+static void
+lmdb_errors_name_the_config_keys (void **state)
+{
+    fixture_t *fx = *state;
+    ts_lmdb_t lmdb = { .what = "test", .key_path = "x.path",
+                       .key_map = "x.map_size_mb", .map_size_mb = 7 };
+    char err [TS_ERRLEN] = "";
+    assert_int_equal (ts_lmdb_fail (&lmdb, MDB_MAP_FULL, err), TS_EBACKEND);
+    assert_non_null (strstr (err, "store full"));
+    assert_non_null (strstr (err, "raise x.map_size_mb (now 7)"));
+    assert_int_equal (ts_lmdb_open (&lmdb, "", 1, 0, 0, err), TS_EBACKEND);
+    assert_string_equal (err, "x.path: must not be empty");
+    //  A file where the directory should be.
+    char path [128];
+    snprintf (path, sizeof path, "%s/file", fx->dir);
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    fclose (file);
+    snprintf (path, sizeof path, "%s/file/env", fx->dir);
+    assert_int_equal (ts_lmdb_open (&lmdb, path, 1, 0, 0, err), TS_EBACKEND);
+    assert_non_null (strstr (err, "x.path: cannot create"));
+    assert_null (lmdb.env);
+    //  A working environment: begin, end with an error aborts, commit.
+    snprintf (path, sizeof path, "%s/env", fx->dir);
+    assert_int_equal (ts_lmdb_open (&lmdb, path, 2, 0, MDB_NOSYNC, err), 0);
+    MDB_dbi dbi;
+    ts_lmdb_db_t dbs [] = { { "one", &dbi } };
+    assert_int_equal (ts_lmdb_dbs_open (&lmdb, dbs, 1, err), 0);
+    MDB_txn *txn;
+    assert_int_equal (ts_lmdb_begin (&lmdb, true, &txn, err), 0);
+    MDB_val key = { 1, "k" }, val = { 1, "v" };
+    assert_int_equal (mdb_put (txn, dbi, &key, &val, 0), 0);
+    assert_int_equal (ts_lmdb_end (&lmdb, txn, TS_EINVAL, err), TS_EINVAL);
+    assert_int_equal (ts_lmdb_begin (&lmdb, false, &txn, err), 0);
+    assert_int_equal (mdb_get (txn, dbi, &key, &val), MDB_NOTFOUND);
+    ts_lmdb_abort (&lmdb, txn);
+    assert_int_equal (ts_lmdb_begin (&lmdb, true, &txn, err), 0);
+    assert_int_equal (mdb_put (txn, dbi, &key, &val, 0), 0);
+    assert_int_equal (ts_lmdb_end (&lmdb, txn, 3, err), 3);
+    assert_int_equal (ts_lmdb_begin (&lmdb, false, &txn, err), 0);
+    assert_int_equal (mdb_get (txn, dbi, &key, &val), 0);
+    ts_lmdb_abort (&lmdb, txn);
+    ts_lmdb_close (&lmdb, true);
+    ts_lmdb_close (&lmdb, true);
 }
 
 static void
@@ -1062,35 +285,15 @@ main (int argc, char *argv [])
 {
     if (argc > 1)
         cmocka_set_test_filter (argv [1]);
-#define T(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
+#define T(name) cmocka_unit_test_prestate_setup_teardown (name, s_setup, \
+                    s_teardown, S_LMDB)
     const struct CMUnitTest tests [] = {
-        T (queue_leases_jobs_in_fifo_order),
-        T (queue_push_skips_ids_queued_or_leased_but_not_dead),
-        T (queue_holders_name_the_live_job_of_each_id),
-        T (queue_remembers_acks_apart_from_dead_jobs_that_left),
-        T (queue_ack_forgets_the_job_and_frees_its_ids),
-        T (queue_ack_works_from_any_owner_and_for_queued_jobs),
-        T (queue_nack_retries_after_a_jittered_exponential_backoff),
-        T (queue_nack_honours_a_longer_retry_after),
-        T (queue_nack_of_a_non_retryable_failure_dead_letters_at_once),
-        T (queue_dead_letters_after_max_receives_with_error_and_receives),
-        T (queue_expired_lease_is_visible_at_once),
-        T (queue_expired_lease_at_max_receives_is_dead_lettered),
-        T (queue_release_owner_requeues_only_its_leases),
-        T (queue_unlease_puts_the_job_back_without_counting_a_receive),
-        T (queue_reopen_keeps_queued_leased_and_dead_jobs_and_the_next_id),
-        T (queue_reopen_ends_far_leases_within_ten_seconds),
-        T (queue_keeps_a_job_pushed_by_a_process_killed_right_after),
-        T (queue_refuses_a_second_open_of_the_same_directory),
-        T (queue_dlq_lists_redrives_by_id_and_all_and_purges),
-        T (queue_expire_purges_dlq_entries_past_retention),
-        T (queue_stats_count_sizes_totals_and_oldest_age),
-        T (queue_rejects_bad_arguments),
         T (queue_full_map_names_the_config_key),
         T (queue_push_requeues_the_ids_of_a_job_dropped_as_corrupt),
-        T (queue_keeps_jobs_visible_and_delays_short_when_the_clock_goes_back),
-        T (queue_reopen_after_the_clock_went_back_keeps_jobs_visible),
-        T (queue_ids_can_be_queued_again_after_every_way_a_job_ends),
+        T (queue_expire_drops_a_corrupt_lease_instead_of_waking_for_it),
+        T (queue_reopen_of_a_queue_without_a_stored_clock_follows_a_step_back),
+        T (lmdb_errors_name_the_config_keys),
+        cmocka_unit_test (lmdb_keys_sort_numerically_and_round_trip),
         cmocka_unit_test (queue_backoff_never_overflows_and_caps_retry_after),
         cmocka_unit_test (job_ids_text_joins_ids_and_marks_a_cut),
     };
