@@ -8,15 +8,34 @@
                 and expiring forecast_ttl_s after they were written
                 (DynamoDB with TTL).
 
-    The backend is chosen by config (store.backend); broker/, workers/ and
-    gateway/ use only this header and never name a backend. Backends
-    implement ts_store_backend.h. The embedded default is LMDB: one
-    environment directory that several processes of one host open at once.
+    Each role has its backend, chosen by config (store.registry.backend,
+    store.history.backend, store.forecast.backend; store.backend sets the
+    three at once). Roles that name the same backend share one open
+    instance of it. broker/, workers/ and gateway/ use only this header
+    and see one ts_store_t; they never name a backend. Backends implement
+    ts_store_backend.h. The embedded default is LMDB: one environment
+    directory that several processes of one host open at once.
+
+    What every backend keeps (the contract suite, tests/contract/, checks
+    it for each backend):
+    - Each call on one role is atomic for that role: a history put, a
+      forecast replace, an id added or removed lands whole or not at all,
+      and a concurrent reader sees it before or after, never half.
+    - Writes are idempotent: putting the same points twice leaves what one
+      put leaves (a history point is keyed by id, measure and time).
+    - Across roles nothing is atomic unless ts_store_caps says so
+      (TS_STORE_CAP_ATOMIC): a document's history is written before its
+      forecast is replaced, so a concurrent reader may see the new
+      history beside the previous forecast, never the new forecast beside
+      the previous history. The query merge rule (history up to its newest
+      point, the forecast after it: ts_series_merge) gives a right answer
+      either way: the previous forecast's points that the new history
+      covers are hidden by it.
+    - A read of several roles (ts_store_read) is one snapshot only with
+      TS_STORE_CAP_SNAPSHOT; otherwise each role is read on its own, in
+      the order registry, history, forecast, with the same merge rule.
 
     Threads: one ts_store_t may be used from several threads at once.
-    Every call is one backend transaction: a write either lands whole or
-    not at all. Writes are idempotent: putting the same points twice
-    leaves what one put leaves (a point is keyed by id, measure, time).
 
     Every function returns 0 or a TS_E* code; err (TS_ERRLEN bytes, may be
     NULL) gets the detail. */
@@ -30,16 +49,44 @@
 
 typedef struct _ts_store_t ts_store_t;
 
-//  Opens the backend named by store.backend with its settings from cfg.
-//  Returns NULL with the reason in err (e.g. "store.lmdb.path: cannot
-//  create /x: Permission denied", "store.backend: unknown backend 'x'").
+//  The three roles, as bits (for ts_store_role_backend and backends).
+#define TS_STORE_REGISTRY   1u
+#define TS_STORE_HISTORY    2u
+#define TS_STORE_FORECAST   4u
+#define TS_STORE_ROLES      7u
+
+//  What a store keeps beyond the contract above (ts_store_caps).
+#define TS_STORE_CAP_STAMPS    1u   //  keeps change stamps: ts_store_stamp
+                                    //  works and answers may be reused
+#define TS_STORE_CAP_SNAPSHOT  2u   //  ts_store_read is one snapshot of
+                                    //  every role
+#define TS_STORE_CAP_ATOMIC    4u   //  ts_store_write(_batch) lands whole
+                                    //  or not at all, across roles, and
+                                    //  no reader sees it half done
+#define TS_STORE_CAP_TTL       8u   //  the forecast backend deletes
+                                    //  expired points itself
+
+//  Opens the backend of each role (store.<role>.backend, or store.backend
+//  where that is empty) with its settings from cfg; a backend named by
+//  several roles is opened once. Returns NULL with the reason in err
+//  (e.g. "store.lmdb.path: cannot create /x: Permission denied",
+//  "store.history.backend: unknown backend 'x'").
 ts_store_t *ts_store_new (const ts_config_t *cfg, char *err);
 
 //  Closes the backend; sets *self_p to NULL. Safe on NULL.
 void ts_store_destroy (ts_store_t **self_p);
 
-//  Name of the backend in use, e.g. "lmdb".
+//  Name of the backend in use, e.g. "lmdb"; when roles use different
+//  backends, "registry=X history=Y forecast=Z" (static to self).
 const char *ts_store_backend (const ts_store_t *self);
+
+//  Name of the backend serving role (one TS_STORE_* role bit).
+const char *ts_store_role_backend (const ts_store_t *self, unsigned role);
+
+//  TS_STORE_CAP_* bits the store as configured keeps: STAMPS, SNAPSHOT
+//  and ATOMIC only where one backend serves every role and keeps them;
+//  TTL where the forecast role's backend expires points itself.
+unsigned ts_store_caps (const ts_store_t *self);
 
 //  The libraries the store backends use, as "LIB VERSION[, ...]" (static
 //  text) for ts_version_use. Call from one thread before any other.
@@ -63,14 +110,17 @@ int ts_store_ids_add (ts_store_t *self, const char *const *ids, size_t n,
 //  Returns TS_ENOTFOUND if id was not registered.
 int ts_store_ids_remove (ts_store_t *self, const char *id, char *err);
 
-//  One page of the registry: appends to out at most limit (>= 1)
-//  registered ids that sort after after (byte order; NULL or "" starts
-//  at the first id), ascending. *more is set to whether registered ids
-//  follow the last one appended; the next page starts after that id.
-//  after need not be registered; it must pass ts_name_existing
-//  (TS_EINVAL). Each page is one read: ids added or removed between two
-//  pages may or may not be seen, but an id registered throughout is
-//  listed exactly once.
+//  One page of the registry, a cursor over it: appends to out at most
+//  limit (>= 1) registered ids that come after after (NULL or "" starts
+//  at the first id) in the backend's order, which is stable while the
+//  registry does not change (byte order for LMDB; a network store may
+//  use its own). *more is set to whether registered ids follow the last
+//  one appended; the next page passes that id as after. Pages are read
+//  one at a time, never the whole registry: the scheduler and ids ls walk
+//  any number of ids in bounded memory. after must pass ts_name_existing
+//  (TS_EINVAL); it need not be registered any more. Ids added or removed
+//  between two pages may or may not be listed, but an id registered
+//  throughout is listed exactly once.
 int ts_store_ids_page (ts_store_t *self, const char *after, size_t limit,
                        ts_strlist_t *out, bool *more, char *err);
 
@@ -118,16 +168,50 @@ int ts_store_forecast_range (ts_store_t *self, const char *id,
                              int64_t to_ms, int64_t now_ms,
                              ts_points_t *out, char *err);
 
+//  --- one query ----------------------------------------------------------
+
+//  What a query reads.
+typedef struct {
+    const char *id;             //  the series id
+    const char *measure;        //  only this measure; NULL: every one
+    int64_t     from_ms;        //  range, both ends included
+    int64_t     to_ms;
+    int64_t     now_ms;         //  forecast points expired by then are
+                                //  not read
+    size_t      max;            //  at most this many history points
+} ts_store_query_t;
+
+//  What it got: the caller owns the point lists, appended to.
+typedef struct {
+    bool         exists;        //  id is registered
+    ts_points_t *history;       //  history points of the range
+    ts_points_t *forecast;      //  unexpired forecast points of the range
+} ts_store_answer_t;
+
+//  Reads everything one query needs in one call: whether q->id is
+//  registered, then, if it is, its history in the range (as
+//  ts_store_history_range_max, at most q->max points: TS_ETOOBIG as soon
+//  as the range holds more) and its forecast in the range (as
+//  ts_store_forecast_range). An id that is not registered reads no
+//  points and is not an error (ans->exists is false). One snapshot of
+//  every role where ts_store_caps has TS_STORE_CAP_SNAPSHOT, else see
+//  the contract at the top. The points are not merged: that is the
+//  caller's rule (ts_series_merge).
+int ts_store_read (ts_store_t *self, const ts_store_query_t *q,
+                   ts_store_answer_t *ans, char *err);
+
 //  --- one fetched document ---------------------------------------------
 
-//  Stores what one fetch of id brought, in one transaction: upserts
-//  history into the history of id (as ts_store_history_put) and replaces
-//  the whole forecast of id with forecast (as ts_store_forecast_replace,
-//  expiring at now_ms + store.forecast_ttl_s). Either list may be empty.
-//  Both land or neither does, so no reader and no later run ever sees
-//  the new history beside the previous forecast. Every argument is
-//  checked before anything is written: an invalid id or measure in
-//  either list returns TS_EINVAL and stores nothing.
+//  Stores what one fetch of id brought: upserts history into the history
+//  of id (as ts_store_history_put), then replaces the whole forecast of
+//  id with forecast (as ts_store_forecast_replace, expiring at now_ms +
+//  store.forecast_ttl_s). Either list may be empty. With
+//  TS_STORE_CAP_ATOMIC both land or neither does; otherwise the history
+//  lands first (see the contract at the top) and a failure between the
+//  two leaves the new history beside the previous forecast, which a
+//  retry of the same document mends (writes are idempotent). Every
+//  argument is checked before anything is written: an invalid id or
+//  measure in either list returns TS_EINVAL and stores nothing.
 int ts_store_write (ts_store_t *self, const char *id,
                     const ts_points_t *history, const ts_points_t *forecast,
                     int64_t now_ms, char *err);
@@ -139,12 +223,14 @@ typedef struct {
     const ts_points_t *forecast;    //  points from now on (may be empty)
 } ts_store_doc_t;
 
-//  Stores n documents in one transaction, each as ts_store_write would:
-//  all land or none does. One transaction means one sync to disk, which
-//  is what bounds how many documents per second a store can take, so a
-//  worker writes together the documents it has in hand. Every document
-//  is checked first: if any is invalid, TS_EINVAL names it (by index and
-//  id) and nothing is written. n == 0 does nothing.
+//  Stores n documents, each as ts_store_write would, as few backend
+//  calls as each role's backend allows (one transaction, one sync to
+//  disk, for LMDB: what bounds how many documents per second a store can
+//  take, so a worker writes together the documents it has in hand). With
+//  TS_STORE_CAP_ATOMIC all land or none does; otherwise every history
+//  lands before any forecast is replaced. Every document is checked
+//  first: if any is invalid, TS_EINVAL names it (by index and id) and
+//  nothing is written. n == 0 does nothing.
 int ts_store_write_batch (ts_store_t *self, const ts_store_doc_t *docs,
                           size_t n, int64_t now_ms, char *err);
 
@@ -162,8 +248,10 @@ typedef struct {
 } ts_store_stamp_t;
 
 //  Reads the change stamp of id (any valid name, registered or not).
-//  Returns 0, TS_EINVAL (bad id), TS_EBACKEND, or TS_ENOTFOUND if the
-//  backend keeps no stamps: callers then must not reuse answers.
+//  Only for a store with TS_STORE_CAP_STAMPS (else TS_EINVAL says so):
+//  without stamps a reader cannot know when an answer changed, and may
+//  reuse it only for a bounded time (gateway.cache_stale_ms) or until a
+//  change notice says so (docs/architecture.md).
 int ts_store_stamp (ts_store_t *self, const char *id,
                     ts_store_stamp_t *stamp, char *err);
 

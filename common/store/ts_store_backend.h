@@ -1,11 +1,19 @@
 /*  ts_store_backend - what a storage backend provides to ts_store.
 
-    Internal to common/: ts_store.c holds a table of backends by name and
-    forwards every ts_store_* call to the chosen one's operations. A new
-    backend (DynamoDB, Timestream, InfluxDB) adds one ts_store_ops_t and
-    one line in that table; nothing outside common/ changes. Argument
-    checks (valid ids and measures, from <= to) are done by ts_store.c
-    before a backend is called. */
+    Internal to common/store/: ts_store.c holds a table of backends by
+    name, opens the one of each role (once for roles that share it) and
+    routes every ts_store_* call to the backend of the role it touches. A
+    new backend (DynamoDB, Timestream, InfluxDB) adds one ts_store_ops_t
+    and one line in that table; nothing outside common/store/ changes.
+    Argument checks (valid ids and measures, from <= to) are done by
+    ts_store.c before a backend is called.
+
+    A backend may be asked to serve any subset of the roles: it is opened
+    with the whole config and called only with ids and data of the roles
+    it serves; where an operation spans roles (write, forget, read), the
+    roles argument or the NULL parts say which parts are its own. A
+    backend that serves several roles keeps each operation's parts in one
+    transaction where it can (and says so by its caps). */
 
 #ifndef TS_STORE_BACKEND_H_INCLUDED
 #define TS_STORE_BACKEND_H_INCLUDED
@@ -14,6 +22,9 @@
 
 typedef struct {
     const char *name;   //  value of store.backend, e.g. "lmdb"
+    //  TS_STORE_CAP_* bits it keeps when it serves every role (STAMPS,
+    //  SNAPSHOT, ATOMIC) or the forecast role (TTL).
+    unsigned    caps;
     //  "LIB VERSION" of the library the backend uses, for --version
     //  (static text), or NULL if it uses none.
     const char *(*libraries) (void);
@@ -22,7 +33,13 @@ typedef struct {
     void  (*close) (void *state);
     int (*ids_add) (void *state, const char *const *ids, size_t n,
                     size_t *added, char *err);
+    //  Removes id from the registry (TS_ENOTFOUND if it is not there) and
+    //  deletes what this backend holds of it in the other roles.
     int (*ids_remove) (void *state, const char *id, char *err);
+    //  Deletes what this backend holds of id in roles (TS_STORE_HISTORY,
+    //  TS_STORE_FORECAST bits), leaving the registry alone; 0 if it held
+    //  nothing. Used when the registry lives in another backend.
+    int (*forget) (void *state, unsigned roles, const char *id, char *err);
     //  Appends at most limit ids sorting after after ("" or NULL: from
     //  the first), ascending; *more: whether ids follow.
     int (*ids_page) (void *state, const char *after, size_t limit,
@@ -40,10 +57,19 @@ typedef struct {
     int (*forecast_range) (void *state, const char *id, const char *measure,
                            int64_t from_ms, int64_t to_ms, int64_t now_ms,
                            ts_points_t *out, char *err);
-    //  For each document, history_put and forecast_replace of its id;
-    //  all n in one transaction.
+    //  For each document, history_put and forecast_replace of its id, in
+    //  one transaction where the backend has them. A NULL history or
+    //  forecast in a document is another backend's part: left alone (an
+    //  empty list is a forecast replaced by nothing).
     int (*write) (void *state, const ts_store_doc_t *docs, size_t n,
                   int64_t expires_ms, char *err);
+    //  The parts of one query in roles (TS_STORE_* bits): existence
+    //  (REGISTRY), history (HISTORY, at most q->max points, TS_ETOOBIG
+    //  past it) and forecast (FORECAST), in one snapshot. Reads no points
+    //  if REGISTRY is asked and the id is not registered. NULL: ts_store.c
+    //  composes it from ids_exists, history_range and forecast_range.
+    int (*read) (void *state, unsigned roles, const ts_store_query_t *q,
+                 ts_store_answer_t *ans, char *err);
     //  Drops this process's mapping of pages it is not using; NULL if the
     //  backend has no local map.
     void (*release) (void *state);
@@ -55,5 +81,17 @@ typedef struct {
 
 //  The embedded LMDB backend (ts_store_lmdb.c).
 extern const ts_store_ops_t ts_store_lmdb_ops;
+
+//  Opens a store whose roles are served by the given backends, each
+//  opened with its own config (the same ops and cfg for several roles
+//  means one instance). ts_store_new calls this with the backends and
+//  config named by store.<role>.backend; the contract suite calls it to
+//  run every role on its own instance (three LMDB environments).
+ts_store_t *ts_store_new_with (const ts_store_ops_t *registry,
+                               const ts_config_t *registry_cfg,
+                               const ts_store_ops_t *history,
+                               const ts_config_t *history_cfg,
+                               const ts_store_ops_t *forecast,
+                               const ts_config_t *forecast_cfg, char *err);
 
 #endif
