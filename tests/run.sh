@@ -28,8 +28,10 @@ run_unit () {    # run_unit DIR
         out="$logdir/$name.log"
         timeout 300 "$t" >"$out" 2>&1
         rc=$?
-        p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
-        f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
+        #  A binary may run several groups (a contract suite per backend):
+        #  every group's summary counts.
+        p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | awk '{ s += $1 } END { print s + 0 }')
+        f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | awk '{ s += $1 } END { print s + 0 }')
         p=${p:-0}; f=${f:-0}
         if [ $rc -ne 0 ] && [ "$f" = 0 ]; then f=1; fi   # crashed or timed out
         passed=$((passed + p)); failed=$((failed + f))
