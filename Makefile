@@ -164,6 +164,7 @@ DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_reply gateway/ts_seed 
                       common/store/ts_store_lmdb common/ts_config common/ts_cron \
                       common/ts_points tests/unit/ts_testutil \
                       tests/unit/ts_fakebroker
+DEPS_test_ts_http_stream = $(DEPS_test_ts_route) gateway/ts_http_conn gateway/ts_h1
 DEPS_test_ts_zmqsrv = $(CORE) gateway/ts_zmqsrv gateway/ts_api common/ts_client gateway/ts_cache $(PROTO) \
                       common/ts_envelope \
                       common/store/ts_store common/store/ts_store_lmdb common/ts_config \

@@ -398,7 +398,10 @@ ts_api_query (ts_api_t *self, const ts_msg_t *req, char format,
     }
     if (s_query (self, req, reply) != 200)
         return reply->status;
-    if (encode (reply, data, size) != 0) {
+    int rc = encode (reply, data, size);
+    if (rc == TS_ETOOBIG)
+        return 200;             //  the caller encodes it in parts
+    if (rc != 0) {
         ts_msg_set_error (reply, 500, "internal",
                           "out of memory encoding the answer");
         return reply->status;

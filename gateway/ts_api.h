@@ -79,7 +79,9 @@ const ts_client_policy_t *ts_api_broker_policy (const ts_api_t *self);
 const char *ts_api_broker_endpoint (const ts_api_t *self);
 
 //  Encodes a 200 query answer for ts_api_query into a new buffer (*data,
-//  freed by the caller). Returns 0 or TS_ENOMEM.
+//  freed by the caller). Returns 0, TS_ENOMEM, or TS_ETOOBIG to decline
+//  an answer too large to hold encoded whole, which its caller then
+//  encodes in parts from the points left in reply.
 typedef int (ts_api_encode_fn) (const ts_msg_t *reply, char **data,
                                 size_t *size);
 
@@ -90,8 +92,10 @@ typedef int (ts_api_encode_fn) (const ts_msg_t *reply, char **data,
 //  (gateway.cache_mb) while the store's stamp of its id is unchanged
 //  (ts_store_stamp), and a fresh 200 answer to one is put there.
 //  Returns the status: on 200, *data and *size hold the encoded answer
-//  (the caller frees it) and reply may be left empty; otherwise *data is
-//  NULL and reply holds the error.
+//  (the caller frees it) and reply may be left empty, or, if encode
+//  declined it (TS_ETOOBIG), *data is NULL, reply holds the answer's
+//  points and nothing is cached; otherwise *data is NULL and reply holds
+//  the error.
 int ts_api_query (ts_api_t *self, const ts_msg_t *req, char format,
                   ts_api_encode_fn *encode, ts_msg_t *reply, char **data,
                   size_t *size);

@@ -5,10 +5,14 @@
     waits before it; only what the socket does not take is copied, into
     the connection's output buffer, which grows as needed and is freed
     once drained if it grew past TS_HTTP_CONN_OUT_HIGH (a large answer
-    does not pin its memory to an idle keep-alive connection). Requests
-    are read into a fixed buffer inside the connection. */
+    does not pin its memory to an idle keep-alive connection). A produced
+    body is asked for its next part only once the buffer is drained, so a
+    connection holds one part at a time, however large the answer and
+    however slow the client. Requests are read into a fixed buffer inside
+    the connection. */
 
 #include "ts_http_conn.h"
+#include "ts_log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -44,6 +48,9 @@ ts_http_conn_destroy (ts_http_conn_t **self_p)
         close (self->fd);
         ts_h1_destroy (&self->h1);
         ts_msg_destroy (&self->forward);
+        if (self->producer.free)
+            self->producer.free (self->producer.arg);
+        ts_json_destroy (&self->part);
         free (self->out);
         free (self);
         *self_p = NULL;
@@ -53,7 +60,7 @@ ts_http_conn_destroy (ts_http_conn_t **self_p)
 bool
 ts_http_conn_waiting (const ts_http_conn_t *self)
 {
-    return self->out_sent < self->out_len;
+    return self->out_sent < self->out_len || self->producer.produce;
 }
 
 //  Keeps len bytes of data to send later. Returns 0 or TS_ENOMEM.
@@ -110,21 +117,72 @@ ts_http_conn_send (ts_http_conn_t *self, struct iovec *iov, int count)
     return 0;
 }
 
+//  Ends a produced body: frees its producer.
+static void
+s_produced (ts_http_conn_t *self)
+{
+    if (self->producer.free)
+        self->producer.free (self->producer.arg);
+    memset (&self->producer, 0, sizeof self->producer);
+}
+
+//  Keeps the next part of the produced body (chunk-framed if chunked),
+//  and the last chunk once the producer is done. Returns 0 or -1.
+static int
+s_produce (ts_http_conn_t *self)
+{
+    if (!self->part && !(self->part = ts_json_new ()))
+        return -1;
+    ts_json_reset (self->part);
+    int rc = self->producer.produce (self->producer.arg, self->part);
+    if (rc < 0 || ts_json_failed (self->part)) {
+        ts_error ("http: producing an answer failed (%s); connection cut",
+                  ts_strerror (rc < 0? rc: TS_ENOMEM));
+        s_produced (self);
+        return -1;
+    }
+    size_t size = ts_json_size (self->part);
+    if (size && self->chunked) {
+        char line [24];
+        int len = snprintf (line, sizeof line, "%zx\r\n", size);
+        if (s_keep (self, line, (size_t) len)
+        ||  s_keep (self, ts_json_data (self->part), size)
+        ||  s_keep (self, "\r\n", 2))
+            return -1;
+    }
+    else
+    if (size && s_keep (self, ts_json_data (self->part), size))
+        return -1;
+    if (rc == 1) {
+        s_produced (self);
+        if (self->chunked && s_keep (self, "0\r\n\r\n", 5))
+            return -1;
+        ts_json_destroy (&self->part);     //  not kept while idle
+    }
+    return 0;
+}
+
 int
 ts_http_conn_flush (ts_http_conn_t *self)
 {
-    while (self->out_sent < self->out_len) {
-        ssize_t n = send (self->fd, self->out + self->out_sent,
-                          self->out_len - self->out_sent, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return errno == EAGAIN || errno == EWOULDBLOCK? 0: -1;
+    for (;;) {
+        while (self->out_sent < self->out_len) {
+            ssize_t n = send (self->fd, self->out + self->out_sent,
+                              self->out_len - self->out_sent, MSG_NOSIGNAL);
+            if (n < 0) {
+                if (errno == EINTR)
+                    continue;
+                return errno == EAGAIN || errno == EWOULDBLOCK? 0: -1;
+            }
+            self->out_sent += (size_t) n;
+            self->last_ms = ts_mono_ms ();
         }
-        self->out_sent += (size_t) n;
-        self->last_ms = ts_mono_ms ();
+        self->out_sent = self->out_len = 0;
+        if (!self->producer.produce)
+            break;
+        if (s_produce (self))
+            return -1;
     }
-    self->out_sent = self->out_len = 0;
     if (self->out_cap > TS_HTTP_CONN_OUT_HIGH) {
         free (self->out);
         self->out = NULL;
@@ -135,17 +193,30 @@ ts_http_conn_flush (ts_http_conn_t *self)
 
 int
 ts_http_conn_answer (ts_http_conn_t *self, const char *date,
-                     const ts_reply_t *reply, bool head, bool close,
+                     ts_reply_t *reply, bool head, bool close,
                      bool http10)
 {
     int status = ts_reply_status (reply);
     size_t size = 0, headers_len = 0;
     const char *body = ts_reply_body (reply, &size);
     const char *headers = ts_reply_headers (reply, &headers_len);
+    char length [64];
+    if (ts_reply_take_producer (reply, &self->producer)) {
+        //  An HTTP/1.0 client knows no chunks: the end of the body is the
+        //  end of the connection.
+        self->chunked = !http10;
+        close = close || http10;
+        ts_strlcpy (length, self->chunked? "Transfer-Encoding: chunked\r\n":
+                    "", sizeof length);
+        if (head)
+            s_produced (self);
+    }
+    else
+        snprintf (length, sizeof length, "Content-Length: %zu\r\n", size);
     char head_line [512];
     int len = snprintf (head_line, sizeof head_line,
-        "HTTP/1.1 %d %s\r\n%sContent-Type: %s\r\nContent-Length: %zu\r\n",
-        status, ts_h1_reason (status), date, ts_reply_type (reply), size);
+        "HTTP/1.1 %d %s\r\n%sContent-Type: %s\r\n%s",
+        status, ts_h1_reason (status), date, ts_reply_type (reply), length);
     const char *tail = close? "Connection: close\r\n\r\n":
                        http10? "Connection: keep-alive\r\n\r\n": "\r\n";
     if (len < 0 || (size_t) len >= sizeof head_line)
@@ -158,7 +229,10 @@ ts_http_conn_answer (ts_http_conn_t *self, const char *date,
     };
     if (close)
         self->state = TS_HTTP_CONN_CLOSING;
-    return ts_http_conn_send (self, iov, 4);
+    if (ts_http_conn_send (self, iov, 4))
+        return -1;
+    //  The first parts go out at once, as far as the socket takes them.
+    return self->producer.produce? ts_http_conn_flush (self): 0;
 }
 
 ssize_t

@@ -41,6 +41,9 @@ struct _ts_http_conn_t {
     size_t      out_len;        //  bytes in out
     size_t      out_sent;       //  bytes of out already sent
     size_t      out_cap;        //  bytes allocated in out
+    ts_reply_producer_t producer;   //  rest of a produced body, or NULL
+    bool        chunked;        //  producer's parts go out as chunks
+    ts_json_t  *part;           //  a produced part, or NULL
     unsigned    events;         //  epoll events registered
     int64_t     last_ms;        //  last read or write progress
     int64_t     request_ms;     //  first byte of the request, 0 if idle
@@ -60,7 +63,8 @@ ts_http_conn_t *ts_http_conn_new (int fd, const ts_h1_limits_t *limits);
 //  first); sets *self_p to NULL. Safe on NULL.
 void ts_http_conn_destroy (ts_http_conn_t **self_p);
 
-//  True if answer bytes wait for the socket.
+//  True if answer bytes wait for the socket, or a produced body is not
+//  all written yet.
 bool ts_http_conn_waiting (const ts_http_conn_t *self);
 
 //  Writes one answer: the status line of reply's status, date (a whole
@@ -68,18 +72,24 @@ bool ts_http_conn_waiting (const ts_http_conn_t *self);
 //  reply's extra headers, "Connection: close" if close (and the state
 //  becomes CLOSING) or "Connection: keep-alive" for a kept HTTP/1.0
 //  connection, then the body (none if head). Sent now if nothing waits
-//  before it; the rest is kept. A stream reply is the caller's to refuse.
-//  Returns 0, or -1 if the connection failed.
+//  before it; the rest is kept. A produced body (ts_reply_set_producer)
+//  is taken from reply and written a part at a time as the socket takes
+//  it (ts_http_conn_flush): with "Transfer-Encoding: chunked", or for an
+//  HTTP/1.0 client without a length and with "Connection: close". A
+//  stream reply is the caller's to refuse. Returns 0, or -1 if the
+//  connection failed.
 int ts_http_conn_answer (ts_http_conn_t *self, const char *date,
-                         const ts_reply_t *reply, bool head, bool close,
+                         ts_reply_t *reply, bool head, bool close,
                          bool http10);
 
 //  Sends iov now if nothing waits before it; keeps what the socket does
 //  not take. Returns 0, or -1 if the connection failed.
 int ts_http_conn_send (ts_http_conn_t *self, struct iovec *iov, int count);
 
-//  Writes waiting answer bytes. Returns 0 (all sent, or the socket is
-//  full), or -1 if the connection failed.
+//  Writes waiting answer bytes, and the parts of a produced body while
+//  the socket takes them (one part in memory at a time). Returns 0 (all
+//  sent, or the socket is full), or -1 if the connection failed or the
+//  producer did (the client then sees a cut answer, not a wrong one).
 int ts_http_conn_flush (ts_http_conn_t *self);
 
 #define TS_HTTP_CONN_AGAIN  (-2)     //  ts_http_conn_read: nothing to read

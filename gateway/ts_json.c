@@ -5,6 +5,7 @@
 
 #include "ts_json.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -372,34 +373,56 @@ s_point (ts_json_t *self, const ts_points_t *pts, size_t i, bool history)
 }
 
 int
-ts_json_series (ts_json_t *self, const ts_msg_t *reply)
+ts_json_series_part (ts_json_t *self, const ts_msg_t *reply, size_t *at,
+                     size_t max_points)
 {
-    S_RAW (self, "{\"id\":");
-    ts_json_str (self, reply->id);
-    S_RAW (self, ",\"from\":");
-    ts_json_int (self, reply->from_ms);
-    S_RAW (self, ",\"to\":");
-    ts_json_int (self, reply->to_ms);
-    S_RAW (self, ",\"baseline\":");
-    if (reply->series.has_baseline)
-        ts_json_int (self, reply->series.baseline_ms);
-    else
-        S_RAW (self, "null");
-    S_RAW (self, ",\"points\":[");
+    assert (max_points >= 1);
     const ts_points_t *history = reply->series.history;
     const ts_points_t *forecast = reply->series.forecast;
-    for (size_t i = 0; i < history->n; i++) {
-        if (i)
-            S_RAW (self, ",");
-        s_point (self, history, i, true);
+    size_t total = history->n + forecast->n;
+    //  *at: 0 before the head, then 1 + the points written so far, and
+    //  SIZE_MAX once the answer is complete.
+    if (*at == SIZE_MAX)
+        return 1;
+    if (*at == 0) {
+        S_RAW (self, "{\"id\":");
+        ts_json_str (self, reply->id);
+        S_RAW (self, ",\"from\":");
+        ts_json_int (self, reply->from_ms);
+        S_RAW (self, ",\"to\":");
+        ts_json_int (self, reply->to_ms);
+        S_RAW (self, ",\"baseline\":");
+        if (reply->series.has_baseline)
+            ts_json_int (self, reply->series.baseline_ms);
+        else
+            S_RAW (self, "null");
+        S_RAW (self, ",\"points\":[");
+        *at = 1;
     }
-    for (size_t i = 0; i < forecast->n; i++) {
-        if (i || history->n)
+    size_t k = *at - 1;
+    size_t end = total - k > max_points? k + max_points: total;
+    for (; k < end; k++) {
+        if (k)
             S_RAW (self, ",");
-        s_point (self, forecast, i, false);
+        if (k < history->n)
+            s_point (self, history, k, true);
+        else
+            s_point (self, forecast, k - history->n, false);
     }
-    S_RAW (self, "]}");
-    return ts_json_failed (self)? TS_ENOMEM: 0;
+    *at = k == total? SIZE_MAX: k + 1;
+    if (k == total)
+        S_RAW (self, "]}");
+    if (ts_json_failed (self))
+        return TS_ENOMEM;
+    return k == total? 1: 0;
+}
+
+int
+ts_json_series (ts_json_t *self, const ts_msg_t *reply)
+{
+    size_t at = 0;
+    int rc = ts_json_series_part (self, reply, &at, SIZE_MAX);
+    return rc == 1? 0: TS_ENOMEM;
 }
 
 int

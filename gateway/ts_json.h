@@ -72,6 +72,15 @@ bool ts_json_format_double (double value, char *buf, size_t size);
 //  Returns 0 or TS_ENOMEM.
 int ts_json_series (ts_json_t *self, const ts_msg_t *reply);
 
+//  Appends the same answer in parts, for an answer too large to hold
+//  encoded whole: the part that starts at *at (0 for the first call) and
+//  holds at most max_points (>= 1) points, and moves *at on. Returns 1
+//  once the part written ends the answer, 0 if more follows, or
+//  TS_ENOMEM. The parts of one answer, in order, are byte for byte what
+//  ts_json_series writes.
+int ts_json_series_part (ts_json_t *self, const ts_msg_t *reply,
+                         size_t *at, size_t max_points);
+
 //  Appends broker stats as GET /v1/stats returns them: the counters,
 //  "oldest_age_ms" and "workers": [{"name", "credit", "leased"}, ...].
 //  Returns 0 or TS_ENOMEM.

@@ -1,8 +1,8 @@
 /*  ts_reply - one HTTP answer as a route gives it. See ts_reply.h.
 
-    The body lives in one of two places: the JSON writer (kept across
-    resets, so a loop thread reuses one allocation) or an adopted buffer.
-    adopted != NULL says which. Extra headers are one growing text of
+    The body lives in one of three places: the JSON writer (kept across
+    resets, so a loop thread reuses one allocation), an adopted buffer
+    (adopted != NULL) or a producer (producer.produce != NULL). Extra headers are one growing text of
     header lines, since the front end writes them out as they are. */
 
 #include "ts_reply.h"
@@ -20,11 +20,25 @@ struct _ts_reply_t {
     char        *adopted;       //  adopted body, owned, or NULL
     size_t       adopted_size;  //  bytes in adopted
     bool         adopted_nul;   //  adopted holds a NUL after its bytes
+    ts_reply_producer_t producer;   //  produced body, or all NULL
     ts_reply_open_fn *open;     //  stream: called once the head is out
     void        *open_arg;      //  its argument
     bool         stream;        //  the reply is an event stream
     bool         failed;        //  a header write ran out of memory
 };
+
+//  Drops an adopted or produced body.
+static void
+s_drop_adopted (ts_reply_t *self)
+{
+    free (self->adopted);
+    self->adopted = NULL;
+    self->adopted_size = 0;
+    self->adopted_nul = false;
+    if (self->producer.free)
+        self->producer.free (self->producer.arg);
+    memset (&self->producer, 0, sizeof self->producer);
+}
 
 ts_reply_t *
 ts_reply_new (void)
@@ -44,21 +58,11 @@ ts_reply_destroy (ts_reply_t **self_p)
     if (self_p && *self_p) {
         ts_reply_t *self = *self_p;
         ts_json_destroy (&self->json);
-        free (self->adopted);
+        s_drop_adopted (self);
         free (self->headers);
         free (self);
         *self_p = NULL;
     }
-}
-
-//  Drops an adopted body.
-static void
-s_drop_adopted (ts_reply_t *self)
-{
-    free (self->adopted);
-    self->adopted = NULL;
-    self->adopted_size = 0;
-    self->adopted_nul = false;
 }
 
 void
@@ -156,7 +160,7 @@ ts_reply_header_value (const ts_reply_t *self, const char *name,
 ts_json_t *
 ts_reply_json (ts_reply_t *self)
 {
-    if (self->adopted)
+    if (self->adopted || self->producer.produce)
         s_drop_adopted (self);
     return self->json;
 }
@@ -168,6 +172,31 @@ ts_reply_adopt (ts_reply_t *self, char *data, size_t size)
     ts_json_reset (self->json);
     self->adopted = data;
     self->adopted_size = size;
+}
+
+void
+ts_reply_set_producer (ts_reply_t *self, ts_reply_produce_fn *produce,
+                       ts_reply_free_fn *free_fn, void *arg)
+{
+    s_drop_adopted (self);
+    ts_json_reset (self->json);
+    self->producer = (ts_reply_producer_t) { produce, free_fn, arg };
+}
+
+bool
+ts_reply_is_produced (const ts_reply_t *self)
+{
+    return self->producer.produce != NULL;
+}
+
+bool
+ts_reply_take_producer (ts_reply_t *self, ts_reply_producer_t *producer)
+{
+    if (!self->producer.produce)
+        return false;
+    *producer = self->producer;
+    memset (&self->producer, 0, sizeof self->producer);
+    return true;
 }
 
 const char *

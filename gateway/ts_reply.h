@@ -9,10 +9,14 @@
     end adds the status line, Date, Content-Type, Content-Length and
     Connection itself.
 
-    The body is either written through the reply's JSON writer
-    (ts_reply_json: the common case) or adopted whole from a buffer the
-    caller allocated (ts_reply_adopt: an encoded answer, e.g. one out of
-    the answer cache, goes out without being copied again).
+    The body is written through the reply's JSON writer (ts_reply_json:
+    the common case), or adopted whole from a buffer the caller allocated
+    (ts_reply_adopt: an encoded answer, e.g. one out of the answer cache,
+    goes out without being copied again), or produced in parts
+    (ts_reply_set_producer: an answer too large to hold encoded whole,
+    such as a million points, is encoded a part at a time as the client
+    takes it; the front end sends it with chunked transfer coding, or
+    closes the connection after it for an HTTP/1.0 client).
 
     Event streams (Server-Sent Events): a reply marked as a stream
     (ts_reply_set_stream) is sent with its head and its body so far but
@@ -51,6 +55,23 @@ typedef struct {
 
 //  Called by the front end once a stream reply's head went out.
 typedef void (ts_reply_open_fn) (void *arg, const ts_reply_sink_t *sink);
+
+//  Appends the next part of a produced body to part (a writer the front
+//  end empties between calls). Returns 1 once the part written ends the
+//  body, 0 if more follows, or a TS_E* code: the head is out by then, so
+//  the front end cuts the connection and the client sees a truncated
+//  answer, never a complete-looking wrong one.
+typedef int (ts_reply_produce_fn) (void *arg, ts_json_t *part);
+
+//  Frees a producer's argument.
+typedef void (ts_reply_free_fn) (void *arg);
+
+//  A produced body: the producer, its argument and how to free it.
+typedef struct {
+    ts_reply_produce_fn *produce;
+    ts_reply_free_fn    *free;
+    void                *arg;
+} ts_reply_producer_t;
 
 //  Returns an empty reply (as after ts_reply_reset), or NULL if out of
 //  memory.
@@ -94,7 +115,21 @@ ts_json_t *ts_reply_json (ts_reply_t *self);
 //  body, in place of whatever was written. Never fails.
 void ts_reply_adopt (ts_reply_t *self, char *data, size_t size);
 
-//  The body (borrowed, valid until the next change) and its size.
+//  Makes the body a produced one (see above), in place of whatever was
+//  written or adopted. The reply owns arg, freed with free_fn on the next
+//  reset or on destroy, until the front end takes it. Never fails.
+void ts_reply_set_producer (ts_reply_t *self, ts_reply_produce_fn *produce,
+                            ts_reply_free_fn *free_fn, void *arg);
+
+//  True if the body is produced.
+bool ts_reply_is_produced (const ts_reply_t *self);
+
+//  Moves the producer into *producer (the caller then owns its argument);
+//  the reply's body is then empty. False if the body is not produced.
+bool ts_reply_take_producer (ts_reply_t *self, ts_reply_producer_t *producer);
+
+//  The body (borrowed, valid until the next change) and its size; empty
+//  for a produced body.
 const char *ts_reply_body (const ts_reply_t *self, size_t *size);
 
 //  The body as NUL-terminated text (for tests and logs; may move an

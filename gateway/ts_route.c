@@ -194,27 +194,60 @@ s_build_query (const ts_target_t *url, const char *id, ts_msg_t *query,
     return rc;
 }
 
-//  Runs query through the gateway's answer path (ts_api_query: the store
-//  or the answer cache) and puts the encoded answer, or the error, in
-//  out. The encoded answer becomes the body as it is (no copy). Returns
-//  the status.
+//  One request on its way through a route: what the handler reads and
+//  where it answers. msg and reply are scratch messages; a forwarded
+//  request is left in msg.
+typedef struct {
+    ts_route_t           *self;     //  the routes
+    const ts_route_req_t *req;      //  the request
+    const ts_target_t    *url;      //  its parsed target
+    ts_msg_t             *msg;      //  request for ts_api or the broker
+    ts_msg_t             *reply;    //  ts_api's reply
+    ts_reply_t           *out;      //  the HTTP answer
+} s_call_t;
+
+//  An answer over S_STREAM_POINTS points is encoded a part of
+//  S_PART_POINTS points (about 60 KB of JSON) at a time as the client
+//  takes it, never whole: a million points are 75 MB of JSON, which the
+//  gateway would otherwise hold besides the points. Smaller answers are
+//  encoded whole, and may be cached (the cache keeps no entry this large
+//  anyway: gateway.cache_mb / 8 is 4 MB by default, about 55,000 points).
+#define S_STREAM_POINTS     65536
+#define S_PART_POINTS       800
+
+//  A produced GET /v1/series answer: the reply holding its points, and
+//  how far it has been written (ts_json_series_part).
+typedef struct {
+    ts_msg_t *reply;
+    size_t    at;
+} s_series_parts_t;
+
 static int
-s_query_answer (ts_route_t *self, const ts_msg_t *query, char format,
-                ts_api_encode_fn *encode, ts_msg_t *reply, ts_reply_t *out)
+s_series_produce (void *arg, ts_json_t *part)
 {
-    char *data = NULL;
-    size_t size = 0;
-    if (ts_api_query (self->api, query, format, encode, reply, &data,
-                      &size) != 200)
-        return s_reply_error (out, reply);
-    ts_reply_adopt (out, data, size);
-    return 200;
+    s_series_parts_t *parts = (s_series_parts_t *) arg;
+    return ts_json_series_part (part, parts->reply, &parts->at,
+                                S_PART_POINTS);
 }
 
-//  Encodes a query answer as GET /v1/series returns it.
+static void
+s_series_free (void *arg)
+{
+    s_series_parts_t *parts = (s_series_parts_t *) arg;
+    if (parts) {
+        ts_msg_destroy (&parts->reply);
+        free (parts);
+    }
+}
+
+//  Encodes a query answer as GET /v1/series returns it, or declines one
+//  over S_STREAM_POINTS (s_query_answer then produces it in parts).
 static int
 s_encode_series (const ts_msg_t *reply, char **data, size_t *size)
 {
+    if (reply->series.history->n + reply->series.forecast->n
+        > S_STREAM_POINTS)
+        return TS_ETOOBIG;
     ts_json_t *json = ts_json_new ();
     if (!json || ts_json_series (json, reply) != 0) {
         ts_json_destroy (&json);
@@ -223,6 +256,33 @@ s_encode_series (const ts_msg_t *reply, char **data, size_t *size)
     *data = ts_json_detach (json, size);
     ts_json_destroy (&json);
     return *data? 0: TS_ENOMEM;
+}
+
+//  Runs call->msg (a query) through the gateway's answer path
+//  (ts_api_query: the store or the answer cache) and puts the encoded
+//  answer, or the error, in call->out. The encoded answer becomes the
+//  body as it is (no copy); one encode declined becomes a produced body
+//  that owns call->reply. Returns the status.
+static int
+s_query_answer (s_call_t *call, char format, ts_api_encode_fn *encode)
+{
+    char *data = NULL;
+    size_t size = 0;
+    if (ts_api_query (call->self->api, call->msg, format, encode,
+                      call->reply, &data, &size) != 200)
+        return s_reply_error (call->out, call->reply);
+    if (data) {
+        ts_reply_adopt (call->out, data, size);
+        return 200;
+    }
+    s_series_parts_t *parts = calloc (1, sizeof *parts);
+    if (!parts)
+        return ts_reply_error (call->out, 500, "internal", "out of memory");
+    parts->reply = call->reply;
+    call->reply = NULL;
+    ts_reply_set_producer (call->out, s_series_produce, s_series_free,
+                           parts);
+    return 200;
 }
 
 //  True if the body is absent or only white space.
@@ -303,18 +363,6 @@ s_body_ids (const ts_route_req_t *req, bool optional, ts_strlist_t *ids,
     return rc;
 }
 
-//  One request on its way through a route: what the handler reads and
-//  where it answers. msg and reply are scratch messages; a forwarded
-//  request is left in msg.
-typedef struct {
-    ts_route_t           *self;     //  the routes
-    const ts_route_req_t *req;      //  the request
-    const ts_target_t    *url;      //  its parsed target
-    ts_msg_t             *msg;      //  request for ts_api or the broker
-    ts_msg_t             *reply;    //  ts_api's reply
-    ts_reply_t           *out;      //  the HTTP answer
-} s_call_t;
-
 //  A route's handler: answers into call->out and returns the status, or
 //  returns TS_ROUTE_FORWARD with the request to forward in call->msg.
 typedef int (s_handler_fn) (s_call_t *call);
@@ -361,8 +409,7 @@ s_series (s_call_t *call)
     if (s_build_query (call->url, ts_target_segment (call->url, 2),
                        call->msg, err))
         return ts_reply_error (call->out, 400, "bad_request", err);
-    return s_query_answer (call->self, call->msg, 'j', s_encode_series,
-                           call->reply, call->out);
+    return s_query_answer (call, 'j', s_encode_series);
 }
 
 //  POST /v1/ids
