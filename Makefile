@@ -78,7 +78,8 @@ PROGRAMS = $(BIN)/tscache-broker $(BIN)/tscache-worker $(BIN)/tscache-gateway \
 TESTS    = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c)) \
            $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/contract/test_*.c))
 
-all: $(PROGRAMS) $(TESTS)
+#  bench/storefill is also the e2e tests' store loader (test_http_large).
+all: $(PROGRAMS) $(TESTS) $(BUILD)/bench/storefill
 
 $(BUILD)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)

@@ -276,7 +276,10 @@ s_conn_process (s_loop_t *loop, s_conn_t *conn)
 {
     while (conn->state == TS_HTTP_CONN_OPEN && !conn->forward
        &&  conn->in_start < conn->in_end) {
-        if (conn->out_len - conn->out_sent > TS_HTTP_CONN_OUT_HIGH)
+        //  Answers queue up behind one another up to a limit, but none
+        //  goes behind a body still being produced.
+        if (conn->out_len - conn->out_sent > TS_HTTP_CONN_OUT_HIGH
+        ||  conn->producer.produce)
             break;
         size_t used = 0;
         ts_h1_event_t event = ts_h1_feed (conn->h1, conn->in + conn->in_start,
