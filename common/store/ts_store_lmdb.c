@@ -55,7 +55,8 @@
     commits, the migration holds both copies, so store.lmdb.map_size_mb
     must leave room for twice the history). A store of a format newer
     than this code reads refuses to open, naming both formats. A binary
-    of format 1 does not know format 2 (it would see an empty history):
+    of format 1 does not know format 2 (it would see an empty history,
+    and what it writes is only migrated at the next open by a new one):
     stop every tscache process of the host, upgrade them all, then start
     them.
 
@@ -136,7 +137,8 @@ s_sleep_ms (long ms)
 //  ts_store_lmdb_abort release both. Adopts a map grown by another process and
 //  waits out a full reader table. Returns 0 or TS_EBACKEND.
 int
-ts_store_lmdb_begin (ts_store_lmdb_t *self, bool write, MDB_txn **txn, char *err)
+ts_store_lmdb_begin (ts_store_lmdb_t *self, bool write, MDB_txn **txn,
+                     char *err)
 {
     int rc = 0;
     for (int attempt = 0; attempt < S_RETRIES; attempt++) {
@@ -213,12 +215,10 @@ s_stamp_get (ts_store_lmdb_t *self, MDB_txn *txn, const char *id,
     return rc == MDB_NOTFOUND? 0: rc;
 }
 
-//  Records in write txn that id changed: version = this transaction's id;
-//  expires_ms as given, or kept with TS_STORE_LMDB_KEEP_EXPIRY. Returns 0 or an LMDB
-//  code.
+//  See ts_store_lmdb.h.
 int
-ts_store_lmdb_stamp_touch (ts_store_lmdb_t *self, MDB_txn *txn, const char *id,
-               int64_t expires_ms)
+ts_store_lmdb_stamp_touch (ts_store_lmdb_t *self, MDB_txn *txn,
+                           const char *id, int64_t expires_ms)
 {
     ts_store_stamp_t stamp;
     if (expires_ms == TS_STORE_LMDB_KEEP_EXPIRY) {
@@ -425,7 +425,8 @@ s_ids_add (void *state, const char *const *ids, size_t n, size_t *added,
         rc = mdb_put (txn, self->ids, &key, &val, MDB_NOOVERWRITE);
         if (rc == 0) {
             count++;
-            rc = ts_store_lmdb_stamp_touch (self, txn, ids [i], TS_STORE_LMDB_KEEP_EXPIRY);
+            rc = ts_store_lmdb_stamp_touch (self, txn, ids [i],
+                                            TS_STORE_LMDB_KEEP_EXPIRY);
             if (rc)
                 return ts_store_lmdb_txn_fail (self, txn, rc, err);
         }
@@ -509,7 +510,8 @@ s_ids_page (void *state, const char *after, size_t limit, ts_strlist_t *out,
         ts_errf (err, "lmdb: out of memory listing ids");
         return ts_rc;
     }
-    return rc == 0 || rc == MDB_NOTFOUND? 0: ts_store_lmdb_fail (self, rc, err);
+    return rc == 0 || rc == MDB_NOTFOUND? 0
+         : ts_store_lmdb_fail (self, rc, err);
 }
 
 static int
@@ -524,7 +526,8 @@ s_ids_exists (void *state, const char *id, bool *exists, char *err)
     rc = mdb_get (txn, self->ids, &key, &val);
     ts_store_lmdb_abort (self, txn);
     *exists = rc == 0;
-    return rc == 0 || rc == MDB_NOTFOUND? 0: ts_store_lmdb_fail (self, rc, err);
+    return rc == 0 || rc == MDB_NOTFOUND? 0
+         : ts_store_lmdb_fail (self, rc, err);
 }
 
 

@@ -22,7 +22,7 @@
 //  The format this code reads and writes (meta "format").
 #define TS_STORE_LMDB_FORMAT  2
 
-//  S_KEEP_EXPIRY of ts_store_lmdb_stamp_touch: keep the stamp's expiry.
+//  Expiry argument of ts_store_lmdb_stamp_touch: keep the stamp's expiry.
 #define TS_STORE_LMDB_KEEP_EXPIRY  INT64_MIN
 
 typedef struct {

@@ -10,7 +10,9 @@
       refuses a format newer than TS_STORE_LMDB_FORMAT, and migrates a
       format 1 store: every history record is rewritten in the numbered
       layout, the old table is dropped and "format" is set, in the one
-      transaction of open. A failure leaves the store as it was.
+      transaction of open. A failure leaves the store as it was. A
+      history table found in a format 2 store (a format 1 binary run on
+      it by mistake) is migrated the same way, with a warning.
     - ts_store_lmdb_id_number / _measure_number look up (or give) the
       numbers that history keys hold instead of names. Numbers are given
       in order, never reused (an id removed and added again keeps its
@@ -274,23 +276,25 @@ s_migrate_1 (ts_store_lmdb_t *self, MDB_txn *txn, MDB_dbi old,
 //  --- open ----------------------------------------------------------------
 
 //  Finds the format of the store: meta "format", or where there is none
-//  1 if the store has the format 1 history table (opened into *old),
-//  else 0 (a new store). Returns 0 or an LMDB code.
+//  1 if the store has the format 1 history table, else 0 (a new store).
+//  *has_old: whether that table is there (opened into *old): in a format
+//  1 store, or in a format 2 store that a format 1 binary wrote to after
+//  all (its points are migrated too). Returns 0 or an LMDB code.
 static int
 s_format_find (ts_store_lmdb_t *self, MDB_txn *txn, uint32_t *format,
                MDB_dbi *old, bool *has_old)
 {
-    *has_old = false;
     *format = 0;
-    int rc = mdb_dbi_open (txn, "meta", MDB_CREATE, &self->meta);
+    int rc = mdb_dbi_open (txn, "history", 0, old);
+    *has_old = rc == 0;
+    if (rc && rc != MDB_NOTFOUND)
+        return rc;
+    rc = mdb_dbi_open (txn, "meta", MDB_CREATE, &self->meta);
     if (rc == 0)
         rc = s_meta_get (self, txn, "format", format);
-    if (rc || *format)
-        return rc;
-    rc = mdb_dbi_open (txn, "history", 0, old);
-    *has_old = rc == 0;
-    *format = *has_old? 1: 0;
-    return rc == MDB_NOTFOUND? 0: rc;
+    if (rc == 0 && *format == 0 && *has_old)
+        *format = 1;
+    return rc;
 }
 
 int
@@ -338,6 +342,10 @@ ts_store_lmdb_format_open (ts_store_lmdb_t *self, MDB_txn *txn,
     if (rc)
         return ts_store_lmdb_fail (self, rc, err);
     if (has_old) {
+        if (format == TS_STORE_LMDB_FORMAT)
+            ts_warn ("lmdb: a binary of format 1 wrote history to %s after "
+                     "its migration; migrating those points too (stop "
+                     "every process of the host before an upgrade)", path);
         rc = s_migrate_1 (self, txn, old, path, err);
         if (rc)
             return rc;

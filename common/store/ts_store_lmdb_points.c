@@ -285,9 +285,10 @@ s_history_read (ts_store_lmdb_t *self, MDB_txn *txn, const char *id,
 }
 
 int
-ts_store_lmdb_history_range (void *state, const char *id, const char *measure,
-                             int64_t from_ms, int64_t to_ms, size_t max,
-                             ts_points_t *out, char *err)
+ts_store_lmdb_history_range (void *state, const char *id,
+                             const char *measure, int64_t from_ms,
+                             int64_t to_ms, size_t max, ts_points_t *out,
+                             char *err)
 {
     ts_store_lmdb_t *self = state;
     MDB_txn *txn;
@@ -391,7 +392,8 @@ s_replace_points (ts_store_lmdb_t *self, MDB_txn *txn, const char *id,
         free (order);
     }
     if (rc == 0)
-        rc = ts_store_lmdb_stamp_touch (self, txn, id, pts->n? expires_ms: INT64_MAX);
+        rc = ts_store_lmdb_stamp_touch (self, txn, id,
+                                        pts->n? expires_ms: INT64_MAX);
     return rc;
 }
 
