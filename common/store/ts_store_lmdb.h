@@ -84,6 +84,8 @@ int ts_store_lmdb_history_write (ts_store_lmdb_t *self, MDB_txn *txn,
                                  const char *id, const ts_points_t *pts,
                                  char *err);
 
+//  The ops of ts_store_backend.h of the same names (their contract is
+//  there), for the ops table in ts_store_lmdb.c.
 int ts_store_lmdb_history_put (void *state, const char *id,
                                const ts_points_t *pts, char *err);
 int ts_store_lmdb_history_range (void *state, const char *id,
