@@ -143,6 +143,7 @@ DEPS_test_ts_ingest = $(DEPS_test_ts_store) common/ingest/ts_ingest common/inges
 DEPS_test_ts_proto  = $(CORE) $(PROTO) common/ts_points
 DEPS_test_ts_store  = $(CORE) common/store/ts_store common/store/ts_store_lmdb common/ts_config \
                       common/ts_cron common/ts_points tests/unit/ts_testutil
+DEPS_test_ts_store_lmdb = $(DEPS_test_ts_store)
 DEPS_test_ts_queue  = $(CORE) broker/queue/ts_queue broker/queue/ts_queue_lmdb common/ts_lmdb \
                       broker/queue/ts_queue_job broker/queue/ts_queue_machine \
                       common/ts_config common/ts_cron
@@ -184,6 +185,9 @@ PARTS_common/ts_config = common/ts_config_keys common/ts_config_yaml \
                          common/ts_config_secret
 PARTS_common/ingest/ts_map = common/ingest/ts_map_parse \
                              common/ingest/ts_map_read
+PARTS_common/store/ts_store_lmdb = common/store/ts_store_lmdb_points \
+                                 common/store/ts_store_lmdb_format \
+                                 common/ts_lmdb
 with_parts = $(sort $(foreach m,$(1),$(m) $(PARTS_$(m))))
 
 .SECONDEXPANSION:

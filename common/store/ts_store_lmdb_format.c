@@ -1,0 +1,359 @@
+/*  ts_store_lmdb_format - the store's format: which one a store is in,
+    the numbers format 2 gives ids and measure names, and the migration
+    of a format 1 store, all inside the write transaction of open.
+
+    The layout of both formats is described at the top of
+    ts_store_lmdb.c. Here:
+
+    - ts_store_lmdb_format_open reads meta "format" (a store without a
+      meta table is format 1 if it has the "history" table, else new),
+      refuses a format newer than TS_STORE_LMDB_FORMAT, and migrates a
+      format 1 store: every history record is rewritten in the numbered
+      layout, the old table is dropped and "format" is set, in the one
+      transaction of open. A failure leaves the store as it was. A
+      history table found in a format 2 store (a format 1 binary run on
+      it by mistake) is migrated the same way, with a warning.
+    - ts_store_lmdb_id_number / _measure_number look up (or give) the
+      numbers that history keys hold instead of names. Numbers are given
+      in order, never reused (an id removed and added again keeps its
+      number) and counted in meta ("ids", "measures").
+
+    Part of the LMDB backend (ts_store_lmdb.h); used by no other file. */
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "ts_log.h"
+#include "ts_store_lmdb.h"
+
+#define S_NAME_KEY_MAX  (1 + TS_NAME_MAX)       //  kind byte + name
+#define S_ID_MAX        UINT32_MAX              //  ids numbered at most
+#define S_MEASURE_MAX   (UINT32_C (1) << 16)    //  measures numbered
+#define S_CHUNK         65536                   //  points per rewrite
+
+//  Kinds of key in the names table.
+#define S_KIND_ID          'i'      //  'i' id -> id number (4, BE)
+#define S_KIND_MEASURE     'm'      //  'm' name -> measure number (2, BE)
+#define S_KIND_MEASURE_NO  'M'      //  'M' number (2, BE) -> name
+
+//  --- meta --------------------------------------------------------------
+
+//  Reads uint32 meta value name into *value (0 if missing). Returns 0,
+//  or an LMDB code (MDB_CORRUPTED for a value of the wrong size).
+static int
+s_meta_get (ts_store_lmdb_t *self, MDB_txn *txn, const char *name,
+            uint32_t *value)
+{
+    *value = 0;
+    MDB_val key = { strlen (name), (void *) name }, val;
+    int rc = mdb_get (txn, self->meta, &key, &val);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc == 0 && val.mv_size != sizeof *value)
+        return MDB_CORRUPTED;
+    if (rc == 0)
+        memcpy (value, val.mv_data, sizeof *value);
+    return rc;
+}
+
+static int
+s_meta_put (ts_store_lmdb_t *self, MDB_txn *txn, const char *name,
+            uint32_t value)
+{
+    MDB_val key = { strlen (name), (void *) name };
+    MDB_val val = { sizeof value, &value };
+    return mdb_put (txn, self->meta, &key, &val, 0);
+}
+
+//  --- numbers -----------------------------------------------------------
+
+//  Looks up kind + name (len bytes) in the names table; with assign,
+//  gives it the next number of counter (at most max) if it has none.
+//  size: bytes of the number (2 or 4). Returns 0 and *no, TS_ENOTFOUND,
+//  TS_ETOOBIG or TS_EBACKEND as ts_store_lmdb_id_number.
+static int
+s_number (ts_store_lmdb_t *self, MDB_txn *txn, char kind, const char *name,
+          size_t len, bool assign, const char *counter, uint64_t max,
+          size_t size, uint32_t *no, char *err)
+{
+    unsigned char kbuf [S_NAME_KEY_MAX];
+    if (len > TS_NAME_MAX)
+        len = TS_NAME_MAX;          //  checked by ts_store.c: never here
+    kbuf [0] = (unsigned char) kind;
+    memcpy (kbuf + 1, name, len);
+    MDB_val key = { 1 + len, kbuf }, val;
+    int rc = mdb_get (txn, self->names, &key, &val);
+    if (rc == 0 && val.mv_size == size) {
+        const unsigned char *p = val.mv_data;
+        *no = size == 2? (uint32_t) (p [0] << 8 | p [1])
+                       : (uint32_t) p [0] << 24 | (uint32_t) p [1] << 16
+                         | (uint32_t) p [2] << 8 | p [3];
+        return 0;
+    }
+    if (rc == 0) {
+        ts_errf (err, "lmdb: malformed number of '%.*s'", (int) len, name);
+        return TS_EBACKEND;
+    }
+    if (rc != MDB_NOTFOUND)
+        return ts_store_lmdb_fail (self, rc, err);
+    if (!assign)
+        return TS_ENOTFOUND;
+
+    uint32_t next;
+    rc = s_meta_get (self, txn, counter, &next);
+    if (rc)
+        return ts_store_lmdb_fail (self, rc, err);
+    if (next >= max) {
+        ts_errf (err, "lmdb: the store has numbered %llu %s, the most it "
+                 "can; '%.*s' cannot be stored", (unsigned long long) max,
+                 counter, (int) len, name);
+        return TS_ETOOBIG;
+    }
+    unsigned char nbuf [4];
+    if (size == 2) {
+        nbuf [0] = (unsigned char) (next >> 8);
+        nbuf [1] = (unsigned char) next;
+    }
+    else {
+        nbuf [0] = (unsigned char) (next >> 24);
+        nbuf [1] = (unsigned char) (next >> 16);
+        nbuf [2] = (unsigned char) (next >> 8);
+        nbuf [3] = (unsigned char) next;
+    }
+    val.mv_size = size;
+    val.mv_data = nbuf;
+    rc = mdb_put (txn, self->names, &key, &val, 0);
+    if (rc == 0 && kind == S_KIND_MEASURE) {
+        //  And back, for reads: number -> name.
+        unsigned char rbuf [3] = { S_KIND_MEASURE_NO, nbuf [0], nbuf [1] };
+        MDB_val rkey = { sizeof rbuf, rbuf };
+        MDB_val rval = { len, (void *) name };
+        rc = mdb_put (txn, self->names, &rkey, &rval, 0);
+    }
+    if (rc == 0)
+        rc = s_meta_put (self, txn, counter, next + 1);
+    if (rc)
+        return ts_store_lmdb_fail (self, rc, err);
+    *no = next;
+    return 0;
+}
+
+int
+ts_store_lmdb_id_number (ts_store_lmdb_t *self, MDB_txn *txn,
+                         const char *id, bool assign, uint32_t *no,
+                         char *err)
+{
+    return s_number (self, txn, S_KIND_ID, id, strlen (id), assign, "ids",
+                     S_ID_MAX, TS_STORE_LMDB_ID_LEN, no, err);
+}
+
+int
+ts_store_lmdb_measure_number (ts_store_lmdb_t *self, MDB_txn *txn,
+                              const char *name, size_t len, bool assign,
+                              uint16_t *no, char *err)
+{
+    uint32_t number = 0;
+    int rc = s_number (self, txn, S_KIND_MEASURE, name, len, assign,
+                       "measures", S_MEASURE_MAX, TS_STORE_LMDB_MEASURE_LEN,
+                       &number, err);
+    *no = (uint16_t) number;
+    return rc;
+}
+
+int
+ts_store_lmdb_measure_name (ts_store_lmdb_t *self, MDB_txn *txn,
+                            uint16_t no, const char **name, size_t *len,
+                            char *err)
+{
+    unsigned char kbuf [3] = { S_KIND_MEASURE_NO, (unsigned char) (no >> 8),
+                               (unsigned char) no };
+    MDB_val key = { sizeof kbuf, kbuf }, val;
+    int rc = mdb_get (txn, self->names, &key, &val);
+    if (rc == 0 && (val.mv_size == 0 || val.mv_size > TS_NAME_MAX))
+        rc = MDB_CORRUPTED;
+    if (rc == MDB_NOTFOUND || rc == MDB_CORRUPTED) {
+        ts_errf (err, "lmdb: measure number %u has no name (store damaged)",
+                 (unsigned) no);
+        return TS_EBACKEND;
+    }
+    if (rc)
+        return ts_store_lmdb_fail (self, rc, err);
+    *name = val.mv_data;
+    *len = val.mv_size;
+    return 0;
+}
+
+//  --- migration from format 1 --------------------------------------------
+
+//  Rewrites every record of the format 1 history table old ("id \0
+//  time(8) measure" -> value) into the numbered table, one id's run of
+//  points at a time, then drops old. Stamps are left alone: what a
+//  reader reads does not change. Returns 0 or a TS_E* code with err.
+static int
+s_migrate_1 (ts_store_lmdb_t *self, MDB_txn *txn, MDB_dbi old,
+             const char *path, char *err)
+{
+    struct timespec t0;
+    clock_gettime (CLOCK_MONOTONIC, &t0);
+    MDB_cursor *cursor;
+    int rc = mdb_cursor_open (txn, old, &cursor);
+    if (rc)
+        return ts_store_lmdb_fail (self, rc, err);
+    ts_points_t *pts = ts_points_new ();
+    if (!pts) {
+        mdb_cursor_close (cursor);
+        ts_errf (err, "lmdb: out of memory migrating %s", path);
+        return TS_ENOMEM;
+    }
+    char id [TS_NAME_MAX + 1] = "";
+    size_t total = 0;
+    int ts_rc = 0;
+    MDB_val key, val;
+    rc = mdb_cursor_get (cursor, &key, &val, MDB_FIRST);
+    while (rc == 0 && ts_rc == 0) {
+        const unsigned char *k = key.mv_data;
+        const unsigned char *zero = memchr (k, 0, key.mv_size);
+        size_t id_len = zero? (size_t) (zero - k): 0;
+        size_t m_len = zero? key.mv_size - id_len - 1 - TS_LMDB_TIME_LEN: 0;
+        if (!zero || id_len == 0 || id_len > TS_NAME_MAX
+        ||  key.mv_size < id_len + 1 + TS_LMDB_TIME_LEN + 1
+        ||  m_len > TS_NAME_MAX || val.mv_size != sizeof (double)) {
+            ts_errf (err, "store.lmdb.path: %s holds a malformed history "
+                     "record (format 1); it was not migrated", path);
+            ts_rc = TS_EBACKEND;
+            break;
+        }
+        //  A new id, or a full chunk: write what we hold.
+        bool same = strlen (id) == id_len && memcmp (id, k, id_len) == 0;
+        if (pts->n && (!same || pts->n >= S_CHUNK)) {
+            ts_rc = ts_store_lmdb_history_write (self, txn, id, pts, err);
+            total += pts->n;
+            ts_points_clear (pts);
+        }
+        if (!same) {
+            memcpy (id, k, id_len);
+            id [id_len] = 0;
+        }
+        int64_t time_ms = ts_lmdb_time_get (k + id_len + 1);
+        double value;
+        memcpy (&value, val.mv_data, sizeof value);
+        uint16_t index;
+        if (ts_rc == 0)
+            ts_rc = ts_points_measure_index (pts, (const char *) k + id_len
+                                             + 1 + TS_LMDB_TIME_LEN, m_len,
+                                             &index);
+        if (ts_rc == 0)
+            ts_rc = ts_points_append_at (pts, time_ms, index, value);
+        if (ts_rc == 0)
+            rc = mdb_cursor_get (cursor, &key, &val, MDB_NEXT);
+    }
+    mdb_cursor_close (cursor);
+    if (ts_rc == 0 && rc != MDB_NOTFOUND)
+        ts_rc = ts_store_lmdb_fail (self, rc, err);
+    if (ts_rc == 0 && pts->n) {
+        ts_rc = ts_store_lmdb_history_write (self, txn, id, pts, err);
+        total += pts->n;
+    }
+    ts_points_destroy (&pts);
+    if (ts_rc) {
+        if (err && !*err)
+            ts_errf (err, "lmdb: %s migrating %s", ts_strerror (ts_rc), path);
+        return ts_rc;
+    }
+    rc = mdb_drop (txn, old, 1);
+    if (rc)
+        return ts_store_lmdb_fail (self, rc, err);
+    struct timespec t1;
+    clock_gettime (CLOCK_MONOTONIC, &t1);
+    ts_info ("lmdb: migrated %s from format 1 to %d: %zu history points "
+             "in %.1f s", path, TS_STORE_LMDB_FORMAT, total,
+             (double) (t1.tv_sec - t0.tv_sec)
+             + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+    return 0;
+}
+
+//  --- open ----------------------------------------------------------------
+
+//  Finds the format of the store: meta "format", or where there is none
+//  1 if the store has the format 1 history table, else 0 (a new store).
+//  *has_old: whether that table is there (opened into *old): in a format
+//  1 store, or in a format 2 store that a format 1 binary wrote to after
+//  all (its points are migrated too). Returns 0 or an LMDB code.
+static int
+s_format_find (ts_store_lmdb_t *self, MDB_txn *txn, uint32_t *format,
+               MDB_dbi *old, bool *has_old)
+{
+    *format = 0;
+    int rc = mdb_dbi_open (txn, "history", 0, old);
+    *has_old = rc == 0;
+    if (rc && rc != MDB_NOTFOUND)
+        return rc;
+    rc = mdb_dbi_open (txn, "meta", MDB_CREATE, &self->meta);
+    if (rc == 0)
+        rc = s_meta_get (self, txn, "format", format);
+    if (rc == 0 && *format == 0 && *has_old)
+        *format = 1;
+    return rc;
+}
+
+int
+ts_store_lmdb_format_open (ts_store_lmdb_t *self, MDB_txn *txn,
+                           const char *path, char *err)
+{
+    uint32_t format = 0;
+    MDB_dbi old;
+    bool has_old;
+    int rc = s_format_find (self, txn, &format, &old, &has_old);
+    if (rc)
+        return ts_store_lmdb_fail (self, rc, err);
+    if (format > TS_STORE_LMDB_FORMAT) {
+        ts_errf (err, "store.lmdb.path: %s holds a store of format %u; this "
+                 "tscache reads format %d (and migrates format 1): run a "
+                 "tscache that knows format %u", path, (unsigned) format,
+                 TS_STORE_LMDB_FORMAT, (unsigned) format);
+        return TS_EBACKEND;
+    }
+    rc = mdb_dbi_open (txn, "names", MDB_CREATE, &self->names);
+    if (rc == 0)
+        rc = mdb_dbi_open (txn, "ids", MDB_CREATE, &self->ids);
+    if (rc == 0)
+        rc = mdb_dbi_open (txn, "points", MDB_CREATE, &self->points);
+    if (rc == 0)
+        rc = mdb_dbi_open (txn, "forecasts", MDB_CREATE, &self->forecasts);
+    if (rc == 0)
+        rc = mdb_dbi_open (txn, "stamps", MDB_CREATE, &self->stamps);
+    if (rc == 0) {
+        //  The per-point forecast table of a layout before format 1's
+        //  records: forecasts are fetched again.
+        MDB_dbi fc;
+        rc = mdb_dbi_open (txn, "forecast", 0, &fc);
+        if (rc == 0) {
+            rc = mdb_drop (txn, fc, 1);
+            if (rc == 0)
+                ts_info ("lmdb: dropped the forecast table of the earlier "
+                         "layout in %s; forecasts return with the next "
+                         "fetch of each id", path);
+        }
+        else
+        if (rc == MDB_NOTFOUND)
+            rc = 0;
+    }
+    if (rc)
+        return ts_store_lmdb_fail (self, rc, err);
+    if (has_old) {
+        if (format == TS_STORE_LMDB_FORMAT)
+            ts_warn ("lmdb: a binary of format 1 wrote history to %s after "
+                     "its migration; migrating those points too (stop "
+                     "every process of the host before an upgrade)", path);
+        rc = s_migrate_1 (self, txn, old, path, err);
+        if (rc)
+            return rc;
+    }
+    if (format != TS_STORE_LMDB_FORMAT) {
+        rc = s_meta_put (self, txn, "format", TS_STORE_LMDB_FORMAT);
+        if (rc)
+            return ts_store_lmdb_fail (self, rc, err);
+    }
+    return 0;
+}
