@@ -139,7 +139,15 @@ DEPS_test_ts_map    = $(CORE) common/ingest/ts_map common/ts_config common/ts_cr
 #  The ingest path writes through the store: whatever the store's own
 #  test links.
 DEPS_test_ts_ingest = $(DEPS_test_ts_store) common/ingest/ts_ingest common/ingest/ts_map
+#  The codec's tests, one per job of it (test_ts_proto: the message and
+#  its framing), share tests/unit/ts_proto_fixture.h.
 DEPS_test_ts_proto  = $(CORE) $(PROTO) common/ts_points
+DEPS_test_ts_proto_client = $(DEPS_test_ts_proto)
+DEPS_test_ts_proto_worker = $(DEPS_test_ts_proto)
+DEPS_test_ts_proto_points = $(DEPS_test_ts_proto)
+$(BUILD)/tests/test_ts_proto $(BUILD)/tests/test_ts_proto_client \
+$(BUILD)/tests/test_ts_proto_worker $(BUILD)/tests/test_ts_proto_points: \
+        tests/unit/ts_proto_fixture.h
 DEPS_test_ts_store  = $(CORE) common/store/ts_store common/store/ts_store_lmdb common/ts_config \
                       common/ts_cron common/ts_points tests/unit/ts_testutil
 DEPS_test_ts_queue  = $(CORE) broker/queue/ts_queue broker/queue/ts_queue_lmdb common/ts_lmdb \
