@@ -135,7 +135,13 @@ DEPS_test_ts_cron   = $(CORE) common/ts_cron
 DEPS_test_ts_daemon = $(CORE) common/ts_daemon common/ts_config common/ts_cron \
                       common/ts_version
 DEPS_test_ts_config = $(CORE) common/ts_config common/ts_cron
+#  ts_map's tests, one per file of it (test_ts_map: the spec), share
+#  tests/unit/ts_map_fixture.h.
 DEPS_test_ts_map    = $(CORE) common/ingest/ts_map common/ts_config common/ts_cron common/ts_points
+DEPS_test_ts_map_parse = $(DEPS_test_ts_map)
+DEPS_test_ts_map_read  = $(DEPS_test_ts_map)
+$(BUILD)/tests/test_ts_map $(BUILD)/tests/test_ts_map_parse \
+$(BUILD)/tests/test_ts_map_read: tests/unit/ts_map_fixture.h
 #  The ingest path writes through the store: whatever the store's own
 #  test links.
 DEPS_test_ts_ingest = $(DEPS_test_ts_store) common/ingest/ts_ingest common/ingest/ts_map
