@@ -173,11 +173,14 @@ DEPS_test_ts_api    = $(CORE) gateway/ts_api common/ts_client gateway/ts_cache $
                       common/store/ts_store_lmdb common/ts_config common/ts_cron \
                       common/ts_points tests/unit/ts_testutil \
                       tests/unit/ts_fakebroker
+#  The routes and the seed's route share tests/unit/ts_route_fixture.h.
 DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_reply gateway/ts_seed gateway/ts_api common/ts_client gateway/ts_cache \
                       gateway/ts_json gateway/ts_target common/ts_envelope $(PROTO) common/store/ts_store \
                       common/store/ts_store_lmdb common/ts_config common/ts_cron \
                       common/ts_points tests/unit/ts_testutil \
                       tests/unit/ts_fakebroker
+DEPS_test_ts_seed   = $(DEPS_test_ts_route)
+$(BUILD)/tests/test_ts_route $(BUILD)/tests/test_ts_seed: tests/unit/ts_route_fixture.h
 DEPS_test_ts_zmqsrv = $(CORE) gateway/ts_zmqsrv gateway/ts_api common/ts_client gateway/ts_cache $(PROTO) \
                       common/ts_envelope \
                       common/store/ts_store common/store/ts_store_lmdb common/ts_config \
