@@ -193,6 +193,9 @@ DEPS_test_ts_cli_wait = $(CORE) gateway/ts_cli_wait gateway/ts_json $(PROTO) \
                       common/ts_points
 DEPS_test_ts_url    = $(CORE) workers/ts_url
 DEPS_test_ts_fetch  = $(CORE) workers/ts_fetch
+DEPS_test_ts_fetch_classify = $(DEPS_test_ts_fetch)
+$(BUILD)/tests/test_ts_fetch $(BUILD)/tests/test_ts_fetch_classify: \
+        tests/unit/ts_fetch_fixture.h
 #  A module written as several files links as one: where DEPS_test_X
 #  names it, PARTS_<module> adds its other files.
 PARTS_common/ts_config = common/ts_config_keys common/ts_config_yaml \
