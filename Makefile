@@ -134,7 +134,15 @@ DEPS_test_ts_points = $(CORE) common/ts_points
 DEPS_test_ts_cron   = $(CORE) common/ts_cron
 DEPS_test_ts_daemon = $(CORE) common/ts_daemon common/ts_config common/ts_cron \
                       common/ts_version
+#  ts_config's tests, one per file of it (test_ts_config: the whole),
+#  share tests/unit/ts_config_fixture.h.
 DEPS_test_ts_config = $(CORE) common/ts_config common/ts_cron
+DEPS_test_ts_config_yaml   = $(DEPS_test_ts_config)
+DEPS_test_ts_config_keys   = $(DEPS_test_ts_config)
+DEPS_test_ts_config_secret = $(DEPS_test_ts_config)
+$(BUILD)/tests/test_ts_config $(BUILD)/tests/test_ts_config_yaml \
+$(BUILD)/tests/test_ts_config_keys $(BUILD)/tests/test_ts_config_secret: \
+        tests/unit/ts_config_fixture.h
 #  ts_map's tests, one per file of it (test_ts_map: the spec), share
 #  tests/unit/ts_map_fixture.h.
 DEPS_test_ts_map    = $(CORE) common/ingest/ts_map common/ts_config common/ts_cron common/ts_points
