@@ -176,11 +176,17 @@ DEPS_test_ts_reply  = $(CORE) gateway/ts_reply gateway/ts_json $(PROTO) common/t
 DEPS_test_ts_target = $(CORE) gateway/ts_target
 DEPS_test_ts_h1     = $(CORE) gateway/ts_h1
 DEPS_test_ts_cache  = $(CORE) gateway/ts_cache
+#  The request handler's tests (queries, registry, broker ops) share
+#  tests/unit/ts_api_fixture.h.
 DEPS_test_ts_api    = $(CORE) gateway/ts_api common/ts_client gateway/ts_cache $(PROTO) common/store/ts_store \
                       common/ts_envelope \
                       common/store/ts_store_lmdb common/ts_config common/ts_cron \
                       common/ts_points tests/unit/ts_testutil \
                       tests/unit/ts_fakebroker
+DEPS_test_ts_api_ids    = $(DEPS_test_ts_api)
+DEPS_test_ts_api_broker = $(DEPS_test_ts_api)
+$(BUILD)/tests/test_ts_api $(BUILD)/tests/test_ts_api_ids \
+$(BUILD)/tests/test_ts_api_broker: tests/unit/ts_api_fixture.h
 #  The routes and the seed's route share tests/unit/ts_route_fixture.h.
 DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_reply gateway/ts_seed gateway/ts_api common/ts_client gateway/ts_cache \
                       gateway/ts_json gateway/ts_target common/ts_envelope $(PROTO) common/store/ts_store \
