@@ -259,19 +259,7 @@ config_set_changes_one_key_after_checking_it (void **state)
 int
 main (int argc, char *argv [])
 {
-    //  Start from an environment without overrides.
-    for (bool again = true; again; ) {
-        again = false;
-        for (char **var = environ; *var; var++)
-            if (strncmp (*var, "TSCACHE_", 8) == 0) {
-                char name [256];
-                size_t len = strcspn (*var, "=");
-                snprintf (name, sizeof name, "%.*s", (int) len, *var);
-                unsetenv (name);
-                again = true;
-                break;
-            }
-    }
+    s_clear_env ();
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (config_defaults_apply_without_a_file),
         cmocka_unit_test (config_example_file_loads_to_the_defaults),

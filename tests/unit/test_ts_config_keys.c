@@ -265,19 +265,7 @@ config_checks_the_seed_path_prefix (void **state)
 int
 main (int argc, char *argv [])
 {
-    //  Start from an environment without overrides.
-    for (bool again = true; again; ) {
-        again = false;
-        for (char **var = environ; *var; var++)
-            if (strncmp (*var, "TSCACHE_", 8) == 0) {
-                char name [256];
-                size_t len = strcspn (*var, "=");
-                snprintf (name, sizeof name, "%.*s", (int) len, *var);
-                unsetenv (name);
-                again = true;
-                break;
-            }
-    }
+    s_clear_env ();
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (config_rejects_out_of_range_or_non_integer_values),
         cmocka_unit_test (config_rejects_value_not_in_enum_listing_the_choices),

@@ -205,19 +205,7 @@ config_print_output_loads_back_to_the_same_config (void **state)
 int
 main (int argc, char *argv [])
 {
-    //  Start from an environment without overrides.
-    for (bool again = true; again; ) {
-        again = false;
-        for (char **var = environ; *var; var++)
-            if (strncmp (*var, "TSCACHE_", 8) == 0) {
-                char name [256];
-                size_t len = strcspn (*var, "=");
-                snprintf (name, sizeof name, "%.*s", (int) len, *var);
-                unsetenv (name);
-                again = true;
-                break;
-            }
-    }
+    s_clear_env ();
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (config_secret_check_names_where_the_missing_key_was_configured),
         cmocka_unit_test (config_secret_check_passes_a_readable_or_unneeded_key),

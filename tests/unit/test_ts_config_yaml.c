@@ -169,19 +169,7 @@ config_reports_unreadable_file (void **state)
 int
 main (int argc, char *argv [])
 {
-    //  Start from an environment without overrides.
-    for (bool again = true; again; ) {
-        again = false;
-        for (char **var = environ; *var; var++)
-            if (strncmp (*var, "TSCACHE_", 8) == 0) {
-                char name [256];
-                size_t len = strcspn (*var, "=");
-                snprintf (name, sizeof name, "%.*s", (int) len, *var);
-                unsetenv (name);
-                again = true;
-                break;
-            }
-    }
+    s_clear_env ();
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (config_file_sets_nested_keys_lists_and_maps),
         cmocka_unit_test (config_accepts_dotted_keys_and_empty_files),

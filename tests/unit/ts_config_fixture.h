@@ -1,9 +1,10 @@
 /*  ts_config_fixture - what the unit tests of ts_config share
     (tests/unit/test_ts_config*.c): loading text that must be accepted or
-    rejected, a substring assertion, and ts_config_print's output. Run
-    from the repository root: fixtures are read from tests/data/config/
-    (FIXTURES). Each test's main removes every TSCACHE_* variable first.
-    Header-only, static inline, so that each test compiles it alone. */
+    rejected, a substring assertion, ts_config_print's output, and an
+    environment without TSCACHE_* variables (s_clear_env, which each
+    test's main calls first). Run from the repository root: fixtures are
+    read from tests/data/config/ (FIXTURES). Header-only, static inline,
+    so that each test compiles it alone. */
 
 #ifndef TS_CONFIG_FIXTURE_H_INCLUDED
 #define TS_CONFIG_FIXTURE_H_INCLUDED
@@ -78,6 +79,25 @@ s_print (const ts_config_t *cfg)
     assert_int_equal (fread (text, 1, (size_t) size, tmp), (size_t) size);
     fclose (tmp);
     return text;
+}
+
+//  Starts from an environment without overrides: unsets every TSCACHE_*
+//  variable. Each test's main calls it first.
+static inline void
+s_clear_env (void)
+{
+    for (bool again = true; again; ) {
+        again = false;
+        for (char **var = environ; *var; var++)
+            if (strncmp (*var, "TSCACHE_", 8) == 0) {
+                char name [256];
+                size_t len = strcspn (*var, "=");
+                snprintf (name, sizeof name, "%.*s", (int) len, *var);
+                unsetenv (name);
+                again = true;
+                break;
+            }
+    }
 }
 
 #endif
