@@ -135,12 +135,34 @@ DEPS_test_ts_points = $(CORE) common/ts_points
 DEPS_test_ts_cron   = $(CORE) common/ts_cron
 DEPS_test_ts_daemon = $(CORE) common/ts_daemon common/ts_config common/ts_cron \
                       common/ts_version
+#  ts_config's tests, one per file of it (test_ts_config: the whole),
+#  share tests/unit/ts_config_fixture.h.
 DEPS_test_ts_config = $(CORE) common/ts_config common/ts_cron
+DEPS_test_ts_config_yaml   = $(DEPS_test_ts_config)
+DEPS_test_ts_config_keys   = $(DEPS_test_ts_config)
+DEPS_test_ts_config_secret = $(DEPS_test_ts_config)
+$(BUILD)/tests/test_ts_config $(BUILD)/tests/test_ts_config_yaml \
+$(BUILD)/tests/test_ts_config_keys $(BUILD)/tests/test_ts_config_secret: \
+        tests/unit/ts_config_fixture.h
+#  ts_map's tests, one per file of it (test_ts_map: the spec), share
+#  tests/unit/ts_map_fixture.h.
 DEPS_test_ts_map    = $(CORE) common/ingest/ts_map common/ts_config common/ts_cron common/ts_points
+DEPS_test_ts_map_parse = $(DEPS_test_ts_map)
+DEPS_test_ts_map_read  = $(DEPS_test_ts_map)
+$(BUILD)/tests/test_ts_map $(BUILD)/tests/test_ts_map_parse \
+$(BUILD)/tests/test_ts_map_read: tests/unit/ts_map_fixture.h
 #  The ingest path writes through the store: whatever the store's own
 #  test links.
 DEPS_test_ts_ingest = $(DEPS_test_ts_store) common/ingest/ts_ingest common/ingest/ts_map
+#  The codec's tests, one per job of it (test_ts_proto: the message and
+#  its framing), share tests/unit/ts_proto_fixture.h.
 DEPS_test_ts_proto  = $(CORE) $(PROTO) common/ts_points
+DEPS_test_ts_proto_client = $(DEPS_test_ts_proto)
+DEPS_test_ts_proto_worker = $(DEPS_test_ts_proto)
+DEPS_test_ts_proto_points = $(DEPS_test_ts_proto)
+$(BUILD)/tests/test_ts_proto $(BUILD)/tests/test_ts_proto_client \
+$(BUILD)/tests/test_ts_proto_worker $(BUILD)/tests/test_ts_proto_points: \
+        tests/unit/ts_proto_fixture.h
 DEPS_test_ts_store  = $(CORE) common/store/ts_store common/store/ts_store_lmdb common/ts_config \
                       common/ts_cron common/ts_points tests/unit/ts_testutil
 DEPS_test_ts_store_lmdb = $(DEPS_test_ts_store)
@@ -156,17 +178,26 @@ DEPS_test_ts_reply  = $(CORE) gateway/ts_reply gateway/ts_json $(PROTO) common/t
 DEPS_test_ts_target = $(CORE) gateway/ts_target
 DEPS_test_ts_h1     = $(CORE) gateway/ts_h1
 DEPS_test_ts_cache  = $(CORE) gateway/ts_cache
+#  The request handler's tests (queries, registry, broker ops) share
+#  tests/unit/ts_api_fixture.h.
 DEPS_test_ts_api    = $(CORE) gateway/ts_api common/ts_client gateway/ts_cache $(PROTO) common/store/ts_store \
                       common/ts_envelope \
                       common/store/ts_store_lmdb common/ts_config common/ts_cron \
                       common/ts_points tests/unit/ts_testutil \
                       tests/unit/ts_fakebroker
+DEPS_test_ts_api_ids    = $(DEPS_test_ts_api)
+DEPS_test_ts_api_broker = $(DEPS_test_ts_api)
+$(BUILD)/tests/test_ts_api $(BUILD)/tests/test_ts_api_ids \
+$(BUILD)/tests/test_ts_api_broker: tests/unit/ts_api_fixture.h
+#  The routes and the seed's route share tests/unit/ts_route_fixture.h.
 DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_reply gateway/ts_seed gateway/ts_api common/ts_client gateway/ts_cache \
                       gateway/ts_json gateway/ts_target common/ts_envelope $(PROTO) common/store/ts_store \
                       common/store/ts_store_lmdb common/ts_config common/ts_cron \
                       common/ts_points tests/unit/ts_testutil \
                       tests/unit/ts_fakebroker
 DEPS_test_ts_http_stream = $(DEPS_test_ts_route) gateway/ts_http_conn gateway/ts_h1
+DEPS_test_ts_seed   = $(DEPS_test_ts_route)
+$(BUILD)/tests/test_ts_route $(BUILD)/tests/test_ts_seed: tests/unit/ts_route_fixture.h
 DEPS_test_ts_zmqsrv = $(CORE) gateway/ts_zmqsrv gateway/ts_api common/ts_client gateway/ts_cache $(PROTO) \
                       common/ts_envelope \
                       common/store/ts_store common/store/ts_store_lmdb common/ts_config \
@@ -179,6 +210,9 @@ DEPS_test_ts_cli_wait = $(CORE) gateway/ts_cli_wait gateway/ts_json $(PROTO) \
                       common/ts_points
 DEPS_test_ts_url    = $(CORE) workers/ts_url
 DEPS_test_ts_fetch  = $(CORE) workers/ts_fetch
+DEPS_test_ts_fetch_classify = $(DEPS_test_ts_fetch)
+$(BUILD)/tests/test_ts_fetch $(BUILD)/tests/test_ts_fetch_classify: \
+        tests/unit/ts_fetch_fixture.h
 #  A module written as several files links as one: where DEPS_test_X
 #  names it, PARTS_<module> adds its other files.
 PARTS_common/ts_config = common/ts_config_keys common/ts_config_yaml \

@@ -1,0 +1,108 @@
+/*  ts_broker_internal - what the files of the broker share; not for
+    callers (the contract is ts_broker.h).
+
+    ts_broker is one module written as three files, one job each:
+
+      ts_broker.c          the reactor: setup and teardown, the poll loop,
+                           the timers (heartbeat, lease expiry, cron tick)
+                           and the scheduler's tick
+      ts_broker_workers.c  the worker dialogue: ready and credit, dispatch
+                           (leased in batches), done (acked in batches)
+                           and failed, heartbeats, lost workers and
+                           expired leases
+      ts_broker_control.c  the control dialogue with clients: hydrate,
+                           ping, stats, job_state and the DLQ operations
+
+    Only broker/ts_broker*.c include this header. */
+
+#ifndef TS_BROKER_INTERNAL_H_INCLUDED
+#define TS_BROKER_INTERNAL_H_INCLUDED
+
+#include "ts_broker.h"
+#include "ts_cron.h"
+#include "ts_log.h"
+#include "ts_proto.h"
+#include "ts_queue.h"
+#include "ts_store.h"
+
+#include <czmq.h>
+
+#define DRAIN_MAX       256         //  messages read per socket per wake
+#define LEASE_MAX       1024        //  jobs leased in one queue call
+
+//  A worker, known by its routing id.
+typedef struct {
+    byte      rid [256];            //  routing id
+    size_t    rid_len;
+    char      key [512];            //  rid as hex: owner tag, log name
+    uint32_t  credit;               //  jobs it can take now
+    uint32_t  leased;               //  jobs it holds (for stats)
+    int64_t   last_seen_ms;         //  monotonic, any message
+    uint64_t  last_job_seq;         //  dispatch order, for round-robin
+} ts_broker_worker_t;
+
+struct _ts_broker_t {
+    const ts_config_t *cfg;         //  borrowed
+    zsock_t    *workers_sock;       //  ROUTER, DEALER workers
+    zsock_t    *control;            //  ROUTER, REQ clients
+    zpoller_t  *poller;             //  both sockets
+    ts_queue_t *queue;              //  jobs, durable
+    ts_job_t   *job;                //  scratch: job a queue call reports
+    ts_job_t   *leased [LEASE_MAX]; //  scratch: jobs of one lease call
+    ts_queue_grant_t *grants;       //  scratch: workers with credit
+    size_t      grants_cap;
+    uint64_t    dones [DRAIN_MAX];  //  done job ids not acked yet
+    char        done_keys [DRAIN_MAX][512];     //  and who reported them
+    ts_job_t   *acked [DRAIN_MAX];  //  scratch: jobs of one ack call
+    int         ack_rcs [DRAIN_MAX];
+    size_t      dones_n;
+    int64_t     next_queue_ms;      //  wall clock the queue needs us, -1
+    ts_store_t *store;              //  registry; NULL if no scheduler
+    bool        cron_on;            //  scheduler enabled
+    ts_cron_t   cron;               //  broker.schedule
+    int64_t     next_tick_ms;       //  wall clock of next tick, -1 none
+    size_t      ids_per_job;        //  broker.ids_per_job
+    zhashx_t   *workers;            //  key -> ts_broker_worker_t, owned
+    uint64_t    job_seq;            //  jobs dispatched so far
+    int64_t     next_beat_ms;       //  monotonic time of housekeeping
+    ts_msg_t   *msg;                //  scratch: decoded request
+    ts_msg_t   *reply;              //  scratch: outgoing message
+    char       *beat;               //  encoded heartbeat
+    size_t      beat_size;
+    ts_log_limit_t stranger_log;    //  reports from peers not introduced
+    ts_log_limit_t invalid_log;     //  invalid worker messages
+};
+
+//  ---------------------------------------------------------------------
+//  The worker dialogue (ts_broker_workers.c)
+
+//  One message from a worker: [routing id][body]. Dones are collected
+//  for ts_broker_flush_dones; ready, failed and heartbeat are handled at
+//  once.
+void ts_broker_worker_message (ts_broker_t *self, zmsg_t *zmsg);
+
+//  Acks the dones reported since the last flush, in one queue call.
+void ts_broker_flush_dones (ts_broker_t *self);
+
+//  Hands visible jobs to workers with credit, leased in batches.
+void ts_broker_dispatch (ts_broker_t *self);
+
+//  Heartbeats to workers (now: monotonic clock); forgets the silent and
+//  the unreachable, their jobs requeued.
+void ts_broker_heartbeat (ts_broker_t *self, int64_t now);
+
+//  Ends leases past their deadline and ages out the DLQ.
+void ts_broker_expire (ts_broker_t *self);
+
+//  ---------------------------------------------------------------------
+//  The control dialogue (ts_broker_control.c)
+
+//  One request on the control socket, answered with its envelope.
+void ts_broker_control_message (ts_broker_t *self, zmsg_t *zmsg);
+
+//  Queues ids, broker.ids_per_job per job. Returns the number of jobs
+//  queued, or a TS_E* code with err filled.
+int ts_broker_enqueue (ts_broker_t *self, const ts_strlist_t *ids,
+                       char *err);
+
+#endif

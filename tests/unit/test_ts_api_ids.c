@@ -1,0 +1,202 @@
+/*  test_ts_api_ids - the registry ops of the gateway's request handler
+    (gateway/ts_api.c): ids_add, ids_rm (with the id's data) and ids_ls
+    in pages with a cursor, names checked on the way in but stored ones
+    still served. Fixture in ts_api_fixture.h. */
+
+#include "ts_api_fixture.h"
+
+static void
+api_ids_add_counts_only_new_ids (void **state)
+{
+    fixture_t *self = *state;
+    ts_msg_reset (self->req, TS_OP_IDS_ADD);
+    ts_strlist_append (self->req->ids, "b");
+    ts_strlist_append (self->req->ids, "a");
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (self->reply->count, 2);
+    ts_strlist_append (self->req->ids, "c");
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (self->reply->count, 1);
+
+    ts_msg_reset (self->req, TS_OP_IDS_LS);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (self->reply->ids->n, 3);
+    assert_string_equal (self->reply->ids->items [0], "a");
+    assert_string_equal (self->reply->ids->items [2], "c");
+}
+
+static void
+api_ids_add_rejects_invalid_and_empty_lists (void **state)
+{
+    fixture_t *self = *state;
+    ts_msg_reset (self->req, TS_OP_IDS_ADD);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 400);
+    ts_strlist_append (self->req->ids, "ok");
+    ts_strlist_append (self->req->ids, "not ok");
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 400);
+    assert_string_equal (self->reply->error, "bad_request");
+    ts_msg_reset (self->req, TS_OP_IDS_LS);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (self->reply->ids->n, 0);
+}
+
+static void
+api_ids_rm_answers_404_for_unknown_id (void **state)
+{
+    fixture_t *self = *state;
+    s_register (self, "a");
+    ts_msg_reset (self->req, TS_OP_IDS_RM);
+    ts_strlcpy (self->req->id, "a", sizeof self->req->id);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 404);
+    assert_string_equal (self->reply->error, "not_found");
+}
+
+static void
+api_ids_ls_answers_pages_with_a_cursor (void **state)
+{
+    fixture_t *self = *state;
+    const char *ids [] = { "e", "d", "c", "b", "a" };
+    assert_int_equal (ts_store_ids_add (self->base->store, ids, 5, NULL,
+                                        NULL), 0);
+    ts_msg_reset (self->req, TS_OP_IDS_LS);
+    self->req->limit = 2;
+    const char *want [] = { "a", "b", "c", "d", "e" };
+    size_t seen = 0;
+    for (int page = 0; page < 3; page++) {
+        assert_int_equal (ts_api_handle (self->api, self->req, self->reply),
+                          200);
+        for (size_t i = 0; i < self->reply->ids->n; i++)
+            assert_string_equal (self->reply->ids->items [i],
+                                 want [seen++]);
+        if (page < 2)
+            assert_string_equal (self->reply->next, want [seen - 1]);
+        else
+            assert_string_equal (self->reply->next, "");
+        ts_strlcpy (self->req->after, self->reply->next,
+                    sizeof self->req->after);
+    }
+    assert_int_equal (seen, 5);
+    //  After alone pages with the largest limit.
+    ts_msg_reset (self->req, TS_OP_IDS_LS);
+    ts_strlcpy (self->req->after, "b", sizeof self->req->after);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (self->reply->ids->n, 3);
+    assert_string_equal (self->reply->next, "");
+    self->req->limit = TS_PROTO_IDS_PAGE + 1;
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 400);
+}
+
+static void
+api_ids_ls_without_paging_answers_413_past_one_page (void **state)
+{
+    fixture_t *self = *state;
+    //  One page fits, so a client that predates paging sees every id.
+    char names [TS_PROTO_IDS_PAGE + 1][16];
+    const char *ids [TS_PROTO_IDS_PAGE + 1];
+    for (int i = 0; i <= TS_PROTO_IDS_PAGE; i++) {
+        snprintf (names [i], sizeof names [i], "i%05d", i);
+        ids [i] = names [i];
+    }
+    assert_int_equal (ts_store_ids_add (self->base->store, ids,
+                                        TS_PROTO_IDS_PAGE, NULL, NULL), 0);
+    ts_msg_reset (self->req, TS_OP_IDS_LS);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (self->reply->ids->n, TS_PROTO_IDS_PAGE);
+    assert_string_equal (self->reply->next, "");
+    //  One more: never a silently partial list.
+    assert_int_equal (ts_store_ids_add (self->base->store,
+                                        ids + TS_PROTO_IDS_PAGE, 1, NULL,
+                                        NULL), 0);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 413);
+    assert_string_equal (self->reply->error, "too_big");
+    assert_non_null (strstr (self->reply->detail, "a page at a time"));
+    self->req->limit = TS_PROTO_IDS_PAGE;
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_string_equal (self->reply->next, "i09999");
+}
+
+static void
+api_refuses_new_ids_with_a_leading_dash_but_serves_stored_ones (void **state)
+{
+    fixture_t *self = *state;
+    ts_msg_reset (self->req, TS_OP_IDS_ADD);
+    ts_strlist_append (self->req->ids, "-x");
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 400);
+    assert_string_equal (self->reply->detail,
+                         "invalid id '-x': use " TS_NAME_RULE);
+    //  Not registered: invalid wherever it is named.
+    ts_msg_reset (self->req, TS_OP_QUERY);
+    ts_strlcpy (self->req->id, "-x", sizeof self->req->id);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 400);
+    ts_msg_reset (self->req, TS_OP_IDS_RM);
+    ts_strlcpy (self->req->id, "-x", sizeof self->req->id);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 400);
+    assert_string_equal (self->reply->detail,
+                         "invalid id '-x': use " TS_NAME_RULE);
+
+    //  Registered before the rule (written by the backend itself).
+    ts_store_destroy (&self->base->store);
+    char err [TS_ERRLEN] = "";
+    void *raw = ts_store_lmdb_ops.open (self->base->cfg, err);
+    assert_non_null (raw);
+    const char *old [] = { "-old" };
+    assert_int_equal (ts_store_lmdb_ops.ids_add (raw, old, 1, NULL, err), 0);
+    ts_store_lmdb_ops.close (raw);
+    self->base->store = ts_store_new (self->base->cfg, err);
+    assert_non_null (self->base->store);
+    ts_api_destroy (&self->api);
+    self->api = ts_api_new (self->base->cfg, self->base->store, err);
+
+    ts_msg_reset (self->req, TS_OP_IDS_LS);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (self->reply->ids->n, 1);
+    assert_string_equal (self->reply->ids->items [0], "-old");
+    s_query (self, "-old", 0, HOUR_MS);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    ts_msg_reset (self->req, TS_OP_IDS_RM);
+    ts_strlcpy (self->req->id, "-old", sizeof self->req->id);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 400);
+}
+
+static void
+api_ids_rm_deletes_the_data_and_counts_one (void **state)
+{
+    fixture_t *self = *state;
+    s_register (self, "a");
+    ts_points_t *history = ts_points_new ();
+    ts_points_append (history, 1000, "value", 1);
+    assert_int_equal (ts_store_history_put (self->base->store, "a", history,
+                                            NULL), 0);
+    ts_msg_reset (self->req, TS_OP_IDS_RM);
+    ts_strlcpy (self->req->id, "a", sizeof self->req->id);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (self->reply->count, 1);
+    //  Registered again, the id has nothing stored.
+    s_register (self, "a");
+    s_query (self, "a", 0, 5000);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (self->reply->series.history->n, 0);
+    ts_points_destroy (&history);
+}
+
+int
+main (int argc, char *argv [])
+{
+    if (argc > 1)
+        cmocka_set_test_filter (argv [1]);
+    ts_log_set_level (TS_LOG_ERROR);
+    const struct CMUnitTest tests [] = {
+#define T(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
+        T (api_ids_add_counts_only_new_ids),
+        T (api_ids_add_rejects_invalid_and_empty_lists),
+        T (api_ids_rm_answers_404_for_unknown_id),
+        T (api_ids_ls_answers_pages_with_a_cursor),
+        T (api_ids_ls_without_paging_answers_413_past_one_page),
+        T (api_refuses_new_ids_with_a_leading_dash_but_serves_stored_ones),
+        T (api_ids_rm_deletes_the_data_and_counts_one),
+#undef T
+    };
+    return cmocka_run_group_tests_name ("ts_api_ids", tests, NULL, NULL);
+}

@@ -1,0 +1,285 @@
+/*  test_ts_map_read - reading one value of a document
+    (common/ingest/ts_map_read.c): times in epoch seconds, milliseconds
+    and ISO 8601, numbers exactly as strtod reads them, numeric strings
+    and nulls, and the faults of a value (a time of the wrong type,
+    missing or out of range, a measure that is an object or a string that
+    is not a number, a number too large), each named where it is. Helpers
+    in ts_map_fixture.h. */
+
+#include "ts_map_fixture.h"
+
+//  ---------------------------------------------------------------------
+//  Values and times
+
+static void
+map_reads_epoch_seconds_including_fractions (void **state)
+{
+    ts_points_t *pts = s_parse_ok (s_rows_seconds,
+        "[{\"ts\": 1732406400, \"value\": 1},"
+        " {\"ts\": 1732406400.25, \"value\": 2},"
+        " {\"ts\": \"1732410000\", \"value\": 3}]");
+    assert_int_equal (pts->n, 3);
+    s_assert_point (pts, 0, NOV24, "value", 1.0);
+    s_assert_point (pts, 1, NOV24 + 250, "value", 2.0);
+    s_assert_point (pts, 2, NOV24 + HOUR, "value", 3.0);
+    ts_points_destroy (&pts);
+}
+
+static void
+map_rounds_fractional_epoch_milliseconds (void **state)
+{
+    ts_points_t *pts = s_parse_ok (s_rows_default,
+        "[{\"time\": 1732406400000.6, \"value\": 1},"
+        " {\"time\": 1732406400000.4, \"value\": 2}]");
+    assert_int_equal (pts->n, 2);
+    s_assert_point (pts, 0, NOV24 + 1, "value", 1.0);
+    s_assert_point (pts, 1, NOV24, "value", 2.0);
+    ts_points_destroy (&pts);
+}
+
+static void
+map_accepts_numeric_strings (void **state)
+{
+    ts_points_t *pts = s_parse_ok (s_rows_default,
+        "[{\"time\": \"1732406400000\", \"value\": \"1.25\"},"
+        " {\"time\": 1732410000000, \"value\": \" -3e2 \"}]");
+    assert_int_equal (pts->n, 2);
+    s_assert_point (pts, 0, NOV24, "value", 1.25);
+    s_assert_point (pts, 1, NOV24 + HOUR, "value", -300.0);
+    ts_points_destroy (&pts);
+}
+
+//  Values and times are read exactly as strtod and strtoll read them, on
+//  the fast paths (short decimals, integers) and off them (exponents, 16+
+//  digits, long times).
+static void
+map_reads_numbers_exactly_as_strtod (void **state)
+{
+    const char *tokens [] = {
+        "0", "-0", "0.0", "-0.000", "1.5", "-2", "21.1234", "0.0012",
+        "1.500", "123456789012345", "1234567890123456", "0.1", "0.3",
+        "9007199254740993", "1e5", "-1.5E-3", "2.675", "1e-310",
+        "0.000000000000000000001", "0.00000000000000000000001",
+        "99999999999999.95", "3.14159265358979", "-7.000000000000001"
+    };
+    size_t n = sizeof tokens / sizeof tokens [0];
+    //  Plus generated decimals of 0 to 8 places and 1 to 17 digits.
+    char generated [2000][40];
+    uint64_t x = 0x2545f4914f6cdd1dULL;
+    for (size_t i = 0; i < 2000; i++) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        int places = (int) (x % 9);
+        unsigned long long digits = (x >> 8) % 100000000000000000ULL;
+        digits >>= (x >> 3) % 40;
+        //  The digits with a point before the last places of them, and
+        //  leading zeros where there are fewer digits than that.
+        char body [40];
+        snprintf (body, sizeof body, "%0*llu", places + 1, digits);
+        size_t whole = strlen (body) - (size_t) places;
+        snprintf (generated [i], sizeof generated [i], "%s%.*s%s%s",
+                  (x & 4)? "-": "", (int) whole, body, places? ".": "",
+                  body + whole);
+    }
+    //  One document: each token as a value, and as a time where integer.
+    size_t cap = 64 * (n + 2000) + 16;
+    char *doc = malloc (cap);
+    size_t used = 0;
+    used += (size_t) snprintf (doc + used, cap - used, "[");
+    for (size_t i = 0; i < n + 2000; i++) {
+        const char *t = i < n? tokens [i]: generated [i - n];
+        used += (size_t) snprintf (doc + used, cap - used,
+                                   "%s{\"time\": %zu, \"value\": %s}",
+                                   i? ",": "", 1000 + i, t);
+    }
+    snprintf (doc + used, cap - used, "]");
+    ts_points_t *pts = s_parse_ok (s_rows_default, doc);
+    assert_int_equal (pts->n, n + 2000);
+    for (size_t i = 0; i < n + 2000; i++) {
+        const char *t = i < n? tokens [i]: generated [i - n];
+        double want = strtod (t, NULL);
+        if (memcmp (&want, &pts->value [i], sizeof want) != 0)
+            fail_msg ("%s read as %.17g, strtod reads %.17g", t,
+                      pts->value [i], want);
+        assert_int_equal (pts->time_ms [i], 1000 + (int64_t) i);
+    }
+    ts_points_destroy (&pts);
+    free (doc);
+
+    //  Times: 18 digits take the digit loop, 19 strtoll; both exact.
+    pts = s_parse_ok (s_rows_default,
+        "[{\"time\": -1732406400000, \"value\": 1},"
+        " {\"time\": 0, \"value\": 2}]");
+    assert_int_equal (pts->time_ms [0], -1732406400000LL);
+    assert_int_equal (pts->time_ms [1], 0);
+    ts_points_destroy (&pts);
+}
+
+static void
+map_skips_null_values (void **state)
+{
+    ts_points_t *pts = s_parse_ok (s_open_meteo,
+        "{\"hourly\": {"
+        "   \"time\": [\"2024-11-24T00:00\", \"2024-11-24T01:00\"],"
+        "   \"temperature_2m\": [null, 2.8],"
+        "   \"relative_humidity_2m\": [88, null]}}");
+    assert_int_equal (pts->n, 2);
+    s_assert_point (pts, 0, NOV24, "humidity", 88.0);
+    s_assert_point (pts, 1, NOV24 + HOUR, "temperature", 2.8);
+    ts_points_destroy (&pts);
+
+    pts = s_parse_ok (s_rows_default,
+        "[{\"time\": 1732406400000, \"value\": null},"
+        " {\"time\": 1732410000000, \"value\": 7}]");
+    assert_int_equal (pts->n, 1);
+    s_assert_point (pts, 0, NOV24 + HOUR, "value", 7.0);
+    ts_points_destroy (&pts);
+}
+
+static void
+map_reads_numbers_as_strtod_does (void **state)
+{
+    const char *texts [] = {
+        "0.1", "-0.0", "1.7976931348623157e308", "2.2250738585072014e-308",
+        "4.9e-324", "123456789012345678901", "9007199254740993",
+        "0.30000000000000004", "1e-400", "3.14159265358979323846264338"
+    };
+    for (size_t i = 0; i < sizeof (texts) / sizeof (texts [0]); i++) {
+        char doc [256];
+        snprintf (doc, sizeof (doc),
+                  "[{\"time\": 1732406400000, \"value\": %s}]", texts [i]);
+        ts_points_t *pts = s_parse_ok (s_rows_default, doc);
+        assert_int_equal (pts->n, 1);
+        assert_true (pts->value [0] == strtod (texts [i], NULL));
+        ts_points_destroy (&pts);
+    }
+}
+
+static void
+map_reads_large_integer_times_exactly (void **state)
+{
+    //  Beyond 2^53: a double would round these
+    ts_points_t *pts = s_parse_ok (s_rows_default,
+        "[{\"time\": 8999999999999999999, \"value\": 1},"
+        " {\"time\": -9007199254740993, \"value\": 2}]");
+    assert_int_equal (pts->n, 2);
+    s_assert_point (pts, 0, 8999999999999999999LL, "value", 1.0);
+    s_assert_point (pts, 1, -9007199254740993LL, "value", 2.0);
+    ts_points_destroy (&pts);
+}
+
+//  ---------------------------------------------------------------------
+//  Bad values
+
+static void
+map_rejects_time_of_wrong_type (void **state)
+{
+    s_parse_fails (s_rows_default,
+        "[{\"time\": 1732406400000, \"value\": 1}, {\"time\": true, \"value\": 1}]",
+        "document[1].time: expected an epoch number, got true");
+    s_parse_fails (s_rows_default, "[{\"time\": \"yesterday\", \"value\": 1}]",
+        "document[0].time: expected an epoch number, got string 'yesterday'");
+    s_parse_fails (s_open_meteo,
+        "{\"hourly\": {\"time\": [1732406400], \"temperature_2m\": [1],"
+        " \"relative_humidity_2m\": [2]}}",
+        "hourly.time[0]: expected an ISO 8601 string, got integer");
+}
+
+static void
+map_rejects_missing_or_null_time (void **state)
+{
+    s_parse_fails (s_rows_default, "[{\"value\": 1}]",
+                   "document[0].time: missing");
+    s_parse_fails (s_rows_default, "[{\"time\": null, \"value\": 1}]",
+                   "document[0].time: time is null");
+    s_parse_fails (s_open_meteo,
+        "{\"hourly\": {\"time\": [\"2024-11-24T00:00\", null],"
+        " \"temperature_2m\": [1, 2], \"relative_humidity_2m\": [3, 4]}}",
+        "hourly.time[1]: time is null");
+}
+
+static void
+map_rejects_bad_iso_time (void **state)
+{
+    s_parse_fails (s_open_meteo,
+        "{\"hourly\": {\"time\": [\"2024-11-24T00:00\", \"2024-13-45T99:00\"],"
+        " \"temperature_2m\": [1, 2], \"relative_humidity_2m\": [3, 4]}}",
+        "hourly.time[1]: bad ISO 8601 time '2024-13-45T99:00'");
+}
+
+static void
+map_rejects_object_as_value (void **state)
+{
+    s_parse_fails (s_open_meteo,
+        "{\"hourly\": {\"time\": [\"2024-11-24T00:00\", \"2024-11-24T01:00\","
+        " \"2024-11-24T02:00\", \"2024-11-24T03:00\"],"
+        " \"temperature_2m\": [1, 2, 3, {\"c\": 4}],"
+        " \"relative_humidity_2m\": [1, 2, 3, 4]}}",
+        "hourly.temperature_2m[3]: expected a number, got object");
+    s_parse_fails (s_rows_two,
+        "[{\"time\": 1732406400000, \"value\": 1, \"hum\": [1]}]",
+        "document[0].hum: expected a number, got array");
+}
+
+static void
+map_rejects_strings_that_are_not_numbers (void **state)
+{
+    s_parse_fails (s_rows_default, "[{\"time\": 1732406400000, \"value\": \"n/a\"}]",
+                   "document[0].value: expected a number, got string 'n/a'");
+    s_parse_fails (s_rows_default, "[{\"time\": 1732406400000, \"value\": \"nan\"}]",
+                   "expected a number");
+    s_parse_fails (s_rows_default, "[{\"time\": 1732406400000, \"value\": \"1.5x\"}]",
+                   "expected a number");
+    s_parse_fails (s_rows_default, "[{\"time\": 1732406400000, \"value\": \"\"}]",
+                   "expected a number");
+}
+
+static void
+map_rejects_times_out_of_range (void **state)
+{
+    s_parse_fails (s_rows_seconds, "[{\"ts\": 1e300, \"value\": 1}]",
+                   "document[0].ts: time out of range");
+    s_parse_fails (s_rows_seconds, "[{\"ts\": 9000000000000000000, \"value\": 1}]",
+                   "document[0].ts: time 9000000000000000000 out of range");
+}
+
+static void
+map_rejects_huge_numbers (void **state)
+{
+    s_parse_fails (s_rows_default, "[{\"time\": 1732406400000, \"value\": 1e400}]",
+                   "document[0].value: number 1e400 out of range");
+    s_parse_fails (s_rows_default, "[{\"time\": 1732406400000, \"value\": -2E+999}]",
+                   "document[0].value: number -2E+999 out of range");
+    s_parse_fails (s_rows_default, "[{\"time\": 99999999999999999999, \"value\": 1}]",
+                   "document[0].time: time 99999999999999999999 out of range");
+    s_parse_fails (s_rows_default, "[{\"time\": -1e999, \"value\": 1}]",
+                   "document[0].time: time out of range");
+    char doc [512] = "[{\"time\": 1732406400000, \"value\": 1";
+    size_t len = strlen (doc);
+    memset (doc + len, '0', 200);
+    snprintf (doc + len + 200, sizeof (doc) - len - 200, "}]");
+    s_parse_fails (s_rows_default, doc, "document[0].value: number too long");
+}
+
+int
+main (int argc, char *argv [])
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (map_reads_epoch_seconds_including_fractions),
+        cmocka_unit_test (map_rounds_fractional_epoch_milliseconds),
+        cmocka_unit_test (map_accepts_numeric_strings),
+        cmocka_unit_test (map_reads_numbers_exactly_as_strtod),
+        cmocka_unit_test (map_skips_null_values),
+        cmocka_unit_test (map_rejects_time_of_wrong_type),
+        cmocka_unit_test (map_rejects_missing_or_null_time),
+        cmocka_unit_test (map_rejects_bad_iso_time),
+        cmocka_unit_test (map_rejects_object_as_value),
+        cmocka_unit_test (map_rejects_strings_that_are_not_numbers),
+        cmocka_unit_test (map_rejects_times_out_of_range),
+        cmocka_unit_test (map_reads_numbers_as_strtod_does),
+        cmocka_unit_test (map_reads_large_integer_times_exactly),
+        cmocka_unit_test (map_rejects_huge_numbers),
+    };
+    if (argc > 1)
+        cmocka_set_test_filter (argv [1]);
+    return cmocka_run_group_tests_name ("ts_map_read", tests, NULL, NULL);
+}

@@ -1,0 +1,682 @@
+/*  test_ts_proto_client - the client dialogue of the wire codec
+    (common/ts_proto_client.c): requests (query, ids_ls paging, hydrate,
+    dlq_redrive, job_state) and replies (ok, error, lists, stats with
+    workers, dlq entries, job states) round-trip, the bytes match
+    docs/protocol.md, and malformed paging, job, stats and dlq fields are
+    errors with a precise detail. Helpers in ts_proto_fixture.h. */
+
+#include "ts_proto_fixture.h"
+
+//  ---------------------------------------------------------------------
+//  Round trips
+
+static void
+query_without_range_or_measure_round_trips (void **state)
+{
+    ts_msg_t *msg = ts_msg_new (TS_OP_QUERY);
+    ts_strlcpy (msg->id, "x", sizeof (msg->id));
+    s_check_round_trip (msg);
+    msg->has_to = true;
+    msg->to_ms = 0;
+    s_check_round_trip (msg);
+    ts_msg_destroy (&msg);
+}
+
+static void
+ok_error_and_list_replies_round_trip (void **state)
+{
+    ts_msg_t *msg = ts_msg_new (TS_OP_REPLY);
+    ts_msg_set_ok (msg, 200);
+    s_check_round_trip (msg);
+
+    ts_msg_set_ok (msg, 202);
+    msg->count = 12345678901ULL;
+    s_check_round_trip (msg);
+
+    ts_msg_set_ok (msg, 200);
+    for (int i = 0; i < 100; i++) {
+        char id [16];
+        snprintf (id, sizeof (id), "id-%d", i);
+        assert_int_equal (ts_strlist_append (msg->ids, id), 0);
+    }
+    s_check_round_trip (msg);
+
+    ts_msg_set_error (msg, 400, "bad_range", "from > to");
+    s_check_round_trip (msg);
+    ts_msg_set_error (msg, 503, "unavailable", NULL);
+    s_check_round_trip (msg);
+    ts_msg_destroy (&msg);
+}
+
+static void
+stats_reply_with_workers_round_trips (void **state)
+{
+    ts_msg_t *msg = s_stats_reply ();
+    assert_true (msg->has_stats);
+    assert_int_equal (msg->stats.workers_n, 2);
+    s_check_round_trip (msg);
+
+    //  No workers connected: an empty array, still a stats reply
+    ts_msg_set_ok (msg, 200);
+    msg->has_stats = true;
+    msg->stats.queued = 1;
+    s_check_round_trip (msg);
+    ts_msg_destroy (&msg);
+}
+
+static void
+dlq_reply_round_trips_with_and_without_entries (void **state)
+{
+    ts_msg_t *msg = s_dlq_reply ();
+    assert_int_equal (msg->dlq_n, 2);
+    assert_int_equal (msg->dlq [1].ids->n, 2);
+    s_check_round_trip (msg);
+
+    //  An empty DLQ is "dlq": [], so the client can tell it from a reply
+    //  that carries no list
+    ts_msg_set_ok (msg, 200);
+    msg->has_dlq = true;
+    ts_msg_t *copy = s_round_trip (msg);
+    assert_true (copy->has_dlq);
+    assert_int_equal (copy->dlq_n, 0);
+    ts_msg_destroy (&copy);
+    ts_msg_destroy (&msg);
+}
+
+static void
+add_helpers_grow_and_reset_frees_them (void **state)
+{
+    ts_msg_t *msg = ts_msg_new (TS_OP_REPLY);
+    ts_strlist_t *ids = ts_strlist_new ();
+    assert_int_equal (ts_strlist_append (ids, "a"), 0);
+    char name [64];
+    for (uint32_t i = 0; i < 300; i++) {
+        snprintf (name, sizeof (name), "w%u", (unsigned) i);
+        assert_int_equal (ts_msg_add_worker (msg, name, i, i + 1), 0);
+        assert_int_equal (ts_msg_add_dlq (msg, i, ids, i, i, name), 0);
+    }
+    assert_int_equal (msg->stats.workers_n, 300);
+    assert_int_equal (msg->dlq_n, 300);
+    assert_string_equal (msg->stats.workers [299].name, "w299");
+    assert_int_equal (msg->stats.workers [150].leased, 151);
+    assert_string_equal (msg->dlq [299].error, "w299");
+    assert_string_equal (msg->dlq [0].ids->items [0], "a");
+
+    //  A name longer than the field is cut, never overflows
+    char long_name [200];
+    memset (long_name, 'f', sizeof (long_name) - 1);
+    long_name [sizeof (long_name) - 1] = 0;
+    assert_int_equal (ts_msg_add_worker (msg, long_name, 1, 1), 0);
+    assert_int_equal (strlen (msg->stats.workers [300].name), 63);
+
+    ts_msg_reset (msg, TS_OP_PING);
+    assert_false (msg->has_stats);
+    assert_false (msg->has_dlq);
+    assert_int_equal (msg->stats.workers_n, 0);
+    assert_int_equal (msg->dlq_n, 0);
+    assert_null (msg->stats.workers);
+    assert_null (msg->dlq);
+    assert_true (msg->retry);
+
+    //  Usable again after the reset; destroy frees what is left
+    assert_int_equal (ts_msg_add_dlq (msg, 1, NULL, 1, 1, NULL), 0);
+    assert_int_equal (msg->dlq [0].ids->n, 0);
+    assert_string_equal (msg->dlq [0].error, "");
+    ts_strlist_destroy (&ids);
+    ts_msg_destroy (&msg);
+}
+
+static void
+dlq_redrive_without_ids_round_trips (void **state)
+{
+    ts_msg_t *msg = ts_msg_new (TS_OP_DLQ_REDRIVE);
+    ts_msg_t *copy = s_round_trip (msg);
+    assert_int_equal (copy->op, TS_OP_DLQ_REDRIVE);
+    assert_int_equal (copy->ids->n, 0);
+    ts_msg_destroy (&copy);
+
+    //  An explicit empty list means the same as none
+    s_raw_t raw;
+    s_raw_request (&raw, "dlq_redrive", 1);
+    s_raw_str (&raw, "ids");
+    msgpack_pack_array (&raw.pk, 0);
+    char err [TS_ERRLEN] = "";
+    assert_int_equal (ts_msg_decode (msg, raw.sbuf.data, raw.sbuf.size,
+                                     TS_PROTO_MAX_REQUEST, err), 0);
+    assert_int_equal (msg->op, TS_OP_DLQ_REDRIVE);
+    assert_int_equal (msg->ids->n, 0);
+    msgpack_sbuffer_destroy (&raw.sbuf);
+    ts_msg_destroy (&msg);
+}
+
+static void
+decode_ignores_unknown_keys_in_stats_and_dlq (void **state)
+{
+    s_raw_t raw;
+    s_raw_reply (&raw, 2);
+    s_raw_str (&raw, "stats");
+    msgpack_pack_map (&raw.pk, 11);
+    const char *counters [] = {
+        "queued", "delayed", "leased", "dlq", "done", "failed", "retried",
+        "dead_lettered", "oldest_age_ms"
+    };
+    for (int i = 0; i < 9; i++) {
+        s_raw_str (&raw, counters [i]);
+        msgpack_pack_int (&raw.pk, i);
+    }
+    s_raw_str (&raw, "uptime_s");
+    msgpack_pack_int (&raw.pk, 99);
+    s_raw_str (&raw, "workers");
+    msgpack_pack_array (&raw.pk, 1);
+    msgpack_pack_map (&raw.pk, 4);
+    s_raw_str (&raw, "host");   s_raw_str (&raw, "box one");
+    s_raw_str (&raw, "leased"); msgpack_pack_int (&raw.pk, 1);
+    s_raw_str (&raw, "credit"); msgpack_pack_int (&raw.pk, 2);
+    s_raw_str (&raw, "name");   s_raw_str (&raw, "ab12");
+    s_raw_str (&raw, "dlq");
+    msgpack_pack_array (&raw.pk, 1);
+    msgpack_pack_map (&raw.pk, 6);
+    s_raw_str (&raw, "error");    s_raw_str (&raw, "HTTP 404");
+    s_raw_str (&raw, "dead_at");  msgpack_pack_int (&raw.pk, 10);
+    s_raw_str (&raw, "receives"); msgpack_pack_int (&raw.pk, 1);
+    s_raw_str (&raw, "ids");
+    msgpack_pack_array (&raw.pk, 1);
+    s_raw_str (&raw, "x");
+    s_raw_str (&raw, "job");      msgpack_pack_int (&raw.pk, 77);
+    s_raw_str (&raw, "status");   msgpack_pack_int (&raw.pk, 404);
+
+    ts_msg_t *msg = ts_msg_new (TS_OP_PING);
+    char err [TS_ERRLEN] = "";
+    int rc = ts_msg_decode (msg, raw.sbuf.data, raw.sbuf.size,
+                            TS_PROTO_MAX_REQUEST, err);
+    if (rc)
+        fail_msg ("decode failed: %s", err);
+    assert_true (msg->has_stats);
+    assert_int_equal (msg->stats.delayed, 1);
+    assert_int_equal (msg->stats.oldest_age_ms, 8);
+    assert_int_equal (msg->stats.workers_n, 1);
+    assert_string_equal (msg->stats.workers [0].name, "ab12");
+    assert_int_equal (msg->stats.workers [0].credit, 2);
+    assert_int_equal (msg->stats.workers [0].leased, 1);
+    assert_true (msg->has_dlq);
+    assert_int_equal (msg->dlq_n, 1);
+    assert_int_equal (msg->dlq [0].job, 77);
+    assert_string_equal (msg->dlq [0].ids->items [0], "x");
+    assert_string_equal (msg->dlq [0].error, "HTTP 404");
+    ts_msg_destroy (&msg);
+    msgpack_sbuffer_destroy (&raw.sbuf);
+}
+
+//  Encodes msg and checks the bytes against hex ("83 a1 76 01 ..."), as
+//  docs/protocol.md shows them.
+static void
+s_assert_bytes (const ts_msg_t *msg, const char *hex)
+{
+    char *data;
+    size_t size;
+    assert_int_equal (ts_msg_encode (msg, &data, &size), 0);
+    char text [1024] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < size && used + 4 < sizeof (text); i++)
+        used += (size_t) snprintf (text + used, sizeof (text) - used,
+                                   "%s%02x", i? " ": "",
+                                   (unsigned char) data [i]);
+    assert_string_equal (text, hex);
+    free (data);
+}
+
+static void
+ids_ls_pages_round_trip_with_cursor_limit_and_next (void **state)
+{
+    ts_msg_t *msg = ts_msg_new (TS_OP_IDS_LS);
+    //  Without paging fields: only v and op, as before paging existed.
+    s_assert_bytes (msg, "82 a1 76 01 a2 6f 70 a6 69 64 73 5f 6c 73");
+    ts_strlcpy (msg->after, "b", sizeof (msg->after));
+    msg->limit = 2;
+    s_check_round_trip (msg);
+    s_assert_bytes (msg, "84 a1 76 01 a2 6f 70 a6 69 64 73 5f 6c 73 "
+                    "a5 61 66 74 65 72 a1 62 a5 6c 69 6d 69 74 02");
+    ts_msg_set_ok (msg, 200);
+    assert_int_equal (ts_strlist_append (msg->ids, "c"), 0);
+    assert_int_equal (ts_strlist_append (msg->ids, "d"), 0);
+    msg->count = 2;
+    ts_strlcpy (msg->next, "d", sizeof (msg->next));
+    s_check_round_trip (msg);
+    s_assert_bytes (msg, "85 a1 76 01 a6 73 74 61 74 75 73 cc c8 "
+                    "a5 63 6f 75 6e 74 02 a3 69 64 73 92 a1 63 a1 64 "
+                    "a4 6e 65 78 74 a1 64");
+    ts_msg_destroy (&msg);
+}
+
+static void
+hydrate_reply_names_the_job_of_each_id (void **state)
+{
+    ts_msg_t *msg = ts_msg_new (TS_OP_REPLY);
+    ts_msg_set_ok (msg, 202);
+    msg->count = 1;
+    assert_int_equal (ts_msg_add_job (msg, 7), 0);
+    assert_int_equal (ts_msg_add_job (msg, 5), 0);
+    s_check_round_trip (msg);
+    s_assert_bytes (msg, "84 a1 76 01 a6 73 74 61 74 75 73 cc ca "
+                    "a5 63 6f 75 6e 74 01 a4 6a 6f 62 73 92 07 05");
+    ts_msg_destroy (&msg);
+}
+
+static void
+job_state_request_and_reply_round_trip (void **state)
+{
+    ts_msg_t *msg = ts_msg_new (TS_OP_JOB_STATE);
+    assert_int_equal (ts_msg_add_job (msg, 7), 0);
+    assert_int_equal (ts_msg_add_job (msg, 5), 0);
+    s_check_round_trip (msg);
+    s_assert_bytes (msg, "83 a1 76 01 a2 6f 70 a9 6a 6f 62 5f 73 74 61 74 "
+                    "65 a4 6a 6f 62 73 92 07 05");
+    ts_msg_set_ok (msg, 200);
+    assert_int_equal (msg->jobs_n, 0);
+    assert_int_equal (ts_msg_add_state (msg, 7, TS_JOB_STATUS_DONE, 1, ""),
+                      0);
+    assert_int_equal (ts_msg_add_state (msg, 5, TS_JOB_STATUS_DEAD, 3,
+                                        "HTTP 503"), 0);
+    s_check_round_trip (msg);
+    s_assert_bytes (msg, "83 a1 76 01 a6 73 74 61 74 75 73 cc c8 "
+                    "a6 73 74 61 74 65 73 92 "
+                    "84 a3 6a 6f 62 07 a5 73 74 61 74 65 a4 64 6f 6e 65 "
+                    "a8 72 65 63 65 69 76 65 73 01 a5 65 72 72 6f 72 a0 "
+                    "84 a3 6a 6f 62 05 a5 73 74 61 74 65 a4 64 65 61 64 "
+                    "a8 72 65 63 65 69 76 65 73 03 a5 65 72 72 6f 72 "
+                    "a8 48 54 54 50 20 35 30 33");
+    //  Every state name round-trips.
+    ts_msg_set_ok (msg, 200);
+    for (int i = 0; i < TS_JOB_STATUS_COUNT_; i++)
+        assert_int_equal (ts_msg_add_state (msg, (uint64_t) i + 1,
+                                            (ts_job_status_t) i, 0, "x"), 0);
+    s_check_round_trip (msg);
+    //  An empty answer still says it carries states.
+    ts_msg_set_ok (msg, 200);
+    msg->has_states = true;
+    ts_msg_t *copy = s_round_trip (msg);
+    assert_true (copy->has_states);
+    assert_int_equal (copy->states_n, 0);
+    ts_msg_destroy (&copy);
+    ts_msg_destroy (&msg);
+}
+
+//  ---------------------------------------------------------------------
+//  Errors
+
+static void
+decode_rejects_bad_paging_and_job_fields (void **state)
+{
+    s_raw_t raw;
+    s_raw_request (&raw, "ids_ls", 1);
+    s_raw_str (&raw, "limit");
+    msgpack_pack_uint32 (&raw.pk, 0);
+    s_raw_expect (&raw, TS_EPROTO, "field 'limit': 0 is not in 1..10000");
+
+    s_raw_request (&raw, "ids_ls", 1);
+    s_raw_str (&raw, "limit");
+    msgpack_pack_uint32 (&raw.pk, TS_PROTO_IDS_PAGE + 1);
+    s_raw_expect (&raw, TS_EPROTO, "field 'limit': 10001 is not in 1..10000");
+
+    s_raw_request (&raw, "ids_ls", 1);
+    s_raw_str (&raw, "after");
+    s_raw_str (&raw, "a b");
+    s_raw_expect (&raw, TS_EPROTO, "field 'after': not a valid name");
+
+    s_raw_request (&raw, "job_state", 0);
+    s_raw_expect (&raw, TS_EPROTO, "missing field 'jobs'");
+
+    s_raw_request (&raw, "job_state", 1);
+    s_raw_str (&raw, "jobs");
+    msgpack_pack_array (&raw.pk, 0);
+    s_raw_expect (&raw, TS_EPROTO, "field 'jobs': expected at least 1 job");
+
+    s_raw_request (&raw, "job_state", 1);
+    s_raw_str (&raw, "jobs");
+    msgpack_pack_array (&raw.pk, 2);
+    msgpack_pack_uint32 (&raw.pk, 1);
+    msgpack_pack_int32 (&raw.pk, -1);
+    s_raw_expect (&raw, TS_EPROTO, "field 'jobs[1]'");
+
+    s_raw_request (&raw, "job_state", 1);
+    s_raw_str (&raw, "jobs");
+    msgpack_pack_array (&raw.pk, TS_PROTO_MAX_JOBS + 1);
+    for (int i = 0; i <= TS_PROTO_MAX_JOBS; i++)
+        msgpack_pack_uint32 (&raw.pk, 1);
+    s_raw_expect (&raw, TS_ETOOBIG, "over the limit of 10000");
+
+    s_raw_reply (&raw, 1);
+    s_raw_str (&raw, "states");
+    msgpack_pack_array (&raw.pk, 1);
+    msgpack_pack_map (&raw.pk, 4);
+    s_raw_str (&raw, "job");
+    msgpack_pack_uint32 (&raw.pk, 1);
+    s_raw_str (&raw, "state");
+    s_raw_str (&raw, "finished");
+    s_raw_str (&raw, "receives");
+    msgpack_pack_uint32 (&raw.pk, 1);
+    s_raw_str (&raw, "error");
+    s_raw_str (&raw, "");
+    s_raw_expect (&raw, TS_EPROTO, "field 'states[0].state': unknown state");
+
+    s_raw_reply (&raw, 1);
+    s_raw_str (&raw, "states");
+    msgpack_pack_array (&raw.pk, 1);
+    msgpack_pack_map (&raw.pk, 1);
+    s_raw_str (&raw, "job");
+    msgpack_pack_uint32 (&raw.pk, 1);
+    s_raw_expect (&raw, TS_EPROTO, "missing field 'states[0].state'");
+
+    s_raw_reply (&raw, 1);
+    s_raw_str (&raw, "next");
+    s_raw_str (&raw, "");
+    s_raw_expect (&raw, TS_EPROTO, "field 'next': not a valid name");
+}
+
+//  Writes the eight counters and oldest_age_ms of a stats map, skipping
+//  the one named skip (NULL: none) and writing bad in place of the one
+//  named replace (NULL: none).
+static void
+s_raw_counters (s_raw_t *raw, const char *skip, const char *replace,
+                void (*bad) (s_raw_t *))
+{
+    const char *names [] = {
+        "queued", "delayed", "leased", "dlq", "done", "failed", "retried",
+        "dead_lettered", "oldest_age_ms"
+    };
+    for (int i = 0; i < 9; i++) {
+        if (skip && strcmp (skip, names [i]) == 0)
+            continue;
+        s_raw_str (raw, names [i]);
+        if (replace && strcmp (replace, names [i]) == 0)
+            bad (raw);
+        else
+            msgpack_pack_int (&raw->pk, 1);
+    }
+}
+
+static void
+s_bad_negative (s_raw_t *raw)
+{
+    msgpack_pack_int (&raw->pk, -1);
+}
+
+static void
+s_bad_string (s_raw_t *raw)
+{
+    s_raw_str (raw, "1");
+}
+
+//  A stats reply whose one worker is the map written by worker.
+static void
+s_raw_stats_worker (s_raw_t *raw, void (*worker) (s_raw_t *))
+{
+    s_raw_reply (raw, 1);
+    s_raw_str (raw, "stats");
+    msgpack_pack_map (&raw->pk, 10);
+    s_raw_counters (raw, NULL, NULL, NULL);
+    s_raw_str (raw, "workers");
+    msgpack_pack_array (&raw->pk, 1);
+    worker (raw);
+}
+
+static void
+s_worker_bad_name (s_raw_t *raw)
+{
+    msgpack_pack_map (&raw->pk, 3);
+    s_raw_str (raw, "name");   s_raw_str (raw, "no spaces");
+    s_raw_str (raw, "credit"); msgpack_pack_int (&raw->pk, 1);
+    s_raw_str (raw, "leased"); msgpack_pack_int (&raw->pk, 1);
+}
+
+static void
+s_worker_long_name (s_raw_t *raw)
+{
+    char name [65];
+    memset (name, 'a', 64);
+    name [64] = 0;
+    msgpack_pack_map (&raw->pk, 3);
+    s_raw_str (raw, "name");   s_raw_str (raw, name);
+    s_raw_str (raw, "credit"); msgpack_pack_int (&raw->pk, 1);
+    s_raw_str (raw, "leased"); msgpack_pack_int (&raw->pk, 1);
+}
+
+static void
+s_worker_huge_credit (s_raw_t *raw)
+{
+    msgpack_pack_map (&raw->pk, 3);
+    s_raw_str (raw, "name");   s_raw_str (raw, "w");
+    s_raw_str (raw, "credit"); msgpack_pack_uint64 (&raw->pk, 1ULL << 32);
+    s_raw_str (raw, "leased"); msgpack_pack_int (&raw->pk, 1);
+}
+
+static void
+s_worker_no_leased (s_raw_t *raw)
+{
+    msgpack_pack_map (&raw->pk, 2);
+    s_raw_str (raw, "name");   s_raw_str (raw, "w");
+    s_raw_str (raw, "credit"); msgpack_pack_int (&raw->pk, 1);
+}
+
+static void
+s_worker_twice_named (s_raw_t *raw)
+{
+    msgpack_pack_map (&raw->pk, 4);
+    s_raw_str (raw, "name");   s_raw_str (raw, "w");
+    s_raw_str (raw, "credit"); msgpack_pack_int (&raw->pk, 1);
+    s_raw_str (raw, "leased"); msgpack_pack_int (&raw->pk, 1);
+    s_raw_str (raw, "name");   s_raw_str (raw, "v");
+}
+
+static void
+s_worker_not_a_map (s_raw_t *raw)
+{
+    s_raw_str (raw, "w");
+}
+
+static void
+decode_rejects_malformed_stats (void **state)
+{
+    s_raw_t raw;
+    s_raw_reply (&raw, 1);
+    s_raw_str (&raw, "stats");
+    msgpack_pack_array (&raw.pk, 0);
+    s_raw_expect (&raw, TS_EPROTO, "field 'stats': expected a map");
+
+    s_raw_reply (&raw, 1);
+    s_raw_str (&raw, "stats");
+    msgpack_pack_map (&raw.pk, 9);
+    s_raw_counters (&raw, "done", NULL, NULL);
+    s_raw_str (&raw, "workers");
+    msgpack_pack_array (&raw.pk, 0);
+    s_raw_expect (&raw, TS_EPROTO, "missing field 'stats.done'");
+
+    s_raw_reply (&raw, 1);
+    s_raw_str (&raw, "stats");
+    msgpack_pack_map (&raw.pk, 9);
+    s_raw_counters (&raw, NULL, NULL, NULL);
+    s_raw_expect (&raw, TS_EPROTO, "missing field 'stats.workers'");
+
+    s_raw_reply (&raw, 1);
+    s_raw_str (&raw, "stats");
+    msgpack_pack_map (&raw.pk, 10);
+    s_raw_counters (&raw, NULL, "queued", s_bad_negative);
+    s_raw_str (&raw, "workers");
+    msgpack_pack_array (&raw.pk, 0);
+    s_raw_expect (&raw, TS_EPROTO,
+                  "field 'stats.queued': expected a non-negative integer");
+
+    s_raw_reply (&raw, 1);
+    s_raw_str (&raw, "stats");
+    msgpack_pack_map (&raw.pk, 10);
+    s_raw_counters (&raw, NULL, "oldest_age_ms", s_bad_string);
+    s_raw_str (&raw, "workers");
+    msgpack_pack_array (&raw.pk, 0);
+    s_raw_expect (&raw, TS_EPROTO,
+                  "field 'stats.oldest_age_ms': expected an integer");
+
+    s_raw_reply (&raw, 1);
+    s_raw_str (&raw, "stats");
+    msgpack_pack_map (&raw.pk, 10);
+    s_raw_counters (&raw, NULL, NULL, NULL);
+    s_raw_str (&raw, "workers");
+    msgpack_pack_map (&raw.pk, 0);
+    s_raw_expect (&raw, TS_EPROTO,
+                  "field 'stats.workers': expected an array");
+
+    s_raw_reply (&raw, 1);
+    s_raw_str (&raw, "stats");
+    msgpack_pack_map (&raw.pk, 10);
+    s_raw_counters (&raw, NULL, NULL, NULL);
+    s_raw_str (&raw, "workers");
+    msgpack_pack_array (&raw.pk, TS_PROTO_MAX_WORKERS + 1);
+    for (int i = 0; i <= TS_PROTO_MAX_WORKERS; i++)
+        msgpack_pack_map (&raw.pk, 0);
+    s_raw_expect (&raw, TS_ETOOBIG, "10001 items, over the limit of 10000");
+
+    s_raw_stats_worker (&raw, s_worker_not_a_map);
+    s_raw_expect (&raw, TS_EPROTO,
+                  "field 'stats.workers[0]': expected a map");
+    s_raw_stats_worker (&raw, s_worker_bad_name);
+    s_raw_expect (&raw, TS_EPROTO,
+                  "field 'stats.workers[0].name': not a valid name");
+    s_raw_stats_worker (&raw, s_worker_long_name);
+    s_raw_expect (&raw, TS_EPROTO,
+                  "field 'stats.workers[0].name': not a valid name");
+    s_raw_stats_worker (&raw, s_worker_huge_credit);
+    s_raw_expect (&raw, TS_EPROTO,
+                  "field 'stats.workers[0].credit': 4294967296 is over");
+    s_raw_stats_worker (&raw, s_worker_no_leased);
+    s_raw_expect (&raw, TS_EPROTO, "missing field 'stats.workers[0].leased'");
+    s_raw_stats_worker (&raw, s_worker_twice_named);
+    s_raw_expect (&raw, TS_EPROTO,
+                  "field 'stats.workers[0]': duplicate key 'name'");
+}
+
+//  A dlq reply of one good entry then one entry written by entry.
+static void
+s_raw_dlq_entry (s_raw_t *raw, void (*entry) (s_raw_t *))
+{
+    s_raw_reply (raw, 1);
+    s_raw_str (raw, "dlq");
+    msgpack_pack_array (&raw->pk, 2);
+    msgpack_pack_map (&raw->pk, 5);
+    s_raw_str (raw, "job");      msgpack_pack_int (&raw->pk, 1);
+    s_raw_str (raw, "ids");      msgpack_pack_array (&raw->pk, 1);
+    s_raw_str (raw, "a");
+    s_raw_str (raw, "receives"); msgpack_pack_int (&raw->pk, 3);
+    s_raw_str (raw, "dead_at");  msgpack_pack_int (&raw->pk, 100);
+    s_raw_str (raw, "error");    s_raw_str (raw, "HTTP 500");
+    entry (raw);
+}
+
+//  Entry fields with one of them broken (which: 0..5).
+static int s_broken_field;
+
+static void
+s_entry_broken (s_raw_t *raw)
+{
+    int which = s_broken_field;
+    msgpack_pack_map (&raw->pk, which == 5? 4: 5);
+    s_raw_str (raw, "job");
+    if (which == 0)
+        msgpack_pack_int (&raw->pk, -3);
+    else
+        msgpack_pack_int (&raw->pk, 2);
+    s_raw_str (raw, "ids");
+    if (which == 1)
+        msgpack_pack_array (&raw->pk, 0);
+    else
+    if (which == 2) {
+        msgpack_pack_array (&raw->pk, 1);
+        s_raw_str (raw, "../etc");
+    }
+    else {
+        msgpack_pack_array (&raw->pk, 1);
+        s_raw_str (raw, "b");
+    }
+    s_raw_str (raw, "receives");
+    if (which == 3)
+        msgpack_pack_uint64 (&raw->pk, UINT64_MAX);
+    else
+        msgpack_pack_int (&raw->pk, 1);
+    s_raw_str (raw, "dead_at");
+    if (which == 4)
+        msgpack_pack_double (&raw->pk, 1.5);
+    else
+        msgpack_pack_int (&raw->pk, 1);
+    if (which != 5) {
+        s_raw_str (raw, "error");
+        msgpack_pack_nil (&raw->pk);
+    }
+}
+
+static void
+s_entry_with_text_error (s_raw_t *raw)
+{
+    msgpack_pack_map (&raw->pk, 5);
+    s_raw_str (raw, "job");      msgpack_pack_int (&raw->pk, 1);
+    s_raw_str (raw, "ids");      msgpack_pack_array (&raw->pk, 1);
+    s_raw_str (raw, "a");
+    s_raw_str (raw, "receives"); msgpack_pack_int (&raw->pk, 3);
+    s_raw_str (raw, "dead_at");  msgpack_pack_int (&raw->pk, 100);
+    s_raw_str (raw, "error");    msgpack_pack_int (&raw->pk, 500);
+}
+
+static void
+decode_rejects_malformed_dlq (void **state)
+{
+    s_raw_t raw;
+    s_raw_reply (&raw, 1);
+    s_raw_str (&raw, "dlq");
+    msgpack_pack_map (&raw.pk, 0);
+    s_raw_expect (&raw, TS_EPROTO, "field 'dlq': expected an array");
+
+    s_raw_reply (&raw, 1);
+    s_raw_str (&raw, "dlq");
+    msgpack_pack_array (&raw.pk, TS_PROTO_MAX_DLQ + 1);
+    for (int i = 0; i <= TS_PROTO_MAX_DLQ; i++)
+        msgpack_pack_map (&raw.pk, 0);
+    s_raw_expect (&raw, TS_ETOOBIG,
+                  "field 'dlq': 100001 items, over the limit of 100000");
+
+    static const char *expect [] = {
+        "field 'dlq[1].job': expected a non-negative integer",
+        "field 'dlq[1].ids': expected at least 1 id",
+        "field 'dlq[1].ids': item 0: not a valid name",
+        "field 'dlq[1].receives': 18446744073709551615 is over 4294967295",
+        "field 'dlq[1].dead_at': expected an integer, got a float",
+        "missing field 'dlq[1].error'"
+    };
+    for (int i = 0; i < 6; i++) {
+        s_broken_field = i;
+        s_raw_dlq_entry (&raw, s_entry_broken);
+        s_raw_expect (&raw, TS_EPROTO, expect [i]);
+    }
+    s_raw_dlq_entry (&raw, s_entry_with_text_error);
+    s_raw_expect (&raw, TS_EPROTO,
+                  "field 'dlq[1].error': expected a string, got an integer");
+}
+
+int
+main (int argc, char *argv [])
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (query_without_range_or_measure_round_trips),
+        cmocka_unit_test (ok_error_and_list_replies_round_trip),
+        cmocka_unit_test (stats_reply_with_workers_round_trips),
+        cmocka_unit_test (dlq_reply_round_trips_with_and_without_entries),
+        cmocka_unit_test (add_helpers_grow_and_reset_frees_them),
+        cmocka_unit_test (dlq_redrive_without_ids_round_trips),
+        cmocka_unit_test (decode_ignores_unknown_keys_in_stats_and_dlq),
+        cmocka_unit_test (ids_ls_pages_round_trip_with_cursor_limit_and_next),
+        cmocka_unit_test (hydrate_reply_names_the_job_of_each_id),
+        cmocka_unit_test (job_state_request_and_reply_round_trip),
+        cmocka_unit_test (decode_rejects_bad_paging_and_job_fields),
+        cmocka_unit_test (decode_rejects_malformed_stats),
+        cmocka_unit_test (decode_rejects_malformed_dlq),
+    };
+    if (argc > 1)
+        cmocka_set_test_filter (argv [1]);
+    return cmocka_run_group_tests_name ("ts_proto_client", tests, NULL, NULL);
+}

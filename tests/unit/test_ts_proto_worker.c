@@ -1,0 +1,161 @@
+/*  test_ts_proto_worker - the worker dialogue of the wire codec
+    (common/ts_proto_worker.c): ready, failed (retry and retry_after_ms,
+    their defaults and limits) and heartbeat (the broker's boot id).
+    Helpers in ts_proto_fixture.h. */
+
+#include "ts_proto_fixture.h"
+
+//  ---------------------------------------------------------------------
+//  Round trips and errors
+
+static void
+failed_defaults_to_retry_when_the_fields_are_absent (void **state)
+{
+    //  A failed from a worker that predates retry and retry_after_ms
+    s_raw_t raw;
+    s_raw_request (&raw, "failed", 2);
+    s_raw_str (&raw, "job");
+    msgpack_pack_int (&raw.pk, 5);
+    s_raw_str (&raw, "detail");
+    s_raw_str (&raw, "timeout");
+    ts_msg_t *msg = ts_msg_new (TS_OP_PING);
+    char err [TS_ERRLEN] = "";
+    msg->retry = false;
+    msg->retry_after_ms = 7;
+    assert_int_equal (ts_msg_decode (msg, raw.sbuf.data, raw.sbuf.size,
+                                     TS_PROTO_MAX_REQUEST, err), 0);
+    assert_int_equal (msg->op, TS_OP_FAILED);
+    assert_true (msg->retry);
+    assert_int_equal (msg->retry_after_ms, 0);
+    msgpack_sbuffer_destroy (&raw.sbuf);
+
+    //  retry true without advice, and the largest advice, round trip
+    ts_msg_reset (msg, TS_OP_FAILED);
+    msg->job = 5;
+    s_check_round_trip (msg);
+    msg->retry_after_ms = TS_PROTO_MAX_RETRY_AFTER_MS;
+    s_check_round_trip (msg);
+    ts_msg_destroy (&msg);
+}
+
+static void
+decode_rejects_bad_retry_fields_and_redrive_ids (void **state)
+{
+    s_raw_t raw;
+    s_raw_request (&raw, "failed", 3);
+    s_raw_str (&raw, "job");    msgpack_pack_int (&raw.pk, 1);
+    s_raw_str (&raw, "detail"); s_raw_str (&raw, "x");
+    s_raw_str (&raw, "retry");  msgpack_pack_int (&raw.pk, 0);
+    s_raw_expect (&raw, TS_EPROTO,
+                  "field 'retry': expected a boolean, got an integer");
+
+    s_raw_request (&raw, "failed", 3);
+    s_raw_str (&raw, "job");    msgpack_pack_int (&raw.pk, 1);
+    s_raw_str (&raw, "detail"); s_raw_str (&raw, "x");
+    s_raw_str (&raw, "retry_after_ms");
+    msgpack_pack_int (&raw.pk, -1000);
+    s_raw_expect (&raw, TS_EPROTO,
+                  "field 'retry_after_ms': expected a non-negative");
+
+    s_raw_request (&raw, "failed", 3);
+    s_raw_str (&raw, "job");    msgpack_pack_int (&raw.pk, 1);
+    s_raw_str (&raw, "detail"); s_raw_str (&raw, "x");
+    s_raw_str (&raw, "retry_after_ms");
+    msgpack_pack_int64 (&raw.pk, TS_PROTO_MAX_RETRY_AFTER_MS + 1);
+    s_raw_expect (&raw, TS_EPROTO,
+                  "field 'retry_after_ms': 31536000001 is over");
+
+    s_raw_request (&raw, "dlq_redrive", 1);
+    s_raw_str (&raw, "ids");
+    s_raw_str (&raw, "all");
+    s_raw_expect (&raw, TS_EPROTO, "field 'ids': expected an array");
+
+    s_raw_request (&raw, "dlq_redrive", 1);
+    s_raw_str (&raw, "ids");
+    msgpack_pack_array (&raw.pk, 1);
+    s_raw_str (&raw, "a;b");
+    s_raw_expect (&raw, TS_EPROTO, "field 'ids': item 0: not a valid name");
+}
+
+static void
+decode_accepts_ready_with_no_credit_and_failed_without_detail (void **state)
+{
+    s_raw_t raw;
+    s_raw_request (&raw, "ready", 1);
+    s_raw_str (&raw, "credit");
+    msgpack_pack_int (&raw.pk, 0);
+    ts_msg_t *msg = s_raw_decode (&raw);
+    assert_int_equal (msg->op, TS_OP_READY);
+    assert_int_equal (msg->credit, 0);
+    ts_msg_destroy (&msg);
+
+    s_raw_request (&raw, "failed", 1);
+    s_raw_str (&raw, "job");
+    msgpack_pack_int (&raw.pk, 7);
+    msg = s_raw_decode (&raw);
+    assert_int_equal (msg->op, TS_OP_FAILED);
+    assert_int_equal (msg->job, 7);
+    assert_string_equal (msg->detail, "");
+    assert_true (msg->retry);
+    ts_msg_destroy (&msg);
+}
+
+static void
+heartbeat_carries_the_broker_boot_id_when_given (void **state)
+{
+    ts_msg_t *beat = ts_msg_new (TS_OP_HEARTBEAT);
+    beat->boot = 0x123456789abcdef0ULL;
+    ts_msg_t *copy = s_round_trip (beat);
+    assert_int_equal (copy->op, TS_OP_HEARTBEAT);
+    assert_true (copy->boot == 0x123456789abcdef0ULL);
+    ts_msg_destroy (&copy);
+    //  The example of docs/protocol.md section 5.11, byte for byte.
+    static const unsigned char example [] = {
+        0x83, 0xa1, 0x76, 0x01, 0xa2, 0x6f, 0x70, 0xa9, 0x68, 0x65, 0x61,
+        0x72, 0x74, 0x62, 0x65, 0x61, 0x74, 0xa4, 0x62, 0x6f, 0x6f, 0x74,
+        0xcf, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0 };
+    char *bytes;
+    size_t len;
+    assert_int_equal (ts_msg_encode (beat, &bytes, &len), 0);
+    assert_int_equal (len, sizeof example);
+    assert_memory_equal (bytes, example, sizeof example);
+    free (bytes);
+    //  Without one (a worker's heartbeat, an older broker): none on the
+    //  wire, 0 decoded.
+    beat->boot = 0;
+    char *data;
+    size_t size;
+    assert_int_equal (ts_msg_encode (beat, &data, &size), 0);
+    assert_null (memmem (data, size, "boot", 4));
+    free (data);
+    copy = s_round_trip (beat);
+    assert_int_equal (copy->boot, 0);
+    ts_msg_destroy (&copy);
+    ts_msg_destroy (&beat);
+
+    s_raw_t raw;
+    s_raw_request (&raw, "heartbeat", 1);
+    s_raw_str (&raw, "boot");
+    s_raw_str (&raw, "not a number");
+    char err [TS_ERRLEN] = "";
+    ts_msg_t *msg = ts_msg_new (TS_OP_PING);
+    assert_int_equal (ts_msg_decode (msg, raw.sbuf.data, raw.sbuf.size,
+                                     TS_PROTO_MAX_REQUEST, err), TS_EPROTO);
+    assert_non_null (strstr (err, "boot"));
+    ts_msg_destroy (&msg);
+    msgpack_sbuffer_destroy (&raw.sbuf);
+}
+
+int
+main (int argc, char *argv [])
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (failed_defaults_to_retry_when_the_fields_are_absent),
+        cmocka_unit_test (decode_rejects_bad_retry_fields_and_redrive_ids),
+        cmocka_unit_test (decode_accepts_ready_with_no_credit_and_failed_without_detail),
+        cmocka_unit_test (heartbeat_carries_the_broker_boot_id_when_given),
+    };
+    if (argc > 1)
+        cmocka_set_test_filter (argv [1]);
+    return cmocka_run_group_tests_name ("ts_proto_worker", tests, NULL, NULL);
+}
