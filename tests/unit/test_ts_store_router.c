@@ -324,7 +324,9 @@ static void
 split_store_refuses_a_removal_it_could_not_finish (void **state)
 {
     fixture_t *self = *state;
-    ts_store_ops_t no_forget = ts_store_lmdb_ops;
+    //  Static: the store keeps the pointer until teardown closes it.
+    static ts_store_ops_t no_forget;
+    no_forget = ts_store_lmdb_ops;
     no_forget.forget = NULL;
     s_open_split (self, &ts_store_lmdb_ops, &no_forget, &no_forget);
     const char *ids [] = { "a" };
@@ -489,7 +491,9 @@ static void
 read_asks_registry_then_forecast_then_history (void **state)
 {
     fixture_t *self = *state;
-    ts_store_ops_t logging = s_logging_lmdb ();
+    //  Static: the store keeps the pointer until teardown closes it.
+    static ts_store_ops_t logging;
+    logging = s_logging_lmdb ();
     s_open_split (self, &logging, &logging, &logging);
     s_fill (self->split);
     ts_points_t *h = ts_points_new (), *f = ts_points_new ();
