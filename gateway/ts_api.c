@@ -66,6 +66,14 @@ ts_api_new (const ts_config_t *cfg, ts_store_t *store, char *err)
         ts_errf (err, "out of memory");
         return NULL;
     }
+    if (self->cache && !self->stamps && self->stale_ms > 0)
+        ts_info ("answer cache: the store keeps no change stamps, so an "
+                 "answer is reused for at most %" PRId64 " ms "
+                 "(gateway.cache_stale_ms)", self->stale_ms);
+    else
+    if (self->cache && !self->stamps)
+        ts_info ("answer cache: the store keeps no change stamps and "
+                 "gateway.cache_stale_ms is 0: answers are not reused");
     return self;
 }
 
