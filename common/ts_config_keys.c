@@ -31,6 +31,8 @@ static ts_config_check_fn s_check_url, s_check_headers, s_check_header_name,
 static const char *const s_log_levels [] = {
     "error", "warn", "info", "debug", NULL };
 static const char *const s_backends [] = { "lmdb", NULL };
+//  A role's backend: "" means the one store.backend names.
+static const char *const s_role_backends [] = { "", "lmdb", NULL };
 static const char *const s_queue_backends [] = { "lmdb", NULL };
 static const char *const s_time_units [] = { "ms", "s", "iso8601", NULL };
 static const char *const s_layouts [] = { "rows", "columns", NULL };
@@ -39,6 +41,12 @@ const ts_config_key_t ts_config_keys [] = {
     { "log.level", TS_CONFIG_ENUM, "info", 0, 0, s_log_levels, NULL },
 
     { "store.backend", TS_CONFIG_ENUM, "lmdb", 0, 0, s_backends, NULL },
+    { "store.registry.backend", TS_CONFIG_ENUM, "", 0, 0, s_role_backends,
+      NULL },
+    { "store.history.backend", TS_CONFIG_ENUM, "", 0, 0, s_role_backends,
+      NULL },
+    { "store.forecast.backend", TS_CONFIG_ENUM, "", 0, 0, s_role_backends,
+      NULL },
     { "store.forecast_ttl_s", TS_CONFIG_INT, "604800",
       1, S_INT_OPEN, NULL, NULL },
     { "store.lmdb.path", TS_CONFIG_STR, "./var/data", 0, 0, NULL, NULL },
@@ -90,6 +98,8 @@ const ts_config_key_t ts_config_keys [] = {
     { "gateway.max_points", TS_CONFIG_INT, "1000000",
       1, 10000000, NULL, NULL },
     { "gateway.cache_mb", TS_CONFIG_INT, "32", 0, 65536, NULL, NULL },
+    { "gateway.cache_stale_ms", TS_CONFIG_INT, "2000", 0, 3600000, NULL,
+      NULL },
     { "gateway.seed_path_prefix", TS_CONFIG_STR, "", 0, 0, NULL,
       s_check_path_prefix },
 
@@ -188,7 +198,8 @@ ts_config_type_reason (const ts_config_key_t *key, char *reason, size_t size)
             for (int i = 0; key->allowed [i] && len >= 0
                             && (size_t) len < size; i++)
                 len += snprintf (reason + len, size - (size_t) len, "%s%s",
-                                 i? ", ": "", key->allowed [i]);
+                                 i? ", ": "", *key->allowed [i]?
+                                 key->allowed [i]: "\"\"");
             break;
         }
         case TS_CONFIG_LIST:

@@ -1,9 +1,10 @@
 /*  ts_api - the gateway's request handler, shared by the ZeroMQ and HTTP
     front ends. See ts_api.h for the rules and status codes.
 
-    Reads go straight to the store (one read transaction per range). For
-    the ops the broker serves, this file holds the gateway's side of the
-    rules, written once for both front ends: which ops are forwarded (the
+    Reads go straight to the store: a query is one ts_store_read
+    (existence, history and forecast; one snapshot where the store has
+    them). For the ops the broker serves, this file holds the gateway's
+    side of the rules, written once for both front ends: which ops are forwarded (the
     s_forward entries of s_handler) and what the gateway checks before
     forwarding (ts_api_forward_check). Sending, waiting and judging the
     broker's answer are ts_client's: the front ends forward
@@ -30,6 +31,9 @@ struct _ts_api_t {
     ts_client_policy_t broker_policy;   //  gateway.broker_timeout_ms, no
                                         //  retries
     ts_cache_t     *cache;              //  answers; NULL if cache_mb is 0
+    bool            stamps;             //  the store keeps change stamps
+    int64_t         stale_ms;           //  gateway.cache_stale_ms: reuse
+                                        //  bound without stamps
 };
 
 ts_api_t *
@@ -42,6 +46,8 @@ ts_api_new (const ts_config_t *cfg, ts_store_t *store, char *err)
     }
     self->store = store;
     self->max_points = ts_config_int (cfg, "gateway.max_points");
+    self->stamps = ts_store_caps (store) & TS_STORE_CAP_STAMPS;
+    self->stale_ms = ts_config_int (cfg, "gateway.cache_stale_ms");
     self->broker_endpoint = strdup (ts_config_str (cfg,
                                                    "gateway.broker_endpoint"));
     self->broker_policy = (ts_client_policy_t) {
@@ -60,6 +66,14 @@ ts_api_new (const ts_config_t *cfg, ts_store_t *store, char *err)
         ts_errf (err, "out of memory");
         return NULL;
     }
+    if (self->cache && !self->stamps && self->stale_ms > 0)
+        ts_info ("answer cache: the store keeps no change stamps, so an "
+                 "answer is reused for at most %" PRId64 " ms "
+                 "(gateway.cache_stale_ms)", self->stale_ms);
+    else
+    if (self->cache && !self->stamps)
+        ts_info ("answer cache: the store keeps no change stamps and "
+                 "gateway.cache_stale_ms is 0: answers are not reused");
     return self;
 }
 
@@ -125,6 +139,19 @@ s_invalid_id (const char *id, ts_msg_t *reply)
     return reply->status;
 }
 
+//  Fills reply with 400 for an id that is not registered and not valid
+//  any more, else 404; returns its status.
+static int
+s_not_registered (const char *id, ts_msg_t *reply)
+{
+    if (!ts_name_valid (id))
+        return s_invalid_id (id, reply);
+    char err [TS_ERRLEN];
+    ts_errf (err, "unknown id '%s'", id);
+    ts_msg_set_error (reply, 404, "not_found", err);
+    return reply->status;
+}
+
 //  Checks that id is a valid name and registered. A name that is not
 //  valid any more (a leading '-') passes only if it is registered: it
 //  was registered before the rule, and stays usable. Returns 0, or fills
@@ -139,28 +166,34 @@ s_check_registered (ts_api_t *self, const char *id, ts_msg_t *reply)
     int rc = ts_store_ids_exists (self->store, id, &exists, err);
     if (rc)
         return s_store_failed (reply, rc, err);
-    if (!exists && !ts_name_valid (id))
-        return s_invalid_id (id, reply);
-    if (!exists) {
-        ts_errf (err, "unknown id '%s'", id);
-        ts_msg_set_error (reply, 404, "not_found", err);
-        return reply->status;
-    }
+    if (!exists)
+        return s_not_registered (id, reply);
     return 0;
+}
+
+//  A bad measure or range is answered after the id's own check, as it
+//  always was (an unknown id is 404 whatever else is wrong); the good
+//  request reads everything in one ts_store_read.
+static int
+s_query_refused (ts_api_t *self, const ts_msg_t *req, int status,
+                 const char *error, const char *detail, ts_msg_t *reply)
+{
+    if (s_check_registered (self, req->id, reply) == 0)
+        ts_msg_set_error (reply, status, error, detail);
+    return reply->status;
 }
 
 static int
 s_query (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
 {
     char err [TS_ERRLEN] = "";
-    if (s_check_registered (self, req->id, reply))
-        return reply->status;
+    if (!ts_name_existing (req->id))
+        return s_invalid_id (req->id, reply);
     const char *measure = req->measure [0]? req->measure: NULL;
     if (measure && !ts_name_existing (measure)) {
         ts_name_errf (err, "measure", measure,
                       strnlen (measure, TS_NAME_MAX + 1));
-        ts_msg_set_error (reply, 400, "bad_request", err);
-        return reply->status;
+        return s_query_refused (self, req, 400, "bad_request", err, reply);
     }
     int64_t now = ts_now_ms ();
     int64_t from = req->has_from? req->from_ms: now - TS_API_DEFAULT_SPAN_MS;
@@ -168,8 +201,7 @@ s_query (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
     if (from > to) {
         ts_errf (err, "from (%" PRId64 ") is after to (%" PRId64 ")",
                  from, to);
-        ts_msg_set_error (reply, 400, "bad_range", err);
-        return reply->status;
+        return s_query_refused (self, req, 400, "bad_range", err, reply);
     }
     ts_msg_set_ok (reply, 200);
     ts_strlcpy (reply->id, req->id, sizeof reply->id);
@@ -179,18 +211,22 @@ s_query (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
     reply->from_ms = from;
     reply->to_ms = to;
     reply->has_series = true;
-    //  History is read up to the limit, never past it: a range of years
-    //  is refused after max_points + 1 points, not after reading them all.
-    //  A forecast is one fetch's worth and is read whole, then merged.
+    //  One read: existence, history and forecast. History is read up to
+    //  the limit, never past it: a range of years is refused after
+    //  max_points + 1 points, not after reading them all. A forecast is
+    //  one fetch's worth and is read whole, then merged.
     size_t max = (size_t) self->max_points;
-    int rc = ts_store_history_range_max (self->store, req->id, measure, from,
-                                         to, max, reply->series.history, err);
-    if (rc == 0)
-        rc = ts_store_forecast_range (self->store, req->id, measure, from,
-                                      to, now, reply->series.forecast, err);
+    ts_store_query_t q = {
+        .id = req->id, .measure = measure, .from_ms = from, .to_ms = to,
+        .now_ms = now, .max = max };
+    ts_store_answer_t ans = {
+        .history = reply->series.history, .forecast = reply->series.forecast };
+    int rc = ts_store_read (self->store, &q, &ans, err);
     bool too_big = rc == TS_ETOOBIG;
     if (rc && !too_big)
         return s_store_failed (reply, rc, err);
+    if (!too_big && !ans.exists)
+        return s_not_registered (req->id, reply);
     if (!too_big) {
         ts_series_merge (&reply->series);
         too_big = reply->series.history->n + reply->series.forecast->n
@@ -377,8 +413,10 @@ ts_api_query (ts_api_t *self, const ts_msg_t *req, char format,
     *size = 0;
     //  Only a query that names its whole range has an answer that does
     //  not move with the clock; the checks below come before the cache
-    //  so that a bad request never reaches it.
+    //  so that a bad request never reaches it. Without stamps an answer
+    //  is reused for at most stale_ms (0: never).
     bool cacheable = self->cache && req->has_from && req->has_to
+                  && (self->stamps || self->stale_ms > 0)
                   && ts_name_existing (req->id)
                   && (!req->measure [0] || ts_name_existing (req->measure));
     unsigned char key [S_KEY_MAX];
@@ -386,12 +424,22 @@ ts_api_query (ts_api_t *self, const ts_msg_t *req, char format,
     ts_store_stamp_t stamp;
     if (cacheable) {
         char err [TS_ERRLEN];
-        //  The stamp is read before the answer: a write in between makes
-        //  the entry stale at once instead of hiding the write.
-        cacheable = ts_store_stamp (self->store, req->id, &stamp, err) == 0;
+        int64_t now = ts_now_ms ();
+        //  The stamp (or the clock) is read before the answer: a write
+        //  in between makes the entry stale at once instead of hiding
+        //  the write, and the stale_ms bound counts from the read.
+        if (self->stamps)
+            cacheable = ts_store_stamp (self->store, req->id, &stamp,
+                                        err) == 0;
+        else
+            stamp = (ts_store_stamp_t) {
+                .version = 0,
+                .expires_ms = now > INT64_MAX - self->stale_ms?
+                              INT64_MAX: now + self->stale_ms };
         key_size = s_cache_key (req, format, key);
-        if (cacheable && ts_cache_get (self->cache, key, key_size, &stamp,
-                                       ts_now_ms (), data, size)) {
+        if (cacheable && ts_cache_get (self->cache, key, key_size,
+                                       self->stamps? &stamp: NULL, now,
+                                       data, size)) {
             ts_msg_set_ok (reply, 200);
             return 200;
         }

@@ -55,8 +55,9 @@
 typedef struct _ts_api_t ts_api_t;
 
 //  Creates a handler over store (borrowed: must outlive the handler) with
-//  gateway.max_points, gateway.broker_endpoint and
-//  gateway.broker_timeout_ms from cfg. Returns NULL (reason in err) if
+//  gateway.max_points, gateway.broker_endpoint,
+//  gateway.broker_timeout_ms, gateway.cache_mb and
+//  gateway.cache_stale_ms from cfg. Returns NULL (reason in err) if
 //  out of memory.
 ts_api_t *ts_api_new (const ts_config_t *cfg, ts_store_t *store, char *err);
 
@@ -90,7 +91,9 @@ typedef int (ts_api_encode_fn) (const ts_msg_t *reply, char **data,
 //  'm' msgpack), since answers are cached per encoding. A query that
 //  gives both from and to is answered from the answer cache
 //  (gateway.cache_mb) while the store's stamp of its id is unchanged
-//  (ts_store_stamp), and a fresh 200 answer to one is put there.
+//  (ts_store_stamp), and a fresh 200 answer to one is put there. A store
+//  without stamps (ts_store_caps) has its answers reused for at most
+//  gateway.cache_stale_ms after they were read (0: never).
 //  Returns the status: on 200, *data and *size hold the encoded answer
 //  (the caller frees it) and reply may be left empty, or, if encode
 //  declined it (TS_ETOOBIG), *data is NULL, reply holds the answer's

@@ -161,10 +161,14 @@ ts_cache_get (ts_cache_t *self, const void *key, size_t key_size,
     pthread_mutex_lock (&self->lock);
     s_entry_t **slot = s_find (self, hash, key, key_size);
     s_entry_t *entry = *slot;
-    if (entry && entry->stamp.version != stamp->version)
+    //  Without the store's stamp, the entry's own expiry decides.
+    int64_t expires_ms = stamp? stamp->expires_ms:
+                         entry? entry->stamp.expires_ms: 0;
+    if (entry && ((stamp && entry->stamp.version != stamp->version)
+              ||  (!stamp && now_ms >= expires_ms)))
         s_remove (self, slot);
     else
-    if (entry && now_ms < stamp->expires_ms) {
+    if (entry && now_ms < expires_ms) {
         char *copy = malloc (entry->size? entry->size: 1);
         if (copy) {
             memcpy (copy, entry->bytes + entry->key_size, entry->size);

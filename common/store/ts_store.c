@@ -1,13 +1,23 @@
-/*  ts_store - the storage interface: argument checks, then the backend.
+/*  ts_store - the router: argument checks, then the backend of each role.
 
     Every tscache process that touches data (workers write, the gateway and
-    broker read) goes through this file. It picks the backend named by
-    store.backend from a static table, checks every argument a caller could
-    have taken from the network or an upstream document (ids and measures
-    must pass ts_name_existing, new ids ts_name_valid, from_ms <= to_ms), turns the forecast TTL into
-    an absolute expiry time, and forwards the call. It holds no data and no
-    locks of its own: thread safety and atomicity are the backend's job
-    (see ts_store_backend.h). */
+    broker read) goes through this file. It opens the backend of each role
+    (registry, history, forecast: store.<role>.backend, or store.backend),
+    each distinct (backend, config) pair once, and routes every call to
+    the backend of the role it touches: ids_* to the registry's, history_*
+    to the history's, forecast_* and expire to the forecast's. Calls that
+    span roles are split by backend: a write goes to the history backend
+    first, then to the forecast backend; a removal forgets the id's points
+    in the backends that do not hold the registry; a query read
+    (ts_store_read) asks each backend once for its roles. Where one
+    backend serves every role, each call is one backend call, as before.
+
+    Before routing it checks every argument a caller could have taken from
+    the network or an upstream document (ids and measures must pass
+    ts_name_existing, new ids ts_name_valid, from_ms <= to_ms) and turns
+    the forecast TTL into an absolute expiry time. It holds no data and no
+    locks of its own: thread safety and atomicity within a role are the
+    backends' (ts_store_backend.h). */
 
 #include <assert.h>
 #include <stdio.h>
@@ -22,11 +32,41 @@ static const ts_store_ops_t *s_backends [] = {
     &ts_store_lmdb_ops,
 };
 
+#define S_ROLES  3                  //  registry, history, forecast
+
+//  One open backend instance, serving one or more roles.
+typedef struct {
+    const ts_store_ops_t *ops;      //  the backend
+    const ts_config_t    *cfg;      //  the config it was opened with
+    void                 *state;    //  the backend's own state
+    unsigned              roles;    //  TS_STORE_* bits it serves
+} s_backend_t;
+
 struct _ts_store_t {
-    const ts_store_ops_t *ops;      //  the chosen backend
-    void    *state;                 //  the backend's own state
-    int64_t  forecast_ttl_s;        //  store.forecast_ttl_s, read at open
+    s_backend_t  backends [S_ROLES];    //  distinct instances, opened
+    size_t       n_backends;            //  how many of them
+    s_backend_t *role [S_ROLES];        //  by role: registry, history,
+                                        //  forecast
+    int64_t      forecast_ttl_s;        //  forecast role's store.forecast_ttl_s
+    char         name [96];             //  ts_store_backend text
 };
+
+//  Role bits in the order of self->role, and their config names.
+static const unsigned s_role_bits [S_ROLES] = {
+    TS_STORE_REGISTRY, TS_STORE_HISTORY, TS_STORE_FORECAST };
+static const char *const s_role_names [S_ROLES] = {
+    "registry", "history", "forecast" };
+
+//  The backend instance serving role (one TS_STORE_* bit).
+static s_backend_t *
+s_role (const ts_store_t *self, unsigned role)
+{
+    for (int i = 0; i < S_ROLES; i++)
+        if (s_role_bits [i] == role)
+            return self->role [i];
+    assert (!"not a store role");
+    return NULL;
+}
 
 //  Checks a point list's measures; fills err and returns TS_EINVAL on the
 //  first invalid one.
@@ -91,34 +131,84 @@ s_check_range (const char *id, const char *measure, int64_t from_ms,
     return 0;
 }
 
+//  The backend named name, or NULL.
+static const ts_store_ops_t *
+s_backend_find (const char *name)
+{
+    for (size_t i = 0; i < sizeof s_backends / sizeof s_backends [0]; i++)
+        if (name && strcmp (s_backends [i]->name, name) == 0)
+            return s_backends [i];
+    return NULL;
+}
+
 ts_store_t *
 ts_store_new (const ts_config_t *cfg, char *err)
 {
     assert (cfg);
-    const char *name = ts_config_str (cfg, "store.backend");
-    const ts_store_ops_t *ops = NULL;
-    for (size_t i = 0; i < sizeof s_backends / sizeof s_backends [0]; i++)
-        if (name && strcmp (s_backends [i]->name, name) == 0) {
-            ops = s_backends [i];
-            break;
+    const ts_store_ops_t *ops [S_ROLES];
+    for (int i = 0; i < S_ROLES; i++) {
+        char key [64];
+        snprintf (key, sizeof key, "store.%s.backend", s_role_names [i]);
+        const char *name = ts_config_str (cfg, key);
+        if (!*name) {
+            snprintf (key, sizeof key, "store.backend");
+            name = ts_config_str (cfg, key);
         }
-    if (!ops) {
-        ts_errf (err, "store.backend: unknown backend '%s'",
-                 name? name: "");
-        return NULL;
+        ops [i] = s_backend_find (name);
+        if (!ops [i]) {
+            ts_errf (err, "%s: unknown backend '%s'", key, name);
+            return NULL;
+        }
     }
+    return ts_store_new_with (ops [0], cfg, ops [1], cfg, ops [2], cfg, err);
+}
+
+ts_store_t *
+ts_store_new_with (const ts_store_ops_t *registry,
+                   const ts_config_t *registry_cfg,
+                   const ts_store_ops_t *history,
+                   const ts_config_t *history_cfg,
+                   const ts_store_ops_t *forecast,
+                   const ts_config_t *forecast_cfg, char *err)
+{
+    assert (registry && registry_cfg && history && history_cfg);
+    assert (forecast && forecast_cfg);
     ts_store_t *self = calloc (1, sizeof *self);
     if (!self) {
         ts_errf (err, "store: out of memory");
         return NULL;
     }
-    self->ops = ops;
-    self->forecast_ttl_s = ts_config_int (cfg, "store.forecast_ttl_s");
-    self->state = ops->open (cfg, err);
-    if (!self->state) {
-        free (self);
-        return NULL;
+    const ts_store_ops_t *ops [S_ROLES] = { registry, history, forecast };
+    const ts_config_t *cfgs [S_ROLES] = {
+        registry_cfg, history_cfg, forecast_cfg };
+    for (int i = 0; i < S_ROLES; i++) {
+        s_backend_t *backend = NULL;
+        for (size_t j = 0; j < self->n_backends && !backend; j++)
+            if (self->backends [j].ops == ops [i]
+            &&  self->backends [j].cfg == cfgs [i])
+                backend = &self->backends [j];
+        if (!backend) {
+            backend = &self->backends [self->n_backends];
+            backend->ops = ops [i];
+            backend->cfg = cfgs [i];
+            backend->state = ops [i]->open (cfgs [i], err);
+            if (!backend->state) {
+                ts_store_destroy (&self);
+                return NULL;
+            }
+            self->n_backends++;
+        }
+        backend->roles |= s_role_bits [i];
+        self->role [i] = backend;
     }
+    self->forecast_ttl_s = ts_config_int (forecast_cfg,
+                                          "store.forecast_ttl_s");
+    if (self->n_backends == 1)
+        snprintf (self->name, sizeof self->name, "%s", registry->name);
+    else
+        snprintf (self->name, sizeof self->name,
+                  "registry=%s history=%s forecast=%s", registry->name,
+                  history->name, forecast->name);
     return self;
 }
 
@@ -128,7 +218,8 @@ ts_store_destroy (ts_store_t **self_p)
     assert (self_p);
     if (*self_p) {
         ts_store_t *self = *self_p;
-        self->ops->close (self->state);
+        for (size_t i = 0; i < self->n_backends; i++)
+            self->backends [i].ops->close (self->backends [i].state);
         free (self);
         *self_p = NULL;
     }
@@ -155,7 +246,27 @@ const char *
 ts_store_backend (const ts_store_t *self)
 {
     assert (self);
-    return self->ops->name;
+    return self->name;
+}
+
+const char *
+ts_store_role_backend (const ts_store_t *self, unsigned role)
+{
+    assert (self);
+    return s_role (self, role)->ops->name;
+}
+
+unsigned
+ts_store_caps (const ts_store_t *self)
+{
+    assert (self);
+    const s_backend_t *forecast = s_role (self, TS_STORE_FORECAST);
+    unsigned caps = forecast->ops->caps & TS_STORE_CAP_TTL;
+    if (self->n_backends == 1)
+        caps |= forecast->ops->caps & (TS_STORE_CAP_STAMPS
+                                    |  TS_STORE_CAP_SNAPSHOT
+                                    |  TS_STORE_CAP_ATOMIC);
+    return caps;
 }
 
 int
@@ -173,9 +284,13 @@ ts_store_ids_add (ts_store_t *self, const char *const *ids, size_t n,
     }
     if (n == 0)
         return 0;
-    return self->ops->ids_add (self->state, ids, n, added, err);
+    s_backend_t *registry = s_role (self, TS_STORE_REGISTRY);
+    return registry->ops->ids_add (registry->state, ids, n, added, err);
 }
 
+//  Removes id from the registry, then forgets its points in the backends
+//  that do not hold the registry (each asked once, for its roles). Every
+//  such backend must have forget: checked before anything is removed.
 int
 ts_store_ids_remove (ts_store_t *self, const char *id, char *err)
 {
@@ -183,7 +298,28 @@ ts_store_ids_remove (ts_store_t *self, const char *id, char *err)
     int rc = s_check_id (id, err);
     if (rc)
         return rc;
-    return self->ops->ids_remove (self->state, id, err);
+    s_backend_t *registry = s_role (self, TS_STORE_REGISTRY);
+    for (size_t i = 0; i < self->n_backends; i++) {
+        s_backend_t *backend = &self->backends [i];
+        if (backend != registry && !backend->ops->forget) {
+            ts_errf (err, "store: the %s backend %s cannot delete an "
+                     "id's points (no forget operation), so ids cannot be "
+                     "removed while the registry is in another backend "
+                     "(%s)", backend->roles & TS_STORE_HISTORY?
+                     "history": "forecast", backend->ops->name, self->name);
+            return TS_EBACKEND;
+        }
+    }
+    rc = registry->ops->ids_remove (registry->state, id, err);
+    for (size_t i = 0; i < self->n_backends && rc == 0; i++) {
+        s_backend_t *backend = &self->backends [i];
+        if (backend != registry)
+            rc = backend->ops->forget (backend->state,
+                                       backend->roles & (TS_STORE_HISTORY
+                                                      |  TS_STORE_FORECAST),
+                                       id, err);
+    }
+    return rc;
 }
 
 int
@@ -202,8 +338,10 @@ ts_store_ids_page (ts_store_t *self, const char *after, size_t limit,
         ts_errf (err, "ids: a page holds at least one id");
         return TS_EINVAL;
     }
-    return self->ops->ids_page (self->state, after && *after? after: NULL,
-                                limit, out, more, err);
+    s_backend_t *registry = s_role (self, TS_STORE_REGISTRY);
+    return registry->ops->ids_page (registry->state,
+                                    after && *after? after: NULL, limit,
+                                    out, more, err);
 }
 
 int
@@ -216,7 +354,8 @@ ts_store_ids_exists (ts_store_t *self, const char *id, bool *exists,
     int rc = s_check_id (id, err);
     if (rc)
         return rc;
-    return self->ops->ids_exists (self->state, id, exists, err);
+    s_backend_t *registry = s_role (self, TS_STORE_REGISTRY);
+    return registry->ops->ids_exists (registry->state, id, exists, err);
 }
 
 int
@@ -231,7 +370,8 @@ ts_store_history_put (ts_store_t *self, const char *id,
         return rc;
     if (pts->n == 0)
         return 0;
-    return self->ops->history_put (self->state, id, pts, err);
+    s_backend_t *history = s_role (self, TS_STORE_HISTORY);
+    return history->ops->history_put (history->state, id, pts, err);
 }
 
 int
@@ -254,8 +394,9 @@ ts_store_history_range_max (ts_store_t *self, const char *id,
     int rc = s_check_range (id, measure, from_ms, to_ms, err);
     if (rc)
         return rc;
-    return self->ops->history_range (self->state, id, measure, from_ms,
-                                     to_ms, max, out, err);
+    s_backend_t *history = s_role (self, TS_STORE_HISTORY);
+    return history->ops->history_range (history->state, id, measure,
+                                        from_ms, to_ms, max, out, err);
 }
 
 //  When a forecast written at now_ms expires; saturates rather than
@@ -279,8 +420,84 @@ ts_store_forecast_replace (ts_store_t *self, const char *id,
         rc = s_check_points (pts, err);
     if (rc)
         return rc;
-    return self->ops->forecast_replace (self->state, id, pts,
-                                        s_expires_ms (self, now_ms), err);
+    s_backend_t *forecast = s_role (self, TS_STORE_FORECAST);
+    return forecast->ops->forecast_replace (forecast->state, id, pts,
+                                            s_expires_ms (self, now_ms), err);
+}
+
+int
+ts_store_forecast_range (ts_store_t *self, const char *id,
+                         const char *measure, int64_t from_ms,
+                         int64_t to_ms, int64_t now_ms,
+                         ts_points_t *out, char *err)
+{
+    assert (self);
+    assert (out);
+    int rc = s_check_range (id, measure, from_ms, to_ms, err);
+    if (rc)
+        return rc;
+    s_backend_t *forecast = s_role (self, TS_STORE_FORECAST);
+    return forecast->ops->forecast_range (forecast->state, id, measure,
+                                          from_ms, to_ms, now_ms, out, err);
+}
+
+//  Reads the parts of q in roles from one backend: with its read
+//  operation if it has one, else composed from its single-role reads
+//  (forecast before history, see ts_store_read).
+static int
+s_read_part (s_backend_t *backend, unsigned roles, const ts_store_query_t *q,
+             ts_store_answer_t *ans, char *err)
+{
+    const ts_store_ops_t *ops = backend->ops;
+    if (ops->read)
+        return ops->read (backend->state, roles, q, ans, err);
+    int rc = 0;
+    if (roles & TS_STORE_REGISTRY) {
+        rc = ops->ids_exists (backend->state, q->id, &ans->exists, err);
+        if (rc || !ans->exists)
+            return rc;
+    }
+    if (roles & TS_STORE_FORECAST)
+        rc = ops->forecast_range (backend->state, q->id, q->measure,
+                                  q->from_ms, q->to_ms, q->now_ms,
+                                  ans->forecast, err);
+    if (rc == 0 && (roles & TS_STORE_HISTORY))
+        rc = ops->history_range (backend->state, q->id, q->measure,
+                                 q->from_ms, q->to_ms, q->max,
+                                 ans->history, err);
+    return rc;
+}
+
+//  Roles are read registry first (an id that is not registered reads no
+//  points), then forecast, then history, each backend once for a run of
+//  roles it serves. Forecast before history: a writer lands the history
+//  before it replaces the forecast, so a reader that sees the new
+//  forecast then sees the new history too, and the merge rule never meets
+//  a new forecast beside the previous history (which would leave a gap
+//  between the old history's end and the new forecast's start).
+int
+ts_store_read (ts_store_t *self, const ts_store_query_t *q,
+               ts_store_answer_t *ans, char *err)
+{
+    assert (self);
+    assert (q && ans && ans->history && ans->forecast);
+    ans->exists = false;
+    int rc = s_check_range (q->id, q->measure, q->from_ms, q->to_ms, err);
+    if (rc)
+        return rc;
+    static const unsigned order [S_ROLES] = {
+        TS_STORE_REGISTRY, TS_STORE_FORECAST, TS_STORE_HISTORY };
+    int i = 0;
+    while (i < S_ROLES) {
+        s_backend_t *backend = s_role (self, order [i]);
+        unsigned roles = 0;
+        while (i < S_ROLES && s_role (self, order [i]) == backend)
+            roles |= order [i++];
+        rc = s_read_part (backend, roles, q, ans, err);
+        if (rc || ((roles & TS_STORE_REGISTRY) && !ans->exists))
+            return rc;
+    }
+    return 0;
 }
 
 int
@@ -290,6 +507,29 @@ ts_store_write (ts_store_t *self, const char *id,
 {
     ts_store_doc_t doc = { id, history, forecast };
     return ts_store_write_batch (self, &doc, 1, now_ms, err);
+}
+
+//  Writes the part of every document that backend serves: its history
+//  (keep is TS_STORE_HISTORY) or its forecast (TS_STORE_FORECAST); the
+//  other part is NULL, which the backend leaves alone.
+static int
+s_write_part (s_backend_t *backend, unsigned keep, const ts_store_doc_t *docs,
+              size_t n, int64_t expires_ms, char *err)
+{
+    ts_store_doc_t *part = malloc (n * sizeof *part);
+    if (!part) {
+        ts_errf (err, "store: out of memory");
+        return TS_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        part [i].id = docs [i].id;
+        part [i].history = keep == TS_STORE_HISTORY? docs [i].history: NULL;
+        part [i].forecast = keep == TS_STORE_FORECAST? docs [i].forecast:
+                                                       NULL;
+    }
+    int rc = backend->ops->write (backend->state, part, n, expires_ms, err);
+    free (part);
+    return rc;
 }
 
 int
@@ -315,8 +555,18 @@ ts_store_write_batch (ts_store_t *self, const ts_store_doc_t *docs,
     }
     if (n == 0)
         return 0;
-    return self->ops->write (self->state, docs, n,
-                             s_expires_ms (self, now_ms), err);
+    int64_t expires_ms = s_expires_ms (self, now_ms);
+    s_backend_t *history = s_role (self, TS_STORE_HISTORY);
+    s_backend_t *forecast = s_role (self, TS_STORE_FORECAST);
+    if (history == forecast)
+        return history->ops->write (history->state, docs, n, expires_ms,
+                                    err);
+    int rc = s_write_part (history, TS_STORE_HISTORY, docs, n,
+                           expires_ms, err);
+    if (rc == 0)
+        rc = s_write_part (forecast, TS_STORE_FORECAST, docs, n,
+                           expires_ms, err);
+    return rc;
 }
 
 int
@@ -330,35 +580,22 @@ ts_store_stamp (ts_store_t *self, const char *id, ts_store_stamp_t *stamp,
     int rc = s_check_id (id, err);
     if (rc)
         return rc;
-    if (!self->ops->stamp) {
-        ts_errf (err, "store.backend %s keeps no change stamps",
-                 self->ops->name);
-        return TS_ENOTFOUND;
+    s_backend_t *backend = s_role (self, TS_STORE_FORECAST);
+    if (!(ts_store_caps (self) & TS_STORE_CAP_STAMPS)
+    ||  !backend->ops->stamp) {
+        ts_errf (err, "store (%s) keeps no change stamps", self->name);
+        return TS_EINVAL;
     }
-    return self->ops->stamp (self->state, id, stamp, err);
-}
-
-int
-ts_store_forecast_range (ts_store_t *self, const char *id,
-                         const char *measure, int64_t from_ms,
-                         int64_t to_ms, int64_t now_ms,
-                         ts_points_t *out, char *err)
-{
-    assert (self);
-    assert (out);
-    int rc = s_check_range (id, measure, from_ms, to_ms, err);
-    if (rc)
-        return rc;
-    return self->ops->forecast_range (self->state, id, measure, from_ms,
-                                      to_ms, now_ms, out, err);
+    return backend->ops->stamp (backend->state, id, stamp, err);
 }
 
 void
 ts_store_release (ts_store_t *self)
 {
     assert (self);
-    if (self->ops->release)
-        self->ops->release (self->state);
+    for (size_t i = 0; i < self->n_backends; i++)
+        if (self->backends [i].ops->release)
+            self->backends [i].ops->release (self->backends [i].state);
 }
 
 int
@@ -368,5 +605,6 @@ ts_store_expire (ts_store_t *self, int64_t now_ms, size_t *removed,
     assert (self);
     if (removed)
         *removed = 0;
-    return self->ops->expire (self->state, now_ms, removed, err);
+    s_backend_t *forecast = s_role (self, TS_STORE_FORECAST);
+    return forecast->ops->expire (forecast->state, now_ms, removed, err);
 }

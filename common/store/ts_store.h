@@ -33,7 +33,11 @@
       covers are hidden by it.
     - A read of several roles (ts_store_read) is one snapshot only with
       TS_STORE_CAP_SNAPSHOT; otherwise each role is read on its own, in
-      the order registry, history, forecast, with the same merge rule.
+      the order registry, forecast, history: the reverse of the write
+      order, so a reader that sees a new forecast also sees the history
+      written before it (read the other way, a new forecast beside the
+      previous history would leave a gap between the old history's end
+      and the new forecast's start, which no merge rule can fill).
 
     Threads: one ts_store_t may be used from several threads at once.
 

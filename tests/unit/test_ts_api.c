@@ -15,6 +15,16 @@ api_query_answers_404_for_unknown_id (void **state)
     assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 404);
     assert_string_equal (self->reply->error, "not_found");
     assert_non_null (strstr (self->reply->detail, "nobody"));
+    //  The id is judged first, whatever else is wrong with the query.
+    s_query (self, "nobody", 11, 10);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 404);
+    s_query (self, "nobody", 0, 10);
+    ts_strlcpy (self->req->measure, "-m", sizeof self->req->measure);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 404);
+    s_query (self, "-nobody", 11, 10);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 400);
+    assert_string_equal (self->reply->detail,
+                         "invalid id '-nobody': use " TS_NAME_RULE);
 }
 
 static void
@@ -234,6 +244,79 @@ api_cached_answer_drops_an_expired_forecast (void **state)
     ts_points_destroy (&forecast);
 }
 
+//  Uses base's directory for a store whose registry lives in an LMDB
+//  environment of its own (DIR/registry, config in *registry_cfg, which
+//  the caller frees after the store): a store without change stamps.
+static void
+s_split_store (ts_testutil_t *base, ts_config_t **registry_cfg)
+{
+    char path [sizeof base->dir + 16];
+    snprintf (path, sizeof path, "%s/registry", base->dir);
+    *registry_cfg = ts_testutil_config (path, 16, NULL);
+    assert_non_null (*registry_cfg);
+    ts_store_destroy (&base->store);
+    char err [TS_ERRLEN] = "";
+    base->store = ts_store_new_with (&ts_store_lmdb_ops, *registry_cfg,
+                                     &ts_store_lmdb_ops, base->cfg,
+                                     &ts_store_lmdb_ops, base->cfg, err);
+    if (!base->store)
+        fail_msg ("%s", err);
+    assert_false (ts_store_caps (base->store) & TS_STORE_CAP_STAMPS);
+}
+
+static void
+api_query_without_stamps_reuses_answers_for_cache_stale_ms (void **state)
+{
+    fixture_t *self = *state;
+    ts_testutil_t *base = ts_testutil_new (16, "gateway:\n"
+                                               "  cache_stale_ms: 60000\n");
+    assert_non_null (base);
+    ts_config_t *registry_cfg;
+    s_split_store (base, &registry_cfg);
+    char err [TS_ERRLEN] = "";
+    ts_api_t *api = ts_api_new (base->cfg, base->store, err);
+    assert_non_null (api);
+    const char *ids [] = { "a" };
+    assert_int_equal (ts_store_ids_add (base->store, ids, 1, NULL, NULL), 0);
+    ts_points_t *history = ts_points_new ();
+    ts_points_append (history, 1000, "value", 1.5);
+    assert_int_equal (ts_store_history_put (base->store, "a", history,
+                                            NULL), 0);
+    ts_api_t *saved = self->api;
+    self->api = api;
+    s_query (self, "a", 0, 5000);
+    assert_int_equal (s_query_cached (self), 200);
+    assert_int_equal (self->reply->series.history->n, 1);
+    //  A write is not seen while the answer is younger than 60 s.
+    ts_points_append (history, 2000, "value", 2.5);
+    assert_int_equal (ts_store_history_put (base->store, "a", history,
+                                            NULL), 0);
+    assert_int_equal (s_query_cached (self), 200);
+    assert_int_equal (self->reply->series.history->n, 1);
+    assert_int_equal (s_hits (self), 1);
+
+    //  cache_stale_ms 0: a store without stamps is never answered from
+    //  the cache.
+    assert_int_equal (ts_config_set (base->cfg, "gateway.cache_stale_ms",
+                                     "0", err), 0);
+    self->api = ts_api_new (base->cfg, base->store, err);
+    assert_non_null (self->api);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal (s_query_cached (self), 200);
+        assert_int_equal (self->reply->series.history->n, 2);
+    }
+    ts_cache_stats_t stats;
+    ts_api_cache_stats (self->api, &stats);
+    assert_int_equal (stats.hits + stats.misses, 0);
+    ts_api_destroy (&self->api);
+    self->api = saved;
+    ts_api_destroy (&api);
+    ts_points_destroy (&history);
+    ts_store_destroy (&base->store);
+    ts_config_destroy (&registry_cfg);
+    ts_testutil_destroy (&base);
+}
+
 static void
 api_query_answers_with_the_cache_off (void **state)
 {
@@ -289,6 +372,7 @@ main (int argc, char *argv [])
         T (api_query_answers_from_the_cache_until_the_id_changes),
         T (api_cached_answer_drops_an_expired_forecast),
         T (api_query_answers_with_the_cache_off),
+        T (api_query_without_stamps_reuses_answers_for_cache_stale_ms),
         T (api_rejects_ops_it_does_not_serve),
 #undef T
     };

@@ -1,7 +1,8 @@
 /*  test_ts_cache - the answer cache: hits only with the same stamp
     version and before the forecast expires, stale entries dropped, least
     recently used entries evicted to stay in the budget, oversized answers
-    not kept, and several threads at once. */
+    not kept, and several threads at once. Without stamps (a store that
+    keeps none) an entry is reused until its own expiry only. */
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -88,6 +89,30 @@ cache_misses_once_the_forecast_expires (void **state)
 }
 
 static void
+cache_without_stamps_reuses_an_answer_until_it_goes_stale (void **state)
+{
+    ts_cache_t *cache = ts_cache_new (1 << 20);
+    assert_non_null (cache);
+    //  Put at 1000 with gateway.cache_stale_ms 2000: stale at 3000.
+    ts_store_stamp_t stale_at = { 0, 3000 };
+    s_put (cache, "k", &stale_at, "answer");
+    assert_true (s_hit (cache, "k", NULL, 1000, "answer"));
+    assert_true (s_hit (cache, "k", NULL, 2999, "answer"));
+    assert_false (s_hit (cache, "k", NULL, 3000, "answer"));
+    //  The stale entry is gone, not kept for a later lookup.
+    ts_cache_stats_t stats;
+    ts_cache_stats (cache, &stats);
+    assert_int_equal (stats.entries, 0);
+    assert_int_equal (stats.bytes, 0);
+    assert_false (s_hit (cache, "k", NULL, 1000, "answer"));
+    //  A new put starts a new window.
+    stale_at.expires_ms = 5000;
+    s_put (cache, "k", &stale_at, "answer two");
+    assert_true (s_hit (cache, "k", NULL, 4000, "answer two"));
+    ts_cache_destroy (&cache);
+}
+
+static void
 cache_evicts_least_recently_used_to_stay_in_budget (void **state)
 {
     //  64 kB: room for a few 7 kB answers (each at most an eighth).
@@ -163,6 +188,7 @@ main (int argc, char *argv [])
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (cache_hits_only_with_the_same_version),
         cmocka_unit_test (cache_misses_once_the_forecast_expires),
+        cmocka_unit_test (cache_without_stamps_reuses_an_answer_until_it_goes_stale),
         cmocka_unit_test (cache_evicts_least_recently_used_to_stay_in_budget),
         cmocka_unit_test (cache_serves_several_threads),
     };

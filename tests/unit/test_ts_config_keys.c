@@ -57,6 +57,36 @@ config_rejects_value_not_in_enum_listing_the_choices (void **state)
 }
 
 static void
+config_rejects_unknown_backend_of_a_role_naming_file_line_and_key (void **state)
+{
+    char err [TS_ERRLEN];
+    assert_string_equal (s_load_fails ("store:\n  history:\n    backend: "
+                                       "nosuch\n", err),
+                         "test.yaml:3: store.history.backend: must be one "
+                         "of: \"\", lmdb");
+    assert_string_equal (s_load_fails ("log:\n  level: info\nstore:\n"
+                                       "  registry:\n    backend: redis\n",
+                                       err),
+                         "test.yaml:5: store.registry.backend: must be one "
+                         "of: \"\", lmdb");
+    setenv ("TSCACHE_STORE_FORECAST_BACKEND", "nosuch", 1);
+    assert_null (ts_config_load_text ("", "test.yaml", err));
+    unsetenv ("TSCACHE_STORE_FORECAST_BACKEND");
+    assert_contains (err, "env TSCACHE_STORE_FORECAST_BACKEND: must be one "
+                     "of: \"\", lmdb");
+    //  "" (the default) means store.backend's; a role may name one.
+    ts_config_t *cfg = s_load_ok ("store:\n  forecast_ttl_s: 60\n"
+                                  "  forecast:\n    backend: lmdb\n"
+                                  "  history:\n    backend: \"\"\n");
+    assert_string_equal (ts_config_str (cfg, "store.forecast.backend"),
+                         "lmdb");
+    assert_string_equal (ts_config_str (cfg, "store.history.backend"), "");
+    assert_string_equal (ts_config_str (cfg, "store.registry.backend"), "");
+    assert_int_equal (ts_config_int (cfg, "store.forecast_ttl_s"), 60);
+    ts_config_destroy (&cfg);
+}
+
+static void
 config_checks_the_cron_schedule (void **state)
 {
     char err [TS_ERRLEN] = "";
@@ -269,6 +299,7 @@ main (int argc, char *argv [])
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (config_rejects_out_of_range_or_non_integer_values),
         cmocka_unit_test (config_rejects_value_not_in_enum_listing_the_choices),
+        cmocka_unit_test (config_rejects_unknown_backend_of_a_role_naming_file_line_and_key),
         cmocka_unit_test (config_checks_the_cron_schedule),
         cmocka_unit_test (config_rejects_endpoint_without_zeromq_scheme),
         cmocka_unit_test (config_rejects_upstream_url_without_id),
