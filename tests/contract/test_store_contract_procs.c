@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 
 #include "ts_store_fixture.h"
 
@@ -127,7 +128,8 @@ two_processes_write_at_once_and_both_see_all (void **state)
 #define GEN_FORECAST 8          //  forecast points of every generation
 #define GEN_IDS      3          //  ids written by each batch
 #define GEN_NOW      INT64_C (1000000)
-#define MAX_READS    1000000
+#define MAX_READS    1000000    //  reads of one reader thread, at most
+#define READERS      4          //  reader threads
 
 //  In a child process: writes GENERATIONS batches of GEN_IDS documents.
 //  Generation g of an id adds GEN_HISTORY history points, valued g,
@@ -196,6 +198,50 @@ s_check_generations (const ts_store_answer_t *ans, unsigned caps, int *gh,
     return NULL;
 }
 
+//  One reader thread of the generations child's store: reads every id in
+//  turn until stop is set, checking each answer and that no read goes
+//  back in time. Asserts nothing (a thread): says what is wrong in wrong.
+typedef struct {
+    ts_store_t  *store;         //  shared by every reader
+    unsigned     caps;          //  ts_store_caps of the store
+    atomic_int  *stop;          //  set once the writer has exited
+    int64_t      deadline;      //  monotonic clock, ms
+    const char  *wrong;         //  the first inconsistency, or NULL
+    char         err [TS_ERRLEN];
+    int          reads;         //  answers read
+} reader_t;
+
+static void *
+s_read_generations (void *arg)
+{
+    reader_t *reader = arg;
+    const char *ids [GEN_IDS] = { "p0", "p1", "p2" };
+    int last_gh [GEN_IDS] = { 0 }, last_gf [GEN_IDS] = { 0 };
+    ts_store_answer_t ans = { false, ts_points_new (), ts_points_new () };
+    if (!ans.history || !ans.forecast)
+        reader->wrong = "out of memory";
+    while (!reader->wrong && reader->reads < MAX_READS
+    &&     !atomic_load (reader->stop) && s_clock_ms () < reader->deadline)
+        for (int d = 0; d < GEN_IDS && !reader->wrong; d++) {
+            ts_store_query_t q = { ids [d], NULL, FOREVER_FROM, FOREVER_TO,
+                                   GEN_NOW, GENERATIONS * GEN_HISTORY };
+            s_answer_clear (&ans);
+            int gh = 0, gf = 0;
+            if (ts_store_read (reader->store, &q, &ans, reader->err))
+                reader->wrong = reader->err;
+            else
+                reader->wrong = s_check_generations (&ans, reader->caps,
+                                                     &gh, &gf);
+            if (!reader->wrong && (gh < last_gh [d] || gf < last_gf [d]))
+                reader->wrong = "a read went back in time";
+            last_gh [d] = gh;
+            last_gf [d] = gf;
+            reader->reads++;
+        }
+    s_answer_destroy (&ans);
+    return NULL;
+}
+
 static void
 reader_never_sees_a_new_forecast_beside_the_previous_history
     (void **state)
@@ -211,49 +257,58 @@ reader_never_sees_a_new_forecast_beside_the_previous_history
     assert_true (pid >= 0);
     if (pid == 0)
         _exit (s_child_generations (fx));
+    //  More readers than cores: a reader is often preempted between the
+    //  roles of one read, the moment a wrong order of reads shows.
     s_open (fx);
-    ts_store_answer_t ans = s_answer_new ();
-    int last_gh [GEN_IDS] = { 0 }, last_gf [GEN_IDS] = { 0 };
-    const char *wrong = NULL;
-    int status = 0, reads = 0;
+    atomic_int stop = 0;
     int64_t deadline = s_clock_ms () + PROC_WAIT_MS;
-    bool done = false;
-    while (!wrong && reads < MAX_READS && s_clock_ms () < deadline) {
-        //  One more round of reads after the writer has exited.
-        done = waitpid (pid, &status, WNOHANG) == pid;
-        for (int d = 0; d < GEN_IDS && !wrong; d++) {
-            ts_store_query_t q = { ids [d], NULL, FOREVER_FROM, FOREVER_TO,
-                                   GEN_NOW, GENERATIONS * GEN_HISTORY };
-            s_answer_clear (&ans);
-            int gh = 0, gf = 0;
-            if (ts_store_read (fx->store, &q, &ans, err))
-                wrong = err;
-            else
-                wrong = s_check_generations (&ans, caps, &gh, &gf);
-            if (!wrong && (gh < last_gh [d] || gf < last_gf [d]))
-                wrong = "a read went back in time";
-            last_gh [d] = gh;
-            last_gf [d] = gf;
-            reads++;
-        }
-        if (done)
-            break;
+    reader_t readers [READERS];
+    pthread_t threads [READERS];
+    for (int i = 0; i < READERS; i++) {
+        readers [i] = (reader_t) { .store = fx->store, .caps = caps,
+                                   .stop = &stop, .deadline = deadline };
+        assert_int_equal (pthread_create (&threads [i], NULL,
+                                          s_read_generations, &readers [i]),
+                          0);
     }
+    int status = 0;
+    bool done = false;
+    while (!done && s_clock_ms () < deadline) {
+        done = waitpid (pid, &status, WNOHANG) == pid;
+        if (!done)
+            usleep (1000);
+    }
+    atomic_store (&stop, 1);
+    for (int i = 0; i < READERS; i++)
+        pthread_join (threads [i], NULL);
     if (!done) {
         kill (pid, SIGKILL);
         waitpid (pid, &status, 0);
     }
-    s_answer_destroy (&ans);
-    if (wrong)
-        fail_msg ("read %d: %s", reads, wrong);
+    int reads = 0;
+    for (int i = 0; i < READERS; i++) {
+        if (readers [i].wrong)
+            fail_msg ("reader %d, read %d: %s", i, readers [i].reads,
+                      readers [i].wrong);
+        reads += readers [i].reads;
+    }
     assert_true (done);
     assert_true (WIFEXITED (status));
     assert_int_equal (WEXITSTATUS (status), 0);
+    assert_true (reads > 0);
     //  The end state is complete.
+    ts_store_answer_t ans = s_answer_new ();
     for (int d = 0; d < GEN_IDS; d++) {
-        assert_int_equal (last_gh [d], GENERATIONS);
-        assert_int_equal (last_gf [d], GENERATIONS);
+        ts_store_query_t q = { ids [d], NULL, FOREVER_FROM, FOREVER_TO,
+                               GEN_NOW, GENERATIONS * GEN_HISTORY };
+        s_answer_clear (&ans);
+        assert_int_equal (ts_store_read (fx->store, &q, &ans, err), 0);
+        int gh = 0, gf = 0;
+        assert_null (s_check_generations (&ans, caps, &gh, &gf));
+        assert_int_equal (gh, GENERATIONS);
+        assert_int_equal (gf, GENERATIONS);
     }
+    s_answer_destroy (&ans);
 }
 
 static void
