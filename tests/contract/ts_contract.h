@@ -1,8 +1,9 @@
 /*  ts_contract - what the contract suites share: the backend under test.
 
-    A suite runs every test once per backend of its seam. The backend's
-    name comes from the suite's table; TSCACHE_CONTRACT_BACKEND=NAME runs
-    only that one (a backend under development). */
+    A suite runs every test once per backend of its seam
+    (ts_contract_run). The backend's name comes from the suite's table;
+    TSCACHE_CONTRACT_BACKEND=NAME runs only that one (a backend under
+    development). */
 
 #ifndef TS_CONTRACT_H_INCLUDED
 #define TS_CONTRACT_H_INCLUDED
