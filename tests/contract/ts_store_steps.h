@@ -12,6 +12,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,12 +116,27 @@ s_clock_ms (void)
     return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-//  Waits for child pid; its exit status, or -1 if it did not exit.
+#define S_CHILD_WAIT_MS  120000     //  longest wait for a child process
+
+//  Waits for child pid, S_CHILD_WAIT_MS at most (then kills it); returns
+//  its exit status, or -1 if it did not exit by itself.
 static inline int
 s_wait_child (pid_t pid)
 {
     int status = 0;
-    if (waitpid (pid, &status, 0) != pid)
+    int64_t deadline = s_clock_ms () + S_CHILD_WAIT_MS;
+    pid_t got = 0;
+    while ((got = waitpid (pid, &status, WNOHANG)) == 0
+    &&     s_clock_ms () < deadline)
+        usleep (1000);
+    if (got == 0) {
+        fprintf (stderr, "child %d still runs after %d ms: killed\n",
+                 (int) pid, S_CHILD_WAIT_MS);
+        kill (pid, SIGKILL);
+        waitpid (pid, &status, 0);
+        return -1;
+    }
+    if (got != pid)
         return -1;
     return WIFEXITED (status)? WEXITSTATUS (status): -1;
 }
