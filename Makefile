@@ -169,10 +169,15 @@ DEPS_test_ts_store_lmdb = $(DEPS_test_ts_store)
 DEPS_test_ts_queue  = $(CORE) broker/queue/ts_queue broker/queue/ts_queue_lmdb common/ts_lmdb \
                       broker/queue/ts_queue_job broker/queue/ts_queue_machine \
                       common/ts_config common/ts_cron
+DEPS_test_store_contract = $(DEPS_test_ts_store)
+DEPS_test_store_contract_docs = $(DEPS_test_ts_store)
+DEPS_test_store_contract_procs = $(DEPS_test_ts_store)
 DEPS_test_queue_contract = $(DEPS_test_ts_queue)
 DEPS_test_queue_contract_restart = $(DEPS_test_ts_queue)
-#  test_ts_queue shares the queue contract suites' fixture.
+#  test_ts_queue shares the queue contract suites' fixture, test_ts_store
+#  the store suites' steps.
 $(BUILD)/tests/test_ts_queue: tests/contract/ts_queue_fixture.h tests/contract/ts_contract.h
+$(BUILD)/tests/test_ts_store: tests/contract/ts_store_steps.h
 DEPS_test_ts_json   = $(CORE) gateway/ts_json $(PROTO) common/ts_points
 DEPS_test_ts_reply  = $(CORE) gateway/ts_reply gateway/ts_json $(PROTO) common/ts_points
 DEPS_test_ts_target = $(CORE) gateway/ts_target

@@ -21,6 +21,13 @@ failed=0
 failures=()
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/tscache-tests.XXXXXX")
 
+#  count WORD LOG: the sum of cmocka's "[  WORD  ] N test(s)" lines in LOG
+#  (a contract suite runs one group of tests per backend).
+count () {
+    sed -n "s/^\[  $1  \] \([0-9]*\) test.*/\1/p" "$2" |
+        awk '{ s += $1 } END { print s + 0 }'
+}
+
 run_unit () {    # run_unit DIR
     for t in "$1"/test_*; do
         [ -x "$t" ] || continue
@@ -28,11 +35,7 @@ run_unit () {    # run_unit DIR
         out="$logdir/$name.log"
         timeout 300 "$t" >"$out" 2>&1
         rc=$?
-        #  A binary may run several groups (a contract suite per backend):
-        #  every group's summary counts.
-        p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | awk '{ s += $1 } END { print s + 0 }')
-        f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | awk '{ s += $1 } END { print s + 0 }')
-        p=${p:-0}; f=${f:-0}
+        p=$(count PASSED "$out"); f=$(count FAILED "$out")
         if [ $rc -ne 0 ] && [ "$f" = 0 ]; then f=1; fi   # crashed or timed out
         passed=$((passed + p)); failed=$((failed + f))
         if [ "$f" != 0 ]; then

@@ -157,22 +157,12 @@ s_stats (fixture_t *fx, int64_t now_ms)
 //  ---------------------------------------------------------------------
 
 
-//  Runs tests (n of them) once per backend wanted, each test's initial
-//  state being the backend. Returns how many failed.
+//  Runs tests (n of them) once per backend wanted (ts_contract_run).
 static inline int
 s_run_per_backend (const char *suite, struct CMUnitTest *tests, size_t n)
 {
-    int failed = 0;
-    for (size_t b = 0; b < sizeof s_backends / sizeof s_backends [0]; b++) {
-        if (!ts_contract_wanted (s_backends [b].name))
-            continue;
-        for (size_t i = 0; i < n; i++)
-            tests [i].initial_state = (void *) &s_backends [b];
-        char group [64];
-        snprintf (group, sizeof group, "%s (%s)", suite, s_backends [b].name);
-        failed += _cmocka_run_group_tests (group, tests, n, NULL, NULL);
-    }
-    return failed;
+    return ts_contract_run (suite, tests, n, s_backends, sizeof s_backends [0],
+                            sizeof s_backends / sizeof s_backends [0]);
 }
 
 #endif
