@@ -124,9 +124,6 @@ $(PROGRAMS):
 #  Unit tests: objects each test needs (so one module's test builds even
 #  while another module is broken).
 CORE = common/ts_common common/ts_log common/ts_redact
-#  The wire codec, one module in several files.
-PROTO = common/ts_proto common/ts_proto_codec common/ts_proto_client \
-        common/ts_proto_worker common/ts_proto_points
 DEPS_test_ts_common = $(CORE)
 DEPS_test_ts_redact = $(CORE)
 DEPS_test_ts_log    = $(CORE)
@@ -156,7 +153,7 @@ $(BUILD)/tests/test_ts_map_read: tests/unit/ts_map_fixture.h
 DEPS_test_ts_ingest = $(DEPS_test_ts_store) common/ingest/ts_ingest common/ingest/ts_map
 #  The codec's tests, one per job of it (test_ts_proto: the message and
 #  its framing), share tests/unit/ts_proto_fixture.h.
-DEPS_test_ts_proto  = $(CORE) $(PROTO) common/ts_points
+DEPS_test_ts_proto  = $(CORE) common/ts_proto common/ts_points
 DEPS_test_ts_proto_client = $(DEPS_test_ts_proto)
 DEPS_test_ts_proto_worker = $(DEPS_test_ts_proto)
 DEPS_test_ts_proto_points = $(DEPS_test_ts_proto)
@@ -178,14 +175,14 @@ DEPS_test_queue_contract_restart = $(DEPS_test_ts_queue)
 #  the store suites' steps.
 $(BUILD)/tests/test_ts_queue: tests/contract/ts_queue_fixture.h tests/contract/ts_contract.h
 $(BUILD)/tests/test_ts_store: tests/contract/ts_store_steps.h
-DEPS_test_ts_json   = $(CORE) gateway/ts_json $(PROTO) common/ts_points
-DEPS_test_ts_reply  = $(CORE) gateway/ts_reply gateway/ts_json $(PROTO) common/ts_points
+DEPS_test_ts_json   = $(CORE) gateway/ts_json common/ts_proto common/ts_points
+DEPS_test_ts_reply  = $(CORE) gateway/ts_reply gateway/ts_json common/ts_proto common/ts_points
 DEPS_test_ts_target = $(CORE) gateway/ts_target
 DEPS_test_ts_h1     = $(CORE) gateway/ts_h1
 DEPS_test_ts_cache  = $(CORE) gateway/ts_cache
 #  The request handler's tests (queries, registry, broker ops) share
 #  tests/unit/ts_api_fixture.h.
-DEPS_test_ts_api    = $(CORE) gateway/ts_api common/ts_client gateway/ts_cache $(PROTO) common/store/ts_store \
+DEPS_test_ts_api    = $(CORE) gateway/ts_api common/ts_client gateway/ts_cache common/ts_proto common/store/ts_store \
                       common/ts_envelope \
                       common/store/ts_store_lmdb common/ts_config common/ts_cron \
                       common/ts_points tests/unit/ts_testutil \
@@ -196,22 +193,22 @@ $(BUILD)/tests/test_ts_api $(BUILD)/tests/test_ts_api_ids \
 $(BUILD)/tests/test_ts_api_broker: tests/unit/ts_api_fixture.h
 #  The routes and the seed's route share tests/unit/ts_route_fixture.h.
 DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_reply gateway/ts_seed gateway/ts_api common/ts_client gateway/ts_cache \
-                      gateway/ts_json gateway/ts_target common/ts_envelope $(PROTO) common/store/ts_store \
+                      gateway/ts_json gateway/ts_target common/ts_envelope common/ts_proto common/store/ts_store \
                       common/store/ts_store_lmdb common/ts_config common/ts_cron \
                       common/ts_points tests/unit/ts_testutil \
                       tests/unit/ts_fakebroker
 DEPS_test_ts_http_stream = $(DEPS_test_ts_route) gateway/ts_http_conn gateway/ts_h1
 DEPS_test_ts_seed   = $(DEPS_test_ts_route)
 $(BUILD)/tests/test_ts_route $(BUILD)/tests/test_ts_seed: tests/unit/ts_route_fixture.h
-DEPS_test_ts_zmqsrv = $(CORE) gateway/ts_zmqsrv gateway/ts_api common/ts_client gateway/ts_cache $(PROTO) \
+DEPS_test_ts_zmqsrv = $(CORE) gateway/ts_zmqsrv gateway/ts_api common/ts_client gateway/ts_cache common/ts_proto \
                       common/ts_envelope \
                       common/store/ts_store common/store/ts_store_lmdb common/ts_config \
                       common/ts_cron common/ts_points tests/unit/ts_testutil \
                       tests/unit/ts_fakebroker
-DEPS_test_ts_client = $(CORE) common/ts_client $(PROTO) common/ts_envelope \
+DEPS_test_ts_client = $(CORE) common/ts_client common/ts_proto common/ts_envelope \
                       common/ts_points tests/unit/ts_fakebroker
-DEPS_test_ts_cli_args = $(CORE) gateway/ts_cli_args $(PROTO) common/ts_points
-DEPS_test_ts_cli_wait = $(CORE) gateway/ts_cli_wait gateway/ts_json $(PROTO) \
+DEPS_test_ts_cli_args = $(CORE) gateway/ts_cli_args common/ts_proto common/ts_points
+DEPS_test_ts_cli_wait = $(CORE) gateway/ts_cli_wait gateway/ts_json common/ts_proto \
                       common/ts_points
 DEPS_test_ts_url    = $(CORE) workers/ts_url
 DEPS_test_ts_fetch  = $(CORE) workers/ts_fetch
@@ -223,6 +220,8 @@ DEPS_test_ts_store_router = $(DEPS_test_ts_store)
 #  names it, PARTS_<module> adds its other files.
 PARTS_common/ts_config = common/ts_config_keys common/ts_config_yaml \
                          common/ts_config_secret
+PARTS_common/ts_proto = common/ts_proto_codec common/ts_proto_client \
+                        common/ts_proto_worker common/ts_proto_points
 PARTS_common/ingest/ts_map = common/ingest/ts_map_parse \
                              common/ingest/ts_map_read
 PARTS_common/store/ts_store_lmdb = common/store/ts_store_lmdb_points \
