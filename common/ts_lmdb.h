@@ -3,7 +3,7 @@
     with the project's error codes, and big-endian keys.
 
     Used by the broker's queue backend (broker/queue/ts_queue_lmdb.c) and
-    meant for the store's backend (common/store/ts_store_lmdb.c). It knows
+    the store's backend (common/store/ts_store_lmdb.c). It knows
     no database of either: a layer opens its own named databases inside
     the first transaction. Errors name the config keys of the layer that
     owns the environment (key_path, key_map), so that a full map says

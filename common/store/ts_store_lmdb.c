@@ -103,84 +103,30 @@
 
 #define S_MAX_DBS      12                                 //  8 used at most
 #define S_MAX_READERS  512                                //  reader slots
-#define S_RETRIES      50                                 //  busy retries
 
 int
 ts_store_lmdb_fail (ts_store_lmdb_t *self, int rc, char *err)
 {
-    if (rc == MDB_MAP_FULL)
-        ts_errf (err, "lmdb: store is full (%s); raise "
-                 "store.lmdb.map_size_mb (now %lld)",
-                 mdb_strerror (rc), (long long) self->map_size_mb);
-    else
-    if (rc == ENOSPC)
-        ts_errf (err, "lmdb: store is full: %s (free disk space; "
-                 "store.lmdb.map_size_mb is %lld)",
-                 mdb_strerror (rc), (long long) self->map_size_mb);
-    else
-    if (rc == MDB_READERS_FULL)
-        ts_errf (err, "lmdb: %s (too many concurrent readers)",
-                 mdb_strerror (rc));
-    else
-        ts_errf (err, "lmdb: %s", mdb_strerror (rc));
-    return TS_EBACKEND;
+    return ts_lmdb_fail (&self->lmdb, rc, err);
 }
 
-static void
-s_sleep_ms (long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep (&ts, NULL);
-}
-
-//  Begins a transaction and takes remap_lock shared; ts_store_lmdb_commit or
-//  ts_store_lmdb_abort release both. Adopts a map grown by another process and
-//  waits out a full reader table. Returns 0 or TS_EBACKEND.
 int
 ts_store_lmdb_begin (ts_store_lmdb_t *self, bool write, MDB_txn **txn,
                      char *err)
 {
-    int rc = 0;
-    for (int attempt = 0; attempt < S_RETRIES; attempt++) {
-        pthread_rwlock_rdlock (&self->remap_lock);
-        rc = mdb_txn_begin (self->env, NULL, write? 0: MDB_RDONLY, txn);
-        if (rc == 0)
-            return 0;
-        pthread_rwlock_unlock (&self->remap_lock);
-        if (rc == MDB_MAP_RESIZED) {
-            pthread_rwlock_wrlock (&self->remap_lock);
-            rc = mdb_env_set_mapsize (self->env, 0);
-            pthread_rwlock_unlock (&self->remap_lock);
-            if (rc)
-                break;
-        }
-        else
-        if (rc == MDB_READERS_FULL) {
-            int dead = 0;
-            mdb_reader_check (self->env, &dead);
-            if (dead == 0)
-                s_sleep_ms (attempt < 10? 1: 10);
-        }
-        else
-            break;
-    }
-    *txn = NULL;
-    return ts_store_lmdb_fail (self, rc, err);
+    return ts_lmdb_begin (&self->lmdb, write, txn, err);
 }
 
 int
 ts_store_lmdb_commit (ts_store_lmdb_t *self, MDB_txn *txn, char *err)
 {
-    int rc = mdb_txn_commit (txn);
-    pthread_rwlock_unlock (&self->remap_lock);
-    return rc? ts_store_lmdb_fail (self, rc, err): 0;
+    return ts_lmdb_commit (&self->lmdb, txn, err);
 }
 
 void
 ts_store_lmdb_abort (ts_store_lmdb_t *self, MDB_txn *txn)
 {
-    mdb_txn_abort (txn);
-    pthread_rwlock_unlock (&self->remap_lock);
+    ts_lmdb_abort (&self->lmdb, txn);
 }
 
 //  Aborts txn and reports rc; for the error paths of write calls.
@@ -257,7 +203,7 @@ s_map_find (ts_store_lmdb_t *self, void **addr, size_t *len)
 #ifdef __linux__
     int fd;
     struct stat st;
-    if (mdb_env_get_fd (self->env, &fd) != 0 || fstat (fd, &st) != 0)
+    if (mdb_env_get_fd (self->lmdb.env, &fd) != 0 || fstat (fd, &st) != 0)
         return -1;
     FILE *maps = fopen ("/proc/self/maps", "r");
     if (!maps)
@@ -295,7 +241,7 @@ s_release (void *state)
     ts_store_lmdb_t *self = state;
     pthread_rwlock_rdlock (&self->remap_lock);
     MDB_envinfo info;
-    if (mdb_env_info (self->env, &info) == 0) {
+    if (mdb_env_info (self->lmdb.env, &info) == 0) {
         pthread_mutex_lock (&self->map_lock);
         if (info.me_mapsize != self->map_seen_size) {
             self->map_seen_size = info.me_mapsize;
@@ -319,16 +265,6 @@ static void *
 s_open (const ts_config_t *cfg, char *err)
 {
     const char *path = ts_config_str (cfg, "store.lmdb.path");
-    if (!path || !*path) {
-        ts_errf (err, "store.lmdb.path: must not be empty");
-        return NULL;
-    }
-    int rc = ts_mkdirs (path, 0750);
-    if (rc) {
-        ts_errf (err, "store.lmdb.path: cannot create %s: %s",
-                 path, mdb_strerror (rc));
-        return NULL;
-    }
     ts_store_lmdb_t *self = calloc (1, sizeof *self);
     if (!self) {
         ts_errf (err, "lmdb: out of memory");
@@ -339,7 +275,7 @@ s_open (const ts_config_t *cfg, char *err)
     pthread_rwlockattr_init (&attr);
     pthread_rwlockattr_setkind_np (&attr,
         PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-    rc = pthread_rwlock_init (&self->remap_lock, &attr);
+    int rc = pthread_rwlock_init (&self->remap_lock, &attr);
     pthread_rwlockattr_destroy (&attr);
     if (rc != 0) {
         free (self);
@@ -347,34 +283,17 @@ s_open (const ts_config_t *cfg, char *err)
         return NULL;
     }
     pthread_mutex_init (&self->map_lock, NULL);
-    self->map_size_mb = ts_config_int (cfg, "store.lmdb.map_size_mb");
-    size_t map_size = (size_t) self->map_size_mb * 1024 * 1024;
-
-    rc = mdb_env_create (&self->env);
-    if (rc == 0)
-        rc = mdb_env_set_maxdbs (self->env, S_MAX_DBS);
-    if (rc == 0)
-        rc = mdb_env_set_maxreaders (self->env, S_MAX_READERS);
-    if (rc == 0)
-        rc = mdb_env_set_mapsize (self->env, map_size);
-    if (rc) {
-        ts_store_lmdb_fail (self, rc, err);
+    self->lmdb = (ts_lmdb_t) {
+        .what = "store", .key_path = "store.lmdb.path",
+        .key_map = "store.lmdb.map_size_mb",
+        .map_size_mb = ts_config_int (cfg, "store.lmdb.map_size_mb"),
+        .remap_lock = &self->remap_lock
+    };
+    if (ts_lmdb_open (&self->lmdb, path, S_MAX_DBS, S_MAX_READERS,
+                      MDB_NOTLS, err) != 0) {
         s_close (self);
         return NULL;
     }
-    rc = mdb_env_open (self->env, path, MDB_NOTLS, 0640);
-    if (rc) {
-        ts_errf (err, "store.lmdb.path: cannot open %s: %s",
-                 path, mdb_strerror (rc));
-        s_close (self);
-        return NULL;
-    }
-    //  Readers of crashed processes would pin old pages and fill the table.
-    int dead = 0;
-    mdb_reader_check (self->env, &dead);
-    if (dead > 0)
-        ts_info ("lmdb: cleared %d stale reader(s) in %s", dead, path);
-
     MDB_txn *txn;
     if (ts_store_lmdb_begin (self, true, &txn, err) != 0) {
         s_close (self);
@@ -398,8 +317,7 @@ s_close (void *state)
     ts_store_lmdb_t *self = state;
     if (!self)
         return;
-    if (self->env)
-        mdb_env_close (self->env);
+    ts_lmdb_close (&self->lmdb, false);
     pthread_rwlock_destroy (&self->remap_lock);
     pthread_mutex_destroy (&self->map_lock);
     free (self);

@@ -26,7 +26,7 @@
 #define TS_STORE_LMDB_KEEP_EXPIRY  INT64_MIN
 
 typedef struct {
-    MDB_env *env;                   //  the environment, shared by threads
+    ts_lmdb_t lmdb;                 //  the environment, shared by threads
     MDB_dbi  meta;                  //  "format", counters -> uint32
     MDB_dbi  names;                 //  id / measure <-> number
     MDB_dbi  ids;                   //  id -> created_ms
@@ -35,7 +35,7 @@ typedef struct {
     MDB_dbi  forecasts;             //  id -> expires_ms, points
     MDB_dbi  stamps;                //  id -> version, expires_ms
     pthread_rwlock_t remap_lock;    //  shared per txn, exclusive to remap
-    int64_t  map_size_mb;           //  store.lmdb.map_size_mb, for errors
+                                    //  (lmdb.remap_lock points to it)
     pthread_mutex_t map_lock;       //  guards the three below
     size_t   map_seen_size;         //  map size when map_addr was found
     void    *map_addr;              //  where the data file is mapped
