@@ -25,13 +25,14 @@ PKGS_FETCH   = libcurl              #  workers/ts_fetch
 PKGS_MAP     = yajl                 #  common/ingest
 PKGS_GATEWAY = jansson              #  gateway/ts_route (request bodies)
 PKGS_DEMO    = libmicrohttpd jansson
+PKGS_AWS     = libcurl libcrypto jansson  #  common/aws (the AWS backends)
 PKGS_broker  = $(PKGS_CORE) $(PKGS_STORE)
 PKGS_worker  = $(PKGS_CORE) $(PKGS_STORE) $(PKGS_FETCH) $(PKGS_MAP)
 PKGS_gateway = $(PKGS_CORE) $(PKGS_STORE) $(PKGS_GATEWAY)
 PKGS_cli     = $(PKGS_CORE)
 PKGS_demo    = $(PKGS_CORE) $(PKGS_DEMO)
 PKGS    = $(sort $(PKGS_CORE) $(PKGS_STORE) $(PKGS_FETCH) $(PKGS_MAP) \
-                 $(PKGS_GATEWAY) $(PKGS_DEMO))
+                 $(PKGS_GATEWAY) $(PKGS_DEMO) $(PKGS_AWS))
 pkglibs = $(shell pkg-config --libs $(1) 2>/dev/null) -lpthread -lm
 BUILD  ?= build
 BIN    ?= bin
@@ -216,6 +217,7 @@ DEPS_test_ts_fetch_classify = $(DEPS_test_ts_fetch)
 $(BUILD)/tests/test_ts_fetch $(BUILD)/tests/test_ts_fetch_classify: \
         tests/unit/ts_fetch_fixture.h
 DEPS_test_ts_store_router = $(DEPS_test_ts_store)
+DEPS_test_ts_aws_sigv4 = $(CORE) common/aws/ts_aws_sigv4
 #  A module written as several files links as one: where DEPS_test_X
 #  names it, PARTS_<module> adds its other files.
 PARTS_common/ts_config = common/ts_config_keys common/ts_config_yaml \
