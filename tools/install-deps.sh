@@ -60,6 +60,8 @@ if [ "$what" = test ]; then
     [ -x /usr/bin/python3 ] || missing="$missing python3"
     need_py zmq python3-zmq
     need_py msgpack python3-msgpack
+    need_cmd node nodejs
+    need_cmd npm npm
 fi
 if [ "$what" = bench ]; then
     [ -x /usr/bin/python3 ] || missing="$missing python3"

@@ -10,6 +10,11 @@
     AKIDEXAMPLE, secret wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY, region
     us-east-1, service "service", time 2015-08-30T12:36:00Z.
 
+    Sign mode, for tests/integration/test_aws_sigv4_js (the cross-check
+    with AWS's JS signer): `test_ts_aws_sigv4 sign EPOCH REGION SERVICE
+    TOKEN METHOD PATH QUERY BODY [NAME VALUE]...` prints the Authorization
+    header for the suite's example key (TOKEN "" for none).
+
     Bench mode: `test_ts_aws_sigv4 bench [N]` signs a DynamoDB
     BatchWriteItem-sized request N times and prints the cost per
     signature (no test asserts a time). */
@@ -356,9 +361,46 @@ s_bench (int n)
     return 0;
 }
 
+static int
+s_sign (int argc, char *argv [])
+{
+    if (argc < 10 || (argc - 10) % 2 || (argc - 10) / 2 > TS_AWS_SIGV4_HEADERS) {
+        fprintf (stderr, "usage: sign EPOCH REGION SERVICE TOKEN METHOD PATH QUERY "
+                 "BODY [NAME VALUE]...\n");
+        return 2;
+    }
+    s_setup (NULL);
+    ts_aws_creds_t creds = s_creds;
+    snprintf (creds.session_token, sizeof creds.session_token, "%s", argv [5]);
+    ts_aws_header_t headers [TS_AWS_SIGV4_HEADERS];
+    size_t count = 0;
+    for (int i = 10; i + 1 < argc; i += 2)
+        headers [count++] = (ts_aws_header_t) { argv [i], argv [i + 1] };
+    ts_aws_sigv4_request_t req = {
+        .method = argv [6], .path = argv [7], .query = argv [8],
+        .headers = headers, .header_count = count,
+        .body = argv [9], .body_size = strlen (argv [9])
+    };
+    ts_aws_sigv4_t *signer = ts_aws_sigv4_new (argv [3], argv [4]);
+    ts_aws_sigv4_out_t out;
+    char err [TS_ERRLEN] = "";
+    int rc = signer? ts_aws_sigv4_sign (signer, &req, &creds,
+                                        (time_t) strtoll (argv [2], NULL, 10), &out, err)
+                   : TS_EINVAL;
+    ts_aws_sigv4_destroy (&signer);
+    if (rc) {
+        fprintf (stderr, "sign: %s\n", err);
+        return 1;
+    }
+    printf ("%s\n", out.authorization);
+    return 0;
+}
+
 int
 main (int argc, char *argv [])
 {
+    if (argc > 1 && strcmp (argv [1], "sign") == 0)
+        return s_sign (argc, argv);
     if (argc > 1 && strcmp (argv [1], "bench") == 0) {
         s_setup (NULL);
         int n = argc > 2? (int) strtol (argv [2], NULL, 10): 100000;
