@@ -252,8 +252,8 @@ s_from_files (ts_aws_creds_t *out, char *looked, size_t looked_size)
     s_profile_t p = { .creds = out };
     s_ini_read (credentials, false, s_profile (), s_on_key, &p);
     s_ini_read (config, true, s_profile (), s_on_key, &p);
-    snprintf (looked, looked_size, "%s and %s (profile %s)", credentials, config,
-              s_profile ());
+    snprintf (looked, looked_size, "(profile %s) %s and %s", s_profile (),
+              credentials, config);
     if (p.too_long || !out->access_key_id [0] || !out->secret_access_key [0]) {
         OPENSSL_cleanse (out, sizeof *out);
         return false;
@@ -502,7 +502,8 @@ ts_aws_creds_chain_new (const char *what, int timeout_ms, char *err)
     self->timeout_ms = timeout_ms > 0? timeout_ms: 1000;
     pthread_mutex_init (&self->lock, NULL);
     char why [TS_ERRLEN] = "", files [2200] = "";
-    char container [TS_ERRLEN] = "not set", imds [TS_ERRLEN] = "disabled";
+    char container [TS_ERRLEN] = "container credentials: not set";
+    char imds [TS_ERRLEN] = "instance metadata: disabled";
     self->fetches = 1;
     int rc = TS_EAUTH;
     if (s_from_env (&self->creds, why)) {
@@ -533,10 +534,9 @@ ts_aws_creds_chain_new (const char *what, int timeout_ms, char *err)
         rc = s_from_imds (self, &self->creds, imds);
     }
     if (rc) {
-        ts_errf (err, "%s: no AWS credentials: environment AWS_ACCESS_KEY_ID/"
-                 "AWS_SECRET_ACCESS_KEY not set; shared files %s: none; "
-                 "container: %s; instance metadata: %s", self->what, files,
-                 container, imds);
+        ts_errf (err, "%s: no AWS credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY "
+                 "not in the environment; %s; %s; none in shared files %s",
+                 self->what, container, imds, files);
         ts_aws_creds_chain_destroy (&self);
         return NULL;
     }

@@ -376,7 +376,7 @@ new_names_every_place_it_looked_for_credentials (void **state)
     assert_non_null (strstr (err, "no AWS credentials"));
     assert_non_null (strstr (err, "AWS_ACCESS_KEY_ID"));
     assert_non_null (strstr (err, "/nonexistent/aws/credentials"));
-    assert_non_null (strstr (err, "container: not set"));
+    assert_non_null (strstr (err, "container credentials: not set"));
     assert_non_null (strstr (err, "instance metadata: disabled"));
     setenv ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
 }
