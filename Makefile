@@ -233,7 +233,8 @@ PARTS_common/ingest/ts_map = common/ingest/ts_map_parse \
 PARTS_common/store/ts_store_lmdb = common/store/ts_store_lmdb_points \
                                  common/store/ts_store_lmdb_format \
                                  common/ts_lmdb
-PARTS_common/aws/ts_aws = common/aws/ts_aws_sigv4 common/aws/ts_aws_creds
+PARTS_common/aws/ts_aws = common/aws/ts_aws_sigv4 common/aws/ts_aws_creds \
+                          common/aws/ts_aws_body
 with_parts = $(sort $(foreach m,$(1),$(m) $(PARTS_$(m))))
 
 .SECONDEXPANSION:

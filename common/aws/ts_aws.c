@@ -11,6 +11,7 @@
     with the service's error type and message. */
 
 #include "ts_aws.h"
+#include "ts_aws_body.h"
 #include "ts_aws_creds.h"
 #include "ts_aws_sigv4.h"
 #include "ts_log.h"
@@ -318,30 +319,9 @@ ts_aws_libraries (void)
 //  One call
 
 typedef struct {
-    char  *data;
-    size_t size;
-    bool   over;                        //  answer beyond REPLY_MAX
-    char   error_type [128];            //  x-amzn-ErrorType, if sent
+    ts_aws_body_t body;
+    char          error_type [128];     //  x-amzn-ErrorType, if sent
 } s_reply_t;
-
-static size_t
-s_on_data (char *p, size_t size, size_t n, void *arg)
-{
-    s_reply_t *r = arg;
-    size_t len = size * n;
-    if (r->size + len > REPLY_MAX) {
-        r->over = true;
-        return 0;
-    }
-    char *grown = realloc (r->data, r->size + len + 1);
-    if (!grown)
-        return 0;
-    r->data = grown;
-    memcpy (r->data + r->size, p, len);
-    r->size += len;
-    r->data [r->size] = 0;
-    return len;
-}
 
 static size_t
 s_on_header (char *p, size_t size, size_t n, void *arg)
@@ -494,8 +474,8 @@ s_attempt (ts_aws_t *self, const char *url, const char *target,
     curl_easy_setopt (curl, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) size);
     curl_easy_setopt (curl, CURLOPT_HTTPHEADER, list);
-    curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, s_on_data);
-    curl_easy_setopt (curl, CURLOPT_WRITEDATA, reply);
+    curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, ts_aws_body_write);
+    curl_easy_setopt (curl, CURLOPT_WRITEDATA, &reply->body);
     curl_easy_setopt (curl, CURLOPT_HEADERFUNCTION, s_on_header);
     curl_easy_setopt (curl, CURLOPT_HEADERDATA, reply);
     curl_easy_setopt (curl, CURLOPT_ERRORBUFFER, curl_err);
@@ -508,7 +488,7 @@ s_attempt (ts_aws_t *self, const char *url, const char *target,
     if (code == CURLE_OK)
         return 0;
     *status = 0;
-    if (reply->over)
+    if (reply->body.over)
         ts_errf (err, "answer larger than %d MB", REPLY_MAX / (1024 * 1024));
     else
         ts_errf (err, "%s", curl_err [0]? curl_err: curl_easy_strerror (code));
@@ -545,25 +525,26 @@ ts_aws_call (ts_aws_t *self, const char *endpoint, const char *target,
         }
         s_reply_t r;
         memset (&r, 0, sizeof r);
+        r.body.max = REPLY_MAX;
         long status = 0;
         int rc = s_attempt (self, url, target, content_type, body, size, &r, &status, why);
         if (rc == TS_EINVAL || rc == TS_EAUTH || rc == TS_ENOMEM || rc == TS_ETOOBIG) {
-            free (r.data);
+            free (r.body.data);
             ts_errf (err, "%s: %s: %s", self->what, name, why);
             return rc == TS_EAUTH? TS_EAUTH: TS_EBACKEND;
         }
         if (rc == 0 && status == 200) {
-            if (!r.data && !(r.data = strdup (""))) {
+            if (!r.body.data && !(r.body.data = strdup (""))) {
                 ts_errf (err, "%s: %s: out of memory", self->what, name);
                 return TS_ENOMEM;
             }
-            *reply = r.data;
+            *reply = r.body.data;
             if (reply_size)
-                *reply_size = r.size;
+                *reply_size = r.body.size;
             return 0;
         }
         if (rc == 0) {
-            ts_aws_error_parse ((int) status, r.data, r.size, r.error_type, error);
+            ts_aws_error_parse ((int) status, r.body.data, r.body.size, r.error_type, error);
             if (!error->type [0] && !error->message [0])
                 snprintf (error->message, sizeof error->message, "HTTP %ld", status);
             ts_errf (why, "%s%s%s", error->type, error->type [0]? ": ": "",
@@ -571,7 +552,7 @@ ts_aws_call (ts_aws_t *self, const char *endpoint, const char *target,
         }
         else
             error->http_status = 0;
-        free (r.data);
+        free (r.body.data);
         bool again = ts_aws_retryable (error->http_status, error->type);
         if (!again && !refreshed && s_expired_token (error->type)) {
             //  Temporary credentials the service calls expired: fetch

@@ -8,6 +8,7 @@
     the source's name (and the IMDS role's). */
 
 #include "ts_aws_creds.h"
+#include "ts_aws_body.h"
 #include "ts_log.h"
 
 #include <curl/curl.h>
@@ -36,31 +37,6 @@ struct _ts_aws_creds_chain_t {
 //  ---------------------------------------------------------------------
 //  Small HTTP client for the metadata endpoints
 
-typedef struct {
-    char  *data;
-    size_t size;
-    bool   over;
-} s_answer_t;
-
-static size_t
-s_on_data (char *p, size_t size, size_t n, void *arg)
-{
-    s_answer_t *a = arg;
-    size_t len = size * n;
-    if (a->size + len >= ANSWER_MAX) {
-        a->over = true;
-        return 0;
-    }
-    char *grown = realloc (a->data, a->size + len + 1);
-    if (!grown)
-        return 0;
-    a->data = grown;
-    memcpy (a->data + a->size, p, len);
-    a->size += len;
-    a->data [a->size] = 0;
-    return len;
-}
-
 //  method GET or PUT; header (may be NULL) one "Name: value" line.
 //  Returns 0 and *body (malloc'ed) on 200, else TS_EAUTH with the
 //  reason in err (never the header: it may hold a token).
@@ -75,7 +51,7 @@ s_http (const char *method, const char *url, const char *header,
         return TS_ENOMEM;
     }
     struct curl_slist *headers = header? curl_slist_append (NULL, header): NULL;
-    s_answer_t a = { NULL, 0, false };
+    ts_aws_body_t a = { .max = ANSWER_MAX };
     curl_easy_setopt (curl, CURLOPT_URL, url);
     curl_easy_setopt (curl, CURLOPT_CUSTOMREQUEST, method);
     if (strcmp (method, "PUT") == 0) {
@@ -83,7 +59,7 @@ s_http (const char *method, const char *url, const char *header,
         curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE, 0L);
     }
     curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, s_on_data);
+    curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, ts_aws_body_write);
     curl_easy_setopt (curl, CURLOPT_WRITEDATA, &a);
     curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, (long) timeout_ms);
     curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
