@@ -400,6 +400,22 @@ s_give_handle (ts_aws_t *self, CURL *curl)
         curl_easy_cleanup (curl);
 }
 
+//  Appends the header line "name value" (name with its colon) to *list.
+//  False if out of memory or too long (*list unchanged then).
+static bool
+s_header (struct curl_slist **list, const char *name, const char *value)
+{
+    char line [5 * 1024];               //  the token's line is the long one
+    int n = snprintf (line, sizeof line, "%s%s", name, value);
+    struct curl_slist *grown = n >= 0 && (size_t) n < sizeof line
+                             ? curl_slist_append (*list, line): NULL;
+    if (n > 0)
+        OPENSSL_cleanse (line, (size_t) n < sizeof line? (size_t) n: sizeof line);
+    if (grown)
+        *list = grown;
+    return grown != NULL;
+}
+
 //  One attempt. Returns 0 with status set if an answer came, else the
 //  curl failure in err.
 static int
@@ -437,30 +453,24 @@ s_attempt (ts_aws_t *self, const char *url, const char *target,
         OPENSSL_cleanse (&creds, sizeof creds);
         return rc;
     }
-    //  Header lines; the token's line is the one long one.
-    char line [5 * 1024];
-    struct curl_slist *list = NULL, *next;
-    const char *fixed [] = { "Expect:", "Accept-Encoding:", NULL };
-    for (int i = 0; fixed [i]; i++)
-        list = (next = curl_slist_append (list, fixed [i]))? next: list;
-    snprintf (line, sizeof line, "Host: %s", host);
-    list = (next = curl_slist_append (list, line))? next: list;
-    snprintf (line, sizeof line, "Content-Type: %s", content_type);
-    list = (next = curl_slist_append (list, line))? next: list;
-    if (target) {
-        snprintf (line, sizeof line, "X-Amz-Target: %s", target);
-        list = (next = curl_slist_append (list, line))? next: list;
-    }
-    snprintf (line, sizeof line, "X-Amz-Date: %s", out.amz_date);
-    list = (next = curl_slist_append (list, line))? next: list;
-    if (creds.session_token [0]) {
-        snprintf (line, sizeof line, "X-Amz-Security-Token: %s", creds.session_token);
-        list = (next = curl_slist_append (list, line))? next: list;
-    }
-    snprintf (line, sizeof line, "Authorization: %s", out.authorization);
-    list = (next = curl_slist_append (list, line))? next: list;
-    OPENSSL_cleanse (line, sizeof line);
+    //  The headers sent: exactly those signed, and no Expect (no 100
+    //  round trip) nor Accept-Encoding.
+    struct curl_slist *list = NULL;
+    bool ok = s_header (&list, "Expect:", "")
+           && s_header (&list, "Accept-Encoding:", "")
+           && s_header (&list, "Host: ", host)
+           && s_header (&list, "Content-Type: ", content_type)
+           && (!target || s_header (&list, "X-Amz-Target: ", target))
+           && s_header (&list, "X-Amz-Date: ", out.amz_date)
+           && (!creds.session_token [0]
+               || s_header (&list, "X-Amz-Security-Token: ", creds.session_token))
+           && s_header (&list, "Authorization: ", out.authorization);
     OPENSSL_cleanse (&creds, sizeof creds);
+    if (!ok) {
+        curl_slist_free_all (list);
+        ts_errf (err, "out of memory");
+        return TS_ENOMEM;
+    }
 
     CURL *curl = s_take_handle (self);
     if (!curl) {
