@@ -363,6 +363,7 @@ s_start_job (ts_worker_t *self, const ts_msg_t *msg)
         ts_strlcpy (self->out->detail, "worker has no free slot",
                     sizeof self->out->detail);
         self->out->retry = true;
+        self->out->has_written = true;      //  none: it never ran
         s_send (self, self->out);
         return;
     }

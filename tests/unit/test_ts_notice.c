@@ -120,28 +120,32 @@ s_cached (ts_cache_t *cache, const char *id)
     return hit;
 }
 
-//  Waits (at most 5 s) until the cache has applied notices or whole
-//  drops to the counts given.
+//  What a cache has seen of the subscriber: notices applied, whole
+//  drops, and whether notices are heard.
+typedef struct {
+    uint64_t ids;
+    uint64_t all;
+    bool     heard;
+} s_seen_t;
+
+static s_seen_t
+s_seen (ts_cache_t *cache)
+{
+    ts_cache_stats_t stats;
+    ts_cache_stats (cache, &stats);
+    ts_cache_tag_t tag;
+    ts_cache_tag (cache, "any", &tag);
+    return (s_seen_t) { stats.dropped_ids, stats.dropped_all, tag.heard };
+}
+
+//  Waits (at most 5 s) until the cache has applied at least ids notices
+//  and all whole drops.
 static bool
 s_wait_dropped (ts_cache_t *cache, uint64_t ids, uint64_t all)
 {
     for (int i = 0; i < 500; i++) {
-        ts_cache_stats_t stats;
-        ts_cache_stats (cache, &stats);
-        if (stats.dropped_ids >= ids && stats.dropped_all >= all)
-            return true;
-        zclock_sleep (10);
-    }
-    return false;
-}
-
-static bool
-s_wait_heard (ts_cache_t *cache, bool heard)
-{
-    for (int i = 0; i < 500; i++) {
-        ts_cache_tag_t tag;
-        ts_cache_tag (cache, "any", &tag);
-        if (tag.heard == heard)
+        s_seen_t seen = s_seen (cache);
+        if (seen.ids >= ids && seen.all >= all)
             return true;
         zclock_sleep (10);
     }
@@ -162,15 +166,11 @@ subscriber_drops_noticed_ids_and_everything_after_a_gap (void **state)
     assert_non_null (notice);
     //  A slow joiner misses what is sent before it is subscribed: send
     //  heartbeats until one is heard (at most 5 s).
-    bool heard = false;
-    for (int i = 0; i < 500 && !heard; i++) {
+    for (int i = 0; i < 500 && !s_seen (cache).heard; i++) {
         s_publish (pub, 7, 1, NULL, 0);
         zclock_sleep (10);
-        ts_cache_tag_t tag;
-        ts_cache_tag (cache, "any", &tag);
-        heard = tag.heard;
     }
-    assert_true (heard);
+    assert_true (s_seen (cache).heard);
     s_put (cache, "a");
     s_put (cache, "b");
     s_put (cache, "c");
@@ -188,12 +188,12 @@ subscriber_drops_noticed_ids_and_everything_after_a_gap (void **state)
     ts_cache_stats (cache, &stats);
     assert_int_equal (stats.entries, 0);
     //  Heard again from there on.
-    ts_cache_tag_t tag;
-    ts_cache_tag (cache, "b", &tag);
-    assert_true (tag.heard);
-    //  Silence: no longer heard, and every answer goes again.
+    assert_true (s_seen (cache).heard);
+    //  Silence: no longer heard, and every answer goes again (within
+    //  TS_NOTICE_SILENCE_MS and a poll).
     s_put (cache, "b");
-    assert_true (s_wait_heard (cache, false));
+    assert_true (s_wait_dropped (cache, 3, 2));
+    assert_false (s_seen (cache).heard);
     assert_false (s_cached (cache, "b"));
     ts_notice_destroy (&notice);
     assert_null (notice);
