@@ -56,8 +56,8 @@ typedef struct _ts_api_t ts_api_t;
 
 //  Creates a handler over store (borrowed: must outlive the handler) with
 //  gateway.max_points, gateway.broker_endpoint,
-//  gateway.broker_timeout_ms, gateway.cache_mb and
-//  gateway.cache_stale_ms from cfg. Returns NULL (reason in err) if
+//  gateway.broker_timeout_ms, gateway.cache_mb, gateway.cache_stale_ms,
+//  gateway.cache_ttl_s and gateway.cache_stamps from cfg. Returns NULL (reason in err) if
 //  out of memory.
 ts_api_t *ts_api_new (const ts_config_t *cfg, ts_store_t *store, char *err);
 

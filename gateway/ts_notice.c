@@ -13,10 +13,12 @@
 
 #include <czmq.h>
 #include <assert.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define S_POLL_MS       250
 #define S_MAX_MSG_BYTES (4 * TS_PROTO_MAX_REQUEST)
