@@ -264,24 +264,47 @@ s_split_store (ts_testutil_t *base, ts_config_t **registry_cfg)
     assert_false (ts_store_caps (base->store) & TS_STORE_CAP_STAMPS);
 }
 
+//  A base of config yaml over a store without stamps (s_split_store),
+//  with id "a" registered and one history point at 1000; *history holds
+//  that point for the caller to extend. s_split_base_destroy frees all.
+static ts_testutil_t *
+s_split_base (const char *yaml, ts_config_t **registry_cfg,
+              ts_points_t **history)
+{
+    ts_testutil_t *base = ts_testutil_new (16, yaml);
+    assert_non_null (base);
+    s_split_store (base, registry_cfg);
+    const char *ids [] = { "a" };
+    assert_int_equal (ts_store_ids_add (base->store, ids, 1, NULL, NULL), 0);
+    *history = ts_points_new ();
+    ts_points_append (*history, 1000, "value", 1.5);
+    assert_int_equal (ts_store_history_put (base->store, "a", *history,
+                                            NULL), 0);
+    return base;
+}
+
+static void
+s_split_base_destroy (ts_testutil_t **base, ts_config_t **registry_cfg,
+                      ts_points_t **history)
+{
+    ts_points_destroy (history);
+    ts_store_destroy (&(*base)->store);
+    ts_config_destroy (registry_cfg);
+    ts_testutil_destroy (base);
+}
+
 static void
 api_query_without_stamps_reuses_answers_for_cache_stale_ms (void **state)
 {
     fixture_t *self = *state;
-    ts_testutil_t *base = ts_testutil_new (16, "gateway:\n"
-                                               "  cache_stale_ms: 60000\n");
-    assert_non_null (base);
     ts_config_t *registry_cfg;
-    s_split_store (base, &registry_cfg);
+    ts_points_t *history;
+    ts_testutil_t *base = s_split_base ("gateway:\n"
+                                        "  cache_stale_ms: 60000\n",
+                                        &registry_cfg, &history);
     char err [TS_ERRLEN] = "";
     ts_api_t *api = ts_api_new (base->cfg, base->store, err);
     assert_non_null (api);
-    const char *ids [] = { "a" };
-    assert_int_equal (ts_store_ids_add (base->store, ids, 1, NULL, NULL), 0);
-    ts_points_t *history = ts_points_new ();
-    ts_points_append (history, 1000, "value", 1.5);
-    assert_int_equal (ts_store_history_put (base->store, "a", history,
-                                            NULL), 0);
     ts_api_t *saved = self->api;
     self->api = api;
     s_query (self, "a", 0, 5000);
@@ -311,10 +334,7 @@ api_query_without_stamps_reuses_answers_for_cache_stale_ms (void **state)
     ts_api_destroy (&self->api);
     self->api = saved;
     ts_api_destroy (&api);
-    ts_points_destroy (&history);
-    ts_store_destroy (&base->store);
-    ts_config_destroy (&registry_cfg);
-    ts_testutil_destroy (&base);
+    s_split_base_destroy (&base, &registry_cfg, &history);
 }
 
 //  A store without stamps: while change notices are heard, an answer is
@@ -325,24 +345,18 @@ static void
 api_query_without_stamps_reuses_answers_until_a_notice (void **state)
 {
     fixture_t *self = *state;
-    ts_testutil_t *base = ts_testutil_new (16, "gateway:\n"
-                                               "  cache_stale_ms: 0\n"
-                                               "  cache_ttl_s: 60\n");
-    assert_non_null (base);
     ts_config_t *registry_cfg;
-    s_split_store (base, &registry_cfg);
+    ts_points_t *history;
+    ts_testutil_t *base = s_split_base ("gateway:\n"
+                                        "  cache_stale_ms: 0\n"
+                                        "  cache_ttl_s: 60\n",
+                                        &registry_cfg, &history);
     char err [TS_ERRLEN] = "";
     ts_api_t *saved = self->api;
     self->api = ts_api_new (base->cfg, base->store, err);
     assert_non_null (self->api);
     ts_cache_t *cache = ts_api_cache (self->api);
     assert_non_null (cache);
-    const char *ids [] = { "a" };
-    assert_int_equal (ts_store_ids_add (base->store, ids, 1, NULL, NULL), 0);
-    ts_points_t *history = ts_points_new ();
-    ts_points_append (history, 1000, "value", 1.5);
-    assert_int_equal (ts_store_history_put (base->store, "a", history,
-                                            NULL), 0);
     s_query (self, "a", 0, 5000);
     //  Notices not heard and stale_ms 0: never from the cache.
     for (int i = 0; i < 2; i++)
@@ -382,10 +396,7 @@ api_query_without_stamps_reuses_answers_until_a_notice (void **state)
     assert_int_equal (s_query_cached (self), 404);
     ts_api_destroy (&self->api);
     self->api = saved;
-    ts_points_destroy (&history);
-    ts_store_destroy (&base->store);
-    ts_config_destroy (&registry_cfg);
-    ts_testutil_destroy (&base);
+    s_split_base_destroy (&base, &registry_cfg, &history);
 }
 
 static void
