@@ -118,9 +118,10 @@ ts_broker_new (const ts_config_t *cfg, char *err)
     self->reply = ts_msg_new (TS_OP_REPLY);
     //  Heartbeats name this process (boot), so a worker can tell a
     //  restarted broker from the one its reports went to.
+    self->boot = s_boot_id ();
     ts_msg_t *beat = ts_msg_new (TS_OP_HEARTBEAT);
     if (beat)
-        beat->boot = s_boot_id ();
+        beat->boot = self->boot;
     int rc = beat? ts_msg_encode (beat, &self->beat, &self->beat_size)
                  : TS_ENOMEM;
     ts_msg_destroy (&beat);
@@ -138,6 +139,8 @@ ts_broker_new (const ts_config_t *cfg, char *err)
     self->control = s_bind_router ("broker.control_bind",
         ts_config_str (cfg, "broker.control_bind"), false, err);
     if (!self->control)
+        goto fail;
+    if (ts_broker_notice_open (self, err))
         goto fail;
     self->poller = zpoller_new (self->workers_sock, self->control, NULL);
     if (!self->poller) {
@@ -166,6 +169,7 @@ ts_broker_destroy (ts_broker_t **self_p)
         zpoller_destroy (&self->poller);
         zsock_destroy (&self->control);
         zsock_destroy (&self->workers_sock);
+        ts_broker_notice_close (self);
         zhashx_destroy (&self->workers);
         ts_queue_destroy (&self->queue);
         ts_job_destroy (&self->job);
@@ -245,6 +249,7 @@ s_timers (ts_broker_t *self)
     bool beat = mono >= self->next_beat_ms;
     if (beat) {
         ts_broker_heartbeat (self, mono);
+        ts_broker_notice_beat (self);
         self->next_beat_ms = mono + HEARTBEAT_MS;
     }
     int64_t wall = ts_now_ms ();
@@ -287,11 +292,14 @@ ts_broker_run (ts_broker_t *self)
     assert (self);
     ts_queue_stats_t stats;
     ts_queue_stats (self->queue, ts_now_ms (), &stats, NULL);
-    ts_info ("broker up: workers on %s, control on %s, schedule %s; queue "
+    const char *notices = ts_config_str (self->cfg, "broker.notice_bind");
+    ts_info ("broker up: workers on %s, control on %s, notices on %s, "
+             "schedule %s; queue "
              "(%s, %s): %" PRIu64 " queued, %" PRIu64 " delayed, %" PRIu64
              " leased, %" PRIu64 " in the DLQ",
              ts_config_str (self->cfg, "broker.worker_bind"),
              ts_config_str (self->cfg, "broker.control_bind"),
+             *notices? notices: "(off)",
              self->cron_on? ts_config_str (self->cfg, "broker.schedule")
                           : "off",
              ts_queue_backend (self->queue),

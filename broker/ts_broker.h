@@ -22,6 +22,11 @@
       worker silent for 5 s is lost and its jobs become visible at once.
       A job not reported within broker.visibility_timeout_s becomes
       visible again.
+    - Change notices (PUB on broker.notice_bind, "" for none): every id a
+      done or failed reports written (all the job's ids when it lists
+      none) is published, numbered in order from 1 in each broker process,
+      with a heartbeat notice every second (docs/protocol.md 5.18), so
+      that gateways drop their cached answers of it.
 
     The queue lives in broker.queue_path and survives a restart or a
     SIGKILL (see ts_queue.h); it is flushed to disk once per loop wake.

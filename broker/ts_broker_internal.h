@@ -12,6 +12,8 @@
                            expired leases
       ts_broker_control.c  the control dialogue with clients: hydrate,
                            ping, stats, job_state and the DLQ operations
+      ts_broker_notice.c   the change notices: ids workers wrote,
+                           published to gateways, and their heartbeat
 
     Only broker/ts_broker*.c include this header. */
 
@@ -52,6 +54,8 @@ struct _ts_broker_t {
     ts_queue_grant_t *grants;       //  scratch: workers with credit
     size_t      grants_cap;
     uint64_t    dones [DRAIN_MAX];  //  done job ids not acked yet
+    bool        done_all [DRAIN_MAX];   //  and whether the done listed
+                                    //  no ids written: notice the job's
     char        done_keys [DRAIN_MAX][512];     //  and who reported them
     ts_job_t   *acked [DRAIN_MAX];  //  scratch: jobs of one ack call
     int         ack_rcs [DRAIN_MAX];
@@ -68,6 +72,20 @@ struct _ts_broker_t {
     ts_msg_t   *msg;                //  scratch: decoded request
     ts_msg_t   *reply;              //  scratch: outgoing message
     char       *beat;               //  encoded heartbeat
+    uint64_t    boot;               //  this process's id (heartbeats,
+                                    //  notices)
+    zsock_t    *notice_sock;        //  PUB, change notices; NULL if off
+    uint64_t    notice_seq;         //  number of the next id published
+    char       *notice_text;        //  ids waiting: NUL-terminated, one
+    size_t      notice_text_size;   //  after the other (reused buffer)
+    size_t      notice_text_cap;
+    size_t     *notice_at;          //  offset of each waiting id
+    size_t      notice_at_cap;      //  (bytes)
+    size_t      notice_n;           //  ids waiting
+    const char **notice_ptrs;       //  scratch: the waiting ids
+    size_t      notice_ptrs_cap;    //  (bytes)
+    char       *notice_buf;         //  scratch: an encoded notice
+    size_t      notice_buf_cap;
     size_t      beat_size;
     ts_log_limit_t stranger_log;    //  reports from peers not introduced
     ts_log_limit_t invalid_log;     //  invalid worker messages
@@ -93,6 +111,27 @@ void ts_broker_heartbeat (ts_broker_t *self, int64_t now);
 
 //  Ends leases past their deadline and ages out the DLQ.
 void ts_broker_expire (ts_broker_t *self);
+
+//  ---------------------------------------------------------------------
+//  Change notices (ts_broker_notice.c); every call does nothing while
+//  broker.notice_bind is ""
+
+//  Binds the PUB socket on broker.notice_bind ("" leaves notices off).
+//  Returns 0, or a TS_E* code with err filled.
+int ts_broker_notice_open (ts_broker_t *self, char *err);
+
+//  Closes the socket and frees the buffers.
+void ts_broker_notice_close (ts_broker_t *self);
+
+//  Adds ids written to the next notice (copied).
+void ts_broker_notice_add (ts_broker_t *self, const char *id);
+void ts_broker_notice_add_list (ts_broker_t *self, const ts_strlist_t *ids);
+
+//  Publishes the ids added since the last call, numbered in order.
+void ts_broker_notice_publish (ts_broker_t *self);
+
+//  Publishes what waits, then a heartbeat (a notice of no ids).
+void ts_broker_notice_beat (ts_broker_t *self);
 
 //  ---------------------------------------------------------------------
 //  The control dialogue (ts_broker_control.c)

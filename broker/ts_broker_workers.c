@@ -18,7 +18,8 @@
     dispatch leases the credit of every worker in one call, and the dones
     of one wake are acked in one call (before any failed report or
     control request of that wake is handled, so the order of reports is
-    kept). */
+    kept). The ids a done or failed reports written go to the change
+    notices (ts_broker_notice.c), published after each batch. */
 
 #include "ts_broker_internal.h"
 
@@ -248,6 +249,9 @@ ts_broker_flush_dones (ts_broker_t *self)
     int rc = ts_queue_ack_many (self->queue, self->dones, n, self->acked,
                                 self->ack_rcs, err);
     for (size_t i = 0; i < n; i++) {
+        //  A done that listed no ids written: all of the job's.
+        if (rc >= 0 && self->ack_rcs [i] == 0 && self->done_all [i])
+            ts_broker_notice_add_list (self, self->acked [i]->ids);
         uint64_t job_id = self->dones [i];
         const char *key = self->done_keys [i];
         if (rc < 0)
@@ -262,17 +266,24 @@ ts_broker_flush_dones (ts_broker_t *self)
             ts_debug ("done for job %" PRIu64 " from worker %s: not queued "
                       "or leased: ignored", job_id, key);
     }
+    ts_broker_notice_publish (self);
 }
 
 //  "done": acked by job id, whoever reports it, with the other dones of
-//  this wake (ts_broker_flush_dones).
+//  this wake (ts_broker_flush_dones). The ids it lists written are
+//  noticed whether or not the job is still queued (another run of it
+//  may have been acked first: this one wrote too); without a list, the
+//  job's ids once acked.
 static void
-s_done (ts_broker_t *self, const char *key, uint64_t job_id)
+s_done (ts_broker_t *self, const char *key, const ts_msg_t *msg)
 {
     if (self->dones_n == DRAIN_MAX)
         ts_broker_flush_dones (self);
     ts_strlcpy (self->done_keys [self->dones_n], key, 512);
-    self->dones [self->dones_n++] = job_id;
+    if (msg->has_written)
+        ts_broker_notice_add_list (self, msg->written);
+    self->done_all [self->dones_n] = !msg->has_written;
+    self->dones [self->dones_n++] = msg->job;
 }
 
 //  "failed": retried with backoff, or dead-lettered.
@@ -297,11 +308,19 @@ s_failed (ts_broker_t *self, const char *key, const ts_msg_t *msg)
         s_owner_lost (self, self->job);
         s_log_failure (self->job, now);
     }
+    //  What the run wrote before it failed; a worker that predates the
+    //  list may have written any id of the job.
+    if (msg->has_written)
+        ts_broker_notice_add_list (self, msg->written);
     else
+    if (rc == 0)
+        ts_broker_notice_add_list (self, self->job->ids);
+    ts_broker_notice_publish (self);
     if (rc == TS_ENOTFOUND)
         ts_debug ("failed for job %" PRIu64 " from worker %s: %s: ignored",
                   msg->job, key, err);
     else
+    if (rc != 0)
         ts_error ("failed for job %" PRIu64 ": %s", msg->job, err);
 }
 
@@ -381,7 +400,7 @@ ts_broker_worker_message (ts_broker_t *self, zmsg_t *zmsg)
     }
     else
     if (msg->op == TS_OP_DONE)
-        s_done (self, key, msg->job);
+        s_done (self, key, msg);
     else
     if (msg->op == TS_OP_FAILED)
         s_failed (self, key, msg);

@@ -26,7 +26,8 @@
 #define S_INT_OPEN      2147483647LL    //  upper bound of "n.." keys
 
 static ts_config_check_fn s_check_url, s_check_headers, s_check_header_name,
-                  s_check_measures, s_check_path_prefix;
+                  s_check_measures, s_check_path_prefix,
+                  s_check_endpoint_or_off;
 
 static const char *const s_log_levels [] = {
     "error", "warn", "info", "debug", NULL };
@@ -36,6 +37,7 @@ static const char *const s_role_backends [] = { "", "lmdb", NULL };
 static const char *const s_queue_backends [] = { "lmdb", NULL };
 static const char *const s_time_units [] = { "ms", "s", "iso8601", NULL };
 static const char *const s_layouts [] = { "rows", "columns", NULL };
+static const char *const s_stamp_uses [] = { "use", "ignore", NULL };
 
 const ts_config_key_t ts_config_keys [] = {
     { "log.level", TS_CONFIG_ENUM, "info", 0, 0, s_log_levels, NULL },
@@ -59,6 +61,8 @@ const ts_config_key_t ts_config_keys [] = {
       0, 0, NULL, NULL },
     { "broker.control_bind", TS_CONFIG_ENDPOINT, "tcp://127.0.0.1:5556",
       0, 0, NULL, NULL },
+    { "broker.notice_bind", TS_CONFIG_STR, "tcp://127.0.0.1:5558",
+      0, 0, NULL, s_check_endpoint_or_off },
     { "broker.visibility_timeout_s", TS_CONFIG_INT, "120",
       1, 43200, NULL, NULL },
     { "broker.max_receives", TS_CONFIG_INT, "3", 1, 1000, NULL, NULL },
@@ -100,6 +104,11 @@ const ts_config_key_t ts_config_keys [] = {
     { "gateway.cache_mb", TS_CONFIG_INT, "32", 0, 65536, NULL, NULL },
     { "gateway.cache_stale_ms", TS_CONFIG_INT, "2000", 0, 3600000, NULL,
       NULL },
+    { "gateway.cache_ttl_s", TS_CONFIG_INT, "300", 1, 86400, NULL, NULL },
+    { "gateway.cache_stamps", TS_CONFIG_ENUM, "use", 0, 0, s_stamp_uses,
+      NULL },
+    { "gateway.notice_endpoint", TS_CONFIG_STR, "tcp://127.0.0.1:5558",
+      0, 0, NULL, s_check_endpoint_or_off },
     { "gateway.seed_path_prefix", TS_CONFIG_STR, "", 0, 0, NULL,
       s_check_path_prefix },
 
@@ -391,6 +400,33 @@ fail:
     return -1;
 }
 
+//  A ZeroMQ endpoint: tcp://, ipc:// or inproc:// and an address.
+static bool
+s_endpoint_ok (const char *text)
+{
+    static const char *const schemes [] = {
+        "tcp://", "ipc://", "inproc://", NULL };
+    for (int i = 0; schemes [i]; i++) {
+        size_t len = strlen (schemes [i]);
+        if (strncmp (text, schemes [i], len) == 0 && text [len])
+            return true;
+    }
+    return false;
+}
+
+//  An endpoint, or "" to turn the socket off (change notices).
+static int
+s_check_endpoint_or_off (const ts_config_value_t *value, char *reason,
+                         size_t size, size_t *bad)
+{
+    (void) bad;
+    if (!*value->str || s_endpoint_ok (value->str))
+        return 0;
+    snprintf (reason, size, "must be \"\" (off) or a ZeroMQ endpoint "
+              "(tcp://, ipc:// or inproc://)");
+    return -1;
+}
+
 //  Checks a converted value against the key's rules. For a list or map
 //  *bad may be set to the index of the entry at fault.
 int
@@ -423,16 +459,7 @@ ts_config_value_check (const ts_config_key_t *key,
         }
     }
     if (key->type == TS_CONFIG_ENDPOINT) {
-        static const char *const schemes [] = {
-            "tcp://", "ipc://", "inproc://", NULL };
-        bool ok = false;
-        for (int i = 0; schemes [i]; i++) {
-            size_t len = strlen (schemes [i]);
-            if (strncmp (value->str, schemes [i], len) == 0
-            &&  value->str [len])
-                ok = true;
-        }
-        if (!ok) {
+        if (!s_endpoint_ok (value->str)) {
             ts_config_type_reason (key, reason, size);
             return -1;
         }

@@ -26,7 +26,7 @@
 const char *ts_proto_op_names [TS_OP_COUNT_] = {
     "reply", "ping", "query", "ids_add", "ids_rm", "ids_ls", "hydrate",
     "ready", "job", "done", "failed", "heartbeat", "stats", "dlq_ls",
-    "dlq_redrive", "dlq_purge", "job_state"
+    "dlq_redrive", "dlq_purge", "job_state", "notice"
 };
 
 const char *ts_proto_status_names [TS_JOB_STATUS_COUNT_] = {
@@ -37,7 +37,7 @@ const char *ts_proto_field_names [F_COUNT_] = {
     "v", "op", "status", "error", "detail", "id", "from", "to", "measure",
     "ids", "job", "credit", "count", "baseline", "measures", "history",
     "forecast", "retry", "retry_after_ms", "stats", "dlq", "after", "limit",
-    "next", "jobs", "states", "boot"
+    "next", "jobs", "states", "boot", "written", "seq"
 };
 
 //  ---------------------------------------------------------------------
@@ -94,9 +94,11 @@ ts_msg_new (ts_op_t op)
     if (!self)
         return NULL;
     self->ids = ts_strlist_new ();
+    self->written = ts_strlist_new ();
     self->series.history = ts_points_new ();
     self->series.forecast = ts_points_new ();
-    if (!self->ids || !self->series.history || !self->series.forecast) {
+    if (!self->ids || !self->written || !self->series.history
+    ||  !self->series.forecast) {
         ts_msg_destroy (&self);
         return NULL;
     }
@@ -112,6 +114,7 @@ ts_msg_destroy (ts_msg_t **self_p)
     if (*self_p) {
         ts_msg_t *self = *self_p;
         ts_strlist_destroy (&self->ids);
+        ts_strlist_destroy (&self->written);
         ts_points_destroy (&self->series.history);
         ts_points_destroy (&self->series.forecast);
         s_free_arrays (self);
@@ -125,6 +128,7 @@ ts_msg_reset (ts_msg_t *self, ts_op_t op)
 {
     assert (self);
     ts_strlist_t *ids = self->ids;
+    ts_strlist_t *written = self->written;
     ts_points_t *history = self->series.history;
     ts_points_t *forecast = self->series.forecast;
     s_free_arrays (self);
@@ -132,9 +136,11 @@ ts_msg_reset (ts_msg_t *self, ts_op_t op)
     self->op = op;
     self->retry = true;
     self->ids = ids;
+    self->written = written;
     self->series.history = history;
     self->series.forecast = forecast;
     ts_strlist_clear (ids);
+    ts_strlist_clear (written);
     ts_points_clear (history);
     ts_points_clear (forecast);
 }
@@ -330,6 +336,8 @@ ts_dialogue_accepts (ts_dialogue_t dialogue, ts_op_t op)
             return dialogue == TS_DIALOGUE_WORKER;
         case TS_OP_JOB:
             return dialogue == TS_DIALOGUE_BROKER;
+        case TS_OP_NOTICE:
+            return dialogue == TS_DIALOGUE_NOTICE;
         case TS_OP_HEARTBEAT:
             return dialogue == TS_DIALOGUE_WORKER
                 || dialogue == TS_DIALOGUE_BROKER;
@@ -349,7 +357,8 @@ s_refuse (ts_proto_dec_t *dec, const char *what)
         [TS_DIALOGUE_CLIENT] = "a client operation",
         [TS_DIALOGUE_REPLIES] = "a reply",
         [TS_DIALOGUE_WORKER] = "a worker message",
-        [TS_DIALOGUE_BROKER] = "a message of the broker to a worker"
+        [TS_DIALOGUE_BROKER] = "a message of the broker to a worker",
+        [TS_DIALOGUE_NOTICE] = "a change notice"
     };
     if (strcmp (what, "reply") == 0)
         ts_errf (dec->err, "a reply is not %s", kinds [dec->dialogue]);

@@ -58,10 +58,10 @@ typedef enum {
     TS_OP_READY,        //  "ready"     worker -> broker: credit = free slots
                         //              (0: introduces the worker only)
     TS_OP_JOB,          //  "job"       broker -> worker: job, ids
-    TS_OP_DONE,         //  "done"      worker -> broker: job
+    TS_OP_DONE,         //  "done"      worker -> broker: job, [written]
     TS_OP_FAILED,       //  "failed"    worker -> broker: job, [detail]
                         //              ("" if absent), retry,
-                        //              [retry_after_ms]
+                        //              [retry_after_ms], [written]
     TS_OP_HEARTBEAT,    //  "heartbeat" either way
     TS_OP_STATS,        //  "stats"     -> 200, stats (broker; gateway
                         //              forwards)
@@ -71,6 +71,8 @@ typedef enum {
     TS_OP_DLQ_PURGE,    //  "dlq_purge" -> 200, count = entries deleted
     TS_OP_JOB_STATE,    //  "job_state" jobs -> 200, states (broker;
                         //              gateway forwards)
+    TS_OP_NOTICE,       //  "notice"    broker PUB -> gateways: boot, seq,
+                        //              ids written (none: a heartbeat)
     TS_OP_COUNT_        //  number of ops (not an op)
 } ts_op_t;
 
@@ -161,8 +163,14 @@ typedef struct {
                                         //  after new/reset, and when
                                         //  absent on the wire)
     uint64_t retry_after_ms;            //  failed: upstream asked to wait
-    uint64_t boot;                      //  heartbeat: the broker process
-                                        //  that sent it; 0 not given
+    uint64_t boot;                      //  heartbeat, notice: the broker
+                                        //  process that sent it; 0 not
+                                        //  given
+    bool     has_written;               //  done, failed: "written" given
+    ts_strlist_t *written;              //  done, failed: the ids this run
+                                        //  stored; owned, never NULL
+    uint64_t seq;                       //  notice: number of its first id
+                                        //  (heartbeat: of the next id)
                                         //  this long (0: no advice; at
                                         //  most TS_PROTO_MAX_RETRY_AFTER_MS)
     uint64_t count;                     //  replies: ids added, jobs queued
@@ -225,8 +233,10 @@ typedef enum {
     TS_DIALOGUE_REPLIES,    //  a client: replies only
     TS_DIALOGUE_WORKER,     //  the broker's worker socket: what workers
                             //  send (ready, done, failed, heartbeat)
-    TS_DIALOGUE_BROKER      //  a worker: what the broker sends (job,
+    TS_DIALOGUE_BROKER,     //  a worker: what the broker sends (job,
                             //  heartbeat)
+    TS_DIALOGUE_NOTICE      //  a gateway's SUB socket: the broker's change
+                            //  notices (notice)
 } ts_dialogue_t;
 
 //  True if a socket of dialogue takes messages of op (TS_OP_REPLY: a
@@ -250,6 +260,17 @@ int ts_msg_decode_in (ts_msg_t *self, ts_dialogue_t dialogue,
 //  the detail ("field 'from': expected an integer").
 int ts_msg_decode (ts_msg_t *self, const void *data, size_t size,
                    size_t max_size, char *err);
+
+//  Encodes a notice (docs/protocol.md 5.18) of the n ids at ids, numbered
+//  from seq, of the broker process boot, into *buf: a buffer of *cap
+//  bytes that the caller keeps between calls (NULL and 0 at first; grown
+//  with realloc, freed by the caller with free()), so that a publisher
+//  allocates nothing once it is warm. *size gets the bytes written.
+//  n == 0 is a notice heartbeat. Returns 0 or TS_ENOMEM (*buf stays
+//  valid).
+int ts_msg_encode_notice (char **buf, size_t *cap, size_t *size,
+                          uint64_t boot, uint64_t seq,
+                          const char *const *ids, size_t n);
 
 //  Helpers that build a reply into self (reset first).
 void ts_msg_set_error (ts_msg_t *self, int status, const char *error,

@@ -11,7 +11,7 @@
                             (query, ids_*, hydrate, stats, dlq_*,
                             job_state) and every reply
         ts_proto_worker.c   the worker dialogue: ready, job, done, failed,
-                            heartbeat
+                            heartbeat; and the broker's change notices
         ts_proto_points.c   the columns of a query answer (measures once,
                             times, measure indexes, values)
 
@@ -44,7 +44,7 @@ typedef enum {
     F_V, F_OP, F_STATUS, F_ERROR, F_DETAIL, F_ID, F_FROM, F_TO, F_MEASURE,
     F_IDS, F_JOB, F_CREDIT, F_COUNT, F_BASELINE, F_MEASURES, F_HISTORY,
     F_FORECAST, F_RETRY, F_RETRY_AFTER, F_STATS, F_DLQ, F_AFTER, F_LIMIT,
-    F_NEXT, F_JOBS, F_STATES, F_BOOT, F_COUNT_
+    F_NEXT, F_JOBS, F_STATES, F_BOOT, F_WRITTEN, F_SEQ, F_COUNT_
 } ts_proto_field_t;
 
 //  Decoder state: the fields found in the top-level map, and err.
@@ -145,7 +145,7 @@ int ts_proto_decode_reply (ts_proto_dec_t *dec, ts_msg_t *self);
 //  ---------------------------------------------------------------------
 //  ts_proto_worker.c: the worker dialogue
 
-//  True for the ops of the worker dialogue (either way).
+//  True for the ops of the worker dialogue (either way) and notice.
 bool ts_proto_worker_op (ts_op_t op);
 size_t ts_proto_worker_fields (const ts_msg_t *self);
 int ts_proto_worker_pack (msgpack_packer *pk, const ts_msg_t *self);

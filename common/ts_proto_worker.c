@@ -1,7 +1,8 @@
 /*  ts_proto_worker - the worker dialogue of the wire codec: ready, done,
     failed and heartbeat from a worker to the broker's worker socket, job
-    and heartbeat back (docs/protocol.md 5.7 to 5.11 and 8). See
-    ts_proto_codec.h. */
+    and heartbeat back (docs/protocol.md 5.7 to 5.11 and 8); and the
+    change notices the broker publishes from what workers report written
+    (5.18). See ts_proto_codec.h. */
 
 #include <stdio.h>
 #include <string.h>
@@ -12,7 +13,8 @@ bool
 ts_proto_worker_op (ts_op_t op)
 {
     return op == TS_OP_READY || op == TS_OP_JOB || op == TS_OP_DONE
-        || op == TS_OP_FAILED || op == TS_OP_HEARTBEAT;
+        || op == TS_OP_FAILED || op == TS_OP_HEARTBEAT
+        || op == TS_OP_NOTICE;
 }
 
 size_t
@@ -20,12 +22,16 @@ ts_proto_worker_fields (const ts_msg_t *self)
 {
     switch (self->op) {
         case TS_OP_READY:
-        case TS_OP_DONE:
             return 1;
+        case TS_OP_DONE:
+            return 1 + (self->has_written? 1: 0);
         case TS_OP_JOB:
             return 2;
         case TS_OP_FAILED:
-            return 3 + (self->retry_after_ms? 1: 0);
+            return 3 + (self->retry_after_ms? 1: 0)
+                     + (self->has_written? 1: 0);
+        case TS_OP_NOTICE:
+            return 3;
         case TS_OP_HEARTBEAT:
             return self->boot? 1: 0;
         default:
@@ -50,6 +56,10 @@ ts_proto_worker_pack (msgpack_packer *pk, const ts_msg_t *self)
         case TS_OP_DONE:
             TS_PROTO_TRY (ts_proto_pack_cstr (pk, "job"));
             TS_PROTO_TRY (msgpack_pack_uint64 (pk, self->job));
+            if (self->has_written) {
+                TS_PROTO_TRY (ts_proto_pack_cstr (pk, "written"));
+                TS_PROTO_TRY (ts_proto_pack_ids (pk, self->written));
+            }
             break;
         case TS_OP_FAILED:
             TS_PROTO_TRY (ts_proto_pack_cstr (pk, "job"));
@@ -64,6 +74,16 @@ ts_proto_worker_pack (msgpack_packer *pk, const ts_msg_t *self)
                 TS_PROTO_TRY (msgpack_pack_uint64 (pk,
                                                    self->retry_after_ms));
             }
+            if (self->has_written) {
+                TS_PROTO_TRY (ts_proto_pack_cstr (pk, "written"));
+                TS_PROTO_TRY (ts_proto_pack_ids (pk, self->written));
+            }
+            break;
+        case TS_OP_NOTICE:
+            TS_PROTO_TRY (ts_proto_pack_uint_field (pk, "boot", self->boot));
+            TS_PROTO_TRY (ts_proto_pack_uint_field (pk, "seq", self->seq));
+            TS_PROTO_TRY (ts_proto_pack_cstr (pk, "ids"));
+            TS_PROTO_TRY (ts_proto_pack_ids (pk, self->ids));
             break;
         case TS_OP_HEARTBEAT:
             if (self->boot) {
@@ -77,6 +97,35 @@ ts_proto_worker_pack (msgpack_packer *pk, const ts_msg_t *self)
     return 0;
 nomem:
     return -1;
+}
+
+//  done, failed: the optional list of the ids the run wrote (may be
+//  empty; absent is told apart, docs/protocol.md 5.9).
+static int
+s_decode_written (ts_proto_dec_t *dec, ts_msg_t *self)
+{
+    const msgpack_object *obj = dec->field [F_WRITTEN];
+    if (!obj)
+        return 0;
+    self->has_written = true;
+    return ts_proto_get_ids (dec, "written", obj, 0, self->written);
+}
+
+//  notice: boot, seq and the ids (none in a heartbeat).
+static int
+s_decode_notice (ts_proto_dec_t *dec, ts_msg_t *self)
+{
+    int rc = 0;
+    const msgpack_object *obj;
+    if (!(obj = ts_proto_field (dec, F_BOOT, true, &rc))
+    ||  (rc = ts_proto_get_uint64 (dec, "boot", obj, &self->boot)))
+        return rc;
+    if (!(obj = ts_proto_field (dec, F_SEQ, true, &rc))
+    ||  (rc = ts_proto_get_uint64 (dec, "seq", obj, &self->seq)))
+        return rc;
+    if (!(obj = ts_proto_field (dec, F_IDS, true, &rc)))
+        return rc;
+    return ts_proto_get_ids (dec, "ids", obj, 0, self->ids);
 }
 
 //  failed: the optional detail, retry and retry_after_ms.
@@ -136,6 +185,8 @@ ts_proto_worker_decode (ts_proto_dec_t *dec, ts_msg_t *self)
                 return rc;
             if ((rc = ts_proto_get_uint64 (dec, "job", obj, &self->job)))
                 return rc;
+            if (self->op != TS_OP_JOB && (rc = s_decode_written (dec, self)))
+                return rc;
             if (self->op == TS_OP_FAILED)
                 return s_decode_failed (dec, self);
             if (self->op == TS_OP_DONE)
@@ -148,7 +199,34 @@ ts_proto_worker_decode (ts_proto_dec_t *dec, ts_msg_t *self)
             if ((obj = dec->field [F_BOOT]))
                 return ts_proto_get_uint64 (dec, "boot", obj, &self->boot);
             return 0;
+        case TS_OP_NOTICE:
+            return s_decode_notice (dec, self);
         default:
             return 0;
     }
+}
+
+int
+ts_msg_encode_notice (char **buf, size_t *cap, size_t *size, uint64_t boot,
+                      uint64_t seq, const char *const *ids, size_t n)
+{
+    //  The caller's buffer, kept between calls: msgpack's writer grows
+    //  it with realloc and it is handed back grown.
+    msgpack_sbuffer sbuf = { .size = 0, .data = *buf, .alloc = *cap };
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
+    int rc = msgpack_pack_map (&pk, 5);
+    rc = rc || ts_proto_pack_uint_field (&pk, "v", TS_PROTO_VERSION);
+    rc = rc || ts_proto_pack_cstr (&pk, "op")
+            || ts_proto_pack_cstr (&pk, "notice");
+    rc = rc || ts_proto_pack_uint_field (&pk, "boot", boot);
+    rc = rc || ts_proto_pack_uint_field (&pk, "seq", seq);
+    rc = rc || ts_proto_pack_cstr (&pk, "ids")
+            || msgpack_pack_array (&pk, n);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = ts_proto_pack_cstr (&pk, ids [i]);
+    *buf = sbuf.data;
+    *cap = sbuf.alloc;
+    *size = sbuf.size;
+    return rc? TS_ENOMEM: 0;
 }

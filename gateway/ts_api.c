@@ -32,8 +32,11 @@ struct _ts_api_t {
                                         //  retries
     ts_cache_t     *cache;              //  answers; NULL if cache_mb is 0
     bool            stamps;             //  the store keeps change stamps
+                                        //  and gateway.cache_stamps is use
     int64_t         stale_ms;           //  gateway.cache_stale_ms: reuse
-                                        //  bound without stamps
+                                        //  bound without stamps, deaf
+    int64_t         ttl_ms;             //  gateway.cache_ttl_s: reuse
+                                        //  bound whatever happens
 };
 
 ts_api_t *
@@ -46,8 +49,12 @@ ts_api_new (const ts_config_t *cfg, ts_store_t *store, char *err)
     }
     self->store = store;
     self->max_points = ts_config_int (cfg, "gateway.max_points");
-    self->stamps = ts_store_caps (store) & TS_STORE_CAP_STAMPS;
+    //  "ignore" answers as a store without stamps would (tests).
+    self->stamps = (ts_store_caps (store) & TS_STORE_CAP_STAMPS)
+                && strcmp (ts_config_str (cfg, "gateway.cache_stamps"),
+                           "use") == 0;
     self->stale_ms = ts_config_int (cfg, "gateway.cache_stale_ms");
+    self->ttl_ms = ts_config_int (cfg, "gateway.cache_ttl_s") * 1000;
     self->broker_endpoint = strdup (ts_config_str (cfg,
                                                    "gateway.broker_endpoint"));
     self->broker_policy = (ts_client_policy_t) {
@@ -66,14 +73,12 @@ ts_api_new (const ts_config_t *cfg, ts_store_t *store, char *err)
         ts_errf (err, "out of memory");
         return NULL;
     }
-    if (self->cache && !self->stamps && self->stale_ms > 0)
-        ts_info ("answer cache: the store keeps no change stamps, so an "
-                 "answer is reused for at most %" PRId64 " ms "
-                 "(gateway.cache_stale_ms)", self->stale_ms);
-    else
     if (self->cache && !self->stamps)
-        ts_info ("answer cache: the store keeps no change stamps and "
-                 "gateway.cache_stale_ms is 0: answers are not reused");
+        ts_info ("answer cache: without change stamps an answer is reused "
+                 "until a change notice of its id, for at most %" PRId64
+                 " s (gateway.cache_ttl_s) while notices are heard, else "
+                 "%" PRId64 " ms (gateway.cache_stale_ms)",
+                 self->ttl_ms / 1000, self->stale_ms);
     return self;
 }
 
@@ -279,6 +284,10 @@ s_ids_rm (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
     }
     if (rc)
         return s_store_failed (reply, rc, err);
+    //  Other gateways hear of no removal: their answers of the id go
+    //  when gateway.cache_ttl_s runs out (docs/protocol.md 5.18).
+    if (self->cache)
+        ts_cache_drop_id (self->cache, req->id);
     ts_msg_set_ok (reply, 200);
     ts_strlcpy (reply->id, req->id, sizeof reply->id);
     reply->count = 1;
@@ -413,29 +422,34 @@ ts_api_query (ts_api_t *self, const ts_msg_t *req, char format,
     *size = 0;
     //  Only a query that names its whole range has an answer that does
     //  not move with the clock; the checks below come before the cache
-    //  so that a bad request never reaches it. Without stamps an answer
-    //  is reused for at most stale_ms (0: never).
+    //  so that a bad request never reaches it.
     bool cacheable = self->cache && req->has_from && req->has_to
-                  && (self->stamps || self->stale_ms > 0)
                   && ts_name_existing (req->id)
                   && (!req->measure [0] || ts_name_existing (req->measure));
     unsigned char key [S_KEY_MAX];
     size_t key_size = 0;
     ts_store_stamp_t stamp;
+    ts_cache_tag_t tag;
+    int64_t until = 0;
     if (cacheable) {
         char err [TS_ERRLEN];
         int64_t now = ts_now_ms ();
-        //  The stamp (or the clock) is read before the answer: a write
-        //  in between makes the entry stale at once instead of hiding
-        //  the write, and the stale_ms bound counts from the read.
+        //  The tag, the stamp and the clock are read before the answer:
+        //  a write or a notice in between makes the entry stale at once
+        //  instead of hiding the write, and the bounds count from the
+        //  read. Without stamps an answer is reused until a notice of
+        //  its id, for at most ttl_ms while notices are heard in order,
+        //  else stale_ms (0: never); with stamps, while the stamp holds,
+        //  for at most ttl_ms.
+        ts_cache_tag (self->cache, req->id, &tag);
+        int64_t bound = self->stamps || tag.heard? self->ttl_ms
+                                                 : self->stale_ms;
+        until = now > INT64_MAX - bound? INT64_MAX: now + bound;
         if (self->stamps)
             cacheable = ts_store_stamp (self->store, req->id, &stamp,
                                         err) == 0;
         else
-            stamp = (ts_store_stamp_t) {
-                .version = 0,
-                .expires_ms = now > INT64_MAX - self->stale_ms?
-                              INT64_MAX: now + self->stale_ms };
+            cacheable = bound > 0;
         key_size = s_cache_key (req, format, key);
         if (cacheable && ts_cache_get (self->cache, key, key_size,
                                        self->stamps? &stamp: NULL, now,
@@ -455,8 +469,15 @@ ts_api_query (ts_api_t *self, const ts_msg_t *req, char format,
         return reply->status;
     }
     if (cacheable)
-        ts_cache_put (self->cache, key, key_size, &stamp, *data, *size);
+        ts_cache_put (self->cache, key, key_size, &tag,
+                      self->stamps? &stamp: NULL, until, *data, *size);
     return 200;
+}
+
+ts_cache_t *
+ts_api_cache (ts_api_t *self)
+{
+    return self->cache;
 }
 
 void

@@ -56,8 +56,8 @@ typedef struct _ts_api_t ts_api_t;
 
 //  Creates a handler over store (borrowed: must outlive the handler) with
 //  gateway.max_points, gateway.broker_endpoint,
-//  gateway.broker_timeout_ms, gateway.cache_mb and
-//  gateway.cache_stale_ms from cfg. Returns NULL (reason in err) if
+//  gateway.broker_timeout_ms, gateway.cache_mb, gateway.cache_stale_ms,
+//  gateway.cache_ttl_s and gateway.cache_stamps from cfg. Returns NULL (reason in err) if
 //  out of memory.
 ts_api_t *ts_api_new (const ts_config_t *cfg, ts_store_t *store, char *err);
 
@@ -92,8 +92,11 @@ typedef int (ts_api_encode_fn) (const ts_msg_t *reply, char **data,
 //  gives both from and to is answered from the answer cache
 //  (gateway.cache_mb) while the store's stamp of its id is unchanged
 //  (ts_store_stamp), and a fresh 200 answer to one is put there. A store
-//  without stamps (ts_store_caps) has its answers reused for at most
-//  gateway.cache_stale_ms after they were read (0: never).
+//  without stamps (ts_store_caps, or gateway.cache_stamps: ignore) has
+//  its answers reused until a change notice of their id (ts_notice), for
+//  at most gateway.cache_ttl_s after they were read while notices are
+//  heard in order, else gateway.cache_stale_ms (0: never). No answer is
+//  reused longer than gateway.cache_ttl_s.
 //  Returns the status: on 200, *data and *size hold the encoded answer
 //  (the caller frees it) and reply may be left empty, or, if encode
 //  declined it (TS_ETOOBIG), *data is NULL, reply holds the answer's
@@ -102,6 +105,10 @@ typedef int (ts_api_encode_fn) (const ts_msg_t *reply, char **data,
 int ts_api_query (ts_api_t *self, const ts_msg_t *req, char format,
                   ts_api_encode_fn *encode, ts_msg_t *reply, char **data,
                   size_t *size);
+
+//  The answer cache, for the change notice subscriber (ts_notice); NULL
+//  if gateway.cache_mb is 0. Borrowed: lives as long as the handler.
+ts_cache_t *ts_api_cache (ts_api_t *self);
 
 //  Answer cache counters (all zero if the cache is off).
 void ts_api_cache_stats (ts_api_t *self, ts_cache_stats_t *stats);

@@ -5,7 +5,11 @@
     allocation: the header, then the key bytes, then the answer bytes. The
     bucket count is fixed at creation from the budget (an answer of a day
     of 5-minute points is about 6 to 22 kB), so chains stay short for the
-    entries that fit. */
+    entries that fit.
+
+    Generations (drop by id, see ts_cache.h): S_GENERATIONS counters,
+    one per hash of an id; an id's generation is its counter plus the
+    count of whole drops, so either kind of drop moves it on. */
 
 #include "ts_cache.h"
 
@@ -20,7 +24,10 @@ struct s_entry_t {
     s_entry_t       *newer;         //  use order: towards the head
     s_entry_t       *older;         //  use order: towards the tail
     uint64_t         hash;
+    bool             stamped;       //  put with a store stamp
     ts_store_stamp_t stamp;
+    ts_cache_tag_t   tag;           //  the id's generation when read
+    int64_t          until_ms;      //  served before this only
     size_t           key_size;
     size_t           size;          //  answer bytes
     unsigned char    bytes [];      //  key, then answer
@@ -34,7 +41,12 @@ struct _ts_cache_t {
     s_entry_t       *oldest;
     size_t           max_bytes;
     ts_cache_stats_t stats;
+    uint64_t        *generations;   //  S_GENERATIONS notice counters
+    uint64_t         epoch;         //  whole drops
+    bool             heard;         //  notices heard in order
 };
+
+#define S_GENERATIONS    16384      //  a power of two
 
 #define S_TYPICAL_ENTRY  8192       //  sizes the bucket array
 #define S_MIN_BUCKETS    64
@@ -69,7 +81,10 @@ ts_cache_new (size_t max_bytes)
     while (buckets < max_bytes / S_TYPICAL_ENTRY && buckets < (1u << 24))
         buckets *= 2;
     self->buckets = calloc (buckets, sizeof (s_entry_t *));
-    if (!self->buckets) {
+    self->generations = calloc (S_GENERATIONS, sizeof (uint64_t));
+    if (!self->buckets || !self->generations) {
+        free (self->buckets);
+        free (self->generations);
         free (self);
         return NULL;
     }
@@ -91,10 +106,56 @@ ts_cache_destroy (ts_cache_t **self_p)
             entry = next;
         }
         free (self->buckets);
+        free (self->generations);
         pthread_mutex_destroy (&self->lock);
         free (self);
         *self_p = NULL;
     }
+}
+
+//  The generation counter of id.
+static uint32_t
+s_generation_slot (const char *id)
+{
+    return (uint32_t) (s_hash (id, strlen (id)) & (S_GENERATIONS - 1));
+}
+
+//  The generation of the ids of counter slot (lock held).
+static uint64_t
+s_generation (const ts_cache_t *self, uint32_t slot)
+{
+    return self->epoch + self->generations [slot];
+}
+
+void
+ts_cache_tag (ts_cache_t *self, const char *id, ts_cache_tag_t *tag)
+{
+    assert (self && id && tag);
+    tag->slot = s_generation_slot (id);
+    pthread_mutex_lock (&self->lock);
+    tag->generation = s_generation (self, tag->slot);
+    tag->heard = self->heard;
+    pthread_mutex_unlock (&self->lock);
+}
+
+void
+ts_cache_drop_id (ts_cache_t *self, const char *id)
+{
+    assert (self && id);
+    uint32_t slot = s_generation_slot (id);
+    pthread_mutex_lock (&self->lock);
+    self->generations [slot]++;
+    self->stats.dropped_ids++;
+    pthread_mutex_unlock (&self->lock);
+}
+
+void
+ts_cache_set_heard (ts_cache_t *self, bool heard)
+{
+    assert (self);
+    pthread_mutex_lock (&self->lock);
+    self->heard = heard;
+    pthread_mutex_unlock (&self->lock);
 }
 
 //  The slot that points at key's entry, or at the NULL ending its chain.
@@ -161,14 +222,15 @@ ts_cache_get (ts_cache_t *self, const void *key, size_t key_size,
     pthread_mutex_lock (&self->lock);
     s_entry_t **slot = s_find (self, hash, key, key_size);
     s_entry_t *entry = *slot;
-    //  Without the store's stamp, the entry's own expiry decides.
-    int64_t expires_ms = stamp? stamp->expires_ms:
-                         entry? entry->stamp.expires_ms: 0;
-    if (entry && ((stamp && entry->stamp.version != stamp->version)
-              ||  (!stamp && now_ms >= expires_ms)))
+    bool fresh = entry && now_ms < entry->until_ms
+              && entry->tag.generation == s_generation (self, entry->tag.slot)
+              && (!stamp || (entry->stamped
+                             && entry->stamp.version == stamp->version
+                             && now_ms < stamp->expires_ms));
+    if (entry && !fresh)
         s_remove (self, slot);
     else
-    if (entry && now_ms < expires_ms) {
+    if (entry) {
         char *copy = malloc (entry->size? entry->size: 1);
         if (copy) {
             memcpy (copy, entry->bytes + entry->key_size, entry->size);
@@ -189,7 +251,8 @@ ts_cache_get (ts_cache_t *self, const void *key, size_t key_size,
 
 void
 ts_cache_put (ts_cache_t *self, const void *key, size_t key_size,
-              const ts_store_stamp_t *stamp, const void *data, size_t size)
+              const ts_cache_tag_t *tag, const ts_store_stamp_t *stamp,
+              int64_t until_ms, const void *data, size_t size)
 {
     assert (self);
     size_t bytes = sizeof (s_entry_t) + key_size + size;
@@ -200,7 +263,10 @@ ts_cache_put (ts_cache_t *self, const void *key, size_t key_size,
     if (!entry)
         return;
     entry->hash = s_hash (key, key_size);
-    entry->stamp = *stamp;
+    entry->stamped = stamp != NULL;
+    entry->stamp = stamp? *stamp: (ts_store_stamp_t) { 0, INT64_MAX };
+    entry->tag = *tag;
+    entry->until_ms = until_ms;
     entry->key_size = key_size;
     entry->size = size;
     entry->chain = entry->newer = entry->older = NULL;
@@ -211,6 +277,12 @@ ts_cache_put (ts_cache_t *self, const void *key, size_t key_size,
     s_entry_t **slot = s_find (self, entry->hash, key, key_size);
     if (*slot)
         s_remove (self, slot);
+    //  Noticed while it was read: the answer may predate the write.
+    if (tag->generation != s_generation (self, tag->slot)) {
+        pthread_mutex_unlock (&self->lock);
+        free (entry);
+        return;
+    }
     while (self->oldest && self->stats.bytes + bytes > self->max_bytes) {
         s_entry_t *victim = self->oldest;
         s_entry_t **victim_slot = s_find (self, victim->hash, victim->bytes,
@@ -223,6 +295,25 @@ ts_cache_put (ts_cache_t *self, const void *key, size_t key_size,
     s_link_newest (self, entry);
     self->stats.entries++;
     self->stats.bytes += bytes;
+    pthread_mutex_unlock (&self->lock);
+}
+
+void
+ts_cache_drop_all (ts_cache_t *self)
+{
+    assert (self);
+    pthread_mutex_lock (&self->lock);
+    self->epoch++;
+    self->stats.dropped_all++;
+    for (s_entry_t *entry = self->newest; entry; ) {
+        s_entry_t *next = entry->older;
+        free (entry);
+        entry = next;
+    }
+    memset (self->buckets, 0, (self->mask + 1) * sizeof (s_entry_t *));
+    self->newest = self->oldest = NULL;
+    self->stats.entries = 0;
+    self->stats.bytes = 0;
     pthread_mutex_unlock (&self->lock);
 }
 

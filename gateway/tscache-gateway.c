@@ -4,12 +4,15 @@
     hydrate requests to the broker.
 
     A thin main: load the config, open the store, build the request
-    handler (ts_api) and both front ends (ts_zmqsrv, ts_http), serve the
-    ZeroMQ socket in this thread until SIGINT/SIGTERM while ts_http
-    serves HTTP in its own threads, then tear down in reverse order. */
+    handler (ts_api), both front ends (ts_zmqsrv, ts_http) and the change
+    notice subscriber (ts_notice, when the answer cache is on and
+    gateway.notice_endpoint is not ""), serve the ZeroMQ socket in this
+    thread until SIGINT/SIGTERM while ts_http serves HTTP and ts_notice
+    listens in their own threads, then tear down in reverse order. */
 
 #include "ts_api.h"
 #include "ts_http.h"
+#include "ts_notice.h"
 #include "ts_zmqsrv.h"
 #include "ts_config.h"
 #include "ts_daemon.h"
@@ -62,6 +65,8 @@ main (int argc, char *argv [])
     ts_api_t *api = NULL;
     ts_zmqsrv_t *zmq = NULL;
     ts_http_t *http = NULL;
+    ts_notice_t *notice = NULL;
+    const char *notices = ts_config_str (cfg, "gateway.notice_endpoint");
     ts_store_t *store = ts_store_new (cfg, err);
     if (!store)
         s_die ("cannot open store", err);
@@ -70,6 +75,10 @@ main (int argc, char *argv [])
         s_die ("cannot start", err);
     else
     if (!(zmq = ts_zmqsrv_new (cfg, api, err)))
+        s_die ("cannot start", err);
+    else
+    if (*notices && ts_api_cache (api)
+    &&  !(notice = ts_notice_new (notices, ts_api_cache (api), err)))
         s_die ("cannot start", err);
     else
     if (ts_config_int (cfg, "gateway.http_port") > 0
@@ -90,6 +99,7 @@ main (int argc, char *argv [])
         ts_info (rc == 0? "stopping": "stopping: ZeroMQ socket failed");
     }
     ts_http_destroy (&http);
+    ts_notice_destroy (&notice);
     ts_zmqsrv_destroy (&zmq);
     ts_api_destroy (&api);
     ts_store_destroy (&store);

@@ -9,7 +9,8 @@
 #  (--print-config), so this script cannot disagree with them. Moving a
 #  bind moves what connects to it unless that is overridden too: a new
 #  broker.control_bind becomes gateway.broker_endpoint, broker.worker_bind
-#  worker.broker_endpoint, gateway.zmq_bind the CLI's endpoint. The demo
+#  worker.broker_endpoint, broker.notice_bind gateway.notice_endpoint,
+#  gateway.zmq_bind the CLI's endpoint. The demo
 #  upstream is started when upstream.url points at this machine.
 #
 #  The HTTP API key is $TSCACHE_API_KEY, or "demo-key" when unset: a demo
@@ -64,6 +65,7 @@ follow () {    # follow BIND_KEY ENDPOINT_VAR
 }
 follow broker.control_bind TSCACHE_GATEWAY_BROKER_ENDPOINT
 follow broker.worker_bind TSCACHE_WORKER_BROKER_ENDPOINT
+follow broker.notice_bind TSCACHE_GATEWAY_NOTICE_ENDPOINT
 follow gateway.zmq_bind TSCACHE_ENDPOINT
 config=$("$BIN/tscache-gateway" --print-config) || exit 1
 
@@ -75,6 +77,7 @@ case $HTTP_HOST in *:*) HTTP=http://[$HTTP_HOST]:$HTTP_PORT ;;
 ZMQ_BIND=$(key gateway.zmq_bind)
 CONTROL_BIND=$(key broker.control_bind)
 WORKER_BIND=$(key broker.worker_bind)
+NOTICE_BIND=$(key broker.notice_bind)
 UPSTREAM_URL=$(key upstream.url)
 UPSTREAM_PORT=""
 case $(host_of "$UPSTREAM_URL") in
@@ -99,6 +102,7 @@ check_port () {    # check_port PORT KEY
 check_port "$UPSTREAM_PORT" upstream.url &&
 check_port "$(port_of "$CONTROL_BIND")" broker.control_bind &&
 check_port "$(port_of "$WORKER_BIND")" broker.worker_bind &&
+check_port "$(port_of "$NOTICE_BIND")" broker.notice_bind &&
 check_port "$(port_of "$ZMQ_BIND")" gateway.zmq_bind &&
 check_port "$HTTP_PORT" gateway.http_port || exit 1
 
@@ -156,7 +160,8 @@ tscache is running (logs in $LOGS/, store in $(key store.lmdb.path)).
 
   HTTP API        $HTTP           (key: TSCACHE_API_KEY=$TSCACHE_API_KEY)
   ZeroMQ API      $ZMQ_BIND    (msgpack, docs/protocol.md)
-  broker          $CONTROL_BIND (control), $WORKER_BIND (workers)
+  broker          $CONTROL_BIND (control), $WORKER_BIND (workers),
+                  ${NOTICE_BIND:-no} (change notices)
   upstream        $UPSTREAM_URL
 
 Try:

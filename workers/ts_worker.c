@@ -17,7 +17,10 @@
 
     Failures are classified by ts_fetch_classify (retry or not, the
     upstream's Retry-After) and folded per job; "failed" carries the
-    verdict so the broker can back off, retry or dead-letter.
+    verdict so the broker can back off, retry or dead-letter. Both "done"
+    and "failed" list the ids the job stored ("written"), from which the
+    broker publishes change notices to gateways; a "done" resent after a
+    reconnect lists none, which means every id of the job.
 
     The upstream API key is read once at start and lives in the worker
     (wiped on destroy) and in the fetcher's headers; ts_url puts it where
@@ -107,6 +110,9 @@ typedef struct {
     bool          used;             //  a job holds this slot
     uint64_t      job;              //  job id from the broker
     ts_strlist_t *ids;              //  ids of the job, owned
+    ts_strlist_t *written;          //  ids of it stored so far, owned
+    bool          written_lost;     //  one could not be listed: report
+                                    //  none, which means every id
     size_t        pending;          //  fetches not completed yet
     ts_fetch_verdict_t verdict;     //  failures so far, merged
 } s_slot_t;
@@ -320,6 +326,13 @@ s_finish (ts_worker_t *self, s_slot_t *slot)
     else
         ts_msg_reset (self->out, TS_OP_DONE);
     self->out->job = slot->job;
+    //  The ids stored, even of a failed job: the broker publishes a
+    //  change notice for each (docs/protocol.md 5.9). The lists are
+    //  swapped, not copied; ts_msg_reset empties the one out takes.
+    ts_strlist_t *written = self->out->written;
+    self->out->written = slot->written;
+    self->out->has_written = !slot->written_lost;
+    slot->written = written;
     s_send (self, self->out);
     if (!verdict->failed)
         s_report_remember (self, slot->job);
@@ -350,12 +363,14 @@ s_start_job (ts_worker_t *self, const ts_msg_t *msg)
         ts_strlcpy (self->out->detail, "worker has no free slot",
                     sizeof self->out->detail);
         self->out->retry = true;
+        self->out->has_written = true;      //  none: it never ran
         s_send (self, self->out);
         return;
     }
     slot->used = true;
     slot->job = msg->job;
     slot->pending = 0;
+    slot->written_lost = false;
     memset (&slot->verdict, 0, sizeof slot->verdict);
     self->busy++;
     ts_debug ("job %" PRIu64 ": %zu ids", msg->job, msg->ids->n);
@@ -413,6 +428,12 @@ s_stored (void *arg, const ts_ingest_result_t *result)
     ts_worker_t *self = arg;
     const s_pending_t *doc = &self->batch [result->index];
     s_slot_t *slot = &self->slots [doc->slot];
+    if (result->rc == 0 && !slot->written_lost
+    &&  ts_strlist_append (slot->written, result->id)) {
+        ts_warn ("job %" PRIu64 " id=%s: out of memory: its report names "
+                 "no written ids, which means all", slot->job, result->id);
+        slot->written_lost = true;
+    }
     if (result->rc == 0)
         ts_info ("fetched id=%s history=%zu forecast=%zu ms=%" PRId64,
                  result->id, result->history, result->forecast,
@@ -717,7 +738,8 @@ ts_worker_new (const ts_config_t *cfg, char *err)
     bool ok = self->slots && self->reports && self->msg && self->out
            && self->batch;
     for (size_t i = 0; ok && i < self->concurrency; i++)
-        ok = (self->slots [i].ids = ts_strlist_new ()) != NULL;
+        ok = (self->slots [i].ids = ts_strlist_new ()) != NULL
+          && (self->slots [i].written = ts_strlist_new ()) != NULL;
     if (!ok) {
         ts_errf (err, "out of memory");
         goto fail;
@@ -742,7 +764,10 @@ ts_worker_destroy (ts_worker_t **self_p)
         zsock_destroy (&self->dealer);
         ts_fetch_destroy (&self->fetch);
         for (size_t i = 0; self->slots && i < self->concurrency; i++)
+        {
             ts_strlist_destroy (&self->slots [i].ids);
+            ts_strlist_destroy (&self->slots [i].written);
+        }
         free (self->slots);
         free (self->reports);
         ts_ingest_destroy (&self->ingest);

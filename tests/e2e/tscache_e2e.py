@@ -108,6 +108,7 @@ class Pipeline:
         self.zmq_endpoint = "tcp://127.0.0.1:%d" % free_port()
         control = "tcp://127.0.0.1:%d" % free_port()
         work = "tcp://127.0.0.1:%d" % free_port()
+        self.notice_endpoint = "tcp://127.0.0.1:%d" % free_port()
         self.control_endpoint = control
         self.config = os.path.join(self.tmp, "tscache.yaml")
         with open(self.config, "w") as f:
@@ -122,6 +123,7 @@ broker:
   queue_path: {self.tmp}/queue
   worker_bind: {work}
   control_bind: {control}
+  notice_bind: {self.notice_endpoint}
 worker:
   broker_endpoint: {work}
   concurrency: 4
@@ -129,6 +131,7 @@ gateway:
   zmq_bind: {self.zmq_endpoint}
   http_port: {self.http_port}
   broker_endpoint: {control}
+  notice_endpoint: {self.notice_endpoint}
 cli:
   endpoint: {self.zmq_endpoint}
 upstream:

@@ -264,24 +264,47 @@ s_split_store (ts_testutil_t *base, ts_config_t **registry_cfg)
     assert_false (ts_store_caps (base->store) & TS_STORE_CAP_STAMPS);
 }
 
+//  A base of config yaml over a store without stamps (s_split_store),
+//  with id "a" registered and one history point at 1000; *history holds
+//  that point for the caller to extend. s_split_base_destroy frees all.
+static ts_testutil_t *
+s_split_base (const char *yaml, ts_config_t **registry_cfg,
+              ts_points_t **history)
+{
+    ts_testutil_t *base = ts_testutil_new (16, yaml);
+    assert_non_null (base);
+    s_split_store (base, registry_cfg);
+    const char *ids [] = { "a" };
+    assert_int_equal (ts_store_ids_add (base->store, ids, 1, NULL, NULL), 0);
+    *history = ts_points_new ();
+    ts_points_append (*history, 1000, "value", 1.5);
+    assert_int_equal (ts_store_history_put (base->store, "a", *history,
+                                            NULL), 0);
+    return base;
+}
+
+static void
+s_split_base_destroy (ts_testutil_t **base, ts_config_t **registry_cfg,
+                      ts_points_t **history)
+{
+    ts_points_destroy (history);
+    ts_store_destroy (&(*base)->store);
+    ts_config_destroy (registry_cfg);
+    ts_testutil_destroy (base);
+}
+
 static void
 api_query_without_stamps_reuses_answers_for_cache_stale_ms (void **state)
 {
     fixture_t *self = *state;
-    ts_testutil_t *base = ts_testutil_new (16, "gateway:\n"
-                                               "  cache_stale_ms: 60000\n");
-    assert_non_null (base);
     ts_config_t *registry_cfg;
-    s_split_store (base, &registry_cfg);
+    ts_points_t *history;
+    ts_testutil_t *base = s_split_base ("gateway:\n"
+                                        "  cache_stale_ms: 60000\n",
+                                        &registry_cfg, &history);
     char err [TS_ERRLEN] = "";
     ts_api_t *api = ts_api_new (base->cfg, base->store, err);
     assert_non_null (api);
-    const char *ids [] = { "a" };
-    assert_int_equal (ts_store_ids_add (base->store, ids, 1, NULL, NULL), 0);
-    ts_points_t *history = ts_points_new ();
-    ts_points_append (history, 1000, "value", 1.5);
-    assert_int_equal (ts_store_history_put (base->store, "a", history,
-                                            NULL), 0);
     ts_api_t *saved = self->api;
     self->api = api;
     s_query (self, "a", 0, 5000);
@@ -311,10 +334,69 @@ api_query_without_stamps_reuses_answers_for_cache_stale_ms (void **state)
     ts_api_destroy (&self->api);
     self->api = saved;
     ts_api_destroy (&api);
-    ts_points_destroy (&history);
-    ts_store_destroy (&base->store);
-    ts_config_destroy (&registry_cfg);
-    ts_testutil_destroy (&base);
+    s_split_base_destroy (&base, &registry_cfg, &history);
+}
+
+//  A store without stamps: while change notices are heard, an answer is
+//  reused until a notice of its id (gateway.cache_ttl_s at most), even
+//  with gateway.cache_stale_ms 0; once they are not, stale_ms applies;
+//  the gateway's own removal drops its answers of the id.
+static void
+api_query_without_stamps_reuses_answers_until_a_notice (void **state)
+{
+    fixture_t *self = *state;
+    ts_config_t *registry_cfg;
+    ts_points_t *history;
+    ts_testutil_t *base = s_split_base ("gateway:\n"
+                                        "  cache_stale_ms: 0\n"
+                                        "  cache_ttl_s: 60\n",
+                                        &registry_cfg, &history);
+    char err [TS_ERRLEN] = "";
+    ts_api_t *saved = self->api;
+    self->api = ts_api_new (base->cfg, base->store, err);
+    assert_non_null (self->api);
+    ts_cache_t *cache = ts_api_cache (self->api);
+    assert_non_null (cache);
+    s_query (self, "a", 0, 5000);
+    //  Notices not heard and stale_ms 0: never from the cache.
+    for (int i = 0; i < 2; i++)
+        assert_int_equal (s_query_cached (self), 200);
+    assert_int_equal (s_hits (self), 0);
+    //  Heard: reused, and a write without its notice is not seen.
+    ts_cache_set_heard (cache, true);
+    assert_int_equal (s_query_cached (self), 200);
+    ts_points_append (history, 2000, "value", 2.5);
+    assert_int_equal (ts_store_history_put (base->store, "a", history,
+                                            NULL), 0);
+    assert_int_equal (s_query_cached (self), 200);
+    assert_int_equal (self->reply->series.history->n, 1);
+    assert_int_equal (s_hits (self), 1);
+    //  Its notice: read again, then reused again.
+    ts_cache_drop_id (cache, "a");
+    assert_int_equal (s_query_cached (self), 200);
+    assert_int_equal (self->reply->series.history->n, 2);
+    assert_int_equal (s_query_cached (self), 200);
+    assert_int_equal (s_hits (self), 2);
+    //  Notices lost: everything read again, and not kept (stale_ms 0).
+    ts_cache_set_heard (cache, false);
+    ts_cache_drop_all (cache);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal (s_query_cached (self), 200);
+    assert_int_equal (s_hits (self), 2);
+    //  Heard again; the gateway's own ids_rm drops the id's answers.
+    ts_cache_set_heard (cache, true);
+    assert_int_equal (s_query_cached (self), 200);
+    assert_int_equal (s_query_cached (self), 200);
+    assert_int_equal (s_hits (self), 3);
+    ts_msg_reset (self->req, TS_OP_IDS_RM);
+    ts_strlcpy (self->req->id, "a", sizeof self->req->id);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply),
+                      200);
+    s_query (self, "a", 0, 5000);
+    assert_int_equal (s_query_cached (self), 404);
+    ts_api_destroy (&self->api);
+    self->api = saved;
+    s_split_base_destroy (&base, &registry_cfg, &history);
 }
 
 static void
@@ -373,6 +455,7 @@ main (int argc, char *argv [])
         T (api_cached_answer_drops_an_expired_forecast),
         T (api_query_answers_with_the_cache_off),
         T (api_query_without_stamps_reuses_answers_for_cache_stale_ms),
+        T (api_query_without_stamps_reuses_answers_until_a_notice),
         T (api_rejects_ops_it_does_not_serve),
 #undef T
     };

@@ -2,7 +2,10 @@
     version and before the forecast expires, stale entries dropped, least
     recently used entries evicted to stay in the budget, oversized answers
     not kept, and several threads at once. Without stamps (a store that
-    keeps none) an entry is reused until its own expiry only. */
+    keeps none) an entry is reused until its own expiry only. Change
+    notices: dropping an id voids its answers and no other id's, also an
+    answer being read while the notice came; dropping all frees every
+    entry. In these tests a key is also the id of its answer. */
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,11 +37,24 @@ s_hit (ts_cache_t *cache, const char *key, const ts_store_stamp_t *stamp,
     return same;
 }
 
+//  Puts text under key (the id too), stamped, to be served before
+//  until_ms, with a tag taken now.
+static void
+s_put_until (ts_cache_t *cache, const char *key,
+             const ts_store_stamp_t *stamp, int64_t until_ms,
+             const char *text)
+{
+    ts_cache_tag_t tag;
+    ts_cache_tag (cache, key, &tag);
+    ts_cache_put (cache, key, strlen (key), &tag, stamp, until_ms, text,
+                  strlen (text));
+}
+
 static void
 s_put (ts_cache_t *cache, const char *key, const ts_store_stamp_t *stamp,
        const char *text)
 {
-    ts_cache_put (cache, key, strlen (key), stamp, text, strlen (text));
+    s_put_until (cache, key, stamp, INT64_MAX, text);
 }
 
 static void
@@ -65,7 +81,9 @@ cache_hits_only_with_the_same_version (void **state)
     ts_cache_stats (cache, &stats);
     assert_int_equal (stats.entries, 1);
     //  Empty answers and binary keys are fine.
-    ts_cache_put (cache, "a\0b", 3, &s_v1, "", 0);
+    ts_cache_tag_t tag;
+    ts_cache_tag (cache, "a", &tag);
+    ts_cache_put (cache, "a\0b", 3, &tag, &s_v1, INT64_MAX, "", 0);
     char *data = NULL;
     size_t size = 99;
     assert_true (ts_cache_get (cache, "a\0b", 3, &s_v1, 0, &data, &size));
@@ -94,8 +112,7 @@ cache_without_stamps_reuses_an_answer_until_it_goes_stale (void **state)
     ts_cache_t *cache = ts_cache_new (1 << 20);
     assert_non_null (cache);
     //  Put at 1000 with gateway.cache_stale_ms 2000: stale at 3000.
-    ts_store_stamp_t stale_at = { 0, 3000 };
-    s_put (cache, "k", &stale_at, "answer");
+    s_put_until (cache, "k", NULL, 3000, "answer");
     assert_true (s_hit (cache, "k", NULL, 1000, "answer"));
     assert_true (s_hit (cache, "k", NULL, 2999, "answer"));
     assert_false (s_hit (cache, "k", NULL, 3000, "answer"));
@@ -106,9 +123,96 @@ cache_without_stamps_reuses_an_answer_until_it_goes_stale (void **state)
     assert_int_equal (stats.bytes, 0);
     assert_false (s_hit (cache, "k", NULL, 1000, "answer"));
     //  A new put starts a new window.
-    stale_at.expires_ms = 5000;
-    s_put (cache, "k", &stale_at, "answer two");
+    s_put_until (cache, "k", NULL, 5000, "answer two");
     assert_true (s_hit (cache, "k", NULL, 4000, "answer two"));
+    //  A stamped lookup never takes an entry put without a stamp.
+    assert_false (s_hit (cache, "k", &s_v1, 4000, "answer two"));
+    ts_cache_destroy (&cache);
+}
+
+static void
+cache_serves_no_answer_past_its_until_even_with_the_same_stamp (void **state)
+{
+    ts_cache_t *cache = ts_cache_new (1 << 20);
+    //  gateway.cache_ttl_s caps a stamped answer too.
+    s_put_until (cache, "k", &s_v1, 500, "answer");
+    assert_true (s_hit (cache, "k", &s_v1, 499, "answer"));
+    assert_false (s_hit (cache, "k", &s_v1, 500, "answer"));
+    ts_cache_destroy (&cache);
+}
+
+static void
+cache_drop_id_voids_the_answers_of_that_id_only (void **state)
+{
+    ts_cache_t *cache = ts_cache_new (1 << 20);
+    s_put (cache, "a", NULL, "answer of a");
+    s_put (cache, "b", NULL, "answer of b");
+    s_put (cache, "c", &s_v1, "answer of c");
+    ts_cache_drop_id (cache, "a");
+    ts_cache_drop_id (cache, "c");
+    assert_false (s_hit (cache, "a", NULL, 0, "answer of a"));
+    assert_true (s_hit (cache, "b", NULL, 0, "answer of b"));
+    //  With stamps a notice only costs a miss.
+    assert_false (s_hit (cache, "c", &s_v1, 0, "answer of c"));
+    ts_cache_stats_t stats;
+    ts_cache_stats (cache, &stats);
+    assert_int_equal (stats.entries, 1);
+    assert_int_equal (stats.dropped_ids, 2);
+    //  Read again after the notice: served until the next one.
+    s_put (cache, "a", NULL, "new answer of a");
+    assert_true (s_hit (cache, "a", NULL, 0, "new answer of a"));
+    assert_true (s_hit (cache, "a", NULL, 0, "new answer of a"));
+    ts_cache_drop_id (cache, "a");
+    assert_false (s_hit (cache, "a", NULL, 0, "new answer of a"));
+    ts_cache_destroy (&cache);
+}
+
+static void
+cache_keeps_no_answer_read_while_a_notice_of_its_id_came (void **state)
+{
+    ts_cache_t *cache = ts_cache_new (1 << 20);
+    ts_cache_tag_t tag_a, tag_b;
+    ts_cache_tag (cache, "a", &tag_a);          //  before the reads
+    ts_cache_tag (cache, "b", &tag_b);
+    ts_cache_drop_id (cache, "a");              //  a write of a, noticed
+    ts_cache_put (cache, "a", 1, &tag_a, NULL, INT64_MAX, "old", 3);
+    ts_cache_put (cache, "b", 1, &tag_b, NULL, INT64_MAX, "fine", 4);
+    assert_false (s_hit (cache, "a", NULL, 0, "old"));
+    assert_true (s_hit (cache, "b", NULL, 0, "fine"));
+    ts_cache_stats_t stats;
+    ts_cache_stats (cache, &stats);
+    assert_int_equal (stats.entries, 1);
+    ts_cache_destroy (&cache);
+}
+
+static void
+cache_drop_all_frees_every_entry_and_voids_older_tags (void **state)
+{
+    ts_cache_t *cache = ts_cache_new (1 << 20);
+    ts_cache_tag_t tag;
+    ts_cache_tag (cache, "z", &tag);
+    assert_false (tag.heard);
+    ts_cache_set_heard (cache, true);
+    char key [16];
+    for (int i = 0; i < 100; i++) {
+        snprintf (key, sizeof key, "k%d", i);
+        s_put (cache, key, i % 2? &s_v1: NULL, "answer");
+    }
+    ts_cache_drop_all (cache);
+    ts_cache_stats_t stats;
+    ts_cache_stats (cache, &stats);
+    assert_int_equal (stats.entries, 0);
+    assert_int_equal (stats.bytes, 0);
+    assert_int_equal (stats.dropped_all, 1);
+    assert_false (s_hit (cache, "k0", NULL, 0, "answer"));
+    assert_false (s_hit (cache, "k1", &s_v1, 0, "answer"));
+    //  An answer read before the drop is not kept; one read after is.
+    ts_cache_put (cache, "z", 1, &tag, NULL, INT64_MAX, "old", 3);
+    assert_false (s_hit (cache, "z", NULL, 0, "old"));
+    s_put (cache, "k0", NULL, "answer");
+    assert_true (s_hit (cache, "k0", NULL, 0, "answer"));
+    ts_cache_tag (cache, "z", &tag);
+    assert_true (tag.heard);
     ts_cache_destroy (&cache);
 }
 
@@ -158,9 +262,14 @@ s_worker (void *arg)
                 abort ();
             free (data);
         }
-        else
-            ts_cache_put (cache, key, strlen (key), &stamp, text,
-                          strlen (text));
+        else {
+            ts_cache_tag_t tag;
+            ts_cache_tag (cache, key, &tag);
+            ts_cache_put (cache, key, strlen (key), &tag, &stamp, INT64_MAX,
+                          text, strlen (text));
+        }
+        if (i % 1000 == 0)
+            ts_cache_drop_id (cache, key);
     }
     return NULL;
 }
@@ -189,6 +298,10 @@ main (int argc, char *argv [])
         cmocka_unit_test (cache_hits_only_with_the_same_version),
         cmocka_unit_test (cache_misses_once_the_forecast_expires),
         cmocka_unit_test (cache_without_stamps_reuses_an_answer_until_it_goes_stale),
+        cmocka_unit_test (cache_serves_no_answer_past_its_until_even_with_the_same_stamp),
+        cmocka_unit_test (cache_drop_id_voids_the_answers_of_that_id_only),
+        cmocka_unit_test (cache_keeps_no_answer_read_while_a_notice_of_its_id_came),
+        cmocka_unit_test (cache_drop_all_frees_every_entry_and_voids_older_tags),
         cmocka_unit_test (cache_evicts_least_recently_used_to_stay_in_budget),
         cmocka_unit_test (cache_serves_several_threads),
     };

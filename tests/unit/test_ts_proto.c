@@ -97,25 +97,28 @@ s_encode_op (ts_op_t op, char **data, size_t *size)
 static void
 each_dialogue_takes_only_its_own_messages (void **state)
 {
-    //  C: client ops; R: replies; W: worker to broker; B: broker to worker.
+    //  C: client ops; R: replies; W: worker to broker; B: broker to worker;
+    //  N: change notices.
     const char *takers [TS_OP_COUNT_] = {
         [TS_OP_REPLY] = "R", [TS_OP_PING] = "C", [TS_OP_QUERY] = "C",
         [TS_OP_IDS_ADD] = "C", [TS_OP_IDS_RM] = "C", [TS_OP_IDS_LS] = "C",
         [TS_OP_HYDRATE] = "C", [TS_OP_READY] = "W", [TS_OP_JOB] = "B",
         [TS_OP_DONE] = "W", [TS_OP_FAILED] = "W", [TS_OP_HEARTBEAT] = "WB",
         [TS_OP_STATS] = "C", [TS_OP_DLQ_LS] = "C", [TS_OP_DLQ_REDRIVE] = "C",
-        [TS_OP_DLQ_PURGE] = "C", [TS_OP_JOB_STATE] = "C"
+        [TS_OP_DLQ_PURGE] = "C", [TS_OP_JOB_STATE] = "C",
+        [TS_OP_NOTICE] = "N"
     };
     const struct { ts_dialogue_t dialogue; char letter; } dialogues [] = {
         { TS_DIALOGUE_CLIENT, 'C' }, { TS_DIALOGUE_REPLIES, 'R' },
-        { TS_DIALOGUE_WORKER, 'W' }, { TS_DIALOGUE_BROKER, 'B' }
+        { TS_DIALOGUE_WORKER, 'W' }, { TS_DIALOGUE_BROKER, 'B' },
+        { TS_DIALOGUE_NOTICE, 'N' }
     };
     ts_msg_t *msg = ts_msg_new (TS_OP_PING);
     for (int op = TS_OP_REPLY; op < TS_OP_COUNT_; op++) {
         char *data = NULL;
         size_t size = 0;
         s_encode_op ((ts_op_t) op, &data, &size);
-        for (size_t d = 0; d < 4; d++) {
+        for (size_t d = 0; d < 5; d++) {
             bool takes = strchr (takers [op], dialogues [d].letter) != NULL;
             assert_int_equal (ts_dialogue_accepts (dialogues [d].dialogue,
                                                    (ts_op_t) op), takes);
@@ -259,6 +262,7 @@ op_names_match_the_wire (void **state)
     assert_string_equal (ts_op_name (TS_OP_DLQ_REDRIVE), "dlq_redrive");
     assert_string_equal (ts_op_name (TS_OP_DLQ_PURGE), "dlq_purge");
     assert_string_equal (ts_op_name (TS_OP_JOB_STATE), "job_state");
+    assert_string_equal (ts_op_name (TS_OP_NOTICE), "notice");
     assert_string_equal (ts_job_status_name (TS_JOB_STATUS_DELAYED),
                          "delayed");
     assert_string_equal (ts_job_status_name (TS_JOB_STATUS_COUNT_), "?");

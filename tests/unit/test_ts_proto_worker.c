@@ -1,6 +1,7 @@
 /*  test_ts_proto_worker - the worker dialogue of the wire codec
     (common/ts_proto_worker.c): ready, failed (retry and retry_after_ms,
-    their defaults and limits) and heartbeat (the broker's boot id).
+    their defaults and limits), heartbeat (the broker's boot id), the ids
+    a done or failed lists written, and the broker's change notice.
     Helpers in ts_proto_fixture.h. */
 
 #include "ts_proto_fixture.h"
@@ -146,6 +147,125 @@ heartbeat_carries_the_broker_boot_id_when_given (void **state)
     msgpack_sbuffer_destroy (&raw.sbuf);
 }
 
+static void
+done_and_failed_list_the_ids_written_absent_is_told_apart (void **state)
+{
+    ts_msg_t *done = ts_msg_new (TS_OP_DONE);
+    done->job = 9;
+    //  Absent: a worker that predates the list (every id of the job).
+    ts_msg_t *copy = s_round_trip (done);
+    assert_false (copy->has_written);
+    assert_int_equal (copy->written->n, 0);
+    ts_msg_destroy (&copy);
+    //  Empty: nothing was written.
+    done->has_written = true;
+    copy = s_round_trip (done);
+    assert_true (copy->has_written);
+    assert_int_equal (copy->written->n, 0);
+    ts_msg_destroy (&copy);
+    ts_strlist_append (done->written, "a");
+    ts_strlist_append (done->written, "b");
+    copy = s_round_trip (done);
+    assert_true (copy->has_written);
+    assert_int_equal (copy->written->n, 2);
+    assert_string_equal (copy->written->items [1], "b");
+    //  A reset forgets the list.
+    ts_msg_reset (copy, TS_OP_DONE);
+    assert_false (copy->has_written);
+    assert_int_equal (copy->written->n, 0);
+    ts_msg_destroy (&copy);
+    ts_msg_destroy (&done);
+
+    ts_msg_t *failed = ts_msg_new (TS_OP_FAILED);
+    failed->job = 9;
+    ts_strlcpy (failed->detail, "HTTP 503", sizeof failed->detail);
+    failed->has_written = true;
+    ts_strlist_append (failed->written, "a");
+    copy = s_round_trip (failed);
+    assert_true (copy->has_written);
+    assert_string_equal (copy->written->items [0], "a");
+    assert_string_equal (copy->detail, "HTTP 503");
+    ts_msg_destroy (&copy);
+    ts_msg_destroy (&failed);
+
+    //  Names are checked like any id list.
+    s_raw_t raw;
+    s_raw_request (&raw, "done", 2);
+    s_raw_str (&raw, "job");
+    msgpack_pack_int (&raw.pk, 5);
+    s_raw_str (&raw, "written");
+    msgpack_pack_array (&raw.pk, 1);
+    s_raw_str (&raw, "bad id");
+    s_expect_error (raw.sbuf.data, raw.sbuf.size, TS_PROTO_MAX_REQUEST,
+                    TS_EPROTO, "written");
+    msgpack_sbuffer_destroy (&raw.sbuf);
+}
+
+static void
+notice_encodes_as_documented_and_decodes_on_a_subscriber_only (void **state)
+{
+    //  The example of docs/protocol.md section 5.18, byte for byte.
+    static const unsigned char example [] = {
+        0x85, 0xa1, 0x76, 0x01, 0xa2, 0x6f, 0x70, 0xa6, 0x6e, 0x6f, 0x74,
+        0x69, 0x63, 0x65, 0xa4, 0x62, 0x6f, 0x6f, 0x74, 0xcf, 0x12, 0x34,
+        0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0xa3, 0x73, 0x65, 0x71, 0x2a,
+        0xa3, 0x69, 0x64, 0x73, 0x92, 0xa8, 0x74, 0x65, 0x73, 0x74, 0x2d,
+        0x72, 0x75, 0x6e, 0xa1, 0x62 };
+    static const char *const ids [] = { "test-run", "b" };
+    char *buf = NULL;
+    size_t cap = 0, size = 0;
+    assert_int_equal (ts_msg_encode_notice (&buf, &cap, &size,
+                                            0x123456789abcdef0ULL, 42, ids,
+                                            2), 0);
+    assert_int_equal (size, sizeof example);
+    assert_memory_equal (buf, example, sizeof example);
+    ts_msg_t *msg = ts_msg_new (TS_OP_PING);
+    char err [TS_ERRLEN] = "";
+    assert_int_equal (ts_msg_decode_in (msg, TS_DIALOGUE_NOTICE, buf, size,
+                                        TS_PROTO_MAX_REQUEST, err), 0);
+    assert_int_equal (msg->op, TS_OP_NOTICE);
+    assert_true (msg->boot == 0x123456789abcdef0ULL);
+    assert_int_equal (msg->seq, 42);
+    assert_int_equal (msg->ids->n, 2);
+    assert_string_equal (msg->ids->items [0], "test-run");
+    //  Not a worker's or a client's message.
+    assert_int_equal (ts_msg_decode_in (msg, TS_DIALOGUE_WORKER, buf, size,
+                                        TS_PROTO_MAX_REQUEST, err),
+                      TS_EDIALOGUE);
+    assert_int_equal (ts_msg_decode_in (msg, TS_DIALOGUE_CLIENT, buf, size,
+                                        TS_PROTO_MAX_REQUEST, err),
+                      TS_EDIALOGUE);
+    //  The buffer is reused: a heartbeat (no ids) in the same one.
+    char *was = buf;
+    assert_int_equal (ts_msg_encode_notice (&buf, &cap, &size, 7, 44, NULL,
+                                            0), 0);
+    assert_ptr_equal (buf, was);
+    assert_int_equal (ts_msg_decode_in (msg, TS_DIALOGUE_NOTICE, buf, size,
+                                        TS_PROTO_MAX_REQUEST, err), 0);
+    assert_int_equal (msg->seq, 44);
+    assert_int_equal (msg->ids->n, 0);
+    free (buf);
+    //  ts_msg_encode writes the same message.
+    ts_msg_t *notice = ts_msg_new (TS_OP_NOTICE);
+    notice->boot = 1;
+    notice->seq = 3;
+    ts_strlist_append (notice->ids, "a");
+    s_check_round_trip (notice);
+    ts_msg_destroy (&notice);
+    ts_msg_destroy (&msg);
+
+    //  seq is required.
+    s_raw_t raw;
+    s_raw_request (&raw, "notice", 2);
+    s_raw_str (&raw, "boot");
+    msgpack_pack_int (&raw.pk, 5);
+    s_raw_str (&raw, "ids");
+    msgpack_pack_array (&raw.pk, 0);
+    s_expect_error (raw.sbuf.data, raw.sbuf.size, TS_PROTO_MAX_REQUEST,
+                    TS_EPROTO, "seq");
+    msgpack_sbuffer_destroy (&raw.sbuf);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -154,6 +274,8 @@ main (int argc, char *argv [])
         cmocka_unit_test (decode_rejects_bad_retry_fields_and_redrive_ids),
         cmocka_unit_test (decode_accepts_ready_with_no_credit_and_failed_without_detail),
         cmocka_unit_test (heartbeat_carries_the_broker_boot_id_when_given),
+        cmocka_unit_test (done_and_failed_list_the_ids_written_absent_is_told_apart),
+        cmocka_unit_test (notice_encodes_as_documented_and_decodes_on_a_subscriber_only),
     };
     if (argc > 1)
         cmocka_set_test_filter (argv [1]);
