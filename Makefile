@@ -20,7 +20,9 @@
 #  Packages by module group. Every binary links PKGS_CORE (config, log,
 #  wire protocol); the rest only where a module of the binary uses them.
 PKGS_CORE    = libczmq libzmq msgpack yaml-0.1
-PKGS_STORE   = lmdb                 #  common/store (and broker/queue)
+PKGS_STORE   = lmdb jansson libcurl #  common/store (and broker/queue;
+                                   #  jansson and the AWS plumbing's
+                                   #  libraries for its DynamoDB backend)
 PKGS_FETCH   = libcurl              #  workers/ts_fetch
 PKGS_MAP     = yajl                 #  common/ingest
 PKGS_GATEWAY = jansson              #  gateway/ts_route (request bodies)
@@ -38,7 +40,7 @@ BIN    ?= bin
 CC     ?= cc
 OPT    ?= -O2 -g
 CFLAGS += $(OPT) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter \
-          -Icommon -Icommon/store -Icommon/ingest \
+          -Icommon -Icommon/store -Icommon/ingest -Icommon/aws \
           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 #  Every package: unit tests and bench tools, which link modules of
 #  several binaries.
@@ -224,6 +226,11 @@ PARTS_common/ts_proto = common/ts_proto_codec common/ts_proto_client \
                         common/ts_proto_worker common/ts_proto_points
 PARTS_common/ingest/ts_map = common/ingest/ts_map_parse \
                              common/ingest/ts_map_read
+#  The router's table names every backend: linking the store links them.
+PARTS_common/store/ts_store = common/store/ts_store_dynamodb \
+                              common/store/ts_store_dynamodb_item \
+                              common/store/ts_store_dynamodb_init \
+                              common/aws/ts_aws
 PARTS_common/store/ts_store_lmdb = common/store/ts_store_lmdb_points \
                                  common/store/ts_store_lmdb_format \
                                  common/ts_lmdb

@@ -30,6 +30,7 @@
 //  Every backend tscache knows, by store.backend name.
 static const ts_store_ops_t *s_backends [] = {
     &ts_store_lmdb_ops,
+    &ts_store_dynamodb_ops,
 };
 
 #define S_ROLES  3                  //  registry, history, forecast

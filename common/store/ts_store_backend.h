@@ -82,6 +82,10 @@ typedef struct {
 //  The embedded LMDB backend (ts_store_lmdb.c).
 extern const ts_store_ops_t ts_store_lmdb_ops;
 
+//  The DynamoDB backend, registry and forecast roles only
+//  (ts_store_dynamodb.c).
+extern const ts_store_ops_t ts_store_dynamodb_ops;
+
 //  Opens a store whose roles are served by the given backends, each
 //  opened with its own config (the same ops and cfg for several roles
 //  means one instance). ts_store_new calls this with the backends and
