@@ -218,6 +218,7 @@ DEPS_test_ts_fetch_classify = $(DEPS_test_ts_fetch)
 $(BUILD)/tests/test_ts_fetch $(BUILD)/tests/test_ts_fetch_classify: \
         tests/unit/ts_fetch_fixture.h
 DEPS_test_ts_store_router = $(DEPS_test_ts_store)
+DEPS_test_ts_store_dynamodb = $(CORE) common/store/ts_store_dynamodb_item common/ts_points
 #  A module written as several files links as one: where DEPS_test_X
 #  names it, PARTS_<module> adds its other files.
 PARTS_common/ts_config = common/ts_config_keys common/ts_config_yaml \
