@@ -233,10 +233,15 @@ s_open (const ts_config_t *cfg, char *err)
     return self;
 }
 
+//  "jansson VERSION, " and the AWS plumbing's libraries.
 static const char *
 s_libraries (void)
 {
-    return ts_aws_libraries ();
+    static char text [256];
+    if (!*text)
+        snprintf (text, sizeof text, "jansson %s, %s", JANSSON_VERSION,
+                  ts_aws_libraries ());
+    return text;
 }
 
 //  ---------------------------------------------------------------------

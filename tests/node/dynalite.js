@@ -11,4 +11,5 @@ if (!Number.isInteger(port) || port <= 0 || port > 65535) {
 }
 const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 })
 server.listen(port, '127.0.0.1', () => console.log('listening ' + port))
-process.on('SIGTERM', () => server.close(() => process.exit(0)))
+// Exits at once: clients that keep connections open must not hold it up.
+process.on('SIGTERM', () => process.exit(0))
