@@ -42,11 +42,9 @@ typedef struct {
 //  ---------------------------------------------------------------------
 //  Requests
 
-//  One call: op with request req (stolen), answer in *reply if not NULL.
-//  *type gets the error's type on a service error (may be NULL).
-static int
-s_call (s_dyn_t *self, const char *op, json_t *req, json_t **reply,
-        char *type, size_t type_size, char *err)
+int
+ts_dyn_call (ts_aws_t *aws, const char *op, json_t *req, json_t **reply,
+             char *type, size_t type_size, char *err)
 {
     if (reply)
         *reply = NULL;
@@ -63,9 +61,8 @@ s_call (s_dyn_t *self, const char *op, json_t *req, json_t **reply,
     char *text = NULL;
     size_t size = 0;
     ts_aws_error_t error = { 0 };
-    int rc = ts_aws_call (self->aws, NULL, target,
-                          "application/x-amz-json-1.0", body, strlen (body),
-                          &text, &size, &error, err);
+    int rc = ts_aws_call (aws, NULL, target, "application/x-amz-json-1.0",
+                          body, strlen (body), &text, &size, &error, err);
     free (body);
     if (rc) {
         if (type)
@@ -86,6 +83,28 @@ s_call (s_dyn_t *self, const char *op, json_t *req, json_t **reply,
     else
         json_decref (doc);
     return 0;
+}
+
+ts_aws_t *
+ts_dyn_client (const ts_config_t *cfg, char *err)
+{
+    ts_aws_config_t acfg = {
+        .service = "dynamodb",
+        .region = ts_config_str (cfg, "store.dynamodb.region"),
+        .endpoint = ts_config_str (cfg, "store.dynamodb.endpoint"),
+        .what = "store.dynamodb",
+        .timeout_ms = (int) ts_config_int (cfg, "store.dynamodb.timeout_ms"),
+        .retries = (int) ts_config_int (cfg, "store.dynamodb.retries"),
+    };
+    return ts_aws_new (&acfg, err);
+}
+
+//  One call of self's client (ts_dyn_call).
+static int
+s_call (s_dyn_t *self, const char *op, json_t *req, json_t **reply,
+        char *type, size_t type_size, char *err)
+{
+    return ts_dyn_call (self->aws, op, req, reply, type, type_size, err);
 }
 
 static void
@@ -217,15 +236,7 @@ s_open (const ts_config_t *cfg, char *err)
               ts_config_str (cfg, "store.dynamodb.registry_table"));
     snprintf (self->forecast, sizeof self->forecast, "%s",
               ts_config_str (cfg, "store.dynamodb.forecast_table"));
-    ts_aws_config_t acfg = {
-        .service = "dynamodb",
-        .region = ts_config_str (cfg, "store.dynamodb.region"),
-        .endpoint = ts_config_str (cfg, "store.dynamodb.endpoint"),
-        .what = "store.dynamodb",
-        .timeout_ms = (int) ts_config_int (cfg, "store.dynamodb.timeout_ms"),
-        .retries = (int) ts_config_int (cfg, "store.dynamodb.retries"),
-    };
-    self->aws = ts_aws_new (&acfg, err);
+    self->aws = ts_dyn_client (cfg, err);
     if (!self->aws) {
         s_close (self);
         return NULL;

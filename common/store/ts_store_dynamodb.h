@@ -23,6 +23,7 @@
 
 #include <jansson.h>
 
+#include "ts_aws.h"
 #include "ts_store_backend.h"
 
 //  Sort key of an id's head item: below any time tscache stores.
@@ -32,6 +33,17 @@
 
 //  Longest text of a DynamoDB number this backend writes, with its NUL.
 #define TS_DYN_NUMLEN       48
+
+//  A client of the DynamoDB that cfg's store.dynamodb.* keys name; NULL
+//  with the reason in err.
+ts_aws_t *ts_dyn_client (const ts_config_t *cfg, char *err);
+
+//  One DynamoDB call: op (e.g. "PutItem") with request req (stolen),
+//  the answer (a JSON object) in *reply if reply is not NULL. On a
+//  service error, type (type_size bytes, may be NULL) gets its type, e.g.
+//  "ConditionalCheckFailedException". Returns 0 or a TS_E* code.
+int ts_dyn_call (ts_aws_t *aws, const char *op, json_t *req, json_t **reply,
+                 char *type, size_t type_size, char *err);
 
 //  Writes the sort key of time_ms in slot (0 or 1) into buf.
 void ts_dyn_time_text (int64_t time_ms, int slot, char *buf);

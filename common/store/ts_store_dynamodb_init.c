@@ -13,35 +13,14 @@
 #include "ts_store_dynamodb.h"
 #include "ts_store_dynamodb_init.h"
 
-#define S_TARGET    "DynamoDB_20120810."
 #define S_WAIT_MS   60000       //  longest wait for a table to be ACTIVE
 
-//  One call; reply may be NULL; type gets the error type.
+//  One call; reply may be NULL; type (96 bytes) gets the error type.
 static int
 s_call (ts_aws_t *aws, const char *op, json_t *req, json_t **reply,
         char *type, char *err)
 {
-    char *body = json_dumps (req, JSON_COMPACT);
-    json_decref (req);
-    if (reply)
-        *reply = NULL;
-    *type = 0;
-    if (!body) {
-        ts_errf (err, "store.dynamodb: out of memory");
-        return TS_ENOMEM;
-    }
-    char target [64], *text = NULL;
-    size_t size = 0;
-    snprintf (target, sizeof target, S_TARGET "%s", op);
-    ts_aws_error_t error = { 0 };
-    int rc = ts_aws_call (aws, NULL, target, "application/x-amz-json-1.0",
-                          body, strlen (body), &text, &size, &error, err);
-    free (body);
-    snprintf (type, 96, "%s", error.type);
-    if (rc == 0 && reply)
-        *reply = json_loadb (text, size, 0, NULL);
-    free (text);
-    return rc;
+    return ts_dyn_call (aws, op, req, reply, type, 96, err);
 }
 
 //  Appends one line to report (may be NULL).
@@ -126,26 +105,11 @@ s_create (ts_aws_t *aws, const char *table, bool forecast,
     return rc;
 }
 
-//  A client of cfg's DynamoDB.
-static ts_aws_t *
-s_client (const ts_config_t *cfg, char *err)
-{
-    ts_aws_config_t acfg = {
-        .service = "dynamodb",
-        .region = ts_config_str (cfg, "store.dynamodb.region"),
-        .endpoint = ts_config_str (cfg, "store.dynamodb.endpoint"),
-        .what = "store.dynamodb",
-        .timeout_ms = (int) ts_config_int (cfg, "store.dynamodb.timeout_ms"),
-        .retries = (int) ts_config_int (cfg, "store.dynamodb.retries"),
-    };
-    return ts_aws_new (&acfg, err);
-}
-
 int
 ts_store_dynamodb_init (const ts_config_t *cfg, ts_strlist_t *report,
                         char *err)
 {
-    ts_aws_t *aws = s_client (cfg, err);
+    ts_aws_t *aws = ts_dyn_client (cfg, err);
     if (!aws)
         return TS_ECONFIG;
     int rc = s_create (aws, ts_config_str (cfg,
@@ -160,7 +124,7 @@ ts_store_dynamodb_init (const ts_config_t *cfg, ts_strlist_t *report,
 int
 ts_store_dynamodb_drop (const ts_config_t *cfg, char *err)
 {
-    ts_aws_t *aws = s_client (cfg, err);
+    ts_aws_t *aws = ts_dyn_client (cfg, err);
     if (!aws)
         return TS_ECONFIG;
     const char *keys [] = { "store.dynamodb.registry_table",
