@@ -20,9 +20,10 @@
 #  Packages by module group. Every binary links PKGS_CORE (config, log,
 #  wire protocol); the rest only where a module of the binary uses them.
 PKGS_CORE    = libczmq libzmq msgpack yaml-0.1
-PKGS_STORE   = lmdb jansson libcurl #  common/store (and broker/queue;
-                                   #  jansson and the AWS plumbing's
-                                   #  libraries for its DynamoDB backend)
+PKGS_AWS     = libcurl libcrypto jansson  #  common/aws (the AWS backends)
+#  common/store (and broker/queue); its DynamoDB backend: jansson and the
+#  AWS plumbing's.
+PKGS_STORE   = lmdb $(PKGS_AWS)
 PKGS_FETCH   = libcurl              #  workers/ts_fetch
 PKGS_MAP     = yajl                 #  common/ingest
 PKGS_GATEWAY = jansson              #  gateway/ts_route (request bodies)
@@ -33,7 +34,7 @@ PKGS_gateway = $(PKGS_CORE) $(PKGS_STORE) $(PKGS_GATEWAY)
 PKGS_cli     = $(PKGS_CORE)
 PKGS_demo    = $(PKGS_CORE) $(PKGS_DEMO)
 PKGS    = $(sort $(PKGS_CORE) $(PKGS_STORE) $(PKGS_FETCH) $(PKGS_MAP) \
-                 $(PKGS_GATEWAY) $(PKGS_DEMO))
+                 $(PKGS_GATEWAY) $(PKGS_DEMO) $(PKGS_AWS))
 pkglibs = $(shell pkg-config --libs $(1) 2>/dev/null) -lpthread -lm
 BUILD  ?= build
 BIN    ?= bin
@@ -219,6 +220,10 @@ $(BUILD)/tests/test_ts_fetch $(BUILD)/tests/test_ts_fetch_classify: \
         tests/unit/ts_fetch_fixture.h
 DEPS_test_ts_store_router = $(DEPS_test_ts_store)
 DEPS_test_ts_store_dynamodb = $(CORE) common/store/ts_store_dynamodb_item common/ts_points
+DEPS_test_ts_aws_sigv4 = $(CORE) common/aws/ts_aws_sigv4
+#  The AWS plumbing's tests share a loopback server (tests/unit/ts_aws_fixture).
+DEPS_test_ts_aws    = $(CORE) common/aws/ts_aws tests/unit/ts_aws_fixture
+$(BUILD)/tests/test_ts_aws: tests/unit/ts_aws_fixture.h
 #  A module written as several files links as one: where DEPS_test_X
 #  names it, PARTS_<module> adds its other files.
 PARTS_common/ts_config = common/ts_config_keys common/ts_config_yaml \
@@ -231,10 +236,11 @@ PARTS_common/ingest/ts_map = common/ingest/ts_map_parse \
 PARTS_common/store/ts_store = common/store/ts_store_dynamodb \
                               common/store/ts_store_dynamodb_item \
                               common/store/ts_store_dynamodb_init \
-                              common/aws/ts_aws
+                              common/aws/ts_aws $(PARTS_common/aws/ts_aws)
 PARTS_common/store/ts_store_lmdb = common/store/ts_store_lmdb_points \
                                  common/store/ts_store_lmdb_format \
                                  common/ts_lmdb
+PARTS_common/aws/ts_aws = common/aws/ts_aws_sigv4 common/aws/ts_aws_creds
 with_parts = $(sort $(foreach m,$(1),$(m) $(PARTS_$(m))))
 
 .SECONDEXPANSION:

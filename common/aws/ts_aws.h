@@ -77,11 +77,42 @@ const char *ts_aws_endpoint (const ts_aws_t *self);
 //  up to cfg.retries times with exponential backoff and full jitter. On
 //  200 returns 0 and *reply (malloc'ed, NUL-terminated, the caller frees
 //  it) and *reply_size. Otherwise TS_EBACKEND, *reply NULL, error (if not
-//  NULL) filled and err saying "what: Target: Type: message".
+//  NULL) filled and err saying "what: Target: Type: message" (or "what:
+//  Target: <libcurl's error>" when no answer came). An answer the service
+//  calls an expired token (ExpiredTokenException, ExpiredToken,
+//  RequestExpired) makes the chain fetch temporary credentials again once
+//  and the call retried. TS_EAUTH if there are no valid credentials
+//  (expired, not renewable); TS_EINVAL for bad arguments. Each attempt
+//  is bounded by cfg.timeout_ms; the backoff before attempt k+1 is a
+//  random 0 .. min(5000, 50 * 2^k) ms.
 int ts_aws_call (ts_aws_t *self, const char *endpoint, const char *target,
                  const char *content_type, const char *body, size_t size,
                  char **reply, size_t *reply_size, ts_aws_error_t *error,
                  char *err);
+
+//  Where the credentials came from (ts_aws_creds_source): "environment",
+//  "shared files (profile NAME)", "container", "instance metadata (role
+//  NAME)". Borrowed.
+const char *ts_aws_credentials_source (const ts_aws_t *self);
+
+//  Policy, pure (exposed for tests):
+//  True if a failed attempt is worth another: no answer (http_status 0),
+//  429, 5xx, or a throttling or transient error type (ThrottlingException,
+//  ProvisionedThroughputExceededException, RequestLimitExceeded,
+//  TooManyRequestsException, ... ; type may be NULL).
+bool ts_aws_retryable (int http_status, const char *type);
+
+//  Full-jitter backoff before retry number attempt + 1 (attempt 0: the
+//  first retry): uniform in 0 .. min(5000, 50 * 2^attempt) ms. seed is
+//  rand_r's state.
+int64_t ts_aws_backoff_ms (int attempt, unsigned *seed);
+
+//  Fills error from a failed answer: status, the type from the JSON
+//  body's "__type" (after '#') or "code", else from header_type (the
+//  x-amzn-ErrorType header, up to ':'); the message from "message" or
+//  "Message", or the start of a body that is not JSON (printable bytes).
+void ts_aws_error_parse (int http_status, const char *body, size_t size,
+                         const char *header_type, ts_aws_error_t *error);
 
 //  The libraries the AWS plumbing uses ("LIB VERSION, ..."), for
 //  ts_version_use.

@@ -244,15 +244,11 @@ s_open (const ts_config_t *cfg, char *err)
     return self;
 }
 
-//  "jansson VERSION, " and the AWS plumbing's libraries.
+//  The AWS plumbing's libraries (jansson among them).
 static const char *
 s_libraries (void)
 {
-    static char text [256];
-    if (!*text)
-        snprintf (text, sizeof text, "jansson %s, %s", JANSSON_VERSION,
-                  ts_aws_libraries ());
-    return text;
+    return ts_aws_libraries ();
 }
 
 //  ---------------------------------------------------------------------
