@@ -26,6 +26,7 @@
 
 #include "ts_aws.h"
 #include "ts_store_dynamodb.h"
+#include "ts_store_dynamodb_init.h"
 
 #define S_BATCH         25      //  items per BatchWriteItem
 #define S_BATCH_TRIES   8       //  attempts of a batch's unprocessed items
@@ -205,6 +206,22 @@ s_serves (const ts_config_t *cfg, const char *role)
     return strcmp (name, "dynamodb") == 0;
 }
 
+int
+ts_dyn_roles (const ts_config_t *cfg, unsigned *roles, char *err)
+{
+    *roles = 0;
+    if (s_serves (cfg, "history")) {
+        ts_errf (err, "store.history.backend: dynamodb serves registry and "
+                 "forecast only");
+        return TS_ECONFIG;
+    }
+    if (s_serves (cfg, "registry"))
+        *roles |= TS_STORE_REGISTRY;
+    if (s_serves (cfg, "forecast"))
+        *roles |= TS_STORE_FORECAST;
+    return 0;
+}
+
 static void
 s_close (void *state)
 {
@@ -218,20 +235,15 @@ s_close (void *state)
 static void *
 s_open (const ts_config_t *cfg, char *err)
 {
-    if (s_serves (cfg, "history")) {
-        ts_errf (err, "store.history.backend: dynamodb serves registry and "
-                 "forecast only");
+    unsigned roles = 0;
+    if (ts_dyn_roles (cfg, &roles, err))
         return NULL;
-    }
     s_dyn_t *self = calloc (1, sizeof *self);
     if (!self) {
         ts_errf (err, "store.dynamodb: out of memory");
         return NULL;
     }
-    if (s_serves (cfg, "registry"))
-        self->roles |= TS_STORE_REGISTRY;
-    if (s_serves (cfg, "forecast"))
-        self->roles |= TS_STORE_FORECAST;
+    self->roles = roles;
     snprintf (self->registry, sizeof self->registry, "%s",
               ts_config_str (cfg, "store.dynamodb.registry_table"));
     snprintf (self->forecast, sizeof self->forecast, "%s",
@@ -694,4 +706,5 @@ const ts_store_ops_t ts_store_dynamodb_ops = {
     .release = NULL,
     .stamp = NULL,
     .expire = s_expire,
+    .init = ts_store_dynamodb_init,
 };

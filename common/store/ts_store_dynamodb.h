@@ -1,9 +1,10 @@
 /*  ts_store_dynamodb - the DynamoDB backend of the registry and forecast
-    roles (ts_store_dynamodb_ops in ts_store_backend.h), and what its two
+    roles (ts_store_dynamodb_ops in ts_store_backend.h), and what its
     files share. Internal to common/store/.
 
     ts_store_dynamodb.c: the backend's operations (requests, paging,
-    batches, generations of a forecast); ts_store_dynamodb_item.c: the
+    batches, generations of a forecast); ts_store_dynamodb_init.c: its
+    tables (store init); ts_store_dynamodb_item.c: the
     item layout (docs/dynamodb.md): DynamoDB numbers to and from
     tscache's times and values, a forecast's points to items and back.
 
@@ -33,6 +34,10 @@
 
 //  Longest text of a DynamoDB number this backend writes, with its NUL.
 #define TS_DYN_NUMLEN       48
+
+//  The roles (TS_STORE_* bits) cfg puts on dynamodb; TS_ECONFIG if the
+//  history role is one of them.
+int ts_dyn_roles (const ts_config_t *cfg, unsigned *roles, char *err);
 
 //  A client of the DynamoDB that cfg's store.dynamodb.* keys name; NULL
 //  with the reason in err.

@@ -109,12 +109,17 @@ int
 ts_store_dynamodb_init (const ts_config_t *cfg, ts_strlist_t *report,
                         char *err)
 {
+    unsigned roles = 0;
+    if (ts_dyn_roles (cfg, &roles, err))
+        return TS_ECONFIG;
     ts_aws_t *aws = ts_dyn_client (cfg, err);
     if (!aws)
         return TS_ECONFIG;
-    int rc = s_create (aws, ts_config_str (cfg,
+    int rc = 0;
+    if (roles & TS_STORE_REGISTRY)
+        rc = s_create (aws, ts_config_str (cfg,
                        "store.dynamodb.registry_table"), false, report, err);
-    if (rc == 0)
+    if (rc == 0 && (roles & TS_STORE_FORECAST))
         rc = s_create (aws, ts_config_str (cfg,
                        "store.dynamodb.forecast_table"), true, report, err);
     ts_aws_destroy (&aws);

@@ -12,7 +12,7 @@
 
 //  Creates the registry table (partition key identifier, S) and the
 //  forecast table (identifier, S; time, N; TTL on expiry where the
-//  endpoint has TTL), PAY_PER_REQUEST, and waits until both are ACTIVE.
+//  endpoint has TTL) of the roles cfg puts on dynamodb, PAY_PER_REQUEST, and waits until both are ACTIVE.
 //  A table that exists already is found, not an error. Appends one line
 //  per thing created or found to report (may be NULL). Returns 0 or a
 //  TS_E* code with the reason in err.

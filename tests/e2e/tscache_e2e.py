@@ -132,21 +132,6 @@ class Dynalite:
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read() or b"{}")
 
-    def create_tables(self, registry, forecast):
-        """The two tables in the shape docs/dynamodb.md gives."""
-        for name, keys in ((registry, [("identifier", "S", "HASH")]),
-                           (forecast, [("identifier", "S", "HASH"),
-                                       ("time", "N", "RANGE")])):
-            status, answer = self.call("CreateTable", {
-                "TableName": name, "BillingMode": "PAY_PER_REQUEST",
-                "AttributeDefinitions": [{"AttributeName": k,
-                                          "AttributeType": t}
-                                         for k, t, _ in keys],
-                "KeySchema": [{"AttributeName": k, "KeyType": r}
-                              for k, _, r in keys]})
-            if status != 200 and "ResourceInUse" not in str(answer):
-                raise RuntimeError("CreateTable %s: %s" % (name, answer))
-
     def scan(self, table):
         """Every item of table (paginated Scan)."""
         items, start = [], None
@@ -193,7 +178,8 @@ class Pipeline:
         the pipeline's temporary directory); url_extra: text appended to
         upstream.url, e.g. "&apikey={api_key}"; dynamodb: registry and
         forecast on DynamoDB (self.dynamodb, a Dynalite, with tables
-        self.tables), history on LMDB."""
+        self.tables made by `tscache-worker --store-init`, whose run is
+        self.store_init), history on LMDB."""
         self.tmp = tempfile.mkdtemp(prefix="tscache-e2e-")
         self.api_key = api_key
         self.now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
@@ -204,7 +190,6 @@ class Pipeline:
             self.dynamodb = Dynalite(self.tmp)
             tag = os.path.basename(self.tmp)
             self.tables = (tag + "-registry", tag + "-forecast")
-            self.dynamodb.create_tables(*self.tables)
             self.env.update(self.dynamodb.env())
             store_extra = f"""  registry:
     backend: dynamodb
@@ -252,6 +237,15 @@ upstream:
   past_s: 90000
   future_s: 90000
 {extra_config}""")
+        if self.dynamodb:
+            # The tables, as an operator makes them: store init.
+            self.store_init = subprocess.run(
+                [os.path.join(BIN, "tscache-worker"), "--store-init", "-c",
+                 self.config], env=self.env, capture_output=True, text=True,
+                timeout=30)
+            if self.store_init.returncode != 0:
+                self.dynamodb.stop()
+                raise RuntimeError("store init: %s" % self.store_init.stderr)
         self.start("broker", "tscache-broker")
         for i in range(workers):
             self.start("worker%d" % (i + 1), "tscache-worker")
