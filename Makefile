@@ -223,7 +223,8 @@ DEPS_test_ts_store_dynamodb = $(CORE) common/store/ts_store_dynamodb_item common
 DEPS_test_ts_aws_sigv4 = $(CORE) common/aws/ts_aws_sigv4
 #  The AWS plumbing's tests share a loopback server (tests/unit/ts_aws_fixture).
 DEPS_test_ts_aws    = $(CORE) common/aws/ts_aws tests/unit/ts_aws_fixture
-$(BUILD)/tests/test_ts_aws: tests/unit/ts_aws_fixture.h
+DEPS_test_ts_aws_creds = $(DEPS_test_ts_aws)
+$(BUILD)/tests/test_ts_aws $(BUILD)/tests/test_ts_aws_creds: tests/unit/ts_aws_fixture.h
 #  A module written as several files links as one: where DEPS_test_X
 #  names it, PARTS_<module> adds its other files.
 PARTS_common/ts_config = common/ts_config_keys common/ts_config_yaml \
@@ -240,7 +241,8 @@ PARTS_common/store/ts_store = common/store/ts_store_dynamodb \
 PARTS_common/store/ts_store_lmdb = common/store/ts_store_lmdb_points \
                                  common/store/ts_store_lmdb_format \
                                  common/ts_lmdb
-PARTS_common/aws/ts_aws = common/aws/ts_aws_sigv4 common/aws/ts_aws_creds
+PARTS_common/aws/ts_aws = common/aws/ts_aws_sigv4 common/aws/ts_aws_creds \
+                          common/aws/ts_aws_body
 with_parts = $(sort $(foreach m,$(1),$(m) $(PARTS_$(m))))
 
 .SECONDEXPANSION:

@@ -14,6 +14,10 @@
 set -u
 cd "$(dirname "$0")/.."
 export TSCACHE_BIN=${TSCACHE_BIN:-bin}
+#  No test may ask the EC2 instance metadata service (a link-local
+#  address, off this machine): an AWS client that finds no credentials
+#  elsewhere would. Tests that play it point it at loopback.
+export AWS_EC2_METADATA_DISABLED=${AWS_EC2_METADATA_DISABLED:-true}
 TESTS_DIR=${TSCACHE_TESTS:-build/tests}
 which=${1:-all}
 passed=0

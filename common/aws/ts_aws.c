@@ -11,6 +11,7 @@
     with the service's error type and message. */
 
 #include "ts_aws.h"
+#include "ts_aws_body.h"
 #include "ts_aws_creds.h"
 #include "ts_aws_sigv4.h"
 #include "ts_log.h"
@@ -318,30 +319,9 @@ ts_aws_libraries (void)
 //  One call
 
 typedef struct {
-    char  *data;
-    size_t size;
-    bool   over;                        //  answer beyond REPLY_MAX
-    char   error_type [128];            //  x-amzn-ErrorType, if sent
+    ts_aws_body_t body;
+    char          error_type [128];     //  x-amzn-ErrorType, if sent
 } s_reply_t;
-
-static size_t
-s_on_data (char *p, size_t size, size_t n, void *arg)
-{
-    s_reply_t *r = arg;
-    size_t len = size * n;
-    if (r->size + len > REPLY_MAX) {
-        r->over = true;
-        return 0;
-    }
-    char *grown = realloc (r->data, r->size + len + 1);
-    if (!grown)
-        return 0;
-    r->data = grown;
-    memcpy (r->data + r->size, p, len);
-    r->size += len;
-    r->data [r->size] = 0;
-    return len;
-}
 
 static size_t
 s_on_header (char *p, size_t size, size_t n, void *arg)
@@ -420,6 +400,22 @@ s_give_handle (ts_aws_t *self, CURL *curl)
         curl_easy_cleanup (curl);
 }
 
+//  Appends the header line "name value" (name with its colon) to *list.
+//  False if out of memory or too long (*list unchanged then).
+static bool
+s_header (struct curl_slist **list, const char *name, const char *value)
+{
+    char line [5 * 1024];               //  the token's line is the long one
+    int n = snprintf (line, sizeof line, "%s%s", name, value);
+    struct curl_slist *grown = n >= 0 && (size_t) n < sizeof line
+                             ? curl_slist_append (*list, line): NULL;
+    if (n > 0)
+        OPENSSL_cleanse (line, (size_t) n < sizeof line? (size_t) n: sizeof line);
+    if (grown)
+        *list = grown;
+    return grown != NULL;
+}
+
 //  One attempt. Returns 0 with status set if an answer came, else the
 //  curl failure in err.
 static int
@@ -457,30 +453,24 @@ s_attempt (ts_aws_t *self, const char *url, const char *target,
         OPENSSL_cleanse (&creds, sizeof creds);
         return rc;
     }
-    //  Header lines; the token's line is the one long one.
-    char line [5 * 1024];
-    struct curl_slist *list = NULL, *next;
-    const char *fixed [] = { "Expect:", "Accept-Encoding:", NULL };
-    for (int i = 0; fixed [i]; i++)
-        list = (next = curl_slist_append (list, fixed [i]))? next: list;
-    snprintf (line, sizeof line, "Host: %s", host);
-    list = (next = curl_slist_append (list, line))? next: list;
-    snprintf (line, sizeof line, "Content-Type: %s", content_type);
-    list = (next = curl_slist_append (list, line))? next: list;
-    if (target) {
-        snprintf (line, sizeof line, "X-Amz-Target: %s", target);
-        list = (next = curl_slist_append (list, line))? next: list;
-    }
-    snprintf (line, sizeof line, "X-Amz-Date: %s", out.amz_date);
-    list = (next = curl_slist_append (list, line))? next: list;
-    if (creds.session_token [0]) {
-        snprintf (line, sizeof line, "X-Amz-Security-Token: %s", creds.session_token);
-        list = (next = curl_slist_append (list, line))? next: list;
-    }
-    snprintf (line, sizeof line, "Authorization: %s", out.authorization);
-    list = (next = curl_slist_append (list, line))? next: list;
-    OPENSSL_cleanse (line, sizeof line);
+    //  The headers sent: exactly those signed, and no Expect (no 100
+    //  round trip) nor Accept-Encoding.
+    struct curl_slist *list = NULL;
+    bool ok = s_header (&list, "Expect:", "")
+           && s_header (&list, "Accept-Encoding:", "")
+           && s_header (&list, "Host: ", host)
+           && s_header (&list, "Content-Type: ", content_type)
+           && (!target || s_header (&list, "X-Amz-Target: ", target))
+           && s_header (&list, "X-Amz-Date: ", out.amz_date)
+           && (!creds.session_token [0]
+               || s_header (&list, "X-Amz-Security-Token: ", creds.session_token))
+           && s_header (&list, "Authorization: ", out.authorization);
     OPENSSL_cleanse (&creds, sizeof creds);
+    if (!ok) {
+        curl_slist_free_all (list);
+        ts_errf (err, "out of memory");
+        return TS_ENOMEM;
+    }
 
     CURL *curl = s_take_handle (self);
     if (!curl) {
@@ -494,8 +484,8 @@ s_attempt (ts_aws_t *self, const char *url, const char *target,
     curl_easy_setopt (curl, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) size);
     curl_easy_setopt (curl, CURLOPT_HTTPHEADER, list);
-    curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, s_on_data);
-    curl_easy_setopt (curl, CURLOPT_WRITEDATA, reply);
+    curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, ts_aws_body_write);
+    curl_easy_setopt (curl, CURLOPT_WRITEDATA, &reply->body);
     curl_easy_setopt (curl, CURLOPT_HEADERFUNCTION, s_on_header);
     curl_easy_setopt (curl, CURLOPT_HEADERDATA, reply);
     curl_easy_setopt (curl, CURLOPT_ERRORBUFFER, curl_err);
@@ -508,7 +498,7 @@ s_attempt (ts_aws_t *self, const char *url, const char *target,
     if (code == CURLE_OK)
         return 0;
     *status = 0;
-    if (reply->over)
+    if (reply->body.over)
         ts_errf (err, "answer larger than %d MB", REPLY_MAX / (1024 * 1024));
     else
         ts_errf (err, "%s", curl_err [0]? curl_err: curl_easy_strerror (code));
@@ -545,25 +535,26 @@ ts_aws_call (ts_aws_t *self, const char *endpoint, const char *target,
         }
         s_reply_t r;
         memset (&r, 0, sizeof r);
+        r.body.max = REPLY_MAX;
         long status = 0;
         int rc = s_attempt (self, url, target, content_type, body, size, &r, &status, why);
         if (rc == TS_EINVAL || rc == TS_EAUTH || rc == TS_ENOMEM || rc == TS_ETOOBIG) {
-            free (r.data);
+            free (r.body.data);
             ts_errf (err, "%s: %s: %s", self->what, name, why);
             return rc == TS_EAUTH? TS_EAUTH: TS_EBACKEND;
         }
         if (rc == 0 && status == 200) {
-            if (!r.data && !(r.data = strdup (""))) {
+            if (!r.body.data && !(r.body.data = strdup (""))) {
                 ts_errf (err, "%s: %s: out of memory", self->what, name);
                 return TS_ENOMEM;
             }
-            *reply = r.data;
+            *reply = r.body.data;
             if (reply_size)
-                *reply_size = r.size;
+                *reply_size = r.body.size;
             return 0;
         }
         if (rc == 0) {
-            ts_aws_error_parse ((int) status, r.data, r.size, r.error_type, error);
+            ts_aws_error_parse ((int) status, r.body.data, r.body.size, r.error_type, error);
             if (!error->type [0] && !error->message [0])
                 snprintf (error->message, sizeof error->message, "HTTP %ld", status);
             ts_errf (why, "%s%s%s", error->type, error->type [0]? ": ": "",
@@ -571,7 +562,7 @@ ts_aws_call (ts_aws_t *self, const char *endpoint, const char *target,
         }
         else
             error->http_status = 0;
-        free (r.data);
+        free (r.body.data);
         bool again = ts_aws_retryable (error->http_status, error->type);
         if (!again && !refreshed && s_expired_token (error->type)) {
             //  Temporary credentials the service calls expired: fetch

@@ -8,6 +8,7 @@
     the source's name (and the IMDS role's). */
 
 #include "ts_aws_creds.h"
+#include "ts_aws_body.h"
 #include "ts_log.h"
 
 #include <curl/curl.h>
@@ -36,31 +37,6 @@ struct _ts_aws_creds_chain_t {
 //  ---------------------------------------------------------------------
 //  Small HTTP client for the metadata endpoints
 
-typedef struct {
-    char  *data;
-    size_t size;
-    bool   over;
-} s_answer_t;
-
-static size_t
-s_on_data (char *p, size_t size, size_t n, void *arg)
-{
-    s_answer_t *a = arg;
-    size_t len = size * n;
-    if (a->size + len >= ANSWER_MAX) {
-        a->over = true;
-        return 0;
-    }
-    char *grown = realloc (a->data, a->size + len + 1);
-    if (!grown)
-        return 0;
-    a->data = grown;
-    memcpy (a->data + a->size, p, len);
-    a->size += len;
-    a->data [a->size] = 0;
-    return len;
-}
-
 //  method GET or PUT; header (may be NULL) one "Name: value" line.
 //  Returns 0 and *body (malloc'ed) on 200, else TS_EAUTH with the
 //  reason in err (never the header: it may hold a token).
@@ -75,7 +51,7 @@ s_http (const char *method, const char *url, const char *header,
         return TS_ENOMEM;
     }
     struct curl_slist *headers = header? curl_slist_append (NULL, header): NULL;
-    s_answer_t a = { NULL, 0, false };
+    ts_aws_body_t a = { .max = ANSWER_MAX };
     curl_easy_setopt (curl, CURLOPT_URL, url);
     curl_easy_setopt (curl, CURLOPT_CUSTOMREQUEST, method);
     if (strcmp (method, "PUT") == 0) {
@@ -83,7 +59,7 @@ s_http (const char *method, const char *url, const char *header,
         curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE, 0L);
     }
     curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, s_on_data);
+    curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, ts_aws_body_write);
     curl_easy_setopt (curl, CURLOPT_WRITEDATA, &a);
     curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, (long) timeout_ms);
     curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
@@ -252,8 +228,8 @@ s_from_files (ts_aws_creds_t *out, char *looked, size_t looked_size)
     s_profile_t p = { .creds = out };
     s_ini_read (credentials, false, s_profile (), s_on_key, &p);
     s_ini_read (config, true, s_profile (), s_on_key, &p);
-    snprintf (looked, looked_size, "%s and %s (profile %s)", credentials, config,
-              s_profile ());
+    snprintf (looked, looked_size, "(profile %s) %s and %s", s_profile (),
+              credentials, config);
     if (p.too_long || !out->access_key_id [0] || !out->secret_access_key [0]) {
         OPENSSL_cleanse (out, sizeof *out);
         return false;
@@ -502,7 +478,8 @@ ts_aws_creds_chain_new (const char *what, int timeout_ms, char *err)
     self->timeout_ms = timeout_ms > 0? timeout_ms: 1000;
     pthread_mutex_init (&self->lock, NULL);
     char why [TS_ERRLEN] = "", files [2200] = "";
-    char container [TS_ERRLEN] = "not set", imds [TS_ERRLEN] = "disabled";
+    char container [TS_ERRLEN] = "container credentials: not set";
+    char imds [TS_ERRLEN] = "instance metadata: disabled";
     self->fetches = 1;
     int rc = TS_EAUTH;
     if (s_from_env (&self->creds, why)) {
@@ -533,10 +510,9 @@ ts_aws_creds_chain_new (const char *what, int timeout_ms, char *err)
         rc = s_from_imds (self, &self->creds, imds);
     }
     if (rc) {
-        ts_errf (err, "%s: no AWS credentials: environment AWS_ACCESS_KEY_ID/"
-                 "AWS_SECRET_ACCESS_KEY not set; shared files %s: none; "
-                 "container: %s; instance metadata: %s", self->what, files,
-                 container, imds);
+        ts_errf (err, "%s: no AWS credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY "
+                 "not in the environment; %s; %s; none in shared files %s",
+                 self->what, container, imds, files);
         ts_aws_creds_chain_destroy (&self);
         return NULL;
     }

@@ -353,13 +353,21 @@ s_put_value (s_sink_t *s, const char *v)
     }
 }
 
+//  A header name lower-cased, in chunks (one hash update per chunk).
 static void
 s_put_lower (s_sink_t *s, const char *name)
 {
+    char chunk [64];
+    size_t n = 0;
     for (const char *p = name; *p; p++) {
-        char c = (*p >= 'A' && *p <= 'Z')? (char) (*p + 32): *p;
-        s_put (s, &c, 1);
+        chunk [n++] = (*p >= 'A' && *p <= 'Z')? (char) (*p + 32): *p;
+        if (n == sizeof chunk) {
+            s_put (s, chunk, n);
+            n = 0;
+        }
     }
+    if (n)
+        s_put (s, chunk, n);
 }
 
 //  Everything the canonical request is made of, checked and ordered.

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "aws/ts_aws.h"
+#include "aws/ts_aws_body.h"
 #include "aws/ts_aws_sigv4.h"
 #include "ts_aws_fixture.h"
 
@@ -376,7 +377,7 @@ new_names_every_place_it_looked_for_credentials (void **state)
     assert_non_null (strstr (err, "no AWS credentials"));
     assert_non_null (strstr (err, "AWS_ACCESS_KEY_ID"));
     assert_non_null (strstr (err, "/nonexistent/aws/credentials"));
-    assert_non_null (strstr (err, "container: not set"));
+    assert_non_null (strstr (err, "container credentials: not set"));
     assert_non_null (strstr (err, "instance metadata: disabled"));
     setenv ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
 }
@@ -439,6 +440,25 @@ backoff_is_full_jitter_under_a_doubling_cap (void **state)
     }
 }
 
+static void
+body_write_grows_by_doubling_and_stops_at_the_cap (void **state)
+{
+    ts_aws_body_t b = { .max = 10000 };
+    char chunk [3000];
+    memset (chunk, 'x', sizeof chunk);
+    assert_int_equal (ts_aws_body_write (chunk, 1, 3000, &b), 3000);
+    assert_int_equal (ts_aws_body_write (chunk, 3, 1000, &b), 3000);
+    assert_int_equal (ts_aws_body_write (chunk, 1, 3000, &b), 3000);
+    assert_int_equal (b.size, 9000);
+    assert_true (b.cap >= 9001 && b.cap <= 16384);
+    assert_int_equal (b.data [9000], 0);
+    assert_false (b.over);
+    assert_int_equal (ts_aws_body_write (chunk, 1, 1001, &b), 0);
+    assert_true (b.over);
+    assert_int_equal (b.size, 9000);
+    free (b.data);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -456,6 +476,7 @@ main (int argc, char *argv [])
         T (error_parse_reads_type_and_message_from_body_or_header),
         T (retryable_is_true_for_throttling_429_5xx_and_no_answer_only),
         T (backoff_is_full_jitter_under_a_doubling_cap),
+        T (body_write_grows_by_doubling_and_stops_at_the_cap),
     };
     if (argc > 1)
         cmocka_set_test_filter (argv [1]);
