@@ -415,25 +415,49 @@ s_head_gen (s_dyn_t *self, const char *id, int64_t *gen, char *err)
     return rc;
 }
 
-//  Appends DeleteRequests of id's keys (texts) not in keep to dels.
-static void
+//  A sort key's canonical text (ts_dyn_number_canon).
+typedef struct {
+    char text [TS_DYN_NUMLEN + 16];
+} s_canon_t;
+
+static int
+s_canon_cmp (const void *a, const void *b)
+{
+    return strcmp (((const s_canon_t *) a)->text,
+                   ((const s_canon_t *) b)->text);
+}
+
+//  Appends DeleteRequests of id's keys (texts) not in keep (may be NULL)
+//  to dels. keep is sorted once and searched: a replace of n items by m
+//  costs O((n + m) log m), not n * m comparisons.
+static int
 s_deletes (const char *id, const json_t *keys, const json_t *keep,
            json_t *dels)
 {
-    char a [TS_DYN_NUMLEN + 16], b [TS_DYN_NUMLEN + 16];
-    for (size_t i = 0; i < json_array_size (keys); i++) {
+    size_t m = json_array_size (keep);
+    s_canon_t *kept = m? malloc (m * sizeof *kept): NULL;
+    if (m && !kept)
+        return TS_ENOMEM;
+    size_t n_kept = 0;
+    for (size_t j = 0; j < m; j++)
+        if (ts_dyn_number_canon (json_string_value (json_array_get (keep, j)),
+                                 kept [n_kept].text, sizeof kept [0].text))
+            n_kept++;
+    qsort (kept, n_kept, sizeof *kept, s_canon_cmp);
+    int rc = 0;
+    for (size_t i = 0; i < json_array_size (keys) && rc == 0; i++) {
         const char *key = json_string_value (json_array_get (keys, i));
-        bool kept = false;
-        if (!ts_dyn_number_canon (key, a, sizeof a))
+        s_canon_t canon;
+        if (!ts_dyn_number_canon (key, canon.text, sizeof canon.text)
+        ||  (n_kept && bsearch (&canon, kept, n_kept, sizeof *kept,
+                                s_canon_cmp)))
             continue;
-        for (size_t j = 0; keep && j < json_array_size (keep) && !kept; j++)
-            kept = ts_dyn_number_canon (json_string_value (
-                       json_array_get (keep, j)), b, sizeof b)
-                && strcmp (a, b) == 0;
-        if (!kept)
-            json_array_append_new (dels, json_pack ("{s{so}}",
-                "DeleteRequest", "Key", s_point_key (id, key)));
+        if (json_array_append_new (dels, json_pack ("{s{so}}",
+                "DeleteRequest", "Key", s_point_key (id, key))))
+            rc = TS_ENOMEM;
     }
+    free (kept);
+    return rc;
 }
 
 //  Deletes everything the forecast table holds of id: the head first, so
@@ -449,7 +473,10 @@ s_forget_forecast (s_dyn_t *self, const char *id, char *err)
                                 "Key", s_point_key (id, TS_DYN_HEAD_TIME)),
                      NULL, NULL, 0, err);
     json_t *dels = json_array ();
-    s_deletes (id, items.keys, NULL, dels);
+    if (rc == 0 && s_deletes (id, items.keys, NULL, dels)) {
+        ts_errf (err, "store.dynamodb: out of memory");
+        rc = TS_ENOMEM;
+    }
     if (rc == 0)
         rc = s_batch_write (self, self->forecast, dels, err);
     json_decref (dels);
@@ -534,7 +561,10 @@ s_write (void *state, const ts_store_doc_t *docs, size_t n,
                                  json_pack ("{ss}", "N", expiry_ms));
             json_array_append_new (heads, json_pack ("{s{so}}",
                                    "PutRequest", "Item", head));
-            s_deletes (docs [i].id, items.keys, keys, dels);
+            if (s_deletes (docs [i].id, items.keys, keys, dels)) {
+                ts_errf (err, "store.dynamodb: out of memory");
+                rc = TS_ENOMEM;
+            }
         }
         json_decref (keys);
         json_decref (items.keys);
