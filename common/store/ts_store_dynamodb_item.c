@@ -28,14 +28,12 @@ ts_dyn_time_text (int64_t time_ms, int slot, char *buf)
 void
 ts_dyn_bound_text (int64_t time_ms, bool upper, char *buf)
 {
-    if (upper)
-        time_ms = time_ms == INT64_MAX? time_ms: time_ms + 1;
-    else
-        time_ms = time_ms == INT64_MIN? time_ms: time_ms - 1;
-    uint64_t a = s_abs (time_ms);
-    //  One more millisecond still: INT64_MIN's slots lie below it.
-    if ((time_ms < 0) != upper)
-        a++;
+    //  One millisecond out holds both slots of the edge time; at the ends
+    //  of int64 (which cannot move out) the text itself goes one further.
+    bool end = upper? time_ms == INT64_MAX: time_ms == INT64_MIN;
+    if (!end)
+        time_ms += upper? 1: -1;
+    uint64_t a = s_abs (time_ms) + end;
     snprintf (buf, TS_DYN_NUMLEN, "%s%llu.%03u", time_ms < 0? "-": "",
               (unsigned long long) (a / 1000), (unsigned) (a % 1000));
 }

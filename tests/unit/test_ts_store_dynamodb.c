@@ -85,6 +85,19 @@ range_bounds_hold_both_slots_of_their_edges (void **state)
             assert_true (strtod (key, NULL) <= strtod (hi, NULL));
         }
     }
+    //  Exactly, where doubles cannot tell: the ends of int64.
+    ts_dyn_bound_text (INT64_MIN, false, lo);
+    assert_string_equal (lo, "-9223372036854775.809");
+    ts_dyn_time_text (INT64_MIN, 1, key);
+    assert_string_equal (key, "-9223372036854775.8081");
+    ts_dyn_bound_text (INT64_MAX, true, hi);
+    assert_string_equal (hi, "9223372036854775.808");
+    ts_dyn_bound_text (1500, false, lo);
+    assert_string_equal (lo, "1.499");
+    ts_dyn_bound_text (-1500, false, lo);
+    assert_string_equal (lo, "-1.501");
+    ts_dyn_bound_text (-1500, true, hi);
+    assert_string_equal (hi, "-1.499");
 }
 
 static void
