@@ -523,48 +523,34 @@ s_write (void *state, const ts_store_doc_t *docs, size_t n,
     json_t *puts = json_array (), *heads = json_array (),
            *dels = json_array ();
     int rc = 0;
-    char expiry [32], expiry_ms [32], gen_text [32];
-    int64_t expiry_s = expires_ms / 1000 + (expires_ms % 1000 > 0);
-    snprintf (expiry, sizeof expiry, "%lld", (long long) expiry_s);
-    snprintf (expiry_ms, sizeof expiry_ms, "%lld", (long long) expires_ms);
     for (size_t i = 0; i < n && rc == 0; i++) {
-        if (docs [i].history && docs [i].history->n > 0) {
+        const ts_store_doc_t *doc = &docs [i];
+        if (doc->history && doc->history->n > 0) {
             ts_errf (err, "store.dynamodb: serves no history");
             rc = TS_EBACKEND;
             break;
         }
-        if (!docs [i].forecast)
-            continue;
         bool later = false;
         for (size_t j = i + 1; j < n && !later; j++)
-            later = docs [j].forecast && strcmp (docs [j].id, docs [i].id) == 0;
-        if (later)
+            later = docs [j].forecast && strcmp (docs [j].id, doc->id) == 0;
+        if (!doc->forecast || later)
             continue;
         s_items_t items;
-        rc = s_items_of (self, docs [i].id, &items, err);
+        rc = s_items_of (self, doc->id, &items, err);
+        //  An id that never had a forecast and gets none: nothing to do.
+        bool touch = items.head || json_array_size (items.keys)
+                  || doc->forecast->n;
         json_t *keys = json_array ();
-        if (rc == 0 && (items.head || json_array_size (items.keys)
-                        || docs [i].forecast->n))
-            rc = ts_dyn_forecast_items (docs [i].id, docs [i].forecast,
+        if (rc == 0 && touch)
+            rc = ts_dyn_forecast_items (doc->id, doc->forecast,
                                         items.gen + 1, expires_ms, puts,
                                         keys, err);
-        if (rc == 0 && (items.head || json_array_size (items.keys)
-                        || docs [i].forecast->n)) {
-            snprintf (gen_text, sizeof gen_text, "%lld",
-                      (long long) items.gen + 1);
-            json_t *head = s_point_key (docs [i].id, TS_DYN_HEAD_TIME);
-            json_object_set_new (head, "head_gen",
-                                 json_pack ("{ss}", "N", gen_text));
-            json_object_set_new (head, "expiry",
-                                 json_pack ("{ss}", "N", expiry));
-            json_object_set_new (head, "expiry_ms",
-                                 json_pack ("{ss}", "N", expiry_ms));
-            json_array_append_new (heads, json_pack ("{s{so}}",
-                                   "PutRequest", "Item", head));
-            if (s_deletes (docs [i].id, items.keys, keys, dels)) {
-                ts_errf (err, "store.dynamodb: out of memory");
-                rc = TS_ENOMEM;
-            }
+        if (rc == 0 && touch
+        &&  (json_array_append_new (heads, ts_dyn_head_request (doc->id,
+                                    items.gen + 1, expires_ms))
+        ||   s_deletes (doc->id, items.keys, keys, dels))) {
+            ts_errf (err, "store.dynamodb: out of memory");
+            rc = TS_ENOMEM;
         }
         json_decref (keys);
         json_decref (items.keys);

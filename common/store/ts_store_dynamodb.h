@@ -82,6 +82,11 @@ int ts_dyn_forecast_items (const char *id, const ts_points_t *pts,
                            int64_t gen, int64_t expires_ms,
                            json_t *requests, json_t *keys, char *err);
 
+//  The PutRequest of id's head item: head_gen gen, expiring at
+//  expires_ms as its points. NULL if out of memory.
+json_t *ts_dyn_head_request (const char *id, int64_t gen,
+                             int64_t expires_ms);
+
 //  An integer attribute ({"N": ...}) of item, or fallback.
 int64_t ts_dyn_attr_int (const json_t *item, const char *name,
                          int64_t fallback);

@@ -172,6 +172,35 @@ s_measure_attr (const char *measure, char *buf, size_t size)
         snprintf (buf, size, TS_DYN_MEASURE "%s", measure);
 }
 
+//  Sets expiry (epoch seconds, rounded up: the TTL attribute) and
+//  expiry_ms of item. Returns 0 or TS_ENOMEM.
+static int
+s_set_expiry (json_t *item, int64_t expires_ms)
+{
+    char expiry [32], expiry_ms [32];
+    int64_t expiry_s = expires_ms / 1000 + (expires_ms % 1000 > 0);
+    snprintf (expiry, sizeof expiry, "%lld", (long long) expiry_s);
+    snprintf (expiry_ms, sizeof expiry_ms, "%lld", (long long) expires_ms);
+    return json_object_set_new (item, "expiry", s_attr ("N", expiry))
+        || json_object_set_new (item, "expiry_ms", s_attr ("N", expiry_ms))?
+           TS_ENOMEM: 0;
+}
+
+json_t *
+ts_dyn_head_request (const char *id, int64_t gen, int64_t expires_ms)
+{
+    char gen_text [32];
+    snprintf (gen_text, sizeof gen_text, "%lld", (long long) gen);
+    json_t *item = json_pack ("{s{ss}s{ss}s{ss}}", "identifier", "S", id,
+                              "time", "N", TS_DYN_HEAD_TIME,
+                              "head_gen", "N", gen_text);
+    if (!item || s_set_expiry (item, expires_ms)) {
+        json_decref (item);
+        return NULL;
+    }
+    return json_pack ("{s{so}}", "PutRequest", "Item", item);
+}
+
 int
 ts_dyn_forecast_items (const char *id, const ts_points_t *pts,
                        int64_t gen, int64_t expires_ms,
@@ -187,10 +216,7 @@ ts_dyn_forecast_items (const char *id, const ts_points_t *pts,
     for (size_t i = 0; i < pts->n; i++)
         order [i] = i;
     qsort_r (order, pts->n, sizeof *order, s_by_time, (void *) pts);
-    char expiry [32], expiry_ms [32], gen_text [32];
-    int64_t expiry_s = expires_ms / 1000 + (expires_ms % 1000 > 0);
-    snprintf (expiry, sizeof expiry, "%lld", (long long) expiry_s);
-    snprintf (expiry_ms, sizeof expiry_ms, "%lld", (long long) expires_ms);
+    char gen_text [32];
     snprintf (gen_text, sizeof gen_text, "%lld", (long long) gen);
     int rc = 0;
     json_t *item = NULL;
@@ -199,11 +225,10 @@ ts_dyn_forecast_items (const char *id, const ts_points_t *pts,
         if (!item || pts->time_ms [i] != pts->time_ms [order [k - 1]]) {
             char time_text [TS_DYN_NUMLEN];
             ts_dyn_time_text (pts->time_ms [i], (int) (gen & 1), time_text);
-            item = json_pack ("{s{ss}s{ss}s{ss}s{ss}s{ss}}",
+            item = json_pack ("{s{ss}s{ss}s{ss}}",
                               "identifier", "S", id, "time", "N", time_text,
-                              "expiry", "N", expiry, "expiry_ms", "N",
-                              expiry_ms, "gen", "N", gen_text);
-            if (!item
+                              "gen", "N", gen_text);
+            if (!item || s_set_expiry (item, expires_ms)
             ||  json_array_append_new (requests,
                     json_pack ("{s{so}}", "PutRequest", "Item", item))
             ||  json_array_append_new (keys, json_string (time_text))) {
