@@ -20,12 +20,14 @@
 #  Packages by module group. Every binary links PKGS_CORE (config, log,
 #  wire protocol); the rest only where a module of the binary uses them.
 PKGS_CORE    = libczmq libzmq msgpack yaml-0.1
-PKGS_STORE   = lmdb                 #  common/store (and broker/queue)
+PKGS_AWS     = libcurl libcrypto jansson  #  common/aws (the AWS backends)
+#  common/store (and broker/queue); its DynamoDB backend: jansson and the
+#  AWS plumbing's.
+PKGS_STORE   = lmdb $(PKGS_AWS)
 PKGS_FETCH   = libcurl              #  workers/ts_fetch
 PKGS_MAP     = yajl                 #  common/ingest
 PKGS_GATEWAY = jansson              #  gateway/ts_route (request bodies)
 PKGS_DEMO    = libmicrohttpd jansson
-PKGS_AWS     = libcurl libcrypto jansson  #  common/aws (the AWS backends)
 PKGS_broker  = $(PKGS_CORE) $(PKGS_STORE)
 PKGS_worker  = $(PKGS_CORE) $(PKGS_STORE) $(PKGS_FETCH) $(PKGS_MAP)
 PKGS_gateway = $(PKGS_CORE) $(PKGS_STORE) $(PKGS_GATEWAY)
@@ -39,7 +41,7 @@ BIN    ?= bin
 CC     ?= cc
 OPT    ?= -O2 -g
 CFLAGS += $(OPT) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter \
-          -Icommon -Icommon/store -Icommon/ingest \
+          -Icommon -Icommon/store -Icommon/ingest -Icommon/aws \
           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 #  Every package: unit tests and bench tools, which link modules of
 #  several binaries.
@@ -218,6 +220,10 @@ DEPS_test_ts_fetch_classify = $(DEPS_test_ts_fetch)
 $(BUILD)/tests/test_ts_fetch $(BUILD)/tests/test_ts_fetch_classify: \
         tests/unit/ts_fetch_fixture.h
 DEPS_test_ts_store_router = $(DEPS_test_ts_store)
+DEPS_test_ts_store_dynamodb = $(CORE) common/store/ts_store_dynamodb_item common/ts_points
+#  The backend's requests against the AWS tests' loopback server.
+DEPS_test_ts_store_dynamodb_calls = $(DEPS_test_ts_store) tests/unit/ts_aws_fixture
+$(BUILD)/tests/test_ts_store_dynamodb_calls: tests/unit/ts_aws_fixture.h
 DEPS_test_ts_aws_sigv4 = $(CORE) common/aws/ts_aws_sigv4
 #  The AWS plumbing's tests share a loopback server (tests/unit/ts_aws_fixture).
 DEPS_test_ts_aws    = $(CORE) common/aws/ts_aws tests/unit/ts_aws_fixture
@@ -231,6 +237,11 @@ PARTS_common/ts_proto = common/ts_proto_codec common/ts_proto_client \
                         common/ts_proto_worker common/ts_proto_points
 PARTS_common/ingest/ts_map = common/ingest/ts_map_parse \
                              common/ingest/ts_map_read
+#  The router's table names every backend: linking the store links them.
+PARTS_common/store/ts_store = common/store/ts_store_dynamodb \
+                              common/store/ts_store_dynamodb_item \
+                              common/store/ts_store_dynamodb_init \
+                              common/aws/ts_aws $(PARTS_common/aws/ts_aws)
 PARTS_common/store/ts_store_lmdb = common/store/ts_store_lmdb_points \
                                  common/store/ts_store_lmdb_format \
                                  common/ts_lmdb

@@ -31,9 +31,10 @@ static ts_config_check_fn s_check_url, s_check_headers, s_check_header_name,
 
 static const char *const s_log_levels [] = {
     "error", "warn", "info", "debug", NULL };
-static const char *const s_backends [] = { "lmdb", NULL };
+static const char *const s_backends [] = { "lmdb", "dynamodb", NULL };
 //  A role's backend: "" means the one store.backend names.
-static const char *const s_role_backends [] = { "", "lmdb", NULL };
+static const char *const s_role_backends [] = { "", "lmdb", "dynamodb",
+                                                 NULL };
 static const char *const s_queue_backends [] = { "lmdb", NULL };
 static const char *const s_time_units [] = { "ms", "s", "iso8601", NULL };
 static const char *const s_layouts [] = { "rows", "columns", NULL };
@@ -54,6 +55,15 @@ const ts_config_key_t ts_config_keys [] = {
     { "store.lmdb.path", TS_CONFIG_STR, "./var/data", 0, 0, NULL, NULL },
     { "store.lmdb.map_size_mb", TS_CONFIG_INT, "4096",
       1, 1048576, NULL, NULL },
+    { "store.dynamodb.endpoint", TS_CONFIG_STR, "", 0, 0, NULL, NULL },
+    { "store.dynamodb.region", TS_CONFIG_STR, "", 0, 0, NULL, NULL },
+    { "store.dynamodb.registry_table", TS_CONFIG_STR, "identifierRegistry",
+      0, 0, NULL, NULL },
+    { "store.dynamodb.forecast_table", TS_CONFIG_STR, "identifierForecast",
+      0, 0, NULL, NULL },
+    { "store.dynamodb.timeout_ms", TS_CONFIG_INT, "5000",
+      100, 600000, NULL, NULL },
+    { "store.dynamodb.retries", TS_CONFIG_INT, "4", 0, 20, NULL, NULL },
 
     { "broker.schedule", TS_CONFIG_CRON, "*/5 * * * *", 0, 0, NULL, NULL },
     { "broker.ids_per_job", TS_CONFIG_INT, "1", 1, 1000, NULL, NULL },

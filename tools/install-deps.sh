@@ -4,7 +4,10 @@
 #    tools/install-deps.sh build   compiler, make, pkg-config, -dev libraries
 #    tools/install-deps.sh run     build + curl (make run: the demo's health
 #                                  check and the commands it prints)
-#    tools/install-deps.sh test    build + cmocka, python3 (zmq, msgpack), curl
+#    tools/install-deps.sh test    build + cmocka, python3 (zmq, msgpack), curl,
+#                                  nodejs and npm, then the test tools of
+#                                  tests/node/package.json (dynalite) by
+#                                  npm ci into tests/node/node_modules
 #    tools/install-deps.sh bench   build + python3 (zmq, msgpack) and the peers
 #                                  of make bench: wrk, nginx-light,
 #                                  redis-server, redis-tools, influxdb
@@ -75,7 +78,16 @@ if [ "$what" = bench ]; then
     need_sbin influxd influxdb
 fi
 
-[ -z "$missing" ] && exit 0
+#  The npm test tools, from the committed lock file, when missing.
+node_tools () {
+    [ "$what" = test ] || return 0
+    top=$(cd "$(dirname "$0")/.." && pwd)
+    [ -f "$top/tests/node/node_modules/dynalite/package.json" ] && return 0
+    echo "install-deps: npm ci in tests/node"
+    (cd "$top/tests/node" && npm ci --no-audit --no-fund --loglevel=error)
+}
+
+[ -z "$missing" ] && { node_tools; exit 0; }
 # Python modules are checked in Debian's /usr/bin/python3, which the tests
 # run with (another python3 earlier on PATH would not see them).
 missing=$(echo $missing | tr ' ' '\n' | sort -u | tr '\n' ' ')
@@ -100,3 +112,4 @@ if [ "$what" = bench ] && [ ! -e /usr/sbin/policy-rc.d ]; then
 fi
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends $missing
+node_tools

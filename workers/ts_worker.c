@@ -558,6 +558,11 @@ s_timers (ts_worker_t *self)
         s_send (self, self->out);
         self->next_beat_ms = now + HEARTBEAT_MS;
     }
+    //  A forecast backend that deletes expired points itself (DynamoDB's
+    //  TTL) is not swept: its sweep reads the whole table.
+    if (now >= self->next_expire_ms
+    &&  (ts_store_caps (self->store) & TS_STORE_CAP_TTL))
+        self->next_expire_ms = now + EXPIRE_MS;
     if (now >= self->next_expire_ms) {
         size_t removed = 0;
         char err [TS_ERRLEN];

@@ -2,7 +2,14 @@
     writes them to the store.
 
     Loads the config, builds the worker (ts_worker) and runs its loop until
-    SIGINT or SIGTERM. See docs/architecture.md. */
+    SIGINT or SIGTERM. See docs/architecture.md.
+
+    With --store-init it creates what the configured store backends need
+    (DynamoDB tables) and exits: `store init`, in the binary that links
+    the store's network libraries (the CLI links none). */
+
+#include <stdio.h>
+#include <string.h>
 
 #include "ts_daemon.h"
 #include "ts_log.h"
@@ -20,9 +27,35 @@ s_check (const ts_config_t *cfg, char *err)
     return ts_config_secret_check (cfg, "upstream", false, err);
 }
 
+//  --store-init: ts_store_init, printing what was created or found.
+static int
+s_store_init (const ts_config_t *cfg)
+{
+    char err [TS_ERRLEN] = "";
+    ts_strlist_t *report = ts_strlist_new ();
+    int rc = report? ts_store_init (cfg, report, err): TS_ENOMEM;
+    for (size_t i = 0; report && i < report->n; i++)
+        printf ("%s\n", report->items [i]);
+    if (rc)
+        fprintf (stderr, "tscache-worker: store init: %s\n",
+                 *err? err: "out of memory");
+    ts_strlist_destroy (&report);
+    return rc? 1: 0;
+}
+
 int
 main (int argc, char *argv [])
 {
+    //  --store-init is this binary's own option: taken out before the
+    //  daemons' shared command line is parsed.
+    bool store_init = false;
+    int n = 0;
+    for (int i = 0; i < argc; i++)
+        if (i > 0 && strcmp (argv [i], "--store-init") == 0)
+            store_init = true;
+        else
+            argv [n++] = argv [i];
+    argc = n;
     int code;
     ts_version_use (ts_store_libraries ());
     ts_version_use (ts_fetch_libraries ());
@@ -35,9 +68,17 @@ main (int argc, char *argv [])
         "upstream.api_key_env or the file upstream.api_key_file, and goes where\n"
         "{api_key} is written in upstream.url or upstream.headers, else in the\n"
         "header upstream.api_key_header. It is never logged: URLs and headers\n"
-        "are shown with the key as ***.", s_check, &code);
+        "are shown with the key as ***.\n"
+        "--store-init creates what the store backends need (DynamoDB tables,\n"
+        "docs/dynamodb.md), prints what it created or found, and exits.",
+        s_check, &code);
     if (!cfg)
         return code;
+    if (store_init) {
+        int rc = s_store_init (cfg);
+        ts_config_destroy (&cfg);
+        return rc;
+    }
     char err [TS_ERRLEN] = "";
     ts_worker_t *worker = ts_worker_new (cfg, err);
     if (!worker) {

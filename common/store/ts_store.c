@@ -30,6 +30,7 @@
 //  Every backend tscache knows, by store.backend name.
 static const ts_store_ops_t *s_backends [] = {
     &ts_store_lmdb_ops,
+    &ts_store_dynamodb_ops,
 };
 
 #define S_ROLES  3                  //  registry, history, forecast
@@ -141,11 +142,11 @@ s_backend_find (const char *name)
     return NULL;
 }
 
-ts_store_t *
-ts_store_new (const ts_config_t *cfg, char *err)
+//  The backend of each role that cfg names; TS_ECONFIG if one is unknown.
+static int
+s_role_backends (const ts_config_t *cfg, const ts_store_ops_t **ops,
+                 char *err)
 {
-    assert (cfg);
-    const ts_store_ops_t *ops [S_ROLES];
     for (int i = 0; i < S_ROLES; i++) {
         char key [64];
         snprintf (key, sizeof key, "store.%s.backend", s_role_names [i]);
@@ -157,10 +158,45 @@ ts_store_new (const ts_config_t *cfg, char *err)
         ops [i] = s_backend_find (name);
         if (!ops [i]) {
             ts_errf (err, "%s: unknown backend '%s'", key, name);
-            return NULL;
+            return TS_ECONFIG;
         }
     }
+    return 0;
+}
+
+ts_store_t *
+ts_store_new (const ts_config_t *cfg, char *err)
+{
+    assert (cfg);
+    const ts_store_ops_t *ops [S_ROLES];
+    if (s_role_backends (cfg, ops, err))
+        return NULL;
     return ts_store_new_with (ops [0], cfg, ops [1], cfg, ops [2], cfg, err);
+}
+
+int
+ts_store_init (const ts_config_t *cfg, ts_strlist_t *report, char *err)
+{
+    assert (cfg && report);
+    const ts_store_ops_t *ops [S_ROLES];
+    int rc = s_role_backends (cfg, ops, err);
+    for (int i = 0; i < S_ROLES && rc == 0; i++) {
+        bool seen = false;
+        for (int j = 0; j < i; j++)
+            seen = seen || ops [j] == ops [i];
+        if (seen)
+            continue;
+        if (ops [i]->init)
+            rc = ops [i]->init (cfg, report, err);
+        else {
+            char line [64];
+            snprintf (line, sizeof line, "%s: nothing to create",
+                      ops [i]->name);
+            if (ts_strlist_append (report, line))
+                rc = TS_ENOMEM;
+        }
+    }
+    return rc;
 }
 
 ts_store_t *

@@ -80,6 +80,14 @@ ts_store_t *ts_store_new (const ts_config_t *cfg, char *err);
 //  Closes the backend; sets *self_p to NULL. Safe on NULL.
 void ts_store_destroy (ts_store_t **self_p);
 
+//  `store init`: creates what the backends cfg names need before a store
+//  can be opened (DynamoDB tables), each backend once, and finds what
+//  exists already (running it twice is harmless). Appends one line per
+//  thing created or found to report ("dynamodb: table T created"); a
+//  backend with nothing to create adds "BACKEND: nothing to create".
+//  Returns 0 or a TS_E* code with the reason in err.
+int ts_store_init (const ts_config_t *cfg, ts_strlist_t *report, char *err);
+
 //  Name of the backend in use, e.g. "lmdb"; when roles use different
 //  backends, "registry=X history=Y forecast=Z" (static to self).
 const char *ts_store_backend (const ts_store_t *self);

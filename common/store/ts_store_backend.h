@@ -77,10 +77,19 @@ typedef struct {
     int (*stamp) (void *state, const char *id, ts_store_stamp_t *stamp,
                   char *err);
     int (*expire) (void *state, int64_t now_ms, size_t *removed, char *err);
+    //  Creates what the backend needs before it can be opened with cfg
+    //  (tables), finds what exists (idempotent), appending one line per
+    //  thing created or found to report; NULL if it needs nothing made
+    //  (LMDB creates its files at open). Called without open.
+    int (*init) (const ts_config_t *cfg, ts_strlist_t *report, char *err);
 } ts_store_ops_t;
 
 //  The embedded LMDB backend (ts_store_lmdb.c).
 extern const ts_store_ops_t ts_store_lmdb_ops;
+
+//  The DynamoDB backend, registry and forecast roles only
+//  (ts_store_dynamodb.c).
+extern const ts_store_ops_t ts_store_dynamodb_ops;
 
 //  Opens a store whose roles are served by the given backends, each
 //  opened with its own config (the same ops and cfg for several roles

@@ -16,10 +16,20 @@ store_caps_are_those_of_its_configuration (void **state)
                       fx->backend->caps);
     unsigned roles [] = { TS_STORE_REGISTRY, TS_STORE_HISTORY,
                           TS_STORE_FORECAST };
+    bool dyn = fx->backend->dynamodb;
+    const char *names [] = { dyn? "dynamodb": "lmdb", "lmdb",
+                             dyn? "dynamodb": "lmdb" };
     for (size_t i = 0; i < 3; i++)
         assert_string_equal (ts_store_role_backend (fx->store, roles [i]),
-                             "lmdb");
-    if (!fx->backend->roles [0])
+                             names [i]);
+    if (dyn) {
+        //  DynamoDB deletes expired items itself (its TTL).
+        assert_true (ts_store_caps (fx->store) & TS_STORE_CAP_TTL);
+        assert_string_equal (ts_store_backend (fx->store),
+                             "registry=dynamodb history=lmdb "
+                             "forecast=dynamodb");
+    }
+    else if (!fx->backend->roles [0])
         assert_string_equal (ts_store_backend (fx->store), "lmdb");
 }
 

@@ -12,7 +12,9 @@
 #include <ftw.h>
 
 #include "ts_contract.h"
+#include "ts_dynalite.h"
 #include "ts_store_backend.h"
+#include "ts_store_dynamodb_init.h"
 #include "ts_store_steps.h"
 
 #define TTL_S         60      //  store.forecast_ttl_s of every config
@@ -20,20 +22,26 @@
                      | TS_STORE_CAP_ATOMIC)
 
 //  A store configuration under test: its name, the backend of each role
-//  (NULL: one config for all three, opened by ts_store_new), and the
-//  caps among ALL_CAPS it must report.
+//  (NULL: one config for all three, opened by ts_store_new), the caps
+//  among ALL_CAPS it must report, and whether registry and forecast are
+//  on DynamoDB (dynalite, ts_dynalite.h; fresh tables per test).
 typedef struct {
     const char           *name;
     const ts_store_ops_t *roles [3];    //  registry, history, forecast
     unsigned              caps;
+    bool                  dynamodb;
 } s_backend_t;
 
 static const s_backend_t s_backends [] = {
     //  store.backend: lmdb, one environment for every role.
-    { "lmdb", { NULL, NULL, NULL }, ALL_CAPS },
+    { "lmdb", { NULL, NULL, NULL }, ALL_CAPS, false },
     //  Each role on its own LMDB environment: nothing spans roles.
     { "lmdb-split",
-      { &ts_store_lmdb_ops, &ts_store_lmdb_ops, &ts_store_lmdb_ops }, 0 },
+      { &ts_store_lmdb_ops, &ts_store_lmdb_ops, &ts_store_lmdb_ops }, 0,
+      false },
+    //  Registry and forecast on DynamoDB, history on LMDB (one config,
+    //  store.<role>.backend).
+    { "dynamodb", { NULL, NULL, NULL }, 0, true },
 };
 
 typedef struct {
@@ -50,18 +58,35 @@ s_rm_entry (const char *path, const struct stat *st, int flag,
     return remove (path);
 }
 
-//  Loads the config of one role: store.lmdb.path is DIR/NAME.
+//  Loads the config of one role: store.lmdb.path is DIR/NAME. With
+//  endpoint (not NULL), registry and forecast on that DynamoDB, in
+//  tables of their own (named after dir).
 static inline ts_config_t *
-s_role_config (const char *dir, const char *name)
+s_role_config (const char *dir, const char *name, const char *endpoint)
 {
-    char text [512], err [TS_ERRLEN] = "";
+    char text [1024], dynamodb [640] = "", err [TS_ERRLEN] = "";
+    if (endpoint) {
+        const char *tag = strrchr (dir, '.') + 1;
+        snprintf (dynamodb, sizeof dynamodb,
+                  "  registry:\n"
+                  "    backend: dynamodb\n"
+                  "  forecast:\n"
+                  "    backend: dynamodb\n"
+                  "  dynamodb:\n"
+                  "    endpoint: %s\n"
+                  "    region: us-east-1\n"
+                  "    registry_table: tscache-test-%s-registry\n"
+                  "    forecast_table: tscache-test-%s-forecast\n",
+                  endpoint, tag, tag);
+    }
     snprintf (text, sizeof text,
               "store:\n"
               "  backend: lmdb\n"
               "  forecast_ttl_s: %d\n"
               "  lmdb:\n"
               "    path: %s/%s\n"
-              "    map_size_mb: 64\n", TTL_S, dir, name);
+              "    map_size_mb: 64\n"
+              "%s", TTL_S, dir, name, dynamodb);
     ts_config_t *cfg = ts_config_load_text (text, "test.yaml", err);
     if (!cfg)
         fprintf (stderr, "config: %s\n", err);
@@ -109,10 +134,20 @@ s_setup (void **state)
     assert_non_null (mkdtemp (fx->dir));
     const char *names [] = { "registry", "history", "forecast" };
     size_t roles = fx->backend->roles [0]? 3: 1;
+    const char *endpoint = NULL;
+    char err [TS_ERRLEN] = "";
+    if (fx->backend->dynamodb) {
+        endpoint = ts_dynalite_endpoint (err, sizeof err);
+        if (!endpoint)
+            fail_msg ("%s", err);
+    }
     for (size_t i = 0; i < roles; i++) {
-        fx->cfg [i] = s_role_config (fx->dir, roles == 1? "data": names [i]);
+        fx->cfg [i] = s_role_config (fx->dir, roles == 1? "data": names [i],
+                                     endpoint);
         assert_non_null (fx->cfg [i]);
     }
+    if (endpoint && ts_store_dynamodb_init (fx->cfg [0], NULL, err))
+        fail_msg ("dynamodb tables: %s", err);
     s_open (fx);
     *state = fx;
     return 0;
@@ -123,6 +158,9 @@ s_teardown (void **state)
 {
     fixture_t *fx = *state;
     ts_store_destroy (&fx->store);
+    char err [TS_ERRLEN] = "";
+    if (fx->backend->dynamodb && ts_store_dynamodb_drop (fx->cfg [0], err))
+        fprintf (stderr, "dynamodb tables: %s\n", err);
     for (size_t i = 0; i < 3; i++)
         ts_config_destroy (&fx->cfg [i]);
     int rc = nftw (fx->dir, s_rm_entry, 16, FTW_DEPTH | FTW_PHYS);

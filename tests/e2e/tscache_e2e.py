@@ -75,6 +75,87 @@ def start_process(logdir, name, binary, config, env):
                             stdout=log, stderr=subprocess.STDOUT, env=env)
 
 
+class Dynalite:
+    """dynalite (an in-memory DynamoDB, npm, tests/node) on a free
+    loopback port, its output in logdir/dynalite.log; or, if
+    TSCACHE_TEST_DYNAMODB_ENDPOINT is set, that endpoint (DynamoDB Local,
+    real AWS with the machine's credentials), and nothing is started.
+    call() sends one DynamoDB request unsigned: for dynalite, which checks
+    no signature, and the test's own checks only."""
+
+    SCRIPT = os.path.join(ROOT, "tests", "node", "dynalite.js")
+
+    def __init__(self, logdir):
+        self.proc = None
+        self.endpoint = os.environ.get("TSCACHE_TEST_DYNAMODB_ENDPOINT", "")
+        if self.endpoint:
+            return
+        module = os.path.join(ROOT, "tests", "node", "node_modules",
+                              "dynalite", "package.json")
+        if not os.path.exists(module):
+            raise RuntimeError("dynalite missing: run tools/install-deps.sh "
+                               "test (npm ci in tests/node)")
+        port = free_port()
+        log = open(os.path.join(logdir, "dynalite.log"), "w")
+        self.proc = subprocess.Popen(["node", self.SCRIPT, str(port)],
+                                     stdout=subprocess.PIPE, stderr=log,
+                                     text=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("listening"):
+            self.proc.kill()
+            raise RuntimeError("dynalite did not start: %r" % line)
+        self.endpoint = "http://127.0.0.1:%d" % port
+
+    def env(self):
+        """Environment of a tscache process using it: dummy credentials
+        for dynalite (kept from the environment otherwise)."""
+        if not self.proc:
+            return {}
+        return {"AWS_ACCESS_KEY_ID": "tscache-e2e",
+                "AWS_SECRET_ACCESS_KEY": "tscache-e2e",
+                "AWS_REGION": "us-east-1"}
+
+    def call(self, op, body):
+        """One DynamoDB call; returns (HTTP status, JSON answer)."""
+        req = urllib.request.Request(
+            self.endpoint + "/", data=json.dumps(body).encode(),
+            method="POST", headers={
+                "X-Amz-Target": "DynamoDB_20120810." + op,
+                "Content-Type": "application/x-amz-json-1.0",
+                "X-Amz-Date": "20260101T000000Z",
+                "Authorization": "AWS4-HMAC-SHA256 Credential=e2e/20260101/"
+                "us-east-1/dynamodb/aws4_request, SignedHeaders=host, "
+                "Signature=0"})
+        try:
+            with urllib.request.urlopen(req, timeout=BOUND_S) as r:
+                return r.status, json.loads(r.read() or b"{}")
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"{}")
+
+    def scan(self, table):
+        """Every item of table (paginated Scan)."""
+        items, start = [], None
+        while True:
+            body = {"TableName": table}
+            if start:
+                body["ExclusiveStartKey"] = start
+            status, answer = self.call("Scan", body)
+            if status != 200:
+                raise RuntimeError("Scan %s: %s" % (table, answer))
+            items += answer.get("Items", [])
+            start = answer.get("LastEvaluatedKey")
+            if not start:
+                return items
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
 def wait_for(predicate, timeout_s, interval_s=0.1):
     """Poll predicate until it returns a true value or timeout_s passes."""
     deadline = time.monotonic() + timeout_s
@@ -89,17 +170,36 @@ class Pipeline:
     """The demo upstream, a broker, workers and a gateway on loopback."""
 
     def __init__(self, workers=2, api_key="e2e-key", now_ms=None,
-                 extra_config="", upstream_args=(), env=None, url_extra=""):
+                 extra_config="", upstream_args=(), env=None, url_extra="",
+                 dynamodb=False):
         """upstream_args: extra options of the demo upstream, e.g.
         ("--latency-ms", "100"); env: config overrides, e.g.
         {"TSCACHE_WORKER_CONCURRENCY": "16"} (a value may use {tmp},
         the pipeline's temporary directory); url_extra: text appended to
-        upstream.url, e.g. "&apikey={api_key}"."""
+        upstream.url, e.g. "&apikey={api_key}"; dynamodb: registry and
+        forecast on DynamoDB (self.dynamodb, a Dynalite, with tables
+        self.tables made by `tscache-worker --store-init`, whose run is
+        self.store_init), history on LMDB."""
         self.tmp = tempfile.mkdtemp(prefix="tscache-e2e-")
         self.api_key = api_key
         self.now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
         self.procs = {}
         self.env = clean_env(TSCACHE_API_KEY=api_key)
+        self.dynamodb, store_extra = None, ""
+        if dynamodb:
+            self.dynamodb = Dynalite(self.tmp)
+            tag = os.path.basename(self.tmp)
+            self.tables = (tag + "-registry", tag + "-forecast")
+            self.env.update(self.dynamodb.env())
+            store_extra = f"""  registry:
+    backend: dynamodb
+  forecast:
+    backend: dynamodb
+  dynamodb:
+    endpoint: {self.dynamodb.endpoint}
+    registry_table: {self.tables[0]}
+    forecast_table: {self.tables[1]}
+"""
         for k, v in (env or {}).items():
             self.env[k] = str(v).replace("{tmp}", self.tmp)
         self.upstream_args = list(upstream_args)
@@ -118,7 +218,7 @@ store:
   lmdb:
     path: {self.tmp}/data
     map_size_mb: 256
-broker:
+{store_extra}broker:
   schedule: "off"
   queue_path: {self.tmp}/queue
   worker_bind: {work}
@@ -140,12 +240,23 @@ upstream:
   past_s: 90000
   future_s: 90000
 {extra_config}""")
+        if self.dynamodb:
+            # The tables, as an operator makes them: store init.
+            self.store_init = subprocess.run(
+                [os.path.join(BIN, "tscache-worker"), "--store-init", "-c",
+                 self.config], env=self.env, capture_output=True, text=True,
+                timeout=30)
+            if self.store_init.returncode != 0:
+                self.dynamodb.stop()
+                raise RuntimeError("store init: %s" % self.store_init.stderr)
         self.start("broker", "tscache-broker")
         for i in range(workers):
             self.start("worker%d" % (i + 1), "tscache-worker")
         self.start("gateway", "tscache-gateway")
         if not wait_for(self._healthy, 10):
             self.dump_logs()
+            if self.dynamodb:
+                self.dynamodb.stop()
             raise RuntimeError("gateway did not become healthy")
 
     def _start_upstream(self):
@@ -290,6 +401,8 @@ upstream:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 codes[name] = "killed"
+        if self.dynamodb:
+            self.dynamodb.stop()
         return codes
 
 

@@ -47,7 +47,8 @@ config_rejects_value_not_in_enum_listing_the_choices (void **state)
                          "test.yaml:2: log.level: must be one of: error, "
                          "warn, info, debug");
     assert_string_equal (s_load_fails ("store:\n  backend: redis\n", err),
-                         "test.yaml:2: store.backend: must be one of: lmdb");
+                         "test.yaml:2: store.backend: must be one of: lmdb, "
+                         "dynamodb");
     assert_contains (s_load_fails ("upstream:\n  format:\n    layout: "
                                    "table\n", err),
                      "test.yaml:3: upstream.format.layout: must be one of: "
@@ -63,12 +64,12 @@ config_rejects_unknown_backend_of_a_role_naming_file_line_and_key (void **state)
     assert_string_equal (s_load_fails ("store:\n  history:\n    backend: "
                                        "nosuch\n", err),
                          "test.yaml:3: store.history.backend: must be one "
-                         "of: \"\", lmdb");
+                         "of: \"\", lmdb, dynamodb");
     assert_string_equal (s_load_fails ("log:\n  level: info\nstore:\n"
                                        "  registry:\n    backend: redis\n",
                                        err),
                          "test.yaml:5: store.registry.backend: must be one "
-                         "of: \"\", lmdb");
+                         "of: \"\", lmdb, dynamodb");
     setenv ("TSCACHE_STORE_FORECAST_BACKEND", "nosuch", 1);
     assert_null (ts_config_load_text ("", "test.yaml", err));
     unsetenv ("TSCACHE_STORE_FORECAST_BACKEND");

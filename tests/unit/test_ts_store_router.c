@@ -205,6 +205,30 @@ split_store_from_config_keys_per_role (void **state)
 }
 
 static void
+store_init_asks_each_backend_once_and_refuses_history_on_dynamodb
+    (void **state)
+{
+    fixture_t *self = *state;
+    char err [TS_ERRLEN] = "";
+    ts_config_t *cfg = self->base->cfg;
+    ts_strlist_t *report = ts_strlist_new ();
+    assert_int_equal (ts_store_init (cfg, report, err), 0);
+    assert_int_equal (report->n, 1);
+    assert_string_equal (report->items [0], "lmdb: nothing to create");
+    //  DynamoDB serves no history: refused before any request.
+    ts_strlist_clear (report);
+    assert_int_equal (ts_config_set (cfg, "store.backend", "dynamodb", err),
+                      0);
+    assert_int_equal (ts_store_init (cfg, report, err), TS_ECONFIG);
+    assert_string_equal (err, "store.history.backend: dynamodb serves "
+                         "registry and forecast only");
+    assert_null (ts_store_new (cfg, err));
+    assert_string_equal (err, "store.history.backend: dynamodb serves "
+                         "registry and forecast only");
+    ts_strlist_destroy (&report);
+}
+
+static void
 split_store_adds_ids_to_the_registry_environment_only (void **state)
 {
     fixture_t *self = *state;
@@ -558,6 +582,7 @@ main (int argc, char *argv [])
 #define T(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
         T (split_store_names_its_backends_and_keeps_no_stamps),
         T (split_store_from_config_keys_per_role),
+        T (store_init_asks_each_backend_once_and_refuses_history_on_dynamodb),
         T (split_store_adds_ids_to_the_registry_environment_only),
         T (split_store_writes_history_and_forecast_to_their_environments),
         T (split_store_remove_forgets_the_points_in_the_other_environments),
