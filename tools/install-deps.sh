@@ -4,7 +4,7 @@
 #    tools/install-deps.sh build   compiler, make, pkg-config, -dev libraries
 #    tools/install-deps.sh run     build + curl (make run: the demo's health
 #                                  check and the commands it prints)
-#    tools/install-deps.sh test    build + cmocka, python3 (zmq, msgpack), curl,
+#    tools/install-deps.sh test    build + cmocka, python3 (zmq, msgpack, yaml), curl,
 #                                  nodejs and npm, then the test tools of
 #                                  tests/node/package.json (dynalite) by
 #                                  npm ci into tests/node/node_modules
@@ -63,6 +63,7 @@ if [ "$what" = test ]; then
     [ -x /usr/bin/python3 ] || missing="$missing python3"
     need_py zmq python3-zmq
     need_py msgpack python3-msgpack
+    need_py yaml python3-yaml
     need_cmd node nodejs
     need_cmd npm npm
 fi
