@@ -133,16 +133,23 @@ s_warn_unknown_env (ts_config_t *self)
         }
         if (is_key || s_env_known (self, name, len))
             continue;
+        //  A very long variable name may cut the warning short: it still
+        //  names the variable first.
         char warning [TS_ERRLEN];
+        int n;
         if (closest) {
             s_env_name (closest, var, sizeof var);
-            snprintf (warning, sizeof warning, "env %.*s: not a config key, "
-                      "ignored (did you mean %s?)", (int) len, name, var);
+            n = snprintf (warning, sizeof warning, "env %.*s: not a config "
+                          "key, ignored (did you mean %s?)", (int) len, name,
+                          var);
         }
         else
-            snprintf (warning, sizeof warning, "env %.*s: not a config key, "
-                      "ignored (a key's variable is TSCACHE_ + the key in "
-                      "upper case, dots as underscores)", (int) len, name);
+            n = snprintf (warning, sizeof warning, "env %.*s: not a config "
+                          "key, ignored (a key's variable is TSCACHE_ + the "
+                          "key in upper case, dots as underscores)",
+                          (int) len, name);
+        if (n < 0)
+            continue;
         if (ts_strlist_append (self->warnings, warning))
             return TS_ENOMEM;
     }

@@ -619,7 +619,7 @@ queue_lease_many_shares_credit_as_single_leases_would (void **state)
 {
     fixture_t *fx = *state;
     for (int i = 0; i < 6; i++) {
-        char id [8];
+        char id [16];
         snprintf (id, sizeof id, "j%d", i);
         s_push1 (fx->queue, id, T0);
     }

@@ -40,9 +40,9 @@ queue_full_map_names_the_config_key (void **state)
     int rc = 0;
     for (int job = 0; job < 20 && rc >= 0; job++) {
         for (int i = 0; i < 1000; i++) {
-            ids [i] = malloc (101);
+            ids [i] = malloc (128);
             assert_non_null (ids [i]);
-            snprintf (ids [i], 101, "%04d-%04d-%-90s", job, i, "x");
+            snprintf (ids [i], 128, "%04d-%04d-%-90s", job, i, "x");
             for (char *p = ids [i]; *p; p++)
                 if (*p == ' ')
                     *p = 'y';
