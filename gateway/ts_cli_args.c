@@ -60,8 +60,8 @@ ts_cli_args_usage (FILE *out)
     fprintf (out,
         "usage: tscache [OPTION]... COMMAND [ARG]... [OPTION]...\n"
         "\n"
-        "Commands (each takes --json: the HTTP API's JSON for the same\n"
-        "answer):\n"
+        "Commands (each but store init takes --json: the HTTP API's JSON\n"
+        "for the same answer):\n"
         "  ping                    check that the gateway answers\n"
         "  ids add ID...           register ids\n"
         "  ids rm ID               unregister an id and delete its data\n"
@@ -88,6 +88,12 @@ ts_cli_args_usage (FILE *out)
         "                          reset); with IDs only the jobs holding\n"
         "                          one of them, else every job\n"
         "  dlq purge               delete every dead-lettered job\n"
+        "  store init              create what the configured store\n"
+        "                          backends need (tables, a database) or\n"
+        "                          find them, printing one line for each;\n"
+        "                          runs tscache-worker --store-init, with\n"
+        "                          -c FILE (or $TSCACHE_CONFIG) and the\n"
+        "                          AWS credentials of the environment\n"
         "  help                    show this help\n"
         "\n"
         "Options may come before or after the command and its arguments;\n"
@@ -360,6 +366,32 @@ s_operands (ts_msg_t *req, const char *command, const char *const *ops,
     return 0;
 }
 
+//  "store init": no operand after it, -c the only option (it goes to
+//  tscache-worker; the gateway is not asked). Returns 0 or TS_EINVAL.
+static int
+s_store_init (ts_cli_args_t *args, const s_split_t *split, char *err)
+{
+    const char *sub = split->operands_n > 1? split->operands [1]: "";
+    if (strcmp (sub, "init") != 0) {
+        ts_errf (err, "store: expected init, got '%.64s'", sub);
+        return TS_EINVAL;
+    }
+    if (split->operands_n > 2) {
+        ts_errf (err, "store init: unexpected '%.64s'", split->operands [2]);
+        return TS_EINVAL;
+    }
+    for (size_t i = 0; i < split->found_n; i++) {
+        if (split->found [i].opt != S_OPT_CONFIG) {
+            ts_errf (err, "store init: %s is not an option of store init "
+                     "(it takes -c FILE)", s_options [split->found [i].opt].name);
+            return TS_EINVAL;
+        }
+        args->config_path = split->found [i].value;
+    }
+    args->store_init = true;
+    return 0;
+}
+
 int
 ts_cli_args_parse (ts_cli_args_t *args, ts_msg_t *req, int argc,
                    char *const argv [], char *err)
@@ -387,9 +419,12 @@ ts_cli_args_parse (ts_cli_args_t *args, ts_msg_t *req, int argc,
         if (strcmp (split.operands [0], "help") == 0)
             args->help = true;
         else
+        if (strcmp (split.operands [0], "store") == 0)
+            rc = s_store_init (args, &split, err);
+        else
         if ((op = s_command (&split, &first, err)) == TS_OP_REPLY)
             rc = TS_EINVAL;
-        if (rc == 0 && !args->help) {
+        if (rc == 0 && !args->help && !args->store_init) {
             char command [32];
             snprintf (command, sizeof command, "%s%s%s",
                       split.operands [0], first > 1? " ": "",

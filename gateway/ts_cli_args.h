@@ -42,9 +42,13 @@ typedef struct {
     bool        wait;           //  hydrate --wait: until the ids are stored
     int64_t     wait_ms;        //  --timeout S, in ms: how long --wait
                                 //  waits in all
+    bool        store_init;     //  store init: run tscache-worker
+                                //  --store-init (-c the only option)
 } ts_cli_args_t;
 
-//  Parses argv [1..argc) into args and req. req is reset to the op of the
+//  Parses argv [1..argc) into args and req. "store init" sets
+//  args->store_init and sends nothing (req left as it is); it takes -c
+//  only. Otherwise req is reset to the op of the
 //  command (TS_OP_PING, TS_OP_IDS_ADD, ... ; ids ls is TS_OP_IDS_LS with
 //  no cursor) and filled with its ids, id, range and measure. Returns 0,
 //  with args->help or args->version set if one of those was asked for

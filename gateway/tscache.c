@@ -34,6 +34,7 @@
 #include <czmq.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -541,6 +542,32 @@ s_run (const ts_cli_args_t *args, ts_msg_t *req, ts_msg_t *reply)
     return rc;
 }
 
+//  store init: runs tscache-worker --store-init [-c FILE], the binary
+//  that links the store backends' network libraries (this one links
+//  none): the one beside this binary if there is one, else the first in
+//  PATH. Its output and exit code are the command's. Returns only if it
+//  cannot be run.
+static int
+s_store_init (const char *config_path)
+{
+    char *argv [] = { "tscache-worker", "--store-init",
+                      config_path? "-c": NULL, (char *) config_path, NULL };
+    char dir [PATH_MAX] = "", worker [PATH_MAX + 16];
+    ssize_t len = readlink ("/proc/self/exe", dir, sizeof dir - 1);
+    char *slash = len > 0? memrchr (dir, '/', (size_t) len): NULL;
+    if (slash) {
+        *slash = 0;
+        snprintf (worker, sizeof worker, "%s/tscache-worker", dir);
+        if (access (worker, X_OK) == 0)
+            execv (worker, argv);
+    }
+    execvp ("tscache-worker", argv);
+    fprintf (stderr, S_NAME ": store init: cannot run tscache-worker "
+             "(looked beside this program%s%s and in PATH): %s\n",
+             *dir? ", in ": "", dir, strerror (errno));
+    return S_EXIT_ERROR;
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -573,6 +600,9 @@ main (int argc, char *argv [])
         ts_version_print (stdout, S_NAME);
         rc = S_EXIT_OK;
     }
+    else
+    if (args.store_init)
+        rc = s_store_init (args.config_path);
     else
         rc = s_run (&args, req, reply);
     ts_msg_destroy (&req);

@@ -70,8 +70,9 @@ main (int argc, char *argv [])
         "header upstream.api_key_header. It is never logged: URLs and headers\n"
         "are shown with the key as ***.\n"
         "--store-init creates what the store backends need (DynamoDB tables,\n"
-        "docs/dynamodb.md), prints what it created or found, and exits.",
-        s_check, &code);
+        "docs/dynamodb.md), prints what it created or found, and exits\n"
+        "(`tscache store init` runs it); it needs no upstream key.",
+        store_init? NULL: s_check, &code);
     if (!cfg)
         return code;
     if (store_init) {

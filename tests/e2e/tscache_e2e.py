@@ -178,7 +178,7 @@ class Pipeline:
         the pipeline's temporary directory); url_extra: text appended to
         upstream.url, e.g. "&apikey={api_key}"; dynamodb: registry and
         forecast on DynamoDB (self.dynamodb, a Dynalite, with tables
-        self.tables made by `tscache-worker --store-init`, whose run is
+        self.tables made by `tscache store init`, whose run is
         self.store_init), history on LMDB."""
         self.tmp = tempfile.mkdtemp(prefix="tscache-e2e-")
         self.api_key = api_key
@@ -241,9 +241,10 @@ upstream:
   future_s: 90000
 {extra_config}""")
         if self.dynamodb:
-            # The tables, as an operator makes them: store init.
+            # The tables, as an operator makes them: tscache store init
+            # (which runs tscache-worker --store-init).
             self.store_init = subprocess.run(
-                [os.path.join(BIN, "tscache-worker"), "--store-init", "-c",
+                [os.path.join(BIN, "tscache"), "store", "init", "-c",
                  self.config], env=self.env, capture_output=True, text=True,
                 timeout=30)
             if self.store_init.returncode != 0:

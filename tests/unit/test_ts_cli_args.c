@@ -293,6 +293,41 @@ more_ids_than_one_request_holds_is_a_usage_error (void **state)
     free (argv);
 }
 
+//  store init goes to tscache-worker: -c is its one option, nothing
+//  follows it, and nothing is put in the request.
+static void
+store_init_takes_a_config_file_and_nothing_else (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (s_parse (self, "store", "init", NULL), 0);
+    assert_true (self->args.store_init);
+    assert_null (self->args.config_path);
+    assert_int_equal (s_parse (self, "-c", "a.yaml", "store", "init", NULL),
+                      0);
+    assert_true (self->args.store_init);
+    assert_string_equal (self->args.config_path, "a.yaml");
+    assert_int_equal (s_parse (self, "store", "init", "-c", "b.yaml", NULL),
+                      0);
+    assert_string_equal (self->args.config_path, "b.yaml");
+    assert_int_equal (self->req->op, TS_OP_PING);
+
+    assert_int_equal (s_parse (self, "store", NULL), TS_EINVAL);
+    assert_string_equal (self->err, "store: expected init, got ''");
+    assert_int_equal (s_parse (self, "store", "drop", NULL), TS_EINVAL);
+    assert_string_equal (self->err, "store: expected init, got 'drop'");
+    assert_int_equal (s_parse (self, "store", "init", "x", NULL), TS_EINVAL);
+    assert_string_equal (self->err, "store init: unexpected 'x'");
+    assert_int_equal (s_parse (self, "store", "init", "--json", NULL),
+                      TS_EINVAL);
+    assert_string_equal (self->err, "store init: --json is not an option "
+                         "of store init (it takes -c FILE)");
+    assert_int_equal (s_parse (self, "store", "init", "-e", "tcp://x:1",
+                               NULL), TS_EINVAL);
+    assert_int_equal (s_parse (self, "store", "init", "--help", NULL), 0);
+    assert_true (self->args.help);
+    assert_false (self->args.store_init);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -308,6 +343,7 @@ main (int argc, char *argv [])
         T (help_and_version_win_wherever_they_stand),
         T (every_command_checks_its_operands),
         T (more_ids_than_one_request_holds_is_a_usage_error),
+        T (store_init_takes_a_config_file_and_nothing_else),
 #undef T
     };
     if (argc > 1)
