@@ -179,7 +179,9 @@ class Pipeline:
         upstream.url, e.g. "&apikey={api_key}"; dynamodb: registry and
         forecast on DynamoDB (self.dynamodb, a Dynalite, with tables
         self.tables made by `tscache-worker --store-init`, whose run is
-        self.store_init), history on LMDB."""
+        self.store_init), history on LMDB; dynamodb may also be a store
+        the test started itself, with Dynalite's endpoint, env(), scan()
+        and stop() (e.g. a proxy in front of dynalite)."""
         self.tmp = tempfile.mkdtemp(prefix="tscache-e2e-")
         self.api_key = api_key
         self.now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
@@ -187,7 +189,8 @@ class Pipeline:
         self.env = clean_env(TSCACHE_API_KEY=api_key)
         self.dynamodb, store_extra = None, ""
         if dynamodb:
-            self.dynamodb = Dynalite(self.tmp)
+            self.dynamodb = Dynalite(self.tmp) if dynamodb is True \
+                else dynamodb
             tag = os.path.basename(self.tmp)
             self.tables = (tag + "-registry", tag + "-forecast")
             self.env.update(self.dynamodb.env())
