@@ -8,6 +8,7 @@ msgpack from Debian), as a client in another language would be."""
 
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -154,6 +155,69 @@ class Dynalite:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+
+
+def start_node(logdir, name, args, env=None):
+    """Starts node tests/node/NAME.js ARGS, its stderr in logdir/NAME.log;
+    returns (process, port) once it prints "listening PORT" (10 s at
+    most)."""
+    log = open(os.path.join(logdir, name + ".log"), "w")
+    proc = subprocess.Popen(
+        ["node", os.path.join(ROOT, "tests", "node", name + ".js")]
+        + [str(a) for a in args], stdout=subprocess.PIPE, stderr=log,
+        text=True, env=env)
+    ready, _, _ = select.select([proc.stdout], [], [], 10)
+    line = proc.stdout.readline() if ready else ""
+    if not line.startswith("listening "):
+        proc.kill()
+        proc.wait()
+        raise RuntimeError("%s did not start: %r" % (name, line))
+    return proc, int(line.split()[1])
+
+
+class ProxiedDynalite:
+    """dynalite behind tests/node/ddbproxy.js (which counts the requests,
+    records them and plays throttling and expired tokens when told):
+    a store for Pipeline(dynamodb=...), in its own temporary directory
+    self.tmp. The pipeline talks to the proxy (endpoint); scan() reads
+    dynalite directly; proxy(PATH, BODY) is one control request."""
+
+    def __init__(self):
+        self.tmp = tempfile.mkdtemp(prefix="tscache-e2e-ddb-")
+        self.procs = []
+        self.dynalite = Dynalite(self.tmp)
+        try:
+            proc, port = start_node(self.tmp, "ddbproxy",
+                                    [0, self.dynalite.endpoint])
+        except Exception:
+            self.dynalite.stop()
+            raise
+        self.procs.append(proc)
+        self.endpoint = "http://127.0.0.1:%d" % port
+
+    def env(self):
+        return self.dynalite.env()
+
+    def proxy(self, path, body=None):
+        """GET path, or POST body (JSON) to it; the JSON answer."""
+        req = urllib.request.Request(
+            self.endpoint + path, method="GET" if body is None else "POST",
+            data=None if body is None else json.dumps(body).encode())
+        with urllib.request.urlopen(req, timeout=BOUND_S) as r:
+            return json.loads(r.read())
+
+    def scan(self, table):
+        return self.dynalite.scan(table)
+
+    def stop(self):
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        self.dynalite.stop()
 
 
 def wait_for(predicate, timeout_s, interval_s=0.1):
