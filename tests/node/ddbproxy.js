@@ -22,7 +22,8 @@
 //         whose X-Amz-Security-Token differs are counted (bad_token)
 //     "record": "PATH"  appends "TARGET<TAB>BODY<LF>" to PATH for every
 //         request forwarded ("" or null: stop)
-//   GET /stats     {"requests", "forwarded", "by_target": {op: n},
+//   GET /stats     {"connections" (accepted), "requests", "forwarded",
+//                   "by_target": {op: n},
 //                   "by_key": {akid: n}, "throttled", "throttled_by_type",
 //                   "retried" (throttled requests later sent again and
 //                   forwarded), "expired" (ExpiredTokenException answers),
@@ -52,7 +53,7 @@ let recordFd = null
 
 function reset () {
   stats = {
-    requests: 0, forwarded: 0, by_target: {}, by_key: {}, throttled: 0,
+    connections: 0, requests: 0, forwarded: 0, by_target: {}, by_key: {}, throttled: 0,
     throttled_by_type: {}, retried: 0, expired: 0, expired_by_key: {},
     bad_token: 0, errors: 0
   }
@@ -201,6 +202,7 @@ const server = http.createServer((req, res) => {
     else control(req, res, body)
   })
 })
+server.on('connection', () => { stats.connections++ })
 server.keepAliveTimeout = 60000
 server.listen(port, '127.0.0.1', () => console.log('listening ' + server.address().port))
 process.on('SIGTERM', () => process.exit(0))
