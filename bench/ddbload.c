@@ -242,8 +242,16 @@ main (int argc, char *argv [])
         return 2;
     }
     long count = s_read_bodies (path, bodies, S_MAX_BODIES);
-    if (count < 0)
+    if (count < 0) {
+        for (long i = 0; i < S_MAX_BODIES && bodies [i].target; i++) {
+            free (bodies [i].target);
+            free (bodies [i].body);
+        }
+        free (bodies);
+        free (latency);
+        free (conns);
         return 2;
+    }
     curl_global_init (CURL_GLOBAL_DEFAULT);
     CURLM *multi = curl_multi_init ();
     long sent = 0, done = 0, errors = 0, unprocessed = 0;
@@ -270,9 +278,10 @@ main (int argc, char *argv [])
             latency [done++] = (s_now () - c->started) * 1000;
             if (code != CURLE_OK || status != 200) {
                 if (errors++ < 3)
-                    fprintf (stderr, "ddbload: %s: %s\n", c->body->target,
+                    fprintf (stderr, "ddbload: %s: %.300s\n",
+                             c->body->target + strlen ("X-Amz-Target: "),
                              code != CURLE_OK? curl_easy_strerror (code)
-                             : c->answer? c->answer: "no body");
+                             : c->used? c->answer: "no body");
             }
             else
             if (c->body->batch && s_unprocessed (c))

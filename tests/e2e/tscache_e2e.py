@@ -84,8 +84,6 @@ class Dynalite:
     call() sends one DynamoDB request unsigned: for dynalite, which checks
     no signature, and the test's own checks only."""
 
-    SCRIPT = os.path.join(ROOT, "tests", "node", "dynalite.js")
-
     def __init__(self, logdir):
         self.proc = None
         self.endpoint = os.environ.get("TSCACHE_TEST_DYNAMODB_ENDPOINT", "")
@@ -96,15 +94,7 @@ class Dynalite:
         if not os.path.exists(module):
             raise RuntimeError("dynalite missing: run tools/install-deps.sh "
                                "test (npm ci in tests/node)")
-        port = free_port()
-        log = open(os.path.join(logdir, "dynalite.log"), "w")
-        self.proc = subprocess.Popen(["node", self.SCRIPT, str(port)],
-                                     stdout=subprocess.PIPE, stderr=log,
-                                     text=True)
-        line = self.proc.stdout.readline()
-        if not line.startswith("listening"):
-            self.proc.kill()
-            raise RuntimeError("dynalite did not start: %r" % line)
+        self.proc, port = start_node(logdir, "dynalite", [free_port()])
         self.endpoint = "http://127.0.0.1:%d" % port
 
     def env(self):
