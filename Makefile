@@ -289,11 +289,12 @@ check: all
 bench-scale: $(PROGRAMS)
 	@bench/bench-scale
 
-#  Query and hydration benchmark (not part of make test; about 3 minutes,
+#  Query and hydration benchmark (not part of make test; about 5 minutes,
 #  of which about 15 s for the gateway's memory on a 1,000,000-point
-#  answer): tscache side by side with nginx, Redis and InfluxDB on this
-#  machine; installs the peers, prints a table and records it in
-#  docs/benchmarks.md. bench/storefill loads that answer's points.
+#  answer and 2 minutes for the DynamoDB figure): tscache side by side
+#  with nginx, Redis and InfluxDB on this machine, and on dynalite beside
+#  dynalite's own rate; installs the peers, prints tables and records them
+#  in docs/benchmarks.md. bench/storefill loads that answer's points.
 $(BUILD)/bench/zmqload: $(BUILD)/bench/zmqload.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(say) LINK $@
@@ -302,6 +303,11 @@ $(BUILD)/bench/zmqecho: $(BUILD)/bench/zmqecho.o
 	@mkdir -p $(dir $@)
 	$(say) LINK $@
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+#  bench/ddbload, the DynamoDB figure's bare client: libcurl only.
+$(BUILD)/bench/ddbload: $(BUILD)/bench/ddbload.o
+	@mkdir -p $(dir $@)
+	$(say) LINK $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pkglibs,libcurl)
 $(BUILD)/bench/storefill: $(BUILD)/bench/storefill.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(say) LINK $@
@@ -310,9 +316,19 @@ $(BUILD)/bench/storefill: $(BUILD)/bench/storefill.o $(LIB)
 bench:
 	@tools/install-deps.sh bench
 	@$(MAKE) --no-print-directory $(PROGRAMS) $(BUILD)/bench/zmqload $(BUILD)/bench/zmqecho \
-	    $(BUILD)/bench/storefill
+	    $(BUILD)/bench/storefill $(BUILD)/bench/ddbload $(BUILD)/tests/test_ts_aws_sigv4
 	@TSCACHE_ZMQLOAD=$(BUILD)/bench/zmqload TSCACHE_ZMQECHO=$(BUILD)/bench/zmqecho \
 	    TSCACHE_STOREFILL=$(BUILD)/bench/storefill bench/bench
+	@TSCACHE_DDBLOAD=$(BUILD)/bench/ddbload TSCACHE_TESTS=$(BUILD)/tests bench/bench-dynamodb
+
+#  The DynamoDB figure of make bench alone (about 2 minutes): hydration
+#  with registry and forecast on dynalite beside dynalite's own rate for
+#  the same requests (bench/ddbload), and the SigV4 signing cost.
+bench-dynamodb:
+	@tools/install-deps.sh bench
+	@$(MAKE) --no-print-directory $(PROGRAMS) $(BUILD)/bench/ddbload \
+	    $(BUILD)/tests/test_ts_aws_sigv4
+	@TSCACHE_DDBLOAD=$(BUILD)/bench/ddbload TSCACHE_TESTS=$(BUILD)/tests bench/bench-dynamodb
 
 #  Both README commands on a fresh Debian bookworm root (needs root;
 #  about 5 minutes; takes the committed HEAD).
@@ -328,6 +344,6 @@ asan:
 clean:
 	rm -rf $(BUILD) build-asan $(BIN)
 
-.PHONY: all deps deps-run deps-test run test check asan clean bench-scale bench \
+.PHONY: all deps deps-run deps-test run test check asan clean bench-scale bench bench-dynamodb \
         fresh-check FORCE
 .SECONDARY:

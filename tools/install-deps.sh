@@ -10,7 +10,8 @@
 #                                  npm ci into tests/node/node_modules
 #    tools/install-deps.sh bench   build + python3 (zmq, msgpack) and the peers
 #                                  of make bench: wrk, nginx-light,
-#                                  redis-server, redis-tools, influxdb
+#                                  redis-server, redis-tools, influxdb,
+#                                  nodejs and npm, and dynalite as for test
 #
 #  Each library is looked up with pkg-config first; apt-get runs only when
 #  something is missing (as root, or through sudo).
@@ -77,11 +78,14 @@ if [ "$what" = bench ]; then
     need_sbin redis-cli redis-tools
     need_sbin redis-benchmark redis-tools
     need_sbin influxd influxdb
+    #  The DynamoDB figure: dynalite (npm, tests/node).
+    need_cmd node nodejs
+    need_cmd npm npm
 fi
 
 #  The npm test tools, from the committed lock file, when missing.
 node_tools () {
-    [ "$what" = test ] || return 0
+    [ "$what" = test ] || [ "$what" = bench ] || return 0
     top=$(cd "$(dirname "$0")/.." && pwd)
     [ -f "$top/tests/node/node_modules/dynalite/package.json" ] && return 0
     echo "install-deps: npm ci in tests/node"

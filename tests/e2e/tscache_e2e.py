@@ -8,6 +8,7 @@ msgpack from Debian), as a client in another language would be."""
 
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -83,8 +84,6 @@ class Dynalite:
     call() sends one DynamoDB request unsigned: for dynalite, which checks
     no signature, and the test's own checks only."""
 
-    SCRIPT = os.path.join(ROOT, "tests", "node", "dynalite.js")
-
     def __init__(self, logdir):
         self.proc = None
         self.endpoint = os.environ.get("TSCACHE_TEST_DYNAMODB_ENDPOINT", "")
@@ -95,15 +94,7 @@ class Dynalite:
         if not os.path.exists(module):
             raise RuntimeError("dynalite missing: run tools/install-deps.sh "
                                "test (npm ci in tests/node)")
-        port = free_port()
-        log = open(os.path.join(logdir, "dynalite.log"), "w")
-        self.proc = subprocess.Popen(["node", self.SCRIPT, str(port)],
-                                     stdout=subprocess.PIPE, stderr=log,
-                                     text=True)
-        line = self.proc.stdout.readline()
-        if not line.startswith("listening"):
-            self.proc.kill()
-            raise RuntimeError("dynalite did not start: %r" % line)
+        self.proc, port = start_node(logdir, "dynalite", [free_port()])
         self.endpoint = "http://127.0.0.1:%d" % port
 
     def env(self):
@@ -156,6 +147,69 @@ class Dynalite:
                 self.proc.kill()
 
 
+def start_node(logdir, name, args, env=None):
+    """Starts node tests/node/NAME.js ARGS, its stderr in logdir/NAME.log;
+    returns (process, port) once it prints "listening PORT" (10 s at
+    most)."""
+    log = open(os.path.join(logdir, name + ".log"), "w")
+    proc = subprocess.Popen(
+        ["node", os.path.join(ROOT, "tests", "node", name + ".js")]
+        + [str(a) for a in args], stdout=subprocess.PIPE, stderr=log,
+        text=True, env=env)
+    ready, _, _ = select.select([proc.stdout], [], [], 10)
+    line = proc.stdout.readline() if ready else ""
+    if not line.startswith("listening "):
+        proc.kill()
+        proc.wait()
+        raise RuntimeError("%s did not start: %r" % (name, line))
+    return proc, int(line.split()[1])
+
+
+class ProxiedDynalite:
+    """dynalite behind tests/node/ddbproxy.js (which counts the requests,
+    records them and plays throttling and expired tokens when told):
+    a store for Pipeline(dynamodb=...), in its own temporary directory
+    self.tmp. The pipeline talks to the proxy (endpoint); scan() reads
+    dynalite directly; proxy(PATH, BODY) is one control request."""
+
+    def __init__(self):
+        self.tmp = tempfile.mkdtemp(prefix="tscache-e2e-ddb-")
+        self.procs = []
+        self.dynalite = Dynalite(self.tmp)
+        try:
+            proc, port = start_node(self.tmp, "ddbproxy",
+                                    [0, self.dynalite.endpoint])
+        except Exception:
+            self.dynalite.stop()
+            raise
+        self.procs.append(proc)
+        self.endpoint = "http://127.0.0.1:%d" % port
+
+    def env(self):
+        return self.dynalite.env()
+
+    def proxy(self, path, body=None):
+        """GET path, or POST body (JSON) to it; the JSON answer."""
+        req = urllib.request.Request(
+            self.endpoint + path, method="GET" if body is None else "POST",
+            data=None if body is None else json.dumps(body).encode())
+        with urllib.request.urlopen(req, timeout=BOUND_S) as r:
+            return json.loads(r.read())
+
+    def scan(self, table):
+        return self.dynalite.scan(table)
+
+    def stop(self):
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        self.dynalite.stop()
+
+
 def wait_for(predicate, timeout_s, interval_s=0.1):
     """Poll predicate until it returns a true value or timeout_s passes."""
     deadline = time.monotonic() + timeout_s
@@ -179,7 +233,9 @@ class Pipeline:
         upstream.url, e.g. "&apikey={api_key}"; dynamodb: registry and
         forecast on DynamoDB (self.dynamodb, a Dynalite, with tables
         self.tables made by `tscache store init`, whose run is
-        self.store_init), history on LMDB."""
+        self.store_init), history on LMDB; dynamodb may also be a store
+        the test started itself, with Dynalite's endpoint, env(), scan()
+        and stop() (e.g. a proxy in front of dynalite).
         self.tmp = tempfile.mkdtemp(prefix="tscache-e2e-")
         self.api_key = api_key
         self.now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
@@ -187,7 +243,8 @@ class Pipeline:
         self.env = clean_env(TSCACHE_API_KEY=api_key)
         self.dynamodb, store_extra = None, ""
         if dynamodb:
-            self.dynamodb = Dynalite(self.tmp)
+            self.dynamodb = Dynalite(self.tmp) if dynamodb is True \
+                else dynamodb
             tag = os.path.basename(self.tmp)
             self.tables = (tag + "-registry", tag + "-forecast")
             self.env.update(self.dynamodb.env())

@@ -15,8 +15,9 @@
     TOKEN METHOD PATH QUERY BODY [NAME VALUE]...` prints the Authorization
     header for the suite's example key (TOKEN "" for none).
 
-    Bench mode: `test_ts_aws_sigv4 bench [N]` signs a DynamoDB
-    BatchWriteItem-sized request N times and prints the cost per
+    Bench mode: `test_ts_aws_sigv4 bench [N [FILE]]` signs a DynamoDB
+    BatchWriteItem-sized request (or one whose body is FILE: a real body,
+    as bench/bench-dynamodb passes) N times and prints the cost per
     signature (no test asserts a time). */
 
 #include <setjmp.h>
@@ -321,18 +322,30 @@ sha256_hex_hashes_the_empty_string_and_abc (void **state)
 //  with a session token, signed N times.
 
 static int
-s_bench (int n)
+s_bench (int n, const char *file)
 {
-    static char body [4096];
+    static char body [256 * 1024];
     size_t used = 0;
-    used += (size_t) snprintf (body + used, sizeof body - used,
-                               "{\"RequestItems\":{\"tscache-forecast\":[");
-    for (int i = 0; i < 25 && used < sizeof body - 200; i++)
+    if (file) {
+        FILE *f = fopen (file, "rb");
+        used = f? fread (body, 1, sizeof body, f): 0;
+        if (f)
+            fclose (f);
+        if (used == 0 || used == sizeof body) {
+            fprintf (stderr, "bench: cannot read %s (1 byte to 256 kB)\n", file);
+            return 2;
+        }
+    }
+    else {
         used += (size_t) snprintf (body + used, sizeof body - used,
-            "%s{\"PutRequest\":{\"Item\":{\"identifier\":{\"S\":\"station-%04d\"},"
-            "\"time\":{\"N\":\"17324%05d\"},\"value\":{\"N\":\"%d.5\"}}}}",
-            i? ",": "", i, i * 3600, i);
-    used += (size_t) snprintf (body + used, sizeof body - used, "]}}");
+                                   "{\"RequestItems\":{\"tscache-forecast\":[");
+        for (int i = 0; i < 25; i++)
+            used += (size_t) snprintf (body + used, sizeof body - used,
+                "%s{\"PutRequest\":{\"Item\":{\"identifier\":{\"S\":\"station-%04d\"},"
+                "\"time\":{\"N\":\"17324%05d\"},\"value\":{\"N\":\"%d.5\"}}}}",
+                i? ",": "", i, i * 3600, i);
+        used += (size_t) snprintf (body + used, sizeof body - used, "]}}");
+    }
     ts_aws_creds_t creds = s_creds;
     strcpy (creds.session_token, STS_TOKEN);
     ts_aws_header_t headers [] = {
@@ -412,7 +425,7 @@ main (int argc, char *argv [])
     if (argc > 1 && strcmp (argv [1], "bench") == 0) {
         s_setup (NULL);
         int n = argc > 2? (int) strtol (argv [2], NULL, 10): 100000;
-        return s_bench (n > 0 && n <= 10000000? n: 100000);
+        return s_bench (n > 0 && n <= 10000000? n: 100000, argc > 3? argv [3]: NULL);
     }
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (signer_matches_every_case_of_the_aws_test_suite),
