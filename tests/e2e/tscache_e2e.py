@@ -235,7 +235,7 @@ class Pipeline:
         self.tables made by `tscache store init`, whose run is
         self.store_init), history on LMDB; dynamodb may also be a store
         the test started itself, with Dynalite's endpoint, env(), scan()
-        and stop() (e.g. a proxy in front of dynalite).
+        and stop() (e.g. a proxy in front of dynalite)."""
         self.tmp = tempfile.mkdtemp(prefix="tscache-e2e-")
         self.api_key = api_key
         self.now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
