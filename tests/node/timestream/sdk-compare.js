@@ -223,10 +223,10 @@ async function main () {
   for (const [op, k] of Object.entries(kinds)) {
     if (k.bad.length) {
       failed = true
-      console.log(`FAIL: ${op}: ${k.bad.length} of ${k.n} requests differ from the SDK's`)
+      console.log(`FAIL: ${op}: ${k.bad.length} of ${k.n} request(s) differ from the SDK's`)
       for (const b of k.bad.slice(0, 5)) console.log('  ' + b)
     } else {
-      console.log(`PASS: ${op}: ${k.n} requests as the SDK sends them (method, path, Host, ` +
+      console.log(`PASS: ${op}: ${k.n} request(s) as the SDK sends them (method, path, Host, ` +
         `Content-Type, X-Amz-Target, JSON body); ${k.identical} byte-identical with an ` +
         `identical Authorization, ${k.n - k.identical} signature-checked on the logged body`)
     }

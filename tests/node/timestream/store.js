@@ -119,7 +119,8 @@ class Store {
         MagneticStoreWriteProperties: { EnableMagneticStoreWrites: !!magneticWrites },
         Schema: { CompositePartitionKey: [{ Type: 'MEASURE' }] }
       },
-      records: new Map() // key -> record
+      records: new Map(), // key -> record
+      byId: new Map() // identifier dimension's value -> Map key -> record
     })
     return this.tableInfo(database, name)
   }
@@ -221,6 +222,14 @@ class Store {
     return a.measureValue === b.measureValue
   }
 
+  static s_put (table, key, r) {
+    table.records.set(key, r)
+    const id = r.dimensions.find((d) => d.Name === 'identifier')
+    if (!id) return
+    if (!table.byId.has(id.Value)) table.byId.set(id.Value, new Map())
+    table.byId.get(id.Value).set(key, r)
+  }
+
   static s_key (r) {
     return JSON.stringify([r.dimensions, r.measureName, r.timeNs.toString()])
   }
@@ -259,7 +268,7 @@ class Store {
           : { RecordIndex: i, Reason: reasonLowerVersion(r.version, old.version), ExistingVersion: old.version })
         return
       }
-      if (!old || r.version > old.version) table.records.set(key, r)
+      if (!old || r.version > old.version) Store.s_put(table, key, r)
       ingested.Total++
       if (ms < win.memoryFrom) ingested.MagneticStore++
       else ingested.MemoryStore++
@@ -284,10 +293,9 @@ class Store {
     const oldest = BigInt(this.now() -
       table.info.RetentionProperties.MagneticStoreRetentionPeriodInDays * 86400000) * 1000000n
     const rows = []
-    for (const r of table.records.values()) {
+    for (const r of (table.byId.get(q.id) || new Map()).values()) {
       if (r.timeNs < lo || r.timeNs > hi || r.timeNs < oldest) continue
       if (q.measure !== undefined && r.measureName !== q.measure) continue
-      if (!r.dimensions.some((d) => d.Name === 'identifier' && d.Value === q.id)) continue
       let value = null
       if (r.type === 'DOUBLE') value = Number(r.measureValue)
       else if (r.type === 'VARCHAR') value = castDouble(r.measureValue)
