@@ -12,6 +12,7 @@ const W = require('@aws-sdk/client-timestream-write')
 const Q = require('@aws-sdk/client-timestream-query')
 const { NodeHttpHandler } = require('@smithy/node-http-handler')
 const http = require('http')
+const sql = require('./sql')
 
 const port = Number(process.argv[2])
 if (!Number.isInteger(port) || port <= 0 || port > 65535) {
@@ -61,12 +62,8 @@ function control (method, path, body) {
   })
 }
 
-function rangeSql (id, from, to, measure) {
-  return 'SELECT measure_name, to_milliseconds(time) AS time_ms, coalesce(measure_value::double, ' +
-    `try_cast(measure_value::varchar AS double)) AS value FROM "${DB}"."${TABLE}" ` +
-    `WHERE identifier = '${id.replace(/'/g, "''")}' AND time BETWEEN from_milliseconds(${from}) ` +
-    `AND from_milliseconds(${to})` + (measure ? ` AND measure_name = '${measure}'` : '') +
-    ' ORDER BY time, measure_name'
+function rangeSql (id, fromMs, toMs, measure) {
+  return sql.rangeSql({ database: DB, table: TABLE, id, fromMs, toMs, measure: measure || undefined })
 }
 
 // A request handler that sends every request to the fixture whatever
@@ -205,9 +202,9 @@ async function main () {
     Q.InternalServerException, 500)
 
   // Query pages.
-  const sql = rangeSql("o'brien", t0 - 1000, now)
+  const rangeText = rangeSql("o'brien", t0 - 1000, now)
   const pages = []
-  for await (const page of Q.paginateQuery({ client: q }, { QueryString: sql })) pages.push(page)
+  for await (const page of Q.paginateQuery({ client: q }, { QueryString: rangeText })) pages.push(page)
   const rows = [].concat(...pages.map((p) => p.Rows))
   const cols = pages[0].ColumnInfo.map((c) => c.Name + ':' + c.Type.ScalarType).join(',')
   check(pages[0].Rows.length === 0 && pages[0].NextToken && pages.length === 4 &&
@@ -238,10 +235,10 @@ async function main () {
     () => q.send(new Q.QueryCommand({ QueryString: rangeSql("o'brien", t0 - 1000, now, 'b'), NextToken: pages[1].NextToken })),
     Q.ValidationException, 400)
   await expectError('Query with an unknown NextToken: ValidationException 400',
-    () => q.send(new Q.QueryCommand({ QueryString: sql, NextToken: 'bm90IGEgdG9rZW4=' })),
+    () => q.send(new Q.QueryCommand({ QueryString: rangeText, NextToken: 'bm90IGEgdG9rZW4=' })),
     Q.ValidationException, 400)
   await expectError('Query of a missing table: ValidationException 400',
-    () => q.send(new Q.QueryCommand({ QueryString: sql.replace(`"${TABLE}"`, '"noSuchTable"') })), Q.ValidationException, 400)
+    () => q.send(new Q.QueryCommand({ QueryString: rangeText.replace(`"${TABLE}"`, '"noSuchTable"') })), Q.ValidationException, 400)
 
   // Every scalar type, a row per page, NullValue in the other columns.
   const typePages = []

@@ -13,6 +13,7 @@
 'use strict'
 const http = require('http')
 const sigv4 = require('./sigv4')
+const { rangeSql } = require('./sql')
 
 const port = Number(process.argv[2])
 const broken = process.argv[3] === '--broken'
@@ -72,15 +73,6 @@ function expect (what, answer, status) {
   return answer
 }
 
-function rangeSql (id, from, to, measure, limit) {
-  return 'SELECT measure_name, to_milliseconds(time) AS time_ms, coalesce(measure_value::double, ' +
-    'try_cast(measure_value::varchar AS double)) AS value FROM "' + DB + '"."' + TABLE + '" ' +
-    "WHERE identifier = '" + id.replace(/'/g, "''") + "' AND time BETWEEN from_milliseconds(" +
-    from + ') AND from_milliseconds(' + to + ')' +
-    (measure ? " AND measure_name = '" + measure.replace(/'/g, "''") + "'" : '') +
-    ' ORDER BY time, measure_name' + (limit ? ' LIMIT ' + limit : '')
-}
-
 async function sample () {
   expect('DescribeEndpoints', await call('DescribeEndpoints', '{}'), 200)
   expect('DescribeDatabase (none yet)', await call('DescribeDatabase', `{"DatabaseName":"${DB}"}`), 404)
@@ -104,8 +96,8 @@ async function sample () {
     `"TimeUnit":"MILLISECONDS","Version":${version}},"Records":[${chunk.join(',')}]}`
   expect('WriteRecords 1..100', await call('WriteRecords', put(records.slice(0, 100))), 200)
   expect('WriteRecords 101..152 (one in 1969, one an hour ahead: rejected)', await call('WriteRecords', put(records.slice(100))), 419)
-  for (const [measure, limit] of [[null, null], ['temp', 10]]) {
-    const sql = rangeSql('station-1', t0 - 1, Date.now(), measure, limit)
+  for (const [measure, limit] of [[undefined, undefined], ['temp', 10]]) {
+    const sql = rangeSql({ database: DB, table: TABLE, id: 'station-1', fromMs: t0 - 1, toMs: Date.now(), measure, limit })
     let token = null
     let pages = 0
     do {

@@ -3,7 +3,7 @@
 // (docs/timestream.md, "Query"), and the fixture-only statement
 // SELECT * FROM "fixture"."scalar_types". parse() turns a query string
 // into a plain object or says in AWS's manner why it is not accepted;
-// it runs nothing (store.js does).
+// rangeSql() writes one. Runs nothing (store.js does).
 'use strict'
 
 // Timestream's nanosecond timestamps hold +-9223372036854 ms.
@@ -86,4 +86,16 @@ function parse (sql) {
   }
 }
 
-module.exports = { parse, SqlError, SCALAR_TYPES_SQL, SCALAR_SAMPLES, MAX_MS }
+// The range query's text for q (the fields parse() gives), as the
+// design page writes it: for the checks that play the backend.
+function rangeSql (q) {
+  const quote = (s) => "'" + String(s).replace(/'/g, "''") + "'"
+  return 'SELECT measure_name, to_milliseconds(time) AS time_ms, coalesce(measure_value::double, ' +
+    `try_cast(measure_value::varchar AS double)) AS value FROM "${q.database}"."${q.table}" ` +
+    `WHERE identifier = ${quote(q.id)} AND time BETWEEN from_milliseconds(${q.fromMs}) ` +
+    `AND from_milliseconds(${q.toMs})` +
+    (q.measure !== undefined ? ` AND measure_name = ${quote(q.measure)}` : '') +
+    ' ORDER BY time, measure_name' + (q.limit !== undefined ? ` LIMIT ${q.limit}` : '')
+}
+
+module.exports = { parse, rangeSql, SqlError, SCALAR_TYPES_SQL, SCALAR_SAMPLES, MAX_MS }
