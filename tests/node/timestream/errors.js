@@ -11,26 +11,25 @@ const SERVICE_NS = 'com.amazonaws.timestream.v20181101'
 // ValidationException.
 const CORAL_VALIDATE_NS = 'com.amazon.coral.validate'
 
+// The statuses of the errors the fixture answers (auth errors, 403, are
+// fixture.js's).
 const STATUS = {
-  AccessDeniedException: 403,
   ConflictException: 409,
   InternalServerException: 500,
   InvalidEndpointException: 421,
   RejectedRecordsException: 419,
   ResourceNotFoundException: 404,
-  ServiceQuotaExceededException: 402,
   ThrottlingException: 400,
   ValidationException: 400,
-  QueryExecutionException: 400,
   UnknownOperationException: 400,
   SerializationException: 400
 }
 
 class ServiceError extends Error {
-  // name: the error's shape name; extra: members beside the message;
-  // ns: the namespace of __type.
+  // name: the error's shape name; message: its text (none if empty);
+  // extra: members beside the message; ns: the namespace of __type.
   constructor (name, message, extra, ns) {
-    super(message)
+    super(message || '')
     this.type = name
     this.status = STATUS[name] || 400
     this.extra = extra || {}
@@ -38,8 +37,9 @@ class ServiceError extends Error {
   }
 
   body () {
-    return Object.assign({ __type: this.ns + '#' + this.type, message: this.message },
-      this.extra)
+    const body = { __type: this.ns + '#' + this.type }
+    if (this.message) body.message = this.message
+    return Object.assign(body, this.extra)
   }
 }
 

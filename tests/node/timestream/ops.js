@@ -88,7 +88,6 @@ class Ops {
     this.cacheMinutes = cacheMinutes || 1440
     this.cursors = new Map() // NextToken -> {queryString, state}
     this.failures = [] // [{op, error, count}]
-    this.counts = {}
   }
 
   // Makes the next count calls of op (or of every op, '*') answer error.
@@ -114,9 +113,8 @@ class Ops {
   handle (op, text) {
     try {
       if (!OPS.includes(op)) {
-        throw new ServiceError('UnknownOperationException', null, null, 'com.amazon.coral.service')
+        throw new ServiceError('UnknownOperationException', '', null, 'com.amazon.coral.service')
       }
-      this.counts[op] = (this.counts[op] || 0) + 1
       let body
       try {
         body = text === '' ? {} : JSON.parse(text)
@@ -131,9 +129,7 @@ class Ops {
       return { status: 200, body: this['op' + op](body) }
     } catch (e) {
       if (!(e instanceof ServiceError)) throw e
-      const answer = e.body()
-      if (e.message === 'null') delete answer.message
-      return { status: e.status, body: answer }
+      return { status: e.status, body: e.body() }
     }
   }
 

@@ -179,6 +179,42 @@ async function main () {
     rr[2].RecordIndex === 4 && rr[2].ExistingVersion === undefined && /same time, dimensions, measure name, and record version/.test(rr[2].Reason),
   'RejectedRecords[]: RecordIndex, Reason, and ExistingVersion (a number) where a higher version exists', rr)
 
+  // A table without magnetic writes takes only its memory store's window.
+  const mem = { DatabaseName: DB, TableName: 'memoryOnly' }
+  await w.send(new W.CreateTableCommand(Object.assign({
+    RetentionProperties: { MemoryStoreRetentionPeriodInHours: 1, MagneticStoreRetentionPeriodInDays: 1 }
+  }, mem)))
+  const mt = (await w.send(new W.DescribeTableCommand(mem))).Table
+  check(mt.MagneticStoreWriteProperties.EnableMagneticStoreWrites === false,
+    'CreateTable without MagneticStoreWriteProperties: magnetic writes off', mt)
+  const me = await expectError('WriteRecords older than a memory-only table\'s retention: RejectedRecordsException 419',
+    () => w.send(new W.WriteRecordsCommand(Object.assign({
+      CommonAttributes: common(1),
+      Records: [{ MeasureName: 'a', MeasureValue: '1', Time: String(now - 2 * 3600000) },
+        { MeasureName: 'a', MeasureValue: '1', Time: String(now - 60000) }]
+    }, mem))), W.RejectedRecordsException, 419)
+  check(me && me.RejectedRecords.length === 1 && me.RejectedRecords[0].RecordIndex === 0 &&
+    /^The record timestamp is outside the time range \[\S+Z, \S+Z\) of the memory store\.$/.test(me.RejectedRecords[0].Reason),
+  'the reason names the memory store\'s time range', me && me.RejectedRecords)
+  const mag = await w.send(new W.WriteRecordsCommand({
+    DatabaseName: DB,
+    TableName: TABLE,
+    CommonAttributes: common(1),
+    Records: [{ MeasureName: 'old', MeasureValue: '1', Time: String(Math.floor(now / 1000) - 1000 * 3600), TimeUnit: 'SECONDS' }]
+  }))
+  check(mag.RecordsIngested.MagneticStore === 1 && mag.RecordsIngested.Total === 1,
+    'a record older than the memory store (TimeUnit SECONDS) goes to the magnetic store', mag.RecordsIngested)
+  await expectError('WriteRecords with a Time that is not an integer: ValidationException 400',
+    () => w.send(new W.WriteRecordsCommand({ DatabaseName: DB, TableName: TABLE, CommonAttributes: common(1), Records: [{ MeasureName: 'a', MeasureValue: '1', Time: '12.5' }] })),
+    W.ValidationException, 400)
+  await expectError('WriteRecords whose record repeats a common dimension: ValidationException 400',
+    () => w.send(new W.WriteRecordsCommand({
+      DatabaseName: DB,
+      TableName: TABLE,
+      CommonAttributes: common(1),
+      Records: [{ MeasureName: 'a', MeasureValue: '1', Time: String(now), Dimensions: [{ Name: 'identifier', Value: 'x' }] }]
+    })), W.ValidationException, 400)
+
   // Throttling: answered after the SDK's own retries, or at once with maxAttempts 1.
   await control('POST', '/fixture/throttle', { op: 'DescribeDatabase', count: 1 })
   const w1 = new W.TimestreamWriteClient(Object.assign({ maxAttempts: 1 }, BASE))
