@@ -131,6 +131,9 @@ async function sdkRequest (entry, input, auth) {
     for (const name of signed) {
       if (!OWN_HEADERS.has(name) && h[name] !== undefined) req.headers[name] = h[name]
     }
+    // Set again just before the signer reads it, so that a slow machine
+    // does not carry the signing time into the next second.
+    client.config.systemClockOffset = date.getTime() + 500 - Date.now()
     return next(args)
   }, { relation: 'before', toMiddleware: 'httpSigningMiddleware', name: 'tscacheCompare' })
   try {
