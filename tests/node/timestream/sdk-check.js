@@ -84,6 +84,16 @@ function redirecting (seen) {
 }
 
 async function checkDiscovery () {
+  // With an endpoint given the SDK sends no DescribeEndpoints, and refuses
+  // to be told to.
+  try {
+    const c = new W.TimestreamWriteClient(Object.assign({ endpointDiscoveryEnabled: true }, BASE))
+    await c.send(new W.DescribeDatabaseCommand({ DatabaseName: DB }))
+    check(false, 'the SDK refuses endpoint discovery against a custom endpoint', 'it sent the call')
+  } catch (e) {
+    check(/Custom endpoint is supplied; endpointDiscoveryEnabled must not be true/.test(e.message),
+      'the SDK refuses endpoint discovery against a custom endpoint (so it is checked without one)', e.message)
+  }
   for (const [Client, Command, regional, op] of [
     [W.TimestreamWriteClient, W.DescribeDatabaseCommand, 'ingest.timestream.us-east-1.amazonaws.com', 'DescribeDatabase'],
     [Q.TimestreamQueryClient, Q.QueryCommand, 'query.timestream.us-east-1.amazonaws.com', 'Query']]) {
