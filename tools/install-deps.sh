@@ -5,9 +5,13 @@
 #    tools/install-deps.sh run     build + curl (make run: the demo's health
 #                                  check and the commands it prints)
 #    tools/install-deps.sh test    build + cmocka, python3 (zmq, msgpack, yaml), curl,
-#                                  nodejs and npm, then the test tools of
-#                                  tests/node/package.json (dynalite) by
-#                                  npm ci into tests/node/node_modules
+#                                  nodejs and npm, then the npm test tools,
+#                                  each by npm ci from its committed lock file
+#                                  into its node_modules: tests/node
+#                                  (dynalite), tests/node/sigv4 (AWS's JS
+#                                  signer), tests/node/timestream (AWS's JS
+#                                  Timestream SDK clients for the fixture's
+#                                  checks)
 #    tools/install-deps.sh bench   build + python3 (zmq, msgpack) and the peers
 #                                  of make bench: wrk, nginx-light,
 #                                  redis-server, redis-tools, influxdb,
@@ -83,13 +87,20 @@ if [ "$what" = bench ]; then
     need_cmd npm npm
 fi
 
-#  The npm test tools, from the committed lock file, when missing.
+#  The npm test tools, each from its committed lock file, when missing or
+#  older than the lock file (npm records what it installed in
+#  node_modules/.package-lock.json).
 node_tools () {
     [ "$what" = test ] || [ "$what" = bench ] || return 0
     top=$(cd "$(dirname "$0")/.." && pwd)
-    [ -f "$top/tests/node/node_modules/dynalite/package.json" ] && return 0
-    echo "install-deps: npm ci in tests/node"
-    (cd "$top/tests/node" && npm ci --no-audit --no-fund --loglevel=error)
+    for dir in tests/node tests/node/sigv4 tests/node/timestream; do
+        stamp="$top/$dir/node_modules/.package-lock.json"
+        if [ -f "$stamp" ] && [ ! "$top/$dir/package-lock.json" -nt "$stamp" ]; then
+            continue
+        fi
+        echo "install-deps: npm ci in $dir"
+        (cd "$top/$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    done
 }
 
 [ -z "$missing" ] && { node_tools; exit 0; }
