@@ -31,6 +31,7 @@
 static const ts_store_ops_t *s_backends [] = {
     &ts_store_lmdb_ops,
     &ts_store_dynamodb_ops,
+    &ts_store_timestream_ops,
 };
 
 #define S_ROLES  3                  //  registry, history, forecast

@@ -91,6 +91,10 @@ extern const ts_store_ops_t ts_store_lmdb_ops;
 //  (ts_store_dynamodb.c).
 extern const ts_store_ops_t ts_store_dynamodb_ops;
 
+//  The Timestream for LiveAnalytics backend, history role only
+//  (ts_store_timestream.c).
+extern const ts_store_ops_t ts_store_timestream_ops;
+
 //  Opens a store whose roles are served by the given backends, each
 //  opened with its own config (the same ops and cfg for several roles
 //  means one instance). ts_store_new calls this with the backends and
