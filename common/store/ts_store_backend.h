@@ -23,7 +23,9 @@
 typedef struct {
     const char *name;   //  value of store.backend, e.g. "lmdb"
     //  TS_STORE_CAP_* bits it keeps when it serves every role (STAMPS,
-    //  SNAPSHOT, ATOMIC) or the forecast role (TTL).
+    //  SNAPSHOT, ATOMIC), the forecast role (TTL), the history role
+    //  (ALLTIME), and FORGET if its forget and ids_remove delete what it
+    //  holds of an id.
     unsigned    caps;
     //  "LIB VERSION" of the library the backend uses, for --version
     //  (static text), or NULL if it uses none.

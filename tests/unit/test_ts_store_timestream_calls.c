@@ -373,6 +373,25 @@ store_init_creates_database_and_table_then_finds_them (void **state)
     ts_strlist_destroy (&report);
 }
 
+static void
+removing_an_id_sends_nothing_and_the_store_says_it_cannot_delete
+    (void **state)
+{
+    fixture_t *self = *state;
+    unsigned caps = ts_store_caps (self->store);
+    assert_false (caps & TS_STORE_CAP_FORGET);
+    assert_false (caps & TS_STORE_CAP_ALLTIME);
+    assert_false (caps & TS_STORE_CAP_STAMPS);
+    assert_string_equal (ts_store_role_backend (self->store,
+                         TS_STORE_HISTORY), "timestream");
+    char err [TS_ERRLEN] = "";
+    const char *ids [] = { "a" };
+    assert_int_equal (ts_store_ids_add (self->store, ids, 1, NULL, err), 0);
+    assert_int_equal (ts_store_ids_remove (self->store, "a", err), 0);
+    assert_int_equal (self->fake.describes + self->fake.writes
+                      + self->fake.queries + self->fake.creates, 0);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -387,6 +406,7 @@ main (int argc, char *argv [])
         T (query_pages_through_empty_pages_until_no_next_token),
         T (range_max_asks_for_one_more_and_stops_there),
         T (store_init_creates_database_and_table_then_finds_them),
+        T (removing_an_id_sends_nothing_and_the_store_says_it_cannot_delete),
     };
 #undef T
     return cmocka_run_group_tests (tests, NULL, NULL);
