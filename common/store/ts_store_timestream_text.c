@@ -307,19 +307,6 @@ s_integer (const char **p, int64_t *out)
     return n > 0 && !(**p >= '0' && **p <= '9');
 }
 
-//  Days from 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
-//  days_from_civil).
-static int64_t
-s_days (int64_t y, int64_t m, int64_t d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0? y: y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2? -3: 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 //  "[-]YYYY-MM-DD" into days.
 static bool
 s_date (const char **p, int64_t *days)
@@ -332,7 +319,7 @@ s_date (const char **p, int64_t *days)
     ||  *(*p)++ != '-' || !s_digits (p, 2, &d) || m < 1 || m > 12
     ||  d < 1 || d > 31)
         return false;
-    *days = s_days (neg? -y: y, m, d);
+    *days = ts_days_from_civil (neg? -y: y, (int) m, (int) d);
     return true;
 }
 

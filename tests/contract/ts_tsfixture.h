@@ -1,8 +1,8 @@
 /*  ts_tsfixture - a Timestream for LiveAnalytics for the contract suites:
     the loopback fixture tests/node/timestream/fixture.js (Node.js, no
     npm package needed to serve) on a free loopback port, started once per
-    test process and stopped when it exits. Header-only, static inline;
-    shares the port helpers of ts_dynalite.h.
+    test process and stopped when it exits. Header-only, static inline
+    (ts_nodeserver.h starts it).
 
     Timestream has no local implementation: the fixture plays the service
     as docs/timestream.md says (the ops the backend sends, AWS's rules and
@@ -13,27 +13,20 @@
 #ifndef TS_TSFIXTURE_H_INCLUDED
 #define TS_TSFIXTURE_H_INCLUDED
 
-#include "ts_dynalite.h"
+#include "ts_nodeserver.h"
 
 #define TS_TSFIXTURE_JS      "tests/node/timestream/fixture.js"
-#define TS_TSFIXTURE_WAIT_MS 20000  //  longest wait for it to answer
 
-static pid_t s_tsfixture_pid;       //  0: not started by this process
-static pid_t s_tsfixture_owner;     //  the process that started it
+static ts_nodeserver_t s_tsfixture;
 
 static inline void
 s_tsfixture_stop (void)
 {
-    if (s_tsfixture_pid > 0 && getpid () == s_tsfixture_owner) {
-        kill (s_tsfixture_pid, SIGTERM);
-        waitpid (s_tsfixture_pid, NULL, 0);
-        s_tsfixture_pid = 0;
-    }
+    ts_nodeserver_stop (&s_tsfixture);
 }
 
-//  The endpoint URL of the Timestream fixture, started if need be, with
-//  the fixture's credentials in the environment; NULL with the reason in
-//  err.
+//  The endpoint URL of the Timestream fixture, started if need be; NULL
+//  with the reason in err.
 static inline const char *
 ts_tsfixture_endpoint (char *err, size_t size)
 {
@@ -45,48 +38,13 @@ ts_tsfixture_endpoint (char *err, size_t size)
                   TS_TSFIXTURE_JS);
         return NULL;
     }
-    int port = s_dynalite_port ();
-    char port_text [16];
-    snprintf (port_text, sizeof port_text, "%d", port);
-    fflush (NULL);
-    pid_t pid = fork ();
-    if (pid == 0) {
-        setpgid (0, 0);
-        //  Its "listening PORT" line is not the test's output.
-        if (!freopen ("/dev/null", "w", stdout))
-            _exit (127);
-        execlp ("node", "node", TS_TSFIXTURE_JS, port_text, (char *) NULL);
-        fprintf (stderr, "timestream fixture: cannot run node: %s\n",
-                 strerror (errno));
-        _exit (127);
-    }
-    if (pid < 0 || port == 0) {
-        snprintf (err, size, "timestream fixture: cannot start: %s",
-                  strerror (errno));
+    if (!ts_nodeserver_start (&s_tsfixture, "timestream fixture",
+                              TS_TSFIXTURE_JS, s_tsfixture_stop, endpoint,
+                              sizeof endpoint, err, size)) {
+        endpoint [0] = 0;
         return NULL;
     }
-    s_tsfixture_pid = pid;
-    s_tsfixture_owner = getpid ();
-    atexit (s_tsfixture_stop);
-    for (int waited = 0; waited < TS_TSFIXTURE_WAIT_MS; waited += 50) {
-        if (s_dynalite_answers (port)) {
-            snprintf (endpoint, sizeof endpoint, "http://127.0.0.1:%d",
-                      port);
-            return endpoint;
-        }
-        if (waitpid (pid, NULL, WNOHANG) == pid) {
-            s_tsfixture_pid = 0;
-            snprintf (err, size, "timestream fixture: exited before "
-                      "answering (node %s %d)", TS_TSFIXTURE_JS, port);
-            return NULL;
-        }
-        struct timespec ts = { 0, 50000000L };
-        nanosleep (&ts, NULL);
-    }
-    s_tsfixture_stop ();
-    snprintf (err, size, "timestream fixture: no answer on port %d after "
-              "%d s", port, TS_TSFIXTURE_WAIT_MS / 1000);
-    return NULL;
+    return endpoint;
 }
 
 //  Puts the fixture's credentials in the environment (the AWS chain's
