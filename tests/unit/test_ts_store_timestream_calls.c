@@ -20,8 +20,7 @@
 #include <unistd.h>
 #include <jansson.h>
 
-#include "ts_aws_fixture.h"
-#include "ts_store.h"
+#include "ts_aws_store_fixture.h"
 
 #define T_PREFIX    "Timestream_20181101."
 
@@ -149,11 +148,8 @@ s_handler (const ts_fix_request_t *req, ts_fix_answer_t *ans, void *arg)
 }
 
 typedef struct {
-    s_fake_t     fake;
-    ts_fix_t    *fix;
-    char         dir [64];
-    ts_config_t *cfg;
-    ts_store_t  *store;
+    s_fake_t       fake;    //  what the server saw, what it answers
+    ts_fix_store_t fx;      //  the server and the store
 } fixture_t;
 
 static int
@@ -161,33 +157,21 @@ s_setup (void **state)
 {
     fixture_t *self = calloc (1, sizeof *self);
     assert_non_null (self);
-    setenv ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
-    setenv ("AWS_SECRET_ACCESS_KEY", "test-secret", 1);
-    setenv ("AWS_EC2_METADATA_DISABLED", "true", 1);
-    self->fix = ts_fix_new (s_handler, &self->fake);
-    assert_non_null (self->fix);
-    self->fake.port = ts_fix_port (self->fix);
     self->fake.rows = 3;
-    snprintf (self->dir, sizeof self->dir, "/tmp/test_tms_calls.XXXXXX");
-    assert_non_null (mkdtemp (self->dir));
-    char text [1024], err [TS_ERRLEN] = "";
-    snprintf (text, sizeof text,
-              "store:\n"
-              "  history:\n    backend: timestream\n"
-              "  lmdb:\n    path: %s\n    map_size_mb: 16\n"
-              "  timestream:\n"
-              "    endpoint: http://127.0.0.1:%d\n"
-              "    discovery: on\n"
-              "    region: us-east-1\n"
-              "    database: db1\n"
-              "    table: hist\n"
-              "    retries: 3\n", self->dir, self->fake.port);
-    self->cfg = ts_config_load_text (text, "test.yaml", err);
-    if (!self->cfg)
-        fail_msg ("%s", err);
-    self->store = ts_store_new (self->cfg, err);
-    if (!self->store)
-        fail_msg ("%s", err);
+    ts_fix_store_open (&self->fx, s_handler, &self->fake,
+                       "store:\n"
+                       "  history:\n    backend: timestream\n"
+                       "  lmdb:\n    path: %s\n    map_size_mb: 16\n"
+                       "  timestream:\n"
+                       "    endpoint: http://127.0.0.1:%d\n"
+                       "    discovery: on\n"
+                       "    region: us-east-1\n"
+                       "    database: db1\n"
+                       "    table: hist\n"
+                       "    retries: 3\n");
+    //  DescribeEndpoints answers the fake's own address (no call is
+    //  made before the first test step).
+    self->fake.port = ts_fix_port (self->fx.fix);
     *state = self;
     return 0;
 }
@@ -196,15 +180,7 @@ static int
 s_teardown (void **state)
 {
     fixture_t *self = *state;
-    ts_store_destroy (&self->store);
-    ts_config_destroy (&self->cfg);
-    ts_fix_destroy (&self->fix);
-    char path [128];
-    snprintf (path, sizeof path, "%s/data.mdb", self->dir);
-    unlink (path);
-    snprintf (path, sizeof path, "%s/lock.mdb", self->dir);
-    unlink (path);
-    rmdir (self->dir);
+    ts_fix_store_close (&self->fx);
     free (self);
     return 0;
 }
@@ -227,17 +203,17 @@ endpoint_is_discovered_once_per_side_and_again_after_invalid_endpoint
     fixture_t *self = *state;
     ts_points_t *pts = s_points (3);
     char err [TS_ERRLEN] = "";
-    assert_int_equal (ts_store_history_put (self->store, "a", pts, err), 0);
-    assert_int_equal (ts_store_history_put (self->store, "a", pts, err), 0);
+    assert_int_equal (ts_store_history_put (self->fx.store, "a", pts, err), 0);
+    assert_int_equal (ts_store_history_put (self->fx.store, "a", pts, err), 0);
     assert_int_equal (self->fake.describes, 1);
     //  The query endpoint is discovered on its own.
     ts_points_t *out = ts_points_new ();
-    assert_int_equal (ts_store_history_range (self->store, "a", NULL, 0,
+    assert_int_equal (ts_store_history_range (self->fx.store, "a", NULL, 0,
                                               10000, out, err), 0);
     assert_int_equal (self->fake.describes, 2);
     //  421: the ingest endpoint is discovered again, the put sent again.
     self->fake.invalid = 1;
-    assert_int_equal (ts_store_history_put (self->store, "a", pts, err), 0);
+    assert_int_equal (ts_store_history_put (self->fx.store, "a", pts, err), 0);
     assert_int_equal (self->fake.describes, 3);
     assert_int_equal (self->fake.writes, 3);
     ts_points_destroy (&out);
@@ -252,7 +228,7 @@ put_sends_batches_of_100_records_with_one_version (void **state)
     //  An equal point, later in the list, replaces the first: not sent twice.
     assert_int_equal (ts_points_append (pts, 1000, "value", 99.0), 0);
     char err [TS_ERRLEN] = "";
-    assert_int_equal (ts_store_history_put (self->store, "a", pts, err), 0);
+    assert_int_equal (ts_store_history_put (self->fx.store, "a", pts, err), 0);
     assert_int_equal (self->fake.writes, 3);
     assert_int_equal (self->fake.sizes [0], 100);
     assert_int_equal (self->fake.sizes [1], 100);
@@ -261,7 +237,7 @@ put_sends_batches_of_100_records_with_one_version (void **state)
     assert_true (self->fake.versions [1] == self->fake.versions [0]);
     assert_true (self->fake.versions [2] == self->fake.versions [0]);
     //  The next put: a higher version, so it replaces.
-    assert_int_equal (ts_store_history_put (self->store, "a", pts, err), 0);
+    assert_int_equal (ts_store_history_put (self->fx.store, "a", pts, err), 0);
     assert_true (self->fake.versions [3] > self->fake.versions [0]);
     ts_points_destroy (&pts);
 }
@@ -274,7 +250,7 @@ rejected_records_fail_the_put_naming_each_while_the_rest_is_written
     self->fake.reject = true;
     ts_points_t *pts = s_points (150);
     char err [TS_ERRLEN] = "";
-    assert_int_equal (ts_store_history_put (self->store, "a", pts, err),
+    assert_int_equal (ts_store_history_put (self->fx.store, "a", pts, err),
                       TS_EBACKEND);
     assert_int_equal (self->fake.writes, 2);
     assert_int_equal (self->fake.stored, 148);
@@ -292,13 +268,13 @@ throttled_writes_are_retried (void **state)
     self->fake.throttle = 2;
     ts_points_t *pts = s_points (3);
     char err [TS_ERRLEN] = "";
-    assert_int_equal (ts_store_history_put (self->store, "a", pts, err), 0);
+    assert_int_equal (ts_store_history_put (self->fx.store, "a", pts, err), 0);
     assert_int_equal (self->fake.writes, 1);
     assert_int_equal (self->fake.stored, 3);
     assert_int_equal (self->fake.throttle, 0);
     //  More than the retries: the put fails with the service's words.
     self->fake.throttle = 10;
-    assert_int_equal (ts_store_history_put (self->store, "a", pts, err),
+    assert_int_equal (ts_store_history_put (self->fx.store, "a", pts, err),
                       TS_EBACKEND);
     assert_string_equal (err, "store.timestream: Timestream_20181101."
                          "WriteRecords: ThrottlingException: "
@@ -313,7 +289,7 @@ query_pages_through_empty_pages_until_no_next_token (void **state)
     fixture_t *self = *state;
     ts_points_t *out = ts_points_new ();
     char err [TS_ERRLEN] = "";
-    assert_int_equal (ts_store_history_range (self->store, "a", "v",
+    assert_int_equal (ts_store_history_range (self->fx.store, "a", "v",
                       INT64_MIN, 5, out, err), 0);
     assert_int_equal (self->fake.queries, 3);
     assert_int_equal (out->n, 3);
@@ -333,7 +309,7 @@ range_max_asks_for_one_more_and_stops_there (void **state)
     fixture_t *self = *state;
     ts_points_t *out = ts_points_new ();
     char err [TS_ERRLEN] = "";
-    assert_int_equal (ts_store_history_range_max (self->store, "a", NULL, 0,
+    assert_int_equal (ts_store_history_range_max (self->fx.store, "a", NULL, 0,
                       100, 2, out, err), TS_ETOOBIG);
     assert_non_null (strstr (self->fake.query, " LIMIT 3"));
     assert_int_equal (out->n, 2);
@@ -341,7 +317,7 @@ range_max_asks_for_one_more_and_stops_there (void **state)
                          "the range");
     assert_int_equal (self->fake.queries, 2);
     ts_points_clear (out);
-    assert_int_equal (ts_store_history_range_max (self->store, "a", NULL, 0,
+    assert_int_equal (ts_store_history_range_max (self->fx.store, "a", NULL, 0,
                       100, 3, out, err), 0);
     assert_int_equal (out->n, 3);
     ts_points_destroy (&out);
@@ -353,7 +329,7 @@ store_init_creates_database_and_table_then_finds_them (void **state)
     fixture_t *self = *state;
     ts_strlist_t *report = ts_strlist_new ();
     char err [TS_ERRLEN] = "";
-    assert_int_equal (ts_store_init (self->cfg, report, err), 0);
+    assert_int_equal (ts_store_init (self->fx.cfg, report, err), 0);
     assert_int_equal (self->fake.creates, 2);
     assert_int_equal (report->n, 3);
     assert_string_equal (report->items [0], "lmdb: nothing to create");
@@ -364,7 +340,7 @@ store_init_creates_database_and_table_then_finds_them (void **state)
                          "days, magnetic writes on)");
     self->fake.exists = true;
     ts_strlist_clear (report);
-    assert_int_equal (ts_store_init (self->cfg, report, err), 0);
+    assert_int_equal (ts_store_init (self->fx.cfg, report, err), 0);
     assert_int_equal (self->fake.creates, 2);
     assert_string_equal (report->items [1], "timestream: database db1 found");
     assert_string_equal (report->items [2], "timestream: table db1.hist found "
@@ -378,16 +354,16 @@ removing_an_id_sends_nothing_and_the_store_says_it_cannot_delete
     (void **state)
 {
     fixture_t *self = *state;
-    unsigned caps = ts_store_caps (self->store);
+    unsigned caps = ts_store_caps (self->fx.store);
     assert_false (caps & TS_STORE_CAP_FORGET);
     assert_false (caps & TS_STORE_CAP_ALLTIME);
     assert_false (caps & TS_STORE_CAP_STAMPS);
-    assert_string_equal (ts_store_role_backend (self->store,
+    assert_string_equal (ts_store_role_backend (self->fx.store,
                          TS_STORE_HISTORY), "timestream");
     char err [TS_ERRLEN] = "";
     const char *ids [] = { "a" };
-    assert_int_equal (ts_store_ids_add (self->store, ids, 1, NULL, err), 0);
-    assert_int_equal (ts_store_ids_remove (self->store, "a", err), 0);
+    assert_int_equal (ts_store_ids_add (self->fx.store, ids, 1, NULL, err), 0);
+    assert_int_equal (ts_store_ids_remove (self->fx.store, "a", err), 0);
     assert_int_equal (self->fake.describes + self->fake.writes
                       + self->fake.queries + self->fake.creates, 0);
 }
