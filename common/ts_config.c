@@ -190,7 +190,8 @@ s_blame (const ts_config_t *self, const char *key, const char *reason,
 }
 
 //  Timestream serves the history role only: a registry or forecast put
-//  on it (store.<role>.backend) is refused where it is set.
+//  on it (store.<role>.backend) is refused where it is set; without
+//  endpoint discovery it needs an endpoint.
 static int
 s_check_roles (const ts_config_t *self, char *err)
 {
@@ -202,6 +203,15 @@ s_check_roles (const ts_config_t *self, char *err)
                      "only (store.history.backend)", err);
             return TS_ECONFIG;
         }
+    if (strcmp (ts_config_str (self, "store.history.backend"),
+                "timestream") == 0
+    &&  strcmp (ts_config_str (self, "store.timestream.discovery"),
+                "off") == 0
+    &&  !*ts_config_str (self, "store.timestream.endpoint")) {
+        s_blame (self, "store.timestream.discovery", "off needs "
+                 "store.timestream.endpoint", err);
+        return TS_ECONFIG;
+    }
     return 0;
 }
 

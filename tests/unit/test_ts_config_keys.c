@@ -116,6 +116,10 @@ config_puts_timestream_on_history_only_and_checks_its_names
     assert_contains (s_load_fails ("store:\n  timestream:\n"
                      "    magnetic_retention_days: 73001\n", err),
                      "must be an integer from 1 to 73000");
+    assert_string_equal (s_load_fails ("store:\n  history:\n    backend: "
+                         "timestream\n  timestream:\n    discovery: off\n",
+                         err), "test.yaml:5: store.timestream.discovery: off "
+                         "needs store.timestream.endpoint");
     ts_config_t *cfg = s_load_ok ("store:\n  history:\n    backend: "
                                   "timestream\n");
     assert_string_equal (ts_config_str (cfg, "store.timestream.database"),
