@@ -26,6 +26,8 @@
 
 typedef struct {
     int     port;
+    int     dead;               //  DescribeEndpoints still to answer with
+                                //  an address nothing listens on
     int     describes;          //  DescribeEndpoints calls
     int     invalid;            //  WriteRecords still to answer 421
     int     throttle;           //  WriteRecords still to answer throttled
@@ -95,7 +97,9 @@ s_handler (const ts_fix_request_t *req, ts_fix_answer_t *ans, void *arg)
         fake->describes++;
         snprintf (ans->body, sizeof ans->body, "{\"Endpoints\":[{\"Address\":"
                   "\"127.0.0.1:%d\",\"CachePeriodInMinutes\":5}]}",
-                  fake->port);
+                  fake->dead > 0? 1: fake->port);
+        if (fake->dead > 0)
+            fake->dead--;
     }
     else
     if (strcmp (op, "WriteRecords") == 0) {
@@ -217,6 +221,36 @@ endpoint_is_discovered_once_per_side_and_again_after_invalid_endpoint
     assert_int_equal (self->fake.describes, 3);
     assert_int_equal (self->fake.writes, 3);
     ts_points_destroy (&out);
+    ts_points_destroy (&pts);
+}
+
+static void
+endpoint_is_discovered_again_after_a_network_error (void **state)
+{
+    fixture_t *self = *state;
+    self->fake.dead = 1;            //  port 1: connection refused
+    ts_points_t *pts = s_points (3);
+    char err [TS_ERRLEN] = "";
+    assert_int_equal (ts_store_history_put (self->fx.store, "a", pts, err),
+                      0);
+    assert_int_equal (self->fake.describes, 2);
+    assert_int_equal (self->fake.writes, 1);
+    ts_points_destroy (&pts);
+}
+
+static void
+a_put_fails_saying_why_when_no_discovered_endpoint_answers (void **state)
+{
+    fixture_t *self = *state;
+    self->fake.dead = 2;
+    ts_points_t *pts = s_points (3);
+    char err [TS_ERRLEN] = "";
+    assert_int_equal (ts_store_history_put (self->fx.store, "a", pts, err),
+                      TS_EBACKEND);
+    assert_non_null (strstr (err, "store.timestream: Timestream_20181101."
+                             "WriteRecords: "));
+    assert_int_equal (self->fake.describes, 2);
+    assert_int_equal (self->fake.writes, 0);
     ts_points_destroy (&pts);
 }
 
@@ -376,6 +410,8 @@ main (int argc, char *argv [])
 #define T(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
     const struct CMUnitTest tests [] = {
         T (endpoint_is_discovered_once_per_side_and_again_after_invalid_endpoint),
+        T (endpoint_is_discovered_again_after_a_network_error),
+        T (a_put_fails_saying_why_when_no_discovered_endpoint_answers),
         T (put_sends_batches_of_100_records_with_one_version),
         T (rejected_records_fail_the_put_naming_each_while_the_rest_is_written),
         T (throttled_writes_are_retried),
