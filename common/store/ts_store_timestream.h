@@ -20,7 +20,8 @@
     id from the registry leaves its history until the table's retention
     ages it out), keep change stamps, hold times outside its retention
     window or more than 15 minutes ahead (such records are rejected and
-    the put fails naming them). */
+    the put fails naming them), land a put of more than 100 points at
+    once (a reader may see its first requests before the last). */
 
 #ifndef TS_STORE_TIMESTREAM_H_INCLUDED
 #define TS_STORE_TIMESTREAM_H_INCLUDED
