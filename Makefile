@@ -223,7 +223,14 @@ DEPS_test_ts_store_router = $(DEPS_test_ts_store)
 DEPS_test_ts_store_dynamodb = $(CORE) common/store/ts_store_dynamodb_item common/ts_points
 #  The backend's requests against the AWS tests' loopback server.
 DEPS_test_ts_store_dynamodb_calls = $(DEPS_test_ts_store) tests/unit/ts_aws_fixture
-$(BUILD)/tests/test_ts_store_dynamodb_calls: tests/unit/ts_aws_fixture.h
+$(BUILD)/tests/test_ts_store_dynamodb_calls: tests/unit/ts_aws_fixture.h \
+        tests/unit/ts_aws_store_fixture.h
+#  The Timestream backend: its pure parts, its requests against the AWS
+#  tests' loopback server.
+DEPS_test_ts_store_timestream = $(DEPS_test_ts_store)
+DEPS_test_ts_store_timestream_calls = $(DEPS_test_ts_store) tests/unit/ts_aws_fixture
+$(BUILD)/tests/test_ts_store_timestream_calls: tests/unit/ts_aws_fixture.h \
+        tests/unit/ts_aws_store_fixture.h
 DEPS_test_ts_aws_sigv4 = $(CORE) common/aws/ts_aws_sigv4
 #  The AWS plumbing's tests share a loopback server (tests/unit/ts_aws_fixture).
 DEPS_test_ts_aws    = $(CORE) common/aws/ts_aws tests/unit/ts_aws_fixture
@@ -241,6 +248,10 @@ PARTS_common/ingest/ts_map = common/ingest/ts_map_parse \
 PARTS_common/store/ts_store = common/store/ts_store_dynamodb \
                               common/store/ts_store_dynamodb_item \
                               common/store/ts_store_dynamodb_init \
+                              common/store/ts_store_timestream \
+                              common/store/ts_store_timestream_call \
+                              common/store/ts_store_timestream_text \
+                              common/store/ts_store_timestream_init \
                               common/aws/ts_aws $(PARTS_common/aws/ts_aws)
 PARTS_common/store/ts_store_lmdb = common/store/ts_store_lmdb_points \
                                  common/store/ts_store_lmdb_format \

@@ -146,9 +146,8 @@ s_days_in_month (int year, int month)
     return days [month - 1];
 }
 
-//  Days from 1970-01-01 to the given civil date (proleptic Gregorian).
-static int64_t
-s_days_from_civil (int64_t y, int m, int d)
+int64_t
+ts_days_from_civil (int64_t y, int m, int d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0? y: y - 399) / 400;
@@ -223,7 +222,7 @@ s_parse_iso (const char *s, size_t len, bool strict, int64_t *ms)
         return TS_EINVAL;
     if (second == 60)       //  leap second: fold into the next
         second = 59, frac_ms = 999;
-    int64_t days = s_days_from_civil (year, month, day);
+    int64_t days = ts_days_from_civil (year, month, day);
     int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second
                  - offset_min * 60;
     *ms = secs * 1000 + frac_ms;

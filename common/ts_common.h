@@ -90,6 +90,10 @@ int64_t ts_mono_ms (void);
 //  "2024-11-24T00:00:00.123+01:00"). Returns 0 and sets *ms, or TS_EINVAL.
 int ts_time_parse (const char *s, int64_t *ms);
 
+//  Days from 1970-01-01 to the civil date y-m-d (proleptic Gregorian,
+//  m 1..12, d 1..31; negative before 1970).
+int64_t ts_days_from_civil (int64_t y, int m, int d);
+
 //  Parses ISO 8601 / RFC 3339 date-times as found in upstream documents:
 //  like ts_time_parse's RFC 3339 form, but also accepts a missing seconds
 //  field ("2024-11-24T00:00"), a space instead of 'T', and no zone

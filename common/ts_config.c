@@ -189,11 +189,40 @@ s_blame (const ts_config_t *self, const char *key, const char *reason,
     ts_errf (err, "%s: %s", where, reason);
 }
 
+//  Timestream serves the history role only: a registry or forecast put
+//  on it (store.<role>.backend) is refused where it is set; without
+//  endpoint discovery it needs an endpoint.
+static int
+s_check_roles (const ts_config_t *self, char *err)
+{
+    const char *keys [] = { "store.registry.backend",
+                            "store.forecast.backend" };
+    for (int i = 0; i < 2; i++)
+        if (strcmp (ts_config_str (self, keys [i]), "timestream") == 0) {
+            s_blame (self, keys [i], "timestream serves the history role "
+                     "only (store.history.backend)", err);
+            return TS_ECONFIG;
+        }
+    if (strcmp (ts_config_str (self, "store.history.backend"),
+                "timestream") == 0
+    &&  strcmp (ts_config_str (self, "store.timestream.discovery"),
+                "off") == 0
+    &&  !*ts_config_str (self, "store.timestream.endpoint")) {
+        s_blame (self, "store.timestream.discovery", "off needs "
+                 "store.timestream.endpoint", err);
+        return TS_ECONFIG;
+    }
+    return 0;
+}
+
 //  Rules between keys, checked once every key is set: {api_key} in
-//  upstream.url or upstream.headers needs a place to read the key from.
+//  upstream.url or upstream.headers needs a place to read the key from;
+//  the roles a backend serves (s_check_roles).
 static int
 s_check_keys (const ts_config_t *self, char *err)
 {
+    if (s_check_roles (self, err))
+        return TS_ECONFIG;
     const char *env = ts_config_str (self, "upstream.api_key_env");
     const char *file = ts_config_str (self, "upstream.api_key_file");
     if (*env || *file)

@@ -27,14 +27,15 @@
 
 static ts_config_check_fn s_check_url, s_check_headers, s_check_header_name,
                   s_check_measures, s_check_path_prefix,
-                  s_check_endpoint_or_off;
+                  s_check_endpoint_or_off, s_check_timestream_name;
 
 static const char *const s_log_levels [] = {
     "error", "warn", "info", "debug", NULL };
 static const char *const s_backends [] = { "lmdb", "dynamodb", NULL };
 //  A role's backend: "" means the one store.backend names.
 static const char *const s_role_backends [] = { "", "lmdb", "dynamodb",
-                                                 NULL };
+                                                 "timestream", NULL };
+static const char *const s_discovery [] = { "auto", "on", "off", NULL };
 static const char *const s_queue_backends [] = { "lmdb", NULL };
 static const char *const s_time_units [] = { "ms", "s", "iso8601", NULL };
 static const char *const s_layouts [] = { "rows", "columns", NULL };
@@ -64,6 +65,23 @@ const ts_config_key_t ts_config_keys [] = {
     { "store.dynamodb.timeout_ms", TS_CONFIG_INT, "5000",
       100, 600000, NULL, NULL },
     { "store.dynamodb.retries", TS_CONFIG_INT, "4", 0, 20, NULL, NULL },
+    { "store.timestream.database", TS_CONFIG_STR, "TimeSeriesDB",
+      0, 0, NULL, s_check_timestream_name },
+    { "store.timestream.table", TS_CONFIG_STR, "identifierTimeSeriesHistory",
+      0, 0, NULL, s_check_timestream_name },
+    { "store.timestream.region", TS_CONFIG_STR, "", 0, 0, NULL, NULL },
+    { "store.timestream.endpoint", TS_CONFIG_STR, "", 0, 0, NULL, NULL },
+    { "store.timestream.discovery", TS_CONFIG_ENUM, "auto",
+      0, 0, s_discovery, NULL },
+    { "store.timestream.timeout_ms", TS_CONFIG_INT, "5000",
+      100, 600000, NULL, NULL },
+    { "store.timestream.retries", TS_CONFIG_INT, "4", 0, 20, NULL, NULL },
+    { "store.timestream.memory_retention_hours", TS_CONFIG_INT, "720",
+      1, 8766, NULL, NULL },
+    { "store.timestream.magnetic_retention_days", TS_CONFIG_INT, "730",
+      1, 73000, NULL, NULL },
+    { "store.timestream.magnetic_writes", TS_CONFIG_BOOL, "true",
+      0, 0, NULL, NULL },
 
     { "broker.schedule", TS_CONFIG_CRON, "*/5 * * * *", 0, 0, NULL, NULL },
     { "broker.ids_per_job", TS_CONFIG_INT, "1", 1, 1000, NULL, NULL },
@@ -549,6 +567,23 @@ s_check_header_name (const ts_config_value_t *value, char *reason, size_t size,
 //  "" or "/seg[/seg...]": segments of RFC 3986 path characters without
 //  '%' (so the prefix matches the decoded path as written), no empty or
 //  dot segment, no trailing '/', and not a first segment the gateway's
+//  A Timestream database or table name: 3 to 256 of A-Z a-z 0-9 _ . -
+//  (Timestream's rule), so that it can be double-quoted in SQL as it is.
+static int
+s_check_timestream_name (const ts_config_value_t *value, char *reason,
+                         size_t size, size_t *bad)
+{
+    size_t len = strlen (value->str);
+    if (len < 3 || len > 256
+    ||  strspn (value->str, "abcdefghijklmnopqrstuvwxyz"
+                            "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != len) {
+        snprintf (reason, size, "must be 3 to 256 characters of A-Z a-z "
+                  "0-9 _ . - (a Timestream name)");
+        return -1;
+    }
+    return 0;
+}
+
 //  own routes use.
 #define S_PREFIX_MAX 256
 static int

@@ -510,7 +510,22 @@ ts_aws_call (ts_aws_t *self, const char *endpoint, const char *target,
              const char *content_type, const char *body, size_t size,
              char **reply, size_t *reply_size, ts_aws_error_t *error, char *err)
 {
+    char *error_body = NULL;
+    int rc = ts_aws_call_full (self, endpoint, target, content_type, body,
+                               size, reply, reply_size, error, &error_body,
+                               err);
+    free (error_body);
+    return rc;
+}
+
+int
+ts_aws_call_full (ts_aws_t *self, const char *endpoint, const char *target,
+                  const char *content_type, const char *body, size_t size,
+                  char **reply, size_t *reply_size, ts_aws_error_t *error,
+                  char **error_body, char *err)
+{
     *reply = NULL;
+    *error_body = NULL;
     if (reply_size)
         *reply_size = 0;
     ts_aws_error_t local;
@@ -538,6 +553,10 @@ ts_aws_call (ts_aws_t *self, const char *endpoint, const char *target,
         r.body.max = REPLY_MAX;
         long status = 0;
         int rc = s_attempt (self, url, target, content_type, body, size, &r, &status, why);
+        if (rc != 0 || status == 200) {
+            free (*error_body);         //  an earlier attempt's
+            *error_body = NULL;
+        }
         if (rc == TS_EINVAL || rc == TS_EAUTH || rc == TS_ENOMEM || rc == TS_ETOOBIG) {
             free (r.body.data);
             ts_errf (err, "%s: %s: %s", self->what, name, why);
@@ -562,7 +581,12 @@ ts_aws_call (ts_aws_t *self, const char *endpoint, const char *target,
         }
         else
             error->http_status = 0;
-        free (r.body.data);
+        free (*error_body);
+        *error_body = NULL;
+        if (rc == 0)
+            *error_body = r.body.data? r.body.data: strdup ("");
+        else
+            free (r.body.data);
         bool again = ts_aws_retryable (error->http_status, error->type);
         if (!again && !refreshed && s_expired_token (error->type)) {
             //  Temporary credentials the service calls expired: fetch

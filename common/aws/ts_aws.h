@@ -3,7 +3,7 @@
     signed JSON requests with retries.
 
     Used by the store's AWS backends (common/store/ts_store_dynamodb*,
-    later Timestream); nothing outside common/ names it. One ts_aws_t
+    common/store/ts_store_timestream*); nothing outside common/ names it. One ts_aws_t
     talks to one service ("dynamodb", "timestream") in one region.
 
     Credentials, first found wins, as the AWS SDKs look for them:
@@ -89,6 +89,19 @@ int ts_aws_call (ts_aws_t *self, const char *endpoint, const char *target,
                  const char *content_type, const char *body, size_t size,
                  char **reply, size_t *reply_size, ts_aws_error_t *error,
                  char *err);
+
+//  Same as ts_aws_call, and when the call fails with an answer of the
+//  service (error->http_status not 0, whatever the status), *error_body
+//  gets that answer's body (malloc'ed, NUL-terminated, the caller frees
+//  it; the last attempt's); NULL otherwise and on success. For the
+//  services whose error answers carry more than a type and a message:
+//  Timestream's RejectedRecordsException (HTTP 419) lists every record
+//  it rejected and why. error_body must not be NULL.
+int ts_aws_call_full (ts_aws_t *self, const char *endpoint,
+                      const char *target, const char *content_type,
+                      const char *body, size_t size, char **reply,
+                      size_t *reply_size, ts_aws_error_t *error,
+                      char **error_body, char *err);
 
 //  Where the credentials came from (ts_aws_creds_source): "environment",
 //  "shared files (profile NAME)", "container", "instance metadata (role

@@ -31,6 +31,7 @@
 static const ts_store_ops_t *s_backends [] = {
     &ts_store_lmdb_ops,
     &ts_store_dynamodb_ops,
+    &ts_store_timestream_ops,
 };
 
 #define S_ROLES  3                  //  registry, history, forecast
@@ -297,7 +298,12 @@ ts_store_caps (const ts_store_t *self)
 {
     assert (self);
     const s_backend_t *forecast = s_role (self, TS_STORE_FORECAST);
-    unsigned caps = forecast->ops->caps & TS_STORE_CAP_TTL;
+    const s_backend_t *history = s_role (self, TS_STORE_HISTORY);
+    unsigned caps = (forecast->ops->caps & TS_STORE_CAP_TTL)
+                  | (history->ops->caps & TS_STORE_CAP_ALLTIME)
+                  | TS_STORE_CAP_FORGET;
+    for (size_t i = 0; i < self->n_backends; i++)
+        caps &= self->backends [i].ops->caps | ~TS_STORE_CAP_FORGET;
     if (self->n_backends == 1)
         caps |= forecast->ops->caps & (TS_STORE_CAP_STAMPS
                                     |  TS_STORE_CAP_SNAPSHOT

@@ -69,6 +69,15 @@ typedef struct _ts_store_t ts_store_t;
                                     //  no reader sees it half done
 #define TS_STORE_CAP_TTL       8u   //  the forecast backend deletes
                                     //  expired points itself
+#define TS_STORE_CAP_FORGET   16u   //  removing an id deletes its history
+                                    //  and forecast (else its points stay
+                                    //  stored, unread while the id is not
+                                    //  registered: Timestream deletes
+                                    //  nothing)
+#define TS_STORE_CAP_ALLTIME  32u   //  history holds any time, INT64_MIN
+                                    //  .. INT64_MAX ms (else only its
+                                    //  backend's window: a put of a point
+                                    //  outside it fails naming it)
 
 //  Opens the backend of each role (store.<role>.backend, or store.backend
 //  where that is empty) with its settings from cfg; a backend named by
@@ -97,7 +106,9 @@ const char *ts_store_role_backend (const ts_store_t *self, unsigned role);
 
 //  TS_STORE_CAP_* bits the store as configured keeps: STAMPS, SNAPSHOT
 //  and ATOMIC only where one backend serves every role and keeps them;
-//  TTL where the forecast role's backend expires points itself.
+//  TTL where the forecast role's backend expires points itself; FORGET
+//  where every backend deletes an id's points; ALLTIME where the history
+//  role's backend holds any time.
 unsigned ts_store_caps (const ts_store_t *self);
 
 //  The libraries the store backends use, as "LIB VERSION[, ...]" (static
@@ -118,7 +129,9 @@ const char *ts_store_libraries (void);
 int ts_store_ids_add (ts_store_t *self, const char *const *ids, size_t n,
                       size_t *added, char *err);
 
-//  Removes id from the registry and deletes its history and forecast.
+//  Removes id from the registry and deletes its history and forecast
+//  (only with TS_STORE_CAP_FORGET: a backend that cannot delete keeps
+//  them, and reads of the id answer not registered all the same).
 //  Returns TS_ENOTFOUND if id was not registered.
 int ts_store_ids_remove (ts_store_t *self, const char *id, char *err);
 

@@ -23,7 +23,9 @@
 typedef struct {
     const char *name;   //  value of store.backend, e.g. "lmdb"
     //  TS_STORE_CAP_* bits it keeps when it serves every role (STAMPS,
-    //  SNAPSHOT, ATOMIC) or the forecast role (TTL).
+    //  SNAPSHOT, ATOMIC), the forecast role (TTL), the history role
+    //  (ALLTIME), and FORGET if its forget and ids_remove delete what it
+    //  holds of an id.
     unsigned    caps;
     //  "LIB VERSION" of the library the backend uses, for --version
     //  (static text), or NULL if it uses none.
@@ -90,6 +92,10 @@ extern const ts_store_ops_t ts_store_lmdb_ops;
 //  The DynamoDB backend, registry and forecast roles only
 //  (ts_store_dynamodb.c).
 extern const ts_store_ops_t ts_store_dynamodb_ops;
+
+//  The Timestream for LiveAnalytics backend, history role only
+//  (ts_store_timestream.c).
+extern const ts_store_ops_t ts_store_timestream_ops;
 
 //  Opens a store whose roles are served by the given backends, each
 //  opened with its own config (the same ops and cfg for several roles

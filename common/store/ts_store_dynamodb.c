@@ -704,7 +704,7 @@ s_no_history_range (void *state, const char *id, const char *measure,
 
 const ts_store_ops_t ts_store_dynamodb_ops = {
     .name = "dynamodb",
-    .caps = TS_STORE_CAP_TTL,
+    .caps = TS_STORE_CAP_TTL | TS_STORE_CAP_FORGET,
     .libraries = s_libraries,
     .open = s_open,
     .close = s_close,

@@ -463,7 +463,8 @@ s_libraries (void)
 
 const ts_store_ops_t ts_store_lmdb_ops = {
     .name             = "lmdb",
-    .caps = TS_STORE_CAP_STAMPS | TS_STORE_CAP_SNAPSHOT | TS_STORE_CAP_ATOMIC,
+    .caps = TS_STORE_CAP_STAMPS | TS_STORE_CAP_SNAPSHOT | TS_STORE_CAP_ATOMIC
+          | TS_STORE_CAP_FORGET | TS_STORE_CAP_ALLTIME,
     .libraries        = s_libraries,
     .open             = s_open,
     .close            = s_close,

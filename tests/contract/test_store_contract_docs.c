@@ -12,12 +12,13 @@ static void
 store_caps_are_those_of_its_configuration (void **state)
 {
     fixture_t *fx = *state;
-    assert_int_equal (ts_store_caps (fx->store) & ALL_CAPS,
+    assert_int_equal (ts_store_caps (fx->store) & (ALL_CAPS | HISTORY_CAPS),
                       fx->backend->caps);
     unsigned roles [] = { TS_STORE_REGISTRY, TS_STORE_HISTORY,
                           TS_STORE_FORECAST };
     bool dyn = fx->backend->dynamodb;
-    const char *names [] = { dyn? "dynamodb": "lmdb", "lmdb",
+    const char *names [] = { dyn? "dynamodb": "lmdb",
+                             fx->backend->timestream? "timestream": "lmdb",
                              dyn? "dynamodb": "lmdb" };
     for (size_t i = 0; i < 3; i++)
         assert_string_equal (ts_store_role_backend (fx->store, roles [i]),
@@ -29,6 +30,10 @@ store_caps_are_those_of_its_configuration (void **state)
                              "registry=dynamodb history=lmdb "
                              "forecast=dynamodb");
     }
+    else if (fx->backend->timestream)
+        assert_string_equal (ts_store_backend (fx->store),
+                             "registry=lmdb history=timestream "
+                             "forecast=lmdb");
     else if (!fx->backend->roles [0])
         assert_string_equal (ts_store_backend (fx->store), "lmdb");
 }

@@ -13,64 +13,17 @@
 #ifndef TS_DYNALITE_H_INCLUDED
 #define TS_DYNALITE_H_INCLUDED
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
+#include "ts_nodeserver.h"
 
 #define TS_DYNALITE_JS      "tests/node/dynalite.js"
 #define TS_DYNALITE_MOD     "tests/node/node_modules/dynalite/package.json"
-#define TS_DYNALITE_WAIT_MS 20000   //  longest wait for it to answer
 
-static pid_t s_dynalite_pid;        //  0: not started by this process
-static pid_t s_dynalite_owner;      //  the process that started it
+static ts_nodeserver_t s_dynalite;
 
 static inline void
 s_dynalite_stop (void)
 {
-    if (s_dynalite_pid > 0 && getpid () == s_dynalite_owner) {
-        kill (s_dynalite_pid, SIGTERM);
-        waitpid (s_dynalite_pid, NULL, 0);
-        s_dynalite_pid = 0;
-    }
-}
-
-//  A free loopback TCP port (the kernel's pick), or 0.
-static inline int
-s_dynalite_port (void)
-{
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET };
-    sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    socklen_t len = sizeof sa;
-    int port = 0;
-    if (fd >= 0 && bind (fd, (struct sockaddr *) &sa, sizeof sa) == 0
-    &&  getsockname (fd, (struct sockaddr *) &sa, &len) == 0)
-        port = ntohs (sa.sin_port);
-    if (fd >= 0)
-        close (fd);
-    return port;
-}
-
-static inline bool
-s_dynalite_answers (int port)
-{
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET,
-                              .sin_port = htons (port) };
-    sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    bool ok = fd >= 0 && connect (fd, (struct sockaddr *) &sa,
-                                  sizeof sa) == 0;
-    if (fd >= 0)
-        close (fd);
-    return ok;
+    ts_nodeserver_stop (&s_dynalite);
 }
 
 //  The endpoint URL of a DynamoDB for tests, started if need be; NULL
@@ -90,49 +43,15 @@ ts_dynalite_endpoint (char *err, size_t size)
                   TS_DYNALITE_MOD);
         return NULL;
     }
-    int port = s_dynalite_port ();
-    char port_text [16];
-    snprintf (port_text, sizeof port_text, "%d", port);
-    fflush (NULL);
-    pid_t pid = fork ();
-    if (pid == 0) {
-        setpgid (0, 0);
-        //  Its "Listening at" line is not the test's output.
-        if (!freopen ("/dev/null", "w", stdout))
-            _exit (127);
-        execlp ("node", "node", TS_DYNALITE_JS, port_text, (char *) NULL);
-        fprintf (stderr, "dynalite: cannot run node: %s\n",
-                 strerror (errno));
-        _exit (127);
-    }
-    if (pid < 0 || port == 0) {
-        snprintf (err, size, "dynalite: cannot start: %s", strerror (errno));
+    if (!ts_nodeserver_start (&s_dynalite, "dynalite", TS_DYNALITE_JS,
+                              s_dynalite_stop, endpoint, sizeof endpoint,
+                              err, size)) {
+        endpoint [0] = 0;
         return NULL;
     }
-    s_dynalite_pid = pid;
-    s_dynalite_owner = getpid ();
-    atexit (s_dynalite_stop);
-    for (int waited = 0; waited < TS_DYNALITE_WAIT_MS; waited += 50) {
-        if (s_dynalite_answers (port)) {
-            snprintf (endpoint, sizeof endpoint, "http://127.0.0.1:%d",
-                      port);
-            setenv ("AWS_ACCESS_KEY_ID", "tscache-test", 0);
-            setenv ("AWS_SECRET_ACCESS_KEY", "tscache-test", 0);
-            return endpoint;
-        }
-        if (waitpid (pid, NULL, WNOHANG) == pid) {
-            s_dynalite_pid = 0;
-            snprintf (err, size, "dynalite: exited before answering "
-                      "(node %s %d)", TS_DYNALITE_JS, port);
-            return NULL;
-        }
-        struct timespec ts = { 0, 50000000L };
-        nanosleep (&ts, NULL);
-    }
-    s_dynalite_stop ();
-    snprintf (err, size, "dynalite: no answer on port %d after %d s", port,
-              TS_DYNALITE_WAIT_MS / 1000);
-    return NULL;
+    setenv ("AWS_ACCESS_KEY_ID", "tscache-test", 0);
+    setenv ("AWS_SECRET_ACCESS_KEY", "tscache-test", 0);
+    return endpoint;
 }
 
 #endif

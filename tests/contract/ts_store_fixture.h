@@ -16,32 +16,44 @@
 #include "ts_store_backend.h"
 #include "ts_store_dynamodb_init.h"
 #include "ts_store_steps.h"
+#include "ts_store_timestream_init.h"
+#include "ts_tsfixture.h"
 
 #define TTL_S         60      //  store.forecast_ttl_s of every config
 #define ALL_CAPS      (TS_STORE_CAP_STAMPS | TS_STORE_CAP_SNAPSHOT \
                      | TS_STORE_CAP_ATOMIC)
+//  What a store may lack of the history role (docs/timestream.md):
+//  deleting an id's points, holding any time.
+#define HISTORY_CAPS  (TS_STORE_CAP_FORGET | TS_STORE_CAP_ALLTIME)
 
 //  A store configuration under test: its name, the backend of each role
 //  (NULL: one config for all three, opened by ts_store_new), the caps
-//  among ALL_CAPS it must report, and whether registry and forecast are
-//  on DynamoDB (dynalite, ts_dynalite.h; fresh tables per test).
+//  among ALL_CAPS | HISTORY_CAPS it must report, whether registry and
+//  forecast are on DynamoDB (dynalite, ts_dynalite.h; fresh tables per
+//  test) and whether history is on Timestream (the fixture,
+//  ts_tsfixture.h; a fresh table per test).
 typedef struct {
     const char           *name;
     const ts_store_ops_t *roles [3];    //  registry, history, forecast
     unsigned              caps;
     bool                  dynamodb;
+    bool                  timestream;
 } s_backend_t;
 
 static const s_backend_t s_backends [] = {
     //  store.backend: lmdb, one environment for every role.
-    { "lmdb", { NULL, NULL, NULL }, ALL_CAPS, false },
+    { "lmdb", { NULL, NULL, NULL }, ALL_CAPS | HISTORY_CAPS, false, false },
     //  Each role on its own LMDB environment: nothing spans roles.
     { "lmdb-split",
-      { &ts_store_lmdb_ops, &ts_store_lmdb_ops, &ts_store_lmdb_ops }, 0,
-      false },
+      { &ts_store_lmdb_ops, &ts_store_lmdb_ops, &ts_store_lmdb_ops },
+      HISTORY_CAPS, false, false },
     //  Registry and forecast on DynamoDB, history on LMDB (one config,
     //  store.<role>.backend).
-    { "dynamodb", { NULL, NULL, NULL }, 0, true },
+    { "dynamodb", { NULL, NULL, NULL }, HISTORY_CAPS, true, false },
+    //  History on Timestream (the loopback fixture, endpoint discovery
+    //  on), registry and forecast on LMDB: no delete, times of the
+    //  table's retention only.
+    { "timestream", { NULL, NULL, NULL }, 0, false, true },
 };
 
 typedef struct {
@@ -60,14 +72,30 @@ s_rm_entry (const char *path, const struct stat *st, int flag,
 
 //  Loads the config of one role: store.lmdb.path is DIR/NAME. With
 //  endpoint (not NULL), registry and forecast on that DynamoDB, in
-//  tables of their own (named after dir).
+//  tables of their own (named after dir); with ts_endpoint, history on
+//  that Timestream, in a table of its own, the longest retention.
 static inline ts_config_t *
-s_role_config (const char *dir, const char *name, const char *endpoint)
+s_role_config (const char *dir, const char *name, const char *endpoint,
+               const char *ts_endpoint)
 {
-    char text [1024], dynamodb [640] = "", err [TS_ERRLEN] = "";
+    char text [2048], backends [640] = "", err [TS_ERRLEN] = "";
+    const char *tag = strrchr (dir, '.') + 1;
+    if (ts_endpoint)
+        snprintf (backends, sizeof backends,
+                  "  history:\n"
+                  "    backend: timestream\n"
+                  "  timestream:\n"
+                  "    endpoint: %s\n"
+                  "    discovery: on\n"
+                  "    region: us-east-1\n"
+                  "    database: tscache-test\n"
+                  "    table: tscache-test-%s-history\n"
+                  "    retries: 2\n"
+                  "    memory_retention_hours: 24\n"
+                  "    magnetic_retention_days: 73000\n"
+                  "    magnetic_writes: true\n", ts_endpoint, tag);
     if (endpoint) {
-        const char *tag = strrchr (dir, '.') + 1;
-        snprintf (dynamodb, sizeof dynamodb,
+        snprintf (backends, sizeof backends,
                   "  registry:\n"
                   "    backend: dynamodb\n"
                   "  forecast:\n"
@@ -86,7 +114,7 @@ s_role_config (const char *dir, const char *name, const char *endpoint)
               "  lmdb:\n"
               "    path: %s/%s\n"
               "    map_size_mb: 64\n"
-              "%s", TTL_S, dir, name, dynamodb);
+              "%s", TTL_S, dir, name, backends);
     ts_config_t *cfg = ts_config_load_text (text, "test.yaml", err);
     if (!cfg)
         fprintf (stderr, "config: %s\n", err);
@@ -134,20 +162,28 @@ s_setup (void **state)
     assert_non_null (mkdtemp (fx->dir));
     const char *names [] = { "registry", "history", "forecast" };
     size_t roles = fx->backend->roles [0]? 3: 1;
-    const char *endpoint = NULL;
+    const char *endpoint = NULL, *ts_endpoint = NULL;
     char err [TS_ERRLEN] = "";
     if (fx->backend->dynamodb) {
         endpoint = ts_dynalite_endpoint (err, sizeof err);
         if (!endpoint)
             fail_msg ("%s", err);
     }
+    if (fx->backend->timestream) {
+        ts_endpoint = ts_tsfixture_endpoint (err, sizeof err);
+        if (!ts_endpoint)
+            fail_msg ("%s", err);
+        ts_tsfixture_credentials ();
+    }
     for (size_t i = 0; i < roles; i++) {
         fx->cfg [i] = s_role_config (fx->dir, roles == 1? "data": names [i],
-                                     endpoint);
+                                     endpoint, ts_endpoint);
         assert_non_null (fx->cfg [i]);
     }
     if (endpoint && ts_store_dynamodb_init (fx->cfg [0], NULL, err))
         fail_msg ("dynamodb tables: %s", err);
+    if (ts_endpoint && ts_store_timestream_init (fx->cfg [0], NULL, err))
+        fail_msg ("timestream table: %s", err);
     s_open (fx);
     *state = fx;
     return 0;

@@ -64,12 +64,12 @@ config_rejects_unknown_backend_of_a_role_naming_file_line_and_key (void **state)
     assert_string_equal (s_load_fails ("store:\n  history:\n    backend: "
                                        "nosuch\n", err),
                          "test.yaml:3: store.history.backend: must be one "
-                         "of: \"\", lmdb, dynamodb");
+                         "of: \"\", lmdb, dynamodb, timestream");
     assert_string_equal (s_load_fails ("log:\n  level: info\nstore:\n"
                                        "  registry:\n    backend: redis\n",
                                        err),
                          "test.yaml:5: store.registry.backend: must be one "
-                         "of: \"\", lmdb, dynamodb");
+                         "of: \"\", lmdb, dynamodb, timestream");
     setenv ("TSCACHE_STORE_FORECAST_BACKEND", "nosuch", 1);
     assert_null (ts_config_load_text ("", "test.yaml", err));
     unsetenv ("TSCACHE_STORE_FORECAST_BACKEND");
@@ -84,6 +84,53 @@ config_rejects_unknown_backend_of_a_role_naming_file_line_and_key (void **state)
     assert_string_equal (ts_config_str (cfg, "store.history.backend"), "");
     assert_string_equal (ts_config_str (cfg, "store.registry.backend"), "");
     assert_int_equal (ts_config_int (cfg, "store.forecast_ttl_s"), 60);
+    ts_config_destroy (&cfg);
+}
+
+static void
+config_puts_timestream_on_history_only_and_checks_its_names
+    (void **state)
+{
+    char err [TS_ERRLEN];
+    assert_string_equal (s_load_fails ("store:\n  history:\n    backend: "
+                         "timestream\n  forecast:\n    backend: timestream\n",
+                         err), "test.yaml:5: store.forecast.backend: "
+                         "timestream serves the history role only "
+                         "(store.history.backend)");
+    assert_string_equal (s_load_fails ("store:\n  registry:\n    backend: "
+                         "timestream\n", err), "test.yaml:3: "
+                         "store.registry.backend: timestream serves the "
+                         "history role only (store.history.backend)");
+    assert_string_equal (s_load_fails ("store:\n  timestream:\n"
+                         "    table: \"a\\\" OR 1\"\n", err),
+                         "test.yaml:3: store.timestream.table: must be 3 to "
+                         "256 characters of A-Z a-z 0-9 _ . - (a Timestream "
+                         "name)");
+    assert_contains (s_load_fails ("store:\n  timestream:\n"
+                     "    database: db\n", err),
+                     "test.yaml:3: store.timestream.database: must be 3 to");
+    assert_contains (s_load_fails ("store:\n  timestream:\n"
+                     "    discovery: sometimes\n", err),
+                     "store.timestream.discovery: must be one of: auto, on, "
+                     "off");
+    assert_contains (s_load_fails ("store:\n  timestream:\n"
+                     "    magnetic_retention_days: 73001\n", err),
+                     "must be an integer from 1 to 73000");
+    assert_string_equal (s_load_fails ("store:\n  history:\n    backend: "
+                         "timestream\n  timestream:\n    discovery: off\n",
+                         err), "test.yaml:5: store.timestream.discovery: off "
+                         "needs store.timestream.endpoint");
+    ts_config_t *cfg = s_load_ok ("store:\n  history:\n    backend: "
+                                  "timestream\n");
+    assert_string_equal (ts_config_str (cfg, "store.timestream.database"),
+                         "TimeSeriesDB");
+    assert_string_equal (ts_config_str (cfg, "store.timestream.table"),
+                         "identifierTimeSeriesHistory");
+    assert_int_equal (ts_config_int (cfg,
+                      "store.timestream.memory_retention_hours"), 720);
+    assert_int_equal (ts_config_int (cfg,
+                      "store.timestream.magnetic_retention_days"), 730);
+    assert_true (ts_config_bool (cfg, "store.timestream.magnetic_writes"));
     ts_config_destroy (&cfg);
 }
 
@@ -301,6 +348,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (config_rejects_out_of_range_or_non_integer_values),
         cmocka_unit_test (config_rejects_value_not_in_enum_listing_the_choices),
         cmocka_unit_test (config_rejects_unknown_backend_of_a_role_naming_file_line_and_key),
+        cmocka_unit_test (config_puts_timestream_on_history_only_and_checks_its_names),
         cmocka_unit_test (config_checks_the_cron_schedule),
         cmocka_unit_test (config_rejects_endpoint_without_zeromq_scheme),
         cmocka_unit_test (config_rejects_upstream_url_without_id),

@@ -18,8 +18,7 @@
 #include <unistd.h>
 #include <jansson.h>
 
-#include "ts_aws_fixture.h"
-#include "ts_store.h"
+#include "ts_aws_store_fixture.h"
 
 #define TABLE   "fc"
 
@@ -86,11 +85,8 @@ s_handler (const ts_fix_request_t *req, ts_fix_answer_t *ans, void *arg)
 }
 
 typedef struct {
-    s_dynamo_t   dyn;
-    ts_fix_t    *fix;
-    char         dir [64];
-    ts_config_t *cfg;
-    ts_store_t  *store;
+    s_dynamo_t     dyn;     //  what the server saw, what it answers
+    ts_fix_store_t fx;      //  the server and the store
 } fixture_t;
 
 static int
@@ -98,31 +94,17 @@ s_setup (void **state)
 {
     fixture_t *self = calloc (1, sizeof *self);
     assert_non_null (self);
-    setenv ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
-    setenv ("AWS_SECRET_ACCESS_KEY", "test-secret", 1);
-    setenv ("AWS_EC2_METADATA_DISABLED", "true", 1);
-    self->fix = ts_fix_new (s_handler, &self->dyn);
-    assert_non_null (self->fix);
-    snprintf (self->dir, sizeof self->dir, "/tmp/test_dyn_calls.XXXXXX");
-    assert_non_null (mkdtemp (self->dir));
-    char text [1024], err [TS_ERRLEN] = "";
-    snprintf (text, sizeof text,
-              "store:\n"
-              "  registry:\n    backend: dynamodb\n"
-              "  forecast:\n    backend: dynamodb\n"
-              "  history:\n    backend: lmdb\n"
-              "  lmdb:\n    path: %s\n    map_size_mb: 16\n"
-              "  dynamodb:\n"
-              "    endpoint: http://127.0.0.1:%d\n"
-              "    region: us-east-1\n"
-              "    forecast_table: " TABLE "\n"
-              "    retries: 0\n", self->dir, ts_fix_port (self->fix));
-    self->cfg = ts_config_load_text (text, "test.yaml", err);
-    if (!self->cfg)
-        fail_msg ("%s", err);
-    self->store = ts_store_new (self->cfg, err);
-    if (!self->store)
-        fail_msg ("%s", err);
+    ts_fix_store_open (&self->fx, s_handler, &self->dyn,
+                       "store:\n"
+                       "  registry:\n    backend: dynamodb\n"
+                       "  forecast:\n    backend: dynamodb\n"
+                       "  history:\n    backend: lmdb\n"
+                       "  lmdb:\n    path: %s\n    map_size_mb: 16\n"
+                       "  dynamodb:\n"
+                       "    endpoint: http://127.0.0.1:%d\n"
+                       "    region: us-east-1\n"
+                       "    forecast_table: " TABLE "\n"
+                       "    retries: 0\n");
     *state = self;
     return 0;
 }
@@ -131,15 +113,7 @@ static int
 s_teardown (void **state)
 {
     fixture_t *self = *state;
-    ts_store_destroy (&self->store);
-    ts_config_destroy (&self->cfg);
-    ts_fix_destroy (&self->fix);
-    char path [128];
-    snprintf (path, sizeof path, "%s/data.mdb", self->dir);
-    unlink (path);
-    snprintf (path, sizeof path, "%s/lock.mdb", self->dir);
-    unlink (path);
-    rmdir (self->dir);
+    ts_fix_store_close (&self->fx);
     free (self);
     return 0;
 }
@@ -161,7 +135,7 @@ unprocessed_items_are_sent_again_until_none_is_left (void **state)
     self->dyn.unprocessed = 3;
     ts_points_t *pts = s_forecast (60);
     char err [TS_ERRLEN] = "";
-    assert_int_equal (ts_store_forecast_replace (self->store, "a", pts, 0,
+    assert_int_equal (ts_store_forecast_replace (self->fx.store, "a", pts, 0,
                                                  err), 0);
     //  60 items in batches of 25, 25, 10, then the head: 4 batches and 3
     //  sent again; every item taken once.
@@ -178,7 +152,7 @@ items_left_unprocessed_fail_the_write_after_bounded_attempts
     self->dyn.unprocessed = -1;
     ts_points_t *pts = s_forecast (3);
     char err [TS_ERRLEN] = "";
-    assert_int_equal (ts_store_forecast_replace (self->store, "a", pts, 0,
+    assert_int_equal (ts_store_forecast_replace (self->fx.store, "a", pts, 0,
                                                  err), TS_EBACKEND);
     assert_non_null (strstr (err, "fc: 1 items still unprocessed after 8 "
                              "BatchWriteItem attempts"));
@@ -192,7 +166,7 @@ query_follows_last_evaluated_key_with_named_attributes (void **state)
     fixture_t *self = *state;
     ts_points_t *out = ts_points_new ();
     char err [TS_ERRLEN] = "";
-    assert_int_equal (ts_store_forecast_range (self->store, "a", NULL,
+    assert_int_equal (ts_store_forecast_range (self->fx.store, "a", NULL,
                       0, 10000, 0, out, err), 0);
     assert_true (self->dyn.paged);
     assert_int_equal (self->dyn.queries, 2);

@@ -108,11 +108,12 @@ s_version (void *lmdb, const char *id)
 //  --- the ops that span roles ---------------------------------------------
 
 static void
-lmdb_keeps_stamps_snapshots_and_atomic_writes (void **state)
+lmdb_keeps_stamps_snapshots_atomic_writes_deletes_and_any_time (void **state)
 {
     (void) state;
     assert_int_equal (ops->caps, TS_STORE_CAP_STAMPS | TS_STORE_CAP_SNAPSHOT
-                                 | TS_STORE_CAP_ATOMIC);
+                                 | TS_STORE_CAP_ATOMIC | TS_STORE_CAP_FORGET
+                                 | TS_STORE_CAP_ALLTIME);
     assert_non_null (ops->forget);
     assert_non_null (ops->read);
 }
@@ -565,7 +566,7 @@ main (int argc, char *argv [])
 {
     const struct CMUnitTest tests [] = {
 #define T(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
-        T (lmdb_keeps_stamps_snapshots_and_atomic_writes),
+        T (lmdb_keeps_stamps_snapshots_atomic_writes_deletes_and_any_time),
         T (write_leaves_a_null_part_alone_and_an_empty_forecast_replaces),
         T (forget_deletes_history_or_forecast_and_keeps_the_registry),
         T (read_answers_existence_history_and_forecast_in_one_call),

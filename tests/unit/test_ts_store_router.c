@@ -169,6 +169,10 @@ split_store_names_its_backends_and_keeps_no_stamps (void **state)
     assert_false (caps & TS_STORE_CAP_ATOMIC);
     assert_int_equal (caps & TS_STORE_CAP_TTL,
                       ts_store_lmdb_ops.caps & TS_STORE_CAP_TTL);
+    //  Every backend deletes an id's points, the history's holds any
+    //  time: kept across the split.
+    assert_true (caps & TS_STORE_CAP_FORGET);
+    assert_true (caps & TS_STORE_CAP_ALLTIME);
     ts_store_stamp_t stamp;
     char err [TS_ERRLEN] = "";
     assert_int_equal (ts_store_stamp (self->split, "a", &stamp, err),
