@@ -183,11 +183,14 @@ ts_tms_write_body (const char *db, const char *table, const char *id,
             records = NULL;
         }
     }
-    json_t *body = records? json_pack ("{sssss{s[{ssss}]sssssI}so}",
-        "DatabaseName", db, "TableName", table, "CommonAttributes",
+    //  Members in the order AWS's SDKs write them (required ones first),
+    //  so that the body is byte for byte theirs.
+    json_t *body = records? json_pack ("{sssssos{s[{ssss}]sssssI}}",
+        "DatabaseName", db, "TableName", table, "Records", records,
+        "CommonAttributes",
         "Dimensions", "Name", TS_TMS_DIMENSION, "Value", id,
         "MeasureValueType", "DOUBLE", "TimeUnit", "MILLISECONDS",
-        "Version", (json_int_t) version, "Records", records): NULL;
+        "Version", (json_int_t) version): NULL;
     if (!body)
         ts_errf (err, "store.timestream: out of memory");
     else

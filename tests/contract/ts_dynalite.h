@@ -43,7 +43,7 @@ ts_dynalite_endpoint (char *err, size_t size)
                   TS_DYNALITE_MOD);
         return NULL;
     }
-    if (!ts_nodeserver_start (&s_dynalite, "dynalite", TS_DYNALITE_JS,
+    if (!ts_nodeserver_start (&s_dynalite, "dynalite", TS_DYNALITE_JS, NULL,
                               s_dynalite_stop, endpoint, sizeof endpoint,
                               err, size)) {
         endpoint [0] = 0;

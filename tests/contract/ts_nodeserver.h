@@ -69,15 +69,16 @@ ts_nodeserver_answers (int port)
     return ok;
 }
 
-//  Runs `node script PORT` and waits until it takes connections; writes
+//  Runs `node script PORT [args...]` (args NULL-terminated, or NULL) and
+//  waits until it takes connections; writes
 //  http://127.0.0.1:PORT into endpoint (size bytes). stop is the
 //  caller's atexit function that stops self. False with the reason
 //  (prefixed by what) in err.
 static inline bool
 ts_nodeserver_start (ts_nodeserver_t *self, const char *what,
-                     const char *script, void (*stop) (void),
-                     char *endpoint, size_t size, char *err,
-                     size_t err_size)
+                     const char *script, const char *const *args,
+                     void (*stop) (void), char *endpoint, size_t size,
+                     char *err, size_t err_size)
 {
     int port = ts_nodeserver_port ();
     char port_text [16];
@@ -89,7 +90,10 @@ ts_nodeserver_start (ts_nodeserver_t *self, const char *what,
         //  Its "listening" line is not the test's output.
         if (!freopen ("/dev/null", "w", stdout))
             _exit (127);
-        execlp ("node", "node", script, port_text, (char *) NULL);
+        const char *argv [16] = { "node", script, port_text };
+        for (size_t i = 0; args && args [i] && i + 4 < 16; i++)
+            argv [i + 3] = args [i];
+        execvp ("node", (char *const *) argv);
         fprintf (stderr, "%s: cannot run node: %s\n", what,
                  strerror (errno));
         _exit (127);

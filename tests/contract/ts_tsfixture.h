@@ -8,7 +8,11 @@
     as docs/timestream.md says (the ops the backend sends, AWS's rules and
     error texts, SigV4 checked with the credentials AKIDFIXTURE /
     fixture-secret, which this header puts in the environment). Run from
-    the source tree's top, as tests/run.sh does. */
+    the source tree's top, as tests/run.sh does.
+
+    TSCACHE_TEST_TIMESTREAM_LOG=FILE: the fixture appends every request
+    it receives to FILE (--log), for tests/integration/test_timestream_sdk
+    to compare with the requests AWS's JS SDK sends. */
 
 #ifndef TS_TSFIXTURE_H_INCLUDED
 #define TS_TSFIXTURE_H_INCLUDED
@@ -38,9 +42,11 @@ ts_tsfixture_endpoint (char *err, size_t size)
                   TS_TSFIXTURE_JS);
         return NULL;
     }
+    const char *log = getenv ("TSCACHE_TEST_TIMESTREAM_LOG");
+    const char *args [] = { log && *log? "--log": NULL, log, NULL };
     if (!ts_nodeserver_start (&s_tsfixture, "timestream fixture",
-                              TS_TSFIXTURE_JS, s_tsfixture_stop, endpoint,
-                              sizeof endpoint, err, size)) {
+                              TS_TSFIXTURE_JS, args, s_tsfixture_stop,
+                              endpoint, sizeof endpoint, err, size)) {
         endpoint [0] = 0;
         return NULL;
     }
