@@ -165,6 +165,45 @@ def start_node(logdir, name, args, env=None):
     return proc, int(line.split()[1])
 
 
+class TimestreamFixture:
+    """The loopback Timestream for LiveAnalytics of the tests
+    (tests/node/timestream/fixture.js, docs/timestream.md) on a free port,
+    its output in logdir/timestream/fixture.log. It checks every
+    signature against the credentials env() gives. records() and
+    requests() read its control endpoints."""
+
+    def __init__(self, logdir):
+        os.makedirs(os.path.join(logdir, "timestream"), exist_ok=True)
+        self.proc, port = start_node(logdir, "timestream/fixture", [0])
+        self.endpoint = "http://127.0.0.1:%d" % port
+
+    def env(self):
+        return {"AWS_ACCESS_KEY_ID": "AKIDFIXTURE",
+                "AWS_SECRET_ACCESS_KEY": "fixture-secret",
+                "AWS_REGION": "us-east-1"}
+
+    def _get(self, path):
+        with urllib.request.urlopen(self.endpoint + path,
+                                    timeout=BOUND_S) as r:
+            return json.loads(r.read())
+
+    def records(self):
+        """Every stored record, as the fixture lists them."""
+        return self._get("/fixture/records")
+
+    def requests(self):
+        """Requests received per op."""
+        return self._get("/fixture/requests")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
 class ProxiedDynalite:
     """dynalite behind tests/node/ddbproxy.js (which counts the requests,
     records them and plays throttling and expired tokens when told):
@@ -225,7 +264,7 @@ class Pipeline:
 
     def __init__(self, workers=2, api_key="e2e-key", now_ms=None,
                  extra_config="", upstream_args=(), env=None, url_extra="",
-                 dynamodb=False):
+                 dynamodb=False, timestream=False):
         """upstream_args: extra options of the demo upstream, e.g.
         ("--latency-ms", "100"); env: config overrides, e.g.
         {"TSCACHE_WORKER_CONCURRENCY": "16"} (a value may use {tmp},
@@ -235,13 +274,17 @@ class Pipeline:
         self.tables made by `tscache store init`, whose run is
         self.store_init), history on LMDB; dynamodb may also be a store
         the test started itself, with Dynalite's endpoint, env(), scan()
-        and stop() (e.g. a proxy in front of dynalite)."""
+        and stop() (e.g. a proxy in front of dynalite); timestream:
+        history on the Timestream fixture (self.timestream, a
+        TimestreamFixture; its database and table made by store init as
+        well, named self.ts_table = (database, table)), whose credentials
+        every process then uses (dynalite takes any)."""
         self.tmp = tempfile.mkdtemp(prefix="tscache-e2e-")
         self.api_key = api_key
         self.now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
         self.procs = {}
         self.env = clean_env(TSCACHE_API_KEY=api_key)
-        self.dynamodb, store_extra = None, ""
+        self.dynamodb, self.timestream, store_extra = None, None, ""
         if dynamodb:
             self.dynamodb = Dynalite(self.tmp) if dynamodb is True \
                 else dynamodb
@@ -256,6 +299,24 @@ class Pipeline:
     endpoint: {self.dynamodb.endpoint}
     registry_table: {self.tables[0]}
     forecast_table: {self.tables[1]}
+"""
+        if timestream:
+            try:
+                self.timestream = TimestreamFixture(self.tmp)
+            except Exception:
+                if self.dynamodb:
+                    self.dynamodb.stop()
+                raise
+            tag = os.path.basename(self.tmp)
+            self.ts_table = (tag + "-db", tag + "-history")
+            self.env.update(self.timestream.env())
+            store_extra += f"""  history:
+    backend: timestream
+  timestream:
+    endpoint: {self.timestream.endpoint}
+    discovery: "on"
+    database: {self.ts_table[0]}
+    table: {self.ts_table[1]}
 """
         for k, v in (env or {}).items():
             self.env[k] = str(v).replace("{tmp}", self.tmp)
@@ -297,7 +358,7 @@ upstream:
   past_s: 90000
   future_s: 90000
 {extra_config}""")
-        if self.dynamodb:
+        if self.dynamodb or self.timestream:
             # The tables, as an operator makes them: tscache store init
             # (which runs tscache-worker --store-init).
             self.store_init = subprocess.run(
@@ -305,7 +366,7 @@ upstream:
                  self.config], env=self.env, capture_output=True, text=True,
                 timeout=30)
             if self.store_init.returncode != 0:
-                self.dynamodb.stop()
+                self._stop_stores()
                 raise RuntimeError("store init: %s" % self.store_init.stderr)
         self.start("broker", "tscache-broker")
         for i in range(workers):
@@ -313,9 +374,13 @@ upstream:
         self.start("gateway", "tscache-gateway")
         if not wait_for(self._healthy, 10):
             self.dump_logs()
-            if self.dynamodb:
-                self.dynamodb.stop()
+            self._stop_stores()
             raise RuntimeError("gateway did not become healthy")
+
+    def _stop_stores(self):
+        for store in (self.dynamodb, self.timestream):
+            if store:
+                store.stop()
 
     def _start_upstream(self):
         proc, url = start_upstream(self.tmp, "upstream", "--now", self.now_ms,
@@ -459,8 +524,7 @@ upstream:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 codes[name] = "killed"
-        if self.dynamodb:
-            self.dynamodb.stop()
+        self._stop_stores()
         return codes
 
 
