@@ -5,8 +5,9 @@
     SIGINT or SIGTERM. See docs/architecture.md.
 
     With --store-init it creates what the configured store backends need
-    (DynamoDB tables) and exits: `store init`, in the binary that links
-    the store's network libraries (the CLI links none). */
+    (DynamoDB tables, a Timestream database and table) and exits: `store
+    init`, in the binary that links the store's network libraries (the
+    CLI links none; `tscache store init` runs this). */
 
 #include <stdio.h>
 #include <string.h>
@@ -70,7 +71,8 @@ main (int argc, char *argv [])
         "header upstream.api_key_header. It is never logged: URLs and headers\n"
         "are shown with the key as ***.\n"
         "--store-init creates what the store backends need (DynamoDB tables,\n"
-        "docs/dynamodb.md), prints what it created or found, and exits\n"
+        "docs/dynamodb.md; a Timestream database and table, docs/timestream.md),\n"
+        "prints what it created or found, and exits\n"
         "(`tscache store init` runs it); it needs no upstream key.",
         store_init? NULL: s_check, &code);
     if (!cfg)
