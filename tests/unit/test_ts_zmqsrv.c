@@ -24,11 +24,17 @@
 #define ENDPOINT "inproc://test-ts-zmqsrv"
 #define BROKER   "inproc://test-ts-zmqsrv-broker"
 
+typedef struct s_rig s_rig_t;
+
 typedef struct {
     ts_testutil_t *base;        //  temporary directory, config, store
     ts_api_t      *api;         //  request handler
     ts_msg_t      *reply;       //  decoded reply
+    s_rig_t       *rig;         //  running rig, stopped by teardown if a
+                                //  failed check left it running
 } fixture_t;
+
+static void s_rig_stop (fixture_t *self);
 
 static int
 s_setup (void **state)
@@ -55,6 +61,7 @@ static int
 s_teardown (void **state)
 {
     fixture_t *self = *state;
+    s_rig_stop (self);
     ts_msg_destroy (&self->reply);
     ts_api_destroy (&self->api);
     ts_testutil_destroy (&self->base);
@@ -270,40 +277,57 @@ server_answers_req_and_dealer_clients_and_bad_shapes (void **state)
 }
 
 //  A fake broker, a server thread on the fixture's api and a client of
-//  it, with a message to send.
-typedef struct {
+//  it, with a message to send. One per fixture (self->rig), so that a
+//  failed check, which leaves its test at once, does not leave the
+//  endpoints bound for the tests after it: teardown stops it.
+struct s_rig {
     ts_fakebroker_t *broker;    //  at BROKER
     ts_zmqsrv_t     *server;    //  at ENDPOINT
     pthread_t        thread;    //  serving
+    bool             serving;   //  thread started
     zsock_t         *client;    //  REQ or DEALER
     ts_msg_t        *msg;       //  scratch request
-} s_rig_t;
+};
 
-static void
-s_rig_start (fixture_t *self, s_rig_t *rig, int client_type)
+static s_rig_t *
+s_rig_start (fixture_t *self, int client_type)
 {
+    assert_null (self->rig);
+    s_rig_t *rig = self->rig = calloc (1, sizeof *rig);
+    assert_non_null (rig);
     rig->broker = ts_fakebroker_new (BROKER);
     assert_non_null (rig->broker);
     char err [TS_ERRLEN] = "";
     rig->server = ts_zmqsrv_new (self->base->cfg, self->api, err);
     assert_non_null (rig->server);
-    pthread_create (&rig->thread, NULL, s_serve, rig->server);
+    assert_int_equal (pthread_create (&rig->thread, NULL, s_serve,
+                                      rig->server), 0);
+    rig->serving = true;
     rig->client = client_type == ZMQ_DEALER
                 ? zsock_new_dealer (">" ENDPOINT)
                 : zsock_new_req (">" ENDPOINT);
     rig->msg = ts_msg_new (TS_OP_PING);
+    return rig;
 }
 
+//  Stops and frees the fixture's rig, if it has one.
 static void
-s_rig_stop (s_rig_t *rig)
+s_rig_stop (fixture_t *self)
 {
-    zsys_interrupted = 1;
-    pthread_join (rig->thread, NULL);
-    zsys_interrupted = 0;
+    s_rig_t *rig = self->rig;
+    if (!rig)
+        return;
+    if (rig->serving) {
+        zsys_interrupted = 1;
+        pthread_join (rig->thread, NULL);
+        zsys_interrupted = 0;
+    }
     ts_zmqsrv_destroy (&rig->server);
     zsock_destroy (&rig->client);
     ts_msg_destroy (&rig->msg);
     ts_fakebroker_destroy (&rig->broker);
+    free (rig);
+    self->rig = NULL;
 }
 
 //  Sends msg on a REQ or DEALER socket (DEALER: delimiter first).
@@ -339,70 +363,67 @@ server_answers_a_ping_while_a_hydrate_waits_for_the_broker (void **state)
     assert_int_equal (ts_store_ids_add (self->base->store, ids, 1, NULL,
                                         NULL), 0);
     ts_api_set_broker_timeout (self->api, 10000);
-    s_rig_t rig;
-    s_rig_start (self, &rig, ZMQ_DEALER);
-    ts_fakebroker_hold (rig.broker, 100);       //  answers nothing yet
-    ts_msg_reset (rig.msg, TS_OP_HYDRATE);
-    ts_strlist_append (rig.msg->ids, "a");
-    s_send_msg (rig.client, rig.msg);
-    assert_int_equal (ts_fakebroker_wait_requests (rig.broker, 1, 5000), 1);
+    s_rig_t *rig = s_rig_start (self, ZMQ_DEALER);
+    ts_fakebroker_hold (rig->broker, 100);       //  answers nothing yet
+    ts_msg_reset (rig->msg, TS_OP_HYDRATE);
+    ts_strlist_append (rig->msg->ids, "a");
+    s_send_msg (rig->client, rig->msg);
+    assert_int_equal (ts_fakebroker_wait_requests (rig->broker, 1, 5000), 1);
     //  The hydrate is with the broker: a ping from another client is
     //  answered meanwhile (well within s_recv_status's 2 s, far under the
     //  10 s broker timeout).
     zsock_t *other = zsock_new_req (">" ENDPOINT);
-    ts_msg_reset (rig.msg, TS_OP_PING);
-    s_send_msg (other, rig.msg);
+    ts_msg_reset (rig->msg, TS_OP_PING);
+    s_send_msg (other, rig->msg);
     size_t frames;
     assert_int_equal (s_recv_status (self, other, &frames), 200);
     zsock_destroy (&other);
     //  Then the broker answers, and the hydrate gets its own answer.
-    ts_fakebroker_hold (rig.broker, 0);
-    assert_int_equal (s_recv_status (self, rig.client, &frames), 202);
+    ts_fakebroker_hold (rig->broker, 0);
+    assert_int_equal (s_recv_status (self, rig->client, &frames), 202);
     assert_int_equal (self->reply->count, 1);
-    assert_int_equal (ts_fakebroker_last_op (rig.broker), TS_OP_HYDRATE);
-    s_rig_stop (&rig);
+    assert_int_equal (ts_fakebroker_last_op (rig->broker), TS_OP_HYDRATE);
+    s_rig_stop (self);
 }
 
 static void
 server_checks_a_hydrate_before_forwarding_it (void **state)
 {
     fixture_t *self = *state;
-    s_rig_t rig;
-    s_rig_start (self, &rig, ZMQ_REQ);
-    ts_msg_reset (rig.msg, TS_OP_HYDRATE);
-    ts_strlist_append (rig.msg->ids, "unknown");
-    s_send_msg (rig.client, rig.msg);
+    s_rig_t *rig = s_rig_start (self, ZMQ_REQ);
+    ts_msg_reset (rig->msg, TS_OP_HYDRATE);
+    ts_strlist_append (rig->msg->ids, "unknown");
+    s_send_msg (rig->client, rig->msg);
     size_t frames;
-    assert_int_equal (s_recv_status (self, rig.client, &frames), 404);
-    ts_msg_reset (rig.msg, TS_OP_DLQ_REDRIVE);
-    ts_strlist_append (rig.msg->ids, "not/ok");
-    s_send_msg (rig.client, rig.msg);
-    assert_int_equal (s_recv_status (self, rig.client, &frames), 400);
-    assert_int_equal (ts_fakebroker_requests (rig.broker), 0);
-    s_rig_stop (&rig);
+    assert_int_equal (s_recv_status (self, rig->client, &frames), 404);
+    ts_msg_reset (rig->msg, TS_OP_DLQ_REDRIVE);
+    ts_strlist_append (rig->msg->ids, "not/ok");
+    s_send_msg (rig->client, rig->msg);
+    assert_int_equal (s_recv_status (self, rig->client, &frames), 400);
+    assert_int_equal (ts_fakebroker_requests (rig->broker), 0);
+    s_rig_stop (self);
 }
 
 static void
 server_answers_502_for_a_two_frame_broker_reply_then_serves_on (void **state)
 {
     fixture_t *self = *state;
-    s_rig_t rig;
-    s_rig_start (self, &rig, ZMQ_REQ);
-    ts_fakebroker_set_mode (rig.broker, TS_FAKEBROKER_TWO_FRAMES);
-    assert_int_equal (s_rig_ask (self, &rig, TS_OP_STATS), 502);
+    s_rig_t *rig = s_rig_start (self, ZMQ_REQ);
+    ts_fakebroker_set_mode (rig->broker, TS_FAKEBROKER_TWO_FRAMES);
+    assert_int_equal (s_rig_ask (self, rig, TS_OP_STATS), 502);
     assert_string_equal (self->reply->error, "bad_gateway");
     assert_non_null (strstr (self->reply->detail, "got 2"));
     //  Garbage is a 502 too; then a good answer is passed on.
-    ts_fakebroker_set_mode (rig.broker, TS_FAKEBROKER_GARBAGE);
-    assert_int_equal (s_rig_ask (self, &rig, TS_OP_STATS), 502);
-    ts_fakebroker_set_mode (rig.broker, TS_FAKEBROKER_BARE);
-    assert_int_equal (s_rig_ask (self, &rig, TS_OP_STATS), 502);
+    ts_fakebroker_set_mode (rig->broker, TS_FAKEBROKER_GARBAGE);
+    assert_int_equal (s_rig_ask (self, rig, TS_OP_STATS), 502);
+    ts_fakebroker_set_mode (rig->broker, TS_FAKEBROKER_BARE);
+    assert_int_equal (s_rig_ask (self, rig, TS_OP_STATS), 502);
     assert_non_null (strstr (self->reply->detail, "without 'stats'"));
-    ts_fakebroker_set_mode (rig.broker, TS_FAKEBROKER_CANNED);
-    assert_int_equal (s_rig_ask (self, &rig, TS_OP_STATS), 200);
+    ts_fakebroker_set_mode (rig->broker, TS_FAKEBROKER_CANNED);
+    assert_int_equal (s_rig_ask (self, rig, TS_OP_STATS), 200);
     assert_true (self->reply->has_stats);
     assert_int_equal (self->reply->stats.done, 40);
-    s_rig_stop (&rig);
+    s_rig_stop (self);
 }
 
 static void
@@ -410,22 +431,21 @@ server_drops_a_late_broker_answer_instead_of_passing_it_on (void **state)
 {
     fixture_t *self = *state;
     ts_api_set_broker_timeout (self->api, 1000);
-    s_rig_t rig;
-    s_rig_start (self, &rig, ZMQ_DEALER);
+    s_rig_t *rig = s_rig_start (self, ZMQ_DEALER);
     //  stats is held past its deadline; the broker answers it when
     //  dlq_ls comes, just before answering that.
-    ts_fakebroker_hold (rig.broker, 2);
-    assert_int_equal (s_rig_ask (self, &rig, TS_OP_STATS), 503);
+    ts_fakebroker_hold (rig->broker, 2);
+    assert_int_equal (s_rig_ask (self, rig, TS_OP_STATS), 503);
     assert_string_equal (self->reply->detail, "broker did not answer");
-    assert_int_equal (s_rig_ask (self, &rig, TS_OP_DLQ_LS), 200);
+    assert_int_equal (s_rig_ask (self, rig, TS_OP_DLQ_LS), 200);
     assert_true (self->reply->has_dlq);
     assert_false (self->reply->has_stats);
-    assert_int_equal (ts_fakebroker_requests (rig.broker), 2);
+    assert_int_equal (ts_fakebroker_requests (rig->broker), 2);
     //  Nothing else comes: the late stats answer was dropped.
-    zpoller_t *poller = zpoller_new (rig.client, NULL);
+    zpoller_t *poller = zpoller_new (rig->client, NULL);
     assert_null (zpoller_wait (poller, 100));
     zpoller_destroy (&poller);
-    s_rig_stop (&rig);
+    s_rig_stop (self);
 }
 
 int
