@@ -12,7 +12,7 @@
 static void
 s_usage (FILE *out, const char *name, const char *about)
 {
-    fprintf (out, "usage: %s [-c FILE] [--check-config] [--print-config] "
+    fprintf (out, "Usage: %s [-c FILE] [--check-config] [--print-config] "
              "[-v] [--help] [--version]\n\n", name);
     if (about)
         fprintf (out, "%s\n\n", about);
@@ -25,8 +25,38 @@ s_usage (FILE *out, const char *name, const char *about)
         "  --print-config  print every key's effective value (the file,\n"
         "                  then TSCACHE_* overrides), then exit\n"
         "  -v              log at debug level, whatever log.level says\n"
-        "  --help          show this help\n"
-        "  --version       show the version of tscache and its libraries\n");
+        "  --help, -h      show this help\n"
+        "  --version       show the version of tscache and its libraries\n"
+        "\n"
+        "Exit status:\n"
+        "  0  stopped by SIGINT or SIGTERM; or after --help, --version,\n"
+        "     --print-config or a good --check-config\n"
+        "  1  could not start, or failed while running (the reason is logged)\n"
+        "  2  usage error or bad config (the reason is on stderr)\n"
+        "\n"
+        "Environment:\n"
+        "  TSCACHE_CONFIG  the config file when -c is not given\n"
+        "  TSCACHE_KEY     overrides a config key: TSCACHE_ + the key upper\n"
+        "                  case with '.' as '_' (TSCACHE_GATEWAY_HTTP_PORT=9090\n"
+        "                  sets gateway.http_port); lists comma-separated\n"
+        "  AWS_*           credentials and region of the DynamoDB and\n"
+        "                  Timestream backends, never logged: the usual AWS\n"
+        "                  chain of AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,\n"
+        "                  AWS_SESSION_TOKEN, then AWS_PROFILE and ~/.aws\n"
+        "                  files, then AWS_CONTAINER_CREDENTIALS_RELATIVE_URI\n"
+        "                  or _FULL_URI with AWS_CONTAINER_AUTHORIZATION_TOKEN\n"
+        "                  or _TOKEN_FILE, then EC2 instance metadata; region\n"
+        "                  from AWS_REGION or AWS_DEFAULT_REGION unless set\n"
+        "                  in the config\n"
+        "\n"
+        "Files:\n"
+        "  /etc/tscache/tscache.yaml  the config of a host install (make\n"
+        "                             install); its systemd units set\n"
+        "                             TSCACHE_CONFIG to it\n"
+        "  /etc/tscache/env           secrets of a host install (mode 0600),\n"
+        "                             read by the systemd units\n"
+        "  /var/lib/tscache           data of a host install (store.lmdb.path,\n"
+        "                             broker.queue_path)\n");
 }
 
 ts_config_t *
