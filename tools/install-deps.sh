@@ -1,7 +1,8 @@
 #!/bin/sh
 #  install-deps.sh - install what tscache needs, and only what is missing.
 #
-#    tools/install-deps.sh build   compiler, make, pkg-config, -dev libraries
+#    tools/install-deps.sh build   compiler, make, pkg-config, -dev libraries,
+#                                  help2man (make install's man pages)
 #    tools/install-deps.sh run     build + curl (make run: the demo's health
 #                                  check and the commands it prints)
 #    tools/install-deps.sh test    build + cmocka, python3 (zmq, msgpack, yaml), curl,
@@ -48,6 +49,7 @@ need_py () {      # need_py MODULE PACKAGE
 need_cmd cc gcc
 need_cmd make make
 need_cmd pkg-config pkg-config
+need_cmd help2man help2man
 need_pc libzmq libzmq3-dev
 need_pc libczmq libczmq-dev
 need_pc msgpack libmsgpack-dev
