@@ -19,7 +19,9 @@ s_usage (FILE *out, const char *name, const char *about)
     fprintf (out,
         "  -c FILE         config file (default: $TSCACHE_CONFIG, else\n"
         "                  built-in defaults and TSCACHE_* variables);\n"
-        "                  every key is in config/tscache.example.yaml\n"
+        "                  every key is in tscache.example.yaml (config/\n"
+        "                  of the source; share/doc/tscache/examples of an\n"
+        "                  install)\n"
         "  --check-config  load and validate the config, check what this\n"
         "                  daemon needs at start (its secrets), then exit\n"
         "  --print-config  print every key's effective value (the file,\n"
