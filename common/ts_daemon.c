@@ -28,7 +28,15 @@ s_usage (FILE *out, const char *name, const char *about)
         "                  then TSCACHE_* overrides), then exit\n"
         "  -v              log at debug level, whatever log.level says\n"
         "  --help, -h      show this help\n"
-        "  --version       show the version of tscache and its libraries\n"
+        "  --version       show the version of tscache and its libraries\n");
+}
+
+//  The rest of --help (not repeated after a usage error): what a man
+//  page has besides options.
+static void
+s_help_more (FILE *out)
+{
+    fprintf (out,
         "\n"
         "Exit status:\n"
         "  0  stopped by SIGINT or SIGTERM; or after --help, --version,\n"
@@ -86,6 +94,7 @@ ts_daemon_init (int argc, char *argv [], const char *name,
         else
         if (strcmp (argv [i], "--help") == 0 || strcmp (argv [i], "-h") == 0) {
             s_usage (stdout, name, about);
+            s_help_more (stdout);
             *exit_code = 0;
             return NULL;
         }
