@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import msgpack
@@ -206,6 +207,11 @@ class TimestreamFixture:
     def requests(self):
         """Requests received per op."""
         return self._get("/fixture/requests")
+
+    def counts(self, dimension):
+        """{value: records} of one dimension, e.g. "identifier"."""
+        return self._get("/fixture/counts?dimension="
+                         + urllib.parse.quote(dimension))
 
     def stop(self):
         if self.proc.poll() is None:

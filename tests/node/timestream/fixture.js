@@ -19,6 +19,8 @@
 //   POST /fixture/fail {"op": OP|"*", "count": N, "error": E}  the same with E:
 //        ThrottlingException, InternalServerException, InvalidEndpointException
 //   GET  /fixture/records    every stored record (JSON list)
+//   GET  /fixture/counts?dimension=NAME  records per value of dimension NAME
+//                                        (JSON object: value -> count)
 //   GET  /fixture/requests   requests received per op (JSON object)
 // With --log FILE every AWS request received is appended to FILE as one
 // JSON line {"op", "method", "path", "headers" (lower-case names),
@@ -134,6 +136,16 @@ class Fixture {
     try {
       if (req.method === 'GET' && path === '/fixture/records') return json(200, this.store.dump())
       if (req.method === 'GET' && path === '/fixture/requests') return json(200, this.received)
+      if (req.method === 'GET' && path === '/fixture/counts') {
+        const name = new URL(req.url, 'http://fixture').searchParams.get('dimension')
+        const counts = {}
+        for (const r of this.store.dump()) {
+          for (const d of r.dimensions) {
+            if (d.Name === name) counts[d.Value] = (counts[d.Value] || 0) + 1
+          }
+        }
+        return json(200, counts)
+      }
       if (req.method === 'POST' && (path === '/fixture/throttle' || path === '/fixture/fail')) {
         const a = JSON.parse(body || '{}')
         const error = path === '/fixture/throttle' ? 'ThrottlingException' : a.error
