@@ -6,7 +6,7 @@
 #    tools/install-deps.sh run     build + curl (make run: the demo's health
 #                                  check and the commands it prints)
 #    tools/install-deps.sh test    build + cmocka, python3 (zmq, msgpack, yaml), curl,
-#                                  nodejs and npm, then the npm test tools,
+#                                  iproute2, nodejs and npm, then the npm test tools,
 #                                  each by npm ci from its committed lock file
 #                                  into its node_modules: tests/node
 #                                  (dynalite), tests/node/sigv4 (AWS's JS
@@ -73,6 +73,8 @@ if [ "$what" = test ]; then
     need_py yaml python3-yaml
     need_cmd node nodejs
     need_cmd npm npm
+    #  ip: the hosts (network namespaces) of tests/e2e/test_multihost.
+    need_sbin ip iproute2
 fi
 if [ "$what" = bench ]; then
     [ -x /usr/bin/python3 ] || missing="$missing python3"

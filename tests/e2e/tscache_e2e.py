@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import msgpack
@@ -54,12 +55,16 @@ def clean_env(**extra):
     return env
 
 
-def start_upstream(logdir, name, *args):
+def start_upstream(logdir, name, *args, prefix=()):
     """Starts the demo upstream on a free port with its stderr in
-    logdir/NAME.log; returns (process, base URL "http://127.0.0.1:PORT")."""
+    logdir/NAME.log; returns (process, base URL "http://ADDR:PORT"), ADDR
+    being 127.0.0.1 unless args has --bind. prefix: a command it runs
+    under, e.g. ["ip", "netns", "exec", NS] (which execs: the process is
+    the upstream itself)."""
     log = open(os.path.join(logdir, name + ".log"), "w")
     proc = subprocess.Popen(
-        [os.path.join(BIN, "tscache-demo-upstream"), "--port", "0"]
+        list(prefix)
+        + [os.path.join(BIN, "tscache-demo-upstream"), "--port", "0"]
         + [str(a) for a in args],
         stdout=subprocess.PIPE, stderr=log, text=True)
     line = proc.stdout.readline()
@@ -69,10 +74,12 @@ def start_upstream(logdir, name, *args):
     return proc, line.split()[-1]
 
 
-def start_process(logdir, name, binary, config, env):
-    """Starts BIN/binary -c config with its output in logdir/NAME.log."""
+def start_process(logdir, name, binary, config, env, prefix=()):
+    """Starts BIN/binary -c config with its output in logdir/NAME.log;
+    prefix as for start_upstream."""
     log = open(os.path.join(logdir, name + ".log"), "w")
-    return subprocess.Popen([os.path.join(BIN, binary), "-c", config],
+    return subprocess.Popen(list(prefix)
+                            + [os.path.join(BIN, binary), "-c", config],
                             stdout=log, stderr=subprocess.STDOUT, env=env)
 
 
@@ -81,10 +88,12 @@ class Dynalite:
     loopback port, its output in logdir/dynalite.log; or, if
     TSCACHE_TEST_DYNAMODB_ENDPOINT is set, that endpoint (DynamoDB Local,
     real AWS with the machine's credentials), and nothing is started.
+    host, port, prefix: where it listens (port None: a free one) and the
+    command it runs under (start_upstream).
     call() sends one DynamoDB request unsigned: for dynalite, which checks
     no signature, and the test's own checks only."""
 
-    def __init__(self, logdir):
+    def __init__(self, logdir, host="127.0.0.1", port=None, prefix=()):
         self.proc = None
         self.endpoint = os.environ.get("TSCACHE_TEST_DYNAMODB_ENDPOINT", "")
         if self.endpoint:
@@ -94,8 +103,10 @@ class Dynalite:
         if not os.path.exists(module):
             raise RuntimeError("dynalite missing: run tools/install-deps.sh "
                                "test (npm ci in tests/node)")
-        self.proc, port = start_node(logdir, "dynalite", [free_port()])
-        self.endpoint = "http://127.0.0.1:%d" % port
+        self.proc, port = start_node(logdir, "dynalite",
+                                     [port or free_port(), host],
+                                     prefix=prefix)
+        self.endpoint = "http://%s:%d" % (host, port)
 
     def env(self):
         """Environment of a tscache process using it: dummy credentials
@@ -147,13 +158,13 @@ class Dynalite:
                 self.proc.kill()
 
 
-def start_node(logdir, name, args, env=None):
+def start_node(logdir, name, args, env=None, prefix=()):
     """Starts node tests/node/NAME.js ARGS, its stderr in logdir/NAME.log;
     returns (process, port) once it prints "listening PORT" (10 s at
-    most)."""
+    most). prefix as for start_upstream."""
     log = open(os.path.join(logdir, name + ".log"), "w")
     proc = subprocess.Popen(
-        ["node", os.path.join(ROOT, "tests", "node", name + ".js")]
+        list(prefix) + ["node", os.path.join(ROOT, "tests", "node", name + ".js")]
         + [str(a) for a in args], stdout=subprocess.PIPE, stderr=log,
         text=True, env=env)
     ready, _, _ = select.select([proc.stdout], [], [], 10)
@@ -170,12 +181,14 @@ class TimestreamFixture:
     (tests/node/timestream/fixture.js, docs/timestream.md) on a free port,
     its output in logdir/timestream/fixture.log. It checks every
     signature against the credentials env() gives. records() and
-    requests() read its control endpoints."""
+    requests() read its control endpoints. host, port, prefix as for
+    Dynalite (port 0: a free one)."""
 
-    def __init__(self, logdir):
+    def __init__(self, logdir, host="127.0.0.1", port=0, prefix=()):
         os.makedirs(os.path.join(logdir, "timestream"), exist_ok=True)
-        self.proc, port = start_node(logdir, "timestream/fixture", [0])
-        self.endpoint = "http://127.0.0.1:%d" % port
+        self.proc, port = start_node(logdir, "timestream/fixture",
+                                     [port, "--host", host], prefix=prefix)
+        self.endpoint = "http://%s:%d" % (host, port)
 
     def env(self):
         return {"AWS_ACCESS_KEY_ID": "AKIDFIXTURE",
@@ -194,6 +207,11 @@ class TimestreamFixture:
     def requests(self):
         """Requests received per op."""
         return self._get("/fixture/requests")
+
+    def counts(self, dimension):
+        """{value: records} of one dimension, e.g. "identifier"."""
+        return self._get("/fixture/counts?dimension="
+                         + urllib.parse.quote(dimension))
 
     def stop(self):
         if self.proc.poll() is None:
@@ -247,6 +265,26 @@ class ProxiedDynalite:
                 except subprocess.TimeoutExpired:
                     proc.kill()
         self.dynalite.stop()
+
+
+def http_request(url, method, body=None, headers=None, raw=None):
+    """One HTTP request: body as JSON (or raw bytes), headers added.
+    Returns (status, parsed JSON or None, raw bytes)."""
+    data = raw if raw is not None else (
+        json.dumps(body).encode() if body is not None else None)
+    req = urllib.request.Request(url, data=data, method=method)
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            status, payload = resp.status, resp.read()
+    except urllib.error.HTTPError as e:
+        status, payload = e.code, e.read()
+    try:
+        parsed = json.loads(payload) if payload else None
+    except ValueError:
+        parsed = None
+    return status, parsed, payload
 
 
 def wait_for(predicate, timeout_s, interval_s=0.1):
@@ -426,24 +464,10 @@ upstream:
     def http(self, method, path, body=None, auth=True, headers=None,
              raw=None):
         """Returns (status, parsed JSON or None, raw bytes)."""
-        url = "http://127.0.0.1:%d%s" % (self.http_port, path)
-        data = raw if raw is not None else (
-            json.dumps(body).encode() if body is not None else None)
-        req = urllib.request.Request(url, data=data, method=method)
-        if auth:
-            req.add_header("x-security-token", self.api_key)
-        for k, v in (headers or {}).items():
-            req.add_header(k, v)
-        try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
-                status, payload = resp.status, resp.read()
-        except urllib.error.HTTPError as e:
-            status, payload = e.code, e.read()
-        try:
-            parsed = json.loads(payload) if payload else None
-        except ValueError:
-            parsed = None
-        return status, parsed, payload
+        sent = {"x-security-token": self.api_key} if auth else {}
+        sent.update(headers or {})
+        return http_request("http://127.0.0.1:%d%s" % (self.http_port, path),
+                            method, body, sent, raw)
 
     def http_oversized(self, path, size):
         """Sends a body of size bytes on a raw socket and returns the
@@ -482,17 +506,8 @@ upstream:
 
     def zmq_request(self, message, endpoint=None, raw=None, timeout_ms=5000):
         """One REQ round trip; returns the decoded reply map or None."""
-        ctx = zmq.Context.instance()
-        sock = ctx.socket(zmq.REQ)
-        sock.setsockopt(zmq.LINGER, 0)
-        sock.connect(endpoint or self.zmq_endpoint)
-        try:
-            sock.send(raw if raw is not None else msgpack.packb(message))
-            if not sock.poll(timeout_ms):
-                return None
-            return msgpack.unpackb(sock.recv(), raw=False)
-        finally:
-            sock.close()
+        return zmq_request(endpoint or self.zmq_endpoint, message, raw,
+                           timeout_ms)
 
     def cli(self, *args):
         return subprocess.run([os.path.join(BIN, "tscache"), "-c",
@@ -526,6 +541,21 @@ upstream:
                 codes[name] = "killed"
         self._stop_stores()
         return codes
+
+
+def zmq_request(endpoint, message, raw=None, timeout_ms=5000):
+    """One REQ round trip to endpoint: message (packed) or raw bytes;
+    returns the decoded reply map or None."""
+    sock = zmq.Context.instance().socket(zmq.REQ)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.connect(endpoint)
+    try:
+        sock.send(raw if raw is not None else msgpack.packb(message))
+        if not sock.poll(timeout_ms):
+            return None
+        return msgpack.unpackb(sock.recv(), raw=False)
+    finally:
+        sock.close()
 
 
 class Answer:
