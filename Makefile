@@ -25,8 +25,8 @@
 PKGS_CORE    = libczmq libzmq msgpack yaml-0.1
 PKGS_AWS     = libcurl libcrypto jansson  #  common/aws (the AWS backends)
 #  common/store (and broker/queue); its DynamoDB backend: jansson and the
-#  AWS plumbing's.
-PKGS_STORE   = lmdb $(PKGS_AWS)
+#  AWS plumbing's; its InfluxDB backend: zlib (gzipped writes).
+PKGS_STORE   = lmdb $(PKGS_AWS) zlib
 PKGS_FETCH   = libcurl              #  workers/ts_fetch
 PKGS_MAP     = yajl                 #  common/ingest
 PKGS_GATEWAY = jansson              #  gateway/ts_route (request bodies)
@@ -175,6 +175,7 @@ DEPS_test_ts_queue  = $(CORE) broker/queue/ts_queue broker/queue/ts_queue_lmdb c
 DEPS_test_store_contract = $(DEPS_test_ts_store)
 DEPS_test_store_contract_docs = $(DEPS_test_ts_store)
 DEPS_test_store_contract_procs = $(DEPS_test_ts_store)
+DEPS_test_store_influxdb = $(DEPS_test_ts_store)
 DEPS_test_queue_contract = $(DEPS_test_ts_queue)
 DEPS_test_queue_contract_restart = $(DEPS_test_ts_queue)
 #  test_ts_queue shares the queue contract suites' fixture, test_ts_store
@@ -234,6 +235,8 @@ DEPS_test_ts_store_timestream = $(DEPS_test_ts_store)
 DEPS_test_ts_store_timestream_calls = $(DEPS_test_ts_store) tests/unit/ts_aws_fixture
 $(BUILD)/tests/test_ts_store_timestream_calls: tests/unit/ts_aws_fixture.h \
         tests/unit/ts_aws_store_fixture.h
+#  The InfluxDB backend's pure parts.
+DEPS_test_ts_store_influxdb = $(DEPS_test_ts_store)
 DEPS_test_ts_aws_sigv4 = $(CORE) common/aws/ts_aws_sigv4
 #  The AWS plumbing's tests share a loopback server (tests/unit/ts_aws_fixture).
 DEPS_test_ts_aws    = $(CORE) common/aws/ts_aws tests/unit/ts_aws_fixture
@@ -255,6 +258,11 @@ PARTS_common/store/ts_store = common/store/ts_store_dynamodb \
                               common/store/ts_store_timestream_call \
                               common/store/ts_store_timestream_text \
                               common/store/ts_store_timestream_init \
+                              common/store/ts_store_influxdb \
+                              common/store/ts_store_influxdb_http \
+                              common/store/ts_store_influxdb_text \
+                              common/store/ts_store_influxdb_init \
+                              common/store/ts_store_history_only \
                               common/aws/ts_aws $(PARTS_common/aws/ts_aws)
 PARTS_common/store/ts_store_lmdb = common/store/ts_store_lmdb_points \
                                  common/store/ts_store_lmdb_format \

@@ -6,7 +6,8 @@
 #    tools/install-deps.sh run     build + curl (make run: the demo's health
 #                                  check and the commands it prints)
 #    tools/install-deps.sh test    build + cmocka, python3 (zmq, msgpack, yaml), curl,
-#                                  iproute2, nodejs and npm, then the npm test tools,
+#                                  iproute2, influxdb (tests start their own
+#                                  influxd), nodejs and npm, then the npm test tools,
 #                                  each by npm ci from its committed lock file
 #                                  into its node_modules: tests/node
 #                                  (dynalite), tests/node/sigv4 (AWS's JS
@@ -57,6 +58,7 @@ need_pc libcurl libcurl4-openssl-dev
 need_pc openssl libssl-dev
 need_pc yaml-0.1 libyaml-dev
 need_pc lmdb liblmdb-dev
+need_pc zlib zlib1g-dev
 need_pc jansson libjansson-dev
 need_pc yajl libyajl-dev
 need_pc libmicrohttpd libmicrohttpd-dev
@@ -75,6 +77,8 @@ if [ "$what" = test ]; then
     need_cmd npm npm
     #  ip: the hosts (network namespaces) of tests/e2e/test_multihost.
     need_sbin ip iproute2
+    #  The InfluxDB history backend's tests start their own influxd.
+    need_sbin influxd influxdb
 fi
 if [ "$what" = bench ]; then
     [ -x /usr/bin/python3 ] || missing="$missing python3"
@@ -119,12 +123,12 @@ if [ "$(id -u)" != 0 ]; then
     sudo=sudo
 fi
 export DEBIAN_FRONTEND=noninteractive
-# The bench peers are servers: make bench starts its own instances, so
+# The bench and test peers are servers: make bench and the tests start its own instances, so
 # their packages must not start system services on install. Debian's
 # invoke-rc.d asks /usr/sbin/policy-rc.d; one that exits 101 denies every
 # start. It is put in place only if none exists, and removed afterwards.
 policy=""
-if [ "$what" = bench ] && [ ! -e /usr/sbin/policy-rc.d ]; then
+if { [ "$what" = bench ] || [ "$what" = test ]; } && [ ! -e /usr/sbin/policy-rc.d ]; then
     policy=/usr/sbin/policy-rc.d
     printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
     $sudo chmod 755 "$policy"

@@ -222,6 +222,77 @@ class TimestreamFixture:
                 self.proc.kill()
 
 
+class Influxd:
+    """A real InfluxDB 1.x for the tests: Debian's influxd on free
+    loopback ports with a generated config in logdir/influxd (meta, data
+    and wal there, reporting off), never the system's service; ready when
+    /ping answers 204 (20 s at most). query() and write() are bare
+    requests, as a client other than tscache would send them."""
+
+    def __init__(self, logdir):
+        self.dir = os.path.join(logdir, "influxd")
+        os.makedirs(self.dir, exist_ok=True)
+        port, rpc = free_port(), free_port()
+        self.url = "http://127.0.0.1:%d" % port
+        conf = os.path.join(self.dir, "influxd.conf")
+        with open(conf, "w") as f:
+            f.write(f"""reporting-disabled = true
+bind-address = "127.0.0.1:{rpc}"
+[meta]
+  dir = "{self.dir}/meta"
+[data]
+  dir = "{self.dir}/data"
+  wal-dir = "{self.dir}/wal"
+  query-log-enabled = false
+[http]
+  bind-address = "127.0.0.1:{port}"
+  log-enabled = false
+[monitor]
+  store-enabled = false
+[continuous_queries]
+  enabled = false
+""")
+        log = open(os.path.join(self.dir, "influxd.log"), "w")
+        self.proc = subprocess.Popen(["influxd", "-config", conf],
+                                     stdout=subprocess.DEVNULL, stderr=log)
+        if not wait_for(self._ping, 20):
+            self.stop()
+            raise RuntimeError("influxd did not answer /ping")
+
+    def _ping(self):
+        try:
+            with urllib.request.urlopen(self.url + "/ping", timeout=1) as r:
+                return r.status == 204
+        except Exception:
+            return False
+
+    def query(self, q, db=None):
+        """The JSON answer of InfluxQL q (epoch=ms)."""
+        params = {"q": q, "epoch": "ms"}
+        if db:
+            params["db"] = db
+        data = urllib.parse.urlencode(params).encode()
+        with urllib.request.urlopen(self.url + "/query", data=data,
+                                    timeout=BOUND_S) as r:
+            return json.loads(r.read())
+
+    def rows(self, q, db):
+        """The rows of q's first series, as dicts by column."""
+        series = (self.query(q, db)["results"][0].get("series") or [{}])[0]
+        cols = series.get("columns", [])
+        return [dict(zip(cols, v)) for v in series.get("values", [])]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
 class ProxiedDynalite:
     """dynalite behind tests/node/ddbproxy.js (which counts the requests,
     records them and plays throttling and expired tokens when told):
@@ -302,7 +373,7 @@ class Pipeline:
 
     def __init__(self, workers=2, api_key="e2e-key", now_ms=None,
                  extra_config="", upstream_args=(), env=None, url_extra="",
-                 dynamodb=False, timestream=False):
+                 dynamodb=False, timestream=False, influxdb=False):
         """upstream_args: extra options of the demo upstream, e.g.
         ("--latency-ms", "100"); env: config overrides, e.g.
         {"TSCACHE_WORKER_CONCURRENCY": "16"} (a value may use {tmp},
@@ -316,13 +387,16 @@ class Pipeline:
         history on the Timestream fixture (self.timestream, a
         TimestreamFixture; its database and table made by store init as
         well, named self.ts_table = (database, table)), whose credentials
-        every process then uses (dynalite takes any)."""
+        every process then uses (dynalite takes any); influxdb: history
+        on a real influxd (self.influxdb, an Influxd; its database
+        self.influx_db made by store init)."""
         self.tmp = tempfile.mkdtemp(prefix="tscache-e2e-")
         self.api_key = api_key
         self.now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
         self.procs = {}
         self.env = clean_env(TSCACHE_API_KEY=api_key)
         self.dynamodb, self.timestream, store_extra = None, None, ""
+        self.influxdb = None
         if dynamodb:
             self.dynamodb = Dynalite(self.tmp) if dynamodb is True \
                 else dynamodb
@@ -355,6 +429,20 @@ class Pipeline:
     discovery: "on"
     database: {self.ts_table[0]}
     table: {self.ts_table[1]}
+"""
+        if influxdb:
+            try:
+                self.influxdb = Influxd(self.tmp)
+            except Exception:
+                if self.dynamodb:
+                    self.dynamodb.stop()
+                raise
+            self.influx_db = os.path.basename(self.tmp)
+            store_extra += f"""  history:
+    backend: influxdb
+  influxdb:
+    url: {self.influxdb.url}
+    database: {self.influx_db}
 """
         for k, v in (env or {}).items():
             self.env[k] = str(v).replace("{tmp}", self.tmp)
@@ -396,7 +484,7 @@ upstream:
   past_s: 90000
   future_s: 90000
 {extra_config}""")
-        if self.dynamodb or self.timestream:
+        if self.dynamodb or self.timestream or self.influxdb:
             # The tables, as an operator makes them: tscache store init
             # (which runs tscache-worker --store-init).
             self.store_init = subprocess.run(
@@ -416,7 +504,7 @@ upstream:
             raise RuntimeError("gateway did not become healthy")
 
     def _stop_stores(self):
-        for store in (self.dynamodb, self.timestream):
+        for store in (self.dynamodb, self.timestream, self.influxdb):
             if store:
                 store.stop()
 
