@@ -227,17 +227,20 @@ class Influxd:
     loopback ports with a generated config in logdir/influxd (meta, data
     and wal there, reporting off), never the system's service; ready when
     /ping answers 204 (20 s at most). query() and write() are bare
-    requests, as a client other than tscache would send them."""
+    requests, as a client other than tscache would send them. host, port
+    and prefix as for Dynalite (port 0: a free one; the RPC port is then
+    port + 1 on host)."""
 
-    def __init__(self, logdir):
+    def __init__(self, logdir, host="127.0.0.1", port=0, prefix=()):
         self.dir = os.path.join(logdir, "influxd")
+        self.prefix = list(prefix)
         os.makedirs(self.dir, exist_ok=True)
-        port, rpc = free_port(), free_port()
-        self.url = "http://127.0.0.1:%d" % port
+        port, rpc = (port, port + 1) if port else (free_port(), free_port())
+        self.url = "http://%s:%d" % (host, port)
         conf = os.path.join(self.dir, "influxd.conf")
         with open(conf, "w") as f:
             f.write(f"""reporting-disabled = true
-bind-address = "127.0.0.1:{rpc}"
+bind-address = "{host}:{rpc}"
 [meta]
   dir = "{self.dir}/meta"
 [data]
@@ -245,7 +248,7 @@ bind-address = "127.0.0.1:{rpc}"
   wal-dir = "{self.dir}/wal"
   query-log-enabled = false
 [http]
-  bind-address = "127.0.0.1:{port}"
+  bind-address = "{host}:{port}"
   log-enabled = false
 [monitor]
   store-enabled = false
@@ -253,13 +256,20 @@ bind-address = "127.0.0.1:{rpc}"
   enabled = false
 """)
         log = open(os.path.join(self.dir, "influxd.log"), "w")
-        self.proc = subprocess.Popen(["influxd", "-config", conf],
+        self.proc = subprocess.Popen(list(prefix) + ["influxd", "-config",
+                                                     conf],
                                      stdout=subprocess.DEVNULL, stderr=log)
         if not wait_for(self._ping, 20):
             self.stop()
             raise RuntimeError("influxd did not answer /ping")
 
     def _ping(self):
+        if self.prefix:     # another namespace: ask from inside it
+            r = subprocess.run(self.prefix + [
+                "curl", "-s", "-o", "/dev/null", "-m", "1", "-w",
+                "%{http_code}", self.url + "/ping"],
+                capture_output=True, text=True)
+            return r.stdout == "204"
         try:
             with urllib.request.urlopen(self.url + "/ping", timeout=1) as r:
                 return r.status == 204
