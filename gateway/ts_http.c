@@ -47,6 +47,7 @@
 
 #include "ts_http.h"
 #include "ts_http_conn.h"
+#include "ts_http_key.h"
 #include "ts_client.h"
 #include "ts_h1.h"
 #include "ts_route.h"
@@ -65,7 +66,6 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -612,77 +612,25 @@ s_listen (ts_http_t *self, const char *address, char *err)
     return 0;
 }
 
-//  No key is set and gateway.api_key_generate is on: makes one of
-//  S_KEY_BYTES random bytes from getrandom(2), written in hex, and logs it
-//  in one WARN line, the only place it is ever shown (the one secret the
-//  gateway logs, on purpose: whoever reads the log of a fresh deployment
-//  is its operator). A new key on every start. Returns 0 with the key in
-//  *secret, or TS_EINVAL with the reason in err.
-#define S_KEY_BYTES 32
-static int
-s_generate_key (char **secret, const char *env_name, char *err)
-{
-    unsigned char raw [S_KEY_BYTES];
-    size_t got = 0;
-    while (got < sizeof raw) {
-        ssize_t n = getrandom (raw + got, sizeof raw - got, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            ts_errf (err, "gateway.api_key_generate: getrandom: %s",
-                     strerror (errno));
-            return TS_EINVAL;
-        }
-        got += (size_t) n;
-    }
-    char *key = malloc (2 * sizeof raw + 1);
-    if (!key) {
-        ts_errf (err, "gateway.api_key_generate: out of memory");
-        return TS_EINVAL;
-    }
-    for (size_t i = 0; i < sizeof raw; i++)
-        snprintf (key + 2 * i, 3, "%02x", raw [i]);
-    explicit_bzero (raw, sizeof raw);
-    ts_warn ("http: no API key set, generated one for this run (shown "
-             "only here, a new one on each start; set your own in %s or "
-             "gateway.api_key_file): %s",
-             env_name [0]? env_name: "TSCACHE_API_KEY", key);
-    *secret = key;
-    return 0;
-}
-
 //  Reads the API keys and builds the routes. Returns NULL (err) if none.
 static ts_route_t *
 s_route_new (const ts_config_t *cfg, ts_api_t *api, char *err)
 {
-    const char *env_name = ts_config_str (cfg, "gateway.api_key_env");
-    const char *file = ts_config_str (cfg, "gateway.api_key_file");
     char *secret = NULL;
     char detail [TS_ERRLEN] = "";
-    int rc = ts_config_secret (env_name, file, &secret, detail);
-    if (rc == TS_ENOTFOUND && ts_config_bool (cfg, "gateway.api_key_generate")) {
-        if (s_generate_key (&secret, env_name, err))
-            return NULL;
-        rc = 0;
-    }
-    if (rc == TS_ENOTFOUND) {
-        ts_errf (err, "no API key: set %s or gateway.api_key_file",
-                 env_name [0]? env_name: "TSCACHE_API_KEY");
+    if (ts_http_key_read (cfg, &secret, err))
         return NULL;
-    }
-    if (rc) {
-        ts_errf (err, "gateway.api_key_file: %s", detail);
-        return NULL;
-    }
     ts_route_t *route = ts_route_new (api, cfg, secret, detail);
     size_t len = strlen (secret);
     volatile char *p = secret;
     for (size_t i = 0; i < len; i++)
         p [i] = 0;
     free (secret);
-    if (!route)
+    if (!route) {
+        const char *env_name = ts_config_str (cfg, "gateway.api_key_env");
         ts_errf (err, "no API key: set %s or gateway.api_key_file (%s)",
                  env_name [0]? env_name: "TSCACHE_API_KEY", detail);
+    }
     return route;
 }
 
