@@ -8,6 +8,9 @@
 #                  and end-to-end tests; ends with "N passed, N failed"
 #    make check    same as test without installing anything
 #    make asan     build and test with AddressSanitizer + UBSan in build-asan/
+#    make install  install the binaries, man pages, systemd units and
+#                  example configs (PREFIX=/usr/local, DESTDIR; see below)
+#    make uninstall
 #    make clean
 #    make V=1 ...  show full compiler command lines
 #
@@ -23,8 +26,8 @@
 PKGS_CORE    = libczmq libzmq msgpack yaml-0.1
 PKGS_AWS     = libcurl libcrypto jansson  #  common/aws (the AWS backends)
 #  common/store (and broker/queue); its DynamoDB backend: jansson and the
-#  AWS plumbing's.
-PKGS_STORE   = lmdb $(PKGS_AWS)
+#  AWS plumbing's; its InfluxDB backend: zlib (gzipped writes).
+PKGS_STORE   = lmdb $(PKGS_AWS) zlib
 PKGS_FETCH   = libcurl              #  workers/ts_fetch
 PKGS_MAP     = yajl                 #  common/ingest
 PKGS_GATEWAY = jansson              #  gateway/ts_route (request bodies)
@@ -175,6 +178,7 @@ DEPS_test_ts_queue  = $(CORE) broker/queue/ts_queue broker/queue/ts_queue_lmdb c
 DEPS_test_store_contract = $(DEPS_test_ts_store)
 DEPS_test_store_contract_docs = $(DEPS_test_ts_store)
 DEPS_test_store_contract_procs = $(DEPS_test_ts_store)
+DEPS_test_store_influxdb = $(DEPS_test_ts_store)
 DEPS_test_queue_contract = $(DEPS_test_ts_queue)
 DEPS_test_queue_contract_restart = $(DEPS_test_ts_queue)
 #  test_ts_queue shares the queue contract suites' fixture, test_ts_store
@@ -234,6 +238,8 @@ DEPS_test_ts_store_timestream = $(DEPS_test_ts_store)
 DEPS_test_ts_store_timestream_calls = $(DEPS_test_ts_store) tests/unit/ts_aws_fixture
 $(BUILD)/tests/test_ts_store_timestream_calls: tests/unit/ts_aws_fixture.h \
         tests/unit/ts_aws_store_fixture.h
+#  The InfluxDB backend's pure parts.
+DEPS_test_ts_store_influxdb = $(DEPS_test_ts_store)
 DEPS_test_ts_aws_sigv4 = $(CORE) common/aws/ts_aws_sigv4
 #  The AWS plumbing's tests share a loopback server (tests/unit/ts_aws_fixture).
 DEPS_test_ts_aws    = $(CORE) common/aws/ts_aws tests/unit/ts_aws_fixture
@@ -255,6 +261,11 @@ PARTS_common/store/ts_store = common/store/ts_store_dynamodb \
                               common/store/ts_store_timestream_call \
                               common/store/ts_store_timestream_text \
                               common/store/ts_store_timestream_init \
+                              common/store/ts_store_influxdb \
+                              common/store/ts_store_influxdb_http \
+                              common/store/ts_store_influxdb_text \
+                              common/store/ts_store_influxdb_init \
+                              common/store/ts_store_history_only \
                               common/aws/ts_aws $(PARTS_common/aws/ts_aws)
 PARTS_common/store/ts_store_lmdb = common/store/ts_store_lmdb_points \
                                  common/store/ts_store_lmdb_format \
@@ -297,6 +308,102 @@ test: deps-test
 
 check: all
 	@tests/run.sh
+
+#  Install, GNU style: make install [PREFIX=/usr/local] [DESTDIR=DIR]
+#  (DESTDIR stages the tree, as for a package; BINDIR, MANDIR, DOCDIR,
+#  SYSCONFDIR, UNITDIR, SYSUSERSDIR and INSTALL override one part each).
+#  Puts the binaries in BINDIR; man pages in MANDIR/man1, made from each
+#  binary's --help by help2man (so they never drift from it); the example
+#  configs in DOCDIR/examples; the systemd units, with /usr/local/bin and
+#  /etc/tscache rewritten to BINDIR and SYSCONFDIR/tscache, in UNITDIR; the
+#  tscache user's sysusers.d entry; and, only where none exists yet,
+#  SYSCONFDIR/tscache/tscache.yaml (the example with its data in
+#  /var/lib/tscache) and SYSCONFDIR/tscache/env (secrets, mode 0600).
+#  SYSCONFDIR is /etc whatever PREFIX, as the units and docs say: host
+#  config lives in /etc (set SYSCONFDIR=$(PREFIX)/etc for GNU's default).
+#  make uninstall removes what install put, but leaves a config or
+#  secrets file that differs from the one installed.
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+DATADIR     ?= $(PREFIX)/share
+MANDIR      ?= $(DATADIR)/man
+DOCDIR      ?= $(DATADIR)/doc/tscache
+SYSCONFDIR  ?= /etc
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+INSTALL     ?= install
+CONFDIR      = $(SYSCONFDIR)/tscache
+UNITS        = tscache-broker.service tscache-gateway.service tscache-worker@.service
+EXAMPLES     = $(notdir $(wildcard config/*.example.yaml))
+MANS         = $(patsubst $(BIN)/%,$(BUILD)/man/%.1,$(PROGRAMS))
+#  The NAME line of each man page.
+MAN_NAME_tscache-broker = schedule fetch jobs and hand them to tscache workers
+MAN_NAME_tscache-worker = fetch time series from the upstream API into the store
+MAN_NAME_tscache-gateway = answer tscache queries over ZeroMQ and HTTP
+MAN_NAME_tscache = command-line client of the tscache gateway
+MAN_NAME_tscache-demo-upstream = a demo upstream API for trying and testing tscache
+
+man: $(MANS)
+
+$(BUILD)/man/%.1: $(BIN)/%
+	@command -v help2man >/dev/null || { echo "help2man is missing:" \
+	    "tools/install-deps.sh build installs it" >&2; exit 1; }
+	@mkdir -p $(dir $@)
+	$(say) MAN $@
+	$(Q)help2man --no-info --no-discard-stderr --section=1 \
+	    --name="$(MAN_NAME_$*)" --version-string="$(TS_VERSION)" \
+	    --output=$@.tmp ./$< && mv -f $@.tmp $@
+
+#  What make install writes besides copies: the units with the install's
+#  paths, the host config (data in /var/lib/tscache). Rebuilt when the
+#  paths change (the stamp holds them).
+INSTALL_PATHS = $(BINDIR) $(CONFDIR)
+$(BUILD)/install/paths: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(INSTALL_PATHS)' >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+$(BUILD)/install/%.service: deploy/systemd/%.service $(BUILD)/install/paths
+	$(Q)sed -e '/^#/!s|/usr/local/bin/|$(BINDIR)/|g' -e '/^#/!s|/etc/tscache\b|$(CONFDIR)|g' \
+	    $< >$@
+$(BUILD)/install/tscache.yaml: config/tscache.example.yaml
+	@mkdir -p $(dir $@)
+	$(Q)sed -e 's|^\(    path:\) \./var/data$$|\1 /var/lib/tscache/data|' \
+	    -e 's|^\(  queue_path:\) \./var/queue$$|\1 /var/lib/tscache/queue|' $< >$@
+INSTALL_GEN = $(addprefix $(BUILD)/install/,$(UNITS) tscache.yaml)
+
+install: $(PROGRAMS) $(MANS) $(INSTALL_GEN)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(CONFDIR)
+	$(INSTALL) -m 755 $(PROGRAMS) $(DESTDIR)$(BINDIR)
+	$(INSTALL) -m 644 $(MANS) $(DESTDIR)$(MANDIR)/man1
+	$(INSTALL) -m 644 $(addprefix config/,$(EXAMPLES)) $(DESTDIR)$(DOCDIR)/examples
+	$(INSTALL) -m 644 $(addprefix $(BUILD)/install/,$(UNITS)) $(DESTDIR)$(UNITDIR)
+	$(INSTALL) -m 644 deploy/systemd/tscache.sysusers $(DESTDIR)$(SYSUSERSDIR)/tscache.conf
+	@#  Never over a config or secrets file already there.
+	@[ -e $(DESTDIR)$(CONFDIR)/tscache.yaml ] \
+	    && echo "kept $(DESTDIR)$(CONFDIR)/tscache.yaml" \
+	    || $(INSTALL) -m 644 $(BUILD)/install/tscache.yaml $(DESTDIR)$(CONFDIR)/tscache.yaml
+	@[ -e $(DESTDIR)$(CONFDIR)/env ] && echo "kept $(DESTDIR)$(CONFDIR)/env" \
+	    || $(INSTALL) -m 600 deploy/systemd/tscache.env $(DESTDIR)$(CONFDIR)/env
+	@echo "installed; on a systemd host: systemd-sysusers && systemctl daemon-reload" \
+	    "(deploy/README.md, \"Host install\")"
+
+#  A config or secrets file is removed only if it is still the one
+#  install put there.
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(PROGRAMS))) \
+	    $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MANS))) \
+	    $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(EXAMPLES)) \
+	    $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) \
+	    $(DESTDIR)$(SYSUSERSDIR)/tscache.conf
+	@for f in tscache.yaml:$(BUILD)/install/tscache.yaml env:deploy/systemd/tscache.env; do \
+	    dst=$(DESTDIR)$(CONFDIR)/$${f%%:*}; \
+	    [ -e "$$dst" ] || continue; \
+	    if cmp -s "$$dst" "$${f#*:}"; then rm -f "$$dst"; \
+	    else echo "kept $$dst (changed since install)"; fi; \
+	done
+	-@rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) $(DESTDIR)$(CONFDIR) 2>/dev/null || true
 
 #  Scaling benchmark (not part of make test; takes about 4-5 minutes):
 #  hydration time with 1, 2, 4, 8 workers and concurrency 1, 16, 64.
@@ -359,5 +466,5 @@ clean:
 	rm -rf $(BUILD) build-asan $(BIN)
 
 .PHONY: all programs deps deps-run deps-test run test check asan clean bench-scale bench bench-dynamodb \
-        fresh-check FORCE
+        fresh-check man install uninstall FORCE
 .SECONDARY:

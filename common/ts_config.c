@@ -189,20 +189,35 @@ s_blame (const ts_config_t *self, const char *key, const char *reason,
     ts_errf (err, "%s: %s", where, reason);
 }
 
-//  Timestream serves the history role only: a registry or forecast put
-//  on it (store.<role>.backend) is refused where it is set; without
-//  endpoint discovery it needs an endpoint.
+//  Timestream and InfluxDB serve the history role only: a registry or
+//  forecast put on one (store.<role>.backend) is refused where it is
+//  set; without endpoint discovery Timestream needs an endpoint, and an
+//  InfluxDB bucket (v2) needs its org.
 static int
 s_check_roles (const ts_config_t *self, char *err)
 {
     const char *keys [] = { "store.registry.backend",
                             "store.forecast.backend" };
+    const char *history_only [] = { "timestream", "influxdb" };
     for (int i = 0; i < 2; i++)
-        if (strcmp (ts_config_str (self, keys [i]), "timestream") == 0) {
-            s_blame (self, keys [i], "timestream serves the history role "
-                     "only (store.history.backend)", err);
-            return TS_ECONFIG;
-        }
+        for (int b = 0; b < 2; b++)
+            if (strcmp (ts_config_str (self, keys [i]),
+                        history_only [b]) == 0) {
+                char reason [96];
+                snprintf (reason, sizeof reason, "%s serves the history "
+                          "role only (store.history.backend)",
+                          history_only [b]);
+                s_blame (self, keys [i], reason, err);
+                return TS_ECONFIG;
+            }
+    if (strcmp (ts_config_str (self, "store.history.backend"),
+                "influxdb") == 0
+    &&  *ts_config_str (self, "store.influxdb.bucket")
+    &&  !*ts_config_str (self, "store.influxdb.org")) {
+        s_blame (self, "store.influxdb.bucket", "a bucket (the v2 API) needs "
+                 "store.influxdb.org", err);
+        return TS_ECONFIG;
+    }
     if (strcmp (ts_config_str (self, "store.history.backend"),
                 "timestream") == 0
     &&  strcmp (ts_config_str (self, "store.timestream.discovery"),

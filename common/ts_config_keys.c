@@ -27,14 +27,17 @@
 
 static ts_config_check_fn s_check_url, s_check_headers, s_check_header_name,
                   s_check_measures, s_check_path_prefix,
-                  s_check_endpoint_or_off, s_check_timestream_name;
+                  s_check_endpoint_or_off, s_check_timestream_name,
+                  s_check_influxdb_name, s_check_influxdb_url;
 
 static const char *const s_log_levels [] = {
     "error", "warn", "info", "debug", NULL };
 static const char *const s_backends [] = { "lmdb", "dynamodb", NULL };
 //  A role's backend: "" means the one store.backend names.
 static const char *const s_role_backends [] = { "", "lmdb", "dynamodb",
-                                                 "timestream", NULL };
+                                                 "timestream", "influxdb", NULL };
+//  Line protocol times: milliseconds only (tscache's points are ms).
+static const char *const s_precisions [] = { "ms", NULL };
 static const char *const s_discovery [] = { "auto", "on", "off", NULL };
 static const char *const s_queue_backends [] = { "lmdb", NULL };
 static const char *const s_time_units [] = { "ms", "s", "iso8601", NULL };
@@ -82,6 +85,28 @@ const ts_config_key_t ts_config_keys [] = {
       1, 73000, NULL, NULL },
     { "store.timestream.magnetic_writes", TS_CONFIG_BOOL, "true",
       0, 0, NULL, NULL },
+    { "store.influxdb.url", TS_CONFIG_STR, "http://127.0.0.1:8086",
+      0, 0, NULL, s_check_influxdb_url },
+    { "store.influxdb.database", TS_CONFIG_STR, "tscache",
+      0, 0, NULL, s_check_influxdb_name },
+    { "store.influxdb.org", TS_CONFIG_STR, "", 0, 0, NULL, NULL },
+    { "store.influxdb.bucket", TS_CONFIG_STR, "", 0, 0, NULL, NULL },
+    { "store.influxdb.retention_policy", TS_CONFIG_STR, "",
+      0, 0, NULL, NULL },
+    { "store.influxdb.measurement", TS_CONFIG_STR, "history",
+      0, 0, NULL, s_check_influxdb_name },
+    { "store.influxdb.token_env", TS_CONFIG_STR, "", 0, 0, NULL, NULL },
+    { "store.influxdb.token_file", TS_CONFIG_STR, "", 0, 0, NULL, NULL },
+    { "store.influxdb.user_env", TS_CONFIG_STR, "", 0, 0, NULL, NULL },
+    { "store.influxdb.password_env", TS_CONFIG_STR, "", 0, 0, NULL, NULL },
+    { "store.influxdb.precision", TS_CONFIG_ENUM, "ms",
+      0, 0, s_precisions, NULL },
+    { "store.influxdb.timeout_ms", TS_CONFIG_INT, "5000",
+      100, 600000, NULL, NULL },
+    { "store.influxdb.retries", TS_CONFIG_INT, "4", 0, 20, NULL, NULL },
+    { "store.influxdb.batch_points", TS_CONFIG_INT, "5000",
+      1, 1000000, NULL, NULL },
+    { "store.influxdb.gzip", TS_CONFIG_BOOL, "true", 0, 0, NULL, NULL },
 
     { "broker.schedule", TS_CONFIG_CRON, "*/5 * * * *", 0, 0, NULL, NULL },
     { "broker.ids_per_job", TS_CONFIG_INT, "1", 1, 1000, NULL, NULL },
@@ -580,6 +605,43 @@ s_check_timestream_name (const ts_config_value_t *value, char *reason,
                             "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != len) {
         snprintf (reason, size, "must be 3 to 256 characters of A-Z a-z "
                   "0-9 _ . - (a Timestream name)");
+        return -1;
+    }
+    return 0;
+}
+
+//  An InfluxDB name (database, measurement): 1 to 256 bytes without
+//  control characters; quoted or escaped wherever it is used.
+static int
+s_check_influxdb_name (const ts_config_value_t *value, char *reason,
+                       size_t size, size_t *bad)
+{
+    size_t len = strlen (value->str);
+    bool ok = len >= 1 && len <= 256;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = (unsigned char) value->str [i] >= 0x20 && value->str [i] != 0x7f;
+    if (!ok) {
+        snprintf (reason, size, "must be 1 to 256 characters, no control "
+                  "characters (an InfluxDB name)");
+        return -1;
+    }
+    return 0;
+}
+
+//  The InfluxDB server: http:// or https://, nothing secret in it.
+static int
+s_check_influxdb_url (const ts_config_value_t *value, char *reason,
+                      size_t size, size_t *bad)
+{
+    const char *u = value->str;
+    if (strncmp (u, "http://", 7) && strncmp (u, "https://", 8)) {
+        snprintf (reason, size, "must start with http:// or https://");
+        return -1;
+    }
+    if (strchr (u, '@') || strchr (u, '?')) {
+        snprintf (reason, size, "must hold no user, password or query "
+                  "(secrets come from store.influxdb.token_env/_file or "
+                  "user_env/password_env)");
         return -1;
     }
     return 0;

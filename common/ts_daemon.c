@@ -12,21 +12,61 @@
 static void
 s_usage (FILE *out, const char *name, const char *about)
 {
-    fprintf (out, "usage: %s [-c FILE] [--check-config] [--print-config] "
+    fprintf (out, "Usage: %s [-c FILE] [--check-config] [--print-config] "
              "[-v] [--help] [--version]\n\n", name);
     if (about)
         fprintf (out, "%s\n\n", about);
     fprintf (out,
         "  -c FILE         config file (default: $TSCACHE_CONFIG, else\n"
         "                  built-in defaults and TSCACHE_* variables);\n"
-        "                  every key is in config/tscache.example.yaml\n"
+        "                  every key is in tscache.example.yaml (config/\n"
+        "                  of the source; share/doc/tscache/examples of an\n"
+        "                  install)\n"
         "  --check-config  load and validate the config, check what this\n"
         "                  daemon needs at start (its secrets), then exit\n"
         "  --print-config  print every key's effective value (the file,\n"
         "                  then TSCACHE_* overrides), then exit\n"
         "  -v              log at debug level, whatever log.level says\n"
-        "  --help          show this help\n"
+        "  --help, -h      show this help\n"
         "  --version       show the version of tscache and its libraries\n");
+}
+
+//  The rest of --help (not repeated after a usage error): what a man
+//  page has besides options.
+static void
+s_help_more (FILE *out)
+{
+    fprintf (out,
+        "\n"
+        "Exit status:\n"
+        "  0  stopped by SIGINT or SIGTERM; or after --help, --version,\n"
+        "     --print-config or a good --check-config\n"
+        "  1  could not start, or failed while running (the reason is logged)\n"
+        "  2  usage error or bad config (the reason is on stderr)\n"
+        "\n"
+        "Environment:\n"
+        "  TSCACHE_CONFIG  the config file when -c is not given\n"
+        "  TSCACHE_KEY     overrides a config key: TSCACHE_ + the key upper\n"
+        "                  case with '.' as '_' (TSCACHE_GATEWAY_HTTP_PORT=9090\n"
+        "                  sets gateway.http_port); lists comma-separated\n"
+        "  AWS_*           credentials and region of the DynamoDB and\n"
+        "                  Timestream backends, never logged: the usual AWS\n"
+        "                  chain of AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,\n"
+        "                  AWS_SESSION_TOKEN, then AWS_PROFILE and ~/.aws\n"
+        "                  files, then AWS_CONTAINER_CREDENTIALS_RELATIVE_URI\n"
+        "                  or _FULL_URI with AWS_CONTAINER_AUTHORIZATION_TOKEN\n"
+        "                  or _TOKEN_FILE, then EC2 instance metadata; region\n"
+        "                  from AWS_REGION or AWS_DEFAULT_REGION unless set\n"
+        "                  in the config\n"
+        "\n"
+        "Files:\n"
+        "  /etc/tscache/tscache.yaml  the config of a host install (make\n"
+        "                             install); its systemd units set\n"
+        "                             TSCACHE_CONFIG to it\n"
+        "  /etc/tscache/env           secrets of a host install (mode 0600),\n"
+        "                             read by the systemd units\n"
+        "  /var/lib/tscache           data of a host install (store.lmdb.path,\n"
+        "                             broker.queue_path)\n");
 }
 
 ts_config_t *
@@ -54,6 +94,7 @@ ts_daemon_init (int argc, char *argv [], const char *name,
         else
         if (strcmp (argv [i], "--help") == 0 || strcmp (argv [i], "-h") == 0) {
             s_usage (stdout, name, about);
+            s_help_more (stdout);
             *exit_code = 0;
             return NULL;
         }

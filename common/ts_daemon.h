@@ -9,7 +9,9 @@
         --print-config   print every key's effective value (file, then
                          TSCACHE_* overrides) as "key: value" lines
         -v               log at debug level whatever log.level says
-        --help, -h       usage
+        --help, -h       usage, with the environment, files and exit
+                         status: the source of the man page (make man,
+                         help2man), so it is the whole manual
         --version        "NAME VERSION" and the libraries' versions
     and report a bad config as one line "NAME: FILE:LINE: KEY: reason" with
     exit code 2. Warnings of the load (a TSCACHE_* variable that is not a

@@ -7,6 +7,8 @@
 #include <czmq.h>
 #include <msgpack.h>
 #include <yaml.h>
+#include <stdbool.h>
+#include <string.h>
 
 #define S_USED_MAX 8
 
@@ -26,6 +28,23 @@ ts_version_use (const char *libraries)
         s_used [s_used_n++] = libraries;
 }
 
+//  True if the part (len bytes) of s_used [i] is also a part of s_used
+//  [i] before it, or of an earlier entry.
+static bool
+s_named_before (size_t i, const char *part, size_t len)
+{
+    for (size_t j = 0; j <= i; j++) {
+        for (const char *p = s_used [j]; *p && (j < i || p < part); ) {
+            const char *end = strstr (p, ", ");
+            size_t n = end? (size_t) (end - p): strlen (p);
+            if (n == len && memcmp (p, part, len) == 0)
+                return true;
+            p += n + (end? 2: 0);
+        }
+    }
+    return false;
+}
+
 void
 ts_version_print (FILE *out, const char *name)
 {
@@ -37,7 +56,16 @@ ts_version_print (FILE *out, const char *name)
     fprintf (out, "libzmq %d.%d.%d, czmq %d.%d.%d, msgpack-c %s, libyaml %s",
              zmq_major, zmq_minor, zmq_patch, czmq_major, czmq_minor,
              czmq_patch, msgpack_version (), yaml_get_version_string ());
-    for (size_t i = 0; i < s_used_n; i++)
-        fprintf (out, ", %s", s_used [i]);
+    //  Modules that share a library each name it: print each name once.
+    //  An entry is "LIB VERSION" texts joined by ", ".
+    for (size_t i = 0; i < s_used_n; i++) {
+        for (const char *part = s_used [i]; *part; ) {
+            const char *end = strstr (part, ", ");
+            size_t len = end? (size_t) (end - part): strlen (part);
+            if (len && !s_named_before (i, part, len))
+                fprintf (out, ", %.*s", (int) len, part);
+            part += len + (end? 2: 0);
+        }
+    }
     fprintf (out, "\n");
 }

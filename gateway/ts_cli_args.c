@@ -58,7 +58,7 @@ void
 ts_cli_args_usage (FILE *out)
 {
     fprintf (out,
-        "usage: tscache [OPTION]... COMMAND [ARG]... [OPTION]...\n"
+        "Usage: tscache [OPTION]... COMMAND [ARG]... [OPTION]...\n"
         "\n"
         "Commands (each but store init takes --json: the HTTP API's JSON\n"
         "for the same answer):\n"
@@ -110,8 +110,25 @@ ts_cli_args_usage (FILE *out)
         "  --help, -h     show this help\n"
         "  --version      show the version of tscache and its libraries\n"
         "\n"
-        "Exit codes: 0 ok, 1 error reply (or a hydrated id failed), 2 usage\n"
-        "or config error, 3 no answer in time (or --wait timed out).\n");
+        "Exit status:\n"
+        "  0  ok\n"
+        "  1  error reply (or a hydrated id failed)\n"
+        "  2  usage or config error\n"
+        "  3  no answer in time (or --wait timed out)\n"
+        "\n"
+        "Environment:\n"
+        "  TSCACHE_CONFIG        the config file when -c is not given\n"
+        "  TSCACHE_ENDPOINT      the gateway endpoint when -e is not given\n"
+        "  TSCACHE_CLI_ENDPOINT  overrides cli.endpoint (TSCACHE_ + any key,\n"
+        "                        upper case with '.' as '_')\n"
+        "The CLI speaks ZeroMQ to the gateway and needs no API key; store\n"
+        "init needs the AWS credentials of the backends it sets up\n"
+        "(tscache-worker(1), \"Environment\").\n"
+        "\n"
+        "Files:\n"
+        "  /etc/tscache/tscache.yaml  the config of a host install (make\n"
+        "                             install); pass it with -c or\n"
+        "                             $TSCACHE_CONFIG\n");
 }
 
 //  Looks arg up as an option. Sets *value to an attached value

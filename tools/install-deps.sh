@@ -1,13 +1,14 @@
 #!/bin/sh
 #  install-deps.sh - install what tscache needs, and only what is missing.
 #
-#    tools/install-deps.sh build   compiler, make, pkg-config, -dev libraries
+#    tools/install-deps.sh build   compiler, make, pkg-config, -dev libraries,
+#                                  help2man (make install's man pages)
 #    tools/install-deps.sh run     build + curl (make run: the demo's health
 #                                  check and the commands it prints)
 #    tools/install-deps.sh test    build + cmocka, python3 (zmq, msgpack, yaml), curl,
-#                                  docker-compose (test_compose checks the
-#                                  compose files, no engine needed),
-#                                  nodejs and npm, then the npm test tools,
+#                                  docker-compose (test_compose, no engine
+#                                  needed), iproute2, influxdb (tests start their own
+#                                  influxd), nodejs and npm, then the npm test tools,
 #                                  each by npm ci from its committed lock file
 #                                  into its node_modules: tests/node
 #                                  (dynalite), tests/node/sigv4 (AWS's JS
@@ -50,6 +51,7 @@ need_py () {      # need_py MODULE PACKAGE
 need_cmd cc gcc
 need_cmd make make
 need_cmd pkg-config pkg-config
+need_cmd help2man help2man
 need_pc libzmq libzmq3-dev
 need_pc libczmq libczmq-dev
 need_pc msgpack libmsgpack-dev
@@ -57,6 +59,7 @@ need_pc libcurl libcurl4-openssl-dev
 need_pc openssl libssl-dev
 need_pc yaml-0.1 libyaml-dev
 need_pc lmdb liblmdb-dev
+need_pc zlib zlib1g-dev
 need_pc jansson libjansson-dev
 need_pc yajl libyajl-dev
 need_pc libmicrohttpd libmicrohttpd-dev
@@ -74,6 +77,10 @@ if [ "$what" = test ]; then
     need_cmd docker-compose docker-compose
     need_cmd node nodejs
     need_cmd npm npm
+    #  ip: the hosts (network namespaces) of tests/e2e/test_multihost.
+    need_sbin ip iproute2
+    #  The InfluxDB history backend's tests start their own influxd.
+    need_sbin influxd influxdb
 fi
 if [ "$what" = bench ]; then
     [ -x /usr/bin/python3 ] || missing="$missing python3"
@@ -118,12 +125,12 @@ if [ "$(id -u)" != 0 ]; then
     sudo=sudo
 fi
 export DEBIAN_FRONTEND=noninteractive
-# The bench peers are servers: make bench starts its own instances, so
+# The bench and test peers are servers: make bench and the tests start its own instances, so
 # their packages must not start system services on install. Debian's
 # invoke-rc.d asks /usr/sbin/policy-rc.d; one that exits 101 denies every
 # start. It is put in place only if none exists, and removed afterwards.
 policy=""
-if [ "$what" = bench ] && [ ! -e /usr/sbin/policy-rc.d ]; then
+if { [ "$what" = bench ] || [ "$what" = test ]; } && [ ! -e /usr/sbin/policy-rc.d ]; then
     policy=/usr/sbin/policy-rc.d
     printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
     $sudo chmod 755 "$policy"

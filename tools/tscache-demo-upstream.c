@@ -569,7 +569,7 @@ static void
 s_usage (FILE *out)
 {
     fprintf (out,
-"usage: tscache-demo-upstream [options]\n"
+"Usage: tscache-demo-upstream [options]\n"
 "\n"
 "A demo upstream API serving deterministic five-minute series for any id.\n"
 "\n"
@@ -581,7 +581,7 @@ s_usage (FILE *out)
 "  --require-key-env NAME   data requests need header x-api-key equal to $NAME\n"
 "  --key-param P            ... and query parameter P equal to it too; a wrong\n"
 "                           one is quoted back in the 401 answer\n"
-"  --help                   this text\n"
+"  --help, -h               this text\n"
 "  --version                the version of tscache and its libraries\n"
 "\n"
 "Prints 'listening on http://ADDR:PORT' once ready; SIGINT/SIGTERM stop it.\n"
@@ -607,7 +607,14 @@ s_usage (FILE *out)
 "fnv1a is 64-bit FNV-1a; values are printed with %%.4f.\n"
 "\n"
 "With fail rate P, data request k (counted since start or the last fail_rate\n"
-"change) gets 500 when floor(k * P) > floor((k - 1) * P).\n");
+"change) gets 500 when floor(k * P) > floor((k - 1) * P).\n"
+"\n"
+"Environment:\n"
+"  $NAME of --require-key-env  the key data requests must carry\n"
+"\n"
+"Exit status:\n"
+"  0  stopped by SIGINT or SIGTERM, or after --help or --version\n"
+"  2  usage error, or the address cannot be listened on\n");
 }
 
 static int

@@ -70,10 +70,13 @@ main (int argc, char *argv [])
         "{api_key} is written in upstream.url or upstream.headers, else in the\n"
         "header upstream.api_key_header. It is never logged: URLs and headers\n"
         "are shown with the key as ***.\n"
-        "--store-init creates what the store backends need (DynamoDB tables,\n"
-        "docs/dynamodb.md; a Timestream database and table, docs/timestream.md),\n"
-        "prints what it created or found, and exits\n"
-        "(`tscache store init` runs it); it needs no upstream key.",
+        "\n"
+        "  --store-init    create what the store backends need (DynamoDB\n"
+        "                  tables, docs/dynamodb.md; a Timestream database\n"
+        "                  and table, docs/timestream.md), print what was\n"
+        "                  created or found, and exit: 0 done, 1 failed\n"
+        "                  (`tscache store init` runs it); needs no\n"
+        "                  upstream key",
         store_init? NULL: s_check, &code);
     if (!cfg)
         return code;

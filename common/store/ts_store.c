@@ -32,6 +32,7 @@ static const ts_store_ops_t *s_backends [] = {
     &ts_store_lmdb_ops,
     &ts_store_dynamodb_ops,
     &ts_store_timestream_ops,
+    &ts_store_influxdb_ops,
 };
 
 #define S_ROLES  3                  //  registry, history, forecast

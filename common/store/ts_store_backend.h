@@ -97,6 +97,38 @@ extern const ts_store_ops_t ts_store_dynamodb_ops;
 //  (ts_store_timestream.c).
 extern const ts_store_ops_t ts_store_timestream_ops;
 
+//  TS_ECONFIG with the key in err if cfg puts the registry or the
+//  forecast role (store.<role>.backend, or store.backend for an empty
+//  one) on the history-only backend name.
+int ts_store_history_only_roles (const ts_config_t *cfg, const char *name,
+                                 char *err);
+
+//  The ops of the roles a history-only backend does not serve, for its
+//  table (ts_store_history_only.c): never called by ts_store.c, each
+//  fails with TS_EBACKEND.
+int ts_store_history_only_ids_add (void *state, const char *const *ids,
+                                   size_t n, size_t *added, char *err);
+int ts_store_history_only_ids_remove (void *state, const char *id,
+                                      char *err);
+int ts_store_history_only_ids_page (void *state, const char *after,
+                                    size_t limit, ts_strlist_t *out,
+                                    bool *more, char *err);
+int ts_store_history_only_ids_exists (void *state, const char *id,
+                                      bool *exists, char *err);
+int ts_store_history_only_forecast_replace (void *state, const char *id,
+                                            const ts_points_t *pts,
+                                            int64_t expires_ms, char *err);
+int ts_store_history_only_forecast_range (void *state, const char *id,
+                                          const char *measure,
+                                          int64_t from_ms, int64_t to_ms,
+                                          int64_t now_ms, ts_points_t *out,
+                                          char *err);
+int ts_store_history_only_expire (void *state, int64_t now_ms,
+                                  size_t *removed, char *err);
+
+//  The InfluxDB backend, history role only (ts_store_influxdb.c).
+extern const ts_store_ops_t ts_store_influxdb_ops;
+
 //  Opens a store whose roles are served by the given backends, each
 //  opened with its own config (the same ops and cfg for several roles
 //  means one instance). ts_store_new calls this with the backends and

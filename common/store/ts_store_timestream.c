@@ -44,22 +44,7 @@ typedef struct {
 int
 ts_tms_roles_check (const ts_config_t *cfg, char *err)
 {
-    const char *roles [] = { "registry", "forecast" };
-    for (int i = 0; i < 2; i++) {
-        char key [64];
-        snprintf (key, sizeof key, "store.%s.backend", roles [i]);
-        const char *name = ts_config_str (cfg, key);
-        if (!*name) {
-            snprintf (key, sizeof key, "store.backend");
-            name = ts_config_str (cfg, key);
-        }
-        if (strcmp (name, "timestream") == 0) {
-            ts_errf (err, "%s: timestream serves the history role only "
-                     "(store.history.backend)", key);
-            return TS_ECONFIG;
-        }
-    }
-    return 0;
+    return ts_store_history_only_roles (cfg, "timestream", err);
 }
 
 static void
@@ -261,82 +246,25 @@ s_forget (void *state, unsigned roles, const char *id, char *err)
     return 0;
 }
 
-//  ---------------------------------------------------------------------
-//  The roles it does not serve (never called by ts_store.c)
-
-static int
-s_not_served (char *err)
-{
-    ts_errf (err, "store.timestream: serves the history role only");
-    return TS_EBACKEND;
-}
-
-static int
-s_ids_add (void *state, const char *const *ids, size_t n, size_t *added,
-           char *err)
-{
-    return s_not_served (err);
-}
-
-static int
-s_ids_remove (void *state, const char *id, char *err)
-{
-    return s_not_served (err);
-}
-
-static int
-s_ids_page (void *state, const char *after, size_t limit, ts_strlist_t *out,
-            bool *more, char *err)
-{
-    return s_not_served (err);
-}
-
-static int
-s_ids_exists (void *state, const char *id, bool *exists, char *err)
-{
-    return s_not_served (err);
-}
-
-static int
-s_forecast_replace (void *state, const char *id, const ts_points_t *pts,
-                    int64_t expires_ms, char *err)
-{
-    return s_not_served (err);
-}
-
-static int
-s_forecast_range (void *state, const char *id, const char *measure,
-                  int64_t from_ms, int64_t to_ms, int64_t now_ms,
-                  ts_points_t *out, char *err)
-{
-    return s_not_served (err);
-}
-
-static int
-s_expire (void *state, int64_t now_ms, size_t *removed, char *err)
-{
-    return s_not_served (err);
-}
-
 const ts_store_ops_t ts_store_timestream_ops = {
     .name = "timestream",
     .caps = 0,                  //  no stamps, no delete, not every time
     .libraries = s_libraries,
     .open = s_open,
     .close = s_close,
-    .ids_add = s_ids_add,
-    .ids_remove = s_ids_remove,
+    .ids_add = ts_store_history_only_ids_add,
+    .ids_remove = ts_store_history_only_ids_remove,
     .forget = s_forget,
-    .ids_page = s_ids_page,
-    .ids_exists = s_ids_exists,
+    .ids_page = ts_store_history_only_ids_page,
+    .ids_exists = ts_store_history_only_ids_exists,
     .history_put = s_history_put,
     .history_range = s_history_range,
-    .forecast_replace = s_forecast_replace,
-    .forecast_range = s_forecast_range,
+    .forecast_replace = ts_store_history_only_forecast_replace,
+    .forecast_range = ts_store_history_only_forecast_range,
     .write = s_write,
     .read = NULL,
     .release = NULL,
     .stamp = NULL,
-    .expire = s_expire,
+    .expire = ts_store_history_only_expire,
     .init = ts_store_timestream_init,
 };

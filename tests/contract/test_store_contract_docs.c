@@ -18,7 +18,8 @@ store_caps_are_those_of_its_configuration (void **state)
                           TS_STORE_FORECAST };
     bool dyn = fx->backend->dynamodb;
     const char *names [] = { dyn? "dynamodb": "lmdb",
-                             fx->backend->timestream? "timestream": "lmdb",
+                             fx->backend->timestream? "timestream":
+                             fx->backend->influxdb? "influxdb": "lmdb",
                              dyn? "dynamodb": "lmdb" };
     for (size_t i = 0; i < 3; i++)
         assert_string_equal (ts_store_role_backend (fx->store, roles [i]),
@@ -33,6 +34,10 @@ store_caps_are_those_of_its_configuration (void **state)
     else if (fx->backend->timestream)
         assert_string_equal (ts_store_backend (fx->store),
                              "registry=lmdb history=timestream "
+                             "forecast=lmdb");
+    else if (fx->backend->influxdb)
+        assert_string_equal (ts_store_backend (fx->store),
+                             "registry=lmdb history=influxdb "
                              "forecast=lmdb");
     else if (!fx->backend->roles [0])
         assert_string_equal (ts_store_backend (fx->store), "lmdb");

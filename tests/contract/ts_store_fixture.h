@@ -13,8 +13,10 @@
 
 #include "ts_contract.h"
 #include "ts_dynalite.h"
+#include "ts_influxd.h"
 #include "ts_store_backend.h"
 #include "ts_store_dynamodb_init.h"
+#include "ts_store_influxdb.h"
 #include "ts_store_steps.h"
 #include "ts_store_timestream_init.h"
 #include "ts_tsfixture.h"
@@ -30,30 +32,37 @@
 //  (NULL: one config for all three, opened by ts_store_new), the caps
 //  among ALL_CAPS | HISTORY_CAPS it must report, whether registry and
 //  forecast are on DynamoDB (dynalite, ts_dynalite.h; fresh tables per
-//  test) and whether history is on Timestream (the fixture,
-//  ts_tsfixture.h; a fresh table per test).
+//  test), whether history is on Timestream (the fixture,
+//  ts_tsfixture.h; a fresh table per test) or on InfluxDB (influxd,
+//  ts_influxd.h; a fresh database per test).
 typedef struct {
     const char           *name;
     const ts_store_ops_t *roles [3];    //  registry, history, forecast
     unsigned              caps;
     bool                  dynamodb;
     bool                  timestream;
+    bool                  influxdb;
 } s_backend_t;
 
 static const s_backend_t s_backends [] = {
     //  store.backend: lmdb, one environment for every role.
-    { "lmdb", { NULL, NULL, NULL }, ALL_CAPS | HISTORY_CAPS, false, false },
+    { "lmdb", { NULL, NULL, NULL }, ALL_CAPS | HISTORY_CAPS, false, false,
+      false },
     //  Each role on its own LMDB environment: nothing spans roles.
     { "lmdb-split",
       { &ts_store_lmdb_ops, &ts_store_lmdb_ops, &ts_store_lmdb_ops },
-      HISTORY_CAPS, false, false },
+      HISTORY_CAPS, false, false, false },
     //  Registry and forecast on DynamoDB, history on LMDB (one config,
     //  store.<role>.backend).
-    { "dynamodb", { NULL, NULL, NULL }, HISTORY_CAPS, true, false },
+    { "dynamodb", { NULL, NULL, NULL }, HISTORY_CAPS, true, false, false },
     //  History on Timestream (the loopback fixture, endpoint discovery
     //  on), registry and forecast on LMDB: no delete, times of the
     //  table's retention only.
-    { "timestream", { NULL, NULL, NULL }, 0, false, true },
+    { "timestream", { NULL, NULL, NULL }, 0, false, true, false },
+    //  History on InfluxDB 1.x (influxd on loopback), registry and
+    //  forecast on LMDB: deletes, times InfluxDB holds only.
+    { "influxdb", { NULL, NULL, NULL }, TS_STORE_CAP_FORGET, false, false,
+      true },
 };
 
 typedef struct {
@@ -76,7 +85,7 @@ s_rm_entry (const char *path, const struct stat *st, int flag,
 //  that Timestream, in a table of its own, the longest retention.
 static inline ts_config_t *
 s_role_config (const char *dir, const char *name, const char *endpoint,
-               const char *ts_endpoint)
+               const char *ts_endpoint, const char *influx_url)
 {
     char text [2048], backends [640] = "", err [TS_ERRLEN] = "";
     const char *tag = strrchr (dir, '.') + 1;
@@ -94,6 +103,15 @@ s_role_config (const char *dir, const char *name, const char *endpoint,
                   "    memory_retention_hours: 24\n"
                   "    magnetic_retention_days: 73000\n"
                   "    magnetic_writes: true\n", ts_endpoint, tag);
+    if (influx_url)
+        snprintf (backends, sizeof backends,
+                  "  history:\n"
+                  "    backend: influxdb\n"
+                  "  influxdb:\n"
+                  "    url: %s\n"
+                  "    database: tscache-test-%s\n"
+                  "    retries: 2\n"
+                  "    batch_points: 50\n", influx_url, tag);
     if (endpoint) {
         snprintf (backends, sizeof backends,
                   "  registry:\n"
@@ -162,7 +180,7 @@ s_setup (void **state)
     assert_non_null (mkdtemp (fx->dir));
     const char *names [] = { "registry", "history", "forecast" };
     size_t roles = fx->backend->roles [0]? 3: 1;
-    const char *endpoint = NULL, *ts_endpoint = NULL;
+    const char *endpoint = NULL, *ts_endpoint = NULL, *influx_url = NULL;
     char err [TS_ERRLEN] = "";
     if (fx->backend->dynamodb) {
         endpoint = ts_dynalite_endpoint (err, sizeof err);
@@ -175,15 +193,22 @@ s_setup (void **state)
             fail_msg ("%s", err);
         ts_tsfixture_credentials ();
     }
+    if (fx->backend->influxdb) {
+        influx_url = ts_influxd_url (err, sizeof err);
+        if (!influx_url)
+            fail_msg ("%s", err);
+    }
     for (size_t i = 0; i < roles; i++) {
         fx->cfg [i] = s_role_config (fx->dir, roles == 1? "data": names [i],
-                                     endpoint, ts_endpoint);
+                                     endpoint, ts_endpoint, influx_url);
         assert_non_null (fx->cfg [i]);
     }
     if (endpoint && ts_store_dynamodb_init (fx->cfg [0], NULL, err))
         fail_msg ("dynamodb tables: %s", err);
     if (ts_endpoint && ts_store_timestream_init (fx->cfg [0], NULL, err))
         fail_msg ("timestream table: %s", err);
+    if (influx_url && ts_store_influxdb_init (fx->cfg [0], NULL, err))
+        fail_msg ("influxdb database: %s", err);
     s_open (fx);
     *state = fx;
     return 0;

@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import msgpack
@@ -54,12 +55,16 @@ def clean_env(**extra):
     return env
 
 
-def start_upstream(logdir, name, *args):
+def start_upstream(logdir, name, *args, prefix=()):
     """Starts the demo upstream on a free port with its stderr in
-    logdir/NAME.log; returns (process, base URL "http://127.0.0.1:PORT")."""
+    logdir/NAME.log; returns (process, base URL "http://ADDR:PORT"), ADDR
+    being 127.0.0.1 unless args has --bind. prefix: a command it runs
+    under, e.g. ["ip", "netns", "exec", NS] (which execs: the process is
+    the upstream itself)."""
     log = open(os.path.join(logdir, name + ".log"), "w")
     proc = subprocess.Popen(
-        [os.path.join(BIN, "tscache-demo-upstream"), "--port", "0"]
+        list(prefix)
+        + [os.path.join(BIN, "tscache-demo-upstream"), "--port", "0"]
         + [str(a) for a in args],
         stdout=subprocess.PIPE, stderr=log, text=True)
     line = proc.stdout.readline()
@@ -69,10 +74,12 @@ def start_upstream(logdir, name, *args):
     return proc, line.split()[-1]
 
 
-def start_process(logdir, name, binary, config, env):
-    """Starts BIN/binary -c config with its output in logdir/NAME.log."""
+def start_process(logdir, name, binary, config, env, prefix=()):
+    """Starts BIN/binary -c config with its output in logdir/NAME.log;
+    prefix as for start_upstream."""
     log = open(os.path.join(logdir, name + ".log"), "w")
-    return subprocess.Popen([os.path.join(BIN, binary), "-c", config],
+    return subprocess.Popen(list(prefix)
+                            + [os.path.join(BIN, binary), "-c", config],
                             stdout=log, stderr=subprocess.STDOUT, env=env)
 
 
@@ -81,10 +88,12 @@ class Dynalite:
     loopback port, its output in logdir/dynalite.log; or, if
     TSCACHE_TEST_DYNAMODB_ENDPOINT is set, that endpoint (DynamoDB Local,
     real AWS with the machine's credentials), and nothing is started.
+    host, port, prefix: where it listens (port None: a free one) and the
+    command it runs under (start_upstream).
     call() sends one DynamoDB request unsigned: for dynalite, which checks
     no signature, and the test's own checks only."""
 
-    def __init__(self, logdir):
+    def __init__(self, logdir, host="127.0.0.1", port=None, prefix=()):
         self.proc = None
         self.endpoint = os.environ.get("TSCACHE_TEST_DYNAMODB_ENDPOINT", "")
         if self.endpoint:
@@ -94,8 +103,10 @@ class Dynalite:
         if not os.path.exists(module):
             raise RuntimeError("dynalite missing: run tools/install-deps.sh "
                                "test (npm ci in tests/node)")
-        self.proc, port = start_node(logdir, "dynalite", [free_port()])
-        self.endpoint = "http://127.0.0.1:%d" % port
+        self.proc, port = start_node(logdir, "dynalite",
+                                     [port or free_port(), host],
+                                     prefix=prefix)
+        self.endpoint = "http://%s:%d" % (host, port)
 
     def env(self):
         """Environment of a tscache process using it: dummy credentials
@@ -147,13 +158,13 @@ class Dynalite:
                 self.proc.kill()
 
 
-def start_node(logdir, name, args, env=None):
+def start_node(logdir, name, args, env=None, prefix=()):
     """Starts node tests/node/NAME.js ARGS, its stderr in logdir/NAME.log;
     returns (process, port) once it prints "listening PORT" (10 s at
-    most)."""
+    most). prefix as for start_upstream."""
     log = open(os.path.join(logdir, name + ".log"), "w")
     proc = subprocess.Popen(
-        ["node", os.path.join(ROOT, "tests", "node", name + ".js")]
+        list(prefix) + ["node", os.path.join(ROOT, "tests", "node", name + ".js")]
         + [str(a) for a in args], stdout=subprocess.PIPE, stderr=log,
         text=True, env=env)
     ready, _, _ = select.select([proc.stdout], [], [], 10)
@@ -170,12 +181,14 @@ class TimestreamFixture:
     (tests/node/timestream/fixture.js, docs/timestream.md) on a free port,
     its output in logdir/timestream/fixture.log. It checks every
     signature against the credentials env() gives. records() and
-    requests() read its control endpoints."""
+    requests() read its control endpoints. host, port, prefix as for
+    Dynalite (port 0: a free one)."""
 
-    def __init__(self, logdir):
+    def __init__(self, logdir, host="127.0.0.1", port=0, prefix=()):
         os.makedirs(os.path.join(logdir, "timestream"), exist_ok=True)
-        self.proc, port = start_node(logdir, "timestream/fixture", [0])
-        self.endpoint = "http://127.0.0.1:%d" % port
+        self.proc, port = start_node(logdir, "timestream/fixture",
+                                     [port, "--host", host], prefix=prefix)
+        self.endpoint = "http://%s:%d" % (host, port)
 
     def env(self):
         return {"AWS_ACCESS_KEY_ID": "AKIDFIXTURE",
@@ -195,6 +208,11 @@ class TimestreamFixture:
         """Requests received per op."""
         return self._get("/fixture/requests")
 
+    def counts(self, dimension):
+        """{value: records} of one dimension, e.g. "identifier"."""
+        return self._get("/fixture/counts?dimension="
+                         + urllib.parse.quote(dimension))
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -202,6 +220,77 @@ class TimestreamFixture:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+
+
+class Influxd:
+    """A real InfluxDB 1.x for the tests: Debian's influxd on free
+    loopback ports with a generated config in logdir/influxd (meta, data
+    and wal there, reporting off), never the system's service; ready when
+    /ping answers 204 (20 s at most). query() and write() are bare
+    requests, as a client other than tscache would send them."""
+
+    def __init__(self, logdir):
+        self.dir = os.path.join(logdir, "influxd")
+        os.makedirs(self.dir, exist_ok=True)
+        port, rpc = free_port(), free_port()
+        self.url = "http://127.0.0.1:%d" % port
+        conf = os.path.join(self.dir, "influxd.conf")
+        with open(conf, "w") as f:
+            f.write(f"""reporting-disabled = true
+bind-address = "127.0.0.1:{rpc}"
+[meta]
+  dir = "{self.dir}/meta"
+[data]
+  dir = "{self.dir}/data"
+  wal-dir = "{self.dir}/wal"
+  query-log-enabled = false
+[http]
+  bind-address = "127.0.0.1:{port}"
+  log-enabled = false
+[monitor]
+  store-enabled = false
+[continuous_queries]
+  enabled = false
+""")
+        log = open(os.path.join(self.dir, "influxd.log"), "w")
+        self.proc = subprocess.Popen(["influxd", "-config", conf],
+                                     stdout=subprocess.DEVNULL, stderr=log)
+        if not wait_for(self._ping, 20):
+            self.stop()
+            raise RuntimeError("influxd did not answer /ping")
+
+    def _ping(self):
+        try:
+            with urllib.request.urlopen(self.url + "/ping", timeout=1) as r:
+                return r.status == 204
+        except Exception:
+            return False
+
+    def query(self, q, db=None):
+        """The JSON answer of InfluxQL q (epoch=ms)."""
+        params = {"q": q, "epoch": "ms"}
+        if db:
+            params["db"] = db
+        data = urllib.parse.urlencode(params).encode()
+        with urllib.request.urlopen(self.url + "/query", data=data,
+                                    timeout=BOUND_S) as r:
+            return json.loads(r.read())
+
+    def rows(self, q, db):
+        """The rows of q's first series, as dicts by column."""
+        series = (self.query(q, db)["results"][0].get("series") or [{}])[0]
+        cols = series.get("columns", [])
+        return [dict(zip(cols, v)) for v in series.get("values", [])]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
 
 
 class ProxiedDynalite:
@@ -249,6 +338,26 @@ class ProxiedDynalite:
         self.dynalite.stop()
 
 
+def http_request(url, method, body=None, headers=None, raw=None):
+    """One HTTP request: body as JSON (or raw bytes), headers added.
+    Returns (status, parsed JSON or None, raw bytes)."""
+    data = raw if raw is not None else (
+        json.dumps(body).encode() if body is not None else None)
+    req = urllib.request.Request(url, data=data, method=method)
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            status, payload = resp.status, resp.read()
+    except urllib.error.HTTPError as e:
+        status, payload = e.code, e.read()
+    try:
+        parsed = json.loads(payload) if payload else None
+    except ValueError:
+        parsed = None
+    return status, parsed, payload
+
+
 def wait_for(predicate, timeout_s, interval_s=0.1):
     """Poll predicate until it returns a true value or timeout_s passes."""
     deadline = time.monotonic() + timeout_s
@@ -264,7 +373,7 @@ class Pipeline:
 
     def __init__(self, workers=2, api_key="e2e-key", now_ms=None,
                  extra_config="", upstream_args=(), env=None, url_extra="",
-                 dynamodb=False, timestream=False):
+                 dynamodb=False, timestream=False, influxdb=False):
         """upstream_args: extra options of the demo upstream, e.g.
         ("--latency-ms", "100"); env: config overrides, e.g.
         {"TSCACHE_WORKER_CONCURRENCY": "16"} (a value may use {tmp},
@@ -278,7 +387,9 @@ class Pipeline:
         history on the Timestream fixture (self.timestream, a
         TimestreamFixture; its database and table made by store init as
         well, named self.ts_table = (database, table)), whose credentials
-        every process then uses (dynalite takes any)."""
+        every process then uses (dynalite takes any); influxdb: history
+        on a real influxd (self.influxdb, an Influxd; its database
+        self.influx_db made by store init)."""
         self.tmp = tempfile.mkdtemp(prefix="tscache-e2e-")
         self.api_key = api_key
         self.now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
@@ -287,6 +398,7 @@ class Pipeline:
         self.env = clean_env(**({} if api_key is None
                                 else {"TSCACHE_API_KEY": api_key}))
         self.dynamodb, self.timestream, store_extra = None, None, ""
+        self.influxdb = None
         if dynamodb:
             self.dynamodb = Dynalite(self.tmp) if dynamodb is True \
                 else dynamodb
@@ -319,6 +431,20 @@ class Pipeline:
     discovery: "on"
     database: {self.ts_table[0]}
     table: {self.ts_table[1]}
+"""
+        if influxdb:
+            try:
+                self.influxdb = Influxd(self.tmp)
+            except Exception:
+                if self.dynamodb:
+                    self.dynamodb.stop()
+                raise
+            self.influx_db = os.path.basename(self.tmp)
+            store_extra += f"""  history:
+    backend: influxdb
+  influxdb:
+    url: {self.influxdb.url}
+    database: {self.influx_db}
 """
         for k, v in (env or {}).items():
             self.env[k] = str(v).replace("{tmp}", self.tmp)
@@ -360,7 +486,7 @@ upstream:
   past_s: 90000
   future_s: 90000
 {extra_config}""")
-        if self.dynamodb or self.timestream:
+        if self.dynamodb or self.timestream or self.influxdb:
             # The tables, as an operator makes them: tscache store init
             # (which runs tscache-worker --store-init).
             self.store_init = subprocess.run(
@@ -380,7 +506,7 @@ upstream:
             raise RuntimeError("gateway did not become healthy")
 
     def _stop_stores(self):
-        for store in (self.dynamodb, self.timestream):
+        for store in (self.dynamodb, self.timestream, self.influxdb):
             if store:
                 store.stop()
 
@@ -428,24 +554,10 @@ upstream:
     def http(self, method, path, body=None, auth=True, headers=None,
              raw=None):
         """Returns (status, parsed JSON or None, raw bytes)."""
-        url = "http://127.0.0.1:%d%s" % (self.http_port, path)
-        data = raw if raw is not None else (
-            json.dumps(body).encode() if body is not None else None)
-        req = urllib.request.Request(url, data=data, method=method)
-        if auth:
-            req.add_header("x-security-token", self.api_key)
-        for k, v in (headers or {}).items():
-            req.add_header(k, v)
-        try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
-                status, payload = resp.status, resp.read()
-        except urllib.error.HTTPError as e:
-            status, payload = e.code, e.read()
-        try:
-            parsed = json.loads(payload) if payload else None
-        except ValueError:
-            parsed = None
-        return status, parsed, payload
+        sent = {"x-security-token": self.api_key} if auth else {}
+        sent.update(headers or {})
+        return http_request("http://127.0.0.1:%d%s" % (self.http_port, path),
+                            method, body, sent, raw)
 
     def http_oversized(self, path, size):
         """Sends a body of size bytes on a raw socket and returns the
@@ -484,17 +596,8 @@ upstream:
 
     def zmq_request(self, message, endpoint=None, raw=None, timeout_ms=5000):
         """One REQ round trip; returns the decoded reply map or None."""
-        ctx = zmq.Context.instance()
-        sock = ctx.socket(zmq.REQ)
-        sock.setsockopt(zmq.LINGER, 0)
-        sock.connect(endpoint or self.zmq_endpoint)
-        try:
-            sock.send(raw if raw is not None else msgpack.packb(message))
-            if not sock.poll(timeout_ms):
-                return None
-            return msgpack.unpackb(sock.recv(), raw=False)
-        finally:
-            sock.close()
+        return zmq_request(endpoint or self.zmq_endpoint, message, raw,
+                           timeout_ms)
 
     def cli(self, *args):
         return subprocess.run([os.path.join(BIN, "tscache"), "-c",
@@ -528,6 +631,21 @@ upstream:
                 codes[name] = "killed"
         self._stop_stores()
         return codes
+
+
+def zmq_request(endpoint, message, raw=None, timeout_ms=5000):
+    """One REQ round trip to endpoint: message (packed) or raw bytes;
+    returns the decoded reply map or None."""
+    sock = zmq.Context.instance().socket(zmq.REQ)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.connect(endpoint)
+    try:
+        sock.send(raw if raw is not None else msgpack.packb(message))
+        if not sock.poll(timeout_ms):
+            return None
+        return msgpack.unpackb(sock.recv(), raw=False)
+    finally:
+        sock.close()
 
 
 class Answer:

@@ -64,12 +64,12 @@ config_rejects_unknown_backend_of_a_role_naming_file_line_and_key (void **state)
     assert_string_equal (s_load_fails ("store:\n  history:\n    backend: "
                                        "nosuch\n", err),
                          "test.yaml:3: store.history.backend: must be one "
-                         "of: \"\", lmdb, dynamodb, timestream");
+                         "of: \"\", lmdb, dynamodb, timestream, influxdb");
     assert_string_equal (s_load_fails ("log:\n  level: info\nstore:\n"
                                        "  registry:\n    backend: redis\n",
                                        err),
                          "test.yaml:5: store.registry.backend: must be one "
-                         "of: \"\", lmdb, dynamodb, timestream");
+                         "of: \"\", lmdb, dynamodb, timestream, influxdb");
     setenv ("TSCACHE_STORE_FORECAST_BACKEND", "nosuch", 1);
     assert_null (ts_config_load_text ("", "test.yaml", err));
     unsetenv ("TSCACHE_STORE_FORECAST_BACKEND");
@@ -84,6 +84,55 @@ config_rejects_unknown_backend_of_a_role_naming_file_line_and_key (void **state)
     assert_string_equal (ts_config_str (cfg, "store.history.backend"), "");
     assert_string_equal (ts_config_str (cfg, "store.registry.backend"), "");
     assert_int_equal (ts_config_int (cfg, "store.forecast_ttl_s"), 60);
+    ts_config_destroy (&cfg);
+}
+
+static void
+config_puts_influxdb_on_history_only_and_checks_its_keys (void **state)
+{
+    char err [TS_ERRLEN];
+    assert_string_equal (s_load_fails ("store:\n  history:\n    backend: "
+                         "influxdb\n  forecast:\n    backend: influxdb\n",
+                         err), "test.yaml:5: store.forecast.backend: "
+                         "influxdb serves the history role only "
+                         "(store.history.backend)");
+    assert_string_equal (s_load_fails ("store:\n  registry:\n    backend: "
+                         "influxdb\n", err), "test.yaml:3: "
+                         "store.registry.backend: influxdb serves the "
+                         "history role only (store.history.backend)");
+    assert_contains (s_load_fails ("store:\n  influxdb:\n"
+                     "    precision: ns\n", err),
+                     "test.yaml:3: store.influxdb.precision: must be one of: "
+                     "ms");
+    assert_contains (s_load_fails ("store:\n  influxdb:\n"
+                     "    url: http://u:secret@host:8086\n", err),
+                     "test.yaml:3: store.influxdb.url: must hold no user");
+    assert_null (strstr (err, "u:secret"));
+    assert_contains (s_load_fails ("store:\n  influxdb:\n"
+                     "    url: ftp://host\n", err),
+                     "store.influxdb.url: must start with http://");
+    assert_contains (s_load_fails ("store:\n  influxdb:\n"
+                     "    measurement: \"\"\n", err),
+                     "test.yaml:3: store.influxdb.measurement: must be 1 to "
+                     "256 characters");
+    assert_contains (s_load_fails ("store:\n  influxdb:\n"
+                     "    batch_points: 0\n", err),
+                     "must be an integer from 1 to 1000000");
+    assert_string_equal (s_load_fails ("store:\n  history:\n    backend: "
+                         "influxdb\n  influxdb:\n    bucket: b\n", err),
+                         "test.yaml:5: store.influxdb.bucket: a bucket (the "
+                         "v2 API) needs store.influxdb.org");
+    ts_config_t *cfg = s_load_ok ("store:\n  history:\n    backend: "
+                                  "influxdb\n");
+    assert_string_equal (ts_config_str (cfg, "store.influxdb.url"),
+                         "http://127.0.0.1:8086");
+    assert_string_equal (ts_config_str (cfg, "store.influxdb.database"),
+                         "tscache");
+    assert_string_equal (ts_config_str (cfg, "store.influxdb.measurement"),
+                         "history");
+    assert_int_equal (ts_config_int (cfg, "store.influxdb.batch_points"),
+                      5000);
+    assert_true (ts_config_bool (cfg, "store.influxdb.gzip"));
     ts_config_destroy (&cfg);
 }
 
@@ -349,6 +398,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (config_rejects_value_not_in_enum_listing_the_choices),
         cmocka_unit_test (config_rejects_unknown_backend_of_a_role_naming_file_line_and_key),
         cmocka_unit_test (config_puts_timestream_on_history_only_and_checks_its_names),
+        cmocka_unit_test (config_puts_influxdb_on_history_only_and_checks_its_keys),
         cmocka_unit_test (config_checks_the_cron_schedule),
         cmocka_unit_test (config_rejects_endpoint_without_zeromq_scheme),
         cmocka_unit_test (config_rejects_upstream_url_without_id),

@@ -1,8 +1,10 @@
 // fixture.js - a loopback stand-in for Amazon Timestream for
 // LiveAnalytics (Write and Query on one port), for tscache's tests: Debian
-// and npm have no local Timestream. AWS JSON 1.0 over HTTP on 127.0.0.1.
+// and npm have no local Timestream. AWS JSON 1.0 over HTTP on 127.0.0.1
+// (or --host ADDR, a test's own numeric address, which DescribeEndpoints
+// then names).
 //
-//   node fixture.js PORT [--log FILE] [--page-rows N] [--cache-minutes N]
+//   node fixture.js PORT [--host ADDR] [--log FILE] [--page-rows N] [--cache-minutes N]
 //
 // PORT 0 takes a free port. Prints "listening PORT" once it answers; ends
 // at once on SIGTERM. In memory. Every request must be SigV4-signed for
@@ -17,6 +19,8 @@
 //   POST /fixture/fail {"op": OP|"*", "count": N, "error": E}  the same with E:
 //        ThrottlingException, InternalServerException, InvalidEndpointException
 //   GET  /fixture/records    every stored record (JSON list)
+//   GET  /fixture/counts?dimension=NAME  records per value of dimension NAME
+//                                        (JSON object: value -> count)
 //   GET  /fixture/requests   requests received per op (JSON object)
 // With --log FILE every AWS request received is appended to FILE as one
 // JSON line {"op", "method", "path", "headers" (lower-case names),
@@ -25,6 +29,7 @@
 const crypto = require('crypto')
 const fs = require('fs')
 const http = require('http')
+const net = require('net')
 const { Store } = require('./store')
 const { Ops } = require('./ops')
 const sigv4 = require('./sigv4')
@@ -37,12 +42,12 @@ const CORAL_NS = 'com.amazon.coral.service'
 
 function usage (why) {
   console.error('fixture.js: ' + why)
-  console.error('usage: node fixture.js PORT [--log FILE] [--page-rows N] [--cache-minutes N]')
+  console.error('usage: node fixture.js PORT [--host ADDR] [--log FILE] [--page-rows N] [--cache-minutes N]')
   process.exit(2)
 }
 
 function parseArgs (argv) {
-  const opts = { port: Number(argv[0]), pageRows: 1000, cacheMinutes: 1440 }
+  const opts = { port: Number(argv[0]), host: '127.0.0.1', pageRows: 1000, cacheMinutes: 1440 }
   if (argv.length < 1 || !Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) {
     usage('PORT must be 0..65535')
   }
@@ -50,6 +55,10 @@ function parseArgs (argv) {
     const v = argv[i + 1]
     if (v === undefined) usage(argv[i] + ' needs a value')
     if (argv[i] === '--log') opts.log = v
+    else if (argv[i] === '--host') {
+      if (!net.isIP(v)) usage('--host needs a numeric address')
+      opts.host = v
+    }
     else if (argv[i] === '--page-rows' || argv[i] === '--cache-minutes') {
       const n = Number(v)
       if (!Number.isInteger(n) || n < 1 || n > 1000000) usage(argv[i] + ' must be a positive integer')
@@ -127,6 +136,16 @@ class Fixture {
     try {
       if (req.method === 'GET' && path === '/fixture/records') return json(200, this.store.dump())
       if (req.method === 'GET' && path === '/fixture/requests') return json(200, this.received)
+      if (req.method === 'GET' && path === '/fixture/counts') {
+        const name = new URL(req.url, 'http://fixture').searchParams.get('dimension')
+        const counts = {}
+        for (const r of this.store.dump()) {
+          for (const d of r.dimensions) {
+            if (d.Name === name) counts[d.Value] = (counts[d.Value] || 0) + 1
+          }
+        }
+        return json(200, counts)
+      }
       if (req.method === 'POST' && (path === '/fixture/throttle' || path === '/fixture/fail')) {
         const a = JSON.parse(body || '{}')
         const error = path === '/fixture/throttle' ? 'ThrottlingException' : a.error
@@ -162,11 +181,11 @@ class Fixture {
       })
     })
     server.keepAliveTimeout = 30000
-    server.listen(this.opts.port, '127.0.0.1', () => {
+    server.listen(this.opts.port, this.opts.host, () => {
       const port = server.address().port
       this.ops = new Ops({
         store: this.store,
-        address: `127.0.0.1:${port}`,
+        address: net.isIPv6(this.opts.host) ? `[${this.opts.host}]:${port}` : `${this.opts.host}:${port}`,
         pageRows: this.opts.pageRows,
         cacheMinutes: this.opts.cacheMinutes
       })
