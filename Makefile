@@ -1,6 +1,7 @@
 #  tscache - build, run and test.
 #
 #    make          build every binary into bin/
+#    make programs the binaries only (no tests; the container image)
 #    make run      install missing build deps and curl, build the binaries
 #                  (not the tests), start the demo pipeline
 #    make test     install missing test deps, build, run unit, integration
@@ -86,6 +87,8 @@ TESTS    = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test
 
 #  bench/storefill is also the e2e tests' store loader (test_http_large).
 all: $(PROGRAMS) $(TESTS) $(BUILD)/bench/storefill
+
+programs: $(PROGRAMS)
 
 $(BUILD)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -462,6 +465,6 @@ asan:
 clean:
 	rm -rf $(BUILD) build-asan $(BIN)
 
-.PHONY: all deps deps-run deps-test run test check asan clean bench-scale bench bench-dynamodb \
+.PHONY: all programs deps deps-run deps-test run test check asan clean bench-scale bench bench-dynamodb \
         fresh-check man install uninstall FORCE
 .SECONDARY:

@@ -152,6 +152,7 @@ const ts_config_key_t ts_config_keys [] = {
     { "gateway.api_key_env", TS_CONFIG_STR, "TSCACHE_API_KEY",
       0, 0, NULL, NULL },
     { "gateway.api_key_file", TS_CONFIG_STR, "", 0, 0, NULL, NULL },
+    { "gateway.api_key_generate", TS_CONFIG_BOOL, "false", 0, 0, NULL, NULL },
     { "gateway.max_points", TS_CONFIG_INT, "1000000",
       1, 10000000, NULL, NULL },
     { "gateway.cache_mb", TS_CONFIG_INT, "32", 0, 65536, NULL, NULL },

@@ -47,6 +47,7 @@
 
 #include "ts_http.h"
 #include "ts_http_conn.h"
+#include "ts_http_key.h"
 #include "ts_client.h"
 #include "ts_h1.h"
 #include "ts_route.h"
@@ -615,29 +616,21 @@ s_listen (ts_http_t *self, const char *address, char *err)
 static ts_route_t *
 s_route_new (const ts_config_t *cfg, ts_api_t *api, char *err)
 {
-    const char *env_name = ts_config_str (cfg, "gateway.api_key_env");
-    const char *file = ts_config_str (cfg, "gateway.api_key_file");
     char *secret = NULL;
     char detail [TS_ERRLEN] = "";
-    int rc = ts_config_secret (env_name, file, &secret, detail);
-    if (rc == TS_ENOTFOUND) {
-        ts_errf (err, "no API key: set %s or gateway.api_key_file",
-                 env_name [0]? env_name: "TSCACHE_API_KEY");
+    if (ts_http_key_read (cfg, &secret, err))
         return NULL;
-    }
-    if (rc) {
-        ts_errf (err, "gateway.api_key_file: %s", detail);
-        return NULL;
-    }
     ts_route_t *route = ts_route_new (api, cfg, secret, detail);
     size_t len = strlen (secret);
     volatile char *p = secret;
     for (size_t i = 0; i < len; i++)
         p [i] = 0;
     free (secret);
-    if (!route)
+    if (!route) {
+        const char *env_name = ts_config_str (cfg, "gateway.api_key_env");
         ts_errf (err, "no API key: set %s or gateway.api_key_file (%s)",
                  env_name [0]? env_name: "TSCACHE_API_KEY", detail);
+    }
     return route;
 }
 

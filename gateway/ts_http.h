@@ -23,9 +23,11 @@
     gateway.http_max_connections connections are open; one more is
     answered 503 and closed. docs/http-api.md lists every limit.
 
-    API keys come from ts_config_secret (the variable named by
+    API keys come from ts_http_key (the variable named by
     gateway.api_key_env, else gateway.api_key_file): a comma- or
-    newline-separated list. With no key the front end does not start. */
+    newline-separated list. With no key the front end does not start,
+    unless gateway.api_key_generate is on: then one random key is made
+    for the run and shown once in a WARN line of the log. */
 
 #ifndef TS_HTTP_H_INCLUDED
 #define TS_HTTP_H_INCLUDED

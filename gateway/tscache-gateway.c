@@ -30,11 +30,16 @@
 #define S_NAME "tscache-gateway"
 
 //  With HTTP on, an API key must be readable now: the HTTP front end
-//  does not start without one.
+//  does not start without one. With gateway.api_key_generate on, a
+//  missing key is made at start, but a key file, when named, must still
+//  hold a key.
 static int
 s_check (const ts_config_t *cfg, char *err)
 {
     if (ts_config_int (cfg, "gateway.http_port") == 0)
+        return 0;
+    if (ts_config_bool (cfg, "gateway.api_key_generate")
+    &&  !*ts_config_str (cfg, "gateway.api_key_file"))
         return 0;
     return ts_config_secret_check (cfg, "gateway", true, err);
 }
@@ -57,7 +62,9 @@ main (int argc, char *argv [])
         "Serves tscache queries over ZeroMQ (gateway.zmq_bind, msgpack) and\n"
         "HTTP (gateway.http_bind:gateway.http_port, JSON). HTTP API keys come\n"
         "from the variable named by gateway.api_key_env (TSCACHE_API_KEY) or\n"
-        "the file gateway.api_key_file.", s_check, &code);
+        "the file gateway.api_key_file; with gateway.api_key_generate on and\n"
+        "neither set, a key is generated at start and logged once.",
+        s_check, &code);
     if (!cfg)
         return code;
     char err [TS_ERRLEN] = "";

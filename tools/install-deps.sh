@@ -6,7 +6,8 @@
 #    tools/install-deps.sh run     build + curl (make run: the demo's health
 #                                  check and the commands it prints)
 #    tools/install-deps.sh test    build + cmocka, python3 (zmq, msgpack, yaml), curl,
-#                                  iproute2, influxdb (tests start their own
+#                                  docker-compose (test_compose, no engine
+#                                  needed), iproute2, influxdb (tests start their own
 #                                  influxd), nodejs and npm, then the npm test tools,
 #                                  each by npm ci from its committed lock file
 #                                  into its node_modules: tests/node
@@ -73,6 +74,7 @@ if [ "$what" = test ]; then
     need_py zmq python3-zmq
     need_py msgpack python3-msgpack
     need_py yaml python3-yaml
+    need_cmd docker-compose docker-compose
     need_cmd node nodejs
     need_cmd npm npm
     #  ip: the hosts (network namespaces) of tests/e2e/test_multihost.

@@ -404,7 +404,9 @@ class Pipeline:
         self.api_key = api_key
         self.now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
         self.procs = {}
-        self.env = clean_env(TSCACHE_API_KEY=api_key)
+        # api_key None: no TSCACHE_API_KEY at all.
+        self.env = clean_env(**({} if api_key is None
+                                else {"TSCACHE_API_KEY": api_key}))
         self.dynamodb, self.timestream, store_extra = None, None, ""
         self.influxdb = None
         if dynamodb:

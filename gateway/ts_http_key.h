@@ -1,0 +1,25 @@
+/*  ts_http_key - the API keys of the gateway's HTTP front end.
+
+    The keys come from ts_config_secret: the variable named by
+    gateway.api_key_env (TSCACHE_API_KEY), else the file
+    gateway.api_key_file, a comma- or newline-separated list. With neither
+    giving a key and gateway.api_key_generate on, one key is made for the
+    run: 32 random bytes from getrandom(2) in hex (64 characters), shown
+    once in a WARN line of the log - the one secret the gateway logs, on
+    purpose, so that a first start (docker-compose up) works without a
+    key set and its operator can read the key. Part of ts_http, which
+    hands the keys to ts_route. */
+
+#ifndef TS_HTTP_KEY_H_INCLUDED
+#define TS_HTTP_KEY_H_INCLUDED
+
+#include "ts_config.h"
+
+//  Reads (or generates) the API keys. Returns 0 with the key text in
+//  *keys, which the caller wipes and frees; else TS_ENOTFOUND (no key:
+//  "no API key: set TSCACHE_API_KEY or gateway.api_key_file") or
+//  TS_EINVAL (unreadable key file, getrandom failed), with the reason in
+//  err (TS_ERRLEN bytes), which never holds a key.
+int ts_http_key_read (const ts_config_t *cfg, char **keys, char *err);
+
+#endif
