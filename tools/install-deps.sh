@@ -5,7 +5,7 @@
 #                                  help2man (make install's man pages)
 #    tools/install-deps.sh run     build + curl (make run: the demo's health
 #                                  check and the commands it prints)
-#    tools/install-deps.sh test    build + cmocka, python3 (zmq, msgpack, yaml), curl,
+#    tools/install-deps.sh test    build + cmocka, python3 (zmq, msgpack, yaml), curl, groff,
 #                                  docker-compose (test_compose, no engine
 #                                  needed), iproute2, influxdb (tests start their own
 #                                  influxd), nodejs and npm, then the npm test tools,
@@ -75,6 +75,8 @@ if [ "$what" = test ]; then
     need_py msgpack python3-msgpack
     need_py yaml python3-yaml
     need_cmd docker-compose docker-compose
+    #  groff: test_install renders the man pages.
+    need_cmd groff groff-base
     need_cmd node nodejs
     need_cmd npm npm
     #  ip: the hosts (network namespaces) of tests/e2e/test_multihost.
