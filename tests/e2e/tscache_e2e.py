@@ -399,7 +399,9 @@ class Pipeline:
         well, named self.ts_table = (database, table)), whose credentials
         every process then uses (dynalite takes any); influxdb: history
         on a real influxd (self.influxdb, an Influxd; its database
-        self.influx_db made by store init)."""
+        self.influx_db made by store init); influxdb may also be a store
+        the test started itself, with Influxd's url and stop() (e.g. a
+        proxy in front of influxd)."""
         self.tmp = tempfile.mkdtemp(prefix="tscache-e2e-")
         self.api_key = api_key
         self.now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
@@ -444,7 +446,8 @@ class Pipeline:
 """
         if influxdb:
             try:
-                self.influxdb = Influxd(self.tmp)
+                self.influxdb = Influxd(self.tmp) if influxdb is True \
+                    else influxdb
             except Exception:
                 if self.dynamodb:
                     self.dynamodb.stop()
