@@ -1,20 +1,22 @@
-/*  ddbload - the store's limit for the DynamoDB hydration benchmark
-    (bench/bench-dynamodb, make bench).
+/*  ddbload - the store's limit for the DynamoDB and InfluxDB hydration
+    benchmarks (bench/bench-dynamodb, bench/bench-influxdb, make bench).
 
-    A bare HTTP client that replays DynamoDB requests (in the benchmark:
-    the BatchWriteItem bodies tscache sent for 576-point documents) at an
-    endpoint (dynalite), as fast as it answers, so the benchmark can set
-    tscache's hydration rate beside what the store itself does with the
-    same requests.
+    A bare HTTP client that replays a store's write requests (in the
+    benchmarks: the BatchWriteItem bodies tscache sent to dynalite, the
+    line-protocol bodies it sent to influxd's /write) at an endpoint, as
+    fast as it answers, so the benchmark can set tscache's hydration rate
+    beside what the store itself does with the same requests.
 
     One thread, libcurl multi, --connections easy handles each with one
     request in flight and its connection kept alive. Each request takes
     the next line of the bodies file (round robin): "TARGET<TAB>BODY", sent
     as a POST with X-Amz-Target: DynamoDB_20120810.TARGET and a fixed
     Authorization header (dynalite checks no signature; signing costs
-    about 5 us a request, see docs/benchmarks.md). A request counts as
-    good when the answer is 200 and, for BatchWriteItem, its
-    UnprocessedItems is empty.
+    about 5 us a request, see docs/benchmarks.md). With --raw the bodies
+    file holds records "BYTES<LF>" followed by that many bytes (any bytes:
+    a gzipped line-protocol body, say), each sent as a POST with the
+    --header lines only. A request counts as good when the answer is 2xx
+    and, for BatchWriteItem, its UnprocessedItems is empty.
 
     Stops after --requests requests or --duration seconds, whichever comes
     first (requests in flight are finished), then prints one line:
@@ -34,9 +36,11 @@
 
 #define S_MAX_CONNECTIONS 256
 #define S_MAX_BODIES      100000
+#define S_MAX_HEADERS     16
+#define S_MAX_BODY        (64 * 1024 * 1024)
 
 typedef struct {
-    char   *target;                 //  "DynamoDB_20120810.BatchWriteItem"
+    char   *target;                 //  "X-Amz-Target: ...", NULL with --raw
     char   *body;
     size_t  size;
     bool    batch;                  //  a BatchWriteItem: check UnprocessedItems
@@ -64,14 +68,19 @@ s_usage (FILE *out)
 {
     fprintf (out,
 "usage: ddbload --url URL --bodies FILE [--connections N] [--requests N]\n"
-"               [--duration S]\n"
+"               [--duration S] [--raw [--header H]...]\n"
 "\n"
-"Replays DynamoDB requests at URL (dynalite) as fast as it answers: the\n"
-"store's limit of make bench's DynamoDB figure.\n"
+"Replays DynamoDB requests at URL (dynalite), or with --raw any POST\n"
+"bodies (influxd's /write), as fast as it answers: the store's limit of\n"
+"make bench's DynamoDB and InfluxDB figures.\n"
 "\n"
 "  --url URL          the endpoint, e.g. http://127.0.0.1:8000/\n"
 "  --bodies FILE      one request a line: TARGET<TAB>BODY (TARGET e.g.\n"
 "                     BatchWriteItem), sent round robin\n"
+"  --raw              FILE holds records BYTES<LF> then that many bytes,\n"
+"                     sent as they are with the --header lines only\n"
+"  --header H         with --raw, a header line sent with every request,\n"
+"                     e.g. 'Content-Encoding: gzip' (at most %d)\n"
 "  --connections N    requests in flight, each on its own kept-alive\n"
 "                     connection (1 to %d, default 4)\n"
 "  --requests N       stop after N requests (default 10000)\n"
@@ -80,54 +89,95 @@ s_usage (FILE *out)
 "\n"
 "Prints \"ddbload connections N requests N errors N unprocessed N seconds S\n"
 "req_s R p50_ms A p99_ms B\"; exit 0, 1 if a request failed, 2 on a bad\n"
-"option or file.\n", S_MAX_CONNECTIONS);
+"option or file.\n", S_MAX_HEADERS, S_MAX_CONNECTIONS);
 }
 
-//  Reads the bodies file: lines "TARGET<TAB>BODY". Returns the count, or
-//  -1 (reason on stderr).
-static long
-s_read_bodies (const char *path, s_body_t *bodies, long max)
+//  Reads the next line "TARGET<TAB>BODY" of f into *b (empty lines are
+//  skipped). Returns 1, 0 at the end of the file, -1 if the line is not
+//  one or memory ran out.
+static int
+s_read_line (FILE *f, s_body_t *b)
 {
-    FILE *f = fopen (path, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int rc = 0;
+    while (rc == 0 && (len = getline (&line, &cap, f)) > 0) {
+        while (len > 0 && (line [len - 1] == '\n' || line [len - 1] == '\r'))
+            line [--len] = 0;
+        if (len == 0)
+            continue;
+        char *tab = strchr (line, '\t');
+        if (!tab || tab == line) {
+            rc = -1;
+            break;
+        }
+        *tab = 0;
+        size_t tlen = strlen ("X-Amz-Target: DynamoDB_20120810.") + strlen (line) + 1;
+        b->target = malloc (tlen);
+        b->body = strdup (tab + 1);
+        if (!b->target || !b->body) {
+            rc = -1;
+            break;
+        }
+        snprintf (b->target, tlen, "X-Amz-Target: DynamoDB_20120810.%s", line);
+        b->size = strlen (b->body);
+        b->batch = strcmp (line, "BatchWriteItem") == 0;
+        rc = 1;
+    }
+    free (line);
+    return rc;
+}
+
+//  Reads the next record "BYTES<LF>" and that many bytes of f into *b.
+//  Returns 1, 0 at the end of the file, -1 if it is not one (or larger
+//  than S_MAX_BODY) or memory ran out.
+static int
+s_read_record (FILE *f, s_body_t *b)
+{
+    char head [32];
+    if (!fgets (head, sizeof head, f))
+        return 0;
+    char *end = NULL;
+    long long size = strtoll (head, &end, 10);
+    if (end == head || *end != '\n' || size < 0 || size > S_MAX_BODY)
+        return -1;
+    b->body = malloc ((size_t) size + 1);
+    if (!b->body || fread (b->body, 1, (size_t) size, f) != (size_t) size)
+        return -1;
+    b->body [size] = 0;
+    b->size = (size_t) size;
+    return 1;
+}
+
+//  Reads the bodies file (raw: records, else lines) into bodies, which
+//  holds max + 1 (zeroed: what was read is freed by the caller). Returns
+//  the count, or -1 (reason on stderr).
+static long
+s_read_bodies (const char *path, bool raw, s_body_t *bodies, long max)
+{
+    FILE *f = fopen (path, "rb");
     if (!f) {
         fprintf (stderr, "ddbload: cannot open %s: %s\n", path, strerror (errno));
         return -1;
     }
-    char *line = NULL;
-    size_t cap = 0;
+    //  bodies holds max + 1: a request past max is read, then refused.
     long n = 0;
-    ssize_t len;
-    while ((len = getline (&line, &cap, f)) > 0) {
-        while (len > 0 && (line [len - 1] == '\n' || line [len - 1] == '\r'))
-            line [--len] = 0;
-        char *tab = strchr (line, '\t');
-        if (len == 0)
-            continue;
-        if (!tab || tab == line || n >= max) {
-            fprintf (stderr, "ddbload: %s: line %ld is not TARGET<TAB>BODY "
-                     "(or more than %ld lines)\n", path, n + 1, max);
-            n = -1;
+    int rc;
+    while ((rc = raw? s_read_record (f, &bodies [n]): s_read_line (f, &bodies [n])) == 1)
+        if (++n > max) {
+            rc = -1;
             break;
         }
-        *tab = 0;
-        s_body_t *b = &bodies [n++];
-        size_t tlen = strlen ("DynamoDB_20120810.") + strlen (line) + 1;
-        b->target = malloc (strlen ("X-Amz-Target: ") + tlen);
-        b->body = strdup (tab + 1);
-        if (!b->target || !b->body) {
-            fprintf (stderr, "ddbload: out of memory\n");
-            n = -1;
-            break;
-        }
-        sprintf (b->target, "X-Amz-Target: DynamoDB_20120810.%s", line);
-        b->size = strlen (b->body);
-        b->batch = strcmp (line, "BatchWriteItem") == 0;
-    }
-    free (line);
     fclose (f);
+    if (rc < 0)
+        fprintf (stderr, "ddbload: %s: request %ld is not %s, or memory ran out "
+                 "(at most %ld requests)\n", path, n + 1,
+                 raw? "BYTES<LF> and the bytes": "a line TARGET<TAB>BODY", max);
+    else
     if (n == 0)
         fprintf (stderr, "ddbload: %s holds no request\n", path);
-    return n > 0? n: -1;
+    return rc == 0 && n > 0? n: -1;
 }
 
 static size_t
@@ -149,19 +199,30 @@ s_on_data (char *p, size_t size, size_t n, void *arg)
     return len;
 }
 
+//  What every request shares.
+typedef struct {
+    const char *url;
+    const char *extra [S_MAX_HEADERS];  //  --header lines (raw requests)
+    int         extras;
+} s_load_t;
+
 static void
-s_start (CURLM *multi, s_conn_t *c, const char *url, const s_body_t *body)
+s_start (CURLM *multi, s_conn_t *c, const s_load_t *load, const s_body_t *body)
 {
     curl_slist_free_all (c->headers);
     c->headers = NULL;
-    c->headers = curl_slist_append (c->headers, "Content-Type: application/x-amz-json-1.0");
-    c->headers = curl_slist_append (c->headers, body->target);
-    c->headers = curl_slist_append (c->headers, "X-Amz-Date: 20260101T000000Z");
-    c->headers = curl_slist_append (c->headers,
-        "Authorization: AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/"
-        "dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=0");
+    if (body->target) {
+        c->headers = curl_slist_append (c->headers, "Content-Type: application/x-amz-json-1.0");
+        c->headers = curl_slist_append (c->headers, body->target);
+        c->headers = curl_slist_append (c->headers, "X-Amz-Date: 20260101T000000Z");
+        c->headers = curl_slist_append (c->headers,
+            "Authorization: AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/"
+            "dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=0");
+    }
+    for (int i = 0; !body->target && i < load->extras; i++)
+        c->headers = curl_slist_append (c->headers, load->extra [i]);
     c->headers = curl_slist_append (c->headers, "Expect:");
-    curl_easy_setopt (c->curl, CURLOPT_URL, url);
+    curl_easy_setopt (c->curl, CURLOPT_URL, load->url);
     curl_easy_setopt (c->curl, CURLOPT_POSTFIELDS, body->body);
     curl_easy_setopt (c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body->size);
     curl_easy_setopt (c->curl, CURLOPT_HTTPHEADER, c->headers);
@@ -198,7 +259,9 @@ s_compare (const void *a, const void *b)
 int
 main (int argc, char *argv [])
 {
-    const char *url = NULL, *path = NULL;
+    s_load_t load = { NULL, { NULL }, 0 };
+    const char *path = NULL;
+    bool raw = false;
     long connections = 4, requests = 10000;
     double duration = 10;
     static const struct option options [] = {
@@ -207,6 +270,8 @@ main (int argc, char *argv [])
         { "connections", required_argument, NULL, 'c' },
         { "requests", required_argument, NULL, 'n' },
         { "duration", required_argument, NULL, 'd' },
+        { "raw", no_argument, NULL, 'r' },
+        { "header", required_argument, NULL, 'H' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -214,11 +279,19 @@ main (int argc, char *argv [])
     while ((opt = getopt_long (argc, argv, "", options, NULL)) != -1) {
         char *end = NULL;
         switch (opt) {
-            case 'u': url = optarg; break;
+            case 'u': load.url = optarg; break;
             case 'b': path = optarg; break;
             case 'c': connections = strtol (optarg, &end, 10); break;
             case 'n': requests = strtol (optarg, &end, 10); break;
             case 'd': duration = strtod (optarg, &end); break;
+            case 'r': raw = true; break;
+            case 'H':
+                if (load.extras == S_MAX_HEADERS) {
+                    fprintf (stderr, "ddbload: at most %d --header\n", S_MAX_HEADERS);
+                    return 2;
+                }
+                load.extra [load.extras++] = optarg;
+                break;
             case 'h': s_usage (stdout); return 0;
             default: s_usage (stderr); return 2;
         }
@@ -227,23 +300,23 @@ main (int argc, char *argv [])
             return 2;
         }
     }
-    if (!url || !path || connections < 1 || connections > S_MAX_CONNECTIONS
+    if (!load.url || !path || connections < 1 || connections > S_MAX_CONNECTIONS
     ||  requests < 1 || requests > 100000000 || !(duration > 0 && duration <= 3600)) {
         fprintf (stderr, "ddbload: --url and --bodies are required; --connections 1 "
                  "to %d, --requests 1 to 1e8, --duration 0 to 3600 s\n",
                  S_MAX_CONNECTIONS);
         return 2;
     }
-    s_body_t *bodies = calloc (S_MAX_BODIES, sizeof *bodies);
+    s_body_t *bodies = calloc (S_MAX_BODIES + 1, sizeof *bodies);
     double *latency = malloc ((size_t) requests * sizeof *latency);
     s_conn_t *conns = calloc ((size_t) connections, sizeof *conns);
     if (!bodies || !latency || !conns) {
         fprintf (stderr, "ddbload: out of memory\n");
         return 2;
     }
-    long count = s_read_bodies (path, bodies, S_MAX_BODIES);
+    long count = s_read_bodies (path, raw, bodies, S_MAX_BODIES);
     if (count < 0) {
-        for (long i = 0; i < S_MAX_BODIES && bodies [i].target; i++) {
+        for (long i = 0; i <= S_MAX_BODIES; i++) {
             free (bodies [i].target);
             free (bodies [i].body);
         }
@@ -259,7 +332,7 @@ main (int argc, char *argv [])
     for (long i = 0; i < connections && sent < requests; i++) {
         conns [i].curl = curl_easy_init ();
         curl_easy_setopt (conns [i].curl, CURLOPT_PRIVATE, &conns [i]);
-        s_start (multi, &conns [i], url, &bodies [sent++ % count]);
+        s_start (multi, &conns [i], &load, &bodies [sent++ % count]);
     }
     int running = 1;
     while (running || done < sent) {
@@ -276,10 +349,10 @@ main (int argc, char *argv [])
             CURLcode code = msg->data.result;
             curl_multi_remove_handle (multi, c->curl);
             latency [done++] = (s_now () - c->started) * 1000;
-            if (code != CURLE_OK || status != 200) {
+            if (code != CURLE_OK || status / 100 != 2) {
                 if (errors++ < 3)
-                    fprintf (stderr, "ddbload: %s: %.300s\n",
-                             c->body->target + strlen ("X-Amz-Target: "),
+                    fprintf (stderr, "ddbload: %s: %.300s\n", c->body->target?
+                             c->body->target + strlen ("X-Amz-Target: "): "POST",
                              code != CURLE_OK? curl_easy_strerror (code)
                              : c->used? c->answer: "no body");
             }
@@ -287,7 +360,7 @@ main (int argc, char *argv [])
             if (c->body->batch && s_unprocessed (c))
                 unprocessed++;
             if (sent < requests && s_now () < deadline)
-                s_start (multi, c, url, &bodies [sent++ % count]);
+                s_start (multi, c, &load, &bodies [sent++ % count]);
         }
         if (done < sent)
             curl_multi_poll (multi, NULL, 0, 100, NULL);
