@@ -1,0 +1,190 @@
+"""tscache_bench - what the benchmark scripts share (bench/bench,
+bench/bench-dynamodb, bench/bench-influxdb): finding the peers' tools,
+running wrk and reading its figures, the CPU a process used, hydrating
+ids through a pipeline (tests/e2e/tscache_e2e.py) until the broker counts
+them done, table numbers, and replacing a results block between two
+markers in docs/benchmarks.md.
+
+It starts nothing itself: each script owns what it starts and stops."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+DOCS = os.path.join(ROOT, "docs", "benchmarks.md")
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def which(name):
+    """Full path of a command, also looked up in the sbin directories."""
+    found = shutil.which(name)
+    for d in ("/usr/sbin", "/usr/bin", "/sbin"):
+        if not found and os.access(os.path.join(d, name), os.X_OK):
+            found = os.path.join(d, name)
+    if not found:
+        raise RuntimeError("%s not found: run tools/install-deps.sh bench"
+                           % name)
+    return found
+
+
+def parse_ms(text):
+    """'456.00us', '1.23ms', '1.00s', '2.00m' -> milliseconds."""
+    m = re.match(r"([\d.]+)(us|ms|s|m)$", text)
+    if not m:
+        return None
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[m.group(2)]
+    return float(m.group(1)) * scale
+
+
+def wrk(url, threads, conns, seconds, headers=(), script=None):
+    """Runs wrk; returns {"rps", "p50", "p99", "errors"} (ms)."""
+    cmd = [which("wrk"), "-t%d" % threads, "-c%d" % conns,
+           "-d%ds" % seconds, "--latency", "--timeout", "5s"]
+    for h in headers:
+        cmd += ["-H", h]
+    if script:
+        cmd += ["-s", script]
+    cmd.append(url)
+    r = subprocess.run(cmd, capture_output=True, text=True,
+                       timeout=seconds + 30)
+    out = r.stdout
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if r.returncode != 0 or not rps:
+        raise RuntimeError("wrk failed: %s %s" % (out[-500:], r.stderr[-500:]))
+    lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    errors = 0
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    if bad:
+        errors += int(bad.group(1))
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), "
+                     r"write (\d+), timeout (\d+)", out)
+    if sock:
+        errors += sum(int(x) for x in sock.groups())
+    return {"rps": float(rps.group(1)), "p50": parse_ms(lat.get("50", "")),
+            "p99": parse_ms(lat.get("99", "")), "errors": errors}
+
+
+def cpu_s(pid):
+    """CPU seconds (user + system) process pid has used so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def fmt(x, digits=0):
+    """x with thousands separators and digits decimals; "-" for None."""
+    return "-" if x is None else ("{:,.%df}" % digits).format(x)
+
+
+def broker_stats(p):
+    """The broker's stats map (pipeline p), or None if it does not
+    answer."""
+    s = p.control({"v": 1, "op": "stats"}, timeout_ms=2000)
+    return s["stats"] if s and s.get("status") == 200 else None
+
+
+def register(p, ids):
+    """POST /v1/ids in requests of 1,000 ids."""
+    for k in range(0, len(ids), 1000):
+        st, body, _ = p.http("POST", "/v1/ids", {"ids": ids[k:k + 1000]})
+        if st != 200:
+            raise RuntimeError("POST /v1/ids answered %d %r" % (st, body))
+
+
+def run_hydration(p, ids, bound_s, before=None):
+    """Hydrates ids (registered already; before() is called first);
+    returns (seconds from the first hydrate request until the broker
+    counts them all done, None) or (None, the error)."""
+    s0 = broker_stats(p)
+    if s0 is None:
+        raise RuntimeError("the broker does not answer stats")
+    if before:
+        before()
+    t0 = time.monotonic()
+    for k in range(0, len(ids), 1000):
+        st, body, _ = p.http("POST", "/v1/hydrate", {"ids": ids[k:k + 1000]})
+        if st != 202:
+            raise RuntimeError("POST /v1/hydrate answered %d %r"
+                               % (st, body))
+    while True:
+        s = broker_stats(p)
+        t = time.monotonic() - t0
+        if s and s["done"] - s0["done"] >= len(ids):
+            return t, None
+        if s and s["dlq"] > s0["dlq"]:
+            return None, "%d jobs dead-lettered" % (s["dlq"] - s0["dlq"])
+        if t > bound_s:
+            return None, "aborted after %.0f s, %d of %d done" % (
+                t, (s or s0)["done"] - s0["done"], len(ids))
+        time.sleep(0.02)
+
+
+def write_docs(begin, end, text, heading=""):
+    """Replaces what stands between the markers begin and end in
+    docs/benchmarks.md with text; without the markers, appends them with
+    text (under heading, if given)."""
+    try:
+        with open(DOCS) as f:
+            doc = f.read()
+    except OSError:
+        doc = "# tscache benchmarks\n"
+    block = begin + "\n" + text.rstrip("\n") + "\n" + end
+    if begin in doc and end in doc:
+        head, rest = doc.split(begin, 1)
+        doc = head + block + rest.split(end, 1)[1]
+    else:
+        doc = doc.rstrip("\n") + "\n\n" + (heading + "\n\n" if heading
+                                           else "") + block + "\n"
+    with open(DOCS, "w") as f:
+        f.write(doc)
+
+
+def hydration_args(ap, seconds, bound):
+    """The options every hydration figure takes: --ids, --workers,
+    --concurrency, --seconds (default seconds), --bound (default bound),
+    --no-docs."""
+    ap.add_argument("--ids", type=int, default=1000,
+                    help="ids hydrated in B (at most 3000)")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--concurrency", type=int, default=32,
+                    help="worker.concurrency of each worker")
+    ap.add_argument("--seconds", type=int, default=seconds,
+                    help="longest ddbload run (C)")
+    ap.add_argument("--bound", type=int, default=bound,
+                    help="longest hydration (B), seconds")
+    ap.add_argument("--no-docs", action="store_true",
+                    help="do not write docs/benchmarks.md")
+
+
+def run_main(name, main):
+    """Exits with main()'s code, or 2 with "NAME: cannot run: ..." on
+    stderr if it raised RuntimeError, OSError or SubprocessError."""
+    try:
+        sys.exit(main())
+    except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+        print("%s: cannot run: %s" % (name, e), file=sys.stderr)
+        sys.exit(2)
+
+
+def report(name, lines, started, docs, begin, end, heading=""):
+    """Prints a figure's table lines and how long NAME took since
+    started (time.monotonic()); if docs, writes them, dated, between the
+    markers begin and end (write_docs)."""
+    log("")
+    for line in lines:
+        log(line)
+    log("")
+    log("%s took %.0f s" % (name, time.monotonic() - started))
+    if docs:
+        text = "\n".join(["Run on %s UTC, %d CPUs." % (
+            time.strftime("%Y-%m-%d at %H:%M", time.gmtime()),
+            os.cpu_count()), ""] + lines)
+        write_docs(begin, end, text + "\n", heading)
+        log("written to docs/benchmarks.md")
