@@ -410,12 +410,14 @@ uninstall:
 bench-scale: $(PROGRAMS)
 	@bench/bench-scale
 
-#  Query and hydration benchmark (not part of make test; about 5 minutes,
+#  Query and hydration benchmark (not part of make test; about 7 minutes,
 #  of which about 15 s for the gateway's memory on a 1,000,000-point
-#  answer and 2 minutes for the DynamoDB figure): tscache side by side
-#  with nginx, Redis and InfluxDB on this machine, and on dynalite beside
-#  dynalite's own rate; installs the peers, prints tables and records them
-#  in docs/benchmarks.md. bench/storefill loads that answer's points.
+#  answer, 2 minutes for the DynamoDB figure and 1.5 for the InfluxDB
+#  one): tscache side by side with nginx, Redis and InfluxDB on this
+#  machine, on dynalite beside dynalite's own rate, and with history on
+#  influxd beside influxd's own; installs the peers, prints tables and
+#  records them in docs/benchmarks.md. bench/storefill loads that answer's
+#  points.
 $(BUILD)/bench/zmqload: $(BUILD)/bench/zmqload.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(say) LINK $@
@@ -424,7 +426,8 @@ $(BUILD)/bench/zmqecho: $(BUILD)/bench/zmqecho.o
 	@mkdir -p $(dir $@)
 	$(say) LINK $@
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-#  bench/ddbload, the DynamoDB figure's bare client: libcurl only.
+#  bench/ddbload, the DynamoDB and InfluxDB figures' bare client: libcurl
+#  only.
 $(BUILD)/bench/ddbload: $(BUILD)/bench/ddbload.o
 	@mkdir -p $(dir $@)
 	$(say) LINK $@
@@ -441,6 +444,7 @@ bench:
 	@TSCACHE_ZMQLOAD=$(BUILD)/bench/zmqload TSCACHE_ZMQECHO=$(BUILD)/bench/zmqecho \
 	    TSCACHE_STOREFILL=$(BUILD)/bench/storefill bench/bench
 	@TSCACHE_DDBLOAD=$(BUILD)/bench/ddbload TSCACHE_TESTS=$(BUILD)/tests bench/bench-dynamodb
+	@TSCACHE_DDBLOAD=$(BUILD)/bench/ddbload bench/bench-influxdb
 
 #  The DynamoDB figure of make bench alone (about 2 minutes): hydration
 #  with registry and forecast on dynalite beside dynalite's own rate for
@@ -450,6 +454,14 @@ bench-dynamodb:
 	@$(MAKE) --no-print-directory $(PROGRAMS) $(BUILD)/bench/ddbload \
 	    $(BUILD)/tests/test_ts_aws_sigv4
 	@TSCACHE_DDBLOAD=$(BUILD)/bench/ddbload TSCACHE_TESTS=$(BUILD)/tests bench/bench-dynamodb
+
+#  The InfluxDB figure of make bench alone (about 1.5 minutes): hydration
+#  and queries with history on influxd beside influxd's own rate for the
+#  same requests (bench/ddbload --raw, wrk).
+bench-influxdb:
+	@tools/install-deps.sh bench
+	@$(MAKE) --no-print-directory $(PROGRAMS) $(BUILD)/bench/ddbload
+	@TSCACHE_DDBLOAD=$(BUILD)/bench/ddbload bench/bench-influxdb
 
 #  Both README commands on a fresh Debian bookworm root (needs root;
 #  about 5 minutes; takes the committed HEAD).
@@ -465,6 +477,6 @@ asan:
 clean:
 	rm -rf $(BUILD) build-asan $(BIN)
 
-.PHONY: all programs deps deps-run deps-test run test check asan clean bench-scale bench bench-dynamodb \
+.PHONY: all programs deps deps-run deps-test run test check asan clean bench-scale bench bench-dynamodb bench-influxdb \
         fresh-check man install uninstall FORCE
 .SECONDARY:
