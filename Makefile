@@ -468,6 +468,14 @@ bench-influxdb:
 fresh-check:
 	@tools/fresh-check.sh
 
+#  The image and docker-compose.yml without a container engine (needs
+#  root; about 5 minutes; takes the committed HEAD): deploy/docker/
+#  Dockerfile built in Debian minbase chroots, every compose service in a
+#  network namespace of its own, the README's first query answered.
+image-check:
+	@tools/install-deps.sh test
+	@tools/image-check
+
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/bin \
 	    OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
@@ -478,5 +486,5 @@ clean:
 	rm -rf $(BUILD) build-asan $(BIN)
 
 .PHONY: all programs deps deps-run deps-test run test check asan clean bench-scale bench bench-dynamodb bench-influxdb \
-        fresh-check man install uninstall FORCE
+        fresh-check image-check man install uninstall FORCE
 .SECONDARY:
