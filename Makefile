@@ -193,7 +193,7 @@ DEPS_test_ts_cache  = $(CORE) gateway/ts_cache
 DEPS_test_ts_notice = $(CORE) gateway/ts_notice gateway/ts_cache common/ts_proto common/ts_points
 #  The request handler's tests (queries, registry, broker ops) share
 #  tests/unit/ts_api_fixture.h.
-DEPS_test_ts_api    = $(CORE) gateway/ts_api common/ts_client gateway/ts_cache common/ts_proto common/store/ts_store \
+DEPS_test_ts_api    = $(CORE) gateway/ts_api gateway/ts_ready gateway/ts_json common/ts_client gateway/ts_cache common/ts_proto common/store/ts_store \
                       common/ts_envelope \
                       common/store/ts_store_lmdb common/ts_config common/ts_cron \
                       common/ts_points tests/unit/ts_testutil \
@@ -203,7 +203,7 @@ DEPS_test_ts_api_broker = $(DEPS_test_ts_api)
 $(BUILD)/tests/test_ts_api $(BUILD)/tests/test_ts_api_ids \
 $(BUILD)/tests/test_ts_api_broker: tests/unit/ts_api_fixture.h
 #  The routes and the seed's route share tests/unit/ts_route_fixture.h.
-DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_reply gateway/ts_seed gateway/ts_api common/ts_client gateway/ts_cache \
+DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_reply gateway/ts_seed gateway/ts_api gateway/ts_ready common/ts_client gateway/ts_cache \
                       gateway/ts_json gateway/ts_target common/ts_envelope common/ts_proto common/store/ts_store \
                       common/store/ts_store_lmdb common/ts_config common/ts_cron \
                       common/ts_points tests/unit/ts_testutil \
@@ -211,7 +211,7 @@ DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_reply gateway/ts_seed 
 DEPS_test_ts_http_stream = $(DEPS_test_ts_route) gateway/ts_http_conn gateway/ts_h1
 DEPS_test_ts_seed   = $(DEPS_test_ts_route)
 $(BUILD)/tests/test_ts_route $(BUILD)/tests/test_ts_seed: tests/unit/ts_route_fixture.h
-DEPS_test_ts_zmqsrv = $(CORE) gateway/ts_zmqsrv gateway/ts_api common/ts_client gateway/ts_cache common/ts_proto \
+DEPS_test_ts_zmqsrv = $(CORE) gateway/ts_zmqsrv gateway/ts_api gateway/ts_ready gateway/ts_json common/ts_client gateway/ts_cache common/ts_proto \
                       common/ts_envelope \
                       common/store/ts_store common/store/ts_store_lmdb common/ts_config \
                       common/ts_cron common/ts_points tests/unit/ts_testutil \

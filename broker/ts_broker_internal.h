@@ -7,9 +7,9 @@
                            the timers (heartbeat, lease expiry, cron tick)
                            and the scheduler's tick
       ts_broker_workers.c  the worker dialogue: ready and credit, dispatch
-                           (leased in batches), done (acked in batches)
-                           and failed, heartbeats, lost workers and
-                           expired leases
+                           (leased in batches), done (acked in batches),
+                           failed and release, heartbeats, lost workers
+                           and expired leases
       ts_broker_control.c  the control dialogue with clients: hydrate,
                            ping, stats, job_state and the DLQ operations
       ts_broker_notice.c   the change notices: ids workers wrote,
@@ -95,8 +95,8 @@ struct _ts_broker_t {
 //  The worker dialogue (ts_broker_workers.c)
 
 //  One message from a worker: [routing id][body]. Dones are collected
-//  for ts_broker_flush_dones; ready, failed and heartbeat are handled at
-//  once.
+//  for ts_broker_flush_dones; ready, failed, release and heartbeat are
+//  handled at once.
 void ts_broker_worker_message (ts_broker_t *self, zmsg_t *zmsg);
 
 //  Acks the dones reported since the last flush, in one queue call.

@@ -1,6 +1,6 @@
 /*  ts_broker_workers - the broker's dialogue with workers: ready and
-    credit, job dispatch, done and failed, heartbeats, lost workers and
-    expired leases. Part of ts_broker (ts_broker_internal.h); see
+    credit, job dispatch, done and failed, jobs handed back (release),
+    heartbeats, lost workers and expired leases. Part of ts_broker (ts_broker_internal.h); see
     docs/protocol.md for the messages.
 
     Workers are known by their ZeroMQ routing id (hex in logs and as the
@@ -324,6 +324,37 @@ s_failed (ts_broker_t *self, const char *key, const ts_msg_t *msg)
         ts_error ("failed for job %" PRIu64 ": %s", msg->job, err);
 }
 
+//  "release": the worker is stopping. It takes no more jobs (credit 0)
+//  and hands back the listed jobs it holds: each is queued again at
+//  once, its receive not counted (ts_queue_release), and goes to the
+//  next worker with credit in this wake's dispatch. A job it no longer
+//  holds (expired, leased to another) is left alone.
+static void
+s_release (ts_broker_t *self, ts_broker_worker_t *worker,
+           const ts_msg_t *msg)
+{
+    char err [TS_ERRLEN];
+    ts_broker_flush_dones (self);           //  reports in the order they came
+    worker->credit = 0;
+    size_t back = 0;
+    for (size_t i = 0; i < msg->jobs_n; i++) {
+        int rc = ts_queue_release (self->queue, msg->jobs [i], worker->key,
+                                   self->job, err);
+        if (rc == 0) {
+            s_owner_lost (self, self->job);
+            back++;
+        }
+        else
+        if (rc == TS_ENOTFOUND)
+            ts_debug ("release of job %" PRIu64 " from worker %s: %s: "
+                      "ignored", msg->jobs [i], worker->key, err);
+        else
+            ts_error ("release of job %" PRIu64 ": %s", msg->jobs [i], err);
+    }
+    ts_info ("worker %s takes no more jobs; %zu of %zu jobs handed back "
+             "queued again", worker->key, back, msg->jobs_n);
+}
+
 //  Warns, rate-limited, of a report from a peer that has not sent ready
 //  since it connected or was declared lost (docs/protocol.md 5.7:
 //  ignored).
@@ -404,6 +435,9 @@ ts_broker_worker_message (ts_broker_t *self, zmsg_t *zmsg)
     else
     if (msg->op == TS_OP_FAILED)
         s_failed (self, key, msg);
+    else
+    if (msg->op == TS_OP_RELEASE)
+        s_release (self, worker, msg);
 }
 
 //  ---------------------------------------------------------------------

@@ -26,7 +26,7 @@
 const char *ts_proto_op_names [TS_OP_COUNT_] = {
     "reply", "ping", "query", "ids_add", "ids_rm", "ids_ls", "hydrate",
     "ready", "job", "done", "failed", "heartbeat", "stats", "dlq_ls",
-    "dlq_redrive", "dlq_purge", "job_state", "notice"
+    "dlq_redrive", "dlq_purge", "job_state", "notice", "release"
 };
 
 const char *ts_proto_status_names [TS_JOB_STATUS_COUNT_] = {
@@ -333,6 +333,7 @@ ts_dialogue_accepts (ts_dialogue_t dialogue, ts_op_t op)
         case TS_OP_READY:
         case TS_OP_DONE:
         case TS_OP_FAILED:
+        case TS_OP_RELEASE:
             return dialogue == TS_DIALOGUE_WORKER;
         case TS_OP_JOB:
             return dialogue == TS_DIALOGUE_BROKER;

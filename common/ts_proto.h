@@ -14,7 +14,7 @@
       job_state (the broker serves ping, hydrate, stats, dlq_*,
       job_state); replies back (TS_DIALOGUE_REPLIES).
     - workers -> broker (DEALER -> ROUTER, TS_DIALOGUE_WORKER): ready
-      (credit), done, failed, heartbeat; broker -> workers
+      (credit), done, failed, heartbeat, release; broker -> workers
       (TS_DIALOGUE_BROKER): job, heartbeat.
 
     The codec is one module in several files, cut by job (see
@@ -73,6 +73,8 @@ typedef enum {
                         //              gateway forwards)
     TS_OP_NOTICE,       //  "notice"    broker PUB -> gateways: boot, seq,
                         //              ids written (none: a heartbeat)
+    TS_OP_RELEASE,      //  "release"   worker -> broker: jobs handed back
+                        //              (may be none); credit becomes 0
     TS_OP_COUNT_        //  number of ops (not an op)
 } ts_op_t;
 
@@ -155,7 +157,9 @@ typedef struct {
     char     next [TS_NAME_MAX + 1];    //  ids_ls reply: cursor of the
                                         //  next page; "" on the last
     uint64_t *jobs;                     //  hydrate reply: job of each id;
-                                        //  job_state: jobs asked; owned
+                                        //  job_state: jobs asked;
+                                        //  release: jobs handed back;
+                                        //  owned
     size_t   jobs_n;                    //  number of jobs
     uint64_t job;                       //  job, done, failed: job id
     uint32_t credit;                    //  ready: jobs the worker can take
@@ -232,7 +236,8 @@ typedef enum {
                             //  dlq_redrive, dlq_purge, job_state)
     TS_DIALOGUE_REPLIES,    //  a client: replies only
     TS_DIALOGUE_WORKER,     //  the broker's worker socket: what workers
-                            //  send (ready, done, failed, heartbeat)
+                            //  send (ready, done, failed, heartbeat,
+                            //  release)
     TS_DIALOGUE_BROKER,     //  a worker: what the broker sends (job,
                             //  heartbeat)
     TS_DIALOGUE_NOTICE      //  a gateway's SUB socket: the broker's change

@@ -1,8 +1,8 @@
 /*  ts_proto_worker - the worker dialogue of the wire codec: ready, done,
-    failed and heartbeat from a worker to the broker's worker socket, job
-    and heartbeat back (docs/protocol.md 5.7 to 5.11 and 8); and the
-    change notices the broker publishes from what workers report written
-    (5.18). See ts_proto_codec.h. */
+    failed, heartbeat and release from a worker to the broker's worker
+    socket, job and heartbeat back (docs/protocol.md 5.7 to 5.11, 5.19
+    and 8); and the change notices the broker publishes from what workers
+    report written (5.18). See ts_proto_codec.h. */
 
 #include <stdio.h>
 #include <string.h>
@@ -14,7 +14,7 @@ ts_proto_worker_op (ts_op_t op)
 {
     return op == TS_OP_READY || op == TS_OP_JOB || op == TS_OP_DONE
         || op == TS_OP_FAILED || op == TS_OP_HEARTBEAT
-        || op == TS_OP_NOTICE;
+        || op == TS_OP_NOTICE || op == TS_OP_RELEASE;
 }
 
 size_t
@@ -22,6 +22,7 @@ ts_proto_worker_fields (const ts_msg_t *self)
 {
     switch (self->op) {
         case TS_OP_READY:
+        case TS_OP_RELEASE:
             return 1;
         case TS_OP_DONE:
             return 1 + (self->has_written? 1: 0);
@@ -84,6 +85,10 @@ ts_proto_worker_pack (msgpack_packer *pk, const ts_msg_t *self)
             TS_PROTO_TRY (ts_proto_pack_uint_field (pk, "seq", self->seq));
             TS_PROTO_TRY (ts_proto_pack_cstr (pk, "ids"));
             TS_PROTO_TRY (ts_proto_pack_ids (pk, self->ids));
+            break;
+        case TS_OP_RELEASE:
+            TS_PROTO_TRY (ts_proto_pack_cstr (pk, "jobs"));
+            TS_PROTO_TRY (ts_proto_pack_jobs (pk, self));
             break;
         case TS_OP_HEARTBEAT:
             if (self->boot) {
@@ -201,6 +206,11 @@ ts_proto_worker_decode (ts_proto_dec_t *dec, ts_msg_t *self)
             return 0;
         case TS_OP_NOTICE:
             return s_decode_notice (dec, self);
+        case TS_OP_RELEASE:
+            //  Required, and may be empty: "no more jobs" alone.
+            if (!(obj = ts_proto_field (dec, F_JOBS, true, &rc)))
+                return rc;
+            return ts_proto_get_jobs (dec, "jobs", obj, 0, self);
         default:
             return 0;
     }

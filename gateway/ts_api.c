@@ -37,6 +37,7 @@ struct _ts_api_t {
                                         //  bound without stamps, deaf
     int64_t         ttl_ms;             //  gateway.cache_ttl_s: reuse
                                         //  bound whatever happens
+    ts_ready_t     *ready;              //  readiness (GET /readyz)
 };
 
 ts_api_t *
@@ -66,10 +67,10 @@ ts_api_new (const ts_config_t *cfg, ts_store_t *store, char *err)
     int64_t cache_mb = ts_config_int (cfg, "gateway.cache_mb");
     if (cache_mb > 0)
         self->cache = ts_cache_new ((size_t) cache_mb << 20);
-    if (!self->broker_endpoint || (cache_mb > 0 && !self->cache)) {
-        ts_cache_destroy (&self->cache);
-        free (self->broker_endpoint);
-        free (self);
+    self->ready = ts_ready_new (cfg, store);
+    if (!self->broker_endpoint || (cache_mb > 0 && !self->cache)
+    ||  !self->ready) {
+        ts_api_destroy (&self);
         ts_errf (err, "out of memory");
         return NULL;
     }
@@ -88,6 +89,7 @@ ts_api_destroy (ts_api_t **self_p)
     if (self_p && *self_p) {
         ts_api_t *self = *self_p;
         ts_cache_destroy (&self->cache);
+        ts_ready_destroy (&self->ready);
         free (self->broker_endpoint);
         free (self);
         *self_p = NULL;
@@ -478,6 +480,12 @@ ts_cache_t *
 ts_api_cache (ts_api_t *self)
 {
     return self->cache;
+}
+
+ts_ready_t *
+ts_api_ready (ts_api_t *self)
+{
+    return self->ready;
 }
 
 void

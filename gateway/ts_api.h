@@ -47,6 +47,7 @@
 #include "ts_store.h"
 #include "ts_cache.h"
 #include "ts_client.h"
+#include "ts_ready.h"
 
 #define TS_API_DEFAULT_SPAN_MS   (24 * 3600 * 1000LL)  //  from/to defaults
 #define TS_API_MAX_BROKER_REPLY  ((size_t) 256 << 20)  //  bytes: a dlq_ls
@@ -57,7 +58,8 @@ typedef struct _ts_api_t ts_api_t;
 //  Creates a handler over store (borrowed: must outlive the handler) with
 //  gateway.max_points, gateway.broker_endpoint,
 //  gateway.broker_timeout_ms, gateway.cache_mb, gateway.cache_stale_ms,
-//  gateway.cache_ttl_s and gateway.cache_stamps from cfg. Returns NULL (reason in err) if
+//  gateway.cache_ttl_s, gateway.cache_stamps and gateway.broker_ready_ms
+//  from cfg. Returns NULL (reason in err) if
 //  out of memory.
 ts_api_t *ts_api_new (const ts_config_t *cfg, ts_store_t *store, char *err);
 
@@ -109,6 +111,11 @@ int ts_api_query (ts_api_t *self, const ts_msg_t *req, char format,
 //  The answer cache, for the change notice subscriber (ts_notice); NULL
 //  if gateway.cache_mb is 0. Borrowed: lives as long as the handler.
 ts_cache_t *ts_api_cache (ts_api_t *self);
+
+//  The gateway's readiness (GET /readyz; gateway.broker_ready_ms); the
+//  front ends tell it when the broker answers. Borrowed: lives as long
+//  as the handler.
+ts_ready_t *ts_api_ready (ts_api_t *self);
 
 //  Answer cache counters (all zero if the cache is off).
 void ts_api_cache_stats (ts_api_t *self, ts_cache_stats_t *stats);

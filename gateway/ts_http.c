@@ -94,6 +94,8 @@ typedef struct {
     char        date [40];      //  "Date: ...\r\n" for date_s
     int64_t     next_sweep_ms;  //  when timeouts are next checked
     int64_t     listen_off_ms;  //  accept paused until (fd limit hit)
+    bool        draining;       //  accepts no more, closes when answered
+    atomic_bool ended;          //  the thread has returned
 } s_loop_t;
 
 struct _ts_http_t {
@@ -101,6 +103,10 @@ struct _ts_http_t {
     int             port;           //  port bound
     int             listen_fd;      //  listening socket
     int             stop_fd;        //  eventfd, readable when stopping
+    int             drain_fd;       //  eventfd, readable when draining
+    atomic_llong    drain_until_ms; //  monotonic end of the drain
+    atomic_size_t   unlistened;     //  loops that dropped the listener
+    ts_ready_t     *ready;          //  told when the broker answers
     size_t          threads;        //  loops in use
     s_loop_t       *loops;          //  one per thread
     ts_h1_limits_t  limits;         //  request limits
@@ -113,6 +119,7 @@ struct _ts_http_t {
 //  epoll tags for the descriptors that are not connections.
 static char s_listen_tag;
 static char s_stop_tag;
+static char s_drain_tag;
 static char s_forward_tag;
 
 //  ---------------------------------------------------------------------
@@ -222,8 +229,10 @@ static int
 s_answer_route (s_loop_t *loop, s_conn_t *conn)
 {
     ts_h1_t *h1 = conn->h1;
+    //  While draining, every answer is the connection's last.
     return s_answer_out (loop, conn, ts_h1_is_head (h1),
-                         !ts_h1_keep_alive (h1), ts_h1_is_http10 (h1));
+                         !ts_h1_keep_alive (h1) || loop->draining,
+                         ts_h1_is_http10 (h1));
 }
 
 //  Answers the whole request ts_h1 holds, through the routes.
@@ -399,6 +408,8 @@ s_forwarded (void *arg, void *ctx, ts_op_t op, int outcome,
 {
     s_loop_t *loop = arg;
     s_conn_t *conn = ctx;
+    if (outcome == 0)
+        ts_ready_broker_answered (loop->http->ready, ts_mono_ms ());
     int status = ts_route_finish (conn->forward, reply, loop->out);
     ts_debug ("http %s -> %d (broker)", ts_op_name (op), status);
     ts_msg_destroy (&conn->forward);
@@ -515,6 +526,43 @@ s_loop_sweep (s_loop_t *loop, int64_t now)
     }
 }
 
+//  Starts the loop's drain: drops the listener (the last loop to drop
+//  it closes it, so new connections are refused at once) and the drain
+//  event (level-triggered, it would wake the loop for ever).
+static void
+s_loop_drain (s_loop_t *loop)
+{
+    ts_http_t *http = loop->http;
+    loop->draining = true;
+    epoll_ctl (loop->epoll_fd, EPOLL_CTL_DEL, http->drain_fd, NULL);
+    if (!loop->listen_off_ms)
+        epoll_ctl (loop->epoll_fd, EPOLL_CTL_DEL, http->listen_fd, NULL);
+    loop->listen_off_ms = 0;
+    if (atomic_fetch_add (&http->unlistened, 1) + 1 == http->threads) {
+        close (http->listen_fd);
+        http->listen_fd = -1;
+    }
+}
+
+//  While draining: closes the connections with nothing in progress (no
+//  request begun, none with the broker, no answer to send). True when
+//  the loop may end: no connection left, or the drain's time is up.
+static bool
+s_loop_drained (s_loop_t *loop, int64_t now)
+{
+    s_conn_t *conn = loop->conns;
+    while (conn) {
+        s_conn_t *next = conn->next;
+        if (conn->state == TS_HTTP_CONN_OPEN && !conn->forward
+        &&  !ts_http_conn_waiting (conn) && !conn->producer.produce
+        &&  !ts_h1_started (conn->h1) && conn->in_start == conn->in_end)
+            s_conn_close (loop, conn);
+        conn = next;
+    }
+    return !loop->conns
+        || now >= atomic_load (&loop->http->drain_until_ms);
+}
+
 static void *
 s_loop_run (void *arg)
 {
@@ -541,6 +589,9 @@ s_loop_run (void *arg)
             if (tag == &s_stop_tag)
                 stopping = true;
             else
+            if (tag == &s_drain_tag)
+                s_loop_drain (loop);
+            else
             if (tag == &s_forward_tag)
                 forward_ready = true;
             else
@@ -564,9 +615,18 @@ s_loop_run (void *arg)
             s_loop_sweep (loop, now);
             loop->next_sweep_ms = now + S_SWEEP_MS;
         }
+        if (loop->draining && s_loop_drained (loop, now))
+            stopping = true;
     }
-    while (loop->conns)
+    size_t left = 0;
+    while (loop->conns) {
         s_conn_close (loop, loop->conns);
+        left++;
+    }
+    if (left && loop->draining)
+        ts_warn ("http: drain time up: %zu connections still open closed",
+                 left);
+    atomic_store (&loop->ended, true);
     return NULL;
 }
 
@@ -665,12 +725,15 @@ s_loop_new (s_loop_t *loop, ts_http_t *http, ts_api_t *api, char *err)
     if (!loop->forward)
         return -1;
     struct epoll_event stop = { .events = EPOLLIN, .data.ptr = &s_stop_tag };
+    struct epoll_event drain = { .events = EPOLLIN,
+                                 .data.ptr = &s_drain_tag };
     struct epoll_event forward = { .events = EPOLLIN,
                                    .data.ptr = &s_forward_tag };
     if (loop->epoll_fd < 0
     ||  !(loop->out = ts_reply_new ())
     ||  !(loop->reply = ts_msg_new (TS_OP_REPLY))
     ||  epoll_ctl (loop->epoll_fd, EPOLL_CTL_ADD, http->stop_fd, &stop)
+    ||  epoll_ctl (loop->epoll_fd, EPOLL_CTL_ADD, http->drain_fd, &drain)
     ||  epoll_ctl (loop->epoll_fd, EPOLL_CTL_ADD,
                    ts_client_fd (loop->forward), &forward)
     ||  s_loop_listen (loop)) {
@@ -688,7 +751,8 @@ ts_http_new (const ts_config_t *cfg, ts_api_t *api, char *err)
         ts_errf (err, "out of memory");
         return NULL;
     }
-    self->listen_fd = self->stop_fd = -1;
+    self->listen_fd = self->stop_fd = self->drain_fd = -1;
+    self->ready = ts_api_ready (api);
     self->limits = (ts_h1_limits_t) {
         .max_target = TS_H1_MAX_TARGET,
         .max_header_line = TS_H1_MAX_HEADER_LINE,
@@ -711,9 +775,10 @@ ts_http_new (const ts_config_t *cfg, ts_api_t *api, char *err)
     }
     s_raise_fd_limit (self->max_conns);
     self->stop_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+    self->drain_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
     size_t threads = (size_t) ts_config_int (cfg, "gateway.http_threads");
     self->loops = calloc (threads, sizeof (s_loop_t));
-    if (self->stop_fd < 0 || !self->loops) {
+    if (self->stop_fd < 0 || self->drain_fd < 0 || !self->loops) {
         ts_errf (err, "cannot start HTTP: %s", strerror (errno));
         ts_http_destroy (&self);
         return NULL;
@@ -760,12 +825,33 @@ ts_http_destroy (ts_http_t **self_p)
         free (self->loops);
         if (self->stop_fd >= 0)
             close (self->stop_fd);
+        if (self->drain_fd >= 0)
+            close (self->drain_fd);
         if (self->listen_fd >= 0)
             close (self->listen_fd);
         ts_route_destroy (&self->route);
         free (self);
         *self_p = NULL;
     }
+}
+
+void
+ts_http_drain (ts_http_t *self, int64_t until_ms)
+{
+    atomic_store (&self->drain_until_ms, until_ms);
+    uint64_t one = 1;
+    if (write (self->drain_fd, &one, sizeof one) < 0)
+        ts_warn ("http: cannot signal drain: %s", strerror (errno));
+}
+
+bool
+ts_http_drained (ts_http_t *self)
+{
+    for (size_t i = 0; i < self->threads; i++)
+        if (self->loops [i].running
+        &&  !atomic_load (&self->loops [i].ended))
+            return false;
+    return true;
 }
 
 int

@@ -51,6 +51,19 @@ ts_http_t *ts_http_new (const ts_config_t *cfg, ts_api_t *api, char *err);
 //  NULL.
 void ts_http_destroy (ts_http_t **self_p);
 
+//  Starts a graceful stop and returns at once: the listening socket is
+//  closed (new connections are refused), each open connection is closed
+//  as soon as nothing is in progress on it, every answer from now on
+//  says "Connection: close", and requests in progress (being received,
+//  with the broker, or with an answer being sent) are finished. Each
+//  thread ends when its last connection is closed, or at monotonic
+//  until_ms (ts_mono_ms) with what is left closed. Then call
+//  ts_http_destroy (which ends a drain still going at once).
+void ts_http_drain (ts_http_t *self, int64_t until_ms);
+
+//  True when every thread has ended (after ts_http_drain).
+bool ts_http_drained (ts_http_t *self);
+
 //  The port actually bound.
 int ts_http_port (const ts_http_t *self);
 

@@ -400,6 +400,14 @@ s_healthz (s_call_t *call)
                               "{\"status\":\"ok\"}");
 }
 
+//  GET /readyz: 200 or 503, with what is (not) ready (ts_ready.h).
+static int
+s_readyz (s_call_t *call)
+{
+    return ts_ready_json (ts_api_ready (call->self->api), ts_mono_ms (),
+                          ts_reply_json (call->out));
+}
+
 //  GET /v1/series/{id}
 static int
 s_series (s_call_t *call)
@@ -530,6 +538,7 @@ typedef struct {
 
 static const s_route_t s_routes [] = {
     { "GET",    "/healthz",         TS_ROUTE_OPEN, s_healthz },
+    { "GET",    "/readyz",          TS_ROUTE_OPEN, s_readyz },
     { "*",      NULL,               TS_ROUTE_SEED, s_seed },
     { "GET",    "/v1/series/{id}",  TS_ROUTE_KEY,  s_series },
     { "GET",    "/v1/ids",          TS_ROUTE_KEY,  s_ids_ls },

@@ -16,7 +16,11 @@
 
     Routes, one table in ts_route.c (method, path pattern, auth rule,
     handler); every answer below is application/json:
-        GET    /healthz                       200 {"status":"ok"}, no key
+        GET    /healthz                       200 {"status":"ok"}, no key:
+               the process is alive
+        GET    /readyz                        200 or 503 {"status":"ready"|
+               "not_ready","not_ready":[..],"checks":{..}}, no key: the
+               store roles are open and the broker answers (ts_ready.h)
         GET    /v1/series/{id}?from=&to=&measure=
         GET    /v1/ids?after=&limit=          {"ids":[...],"next":ID|null}:
                at most limit (1..10000, default 10000) ids after after,
@@ -36,7 +40,8 @@
         POST   /v1/dlq/redrive  [{"ids":[..]}] {"requeued":n}; no body,
                {} or no ids: every entry
         DELETE /v1/dlq                        {"purged":n}
-    Auth rules: /healthz is open (TS_ROUTE_OPEN); the /v1 routes, and any
+    Auth rules: /healthz and /readyz are open (TS_ROUTE_OPEN), for
+    probes that hold no key; the /v1 routes, and any
     path no route knows, need "x-security-token: KEY" or "Authorization:
     Bearer KEY" (TS_ROUTE_KEY: 401 otherwise, checked before 404, 405 and
     413); the seed's paths have their own rule (TS_ROUTE_SEED, below). A
@@ -101,7 +106,7 @@ size_t ts_route_keys (const ts_route_t *self);
 
 //  Who may call a route.
 typedef enum {
-    TS_ROUTE_OPEN,      //  anyone (GET /healthz)
+    TS_ROUTE_OPEN,      //  anyone (GET /healthz, GET /readyz)
     TS_ROUTE_KEY,       //  an API key, x-security-token or Bearer
     TS_ROUTE_SEED       //  the replaced service's rule (ts_seed.h)
 } ts_route_auth_t;

@@ -44,9 +44,17 @@ struct _ts_zmqsrv_t {
     char     *endpoint;         //  endpoint actually bound
     ts_msg_t *request;          //  scratch, reused for every request
     ts_msg_t *reply;            //  scratch, reused for every reply
+    ts_ready_t *ready;          //  borrowed: told when the broker answers
+    ts_msg_t *probe;            //  the readiness ping to the broker
+    bool      probe_off;        //  no readiness pings (tests)
+    bool      probe_pending;    //  the ping waits for its answer
+    int64_t   next_probe_ms;    //  monotonic: when to ping next
 };
 
 static ts_client_done_fn s_forwarded;
+
+//  The context of the readiness ping: no client waits for it.
+static char s_probe_tag;
 
 ts_zmqsrv_t *
 ts_zmqsrv_new (const ts_config_t *cfg, ts_api_t *api, char *err)
@@ -57,9 +65,11 @@ ts_zmqsrv_new (const ts_config_t *cfg, ts_api_t *api, char *err)
         return NULL;
     }
     self->api = api;
+    self->ready = ts_api_ready (api);
     self->request = ts_msg_new (TS_OP_REPLY);
     self->reply = ts_msg_new (TS_OP_REPLY);
-    if (!self->request || !self->reply) {
+    self->probe = ts_msg_new (TS_OP_PING);
+    if (!self->request || !self->reply || !self->probe) {
         ts_errf (err, "out of memory");
         ts_zmqsrv_destroy (&self);
         return NULL;
@@ -107,10 +117,17 @@ ts_zmqsrv_destroy (ts_zmqsrv_t **self_p)
         zsock_destroy (&self->router);
         ts_msg_destroy (&self->request);
         ts_msg_destroy (&self->reply);
+        ts_msg_destroy (&self->probe);
         free (self->endpoint);
         free (self);
         *self_p = NULL;
     }
+}
+
+void
+ts_zmqsrv_set_probe (ts_zmqsrv_t *self, bool on)
+{
+    self->probe_off = !on;
 }
 
 const char *
@@ -205,9 +222,29 @@ s_forwarded (void *arg, void *ctx, ts_op_t op, int outcome,
              ts_msg_t *reply)
 {
     ts_zmqsrv_t *self = arg;
+    if (outcome == 0)
+        ts_ready_broker_answered (self->ready, ts_mono_ms ());
+    if (ctx == &s_probe_tag) {
+        self->probe_pending = false;
+        return;
+    }
     zmsg_t *envelope = ctx;
     ts_debug ("zmq %s -> %d (broker)", ts_op_name (op), reply->status);
     s_send_reply (self, &envelope, reply, NULL, 0);
+}
+
+//  Pings the broker for readiness every ts_ready_ping_ms, one ping at a
+//  time (one that times out ends at the broker timeout).
+static void
+s_probe (ts_zmqsrv_t *self)
+{
+    int64_t now = ts_mono_ms ();
+    if (self->probe_off || self->probe_pending || now < self->next_probe_ms)
+        return;
+    self->next_probe_ms = now + ts_ready_ping_ms (self->ready);
+    if (ts_client_send (self->forward, self->probe, &s_probe_tag,
+                        self->reply) == 0)
+        self->probe_pending = true;
 }
 
 //  Hands a checked request to the forwarder; the client is answered on
@@ -293,10 +330,35 @@ ts_zmqsrv_run (ts_zmqsrv_t *self)
             s_handle (self, msg);
             zmsg_destroy (&msg);
         }
+        s_probe (self);
         //  Answers, deadlines, and what waits to be sent; a query alone
         //  leaves the forwarder alone.
         wait = ts_client_pending (self->forward) || items [1].revents
              ? ts_client_process (self->forward): -1;
     }
     return 0;
+}
+
+void
+ts_zmqsrv_drain (ts_zmqsrv_t *self, int64_t until_ms)
+{
+    zmq_pollitem_t item = { zsock_resolve (ts_client_sock (self->forward)),
+                            0, 0, 0 };
+    size_t ping = self->probe_pending? 1: 0;
+    while (!zsys_interrupted
+       &&  ts_client_pending (self->forward) > ping) {
+        int64_t wait = ts_client_process (self->forward);
+        int64_t left = until_ms - ts_mono_ms ();
+        ping = self->probe_pending? 1: 0;
+        if (left <= 0 || ts_client_pending (self->forward) <= ping)
+            break;
+        if (wait < 0 || wait > left)
+            wait = left;
+        if (wait > S_POLL_MS)
+            wait = S_POLL_MS;
+        item.events = ts_client_poll_events (self->forward);
+        if (wait > 0 && zmq_poll (&item, 1, (long) wait) == -1
+        &&  zmq_errno () != EINTR)
+            break;
+    }
 }

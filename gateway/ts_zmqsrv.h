@@ -13,7 +13,8 @@
     asynchronously (ts_client, a DEALER to gateway.broker_endpoint), with
     the same checks and the same judgement of the answer as ts_api_handle:
     while they wait (up to gateway.broker_timeout_ms, then 503) every
-    other client is served. */
+    other client is served. The same forwarder pings the broker for the
+    gateway's readiness (ts_ready.h). */
 
 #ifndef TS_ZMQSRV_H_INCLUDED
 #define TS_ZMQSRV_H_INCLUDED
@@ -37,9 +38,22 @@ void ts_zmqsrv_destroy (ts_zmqsrv_t **self_p);
 //  The endpoint actually bound (e.g. with the port chosen for "*").
 const char *ts_zmqsrv_endpoint (const ts_zmqsrv_t *self);
 
-//  Serves requests until zsys_interrupted is set (SIGINT, SIGTERM).
-//  Returns 0, or -1 if the socket failed.
+//  Serves requests until zsys_interrupted is set (SIGINT, SIGTERM), and
+//  pings the broker every ts_ready_ping_ms for the gateway's readiness
+//  (ts_api_ready; every answer of the broker counts). Returns 0, or -1
+//  if the socket failed.
 int ts_zmqsrv_run (ts_zmqsrv_t *self);
+
+//  Turns the readiness pings off (on by default). For tests that count
+//  the requests the broker gets; call before ts_zmqsrv_run.
+void ts_zmqsrv_set_probe (ts_zmqsrv_t *self, bool on);
+
+//  After ts_zmqsrv_run: reads no new request, and waits for the
+//  broker's answers to the requests forwarded already (sending each to
+//  its client) until none is left, monotonic until_ms passes or
+//  zsys_interrupted is set. Those still waiting get 503 from
+//  ts_zmqsrv_destroy.
+void ts_zmqsrv_drain (ts_zmqsrv_t *self, int64_t until_ms);
 
 //  Answers one request body: decodes size bytes of data, lets api handle
 //  it (ts_api_handle: a forwarded op waits for the broker in the calling

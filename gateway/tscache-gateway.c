@@ -8,7 +8,9 @@
     notice subscriber (ts_notice, when the answer cache is on and
     gateway.notice_endpoint is not ""), serve the ZeroMQ socket in this
     thread until SIGINT/SIGTERM while ts_http serves HTTP and ts_notice
-    listens in their own threads, then tear down in reverse order. */
+    listens in their own threads, drain (up to gateway.drain_timeout_ms:
+    no new connection or request, the requests in flight answered; a
+    second signal cuts it short), then tear down in reverse order. */
 
 #include "ts_api.h"
 #include "ts_http.h"
@@ -42,6 +44,23 @@ s_check (const ts_config_t *cfg, char *err)
     &&  !*ts_config_str (cfg, "gateway.api_key_file"))
         return 0;
     return ts_config_secret_check (cfg, "gateway", true, err);
+}
+
+//  Finishes what is in flight on both front ends, for at most
+//  gateway.drain_timeout_ms or until a second signal.
+static void
+s_drain (const ts_config_t *cfg, ts_zmqsrv_t *zmq, ts_http_t *http)
+{
+    int64_t drain_ms = ts_config_int (cfg, "gateway.drain_timeout_ms");
+    int64_t until = ts_mono_ms () + drain_ms;
+    zsys_interrupted = 0;           //  so that a second signal shows
+    ts_info ("draining: requests in flight get up to %lld ms",
+             (long long) drain_ms);
+    if (http)
+        ts_http_drain (http, until);
+    ts_zmqsrv_drain (zmq, until);
+    while (http && !ts_http_drained (http) && !zsys_interrupted)
+        zclock_sleep (10);
 }
 
 static int
@@ -103,6 +122,8 @@ main (int argc, char *argv [])
             ts_info ("listening zmq=%s http=off store=%s",
                      ts_zmqsrv_endpoint (zmq), ts_store_backend (store));
         rc = ts_zmqsrv_run (zmq) == 0? 0: 1;
+        if (rc == 0)
+            s_drain (cfg, zmq, http);
         ts_info (rc == 0? "stopping": "stopping: ZeroMQ socket failed");
     }
     ts_http_destroy (&http);

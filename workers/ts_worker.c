@@ -65,7 +65,17 @@
     only means the lease runs out and the job is retried, as it would be.
     The broker ignores reports from a peer that has not sent "ready", so
     every connection starts with one, with credit 0 if every slot is
-    busy: it introduces the worker before the resent reports. */
+    busy: it introduces the worker before the resent reports.
+
+    SIGTERM (or SIGINT) drains: the worker tells the broker it takes no
+    more jobs ("release" of no job: credit 0), hands back at once any job
+    that still arrives, lets the jobs in flight finish for up to
+    worker.drain_timeout_ms, then hands back the unfinished ones
+    ("release" listing them: queued again at once, not after the
+    visibility timeout) and returns. Meanwhile a slot freed is given back
+    with ready credit 0 (the report still needs a broker that knows us).
+    A second signal ends the drain at once; the jobs still leased then
+    come back when their leases run out, as after a crash. */
 
 #include "ts_worker.h"
 #include "ts_fetch.h"
@@ -146,6 +156,9 @@ struct _ts_worker_t {
     ts_msg_t      *out;             //  scratch: outgoing
     s_pending_t   *batch;           //  the ingest's batch: our part
     size_t         batch_max;       //  min (BATCH_MAX, concurrency)
+    int64_t        drain_ms;        //  worker.drain_timeout_ms
+    bool           draining;        //  stopping: no more jobs taken
+    int64_t        drain_until_ms;  //  monotonic: hand back the rest then
 };
 
 //  ---------------------------------------------------------------------
@@ -272,8 +285,23 @@ s_connect (ts_worker_t *self, char *err)
     //  The next heartbeat names the broker this connection reached; the
     //  reports resent on it count as sent to that one.
     self->broker_boot = 0;
-    s_send_ready (self, self->concurrency - self->busy);
+    s_send_ready (self, self->draining? 0: self->concurrency - self->busy);
     return 0;
+}
+
+//  Hands the n jobs back to the broker (docs/protocol.md 5.19); with
+//  none it says only "no more jobs". The broker queues them again at
+//  once.
+static void
+s_release (ts_worker_t *self, const uint64_t *jobs, size_t n)
+{
+    ts_msg_reset (self->out, TS_OP_RELEASE);
+    for (size_t i = 0; i < n; i++)
+        if (ts_msg_add_job (self->out, jobs [i])) {
+            ts_error ("cannot hand jobs back: out of memory");
+            return;
+        }
+    s_send (self, self->out);
 }
 
 //  ---------------------------------------------------------------------
@@ -310,7 +338,7 @@ s_slot_fail_with (ts_worker_t *self, s_slot_t *slot, const char *id,
 static void
 s_finish (ts_worker_t *self, s_slot_t *slot)
 {
-    s_send_ready (self, 1);
+    s_send_ready (self, self->draining? 0: 1);
     const ts_fetch_verdict_t *verdict = &slot->verdict;
     if (verdict->failed) {
         ts_msg_reset (self->out, TS_OP_FAILED);
@@ -349,6 +377,13 @@ s_finish (ts_worker_t *self, s_slot_t *slot)
 static void
 s_start_job (ts_worker_t *self, const ts_msg_t *msg)
 {
+    if (self->draining) {
+        //  Sent before the broker read our release: straight back.
+        ts_info ("job %" PRIu64 " arrived while draining: handed back",
+                 msg->job);
+        s_release (self, &msg->job, 1);
+        return;
+    }
     s_slot_t *slot = NULL;
     size_t index;
     for (index = 0; index < self->concurrency; index++)
@@ -584,6 +619,8 @@ s_timeout (ts_worker_t *self)
         next = self->last_heard_ms + BROKER_DEAD_MS + 1;
     if (self->next_expire_ms < next)
         next = self->next_expire_ms;
+    if (self->draining && self->drain_until_ms < next)
+        next = self->drain_until_ms;
     int64_t wait = next - now;
     return wait < 0? 0: wait > HEARTBEAT_MS? HEARTBEAT_MS: (int) wait;
 }
@@ -616,6 +653,66 @@ s_completions (ts_worker_t *self)
     return rc;
 }
 
+//  One turn of the loop: read the broker, wait for sockets or a timer,
+//  process completions, run timers. Returns 0, or -1 if libcurl failed.
+static int
+s_turn (ts_worker_t *self)
+{
+    if (self->dealer)
+        s_drain (self);
+    char err [TS_ERRLEN];
+    int fd = self->dealer? zsock_fd (self->dealer): -1;
+    if (ts_fetch_wait (self->fetch, fd, s_timeout (self), err) != 0) {
+        ts_error ("%s", err);
+        return -1;
+    }
+    if (s_completions (self) != 0)
+        return -1;
+    s_timers (self);
+    return 0;
+}
+
+//  The first signal: takes no more jobs, lets those in flight finish
+//  until worker.drain_timeout_ms, hands back the rest. A second signal
+//  cuts it short. Returns 0, or -1 if libcurl failed.
+static int
+s_stop (ts_worker_t *self)
+{
+    zsys_interrupted = 0;           //  so that a second signal shows
+    self->draining = true;
+    self->drain_until_ms = ts_mono_ms () + self->drain_ms;
+    ts_info ("worker draining: %zu jobs in flight, handed back after %"
+             PRId64 " ms if not done", self->busy, self->drain_ms);
+    if (self->dealer)
+        s_release (self, NULL, 0);
+    int rc = 0;
+    while (rc == 0 && self->busy > 0 && !zsys_interrupted
+       &&  ts_mono_ms () < self->drain_until_ms)
+        rc = s_turn (self);
+    if (zsys_interrupted) {
+        ts_info ("worker interrupted again: %zu jobs in flight abandoned "
+                 "(back when their leases run out)", self->busy);
+        return rc;
+    }
+    uint64_t *jobs = calloc (self->busy + 1, sizeof (uint64_t));
+    size_t n = 0;
+    for (size_t i = 0; jobs && i < self->concurrency; i++)
+        if (self->slots [i].used)
+            jobs [n++] = self->slots [i].job;
+    if (self->dealer && jobs) {
+        s_release (self, jobs, n);
+        //  The release and the last reports must leave before we exit.
+        zsock_set_linger (self->dealer, 1000);
+    }
+    else
+    if (n > 0)
+        ts_warn ("cannot hand back %zu jobs: they come back when their "
+                 "leases run out", n);
+    ts_info ("worker drained: %zu jobs handed back", jobs? n: 0);
+    free (jobs);
+    return rc;
+}
+
 int
 ts_worker_run (ts_worker_t *self)
 {
@@ -625,23 +722,10 @@ ts_worker_run (ts_worker_t *self)
              self->concurrency, ts_redact_url (self->url_tmpl, self->api_key,
                                                shown, sizeof shown));
     int rc = 0;
-    while (!zsys_interrupted) {
-        if (self->dealer)
-            s_drain (self);
-        char err [TS_ERRLEN];
-        int fd = self->dealer? zsock_fd (self->dealer): -1;
-        if (ts_fetch_wait (self->fetch, fd, s_timeout (self), err) != 0) {
-            ts_error ("%s", err);
-            rc = -1;
-            break;
-        }
-        if (s_completions (self) != 0) {
-            rc = -1;
-            break;
-        }
-        s_timers (self);
-    }
-    ts_info ("worker stopping: %zu jobs in flight abandoned", self->busy);
+    while (rc == 0 && !zsys_interrupted)
+        rc = s_turn (self);
+    if (rc == 0)
+        rc = s_stop (self);
     return rc;
 }
 
@@ -697,6 +781,7 @@ ts_worker_new (const ts_config_t *cfg, char *err)
     self->past_ms = ts_config_int (cfg, "upstream.past_s") * 1000;
     self->future_ms = ts_config_int (cfg, "upstream.future_s") * 1000;
     self->concurrency = (size_t) ts_config_int (cfg, "worker.concurrency");
+    self->drain_ms = ts_config_int (cfg, "worker.drain_timeout_ms");
     const char *unit = ts_config_str (cfg, "upstream.time_param");
     if (ts_url_time_parse (unit, &self->time_unit) != 0) {
         ts_errf (err, "upstream.time_param: unknown unit '%s'", unit);

@@ -14,8 +14,14 @@
     5 s the socket is recreated and the free slots announced again; jobs
     in flight keep running and report on the new socket (the broker
     ignores reports for jobs it gave to someone else: at-least-once).
-    Every 60 s expired forecasts are purged from the store. Stops when
-    zsys_interrupted is set (SIGINT or SIGTERM through czmq's handler). */
+    Every 60 s expired forecasts are purged from the store.
+
+    Stopping: when zsys_interrupted is set (SIGINT or SIGTERM through
+    czmq's handler) the worker drains. It takes no more jobs, lets the
+    jobs in flight finish for up to worker.drain_timeout_ms, then hands
+    the unfinished ones back to the broker ("release", docs/protocol.md
+    5.19), which queues them again at once. A second signal ends the
+    drain at once (unfinished jobs then wait out their leases). */
 
 #ifndef TS_WORKER_H_INCLUDED
 #define TS_WORKER_H_INCLUDED
@@ -37,7 +43,9 @@ ts_worker_t *ts_worker_new (const ts_config_t *cfg, char *err);
 //  Safe on NULL.
 void ts_worker_destroy (ts_worker_t **self_p);
 
-//  Runs the loop until interrupted. Returns 0, or -1 if libcurl failed.
+//  Runs the loop until interrupted, then drains (above) and returns:
+//  0, or -1 if libcurl failed. Clears zsys_interrupted once, when the
+//  drain starts, to see a second signal.
 int ts_worker_run (ts_worker_t *self);
 
 #endif

@@ -306,24 +306,51 @@ ts_queue_nack (ts_queue_t *self, uint64_t job_id, const char *detail,
     return rc;
 }
 
-int
-ts_queue_unlease (ts_queue_t *self, uint64_t job_id, char *err)
+//  Puts the leased job job_id back where it was, without its receive;
+//  with owner, only if leased to owner. job (may be NULL) gets it.
+static int
+s_unlease (ts_queue_t *self, uint64_t job_id, const char *owner,
+           ts_job_t *job, char *err)
 {
-    assert (self);
     int rc = ts_queue_machine_begin (self, true, err);
     if (rc)
         return rc;
     rc = ts_queue_machine_get_leased (self, job_id, err);
-    if (rc == 0) {
-        ts_job_t *job = self->job;
-        ts_queue_place_t was = ts_queue_place (job);
-        if (job->receives > 0)
-            job->receives--;
-        job->state = TS_JOB_QUEUED;
-        job->deadline_ms = 0;       //  visible_at_ms: where it was
-        rc = ts_queue_machine_update (self, job, was, err);
+    ts_job_t *got = self->job;
+    if (rc == 0 && owner && strcmp (got->owner, owner) != 0) {
+        ts_errf (err, "job %" PRIu64 " is not leased to %s", job_id, owner);
+        rc = TS_ENOTFOUND;
     }
-    return ts_queue_machine_end_write (self, rc, err);
+    if (rc == 0) {
+        ts_queue_place_t was = ts_queue_place (got);
+        if (got->receives > 0)
+            got->receives--;
+        got->state = TS_JOB_QUEUED;
+        got->deadline_ms = 0;       //  visible_at_ms: where it was
+        rc = ts_queue_machine_update (self, got, was, err);
+    }
+    rc = ts_queue_machine_end_write (self, rc, err);
+    if (rc == 0 && job && ts_job_copy (job, got) != 0) {
+        ts_errf (err, "queue: out of memory");
+        rc = TS_ENOMEM;
+    }
+    return rc;
+}
+
+int
+ts_queue_unlease (ts_queue_t *self, uint64_t job_id, char *err)
+{
+    assert (self);
+    return s_unlease (self, job_id, NULL, NULL, err);
+}
+
+int
+ts_queue_release (ts_queue_t *self, uint64_t job_id, const char *owner,
+                  ts_job_t *job, char *err)
+{
+    assert (self);
+    int rc = ts_queue_machine_check_owner (owner, err);
+    return rc? rc: s_unlease (self, job_id, owner, job, err);
 }
 
 int

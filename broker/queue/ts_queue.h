@@ -215,6 +215,19 @@ int ts_queue_nack (ts_queue_t *self, uint64_t job_id, const char *detail,
 //  TS_ENOTFOUND if the job is not leased, TS_EBACKEND.
 int ts_queue_unlease (ts_queue_t *self, uint64_t job_id, char *err);
 
+//  The owner hands back a leased job it will not finish (a worker that
+//  is stopping): the job is queued again where it was, visible at once
+//  (its visible_at_ms is kept, so it comes before jobs pushed after it),
+//  and the receive its lease counted is taken back, as by
+//  ts_queue_unlease: a hand-back is not a failure, so a job handed back
+//  on every rolling restart never reaches the DLQ for it. Only owner may
+//  hand it back: a job leased to another owner (it expired and was
+//  leased again) stays with that one. job (may be NULL) gets the job
+//  after the change. Returns 0, TS_ENOTFOUND if the job is not leased
+//  to owner, TS_EINVAL (bad owner), TS_EBACKEND.
+int ts_queue_release (ts_queue_t *self, uint64_t job_id, const char *owner,
+                      ts_job_t *job, char *err);
+
 //  The owner is gone: every job it holds becomes visible at once, or
 //  moves to the DLQ ("worker lost") if received max_receives times.
 //  report (may be NULL) is called per job. Returns how many jobs it held,

@@ -397,6 +397,42 @@ queue_unlease_puts_the_job_back_without_counting_a_receive (void **state)
     assert_int_equal (s_stats (fx, T0).failed, 0);
 }
 
+static void
+queue_release_hands_back_a_job_of_its_owner_at_once (void **state)
+{
+    fixture_t *fx = *state;
+    ts_queue_destroy (&fx->queue);
+    s_config (fx, 1, NULL);
+    s_open (fx, T0);
+    uint64_t a = s_push1 (fx->queue, "a", T0);
+    uint64_t b = s_push1 (fx->queue, "b", T0 + 1);
+    assert_int_equal (s_lease (fx, "w1", T0 + 2), a);
+    //  Only its owner hands it back, and only while leased.
+    char err [TS_ERRLEN] = "";
+    assert_int_equal (ts_queue_release (fx->queue, a, "w2", NULL, err),
+                      TS_ENOTFOUND);
+    assert_non_null (strstr (err, "not leased to w2"));
+    assert_int_equal (ts_queue_release (fx->queue, a, "", NULL, NULL),
+                      TS_EINVAL);
+    assert_int_equal (ts_queue_release (fx->queue, a, "w1", fx->job, NULL),
+                      0);
+    assert_int_equal (fx->job->state, TS_JOB_QUEUED);
+    assert_int_equal (fx->job->receives, 0);
+    assert_int_equal (ts_queue_release (fx->queue, a, "w1", NULL, NULL),
+                      TS_ENOTFOUND);
+    assert_int_equal (ts_queue_release (fx->queue, b, "w1", NULL, NULL),
+                      TS_ENOTFOUND);
+    //  Visible at once, ahead of b, and with max_receives 1 not dead:
+    //  a hand-back is no failure.
+    assert_int_equal (s_lease (fx, "w2", T0 + 3), a);
+    assert_int_equal (fx->job->receives, 1);
+    ts_queue_stats_t stats = s_stats (fx, T0 + 3);
+    assert_int_equal (stats.failed, 0);
+    assert_int_equal (stats.dlq, 0);
+    assert_int_equal (stats.leased, 1);
+    assert_int_equal (stats.queued, 1);
+}
+
 static int
 s_collect_dlq (const ts_job_t *job, void *arg)
 {
@@ -737,6 +773,7 @@ main (int argc, char *argv [])
         T (queue_expired_lease_at_max_receives_is_dead_lettered),
         T (queue_release_owner_requeues_only_its_leases),
         T (queue_unlease_puts_the_job_back_without_counting_a_receive),
+        T (queue_release_hands_back_a_job_of_its_owner_at_once),
         T (queue_dlq_lists_redrives_by_id_and_all_and_purges),
         T (queue_expire_purges_dlq_entries_past_retention),
         T (queue_stats_count_sizes_totals_and_oldest_age),

@@ -63,6 +63,7 @@ every_request_op_round_trips (void **state)
                 msg->limit = TS_PROTO_IDS_PAGE;
                 break;
             case TS_OP_JOB_STATE:
+            case TS_OP_RELEASE:
                 assert_int_equal (ts_msg_add_job (msg, 1), 0);
                 assert_int_equal (ts_msg_add_job (msg, UINT64_MAX), 0);
                 break;
@@ -106,7 +107,7 @@ each_dialogue_takes_only_its_own_messages (void **state)
         [TS_OP_DONE] = "W", [TS_OP_FAILED] = "W", [TS_OP_HEARTBEAT] = "WB",
         [TS_OP_STATS] = "C", [TS_OP_DLQ_LS] = "C", [TS_OP_DLQ_REDRIVE] = "C",
         [TS_OP_DLQ_PURGE] = "C", [TS_OP_JOB_STATE] = "C",
-        [TS_OP_NOTICE] = "N"
+        [TS_OP_NOTICE] = "N", [TS_OP_RELEASE] = "W"
     };
     const struct { ts_dialogue_t dialogue; char letter; } dialogues [] = {
         { TS_DIALOGUE_CLIENT, 'C' }, { TS_DIALOGUE_REPLIES, 'R' },

@@ -101,6 +101,19 @@ decode_accepts_ready_with_no_credit_and_failed_without_detail (void **state)
     ts_msg_destroy (&msg);
 }
 
+//  msg encodes to exactly the size bytes of example.
+static void
+s_expect_bytes (const ts_msg_t *msg, const unsigned char *example,
+                size_t size)
+{
+    char *bytes;
+    size_t len;
+    assert_int_equal (ts_msg_encode (msg, &bytes, &len), 0);
+    assert_int_equal (len, size);
+    assert_memory_equal (bytes, example, size);
+    free (bytes);
+}
+
 static void
 heartbeat_carries_the_broker_boot_id_when_given (void **state)
 {
@@ -115,12 +128,7 @@ heartbeat_carries_the_broker_boot_id_when_given (void **state)
         0x83, 0xa1, 0x76, 0x01, 0xa2, 0x6f, 0x70, 0xa9, 0x68, 0x65, 0x61,
         0x72, 0x74, 0x62, 0x65, 0x61, 0x74, 0xa4, 0x62, 0x6f, 0x6f, 0x74,
         0xcf, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0 };
-    char *bytes;
-    size_t len;
-    assert_int_equal (ts_msg_encode (beat, &bytes, &len), 0);
-    assert_int_equal (len, sizeof example);
-    assert_memory_equal (bytes, example, sizeof example);
-    free (bytes);
+    s_expect_bytes (beat, example, sizeof example);
     //  Without one (a worker's heartbeat, an older broker): none on the
     //  wire, 0 decoded.
     beat->boot = 0;
@@ -266,6 +274,46 @@ notice_encodes_as_documented_and_decodes_on_a_subscriber_only (void **state)
     msgpack_sbuffer_destroy (&raw.sbuf);
 }
 
+static void
+release_encodes_as_documented_and_needs_its_job_list (void **state)
+{
+    ts_msg_t *release = ts_msg_new (TS_OP_RELEASE);
+    assert_int_equal (ts_msg_add_job (release, 42), 0);
+    assert_int_equal (ts_msg_add_job (release, 43), 0);
+    //  The example of docs/protocol.md section 5.19, byte for byte.
+    static const unsigned char example [] = {
+        0x83, 0xa1, 0x76, 0x01, 0xa2, 0x6f, 0x70, 0xa7, 0x72, 0x65, 0x6c,
+        0x65, 0x61, 0x73, 0x65, 0xa4, 0x6a, 0x6f, 0x62, 0x73, 0x92, 0x2a,
+        0x2b };
+    s_expect_bytes (release, example, sizeof example);
+    ts_msg_t *copy = s_round_trip (release);
+    assert_int_equal (copy->op, TS_OP_RELEASE);
+    assert_int_equal (copy->jobs_n, 2);
+    assert_true (copy->jobs [0] == 42 && copy->jobs [1] == 43);
+    ts_msg_destroy (&copy);
+    //  No jobs: "take no more" alone.
+    ts_msg_reset (release, TS_OP_RELEASE);
+    copy = s_round_trip (release);
+    assert_int_equal (copy->op, TS_OP_RELEASE);
+    assert_int_equal (copy->jobs_n, 0);
+    ts_msg_destroy (&copy);
+    ts_msg_destroy (&release);
+
+    //  The list is required, and holds job ids.
+    s_raw_t raw;
+    s_raw_request (&raw, "release", 0);
+    s_expect_error (raw.sbuf.data, raw.sbuf.size, TS_PROTO_MAX_REQUEST,
+                    TS_EPROTO, "jobs");
+    msgpack_sbuffer_destroy (&raw.sbuf);
+    s_raw_request (&raw, "release", 1);
+    s_raw_str (&raw, "jobs");
+    msgpack_pack_array (&raw.pk, 1);
+    s_raw_str (&raw, "7");
+    s_expect_error (raw.sbuf.data, raw.sbuf.size, TS_PROTO_MAX_REQUEST,
+                    TS_EPROTO, "jobs");
+    msgpack_sbuffer_destroy (&raw.sbuf);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -276,6 +324,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (heartbeat_carries_the_broker_boot_id_when_given),
         cmocka_unit_test (done_and_failed_list_the_ids_written_absent_is_told_apart),
         cmocka_unit_test (notice_encodes_as_documented_and_decodes_on_a_subscriber_only),
+        cmocka_unit_test (release_encodes_as_documented_and_needs_its_job_list),
     };
     if (argc > 1)
         cmocka_set_test_filter (argv [1]);

@@ -32,6 +32,7 @@ typedef struct {
     ts_msg_t      *reply;       //  decoded reply
     s_rig_t       *rig;         //  running rig, stopped by teardown if a
                                 //  failed check left it running
+    bool           probe;       //  the next rig pings for readiness
 } fixture_t;
 
 static void s_rig_stop (fixture_t *self);
@@ -235,6 +236,7 @@ server_answers_req_and_dealer_clients_and_bad_shapes (void **state)
     ts_zmqsrv_t *server = ts_zmqsrv_new (self->base->cfg, self->api, err);
     assert_non_null (server);
     assert_string_equal (ts_zmqsrv_endpoint (server), ENDPOINT);
+    ts_zmqsrv_set_probe (server, false);    //  none left for the next test
     pthread_t thread;
     pthread_create (&thread, NULL, s_serve, server);
 
@@ -300,6 +302,9 @@ s_rig_start (fixture_t *self, int client_type)
     char err [TS_ERRLEN] = "";
     rig->server = ts_zmqsrv_new (self->base->cfg, self->api, err);
     assert_non_null (rig->server);
+    //  The tests count the broker's requests: no readiness pings but in
+    //  the test of them.
+    ts_zmqsrv_set_probe (rig->server, self->probe);
     assert_int_equal (pthread_create (&rig->thread, NULL, s_serve,
                                       rig->server), 0);
     rig->serving = true;
@@ -448,6 +453,42 @@ server_drops_a_late_broker_answer_instead_of_passing_it_on (void **state)
     s_rig_stop (self);
 }
 
+static void
+server_pings_the_broker_and_is_ready_while_it_answers (void **state)
+{
+    fixture_t *self = *state;
+    ts_ready_t *ready = ts_api_ready (self->api);
+    ts_json_t *json = ts_json_new ();
+    assert_int_equal (ts_ready_json (ready, ts_mono_ms (), json), 503);
+    assert_non_null (strstr (ts_json_data (json), "no answer yet"));
+    self->probe = true;
+    s_rig_t *rig = s_rig_start (self, ZMQ_REQ);
+    assert_true (ts_fakebroker_wait_requests (rig->broker, 1, 5000) >= 1);
+    assert_int_equal (ts_fakebroker_last_op (rig->broker), TS_OP_PING);
+    //  The answer reaches the server's loop just after the broker sent
+    //  it.
+    int status = 503;
+    for (int i = 0; i < 100 && status != 200; i++) {
+        ts_json_reset (json);
+        status = ts_ready_json (ready, ts_mono_ms (), json);
+        if (status != 200)
+            zclock_sleep (20);
+    }
+    assert_int_equal (status, 200);
+    assert_non_null (strstr (ts_json_data (json),
+                             "\"status\":\"ready\",\"not_ready\":[]"));
+    //  Long after, with nothing heard since: not ready.
+    ts_json_reset (json);
+    assert_int_equal (ts_ready_json (ready, ts_mono_ms () + 3600000, json),
+                      503);
+    assert_non_null (strstr (ts_json_data (json), "\"not_ready\":"
+                             "[\"broker\"]"));
+    assert_non_null (strstr (ts_json_data (json),
+                             "over gateway.broker_ready_ms"));
+    ts_json_destroy (&json);
+    s_rig_stop (self);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -466,6 +507,7 @@ main (int argc, char *argv [])
         T (server_checks_a_hydrate_before_forwarding_it),
         T (server_answers_502_for_a_two_frame_broker_reply_then_serves_on),
         T (server_drops_a_late_broker_answer_instead_of_passing_it_on),
+        T (server_pings_the_broker_and_is_ready_while_it_answers),
 #undef T
     };
     return cmocka_run_group_tests_name ("ts_zmqsrv", tests, NULL, NULL);
