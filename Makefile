@@ -322,7 +322,8 @@ run: deps-run
 	@tools/run-demo.sh
 
 #  Both also build the fuzz targets (build-fuzz/, clang): tests/run.sh
-#  runs each FUZZ_SECONDS (about 1.5 minutes in all on 2 cores).
+#  runs each FUZZ_SECONDS (on 2 cores about 1.5 minutes, and about 1 to
+#  build them from clean).
 test: deps-test
 	@$(MAKE) --no-print-directory all fuzz-build
 	@tests/run.sh
