@@ -5,9 +5,12 @@
 #    make run      install missing build deps and curl, build the binaries
 #                  (not the tests), start the demo pipeline
 #    make test     install missing test deps, build, run unit, integration
-#                  and end-to-end tests; ends with "N passed, N failed"
+#                  and end-to-end tests and each fuzz target for 20 s;
+#                  ends with "N passed, N failed"
 #    make check    same as test without installing anything
 #    make asan     build and test with AddressSanitizer + UBSan in build-asan/
+#    make fuzz     build the libFuzzer targets of fuzz/ in build-fuzz/ and run
+#                  each FUZZ_SECONDS=20 (FUZZ_TARGETS=http proto ...)
 #    make install  install the binaries, man pages, systemd units and
 #                  example configs (PREFIX=/usr/local, DESTDIR; see below)
 #    make uninstall
@@ -203,7 +206,7 @@ DEPS_test_ts_api_broker = $(DEPS_test_ts_api)
 $(BUILD)/tests/test_ts_api $(BUILD)/tests/test_ts_api_ids \
 $(BUILD)/tests/test_ts_api_broker: tests/unit/ts_api_fixture.h
 #  The routes and the seed's route share tests/unit/ts_route_fixture.h.
-DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_reply gateway/ts_seed gateway/ts_api gateway/ts_ready common/ts_client gateway/ts_cache \
+DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_h1 gateway/ts_reply gateway/ts_seed gateway/ts_api gateway/ts_ready common/ts_client gateway/ts_cache \
                       gateway/ts_json gateway/ts_target common/ts_envelope common/ts_proto common/store/ts_store \
                       common/store/ts_store_lmdb common/ts_config common/ts_cron \
                       common/ts_points tests/unit/ts_testutil \
@@ -287,6 +290,22 @@ $(BUILD)/tests/%: tests/unit/%.c $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(call 
 	$(say) LINK $@
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS) $(TEST_LDLIBS)
 
+#  Fuzz targets (fuzz/fuzz_*.c): DEPS_fuzz_X as for unit tests, built
+#  only by make fuzz (clang, libFuzzer and sanitizers, in build-fuzz/).
+DEPS_fuzz_cron     = $(DEPS_test_ts_cron)
+DEPS_fuzz_proto    = $(DEPS_test_ts_proto)
+DEPS_fuzz_map      = $(DEPS_test_ts_map)
+DEPS_fuzz_config   = $(DEPS_test_ts_map)
+DEPS_fuzz_http     = $(filter-out tests/unit/ts_fakebroker,$(DEPS_test_ts_route))
+DEPS_fuzz_dynamodb = $(DEPS_test_ts_store)
+DEPS_fuzz_timestream = $(DEPS_test_ts_store)
+DEPS_fuzz_influxdb = $(DEPS_test_ts_store)
+$(BUILD)/fuzz/%: fuzz/%.c fuzz/fuzz.h \
+        $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(call with_parts,$$(DEPS_$$*))))
+	@mkdir -p $(dir $@)
+	$(say) LINK $@
+	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS)
+
 deps:
 	@tools/install-deps.sh build
 
@@ -302,11 +321,14 @@ run: deps-run
 	@$(MAKE) --no-print-directory $(PROGRAMS)
 	@tools/run-demo.sh
 
+#  Both also build the fuzz targets (build-fuzz/, clang): tests/run.sh
+#  runs each FUZZ_SECONDS (on 2 cores about 1.5 minutes, and about 1 to
+#  build them from clean).
 test: deps-test
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all fuzz-build
 	@tests/run.sh
 
-check: all
+check: all fuzz-build
 	@tests/run.sh
 
 #  Install, GNU style: make install [PREFIX=/usr/local] [DESTDIR=DIR]
@@ -482,9 +504,34 @@ asan:
 	    LDFLAGS="-fsanitize=address,undefined" all
 	@TSCACHE_BIN=build-asan/bin TSCACHE_TESTS=build-asan/tests tests/run.sh
 
-clean:
-	rm -rf $(BUILD) build-asan $(BIN)
+#  Fuzzing (docs/robustness.md, "Fuzzing"): builds the libFuzzer targets
+#  of fuzz/ with clang, ASan and UBSan (objects in build-fuzz/) and runs
+#  each for FUZZ_SECONDS over a copy of its seed corpus fuzz/corpus/NAME,
+#  FUZZ_JOBS at a time; fails on any crash, leak or timeout and prints
+#  the reproducer's path. FUZZ_TARGETS=NAME... runs some (names without
+#  fuzz_). Without clang, outside CI, says so and skips.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 20
+FUZZ_TARGETS ?= $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=undefined
+fuzz-build:
+	@if ! command -v $(FUZZ_CC) >/dev/null 2>&1; then \
+	    if [ -n "$(CI)" ]; then echo "fuzz: $(FUZZ_CC) is missing" \
+	        "(tools/install-deps.sh test installs it)" >&2; exit 1; fi; \
+	    echo "fuzz: SKIP: $(FUZZ_CC) is missing (tools/install-deps.sh test" \
+	        "installs it); the fuzz targets are not built"; exit 0; fi; \
+	$(MAKE) --no-print-directory BUILD=build-fuzz BIN=build-fuzz/bin CC=$(FUZZ_CC) \
+	    OPT="-O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link -fno-omit-frame-pointer" \
+	    LDFLAGS="$(FUZZ_SAN)" fuzz-targets
+fuzz-targets: $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))
+	@:
 
-.PHONY: all programs deps deps-run deps-test run test check asan clean bench-scale bench bench-dynamodb bench-influxdb \
-        fresh-check image-check man install uninstall FORCE
+fuzz: fuzz-build
+	@FUZZ_BIN=build-fuzz/fuzz fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+clean:
+	rm -rf $(BUILD) build-asan build-fuzz $(BIN)
+
+.PHONY: all programs deps deps-run deps-test run test check asan fuzz fuzz-build fuzz-targets clean bench-scale \
+        bench bench-dynamodb bench-influxdb fresh-check image-check man install uninstall FORCE
 .SECONDARY:

@@ -28,7 +28,8 @@
 static ts_config_check_fn s_check_url, s_check_headers, s_check_header_name,
                   s_check_measures, s_check_path_prefix,
                   s_check_endpoint_or_off, s_check_timestream_name,
-                  s_check_influxdb_name, s_check_influxdb_url;
+                  s_check_influxdb_name, s_check_influxdb_url,
+                  s_check_nonempty;
 
 static const char *const s_log_levels [] = {
     "error", "warn", "info", "debug", NULL };
@@ -195,7 +196,8 @@ const ts_config_key_t ts_config_keys [] = {
     { "upstream.format.layout", TS_CONFIG_ENUM, "rows",
       0, 0, s_layouts, NULL },
     { "upstream.format.path", TS_CONFIG_STR, "", 0, 0, NULL, NULL },
-    { "upstream.format.time_field", TS_CONFIG_STR, "time", 0, 0, NULL, NULL },
+    { "upstream.format.time_field", TS_CONFIG_STR, "time", 0, 0, NULL,
+      s_check_nonempty },
     { "upstream.format.time_unit", TS_CONFIG_ENUM, "ms",
       0, 0, s_time_units, NULL },
     { "upstream.format.measures", TS_CONFIG_MAP, "value=value", 0, 0, NULL,
@@ -580,6 +582,18 @@ s_check_headers (const ts_config_value_t *value, char *reason, size_t size,
                       (int) (name_len < 64? name_len: 64), h);
             return -1;
         }
+    }
+    return 0;
+}
+
+//  Any text but "" (a field name: the mapping reads no field called "").
+static int
+s_check_nonempty (const ts_config_value_t *value, char *reason, size_t size,
+                  size_t *bad)
+{
+    if (!*value->str) {
+        snprintf (reason, size, "must not be empty");
+        return -1;
     }
     return 0;
 }

@@ -316,6 +316,19 @@ static const http_parser_settings s_settings = {
     .on_message_complete = s_on_message_complete
 };
 
+ts_h1_limits_t
+ts_h1_limits_default (size_t max_body)
+{
+    return (ts_h1_limits_t) {
+        .max_target = TS_H1_MAX_TARGET,
+        .max_header_line = TS_H1_MAX_HEADER_LINE,
+        .max_header_bytes = TS_H1_MAX_HEADER_BYTES,
+        .max_headers = TS_H1_MAX_HEADERS,
+        .max_body = max_body,
+        .max_blank = TS_H1_MAX_BLANK
+    };
+}
+
 ts_h1_t *
 ts_h1_new (const ts_h1_limits_t *limits)
 {

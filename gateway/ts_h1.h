@@ -47,6 +47,9 @@ typedef struct {
 #define TS_H1_MAX_HEADERS       100
 #define TS_H1_MAX_BLANK         4
 
+//  The gateway's limits above, with a body of at most max_body bytes.
+ts_h1_limits_t ts_h1_limits_default (size_t max_body);
+
 //  What ts_h1_feed found.
 typedef enum {
     TS_H1_MORE,         //  every byte used; the request is not complete

@@ -239,14 +239,8 @@ s_answer_route (s_loop_t *loop, s_conn_t *conn)
 static int
 s_answer_request (s_loop_t *loop, s_conn_t *conn)
 {
-    ts_h1_t *h1 = conn->h1;
-    ts_route_req_t req = {
-        .method = ts_h1_method (h1),
-        .target = ts_h1_target (h1)
-    };
-    req.token = ts_h1_token (h1, &req.token_len);
-    req.authorization = ts_h1_authorization (h1, &req.authorization_len);
-    req.body = ts_h1_body (h1, &req.body_size);
+    ts_route_req_t req;
+    ts_route_req_of (&req, conn->h1);
     ts_msg_t *forward = NULL;
     int status = ts_route_start (loop->http->route, &req, loop->out,
                                  &forward);
@@ -753,14 +747,7 @@ ts_http_new (const ts_config_t *cfg, ts_api_t *api, char *err)
     }
     self->listen_fd = self->stop_fd = self->drain_fd = -1;
     self->ready = ts_api_ready (api);
-    self->limits = (ts_h1_limits_t) {
-        .max_target = TS_H1_MAX_TARGET,
-        .max_header_line = TS_H1_MAX_HEADER_LINE,
-        .max_header_bytes = TS_H1_MAX_HEADER_BYTES,
-        .max_headers = TS_H1_MAX_HEADERS,
-        .max_body = TS_ROUTE_MAX_BODY,
-        .max_blank = TS_H1_MAX_BLANK
-    };
+    self->limits = ts_h1_limits_default (TS_ROUTE_MAX_BODY);
     self->idle_ms = ts_config_int (cfg, "gateway.http_idle_timeout_s") * 1000;
     self->request_ms =
         ts_config_int (cfg, "gateway.http_request_timeout_s") * 1000;

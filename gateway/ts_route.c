@@ -55,6 +55,18 @@ s_parse_keys (ts_strlist_t *keys, const char *text)
     return 0;
 }
 
+void
+ts_route_req_of (ts_route_req_t *req, const ts_h1_t *h1)
+{
+    *req = (ts_route_req_t) {
+        .method = ts_h1_method (h1),
+        .target = ts_h1_target (h1)
+    };
+    req->token = ts_h1_token (h1, &req->token_len);
+    req->authorization = ts_h1_authorization (h1, &req->authorization_len);
+    req->body = ts_h1_body (h1, &req->body_size);
+}
+
 ts_route_t *
 ts_route_new (ts_api_t *api, const ts_config_t *cfg, const char *keys,
               char *err)

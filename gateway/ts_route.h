@@ -66,6 +66,7 @@
 #define TS_ROUTE_H_INCLUDED
 
 #include "ts_api.h"
+#include "ts_h1.h"
 #include "ts_json.h"
 #include "ts_reply.h"
 
@@ -85,6 +86,10 @@ typedef struct {
     size_t      body_size;      //  bytes in body
     bool        body_too_big;   //  body was over TS_ROUTE_MAX_BODY
 } ts_route_req_t;
+
+//  The request h1 holds (after TS_H1_REQUEST), as the routes see it:
+//  every field borrowed from h1, valid until ts_h1_next.
+void ts_route_req_of (ts_route_req_t *req, const ts_h1_t *h1);
 
 typedef struct _ts_route_t ts_route_t;
 

@@ -1,15 +1,19 @@
 #!/bin/bash
 #  run.sh - run every tscache test and print one summary line.
 #
-#    tests/run.sh                 unit, contract, integration, end-to-end
-#    tests/run.sh unit|contract|integration|e2e
+#    tests/run.sh                 unit, contract, integration, end-to-end,
+#                                 fuzz
+#    tests/run.sh unit|contract|integration|e2e|fuzz
 #
 #  Unit tests are the cmocka binaries build/tests/test_* (run one test of
 #  one: build/tests/test_ts_map NAME). Contract tests are cmocka binaries
 #  build/tests/contract/test_*: the same tests run against every backend of
 #  a seam (tests/contract/README.md). Integration and end-to-end tests are
 #  scripts in tests/integration and tests/e2e that print a line per check:
-#  "PASS: name" or "FAIL: name". The last line is "tests: N passed, N failed".
+#  "PASS: name" or "FAIL: name". Fuzz runs each libFuzzer target of
+#  build-fuzz/fuzz (make fuzz-build) for FUZZ_SECONDS (default 20) over
+#  its seed corpus (fuzz/run.sh); each target is one test. The last line
+#  is "tests: N passed, N failed".
 #  Run from anywhere; exits non-zero if anything failed.
 set -u
 cd "$(dirname "$0")/.."
@@ -69,14 +73,35 @@ run_scripts () {    # run_scripts DIR
     done
 }
 
+run_fuzz () {
+    if [ ! -d "${FUZZ_BIN:-build-fuzz/fuzz}" ] && [ -z "${CI:-}" ]; then
+        echo "fuzz: SKIP: no fuzz targets built (make fuzz-build needs clang;" \
+             "tools/install-deps.sh test installs it)"
+        return
+    fi
+    local targets
+    targets=${FUZZ_TARGETS:-$(ls fuzz/fuzz_*.c | sed 's|fuzz/fuzz_\(.*\)\.c|\1|')}
+    echo "== fuzz: each target ${FUZZ_SECONDS:-20} s"
+    local out="$logdir/fuzz.log"
+    fuzz/run.sh "${FUZZ_SECONDS:-20}" $targets | tee "$out"
+    local rc=${PIPESTATUS[0]}
+    local p f
+    p=$(grep -c '^PASS: ' "$out"); f=$(grep -c '^FAIL: ' "$out")
+    if [ $rc -ne 0 ] && [ "$f" = 0 ]; then f=1; fi
+    passed=$((passed + p)); failed=$((failed + f))
+    [ "$f" != 0 ] && failures+=("fuzz")
+}
+
 case $which in
     unit)        run_unit "$TESTS_DIR" ;;
     contract)    run_unit "$TESTS_DIR/contract" ;;
     integration) run_scripts tests/integration ;;
     e2e)         run_scripts tests/e2e ;;
+    fuzz)        run_fuzz ;;
     all)         run_unit "$TESTS_DIR"; run_unit "$TESTS_DIR/contract"
-                 run_scripts tests/integration; run_scripts tests/e2e ;;
-    *)           echo "usage: tests/run.sh [unit|contract|integration|e2e]" >&2
+                 run_scripts tests/integration; run_scripts tests/e2e
+                 run_fuzz ;;
+    *)           echo "usage: tests/run.sh [unit|contract|integration|e2e|fuzz]" >&2
                  exit 2 ;;
 esac
 

@@ -6,6 +6,7 @@
 #    tools/install-deps.sh run     build + curl (make run: the demo's health
 #                                  check and the commands it prints)
 #    tools/install-deps.sh test    build + cmocka, python3 (zmq, msgpack, yaml), curl, groff,
+#                                  clang and libFuzzer (make fuzz),
 #                                  docker-compose (test_compose, no engine
 #                                  needed), iproute2, influxdb (tests start their own
 #                                  influxd), nodejs and npm, then the npm test tools,
@@ -83,6 +84,11 @@ if [ "$what" = test ]; then
     need_sbin ip iproute2
     #  The InfluxDB history backend's tests start their own influxd.
     need_sbin influxd influxdb
+    #  make fuzz: clang, and its runtime libraries (libFuzzer, ASan,
+    #  UBSan), Debian's default version of both.
+    need_cmd clang clang
+    ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a >/dev/null 2>&1 \
+        || missing="$missing libclang-rt-dev"
 fi
 if [ "$what" = bench ]; then
     [ -x /usr/bin/python3 ] || missing="$missing python3"

@@ -39,6 +39,21 @@ config_rejects_out_of_range_or_non_integer_values (void **state)
     ts_config_destroy (&cfg);
 }
 
+//  A config the loader accepts makes a mapping (found by fuzz_config:
+//  an empty time field passed the loader, then the worker refused it).
+static void
+config_rejects_empty_time_field_as_the_mapping_does (void **state)
+{
+    char err [TS_ERRLEN];
+    assert_string_equal (s_load_fails ("upstream:\n  format:\n"
+                                       "    time_field:\n", err),
+                         "test.yaml:3: upstream.format.time_field: must not "
+                         "be empty");
+    assert_contains (s_load_fails ("upstream:\n  format:\n"
+                                   "    time_field: \"\"\n", err),
+                     "upstream.format.time_field: must not be empty");
+}
+
 static void
 config_rejects_value_not_in_enum_listing_the_choices (void **state)
 {
@@ -396,6 +411,7 @@ main (int argc, char *argv [])
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (config_rejects_out_of_range_or_non_integer_values),
         cmocka_unit_test (config_rejects_value_not_in_enum_listing_the_choices),
+        cmocka_unit_test (config_rejects_empty_time_field_as_the_mapping_does),
         cmocka_unit_test (config_rejects_unknown_backend_of_a_role_naming_file_line_and_key),
         cmocka_unit_test (config_puts_timestream_on_history_only_and_checks_its_names),
         cmocka_unit_test (config_puts_influxdb_on_history_only_and_checks_its_keys),
