@@ -144,6 +144,8 @@ const ts_config_key_t ts_config_keys [] = {
     { "gateway.http_threads", TS_CONFIG_INT, "2", 1, 64, NULL, NULL },
     { "gateway.http_max_connections", TS_CONFIG_INT, "1024",
       1, 1000000, NULL, NULL },
+    { "gateway.http_max_connections_per_client", TS_CONFIG_INT, "256",
+      0, 1000000, NULL, NULL },
     { "gateway.http_idle_timeout_s", TS_CONFIG_INT, "30",
       1, 3600, NULL, NULL },
     { "gateway.http_request_timeout_s", TS_CONFIG_INT, "10",

@@ -47,6 +47,7 @@
 
 #include "ts_http.h"
 #include "ts_http_conn.h"
+#include "ts_http_peers.h"
 #include "ts_http_key.h"
 #include "ts_client.h"
 #include "ts_h1.h"
@@ -113,6 +114,8 @@ struct _ts_http_t {
     int64_t         idle_ms;        //  gateway.http_idle_timeout_s
     int64_t         request_ms;     //  gateway.http_request_timeout_s
     size_t          max_conns;      //  gateway.http_max_connections
+    ts_http_peers_t *peers;         //  open per client address, or NULL
+                                    //  (..._per_client 0: no limit)
     atomic_size_t   conns;          //  connections open, all loops
 };
 
@@ -157,6 +160,8 @@ s_conn_close (s_loop_t *loop, s_conn_t *conn)
     if (conn->forward && ts_client_cancel (loop->forward, conn))
         ts_debug ("http %s: connection closed while the broker had it: "
                   "cancelled", ts_op_name (conn->forward->op));
+    if (conn->peer_counted)
+        ts_http_peers_give (loop->http->peers, &conn->peer);
     ts_http_conn_destroy (&conn);
     atomic_fetch_sub (&loop->http->conns, 1);
 }
@@ -435,8 +440,10 @@ s_loop_accept (s_loop_t *loop)
 {
     ts_http_t *http = loop->http;
     for (int i = 0; i < S_ACCEPTS; i++) {
-        int fd = accept4 (http->listen_fd, NULL, NULL,
-                          SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_storage from;
+        socklen_t from_len = sizeof from;
+        int fd = accept4 (http->listen_fd, (struct sockaddr *) &from,
+                          &from_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS
             ||  errno == ENOMEM) {
@@ -466,6 +473,20 @@ s_loop_accept (s_loop_t *loop)
             if (s_answer_error (loop, conn, 503, "unavailable",
                                 "too many open connections")
             ||  s_conn_settle (loop, conn))
+                s_conn_close (loop, conn);
+        }
+        else
+        if (http->peers && ts_http_peer_of ((struct sockaddr *) &from,
+                                            from_len, &conn->peer)) {
+            ts_http_peer_take_t took =
+                ts_http_peers_take (http->peers, &conn->peer);
+            conn->peer_counted = took == TS_HTTP_PEER_COUNTED;
+            if (took == TS_HTTP_PEER_OVER
+            &&  (s_answer_error (loop, conn, 429, "too_many_connections",
+                                 "too many open connections from your "
+                                 "address (gateway.http_max_connections_"
+                                 "per_client)")
+                 || s_conn_settle (loop, conn)))
                 s_conn_close (loop, conn);
         }
     }
@@ -753,6 +774,17 @@ ts_http_new (const ts_config_t *cfg, ts_api_t *api, char *err)
         ts_config_int (cfg, "gateway.http_request_timeout_s") * 1000;
     self->max_conns =
         (size_t) ts_config_int (cfg, "gateway.http_max_connections");
+    size_t per_client = (size_t) ts_config_int (
+        cfg, "gateway.http_max_connections_per_client");
+    //  Every connection kept open (answered ones included) may come from
+    //  an address of its own.
+    if (per_client
+    &&  !(self->peers = ts_http_peers_new (per_client,
+                                           self->max_conns + S_REFUSALS))) {
+        ts_errf (err, "out of memory");
+        ts_http_destroy (&self);
+        return NULL;
+    }
     self->port = (int) ts_config_int (cfg, "gateway.http_port");
     self->route = s_route_new (cfg, api, err);
     if (!self->route
@@ -817,6 +849,7 @@ ts_http_destroy (ts_http_t **self_p)
         if (self->listen_fd >= 0)
             close (self->listen_fd);
         ts_route_destroy (&self->route);
+        ts_http_peers_destroy (&self->peers);
         free (self);
         *self_p = NULL;
     }

@@ -13,6 +13,7 @@
 
 #include "ts_common.h"
 #include "ts_h1.h"
+#include "ts_http_peers.h"
 #include "ts_proto.h"
 #include "ts_reply.h"
 
@@ -48,6 +49,8 @@ struct _ts_http_conn_t {
     int64_t     last_ms;        //  last read or write progress
     int64_t     request_ms;     //  first byte of the request, 0 if idle
     int64_t     linger_ms;      //  when the lingering close began
+    ts_http_peer_t peer;        //  the client's address
+    bool        peer_counted;   //  counted in ts_http_peers: give back
     size_t      in_start;       //  first unparsed byte in in
     size_t      in_end;         //  end of the bytes read into in
     char        in [TS_HTTP_CONN_IN];   //  bytes read, not yet parsed

@@ -681,8 +681,12 @@ class Answer:
 class Conn:
     """A raw HTTP client connection with bounded reads (BOUND_S)."""
 
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), BOUND_S)
+    def __init__(self, port, source=None):
+        """source: the client's address (e.g. "127.0.0.2": any of
+        127.0.0.0/8 reaches the gateway on 127.0.0.1)."""
+        self.sock = socket.create_connection(
+            ("127.0.0.1", port), BOUND_S,
+            (source, 0) if source else None)
         self.buf = b""
 
     def send(self, data):
