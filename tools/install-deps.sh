@@ -84,6 +84,10 @@ if [ "$what" = test ]; then
     need_sbin ip iproute2
     #  The InfluxDB history backend's tests start their own influxd.
     need_sbin influxd influxdb
+    #  tests/integration/test_tls_proxy: deploy/nginx/tscache-tls.conf
+    #  in a real nginx, a certificate made with openssl, curl over TLS.
+    need_sbin nginx nginx-light
+    need_cmd openssl openssl
     #  make fuzz: clang, and its runtime libraries (libFuzzer, ASan,
     #  UBSan), Debian's default version of both.
     need_cmd clang clang
