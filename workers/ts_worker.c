@@ -705,9 +705,9 @@ s_stop (ts_worker_t *self)
         zsock_set_linger (self->dealer, 1000);
     }
     else
-    if (n > 0)
+    if (self->busy > 0)
         ts_warn ("cannot hand back %zu jobs: they come back when their "
-                 "leases run out", n);
+                 "leases run out", self->busy);
     ts_info ("worker drained: %zu jobs handed back", jobs? n: 0);
     free (jobs);
     return rc;
