@@ -99,6 +99,7 @@ ts_client_new (const char *endpoint, const ts_client_policy_t *policy,
     if (self->policy.max_reply > 0
     &&  self->policy.max_reply <= (size_t) INT64_MAX)
         zsock_set_maxmsgsize (self->sock, (int64_t) self->policy.max_reply);
+    ts_curve_id_apply (self->policy.curve, self->sock);
     if (zsock_connect (self->sock, "%s", endpoint) < 0) {
         ts_errf (err, "cannot connect %s: %s", endpoint,
                  zmq_strerror (zmq_errno ()));

@@ -51,6 +51,7 @@
 #define TS_CLIENT_H_INCLUDED
 
 #include "ts_common.h"
+#include "ts_curve.h"
 #include "ts_proto.h"
 
 #include <czmq.h>
@@ -69,6 +70,8 @@ typedef struct {
     int         timeout_ms;     //  one attempt's wait for its answer
     int         retries;        //  attempts after the first (0: none)
     size_t      max_reply;      //  largest answer taken, bytes
+    const ts_curve_id_t *curve; //  CURVE keys (borrowed; must outlive
+                                //  the client), NULL: plain
 } ts_client_policy_t;
 
 //  Completion of one request. arg is the client's (ts_client_new), ctx

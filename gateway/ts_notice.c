@@ -162,7 +162,8 @@ s_run (void *arg)
 }
 
 ts_notice_t *
-ts_notice_new (const char *endpoint, ts_cache_t *cache, char *err)
+ts_notice_new (const char *endpoint, const ts_curve_id_t *curve,
+               ts_cache_t *cache, char *err)
 {
     assert (endpoint && cache);
     ts_notice_t *self = calloc (1, sizeof (ts_notice_t));
@@ -182,6 +183,7 @@ ts_notice_new (const char *endpoint, ts_cache_t *cache, char *err)
     zsock_set_linger (self->sub, 0);
     zsock_set_maxmsgsize (self->sub, S_MAX_MSG_BYTES);
     zsock_set_subscribe (self->sub, "");
+    ts_curve_id_apply (curve, self->sub);
     if (zsock_connect (self->sub, "%s", endpoint) == -1) {
         ts_errf (err, "gateway.notice_endpoint: cannot connect %s: %s",
                  endpoint, zmq_strerror (zmq_errno ()));

@@ -104,7 +104,8 @@ main (int argc, char *argv [])
         s_die ("cannot start", err);
     else
     if (*notices && ts_api_cache (api)
-    &&  !(notice = ts_notice_new (notices, ts_api_cache (api), err)))
+    &&  !(notice = ts_notice_new (notices, ts_api_broker_policy (api)->curve,
+                                  ts_api_cache (api), err)))
         s_die ("cannot start", err);
     else
     if (ts_config_int (cfg, "gateway.http_port") > 0

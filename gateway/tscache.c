@@ -35,6 +35,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,13 +195,16 @@ s_print_series_table (const ts_msg_t *reply)
 //  back in time; S_EXIT_USAGE for a bad endpoint; S_EXIT_ERROR for a
 //  reply that is not one, or that is an error (>= 400; reply->status
 //  tells which). err says what went wrong.
+//  The CLI's CURVE keys for the run (NULL: plain mode), set by s_run.
+static const ts_curve_id_t *s_curve;
+
 static int
 s_call (const char *endpoint, int timeout_ms, const ts_msg_t *req,
         ts_msg_t *reply, char *err)
 {
     ts_client_policy_t policy = {
         .peer = "gateway", .timeout_ms = timeout_ms, .retries = 0,
-        .max_reply = S_MAX_REPLY
+        .max_reply = S_MAX_REPLY, .curve = s_curve
     };
     int rc = ts_client_call (endpoint, &policy, req, reply);
     if (rc == 0 && reply->status < 400)
@@ -488,43 +492,72 @@ s_hydrate_wait (const ts_cli_args_t *args, const char *endpoint,
     return rc;
 }
 
-//  Endpoint: -e, else $TSCACHE_ENDPOINT, else cli.endpoint from config.
-//  Returns an exit code; *endpoint is a heap string on success.
+//  Loads the config: -c, else $TSCACHE_CONFIG, else defaults and
+//  TSCACHE_* variables. Returns an exit code.
 static int
-s_resolve_endpoint (const char *option, const char *config_path,
-                    char **endpoint)
+s_load_config (const char *config_path, ts_config_t **cfg)
 {
-    const char *env = getenv ("TSCACHE_ENDPOINT");
-    if (option || (env && *env)) {
-        *endpoint = strdup (option? option: env);
-        return *endpoint? S_EXIT_OK: S_EXIT_ERROR;
-    }
     if (!config_path && getenv ("TSCACHE_CONFIG")
     &&  *getenv ("TSCACHE_CONFIG"))
         config_path = getenv ("TSCACHE_CONFIG");
     char err [TS_ERRLEN] = "";
-    ts_config_t *cfg = ts_config_load (config_path, err);
-    if (!cfg) {
+    *cfg = ts_config_load (config_path, err);
+    if (!*cfg) {
         fprintf (stderr, S_NAME ": %s\n", err);
         return S_EXIT_USAGE;
     }
-    const ts_strlist_t *warnings = ts_config_warnings (cfg);
+    const ts_strlist_t *warnings = ts_config_warnings (*cfg);
     for (size_t i = 0; i < warnings->n; i++)
         fprintf (stderr, S_NAME ": warning: %s\n", warnings->items [i]);
-    *endpoint = strdup (ts_config_str (cfg, "cli.endpoint"));
-    ts_config_destroy (&cfg);
-    return *endpoint? S_EXIT_OK: S_EXIT_ERROR;
+    return S_EXIT_OK;
+}
+
+//  The CLI's CURVE keys: -k (else security.cli_cert) and --server-key
+//  (else security.gateway_cert); NULL in plain mode. Returns an exit
+//  code.
+static int
+s_load_keys (const ts_cli_args_t *args, const ts_config_t *cfg,
+             ts_curve_id_t **curve)
+{
+    *curve = NULL;
+    if (strcmp (ts_config_str (cfg, "security.mode"), "plain") == 0)
+        return S_EXIT_OK;
+    char err [TS_ERRLEN] = "";
+    *curve = ts_curve_id_load (
+        args->key? args->key: ts_config_str (cfg, "security.cli_cert"),
+        args->server_key? args->server_key
+                        : ts_config_str (cfg, "security.gateway_cert"), err);
+    if (!*curve) {
+        fprintf (stderr, S_NAME ": CURVE key: %s (-k, --server-key; or "
+                 "security.mode: plain)\n", err);
+        return S_EXIT_USAGE;
+    }
+    return S_EXIT_OK;
 }
 
 //  Runs the parsed command. Returns the exit code.
 static int
 s_run (const ts_cli_args_t *args, ts_msg_t *req, ts_msg_t *reply)
 {
-    char *endpoint = NULL;
-    int rc = s_resolve_endpoint (args->endpoint, args->config_path,
-                                 &endpoint);
-    if (rc != S_EXIT_OK)
+    ts_config_t *cfg = NULL;
+    ts_curve_id_t *curve = NULL;
+    int rc = s_load_config (args->config_path, &cfg);
+    if (rc == S_EXIT_OK)
+        rc = s_load_keys (args, cfg, &curve);
+    //  Endpoint: -e, else $TSCACHE_ENDPOINT, else cli.endpoint.
+    const char *env = getenv ("TSCACHE_ENDPOINT");
+    char *endpoint = rc? NULL
+                   : strdup (args->endpoint? args->endpoint
+                           : env && *env? env
+                           : ts_config_str (cfg, "cli.endpoint"));
+    ts_config_destroy (&cfg);
+    if (rc == S_EXIT_OK && !endpoint)
+        rc = S_EXIT_ERROR;
+    if (rc != S_EXIT_OK) {
+        ts_curve_id_destroy (&curve);
         return rc;
+    }
+    s_curve = curve;
     char err [TS_ERRLEN] = "";
     if (req->op == TS_OP_IDS_LS)
         rc = s_ids_ls (args, endpoint, req, reply);
@@ -538,7 +571,115 @@ s_run (const ts_cli_args_t *args, ts_msg_t *req, ts_msg_t *reply)
         else
             fprintf (stderr, S_NAME ": %s\n", err);
     }
+    s_curve = NULL;
+    ts_curve_id_destroy (&curve);
     free (endpoint);
+    return rc;
+}
+
+//  keygen PATH: a new key pair named after PATH's file name less .key.
+static int
+s_keygen (const char *path)
+{
+    const char *slash = strrchr (path, '/');
+    char name [128];
+    snprintf (name, sizeof name, "%s", slash? slash + 1: path);
+    size_t len = strlen (name);
+    if (len > 4 && strcmp (name + len - 4, ".key") == 0)
+        name [len - 4] = 0;
+    char err [TS_ERRLEN] = "";
+    if (ts_curve_keygen (path, name, err)) {
+        fprintf (stderr, S_NAME ": keygen: %s\n", err);
+        return S_EXIT_ERROR;
+    }
+    printf ("%s: public key (give it to the server's allow-list)\n"
+            "%s_secret: secret key (mode 0600; keep it here)\n", path, path);
+    return S_EXIT_OK;
+}
+
+//  mkdir -p of path's directories (path itself too if whole).
+static int
+s_mkdirs (const char *path, bool whole)
+{
+    char dir [PATH_MAX];
+    snprintf (dir, sizeof dir, "%s", path);
+    for (char *p = dir + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir (dir, 0755) && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    return whole && mkdir (dir, 0755) && errno != EEXIST? -1: 0;
+}
+
+//  Copies the public key of cert_path into dir (as its file name) unless
+//  a file of that name is there. Returns an exit code.
+static int
+s_allow (const char *cert_path, const char *dir)
+{
+    const char *slash = strrchr (cert_path, '/');
+    char dest [PATH_MAX];
+    snprintf (dest, sizeof dest, "%s/%s", dir, slash? slash + 1: cert_path);
+    if (access (dest, F_OK) == 0)
+        return S_EXIT_OK;
+    char err [TS_ERRLEN] = "";
+    zcert_t *cert = ts_curve_cert_load (cert_path, false, err);
+    int rc = cert && s_mkdirs (dir, true) == 0
+          && zcert_save_public (cert, dest) == 0? S_EXIT_OK: S_EXIT_ERROR;
+    zcert_destroy (&cert);
+    if (rc)
+        fprintf (stderr, S_NAME ": keys init: %s\n",
+                 *err? err: strerror (errno));
+    else
+        printf ("allowed %s in %s\n", cert_path, dir);
+    return rc;
+}
+
+//  keys init: every key pair of the config that is missing, and the
+//  public keys of one host's processes in their allow-lists.
+static int
+s_keys_init (const char *config_path)
+{
+    static const struct {
+        const char *cert;           //  config key of the pair
+        const char *allow [2];      //  config keys of its allow-lists
+    } keys [] = {
+        { "security.broker_cert",  { NULL, NULL } },
+        { "security.gateway_cert", { "security.broker_clients_dir", NULL } },
+        { "security.worker_cert",  { "security.workers_dir", NULL } },
+        { "security.cli_cert",     { "security.broker_clients_dir",
+                                     "security.admin_clients_dir" } },
+    };
+    ts_config_t *cfg = NULL;
+    int rc = s_load_config (config_path, &cfg);
+    for (size_t i = 0; rc == S_EXIT_OK && i < sizeof keys / sizeof keys [0];
+         i++) {
+        const char *path = ts_config_str (cfg, keys [i].cert);
+        char secret [PATH_MAX + 8];
+        snprintf (secret, sizeof secret, "%s_secret", path);
+        if (access (secret, F_OK) != 0) {
+            if (s_mkdirs (path, false) == 0)
+                rc = s_keygen (path);
+            else {
+                fprintf (stderr, S_NAME ": keys init: %s: %s\n", path,
+                         strerror (errno));
+                rc = S_EXIT_ERROR;
+            }
+        }
+        for (size_t j = 0; rc == S_EXIT_OK && j < 2 && keys [i].allow [j];
+             j++)
+            rc = s_allow (path, ts_config_str (cfg, keys [i].allow [j]));
+    }
+    //  The read-only list exists, empty, so the gateway starts.
+    if (rc == S_EXIT_OK
+    &&  s_mkdirs (ts_config_str (cfg, "security.read_clients_dir"), true)) {
+        fprintf (stderr, S_NAME ": keys init: %s: %s\n",
+                 ts_config_str (cfg, "security.read_clients_dir"),
+                 strerror (errno));
+        rc = S_EXIT_ERROR;
+    }
+    ts_config_destroy (&cfg);
     return rc;
 }
 
@@ -603,6 +744,12 @@ main (int argc, char *argv [])
     else
     if (args.store_init)
         rc = s_store_init (args.config_path);
+    else
+    if (args.keygen)
+        rc = s_keygen (args.keygen);
+    else
+    if (args.keys_init)
+        rc = s_keys_init (args.config_path);
     else
         rc = s_run (&args, req, reply);
     ts_msg_destroy (&req);
