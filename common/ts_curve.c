@@ -126,8 +126,9 @@ ts_curve_cert_load (const char *path, bool secret, char *err)
     const char *want = secret? secret_path: path;
     struct stat st;
     if (stat (want, &st) != 0) {
-        ts_errf (err, "%s: %s (make a key pair with: tscache keygen %s)",
-                 want, strerror (errno), path);
+        ts_errf (err, "%s: %s (tscache keys init makes the keys of one "
+                 "host, tscache keygen %s this pair)", want, strerror (errno),
+                 path);
         return NULL;
     }
     if (secret && (st.st_mode & 077))
@@ -148,6 +149,50 @@ ts_curve_cert_load (const char *path, bool secret, char *err)
         return NULL;
     }
     return cert;
+}
+
+//  Checks the files of one list of config keys (secret: pairs, else
+//  public files). Returns 0 or TS_ECONFIG.
+static int
+s_check_files (const ts_config_t *cfg, const char *const *keys, bool secret,
+               char *err)
+{
+    for (size_t i = 0; keys && keys [i]; i++) {
+        char detail [TS_ERRLEN], where [TS_ERRLEN];
+        zcert_t *cert = ts_curve_cert_load (ts_config_str (cfg, keys [i]),
+                                            secret, detail);
+        if (!cert) {
+            ts_config_where (cfg, keys [i], where, sizeof where);
+            ts_errf (err, "%s: %s", where, detail);
+            return TS_ECONFIG;
+        }
+        s_cert_destroy (&cert);
+    }
+    return 0;
+}
+
+int
+ts_curve_check (const ts_config_t *cfg, const char *const *pairs,
+                const char *const *publics, const char *const *dirs,
+                char *err)
+{
+    if (strcmp (ts_config_str (cfg, "security.mode"), "plain") == 0)
+        return 0;
+    if (s_check_files (cfg, pairs, true, err)
+    ||  s_check_files (cfg, publics, false, err))
+        return TS_ECONFIG;
+    for (size_t i = 0; dirs && dirs [i]; i++) {
+        const char *dir = ts_config_str (cfg, dirs [i]);
+        struct stat st;
+        if (stat (dir, &st) != 0 || !S_ISDIR (st.st_mode)) {
+            char where [TS_ERRLEN];
+            ts_config_where (cfg, dirs [i], where, sizeof where);
+            ts_errf (err, "%s: %s: not a directory of public keys "
+                     "(tscache keys init makes one)", where, dir);
+            return TS_ECONFIG;
+        }
+    }
+    return 0;
 }
 
 //  ---------------------------------------------------------------------
@@ -204,6 +249,117 @@ ts_curve_id_apply (const ts_curve_id_t *self, zsock_t *sock)
                     self->public_key, 32);
     zmq_setsockopt (zsock_resolve (sock), ZMQ_CURVE_SECRETKEY,
                     self->secret_key, 32);
+}
+
+//  ---------------------------------------------------------------------
+//  Handshake watch
+
+struct _ts_curve_watch_t {
+    zsock_t  *sock;             //  borrowed: the watched socket
+    zactor_t *actor;            //  reads the monitor's events
+    const char *peer;           //  the server's name in the log
+    char endpoint [64];         //  the monitor's inproc endpoint
+};
+
+//  Logs one monitor event: frame 1 holds the event (16 bits) and its
+//  value (32 bits), frame 2 the endpoint.
+static void
+s_watch_event (ts_curve_watch_t *self, zmsg_t *msg, ts_log_limit_t *limit,
+               bool *failing)
+{
+    zframe_t *head = zmsg_first (msg);
+    zframe_t *where = zmsg_next (msg);
+    if (!head || zframe_size (head) != 6 || !where)
+        return;
+    //  Host byte order, as libzmq copies them.
+    uint16_t event;
+    uint32_t value;
+    memcpy (&event, zframe_data (head), sizeof event);
+    memcpy (&value, zframe_data (head) + sizeof event, sizeof value);
+    int len = (int) zframe_size (where);
+    const char *at = (const char *) zframe_data (where);
+    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+        if (*failing)
+            ts_info ("zmq: CURVE handshake with the %s at %.*s succeeded",
+                     self->peer, len, at);
+        *failing = false;
+        return;
+    }
+    *failing = true;
+    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+        ts_log_limited (limit, TS_LOG_WARN, "zmq: the %s at %.*s refused "
+                        "this process's CURVE key (ZAP %u): is its public "
+                        "key in the %s's allow-list?", self->peer, len, at,
+                        (unsigned) value, self->peer);
+    else
+        ts_log_limited (limit, TS_LOG_WARN, "zmq: CURVE handshake with the "
+                        "%s at %.*s failed (error 0x%x): is the %s's public "
+                        "key the right one?", self->peer, len, at,
+                        (unsigned) value, self->peer);
+}
+
+static void
+s_watch_actor (zsock_t *pipe, void *arg)
+{
+    ts_curve_watch_t *self = arg;
+    zsock_t *events = zsock_new_pair (self->endpoint);
+    ts_log_limit_t limit = TS_LOG_LIMIT (S_LOG_PERIOD_MS, 1);
+    bool failing = false;
+    zsock_signal (pipe, events? 0: 1);
+    zpoller_t *poller = events? zpoller_new (pipe, events, NULL): NULL;
+    while (poller) {
+        zsock_t *which = zpoller_wait (poller, -1);
+        if (which != events)
+            break;                  //  $TERM, or interrupted
+        zmsg_t *msg = zmsg_recv (events);
+        if (msg)
+            s_watch_event (self, msg, &limit, &failing);
+        zmsg_destroy (&msg);
+    }
+    zpoller_destroy (&poller);
+    zsock_destroy (&events);
+}
+
+ts_curve_watch_t *
+ts_curve_watch_new (const ts_curve_id_t *id, zsock_t *sock, const char *peer)
+{
+    if (!id)
+        return NULL;
+    ts_curve_watch_t *self = calloc (1, sizeof (ts_curve_watch_t));
+    if (!self)
+        return NULL;
+    self->sock = sock;
+    self->peer = peer;
+    snprintf (self->endpoint, sizeof self->endpoint,
+              "inproc://ts-curve-watch-%p", (void *) self);
+    if (zmq_socket_monitor (zsock_resolve (sock), self->endpoint,
+                            ZMQ_EVENT_HANDSHAKE_SUCCEEDED
+                            | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+                            | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                            | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0) {
+        free (self);
+        return NULL;
+    }
+    self->actor = zactor_new (s_watch_actor, self);
+    if (!self->actor) {
+        zmq_socket_monitor (zsock_resolve (sock), NULL, 0);
+        free (self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+ts_curve_watch_destroy (ts_curve_watch_t **self_p)
+{
+    assert (self_p);
+    if (*self_p) {
+        ts_curve_watch_t *self = *self_p;
+        zactor_destroy (&self->actor);
+        zmq_socket_monitor (zsock_resolve (self->sock), NULL, 0);
+        free (self);
+        *self_p = NULL;
+    }
 }
 
 //  ---------------------------------------------------------------------

@@ -77,6 +77,16 @@ zcert_t *ts_curve_cert_load (const char *path, bool secret, char *err);
 //  and returns it.
 const char *ts_curve_cert_name (zcert_t *cert, char *buf, size_t size);
 
+//  What a daemon checks at start and with --check-config: in curve mode,
+//  that each config key of pairs names a key pair whose secret file
+//  holds a key, each of publics a public key file, each of dirs a
+//  directory (NULL-terminated lists, each may be NULL). Returns 0, or
+//  TS_ECONFIG with "WHERE: PATH: reason" in err (ts_config_where; never
+//  a key). Plain mode: 0.
+int ts_curve_check (const ts_config_t *cfg, const char *const *pairs,
+                    const char *const *publics, const char *const *dirs,
+                    char *err);
+
 //  ---------------------------------------------------------------------
 //  One connecting side: own key pair and the server's public key
 
@@ -94,6 +104,22 @@ void ts_curve_id_destroy (ts_curve_id_t **self_p);
 //  Makes sock a CURVE client of the server with self's keys: call
 //  before zsock_connect. self NULL (plain mode) does nothing.
 void ts_curve_id_apply (const ts_curve_id_t *self, zsock_t *sock);
+
+//  Watches the CURVE handshakes of a client socket (a libzmq monitor read
+//  by a thread of its own) and logs a WARN, at most one per 10 s, when
+//  one fails: "zmq: the broker at ENDPOINT refused this process's CURVE
+//  key (ZAP 400): is its public key in the broker's allow-list?", or
+//  the handshake broke (a wrong server key), and an INFO when one
+//  succeeds after failures. A refused peer otherwise only sees silence.
+//  peer names the server in the log (static text). Call before
+//  zsock_connect; destroy before the socket. NULL if self is NULL (plain
+//  mode) or the monitor cannot start.
+typedef struct _ts_curve_watch_t ts_curve_watch_t;
+ts_curve_watch_t *ts_curve_watch_new (const ts_curve_id_t *self,
+                                      zsock_t *sock, const char *peer);
+
+//  Stops watching and frees; sets *self_p to NULL. Safe on NULL.
+void ts_curve_watch_destroy (ts_curve_watch_t **self_p);
 
 //  ---------------------------------------------------------------------
 //  A process's security: mode, server keys, the ZAP handler

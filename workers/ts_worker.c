@@ -132,6 +132,7 @@ struct _ts_worker_t {
     const ts_config_t *cfg;         //  borrowed
     ts_curve_id_t *curve;           //  own key pair, the broker's public
                                     //  key; NULL in plain mode
+    ts_curve_watch_t *watch;        //  logs the broker refusing our key
     ts_store_t    *store;
     ts_ingest_t   *ingest;          //  map (upstream.format), split,
                                     //  write in batches
@@ -270,6 +271,7 @@ s_send_ready (ts_worker_t *self, size_t credit)
 static int
 s_connect (ts_worker_t *self, char *err)
 {
+    ts_curve_watch_destroy (&self->watch);
     zsock_destroy (&self->dealer);
     self->dealer = zsock_new (ZMQ_DEALER);
     if (!self->dealer) {
@@ -279,9 +281,11 @@ s_connect (ts_worker_t *self, char *err)
     zsock_set_linger (self->dealer, 0);
     zsock_set_maxmsgsize (self->dealer, MAX_MSG_BYTES);
     ts_curve_id_apply (self->curve, self->dealer);
+    self->watch = ts_curve_watch_new (self->curve, self->dealer, "broker");
     if (zsock_connect (self->dealer, "%s", self->endpoint) == -1) {
         ts_errf (err, "worker.broker_endpoint: cannot connect %s: %s",
                  self->endpoint, zmq_strerror (zmq_errno ()));
+        ts_curve_watch_destroy (&self->watch);
         zsock_destroy (&self->dealer);
         return TS_ECONFIG;
     }
@@ -863,6 +867,7 @@ ts_worker_destroy (ts_worker_t **self_p)
     assert (self_p);
     if (*self_p) {
         ts_worker_t *self = *self_p;
+        ts_curve_watch_destroy (&self->watch);
         zsock_destroy (&self->dealer);
         ts_curve_id_destroy (&self->curve);
         ts_fetch_destroy (&self->fetch);
