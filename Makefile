@@ -224,6 +224,8 @@ DEPS_test_ts_client = $(CORE) common/ts_client common/ts_curve common/ts_config 
                       common/ts_cron common/ts_proto common/ts_envelope \
                       common/ts_points tests/unit/ts_fakebroker
 DEPS_test_ts_curve  = $(CORE) common/ts_curve common/ts_config common/ts_cron
+DEPS_test_ts_http_key = $(CORE) gateway/ts_http_key common/ts_curve common/ts_config \
+                      common/ts_cron
 DEPS_test_ts_cli_args = $(CORE) gateway/ts_cli_args common/ts_proto common/ts_points
 DEPS_test_ts_cli_wait = $(CORE) gateway/ts_cli_wait gateway/ts_json common/ts_proto \
                       common/ts_points

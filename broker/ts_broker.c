@@ -73,6 +73,7 @@ s_bind_router (ts_broker_t *self, const char *key, const char *domain,
         zsock_set_router_mandatory (sock, 1);
     zsock_set_maxmsgsize (sock, MAX_MSG_BYTES);
     zsock_set_linger (sock, 0);
+    ts_curve_check_bind (self->curve, key);
     if (ts_curve_server (self->curve, sock, "security.broker_cert", domain,
                          err)) {
         zsock_destroy (&sock);

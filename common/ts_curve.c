@@ -586,6 +586,22 @@ s_zap_actor (zsock_t *pipe, void *arg)
     zsock_destroy (&handler);
 }
 
+void
+ts_curve_check_bind (const ts_curve_t *self, const char *bind_key)
+{
+    static const char *const local [] = { "ipc://", "inproc://",
+        "tcp://127.", "tcp://localhost:", "tcp://[::1]:", NULL };
+    if (!self->plain)
+        return;
+    const char *endpoint = ts_config_str (self->cfg, bind_key);
+    for (size_t i = 0; local [i]; i++)
+        if (strncmp (endpoint, local [i], strlen (local [i])) == 0)
+            return;
+    ts_warn ("%s is %s, beyond loopback, in plain mode: anyone who can "
+             "reach it can use it unauthenticated and read its traffic",
+             bind_key, endpoint);
+}
+
 int
 ts_curve_server (ts_curve_t *self, zsock_t *sock, const char *cert_key,
                  const char *domain, char *err)

@@ -146,6 +146,11 @@ bool ts_curve_plain (const ts_curve_t *self);
 int ts_curve_allow (ts_curve_t *self, const char *domain,
                     const char *dir_key, ts_role_t role, char *err);
 
+//  In plain mode, logs a WARN if the endpoint of config key bind_key is
+//  not on loopback (tcp://127.x, localhost, [::1]) nor ipc:// or
+//  inproc://: whoever reaches it may use it. Curve mode: nothing.
+void ts_curve_check_bind (const ts_curve_t *self, const char *bind_key);
+
 //  Makes sock a CURVE server with the secret key of the certificate named
 //  by config key cert_key, authenticating peers in ZAP domain (which
 //  ts_curve_allow has listed); starts the ZAP handler on first use. Call

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 
 //  No key is set and gateway.api_key_generate is on: makes one of
 //  S_KEY_BYTES random bytes from getrandom(2), written in hex, and logs it
@@ -21,6 +22,8 @@
 //  *secret, or TS_EINVAL with the reason in err.
 #define S_KEY_BYTES 32
 #define S_LINE_MAX  4096        //  longest line of gateway.api_keys_file
+#define S_NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
+                     "0123456789._-"     //  what a key's name is made of
 
 //  Wipes and frees a secret; sets *secret_p to NULL.
 static void
@@ -95,10 +98,13 @@ s_named_keys (const char *path, const char *text, char **out, char *err)
         explicit_bzero (line, sizeof line);
         explicit_bzero (key, sizeof key);
         ts_role_t parsed;
-        if (fields && (fields != 3 || strlen (name) > 64
+        bool long_line = p + len - start > S_LINE_MAX;
+        if (fields && (fields != 3 || strlen (name) > 64 || long_line
+                       || strspn (name, S_NAME_CHARS) != strlen (name)
                        || ts_role_parse (role, &parsed))) {
             ts_errf (err, "%s:%d: expected NAME ROLE KEY (NAME up to 64 "
-                     "characters, ROLE read or admin)", path, lineno);
+                     "of A-Z a-z 0-9 . _ -, ROLE read or admin%s)", path,
+                     lineno, long_line? ", a line up to 4096 bytes": "");
             explicit_bzero (keys, size);
             free (keys);
             return TS_EINVAL;
@@ -129,6 +135,11 @@ ts_http_key_read (const ts_config_t *cfg, char **keys, char *err)
         ts_errf (err, "gateway.api_key_file: %s", detail);
         return TS_EINVAL;
     }
+    struct stat st;
+    if (*named_file && stat (named_file, &st) == 0 && (st.st_mode & 077))
+        ts_warn ("gateway.api_keys_file: %s is readable by others (mode "
+                 "%03o): chmod 600 it", named_file,
+                 (unsigned) (st.st_mode & 0777));
     if (*named_file) {
         int named_rc = ts_config_secret (NULL, named_file, &text, detail);
         if (named_rc == 0)

@@ -85,6 +85,7 @@ ts_zmqsrv_new (const ts_config_t *cfg, ts_api_t *api, char *err)
     }
     zsock_set_linger (self->router, 0);
     zsock_set_maxmsgsize (self->router, S_MAX_MSG_SIZE);
+    ts_curve_check_bind (self->curve, "gateway.zmq_bind");
     if (ts_curve_allow (self->curve, TS_ZAP_CLIENTS,
                         "security.read_clients_dir", TS_ROLE_READ, err)
     ||  ts_curve_allow (self->curve, TS_ZAP_CLIENTS,
