@@ -43,6 +43,11 @@
     Blocking: ts_client_call is one round trip (with the policy's
     retries) for callers without a loop: the CLI, unit tests.
 
+    Security: with policy.curve the DEALER is a CURVE client with those
+    keys (ts_curve.h), and a handshake the server refuses is logged at
+    WARN (ts_curve_watch); the request then waits and times out as if
+    the server were silent, which, to this client, it is.
+
     Threads: an instance is used by one thread at a time (a ZeroMQ socket
     moves between threads only with a memory barrier, e.g. a thread's
     creation or join). */
