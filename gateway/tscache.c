@@ -28,6 +28,7 @@
 #include "ts_proto.h"
 #include "ts_version.h"
 #include "ts_cli_args.h"
+#include "ts_cli_keys.h"
 #include "ts_cli_wait.h"
 #include "ts_client.h"
 
@@ -35,7 +36,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -577,108 +577,14 @@ s_run (const ts_cli_args_t *args, ts_msg_t *req, ts_msg_t *reply)
     return rc;
 }
 
-//  keygen PATH: a new key pair named after PATH's file name less .key.
-static int
-s_keygen (const char *path)
-{
-    const char *slash = strrchr (path, '/');
-    char name [128];
-    snprintf (name, sizeof name, "%s", slash? slash + 1: path);
-    size_t len = strlen (name);
-    if (len > 4 && strcmp (name + len - 4, ".key") == 0)
-        name [len - 4] = 0;
-    char err [TS_ERRLEN] = "";
-    if (ts_curve_keygen (path, name, err)) {
-        fprintf (stderr, S_NAME ": keygen: %s\n", err);
-        return S_EXIT_ERROR;
-    }
-    printf ("%s: public key (give it to the server's allow-list)\n"
-            "%s_secret: secret key (mode 0600; keep it here)\n", path, path);
-    return S_EXIT_OK;
-}
-
-//  mkdir -p of path's directories (path itself too if whole).
-static int
-s_mkdirs (const char *path, bool whole)
-{
-    char dir [PATH_MAX];
-    snprintf (dir, sizeof dir, "%s", path);
-    for (char *p = dir + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir (dir, 0755) && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    return whole && mkdir (dir, 0755) && errno != EEXIST? -1: 0;
-}
-
-//  Copies the public key of cert_path into dir (as its file name) unless
-//  a file of that name is there. Returns an exit code.
-static int
-s_allow (const char *cert_path, const char *dir)
-{
-    const char *slash = strrchr (cert_path, '/');
-    char dest [PATH_MAX];
-    snprintf (dest, sizeof dest, "%s/%s", dir, slash? slash + 1: cert_path);
-    if (access (dest, F_OK) == 0)
-        return S_EXIT_OK;
-    char err [TS_ERRLEN] = "";
-    zcert_t *cert = ts_curve_cert_load (cert_path, false, err);
-    int rc = cert && s_mkdirs (dir, true) == 0
-          && zcert_save_public (cert, dest) == 0? S_EXIT_OK: S_EXIT_ERROR;
-    zcert_destroy (&cert);
-    if (rc)
-        fprintf (stderr, S_NAME ": keys init: %s\n",
-                 *err? err: strerror (errno));
-    else
-        printf ("allowed %s in %s\n", cert_path, dir);
-    return rc;
-}
-
-//  keys init: every key pair of the config that is missing, and the
-//  public keys of one host's processes in their allow-lists.
+//  keys init: the config's keys (ts_cli_keys_init).
 static int
 s_keys_init (const char *config_path)
 {
-    static const struct {
-        const char *cert;           //  config key of the pair
-        const char *allow [2];      //  config keys of its allow-lists
-    } keys [] = {
-        { "security.broker_cert",  { NULL, NULL } },
-        { "security.gateway_cert", { "security.broker_clients_dir", NULL } },
-        { "security.worker_cert",  { "security.workers_dir", NULL } },
-        { "security.cli_cert",     { "security.broker_clients_dir",
-                                     "security.admin_clients_dir" } },
-    };
     ts_config_t *cfg = NULL;
     int rc = s_load_config (config_path, &cfg);
-    for (size_t i = 0; rc == S_EXIT_OK && i < sizeof keys / sizeof keys [0];
-         i++) {
-        const char *path = ts_config_str (cfg, keys [i].cert);
-        char secret [PATH_MAX + 8];
-        snprintf (secret, sizeof secret, "%s_secret", path);
-        if (access (secret, F_OK) != 0) {
-            if (s_mkdirs (path, false) == 0)
-                rc = s_keygen (path);
-            else {
-                fprintf (stderr, S_NAME ": keys init: %s: %s\n", path,
-                         strerror (errno));
-                rc = S_EXIT_ERROR;
-            }
-        }
-        for (size_t j = 0; rc == S_EXIT_OK && j < 2 && keys [i].allow [j];
-             j++)
-            rc = s_allow (path, ts_config_str (cfg, keys [i].allow [j]));
-    }
-    //  The read-only list exists, empty, so the gateway starts.
-    if (rc == S_EXIT_OK
-    &&  s_mkdirs (ts_config_str (cfg, "security.read_clients_dir"), true)) {
-        fprintf (stderr, S_NAME ": keys init: %s: %s\n",
-                 ts_config_str (cfg, "security.read_clients_dir"),
-                 strerror (errno));
+    if (rc == S_EXIT_OK && ts_cli_keys_init (cfg))
         rc = S_EXIT_ERROR;
-    }
     ts_config_destroy (&cfg);
     return rc;
 }
@@ -746,7 +652,7 @@ main (int argc, char *argv [])
         rc = s_store_init (args.config_path);
     else
     if (args.keygen)
-        rc = s_keygen (args.keygen);
+        rc = ts_cli_keys_gen (args.keygen) == 0? S_EXIT_OK: S_EXIT_ERROR;
     else
     if (args.keys_init)
         rc = s_keys_init (args.config_path);
