@@ -215,8 +215,11 @@ s_call (const char *endpoint, int timeout_ms, const ts_msg_t *req,
         return S_EXIT_ERROR;
     }
     if (rc == TS_ETIMEOUT) {
-        ts_errf (err, "gateway at %s did not answer within %d ms", endpoint,
-                 timeout_ms);
+        //  A server that refuses the key is silent too (ts_curve.h).
+        ts_errf (err, "gateway at %s did not answer within %d ms%s",
+                 endpoint, timeout_ms, s_curve? " (or refused this key: is "
+                 "-k's public key in its allow-list, --server-key its key?)"
+                 : "");
         return S_EXIT_TIMEOUT;
     }
     if (rc == TS_EINVAL) {
