@@ -66,7 +66,9 @@ s_parse_keys (ts_route_t *self, const char *text)
         int used = 0;
         ts_role_t parsed;
         //  Only the fields' shape is read here; the key is copied below.
-        if (sscanf (p, "%64s %7s %1s%n", name, role, key, &used) == 3
+        int fields = sscanf (p, "%64s %7s %1s%n", name, role, key, &used);
+        explicit_bzero (key, sizeof key);
+        if (fields == 3
         &&  (size_t) used <= line && !memchr (name, ',', strlen (name))
         &&  ts_role_parse (role, &parsed) == 0) {
             const char *k = p + used - 1;
@@ -76,7 +78,6 @@ s_parse_keys (ts_route_t *self, const char *text)
                 end--;
             if (s_add_key (self, name, parsed, k, (size_t) (end - k)))
                 return TS_ENOMEM;
-            explicit_bzero (key, sizeof key);
             p += line + (p [line]? 1: 0);
             continue;
         }
@@ -100,8 +101,6 @@ s_parse_keys (ts_route_t *self, const char *text)
                     return TS_ENOMEM;
             }
             q += len + (q [len] == ','? 1: 0);
-            if (len == 0 && *q != ',')
-                break;
         }
         p += line + (p [line]? 1: 0);
     }

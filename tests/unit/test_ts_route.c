@@ -62,7 +62,7 @@ route_named_read_keys_query_but_get_403_on_admin_routes (void **state)
     fixture_t *self = *state;
     char err [TS_ERRLEN] = "";
     ts_route_t *route = ts_route_new (self->api, self->base->cfg,
-                                      "legacy\n"
+                                      ",legacy\n"
                                       "reader read r-key-1\n"
                                       "ops admin o-key-2\n", err);
     assert_non_null (route);
