@@ -194,10 +194,11 @@ DEPS_test_ts_target = $(CORE) gateway/ts_target
 DEPS_test_ts_h1     = $(CORE) gateway/ts_h1
 DEPS_test_ts_http_peers = gateway/ts_http_peers
 DEPS_test_ts_cache  = $(CORE) gateway/ts_cache
-DEPS_test_ts_notice = $(CORE) gateway/ts_notice gateway/ts_cache common/ts_proto common/ts_points
+DEPS_test_ts_notice = $(CORE) gateway/ts_notice gateway/ts_cache common/ts_proto common/ts_points \
+                      common/ts_curve common/ts_config common/ts_cron
 #  The request handler's tests (queries, registry, broker ops) share
 #  tests/unit/ts_api_fixture.h.
-DEPS_test_ts_api    = $(CORE) gateway/ts_api gateway/ts_ready gateway/ts_json common/ts_client gateway/ts_cache common/ts_proto common/store/ts_store \
+DEPS_test_ts_api    = $(CORE) gateway/ts_api gateway/ts_ready gateway/ts_json common/ts_client common/ts_curve gateway/ts_cache common/ts_proto common/store/ts_store \
                       common/ts_envelope \
                       common/store/ts_store_lmdb common/ts_config common/ts_cron \
                       common/ts_points tests/unit/ts_testutil \
@@ -207,7 +208,7 @@ DEPS_test_ts_api_broker = $(DEPS_test_ts_api)
 $(BUILD)/tests/test_ts_api $(BUILD)/tests/test_ts_api_ids \
 $(BUILD)/tests/test_ts_api_broker: tests/unit/ts_api_fixture.h
 #  The routes and the seed's route share tests/unit/ts_route_fixture.h.
-DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_h1 gateway/ts_reply gateway/ts_seed gateway/ts_api gateway/ts_ready common/ts_client gateway/ts_cache \
+DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_h1 gateway/ts_reply gateway/ts_seed gateway/ts_api gateway/ts_ready common/ts_client common/ts_curve gateway/ts_cache \
                       gateway/ts_json gateway/ts_target common/ts_envelope common/ts_proto common/store/ts_store \
                       common/store/ts_store_lmdb common/ts_config common/ts_cron \
                       common/ts_points tests/unit/ts_testutil \
@@ -215,13 +216,17 @@ DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_h1 gateway/ts_reply ga
 DEPS_test_ts_http_stream = $(DEPS_test_ts_route) gateway/ts_http_conn gateway/ts_h1
 DEPS_test_ts_seed   = $(DEPS_test_ts_route)
 $(BUILD)/tests/test_ts_route $(BUILD)/tests/test_ts_seed: tests/unit/ts_route_fixture.h
-DEPS_test_ts_zmqsrv = $(CORE) gateway/ts_zmqsrv gateway/ts_api gateway/ts_ready gateway/ts_json common/ts_client gateway/ts_cache common/ts_proto \
+DEPS_test_ts_zmqsrv = $(CORE) gateway/ts_zmqsrv gateway/ts_api gateway/ts_ready gateway/ts_json common/ts_client common/ts_curve gateway/ts_cache common/ts_proto \
                       common/ts_envelope \
                       common/store/ts_store common/store/ts_store_lmdb common/ts_config \
                       common/ts_cron common/ts_points tests/unit/ts_testutil \
                       tests/unit/ts_fakebroker
-DEPS_test_ts_client = $(CORE) common/ts_client common/ts_proto common/ts_envelope \
+DEPS_test_ts_client = $(CORE) common/ts_client common/ts_curve common/ts_config \
+                      common/ts_cron common/ts_proto common/ts_envelope \
                       common/ts_points tests/unit/ts_fakebroker
+DEPS_test_ts_curve  = $(CORE) common/ts_curve common/ts_config common/ts_cron
+DEPS_test_ts_http_key = $(CORE) gateway/ts_http_key common/ts_curve common/ts_config \
+                      common/ts_cron
 DEPS_test_ts_cli_args = $(CORE) gateway/ts_cli_args common/ts_proto common/ts_points
 DEPS_test_ts_cli_wait = $(CORE) gateway/ts_cli_wait gateway/ts_json common/ts_proto \
                       common/ts_points
@@ -391,7 +396,8 @@ $(BUILD)/install/%.service: deploy/systemd/%.service $(BUILD)/install/paths
 $(BUILD)/install/tscache.yaml: config/tscache.example.yaml
 	@mkdir -p $(dir $@)
 	$(Q)sed -e 's|^\(    path:\) \./var/data$$|\1 /var/lib/tscache/data|' \
-	    -e 's|^\(  queue_path:\) \./var/queue$$|\1 /var/lib/tscache/queue|' $< >$@
+	    -e 's|^\(  queue_path:\) \./var/queue$$|\1 /var/lib/tscache/queue|' \
+	    -e 's|^\(  [a-z_]*:\) \./var/keys/|\1 $(CONFDIR)/keys/|' $< >$@
 INSTALL_GEN = $(addprefix $(BUILD)/install/,$(UNITS) tscache.yaml)
 
 install: $(PROGRAMS) $(MANS) $(INSTALL_GEN)

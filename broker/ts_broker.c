@@ -57,10 +57,13 @@ s_boot_id (void)
     return id? id: 1;
 }
 
+//  A ROUTER on the endpoint of config key, a CURVE server of ZAP domain
+//  (unless in plain mode).
 static zsock_t *
-s_bind_router (const char *key, const char *endpoint, bool mandatory,
-               char *err)
+s_bind_router (ts_broker_t *self, const char *key, const char *domain,
+               bool mandatory, char *err)
 {
+    const char *endpoint = ts_config_str (self->cfg, key);
     zsock_t *sock = zsock_new (ZMQ_ROUTER);
     if (!sock) {
         ts_errf (err, "%s: cannot create socket", key);
@@ -70,6 +73,12 @@ s_bind_router (const char *key, const char *endpoint, bool mandatory,
         zsock_set_router_mandatory (sock, 1);
     zsock_set_maxmsgsize (sock, MAX_MSG_BYTES);
     zsock_set_linger (sock, 0);
+    ts_curve_check_bind (self->curve, key);
+    if (ts_curve_server (self->curve, sock, "security.broker_cert", domain,
+                         err)) {
+        zsock_destroy (&sock);
+        return NULL;
+    }
     if (zsock_bind (sock, "%s", endpoint) == -1) {
         ts_errf (err, "%s: cannot bind %s: %s", key, endpoint,
                  zmq_strerror (zmq_errno ()));
@@ -132,12 +141,23 @@ ts_broker_new (const ts_config_t *cfg, char *err)
     }
     zhashx_set_destructor (self->workers, s_worker_destructor);
 
-    self->workers_sock = s_bind_router ("broker.worker_bind",
-        ts_config_str (cfg, "broker.worker_bind"), true, err);
+    //  Workers on their socket; gateways and admin CLIs on control and
+    //  notices.
+    self->curve = ts_curve_new (cfg, "tscache-broker", err);
+    if (!self->curve
+    ||  ts_curve_allow (self->curve, TS_ZAP_WORKERS, "security.workers_dir",
+                        TS_ROLE_ADMIN, err)
+    ||  ts_curve_allow (self->curve, TS_ZAP_CONTROL,
+                        "security.broker_clients_dir", TS_ROLE_ADMIN, err)
+    ||  ts_curve_allow (self->curve, TS_ZAP_NOTICE,
+                        "security.broker_clients_dir", TS_ROLE_ADMIN, err))
+        goto fail;
+    self->workers_sock = s_bind_router (self, "broker.worker_bind",
+                                        TS_ZAP_WORKERS, true, err);
     if (!self->workers_sock)
         goto fail;
-    self->control = s_bind_router ("broker.control_bind",
-        ts_config_str (cfg, "broker.control_bind"), false, err);
+    self->control = s_bind_router (self, "broker.control_bind",
+                                   TS_ZAP_CONTROL, false, err);
     if (!self->control)
         goto fail;
     if (ts_broker_notice_open (self, err))
@@ -170,6 +190,7 @@ ts_broker_destroy (ts_broker_t **self_p)
         zsock_destroy (&self->control);
         zsock_destroy (&self->workers_sock);
         ts_broker_notice_close (self);
+        ts_curve_destroy (&self->curve);
         zhashx_destroy (&self->workers);
         ts_queue_destroy (&self->queue);
         ts_job_destroy (&self->job);

@@ -22,6 +22,7 @@
 
 #include "ts_broker.h"
 #include "ts_cron.h"
+#include "ts_curve.h"
 #include "ts_log.h"
 #include "ts_proto.h"
 #include "ts_queue.h"
@@ -45,6 +46,7 @@ typedef struct {
 
 struct _ts_broker_t {
     const ts_config_t *cfg;         //  borrowed
+    ts_curve_t *curve;              //  CURVE keys and ZAP handler
     zsock_t    *workers_sock;       //  ROUTER, DEALER workers
     zsock_t    *control;            //  ROUTER, REQ clients
     zpoller_t  *poller;             //  both sockets

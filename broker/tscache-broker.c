@@ -3,11 +3,22 @@
     Loads the config, builds the broker (ts_broker) and runs its loop until
     SIGINT or SIGTERM. See docs/architecture.md. */
 
+#include "ts_curve.h"
 #include "ts_daemon.h"
 #include "ts_log.h"
 #include "ts_broker.h"
 #include "ts_store.h"
 #include "ts_version.h"
+
+//  CURVE: the broker's key pair and its allow-lists.
+static int
+s_check (const ts_config_t *cfg, char *err)
+{
+    static const char *const pairs [] = { "security.broker_cert", NULL };
+    static const char *const dirs [] = { "security.workers_dir",
+                                         "security.broker_clients_dir", NULL };
+    return ts_curve_check (cfg, pairs, NULL, dirs, err);
+}
 
 int
 main (int argc, char *argv [])
@@ -18,8 +29,11 @@ main (int argc, char *argv [])
         "Schedules fetch jobs (broker.schedule, UTC cron) for every registered id,\n"
         "takes hydrate, stats and DLQ requests on broker.control_bind and hands\n"
         "jobs to workers connected to broker.worker_bind. Jobs are kept in a\n"
-        "durable queue (broker.queue_path) until a worker reports them.", NULL,
-        &code);
+        "durable queue (broker.queue_path) until a worker reports them.\n"
+        "With security.mode curve (the default) every socket is a CURVE server\n"
+        "with the key pair security.broker_cert; workers must be listed in\n"
+        "security.workers_dir, gateways and CLIs in security.broker_clients_dir.",
+        s_check, &code);
     if (!cfg)
         return code;
     char err [TS_ERRLEN] = "";

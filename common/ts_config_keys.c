@@ -44,6 +44,7 @@ static const char *const s_queue_backends [] = { "lmdb", NULL };
 static const char *const s_time_units [] = { "ms", "s", "iso8601", NULL };
 static const char *const s_layouts [] = { "rows", "columns", NULL };
 static const char *const s_stamp_uses [] = { "use", "ignore", NULL };
+static const char *const s_security_modes [] = { "curve", "plain", NULL };
 
 const ts_config_key_t ts_config_keys [] = {
     { "log.level", TS_CONFIG_ENUM, "info", 0, 0, s_log_levels, NULL },
@@ -162,6 +163,7 @@ const ts_config_key_t ts_config_keys [] = {
       0, 0, NULL, NULL },
     { "gateway.api_key_file", TS_CONFIG_STR, "", 0, 0, NULL, NULL },
     { "gateway.api_key_generate", TS_CONFIG_BOOL, "false", 0, 0, NULL, NULL },
+    { "gateway.api_keys_file", TS_CONFIG_STR, "", 0, 0, NULL, NULL },
     { "gateway.max_points", TS_CONFIG_INT, "1000000",
       1, 10000000, NULL, NULL },
     { "gateway.cache_mb", TS_CONFIG_INT, "32", 0, 65536, NULL, NULL },
@@ -177,6 +179,25 @@ const ts_config_key_t ts_config_keys [] = {
 
     { "cli.endpoint", TS_CONFIG_ENDPOINT, "tcp://127.0.0.1:5555",
       0, 0, NULL, NULL },
+
+    { "security.mode", TS_CONFIG_ENUM, "curve", 0, 0, s_security_modes,
+      NULL },
+    { "security.broker_cert", TS_CONFIG_STR, "./var/keys/broker.key",
+      0, 0, NULL, s_check_nonempty },
+    { "security.gateway_cert", TS_CONFIG_STR, "./var/keys/gateway.key",
+      0, 0, NULL, s_check_nonempty },
+    { "security.worker_cert", TS_CONFIG_STR, "./var/keys/worker.key",
+      0, 0, NULL, s_check_nonempty },
+    { "security.cli_cert", TS_CONFIG_STR, "./var/keys/cli.key",
+      0, 0, NULL, s_check_nonempty },
+    { "security.workers_dir", TS_CONFIG_STR, "./var/keys/workers",
+      0, 0, NULL, s_check_nonempty },
+    { "security.broker_clients_dir", TS_CONFIG_STR,
+      "./var/keys/broker-clients", 0, 0, NULL, s_check_nonempty },
+    { "security.read_clients_dir", TS_CONFIG_STR, "./var/keys/clients-read",
+      0, 0, NULL, s_check_nonempty },
+    { "security.admin_clients_dir", TS_CONFIG_STR,
+      "./var/keys/clients-admin", 0, 0, NULL, s_check_nonempty },
 
     { "upstream.url", TS_CONFIG_STR,
       "http://127.0.0.1:8090/rows/{id}?from={from}&to={to}",

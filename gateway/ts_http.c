@@ -261,7 +261,11 @@ s_answer_request (s_loop_t *loop, s_conn_t *conn)
         status = ts_route_finish (forward, loop->reply, loop->out);
         ts_msg_destroy (&forward);
     }
-    ts_debug ("http %s %.200s -> %d", req.method, req.target, status);
+    if (ts_log_enabled (TS_LOG_DEBUG)) {
+        const char *key = ts_route_key_name (loop->http->route, &req);
+        ts_debug ("http %s %.200s -> %d key=%s", req.method, req.target,
+                  status, key? key: "-");
+    }
     return s_answer_route (loop, conn);
 }
 

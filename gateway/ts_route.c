@@ -27,30 +27,82 @@
 struct _ts_route_t {
     ts_api_t     *api;      //  borrowed request handler
     ts_strlist_t *keys;     //  accepted API keys
+    ts_strlist_t *names;    //  their names, parallel to keys (logged)
+    ts_role_t    *roles;    //  their roles, parallel to keys
     ts_seed_t    *seed;     //  the replaced service's paths
 };
 
-//  Splits text at commas and newlines into trimmed, non-empty keys.
+//  Adds one key. Returns 0 or TS_ENOMEM.
 static int
-s_parse_keys (ts_strlist_t *keys, const char *text)
+s_add_key (ts_route_t *self, const char *name, ts_role_t role,
+           const char *key, size_t len)
 {
+    ts_role_t *roles = realloc (self->roles,
+                                (self->keys->n + 1) * sizeof (ts_role_t));
+    if (!roles)
+        return TS_ENOMEM;
+    self->roles = roles;
+    roles [self->keys->n] = role;
+    if (ts_strlist_append (self->names, name))
+        return TS_ENOMEM;
+    if (ts_strlist_append_n (self->keys, key, len)) {
+        free (self->names->items [--self->names->n]);
+        return TS_ENOMEM;
+    }
+    return 0;
+}
+
+//  Reads the keys of text (ts_route.h, ts_route_new): a line
+//  "NAME ROLE KEY" is a named key; any other line is comma-separated
+//  admin keys named "default" (then "default-2", ...).
+static int
+s_parse_keys (ts_route_t *self, const char *text)
+{
+    int unnamed = 0;
     const char *p = text;
     while (p && *p) {
-        size_t len = strcspn (p, ",\n");
-        const char *start = p;
-        const char *end = p + len;
-        while (start < end && (*start == ' ' || *start == '\t'
-                               || *start == '\r'))
-            start++;
-        while (end > start && (end [-1] == ' ' || end [-1] == '\t'
+        size_t line = strcspn (p, "\n");
+        char name [65], role [8], key [2];
+        int used = 0;
+        ts_role_t parsed;
+        //  Only the fields' shape is read here; the key is copied below.
+        int fields = sscanf (p, "%64s %7s %1s%n", name, role, key, &used);
+        explicit_bzero (key, sizeof key);
+        if (fields == 3
+        &&  (size_t) used <= line && !memchr (name, ',', strlen (name))
+        &&  ts_role_parse (role, &parsed) == 0) {
+            const char *k = p + used - 1;
+            const char *end = p + line;
+            while (end > k && (end [-1] == ' ' || end [-1] == '\t'
                                || end [-1] == '\r'))
-            end--;
-        if (end > start && ts_strlist_append_n (keys, start,
-                                                (size_t) (end - start)))
-            return TS_ENOMEM;
-        p += len;
-        if (*p)
-            p++;
+                end--;
+            if (s_add_key (self, name, parsed, k, (size_t) (end - k)))
+                return TS_ENOMEM;
+            p += line + (p [line]? 1: 0);
+            continue;
+        }
+        for (const char *q = p; q < p + line; ) {
+            size_t len = strcspn (q, ",\n");
+            const char *start = q, *end = q + len;
+            while (start < end && (*start == ' ' || *start == '\t'
+                                   || *start == '\r'))
+                start++;
+            while (end > start && (end [-1] == ' ' || end [-1] == '\t'
+                                   || end [-1] == '\r'))
+                end--;
+            if (end > start) {
+                char dname [32];
+                snprintf (dname, sizeof dname, unnamed? "default-%d"
+                                                      : "default",
+                          unnamed + 1);
+                unnamed++;
+                if (s_add_key (self, dname, TS_ROLE_ADMIN, start,
+                               (size_t) (end - start)))
+                    return TS_ENOMEM;
+            }
+            q += len + (q [len] == ','? 1: 0);
+        }
+        p += line + (p [line]? 1: 0);
     }
     return 0;
 }
@@ -73,7 +125,8 @@ ts_route_new (ts_api_t *api, const ts_config_t *cfg, const char *keys,
 {
     ts_route_t *self = calloc (1, sizeof (ts_route_t));
     if (!self || !(self->keys = ts_strlist_new ())
-    ||  s_parse_keys (self->keys, keys)
+    ||  !(self->names = ts_strlist_new ())
+    ||  s_parse_keys (self, keys)
     ||  !(self->seed = ts_seed_new (api, cfg, err))) {
         ts_errf (err, "out of memory");
         ts_route_destroy (&self);
@@ -100,6 +153,8 @@ ts_route_destroy (ts_route_t **self_p)
                     *p++ = 0;
             }
         ts_strlist_destroy (&self->keys);
+        ts_strlist_destroy (&self->names);
+        free (self->roles);
         ts_seed_destroy (&self->seed);
         free (self);
         *self_p = NULL;
@@ -112,12 +167,12 @@ ts_route_keys (const ts_route_t *self)
     return self->keys->n;
 }
 
-//  True if req carries an accepted key: the whole x-security-token value
-//  (token_len bytes, NUL bytes included; trailing blanks are HTTP's, not
-//  the value's), else if bearer, an "Authorization: Bearer KEY" value.
-//  Every key is compared, in constant time.
-static bool
-s_authorized (ts_route_t *self, const ts_route_req_t *req, bool bearer)
+//  The index of the key req carries, or -1: the whole x-security-token
+//  value (token_len bytes, NUL bytes included; trailing blanks are
+//  HTTP's, not the value's), else if bearer, an "Authorization: Bearer
+//  KEY" value. Every key is compared, in constant time.
+static int
+s_key_of (const ts_route_t *self, const ts_route_req_t *req, bool bearer)
 {
     const char *token = req->token;
     size_t len = req->token_len;
@@ -134,15 +189,29 @@ s_authorized (ts_route_t *self, const ts_route_req_t *req, bool bearer)
         }
     }
     if (!token)
-        return false;
+        return -1;
     while (len > 0 && (token [len - 1] == ' ' || token [len - 1] == '\t'))
         len--;
-    bool ok = false;
+    int found = -1;
     for (size_t i = 0; i < self->keys->n; i++) {
         const char *key = self->keys->items [i];
-        ok |= ts_secure_equal (token, len, key, strlen (key));
+        bool equal = ts_secure_equal (token, len, key, strlen (key));
+        found = equal && found < 0? (int) i: found;
     }
-    return ok;
+    return found;
+}
+
+static bool
+s_authorized (ts_route_t *self, const ts_route_req_t *req, bool bearer)
+{
+    return s_key_of (self, req, bearer) >= 0;
+}
+
+const char *
+ts_route_key_name (const ts_route_t *self, const ts_route_req_t *req)
+{
+    int key = s_key_of (self, req, true);
+    return key < 0? NULL: self->names->items [key];
 }
 
 static int
@@ -545,22 +614,26 @@ typedef struct {
     const char       *method;       //  "GET", ...; "*": any
     const char       *path;         //  pattern; NULL: the seed's paths
     ts_route_auth_t   auth;         //  who may call it
+    ts_op_t           op;           //  what it asks: a key's role must be
+                                    //  ts_api_op_role (op) or higher
     s_handler_fn     *handler;      //  the answer
 } s_route_t;
 
 static const s_route_t s_routes [] = {
-    { "GET",    "/healthz",         TS_ROUTE_OPEN, s_healthz },
-    { "GET",    "/readyz",          TS_ROUTE_OPEN, s_readyz },
-    { "*",      NULL,               TS_ROUTE_SEED, s_seed },
-    { "GET",    "/v1/series/{id}",  TS_ROUTE_KEY,  s_series },
-    { "GET",    "/v1/ids",          TS_ROUTE_KEY,  s_ids_ls },
-    { "POST",   "/v1/ids",          TS_ROUTE_KEY,  s_ids_add },
-    { "DELETE", "/v1/ids/{id}",     TS_ROUTE_KEY,  s_ids_rm },
-    { "POST",   "/v1/hydrate",      TS_ROUTE_KEY,  s_hydrate },
-    { "GET",    "/v1/stats",        TS_ROUTE_KEY,  s_stats },
-    { "GET",    "/v1/dlq",          TS_ROUTE_KEY,  s_dlq_ls },
-    { "DELETE", "/v1/dlq",          TS_ROUTE_KEY,  s_dlq_purge },
-    { "POST",   "/v1/dlq/redrive",  TS_ROUTE_KEY,  s_dlq_redrive },
+    { "GET",    "/healthz",        TS_ROUTE_OPEN, TS_OP_PING,    s_healthz },
+    { "GET",    "/readyz",         TS_ROUTE_OPEN, TS_OP_PING,    s_readyz },
+    { "*",      NULL,              TS_ROUTE_SEED, TS_OP_QUERY,   s_seed },
+    { "GET",    "/v1/series/{id}", TS_ROUTE_KEY,  TS_OP_QUERY,   s_series },
+    { "GET",    "/v1/ids",         TS_ROUTE_KEY,  TS_OP_IDS_LS,  s_ids_ls },
+    { "POST",   "/v1/ids",         TS_ROUTE_KEY,  TS_OP_IDS_ADD, s_ids_add },
+    { "DELETE", "/v1/ids/{id}",    TS_ROUTE_KEY,  TS_OP_IDS_RM,  s_ids_rm },
+    { "POST",   "/v1/hydrate",     TS_ROUTE_KEY,  TS_OP_HYDRATE, s_hydrate },
+    { "GET",    "/v1/stats",       TS_ROUTE_KEY,  TS_OP_STATS,   s_stats },
+    { "GET",    "/v1/dlq",         TS_ROUTE_KEY,  TS_OP_DLQ_LS,  s_dlq_ls },
+    { "DELETE", "/v1/dlq",         TS_ROUTE_KEY,  TS_OP_DLQ_PURGE,
+      s_dlq_purge },
+    { "POST",   "/v1/dlq/redrive", TS_ROUTE_KEY,  TS_OP_DLQ_REDRIVE,
+      s_dlq_redrive },
 };
 #define S_ROUTES (sizeof s_routes / sizeof s_routes [0])
 
@@ -656,7 +729,9 @@ s_dispatch (s_call_t *call)
     char allow [64];
     const s_route_t *first = s_find_path (call->self, call->url);
     ts_route_auth_t auth = first? first->auth: TS_ROUTE_KEY;
-    if (auth == TS_ROUTE_KEY && !s_authorized (call->self, call->req, true))
+    int key = auth == TS_ROUTE_KEY? s_key_of (call->self, call->req, true)
+                                  : -1;
+    if (auth == TS_ROUTE_KEY && key < 0)
         return ts_reply_error (call->out, 401, "unauthorized",
                                "missing or wrong API key: send "
                                "x-security-token: KEY or Authorization: "
@@ -672,6 +747,11 @@ s_dispatch (s_call_t *call)
                                             sizeof allow);
     if (!route)
         return s_not_allowed (call->out, allow);
+    if (auth == TS_ROUTE_KEY
+    &&  ts_api_forbidden (call->self->roles [key],
+                          call->self->names->items [key], route->op,
+                          call->reply))
+        return s_reply_error (call->out, call->reply);
     return route->handler (call);
 }
 

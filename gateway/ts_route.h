@@ -44,10 +44,12 @@
     probes that hold no key; the /v1 routes, and any
     path no route knows, need "x-security-token: KEY" or "Authorization:
     Bearer KEY" (TS_ROUTE_KEY: 401 otherwise, checked before 404, 405 and
-    413); the seed's paths have their own rule (TS_ROUTE_SEED, below). A
+    413), and a key whose role is read gets 403 forbidden on the routes
+    that change state (POST and DELETE of /v1/ids, POST /v1/hydrate,
+    DELETE /v1/dlq, POST /v1/dlq/redrive: ts_api_op_role); the seed's paths have their own rule (TS_ROUTE_SEED, below). A
     known path with another method is 405 with an Allow header naming the
     path's methods. Errors are {"error":"<code>","detail":"<text>"}: 400
-    bad_request, 401 unauthorized, 404 not_found, 405 method_not_allowed,
+    bad_request, 401 unauthorized, 403 forbidden, 404 not_found, 405 method_not_allowed,
     413 too_big, and the ts_api codes (503 unavailable when the broker
     does not answer stats and dlq routes). Times in parameters are epoch
     milliseconds or RFC 3339.
@@ -95,10 +97,13 @@ typedef struct _ts_route_t ts_route_t;
 
 //  Creates the routes over api (borrowed), with the replaced service's
 //  paths configured from cfg (gateway.seed_path_prefix and
-//  upstream.format.measures, copied). keys is the API key text: keys
-//  separated by commas or newlines, white space around each ignored.
-//  Returns NULL with the reason in err if keys holds no key or out of
-//  memory.
+//  upstream.format.measures, copied). keys is the API key text, a line
+//  each: "NAME ROLE KEY" is a key named NAME (logged, never the key)
+//  with ROLE read or admin; any other line holds admin keys separated by
+//  commas, named "default", "default-2", ... (the single key of
+//  gateway.api_key_env / api_key_file). White space around each is
+//  ignored. Returns NULL with the reason in err if keys holds no key or
+//  out of memory.
 ts_route_t *ts_route_new (ts_api_t *api, const ts_config_t *cfg,
                           const char *keys, char *err);
 
@@ -110,6 +115,11 @@ void ts_route_destroy (ts_route_t **self_p);
 size_t ts_route_keys (const ts_route_t *self);
 
 //  Who may call a route.
+//  The name of the API key req carries (borrowed from self), or NULL if
+//  none is accepted: for the access log.
+const char *ts_route_key_name (const ts_route_t *self,
+                               const ts_route_req_t *req);
+
 typedef enum {
     TS_ROUTE_OPEN,      //  anyone (GET /healthz, GET /readyz)
     TS_ROUTE_KEY,       //  an API key, x-security-token or Bearer

@@ -39,6 +39,7 @@
 
 struct _ts_zmqsrv_t {
     ts_api_t *api;              //  borrowed request handler
+    ts_curve_t *curve;          //  the ZAP handler: clients' keys, roles
     zsock_t  *router;           //  bound to gateway.zmq_bind
     ts_client_t *forward;      //  to the broker; contexts: envelopes
     char     *endpoint;         //  endpoint actually bound
@@ -76,13 +77,24 @@ ts_zmqsrv_new (const ts_config_t *cfg, ts_api_t *api, char *err)
     }
     const char *bind = ts_config_str (cfg, "gateway.zmq_bind");
     self->router = zsock_new (ZMQ_ROUTER);
-    if (!self->router) {
+    self->curve = ts_curve_new (cfg, "tscache-gateway", err);
+    if (!self->router || !self->curve) {
         ts_errf (err, "cannot create ZeroMQ socket");
         ts_zmqsrv_destroy (&self);
         return NULL;
     }
     zsock_set_linger (self->router, 0);
     zsock_set_maxmsgsize (self->router, S_MAX_MSG_SIZE);
+    ts_curve_check_bind (self->curve, "gateway.zmq_bind");
+    if (ts_curve_allow (self->curve, TS_ZAP_CLIENTS,
+                        "security.read_clients_dir", TS_ROLE_READ, err)
+    ||  ts_curve_allow (self->curve, TS_ZAP_CLIENTS,
+                        "security.admin_clients_dir", TS_ROLE_ADMIN, err)
+    ||  ts_curve_server (self->curve, self->router, "security.gateway_cert",
+                         TS_ZAP_CLIENTS, err)) {
+        ts_zmqsrv_destroy (&self);
+        return NULL;
+    }
     if (zsock_bind (self->router, "%s", bind) < 0) {
         ts_errf (err, "gateway.zmq_bind: cannot bind %s: %s", bind,
                  zmq_strerror (zmq_errno ()));
@@ -115,6 +127,7 @@ ts_zmqsrv_destroy (ts_zmqsrv_t **self_p)
         //  ROUTER is there to send it.
         ts_client_destroy (&self->forward);
         zsock_destroy (&self->router);
+        ts_curve_destroy (&self->curve);
         ts_msg_destroy (&self->request);
         ts_msg_destroy (&self->reply);
         ts_msg_destroy (&self->probe);
@@ -284,8 +297,14 @@ s_handle (ts_zmqsrv_t *self, zmsg_t *msg)
     zframe_t *body = zmsg_first (msg);
     char *data = NULL;
     size_t size = 0;
+    const char *name;
+    ts_role_t role = ts_curve_peer (self->curve, body, &name);
     if (s_decode (self->request, self->reply, zframe_data (body),
                   zframe_size (body)) == 0) {
+        if (ts_api_forbidden (role, name, self->request->op, self->reply))
+            ts_debug ("zmq %s -> 403 (key %s)",
+                      ts_op_name (self->request->op), name);
+        else
         if (ts_api_forwarded (self->request->op)) {
             if (ts_api_forward_check (self->api, self->request,
                                       self->reply) == 0) {

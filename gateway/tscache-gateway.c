@@ -17,6 +17,7 @@
 #include "ts_notice.h"
 #include "ts_zmqsrv.h"
 #include "ts_config.h"
+#include "ts_curve.h"
 #include "ts_daemon.h"
 #include "ts_log.h"
 #include "ts_store.h"
@@ -38,6 +39,14 @@
 static int
 s_check (const ts_config_t *cfg, char *err)
 {
+    //  CURVE: the gateway's key pair, the broker's public key, the
+    //  clients' allow-lists.
+    static const char *const pairs [] = { "security.gateway_cert", NULL };
+    static const char *const publics [] = { "security.broker_cert", NULL };
+    static const char *const dirs [] = { "security.read_clients_dir",
+                                         "security.admin_clients_dir", NULL };
+    if (ts_curve_check (cfg, pairs, publics, dirs, err))
+        return TS_ECONFIG;
     if (ts_config_int (cfg, "gateway.http_port") == 0)
         return 0;
     if (ts_config_bool (cfg, "gateway.api_key_generate")
@@ -104,7 +113,8 @@ main (int argc, char *argv [])
         s_die ("cannot start", err);
     else
     if (*notices && ts_api_cache (api)
-    &&  !(notice = ts_notice_new (notices, ts_api_cache (api), err)))
+    &&  !(notice = ts_notice_new (notices, ts_api_broker_policy (api)->curve,
+                                  ts_api_cache (api), err)))
         s_die ("cannot start", err);
     else
     if (ts_config_int (cfg, "gateway.http_port") > 0

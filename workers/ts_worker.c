@@ -78,6 +78,7 @@
     come back when their leases run out, as after a crash. */
 
 #include "ts_worker.h"
+#include "ts_curve.h"
 #include "ts_fetch.h"
 #include "ts_url.h"
 #include "ts_ingest.h"
@@ -129,6 +130,9 @@ typedef struct {
 
 struct _ts_worker_t {
     const ts_config_t *cfg;         //  borrowed
+    ts_curve_id_t *curve;           //  own key pair, the broker's public
+                                    //  key; NULL in plain mode
+    ts_curve_watch_t *watch;        //  logs the broker refusing our key
     ts_store_t    *store;
     ts_ingest_t   *ingest;          //  map (upstream.format), split,
                                     //  write in batches
@@ -267,6 +271,7 @@ s_send_ready (ts_worker_t *self, size_t credit)
 static int
 s_connect (ts_worker_t *self, char *err)
 {
+    ts_curve_watch_destroy (&self->watch);
     zsock_destroy (&self->dealer);
     self->dealer = zsock_new (ZMQ_DEALER);
     if (!self->dealer) {
@@ -275,9 +280,12 @@ s_connect (ts_worker_t *self, char *err)
     }
     zsock_set_linger (self->dealer, 0);
     zsock_set_maxmsgsize (self->dealer, MAX_MSG_BYTES);
+    ts_curve_id_apply (self->curve, self->dealer);
+    self->watch = ts_curve_watch_new (self->curve, self->dealer, "broker");
     if (zsock_connect (self->dealer, "%s", self->endpoint) == -1) {
         ts_errf (err, "worker.broker_endpoint: cannot connect %s: %s",
                  self->endpoint, zmq_strerror (zmq_errno ()));
+        ts_curve_watch_destroy (&self->watch);
         zsock_destroy (&self->dealer);
         return TS_ECONFIG;
     }
@@ -789,6 +797,14 @@ ts_worker_new (const ts_config_t *cfg, char *err)
     }
     if (s_read_key (self, cfg, err) != 0)
         goto fail;
+    ts_curve_t *security = ts_curve_new (cfg, "tscache-worker", err);
+    int rc = security? ts_curve_client (security, "security.worker_cert",
+                                        "security.broker_cert", &self->curve,
+                                        err)
+                     : TS_ENOMEM;
+    ts_curve_destroy (&security);
+    if (rc)
+        goto fail;
     ts_strlist_t *headers = NULL;
     if (ts_url_headers (ts_config_list (cfg, "upstream.headers"),
                         self->url_tmpl, self->api_key,
@@ -851,7 +867,9 @@ ts_worker_destroy (ts_worker_t **self_p)
     assert (self_p);
     if (*self_p) {
         ts_worker_t *self = *self_p;
+        ts_curve_watch_destroy (&self->watch);
         zsock_destroy (&self->dealer);
+        ts_curve_id_destroy (&self->curve);
         ts_fetch_destroy (&self->fetch);
         for (size_t i = 0; self->slots && i < self->concurrency; i++)
         {

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ts_curve.h"
 #include "ts_daemon.h"
 #include "ts_log.h"
 #include "ts_worker.h"
@@ -21,11 +22,15 @@
 #include "ts_version.h"
 
 //  The upstream key, if one is configured, must be readable now rather
-//  than at the first fetch.
+//  than at the first fetch; so must the CURVE keys (the worker's pair,
+//  the broker's public key).
 static int
 s_check (const ts_config_t *cfg, char *err)
 {
-    return ts_config_secret_check (cfg, "upstream", false, err);
+    static const char *const pairs [] = { "security.worker_cert", NULL };
+    static const char *const publics [] = { "security.broker_cert", NULL };
+    return ts_config_secret_check (cfg, "upstream", false, err)
+        || ts_curve_check (cfg, pairs, publics, NULL, err)? TS_ECONFIG: 0;
 }
 
 //  --store-init: ts_store_init, printing what was created or found.

@@ -43,6 +43,63 @@ route_accepts_any_listed_key_as_token_or_bearer (void **state)
     assert_int_equal (s_get_as (self, "/v1/ids", "third", NULL), 200);
 }
 
+//  One request as key; the answer's status.
+static int
+s_as (ts_route_t *route, fixture_t *self, const char *method,
+      const char *target, const char *key, const char *body)
+{
+    ts_route_req_t req = {
+        .method = method, .target = target,
+        .token = key, .token_len = strlen (key),
+        .body = body, .body_size = body? strlen (body): 0
+    };
+    return ts_route_handle (route, &req, self->body);
+}
+
+static void
+route_named_read_keys_query_but_get_403_on_admin_routes (void **state)
+{
+    fixture_t *self = *state;
+    char err [TS_ERRLEN] = "";
+    ts_route_t *route = ts_route_new (self->api, self->base->cfg,
+                                      ",legacy\n"
+                                      "reader read r-key-1\n"
+                                      "ops admin o-key-2\n", err);
+    assert_non_null (route);
+    assert_int_equal (ts_route_keys (route), 3);
+    ts_route_req_t req = { .method = "GET", .target = "/v1/ids",
+                           .token = "r-key-1", .token_len = 7 };
+    assert_string_equal (ts_route_key_name (route, &req), "reader");
+    req.token = "legacy";
+    req.token_len = 6;
+    assert_string_equal (ts_route_key_name (route, &req), "default");
+    req.token = "reader";
+    req.token_len = 6;
+    assert_null (ts_route_key_name (route, &req));
+    assert_int_equal (s_as (route, self, "GET", "/v1/ids", "r-key-1", NULL),
+                      200);
+    assert_int_equal (s_as (route, self, "POST", "/v1/ids", "r-key-1",
+                            "{\"ids\":[\"a\"]}"), 403);
+    assert_non_null (strstr (ts_reply_text (self->body), "\"forbidden\""));
+    assert_null (strstr (ts_reply_text (self->body), "r-key-1"));
+    assert_int_equal (s_as (route, self, "DELETE", "/v1/ids/a", "r-key-1",
+                            NULL), 403);
+    assert_int_equal (s_as (route, self, "POST", "/v1/hydrate", "r-key-1",
+                            "{\"ids\":[\"a\"]}"), 403);
+    assert_int_equal (s_as (route, self, "POST", "/v1/dlq/redrive",
+                            "r-key-1", NULL), 403);
+    assert_int_equal (s_as (route, self, "DELETE", "/v1/dlq", "r-key-1",
+                            NULL), 403);
+    assert_int_equal (s_as (route, self, "POST", "/v1/ids", "o-key-2",
+                            "{\"ids\":[\"a\"]}"), 200);
+    assert_int_equal (s_as (route, self, "POST", "/v1/ids", "legacy",
+                            "{\"ids\":[\"b\"]}"), 200);
+    //  The name and role are not keys.
+    assert_int_equal (s_as (route, self, "GET", "/v1/ids", "reader", NULL),
+                      401);
+    ts_route_destroy (&route);
+}
+
 static void
 route_new_refuses_a_key_list_without_keys (void **state)
 {
@@ -503,6 +560,7 @@ main (int argc, char *argv [])
 #define T(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
         T (route_healthz_needs_no_key),
         T (route_answers_401_without_the_right_key),
+        T (route_named_read_keys_query_but_get_403_on_admin_routes),
         T (route_accepts_any_listed_key_as_token_or_bearer),
         T (route_new_refuses_a_key_list_without_keys),
         T (route_ids_can_be_added_listed_and_removed),
