@@ -91,7 +91,11 @@ typedef struct {
     char           error [TS_ERRLEN];   //  last failure, "" if none
 } ts_job_t;
 
-//  Counters. Sizes are current; totals count since the queue was opened.
+//  Counters. Sizes are current. Totals count since the queue was
+//  created: they are stored with the queue, in the batch of the change
+//  they count, so they survive a close or a crash exactly as that change
+//  does (a power loss before ts_queue_sync loses both). A queue written
+//  before totals were stored starts them at 0. They never go down.
 typedef struct {
     uint64_t queued;            //  visible jobs, ready for a worker now
     uint64_t delayed;           //  jobs waiting out a retry backoff

@@ -82,6 +82,9 @@ typedef struct {
     void  (*abort) (void *self);
 
     //  --- small named values (write batch for meta_put) ---------------
+    //  ts_queue.c keeps its clock ("clock_ms") and the totals of
+    //  ts_queue_stats ("total_done", "total_failed", "total_retried",
+    //  "total_dead_lettered") here, written in the batch they belong to.
     //  *value gets the value stored under name. Returns 0, TS_ENOTFOUND.
     int   (*meta_get) (void *self, const char *name, int64_t *value,
                        char *err);
