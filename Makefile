@@ -140,6 +140,7 @@ DEPS_test_ts_common = $(CORE)
 DEPS_test_ts_redact = $(CORE)
 DEPS_test_ts_log    = $(CORE)
 DEPS_test_ts_envelope = $(CORE) common/ts_envelope
+DEPS_test_ts_prom   = $(CORE) common/ts_prom
 DEPS_test_ts_points = $(CORE) common/ts_points
 DEPS_test_ts_cron   = $(CORE) common/ts_cron
 DEPS_test_ts_daemon = $(CORE) common/ts_daemon common/ts_config common/ts_cron \
