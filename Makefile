@@ -35,8 +35,10 @@ PKGS_FETCH   = libcurl              #  workers/ts_fetch
 PKGS_MAP     = yajl                 #  common/ingest
 PKGS_GATEWAY = jansson              #  gateway/ts_route (request bodies)
 PKGS_DEMO    = libmicrohttpd jansson
-PKGS_broker  = $(PKGS_CORE) $(PKGS_STORE)
-PKGS_worker  = $(PKGS_CORE) $(PKGS_STORE) $(PKGS_FETCH) $(PKGS_MAP)
+PKGS_METRICS = libmicrohttpd        #  common/ts_prom_http (metrics_port)
+PKGS_broker  = $(PKGS_CORE) $(PKGS_STORE) $(PKGS_METRICS)
+PKGS_worker  = $(PKGS_CORE) $(PKGS_STORE) $(PKGS_FETCH) $(PKGS_MAP) \
+               $(PKGS_METRICS)
 PKGS_gateway = $(PKGS_CORE) $(PKGS_STORE) $(PKGS_GATEWAY)
 PKGS_cli     = $(PKGS_CORE)
 PKGS_demo    = $(PKGS_CORE) $(PKGS_DEMO)
@@ -197,7 +199,8 @@ DEPS_test_ts_cache  = $(CORE) gateway/ts_cache
 DEPS_test_ts_notice = $(CORE) gateway/ts_notice gateway/ts_cache common/ts_proto common/ts_points
 #  The request handler's tests (queries, registry, broker ops) share
 #  tests/unit/ts_api_fixture.h.
-DEPS_test_ts_api    = $(CORE) gateway/ts_api gateway/ts_ready gateway/ts_json common/ts_client gateway/ts_cache common/ts_proto common/store/ts_store \
+DEPS_test_ts_api    = $(CORE) gateway/ts_api gateway/ts_ready \
+                      gateway/ts_metrics common/ts_prom common/ts_prom_stats common/ts_version gateway/ts_json common/ts_client gateway/ts_cache common/ts_proto common/store/ts_store \
                       common/ts_envelope \
                       common/store/ts_store_lmdb common/ts_config common/ts_cron \
                       common/ts_points tests/unit/ts_testutil \
@@ -207,7 +210,8 @@ DEPS_test_ts_api_broker = $(DEPS_test_ts_api)
 $(BUILD)/tests/test_ts_api $(BUILD)/tests/test_ts_api_ids \
 $(BUILD)/tests/test_ts_api_broker: tests/unit/ts_api_fixture.h
 #  The routes and the seed's route share tests/unit/ts_route_fixture.h.
-DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_h1 gateway/ts_reply gateway/ts_seed gateway/ts_api gateway/ts_ready common/ts_client gateway/ts_cache \
+DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_h1 gateway/ts_reply gateway/ts_seed gateway/ts_api gateway/ts_ready \
+                      gateway/ts_metrics common/ts_prom common/ts_prom_stats common/ts_version common/ts_client gateway/ts_cache \
                       gateway/ts_json gateway/ts_target common/ts_envelope common/ts_proto common/store/ts_store \
                       common/store/ts_store_lmdb common/ts_config common/ts_cron \
                       common/ts_points tests/unit/ts_testutil \
@@ -215,7 +219,8 @@ DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_h1 gateway/ts_reply ga
 DEPS_test_ts_http_stream = $(DEPS_test_ts_route) gateway/ts_http_conn gateway/ts_h1
 DEPS_test_ts_seed   = $(DEPS_test_ts_route)
 $(BUILD)/tests/test_ts_route $(BUILD)/tests/test_ts_seed: tests/unit/ts_route_fixture.h
-DEPS_test_ts_zmqsrv = $(CORE) gateway/ts_zmqsrv gateway/ts_api gateway/ts_ready gateway/ts_json common/ts_client gateway/ts_cache common/ts_proto \
+DEPS_test_ts_zmqsrv = $(CORE) gateway/ts_zmqsrv gateway/ts_api gateway/ts_ready \
+                      gateway/ts_metrics common/ts_prom common/ts_prom_stats common/ts_version gateway/ts_json common/ts_client gateway/ts_cache common/ts_proto \
                       common/ts_envelope \
                       common/store/ts_store common/store/ts_store_lmdb common/ts_config \
                       common/ts_cron common/ts_points tests/unit/ts_testutil \

@@ -154,6 +154,8 @@ ts_broker_new (const ts_config_t *cfg, char *err)
         goto fail;
     self->next_queue_ms = ts_queue_next_wakeup (self->queue, ts_now_ms ());
     self->next_beat_ms = ts_mono_ms () + HEARTBEAT_MS;
+    if (ts_broker_metrics_open (self, err))
+        goto fail;
     return self;
 fail:
     ts_broker_destroy (&self);
@@ -166,6 +168,7 @@ ts_broker_destroy (ts_broker_t **self_p)
     assert (self_p);
     if (*self_p) {
         ts_broker_t *self = *self_p;
+        ts_broker_metrics_close (self);
         zpoller_destroy (&self->poller);
         zsock_destroy (&self->control);
         zsock_destroy (&self->workers_sock);
@@ -255,6 +258,8 @@ s_timers (ts_broker_t *self)
     int64_t wall = ts_now_ms ();
     if (beat || (self->next_queue_ms >= 0 && wall >= self->next_queue_ms))
         ts_broker_expire (self);
+    if (beat)
+        ts_broker_metrics_publish (self);
     if (self->cron_on && self->next_tick_ms >= 0
     &&  wall >= self->next_tick_ms) {
         s_tick (self);

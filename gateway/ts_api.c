@@ -38,6 +38,7 @@ struct _ts_api_t {
     int64_t         ttl_ms;             //  gateway.cache_ttl_s: reuse
                                         //  bound whatever happens
     ts_ready_t     *ready;              //  readiness (GET /readyz)
+    ts_metrics_t   *metrics;            //  request figures (GET /metrics)
 };
 
 ts_api_t *
@@ -68,8 +69,9 @@ ts_api_new (const ts_config_t *cfg, ts_store_t *store, char *err)
     if (cache_mb > 0)
         self->cache = ts_cache_new ((size_t) cache_mb << 20);
     self->ready = ts_ready_new (cfg, store);
+    self->metrics = ts_metrics_new ();
     if (!self->broker_endpoint || (cache_mb > 0 && !self->cache)
-    ||  !self->ready) {
+    ||  !self->ready || !self->metrics) {
         ts_api_destroy (&self);
         ts_errf (err, "out of memory");
         return NULL;
@@ -90,6 +92,7 @@ ts_api_destroy (ts_api_t **self_p)
         ts_api_t *self = *self_p;
         ts_cache_destroy (&self->cache);
         ts_ready_destroy (&self->ready);
+        ts_metrics_destroy (&self->metrics);
         free (self->broker_endpoint);
         free (self);
         *self_p = NULL;
@@ -486,6 +489,12 @@ ts_ready_t *
 ts_api_ready (ts_api_t *self)
 {
     return self->ready;
+}
+
+ts_metrics_t *
+ts_api_metrics (ts_api_t *self)
+{
+    return self->metrics;
 }
 
 void
