@@ -200,7 +200,7 @@ DEPS_test_ts_notice = $(CORE) gateway/ts_notice gateway/ts_cache common/ts_proto
 #  The request handler's tests (queries, registry, broker ops) share
 #  tests/unit/ts_api_fixture.h.
 DEPS_test_ts_api    = $(CORE) gateway/ts_api gateway/ts_ready \
-                      gateway/ts_metrics common/ts_prom common/ts_prom_stats common/ts_version gateway/ts_json common/ts_client gateway/ts_cache common/ts_proto common/store/ts_store \
+                      gateway/ts_metrics common/ts_prom_stats gateway/ts_json common/ts_client gateway/ts_cache common/ts_proto common/store/ts_store \
                       common/ts_envelope \
                       common/store/ts_store_lmdb common/ts_config common/ts_cron \
                       common/ts_points tests/unit/ts_testutil \
@@ -211,7 +211,7 @@ $(BUILD)/tests/test_ts_api $(BUILD)/tests/test_ts_api_ids \
 $(BUILD)/tests/test_ts_api_broker: tests/unit/ts_api_fixture.h
 #  The routes and the seed's route share tests/unit/ts_route_fixture.h.
 DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_h1 gateway/ts_reply gateway/ts_seed gateway/ts_api gateway/ts_ready \
-                      gateway/ts_metrics common/ts_prom common/ts_prom_stats common/ts_version common/ts_client gateway/ts_cache \
+                      gateway/ts_metrics common/ts_prom_stats common/ts_client gateway/ts_cache \
                       gateway/ts_json gateway/ts_target common/ts_envelope common/ts_proto common/store/ts_store \
                       common/store/ts_store_lmdb common/ts_config common/ts_cron \
                       common/ts_points tests/unit/ts_testutil \
@@ -220,7 +220,7 @@ DEPS_test_ts_http_stream = $(DEPS_test_ts_route) gateway/ts_http_conn gateway/ts
 DEPS_test_ts_seed   = $(DEPS_test_ts_route)
 $(BUILD)/tests/test_ts_route $(BUILD)/tests/test_ts_seed: tests/unit/ts_route_fixture.h
 DEPS_test_ts_zmqsrv = $(CORE) gateway/ts_zmqsrv gateway/ts_api gateway/ts_ready \
-                      gateway/ts_metrics common/ts_prom common/ts_prom_stats common/ts_version gateway/ts_json common/ts_client gateway/ts_cache common/ts_proto \
+                      gateway/ts_metrics common/ts_prom_stats gateway/ts_json common/ts_client gateway/ts_cache common/ts_proto \
                       common/ts_envelope \
                       common/store/ts_store common/store/ts_store_lmdb common/ts_config \
                       common/ts_cron common/ts_points tests/unit/ts_testutil \
@@ -263,7 +263,8 @@ PARTS_common/ts_proto = common/ts_proto_codec common/ts_proto_client \
 PARTS_common/ingest/ts_map = common/ingest/ts_map_parse \
                              common/ingest/ts_map_read
 #  The router's table names every backend: linking the store links them.
-PARTS_common/store/ts_store = common/store/ts_store_dynamodb \
+PARTS_common/store/ts_store = common/ts_prom \
+                              common/store/ts_store_dynamodb \
                               common/store/ts_store_dynamodb_item \
                               common/store/ts_store_dynamodb_init \
                               common/store/ts_store_timestream \
@@ -279,6 +280,8 @@ PARTS_common/store/ts_store = common/store/ts_store_dynamodb \
 PARTS_common/store/ts_store_lmdb = common/store/ts_store_lmdb_points \
                                  common/store/ts_store_lmdb_format \
                                  common/ts_lmdb
+#  The metric families of the broker's stats name the version.
+PARTS_common/ts_prom_stats = common/ts_prom common/ts_version
 PARTS_common/aws/ts_aws = common/aws/ts_aws_sigv4 common/aws/ts_aws_creds \
                           common/aws/ts_aws_body
 with_parts = $(sort $(foreach m,$(1),$(m) $(PARTS_$(m))))
