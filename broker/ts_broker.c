@@ -326,7 +326,7 @@ ts_broker_run (ts_broker_t *self)
     }
     ts_queue_stats (self->queue, ts_now_ms (), &stats, NULL);
     ts_info ("broker stopping: %" PRIu64 " queued, %" PRIu64 " delayed, %"
-             PRIu64 " leased, %" PRIu64 " in the DLQ; since start %" PRIu64
+             PRIu64 " leased, %" PRIu64 " in the DLQ; in all %" PRIu64
              " done, %" PRIu64 " failed, %" PRIu64 " retried, %" PRIu64
              " dead-lettered", stats.queued, stats.delayed, stats.leased,
              stats.dlq, stats.done, stats.failed, stats.retried,

@@ -86,7 +86,7 @@ typedef struct {
 } ts_worker_stat_t;
 
 //  The broker's counters (stats reply). Sizes are current; totals count
-//  since the broker process started.
+//  since the broker's queue was created (they survive a restart).
 typedef struct {
     uint64_t queued;                    //  jobs ready for a worker now
     uint64_t delayed;                   //  jobs waiting out a retry backoff
