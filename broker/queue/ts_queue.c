@@ -245,6 +245,9 @@ ts_queue_ack_many (ts_queue_t *self, const uint64_t *job_ids, size_t n,
         if (one == 0) {
             self->changed = true;
             one = self->be->remove (self->state, job, err);
+            for (size_t k = 0; one == 0 && k < job->ids->n; k++)
+                one = self->be->fetched_put (self->state, job->ids->items [k],
+                                             self->clock_ms, err);
             if (one == 0)
                 acked++;
         }
@@ -478,6 +481,27 @@ ts_queue_next_wakeup (ts_queue_t *self, int64_t now_ms)
     if (deadline < 0 || (visible >= 0 && visible < deadline))
         return visible;
     return deadline;
+}
+
+int
+ts_queue_last_fetch (ts_queue_t *self, const char *const *ids, size_t n,
+                     int64_t *times_ms, char *err)
+{
+    assert (self);
+    assert (times_ms || n == 0);
+    int rc = ts_queue_machine_check_ids (ids, n, true, err);
+    if (rc == 0)
+        rc = ts_queue_machine_begin (self, false, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        times_ms [i] = 0;
+        rc = self->be->fetched_get (self->state, ids [i], &times_ms [i], err);
+        if (rc == TS_ENOTFOUND)
+            rc = 0;
+    }
+    ts_queue_machine_end_read (self);
+    return rc;
 }
 
 int

@@ -217,6 +217,44 @@ queue_totals_survive_a_reopen_and_count_on_from_there (void **state)
     assert_int_equal (stats.done, 1);
 }
 
+static void
+queue_ack_marks_its_ids_fetched_and_the_times_survive_a_reopen (void **state)
+{
+    fixture_t *fx = *state;
+    const char *ids [] = { "a", "b", "c" };
+    int64_t times [3] = { -1, -1, -1 };
+    assert_int_equal (ts_queue_last_fetch (fx->queue, ids, 3, times, NULL),
+                      0);
+    assert_int_equal (times [0], 0);
+    assert_int_equal (times [2], 0);
+    uint64_t job = 0;
+    assert_int_equal (ts_queue_push (fx->queue, ids, 2, T0, &job, NULL), 2);
+    s_push1 (fx->queue, "c", T0);
+    assert_int_equal (s_lease (fx, "w", T0 + 500), job);
+    //  A failure is no fetch.
+    uint64_t c = s_lease (fx, "w", T0 + 500);
+    assert_int_equal (ts_queue_nack (fx->queue, c, "HTTP 503", false, 0,
+                                     T0 + 700, NULL, NULL), 0);
+    assert_int_equal (ts_queue_ack (fx->queue, job, NULL, NULL), 0);
+    s_reopen (fx, T0 + 1000);
+    assert_int_equal (ts_queue_last_fetch (fx->queue, ids, 3, times, NULL),
+                      0);
+    //  The ack is marked at the latest time the queue was given before it.
+    assert_int_equal (times [0], T0 + 700);
+    assert_int_equal (times [1], T0 + 700);
+    assert_int_equal (times [2], 0);
+    //  The next ack of an id moves its time on.
+    uint64_t again = s_push1 (fx->queue, "a", T0 + 2000);
+    assert_int_equal (s_lease (fx, "w", T0 + 2000), again);
+    assert_int_equal (ts_queue_ack (fx->queue, again, NULL, NULL), 0);
+    assert_int_equal (ts_queue_last_fetch (fx->queue, ids, 1, times, NULL),
+                      0);
+    assert_int_equal (times [0], T0 + 2000);
+    const char *bad [] = { "a b" };
+    assert_int_equal (ts_queue_last_fetch (fx->queue, bad, 1, times, NULL),
+                      TS_EINVAL);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -227,6 +265,7 @@ main (int argc, char *argv [])
         T (queue_reopen_keeps_queued_leased_and_dead_jobs_and_the_next_id),
         T (queue_reopen_ends_far_leases_within_ten_seconds),
         T (queue_totals_survive_a_reopen_and_count_on_from_there),
+        T (queue_ack_marks_its_ids_fetched_and_the_times_survive_a_reopen),
         T (queue_keeps_a_job_pushed_by_a_process_killed_right_after),
         T (queue_refuses_a_second_open_of_the_same_directory),
         T (queue_keeps_jobs_visible_and_delays_short_when_the_clock_goes_back),
