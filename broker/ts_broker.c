@@ -102,11 +102,15 @@ ts_broker_new (const ts_config_t *cfg, char *err)
             ts_errf (err, "broker.schedule: %s", detail);
             goto fail;
         }
-        self->store = ts_store_new (cfg, err);
-        if (!self->store)
-            goto fail;
         self->next_tick_ms = ts_cron_next (&self->cron, ts_now_ms ());
     }
+    //  The registry: the scheduler's tick and the staleness sweep read
+    //  it. Without a schedule the broker opens no store, and has no
+    //  staleness to show.
+    if (self->cron_on && !(self->store = ts_store_new (cfg, err)))
+        goto fail;
+    if (self->store && ts_broker_staleness_open (self, err))
+        goto fail;
     self->workers = zhashx_new ();
     self->job = ts_job_new ();
     bool jobs_ok = self->job != NULL;
@@ -169,6 +173,7 @@ ts_broker_destroy (ts_broker_t **self_p)
     if (*self_p) {
         ts_broker_t *self = *self_p;
         ts_broker_metrics_close (self);
+        ts_broker_staleness_close (self);
         zpoller_destroy (&self->poller);
         zsock_destroy (&self->control);
         zsock_destroy (&self->workers_sock);
@@ -258,8 +263,10 @@ s_timers (ts_broker_t *self)
     int64_t wall = ts_now_ms ();
     if (beat || (self->next_queue_ms >= 0 && wall >= self->next_queue_ms))
         ts_broker_expire (self);
-    if (beat)
+    if (beat) {
+        ts_broker_staleness_step (self);
         ts_broker_metrics_publish (self);
+    }
     if (self->cron_on && self->next_tick_ms >= 0
     &&  wall >= self->next_tick_ms) {
         s_tick (self);

@@ -156,6 +156,8 @@ ts_broker_stats (ts_broker_t *self, ts_msg_t *reply, char *err)
     stats->retried = qs.retried;
     stats->dead_lettered = qs.dead_lettered;
     stats->oldest_age_ms = qs.oldest_age_ms;
+    stats->has_staleness = self->has_staleness;
+    stats->staleness = self->staleness;
     for (ts_broker_worker_t *w = zhashx_first (self->workers); w && rc == 0;
          w = zhashx_next (self->workers))
         rc = ts_msg_add_worker (reply, w->key, w->credit, w->leased);

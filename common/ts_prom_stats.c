@@ -8,6 +8,47 @@
 #include "ts_version.h"
 
 #include <assert.h>
+#include <stdio.h>
+
+//  The staleness sweep's figures: gauges, since the histogram is of one
+//  sweep (it goes down as well as up), not a count since start.
+static void
+s_staleness (ts_prom_t *prom, const ts_staleness_t *st)
+{
+    ts_prom_family (prom, "tscache_ids_registered", "gauge",
+                    "Registered ids, as of the last staleness sweep.");
+    ts_prom_sample (prom, "tscache_ids_registered", NULL, 0,
+                    (double) st->registered);
+    ts_prom_family (prom, "tscache_ids_never_fetched", "gauge",
+                    "Registered ids no job has fetched, as of the last "
+                    "staleness sweep.");
+    ts_prom_sample (prom, "tscache_ids_never_fetched", NULL, 0,
+                    (double) st->never);
+    ts_prom_family (prom, "tscache_ids_by_staleness", "gauge",
+                    "Registered ids last fetched at most max_age_seconds "
+                    "before the last staleness sweep (cumulative; +Inf: "
+                    "every id fetched once at least).");
+    for (size_t i = 0; i <= st->n; i++) {
+        char bound [32] = "+Inf";
+        if (i < st->n)
+            snprintf (bound, sizeof bound, "%g",
+                      (double) st->le_ms [i] / 1000);
+        const char *labels [] = { "max_age_seconds", bound };
+        ts_prom_sample (prom, "tscache_ids_by_staleness", labels, 1,
+                        (double) (i < st->n? st->counts [i]
+                                           : st->registered - st->never));
+    }
+    ts_prom_family (prom, "tscache_id_staleness_max_seconds", "gauge",
+                    "Time since the last fetch of the stalest fetched id, "
+                    "at the last staleness sweep.");
+    ts_prom_sample (prom, "tscache_id_staleness_max_seconds", NULL, 0,
+                    (double) st->max_age_ms / 1000);
+    ts_prom_family (prom, "tscache_staleness_sweep_timestamp_seconds",
+                    "gauge", "When the last staleness sweep ended (Unix "
+                    "time).");
+    ts_prom_sample (prom, "tscache_staleness_sweep_timestamp_seconds", NULL,
+                    0, (double) st->at_ms / 1000);
+}
 
 void
 ts_prom_stats (ts_prom_t *prom, const ts_stats_t *stats)
@@ -68,6 +109,8 @@ ts_prom_stats (ts_prom_t *prom, const ts_stats_t *stats)
         ts_prom_sample (prom, "tscache_worker_leased_jobs", labels, 1,
                         stats->workers [i].leased);
     }
+    if (stats->has_staleness)
+        s_staleness (prom, &stats->staleness);
 }
 
 void

@@ -1,6 +1,7 @@
 /*  ts_prom_stats - the broker's figures as Prometheus metric families:
     jobs by state, the oldest job's age, the totals of the queue, and the
-    connected workers with their credit. Written from a stats reply
+    connected workers with their credit, and how long ago the registered
+    ids were last fetched (when the broker measured it). Written from a stats reply
     (ts_stats_t, docs/protocol.md section 5.17), so the gateway's GET
     /metrics (from the broker's answer) and the broker's own metrics port
     (from its queue) write the same names; docs/metrics.md lists them. */
