@@ -282,6 +282,29 @@ route_metrics_needs_no_key_and_writes_the_broker_figures_as_text (void **state)
 }
 
 static void
+route_metrics_needs_the_key_with_metrics_auth (void **state)
+{
+    fixture_t *self = *state;
+    ts_testutil_t *base = ts_testutil_new (16,
+        "gateway:\n"
+        "  broker_endpoint: " ROUTE_BROKER "\n"
+        "  metrics_auth: true\n");
+    assert_non_null (base);
+    char err [TS_ERRLEN] = "";
+    ts_route_t *route = ts_route_new (self->api, base->cfg, "demo", err);
+    assert_non_null (route);
+    assert_int_equal (ts_route_auth (route, "/metrics"), TS_ROUTE_KEY);
+    ts_route_req_t req = { .method = "GET", .target = "/metrics" };
+    assert_int_equal (ts_route_handle (route, &req, self->body), 401);
+    req.authorization = "Bearer demo";
+    req.authorization_len = strlen (req.authorization);
+    assert_int_equal (ts_route_handle (route, &req, self->body), 200);
+    assert_string_equal (ts_reply_type (self->body), TS_REPLY_PROMETHEUS);
+    ts_route_destroy (&route);
+    ts_testutil_destroy (&base);
+}
+
+static void
 route_dlq_lists_redrives_and_purges (void **state)
 {
     fixture_t *self = *state;
@@ -547,6 +570,7 @@ main (int argc, char *argv [])
         T (route_hydrate_answers_503_when_the_broker_is_away),
         T (route_stats_writes_counters_and_workers),
         T (route_metrics_needs_no_key_and_writes_the_broker_figures_as_text),
+        T (route_metrics_needs_the_key_with_metrics_auth),
         T (route_dlq_lists_redrives_and_purges),
         T (route_start_hands_back_broker_routes_and_finish_writes_what_handle_does),
         T (route_admin_routes_check_methods_and_keys),
