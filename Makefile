@@ -35,8 +35,10 @@ PKGS_FETCH   = libcurl              #  workers/ts_fetch
 PKGS_MAP     = yajl                 #  common/ingest
 PKGS_GATEWAY = jansson              #  gateway/ts_route (request bodies)
 PKGS_DEMO    = libmicrohttpd jansson
-PKGS_broker  = $(PKGS_CORE) $(PKGS_STORE)
-PKGS_worker  = $(PKGS_CORE) $(PKGS_STORE) $(PKGS_FETCH) $(PKGS_MAP)
+PKGS_METRICS = libmicrohttpd        #  common/ts_prom_http (metrics_port)
+PKGS_broker  = $(PKGS_CORE) $(PKGS_STORE) $(PKGS_METRICS)
+PKGS_worker  = $(PKGS_CORE) $(PKGS_STORE) $(PKGS_FETCH) $(PKGS_MAP) \
+               $(PKGS_METRICS)
 PKGS_gateway = $(PKGS_CORE) $(PKGS_STORE) $(PKGS_GATEWAY)
 PKGS_cli     = $(PKGS_CORE)
 PKGS_demo    = $(PKGS_CORE) $(PKGS_DEMO)
@@ -140,6 +142,7 @@ DEPS_test_ts_common = $(CORE)
 DEPS_test_ts_redact = $(CORE)
 DEPS_test_ts_log    = $(CORE)
 DEPS_test_ts_envelope = $(CORE) common/ts_envelope
+DEPS_test_ts_prom   = $(CORE) common/ts_prom
 DEPS_test_ts_points = $(CORE) common/ts_points
 DEPS_test_ts_cron   = $(CORE) common/ts_cron
 DEPS_test_ts_daemon = $(CORE) common/ts_daemon common/ts_config common/ts_cron \
@@ -198,7 +201,8 @@ DEPS_test_ts_notice = $(CORE) gateway/ts_notice gateway/ts_cache common/ts_proto
                       common/ts_curve common/ts_config common/ts_cron
 #  The request handler's tests (queries, registry, broker ops) share
 #  tests/unit/ts_api_fixture.h.
-DEPS_test_ts_api    = $(CORE) gateway/ts_api gateway/ts_ready gateway/ts_json common/ts_client common/ts_curve gateway/ts_cache common/ts_proto common/store/ts_store \
+DEPS_test_ts_api    = $(CORE) gateway/ts_api gateway/ts_ready \
+                      gateway/ts_metrics common/ts_prom_stats gateway/ts_json common/ts_client common/ts_curve gateway/ts_cache common/ts_proto common/store/ts_store \
                       common/ts_envelope \
                       common/store/ts_store_lmdb common/ts_config common/ts_cron \
                       common/ts_points tests/unit/ts_testutil \
@@ -208,7 +212,8 @@ DEPS_test_ts_api_broker = $(DEPS_test_ts_api)
 $(BUILD)/tests/test_ts_api $(BUILD)/tests/test_ts_api_ids \
 $(BUILD)/tests/test_ts_api_broker: tests/unit/ts_api_fixture.h
 #  The routes and the seed's route share tests/unit/ts_route_fixture.h.
-DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_h1 gateway/ts_reply gateway/ts_seed gateway/ts_api gateway/ts_ready common/ts_client common/ts_curve gateway/ts_cache \
+DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_h1 gateway/ts_reply gateway/ts_seed gateway/ts_api gateway/ts_ready \
+                      gateway/ts_metrics common/ts_prom_stats common/ts_client common/ts_curve gateway/ts_cache \
                       gateway/ts_json gateway/ts_target common/ts_envelope common/ts_proto common/store/ts_store \
                       common/store/ts_store_lmdb common/ts_config common/ts_cron \
                       common/ts_points tests/unit/ts_testutil \
@@ -216,7 +221,8 @@ DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_h1 gateway/ts_reply ga
 DEPS_test_ts_http_stream = $(DEPS_test_ts_route) gateway/ts_http_conn gateway/ts_h1
 DEPS_test_ts_seed   = $(DEPS_test_ts_route)
 $(BUILD)/tests/test_ts_route $(BUILD)/tests/test_ts_seed: tests/unit/ts_route_fixture.h
-DEPS_test_ts_zmqsrv = $(CORE) gateway/ts_zmqsrv gateway/ts_api gateway/ts_ready gateway/ts_json common/ts_client common/ts_curve gateway/ts_cache common/ts_proto \
+DEPS_test_ts_zmqsrv = $(CORE) gateway/ts_zmqsrv gateway/ts_api gateway/ts_ready \
+                      gateway/ts_metrics common/ts_prom_stats gateway/ts_json common/ts_client common/ts_curve gateway/ts_cache common/ts_proto \
                       common/ts_envelope \
                       common/store/ts_store common/store/ts_store_lmdb common/ts_config \
                       common/ts_cron common/ts_points tests/unit/ts_testutil \
@@ -263,7 +269,8 @@ PARTS_common/ts_proto = common/ts_proto_codec common/ts_proto_client \
 PARTS_common/ingest/ts_map = common/ingest/ts_map_parse \
                              common/ingest/ts_map_read
 #  The router's table names every backend: linking the store links them.
-PARTS_common/store/ts_store = common/store/ts_store_dynamodb \
+PARTS_common/store/ts_store = common/ts_prom \
+                              common/store/ts_store_dynamodb \
                               common/store/ts_store_dynamodb_item \
                               common/store/ts_store_dynamodb_init \
                               common/store/ts_store_timestream \
@@ -279,6 +286,8 @@ PARTS_common/store/ts_store = common/store/ts_store_dynamodb \
 PARTS_common/store/ts_store_lmdb = common/store/ts_store_lmdb_points \
                                  common/store/ts_store_lmdb_format \
                                  common/ts_lmdb
+#  The metric families of the broker's stats name the version.
+PARTS_common/ts_prom_stats = common/ts_prom common/ts_version
 PARTS_common/aws/ts_aws = common/aws/ts_aws_sigv4 common/aws/ts_aws_creds \
                           common/aws/ts_aws_body
 with_parts = $(sort $(foreach m,$(1),$(m) $(PARTS_$(m))))

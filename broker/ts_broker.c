@@ -111,11 +111,15 @@ ts_broker_new (const ts_config_t *cfg, char *err)
             ts_errf (err, "broker.schedule: %s", detail);
             goto fail;
         }
-        self->store = ts_store_new (cfg, err);
-        if (!self->store)
-            goto fail;
         self->next_tick_ms = ts_cron_next (&self->cron, ts_now_ms ());
     }
+    //  The registry: the scheduler's tick and the staleness sweep read
+    //  it. Without a schedule the broker opens no store, and has no
+    //  staleness to show.
+    if (self->cron_on && !(self->store = ts_store_new (cfg, err)))
+        goto fail;
+    if (self->store && ts_broker_staleness_open (self, err))
+        goto fail;
     self->workers = zhashx_new ();
     self->job = ts_job_new ();
     bool jobs_ok = self->job != NULL;
@@ -174,6 +178,8 @@ ts_broker_new (const ts_config_t *cfg, char *err)
         goto fail;
     self->next_queue_ms = ts_queue_next_wakeup (self->queue, ts_now_ms ());
     self->next_beat_ms = ts_mono_ms () + HEARTBEAT_MS;
+    if (ts_broker_metrics_open (self, err))
+        goto fail;
     return self;
 fail:
     ts_broker_destroy (&self);
@@ -186,6 +192,8 @@ ts_broker_destroy (ts_broker_t **self_p)
     assert (self_p);
     if (*self_p) {
         ts_broker_t *self = *self_p;
+        ts_broker_metrics_close (self);
+        ts_broker_staleness_close (self);
         zpoller_destroy (&self->poller);
         zsock_destroy (&self->control);
         zsock_destroy (&self->workers_sock);
@@ -276,6 +284,10 @@ s_timers (ts_broker_t *self)
     int64_t wall = ts_now_ms ();
     if (beat || (self->next_queue_ms >= 0 && wall >= self->next_queue_ms))
         ts_broker_expire (self);
+    if (beat) {
+        ts_broker_staleness_step (self);
+        ts_broker_metrics_publish (self);
+    }
     if (self->cron_on && self->next_tick_ms >= 0
     &&  wall >= self->next_tick_ms) {
         s_tick (self);
@@ -342,7 +354,7 @@ ts_broker_run (ts_broker_t *self)
     }
     ts_queue_stats (self->queue, ts_now_ms (), &stats, NULL);
     ts_info ("broker stopping: %" PRIu64 " queued, %" PRIu64 " delayed, %"
-             PRIu64 " leased, %" PRIu64 " in the DLQ; since start %" PRIu64
+             PRIu64 " leased, %" PRIu64 " in the DLQ; in all %" PRIu64
              " done, %" PRIu64 " failed, %" PRIu64 " retried, %" PRIu64
              " dead-lettered", stats.queued, stats.delayed, stats.leased,
              stats.dlq, stats.done, stats.failed, stats.retried,

@@ -135,19 +135,18 @@ s_job_state (ts_broker_t *self, const ts_msg_t *req)
     }
 }
 
-static void
-s_stats (ts_broker_t *self)
+int
+ts_broker_stats (ts_broker_t *self, ts_msg_t *reply, char *err)
 {
-    char err [TS_ERRLEN];
     ts_queue_stats_t qs;
     int rc = ts_queue_stats (self->queue, ts_now_ms (), &qs, err);
     if (rc != 0) {
-        s_queue_error (self, rc, err);
-        return;
+        ts_msg_set_error (reply, 500, "internal", err);
+        return rc;
     }
-    ts_msg_set_ok (self->reply, 200);
-    ts_stats_t *stats = &self->reply->stats;
-    self->reply->has_stats = true;
+    ts_msg_set_ok (reply, 200);
+    ts_stats_t *stats = &reply->stats;
+    reply->has_stats = true;
     stats->queued = qs.queued;
     stats->delayed = qs.delayed;
     stats->leased = qs.leased;
@@ -157,11 +156,25 @@ s_stats (ts_broker_t *self)
     stats->retried = qs.retried;
     stats->dead_lettered = qs.dead_lettered;
     stats->oldest_age_ms = qs.oldest_age_ms;
+    stats->has_staleness = self->has_staleness;
+    stats->staleness = self->staleness;
     for (ts_broker_worker_t *w = zhashx_first (self->workers); w && rc == 0;
          w = zhashx_next (self->workers))
-        rc = ts_msg_add_worker (self->reply, w->key, w->credit, w->leased);
-    if (rc != 0)
-        ts_msg_set_error (self->reply, 500, "internal", ts_strerror (rc));
+        rc = ts_msg_add_worker (reply, w->key, w->credit, w->leased);
+    if (rc != 0) {
+        ts_errf (err, "%s", ts_strerror (rc));
+        ts_msg_set_error (reply, 500, "internal", err);
+    }
+    return rc;
+}
+
+static void
+s_stats (ts_broker_t *self)
+{
+    char err [TS_ERRLEN];
+    int rc = ts_broker_stats (self, self->reply, err);
+    if (rc == TS_EBACKEND)
+        ts_error ("control: %s", err);
 }
 
 static int

@@ -131,12 +131,20 @@ const ts_config_key_t ts_config_keys [] = {
     { "broker.queue_path", TS_CONFIG_STR, "./var/queue", 0, 0, NULL, NULL },
     { "broker.queue_map_size_mb", TS_CONFIG_INT, "1024",
       1, 1048576, NULL, NULL },
+    { "broker.staleness_ids_per_s", TS_CONFIG_INT, "10000", 0, 10000,
+      NULL, NULL },
+    { "broker.metrics_port", TS_CONFIG_INT, "0", 0, 65535, NULL, NULL },
+    { "broker.metrics_bind", TS_CONFIG_STR, "127.0.0.1", 0, 0, NULL,
+      s_check_nonempty },
 
     { "worker.broker_endpoint", TS_CONFIG_ENDPOINT, "tcp://127.0.0.1:5557",
       0, 0, NULL, NULL },
     { "worker.concurrency", TS_CONFIG_INT, "16", 1, 1024, NULL, NULL },
     { "worker.drain_timeout_ms", TS_CONFIG_INT, "8000",
       0, 3600000, NULL, NULL },
+    { "worker.metrics_port", TS_CONFIG_INT, "0", 0, 65535, NULL, NULL },
+    { "worker.metrics_bind", TS_CONFIG_STR, "127.0.0.1", 0, 0, NULL,
+      s_check_nonempty },
 
     { "gateway.zmq_bind", TS_CONFIG_ENDPOINT, "tcp://127.0.0.1:5555",
       0, 0, NULL, NULL },
@@ -176,6 +184,7 @@ const ts_config_key_t ts_config_keys [] = {
       0, 0, NULL, s_check_endpoint_or_off },
     { "gateway.seed_path_prefix", TS_CONFIG_STR, "", 0, 0, NULL,
       s_check_path_prefix },
+    { "gateway.metrics_auth", TS_CONFIG_BOOL, "false", 0, 0, NULL, NULL },
 
     { "cli.endpoint", TS_CONFIG_ENDPOINT, "tcp://127.0.0.1:5555",
       0, 0, NULL, NULL },

@@ -40,6 +40,7 @@ struct _ts_api_t {
     ts_ready_t     *ready;              //  readiness (GET /readyz)
     ts_curve_id_t  *curve;              //  the gateway's keys toward the
                                         //  broker; NULL in plain mode
+    ts_metrics_t   *metrics;            //  request figures (GET /metrics)
 };
 
 ts_api_t *
@@ -83,8 +84,9 @@ ts_api_new (const ts_config_t *cfg, ts_store_t *store, char *err)
     if (cache_mb > 0)
         self->cache = ts_cache_new ((size_t) cache_mb << 20);
     self->ready = ts_ready_new (cfg, store);
+    self->metrics = ts_metrics_new ();
     if (!self->broker_endpoint || (cache_mb > 0 && !self->cache)
-    ||  !self->ready) {
+    ||  !self->ready || !self->metrics) {
         ts_api_destroy (&self);
         ts_errf (err, "out of memory");
         return NULL;
@@ -106,6 +108,7 @@ ts_api_destroy (ts_api_t **self_p)
         ts_cache_destroy (&self->cache);
         ts_ready_destroy (&self->ready);
         ts_curve_id_destroy (&self->curve);
+        ts_metrics_destroy (&self->metrics);
         free (self->broker_endpoint);
         free (self);
         *self_p = NULL;
@@ -502,6 +505,12 @@ ts_ready_t *
 ts_api_ready (ts_api_t *self)
 {
     return self->ready;
+}
+
+ts_metrics_t *
+ts_api_metrics (ts_api_t *self)
+{
+    return self->metrics;
 }
 
 void

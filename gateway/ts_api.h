@@ -48,6 +48,7 @@
 #include "ts_cache.h"
 #include "ts_client.h"
 #include "ts_ready.h"
+#include "ts_metrics.h"
 
 #define TS_API_DEFAULT_SPAN_MS   (24 * 3600 * 1000LL)  //  from/to defaults
 #define TS_API_MAX_BROKER_REPLY  ((size_t) 256 << 20)  //  bytes: a dlq_ls
@@ -118,6 +119,10 @@ ts_cache_t *ts_api_cache (ts_api_t *self);
 //  front ends tell it when the broker answers. Borrowed: lives as long
 //  as the handler.
 ts_ready_t *ts_api_ready (ts_api_t *self);
+
+//  The gateway's request figures (GET /metrics), which both front ends
+//  count into. Borrowed: lives as long as the handler.
+ts_metrics_t *ts_api_metrics (ts_api_t *self);
 
 //  Answer cache counters (all zero if the cache is off).
 void ts_api_cache_stats (ts_api_t *self, ts_cache_stats_t *stats);

@@ -258,7 +258,8 @@ s_answer_request (s_loop_t *loop, s_conn_t *conn)
             loop->forward_sent = true;
             return 0;
         }
-        status = ts_route_finish (forward, loop->reply, loop->out);
+        status = ts_route_finish (loop->http->route, req.target, forward,
+                                  loop->reply, loop->out);
         ts_msg_destroy (&forward);
     }
     if (ts_log_enabled (TS_LOG_DEBUG)) {
@@ -413,7 +414,9 @@ s_forwarded (void *arg, void *ctx, ts_op_t op, int outcome,
     s_conn_t *conn = ctx;
     if (outcome == 0)
         ts_ready_broker_answered (loop->http->ready, ts_mono_ms ());
-    int status = ts_route_finish (conn->forward, reply, loop->out);
+    //  The request is still in the parser: ts_h1_next comes after.
+    int status = ts_route_finish (loop->http->route, ts_h1_target (conn->h1),
+                                  conn->forward, reply, loop->out);
     ts_debug ("http %s -> %d (broker)", ts_op_name (op), status);
     ts_msg_destroy (&conn->forward);
     int rc = s_answer_route (loop, conn);

@@ -15,6 +15,7 @@
 
 #include "ts_route.h"
 #include "ts_client.h"
+#include "ts_metrics.h"
 #include "ts_seed.h"
 #include "ts_target.h"
 #include "ts_log.h"
@@ -30,6 +31,8 @@ struct _ts_route_t {
     ts_strlist_t *names;    //  their names, parallel to keys (logged)
     ts_role_t    *roles;    //  their roles, parallel to keys
     ts_seed_t    *seed;     //  the replaced service's paths
+    bool          metrics_auth;     //  gateway.metrics_auth: /metrics
+                                    //  needs a key
 };
 
 //  Adds one key. Returns 0 or TS_ENOMEM.
@@ -138,6 +141,7 @@ ts_route_new (ts_api_t *api, const ts_config_t *cfg, const char *keys,
         return NULL;
     }
     self->api = api;
+    self->metrics_auth = ts_config_bool (cfg, "gateway.metrics_auth");
     return self;
 }
 
@@ -285,6 +289,7 @@ typedef struct {
     ts_msg_t             *msg;      //  request for ts_api or the broker
     ts_msg_t             *reply;    //  ts_api's reply
     ts_reply_t           *out;      //  the HTTP answer
+    const char           *route;    //  the route's pattern, once found
 } s_call_t;
 
 //  An answer over S_STREAM_POINTS points is encoded a part of
@@ -588,6 +593,9 @@ s_forward_op (s_call_t *call, ts_op_t op)
 }
 
 static int s_stats (s_call_t *call) { return s_forward_op (call, TS_OP_STATS); }
+//  GET /metrics: the broker's stats are asked for, the page is written
+//  by ts_route_finish (s_metrics_page).
+static int s_metrics (s_call_t *call) { return s_forward_op (call, TS_OP_STATS); }
 static int s_dlq_ls (s_call_t *call) { return s_forward_op (call, TS_OP_DLQ_LS); }
 static int s_dlq_purge (s_call_t *call) { return s_forward_op (call, TS_OP_DLQ_PURGE); }
 
@@ -622,6 +630,7 @@ typedef struct {
 static const s_route_t s_routes [] = {
     { "GET",    "/healthz",        TS_ROUTE_OPEN, TS_OP_PING,    s_healthz },
     { "GET",    "/readyz",         TS_ROUTE_OPEN, TS_OP_PING,    s_readyz },
+    { "GET",    "/metrics",        TS_ROUTE_METRICS, TS_OP_STATS, s_metrics },
     { "*",      NULL,              TS_ROUTE_SEED, TS_OP_QUERY,   s_seed },
     { "GET",    "/v1/series/{id}", TS_ROUTE_KEY,  TS_OP_QUERY,   s_series },
     { "GET",    "/v1/ids",         TS_ROUTE_KEY,  TS_OP_IDS_LS,  s_ids_ls },
@@ -659,6 +668,18 @@ s_path_matches (const ts_route_t *self, const s_route_t *route,
         p += len;
     }
     return i == n;
+}
+
+//  The auth rule of a row (NULL: a path no row knows): /metrics is open
+//  or needs a key, as gateway.metrics_auth says.
+static ts_route_auth_t
+s_auth_of (const ts_route_t *self, const s_route_t *route)
+{
+    if (!route)
+        return TS_ROUTE_KEY;
+    if (route->auth == TS_ROUTE_METRICS)
+        return self->metrics_auth? TS_ROUTE_KEY: TS_ROUTE_OPEN;
+    return route->auth;
 }
 
 //  The first row whose path matches url, or NULL.
@@ -705,7 +726,7 @@ ts_route_auth (const ts_route_t *self, const char *target)
         return TS_ROUTE_KEY;
     const s_route_t *route = s_find_path (self, url);
     ts_target_destroy (&url);
-    return route? route->auth: TS_ROUTE_KEY;
+    return s_auth_of (self, route);
 }
 
 //  405 with the Allow header.
@@ -728,7 +749,7 @@ s_dispatch (s_call_t *call)
     char err [TS_ERRLEN] = "";
     char allow [64];
     const s_route_t *first = s_find_path (call->self, call->url);
-    ts_route_auth_t auth = first? first->auth: TS_ROUTE_KEY;
+    ts_route_auth_t auth = s_auth_of (call->self, first);
     int key = auth == TS_ROUTE_KEY? s_key_of (call->self, call->req, true)
                                   : -1;
     if (auth == TS_ROUTE_KEY && key < 0)
@@ -752,6 +773,7 @@ s_dispatch (s_call_t *call)
                           call->self->names->items [key], route->op,
                           call->reply))
         return s_reply_error (call->out, call->reply);
+    call->route = route->path? route->path: "seed";
     return route->handler (call);
 }
 
@@ -786,12 +808,17 @@ ts_route_start (ts_route_t *self, const ts_route_req_t *req,
         return ts_reply_error (out, 400, "bad_request", err);
 
     s_call_t call = { .self = self, .req = req, .url = url, .out = out };
+    double start = ts_metrics_now ();
     int status;
     if (!(call.msg = ts_msg_new (TS_OP_QUERY))
     ||  !(call.reply = ts_msg_new (TS_OP_REPLY)))
         status = ts_reply_error (out, 500, "internal", "out of memory");
     else
         status = s_dispatch (&call);
+    //  Timed: what a route answered itself (not 401s, 404s, forwards).
+    if (call.route && status != TS_ROUTE_FORWARD)
+        ts_metrics_request (ts_api_metrics (self->api), "http", call.route,
+                            ts_metrics_now () - start);
 
     if (status == TS_ROUTE_FORWARD) {
         if (ts_api_forward_check (self->api, call.msg, call.reply))
@@ -807,15 +834,58 @@ ts_route_start (ts_route_t *self, const ts_route_req_t *req,
     return status == TS_ROUTE_FORWARD? status: s_checked (out, status);
 }
 
+//  The GET /metrics page, the broker's figures from reply (a stats
+//  answer; anything else: the broker did not answer, and the page says
+//  so with tscache_broker_up 0, status 200 all the same).
+static int
+s_metrics_page (ts_route_t *self, const ts_msg_t *reply, ts_reply_t *out)
+{
+    ts_prom_t *prom = ts_prom_new (TS_METRICS_MAX_BYTES);
+    if (!prom)
+        return ts_reply_error (out, 500, "internal", "out of memory");
+    ts_cache_stats_t cache;
+    ts_api_cache_stats (self->api, &cache);
+    bool answered = reply->status == 200 && reply->has_stats;
+    int rc = ts_metrics_page (ts_api_metrics (self->api),
+                              answered? &reply->stats: NULL,
+                              ts_api_cache (self->api)? &cache: NULL, prom);
+    int status;
+    if (rc)
+        status = ts_reply_error (out, 500, "internal", ts_strerror (rc));
+    else {
+        status = ts_reply_set_text (out, 200, TS_REPLY_PROMETHEUS,
+                                    ts_prom_text (prom, NULL));
+        ts_reply_header (out, "Cache-Control", "no-store");
+    }
+    ts_prom_destroy (&prom);
+    return status;
+}
+
+//  True if target is a GET /metrics (ts_route_start forwarded it).
+static bool
+s_is_metrics (const ts_route_t *self, const char *target)
+{
+    ts_target_t *url = NULL;
+    char err [TS_ERRLEN];
+    if (!target || ts_target_parse (target, &url, err))
+        return false;
+    const s_route_t *route = s_find_path (self, url);
+    ts_target_destroy (&url);
+    return route && route->handler == s_metrics;
+}
+
 int
-ts_route_finish (const ts_msg_t *forward, const ts_msg_t *reply,
+ts_route_finish (ts_route_t *self, const char *target,
+                 const ts_msg_t *forward, const ts_msg_t *reply,
                  ts_reply_t *out)
 {
+    ts_reply_reset (out);
+    if (forward->op == TS_OP_STATS && s_is_metrics (self, target))
+        return s_checked (out, s_metrics_page (self, reply, out));
     //  hydrate answers 202; the others 200, and nothing else is theirs.
     bool ok = forward->op == TS_OP_HYDRATE
             ? reply->status >= 200 && reply->status < 300
             : reply->status == 200;
-    ts_reply_reset (out);
     if (!ok)
         return s_checked (out, s_reply_error (out, reply));
     if (ts_json_answer (ts_reply_json (out), forward, reply) == TS_EINVAL)
@@ -835,7 +905,7 @@ ts_route_handle (ts_route_t *self, const ts_route_req_t *req,
     if (reply) {
         ts_client_call (ts_api_broker_endpoint (self->api),
                         ts_api_broker_policy (self->api), forward, reply);
-        status = ts_route_finish (forward, reply, out);
+        status = ts_route_finish (self, req->target, forward, reply, out);
     }
     else
         status = ts_reply_error (out, 500, "internal", "out of memory");

@@ -21,6 +21,11 @@
         GET    /readyz                        200 or 503 {"status":"ready"|
                "not_ready","not_ready":[..],"checks":{..}}, no key: the
                store roles are open and the broker answers (ts_ready.h)
+        GET    /metrics                       200 text/plain; version=0.0.4:
+               the pipeline's figures in Prometheus text (ts_metrics.h,
+               docs/metrics.md); the broker's come from a stats request
+               (tscache_broker_up 0 if it does not answer); open unless
+               gateway.metrics_auth; never from the answer cache
         GET    /v1/series/{id}?from=&to=&measure=
         GET    /v1/ids?after=&limit=          {"ids":[...],"next":ID|null}:
                at most limit (1..10000, default 10000) ids after after,
@@ -41,7 +46,8 @@
                {} or no ids: every entry
         DELETE /v1/dlq                        {"purged":n}
     Auth rules: /healthz and /readyz are open (TS_ROUTE_OPEN), for
-    probes that hold no key; the /v1 routes, and any
+    probes that hold no key; /metrics too, or needs a key with
+    gateway.metrics_auth (TS_ROUTE_METRICS); the /v1 routes, and any
     path no route knows, need "x-security-token: KEY" or "Authorization:
     Bearer KEY" (TS_ROUTE_KEY: 401 otherwise, checked before 404, 405 and
     413), and a key whose role is read gets 403 forbidden on the routes
@@ -123,12 +129,16 @@ const char *ts_route_key_name (const ts_route_t *self,
 typedef enum {
     TS_ROUTE_OPEN,      //  anyone (GET /healthz, GET /readyz)
     TS_ROUTE_KEY,       //  an API key, x-security-token or Bearer
-    TS_ROUTE_SEED       //  the replaced service's rule (ts_seed.h)
+    TS_ROUTE_SEED,      //  the replaced service's rule (ts_seed.h)
+    TS_ROUTE_METRICS    //  GET /metrics: OPEN, or KEY with
+                        //  gateway.metrics_auth (ts_route_auth answers
+                        //  which)
 } ts_route_auth_t;
 
 //  The auth rule of a request target's path: that of its row in the
-//  route table, TS_ROUTE_KEY for a path no route knows (or one that does
-//  not parse).
+//  route table (/metrics: TS_ROUTE_OPEN or TS_ROUTE_KEY, never
+//  TS_ROUTE_METRICS), TS_ROUTE_KEY for a path no route knows (or one
+//  that does not parse).
 ts_route_auth_t ts_route_auth (const ts_route_t *self, const char *target);
 
 //  What ts_route_start returns for a request to forward.
@@ -148,12 +158,15 @@ int ts_route_start (ts_route_t *self, const ts_route_req_t *req,
                     ts_reply_t *out, ts_msg_t **forward);
 
 //  Writes the answer to a forwarded request (forward, as ts_route_start
-//  gave it) from its reply (the broker's, or ts_client's 502/503) into
-//  out (reset first) and returns the HTTP status: the route's JSON for
-//  a 200 (202 for hydrate): {"queued":n,"jobs":[..]}, the stats, the dlq,
-//  {"requeued":n}, {"purged":n} (ts_json_answer); {"error","detail"}
-//  with the reply's status otherwise. 500 if out of memory.
-int ts_route_finish (const ts_msg_t *forward, const ts_msg_t *reply,
+//  gave it for the request target target) from its reply (the broker's,
+//  or ts_client's 502/503) into out (reset first) and returns the HTTP
+//  status: the route's JSON for a 200 (202 for hydrate):
+//  {"queued":n,"jobs":[..]}, the stats, the dlq, {"requeued":n},
+//  {"purged":n} (ts_json_answer); {"error","detail"} with the reply's
+//  status otherwise. GET /metrics answers its page, 200 whatever the
+//  reply (see above). 500 if out of memory.
+int ts_route_finish (ts_route_t *self, const char *target,
+                     const ts_msg_t *forward, const ts_msg_t *reply,
                      ts_reply_t *out);
 
 //  Answers req in one blocking call: ts_route_start, and for a request

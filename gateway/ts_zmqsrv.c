@@ -179,12 +179,15 @@ static int
 s_answer_decoded (ts_api_t *api, ts_msg_t *request, ts_msg_t *reply,
                   char **reply_data, size_t *reply_size)
 {
+    double start = ts_metrics_now ();
     if (request->op == TS_OP_QUERY)
         //  Encoded here, or taken from the answer cache.
         ts_api_query (api, request, 'm', ts_msg_encode, reply, reply_data,
                       reply_size);
     else
         ts_api_handle (api, request, reply);
+    ts_metrics_request (ts_api_metrics (api), "zmq",
+                        ts_op_name (request->op), ts_metrics_now () - start);
     ts_debug ("zmq %s -> %d", ts_op_name (request->op), reply->status);
     if (*reply_data)
         return 0;

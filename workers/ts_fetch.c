@@ -523,6 +523,16 @@ s_append_snippet (char *detail, size_t size, const char *body, size_t len,
     explicit_bzero (window, sizeof window);
 }
 
+//  Failure kinds of the HTTP statuses 3xx, 4xx, 5xx (429 apart).
+static const char *const s_http_kinds [] = { "http_3xx", "http_4xx",
+                                             "http_5xx" };
+
+const char *const ts_fetch_kinds [] = {
+    "timeout", "connect", "transport", "too_big", "memory", "http_3xx",
+    "http_4xx", "http_429", "http_5xx", "http_other", "url", "document",
+    "store", "worker", NULL
+};
+
 bool
 ts_fetch_classify (const ts_fetch_opts_t *opts, const ts_fetch_result_t *res,
                    const char *id, ts_fetch_verdict_t *verdict)
@@ -543,17 +553,22 @@ ts_fetch_classify (const ts_fetch_opts_t *opts, const ts_fetch_result_t *res,
     char *detail = verdict->detail;
     const char *error = res->error && *res->error? res->error
                                                  : curl_easy_strerror (code);
+    verdict->kind = "transport";
     if (res->rc == TS_ETOOBIG || code == CURLE_FILESIZE_EXCEEDED) {
+        verdict->kind = "too_big";
         verdict->retry = false;
         ts_errf (detail, "id=%s: response over upstream.max_body_bytes "
                  "(%zu bytes; not retried)", id, opts->max_body_bytes);
     }
     else
     if (res->rc == TS_ENOMEM || code == CURLE_OUT_OF_MEMORY
-    ||  code == CURLE_WRITE_ERROR)
+    ||  code == CURLE_WRITE_ERROR) {
+        verdict->kind = "memory";
         ts_errf (detail, "id=%s: worker out of memory for the response", id);
+    }
     else
     if (code == CURLE_OPERATION_TIMEDOUT || res->rc == TS_ETIMEOUT) {
+        verdict->kind = res->connected? "timeout": "connect";
         if (res->connected)
             ts_errf (detail, "id=%s: timed out after %ld ms "
                      "(upstream.timeout_ms)", id, opts->timeout_ms);
@@ -572,6 +587,9 @@ ts_fetch_classify (const ts_fetch_opts_t *opts, const ts_fetch_result_t *res,
     }
     else {
         long status = res->status;
+        verdict->kind = status == 429? "http_429"
+                      : status >= 300 && status <= 599? s_http_kinds [status / 100 - 3]
+                      : "http_other";
         if (status == 408 || status == 429 || (status >= 500 && status <= 599)) {
             int64_t after = res->retry_after_ms;
             verdict->retry_after_ms = after <= 0? 0
@@ -614,6 +632,7 @@ ts_fetch_verdict_fail (ts_fetch_verdict_t *verdict, const char *id,
     assert (id);
     assert (what);
     memset (verdict, 0, sizeof *verdict);
+    verdict->kind = "worker";
     verdict->failed = true;
     verdict->failures = 1;
     verdict->retry = retry;
@@ -635,8 +654,10 @@ ts_fetch_verdict_merge (ts_fetch_verdict_t *job, const ts_fetch_verdict_t *one)
         return;
     }
     //  The first failure that stops retries explains the job best.
-    if (job->retry && !one->retry)
+    if (job->retry && !one->retry) {
         ts_strlcpy (job->detail, one->detail, sizeof job->detail);
+        job->kind = one->kind;
+    }
     job->retry = job->retry && one->retry;
     if (one->retry_after_ms > job->retry_after_ms)
         job->retry_after_ms = one->retry_after_ms;

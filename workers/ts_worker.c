@@ -82,6 +82,7 @@
 #include "ts_fetch.h"
 #include "ts_url.h"
 #include "ts_ingest.h"
+#include "ts_worker_metrics.h"
 #include "ts_log.h"
 #include "ts_proto.h"
 #include "ts_redact.h"
@@ -163,6 +164,7 @@ struct _ts_worker_t {
     int64_t        drain_ms;        //  worker.drain_timeout_ms
     bool           draining;        //  stopping: no more jobs taken
     int64_t        drain_until_ms;  //  monotonic: hand back the rest then
+    ts_worker_metrics_t *metrics;   //  fetch figures, worker.metrics_port
 };
 
 //  ---------------------------------------------------------------------
@@ -327,16 +329,20 @@ s_slot_fail (ts_worker_t *self, s_slot_t *slot, const char *id,
     ts_redact_text (shown.detail, sizeof shown.detail, self->api_key);
     //  The detail says "not retried" when the failure is final.
     ts_warn ("job %" PRIu64 " id=%s failed: %s", slot->job, id, shown.detail);
+    ts_worker_metrics_failed (self->metrics, one->kind);
     ts_fetch_verdict_merge (&slot->verdict, &shown);
 }
 
-//  Same, for a failure found by the worker itself.
+//  Same, for a failure of kind (one of ts_fetch_kinds) found by the
+//  worker itself.
 static void
 s_slot_fail_with (ts_worker_t *self, s_slot_t *slot, const char *id,
-                  bool retry, const char *what, const char *why)
+                  const char *kind, bool retry, const char *what,
+                  const char *why)
 {
     ts_fetch_verdict_t one;
     ts_fetch_verdict_fail (&one, id, retry, what, why);
+    one.kind = kind;
     s_slot_fail (self, slot, id, &one);
 }
 
@@ -422,7 +428,8 @@ s_start_job (ts_worker_t *self, const ts_msg_t *msg)
     for (size_t i = 0; i < msg->ids->n; i++) {
         const char *id = msg->ids->items [i];
         if (ts_strlist_append (slot->ids, id) != 0) {
-            s_slot_fail_with (self, slot, id, true, "out of memory", NULL);
+            s_slot_fail_with (self, slot, id, "memory", true, "out of memory",
+                              NULL);
             break;
         }
         char url [URL_MAX], err [TS_ERRLEN];
@@ -431,8 +438,8 @@ s_start_job (ts_worker_t *self, const ts_msg_t *msg)
             .to_ms = now + self->future_ms, .unit = self->time_unit,
             .api_key = self->api_key };
         if (ts_url_build (self->url_tmpl, &args, url, sizeof url, err) != 0) {
-            s_slot_fail_with (self, slot, id, false, "cannot build the "
-                              "upstream URL from upstream.url", err);
+            s_slot_fail_with (self, slot, id, "url", false, "cannot build "
+                              "the upstream URL from upstream.url", err);
             continue;
         }
         uint64_t tag = ((uint64_t) index << 32) | (uint64_t) i;
@@ -445,7 +452,8 @@ s_start_job (ts_worker_t *self, const ts_msg_t *msg)
         }
         explicit_bzero (url, sizeof url);
         if (rc != 0) {
-            s_slot_fail_with (self, slot, id, true, "out of memory", NULL);
+            s_slot_fail_with (self, slot, id, "memory", true, "out of memory",
+                              NULL);
             continue;
         }
         slot->pending++;
@@ -483,7 +491,7 @@ s_stored (void *arg, const ts_ingest_result_t *result)
                  doc->fetch_ms + ts_mono_ms () - doc->started_ms);
     else
         //  Store errors may pass: the job is retried.
-        s_slot_fail_with (self, slot, result->id, true, "store",
+        s_slot_fail_with (self, slot, result->id, "store", true, "store",
                           result->err);
     s_fetch_ended (self, slot);
 }
@@ -508,6 +516,7 @@ s_fetched (ts_worker_t *self, const ts_fetch_result_t *res)
     ts_fetch_verdict_t verdict;
     char err [TS_ERRLEN] = "";
     const char *what = NULL;
+    ts_worker_metrics_fetched (self->metrics, res->elapsed_ms);
     if (ts_fetch_classify (&self->fetch_opts, res, id, &verdict)) {
         s_slot_fail (self, slot, id, &verdict);
         s_fetch_ended (self, slot);
@@ -520,7 +529,8 @@ s_fetched (ts_worker_t *self, const ts_fetch_result_t *res)
     if (ts_ingest_add (self->ingest, id, res->body, res->size, ts_now_ms (),
                        &what, err) != 0) {
         //  Invalid or truncated documents may pass: the job is retried.
-        s_slot_fail_with (self, slot, id, true, what, err);
+        s_slot_fail_with (self, slot, id, strcmp (what, "out of memory")
+                          ? "document": "memory", true, what, err);
         s_fetch_ended (self, slot);
         return;
     }
@@ -600,6 +610,7 @@ s_timers (ts_worker_t *self)
         ts_msg_reset (self->out, TS_OP_HEARTBEAT);
         s_send (self, self->out);
         self->next_beat_ms = now + HEARTBEAT_MS;
+        ts_worker_metrics_publish (self->metrics, self->store);
     }
     //  A forecast backend that deletes expired points itself (DynamoDB's
     //  TTL) is not swept: its sweep reads the whole table.
@@ -827,7 +838,8 @@ ts_worker_new (const ts_config_t *cfg, char *err)
     self->fetch_opts.headers = NULL;
     if (!self->fetch)
         goto fail;
-    if (!(self->store = ts_store_new (cfg, err)))
+    if (!(self->store = ts_store_new (cfg, err))
+    ||  !(self->metrics = ts_worker_metrics_new (cfg, err)))
         goto fail;
     self->batch_max = self->concurrency < BATCH_MAX? self->concurrency
                                                    : BATCH_MAX;
@@ -879,6 +891,7 @@ ts_worker_destroy (ts_worker_t **self_p)
         free (self->slots);
         free (self->reports);
         ts_ingest_destroy (&self->ingest);
+        ts_worker_metrics_destroy (&self->metrics);
         ts_store_destroy (&self->store);
         ts_msg_destroy (&self->msg);
         ts_msg_destroy (&self->out);

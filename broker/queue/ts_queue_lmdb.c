@@ -12,7 +12,9 @@
         dead_at  dead_at (8) | job id       -> ""       dead jobs
         dedup    series id                  -> job id (8 BE), live jobs
         meta     name                       -> int64 (host order):
-                 "next_job_id", "clock_ms"
+                 "next_job_id", "clock_ms", "total_done", ...
+        fetched  series id                  -> int64 (host order): when
+                 a job holding it was last acked
 
     Index times are epoch ms, 8 bytes BE with the sign bit flipped
     (ts_lmdb_time_put). A batch is one LMDB transaction. A record (jobs,
@@ -54,7 +56,7 @@
 #define S_VERSION   1               //  record format
 #define S_HEAD      44              //  fixed head of a record
 #define S_IDX_LEN   16              //  time (8) | job id (8)
-#define S_MAX_DBS   8               //  7 used
+#define S_MAX_DBS   16              //  8 used
 
 //  An index key, decoded.
 typedef struct {
@@ -64,7 +66,7 @@ typedef struct {
 
 typedef struct {
     ts_lmdb_t lmdb;                 //  the environment
-    MDB_dbi  jobs, dead, ready, leases, dead_at, dedup, meta;
+    MDB_dbi  jobs, dead, ready, leases, dead_at, dedup, meta, fetched;
     int      lock_fd;               //  holds the flock on broker.lock
     MDB_txn *txn;                   //  the open batch, or NULL
     bool     write;                 //  it is a write batch
@@ -563,6 +565,33 @@ s_purge (void *state, char *err)
 }
 
 //  ---------------------------------------------------------------------
+//  Last fetches
+
+static int
+s_fetched_put (void *state, const char *id, int64_t time_ms, char *err)
+{
+    s_lmdb_t *self = state;
+    MDB_val key = { strlen (id), (void *) id };
+    MDB_val val = { sizeof time_ms, &time_ms };
+    int rc = mdb_put (self->txn, self->fetched, &key, &val, 0);
+    return rc? s_fail (self, rc, err): 0;
+}
+
+static int
+s_fetched_get (void *state, const char *id, int64_t *time_ms, char *err)
+{
+    s_lmdb_t *self = state;
+    MDB_val key = { strlen (id), (void *) id }, val;
+    int rc = mdb_get (self->txn, self->fetched, &key, &val);
+    if (rc == MDB_NOTFOUND || (rc == 0 && val.mv_size != sizeof *time_ms))
+        return TS_ENOTFOUND;
+    if (rc)
+        return s_fail (self, rc, err);
+    memcpy (time_ms, val.mv_data, sizeof *time_ms);
+    return 0;
+}
+
+//  ---------------------------------------------------------------------
 //  Lookups
 
 static int
@@ -735,7 +764,7 @@ s_open (const ts_config_t *cfg, char *err)
         { "jobs", &self->jobs }, { "dead", &self->dead },
         { "ready", &self->ready }, { "leases", &self->leases },
         { "dead_at", &self->dead_at }, { "dedup", &self->dedup },
-        { "meta", &self->meta } };
+        { "meta", &self->meta }, { "fetched", &self->fetched } };
     rc = ts_lmdb_open (&self->lmdb, path, S_MAX_DBS, 0, MDB_NOSYNC, err);
     if (rc == 0)
         rc = ts_lmdb_dbs_open (&self->lmdb, dbs, sizeof dbs / sizeof dbs [0],
@@ -776,4 +805,6 @@ const ts_queue_backend_t ts_queue_lmdb = {
     .first = s_first,
     .count = s_count,
     .oldest = s_oldest,
+    .fetched_put = s_fetched_put,
+    .fetched_get = s_fetched_get,
 };

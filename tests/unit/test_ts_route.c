@@ -310,6 +310,58 @@ route_stats_writes_counters_and_workers (void **state)
 }
 
 static void
+route_metrics_needs_no_key_and_writes_the_broker_figures_as_text (void **state)
+{
+    fixture_t *self = *state;
+    ts_fakebroker_t *broker = ts_fakebroker_new (ROUTE_BROKER);
+    assert_non_null (broker);
+    assert_int_equal (s_call (self, "GET", "/v1/ids", NULL), 200);
+    assert_int_equal (s_get_as (self, "/metrics", NULL, NULL), 200);
+    assert_string_equal (ts_reply_type (self->body), TS_REPLY_PROMETHEUS);
+    const char *text = ts_reply_text (self->body);
+    assert_non_null (strstr (text, "\ntscache_broker_up 1\n"));
+    assert_non_null (strstr (text, "\ntscache_jobs{state=\"dead\"} 2\n"));
+    assert_non_null (strstr (text, "\ntscache_jobs_done_total 40\n"));
+    assert_non_null (strstr (text, "\ntscache_oldest_job_age_seconds 1.5\n"));
+    assert_non_null (strstr (text,
+                             "\ntscache_worker_credit{worker=\"0a1c\"} 16\n"));
+    //  The GET /v1/ids above is counted, the /metrics itself is not.
+    assert_non_null (strstr (text, "\ntscache_gateway_request_duration_"
+                             "seconds_count{api=\"http\",route=\"/v1/ids\"} 1\n"));
+    assert_null (strstr (text, "route=\"/metrics\""));
+    assert_int_equal (ts_fakebroker_last_op (broker), TS_OP_STATS);
+    ts_fakebroker_destroy (&broker);
+    //  Without a broker the page is still there, saying so.
+    assert_int_equal (s_get_as (self, "/metrics", NULL, NULL), 200);
+    assert_non_null (strstr (ts_reply_text (self->body),
+                             "\ntscache_broker_up 0\n"));
+    assert_null (strstr (ts_reply_text (self->body), "tscache_jobs{"));
+}
+
+static void
+route_metrics_needs_the_key_with_metrics_auth (void **state)
+{
+    fixture_t *self = *state;
+    ts_testutil_t *base = ts_testutil_new (16,
+        "gateway:\n"
+        "  broker_endpoint: " ROUTE_BROKER "\n"
+        "  metrics_auth: true\n");
+    assert_non_null (base);
+    char err [TS_ERRLEN] = "";
+    ts_route_t *route = ts_route_new (self->api, base->cfg, "demo", err);
+    assert_non_null (route);
+    assert_int_equal (ts_route_auth (route, "/metrics"), TS_ROUTE_KEY);
+    ts_route_req_t req = { .method = "GET", .target = "/metrics" };
+    assert_int_equal (ts_route_handle (route, &req, self->body), 401);
+    req.authorization = "Bearer demo";
+    req.authorization_len = strlen (req.authorization);
+    assert_int_equal (ts_route_handle (route, &req, self->body), 200);
+    assert_string_equal (ts_reply_type (self->body), TS_REPLY_PROMETHEUS);
+    ts_route_destroy (&route);
+    ts_testutil_destroy (&base);
+}
+
+static void
 route_dlq_lists_redrives_and_purges (void **state)
 {
     fixture_t *self = *state;
@@ -397,7 +449,8 @@ route_start_hands_back_broker_routes_and_finish_writes_what_handle_does (
         assert_int_equal (ts_fakebroker_requests (broker), asked);
         ts_client_policy_t policy = { .peer = "broker", .timeout_ms = 5000 };
         ts_client_call (ROUTE_BROKER, &policy, forward, reply);
-        assert_int_equal (ts_route_finish (forward, reply, split),
+        assert_int_equal (ts_route_finish (self->route, req.target, forward,
+                                           reply, split),
                           routes [i].status);
         ts_msg_destroy (&forward);
         //  The one-call path writes the same answer.
@@ -408,7 +461,8 @@ route_start_hands_back_broker_routes_and_finish_writes_what_handle_does (
     //  The broker's errors become the route's error answers.
     ts_msg_t *stats = ts_msg_new (TS_OP_STATS);
     ts_msg_set_error (reply, 503, "unavailable", "broker did not answer");
-    assert_int_equal (ts_route_finish (stats, reply, split), 503);
+    assert_int_equal (ts_route_finish (self->route, "/v1/stats", stats,
+                                       reply, split), 503);
     assert_string_equal (ts_reply_text (split), "{\"error\":\"unavailable\","
                          "\"detail\":\"broker did not answer\"}");
     //  Checks come before: an unknown id is answered, never handed back.
@@ -474,6 +528,8 @@ route_table_gives_each_path_its_auth_rule (void **state)
 {
     fixture_t *self = *state;
     assert_int_equal (ts_route_auth (self->route, "/healthz"), TS_ROUTE_OPEN);
+    //  gateway.metrics_auth is false by default.
+    assert_int_equal (ts_route_auth (self->route, "/metrics"), TS_ROUTE_OPEN);
     assert_int_equal (ts_route_auth (self->route, "/v1/ids"), TS_ROUTE_KEY);
     assert_int_equal (ts_route_auth (self->route, "/v1/series/a?from=1"),
                       TS_ROUTE_KEY);
@@ -571,6 +627,8 @@ main (int argc, char *argv [])
         T (route_answers_404_405_and_413),
         T (route_hydrate_answers_503_when_the_broker_is_away),
         T (route_stats_writes_counters_and_workers),
+        T (route_metrics_needs_no_key_and_writes_the_broker_figures_as_text),
+        T (route_metrics_needs_the_key_with_metrics_auth),
         T (route_dlq_lists_redrives_and_purges),
         T (route_start_hands_back_broker_routes_and_finish_writes_what_handle_does),
         T (route_admin_routes_check_methods_and_keys),
