@@ -215,7 +215,7 @@ DEPS_test_ts_http_stream = $(DEPS_test_ts_route) gateway/ts_http_conn gateway/ts
 DEPS_test_ts_seed   = $(DEPS_test_ts_route)
 $(BUILD)/tests/test_ts_route $(BUILD)/tests/test_ts_seed: tests/unit/ts_route_fixture.h
 DEPS_test_ts_zmqsrv = $(CORE) gateway/ts_zmqsrv gateway/ts_api gateway/ts_ready gateway/ts_json common/ts_client gateway/ts_cache common/ts_proto \
-                      common/ts_envelope \
+                      common/ts_envelope common/ts_daemon common/ts_version \
                       common/store/ts_store common/store/ts_store_lmdb common/ts_config \
                       common/ts_cron common/ts_points tests/unit/ts_testutil \
                       tests/unit/ts_fakebroker

@@ -139,9 +139,10 @@ void ts_broker_notice_beat (ts_broker_t *self);
 //  One request on the control socket, answered with its envelope.
 void ts_broker_control_message (ts_broker_t *self, zmsg_t *zmsg);
 
-//  Queues ids, broker.ids_per_job per job. Returns the number of jobs
-//  queued, or a TS_E* code with err filled.
+//  Queues ids, broker.ids_per_job per job, each job tagged with the
+//  request id rid ("" for none). Returns the number of jobs queued, or a
+//  TS_E* code with err filled.
 int ts_broker_enqueue (ts_broker_t *self, const ts_strlist_t *ids,
-                       char *err);
+                       const char *rid, char *err);
 
 #endif

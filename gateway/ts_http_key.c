@@ -54,12 +54,20 @@ s_generate (char **secret, const char *env_name, char *err)
 int
 ts_http_key_read (const ts_config_t *cfg, char **keys, char *err)
 {
+    return ts_http_key_read_as (cfg, true, keys, err);
+}
+
+int
+ts_http_key_read_as (const ts_config_t *cfg, bool generate, char **keys,
+                     char *err)
+{
     assert (keys);
     const char *env_name = ts_config_str (cfg, "gateway.api_key_env");
     const char *file = ts_config_str (cfg, "gateway.api_key_file");
     char detail [TS_ERRLEN] = "";
     int rc = ts_config_secret (env_name, file, keys, detail);
-    if (rc == TS_ENOTFOUND && ts_config_bool (cfg, "gateway.api_key_generate"))
+    if (rc == TS_ENOTFOUND && generate
+    &&  ts_config_bool (cfg, "gateway.api_key_generate"))
         return s_generate (keys, env_name, err);
     if (rc == TS_ENOTFOUND) {
         ts_errf (err, "no API key: set %s or gateway.api_key_file",

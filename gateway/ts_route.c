@@ -20,6 +20,7 @@
 #include "ts_log.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -27,8 +28,23 @@
 struct _ts_route_t {
     ts_api_t     *api;      //  borrowed request handler
     ts_strlist_t *keys;     //  accepted API keys
+    pthread_rwlock_t keys_lock;     //  keys: the HTTP loops read, a
+                                    //  reload (ts_route_set_keys) writes
     ts_seed_t    *seed;     //  the replaced service's paths
 };
+
+//  Wipes and frees a key list.
+static void
+s_keys_destroy (ts_strlist_t **keys_p)
+{
+    ts_strlist_t *keys = *keys_p;
+    for (size_t i = 0; keys && i < keys->n; i++) {
+        volatile char *p = keys->items [i];
+        while (*p)
+            *p++ = 0;
+    }
+    ts_strlist_destroy (keys_p);
+}
 
 //  Splits text at commas and newlines into trimmed, non-empty keys.
 static int
@@ -72,6 +88,8 @@ ts_route_new (ts_api_t *api, const ts_config_t *cfg, const char *keys,
               char *err)
 {
     ts_route_t *self = calloc (1, sizeof (ts_route_t));
+    if (self)
+        pthread_rwlock_init (&self->keys_lock, NULL);
     if (!self || !(self->keys = ts_strlist_new ())
     ||  s_parse_keys (self->keys, keys)
     ||  !(self->seed = ts_seed_new (api, cfg, err))) {
@@ -93,13 +111,8 @@ ts_route_destroy (ts_route_t **self_p)
 {
     if (self_p && *self_p) {
         ts_route_t *self = *self_p;
-        if (self->keys)
-            for (size_t i = 0; i < self->keys->n; i++) {
-                volatile char *p = self->keys->items [i];
-                while (*p)
-                    *p++ = 0;
-            }
-        ts_strlist_destroy (&self->keys);
+        s_keys_destroy (&self->keys);
+        pthread_rwlock_destroy (&self->keys_lock);
         ts_seed_destroy (&self->seed);
         free (self);
         *self_p = NULL;
@@ -107,9 +120,36 @@ ts_route_destroy (ts_route_t **self_p)
 }
 
 size_t
-ts_route_keys (const ts_route_t *self)
+ts_route_keys (ts_route_t *self)
 {
-    return self->keys->n;
+    pthread_rwlock_rdlock (&self->keys_lock);
+    size_t n = self->keys->n;
+    pthread_rwlock_unlock (&self->keys_lock);
+    return n;
+}
+
+int
+ts_route_set_keys (ts_route_t *self, const char *keys, bool *changed)
+{
+    ts_strlist_t *next = ts_strlist_new ();
+    if (!next || s_parse_keys (next, keys)) {
+        s_keys_destroy (&next);
+        return TS_ENOMEM;
+    }
+    if (next->n == 0) {
+        s_keys_destroy (&next);
+        return TS_ENOTFOUND;
+    }
+    pthread_rwlock_wrlock (&self->keys_lock);
+    ts_strlist_t *was = self->keys;
+    bool same = was->n == next->n;
+    for (size_t i = 0; same && i < next->n; i++)
+        same = strcmp (was->items [i], next->items [i]) == 0;
+    self->keys = next;
+    pthread_rwlock_unlock (&self->keys_lock);
+    s_keys_destroy (&was);
+    *changed = !same;
+    return 0;
 }
 
 //  True if req carries an accepted key: the whole x-security-token value
@@ -138,10 +178,12 @@ s_authorized (ts_route_t *self, const ts_route_req_t *req, bool bearer)
     while (len > 0 && (token [len - 1] == ' ' || token [len - 1] == '\t'))
         len--;
     bool ok = false;
+    pthread_rwlock_rdlock (&self->keys_lock);
     for (size_t i = 0; i < self->keys->n; i++) {
         const char *key = self->keys->items [i];
         ok |= ts_secure_equal (token, len, key, strlen (key));
     }
+    pthread_rwlock_unlock (&self->keys_lock);
     return ok;
 }
 

@@ -107,7 +107,14 @@ ts_route_t *ts_route_new (ts_api_t *api, const ts_config_t *cfg,
 void ts_route_destroy (ts_route_t **self_p);
 
 //  Number of API keys accepted.
-size_t ts_route_keys (const ts_route_t *self);
+size_t ts_route_keys (ts_route_t *self);
+
+//  Replaces the API keys (text as for ts_route_new) while the routes
+//  serve: the requests checked from now on use the new ones; the old are
+//  wiped. Thread-safe against the key checks of every HTTP loop. Sets
+//  *changed if the keys differ. Returns 0, TS_ENOTFOUND (keys holds no
+//  key: nothing changed) or TS_ENOMEM.
+int ts_route_set_keys (ts_route_t *self, const char *keys, bool *changed);
 
 //  Who may call a route.
 typedef enum {
