@@ -291,11 +291,17 @@ ts_broker_apply (ts_broker_t *self, const ts_strlist_t *applied)
     }
     self->cron_on = on;
     if (on) {
+        char when [40];
         self->cron = cron;
         self->next_tick_ms = ts_cron_next (&self->cron, ts_now_ms ());
+        ts_info ("reload: scheduler on, next tick at %s",
+                 self->next_tick_ms < 0? "(never)"
+                 : ts_time_format (self->next_tick_ms, when, sizeof when));
     }
-    else
+    else {
         self->next_tick_ms = -1;
+        ts_info ("reload: scheduler off");
+    }
     return 0;
 }
 
