@@ -44,6 +44,26 @@ route_accepts_any_listed_key_as_token_or_bearer (void **state)
 }
 
 static void
+route_set_keys_replaces_the_keys_while_serving (void **state)
+{
+    fixture_t *self = *state;
+    bool changed = false;
+    assert_int_equal (ts_route_set_keys (self->route, "fresh, other\n",
+                                         &changed), 0);
+    assert_true (changed);
+    assert_int_equal (ts_route_keys (self->route), 2);
+    assert_int_equal (s_get_as (self, "/v1/ids", "demo", NULL), 401);
+    assert_int_equal (s_get_as (self, "/v1/ids", "fresh", NULL), 200);
+    assert_int_equal (ts_route_set_keys (self->route, "fresh,other",
+                                         &changed), 0);
+    assert_false (changed);
+    //  No key at all: the running keys stay.
+    assert_int_equal (ts_route_set_keys (self->route, " , \n", &changed),
+                      TS_ENOTFOUND);
+    assert_int_equal (s_get_as (self, "/v1/ids", "other", NULL), 200);
+}
+
+static void
 route_new_refuses_a_key_list_without_keys (void **state)
 {
     fixture_t *self = *state;
@@ -503,6 +523,7 @@ main (int argc, char *argv [])
 #define T(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
         T (route_healthz_needs_no_key),
         T (route_answers_401_without_the_right_key),
+        T (route_set_keys_replaces_the_keys_while_serving),
         T (route_accepts_any_listed_key_as_token_or_bearer),
         T (route_new_refuses_a_key_list_without_keys),
         T (route_ids_can_be_added_listed_and_removed),
