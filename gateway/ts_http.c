@@ -200,8 +200,6 @@ s_answer_out (s_loop_t *loop, s_conn_t *conn, bool head, bool close,
 {
     ts_reply_t *out = loop->out;
     size_t size = 0;
-    if (conn->rid [0])
-        ts_reply_header (out, "X-Request-Id", conn->rid);
     ts_reply_body (out, &size);
     if (ts_reply_is_stream (out, NULL, NULL)) {
         ts_error ("http: a route answered an event stream, not served");
@@ -212,6 +210,10 @@ s_answer_out (s_loop_t *loop, s_conn_t *conn, bool head, bool close,
         ts_reply_reset (out);
         ts_reply_error (out, 500, "internal", "out of memory");
     }
+    //  Every answer names its request (a rid is never refused here: its
+    //  characters were checked).
+    if (conn->rid [0])
+        ts_reply_header (out, "X-Request-Id", conn->rid);
     return ts_http_conn_answer (conn, s_loop_date (loop), out, head, close,
                                 http10);
 }

@@ -330,7 +330,8 @@ s_slot_fail (ts_worker_t *self, s_slot_t *slot, const char *id,
     //  The detail says "not retried" when the failure is final.
     ts_log_kv (TS_LOG_WARN, TS_LOG_FIELDS (TS_LF_UINT ("job", slot->job),
                TS_LF_STR ("id", id), TS_LF_OPT ("rid", slot->rid)),
-               "failed: %s", shown.detail);
+               "job %" PRIu64 " id=%s failed: %s", slot->job, id,
+               shown.detail);
     ts_fetch_verdict_merge (&slot->verdict, &shown);
 }
 
