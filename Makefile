@@ -223,7 +223,7 @@ DEPS_test_ts_seed   = $(DEPS_test_ts_route)
 $(BUILD)/tests/test_ts_route $(BUILD)/tests/test_ts_seed: tests/unit/ts_route_fixture.h
 DEPS_test_ts_zmqsrv = $(CORE) gateway/ts_zmqsrv gateway/ts_api gateway/ts_ready \
                       gateway/ts_metrics common/ts_prom_stats gateway/ts_json common/ts_client common/ts_curve gateway/ts_cache common/ts_proto \
-                      common/ts_envelope \
+                      common/ts_envelope common/ts_daemon common/ts_version \
                       common/store/ts_store common/store/ts_store_lmdb common/ts_config \
                       common/ts_cron common/ts_points tests/unit/ts_testutil \
                       tests/unit/ts_fakebroker

@@ -18,6 +18,7 @@
     (ts_store_ids_page) and queues every id. */
 
 #include "ts_broker_internal.h"
+#include "ts_daemon.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -248,6 +249,9 @@ s_tick (ts_broker_t *self)
     size_t page = self->ids_per_job >= TICK_PAGE? self->ids_per_job
                 : TICK_PAGE / self->ids_per_job * self->ids_per_job;
     char after [TS_NAME_MAX + 1] = "";
+    //  The tick's jobs share a request id, as a hydrate's do.
+    char rid [5 + TS_RID_MAX + 1] = "tick-";
+    ts_rid_new (rid + 5);
     size_t total = 0;
     int jobs = 0;
     bool more = true;
@@ -257,7 +261,7 @@ s_tick (ts_broker_t *self)
             ts_error ("tick: cannot list ids after '%s': %s", after, err);
             break;
         }
-        int queued = ts_broker_enqueue (self, ids, err);
+        int queued = ts_broker_enqueue (self, ids, rid, err);
         if (queued < 0) {
             ts_error ("tick: cannot queue jobs: %s", err);
             break;
@@ -267,7 +271,9 @@ s_tick (ts_broker_t *self)
         if (ids->n)
             ts_strlcpy (after, ids->items [ids->n - 1], sizeof after);
     }
-    ts_info ("tick: %zu ids, %d jobs queued", total, jobs);
+    ts_log_kv (TS_LOG_INFO, TS_LOG_FIELDS (TS_LF_UINT ("ids", total),
+               TS_LF_INT ("jobs", jobs), TS_LF_STR ("rid", rid)),
+               "tick: %zu ids, %d jobs queued", total, jobs);
     ts_strlist_destroy (&ids);
 }
 
@@ -293,6 +299,43 @@ s_timers (ts_broker_t *self)
         s_tick (self);
         self->next_tick_ms = ts_cron_next (&self->cron, wall);
     }
+}
+
+int
+ts_broker_apply (ts_broker_t *self, const ts_strlist_t *applied)
+{
+    assert (self);
+    if (!ts_strlist_contains (applied, "broker.schedule"))
+        return 0;
+    const char *schedule = ts_config_str (self->cfg, "broker.schedule");
+    bool on = *schedule && strcmp (schedule, "off") != 0;
+    char err [TS_ERRLEN];
+    ts_cron_t cron;
+    //  The config was checked as a whole; a cron that still fails here
+    //  keeps the old schedule.
+    if (on && ts_cron_parse (&cron, schedule, err) != 0) {
+        ts_error ("reload: broker.schedule: %s; keeping the old one", err);
+        return TS_ECONFIG;
+    }
+    if (on && !self->store && !(self->store = ts_store_new (self->cfg, err))) {
+        ts_error ("reload: broker.schedule: cannot open the registry: %s; "
+                  "the scheduler stays off", err);
+        return TS_EBACKEND;
+    }
+    self->cron_on = on;
+    if (on) {
+        char when [40];
+        self->cron = cron;
+        self->next_tick_ms = ts_cron_next (&self->cron, ts_now_ms ());
+        ts_info ("reload: scheduler on, next tick at %s",
+                 self->next_tick_ms < 0? "(never)"
+                 : ts_time_format (self->next_tick_ms, when, sizeof when));
+    }
+    else {
+        self->next_tick_ms = -1;
+        ts_info ("reload: scheduler off");
+    }
+    return 0;
 }
 
 //  Poll timeout: the next heartbeat, queue wakeup or cron tick.
@@ -346,6 +389,7 @@ ts_broker_run (ts_broker_t *self)
         ts_broker_flush_dones (self);
         s_drain (self, self->control, ts_broker_control_message);
         s_timers (self);
+        ts_daemon_tick ();
         ts_broker_dispatch (self);
         //  Before the sync: it may write too (after a clock step).
         self->next_queue_ms = ts_queue_next_wakeup (self->queue,

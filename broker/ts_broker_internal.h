@@ -191,9 +191,10 @@ void ts_broker_staleness_close (ts_broker_t *self);
 //  self->staleness.
 void ts_broker_staleness_step (ts_broker_t *self);
 
-//  Queues ids, broker.ids_per_job per job. Returns the number of jobs
-//  queued, or a TS_E* code with err filled.
+//  Queues ids, broker.ids_per_job per job, each job tagged with the
+//  request id rid ("" for none). Returns the number of jobs queued, or a
+//  TS_E* code with err filled.
 int ts_broker_enqueue (ts_broker_t *self, const ts_strlist_t *ids,
-                       char *err);
+                       const char *rid, char *err);
 
 #endif

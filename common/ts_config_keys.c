@@ -15,6 +15,7 @@
 #include "ts_cron.h"
 #include "ts_redact.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -33,6 +34,7 @@ static ts_config_check_fn s_check_url, s_check_headers, s_check_header_name,
 
 static const char *const s_log_levels [] = {
     "error", "warn", "info", "debug", NULL };
+static const char *const s_log_formats [] = { "text", "logfmt", "json", NULL };
 static const char *const s_backends [] = { "lmdb", "dynamodb", NULL };
 //  A role's backend: "" means the one store.backend names.
 static const char *const s_role_backends [] = { "", "lmdb", "dynamodb",
@@ -48,6 +50,7 @@ static const char *const s_security_modes [] = { "curve", "plain", NULL };
 
 const ts_config_key_t ts_config_keys [] = {
     { "log.level", TS_CONFIG_ENUM, "info", 0, 0, s_log_levels, NULL },
+    { "log.format", TS_CONFIG_ENUM, "text", 0, 0, s_log_formats, NULL },
 
     { "store.backend", TS_CONFIG_ENUM, "lmdb", 0, 0, s_backends, NULL },
     { "store.registry.backend", TS_CONFIG_ENUM, "", 0, 0, s_role_backends,
@@ -249,6 +252,19 @@ ts_config_key_find (const char *key)
         if (strcmp (ts_config_keys [i].name, key) == 0)
             return (int) i;
     return -1;
+}
+
+size_t
+ts_config_key_count (void)
+{
+    return ts_config_nkeys;
+}
+
+const char *
+ts_config_key_name (size_t i)
+{
+    assert (i < ts_config_nkeys);
+    return ts_config_keys [i].name;
 }
 
 //  True if some key lives below prefix ("upstream" or "upstream.format").

@@ -156,6 +156,10 @@ typedef struct {
 
 typedef struct {
     ts_op_t  op;                        //  TS_OP_REPLY for replies
+    char     rid [TS_RID_MAX + 1];      //  any message: the request id
+                                        //  ("rid", optional; "" none):
+                                        //  client requests to the broker,
+                                        //  their replies, job
     int      status;                    //  replies: 200, 202, 400, ...
     char     error [64];                //  replies >= 400: code, "bad_request"
     char     detail [TS_ERRLEN];        //  replies >= 400, failed: text

@@ -130,12 +130,14 @@ ts_proto_encode_reply (msgpack_packer *pk, const ts_msg_t *self)
                   + (self->has_series? 7: 0)
                   + (self->has_stats? 1: 0)
                   + (self->has_dlq? 1: 0)
-                  + (self->has_states? 1: 0);
+                  + (self->has_states? 1: 0)
+                  + (self->rid [0]? 1: 0);
     TS_PROTO_TRY (msgpack_pack_map (pk, fields));
     TS_PROTO_TRY (ts_proto_pack_cstr (pk, "v"));
     TS_PROTO_TRY (msgpack_pack_int (pk, TS_PROTO_VERSION));
     TS_PROTO_TRY (ts_proto_pack_cstr (pk, "status"));
     TS_PROTO_TRY (msgpack_pack_int (pk, self->status));
+    TS_PROTO_TRY (ts_proto_pack_rid (pk, self));
     if (self->error [0]) {
         TS_PROTO_TRY (ts_proto_pack_cstr (pk, "error"));
         TS_PROTO_TRY (ts_proto_pack_cstr (pk, self->error));

@@ -158,8 +158,9 @@ s_conn_close (s_loop_t *loop, s_conn_t *conn)
     if (conn->next)
         conn->next->prev = conn->prev;
     if (conn->forward && ts_client_cancel (loop->forward, conn))
-        ts_debug ("http %s: connection closed while the broker had it: "
-                  "cancelled", ts_op_name (conn->forward->op));
+        ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (TS_LF_STR ("rid", conn->rid)),
+                   "http %s: connection closed while the broker had it: "
+                   "cancelled", ts_op_name (conn->forward->op));
     if (conn->peer_counted)
         ts_http_peers_give (loop->http->peers, &conn->peer);
     ts_http_conn_destroy (&conn);
@@ -214,6 +215,10 @@ s_answer_out (s_loop_t *loop, s_conn_t *conn, bool head, bool close,
         ts_reply_reset (out);
         ts_reply_error (out, 500, "internal", "out of memory");
     }
+    //  Every answer names its request (a rid is never refused here: its
+    //  characters were checked).
+    if (conn->rid [0])
+        ts_reply_header (out, "X-Request-Id", conn->rid);
     return ts_http_conn_answer (conn, s_loop_date (loop), out, head, close,
                                 http10);
 }
@@ -223,7 +228,10 @@ static int
 s_answer_error (s_loop_t *loop, s_conn_t *conn, int status,
                 const char *error, const char *detail)
 {
-    ts_debug ("http -> %d %s", status, detail);
+    ts_rid_new (conn->rid);
+    ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (TS_LF_INT ("status", status),
+               TS_LF_STR ("rid", conn->rid)), "http -> %d %s", status,
+               detail);
     ts_reply_reset (loop->out);
     ts_reply_error (loop->out, status, error, detail);
     return s_answer_out (loop, conn, false, true, false);
@@ -241,19 +249,39 @@ s_answer_route (s_loop_t *loop, s_conn_t *conn)
 }
 
 //  Answers the whole request ts_h1 holds, through the routes.
+//  The request id of the request h1 holds: the client's X-Request-Id
+//  if it is a well-formed rid (ts_rid_valid_n), else a new one.
+static void
+s_request_id (const ts_h1_t *h1, char *rid)
+{
+    size_t len = 0;
+    const char *given = ts_h1_request_id (h1, &len);
+    if (given && ts_rid_valid_n (given, len)) {
+        memcpy (rid, given, len);
+        rid [len] = 0;
+    }
+    else
+        ts_rid_new (rid);
+}
+
 static int
 s_answer_request (s_loop_t *loop, s_conn_t *conn)
 {
     ts_route_req_t req;
     ts_route_req_of (&req, conn->h1);
+    s_request_id (conn->h1, conn->rid);
     ts_msg_t *forward = NULL;
     int status = ts_route_start (loop->http->route, &req, loop->out,
                                  &forward);
     if (forward) {
+        ts_strlcpy (forward->rid, conn->rid, sizeof forward->rid);
         status = ts_client_send (loop->forward, forward, conn, loop->reply);
         if (status == 0) {
             //  Answered in s_forwarded; reading stops until then.
-            ts_debug ("http %s %.200s -> broker", req.method, req.target);
+            ts_log_kv (TS_LOG_INFO, TS_LOG_FIELDS (
+                       TS_LF_STR ("op", ts_op_name (forward->op)),
+                       TS_LF_STR ("rid", conn->rid)),
+                       "http %s %.200s -> broker", req.method, req.target);
             conn->forward = forward;
             loop->forward_sent = true;
             return 0;
@@ -263,9 +291,12 @@ s_answer_request (s_loop_t *loop, s_conn_t *conn)
         ts_msg_destroy (&forward);
     }
     if (ts_log_enabled (TS_LOG_DEBUG)) {
-        const char *key = ts_route_key_name (loop->http->route, &req);
-        ts_debug ("http %s %.200s -> %d key=%s", req.method, req.target,
-                  status, key? key: "-");
+        char key [TS_ROUTE_KEY_NAME] = "-";
+        if (!ts_route_key_name (loop->http->route, &req, key, sizeof key))
+            strcpy (key, "-");
+        ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (TS_LF_INT ("status", status),
+                   TS_LF_STR ("key", key), TS_LF_STR ("rid", conn->rid)),
+                   "http %s %.200s -> %d", req.method, req.target, status);
     }
     return s_answer_route (loop, conn);
 }
@@ -417,7 +448,9 @@ s_forwarded (void *arg, void *ctx, ts_op_t op, int outcome,
     //  The request is still in the parser: ts_h1_next comes after.
     int status = ts_route_finish (loop->http->route, ts_h1_target (conn->h1),
                                   conn->forward, reply, loop->out);
-    ts_debug ("http %s -> %d (broker)", ts_op_name (op), status);
+    ts_log_kv (TS_LOG_INFO, TS_LOG_FIELDS (TS_LF_STR ("op", ts_op_name (op)),
+               TS_LF_INT ("status", status), TS_LF_STR ("rid", conn->rid)),
+               "http %s -> %d (broker)", ts_op_name (op), status);
     ts_msg_destroy (&conn->forward);
     int rc = s_answer_route (loop, conn);
     if (rc == 0) {
@@ -714,6 +747,33 @@ s_route_new (const ts_config_t *cfg, ts_api_t *api, char *err)
                  env_name [0]? env_name: "TSCACHE_API_KEY", detail);
     }
     return route;
+}
+
+int
+ts_http_apply (ts_http_t *self, const ts_config_t *cfg)
+{
+    assert (self);
+    char *secret = NULL;
+    char err [TS_ERRLEN] = "";
+    bool changed = false;
+    int rc = ts_http_key_read_as (cfg, false, &secret, err);
+    if (rc == TS_ENOTFOUND && ts_config_bool (cfg, "gateway.api_key_generate"))
+        return 0;                   //  the generated key stays
+    if (rc == 0)
+        rc = ts_route_set_keys (self->route, secret, &changed);
+    if (secret) {
+        explicit_bzero (secret, strlen (secret));
+        free (secret);
+    }
+    if (rc) {
+        ts_error ("reload: gateway API keys: %s; keeping the running keys",
+                  *err? err: ts_strerror (rc));
+        return rc;
+    }
+    if (changed)
+        ts_info ("reload: gateway API keys: changed (%zu keys)",
+                 ts_route_keys (self->route));
+    return 0;
 }
 
 //  Raises the soft limit of open files towards what max_conns needs.

@@ -123,6 +123,13 @@ s_named_keys (const char *path, const char *text, char **out, char *err)
 int
 ts_http_key_read (const ts_config_t *cfg, char **keys, char *err)
 {
+    return ts_http_key_read_as (cfg, true, keys, err);
+}
+
+int
+ts_http_key_read_as (const ts_config_t *cfg, bool generate, char **keys,
+                     char *err)
+{
     assert (keys);
     *keys = NULL;
     const char *env_name = ts_config_str (cfg, "gateway.api_key_env");
@@ -154,7 +161,8 @@ ts_http_key_read (const ts_config_t *cfg, char **keys, char *err)
             return TS_EINVAL;
         }
     }
-    if (!legacy && !named && ts_config_bool (cfg, "gateway.api_key_generate"))
+    if (!legacy && !named && generate
+    &&  ts_config_bool (cfg, "gateway.api_key_generate"))
         return s_generate (keys, env_name, err);
     if (!legacy && !named) {
         ts_errf (err, "no API key: set %s, gateway.api_key_file or "

@@ -27,4 +27,10 @@
 //  err (TS_ERRLEN bytes), which never holds a key.
 int ts_http_key_read (const ts_config_t *cfg, char **keys, char *err);
 
+//  Same, but with generate false a missing key is TS_ENOTFOUND even with
+//  gateway.api_key_generate on: a reload keeps the key made at start
+//  rather than make (and log) another.
+int ts_http_key_read_as (const ts_config_t *cfg, bool generate, char **keys,
+                         char *err);
+
 #endif

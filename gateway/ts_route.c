@@ -21,23 +21,51 @@
 #include "ts_log.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+//  A set of API keys: the keys, their names and roles, parallel. A
+//  reload builds a new set and swaps it in whole.
+typedef struct {
+    ts_strlist_t *keys;     //  accepted API keys
+    ts_strlist_t *names;    //  their names (logged, never the keys)
+    ts_role_t    *roles;    //  their roles
+} s_keyset_t;
+
 struct _ts_route_t {
     ts_api_t     *api;      //  borrowed request handler
-    ts_strlist_t *keys;     //  accepted API keys
-    ts_strlist_t *names;    //  their names, parallel to keys (logged)
-    ts_role_t    *roles;    //  their roles, parallel to keys
+    s_keyset_t   *keyset;   //  the API keys
+    pthread_rwlock_t keys_lock;     //  keyset: the HTTP loops read, a
+                                    //  reload (ts_route_set_keys) writes
     ts_seed_t    *seed;     //  the replaced service's paths
     bool          metrics_auth;     //  gateway.metrics_auth: /metrics
                                     //  needs a key
 };
 
+//  Wipes the keys and frees the set.
+static void
+s_keyset_destroy (s_keyset_t **self_p)
+{
+    s_keyset_t *self = *self_p;
+    if (!self)
+        return;
+    for (size_t i = 0; self->keys && i < self->keys->n; i++) {
+        volatile char *p = self->keys->items [i];
+        while (*p)
+            *p++ = 0;
+    }
+    ts_strlist_destroy (&self->keys);
+    ts_strlist_destroy (&self->names);
+    free (self->roles);
+    free (self);
+    *self_p = NULL;
+}
+
 //  Adds one key. Returns 0 or TS_ENOMEM.
 static int
-s_add_key (ts_route_t *self, const char *name, ts_role_t role,
+s_add_key (s_keyset_t *self, const char *name, ts_role_t role,
            const char *key, size_t len)
 {
     ts_role_t *roles = realloc (self->roles,
@@ -59,7 +87,7 @@ s_add_key (ts_route_t *self, const char *name, ts_role_t role,
 //  "NAME ROLE KEY" is a named key; any other line is comma-separated
 //  admin keys named "default" (then "default-2", ...).
 static int
-s_parse_keys (ts_route_t *self, const char *text)
+s_parse_keys (s_keyset_t *self, const char *text)
 {
     int unnamed = 0;
     const char *p = text;
@@ -110,6 +138,18 @@ s_parse_keys (ts_route_t *self, const char *text)
     return 0;
 }
 
+//  A key set of text, or NULL (out of memory).
+static s_keyset_t *
+s_keyset_new (const char *text)
+{
+    s_keyset_t *self = calloc (1, sizeof (s_keyset_t));
+    if (!self || !(self->keys = ts_strlist_new ())
+    ||  !(self->names = ts_strlist_new ())
+    ||  s_parse_keys (self, text))
+        s_keyset_destroy (&self);
+    return self;
+}
+
 void
 ts_route_req_of (ts_route_req_t *req, const ts_h1_t *h1)
 {
@@ -127,15 +167,15 @@ ts_route_new (ts_api_t *api, const ts_config_t *cfg, const char *keys,
               char *err)
 {
     ts_route_t *self = calloc (1, sizeof (ts_route_t));
-    if (!self || !(self->keys = ts_strlist_new ())
-    ||  !(self->names = ts_strlist_new ())
-    ||  s_parse_keys (self, keys)
+    if (self)
+        pthread_rwlock_init (&self->keys_lock, NULL);
+    if (!self || !(self->keyset = s_keyset_new (keys))
     ||  !(self->seed = ts_seed_new (api, cfg, err))) {
         ts_errf (err, "out of memory");
         ts_route_destroy (&self);
         return NULL;
     }
-    if (self->keys->n == 0) {
+    if (self->keyset->keys->n == 0) {
         ts_errf (err, "no API key given");
         ts_route_destroy (&self);
         return NULL;
@@ -150,15 +190,8 @@ ts_route_destroy (ts_route_t **self_p)
 {
     if (self_p && *self_p) {
         ts_route_t *self = *self_p;
-        if (self->keys)
-            for (size_t i = 0; i < self->keys->n; i++) {
-                volatile char *p = self->keys->items [i];
-                while (*p)
-                    *p++ = 0;
-            }
-        ts_strlist_destroy (&self->keys);
-        ts_strlist_destroy (&self->names);
-        free (self->roles);
+        s_keyset_destroy (&self->keyset);
+        pthread_rwlock_destroy (&self->keys_lock);
         ts_seed_destroy (&self->seed);
         free (self);
         *self_p = NULL;
@@ -166,17 +199,58 @@ ts_route_destroy (ts_route_t **self_p)
 }
 
 size_t
-ts_route_keys (const ts_route_t *self)
+ts_route_keys (ts_route_t *self)
 {
-    return self->keys->n;
+    pthread_rwlock_rdlock (&self->keys_lock);
+    size_t n = self->keyset->keys->n;
+    pthread_rwlock_unlock (&self->keys_lock);
+    return n;
 }
 
-//  The index of the key req carries, or -1: the whole x-security-token
+//  True if sets a and b hold the same keys with the same names and
+//  roles, in the same order.
+static bool
+s_keyset_same (const s_keyset_t *a, const s_keyset_t *b)
+{
+    if (a->keys->n != b->keys->n)
+        return false;
+    for (size_t i = 0; i < a->keys->n; i++)
+        if (strcmp (a->keys->items [i], b->keys->items [i])
+        ||  strcmp (a->names->items [i], b->names->items [i])
+        ||  a->roles [i] != b->roles [i])
+            return false;
+    return true;
+}
+
+int
+ts_route_set_keys (ts_route_t *self, const char *keys, bool *changed)
+{
+    s_keyset_t *next = s_keyset_new (keys);
+    if (!next)
+        return TS_ENOMEM;
+    if (next->keys->n == 0) {
+        s_keyset_destroy (&next);
+        return TS_ENOTFOUND;
+    }
+    pthread_rwlock_wrlock (&self->keys_lock);
+    s_keyset_t *was = self->keyset;
+    bool same = s_keyset_same (was, next);
+    self->keyset = next;
+    pthread_rwlock_unlock (&self->keys_lock);
+    s_keyset_destroy (&was);
+    *changed = !same;
+    return 0;
+}
+
+//  True if req carries an accepted key: the whole x-security-token
 //  value (token_len bytes, NUL bytes included; trailing blanks are
 //  HTTP's, not the value's), else if bearer, an "Authorization: Bearer
-//  KEY" value. Every key is compared, in constant time.
-static int
-s_key_of (const ts_route_t *self, const ts_route_req_t *req, bool bearer)
+//  KEY" value. Every key is compared, in constant time. If found, the
+//  key's role goes to *role and its name to name (name_size bytes), when
+//  they are not NULL: copied under the lock, as a reload may free them.
+static bool
+s_key_of (ts_route_t *self, const ts_route_req_t *req, bool bearer,
+          ts_role_t *role, char *name, size_t name_size)
 {
     const char *token = req->token;
     size_t len = req->token_len;
@@ -193,29 +267,36 @@ s_key_of (const ts_route_t *self, const ts_route_req_t *req, bool bearer)
         }
     }
     if (!token)
-        return -1;
+        return false;
     while (len > 0 && (token [len - 1] == ' ' || token [len - 1] == '\t'))
         len--;
+    pthread_rwlock_rdlock (&self->keys_lock);
+    const s_keyset_t *set = self->keyset;
     int found = -1;
-    for (size_t i = 0; i < self->keys->n; i++) {
-        const char *key = self->keys->items [i];
+    for (size_t i = 0; i < set->keys->n; i++) {
+        const char *key = set->keys->items [i];
         bool equal = ts_secure_equal (token, len, key, strlen (key));
         found = equal && found < 0? (int) i: found;
     }
-    return found;
+    if (found >= 0 && role)
+        *role = set->roles [found];
+    if (found >= 0 && name)
+        ts_strlcpy (name, set->names->items [found], name_size);
+    pthread_rwlock_unlock (&self->keys_lock);
+    return found >= 0;
 }
 
 static bool
 s_authorized (ts_route_t *self, const ts_route_req_t *req, bool bearer)
 {
-    return s_key_of (self, req, bearer) >= 0;
+    return s_key_of (self, req, bearer, NULL, NULL, 0);
 }
 
-const char *
-ts_route_key_name (const ts_route_t *self, const ts_route_req_t *req)
+bool
+ts_route_key_name (ts_route_t *self, const ts_route_req_t *req,
+                   char *name, size_t size)
 {
-    int key = s_key_of (self, req, true);
-    return key < 0? NULL: self->names->items [key];
+    return s_key_of (self, req, true, NULL, name, size);
 }
 
 static int
@@ -750,9 +831,10 @@ s_dispatch (s_call_t *call)
     char allow [64];
     const s_route_t *first = s_find_path (call->self, call->url);
     ts_route_auth_t auth = s_auth_of (call->self, first);
-    int key = auth == TS_ROUTE_KEY? s_key_of (call->self, call->req, true)
-                                  : -1;
-    if (auth == TS_ROUTE_KEY && key < 0)
+    ts_role_t role = TS_ROLE_READ;
+    char name [TS_ROUTE_KEY_NAME];
+    if (auth == TS_ROUTE_KEY
+    &&  !s_key_of (call->self, call->req, true, &role, name, sizeof name))
         return ts_reply_error (call->out, 401, "unauthorized",
                                "missing or wrong API key: send "
                                "x-security-token: KEY or Authorization: "
@@ -769,9 +851,7 @@ s_dispatch (s_call_t *call)
     if (!route)
         return s_not_allowed (call->out, allow);
     if (auth == TS_ROUTE_KEY
-    &&  ts_api_forbidden (call->self->roles [key],
-                          call->self->names->items [key], route->op,
-                          call->reply))
+    &&  ts_api_forbidden (role, name, route->op, call->reply))
         return s_reply_error (call->out, call->reply);
     call->route = route->path? route->path: "seed";
     return route->handler (call);

@@ -118,14 +118,26 @@ ts_route_t *ts_route_new (ts_api_t *api, const ts_config_t *cfg,
 void ts_route_destroy (ts_route_t **self_p);
 
 //  Number of API keys accepted.
-size_t ts_route_keys (const ts_route_t *self);
+size_t ts_route_keys (ts_route_t *self);
+
+//  Replaces the API keys (text as for ts_route_new) while the routes
+//  serve: the requests checked from now on use the new ones; the old are
+//  wiped. Thread-safe against the key checks of every HTTP loop. Sets
+//  *changed if the keys differ. Returns 0, TS_ENOTFOUND (keys holds no
+//  key: nothing changed) or TS_ENOMEM.
+int ts_route_set_keys (ts_route_t *self, const char *keys, bool *changed);
+
+//  Key names are at most 64 bytes (gateway.api_keys_file); a buffer of
+//  this size holds one and its NUL.
+#define TS_ROUTE_KEY_NAME 65
+
+//  Copies the name of the API key req carries to name (size bytes) and
+//  returns true, or returns false if req carries no accepted key: for
+//  the access log. Thread-safe against ts_route_set_keys.
+bool ts_route_key_name (ts_route_t *self, const ts_route_req_t *req,
+                        char *name, size_t size);
 
 //  Who may call a route.
-//  The name of the API key req carries (borrowed from self), or NULL if
-//  none is accepted: for the access log.
-const char *ts_route_key_name (const ts_route_t *self,
-                               const ts_route_req_t *req);
-
 typedef enum {
     TS_ROUTE_OPEN,      //  anyone (GET /healthz, GET /readyz)
     TS_ROUTE_KEY,       //  an API key, x-security-token or Bearer

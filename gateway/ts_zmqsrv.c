@@ -22,6 +22,7 @@
     still stops it promptly. */
 
 #include "ts_zmqsrv.h"
+#include "ts_daemon.h"
 #include "ts_envelope.h"
 #include "ts_client.h"
 #include "ts_log.h"
@@ -181,14 +182,21 @@ s_answer_decoded (ts_api_t *api, ts_msg_t *request, ts_msg_t *reply,
 {
     double start = ts_metrics_now ();
     if (request->op == TS_OP_QUERY)
-        //  Encoded here, or taken from the answer cache.
+        //  Encoded here, or taken from the answer cache: a query's
+        //  answer does not echo the request id.
         ts_api_query (api, request, 'm', ts_msg_encode, reply, reply_data,
                       reply_size);
-    else
+    else {
         ts_api_handle (api, request, reply);
+        ts_strlcpy (reply->rid, request->rid, sizeof reply->rid);
+    }
     ts_metrics_request (ts_api_metrics (api), "zmq",
                         ts_op_name (request->op), ts_metrics_now () - start);
-    ts_debug ("zmq %s -> %d", ts_op_name (request->op), reply->status);
+    ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (
+               TS_LF_STR ("op", ts_op_name (request->op)),
+               TS_LF_INT ("status", reply->status),
+               TS_LF_OPT ("rid", request->rid)), "zmq %s -> %d",
+               ts_op_name (request->op), reply->status);
     if (*reply_data)
         return 0;
     return ts_msg_encode (reply, reply_data, reply_size);
@@ -245,7 +253,10 @@ s_forwarded (void *arg, void *ctx, ts_op_t op, int outcome,
         return;
     }
     zmsg_t *envelope = ctx;
-    ts_debug ("zmq %s -> %d (broker)", ts_op_name (op), reply->status);
+    ts_log_kv (TS_LOG_INFO, TS_LOG_FIELDS (TS_LF_STR ("op", ts_op_name (op)),
+               TS_LF_INT ("status", reply->status),
+               TS_LF_OPT ("rid", reply->rid)), "zmq %s -> %d (broker)",
+               ts_op_name (op), reply->status);
     s_send_reply (self, &envelope, reply, NULL, 0);
 }
 
@@ -304,16 +315,33 @@ s_handle (ts_zmqsrv_t *self, zmsg_t *msg)
     ts_role_t role = ts_curve_peer (self->curve, body, &name);
     if (s_decode (self->request, self->reply, zframe_data (body),
                   zframe_size (body)) == 0) {
-        if (ts_api_forbidden (role, name, self->request->op, self->reply))
-            ts_debug ("zmq %s -> 403 (key %s)",
-                      ts_op_name (self->request->op), name);
+        //  The client's rid if it sent one, else one of ours.
+        if (!self->request->rid [0])
+            ts_rid_new (self->request->rid);
+        if (ts_api_forbidden (role, name, self->request->op, self->reply)) {
+            ts_strlcpy (self->reply->rid, self->request->rid,
+                        sizeof self->reply->rid);
+            ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (
+                       TS_LF_STR ("op", ts_op_name (self->request->op)),
+                       TS_LF_INT ("status", 403), TS_LF_STR ("key", name),
+                       TS_LF_STR ("rid", self->request->rid)),
+                       "zmq %s -> 403 (key %s)",
+                       ts_op_name (self->request->op), name);
+        }
         else
         if (ts_api_forwarded (self->request->op)) {
             if (ts_api_forward_check (self->api, self->request,
                                       self->reply) == 0) {
+                ts_log_kv (TS_LOG_INFO, TS_LOG_FIELDS (
+                           TS_LF_STR ("op", ts_op_name (self->request->op)),
+                           TS_LF_STR ("rid", self->request->rid)),
+                           "zmq %s -> broker",
+                           ts_op_name (self->request->op));
                 s_forward (self, &envelope, self->request);
                 return;
             }
+            ts_strlcpy (self->reply->rid, self->request->rid,
+                        sizeof self->reply->rid);
         }
         else
         if (s_answer_decoded (self->api, self->request, self->reply, &data,
@@ -353,6 +381,7 @@ ts_zmqsrv_run (ts_zmqsrv_t *self)
             zmsg_destroy (&msg);
         }
         s_probe (self);
+        ts_daemon_tick ();
         //  Answers, deadlines, and what waits to be sent; a query alone
         //  leaves the forwarder alone.
         wait = ts_client_pending (self->forward) || items [1].revents

@@ -115,6 +115,15 @@ ts_fetch_t *ts_fetch_new (const ts_fetch_opts_t *opts, char *err);
 //  Safe on NULL.
 void ts_fetch_destroy (ts_fetch_t **self_p);
 
+//  Replaces the headers (copied; NULL for none) and the secret (borrowed,
+//  as in opts) of the requests started from now on: a reload of the
+//  upstream key or headers. Transfers running keep the headers they
+//  started with (kept, then wiped and freed, until none runs). The
+//  caller keeps the old secret alive until ts_fetch_pending is 0.
+//  Returns 0, or TS_ENOMEM (nothing changed).
+int ts_fetch_set_headers (ts_fetch_t *self, const ts_strlist_t *headers,
+                          const char *secret);
+
 //  Queues a GET of url (copied). Returns 0 or TS_ENOMEM.
 int ts_fetch_add (ts_fetch_t *self, const char *url, uint64_t tag);
 

@@ -79,7 +79,9 @@
 
 #include "ts_worker.h"
 #include "ts_curve.h"
+#include "ts_daemon.h"
 #include "ts_fetch.h"
+#include "ts_tally.h"
 #include "ts_url.h"
 #include "ts_ingest.h"
 #include "ts_worker_metrics.h"
@@ -121,6 +123,7 @@ typedef struct {
 typedef struct {
     bool          used;             //  a job holds this slot
     uint64_t      job;              //  job id from the broker
+    char          rid [TS_RID_MAX + 1];     //  its request id, "" none
     ts_strlist_t *ids;              //  ids of the job, owned
     ts_strlist_t *written;          //  ids of it stored so far, owned
     bool          written_lost;     //  one could not be listed: report
@@ -144,6 +147,9 @@ struct _ts_worker_t {
     const char    *url_tmpl;        //  upstream.url
     char          *api_key;         //  upstream API key, owned and wiped
                                     //  on destroy; NULL if none
+    char          *old_key;         //  the key before the last reload,
+                                    //  for transfers that started with
+                                    //  it; same care, NULL if none
     ts_url_time_t  time_unit;       //  upstream.time_param
     int64_t        past_ms;         //  {from} = now - past_ms
     int64_t        future_ms;       //  {to} = now + future_ms
@@ -165,6 +171,8 @@ struct _ts_worker_t {
     bool           draining;        //  stopping: no more jobs taken
     int64_t        drain_until_ms;  //  monotonic: hand back the rest then
     ts_worker_metrics_t *metrics;   //  fetch figures, worker.metrics_port
+    ts_tally_t     tally;           //  counts of the INFO summary line
+    int64_t        next_tally_ms;   //  monotonic: next summary line
 };
 
 //  ---------------------------------------------------------------------
@@ -327,8 +335,13 @@ s_slot_fail (ts_worker_t *self, s_slot_t *slot, const char *id,
 {
     ts_fetch_verdict_t shown = *one;
     ts_redact_text (shown.detail, sizeof shown.detail, self->api_key);
+    ts_redact_text (shown.detail, sizeof shown.detail, self->old_key);
+    ts_tally_failed (&self->tally, one->kind);
     //  The detail says "not retried" when the failure is final.
-    ts_warn ("job %" PRIu64 " id=%s failed: %s", slot->job, id, shown.detail);
+    ts_log_kv (TS_LOG_WARN, TS_LOG_FIELDS (TS_LF_UINT ("job", slot->job),
+               TS_LF_STR ("id", id), TS_LF_OPT ("rid", slot->rid)),
+               "job %" PRIu64 " id=%s failed: %s", slot->job, id,
+               shown.detail);
     ts_worker_metrics_failed (self->metrics, one->kind);
     ts_fetch_verdict_merge (&slot->verdict, &shown);
 }
@@ -378,11 +391,17 @@ s_finish (ts_worker_t *self, s_slot_t *slot)
     s_send (self, self->out);
     if (!verdict->failed)
         s_report_remember (self, slot->job);
-    if (verdict->failed)
-        ts_debug ("job %" PRIu64 " failed, %s: %s", slot->job,
-                  verdict->retry? "retry": "final", self->out->detail);
-    else
-        ts_debug ("job %" PRIu64 " done", slot->job);
+    if (verdict->failed) {
+        self->tally.jobs_failed++;
+        ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (TS_LF_UINT ("job", slot->job),
+                   TS_LF_OPT ("rid", slot->rid)), "job failed, %s: %s",
+                   verdict->retry? "retry": "final", self->out->detail);
+    }
+    else {
+        self->tally.jobs_done++;
+        ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (TS_LF_UINT ("job", slot->job),
+                   TS_LF_OPT ("rid", slot->rid)), "job done");
+    }
     ts_strlist_clear (slot->ids);
     slot->used = false;
     self->busy--;
@@ -418,11 +437,14 @@ s_start_job (ts_worker_t *self, const ts_msg_t *msg)
     }
     slot->used = true;
     slot->job = msg->job;
+    ts_strlcpy (slot->rid, msg->rid, sizeof slot->rid);
     slot->pending = 0;
     slot->written_lost = false;
     memset (&slot->verdict, 0, sizeof slot->verdict);
     self->busy++;
-    ts_debug ("job %" PRIu64 ": %zu ids", msg->job, msg->ids->n);
+    ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (TS_LF_UINT ("job", msg->job),
+               TS_LF_UINT ("ids", msg->ids->n), TS_LF_OPT ("rid", msg->rid)),
+               "job started");
 
     int64_t now = ts_now_ms ();
     for (size_t i = 0; i < msg->ids->n; i++) {
@@ -446,9 +468,12 @@ s_start_job (ts_worker_t *self, const ts_msg_t *msg)
         int rc = ts_fetch_add (self->fetch, url, tag);
         if (rc == 0 && ts_log_enabled (TS_LOG_DEBUG)) {
             char shown [URL_MAX];
-            ts_debug ("job %" PRIu64 " id=%s: GET %s", msg->job, id,
-                      ts_redact_url (url, self->api_key, shown,
-                                     sizeof shown));
+            ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (
+                       TS_LF_UINT ("job", msg->job), TS_LF_STR ("id", id),
+                       TS_LF_OPT ("rid", msg->rid)), "job %" PRIu64
+                       " id=%s: GET %s", msg->job, id,
+                       ts_redact_url (url, self->api_key, shown,
+                                      sizeof shown));
         }
         explicit_bzero (url, sizeof url);
         if (rc != 0) {
@@ -485,10 +510,19 @@ s_stored (void *arg, const ts_ingest_result_t *result)
                  "no written ids, which means all", slot->job, result->id);
         slot->written_lost = true;
     }
-    if (result->rc == 0)
-        ts_info ("fetched id=%s history=%zu forecast=%zu ms=%" PRId64,
-                 result->id, result->history, result->forecast,
-                 doc->fetch_ms + ts_mono_ms () - doc->started_ms);
+    if (result->rc == 0) {
+        self->tally.fetched++;
+        self->tally.points += result->history + result->forecast;
+        //  The summary line is at info (ts_tally); this one at debug.
+        ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (
+                   TS_LF_STR ("id", result->id),
+                   TS_LF_UINT ("history", result->history),
+                   TS_LF_UINT ("forecast", result->forecast),
+                   TS_LF_INT ("ms", doc->fetch_ms + ts_mono_ms ()
+                                    - doc->started_ms),
+                   TS_LF_UINT ("job", slot->job),
+                   TS_LF_OPT ("rid", slot->rid)), "fetched");
+    }
     else
         //  Store errors may pass: the job is retried.
         s_slot_fail_with (self, slot, result->id, "store", true, "store",
@@ -617,6 +651,9 @@ s_timers (ts_worker_t *self)
     if (now >= self->next_expire_ms
     &&  (ts_store_caps (self->store) & TS_STORE_CAP_TTL))
         self->next_expire_ms = now + EXPIRE_MS;
+    if (now >= self->next_tally_ms)
+        self->next_tally_ms = ts_tally_tick (&self->tally, now);
+    ts_daemon_tick ();
     if (now >= self->next_expire_ms) {
         size_t removed = 0;
         char err [TS_ERRLEN];
@@ -638,6 +675,8 @@ s_timeout (ts_worker_t *self)
         next = self->last_heard_ms + BROKER_DEAD_MS + 1;
     if (self->next_expire_ms < next)
         next = self->next_expire_ms;
+    if (self->next_tally_ms < next)
+        next = self->next_tally_ms;
     if (self->draining && self->drain_until_ms < next)
         next = self->drain_until_ms;
     int64_t wait = next - now;
@@ -751,17 +790,30 @@ ts_worker_run (ts_worker_t *self)
 //  ---------------------------------------------------------------------
 //  Construction
 
-//  Reads the upstream API key into self->api_key, if upstream.api_key_env
-//  or upstream.api_key_file names one. The key never appears in err.
+//  Wipes and frees a key; sets *key_p to NULL.
+static void
+s_key_free (char **key_p)
+{
+    if (*key_p) {
+        explicit_bzero (*key_p, strlen (*key_p));
+        free (*key_p);
+        *key_p = NULL;
+    }
+}
+
+//  Reads the upstream API key into *key (NULL if none), if
+//  upstream.api_key_env or upstream.api_key_file names one. The key never
+//  appears in err.
 static int
-s_read_key (ts_worker_t *self, const ts_config_t *cfg, char *err)
+s_read_key (const ts_config_t *cfg, char **key, char *err)
 {
     const char *env = ts_config_str (cfg, "upstream.api_key_env");
     const char *file = ts_config_str (cfg, "upstream.api_key_file");
+    *key = NULL;
     if (!*env && !*file)
         return 0;
     char detail [TS_ERRLEN];
-    int rc = ts_config_secret (env, file, &self->api_key, detail);
+    int rc = ts_config_secret (env, file, key, detail);
     if (rc == TS_ENOTFOUND)
         ts_errf (err, "upstream API key missing: environment variable "
                  "'%s' unset or empty and upstream.api_key_file '%s' "
@@ -774,15 +826,76 @@ s_read_key (ts_worker_t *self, const ts_config_t *cfg, char *err)
 
 //  Logs, at debug level, the request headers as they are shown.
 static void
-s_log_headers (const ts_worker_t *self, const ts_strlist_t *headers)
+s_log_headers (const ts_strlist_t *headers, const char *key)
 {
     if (!ts_log_enabled (TS_LOG_DEBUG))
         return;
     for (size_t i = 0; i < headers->n; i++) {
         char shown [TS_ERRLEN];
         ts_debug ("upstream header %s", ts_redact_header (headers->items [i],
-                  self->api_key, shown, sizeof shown));
+                  key, shown, sizeof shown));
     }
+}
+
+//  The request headers of cfg with key (NULL: none) put in: *headers,
+//  which the caller frees with ts_url_headers_destroy. Returns 0 or a
+//  TS_E* code with err filled.
+static int
+s_headers (const ts_config_t *cfg, const char *key, ts_strlist_t **headers,
+           char *err)
+{
+    int rc = ts_url_headers (ts_config_list (cfg, "upstream.headers"),
+                             ts_config_str (cfg, "upstream.url"), key,
+                             ts_config_str (cfg, "upstream.api_key_header"),
+                             headers, err);
+    if (rc == 0)
+        s_log_headers (*headers, key);
+    return rc;
+}
+
+int
+ts_worker_apply (ts_worker_t *self, const ts_strlist_t *applied)
+{
+    assert (self);
+    //  The key is read again whatever changed: its file may have.
+    char *key = NULL;
+    char err [TS_ERRLEN];
+    ts_strlist_t *headers = NULL;
+    int rc = s_read_key (self->cfg, &key, err);
+    if (rc == 0)
+        rc = s_headers (self->cfg, key, &headers, err);
+    if (rc) {
+        ts_error ("reload: upstream: %s; keeping the running headers and "
+                  "key", err);
+        s_key_free (&key);
+        return rc;
+    }
+    bool same = (!key && !self->api_key)
+             || (key && self->api_key && strcmp (key, self->api_key) == 0);
+    bool changed = !same;
+    for (size_t i = 0; i < applied->n; i++)
+        changed |= strncmp (applied->items [i], "upstream.", 9) == 0;
+    if (changed) {
+        rc = ts_fetch_set_headers (self->fetch, headers, key);
+        if (rc == 0) {
+            //  Transfers still running may quote the key they were sent
+            //  with: it is kept, to scrub their errors, until the next
+            //  reload.
+            s_key_free (&self->old_key);
+            self->old_key = self->api_key;
+            self->api_key = key;
+            self->fetch_opts.secret = key;
+            key = NULL;
+            if (!same)
+                ts_info ("reload: upstream API key: changed");
+        }
+        else
+            ts_error ("reload: upstream: out of memory; keeping the "
+                      "running headers and key");
+    }
+    s_key_free (&key);
+    ts_url_headers_destroy (&headers);
+    return rc;
 }
 
 ts_worker_t *
@@ -806,8 +919,6 @@ ts_worker_new (const ts_config_t *cfg, char *err)
         ts_errf (err, "upstream.time_param: unknown unit '%s'", unit);
         goto fail;
     }
-    if (s_read_key (self, cfg, err) != 0)
-        goto fail;
     ts_curve_t *security = ts_curve_new (cfg, "tscache-worker", err);
     int rc = security? ts_curve_client (security, "security.worker_cert",
                                         "security.broker_cert", &self->curve,
@@ -817,12 +928,9 @@ ts_worker_new (const ts_config_t *cfg, char *err)
     if (rc)
         goto fail;
     ts_strlist_t *headers = NULL;
-    if (ts_url_headers (ts_config_list (cfg, "upstream.headers"),
-                        self->url_tmpl, self->api_key,
-                        ts_config_str (cfg, "upstream.api_key_header"),
-                        &headers, err) != 0)
+    if (s_read_key (cfg, &self->api_key, err) != 0
+    ||  s_headers (cfg, self->api_key, &headers, err) != 0)
         goto fail;
-    s_log_headers (self, headers);
     ts_fetch_opts_t opts = {
         .max_active = self->concurrency,
         .connect_timeout_ms = (long) ts_config_int (cfg,
@@ -867,6 +975,8 @@ ts_worker_new (const ts_config_t *cfg, char *err)
     int64_t now = ts_mono_ms ();
     self->next_beat_ms = now + HEARTBEAT_MS;
     self->next_expire_ms = now + EXPIRE_MS;
+    ts_tally_start (&self->tally, now);
+    self->next_tally_ms = now + TS_TALLY_PERIOD_MS;
     return self;
 fail:
     ts_worker_destroy (&self);
@@ -896,10 +1006,8 @@ ts_worker_destroy (ts_worker_t **self_p)
         ts_msg_destroy (&self->msg);
         ts_msg_destroy (&self->out);
         free (self->batch);
-        if (self->api_key) {
-            explicit_bzero (self->api_key, strlen (self->api_key));
-            free (self->api_key);
-        }
+        s_key_free (&self->api_key);
+        s_key_free (&self->old_key);
         free (self);
         *self_p = NULL;
     }

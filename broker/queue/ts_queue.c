@@ -113,18 +113,30 @@ int
 ts_queue_push (ts_queue_t *self, const char *const *ids, size_t n,
                int64_t now_ms, uint64_t *job_id, char *err)
 {
+    return ts_queue_push_rid (self, ids, n, NULL, now_ms, job_id, err);
+}
+
+int
+ts_queue_push_rid (ts_queue_t *self, const char *const *ids, size_t n,
+                   const char *rid, int64_t now_ms, uint64_t *job_id,
+                   char *err)
+{
     assert (self);
     if (job_id)
         *job_id = 0;
     int rc = ts_queue_machine_check_ids (ids, n, false, err);
     if (rc)
         return rc;
+    if (rid && *rid && !ts_rid_valid_n (rid, strlen (rid))) {
+        ts_errf (err, "queue: invalid request id");
+        return TS_EINVAL;
+    }
     ts_queue_machine_clock (self, now_ms);
     rc = ts_queue_machine_begin (self, true, err);
     if (rc)
         return rc;
     uint64_t id = 0;
-    rc = ts_queue_machine_push (self, ids, n, now_ms, &id, err);
+    rc = ts_queue_machine_push (self, ids, n, rid, now_ms, &id, err);
     rc = ts_queue_machine_end_write (self, rc, err);
     if (rc > 0 && job_id)
         *job_id = id;
@@ -600,7 +612,7 @@ ts_queue_dlq_redrive (ts_queue_t *self, const char *const *ids, size_t n,
         if (rc == 0)
             rc = ts_queue_machine_push (self, (const char *const *)
                                         dead->ids->items, dead->ids->n,
-                                        now_ms, NULL, err);
+                                        dead->rid, now_ms, NULL, err);
         if (rc > 0) {
             requeued++;
             rc = 0;

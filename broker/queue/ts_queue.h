@@ -91,6 +91,9 @@ typedef struct {
                                     //  leased: its owner; else the last
                                     //  owner, "" if never leased
     char           error [TS_ERRLEN];   //  last failure, "" if none
+    char           rid [TS_RID_MAX + 1];    //  request that queued it
+                                    //  (ts_queue_push_rid), "" if none:
+                                    //  for log lines and the job message
 } ts_job_t;
 
 //  Counters. Sizes are current. Totals count since the queue was
@@ -161,6 +164,14 @@ const char *ts_queue_backend (const ts_queue_t *self);
 //  err names broker.queue_map_size_mb). job_id may be NULL.
 int ts_queue_push (ts_queue_t *self, const char *const *ids, size_t n,
                    int64_t now_ms, uint64_t *job_id, char *err);
+
+//  ts_queue_push, the new job tagged with the request id rid (NULL or ""
+//  for none; else ts_rid_valid_n, else TS_EINVAL): it is stored with the
+//  job, kept when the job is retried and when it is redriven from the
+//  DLQ, and handed to the worker with it.
+int ts_queue_push_rid (ts_queue_t *self, const char *const *ids, size_t n,
+                       const char *rid, int64_t now_ms, uint64_t *job_id,
+                       char *err);
 
 //  Leases the oldest job visible at now_ms to owner (1 to
 //  TS_QUEUE_OWNER_MAX bytes) until now_ms + broker.visibility_timeout_s

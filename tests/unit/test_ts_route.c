@@ -69,13 +69,16 @@ route_named_read_keys_query_but_get_403_on_admin_routes (void **state)
     assert_int_equal (ts_route_keys (route), 3);
     ts_route_req_t req = { .method = "GET", .target = "/v1/ids",
                            .token = "r-key-1", .token_len = 7 };
-    assert_string_equal (ts_route_key_name (route, &req), "reader");
+    char name [TS_ROUTE_KEY_NAME];
+    assert_true (ts_route_key_name (route, &req, name, sizeof name));
+    assert_string_equal (name, "reader");
     req.token = "legacy";
     req.token_len = 6;
-    assert_string_equal (ts_route_key_name (route, &req), "default");
+    assert_true (ts_route_key_name (route, &req, name, sizeof name));
+    assert_string_equal (name, "default");
     req.token = "reader";
     req.token_len = 6;
-    assert_null (ts_route_key_name (route, &req));
+    assert_false (ts_route_key_name (route, &req, name, sizeof name));
     assert_int_equal (s_as (route, self, "GET", "/v1/ids", "r-key-1", NULL),
                       200);
     assert_int_equal (s_as (route, self, "POST", "/v1/ids", "r-key-1",
@@ -98,6 +101,37 @@ route_named_read_keys_query_but_get_403_on_admin_routes (void **state)
     assert_int_equal (s_as (route, self, "GET", "/v1/ids", "reader", NULL),
                       401);
     ts_route_destroy (&route);
+}
+
+static void
+route_set_keys_replaces_the_keys_while_serving (void **state)
+{
+    fixture_t *self = *state;
+    bool changed = false;
+    assert_int_equal (ts_route_set_keys (self->route, "fresh, other\n",
+                                         &changed), 0);
+    assert_true (changed);
+    assert_int_equal (ts_route_keys (self->route), 2);
+    assert_int_equal (s_get_as (self, "/v1/ids", "demo", NULL), 401);
+    assert_int_equal (s_get_as (self, "/v1/ids", "fresh", NULL), 200);
+    assert_int_equal (ts_route_set_keys (self->route, "fresh,other",
+                                         &changed), 0);
+    assert_false (changed);
+    //  No key at all: the running keys stay.
+    assert_int_equal (ts_route_set_keys (self->route, " , \n", &changed),
+                      TS_ENOTFOUND);
+    assert_int_equal (s_get_as (self, "/v1/ids", "other", NULL), 200);
+    //  Same key, now named and read-only: a change; admin routes 403.
+    assert_int_equal (ts_route_set_keys (self->route, "viewer read fresh\n",
+                                         &changed), 0);
+    assert_true (changed);
+    char name [TS_ROUTE_KEY_NAME];
+    ts_route_req_t req = { .method = "GET", .target = "/v1/ids",
+                           .token = "fresh", .token_len = 5 };
+    assert_true (ts_route_key_name (self->route, &req, name, sizeof name));
+    assert_string_equal (name, "viewer");
+    assert_int_equal (s_as (self->route, self, "POST", "/v1/ids", "fresh",
+                            "{\"ids\":[\"a\"]}"), 403);
 }
 
 static void
@@ -617,6 +651,7 @@ main (int argc, char *argv [])
         T (route_healthz_needs_no_key),
         T (route_answers_401_without_the_right_key),
         T (route_named_read_keys_query_but_get_403_on_admin_routes),
+        T (route_set_keys_replaces_the_keys_while_serving),
         T (route_accepts_any_listed_key_as_token_or_bearer),
         T (route_new_refuses_a_key_list_without_keys),
         T (route_ids_can_be_added_listed_and_removed),
