@@ -316,6 +316,7 @@ DEPS_fuzz_http     = $(filter-out tests/unit/ts_fakebroker,$(DEPS_test_ts_route)
 DEPS_fuzz_dynamodb = $(DEPS_test_ts_store)
 DEPS_fuzz_timestream = $(DEPS_test_ts_store)
 DEPS_fuzz_influxdb = $(DEPS_test_ts_store)
+DEPS_fuzz_aws_creds = $(filter-out tests/unit/ts_aws_fixture,$(DEPS_test_ts_aws_creds))
 $(BUILD)/fuzz/%: fuzz/%.c fuzz/fuzz.h \
         $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(call with_parts,$$(DEPS_$$*))))
 	@mkdir -p $(dir $@)
