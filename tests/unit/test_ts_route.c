@@ -316,6 +316,7 @@ static void
 route_hydrate_answers_503_when_the_broker_is_away (void **state)
 {
     fixture_t *self = *state;
+    ts_api_set_broker_timeout (self->api, 50);
     assert_int_equal (s_call (self, "POST", "/v1/ids", "{\"ids\":[\"a\"]}"),
                       200);
     assert_int_equal (s_call (self, "POST", "/v1/hydrate",
@@ -546,6 +547,7 @@ static void
 route_admin_routes_answer_503_when_the_broker_is_away (void **state)
 {
     fixture_t *self = *state;
+    ts_api_set_broker_timeout (self->api, 50);
     assert_int_equal (s_call (self, "GET", "/v1/stats", NULL), 503);
     assert_string_equal (s_str (self, "error"), "unavailable");
     assert_int_equal (s_call (self, "GET", "/v1/dlq", NULL), 503);
