@@ -33,7 +33,7 @@ PKGS_AWS     = libcurl libcrypto jansson  #  common/aws (the AWS backends)
 PKGS_STORE   = lmdb $(PKGS_AWS) zlib
 PKGS_FETCH   = libcurl              #  workers/ts_fetch
 PKGS_MAP     = yajl                 #  common/ingest
-PKGS_GATEWAY = jansson              #  gateway/ts_route (request bodies)
+PKGS_GATEWAY = jansson              #  gateway/ts_params (request bodies)
 PKGS_DEMO    = libmicrohttpd jansson
 PKGS_METRICS = libmicrohttpd        #  common/ts_prom_http (metrics_port)
 PKGS_broker  = $(PKGS_CORE) $(PKGS_STORE) $(PKGS_METRICS)
@@ -212,7 +212,8 @@ DEPS_test_ts_api_broker = $(DEPS_test_ts_api)
 $(BUILD)/tests/test_ts_api $(BUILD)/tests/test_ts_api_ids \
 $(BUILD)/tests/test_ts_api_broker: tests/unit/ts_api_fixture.h
 #  The routes and the seed's route share tests/unit/ts_route_fixture.h.
-DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_h1 gateway/ts_reply gateway/ts_seed gateway/ts_api gateway/ts_ready \
+DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_keys gateway/ts_params \
+                      gateway/ts_h1 gateway/ts_reply gateway/ts_seed gateway/ts_api gateway/ts_ready \
                       gateway/ts_metrics common/ts_prom_stats common/ts_client common/ts_curve gateway/ts_cache \
                       gateway/ts_json gateway/ts_target common/ts_envelope common/ts_proto common/store/ts_store \
                       common/store/ts_store_lmdb common/ts_config common/ts_cron \
@@ -233,6 +234,13 @@ DEPS_test_ts_client = $(CORE) common/ts_client common/ts_curve common/ts_config 
 DEPS_test_ts_curve  = $(CORE) common/ts_curve common/ts_config common/ts_cron
 DEPS_test_ts_http_key = $(CORE) gateway/ts_http_key common/ts_curve common/ts_config \
                       common/ts_cron
+#  The key set; a wrapper counts its lookups' comparisons (in TEST_LDLIBS:
+#  make asan sets LDFLAGS on its command line).
+DEPS_test_ts_keys   = $(CORE) gateway/ts_keys common/ts_curve common/ts_config \
+                      common/ts_cron
+$(BUILD)/tests/test_ts_keys: TEST_LDLIBS += -Wl,--wrap=ts_secure_equal
+DEPS_test_ts_params = $(CORE) gateway/ts_params gateway/ts_target common/ts_proto \
+                      common/ts_points
 DEPS_test_ts_cli_args = $(CORE) gateway/ts_cli_args common/ts_proto common/ts_points
 DEPS_test_ts_cli_wait = $(CORE) gateway/ts_cli_wait gateway/ts_json common/ts_proto \
                       common/ts_points

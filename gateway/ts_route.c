@@ -1,154 +1,40 @@
 /*  ts_route - the gateway's HTTP routes: request in, status and JSON out.
     See ts_route.h for the route table.
 
-    Each route turns the URL and body into a ts_msg_t request, lets ts_api
-    answer it, and writes the reply as JSON with ts_json. jansson is used
-    only to read request bodies; answers are written as text.
+    Each route turns the URL and body into a ts_msg_t request (the
+    parameters and JSON bodies are read by ts_params), lets ts_api answer
+    it, and writes the reply as JSON with ts_json. Answers are written as
+    text; jansson is only named here for its version.
 
     Paths of the replaced service's API (ts_seed_owns) go to ts_seed
     before tscache's own key check: that API answered a missing key, a
     wrong method and an unknown path its own way, and ts_seed copies it.
 
-    API keys are compared in constant time against every configured key
-    (no early exit), so timing tells nothing about which key or how much
-    of it matched. The whole header value is compared, with its length. */
+    The API keys are a ts_keys set (parsing, reload swap, constant-time
+    lookup: ts_keys.h); here is only which header carries the key. The
+    whole header value is compared, with its length. */
 
 #include "ts_route.h"
 #include "ts_client.h"
+#include "ts_keys.h"
 #include "ts_metrics.h"
+#include "ts_params.h"
 #include "ts_seed.h"
 #include "ts_target.h"
 #include "ts_log.h"
 
 #include <jansson.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-//  A set of API keys: the keys, their names and roles, parallel. A
-//  reload builds a new set and swaps it in whole.
-typedef struct {
-    ts_strlist_t *keys;     //  accepted API keys
-    ts_strlist_t *names;    //  their names (logged, never the keys)
-    ts_role_t    *roles;    //  their roles
-} s_keyset_t;
-
 struct _ts_route_t {
     ts_api_t     *api;      //  borrowed request handler
-    s_keyset_t   *keyset;   //  the API keys
-    pthread_rwlock_t keys_lock;     //  keyset: the HTTP loops read, a
-                                    //  reload (ts_route_set_keys) writes
+    ts_keys_t    *keys;     //  the API keys, swapped on reload
     ts_seed_t    *seed;     //  the replaced service's paths
     bool          metrics_auth;     //  gateway.metrics_auth: /metrics
                                     //  needs a key
 };
-
-//  Wipes the keys and frees the set.
-static void
-s_keyset_destroy (s_keyset_t **self_p)
-{
-    s_keyset_t *self = *self_p;
-    if (!self)
-        return;
-    for (size_t i = 0; self->keys && i < self->keys->n; i++) {
-        volatile char *p = self->keys->items [i];
-        while (*p)
-            *p++ = 0;
-    }
-    ts_strlist_destroy (&self->keys);
-    ts_strlist_destroy (&self->names);
-    free (self->roles);
-    free (self);
-    *self_p = NULL;
-}
-
-//  Adds one key. Returns 0 or TS_ENOMEM.
-static int
-s_add_key (s_keyset_t *self, const char *name, ts_role_t role,
-           const char *key, size_t len)
-{
-    ts_role_t *roles = realloc (self->roles,
-                                (self->keys->n + 1) * sizeof (ts_role_t));
-    if (!roles)
-        return TS_ENOMEM;
-    self->roles = roles;
-    roles [self->keys->n] = role;
-    if (ts_strlist_append (self->names, name))
-        return TS_ENOMEM;
-    if (ts_strlist_append_n (self->keys, key, len)) {
-        free (self->names->items [--self->names->n]);
-        return TS_ENOMEM;
-    }
-    return 0;
-}
-
-//  Reads the keys of text (ts_route.h, ts_route_new): a line
-//  "NAME ROLE KEY" is a named key; any other line is comma-separated
-//  admin keys named "default" (then "default-2", ...).
-static int
-s_parse_keys (s_keyset_t *self, const char *text)
-{
-    int unnamed = 0;
-    const char *p = text;
-    while (p && *p) {
-        size_t line = strcspn (p, "\n");
-        char name [65], role [8], key [2];
-        int used = 0;
-        ts_role_t parsed;
-        //  Only the fields' shape is read here; the key is copied below.
-        int fields = sscanf (p, "%64s %7s %1s%n", name, role, key, &used);
-        explicit_bzero (key, sizeof key);
-        if (fields == 3
-        &&  (size_t) used <= line && !memchr (name, ',', strlen (name))
-        &&  ts_role_parse (role, &parsed) == 0) {
-            const char *k = p + used - 1;
-            const char *end = p + line;
-            while (end > k && (end [-1] == ' ' || end [-1] == '\t'
-                               || end [-1] == '\r'))
-                end--;
-            if (s_add_key (self, name, parsed, k, (size_t) (end - k)))
-                return TS_ENOMEM;
-            p += line + (p [line]? 1: 0);
-            continue;
-        }
-        for (const char *q = p; q < p + line; ) {
-            size_t len = strcspn (q, ",\n");
-            const char *start = q, *end = q + len;
-            while (start < end && (*start == ' ' || *start == '\t'
-                                   || *start == '\r'))
-                start++;
-            while (end > start && (end [-1] == ' ' || end [-1] == '\t'
-                                   || end [-1] == '\r'))
-                end--;
-            if (end > start) {
-                char dname [32];
-                snprintf (dname, sizeof dname, unnamed? "default-%d"
-                                                      : "default",
-                          unnamed + 1);
-                unnamed++;
-                if (s_add_key (self, dname, TS_ROLE_ADMIN, start,
-                               (size_t) (end - start)))
-                    return TS_ENOMEM;
-            }
-            q += len + (q [len] == ','? 1: 0);
-        }
-        p += line + (p [line]? 1: 0);
-    }
-    return 0;
-}
-
-//  A key set of text, or NULL (out of memory).
-static s_keyset_t *
-s_keyset_new (const char *text)
-{
-    s_keyset_t *self = calloc (1, sizeof (s_keyset_t));
-    if (!self || !(self->keys = ts_strlist_new ())
-    ||  !(self->names = ts_strlist_new ())
-    ||  s_parse_keys (self, text))
-        s_keyset_destroy (&self);
-    return self;
-}
 
 void
 ts_route_req_of (ts_route_req_t *req, const ts_h1_t *h1)
@@ -167,15 +53,13 @@ ts_route_new (ts_api_t *api, const ts_config_t *cfg, const char *keys,
               char *err)
 {
     ts_route_t *self = calloc (1, sizeof (ts_route_t));
-    if (self)
-        pthread_rwlock_init (&self->keys_lock, NULL);
-    if (!self || !(self->keyset = s_keyset_new (keys))
+    if (!self || !(self->keys = ts_keys_new (keys))
     ||  !(self->seed = ts_seed_new (api, cfg, err))) {
         ts_errf (err, "out of memory");
         ts_route_destroy (&self);
         return NULL;
     }
-    if (self->keyset->keys->n == 0) {
+    if (ts_keys_size (self->keys) == 0) {
         ts_errf (err, "no API key given");
         ts_route_destroy (&self);
         return NULL;
@@ -190,8 +74,7 @@ ts_route_destroy (ts_route_t **self_p)
 {
     if (self_p && *self_p) {
         ts_route_t *self = *self_p;
-        s_keyset_destroy (&self->keyset);
-        pthread_rwlock_destroy (&self->keys_lock);
+        ts_keys_destroy (&self->keys);
         ts_seed_destroy (&self->seed);
         free (self);
         *self_p = NULL;
@@ -201,53 +84,21 @@ ts_route_destroy (ts_route_t **self_p)
 size_t
 ts_route_keys (ts_route_t *self)
 {
-    pthread_rwlock_rdlock (&self->keys_lock);
-    size_t n = self->keyset->keys->n;
-    pthread_rwlock_unlock (&self->keys_lock);
-    return n;
-}
-
-//  True if sets a and b hold the same keys with the same names and
-//  roles, in the same order.
-static bool
-s_keyset_same (const s_keyset_t *a, const s_keyset_t *b)
-{
-    if (a->keys->n != b->keys->n)
-        return false;
-    for (size_t i = 0; i < a->keys->n; i++)
-        if (strcmp (a->keys->items [i], b->keys->items [i])
-        ||  strcmp (a->names->items [i], b->names->items [i])
-        ||  a->roles [i] != b->roles [i])
-            return false;
-    return true;
+    return ts_keys_size (self->keys);
 }
 
 int
 ts_route_set_keys (ts_route_t *self, const char *keys, bool *changed)
 {
-    s_keyset_t *next = s_keyset_new (keys);
-    if (!next)
-        return TS_ENOMEM;
-    if (next->keys->n == 0) {
-        s_keyset_destroy (&next);
-        return TS_ENOTFOUND;
-    }
-    pthread_rwlock_wrlock (&self->keys_lock);
-    s_keyset_t *was = self->keyset;
-    bool same = s_keyset_same (was, next);
-    self->keyset = next;
-    pthread_rwlock_unlock (&self->keys_lock);
-    s_keyset_destroy (&was);
-    *changed = !same;
-    return 0;
+    return ts_keys_set (self->keys, keys, changed);
 }
 
 //  True if req carries an accepted key: the whole x-security-token
 //  value (token_len bytes, NUL bytes included; trailing blanks are
 //  HTTP's, not the value's), else if bearer, an "Authorization: Bearer
-//  KEY" value. Every key is compared, in constant time. If found, the
-//  key's role goes to *role and its name to name (name_size bytes), when
-//  they are not NULL: copied under the lock, as a reload may free them.
+//  KEY" value, looked up in the key set (ts_keys_lookup: every key
+//  compared, in constant time). If found, the key's role goes to *role
+//  and its name to name (name_size bytes), when they are not NULL.
 static bool
 s_key_of (ts_route_t *self, const ts_route_req_t *req, bool bearer,
           ts_role_t *role, char *name, size_t name_size)
@@ -270,20 +121,7 @@ s_key_of (ts_route_t *self, const ts_route_req_t *req, bool bearer,
         return false;
     while (len > 0 && (token [len - 1] == ' ' || token [len - 1] == '\t'))
         len--;
-    pthread_rwlock_rdlock (&self->keys_lock);
-    const s_keyset_t *set = self->keyset;
-    int found = -1;
-    for (size_t i = 0; i < set->keys->n; i++) {
-        const char *key = set->keys->items [i];
-        bool equal = ts_secure_equal (token, len, key, strlen (key));
-        found = equal && found < 0? (int) i: found;
-    }
-    if (found >= 0 && role)
-        *role = set->roles [found];
-    if (found >= 0 && name)
-        ts_strlcpy (name, set->names->items [found], name_size);
-    pthread_rwlock_unlock (&self->keys_lock);
-    return found >= 0;
+    return ts_keys_lookup (self->keys, token, len, role, name, name_size);
 }
 
 static bool
@@ -305,59 +143,6 @@ s_reply_error (ts_reply_t *out, const ts_msg_t *reply)
     return ts_reply_error (out, reply->status,
                            reply->error [0]? reply->error: "error",
                            reply->detail);
-}
-
-//  Reads the optional time parameter name. Returns 0 (and sets *has and
-//  *ms) or TS_EINVAL with the detail in err.
-static int
-s_time_param (const ts_target_t *url, const char *name, bool *has,
-              int64_t *ms, char *err)
-{
-    const char *text = ts_target_param (url, name);
-    *has = false;
-    if (!text || !*text)
-        return 0;
-    if (ts_time_parse (text, ms)) {
-        ts_errf (err, "%s: expected epoch milliseconds or an RFC 3339 time,"
-                 " got '%.40s'", name, text);
-        return TS_EINVAL;
-    }
-    *has = true;
-    return 0;
-}
-
-//  Reads the optional measure parameter into msg. Returns 0 or TS_EINVAL.
-static int
-s_measure_param (const ts_target_t *url, ts_msg_t *msg, char *err)
-{
-    const char *measure = ts_target_param (url, "measure");
-    if (!measure || !*measure)
-        return 0;
-    if (!ts_name_existing (measure)) {
-        ts_name_errf (err, "measure", measure, strlen (measure));
-        return TS_EINVAL;
-    }
-    ts_strlcpy (msg->measure, measure, sizeof msg->measure);
-    return 0;
-}
-
-//  Fills a query request from the URL. Returns 0 or TS_EINVAL (err).
-static int
-s_build_query (const ts_target_t *url, const char *id, ts_msg_t *query,
-               char *err)
-{
-    if (!ts_name_existing (id)) {
-        ts_name_errf (err, "id", id, strlen (id));
-        return TS_EINVAL;
-    }
-    ts_strlcpy (query->id, id, sizeof query->id);
-    int rc = s_time_param (url, "from", &query->has_from, &query->from_ms,
-                           err);
-    if (rc == 0)
-        rc = s_time_param (url, "to", &query->has_to, &query->to_ms, err);
-    if (rc == 0)
-        rc = s_measure_param (url, query, err);
-    return rc;
 }
 
 //  One request on its way through a route: what the handler reads and
@@ -452,96 +237,19 @@ s_query_answer (s_call_t *call, char format, ts_api_encode_fn *encode)
     return 200;
 }
 
-//  True if the body is absent or only white space.
-static bool
-s_body_empty (const ts_route_req_t *req)
-{
-    for (size_t i = 0; req->body && i < req->body_size; i++) {
-        char c = req->body [i];
-        if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
-            return false;
-    }
-    return true;
-}
-
-//  Reads {"ids":["a",...]} from the request body into ids. If optional,
-//  no body, {} and an empty list are fine and leave ids empty. Returns 0,
-//  TS_EINVAL or TS_ENOMEM with the detail in err.
-static int
-s_body_ids (const ts_route_req_t *req, bool optional, ts_strlist_t *ids,
-            char *err)
-{
-    if (optional && s_body_empty (req))
-        return 0;
-    if (!req->body || req->body_size == 0) {
-        ts_errf (err, "missing body: expected {\"ids\":[...]}");
-        return TS_EINVAL;
-    }
-    json_error_t jerr;
-    json_t *root = json_loadb (req->body, req->body_size,
-                               JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) {
-        ts_errf (err, "bad JSON body: %s (line %d, column %d)",
-                 jerr.text, jerr.line, jerr.column);
-        return TS_EINVAL;
-    }
-    int rc = 0;
-    json_t *list = json_is_object (root)? json_object_get (root, "ids"):
-                                          NULL;
-    if (optional && json_is_object (root) && !list)
-        ;                       //  {}: no ids given
-    else
-    if (!json_is_array (list)) {
-        ts_errf (err, "body must be a JSON object {\"ids\":[...]}");
-        rc = TS_EINVAL;
-    }
-    else
-    if (json_array_size (list) == 0 && !optional) {
-        ts_errf (err, "ids: empty list");
-        rc = TS_EINVAL;
-    }
-    else
-    if (json_array_size (list) > TS_PROTO_MAX_IDS) {
-        ts_errf (err, "ids: %zu ids, over the limit of %d",
-                 json_array_size (list), TS_PROTO_MAX_IDS);
-        rc = TS_EINVAL;
-    }
-    for (size_t i = 0; rc == 0 && i < json_array_size (list); i++) {
-        json_t *item = json_array_get (list, i);
-        const char *id = json_string_value (item);
-        if (!id) {
-            ts_errf (err, "ids[%zu]: expected a string", i);
-            rc = TS_EINVAL;
-        }
-        else
-        if (!ts_name_existing_n (id, json_string_length (item))) {
-            char detail [TS_ERRLEN];
-            ts_name_errf (detail, "id", id, json_string_length (item));
-            ts_errf (err, "ids[%zu]: %s", i, detail);
-            rc = TS_EINVAL;
-        }
-        else
-        if (ts_strlist_append (ids, id)) {
-            ts_errf (err, "out of memory");
-            rc = TS_ENOMEM;
-        }
-    }
-    json_decref (root);
-    return rc;
-}
-
 //  A route's handler: answers into call->out and returns the status, or
 //  returns TS_ROUTE_FORWARD with the request to forward in call->msg.
 typedef int (s_handler_fn) (s_call_t *call);
 
 //  Resets msg to op and reads the ids of the request body into it (see
-//  s_body_ids). Returns 0, or the status of the error written to out.
+//  ts_params_ids). Returns 0, or the status of the error written to out.
 static int
 s_ids_request (s_call_t *call, ts_op_t op, bool optional)
 {
     char err [TS_ERRLEN] = "";
     ts_msg_reset (call->msg, op);
-    int rc = s_body_ids (call->req, optional, call->msg->ids, err);
+    int rc = ts_params_ids (call->req->body, call->req->body_size,
+                            optional, call->msg->ids, err);
     if (rc)
         return ts_reply_error (call->out, rc == TS_ENOMEM? 500: 400,
                                rc == TS_ENOMEM? "internal": "bad_request",
@@ -581,8 +289,8 @@ s_series (s_call_t *call)
 {
     char err [TS_ERRLEN] = "";
     ts_msg_reset (call->msg, TS_OP_QUERY);
-    if (s_build_query (call->url, ts_target_segment (call->url, 2),
-                       call->msg, err))
+    if (ts_params_query (call->url, ts_target_segment (call->url, 2),
+                         call->msg, err))
         return ts_reply_error (call->out, 400, "bad_request", err);
     return s_query_answer (call, 'j', s_encode_series);
 }
@@ -603,41 +311,13 @@ s_hydrate (s_call_t *call)
     return status? status: TS_ROUTE_FORWARD;
 }
 
-//  Reads ?after=&limit= of GET /v1/ids into msg. Returns 0 or TS_EINVAL
-//  with the detail in err.
-static int
-s_page_params (const ts_target_t *url, ts_msg_t *msg, char *err)
-{
-    const char *after = ts_target_param (url, "after");
-    if (after && *after) {
-        if (!ts_name_existing (after)) {
-            ts_name_errf (err, "after", after, strlen (after));
-            return TS_EINVAL;
-        }
-        ts_strlcpy (msg->after, after, sizeof msg->after);
-    }
-    const char *limit = ts_target_param (url, "limit");
-    if (limit && *limit) {
-        char *end = NULL;
-        unsigned long n = strtoul (limit, &end, 10);
-        if (*limit < '0' || *limit > '9' || *end || n < 1
-        ||  n > TS_PROTO_IDS_PAGE) {
-            ts_errf (err, "limit: expected 1 to %d, got '%.40s'",
-                     TS_PROTO_IDS_PAGE, limit);
-            return TS_EINVAL;
-        }
-        msg->limit = (uint32_t) n;
-    }
-    return 0;
-}
-
 //  GET /v1/ids?after=&limit=
 static int
 s_ids_ls (s_call_t *call)
 {
     char err [TS_ERRLEN] = "";
     ts_msg_reset (call->msg, TS_OP_IDS_LS);
-    if (s_page_params (call->url, call->msg, err))
+    if (ts_params_page (call->url, call->msg, err))
         return ts_reply_error (call->out, 400, "bad_request", err);
     return s_api_answer (call);
 }

@@ -76,6 +76,7 @@
 #include "ts_api.h"
 #include "ts_h1.h"
 #include "ts_json.h"
+#include "ts_keys.h"
 #include "ts_reply.h"
 
 #define TS_ROUTE_MAX_BODY (1 << 20)     //  request body limit, bytes
@@ -103,12 +104,12 @@ typedef struct _ts_route_t ts_route_t;
 
 //  Creates the routes over api (borrowed), with the replaced service's
 //  paths configured from cfg (gateway.seed_path_prefix and
-//  upstream.format.measures, copied). keys is the API key text, a line
-//  each: "NAME ROLE KEY" is a key named NAME (logged, never the key)
-//  with ROLE read or admin; any other line holds admin keys separated by
-//  commas, named "default", "default-2", ... (the single key of
-//  gateway.api_key_env / api_key_file). White space around each is
-//  ignored. Returns NULL with the reason in err if keys holds no key or
+//  upstream.format.measures, copied). keys is the API key text
+//  (ts_keys.h), a line each: "NAME ROLE KEY" is a key named NAME
+//  (logged, never the key) with ROLE read or admin; any other line holds
+//  admin keys separated by commas, named "default", "default-2", ... (the
+//  single key of gateway.api_key_env / api_key_file). White space around
+//  each is ignored. Returns NULL with the reason in err if keys holds no key or
 //  out of memory.
 ts_route_t *ts_route_new (ts_api_t *api, const ts_config_t *cfg,
                           const char *keys, char *err);
@@ -121,15 +122,16 @@ void ts_route_destroy (ts_route_t **self_p);
 size_t ts_route_keys (ts_route_t *self);
 
 //  Replaces the API keys (text as for ts_route_new) while the routes
-//  serve: the requests checked from now on use the new ones; the old are
-//  wiped. Thread-safe against the key checks of every HTTP loop. Sets
+//  serve (ts_keys_set): the requests checked from now on use the new
+//  ones; the old are wiped. Thread-safe against the key checks of every
+//  HTTP loop. Sets
 //  *changed if the keys differ. Returns 0, TS_ENOTFOUND (keys holds no
 //  key: nothing changed) or TS_ENOMEM.
 int ts_route_set_keys (ts_route_t *self, const char *keys, bool *changed);
 
 //  Key names are at most 64 bytes (gateway.api_keys_file); a buffer of
 //  this size holds one and its NUL.
-#define TS_ROUTE_KEY_NAME 65
+#define TS_ROUTE_KEY_NAME TS_KEYS_NAME
 
 //  Copies the name of the API key req carries to name (size bytes) and
 //  returns true, or returns false if req carries no accepted key: for
