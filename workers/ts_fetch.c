@@ -598,6 +598,19 @@ const char *const ts_fetch_kinds [] = {
     "store", "worker", NULL
 };
 
+size_t
+ts_fetch_kind_index (const char *kind)
+{
+    size_t worker = 0;
+    for (size_t i = 0; ts_fetch_kinds [i]; i++) {
+        if (kind && strcmp (ts_fetch_kinds [i], kind) == 0)
+            return i;
+        if (strcmp (ts_fetch_kinds [i], "worker") == 0)
+            worker = i;
+    }
+    return worker;
+}
+
 bool
 ts_fetch_classify (const ts_fetch_opts_t *opts, const ts_fetch_result_t *res,
                    const char *id, ts_fetch_verdict_t *verdict)

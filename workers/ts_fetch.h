@@ -108,6 +108,10 @@ typedef struct {
 //               "worker"; the caller names a closer kind)
 extern const char *const ts_fetch_kinds [];
 
+//  The index of kind in ts_fetch_kinds; that of "worker" for any other
+//  text or NULL. The worker's counters by kind use it.
+size_t ts_fetch_kind_index (const char *kind);
+
 //  Returns a fetcher (headers are copied), or NULL with the reason in err.
 ts_fetch_t *ts_fetch_new (const ts_fetch_opts_t *opts, char *err);
 

@@ -16,24 +16,10 @@ ts_tally_start (ts_tally_t *self, int64_t now_ms)
     self->since_ms = now_ms;
 }
 
-//  The index of kind in ts_fetch_kinds; that of "worker" if unknown.
-static size_t
-s_kind_index (const char *kind)
-{
-    size_t worker = 0;
-    for (size_t i = 0; ts_fetch_kinds [i]; i++) {
-        if (kind && strcmp (ts_fetch_kinds [i], kind) == 0)
-            return i;
-        if (strcmp (ts_fetch_kinds [i], "worker") == 0)
-            worker = i;
-    }
-    return worker;
-}
-
 void
 ts_tally_failed (ts_tally_t *self, const char *kind)
 {
-    size_t i = s_kind_index (kind);
+    size_t i = ts_fetch_kind_index (kind);
     assert (i < TS_TALLY_KINDS);
     self->failed [i]++;
 }

@@ -72,25 +72,11 @@ ts_worker_metrics_fetched (ts_worker_metrics_t *self, int64_t elapsed_ms)
     ts_prom_hist_observe (&self->fetch, (double) elapsed_ms / 1000);
 }
 
-//  The index of kind in ts_fetch_kinds; "worker"'s if it is not there.
-static size_t
-s_kind (const ts_worker_metrics_t *self, const char *kind)
-{
-    size_t worker = 0;
-    for (size_t i = 0; i < self->kinds; i++) {
-        if (kind && strcmp (ts_fetch_kinds [i], kind) == 0)
-            return i;
-        if (strcmp (ts_fetch_kinds [i], "worker") == 0)
-            worker = i;
-    }
-    return worker;
-}
-
 void
 ts_worker_metrics_failed (ts_worker_metrics_t *self, const char *kind)
 {
     assert (self);
-    self->errors [s_kind (self, kind)]++;
+    self->errors [ts_fetch_kind_index (kind)]++;
 }
 
 uint64_t
@@ -98,7 +84,7 @@ ts_worker_metrics_failures (const ts_worker_metrics_t *self,
                             const char *kind)
 {
     assert (self);
-    return self->errors [s_kind (self, kind)];
+    return self->errors [ts_fetch_kind_index (kind)];
 }
 
 void
