@@ -47,7 +47,8 @@ def wrk(url, threads, conns, seconds, headers=(), script=None):
     """Runs wrk; returns {"rps", "p50", "p99", "errors"} (latencies in
     ms; errors: non-2xx/3xx answers plus socket errors), and the parts:
     "requests" (answers read), "non2xx", "socket" ({"connect", "read",
-    "write", "timeout"})."""
+    "write", "timeout"}), and "statuses" ({status: count}) from the lines
+    "status NNN: COUNT" a script's done() may print."""
     cmd = [which("wrk"), "-t%d" % threads, "-c%d" % conns,
            "-d%ds" % seconds, "--latency", "--timeout", "5s"]
     for h in headers:
@@ -74,7 +75,9 @@ def wrk(url, threads, conns, seconds, headers=(), script=None):
             "p99": parse_ms(lat.get("99", "")),
             "errors": non2xx + sum(socket.values()),
             "requests": int(done.group(1)) if done else None,
-            "non2xx": non2xx, "socket": socket}
+            "non2xx": non2xx, "socket": socket,
+            "statuses": {int(a): int(b) for a, b in re.findall(
+                r"^status (\d+): (\d+)$", out, re.M)}}
 
 
 def machine():
