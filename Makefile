@@ -35,10 +35,12 @@ PKGS_AWS     = libcurl libcrypto jansson  #  common/aws (the AWS backends)
 PKGS_STORE   = lmdb $(PKGS_AWS) zlib
 PKGS_FETCH   = libcurl              #  workers/ts_fetch
 PKGS_MAP     = yajl                 #  common/ingest
-PKGS_GATEWAY = jansson              #  gateway/ts_route (request bodies)
+PKGS_GATEWAY = jansson              #  gateway/ts_params (request bodies)
 PKGS_DEMO    = libmicrohttpd jansson
-PKGS_broker  = $(PKGS_CORE) $(PKGS_STORE)
-PKGS_worker  = $(PKGS_CORE) $(PKGS_STORE) $(PKGS_FETCH) $(PKGS_MAP)
+PKGS_METRICS = libmicrohttpd        #  common/ts_prom_http (metrics_port)
+PKGS_broker  = $(PKGS_CORE) $(PKGS_STORE) $(PKGS_METRICS)
+PKGS_worker  = $(PKGS_CORE) $(PKGS_STORE) $(PKGS_FETCH) $(PKGS_MAP) \
+               $(PKGS_METRICS)
 PKGS_gateway = $(PKGS_CORE) $(PKGS_STORE) $(PKGS_GATEWAY)
 PKGS_cli     = $(PKGS_CORE)
 PKGS_demo    = $(PKGS_CORE) $(PKGS_DEMO)
@@ -142,6 +144,7 @@ DEPS_test_ts_common = $(CORE)
 DEPS_test_ts_redact = $(CORE)
 DEPS_test_ts_log    = $(CORE)
 DEPS_test_ts_envelope = $(CORE) common/ts_envelope
+DEPS_test_ts_prom   = $(CORE) common/ts_prom
 DEPS_test_ts_points = $(CORE) common/ts_points
 DEPS_test_ts_cron   = $(CORE) common/ts_cron
 DEPS_test_ts_daemon = $(CORE) common/ts_daemon common/ts_config common/ts_cron \
@@ -196,10 +199,12 @@ DEPS_test_ts_target = $(CORE) gateway/ts_target
 DEPS_test_ts_h1     = $(CORE) gateway/ts_h1
 DEPS_test_ts_http_peers = gateway/ts_http_peers
 DEPS_test_ts_cache  = $(CORE) gateway/ts_cache
-DEPS_test_ts_notice = $(CORE) gateway/ts_notice gateway/ts_cache common/ts_proto common/ts_points
+DEPS_test_ts_notice = $(CORE) gateway/ts_notice gateway/ts_cache common/ts_proto common/ts_points \
+                      common/ts_curve common/ts_config common/ts_cron
 #  The request handler's tests (queries, registry, broker ops) share
 #  tests/unit/ts_api_fixture.h.
-DEPS_test_ts_api    = $(CORE) gateway/ts_api gateway/ts_ready gateway/ts_json common/ts_client gateway/ts_cache common/ts_proto common/store/ts_store \
+DEPS_test_ts_api    = $(CORE) gateway/ts_api gateway/ts_ready \
+                      gateway/ts_metrics common/ts_prom_stats gateway/ts_json common/ts_client common/ts_curve gateway/ts_cache common/ts_proto common/store/ts_store \
                       common/ts_envelope \
                       common/store/ts_store_lmdb common/ts_config common/ts_cron \
                       common/ts_points tests/unit/ts_testutil \
@@ -209,7 +214,9 @@ DEPS_test_ts_api_broker = $(DEPS_test_ts_api)
 $(BUILD)/tests/test_ts_api $(BUILD)/tests/test_ts_api_ids \
 $(BUILD)/tests/test_ts_api_broker: tests/unit/ts_api_fixture.h
 #  The routes and the seed's route share tests/unit/ts_route_fixture.h.
-DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_h1 gateway/ts_reply gateway/ts_seed gateway/ts_api gateway/ts_ready common/ts_client gateway/ts_cache \
+DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_keys gateway/ts_params \
+                      gateway/ts_h1 gateway/ts_reply gateway/ts_seed gateway/ts_api gateway/ts_ready \
+                      gateway/ts_metrics common/ts_prom_stats common/ts_client common/ts_curve gateway/ts_cache \
                       gateway/ts_json gateway/ts_target common/ts_envelope common/ts_proto common/store/ts_store \
                       common/store/ts_store_lmdb common/ts_config common/ts_cron \
                       common/ts_points tests/unit/ts_testutil \
@@ -217,19 +224,32 @@ DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_h1 gateway/ts_reply ga
 DEPS_test_ts_http_stream = $(DEPS_test_ts_route) gateway/ts_http_conn gateway/ts_h1
 DEPS_test_ts_seed   = $(DEPS_test_ts_route)
 $(BUILD)/tests/test_ts_route $(BUILD)/tests/test_ts_seed: tests/unit/ts_route_fixture.h
-DEPS_test_ts_zmqsrv = $(CORE) gateway/ts_zmqsrv gateway/ts_api gateway/ts_ready gateway/ts_json common/ts_client gateway/ts_cache common/ts_proto \
-                      common/ts_envelope \
+DEPS_test_ts_zmqsrv = $(CORE) gateway/ts_zmqsrv gateway/ts_api gateway/ts_ready \
+                      gateway/ts_metrics common/ts_prom_stats gateway/ts_json common/ts_client common/ts_curve gateway/ts_cache common/ts_proto \
+                      common/ts_envelope common/ts_daemon common/ts_version \
                       common/store/ts_store common/store/ts_store_lmdb common/ts_config \
                       common/ts_cron common/ts_points tests/unit/ts_testutil \
                       tests/unit/ts_fakebroker
-DEPS_test_ts_client = $(CORE) common/ts_client common/ts_proto common/ts_envelope \
+DEPS_test_ts_client = $(CORE) common/ts_client common/ts_curve common/ts_config \
+                      common/ts_cron common/ts_proto common/ts_envelope \
                       common/ts_points tests/unit/ts_fakebroker
+DEPS_test_ts_curve  = $(CORE) common/ts_curve common/ts_config common/ts_cron
+DEPS_test_ts_http_key = $(CORE) gateway/ts_http_key common/ts_curve common/ts_config \
+                      common/ts_cron
+#  The key set; a wrapper counts its lookups' comparisons (in TEST_LDLIBS:
+#  make asan sets LDFLAGS on its command line).
+DEPS_test_ts_keys   = $(CORE) gateway/ts_keys common/ts_curve common/ts_config \
+                      common/ts_cron
+$(BUILD)/tests/test_ts_keys: TEST_LDLIBS += -Wl,--wrap=ts_secure_equal
+DEPS_test_ts_params = $(CORE) gateway/ts_params gateway/ts_target common/ts_proto \
+                      common/ts_points
 DEPS_test_ts_cli_args = $(CORE) gateway/ts_cli_args common/ts_proto common/ts_points
 DEPS_test_ts_cli_wait = $(CORE) gateway/ts_cli_wait gateway/ts_json common/ts_proto \
                       common/ts_points
 DEPS_test_ts_url    = $(CORE) workers/ts_url
 DEPS_test_ts_fetch  = $(CORE) workers/ts_fetch
 DEPS_test_ts_fetch_classify = $(DEPS_test_ts_fetch)
+DEPS_test_ts_tally  = $(CORE) workers/ts_tally workers/ts_fetch
 $(BUILD)/tests/test_ts_fetch $(BUILD)/tests/test_ts_fetch_classify: \
         tests/unit/ts_fetch_fixture.h
 DEPS_test_ts_store_router = $(DEPS_test_ts_store)
@@ -260,7 +280,8 @@ PARTS_common/ts_proto = common/ts_proto_codec common/ts_proto_client \
 PARTS_common/ingest/ts_map = common/ingest/ts_map_parse \
                              common/ingest/ts_map_read
 #  The router's table names every backend: linking the store links them.
-PARTS_common/store/ts_store = common/store/ts_store_dynamodb \
+PARTS_common/store/ts_store = common/ts_prom \
+                              common/store/ts_store_dynamodb \
                               common/store/ts_store_dynamodb_item \
                               common/store/ts_store_dynamodb_init \
                               common/store/ts_store_timestream \
@@ -276,6 +297,8 @@ PARTS_common/store/ts_store = common/store/ts_store_dynamodb \
 PARTS_common/store/ts_store_lmdb = common/store/ts_store_lmdb_points \
                                  common/store/ts_store_lmdb_format \
                                  common/ts_lmdb
+#  The metric families of the broker's stats name the version.
+PARTS_common/ts_prom_stats = common/ts_prom common/ts_version
 PARTS_common/aws/ts_aws = common/aws/ts_aws_sigv4 common/aws/ts_aws_creds \
                           common/aws/ts_aws_body
 with_parts = $(sort $(foreach m,$(1),$(m) $(PARTS_$(m))))
@@ -303,6 +326,7 @@ DEPS_fuzz_http     = $(filter-out tests/unit/ts_fakebroker,$(DEPS_test_ts_route)
 DEPS_fuzz_dynamodb = $(DEPS_test_ts_store)
 DEPS_fuzz_timestream = $(DEPS_test_ts_store)
 DEPS_fuzz_influxdb = $(DEPS_test_ts_store)
+DEPS_fuzz_aws_creds = $(filter-out tests/unit/ts_aws_fixture,$(DEPS_test_ts_aws_creds))
 $(BUILD)/fuzz/%: fuzz/%.c fuzz/fuzz.h \
         $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(call with_parts,$$(DEPS_$$*))))
 	@mkdir -p $(dir $@)
@@ -393,7 +417,8 @@ $(BUILD)/install/%.service: deploy/systemd/%.service $(BUILD)/install/paths
 $(BUILD)/install/tscache.yaml: config/tscache.example.yaml
 	@mkdir -p $(dir $@)
 	$(Q)sed -e 's|^\(    path:\) \./var/data$$|\1 /var/lib/tscache/data|' \
-	    -e 's|^\(  queue_path:\) \./var/queue$$|\1 /var/lib/tscache/queue|' $< >$@
+	    -e 's|^\(  queue_path:\) \./var/queue$$|\1 /var/lib/tscache/queue|' \
+	    -e 's|^\(  [a-z_]*:\) \./var/keys/|\1 $(CONFDIR)/keys/|' $< >$@
 INSTALL_GEN = $(addprefix $(BUILD)/install/,$(UNITS) tscache.yaml)
 
 install: $(PROGRAMS) $(MANS) $(INSTALL_GEN)

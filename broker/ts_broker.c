@@ -18,6 +18,7 @@
     (ts_store_ids_page) and queues every id. */
 
 #include "ts_broker_internal.h"
+#include "ts_daemon.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -57,10 +58,13 @@ s_boot_id (void)
     return id? id: 1;
 }
 
+//  A ROUTER on the endpoint of config key, a CURVE server of ZAP domain
+//  (unless in plain mode).
 static zsock_t *
-s_bind_router (const char *key, const char *endpoint, bool mandatory,
-               char *err)
+s_bind_router (ts_broker_t *self, const char *key, const char *domain,
+               bool mandatory, char *err)
 {
+    const char *endpoint = ts_config_str (self->cfg, key);
     zsock_t *sock = zsock_new (ZMQ_ROUTER);
     if (!sock) {
         ts_errf (err, "%s: cannot create socket", key);
@@ -70,6 +74,12 @@ s_bind_router (const char *key, const char *endpoint, bool mandatory,
         zsock_set_router_mandatory (sock, 1);
     zsock_set_maxmsgsize (sock, MAX_MSG_BYTES);
     zsock_set_linger (sock, 0);
+    ts_curve_check_bind (self->curve, key);
+    if (ts_curve_server (self->curve, sock, "security.broker_cert", domain,
+                         err)) {
+        zsock_destroy (&sock);
+        return NULL;
+    }
     if (zsock_bind (sock, "%s", endpoint) == -1) {
         ts_errf (err, "%s: cannot bind %s: %s", key, endpoint,
                  zmq_strerror (zmq_errno ()));
@@ -102,11 +112,15 @@ ts_broker_new (const ts_config_t *cfg, char *err)
             ts_errf (err, "broker.schedule: %s", detail);
             goto fail;
         }
-        self->store = ts_store_new (cfg, err);
-        if (!self->store)
-            goto fail;
         self->next_tick_ms = ts_cron_next (&self->cron, ts_now_ms ());
     }
+    //  The registry: the scheduler's tick and the staleness sweep read
+    //  it. Without a schedule the broker opens no store, and has no
+    //  staleness to show.
+    if (self->cron_on && !(self->store = ts_store_new (cfg, err)))
+        goto fail;
+    if (self->store && ts_broker_staleness_open (self, err))
+        goto fail;
     self->workers = zhashx_new ();
     self->job = ts_job_new ();
     bool jobs_ok = self->job != NULL;
@@ -132,12 +146,23 @@ ts_broker_new (const ts_config_t *cfg, char *err)
     }
     zhashx_set_destructor (self->workers, s_worker_destructor);
 
-    self->workers_sock = s_bind_router ("broker.worker_bind",
-        ts_config_str (cfg, "broker.worker_bind"), true, err);
+    //  Workers on their socket; gateways and admin CLIs on control and
+    //  notices.
+    self->curve = ts_curve_new (cfg, "tscache-broker", err);
+    if (!self->curve
+    ||  ts_curve_allow (self->curve, TS_ZAP_WORKERS, "security.workers_dir",
+                        TS_ROLE_ADMIN, err)
+    ||  ts_curve_allow (self->curve, TS_ZAP_CONTROL,
+                        "security.broker_clients_dir", TS_ROLE_ADMIN, err)
+    ||  ts_curve_allow (self->curve, TS_ZAP_NOTICE,
+                        "security.broker_clients_dir", TS_ROLE_ADMIN, err))
+        goto fail;
+    self->workers_sock = s_bind_router (self, "broker.worker_bind",
+                                        TS_ZAP_WORKERS, true, err);
     if (!self->workers_sock)
         goto fail;
-    self->control = s_bind_router ("broker.control_bind",
-        ts_config_str (cfg, "broker.control_bind"), false, err);
+    self->control = s_bind_router (self, "broker.control_bind",
+                                   TS_ZAP_CONTROL, false, err);
     if (!self->control)
         goto fail;
     if (ts_broker_notice_open (self, err))
@@ -154,6 +179,8 @@ ts_broker_new (const ts_config_t *cfg, char *err)
         goto fail;
     self->next_queue_ms = ts_queue_next_wakeup (self->queue, ts_now_ms ());
     self->next_beat_ms = ts_mono_ms () + HEARTBEAT_MS;
+    if (ts_broker_metrics_open (self, err))
+        goto fail;
     return self;
 fail:
     ts_broker_destroy (&self);
@@ -166,10 +193,13 @@ ts_broker_destroy (ts_broker_t **self_p)
     assert (self_p);
     if (*self_p) {
         ts_broker_t *self = *self_p;
+        ts_broker_metrics_close (self);
+        ts_broker_staleness_close (self);
         zpoller_destroy (&self->poller);
         zsock_destroy (&self->control);
         zsock_destroy (&self->workers_sock);
         ts_broker_notice_close (self);
+        ts_curve_destroy (&self->curve);
         zhashx_destroy (&self->workers);
         ts_queue_destroy (&self->queue);
         ts_job_destroy (&self->job);
@@ -219,6 +249,9 @@ s_tick (ts_broker_t *self)
     size_t page = self->ids_per_job >= TICK_PAGE? self->ids_per_job
                 : TICK_PAGE / self->ids_per_job * self->ids_per_job;
     char after [TS_NAME_MAX + 1] = "";
+    //  The tick's jobs share a request id, as a hydrate's do.
+    char rid [5 + TS_RID_MAX + 1] = "tick-";
+    ts_rid_new (rid + 5);
     size_t total = 0;
     int jobs = 0;
     bool more = true;
@@ -228,7 +261,7 @@ s_tick (ts_broker_t *self)
             ts_error ("tick: cannot list ids after '%s': %s", after, err);
             break;
         }
-        int queued = ts_broker_enqueue (self, ids, err);
+        int queued = ts_broker_enqueue (self, ids, rid, err);
         if (queued < 0) {
             ts_error ("tick: cannot queue jobs: %s", err);
             break;
@@ -238,7 +271,9 @@ s_tick (ts_broker_t *self)
         if (ids->n)
             ts_strlcpy (after, ids->items [ids->n - 1], sizeof after);
     }
-    ts_info ("tick: %zu ids, %d jobs queued", total, jobs);
+    ts_log_kv (TS_LOG_INFO, TS_LOG_FIELDS (TS_LF_UINT ("ids", total),
+               TS_LF_INT ("jobs", jobs), TS_LF_STR ("rid", rid)),
+               "tick: %zu ids, %d jobs queued", total, jobs);
     ts_strlist_destroy (&ids);
 }
 
@@ -255,11 +290,52 @@ s_timers (ts_broker_t *self)
     int64_t wall = ts_now_ms ();
     if (beat || (self->next_queue_ms >= 0 && wall >= self->next_queue_ms))
         ts_broker_expire (self);
+    if (beat) {
+        ts_broker_staleness_step (self);
+        ts_broker_metrics_publish (self);
+    }
     if (self->cron_on && self->next_tick_ms >= 0
     &&  wall >= self->next_tick_ms) {
         s_tick (self);
         self->next_tick_ms = ts_cron_next (&self->cron, wall);
     }
+}
+
+int
+ts_broker_apply (ts_broker_t *self, const ts_strlist_t *applied)
+{
+    assert (self);
+    if (!ts_strlist_contains (applied, "broker.schedule"))
+        return 0;
+    const char *schedule = ts_config_str (self->cfg, "broker.schedule");
+    bool on = *schedule && strcmp (schedule, "off") != 0;
+    char err [TS_ERRLEN];
+    ts_cron_t cron;
+    //  The config was checked as a whole; a cron that still fails here
+    //  keeps the old schedule.
+    if (on && ts_cron_parse (&cron, schedule, err) != 0) {
+        ts_error ("reload: broker.schedule: %s; keeping the old one", err);
+        return TS_ECONFIG;
+    }
+    if (on && !self->store && !(self->store = ts_store_new (self->cfg, err))) {
+        ts_error ("reload: broker.schedule: cannot open the registry: %s; "
+                  "the scheduler stays off", err);
+        return TS_EBACKEND;
+    }
+    self->cron_on = on;
+    if (on) {
+        char when [40];
+        self->cron = cron;
+        self->next_tick_ms = ts_cron_next (&self->cron, ts_now_ms ());
+        ts_info ("reload: scheduler on, next tick at %s",
+                 self->next_tick_ms < 0? "(never)"
+                 : ts_time_format (self->next_tick_ms, when, sizeof when));
+    }
+    else {
+        self->next_tick_ms = -1;
+        ts_info ("reload: scheduler off");
+    }
+    return 0;
 }
 
 //  Poll timeout: the next heartbeat, queue wakeup or cron tick.
@@ -313,6 +389,7 @@ ts_broker_run (ts_broker_t *self)
         ts_broker_flush_dones (self);
         s_drain (self, self->control, ts_broker_control_message);
         s_timers (self);
+        ts_daemon_tick ();
         ts_broker_dispatch (self);
         //  Before the sync: it may write too (after a clock step).
         self->next_queue_ms = ts_queue_next_wakeup (self->queue,
@@ -321,7 +398,7 @@ ts_broker_run (ts_broker_t *self)
     }
     ts_queue_stats (self->queue, ts_now_ms (), &stats, NULL);
     ts_info ("broker stopping: %" PRIu64 " queued, %" PRIu64 " delayed, %"
-             PRIu64 " leased, %" PRIu64 " in the DLQ; since start %" PRIu64
+             PRIu64 " leased, %" PRIu64 " in the DLQ; in all %" PRIu64
              " done, %" PRIu64 " failed, %" PRIu64 " retried, %" PRIu64
              " dead-lettered", stats.queued, stats.delayed, stats.leased,
              stats.dlq, stats.done, stats.failed, stats.retried,

@@ -55,7 +55,15 @@ ts_broker_t *ts_broker_new (const ts_config_t *cfg, char *err);
 //  Closes sockets and store; sets *self_p to NULL. Safe on NULL.
 void ts_broker_destroy (ts_broker_t **self_p);
 
-//  Runs the loop until interrupted. Returns 0.
+//  Applies the keys of a reload (ts_daemon_reload) that the broker can
+//  change while it runs, read again from its cfg: broker.schedule (the
+//  next tick is computed anew; a schedule turned on opens the registry).
+//  Other keys in applied are ignored. Returns 0, or TS_ECONFIG or
+//  TS_EBACKEND (logged; the old schedule stays).
+int ts_broker_apply (ts_broker_t *self, const ts_strlist_t *applied);
+
+//  Runs the loop until interrupted; calls ts_daemon_tick once per wake,
+//  so a SIGHUP runs the reload main registered. Returns 0.
 int ts_broker_run (ts_broker_t *self);
 
 #endif

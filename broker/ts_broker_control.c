@@ -37,18 +37,25 @@ s_reply (ts_broker_t *self, zmsg_t **envelope)
 //  Queues ids, broker.ids_per_job per job. Returns the number of jobs
 //  queued, or a TS_E* code with err filled.
 int
-ts_broker_enqueue (ts_broker_t *self, const ts_strlist_t *ids, char *err)
+ts_broker_enqueue (ts_broker_t *self, const ts_strlist_t *ids,
+                   const char *rid, char *err)
 {
     int jobs = 0;
     for (size_t i = 0; i < ids->n; i += self->ids_per_job) {
         size_t n = ids->n - i < self->ids_per_job? ids->n - i
                                                  : self->ids_per_job;
-        int rc = ts_queue_push (self->queue, (const char *const *)
-                                ids->items + i, n, ts_now_ms (), NULL, err);
+        uint64_t job = 0;
+        int rc = ts_queue_push_rid (self->queue, (const char *const *)
+                                    ids->items + i, n, rid, ts_now_ms (),
+                                    &job, err);
         if (rc < 0)
             return rc;
-        if (rc > 0)
+        if (rc > 0) {
             jobs++;
+            ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (TS_LF_UINT ("job", job),
+                       TS_LF_INT ("ids", rc), TS_LF_OPT ("rid", rid)),
+                       "job queued");
+        }
     }
     return jobs;
 }
@@ -69,15 +76,17 @@ s_queue_error (ts_broker_t *self, int rc, const char *err)
 //  queued and, for each id, the job that will fetch it (a new one, or
 //  the queued or leased job it already was in).
 static void
-s_hydrate (ts_broker_t *self, const ts_strlist_t *ids)
+s_hydrate (ts_broker_t *self, const ts_strlist_t *ids, const char *rid)
 {
     char err [TS_ERRLEN];
-    int jobs = ts_broker_enqueue (self, ids, err);
+    int jobs = ts_broker_enqueue (self, ids, rid, err);
     if (jobs < 0) {
         s_queue_error (self, jobs, err);
         return;
     }
-    ts_info ("hydrate: %zu ids, %d jobs queued", ids->n, jobs);
+    ts_log_kv (TS_LOG_INFO, TS_LOG_FIELDS (TS_LF_UINT ("ids", ids->n),
+               TS_LF_INT ("jobs", jobs), TS_LF_OPT ("rid", rid)),
+               "hydrate: %zu ids, %d jobs queued", ids->n, jobs);
     ts_msg_set_ok (self->reply, 202);
     self->reply->count = (uint64_t) jobs;
     ts_msg_t *reply = self->reply;
@@ -135,19 +144,18 @@ s_job_state (ts_broker_t *self, const ts_msg_t *req)
     }
 }
 
-static void
-s_stats (ts_broker_t *self)
+int
+ts_broker_stats (ts_broker_t *self, ts_msg_t *reply, char *err)
 {
-    char err [TS_ERRLEN];
     ts_queue_stats_t qs;
     int rc = ts_queue_stats (self->queue, ts_now_ms (), &qs, err);
     if (rc != 0) {
-        s_queue_error (self, rc, err);
-        return;
+        ts_msg_set_error (reply, 500, "internal", err);
+        return rc;
     }
-    ts_msg_set_ok (self->reply, 200);
-    ts_stats_t *stats = &self->reply->stats;
-    self->reply->has_stats = true;
+    ts_msg_set_ok (reply, 200);
+    ts_stats_t *stats = &reply->stats;
+    reply->has_stats = true;
     stats->queued = qs.queued;
     stats->delayed = qs.delayed;
     stats->leased = qs.leased;
@@ -157,11 +165,25 @@ s_stats (ts_broker_t *self)
     stats->retried = qs.retried;
     stats->dead_lettered = qs.dead_lettered;
     stats->oldest_age_ms = qs.oldest_age_ms;
+    stats->has_staleness = self->has_staleness;
+    stats->staleness = self->staleness;
     for (ts_broker_worker_t *w = zhashx_first (self->workers); w && rc == 0;
          w = zhashx_next (self->workers))
-        rc = ts_msg_add_worker (self->reply, w->key, w->credit, w->leased);
-    if (rc != 0)
-        ts_msg_set_error (self->reply, 500, "internal", ts_strerror (rc));
+        rc = ts_msg_add_worker (reply, w->key, w->credit, w->leased);
+    if (rc != 0) {
+        ts_errf (err, "%s", ts_strerror (rc));
+        ts_msg_set_error (reply, 500, "internal", err);
+    }
+    return rc;
+}
+
+static void
+s_stats (ts_broker_t *self)
+{
+    char err [TS_ERRLEN];
+    int rc = ts_broker_stats (self, self->reply, err);
+    if (rc == TS_EBACKEND)
+        ts_error ("control: %s", err);
 }
 
 static int
@@ -186,7 +208,7 @@ s_dlq_ls (ts_broker_t *self)
 }
 
 static void
-s_dlq_redrive (ts_broker_t *self, const ts_strlist_t *ids)
+s_dlq_redrive (ts_broker_t *self, const ts_strlist_t *ids, const char *rid)
 {
     char err [TS_ERRLEN];
     int jobs = ts_queue_dlq_redrive (self->queue,
@@ -196,14 +218,15 @@ s_dlq_redrive (ts_broker_t *self, const ts_strlist_t *ids)
         s_queue_error (self, jobs, err);
         return;
     }
-    ts_info ("dlq redrive (%s): %d jobs queued", ids->n? "by id": "all",
-             jobs);
+    ts_log_kv (TS_LOG_INFO, TS_LOG_FIELDS (TS_LF_INT ("jobs", jobs),
+               TS_LF_OPT ("rid", rid)), "dlq redrive (%s): %d jobs queued",
+               ids->n? "by id": "all", jobs);
     ts_msg_set_ok (self->reply, 200);
     self->reply->count = (uint64_t) jobs;
 }
 
 static void
-s_dlq_purge (ts_broker_t *self)
+s_dlq_purge (ts_broker_t *self, const char *rid)
 {
     char err [TS_ERRLEN];
     int purged = ts_queue_dlq_purge (self->queue, err);
@@ -211,7 +234,9 @@ s_dlq_purge (ts_broker_t *self)
         s_queue_error (self, purged, err);
         return;
     }
-    ts_info ("dlq purge: %d jobs deleted", purged);
+    ts_log_kv (TS_LOG_INFO, TS_LOG_FIELDS (TS_LF_INT ("jobs", purged),
+               TS_LF_OPT ("rid", rid)), "dlq purge: %d jobs deleted",
+               purged);
     ts_msg_set_ok (self->reply, 200);
     self->reply->count = (uint64_t) purged;
 }
@@ -248,7 +273,7 @@ ts_broker_control_message (ts_broker_t *self, zmsg_t *zmsg)
     }
     else
     if (op == TS_OP_HYDRATE)
-        s_hydrate (self, self->msg->ids);
+        s_hydrate (self, self->msg->ids, self->msg->rid);
     else
     if (op == TS_OP_PING)
         ts_msg_set_ok (self->reply, 200);
@@ -260,10 +285,10 @@ ts_broker_control_message (ts_broker_t *self, zmsg_t *zmsg)
         s_dlq_ls (self);
     else
     if (op == TS_OP_DLQ_REDRIVE)
-        s_dlq_redrive (self, self->msg->ids);
+        s_dlq_redrive (self, self->msg->ids, self->msg->rid);
     else
     if (op == TS_OP_DLQ_PURGE)
-        s_dlq_purge (self);
+        s_dlq_purge (self, self->msg->rid);
     else
     if (op == TS_OP_JOB_STATE)
         s_job_state (self, self->msg);
@@ -272,5 +297,12 @@ ts_broker_control_message (ts_broker_t *self, zmsg_t *zmsg)
                  ts_op_name (op));
         ts_msg_set_error (self->reply, 400, "bad_request", err);
     }
+    //  The reply echoes the request's id; every request gets a line.
+    if (rc == 0)
+        ts_strlcpy (self->reply->rid, self->msg->rid,
+                    sizeof self->reply->rid);
+    ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (TS_LF_STR ("op", ts_op_name (op)),
+               TS_LF_INT ("status", self->reply->status),
+               TS_LF_OPT ("rid", self->reply->rid)), "control request");
     s_reply (self, &envelope);
 }

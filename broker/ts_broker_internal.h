@@ -14,6 +14,9 @@
                            ping, stats, job_state and the DLQ operations
       ts_broker_notice.c   the change notices: ids workers wrote,
                            published to gateways, and their heartbeat
+      ts_broker_metrics.c  the optional metrics page (broker.metrics_port)
+      ts_broker_staleness.c  how long ago the registered ids were last
+                           fetched, a registry page per wake
 
     Only broker/ts_broker*.c include this header. */
 
@@ -22,7 +25,10 @@
 
 #include "ts_broker.h"
 #include "ts_cron.h"
+#include "ts_curve.h"
 #include "ts_log.h"
+#include "ts_prom.h"
+#include "ts_prom_http.h"
 #include "ts_proto.h"
 #include "ts_queue.h"
 #include "ts_store.h"
@@ -45,6 +51,7 @@ typedef struct {
 
 struct _ts_broker_t {
     const ts_config_t *cfg;         //  borrowed
+    ts_curve_t *curve;              //  CURVE keys and ZAP handler
     zsock_t    *workers_sock;       //  ROUTER, DEALER workers
     zsock_t    *control;            //  ROUTER, REQ clients
     zpoller_t  *poller;             //  both sockets
@@ -89,6 +96,16 @@ struct _ts_broker_t {
     size_t      beat_size;
     ts_log_limit_t stranger_log;    //  reports from peers not introduced
     ts_log_limit_t invalid_log;     //  invalid worker messages
+    ts_prom_http_t *metrics_http;   //  broker.metrics_port; NULL if off
+    ts_prom_t  *metrics_prom;       //  scratch: the page being written
+    ts_msg_t   *metrics_msg;        //  scratch: the stats it is made of
+    size_t      stale_page;         //  broker.staleness_ids_per_s; 0 off
+    char        stale_after [TS_NAME_MAX + 1];  //  the sweep's cursor
+    ts_staleness_t stale_sweep;     //  the sweep in progress
+    ts_strlist_t *stale_ids;        //  scratch: a page of the registry
+    int64_t    *stale_times;        //  scratch: their last fetches
+    bool        has_staleness;      //  a sweep has finished
+    ts_staleness_t staleness;       //  the last finished sweep
 };
 
 //  ---------------------------------------------------------------------
@@ -139,9 +156,45 @@ void ts_broker_notice_beat (ts_broker_t *self);
 //  One request on the control socket, answered with its envelope.
 void ts_broker_control_message (ts_broker_t *self, zmsg_t *zmsg);
 
-//  Queues ids, broker.ids_per_job per job. Returns the number of jobs
-//  queued, or a TS_E* code with err filled.
+//  Fills reply (reset) with a 200 stats answer: the queue's figures and
+//  the connected workers. Returns 0, or a TS_E* code with err filled
+//  (reply then holds the error answer).
+int ts_broker_stats (ts_broker_t *self, ts_msg_t *reply, char *err);
+
+//  ---------------------------------------------------------------------
+//  The metrics page (ts_broker_metrics.c); every call does nothing while
+//  broker.metrics_port is 0
+
+//  Starts serving on broker.metrics_bind:metrics_port. Returns 0, or a
+//  TS_E* code with err filled.
+int ts_broker_metrics_open (ts_broker_t *self, char *err);
+
+//  Stops serving and frees the page.
+void ts_broker_metrics_close (ts_broker_t *self);
+
+//  Renews the page from the queue and the workers as they are now.
+void ts_broker_metrics_publish (ts_broker_t *self);
+
+//  ---------------------------------------------------------------------
+//  Staleness (ts_broker_staleness.c); every call does nothing while
+//  broker.staleness_ids_per_s is 0 or the broker has no store (no
+//  schedule)
+
+//  Reads broker.staleness_ids_per_s and makes the scratch space.
+//  Returns 0 or TS_ENOMEM with err filled.
+int ts_broker_staleness_open (ts_broker_t *self, char *err);
+
+//  Frees the scratch space.
+void ts_broker_staleness_close (ts_broker_t *self);
+
+//  Walks the next page of the registry; at its end, the sweep becomes
+//  self->staleness.
+void ts_broker_staleness_step (ts_broker_t *self);
+
+//  Queues ids, broker.ids_per_job per job, each job tagged with the
+//  request id rid ("" for none). Returns the number of jobs queued, or a
+//  TS_E* code with err filled.
 int ts_broker_enqueue (ts_broker_t *self, const ts_strlist_t *ids,
-                       char *err);
+                       const char *rid, char *err);
 
 #endif

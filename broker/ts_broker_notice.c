@@ -53,6 +53,12 @@ ts_broker_notice_open (ts_broker_t *self, char *err)
         return TS_ENOMEM;
     }
     zsock_set_linger (self->notice_sock, 0);
+    ts_curve_check_bind (self->curve, "broker.notice_bind");
+    if (ts_curve_server (self->curve, self->notice_sock,
+                         "security.broker_cert", TS_ZAP_NOTICE, err)) {
+        zsock_destroy (&self->notice_sock);
+        return TS_ECONFIG;
+    }
     if (zsock_bind (self->notice_sock, "%s", bind) == -1) {
         ts_errf (err, "broker.notice_bind: cannot bind %s: %s", bind,
                  zmq_strerror (zmq_errno ()));

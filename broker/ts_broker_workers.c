@@ -93,13 +93,15 @@ s_log_failure (const ts_job_t *job, int64_t now_ms)
     char ids [256];
     ts_job_ids_text (job, ids, sizeof ids);
     if (job->state == TS_JOB_DEAD)
-        ts_warn ("job %" PRIu64 " ids=%s moved to the DLQ after %u "
-                 "receives: %s", job->id, ids, job->receives, job->error);
+        ts_log_kv (TS_LOG_WARN, TS_LOG_FIELDS (TS_LF_OPT ("rid", job->rid)),
+                   "job %" PRIu64 " ids=%s moved to the DLQ after %u "
+                   "receives: %s", job->id, ids, job->receives, job->error);
     else {
         int64_t delay = job->visible_at_ms - now_ms;
-        ts_info ("job %" PRIu64 " ids=%s failed (receive %u): %s; retry in "
-                 "%" PRId64 " ms", job->id, ids, job->receives, job->error,
-                 delay > 0? delay: 0);
+        ts_log_kv (TS_LOG_INFO, TS_LOG_FIELDS (TS_LF_OPT ("rid", job->rid)),
+                   "job %" PRIu64 " ids=%s failed (receive %u): %s; retry "
+                   "in %" PRId64 " ms", job->id, ids, job->receives,
+                   job->error, delay > 0? delay: 0);
     }
 }
 
@@ -184,6 +186,7 @@ s_send_leased (ts_broker_t *self, size_t n)
         int rc = 0;
         ts_msg_reset (self->reply, TS_OP_JOB);
         self->reply->job = job->id;
+        ts_strlcpy (self->reply->rid, job->rid, sizeof self->reply->rid);
         for (size_t k = 0; k < job->ids->n && rc == 0; k++)
             rc = ts_strlist_append (self->reply->ids, job->ids->items [k]);
         if (rc == 0 && worker)
@@ -193,8 +196,12 @@ s_send_leased (ts_broker_t *self, size_t n)
             worker->credit--;
             worker->leased++;
             worker->last_job_seq = ++self->job_seq;
-            ts_debug ("job %" PRIu64 " -> worker %s (%zu ids, receive %u)",
-                      job->id, worker->key, job->ids->n, job->receives);
+            ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (
+                       TS_LF_UINT ("job", job->id),
+                       TS_LF_STR ("worker", worker->key),
+                       TS_LF_UINT ("ids", job->ids->n),
+                       TS_LF_UINT ("receive", job->receives),
+                       TS_LF_OPT ("rid", job->rid)), "job leased");
             continue;
         }
         char key [512];
@@ -260,7 +267,9 @@ ts_broker_flush_dones (ts_broker_t *self)
         if (self->ack_rcs [i] == 0) {
             if (self->acked [i]->state == TS_JOB_LEASED)
                 s_owner_lost (self, self->acked [i]);
-            ts_debug ("job %" PRIu64 " done by worker %s", job_id, key);
+            ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (
+                       TS_LF_UINT ("job", job_id), TS_LF_STR ("worker", key),
+                       TS_LF_OPT ("rid", self->acked [i]->rid)), "job done");
         }
         else
             ts_debug ("done for job %" PRIu64 " from worker %s: not queued "

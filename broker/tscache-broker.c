@@ -1,13 +1,37 @@
 /*  tscache-broker - schedules fetch jobs and hands them to workers.
 
     Loads the config, builds the broker (ts_broker) and runs its loop until
-    SIGINT or SIGTERM. See docs/architecture.md. */
+    SIGINT or SIGTERM; SIGHUP reloads the config (log.*, broker.schedule
+    take effect). See docs/architecture.md. */
 
+#include "ts_curve.h"
 #include "ts_daemon.h"
 #include "ts_log.h"
 #include "ts_broker.h"
 #include "ts_store.h"
 #include "ts_version.h"
+
+//  CURVE: the broker's key pair and its allow-lists.
+static int
+s_check (const ts_config_t *cfg, char *err)
+{
+    static const char *const pairs [] = { "security.broker_cert", NULL };
+    static const char *const dirs [] = { "security.workers_dir",
+                                         "security.broker_clients_dir", NULL };
+    return ts_curve_check (cfg, pairs, NULL, dirs, err);
+}
+
+//  The keys the broker reads, and those it changes while running.
+static const char *const s_used [] = { "log.", "broker.", "store.",
+                                       "security.", NULL };
+static const char *const s_live [] = { "broker.schedule", NULL };
+
+//  SIGHUP: what the reload changed, applied to the broker.
+static void
+s_apply (void *arg, const ts_strlist_t *applied)
+{
+    ts_broker_apply (arg, applied);
+}
 
 int
 main (int argc, char *argv [])
@@ -18,8 +42,13 @@ main (int argc, char *argv [])
         "Schedules fetch jobs (broker.schedule, UTC cron) for every registered id,\n"
         "takes hydrate, stats and DLQ requests on broker.control_bind and hands\n"
         "jobs to workers connected to broker.worker_bind. Jobs are kept in a\n"
-        "durable queue (broker.queue_path) until a worker reports them.", NULL,
-        &code);
+        "durable queue (broker.queue_path) until a worker reports them.\n"
+        "With security.mode curve (the default) every socket is a CURVE server\n"
+        "with the key pair security.broker_cert; workers must be listed in\n"
+        "security.workers_dir, gateways and CLIs in security.broker_clients_dir.\n"
+        "SIGHUP reloads the config file: log.level, log.format and\n"
+        "broker.schedule change at once; other changes need a restart.",
+        s_check, &code);
     if (!cfg)
         return code;
     char err [TS_ERRLEN] = "";
@@ -29,7 +58,9 @@ main (int argc, char *argv [])
         ts_config_destroy (&cfg);
         return 1;
     }
+    ts_daemon_on_reload (cfg, s_used, s_live, s_apply, broker);
     int rc = ts_broker_run (broker);
+    ts_daemon_on_reload (NULL, NULL, NULL, NULL, NULL);
     ts_broker_destroy (&broker);
     ts_config_destroy (&cfg);
     ts_info ("stopped");

@@ -56,6 +56,7 @@ typedef struct {
 
 struct _ts_client_t {
     zsock_t  *sock;             //  DEALER to the server
+    ts_curve_watch_t *watch;    //  logs the server refusing our key
     char     *endpoint;         //  the server's endpoint, for logs
     ts_client_policy_t policy;  //  timeout, retries, peer, max reply
     ts_client_done_fn *done;   //  completion callback
@@ -99,6 +100,9 @@ ts_client_new (const char *endpoint, const ts_client_policy_t *policy,
     if (self->policy.max_reply > 0
     &&  self->policy.max_reply <= (size_t) INT64_MAX)
         zsock_set_maxmsgsize (self->sock, (int64_t) self->policy.max_reply);
+    ts_curve_id_apply (self->policy.curve, self->sock);
+    self->watch = ts_curve_watch_new (self->policy.curve, self->sock,
+                                      self->policy.peer);
     if (zsock_connect (self->sock, "%s", endpoint) < 0) {
         ts_errf (err, "cannot connect %s: %s", endpoint,
                  zmq_strerror (zmq_errno ()));
@@ -152,6 +156,7 @@ ts_client_destroy (ts_client_t **self_p)
             s_complete (self, entry, TS_EINVAL);
         }
         free (self->ring);
+        ts_curve_watch_destroy (&self->watch);
         zsock_destroy (&self->sock);
         ts_msg_destroy (&self->reply);
         free (self->endpoint);

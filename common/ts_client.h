@@ -43,6 +43,11 @@
     Blocking: ts_client_call is one round trip (with the policy's
     retries) for callers without a loop: the CLI, unit tests.
 
+    Security: with policy.curve the DEALER is a CURVE client with those
+    keys (ts_curve.h), and a handshake the server refuses is logged at
+    WARN (ts_curve_watch); the request then waits and times out as if
+    the server were silent, which, to this client, it is.
+
     Threads: an instance is used by one thread at a time (a ZeroMQ socket
     moves between threads only with a memory barrier, e.g. a thread's
     creation or join). */
@@ -51,6 +56,7 @@
 #define TS_CLIENT_H_INCLUDED
 
 #include "ts_common.h"
+#include "ts_curve.h"
 #include "ts_proto.h"
 
 #include <czmq.h>
@@ -69,6 +75,8 @@ typedef struct {
     int         timeout_ms;     //  one attempt's wait for its answer
     int         retries;        //  attempts after the first (0: none)
     size_t      max_reply;      //  largest answer taken, bytes
+    const ts_curve_id_t *curve; //  CURVE keys (borrowed; must outlive
+                                //  the client), NULL: plain
 } ts_client_policy_t;
 
 //  Completion of one request. arg is the client's (ts_client_new), ctx

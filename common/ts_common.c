@@ -5,13 +5,17 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 const char *
 ts_strerror (int code)
@@ -91,6 +95,31 @@ bool
 ts_name_existing (const char *s)
 {
     return s && s_name_check (s, strnlen (s, TS_NAME_MAX + 1), true);
+}
+
+bool
+ts_rid_valid_n (const char *s, size_t len)
+{
+    if (!s || len == 0 || len > TS_RID_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!isalnum ((unsigned char) s [i]) && !strchr ("._:-", s [i]))
+            return false;
+    return true;
+}
+
+char *
+ts_rid_new (char *buf)
+{
+    static atomic_uint_fast64_t counter;
+    uint64_t bits = 0;
+    if (getrandom (&bits, sizeof bits, GRND_NONBLOCK) != (ssize_t) sizeof bits)
+        //  No entropy yet (early boot): still unique within the process
+        //  and unlikely to meet another's.
+        bits = ((uint64_t) ts_now_ms () << 20) ^ ((uint64_t) getpid () << 40)
+             ^ atomic_fetch_add (&counter, 1);
+    snprintf (buf, TS_RID_MAX + 1, "%016" PRIx64, bits);
+    return buf;
 }
 
 void

@@ -79,6 +79,21 @@ bool ts_name_existing_n (const char *s, size_t len);
 //  as '?'. what is e.g. "id" or "measure".
 void ts_name_errf (char *err, const char *what, const char *s, size_t len);
 
+//  Request ids ("rid"): made by the gateway for each request it serves
+//  (or taken from the client's X-Request-Id), carried to the broker, into
+//  the jobs it queues and to the workers, so that one id finds every log
+//  line of a request (docs/protocol.md, docs/architecture.md "Logs").
+//  A rid is 1 to TS_RID_MAX characters of [A-Za-z0-9._:-]; the gateway
+//  makes 16 lower-case hex digits.
+#define TS_RID_MAX  64
+
+//  True if the len bytes at s are a well-formed rid. False for NULL.
+bool ts_rid_valid_n (const char *s, size_t len);
+
+//  Writes a new random rid (16 hex digits) into buf, which holds at least
+//  TS_RID_MAX + 1 bytes. Returns buf. Thread-safe.
+char *ts_rid_new (char *buf);
+
 //  Current wall-clock time in epoch milliseconds (CLOCK_REALTIME).
 int64_t ts_now_ms (void);
 

@@ -103,4 +103,26 @@ int ts_config_secret_check (const ts_config_t *self, const char *section,
 //  it as literal text shows as ***.
 void ts_config_print (const ts_config_t *self);
 
+//  The keys, in table order: how many there are, and the name of the
+//  i-th (static text). For walking every key (a reload's comparison).
+size_t      ts_config_key_count (void);
+const char *ts_config_key_name (size_t i);
+
+//  Writes key's value as ts_config_print shows it (YAML; a URL in its
+//  display form) into buf (size bytes, > 4; "..." at the end if cut).
+//  For "reload: KEY: old -> new" lines.
+void ts_config_show (const ts_config_t *self, const char *key, char *buf,
+                     size_t size);
+
+//  True if key has the same value in a and b (compared as stored, not as
+//  shown).
+bool ts_config_same (const ts_config_t *a, const ts_config_t *b,
+                     const char *key);
+
+//  Copies key's value (and where it was set) from from into self, for a
+//  reload: what self returned for key before is freed, so the caller
+//  must hold no pointer into it. Returns 0 or TS_ENOMEM (self unchanged).
+int ts_config_adopt (ts_config_t *self, const ts_config_t *from,
+                     const char *key);
+
 #endif

@@ -15,6 +15,7 @@
 #include "ts_cron.h"
 #include "ts_redact.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -33,6 +34,7 @@ static ts_config_check_fn s_check_url, s_check_headers, s_check_header_name,
 
 static const char *const s_log_levels [] = {
     "error", "warn", "info", "debug", NULL };
+static const char *const s_log_formats [] = { "text", "logfmt", "json", NULL };
 static const char *const s_backends [] = { "lmdb", "dynamodb", NULL };
 //  A role's backend: "" means the one store.backend names.
 static const char *const s_role_backends [] = { "", "lmdb", "dynamodb",
@@ -44,9 +46,11 @@ static const char *const s_queue_backends [] = { "lmdb", NULL };
 static const char *const s_time_units [] = { "ms", "s", "iso8601", NULL };
 static const char *const s_layouts [] = { "rows", "columns", NULL };
 static const char *const s_stamp_uses [] = { "use", "ignore", NULL };
+static const char *const s_security_modes [] = { "curve", "plain", NULL };
 
 const ts_config_key_t ts_config_keys [] = {
     { "log.level", TS_CONFIG_ENUM, "info", 0, 0, s_log_levels, NULL },
+    { "log.format", TS_CONFIG_ENUM, "text", 0, 0, s_log_formats, NULL },
 
     { "store.backend", TS_CONFIG_ENUM, "lmdb", 0, 0, s_backends, NULL },
     { "store.registry.backend", TS_CONFIG_ENUM, "", 0, 0, s_role_backends,
@@ -130,12 +134,20 @@ const ts_config_key_t ts_config_keys [] = {
     { "broker.queue_path", TS_CONFIG_STR, "./var/queue", 0, 0, NULL, NULL },
     { "broker.queue_map_size_mb", TS_CONFIG_INT, "1024",
       1, 1048576, NULL, NULL },
+    { "broker.staleness_ids_per_s", TS_CONFIG_INT, "10000", 0, 10000,
+      NULL, NULL },
+    { "broker.metrics_port", TS_CONFIG_INT, "0", 0, 65535, NULL, NULL },
+    { "broker.metrics_bind", TS_CONFIG_STR, "127.0.0.1", 0, 0, NULL,
+      s_check_nonempty },
 
     { "worker.broker_endpoint", TS_CONFIG_ENDPOINT, "tcp://127.0.0.1:5557",
       0, 0, NULL, NULL },
     { "worker.concurrency", TS_CONFIG_INT, "16", 1, 1024, NULL, NULL },
     { "worker.drain_timeout_ms", TS_CONFIG_INT, "8000",
       0, 3600000, NULL, NULL },
+    { "worker.metrics_port", TS_CONFIG_INT, "0", 0, 65535, NULL, NULL },
+    { "worker.metrics_bind", TS_CONFIG_STR, "127.0.0.1", 0, 0, NULL,
+      s_check_nonempty },
 
     { "gateway.zmq_bind", TS_CONFIG_ENDPOINT, "tcp://127.0.0.1:5555",
       0, 0, NULL, NULL },
@@ -162,6 +174,7 @@ const ts_config_key_t ts_config_keys [] = {
       0, 0, NULL, NULL },
     { "gateway.api_key_file", TS_CONFIG_STR, "", 0, 0, NULL, NULL },
     { "gateway.api_key_generate", TS_CONFIG_BOOL, "false", 0, 0, NULL, NULL },
+    { "gateway.api_keys_file", TS_CONFIG_STR, "", 0, 0, NULL, NULL },
     { "gateway.max_points", TS_CONFIG_INT, "1000000",
       1, 10000000, NULL, NULL },
     { "gateway.cache_mb", TS_CONFIG_INT, "32", 0, 65536, NULL, NULL },
@@ -174,9 +187,29 @@ const ts_config_key_t ts_config_keys [] = {
       0, 0, NULL, s_check_endpoint_or_off },
     { "gateway.seed_path_prefix", TS_CONFIG_STR, "", 0, 0, NULL,
       s_check_path_prefix },
+    { "gateway.metrics_auth", TS_CONFIG_BOOL, "false", 0, 0, NULL, NULL },
 
     { "cli.endpoint", TS_CONFIG_ENDPOINT, "tcp://127.0.0.1:5555",
       0, 0, NULL, NULL },
+
+    { "security.mode", TS_CONFIG_ENUM, "curve", 0, 0, s_security_modes,
+      NULL },
+    { "security.broker_cert", TS_CONFIG_STR, "./var/keys/broker.key",
+      0, 0, NULL, s_check_nonempty },
+    { "security.gateway_cert", TS_CONFIG_STR, "./var/keys/gateway.key",
+      0, 0, NULL, s_check_nonempty },
+    { "security.worker_cert", TS_CONFIG_STR, "./var/keys/worker.key",
+      0, 0, NULL, s_check_nonempty },
+    { "security.cli_cert", TS_CONFIG_STR, "./var/keys/cli.key",
+      0, 0, NULL, s_check_nonempty },
+    { "security.workers_dir", TS_CONFIG_STR, "./var/keys/workers",
+      0, 0, NULL, s_check_nonempty },
+    { "security.broker_clients_dir", TS_CONFIG_STR,
+      "./var/keys/broker-clients", 0, 0, NULL, s_check_nonempty },
+    { "security.read_clients_dir", TS_CONFIG_STR, "./var/keys/clients-read",
+      0, 0, NULL, s_check_nonempty },
+    { "security.admin_clients_dir", TS_CONFIG_STR,
+      "./var/keys/clients-admin", 0, 0, NULL, s_check_nonempty },
 
     { "upstream.url", TS_CONFIG_STR,
       "http://127.0.0.1:8090/rows/{id}?from={from}&to={to}",
@@ -219,6 +252,19 @@ ts_config_key_find (const char *key)
         if (strcmp (ts_config_keys [i].name, key) == 0)
             return (int) i;
     return -1;
+}
+
+size_t
+ts_config_key_count (void)
+{
+    return ts_config_nkeys;
+}
+
+const char *
+ts_config_key_name (size_t i)
+{
+    assert (i < ts_config_nkeys);
+    return ts_config_keys [i].name;
 }
 
 //  True if some key lives below prefix ("upstream" or "upstream.format").

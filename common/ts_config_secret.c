@@ -4,9 +4,11 @@
     API key from the environment variable or file the config names
     (ts_config_secret, never copying it into an error message) and
     checking it can be read at start (ts_config_secret_check); and
-    ts_config_print, which writes every key but nothing secret: secrets
-    are not keys, credential headers take their value from {api_key}, and
-    a URL is shown in its display form. Part of the ts_config module: see
+    ts_config_print and ts_config_show (the "old -> new" of a reload),
+    which write keys but nothing secret: secrets are not keys, credential
+    headers take their value from {api_key}, and a URL is shown in its
+    display form. ts_config_same and ts_config_adopt, which a reload uses
+    with ts_config_show, live here too. Part of the ts_config module: see
     ts_config_keys.h. */
 
 #include "ts_config_keys.h"
@@ -122,11 +124,11 @@ ts_config_secret_check (const ts_config_t *self, const char *section,
 //  ---------------------------------------------------------------------
 //  Print
 
-//  Writes s as a YAML scalar, double-quoted when plain text would be read
-//  differently; special lists more characters that force quotes (flow
-//  context: inside [..] and {..}).
+//  Writes s as a YAML scalar to out, double-quoted when plain text would
+//  be read differently; special lists more characters that force quotes
+//  (flow context: inside [..] and {..}).
 static void
-s_print_scalar (const char *s, const char *special)
+s_print_scalar (FILE *out, const char *s, const char *special)
 {
     bool quote = !*s || strchr ("-?:,[]{}#&*!|>'\"%@` ", *s)
               || s [strlen (s) - 1] == ' ' || strstr (s, ": ")
@@ -137,20 +139,65 @@ s_print_scalar (const char *s, const char *special)
         ||  *p == '\\')
             quote = true;
     if (!quote) {
-        fputs (s, stdout);
+        fputs (s, out);
         return;
     }
-    putchar ('"');
+    putc ('"', out);
     for (const char *p = s; *p; p++) {
         if (*p == '"' || *p == '\\')
-            printf ("\\%c", *p);
+            fprintf (out, "\\%c", *p);
         else
         if ((unsigned char) *p < 0x20 || *p == 0x7f)
-            printf ("\\x%02x", (unsigned char) *p);
+            fprintf (out, "\\x%02x", (unsigned char) *p);
         else
-            putchar (*p);
+            putc (*p, out);
     }
-    putchar ('"');
+    putc ('"', out);
+}
+
+//  Writes the value of key i of self as YAML to out.
+static void
+s_print_value (FILE *out, const ts_config_t *self, size_t i)
+{
+    const ts_config_key_t *key = &ts_config_keys [i];
+    const ts_config_value_t *value = &self->values [i];
+    switch (key->type) {
+        case TS_CONFIG_INT:
+            fprintf (out, "%" PRId64, value->num);
+            break;
+        case TS_CONFIG_BOOL:
+            fputs (value->flag? "true": "false", out);
+            break;
+        case TS_CONFIG_LIST:
+            putc ('[', out);
+            for (size_t j = 0; j < value->list->n; j++) {
+                fputs (j? ", ": "", out);
+                s_print_scalar (out, value->list->items [j], ",[]{}");
+            }
+            putc (']', out);
+            break;
+        case TS_CONFIG_MAP:
+            putc ('{', out);
+            for (size_t j = 0; j < value->list->n; j++) {
+                fputs (j? ", ": "", out);
+                s_print_scalar (out, value->list->items [j], ",[]{}:");
+                fputs (": ", out);
+                s_print_scalar (out, value->values->items [j], ",[]{}:");
+            }
+            putc ('}', out);
+            break;
+        default:
+            if (strstr (value->str, "://")) {
+                //  A URL may hold a credential written before {api_key}
+                //  existed: show its display form.
+                char shown [4096];
+                s_print_scalar (out, ts_redact_url (value->str, NULL, shown,
+                                                    sizeof shown), "");
+            }
+            else
+                s_print_scalar (out, value->str, "");
+            break;
+    }
 }
 
 void
@@ -158,47 +205,83 @@ ts_config_print (const ts_config_t *self)
 {
     assert (self);
     for (size_t i = 0; i < ts_config_nkeys; i++) {
-        const ts_config_key_t *key = &ts_config_keys [i];
-        const ts_config_value_t *value = &self->values [i];
-        printf ("%s: ", key->name);
-        switch (key->type) {
-            case TS_CONFIG_INT:
-                printf ("%" PRId64, value->num);
-                break;
-            case TS_CONFIG_BOOL:
-                fputs (value->flag? "true": "false", stdout);
-                break;
-            case TS_CONFIG_LIST:
-                putchar ('[');
-                for (size_t j = 0; j < value->list->n; j++) {
-                    fputs (j? ", ": "", stdout);
-                    s_print_scalar (value->list->items [j], ",[]{}");
-                }
-                putchar (']');
-                break;
-            case TS_CONFIG_MAP:
-                putchar ('{');
-                for (size_t j = 0; j < value->list->n; j++) {
-                    fputs (j? ", ": "", stdout);
-                    s_print_scalar (value->list->items [j], ",[]{}:");
-                    fputs (": ", stdout);
-                    s_print_scalar (value->values->items [j], ",[]{}:");
-                }
-                putchar ('}');
-                break;
-            default:
-                if (strstr (value->str, "://")) {
-                    //  A URL may hold a credential written before
-                    //  {api_key} existed: show its display form.
-                    char shown [4096];
-                    s_print_scalar (ts_redact_url (value->str, NULL, shown,
-                                                   sizeof shown), "");
-                }
-                else
-                    s_print_scalar (value->str, "");
-                break;
-        }
+        printf ("%s: ", ts_config_keys [i].name);
+        s_print_value (stdout, self, i);
         putchar ('\n');
     }
     fflush (stdout);
+}
+
+void
+ts_config_show (const ts_config_t *self, const char *key, char *buf,
+                size_t size)
+{
+    assert (self && buf && size > 4);
+    int index = ts_config_key_find (key);
+    assert (index >= 0);
+    buf [0] = 0;
+    FILE *out = fmemopen (buf, size, "w");
+    if (!out)
+        return;
+    s_print_value (out, self, (size_t) index);
+    if (fclose (out) != 0 || strnlen (buf, size) >= size - 1)
+        memcpy (buf + size - 4, "...", 4);
+}
+
+static bool
+s_lists_equal (const ts_strlist_t *a, const ts_strlist_t *b)
+{
+    if (!a || !b)
+        return a == b;
+    if (a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp (a->items [i], b->items [i]) != 0)
+            return false;
+    return true;
+}
+
+bool
+ts_config_same (const ts_config_t *a, const ts_config_t *b, const char *key)
+{
+    assert (a && b);
+    int index = ts_config_key_find (key);
+    assert (index >= 0);
+    const ts_config_value_t *x = &a->values [index];
+    const ts_config_value_t *y = &b->values [index];
+    if ((x->str || y->str)
+    &&  (!x->str || !y->str || strcmp (x->str, y->str) != 0))
+        return false;
+    return x->num == y->num && x->flag == y->flag
+        && s_lists_equal (x->list, y->list)
+        && s_lists_equal (x->values, y->values);
+}
+
+int
+ts_config_adopt (ts_config_t *self, const ts_config_t *from, const char *key)
+{
+    assert (self && from);
+    int index = ts_config_key_find (key);
+    assert (index >= 0);
+    const ts_config_key_t *row = &ts_config_keys [index];
+    const ts_config_value_t *src = &from->values [index];
+    ts_config_value_t copy;
+    char reason [TS_ERRLEN];
+    if (ts_config_value_init (row, &copy, reason, sizeof reason))
+        return TS_ENOMEM;
+    copy.num = src->num;
+    copy.flag = src->flag;
+    copy.line = src->line;
+    bool ok = !src->str || (copy.str = strdup (src->str));
+    for (size_t j = 0; ok && src->list && j < src->list->n; j++)
+        ok = ts_strlist_append (copy.list, src->list->items [j]) == 0
+          && (!src->values
+              || ts_strlist_append (copy.values, src->values->items [j]) == 0);
+    if (!ok) {
+        ts_config_value_reset (&copy);
+        return TS_ENOMEM;
+    }
+    ts_config_value_reset (&self->values [index]);
+    self->values [index] = copy;
+    return 0;
 }

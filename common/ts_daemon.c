@@ -5,9 +5,25 @@
 #include "ts_log.h"
 #include "ts_version.h"
 
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define S_SHOW_MAX  512             //  longest value shown by a reload
+
+static const char *s_path;          //  the config file, NULL if none
+static bool s_verbose;              //  -v: debug, whatever log.level says
+static atomic_bool s_reload;        //  SIGHUP seen, reload not done yet
+static struct {
+    ts_config_t *cfg;               //  the running config, NULL: none
+    const char *const *used;        //  key prefixes the daemon reads
+    const char *const *live;        //  keys it changes while running
+    ts_daemon_apply_fn *apply;      //  main's, with its arg
+    void *arg;
+} s_on_reload;
 
 static void
 s_usage (FILE *out, const char *name, const char *about)
@@ -31,12 +47,63 @@ s_usage (FILE *out, const char *name, const char *about)
         "  --version       show the version of tscache and its libraries\n");
 }
 
+//  Applies log.level (unless -v) and log.format of cfg.
+static void
+s_apply_log (const ts_config_t *cfg)
+{
+    int level = ts_log_level_parse (ts_config_str (cfg, "log.level"));
+    ts_log_set_level (s_verbose? TS_LOG_DEBUG: level >= 0? level: TS_LOG_INFO);
+    int format = ts_log_format_parse (ts_config_str (cfg, "log.format"));
+    ts_log_set_format (format >= 0? format: TS_LOG_TEXT);
+}
+
+//  The one thread that takes SIGHUP: it raises the flag, nothing more.
+static void *
+s_sighup_thread (void *arg)
+{
+    sigset_t *set = arg;
+    int sig;
+    while (sigwait (set, &sig) == 0)
+        atomic_store (&s_reload, true);
+    return NULL;
+}
+
+//  Blocks SIGHUP in this thread, and so in every thread started after,
+//  and starts the thread that waits for it.
+static void
+s_sighup_start (void)
+{
+    static sigset_t set;
+    sigemptyset (&set);
+    sigaddset (&set, SIGHUP);
+    pthread_t thread;
+    if (pthread_sigmask (SIG_BLOCK, &set, NULL) != 0
+    ||  pthread_create (&thread, NULL, s_sighup_thread, &set) != 0) {
+        ts_warn ("SIGHUP: cannot wait for it: reload needs a restart");
+        return;
+    }
+    pthread_detach (thread);
+}
+
 //  The rest of --help (not repeated after a usage error): what a man
 //  page has besides options.
 static void
 s_help_more (FILE *out)
 {
     fprintf (out,
+        "\n"
+        "Signals:\n"
+        "  SIGTERM, SIGINT  stop: finish or hand back what is in flight, then\n"
+        "                   exit (a second one cuts that short)\n"
+        "  SIGHUP           reload the config file: what is safe to change\n"
+        "                   at run time (log.level, log.format,\n"
+        "                   broker.schedule, upstream.headers and the\n"
+        "                   upstream key, the gateway's API keys) takes\n"
+        "                   effect and is logged \"reload: KEY: OLD -> NEW\"\n"
+        "                   (a key's value never: \"changed\"); any other\n"
+        "                   change is logged as needing a restart; a config\n"
+        "                   that does not load is logged and the running\n"
+        "                   one kept\n"
         "\n"
         "Exit status:\n"
         "  0  stopped by SIGINT or SIGTERM; or after --help, --version,\n"
@@ -143,10 +210,100 @@ ts_daemon_init (int argc, char *argv [], const char *name,
         *exit_code = 0;
         return NULL;
     }
-    int level = ts_log_level_parse (ts_config_str (cfg, "log.level"));
-    ts_log_set_level (verbose? TS_LOG_DEBUG: level >= 0? level: TS_LOG_INFO);
+    s_path = path;
+    s_verbose = verbose;
+    s_apply_log (cfg);
     for (size_t i = 0; i < warnings->n; i++)
         ts_warn ("%s", warnings->items [i]);
+    s_sighup_start ();
     *exit_code = 0;
     return cfg;
+}
+
+bool
+ts_daemon_reload_requested (void)
+{
+    return atomic_exchange (&s_reload, false);
+}
+
+void
+ts_daemon_on_reload (ts_config_t *cfg, const char *const *used,
+                     const char *const *live, ts_daemon_apply_fn *apply,
+                     void *arg)
+{
+    s_on_reload.cfg = cfg;
+    s_on_reload.used = used;
+    s_on_reload.live = live;
+    s_on_reload.apply = apply;
+    s_on_reload.arg = arg;
+}
+
+void
+ts_daemon_tick (void)
+{
+    if (!s_on_reload.cfg || !ts_daemon_reload_requested ())
+        return;
+    ts_strlist_t *applied = ts_strlist_new ();
+    if (!applied)
+        ts_error ("reload: out of memory; keeping the running config");
+    else
+    if (ts_daemon_reload (s_on_reload.cfg, s_on_reload.used,
+                          s_on_reload.live, applied) == 0
+    &&  s_on_reload.apply)
+        s_on_reload.apply (s_on_reload.arg, applied);
+    ts_strlist_destroy (&applied);
+}
+
+static bool
+s_listed (const char *const *list, const char *key, bool prefix)
+{
+    for (size_t i = 0; list && list [i]; i++)
+        if (prefix? strncmp (key, list [i], strlen (list [i])) == 0
+                  : strcmp (key, list [i]) == 0)
+            return true;
+    return false;
+}
+
+int
+ts_daemon_reload (ts_config_t *cfg, const char *const *used,
+                  const char *const *live, ts_strlist_t *applied)
+{
+    static const char *const logs [] = { "log.level", "log.format", NULL };
+    char err [TS_ERRLEN] = "";
+    ts_config_t *next = ts_config_load (s_path, err);
+    if (!next) {
+        ts_error ("reload: %s; keeping the running config", err);
+        return TS_ECONFIG;
+    }
+    int rc = 0;
+    size_t changed = 0, restart = 0;
+    for (size_t i = 0; rc == 0 && i < ts_config_key_count (); i++) {
+        const char *key = ts_config_key_name (i);
+        if (!s_listed (used, key, true) || ts_config_same (cfg, next, key))
+            continue;
+        char was [S_SHOW_MAX], now [S_SHOW_MAX];
+        ts_config_show (cfg, key, was, sizeof was);
+        ts_config_show (next, key, now, sizeof now);
+        changed++;
+        if (!s_listed (logs, key, false) && !s_listed (live, key, false)) {
+            restart++;
+            ts_warn ("reload: %s: %s \u2192 %s: needs a restart, not applied",
+                     key, was, now);
+            continue;
+        }
+        rc = ts_config_adopt (cfg, next, key);
+        if (rc == 0 && !s_listed (logs, key, false))
+            rc = ts_strlist_append (applied, key);
+        if (rc == 0)
+            ts_info ("reload: %s: %s \u2192 %s", key, was, now);
+    }
+    ts_config_destroy (&next);
+    if (rc) {
+        ts_error ("reload: out of memory; part of the change applied");
+        return TS_ENOMEM;
+    }
+    s_apply_log (cfg);
+    ts_info ("reload: %s: %zu keys changed, %zu applied, %zu need a restart",
+             ts_config_source (cfg), changed, changed - restart, restart);
+    return 0;
 }

@@ -37,7 +37,7 @@ const char *ts_proto_field_names [F_COUNT_] = {
     "v", "op", "status", "error", "detail", "id", "from", "to", "measure",
     "ids", "job", "credit", "count", "baseline", "measures", "history",
     "forecast", "retry", "retry_after_ms", "stats", "dlq", "after", "limit",
-    "next", "jobs", "states", "boot", "written", "seq"
+    "next", "jobs", "states", "boot", "written", "seq", "rid"
 };
 
 //  ---------------------------------------------------------------------
@@ -275,12 +275,14 @@ s_encode_request (msgpack_packer *pk, const ts_msg_t *self)
 {
     bool worker = ts_proto_worker_op (self->op);
     size_t fields = 2 + (worker? ts_proto_worker_fields (self)
-                               : ts_proto_client_fields (self));
+                               : ts_proto_client_fields (self))
+                  + (self->rid [0]? 1: 0);
     TS_PROTO_TRY (msgpack_pack_map (pk, fields));
     TS_PROTO_TRY (ts_proto_pack_cstr (pk, "v"));
     TS_PROTO_TRY (msgpack_pack_int (pk, TS_PROTO_VERSION));
     TS_PROTO_TRY (ts_proto_pack_cstr (pk, "op"));
     TS_PROTO_TRY (ts_proto_pack_cstr (pk, ts_op_name (self->op)));
+    TS_PROTO_TRY (ts_proto_pack_rid (pk, self));
     return worker? ts_proto_worker_pack (pk, self)
                  : ts_proto_client_pack (pk, self);
 nomem:
@@ -399,6 +401,38 @@ s_decode_request (ts_proto_dec_t *dec, ts_msg_t *self)
                                      : ts_proto_client_decode (dec, self);
 }
 
+int
+ts_proto_pack_rid (msgpack_packer *pk, const ts_msg_t *self)
+{
+    if (self->rid [0]) {
+        TS_PROTO_TRY (ts_proto_pack_cstr (pk, "rid"));
+        TS_PROTO_TRY (ts_proto_pack_cstr (pk, self->rid));
+    }
+    return 0;
+nomem:
+    return -1;
+}
+
+//  The optional "rid" of any message: 1 to TS_RID_MAX characters of
+//  [A-Za-z0-9._:-] (docs/protocol.md 3.4).
+static int
+s_decode_rid (ts_proto_dec_t *dec, ts_msg_t *self)
+{
+    const msgpack_object *obj = dec->field [F_RID];
+    if (!obj)
+        return 0;
+    if (obj->type != MSGPACK_OBJECT_STR)
+        return ts_proto_type_error (dec, "rid", "a string", obj);
+    if (!ts_rid_valid_n (obj->via.str.ptr, obj->via.str.size)) {
+        ts_errf (dec->err, "field 'rid': expected 1 to %d characters of "
+                 "[A-Za-z0-9._:-]", TS_RID_MAX);
+        return TS_EPROTO;
+    }
+    memcpy (self->rid, obj->via.str.ptr, obj->via.str.size);
+    self->rid [obj->via.str.size] = 0;
+    return 0;
+}
+
 static int
 s_decode_map (ts_proto_dec_t *dec, const msgpack_object *root, ts_msg_t *self)
 {
@@ -440,6 +474,8 @@ s_decode_map (ts_proto_dec_t *dec, const msgpack_object *root, ts_msg_t *self)
         ts_errf (dec->err, "message has both 'op' and 'status'");
         return TS_EPROTO;
     }
+    if ((rc = s_decode_rid (dec, self)))
+        return rc;
     if (dec->field [F_OP])
         return s_decode_request (dec, self);
     if (dec->field [F_STATUS] && !dec->any

@@ -37,6 +37,7 @@
 #define TS_PROTO_MAX_REQUEST (1 << 20)  //  bytes; servers reject larger
 #define TS_PROTO_MAX_POINTS 1000000     //  points in one reply
 #define TS_PROTO_MAX_WORKERS 10000      //  workers in one stats reply
+#define TS_PROTO_MAX_BOUNDS 32          //  bounds of a stats staleness
 #define TS_PROTO_MAX_DLQ   100000       //  entries in one dlq_ls reply
 #define TS_PROTO_MAX_RETRY_AFTER_MS 31536000000LL  //  failed: one year
 #define TS_PROTO_MAX_JOBS  10000        //  job ids in one message
@@ -85,8 +86,22 @@ typedef struct {
     uint32_t leased;                    //  jobs it holds
 } ts_worker_stat_t;
 
+//  How long ago the registered ids were last fetched (stats reply,
+//  optional): a histogram of ages from one sweep of the registry.
+typedef struct {
+    int64_t  at_ms;                     //  when the sweep ended, epoch ms
+    uint64_t registered;                //  registered ids it walked
+    uint64_t never;                     //  of them, never fetched
+    int64_t  max_age_ms;                //  age of the stalest fetched id
+                                        //  at at_ms; 0 if none
+    size_t   n;                         //  bounds, 1..TS_PROTO_MAX_BOUNDS
+    int64_t  le_ms [TS_PROTO_MAX_BOUNDS];   //  ascending upper bounds, ms
+    uint64_t counts [TS_PROTO_MAX_BOUNDS];  //  fetched ids whose age is at
+                                        //  most le_ms [i] (cumulative)
+} ts_staleness_t;
+
 //  The broker's counters (stats reply). Sizes are current; totals count
-//  since the broker process started.
+//  since the broker's queue was created (they survive a restart).
 typedef struct {
     uint64_t queued;                    //  jobs ready for a worker now
     uint64_t delayed;                   //  jobs waiting out a retry backoff
@@ -101,6 +116,8 @@ typedef struct {
                                         //  delayed or leased job; 0 if none
     ts_worker_stat_t *workers;          //  connected workers, owned
     size_t   workers_n;                 //  number of workers
+    bool     has_staleness;             //  staleness given
+    ts_staleness_t staleness;           //  see above
 } ts_stats_t;
 
 //  One dead-lettered job (dlq_ls reply).
@@ -139,6 +156,10 @@ typedef struct {
 
 typedef struct {
     ts_op_t  op;                        //  TS_OP_REPLY for replies
+    char     rid [TS_RID_MAX + 1];      //  any message: the request id
+                                        //  ("rid", optional; "" none):
+                                        //  client requests to the broker,
+                                        //  their replies, job
     int      status;                    //  replies: 200, 202, 400, ...
     char     error [64];                //  replies >= 400: code, "bad_request"
     char     detail [TS_ERRLEN];        //  replies >= 400, failed: text

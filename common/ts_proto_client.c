@@ -11,12 +11,37 @@
 
 #include "ts_proto_codec.h"
 
+//  Writes "staleness": {at, registered, never, max_age_ms, le_ms, counts}.
+static int
+s_encode_staleness (msgpack_packer *pk, const ts_staleness_t *st)
+{
+    TS_PROTO_TRY (ts_proto_pack_cstr (pk, "staleness"));
+    TS_PROTO_TRY (msgpack_pack_map (pk, 6));
+    TS_PROTO_TRY (ts_proto_pack_cstr (pk, "at"));
+    TS_PROTO_TRY (msgpack_pack_int64 (pk, st->at_ms));
+    TS_PROTO_TRY (ts_proto_pack_uint_field (pk, "registered", st->registered));
+    TS_PROTO_TRY (ts_proto_pack_uint_field (pk, "never", st->never));
+    TS_PROTO_TRY (ts_proto_pack_cstr (pk, "max_age_ms"));
+    TS_PROTO_TRY (msgpack_pack_int64 (pk, st->max_age_ms));
+    TS_PROTO_TRY (ts_proto_pack_cstr (pk, "le_ms"));
+    TS_PROTO_TRY (msgpack_pack_array (pk, st->n));
+    for (size_t i = 0; i < st->n; i++)
+        TS_PROTO_TRY (msgpack_pack_int64 (pk, st->le_ms [i]));
+    TS_PROTO_TRY (ts_proto_pack_cstr (pk, "counts"));
+    TS_PROTO_TRY (msgpack_pack_array (pk, st->n));
+    for (size_t i = 0; i < st->n; i++)
+        TS_PROTO_TRY (msgpack_pack_uint64 (pk, st->counts [i]));
+    return 0;
+nomem:
+    return -1;
+}
+
 //  Writes "stats": {counters..., "workers": [{name, credit, leased}]}.
 static int
 s_encode_stats (msgpack_packer *pk, const ts_stats_t *stats)
 {
     TS_PROTO_TRY (ts_proto_pack_cstr (pk, "stats"));
-    TS_PROTO_TRY (msgpack_pack_map (pk, 10));
+    TS_PROTO_TRY (msgpack_pack_map (pk, stats->has_staleness? 11: 10));
     TS_PROTO_TRY (ts_proto_pack_uint_field (pk, "queued", stats->queued));
     TS_PROTO_TRY (ts_proto_pack_uint_field (pk, "delayed", stats->delayed));
     TS_PROTO_TRY (ts_proto_pack_uint_field (pk, "leased", stats->leased));
@@ -38,6 +63,8 @@ s_encode_stats (msgpack_packer *pk, const ts_stats_t *stats)
         TS_PROTO_TRY (ts_proto_pack_uint_field (pk, "credit", worker->credit));
         TS_PROTO_TRY (ts_proto_pack_uint_field (pk, "leased", worker->leased));
     }
+    if (stats->has_staleness)
+        TS_PROTO_TRY (s_encode_staleness (pk, &stats->staleness));
     return 0;
 nomem:
     return -1;
@@ -103,12 +130,14 @@ ts_proto_encode_reply (msgpack_packer *pk, const ts_msg_t *self)
                   + (self->has_series? 7: 0)
                   + (self->has_stats? 1: 0)
                   + (self->has_dlq? 1: 0)
-                  + (self->has_states? 1: 0);
+                  + (self->has_states? 1: 0)
+                  + (self->rid [0]? 1: 0);
     TS_PROTO_TRY (msgpack_pack_map (pk, fields));
     TS_PROTO_TRY (ts_proto_pack_cstr (pk, "v"));
     TS_PROTO_TRY (msgpack_pack_int (pk, TS_PROTO_VERSION));
     TS_PROTO_TRY (ts_proto_pack_cstr (pk, "status"));
     TS_PROTO_TRY (msgpack_pack_int (pk, self->status));
+    TS_PROTO_TRY (ts_proto_pack_rid (pk, self));
     if (self->error [0]) {
         TS_PROTO_TRY (ts_proto_pack_cstr (pk, "error"));
         TS_PROTO_TRY (ts_proto_pack_cstr (pk, self->error));
@@ -175,6 +204,65 @@ s_decode_worker (ts_proto_dec_t *dec, uint32_t index,
     return ts_proto_get_uint32 (dec, field, val [2], &worker->leased);
 }
 
+//  "staleness" (optional in stats): every key required; le_ms ascending
+//  and positive, counts as many, never going down, at most the fetched
+//  ids (registered - never).
+static int
+s_decode_staleness (ts_proto_dec_t *dec, const msgpack_object *obj,
+                    ts_staleness_t *st)
+{
+    static const char *const keys [] = {
+        "at", "registered", "never", "max_age_ms", "le_ms", "counts"
+    };
+    const msgpack_object *val [6];
+    int rc = ts_proto_get_record (dec, "stats.staleness", obj, keys, 6, val);
+    if (rc == 0)
+        rc = ts_proto_get_int64 (dec, "stats.staleness.at", val [0],
+                                 &st->at_ms);
+    if (rc == 0)
+        rc = ts_proto_get_uint64 (dec, "stats.staleness.registered",
+                                  val [1], &st->registered);
+    if (rc == 0)
+        rc = ts_proto_get_uint64 (dec, "stats.staleness.never", val [2],
+                                  &st->never);
+    if (rc == 0)
+        rc = ts_proto_get_int64 (dec, "stats.staleness.max_age_ms", val [3],
+                                 &st->max_age_ms);
+    const msgpack_object_array *le = NULL, *counts = NULL;
+    if (rc == 0)
+        rc = ts_proto_get_array (dec, "stats.staleness.le_ms", val [4],
+                                 TS_PROTO_MAX_BOUNDS, &le);
+    if (rc == 0)
+        rc = ts_proto_get_array (dec, "stats.staleness.counts", val [5],
+                                 TS_PROTO_MAX_BOUNDS, &counts);
+    if (rc)
+        return rc;
+    if (le->size == 0 || le->size != counts->size || st->never > st->registered
+    ||  st->max_age_ms < 0) {
+        ts_errf (dec->err, "field 'stats.staleness': le_ms and counts must "
+                 "be 1 to %d items each, as many, never <= registered, "
+                 "max_age_ms >= 0", TS_PROTO_MAX_BOUNDS);
+        return TS_EPROTO;
+    }
+    st->n = le->size;
+    for (uint32_t i = 0; i < le->size; i++) {
+        if ((rc = ts_proto_get_int64 (dec, "stats.staleness.le_ms[]",
+                                      &le->ptr [i], &st->le_ms [i]))
+        ||  (rc = ts_proto_get_uint64 (dec, "stats.staleness.counts[]",
+                                       &counts->ptr [i], &st->counts [i])))
+            return rc;
+        if (st->le_ms [i] <= (i? st->le_ms [i - 1]: 0)
+        ||  st->counts [i] < (i? st->counts [i - 1]: 0)
+        ||  st->counts [i] > st->registered - st->never) {
+            ts_errf (dec->err, "field 'stats.staleness': item %u: le_ms must "
+                     "go up from above 0, counts never go down nor pass "
+                     "registered - never", (unsigned) i);
+            return TS_EPROTO;
+        }
+    }
+    return 0;
+}
+
 //  "stats": every counter and "workers" are required.
 static int
 s_decode_stats (ts_proto_dec_t *dec, const msgpack_object *obj, ts_msg_t *self)
@@ -214,6 +302,27 @@ s_decode_stats (ts_proto_dec_t *dec, const msgpack_object *obj, ts_msg_t *self)
                                    &stats->workers [i])))
             return rc;
         stats->workers_n = i + 1;
+    }
+    //  Optional: its own record, so a duplicate is refused there too.
+    static const char *const more [] = { "staleness" };
+    const msgpack_object *staleness = NULL;
+    for (uint32_t i = 0; i < obj->via.map.size && rc == 0; i++) {
+        const msgpack_object *key = &obj->via.map.ptr [i].key;
+        if (key->type == MSGPACK_OBJECT_STR
+        &&  key->via.str.size == strlen (more [0])
+        &&  memcmp (key->via.str.ptr, more [0], key->via.str.size) == 0) {
+            if (staleness) {
+                ts_errf (dec->err, "field 'stats': duplicate key '%s'",
+                         more [0]);
+                return TS_EPROTO;
+            }
+            staleness = &obj->via.map.ptr [i].val;
+        }
+    }
+    if (staleness) {
+        if ((rc = s_decode_staleness (dec, staleness, &stats->staleness)))
+            return rc;
+        stats->has_staleness = true;
     }
     self->has_stats = true;
     return 0;

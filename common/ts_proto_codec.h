@@ -44,7 +44,7 @@ typedef enum {
     F_V, F_OP, F_STATUS, F_ERROR, F_DETAIL, F_ID, F_FROM, F_TO, F_MEASURE,
     F_IDS, F_JOB, F_CREDIT, F_COUNT, F_BASELINE, F_MEASURES, F_HISTORY,
     F_FORECAST, F_RETRY, F_RETRY_AFTER, F_STATS, F_DLQ, F_AFTER, F_LIMIT,
-    F_NEXT, F_JOBS, F_STATES, F_BOOT, F_WRITTEN, F_SEQ, F_COUNT_
+    F_NEXT, F_JOBS, F_STATES, F_BOOT, F_WRITTEN, F_SEQ, F_RID, F_COUNT_
 } ts_proto_field_t;
 
 //  Decoder state: the fields found in the top-level map, and err.
@@ -98,6 +98,10 @@ int ts_proto_check_name (ts_proto_dec_t *dec, const char *name,
 int ts_proto_get_name (ts_proto_dec_t *dec, const char *name,
                        const msgpack_object *obj, char *dest);
 //  Text into dest (size bytes); cut to fit if truncate, else TS_ETOOBIG.
+//  Packs "rid" and the message's request id, if it has one (the caller
+//  counted the key in its map). Returns 0, or -1 out of memory.
+int ts_proto_pack_rid (msgpack_packer *pk, const ts_msg_t *self);
+
 int ts_proto_get_text (ts_proto_dec_t *dec, const char *name,
                        const msgpack_object *obj, char *dest, size_t size,
                        bool truncate);

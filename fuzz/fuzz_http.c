@@ -132,7 +132,8 @@ s_answer (ts_h1_t *h1)
         ts_msg_t *reply = ts_msg_new (TS_OP_REPLY);
         if (reply) {
             ts_msg_set_ok (reply, forward->op == TS_OP_HYDRATE? 202: 200);
-            status = ts_route_finish (forward, reply, s_gw.out);
+            status = ts_route_finish (s_gw.route, req.target, forward, reply,
+                                      s_gw.out);
         }
         ts_msg_destroy (&reply);
         ts_msg_destroy (&forward);

@@ -118,6 +118,24 @@ def proto():
         pk(NOTICE, {"v": 1, "op": "notice", "boot": 1311768467463790320,
                     "seq": 42, "ids": ["test-run", "b"]}),
         pk(NOTICE, {"v": 1, "op": "notice", "boot": 1, "seq": 43}),
+        #  Request ids (section 3.7), release (5.19), stats' staleness
+        #  (5.17).
+        pk(CLIENT, {"v": 1, "op": "hydrate", "ids": ["a"],
+                    "rid": "req-7f3a.1:x"}),
+        pk(REPLIES, {"v": 1, "status": 202, "count": 1, "jobs": [7],
+                     "rid": "req-7f3a.1:x"}),
+        pk(BROKER, {"v": 1, "op": "job", "job": 42, "ids": ["a"],
+                    "rid": "req-7f3a.1:x"}),
+        pk(WORKER, {"v": 1, "op": "release", "jobs": [42, 43]}),
+        pk(WORKER, {"v": 1, "op": "release", "jobs": []}),
+        pk(REPLIES, {"v": 1, "status": 200, "stats": {
+            "queued": 0, "delayed": 0, "leased": 0, "dlq": 0, "done": 5,
+            "failed": 0, "retried": 0, "dead_lettered": 0,
+            "oldest_age_ms": 0, "workers": [],
+            "staleness": {"at": 1732406400000, "registered": 5,
+                          "never": 1, "max_age_ms": 90000,
+                          "le_ms": [60000, 300000, 900000],
+                          "counts": [2, 4, 4]}}}),
     ]
     write("proto", seeds)
 
@@ -234,6 +252,25 @@ def influxdb():
     write("influxdb", seeds)
 
 
+def aws_creds():
+    s = c_strings("tests/unit/test_ts_aws_creds.c")
+    seeds = []
+    for x in s:
+        if json_like(x) and b"AccessKeyId" in x:
+            seeds.append(b"\x00" + x)
+        elif x.startswith((b"http://", b"https://", b"HTTPS://", b"ftp:",
+                           b"file:")):
+            seeds.append(b"\x01" + x)
+        elif x.startswith(b"[") and b"\n" in x:
+            seeds.append(b"\x02" + x)
+    seeds += [b"\x02[default]\naws_access_key_id = AKID\n"
+              b"aws_secret_access_key = s\n\x00[profile default]\n"
+              b"region = eu-west-1\n",
+              b"\x02\x00[default]\naws_access_key_id=A\n"
+              b"aws_secret_access_key=B\naws_session_token=C\nregion=us-east-1"]
+    write("aws_creds", seeds)
+
+
 def main():
     cron()
     proto()
@@ -243,6 +280,7 @@ def main():
     dynamodb()
     timestream()
     influxdb()
+    aws_creds()
 
 
 if __name__ == "__main__":

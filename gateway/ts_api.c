@@ -38,6 +38,9 @@ struct _ts_api_t {
     int64_t         ttl_ms;             //  gateway.cache_ttl_s: reuse
                                         //  bound whatever happens
     ts_ready_t     *ready;              //  readiness (GET /readyz)
+    ts_curve_id_t  *curve;              //  the gateway's keys toward the
+                                        //  broker; NULL in plain mode
+    ts_metrics_t   *metrics;            //  request figures (GET /metrics)
 };
 
 ts_api_t *
@@ -58,18 +61,32 @@ ts_api_new (const ts_config_t *cfg, ts_store_t *store, char *err)
     self->ttl_ms = ts_config_int (cfg, "gateway.cache_ttl_s") * 1000;
     self->broker_endpoint = strdup (ts_config_str (cfg,
                                                    "gateway.broker_endpoint"));
+    //  The gateway's own key pair is its client key toward the broker
+    //  (control and notice sockets) too.
+    ts_curve_t *security = ts_curve_new (cfg, "tscache-gateway", err);
+    int rc = security? ts_curve_client (security, "security.gateway_cert",
+                                        "security.broker_cert", &self->curve,
+                                        err)
+                     : TS_ENOMEM;
+    ts_curve_destroy (&security);
+    if (rc) {
+        ts_api_destroy (&self);
+        return NULL;
+    }
     self->broker_policy = (ts_client_policy_t) {
         .peer = "broker",
         .timeout_ms = (int) ts_config_int (cfg, "gateway.broker_timeout_ms"),
         .retries = 0,
-        .max_reply = TS_API_MAX_BROKER_REPLY
+        .max_reply = TS_API_MAX_BROKER_REPLY,
+        .curve = self->curve
     };
     int64_t cache_mb = ts_config_int (cfg, "gateway.cache_mb");
     if (cache_mb > 0)
         self->cache = ts_cache_new ((size_t) cache_mb << 20);
     self->ready = ts_ready_new (cfg, store);
+    self->metrics = ts_metrics_new ();
     if (!self->broker_endpoint || (cache_mb > 0 && !self->cache)
-    ||  !self->ready) {
+    ||  !self->ready || !self->metrics) {
         ts_api_destroy (&self);
         ts_errf (err, "out of memory");
         return NULL;
@@ -90,6 +107,8 @@ ts_api_destroy (ts_api_t **self_p)
         ts_api_t *self = *self_p;
         ts_cache_destroy (&self->cache);
         ts_ready_destroy (&self->ready);
+        ts_curve_id_destroy (&self->curve);
+        ts_metrics_destroy (&self->metrics);
         free (self->broker_endpoint);
         free (self);
         *self_p = NULL;
@@ -488,6 +507,12 @@ ts_api_ready (ts_api_t *self)
     return self->ready;
 }
 
+ts_metrics_t *
+ts_api_metrics (ts_api_t *self)
+{
+    return self->metrics;
+}
+
 void
 ts_api_cache_stats (ts_api_t *self, ts_cache_stats_t *stats)
 {
@@ -526,6 +551,33 @@ s_handler (ts_op_t op)
         case TS_OP_DLQ_PURGE:   return s_forward;
         default:                return NULL;
     }
+}
+
+ts_role_t
+ts_api_op_role (ts_op_t op)
+{
+    switch (op) {
+        case TS_OP_IDS_ADD:
+        case TS_OP_IDS_RM:
+        case TS_OP_HYDRATE:
+        case TS_OP_DLQ_REDRIVE:
+        case TS_OP_DLQ_PURGE:   return TS_ROLE_ADMIN;
+        default:                return TS_ROLE_READ;
+    }
+}
+
+int
+ts_api_forbidden (ts_role_t role, const char *name, ts_op_t op,
+                  ts_msg_t *reply)
+{
+    ts_role_t need = ts_api_op_role (op);
+    if (role >= need)
+        return 0;
+    char detail [TS_ERRLEN];
+    ts_errf (detail, "key '%s' (%s) may not %s: it needs an %s key", name,
+             ts_role_name (role), ts_op_name (op), ts_role_name (need));
+    ts_msg_set_error (reply, 403, "forbidden", detail);
+    return 403;
 }
 
 bool

@@ -48,6 +48,7 @@
 #include "ts_cache.h"
 #include "ts_client.h"
 #include "ts_ready.h"
+#include "ts_metrics.h"
 
 #define TS_API_DEFAULT_SPAN_MS   (24 * 3600 * 1000LL)  //  from/to defaults
 #define TS_API_MAX_BROKER_REPLY  ((size_t) 256 << 20)  //  bytes: a dlq_ls
@@ -59,7 +60,9 @@ typedef struct _ts_api_t ts_api_t;
 //  gateway.max_points, gateway.broker_endpoint,
 //  gateway.broker_timeout_ms, gateway.cache_mb, gateway.cache_stale_ms,
 //  gateway.cache_ttl_s, gateway.cache_stamps and gateway.broker_ready_ms
-//  from cfg. Returns NULL (reason in err) if
+//  from cfg, and the gateway's CURVE keys toward the broker
+//  (security.gateway_cert, security.broker_cert) unless security.mode is
+//  plain. Returns NULL (reason in err) if a key file cannot be read or
 //  out of memory.
 ts_api_t *ts_api_new (const ts_config_t *cfg, ts_store_t *store, char *err);
 
@@ -117,8 +120,25 @@ ts_cache_t *ts_api_cache (ts_api_t *self);
 //  as the handler.
 ts_ready_t *ts_api_ready (ts_api_t *self);
 
+//  The gateway's request figures (GET /metrics), which both front ends
+//  count into. Borrowed: lives as long as the handler.
+ts_metrics_t *ts_api_metrics (ts_api_t *self);
+
 //  Answer cache counters (all zero if the cache is off).
 void ts_api_cache_stats (ts_api_t *self, ts_cache_stats_t *stats);
+
+//  The least role (ts_curve.h) a client's key needs to send op: admin for
+//  the ops that change state (ids_add, ids_rm, hydrate, dlq_redrive,
+//  dlq_purge), read for every other (ping, query, ids_ls, stats,
+//  job_state, dlq_ls). The one list of it, for the ZeroMQ and the HTTP
+//  front ends.
+ts_role_t ts_api_op_role (ts_op_t op);
+
+//  Checks that a client whose key is name (borrowed) with role may send
+//  op. Returns 0 if so; else fills reply with 403 forbidden ("key 'NAME'
+//  (read) may not ids_add: it needs an admin key") and returns 403.
+int ts_api_forbidden (ts_role_t role, const char *name, ts_op_t op,
+                      ts_msg_t *reply);
 
 //  True if the broker answers op, so the gateway forwards it: hydrate,
 //  stats, job_state, dlq_ls, dlq_redrive, dlq_purge.

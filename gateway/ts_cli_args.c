@@ -18,7 +18,8 @@
 typedef enum {
     S_OPT_CONFIG, S_OPT_ENDPOINT, S_OPT_TIMEOUT_MS, S_OPT_JSON, S_OPT_HELP,
     S_OPT_HELP_SHORT, S_OPT_VERSION, S_OPT_FROM, S_OPT_TO, S_OPT_MEASURE,
-    S_OPT_WAIT, S_OPT_WAIT_TIMEOUT, S_OPT_COUNT_
+    S_OPT_WAIT, S_OPT_WAIT_TIMEOUT, S_OPT_KEY, S_OPT_SERVER_KEY,
+    S_OPT_COUNT_
 } s_opt_t;
 
 static const struct {
@@ -38,6 +39,8 @@ static const struct {
     { "--measure", true,  TS_OP_QUERY },
     { "--wait",    false, TS_OP_HYDRATE },
     { "--timeout", true,  TS_OP_HYDRATE },
+    { "-k",        true,  TS_OP_REPLY },
+    { "--server-key", true, TS_OP_REPLY },
 };
 
 //  An option as found in argv.
@@ -94,6 +97,16 @@ ts_cli_args_usage (FILE *out)
         "                          runs tscache-worker --store-init, with\n"
         "                          -c FILE (or $TSCACHE_CONFIG) and the\n"
         "                          AWS credentials of the environment\n"
+        "  keygen PATH             write a new CURVE key pair: the public\n"
+        "                          key to PATH, the secret one to\n"
+        "                          PATH_secret (mode 0600); named after\n"
+        "                          PATH's file name less .key\n"
+        "  keys init               make every key pair the config names\n"
+        "                          (security.*_cert) that is missing, and\n"
+        "                          put the public keys into the allow-lists\n"
+        "                          of one host: worker -> workers_dir,\n"
+        "                          gateway and cli -> broker_clients_dir,\n"
+        "                          cli -> admin_clients_dir\n"
         "  help                    show this help\n"
         "\n"
         "Options may come before or after the command and its arguments;\n"
@@ -105,6 +118,12 @@ ts_cli_args_usage (FILE *out)
         "                 cli.endpoint\n"
         "  -e ENDPOINT    gateway endpoint (default: $TSCACHE_ENDPOINT, else\n"
         "                 cli.endpoint, tcp://127.0.0.1:5555)\n"
+        "  -k FILE        own CURVE key pair: FILE and FILE_secret (default:\n"
+        "                 security.cli_cert)\n"
+        "  --server-key FILE\n"
+        "                 the server's public key (default:\n"
+        "                 security.gateway_cert; the broker's,\n"
+        "                 security.broker_cert, to ask its control socket)\n"
         "  -t TIMEOUT_MS  how long to wait for each answer (default 5000)\n"
         "  --json         print JSON instead of text\n"
         "  --help, -h     show this help\n"
@@ -121,7 +140,9 @@ ts_cli_args_usage (FILE *out)
         "  TSCACHE_ENDPOINT      the gateway endpoint when -e is not given\n"
         "  TSCACHE_CLI_ENDPOINT  overrides cli.endpoint (TSCACHE_ + any key,\n"
         "                        upper case with '.' as '_')\n"
-        "The CLI speaks ZeroMQ to the gateway and needs no API key; store\n"
+        "The CLI speaks ZeroMQ to the gateway and needs no API key: with\n"
+        "security.mode curve (the default) its key must be in the\n"
+        "gateway's security.read_clients_dir or admin_clients_dir. store\n"
         "init needs the AWS credentials of the backends it sets up\n"
         "(tscache-worker(1), \"Environment\").\n"
         "\n"
@@ -281,6 +302,12 @@ s_apply (ts_cli_args_t *args, ts_msg_t *req, const char *command,
         case S_OPT_ENDPOINT:
             args->endpoint = value;
             break;
+        case S_OPT_KEY:
+            args->key = value;
+            break;
+        case S_OPT_SERVER_KEY:
+            args->server_key = value;
+            break;
         case S_OPT_TIMEOUT_MS:
             if (s_int (value, 1, TS_CLI_TIMEOUT_MAX_MS, &n)) {
                 ts_errf (err, "-t: '%.64s' is not a timeout in ms (1 to %d)",
@@ -383,29 +410,40 @@ s_operands (ts_msg_t *req, const char *command, const char *const *ops,
     return 0;
 }
 
-//  "store init": no operand after it, -c the only option (it goes to
-//  tscache-worker; the gateway is not asked). Returns 0 or TS_EINVAL.
+//  A command the CLI runs itself, "WORD ARG" (store init, keys init,
+//  keygen PATH): the second operand must be arg (NULL: any, returned in
+//  *operand), nothing follows, -c the only option (the gateway is not
+//  asked). Returns 0 or TS_EINVAL.
 static int
-s_store_init (ts_cli_args_t *args, const s_split_t *split, char *err)
+s_local (ts_cli_args_t *args, const s_split_t *split, const char *arg,
+         const char **operand, char *err)
 {
+    const char *word = split->operands [0];
     const char *sub = split->operands_n > 1? split->operands [1]: "";
-    if (strcmp (sub, "init") != 0) {
-        ts_errf (err, "store: expected init, got '%.64s'", sub);
+    if (arg? strcmp (sub, arg) != 0: !*sub) {
+        ts_errf (err, "%s: expected %s, got '%.64s'", word,
+                 arg? arg: "PATH", sub);
         return TS_EINVAL;
     }
+    char command [80];
+    snprintf (command, sizeof command, "%s%s%s", word, arg? " ": "",
+              arg? arg: "");
     if (split->operands_n > 2) {
-        ts_errf (err, "store init: unexpected '%.64s'", split->operands [2]);
+        ts_errf (err, "%s: unexpected '%.64s'", command,
+                 split->operands [2]);
         return TS_EINVAL;
     }
     for (size_t i = 0; i < split->found_n; i++) {
         if (split->found [i].opt != S_OPT_CONFIG) {
-            ts_errf (err, "store init: %s is not an option of store init "
-                     "(it takes -c FILE)", s_options [split->found [i].opt].name);
+            ts_errf (err, "%s: %s is not an option of %s (it takes -c "
+                     "FILE)", command, s_options [split->found [i].opt].name,
+                     command);
             return TS_EINVAL;
         }
         args->config_path = split->found [i].value;
     }
-    args->store_init = true;
+    if (operand)
+        *operand = sub;
     return 0;
 }
 
@@ -436,12 +474,23 @@ ts_cli_args_parse (ts_cli_args_t *args, ts_msg_t *req, int argc,
         if (strcmp (split.operands [0], "help") == 0)
             args->help = true;
         else
-        if (strcmp (split.operands [0], "store") == 0)
-            rc = s_store_init (args, &split, err);
+        if (strcmp (split.operands [0], "store") == 0) {
+            rc = s_local (args, &split, "init", NULL, err);
+            args->store_init = rc == 0;
+        }
+        else
+        if (strcmp (split.operands [0], "keys") == 0) {
+            rc = s_local (args, &split, "init", NULL, err);
+            args->keys_init = rc == 0;
+        }
+        else
+        if (strcmp (split.operands [0], "keygen") == 0)
+            rc = s_local (args, &split, NULL, &args->keygen, err);
         else
         if ((op = s_command (&split, &first, err)) == TS_OP_REPLY)
             rc = TS_EINVAL;
-        if (rc == 0 && !args->help && !args->store_init) {
+        if (rc == 0 && !args->help && !args->store_init && !args->keys_init
+        &&  !args->keygen) {
             char command [32];
             snprintf (command, sizeof command, "%s%s%s",
                       split.operands [0], first > 1? " ": "",

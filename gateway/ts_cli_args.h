@@ -44,9 +44,16 @@ typedef struct {
                                 //  waits in all
     bool        store_init;     //  store init: run tscache-worker
                                 //  --store-init (-c the only option)
+    const char *key;            //  -k FILE: own CURVE key pair, or NULL
+    const char *server_key;     //  --server-key FILE: the server's public
+                                //  key, or NULL
+    const char *keygen;         //  keygen PATH: write a key pair, or NULL
+    bool        keys_init;      //  keys init: every key of the config
 } ts_cli_args_t;
 
-//  Parses argv [1..argc) into args and req. "store init" sets
+//  Parses argv [1..argc) into args and req. "keygen PATH" sets
+//  args->keygen, "keys init" args->keys_init (-c the only option of
+//  both), and send nothing. "store init" sets
 //  args->store_init and sends nothing (req left as it is); it takes -c
 //  only. Otherwise req is reset to the op of the
 //  command (TS_OP_PING, TS_OP_IDS_ADD, ... ; ids ls is TS_OP_IDS_LS with

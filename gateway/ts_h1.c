@@ -33,7 +33,8 @@ typedef struct {
 //  The headers the routes and the framing read; every other is counted
 //  against the limits and dropped.
 typedef enum {
-    S_OTHER, S_TOKEN, S_AUTHORIZATION, S_TRANSFER_ENCODING, S_EXPECT
+    S_OTHER, S_TOKEN, S_AUTHORIZATION, S_TRANSFER_ENCODING, S_EXPECT,
+    S_REQUEST_ID, S_HEADERS_
 } s_header_t;
 
 #define S_BODY_KEEP (64 * 1024)     //  body buffer kept between requests
@@ -46,12 +47,13 @@ struct _ts_h1_t {
     s_buf_t        authorization;   //  Authorization value
     s_buf_t        encoding;    //  Transfer-Encoding value
     s_buf_t        expect;      //  Expect value
+    s_buf_t        request_id;  //  X-Request-Id value (the first one)
     s_buf_t        body;        //  body, de-chunked
     char           field [24];  //  current header name, lower case
     size_t         field_len;   //  bytes in field (may exceed sizeof)
     s_header_t     header;      //  which header the current value is
     bool           in_field;    //  last callback was a header name
-    bool           seen [5];    //  headers met, by s_header_t
+    bool           seen [S_HEADERS_];   //  headers met, by s_header_t
     size_t         line_bytes;  //  name + value bytes of this header
     size_t         header_bytes;    //  name + value bytes of all headers
     size_t         headers;     //  header fields so far
@@ -201,7 +203,8 @@ s_header_begins (ts_h1_t *self)
         { "x-security-token", S_TOKEN },
         { "authorization", S_AUTHORIZATION },
         { "transfer-encoding", S_TRANSFER_ENCODING },
-        { "expect", S_EXPECT }
+        { "expect", S_EXPECT },
+        { "x-request-id", S_REQUEST_ID }
     };
     self->in_field = false;
     self->header = S_OTHER;
@@ -211,6 +214,9 @@ s_header_begins (ts_h1_t *self)
     for (size_t i = 0; i < sizeof known / sizeof known [0]; i++)
         if (strcmp (self->field, known [i].name) == 0)
             self->header = known [i].header;
+    //  A request id given twice (a proxy added one): the first counts.
+    if (self->header == S_REQUEST_ID && self->seen [S_REQUEST_ID])
+        self->header = S_OTHER;
     if (self->header != S_OTHER && self->seen [self->header])
         return s_fail (self, 400, "bad_request", "more than one %s header",
                        self->field);
@@ -226,6 +232,7 @@ s_header_buf (ts_h1_t *self)
         case S_AUTHORIZATION:     return &self->authorization;
         case S_TRANSFER_ENCODING: return &self->encoding;
         case S_EXPECT:            return &self->expect;
+        case S_REQUEST_ID:        return &self->request_id;
         default:                  return NULL;
     }
 }
@@ -255,6 +262,7 @@ s_on_headers_complete (http_parser *parser)
     s_buf_trim (&self->authorization);
     s_buf_trim (&self->encoding);
     s_buf_trim (&self->expect);
+    s_buf_trim (&self->request_id);
     if (parser->http_major != 1)
         return s_fail (self, 505, "http_version_not_supported",
                        "HTTP/%u.%u is not supported: use HTTP/1.1",
@@ -351,6 +359,7 @@ ts_h1_destroy (ts_h1_t **self_p)
         s_buf_free (&self->authorization);
         s_buf_free (&self->encoding);
         s_buf_free (&self->expect);
+        s_buf_free (&self->request_id);
         s_buf_free (&self->body);
         free (self);
         *self_p = NULL;
@@ -447,6 +456,7 @@ ts_h1_next (ts_h1_t *self)
     self->authorization.len = 0;
     self->encoding.len = 0;
     self->expect.len = 0;
+    self->request_id.len = 0;
     if (self->body.cap > S_BODY_KEEP)
         s_buf_free (&self->body);
     self->body.len = 0;
@@ -506,6 +516,12 @@ const char *
 ts_h1_authorization (const ts_h1_t *self, size_t *len)
 {
     return s_value (self, S_AUTHORIZATION, &self->authorization, len);
+}
+
+const char *
+ts_h1_request_id (const ts_h1_t *self, size_t *len)
+{
+    return s_value (self, S_REQUEST_ID, &self->request_id, len);
 }
 
 const char *

@@ -45,6 +45,14 @@ typedef struct _ts_http_t ts_http_t;
 //  gateway.http_port is 0.
 ts_http_t *ts_http_new (const ts_config_t *cfg, ts_api_t *api, char *err);
 
+//  A reload (SIGHUP): reads the API keys again from cfg
+//  (gateway.api_key_env, gateway.api_key_file) and, if they changed,
+//  the requests checked from now on use them (ts_route_set_keys). Logs
+//  "reload: gateway API keys: changed (N keys)", never a key. A key made
+//  at start (gateway.api_key_generate) stays while none is set. Returns
+//  0, or a TS_E* code (logged; the running keys are kept).
+int ts_http_apply (ts_http_t *self, const ts_config_t *cfg);
+
 //  Stops the threads (an answer being computed finishes first; answers
 //  not yet written are dropped, requests with the broker are cancelled),
 //  closes every connection and frees; sets *self_p to NULL. Safe on

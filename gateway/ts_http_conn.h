@@ -38,6 +38,8 @@ struct _ts_http_conn_t {
     bool        eof;            //  the client has closed its side
     ts_h1_t    *h1;             //  request reader
     ts_msg_t   *forward;        //  request with the broker, or NULL
+    char        rid [TS_RID_MAX + 1];   //  id of the request being
+                                //  answered (X-Request-Id), "" none
     char       *out;            //  answer bytes not yet sent
     size_t      out_len;        //  bytes in out
     size_t      out_sent;       //  bytes of out already sent

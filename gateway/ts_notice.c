@@ -72,6 +72,7 @@ struct _ts_notice_t {
     char        *endpoint;          //  gateway.notice_endpoint
     ts_cache_t  *cache;             //  borrowed
     zsock_t     *sub;               //  SUB, used by the thread only
+    ts_curve_watch_t *watch;        //  logs the broker refusing our key
     pthread_t    thread;
     bool         started;           //  thread is running
     atomic_bool  stop;              //  set by ts_notice_destroy
@@ -162,7 +163,8 @@ s_run (void *arg)
 }
 
 ts_notice_t *
-ts_notice_new (const char *endpoint, ts_cache_t *cache, char *err)
+ts_notice_new (const char *endpoint, const ts_curve_id_t *curve,
+               ts_cache_t *cache, char *err)
 {
     assert (endpoint && cache);
     ts_notice_t *self = calloc (1, sizeof (ts_notice_t));
@@ -182,6 +184,9 @@ ts_notice_new (const char *endpoint, ts_cache_t *cache, char *err)
     zsock_set_linger (self->sub, 0);
     zsock_set_maxmsgsize (self->sub, S_MAX_MSG_BYTES);
     zsock_set_subscribe (self->sub, "");
+    ts_curve_id_apply (curve, self->sub);
+    //  Set up here, before the thread, and stopped after its join.
+    self->watch = ts_curve_watch_new (curve, self->sub, "broker");
     if (zsock_connect (self->sub, "%s", endpoint) == -1) {
         ts_errf (err, "gateway.notice_endpoint: cannot connect %s: %s",
                  endpoint, zmq_strerror (zmq_errno ()));
@@ -209,6 +214,7 @@ ts_notice_destroy (ts_notice_t **self_p)
             atomic_store (&self->stop, true);
             pthread_join (self->thread, NULL);
         }
+        ts_curve_watch_destroy (&self->watch);
         zsock_destroy (&self->sub);
         free (self->endpoint);
         free (self);

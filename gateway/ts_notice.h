@@ -23,6 +23,7 @@
 
 #include "ts_common.h"
 #include "ts_cache.h"
+#include "ts_curve.h"
 
 #define TS_NOTICE_SILENCE_MS  3000      //  no message this long: deaf
 
@@ -67,10 +68,12 @@ bool ts_notice_sync_silence (ts_notice_sync_t *self, int64_t now_ms);
 
 typedef struct _ts_notice_t ts_notice_t;
 
-//  Starts the subscriber thread on endpoint (a ZeroMQ endpoint), dropping
+//  Starts the subscriber thread on endpoint (a ZeroMQ endpoint), a CURVE
+//  client with the keys of curve (borrowed; NULL: plain), dropping
 //  answers of cache (borrowed: must outlive the subscriber). Returns
 //  NULL with the reason in err (TS_ERRLEN).
-ts_notice_t *ts_notice_new (const char *endpoint, ts_cache_t *cache,
+ts_notice_t *ts_notice_new (const char *endpoint,
+                            const ts_curve_id_t *curve, ts_cache_t *cache,
                             char *err);
 
 //  Stops the thread (within a quarter of a second) and frees the

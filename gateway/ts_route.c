@@ -1,20 +1,24 @@
 /*  ts_route - the gateway's HTTP routes: request in, status and JSON out.
     See ts_route.h for the route table.
 
-    Each route turns the URL and body into a ts_msg_t request, lets ts_api
-    answer it, and writes the reply as JSON with ts_json. jansson is used
-    only to read request bodies; answers are written as text.
+    Each route turns the URL and body into a ts_msg_t request (the
+    parameters and JSON bodies are read by ts_params), lets ts_api answer
+    it, and writes the reply as JSON with ts_json. Answers are written as
+    text; jansson is only named here for its version.
 
     Paths of the replaced service's API (ts_seed_owns) go to ts_seed
     before tscache's own key check: that API answered a missing key, a
     wrong method and an unknown path its own way, and ts_seed copies it.
 
-    API keys are compared in constant time against every configured key
-    (no early exit), so timing tells nothing about which key or how much
-    of it matched. The whole header value is compared, with its length. */
+    The API keys are a ts_keys set (parsing, reload swap, constant-time
+    lookup: ts_keys.h); here is only which header carries the key. The
+    whole header value is compared, with its length. */
 
 #include "ts_route.h"
 #include "ts_client.h"
+#include "ts_keys.h"
+#include "ts_metrics.h"
+#include "ts_params.h"
 #include "ts_seed.h"
 #include "ts_target.h"
 #include "ts_log.h"
@@ -26,34 +30,11 @@
 
 struct _ts_route_t {
     ts_api_t     *api;      //  borrowed request handler
-    ts_strlist_t *keys;     //  accepted API keys
+    ts_keys_t    *keys;     //  the API keys, swapped on reload
     ts_seed_t    *seed;     //  the replaced service's paths
+    bool          metrics_auth;     //  gateway.metrics_auth: /metrics
+                                    //  needs a key
 };
-
-//  Splits text at commas and newlines into trimmed, non-empty keys.
-static int
-s_parse_keys (ts_strlist_t *keys, const char *text)
-{
-    const char *p = text;
-    while (p && *p) {
-        size_t len = strcspn (p, ",\n");
-        const char *start = p;
-        const char *end = p + len;
-        while (start < end && (*start == ' ' || *start == '\t'
-                               || *start == '\r'))
-            start++;
-        while (end > start && (end [-1] == ' ' || end [-1] == '\t'
-                               || end [-1] == '\r'))
-            end--;
-        if (end > start && ts_strlist_append_n (keys, start,
-                                                (size_t) (end - start)))
-            return TS_ENOMEM;
-        p += len;
-        if (*p)
-            p++;
-    }
-    return 0;
-}
 
 void
 ts_route_req_of (ts_route_req_t *req, const ts_h1_t *h1)
@@ -72,19 +53,19 @@ ts_route_new (ts_api_t *api, const ts_config_t *cfg, const char *keys,
               char *err)
 {
     ts_route_t *self = calloc (1, sizeof (ts_route_t));
-    if (!self || !(self->keys = ts_strlist_new ())
-    ||  s_parse_keys (self->keys, keys)
+    if (!self || !(self->keys = ts_keys_new (keys))
     ||  !(self->seed = ts_seed_new (api, cfg, err))) {
         ts_errf (err, "out of memory");
         ts_route_destroy (&self);
         return NULL;
     }
-    if (self->keys->n == 0) {
+    if (ts_keys_size (self->keys) == 0) {
         ts_errf (err, "no API key given");
         ts_route_destroy (&self);
         return NULL;
     }
     self->api = api;
+    self->metrics_auth = ts_config_bool (cfg, "gateway.metrics_auth");
     return self;
 }
 
@@ -93,13 +74,7 @@ ts_route_destroy (ts_route_t **self_p)
 {
     if (self_p && *self_p) {
         ts_route_t *self = *self_p;
-        if (self->keys)
-            for (size_t i = 0; i < self->keys->n; i++) {
-                volatile char *p = self->keys->items [i];
-                while (*p)
-                    *p++ = 0;
-            }
-        ts_strlist_destroy (&self->keys);
+        ts_keys_destroy (&self->keys);
         ts_seed_destroy (&self->seed);
         free (self);
         *self_p = NULL;
@@ -107,17 +82,26 @@ ts_route_destroy (ts_route_t **self_p)
 }
 
 size_t
-ts_route_keys (const ts_route_t *self)
+ts_route_keys (ts_route_t *self)
 {
-    return self->keys->n;
+    return ts_keys_size (self->keys);
 }
 
-//  True if req carries an accepted key: the whole x-security-token value
-//  (token_len bytes, NUL bytes included; trailing blanks are HTTP's, not
-//  the value's), else if bearer, an "Authorization: Bearer KEY" value.
-//  Every key is compared, in constant time.
+int
+ts_route_set_keys (ts_route_t *self, const char *keys, bool *changed)
+{
+    return ts_keys_set (self->keys, keys, changed);
+}
+
+//  True if req carries an accepted key: the whole x-security-token
+//  value (token_len bytes, NUL bytes included; trailing blanks are
+//  HTTP's, not the value's), else if bearer, an "Authorization: Bearer
+//  KEY" value, looked up in the key set (ts_keys_lookup: every key
+//  compared, in constant time). If found, the key's role goes to *role
+//  and its name to name (name_size bytes), when they are not NULL.
 static bool
-s_authorized (ts_route_t *self, const ts_route_req_t *req, bool bearer)
+s_key_of (ts_route_t *self, const ts_route_req_t *req, bool bearer,
+          ts_role_t *role, char *name, size_t name_size)
 {
     const char *token = req->token;
     size_t len = req->token_len;
@@ -137,12 +121,20 @@ s_authorized (ts_route_t *self, const ts_route_req_t *req, bool bearer)
         return false;
     while (len > 0 && (token [len - 1] == ' ' || token [len - 1] == '\t'))
         len--;
-    bool ok = false;
-    for (size_t i = 0; i < self->keys->n; i++) {
-        const char *key = self->keys->items [i];
-        ok |= ts_secure_equal (token, len, key, strlen (key));
-    }
-    return ok;
+    return ts_keys_lookup (self->keys, token, len, role, name, name_size);
+}
+
+static bool
+s_authorized (ts_route_t *self, const ts_route_req_t *req, bool bearer)
+{
+    return s_key_of (self, req, bearer, NULL, NULL, 0);
+}
+
+bool
+ts_route_key_name (ts_route_t *self, const ts_route_req_t *req,
+                   char *name, size_t size)
+{
+    return s_key_of (self, req, true, NULL, name, size);
 }
 
 static int
@@ -151,59 +143,6 @@ s_reply_error (ts_reply_t *out, const ts_msg_t *reply)
     return ts_reply_error (out, reply->status,
                            reply->error [0]? reply->error: "error",
                            reply->detail);
-}
-
-//  Reads the optional time parameter name. Returns 0 (and sets *has and
-//  *ms) or TS_EINVAL with the detail in err.
-static int
-s_time_param (const ts_target_t *url, const char *name, bool *has,
-              int64_t *ms, char *err)
-{
-    const char *text = ts_target_param (url, name);
-    *has = false;
-    if (!text || !*text)
-        return 0;
-    if (ts_time_parse (text, ms)) {
-        ts_errf (err, "%s: expected epoch milliseconds or an RFC 3339 time,"
-                 " got '%.40s'", name, text);
-        return TS_EINVAL;
-    }
-    *has = true;
-    return 0;
-}
-
-//  Reads the optional measure parameter into msg. Returns 0 or TS_EINVAL.
-static int
-s_measure_param (const ts_target_t *url, ts_msg_t *msg, char *err)
-{
-    const char *measure = ts_target_param (url, "measure");
-    if (!measure || !*measure)
-        return 0;
-    if (!ts_name_existing (measure)) {
-        ts_name_errf (err, "measure", measure, strlen (measure));
-        return TS_EINVAL;
-    }
-    ts_strlcpy (msg->measure, measure, sizeof msg->measure);
-    return 0;
-}
-
-//  Fills a query request from the URL. Returns 0 or TS_EINVAL (err).
-static int
-s_build_query (const ts_target_t *url, const char *id, ts_msg_t *query,
-               char *err)
-{
-    if (!ts_name_existing (id)) {
-        ts_name_errf (err, "id", id, strlen (id));
-        return TS_EINVAL;
-    }
-    ts_strlcpy (query->id, id, sizeof query->id);
-    int rc = s_time_param (url, "from", &query->has_from, &query->from_ms,
-                           err);
-    if (rc == 0)
-        rc = s_time_param (url, "to", &query->has_to, &query->to_ms, err);
-    if (rc == 0)
-        rc = s_measure_param (url, query, err);
-    return rc;
 }
 
 //  One request on its way through a route: what the handler reads and
@@ -216,6 +155,7 @@ typedef struct {
     ts_msg_t             *msg;      //  request for ts_api or the broker
     ts_msg_t             *reply;    //  ts_api's reply
     ts_reply_t           *out;      //  the HTTP answer
+    const char           *route;    //  the route's pattern, once found
 } s_call_t;
 
 //  An answer over S_STREAM_POINTS points is encoded a part of
@@ -297,96 +237,19 @@ s_query_answer (s_call_t *call, char format, ts_api_encode_fn *encode)
     return 200;
 }
 
-//  True if the body is absent or only white space.
-static bool
-s_body_empty (const ts_route_req_t *req)
-{
-    for (size_t i = 0; req->body && i < req->body_size; i++) {
-        char c = req->body [i];
-        if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
-            return false;
-    }
-    return true;
-}
-
-//  Reads {"ids":["a",...]} from the request body into ids. If optional,
-//  no body, {} and an empty list are fine and leave ids empty. Returns 0,
-//  TS_EINVAL or TS_ENOMEM with the detail in err.
-static int
-s_body_ids (const ts_route_req_t *req, bool optional, ts_strlist_t *ids,
-            char *err)
-{
-    if (optional && s_body_empty (req))
-        return 0;
-    if (!req->body || req->body_size == 0) {
-        ts_errf (err, "missing body: expected {\"ids\":[...]}");
-        return TS_EINVAL;
-    }
-    json_error_t jerr;
-    json_t *root = json_loadb (req->body, req->body_size,
-                               JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) {
-        ts_errf (err, "bad JSON body: %s (line %d, column %d)",
-                 jerr.text, jerr.line, jerr.column);
-        return TS_EINVAL;
-    }
-    int rc = 0;
-    json_t *list = json_is_object (root)? json_object_get (root, "ids"):
-                                          NULL;
-    if (optional && json_is_object (root) && !list)
-        ;                       //  {}: no ids given
-    else
-    if (!json_is_array (list)) {
-        ts_errf (err, "body must be a JSON object {\"ids\":[...]}");
-        rc = TS_EINVAL;
-    }
-    else
-    if (json_array_size (list) == 0 && !optional) {
-        ts_errf (err, "ids: empty list");
-        rc = TS_EINVAL;
-    }
-    else
-    if (json_array_size (list) > TS_PROTO_MAX_IDS) {
-        ts_errf (err, "ids: %zu ids, over the limit of %d",
-                 json_array_size (list), TS_PROTO_MAX_IDS);
-        rc = TS_EINVAL;
-    }
-    for (size_t i = 0; rc == 0 && i < json_array_size (list); i++) {
-        json_t *item = json_array_get (list, i);
-        const char *id = json_string_value (item);
-        if (!id) {
-            ts_errf (err, "ids[%zu]: expected a string", i);
-            rc = TS_EINVAL;
-        }
-        else
-        if (!ts_name_existing_n (id, json_string_length (item))) {
-            char detail [TS_ERRLEN];
-            ts_name_errf (detail, "id", id, json_string_length (item));
-            ts_errf (err, "ids[%zu]: %s", i, detail);
-            rc = TS_EINVAL;
-        }
-        else
-        if (ts_strlist_append (ids, id)) {
-            ts_errf (err, "out of memory");
-            rc = TS_ENOMEM;
-        }
-    }
-    json_decref (root);
-    return rc;
-}
-
 //  A route's handler: answers into call->out and returns the status, or
 //  returns TS_ROUTE_FORWARD with the request to forward in call->msg.
 typedef int (s_handler_fn) (s_call_t *call);
 
 //  Resets msg to op and reads the ids of the request body into it (see
-//  s_body_ids). Returns 0, or the status of the error written to out.
+//  ts_params_ids). Returns 0, or the status of the error written to out.
 static int
 s_ids_request (s_call_t *call, ts_op_t op, bool optional)
 {
     char err [TS_ERRLEN] = "";
     ts_msg_reset (call->msg, op);
-    int rc = s_body_ids (call->req, optional, call->msg->ids, err);
+    int rc = ts_params_ids (call->req->body, call->req->body_size,
+                            optional, call->msg->ids, err);
     if (rc)
         return ts_reply_error (call->out, rc == TS_ENOMEM? 500: 400,
                                rc == TS_ENOMEM? "internal": "bad_request",
@@ -426,8 +289,8 @@ s_series (s_call_t *call)
 {
     char err [TS_ERRLEN] = "";
     ts_msg_reset (call->msg, TS_OP_QUERY);
-    if (s_build_query (call->url, ts_target_segment (call->url, 2),
-                       call->msg, err))
+    if (ts_params_query (call->url, ts_target_segment (call->url, 2),
+                         call->msg, err))
         return ts_reply_error (call->out, 400, "bad_request", err);
     return s_query_answer (call, 'j', s_encode_series);
 }
@@ -448,41 +311,13 @@ s_hydrate (s_call_t *call)
     return status? status: TS_ROUTE_FORWARD;
 }
 
-//  Reads ?after=&limit= of GET /v1/ids into msg. Returns 0 or TS_EINVAL
-//  with the detail in err.
-static int
-s_page_params (const ts_target_t *url, ts_msg_t *msg, char *err)
-{
-    const char *after = ts_target_param (url, "after");
-    if (after && *after) {
-        if (!ts_name_existing (after)) {
-            ts_name_errf (err, "after", after, strlen (after));
-            return TS_EINVAL;
-        }
-        ts_strlcpy (msg->after, after, sizeof msg->after);
-    }
-    const char *limit = ts_target_param (url, "limit");
-    if (limit && *limit) {
-        char *end = NULL;
-        unsigned long n = strtoul (limit, &end, 10);
-        if (*limit < '0' || *limit > '9' || *end || n < 1
-        ||  n > TS_PROTO_IDS_PAGE) {
-            ts_errf (err, "limit: expected 1 to %d, got '%.40s'",
-                     TS_PROTO_IDS_PAGE, limit);
-            return TS_EINVAL;
-        }
-        msg->limit = (uint32_t) n;
-    }
-    return 0;
-}
-
 //  GET /v1/ids?after=&limit=
 static int
 s_ids_ls (s_call_t *call)
 {
     char err [TS_ERRLEN] = "";
     ts_msg_reset (call->msg, TS_OP_IDS_LS);
-    if (s_page_params (call->url, call->msg, err))
+    if (ts_params_page (call->url, call->msg, err))
         return ts_reply_error (call->out, 400, "bad_request", err);
     return s_api_answer (call);
 }
@@ -519,6 +354,9 @@ s_forward_op (s_call_t *call, ts_op_t op)
 }
 
 static int s_stats (s_call_t *call) { return s_forward_op (call, TS_OP_STATS); }
+//  GET /metrics: the broker's stats are asked for, the page is written
+//  by ts_route_finish (s_metrics_page).
+static int s_metrics (s_call_t *call) { return s_forward_op (call, TS_OP_STATS); }
 static int s_dlq_ls (s_call_t *call) { return s_forward_op (call, TS_OP_DLQ_LS); }
 static int s_dlq_purge (s_call_t *call) { return s_forward_op (call, TS_OP_DLQ_PURGE); }
 
@@ -545,22 +383,27 @@ typedef struct {
     const char       *method;       //  "GET", ...; "*": any
     const char       *path;         //  pattern; NULL: the seed's paths
     ts_route_auth_t   auth;         //  who may call it
+    ts_op_t           op;           //  what it asks: a key's role must be
+                                    //  ts_api_op_role (op) or higher
     s_handler_fn     *handler;      //  the answer
 } s_route_t;
 
 static const s_route_t s_routes [] = {
-    { "GET",    "/healthz",         TS_ROUTE_OPEN, s_healthz },
-    { "GET",    "/readyz",          TS_ROUTE_OPEN, s_readyz },
-    { "*",      NULL,               TS_ROUTE_SEED, s_seed },
-    { "GET",    "/v1/series/{id}",  TS_ROUTE_KEY,  s_series },
-    { "GET",    "/v1/ids",          TS_ROUTE_KEY,  s_ids_ls },
-    { "POST",   "/v1/ids",          TS_ROUTE_KEY,  s_ids_add },
-    { "DELETE", "/v1/ids/{id}",     TS_ROUTE_KEY,  s_ids_rm },
-    { "POST",   "/v1/hydrate",      TS_ROUTE_KEY,  s_hydrate },
-    { "GET",    "/v1/stats",        TS_ROUTE_KEY,  s_stats },
-    { "GET",    "/v1/dlq",          TS_ROUTE_KEY,  s_dlq_ls },
-    { "DELETE", "/v1/dlq",          TS_ROUTE_KEY,  s_dlq_purge },
-    { "POST",   "/v1/dlq/redrive",  TS_ROUTE_KEY,  s_dlq_redrive },
+    { "GET",    "/healthz",        TS_ROUTE_OPEN, TS_OP_PING,    s_healthz },
+    { "GET",    "/readyz",         TS_ROUTE_OPEN, TS_OP_PING,    s_readyz },
+    { "GET",    "/metrics",        TS_ROUTE_METRICS, TS_OP_STATS, s_metrics },
+    { "*",      NULL,              TS_ROUTE_SEED, TS_OP_QUERY,   s_seed },
+    { "GET",    "/v1/series/{id}", TS_ROUTE_KEY,  TS_OP_QUERY,   s_series },
+    { "GET",    "/v1/ids",         TS_ROUTE_KEY,  TS_OP_IDS_LS,  s_ids_ls },
+    { "POST",   "/v1/ids",         TS_ROUTE_KEY,  TS_OP_IDS_ADD, s_ids_add },
+    { "DELETE", "/v1/ids/{id}",    TS_ROUTE_KEY,  TS_OP_IDS_RM,  s_ids_rm },
+    { "POST",   "/v1/hydrate",     TS_ROUTE_KEY,  TS_OP_HYDRATE, s_hydrate },
+    { "GET",    "/v1/stats",       TS_ROUTE_KEY,  TS_OP_STATS,   s_stats },
+    { "GET",    "/v1/dlq",         TS_ROUTE_KEY,  TS_OP_DLQ_LS,  s_dlq_ls },
+    { "DELETE", "/v1/dlq",         TS_ROUTE_KEY,  TS_OP_DLQ_PURGE,
+      s_dlq_purge },
+    { "POST",   "/v1/dlq/redrive", TS_ROUTE_KEY,  TS_OP_DLQ_REDRIVE,
+      s_dlq_redrive },
 };
 #define S_ROUTES (sizeof s_routes / sizeof s_routes [0])
 
@@ -586,6 +429,18 @@ s_path_matches (const ts_route_t *self, const s_route_t *route,
         p += len;
     }
     return i == n;
+}
+
+//  The auth rule of a row (NULL: a path no row knows): /metrics is open
+//  or needs a key, as gateway.metrics_auth says.
+static ts_route_auth_t
+s_auth_of (const ts_route_t *self, const s_route_t *route)
+{
+    if (!route)
+        return TS_ROUTE_KEY;
+    if (route->auth == TS_ROUTE_METRICS)
+        return self->metrics_auth? TS_ROUTE_KEY: TS_ROUTE_OPEN;
+    return route->auth;
 }
 
 //  The first row whose path matches url, or NULL.
@@ -632,7 +487,7 @@ ts_route_auth (const ts_route_t *self, const char *target)
         return TS_ROUTE_KEY;
     const s_route_t *route = s_find_path (self, url);
     ts_target_destroy (&url);
-    return route? route->auth: TS_ROUTE_KEY;
+    return s_auth_of (self, route);
 }
 
 //  405 with the Allow header.
@@ -655,8 +510,11 @@ s_dispatch (s_call_t *call)
     char err [TS_ERRLEN] = "";
     char allow [64];
     const s_route_t *first = s_find_path (call->self, call->url);
-    ts_route_auth_t auth = first? first->auth: TS_ROUTE_KEY;
-    if (auth == TS_ROUTE_KEY && !s_authorized (call->self, call->req, true))
+    ts_route_auth_t auth = s_auth_of (call->self, first);
+    ts_role_t role = TS_ROLE_READ;
+    char name [TS_ROUTE_KEY_NAME];
+    if (auth == TS_ROUTE_KEY
+    &&  !s_key_of (call->self, call->req, true, &role, name, sizeof name))
         return ts_reply_error (call->out, 401, "unauthorized",
                                "missing or wrong API key: send "
                                "x-security-token: KEY or Authorization: "
@@ -672,6 +530,10 @@ s_dispatch (s_call_t *call)
                                             sizeof allow);
     if (!route)
         return s_not_allowed (call->out, allow);
+    if (auth == TS_ROUTE_KEY
+    &&  ts_api_forbidden (role, name, route->op, call->reply))
+        return s_reply_error (call->out, call->reply);
+    call->route = route->path? route->path: "seed";
     return route->handler (call);
 }
 
@@ -706,12 +568,17 @@ ts_route_start (ts_route_t *self, const ts_route_req_t *req,
         return ts_reply_error (out, 400, "bad_request", err);
 
     s_call_t call = { .self = self, .req = req, .url = url, .out = out };
+    double start = ts_metrics_now ();
     int status;
     if (!(call.msg = ts_msg_new (TS_OP_QUERY))
     ||  !(call.reply = ts_msg_new (TS_OP_REPLY)))
         status = ts_reply_error (out, 500, "internal", "out of memory");
     else
         status = s_dispatch (&call);
+    //  Timed: what a route answered itself (not 401s, 404s, forwards).
+    if (call.route && status != TS_ROUTE_FORWARD)
+        ts_metrics_request (ts_api_metrics (self->api), "http", call.route,
+                            ts_metrics_now () - start);
 
     if (status == TS_ROUTE_FORWARD) {
         if (ts_api_forward_check (self->api, call.msg, call.reply))
@@ -727,15 +594,58 @@ ts_route_start (ts_route_t *self, const ts_route_req_t *req,
     return status == TS_ROUTE_FORWARD? status: s_checked (out, status);
 }
 
+//  The GET /metrics page, the broker's figures from reply (a stats
+//  answer; anything else: the broker did not answer, and the page says
+//  so with tscache_broker_up 0, status 200 all the same).
+static int
+s_metrics_page (ts_route_t *self, const ts_msg_t *reply, ts_reply_t *out)
+{
+    ts_prom_t *prom = ts_prom_new (TS_METRICS_MAX_BYTES);
+    if (!prom)
+        return ts_reply_error (out, 500, "internal", "out of memory");
+    ts_cache_stats_t cache;
+    ts_api_cache_stats (self->api, &cache);
+    bool answered = reply->status == 200 && reply->has_stats;
+    int rc = ts_metrics_page (ts_api_metrics (self->api),
+                              answered? &reply->stats: NULL,
+                              ts_api_cache (self->api)? &cache: NULL, prom);
+    int status;
+    if (rc)
+        status = ts_reply_error (out, 500, "internal", ts_strerror (rc));
+    else {
+        status = ts_reply_set_text (out, 200, TS_REPLY_PROMETHEUS,
+                                    ts_prom_text (prom, NULL));
+        ts_reply_header (out, "Cache-Control", "no-store");
+    }
+    ts_prom_destroy (&prom);
+    return status;
+}
+
+//  True if target is a GET /metrics (ts_route_start forwarded it).
+static bool
+s_is_metrics (const ts_route_t *self, const char *target)
+{
+    ts_target_t *url = NULL;
+    char err [TS_ERRLEN];
+    if (!target || ts_target_parse (target, &url, err))
+        return false;
+    const s_route_t *route = s_find_path (self, url);
+    ts_target_destroy (&url);
+    return route && route->handler == s_metrics;
+}
+
 int
-ts_route_finish (const ts_msg_t *forward, const ts_msg_t *reply,
+ts_route_finish (ts_route_t *self, const char *target,
+                 const ts_msg_t *forward, const ts_msg_t *reply,
                  ts_reply_t *out)
 {
+    ts_reply_reset (out);
+    if (forward->op == TS_OP_STATS && s_is_metrics (self, target))
+        return s_checked (out, s_metrics_page (self, reply, out));
     //  hydrate answers 202; the others 200, and nothing else is theirs.
     bool ok = forward->op == TS_OP_HYDRATE
             ? reply->status >= 200 && reply->status < 300
             : reply->status == 200;
-    ts_reply_reset (out);
     if (!ok)
         return s_checked (out, s_reply_error (out, reply));
     if (ts_json_answer (ts_reply_json (out), forward, reply) == TS_EINVAL)
@@ -755,7 +665,7 @@ ts_route_handle (ts_route_t *self, const ts_route_req_t *req,
     if (reply) {
         ts_client_call (ts_api_broker_endpoint (self->api),
                         ts_api_broker_policy (self->api), forward, reply);
-        status = ts_route_finish (forward, reply, out);
+        status = ts_route_finish (self, req->target, forward, reply, out);
     }
     else
         status = ts_reply_error (out, 500, "internal", "out of memory");

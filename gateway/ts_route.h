@@ -21,6 +21,11 @@
         GET    /readyz                        200 or 503 {"status":"ready"|
                "not_ready","not_ready":[..],"checks":{..}}, no key: the
                store roles are open and the broker answers (ts_ready.h)
+        GET    /metrics                       200 text/plain; version=0.0.4:
+               the pipeline's figures in Prometheus text (ts_metrics.h,
+               docs/metrics.md); the broker's come from a stats request
+               (tscache_broker_up 0 if it does not answer); open unless
+               gateway.metrics_auth; never from the answer cache
         GET    /v1/series/{id}?from=&to=&measure=
         GET    /v1/ids?after=&limit=          {"ids":[...],"next":ID|null}:
                at most limit (1..10000, default 10000) ids after after,
@@ -41,13 +46,16 @@
                {} or no ids: every entry
         DELETE /v1/dlq                        {"purged":n}
     Auth rules: /healthz and /readyz are open (TS_ROUTE_OPEN), for
-    probes that hold no key; the /v1 routes, and any
+    probes that hold no key; /metrics too, or needs a key with
+    gateway.metrics_auth (TS_ROUTE_METRICS); the /v1 routes, and any
     path no route knows, need "x-security-token: KEY" or "Authorization:
     Bearer KEY" (TS_ROUTE_KEY: 401 otherwise, checked before 404, 405 and
-    413); the seed's paths have their own rule (TS_ROUTE_SEED, below). A
+    413), and a key whose role is read gets 403 forbidden on the routes
+    that change state (POST and DELETE of /v1/ids, POST /v1/hydrate,
+    DELETE /v1/dlq, POST /v1/dlq/redrive: ts_api_op_role); the seed's paths have their own rule (TS_ROUTE_SEED, below). A
     known path with another method is 405 with an Allow header naming the
     path's methods. Errors are {"error":"<code>","detail":"<text>"}: 400
-    bad_request, 401 unauthorized, 404 not_found, 405 method_not_allowed,
+    bad_request, 401 unauthorized, 403 forbidden, 404 not_found, 405 method_not_allowed,
     413 too_big, and the ts_api codes (503 unavailable when the broker
     does not answer stats and dlq routes). Times in parameters are epoch
     milliseconds or RFC 3339.
@@ -68,6 +76,7 @@
 #include "ts_api.h"
 #include "ts_h1.h"
 #include "ts_json.h"
+#include "ts_keys.h"
 #include "ts_reply.h"
 
 #define TS_ROUTE_MAX_BODY (1 << 20)     //  request body limit, bytes
@@ -95,10 +104,13 @@ typedef struct _ts_route_t ts_route_t;
 
 //  Creates the routes over api (borrowed), with the replaced service's
 //  paths configured from cfg (gateway.seed_path_prefix and
-//  upstream.format.measures, copied). keys is the API key text: keys
-//  separated by commas or newlines, white space around each ignored.
-//  Returns NULL with the reason in err if keys holds no key or out of
-//  memory.
+//  upstream.format.measures, copied). keys is the API key text
+//  (ts_keys.h), a line each: "NAME ROLE KEY" is a key named NAME
+//  (logged, never the key) with ROLE read or admin; any other line holds
+//  admin keys separated by commas, named "default", "default-2", ... (the
+//  single key of gateway.api_key_env / api_key_file). White space around
+//  each is ignored. Returns NULL with the reason in err if keys holds no key or
+//  out of memory.
 ts_route_t *ts_route_new (ts_api_t *api, const ts_config_t *cfg,
                           const char *keys, char *err);
 
@@ -107,18 +119,40 @@ ts_route_t *ts_route_new (ts_api_t *api, const ts_config_t *cfg,
 void ts_route_destroy (ts_route_t **self_p);
 
 //  Number of API keys accepted.
-size_t ts_route_keys (const ts_route_t *self);
+size_t ts_route_keys (ts_route_t *self);
+
+//  Replaces the API keys (text as for ts_route_new) while the routes
+//  serve (ts_keys_set): the requests checked from now on use the new
+//  ones; the old are wiped. Thread-safe against the key checks of every
+//  HTTP loop. Sets
+//  *changed if the keys differ. Returns 0, TS_ENOTFOUND (keys holds no
+//  key: nothing changed) or TS_ENOMEM.
+int ts_route_set_keys (ts_route_t *self, const char *keys, bool *changed);
+
+//  Key names are at most 64 bytes (gateway.api_keys_file); a buffer of
+//  this size holds one and its NUL.
+#define TS_ROUTE_KEY_NAME TS_KEYS_NAME
+
+//  Copies the name of the API key req carries to name (size bytes) and
+//  returns true, or returns false if req carries no accepted key: for
+//  the access log. Thread-safe against ts_route_set_keys.
+bool ts_route_key_name (ts_route_t *self, const ts_route_req_t *req,
+                        char *name, size_t size);
 
 //  Who may call a route.
 typedef enum {
     TS_ROUTE_OPEN,      //  anyone (GET /healthz, GET /readyz)
     TS_ROUTE_KEY,       //  an API key, x-security-token or Bearer
-    TS_ROUTE_SEED       //  the replaced service's rule (ts_seed.h)
+    TS_ROUTE_SEED,      //  the replaced service's rule (ts_seed.h)
+    TS_ROUTE_METRICS    //  GET /metrics: OPEN, or KEY with
+                        //  gateway.metrics_auth (ts_route_auth answers
+                        //  which)
 } ts_route_auth_t;
 
 //  The auth rule of a request target's path: that of its row in the
-//  route table, TS_ROUTE_KEY for a path no route knows (or one that does
-//  not parse).
+//  route table (/metrics: TS_ROUTE_OPEN or TS_ROUTE_KEY, never
+//  TS_ROUTE_METRICS), TS_ROUTE_KEY for a path no route knows (or one
+//  that does not parse).
 ts_route_auth_t ts_route_auth (const ts_route_t *self, const char *target);
 
 //  What ts_route_start returns for a request to forward.
@@ -138,12 +172,15 @@ int ts_route_start (ts_route_t *self, const ts_route_req_t *req,
                     ts_reply_t *out, ts_msg_t **forward);
 
 //  Writes the answer to a forwarded request (forward, as ts_route_start
-//  gave it) from its reply (the broker's, or ts_client's 502/503) into
-//  out (reset first) and returns the HTTP status: the route's JSON for
-//  a 200 (202 for hydrate): {"queued":n,"jobs":[..]}, the stats, the dlq,
-//  {"requeued":n}, {"purged":n} (ts_json_answer); {"error","detail"}
-//  with the reply's status otherwise. 500 if out of memory.
-int ts_route_finish (const ts_msg_t *forward, const ts_msg_t *reply,
+//  gave it for the request target target) from its reply (the broker's,
+//  or ts_client's 502/503) into out (reset first) and returns the HTTP
+//  status: the route's JSON for a 200 (202 for hydrate):
+//  {"queued":n,"jobs":[..]}, the stats, the dlq, {"requeued":n},
+//  {"purged":n} (ts_json_answer); {"error","detail"} with the reply's
+//  status otherwise. GET /metrics answers its page, 200 whatever the
+//  reply (see above). 500 if out of memory.
+int ts_route_finish (ts_route_t *self, const char *target,
+                     const ts_msg_t *forward, const ts_msg_t *reply,
                      ts_reply_t *out);
 
 //  Answers req in one blocking call: ts_route_start, and for a request

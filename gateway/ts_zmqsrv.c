@@ -22,6 +22,7 @@
     still stops it promptly. */
 
 #include "ts_zmqsrv.h"
+#include "ts_daemon.h"
 #include "ts_envelope.h"
 #include "ts_client.h"
 #include "ts_log.h"
@@ -39,6 +40,7 @@
 
 struct _ts_zmqsrv_t {
     ts_api_t *api;              //  borrowed request handler
+    ts_curve_t *curve;          //  the ZAP handler: clients' keys, roles
     zsock_t  *router;           //  bound to gateway.zmq_bind
     ts_client_t *forward;      //  to the broker; contexts: envelopes
     char     *endpoint;         //  endpoint actually bound
@@ -76,13 +78,24 @@ ts_zmqsrv_new (const ts_config_t *cfg, ts_api_t *api, char *err)
     }
     const char *bind = ts_config_str (cfg, "gateway.zmq_bind");
     self->router = zsock_new (ZMQ_ROUTER);
-    if (!self->router) {
+    self->curve = ts_curve_new (cfg, "tscache-gateway", err);
+    if (!self->router || !self->curve) {
         ts_errf (err, "cannot create ZeroMQ socket");
         ts_zmqsrv_destroy (&self);
         return NULL;
     }
     zsock_set_linger (self->router, 0);
     zsock_set_maxmsgsize (self->router, S_MAX_MSG_SIZE);
+    ts_curve_check_bind (self->curve, "gateway.zmq_bind");
+    if (ts_curve_allow (self->curve, TS_ZAP_CLIENTS,
+                        "security.read_clients_dir", TS_ROLE_READ, err)
+    ||  ts_curve_allow (self->curve, TS_ZAP_CLIENTS,
+                        "security.admin_clients_dir", TS_ROLE_ADMIN, err)
+    ||  ts_curve_server (self->curve, self->router, "security.gateway_cert",
+                         TS_ZAP_CLIENTS, err)) {
+        ts_zmqsrv_destroy (&self);
+        return NULL;
+    }
     if (zsock_bind (self->router, "%s", bind) < 0) {
         ts_errf (err, "gateway.zmq_bind: cannot bind %s: %s", bind,
                  zmq_strerror (zmq_errno ()));
@@ -115,6 +128,7 @@ ts_zmqsrv_destroy (ts_zmqsrv_t **self_p)
         //  ROUTER is there to send it.
         ts_client_destroy (&self->forward);
         zsock_destroy (&self->router);
+        ts_curve_destroy (&self->curve);
         ts_msg_destroy (&self->request);
         ts_msg_destroy (&self->reply);
         ts_msg_destroy (&self->probe);
@@ -166,13 +180,23 @@ static int
 s_answer_decoded (ts_api_t *api, ts_msg_t *request, ts_msg_t *reply,
                   char **reply_data, size_t *reply_size)
 {
+    double start = ts_metrics_now ();
     if (request->op == TS_OP_QUERY)
-        //  Encoded here, or taken from the answer cache.
+        //  Encoded here, or taken from the answer cache: a query's
+        //  answer does not echo the request id.
         ts_api_query (api, request, 'm', ts_msg_encode, reply, reply_data,
                       reply_size);
-    else
+    else {
         ts_api_handle (api, request, reply);
-    ts_debug ("zmq %s -> %d", ts_op_name (request->op), reply->status);
+        ts_strlcpy (reply->rid, request->rid, sizeof reply->rid);
+    }
+    ts_metrics_request (ts_api_metrics (api), "zmq",
+                        ts_op_name (request->op), ts_metrics_now () - start);
+    ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (
+               TS_LF_STR ("op", ts_op_name (request->op)),
+               TS_LF_INT ("status", reply->status),
+               TS_LF_OPT ("rid", request->rid)), "zmq %s -> %d",
+               ts_op_name (request->op), reply->status);
     if (*reply_data)
         return 0;
     return ts_msg_encode (reply, reply_data, reply_size);
@@ -229,7 +253,10 @@ s_forwarded (void *arg, void *ctx, ts_op_t op, int outcome,
         return;
     }
     zmsg_t *envelope = ctx;
-    ts_debug ("zmq %s -> %d (broker)", ts_op_name (op), reply->status);
+    ts_log_kv (TS_LOG_INFO, TS_LOG_FIELDS (TS_LF_STR ("op", ts_op_name (op)),
+               TS_LF_INT ("status", reply->status),
+               TS_LF_OPT ("rid", reply->rid)), "zmq %s -> %d (broker)",
+               ts_op_name (op), reply->status);
     s_send_reply (self, &envelope, reply, NULL, 0);
 }
 
@@ -284,14 +311,37 @@ s_handle (ts_zmqsrv_t *self, zmsg_t *msg)
     zframe_t *body = zmsg_first (msg);
     char *data = NULL;
     size_t size = 0;
+    const char *name;
+    ts_role_t role = ts_curve_peer (self->curve, body, &name);
     if (s_decode (self->request, self->reply, zframe_data (body),
                   zframe_size (body)) == 0) {
+        //  The client's rid if it sent one, else one of ours.
+        if (!self->request->rid [0])
+            ts_rid_new (self->request->rid);
+        if (ts_api_forbidden (role, name, self->request->op, self->reply)) {
+            ts_strlcpy (self->reply->rid, self->request->rid,
+                        sizeof self->reply->rid);
+            ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (
+                       TS_LF_STR ("op", ts_op_name (self->request->op)),
+                       TS_LF_INT ("status", 403), TS_LF_STR ("key", name),
+                       TS_LF_STR ("rid", self->request->rid)),
+                       "zmq %s -> 403 (key %s)",
+                       ts_op_name (self->request->op), name);
+        }
+        else
         if (ts_api_forwarded (self->request->op)) {
             if (ts_api_forward_check (self->api, self->request,
                                       self->reply) == 0) {
+                ts_log_kv (TS_LOG_INFO, TS_LOG_FIELDS (
+                           TS_LF_STR ("op", ts_op_name (self->request->op)),
+                           TS_LF_STR ("rid", self->request->rid)),
+                           "zmq %s -> broker",
+                           ts_op_name (self->request->op));
                 s_forward (self, &envelope, self->request);
                 return;
             }
+            ts_strlcpy (self->reply->rid, self->request->rid,
+                        sizeof self->reply->rid);
         }
         else
         if (s_answer_decoded (self->api, self->request, self->reply, &data,
@@ -331,6 +381,7 @@ ts_zmqsrv_run (ts_zmqsrv_t *self)
             zmsg_destroy (&msg);
         }
         s_probe (self);
+        ts_daemon_tick ();
         //  Answers, deadlines, and what waits to be sent; a query alone
         //  leaves the forwarder alone.
         wait = ts_client_pending (self->forward) || items [1].revents

@@ -17,6 +17,7 @@
 #include "ts_notice.h"
 #include "ts_zmqsrv.h"
 #include "ts_config.h"
+#include "ts_curve.h"
 #include "ts_daemon.h"
 #include "ts_log.h"
 #include "ts_store.h"
@@ -38,6 +39,14 @@
 static int
 s_check (const ts_config_t *cfg, char *err)
 {
+    //  CURVE: the gateway's key pair, the broker's public key, the
+    //  clients' allow-lists.
+    static const char *const pairs [] = { "security.gateway_cert", NULL };
+    static const char *const publics [] = { "security.broker_cert", NULL };
+    static const char *const dirs [] = { "security.read_clients_dir",
+                                         "security.admin_clients_dir", NULL };
+    if (ts_curve_check (cfg, pairs, publics, dirs, err))
+        return TS_ECONFIG;
     if (ts_config_int (cfg, "gateway.http_port") == 0)
         return 0;
     if (ts_config_bool (cfg, "gateway.api_key_generate")
@@ -63,6 +72,26 @@ s_drain (const ts_config_t *cfg, ts_zmqsrv_t *zmq, ts_http_t *http)
         zclock_sleep (10);
 }
 
+//  The keys the gateway reads, and those it changes while running.
+static const char *const s_used [] = { "log.", "gateway.", "store.",
+                                       "security.", NULL };
+static const char *const s_live [] = { "gateway.api_key_env",
+                                       "gateway.api_key_file",
+                                       "gateway.api_keys_file", NULL };
+typedef struct {
+    const ts_config_t *cfg;
+    ts_http_t *http;                //  NULL when HTTP is off
+} s_reload_t;
+
+//  SIGHUP: the API keys are read again, whatever changed.
+static void
+s_apply (void *arg, const ts_strlist_t *applied)
+{
+    s_reload_t *reload = arg;
+    if (reload->http)
+        ts_http_apply (reload->http, reload->cfg);
+}
+
 static int
 s_die (const char *what, const char *err)
 {
@@ -82,7 +111,9 @@ main (int argc, char *argv [])
         "HTTP (gateway.http_bind:gateway.http_port, JSON). HTTP API keys come\n"
         "from the variable named by gateway.api_key_env (TSCACHE_API_KEY) or\n"
         "the file gateway.api_key_file; with gateway.api_key_generate on and\n"
-        "neither set, a key is generated at start and logged once.",
+        "neither set, a key is generated at start and logged once. SIGHUP\n"
+        "reloads the config file: log.level, log.format and the API keys\n"
+        "(read again) change at once; other changes need a restart.",
         s_check, &code);
     if (!cfg)
         return code;
@@ -104,7 +135,8 @@ main (int argc, char *argv [])
         s_die ("cannot start", err);
     else
     if (*notices && ts_api_cache (api)
-    &&  !(notice = ts_notice_new (notices, ts_api_cache (api), err)))
+    &&  !(notice = ts_notice_new (notices, ts_api_broker_policy (api)->curve,
+                                  ts_api_cache (api), err)))
         s_die ("cannot start", err);
     else
     if (ts_config_int (cfg, "gateway.http_port") > 0
@@ -121,7 +153,10 @@ main (int argc, char *argv [])
         else
             ts_info ("listening zmq=%s http=off store=%s",
                      ts_zmqsrv_endpoint (zmq), ts_store_backend (store));
+        s_reload_t reload = { cfg, http };
+        ts_daemon_on_reload (cfg, s_used, s_live, s_apply, &reload);
         rc = ts_zmqsrv_run (zmq) == 0? 0: 1;
+        ts_daemon_on_reload (NULL, NULL, NULL, NULL, NULL);
         if (rc == 0)
             s_drain (cfg, zmq, http);
         ts_info (rc == 0? "stopping": "stopping: ZeroMQ socket failed");

@@ -28,6 +28,7 @@
 #include "ts_proto.h"
 #include "ts_version.h"
 #include "ts_cli_args.h"
+#include "ts_cli_keys.h"
 #include "ts_cli_wait.h"
 #include "ts_client.h"
 
@@ -194,13 +195,16 @@ s_print_series_table (const ts_msg_t *reply)
 //  back in time; S_EXIT_USAGE for a bad endpoint; S_EXIT_ERROR for a
 //  reply that is not one, or that is an error (>= 400; reply->status
 //  tells which). err says what went wrong.
+//  The CLI's CURVE keys for the run (NULL: plain mode), set by s_run.
+static const ts_curve_id_t *s_curve;
+
 static int
 s_call (const char *endpoint, int timeout_ms, const ts_msg_t *req,
         ts_msg_t *reply, char *err)
 {
     ts_client_policy_t policy = {
         .peer = "gateway", .timeout_ms = timeout_ms, .retries = 0,
-        .max_reply = S_MAX_REPLY
+        .max_reply = S_MAX_REPLY, .curve = s_curve
     };
     int rc = ts_client_call (endpoint, &policy, req, reply);
     if (rc == 0 && reply->status < 400)
@@ -211,8 +215,11 @@ s_call (const char *endpoint, int timeout_ms, const ts_msg_t *req,
         return S_EXIT_ERROR;
     }
     if (rc == TS_ETIMEOUT) {
-        ts_errf (err, "gateway at %s did not answer within %d ms", endpoint,
-                 timeout_ms);
+        //  A server that refuses the key is silent too (ts_curve.h).
+        ts_errf (err, "gateway at %s did not answer within %d ms%s",
+                 endpoint, timeout_ms, s_curve? " (or refused this key: is "
+                 "-k's public key in its allow-list, --server-key its key?)"
+                 : "");
         return S_EXIT_TIMEOUT;
     }
     if (rc == TS_EINVAL) {
@@ -488,43 +495,72 @@ s_hydrate_wait (const ts_cli_args_t *args, const char *endpoint,
     return rc;
 }
 
-//  Endpoint: -e, else $TSCACHE_ENDPOINT, else cli.endpoint from config.
-//  Returns an exit code; *endpoint is a heap string on success.
+//  Loads the config: -c, else $TSCACHE_CONFIG, else defaults and
+//  TSCACHE_* variables. Returns an exit code.
 static int
-s_resolve_endpoint (const char *option, const char *config_path,
-                    char **endpoint)
+s_load_config (const char *config_path, ts_config_t **cfg)
 {
-    const char *env = getenv ("TSCACHE_ENDPOINT");
-    if (option || (env && *env)) {
-        *endpoint = strdup (option? option: env);
-        return *endpoint? S_EXIT_OK: S_EXIT_ERROR;
-    }
     if (!config_path && getenv ("TSCACHE_CONFIG")
     &&  *getenv ("TSCACHE_CONFIG"))
         config_path = getenv ("TSCACHE_CONFIG");
     char err [TS_ERRLEN] = "";
-    ts_config_t *cfg = ts_config_load (config_path, err);
-    if (!cfg) {
+    *cfg = ts_config_load (config_path, err);
+    if (!*cfg) {
         fprintf (stderr, S_NAME ": %s\n", err);
         return S_EXIT_USAGE;
     }
-    const ts_strlist_t *warnings = ts_config_warnings (cfg);
+    const ts_strlist_t *warnings = ts_config_warnings (*cfg);
     for (size_t i = 0; i < warnings->n; i++)
         fprintf (stderr, S_NAME ": warning: %s\n", warnings->items [i]);
-    *endpoint = strdup (ts_config_str (cfg, "cli.endpoint"));
-    ts_config_destroy (&cfg);
-    return *endpoint? S_EXIT_OK: S_EXIT_ERROR;
+    return S_EXIT_OK;
+}
+
+//  The CLI's CURVE keys: -k (else security.cli_cert) and --server-key
+//  (else security.gateway_cert); NULL in plain mode. Returns an exit
+//  code.
+static int
+s_load_keys (const ts_cli_args_t *args, const ts_config_t *cfg,
+             ts_curve_id_t **curve)
+{
+    *curve = NULL;
+    if (strcmp (ts_config_str (cfg, "security.mode"), "plain") == 0)
+        return S_EXIT_OK;
+    char err [TS_ERRLEN] = "";
+    *curve = ts_curve_id_load (
+        args->key? args->key: ts_config_str (cfg, "security.cli_cert"),
+        args->server_key? args->server_key
+                        : ts_config_str (cfg, "security.gateway_cert"), err);
+    if (!*curve) {
+        fprintf (stderr, S_NAME ": CURVE key: %s (-k, --server-key; or "
+                 "security.mode: plain)\n", err);
+        return S_EXIT_USAGE;
+    }
+    return S_EXIT_OK;
 }
 
 //  Runs the parsed command. Returns the exit code.
 static int
 s_run (const ts_cli_args_t *args, ts_msg_t *req, ts_msg_t *reply)
 {
-    char *endpoint = NULL;
-    int rc = s_resolve_endpoint (args->endpoint, args->config_path,
-                                 &endpoint);
-    if (rc != S_EXIT_OK)
+    ts_config_t *cfg = NULL;
+    ts_curve_id_t *curve = NULL;
+    int rc = s_load_config (args->config_path, &cfg);
+    if (rc == S_EXIT_OK)
+        rc = s_load_keys (args, cfg, &curve);
+    //  Endpoint: -e, else $TSCACHE_ENDPOINT, else cli.endpoint.
+    const char *env = getenv ("TSCACHE_ENDPOINT");
+    char *endpoint = rc? NULL
+                   : strdup (args->endpoint? args->endpoint
+                           : env && *env? env
+                           : ts_config_str (cfg, "cli.endpoint"));
+    ts_config_destroy (&cfg);
+    if (rc == S_EXIT_OK && !endpoint)
+        rc = S_EXIT_ERROR;
+    if (rc != S_EXIT_OK) {
+        ts_curve_id_destroy (&curve);
         return rc;
+    }
+    s_curve = curve;
     char err [TS_ERRLEN] = "";
     if (req->op == TS_OP_IDS_LS)
         rc = s_ids_ls (args, endpoint, req, reply);
@@ -538,7 +574,21 @@ s_run (const ts_cli_args_t *args, ts_msg_t *req, ts_msg_t *reply)
         else
             fprintf (stderr, S_NAME ": %s\n", err);
     }
+    s_curve = NULL;
+    ts_curve_id_destroy (&curve);
     free (endpoint);
+    return rc;
+}
+
+//  keys init: the config's keys (ts_cli_keys_init).
+static int
+s_keys_init (const char *config_path)
+{
+    ts_config_t *cfg = NULL;
+    int rc = s_load_config (config_path, &cfg);
+    if (rc == S_EXIT_OK && ts_cli_keys_init (cfg))
+        rc = S_EXIT_ERROR;
+    ts_config_destroy (&cfg);
     return rc;
 }
 
@@ -603,6 +653,12 @@ main (int argc, char *argv [])
     else
     if (args.store_init)
         rc = s_store_init (args.config_path);
+    else
+    if (args.keygen)
+        rc = ts_cli_keys_gen (args.keygen) == 0? S_EXIT_OK: S_EXIT_ERROR;
+    else
+    if (args.keys_init)
+        rc = s_keys_init (args.config_path);
     else
         rc = s_run (&args, req, reply);
     ts_msg_destroy (&req);

@@ -7,6 +7,8 @@
 #                                  check and the commands it prints)
 #    tools/install-deps.sh test    build + cmocka, python3 (zmq, msgpack, yaml), curl, groff,
 #                                  clang and libFuzzer (make fuzz),
+#                                  prometheus (its promtool checks the
+#                                  /metrics exposition),
 #                                  docker-compose (test_compose, no engine
 #                                  needed), iproute2, influxdb (tests start their own
 #                                  influxd), nodejs and npm, then the npm test tools,
@@ -89,6 +91,10 @@ if [ "$what" = test ]; then
     #  in a real nginx, a certificate made with openssl, curl over TLS.
     need_sbin nginx nginx-light
     need_cmd openssl openssl
+    #  promtool check metrics: the /metrics tests. Debian ships promtool
+    #  only in the prometheus package (the server comes with it, about
+    #  96 MB installed; no service is started, see policy-rc.d below).
+    need_sbin promtool prometheus
     #  make fuzz: clang, and its runtime libraries (libFuzzer, ASan,
     #  UBSan), Debian's default version of both.
     need_cmd clang clang

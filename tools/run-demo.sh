@@ -106,6 +106,14 @@ check_port "$(port_of "$NOTICE_BIND")" broker.notice_bind &&
 check_port "$(port_of "$ZMQ_BIND")" gateway.zmq_bind &&
 check_port "$HTTP_PORT" gateway.http_port || exit 1
 
+#  CURVE keys (security.mode: curve, the default): every key pair of the
+#  config that is missing is made at the first start, and this host's
+#  public keys go into its allow-lists (tscache keys init; ./var/keys).
+if [ "$(key security.mode)" = curve ]; then
+    "$BIN/tscache" keys init >/dev/null || {
+        say "cannot make the CURVE keys (tscache keys init, see above)"; exit 1; }
+fi
+
 start () {     # start NAME COMMAND...
     local name=$1
     shift

@@ -60,10 +60,19 @@ struct _s_xfer_t {
     s_xfer_t   *all_next;       //  on the list of every transfer
 };
 
+//  A header list replaced by ts_fetch_set_headers, kept until no
+//  transfer that started with it can be running.
+typedef struct s_retired_t {
+    struct curl_slist  *headers;
+    struct s_retired_t *next;
+} s_retired_t;
+
 struct _ts_fetch_t {
     ts_fetch_opts_t     opts;       //  headers pointer not kept
     CURLM              *multi;
-    struct curl_slist  *headers;    //  shared by every easy handle
+    struct curl_slist  *headers;    //  set on every request started
+    s_retired_t        *retired;    //  header lists replaced while
+                                    //  transfers may still use them
     s_xfer_t           *free_list;  //  idle transfers
     s_xfer_t           *all;        //  every transfer, owns them
     size_t              active;     //  transfers in the multi handle
@@ -180,9 +189,70 @@ s_xfer_new (ts_fetch_t *self)
     curl_easy_setopt (easy, CURLOPT_TIMEOUT_MS, self->opts.timeout_ms);
     curl_easy_setopt (easy, CURLOPT_MAXFILESIZE_LARGE,
                       (curl_off_t) self->opts.max_body_bytes);
-    if (self->headers)
-        curl_easy_setopt (easy, CURLOPT_HTTPHEADER, self->headers);
     return xfer;
+}
+
+//  Frees a header list, wiping it first: it may carry an API key.
+static void
+s_headers_free (struct curl_slist **headers_p)
+{
+    for (struct curl_slist *h = *headers_p; h; h = h->next)
+        explicit_bzero (h->data, strlen (h->data));
+    curl_slist_free_all (*headers_p);
+    *headers_p = NULL;
+}
+
+//  Frees the retired header lists once no transfer runs (all = true:
+//  whatever runs, at destroy).
+static void
+s_retired_free (ts_fetch_t *self, bool all)
+{
+    if (self->active > 0 && !all)
+        return;
+    while (self->retired) {
+        s_retired_t *next = self->retired->next;
+        s_headers_free (&self->retired->headers);
+        free (self->retired);
+        self->retired = next;
+    }
+}
+
+//  Builds a header list of headers (NULL: none) into *list. Returns 0 or
+//  TS_ENOMEM (*list NULL).
+static int
+s_headers_build (const ts_strlist_t *headers, struct curl_slist **list)
+{
+    *list = NULL;
+    for (size_t i = 0; headers && i < headers->n; i++) {
+        struct curl_slist *more = curl_slist_append (*list,
+                                                     headers->items [i]);
+        if (!more) {
+            s_headers_free (list);
+            return TS_ENOMEM;
+        }
+        *list = more;
+    }
+    return 0;
+}
+
+int
+ts_fetch_set_headers (ts_fetch_t *self, const ts_strlist_t *headers,
+                      const char *secret)
+{
+    assert (self);
+    struct curl_slist *list;
+    s_retired_t *retired = calloc (1, sizeof *retired);
+    if (!retired || s_headers_build (headers, &list)) {
+        free (retired);
+        return TS_ENOMEM;
+    }
+    retired->headers = self->headers;
+    retired->next = self->retired;
+    self->retired = retired;
+    self->headers = list;
+    self->opts.secret = secret;
+    s_retired_free (self, false);
+    return 0;
 }
 
 //  Starts queued requests while transfers are free.
@@ -208,6 +278,7 @@ s_start_queued (ts_fetch_t *self)
         xfer->errbuf [0] = 0;
         xfer->error [0] = 0;
         curl_easy_setopt (xfer->easy, CURLOPT_URL, req->url);
+        curl_easy_setopt (xfer->easy, CURLOPT_HTTPHEADER, self->headers);
         if (curl_multi_add_handle (self->multi, xfer->easy) != CURLM_OK) {
             //  Out of memory: leave the request queued, retry later.
             xfer->next = self->free_list;
@@ -252,13 +323,8 @@ ts_fetch_new (const ts_fetch_opts_t *opts, char *err)
     //  worker that only ever talks to one upstream is too many).
     curl_multi_setopt (self->multi, CURLMOPT_MAXCONNECTS,
                        (long) opts->max_active);
-    for (size_t i = 0; opts->headers && i < opts->headers->n; i++) {
-        struct curl_slist *list = curl_slist_append (self->headers,
-                                                     opts->headers->items [i]);
-        if (!list)
-            goto fail;
-        self->headers = list;
-    }
+    if (s_headers_build (opts->headers, &self->headers))
+        goto fail;
     return self;
 fail:
     ts_errf (err, "out of memory");
@@ -286,10 +352,8 @@ ts_fetch_destroy (ts_fetch_t **self_p)
         }
         if (self->multi)
             curl_multi_cleanup (self->multi);
-        //  Headers may carry an API key: wipe before freeing.
-        for (struct curl_slist *h = self->headers; h; h = h->next)
-            explicit_bzero (h->data, strlen (h->data));
-        curl_slist_free_all (self->headers);
+        s_headers_free (&self->headers);
+        s_retired_free (self, true);
         free (self);
         curl_global_cleanup ();
         *self_p = NULL;
@@ -384,6 +448,7 @@ ts_fetch_next (ts_fetch_t *self, ts_fetch_result_t *result)
         curl_multi_remove_handle (self->multi, easy);
         xfer->running = false;
         self->active--;
+        s_retired_free (self, false);
         assert (xfer && xfer->req);
 
         memset (result, 0, sizeof *result);
@@ -523,6 +588,16 @@ s_append_snippet (char *detail, size_t size, const char *body, size_t len,
     explicit_bzero (window, sizeof window);
 }
 
+//  Failure kinds of the HTTP statuses 3xx, 4xx, 5xx (429 apart).
+static const char *const s_http_kinds [] = { "http_3xx", "http_4xx",
+                                             "http_5xx" };
+
+const char *const ts_fetch_kinds [] = {
+    "timeout", "connect", "transport", "too_big", "memory", "http_3xx",
+    "http_4xx", "http_429", "http_5xx", "http_other", "url", "document",
+    "store", "worker", NULL
+};
+
 bool
 ts_fetch_classify (const ts_fetch_opts_t *opts, const ts_fetch_result_t *res,
                    const char *id, ts_fetch_verdict_t *verdict)
@@ -543,17 +618,22 @@ ts_fetch_classify (const ts_fetch_opts_t *opts, const ts_fetch_result_t *res,
     char *detail = verdict->detail;
     const char *error = res->error && *res->error? res->error
                                                  : curl_easy_strerror (code);
+    verdict->kind = "transport";
     if (res->rc == TS_ETOOBIG || code == CURLE_FILESIZE_EXCEEDED) {
+        verdict->kind = "too_big";
         verdict->retry = false;
         ts_errf (detail, "id=%s: response over upstream.max_body_bytes "
                  "(%zu bytes; not retried)", id, opts->max_body_bytes);
     }
     else
     if (res->rc == TS_ENOMEM || code == CURLE_OUT_OF_MEMORY
-    ||  code == CURLE_WRITE_ERROR)
+    ||  code == CURLE_WRITE_ERROR) {
+        verdict->kind = "memory";
         ts_errf (detail, "id=%s: worker out of memory for the response", id);
+    }
     else
     if (code == CURLE_OPERATION_TIMEDOUT || res->rc == TS_ETIMEOUT) {
+        verdict->kind = res->connected? "timeout": "connect";
         if (res->connected)
             ts_errf (detail, "id=%s: timed out after %ld ms "
                      "(upstream.timeout_ms)", id, opts->timeout_ms);
@@ -572,6 +652,9 @@ ts_fetch_classify (const ts_fetch_opts_t *opts, const ts_fetch_result_t *res,
     }
     else {
         long status = res->status;
+        verdict->kind = status == 429? "http_429"
+                      : status >= 300 && status <= 599? s_http_kinds [status / 100 - 3]
+                      : "http_other";
         if (status == 408 || status == 429 || (status >= 500 && status <= 599)) {
             int64_t after = res->retry_after_ms;
             verdict->retry_after_ms = after <= 0? 0
@@ -614,6 +697,7 @@ ts_fetch_verdict_fail (ts_fetch_verdict_t *verdict, const char *id,
     assert (id);
     assert (what);
     memset (verdict, 0, sizeof *verdict);
+    verdict->kind = "worker";
     verdict->failed = true;
     verdict->failures = 1;
     verdict->retry = retry;
@@ -635,8 +719,10 @@ ts_fetch_verdict_merge (ts_fetch_verdict_t *job, const ts_fetch_verdict_t *one)
         return;
     }
     //  The first failure that stops retries explains the job best.
-    if (job->retry && !one->retry)
+    if (job->retry && !one->retry) {
         ts_strlcpy (job->detail, one->detail, sizeof job->detail);
+        job->kind = one->kind;
+    }
     job->retry = job->retry && one->retry;
     if (one->retry_after_ms > job->retry_after_ms)
         job->retry_after_ms = one->retry_after_ms;

@@ -89,8 +89,24 @@ typedef struct {
     bool     retry;             //  worth another attempt
     uint64_t retry_after_ms;    //  the upstream asked to wait this long
     size_t   failures;          //  ids that failed (after merging)
+    const char *kind;           //  one of ts_fetch_kinds (static text):
+                                //  a failure's kind, for the worker's
+                                //  error counter; NULL if none failed
     char     detail [TS_ERRLEN];//  "id=x: upstream HTTP 404 (not retried)"
 } ts_fetch_verdict_t;
+
+//  The kinds of failure a verdict names, NULL-terminated:
+//    timeout    no answer within upstream.timeout_ms (connected)
+//    connect    no connection within upstream.connect_timeout_ms
+//    transport  any other libcurl error (resolve, TLS, reset, ...)
+//    too_big    body over upstream.max_body_bytes
+//    memory     no memory for the body
+//    http_3xx, http_4xx, http_429, http_5xx, http_other
+//               the upstream answered that status
+//    url, document, store, worker
+//               found by the worker (ts_fetch_verdict_fail gives
+//               "worker"; the caller names a closer kind)
+extern const char *const ts_fetch_kinds [];
 
 //  Returns a fetcher (headers are copied), or NULL with the reason in err.
 ts_fetch_t *ts_fetch_new (const ts_fetch_opts_t *opts, char *err);
@@ -98,6 +114,15 @@ ts_fetch_t *ts_fetch_new (const ts_fetch_opts_t *opts, char *err);
 //  Aborts running transfers and frees everything; sets *self_p to NULL.
 //  Safe on NULL.
 void ts_fetch_destroy (ts_fetch_t **self_p);
+
+//  Replaces the headers (copied; NULL for none) and the secret (borrowed,
+//  as in opts) of the requests started from now on: a reload of the
+//  upstream key or headers. Transfers running keep the headers they
+//  started with (kept, then wiped and freed, until none runs). The
+//  caller keeps the old secret alive until ts_fetch_pending is 0.
+//  Returns 0, or TS_ENOMEM (nothing changed).
+int ts_fetch_set_headers (ts_fetch_t *self, const ts_strlist_t *headers,
+                          const char *secret);
 
 //  Queues a GET of url (copied). Returns 0 or TS_ENOMEM.
 int ts_fetch_add (ts_fetch_t *self, const char *url, uint64_t tag);

@@ -2,11 +2,18 @@
     docs/protocol.md for the messages and docs/architecture.md for the
     job flow.
 
-    Each job in flight holds one slot (s_slot_t). A fetch is tagged with
-    its slot and the index of its id in the job, so a completion finds
-    its job without a lookup. ZMQ_FD is edge-triggered: the socket is
-    drained (while ZMQ_EVENTS says POLLIN) right before every wait, after
-    anything that may have sent on it.
+    One module in three files (ts_worker_internal.h): this one builds the
+    worker, reads the upstream key and headers (again on reload) and runs
+    the loop and the drain; ts_worker_broker.c speaks to the broker (the
+    socket, ready, release, heartbeats, the reports remembered and
+    resent); ts_worker_jobs.c runs the jobs (slots, fetches, the ingest's
+    batch, failures, reports). What follows describes the worker whole.
+
+    Each job in flight holds one slot (ts_worker_slot_t). A fetch is
+    tagged with its slot and the index of its id in the job, so a
+    completion finds its job without a lookup. ZMQ_FD is edge-triggered:
+    the socket is drained (while ZMQ_EVENTS says POLLIN) right before
+    every wait, after anything that may have sent on it.
 
     Completed transfers are processed one at a time, and after each the
     socket is drained and the requests of new jobs are sent at once
@@ -27,9 +34,9 @@
     {api_key} is written. It never leaves in text: URLs and headers are
     logged only in their display form (ts_redact_url, ts_redact_header),
     and every failure detail - on its way to the log and to the broker,
-    which keeps it in the DLQ - passes s_slot_fail, which scrubs the key
-    from it whoever wrote it (libcurl, the upstream's body, the map, the
-    store).
+    which keeps it in the DLQ - passes s_slot_fail (ts_worker_jobs.c),
+    which scrubs the key from it whoever wrote it (libcurl, the upstream's
+    body, the map, the store).
 
     A fetched document goes through the ingest path (ts_ingest: map by
     the spec built from upstream.format.*, split at now, write), in
@@ -77,502 +84,21 @@
     A second signal ends the drain at once; the jobs still leased then
     come back when their leases run out, as after a crash. */
 
-#include "ts_worker.h"
-#include "ts_fetch.h"
-#include "ts_url.h"
-#include "ts_ingest.h"
+#include "ts_worker_internal.h"
+#include "ts_daemon.h"
 #include "ts_log.h"
-#include "ts_proto.h"
 #include "ts_redact.h"
-#include "ts_store.h"
 
-#include <czmq.h>
 #include <assert.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <string.h>
 
-#define HEARTBEAT_MS    1000        //  heartbeat period
 #define BROKER_DEAD_MS  5000        //  silence before reconnecting
 #define EXPIRE_MS       60000       //  forecast expiry sweep period
-#define URL_MAX         4096        //  longest upstream URL
-#define MAX_MSG_BYTES   (4 * TS_PROTO_MAX_REQUEST)
-#define REPORTS_MAX     8192        //  "done" reports remembered at most
-#define REPORT_CONFIRM_MS (2 * HEARTBEAT_MS)  //  heard after: delivered
 #define BATCH_MAX       8           //  documents per store transaction
-
-//  A "done" the broker may not have received yet.
-typedef struct {
-    uint64_t      job;              //  job id
-    int64_t       sent_ms;          //  monotonic time it was sent
-    uint64_t      boot;             //  broker process it went to (as far
-                                    //  as the worker knew; 0 unknown)
-} s_report_t;
-
-//  A document in the ingest's batch, at the same index there.
-typedef struct {
-    size_t        slot;             //  the job's slot
-    int64_t       fetch_ms;         //  how long the fetch took
-    int64_t       started_ms;       //  monotonic: when mapping began
-} s_pending_t;
-
-typedef struct {
-    bool          used;             //  a job holds this slot
-    uint64_t      job;              //  job id from the broker
-    ts_strlist_t *ids;              //  ids of the job, owned
-    ts_strlist_t *written;          //  ids of it stored so far, owned
-    bool          written_lost;     //  one could not be listed: report
-                                    //  none, which means every id
-    size_t        pending;          //  fetches not completed yet
-    ts_fetch_verdict_t verdict;     //  failures so far, merged
-} s_slot_t;
-
-struct _ts_worker_t {
-    const ts_config_t *cfg;         //  borrowed
-    ts_store_t    *store;
-    ts_ingest_t   *ingest;          //  map (upstream.format), split,
-                                    //  write in batches
-    ts_fetch_t    *fetch;
-    ts_fetch_opts_t fetch_opts;     //  limits, for failure details
-    zsock_t       *dealer;          //  to the broker, recreated on silence
-    const char    *endpoint;        //  worker.broker_endpoint
-    const char    *url_tmpl;        //  upstream.url
-    char          *api_key;         //  upstream API key, owned and wiped
-                                    //  on destroy; NULL if none
-    ts_url_time_t  time_unit;       //  upstream.time_param
-    int64_t        past_ms;         //  {from} = now - past_ms
-    int64_t        future_ms;       //  {to} = now + future_ms
-    size_t         concurrency;     //  slots
-    s_slot_t      *slots;
-    size_t         busy;            //  slots in use
-    int64_t        last_heard_ms;   //  monotonic: last message from broker
-    uint64_t       broker_boot;     //  boot id of its last heartbeat
-    s_report_t    *reports;         //  ring of unconfirmed "done" reports
-    size_t         reports_head;    //  index of the oldest
-    size_t         reports_n;       //  how many are remembered
-    int64_t        next_beat_ms;    //  monotonic: next heartbeat
-    int64_t        next_expire_ms;  //  monotonic: next expiry sweep
-    ts_msg_t      *msg;             //  scratch: incoming
-    ts_msg_t      *out;             //  scratch: outgoing
-    s_pending_t   *batch;           //  the ingest's batch: our part
-    size_t         batch_max;       //  min (BATCH_MAX, concurrency)
-    int64_t        drain_ms;        //  worker.drain_timeout_ms
-    bool           draining;        //  stopping: no more jobs taken
-    int64_t        drain_until_ms;  //  monotonic: hand back the rest then
-};
-
-//  ---------------------------------------------------------------------
-//  Broker dialogue
-
-static void
-s_send (ts_worker_t *self, const ts_msg_t *msg)
-{
-    char *data;
-    size_t size;
-    if (ts_msg_encode (msg, &data, &size) != 0) {
-        ts_error ("cannot encode '%s': out of memory", ts_op_name (msg->op));
-        return;
-    }
-    if (zmq_send (zsock_resolve (self->dealer), data, size, ZMQ_DONTWAIT) == -1)
-        ts_warn ("cannot send '%s' to broker: %s", ts_op_name (msg->op),
-                 zmq_strerror (zmq_errno ()));
-    free (data);
-}
-
-//  Remembers a "done" just sent; the oldest is forgotten when full.
-static void
-s_report_remember (ts_worker_t *self, uint64_t job)
-{
-    if (self->reports_n == REPORTS_MAX) {
-        self->reports_head = (self->reports_head + 1) % REPORTS_MAX;
-        self->reports_n--;
-    }
-    s_report_t *report =
-        &self->reports [(self->reports_head + self->reports_n) % REPORTS_MAX];
-    report->job = job;
-    report->sent_ms = ts_mono_ms ();
-    report->boot = self->broker_boot;
-    self->reports_n++;
-}
-
-//  Forgets the reports sent to this broker process well before its
-//  heartbeat: it has read them. Reports are in send order.
-static void
-s_report_confirm (ts_worker_t *self)
-{
-    int64_t before = ts_mono_ms () - REPORT_CONFIRM_MS;
-    while (self->reports_n > 0
-       &&  self->reports [self->reports_head].boot == self->broker_boot
-       &&  self->reports [self->reports_head].sent_ms < before) {
-        self->reports_head = (self->reports_head + 1) % REPORTS_MAX;
-        self->reports_n--;
-    }
-}
-
-static void s_report_resend (ts_worker_t *self);
-
-//  A heartbeat from the broker process boot (0 if it gives none): a
-//  process other than the one the reports went to gets them again
-//  before any of them counts as read.
-static void
-s_broker_heartbeat (ts_worker_t *self, uint64_t boot)
-{
-    if (boot != self->broker_boot) {
-        uint64_t was = self->broker_boot;
-        self->broker_boot = boot;
-        if (was != 0) {
-            ts_info ("broker %s restarted", self->endpoint);
-            s_report_resend (self);
-        }
-        else
-            //  The first boot id heard: what went before went to it.
-            for (size_t i = 0; i < self->reports_n; i++)
-                self->reports [(self->reports_head + i) % REPORTS_MAX].boot
-                    = boot;
-    }
-    s_report_confirm (self);
-}
-
-//  After a reconnect: sends every remembered "done" again.
-static void
-s_report_resend (ts_worker_t *self)
-{
-    if (self->reports_n == 0)
-        return;
-    ts_info ("resending %zu done reports the broker may have missed",
-             self->reports_n);
-    size_t n = self->reports_n;
-    size_t head = self->reports_head;
-    self->reports_n = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t job = self->reports [(head + i) % REPORTS_MAX].job;
-        ts_msg_reset (self->out, TS_OP_DONE);
-        self->out->job = job;
-        s_send (self, self->out);
-        s_report_remember (self, job);
-    }
-}
-
-static void
-s_send_ready (ts_worker_t *self, size_t credit)
-{
-    ts_msg_reset (self->out, TS_OP_READY);
-    self->out->credit = (uint32_t) credit;
-    s_send (self, self->out);
-}
-
-//  (Re)creates the DEALER and introduces the worker with a ready for its
-//  free slots, even none: the broker ignores reports from a peer that
-//  has not sent ready, and the resent "done" reports follow at once.
-static int
-s_connect (ts_worker_t *self, char *err)
-{
-    zsock_destroy (&self->dealer);
-    self->dealer = zsock_new (ZMQ_DEALER);
-    if (!self->dealer) {
-        ts_errf (err, "cannot create socket");
-        return TS_ENOMEM;
-    }
-    zsock_set_linger (self->dealer, 0);
-    zsock_set_maxmsgsize (self->dealer, MAX_MSG_BYTES);
-    if (zsock_connect (self->dealer, "%s", self->endpoint) == -1) {
-        ts_errf (err, "worker.broker_endpoint: cannot connect %s: %s",
-                 self->endpoint, zmq_strerror (zmq_errno ()));
-        zsock_destroy (&self->dealer);
-        return TS_ECONFIG;
-    }
-    self->last_heard_ms = ts_mono_ms ();
-    //  The next heartbeat names the broker this connection reached; the
-    //  reports resent on it count as sent to that one.
-    self->broker_boot = 0;
-    s_send_ready (self, self->draining? 0: self->concurrency - self->busy);
-    return 0;
-}
-
-//  Hands the n jobs back to the broker (docs/protocol.md 5.19); with
-//  none it says only "no more jobs". The broker queues them again at
-//  once.
-static void
-s_release (ts_worker_t *self, const uint64_t *jobs, size_t n)
-{
-    ts_msg_reset (self->out, TS_OP_RELEASE);
-    for (size_t i = 0; i < n; i++)
-        if (ts_msg_add_job (self->out, jobs [i])) {
-            ts_error ("cannot hand jobs back: out of memory");
-            return;
-        }
-    s_send (self, self->out);
-}
-
-//  ---------------------------------------------------------------------
-//  Jobs
-
-//  Records the failure of one id of the slot's job. Every failure
-//  detail passes here on its way to the log and to the broker (which
-//  keeps it in the DLQ), so here the API key is scrubbed from it, whoever
-//  wrote it: libcurl, the upstream's body, the map or the store.
-static void
-s_slot_fail (ts_worker_t *self, s_slot_t *slot, const char *id,
-             const ts_fetch_verdict_t *one)
-{
-    ts_fetch_verdict_t shown = *one;
-    ts_redact_text (shown.detail, sizeof shown.detail, self->api_key);
-    //  The detail says "not retried" when the failure is final.
-    ts_warn ("job %" PRIu64 " id=%s failed: %s", slot->job, id, shown.detail);
-    ts_fetch_verdict_merge (&slot->verdict, &shown);
-}
-
-//  Same, for a failure found by the worker itself.
-static void
-s_slot_fail_with (ts_worker_t *self, s_slot_t *slot, const char *id,
-                  bool retry, const char *what, const char *why)
-{
-    ts_fetch_verdict_t one;
-    ts_fetch_verdict_fail (&one, id, retry, what, why);
-    s_slot_fail (self, slot, id, &one);
-}
-
-//  Gives the slot back with ready, then reports the job: a broker that
-//  restarted since this connection began learns of the worker from the
-//  ready, and so accepts the report.
-static void
-s_finish (ts_worker_t *self, s_slot_t *slot)
-{
-    s_send_ready (self, self->draining? 0: 1);
-    const ts_fetch_verdict_t *verdict = &slot->verdict;
-    if (verdict->failed) {
-        ts_msg_reset (self->out, TS_OP_FAILED);
-        if (verdict->failures > 1 && slot->ids->n > 1)
-            ts_errf (self->out->detail, "%s (%zu of %zu ids failed)",
-                     verdict->detail, verdict->failures, slot->ids->n);
-        else
-            ts_strlcpy (self->out->detail, verdict->detail,
-                        sizeof self->out->detail);
-        self->out->retry = verdict->retry;
-        self->out->retry_after_ms = verdict->retry_after_ms;
-    }
-    else
-        ts_msg_reset (self->out, TS_OP_DONE);
-    self->out->job = slot->job;
-    //  The ids stored, even of a failed job: the broker publishes a
-    //  change notice for each (docs/protocol.md 5.9). The lists are
-    //  swapped, not copied; ts_msg_reset empties the one out takes.
-    ts_strlist_t *written = self->out->written;
-    self->out->written = slot->written;
-    self->out->has_written = !slot->written_lost;
-    slot->written = written;
-    s_send (self, self->out);
-    if (!verdict->failed)
-        s_report_remember (self, slot->job);
-    if (verdict->failed)
-        ts_debug ("job %" PRIu64 " failed, %s: %s", slot->job,
-                  verdict->retry? "retry": "final", self->out->detail);
-    else
-        ts_debug ("job %" PRIu64 " done", slot->job);
-    ts_strlist_clear (slot->ids);
-    slot->used = false;
-    self->busy--;
-}
-
-static void
-s_start_job (ts_worker_t *self, const ts_msg_t *msg)
-{
-    if (self->draining) {
-        //  Sent before the broker read our release: straight back.
-        ts_info ("job %" PRIu64 " arrived while draining: handed back",
-                 msg->job);
-        s_release (self, &msg->job, 1);
-        return;
-    }
-    s_slot_t *slot = NULL;
-    size_t index;
-    for (index = 0; index < self->concurrency; index++)
-        if (!self->slots [index].used) {
-            slot = &self->slots [index];
-            break;
-        }
-    if (!slot) {
-        ts_warn ("job %" PRIu64 ": no free slot, refused", msg->job);
-        ts_msg_reset (self->out, TS_OP_FAILED);
-        self->out->job = msg->job;
-        ts_strlcpy (self->out->detail, "worker has no free slot",
-                    sizeof self->out->detail);
-        self->out->retry = true;
-        self->out->has_written = true;      //  none: it never ran
-        s_send (self, self->out);
-        return;
-    }
-    slot->used = true;
-    slot->job = msg->job;
-    slot->pending = 0;
-    slot->written_lost = false;
-    memset (&slot->verdict, 0, sizeof slot->verdict);
-    self->busy++;
-    ts_debug ("job %" PRIu64 ": %zu ids", msg->job, msg->ids->n);
-
-    int64_t now = ts_now_ms ();
-    for (size_t i = 0; i < msg->ids->n; i++) {
-        const char *id = msg->ids->items [i];
-        if (ts_strlist_append (slot->ids, id) != 0) {
-            s_slot_fail_with (self, slot, id, true, "out of memory", NULL);
-            break;
-        }
-        char url [URL_MAX], err [TS_ERRLEN];
-        ts_url_args_t args = {
-            .id = id, .from_ms = now - self->past_ms,
-            .to_ms = now + self->future_ms, .unit = self->time_unit,
-            .api_key = self->api_key };
-        if (ts_url_build (self->url_tmpl, &args, url, sizeof url, err) != 0) {
-            s_slot_fail_with (self, slot, id, false, "cannot build the "
-                              "upstream URL from upstream.url", err);
-            continue;
-        }
-        uint64_t tag = ((uint64_t) index << 32) | (uint64_t) i;
-        int rc = ts_fetch_add (self->fetch, url, tag);
-        if (rc == 0 && ts_log_enabled (TS_LOG_DEBUG)) {
-            char shown [URL_MAX];
-            ts_debug ("job %" PRIu64 " id=%s: GET %s", msg->job, id,
-                      ts_redact_url (url, self->api_key, shown,
-                                     sizeof shown));
-        }
-        explicit_bzero (url, sizeof url);
-        if (rc != 0) {
-            s_slot_fail_with (self, slot, id, true, "out of memory", NULL);
-            continue;
-        }
-        slot->pending++;
-    }
-    if (slot->pending == 0)
-        s_finish (self, slot);
-}
-
-//  One fetch of the slot's job ended; finishes the job after its last.
-static void
-s_fetch_ended (ts_worker_t *self, s_slot_t *slot)
-{
-    assert (slot->pending > 0);
-    if (--slot->pending == 0)
-        s_finish (self, slot);
-}
-
-//  The ingest stored (or could not store) one document of the batch:
-//  logs it, or fails its id, and settles the fetch.
-static void
-s_stored (void *arg, const ts_ingest_result_t *result)
-{
-    ts_worker_t *self = arg;
-    const s_pending_t *doc = &self->batch [result->index];
-    s_slot_t *slot = &self->slots [doc->slot];
-    if (result->rc == 0 && !slot->written_lost
-    &&  ts_strlist_append (slot->written, result->id)) {
-        ts_warn ("job %" PRIu64 " id=%s: out of memory: its report names "
-                 "no written ids, which means all", slot->job, result->id);
-        slot->written_lost = true;
-    }
-    if (result->rc == 0)
-        ts_info ("fetched id=%s history=%zu forecast=%zu ms=%" PRId64,
-                 result->id, result->history, result->forecast,
-                 doc->fetch_ms + ts_mono_ms () - doc->started_ms);
-    else
-        //  Store errors may pass: the job is retried.
-        s_slot_fail_with (self, slot, result->id, true, "store",
-                          result->err);
-    s_fetch_ended (self, slot);
-}
-
-//  Stores the batch - in one transaction, else document by document -
-//  then settles each document's job. Leaves the batch empty.
-static void
-s_flush (ts_worker_t *self)
-{
-    ts_ingest_flush (self->ingest, ts_now_ms (), s_stored, self);
-}
-
-static void
-s_fetched (ts_worker_t *self, const ts_fetch_result_t *res)
-{
-    size_t index = (size_t) (res->tag >> 32);
-    size_t i = (size_t) (res->tag & 0xffffffffu);
-    assert (index < self->concurrency);
-    s_slot_t *slot = &self->slots [index];
-    assert (slot->used && i < slot->ids->n && slot->pending > 0);
-    const char *id = slot->ids->items [i];
-    ts_fetch_verdict_t verdict;
-    char err [TS_ERRLEN] = "";
-    const char *what = NULL;
-    if (ts_fetch_classify (&self->fetch_opts, res, id, &verdict)) {
-        s_slot_fail (self, slot, id, &verdict);
-        s_fetch_ended (self, slot);
-        return;
-    }
-    s_pending_t *doc = &self->batch [ts_ingest_pending (self->ingest)];
-    doc->started_ms = ts_mono_ms ();
-    doc->fetch_ms = res->elapsed_ms;
-    doc->slot = index;
-    if (ts_ingest_add (self->ingest, id, res->body, res->size, ts_now_ms (),
-                       &what, err) != 0) {
-        //  Invalid or truncated documents may pass: the job is retried.
-        s_slot_fail_with (self, slot, id, true, what, err);
-        s_fetch_ended (self, slot);
-        return;
-    }
-    if (ts_ingest_full (self->ingest))
-        s_flush (self);
-}
 
 //  ---------------------------------------------------------------------
 //  Loop
-
-static void
-s_message (ts_worker_t *self, const void *data, size_t size)
-{
-    char err [TS_ERRLEN];
-    if (ts_msg_decode_in (self->msg, TS_DIALOGUE_BROKER, data, size,
-                          TS_PROTO_MAX_REQUEST, err)) {
-        ts_warn ("bad message from broker: %s", err);
-        return;
-    }
-    if (self->msg->op == TS_OP_JOB)
-        s_start_job (self, self->msg);
-    else
-    if (self->msg->op == TS_OP_HEARTBEAT)
-        s_broker_heartbeat (self, self->msg->boot);
-    else
-        ts_debug ("unexpected op '%s' from broker: ignored",
-                  ts_op_name (self->msg->op));
-}
-
-//  Reads every waiting message; single-frame messages only.
-static void
-s_drain (ts_worker_t *self)
-{
-    void *handle = zsock_resolve (self->dealer);
-    while (zsock_events (self->dealer) & ZMQ_POLLIN) {
-        zmq_msg_t part;
-        zmq_msg_init (&part);
-        if (zmq_msg_recv (&part, handle, ZMQ_DONTWAIT) == -1) {
-            zmq_msg_close (&part);
-            return;
-        }
-        self->last_heard_ms = ts_mono_ms ();
-        //  A broker that names no process (no boot id yet, or an older
-        //  broker) confirms reports by any message, as it may skip
-        //  heartbeats while it sends jobs; one that names it, by its
-        //  heartbeats only (s_broker_heartbeat).
-        if (self->broker_boot == 0)
-            s_report_confirm (self);
-        if (zmq_msg_more (&part)) {
-            //  Not ours: skip the rest of the message.
-            ts_debug ("multi-frame message from broker: ignored");
-            while (zmq_msg_more (&part)
-               &&  zmq_msg_recv (&part, handle, ZMQ_DONTWAIT) != -1)
-                ;
-        }
-        else
-            s_message (self, zmq_msg_data (&part), zmq_msg_size (&part));
-        zmq_msg_close (&part);
-    }
-}
 
 static void
 s_timers (ts_worker_t *self)
@@ -582,22 +108,26 @@ s_timers (ts_worker_t *self)
         ts_warn ("broker %s silent for %d s: reconnecting", self->endpoint,
                  BROKER_DEAD_MS / 1000);
         char err [TS_ERRLEN];
-        if (s_connect (self, err) != 0)
+        if (ts_worker_broker_connect (self, err) != 0)
             ts_error ("%s", err);
         else
-            s_report_resend (self);
+            ts_worker_broker_resend (self);
         self->next_beat_ms = now;
     }
     if (now >= self->next_beat_ms && self->dealer) {
         ts_msg_reset (self->out, TS_OP_HEARTBEAT);
-        s_send (self, self->out);
+        ts_worker_broker_send (self, self->out);
         self->next_beat_ms = now + HEARTBEAT_MS;
+        ts_worker_metrics_publish (self->metrics, self->store);
     }
     //  A forecast backend that deletes expired points itself (DynamoDB's
     //  TTL) is not swept: its sweep reads the whole table.
     if (now >= self->next_expire_ms
     &&  (ts_store_caps (self->store) & TS_STORE_CAP_TTL))
         self->next_expire_ms = now + EXPIRE_MS;
+    if (now >= self->next_tally_ms)
+        self->next_tally_ms = ts_tally_tick (&self->tally, now);
+    ts_daemon_tick ();
     if (now >= self->next_expire_ms) {
         size_t removed = 0;
         char err [TS_ERRLEN];
@@ -619,6 +149,8 @@ s_timeout (ts_worker_t *self)
         next = self->last_heard_ms + BROKER_DEAD_MS + 1;
     if (self->next_expire_ms < next)
         next = self->next_expire_ms;
+    if (self->next_tally_ms < next)
+        next = self->next_tally_ms;
     if (self->draining && self->drain_until_ms < next)
         next = self->drain_until_ms;
     int64_t wait = next - now;
@@ -639,9 +171,9 @@ s_completions (ts_worker_t *self)
     ts_fetch_result_t res;
     int rc = 0;
     while (rc == 0 && ts_fetch_next (self->fetch, &res)) {
-        s_fetched (self, &res);
+        ts_worker_job_fetched (self, &res);
         if (self->dealer)
-            s_drain (self);
+            ts_worker_broker_read (self);
         char err [TS_ERRLEN];
         if (ts_fetch_start (self->fetch, err) != 0) {
             ts_error ("%s", err);
@@ -649,7 +181,7 @@ s_completions (ts_worker_t *self)
         }
         s_timers (self);
     }
-    s_flush (self);
+    ts_worker_job_flush (self);
     return rc;
 }
 
@@ -659,7 +191,7 @@ static int
 s_turn (ts_worker_t *self)
 {
     if (self->dealer)
-        s_drain (self);
+        ts_worker_broker_read (self);
     char err [TS_ERRLEN];
     int fd = self->dealer? zsock_fd (self->dealer): -1;
     if (ts_fetch_wait (self->fetch, fd, s_timeout (self), err) != 0) {
@@ -684,7 +216,7 @@ s_stop (ts_worker_t *self)
     ts_info ("worker draining: %zu jobs in flight, handed back after %"
              PRId64 " ms if not done", self->busy, self->drain_ms);
     if (self->dealer)
-        s_release (self, NULL, 0);
+        ts_worker_broker_release (self, NULL, 0);
     int rc = 0;
     while (rc == 0 && self->busy > 0 && !zsys_interrupted
        &&  ts_mono_ms () < self->drain_until_ms)
@@ -700,7 +232,7 @@ s_stop (ts_worker_t *self)
         if (self->slots [i].used)
             jobs [n++] = self->slots [i].job;
     if (self->dealer && jobs) {
-        s_release (self, jobs, n);
+        ts_worker_broker_release (self, jobs, n);
         //  The release and the last reports must leave before we exit.
         zsock_set_linger (self->dealer, 1000);
     }
@@ -732,17 +264,30 @@ ts_worker_run (ts_worker_t *self)
 //  ---------------------------------------------------------------------
 //  Construction
 
-//  Reads the upstream API key into self->api_key, if upstream.api_key_env
-//  or upstream.api_key_file names one. The key never appears in err.
+//  Wipes and frees a key; sets *key_p to NULL.
+static void
+s_key_free (char **key_p)
+{
+    if (*key_p) {
+        explicit_bzero (*key_p, strlen (*key_p));
+        free (*key_p);
+        *key_p = NULL;
+    }
+}
+
+//  Reads the upstream API key into *key (NULL if none), if
+//  upstream.api_key_env or upstream.api_key_file names one. The key never
+//  appears in err.
 static int
-s_read_key (ts_worker_t *self, const ts_config_t *cfg, char *err)
+s_read_key (const ts_config_t *cfg, char **key, char *err)
 {
     const char *env = ts_config_str (cfg, "upstream.api_key_env");
     const char *file = ts_config_str (cfg, "upstream.api_key_file");
+    *key = NULL;
     if (!*env && !*file)
         return 0;
     char detail [TS_ERRLEN];
-    int rc = ts_config_secret (env, file, &self->api_key, detail);
+    int rc = ts_config_secret (env, file, key, detail);
     if (rc == TS_ENOTFOUND)
         ts_errf (err, "upstream API key missing: environment variable "
                  "'%s' unset or empty and upstream.api_key_file '%s' "
@@ -755,15 +300,76 @@ s_read_key (ts_worker_t *self, const ts_config_t *cfg, char *err)
 
 //  Logs, at debug level, the request headers as they are shown.
 static void
-s_log_headers (const ts_worker_t *self, const ts_strlist_t *headers)
+s_log_headers (const ts_strlist_t *headers, const char *key)
 {
     if (!ts_log_enabled (TS_LOG_DEBUG))
         return;
     for (size_t i = 0; i < headers->n; i++) {
         char shown [TS_ERRLEN];
         ts_debug ("upstream header %s", ts_redact_header (headers->items [i],
-                  self->api_key, shown, sizeof shown));
+                  key, shown, sizeof shown));
     }
+}
+
+//  The request headers of cfg with key (NULL: none) put in: *headers,
+//  which the caller frees with ts_url_headers_destroy. Returns 0 or a
+//  TS_E* code with err filled.
+static int
+s_headers (const ts_config_t *cfg, const char *key, ts_strlist_t **headers,
+           char *err)
+{
+    int rc = ts_url_headers (ts_config_list (cfg, "upstream.headers"),
+                             ts_config_str (cfg, "upstream.url"), key,
+                             ts_config_str (cfg, "upstream.api_key_header"),
+                             headers, err);
+    if (rc == 0)
+        s_log_headers (*headers, key);
+    return rc;
+}
+
+int
+ts_worker_apply (ts_worker_t *self, const ts_strlist_t *applied)
+{
+    assert (self);
+    //  The key is read again whatever changed: its file may have.
+    char *key = NULL;
+    char err [TS_ERRLEN];
+    ts_strlist_t *headers = NULL;
+    int rc = s_read_key (self->cfg, &key, err);
+    if (rc == 0)
+        rc = s_headers (self->cfg, key, &headers, err);
+    if (rc) {
+        ts_error ("reload: upstream: %s; keeping the running headers and "
+                  "key", err);
+        s_key_free (&key);
+        return rc;
+    }
+    bool same = (!key && !self->api_key)
+             || (key && self->api_key && strcmp (key, self->api_key) == 0);
+    bool changed = !same;
+    for (size_t i = 0; i < applied->n; i++)
+        changed |= strncmp (applied->items [i], "upstream.", 9) == 0;
+    if (changed) {
+        rc = ts_fetch_set_headers (self->fetch, headers, key);
+        if (rc == 0) {
+            //  Transfers still running may quote the key they were sent
+            //  with: it is kept, to scrub their errors, until the next
+            //  reload.
+            s_key_free (&self->old_key);
+            self->old_key = self->api_key;
+            self->api_key = key;
+            self->fetch_opts.secret = key;
+            key = NULL;
+            if (!same)
+                ts_info ("reload: upstream API key: changed");
+        }
+        else
+            ts_error ("reload: upstream: out of memory; keeping the "
+                      "running headers and key");
+    }
+    s_key_free (&key);
+    ts_url_headers_destroy (&headers);
+    return rc;
 }
 
 ts_worker_t *
@@ -787,15 +393,18 @@ ts_worker_new (const ts_config_t *cfg, char *err)
         ts_errf (err, "upstream.time_param: unknown unit '%s'", unit);
         goto fail;
     }
-    if (s_read_key (self, cfg, err) != 0)
+    ts_curve_t *security = ts_curve_new (cfg, "tscache-worker", err);
+    int rc = security? ts_curve_client (security, "security.worker_cert",
+                                        "security.broker_cert", &self->curve,
+                                        err)
+                     : TS_ENOMEM;
+    ts_curve_destroy (&security);
+    if (rc)
         goto fail;
     ts_strlist_t *headers = NULL;
-    if (ts_url_headers (ts_config_list (cfg, "upstream.headers"),
-                        self->url_tmpl, self->api_key,
-                        ts_config_str (cfg, "upstream.api_key_header"),
-                        &headers, err) != 0)
+    if (s_read_key (cfg, &self->api_key, err) != 0
+    ||  s_headers (cfg, self->api_key, &headers, err) != 0)
         goto fail;
-    s_log_headers (self, headers);
     ts_fetch_opts_t opts = {
         .max_active = self->concurrency,
         .connect_timeout_ms = (long) ts_config_int (cfg,
@@ -811,7 +420,8 @@ ts_worker_new (const ts_config_t *cfg, char *err)
     self->fetch_opts.headers = NULL;
     if (!self->fetch)
         goto fail;
-    if (!(self->store = ts_store_new (cfg, err)))
+    if (!(self->store = ts_store_new (cfg, err))
+    ||  !(self->metrics = ts_worker_metrics_new (cfg, err)))
         goto fail;
     self->batch_max = self->concurrency < BATCH_MAX? self->concurrency
                                                    : BATCH_MAX;
@@ -820,11 +430,11 @@ ts_worker_new (const ts_config_t *cfg, char *err)
     ||  !(self->ingest = ts_ingest_new (&spec, self->store, self->batch_max,
                                         err)))
         goto fail;
-    self->slots = calloc (self->concurrency, sizeof (s_slot_t));
-    self->reports = calloc (REPORTS_MAX, sizeof (s_report_t));
+    self->slots = calloc (self->concurrency, sizeof (ts_worker_slot_t));
+    self->reports = calloc (REPORTS_MAX, sizeof (ts_worker_report_t));
     self->msg = ts_msg_new (TS_OP_REPLY);
     self->out = ts_msg_new (TS_OP_REPLY);
-    self->batch = calloc (self->batch_max, sizeof (s_pending_t));
+    self->batch = calloc (self->batch_max, sizeof (ts_worker_pending_t));
     bool ok = self->slots && self->reports && self->msg && self->out
            && self->batch;
     for (size_t i = 0; ok && i < self->concurrency; i++)
@@ -834,11 +444,13 @@ ts_worker_new (const ts_config_t *cfg, char *err)
         ts_errf (err, "out of memory");
         goto fail;
     }
-    if (s_connect (self, err) != 0)
+    if (ts_worker_broker_connect (self, err) != 0)
         goto fail;
     int64_t now = ts_mono_ms ();
     self->next_beat_ms = now + HEARTBEAT_MS;
     self->next_expire_ms = now + EXPIRE_MS;
+    ts_tally_start (&self->tally, now);
+    self->next_tally_ms = now + TS_TALLY_PERIOD_MS;
     return self;
 fail:
     ts_worker_destroy (&self);
@@ -851,7 +463,9 @@ ts_worker_destroy (ts_worker_t **self_p)
     assert (self_p);
     if (*self_p) {
         ts_worker_t *self = *self_p;
+        ts_curve_watch_destroy (&self->watch);
         zsock_destroy (&self->dealer);
+        ts_curve_id_destroy (&self->curve);
         ts_fetch_destroy (&self->fetch);
         for (size_t i = 0; self->slots && i < self->concurrency; i++)
         {
@@ -861,14 +475,13 @@ ts_worker_destroy (ts_worker_t **self_p)
         free (self->slots);
         free (self->reports);
         ts_ingest_destroy (&self->ingest);
+        ts_worker_metrics_destroy (&self->metrics);
         ts_store_destroy (&self->store);
         ts_msg_destroy (&self->msg);
         ts_msg_destroy (&self->out);
         free (self->batch);
-        if (self->api_key) {
-            explicit_bzero (self->api_key, strlen (self->api_key));
-            free (self->api_key);
-        }
+        s_key_free (&self->api_key);
+        s_key_free (&self->old_key);
         free (self);
         *self_p = NULL;
     }

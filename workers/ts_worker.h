@@ -43,9 +43,20 @@ ts_worker_t *ts_worker_new (const ts_config_t *cfg, char *err);
 //  Safe on NULL.
 void ts_worker_destroy (ts_worker_t **self_p);
 
+//  Applies a reload (ts_daemon_reload) to the worker, read again from its
+//  cfg: the upstream key is read again (upstream.api_key_env or _file:
+//  a rotated key file takes effect) and, if it or a key in applied under
+//  "upstream." changed, the request headers are rebuilt for the fetches
+//  started from now on (those running finish with the old ones). Logs
+//  "reload: upstream API key: changed", never the key. Returns 0, or a
+//  TS_E* code (logged; the running headers and key are kept).
+int ts_worker_apply (ts_worker_t *self, const ts_strlist_t *applied);
+
 //  Runs the loop until interrupted, then drains (above) and returns:
 //  0, or -1 if libcurl failed. Clears zsys_interrupted once, when the
 //  drain starts, to see a second signal.
+//  Calls ts_daemon_tick once per turn (SIGHUP: main's reload), and
+//  writes a summary line at info every 10 s (ts_tally).
 int ts_worker_run (ts_worker_t *self);
 
 #endif

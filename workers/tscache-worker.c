@@ -2,7 +2,8 @@
     writes them to the store.
 
     Loads the config, builds the worker (ts_worker) and runs its loop until
-    SIGINT or SIGTERM. See docs/architecture.md.
+    SIGINT or SIGTERM; SIGHUP reloads the config (log.*, the upstream
+    headers and key take effect). See docs/architecture.md.
 
     With --store-init it creates what the configured store backends need
     (DynamoDB tables, a Timestream database and table) and exits: `store
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ts_curve.h"
 #include "ts_daemon.h"
 #include "ts_log.h"
 #include "ts_worker.h"
@@ -21,11 +23,29 @@
 #include "ts_version.h"
 
 //  The upstream key, if one is configured, must be readable now rather
-//  than at the first fetch.
+//  than at the first fetch; so must the CURVE keys (the worker's pair,
+//  the broker's public key).
 static int
 s_check (const ts_config_t *cfg, char *err)
 {
-    return ts_config_secret_check (cfg, "upstream", false, err);
+    static const char *const pairs [] = { "security.worker_cert", NULL };
+    static const char *const publics [] = { "security.broker_cert", NULL };
+    return ts_config_secret_check (cfg, "upstream", false, err)
+        || ts_curve_check (cfg, pairs, publics, NULL, err)? TS_ECONFIG: 0;
+}
+
+//  The keys the worker reads, and those it changes while running.
+static const char *const s_used [] = { "log.", "worker.", "upstream.",
+                                       "store.", "security.", NULL };
+static const char *const s_live [] = { "upstream.headers",
+    "upstream.api_key_env", "upstream.api_key_file",
+    "upstream.api_key_header", NULL };
+
+//  SIGHUP: what the reload changed, applied to the worker.
+static void
+s_apply (void *arg, const ts_strlist_t *applied)
+{
+    ts_worker_apply (arg, applied);
 }
 
 //  --store-init: ts_store_init, printing what was created or found.
@@ -69,7 +89,10 @@ main (int argc, char *argv [])
         "upstream.api_key_env or the file upstream.api_key_file, and goes where\n"
         "{api_key} is written in upstream.url or upstream.headers, else in the\n"
         "header upstream.api_key_header. It is never logged: URLs and headers\n"
-        "are shown with the key as ***.\n"
+        "are shown with the key as ***. SIGHUP reloads the config file:\n"
+        "log.level, log.format, upstream.headers and the upstream key (read\n"
+        "again from its variable or file) change at once; other changes\n"
+        "need a restart.\n"
         "\n"
         "  --store-init    create what the store backends need (DynamoDB\n"
         "                  tables, docs/dynamodb.md; a Timestream database\n"
@@ -92,7 +115,9 @@ main (int argc, char *argv [])
         ts_config_destroy (&cfg);
         return 1;
     }
+    ts_daemon_on_reload (cfg, s_used, s_live, s_apply, worker);
     int rc = ts_worker_run (worker);
+    ts_daemon_on_reload (NULL, NULL, NULL, NULL, NULL);
     ts_worker_destroy (&worker);
     ts_config_destroy (&cfg);
     ts_info ("stopped");

@@ -11,7 +11,8 @@
     follow a clock that stepped back, and which acks are remembered. This
     file picks the backend, checks every argument that could come from
     the network (series ids, owner tags, counts) and counts the totals of
-    ts_queue_stats.
+    ts_queue_stats, in the batch of the change they count (stored with
+    it by ts_queue_machine_end_write).
 
     Each public call is one backend batch. A write batch that turns out to
     change nothing is aborted, so that an idle broker does not touch its
@@ -72,7 +73,8 @@ ts_queue_new (const ts_config_t *cfg, int64_t now_ms, char *err)
     self->state = be->open (cfg, err);
     if (self->state) {
         ts_queue_machine_follow_clock (self, now_ms);
-        if (ts_queue_machine_cap_leases (self, now_ms, err) == 0
+        if (ts_queue_machine_load_totals (self, err) == 0
+        &&  ts_queue_machine_cap_leases (self, now_ms, err) == 0
         &&  ts_queue_sync (self, err) == 0)
             return self;
     }
@@ -111,18 +113,30 @@ int
 ts_queue_push (ts_queue_t *self, const char *const *ids, size_t n,
                int64_t now_ms, uint64_t *job_id, char *err)
 {
+    return ts_queue_push_rid (self, ids, n, NULL, now_ms, job_id, err);
+}
+
+int
+ts_queue_push_rid (ts_queue_t *self, const char *const *ids, size_t n,
+                   const char *rid, int64_t now_ms, uint64_t *job_id,
+                   char *err)
+{
     assert (self);
     if (job_id)
         *job_id = 0;
     int rc = ts_queue_machine_check_ids (ids, n, false, err);
     if (rc)
         return rc;
+    if (rid && *rid && !ts_rid_valid_n (rid, strlen (rid))) {
+        ts_errf (err, "queue: invalid request id");
+        return TS_EINVAL;
+    }
     ts_queue_machine_clock (self, now_ms);
     rc = ts_queue_machine_begin (self, true, err);
     if (rc)
         return rc;
     uint64_t id = 0;
-    rc = ts_queue_machine_push (self, ids, n, now_ms, &id, err);
+    rc = ts_queue_machine_push (self, ids, n, rid, now_ms, &id, err);
     rc = ts_queue_machine_end_write (self, rc, err);
     if (rc > 0 && job_id)
         *job_id = id;
@@ -243,6 +257,9 @@ ts_queue_ack_many (ts_queue_t *self, const uint64_t *job_ids, size_t n,
         if (one == 0) {
             self->changed = true;
             one = self->be->remove (self->state, job, err);
+            for (size_t k = 0; one == 0 && k < job->ids->n; k++)
+                one = self->be->fetched_put (self->state, job->ids->items [k],
+                                             self->clock_ms, err);
             if (one == 0)
                 acked++;
         }
@@ -253,12 +270,11 @@ ts_queue_ack_many (ts_queue_t *self, const uint64_t *job_ids, size_t n,
             rc = one;
         codes [i] = one;
     }
+    self->pending.done += (uint64_t) acked;
     rc = ts_queue_machine_end_write (self, rc? rc: acked, err);
     for (size_t i = 0; i < n && rc >= 0; i++)
-        if (codes [i] == 0) {
-            self->done++;
+        if (codes [i] == 0)
             self->acked [job_ids [i] % TS_QUEUE_ACKED_MEMORY] = job_ids [i];
-        }
     if (codes != rcs)
         free (codes);
     return rc;
@@ -294,10 +310,11 @@ ts_queue_nack (ts_queue_t *self, uint64_t job_id, const char *detail,
         rc = ts_queue_machine_fail_leased (self, self->job, now_ms,
                                            detail? detail: "", retry, delay,
                                            err);
+        if (rc == 0)
+            ts_queue_machine_count_failure (self, self->job);
     }
     rc = ts_queue_machine_end_write (self, rc, err);
     if (rc == 0) {
-        ts_queue_machine_count_failure (self, self->job);
         if (job && ts_job_copy (job, self->job) != 0) {
             ts_errf (err, "queue: out of memory");
             rc = TS_ENOMEM;
@@ -479,6 +496,27 @@ ts_queue_next_wakeup (ts_queue_t *self, int64_t now_ms)
 }
 
 int
+ts_queue_last_fetch (ts_queue_t *self, const char *const *ids, size_t n,
+                     int64_t *times_ms, char *err)
+{
+    assert (self);
+    assert (times_ms || n == 0);
+    int rc = ts_queue_machine_check_ids (ids, n, true, err);
+    if (rc == 0)
+        rc = ts_queue_machine_begin (self, false, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        times_ms [i] = 0;
+        rc = self->be->fetched_get (self->state, ids [i], &times_ms [i], err);
+        if (rc == TS_ENOTFOUND)
+            rc = 0;
+    }
+    ts_queue_machine_end_read (self);
+    return rc;
+}
+
+int
 ts_queue_stats (ts_queue_t *self, int64_t now_ms, ts_queue_stats_t *stats,
                 char *err)
 {
@@ -512,10 +550,10 @@ ts_queue_stats (ts_queue_t *self, int64_t now_ms, ts_queue_stats_t *stats,
         stats->queued = ready > delayed? ready - delayed: 0;
         ts_queue_machine_end_read (self);
     }
-    stats->done = self->done;
-    stats->failed = self->failed;
-    stats->retried = self->retried;
-    stats->dead_lettered = self->dead_lettered;
+    stats->done = self->totals.done;
+    stats->failed = self->totals.failed;
+    stats->retried = self->totals.retried;
+    stats->dead_lettered = self->totals.dead_lettered;
     return rc;
 }
 
@@ -574,7 +612,7 @@ ts_queue_dlq_redrive (ts_queue_t *self, const char *const *ids, size_t n,
         if (rc == 0)
             rc = ts_queue_machine_push (self, (const char *const *)
                                         dead->ids->items, dead->ids->n,
-                                        now_ms, NULL, err);
+                                        dead->rid, now_ms, NULL, err);
         if (rc > 0) {
             requeued++;
             rc = 0;

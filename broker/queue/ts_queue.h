@@ -12,6 +12,8 @@
     - ack:    the job is done and forgotten. Acks go by job id and are
               accepted from any owner, for a leased or a queued job (a
               worker that reconnected, or a broker restart, still acks).
+              Each of its ids is then marked fetched (ts_queue_last_fetch)
+              at the latest wall-clock time the queue was given.
     - nack:   the job failed. It moves to the dead-letter queue (DLQ) when
               the failure is not worth retrying or it was received
               broker.max_receives times; otherwise it becomes visible again
@@ -89,9 +91,16 @@ typedef struct {
                                     //  leased: its owner; else the last
                                     //  owner, "" if never leased
     char           error [TS_ERRLEN];   //  last failure, "" if none
+    char           rid [TS_RID_MAX + 1];    //  request that queued it
+                                    //  (ts_queue_push_rid), "" if none:
+                                    //  for log lines and the job message
 } ts_job_t;
 
-//  Counters. Sizes are current; totals count since the queue was opened.
+//  Counters. Sizes are current. Totals count since the queue was
+//  created: they are stored with the queue, in the batch of the change
+//  they count, so they survive a close or a crash exactly as that change
+//  does (a power loss before ts_queue_sync loses both). A queue written
+//  before totals were stored starts them at 0. They never go down.
 typedef struct {
     uint64_t queued;            //  visible jobs, ready for a worker now
     uint64_t delayed;           //  jobs waiting out a retry backoff
@@ -155,6 +164,14 @@ const char *ts_queue_backend (const ts_queue_t *self);
 //  err names broker.queue_map_size_mb). job_id may be NULL.
 int ts_queue_push (ts_queue_t *self, const char *const *ids, size_t n,
                    int64_t now_ms, uint64_t *job_id, char *err);
+
+//  ts_queue_push, the new job tagged with the request id rid (NULL or ""
+//  for none; else ts_rid_valid_n, else TS_EINVAL): it is stored with the
+//  job, kept when the job is retried and when it is redriven from the
+//  DLQ, and handed to the worker with it.
+int ts_queue_push_rid (ts_queue_t *self, const char *const *ids, size_t n,
+                       const char *rid, int64_t now_ms, uint64_t *job_id,
+                       char *err);
 
 //  Leases the oldest job visible at now_ms to owner (1 to
 //  TS_QUEUE_OWNER_MAX bytes) until now_ms + broker.visibility_timeout_s
@@ -272,6 +289,16 @@ int ts_queue_holders (ts_queue_t *self, const char *const *ids, size_t n,
 //  deadline or the earliest time a delayed job becomes visible, whichever
 //  is first. Returns -1 if there is none (or on a backend error).
 int64_t ts_queue_next_wakeup (ts_queue_t *self, int64_t now_ms);
+
+//  For each of the n ids (each must pass ts_name_existing), times_ms [i]
+//  gets when a job holding it was last acked: its last successful fetch,
+//  as the latest wall-clock time the queue had been given by then (the
+//  broker gives it one at least every second); 0 if none was acked
+//  since the queue was created (or since it kept these times). Kept with
+//  the queue, in the ack's batch. One read batch. Returns 0, TS_EINVAL,
+//  TS_EBACKEND.
+int ts_queue_last_fetch (ts_queue_t *self, const char *const *ids, size_t n,
+                         int64_t *times_ms, char *err);
 
 //  Fills *stats; queued/delayed split at now_ms. Returns 0, TS_EBACKEND.
 int ts_queue_stats (ts_queue_t *self, int64_t now_ms,

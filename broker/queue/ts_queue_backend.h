@@ -82,6 +82,9 @@ typedef struct {
     void  (*abort) (void *self);
 
     //  --- small named values (write batch for meta_put) ---------------
+    //  ts_queue.c keeps its clock ("clock_ms") and the totals of
+    //  ts_queue_stats ("total_done", "total_failed", "total_retried",
+    //  "total_dead_lettered") here, written in the batch they belong to.
     //  *value gets the value stored under name. Returns 0, TS_ENOTFOUND.
     int   (*meta_get) (void *self, const char *name, int64_t *value,
                        char *err);
@@ -139,6 +142,17 @@ typedef struct {
     //  *enqueued_at_ms gets the enqueue time of the live job with the
     //  lowest id. Returns 0 or TS_ENOTFOUND if no job is live.
     int   (*oldest) (void *self, int64_t *enqueued_at_ms, char *err);
+
+    //  --- last fetches (write batch for fetched_put) -------------------
+    //  One time per series id, kept apart from the jobs: when a job
+    //  holding it was last acked. Never removed (an id no longer
+    //  registered keeps its time: a few dozen bytes).
+    //  Stores time_ms as id's, replacing what was stored.
+    int   (*fetched_put) (void *self, const char *id, int64_t time_ms,
+                          char *err);
+    //  Any batch. *time_ms gets id's. Returns 0 or TS_ENOTFOUND.
+    int   (*fetched_get) (void *self, const char *id, int64_t *time_ms,
+                          char *err);
 } ts_queue_backend_t;
 
 //  The place of job as stored (its state and that state's time).

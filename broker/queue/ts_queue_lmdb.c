@@ -12,7 +12,9 @@
         dead_at  dead_at (8) | job id       -> ""       dead jobs
         dedup    series id                  -> job id (8 BE), live jobs
         meta     name                       -> int64 (host order):
-                 "next_job_id", "clock_ms"
+                 "next_job_id", "clock_ms", "total_done", ...
+        fetched  series id                  -> int64 (host order): when
+                 a job holding it was last acked
 
     Index times are epoch ms, 8 bytes BE with the sign bit flipped
     (ts_lmdb_time_put). A batch is one LMDB transaction. A record (jobs,
@@ -21,8 +23,12 @@
         version (1) state (1) nids (2) receives (4) enqueued_at (8)
         visible_at (8) deadline (8) dead_at (8) owner_len (2) error_len (2)
 
-    then owner, error, and each id as length (1) + bytes. Records read
-    back are bounds-checked: a corrupt one is an error, never a crash.
+    then owner, error, and each id as length (1) + bytes; a version 2
+    record (a job with a request id) ends with the rid as length (1) +
+    bytes. A job without a rid is still written as version 1, so a queue
+    of jobs without one reads back in a broker that predates rids.
+    Records read back are bounds-checked: a corrupt one is an error,
+    never a crash.
     An index key whose record is gone, unreadable or elsewhere is dropped
     by the next write batch that walks over it, so one bad record cannot
     block the queue.
@@ -51,10 +57,11 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#define S_VERSION   1               //  record format
+#define S_VERSION   1               //  record format without a rid
+#define S_VERSION_RID 2             //  record format ending with a rid
 #define S_HEAD      44              //  fixed head of a record
 #define S_IDX_LEN   16              //  time (8) | job id (8)
-#define S_MAX_DBS   8               //  7 used
+#define S_MAX_DBS   16              //  8 used
 
 //  An index key, decoded.
 typedef struct {
@@ -64,7 +71,7 @@ typedef struct {
 
 typedef struct {
     ts_lmdb_t lmdb;                 //  the environment
-    MDB_dbi  jobs, dead, ready, leases, dead_at, dedup, meta;
+    MDB_dbi  jobs, dead, ready, leases, dead_at, dedup, meta, fetched;
     int      lock_fd;               //  holds the flock on broker.lock
     MDB_txn *txn;                   //  the open batch, or NULL
     bool     write;                 //  it is a write batch
@@ -105,7 +112,8 @@ s_encode (s_lmdb_t *self, const ts_job_t *job, MDB_val *val, char *err)
 {
     size_t owner_len = strnlen (job->owner, TS_QUEUE_OWNER_MAX);
     size_t error_len = strnlen (job->error, TS_ERRLEN - 1);
-    size_t size = S_HEAD + owner_len + error_len;
+    size_t rid_len = strnlen (job->rid, TS_RID_MAX);
+    size_t size = S_HEAD + owner_len + error_len + (rid_len? 1 + rid_len: 0);
     for (size_t i = 0; i < job->ids->n; i++)
         size += 1 + strlen (job->ids->items [i]);
     if (size > self->buf_size) {
@@ -119,7 +127,7 @@ s_encode (s_lmdb_t *self, const ts_job_t *job, MDB_val *val, char *err)
     }
     unsigned char *p = self->buf;
     uint32_t receives = job->receives;
-    p [0] = S_VERSION;
+    p [0] = rid_len? S_VERSION_RID: S_VERSION;
     p [1] = (unsigned char) job->state;
     s_put16 (p + 2, job->ids->n);
     memcpy (p + 4, &receives, 4);
@@ -140,6 +148,10 @@ s_encode (s_lmdb_t *self, const ts_job_t *job, MDB_val *val, char *err)
         memcpy (p, job->ids->items [i], len);
         p += len;
     }
+    if (rid_len) {
+        *p++ = (unsigned char) rid_len;
+        memcpy (p, job->rid, rid_len);
+    }
     val->mv_data = self->buf;
     val->mv_size = size;
     return 0;
@@ -154,7 +166,9 @@ s_decode (const MDB_val *val, uint64_t job_id, ts_job_t *job, char *err)
     size_t size = val->mv_size;
     ts_strlist_clear (job->ids);
     job->id = job_id;
-    if (size < S_HEAD || p [0] != S_VERSION || p [1] > TS_JOB_DEAD)
+    job->rid [0] = 0;
+    if (size < S_HEAD || (p [0] != S_VERSION && p [0] != S_VERSION_RID)
+    ||  p [1] > TS_JOB_DEAD)
         goto corrupt;
     size_t nids = s_get16 (p + 2);
     size_t owner_len = s_get16 (p + 40);
@@ -186,6 +200,14 @@ s_decode (const MDB_val *val, uint64_t job_id, ts_job_t *job, char *err)
             ts_errf (err, "queue: out of memory");
             return TS_ENOMEM;
         }
+        at += len;
+    }
+    if (p [0] == S_VERSION_RID) {
+        size_t len = at < size? p [at++]: 0;
+        if (len > size - at || !ts_rid_valid_n ((const char *) p + at, len))
+            goto corrupt;
+        memcpy (job->rid, p + at, len);
+        job->rid [len] = 0;
         at += len;
     }
     if (at != size)
@@ -563,6 +585,33 @@ s_purge (void *state, char *err)
 }
 
 //  ---------------------------------------------------------------------
+//  Last fetches
+
+static int
+s_fetched_put (void *state, const char *id, int64_t time_ms, char *err)
+{
+    s_lmdb_t *self = state;
+    MDB_val key = { strlen (id), (void *) id };
+    MDB_val val = { sizeof time_ms, &time_ms };
+    int rc = mdb_put (self->txn, self->fetched, &key, &val, 0);
+    return rc? s_fail (self, rc, err): 0;
+}
+
+static int
+s_fetched_get (void *state, const char *id, int64_t *time_ms, char *err)
+{
+    s_lmdb_t *self = state;
+    MDB_val key = { strlen (id), (void *) id }, val;
+    int rc = mdb_get (self->txn, self->fetched, &key, &val);
+    if (rc == MDB_NOTFOUND || (rc == 0 && val.mv_size != sizeof *time_ms))
+        return TS_ENOTFOUND;
+    if (rc)
+        return s_fail (self, rc, err);
+    memcpy (time_ms, val.mv_data, sizeof *time_ms);
+    return 0;
+}
+
+//  ---------------------------------------------------------------------
 //  Lookups
 
 static int
@@ -735,7 +784,7 @@ s_open (const ts_config_t *cfg, char *err)
         { "jobs", &self->jobs }, { "dead", &self->dead },
         { "ready", &self->ready }, { "leases", &self->leases },
         { "dead_at", &self->dead_at }, { "dedup", &self->dedup },
-        { "meta", &self->meta } };
+        { "meta", &self->meta }, { "fetched", &self->fetched } };
     rc = ts_lmdb_open (&self->lmdb, path, S_MAX_DBS, 0, MDB_NOSYNC, err);
     if (rc == 0)
         rc = ts_lmdb_dbs_open (&self->lmdb, dbs, sizeof dbs / sizeof dbs [0],
@@ -776,4 +825,6 @@ const ts_queue_backend_t ts_queue_lmdb = {
     .first = s_first,
     .count = s_count,
     .oldest = s_oldest,
+    .fetched_put = s_fetched_put,
+    .fetched_get = s_fetched_get,
 };

@@ -4,7 +4,9 @@
     the restart rule for leases, argument checks, push with dedup, and
     failing a leased job (retry or dead-letter). Each write batch that
     changes something also stores the latest wall-clock time seen
-    ("clock_ms"), which the next open compares with its own clock. */
+    ("clock_ms"), which the next open compares with its own clock, and
+    the totals it counted ("total_done", ...), so that they survive a
+    restart exactly as the jobs they count do. */
 
 #include "ts_queue_machine.h"
 #include "ts_log.h"
@@ -19,6 +21,20 @@
 #include <unistd.h>
 
 #define S_CLOCK_KEY     "clock_ms"  //  meta: latest clock of a change
+
+//  The totals and their meta names, in ts_queue_totals_t's order.
+static const char *s_total_keys [] = {
+    "total_done", "total_failed", "total_retried", "total_dead_lettered"
+};
+#define S_TOTALS (sizeof s_total_keys / sizeof s_total_keys [0])
+
+static uint64_t *
+s_total (ts_queue_totals_t *totals, size_t i)
+{
+    uint64_t *all [] = { &totals->done, &totals->failed, &totals->retried,
+                         &totals->dead_lettered };
+    return all [i];
+}
 
 
 //  ---------------------------------------------------------------------
@@ -150,6 +166,7 @@ int
 ts_queue_machine_begin (ts_queue_t *self, bool write, char *err)
 {
     self->changed = false;
+    memset (&self->pending, 0, sizeof self->pending);
     return self->be->begin (self->state, write, err);
 }
 
@@ -160,11 +177,14 @@ ts_queue_machine_end_read (ts_queue_t *self)
 }
 
 //  Ends a write batch: aborts it on an error or if it changed nothing,
-//  else stores the clock and commits. Returns result or the commit's
-//  error.
+//  else stores the clock and the totals counted in the batch and commits.
+//  Returns result or the commit's error.
 int
 ts_queue_machine_end_write (ts_queue_t *self, int result, char *err)
 {
+    ts_queue_totals_t sum = self->totals;
+    ts_queue_totals_t pending = self->pending;
+    memset (&self->pending, 0, sizeof self->pending);
     if (result < 0 || !self->changed) {
         self->be->abort (self->state);
         return result;
@@ -173,6 +193,16 @@ ts_queue_machine_end_write (ts_queue_t *self, int result, char *err)
     if (self->clock_ms != self->clock_stored_ms)
         rc = self->be->meta_put (self->state, S_CLOCK_KEY, self->clock_ms,
                                  err);
+    for (size_t i = 0; i < S_TOTALS && rc == 0; i++) {
+        uint64_t add = *s_total (&pending, i);
+        uint64_t *total = s_total (&sum, i);
+        if (add == 0)
+            continue;
+        *total += add;
+        //  Stored as int64: a total wraps past 2^63, which no queue sees.
+        rc = self->be->meta_put (self->state, s_total_keys [i],
+                                 (int64_t) (*total & INT64_MAX), err);
+    }
     if (rc) {
         self->be->abort (self->state);
         return rc;
@@ -182,7 +212,29 @@ ts_queue_machine_end_write (ts_queue_t *self, int result, char *err)
         return rc;
     self->dirty = true;
     self->clock_stored_ms = self->clock_ms;
+    self->totals = sum;
     return result;
+}
+
+//  At open: reads the stored totals (none in a queue written before they
+//  were stored: they start at 0).
+int
+ts_queue_machine_load_totals (ts_queue_t *self, char *err)
+{
+    int rc = ts_queue_machine_begin (self, false, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < S_TOTALS && rc == 0; i++) {
+        int64_t value = 0;
+        rc = self->be->meta_get (self->state, s_total_keys [i], &value, err);
+        if (rc == TS_ENOTFOUND)
+            rc = 0;
+        else
+        if (rc == 0)
+            *s_total (&self->totals, i) = value > 0? (uint64_t) value: 0;
+    }
+    ts_queue_machine_end_read (self);
+    return rc;
 }
 
 //  Stores job, read in this batch at was, as it is now.
@@ -414,7 +466,8 @@ s_dedup_reset (ts_queue_t *self, size_t n, char *err)
 //  now_ms. Returns how many ids it holds (0: none, nothing stored).
 int
 ts_queue_machine_push (ts_queue_t *self, const char *const *ids, size_t n,
-                       int64_t now_ms, uint64_t *job_id, char *err)
+                       const char *rid, int64_t now_ms, uint64_t *job_id,
+                       char *err)
 {
     ts_job_t *job = self->job;
     ts_strlist_clear (job->ids);
@@ -437,6 +490,7 @@ ts_queue_machine_push (ts_queue_t *self, const char *const *ids, size_t n,
     job->enqueued_at_ms = job->visible_at_ms = now_ms;
     job->deadline_ms = job->dead_at_ms = 0;
     job->owner [0] = job->error [0] = 0;
+    ts_strlcpy (job->rid, rid? rid: "", sizeof job->rid);
     self->changed = true;
     rc = self->be->put (self->state, job, err);
     if (rc)
@@ -490,6 +544,8 @@ ts_queue_machine_fail_collected (ts_queue_t *self, int64_t now_ms,
         ts_job_t *job = self->list.jobs [i];
         rc = ts_queue_machine_fail_leased (self, job, now_ms, error, true, 0,
                                            err);
+        if (rc == 0)
+            ts_queue_machine_count_failure (self, job);
         if (rc == 0 && ts_queue_machine_list_add (&self->moves, job)) {
             ts_errf (err, "queue: out of memory");
             rc = TS_ENOMEM;
@@ -502,23 +558,20 @@ ts_queue_machine_fail_collected (ts_queue_t *self, int64_t now_ms,
 void
 ts_queue_machine_count_failure (ts_queue_t *self, const ts_job_t *job)
 {
-    self->failed++;
+    self->pending.failed++;
     if (job->state == TS_JOB_DEAD)
-        self->dead_lettered++;
+        self->pending.dead_lettered++;
     else
-        self->retried++;
+        self->pending.retried++;
 }
 
-//  Counts and reports the moves of a committed batch.
+//  Reports the moves of a committed batch.
 void
 ts_queue_machine_report_moves (ts_queue_t *self, ts_queue_report_fn *report,
                                void *arg)
 {
-    for (size_t i = 0; i < self->moves.n; i++) {
-        ts_queue_machine_count_failure (self, self->moves.jobs [i]);
-        if (report)
-            report (self->moves.jobs [i], arg);
-    }
+    for (size_t i = 0; i < self->moves.n && report; i++)
+        report (self->moves.jobs [i], arg);
     self->moves.n = 0;
 }
 

@@ -13,6 +13,14 @@
 #include "ts_queue.h"
 #include "ts_queue_backend.h"
 
+//  The totals of ts_queue_stats_t, stored with the queue (meta values).
+typedef struct {
+    uint64_t done;
+    uint64_t failed;
+    uint64_t retried;
+    uint64_t dead_lettered;
+} ts_queue_totals_t;
+
 //  Copies of jobs, reused from call to call.
 typedef struct {
     ts_job_t **jobs;                //  made jobs; the first n are in use
@@ -29,10 +37,9 @@ struct _ts_queue_t {
     bool     changed;               //  the open write batch changed a job
     int64_t  clock_ms;              //  latest wall-clock time seen
     int64_t  clock_stored_ms;       //  clock_ms as the backend holds it
-    uint64_t done;                  //  totals, see ts_queue_stats_t
-    uint64_t failed;
-    uint64_t retried;
-    uint64_t dead_lettered;
+    ts_queue_totals_t totals;       //  totals as stored (committed)
+    ts_queue_totals_t pending;      //  counted in the open write batch,
+                                    //  stored with it by end_write
     uint64_t *acked;                //  TS_QUEUE_ACKED_MEMORY slots: job
                                     //  id acked, at id % size
     ts_job_t *job;                  //  scratch: job being changed
@@ -73,8 +80,8 @@ int ts_queue_machine_begin (ts_queue_t *self, bool write, char *err);
 void ts_queue_machine_end_read (ts_queue_t *self);
 
 //  Ends a write batch: aborts it on an error or if it changed nothing,
-//  else stores the clock and commits. Returns result or the commit's
-//  error.
+//  else stores the clock and the totals counted in the batch and commits
+//  (the totals then include them). Returns result or the commit's error.
 int ts_queue_machine_end_write (ts_queue_t *self, int result, char *err);
 
 //  Stores job, read in this batch at was, as it is now.
@@ -93,6 +100,10 @@ void ts_queue_machine_clock (ts_queue_t *self, int64_t now_ms);
 //  better than a broker that cannot start.
 void ts_queue_machine_follow_clock (ts_queue_t *self, int64_t now_ms);
 
+//  At open: reads the stored totals (a queue written before they were
+//  stored has none: they start at 0). Returns 0 or TS_EBACKEND.
+int ts_queue_machine_load_totals (ts_queue_t *self, char *err);
+
 //  At open: leases held before end within TS_QUEUE_RESTART_LEASE_MS.
 int ts_queue_machine_cap_leases (ts_queue_t *self, int64_t now_ms, char *err);
 
@@ -105,9 +116,11 @@ int ts_queue_machine_check_ids (const char *const *ids, size_t n,
 int ts_queue_machine_check_owner (const char *owner, char *err);
 
 //  Puts a job of those of the n ids that no live job holds, visible at
-//  now_ms. Returns how many ids it holds (0: none, nothing stored).
+//  now_ms, tagged with rid (NULL or "" for none; checked by the caller).
+//  Returns how many ids it holds (0: none, nothing stored).
 int ts_queue_machine_push (ts_queue_t *self, const char *const *ids, size_t n,
-                           int64_t now_ms, uint64_t *job_id, char *err);
+                           const char *rid, int64_t now_ms, uint64_t *job_id,
+                           char *err);
 
 //  A leased job failed with error: to the DLQ if it may not be retried
 //  or was received max_receives times, else visible after delay_ms.
@@ -120,14 +133,15 @@ int ts_queue_machine_get_leased (ts_queue_t *self, uint64_t job_id,
                                  char *err);
 
 //  Fails the collected leased jobs with error, visible at once or dead;
-//  appends each to self->moves. Returns how many.
+//  counts each failure and appends the job to self->moves. Returns how
+//  many.
 int ts_queue_machine_fail_collected (ts_queue_t *self, int64_t now_ms,
                                      const char *error, char *err);
 
-//  Counts a failure that ended in job's state.
+//  Counts a failure that ended in job's state, in the open write batch.
 void ts_queue_machine_count_failure (ts_queue_t *self, const ts_job_t *job);
 
-//  Counts and reports the moves of a committed batch.
+//  Reports the moves of a committed batch.
 void ts_queue_machine_report_moves (ts_queue_t *self,
                                     ts_queue_report_fn *report, void *arg);
 

@@ -11,6 +11,7 @@
 #include "ts_aws_body.h"
 #include "ts_log.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -250,10 +251,9 @@ ts_aws_creds_profile_region (char *region, size_t size)
     return region [0] != 0;
 }
 
-//  Reads AccessKeyId, SecretAccessKey, Token and Expiration from a
-//  credentials document (container and IMDS use the same fields).
-static int
-s_parse_document (const char *body, ts_aws_creds_t *out, const char *from, char *err)
+int
+ts_aws_creds_parse_document (const char *body, ts_aws_creds_t *out,
+                             const char *from, char *err)
 {
     json_error_t jerr;
     json_t *doc = json_loads (body, 0, &jerr);
@@ -301,27 +301,52 @@ s_parse_document (const char *body, ts_aws_creds_t *out, const char *from, char 
     return rc;
 }
 
-//  True if url may carry the container's token: https, or http to a
-//  loopback host or the ECS / EKS agent addresses (as the SDKs allow).
+//  True if host (as libcurl's URL parser gives it: IPv6 in brackets)
+//  is loopback (127.0.0.0/8, ::1, localhost) or a container agent
+//  address (169.254.170.2 for ECS, 169.254.170.23 and fd00:ec2::23 for
+//  EKS).
 static bool
-s_container_url_allowed (const char *url)
+s_container_host_allowed (const char *host)
 {
-    if (strncmp (url, "https://", 8) == 0)
+    if (strcasecmp (host, "localhost") == 0)
         return true;
-    if (strncmp (url, "http://", 7) != 0)
-        return false;
-    const char *host = url + 7;
-    static const char *allowed [] = { "127.", "localhost", "[::1]",
-                                      "169.254.170.2", "169.254.170.23" };
-    for (size_t i = 0; i < sizeof allowed / sizeof allowed [0]; i++) {
-        size_t n = strlen (allowed [i]);
-        if (strncmp (host, allowed [i], n) == 0) {
-            char next = host [n];
-            if (allowed [i][n - 1] == '.' || next == 0 || next == ':' || next == '/')
-                return true;
-        }
+    struct in_addr v4;
+    if (inet_pton (AF_INET, host, &v4) == 1) {
+        uint32_t a = ntohl (v4.s_addr);
+        return (a >> 24) == 127
+            || a == 0xA9FEAA02              //  169.254.170.2
+            || a == 0xA9FEAA17;             //  169.254.170.23
     }
-    return false;
+    char bare [INET6_ADDRSTRLEN + 1];
+    size_t len = strlen (host);
+    if (len < 3 || len - 2 >= sizeof bare || host [0] != '['
+    ||  host [len - 1] != ']')
+        return false;
+    memcpy (bare, host + 1, len - 2);
+    bare [len - 2] = 0;
+    struct in6_addr v6, eks;
+    inet_pton (AF_INET6, "fd00:ec2::23", &eks);
+    return inet_pton (AF_INET6, bare, &v6) == 1
+        && (IN6_IS_ADDR_LOOPBACK (&v6)
+            || memcmp (&v6, &eks, sizeof v6) == 0);
+}
+
+bool
+ts_aws_creds_container_url_allowed (const char *url)
+{
+    CURLU *u = curl_url ();
+    char *scheme = NULL, *host = NULL;
+    bool allowed = false;
+    if (u && curl_url_set (u, CURLUPART_URL, url, 0) == CURLUE_OK
+    &&  curl_url_get (u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK
+    &&  curl_url_get (u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+        allowed = strcasecmp (scheme, "https") == 0
+               || (strcasecmp (scheme, "http") == 0
+                   && s_container_host_allowed (host));
+    curl_free (scheme);
+    curl_free (host);
+    curl_url_cleanup (u);
+    return allowed;
 }
 
 static int
@@ -333,7 +358,7 @@ s_from_container (ts_aws_creds_chain_t *self, ts_aws_creds_t *out, char *err)
                   getenv ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"));
     else
         snprintf (url, sizeof url, "%s", getenv ("AWS_CONTAINER_CREDENTIALS_FULL_URI"));
-    if (!s_container_url_allowed (url)) {
+    if (!ts_aws_creds_container_url_allowed (url)) {
         ts_errf (err, "container credentials: %s is neither https nor a loopback or "
                  "container agent address", url);
         return TS_EAUTH;
@@ -370,7 +395,7 @@ s_from_container (ts_aws_creds_chain_t *self, ts_aws_creds_t *out, char *err)
     int rc = s_http ("GET", url, *header? header: NULL, self->timeout_ms, &body, why);
     OPENSSL_cleanse (header, sizeof header);
     if (rc == 0)
-        rc = s_parse_document (body, out, "container credentials", why);
+        rc = ts_aws_creds_parse_document (body, out, "container credentials", why);
     else
         ts_errf (err, "container credentials: %s", why);
     if (rc && body)
@@ -433,7 +458,7 @@ s_from_imds (ts_aws_creds_chain_t *self, ts_aws_creds_t *out, char *err)
         rc = s_http ("GET", url, header, self->timeout_ms, &doc, why);
     }
     if (rc == 0)
-        rc = s_parse_document (doc, out, "instance metadata", why);
+        rc = ts_aws_creds_parse_document (doc, out, "instance metadata", why);
     if (rc)
         ts_errf (err, "instance metadata: %s", why);
     else

@@ -75,4 +75,22 @@ int ts_aws_creds_fetches (const ts_aws_creds_chain_t *self);
 //  config file, into region (size bytes). Returns true if one is set.
 bool ts_aws_creds_profile_region (char *region, size_t size);
 
+//  Pure parts of the chain, for tests and fuzzing:
+
+//  Reads AccessKeyId, SecretAccessKey, Token and Expiration (ISO 8601)
+//  from a credentials document (container and IMDS send the same
+//  fields; a Code other than "Success" is a failure) into out. Returns
+//  0, or TS_EAUTH with err saying why, prefixed by from; err never holds
+//  a secret. The document's secrets are wiped from the parser's copies.
+int ts_aws_creds_parse_document (const char *body, ts_aws_creds_t *out,
+                                 const char *from, char *err);
+
+//  True if url may carry the container's authorization token: https, or
+//  http to a loopback host (127.0.0.0/8, ::1, localhost) or a container
+//  agent address (169.254.170.2, 169.254.170.23, fd00:ec2::23), as the
+//  AWS SDKs allow. The host is the one libcurl connects to (its URL
+//  parser reads it), so user info ("http://127.0.0.1@host/") or a name
+//  that starts like an address ("http://127.example.com/") is refused.
+bool ts_aws_creds_container_url_allowed (const char *url);
+
 #endif

@@ -17,7 +17,11 @@
     ts_name_existing, new ids ts_name_valid, from_ms <= to_ms) and turns
     the forecast TTL into an absolute expiry time. It holds no data and no
     locks of its own: thread safety and atomicity within a role are the
-    backends' (ts_store_backend.h). */
+    backends' (ts_store_backend.h).
+
+    It counts its writes: the time of each backend write call and its
+    failures, by the roles it wrote and the backend (ts_store_metrics),
+    in atomics, so that any thread may write while another reads them. */
 
 #include <assert.h>
 #include <stdio.h>
@@ -26,6 +30,8 @@
 
 #include "ts_store.h"
 #include "ts_store_backend.h"
+
+#include <time.h>
 
 //  Every backend tscache knows, by store.backend name.
 static const ts_store_ops_t *s_backends [] = {
@@ -45,7 +51,20 @@ typedef struct {
     unsigned              roles;    //  TS_STORE_* bits it serves
 } s_backend_t;
 
+//  What ts_store_write_batch wrote: history, forecast, or both in one
+//  call (one backend serves the two roles).
+enum { S_WROTE_HISTORY, S_WROTE_FORECAST, S_WROTE_BOTH, S_WROTE_KINDS };
+static const char *const s_wrote_names [S_WROTE_KINDS] = {
+    "history", "forecast", "history+forecast" };
+
+//  The figures of one kind of write call.
+typedef struct {
+    ts_prom_hist_t        seconds;  //  time of each call
+    atomic_uint_least64_t errors;   //  calls that failed
+} s_writes_t;
+
 struct _ts_store_t {
+    s_writes_t   writes [S_WROTE_KINDS];    //  write figures, by kind
     s_backend_t  backends [S_ROLES];    //  distinct instances, opened
     size_t       n_backends;            //  how many of them
     s_backend_t *role [S_ROLES];        //  by role: registry, history,
@@ -212,6 +231,11 @@ ts_store_new_with (const ts_store_ops_t *registry,
     assert (registry && registry_cfg && history && history_cfg);
     assert (forecast && forecast_cfg);
     ts_store_t *self = calloc (1, sizeof *self);
+    for (size_t i = 0; self && i < S_WROTE_KINDS; i++) {
+        ts_prom_hist_init (&self->writes [i].seconds, ts_prom_latency_bounds,
+                           ts_prom_latency_bounds_n);
+        atomic_init (&self->writes [i].errors, 0);
+    }
     if (!self) {
         ts_errf (err, "store: out of memory");
         return NULL;
@@ -575,6 +599,24 @@ s_write_part (s_backend_t *backend, unsigned keep, const ts_store_doc_t *docs,
     return rc;
 }
 
+static double
+s_seconds (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+//  Counts a write call of that kind that started at start and ended rc.
+static int
+s_count_write (ts_store_t *self, int kind, double start, int rc)
+{
+    ts_prom_hist_observe (&self->writes [kind].seconds, s_seconds () - start);
+    if (rc)
+        atomic_fetch_add (&self->writes [kind].errors, 1);
+    return rc;
+}
+
 int
 ts_store_write_batch (ts_store_t *self, const ts_store_doc_t *docs,
                       size_t n, int64_t now_ms, char *err)
@@ -601,14 +643,16 @@ ts_store_write_batch (ts_store_t *self, const ts_store_doc_t *docs,
     int64_t expires_ms = s_expires_ms (self, now_ms);
     s_backend_t *history = s_role (self, TS_STORE_HISTORY);
     s_backend_t *forecast = s_role (self, TS_STORE_FORECAST);
+    double start = s_seconds ();
     if (history == forecast)
-        return history->ops->write (history->state, docs, n, expires_ms,
-                                    err);
-    int rc = s_write_part (history, TS_STORE_HISTORY, docs, n,
-                           expires_ms, err);
+        return s_count_write (self, S_WROTE_BOTH, start, history->ops->write (
+            history->state, docs, n, expires_ms, err));
+    int rc = s_count_write (self, S_WROTE_HISTORY, start, s_write_part (
+        history, TS_STORE_HISTORY, docs, n, expires_ms, err));
+    start = s_seconds ();
     if (rc == 0)
-        rc = s_write_part (forecast, TS_STORE_FORECAST, docs, n,
-                           expires_ms, err);
+        rc = s_count_write (self, S_WROTE_FORECAST, start, s_write_part (
+            forecast, TS_STORE_FORECAST, docs, n, expires_ms, err));
     return rc;
 }
 
@@ -650,4 +694,38 @@ ts_store_expire (ts_store_t *self, int64_t now_ms, size_t *removed,
         *removed = 0;
     s_backend_t *forecast = s_role (self, TS_STORE_FORECAST);
     return forecast->ops->expire (forecast->state, now_ms, removed, err);
+}
+
+void
+ts_store_metrics (ts_store_t *self, ts_prom_t *prom)
+{
+    assert (self && prom);
+    s_backend_t *history = s_role (self, TS_STORE_HISTORY);
+    s_backend_t *forecast = s_role (self, TS_STORE_FORECAST);
+    //  The kinds of call this store makes, and their backend.
+    const s_backend_t *backend [S_WROTE_KINDS] = {
+        history != forecast? history: NULL,
+        history != forecast? forecast: NULL,
+        history == forecast? history: NULL };
+    ts_prom_family (prom, "tscache_store_write_duration_seconds",
+                    "histogram", "Time of one store write call (a batch of "
+                    "fetched documents), by the roles it wrote and the "
+                    "backend.");
+    for (int i = 0; i < S_WROTE_KINDS; i++)
+        if (backend [i]) {
+            const char *labels [] = { "role", s_wrote_names [i],
+                                      "backend", backend [i]->ops->name };
+            ts_prom_histogram (prom, "tscache_store_write_duration_seconds",
+                               labels, 2, &self->writes [i].seconds);
+        }
+    ts_prom_family (prom, "tscache_store_write_errors_total", "counter",
+                    "Store write calls that failed, by the roles they "
+                    "wrote and the backend.");
+    for (int i = 0; i < S_WROTE_KINDS; i++)
+        if (backend [i]) {
+            const char *labels [] = { "role", s_wrote_names [i],
+                                      "backend", backend [i]->ops->name };
+            ts_prom_sample (prom, "tscache_store_write_errors_total", labels,
+                            2, (double) atomic_load (&self->writes [i].errors));
+        }
 }

@@ -50,6 +50,7 @@
 #include "ts_common.h"
 #include "ts_config.h"
 #include "ts_points.h"
+#include "ts_prom.h"
 
 typedef struct _ts_store_t ts_store_t;
 
@@ -295,5 +296,17 @@ void ts_store_release (ts_store_t *self);
 //  reclaims their space.
 int ts_store_expire (ts_store_t *self, int64_t now_ms, size_t *removed,
                      char *err);
+
+//  --- write figures -------------------------------------------------------
+
+//  Writes, as Prometheus families (docs/metrics.md), the figures of the
+//  write calls ts_store_write and ts_store_write_batch made through this
+//  store since ts_store_new: tscache_store_write_duration_seconds (a
+//  histogram, one observation per backend call) and
+//  tscache_store_write_errors_total, labelled role ("history",
+//  "forecast", or "history+forecast" where one backend writes both in
+//  one call) and backend ("lmdb", ...). A failed argument check is no
+//  call and counts nothing. Thread-safe.
+void ts_store_metrics (ts_store_t *self, ts_prom_t *prom);
 
 #endif

@@ -1,6 +1,6 @@
 /*  test_queue_contract_restart - what every queue backend keeps across a
     close and a reopen, a SIGKILL and a step of the wall clock: jobs,
-    their states and the next job id survive, leases held before a
+    their states, the next job id and the totals of ts_queue_stats survive, leases held before a
     restart end within TS_QUEUE_RESTART_LEASE_MS, a second open of the
     same queue is refused, and stored times move back with a clock that
     stepped back. Run against each backend of ts_queue_fixture.h. */
@@ -40,9 +40,11 @@ queue_reopen_keeps_queued_leased_and_dead_jobs_and_the_next_id (void **state)
     assert_true (s_push1 (fx->queue, "e", now) > d);
     //  A worker that outlived the broker acks its job.
     assert_int_equal (ts_queue_ack (fx->queue, b, NULL, NULL), 0);
-    //  Totals start again; sizes come from the file.
+    //  Sizes and totals come from the file.
     ts_queue_stats_t stats = s_stats (fx, now);
     assert_int_equal (stats.done, 1);
+    assert_int_equal (stats.failed, 1);
+    assert_int_equal (stats.dead_lettered, 1);
     assert_int_equal (stats.leased, 2);
     assert_int_equal (stats.queued, 1);
     assert_int_equal (stats.dlq, 1);
@@ -177,6 +179,81 @@ queue_reopen_after_the_clock_went_back_keeps_jobs_visible (void **state)
     assert_true (fx->job->deadline_ms >= back);
 }
 
+static void
+queue_totals_survive_a_reopen_and_count_on_from_there (void **state)
+{
+    fixture_t *fx = *state;
+    uint64_t a = s_push1 (fx->queue, "a", T0);
+    uint64_t b = s_push1 (fx->queue, "b", T0);
+    s_push1 (fx->queue, "c", T0);
+    s_push1 (fx->queue, "d", T0);
+    assert_int_equal (s_lease (fx, "w", T0), a);
+    assert_int_equal (ts_queue_ack (fx->queue, a, NULL, NULL), 0);
+    assert_int_equal (s_lease (fx, "w", T0), b);
+    assert_int_equal (ts_queue_nack (fx->queue, b, "HTTP 503", true, 0, T0,
+                                     NULL, NULL), 0);             //  retried
+    s_lease (fx, "x", T0);                                          //  c
+    assert_int_equal (ts_queue_release_owner (fx->queue, "x", T0, NULL, NULL,
+                                              NULL), 1);           //  retried
+    s_lease (fx, "y", T0);
+    assert_int_equal (ts_queue_expire (fx->queue, T0 + VISIBILITY, NULL,
+                                       NULL, NULL, NULL), 1);      //  retried
+    //  An ack of a job that is not there counts nothing.
+    assert_int_equal (ts_queue_ack (fx->queue, a, NULL, NULL), TS_ENOTFOUND);
+    s_reopen (fx, T0 + VISIBILITY);
+    ts_queue_stats_t stats = s_stats (fx, T0 + VISIBILITY);
+    assert_int_equal (stats.done, 1);
+    assert_int_equal (stats.failed, 3);
+    assert_int_equal (stats.retried, 3);
+    assert_int_equal (stats.dead_lettered, 0);
+    //  And go on from there, across a second reopen.
+    uint64_t next = s_lease (fx, "w", T0 + 2 * VISIBILITY);
+    assert_int_equal (ts_queue_nack (fx->queue, next, "HTTP 404", false, 0,
+                                     T0 + 2 * VISIBILITY, NULL, NULL), 0);
+    s_reopen (fx, T0 + 2 * VISIBILITY);
+    stats = s_stats (fx, T0 + 2 * VISIBILITY);
+    assert_int_equal (stats.failed, 4);
+    assert_int_equal (stats.dead_lettered, 1);
+    assert_int_equal (stats.done, 1);
+}
+
+static void
+queue_ack_marks_its_ids_fetched_and_the_times_survive_a_reopen (void **state)
+{
+    fixture_t *fx = *state;
+    const char *ids [] = { "a", "b", "c" };
+    int64_t times [3] = { -1, -1, -1 };
+    assert_int_equal (ts_queue_last_fetch (fx->queue, ids, 3, times, NULL),
+                      0);
+    assert_int_equal (times [0], 0);
+    assert_int_equal (times [2], 0);
+    uint64_t job = 0;
+    assert_int_equal (ts_queue_push (fx->queue, ids, 2, T0, &job, NULL), 2);
+    s_push1 (fx->queue, "c", T0);
+    assert_int_equal (s_lease (fx, "w", T0 + 500), job);
+    //  A failure is no fetch.
+    uint64_t c = s_lease (fx, "w", T0 + 500);
+    assert_int_equal (ts_queue_nack (fx->queue, c, "HTTP 503", false, 0,
+                                     T0 + 700, NULL, NULL), 0);
+    assert_int_equal (ts_queue_ack (fx->queue, job, NULL, NULL), 0);
+    s_reopen (fx, T0 + 1000);
+    assert_int_equal (ts_queue_last_fetch (fx->queue, ids, 3, times, NULL),
+                      0);
+    //  The ack is marked at the latest time the queue was given before it.
+    assert_int_equal (times [0], T0 + 700);
+    assert_int_equal (times [1], T0 + 700);
+    assert_int_equal (times [2], 0);
+    //  The next ack of an id moves its time on.
+    uint64_t again = s_push1 (fx->queue, "a", T0 + 2000);
+    assert_int_equal (s_lease (fx, "w", T0 + 2000), again);
+    assert_int_equal (ts_queue_ack (fx->queue, again, NULL, NULL), 0);
+    assert_int_equal (ts_queue_last_fetch (fx->queue, ids, 1, times, NULL),
+                      0);
+    assert_int_equal (times [0], T0 + 2000);
+    const char *bad [] = { "a b" };
+    assert_int_equal (ts_queue_last_fetch (fx->queue, bad, 1, times, NULL),
+                      TS_EINVAL);
+}
 
 int
 main (int argc, char *argv [])
@@ -187,6 +264,8 @@ main (int argc, char *argv [])
     struct CMUnitTest tests [] = {
         T (queue_reopen_keeps_queued_leased_and_dead_jobs_and_the_next_id),
         T (queue_reopen_ends_far_leases_within_ten_seconds),
+        T (queue_totals_survive_a_reopen_and_count_on_from_there),
+        T (queue_ack_marks_its_ids_fetched_and_the_times_survive_a_reopen),
         T (queue_keeps_a_job_pushed_by_a_process_killed_right_after),
         T (queue_refuses_a_second_open_of_the_same_directory),
         T (queue_keeps_jobs_visible_and_delays_short_when_the_clock_goes_back),

@@ -383,7 +383,8 @@ class Pipeline:
 
     def __init__(self, workers=2, api_key="e2e-key", now_ms=None,
                  extra_config="", upstream_args=(), env=None, url_extra="",
-                 dynamodb=False, timestream=False, influxdb=False):
+                 dynamodb=False, timestream=False, influxdb=False,
+                 security="curve"):
         """upstream_args: extra options of the demo upstream, e.g.
         ("--latency-ms", "100"); env: config overrides, e.g.
         {"TSCACHE_WORKER_CONCURRENCY": "16"} (a value may use {tmp},
@@ -401,7 +402,11 @@ class Pipeline:
         on a real influxd (self.influxdb, an Influxd; its database
         self.influx_db made by store init); influxdb may also be a store
         the test started itself, with Influxd's url and stop() (e.g. a
-        proxy in front of influxd)."""
+        proxy in front of influxd); security: security.mode, "curve" (the
+        default: every key made by `tscache keys init` in self.keys, the
+        allow-lists of one host, so self.zmq_request and self.control
+        connect with the CLI's key) or "plain" (for tests that connect
+        raw sockets of their own)."""
         self.tmp = tempfile.mkdtemp(prefix="tscache-e2e-")
         self.api_key = api_key
         self.now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
@@ -470,10 +475,12 @@ class Pipeline:
         self.notice_endpoint = "tcp://127.0.0.1:%d" % free_port()
         self.control_endpoint = control
         self.config = os.path.join(self.tmp, "tscache.yaml")
+        self.security = security
+        self.keys = os.path.join(self.tmp, "keys")
         with open(self.config, "w") as f:
             f.write(f"""log:
   level: debug
-store:
+{security_yaml(security, self.keys)}store:
   lmdb:
     path: {self.tmp}/data
     map_size_mb: 256
@@ -499,6 +506,13 @@ upstream:
   past_s: 90000
   future_s: 90000
 {extra_config}""")
+        if security == "curve":
+            made = subprocess.run(
+                [os.path.join(BIN, "tscache"), "-c", self.config, "keys",
+                 "init"], env=self.env, capture_output=True, text=True,
+                timeout=30)
+            if made.returncode != 0:
+                raise RuntimeError("keys init: %s" % made.stderr)
         if self.dynamodb or self.timestream or self.influxdb:
             # The tables, as an operator makes them: tscache store init
             # (which runs tscache-worker --store-init).
@@ -554,9 +568,19 @@ upstream:
 
     def control(self, message, timeout_ms=5000):
         """One request to the broker's control socket (not through the
-        gateway); returns the decoded reply map or None."""
-        return self.zmq_request(message, endpoint=self.control_endpoint,
-                                timeout_ms=timeout_ms)
+        gateway), with the CLI's key; returns the decoded reply map or
+        None."""
+        return zmq_request(self.control_endpoint, message, None, timeout_ms,
+                           self.curve("cli", "broker"))
+
+    def curve(self, client, server):
+        """(client key file, server key file) of self.keys, e.g.
+        curve("cli", "gateway"), for zmq_request and curve_apply; None
+        in plain mode."""
+        if self.security != "curve":
+            return None
+        return (os.path.join(self.keys, client + ".key"),
+                os.path.join(self.keys, server + ".key"))
 
     def _healthy(self):
         try:
@@ -608,9 +632,11 @@ upstream:
             return resp.status
 
     def zmq_request(self, message, endpoint=None, raw=None, timeout_ms=5000):
-        """One REQ round trip; returns the decoded reply map or None."""
+        """One REQ round trip to the gateway (or endpoint, a socket of
+        the gateway's keys) with the CLI's key; returns the decoded reply
+        map or None."""
         return zmq_request(endpoint or self.zmq_endpoint, message, raw,
-                           timeout_ms)
+                           timeout_ms, self.curve("cli", "gateway"))
 
     def cli(self, *args):
         return subprocess.run([os.path.join(BIN, "tscache"), "-c",
@@ -646,11 +672,56 @@ upstream:
         return codes
 
 
-def zmq_request(endpoint, message, raw=None, timeout_ms=5000):
-    """One REQ round trip to endpoint: message (packed) or raw bytes;
-    returns the decoded reply map or None."""
+def security_yaml(mode, keys):
+    """The security section of a test config: mode, and every key file
+    and allow-list under the directory keys."""
+    return f"""security:
+  mode: {mode}
+  broker_cert: {keys}/broker.key
+  gateway_cert: {keys}/gateway.key
+  worker_cert: {keys}/worker.key
+  cli_cert: {keys}/cli.key
+  workers_dir: {keys}/workers
+  broker_clients_dir: {keys}/broker-clients
+  read_clients_dir: {keys}/clients-read
+  admin_clients_dir: {keys}/clients-admin
+"""
+
+
+def cert_keys(path):
+    """(public, secret) Z85 keys of a czmq certificate: path and, if it
+    exists, path_secret (secret None without it)."""
+    found = {}
+    for name in (path, path + "_secret"):
+        if not os.path.exists(name):
+            continue
+        with open(name) as f:
+            for line in f:
+                k, _, v = line.strip().partition("=")
+                if k.strip() in ("public-key", "secret-key"):
+                    found[k.strip()] = v.strip().strip('"').encode()
+    return found.get("public-key"), found.get("secret-key")
+
+
+def curve_apply(sock, curve):
+    """Makes sock a CURVE client: curve is (client key file, server key
+    file), e.g. Pipeline.curve("cli", "gateway"); None leaves it plain.
+    Call before connect."""
+    if curve is None:
+        return
+    public, secret = cert_keys(curve[0])
+    sock.curve_publickey = public
+    sock.curve_secretkey = secret
+    sock.curve_serverkey = cert_keys(curve[1])[0]
+
+
+def zmq_request(endpoint, message, raw=None, timeout_ms=5000, curve=None):
+    """One REQ round trip to endpoint: message (packed) or raw bytes,
+    as a CURVE client if curve (curve_apply) is given; returns the
+    decoded reply map or None."""
     sock = zmq.Context.instance().socket(zmq.REQ)
     sock.setsockopt(zmq.LINGER, 0)
+    curve_apply(sock, curve)
     sock.connect(endpoint)
     try:
         sock.send(raw if raw is not None else msgpack.packb(message))

@@ -451,6 +451,75 @@ no_secret_reaches_a_log_line_or_an_error (void **state)
     assert_true (s_st.served >= 4);
 }
 
+//  The container's token goes only to https, loopback or the agents, by
+//  the host libcurl connects to: not to a name or user info that merely
+//  starts like one of them.
+static void
+container_token_goes_only_to_loopback_agents_or_https (void **state)
+{
+    const char *allowed [] = {
+        "https://creds.example.com/v1", "HTTPS://creds.example.com/",
+        "http://127.0.0.1/creds", "http://127.0.0.1:51679/creds",
+        "http://127.10.20.30/", "http://localhost:8080/x", "http://LOCALHOST/",
+        "http://[::1]:80/creds", "http://169.254.170.2/v2/credentials/x",
+        "http://169.254.170.23/v1/credentials", "http://[fd00:ec2::23]/v1"
+    };
+    const char *refused [] = {
+        "http://127.example.com/creds", "http://127.0.0.1.example.com/",
+        "http://127.0.0.1@192.0.2.1/creds", "http://localhost@192.0.2.1/",
+        "http://169.254.170.2@192.0.2.1/", "http://169.254.170.20/",
+        "http://169.254.170.2.example.com/", "http://localhost.example.com/",
+        "http://192.0.2.1/creds", "http://[::2]/", "http://[fd00:ec2::24]/",
+        "ftp://127.0.0.1/", "file:///etc/passwd", "127.0.0.1/creds",
+        "http:///creds", "", "http://"
+    };
+    for (size_t i = 0; i < sizeof allowed / sizeof allowed [0]; i++)
+        if (!ts_aws_creds_container_url_allowed (allowed [i]))
+            fail_msg ("refused %s", allowed [i]);
+    for (size_t i = 0; i < sizeof refused / sizeof refused [0]; i++)
+        if (ts_aws_creds_container_url_allowed (refused [i]))
+            fail_msg ("allowed %s", refused [i]);
+    //  A relative URI is put after the ECS agent's address: user info
+    //  there cannot move the host either.
+    setenv ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "@192.0.2.1/creds", 1);
+    char err [TS_ERRLEN] = "";
+    assert_null (ts_aws_creds_chain_new ("t", 0, err));
+    assert_non_null (strstr (err, "neither https nor a loopback"));
+    unsetenv ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+}
+
+//  A credentials document: its fields, a failure Code, a missing key, an
+//  unreadable Expiration; no error text holds a secret.
+static void
+credentials_documents_are_read_or_refused_without_their_secrets (void **state)
+{
+    ts_aws_creds_t c;
+    char err [TS_ERRLEN] = "";
+    assert_int_equal (ts_aws_creds_parse_document (
+        "{\"Code\":\"Success\",\"AccessKeyId\":\"AKIDX\","
+        "\"SecretAccessKey\":\"doc-SECRET\",\"Token\":\"tok-SECRET\","
+        "\"Expiration\":\"2030-01-01T00:00:00Z\"}", &c, "t", err), 0);
+    assert_string_equal (c.access_key_id, "AKIDX");
+    assert_string_equal (c.secret_access_key, "doc-SECRET");
+    assert_string_equal (c.session_token, "tok-SECRET");
+    assert_int_equal (c.expiration_ms, 1893456000000LL);
+    const char *bad [] = {
+        "{\"Code\":\"Failure\",\"AccessKeyId\":\"A\","
+        "\"SecretAccessKey\":\"doc-SECRET\"}",
+        "{\"AccessKeyId\":\"A\"}",
+        "{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"doc-SECRET\","
+        "\"Expiration\":\"doc-SECRET\"}",
+        "[\"doc-SECRET\"]", "doc-SECRET", ""
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        err [0] = 0;
+        assert_int_equal (ts_aws_creds_parse_document (bad [i], &c, "t", err),
+                          TS_EAUTH);
+        assert_true (err [0]);
+        assert_null (strstr (err, "SECRET"));
+    }
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -464,6 +533,8 @@ main (int argc, char *argv [])
         T (a_failed_renewal_keeps_valid_credentials_until_they_expire),
         T (an_expired_token_answer_makes_the_call_fetch_credentials_again),
         T (no_secret_reaches_a_log_line_or_an_error),
+        T (container_token_goes_only_to_loopback_agents_or_https),
+        T (credentials_documents_are_read_or_refused_without_their_secrets),
     };
     if (argc > 1)
         cmocka_set_test_filter (argv [1]);

@@ -223,10 +223,30 @@ strerror_names_every_code (void **state)
     assert_string_equal (ts_strerror (-999), "unknown error");
 }
 
+static void
+rid_is_bounded_to_name_characters_and_new_ones_differ (void **state)
+{
+    assert_true (ts_rid_valid_n ("a-1.b:C_d", 9));
+    assert_false (ts_rid_valid_n ("", 0));
+    assert_false (ts_rid_valid_n ("two words", 9));
+    assert_false (ts_rid_valid_n ("a\nb", 3));
+    char long_rid [TS_RID_MAX + 2];
+    memset (long_rid, 'x', sizeof long_rid);
+    assert_true (ts_rid_valid_n (long_rid, TS_RID_MAX));
+    assert_false (ts_rid_valid_n (long_rid, TS_RID_MAX + 1));
+    char a [TS_RID_MAX + 1], b [TS_RID_MAX + 1];
+    ts_rid_new (a);
+    ts_rid_new (b);
+    assert_int_equal (strlen (a), 16);
+    assert_true (ts_rid_valid_n (a, strlen (a)));
+    assert_string_not_equal (a, b);
+}
+
 int
 main (int argc, char *argv [])
 {
     const struct CMUnitTest tests [] = {
+        cmocka_unit_test (rid_is_bounded_to_name_characters_and_new_ones_differ),
         cmocka_unit_test (name_accepts_allowed_characters),
         cmocka_unit_test (name_rejects_empty_long_and_query_characters),
         cmocka_unit_test (time_parse_takes_epoch_ms_and_rfc3339),

@@ -179,6 +179,39 @@ config_print_writes_every_key_as_yaml (void **state)
 }
 
 static void
+config_show_same_and_adopt_serve_a_reload (void **state)
+{
+    ts_config_t *run = s_load_ok ("log:\n  level: info\nupstream:\n"
+                                  "  headers: [\"A: 1\"]\n");
+    ts_config_t *next = s_load_ok ("log:\n  level: debug\nupstream:\n"
+                                   "  headers: [\"A: 1\", \"B: 2\"]\n"
+                                   "  url: \"https://u:pw@h/{id}\"\n");
+    char was [64], now [64];
+    assert_false (ts_config_same (run, next, "log.level"));
+    assert_false (ts_config_same (run, next, "upstream.headers"));
+    assert_true (ts_config_same (run, next, "broker.schedule"));
+    ts_config_show (run, "upstream.headers", was, sizeof was);
+    ts_config_show (next, "upstream.headers", now, sizeof now);
+    assert_string_equal (was, "[\"A: 1\"]");
+    assert_string_equal (now, "[\"A: 1\", \"B: 2\"]");
+    //  A URL shows in its display form; a long value is cut with "...".
+    ts_config_show (next, "upstream.url", now, sizeof now);
+    assert_null (strstr (now, "pw"));
+    char tiny [8];
+    ts_config_show (next, "upstream.headers", tiny, sizeof tiny);
+    assert_string_equal (tiny, "[\"A:...");
+    assert_int_equal (ts_config_adopt (run, next, "upstream.headers"), 0);
+    assert_true (ts_config_same (run, next, "upstream.headers"));
+    assert_false (ts_config_same (run, next, "log.level"));
+    assert_int_equal (ts_config_list (run, "upstream.headers")->n, 2);
+    ts_config_destroy (&next);
+    //  The adopted value is the running config's own.
+    assert_string_equal (ts_config_list (run, "upstream.headers")->items [1],
+                         "B: 2");
+    ts_config_destroy (&run);
+}
+
+static void
 config_print_output_loads_back_to_the_same_config (void **state)
 {
     char err [TS_ERRLEN] = "";
@@ -217,6 +250,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (config_print_shows_urls_in_their_display_form),
         cmocka_unit_test (config_print_writes_every_key_as_yaml),
         cmocka_unit_test (config_print_output_loads_back_to_the_same_config),
+        cmocka_unit_test (config_show_same_and_adopt_serve_a_reload),
     };
     if (argc > 1)
         cmocka_set_test_filter (argv [1]);

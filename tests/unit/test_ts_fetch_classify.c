@@ -338,6 +338,50 @@ merge_retries_a_job_only_if_every_failure_is_retryable (void **state)
 }
 
 static void
+classify_names_the_kind_of_each_failure (void **state)
+{
+    static const struct {
+        long        status;         //  0: a libcurl failure of code
+        int         code;
+        bool        connected;
+        const char *kind;           //  NULL: no failure
+    } cases [] = {
+        { 200, 0, true, NULL },
+        { 0, CURLE_OPERATION_TIMEDOUT, true, "timeout" },
+        { 0, CURLE_OPERATION_TIMEDOUT, false, "connect" },
+        { 0, CURLE_COULDNT_CONNECT, false, "transport" },
+        { 0, CURLE_FILESIZE_EXCEEDED, true, "too_big" },
+        { 0, CURLE_WRITE_ERROR, true, "memory" },
+        { 301, 0, true, "http_3xx" },
+        { 404, 0, true, "http_4xx" },
+        { 408, 0, true, "http_4xx" },
+        { 429, 0, true, "http_429" },
+        { 503, 0, true, "http_5xx" },
+        { 100, 0, true, "http_other" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        ts_fetch_result_t res = cases [i].status
+            ? s_http_result (cases [i].status, 0, "")
+            : s_curl_result (cases [i].code, cases [i].connected, "boom");
+        ts_fetch_verdict_t verdict;
+        ts_fetch_classify (&s_opts, &res, "a", &verdict);
+        print_message ("case %zu\n", i);
+        if (!cases [i].kind) {
+            assert_null (verdict.kind);
+            continue;
+        }
+        assert_string_equal (verdict.kind, cases [i].kind);
+        bool listed = false;
+        for (size_t k = 0; ts_fetch_kinds [k]; k++)
+            listed |= strcmp (ts_fetch_kinds [k], verdict.kind) == 0;
+        assert_true (listed);
+    }
+    ts_fetch_verdict_t verdict;
+    ts_fetch_verdict_fail (&verdict, "a", true, "store", "full");
+    assert_string_equal (verdict.kind, "worker");
+}
+
+static void
 retry_after_parses_seconds_and_http_dates (void **state)
 {
     static const struct {
@@ -389,6 +433,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (classify_never_shows_the_secret_in_a_libcurl_error),
         cmocka_unit_test (verdict_fail_names_id_stage_and_cause),
         cmocka_unit_test (merge_retries_a_job_only_if_every_failure_is_retryable),
+        cmocka_unit_test (classify_names_the_kind_of_each_failure),
         cmocka_unit_test (retry_after_parses_seconds_and_http_dates),
     };
     if (argc > 1)

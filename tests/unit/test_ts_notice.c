@@ -162,7 +162,7 @@ subscriber_drops_noticed_ids_and_everything_after_a_gap (void **state)
     char endpoint [64], err [TS_ERRLEN] = "";
     snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
     ts_cache_t *cache = ts_cache_new (1 << 20);
-    ts_notice_t *notice = ts_notice_new (endpoint, cache, err);
+    ts_notice_t *notice = ts_notice_new (endpoint, NULL, cache, err);
     assert_non_null (notice);
     //  A slow joiner misses what is sent before it is subscribed: send
     //  heartbeats until one is heard (at most 5 s).

@@ -65,6 +65,47 @@ stats_reply_with_workers_round_trips (void **state)
 }
 
 static void
+stats_reply_with_staleness_round_trips_and_bad_ones_are_refused (void **state)
+{
+    ts_msg_t *msg = s_stats_reply ();
+    ts_staleness_t *st = &msg->stats.staleness;
+    msg->stats.has_staleness = true;
+    *st = (ts_staleness_t) { .at_ms = 1732406400000LL, .registered = 10,
+                             .never = 2, .max_age_ms = 4000000, .n = 3,
+                             .le_ms = { 60000, 3600000, 86400000 },
+                             .counts = { 5, 7, 8 } };
+    s_check_round_trip (msg);
+    //  Each broken rule: the reply does not decode.
+    struct { size_t n; int64_t le1; uint64_t c1, never; } bad [] = {
+        { 0, 3600000, 7, 2 },           //  no bounds
+        { 3, 60000, 7, 2 },             //  bounds not going up
+        { 3, 3600000, 4, 2 },           //  counts going down
+        { 3, 3600000, 9, 2 },           //  more than registered - never
+        { 3, 3600000, 7, 11 },          //  never > registered
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        ts_staleness_t keep = *st;
+        st->n = bad [i].n;
+        st->le_ms [1] = bad [i].le1;
+        st->counts [1] = bad [i].c1;
+        st->never = bad [i].never;
+        char *data;
+        size_t size;
+        assert_int_equal (ts_msg_encode (msg, &data, &size), 0);
+        ts_msg_t *back = ts_msg_new (TS_OP_REPLY);
+        char err [TS_ERRLEN] = "";
+        print_message ("case %zu\n", i);
+        assert_int_equal (ts_msg_decode (back, data, size, SIZE_MAX, err),
+                          TS_EPROTO);
+        assert_non_null (strstr (err, "staleness"));
+        ts_msg_destroy (&back);
+        free (data);
+        *st = keep;
+    }
+    ts_msg_destroy (&msg);
+}
+
+static void
 dlq_reply_round_trips_with_and_without_entries (void **state)
 {
     ts_msg_t *msg = s_dlq_reply ();
@@ -665,6 +706,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (query_without_range_or_measure_round_trips),
         cmocka_unit_test (ok_error_and_list_replies_round_trip),
         cmocka_unit_test (stats_reply_with_workers_round_trips),
+        cmocka_unit_test (stats_reply_with_staleness_round_trips_and_bad_ones_are_refused),
         cmocka_unit_test (dlq_reply_round_trips_with_and_without_entries),
         cmocka_unit_test (add_helpers_grow_and_reset_frees_them),
         cmocka_unit_test (dlq_redrive_without_ids_round_trips),

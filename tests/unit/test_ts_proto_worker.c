@@ -10,6 +10,49 @@
 //  Round trips and errors
 
 static void
+job_and_hydrate_carry_a_request_id_and_a_bad_one_is_refused (void **state)
+{
+    ts_msg_t *msg = ts_msg_new (TS_OP_JOB);
+    msg->job = 9;
+    ts_strlist_append (msg->ids, "a");
+    ts_strlcpy (msg->rid, "req-1.x:y", sizeof msg->rid);
+    ts_msg_t *copy = s_round_trip (msg);
+    assert_string_equal (copy->rid, "req-1.x:y");
+    assert_int_equal (copy->job, 9);
+    ts_msg_destroy (&copy);
+    //  A reply echoes it; without one, no "rid" is written.
+    ts_msg_set_ok (msg, 202);
+    ts_strlcpy (msg->rid, "req-2", sizeof msg->rid);
+    copy = s_round_trip (msg);
+    assert_string_equal (copy->rid, "req-2");
+    ts_msg_destroy (&copy);
+    ts_msg_reset (msg, TS_OP_HYDRATE);
+    ts_strlist_append (msg->ids, "a");
+    copy = s_round_trip (msg);
+    assert_string_equal (copy->rid, "");
+    ts_msg_destroy (&copy);
+
+    const char *bad [] = { "", "two words", "\xc3\xa9",
+        "12345678901234567890123456789012345678901234567890123456789012345" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        s_raw_t raw;
+        s_raw_request (&raw, "hydrate", 2);
+        s_raw_str (&raw, "ids");
+        msgpack_pack_array (&raw.pk, 1);
+        s_raw_str (&raw, "a");
+        s_raw_str (&raw, "rid");
+        s_raw_str (&raw, bad [i]);
+        char err [TS_ERRLEN] = "";
+        assert_int_equal (ts_msg_decode (msg, raw.sbuf.data, raw.sbuf.size,
+                                         TS_PROTO_MAX_REQUEST, err),
+                          TS_EPROTO);
+        assert_non_null (strstr (err, "field 'rid'"));
+        msgpack_sbuffer_destroy (&raw.sbuf);
+    }
+    ts_msg_destroy (&msg);
+}
+
+static void
 failed_defaults_to_retry_when_the_fields_are_absent (void **state)
 {
     //  A failed from a worker that predates retry and retry_after_ms
@@ -319,6 +362,7 @@ main (int argc, char *argv [])
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (failed_defaults_to_retry_when_the_fields_are_absent),
+        cmocka_unit_test (job_and_hydrate_carry_a_request_id_and_a_bad_one_is_refused),
         cmocka_unit_test (decode_rejects_bad_retry_fields_and_redrive_ids),
         cmocka_unit_test (decode_accepts_ready_with_no_credit_and_failed_without_detail),
         cmocka_unit_test (heartbeat_carries_the_broker_boot_id_when_given),

@@ -170,6 +170,35 @@ queue_expire_drops_a_corrupt_lease_instead_of_waking_for_it (void **state)
 }
 
 static void
+queue_keeps_a_jobs_request_id_through_lease_restart_and_redrive (
+    void **state)
+{
+    fixture_t *fx = *state;
+    const char *a [] = { "a" }, *b [] = { "b" };
+    uint64_t with, without;
+    assert_int_equal (ts_queue_push_rid (fx->queue, a, 1, "req-1", T0, &with,
+                                         NULL), 1);
+    assert_int_equal (ts_queue_push_rid (fx->queue, b, 1, NULL, T0, &without,
+                                         NULL), 1);
+    assert_int_equal (ts_queue_push_rid (fx->queue, b, 1, "bad rid", T0,
+                                         NULL, NULL), TS_EINVAL);
+    //  Kept on disk: a version 2 record with it, a version 1 without.
+    ts_queue_destroy (&fx->queue);
+    s_open (fx, T0);
+    assert_int_equal (s_lease (fx, "w", T0), with);
+    assert_string_equal (fx->job->rid, "req-1");
+    assert_int_equal (s_lease (fx, "w", T0), without);
+    assert_string_equal (fx->job->rid, "");
+    //  Dead-lettered (not retried), then redriven: still its request's.
+    assert_int_equal (ts_queue_nack (fx->queue, with, "gone", false, 0, T0,
+                                     NULL, NULL), 0);
+    assert_int_equal (ts_queue_dlq_redrive (fx->queue, a, 1, T0, NULL), 1);
+    uint64_t again = s_lease (fx, "w", T0);
+    assert_true (again > without);
+    assert_string_equal (fx->job->rid, "req-1");
+}
+
+static void
 lmdb_keys_sort_numerically_and_round_trip (void **state)
 {
     int64_t times [] = { INT64_MIN, -1000, -1, 0, 1, T0, INT64_MAX };
@@ -293,6 +322,7 @@ main (int argc, char *argv [])
         T (queue_expire_drops_a_corrupt_lease_instead_of_waking_for_it),
         T (queue_reopen_of_a_queue_without_a_stored_clock_follows_a_step_back),
         T (lmdb_errors_name_the_config_keys),
+        T (queue_keeps_a_jobs_request_id_through_lease_restart_and_redrive),
         cmocka_unit_test (lmdb_keys_sort_numerically_and_round_trip),
         cmocka_unit_test (queue_backoff_never_overflows_and_caps_retry_after),
         cmocka_unit_test (job_ids_text_joins_ids_and_marks_a_cut),

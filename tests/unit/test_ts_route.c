@@ -43,6 +43,97 @@ route_accepts_any_listed_key_as_token_or_bearer (void **state)
     assert_int_equal (s_get_as (self, "/v1/ids", "third", NULL), 200);
 }
 
+//  One request as key; the answer's status.
+static int
+s_as (ts_route_t *route, fixture_t *self, const char *method,
+      const char *target, const char *key, const char *body)
+{
+    ts_route_req_t req = {
+        .method = method, .target = target,
+        .token = key, .token_len = strlen (key),
+        .body = body, .body_size = body? strlen (body): 0
+    };
+    return ts_route_handle (route, &req, self->body);
+}
+
+static void
+route_named_read_keys_query_but_get_403_on_admin_routes (void **state)
+{
+    fixture_t *self = *state;
+    char err [TS_ERRLEN] = "";
+    ts_route_t *route = ts_route_new (self->api, self->base->cfg,
+                                      ",legacy\n"
+                                      "reader read r-key-1\n"
+                                      "ops admin o-key-2\n", err);
+    assert_non_null (route);
+    assert_int_equal (ts_route_keys (route), 3);
+    ts_route_req_t req = { .method = "GET", .target = "/v1/ids",
+                           .token = "r-key-1", .token_len = 7 };
+    char name [TS_ROUTE_KEY_NAME];
+    assert_true (ts_route_key_name (route, &req, name, sizeof name));
+    assert_string_equal (name, "reader");
+    req.token = "legacy";
+    req.token_len = 6;
+    assert_true (ts_route_key_name (route, &req, name, sizeof name));
+    assert_string_equal (name, "default");
+    req.token = "reader";
+    req.token_len = 6;
+    assert_false (ts_route_key_name (route, &req, name, sizeof name));
+    assert_int_equal (s_as (route, self, "GET", "/v1/ids", "r-key-1", NULL),
+                      200);
+    assert_int_equal (s_as (route, self, "POST", "/v1/ids", "r-key-1",
+                            "{\"ids\":[\"a\"]}"), 403);
+    assert_non_null (strstr (ts_reply_text (self->body), "\"forbidden\""));
+    assert_null (strstr (ts_reply_text (self->body), "r-key-1"));
+    assert_int_equal (s_as (route, self, "DELETE", "/v1/ids/a", "r-key-1",
+                            NULL), 403);
+    assert_int_equal (s_as (route, self, "POST", "/v1/hydrate", "r-key-1",
+                            "{\"ids\":[\"a\"]}"), 403);
+    assert_int_equal (s_as (route, self, "POST", "/v1/dlq/redrive",
+                            "r-key-1", NULL), 403);
+    assert_int_equal (s_as (route, self, "DELETE", "/v1/dlq", "r-key-1",
+                            NULL), 403);
+    assert_int_equal (s_as (route, self, "POST", "/v1/ids", "o-key-2",
+                            "{\"ids\":[\"a\"]}"), 200);
+    assert_int_equal (s_as (route, self, "POST", "/v1/ids", "legacy",
+                            "{\"ids\":[\"b\"]}"), 200);
+    //  The name and role are not keys.
+    assert_int_equal (s_as (route, self, "GET", "/v1/ids", "reader", NULL),
+                      401);
+    ts_route_destroy (&route);
+}
+
+static void
+route_set_keys_replaces_the_keys_while_serving (void **state)
+{
+    fixture_t *self = *state;
+    bool changed = false;
+    assert_int_equal (ts_route_set_keys (self->route, "fresh, other\n",
+                                         &changed), 0);
+    assert_true (changed);
+    assert_int_equal (ts_route_keys (self->route), 2);
+    assert_int_equal (s_get_as (self, "/v1/ids", "demo", NULL), 401);
+    assert_int_equal (s_get_as (self, "/v1/ids", "fresh", NULL), 200);
+    assert_int_equal (ts_route_set_keys (self->route, "fresh,other",
+                                         &changed), 0);
+    assert_false (changed);
+    //  No key at all: the running keys stay.
+    assert_int_equal (ts_route_set_keys (self->route, " , \n", &changed),
+                      TS_ENOTFOUND);
+    assert_int_equal (s_get_as (self, "/v1/ids", "other", NULL), 200);
+    //  Same key, now named and read-only: a change; admin routes 403.
+    assert_int_equal (ts_route_set_keys (self->route, "viewer read fresh\n",
+                                         &changed), 0);
+    assert_true (changed);
+    char name [TS_ROUTE_KEY_NAME];
+    ts_route_req_t req = { .method = "GET", .target = "/v1/ids",
+                           .token = "fresh", .token_len = 5 };
+    assert_true (ts_route_key_name (self->route, &req, name, sizeof name));
+    assert_string_equal (name, "viewer");
+    assert_int_equal (s_as (self->route, self, "POST", "/v1/ids", "fresh",
+                            "{\"ids\":[\"a\"]}"), 403);
+}
+
 static void
 route_new_refuses_a_key_list_without_keys (void **state)
 {
@@ -225,6 +316,7 @@ static void
 route_hydrate_answers_503_when_the_broker_is_away (void **state)
 {
     fixture_t *self = *state;
+    ts_api_set_broker_timeout (self->api, 50);
     assert_int_equal (s_call (self, "POST", "/v1/ids", "{\"ids\":[\"a\"]}"),
                       200);
     assert_int_equal (s_call (self, "POST", "/v1/hydrate",
@@ -250,6 +342,58 @@ route_stats_writes_counters_and_workers (void **state)
         "{\"name\":\"0a1c\",\"credit\":16,\"leased\":1}]}");
     assert_int_equal (ts_fakebroker_last_op (broker), TS_OP_STATS);
     ts_fakebroker_destroy (&broker);
+}
+
+static void
+route_metrics_needs_no_key_and_writes_the_broker_figures_as_text (void **state)
+{
+    fixture_t *self = *state;
+    ts_fakebroker_t *broker = ts_fakebroker_new (ROUTE_BROKER);
+    assert_non_null (broker);
+    assert_int_equal (s_call (self, "GET", "/v1/ids", NULL), 200);
+    assert_int_equal (s_get_as (self, "/metrics", NULL, NULL), 200);
+    assert_string_equal (ts_reply_type (self->body), TS_REPLY_PROMETHEUS);
+    const char *text = ts_reply_text (self->body);
+    assert_non_null (strstr (text, "\ntscache_broker_up 1\n"));
+    assert_non_null (strstr (text, "\ntscache_jobs{state=\"dead\"} 2\n"));
+    assert_non_null (strstr (text, "\ntscache_jobs_done_total 40\n"));
+    assert_non_null (strstr (text, "\ntscache_oldest_job_age_seconds 1.5\n"));
+    assert_non_null (strstr (text,
+                             "\ntscache_worker_credit{worker=\"0a1c\"} 16\n"));
+    //  The GET /v1/ids above is counted, the /metrics itself is not.
+    assert_non_null (strstr (text, "\ntscache_gateway_request_duration_"
+                             "seconds_count{api=\"http\",route=\"/v1/ids\"} 1\n"));
+    assert_null (strstr (text, "route=\"/metrics\""));
+    assert_int_equal (ts_fakebroker_last_op (broker), TS_OP_STATS);
+    ts_fakebroker_destroy (&broker);
+    //  Without a broker the page is still there, saying so.
+    assert_int_equal (s_get_as (self, "/metrics", NULL, NULL), 200);
+    assert_non_null (strstr (ts_reply_text (self->body),
+                             "\ntscache_broker_up 0\n"));
+    assert_null (strstr (ts_reply_text (self->body), "tscache_jobs{"));
+}
+
+static void
+route_metrics_needs_the_key_with_metrics_auth (void **state)
+{
+    fixture_t *self = *state;
+    ts_testutil_t *base = ts_testutil_new (16,
+        "gateway:\n"
+        "  broker_endpoint: " ROUTE_BROKER "\n"
+        "  metrics_auth: true\n");
+    assert_non_null (base);
+    char err [TS_ERRLEN] = "";
+    ts_route_t *route = ts_route_new (self->api, base->cfg, "demo", err);
+    assert_non_null (route);
+    assert_int_equal (ts_route_auth (route, "/metrics"), TS_ROUTE_KEY);
+    ts_route_req_t req = { .method = "GET", .target = "/metrics" };
+    assert_int_equal (ts_route_handle (route, &req, self->body), 401);
+    req.authorization = "Bearer demo";
+    req.authorization_len = strlen (req.authorization);
+    assert_int_equal (ts_route_handle (route, &req, self->body), 200);
+    assert_string_equal (ts_reply_type (self->body), TS_REPLY_PROMETHEUS);
+    ts_route_destroy (&route);
+    ts_testutil_destroy (&base);
 }
 
 static void
@@ -340,7 +484,8 @@ route_start_hands_back_broker_routes_and_finish_writes_what_handle_does (
         assert_int_equal (ts_fakebroker_requests (broker), asked);
         ts_client_policy_t policy = { .peer = "broker", .timeout_ms = 5000 };
         ts_client_call (ROUTE_BROKER, &policy, forward, reply);
-        assert_int_equal (ts_route_finish (forward, reply, split),
+        assert_int_equal (ts_route_finish (self->route, req.target, forward,
+                                           reply, split),
                           routes [i].status);
         ts_msg_destroy (&forward);
         //  The one-call path writes the same answer.
@@ -351,7 +496,8 @@ route_start_hands_back_broker_routes_and_finish_writes_what_handle_does (
     //  The broker's errors become the route's error answers.
     ts_msg_t *stats = ts_msg_new (TS_OP_STATS);
     ts_msg_set_error (reply, 503, "unavailable", "broker did not answer");
-    assert_int_equal (ts_route_finish (stats, reply, split), 503);
+    assert_int_equal (ts_route_finish (self->route, "/v1/stats", stats,
+                                       reply, split), 503);
     assert_string_equal (ts_reply_text (split), "{\"error\":\"unavailable\","
                          "\"detail\":\"broker did not answer\"}");
     //  Checks come before: an unknown id is answered, never handed back.
@@ -401,6 +547,7 @@ static void
 route_admin_routes_answer_503_when_the_broker_is_away (void **state)
 {
     fixture_t *self = *state;
+    ts_api_set_broker_timeout (self->api, 50);
     assert_int_equal (s_call (self, "GET", "/v1/stats", NULL), 503);
     assert_string_equal (s_str (self, "error"), "unavailable");
     assert_int_equal (s_call (self, "GET", "/v1/dlq", NULL), 503);
@@ -417,6 +564,8 @@ route_table_gives_each_path_its_auth_rule (void **state)
 {
     fixture_t *self = *state;
     assert_int_equal (ts_route_auth (self->route, "/healthz"), TS_ROUTE_OPEN);
+    //  gateway.metrics_auth is false by default.
+    assert_int_equal (ts_route_auth (self->route, "/metrics"), TS_ROUTE_OPEN);
     assert_int_equal (ts_route_auth (self->route, "/v1/ids"), TS_ROUTE_KEY);
     assert_int_equal (ts_route_auth (self->route, "/v1/series/a?from=1"),
                       TS_ROUTE_KEY);
@@ -503,6 +652,8 @@ main (int argc, char *argv [])
 #define T(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
         T (route_healthz_needs_no_key),
         T (route_answers_401_without_the_right_key),
+        T (route_named_read_keys_query_but_get_403_on_admin_routes),
+        T (route_set_keys_replaces_the_keys_while_serving),
         T (route_accepts_any_listed_key_as_token_or_bearer),
         T (route_new_refuses_a_key_list_without_keys),
         T (route_ids_can_be_added_listed_and_removed),
@@ -513,6 +664,8 @@ main (int argc, char *argv [])
         T (route_answers_404_405_and_413),
         T (route_hydrate_answers_503_when_the_broker_is_away),
         T (route_stats_writes_counters_and_workers),
+        T (route_metrics_needs_no_key_and_writes_the_broker_figures_as_text),
+        T (route_metrics_needs_the_key_with_metrics_auth),
         T (route_dlq_lists_redrives_and_purges),
         T (route_start_hands_back_broker_routes_and_finish_writes_what_handle_does),
         T (route_admin_routes_check_methods_and_keys),

@@ -92,6 +92,9 @@ s_assert_msg_equal (const ts_msg_t *a, const ts_msg_t *b)
         assert_int_equal (a->stats.workers [i].leased,
                           b->stats.workers [i].leased);
     }
+    assert_int_equal (a->stats.has_staleness, b->stats.has_staleness);
+    assert_memory_equal (&a->stats.staleness, &b->stats.staleness,
+                         sizeof a->stats.staleness);
     assert_int_equal (a->has_dlq, b->has_dlq);
     assert_int_equal (a->dlq_n, b->dlq_n);
     for (size_t i = 0; i < a->dlq_n; i++) {

@@ -1,0 +1,163 @@
+/*  ts_params - reads a gateway HTTP request's query parameters and JSON
+    body into a ts_msg_t. See ts_params.h. jansson reads the bodies; the
+    routes (ts_route) decide which function a route calls and answer its
+    errors. */
+
+#include "ts_params.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+//  Reads the optional time parameter name. Returns 0 (and sets *has and
+//  *ms) or TS_EINVAL with the detail in err.
+static int
+s_time_param (const ts_target_t *url, const char *name, bool *has,
+              int64_t *ms, char *err)
+{
+    const char *text = ts_target_param (url, name);
+    *has = false;
+    if (!text || !*text)
+        return 0;
+    if (ts_time_parse (text, ms)) {
+        ts_errf (err, "%s: expected epoch milliseconds or an RFC 3339 time,"
+                 " got '%.40s'", name, text);
+        return TS_EINVAL;
+    }
+    *has = true;
+    return 0;
+}
+
+//  Reads the optional measure parameter into msg. Returns 0 or TS_EINVAL.
+static int
+s_measure_param (const ts_target_t *url, ts_msg_t *msg, char *err)
+{
+    const char *measure = ts_target_param (url, "measure");
+    if (!measure || !*measure)
+        return 0;
+    if (!ts_name_existing (measure)) {
+        ts_name_errf (err, "measure", measure, strlen (measure));
+        return TS_EINVAL;
+    }
+    ts_strlcpy (msg->measure, measure, sizeof msg->measure);
+    return 0;
+}
+
+int
+ts_params_query (const ts_target_t *url, const char *id, ts_msg_t *query,
+                 char *err)
+{
+    if (!ts_name_existing (id)) {
+        ts_name_errf (err, "id", id, strlen (id));
+        return TS_EINVAL;
+    }
+    ts_strlcpy (query->id, id, sizeof query->id);
+    int rc = s_time_param (url, "from", &query->has_from, &query->from_ms,
+                           err);
+    if (rc == 0)
+        rc = s_time_param (url, "to", &query->has_to, &query->to_ms, err);
+    if (rc == 0)
+        rc = s_measure_param (url, query, err);
+    return rc;
+}
+
+int
+ts_params_page (const ts_target_t *url, ts_msg_t *msg, char *err)
+{
+    const char *after = ts_target_param (url, "after");
+    if (after && *after) {
+        if (!ts_name_existing (after)) {
+            ts_name_errf (err, "after", after, strlen (after));
+            return TS_EINVAL;
+        }
+        ts_strlcpy (msg->after, after, sizeof msg->after);
+    }
+    const char *limit = ts_target_param (url, "limit");
+    if (limit && *limit) {
+        char *end = NULL;
+        unsigned long n = strtoul (limit, &end, 10);
+        if (*limit < '0' || *limit > '9' || *end || n < 1
+        ||  n > TS_PROTO_IDS_PAGE) {
+            ts_errf (err, "limit: expected 1 to %d, got '%.40s'",
+                     TS_PROTO_IDS_PAGE, limit);
+            return TS_EINVAL;
+        }
+        msg->limit = (uint32_t) n;
+    }
+    return 0;
+}
+
+//  True if the body is absent or only white space.
+static bool
+s_body_empty (const char *body, size_t size)
+{
+    for (size_t i = 0; body && i < size; i++) {
+        char c = body [i];
+        if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
+            return false;
+    }
+    return true;
+}
+
+int
+ts_params_ids (const char *body, size_t size, bool optional,
+               ts_strlist_t *ids, char *err)
+{
+    if (optional && s_body_empty (body, size))
+        return 0;
+    if (!body || size == 0) {
+        ts_errf (err, "missing body: expected {\"ids\":[...]}");
+        return TS_EINVAL;
+    }
+    json_error_t jerr;
+    json_t *root = json_loadb (body, size,
+                               JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        ts_errf (err, "bad JSON body: %s (line %d, column %d)",
+                 jerr.text, jerr.line, jerr.column);
+        return TS_EINVAL;
+    }
+    int rc = 0;
+    json_t *list = json_is_object (root)? json_object_get (root, "ids"):
+                                          NULL;
+    if (optional && json_is_object (root) && !list)
+        ;                       //  {}: no ids given
+    else
+    if (!json_is_array (list)) {
+        ts_errf (err, "body must be a JSON object {\"ids\":[...]}");
+        rc = TS_EINVAL;
+    }
+    else
+    if (json_array_size (list) == 0 && !optional) {
+        ts_errf (err, "ids: empty list");
+        rc = TS_EINVAL;
+    }
+    else
+    if (json_array_size (list) > TS_PROTO_MAX_IDS) {
+        ts_errf (err, "ids: %zu ids, over the limit of %d",
+                 json_array_size (list), TS_PROTO_MAX_IDS);
+        rc = TS_EINVAL;
+    }
+    for (size_t i = 0; rc == 0 && i < json_array_size (list); i++) {
+        json_t *item = json_array_get (list, i);
+        const char *id = json_string_value (item);
+        if (!id) {
+            ts_errf (err, "ids[%zu]: expected a string", i);
+            rc = TS_EINVAL;
+        }
+        else
+        if (!ts_name_existing_n (id, json_string_length (item))) {
+            char detail [TS_ERRLEN];
+            ts_name_errf (detail, "id", id, json_string_length (item));
+            ts_errf (err, "ids[%zu]: %s", i, detail);
+            rc = TS_EINVAL;
+        }
+        else
+        if (ts_strlist_append (ids, id)) {
+            ts_errf (err, "out of memory");
+            rc = TS_ENOMEM;
+        }
+    }
+    json_decref (root);
+    return rc;
+}

@@ -1,0 +1,45 @@
+/*  ts_params - a gateway HTTP request's parameters and JSON body, read
+    into the ts_msg_t the routes hand to ts_api or the broker.
+
+    Pure: no I/O, no clock, no state. ts_route calls it once it knows the
+    route; each function checks what the client sent and says what is
+    wrong in err (TS_ERRLEN bytes), which the route answers as 400
+    bad_request (TS_ENOMEM: 500). Names (ids, measures, cursors) are
+    checked with ts_name_existing, times are epoch milliseconds or RFC
+    3339 (ts_time_parse). It does not check keys, methods or paths
+    (ts_route), nor decode the target (ts_target). */
+
+#ifndef TS_PARAMS_H_INCLUDED
+#define TS_PARAMS_H_INCLUDED
+
+#include "ts_common.h"
+#include "ts_proto.h"
+#include "ts_target.h"
+
+//  GET /v1/series/{id}?from=&to=&measure=: sets query's id to id (a
+//  segment of url, decoded) and, when given and not empty, from (has_from,
+//  from_ms), to (has_to, to_ms) and measure; fields not given are left as
+//  they are. Returns 0, or TS_EINVAL with the detail in err ("id: ...",
+//  "from: expected epoch milliseconds or an RFC 3339 time, got '...'",
+//  "measure: ..."); query may then be partly filled.
+int ts_params_query (const ts_target_t *url, const char *id,
+                     ts_msg_t *query, char *err);
+
+//  GET /v1/ids?after=&limit=: sets msg's after and limit (1 to
+//  TS_PROTO_IDS_PAGE, digits only) when given and not empty. Returns 0,
+//  or TS_EINVAL with the detail in err ("after: ...", "limit: expected 1
+//  to 10000, got '...'").
+int ts_params_page (const ts_target_t *url, ts_msg_t *msg, char *err);
+
+//  Reads {"ids":["a",...]} from body (size bytes, need not end in NUL;
+//  NULL when there is none) and appends the ids to ids, in order: at
+//  least one (at most TS_PROTO_MAX_IDS), each a string and a valid name,
+//  duplicate object keys refused. If optional, no body (or only white
+//  space), {} and an empty list are fine and add nothing. Returns 0, or
+//  TS_EINVAL or TS_ENOMEM with the detail in err ("bad JSON body: ...
+//  (line L, column C)", "ids[2]: expected a string", ...); the ids read
+//  before the fault are then left in ids.
+int ts_params_ids (const char *body, size_t size, bool optional,
+                   ts_strlist_t *ids, char *err);
+
+#endif

@@ -1,0 +1,157 @@
+/*  ts_worker_internal - what the files of the worker share; not for
+    callers (the contract is ts_worker.h).
+
+    ts_worker is one module written as three files, one job each:
+
+      ts_worker.c         construction and teardown, the upstream key and
+                          headers (read at start, again on reload), the
+                          loop (wait, completions, timers) and the drain
+      ts_worker_broker.c  the dialogue with the broker: the DEALER and its
+                          reconnect, ready, release, heartbeats, reading
+                          the socket, the "done" reports remembered until
+                          confirmed and resent
+      ts_worker_jobs.c    the jobs: a slot per job, its fetches started,
+                          fetched documents into the ingest's batch, each
+                          id stored or failed, the job reported
+
+    Only workers/ts_worker*.c include this header. */
+
+#ifndef TS_WORKER_INTERNAL_H_INCLUDED
+#define TS_WORKER_INTERNAL_H_INCLUDED
+
+#include "ts_worker.h"
+#include "ts_curve.h"
+#include "ts_fetch.h"
+#include "ts_ingest.h"
+#include "ts_proto.h"
+#include "ts_store.h"
+#include "ts_tally.h"
+#include "ts_url.h"
+#include "ts_worker_metrics.h"
+
+#include <czmq.h>
+
+#define HEARTBEAT_MS    1000        //  heartbeat period
+#define URL_MAX         4096        //  longest upstream URL
+#define REPORTS_MAX     8192        //  "done" reports remembered at most
+
+//  A "done" the broker may not have received yet.
+typedef struct {
+    uint64_t      job;              //  job id
+    int64_t       sent_ms;          //  monotonic time it was sent
+    uint64_t      boot;             //  broker process it went to (as far
+                                    //  as the worker knew; 0 unknown)
+} ts_worker_report_t;
+
+//  A document in the ingest's batch, at the same index there.
+typedef struct {
+    size_t        slot;             //  the job's slot
+    int64_t       fetch_ms;         //  how long the fetch took
+    int64_t       started_ms;       //  monotonic: when mapping began
+} ts_worker_pending_t;
+
+//  A job in flight: one of worker.concurrency.
+typedef struct {
+    bool          used;             //  a job holds this slot
+    uint64_t      job;              //  job id from the broker
+    char          rid [TS_RID_MAX + 1];     //  its request id, "" none
+    ts_strlist_t *ids;              //  ids of the job, owned
+    ts_strlist_t *written;          //  ids of it stored so far, owned
+    bool          written_lost;     //  one could not be listed: report
+                                    //  none, which means every id
+    size_t        pending;          //  fetches not completed yet
+    ts_fetch_verdict_t verdict;     //  failures so far, merged
+} ts_worker_slot_t;
+
+struct _ts_worker_t {
+    const ts_config_t *cfg;         //  borrowed
+    ts_curve_id_t *curve;           //  own key pair, the broker's public
+                                    //  key; NULL in plain mode
+    ts_curve_watch_t *watch;        //  logs the broker refusing our key
+    ts_store_t    *store;
+    ts_ingest_t   *ingest;          //  map (upstream.format), split,
+                                    //  write in batches
+    ts_fetch_t    *fetch;
+    ts_fetch_opts_t fetch_opts;     //  limits, for failure details
+    zsock_t       *dealer;          //  to the broker, recreated on silence
+    const char    *endpoint;        //  worker.broker_endpoint
+    const char    *url_tmpl;        //  upstream.url
+    char          *api_key;         //  upstream API key, owned and wiped
+                                    //  on destroy; NULL if none
+    char          *old_key;         //  the key before the last reload,
+                                    //  for transfers that started with
+                                    //  it; same care, NULL if none
+    ts_url_time_t  time_unit;       //  upstream.time_param
+    int64_t        past_ms;         //  {from} = now - past_ms
+    int64_t        future_ms;       //  {to} = now + future_ms
+    size_t         concurrency;     //  slots
+    ts_worker_slot_t *slots;        //  one per job in flight
+    size_t         busy;            //  slots in use
+    int64_t        last_heard_ms;   //  monotonic: last message from broker
+    uint64_t       broker_boot;     //  boot id of its last heartbeat
+    ts_worker_report_t *reports;    //  ring of unconfirmed "done" reports
+    size_t         reports_head;    //  index of the oldest
+    size_t         reports_n;       //  how many are remembered
+    int64_t        next_beat_ms;    //  monotonic: next heartbeat
+    int64_t        next_expire_ms;  //  monotonic: next expiry sweep
+    ts_msg_t      *msg;             //  scratch: incoming
+    ts_msg_t      *out;             //  scratch: outgoing
+    ts_worker_pending_t *batch;     //  the ingest's batch: our part
+    size_t         batch_max;       //  min (BATCH_MAX, concurrency)
+    int64_t        drain_ms;        //  worker.drain_timeout_ms
+    bool           draining;        //  stopping: no more jobs taken
+    int64_t        drain_until_ms;  //  monotonic: hand back the rest then
+    ts_worker_metrics_t *metrics;   //  fetch figures, worker.metrics_port
+    ts_tally_t     tally;           //  counts of the INFO summary line
+    int64_t        next_tally_ms;   //  monotonic: next summary line
+};
+
+//  ---------------------------------------------------------------------
+//  ts_worker_broker.c: the broker dialogue
+
+//  (Re)creates the DEALER to worker.broker_endpoint and introduces the
+//  worker with a ready for its free slots (0 while draining). Returns 0,
+//  or TS_ENOMEM or TS_ECONFIG (cannot connect) with the reason in err.
+int ts_worker_broker_connect (ts_worker_t *self, char *err);
+
+//  Encodes msg and sends it without blocking; a failure is logged.
+void ts_worker_broker_send (ts_worker_t *self, const ts_msg_t *msg);
+
+//  Sends "ready" offering credit more slots.
+void ts_worker_broker_ready (ts_worker_t *self, size_t credit);
+
+//  Sends "release" handing the n jobs back (docs/protocol.md 5.19); with
+//  none it says only "no more jobs".
+void ts_worker_broker_release (ts_worker_t *self, const uint64_t *jobs,
+                               size_t n);
+
+//  Remembers a "done" of job just sent, until a heartbeat of the same
+//  broker process confirms it; the oldest is forgotten when full.
+void ts_worker_broker_remember (ts_worker_t *self, uint64_t job);
+
+//  Sends every remembered "done" again (after a reconnect).
+void ts_worker_broker_resend (ts_worker_t *self);
+
+//  Reads every message waiting on the DEALER: a job starts
+//  (ts_worker_job_start), a heartbeat confirms reports; anything else is
+//  logged and dropped. Call before every wait (ZMQ_FD is edge-triggered).
+void ts_worker_broker_read (ts_worker_t *self);
+
+//  ---------------------------------------------------------------------
+//  ts_worker_jobs.c: the jobs
+
+//  Takes the job msg into a free slot and starts a fetch per id (or, while
+//  draining, hands it straight back; with no free slot, fails it with
+//  retry). A job none of whose fetches could start is reported at once.
+void ts_worker_job_start (ts_worker_t *self, const ts_msg_t *msg);
+
+//  One fetch completed: a failure is folded into its job; a document is
+//  added to the ingest's batch, which is stored when full. A job is
+//  reported after its last id is settled.
+void ts_worker_job_fetched (ts_worker_t *self, const ts_fetch_result_t *res);
+
+//  Stores the batch (one transaction, else document by document) and
+//  settles each document's id and job. Leaves the batch empty.
+void ts_worker_job_flush (ts_worker_t *self);
+
+#endif

@@ -1,0 +1,263 @@
+/*  ts_worker_jobs - the worker's jobs: each job in flight holds a slot;
+    its ids are fetched (ts_fetch, URLs by ts_url), each fetched document
+    goes into the ingest's batch (ts_ingest: map, split at now, write in
+    one store transaction), each id is stored or failed, and the job is
+    reported "done" or "failed" once its last id is settled. Every failure
+    detail passes s_slot_fail, which scrubs the upstream key from it. The
+    reasons (batches, idempotent writes, the key) are in ts_worker.c's
+    opening comment. Part of ts_worker (ts_worker_internal.h). */
+
+#include "ts_worker_internal.h"
+#include "ts_log.h"
+#include "ts_redact.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <string.h>
+
+//  Records the failure of one id of the slot's job. Every failure
+//  detail passes here on its way to the log and to the broker (which
+//  keeps it in the DLQ), so here the API key is scrubbed from it, whoever
+//  wrote it: libcurl, the upstream's body, the map or the store.
+static void
+s_slot_fail (ts_worker_t *self, ts_worker_slot_t *slot, const char *id,
+             const ts_fetch_verdict_t *one)
+{
+    ts_fetch_verdict_t shown = *one;
+    ts_redact_text (shown.detail, sizeof shown.detail, self->api_key);
+    ts_redact_text (shown.detail, sizeof shown.detail, self->old_key);
+    ts_tally_failed (&self->tally, one->kind);
+    //  The detail says "not retried" when the failure is final.
+    ts_log_kv (TS_LOG_WARN, TS_LOG_FIELDS (TS_LF_UINT ("job", slot->job),
+               TS_LF_STR ("id", id), TS_LF_OPT ("rid", slot->rid)),
+               "job %" PRIu64 " id=%s failed: %s", slot->job, id,
+               shown.detail);
+    ts_worker_metrics_failed (self->metrics, one->kind);
+    ts_fetch_verdict_merge (&slot->verdict, &shown);
+}
+
+//  Same, for a failure of kind (one of ts_fetch_kinds) found by the
+//  worker itself.
+static void
+s_slot_fail_with (ts_worker_t *self, ts_worker_slot_t *slot, const char *id,
+                  const char *kind, bool retry, const char *what,
+                  const char *why)
+{
+    ts_fetch_verdict_t one;
+    ts_fetch_verdict_fail (&one, id, retry, what, why);
+    one.kind = kind;
+    s_slot_fail (self, slot, id, &one);
+}
+
+//  Gives the slot back with ready, then reports the job: a broker that
+//  restarted since this connection began learns of the worker from the
+//  ready, and so accepts the report.
+static void
+s_finish (ts_worker_t *self, ts_worker_slot_t *slot)
+{
+    ts_worker_broker_ready (self, self->draining? 0: 1);
+    const ts_fetch_verdict_t *verdict = &slot->verdict;
+    if (verdict->failed) {
+        ts_msg_reset (self->out, TS_OP_FAILED);
+        if (verdict->failures > 1 && slot->ids->n > 1)
+            ts_errf (self->out->detail, "%s (%zu of %zu ids failed)",
+                     verdict->detail, verdict->failures, slot->ids->n);
+        else
+            ts_strlcpy (self->out->detail, verdict->detail,
+                        sizeof self->out->detail);
+        self->out->retry = verdict->retry;
+        self->out->retry_after_ms = verdict->retry_after_ms;
+    }
+    else
+        ts_msg_reset (self->out, TS_OP_DONE);
+    self->out->job = slot->job;
+    //  The ids stored, even of a failed job: the broker publishes a
+    //  change notice for each (docs/protocol.md 5.9). The lists are
+    //  swapped, not copied; ts_msg_reset empties the one out takes.
+    ts_strlist_t *written = self->out->written;
+    self->out->written = slot->written;
+    self->out->has_written = !slot->written_lost;
+    slot->written = written;
+    ts_worker_broker_send (self, self->out);
+    if (!verdict->failed)
+        ts_worker_broker_remember (self, slot->job);
+    if (verdict->failed) {
+        self->tally.jobs_failed++;
+        ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (TS_LF_UINT ("job", slot->job),
+                   TS_LF_OPT ("rid", slot->rid)), "job failed, %s: %s",
+                   verdict->retry? "retry": "final", self->out->detail);
+    }
+    else {
+        self->tally.jobs_done++;
+        ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (TS_LF_UINT ("job", slot->job),
+                   TS_LF_OPT ("rid", slot->rid)), "job done");
+    }
+    ts_strlist_clear (slot->ids);
+    slot->used = false;
+    self->busy--;
+}
+
+void
+ts_worker_job_start (ts_worker_t *self, const ts_msg_t *msg)
+{
+    if (self->draining) {
+        //  Sent before the broker read our release: straight back.
+        ts_info ("job %" PRIu64 " arrived while draining: handed back",
+                 msg->job);
+        ts_worker_broker_release (self, &msg->job, 1);
+        return;
+    }
+    ts_worker_slot_t *slot = NULL;
+    size_t index;
+    for (index = 0; index < self->concurrency; index++)
+        if (!self->slots [index].used) {
+            slot = &self->slots [index];
+            break;
+        }
+    if (!slot) {
+        ts_warn ("job %" PRIu64 ": no free slot, refused", msg->job);
+        ts_msg_reset (self->out, TS_OP_FAILED);
+        self->out->job = msg->job;
+        ts_strlcpy (self->out->detail, "worker has no free slot",
+                    sizeof self->out->detail);
+        self->out->retry = true;
+        self->out->has_written = true;      //  none: it never ran
+        ts_worker_broker_send (self, self->out);
+        return;
+    }
+    slot->used = true;
+    slot->job = msg->job;
+    ts_strlcpy (slot->rid, msg->rid, sizeof slot->rid);
+    slot->pending = 0;
+    slot->written_lost = false;
+    memset (&slot->verdict, 0, sizeof slot->verdict);
+    self->busy++;
+    ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (TS_LF_UINT ("job", msg->job),
+               TS_LF_UINT ("ids", msg->ids->n), TS_LF_OPT ("rid", msg->rid)),
+               "job started");
+
+    int64_t now = ts_now_ms ();
+    for (size_t i = 0; i < msg->ids->n; i++) {
+        const char *id = msg->ids->items [i];
+        if (ts_strlist_append (slot->ids, id) != 0) {
+            s_slot_fail_with (self, slot, id, "memory", true, "out of memory",
+                              NULL);
+            break;
+        }
+        char url [URL_MAX], err [TS_ERRLEN];
+        ts_url_args_t args = {
+            .id = id, .from_ms = now - self->past_ms,
+            .to_ms = now + self->future_ms, .unit = self->time_unit,
+            .api_key = self->api_key };
+        if (ts_url_build (self->url_tmpl, &args, url, sizeof url, err) != 0) {
+            s_slot_fail_with (self, slot, id, "url", false, "cannot build "
+                              "the upstream URL from upstream.url", err);
+            continue;
+        }
+        uint64_t tag = ((uint64_t) index << 32) | (uint64_t) i;
+        int rc = ts_fetch_add (self->fetch, url, tag);
+        if (rc == 0 && ts_log_enabled (TS_LOG_DEBUG)) {
+            char shown [URL_MAX];
+            ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (
+                       TS_LF_UINT ("job", msg->job), TS_LF_STR ("id", id),
+                       TS_LF_OPT ("rid", msg->rid)), "job %" PRIu64
+                       " id=%s: GET %s", msg->job, id,
+                       ts_redact_url (url, self->api_key, shown,
+                                      sizeof shown));
+        }
+        explicit_bzero (url, sizeof url);
+        if (rc != 0) {
+            s_slot_fail_with (self, slot, id, "memory", true, "out of memory",
+                              NULL);
+            continue;
+        }
+        slot->pending++;
+    }
+    if (slot->pending == 0)
+        s_finish (self, slot);
+}
+
+//  One fetch of the slot's job ended; finishes the job after its last.
+static void
+s_fetch_ended (ts_worker_t *self, ts_worker_slot_t *slot)
+{
+    assert (slot->pending > 0);
+    if (--slot->pending == 0)
+        s_finish (self, slot);
+}
+
+//  The ingest stored (or could not store) one document of the batch:
+//  logs it, or fails its id, and settles the fetch.
+static void
+s_stored (void *arg, const ts_ingest_result_t *result)
+{
+    ts_worker_t *self = arg;
+    const ts_worker_pending_t *doc = &self->batch [result->index];
+    ts_worker_slot_t *slot = &self->slots [doc->slot];
+    if (result->rc == 0 && !slot->written_lost
+    &&  ts_strlist_append (slot->written, result->id)) {
+        ts_warn ("job %" PRIu64 " id=%s: out of memory: its report names "
+                 "no written ids, which means all", slot->job, result->id);
+        slot->written_lost = true;
+    }
+    if (result->rc == 0) {
+        self->tally.fetched++;
+        self->tally.points += result->history + result->forecast;
+        //  The summary line is at info (ts_tally); this one at debug.
+        ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (
+                   TS_LF_STR ("id", result->id),
+                   TS_LF_UINT ("history", result->history),
+                   TS_LF_UINT ("forecast", result->forecast),
+                   TS_LF_INT ("ms", doc->fetch_ms + ts_mono_ms ()
+                                    - doc->started_ms),
+                   TS_LF_UINT ("job", slot->job),
+                   TS_LF_OPT ("rid", slot->rid)), "fetched");
+    }
+    else
+        //  Store errors may pass: the job is retried.
+        s_slot_fail_with (self, slot, result->id, "store", true, "store",
+                          result->err);
+    s_fetch_ended (self, slot);
+}
+
+//  Stores the batch - in one transaction, else document by document -
+//  then settles each document's job. Leaves the batch empty.
+void
+ts_worker_job_flush (ts_worker_t *self)
+{
+    ts_ingest_flush (self->ingest, ts_now_ms (), s_stored, self);
+}
+
+void
+ts_worker_job_fetched (ts_worker_t *self, const ts_fetch_result_t *res)
+{
+    size_t index = (size_t) (res->tag >> 32);
+    size_t i = (size_t) (res->tag & 0xffffffffu);
+    assert (index < self->concurrency);
+    ts_worker_slot_t *slot = &self->slots [index];
+    assert (slot->used && i < slot->ids->n && slot->pending > 0);
+    const char *id = slot->ids->items [i];
+    ts_fetch_verdict_t verdict;
+    char err [TS_ERRLEN] = "";
+    const char *what = NULL;
+    ts_worker_metrics_fetched (self->metrics, res->elapsed_ms);
+    if (ts_fetch_classify (&self->fetch_opts, res, id, &verdict)) {
+        s_slot_fail (self, slot, id, &verdict);
+        s_fetch_ended (self, slot);
+        return;
+    }
+    ts_worker_pending_t *doc = &self->batch [ts_ingest_pending (self->ingest)];
+    doc->started_ms = ts_mono_ms ();
+    doc->fetch_ms = res->elapsed_ms;
+    doc->slot = index;
+    if (ts_ingest_add (self->ingest, id, res->body, res->size, ts_now_ms (),
+                       &what, err) != 0) {
+        //  Invalid or truncated documents may pass: the job is retried.
+        s_slot_fail_with (self, slot, id, strcmp (what, "out of memory")
+                          ? "document": "memory", true, what, err);
+        s_fetch_ended (self, slot);
+        return;
+    }
+    if (ts_ingest_full (self->ingest))
+        ts_worker_job_flush (self);
+}
