@@ -11,6 +11,8 @@
 #    make asan     build and test with AddressSanitizer + UBSan in build-asan/
 #    make fuzz     build the libFuzzer targets of fuzz/ in build-fuzz/ and run
 #                  each FUZZ_SECONDS=20 (FUZZ_TARGETS=http proto ...)
+#    make soak     the pipeline under load and worker kills for
+#                  SOAK_SECONDS=60; checks nothing lost or leaked
 #    make install  install the binaries, man pages, systemd units and
 #                  example configs (PREFIX=/usr/local, DESTDIR; see below)
 #    make uninstall
@@ -511,6 +513,19 @@ bench-influxdb:
 	@$(MAKE) --no-print-directory $(PROGRAMS) $(BUILD)/bench/ddbload
 	@TSCACHE_DDBLOAD=$(BUILD)/bench/ddbload bench/bench-influxdb
 
+#  Soak (not part of make test; SOAK_SECONDS, default 60, plus about
+#  half a minute): the pipeline on loopback under wrk -c200 queries, a
+#  hydration of 5,000 ids in rounds and a worker SIGKILLed every 10 s and
+#  replaced; then checks that no job was lost, no query failed, no daemon
+#  restarted and none grew in descriptors or memory, and prints a figures
+#  table (bench/soak; docs/robustness.md, "Soak"). Exits non-zero if a
+#  check fails.
+SOAK_SECONDS ?= 60
+soak:
+	@tools/install-deps.sh bench
+	@$(MAKE) --no-print-directory $(PROGRAMS)
+	@SOAK_SECONDS=$(SOAK_SECONDS) bench/soak
+
 #  Both README commands on a fresh Debian bookworm root (needs root;
 #  about 5 minutes; takes the committed HEAD).
 fresh-check:
@@ -559,5 +574,5 @@ clean:
 	rm -rf $(BUILD) build-asan build-fuzz $(BIN)
 
 .PHONY: all programs deps deps-run deps-test run test check asan fuzz fuzz-build fuzz-targets clean bench-scale \
-        bench bench-dynamodb bench-influxdb fresh-check image-check man install uninstall FORCE
+        bench bench-dynamodb bench-influxdb soak fresh-check image-check man install uninstall FORCE
 .SECONDARY:

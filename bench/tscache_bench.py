@@ -44,7 +44,11 @@ def parse_ms(text):
 
 
 def wrk(url, threads, conns, seconds, headers=(), script=None):
-    """Runs wrk; returns {"rps", "p50", "p99", "errors"} (ms)."""
+    """Runs wrk; returns {"rps", "p50", "p99", "errors"} (latencies in
+    ms; errors: non-2xx/3xx answers plus socket errors), and the parts:
+    "requests" (answers read), "non2xx", "socket" ({"connect", "read",
+    "write", "timeout"}), and "statuses" ({status: count}) from the lines
+    "status NNN: COUNT" a script's done() may print."""
     cmd = [which("wrk"), "-t%d" % threads, "-c%d" % conns,
            "-d%ds" % seconds, "--latency", "--timeout", "5s"]
     for h in headers:
@@ -59,16 +63,44 @@ def wrk(url, threads, conns, seconds, headers=(), script=None):
     if r.returncode != 0 or not rps:
         raise RuntimeError("wrk failed: %s %s" % (out[-500:], r.stderr[-500:]))
     lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
-    errors = 0
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    if bad:
-        errors += int(bad.group(1))
+    non2xx = int(bad.group(1)) if bad else 0
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), "
                      r"write (\d+), timeout (\d+)", out)
-    if sock:
-        errors += sum(int(x) for x in sock.groups())
+    socket = dict(zip(("connect", "read", "write", "timeout"),
+                      (int(x) for x in sock.groups()) if sock
+                      else (0, 0, 0, 0)))
+    done = re.search(r"(\d+) requests in", out)
     return {"rps": float(rps.group(1)), "p50": parse_ms(lat.get("50", "")),
-            "p99": parse_ms(lat.get("99", "")), "errors": errors}
+            "p99": parse_ms(lat.get("99", "")),
+            "errors": non2xx + sum(socket.values()),
+            "requests": int(done.group(1)) if done else None,
+            "non2xx": non2xx, "socket": socket,
+            "statuses": {int(a): int(b) for a, b in re.findall(
+                r"^status (\d+): (\d+)$", out, re.M)}}
+
+
+def machine():
+    """This machine for a results table: CPUs, model, memory, kernel,
+    date and time (UTC)."""
+    def first(path, key):
+        try:
+            with open(path) as f:
+                for line in f:
+                    if line.startswith(key):
+                        return line.split(":", 1)[1].strip()
+        except OSError:
+            pass
+        return "?"
+    mem_kb = first("/proc/meminfo", "MemTotal").split()[0]
+    try:
+        mem = "%.0f GB memory" % (int(mem_kb) / 1024 / 1024)
+    except ValueError:
+        mem = "? memory"
+    return "%d CPUs (`nproc`), %s, %s, Linux %s; run on %s" % (
+        os.cpu_count(), first("/proc/cpuinfo", "model name"), mem,
+        os.uname().release, time.strftime("%Y-%m-%d at %H:%M UTC",
+                                          time.gmtime()))
 
 
 def cpu_s(pid):

@@ -19,7 +19,8 @@
 #                                  Timestream SDK clients for the fixture's
 #                                  checks)
 #    tools/install-deps.sh bench   build + python3 (zmq, msgpack) and the peers
-#                                  of make bench: wrk, nginx-light,
+#                                  of make bench (make soak needs wrk of
+#                                  them): wrk, nginx-light,
 #                                  redis-server, redis-tools, influxdb,
 #                                  nodejs and npm, and dynalite as for test
 #
