@@ -9,6 +9,7 @@ msgpack from Debian), as a client in another language would be."""
 import json
 import os
 import select
+import shlex
 import signal
 import socket
 import subprocess
@@ -24,6 +25,9 @@ import zmq
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.path.join(ROOT, os.environ.get("TSCACHE_BIN", "bin"))
+#  A command every daemon start_process starts runs under, e.g. valgrind
+#  and its options (tests/run.sh memcheck:SUITE sets it); empty: none.
+WRAP = shlex.split(os.environ.get("TSCACHE_WRAP", ""))
 STEP_MS = 300000
 BOUND_S = 5.0           # Conn: longest wait for any answer or close
 failures = 0
@@ -76,9 +80,9 @@ def start_upstream(logdir, name, *args, prefix=()):
 
 def start_process(logdir, name, binary, config, env, prefix=()):
     """Starts BIN/binary -c config with its output in logdir/NAME.log;
-    prefix as for start_upstream."""
+    prefix as for start_upstream; under WRAP if set."""
     log = open(os.path.join(logdir, name + ".log"), "w")
-    return subprocess.Popen(list(prefix)
+    return subprocess.Popen(list(prefix) + WRAP
                             + [os.path.join(BIN, binary), "-c", config],
                             stdout=log, stderr=subprocess.STDOUT, env=env)
 
