@@ -4,11 +4,14 @@
 #    make programs the binaries only (no tests; the container image)
 #    make run      install missing build deps and curl, build the binaries
 #                  (not the tests), start the demo pipeline
-#    make test     install missing test deps, build, run unit, integration
-#                  and end-to-end tests and each fuzz target for 20 s;
-#                  ends with "N passed, N failed"
+#    make test     install missing test deps, build, run unit and contract
+#                  tests (under ASan and UBSan), integration and end-to-end
+#                  tests, the pipeline test under valgrind and each fuzz
+#                  target for 20 s; ends with "N passed, N failed"
 #    make check    same as test without installing anything
-#    make asan     build and test with AddressSanitizer + UBSan in build-asan/
+#    make test-asan build with ASan + UBSan in build-asan/ and run every
+#                  suite but fuzz against it (make asan: the same)
+#    make memcheck the pipeline test with each daemon under valgrind
 #    make fuzz     build the libFuzzer targets of fuzz/ in build-fuzz/ and run
 #                  each FUZZ_SECONDS=20 (FUZZ_TARGETS=http proto ...)
 #    make install  install the binaries, man pages, systemd units and
@@ -324,13 +327,20 @@ run: deps-run
 
 #  Both also build the fuzz targets (build-fuzz/, clang): tests/run.sh
 #  runs each FUZZ_SECONDS (on 2 cores about 1.5 minutes, and about 1 to
-#  build them from clean).
+#  build them from clean). And the sanitizer build (build-asan/, about 1
+#  minute): the unit and contract suites run only against it, not twice
+#  (under ASan they take about as long as plain, 1 to 2 minutes each),
+#  as does the pipeline test, once more with its daemons under valgrind
+#  (TEST_MEMCHECK, about 30 s). Integration and end-to-end run plain:
+#  under ASan they add about 4 and 6 minutes, past the 15 minutes make
+#  test may take; make test-asan runs them (docs/robustness.md).
+TEST_SUITES = asan:unit asan:contract integration e2e memcheck:e2e/test_pipeline fuzz
 test: deps-test
-	@$(MAKE) --no-print-directory all fuzz-build
-	@tests/run.sh
+	@$(MAKE) --no-print-directory all fuzz-build asan-build
+	@tests/run.sh $(TEST_SUITES)
 
-check: all fuzz-build
-	@tests/run.sh
+check: all fuzz-build asan-build
+	@tests/run.sh $(TEST_SUITES)
 
 #  Install, GNU style: make install [PREFIX=/usr/local] [DESTDIR=DIR]
 #  (DESTDIR stages the tree, as for a package; BINDIR, MANDIR, DOCDIR,
@@ -518,6 +528,17 @@ test-asan: deps-test
 	@tests/run.sh $(ASAN_SUITES)
 
 asan: test-asan
+
+#  Memcheck (docs/robustness.md, "Memcheck"): the end-to-end tests of
+#  MEMCHECK_TESTS (default the pipeline test, which starts the broker, two
+#  workers and the gateway) with each daemon under valgrind's memcheck,
+#  full leak check; any error or definite leak fails the test. Plain
+#  build/.
+MEMCHECK_TESTS ?= test_pipeline
+comma := ,
+memcheck: deps-test
+	@$(MAKE) --no-print-directory all
+	@tests/run.sh memcheck:e2e/$(subst $(eval) ,$(comma),$(strip $(MEMCHECK_TESTS)))
 
 #  Fuzzing (docs/robustness.md, "Fuzzing"): builds the libFuzzer targets
 #  of fuzz/ with clang, ASan and UBSan (objects in build-fuzz/) and runs

@@ -28,6 +28,9 @@ BIN = os.path.join(ROOT, os.environ.get("TSCACHE_BIN", "bin"))
 #  A command every daemon start_process starts runs under, e.g. valgrind
 #  and its options (tests/run.sh memcheck:SUITE sets it); empty: none.
 WRAP = shlex.split(os.environ.get("TSCACHE_WRAP", ""))
+#  How long a daemon may take to start or to stop, in s: valgrind starts a
+#  process in seconds, not milliseconds, and checks its leaks at exit.
+START_S, STOP_S = (60, 60) if WRAP else (10, 10)
 STEP_MS = 300000
 BOUND_S = 5.0           # Conn: longest wait for any answer or close
 failures = 0
@@ -517,9 +520,9 @@ upstream:
         for i in range(workers):
             self.start("worker%d" % (i + 1), "tscache-worker")
         self.start("gateway", "tscache-gateway")
-        if not wait_for(self._healthy, 10):
+        if not wait_for(self._healthy, START_S):
             self.dump_logs()
-            self._stop_stores()
+            self.stop()             #  the daemons too, not only the stores
             raise RuntimeError("gateway did not become healthy")
 
     def _stop_stores(self):
@@ -642,7 +645,7 @@ upstream:
                 proc.send_signal(signal.SIGTERM)
         for name, proc in self.procs.items():
             try:
-                codes[name] = proc.wait(timeout=10)
+                codes[name] = proc.wait(timeout=STOP_S)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 codes[name] = "killed"
