@@ -96,9 +96,9 @@ checker_begin () {
             sandir="$logdir/reports/$1"
             mkdir -p "$sandir"
             run_env=(TSCACHE_BIN="$ASAN_BIN" TSCACHE_TESTS="$ASAN_TESTS"
-                ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:exitcode=1:log_path=$sandir/asan"
+                ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:exitcode=1:log_path=$sandir/report"
                 LSAN_OPTIONS="suppressions=$SUPP/lsan.supp:print_suppressions=0"
-                UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$sandir/ubsan")
+                UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$sandir/report")
             ;;
         memcheck)
             sandir="$logdir/reports/$1"
@@ -167,7 +167,7 @@ run_scripts () {    # run_scripts DIR
         env "${run_env[@]}" timeout 600 "$t" 2>"$out.err" | tee "$out"
         rc=${PIPESTATUS[0]}
         if ! checker_end; then
-            echo "FAIL: $name: no $mode report" | tee -a "$out"
+            echo "FAIL: $name: a process left a $mode report (above)" | tee -a "$out"
         fi
         p=$(grep -c '^PASS: ' "$out"); f=$(grep -c '^FAIL: ' "$out")
         if [ $rc -ne 0 ] && [ "$f" = 0 ]; then
