@@ -96,6 +96,7 @@ checker_begin () {
             sandir="$logdir/reports/$1"
             mkdir -p "$sandir"
             run_env=(TSCACHE_BIN="$ASAN_BIN" TSCACHE_TESTS="$ASAN_TESTS"
+                TSCACHE_TEST_TIME_SCALE=3
                 ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:exitcode=1:log_path=$sandir/report"
                 LSAN_OPTIONS="suppressions=$SUPP/lsan.supp:print_suppressions=0"
                 UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$sandir/report")
@@ -107,7 +108,7 @@ checker_begin () {
             local vg="valgrind -q --leak-check=full --errors-for-leak-kinds=definite"
             vg="$vg --error-exitcode=97 --suppressions=$SUPP/valgrind.supp"
             vg="$vg --log-file=$sandir/valgrind.%p"
-            run_env=(TSCACHE_WRAP="$vg")
+            run_env=(TSCACHE_WRAP="$vg" TSCACHE_TEST_TIME_SCALE=3)
             read -r -a wrap <<<"$vg"
             ;;
     esac
@@ -164,7 +165,9 @@ run_scripts () {    # run_scripts DIR
         [ "$mode" = plain ] || name="$mode:$name"
         echo "== $1/$name"
         checker_begin "$label-$(basename "$t")"
-        env "${run_env[@]}" timeout 600 "$t" 2>"$out.err" | tee "$out"
+        #  Sanitized, a script may wait up to 3 times as long for work.
+        env "${run_env[@]}" timeout $([ "$mode" = plain ] && echo 600 || echo 1200) \
+            "$t" 2>"$out.err" | tee "$out"
         rc=${PIPESTATUS[0]}
         if ! checker_end; then
             echo "FAIL: $name: a process left a $mode report (above)" | tee -a "$out"

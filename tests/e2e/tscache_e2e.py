@@ -28,6 +28,10 @@ BIN = os.path.join(ROOT, os.environ.get("TSCACHE_BIN", "bin"))
 #  A command every daemon start_process starts runs under, e.g. valgrind
 #  and its options (tests/run.sh memcheck:SUITE sets it); empty: none.
 WRAP = shlex.split(os.environ.get("TSCACHE_WRAP", ""))
+#  How much longer than plain a test may wait for work to finish: a
+#  sanitizer build runs about twice as slow (tests/run.sh sets it for
+#  asan:SUITE and memcheck:SUITE).
+TIME_SCALE = float(os.environ.get("TSCACHE_TEST_TIME_SCALE", "1"))
 #  How long a daemon may take to start or to stop, in s: valgrind starts a
 #  process in seconds, not milliseconds, and checks its leaks at exit.
 START_S, STOP_S = (60, 60) if WRAP else (10, 10)
