@@ -329,11 +329,12 @@ run: deps-run
 #  runs each FUZZ_SECONDS (on 2 cores about 1.5 minutes, and about 1 to
 #  build them from clean). And the sanitizer build (build-asan/, about 1
 #  minute): the unit and contract suites run only against it, not twice
-#  (under ASan they take about as long as plain, 1 to 2 minutes each),
-#  as does the pipeline test, once more with its daemons under valgrind
-#  (TEST_MEMCHECK, about 30 s). Integration and end-to-end run plain:
-#  under ASan they add about 4 and 6 minutes, past the 15 minutes make
-#  test may take; make test-asan runs them (docs/robustness.md).
+#  (under ASan they take about as long as plain, 1 to 2 minutes each).
+#  The pipeline test runs once more with its daemons under valgrind
+#  (make memcheck, about 30 s). Integration and end-to-end run plain:
+#  under ASan they would add about 4 and 8 minutes, past the 15 minutes
+#  make test may take; make test-asan runs them (docs/robustness.md,
+#  "Sanitizers", has the figures).
 TEST_SUITES = asan:unit asan:contract integration e2e memcheck:e2e/test_pipeline fuzz
 test: deps-test
 	@$(MAKE) --no-print-directory all fuzz-build asan-build
@@ -514,8 +515,8 @@ image-check:
 #  and UBSan, which stops at its first report, into build-asan/. By clang,
 #  as the fuzz targets: gcc's UBSan runtime writes its reports to stderr
 #  whatever log_path says, and tests/run.sh finds a daemon's report by its
-#  file. make test-asan runs every suite against them (about 9 minutes
-#  on 2 cores, of which 1 to build); make test only a part (below).
+#  file. make test-asan runs every suite but fuzz against them (10 to 16
+#  minutes on 2 cores, of which 1 to build); make test only a part (below).
 SAN_CC    ?= clang
 SAN_FLAGS  = -fsanitize=address,undefined -fno-sanitize-recover=undefined
 ASAN_SUITES = asan:unit asan:contract asan:integration asan:e2e
