@@ -130,7 +130,7 @@ checker_end () {
 
 run_unit () {    # run_unit DIR
     if [ "$mode" != plain ] && [ ! -d "$1" ]; then
-        echo "FAIL: $label: $1 is not built (make asan-build)"
+        echo "FAIL: $label: $1 is not built"
         failed=$((failed + 1)); failures+=("$label")
         return
     fi
