@@ -231,9 +231,14 @@ for arg in "${suites[@]}"; do
         memcheck:*) mode=memcheck; dir=$TESTS_DIR ;;
         *) mode=plain; dir=$TESTS_DIR ;;
     esac
+    #  As for fuzz: outside CI a missing valgrind is said and skipped.
     if [ "$mode" = memcheck ] && ! command -v valgrind >/dev/null; then
-        echo "FAIL: $suite: valgrind is missing (tools/install-deps.sh test)"
-        failed=$((failed + 1)); failures+=("$suite")
+        if [ -z "${CI:-}" ]; then
+            echo "$arg: SKIP: valgrind is missing (tools/install-deps.sh test)"
+        else
+            echo "FAIL: $arg: valgrind is missing (tools/install-deps.sh test)"
+            failed=$((failed + 1)); failures+=("$arg")
+        fi
         continue
     fi
     start=$SECONDS
