@@ -130,8 +130,8 @@ checker_end () {
 
 run_unit () {    # run_unit DIR
     if [ "$mode" != plain ] && [ ! -d "$1" ]; then
-        echo "FAIL: $label: $1 is not built"
-        failed=$((failed + 1)); failures+=("$label")
+        echo "FAIL: $arg: $1 is not built"
+        failed=$((failed + 1)); failures+=("$arg")
         return
     fi
     for t in "$1"/test_*; do
