@@ -143,10 +143,12 @@ const char *
 ts_reply_header_value (const ts_reply_t *self, const char *name,
                        size_t *len)
 {
+    if (!self->headers)             //  none set (NULL + 0 is undefined)
+        return NULL;
     size_t name_len = strlen (name);
     const char *p = self->headers;
     const char *end = p + self->headers_len;
-    while (p && p < end) {
+    while (p < end) {
         const char *eol = strstr (p, "\r\n");
         if (strncasecmp (p, name, name_len) == 0 && p [name_len] == ':') {
             *len = (size_t) (eol - p) - name_len - 2;

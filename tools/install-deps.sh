@@ -6,7 +6,8 @@
 #    tools/install-deps.sh run     build + curl (make run: the demo's health
 #                                  check and the commands it prints)
 #    tools/install-deps.sh test    build + cmocka, python3 (zmq, msgpack, yaml), curl, groff,
-#                                  clang and libFuzzer (make fuzz),
+#                                  clang and libFuzzer (make fuzz, make
+#                                  test-asan), valgrind (make memcheck),
 #                                  prometheus (its promtool checks the
 #                                  /metrics exposition),
 #                                  docker-compose (test_compose, no engine
@@ -98,6 +99,8 @@ if [ "$what" = test ]; then
     #  make fuzz: clang, and its runtime libraries (libFuzzer, ASan,
     #  UBSan), Debian's default version of both.
     need_cmd clang clang
+    #  make memcheck: the daemons of the pipeline test under valgrind.
+    need_cmd valgrind valgrind
     ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a >/dev/null 2>&1 \
         || missing="$missing libclang-rt-dev"
 fi

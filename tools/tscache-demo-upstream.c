@@ -229,11 +229,14 @@ s_build_oversized (void)
     FILE *f = open_memstream (&s_oversized, &len);
     if (!f)
         return;
-    fputc ('[', f);
-    for (int64_t i = 0; len < S_OVERSIZED; i++) {
-        fprintf (f, "%s{\"time\":%lld,\"value\":1.0000}", i? ",": "",
-                 (long long) (1732406400000LL + i * S_STEP_MS));
-        fflush (f);
+    //  Counts what it writes (len is only brought up to date by fflush).
+    size_t written = (size_t) (fputc ('[', f) != EOF);
+    for (int64_t i = 0; written < S_OVERSIZED; i++) {
+        int k = fprintf (f, "%s{\"time\":%lld,\"value\":1.0000}", i? ",": "",
+                         (long long) (1732406400000LL + i * S_STEP_MS));
+        if (k < 0)
+            break;
+        written += (size_t) k;
     }
     fputc (']', f);
     if (fclose (f) != 0) {

@@ -443,7 +443,10 @@ s_deletes (const char *id, const json_t *keys, const json_t *keep,
         if (ts_dyn_number_canon (json_string_value (json_array_get (keep, j)),
                                  kept [n_kept].text, sizeof kept [0].text))
             n_kept++;
-    qsort (kept, n_kept, sizeof *kept, s_canon_cmp);
+    //  Nothing kept (keep NULL, or no key of it a number): kept is NULL,
+    //  which qsort must not be given even for no element.
+    if (n_kept > 1)
+        qsort (kept, n_kept, sizeof *kept, s_canon_cmp);
     int rc = 0;
     for (size_t i = 0; i < json_array_size (keys) && rc == 0; i++) {
         const char *key = json_string_value (json_array_get (keys, i));

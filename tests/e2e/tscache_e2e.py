@@ -9,6 +9,7 @@ msgpack from Debian), as a client in another language would be."""
 import json
 import os
 import select
+import shlex
 import signal
 import socket
 import subprocess
@@ -24,6 +25,16 @@ import zmq
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.path.join(ROOT, os.environ.get("TSCACHE_BIN", "bin"))
+#  A command every daemon start_process starts runs under, e.g. valgrind
+#  and its options (tests/run.sh memcheck:SUITE sets it); empty: none.
+WRAP = shlex.split(os.environ.get("TSCACHE_WRAP", ""))
+#  How much longer than plain a test may wait for work to finish: a
+#  sanitizer build runs about twice as slow (tests/run.sh sets it for
+#  asan:SUITE and memcheck:SUITE).
+TIME_SCALE = float(os.environ.get("TSCACHE_TEST_TIME_SCALE", "1"))
+#  How long a daemon may take to start or to stop, in s: valgrind starts a
+#  process in seconds, not milliseconds, and checks its leaks at exit.
+START_S, STOP_S = (60, 60) if WRAP else (10, 10)
 STEP_MS = 300000
 BOUND_S = 5.0           # Conn: longest wait for any answer or close
 failures = 0
@@ -76,9 +87,9 @@ def start_upstream(logdir, name, *args, prefix=()):
 
 def start_process(logdir, name, binary, config, env, prefix=()):
     """Starts BIN/binary -c config with its output in logdir/NAME.log;
-    prefix as for start_upstream."""
+    prefix as for start_upstream; under WRAP if set."""
     log = open(os.path.join(logdir, name + ".log"), "w")
-    return subprocess.Popen(list(prefix)
+    return subprocess.Popen(list(prefix) + WRAP
                             + [os.path.join(BIN, binary), "-c", config],
                             stdout=log, stderr=subprocess.STDOUT, env=env)
 
@@ -527,9 +538,9 @@ upstream:
         for i in range(workers):
             self.start("worker%d" % (i + 1), "tscache-worker")
         self.start("gateway", "tscache-gateway")
-        if not wait_for(self._healthy, 10):
+        if not wait_for(self._healthy, START_S):
             self.dump_logs()
-            self._stop_stores()
+            self.stop()             #  the daemons too, not only the stores
             raise RuntimeError("gateway did not become healthy")
 
     def _stop_stores(self):
@@ -664,7 +675,7 @@ upstream:
                 proc.send_signal(signal.SIGTERM)
         for name, proc in self.procs.items():
             try:
-                codes[name] = proc.wait(timeout=10)
+                codes[name] = proc.wait(timeout=STOP_S)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 codes[name] = "killed"

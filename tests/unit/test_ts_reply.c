@@ -27,6 +27,8 @@ reply_starts_as_an_empty_200_json_answer (void **state)
     assert_int_equal (size, 0);
     assert_false (ts_reply_is_stream (reply, NULL, NULL));
     assert_false (ts_reply_failed (reply));
+    size_t len = 0;
+    assert_null (ts_reply_header_value (reply, "Allow", &len));
     ts_reply_destroy (&reply);
     assert_null (reply);
     ts_reply_destroy (&reply);

@@ -149,7 +149,7 @@ seed_route_answers_its_message_for_a_missing_or_empty_parameter (void **state)
         "/timeSeries-data?identifier=a&startDate=1000",
         "/timeSeries-data?identifier=a&startDate=1000&endDate",
         "/timeSeries-data?foo=1",
-        "/timeSeries-data?identifier=a&identifier=" RANGE,
+        ("/timeSeries-data?identifier=a&identifier=" RANGE),
         "/prod/timeSeries-data?identifier=a&startDate=1000"
     };
     for (size_t i = 0; i < sizeof targets / sizeof targets [0]; i++)
