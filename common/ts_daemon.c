@@ -57,15 +57,33 @@ s_apply_log (const ts_config_t *cfg)
     ts_log_set_format (format >= 0? format: TS_LOG_TEXT);
 }
 
+//  The thread that takes SIGHUP, and the flag that tells it to end.
+static pthread_t   s_hup_thread;
+static bool        s_hup_running;
+static atomic_bool s_hup_stop;
+
 //  The one thread that takes SIGHUP: it raises the flag, nothing more.
 static void *
 s_sighup_thread (void *arg)
 {
     sigset_t *set = arg;
     int sig;
-    while (sigwait (set, &sig) == 0)
+    while (sigwait (set, &sig) == 0 && !atomic_load (&s_hup_stop))
         atomic_store (&s_reload, true);
     return NULL;
+}
+
+//  At exit: ends the SIGHUP thread and joins it, so that nothing of it
+//  is left (memcheck counts a thread still waiting as memory lost).
+static void
+s_sighup_stop (void)
+{
+    if (!s_hup_running)
+        return;
+    atomic_store (&s_hup_stop, true);
+    pthread_kill (s_hup_thread, SIGHUP);
+    pthread_join (s_hup_thread, NULL);
+    s_hup_running = false;
 }
 
 //  Blocks SIGHUP in this thread, and so in every thread started after,
@@ -74,15 +92,17 @@ static void
 s_sighup_start (void)
 {
     static sigset_t set;
+    if (s_hup_running)
+        return;                 //  started by an earlier init (tests)
     sigemptyset (&set);
     sigaddset (&set, SIGHUP);
-    pthread_t thread;
     if (pthread_sigmask (SIG_BLOCK, &set, NULL) != 0
-    ||  pthread_create (&thread, NULL, s_sighup_thread, &set) != 0) {
+    ||  pthread_create (&s_hup_thread, NULL, s_sighup_thread, &set) != 0) {
         ts_warn ("SIGHUP: cannot wait for it: reload needs a restart");
         return;
     }
-    pthread_detach (thread);
+    s_hup_running = true;
+    atexit (s_sighup_stop);
 }
 
 //  The rest of --help (not repeated after a usage error): what a man

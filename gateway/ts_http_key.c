@@ -75,7 +75,7 @@ s_generate (char **secret, const char *env_name, char *err)
 static int
 s_named_keys (const char *path, const char *text, char **out, char *err)
 {
-    size_t size = strlen (text) + 1;
+    size_t size = strlen (text) + 2;     //  a last line gets its \n
     char *keys = calloc (1, size);
     if (!keys) {
         ts_errf (err, "out of memory");
