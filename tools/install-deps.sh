@@ -6,7 +6,7 @@
 #    tools/install-deps.sh run     build + curl (make run: the demo's health
 #                                  check and the commands it prints)
 #    tools/install-deps.sh test    build + cmocka, python3 (zmq, msgpack, yaml), curl, groff,
-#                                  clang and libFuzzer (make fuzz, make
+#                                  clang, llvm-symbolizer and libFuzzer (make fuzz, make
 #                                  test-asan), valgrind (make memcheck),
 #                                  prometheus (its promtool checks the
 #                                  /metrics exposition),
@@ -99,6 +99,11 @@ if [ "$what" = test ]; then
     #  make fuzz: clang, and its runtime libraries (libFuzzer, ASan,
     #  UBSan), Debian's default version of both.
     need_cmd clang clang
+    #  ASan's and LeakSanitizer's reports name functions through
+    #  llvm-symbolizer (Debian's llvm package): without it a report has
+    #  addresses only, and tests/sanitizers/lsan.supp, which names
+    #  functions, matches nothing.
+    need_cmd llvm-symbolizer llvm
     #  make memcheck: the daemons of the pipeline test under valgrind.
     need_cmd valgrind valgrind
     ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a >/dev/null 2>&1 \
