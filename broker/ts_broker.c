@@ -1,8 +1,9 @@
 /*  ts_broker - the broker's reactor: setup and teardown, the poll loop,
-    the timers and the scheduler's tick. See ts_broker.h for the
-    behaviour, docs/protocol.md for the messages and docs/architecture.md
-    for the job flow; the worker dialogue is in ts_broker_workers.c, the
-    control dialogue in ts_broker_control.c (ts_broker_internal.h).
+    the timers. See ts_broker.h for the behaviour, docs/protocol.md for
+    the messages and docs/architecture.md for the job flow; the worker
+    dialogue is in ts_broker_workers.c, the control dialogue in
+    ts_broker_control.c, the scheduler in ts_broker_schedule.c
+    (ts_broker_internal.h).
 
     Each wake reads the worker socket (the dones of the wake are acked in
     one queue call before any control request is handled, so the order
@@ -10,12 +11,9 @@
     are due and dispatches. Every wake ends with one ts_queue_sync if
     anything was written (group commit), then asks the queue when it
     next needs the broker: the poll timeout is the earliest of the next
-    heartbeat, lease deadline, retry becoming visible and cron tick.
-    Jobs live in the durable queue (ts_queue), which is told the wall
-    clock; heartbeats use the monotonic clock.
-
-    The scheduler's tick reads the registry a page at a time
-    (ts_store_ids_page) and queues every id. */
+    heartbeat, lease deadline, retry becoming visible and the next tick
+    of a schedule. Jobs live in the durable queue (ts_queue), which is
+    told the wall clock; heartbeats use the monotonic clock. */
 
 #include "ts_broker_internal.h"
 #include "ts_daemon.h"
@@ -29,8 +27,6 @@
 #include <unistd.h>
 
 #define HEARTBEAT_MS    1000        //  heartbeat and housekeeping period
-#define TICK_PAGE       1000        //  ids read from the store at a time
-                                    //  by a tick (rounded to whole jobs)
 #define MAX_MSG_BYTES   (4 * TS_PROTO_MAX_REQUEST)  //  transport cap
 #define LOG_PERIOD_MS   10000       //  rate limit of warnings peers cause:
 #define LOG_LINES       5           //  lines per period, per kind
@@ -103,21 +99,10 @@ ts_broker_new (const ts_config_t *cfg, char *err)
     self->invalid_log = (ts_log_limit_t) TS_LOG_LIMIT (LOG_PERIOD_MS,
                                                        LOG_LINES);
     self->ids_per_job = (size_t) ts_config_int (cfg, "broker.ids_per_job");
-    self->next_tick_ms = -1;
-    const char *schedule = ts_config_str (cfg, "broker.schedule");
-    self->cron_on = *schedule && strcmp (schedule, "off") != 0;
-    if (self->cron_on) {
-        char detail [TS_ERRLEN];
-        if (ts_cron_parse (&self->cron, schedule, detail) != 0) {
-            ts_errf (err, "broker.schedule: %s", detail);
-            goto fail;
-        }
-        self->next_tick_ms = ts_cron_next (&self->cron, ts_now_ms ());
-    }
-    //  The registry: the scheduler's tick and the staleness sweep read
-    //  it. Without a schedule the broker opens no store, and has no
+    //  The schedules open the registry, which the staleness sweep reads
+    //  too. Without a schedule the broker opens no store, and has no
     //  staleness to show.
-    if (self->cron_on && !(self->store = ts_store_new (cfg, err)))
+    if (ts_broker_schedule_open (self, err))
         goto fail;
     if (self->store && ts_broker_staleness_open (self, err))
         goto fail;
@@ -208,6 +193,7 @@ ts_broker_destroy (ts_broker_t **self_p)
         for (size_t i = 0; i < DRAIN_MAX; i++)
             ts_job_destroy (&self->acked [i]);
         free (self->grants);
+        ts_broker_schedule_close (self);
         ts_store_destroy (&self->store);
         ts_msg_destroy (&self->msg);
         ts_msg_destroy (&self->reply);
@@ -235,48 +221,6 @@ s_drain (ts_broker_t *self, zsock_t *sock,
 //  ---------------------------------------------------------------------
 //  Timers
 
-//  Queues every registered id, reading the registry a page at a time so
-//  that neither the read nor the memory grows with the registry.
-static void
-s_tick (ts_broker_t *self)
-{
-    ts_strlist_t *ids = ts_strlist_new ();
-    char err [TS_ERRLEN];
-    if (!ids) {
-        ts_error ("tick: cannot list ids: out of memory");
-        return;
-    }
-    size_t page = self->ids_per_job >= TICK_PAGE? self->ids_per_job
-                : TICK_PAGE / self->ids_per_job * self->ids_per_job;
-    char after [TS_NAME_MAX + 1] = "";
-    //  The tick's jobs share a request id, as a hydrate's do.
-    char rid [5 + TS_RID_MAX + 1] = "tick-";
-    ts_rid_new (rid + 5);
-    size_t total = 0;
-    int jobs = 0;
-    bool more = true;
-    while (more) {
-        ts_strlist_clear (ids);
-        if (ts_store_ids_page (self->store, after, page, ids, &more, err)) {
-            ts_error ("tick: cannot list ids after '%s': %s", after, err);
-            break;
-        }
-        int queued = ts_broker_enqueue (self, ids, rid, err);
-        if (queued < 0) {
-            ts_error ("tick: cannot queue jobs: %s", err);
-            break;
-        }
-        jobs += queued;
-        total += ids->n;
-        if (ids->n)
-            ts_strlcpy (after, ids->items [ids->n - 1], sizeof after);
-    }
-    ts_log_kv (TS_LOG_INFO, TS_LOG_FIELDS (TS_LF_UINT ("ids", total),
-               TS_LF_INT ("jobs", jobs), TS_LF_STR ("rid", rid)),
-               "tick: %zu ids, %d jobs queued", total, jobs);
-    ts_strlist_destroy (&ids);
-}
-
 static void
 s_timers (ts_broker_t *self)
 {
@@ -294,51 +238,17 @@ s_timers (ts_broker_t *self)
         ts_broker_staleness_step (self);
         ts_broker_metrics_publish (self);
     }
-    if (self->cron_on && self->next_tick_ms >= 0
-    &&  wall >= self->next_tick_ms) {
-        s_tick (self);
-        self->next_tick_ms = ts_cron_next (&self->cron, wall);
-    }
+    ts_broker_schedule_step (self, wall);
 }
 
 int
 ts_broker_apply (ts_broker_t *self, const ts_strlist_t *applied)
 {
     assert (self);
-    if (!ts_strlist_contains (applied, "broker.schedule"))
-        return 0;
-    const char *schedule = ts_config_str (self->cfg, "broker.schedule");
-    bool on = *schedule && strcmp (schedule, "off") != 0;
-    char err [TS_ERRLEN];
-    ts_cron_t cron;
-    //  The config was checked as a whole; a cron that still fails here
-    //  keeps the old schedule.
-    if (on && ts_cron_parse (&cron, schedule, err) != 0) {
-        ts_error ("reload: broker.schedule: %s; keeping the old one", err);
-        return TS_ECONFIG;
-    }
-    if (on && !self->store && !(self->store = ts_store_new (self->cfg, err))) {
-        ts_error ("reload: broker.schedule: cannot open the registry: %s; "
-                  "the scheduler stays off", err);
-        return TS_EBACKEND;
-    }
-    self->cron_on = on;
-    if (on) {
-        char when [40];
-        self->cron = cron;
-        self->next_tick_ms = ts_cron_next (&self->cron, ts_now_ms ());
-        ts_info ("reload: scheduler on, next tick at %s",
-                 self->next_tick_ms < 0? "(never)"
-                 : ts_time_format (self->next_tick_ms, when, sizeof when));
-    }
-    else {
-        self->next_tick_ms = -1;
-        ts_info ("reload: scheduler off");
-    }
-    return 0;
+    return ts_broker_schedule_apply (self, applied);
 }
 
-//  Poll timeout: the next heartbeat, queue wakeup or cron tick.
+//  Poll timeout: the next heartbeat, queue wakeup or schedule tick.
 static int
 s_timeout (ts_broker_t *self)
 {
@@ -347,9 +257,9 @@ s_timeout (ts_broker_t *self)
     //  At least 1 ms: a wakeup stuck in the past must not spin the loop.
     if (self->next_queue_ms >= 0 && self->next_queue_ms - wall < wait)
         wait = self->next_queue_ms - wall < 1? 1: self->next_queue_ms - wall;
-    if (self->cron_on && self->next_tick_ms >= 0
-    &&  self->next_tick_ms - wall < wait)
-        wait = self->next_tick_ms - wall;
+    int64_t tick = ts_broker_schedule_due (self);
+    if (tick >= 0 && tick - wall < wait)
+        wait = tick - wall;
     return wait < 0? 0: wait > HEARTBEAT_MS? HEARTBEAT_MS: (int) wait;
 }
 
@@ -369,15 +279,16 @@ ts_broker_run (ts_broker_t *self)
     ts_queue_stats_t stats;
     ts_queue_stats (self->queue, ts_now_ms (), &stats, NULL);
     const char *notices = ts_config_str (self->cfg, "broker.notice_bind");
+    char schedules [512];
+    ts_broker_schedule_describe (self, schedules, sizeof schedules);
     ts_info ("broker up: workers on %s, control on %s, notices on %s, "
-             "schedule %s; queue "
+             "schedules (%s); queue "
              "(%s, %s): %" PRIu64 " queued, %" PRIu64 " delayed, %" PRIu64
              " leased, %" PRIu64 " in the DLQ",
              ts_config_str (self->cfg, "broker.worker_bind"),
              ts_config_str (self->cfg, "broker.control_bind"),
              *notices? notices: "(off)",
-             self->cron_on? ts_config_str (self->cfg, "broker.schedule")
-                          : "off",
+             schedules,
              ts_queue_backend (self->queue),
              ts_config_str (self->cfg, "broker.queue_path"),
              stats.queued, stats.delayed, stats.leased, stats.dlq);

@@ -4,8 +4,9 @@
     ts_broker is one module written as three files, one job each:
 
       ts_broker.c          the reactor: setup and teardown, the poll loop,
-                           the timers (heartbeat, lease expiry, cron tick)
-                           and the scheduler's tick
+                           the timers (heartbeat, lease expiry, schedules)
+      ts_broker_schedule.c the scheduler: one schedule per source, its
+                           next fire time and its tick
       ts_broker_workers.c  the worker dialogue: ready and credit, dispatch
                            (leased in batches), done (acked in batches),
                            failed and release, heartbeats, lost workers
@@ -37,6 +38,17 @@
 
 #define DRAIN_MAX       256         //  messages read per socket per wake
 #define LEASE_MAX       1024        //  jobs leased in one queue call
+#define TS_BROKER_SOURCES_MAX 256   //  sources the scheduler handles
+
+//  One source's schedule (ts_broker_schedule.c).
+typedef struct {
+    char      source [TS_NAME_MAX + 1];     //  the source's name
+    char      expr [256];           //  its expression, for the logs
+    bool      on;                   //  false: "off" (or "" everywhere)
+    ts_cron_t cron;                 //  the parsed expression
+    int64_t   shift_ms;             //  offset + spread of fire times
+    int64_t   next_ms;              //  next fire, scheduler clock; -1
+} ts_broker_schedule_t;
 
 //  A worker, known by its routing id.
 typedef struct {
@@ -69,9 +81,11 @@ struct _ts_broker_t {
     size_t      dones_n;
     int64_t     next_queue_ms;      //  wall clock the queue needs us, -1
     ts_store_t *store;              //  registry; NULL if no scheduler
-    bool        cron_on;            //  scheduler enabled
-    ts_cron_t   cron;               //  broker.schedule
-    int64_t     next_tick_ms;       //  wall clock of next tick, -1 none
+    ts_broker_schedule_t *schedules;    //  one per source, owned
+    size_t      schedules_n;
+    int64_t     sched_speedup;      //  test clock: scheduler runs N x
+    int64_t     sched_anchor_ms;    //  as fast as the wall clock, from
+                                    //  this wall time (ts_broker_schedule)
     size_t      ids_per_job;        //  broker.ids_per_job
     zhashx_t   *workers;            //  key -> ts_broker_worker_t, owned
     uint64_t    job_seq;            //  jobs dispatched so far
@@ -190,6 +204,38 @@ void ts_broker_staleness_close (ts_broker_t *self);
 //  Walks the next page of the registry; at its end, the sweep becomes
 //  self->staleness.
 void ts_broker_staleness_step (ts_broker_t *self);
+
+//  ---------------------------------------------------------------------
+//  The scheduler (ts_broker_schedule.c)
+
+//  Reads every source's schedule and, if any is on, opens the registry
+//  (self->store). Returns 0, or TS_ECONFIG or TS_EBACKEND with err
+//  filled.
+int ts_broker_schedule_open (ts_broker_t *self, char *err);
+
+//  Frees the schedules (not the store).
+void ts_broker_schedule_close (ts_broker_t *self);
+
+//  Runs the tick of every source whose fire time has come (wall_ms: the
+//  wall clock now) and plans its next.
+void ts_broker_schedule_step (ts_broker_t *self, int64_t wall_ms);
+
+//  Wall clock of the earliest next tick, or -1 if none.
+int64_t ts_broker_schedule_due (ts_broker_t *self);
+
+//  "source: expression, ..." for the start line, into buf.
+void ts_broker_schedule_describe (ts_broker_t *self, char *buf,
+                                  size_t size);
+
+//  True for the keys the schedules are read from (broker.schedule*,
+//  upstream.schedule*).
+bool ts_broker_schedule_key (const char *key);
+
+//  After a reload: if applied holds a schedule key, reads the schedules
+//  again and plans them from now (logged). Returns 0, or TS_ECONFIG or
+//  TS_EBACKEND (logged; the old schedules stay).
+int ts_broker_schedule_apply (ts_broker_t *self,
+                              const ts_strlist_t *applied);
 
 //  Queues ids, broker.ids_per_job per job, each job tagged with the
 //  request id rid ("" for none). Returns the number of jobs queued, or a

@@ -1,8 +1,8 @@
 /*  tscache-broker - schedules fetch jobs and hands them to workers.
 
     Loads the config, builds the broker (ts_broker) and runs its loop until
-    SIGINT or SIGTERM; SIGHUP reloads the config (log.*, broker.schedule
-    take effect). See docs/architecture.md. */
+    SIGINT or SIGTERM; SIGHUP reloads the config (log.*, the schedule
+    keys take effect). See docs/architecture.md. */
 
 #include "ts_curve.h"
 #include "ts_daemon.h"
@@ -23,8 +23,12 @@ s_check (const ts_config_t *cfg, char *err)
 
 //  The keys the broker reads, and those it changes while running.
 static const char *const s_used [] = { "log.", "broker.", "store.",
-                                       "security.", NULL };
-static const char *const s_live [] = { "broker.schedule", NULL };
+                                       "security.", "upstream.schedule",
+                                       NULL };
+static const char *const s_live [] = { "broker.schedule",
+    "broker.schedule_offset_s", "broker.schedule_jitter_s",
+    "upstream.schedule", "upstream.schedule_offset_s",
+    "upstream.schedule_jitter_s", NULL };
 
 //  SIGHUP: what the reload changed, applied to the broker.
 static void
@@ -39,15 +43,21 @@ main (int argc, char *argv [])
     int code;
     ts_version_use (ts_store_libraries ());
     ts_config_t *cfg = ts_daemon_init (argc, argv, "tscache-broker",
-        "Schedules fetch jobs (broker.schedule, UTC cron) for every registered id,\n"
+        "Schedules fetch jobs for every registered id: each source on its\n"
+        "upstream.schedule, or broker.schedule (UTC; cron, cron(...) and rate(...)\n"
+        "as in EventBridge, @hourly, @daily ...), shifted by\n"
+        "upstream.schedule_offset_s and a per-source spread of\n"
+        "upstream.schedule_jitter_s (defaults: broker.schedule_offset_s, _jitter_s);\n"
         "takes hydrate, stats and DLQ requests on broker.control_bind and hands\n"
         "jobs to workers connected to broker.worker_bind. Jobs are kept in a\n"
         "durable queue (broker.queue_path) until a worker reports them.\n"
         "With security.mode curve (the default) every socket is a CURVE server\n"
         "with the key pair security.broker_cert; workers must be listed in\n"
         "security.workers_dir, gateways and CLIs in security.broker_clients_dir.\n"
-        "SIGHUP reloads the config file: log.level, log.format and\n"
-        "broker.schedule change at once; other changes need a restart.",
+        "SIGHUP reloads the config file: log.level, log.format and the\n"
+        "schedule keys change at once; other changes need a restart.\n"
+        "TSCACHE_TEST_SCHEDULE_SPEEDUP=N (2-3600), for tests only, runs the\n"
+        "scheduler's clock N times as fast.",
         s_check, &code);
     if (!cfg)
         return code;

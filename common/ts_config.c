@@ -50,7 +50,8 @@ s_env_name (const char *key, char *buf, size_t size)
 //  known too (s_env_known).
 static const char *const s_env_other [] = {
     "TSCACHE_CONFIG", "TSCACHE_ENDPOINT", "TSCACHE_BIN", "TSCACHE_TESTS",
-    "TSCACHE_TEST_SEED", "TSCACHE_ZMQLOAD", "TSCACHE_ZMQECHO", NULL };
+    "TSCACHE_TEST_SEED", "TSCACHE_ZMQLOAD", "TSCACHE_ZMQECHO",
+    "TSCACHE_TEST_SCHEDULE_SPEEDUP", NULL };
 
 //  True if the variable called name (length len) is one tscache reads.
 static bool

@@ -114,6 +114,8 @@ const ts_config_key_t ts_config_keys [] = {
     { "store.influxdb.gzip", TS_CONFIG_BOOL, "true", 0, 0, NULL, NULL },
 
     { "broker.schedule", TS_CONFIG_CRON, "*/5 * * * *", 0, 0, NULL, NULL },
+    { "broker.schedule_offset_s", TS_CONFIG_INT, "0", 0, 604800, NULL, NULL },
+    { "broker.schedule_jitter_s", TS_CONFIG_INT, "0", 0, 604800, NULL, NULL },
     { "broker.ids_per_job", TS_CONFIG_INT, "1", 1, 1000, NULL, NULL },
     { "broker.worker_bind", TS_CONFIG_ENDPOINT, "tcp://127.0.0.1:5557",
       0, 0, NULL, NULL },
@@ -219,6 +221,12 @@ const ts_config_key_t ts_config_keys [] = {
     { "upstream.api_key_file", TS_CONFIG_STR, "", 0, 0, NULL, NULL },
     { "upstream.api_key_header", TS_CONFIG_STR, "x-api-key", 0, 0, NULL,
       s_check_header_name },
+    //  "" follows broker.schedule; -1 takes the broker.* value
+    { "upstream.schedule", TS_CONFIG_CRON, "", 0, 0, NULL, NULL },
+    { "upstream.schedule_offset_s", TS_CONFIG_INT, "-1", -1, 604800,
+      NULL, NULL },
+    { "upstream.schedule_jitter_s", TS_CONFIG_INT, "-1", -1, 604800,
+      NULL, NULL },
     { "upstream.past_s", TS_CONFIG_INT, "86400", 0, S_INT_OPEN, NULL, NULL },
     { "upstream.future_s", TS_CONFIG_INT, "86400", 0, S_INT_OPEN, NULL, NULL },
     { "upstream.time_param", TS_CONFIG_ENUM, "ms", 0, 0, s_time_units, NULL },
@@ -328,8 +336,8 @@ ts_config_type_reason (const ts_config_key_t *key, char *reason, size_t size)
             snprintf (reason, size, "must be a mapping of name: field");
             break;
         case TS_CONFIG_CRON:
-            snprintf (reason, size, "must be a cron expression, \"\" or "
-                      "\"off\"");
+            snprintf (reason, size, "must be a schedule (cron, cron(...), "
+                      "rate(...) or @daily ...), \"\" or \"off\"");
             break;
         case TS_CONFIG_ENDPOINT:
             snprintf (reason, size, "must be a ZeroMQ endpoint "

@@ -219,6 +219,40 @@ config_checks_the_cron_schedule (void **state)
 }
 
 static void
+config_checks_every_schedule_form_and_the_shift_keys (void **state)
+{
+    char err [TS_ERRLEN];
+    assert_string_equal (s_load_fails ("upstream:\n  schedule: "
+                                       "\"cron(0 24 * * ? *)\"\n", err),
+                         "test.yaml:2: upstream.schedule: cron(0 24 * * ? "
+                         "*): field 2 (hours): 24 out of 0-23");
+    assert_string_equal (s_load_fails ("broker:\n  schedule: "
+                                       "rate(5 minute)\n", err),
+                         "test.yaml:2: broker.schedule: rate(5 minute): a "
+                         "value above 1 takes the plural unit \"minutes\"");
+    assert_contains (s_load_fails ("broker:\n  schedule_jitter_s: -1\n",
+                                   err), "test.yaml:2: "
+                     "broker.schedule_jitter_s:");
+    assert_contains (s_load_fails ("upstream:\n  schedule_offset_s: -2\n",
+                                   err), "test.yaml:2: "
+                     "upstream.schedule_offset_s:");
+    ts_config_t *cfg = s_load_ok ("broker:\n"
+                                  "  schedule: \"@hourly\"\n"
+                                  "  schedule_offset_s: 30\n"
+                                  "upstream:\n"
+                                  "  schedule: \"cron(0/15 * ? * MON-FRI *)\"\n"
+                                  "  schedule_jitter_s: 60\n");
+    assert_string_equal (ts_config_str (cfg, "upstream.schedule"),
+                         "cron(0/15 * ? * MON-FRI *)");
+    assert_int_equal (ts_config_int (cfg, "broker.schedule_offset_s"), 30);
+    assert_int_equal (ts_config_int (cfg, "upstream.schedule_offset_s"), -1);
+    assert_int_equal (ts_config_int (cfg, "upstream.schedule_jitter_s"), 60);
+    ts_config_destroy (&cfg);
+    cfg = s_load_ok ("upstream:\n  schedule: rate(1 day)\n");
+    ts_config_destroy (&cfg);
+}
+
+static void
 config_rejects_endpoint_without_zeromq_scheme (void **state)
 {
     char err [TS_ERRLEN];
@@ -416,6 +450,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (config_puts_timestream_on_history_only_and_checks_its_names),
         cmocka_unit_test (config_puts_influxdb_on_history_only_and_checks_its_keys),
         cmocka_unit_test (config_checks_the_cron_schedule),
+        cmocka_unit_test (config_checks_every_schedule_form_and_the_shift_keys),
         cmocka_unit_test (config_rejects_endpoint_without_zeromq_scheme),
         cmocka_unit_test (config_rejects_upstream_url_without_id),
         cmocka_unit_test (config_rejects_malformed_header_without_echoing_it),
