@@ -278,7 +278,7 @@ $(BUILD)/tests/test_ts_aws $(BUILD)/tests/test_ts_aws_creds: tests/unit/ts_aws_f
 #  A module written as several files links as one: where DEPS_test_X
 #  names it, PARTS_<module> adds its other files.
 PARTS_common/ts_config = common/ts_config_keys common/ts_config_yaml \
-                         common/ts_config_secret
+                         common/ts_config_secret common/ts_config_value
 PARTS_common/ts_proto = common/ts_proto_codec common/ts_proto_client \
                         common/ts_proto_worker common/ts_proto_points
 PARTS_common/ingest/ts_map = common/ingest/ts_map_parse \

@@ -1,11 +1,12 @@
 /*  ts_config_keys - what the parts of ts_config share; not for callers.
 
     ts_config is one module (ts_config.h is its whole contract) written as
-    four files, one job each:
+    these files, one job each:
 
       ts_config_keys.c    the key table (name, type, default, bounds,
-                          allowed values, key-specific checks) and the
-                          rules that turn text into a checked value
+                          allowed values, key-specific checks)
+      ts_config_value.c   the rules that turn text into a checked value
+                          of a key's type
       ts_config_yaml.c    reading the YAML file into the value slots
       ts_config.c         loading: defaults, file, environment overrides,
                           rules between keys; the getters and ts_config_set
@@ -86,6 +87,9 @@ bool ts_config_type_is_string (ts_config_type_t type);
 //  Writes what a value of key must look like into reason.
 void ts_config_type_reason (const ts_config_key_t *key, char *reason,
                             size_t size);
+
+//  True for a ZeroMQ endpoint: tcp://, ipc:// or inproc:// and an address.
+bool ts_config_endpoint_ok (const char *text);
 
 //  Parse a whole decimal integer (white space around allowed) and a
 //  boolean (true/false, yes/no, on/off, 1/0). Return false if text is
