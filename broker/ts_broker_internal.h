@@ -38,7 +38,6 @@
 
 #define DRAIN_MAX       256         //  messages read per socket per wake
 #define LEASE_MAX       1024        //  jobs leased in one queue call
-#define TS_BROKER_SOURCES_MAX 256   //  sources the scheduler handles
 
 //  One source's schedule (ts_broker_schedule.c).
 typedef struct {
@@ -242,5 +241,10 @@ int ts_broker_schedule_apply (ts_broker_t *self,
 //  TS_E* code with err filled.
 int ts_broker_enqueue (ts_broker_t *self, const ts_strlist_t *ids,
                        const char *rid, char *err);
+
+//  ts_broker_enqueue, each job carrying attrs (its request id, source and
+//  window; see ts_queue_push_attrs).
+int ts_broker_enqueue_attrs (ts_broker_t *self, const ts_strlist_t *ids,
+                             const ts_queue_attrs_t *attrs, char *err);
 
 #endif

@@ -13,13 +13,16 @@
 
     The schedules are an array, one per source, read from the config at
     start and again on a reload that changed any schedule key (a
-    schedule that fails to parse keeps the old array whole). Until the
-    config has several sources there is one, "default", whose keys are
-    the upstream.* of the broker's own config.
+    schedule that fails to parse keeps the old array whole; a change of
+    sources: itself needs a restart, ts_config.h). The config's sources
+    are views (ts_config_source_at) whose upstream.* keys are the
+    source's: with upstream: alone, one source "default".
 
-    A tick reads the registry a page at a time (ts_store_ids_page) and
-    queues every id, broker.ids_per_job per job, the jobs sharing one
-    request id "tick-<hex>". If the broker was busy past several fire
+    A source's tick reads the registry a page at a time
+    (ts_store_ids_page) and queues the ids registered to that source (the
+    first source's: those registered without one), broker.ids_per_job
+    per job, the jobs sharing one request id "tick-<hex>" and carrying
+    the source. If the broker was busy past several fire
     times of a source, it ticks once and goes on from now. Without any
     schedule on, the broker opens no store.
 
@@ -88,26 +91,14 @@ s_speedup_read (ts_broker_t *self)
 //  ---------------------------------------------------------------------
 //  Reading the schedules from the config
 
-//  The sources to schedule: their names and configs (upstream.* keys
-//  hold each source's values). One for now, the broker's own config as
-//  source "default"; several when the config has sources:.
-static size_t
-s_sources (const ts_config_t *cfg, const char **names,
-           const ts_config_t **cfgs, size_t max)
-{
-    if (max < 1)
-        return 0;
-    names [0] = "default";
-    cfgs [0] = cfg;
-    return 1;
-}
-
-//  A source's schedule from its keys, the broker's as defaults. Returns
-//  0, or TS_ECONFIG with the key and reason in err.
+//  A source's schedule from its view (upstream.* keys: the source's),
+//  the broker.* keys as defaults. Returns 0, or TS_ECONFIG with the key
+//  and reason in err.
 static int
-s_resolve (const ts_config_t *cfg, const char *name,
-           const ts_config_t *source, ts_broker_schedule_t *out, char *err)
+s_resolve (const ts_config_t *source, ts_broker_schedule_t *out, char *err)
 {
+    const ts_config_t *cfg = source;    //  broker.* keys: the config's
+    const char *name = ts_config_source_name (source);
     memset (out, 0, sizeof *out);
     ts_strlcpy (out->source, name, sizeof out->source);
     const char *key = "upstream.schedule";
@@ -140,16 +131,14 @@ static int
 s_read (const ts_config_t *cfg, ts_broker_schedule_t **list, size_t *n,
         char *err)
 {
-    const char *names [TS_BROKER_SOURCES_MAX];
-    const ts_config_t *cfgs [TS_BROKER_SOURCES_MAX];
-    size_t count = s_sources (cfg, names, cfgs, TS_BROKER_SOURCES_MAX);
+    size_t count = ts_config_source_count (cfg);
     ts_broker_schedule_t *array = calloc (count? count: 1, sizeof *array);
     if (!array) {
         ts_errf (err, "out of memory");
         return TS_ENOMEM;
     }
     for (size_t i = 0; i < count; i++) {
-        int rc = s_resolve (cfg, names [i], cfgs [i], &array [i], err);
+        int rc = s_resolve (ts_config_source_at (cfg, i), &array [i], err);
         if (rc) {
             free (array);
             return rc;
@@ -236,19 +225,34 @@ ts_broker_schedule_describe (ts_broker_t *self, char *buf, size_t size)
 //  ---------------------------------------------------------------------
 //  Ticks
 
-//  Queues every id of sched's source, reading the registry a page at a
-//  time so that neither the read nor the memory grows with the registry.
-static void
-s_tick (ts_broker_t *self, const ts_broker_schedule_t *sched)
+//  True if an id registered to source of ("" or NULL: the first) is
+//  fetched from the source at index.
+static bool
+s_is_of (const ts_broker_t *self, size_t index, const char *of)
 {
+    if (!of || !*of)
+        return index == 0;
+    return ts_config_source_find (self->cfg, of) == (int) index;
+}
+
+//  Queues every id registered to the source at index, reading the
+//  registry a page at a time so that neither the read nor the memory
+//  grows with the registry. The jobs carry the source ("" for the
+//  first, as a hydrate's).
+static void
+s_tick (ts_broker_t *self, size_t index)
+{
+    const ts_broker_schedule_t *sched = &self->schedules [index];
     char due [40];
     ts_time_format (sched->next_ms, due, sizeof due);
     ts_strlist_t *ids = ts_strlist_new ();
+    ts_strlist_t *sources = ts_strlist_new ();
+    ts_strlist_t *mine = ts_strlist_new ();
     char err [TS_ERRLEN];
-    if (!ids) {
+    if (!ids || !sources || !mine) {
         ts_error ("tick: source %s: cannot list ids: out of memory",
                   sched->source);
-        return;
+        goto done;
     }
     size_t page = self->ids_per_job >= TICK_PAGE? self->ids_per_job
                 : TICK_PAGE / self->ids_per_job * self->ids_per_job;
@@ -256,26 +260,38 @@ s_tick (ts_broker_t *self, const ts_broker_schedule_t *sched)
     //  The tick's jobs share a request id, as a hydrate's do.
     char rid [5 + TS_RID_MAX + 1] = "tick-";
     ts_rid_new (rid + 5);
+    ts_queue_attrs_t attrs = { .rid = rid,
+                               .source = index? sched->source: "" };
     size_t total = 0;
     int jobs = 0;
     bool more = true;
     while (more) {
         ts_strlist_clear (ids);
-        //  One source: every registered id is its. With several, the
-        //  page is filtered to the ids registered to sched->source.
+        ts_strlist_clear (sources);
+        ts_strlist_clear (mine);
+        //  The registry does not record sources yet (sources stays
+        //  empty): every id is the first source's.
         if (ts_store_ids_page (self->store, after, page, ids, &more, err)) {
             ts_error ("tick: source %s: cannot list ids after '%s': %s",
                       sched->source, after, err);
             break;
         }
-        int queued = ts_broker_enqueue (self, ids, rid, err);
+        for (size_t k = 0; k < ids->n; k++)
+            if (s_is_of (self, index, k < sources->n? sources->items [k]
+                                                    : NULL)
+            &&  ts_strlist_append (mine, ids->items [k])) {
+                ts_error ("tick: source %s: out of memory", sched->source);
+                more = false;
+                break;
+            }
+        int queued = ts_broker_enqueue_attrs (self, mine, &attrs, err);
         if (queued < 0) {
             ts_error ("tick: source %s: cannot queue jobs: %s",
                       sched->source, err);
             break;
         }
         jobs += queued;
-        total += ids->n;
+        total += mine->n;
         if (ids->n)
             ts_strlcpy (after, ids->items [ids->n - 1], sizeof after);
     }
@@ -283,7 +299,10 @@ s_tick (ts_broker_t *self, const ts_broker_schedule_t *sched)
                TS_LF_STR ("due", due), TS_LF_UINT ("ids", total),
                TS_LF_INT ("jobs", jobs), TS_LF_STR ("rid", rid)),
                "tick: %zu ids, %d jobs queued", total, jobs);
+done:
     ts_strlist_destroy (&ids);
+    ts_strlist_destroy (&sources);
+    ts_strlist_destroy (&mine);
 }
 
 void
@@ -294,7 +313,7 @@ ts_broker_schedule_step (ts_broker_t *self, int64_t wall_ms)
         ts_broker_schedule_t *sched = &self->schedules [i];
         if (!sched->on || sched->next_ms < 0 || now < sched->next_ms)
             continue;
-        s_tick (self, sched);
+        s_tick (self, i);
         sched->next_ms = ts_cron_next_shifted (&sched->cron, now,
                                                sched->shift_ms);
     }
