@@ -151,6 +151,7 @@ DEPS_test_ts_envelope = $(CORE) common/ts_envelope
 DEPS_test_ts_prom   = $(CORE) common/ts_prom
 DEPS_test_ts_points = $(CORE) common/ts_points
 DEPS_test_ts_cron   = $(CORE) common/ts_cron
+DEPS_test_ts_ratelimit = $(CORE) common/ts_ratelimit
 DEPS_test_ts_daemon = $(CORE) common/ts_daemon common/ts_config common/ts_cron \
                       common/ts_version
 #  ts_config's tests, one per file of it (test_ts_config: the whole),
@@ -279,6 +280,8 @@ $(BUILD)/tests/test_ts_aws $(BUILD)/tests/test_ts_aws_creds: tests/unit/ts_aws_f
 #  names it, PARTS_<module> adds its other files.
 PARTS_common/ts_config = common/ts_config_keys common/ts_config_yaml \
                          common/ts_config_secret
+#  upstream.rate_limit.rate is checked by the rate limiter's parser.
+PARTS_common/ts_config += common/ts_ratelimit
 PARTS_common/ts_proto = common/ts_proto_codec common/ts_proto_client \
                         common/ts_proto_worker common/ts_proto_points
 PARTS_common/ingest/ts_map = common/ingest/ts_map_parse \
