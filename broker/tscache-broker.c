@@ -23,8 +23,13 @@ s_check (const ts_config_t *cfg, char *err)
 
 //  The keys the broker reads, and those it changes while running.
 static const char *const s_used [] = { "log.", "broker.", "store.",
-                                       "security.", NULL };
-static const char *const s_live [] = { "broker.schedule", NULL };
+                                       "security.", "upstream.rate_limit.",
+                                       NULL };
+static const char *const s_live [] = { "broker.schedule",
+                                       "upstream.rate_limit.rate",
+                                       "upstream.rate_limit.burst",
+                                       "upstream.rate_limit.max_pause_s",
+                                       NULL };
 
 //  SIGHUP: what the reload changed, applied to the broker.
 static void
@@ -46,8 +51,12 @@ main (int argc, char *argv [])
         "With security.mode curve (the default) every socket is a CURVE server\n"
         "with the key pair security.broker_cert; workers must be listed in\n"
         "security.workers_dir, gateways and CLIs in security.broker_clients_dir.\n"
-        "SIGHUP reloads the config file: log.level, log.format and\n"
-        "broker.schedule change at once; other changes need a restart.",
+        "Jobs of each upstream source go out no faster than its\n"
+        "upstream.rate_limit.rate (and burst), counted over every worker; a\n"
+        "worker's report of HTTP 429 or Retry-After pauses the whole source.\n"
+        "SIGHUP reloads the config file: log.level, log.format,\n"
+        "broker.schedule and upstream.rate_limit.* change at once; other\n"
+        "changes need a restart.",
         s_check, &code);
     if (!cfg)
         return code;
