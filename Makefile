@@ -151,6 +151,7 @@ DEPS_test_ts_envelope = $(CORE) common/ts_envelope
 DEPS_test_ts_prom   = $(CORE) common/ts_prom
 DEPS_test_ts_points = $(CORE) common/ts_points
 DEPS_test_ts_cron   = $(CORE) common/ts_cron
+DEPS_test_ts_ratelimit = $(CORE) common/ts_ratelimit
 DEPS_test_ts_daemon = $(CORE) common/ts_daemon common/ts_config common/ts_cron \
                       common/ts_version
 #  ts_config's tests, one per file of it (test_ts_config: the whole),
@@ -195,6 +196,7 @@ DEPS_test_store_contract_procs = $(DEPS_test_ts_store)
 DEPS_test_store_influxdb = $(DEPS_test_ts_store)
 DEPS_test_queue_contract = $(DEPS_test_ts_queue)
 DEPS_test_queue_contract_restart = $(DEPS_test_ts_queue)
+DEPS_test_queue_contract_filter = $(DEPS_test_ts_queue)
 #  test_ts_queue shares the queue contract suites' fixture, test_ts_store
 #  the store suites' steps.
 $(BUILD)/tests/test_ts_queue: tests/contract/ts_queue_fixture.h tests/contract/ts_contract.h
@@ -282,6 +284,8 @@ $(BUILD)/tests/test_ts_aws $(BUILD)/tests/test_ts_aws_creds: tests/unit/ts_aws_f
 PARTS_common/ts_config = common/ts_config_keys common/ts_config_yaml \
                          common/ts_config_secret common/ts_config_value \
                          common/ts_config_source
+#  upstream.rate_limit.rate is checked by the rate limiter's parser.
+PARTS_common/ts_config += common/ts_ratelimit
 PARTS_common/ts_proto = common/ts_proto_codec common/ts_proto_client \
                         common/ts_proto_worker common/ts_proto_points
 PARTS_common/ingest/ts_map = common/ingest/ts_map_parse \

@@ -164,6 +164,8 @@ ts_broker_new (const ts_config_t *cfg, char *err)
         goto fail;
     self->next_queue_ms = ts_queue_next_wakeup (self->queue, ts_now_ms ());
     self->next_beat_ms = ts_mono_ms () + HEARTBEAT_MS;
+    if (ts_broker_rate_open (self, err))
+        goto fail;
     if (ts_broker_metrics_open (self, err))
         goto fail;
     return self;
@@ -179,6 +181,7 @@ ts_broker_destroy (ts_broker_t **self_p)
     if (*self_p) {
         ts_broker_t *self = *self_p;
         ts_broker_metrics_close (self);
+        ts_broker_rate_close (self);
         ts_broker_staleness_close (self);
         zpoller_destroy (&self->poller);
         zsock_destroy (&self->control);
@@ -245,14 +248,26 @@ int
 ts_broker_apply (ts_broker_t *self, const ts_strlist_t *applied)
 {
     assert (self);
-    return ts_broker_schedule_apply (self, applied);
+    int limits = 0;
+    for (size_t i = 0; i < applied->n; i++)
+        if (strncmp (applied->items [i], "upstream.rate_limit.", 20) == 0)
+            limits = 1;
+    if (limits)
+        limits = ts_broker_rate_apply (self);
+    int rc = ts_broker_schedule_apply (self, applied);
+    return rc? rc: limits;
 }
 
-//  Poll timeout: the next heartbeat, queue wakeup or schedule tick.
+//  Poll timeout: the next heartbeat, queue wakeup, schedule tick or the
+//  time a source held back by its rate limit may go on.
 static int
 s_timeout (ts_broker_t *self)
 {
-    int64_t wait = self->next_beat_ms - ts_mono_ms ();
+    int64_t mono = ts_mono_ms ();
+    int64_t wait = self->next_beat_ms - mono;
+    int64_t rate = ts_broker_rate_next_ms (self);
+    if (rate >= 0 && rate - mono < wait)
+        wait = rate - mono < 1? 1: rate - mono;
     int64_t wall = ts_now_ms ();
     //  At least 1 ms: a wakeup stuck in the past must not spin the loop.
     if (self->next_queue_ms >= 0 && self->next_queue_ms - wall < wait)

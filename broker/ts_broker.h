@@ -57,9 +57,10 @@ void ts_broker_destroy (ts_broker_t **self_p);
 
 //  Applies the keys of a reload (ts_daemon_reload) that the broker can
 //  change while it runs, read again from its cfg: broker.schedule (the
-//  next tick is computed anew; a schedule turned on opens the registry).
+//  next tick is computed anew; a schedule turned on opens the registry)
+//  and upstream.rate_limit.* (each source's bucket starts again, full).
 //  Other keys in applied are ignored. Returns 0, or TS_ECONFIG or
-//  TS_EBACKEND (logged; the old schedule stays).
+//  TS_EBACKEND (logged; the old schedule or limit stays).
 int ts_broker_apply (ts_broker_t *self, const ts_strlist_t *applied);
 
 //  Runs the loop until interrupted; calls ts_daemon_tick once per wake,

@@ -18,6 +18,8 @@
       ts_broker_metrics.c  the optional metrics page (broker.metrics_port)
       ts_broker_staleness.c  how long ago the registered ids were last
                            fetched, a registry page per wake
+      ts_broker_rate.c     the rate limit of each source, metered at
+                           dispatch, and upstream pushback
 
     Only broker/ts_broker*.c include this header. */
 
@@ -49,6 +51,9 @@ typedef struct {
     int64_t   next_ms;              //  next fire, scheduler clock; -1
 } ts_broker_schedule_t;
 
+//  The rate limits of the sources (ts_broker_rate.c).
+typedef struct _ts_broker_rate_t ts_broker_rate_t;
+
 //  A worker, known by its routing id.
 typedef struct {
     byte      rid [256];            //  routing id
@@ -70,6 +75,7 @@ struct _ts_broker_t {
     ts_job_t   *job;                //  scratch: job a queue call reports
     ts_job_t   *leased [LEASE_MAX]; //  scratch: jobs of one lease call
     ts_queue_grant_t *grants;       //  scratch: workers with credit
+    ts_broker_rate_t *rate;         //  rate limit of each source
     size_t      grants_cap;
     uint64_t    dones [DRAIN_MAX];  //  done job ids not acked yet
     bool        done_all [DRAIN_MAX];   //  and whether the done listed
@@ -246,5 +252,40 @@ int ts_broker_enqueue (ts_broker_t *self, const ts_strlist_t *ids,
 //  window; see ts_queue_push_attrs).
 int ts_broker_enqueue_attrs (ts_broker_t *self, const ts_strlist_t *ids,
                              const ts_queue_attrs_t *attrs, char *err);
+
+//  ---------------------------------------------------------------------
+//  Rate limits per source (ts_broker_rate.c)
+
+//  Makes the limit of each source from the config. Returns 0, or a TS_E*
+//  code with err filled.
+int ts_broker_rate_open (ts_broker_t *self, char *err);
+
+//  Frees the limits.
+void ts_broker_rate_close (ts_broker_t *self);
+
+//  A reload changed upstream.rate_limit.*: each source gets a new, full
+//  bucket (its figures stay). Returns 0, or TS_ECONFIG if a source kept
+//  its old limit (logged).
+int ts_broker_rate_apply (ts_broker_t *self);
+
+//  Starts a dispatch pass at the monotonic clock's now: counts the time
+//  sources were held back since the last pass, and forgets which were.
+void ts_broker_rate_begin (ts_broker_t *self);
+
+//  ts_queue_accept_fn of a dispatch pass (arg: self->rate): takes a
+//  job's cost (its ids) from its source's bucket, or holds it back.
+ts_queue_accept_t ts_broker_rate_accept (const ts_job_t *job, void *arg);
+
+//  When (monotonic ms) a source held back in the last pass may go on;
+//  -1 if none was held back.
+int64_t ts_broker_rate_next_ms (const ts_broker_t *self);
+
+//  A worker's failed report (msg) of a job of source: a 429 or a
+//  Retry-After pauses and slows the whole source (logged at INFO).
+void ts_broker_rate_pushback (ts_broker_t *self, const char *source,
+                              const ts_msg_t *msg);
+
+//  Writes the tscache_source_* families into prom.
+void ts_broker_rate_metrics (ts_broker_t *self, ts_prom_t *prom);
 
 #endif

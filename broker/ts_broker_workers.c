@@ -228,19 +228,24 @@ s_send_leased (ts_broker_t *self, size_t n)
 }
 
 //  Hands visible jobs to workers with credit: the most credit first,
-//  the least recently served on ties, leased in one queue call.
+//  the least recently served on ties, leased in one queue call, each
+//  job only if its source's rate limit lets it go now
+//  (ts_broker_rate.c); the others stay queued in their place.
 void
 ts_broker_dispatch (ts_broker_t *self)
 {
     char err [TS_ERRLEN];
+    ts_broker_rate_begin (self);
     while (true) {
         size_t total = 0;
         size_t n = s_grants (self, &total);
         if (n == 0)
             return;
         size_t max = total < LEASE_MAX? total: LEASE_MAX;
-        int got = ts_queue_lease_many (self->queue, self->grants, n,
-                                       ts_now_ms (), self->leased, max, err);
+        int got = ts_queue_lease_filtered (self->queue, self->grants, n,
+                                           ts_broker_rate_accept, self->rate,
+                                           ts_now_ms (), self->leased, max,
+                                           err);
         if (got < 0)
             ts_error ("cannot lease jobs: %s", err);
         if (got <= 0)
@@ -324,6 +329,12 @@ s_failed (ts_broker_t *self, const char *key, const ts_msg_t *msg)
         s_owner_lost (self, self->job);
         s_log_failure (self->job, now);
     }
+    //  Upstream pushback slows the job's whole source, even when this
+    //  report came late (the job was leased again meanwhile).
+    if (rc == 0 || (rc == TS_ENOTFOUND
+                    && ts_queue_lookup (self->queue, msg->job, self->job,
+                                        NULL) == 0))
+        ts_broker_rate_pushback (self, self->job->source, msg);
     //  What the run wrote before it failed; a worker that predates the
     //  list may have written any id of the job.
     if (msg->has_written)

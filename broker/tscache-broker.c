@@ -24,11 +24,12 @@ s_check (const ts_config_t *cfg, char *err)
 //  The keys the broker reads, and those it changes while running.
 static const char *const s_used [] = { "log.", "broker.", "store.",
                                        "security.", "upstream.schedule",
-                                       NULL };
+                                       "upstream.rate_limit.", NULL };
 static const char *const s_live [] = { "broker.schedule",
     "broker.schedule_offset_s", "broker.schedule_jitter_s",
     "upstream.schedule", "upstream.schedule_offset_s",
-    "upstream.schedule_jitter_s", NULL };
+    "upstream.schedule_jitter_s", "upstream.rate_limit.rate",
+    "upstream.rate_limit.burst", "upstream.rate_limit.max_pause_s", NULL };
 
 //  SIGHUP: what the reload changed, applied to the broker.
 static void
@@ -54,8 +55,12 @@ main (int argc, char *argv [])
         "With security.mode curve (the default) every socket is a CURVE server\n"
         "with the key pair security.broker_cert; workers must be listed in\n"
         "security.workers_dir, gateways and CLIs in security.broker_clients_dir.\n"
-        "SIGHUP reloads the config file: log.level, log.format and the\n"
-        "schedule keys change at once; other changes need a restart.\n"
+        "Jobs of each upstream source go out no faster than its\n"
+        "upstream.rate_limit.rate (and burst), counted over every worker; a\n"
+        "worker's report of HTTP 429 or Retry-After pauses the whole source.\n"
+        "SIGHUP reloads the config file: log.level, log.format, the\n"
+        "schedule keys and upstream.rate_limit.* change at once; other\n"
+        "changes need a restart.\n"
         "TSCACHE_TEST_SCHEDULE_SPEEDUP=N (2-3600), for tests only, runs the\n"
         "scheduler's clock N times as fast.",
         s_check, &code);

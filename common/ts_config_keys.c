@@ -13,6 +13,7 @@
 
 #include "ts_config_keys.h"
 #include "ts_cron.h"
+#include "ts_ratelimit.h"
 #include "ts_redact.h"
 
 #include <assert.h>
@@ -30,7 +31,7 @@ static ts_config_check_fn s_check_url, s_check_headers, s_check_header_name,
                   s_check_measures, s_check_path_prefix,
                   s_check_endpoint_or_off, s_check_timestream_name,
                   s_check_influxdb_name, s_check_influxdb_url,
-                  s_check_nonempty;
+                  s_check_nonempty, s_check_rate;
 
 static const char *const s_log_levels [] = {
     "error", "warn", "info", "debug", NULL };
@@ -236,6 +237,13 @@ const ts_config_key_t ts_config_keys [] = {
       1, S_INT_OPEN, NULL, NULL },
     { "upstream.max_body_bytes", TS_CONFIG_INT, "16777216", 1, S_INT_OPEN,
       NULL, NULL },
+    //  The source's rate limit, metered by the broker (ts_ratelimit.h).
+    { "upstream.rate_limit.rate", TS_CONFIG_STR, "off", 0, 0, NULL,
+      s_check_rate },
+    { "upstream.rate_limit.burst", TS_CONFIG_INT, "0", 0, 1000000,
+      NULL, NULL },
+    { "upstream.rate_limit.max_pause_s", TS_CONFIG_INT, "300", 1, 86400,
+      NULL, NULL },
     { "upstream.format.layout", TS_CONFIG_ENUM, "rows",
       0, 0, s_layouts, NULL },
     { "upstream.format.path", TS_CONFIG_STR, "", 0, 0, NULL, NULL },
@@ -371,6 +379,20 @@ s_check_nonempty (const ts_config_value_t *value, char *reason, size_t size,
 {
     if (!*value->str) {
         snprintf (reason, size, "must not be empty");
+        return -1;
+    }
+    return 0;
+}
+
+//  upstream.rate_limit.rate: N/s, N/min, N/h, N, "" or off.
+static int
+s_check_rate (const ts_config_value_t *value, char *reason, size_t size,
+              size_t *bad)
+{
+    double per_s;
+    char err [TS_ERRLEN];
+    if (ts_ratelimit_parse (value->str, &per_s, err) != 0) {
+        snprintf (reason, size, "%s", err);
         return -1;
     }
     return 0;

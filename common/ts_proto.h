@@ -41,6 +41,7 @@
 #define TS_PROTO_MAX_DLQ   100000       //  entries in one dlq_ls reply
 #define TS_PROTO_MAX_RETRY_AFTER_MS 31536000000LL  //  failed: one year
 #define TS_PROTO_MAX_JOBS  10000        //  job ids in one message
+#define TS_PROTO_KIND_MAX  31           //  failed: longest kind, bytes
 #define TS_PROTO_IDS_PAGE  10000        //  ids_ls: default and largest
                                         //  limit
 #define TS_PROTO_NOT_CLIENT_OP "not_client_op"  //  error of a 400 answer to
@@ -62,7 +63,8 @@ typedef enum {
     TS_OP_DONE,         //  "done"      worker -> broker: job, [written]
     TS_OP_FAILED,       //  "failed"    worker -> broker: job, [detail]
                         //              ("" if absent), retry,
-                        //              [retry_after_ms], [written]
+                        //              [retry_after_ms], [written],
+                        //              [kind]
     TS_OP_HEARTBEAT,    //  "heartbeat" either way
     TS_OP_STATS,        //  "stats"     -> 200, stats (broker; gateway
                         //              forwards)
@@ -192,6 +194,9 @@ typedef struct {
                                         //  after new/reset, and when
                                         //  absent on the wire)
     uint64_t retry_after_ms;            //  failed: upstream asked to wait
+    char     kind [TS_PROTO_KIND_MAX + 1];  //  failed: the failure's kind
+                                        //  (the worker's ts_fetch_kinds,
+                                        //  e.g. "http_429"); "" not given
     uint64_t boot;                      //  heartbeat, notice: the broker
                                         //  process that sent it; 0 not
                                         //  given

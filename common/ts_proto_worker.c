@@ -32,7 +32,7 @@ ts_proto_worker_fields (const ts_msg_t *self)
                      + (self->has_from && self->has_to? 2: 0);
         case TS_OP_FAILED:
             return 3 + (self->retry_after_ms? 1: 0)
-                     + (self->has_written? 1: 0);
+                     + (self->has_written? 1: 0) + (*self->kind? 1: 0);
         case TS_OP_NOTICE:
             return 3;
         case TS_OP_HEARTBEAT:
@@ -90,6 +90,10 @@ ts_proto_worker_pack (msgpack_packer *pk, const ts_msg_t *self)
             if (self->has_written) {
                 TS_PROTO_TRY (ts_proto_pack_cstr (pk, "written"));
                 TS_PROTO_TRY (ts_proto_pack_ids (pk, self->written));
+            }
+            if (*self->kind) {
+                TS_PROTO_TRY (ts_proto_pack_cstr (pk, "kind"));
+                TS_PROTO_TRY (ts_proto_pack_cstr (pk, self->kind));
             }
             break;
         case TS_OP_NOTICE:
@@ -174,7 +178,7 @@ s_decode_notice (ts_proto_dec_t *dec, ts_msg_t *self)
     return ts_proto_get_ids (dec, "ids", obj, 0, self->ids);
 }
 
-//  failed: the optional detail, retry and retry_after_ms.
+//  failed: the optional detail, retry, retry_after_ms and kind.
 static int
 s_decode_failed (ts_proto_dec_t *dec, ts_msg_t *self)
 {
@@ -201,6 +205,12 @@ s_decode_failed (ts_proto_dec_t *dec, ts_msg_t *self)
             return TS_EPROTO;
         }
     }
+    //  A kind the broker does not know is kept as given: it only looks
+    //  for the ones it acts on ("http_429").
+    if ((obj = dec->field [F_KIND])
+    &&  (rc = ts_proto_get_text (dec, "kind", obj, self->kind,
+                                 sizeof (self->kind), false)))
+        return rc;
     return 0;
 }
 

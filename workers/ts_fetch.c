@@ -737,6 +737,11 @@ ts_fetch_verdict_merge (ts_fetch_verdict_t *job, const ts_fetch_verdict_t *one)
         job->kind = one->kind;
     }
     job->retry = job->retry && one->retry;
+    //  The upstream pushing back (429) is what the broker acts on for
+    //  the whole source: a job still retried says so whatever failure
+    //  its detail names.
+    if (job->retry && one->kind && strcmp (one->kind, "http_429") == 0)
+        job->kind = one->kind;
     if (one->retry_after_ms > job->retry_after_ms)
         job->retry_after_ms = one->retry_after_ms;
     job->failures = failures;

@@ -179,8 +179,10 @@ void ts_fetch_verdict_fail (ts_fetch_verdict_t *verdict, const char *id,
 //  Folds one id's verdict into the job's (start from a zeroed job
 //  verdict). The job is retried only if every failure is retryable; its
 //  retry_after_ms is the largest asked for; its detail is the first
-//  failure that is not retryable, else the first failure. failures
-//  counts failed ids.
+//  failure that is not retryable, else the first failure, and its kind
+//  that failure's, except that a job still retried with a 429 among its
+//  failures is of kind "http_429" (the broker slows the source for it).
+//  failures counts failed ids.
 void ts_fetch_verdict_merge (ts_fetch_verdict_t *job,
                              const ts_fetch_verdict_t *one);
 

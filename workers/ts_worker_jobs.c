@@ -67,6 +67,8 @@ s_finish (ts_worker_t *self, ts_worker_slot_t *slot)
                         sizeof self->out->detail);
         self->out->retry = verdict->retry;
         self->out->retry_after_ms = verdict->retry_after_ms;
+        ts_strlcpy (self->out->kind, verdict->kind? verdict->kind: "",
+                    sizeof self->out->kind);
     }
     else
         ts_msg_reset (self->out, TS_OP_DONE);

@@ -184,6 +184,33 @@ ts_queue_lease_many (ts_queue_t *self, const ts_queue_grant_t *grants,
                      size_t n, int64_t now_ms, ts_job_t **jobs, size_t max,
                      char *err)
 {
+    return ts_queue_lease_filtered (self, grants, n, NULL, NULL, now_ms,
+                                    jobs, max, err);
+}
+
+//  A lease walk that the accept function stopped: no owner takes more.
+typedef struct {
+    ts_queue_accept_fn *accept;
+    void *arg;
+    bool  stopped;
+} s_accept_t;
+
+static ts_queue_accept_t
+s_accept (const ts_job_t *job, void *arg)
+{
+    s_accept_t *walk = arg;
+    ts_queue_accept_t verdict = walk->accept (job, walk->arg);
+    if (verdict == TS_QUEUE_STOP)
+        walk->stopped = true;
+    return verdict;
+}
+
+int
+ts_queue_lease_filtered (ts_queue_t *self, const ts_queue_grant_t *grants,
+                         size_t n, ts_queue_accept_fn *accept, void *arg,
+                         int64_t now_ms, ts_job_t **jobs, size_t max,
+                         char *err)
+{
     assert (self);
     assert (grants || n == 0);
     assert (jobs || max == 0);
@@ -207,6 +234,7 @@ ts_queue_lease_many (ts_queue_t *self, const ts_queue_grant_t *grants,
         credit [i] = grants [i].credit;
         served [i] = grants [i].served;
     }
+    s_accept_t walk = { accept, arg, false };
     ts_queue_machine_clock (self, now_ms);
     int rc = ts_queue_machine_begin (self, true, err);
     size_t leased = 0;
@@ -225,7 +253,8 @@ ts_queue_lease_many (ts_queue_t *self, const ts_queue_grant_t *grants,
             chunk = max - leased;
         int got = self->be->lease (self->state, grants [best].owner, now_ms,
                                    now_ms + self->policy.visibility_ms,
-                                   chunk, jobs + leased, err);
+                                   chunk, accept? s_accept: NULL, &walk,
+                                   jobs + leased, err);
         if (got < 0) {
             rc = got;
             break;
@@ -235,8 +264,8 @@ ts_queue_lease_many (ts_queue_t *self, const ts_queue_grant_t *grants,
         leased += (size_t) got;
         credit [best] -= (uint32_t) got;
         served [best] = ++last;
-        if ((size_t) got < chunk)
-            break;                  //  no more visible jobs
+        if ((size_t) got < chunk || walk.stopped)
+            break;                  //  no more visible (or wanted) jobs
     }
     free (credit);
     free (served);

@@ -9,6 +9,10 @@
               not count: they can be queued again.
     - lease:  the oldest visible job goes to one owner (a worker) for
               broker.visibility_timeout_s; each lease counts one receive.
+              The caller may pass over jobs (ts_queue_lease_filtered):
+              those keep their place and later ones are leased past
+              them; the broker so holds back the jobs of a source over
+              its rate limit without holding up the other sources.
     - ack:    the job is done and forgotten. Acks go by job id and are
               accepted from any owner, for a leased or a queued job (a
               worker that reconnected, or a broker restart, still acks).
@@ -223,6 +227,33 @@ typedef struct {
 int ts_queue_lease_many (ts_queue_t *self, const ts_queue_grant_t *grants,
                          size_t n, int64_t now_ms, ts_job_t **jobs,
                          size_t max, char *err);
+
+//  What the accept function of ts_queue_lease_filtered says of a job.
+typedef enum {
+    TS_QUEUE_TAKE = 0,          //  lease it
+    TS_QUEUE_SKIP = 1,          //  leave it queued, look at the next one
+    TS_QUEUE_STOP = 2           //  leave it and every later one: no more
+                                //  job is leased in this call
+} ts_queue_accept_t;
+
+//  Asked of each visible job, oldest first, before it is leased. job is
+//  valid only during the call, which must not call the queue.
+typedef ts_queue_accept_t (ts_queue_accept_fn) (const ts_job_t *job,
+                                                void *arg);
+
+//  ts_queue_lease_many, leasing only the jobs accept takes: a job it
+//  skips stays queued where it was (it keeps its place, and later jobs
+//  are leased past it: no head-of-line blocking), and STOP ends the call
+//  with what was leased so far. accept is asked about visible jobs only,
+//  oldest first; a job it skipped may be asked about again in the same
+//  call (the call walks the queue once per owner's share), so its answer
+//  should depend only on the job and on what it took before. A job it
+//  takes is leased, unless the call fails (TS_EBACKEND: then none is).
+//  accept NULL takes every job.
+int ts_queue_lease_filtered (ts_queue_t *self, const ts_queue_grant_t *grants,
+                             size_t n, ts_queue_accept_fn *accept, void *arg,
+                             int64_t now_ms, ts_job_t **jobs, size_t max,
+                             char *err);
 
 //  ts_queue_ack of each of the n job ids, in one backend batch. For each
 //  i, rcs [i] (rcs may be NULL) gets 0 or TS_ENOTFOUND (not queued or

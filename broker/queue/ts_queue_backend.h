@@ -100,11 +100,15 @@ typedef struct {
     //  Leases up to max queued jobs with visible_at_ms <= now_ms, first in
     //  time order: each becomes TS_JOB_LEASED with owner, deadline_ms and
     //  receives + 1 (visible_at_ms is kept), and a copy lands in jobs [i]
-    //  (max jobs made by the caller with ts_job_new). Returns how many
-    //  (0: none visible). The whole call is one step of the batch: no
-    //  job is leased twice, none half.
+    //  (max jobs made by the caller with ts_job_new). With accept (may be
+    //  NULL: take all), each such job is first handed to accept, in time
+    //  order, and only those it takes are leased: a skipped job stays as
+    //  it is and the walk goes on past it; STOP ends the walk. Returns
+    //  how many were leased (0: none visible, or none taken). The whole
+    //  call is one step of the batch: no job is leased twice, none half.
     int   (*lease) (void *self, const char *owner, int64_t now_ms,
-                    int64_t deadline_ms, size_t max, ts_job_t **jobs,
+                    int64_t deadline_ms, size_t max,
+                    ts_queue_accept_fn *accept, void *arg, ts_job_t **jobs,
                     char *err);
     //  Any batch. Fills job with the stored job job_id, in any state.
     //  Returns 0 or TS_ENOTFOUND.

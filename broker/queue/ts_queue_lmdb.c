@@ -324,14 +324,14 @@ s_index (s_lmdb_t *self, MDB_dbi dbi, bool put, int64_t time_ms,
     return rc? s_fail (self, rc, err): 0;
 }
 
-//  Positions cursor on the first key of its index at or after from_ms.
-//  Returns an LMDB code (MDB_NOTFOUND: none).
+//  Positions cursor on the first key of its index at or after from
+//  (time, then job id). Returns an LMDB code (MDB_NOTFOUND: none).
 static int
-s_seek (MDB_cursor *cursor, int64_t from_ms, MDB_val *key)
+s_seek_key (MDB_cursor *cursor, const s_key_t *from, MDB_val *key)
 {
     unsigned char buf [S_IDX_LEN];
-    ts_lmdb_time_put (buf, from_ms);
-    memset (buf + 8, 0, 8);
+    ts_lmdb_time_put (buf, from->time_ms);
+    ts_lmdb_u64_put (buf + 8, from->job_id);
     key->mv_size = sizeof buf;
     key->mv_data = buf;
     MDB_val val;
@@ -339,11 +339,20 @@ s_seek (MDB_cursor *cursor, int64_t from_ms, MDB_val *key)
     return rc == 0 && key->mv_size != S_IDX_LEN? MDB_CORRUPTED: rc;
 }
 
-//  Collects into self->keys up to max keys of index dbi with time <=
-//  until_ms, in order.
+//  Positions cursor on the first key of its index at or after from_ms.
 static int
-s_collect (s_lmdb_t *self, MDB_dbi dbi, int64_t until_ms, size_t max,
-           char *err)
+s_seek (MDB_cursor *cursor, int64_t from_ms, MDB_val *key)
+{
+    s_key_t from = { from_ms, 0 };
+    return s_seek_key (cursor, &from, key);
+}
+
+//  Collects into self->keys up to max keys of index dbi with time <=
+//  until_ms, in order, from the first key after *after (NULL: from the
+//  first key).
+static int
+s_collect (s_lmdb_t *self, MDB_dbi dbi, const s_key_t *after,
+           int64_t until_ms, size_t max, char *err)
 {
     self->keys_n = 0;
     MDB_cursor *cursor;
@@ -352,7 +361,13 @@ s_collect (s_lmdb_t *self, MDB_dbi dbi, int64_t until_ms, size_t max,
         return s_fail (self, rc, err);
     MDB_val key, val;
     int result = 0;
-    rc = s_seek (cursor, INT64_MIN, &key);
+    s_key_t from = { INT64_MIN, 0 };
+    if (after && after->job_id < UINT64_MAX)
+        from = (s_key_t) { after->time_ms, after->job_id + 1 };
+    else
+    if (after)
+        from = (s_key_t) { after->time_ms + 1, 0 };
+    rc = s_seek_key (cursor, &from, &key);
     while (rc == 0 && self->keys_n < max) {
         int64_t time_ms = ts_lmdb_time_get (key.mv_data);
         if (time_ms > until_ms)
@@ -514,27 +529,42 @@ s_put (void *state, ts_job_t *job, char *err)
 
 static int
 s_lease (void *state, const char *owner, int64_t now_ms, int64_t deadline_ms,
-         size_t max, ts_job_t **jobs, char *err)
+         size_t max, ts_queue_accept_fn *accept, void *arg, ts_job_t **jobs,
+         char *err)
 {
     s_lmdb_t *self = state;
     size_t got = 0;
-    bool stale = true;
-    //  Again while keys turned out stale: fewer jobs than keys were found.
-    while (got < max && stale) {
-        stale = false;
-        int rc = s_collect (self, self->ready, now_ms, max - got, err);
+    s_key_t after;
+    bool walked = false, stop = false;
+    //  Key by key in time order, each batch of keys after the last one
+    //  looked at: leased keys leave the index, skipped and stale ones are
+    //  passed over.
+    while (got < max && !stop) {
+        size_t want = max - got;
+        if (accept && want < 64)
+            want = 64;              //  skips are likely: read ahead
+        int rc = s_collect (self, self->ready, walked? &after: NULL, now_ms,
+                            want, err);
         if (rc)
             return rc;
         if (self->keys_n == 0)
             break;
-        for (size_t i = 0; i < self->keys_n; i++) {
+        for (size_t i = 0; i < self->keys_n && got < max; i++) {
             const s_key_t *k = &self->keys [i];
+            after = *k;
+            walked = true;
             rc = s_read_key (self, TS_JOB_QUEUED, k, err);
-            if (rc == TS_ENOTFOUND) {
-                stale = true;
+            if (rc == TS_ENOTFOUND)
                 continue;
-            }
             ts_job_t *job = self->job;
+            ts_queue_accept_t verdict = rc == 0 && accept
+                                      ? accept (job, arg): TS_QUEUE_TAKE;
+            if (verdict == TS_QUEUE_SKIP)
+                continue;
+            if (verdict == TS_QUEUE_STOP) {
+                stop = true;
+                break;
+            }
             if (rc == 0)
                 rc = s_index (self, self->ready, false, k->time_ms,
                               k->job_id, err);
@@ -668,8 +698,8 @@ s_scan (void *state, ts_job_state_t st, int64_t until_ms,
         ts_queue_scan_fn *fn, void *arg, char *err)
 {
     s_lmdb_t *self = state;
-    int rc = s_collect (self, s_index_of (self, st), until_ms, SIZE_MAX,
-                        err);
+    int rc = s_collect (self, s_index_of (self, st), NULL, until_ms,
+                        SIZE_MAX, err);
     for (size_t i = 0; i < self->keys_n && rc == 0; i++) {
         rc = s_read_key (self, st, &self->keys [i], err);
         if (rc == 0)

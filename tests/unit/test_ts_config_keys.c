@@ -438,6 +438,46 @@ config_checks_the_seed_path_prefix (void **state)
     assert_contains (err, "env TSCACHE_GATEWAY_SEED_PATH_PREFIX: must be");
 }
 
+static void
+config_checks_the_rate_limit_of_a_source (void **state)
+{
+    char err [TS_ERRLEN];
+    ts_config_t *cfg = s_load_ok ("upstream:\n  rate_limit:\n"
+                                  "    rate: 1200/min\n    burst: 5\n"
+                                  "    max_pause_s: 60\n");
+    assert_string_equal (ts_config_str (cfg, "upstream.rate_limit.rate"),
+                         "1200/min");
+    assert_int_equal (ts_config_int (cfg, "upstream.rate_limit.burst"), 5);
+    assert_int_equal (ts_config_int (cfg, "upstream.rate_limit.max_pause_s"),
+                      60);
+    ts_config_destroy (&cfg);
+    cfg = s_load_ok ("upstream:\n  rate_limit:\n    rate: 0.5\n");
+    ts_config_destroy (&cfg);
+    //  Defaults: no limit, burst of one second, pauses of 5 min at most.
+    cfg = s_load_ok ("");
+    assert_string_equal (ts_config_str (cfg, "upstream.rate_limit.rate"),
+                         "off");
+    assert_int_equal (ts_config_int (cfg, "upstream.rate_limit.burst"), 0);
+    assert_int_equal (ts_config_int (cfg, "upstream.rate_limit.max_pause_s"),
+                      300);
+    ts_config_destroy (&cfg);
+    assert_contains (s_load_fails ("upstream:\n  rate_limit:\n"
+                                   "    rate: 20/sec\n", err),
+                     "test.yaml:3: upstream.rate_limit.rate: '20/sec' is "
+                     "not a rate: write N/s, N/min or N/h");
+    assert_contains (s_load_fails ("upstream:\n  rate_limit:\n"
+                                   "    rate: 0/s\n", err),
+                     "upstream.rate_limit.rate: 0/s is out of range");
+    assert_contains (s_load_fails ("upstream:\n  rate_limit:\n"
+                                   "    burst: -1\n", err),
+                     "test.yaml:3: upstream.rate_limit.burst: must be an "
+                     "integer from 0 to 1000000");
+    assert_contains (s_load_fails ("upstream:\n  rate_limit:\n"
+                                   "    max_pause_s: 0\n", err),
+                     "upstream.rate_limit.max_pause_s: must be an integer "
+                     "from 1 to 86400");
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -459,6 +499,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (config_rejects_an_api_key_header_that_is_no_header_name),
         cmocka_unit_test (config_rejects_invalid_measure_names),
         cmocka_unit_test (config_checks_the_seed_path_prefix),
+        cmocka_unit_test (config_checks_the_rate_limit_of_a_source),
     };
     if (argc > 1)
         cmocka_set_test_filter (argv [1]);

@@ -321,6 +321,8 @@ merge_retries_a_job_only_if_every_failure_is_retryable (void **state)
     assert_int_equal (job.failures, 2);
     assert_string_equal (job.detail, "id=a: upstream HTTP 503, Retry-After "
                          "2000 ms");
+    //  The 429 of b names the job's kind: the broker slows the source.
+    assert_string_equal (job.kind, "http_429");
 
     res = s_http_result (404, 0, "");
     ts_fetch_classify (&s_opts, &res, "c", &one);

@@ -140,6 +140,9 @@ failed_defaults_to_retry_when_the_fields_are_absent (void **state)
     s_check_round_trip (msg);
     msg->retry_after_ms = TS_PROTO_MAX_RETRY_AFTER_MS;
     s_check_round_trip (msg);
+    //  The failure's kind, when the worker names it.
+    ts_strlcpy (msg->kind, "http_429", sizeof msg->kind);
+    s_check_round_trip (msg);
     ts_msg_destroy (&msg);
 }
 
@@ -169,6 +172,12 @@ decode_rejects_bad_retry_fields_and_redrive_ids (void **state)
     msgpack_pack_int64 (&raw.pk, TS_PROTO_MAX_RETRY_AFTER_MS + 1);
     s_raw_expect (&raw, TS_EPROTO,
                   "field 'retry_after_ms': 31536000001 is over");
+
+    s_raw_request (&raw, "failed", 2);
+    s_raw_str (&raw, "job");    msgpack_pack_int (&raw.pk, 1);
+    s_raw_str (&raw, "kind");
+    s_raw_str (&raw, "a_kind_of_failure_longer_than_31_bytes");
+    s_raw_expect (&raw, TS_EPROTO, "field 'kind'");
 
     s_raw_request (&raw, "dlq_redrive", 1);
     s_raw_str (&raw, "ids");
