@@ -300,6 +300,41 @@ int64_t ts_queue_next_wakeup (ts_queue_t *self, int64_t now_ms);
 int ts_queue_last_fetch (ts_queue_t *self, const char *const *ids, size_t n,
                          int64_t *times_ms, char *err);
 
+//  --- how far history is filled (gap tracking, backfill) ----------------
+
+//  One id's fill record: how far its history is filled and the backfill
+//  in progress. The queue only keeps it, per series id beside its last
+//  fetch, durable as the jobs are; the broker's backfill planner
+//  (broker/ts_backfill.h) decides the values. Times are epoch ms.
+typedef struct {
+    int64_t  filled_from_ms;    //  oldest time history covers once the
+                                //  pending backfill is done; 0 unknown
+    int64_t  filled_to_ms;      //  newest time a fetch covered; 0 never
+    int64_t  gap_from_ms;       //  pending backfill: [gap_from, gap_to),
+    int64_t  gap_to_ms;         //  oldest first; equal: none pending
+    int64_t  next_ms;           //  its next chunk to queue starts here
+    uint32_t queued;            //  its chunks queued or leased now
+    uint32_t done;              //  chunks of the last backfill done
+    uint32_t failed;            //  and dead-lettered (left unfilled)
+    uint32_t flags;             //  TS_FILL_* bits
+} ts_fill_t;
+
+#define TS_FILL_NEW     1u      //  set by an ack of the id's first fetch
+                                //  ever (no last fetch before), for the
+                                //  planner to backfill a new id
+
+//  For each of the n ids (each must pass ts_name_existing), fills [i]
+//  gets its fill record and found [i] (found may be NULL) whether it has
+//  one (if not, fills [i] is all 0). One read batch. Returns 0,
+//  TS_EINVAL, TS_EBACKEND.
+int ts_queue_fill_get (ts_queue_t *self, const char *const *ids, size_t n,
+                       ts_fill_t *fills, bool *found, char *err);
+
+//  Stores fills [i] as the fill record of ids [i], for the n ids, in one
+//  write batch. Returns 0, TS_EINVAL, TS_EBACKEND.
+int ts_queue_fill_put (ts_queue_t *self, const char *const *ids, size_t n,
+                       const ts_fill_t *fills, char *err);
+
 //  Fills *stats; queued/delayed split at now_ms. Returns 0, TS_EBACKEND.
 int ts_queue_stats (ts_queue_t *self, int64_t now_ms,
                     ts_queue_stats_t *stats, char *err);

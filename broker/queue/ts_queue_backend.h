@@ -153,6 +153,15 @@ typedef struct {
     //  Any batch. *time_ms gets id's. Returns 0 or TS_ENOTFOUND.
     int   (*fetched_get) (void *self, const char *id, int64_t *time_ms,
                           char *err);
+
+    //  --- fill records (write batch for fill_put) ---------------------
+    //  One ts_fill_t per series id, kept apart from the jobs like the
+    //  last fetches, never removed. Stores fill as id's, replacing it.
+    int   (*fill_put) (void *self, const char *id, const ts_fill_t *fill,
+                       char *err);
+    //  Any batch. *fill gets id's. Returns 0 or TS_ENOTFOUND.
+    int   (*fill_get) (void *self, const char *id, ts_fill_t *fill,
+                       char *err);
 } ts_queue_backend_t;
 
 //  The place of job as stored (its state and that state's time).

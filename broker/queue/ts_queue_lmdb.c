@@ -15,6 +15,9 @@
                  "next_job_id", "clock_ms", "total_done", ...
         fetched  series id                  -> int64 (host order): when
                  a job holding it was last acked
+        filled   series id                  -> fill record: version (1)
+                 then the fields of ts_fill_t in their order, host order
+                 (5 x int64, 4 x uint32): how far its history is filled
 
     Index times are epoch ms, 8 bytes BE with the sign bit flipped
     (ts_lmdb_time_put). A batch is one LMDB transaction. A record (jobs,
@@ -61,7 +64,9 @@
 #define S_VERSION_RID 2             //  record format ending with a rid
 #define S_HEAD      44              //  fixed head of a record
 #define S_IDX_LEN   16              //  time (8) | job id (8)
-#define S_MAX_DBS   16              //  8 used
+#define S_MAX_DBS   16              //  9 used
+#define S_FILL_VERSION 1            //  fill record format
+#define S_FILL_SIZE (1 + 5 * 8 + 4 * 4)
 
 //  An index key, decoded.
 typedef struct {
@@ -71,7 +76,8 @@ typedef struct {
 
 typedef struct {
     ts_lmdb_t lmdb;                 //  the environment
-    MDB_dbi  jobs, dead, ready, leases, dead_at, dedup, meta, fetched;
+    MDB_dbi  jobs, dead, ready, leases, dead_at, dedup, meta, fetched,
+             filled;
     int      lock_fd;               //  holds the flock on broker.lock
     MDB_txn *txn;                   //  the open batch, or NULL
     bool     write;                 //  it is a write batch
@@ -612,6 +618,53 @@ s_fetched_get (void *state, const char *id, int64_t *time_ms, char *err)
 }
 
 //  ---------------------------------------------------------------------
+//  Fill records
+
+static int
+s_fill_put (void *state, const char *id, const ts_fill_t *fill, char *err)
+{
+    s_lmdb_t *self = state;
+    unsigned char buf [S_FILL_SIZE];
+    unsigned char *p = buf;
+    *p++ = S_FILL_VERSION;
+    const int64_t times [5] = { fill->filled_from_ms, fill->filled_to_ms,
+        fill->gap_from_ms, fill->gap_to_ms, fill->next_ms };
+    const uint32_t counts [4] = { fill->queued, fill->done, fill->failed,
+                                  fill->flags };
+    memcpy (p, times, sizeof times);
+    memcpy (p + sizeof times, counts, sizeof counts);
+    MDB_val key = { strlen (id), (void *) id };
+    MDB_val val = { sizeof buf, buf };
+    int rc = mdb_put (self->txn, self->filled, &key, &val, 0);
+    return rc? s_fail (self, rc, err): 0;
+}
+
+static int
+s_fill_get (void *state, const char *id, ts_fill_t *fill, char *err)
+{
+    s_lmdb_t *self = state;
+    MDB_val key = { strlen (id), (void *) id }, val;
+    int rc = mdb_get (self->txn, self->filled, &key, &val);
+    if (rc == MDB_NOTFOUND)
+        return TS_ENOTFOUND;
+    if (rc)
+        return s_fail (self, rc, err);
+    const unsigned char *p = val.mv_data;
+    if (val.mv_size != S_FILL_SIZE || p [0] != S_FILL_VERSION) {
+        ts_errf (err, "queue: id %s: corrupt fill record", id);
+        return TS_EBACKEND;
+    }
+    int64_t times [5];
+    uint32_t counts [4];
+    memcpy (times, p + 1, sizeof times);
+    memcpy (counts, p + 1 + sizeof times, sizeof counts);
+    *fill = (ts_fill_t) { times [0], times [1], times [2], times [3],
+                          times [4], counts [0], counts [1], counts [2],
+                          counts [3] };
+    return 0;
+}
+
+//  ---------------------------------------------------------------------
 //  Lookups
 
 static int
@@ -784,7 +837,8 @@ s_open (const ts_config_t *cfg, char *err)
         { "jobs", &self->jobs }, { "dead", &self->dead },
         { "ready", &self->ready }, { "leases", &self->leases },
         { "dead_at", &self->dead_at }, { "dedup", &self->dedup },
-        { "meta", &self->meta }, { "fetched", &self->fetched } };
+        { "meta", &self->meta }, { "fetched", &self->fetched },
+        { "filled", &self->filled } };
     rc = ts_lmdb_open (&self->lmdb, path, S_MAX_DBS, 0, MDB_NOSYNC, err);
     if (rc == 0)
         rc = ts_lmdb_dbs_open (&self->lmdb, dbs, sizeof dbs / sizeof dbs [0],
@@ -827,4 +881,6 @@ const ts_queue_backend_t ts_queue_lmdb = {
     .oldest = s_oldest,
     .fetched_put = s_fetched_put,
     .fetched_get = s_fetched_get,
+    .fill_put = s_fill_put,
+    .fill_get = s_fill_get,
 };

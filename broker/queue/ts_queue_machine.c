@@ -500,6 +500,25 @@ ts_queue_machine_push (ts_queue_t *self, const char *const *ids, size_t n,
     return (int) job->ids->n;
 }
 
+//  Inside an ack's write batch: id was fetched (see the header).
+int
+ts_queue_machine_fetched (ts_queue_t *self, const char *id, char *err)
+{
+    int64_t before = 0;
+    int rc = self->be->fetched_get (self->state, id, &before, err);
+    if (rc == TS_ENOTFOUND) {
+        ts_fill_t fill;
+        memset (&fill, 0, sizeof fill);
+        rc = self->be->fill_get (self->state, id, &fill, err);
+        if (rc == 0 || rc == TS_ENOTFOUND) {
+            fill.flags |= TS_FILL_NEW;
+            rc = self->be->fill_put (self->state, id, &fill, err);
+        }
+    }
+    return rc? rc: self->be->fetched_put (self->state, id, self->clock_ms,
+                                          err);
+}
+
 //  A leased job failed with error: to the DLQ if it may not be retried
 //  or was received max_receives times, else visible after delay_ms.
 int

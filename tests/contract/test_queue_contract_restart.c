@@ -255,6 +255,49 @@ queue_ack_marks_its_ids_fetched_and_the_times_survive_a_reopen (void **state)
                       TS_EINVAL);
 }
 
+static void
+queue_keeps_fill_records_and_marks_an_ids_first_fetch_new (void **state)
+{
+    fixture_t *fx = *state;
+    const char *ids [] = { "a", "b" };
+    ts_fill_t fills [2];
+    bool found [2] = { true, true };
+    assert_int_equal (ts_queue_fill_get (fx->queue, ids, 2, fills, found,
+                                         NULL), 0);
+    assert_false (found [0]);
+    assert_true (fills [0].filled_to_ms == 0 && fills [0].flags == 0);
+    //  "a" fetched a first time: its record is made, marked new.
+    uint64_t job = s_push1 (fx->queue, "a", T0);
+    assert_int_equal (s_lease (fx, "w", T0), job);
+    assert_int_equal (ts_queue_ack (fx->queue, job, NULL, NULL), 0);
+    assert_int_equal (ts_queue_fill_get (fx->queue, ids, 2, fills, found,
+                                         NULL), 0);
+    assert_true (found [0]);
+    assert_int_equal (fills [0].flags, TS_FILL_NEW);
+    assert_false (found [1]);
+    //  The planner's values are kept as given, across a reopen.
+    fills [0] = (ts_fill_t) { T0 - 1000, T0, T0 - 900, T0 - 500, T0 - 800,
+                              2, 3, 1, 0 };
+    fills [1] = (ts_fill_t) { 1, 2, 0, 0, 0, 0, 0, 0, 0 };
+    assert_int_equal (ts_queue_fill_put (fx->queue, ids, 2, fills, NULL), 0);
+    s_reopen (fx, T0 + 1000);
+    ts_fill_t back [2];
+    assert_int_equal (ts_queue_fill_get (fx->queue, ids, 2, back, found,
+                                         NULL), 0);
+    assert_memory_equal (&back [0], &fills [0], sizeof back [0]);
+    assert_memory_equal (&back [1], &fills [1], sizeof back [1]);
+    //  A later fetch of "a" is not its first: not marked new again.
+    job = s_push1 (fx->queue, "a", T0 + 2000);
+    assert_int_equal (s_lease (fx, "w", T0 + 2000), job);
+    assert_int_equal (ts_queue_ack (fx->queue, job, NULL, NULL), 0);
+    assert_int_equal (ts_queue_fill_get (fx->queue, ids, 1, back, NULL,
+                                         NULL), 0);
+    assert_int_equal (back [0].flags, 0);
+    const char *bad [] = { "a b" };
+    assert_int_equal (ts_queue_fill_put (fx->queue, bad, 1, fills, NULL),
+                      TS_EINVAL);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -266,6 +309,7 @@ main (int argc, char *argv [])
         T (queue_reopen_ends_far_leases_within_ten_seconds),
         T (queue_totals_survive_a_reopen_and_count_on_from_there),
         T (queue_ack_marks_its_ids_fetched_and_the_times_survive_a_reopen),
+        T (queue_keeps_fill_records_and_marks_an_ids_first_fetch_new),
         T (queue_keeps_a_job_pushed_by_a_process_killed_right_after),
         T (queue_refuses_a_second_open_of_the_same_directory),
         T (queue_keeps_jobs_visible_and_delays_short_when_the_clock_goes_back),
