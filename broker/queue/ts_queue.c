@@ -279,7 +279,10 @@ ts_queue_ack_many (ts_queue_t *self, const uint64_t *job_ids, size_t n,
         if (one == 0) {
             self->changed = true;
             one = self->be->remove (self->state, job, err);
-            for (size_t k = 0; one == 0 && k < job->ids->n; k++)
+            //  The last fetch is that of the default window: a window
+            //  job (a backfill chunk) fetched the past, not the present.
+            bool window = job->from_ms || job->to_ms;
+            for (size_t k = 0; !window && one == 0 && k < job->ids->n; k++)
                 one = ts_queue_machine_fetched (self, job->ids->items [k],
                                                 err);
             if (one == 0)
@@ -492,7 +495,7 @@ ts_queue_holders (ts_queue_t *self, const char *const *ids, size_t n,
     if (rc)
         return rc;
     for (size_t i = 0; i < n && rc == 0; i++)
-        rc = self->be->holder (self->state, ids [i], &jobs [i], err);
+        rc = self->be->holder (self->state, ids [i], 0, 0, &jobs [i], err);
     ts_queue_machine_end_read (self);
     return rc;
 }

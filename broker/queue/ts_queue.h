@@ -4,16 +4,21 @@
     Semantics are those of an SQS queue:
 
     - push:   a job is a short list of series ids. An id already queued or
-              leased is not queued again (dedup), so a scheduler tick and a
-              hydrate for the same id make one fetch. Dead-lettered ids do
-              not count: they can be queued again.
+              leased for the same fetch window is not queued again
+              (dedup, by id and window), so a scheduler tick and a
+              hydrate for the same id (both the default window) make one
+              fetch, while the backfill chunks of one id (each its own
+              window) are queued side by side. Dead-lettered ids do not
+              count: they can be queued again.
     - lease:  the oldest visible job goes to one owner (a worker) for
               broker.visibility_timeout_s; each lease counts one receive.
     - ack:    the job is done and forgotten. Acks go by job id and are
               accepted from any owner, for a leased or a queued job (a
               worker that reconnected, or a broker restart, still acks).
               Each of its ids is then marked fetched (ts_queue_last_fetch)
-              at the latest wall-clock time the queue was given.
+              at the latest wall-clock time the queue was given, unless
+              the job had a window of its own (a backfill chunk fetches
+              the past: the last fetch is that of the default window).
     - nack:   the job failed. It moves to the dead-letter queue (DLQ) when
               the failure is not worth retrying or it was received
               broker.max_receives times; otherwise it becomes visible again
@@ -303,8 +308,9 @@ int ts_queue_lookup (ts_queue_t *self, uint64_t job_id, ts_job_t *job,
 bool ts_queue_acked (const ts_queue_t *self, uint64_t job_id);
 
 //  For each of the n ids (each must pass ts_name_existing), sets jobs [i]
-//  to the id of the queued, delayed or leased job that holds it (the job
-//  a push skipped it for), or 0 if none does. Returns 0, TS_EINVAL,
+//  to the id of the queued, delayed or leased job that holds it for the
+//  default window (the job a push of it skipped it for), or 0 if none
+//  does. Returns 0, TS_EINVAL,
 //  TS_EBACKEND.
 int ts_queue_holders (ts_queue_t *self, const char *const *ids, size_t n,
                       uint64_t *jobs, char *err);

@@ -10,7 +10,9 @@
         ready    visible_at (8) | job id    -> ""       queued jobs
         leases   deadline (8) | job id      -> ""       leased jobs
         dead_at  dead_at (8) | job id       -> ""       dead jobs
-        dedup    series id                  -> job id (8 BE), live jobs
+        dedup    series id [NUL from (8) to (8)] -> job id (8 BE), live
+                 jobs; the window part only for a job with a window
+                 (ts_lmdb_time_put), so a default-window key is the id
         meta     name                       -> int64 (host order):
                  "next_job_id", "clock_ms", "total_done", ...
         fetched  series id                  -> int64 (host order): when
@@ -418,12 +420,33 @@ s_read_key (s_lmdb_t *self, ts_job_state_t state, const s_key_t *k,
     return rc? rc: TS_ENOTFOUND;
 }
 
+//  The dedup key of id for the window [from_ms, to_ms] into buf (of
+//  S_DEDUP_KEY_MAX bytes): the id, and for a window other than the
+//  default one a NUL (never in an id) and the two times.
+#define S_DEDUP_KEY_MAX (TS_NAME_MAX + 1 + 16)
+static MDB_val
+s_dedup_key (unsigned char *buf, const char *id, int64_t from_ms,
+             int64_t to_ms)
+{
+    size_t len = strnlen (id, TS_NAME_MAX);
+    memcpy (buf, id, len);
+    if (from_ms || to_ms) {
+        buf [len++] = 0;
+        ts_lmdb_time_put (buf + len, from_ms);
+        ts_lmdb_time_put (buf + len + 8, to_ms);
+        len += 16;
+    }
+    return (MDB_val) { len, buf };
+}
+
 //  Removes the dedup entries that point at job.
 static int
 s_dedup_drop (s_lmdb_t *self, const ts_job_t *job, char *err)
 {
+    unsigned char buf [S_DEDUP_KEY_MAX];
     for (size_t i = 0; i < job->ids->n; i++) {
-        MDB_val key = { strlen (job->ids->items [i]), job->ids->items [i] };
+        MDB_val key = s_dedup_key (buf, job->ids->items [i], job->from_ms,
+                                   job->to_ms);
         MDB_val val;
         int rc = mdb_get (self->txn, self->dedup, &key, &val);
         if (rc == MDB_NOTFOUND)
@@ -505,8 +528,10 @@ s_put (void *state, ts_job_t *job, char *err)
     rc = s_meta_put (self, "next_job_id", (int64_t) job->id + 1, err);
     unsigned char idbuf [8];
     ts_lmdb_u64_put (idbuf, job->id);
+    unsigned char buf [S_DEDUP_KEY_MAX];
     for (size_t i = 0; i < job->ids->n && rc == 0; i++) {
-        MDB_val key = { strlen (job->ids->items [i]), job->ids->items [i] };
+        MDB_val key = s_dedup_key (buf, job->ids->items [i], job->from_ms,
+                                   job->to_ms);
         MDB_val val = { sizeof idbuf, idbuf };
         int mrc = mdb_put (self->txn, self->dedup, &key, &val, 0);
         if (mrc)
@@ -700,11 +725,13 @@ s_fill_get (void *state, const char *id, ts_fill_t *fill, char *err)
 //  Lookups
 
 static int
-s_holder (void *state, const char *id, uint64_t *job_id, char *err)
+s_holder (void *state, const char *id, int64_t from_ms, int64_t to_ms,
+          uint64_t *job_id, char *err)
 {
     s_lmdb_t *self = state;
     *job_id = 0;
-    MDB_val key = { strlen (id), (void *) id }, val;
+    unsigned char buf [S_DEDUP_KEY_MAX];
+    MDB_val key = s_dedup_key (buf, id, from_ms, to_ms), val;
     int rc = mdb_get (self->txn, self->dedup, &key, &val);
     if (rc == 0 && val.mv_size == 8) {
         //  An entry whose job is gone (dropped as unreadable) is stale.

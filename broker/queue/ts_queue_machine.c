@@ -462,8 +462,8 @@ s_dedup_reset (ts_queue_t *self, size_t n, char *err)
     return 0;
 }
 
-//  Puts a job of those of the n ids that no live job holds, visible at
-//  now_ms. Returns how many ids it holds (0: none, nothing stored).
+//  Puts a job of those of the n ids that no live job holds for its
+//  window (attrs), visible at now_ms. Returns how many ids it holds (0: none, nothing stored).
 int
 ts_queue_machine_push (ts_queue_t *self, const char *const *ids, size_t n,
                        const ts_queue_attrs_t *attrs, int64_t now_ms, uint64_t *job_id,
@@ -476,7 +476,8 @@ ts_queue_machine_push (ts_queue_t *self, const char *const *ids, size_t n,
         uint64_t holder = 0;
         if (s_dedup_seen (self, ids, i))
             continue;
-        rc = self->be->holder (self->state, ids [i], &holder, err);
+        rc = self->be->holder (self->state, ids [i], attrs->from_ms,
+                               attrs->to_ms, &holder, err);
         if (rc == 0 && holder == 0 && ts_strlist_append (job->ids, ids [i])) {
             ts_errf (err, "queue: out of memory");
             rc = TS_ENOMEM;
