@@ -19,13 +19,13 @@
     same chunks again after its restart, and the queue's dedup by (id,
     window) makes them one job each.
 
-    Chunks are queued FIFO with the scheduled work, not behind it: the
-    queue has one order (the time a job became visible). Each id has at
-    most upstream.backfill_queued chunks queued at once, so a backlog of
-    backfill is that many jobs per id with a gap, and a tick's jobs wait
-    behind at most those. A priority lane would take a second ready index
-    in every queue backend. They pass the same dispatch, so the source's
-    rate limit, where there is one, covers them too. */
+    Chunks have the lower priority: the queue leases a job with a window
+    of its own only when no job of the default window is visible
+    (ts_queue.h), so a backfill uses spare capacity and never delays a
+    tick. Each id has at most upstream.backfill_queued chunks queued at
+    once, so a million ids with a 30-chunk gap each hold a few jobs per
+    id in the queue, not thirty. Chunks pass the same dispatch as every
+    job, so the source's rate limit, where there is one, covers them. */
 
 #include "ts_broker_internal.h"
 #include "ts_backfill.h"

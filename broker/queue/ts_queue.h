@@ -12,6 +12,10 @@
               count: they can be queued again.
     - lease:  the oldest visible job goes to one owner (a worker) for
               broker.visibility_timeout_s; each lease counts one receive.
+              Jobs with a window of their own (backfill chunks) have the
+              lower priority: one is leased only when no job of the
+              default window is visible, so a backfill never holds back
+              the scheduled fetches (it waits for spare capacity).
     - ack:    the job is done and forgotten. Acks go by job id and are
               accepted from any owner, for a leased or a queued job (a
               worker that reconnected, or a broker restart, still acks).

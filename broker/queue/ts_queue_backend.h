@@ -26,7 +26,10 @@
     Each state has a time that orders it: queued jobs by visible_at_ms,
     leased jobs by deadline_ms, dead jobs by dead_at_ms; ties go by job
     id. The time-ordered primitives (lease, scan, first, count) use that
-    order. A job is live while queued or leased.
+    order, with one rule more for queued jobs: those with a window of
+    their own (from_ms or to_ms not 0: backfill chunks) come after every
+    queued job without one (two lanes, each in time order; first gives
+    the earlier of the two). A job is live while queued or leased.
 
     Dedup. For each series id and fetch window (a job's from_ms and
     to_ms; both 0 for the default window), the backend remembers the live

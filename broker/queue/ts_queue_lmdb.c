@@ -8,6 +8,8 @@
         jobs     job id (8 BE)              -> record   queued and leased
         dead     job id (8 BE)              -> record   dead-lettered
         ready    visible_at (8) | job id    -> ""       queued jobs
+        ready_low  the same, for queued jobs with a window of their own
+                 (backfill chunks): leased only when no job of ready is
         leases   deadline (8) | job id      -> ""       leased jobs
         dead_at  dead_at (8) | job id       -> ""       dead jobs
         dedup    series id [NUL from (8) to (8)] -> job id (8 BE), live
@@ -71,7 +73,7 @@
 #define S_VERSION_ATTRS 3           //  ... then a source and a window
 #define S_HEAD      44              //  fixed head of a record
 #define S_IDX_LEN   16              //  time (8) | job id (8)
-#define S_MAX_DBS   16              //  9 used
+#define S_MAX_DBS   16              //  10 used
 #define S_FILL_VERSION 1            //  fill record format
 #define S_FILL_SIZE (1 + 5 * 8 + 4 * 4)
 
@@ -83,8 +85,8 @@ typedef struct {
 
 typedef struct {
     ts_lmdb_t lmdb;                 //  the environment
-    MDB_dbi  jobs, dead, ready, leases, dead_at, dedup, meta, fetched,
-             filled;
+    MDB_dbi  jobs, dead, ready, ready_low, leases, dead_at, dedup, meta,
+             fetched, filled;
     int      lock_fd;               //  holds the flock on broker.lock
     MDB_txn *txn;                   //  the open batch, or NULL
     bool     write;                 //  it is a write batch
@@ -302,11 +304,22 @@ s_write (s_lmdb_t *self, MDB_dbi dbi, bool put, uint64_t job_id,
 //  ---------------------------------------------------------------------
 //  Indexes
 
+//  Whether a queued job waits in the low priority lane (ready_low): a
+//  job with a window of its own, a backfill chunk, goes after every
+//  visible job of the default window.
+static bool
+s_low (const ts_job_t *job)
+{
+    return job->from_ms || job->to_ms;
+}
+
+//  The index of state; of a queued job, the lane low says.
 static MDB_dbi
-s_index_of (s_lmdb_t *self, ts_job_state_t state)
+s_index_of (s_lmdb_t *self, ts_job_state_t state, bool low)
 {
     return state == TS_JOB_LEASED? self->leases
-         : state == TS_JOB_DEAD? self->dead_at: self->ready;
+         : state == TS_JOB_DEAD? self->dead_at
+         : low? self->ready_low: self->ready;
 }
 
 static MDB_dbi
@@ -394,14 +407,15 @@ s_collect (s_lmdb_t *self, MDB_dbi dbi, int64_t until_ms, size_t max,
 //  it (and an unreadable record, logged). Returns 0, TS_ENOTFOUND for a
 //  stale key, or an error.
 static int
-s_read_key (s_lmdb_t *self, ts_job_state_t state, const s_key_t *k,
-            char *err)
+s_read_key (s_lmdb_t *self, ts_job_state_t state, bool low,
+            const s_key_t *k, char *err)
 {
     MDB_dbi records = s_records_of (self, state);
     char why [TS_ERRLEN] = "";
     int rc = s_read (self, records, k->job_id, self->job, why);
     if (rc == 0 && ts_queue_place (self->job).state == state
-    &&  ts_queue_place (self->job).time_ms == k->time_ms)
+    &&  ts_queue_place (self->job).time_ms == k->time_ms
+    &&  (state != TS_JOB_QUEUED || s_low (self->job) == low))
         return 0;
     if (rc == TS_ENOMEM) {
         ts_errf (err, "%s", why);
@@ -415,7 +429,7 @@ s_read_key (s_lmdb_t *self, ts_job_state_t state, const s_key_t *k,
         if (rc)
             return rc;
     }
-    rc = s_index (self, s_index_of (self, state), false, k->time_ms,
+    rc = s_index (self, s_index_of (self, state, low), false, k->time_ms,
                   k->job_id, err);
     return rc? rc: TS_ENOTFOUND;
 }
@@ -538,37 +552,40 @@ s_put (void *state, ts_job_t *job, char *err)
             rc = s_fail (self, mrc, err);
     }
     if (rc == 0)
-        rc = s_index (self, self->ready, true, job->visible_at_ms, job->id,
+        rc = s_index (self, s_index_of (self, TS_JOB_QUEUED, s_low (job)),
+                      true, job->visible_at_ms, job->id,
                       err);
     return rc? rc: s_write (self, self->jobs, true, job->id, job, err);
 }
 
+//  Leases up to max visible jobs of one lane (low: ready_low) into
+//  jobs. Returns how many, or an error.
 static int
-s_lease (void *state, const char *owner, int64_t now_ms, int64_t deadline_ms,
-         size_t max, ts_job_t **jobs, char *err)
+s_lease_lane (s_lmdb_t *self, bool low, const char *owner, int64_t now_ms,
+              int64_t deadline_ms, size_t max, ts_job_t **jobs, char *err)
 {
-    s_lmdb_t *self = state;
+    MDB_dbi ready = s_index_of (self, TS_JOB_QUEUED, low);
     size_t got = 0;
     bool stale = true;
     //  Again while keys turned out stale: fewer jobs than keys were found.
     while (got < max && stale) {
         stale = false;
-        int rc = s_collect (self, self->ready, now_ms, max - got, err);
+        int rc = s_collect (self, ready, now_ms, max - got, err);
         if (rc)
             return rc;
         if (self->keys_n == 0)
             break;
         for (size_t i = 0; i < self->keys_n; i++) {
             const s_key_t *k = &self->keys [i];
-            rc = s_read_key (self, TS_JOB_QUEUED, k, err);
+            rc = s_read_key (self, TS_JOB_QUEUED, low, k, err);
             if (rc == TS_ENOTFOUND) {
                 stale = true;
                 continue;
             }
             ts_job_t *job = self->job;
             if (rc == 0)
-                rc = s_index (self, self->ready, false, k->time_ms,
-                              k->job_id, err);
+                rc = s_index (self, ready, false, k->time_ms, k->job_id,
+                              err);
             job->state = TS_JOB_LEASED;
             job->receives++;
             job->deadline_ms = deadline_ms;
@@ -590,6 +607,22 @@ s_lease (void *state, const char *owner, int64_t now_ms, int64_t deadline_ms,
     return (int) got;
 }
 
+//  The default window's jobs first; window jobs only when none of those
+//  is visible.
+static int
+s_lease (void *state, const char *owner, int64_t now_ms, int64_t deadline_ms,
+         size_t max, ts_job_t **jobs, char *err)
+{
+    s_lmdb_t *self = state;
+    int got = s_lease_lane (self, false, owner, now_ms, deadline_ms, max,
+                            jobs, err);
+    if (got < 0 || (size_t) got == max)
+        return got;
+    int low = s_lease_lane (self, true, owner, now_ms, deadline_ms,
+                            max - (size_t) got, jobs + got, err);
+    return low < 0? low: got + low;
+}
+
 static int
 s_get (void *state, uint64_t job_id, ts_job_t *job, char *err)
 {
@@ -607,7 +640,8 @@ s_update (void *state, const ts_job_t *job, const ts_queue_place_t *was,
     s_lmdb_t *self = state;
     ts_queue_place_t now = ts_queue_place (job);
     assert (was->state != TS_JOB_DEAD || now.state == TS_JOB_DEAD);
-    int rc = s_index (self, s_index_of (self, was->state), false,
+    bool low = s_low (job);
+    int rc = s_index (self, s_index_of (self, was->state, low), false,
                       was->time_ms, job->id, err);
     if (rc == 0 && was->state != TS_JOB_DEAD && now.state == TS_JOB_DEAD) {
         rc = s_dedup_drop (self, job, err);
@@ -615,8 +649,8 @@ s_update (void *state, const ts_job_t *job, const ts_queue_place_t *was,
             rc = s_write (self, self->jobs, false, job->id, NULL, err);
     }
     if (rc == 0)
-        rc = s_index (self, s_index_of (self, now.state), true, now.time_ms,
-                      job->id, err);
+        rc = s_index (self, s_index_of (self, now.state, low), true,
+                      now.time_ms, job->id, err);
     return rc? rc: s_write (self, s_records_of (self, now.state), true,
                             job->id, job, err);
 }
@@ -626,8 +660,8 @@ s_remove (void *state, const ts_job_t *job, char *err)
 {
     s_lmdb_t *self = state;
     ts_queue_place_t place = ts_queue_place (job);
-    int rc = s_index (self, s_index_of (self, place.state), false,
-                      place.time_ms, job->id, err);
+    int rc = s_index (self, s_index_of (self, place.state, s_low (job)),
+                      false, place.time_ms, job->id, err);
     if (rc == 0 && place.state != TS_JOB_DEAD)
         rc = s_dedup_drop (self, job, err);
     return rc? rc: s_write (self, s_records_of (self, place.state), false,
@@ -743,20 +777,31 @@ s_holder (void *state, const char *id, int64_t from_ms, int64_t to_ms,
     return rc == 0 || rc == MDB_NOTFOUND? 0: s_fail (self, rc, err);
 }
 
+//  How many indexes state has: queued jobs two lanes (ready, then
+//  ready_low), the others one.
+static int
+s_lanes (ts_job_state_t st)
+{
+    return st == TS_JOB_QUEUED? 2: 1;
+}
+
 static int
 s_scan (void *state, ts_job_state_t st, int64_t until_ms,
         ts_queue_scan_fn *fn, void *arg, char *err)
 {
     s_lmdb_t *self = state;
-    int rc = s_collect (self, s_index_of (self, st), until_ms, SIZE_MAX,
-                        err);
-    for (size_t i = 0; i < self->keys_n && rc == 0; i++) {
-        rc = s_read_key (self, st, &self->keys [i], err);
-        if (rc == 0)
-            rc = fn (self->job, arg);
-        else
-        if (rc == TS_ENOTFOUND)
-            rc = 0;
+    int rc = 0;
+    for (int lane = 0; lane < s_lanes (st) && rc == 0; lane++) {
+        rc = s_collect (self, s_index_of (self, st, lane), until_ms,
+                        SIZE_MAX, err);
+        for (size_t i = 0; i < self->keys_n && rc == 0; i++) {
+            rc = s_read_key (self, st, lane, &self->keys [i], err);
+            if (rc == 0)
+                rc = fn (self->job, arg);
+            else
+            if (rc == TS_ENOTFOUND)
+                rc = 0;
+        }
     }
     return rc;
 }
@@ -766,18 +811,26 @@ s_first (void *state, ts_job_state_t st, int64_t from_ms, int64_t *time_ms,
          char *err)
 {
     s_lmdb_t *self = state;
-    MDB_cursor *cursor;
-    int rc = mdb_cursor_open (self->txn, s_index_of (self, st), &cursor);
-    if (rc)
-        return s_fail (self, rc, err);
-    MDB_val key;
-    rc = s_seek (cursor, from_ms, &key);
-    if (rc == 0)
-        *time_ms = ts_lmdb_time_get (key.mv_data);
-    mdb_cursor_close (cursor);
-    if (rc == MDB_NOTFOUND)
-        return TS_ENOTFOUND;
-    return rc? s_fail (self, rc, err): 0;
+    bool found = false;
+    for (int lane = 0; lane < s_lanes (st); lane++) {
+        MDB_cursor *cursor;
+        int rc = mdb_cursor_open (self->txn, s_index_of (self, st, lane),
+                                  &cursor);
+        if (rc)
+            return s_fail (self, rc, err);
+        MDB_val key;
+        rc = s_seek (cursor, from_ms, &key);
+        if (rc == 0) {
+            int64_t first = ts_lmdb_time_get (key.mv_data);
+            if (!found || first < *time_ms)
+                *time_ms = first;
+            found = true;
+        }
+        mdb_cursor_close (cursor);
+        if (rc && rc != MDB_NOTFOUND)
+            return s_fail (self, rc, err);
+    }
+    return found? 0: TS_ENOTFOUND;
 }
 
 static int
@@ -786,28 +839,32 @@ s_count (void *state, ts_job_state_t st, int64_t from_ms, uint64_t *count,
 {
     s_lmdb_t *self = state;
     *count = 0;
-    MDB_dbi dbi = s_index_of (self, st);
-    if (from_ms == INT64_MIN) {
-        MDB_stat stat;
-        int rc = mdb_stat (self->txn, st == TS_JOB_DEAD? self->dead: dbi,
-                           &stat);
+    for (int lane = 0; lane < s_lanes (st); lane++) {
+        MDB_dbi dbi = s_index_of (self, st, lane);
+        if (from_ms == INT64_MIN) {
+            MDB_stat stat;
+            int rc = mdb_stat (self->txn, st == TS_JOB_DEAD? self->dead: dbi,
+                               &stat);
+            if (rc)
+                return s_fail (self, rc, err);
+            *count += stat.ms_entries;
+            continue;
+        }
+        MDB_cursor *cursor;
+        int rc = mdb_cursor_open (self->txn, dbi, &cursor);
         if (rc)
             return s_fail (self, rc, err);
-        *count = stat.ms_entries;
-        return 0;
+        MDB_val key, val;
+        rc = s_seek (cursor, from_ms, &key);
+        while (rc == 0) {
+            (*count)++;
+            rc = mdb_cursor_get (cursor, &key, &val, MDB_NEXT);
+        }
+        mdb_cursor_close (cursor);
+        if (rc != MDB_NOTFOUND)
+            return s_fail (self, rc, err);
     }
-    MDB_cursor *cursor;
-    int rc = mdb_cursor_open (self->txn, dbi, &cursor);
-    if (rc)
-        return s_fail (self, rc, err);
-    MDB_val key, val;
-    rc = s_seek (cursor, from_ms, &key);
-    while (rc == 0) {
-        (*count)++;
-        rc = mdb_cursor_get (cursor, &key, &val, MDB_NEXT);
-    }
-    mdb_cursor_close (cursor);
-    return rc == MDB_NOTFOUND? 0: s_fail (self, rc, err);
+    return 0;
 }
 
 static int
@@ -894,7 +951,8 @@ s_open (const ts_config_t *cfg, char *err)
     }
     ts_lmdb_db_t dbs [] = {
         { "jobs", &self->jobs }, { "dead", &self->dead },
-        { "ready", &self->ready }, { "leases", &self->leases },
+        { "ready", &self->ready }, { "ready_low", &self->ready_low },
+        { "leases", &self->leases },
         { "dead_at", &self->dead_at }, { "dedup", &self->dedup },
         { "meta", &self->meta }, { "fetched", &self->fetched },
         { "filled", &self->filled } };
