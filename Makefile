@@ -143,7 +143,7 @@ $(PROGRAMS):
 
 #  Unit tests: objects each test needs (so one module's test builds even
 #  while another module is broken).
-CORE = common/ts_common common/ts_log common/ts_redact
+CORE = common/ts_common common/ts_log common/ts_redact common/ts_duration
 DEPS_test_ts_common = $(CORE)
 DEPS_test_ts_redact = $(CORE)
 DEPS_test_ts_log    = $(CORE)
@@ -152,6 +152,7 @@ DEPS_test_ts_prom   = $(CORE) common/ts_prom
 DEPS_test_ts_points = $(CORE) common/ts_points
 DEPS_test_ts_cron   = $(CORE) common/ts_cron
 DEPS_test_ts_ratelimit = $(CORE) common/ts_ratelimit
+DEPS_test_ts_backfill = $(CORE) broker/ts_backfill common/ts_config common/ts_cron
 DEPS_test_ts_daemon = $(CORE) common/ts_daemon common/ts_config common/ts_cron \
                       common/ts_version
 #  ts_config's tests, one per file of it (test_ts_config: the whole),

@@ -106,6 +106,10 @@ ts_broker_new (const ts_config_t *cfg, char *err)
         goto fail;
     if (self->store && ts_broker_staleness_open (self, err))
         goto fail;
+    ts_strlcpy (self->backfill_rid, "backfill-", sizeof self->backfill_rid);
+    ts_rid_new (self->backfill_rid + 9);
+    if (ts_broker_backfill_open (self, err))
+        goto fail;
     self->workers = zhashx_new ();
     self->job = ts_job_new ();
     bool jobs_ok = self->job != NULL;

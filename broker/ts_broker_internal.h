@@ -20,12 +20,15 @@
                            fetched, a registry page per wake
       ts_broker_rate.c     the rate limit of each source, metered at
                            dispatch, and upstream pushback
+      ts_broker_backfill.c gap tracking and backfill: fill records after
+                           each ack, chunk jobs (ts_backfill plans them)
 
     Only broker/ts_broker*.c include this header. */
 
 #ifndef TS_BROKER_INTERNAL_H_INCLUDED
 #define TS_BROKER_INTERNAL_H_INCLUDED
 
+#include "ts_backfill.h"
 #include "ts_broker.h"
 #include "ts_cron.h"
 #include "ts_curve.h"
@@ -125,6 +128,11 @@ struct _ts_broker_t {
     int64_t    *stale_times;        //  scratch: their last fetches
     bool        has_staleness;      //  a sweep has finished
     ts_staleness_t staleness;       //  the last finished sweep
+    ts_backfill_conf_t backfill;    //  upstream.backfill* of the source
+    char        backfill_rid [TS_RID_MAX + 1];  //  request id of chunks
+    uint64_t    backfill_queued;    //  chunk jobs queued since start
+    uint64_t    backfill_done;      //  chunk jobs acked since start
+    uint64_t    backfill_failed;    //  chunk jobs dead-lettered
 };
 
 //  ---------------------------------------------------------------------
@@ -241,6 +249,22 @@ bool ts_broker_schedule_key (const char *key);
 //  TS_EBACKEND (logged; the old schedules stay).
 int ts_broker_schedule_apply (ts_broker_t *self,
                               const ts_strlist_t *applied);
+//  Gap tracking and backfill (ts_broker_backfill.c)
+
+//  Reads the backfill settings. Returns 0.
+int ts_broker_backfill_open (ts_broker_t *self, char *err);
+
+//  The n jobs of an ack call (rcs [i] == 0: jobs [i] was acked): updates
+//  the fill records of their ids and queues the backfill chunks due.
+void ts_broker_backfill_acked (ts_broker_t *self, ts_job_t *const *jobs,
+                               const int *rcs, size_t n);
+
+//  A job failed; if it was dead-lettered, counts a backfill chunk that
+//  failed and queues the next chunks due.
+void ts_broker_backfill_dead (ts_broker_t *self, const ts_job_t *job);
+
+//  The backfill counters on the metrics page.
+void ts_broker_backfill_metrics (ts_broker_t *self, ts_prom_t *prom);
 
 //  Queues ids, broker.ids_per_job per job, each job tagged with the
 //  request id rid ("" for none). Returns the number of jobs queued, or a

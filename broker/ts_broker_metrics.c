@@ -61,6 +61,7 @@ ts_broker_metrics_publish (ts_broker_t *self)
         ts_warn ("metrics: cannot read the queue's figures: %s", err);
     ts_prom_stats (prom, rc == 0? &self->metrics_msg->stats: NULL);
     ts_broker_rate_metrics (self, prom);
+    ts_broker_backfill_metrics (self, prom);
     size_t size;
     const char *text = ts_prom_text (prom, &size);
     if (ts_prom_error (prom) || ts_prom_http_publish (self->metrics_http,

@@ -112,6 +112,7 @@ s_report_move (const ts_job_t *job, void *arg)
     ts_broker_t *self = arg;
     s_owner_lost (self, job);
     s_log_failure (job, job->visible_at_ms);
+    ts_broker_backfill_dead (self, job);
 }
 
 static void
@@ -287,6 +288,8 @@ ts_broker_flush_dones (ts_broker_t *self)
             ts_debug ("done for job %" PRIu64 " from worker %s: not queued "
                       "or leased: ignored", job_id, key);
     }
+    if (rc >= 0)
+        ts_broker_backfill_acked (self, self->acked, self->ack_rcs, n);
     ts_broker_notice_publish (self);
 }
 
@@ -328,6 +331,7 @@ s_failed (ts_broker_t *self, const char *key, const ts_msg_t *msg)
     if (rc == 0) {
         s_owner_lost (self, self->job);
         s_log_failure (self->job, now);
+        ts_broker_backfill_dead (self, self->job);
     }
     //  Upstream pushback slows the job's whole source, even when this
     //  report came late (the job was leased again meanwhile).

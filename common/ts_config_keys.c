@@ -14,6 +14,7 @@
 #include "ts_config_keys.h"
 #include "ts_cron.h"
 #include "ts_ratelimit.h"
+#include "ts_duration.h"
 #include "ts_redact.h"
 
 #include <assert.h>
@@ -32,6 +33,7 @@ static ts_config_check_fn s_check_url, s_check_headers, s_check_header_name,
                   s_check_endpoint_or_off, s_check_timestream_name,
                   s_check_influxdb_name, s_check_influxdb_url,
                   s_check_nonempty, s_check_rate;
+static ts_config_check_fn s_check_duration, s_check_backfill_window;
 
 static const char *const s_log_levels [] = {
     "error", "warn", "info", "debug", NULL };
@@ -230,6 +232,11 @@ const ts_config_key_t ts_config_keys [] = {
       NULL, NULL },
     { "upstream.past_s", TS_CONFIG_INT, "86400", 0, S_INT_OPEN, NULL, NULL },
     { "upstream.future_s", TS_CONFIG_INT, "86400", 0, S_INT_OPEN, NULL, NULL },
+    //  Gap tracking and backfill (broker/ts_backfill.h): durations.
+    { "upstream.backfill", TS_CONFIG_STR, "0", 0, 0, NULL, s_check_duration },
+    { "upstream.backfill_window", TS_CONFIG_STR, "1d", 0, 0, NULL,
+      s_check_backfill_window },
+    { "upstream.backfill_queued", TS_CONFIG_INT, "2", 1, 64, NULL, NULL },
     { "upstream.time_param", TS_CONFIG_ENUM, "ms", 0, 0, s_time_units, NULL },
     { "upstream.connect_timeout_ms", TS_CONFIG_INT, "5000", 1, S_INT_OPEN,
       NULL, NULL },
@@ -379,6 +386,41 @@ s_check_nonempty (const ts_config_value_t *value, char *reason, size_t size,
 {
     if (!*value->str) {
         snprintf (reason, size, "must not be empty");
+        return -1;
+    }
+    return 0;
+}
+
+//  A duration (ts_duration_parse): "30d", "12h", "0" for none.
+static int
+s_check_duration (const ts_config_value_t *value, char *reason, size_t size,
+                  size_t *bad)
+{
+    int64_t ms;
+    char err [TS_ERRLEN];
+    if (ts_duration_parse (value->str, &ms, err) != 0) {
+        snprintf (reason, size, "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+//  A backfill chunk: from one minute (shorter chunks only multiply
+//  requests) to 366 days (longer ones make documents few upstreams
+//  answer whole).
+static int
+s_check_backfill_window (const ts_config_value_t *value, char *reason,
+                         size_t size, size_t *bad)
+{
+    int64_t ms;
+    char err [TS_ERRLEN];
+    if (ts_duration_parse (value->str, &ms, err) != 0) {
+        snprintf (reason, size, "%s", err);
+        return -1;
+    }
+    if (ms < 60000 || ms > INT64_C (366) * 86400000) {
+        snprintf (reason, size, "'%s': must be from 1m to 366d",
+                  value->str);
         return -1;
     }
     return 0;

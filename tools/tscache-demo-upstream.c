@@ -12,7 +12,7 @@
       POST /control                 {"latency_ms": N, "fail_rate": P,
                                      "mode": "ok|500|429|404|401|timeout|
                                      malformed|truncated|oversized",
-                                     "now_ms": N|null}
+                                     "now_ms": N|null, "history_days": D}
 
     Every answer for the same (id, now) is byte-identical, so tests compare
     the gateway's answers with a direct fetch from here; /control lets them
@@ -20,7 +20,9 @@
 
     The series: base = floor(now / 300000) * 300000; times are base -
     k * 300000 for k = 288..1 (the past day) and base + k * 300000 for k =
-    1..288 (the next day); base itself is not served. from/to (epoch ms or
+    1..288 (the next day); base itself is not served. With history_days
+    D (POST /control or --history-days, 1 to 3660, default 1) the past
+    reaches back D days (k = 288 * D..1), for tests of backfill windows. from/to (epoch ms or
     RFC 3339) keep only times in [from, to]. The value of (id, measure,
     time) is
 
@@ -75,6 +77,7 @@
 #define S_OVERSIZED     (20 * 1024 * 1024)  //  bytes of the oversized answer
 #define S_TIMEOUT_MS    60000       //  how long "timeout" mode stalls
 #define S_PI            3.14159265358979323846
+#define S_HISTORY_DAYS_MAX 3660     //  most days of past served
 
 typedef enum {
     S_MODE_OK, S_MODE_500, S_MODE_429, S_MODE_TIMEOUT, S_MODE_MALFORMED,
@@ -95,10 +98,11 @@ typedef struct {
     s_mode_t mode;              //  how data requests are answered
     uint64_t counter;           //  data requests since fail_rate was set
     uint64_t requests;          //  data requests since start
+    int64_t  history_days;      //  days of past served
 } s_behaviour_t;
 
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
-static s_behaviour_t s_state = { -1, 0, 0, S_MODE_OK, 0, 0 };
+static s_behaviour_t s_state = { -1, 0, 0, S_MODE_OK, 0, 0, 1 };
 static char *s_api_key = NULL;             //  required x-api-key, or NULL
 static const char *s_key_param = NULL;     //  query parameter that must
                                            //  hold it too, or NULL
@@ -155,14 +159,16 @@ s_value (const char *id, const char *measure, int64_t time_ms)
     return round (v * 10000) / 10000;
 }
 
-//  Fills times [] (room for 2 * S_SLOTS) with the served times in
-//  [from, to], ascending. Returns how many.
+//  Fills times [] (room for (days + 1) * S_SLOTS) with the served times
+//  in [from, to], ascending: days of past, one of future. Returns how
+//  many.
 static size_t
-s_times (int64_t now_ms, int64_t from_ms, int64_t to_ms, int64_t *times)
+s_times (int64_t now_ms, int64_t days, int64_t from_ms, int64_t to_ms,
+         int64_t *times)
 {
     int64_t base = s_floor_div (now_ms, S_STEP_MS) * S_STEP_MS;
     size_t n = 0;
-    for (int k = -S_SLOTS; k <= S_SLOTS; k++) {
+    for (int64_t k = -S_SLOTS * days; k <= S_SLOTS; k++) {
         int64_t t = base + (int64_t) k * S_STEP_MS;
         if (k != 0 && t >= from_ms && t <= to_ms)
             times [n++] = t;
@@ -379,11 +385,14 @@ s_serve_series (struct MHD_Connection *conn, bool columns, const char *id)
         return s_reply (conn, MHD_HTTP_OK, "application/json", s_oversized,
                         s_oversized_len, MHD_RESPMEM_PERSISTENT);
     }
-    int64_t times [2 * S_SLOTS];
+    int64_t *times = malloc ((size_t) (now.history_days + 1) * S_SLOTS
+                             * sizeof *times);
     int64_t clock_ms = now.now_ms >= 0? now.now_ms: ts_now_ms ();
-    size_t n = s_times (clock_ms, from_ms, to_ms, times);
+    size_t n = times? s_times (clock_ms, now.history_days, from_ms, to_ms,
+                               times): 0;
     size_t len = 0;
-    char *body = s_document (columns, id, times, n, &len);
+    char *body = times? s_document (columns, id, times, n, &len): NULL;
+    free (times);
     if (!body)
         return s_reply_error (conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     if (now.mode == S_MODE_TRUNCATED)
@@ -399,11 +408,12 @@ s_reply_state (struct MHD_Connection *conn)
     pthread_mutex_lock (&s_lock);
     s_behaviour_t now = s_state;
     pthread_mutex_unlock (&s_lock);
-    json_t *json = json_pack ("{s:I, s:f, s:s, s:I}",
+    json_t *json = json_pack ("{s:I, s:f, s:s, s:I, s:I}",
                               "latency_ms", (json_int_t) now.latency_ms,
                               "fail_rate", now.fail_rate,
                               "mode", s_mode_names [now.mode],
-                              "requests", (json_int_t) now.requests);
+                              "requests", (json_int_t) now.requests,
+                              "history_days", (json_int_t) now.history_days);
     if (json)
         json_object_set_new (json, "now_ms", now.now_ms >= 0
                              ? json_integer (now.now_ms): json_null ());
@@ -458,6 +468,13 @@ s_control (const char *body, size_t len)
                      "malformed, truncated or oversized";
         else
             next.mode = (s_mode_t) m;
+    }
+    if ((item = json_object_get (json, "history_days"))) {
+        if (!json_is_integer (item) || json_integer_value (item) < 1
+        ||  json_integer_value (item) > S_HISTORY_DAYS_MAX)
+            reason = "history_days must be an integer from 1 to 3660";
+        else
+            next.history_days = json_integer_value (item);
     }
     if ((item = json_object_get (json, "now_ms"))) {
         if (json_is_null (item))
@@ -580,6 +597,7 @@ s_usage (FILE *out)
 "  --bind ADDR              address to listen on (default 127.0.0.1)\n"
 "  --now MS                 pin the clock to epoch ms (default: real time)\n"
 "  --latency-ms N           sleep N ms before each data answer\n"
+"  --history-days D         serve D days of past (1..3660, default 1)\n"
 "  --fail-rate P            answer 500 to a fraction P (0..1) of data requests\n"
 "  --require-key-env NAME   data requests need header x-api-key equal to $NAME\n"
 "  --key-param P            ... and query parameter P equal to it too; a wrong\n"
@@ -597,12 +615,12 @@ s_usage (FILE *out)
 "  GET  /control                 current behaviour and data request count\n"
 "  POST /control                 {\"latency_ms\": N, \"fail_rate\": P, \"now_ms\": N|null,\n"
 "                                 \"mode\": \"ok|500|429|404|401|timeout|malformed|\n"
-"                                 truncated|oversized\"}\n"
+"                                 truncated|oversized\", \"history_days\": D}\n"
 "                                (401: answer as if the key were wrong)\n"
 "\n"
 "Series: base = floor(now / 300000) * 300000; times base - k * 300000 for\n"
-"k = 288..1 and base + k * 300000 for k = 1..288 (576 points, base itself\n"
-"excluded), kept within [from, to] (epoch ms or RFC 3339) if given. Value:\n"
+"k = 288 * D..1 (D = history_days, default 1) and base + k * 300000 for\n"
+"k = 1..288 (576 points for D = 1, base itself excluded), kept within [from, to] (epoch ms or RFC 3339) if given. Value:\n"
 "  slot   = floor(time / 300000) mod 288\n"
 "  phase  = 2 pi * (fnv1a(id \"/\" measure) mod 1000) / 1000\n"
 "  offset = (fnv1a(id) mod 100) / 10\n"
@@ -683,8 +701,8 @@ s_parse_args (int argc, char *argv [], int64_t *port, const char **bind_addr)
             return 0;
         }
         static const char *known [] = { "--port", "--bind", "--now",
-            "--latency-ms", "--fail-rate", "--require-key-env", "--key-param",
-            NULL };
+            "--latency-ms", "--history-days", "--fail-rate",
+            "--require-key-env", "--key-param", NULL };
         size_t o = 0;
         while (known [o] && strcmp (opt, known [o]) != 0)
             o++;
@@ -708,6 +726,10 @@ s_parse_args (int argc, char *argv [], int64_t *port, const char **bind_addr)
         else
         if (strcmp (opt, "--latency-ms") == 0)
             rc = s_int_arg (arg, 0, 600000, &s_state.latency_ms);
+        else
+        if (strcmp (opt, "--history-days") == 0)
+            rc = s_int_arg (arg, 1, S_HISTORY_DAYS_MAX,
+                            &s_state.history_days);
         else
         if (strcmp (opt, "--fail-rate") == 0) {
             char *end = NULL;

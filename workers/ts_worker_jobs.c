@@ -1,11 +1,12 @@
 /*  ts_worker_jobs - the worker's jobs: each job in flight holds a slot;
     its ids are fetched (ts_fetch, URLs by ts_url), each fetched document
     goes into the ingest's batch (ts_ingest: map, split at now, write in
-    one store transaction), each id is stored or failed, and the job is
-    reported "done" or "failed" once its last id is settled. Every failure
-    detail passes s_slot_fail, which scrubs the upstream key from it. The
-    reasons (batches, idempotent writes, the key) are in ts_worker.c's
-    opening comment. Part of ts_worker (ts_worker_internal.h). */
+    one store transaction; a job with a window of its own, a backfill
+    chunk, writes history only and leaves the forecast as it is), each id
+    is stored or failed, and the job is reported "done" or "failed" once
+    its last id is settled. Every failure detail passes s_slot_fail,
+    which scrubs the upstream key from it. The reasons (batches,
+    idempotent writes, the key) are in ts_worker.c's opening comment. Part of ts_worker (ts_worker_internal.h). */
 
 #include "ts_worker_internal.h"
 #include "ts_log.h"
@@ -226,6 +227,7 @@ s_stored (void *arg, const ts_ingest_result_t *result)
                    TS_LF_STR ("id", result->id),
                    TS_LF_UINT ("history", result->history),
                    TS_LF_UINT ("forecast", result->forecast),
+                   TS_LF_UINT ("skipped", result->skipped),
                    TS_LF_INT ("ms", doc->fetch_ms + ts_mono_ms ()
                                     - doc->started_ms),
                    TS_LF_UINT ("job", slot->job),
@@ -268,8 +270,13 @@ ts_worker_job_fetched (ts_worker_t *self, const ts_fetch_result_t *res)
     doc->started_ms = ts_mono_ms ();
     doc->fetch_ms = res->elapsed_ms;
     doc->slot = index;
-    if (ts_ingest_add (self->ingest, id, res->body, res->size, ts_now_ms (),
-                       &what, err) != 0) {
+    //  A job with a window of its own (a backfill chunk) writes history
+    //  only: the id's forecast is the default window's to replace.
+    int (*add) (ts_ingest_t *, const char *, const char *, size_t, int64_t,
+                const char **, char *) = slot->has_window
+        ? ts_ingest_add_history: ts_ingest_add;
+    if (add (self->ingest, id, res->body, res->size, ts_now_ms (), &what,
+             err) != 0) {
         //  Invalid or truncated documents may pass: the job is retried.
         s_slot_fail_with (self, slot, id, strcmp (what, "out of memory")
                           ? "document": "memory", true, what, err);

@@ -308,9 +308,12 @@ ts_queue_ack_many (ts_queue_t *self, const uint64_t *job_ids, size_t n,
         if (one == 0) {
             self->changed = true;
             one = self->be->remove (self->state, job, err);
-            for (size_t k = 0; one == 0 && k < job->ids->n; k++)
-                one = self->be->fetched_put (self->state, job->ids->items [k],
-                                             self->clock_ms, err);
+            //  The last fetch is that of the default window: a window
+            //  job (a backfill chunk) fetched the past, not the present.
+            bool window = job->from_ms || job->to_ms;
+            for (size_t k = 0; !window && one == 0 && k < job->ids->n; k++)
+                one = ts_queue_machine_fetched (self, job->ids->items [k],
+                                                err);
             if (one == 0)
                 acked++;
         }
@@ -521,7 +524,7 @@ ts_queue_holders (ts_queue_t *self, const char *const *ids, size_t n,
     if (rc)
         return rc;
     for (size_t i = 0; i < n && rc == 0; i++)
-        rc = self->be->holder (self->state, ids [i], &jobs [i], err);
+        rc = self->be->holder (self->state, ids [i], 0, 0, &jobs [i], err);
     ts_queue_machine_end_read (self);
     return rc;
 }
@@ -565,6 +568,48 @@ ts_queue_last_fetch (ts_queue_t *self, const char *const *ids, size_t n,
     }
     ts_queue_machine_end_read (self);
     return rc;
+}
+
+int
+ts_queue_fill_get (ts_queue_t *self, const char *const *ids, size_t n,
+                   ts_fill_t *fills, bool *found, char *err)
+{
+    assert (self);
+    assert (fills || n == 0);
+    int rc = ts_queue_machine_check_ids (ids, n, true, err);
+    if (rc == 0 && n > 0)
+        rc = ts_queue_machine_begin (self, false, err);
+    if (rc || n == 0)
+        return rc;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        memset (&fills [i], 0, sizeof fills [i]);
+        rc = self->be->fill_get (self->state, ids [i], &fills [i], err);
+        if (found)
+            found [i] = rc == 0;
+        if (rc == TS_ENOTFOUND) {
+            memset (&fills [i], 0, sizeof fills [i]);
+            rc = 0;
+        }
+    }
+    ts_queue_machine_end_read (self);
+    return rc;
+}
+
+int
+ts_queue_fill_put (ts_queue_t *self, const char *const *ids, size_t n,
+                   const ts_fill_t *fills, char *err)
+{
+    assert (self);
+    assert (fills || n == 0);
+    int rc = ts_queue_machine_check_ids (ids, n, true, err);
+    if (rc == 0 && n > 0)
+        rc = ts_queue_machine_begin (self, true, err);
+    if (rc || n == 0)
+        return rc;
+    self->changed = true;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = self->be->fill_put (self->state, ids [i], &fills [i], err);
+    return ts_queue_machine_end_write (self, rc, err);
 }
 
 int

@@ -4,20 +4,29 @@
     Semantics are those of an SQS queue:
 
     - push:   a job is a short list of series ids. An id already queued or
-              leased is not queued again (dedup), so a scheduler tick and a
-              hydrate for the same id make one fetch. Dead-lettered ids do
-              not count: they can be queued again.
+              leased for the same fetch window is not queued again
+              (dedup, by id and window), so a scheduler tick and a
+              hydrate for the same id (both the default window) make one
+              fetch, while the backfill chunks of one id (each its own
+              window) are queued side by side. Dead-lettered ids do not
+              count: they can be queued again.
     - lease:  the oldest visible job goes to one owner (a worker) for
               broker.visibility_timeout_s; each lease counts one receive.
               The caller may pass over jobs (ts_queue_lease_filtered):
               those keep their place and later ones are leased past
               them; the broker so holds back the jobs of a source over
               its rate limit without holding up the other sources.
+              Jobs with a window of their own (backfill chunks) have the
+              lower priority: one is leased only when no job of the
+              default window is visible, so a backfill never holds back
+              the scheduled fetches (it waits for spare capacity).
     - ack:    the job is done and forgotten. Acks go by job id and are
               accepted from any owner, for a leased or a queued job (a
               worker that reconnected, or a broker restart, still acks).
               Each of its ids is then marked fetched (ts_queue_last_fetch)
-              at the latest wall-clock time the queue was given.
+              at the latest wall-clock time the queue was given, unless
+              the job had a window of its own (a backfill chunk fetches
+              the past: the last fetch is that of the default window).
     - nack:   the job failed. It moves to the dead-letter queue (DLQ) when
               the failure is not worth retrying or it was received
               broker.max_receives times; otherwise it becomes visible again
@@ -334,8 +343,9 @@ int ts_queue_lookup (ts_queue_t *self, uint64_t job_id, ts_job_t *job,
 bool ts_queue_acked (const ts_queue_t *self, uint64_t job_id);
 
 //  For each of the n ids (each must pass ts_name_existing), sets jobs [i]
-//  to the id of the queued, delayed or leased job that holds it (the job
-//  a push skipped it for), or 0 if none does. Returns 0, TS_EINVAL,
+//  to the id of the queued, delayed or leased job that holds it for the
+//  default window (the job a push of it skipped it for), or 0 if none
+//  does. Returns 0, TS_EINVAL,
 //  TS_EBACKEND.
 int ts_queue_holders (ts_queue_t *self, const char *const *ids, size_t n,
                       uint64_t *jobs, char *err);
@@ -354,6 +364,41 @@ int64_t ts_queue_next_wakeup (ts_queue_t *self, int64_t now_ms);
 //  TS_EBACKEND.
 int ts_queue_last_fetch (ts_queue_t *self, const char *const *ids, size_t n,
                          int64_t *times_ms, char *err);
+
+//  --- how far history is filled (gap tracking, backfill) ----------------
+
+//  One id's fill record: how far its history is filled and the backfill
+//  in progress. The queue only keeps it, per series id beside its last
+//  fetch, durable as the jobs are; the broker's backfill planner
+//  (broker/ts_backfill.h) decides the values. Times are epoch ms.
+typedef struct {
+    int64_t  filled_from_ms;    //  oldest time history covers once the
+                                //  pending backfill is done; 0 unknown
+    int64_t  filled_to_ms;      //  newest time a fetch covered; 0 never
+    int64_t  gap_from_ms;       //  pending backfill: [gap_from, gap_to),
+    int64_t  gap_to_ms;         //  oldest first; equal: none pending
+    int64_t  next_ms;           //  its next chunk to queue starts here
+    uint32_t queued;            //  its chunks queued or leased now
+    uint32_t done;              //  chunks of the last backfill done
+    uint32_t failed;            //  and dead-lettered (left unfilled)
+    uint32_t flags;             //  TS_FILL_* bits
+} ts_fill_t;
+
+#define TS_FILL_NEW     1u      //  set by an ack of the id's first fetch
+                                //  ever (no last fetch before), for the
+                                //  planner to backfill a new id
+
+//  For each of the n ids (each must pass ts_name_existing), fills [i]
+//  gets its fill record and found [i] (found may be NULL) whether it has
+//  one (if not, fills [i] is all 0). One read batch. Returns 0,
+//  TS_EINVAL, TS_EBACKEND.
+int ts_queue_fill_get (ts_queue_t *self, const char *const *ids, size_t n,
+                       ts_fill_t *fills, bool *found, char *err);
+
+//  Stores fills [i] as the fill record of ids [i], for the n ids, in one
+//  write batch. Returns 0, TS_EINVAL, TS_EBACKEND.
+int ts_queue_fill_put (ts_queue_t *self, const char *const *ids, size_t n,
+                       const ts_fill_t *fills, char *err);
 
 //  Fills *stats; queued/delayed split at now_ms. Returns 0, TS_EBACKEND.
 int ts_queue_stats (ts_queue_t *self, int64_t now_ms,

@@ -26,12 +26,19 @@
     Each state has a time that orders it: queued jobs by visible_at_ms,
     leased jobs by deadline_ms, dead jobs by dead_at_ms; ties go by job
     id. The time-ordered primitives (lease, scan, first, count) use that
-    order. A job is live while queued or leased.
+    order, with one rule more for queued jobs: those with a window of
+    their own (from_ms or to_ms not 0: backfill chunks) come after every
+    queued job without one (two lanes, each in time order; first gives
+    the earlier of the two). A job is live while queued or leased.
 
-    Dedup. For each series id, the backend remembers the live job that
-    holds it (set by put, dropped when that job leaves the live states by
-    update to TS_JOB_DEAD or by remove). holder looks it up; which ids a
-    new job takes is ts_queue.c's decision.
+    Dedup. For each series id and fetch window (a job's from_ms and
+    to_ms; both 0 for the default window), the backend remembers the live
+    job that holds it (set by put, dropped when that job leaves the live
+    states by update to TS_JOB_DEAD or by remove). holder looks it up;
+    which ids a new job takes is ts_queue.c's decision. So the chunks of
+    one id's backfill, each its own window, are queued side by side,
+    while a scheduled fetch and a hydrate of that id (both the default
+    window) still make one job.
 
     Return codes: 0 (or a count), TS_ENOTFOUND where said, TS_ENOMEM,
     TS_EBACKEND for any storage failure (err, TS_ERRLEN bytes, may be
@@ -128,9 +135,10 @@ typedef struct {
     int   (*purge) (void *self, char *err);
 
     //  --- lookups (any batch) -----------------------------------------
-    //  *job_id gets the live job holding series id, 0 if none.
-    int   (*holder) (void *self, const char *id, uint64_t *job_id,
-                     char *err);
+    //  *job_id gets the live job holding series id for the window
+    //  [from_ms, to_ms] (both 0: the default window), 0 if none.
+    int   (*holder) (void *self, const char *id, int64_t from_ms,
+                     int64_t to_ms, uint64_t *job_id, char *err);
     //  Calls fn for each job in state with time <= until_ms, in time
     //  order. Returns 0, or fn's non-zero value if it stopped.
     int   (*scan) (void *self, ts_job_state_t state, int64_t until_ms,
@@ -157,6 +165,15 @@ typedef struct {
     //  Any batch. *time_ms gets id's. Returns 0 or TS_ENOTFOUND.
     int   (*fetched_get) (void *self, const char *id, int64_t *time_ms,
                           char *err);
+
+    //  --- fill records (write batch for fill_put) ---------------------
+    //  One ts_fill_t per series id, kept apart from the jobs like the
+    //  last fetches, never removed. Stores fill as id's, replacing it.
+    int   (*fill_put) (void *self, const char *id, const ts_fill_t *fill,
+                       char *err);
+    //  Any batch. *fill gets id's. Returns 0 or TS_ENOTFOUND.
+    int   (*fill_get) (void *self, const char *id, ts_fill_t *fill,
+                       char *err);
 } ts_queue_backend_t;
 
 //  The place of job as stored (its state and that state's time).

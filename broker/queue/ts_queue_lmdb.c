@@ -8,13 +8,20 @@
         jobs     job id (8 BE)              -> record   queued and leased
         dead     job id (8 BE)              -> record   dead-lettered
         ready    visible_at (8) | job id    -> ""       queued jobs
+        ready_low  the same, for queued jobs with a window of their own
+                 (backfill chunks): leased only when no job of ready is
         leases   deadline (8) | job id      -> ""       leased jobs
         dead_at  dead_at (8) | job id       -> ""       dead jobs
-        dedup    series id                  -> job id (8 BE), live jobs
+        dedup    series id [NUL from (8) to (8)] -> job id (8 BE), live
+                 jobs; the window part only for a job with a window
+                 (ts_lmdb_time_put), so a default-window key is the id
         meta     name                       -> int64 (host order):
                  "next_job_id", "clock_ms", "total_done", ...
         fetched  series id                  -> int64 (host order): when
                  a job holding it was last acked
+        filled   series id                  -> fill record: version (1)
+                 then the fields of ts_fill_t in their order, host order
+                 (5 x int64, 4 x uint32): how far its history is filled
 
     Index times are epoch ms, 8 bytes BE with the sign bit flipped
     (ts_lmdb_time_put). A batch is one LMDB transaction. A record (jobs,
@@ -66,7 +73,9 @@
 #define S_VERSION_ATTRS 3           //  ... then a source and a window
 #define S_HEAD      44              //  fixed head of a record
 #define S_IDX_LEN   16              //  time (8) | job id (8)
-#define S_MAX_DBS   16              //  8 used
+#define S_MAX_DBS   16              //  10 used
+#define S_FILL_VERSION 1            //  fill record format
+#define S_FILL_SIZE (1 + 5 * 8 + 4 * 4)
 
 //  An index key, decoded.
 typedef struct {
@@ -76,7 +85,8 @@ typedef struct {
 
 typedef struct {
     ts_lmdb_t lmdb;                 //  the environment
-    MDB_dbi  jobs, dead, ready, leases, dead_at, dedup, meta, fetched;
+    MDB_dbi  jobs, dead, ready, ready_low, leases, dead_at, dedup, meta,
+             fetched, filled;
     int      lock_fd;               //  holds the flock on broker.lock
     MDB_txn *txn;                   //  the open batch, or NULL
     bool     write;                 //  it is a write batch
@@ -294,11 +304,22 @@ s_write (s_lmdb_t *self, MDB_dbi dbi, bool put, uint64_t job_id,
 //  ---------------------------------------------------------------------
 //  Indexes
 
+//  Whether a queued job waits in the low priority lane (ready_low): a
+//  job with a window of its own, a backfill chunk, goes after every
+//  visible job of the default window.
+static bool
+s_low (const ts_job_t *job)
+{
+    return job->from_ms || job->to_ms;
+}
+
+//  The index of state; of a queued job, the lane low says.
 static MDB_dbi
-s_index_of (s_lmdb_t *self, ts_job_state_t state)
+s_index_of (s_lmdb_t *self, ts_job_state_t state, bool low)
 {
     return state == TS_JOB_LEASED? self->leases
-         : state == TS_JOB_DEAD? self->dead_at: self->ready;
+         : state == TS_JOB_DEAD? self->dead_at
+         : low? self->ready_low: self->ready;
 }
 
 static MDB_dbi
@@ -401,14 +422,15 @@ s_collect (s_lmdb_t *self, MDB_dbi dbi, const s_key_t *after,
 //  it (and an unreadable record, logged). Returns 0, TS_ENOTFOUND for a
 //  stale key, or an error.
 static int
-s_read_key (s_lmdb_t *self, ts_job_state_t state, const s_key_t *k,
-            char *err)
+s_read_key (s_lmdb_t *self, ts_job_state_t state, bool low,
+            const s_key_t *k, char *err)
 {
     MDB_dbi records = s_records_of (self, state);
     char why [TS_ERRLEN] = "";
     int rc = s_read (self, records, k->job_id, self->job, why);
     if (rc == 0 && ts_queue_place (self->job).state == state
-    &&  ts_queue_place (self->job).time_ms == k->time_ms)
+    &&  ts_queue_place (self->job).time_ms == k->time_ms
+    &&  (state != TS_JOB_QUEUED || s_low (self->job) == low))
         return 0;
     if (rc == TS_ENOMEM) {
         ts_errf (err, "%s", why);
@@ -422,17 +444,38 @@ s_read_key (s_lmdb_t *self, ts_job_state_t state, const s_key_t *k,
         if (rc)
             return rc;
     }
-    rc = s_index (self, s_index_of (self, state), false, k->time_ms,
+    rc = s_index (self, s_index_of (self, state, low), false, k->time_ms,
                   k->job_id, err);
     return rc? rc: TS_ENOTFOUND;
+}
+
+//  The dedup key of id for the window [from_ms, to_ms] into buf (of
+//  S_DEDUP_KEY_MAX bytes): the id, and for a window other than the
+//  default one a NUL (never in an id) and the two times.
+#define S_DEDUP_KEY_MAX (TS_NAME_MAX + 1 + 16)
+static MDB_val
+s_dedup_key (unsigned char *buf, const char *id, int64_t from_ms,
+             int64_t to_ms)
+{
+    size_t len = strnlen (id, TS_NAME_MAX);
+    memcpy (buf, id, len);
+    if (from_ms || to_ms) {
+        buf [len++] = 0;
+        ts_lmdb_time_put (buf + len, from_ms);
+        ts_lmdb_time_put (buf + len + 8, to_ms);
+        len += 16;
+    }
+    return (MDB_val) { len, buf };
 }
 
 //  Removes the dedup entries that point at job.
 static int
 s_dedup_drop (s_lmdb_t *self, const ts_job_t *job, char *err)
 {
+    unsigned char buf [S_DEDUP_KEY_MAX];
     for (size_t i = 0; i < job->ids->n; i++) {
-        MDB_val key = { strlen (job->ids->items [i]), job->ids->items [i] };
+        MDB_val key = s_dedup_key (buf, job->ids->items [i], job->from_ms,
+                                   job->to_ms);
         MDB_val val;
         int rc = mdb_get (self->txn, self->dedup, &key, &val);
         if (rc == MDB_NOTFOUND)
@@ -514,37 +557,43 @@ s_put (void *state, ts_job_t *job, char *err)
     rc = s_meta_put (self, "next_job_id", (int64_t) job->id + 1, err);
     unsigned char idbuf [8];
     ts_lmdb_u64_put (idbuf, job->id);
+    unsigned char buf [S_DEDUP_KEY_MAX];
     for (size_t i = 0; i < job->ids->n && rc == 0; i++) {
-        MDB_val key = { strlen (job->ids->items [i]), job->ids->items [i] };
+        MDB_val key = s_dedup_key (buf, job->ids->items [i], job->from_ms,
+                                   job->to_ms);
         MDB_val val = { sizeof idbuf, idbuf };
         int mrc = mdb_put (self->txn, self->dedup, &key, &val, 0);
         if (mrc)
             rc = s_fail (self, mrc, err);
     }
     if (rc == 0)
-        rc = s_index (self, self->ready, true, job->visible_at_ms, job->id,
+        rc = s_index (self, s_index_of (self, TS_JOB_QUEUED, s_low (job)),
+                      true, job->visible_at_ms, job->id,
                       err);
     return rc? rc: s_write (self, self->jobs, true, job->id, job, err);
 }
 
+//  Leases up to max visible jobs of one lane (low: ready_low) into jobs,
+//  passing over those accept skips; sets *stop when accept says stop.
+//  Returns how many, or an error.
 static int
-s_lease (void *state, const char *owner, int64_t now_ms, int64_t deadline_ms,
-         size_t max, ts_queue_accept_fn *accept, void *arg, ts_job_t **jobs,
-         char *err)
+s_lease_lane (s_lmdb_t *self, bool low, const char *owner, int64_t now_ms,
+              int64_t deadline_ms, size_t max, ts_queue_accept_fn *accept,
+              void *arg, ts_job_t **jobs, bool *stop, char *err)
 {
-    s_lmdb_t *self = state;
+    MDB_dbi ready = s_index_of (self, TS_JOB_QUEUED, low);
     size_t got = 0;
     s_key_t after;
-    bool walked = false, stop = false;
+    bool walked = false;
     //  Key by key in time order, each batch of keys after the last one
     //  looked at: leased keys leave the index, skipped and stale ones are
     //  passed over.
-    while (got < max && !stop) {
+    while (got < max && !*stop) {
         size_t want = max - got;
         if (accept && want < 64)
             want = 64;              //  skips are likely: read ahead
-        int rc = s_collect (self, self->ready, walked? &after: NULL, now_ms,
-                            want, err);
+        int rc = s_collect (self, ready, walked? &after: NULL, now_ms, want,
+                            err);
         if (rc)
             return rc;
         if (self->keys_n == 0)
@@ -553,7 +602,7 @@ s_lease (void *state, const char *owner, int64_t now_ms, int64_t deadline_ms,
             const s_key_t *k = &self->keys [i];
             after = *k;
             walked = true;
-            rc = s_read_key (self, TS_JOB_QUEUED, k, err);
+            rc = s_read_key (self, TS_JOB_QUEUED, low, k, err);
             if (rc == TS_ENOTFOUND)
                 continue;
             ts_job_t *job = self->job;
@@ -562,12 +611,12 @@ s_lease (void *state, const char *owner, int64_t now_ms, int64_t deadline_ms,
             if (verdict == TS_QUEUE_SKIP)
                 continue;
             if (verdict == TS_QUEUE_STOP) {
-                stop = true;
+                *stop = true;
                 break;
             }
             if (rc == 0)
-                rc = s_index (self, self->ready, false, k->time_ms,
-                              k->job_id, err);
+                rc = s_index (self, ready, false, k->time_ms, k->job_id,
+                              err);
             job->state = TS_JOB_LEASED;
             job->receives++;
             job->deadline_ms = deadline_ms;
@@ -589,6 +638,25 @@ s_lease (void *state, const char *owner, int64_t now_ms, int64_t deadline_ms,
     return (int) got;
 }
 
+//  The default window's jobs first; window jobs only when none of those
+//  is visible (or accept passed over the rest).
+static int
+s_lease (void *state, const char *owner, int64_t now_ms, int64_t deadline_ms,
+         size_t max, ts_queue_accept_fn *accept, void *arg, ts_job_t **jobs,
+         char *err)
+{
+    s_lmdb_t *self = state;
+    bool stop = false;
+    int got = s_lease_lane (self, false, owner, now_ms, deadline_ms, max,
+                            accept, arg, jobs, &stop, err);
+    if (got < 0 || (size_t) got == max || stop)
+        return got;
+    int low = s_lease_lane (self, true, owner, now_ms, deadline_ms,
+                            max - (size_t) got, accept, arg, jobs + got,
+                            &stop, err);
+    return low < 0? low: got + low;
+}
+
 static int
 s_get (void *state, uint64_t job_id, ts_job_t *job, char *err)
 {
@@ -606,7 +674,8 @@ s_update (void *state, const ts_job_t *job, const ts_queue_place_t *was,
     s_lmdb_t *self = state;
     ts_queue_place_t now = ts_queue_place (job);
     assert (was->state != TS_JOB_DEAD || now.state == TS_JOB_DEAD);
-    int rc = s_index (self, s_index_of (self, was->state), false,
+    bool low = s_low (job);
+    int rc = s_index (self, s_index_of (self, was->state, low), false,
                       was->time_ms, job->id, err);
     if (rc == 0 && was->state != TS_JOB_DEAD && now.state == TS_JOB_DEAD) {
         rc = s_dedup_drop (self, job, err);
@@ -614,8 +683,8 @@ s_update (void *state, const ts_job_t *job, const ts_queue_place_t *was,
             rc = s_write (self, self->jobs, false, job->id, NULL, err);
     }
     if (rc == 0)
-        rc = s_index (self, s_index_of (self, now.state), true, now.time_ms,
-                      job->id, err);
+        rc = s_index (self, s_index_of (self, now.state, low), true,
+                      now.time_ms, job->id, err);
     return rc? rc: s_write (self, s_records_of (self, now.state), true,
                             job->id, job, err);
 }
@@ -625,8 +694,8 @@ s_remove (void *state, const ts_job_t *job, char *err)
 {
     s_lmdb_t *self = state;
     ts_queue_place_t place = ts_queue_place (job);
-    int rc = s_index (self, s_index_of (self, place.state), false,
-                      place.time_ms, job->id, err);
+    int rc = s_index (self, s_index_of (self, place.state, s_low (job)),
+                      false, place.time_ms, job->id, err);
     if (rc == 0 && place.state != TS_JOB_DEAD)
         rc = s_dedup_drop (self, job, err);
     return rc? rc: s_write (self, s_records_of (self, place.state), false,
@@ -674,14 +743,63 @@ s_fetched_get (void *state, const char *id, int64_t *time_ms, char *err)
 }
 
 //  ---------------------------------------------------------------------
+//  Fill records
+
+static int
+s_fill_put (void *state, const char *id, const ts_fill_t *fill, char *err)
+{
+    s_lmdb_t *self = state;
+    unsigned char buf [S_FILL_SIZE];
+    unsigned char *p = buf;
+    *p++ = S_FILL_VERSION;
+    const int64_t times [5] = { fill->filled_from_ms, fill->filled_to_ms,
+        fill->gap_from_ms, fill->gap_to_ms, fill->next_ms };
+    const uint32_t counts [4] = { fill->queued, fill->done, fill->failed,
+                                  fill->flags };
+    memcpy (p, times, sizeof times);
+    memcpy (p + sizeof times, counts, sizeof counts);
+    MDB_val key = { strlen (id), (void *) id };
+    MDB_val val = { sizeof buf, buf };
+    int rc = mdb_put (self->txn, self->filled, &key, &val, 0);
+    return rc? s_fail (self, rc, err): 0;
+}
+
+static int
+s_fill_get (void *state, const char *id, ts_fill_t *fill, char *err)
+{
+    s_lmdb_t *self = state;
+    MDB_val key = { strlen (id), (void *) id }, val;
+    int rc = mdb_get (self->txn, self->filled, &key, &val);
+    if (rc == MDB_NOTFOUND)
+        return TS_ENOTFOUND;
+    if (rc)
+        return s_fail (self, rc, err);
+    const unsigned char *p = val.mv_data;
+    if (val.mv_size != S_FILL_SIZE || p [0] != S_FILL_VERSION) {
+        ts_errf (err, "queue: id %s: corrupt fill record", id);
+        return TS_EBACKEND;
+    }
+    int64_t times [5];
+    uint32_t counts [4];
+    memcpy (times, p + 1, sizeof times);
+    memcpy (counts, p + 1 + sizeof times, sizeof counts);
+    *fill = (ts_fill_t) { times [0], times [1], times [2], times [3],
+                          times [4], counts [0], counts [1], counts [2],
+                          counts [3] };
+    return 0;
+}
+
+//  ---------------------------------------------------------------------
 //  Lookups
 
 static int
-s_holder (void *state, const char *id, uint64_t *job_id, char *err)
+s_holder (void *state, const char *id, int64_t from_ms, int64_t to_ms,
+          uint64_t *job_id, char *err)
 {
     s_lmdb_t *self = state;
     *job_id = 0;
-    MDB_val key = { strlen (id), (void *) id }, val;
+    unsigned char buf [S_DEDUP_KEY_MAX];
+    MDB_val key = s_dedup_key (buf, id, from_ms, to_ms), val;
     int rc = mdb_get (self->txn, self->dedup, &key, &val);
     if (rc == 0 && val.mv_size == 8) {
         //  An entry whose job is gone (dropped as unreadable) is stale.
@@ -693,20 +811,31 @@ s_holder (void *state, const char *id, uint64_t *job_id, char *err)
     return rc == 0 || rc == MDB_NOTFOUND? 0: s_fail (self, rc, err);
 }
 
+//  How many indexes state has: queued jobs two lanes (ready, then
+//  ready_low), the others one.
+static int
+s_lanes (ts_job_state_t st)
+{
+    return st == TS_JOB_QUEUED? 2: 1;
+}
+
 static int
 s_scan (void *state, ts_job_state_t st, int64_t until_ms,
         ts_queue_scan_fn *fn, void *arg, char *err)
 {
     s_lmdb_t *self = state;
-    int rc = s_collect (self, s_index_of (self, st), NULL, until_ms,
+    int rc = 0;
+    for (int lane = 0; lane < s_lanes (st) && rc == 0; lane++) {
+        rc = s_collect (self, s_index_of (self, st, lane), NULL, until_ms,
                         SIZE_MAX, err);
-    for (size_t i = 0; i < self->keys_n && rc == 0; i++) {
-        rc = s_read_key (self, st, &self->keys [i], err);
-        if (rc == 0)
-            rc = fn (self->job, arg);
-        else
-        if (rc == TS_ENOTFOUND)
-            rc = 0;
+        for (size_t i = 0; i < self->keys_n && rc == 0; i++) {
+            rc = s_read_key (self, st, lane, &self->keys [i], err);
+            if (rc == 0)
+                rc = fn (self->job, arg);
+            else
+            if (rc == TS_ENOTFOUND)
+                rc = 0;
+        }
     }
     return rc;
 }
@@ -716,18 +845,26 @@ s_first (void *state, ts_job_state_t st, int64_t from_ms, int64_t *time_ms,
          char *err)
 {
     s_lmdb_t *self = state;
-    MDB_cursor *cursor;
-    int rc = mdb_cursor_open (self->txn, s_index_of (self, st), &cursor);
-    if (rc)
-        return s_fail (self, rc, err);
-    MDB_val key;
-    rc = s_seek (cursor, from_ms, &key);
-    if (rc == 0)
-        *time_ms = ts_lmdb_time_get (key.mv_data);
-    mdb_cursor_close (cursor);
-    if (rc == MDB_NOTFOUND)
-        return TS_ENOTFOUND;
-    return rc? s_fail (self, rc, err): 0;
+    bool found = false;
+    for (int lane = 0; lane < s_lanes (st); lane++) {
+        MDB_cursor *cursor;
+        int rc = mdb_cursor_open (self->txn, s_index_of (self, st, lane),
+                                  &cursor);
+        if (rc)
+            return s_fail (self, rc, err);
+        MDB_val key;
+        rc = s_seek (cursor, from_ms, &key);
+        if (rc == 0) {
+            int64_t first = ts_lmdb_time_get (key.mv_data);
+            if (!found || first < *time_ms)
+                *time_ms = first;
+            found = true;
+        }
+        mdb_cursor_close (cursor);
+        if (rc && rc != MDB_NOTFOUND)
+            return s_fail (self, rc, err);
+    }
+    return found? 0: TS_ENOTFOUND;
 }
 
 static int
@@ -736,28 +873,32 @@ s_count (void *state, ts_job_state_t st, int64_t from_ms, uint64_t *count,
 {
     s_lmdb_t *self = state;
     *count = 0;
-    MDB_dbi dbi = s_index_of (self, st);
-    if (from_ms == INT64_MIN) {
-        MDB_stat stat;
-        int rc = mdb_stat (self->txn, st == TS_JOB_DEAD? self->dead: dbi,
-                           &stat);
+    for (int lane = 0; lane < s_lanes (st); lane++) {
+        MDB_dbi dbi = s_index_of (self, st, lane);
+        if (from_ms == INT64_MIN) {
+            MDB_stat stat;
+            int rc = mdb_stat (self->txn, st == TS_JOB_DEAD? self->dead: dbi,
+                               &stat);
+            if (rc)
+                return s_fail (self, rc, err);
+            *count += stat.ms_entries;
+            continue;
+        }
+        MDB_cursor *cursor;
+        int rc = mdb_cursor_open (self->txn, dbi, &cursor);
         if (rc)
             return s_fail (self, rc, err);
-        *count = stat.ms_entries;
-        return 0;
+        MDB_val key, val;
+        rc = s_seek (cursor, from_ms, &key);
+        while (rc == 0) {
+            (*count)++;
+            rc = mdb_cursor_get (cursor, &key, &val, MDB_NEXT);
+        }
+        mdb_cursor_close (cursor);
+        if (rc != MDB_NOTFOUND)
+            return s_fail (self, rc, err);
     }
-    MDB_cursor *cursor;
-    int rc = mdb_cursor_open (self->txn, dbi, &cursor);
-    if (rc)
-        return s_fail (self, rc, err);
-    MDB_val key, val;
-    rc = s_seek (cursor, from_ms, &key);
-    while (rc == 0) {
-        (*count)++;
-        rc = mdb_cursor_get (cursor, &key, &val, MDB_NEXT);
-    }
-    mdb_cursor_close (cursor);
-    return rc == MDB_NOTFOUND? 0: s_fail (self, rc, err);
+    return 0;
 }
 
 static int
@@ -844,9 +985,11 @@ s_open (const ts_config_t *cfg, char *err)
     }
     ts_lmdb_db_t dbs [] = {
         { "jobs", &self->jobs }, { "dead", &self->dead },
-        { "ready", &self->ready }, { "leases", &self->leases },
+        { "ready", &self->ready }, { "ready_low", &self->ready_low },
+        { "leases", &self->leases },
         { "dead_at", &self->dead_at }, { "dedup", &self->dedup },
-        { "meta", &self->meta }, { "fetched", &self->fetched } };
+        { "meta", &self->meta }, { "fetched", &self->fetched },
+        { "filled", &self->filled } };
     rc = ts_lmdb_open (&self->lmdb, path, S_MAX_DBS, 0, MDB_NOSYNC, err);
     if (rc == 0)
         rc = ts_lmdb_dbs_open (&self->lmdb, dbs, sizeof dbs / sizeof dbs [0],
@@ -889,4 +1032,6 @@ const ts_queue_backend_t ts_queue_lmdb = {
     .oldest = s_oldest,
     .fetched_put = s_fetched_put,
     .fetched_get = s_fetched_get,
+    .fill_put = s_fill_put,
+    .fill_get = s_fill_get,
 };

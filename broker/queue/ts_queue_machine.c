@@ -462,8 +462,8 @@ s_dedup_reset (ts_queue_t *self, size_t n, char *err)
     return 0;
 }
 
-//  Puts a job of those of the n ids that no live job holds, visible at
-//  now_ms. Returns how many ids it holds (0: none, nothing stored).
+//  Puts a job of those of the n ids that no live job holds for its
+//  window (attrs), visible at now_ms. Returns how many ids it holds (0: none, nothing stored).
 int
 ts_queue_machine_push (ts_queue_t *self, const char *const *ids, size_t n,
                        const ts_queue_attrs_t *attrs, int64_t now_ms, uint64_t *job_id,
@@ -476,7 +476,8 @@ ts_queue_machine_push (ts_queue_t *self, const char *const *ids, size_t n,
         uint64_t holder = 0;
         if (s_dedup_seen (self, ids, i))
             continue;
-        rc = self->be->holder (self->state, ids [i], &holder, err);
+        rc = self->be->holder (self->state, ids [i], attrs->from_ms,
+                               attrs->to_ms, &holder, err);
         if (rc == 0 && holder == 0 && ts_strlist_append (job->ids, ids [i])) {
             ts_errf (err, "queue: out of memory");
             rc = TS_ENOMEM;
@@ -502,6 +503,25 @@ ts_queue_machine_push (ts_queue_t *self, const char *const *ids, size_t n,
     if (job_id)
         *job_id = job->id;
     return (int) job->ids->n;
+}
+
+//  Inside an ack's write batch: id was fetched (see the header).
+int
+ts_queue_machine_fetched (ts_queue_t *self, const char *id, char *err)
+{
+    int64_t before = 0;
+    int rc = self->be->fetched_get (self->state, id, &before, err);
+    if (rc == TS_ENOTFOUND) {
+        ts_fill_t fill;
+        memset (&fill, 0, sizeof fill);
+        rc = self->be->fill_get (self->state, id, &fill, err);
+        if (rc == 0 || rc == TS_ENOTFOUND) {
+            fill.flags |= TS_FILL_NEW;
+            rc = self->be->fill_put (self->state, id, &fill, err);
+        }
+    }
+    return rc? rc: self->be->fetched_put (self->state, id, self->clock_ms,
+                                          err);
 }
 
 //  A leased job failed with error: to the DLQ if it may not be retried

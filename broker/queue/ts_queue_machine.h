@@ -122,6 +122,11 @@ int ts_queue_machine_push (ts_queue_t *self, const char *const *ids, size_t n,
                            const ts_queue_attrs_t *attrs, int64_t now_ms,
                            uint64_t *job_id, char *err);
 
+//  Inside an ack's write batch: id was fetched. Stores the clock as its
+//  last fetch; if it had none before (its first fetch ever), marks its
+//  fill record TS_FILL_NEW (made if missing) for the backfill planner.
+int ts_queue_machine_fetched (ts_queue_t *self, const char *id, char *err);
+
 //  A leased job failed with error: to the DLQ if it may not be retried
 //  or was received max_receives times, else visible after delay_ms.
 int ts_queue_machine_fail_leased (ts_queue_t *self, ts_job_t *job,

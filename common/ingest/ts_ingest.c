@@ -17,6 +17,7 @@ typedef struct {
     const char  *id;                //  borrowed from the caller
     ts_points_t *history;           //  owned, reused
     ts_points_t *forecast;          //  owned, reused
+    bool         history_only;      //  leave the id's forecast alone
 } s_entry_t;
 
 struct _ts_ingest_t {
@@ -80,9 +81,10 @@ ts_ingest_destroy (ts_ingest_t **self_p)
     }
 }
 
-int
-ts_ingest_add (ts_ingest_t *self, const char *id, const char *doc,
-               size_t len, int64_t now_ms, const char **what, char *err)
+//  Maps and splits one document into the batch (see ts_ingest_add).
+static int
+s_add (ts_ingest_t *self, const char *id, const char *doc, size_t len,
+       int64_t now_ms, bool history_only, const char **what, char *err)
 {
     assert (self);
     assert (id);
@@ -106,8 +108,24 @@ ts_ingest_add (ts_ingest_t *self, const char *id, const char *doc,
         return rc;
     }
     entry->id = id;
+    entry->history_only = history_only;
     self->batch_n++;
     return 0;
+}
+
+int
+ts_ingest_add (ts_ingest_t *self, const char *id, const char *doc,
+               size_t len, int64_t now_ms, const char **what, char *err)
+{
+    return s_add (self, id, doc, len, now_ms, false, what, err);
+}
+
+int
+ts_ingest_add_history (ts_ingest_t *self, const char *id, const char *doc,
+                       size_t len, int64_t now_ms, const char **what,
+                       char *err)
+{
+    return s_add (self, id, doc, len, now_ms, true, what, err);
 }
 
 size_t
@@ -136,7 +154,7 @@ ts_ingest_flush (ts_ingest_t *self, int64_t now_ms, ts_ingest_done_fn *done,
     for (size_t i = 0; i < n; i++) {
         s_entry_t *entry = &self->batch [i];
         self->docs [i] = (ts_store_doc_t) { entry->id, entry->history,
-                                            entry->forecast };
+            entry->history_only? NULL: entry->forecast };
     }
     char batch_err [TS_ERRLEN] = "";
     int batch_rc = ts_store_write_batch (self->store, self->docs, n, now_ms,
@@ -153,7 +171,7 @@ ts_ingest_flush (ts_ingest_t *self, int64_t now_ms, ts_ingest_done_fn *done,
         int rc = batch_rc;
         if (rc != 0 && n > 1)
             rc = ts_store_write (self->store, entry->id, entry->history,
-                                 entry->forecast, now_ms, err);
+                                 self->docs [i].forecast, now_ms, err);
         else
         if (rc != 0)
             ts_strlcpy (err, batch_err, sizeof err);
@@ -161,7 +179,9 @@ ts_ingest_flush (ts_ingest_t *self, int64_t now_ms, ts_ingest_done_fn *done,
         if (done) {
             ts_ingest_result_t result = {
                 .index = i, .id = entry->id, .history = entry->history->n,
-                .forecast = entry->forecast->n, .rc = rc, .err = err };
+                .forecast = entry->history_only? 0: entry->forecast->n,
+                .skipped = entry->history_only? entry->forecast->n: 0,
+                .rc = rc, .err = err };
             done (arg, &result);
         }
     }

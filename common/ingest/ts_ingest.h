@@ -39,6 +39,8 @@ typedef struct {
     const char *id;             //  the id it was added with
     size_t      history;        //  points written to history
     size_t      forecast;       //  points that replaced the forecast
+    size_t      skipped;        //  history only: points at or after now,
+                                //  not stored (the forecast left alone)
     int         rc;             //  0 stored, else the store's TS_E* code
     const char *err;            //  the store's detail if rc != 0, else ""
 } ts_ingest_result_t;
@@ -71,6 +73,15 @@ void ts_ingest_destroy (ts_ingest_t **self_p);
 int ts_ingest_add (ts_ingest_t *self, const char *id, const char *doc,
                    size_t len, int64_t now_ms, const char **what,
                    char *err);
+
+//  ts_ingest_add for a document of a window job (a backfill chunk): its
+//  points before now_ms go to history and the id's forecast is left as
+//  it is, not replaced: only a fetch of the default window, which
+//  reaches into the future, renews the forecast. Points at or after
+//  now_ms are not stored (counted in the result's skipped).
+int ts_ingest_add_history (ts_ingest_t *self, const char *id,
+                           const char *doc, size_t len, int64_t now_ms,
+                           const char **what, char *err);
 
 //  Documents in the batch now.
 size_t ts_ingest_pending (const ts_ingest_t *self);

@@ -628,7 +628,7 @@ ts_store_write_batch (ts_store_t *self, const ts_store_doc_t *docs,
         int rc = s_check_id (docs [i].id, detail);
         if (rc == 0)
             rc = s_check_points (docs [i].history, detail);
-        if (rc == 0)
+        if (rc == 0 && docs [i].forecast)   //  NULL: left as it is
             rc = s_check_points (docs [i].forecast, detail);
         if (rc) {
             if (n == 1)
@@ -649,8 +649,13 @@ ts_store_write_batch (ts_store_t *self, const ts_store_doc_t *docs,
             history->state, docs, n, expires_ms, err));
     int rc = s_count_write (self, S_WROTE_HISTORY, start, s_write_part (
         history, TS_STORE_HISTORY, docs, n, expires_ms, err));
+    //  Documents that leave the forecast alone (window jobs) need no
+    //  call to the forecast backend.
+    bool forecasts = false;
+    for (size_t i = 0; i < n && !forecasts; i++)
+        forecasts = docs [i].forecast != NULL;
     start = s_seconds ();
-    if (rc == 0)
+    if (rc == 0 && forecasts)
         rc = s_count_write (self, S_WROTE_FORECAST, start, s_write_part (
             forecast, TS_STORE_FORECAST, docs, n, expires_ms, err));
     return rc;

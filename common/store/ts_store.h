@@ -231,7 +231,8 @@ int ts_store_read (ts_store_t *self, const ts_store_query_t *q,
 //  Stores what one fetch of id brought: upserts history into the history
 //  of id (as ts_store_history_put), then replaces the whole forecast of
 //  id with forecast (as ts_store_forecast_replace, expiring at now_ms +
-//  store.forecast_ttl_s). Either list may be empty. With
+//  store.forecast_ttl_s). Either list may be empty; forecast may be NULL,
+//  which leaves the forecast as it is (history only). With
 //  TS_STORE_CAP_ATOMIC both land or neither does; otherwise the history
 //  lands first (see the contract at the top) and a failure between the
 //  two leaves the new history beside the previous forecast, which a
@@ -246,7 +247,10 @@ int ts_store_write (ts_store_t *self, const char *id,
 typedef struct {
     const char        *id;          //  the series id
     const ts_points_t *history;     //  points before now (may be empty)
-    const ts_points_t *forecast;    //  points from now on (may be empty)
+    const ts_points_t *forecast;    //  points from now on (may be empty,
+                                    //  replacing the forecast by none);
+                                    //  NULL: the forecast is left as it
+                                    //  is (a backfill's window job)
 } ts_store_doc_t;
 
 //  Stores n documents, each as ts_store_write would, as few backend

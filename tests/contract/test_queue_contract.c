@@ -56,6 +56,90 @@ queue_push_skips_ids_queued_or_leased_but_not_dead (void **state)
     assert_int_equal (stats.dlq, 1);
 }
 
+//  Pushes id alone with the window [from, to] (both 0: the default);
+//  returns how many ids the job took.
+static int
+s_push_window (fixture_t *fx, const char *id, int64_t from, int64_t to,
+               uint64_t *job_id)
+{
+    const char *ids [] = { id };
+    ts_queue_attrs_t attrs = { .from_ms = from, .to_ms = to };
+    return ts_queue_push_attrs (fx->queue, ids, 1, &attrs, T0, job_id, NULL);
+}
+
+static void
+queue_dedups_by_id_and_window (void **state)
+{
+    fixture_t *fx = *state;
+    uint64_t day1, day2, again, plain, hydrate;
+    //  Two chunks of one id: both queued.
+    assert_int_equal (s_push_window (fx, "a", 1000, 2000, &day1), 1);
+    assert_int_equal (s_push_window (fx, "a", 2000, 3000, &day2), 1);
+    assert_true (day1 && day2 && day1 != day2);
+    //  The same chunk again: deduplicated.
+    assert_int_equal (s_push_window (fx, "a", 1000, 2000, &again), 0);
+    assert_int_equal (again, 0);
+    //  A scheduled fetch and a hydrate (default window): one job, beside
+    //  the chunks.
+    assert_int_equal (s_push_window (fx, "a", 0, 0, &plain), 1);
+    assert_int_equal (s_push_window (fx, "a", 0, 0, &hydrate), 0);
+    uint64_t holder = 9;
+    const char *ids [] = { "a" };
+    assert_int_equal (ts_queue_holders (fx->queue, ids, 1, &holder, NULL), 0);
+    assert_int_equal (holder, plain);
+    //  The default window's job is leased first, then the chunks,
+    //  oldest first.
+    assert_int_equal (s_lease (fx, "w", T0), plain);
+    //  Leased still holds its window; acked or dead no longer does.
+    assert_int_equal (s_lease (fx, "w", T0), day1);
+    assert_int_equal (s_push_window (fx, "a", 1000, 2000, &again), 0);
+    assert_int_equal (ts_queue_ack (fx->queue, day1, fx->job, NULL), 0);
+    assert_true (fx->job->from_ms == 1000 && fx->job->to_ms == 2000);
+    assert_int_equal (s_push_window (fx, "a", 1000, 2000, &again), 1);
+    assert_int_equal (s_lease (fx, "w", T0), day2);
+    assert_int_equal (ts_queue_nack (fx->queue, day2, "HTTP 404", false, 0,
+                                     T0, NULL, NULL), 0);
+    assert_int_equal (s_push_window (fx, "a", 2000, 3000, &again), 1);
+    //  The window job's ack is no fetch of the present.
+    int64_t last = -1;
+    assert_int_equal (ts_queue_last_fetch (fx->queue, ids, 1, &last, NULL),
+                      0);
+    assert_int_equal (last, 0);
+    //  A window that is not one is refused.
+    assert_int_equal (s_push_window (fx, "a", 3000, 3000, &again), TS_EINVAL);
+}
+
+static void
+queue_leases_window_jobs_after_visible_default_window_jobs (void **state)
+{
+    fixture_t *fx = *state;
+    uint64_t chunk, older, tick;
+    assert_int_equal (s_push_window (fx, "a", 1000, 2000, &chunk), 1);
+    //  Queued later (and a retry visible earlier) still goes first.
+    const char *ids [] = { "b" };
+    assert_int_equal (ts_queue_push (fx->queue, ids, 1, T0 + 5, &tick, NULL),
+                      1);
+    assert_int_equal (s_push_window (fx, "c", 1000, 2000, &older), 1);
+    //  Before tick is visible the chunk goes; after, tick first.
+    ts_queue_stats_t stats = s_stats (fx, T0 + 5);
+    assert_int_equal (stats.queued, 3);
+    assert_int_equal (s_lease (fx, "w", T0 + 5), tick);
+    assert_int_equal (s_lease (fx, "w", T0 + 5), chunk);
+    assert_int_equal (s_lease (fx, "w", T0 + 5), older);
+    assert_int_equal (ts_queue_lease (fx->queue, "w", T0 + 5, fx->job, NULL),
+                      TS_ENOTFOUND);
+    //  A chunk that failed waits its backoff in its own lane, and counts
+    //  as delayed.
+    assert_int_equal (ts_queue_nack (fx->queue, chunk, "HTTP 500", true,
+                                     60000, T0 + 5, NULL, NULL), 0);
+    stats = s_stats (fx, T0 + 5);
+    assert_int_equal (stats.delayed, 1);
+    assert_int_equal (stats.queued, 0);
+    assert_int_equal (ts_queue_lease (fx->queue, "w", T0 + 6, fx->job, NULL),
+                      TS_ENOTFOUND);
+    assert_int_equal (s_lease (fx, "w", T0 + 60005), chunk);
+}
+
 static void
 queue_holders_name_the_live_job_of_each_id (void **state)
 {
@@ -761,6 +845,8 @@ main (int argc, char *argv [])
     struct CMUnitTest tests [] = {
         T (queue_leases_jobs_in_fifo_order),
         T (queue_push_skips_ids_queued_or_leased_but_not_dead),
+        T (queue_dedups_by_id_and_window),
+        T (queue_leases_window_jobs_after_visible_default_window_jobs),
         T (queue_holders_name_the_live_job_of_each_id),
         T (queue_remembers_acks_apart_from_dead_jobs_that_left),
         T (queue_ack_forgets_the_job_and_frees_its_ids),

@@ -254,6 +254,40 @@ ingest_flush_of_an_empty_batch_does_nothing (void **state)
 }
 
 static void
+ingest_of_a_window_job_writes_history_and_leaves_the_forecast (void **state)
+{
+    fixture_t *self = *state;
+    s_add_ok (self, "alpha", s_doc);
+    assert_int_equal (ts_ingest_flush (self->ingest, NOV24, s_done, self),
+                      0);
+    //  A backfill chunk of the hours before: history only.
+    const char *chunk = "[{\"t\": 1732392000000, \"v\": 9},"
+                        " {\"t\": 1732406400000, \"v\": 5}]";
+    const char *what = NULL;
+    char err [TS_ERRLEN] = "";
+    assert_int_equal (ts_ingest_add_history (self->ingest, "alpha", chunk,
+                                             strlen (chunk), NOV24, &what,
+                                             err), 0);
+    assert_int_equal (ts_ingest_flush (self->ingest, NOV24, s_done, self),
+                      0);
+    assert_int_equal (self->n_results, 2);
+    assert_int_equal (self->results [1].rc, 0);
+    assert_int_equal (self->results [1].history, 1);
+    assert_int_equal (self->results [1].forecast, 0);
+    assert_int_equal (self->results [1].skipped, 1);
+    ts_points_t *history = s_read (self, "alpha", false);
+    assert_int_equal (history->n, 4);
+    assert_int_equal (history->time_ms [0], NOV24 - 4 * HOUR);
+    ts_points_destroy (&history);
+    //  The forecast of the first document is intact.
+    ts_points_t *forecast = s_read (self, "alpha", true);
+    assert_int_equal (forecast->n, 3);
+    for (size_t i = 0; i < forecast->n; i++)
+        assert_true (forecast->value [i] != 5.0);
+    ts_points_destroy (&forecast);
+}
+
+static void
 ingest_new_refuses_a_bad_spec_with_its_error (void **state)
 {
     fixture_t *self = *state;
@@ -278,6 +312,7 @@ main (int argc, char *argv [])
         T (ingest_replaces_the_forecast_with_each_document),
         T (ingest_flush_of_an_empty_batch_does_nothing),
         T (ingest_new_refuses_a_bad_spec_with_its_error),
+        T (ingest_of_a_window_job_writes_history_and_leaves_the_forecast),
 #undef T
     };
     if (argc > 1)

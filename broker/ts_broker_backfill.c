@@ -1,0 +1,163 @@
+/*  ts_broker_backfill - gap tracking and backfill in the broker: after
+    the acks of each wake and after every job that is dead-lettered, the
+    fill records of the job's ids (ts_queue_fill_get) go through the
+    planner (ts_backfill) and the chunks it plans are queued as window
+    jobs, then the records are stored back (ts_queue_fill_put). Part of
+    ts_broker (ts_broker_internal.h); the design is in
+    docs/architecture.md, "Gaps and backfill".
+
+    What a fetch covered is worked out here, from the job as the queue
+    gives it back: a job of the default window fetched history from
+    fetch time - past_s to fetch time, and the broker knows the fetch
+    time only between when the job was queued and when it was acked. It
+    counts the narrower range, [ack - past_s, queued]: a gap is never
+    missed, at worst a few seconds are fetched twice. A job with a window
+    of its own covered that window.
+
+    Order, for crash safety: the chunks are queued before the records
+    that count them are stored. A broker that dies in between plans the
+    same chunks again after its restart, and the queue's dedup by (id,
+    window) makes them one job each.
+
+    Chunks have the lower priority: the queue leases a job with a window
+    of its own only when no job of the default window is visible
+    (ts_queue.h), so a backfill uses spare capacity and never delays a
+    tick. Each id has at most upstream.backfill_queued chunks queued at
+    once, so a million ids with a 30-chunk gap each hold a few jobs per
+    id in the queue, not thirty. Chunks pass the same dispatch as every
+    job, so the source's rate limit, where there is one, covers them. */
+
+#include "ts_broker_internal.h"
+#include "ts_backfill.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#define S_CHUNKS_MAX    TS_BACKFILL_QUEUED_MAX  //  chunks planned at once
+
+int
+ts_broker_backfill_open (ts_broker_t *self, char *err)
+{
+    //  One source until the config has several (the upstream: block).
+    ts_backfill_conf_read (self->cfg, &self->backfill);
+    if (self->backfill.backfill_ms > 0)
+        ts_info ("backfill: new ids and gaps back to %s, in chunks of %s, "
+                 "at most %u of an id at once",
+                 ts_config_str (self->cfg, "upstream.backfill"),
+                 ts_config_str (self->cfg, "upstream.backfill_window"),
+                 self->backfill.queued_max);
+    return 0;
+}
+
+//  The backfill settings of the job's source.
+static const ts_backfill_conf_t *
+s_conf (ts_broker_t *self, const ts_job_t *job)
+{
+    (void) job;                     //  one source: the upstream: block
+    return &self->backfill;
+}
+
+//  Queues the chunks planned for id, oldest first. Returns 0, or a TS_E*
+//  code (then the ones not queued are planned again next time: the
+//  caller does not store the record).
+static int
+s_queue_chunks (ts_broker_t *self, const ts_job_t *job, const char *id,
+                const ts_backfill_window_t *chunks, size_t n)
+{
+    char err [TS_ERRLEN];
+    for (size_t i = 0; i < n; i++) {
+        ts_queue_attrs_t attrs = { .rid = self->backfill_rid,
+            .source = job->source, .from_ms = chunks [i].from_ms,
+            .to_ms = chunks [i].to_ms };
+        uint64_t chunk = 0;
+        int rc = ts_queue_push_attrs (self->queue, &id, 1, &attrs,
+                                      ts_now_ms (), &chunk, err);
+        if (rc < 0) {
+            ts_error ("backfill of %s: cannot queue a chunk: %s", id, err);
+            return rc;
+        }
+        self->backfill_queued++;
+        char a [40], b [40];
+        ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (TS_LF_STR ("id", id),
+                   TS_LF_UINT ("job", chunk), TS_LF_OPT ("rid", attrs.rid)),
+                   "backfill chunk %s .. %s queued%s",
+                   ts_time_format (chunks [i].from_ms, a, sizeof a),
+                   ts_time_format (chunks [i].to_ms, b, sizeof b),
+                   rc == 0? " (already queued)": "");
+    }
+    return 0;
+}
+
+//  The job ended: done (ok) or dead-lettered. Updates the fill record of
+//  each of its ids and queues the chunks that are due.
+static void
+s_job_ended (ts_broker_t *self, const ts_job_t *job, bool ok)
+{
+    const ts_backfill_conf_t *conf = s_conf (self, job);
+    bool window = job->from_ms || job->to_ms;
+    if (!ok && !window)
+        return;                     //  a failed fetch fills nothing
+    char err [TS_ERRLEN];
+    int64_t now = ts_now_ms ();
+    for (size_t i = 0; i < job->ids->n; i++) {
+        const char *id = job->ids->items [i];
+        ts_fill_t fill;
+        if (ts_queue_fill_get (self->queue, &id, 1, &fill, NULL, err)) {
+            ts_error ("backfill of %s: %s", id, err);
+            continue;
+        }
+        if (!window)
+            ts_backfill_fetched (conf, &fill, now - conf->past_ms,
+                                 job->enqueued_at_ms, now);
+        else
+        if (ts_backfill_window_ended (&fill, job->from_ms, job->to_ms, ok)) {
+            if (ok)
+                self->backfill_done++;
+            else
+                self->backfill_failed++;
+        }
+        ts_backfill_window_t chunks [S_CHUNKS_MAX];
+        size_t n = ts_backfill_next (conf, &fill, chunks, S_CHUNKS_MAX);
+        if (s_queue_chunks (self, job, id, chunks, n) == 0
+        &&  ts_queue_fill_put (self->queue, &id, 1, &fill, err))
+            ts_error ("backfill of %s: %s", id, err);
+        if (fill.gap_from_ms == 0 && window && (fill.done || fill.failed)
+        &&  fill.queued == 0 && n == 0)
+            ts_log_kv (TS_LOG_INFO, TS_LOG_FIELDS (TS_LF_STR ("id", id),
+                       TS_LF_UINT ("done", fill.done),
+                       TS_LF_UINT ("failed", fill.failed)),
+                       "backfill of %s ended: %u chunks done, %u failed",
+                       id, fill.done, fill.failed);
+    }
+}
+
+void
+ts_broker_backfill_acked (ts_broker_t *self, ts_job_t *const *jobs,
+                          const int *rcs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (rcs [i] == 0)
+            s_job_ended (self, jobs [i], true);
+}
+
+void
+ts_broker_backfill_dead (ts_broker_t *self, const ts_job_t *job)
+{
+    if (job->state == TS_JOB_DEAD)
+        s_job_ended (self, job, false);
+}
+
+void
+ts_broker_backfill_metrics (ts_broker_t *self, ts_prom_t *prom)
+{
+    const char *name = "tscache_broker_backfill_chunks_total";
+    ts_prom_family (prom, name, "counter", "Backfill chunk jobs since the "
+                    "broker started, by what became of them: queued, done "
+                    "(acked) or failed (dead-lettered).");
+    const char *queued [] = { "state", "queued" };
+    const char *done [] = { "state", "done" };
+    const char *failed [] = { "state", "failed" };
+    ts_prom_sample (prom, name, queued, 1, (double) self->backfill_queued);
+    ts_prom_sample (prom, name, done, 1, (double) self->backfill_done);
+    ts_prom_sample (prom, name, failed, 1, (double) self->backfill_failed);
+}
