@@ -278,11 +278,14 @@ $(BUILD)/tests/test_ts_aws $(BUILD)/tests/test_ts_aws_creds: tests/unit/ts_aws_f
 #  A module written as several files links as one: where DEPS_test_X
 #  names it, PARTS_<module> adds its other files.
 PARTS_common/ts_config = common/ts_config_keys common/ts_config_yaml \
-                         common/ts_config_secret
+                         common/ts_config_secret \
+                         common/ts_config_format common/ts_tz \
+                         common/ts_duration
 PARTS_common/ts_proto = common/ts_proto_codec common/ts_proto_client \
                         common/ts_proto_worker common/ts_proto_points
 PARTS_common/ingest/ts_map = common/ingest/ts_map_parse \
-                             common/ingest/ts_map_read
+                             common/ingest/ts_map_read \
+                             common/ingest/ts_map_zone
 #  The router's table names every backend: linking the store links them.
 PARTS_common/store/ts_store = common/ts_prom \
                               common/store/ts_store_dynamodb \

@@ -1,7 +1,7 @@
 /*  ts_config_keys - what the parts of ts_config share; not for callers.
 
     ts_config is one module (ts_config.h is its whole contract) written as
-    four files, one job each:
+    five files, one job each:
 
       ts_config_keys.c    the key table (name, type, default, bounds,
                           allowed values, key-specific checks) and the
@@ -12,6 +12,8 @@
       ts_config_secret.c  secrets (read from env or file, checked) and
                           ts_config_print, the two places a secret could
                           leak
+      ts_config_format.c  checks of the upstream.format keys that read
+                          zones and time bounds
 
     This header holds the types and functions those files share. Only
     ts_config*.c include it. */
@@ -73,6 +75,12 @@ struct _ts_config_t {
 //  one value slot per row, in the same order.
 extern const ts_config_key_t ts_config_keys [];
 extern const size_t ts_config_nkeys;
+
+//  Checks of upstream.format keys (ts_config_format.c): a zone
+//  (ts_tz_check_name: syntax only), a lower and an upper time bound
+//  (ts_time_bound_parse).
+ts_config_check_fn ts_config_check_zone, ts_config_check_time_min,
+                   ts_config_check_time_max;
 
 //  Index of key in ts_config_keys, or -1 if it is not a key.
 int ts_config_key_find (const char *key);
