@@ -167,8 +167,11 @@ $(BUILD)/tests/test_ts_config_keys $(BUILD)/tests/test_ts_config_secret: \
 DEPS_test_ts_map    = $(CORE) common/ingest/ts_map common/ts_config common/ts_cron common/ts_points
 DEPS_test_ts_map_parse = $(DEPS_test_ts_map)
 DEPS_test_ts_map_read  = $(DEPS_test_ts_map)
+DEPS_test_ts_map_shapes = $(DEPS_test_ts_map)
 $(BUILD)/tests/test_ts_map $(BUILD)/tests/test_ts_map_parse \
-$(BUILD)/tests/test_ts_map_read: tests/unit/ts_map_fixture.h
+$(BUILD)/tests/test_ts_map_read $(BUILD)/tests/test_ts_map_shapes: \
+        tests/unit/ts_map_fixture.h
+DEPS_test_ts_tz     = $(CORE) common/ts_tz common/ts_duration
 #  The ingest path writes through the store: whatever the store's own
 #  test links.
 DEPS_test_ts_ingest = $(DEPS_test_ts_store) common/ingest/ts_ingest common/ingest/ts_map

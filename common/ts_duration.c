@@ -59,7 +59,7 @@ ts_time_bound_parse (const char *text, int sign, ts_time_bound_t *bound,
     if (now) {
         p += 3;
         plen -= 3;
-        if (plen > 0 && (*p == '+' || *p == '-')) {
+        if (plen > 1 && (*p == '+' || *p == '-')) {
             dir = *p == '-'? -1: 1;
             p++;
             plen--;

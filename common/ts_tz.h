@@ -28,7 +28,7 @@ typedef struct _ts_tz_t ts_tz_t;
 //  Checks the syntax of a zone name without reading any file: "UTC"
 //  (also "Z", "GMT", ""), a fixed offset ("+01:00", "-0530", "+01",
 //  "UTC+01:00"), or an IANA name of letters, digits, '_', '-', '+'
-//  in '/'-separated parts, none starting with '.', at most
+//  in '/'-separated parts (no '.': no way out of the tz directory), at most
 //  TS_TZ_NAME_MAX bytes. Returns 0, or TS_EINVAL with the reason in
 //  reason (size bytes).
 int ts_tz_check_name (const char *name, size_t len, char *reason,
