@@ -128,7 +128,8 @@ CLI_MODS = $(patsubst %.c,$(BUILD)/%.o,$(wildcard gateway/ts_cli_*.c))
 $(BIN)/tscache-gateway: $(BUILD)/gateway/tscache-gateway.o \
                         $(filter-out $(CLI_MODS),$(call mods,gateway)) $(LIB)
 $(BIN)/tscache: $(BUILD)/gateway/tscache.o $(BUILD)/gateway/ts_json.o $(CLI_MODS) $(LIB)
-$(BIN)/tscache-demo-upstream: $(BUILD)/tools/tscache-demo-upstream.o $(LIB)
+$(BIN)/tscache-demo-upstream: $(BUILD)/tools/tscache-demo-upstream.o \
+                              $(BUILD)/tools/ts_demo_shapes.o $(LIB)
 $(BIN)/tscache-broker:        LINK_LIBS = $(call pkglibs,$(PKGS_broker))
 $(BIN)/tscache-worker:        LINK_LIBS = $(call pkglibs,$(PKGS_worker))
 $(BIN)/tscache-gateway:       LINK_LIBS = $(call pkglibs,$(PKGS_gateway)) -lhttp_parser
@@ -171,8 +172,11 @@ $(BUILD)/tests/test_ts_config_source: \
 DEPS_test_ts_map    = $(CORE) common/ingest/ts_map common/ts_config common/ts_cron common/ts_points
 DEPS_test_ts_map_parse = $(DEPS_test_ts_map)
 DEPS_test_ts_map_read  = $(DEPS_test_ts_map)
+DEPS_test_ts_map_shapes = $(DEPS_test_ts_map)
 $(BUILD)/tests/test_ts_map $(BUILD)/tests/test_ts_map_parse \
-$(BUILD)/tests/test_ts_map_read: tests/unit/ts_map_fixture.h
+$(BUILD)/tests/test_ts_map_read $(BUILD)/tests/test_ts_map_shapes: \
+        tests/unit/ts_map_fixture.h
+DEPS_test_ts_tz     = $(CORE) common/ts_tz common/ts_duration
 #  The ingest path writes through the store: whatever the store's own
 #  test links.
 DEPS_test_ts_ingest = $(DEPS_test_ts_store) common/ingest/ts_ingest common/ingest/ts_map
@@ -284,13 +288,15 @@ $(BUILD)/tests/test_ts_aws $(BUILD)/tests/test_ts_aws_creds: tests/unit/ts_aws_f
 #  names it, PARTS_<module> adds its other files.
 PARTS_common/ts_config = common/ts_config_keys common/ts_config_yaml \
                          common/ts_config_secret common/ts_config_value \
-                         common/ts_config_source
+                         common/ts_config_source common/ts_config_format \
+                         common/ts_tz common/ts_duration
 #  upstream.rate_limit.rate is checked by the rate limiter's parser.
 PARTS_common/ts_config += common/ts_ratelimit
 PARTS_common/ts_proto = common/ts_proto_codec common/ts_proto_client \
                         common/ts_proto_worker common/ts_proto_points
 PARTS_common/ingest/ts_map = common/ingest/ts_map_parse \
-                             common/ingest/ts_map_read
+                             common/ingest/ts_map_read \
+                             common/ingest/ts_map_zone
 #  The router's table names every backend: linking the store links them.
 PARTS_common/store/ts_store = common/ts_prom \
                               common/store/ts_store_dynamodb \

@@ -47,7 +47,10 @@ static const char *const s_precisions [] = { "ms", NULL };
 static const char *const s_discovery [] = { "auto", "on", "off", NULL };
 static const char *const s_queue_backends [] = { "lmdb", NULL };
 static const char *const s_time_units [] = { "ms", "s", "iso8601", NULL };
-static const char *const s_layouts [] = { "rows", "columns", NULL };
+static const char *const s_layouts [] = { "rows", "columns", "positional",
+                                          NULL };
+static const char *const s_out_of_bounds [] = { "reject_document",
+                                                "drop_point", NULL };
 static const char *const s_stamp_uses [] = { "use", "ignore", NULL };
 static const char *const s_security_modes [] = { "curve", "plain", NULL };
 
@@ -260,6 +263,21 @@ const ts_config_key_t ts_config_keys [] = {
       0, 0, s_time_units, NULL },
     { "upstream.format.measures", TS_CONFIG_MAP, "value=value", 0, 0, NULL,
       s_check_measures },
+    //  Document shapes (common/ingest/ts_map.h): zones of times without
+    //  one, positional rows, null markers, plausible times.
+    { "upstream.format.zone", TS_CONFIG_STR, "UTC", 0, 0, NULL,
+      ts_config_check_zone },
+    { "upstream.format.offset_field", TS_CONFIG_STR, "", 0, 0, NULL, NULL },
+    { "upstream.format.zone_field", TS_CONFIG_STR, "", 0, 0, NULL, NULL },
+    { "upstream.format.time_index", TS_CONFIG_INT, "0", 0, 999999, NULL,
+      NULL },
+    { "upstream.format.null_values", TS_CONFIG_LIST, "", 0, 0, NULL, NULL },
+    { "upstream.format.time_min", TS_CONFIG_STR, "1971-01-01", 0, 0, NULL,
+      ts_config_check_time_min },
+    { "upstream.format.time_max", TS_CONFIG_STR, "100y", 0, 0, NULL,
+      ts_config_check_time_max },
+    { "upstream.format.out_of_bounds", TS_CONFIG_ENUM, "reject_document",
+      0, 0, s_out_of_bounds, NULL },
 };
 
 const size_t ts_config_nkeys = sizeof ts_config_keys

@@ -15,6 +15,8 @@
                           leak
       ts_config_source.c  sources: the views of one config, one per
                           entry of sources: (or "default" for upstream:)
+      ts_config_format.c  checks of the upstream.format keys that read
+                          zones and time bounds
 
     This header holds the types and functions those files share. Only
     ts_config*.c include it. */
@@ -104,6 +106,12 @@ int ts_config_sources_finish (ts_config_t *self, char *err);
 //  "sources[NAME].format.layout"; for a config that is not a view, key.
 void ts_config_key_shown (const ts_config_t *self, const char *key,
                           char *buf, size_t size);
+
+//  Checks of upstream.format keys (ts_config_format.c): a zone
+//  (ts_tz_check_name: syntax only), a lower and an upper time bound
+//  (ts_time_bound_parse).
+ts_config_check_fn ts_config_check_zone, ts_config_check_time_min,
+                   ts_config_check_time_max;
 
 //  Index of key in ts_config_keys, or -1 if it is not a key.
 int ts_config_key_find (const char *key);

@@ -7,12 +7,22 @@
       GET  /columns/{id}?from=&to=  open-meteo style: {"hourly": {"time":
                                     ["2024-11-24T00:05:00Z", ...], "value":
                                     [...], "humidity": [...]}, ...}
+      GET  /local/{id}?from=&to=    /columns with local times without a
+                                    zone and "utc_offset_seconds" (Open-
+                                    Meteo with &timezone=), see
+                                    tools/ts_demo_shapes.h
+      GET  /positional/{id}?from=&to=  [[ms, value, humidity], ...]
       GET  /healthz                 200 "ok"
       GET  /control                 current behaviour and request counter
       POST /control                 {"latency_ms": N, "fail_rate": P,
                                      "mode": "ok|500|429|404|401|timeout|
                                      malformed|truncated|oversized",
-                                     "now_ms": N|null, "history_days": D}
+                                     "now_ms": N|null, "history_days": D,
+                                     "local_offset_s": N (/local's offset,
+                                     default 3600), "null_markers": B
+                                     (/local and /positional values as
+                                     strings, every 5th humidity "n/a",
+                                     every 7th value "")}
 
     Every answer for the same (id, now) is byte-identical, so tests compare
     the gateway's answers with a direct fetch from here; /control lets them
@@ -38,7 +48,7 @@
     the last fail_rate change, is answered 500 when floor(k * P) > floor((k
     - 1) * P), so P = 0.5 fails every second request. The key check
     (--require-key-env: header x-api-key, and with --key-param a query
-    parameter too) covers /rows and /columns only; /healthz and /control
+    parameter too) covers the data routes only; /healthz and /control
     stay open. A wrong key in the query parameter is quoted back in the
     401 answer, as some real APIs do, and mode 401 answers every data
     request that way: tests use it to check that tscache never passes an
@@ -54,6 +64,7 @@
     not part of the pipeline: it is never linked into the other binaries. */
 
 #include "ts_common.h"
+#include "ts_demo_shapes.h"
 #include "ts_version.h"
 
 #include <arpa/inet.h>
@@ -99,10 +110,12 @@ typedef struct {
     uint64_t counter;           //  data requests since fail_rate was set
     uint64_t requests;          //  data requests since start
     int64_t  history_days;      //  days of past served
+    ts_demo_shapes_t shapes;    //  /local and /positional
 } s_behaviour_t;
 
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
-static s_behaviour_t s_state = { -1, 0, 0, S_MODE_OK, 0, 0, 1 };
+static s_behaviour_t s_state = { -1, 0, 0, S_MODE_OK, 0, 0, 1,
+                                  TS_DEMO_SHAPES_DEFAULT };
 static char *s_api_key = NULL;             //  required x-api-key, or NULL
 static const char *s_key_param = NULL;     //  query parameter that must
                                            //  hold it too, or NULL
@@ -328,8 +341,9 @@ s_reply_wrong_param (struct MHD_Connection *conn, const char *given)
     return s_reply_error (conn, MHD_HTTP_UNAUTHORIZED, text);
 }
 
+//  shape: 0 rows, 1 columns, or a ts_demo_shape_t.
 static enum MHD_Result
-s_serve_series (struct MHD_Connection *conn, bool columns, const char *id)
+s_serve_series (struct MHD_Connection *conn, int shape, const char *id)
 {
     const char *given = s_key_param? MHD_lookup_connection_value (conn,
         MHD_GET_ARGUMENT_KIND, s_key_param): NULL;
@@ -391,7 +405,11 @@ s_serve_series (struct MHD_Connection *conn, bool columns, const char *id)
     size_t n = times? s_times (clock_ms, now.history_days, from_ms, to_ms,
                                times): 0;
     size_t len = 0;
-    char *body = times? s_document (columns, id, times, n, &len): NULL;
+    char *body = !times? NULL
+               : shape > 1
+               ? ts_demo_shapes_document (shape, &now.shapes, s_value, id,
+                                          times, n, &len)
+               : s_document (shape == 1, id, times, n, &len);
     free (times);
     if (!body)
         return s_reply_error (conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
@@ -414,9 +432,11 @@ s_reply_state (struct MHD_Connection *conn)
                               "mode", s_mode_names [now.mode],
                               "requests", (json_int_t) now.requests,
                               "history_days", (json_int_t) now.history_days);
-    if (json)
+    if (json) {
         json_object_set_new (json, "now_ms", now.now_ms >= 0
                              ? json_integer (now.now_ms): json_null ());
+        ts_demo_shapes_state (json, &now.shapes);
+    }
     char *body = json? json_dumps (json, JSON_COMPACT): NULL;
     json_decref (json);
     if (!body)
@@ -485,7 +505,10 @@ s_control (const char *body, size_t len)
         else
             reason = "now_ms must be epoch ms or null";
     }
+    const char *shapes_reason = ts_demo_shapes_control (json, &next.shapes);
     json_decref (json);
+    if (shapes_reason)
+        return shapes_reason;
     if (reason)
         return reason;
     //  The oversized answer is built now, not on the first fetch, so
@@ -555,9 +578,13 @@ s_handle (void *cls, struct MHD_Connection *conn, const char *url,
     if (strcmp (url, "/control") == 0)
         return s_reply_state (conn);
     if (strncmp (url, "/rows/", 6) == 0)
-        return s_serve_series (conn, false, url + 6);
+        return s_serve_series (conn, 0, url + 6);
     if (strncmp (url, "/columns/", 9) == 0)
-        return s_serve_series (conn, true, url + 9);
+        return s_serve_series (conn, 1, url + 9);
+    const char *id;
+    int shape = ts_demo_shapes_route (url, &id);
+    if (shape)
+        return s_serve_series (conn, shape, id);
     return s_reply_error (conn, MHD_HTTP_NOT_FOUND, "not found");
 }
 
@@ -611,12 +638,19 @@ s_usage (FILE *out)
 "  GET  /rows/{id}?from=&to=     [{\"time\": ms, \"value\": v, \"humidity\": h}, ...]\n"
 "  GET  /columns/{id}?from=&to=  {\"hourly\": {\"time\": [ISO 8601 Z], \"value\": [..],\n"
 "                                \"humidity\": [..]}, ...}\n"
+"  GET  /local/{id}?from=&to=    /columns with local times, no zone, and\n"
+"                                \"utc_offset_seconds\" (Open-Meteo &timezone=)\n"
+"  GET  /positional/{id}?from=&to=  [[ms, value, humidity], ...]\n"
 "  GET  /healthz                 ok\n"
 "  GET  /control                 current behaviour and data request count\n"
 "  POST /control                 {\"latency_ms\": N, \"fail_rate\": P, \"now_ms\": N|null,\n"
 "                                 \"mode\": \"ok|500|429|404|401|timeout|malformed|\n"
 "                                 truncated|oversized\", \"history_days\": D}\n"
 "                                (401: answer as if the key were wrong)\n"
+"                                \"local_offset_s\": N (/local, default 3600),\n"
+"                                \"null_markers\": true|false (/local and\n"
+"                                /positional values as strings, every 5th\n"
+"                                humidity \"n/a\", every 7th value \"\")\n"
 "\n"
 "Series: base = floor(now / 300000) * 300000; times base - k * 300000 for\n"
 "k = 288 * D..1 (D = history_days, default 1) and base + k * 300000 for\n"

@@ -35,10 +35,10 @@
       empty replies, TLS handshake     body over upstream.max_body_bytes
       HTTP 5xx, 408, 429 (Retry-After  bad URL, unsupported protocol,
       honoured, capped at 1 hour)      certificate or TLS setup errors
-      invalid documents and store      (the operator must act, then
-      errors (the worker's, see        redrive)
-      ts_fetch_verdict_fail)
-      anything not listed here
+      bodies that are not JSON and     (the operator must act, then
+      store errors (the worker's, see  redrive)
+      ts_fetch_verdict_fail)           documents the mapping cannot
+      anything not listed here         read: their shape (the worker's)
 
     Not thread-safe: one worker loop owns it. */
 

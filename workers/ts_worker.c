@@ -48,6 +48,15 @@
     fails only its own job. At most BATCH_MAX documents wait in a batch,
     so a long wave of completions is still reported in steps.
 
+    A document the mapping cannot read fails its id; whether the job is
+    retried depends on why (ts_ingest_report): a body that is not JSON
+    may have been cut or garbled on the way and is retried, but valid
+    JSON of the wrong shape (a missing path, a bad or implausible time)
+    reads the same on every fetch, so that failure is final and the job
+    goes to the DLQ after one receive, with the mapping's detail as its
+    error. Points a mapping dropped (upstream.format.out_of_bounds:
+    drop_point) are logged as a warning with the first of them.
+
     Writes are idempotent, so a job run twice (a retry, a lease that
     expired while the first run was still going) leaves what one run
     leaves: history is an upsert keyed by (id, measure, time) and the

@@ -50,6 +50,30 @@ s_slot_fail_with (ts_worker_t *self, ts_worker_slot_t *slot, const char *id,
     s_slot_fail (self, slot, id, &one);
 }
 
+//  Logs what the mapping of a stored document skipped: points dropped
+//  out of bounds (data an operator asked to lose, so a warning), null
+//  markers (gaps the upstream marks, at debug).
+static void
+s_mapping_warnings (ts_worker_slot_t *slot, const char *id,
+                    const ts_map_report_t *report)
+{
+    if (report->dropped_times > 0)
+        ts_log_kv (TS_LOG_WARN, TS_LOG_FIELDS (TS_LF_UINT ("job", slot->job),
+                   TS_LF_STR ("id", id), TS_LF_UINT ("dropped",
+                   report->dropped), TS_LF_OPT ("rid", slot->rid)),
+                   "job %" PRIu64 " id=%s: %zu points at %zu times out of "
+                   "bounds dropped (upstream.format.out_of_bounds), e.g. %s",
+                   slot->job, id, report->dropped, report->dropped_times,
+                   report->kept? report->warning [0]: "");
+    if (report->null_markers > 0)
+        ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (TS_LF_UINT ("job", slot->job),
+                   TS_LF_STR ("id", id), TS_LF_UINT ("null_markers",
+                   report->null_markers), TS_LF_OPT ("rid", slot->rid)),
+                   "job %" PRIu64 " id=%s: %zu values were null markers "
+                   "(upstream.format.null_values)", slot->job, id,
+                   report->null_markers);
+}
+
 //  Gives the slot back with ready, then reports the job: a broker that
 //  restarted since this connection began learns of the worker from the
 //  ready, and so accepts the report.
@@ -277,12 +301,17 @@ ts_worker_job_fetched (ts_worker_t *self, const ts_fetch_result_t *res)
         ? ts_ingest_add_history: ts_ingest_add;
     if (add (self->ingest, id, res->body, res->size, ts_now_ms (), &what,
              err) != 0) {
-        //  Invalid or truncated documents may pass: the job is retried.
+        //  A body that is not JSON may have been cut or garbled on the
+        //  way: the job is retried. JSON the mapping cannot read (its
+        //  shape) is read the same next time: the job fails for good and
+        //  goes to the DLQ at once, with the mapping's detail.
+        bool shape = ts_ingest_report (self->ingest)->shape;
         s_slot_fail_with (self, slot, id, strcmp (what, "out of memory")
-                          ? "document": "memory", true, what, err);
+                          ? "document": "memory", !shape, what, err);
         s_fetch_ended (self, slot);
         return;
     }
+    s_mapping_warnings (slot, id, ts_ingest_report (self->ingest));
     if (ts_ingest_full (self->ingest))
         ts_worker_job_flush (self);
 }

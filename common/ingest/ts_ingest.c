@@ -28,6 +28,7 @@ struct _ts_ingest_t {
     size_t          batch_max;      //  documents one batch holds
     size_t          batch_n;        //  documents in the batch now
     ts_store_doc_t *docs;           //  scratch: the batch for the store
+    ts_map_report_t report;         //  the last document's mapping
 };
 
 ts_ingest_t *
@@ -95,7 +96,8 @@ s_add (ts_ingest_t *self, const char *id, const char *doc, size_t len,
     ts_points_clear (entry->history);
     ts_points_clear (entry->forecast);
     *what = "invalid document";
-    int rc = ts_map_parse (self->map, doc, len, self->all, err);
+    int rc = ts_map_parse_report (self->map, doc, len, now_ms, self->all,
+                                  &self->report, err);
     if (rc == TS_ENOMEM)
         *what = "out of memory";
     if (rc != 0)
@@ -126,6 +128,13 @@ ts_ingest_add_history (ts_ingest_t *self, const char *id, const char *doc,
                        char *err)
 {
     return s_add (self, id, doc, len, now_ms, true, what, err);
+}
+
+const ts_map_report_t *
+ts_ingest_report (const ts_ingest_t *self)
+{
+    assert (self);
+    return &self->report;
 }
 
 size_t

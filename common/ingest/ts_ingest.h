@@ -83,6 +83,13 @@ int ts_ingest_add_history (ts_ingest_t *self, const char *id,
                            const char *doc, size_t len, int64_t now_ms,
                            const char **what, char *err);
 
+//  The mapping report (ts_map.h) of the document last given to
+//  ts_ingest_add: what it skipped or dropped and its first warnings, and
+//  after TS_EPROTO whether the document's shape is at fault (shape: the
+//  same document can never be mapped) or its syntax (a body cut short
+//  may be whole next time). Valid until the next ts_ingest_add.
+const ts_map_report_t *ts_ingest_report (const ts_ingest_t *self);
+
 //  Documents in the batch now.
 size_t ts_ingest_pending (const ts_ingest_t *self);
 

@@ -9,6 +9,9 @@
                       or columns and appends points to the caller's list
       ts_map_read.c   reading one value - a time or a measure's number -
                       and recording a fault of the document where it is
+      ts_map_zone.c   times without a zone (the spec's zone, or one the
+                      document names: found before the parse), time
+                      bounds, and the report's warnings
 
     Only ts_map*.c include this header. */
 
@@ -16,6 +19,7 @@
 #define TS_MAP_INTERNAL_H_INCLUDED
 
 #include "ts_map.h"
+#include "ts_tz.h"
 
 //  A document field the mapping reads: the time field and each distinct
 //  measure field (one field may be both).
@@ -41,7 +45,22 @@ struct _ts_map_t {
     size_t          nslots;     //  distinct fields read, time field first
     ts_map_field_t *slots;      //  nslots fields
     size_t         *measure_slot;   //  slot of each measure's field
+    size_t         *slot_index; //  positional: the row index of each slot
+    char           *origin;     //  the spec's origin, for messages
+    const ts_tz_t  *zone;       //  zone of times without one (cached by
+                                //  ts_tz); NULL: UTC
+    char           *offset_field;   //  path of the document's offset, or
+                                    //  NULL
+    char           *zone_field; //  path of the document's zone, or NULL
+    ts_strlist_t   *null_values;    //  strings meaning no value
+    ts_time_bound_t time_min;   //  bounds on times
+    ts_time_bound_t time_max;
+    bool            drop;       //  drop points out of bounds
 };
+
+//  A time the bounds dropped (in a column of times; no time read can be
+//  this).
+#define TS_MAP_TIME_DROPPED INT64_MIN
 
 //  What a JSON value is.
 typedef enum {
@@ -55,6 +74,7 @@ typedef enum {
     TS_MAP_MODE_PATH,   //  walking the path to the rows or columns
     TS_MAP_MODE_ROWS,   //  in the array of rows, between rows
     TS_MAP_MODE_ROW,    //  in one row object
+    TS_MAP_MODE_PROW,   //  in one positional row array
     TS_MAP_MODE_COLS,   //  in the object of columns, between columns
     TS_MAP_MODE_COLUMN, //  in one column array the mapping reads
     TS_MAP_MODE_DONE    //  read or failed: the rest is only checked
@@ -64,6 +84,7 @@ typedef enum {
 typedef struct {
     size_t  stamp;      //  row index + 1 once the field is set in that row
     bool    null;       //  the value was null
+    bool    dropped;    //  the time was out of bounds, dropped
     int64_t ms;         //  as a time (time field)
     double  value;      //  as a value (measure fields)
 } ts_map_cell_t;
@@ -94,6 +115,7 @@ typedef struct {
     size_t           tdepth;    //  depth inside the rows array or columns
     size_t           index;     //  rows begun
     size_t           slot;      //  slot of the current key, or SIZE_MAX
+    size_t           element;   //  positional: elements of the row seen
     size_t           column;    //  slot of the column being read
     ts_map_cell_t   *cells;     //  nslots cells (rows)
     ts_map_column_t *columns;   //  nslots columns (columns)
@@ -102,6 +124,12 @@ typedef struct {
     size_t           err_index; //  its rank: 0 structure, else index + 1
     size_t           err_order; //  then 0 row, 1 time, 2 + measure
     char             err [TS_ERRLEN];
+    int64_t          now_ms;    //  for bounds relative to now
+    ts_map_report_t *report;    //  the caller's, or a scratch one
+    const ts_tz_t   *tz;        //  the document's zone, or NULL: offset_s
+    int32_t          offset_s;  //  the document's fixed offset
+    const char      *no_zone;   //  why times without a zone cannot be
+                                //  read (the field is missing), or NULL
 } ts_map_state_t;
 
 //  Records a fault of the document unless one ranked before it is held:
@@ -136,5 +164,30 @@ int ts_map_read_time (ts_map_state_t *self, size_t slot, size_t index,
 int ts_map_read_value (ts_map_state_t *self, size_t slot, size_t index,
                        ts_map_kind_t kind, const char *text, size_t len,
                        double *value, bool *null);
+
+//  ts_map_zone.c: finds the zone of the document's times without one
+//  (the spec's, or the one offset_field or zone_field names) before the
+//  parse. Returns 0; a field that is missing is not an error here (it
+//  sets no_zone, and the first time needing it fails), one of the wrong
+//  type or an unknown zone is: -1 with the fault recorded.
+int ts_map_zone_find (ts_map_state_t *self, const char *doc, size_t len);
+
+//  Reads an ISO 8601 time: with a zone as it says, without in the
+//  document's zone. Returns 0 and sets *ms, TS_EINVAL if it does not
+//  parse, or TS_ENOTFOUND if it has no zone and the document none
+//  (self->no_zone says why).
+int ts_map_zone_time (ts_map_state_t *self, const char *text, size_t len,
+                      int64_t *ms);
+
+//  Checks a time read from slot at index (text/len as in the document)
+//  against the bounds. Returns 0 if within; 1 if out and dropped (the
+//  warning recorded); -1 if out and the document fails (fault recorded).
+int ts_map_zone_bounds (ts_map_state_t *self, size_t slot, size_t index,
+                        ts_map_kind_t kind, const char *text, size_t len,
+                        int64_t ms);
+
+//  Records a warning: counted, its text kept while there is room.
+void ts_map_warn (ts_map_state_t *self, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
 
 #endif

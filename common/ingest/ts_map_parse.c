@@ -1,5 +1,5 @@
 /*  ts_map_parse - the event parser of ts_map: one document to points
-    (see ts_map.h for the two layouts).
+    (see ts_map.h for the three layouts).
 
     The document is read in one pass with yajl's event parser; no tree is
     built. A small state machine follows the dotted path from the root,
@@ -7,13 +7,18 @@
 
     - rows: the time and measure fields of a row are kept in one cell per
       field until the row's object closes (fields come in any order), then
-      the row's points are appended in measure order.
+      the row's points are appended in measure order. Positional rows
+      are read the same way, an element's index standing for its key;
+      there a measure missing from a row is a fault (a short row means
+      the indexes are wrong), where rows of objects just lack the point.
     - columns: the time column and each measure column are collected into
       arrays as they stream in (in any order; a null value is kept as NaN,
       which no accepted number can be), and zipped into points when the
       object of columns closes, after the length checks.
 
-    Values are read in ts_map_read.c. Points go into the caller's
+    Values are read in ts_map_read.c, times without a zone and time
+    bounds in ts_map_zone.c (which also finds a zone the document names
+    before this parse begins). Points go into the caller's
     columnar list by index: the spec's measure names are looked up in the
     list once per document, at its first point (ts_points_measure_index),
     and every point is appended by that index (ts_points_append_at). Per
@@ -53,6 +58,16 @@
 
 //  First allocation of a column array, in values.
 #define S_COLUMN_MIN 256
+
+//  Slot of a positional row's element, or SIZE_MAX if not read.
+static size_t
+s_slot_at (const ts_map_t *map, size_t element)
+{
+    for (size_t slot = 0; slot < map->nslots; slot++)
+        if (map->slot_index [slot] == element)
+            return slot;
+    return SIZE_MAX;
+}
 
 //  Slot of a key, or SIZE_MAX if the mapping does not read it.
 static size_t
@@ -156,9 +171,11 @@ s_row_value (ts_map_state_t *self, ts_map_kind_t kind, const char *text,
     if (cell->stamp == self->index)
         return 1;                       //  repeated key: first one counts
     cell->stamp = self->index;
+    cell->dropped = false;
     const ts_map_field_t *field = &self->map->slots [slot];
     if (field->is_time)
-        ts_map_read_time (self, slot, row, kind, text, len, &cell->ms);
+        cell->dropped = ts_map_read_time (self, slot, row, kind, text, len,
+                                          &cell->ms) == 1;
     if (field->measure != SIZE_MAX)
         ts_map_read_value (self, slot, row, kind, text, len, &cell->value,
                            &cell->null);
@@ -171,10 +188,21 @@ s_row_end (ts_map_state_t *self)
     const ts_map_t *map = self->map;
     size_t row = self->index - 1;
     self->mode = TS_MAP_MODE_ROWS;
+    char loc [TS_ERRLEN];
     if (self->cells [0].stamp != self->index) {
-        char loc [TS_ERRLEN];
         ts_map_loc (self, 0, row, loc);
         ts_map_fail (self, row + 1, 1, "%s: missing", loc);
+    }
+    for (size_t m = 0; map->layout == TS_MAP_POSITIONAL
+                    && m < map->measures->n; m++) {
+        size_t slot = map->measure_slot [m];
+        if (self->cells [slot].stamp != self->index) {
+            ts_map_loc (self, slot, row, loc);
+            ts_map_fail (self, row + 1, 2 + m, "%s: missing (the row has "
+                         "%zu elements; measure '%s' reads index %zu)", loc,
+                         self->element, map->measures->items [m],
+                         map->slot_index [slot]);
+        }
     }
     if (self->failed) {
         self->mode = TS_MAP_MODE_DONE;       //  later rows cannot rank before
@@ -183,8 +211,12 @@ s_row_end (ts_map_state_t *self)
     int64_t ms = self->cells [0].ms;
     for (size_t m = 0; m < map->measures->n; m++) {
         const ts_map_cell_t *cell = &self->cells [map->measure_slot [m]];
-        if (cell->stamp == self->index && !cell->null
-        &&  !s_append (self, ms, m, cell->value))
+        if (cell->stamp != self->index || cell->null)
+            continue;
+        if (self->cells [0].dropped)
+            self->report->dropped++;
+        else
+        if (!s_append (self, ms, m, cell->value))
             return 0;
     }
     return 1;
@@ -217,10 +249,12 @@ s_column_value (ts_map_state_t *self, ts_map_kind_t kind, const char *text,
         column->cap = cap;
     }
     size_t i = column->n++;
-    if (field->is_time
-    &&  ts_map_read_time (self, slot, i, kind, text, len,
-                          &column->ms [i]) != 0)
-        column->ms [i] = 0;
+    if (field->is_time) {
+        int rc = ts_map_read_time (self, slot, i, kind, text, len,
+                                   &column->ms [i]);
+        if (rc != 0)
+            column->ms [i] = rc == 1? TS_MAP_TIME_DROPPED: 0;
+    }
     if (field->measure != SIZE_MAX) {
         bool null = false;
         if (ts_map_read_value (self, slot, i, kind, text, len,
@@ -300,7 +334,12 @@ s_columns_end (ts_map_state_t *self)
     for (size_t i = 0; i < n; i++)
         for (size_t m = 0; m < nm; m++) {
             double value = self->columns [map->measure_slot [m]].values [i];
-            if (!isnan (value) && !s_append (self, ms [i], m, value))
+            if (isnan (value))
+                continue;
+            if (ms [i] == TS_MAP_TIME_DROPPED)
+                self->report->dropped++;
+            else
+            if (!s_append (self, ms [i], m, value))
                 return 0;
         }
     return 1;
@@ -314,7 +353,7 @@ static void
 s_target (ts_map_state_t *self, ts_map_kind_t kind, const char *text,
           size_t len)
 {
-    if (self->map->layout == TS_MAP_ROWS) {
+    if (self->map->layout != TS_MAP_COLUMNS) {
         if (kind == TS_MAP_KIND_ARRAY) {
             self->mode = TS_MAP_MODE_ROWS;
             self->tdepth = self->depth + 1;
@@ -349,13 +388,22 @@ s_value (ts_map_state_t *self, ts_map_kind_t kind, const char *text,
         case TS_MAP_MODE_ROWS:
             if (self->depth == self->tdepth) {
                 size_t row = self->index++;
-                if (kind == TS_MAP_KIND_OBJECT) {
+                bool positional = self->map->layout == TS_MAP_POSITIONAL;
+                if (kind == TS_MAP_KIND_OBJECT && !positional) {
                     self->mode = TS_MAP_MODE_ROW;
                     self->slot = SIZE_MAX;
                 }
+                else
+                if (kind == TS_MAP_KIND_ARRAY && positional) {
+                    self->mode = TS_MAP_MODE_PROW;
+                    self->element = 0;
+                }
                 else {
-                    ts_map_fail (self, row + 1, 0, "%s[%zu]: expected an object, got %s",
-                                 self->where, row, ts_map_kind_name (kind, text, len));
+                    ts_map_fail (self, row + 1, 0, "%s[%zu]: expected %s, got %s%s",
+                                 self->where, row, positional? "an array": "an object",
+                                 ts_map_kind_name (kind, text, len),
+                                 kind == TS_MAP_KIND_ARRAY? " (rows of [time, "
+                                 "value, ...] are layout positional)": "");
                     self->mode = TS_MAP_MODE_DONE;
                 }
             }
@@ -363,6 +411,13 @@ s_value (ts_map_state_t *self, ts_map_kind_t kind, const char *text,
         case TS_MAP_MODE_ROW:
             if (self->depth == self->tdepth + 1 && self->slot != SIZE_MAX)
                 return s_row_value (self, kind, text, len);
+            break;
+        case TS_MAP_MODE_PROW:
+            if (self->depth == self->tdepth + 1) {
+                self->slot = s_slot_at (self->map, self->element++);
+                if (self->slot != SIZE_MAX)
+                    return s_row_value (self, kind, text, len);
+            }
             break;
         case TS_MAP_MODE_COLS:
             if (self->depth == self->tdepth && self->slot != SIZE_MAX)
@@ -392,6 +447,7 @@ s_close (ts_map_state_t *self)
                 self->mode = TS_MAP_MODE_DONE;
             break;
         case TS_MAP_MODE_ROW:
+        case TS_MAP_MODE_PROW:
             if (self->depth == self->tdepth)
                 return s_row_end (self);
             break;
@@ -538,12 +594,25 @@ int
 ts_map_parse (const ts_map_t *self, const char *doc, size_t len,
               ts_points_t *out, char *err)
 {
+    return ts_map_parse_report (self, doc, len, ts_now_ms (), out, NULL,
+                                err);
+}
+
+int
+ts_map_parse_report (const ts_map_t *self, const char *doc, size_t len,
+                     int64_t now_ms, ts_points_t *out,
+                     ts_map_report_t *report, char *err)
+{
     assert (self);
     assert (out);
     if (!doc) {
         doc = "";
         len = 0;
     }
+    ts_map_report_t scratch;
+    if (!report)
+        report = &scratch;
+    memset (report, 0, sizeof *report);
     size_t entry_n = out->n;
     ts_map_state_t parse = {
         .map = self,
@@ -551,11 +620,15 @@ ts_map_parse (const ts_map_t *self, const char *doc, size_t len,
         .where = *self->path? self->path: "document",
         .mode = TS_MAP_MODE_PATH,
         .pending = true,
-        .slot = SIZE_MAX
+        .slot = SIZE_MAX,
+        .now_ms = now_ms,
+        .report = report
     };
     int rc = 0;
+    bool syntax = false;
     yajl_handle parser = NULL;
-    if (self->layout == TS_MAP_ROWS)
+    ts_map_zone_find (&parse, doc, len);
+    if (self->layout != TS_MAP_COLUMNS)
         parse.cells = calloc (self->nslots, sizeof (ts_map_cell_t));
     else
         parse.columns = calloc (self->nslots, sizeof (ts_map_column_t));
@@ -580,6 +653,7 @@ ts_map_parse (const ts_map_t *self, const char *doc, size_t len,
     if (status != yajl_status_ok) {
         s_syntax_error (parser, doc, len, offset, err);
         rc = TS_EPROTO;
+        syntax = true;
     }
     else
     if (parse.failed) {
@@ -605,6 +679,8 @@ done:
     free (parse.measure_index);
     if (rc != 0)
         out->n = entry_n;
+    report->shape = rc == TS_EPROTO && !syntax;
+    report->points = out->n - entry_n;
     return rc;
 }
 

@@ -106,6 +106,10 @@ ts_map_loc (const ts_map_state_t *self, size_t slot, size_t index, char *loc)
     if (self->map->layout == TS_MAP_ROWS)
         snprintf (loc, TS_ERRLEN, "%s[%zu].%s", self->where, index, name);
     else
+    if (self->map->layout == TS_MAP_POSITIONAL)
+        snprintf (loc, TS_ERRLEN, "%s[%zu][%zu]", self->where, index,
+                  self->map->slot_index [slot]);
+    else
         snprintf (loc, TS_ERRLEN, "%s.%s[%zu]", self->where, name, index);
 }
 
@@ -214,12 +218,11 @@ s_number_from_token (const char *text, size_t len, double *value)
     return 0;
 }
 
-//  Reads a time value of the given slot and row or column index. On a
-//  fault records it and returns -1.
-int
-ts_map_read_time (ts_map_state_t *self, size_t slot, size_t index,
-                  ts_map_kind_t kind, const char *text, size_t len,
-                  int64_t *ms)
+//  Reads a time value of the given slot and row or column index, before
+//  the bounds. On a fault records it and returns -1.
+static int
+s_read_time (ts_map_state_t *self, size_t slot, size_t index,
+             ts_map_kind_t kind, const char *text, size_t len, int64_t *ms)
 {
     const ts_map_t *map = self->map;
     char loc [TS_ERRLEN];
@@ -229,10 +232,18 @@ ts_map_read_time (ts_map_state_t *self, size_t slot, size_t index,
         return -1;
     }
     if (map->unit == TS_MAP_TIME_ISO8601) {
-        if (kind == TS_MAP_KIND_STRING
-        &&  ts_time_parse_iso (text, len, ms) == 0)
+        int rc = kind == TS_MAP_KIND_STRING
+               ? ts_map_zone_time (self, text, len, ms): TS_EINVAL;
+        if (rc == 0)
             return 0;
         ts_map_loc (self, slot, index, loc);
+        if (rc == TS_ENOTFOUND)
+            ts_map_fail (self, index + 1, 1, "%s: time '%.*s' has no zone "
+                         "and the document no '%s' (%s.%s)", loc,
+                         s_quote_len (text, len), text, self->no_zone,
+                         map->origin, map->offset_field? "offset_field"
+                                                       : "zone_field");
+        else
         if (kind == TS_MAP_KIND_STRING)
             ts_map_fail (self, index + 1, 1, "%s: bad ISO 8601 time '%.*s'",
                          loc, s_quote_len (text, len), text);
@@ -302,6 +313,30 @@ ts_map_read_time (ts_map_state_t *self, size_t slot, size_t index,
     return -1;
 }
 
+//  Reads a time value of the given slot and row or column index, then
+//  checks it against the bounds: 0 within, 1 dropped, -1 a fault.
+int
+ts_map_read_time (ts_map_state_t *self, size_t slot, size_t index,
+                  ts_map_kind_t kind, const char *text, size_t len,
+                  int64_t *ms)
+{
+    if (s_read_time (self, slot, index, kind, text, len, ms) != 0)
+        return -1;
+    return ts_map_zone_bounds (self, slot, index, kind, text, len, *ms);
+}
+
+//  Whether a string is one of the spec's null values.
+static bool
+s_null_marker (const ts_map_t *map, const char *text, size_t len)
+{
+    for (size_t i = 0; i < map->null_values->n; i++) {
+        const char *marker = map->null_values->items [i];
+        if (strlen (marker) == len && memcmp (marker, text, len) == 0)
+            return true;
+    }
+    return false;
+}
+
 //  Reads a measure value of the given slot and row or column index; null
 //  sets *null. On a fault records it and returns -1.
 int
@@ -309,9 +344,22 @@ ts_map_read_value (ts_map_state_t *self, size_t slot, size_t index,
                    ts_map_kind_t kind, const char *text, size_t len,
                    double *value, bool *null)
 {
-    *null = kind == TS_MAP_KIND_NULL;
-    if (*null)
+    *null = kind == TS_MAP_KIND_NULL
+         || (kind == TS_MAP_KIND_STRING
+             && s_null_marker (self->map, text, len));
+    if (*null) {
+        if (kind == TS_MAP_KIND_NULL)
+            self->report->nulls++;
+        else {
+            char loc [TS_ERRLEN];
+            ts_map_loc (self, slot, index, loc);
+            self->report->null_markers++;
+            ts_map_warn (self, "%s: '%.*s' is a null value (%s.null_values):"
+                         " no point", loc, s_quote_len (text, len), text,
+                         self->map->origin);
+        }
         return 0;
+    }
     int rc = TS_EINVAL;
     if (kind == TS_MAP_KIND_NUMBER)
         rc = s_number_from_token (text, len, value);

@@ -196,6 +196,13 @@ ingest_refuses_an_invalid_document_with_the_maps_detail (void **state)
                                      NOV24, &what, err), TS_EPROTO);
     assert_string_equal (what, "invalid document");
     assert_string_equal (err, "document[1].t: missing");
+    //  JSON of the wrong shape: fetching it again cannot help
+    assert_true (ts_ingest_report (self->ingest)->shape);
+    assert_int_equal (ts_ingest_pending (self->ingest), 1);
+    //  A body cut short may be whole next time
+    assert_int_equal (ts_ingest_add (self->ingest, "beta", doc, 20, NOV24,
+                                     &what, err), TS_EPROTO);
+    assert_false (ts_ingest_report (self->ingest)->shape);
     assert_int_equal (ts_ingest_pending (self->ingest), 1);
     assert_int_equal (ts_ingest_flush (self->ingest, NOV24, s_done, self),
                       0);

@@ -92,7 +92,7 @@ map_reads_numbers_exactly_as_strtod (void **state)
                                    i? ",": "", 1000 + i, t);
     }
     snprintf (doc + used, cap - used, "]");
-    ts_points_t *pts = s_parse_ok (s_rows_default, doc);
+    ts_points_t *pts = s_parse_ok (s_rows_unbounded, doc);
     assert_int_equal (pts->n, n + 2000);
     for (size_t i = 0; i < n + 2000; i++) {
         const char *t = i < n? tokens [i]: generated [i - n];
@@ -106,7 +106,7 @@ map_reads_numbers_exactly_as_strtod (void **state)
     free (doc);
 
     //  Times: 18 digits take the digit loop, 19 strtoll; both exact.
-    pts = s_parse_ok (s_rows_default,
+    pts = s_parse_ok (s_rows_unbounded,
         "[{\"time\": -1732406400000, \"value\": 1},"
         " {\"time\": 0, \"value\": 2}]");
     assert_int_equal (pts->time_ms [0], -1732406400000LL);
@@ -158,7 +158,7 @@ static void
 map_reads_large_integer_times_exactly (void **state)
 {
     //  Beyond 2^53: a double would round these
-    ts_points_t *pts = s_parse_ok (s_rows_default,
+    ts_points_t *pts = s_parse_ok (s_rows_unbounded,
         "[{\"time\": 8999999999999999999, \"value\": 1},"
         " {\"time\": -9007199254740993, \"value\": 2}]");
     assert_int_equal (pts->n, 2);

@@ -89,6 +89,13 @@ s_assert_point (const ts_points_t *pts, size_t i, int64_t time_ms,
 
 static const char *const s_rows_default = "log:\n  level: error\n";
 
+//  Rows with no time bounds: any time the number reads as is taken.
+static const char *const s_rows_unbounded =
+    "upstream:\n"
+    "  format:\n"
+    "    time_min: \"off\"\n"
+    "    time_max: \"off\"\n";
+
 static const char *const s_rows_two =
     "upstream:\n"
     "  format:\n"
