@@ -303,6 +303,7 @@ PARTS_common/store/ts_store_lmdb = common/store/ts_store_lmdb_points \
                                  common/ts_lmdb
 #  The metric families of the broker's stats name the version.
 PARTS_common/ts_prom_stats = common/ts_prom common/ts_version
+PARTS_workers/ts_fetch = workers/ts_fetch_classify
 PARTS_common/aws/ts_aws = common/aws/ts_aws_sigv4 common/aws/ts_aws_creds \
                           common/aws/ts_aws_body
 with_parts = $(sort $(foreach m,$(1),$(m) $(PARTS_$(m))))

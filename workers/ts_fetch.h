@@ -63,7 +63,7 @@ typedef struct {
 //  The longest wait a Retry-After can ask for; longer advice is capped.
 #define TS_FETCH_RETRY_AFTER_MAX_MS  (3600 * 1000)
 
-//  One completed request. body and error are borrowed: valid until the
+//  One completed request. body, link and error are borrowed: valid until the
 //  next ts_fetch_next or ts_fetch_destroy.
 typedef struct {
     uint64_t    tag;            //  as given to ts_fetch_add
@@ -76,6 +76,9 @@ typedef struct {
     long        status;         //  HTTP status if rc == 0
     int64_t     retry_after_ms; //  the response's Retry-After, relative,
                                 //  0 if absent, unparsable or past
+    const char *link;           //  the response's Link headers joined
+                                //  by ", " (for pagination), NULL if
+                                //  none
     const char *body;           //  response body (NUL-terminated)
     size_t      size;           //  body bytes
     const char *error;          //  rc != 0: what went wrong (without
