@@ -253,6 +253,7 @@ DEPS_test_ts_cli_wait = $(CORE) gateway/ts_cli_wait gateway/ts_json common/ts_pr
 DEPS_test_ts_url    = $(CORE) workers/ts_url
 DEPS_test_ts_fetch  = $(CORE) workers/ts_fetch
 DEPS_test_ts_fetch_classify = $(DEPS_test_ts_fetch)
+DEPS_test_ts_pages  = $(CORE) workers/ts_pages common/ts_config common/ts_cron
 DEPS_test_ts_tally  = $(CORE) workers/ts_tally workers/ts_fetch
 $(BUILD)/tests/test_ts_fetch $(BUILD)/tests/test_ts_fetch_classify: \
         tests/unit/ts_fetch_fixture.h
@@ -304,6 +305,7 @@ PARTS_common/store/ts_store_lmdb = common/store/ts_store_lmdb_points \
 #  The metric families of the broker's stats name the version.
 PARTS_common/ts_prom_stats = common/ts_prom common/ts_version
 PARTS_workers/ts_fetch = workers/ts_fetch_classify
+PARTS_workers/ts_pages = workers/ts_pages_scan
 PARTS_common/aws/ts_aws = common/aws/ts_aws_sigv4 common/aws/ts_aws_creds \
                           common/aws/ts_aws_body
 with_parts = $(sort $(foreach m,$(1),$(m) $(PARTS_$(m))))
