@@ -53,6 +53,7 @@
 
 #include "ts_common.h"
 #include "ts_version.h"
+#include "tscache-demo-pages.h"
 
 #include <arpa/inet.h>
 #include <math.h>
@@ -95,10 +96,12 @@ typedef struct {
     s_mode_t mode;              //  how data requests are answered
     uint64_t counter;           //  data requests since fail_rate was set
     uint64_t requests;          //  data requests since start
+    demo_pages_t pages;         //  how answers are paged
 } s_behaviour_t;
 
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
-static s_behaviour_t s_state = { -1, 0, 0, S_MODE_OK, 0, 0 };
+static s_behaviour_t s_state = { -1, 0, 0, S_MODE_OK, 0, 0,
+                                  { DEMO_PAGES_OFF, 100, 0, "" } };
 static char *s_api_key = NULL;             //  required x-api-key, or NULL
 static const char *s_key_param = NULL;     //  query parameter that must
                                            //  hold it too, or NULL
@@ -322,6 +325,76 @@ s_reply_wrong_param (struct MHD_Connection *conn, const char *given)
     return s_reply_error (conn, MHD_HTTP_UNAUTHORIZED, text);
 }
 
+//  A query argument, NULL if absent.
+static const char *
+s_query (struct MHD_Connection *conn, const char *name)
+{
+    return MHD_lookup_connection_value (conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+//  Answers one page of the series (times, n) as now.pages says
+//  (tscache-demo-pages.h): the rows wrapped in {"data": ...} with the
+//  style's members, or the columns object with them beside "hourly";
+//  the link style's bare document with a Link header.
+static enum MHD_Result
+s_serve_page (struct MHD_Connection *conn, const s_behaviour_t *now,
+              bool columns, const char *id, const int64_t *times, size_t n)
+{
+    char path [300];
+    snprintf (path, sizeof path, "/%s/%s", columns? "columns": "rows", id);
+    demo_pages_args_t args = {
+        .page = s_query (conn, "page"), .per_page = s_query (conn, "per_page"),
+        .offset = s_query (conn, "offset"), .limit = s_query (conn, "limit"),
+        .cursor = s_query (conn, "cursor"), .after = s_query (conn, "after"),
+        .path = path, .from = s_query (conn, "from"),
+        .to = s_query (conn, "to"),
+        .host = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, "Host") };
+    demo_page_t page;
+    const char *error = NULL;
+    int rc = demo_pages_cut (&now->pages, n, &args, &page, &error);
+    if (rc == 0 && page.fail)
+        rc = -3;
+    char *doc = NULL, *body = NULL;
+    size_t len = 0;
+    if (rc == 0 && !(doc = s_document (columns, id, times + page.start,
+                                       page.count, &len)))
+        rc = -2;
+    if (rc == 0 && !(body = demo_pages_wrap (&page, columns, doc, &len)))
+        rc = -2;
+    free (doc);
+    free (page.members);
+    enum MHD_Result result;
+    if (rc == -1)
+        result = s_reply_error (conn, MHD_HTTP_BAD_REQUEST, error);
+    else
+    if (rc == -3)
+        result = s_reply_error (conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                                "demo failure of this page (fail_page)");
+    else
+    if (rc != 0)
+        result = s_reply_error (conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                                "out of memory");
+    else {
+        struct MHD_Response *response = MHD_create_response_from_buffer (
+            len, body, MHD_RESPMEM_MUST_FREE);
+        if (!response) {
+            free (body);
+            free (page.link);
+            return MHD_NO;
+        }
+        MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                 "application/json");
+        if (page.link)
+            MHD_add_response_header (response, "Link", page.link);
+        result = MHD_queue_response (conn, MHD_HTTP_OK, response);
+        MHD_destroy_response (response);
+        body = NULL;
+    }
+    free (body);
+    free (page.link);
+    return result;
+}
+
 static enum MHD_Result
 s_serve_series (struct MHD_Connection *conn, bool columns, const char *id)
 {
@@ -382,6 +455,8 @@ s_serve_series (struct MHD_Connection *conn, bool columns, const char *id)
     int64_t times [2 * S_SLOTS];
     int64_t clock_ms = now.now_ms >= 0? now.now_ms: ts_now_ms ();
     size_t n = s_times (clock_ms, from_ms, to_ms, times);
+    if (now.pages.style != DEMO_PAGES_OFF)
+        return s_serve_page (conn, &now, columns, id, times, n);
     size_t len = 0;
     char *body = s_document (columns, id, times, n, &len);
     if (!body)
@@ -407,6 +482,12 @@ s_reply_state (struct MHD_Connection *conn)
     if (json)
         json_object_set_new (json, "now_ms", now.now_ms >= 0
                              ? json_integer (now.now_ms): json_null ());
+    if (json)
+        json_object_set_new (json, "pages", json_pack ("{s:s, s:I, s:I, s:s?}",
+            "style", demo_pages_styles [now.pages.style],
+            "size", (json_int_t) now.pages.size,
+            "fail_page", (json_int_t) now.pages.fail_page,
+            "host", *now.pages.host? now.pages.host: NULL));
     char *body = json? json_dumps (json, JSON_COMPACT): NULL;
     json_decref (json);
     if (!body)
@@ -458,6 +539,11 @@ s_control (const char *body, size_t len)
                      "malformed, truncated or oversized";
         else
             next.mode = (s_mode_t) m;
+    }
+    if ((item = json_object_get (json, "pages"))) {
+        const char *why = demo_pages_control (item, &next.pages);
+        if (why)
+            reason = why;
     }
     if ((item = json_object_get (json, "now_ms"))) {
         if (json_is_null (item))
