@@ -12,7 +12,7 @@
       POST /control                 {"latency_ms": N, "fail_rate": P,
                                      "mode": "ok|500|429|404|401|timeout|
                                      malformed|truncated|oversized",
-                                     "now_ms": N|null}
+                                     "now_ms": N|null, "pages": {...}}
 
     Every answer for the same (id, now) is byte-identical, so tests compare
     the gateway's answers with a direct fetch from here; /control lets them
@@ -43,6 +43,14 @@
     upstream's echo of its key on to logs or the DLQ. GET /control
     reports "requests", the number of data requests seen, so tests can
     tell whether a cache went upstream.
+
+    "pages" serves the series in pages, in the style of a real API:
+    {"style": "off|page|offset|cursor|next|link", "size": N, "fail_page":
+    N, "host": "http://HOST:PORT"|null} - ?page=&per_page=, ?offset=&
+    limit=, a "next_cursor" sent back as ?cursor=, a relative next URL in
+    "links.next", or an absolute one in a Link header; page fail_page
+    answered 500; host the origin next links name (a client must refuse
+    it). The styles, bodies and rules are in tscache-demo-pages.h.
 
     It logs no requests: it writes nothing to stderr but libmicrohttpd's
     own errors, so the keys it is sent appear in no log of its own.
@@ -685,6 +693,15 @@ s_usage (FILE *out)
 "                                 \"mode\": \"ok|500|429|404|401|timeout|malformed|\n"
 "                                 truncated|oversized\"}\n"
 "                                (401: answer as if the key were wrong)\n"
+"                                \"pages\": {\"style\": \"off|page|offset|cursor|next|link\",\n"
+"                                 \"size\": N, \"fail_page\": N, \"host\": ORIGIN|null}:\n"
+"                                serve the series in pages of size (default 100);\n"
+"                                page: ?page=&per_page=, offset: ?offset=&limit=,\n"
+"                                cursor: \"next_cursor\" -> ?cursor=, next: relative\n"
+"                                \"links.next\", link: absolute Link rel=\"next\"; rows\n"
+"                                then come as {\"data\": [...], ...} (link: as without\n"
+"                                pages); page fail_page gets 500; host: the origin\n"
+"                                next links name instead of this server's\n"
 "\n"
 "Series: base = floor(now / 300000) * 300000; times base - k * 300000 for\n"
 "k = 288..1 and base + k * 300000 for k = 1..288 (576 points, base itself\n"
