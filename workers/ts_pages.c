@@ -314,21 +314,25 @@ ts_pages_spec_from_config (ts_pages_spec_t *spec, const ts_config_t *cfg,
     if (n < 0 || (size_t) n >= sizeof spec->items_path)
         return s_blame (cfg, "upstream.format.path", "too long for "
                         "pagination's item count", err);
+    //  A mode without what it reads: blamed on the mode, where it is set.
+    const char *need = NULL;
     if (spec->mode == TS_PAGES_NEXT_URL && !*spec->next_path)
-        return s_blame (cfg, "upstream.pagination.next_path", "mode next_url "
-                        "needs the body path of the next URL", err);
+        need = "next_url needs upstream.pagination.next_path, the body "
+               "path of the next URL";
     if (spec->mode == TS_PAGES_CURSOR && !*spec->cursor_path)
-        return s_blame (cfg, "upstream.pagination.cursor_path", "mode cursor "
-                        "needs the body path of the cursor", err);
+        need = "cursor needs upstream.pagination.cursor_path, the body "
+               "path of the cursor";
     if (spec->mode == TS_PAGES_CURSOR && !*spec->cursor_param)
-        return s_blame (cfg, "upstream.pagination.cursor_param", "mode cursor "
-                        "needs the query parameter of the cursor", err);
+        need = "cursor needs upstream.pagination.cursor_param, the query "
+               "parameter of the cursor";
     if (spec->mode == TS_PAGES_PAGE && !*spec->page_param)
-        return s_blame (cfg, "upstream.pagination.page_param", "mode page "
-                        "needs the query parameter of the page number", err);
+        need = "page needs upstream.pagination.page_param, the query "
+               "parameter of the page number";
     if (spec->mode == TS_PAGES_OFFSET && !*spec->offset_param)
-        return s_blame (cfg, "upstream.pagination.offset_param", "mode offset "
-                        "needs the query parameter of the offset", err);
+        need = "offset needs upstream.pagination.offset_param, the query "
+               "parameter of the offset";
+    if (need)
+        return s_blame (cfg, "upstream.pagination.mode", need, err);
     if (*spec->size_param && spec->page_size == 0)
         return s_blame (cfg, "upstream.pagination.size_param", "needs "
                         "upstream.pagination.page_size, the size to ask for",

@@ -497,9 +497,9 @@ spec_from_config_reads_keys_and_checks_rules_between_them (void **state)
                                "t.yaml", err);
     assert_non_null (cfg);
     assert_int_equal (ts_pages_spec_from_config (&spec, cfg, err), TS_ECONFIG);
-    assert_string_equal (err, "t.yaml: upstream.pagination.cursor_path "
-                         "(default): mode cursor needs the body path of the "
-                         "cursor");
+    assert_string_equal (err, "t.yaml:3: upstream.pagination.mode: cursor "
+                         "needs upstream.pagination.cursor_path, the body "
+                         "path of the cursor");
     ts_config_destroy (&cfg);
 
     cfg = ts_config_load_text ("upstream:\n  pagination:\n    mode: page\n"
