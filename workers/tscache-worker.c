@@ -32,9 +32,13 @@ s_check (const ts_config_t *cfg, char *err)
 {
     static const char *const pairs [] = { "security.worker_cert", NULL };
     static const char *const publics [] = { "security.broker_cert", NULL };
-    ts_pages_spec_t pages;
+    for (size_t i = 0; i < ts_config_source_count (cfg); i++) {
+        ts_pages_spec_t pages;
+        if (ts_pages_spec_from_config (&pages, ts_config_source_at (cfg, i),
+                                       err))
+            return TS_ECONFIG;
+    }
     return ts_config_secret_check (cfg, "upstream", false, err)
-        || ts_pages_spec_from_config (&pages, cfg, err)
         || ts_curve_check (cfg, pairs, publics, NULL, err)? TS_ECONFIG: 0;
 }
 

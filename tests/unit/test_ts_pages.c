@@ -514,6 +514,43 @@ spec_from_config_reads_keys_and_checks_rules_between_them (void **state)
 }
 
 static void
+spec_from_a_source_reads_that_sources_pagination (void **state)
+{
+    char err [TS_ERRLEN] = "";
+    ts_config_t *cfg = ts_config_load_text (
+        "upstream:\n"
+        "  pagination:\n"
+        "    max_pages: 9\n"
+        "sources:\n"
+        "  - name: plain\n"
+        "  - name: paged\n"
+        "    pagination:\n"
+        "      mode: next_url\n"
+        "      next_path: next\n"
+        "  - name: broken\n"
+        "    pagination:\n"
+        "      mode: page\n"
+        "      page_param: \"\"\n",
+        "t.yaml", err);
+    assert_non_null (cfg);
+    ts_pages_spec_t spec;
+    assert_int_equal (ts_pages_spec_from_config (&spec,
+                      ts_config_source_at (cfg, 0), err), 0);
+    assert_int_equal (spec.mode, TS_PAGES_NONE);
+    assert_int_equal (ts_pages_spec_from_config (&spec,
+                      ts_config_source_at (cfg, 1), err), 0);
+    assert_int_equal (spec.mode, TS_PAGES_NEXT_URL);
+    assert_string_equal (spec.next_path, "next");
+    assert_int_equal (spec.max_pages, 9);       //  shared by upstream:
+    assert_int_equal (ts_pages_spec_from_config (&spec,
+                      ts_config_source_at (cfg, 2), err), TS_ECONFIG);
+    assert_string_equal (err, "t.yaml:12: sources[broken].pagination.mode: "
+                         "page needs upstream.pagination.page_param, the "
+                         "query parameter of the page number");
+    ts_config_destroy (&cfg);
+}
+
+static void
 config_refuses_a_bad_mode_path_or_parameter_with_file_and_line (void **state)
 {
     char err [TS_ERRLEN] = "";
@@ -562,6 +599,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (a_body_that_is_not_json_is_a_document_error),
         cmocka_unit_test (query_set_replaces_every_earlier_value_and_keeps_the_rest),
         cmocka_unit_test (spec_from_config_reads_keys_and_checks_rules_between_them),
+        cmocka_unit_test (spec_from_a_source_reads_that_sources_pagination),
         cmocka_unit_test (config_refuses_a_bad_mode_path_or_parameter_with_file_and_line),
     };
     if (argc > 1)
