@@ -338,6 +338,7 @@ DEPS_fuzz_dynamodb = $(DEPS_test_ts_store)
 DEPS_fuzz_timestream = $(DEPS_test_ts_store)
 DEPS_fuzz_influxdb = $(DEPS_test_ts_store)
 DEPS_fuzz_aws_creds = $(filter-out tests/unit/ts_aws_fixture,$(DEPS_test_ts_aws_creds))
+DEPS_fuzz_pages    = $(DEPS_test_ts_pages)
 $(BUILD)/fuzz/%: fuzz/%.c fuzz/fuzz.h \
         $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(call with_parts,$$(DEPS_$$*))))
 	@mkdir -p $(dir $@)

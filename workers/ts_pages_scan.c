@@ -115,6 +115,13 @@ s_scalar (s_state_t *self, const char *kind, const char *text, size_t len,
     &&  s_here (self, spec->total_path) && !is_null) {
         char number [32];
         long long total = -1;
+        //  An integer, or a string of digits (some APIs quote counts).
+        if (is_string && len > 0) {
+            size_t digits = 0;
+            while (digits < len && text [digits] >= '0' && text [digits] <= '9')
+                digits++;
+            integer = digits == len;
+        }
         if (integer && len < sizeof number) {
             memcpy (number, text, len);
             number [len] = 0;
@@ -122,7 +129,7 @@ s_scalar (s_state_t *self, const char *kind, const char *text, size_t len,
         }
         if (total < 0)
             return s_fail (self, TS_EPROTO, spec->total_path,
-                           "an integer >= 0 or null", kind);
+                           "an integer >= 0 (or its digits) or null", kind);
         scan->has_total = true;
         scan->total = total;
     }
@@ -144,7 +151,9 @@ s_on_boolean (void *ctx, int value)
 static int
 s_on_number (void *ctx, const char *text, size_t len)
 {
-    bool integer = strcspn (text, ".eE") >= len;
+    //  The token is len bytes, not terminated.
+    bool integer = len > 0 && !memchr (text, '.', len)
+                && !memchr (text, 'e', len) && !memchr (text, 'E', len);
     return s_scalar (ctx, "number", text, len, integer);
 }
 

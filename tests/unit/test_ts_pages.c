@@ -268,10 +268,16 @@ total_path_ends_the_id_when_every_item_arrived (void **state)
     assert_int_equal (s_feed (pages, "{\"meta\": {\"total\": 4}, \"data\": "
                       "[3, 4]}", NULL, &more, err), 0);
     assert_false (more);
-    assert_int_equal (s_feed (pages, "{\"meta\": {\"total\": \"4\"}, "
+    assert_int_equal (s_feed (pages, "{\"meta\": {\"total\": \"4x\"}, "
                       "\"data\": []}", NULL, &more, err), TS_EPROTO);
-    assert_string_equal (err, "meta.total: expected an integer >= 0 or null, "
-                         "got string");
+    assert_string_equal (err, "meta.total: expected an integer >= 0 (or its "
+                         "digits) or null, got string");
+    ts_pages_destroy (&pages);
+    //  A count written as a string of digits.
+    pages = s_start (&spec, BASE);
+    assert_int_equal (s_feed (pages, "{\"meta\": {\"total\": \"2\"}, "
+                      "\"data\": [1, 2]}", NULL, &more, err), 0);
+    assert_false (more);
     ts_pages_destroy (&pages);
 }
 
