@@ -27,6 +27,9 @@ struct _ts_pages_t {
     size_t  items;                  //  items on the pages received
     bool    truncated;              //  stopped at max_pages, more left
     char    origin [S_ORIGIN_MAX];  //  of the first request
+    char   *key_raw;                //  the first request's key_param
+                                    //  value as sent, owned, wiped;
+                                    //  NULL if none
 };
 
 static void
@@ -41,6 +44,23 @@ s_wipe_free (char **text_p)
 
 //  ---------------------------------------------------------------------
 //  URLs
+
+//  Takes the whole URL of h into *url, a copy of ours (libcurl's own
+//  string is wiped and given back with curl_free). Returns a CURLUcode.
+static CURLUcode
+s_url_take (CURLU *h, char **url)
+{
+    char *text = NULL;
+    CURLUcode uc = curl_url_get (h, CURLUPART_URL, &text, 0);
+    if (uc == CURLUE_OK) {
+        *url = strdup (text);
+        explicit_bzero (text, strlen (text));
+        curl_free (text);
+        if (!*url)
+            uc = CURLUE_OUT_OF_MEMORY;
+    }
+    return uc;
+}
 
 //  Maps a CURLUcode to TS_ENOMEM or TS_EINVAL with a detail.
 static int
@@ -68,7 +88,7 @@ ts_pages_resolve (const char *base, const char *ref, char **url, char *err)
     int rc = uc? s_url_fail (uc, "the page's URL", err): 0;
     if (rc == 0 && (uc = curl_url_set (h, CURLUPART_URL, ref, 0)))
         rc = s_url_fail (uc, "next link", err);
-    if (rc == 0 && (uc = curl_url_get (h, CURLUPART_URL, url, 0)))
+    if (rc == 0 && (uc = s_url_take (h, url)))
         rc = s_url_fail (uc, "next link", err);
     curl_url_cleanup (h);
     return rc;
@@ -104,9 +124,45 @@ ts_pages_origin (const char *url, char *out, size_t size)
     return rc;
 }
 
-int
-ts_pages_query_set (const char *url, const char *name, const char *value,
-                    char **out, char *err)
+//  The value of the query parameter name of url as it is written (not
+//  decoded) into *raw (the caller wipes and frees it). Returns 0,
+//  TS_ENOTFOUND, or TS_ENOMEM / TS_EINVAL.
+static int
+s_query_get (const char *url, const char *name, char **raw)
+{
+    *raw = NULL;
+    CURLU *h = curl_url ();
+    if (!h)
+        return TS_ENOMEM;
+    char *query = NULL;
+    int rc = TS_EINVAL;
+    if (curl_url_set (h, CURLUPART_URL, url, 0) == CURLUE_OK) {
+        CURLUcode uc = curl_url_get (h, CURLUPART_QUERY, &query, 0);
+        rc = uc == CURLUE_OK || uc == CURLUE_NO_QUERY? TS_ENOTFOUND
+           : uc == CURLUE_OUT_OF_MEMORY? TS_ENOMEM: TS_EINVAL;
+    }
+    size_t name_len = strlen (name);
+    for (const char *p = query; rc == TS_ENOTFOUND && p && *p; ) {
+        size_t len = strcspn (p, "&");
+        if (len > name_len && memcmp (p, name, name_len) == 0
+        &&  p [name_len] == '=') {
+            *raw = strndup (p + name_len + 1, len - name_len - 1);
+            rc = *raw? 0: TS_ENOMEM;
+        }
+        p += len + (p [len] == '&');
+    }
+    if (query) {
+        explicit_bzero (query, strlen (query));
+        curl_free (query);
+    }
+    curl_url_cleanup (h);
+    return rc;
+}
+
+//  ts_pages_query_set, with value written as it is if !encode.
+static int
+s_query_set (const char *url, const char *name, const char *value,
+             bool encode, char **out, char *err)
 {
     assert (url && name && *name && value && out);
     *out = NULL;
@@ -149,10 +205,15 @@ ts_pages_query_set (const char *url, const char *name, const char *value,
         used += name_len;
         next [used++] = '=';
         //  Cannot fail: size holds three bytes per character of value.
-        ts_percent_encode (next, size, &used, value);
+        if (encode)
+            ts_percent_encode (next, size, &used, value);
+        else {
+            memcpy (next + used, value, strlen (value));
+            used += strlen (value);
+        }
         next [used] = 0;
         if ((uc = curl_url_set (h, CURLUPART_QUERY, next, 0))
-        ||  (uc = curl_url_get (h, CURLUPART_URL, out, 0)))
+        ||  (uc = s_url_take (h, out)))
             rc = s_url_fail (uc, "the page's URL", err);
         explicit_bzero (next, size);
     }
@@ -163,6 +224,13 @@ ts_pages_query_set (const char *url, const char *name, const char *value,
     }
     curl_url_cleanup (h);
     return rc;
+}
+
+int
+ts_pages_query_set (const char *url, const char *name, const char *value,
+                    char **out, char *err)
+{
+    return s_query_set (url, name, value, true, out, err);
 }
 
 //  ---------------------------------------------------------------------
@@ -314,6 +382,19 @@ ts_pages_spec_from_config (ts_pages_spec_t *spec, const ts_config_t *cfg,
     if (n < 0 || (size_t) n >= sizeof spec->items_path)
         return s_blame (cfg, "upstream.format.path", "too long for "
                         "pagination's item count", err);
+    //  The query parameter upstream.url sends the key in: NAME={api_key}.
+    const char *url = ts_config_str (cfg, "upstream.url");
+    const char *hit = strstr (url, "={api_key}");
+    if (hit) {
+        const char *name = hit;
+        while (name > url && name [-1] != '?' && name [-1] != '&')
+            name--;
+        size_t len = (size_t) (hit - name);
+        if (name > url && len > 0 && len < sizeof spec->key_param) {
+            memcpy (spec->key_param, name, len);
+            spec->key_param [len] = 0;
+        }
+    }
     //  A mode without what it reads: blamed on the mode, where it is set.
     const char *need = NULL;
     if (spec->mode == TS_PAGES_NEXT_URL && !*spec->next_path)
@@ -387,6 +468,11 @@ ts_pages_new (ts_pages_t **self_p, const ts_pages_spec_t *spec,
     int rc = ts_pages_origin (url, self->origin, sizeof self->origin);
     if (rc != 0)
         ts_errf (err, "upstream URL has no http(s) origin");
+    if (rc == 0 && *spec->key_param
+    &&  s_query_get (url, spec->key_param, &self->key_raw) == TS_ENOMEM) {
+        ts_errf (err, "out of memory");
+        rc = TS_ENOMEM;
+    }
     if (rc == 0 && spec->mode == TS_PAGES_PAGE)
         rc = s_set_param (self, spec->page_param, spec->page_start, err);
     if (rc == 0 && spec->mode == TS_PAGES_OFFSET)
@@ -407,6 +493,7 @@ ts_pages_destroy (ts_pages_t **self_p)
     assert (self_p);
     if (*self_p) {
         s_wipe_free (&(*self_p)->url);
+        s_wipe_free (&(*self_p)->key_raw);
         free (*self_p);
         *self_p = NULL;
     }
@@ -507,6 +594,20 @@ s_propose (ts_pages_t *self, const ts_pages_scan_t *scan, const char *link,
         default:
             break;
     }
+    //  A next link that leaves out the key upstream.url sends in the
+    //  query gets it back (the origin is checked after this).
+    bool linked = spec->mode == TS_PAGES_NEXT_URL
+               || spec->mode == TS_PAGES_LINK_HEADER;
+    char *raw = NULL;
+    if (rc == 0 && *next && linked && self->key_raw
+    &&  s_query_get (*next, spec->key_param, &raw) == TS_ENOTFOUND) {
+        char *keyed = NULL;
+        rc = s_query_set (*next, spec->key_param, self->key_raw, false,
+                          &keyed, err);
+        s_wipe_free (next);
+        *next = keyed;
+    }
+    s_wipe_free (&raw);
     return rc;
 }
 

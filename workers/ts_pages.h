@@ -32,7 +32,11 @@
     another origin is refused (TS_EINVAL), never followed. A link that
     repeats the page it came from is refused too (TS_EPROTO). Cursor,
     page and offset values are percent-encoded into the query; a
-    parameter already in the URL is replaced, not repeated.
+    parameter already in the URL is replaced, not repeated. When
+    upstream.url sends the API key as a query parameter (NAME={api_key},
+    key_param) and a next link leaves it out, as some APIs' links do, the
+    first request's value is added back (the origin check keeps it on
+    the upstream).
 
     max_pages caps the pages of one id. A page that would be past it while
     more remain is, with at_max_pages "fail" (the default), an error
@@ -89,13 +93,15 @@ typedef struct {
     bool                keep_at_cap;    //  at_max_pages: keep (else fail)
     const ts_strlist_t *allowed_hosts;  //  more origins next links may
                                         //  name; may be NULL
+    char                key_param [64]; //  query parameter upstream.url
+                                        //  sends {api_key} in, "" none
 } ts_pages_spec_t;
 
 typedef struct _ts_pages_t ts_pages_t;
 
 //  Fills spec from upstream.pagination.* of cfg (strings borrowed: spec
 //  lives as long as cfg); items_path from upstream.format.path (and, for
-//  the columns layout, .time_field). Checks the rules between the keys:
+//  the columns layout, .time_field); key_param from upstream.url. Checks the rules between the keys:
 //  next_url needs next_path, cursor needs cursor_path and cursor_param,
 //  page needs page_param, offset needs offset_param; allowed_hosts
 //  entries must be http(s)://host[:port]. Returns 0, or TS_ECONFIG with

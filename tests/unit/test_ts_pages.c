@@ -375,6 +375,32 @@ next_link_to_an_allowed_origin_is_followed (void **state)
 }
 
 static void
+next_link_without_the_query_key_gets_the_first_requests_back (void **state)
+{
+    ts_pages_spec_t spec = s_spec (TS_PAGES_NEXT_URL);
+    strcpy (spec.key_param, "apikey");
+    ts_pages_t *pages = s_start (&spec, BASE "&apikey=s%2fecret");
+    bool more = false;
+    char err [TS_ERRLEN] = "";
+    assert_int_equal (s_feed (pages, "{\"data\": [1], \"links\": {\"next\": "
+                      "\"/rows/x?page=2\"}}", NULL, &more, err), 0);
+    assert_true (more);
+    assert_string_equal (ts_pages_url (pages), "http://api.example.com/rows/"
+                         "x?page=2&apikey=s%2fecret");
+    //  A link that carries a key of its own keeps it.
+    assert_int_equal (s_feed (pages, "{\"data\": [1], \"links\": {\"next\": "
+                      "\"/rows/x?page=3&apikey=other\"}}", NULL, &more, err),
+                      0);
+    assert_string_equal (ts_pages_url (pages), "http://api.example.com/rows/"
+                         "x?page=3&apikey=other");
+    //  Another origin is refused, key or not.
+    assert_int_equal (s_feed (pages, "{\"data\": [1], \"links\": {\"next\": "
+                      "\"http://evil.example.com/p\"}}", NULL, &more, err),
+                      TS_EINVAL);
+    ts_pages_destroy (&pages);
+}
+
+static void
 next_link_that_repeats_the_page_is_refused (void **state)
 {
     ts_pages_spec_t spec = s_spec (TS_PAGES_NEXT_URL);
@@ -496,6 +522,7 @@ spec_from_config_reads_keys_and_checks_rules_between_them (void **state)
     assert_int_equal (spec.page_size, 500);
     assert_int_equal (spec.max_pages, 7);
     assert_true (spec.keep_at_cap);
+    assert_string_equal (spec.key_param, "");
     assert_true (spec.stop_on_empty);
     ts_config_destroy (&cfg);
 
@@ -525,6 +552,8 @@ spec_from_a_source_reads_that_sources_pagination (void **state)
     char err [TS_ERRLEN] = "";
     ts_config_t *cfg = ts_config_load_text (
         "upstream:\n"
+        "  url: \"http://h/rows/{id}?appid={api_key}&from={from}\"\n"
+        "  api_key_env: NOT_SET_HERE\n"
         "  pagination:\n"
         "    max_pages: 9\n"
         "sources:\n"
@@ -547,10 +576,11 @@ spec_from_a_source_reads_that_sources_pagination (void **state)
                       ts_config_source_at (cfg, 1), err), 0);
     assert_int_equal (spec.mode, TS_PAGES_NEXT_URL);
     assert_string_equal (spec.next_path, "next");
+    assert_string_equal (spec.key_param, "appid");
     assert_int_equal (spec.max_pages, 9);       //  shared by upstream:
     assert_int_equal (ts_pages_spec_from_config (&spec,
                       ts_config_source_at (cfg, 2), err), TS_ECONFIG);
-    assert_string_equal (err, "t.yaml:12: sources[broken].pagination.mode: "
+    assert_string_equal (err, "t.yaml:14: sources[broken].pagination.mode: "
                          "page needs upstream.pagination.page_param, the "
                          "query parameter of the page number");
     ts_config_destroy (&cfg);
@@ -598,6 +628,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (columns_items_are_the_time_column),
         cmocka_unit_test (next_link_to_another_origin_is_refused),
         cmocka_unit_test (next_link_to_an_allowed_origin_is_followed),
+        cmocka_unit_test (next_link_without_the_query_key_gets_the_first_requests_back),
         cmocka_unit_test (next_link_that_repeats_the_page_is_refused),
         cmocka_unit_test (unparsable_next_link_is_refused),
         cmocka_unit_test (max_pages_fails_when_more_pages_remain),
