@@ -14,7 +14,9 @@
     configured headers, and a cap on the (decoded) body size: a response
     whose Content-Length is over the cap is refused before its body, and
     a body that grows past the cap while streaming aborts the transfer;
-    nothing past the cap is buffered. Headers and URLs may hold a secret
+    nothing past the cap is buffered. A response's Retry-After and Link
+    headers are kept in its result (for the retry policy and for
+    pagination, ts_pages). Headers and URLs may hold a secret
     (the upstream API key, opts.secret): they are never logged, libcurl's
     verbose mode stays off, and they are wiped when freed. Error texts
     (libcurl's, which can quote the URL) and the upstream body quoted in
