@@ -129,7 +129,8 @@ $(BIN)/tscache-gateway: $(BUILD)/gateway/tscache-gateway.o \
                         $(filter-out $(CLI_MODS),$(call mods,gateway)) $(LIB)
 $(BIN)/tscache: $(BUILD)/gateway/tscache.o $(BUILD)/gateway/ts_json.o $(CLI_MODS) $(LIB)
 $(BIN)/tscache-demo-upstream: $(BUILD)/tools/tscache-demo-upstream.o \
-                              $(BUILD)/tools/ts_demo_shapes.o $(LIB)
+                              $(BUILD)/tools/ts_demo_shapes.o \
+                              $(BUILD)/tools/tscache-demo-pages.o $(LIB)
 $(BIN)/tscache-broker:        LINK_LIBS = $(call pkglibs,$(PKGS_broker))
 $(BIN)/tscache-worker:        LINK_LIBS = $(call pkglibs,$(PKGS_worker))
 $(BIN)/tscache-gateway:       LINK_LIBS = $(call pkglibs,$(PKGS_gateway)) -lhttp_parser
@@ -262,6 +263,7 @@ DEPS_test_ts_cli_wait = $(CORE) gateway/ts_cli_wait gateway/ts_json common/ts_pr
 DEPS_test_ts_url    = $(CORE) workers/ts_url
 DEPS_test_ts_fetch  = $(CORE) workers/ts_fetch
 DEPS_test_ts_fetch_classify = $(DEPS_test_ts_fetch)
+DEPS_test_ts_pages  = $(CORE) workers/ts_pages common/ts_config common/ts_cron
 DEPS_test_ts_tally  = $(CORE) workers/ts_tally workers/ts_fetch
 $(BUILD)/tests/test_ts_fetch $(BUILD)/tests/test_ts_fetch_classify: \
         tests/unit/ts_fetch_fixture.h
@@ -317,6 +319,8 @@ PARTS_common/store/ts_store_lmdb = common/store/ts_store_lmdb_points \
                                  common/ts_lmdb
 #  The metric families of the broker's stats name the version.
 PARTS_common/ts_prom_stats = common/ts_prom common/ts_version
+PARTS_workers/ts_fetch = workers/ts_fetch_classify
+PARTS_workers/ts_pages = workers/ts_pages_scan
 PARTS_common/aws/ts_aws = common/aws/ts_aws_sigv4 common/aws/ts_aws_creds \
                           common/aws/ts_aws_body
 with_parts = $(sort $(foreach m,$(1),$(m) $(PARTS_$(m))))
@@ -345,6 +349,7 @@ DEPS_fuzz_dynamodb = $(DEPS_test_ts_store)
 DEPS_fuzz_timestream = $(DEPS_test_ts_store)
 DEPS_fuzz_influxdb = $(DEPS_test_ts_store)
 DEPS_fuzz_aws_creds = $(filter-out tests/unit/ts_aws_fixture,$(DEPS_test_ts_aws_creds))
+DEPS_fuzz_pages    = $(DEPS_test_ts_pages)
 $(BUILD)/fuzz/%: fuzz/%.c fuzz/fuzz.h \
         $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(call with_parts,$$(DEPS_$$*))))
 	@mkdir -p $(dir $@)

@@ -32,7 +32,8 @@ static ts_config_check_fn s_check_url, s_check_headers, s_check_header_name,
                   s_check_measures, s_check_path_prefix,
                   s_check_endpoint_or_off, s_check_timestream_name,
                   s_check_influxdb_name, s_check_influxdb_url,
-                  s_check_nonempty, s_check_rate;
+                  s_check_nonempty, s_check_rate, s_check_body_path,
+                  s_check_query_name;
 static ts_config_check_fn s_check_duration, s_check_backfill_window;
 
 static const char *const s_log_levels [] = {
@@ -53,6 +54,9 @@ static const char *const s_out_of_bounds [] = { "reject_document",
                                                 "drop_point", NULL };
 static const char *const s_stamp_uses [] = { "use", "ignore", NULL };
 static const char *const s_security_modes [] = { "curve", "plain", NULL };
+static const char *const s_page_modes [] = { "none", "next_url",
+    "link_header", "cursor", "page", "offset", NULL };
+static const char *const s_page_caps [] = { "fail", "keep", NULL };
 
 const ts_config_key_t ts_config_keys [] = {
     { "log.level", TS_CONFIG_ENUM, "info", 0, 0, s_log_levels, NULL },
@@ -278,6 +282,36 @@ const ts_config_key_t ts_config_keys [] = {
       ts_config_check_time_max },
     { "upstream.format.out_of_bounds", TS_CONFIG_ENUM, "reject_document",
       0, 0, s_out_of_bounds, NULL },
+    //  Pagination (workers/ts_pages.h; rules between these keys are
+    //  checked by ts_pages_spec_from_config).
+    { "upstream.pagination.mode", TS_CONFIG_ENUM, "none",
+      0, 0, s_page_modes, NULL },
+    { "upstream.pagination.next_path", TS_CONFIG_STR, "", 0, 0, NULL,
+      s_check_body_path },
+    { "upstream.pagination.cursor_path", TS_CONFIG_STR, "", 0, 0, NULL,
+      s_check_body_path },
+    { "upstream.pagination.cursor_param", TS_CONFIG_STR, "cursor", 0, 0,
+      NULL, s_check_query_name },
+    { "upstream.pagination.page_param", TS_CONFIG_STR, "page", 0, 0, NULL,
+      s_check_query_name },
+    { "upstream.pagination.page_start", TS_CONFIG_INT, "1", 0, 1000000,
+      NULL, NULL },
+    { "upstream.pagination.offset_param", TS_CONFIG_STR, "offset", 0, 0,
+      NULL, s_check_query_name },
+    { "upstream.pagination.size_param", TS_CONFIG_STR, "", 0, 0, NULL,
+      s_check_query_name },
+    { "upstream.pagination.page_size", TS_CONFIG_INT, "0", 0, 1000000,
+      NULL, NULL },
+    { "upstream.pagination.total_path", TS_CONFIG_STR, "", 0, 0, NULL,
+      s_check_body_path },
+    { "upstream.pagination.stop_on_empty", TS_CONFIG_BOOL, "true",
+      0, 0, NULL, NULL },
+    { "upstream.pagination.max_pages", TS_CONFIG_INT, "100", 1, 100000,
+      NULL, NULL },
+    { "upstream.pagination.at_max_pages", TS_CONFIG_ENUM, "fail",
+      0, 0, s_page_caps, NULL },
+    { "upstream.pagination.allowed_hosts", TS_CONFIG_LIST, "", 0, 0, NULL,
+      NULL },
 };
 
 const size_t ts_config_nkeys = sizeof ts_config_keys
@@ -423,6 +457,21 @@ s_check_duration (const ts_config_value_t *value, char *reason, size_t size,
     return 0;
 }
 
+//  "" or a dotted path of JSON object keys ("links.next"): no empty
+//  component.
+static int
+s_check_body_path (const ts_config_value_t *value, char *reason,
+                   size_t size, size_t *bad)
+{
+    const char *p = value->str;
+    if (*p && (*p == '.' || p [strlen (p) - 1] == '.' || strstr (p, ".."))) {
+        snprintf (reason, size, "must be a dotted path of object keys, "
+                  "e.g. links.next (no empty component)");
+        return -1;
+    }
+    return 0;
+}
+
 //  A backfill chunk: from one minute (shorter chunks only multiply
 //  requests) to 366 days (longer ones make documents few upstreams
 //  answer whole).
@@ -458,6 +507,21 @@ s_check_rate (const ts_config_value_t *value, char *reason, size_t size,
     return 0;
 }
 
+//  "" or a query parameter name sent as it is: A-Z a-z 0-9 - . _ ~ and
+//  the brackets of page[number] (JSON:API).
+static int
+s_check_query_name (const ts_config_value_t *value, char *reason,
+                    size_t size, size_t *bad)
+{
+    if (value->str [strspn (value->str, "abcdefghijklmnopqrstuvwxyz"
+                            "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~[]")]) {
+        snprintf (reason, size, "must be a query parameter name (letters, "
+                  "digits, -._~ and [])");
+        return -1;
+    }
+    return 0;
+}
+
 static int
 s_check_header_name (const ts_config_value_t *value, char *reason, size_t size,
                      size_t *bad)
@@ -470,9 +534,6 @@ s_check_header_name (const ts_config_value_t *value, char *reason, size_t size,
     return 0;
 }
 
-//  "" or "/seg[/seg...]": segments of RFC 3986 path characters without
-//  '%' (so the prefix matches the decoded path as written), no empty or
-//  dot segment, no trailing '/', and not a first segment the gateway's
 //  A Timestream database or table name: 3 to 256 of A-Z a-z 0-9 _ . -
 //  (Timestream's rule), so that it can be double-quoted in SQL as it is.
 static int
@@ -527,6 +588,9 @@ s_check_influxdb_url (const ts_config_value_t *value, char *reason,
     return 0;
 }
 
+//  "" or "/seg[/seg...]": segments of RFC 3986 path characters without
+//  '%' (so the prefix matches the decoded path as written), no empty or
+//  dot segment, no trailing '/', and not a first segment the gateway's
 //  own routes use.
 #define S_PREFIX_MAX 256
 static int

@@ -29,7 +29,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 #  The dictionary of a target: the JSON readers share one.
 dict_of () {
     case $1 in
-        map|dynamodb|timestream|influxdb|aws_creds) echo fuzz/dict/json.dict ;;
+        map|dynamodb|timestream|influxdb|aws_creds|pages) echo fuzz/dict/json.dict ;;
         *) [ -f "fuzz/dict/$1.dict" ] && echo "fuzz/dict/$1.dict" ;;
     esac
 }

@@ -22,7 +22,7 @@
                                      default 3600), "null_markers": B
                                      (/local and /positional values as
                                      strings, every 5th humidity "n/a",
-                                     every 7th value "")}
+                                     every 7th value ""), "pages": {...}}
 
     Every answer for the same (id, now) is byte-identical, so tests compare
     the gateway's answers with a direct fetch from here; /control lets them
@@ -56,6 +56,14 @@
     reports "requests", the number of data requests seen, so tests can
     tell whether a cache went upstream.
 
+    "pages" serves the series in pages, in the style of a real API:
+    {"style": "off|page|offset|cursor|next|link", "size": N, "fail_page":
+    N, "host": "http://HOST:PORT"|null} - ?page=&per_page=, ?offset=&
+    limit=, a "next_cursor" sent back as ?cursor=, a relative next URL in
+    "links.next", or an absolute one in a Link header; page fail_page
+    answered 500; host the origin next links name (a client must refuse
+    it). The styles, bodies and rules are in tscache-demo-pages.h.
+
     It logs no requests: it writes nothing to stderr but libmicrohttpd's
     own errors, so the keys it is sent appear in no log of its own.
 
@@ -66,6 +74,7 @@
 #include "ts_common.h"
 #include "ts_demo_shapes.h"
 #include "ts_version.h"
+#include "tscache-demo-pages.h"
 
 #include <arpa/inet.h>
 #include <math.h>
@@ -111,11 +120,13 @@ typedef struct {
     uint64_t requests;          //  data requests since start
     int64_t  history_days;      //  days of past served
     ts_demo_shapes_t shapes;    //  /local and /positional
+    demo_pages_t pages;         //  how answers are paged
 } s_behaviour_t;
 
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
 static s_behaviour_t s_state = { -1, 0, 0, S_MODE_OK, 0, 0, 1,
-                                  TS_DEMO_SHAPES_DEFAULT };
+                                  TS_DEMO_SHAPES_DEFAULT,
+                                  { DEMO_PAGES_OFF, 100, 0, "" } };
 static char *s_api_key = NULL;             //  required x-api-key, or NULL
 static const char *s_key_param = NULL;     //  query parameter that must
                                            //  hold it too, or NULL
@@ -341,6 +352,76 @@ s_reply_wrong_param (struct MHD_Connection *conn, const char *given)
     return s_reply_error (conn, MHD_HTTP_UNAUTHORIZED, text);
 }
 
+//  A query argument, NULL if absent.
+static const char *
+s_query (struct MHD_Connection *conn, const char *name)
+{
+    return MHD_lookup_connection_value (conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+//  Answers one page of the series (times, n) as now.pages says
+//  (tscache-demo-pages.h): the rows wrapped in {"data": ...} with the
+//  style's members, or the columns object with them beside "hourly";
+//  the link style's bare document with a Link header.
+static enum MHD_Result
+s_serve_page (struct MHD_Connection *conn, const s_behaviour_t *now,
+              bool columns, const char *id, const int64_t *times, size_t n)
+{
+    char path [300];
+    snprintf (path, sizeof path, "/%s/%s", columns? "columns": "rows", id);
+    demo_pages_args_t args = {
+        .page = s_query (conn, "page"), .per_page = s_query (conn, "per_page"),
+        .offset = s_query (conn, "offset"), .limit = s_query (conn, "limit"),
+        .cursor = s_query (conn, "cursor"), .after = s_query (conn, "after"),
+        .path = path, .from = s_query (conn, "from"),
+        .to = s_query (conn, "to"),
+        .host = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, "Host") };
+    demo_page_t page;
+    const char *error = NULL;
+    int rc = demo_pages_cut (&now->pages, n, &args, &page, &error);
+    if (rc == 0 && page.fail)
+        rc = -3;
+    char *doc = NULL, *body = NULL;
+    size_t len = 0;
+    if (rc == 0 && !(doc = s_document (columns, id, times + page.start,
+                                       page.count, &len)))
+        rc = -2;
+    if (rc == 0 && !(body = demo_pages_wrap (&page, columns, doc, &len)))
+        rc = -2;
+    free (doc);
+    free (page.members);
+    enum MHD_Result result;
+    if (rc == -1)
+        result = s_reply_error (conn, MHD_HTTP_BAD_REQUEST, error);
+    else
+    if (rc == -3)
+        result = s_reply_error (conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                                "demo failure of this page (fail_page)");
+    else
+    if (rc != 0)
+        result = s_reply_error (conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                                "out of memory");
+    else {
+        struct MHD_Response *response = MHD_create_response_from_buffer (
+            len, body, MHD_RESPMEM_MUST_FREE);
+        if (!response) {
+            free (body);
+            free (page.link);
+            return MHD_NO;
+        }
+        MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                 "application/json");
+        if (page.link)
+            MHD_add_response_header (response, "Link", page.link);
+        result = MHD_queue_response (conn, MHD_HTTP_OK, response);
+        MHD_destroy_response (response);
+        body = NULL;
+    }
+    free (body);
+    free (page.link);
+    return result;
+}
+
 //  shape: 0 rows, 1 columns, or a ts_demo_shape_t.
 static enum MHD_Result
 s_serve_series (struct MHD_Connection *conn, int shape, const char *id)
@@ -404,6 +485,12 @@ s_serve_series (struct MHD_Connection *conn, int shape, const char *id)
     int64_t clock_ms = now.now_ms >= 0? now.now_ms: ts_now_ms ();
     size_t n = times? s_times (clock_ms, now.history_days, from_ms, to_ms,
                                times): 0;
+    if (times && now.pages.style != DEMO_PAGES_OFF && shape <= 1) {
+        enum MHD_Result result = s_serve_page (conn, &now, shape == 1, id,
+                                               times, n);
+        free (times);
+        return result;
+    }
     size_t len = 0;
     char *body = !times? NULL
                : shape > 1
@@ -436,6 +523,11 @@ s_reply_state (struct MHD_Connection *conn)
         json_object_set_new (json, "now_ms", now.now_ms >= 0
                              ? json_integer (now.now_ms): json_null ());
         ts_demo_shapes_state (json, &now.shapes);
+        json_object_set_new (json, "pages", json_pack ("{s:s, s:I, s:I, s:s?}",
+            "style", demo_pages_styles [now.pages.style],
+            "size", (json_int_t) now.pages.size,
+            "fail_page", (json_int_t) now.pages.fail_page,
+            "host", *now.pages.host? now.pages.host: NULL));
     }
     char *body = json? json_dumps (json, JSON_COMPACT): NULL;
     json_decref (json);
@@ -495,6 +587,11 @@ s_control (const char *body, size_t len)
             reason = "history_days must be an integer from 1 to 3660";
         else
             next.history_days = json_integer_value (item);
+    }
+    if ((item = json_object_get (json, "pages"))) {
+        const char *why = demo_pages_control (item, &next.pages);
+        if (why)
+            reason = why;
     }
     if ((item = json_object_get (json, "now_ms"))) {
         if (json_is_null (item))
@@ -651,6 +748,15 @@ s_usage (FILE *out)
 "                                \"null_markers\": true|false (/local and\n"
 "                                /positional values as strings, every 5th\n"
 "                                humidity \"n/a\", every 7th value \"\")\n"
+"                                \"pages\": {\"style\": \"off|page|offset|cursor|next|link\",\n"
+"                                 \"size\": N, \"fail_page\": N, \"host\": ORIGIN|null}:\n"
+"                                serve the series in pages of size (default 100);\n"
+"                                page: ?page=&per_page=, offset: ?offset=&limit=,\n"
+"                                cursor: \"next_cursor\" -> ?cursor=, next: relative\n"
+"                                \"links.next\", link: absolute Link rel=\"next\"; rows\n"
+"                                then come as {\"data\": [...], ...} (link: as without\n"
+"                                pages); page fail_page gets 500; host: the origin\n"
+"                                next links name instead of this server's\n"
 "\n"
 "Series: base = floor(now / 300000) * 300000; times base - k * 300000 for\n"
 "k = 288 * D..1 (D = history_days, default 1) and base + k * 300000 for\n"

@@ -14,7 +14,9 @@
     configured headers, and a cap on the (decoded) body size: a response
     whose Content-Length is over the cap is refused before its body, and
     a body that grows past the cap while streaming aborts the transfer;
-    nothing past the cap is buffered. Headers and URLs may hold a secret
+    nothing past the cap is buffered. A response's Retry-After and Link
+    headers are kept in its result (for the retry policy and for
+    pagination, ts_pages). Headers and URLs may hold a secret
     (the upstream API key, opts.secret): they are never logged, libcurl's
     verbose mode stays off, and they are wiped when freed. Error texts
     (libcurl's, which can quote the URL) and the upstream body quoted in
@@ -63,7 +65,7 @@ typedef struct {
 //  The longest wait a Retry-After can ask for; longer advice is capped.
 #define TS_FETCH_RETRY_AFTER_MAX_MS  (3600 * 1000)
 
-//  One completed request. body and error are borrowed: valid until the
+//  One completed request. body, link and error are borrowed: valid until the
 //  next ts_fetch_next or ts_fetch_destroy.
 typedef struct {
     uint64_t    tag;            //  as given to ts_fetch_add
@@ -76,6 +78,9 @@ typedef struct {
     long        status;         //  HTTP status if rc == 0
     int64_t     retry_after_ms; //  the response's Retry-After, relative,
                                 //  0 if absent, unparsable or past
+    const char *link;           //  the response's Link headers joined
+                                //  by ", " (for pagination), NULL if
+                                //  none
     const char *body;           //  response body (NUL-terminated)
     size_t      size;           //  body bytes
     const char *error;          //  rc != 0: what went wrong (without

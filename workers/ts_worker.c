@@ -435,7 +435,8 @@ ts_worker_new (const ts_config_t *cfg, char *err)
     self->batch_max = self->concurrency < BATCH_MAX? self->concurrency
                                                    : BATCH_MAX;
     ts_map_spec_t spec;
-    if (ts_map_spec_from_config (&spec, cfg, err) != 0
+    if (ts_pages_spec_from_config (&self->pages_spec, cfg, err) != 0
+    ||  ts_map_spec_from_config (&spec, cfg, err) != 0
     ||  !(self->ingest = ts_ingest_new (&spec, self->store, self->batch_max,
                                         err)))
         goto fail;
@@ -478,6 +479,7 @@ ts_worker_destroy (ts_worker_t **self_p)
         ts_fetch_destroy (&self->fetch);
         for (size_t i = 0; self->slots && i < self->concurrency; i++)
         {
+            ts_worker_pages_clear (&self->slots [i]);
             ts_strlist_destroy (&self->slots [i].ids);
             ts_strlist_destroy (&self->slots [i].written);
         }

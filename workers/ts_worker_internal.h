@@ -23,6 +23,7 @@
 #include "ts_curve.h"
 #include "ts_fetch.h"
 #include "ts_ingest.h"
+#include "ts_pages.h"
 #include "ts_proto.h"
 #include "ts_store.h"
 #include "ts_tally.h"
@@ -53,6 +54,12 @@ typedef struct {
     int64_t       started_ms;       //  monotonic: when mapping began
 } ts_worker_pending_t;
 
+//  One id of a job fetched in pages (upstream.pagination.mode).
+typedef struct {
+    ts_pages_t    *pages;           //  its next page; NULL once settled
+    ts_points_t   *points;          //  its pages mapped so far, owned
+} ts_worker_paged_t;
+
 //  A job in flight: one of worker.concurrency.
 typedef struct {
     bool          used;             //  a job holds this slot
@@ -68,6 +75,8 @@ typedef struct {
                                     //  none, which means every id
     size_t        pending;          //  fetches not completed yet
     ts_fetch_verdict_t verdict;     //  failures so far, merged
+    ts_worker_paged_t *paged;       //  per id, if the upstream pages;
+                                    //  else NULL (ts_worker_pages.c)
 } ts_worker_slot_t;
 
 struct _ts_worker_t {
@@ -88,6 +97,7 @@ struct _ts_worker_t {
     char          *old_key;         //  the key before the last reload,
                                     //  for transfers that started with
                                     //  it; same care, NULL if none
+    ts_pages_spec_t pages_spec;     //  upstream.pagination.*
     ts_url_time_t  time_unit;       //  upstream.time_param
     int64_t        past_ms;         //  {from} = now - past_ms
     int64_t        future_ms;       //  {to} = now + future_ms
@@ -160,5 +170,35 @@ void ts_worker_job_fetched (ts_worker_t *self, const ts_fetch_result_t *res);
 //  Stores the batch (one transaction, else document by document) and
 //  settles each document's id and job. Leaves the batch empty.
 void ts_worker_job_flush (ts_worker_t *self);
+
+//  Records the failure of id (one's detail is scrubbed of the key,
+//  logged and folded into the slot's verdict); for ts_worker_pages.c.
+void ts_worker_job_fail (ts_worker_t *self, ts_worker_slot_t *slot,
+                         const char *id, const ts_fetch_verdict_t *one);
+
+//  One id of the slot's job is settled (stored or failed); reports the
+//  job after its last.
+void ts_worker_job_settled (ts_worker_t *self, ts_worker_slot_t *slot);
+
+//  ---------------------------------------------------------------------
+//  ts_worker_pages.c: ids fetched in pages (upstream.pagination.mode)
+
+//  Starts the pages of id i (of n) of the slot's job at url, the request
+//  upstream.url gives; *first is then the URL to fetch (borrowed until
+//  the page completes). Returns 0, or TS_EINVAL / TS_ENOMEM with err.
+int ts_worker_pages_start (ts_worker_t *self, ts_worker_slot_t *slot,
+                           size_t i, size_t n, const char *url,
+                           const char **first, char *err);
+
+//  A page of id i of the slot's job completed: a failure fails the id
+//  whole, naming the page ("id=x: page 3: upstream HTTP 500"); else the
+//  page is mapped into the id's points and either the next page is
+//  fetched or, after the last, the id's points go into the ingest's
+//  batch as one document.
+void ts_worker_pages_fetched (ts_worker_t *self, ts_worker_slot_t *slot,
+                              size_t i, const ts_fetch_result_t *res);
+
+//  Frees the slot's page states (at the end of its job).
+void ts_worker_pages_clear (ts_worker_slot_t *slot);
 
 #endif

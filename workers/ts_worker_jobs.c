@@ -119,6 +119,7 @@ s_finish (ts_worker_t *self, ts_worker_slot_t *slot)
         ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (TS_LF_UINT ("job", slot->job),
                    TS_LF_OPT ("rid", slot->rid)), "job done");
     }
+    ts_worker_pages_clear (slot);
     ts_strlist_clear (slot->ids);
     slot->used = false;
     self->busy--;
@@ -197,15 +198,24 @@ ts_worker_job_start (ts_worker_t *self, const ts_msg_t *msg)
                               "the upstream URL from upstream.url", err);
             continue;
         }
+        const char *first = url;
+        if (self->pages_spec.mode != TS_PAGES_NONE
+        &&  ts_worker_pages_start (self, slot, i, msg->ids->n, url, &first,
+                                   err) != 0) {
+            explicit_bzero (url, sizeof url);
+            s_slot_fail_with (self, slot, id, "url", false, "cannot page "
+                              "the upstream URL", err);
+            continue;
+        }
         uint64_t tag = ((uint64_t) index << 32) | (uint64_t) i;
-        int rc = ts_fetch_add (self->fetch, url, tag);
+        int rc = ts_fetch_add (self->fetch, first, tag);
         if (rc == 0 && ts_log_enabled (TS_LOG_DEBUG)) {
             char shown [URL_MAX];
             ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (
                        TS_LF_UINT ("job", msg->job), TS_LF_STR ("id", id),
                        TS_LF_OPT ("rid", msg->rid)), "job %" PRIu64
                        " id=%s: GET %s", msg->job, id,
-                       ts_redact_url (url, self->api_key, shown,
+                       ts_redact_url (first, self->api_key, shown,
                                       sizeof shown));
         }
         explicit_bzero (url, sizeof url);
@@ -285,6 +295,10 @@ ts_worker_job_fetched (ts_worker_t *self, const ts_fetch_result_t *res)
     char err [TS_ERRLEN] = "";
     const char *what = NULL;
     ts_worker_metrics_fetched (self->metrics, res->elapsed_ms);
+    if (slot->paged) {
+        ts_worker_pages_fetched (self, slot, i, res);
+        return;
+    }
     if (ts_fetch_classify (&self->fetch_opts, res, id, &verdict)) {
         s_slot_fail (self, slot, id, &verdict);
         s_fetch_ended (self, slot);
@@ -314,4 +328,17 @@ ts_worker_job_fetched (ts_worker_t *self, const ts_fetch_result_t *res)
     s_mapping_warnings (slot, id, ts_ingest_report (self->ingest));
     if (ts_ingest_full (self->ingest))
         ts_worker_job_flush (self);
+}
+
+void
+ts_worker_job_fail (ts_worker_t *self, ts_worker_slot_t *slot,
+                    const char *id, const ts_fetch_verdict_t *one)
+{
+    s_slot_fail (self, slot, id, one);
+}
+
+void
+ts_worker_job_settled (ts_worker_t *self, ts_worker_slot_t *slot)
+{
+    s_fetch_ended (self, slot);
 }

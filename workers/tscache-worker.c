@@ -19,17 +19,25 @@
 #include "ts_worker.h"
 #include "ts_fetch.h"
 #include "ts_map.h"
+#include "ts_pages.h"
 #include "ts_store.h"
 #include "ts_version.h"
 
 //  The upstream key, if one is configured, must be readable now rather
-//  than at the first fetch; so must the CURVE keys (the worker's pair,
+//  than at the first fetch, upstream.pagination.* must agree with itself;
+//  so must the CURVE keys (the worker's pair,
 //  the broker's public key).
 static int
 s_check (const ts_config_t *cfg, char *err)
 {
     static const char *const pairs [] = { "security.worker_cert", NULL };
     static const char *const publics [] = { "security.broker_cert", NULL };
+    for (size_t i = 0; i < ts_config_source_count (cfg); i++) {
+        ts_pages_spec_t pages;
+        if (ts_pages_spec_from_config (&pages, ts_config_source_at (cfg, i),
+                                       err))
+            return TS_ECONFIG;
+    }
     return ts_config_secret_check (cfg, "upstream", false, err)
         || ts_curve_check (cfg, pairs, publics, NULL, err)? TS_ECONFIG: 0;
 }
@@ -96,6 +104,11 @@ main (int argc, char *argv [])
         "log.level, log.format, upstream.headers and the upstream key (read\n"
         "again from its variable or file) change at once; other changes\n"
         "need a restart.\n"
+        "\n"
+        "An upstream that answers in pages (upstream.pagination.mode: next\n"
+        "URL or cursor from the body, Link header, page or offset counting)\n"
+        "is fetched page after page; an id is stored only once all of its\n"
+        "pages are in, in one write, and a failing page fails the id whole.\n"
         "\n"
         "  --store-init    create what the store backends need (DynamoDB\n"
         "                  tables, docs/dynamodb.md; a Timestream database\n"

@@ -137,6 +137,45 @@ ts_ingest_report (const ts_ingest_t *self)
     return &self->report;
 }
 
+int
+ts_ingest_map (ts_ingest_t *self, const char *doc, size_t len,
+               int64_t now_ms, ts_points_t *out, const char **what,
+               char *err)
+{
+    assert (self);
+    assert (out);
+    assert (what);
+    int rc = ts_map_parse_report (self->map, doc, len, now_ms, out,
+                                  &self->report, err);
+    *what = rc == TS_ENOMEM? "out of memory": "invalid document";
+    return rc;
+}
+
+int
+ts_ingest_add_points (ts_ingest_t *self, const char *id,
+                      const ts_points_t *all, int64_t now_ms,
+                      bool history_only, const char **what, char *err)
+{
+    assert (self);
+    assert (id);
+    assert (all);
+    assert (what);
+    assert (self->batch_n < self->batch_max);
+    s_entry_t *entry = &self->batch [self->batch_n];
+    ts_points_clear (entry->history);
+    ts_points_clear (entry->forecast);
+    int rc = ts_points_split (all, now_ms, entry->history, entry->forecast);
+    if (rc != 0) {
+        *what = "cannot split the document";
+        ts_errf (err, "%s", ts_strerror (rc));
+        return rc;
+    }
+    entry->id = id;
+    entry->history_only = history_only;
+    self->batch_n++;
+    return 0;
+}
+
 size_t
 ts_ingest_pending (const ts_ingest_t *self)
 {

@@ -90,6 +90,21 @@ int ts_ingest_add_history (ts_ingest_t *self, const char *id,
 //  may be whole next time). Valid until the next ts_ingest_add.
 const ts_map_report_t *ts_ingest_report (const ts_ingest_t *self);
 
+//  The parts of ts_ingest_add, for a document fetched in pages: each page
+//  is mapped into the caller's list with ts_ingest_map (which appends:
+//  on error out is as it was; the mapping report, ts_ingest_report, is
+//  the page's), and the whole list goes into the batch with
+//  ts_ingest_add_points, so all pages of an id are stored in one write or
+//  not at all; history_only as for ts_ingest_add_history. Codes, *what
+//  and err as ts_ingest_add. all is borrowed during the call only (its
+//  points are split into the batch).
+int ts_ingest_map (ts_ingest_t *self, const char *doc, size_t len,
+                   int64_t now_ms, ts_points_t *out, const char **what,
+                   char *err);
+int ts_ingest_add_points (ts_ingest_t *self, const char *id,
+                          const ts_points_t *all, int64_t now_ms,
+                          bool history_only, const char **what, char *err);
+
 //  Documents in the batch now.
 size_t ts_ingest_pending (const ts_ingest_t *self);
 

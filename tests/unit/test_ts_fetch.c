@@ -43,6 +43,7 @@ s_send_all (int fd, const char *data, size_t len)
 //  Serves requests of one connection until the client closes it.
 //    /ok          200, 2 bytes, keep-alive
 //    /429         429 with Retry-After: 7, keep-alive
+//    /links       200 with two Link headers, keep-alive
 //    /stream      200 with no length, 100000 bytes, then close
 //    /declared    200 with Content-Length: 100000 (body never sent)
 //    /stall       no answer until the client gives up
@@ -77,6 +78,13 @@ s_serve_connection (s_server_t *self, int fd)
         if (strcmp (path, "/429") == 0) {
             const char *r = "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\n"
                             "Content-Length: 9\r\n\r\nslow down";
+            s_send_all (fd, r, strlen (r));
+        }
+        else
+        if (strcmp (path, "/links") == 0) {
+            const char *r = "HTTP/1.1 200 OK\r\nLink: </p/1>; rel=\"first\""
+                            "\r\nlink: </p/3>; rel=\"next\"\r\n"
+                            "Content-Length: 2\r\n\r\n[]";
             s_send_all (fd, r, strlen (r));
         }
         else
@@ -248,6 +256,23 @@ fetch_refuses_a_declared_length_over_the_cap (void **state)
 }
 
 static void
+fetch_reports_the_link_headers_joined (void **state)
+{
+    s_server_t *server = (s_server_t *) *state;
+    ts_fetch_t *fetch = s_fetch_new (1000, 5000);
+    ts_fetch_result_t res;
+    s_fetch_one (fetch, server, "/links", &res);
+    assert_int_equal (res.status, 200);
+    assert_non_null (res.link);
+    assert_string_equal (res.link, "</p/1>; rel=\"first\", </p/3>; "
+                         "rel=\"next\"");
+    //  The next response on the reused handle has none.
+    s_fetch_one (fetch, server, "/ok", &res);
+    assert_null (res.link);
+    ts_fetch_destroy (&fetch);
+}
+
+static void
 fetch_reports_retry_after_of_a_429 (void **state)
 {
     s_server_t *server = (s_server_t *) *state;
@@ -389,6 +414,8 @@ main (int argc, char *argv [])
         cmocka_unit_test_setup_teardown (fetch_aborts_a_streamed_body_at_the_cap,
                                          server_setup, server_teardown),
         cmocka_unit_test_setup_teardown (fetch_refuses_a_declared_length_over_the_cap,
+                                         server_setup, server_teardown),
+        cmocka_unit_test_setup_teardown (fetch_reports_the_link_headers_joined,
                                          server_setup, server_teardown),
         cmocka_unit_test_setup_teardown (fetch_reports_retry_after_of_a_429,
                                          server_setup, server_teardown),

@@ -306,6 +306,38 @@ ingest_new_refuses_a_bad_spec_with_its_error (void **state)
     assert_string_equal (err, "test.time_field: must not be empty");
 }
 
+static void
+ingest_stores_the_pages_of_a_document_as_one (void **state)
+{
+    fixture_t *self = *state;
+    ts_points_t *all = ts_points_new ();
+    assert_non_null (all);
+    const char *what = NULL;
+    char err [TS_ERRLEN] = "";
+    const char *pages [] = {
+        "[{\"t\": 1732399200000, \"v\": 1}, {\"t\": 1732402800000, \"v\": 2}]",
+        "[{\"t\": 1732406400000, \"v\": 3}]" };
+    for (size_t i = 0; i < 2; i++)
+        assert_int_equal (ts_ingest_map (self->ingest, pages [i],
+                          strlen (pages [i]), NOV24, all, &what, err), 0);
+    //  A page that does not map leaves what the others gave.
+    assert_int_equal (ts_ingest_map (self->ingest, "[{\"v\": 4}]", 10, NOV24,
+                                     all, &what, err), TS_EPROTO);
+    assert_string_equal (what, "invalid document");
+    assert_int_equal (all->n, 3);
+    assert_int_equal (ts_ingest_pending (self->ingest), 0);
+    assert_int_equal (ts_ingest_add_points (self->ingest, "alpha", all, NOV24,
+                                            false, &what, err), 0);
+    assert_int_equal (ts_ingest_pending (self->ingest), 1);
+    assert_int_equal (ts_ingest_flush (self->ingest, NOV24, s_done, self), 0);
+    assert_int_equal (self->results [0].history, 2);
+    assert_int_equal (self->results [0].forecast, 1);
+    ts_points_t *history = s_read (self, "alpha", false);
+    assert_int_equal (history->n, 2);
+    ts_points_destroy (&history);
+    ts_points_destroy (&all);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -320,6 +352,7 @@ main (int argc, char *argv [])
         T (ingest_flush_of_an_empty_batch_does_nothing),
         T (ingest_new_refuses_a_bad_spec_with_its_error),
         T (ingest_of_a_window_job_writes_history_and_leaves_the_forecast),
+        T (ingest_stores_the_pages_of_a_document_as_one),
 #undef T
     };
     if (argc > 1)
