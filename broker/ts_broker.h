@@ -1,9 +1,13 @@
 /*  ts_broker - the broker's reactor: scheduler, control socket and the
     job dialogue with workers, over one durable ts_queue.
 
-    - Scheduler: on each broker.schedule tick (cron, UTC) every registered
-      id is queued, broker.ids_per_job ids per job, the registry read a
-      page at a time. Ids already queued or leased are skipped (dedup).
+    - Scheduler: one schedule per source (its upstream.schedule, else
+      broker.schedule; cron, EventBridge cron() and rate(), @daily ...,
+      UTC; see ts_cron.h), each fire time shifted by the source's offset
+      and spread; on a source's tick its registered ids are queued,
+      broker.ids_per_job ids per job, the registry read a page at a time
+      (ts_broker_schedule.c). Ids already queued or leased are skipped
+      (dedup).
     - Control (ROUTER on broker.control_bind, REQ clients such as the
       gateway and the CLI): "hydrate" queues ids now and answers 202 with
       the number of jobs queued; "ping" answers 200; "stats" answers the
@@ -31,7 +35,7 @@
     The queue lives in broker.queue_path and survives a restart or a
     SIGKILL (see ts_queue.h); it is flushed to disk once per loop wake.
     One thread, one poll loop; the poll timeout is the next timer
-    (heartbeat, lease deadline, retry, cron tick), so an idle broker
+    (heartbeat, lease deadline, retry, schedule tick), so an idle broker
     sleeps. Stops when zsys_interrupted is set (SIGINT or SIGTERM through
     czmq's handler). Every DLQ move is logged at warn, every retry at
     info. */
@@ -45,7 +49,7 @@
 typedef struct _ts_broker_t ts_broker_t;
 
 //  Binds the sockets, then opens the queue (broker.queue_path) and the
-//  store (only if the scheduler is on). cfg is borrowed and must outlive
+//  store (only if a schedule is on). cfg is borrowed and must outlive
 //  the broker. Returns NULL with the reason in err (TS_ERRLEN), e.g.
 //  "broker.worker_bind: cannot bind tcp://127.0.0.1:5557: Address already
 //  in use", "broker.queue_path: cannot lock ./var/queue/broker.lock: in
@@ -56,11 +60,12 @@ ts_broker_t *ts_broker_new (const ts_config_t *cfg, char *err);
 void ts_broker_destroy (ts_broker_t **self_p);
 
 //  Applies the keys of a reload (ts_daemon_reload) that the broker can
-//  change while it runs, read again from its cfg: broker.schedule (the
-//  next tick is computed anew; a schedule turned on opens the registry)
-//  and upstream.rate_limit.* (each source's bucket starts again, full).
-//  Other keys in applied are ignored. Returns 0, or TS_ECONFIG or
-//  TS_EBACKEND (logged; the old schedule or limit stays).
+//  change while it runs, read again from its cfg: the schedule keys
+//  (broker.schedule*, upstream.schedule*: every source's schedule is read
+//  again and its next tick computed anew; a schedule turned on opens the
+//  registry) and upstream.rate_limit.* (each source's bucket starts
+//  again, full). Other keys in applied are ignored. Returns 0, or
+//  TS_ECONFIG or TS_EBACKEND (logged; the old schedules or limits stay).
 int ts_broker_apply (ts_broker_t *self, const ts_strlist_t *applied);
 
 //  Runs the loop until interrupted; calls ts_daemon_tick once per wake,

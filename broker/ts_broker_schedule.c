@@ -97,15 +97,14 @@ s_speedup_read (ts_broker_t *self)
 static int
 s_resolve (const ts_config_t *source, ts_broker_schedule_t *out, char *err)
 {
-    const ts_config_t *cfg = source;    //  broker.* keys: the config's
     const char *name = ts_config_source_name (source);
     memset (out, 0, sizeof *out);
     ts_strlcpy (out->source, name, sizeof out->source);
     const char *key = "upstream.schedule";
     const char *expr = ts_config_str (source, key);
     if (!*expr) {
-        key = "broker.schedule";
-        expr = ts_config_str (cfg, key);
+        key = "broker.schedule";    //  a view reads it from the config
+        expr = ts_config_str (source, key);
     }
     ts_strlcpy (out->expr, expr, sizeof out->expr);
     out->on = *expr && strcmp (expr, "off") != 0;
@@ -117,10 +116,10 @@ s_resolve (const ts_config_t *source, ts_broker_schedule_t *out, char *err)
     }
     int64_t offset_s = ts_config_int (source, "upstream.schedule_offset_s");
     if (offset_s < 0)
-        offset_s = ts_config_int (cfg, "broker.schedule_offset_s");
+        offset_s = ts_config_int (source, "broker.schedule_offset_s");
     int64_t jitter_s = ts_config_int (source, "upstream.schedule_jitter_s");
     if (jitter_s < 0)
-        jitter_s = ts_config_int (cfg, "broker.schedule_jitter_s");
+        jitter_s = ts_config_int (source, "broker.schedule_jitter_s");
     out->shift_ms = offset_s * 1000 + ts_cron_spread_ms (name, jitter_s);
     return 0;
 }
@@ -158,9 +157,9 @@ s_any_on (const ts_broker_schedule_t *list, size_t n)
     return false;
 }
 
-//  The next fire times from now, each schedule on.
+//  The next fire times from now, each schedule on, logged with prefix.
 static void
-s_plan (ts_broker_t *self, bool log)
+s_plan (ts_broker_t *self, const char *prefix)
 {
     int64_t now = s_clock (self, ts_now_ms ());
     for (size_t i = 0; i < self->schedules_n; i++) {
@@ -168,17 +167,15 @@ s_plan (ts_broker_t *self, bool log)
         sched->next_ms = sched->on? ts_cron_next_shifted (&sched->cron, now,
                                                           sched->shift_ms)
                                   : -1;
-        if (!log)
-            continue;
         char when [40];
         if (sched->on)
-            ts_info ("reload: scheduler on, next tick at %s (source %s, "
-                     "schedule %s, shift %" PRId64 " ms)",
+            ts_info ("%sscheduler on, next tick at %s (source %s, "
+                     "schedule %s, shift %" PRId64 " ms)", prefix,
                      sched->next_ms < 0? "(never)"
                      : ts_time_format (sched->next_ms, when, sizeof when),
                      sched->source, sched->expr, sched->shift_ms);
         else
-            ts_info ("reload: scheduler off (source %s)", sched->source);
+            ts_info ("%sscheduler off (source %s)", prefix, sched->source);
     }
 }
 
@@ -191,7 +188,7 @@ ts_broker_schedule_open (ts_broker_t *self, char *err)
         ts_errf (err, "%s", detail);
         return TS_ECONFIG;
     }
-    s_plan (self, false);
+    s_plan (self, "");
     //  The registry: the ticks and the staleness sweep read it.
     if (s_any_on (self->schedules, self->schedules_n)
     &&  !(self->store = ts_store_new (self->cfg, err)))
@@ -369,6 +366,6 @@ ts_broker_schedule_apply (ts_broker_t *self, const ts_strlist_t *applied)
     free (self->schedules);
     self->schedules = list;
     self->schedules_n = n;
-    s_plan (self, true);
+    s_plan (self, "reload: ");
     return 0;
 }

@@ -26,6 +26,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             int64_t next = ts_cron_next (&cron, after [i]);
             if (next != -1 && next <= after [i])
                 abort ();           //  "strictly after", as ts_cron.h says
+            int64_t shifted = ts_cron_next_shifted (&cron, after [i], 12345);
+            if (shifted != -1 && shifted <= after [i])
+                abort ();           //  shifted: strictly after too
         }
     }
     free (expr);
