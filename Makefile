@@ -129,6 +129,8 @@ $(BIN)/tscache-gateway: $(BUILD)/gateway/tscache-gateway.o \
                         $(filter-out $(CLI_MODS),$(call mods,gateway)) $(LIB)
 $(BIN)/tscache: $(BUILD)/gateway/tscache.o $(BUILD)/gateway/ts_json.o $(CLI_MODS) $(LIB)
 $(BIN)/tscache-demo-upstream: $(BUILD)/tools/tscache-demo-upstream.o $(LIB)
+#  The demo's own modules.
+$(BIN)/tscache-demo-upstream: $(BUILD)/tools/ts_demo_rate.o
 $(BIN)/tscache-broker:        LINK_LIBS = $(call pkglibs,$(PKGS_broker))
 $(BIN)/tscache-worker:        LINK_LIBS = $(call pkglibs,$(PKGS_worker))
 $(BIN)/tscache-gateway:       LINK_LIBS = $(call pkglibs,$(PKGS_gateway)) -lhttp_parser
