@@ -234,6 +234,7 @@ ts_broker_rate_pushback (ts_broker_t *self, const char *source,
     int64_t retry_after = msg->retry_after_ms > INT64_MAX / 2
                         ? INT64_MAX / 2: (int64_t) msg->retry_after_ms;
     int64_t now = ts_mono_ms ();
+    bool was_paused = ts_ratelimit_paused (src->limit, now);
     int64_t pause = ts_ratelimit_pushback (src->limit, is_429, retry_after,
                                            now);
     if (pause <= 0)
@@ -248,10 +249,14 @@ ts_broker_rate_pushback (ts_broker_t *self, const char *source,
     char slower [64] = "";
     if (!retry_after && in_force > 0)
         ts_errf (slower, ", then %g requests/s", in_force);
-    ts_log_kv (TS_LOG_INFO, TS_LOG_FIELDS (TS_LF_STR ("source", src->name),
+    //  The jobs in flight answer alike: one line when a pause starts,
+    //  the ones that only lengthen it at DEBUG.
+    ts_log_kv (was_paused? TS_LOG_DEBUG: TS_LOG_INFO, TS_LOG_FIELDS (
+               TS_LF_STR ("source", src->name),
                TS_LF_INT ("pause_ms", pause)),
-               "source %s paused for %" PRId64 " ms by upstream pushback "
-               "(%s)%s", src->name, pause, why, slower);
+               "source %s %s for %" PRId64 " ms by upstream pushback "
+               "(%s)%s", src->name, was_paused? "pause lengthened":
+               "paused", pause, why, slower);
 }
 
 void
