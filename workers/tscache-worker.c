@@ -37,9 +37,12 @@ s_check (const ts_config_t *cfg, char *err)
 //  The keys the worker reads, and those it changes while running.
 static const char *const s_used [] = { "log.", "worker.", "upstream.",
                                        "store.", "security.", NULL };
+//  upstream.rate_limit.* is the broker's (it meters dispatch); the
+//  worker reads none of it, and takes a change without a restart.
 static const char *const s_live [] = { "upstream.headers",
     "upstream.api_key_env", "upstream.api_key_file",
-    "upstream.api_key_header", NULL };
+    "upstream.api_key_header", "upstream.rate_limit.rate",
+    "upstream.rate_limit.burst", "upstream.rate_limit.max_pause_s", NULL };
 
 //  SIGHUP: what the reload changed, applied to the worker.
 static void
