@@ -22,6 +22,7 @@
     pick up changes. */
 
 #include "ts_config_keys.h"
+#include "ts_ratelimit.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -230,13 +231,28 @@ s_check_roles (const ts_config_t *self, char *err)
     return 0;
 }
 
+//  A burst needs a rate: an unlimited source has no bucket to size.
+static int
+s_check_rate_limit (const ts_config_t *self, char *err)
+{
+    double per_s = 0;
+    if (ts_config_int (self, "upstream.rate_limit.burst") == 0
+    ||  ts_ratelimit_parse (ts_config_str (self, "upstream.rate_limit.rate"),
+                            &per_s, NULL) != 0
+    ||  per_s > 0)
+        return 0;
+    s_blame (self, "upstream.rate_limit.burst", "a burst needs "
+             "upstream.rate_limit.rate (the source has no limit)", err);
+    return TS_ECONFIG;
+}
+
 //  Rules between keys, checked once every key is set: {api_key} in
 //  upstream.url or upstream.headers needs a place to read the key from;
 //  the roles a backend serves (s_check_roles).
 static int
 s_check_keys (const ts_config_t *self, char *err)
 {
-    if (s_check_roles (self, err))
+    if (s_check_roles (self, err) || s_check_rate_limit (self, err))
         return TS_ECONFIG;
     const char *env = ts_config_str (self, "upstream.api_key_env");
     const char *file = ts_config_str (self, "upstream.api_key_file");
