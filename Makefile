@@ -154,6 +154,12 @@ DEPS_test_ts_prom   = $(CORE) common/ts_prom
 DEPS_test_ts_points = $(CORE) common/ts_points
 DEPS_test_ts_cron   = $(CORE) common/ts_cron
 DEPS_test_ts_ratelimit = $(CORE) common/ts_ratelimit
+#  The broker's rate limits per source, on a bare broker struct.
+DEPS_test_ts_broker_rate = $(CORE) common/ts_ratelimit common/ts_config \
+                           common/ts_cron common/ts_prom common/ts_proto \
+                           common/ts_points broker/queue/ts_queue_job \
+                           broker/ts_broker_rate
+$(BUILD)/tests/test_ts_broker_rate: CFLAGS += -Ibroker/queue
 DEPS_test_ts_daemon = $(CORE) common/ts_daemon common/ts_config common/ts_cron \
                       common/ts_version
 #  ts_config's tests, one per file of it (test_ts_config: the whole),
@@ -162,8 +168,10 @@ DEPS_test_ts_config = $(CORE) common/ts_config common/ts_cron
 DEPS_test_ts_config_yaml   = $(DEPS_test_ts_config)
 DEPS_test_ts_config_keys   = $(DEPS_test_ts_config)
 DEPS_test_ts_config_secret = $(DEPS_test_ts_config)
+DEPS_test_ts_config_source = $(DEPS_test_ts_config)
 $(BUILD)/tests/test_ts_config $(BUILD)/tests/test_ts_config_yaml \
-$(BUILD)/tests/test_ts_config_keys $(BUILD)/tests/test_ts_config_secret: \
+$(BUILD)/tests/test_ts_config_keys $(BUILD)/tests/test_ts_config_secret \
+$(BUILD)/tests/test_ts_config_source: \
         tests/unit/ts_config_fixture.h
 #  ts_map's tests, one per file of it (test_ts_map: the spec), share
 #  tests/unit/ts_map_fixture.h.
@@ -282,7 +290,8 @@ $(BUILD)/tests/test_ts_aws $(BUILD)/tests/test_ts_aws_creds: tests/unit/ts_aws_f
 #  A module written as several files links as one: where DEPS_test_X
 #  names it, PARTS_<module> adds its other files.
 PARTS_common/ts_config = common/ts_config_keys common/ts_config_yaml \
-                         common/ts_config_secret
+                         common/ts_config_secret common/ts_config_value \
+                         common/ts_config_source
 #  upstream.rate_limit.rate is checked by the rate limiter's parser.
 PARTS_common/ts_config += common/ts_ratelimit
 PARTS_common/ts_proto = common/ts_proto_codec common/ts_proto_client \
