@@ -131,6 +131,8 @@ $(BIN)/tscache: $(BUILD)/gateway/tscache.o $(BUILD)/gateway/ts_json.o $(CLI_MODS
 $(BIN)/tscache-demo-upstream: $(BUILD)/tools/tscache-demo-upstream.o \
                               $(BUILD)/tools/ts_demo_shapes.o \
                               $(BUILD)/tools/tscache-demo-pages.o $(LIB)
+#  The demo's own modules.
+$(BIN)/tscache-demo-upstream: $(BUILD)/tools/ts_demo_rate.o
 $(BIN)/tscache-broker:        LINK_LIBS = $(call pkglibs,$(PKGS_broker))
 $(BIN)/tscache-worker:        LINK_LIBS = $(call pkglibs,$(PKGS_worker))
 $(BIN)/tscache-gateway:       LINK_LIBS = $(call pkglibs,$(PKGS_gateway)) -lhttp_parser
@@ -155,6 +157,12 @@ DEPS_test_ts_points = $(CORE) common/ts_points
 DEPS_test_ts_cron   = $(CORE) common/ts_cron
 DEPS_test_ts_ratelimit = $(CORE) common/ts_ratelimit
 DEPS_test_ts_backfill = $(CORE) broker/ts_backfill common/ts_config common/ts_cron
+#  The broker's rate limits per source, on a bare broker struct.
+DEPS_test_ts_broker_rate = $(CORE) common/ts_ratelimit common/ts_config \
+                           common/ts_cron common/ts_prom common/ts_proto \
+                           common/ts_points broker/queue/ts_queue_job \
+                           broker/ts_broker_rate
+$(BUILD)/tests/test_ts_broker_rate: CFLAGS += -Ibroker/queue
 DEPS_test_ts_daemon = $(CORE) common/ts_daemon common/ts_config common/ts_cron \
                       common/ts_version
 #  ts_config's tests, one per file of it (test_ts_config: the whole),

@@ -26,18 +26,17 @@
     (one removed from the config while its jobs waited) is not metered;
     the worker fails it.
 
-    Until the sources list of the config lands, there is one source,
-    named "default", from the upstream.* keys of the broker's config; a
-    job's source "" is the first source. s_add is the hook for more. */
+    Every source of the config (ts_config_source_at: "default" for the
+    upstream: shorthand) has its limit, from the upstream.rate_limit.*
+    keys of its view; a job's source "" is the first source. */
 
 #include "ts_broker_internal.h"
 #include "ts_ratelimit.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <string.h>
 
-#define S_SOURCES_MAX   64          //  most sources metered
-#define S_DEFAULT       "default"   //  the name of the upstream: source
 
 //  One source's limit and its figures.
 typedef struct {
@@ -52,8 +51,9 @@ typedef struct {
 } s_source_t;
 
 struct _ts_broker_rate_t {
-    s_source_t sources [S_SOURCES_MAX];
+    s_source_t *sources;            //  one per source of the config
     size_t   n;                     //  sources in use
+    size_t   cap;                   //  sources allocated
     size_t   held_n;                //  sources held back in this pass
     int64_t  now_ms;                //  monotonic time of this pass
     int64_t  pass_ms;               //  of the last pass, for throttled time
@@ -94,10 +94,7 @@ static int
 s_add (ts_broker_rate_t *self, const char *name, const ts_config_t *cfg,
        int64_t now_ms, char *err)
 {
-    if (self->n == S_SOURCES_MAX) {
-        ts_errf (err, "more than %d sources", S_SOURCES_MAX);
-        return TS_EINVAL;
-    }
+    assert (self->n < self->cap);
     s_source_t *src = &self->sources [self->n];
     memset (src, 0, sizeof *src);
     ts_strlcpy (src->name, name, sizeof src->name);
@@ -112,7 +109,9 @@ s_free_sources (ts_broker_rate_t *self)
 {
     for (size_t i = 0; i < self->n; i++)
         ts_ratelimit_destroy (&self->sources [i].limit);
-    self->n = 0;
+    free (self->sources);
+    self->sources = NULL;
+    self->n = self->cap = 0;
 }
 
 int
@@ -125,7 +124,21 @@ ts_broker_rate_open (ts_broker_t *self, char *err)
     }
     self->rate->next_ms = -1;
     self->rate->pass_ms = ts_mono_ms ();
-    return s_add (self->rate, S_DEFAULT, self->cfg, ts_mono_ms (), err);
+    size_t n = ts_config_source_count (self->cfg);
+    self->rate->sources = calloc (n, sizeof (s_source_t));
+    if (!self->rate->sources) {
+        ts_errf (err, "out of memory");
+        return TS_ENOMEM;
+    }
+    self->rate->cap = n;
+    for (size_t i = 0; i < n; i++) {
+        const ts_config_t *view = ts_config_source_at (self->cfg, i);
+        int rc = s_add (self->rate, ts_config_source_name (view), view,
+                        ts_mono_ms (), err);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 void
@@ -147,8 +160,12 @@ ts_broker_rate_apply (ts_broker_t *self)
     int rc = 0;
     for (size_t i = 0; i < rate->n; i++) {
         s_source_t *src = &rate->sources [i];
-        ts_ratelimit_t *limit = s_limit_new (src->name, self->cfg,
-                                             ts_mono_ms (), err);
+        int at = ts_config_source_find (self->cfg, src->name);
+        if (at < 0)
+            continue;               //  sources change only on a restart
+        ts_ratelimit_t *limit = s_limit_new (
+            src->name, ts_config_source_at (self->cfg, (size_t) at),
+            ts_mono_ms (), err);
         if (!limit) {
             ts_error ("reload: source %s: %s; keeping its old limit",
                       src->name, err);
@@ -234,6 +251,7 @@ ts_broker_rate_pushback (ts_broker_t *self, const char *source,
     int64_t retry_after = msg->retry_after_ms > INT64_MAX / 2
                         ? INT64_MAX / 2: (int64_t) msg->retry_after_ms;
     int64_t now = ts_mono_ms ();
+    bool was_paused = ts_ratelimit_paused (src->limit, now);
     int64_t pause = ts_ratelimit_pushback (src->limit, is_429, retry_after,
                                            now);
     if (pause <= 0)
@@ -248,10 +266,14 @@ ts_broker_rate_pushback (ts_broker_t *self, const char *source,
     char slower [64] = "";
     if (!retry_after && in_force > 0)
         ts_errf (slower, ", then %g requests/s", in_force);
-    ts_log_kv (TS_LOG_INFO, TS_LOG_FIELDS (TS_LF_STR ("source", src->name),
+    //  The jobs in flight answer alike: one line when a pause starts,
+    //  the ones that only lengthen it at DEBUG.
+    ts_log_kv (was_paused? TS_LOG_DEBUG: TS_LOG_INFO, TS_LOG_FIELDS (
+               TS_LF_STR ("source", src->name),
                TS_LF_INT ("pause_ms", pause)),
-               "source %s paused for %" PRId64 " ms by upstream pushback "
-               "(%s)%s", src->name, pause, why, slower);
+               "source %s %s for %" PRId64 " ms by upstream pushback "
+               "(%s)%s", src->name, was_paused? "pause lengthened":
+               "paused", pause, why, slower);
 }
 
 void

@@ -22,6 +22,7 @@
     pick up changes. */
 
 #include "ts_config_keys.h"
+#include "ts_ratelimit.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -231,6 +232,21 @@ s_check_roles (const ts_config_t *self, char *err)
     return 0;
 }
 
+//  A burst needs a rate: an unlimited source has no bucket to size.
+static int
+s_check_rate_limit (const ts_config_t *self, char *err)
+{
+    double per_s = 0;
+    if (ts_config_int (self, "upstream.rate_limit.burst") == 0
+    ||  ts_ratelimit_parse (ts_config_str (self, "upstream.rate_limit.rate"),
+                            &per_s, NULL) != 0
+    ||  per_s > 0)
+        return 0;
+    s_blame (self, "upstream.rate_limit.burst", "a burst needs "
+             "upstream.rate_limit.rate (the source has no limit)", err);
+    return TS_ECONFIG;
+}
+
 //  {api_key} in upstream.url or upstream.headers of a source (a view)
 //  needs a place to read the key from.
 static int
@@ -255,8 +271,9 @@ s_check_api_key (const ts_config_t *self, char *err)
 }
 
 //  Rules between keys, checked once every key is set: the roles a
-//  backend serves (s_check_roles); each source's {api_key}. With
-//  sources:, upstream: holds what the sources share, so only the
+//  backend serves (s_check_roles); each source's {api_key} and rate
+//  limit. With sources:, upstream: holds what the sources share, so only
+//  the
 //  sources themselves are checked.
 static int
 s_check_keys (ts_config_t *self, char *err)
@@ -264,7 +281,8 @@ s_check_keys (ts_config_t *self, char *err)
     if (s_check_roles (self, err) || ts_config_sources_finish (self, err))
         return TS_ECONFIG;
     for (size_t i = 0; i < self->nsources; i++)
-        if (s_check_api_key (self->sources [i], err))
+        if (s_check_api_key (self->sources [i], err)
+        ||  s_check_rate_limit (self->sources [i], err))
             return TS_ECONFIG;
     return 0;
 }

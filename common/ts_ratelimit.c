@@ -281,18 +281,16 @@ ts_ratelimit_pushback (ts_ratelimit_t *self, bool is_429,
 }
 
 bool
-ts_ratelimit_paused (ts_ratelimit_t *self, int64_t now_ms)
+ts_ratelimit_paused (const ts_ratelimit_t *self, int64_t now_ms)
 {
     assert (self);
-    s_follow_clock (self, now_ms);
     return s_paused (self, now_ms);
 }
 
 double
-ts_ratelimit_rate (ts_ratelimit_t *self, int64_t now_ms)
+ts_ratelimit_rate (const ts_ratelimit_t *self, int64_t now_ms)
 {
     assert (self);
-    s_follow_clock (self, now_ms);
     return s_rate_at_level (self, s_level_at (self, now_ms));
 }
 
@@ -319,9 +317,8 @@ ts_ratelimit_tokens (ts_ratelimit_t *self, int64_t now_ms)
 }
 
 int
-ts_ratelimit_level (ts_ratelimit_t *self, int64_t now_ms)
+ts_ratelimit_level (const ts_ratelimit_t *self, int64_t now_ms)
 {
     assert (self);
-    s_follow_clock (self, now_ms);
     return s_level_at (self, now_ms);
 }

@@ -92,22 +92,28 @@ int64_t ts_ratelimit_wait_ms (ts_ratelimit_t *self, double cost,
 int64_t ts_ratelimit_pushback (ts_ratelimit_t *self, bool is_429,
                                int64_t retry_after_ms, int64_t now_ms);
 
-//  True while the source is paused by a pushback.
-bool ts_ratelimit_paused (ts_ratelimit_t *self, int64_t now_ms);
+//  The questions below change nothing: they answer for now_ms (which may
+//  lie ahead, e.g. "the rate once this pause is over") against the
+//  state as the last take, wait or pushback left it; they do not follow
+//  a clock step.
 
-//  The rate in force now, per second: the configured one slowed by the
-//  pushback level; 0 if unlimited.
-double ts_ratelimit_rate (ts_ratelimit_t *self, int64_t now_ms);
+//  True while the source is paused by a pushback.
+bool ts_ratelimit_paused (const ts_ratelimit_t *self, int64_t now_ms);
+
+//  The rate in force at now_ms, per second: the configured one slowed by
+//  the pushback level; 0 if unlimited.
+double ts_ratelimit_rate (const ts_ratelimit_t *self, int64_t now_ms);
 
 //  The configured rate (0: unlimited) and burst.
 double ts_ratelimit_rate_configured (const ts_ratelimit_t *self);
 double ts_ratelimit_burst (const ts_ratelimit_t *self);
 
-//  The tokens in the bucket now (negative: in debt).
+//  The tokens in the bucket now (negative: in debt); refills it, as a
+//  take does.
 double ts_ratelimit_tokens (ts_ratelimit_t *self, int64_t now_ms);
 
 //  The pushback level now: 0 at the full rate, up to
 //  TS_RATELIMIT_MAX_LEVEL and beyond for longer pauses.
-int ts_ratelimit_level (ts_ratelimit_t *self, int64_t now_ms);
+int ts_ratelimit_level (const ts_ratelimit_t *self, int64_t now_ms);
 
 #endif

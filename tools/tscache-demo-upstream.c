@@ -22,7 +22,18 @@
                                      default 3600), "null_markers": B
                                      (/local and /positional values as
                                      strings, every 5th humidity "n/a",
-                                     every 7th value ""), "pages": {...}}
+                                     every 7th value ""), "pages": {...},
+                                     "rate_limit": N, "retry_after_s": S,
+                                     "reset_log": true}
+
+    A server-side rate limit (ts_demo_rate.h): with "rate_limit" N > 0,
+    at most N data requests are served in any sliding 1000 ms window, the
+    next ones are answered 429 with "Retry-After: S" ("retry_after_s",
+    default 1; 0 sends a bare 429, also in mode 429). Every data request
+    is logged from the last "reset_log": GET /control reports under
+    "rate" the counts per second, the peak in any 1000 ms window
+    ("peak_1s"), and the arrival and 429 times, so tests measure how fast
+    tscache fetched.
 
     Every answer for the same (id, now) is byte-identical, so tests compare
     the gateway's answers with a direct fetch from here; /control lets them
@@ -73,6 +84,7 @@
 
 #include "ts_common.h"
 #include "ts_demo_shapes.h"
+#include "ts_demo_rate.h"
 #include "ts_version.h"
 #include "tscache-demo-pages.h"
 
@@ -308,8 +320,9 @@ s_reply (struct MHD_Connection *conn, unsigned int status, const char *type,
         return MHD_NO;
     }
     MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    if (status == MHD_HTTP_TOO_MANY_REQUESTS)
-        MHD_add_response_header (response, "Retry-After", "1");
+    const char *retry_after = ts_demo_rate_retry_after ();
+    if (status == MHD_HTTP_TOO_MANY_REQUESTS && retry_after)
+        MHD_add_response_header (response, "Retry-After", retry_after);
     enum MHD_Result rc = MHD_queue_response (conn, status, response);
     MHD_destroy_response (response);
     return rc;
@@ -449,6 +462,9 @@ s_serve_series (struct MHD_Connection *conn, int shape, const char *id)
     s_state.counter++;
     s_state.requests++;
     pthread_mutex_unlock (&s_lock);
+    if (!ts_demo_rate_admit (ts_now_ms ()))
+        return s_reply_error (conn, MHD_HTTP_TOO_MANY_REQUESTS,
+                              "rate limit exceeded");
     //  Request k of a run fails when floor(k * P) steps up: exactly a
     //  fraction P of requests, evenly spread, the same on every run.
     uint64_t k = now.counter + 1;
@@ -528,6 +544,10 @@ s_reply_state (struct MHD_Connection *conn)
             "size", (json_int_t) now.pages.size,
             "fail_page", (json_int_t) now.pages.fail_page,
             "host", *now.pages.host? now.pages.host: NULL));
+        if (ts_demo_rate_report (json) != 0) {
+            json_decref (json);
+            json = NULL;
+        }
     }
     char *body = json? json_dumps (json, JSON_COMPACT): NULL;
     json_decref (json);
@@ -603,6 +623,8 @@ s_control (const char *body, size_t len)
             reason = "now_ms must be epoch ms or null";
     }
     const char *shapes_reason = ts_demo_shapes_control (json, &next.shapes);
+    if (!reason)
+        reason = ts_demo_rate_control (json);
     json_decref (json);
     if (shapes_reason)
         return shapes_reason;
@@ -742,7 +764,12 @@ s_usage (FILE *out)
 "  GET  /control                 current behaviour and data request count\n"
 "  POST /control                 {\"latency_ms\": N, \"fail_rate\": P, \"now_ms\": N|null,\n"
 "                                 \"mode\": \"ok|500|429|404|401|timeout|malformed|\n"
-"                                 truncated|oversized\", \"history_days\": D}\n"
+"                                 truncated|oversized\", \"history_days\": D,\n"
+"                                 \"rate_limit\": N (per 1 s\n"
+"                                 window, 429 past it; 0 off), \"retry_after_s\": S\n"
+"                                 (of every 429; 0 none), \"reset_log\": true}\n"
+"                                 GET /control's \"rate\" has the requests per\n"
+"                                 second and the peak in any 1 s window\n"
 "                                (401: answer as if the key were wrong)\n"
 "                                \"local_offset_s\": N (/local, default 3600),\n"
 "                                \"null_markers\": true|false (/local and\n"

@@ -45,12 +45,14 @@ s_check (const ts_config_t *cfg, char *err)
 //  The keys the worker reads, and those it changes while running.
 static const char *const s_used [] = { "log.", "worker.", "upstream.",
                                        "store.", "security.", NULL };
-//  (The schedule keys are the broker's: listed so that a change of them
-//  is not reported here as needing a restart.)
+//  (The schedule keys and upstream.rate_limit.* are the broker's: listed
+//  so that a change of them is not reported here as needing a restart.)
 static const char *const s_live [] = { "upstream.headers",
     "upstream.api_key_env", "upstream.api_key_file",
     "upstream.api_key_header", "upstream.schedule",
-    "upstream.schedule_offset_s", "upstream.schedule_jitter_s", NULL };
+    "upstream.schedule_offset_s", "upstream.schedule_jitter_s",
+    "upstream.rate_limit.rate", "upstream.rate_limit.burst",
+    "upstream.rate_limit.max_pause_s", NULL };
 
 //  SIGHUP: what the reload changed, applied to the worker.
 static void

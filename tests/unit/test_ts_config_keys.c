@@ -473,6 +473,10 @@ config_checks_the_rate_limit_of_a_source (void **state)
                      "test.yaml:3: upstream.rate_limit.burst: must be an "
                      "integer from 0 to 1000000");
     assert_contains (s_load_fails ("upstream:\n  rate_limit:\n"
+                                   "    burst: 5\n", err),
+                     "test.yaml:3: upstream.rate_limit.burst: a burst needs "
+                     "upstream.rate_limit.rate");
+    assert_contains (s_load_fails ("upstream:\n  rate_limit:\n"
                                    "    max_pause_s: 0\n", err),
                      "upstream.rate_limit.max_pause_s: must be an integer "
                      "from 1 to 86400");

@@ -265,6 +265,21 @@ ratelimit_recovers_one_level_per_quiet_period (void **state)
 }
 
 static void
+ratelimit_questions_about_a_later_time_change_nothing (void **state)
+{
+    ts_ratelimit_t *rl = ts_ratelimit_new (20, 5, PAUSE, T0);
+    assert_int_equal (ts_ratelimit_pushback (rl, true, 3000, T0), 3000);
+    //  "The rate once the pause is over" must not end the pause now.
+    assert_true (ts_ratelimit_rate (rl, T0 + 3000) == 20);
+    assert_false (ts_ratelimit_paused (rl, T0 + 3000));
+    assert_int_equal (ts_ratelimit_level (rl, T0 + 60000), 0);
+    assert_false (ts_ratelimit_take (rl, 1, T0 + 50));
+    assert_true (ts_ratelimit_paused (rl, T0 + 50));
+    assert_int_equal (ts_ratelimit_wait_ms (rl, 1, T0 + 50), 2950 + 50);
+    ts_ratelimit_destroy (&rl);
+}
+
+static void
 ratelimit_clock_step_back_keeps_pause_length_and_tokens (void **state)
 {
     ts_ratelimit_t *rl = ts_ratelimit_new (10, 5, PAUSE, T0);
@@ -278,10 +293,10 @@ ratelimit_clock_step_back_keeps_pause_length_and_tokens (void **state)
     //  A pause keeps its remaining length across a step back.
     assert_int_equal (ts_ratelimit_pushback (rl, false, 3000, back + 200),
                       3000);
-    assert_true (ts_ratelimit_paused (rl, back + 1200));
+    assert_int_equal (ts_ratelimit_wait_ms (rl, 1, back + 1200), 2000 + 100);
     int64_t again = back + 1200 - 60000;        //  1 s in, a minute back
-    assert_true (ts_ratelimit_paused (rl, again));
     assert_int_equal (ts_ratelimit_wait_ms (rl, 1, again), 2000 + 100);
+    assert_true (ts_ratelimit_paused (rl, again));
     assert_false (ts_ratelimit_paused (rl, again + 2000));
     ts_ratelimit_destroy (&rl);
 }
@@ -301,6 +316,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (ratelimit_retry_after_pauses_until_then_capped),
         cmocka_unit_test (ratelimit_bare_429_pauses_doubling_and_halves_the_rate),
         cmocka_unit_test (ratelimit_recovers_one_level_per_quiet_period),
+        cmocka_unit_test (ratelimit_questions_about_a_later_time_change_nothing),
         cmocka_unit_test (ratelimit_clock_step_back_keeps_pause_length_and_tokens),
     };
     if (argc > 1)
