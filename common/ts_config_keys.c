@@ -507,16 +507,17 @@ s_check_rate (const ts_config_value_t *value, char *reason, size_t size,
     return 0;
 }
 
-//  "" or a query parameter name sent as it is: A-Z a-z 0-9 - . _ ~ and
-//  the brackets of page[number] (JSON:API).
+//  "" or a query parameter name sent as it is: A-Z a-z 0-9 - . _ ~, the
+//  brackets of page[number] (JSON:API) and the $ of $skip (OData) and
+//  $offset (Socrata).
 static int
 s_check_query_name (const ts_config_value_t *value, char *reason,
                     size_t size, size_t *bad)
 {
     if (value->str [strspn (value->str, "abcdefghijklmnopqrstuvwxyz"
-                            "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~[]")]) {
+                            "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~[]$")]) {
         snprintf (reason, size, "must be a query parameter name (letters, "
-                  "digits, -._~ and [])");
+                  "digits, -._~$ and [])");
         return -1;
     }
     return 0;

@@ -494,6 +494,10 @@ query_set_replaces_every_earlier_value_and_keeps_the_rest (void **state)
                       &url, err), 0);
     assert_string_equal (url, "http://h/p?page[number]=1");
     free (url);
+    assert_int_equal (ts_pages_query_set ("http://h/p?$top=50&$skip=0",
+                      "$skip", "50", &url, err), 0);
+    assert_string_equal (url, "http://h/p?$top=50&$skip=50");
+    free (url);
 }
 
 static void
