@@ -24,19 +24,22 @@
 
 //  The upstream key, if one is configured, must be readable now rather
 //  than at the first fetch; so must the CURVE keys (the worker's pair,
-//  the broker's public key); and upstream.format must make a mapping
-//  (its zone in the tz database, keys that go together).
+//  the broker's public key); and each source's upstream.format must make
+//  a mapping (its zone in the tz database, keys that go together).
 static int
 s_check (const ts_config_t *cfg, char *err)
 {
     static const char *const pairs [] = { "security.worker_cert", NULL };
     static const char *const publics [] = { "security.broker_cert", NULL };
-    ts_map_spec_t spec;
-    ts_map_t *map = NULL;
-    if (ts_map_spec_from_config (&spec, cfg, err) != 0
-    ||  !(map = ts_map_new (&spec, err)))
-        return TS_ECONFIG;
-    ts_map_destroy (&map);
+    for (size_t i = 0; i < ts_config_source_count (cfg); i++) {
+        ts_map_spec_t spec;
+        ts_map_t *map = NULL;
+        const ts_config_t *source = ts_config_source_at (cfg, i);
+        if (ts_map_spec_from_config (&spec, source, err) != 0
+        ||  !(map = ts_map_new (&spec, err)))
+            return TS_ECONFIG;
+        ts_map_destroy (&map);
+    }
     return ts_config_secret_check (cfg, "upstream", false, err)
         || ts_curve_check (cfg, pairs, publics, NULL, err)? TS_ECONFIG: 0;
 }
