@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #define S_FILE_MAX      (1024 * 1024)   //  largest TZif file we read
-#define S_CACHE_MAX     512             //  zones kept at most
+#define S_CACHE_MAX     1024            //  zones kept at most (tzdata has ~600)
 #define S_DAY           86400
 
 //  One rule date of a POSIX TZ string: Jn, n or Mm.w.d, and the local

@@ -10,6 +10,12 @@
         3  rows, epoch seconds in field ts
         4  rows under the nested path data.series.rows, ISO 8601
         5  columns under hourly, times in ms, two measures from one field
+        6  positional rows under data, ISO times at index 2 in Europe/
+           Berlin, two measures at 0 and 1, null markers "" and "n/a"
+        7  Open-Meteo with local times: columns under hourly, the offset
+           from utc_offset_seconds, bounds that drop points
+        8  rows, ISO times in the zone named by meta.tz, bounds that
+           reject the document
     and the rest is the document. A parse into a list that holds a
     point already must leave it as it was on failure (ts_map.h: nothing
     half-read is stored) and only append on success. */
@@ -28,17 +34,43 @@ static const char *const s_meteo_fields [] = { "temperature_2m",
 static const char *const s_level [] = { "level" };
 static const char *const s_level_fields [] = { "v" };
 static const char *const s_same_fields [] = { "value", "value" };
+static const char *const s_index_fields [] = { "0", "1" };
+static const char *const s_markers [] = { "", "n/a" };
 
 static const ts_map_spec_t s_specs [] = {
-    { "rows", TS_MAP_ROWS, "", "time", TS_MAP_TIME_MS, s_value, s_value, 1 },
-    { "two", TS_MAP_ROWS, NULL, "time", TS_MAP_TIME_MS, s_two, s_two_fields, 2 },
-    { "meteo", TS_MAP_COLUMNS, "hourly", "time", TS_MAP_TIME_ISO8601,
-      s_meteo, s_meteo_fields, 2 },
-    { "seconds", TS_MAP_ROWS, "", "ts", TS_MAP_TIME_S, s_value, s_value, 1 },
-    { "nested", TS_MAP_ROWS, "data.series.rows", "time", TS_MAP_TIME_ISO8601,
-      s_level, s_level_fields, 1 },
-    { "columns", TS_MAP_COLUMNS, "hourly", "time", TS_MAP_TIME_MS,
-      s_two, s_same_fields, 2 },
+    { .origin = "rows", .layout = TS_MAP_ROWS, .path = "",
+      .time_field = "time", .time_unit = TS_MAP_TIME_MS,
+      .measures = s_value, .fields = s_value, .n_measures = 1 },
+    { .origin = "two", .layout = TS_MAP_ROWS, .time_field = "time",
+      .time_unit = TS_MAP_TIME_MS, .measures = s_two,
+      .fields = s_two_fields, .n_measures = 2 },
+    { .origin = "meteo", .layout = TS_MAP_COLUMNS, .path = "hourly",
+      .time_field = "time", .time_unit = TS_MAP_TIME_ISO8601,
+      .measures = s_meteo, .fields = s_meteo_fields, .n_measures = 2 },
+    { .origin = "seconds", .layout = TS_MAP_ROWS, .path = "",
+      .time_field = "ts", .time_unit = TS_MAP_TIME_S, .measures = s_value,
+      .fields = s_value, .n_measures = 1 },
+    { .origin = "nested", .layout = TS_MAP_ROWS, .path = "data.series.rows",
+      .time_field = "time", .time_unit = TS_MAP_TIME_ISO8601,
+      .measures = s_level, .fields = s_level_fields, .n_measures = 1 },
+    { .origin = "columns", .layout = TS_MAP_COLUMNS, .path = "hourly",
+      .time_field = "time", .time_unit = TS_MAP_TIME_MS, .measures = s_two,
+      .fields = s_same_fields, .n_measures = 2 },
+    { .origin = "positional", .layout = TS_MAP_POSITIONAL, .path = "data",
+      .time_unit = TS_MAP_TIME_ISO8601, .measures = s_two,
+      .fields = s_index_fields, .n_measures = 2, .time_index = 2,
+      .zone = "Europe/Berlin", .null_values = s_markers,
+      .n_null_values = 2 },
+    { .origin = "local", .layout = TS_MAP_COLUMNS, .path = "hourly",
+      .time_field = "time", .time_unit = TS_MAP_TIME_ISO8601,
+      .measures = s_meteo, .fields = s_meteo_fields, .n_measures = 2,
+      .offset_field = "utc_offset_seconds", .time_min = "1971-01-01",
+      .time_max = "100y", .drop_out_of_bounds = true },
+    { .origin = "zoned", .layout = TS_MAP_ROWS, .path = "rows",
+      .time_field = "time", .time_unit = TS_MAP_TIME_ISO8601,
+      .measures = s_value, .fields = s_value, .n_measures = 1,
+      .zone_field = "meta.tz", .time_min = "now-3650d",
+      .time_max = "now+365d" },
 };
 #define S_SPECS (sizeof s_specs / sizeof s_specs [0])
 
@@ -77,11 +109,14 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         return 0;
     }
     char err [TS_ERRLEN] = "";
-    int rc = ts_map_parse (map, (const char *) data, size, pts, err);
+    ts_map_report_t report;
+    int rc = ts_map_parse_report (map, (const char *) data, size,
+                                  1732406400000LL, pts, &report, err);
     if (rc != 0 && rc != TS_ENOMEM
     &&  (pts->n != 1 || pts->time_ms [0] != 42 || !*err))
         abort ();                   //  a failed parse left points behind
-    if (rc == 0 && pts->n < 1)
+    if (rc == 0 && (pts->n < 1 || report.points != pts->n - 1
+                 || report.shape || report.kept > TS_MAP_WARNINGS_MAX))
         abort ();
     ts_points_destroy (&pts);
     return 0;

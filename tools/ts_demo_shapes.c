@@ -78,10 +78,12 @@ ts_demo_shapes_document (int shape, const ts_demo_shapes_t *opts,
     }
     else {
         int64_t off = opts->local_offset_s;
-        fprintf (f, "{\"latitude\":0,\"longitude\":0,\"utc_offset_seconds\":"
-                 "%lld,\"timezone\":\"Etc/GMT%+lld\",\"hourly_units\":{"
+        fputs ("{\"latitude\":0,\"longitude\":0,", f);
+        if (opts->local_offset_field)
+            fprintf (f, "\"utc_offset_seconds\":%lld,", (long long) off);
+        fprintf (f, "\"timezone\":\"Etc/GMT%+lld\",\"hourly_units\":{"
                  "\"time\":\"iso8601\",\"value\":\"unit\",\"humidity\":"
-                 "\"%%\"},\"hourly\":{\"time\":[", (long long) off,
+                 "\"%%\"},\"hourly\":{\"time\":[",
                  (long long) (-off / 3600));
         char local [32];
         for (size_t i = 0; i < n; i++) {
@@ -118,6 +120,11 @@ ts_demo_shapes_control (json_t *body, ts_demo_shapes_t *opts)
                    "-64800 to 64800";
         opts->local_offset_s = json_integer_value (item);
     }
+    if ((item = json_object_get (body, "local_offset_field"))) {
+        if (!json_is_boolean (item))
+            return "local_offset_field must be true or false";
+        opts->local_offset_field = json_is_true (item);
+    }
     if ((item = json_object_get (body, "null_markers"))) {
         if (!json_is_boolean (item))
             return "null_markers must be true or false";
@@ -131,6 +138,8 @@ ts_demo_shapes_state (json_t *state, const ts_demo_shapes_t *opts)
 {
     json_object_set_new (state, "local_offset_s",
                          json_integer (opts->local_offset_s));
+    json_object_set_new (state, "local_offset_field",
+                         json_boolean (opts->local_offset_field));
     json_object_set_new (state, "null_markers",
                          json_boolean (opts->null_markers));
 }

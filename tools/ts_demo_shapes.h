@@ -8,7 +8,9 @@
                         without a zone, offset local_offset_s
       /positional/{id}  [[ms, value, humidity], ...]
 
-    With null_markers on, values are written as numeric strings
+    With local_offset_field off, /local leaves "utc_offset_seconds" out
+    (an upstream that stopped sending it: its times can no longer be
+    placed). With null_markers on, values are written as numeric strings
     ("21.5000"), every 5th humidity as "n/a" and every 7th value as ""
     (counted from the first point served). The series and the values are
     the demo's own (tools/tscache-demo-upstream.c): the same (id, measure,
@@ -31,10 +33,11 @@ typedef enum {
 //  What POST /control sets for these shapes.
 typedef struct {
     int64_t local_offset_s;     //  /local's utc_offset_seconds
+    bool    local_offset_field; //  /local writes utc_offset_seconds
     bool    null_markers;       //  values as strings, some "n/a" or ""
 } ts_demo_shapes_t;
 
-#define TS_DEMO_SHAPES_DEFAULT { 3600, false }
+#define TS_DEMO_SHAPES_DEFAULT { 3600, true, false }
 
 //  The value of (id, measure, time): the demo's.
 typedef double (ts_demo_value_fn) (const char *id, const char *measure,
@@ -51,7 +54,7 @@ char *ts_demo_shapes_document (int shape, const ts_demo_shapes_t *opts,
                                const int64_t *times, size_t n, size_t *len);
 
 //  Applies the keys of a /control body it knows ("local_offset_s",
-//  "null_markers") to *opts. Returns NULL or the reason a value is
+//  "local_offset_field", "null_markers") to *opts. Returns NULL or the reason a value is
 //  refused.
 const char *ts_demo_shapes_control (json_t *body, ts_demo_shapes_t *opts);
 

@@ -19,7 +19,9 @@
                                      malformed|truncated|oversized",
                                      "now_ms": N|null, "history_days": D,
                                      "local_offset_s": N (/local's offset,
-                                     default 3600), "null_markers": B
+                                     default 3600), "local_offset_field":
+                                     B (false: /local leaves it out),
+                                     "null_markers": B
                                      (/local and /positional values as
                                      strings, every 5th humidity "n/a",
                                      every 7th value ""), "pages": {...},
@@ -772,6 +774,7 @@ s_usage (FILE *out)
 "                                 second and the peak in any 1 s window\n"
 "                                (401: answer as if the key were wrong)\n"
 "                                \"local_offset_s\": N (/local, default 3600),\n"
+"                                \"local_offset_field\": false (/local without it),\n"
 "                                \"null_markers\": true|false (/local and\n"
 "                                /positional values as strings, every 5th\n"
 "                                humidity \"n/a\", every 7th value \"\")\n"

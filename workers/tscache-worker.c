@@ -24,19 +24,26 @@
 #include "ts_version.h"
 
 //  The upstream key, if one is configured, must be readable now rather
-//  than at the first fetch, upstream.pagination.* must agree with itself;
-//  so must the CURVE keys (the worker's pair,
-//  the broker's public key).
+//  than at the first fetch; so must the CURVE keys (the worker's pair,
+//  the broker's public key); each source's upstream.pagination.* must
+//  agree with itself, and its upstream.format must make a mapping (its
+//  zone in the tz database, keys that go together).
 static int
 s_check (const ts_config_t *cfg, char *err)
 {
     static const char *const pairs [] = { "security.worker_cert", NULL };
     static const char *const publics [] = { "security.broker_cert", NULL };
     for (size_t i = 0; i < ts_config_source_count (cfg); i++) {
+        const ts_config_t *source = ts_config_source_at (cfg, i);
         ts_pages_spec_t pages;
-        if (ts_pages_spec_from_config (&pages, ts_config_source_at (cfg, i),
-                                       err))
+        if (ts_pages_spec_from_config (&pages, source, err))
             return TS_ECONFIG;
+        ts_map_spec_t spec;
+        ts_map_t *map = NULL;
+        if (ts_map_spec_from_config (&spec, source, err) != 0
+        ||  !(map = ts_map_new (&spec, err)))
+            return TS_ECONFIG;
+        ts_map_destroy (&map);
     }
     return ts_config_secret_check (cfg, "upstream", false, err)
         || ts_curve_check (cfg, pairs, publics, NULL, err)? TS_ECONFIG: 0;
