@@ -88,6 +88,20 @@ s_queue_chunks (ts_broker_t *self, const ts_job_t *job, const char *id,
     return 0;
 }
 
+//  Logs the backfill id now has to do: a new gap, or one grown.
+static void
+s_log_gap (const ts_backfill_conf_t *conf, const ts_fill_t *fill,
+           const char *id)
+{
+    char a [40], b [40];
+    ts_log_kv (TS_LOG_INFO, TS_LOG_FIELDS (TS_LF_STR ("id", id),
+               TS_LF_UINT ("chunks", ts_backfill_total (conf, fill))),
+               "backfill of %s: history %s .. %s missing, %u chunks",
+               id, ts_time_format (fill->gap_from_ms, a, sizeof a),
+               ts_time_format (fill->gap_to_ms, b, sizeof b),
+               ts_backfill_total (conf, fill));
+}
+
 //  The job ended: done (ok) or dead-lettered. Updates the fill record of
 //  each of its ids and queues the chunks that are due.
 static void
@@ -106,9 +120,13 @@ s_job_ended (ts_broker_t *self, const ts_job_t *job, bool ok)
             ts_error ("backfill of %s: %s", id, err);
             continue;
         }
-        if (!window)
+        if (!window) {
+            int64_t gap_to = fill.gap_to_ms;
             ts_backfill_fetched (conf, &fill, now - conf->past_ms,
                                  job->enqueued_at_ms, now);
+            if (fill.gap_to_ms != gap_to)
+                s_log_gap (conf, &fill, id);
+        }
         else
         if (ts_backfill_window_ended (&fill, job->from_ms, job->to_ms, ok)) {
             if (ok)
