@@ -257,6 +257,25 @@ ts_broker_backfill_dead (ts_broker_t *self, const ts_job_t *job)
 }
 
 void
+ts_broker_backfill_sweep (ts_broker_t *self, const ts_fill_t *fills,
+                          size_t n, bool done)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t left = ts_backfill_total (&self->backfill, &fills [i]);
+        if (left) {
+            left -= fills [i].done + fills [i].failed;
+            self->backfill_sweep [0]++;
+            self->backfill_sweep [1] += left;
+        }
+    }
+    if (done) {
+        memcpy (self->backfill_pending, self->backfill_sweep,
+                sizeof self->backfill_pending);
+        memset (self->backfill_sweep, 0, sizeof self->backfill_sweep);
+    }
+}
+
+void
 ts_broker_backfill_metrics (ts_broker_t *self, ts_prom_t *prom)
 {
     const char *name = "tscache_broker_backfill_chunks_total";
@@ -269,4 +288,16 @@ ts_broker_backfill_metrics (ts_broker_t *self, ts_prom_t *prom)
     ts_prom_sample (prom, name, queued, 1, (double) self->backfill_queued);
     ts_prom_sample (prom, name, done, 1, (double) self->backfill_done);
     ts_prom_sample (prom, name, failed, 1, (double) self->backfill_failed);
+    if (self->stale_page == 0 || !self->store)
+        return;                     //  no sweep of the registry
+    ts_prom_family (prom, "tscache_broker_backfill_pending_ids", "gauge",
+                    "Registered ids with a backfill in progress, as the "
+                    "last sweep of the registry found them.");
+    ts_prom_sample (prom, "tscache_broker_backfill_pending_ids", NULL, 0,
+                    (double) self->backfill_pending [0]);
+    ts_prom_family (prom, "tscache_broker_backfill_pending_chunks", "gauge",
+                    "Chunks those backfills have still to fetch (queued "
+                    "or not yet planned).");
+    ts_prom_sample (prom, "tscache_broker_backfill_pending_chunks", NULL, 0,
+                    (double) self->backfill_pending [1]);
 }

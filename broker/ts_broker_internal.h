@@ -114,6 +114,10 @@ struct _ts_broker_t {
     uint64_t    backfill_queued;    //  chunk jobs queued since start
     uint64_t    backfill_done;      //  chunk jobs acked since start
     uint64_t    backfill_failed;    //  chunk jobs dead-lettered
+    ts_fill_t  *stale_fills;        //  scratch: the page's fill records
+    uint64_t    backfill_sweep [2]; //  sweep in progress: ids with a
+                                    //  backfill pending, chunks left
+    uint64_t    backfill_pending [2];   //  the same, last finished sweep
 };
 
 //  ---------------------------------------------------------------------
@@ -216,6 +220,12 @@ void ts_broker_backfill_dead (ts_broker_t *self, const ts_job_t *job);
 
 //  The backfill counters on the metrics page.
 void ts_broker_backfill_metrics (ts_broker_t *self, ts_prom_t *prom);
+
+//  Counts the pending backfills of the n ids of a staleness page into
+//  the sweep (fills: their records); at the end of a sweep (done), they
+//  become the figures of the metrics page.
+void ts_broker_backfill_sweep (ts_broker_t *self, const ts_fill_t *fills,
+                               size_t n, bool done);
 
 //  Queues ids, broker.ids_per_job per job, each job tagged with the
 //  request id rid ("" for none). Returns the number of jobs queued, or a
