@@ -38,23 +38,43 @@
 int
 ts_broker_backfill_open (ts_broker_t *self, char *err)
 {
-    //  One source until the config has several (the upstream: block).
-    ts_backfill_conf_read (self->cfg, &self->backfill);
-    if (self->backfill.backfill_ms > 0)
-        ts_info ("backfill: new ids and gaps back to %s, in chunks of %s, "
-                 "at most %u of an id at once",
-                 ts_config_str (self->cfg, "upstream.backfill"),
-                 ts_config_str (self->cfg, "upstream.backfill_window"),
-                 self->backfill.queued_max);
+    size_t n = ts_config_source_count (self->cfg);
+    self->backfill = calloc (n, sizeof *self->backfill);
+    if (!self->backfill) {
+        ts_errf (err, "out of memory");
+        return TS_ENOMEM;
+    }
+    self->backfill_n = n;
+    for (size_t i = 0; i < n; i++) {
+        const ts_config_t *source = ts_config_source_at (self->cfg, i);
+        ts_backfill_conf_read (source, &self->backfill [i]);
+        if (self->backfill [i].backfill_ms > 0)
+            ts_info ("backfill of source %s: new ids and gaps back to %s, "
+                     "in chunks of %s, at most %u of an id at once",
+                     ts_config_source_name (source),
+                     ts_config_str (source, "upstream.backfill"),
+                     ts_config_str (source, "upstream.backfill_window"),
+                     self->backfill [i].queued_max);
+    }
     return 0;
 }
 
-//  The backfill settings of the job's source.
+void
+ts_broker_backfill_close (ts_broker_t *self)
+{
+    free (self->backfill);
+    self->backfill = NULL;
+    self->backfill_n = 0;
+}
+
+//  The backfill settings of the job's source (an unknown one, whose
+//  jobs the workers fail, counts as the first).
 static const ts_backfill_conf_t *
 s_conf (ts_broker_t *self, const ts_job_t *job)
 {
-    (void) job;                     //  one source: the upstream: block
-    return &self->backfill;
+    int index = ts_config_source_find (self->cfg, job->source);
+    return &self->backfill [index > 0 && (size_t) index < self->backfill_n
+                            ? index: 0];
 }
 
 //  Queues the chunks planned for id, oldest first. Returns 0, or a TS_E*
@@ -260,8 +280,10 @@ void
 ts_broker_backfill_sweep (ts_broker_t *self, const ts_fill_t *fills,
                           size_t n, bool done)
 {
+    //  The registry does not say an id's source here: chunks are
+    //  counted at the first source's window.
     for (size_t i = 0; i < n; i++) {
-        uint32_t left = ts_backfill_total (&self->backfill, &fills [i]);
+        uint32_t left = ts_backfill_total (&self->backfill [0], &fills [i]);
         if (left) {
             left -= fills [i].done + fills [i].failed;
             self->backfill_sweep [0]++;

@@ -109,7 +109,8 @@ struct _ts_broker_t {
     int64_t    *stale_times;        //  scratch: their last fetches
     bool        has_staleness;      //  a sweep has finished
     ts_staleness_t staleness;       //  the last finished sweep
-    ts_backfill_conf_t backfill;    //  upstream.backfill* of the source
+    ts_backfill_conf_t *backfill;   //  upstream.backfill* of each source
+    size_t      backfill_n;         //  (ts_config_source_at order)
     char        backfill_rid [TS_RID_MAX + 1];  //  request id of chunks
     uint64_t    backfill_queued;    //  chunk jobs queued since start
     uint64_t    backfill_done;      //  chunk jobs acked since start
@@ -206,8 +207,11 @@ void ts_broker_staleness_step (ts_broker_t *self);
 //  ---------------------------------------------------------------------
 //  Gap tracking and backfill (ts_broker_backfill.c)
 
-//  Reads the backfill settings. Returns 0.
+//  Reads the backfill settings of every source. Returns 0 or TS_ENOMEM.
 int ts_broker_backfill_open (ts_broker_t *self, char *err);
+
+//  Frees them.
+void ts_broker_backfill_close (ts_broker_t *self);
 
 //  The n jobs of an ack call (rcs [i] == 0: jobs [i] was acked): updates
 //  the fill records of their ids and queues the backfill chunks due.
