@@ -108,13 +108,15 @@ s_queue_chunks (ts_broker_t *self, const ts_job_t *job, const char *id,
     return 0;
 }
 
-//  Logs the backfill id now has to do: a new gap, or one grown.
+//  Logs the backfill id now has to do: a new gap, or one grown. At
+//  debug, as every line per id: after a broker's downtime every id has
+//  a gap (the metrics page has the totals).
 static void
 s_log_gap (const ts_backfill_conf_t *conf, const ts_fill_t *fill,
            const char *id)
 {
     char a [40], b [40];
-    ts_log_kv (TS_LOG_INFO, TS_LOG_FIELDS (TS_LF_STR ("id", id),
+    ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (TS_LF_STR ("id", id),
                TS_LF_UINT ("chunks", ts_backfill_total (conf, fill))),
                "backfill of %s: history %s .. %s missing, %u chunks",
                id, ts_time_format (fill->gap_from_ms, a, sizeof a),
@@ -150,7 +152,7 @@ s_apply (ts_broker_t *self, const ts_job_t *job, bool ok, const char *id,
     ts_backfill_window_t chunks [S_CHUNKS_MAX];
     size_t n = ts_backfill_next (conf, fill, chunks, S_CHUNKS_MAX);
     if (chunk && n == 0 && fill->gap_from_ms == fill->gap_to_ms)
-        ts_log_kv (TS_LOG_INFO, TS_LOG_FIELDS (TS_LF_STR ("id", id),
+        ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (TS_LF_STR ("id", id),
                    TS_LF_UINT ("done", fill->done),
                    TS_LF_UINT ("failed", fill->failed)),
                    "backfill of %s ended: %u chunks done, %u failed",
