@@ -187,6 +187,7 @@ ts_broker_destroy (ts_broker_t **self_p)
         ts_broker_metrics_close (self);
         ts_broker_rate_close (self);
         ts_broker_staleness_close (self);
+        ts_broker_backfill_close (self);
         zpoller_destroy (&self->poller);
         zsock_destroy (&self->control);
         zsock_destroy (&self->workers_sock);

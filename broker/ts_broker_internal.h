@@ -128,11 +128,16 @@ struct _ts_broker_t {
     int64_t    *stale_times;        //  scratch: their last fetches
     bool        has_staleness;      //  a sweep has finished
     ts_staleness_t staleness;       //  the last finished sweep
-    ts_backfill_conf_t backfill;    //  upstream.backfill* of the source
+    ts_backfill_conf_t *backfill;   //  upstream.backfill* of each source
+    size_t      backfill_n;         //  (ts_config_source_at order)
     char        backfill_rid [TS_RID_MAX + 1];  //  request id of chunks
     uint64_t    backfill_queued;    //  chunk jobs queued since start
     uint64_t    backfill_done;      //  chunk jobs acked since start
     uint64_t    backfill_failed;    //  chunk jobs dead-lettered
+    ts_fill_t  *stale_fills;        //  scratch: the page's fill records
+    uint64_t    backfill_sweep [2]; //  sweep in progress: ids with a
+                                    //  backfill pending, chunks left
+    uint64_t    backfill_pending [2];   //  the same, last finished sweep
 };
 
 //  ---------------------------------------------------------------------
@@ -251,8 +256,11 @@ int ts_broker_schedule_apply (ts_broker_t *self,
                               const ts_strlist_t *applied);
 //  Gap tracking and backfill (ts_broker_backfill.c)
 
-//  Reads the backfill settings. Returns 0.
+//  Reads the backfill settings of every source. Returns 0 or TS_ENOMEM.
 int ts_broker_backfill_open (ts_broker_t *self, char *err);
+
+//  Frees them.
+void ts_broker_backfill_close (ts_broker_t *self);
 
 //  The n jobs of an ack call (rcs [i] == 0: jobs [i] was acked): updates
 //  the fill records of their ids and queues the backfill chunks due.
@@ -265,6 +273,12 @@ void ts_broker_backfill_dead (ts_broker_t *self, const ts_job_t *job);
 
 //  The backfill counters on the metrics page.
 void ts_broker_backfill_metrics (ts_broker_t *self, ts_prom_t *prom);
+
+//  Counts the pending backfills of the n ids of a staleness page into
+//  the sweep (fills: their records); at the end of a sweep (done), they
+//  become the figures of the metrics page.
+void ts_broker_backfill_sweep (ts_broker_t *self, const ts_fill_t *fills,
+                               size_t n, bool done);
 
 //  Queues ids, broker.ids_per_job per job, each job tagged with the
 //  request id rid ("" for none). Returns the number of jobs queued, or a

@@ -12,7 +12,9 @@
     LMDB), memory is one histogram, and with 1,000,000 ids a figure is at
     most about 100 s old at the default. 0 turns it off. It needs the
     registry, which the broker opens for its scheduler: with
-    broker.schedule "off" there is no sweep. */
+    broker.schedule "off" there is no sweep. The same walk counts the
+    registered ids with a backfill pending and the chunks they have left
+    (their fill records, ts_broker_backfill_sweep). */
 
 #include "ts_broker_internal.h"
 
@@ -34,7 +36,8 @@ ts_broker_staleness_open (ts_broker_t *self, char *err)
         return 0;
     self->stale_ids = ts_strlist_new ();
     self->stale_times = calloc (self->stale_page, sizeof (int64_t));
-    if (!self->stale_ids || !self->stale_times) {
+    self->stale_fills = calloc (self->stale_page, sizeof (ts_fill_t));
+    if (!self->stale_ids || !self->stale_times || !self->stale_fills) {
         ts_errf (err, "out of memory");
         return TS_ENOMEM;
     }
@@ -47,6 +50,8 @@ ts_broker_staleness_close (ts_broker_t *self)
     ts_strlist_destroy (&self->stale_ids);
     free (self->stale_times);
     self->stale_times = NULL;
+    free (self->stale_fills);
+    self->stale_fills = NULL;
 }
 
 //  Counts the ages of the page's ids into the sweep's histogram (counts
@@ -89,15 +94,23 @@ ts_broker_staleness_step (ts_broker_t *self)
         rc = ts_queue_last_fetch (self->queue, (const char *const *)
                                   self->stale_ids->items, self->stale_ids->n,
                                   self->stale_times, err);
+    if (rc == 0)
+        rc = ts_queue_fill_get (self->queue, (const char *const *)
+                                self->stale_ids->items, self->stale_ids->n,
+                                self->stale_fills, NULL, err);
     if (rc) {
         //  Start again next time; the last finished sweep stays.
-        ts_warn ("staleness: cannot read the registry or the last fetches "
-                 "after '%s': %s", self->stale_after, err);
+        ts_warn ("staleness: cannot read the registry, the last fetches "
+                 "or the fill records after '%s': %s", self->stale_after,
+                 err);
         self->stale_after [0] = 0;
         memset (&self->stale_sweep, 0, sizeof self->stale_sweep);
+        memset (self->backfill_sweep, 0, sizeof self->backfill_sweep);
         return;
     }
     s_count (self, now);
+    ts_broker_backfill_sweep (self, self->stale_fills, self->stale_ids->n,
+                              !more);
     if (self->stale_ids->n)
         ts_strlcpy (self->stale_after,
                     self->stale_ids->items [self->stale_ids->n - 1],

@@ -39,7 +39,9 @@
     body, the map, the store).
 
     A fetched document goes through the ingest path (ts_ingest: map by
-    the spec built from upstream.format.*, split at now, write), in
+    the spec built from upstream.format.*, split at now, write; a job
+    with a window of its own, a backfill chunk, writes history only and
+    leaves the id's forecast as it is: docs/protocol.md 5.8), in
     batches (group commit): the completions in hand when the worker wakes
     are mapped and split one by one into the batch, then stored with one
     store transaction - one sync to disk, which is what bounds a store's

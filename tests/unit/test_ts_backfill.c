@@ -248,6 +248,56 @@ window_job_outside_the_backfill_is_not_a_chunk (void **state)
     assert_true (fill.filled_from_ms == 7 * DAY);
 }
 
+static void
+conf_is_read_per_source_with_defaults_and_shared_values (void **state)
+{
+    char err [TS_ERRLEN] = "";
+    ts_config_t *cfg = ts_config_load_text (
+        "upstream:\n"
+        "  backfill_window: 6h\n"
+        "sources:\n"
+        "  - name: weather\n"
+        "    backfill: 30d\n"
+        "    backfill_queued: 4\n"
+        "    past_s: 3600\n"
+        "  - name: prices\n", "test", err);
+    if (!cfg)
+        fail_msg ("%s", err);
+    assert_int_equal (ts_config_source_count (cfg), 2);
+    ts_backfill_conf_t weather, prices;
+    ts_backfill_conf_read (ts_config_source_at (cfg, 0), &weather);
+    ts_backfill_conf_read (ts_config_source_at (cfg, 1), &prices);
+    assert_true (weather.backfill_ms == 30 * DAY);
+    assert_true (weather.window_ms == 6 * HOUR);
+    assert_int_equal (weather.queued_max, 4);
+    assert_true (weather.past_ms == HOUR);
+    assert_true (prices.backfill_ms == 0);
+    assert_true (prices.window_ms == 6 * HOUR);
+    assert_int_equal (prices.queued_max, 2);
+    assert_true (prices.past_ms == DAY);
+    ts_config_destroy (&cfg);
+}
+
+static void
+config_refuses_a_bad_duration_naming_the_key (void **state)
+{
+    char err [TS_ERRLEN] = "";
+    ts_config_t *cfg = ts_config_load_text ("upstream:\n  backfill: 30x\n",
+                                            "test", err);
+    assert_null (cfg);
+    assert_non_null (strstr (err, "upstream.backfill"));
+    assert_non_null (strstr (err, "unknown unit 'x'"));
+    cfg = ts_config_load_text ("upstream:\n  backfill_window: 10s\n",
+                               "test", err);
+    assert_null (cfg);
+    assert_non_null (strstr (err, "upstream.backfill_window"));
+    assert_non_null (strstr (err, "from 1m to 366d"));
+    cfg = ts_config_load_text ("upstream:\n  backfill_queued: 65\n",
+                               "test", err);
+    assert_null (cfg);
+    assert_non_null (strstr (err, "upstream.backfill_queued"));
+}
+
 int
 main (void)
 {
@@ -264,6 +314,8 @@ main (void)
         cmocka_unit_test (gap_without_backfill_restarts_the_filled_range),
         cmocka_unit_test (second_gap_extends_the_pending_backfill),
         cmocka_unit_test (window_job_outside_the_backfill_is_not_a_chunk),
+        cmocka_unit_test (conf_is_read_per_source_with_defaults_and_shared_values),
+        cmocka_unit_test (config_refuses_a_bad_duration_naming_the_key),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -143,6 +143,34 @@ queue_push_requeues_the_ids_of_a_job_dropped_as_corrupt (void **state)
 }
 
 static void
+queue_lease_drops_a_corrupt_window_job_of_the_low_lane (void **state)
+{
+    fixture_t *fx = *state;
+    const char *a [] = { "a" };
+    ts_queue_attrs_t window = { .from_ms = 1000, .to_ms = 2000 };
+    uint64_t broken, chunk;
+    assert_int_equal (ts_queue_push_attrs (fx->queue, a, 1, &window, T0,
+                                           &broken, NULL), 1);
+    ts_queue_destroy (&fx->queue);
+    s_corrupt_record (fx, broken);
+    s_open (fx, T0);
+    uint64_t c = s_push1 (fx->queue, "c", T0);
+    //  Credit for two: c, and the unreadable chunk is dropped from its
+    //  lane on the way (in the batch that leases c), its window freed.
+    ts_queue_grant_t grant = { "w", 2, 0 };
+    ts_job_t *jobs [2] = { ts_job_new (), ts_job_new () };
+    assert_int_equal (ts_queue_lease_many (fx->queue, &grant, 1, T0, jobs, 2,
+                                           NULL), 1);
+    assert_int_equal (jobs [0]->id, c);
+    ts_job_destroy (&jobs [0]);
+    ts_job_destroy (&jobs [1]);
+    assert_int_equal (ts_queue_push_attrs (fx->queue, a, 1, &window, T0,
+                                           &chunk, NULL), 1);
+    assert_int_equal (s_lease (fx, "w", T0), chunk);
+    assert_true (fx->job->from_ms == 1000 && fx->job->to_ms == 2000);
+}
+
+static void
 queue_expire_drops_a_corrupt_lease_instead_of_waking_for_it (void **state)
 {
     fixture_t *fx = *state;
@@ -320,6 +348,7 @@ main (int argc, char *argv [])
         T (queue_full_map_names_the_config_key),
         T (queue_push_requeues_the_ids_of_a_job_dropped_as_corrupt),
         T (queue_expire_drops_a_corrupt_lease_instead_of_waking_for_it),
+        T (queue_lease_drops_a_corrupt_window_job_of_the_low_lane),
         T (queue_reopen_of_a_queue_without_a_stored_clock_follows_a_step_back),
         T (lmdb_errors_name_the_config_keys),
         T (queue_keeps_a_jobs_request_id_through_lease_restart_and_redrive),
