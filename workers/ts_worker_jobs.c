@@ -128,6 +128,10 @@ ts_worker_job_start (ts_worker_t *self, const ts_msg_t *msg)
     slot->used = true;
     slot->job = msg->job;
     ts_strlcpy (slot->rid, msg->rid, sizeof slot->rid);
+    ts_strlcpy (slot->source, msg->source, sizeof slot->source);
+    slot->has_window = msg->has_from && msg->has_to;
+    slot->from_ms = msg->from_ms;
+    slot->to_ms = msg->to_ms;
     slot->pending = 0;
     slot->written_lost = false;
     memset (&slot->verdict, 0, sizeof slot->verdict);
@@ -137,6 +141,9 @@ ts_worker_job_start (ts_worker_t *self, const ts_msg_t *msg)
                "job started");
 
     int64_t now = ts_now_ms ();
+    //  One source until the config has several: "" and its name.
+    bool known = !slot->source [0]
+              || strcmp (slot->source, TS_WORKER_SOURCE_DEFAULT) == 0;
     for (size_t i = 0; i < msg->ids->n; i++) {
         const char *id = msg->ids->items [i];
         if (ts_strlist_append (slot->ids, id) != 0) {
@@ -144,11 +151,20 @@ ts_worker_job_start (ts_worker_t *self, const ts_msg_t *msg)
                               NULL);
             break;
         }
+        if (!known) {
+            s_slot_fail_with (self, slot, id, "worker", false,
+                              "unknown source", slot->source);
+            continue;
+        }
         char url [URL_MAX], err [TS_ERRLEN];
         ts_url_args_t args = {
             .id = id, .from_ms = now - self->past_ms,
             .to_ms = now + self->future_ms, .unit = self->time_unit,
             .api_key = self->api_key };
+        if (slot->has_window) {
+            args.from_ms = slot->from_ms;
+            args.to_ms = slot->to_ms;
+        }
         if (ts_url_build (self->url_tmpl, &args, url, sizeof url, err) != 0) {
             s_slot_fail_with (self, slot, id, "url", false, "cannot build "
                               "the upstream URL from upstream.url", err);
