@@ -241,9 +241,12 @@ static void
 s_tick (ts_broker_t *self)
 {
     ts_strlist_t *ids = ts_strlist_new ();
+    ts_strlist_t *sources = ts_strlist_new ();
     char err [TS_ERRLEN];
-    if (!ids) {
+    if (!ids || !sources) {
         ts_error ("tick: cannot list ids: out of memory");
+        ts_strlist_destroy (&ids);
+        ts_strlist_destroy (&sources);
         return;
     }
     size_t page = self->ids_per_job >= TICK_PAGE? self->ids_per_job
@@ -257,11 +260,15 @@ s_tick (ts_broker_t *self)
     bool more = true;
     while (more) {
         ts_strlist_clear (ids);
-        if (ts_store_ids_page (self->store, after, page, ids, &more, err)) {
+        ts_strlist_clear (sources);
+        if (ts_store_ids_page_sources (self->store, after, page, ids,
+                                       sources, &more, err)) {
             ts_error ("tick: cannot list ids after '%s': %s", after, err);
             break;
         }
-        int queued = ts_broker_enqueue (self, ids, rid, err);
+        //  A job holds ids of one source (ts_broker_sources.c).
+        int queued = ts_broker_enqueue_sources (self, ids, sources, rid,
+                                                err);
         if (queued < 0) {
             ts_error ("tick: cannot queue jobs: %s", err);
             break;
@@ -275,6 +282,7 @@ s_tick (ts_broker_t *self)
                TS_LF_INT ("jobs", jobs), TS_LF_STR ("rid", rid)),
                "tick: %zu ids, %d jobs queued", total, jobs);
     ts_strlist_destroy (&ids);
+    ts_strlist_destroy (&sources);
 }
 
 static void

@@ -141,9 +141,13 @@ ts_worker_job_start (ts_worker_t *self, const ts_msg_t *msg)
                "job started");
 
     int64_t now = ts_now_ms ();
-    //  One source until the config has several: "" and its name.
-    bool known = !slot->source [0]
-              || strcmp (slot->source, TS_WORKER_SOURCE_DEFAULT) == 0;
+    const ts_worker_source_t *src = ts_worker_source_find (self,
+                                                           slot->source);
+    slot->src = src;
+    char unknown [TS_ERRLEN] = "";
+    if (!src)
+        ts_errf (unknown, "'%s' is not a source of this worker (its "
+                 "sources: %s)", slot->source, self->source_names);
     for (size_t i = 0; i < msg->ids->n; i++) {
         const char *id = msg->ids->items [i];
         if (ts_strlist_append (slot->ids, id) != 0) {
@@ -151,21 +155,21 @@ ts_worker_job_start (ts_worker_t *self, const ts_msg_t *msg)
                               NULL);
             break;
         }
-        if (!known) {
+        if (!src) {
             s_slot_fail_with (self, slot, id, "worker", false,
-                              "unknown source", slot->source);
+                              "unknown source", unknown);
             continue;
         }
         char url [URL_MAX], err [TS_ERRLEN];
         ts_url_args_t args = {
-            .id = id, .from_ms = now - self->past_ms,
-            .to_ms = now + self->future_ms, .unit = self->time_unit,
+            .id = id, .from_ms = now - src->past_ms,
+            .to_ms = now + src->future_ms, .unit = src->time_unit,
             .api_key = self->api_key };
         if (slot->has_window) {
             args.from_ms = slot->from_ms;
             args.to_ms = slot->to_ms;
         }
-        if (ts_url_build (self->url_tmpl, &args, url, sizeof url, err) != 0) {
+        if (ts_url_build (src->url_tmpl, &args, url, sizeof url, err) != 0) {
             s_slot_fail_with (self, slot, id, "url", false, "cannot build "
                               "the upstream URL from upstream.url", err);
             continue;
@@ -241,7 +245,8 @@ s_stored (void *arg, const ts_ingest_result_t *result)
 void
 ts_worker_job_flush (ts_worker_t *self)
 {
-    ts_ingest_flush (self->ingest, ts_now_ms (), s_stored, self);
+    ts_ingest_flush (self->batch_source->ingest, ts_now_ms (), s_stored,
+                     self);
 }
 
 void
@@ -262,11 +267,20 @@ ts_worker_job_fetched (ts_worker_t *self, const ts_fetch_result_t *res)
         s_fetch_ended (self, slot);
         return;
     }
-    ts_worker_pending_t *doc = &self->batch [ts_ingest_pending (self->ingest)];
+    //  A batch is of one source (its ingest maps by the source's spec):
+    //  a document of another source first stores the batch in hand.
+    ts_worker_source_t *src = (ts_worker_source_t *) slot->src;
+    assert (src);
+    if (src != self->batch_source) {
+        if (ts_ingest_pending (self->batch_source->ingest))
+            ts_worker_job_flush (self);
+        self->batch_source = src;
+    }
+    ts_worker_pending_t *doc = &self->batch [ts_ingest_pending (src->ingest)];
     doc->started_ms = ts_mono_ms ();
     doc->fetch_ms = res->elapsed_ms;
     doc->slot = index;
-    if (ts_ingest_add (self->ingest, id, res->body, res->size, ts_now_ms (),
+    if (ts_ingest_add (src->ingest, id, res->body, res->size, ts_now_ms (),
                        &what, err) != 0) {
         //  Invalid or truncated documents may pass: the job is retried.
         s_slot_fail_with (self, slot, id, strcmp (what, "out of memory")
@@ -274,6 +288,6 @@ ts_worker_job_fetched (ts_worker_t *self, const ts_fetch_result_t *res)
         s_fetch_ended (self, slot);
         return;
     }
-    if (ts_ingest_full (self->ingest))
+    if (ts_ingest_full (src->ingest))
         ts_worker_job_flush (self);
 }
