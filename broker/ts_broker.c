@@ -115,9 +115,11 @@ ts_broker_new (const ts_config_t *cfg, char *err)
         self->next_tick_ms = ts_cron_next (&self->cron, ts_now_ms ());
     }
     //  The registry: the scheduler's tick and the staleness sweep read
-    //  it. Without a schedule the broker opens no store, and has no
-    //  staleness to show.
-    if (self->cron_on && !(self->store = ts_store_new (cfg, err)))
+    //  it, and with several sources a hydrate reads each id's source in
+    //  it. Without a schedule and with one source the broker opens no
+    //  store, and has no staleness to show.
+    if ((self->cron_on || ts_config_source_count (cfg) > 1)
+    &&  !(self->store = ts_store_new (cfg, err)))
         goto fail;
     if (self->store && ts_broker_staleness_open (self, err))
         goto fail;

@@ -40,9 +40,12 @@ ts_broker_sources_of (ts_broker_t *self, const ts_strlist_t *ids,
                       ts_strlist_t *sources, char *err)
 {
     for (size_t i = 0; i < ids->n; i++) {
-        char source [TS_NAME_MAX + 1];
-        int rc = ts_store_ids_source (self->store, ids->items [i], source,
-                                      err);
+        //  No store: one source, no schedule (ts_broker_new); every id is
+        //  the first source's.
+        char source [TS_NAME_MAX + 1] = "";
+        int rc = self->store? ts_store_ids_source (self->store,
+                                                   ids->items [i], source,
+                                                   err): 0;
         if (rc && rc != TS_ENOTFOUND)
             return rc;
         if (ts_strlist_append (sources, source)) {
