@@ -207,6 +207,7 @@ DEPS_test_ts_queue  = $(CORE) broker/queue/ts_queue broker/queue/ts_queue_lmdb c
 DEPS_test_store_contract = $(DEPS_test_ts_store)
 DEPS_test_store_contract_docs = $(DEPS_test_ts_store)
 DEPS_test_store_contract_procs = $(DEPS_test_ts_store)
+DEPS_test_store_contract_sources = $(DEPS_test_ts_store)
 DEPS_test_store_influxdb = $(DEPS_test_ts_store)
 DEPS_test_queue_contract = $(DEPS_test_ts_queue)
 DEPS_test_queue_contract_restart = $(DEPS_test_ts_queue)

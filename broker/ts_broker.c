@@ -100,9 +100,13 @@ ts_broker_new (const ts_config_t *cfg, char *err)
                                                        LOG_LINES);
     self->ids_per_job = (size_t) ts_config_int (cfg, "broker.ids_per_job");
     //  The schedules open the registry, which the staleness sweep reads
-    //  too. Without a schedule the broker opens no store, and has no
-    //  staleness to show.
+    //  too; with several sources a hydrate reads each id's source in it.
+    //  Without a schedule and with one source the broker opens no store,
+    //  and has no staleness to show.
     if (ts_broker_schedule_open (self, err))
+        goto fail;
+    if (!self->store && ts_config_source_count (cfg) > 1
+    &&  !(self->store = ts_store_new (cfg, err)))
         goto fail;
     if (self->store && ts_broker_staleness_open (self, err))
         goto fail;

@@ -87,7 +87,15 @@ static void
 s_hydrate (ts_broker_t *self, const ts_strlist_t *ids, const char *rid)
 {
     char err [TS_ERRLEN];
-    int jobs = ts_broker_enqueue (self, ids, rid, err);
+    //  Each id is fetched from the source it is registered to.
+    ts_strlist_t *sources = ts_strlist_new ();
+    int jobs = sources? ts_broker_sources_of (self, ids, sources, err)
+                      : TS_ENOMEM;
+    if (!sources)
+        ts_errf (err, "out of memory");
+    if (jobs == 0)
+        jobs = ts_broker_enqueue_sources (self, ids, sources, rid, err);
+    ts_strlist_destroy (&sources);
     if (jobs < 0) {
         s_queue_error (self, jobs, err);
         return;

@@ -326,4 +326,26 @@ void ts_broker_rate_pushback (ts_broker_t *self, const char *source,
 //  Writes the tscache_source_* families into prom.
 void ts_broker_rate_metrics (ts_broker_t *self, ts_prom_t *prom);
 
+//  ---------------------------------------------------------------------
+//  ts_broker_sources.c: which ids belong to which source
+
+//  True if an id registered to registered ("" the first source) belongs
+//  to the configured source called source ("" or NULL: the first).
+bool ts_broker_source_is (const ts_broker_t *self, const char *registered,
+                          const char *source);
+
+//  Appends to sources the registered source of each of ids, in order
+//  ("" for the first source, and for an id that is not registered).
+//  Returns 0 or a TS_E* code with err filled.
+int ts_broker_sources_of (ts_broker_t *self, const ts_strlist_t *ids,
+                          ts_strlist_t *sources, char *err);
+
+//  Queues ids, sources [i] the source of ids [i] (as the registry keeps
+//  it), so that each job holds ids of one source and names it:
+//  ts_broker_enqueue_attrs per source, in the order the sources first
+//  appear. Returns the number of jobs queued, or < 0 (err filled).
+int ts_broker_enqueue_sources (ts_broker_t *self, const ts_strlist_t *ids,
+                               const ts_strlist_t *sources, const char *rid,
+                               char *err);
+
 #endif

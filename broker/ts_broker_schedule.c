@@ -19,7 +19,7 @@
     source's: with upstream: alone, one source "default".
 
     A source's tick reads the registry a page at a time
-    (ts_store_ids_page) and queues the ids registered to that source (the
+    (ts_store_ids_page_sources) and queues the ids registered to that source (the
     first source's: those registered without one), broker.ids_per_job
     per job, the jobs sharing one request id "tick-<hex>" and carrying
     the source. If the broker was busy past several fire
@@ -222,16 +222,6 @@ ts_broker_schedule_describe (ts_broker_t *self, char *buf, size_t size)
 //  ---------------------------------------------------------------------
 //  Ticks
 
-//  True if an id registered to source of ("" or NULL: the first) is
-//  fetched from the source at index.
-static bool
-s_is_of (const ts_broker_t *self, size_t index, const char *of)
-{
-    if (!of || !*of)
-        return index == 0;
-    return ts_config_source_find (self->cfg, of) == (int) index;
-}
-
 //  Queues every id registered to the source at index, reading the
 //  registry a page at a time so that neither the read nor the memory
 //  grows with the registry. The jobs carry the source ("" for the
@@ -266,16 +256,16 @@ s_tick (ts_broker_t *self, size_t index)
         ts_strlist_clear (ids);
         ts_strlist_clear (sources);
         ts_strlist_clear (mine);
-        //  The registry does not record sources yet (sources stays
-        //  empty): every id is the first source's.
-        if (ts_store_ids_page (self->store, after, page, ids, &more, err)) {
+        if (ts_store_ids_page_sources (self->store, after, page, ids,
+                                       sources, &more, err)) {
             ts_error ("tick: source %s: cannot list ids after '%s': %s",
                       sched->source, after, err);
             break;
         }
         for (size_t k = 0; k < ids->n; k++)
-            if (s_is_of (self, index, k < sources->n? sources->items [k]
-                                                    : NULL)
+            if (ts_broker_source_is (self, k < sources->n
+                                           ? sources->items [k]: NULL,
+                                     index? sched->source: NULL)
             &&  ts_strlist_append (mine, ids->items [k])) {
                 ts_error ("tick: source %s: out of memory", sched->source);
                 more = false;

@@ -169,7 +169,9 @@ typedef struct {
     char     measure [TS_NAME_MAX + 1]; //  query: "" means every measure
     char     source [TS_NAME_MAX + 1];  //  job: the upstream source of its
                                         //  ids ("source", optional; ""
-                                        //  the first source)
+                                        //  the first source); ids_add:
+                                        //  the source the ids are
+                                        //  registered to ("" the first)
     bool     has_from;                  //  query, job: from given
     bool     has_to;                    //  query, job: to given
     int64_t  from_ms;                   //  query and its reply; job: the
@@ -177,6 +179,10 @@ typedef struct {
                                         //  has_to: both or neither)
     ts_strlist_t *ids;                  //  ids_add, hydrate, job, ids_ls
                                         //  reply; owned, never NULL
+    ts_strlist_t *sources;              //  ids_ls reply: the source of
+                                        //  each of ids (parallel; empty
+                                        //  if the answer has none);
+                                        //  owned, never NULL
     char     after [TS_NAME_MAX + 1];   //  ids_ls: list ids after this
                                         //  one; "" from the first
     uint32_t limit;                     //  ids_ls: most ids to answer,

@@ -124,7 +124,7 @@ ts_proto_encode_reply (msgpack_packer *pk, const ts_msg_t *self)
                   + (self->error [0]? 1: 0)
                   + (self->detail [0]? 1: 0)
                   + (self->count? 1: 0)
-                  + (self->ids->n? 1: 0)
+                  + (self->ids->n? 1: 0) + (self->sources->n? 1: 0)
                   + (self->next [0]? 1: 0)
                   + (self->jobs_n? 1: 0)
                   + (self->has_series? 7: 0)
@@ -153,6 +153,10 @@ ts_proto_encode_reply (msgpack_packer *pk, const ts_msg_t *self)
     if (self->ids->n) {
         TS_PROTO_TRY (ts_proto_pack_cstr (pk, "ids"));
         TS_PROTO_TRY (ts_proto_pack_ids (pk, self->ids));
+    }
+    if (self->sources->n) {
+        TS_PROTO_TRY (ts_proto_pack_cstr (pk, "sources"));
+        TS_PROTO_TRY (ts_proto_pack_ids (pk, self->sources));
     }
     if (self->next [0]) {
         TS_PROTO_TRY (ts_proto_pack_cstr (pk, "next"));
@@ -475,6 +479,14 @@ ts_proto_decode_reply (ts_proto_dec_t *dec, ts_msg_t *self)
     if ((obj = dec->field [F_IDS])
     &&  (rc = ts_proto_get_ids (dec, "ids", obj, 0, self->ids)))
         return rc;
+    if ((obj = dec->field [F_SOURCES])
+    &&  (rc = ts_proto_get_ids (dec, "sources", obj, 0, self->sources)))
+        return rc;
+    if (self->sources->n && self->sources->n != self->ids->n) {
+        ts_errf (dec->err, "field 'sources': %zu names for %zu ids",
+                 self->sources->n, self->ids->n);
+        return TS_EPROTO;
+    }
     if ((obj = dec->field [F_STATS])
     &&  (rc = s_decode_stats (dec, obj, self)))
         return rc;
@@ -507,6 +519,7 @@ ts_proto_client_fields (const ts_msg_t *self)
             return 1 + (self->has_from? 1: 0) + (self->has_to? 1: 0)
                      + (self->measure [0]? 1: 0);
         case TS_OP_IDS_ADD:
+            return 1 + (self->source [0]? 1: 0);
         case TS_OP_IDS_RM:
         case TS_OP_HYDRATE:
         case TS_OP_JOB_STATE:
@@ -544,6 +557,10 @@ ts_proto_client_pack (msgpack_packer *pk, const ts_msg_t *self)
         case TS_OP_HYDRATE:
             TS_PROTO_TRY (ts_proto_pack_cstr (pk, "ids"));
             TS_PROTO_TRY (ts_proto_pack_ids (pk, self->ids));
+            if (self->op == TS_OP_IDS_ADD && self->source [0]) {
+                TS_PROTO_TRY (ts_proto_pack_cstr (pk, "source"));
+                TS_PROTO_TRY (ts_proto_pack_cstr (pk, self->source));
+            }
             break;
         case TS_OP_DLQ_REDRIVE:
             if (self->ids->n) {
@@ -606,7 +623,11 @@ ts_proto_client_decode (ts_proto_dec_t *dec, ts_msg_t *self)
         case TS_OP_HYDRATE:
             if (!(obj = ts_proto_field (dec, F_IDS, true, &rc)))
                 return rc;
-            return ts_proto_get_ids (dec, "ids", obj, 1, self->ids);
+            if ((rc = ts_proto_get_ids (dec, "ids", obj, 1, self->ids)))
+                return rc;
+            if (self->op == TS_OP_IDS_ADD && (obj = dec->field [F_SOURCE]))
+                rc = ts_proto_get_name (dec, "source", obj, self->source);
+            return rc;
         case TS_OP_IDS_RM:
             if (!(obj = ts_proto_field (dec, F_ID, true, &rc)))
                 return rc;

@@ -45,7 +45,8 @@ typedef enum {
     F_IDS, F_JOB, F_CREDIT, F_COUNT, F_BASELINE, F_MEASURES, F_HISTORY,
     F_FORECAST, F_RETRY, F_RETRY_AFTER, F_STATS, F_DLQ, F_AFTER, F_LIMIT,
     F_NEXT, F_JOBS, F_STATES, F_BOOT, F_WRITTEN, F_SEQ, F_RID, F_SOURCE,
-    F_KIND, F_COUNT_
+    F_KIND, F_SOURCES,
+    F_COUNT_
 } ts_proto_field_t;
 
 //  Decoder state: the fields found in the top-level map, and err.

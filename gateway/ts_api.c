@@ -41,6 +41,9 @@ struct _ts_api_t {
     ts_curve_id_t  *curve;              //  the gateway's keys toward the
                                         //  broker; NULL in plain mode
     ts_metrics_t   *metrics;            //  request figures (GET /metrics)
+    ts_strlist_t   *sources;            //  names of the configured
+                                        //  sources, the first first
+    char            source_names [TS_ERRLEN / 2];   //  "a, b"
 };
 
 ts_api_t *
@@ -85,8 +88,15 @@ ts_api_new (const ts_config_t *cfg, ts_store_t *store, char *err)
         self->cache = ts_cache_new ((size_t) cache_mb << 20);
     self->ready = ts_ready_new (cfg, store);
     self->metrics = ts_metrics_new ();
+    self->sources = ts_strlist_new ();
+    for (size_t i = 0; self->sources && i < ts_config_source_count (cfg); i++)
+        if (ts_strlist_append (self->sources, ts_config_source_name (
+                                   ts_config_source_at (cfg, i))))
+            ts_strlist_destroy (&self->sources);
+    ts_config_source_names (cfg, self->source_names,
+                            sizeof self->source_names);
     if (!self->broker_endpoint || (cache_mb > 0 && !self->cache)
-    ||  !self->ready || !self->metrics) {
+    ||  !self->ready || !self->metrics || !self->sources) {
         ts_api_destroy (&self);
         ts_errf (err, "out of memory");
         return NULL;
@@ -109,6 +119,7 @@ ts_api_destroy (ts_api_t **self_p)
         ts_ready_destroy (&self->ready);
         ts_curve_id_destroy (&self->curve);
         ts_metrics_destroy (&self->metrics);
+        ts_strlist_destroy (&self->sources);
         free (self->broker_endpoint);
         free (self);
         *self_p = NULL;
@@ -266,6 +277,16 @@ s_query (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
     return reply->status;
 }
 
+//  Index of the configured source called name, or -1.
+static int
+s_source_index (const ts_api_t *self, const char *name)
+{
+    for (size_t i = 0; i < self->sources->n; i++)
+        if (strcmp (self->sources->items [i], name) == 0)
+            return (int) i;
+    return -1;
+}
+
 static int
 s_ids_add (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
 {
@@ -277,10 +298,18 @@ s_ids_add (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
     for (size_t i = 0; i < req->ids->n; i++)
         if (!ts_name_valid (req->ids->items [i]))
             return s_invalid_id (req->ids->items [i], reply);
+    //  No source: the first; the registry keeps "" so that the ids
+    //  follow whichever source is listed first.
+    if (req->source [0] && s_source_index (self, req->source) < 0) {
+        ts_errf (err, "unknown source '%s' (configured: %s)", req->source,
+                 self->source_names);
+        ts_msg_set_error (reply, 400, "unknown_source", err);
+        return reply->status;
+    }
     size_t added = 0;
-    int rc = ts_store_ids_add (self->store,
-                               (const char *const *) req->ids->items,
-                               req->ids->n, &added, err);
+    int rc = ts_store_ids_add_to (self->store,
+                                  (const char *const *) req->ids->items,
+                                  req->ids->n, req->source, &added, err);
     if (rc)
         return s_store_failed (reply, rc, err);
     ts_msg_set_ok (reply, 200);
@@ -334,10 +363,22 @@ s_ids_ls (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
     size_t limit = req->limit? req->limit: TS_PROTO_IDS_PAGE;
     ts_msg_set_ok (reply, 200);
     bool more = false;
-    int rc = ts_store_ids_page (self->store, req->after, limit, reply->ids,
-                                &more, err);
+    int rc = ts_store_ids_page_sources (self->store, req->after, limit,
+                                        reply->ids, reply->sources, &more,
+                                        err);
     if (rc)
         return s_store_failed (reply, rc, err);
+    //  "" (registered without a source): the first source, by name.
+    for (size_t i = 0; i < reply->sources->n; i++)
+        if (!reply->sources->items [i][0]) {
+            char *name = strdup (self->sources->items [0]);
+            if (!name) {
+                ts_msg_set_error (reply, 500, "internal", "out of memory");
+                return reply->status;
+            }
+            free (reply->sources->items [i]);
+            reply->sources->items [i] = name;
+        }
     if (more && !paging) {
         ts_errf (err, "more than %d ids are registered: ask for them a page "
                  "at a time (after, limit)", TS_PROTO_IDS_PAGE);

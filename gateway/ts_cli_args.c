@@ -19,7 +19,7 @@ typedef enum {
     S_OPT_CONFIG, S_OPT_ENDPOINT, S_OPT_TIMEOUT_MS, S_OPT_JSON, S_OPT_HELP,
     S_OPT_HELP_SHORT, S_OPT_VERSION, S_OPT_FROM, S_OPT_TO, S_OPT_MEASURE,
     S_OPT_WAIT, S_OPT_WAIT_TIMEOUT, S_OPT_KEY, S_OPT_SERVER_KEY,
-    S_OPT_COUNT_
+    S_OPT_SOURCE, S_OPT_COUNT_
 } s_opt_t;
 
 static const struct {
@@ -41,6 +41,7 @@ static const struct {
     { "--timeout", true,  TS_OP_HYDRATE },
     { "-k",        true,  TS_OP_REPLY },
     { "--server-key", true, TS_OP_REPLY },
+    { "--source",  true,  TS_OP_IDS_ADD },
 };
 
 //  An option as found in argv.
@@ -66,11 +67,15 @@ ts_cli_args_usage (FILE *out)
         "Commands (each but store init takes --json: the HTTP API's JSON\n"
         "for the same answer):\n"
         "  ping                    check that the gateway answers\n"
-        "  ids add ID...           register ids\n"
+        "  ids add ID... [--source NAME]\n"
+        "                          register ids to a source of the config\n"
+        "                          (default: the first); an id already\n"
+        "                          registered moves to NAME\n"
         "  ids rm ID               unregister an id and delete its data\n"
-        "  ids ls                  list every registered id, one a line\n"
-        "                          (asked for a page at a time; --json: one\n"
-        "                          document {\"ids\":[...],\"next\":null})\n"
+        "  ids ls                  list every registered id and its source,\n"
+        "                          one a line (asked for a page at a time;\n"
+        "                          --json: one document {\"ids\":[...],\n"
+        "                          \"sources\":[...],\"next\":null})\n"
         "  hydrate ID... [--wait [--timeout S]]\n"
         "                          fetch ids now (through the broker); with\n"
         "                          --wait, until every id is stored again\n"
@@ -107,6 +112,10 @@ ts_cli_args_usage (FILE *out)
         "                          of one host: worker -> workers_dir,\n"
         "                          gateway and cli -> broker_clients_dir,\n"
         "                          cli -> admin_clients_dir\n"
+        "  source ls               the sources of the config (-c FILE):\n"
+        "                          NAME, LAYOUT, SCHEDULE, RATE LIMIT and\n"
+        "                          URL template (secrets shown as ***);\n"
+        "                          read from the file, no daemon asked\n"
         "  help                    show this help\n"
         "\n"
         "Options may come before or after the command and its arguments;\n"
@@ -345,6 +354,13 @@ s_apply (ts_cli_args_t *args, ts_msg_t *req, const char *command,
         case S_OPT_WAIT:
             args->wait = true;
             break;
+        case S_OPT_SOURCE:
+            if (!ts_name_valid (value)) {
+                ts_name_errf (err, "source", value, strlen (value));
+                return TS_EINVAL;
+            }
+            ts_strlcpy (req->source, value, sizeof req->source);
+            break;
         case S_OPT_WAIT_TIMEOUT: {
             char *end = NULL;
             double s = strtod (value, &end);
@@ -433,7 +449,13 @@ s_local (ts_cli_args_t *args, const s_split_t *split, const char *arg,
                  split->operands [2]);
         return TS_EINVAL;
     }
+    //  source ls prints what it reads: it takes --json too.
+    bool json_ok = strcmp (word, "source") == 0;
     for (size_t i = 0; i < split->found_n; i++) {
+        if (json_ok && split->found [i].opt == S_OPT_JSON) {
+            args->json = true;
+            continue;
+        }
         if (split->found [i].opt != S_OPT_CONFIG) {
             ts_errf (err, "%s: %s is not an option of %s (it takes -c "
                      "FILE)", command, s_options [split->found [i].opt].name,
@@ -487,10 +509,15 @@ ts_cli_args_parse (ts_cli_args_t *args, ts_msg_t *req, int argc,
         if (strcmp (split.operands [0], "keygen") == 0)
             rc = s_local (args, &split, NULL, &args->keygen, err);
         else
+        if (strcmp (split.operands [0], "source") == 0) {
+            rc = s_local (args, &split, "ls", NULL, err);
+            args->source_ls = rc == 0;
+        }
+        else
         if ((op = s_command (&split, &first, err)) == TS_OP_REPLY)
             rc = TS_EINVAL;
         if (rc == 0 && !args->help && !args->store_init && !args->keys_init
-        &&  !args->keygen) {
+        &&  !args->keygen && !args->source_ls) {
             char command [32];
             snprintf (command, sizeof command, "%s%s%s",
                       split.operands [0], first > 1? " ": "",

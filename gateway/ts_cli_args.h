@@ -49,9 +49,12 @@ typedef struct {
                                 //  key, or NULL
     const char *keygen;         //  keygen PATH: write a key pair, or NULL
     bool        keys_init;      //  keys init: every key of the config
+    bool        source_ls;      //  source ls: the config's sources (-c
+                                //  and --json its only options)
 } ts_cli_args_t;
 
-//  Parses argv [1..argc) into args and req. "keygen PATH" sets
+//  Parses argv [1..argc) into args and req. "source ls" sets
+//  args->source_ls (and json with --json) and sends nothing. "keygen PATH" sets
 //  args->keygen, "keys init" args->keys_init (-c the only option of
 //  both), and send nothing. "store init" sets
 //  args->store_init and sends nothing (req left as it is); it takes -c

@@ -562,6 +562,10 @@ ts_json_answer (ts_json_t *self, const ts_msg_t *req, const ts_msg_t *reply)
         case TS_OP_IDS_LS:
             S_RAW (self, "{\"ids\":");
             s_ids (self, reply->ids);
+            if (reply->sources->n) {
+                S_RAW (self, ",\"sources\":");
+                s_ids (self, reply->sources);
+            }
             S_RAW (self, ",\"next\":");
             if (reply->next [0])
                 ts_json_str (self, reply->next);

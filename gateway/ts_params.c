@@ -169,3 +169,27 @@ ts_params_ids (const char *body, size_t size, bool optional,
     json_decref (root);
     return rc;
 }
+
+int
+ts_params_source (const char *body, size_t size, char *source, char *err)
+{
+    source [0] = '\0';
+    json_t *root = body && size? json_loadb (body, size, 0, NULL): NULL;
+    json_t *value = json_object_get (root, "source");
+    int rc = 0;
+    if (value && !json_is_null (value)) {
+        const char *text = json_string_value (value);
+        if (!text || !ts_name_valid_n (text, json_string_length (value))) {
+            char detail [TS_ERRLEN];
+            if (text)
+                ts_name_errf (detail, "source", text,
+                              json_string_length (value));
+            ts_errf (err, "source: %s", text? detail: "expected a string");
+            rc = TS_EINVAL;
+        }
+        else
+            ts_strlcpy (source, text, TS_NAME_MAX + 1);
+    }
+    json_decref (root);
+    return rc;
+}

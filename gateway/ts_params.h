@@ -46,6 +46,12 @@ int ts_params_page (const ts_target_t *url, ts_msg_t *msg, char *err);
 //  TS_EINVAL or TS_ENOMEM with the detail in err ("bad JSON body: ...
 //  (line L, column C)", "ids[2]: expected a string", ...); the ids read
 //  before the fault are then left in ids.
+//  Reads the optional "source" of a body ts_params_ids has read: a valid
+//  name, copied into source (TS_NAME_MAX + 1 bytes; "" if there is none
+//  or it is null). Returns 0, or TS_EINVAL with the detail in err.
+int ts_params_source (const char *body, size_t size, char *source,
+                      char *err);
+
 int ts_params_ids (const char *body, size_t size, bool optional,
                    ts_strlist_t *ids, char *err);
 

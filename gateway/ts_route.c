@@ -299,7 +299,11 @@ s_series (s_call_t *call)
 static int
 s_ids_add (s_call_t *call)
 {
+    char err [TS_ERRLEN] = "";
     int status = s_ids_request (call, TS_OP_IDS_ADD, false);
+    if (status == 0 && ts_params_source (call->req->body, call->req->body_size,
+                                         call->msg->source, err))
+        return ts_reply_error (call->out, 400, "bad_request", err);
     return status? status: s_api_answer (call);
 }
 

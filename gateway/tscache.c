@@ -29,6 +29,7 @@
 #include "ts_version.h"
 #include "ts_cli_args.h"
 #include "ts_cli_keys.h"
+#include "ts_cli_sources.h"
 #include "ts_cli_wait.h"
 #include "ts_client.h"
 
@@ -291,7 +292,8 @@ s_print_reply (const ts_msg_t *req, const ts_msg_t *reply, bool json)
 
 //  ids ls: asks for the registry a page at a time (each page after the
 //  last id of the one before) and prints every id once, ascending: one
-//  a line as pages come, or with --json one document for the whole list.
+//  a line as pages come ("ID SOURCE"; the id alone from a gateway that
+//  answers no sources), or with --json one document for the whole list.
 static int
 s_ids_ls (const ts_cli_args_t *args, const char *endpoint, ts_msg_t *req,
           ts_msg_t *reply)
@@ -309,11 +311,16 @@ s_ids_ls (const ts_cli_args_t *args, const char *endpoint, ts_msg_t *req,
         req->limit = TS_PROTO_IDS_PAGE;
         ts_strlcpy (req->after, after, sizeof req->after);
         rc = s_call (endpoint, args->timeout_ms, req, reply, err);
+        bool sources = reply->sources->n == reply->ids->n;
         for (size_t i = 0; rc == S_EXIT_OK && i < reply->ids->n; i++)
             if (!whole)
-                printf ("%s\n", reply->ids->items [i]);
+                printf ("%s%s%s\n", reply->ids->items [i],
+                        sources? " ": "",
+                        sources? reply->sources->items [i]: "");
             else
-            if (ts_strlist_append (whole->ids, reply->ids->items [i])) {
+            if (ts_strlist_append (whole->ids, reply->ids->items [i])
+            ||  (sources && ts_strlist_append (whole->sources,
+                                               reply->sources->items [i]))) {
                 ts_errf (err, "out of memory");
                 rc = S_EXIT_ERROR;
             }
@@ -592,6 +599,20 @@ s_keys_init (const char *config_path)
     return rc;
 }
 
+//  source ls: the config's sources (ts_cli_sources_print).
+static int
+s_source_ls (const char *config_path, bool json)
+{
+    ts_config_t *cfg = NULL;
+    int rc = s_load_config (config_path, &cfg);
+    if (rc == S_EXIT_OK && ts_cli_sources_print (cfg, json, stdout)) {
+        fprintf (stderr, S_NAME ": source ls: out of memory\n");
+        rc = S_EXIT_ERROR;
+    }
+    ts_config_destroy (&cfg);
+    return rc;
+}
+
 //  store init: runs tscache-worker --store-init [-c FILE], the binary
 //  that links the store backends' network libraries (this one links
 //  none): the one beside this binary if there is one, else the first in
@@ -659,6 +680,9 @@ main (int argc, char *argv [])
     else
     if (args.keys_init)
         rc = s_keys_init (args.config_path);
+    else
+    if (args.source_ls)
+        rc = s_source_ls (args.config_path, args.json);
     else
         rc = s_run (&args, req, reply);
     ts_msg_destroy (&req);

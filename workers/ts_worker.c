@@ -260,10 +260,17 @@ int
 ts_worker_run (ts_worker_t *self)
 {
     assert (self);
-    char shown [URL_MAX];
-    ts_info ("worker up: broker %s, %zu slots, upstream %s", self->endpoint,
-             self->concurrency, ts_redact_url (self->url_tmpl, self->api_key,
-                                               shown, sizeof shown));
+    ts_info ("worker up: broker %s, %zu slots, %zu source%s",
+             self->endpoint, self->concurrency, self->nsources,
+             self->nsources == 1? "": "s");
+    for (size_t i = 0; i < self->nsources; i++) {
+        char shown [URL_MAX];
+        ts_info ("source %s: %s, %s", self->sources [i].name,
+                 ts_redact_url (self->sources [i].url_tmpl, self->api_key,
+                                shown, sizeof shown),
+                 ts_config_str (self->sources [i].cfg,
+                                "upstream.format.layout"));
+    }
     int rc = 0;
     while (rc == 0 && !zsys_interrupted)
         rc = s_turn (self);
@@ -346,9 +353,10 @@ ts_worker_apply (ts_worker_t *self, const ts_strlist_t *applied)
     char *key = NULL;
     char err [TS_ERRLEN];
     ts_strlist_t *headers = NULL;
-    int rc = s_read_key (self->cfg, &key, err);
+    const ts_config_t *first = ts_config_source_at (self->cfg, 0);
+    int rc = s_read_key (first, &key, err);
     if (rc == 0)
-        rc = s_headers (self->cfg, key, &headers, err);
+        rc = s_headers (first, key, &headers, err);
     if (rc) {
         ts_error ("reload: upstream: %s; keeping the running headers and "
                   "key", err);
@@ -394,16 +402,11 @@ ts_worker_new (const ts_config_t *cfg, char *err)
     }
     self->cfg = cfg;
     self->endpoint = ts_config_str (cfg, "worker.broker_endpoint");
-    self->url_tmpl = ts_config_str (cfg, "upstream.url");
-    self->past_ms = ts_config_int (cfg, "upstream.past_s") * 1000;
-    self->future_ms = ts_config_int (cfg, "upstream.future_s") * 1000;
     self->concurrency = (size_t) ts_config_int (cfg, "worker.concurrency");
     self->drain_ms = ts_config_int (cfg, "worker.drain_timeout_ms");
-    const char *unit = ts_config_str (cfg, "upstream.time_param");
-    if (ts_url_time_parse (unit, &self->time_unit) != 0) {
-        ts_errf (err, "upstream.time_param: unknown unit '%s'", unit);
-        goto fail;
-    }
+    //  The fetcher's headers, key and limits: the first source's, which
+    //  every source shares (ts_worker_source.c).
+    cfg = ts_config_source_at (cfg, 0);
     ts_curve_t *security = ts_curve_new (cfg, "tscache-worker", err);
     int rc = security? ts_curve_client (security, "security.worker_cert",
                                         "security.broker_cert", &self->curve,
@@ -436,11 +439,7 @@ ts_worker_new (const ts_config_t *cfg, char *err)
         goto fail;
     self->batch_max = self->concurrency < BATCH_MAX? self->concurrency
                                                    : BATCH_MAX;
-    ts_map_spec_t spec;
-    if (ts_pages_spec_from_config (&self->pages_spec, cfg, err) != 0
-    ||  ts_map_spec_from_config (&spec, cfg, err) != 0
-    ||  !(self->ingest = ts_ingest_new (&spec, self->store, self->batch_max,
-                                        err)))
+    if (ts_worker_sources_new (self, cfg, err) != 0)
         goto fail;
     self->slots = calloc (self->concurrency, sizeof (ts_worker_slot_t));
     self->reports = calloc (REPORTS_MAX, sizeof (ts_worker_report_t));
@@ -487,7 +486,7 @@ ts_worker_destroy (ts_worker_t **self_p)
         }
         free (self->slots);
         free (self->reports);
-        ts_ingest_destroy (&self->ingest);
+        ts_worker_sources_destroy (self);
         ts_worker_metrics_destroy (&self->metrics);
         ts_store_destroy (&self->store);
         ts_msg_destroy (&self->msg);

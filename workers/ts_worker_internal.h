@@ -36,8 +36,19 @@
 #define URL_MAX         4096        //  longest upstream URL
 #define REPORTS_MAX     8192        //  "done" reports remembered at most
 
-//  The name of the one source of an upstream: config.
-#define TS_WORKER_SOURCE_DEFAULT "default"
+//  One source's context (ts_worker_source.c): what its jobs are fetched
+//  and stored with, read from its view of the config at start.
+typedef struct {
+    const ts_config_t *cfg;         //  the source's view (borrowed)
+    const char    *name;            //  its name (the view's)
+    const char    *url_tmpl;        //  upstream.url
+    ts_url_time_t  time_unit;       //  upstream.time_param
+    int64_t        past_ms;         //  {from} = now - past_ms
+    int64_t        future_ms;       //  {to} = now + future_ms
+    ts_ingest_t   *ingest;          //  map (upstream.format), split,
+                                    //  write in batches; owned
+    ts_pages_spec_t pages;          //  upstream.pagination.*
+} ts_worker_source_t;
 
 //  A "done" the broker may not have received yet.
 typedef struct {
@@ -77,6 +88,8 @@ typedef struct {
     ts_fetch_verdict_t verdict;     //  failures so far, merged
     ts_worker_paged_t *paged;       //  per id, if the upstream pages;
                                     //  else NULL (ts_worker_pages.c)
+    const ts_worker_source_t *src;  //  its source's context; NULL: the
+                                    //  job named none this worker knows
 } ts_worker_slot_t;
 
 struct _ts_worker_t {
@@ -85,22 +98,20 @@ struct _ts_worker_t {
                                     //  key; NULL in plain mode
     ts_curve_watch_t *watch;        //  logs the broker refusing our key
     ts_store_t    *store;
-    ts_ingest_t   *ingest;          //  map (upstream.format), split,
-                                    //  write in batches
+    ts_worker_source_t *sources;    //  one per source of the config
+    size_t         nsources;
+    char           source_names [TS_ERRLEN / 2];   //  "a, b", for errors
+    ts_worker_source_t *batch_source;   //  whose ingest holds the batch
+                                        //  (a batch is of one source)
     ts_fetch_t    *fetch;
     ts_fetch_opts_t fetch_opts;     //  limits, for failure details
     zsock_t       *dealer;          //  to the broker, recreated on silence
     const char    *endpoint;        //  worker.broker_endpoint
-    const char    *url_tmpl;        //  upstream.url
     char          *api_key;         //  upstream API key, owned and wiped
                                     //  on destroy; NULL if none
     char          *old_key;         //  the key before the last reload,
                                     //  for transfers that started with
                                     //  it; same care, NULL if none
-    ts_pages_spec_t pages_spec;     //  upstream.pagination.*
-    ts_url_time_t  time_unit;       //  upstream.time_param
-    int64_t        past_ms;         //  {from} = now - past_ms
-    int64_t        future_ms;       //  {to} = now + future_ms
     size_t         concurrency;     //  slots
     ts_worker_slot_t *slots;        //  one per job in flight
     size_t         busy;            //  slots in use
@@ -200,5 +211,26 @@ void ts_worker_pages_fetched (ts_worker_t *self, ts_worker_slot_t *slot,
 
 //  Frees the slot's page states (at the end of its job).
 void ts_worker_pages_clear (ts_worker_slot_t *slot);
+
+//  ---------------------------------------------------------------------
+//  ts_worker_source.c: the sources' contexts
+
+//  Builds one context per source of cfg (the store and batch_max set
+//  before). Returns 0, or a TS_E* code with "WHERE: reason" in err.
+int ts_worker_sources_new (ts_worker_t *self, const ts_config_t *cfg,
+                           char *err);
+
+//  Frees the contexts (and their ingests' unflushed batches).
+void ts_worker_sources_destroy (ts_worker_t *self);
+
+//  The context of the source called name (NULL or "": the first), or
+//  NULL if this worker has none of that name.
+const ts_worker_source_t *ts_worker_source_find (const ts_worker_t *self,
+                                                 const char *name);
+
+//  The ingest of the slot's source, its batch made the worker's current
+//  one: a batch is of one source (its ingest maps by the source's spec),
+//  so the batch in hand of another source is stored first.
+ts_ingest_t *ts_worker_job_batch (ts_worker_t *self, ts_worker_slot_t *slot);
 
 #endif

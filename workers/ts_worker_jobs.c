@@ -169,9 +169,13 @@ ts_worker_job_start (ts_worker_t *self, const ts_msg_t *msg)
                "job started");
 
     int64_t now = ts_now_ms ();
-    //  One source until the config has several: "" and its name.
-    bool known = !slot->source [0]
-              || strcmp (slot->source, TS_WORKER_SOURCE_DEFAULT) == 0;
+    const ts_worker_source_t *src = ts_worker_source_find (self,
+                                                           slot->source);
+    slot->src = src;
+    char unknown [TS_ERRLEN] = "";
+    if (!src)
+        ts_errf (unknown, "'%s' is not a source of this worker (its "
+                 "sources: %s)", slot->source, self->source_names);
     for (size_t i = 0; i < msg->ids->n; i++) {
         const char *id = msg->ids->items [i];
         if (ts_strlist_append (slot->ids, id) != 0) {
@@ -179,27 +183,27 @@ ts_worker_job_start (ts_worker_t *self, const ts_msg_t *msg)
                               NULL);
             break;
         }
-        if (!known) {
+        if (!src) {
             s_slot_fail_with (self, slot, id, "worker", false,
-                              "unknown source", slot->source);
+                              "unknown source", unknown);
             continue;
         }
         char url [URL_MAX], err [TS_ERRLEN];
         ts_url_args_t args = {
-            .id = id, .from_ms = now - self->past_ms,
-            .to_ms = now + self->future_ms, .unit = self->time_unit,
+            .id = id, .from_ms = now - src->past_ms,
+            .to_ms = now + src->future_ms, .unit = src->time_unit,
             .api_key = self->api_key };
         if (slot->has_window) {
             args.from_ms = slot->from_ms;
             args.to_ms = slot->to_ms;
         }
-        if (ts_url_build (self->url_tmpl, &args, url, sizeof url, err) != 0) {
+        if (ts_url_build (src->url_tmpl, &args, url, sizeof url, err) != 0) {
             s_slot_fail_with (self, slot, id, "url", false, "cannot build "
                               "the upstream URL from upstream.url", err);
             continue;
         }
         const char *first = url;
-        if (self->pages_spec.mode != TS_PAGES_NONE
+        if (src->pages.mode != TS_PAGES_NONE
         &&  ts_worker_pages_start (self, slot, i, msg->ids->n, url, &first,
                                    err) != 0) {
             explicit_bzero (url, sizeof url);
@@ -279,7 +283,23 @@ s_stored (void *arg, const ts_ingest_result_t *result)
 void
 ts_worker_job_flush (ts_worker_t *self)
 {
-    ts_ingest_flush (self->ingest, ts_now_ms (), s_stored, self);
+    ts_ingest_flush (self->batch_source->ingest, ts_now_ms (), s_stored,
+                     self);
+}
+
+ts_ingest_t *
+ts_worker_job_batch (ts_worker_t *self, ts_worker_slot_t *slot)
+{
+    //  A batch is of one source (its ingest maps by the source's spec):
+    //  a document of another source first stores the batch in hand.
+    ts_worker_source_t *src = (ts_worker_source_t *) slot->src;
+    assert (src);
+    if (src != self->batch_source) {
+        if (ts_ingest_pending (self->batch_source->ingest))
+            ts_worker_job_flush (self);
+        self->batch_source = src;
+    }
+    return src->ingest;
 }
 
 void
@@ -304,7 +324,9 @@ ts_worker_job_fetched (ts_worker_t *self, const ts_fetch_result_t *res)
         s_fetch_ended (self, slot);
         return;
     }
-    ts_worker_pending_t *doc = &self->batch [ts_ingest_pending (self->ingest)];
+    const ts_worker_source_t *src = slot->src;
+    ts_worker_job_batch (self, slot);
+    ts_worker_pending_t *doc = &self->batch [ts_ingest_pending (src->ingest)];
     doc->started_ms = ts_mono_ms ();
     doc->fetch_ms = res->elapsed_ms;
     doc->slot = index;
@@ -313,20 +335,20 @@ ts_worker_job_fetched (ts_worker_t *self, const ts_fetch_result_t *res)
     int (*add) (ts_ingest_t *, const char *, const char *, size_t, int64_t,
                 const char **, char *) = slot->has_window
         ? ts_ingest_add_history: ts_ingest_add;
-    if (add (self->ingest, id, res->body, res->size, ts_now_ms (), &what,
+    if (add (src->ingest, id, res->body, res->size, ts_now_ms (), &what,
              err) != 0) {
         //  A body that is not JSON may have been cut or garbled on the
         //  way: the job is retried. JSON the mapping cannot read (its
         //  shape) is read the same next time: the job fails for good and
         //  goes to the DLQ at once, with the mapping's detail.
-        bool shape = ts_ingest_report (self->ingest)->shape;
+        bool shape = ts_ingest_report (src->ingest)->shape;
         s_slot_fail_with (self, slot, id, strcmp (what, "out of memory")
                           ? "document": "memory", !shape, what, err);
         s_fetch_ended (self, slot);
         return;
     }
-    s_mapping_warnings (slot, id, ts_ingest_report (self->ingest));
-    if (ts_ingest_full (self->ingest))
+    s_mapping_warnings (slot, id, ts_ingest_report (src->ingest));
+    if (ts_ingest_full (src->ingest))
         ts_worker_job_flush (self);
 }
 

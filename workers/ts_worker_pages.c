@@ -58,7 +58,7 @@ ts_worker_pages_start (ts_worker_t *self, ts_worker_slot_t *slot, size_t i,
         return TS_ENOMEM;
     }
     ts_worker_paged_t *paged = &slot->paged [i];
-    int rc = ts_pages_new (&paged->pages, &self->pages_spec, url, err);
+    int rc = ts_pages_new (&paged->pages, &slot->src->pages, url, err);
     if (rc == 0 && !(paged->points = ts_points_new ())) {
         ts_errf (err, "out of memory");
         rc = TS_ENOMEM;
@@ -121,14 +121,15 @@ s_complete (ts_worker_t *self, ts_worker_slot_t *slot, size_t i,
                  "max_pages (%zu) with more pages left; storing those "
                  "fetched (at_max_pages: keep)", slot->job, id,
                  ts_pages_page (paged->pages));
-    ts_worker_pending_t *doc = &self->batch [ts_ingest_pending (self->ingest)];
+    ts_ingest_t *ingest = ts_worker_job_batch (self, slot);
+    ts_worker_pending_t *doc = &self->batch [ts_ingest_pending (ingest)];
     doc->started_ms = ts_mono_ms ();
     doc->fetch_ms = res->elapsed_ms;
     doc->slot = (size_t) (res->tag >> 32);
     const char *what = NULL;
     char err [TS_ERRLEN] = "";
     //  A window job (a backfill chunk) writes history only.
-    if (ts_ingest_add_points (self->ingest, id, paged->points, ts_now_ms (),
+    if (ts_ingest_add_points (ingest, id, paged->points, ts_now_ms (),
                               slot->has_window, &what, err) != 0) {
         s_fail (self, slot, i, label, "document", true, what, err);
         return;
@@ -139,7 +140,7 @@ s_complete (ts_worker_t *self, ts_worker_slot_t *slot, size_t i,
                paged->points->n), TS_LF_OPT ("rid", slot->rid)),
                "all pages fetched");
     s_drop (paged);
-    if (ts_ingest_full (self->ingest))
+    if (ts_ingest_full (ingest))
         ts_worker_job_flush (self);
 }
 
@@ -162,12 +163,12 @@ ts_worker_pages_fetched (ts_worker_t *self, ts_worker_slot_t *slot,
     }
     const char *what = NULL;
     char err [TS_ERRLEN] = "";
-    int rc = ts_ingest_map (self->ingest, res->body, res->size,
+    int rc = ts_ingest_map (slot->src->ingest, res->body, res->size,
                             ts_now_ms (), paged->points, &what, err);
     if (rc != 0) {
         //  As a one-page document: a body that is not JSON is retried, a
         //  shape the mapping cannot read is not.
-        bool shape = rc == TS_EPROTO && ts_ingest_report (self->ingest)->shape;
+        bool shape = rc == TS_EPROTO && ts_ingest_report (slot->src->ingest)->shape;
         s_fail (self, slot, i, label, rc == TS_ENOMEM? "memory": "document",
                 !shape, what, err);
         return;

@@ -24,10 +24,11 @@
 #include "ts_version.h"
 
 //  The upstream key, if one is configured, must be readable now rather
-//  than at the first fetch; so must the CURVE keys (the worker's pair,
-//  the broker's public key); each source's upstream.pagination.* must
-//  agree with itself, and its upstream.format must make a mapping (its
-//  zone in the tz database, keys that go together).
+//  than at the first fetch (the first source's: every source shares
+//  it); so must the CURVE keys (the worker's pair, the broker's public
+//  key); each source's upstream.pagination.* must agree with itself, and
+//  its upstream.format must make a mapping (its zone in the tz database,
+//  keys that go together).
 static int
 s_check (const ts_config_t *cfg, char *err)
 {
@@ -45,7 +46,8 @@ s_check (const ts_config_t *cfg, char *err)
             return TS_ECONFIG;
         ts_map_destroy (&map);
     }
-    return ts_config_secret_check (cfg, "upstream", false, err)
+    return ts_config_secret_check (ts_config_source_at (cfg, 0), "upstream",
+                                   false, err)
         || ts_curve_check (cfg, pairs, publics, NULL, err)? TS_ECONFIG: 0;
 }
 
@@ -105,6 +107,8 @@ main (int argc, char *argv [])
         "Takes fetch jobs from the broker (worker.broker_endpoint), fetches each id\n"
         "from the upstream API (upstream.*), writes past points to history and\n"
         "replaces the forecast with future points. Run as many as you like.\n"
+        "With sources: (several upstreams) a job is fetched with its source's\n"
+        "URL, time window and format; headers, key and limits are shared.\n"
         "The upstream API key comes from the variable named by\n"
         "upstream.api_key_env or the file upstream.api_key_file, and goes where\n"
         "{api_key} is written in upstream.url or upstream.headers, else in the\n"

@@ -336,14 +336,20 @@ ts_store_caps (const ts_store_t *self)
     return caps;
 }
 
-int
-ts_store_ids_add (ts_store_t *self, const char *const *ids, size_t n,
-                  size_t *added, char *err)
+//  source NULL: registered ids keep theirs.
+static int
+s_ids_add (ts_store_t *self, const char *const *ids, size_t n,
+           const char *source, size_t *added, char *err)
 {
     assert (self);
     assert (ids || n == 0);
     if (added)
         *added = 0;
+    if (source && *source && !ts_name_valid (source)) {
+        ts_name_errf (err, "source", source, strnlen (source,
+                                                      TS_NAME_MAX + 1));
+        return TS_EINVAL;
+    }
     for (size_t i = 0; i < n; i++) {
         int rc = s_check_name (ids [i], true, err);
         if (rc)
@@ -352,7 +358,25 @@ ts_store_ids_add (ts_store_t *self, const char *const *ids, size_t n,
     if (n == 0)
         return 0;
     s_backend_t *registry = s_role (self, TS_STORE_REGISTRY);
-    return registry->ops->ids_add (registry->state, ids, n, added, err);
+    if (!source)
+        return registry->ops->ids_add (registry->state, ids, n, added, err);
+    return registry->ops->ids_add_to (registry->state, ids, n, source, added,
+                                      err);
+}
+
+int
+ts_store_ids_add (ts_store_t *self, const char *const *ids, size_t n,
+                  size_t *added, char *err)
+{
+    return s_ids_add (self, ids, n, NULL, added, err);
+}
+
+int
+ts_store_ids_add_to (ts_store_t *self, const char *const *ids, size_t n,
+                     const char *source, size_t *added, char *err)
+{
+    assert (source);
+    return s_ids_add (self, ids, n, source, added, err);
 }
 
 //  Removes id from the registry, then forgets its points in the backends
@@ -393,6 +417,15 @@ int
 ts_store_ids_page (ts_store_t *self, const char *after, size_t limit,
                    ts_strlist_t *out, bool *more, char *err)
 {
+    return ts_store_ids_page_sources (self, after, limit, out, NULL, more,
+                                      err);
+}
+
+int
+ts_store_ids_page_sources (ts_store_t *self, const char *after,
+                           size_t limit, ts_strlist_t *out,
+                           ts_strlist_t *sources, bool *more, char *err)
+{
     assert (self);
     assert (out);
     assert (more);
@@ -406,6 +439,11 @@ ts_store_ids_page (ts_store_t *self, const char *after, size_t limit,
         return TS_EINVAL;
     }
     s_backend_t *registry = s_role (self, TS_STORE_REGISTRY);
+    if (sources)
+        return registry->ops->ids_page_sources (registry->state,
+                                                after && *after? after: NULL,
+                                                limit, out, sources, more,
+                                                err);
     return registry->ops->ids_page (registry->state,
                                     after && *after? after: NULL, limit,
                                     out, more, err);
@@ -423,6 +461,27 @@ ts_store_ids_exists (ts_store_t *self, const char *id, bool *exists,
         return rc;
     s_backend_t *registry = s_role (self, TS_STORE_REGISTRY);
     return registry->ops->ids_exists (registry->state, id, exists, err);
+}
+
+int
+ts_store_ids_source (ts_store_t *self, const char *id, char *source,
+                     char *err)
+{
+    assert (self);
+    assert (source);
+    source [0] = '\0';
+    int rc = s_check_id (id, err);
+    if (rc)
+        return rc;
+    s_backend_t *registry = s_role (self, TS_STORE_REGISTRY);
+    bool exists = false;
+    rc = registry->ops->ids_source (registry->state, id, &exists, source,
+                                    err);
+    if (rc == 0 && !exists) {
+        ts_errf (err, "id '%s' is not registered", id);
+        return TS_ENOTFOUND;
+    }
+    return rc;
 }
 
 int

@@ -154,6 +154,32 @@ int ts_store_ids_page (ts_store_t *self, const char *after, size_t limit,
 int ts_store_ids_exists (ts_store_t *self, const char *id, bool *exists,
                          char *err);
 
+//  Sources: an id is registered to a source (ts_config.h: a configured
+//  upstream, by name), the one its jobs fetch from. The registry keeps
+//  the name as given; "" (and every id registered before sources, or by
+//  ts_store_ids_add) means the first source of the config.
+
+//  As ts_store_ids_add, but every id gets source (a name passing
+//  ts_name_valid, else TS_EINVAL; or "" for the first source): an
+//  already registered id moves to it (keeping its history and forecast)
+//  and is not counted in added. Whether source is configured is the
+//  caller's check.
+int ts_store_ids_add_to (ts_store_t *self, const char *const *ids, size_t n,
+                         const char *source, size_t *added, char *err);
+
+//  As ts_store_ids_page, and if sources is not NULL, appends each listed
+//  id's source to it ("" for none), so that sources->items [k] is the
+//  source of the k-th id appended to out.
+int ts_store_ids_page_sources (ts_store_t *self, const char *after,
+                               size_t limit, ts_strlist_t *out,
+                               ts_strlist_t *sources, bool *more,
+                               char *err);
+
+//  Copies id's source into source (TS_NAME_MAX + 1 bytes; "" for none).
+//  Returns TS_ENOTFOUND if id is not registered (source "").
+int ts_store_ids_source (ts_store_t *self, const char *id, char *source,
+                         char *err);
+
 //  --- history -----------------------------------------------------------
 
 //  Upserts points of id into history: a point with the same measure and

@@ -47,6 +47,20 @@ typedef struct {
     int (*ids_page) (void *state, const char *after, size_t limit,
                      ts_strlist_t *out, bool *more, char *err);
     int (*ids_exists) (void *state, const char *id, bool *exists, char *err);
+    //  Sources of ids (a backend that serves the registry has these):
+    //  ids_add_to as ids_add, but each id, new or registered, gets source
+    //  (a name; "" the first source): a registered id moves to it, and
+    //  is not counted in added. ids_page_sources as ids_page, appending
+    //  each listed id's source to sources (if not NULL; "" for an id
+    //  registered without one). ids_source sets *exists and, if it is,
+    //  copies id's source into source (TS_NAME_MAX + 1 bytes).
+    int (*ids_add_to) (void *state, const char *const *ids, size_t n,
+                       const char *source, size_t *added, char *err);
+    int (*ids_page_sources) (void *state, const char *after, size_t limit,
+                             ts_strlist_t *out, ts_strlist_t *sources,
+                             bool *more, char *err);
+    int (*ids_source) (void *state, const char *id, bool *exists,
+                       char *source, char *err);
     int (*history_put) (void *state, const char *id, const ts_points_t *pts,
                         char *err);
     //  Appends at most max points; TS_ETOOBIG if the range holds more.

@@ -2,10 +2,13 @@
     roles: requests, paging and batches (ts_store_dynamodb.h; the item
     layout in ts_store_dynamodb_item.c; docs/dynamodb.md).
 
-    Registry: one item per id. ids_add is one conditional PutItem per id
-    (attribute_not_exists), so "added" counts exactly; ids_remove one
-    conditional DeleteItem; ids_page a paginated Scan (the backend's
-    order: DynamoDB's hash order), `after` its ExclusiveStartKey.
+    Registry: one item per id, its source in attribute "source" (absent:
+    the first source). ids_add is one conditional PutItem per id
+    (attribute_not_exists), so "added" counts exactly; ids_add_to moves
+    a registered id with a conditional UpdateItem (attribute_exists, so
+    a removed id is not brought back); ids_remove one conditional
+    DeleteItem; ids_page a paginated Scan (the backend's order:
+    DynamoDB's hash order), `after` its ExclusiveStartKey.
 
     Forecast: a replace writes a new generation beside the one readers
     take, then moves the id's head to it, then deletes the previous
@@ -31,7 +34,6 @@
 #define S_BATCH         25      //  items per BatchWriteItem
 #define S_BATCH_TRIES   8       //  attempts of a batch's unprocessed items
 #define S_READ_TRIES    16      //  reads of a forecast that keeps moving
-#define S_TARGET        "DynamoDB_20120810."
 
 typedef struct {
     ts_aws_t *aws;
@@ -41,64 +43,7 @@ typedef struct {
 } s_dyn_t;
 
 //  ---------------------------------------------------------------------
-//  Requests
-
-int
-ts_dyn_call (ts_aws_t *aws, const char *op, json_t *req, json_t **reply,
-             char *type, size_t type_size, char *err)
-{
-    if (reply)
-        *reply = NULL;
-    if (type)
-        *type = 0;
-    char *body = req? json_dumps (req, JSON_COMPACT): NULL;
-    json_decref (req);
-    if (!body) {
-        ts_errf (err, "store.dynamodb: out of memory");
-        return TS_ENOMEM;
-    }
-    char target [64];
-    snprintf (target, sizeof target, S_TARGET "%s", op);
-    char *text = NULL;
-    size_t size = 0;
-    ts_aws_error_t error = { 0 };
-    int rc = ts_aws_call (aws, NULL, target, "application/x-amz-json-1.0",
-                          body, strlen (body), &text, &size, &error, err);
-    free (body);
-    if (rc) {
-        if (type)
-            snprintf (type, type_size, "%s", error.type);
-        return rc;
-    }
-    json_error_t jerr;
-    json_t *doc = json_loadb (text, size, 0, &jerr);
-    free (text);
-    if (!json_is_object (doc)) {
-        json_decref (doc);
-        ts_errf (err, "store.dynamodb: %s: answer is not a JSON object",
-                 op);
-        return TS_EBACKEND;
-    }
-    if (reply)
-        *reply = doc;
-    else
-        json_decref (doc);
-    return 0;
-}
-
-ts_aws_t *
-ts_dyn_client (const ts_config_t *cfg, char *err)
-{
-    ts_aws_config_t acfg = {
-        .service = "dynamodb",
-        .region = ts_config_str (cfg, "store.dynamodb.region"),
-        .endpoint = ts_config_str (cfg, "store.dynamodb.endpoint"),
-        .what = "store.dynamodb",
-        .timeout_ms = (int) ts_config_int (cfg, "store.dynamodb.timeout_ms"),
-        .retries = (int) ts_config_int (cfg, "store.dynamodb.retries"),
-    };
-    return ts_aws_new (&acfg, err);
-}
+//  Requests (ts_dyn_call and ts_dyn_client: ts_store_dynamodb_init.c)
 
 //  One call of self's client (ts_dyn_call).
 static int
@@ -272,21 +217,55 @@ s_id_key (const char *id)
     return json_pack ("{s{ss}}", "identifier", "S", id);
 }
 
+//  Sets registered id's source ("" removes it): the move of ids_add_to.
 static int
-s_ids_add (void *state, const char *const *ids, size_t n, size_t *added,
-           char *err)
+s_id_move (s_dyn_t *self, const char *id, const char *source, char *err)
+{
+    char type [96];
+    json_t *req = json_pack ("{sssos{ssss}ss}", "TableName", self->registry,
+                             "Key", s_id_key (id),
+                             "ExpressionAttributeNames", "#k", "identifier",
+                             "#s", "source",
+                             "ConditionExpression", "attribute_exists(#k)");
+    if (req && *source) {
+        json_object_set_new (req, "UpdateExpression",
+                             json_string ("SET #s = :s"));
+        json_object_set_new (req, "ExpressionAttributeValues",
+                             json_pack ("{s{ss}}", ":s", "S", source));
+    }
+    else
+    if (req)
+        json_object_set_new (req, "UpdateExpression",
+                             json_string ("REMOVE #s"));
+    int rc = s_call (self, "UpdateItem", req, NULL, type, sizeof type, err);
+    if (rc && strcmp (type, "ConditionalCheckFailedException") == 0)
+        return 0;               //  removed meanwhile: stays removed
+    return rc;
+}
+
+static int
+s_ids_add_to (void *state, const char *const *ids, size_t n,
+              const char *source, size_t *added, char *err)
 {
     s_dyn_t *self = state;
     char type [96];
     for (size_t i = 0; i < n; i++) {
+        json_t *item = s_id_key (ids [i]);
+        if (item && source && *source)
+            json_object_set_new (item, "source",
+                                 json_pack ("{ss}", "S", source));
         json_t *req = json_pack ("{sssos{ss}ss}", "TableName", self->registry,
-                                 "Item", s_id_key (ids [i]),
+                                 "Item", item,
                                  "ExpressionAttributeNames", "#k",
                                  "identifier", "ConditionExpression",
                                  "attribute_not_exists(#k)");
         int rc = s_call (self, "PutItem", req, NULL, type, sizeof type, err);
-        if (rc && strcmp (type, "ConditionalCheckFailedException") == 0)
+        if (rc && strcmp (type, "ConditionalCheckFailedException") == 0) {
+            rc = source? s_id_move (self, ids [i], source, err): 0;
+            if (rc)
+                return rc;
             continue;
+        }
         if (rc)
             return rc;
         if (added)
@@ -296,23 +275,51 @@ s_ids_add (void *state, const char *const *ids, size_t n, size_t *added,
 }
 
 static int
-s_ids_exists (void *state, const char *id, bool *exists, char *err)
+s_ids_add (void *state, const char *const *ids, size_t n, size_t *added,
+           char *err)
+{
+    return s_ids_add_to (state, ids, n, NULL, added, err);
+}
+
+//  The source an item names, "" for none.
+static const char *
+s_item_source (const json_t *item)
+{
+    const char *source = json_string_value (
+        json_object_get (json_object_get (item, "source"), "S"));
+    return source && strlen (source) <= TS_NAME_MAX? source: "";
+}
+
+static int
+s_ids_source (void *state, const char *id, bool *exists, char *source,
+              char *err)
 {
     s_dyn_t *self = state;
     json_t *reply = NULL;
-    json_t *req = json_pack ("{sssosbsss{ss}}", "TableName", self->registry,
+    json_t *req = json_pack ("{sssosbsss{ssss}}", "TableName", self->registry,
                              "Key", s_id_key (id), "ConsistentRead", 1,
-                             "ProjectionExpression", "#k",
-                             "ExpressionAttributeNames", "#k", "identifier");
+                             "ProjectionExpression", "#k, #s",
+                             "ExpressionAttributeNames", "#k", "identifier",
+                             "#s", "source");
     int rc = s_call (self, "GetItem", req, &reply, NULL, 0, err);
-    *exists = rc == 0 && json_object_get (reply, "Item") != NULL;
+    json_t *item = rc == 0? json_object_get (reply, "Item"): NULL;
+    *exists = item != NULL;
+    if (source)
+        snprintf (source, TS_NAME_MAX + 1, "%s", s_item_source (item));
     json_decref (reply);
     return rc;
+}
+
+static int
+s_ids_exists (void *state, const char *id, bool *exists, char *err)
+{
+    return s_ids_source (state, id, exists, NULL, err);
 }
 
 //  Collects ids of a Scan page (ctx: the page).
 typedef struct {
     ts_strlist_t *out;
+    ts_strlist_t *sources;      //  each id's source, or NULL
     size_t        limit;        //  ids wanted
     size_t        got;          //  ids seen, up to limit + 1
 } s_page_t;
@@ -327,21 +334,27 @@ s_page_item (void *ctx, const json_t *item)
         return 0;               //  not an id tscache could have written
     if (page->got++ == page->limit)
         return 1;               //  one past the page: more follow
-    return ts_strlist_append (page->out, id)? TS_ENOMEM: 0;
+    if (ts_strlist_append (page->out, id)
+    ||  (page->sources
+    &&   ts_strlist_append (page->sources, s_item_source (item))))
+        return TS_ENOMEM;
+    return 0;
 }
 
 static int
-s_ids_page (void *state, const char *after, size_t limit, ts_strlist_t *out,
-            bool *more, char *err)
+s_ids_page_sources (void *state, const char *after, size_t limit,
+                    ts_strlist_t *out, ts_strlist_t *sources, bool *more,
+                    char *err)
 {
     s_dyn_t *self = state;
-    s_page_t page = { out, limit, 0 };
-    json_t *req = json_pack ("{sssIsbsss{ss}}", "TableName", self->registry,
+    s_page_t page = { out, sources, limit, 0 };
+    json_t *req = json_pack ("{sssIsbsss{ssss}}", "TableName", self->registry,
                              "Limit", (json_int_t) (limit < 1000? limit + 1:
                                                     1000),
                              "ConsistentRead", 1,
-                             "ProjectionExpression", "#k",
-                             "ExpressionAttributeNames", "#k", "identifier");
+                             "ProjectionExpression", "#k, #s",
+                             "ExpressionAttributeNames", "#k", "identifier",
+                             "#s", "source");
     if (after)
         json_object_set_new (req, "ExclusiveStartKey", s_id_key (after));
     int rc = s_pages (self, "Scan", req, s_page_item, &page, err);
@@ -349,6 +362,13 @@ s_ids_page (void *state, const char *after, size_t limit, ts_strlist_t *out,
     if (rc == TS_ENOMEM)
         ts_errf (err, "store.dynamodb: out of memory");
     return rc;
+}
+
+static int
+s_ids_page (void *state, const char *after, size_t limit, ts_strlist_t *out,
+            bool *more, char *err)
+{
+    return s_ids_page_sources (state, after, limit, out, NULL, more, err);
 }
 
 //  ---------------------------------------------------------------------
@@ -716,6 +736,9 @@ const ts_store_ops_t ts_store_dynamodb_ops = {
     .forget = s_forget,
     .ids_page = s_ids_page,
     .ids_exists = s_ids_exists,
+    .ids_add_to = s_ids_add_to,
+    .ids_page_sources = s_ids_page_sources,
+    .ids_source = s_ids_source,
     .history_put = s_no_history_put,
     .history_range = s_no_history_range,
     .forecast_replace = s_forecast_replace,

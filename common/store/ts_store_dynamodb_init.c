@@ -1,5 +1,6 @@
-/*  ts_store_dynamodb_init - creates (and, for tests, deletes) the DynamoDB
-    backend's tables: the registry's (partition key identifier, S) and
+/*  ts_store_dynamodb_init - the DynamoDB backend's client (ts_dyn_client,
+    ts_dyn_call: one request, its answer as JSON), and creates (and, for
+    tests, deletes) its tables: the registry's (partition key identifier, S) and
     the forecast's (identifier, S; time, N; TTL on expiry), on demand
     (PAY_PER_REQUEST). Idempotent: a table that exists is reported found.
     Declared in ts_store_dynamodb_init.h. */
@@ -14,6 +15,71 @@
 #include "ts_store_dynamodb_init.h"
 
 #define S_WAIT_MS   60000       //  longest wait for a table to be ACTIVE
+#define S_TARGET    "DynamoDB_20120810."
+
+//  ---------------------------------------------------------------------
+//  Requests
+
+int
+ts_dyn_call (ts_aws_t *aws, const char *op, json_t *req, json_t **reply,
+             char *type, size_t type_size, char *err)
+{
+    if (reply)
+        *reply = NULL;
+    if (type)
+        *type = 0;
+    char *body = req? json_dumps (req, JSON_COMPACT): NULL;
+    json_decref (req);
+    if (!body) {
+        ts_errf (err, "store.dynamodb: out of memory");
+        return TS_ENOMEM;
+    }
+    char target [64];
+    snprintf (target, sizeof target, S_TARGET "%s", op);
+    char *text = NULL;
+    size_t size = 0;
+    ts_aws_error_t error = { 0 };
+    int rc = ts_aws_call (aws, NULL, target, "application/x-amz-json-1.0",
+                          body, strlen (body), &text, &size, &error, err);
+    free (body);
+    if (rc) {
+        if (type)
+            snprintf (type, type_size, "%s", error.type);
+        return rc;
+    }
+    json_error_t jerr;
+    json_t *doc = json_loadb (text, size, 0, &jerr);
+    free (text);
+    if (!json_is_object (doc)) {
+        json_decref (doc);
+        ts_errf (err, "store.dynamodb: %s: answer is not a JSON object",
+                 op);
+        return TS_EBACKEND;
+    }
+    if (reply)
+        *reply = doc;
+    else
+        json_decref (doc);
+    return 0;
+}
+
+ts_aws_t *
+ts_dyn_client (const ts_config_t *cfg, char *err)
+{
+    ts_aws_config_t acfg = {
+        .service = "dynamodb",
+        .region = ts_config_str (cfg, "store.dynamodb.region"),
+        .endpoint = ts_config_str (cfg, "store.dynamodb.endpoint"),
+        .what = "store.dynamodb",
+        .timeout_ms = (int) ts_config_int (cfg, "store.dynamodb.timeout_ms"),
+        .retries = (int) ts_config_int (cfg, "store.dynamodb.retries"),
+    };
+    return ts_aws_new (&acfg, err);
+}
+
+//  ---------------------------------------------------------------------
+//  Tables
+
 
 //  One call; reply may be NULL; type (96 bytes) gets the error type.
 static int

@@ -14,7 +14,9 @@
         names     'i' id                     -> id number (4 bytes, BE)
                   'm' measure                -> measure number (2, BE)
                   'M' measure number (2, BE) -> measure
-        ids       id                         -> created_ms (int64)
+        ids       id                         -> created_ms (int64), then
+                                                the source's name (none:
+                                                the first source)
         points    id number (4) time (8)     -> value (double)
                   measure number (2)
         forecasts id                         -> expires_ms (int64),
@@ -326,9 +328,31 @@ s_close (void *state)
 
 //  --- registry ----------------------------------------------------------
 
+//  An ids record: created_ms (8 bytes), then the source's name (0 to
+//  TS_NAME_MAX bytes; records written before sources have none).
+#define S_ID_CREATED    8
+typedef struct {
+    unsigned char bytes [S_ID_CREATED + TS_NAME_MAX];
+    size_t size;
+} s_id_record_t;
+
+//  Sets source (TS_NAME_MAX + 1 bytes) to the source an ids record names.
+static void
+s_id_record_source (const MDB_val *val, char *source)
+{
+    size_t len = val->mv_size > S_ID_CREATED? val->mv_size - S_ID_CREATED: 0;
+    if (len > TS_NAME_MAX)
+        len = TS_NAME_MAX;
+    memcpy (source, (const char *) val->mv_data + S_ID_CREATED, len);
+    source [len] = '\0';
+}
+
+//  Registers ids; source NULL leaves registered ids as they are, else
+//  each id gets source ("" the first source), a registered one keeping
+//  its created_ms.
 static int
-s_ids_add (void *state, const char *const *ids, size_t n, size_t *added,
-           char *err)
+s_ids_add_to (void *state, const char *const *ids, size_t n,
+              const char *source, size_t *added, char *err)
 {
     ts_store_lmdb_t *self = state;
     MDB_txn *txn;
@@ -336,10 +360,34 @@ s_ids_add (void *state, const char *const *ids, size_t n, size_t *added,
     if (rc)
         return rc;
     int64_t created_ms = ts_now_ms ();
+    size_t source_len = source? strnlen (source, TS_NAME_MAX): 0;
+    s_id_record_t record = { .size = S_ID_CREATED + source_len };
+    if (source_len)
+        memcpy (record.bytes + S_ID_CREATED, source, source_len);
     size_t count = 0;
     for (size_t i = 0; i < n; i++) {
-        MDB_val key = { strlen (ids [i]), (void *) ids [i] };
-        MDB_val val = { sizeof created_ms, &created_ms };
+        MDB_val key = { strlen (ids [i]), (void *) ids [i] }, old;
+        memcpy (record.bytes, &created_ms, S_ID_CREATED);
+        rc = mdb_get (txn, self->ids, &key, &old);
+        if (rc == 0 && source) {
+            char was [TS_NAME_MAX + 1];
+            s_id_record_source (&old, was);
+            if (strcmp (was, source) == 0)
+                continue;
+            //  Moves to source; created when it was.
+            if (old.mv_size >= S_ID_CREATED)
+                memcpy (record.bytes, old.mv_data, S_ID_CREATED);
+            MDB_val val = { record.size, record.bytes };
+            rc = mdb_put (txn, self->ids, &key, &val, 0);
+            if (rc)
+                return ts_store_lmdb_txn_fail (self, txn, rc, err);
+            continue;
+        }
+        if (rc == 0)
+            continue;
+        if (rc != MDB_NOTFOUND)
+            return ts_store_lmdb_txn_fail (self, txn, rc, err);
+        MDB_val val = { record.size, record.bytes };
         rc = mdb_put (txn, self->ids, &key, &val, MDB_NOOVERWRITE);
         if (rc == 0) {
             count++;
@@ -356,6 +404,13 @@ s_ids_add (void *state, const char *const *ids, size_t n, size_t *added,
     if (rc == 0 && added)
         *added = count;
     return rc;
+}
+
+static int
+s_ids_add (void *state, const char *const *ids, size_t n, size_t *added,
+           char *err)
+{
+    return s_ids_add_to (state, ids, n, NULL, added, err);
 }
 
 static int
@@ -387,9 +442,11 @@ s_ids_remove (void *state, const char *id, char *err)
     return ts_store_lmdb_commit (self, txn, err);
 }
 
+//  As ids_page; sources (if not NULL) gets each listed id's source.
 static int
-s_ids_page (void *state, const char *after, size_t limit, ts_strlist_t *out,
-            bool *more, char *err)
+s_ids_page_sources (void *state, const char *after, size_t limit,
+                    ts_strlist_t *out, ts_strlist_t *sources, bool *more,
+                    char *err)
 {
     ts_store_lmdb_t *self = state;
     MDB_txn *txn;
@@ -416,6 +473,11 @@ s_ids_page (void *state, const char *after, size_t limit, ts_strlist_t *out,
     size_t count = 0;
     while (rc == 0 && count < limit) {
         ts_rc = ts_strlist_append_n (out, key.mv_data, key.mv_size);
+        if (ts_rc == 0 && sources) {
+            char source [TS_NAME_MAX + 1];
+            s_id_record_source (&val, source);
+            ts_rc = ts_strlist_append (sources, source);
+        }
         if (ts_rc)
             break;
         count++;
@@ -433,7 +495,15 @@ s_ids_page (void *state, const char *after, size_t limit, ts_strlist_t *out,
 }
 
 static int
-s_ids_exists (void *state, const char *id, bool *exists, char *err)
+s_ids_page (void *state, const char *after, size_t limit, ts_strlist_t *out,
+            bool *more, char *err)
+{
+    return s_ids_page_sources (state, after, limit, out, NULL, more, err);
+}
+
+static int
+s_ids_source (void *state, const char *id, bool *exists, char *source,
+              char *err)
 {
     ts_store_lmdb_t *self = state;
     MDB_txn *txn;
@@ -442,10 +512,21 @@ s_ids_exists (void *state, const char *id, bool *exists, char *err)
         return rc;
     MDB_val key = { strlen (id), (void *) id }, val;
     rc = mdb_get (txn, self->ids, &key, &val);
-    ts_store_lmdb_abort (self, txn);
     *exists = rc == 0;
+    if (source) {
+        source [0] = '\0';
+        if (rc == 0)
+            s_id_record_source (&val, source);
+    }
+    ts_store_lmdb_abort (self, txn);
     return rc == 0 || rc == MDB_NOTFOUND? 0
          : ts_store_lmdb_fail (self, rc, err);
+}
+
+static int
+s_ids_exists (void *state, const char *id, bool *exists, char *err)
+{
+    return s_ids_source (state, id, exists, NULL, err);
 }
 
 
@@ -472,6 +553,9 @@ const ts_store_ops_t ts_store_lmdb_ops = {
     .ids_remove       = s_ids_remove,
     .ids_page         = s_ids_page,
     .ids_exists       = s_ids_exists,
+    .ids_add_to       = s_ids_add_to,
+    .ids_page_sources = s_ids_page_sources,
+    .ids_source       = s_ids_source,
     .forget           = ts_store_lmdb_forget,
     .history_put      = ts_store_lmdb_history_put,
     .history_range    = ts_store_lmdb_history_range,

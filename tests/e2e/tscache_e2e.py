@@ -397,7 +397,9 @@ class Pipeline:
                  dynamodb=False, timestream=False, influxdb=False,
                  security="curve"):
         """upstream_args: extra options of the demo upstream, e.g.
-        ("--latency-ms", "100"); env: config overrides, e.g.
+        ("--latency-ms", "100"); extra_config: YAML appended to the
+        config, "{upstream_port}" in it replaced by the demo upstream's
+        port; env: config overrides, e.g.
         {"TSCACHE_WORKER_CONCURRENCY": "16"} (a value may use {tmp},
         the pipeline's temporary directory); url_extra: text appended to
         upstream.url, e.g. "&apikey={api_key}"; dynamodb: registry and
@@ -516,7 +518,7 @@ upstream:
   # a little over the demo's 24 h each way, so no point falls off the edge
   past_s: 90000
   future_s: 90000
-{extra_config}""")
+{extra_config.replace("{upstream_port}", str(self.upstream_port))}""")
         if security == "curve":
             made = subprocess.run(
                 [os.path.join(BIN, "tscache"), "-c", self.config, "keys",

@@ -181,6 +181,63 @@ api_ids_rm_deletes_the_data_and_counts_one (void **state)
     ts_points_destroy (&history);
 }
 
+//  With sources configured: ids_add registers to the source named (none:
+//  the first, kept as ""), refuses an unknown one naming the known ones,
+//  moves an id added again; ids_ls names each id's source.
+static void
+api_ids_add_registers_to_a_source_and_ls_names_it (void **state)
+{
+    fixture_t *self = *state;
+    char err [TS_ERRLEN] = "";
+    ts_config_t *cfg = ts_config_load_text (
+        "gateway: {broker_endpoint: " BROKER "}\n"
+        "security: {mode: plain}\n"
+        "sources:\n"
+        "  - name: weather\n"
+        "  - name: prices\n", "sources.yaml", err);
+    if (!cfg)
+        fail_msg ("%s", err);
+    ts_api_t *api = ts_api_new (cfg, self->base->store, err);
+    assert_non_null (api);
+    ts_msg_reset (self->req, TS_OP_IDS_ADD);
+    ts_strlist_append (self->req->ids, "p1");
+    ts_strlcpy (self->req->source, "gas", sizeof self->req->source);
+    assert_int_equal (ts_api_handle (api, self->req, self->reply), 400);
+    assert_string_equal (self->reply->error, "unknown_source");
+    assert_string_equal (self->reply->detail, "unknown source 'gas' "
+                         "(configured: weather, prices)");
+    ts_strlcpy (self->req->source, "prices", sizeof self->req->source);
+    assert_int_equal (ts_api_handle (api, self->req, self->reply), 200);
+    assert_int_equal (self->reply->count, 1);
+    ts_msg_reset (self->req, TS_OP_IDS_ADD);
+    ts_strlist_append (self->req->ids, "w1");
+    assert_int_equal (ts_api_handle (api, self->req, self->reply), 200);
+    char source [TS_NAME_MAX + 1];
+    assert_int_equal (ts_store_ids_source (self->base->store, "w1", source,
+                                           err), 0);
+    assert_string_equal (source, "");
+
+    ts_msg_reset (self->req, TS_OP_IDS_LS);
+    assert_int_equal (ts_api_handle (api, self->req, self->reply), 200);
+    assert_int_equal (self->reply->ids->n, 2);
+    assert_int_equal (self->reply->sources->n, 2);
+    assert_string_equal (self->reply->ids->items [0], "p1");
+    assert_string_equal (self->reply->sources->items [0], "prices");
+    assert_string_equal (self->reply->sources->items [1], "weather");
+
+    //  Added again with another source: moved.
+    ts_msg_reset (self->req, TS_OP_IDS_ADD);
+    ts_strlist_append (self->req->ids, "p1");
+    ts_strlcpy (self->req->source, "weather", sizeof self->req->source);
+    assert_int_equal (ts_api_handle (api, self->req, self->reply), 200);
+    assert_int_equal (self->reply->count, 0);
+    assert_int_equal (ts_store_ids_source (self->base->store, "p1", source,
+                                           err), 0);
+    assert_string_equal (source, "weather");
+    ts_api_destroy (&api);
+    ts_config_destroy (&cfg);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -196,6 +253,7 @@ main (int argc, char *argv [])
         T (api_ids_ls_without_paging_answers_413_past_one_page),
         T (api_refuses_new_ids_with_a_leading_dash_but_serves_stored_ones),
         T (api_ids_rm_deletes_the_data_and_counts_one),
+        T (api_ids_add_registers_to_a_source_and_ls_names_it),
 #undef T
     };
     return cmocka_run_group_tests_name ("ts_api_ids", tests, NULL, NULL);

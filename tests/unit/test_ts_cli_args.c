@@ -328,6 +328,34 @@ store_init_takes_a_config_file_and_nothing_else (void **state)
     assert_false (self->args.store_init);
 }
 
+static void
+cli_ids_add_takes_a_source_and_source_ls_reads_the_config (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (s_parse (self, "ids", "add", "a", "b", "--source",
+                               "prices", NULL), 0);
+    assert_int_equal (self->req->op, TS_OP_IDS_ADD);
+    assert_string_equal (self->req->source, "prices");
+    s_assert_ids (self->req, 2, "a", "b");
+    assert_int_equal (s_parse (self, "ids", "add", "a", NULL), 0);
+    assert_string_equal (self->req->source, "");
+    assert_int_equal (s_parse (self, "ids", "add", "a", "--source", "x y",
+                               NULL), TS_EINVAL);
+    assert_non_null (strstr (self->err, "invalid source 'x y'"));
+    assert_int_equal (s_parse (self, "hydrate", "a", "--source", "p",
+                               NULL), TS_EINVAL);
+    assert_non_null (strstr (self->err, "--source is an option of ids_add"));
+
+    assert_int_equal (s_parse (self, "source", "ls", "-c", "f.yaml",
+                               "--json", NULL), 0);
+    assert_true (self->args.source_ls);
+    assert_true (self->args.json);
+    assert_string_equal (self->args.config_path, "f.yaml");
+    assert_int_equal (s_parse (self, "source", "rm", NULL), TS_EINVAL);
+    assert_int_equal (s_parse (self, "source", "ls", "-t", "5", NULL),
+                      TS_EINVAL);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -344,6 +372,7 @@ main (int argc, char *argv [])
         T (every_command_checks_its_operands),
         T (more_ids_than_one_request_holds_is_a_usage_error),
         T (store_init_takes_a_config_file_and_nothing_else),
+        T (cli_ids_add_takes_a_source_and_source_ls_reads_the_config),
 #undef T
     };
     if (argc > 1)

@@ -48,6 +48,41 @@ ok_error_and_list_replies_round_trip (void **state)
     ts_msg_destroy (&msg);
 }
 
+//  ids_add's source and the ids_ls reply's sources (docs/protocol.md
+//  5.3, 5.5); sources not matching ids one to one are refused.
+static void
+ids_add_source_and_ids_ls_sources_round_trip (void **state)
+{
+    ts_msg_t *msg = ts_msg_new (TS_OP_IDS_ADD);
+    assert_int_equal (ts_strlist_append (msg->ids, "a"), 0);
+    s_check_round_trip (msg);
+    ts_strlcpy (msg->source, "weather", sizeof msg->source);
+    s_check_round_trip (msg);
+    ts_msg_destroy (&msg);
+
+    msg = ts_msg_new (TS_OP_REPLY);
+    ts_msg_set_ok (msg, 200);
+    assert_int_equal (ts_strlist_append (msg->ids, "a"), 0);
+    assert_int_equal (ts_strlist_append (msg->ids, "b"), 0);
+    assert_int_equal (ts_strlist_append (msg->sources, "weather"), 0);
+    assert_int_equal (ts_strlist_append (msg->sources, "prices"), 0);
+    s_check_round_trip (msg);
+    //  One name short: the decoder refuses it.
+    ts_strlist_clear (msg->sources);
+    assert_int_equal (ts_strlist_append (msg->sources, "weather"), 0);
+    char *data;
+    size_t size;
+    assert_int_equal (ts_msg_encode (msg, &data, &size), 0);
+    ts_msg_t *copy = ts_msg_new (TS_OP_PING);
+    char err [TS_ERRLEN] = "";
+    assert_int_equal (ts_msg_decode (copy, data, size, TS_PROTO_MAX_REQUEST,
+                                     err), TS_EPROTO);
+    assert_string_equal (err, "field 'sources': 1 names for 2 ids");
+    free (data);
+    ts_msg_destroy (&copy);
+    ts_msg_destroy (&msg);
+}
+
 static void
 stats_reply_with_workers_round_trips (void **state)
 {
@@ -705,6 +740,7 @@ main (int argc, char *argv [])
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (query_without_range_or_measure_round_trips),
         cmocka_unit_test (ok_error_and_list_replies_round_trip),
+        cmocka_unit_test (ids_add_source_and_ids_ls_sources_round_trip),
         cmocka_unit_test (stats_reply_with_workers_round_trips),
         cmocka_unit_test (stats_reply_with_staleness_round_trips_and_bad_ones_are_refused),
         cmocka_unit_test (dlq_reply_round_trips_with_and_without_entries),

@@ -154,7 +154,8 @@ route_ids_can_be_added_listed_and_removed (void **state)
                                                            "added")), 2);
     assert_int_equal (s_call (self, "GET", "/v1/ids", NULL), 200);
     assert_string_equal (ts_reply_text (self->body),
-                         "{\"ids\":[\"a\",\"b\"],\"next\":null}");
+                         "{\"ids\":[\"a\",\"b\"]"
+                         ",\"sources\":[\"default\",\"default\"],\"next\":null}");
     assert_int_equal (s_call (self, "DELETE", "/v1/ids/a", NULL), 200);
     assert_string_equal (ts_reply_text (self->body),
                          "{\"id\":\"a\",\"removed\":true}");
@@ -171,19 +172,23 @@ route_ids_pages_with_after_and_limit (void **state)
                               "{\"ids\":[\"d\",\"c\",\"b\",\"a\",\"e\"]}"), 200);
     assert_int_equal (s_call (self, "GET", "/v1/ids?limit=2", NULL), 200);
     assert_string_equal (ts_reply_text (self->body),
-                         "{\"ids\":[\"a\",\"b\"],\"next\":\"b\"}");
+                         "{\"ids\":[\"a\",\"b\"]"
+                         ",\"sources\":[\"default\",\"default\"],\"next\":\"b\"}");
     assert_int_equal (s_call (self, "GET", "/v1/ids?after=b&limit=2", NULL),
                       200);
     assert_string_equal (ts_reply_text (self->body),
-                         "{\"ids\":[\"c\",\"d\"],\"next\":\"d\"}");
+                         "{\"ids\":[\"c\",\"d\"]"
+                         ",\"sources\":[\"default\",\"default\"],\"next\":\"d\"}");
     assert_int_equal (s_call (self, "GET", "/v1/ids?after=d&limit=2", NULL),
                       200);
     assert_string_equal (ts_reply_text (self->body),
-                         "{\"ids\":[\"e\"],\"next\":null}");
+                         "{\"ids\":[\"e\"]"
+                         ",\"sources\":[\"default\"],\"next\":null}");
     //  A cursor need not be registered.
     assert_int_equal (s_call (self, "GET", "/v1/ids?after=bb", NULL), 200);
     assert_string_equal (ts_reply_text (self->body),
-                         "{\"ids\":[\"c\",\"d\",\"e\"],\"next\":null}");
+                         "{\"ids\":[\"c\",\"d\",\"e\"]"
+                         ",\"sources\":[\"default\",\"default\",\"default\"],\"next\":null}");
     const char *bad [] = {
         "/v1/ids?limit=0", "/v1/ids?limit=10001", "/v1/ids?limit=x",
         "/v1/ids?limit=-1", "/v1/ids?limit=2x", "/v1/ids?after=a%20b"
@@ -514,7 +519,8 @@ route_start_hands_back_broker_routes_and_finish_writes_what_handle_does (
     assert_int_equal (ts_route_start (self->route, &req, split, &forward), 200);
     assert_null (forward);
     assert_string_equal (ts_reply_text (split),
-                         "{\"ids\":[\"a\"],\"next\":null}");
+                         "{\"ids\":[\"a\"]"
+                         ",\"sources\":[\"default\"],\"next\":null}");
     ts_msg_destroy (&stats);
     ts_msg_destroy (&reply);
     ts_reply_destroy (&split);

@@ -68,6 +68,10 @@ s_assert_msg_equal (const ts_msg_t *a, const ts_msg_t *b)
     assert_int_equal (a->ids->n, b->ids->n);
     for (size_t i = 0; i < a->ids->n; i++)
         assert_string_equal (a->ids->items [i], b->ids->items [i]);
+    assert_string_equal (a->source, b->source);
+    assert_int_equal (a->sources->n, b->sources->n);
+    for (size_t i = 0; i < a->sources->n; i++)
+        assert_string_equal (a->sources->items [i], b->sources->items [i]);
     assert_int_equal (a->job, b->job);
     assert_int_equal (a->credit, b->credit);
     assert_int_equal (a->retry, b->retry);
