@@ -21,7 +21,8 @@
     a failure detail have the secret scrubbed (ts_redact_text) before
     anyone sees them.
 
-    ts_fetch_classify turns a completed request into a verdict for the
+    ts_fetch_classify (in ts_fetch_verdict.c) turns a completed request
+    into a verdict for the
     broker (failed or not, worth retrying, how long the upstream asked us
     to wait, a one-line detail); ts_fetch_verdict_merge folds the verdicts
     of a job's ids into the job's. Both are pure, so the retry policy is
