@@ -230,13 +230,44 @@ s_check_roles (const ts_config_t *self, char *err)
     return 0;
 }
 
+//  Rules between the request keys: a body goes with POST; OAuth2 needs
+//  a client id and a client secret, each from an env variable or a
+//  file.
+static int
+s_check_request (const ts_config_t *self, char *err)
+{
+    if (*ts_config_str (self, "upstream.body")
+    &&  strcmp (ts_config_str (self, "upstream.method"), "POST") != 0) {
+        s_blame (self, "upstream.body", "a body needs upstream.method: POST",
+                 err);
+        return TS_ECONFIG;
+    }
+    if (!*ts_config_str (self, "upstream.oauth2.token_url"))
+        return 0;
+    const char *what [] = { "client_id", "client_secret" };
+    for (int i = 0; i < 2; i++) {
+        char env [64], file [64];
+        snprintf (env, sizeof env, "upstream.oauth2.%s_env", what [i]);
+        snprintf (file, sizeof file, "upstream.oauth2.%s_file", what [i]);
+        if (!*ts_config_str (self, env) && !*ts_config_str (self, file)) {
+            char reason [160];
+            snprintf (reason, sizeof reason, "needs the %s: set %s or %s",
+                      what [i], env, file);
+            s_blame (self, "upstream.oauth2.token_url", reason, err);
+            return TS_ECONFIG;
+        }
+    }
+    return 0;
+}
+
 //  Rules between keys, checked once every key is set: {api_key} in
-//  upstream.url or upstream.headers needs a place to read the key from;
-//  the roles a backend serves (s_check_roles).
+//  upstream.url, upstream.headers or upstream.body needs a place to read
+//  the key from; the roles a backend serves (s_check_roles); the request
+//  keys (s_check_request).
 static int
 s_check_keys (const ts_config_t *self, char *err)
 {
-    if (s_check_roles (self, err))
+    if (s_check_roles (self, err) || s_check_request (self, err))
         return TS_ECONFIG;
     const char *env = ts_config_str (self, "upstream.api_key_env");
     const char *file = ts_config_str (self, "upstream.api_key_file");
@@ -249,6 +280,8 @@ s_check_keys (const ts_config_t *self, char *err)
     for (size_t i = 0; !key && i < headers->n; i++)
         if (strstr (headers->items [i], "{api_key}"))
             key = "upstream.headers";
+    if (!key && strstr (ts_config_str (self, "upstream.body"), "{api_key}"))
+        key = "upstream.body";
     if (!key)
         return 0;
     s_blame (self, key, "{api_key} needs the upstream API key: set "
