@@ -252,6 +252,7 @@ DEPS_test_ts_cli_wait = $(CORE) gateway/ts_cli_wait gateway/ts_json common/ts_pr
                       common/ts_points
 DEPS_test_ts_url    = $(CORE) workers/ts_url
 DEPS_test_ts_url_template = $(CORE) workers/ts_url
+DEPS_test_ts_oauth2 = $(CORE) workers/ts_oauth2 common/ts_config common/ts_cron
 DEPS_test_ts_fetch  = $(CORE) workers/ts_fetch workers/ts_fetch_verdict
 DEPS_test_ts_fetch_classify = $(DEPS_test_ts_fetch)
 DEPS_test_ts_tally  = $(CORE) workers/ts_tally workers/ts_fetch workers/ts_fetch_verdict
