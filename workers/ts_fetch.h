@@ -111,6 +111,7 @@ typedef struct {
 //    url, document, store, worker
 //               found by the worker (ts_fetch_verdict_fail gives
 //               "worker"; the caller names a closer kind)
+//    auth       no OAuth2 token could be had for the request
 extern const char *const ts_fetch_kinds [];
 
 //  The index of kind in ts_fetch_kinds; that of "worker" for any other

@@ -403,7 +403,8 @@ ts_worker_new (const ts_config_t *cfg, char *err)
         goto fail;
     ts_strlist_t *headers = NULL;
     if (s_read_key (cfg, &self->api_key, err) != 0
-    ||  s_headers (cfg, self->api_key, &headers, err) != 0)
+    ||  s_headers (cfg, self->api_key, &headers, err) != 0
+    ||  ts_worker_request_setup (self, cfg, err) != 0)
         goto fail;
     ts_fetch_opts_t opts = {
         .max_active = self->concurrency,
@@ -467,6 +468,7 @@ ts_worker_destroy (ts_worker_t **self_p)
         zsock_destroy (&self->dealer);
         ts_curve_id_destroy (&self->curve);
         ts_fetch_destroy (&self->fetch);
+        ts_worker_request_teardown (self);
         for (size_t i = 0; self->slots && i < self->concurrency; i++)
         {
             ts_strlist_destroy (&self->slots [i].ids);

@@ -1,5 +1,6 @@
 /*  ts_worker_jobs - the worker's jobs: each job in flight holds a slot;
-    its ids are fetched (ts_fetch, URLs by ts_url), each fetched document
+    its ids are fetched (ts_fetch, requests by ts_worker_request.c), each
+    fetched document
     goes into the ingest's batch (ts_ingest: map, split at now, write in
     one store transaction), each id is stored or failed, and the job is
     reported "done" or "failed" once its last id is settled. Every failure
@@ -26,6 +27,7 @@ s_slot_fail (ts_worker_t *self, ts_worker_slot_t *slot, const char *id,
     ts_fetch_verdict_t shown = *one;
     ts_redact_text (shown.detail, sizeof shown.detail, self->api_key);
     ts_redact_text (shown.detail, sizeof shown.detail, self->old_key);
+    ts_worker_request_redact (self, shown.detail, sizeof shown.detail);
     ts_tally_failed (&self->tally, one->kind);
     //  The detail says "not retried" when the failure is final.
     ts_log_kv (TS_LOG_WARN, TS_LOG_FIELDS (TS_LF_UINT ("job", slot->job),
@@ -47,6 +49,14 @@ s_slot_fail_with (ts_worker_t *self, ts_worker_slot_t *slot, const char *id,
     ts_fetch_verdict_fail (&one, id, retry, what, why);
     one.kind = kind;
     s_slot_fail (self, slot, id, &one);
+}
+
+void
+ts_worker_job_fail (ts_worker_t *self, ts_worker_slot_t *slot,
+                    const char *id, const char *kind, bool retry,
+                    const char *what, const char *why)
+{
+    s_slot_fail_with (self, slot, id, kind, retry, what, why);
 }
 
 //  Gives the slot back with ready, then reports the job: a broker that
@@ -97,6 +107,21 @@ s_finish (ts_worker_t *self, ts_worker_slot_t *slot)
     self->busy--;
 }
 
+//  One fetch of the slot's job ended; finishes the job after its last.
+static void
+s_fetch_ended (ts_worker_t *self, ts_worker_slot_t *slot)
+{
+    assert (slot->pending > 0);
+    if (--slot->pending == 0)
+        s_finish (self, slot);
+}
+
+void
+ts_worker_job_ended (ts_worker_t *self, ts_worker_slot_t *slot)
+{
+    s_fetch_ended (self, slot);
+}
+
 void
 ts_worker_job_start (ts_worker_t *self, const ts_msg_t *msg)
 {
@@ -136,7 +161,10 @@ ts_worker_job_start (ts_worker_t *self, const ts_msg_t *msg)
                TS_LF_UINT ("ids", msg->ids->n), TS_LF_OPT ("rid", msg->rid)),
                "job started");
 
-    int64_t now = ts_now_ms ();
+    //  One pending fetch stands for the loop itself: an id failed in it
+    //  (a token request that cannot start fails the ids held for it)
+    //  must not finish the job while its ids are still being added.
+    slot->pending = 1;
     for (size_t i = 0; i < msg->ids->n; i++) {
         const char *id = msg->ids->items [i];
         if (ts_strlist_append (slot->ids, id) != 0) {
@@ -144,46 +172,12 @@ ts_worker_job_start (ts_worker_t *self, const ts_msg_t *msg)
                               NULL);
             break;
         }
-        char url [URL_MAX], err [TS_ERRLEN];
-        ts_url_args_t args = {
-            .id = id, .from_ms = now - self->past_ms,
-            .to_ms = now + self->future_ms, .unit = self->time_unit,
-            .api_key = self->api_key };
-        if (ts_url_build (self->url_tmpl, &args, url, sizeof url, err) != 0) {
-            s_slot_fail_with (self, slot, id, "url", false, "cannot build "
-                              "the upstream URL from upstream.url", err);
-            continue;
-        }
         uint64_t tag = ((uint64_t) index << 32) | (uint64_t) i;
-        int rc = ts_fetch_add (self->fetch, url, tag);
-        if (rc == 0 && ts_log_enabled (TS_LOG_DEBUG)) {
-            char shown [URL_MAX];
-            ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (
-                       TS_LF_UINT ("job", msg->job), TS_LF_STR ("id", id),
-                       TS_LF_OPT ("rid", msg->rid)), "job %" PRIu64
-                       " id=%s: GET %s", msg->job, id,
-                       ts_redact_url (url, self->api_key, shown,
-                                      sizeof shown));
-        }
-        explicit_bzero (url, sizeof url);
-        if (rc != 0) {
-            s_slot_fail_with (self, slot, id, "memory", true, "out of memory",
-                              NULL);
+        if (ts_worker_request_send (self, tag) != 0)
             continue;
-        }
         slot->pending++;
     }
-    if (slot->pending == 0)
-        s_finish (self, slot);
-}
-
-//  One fetch of the slot's job ended; finishes the job after its last.
-static void
-s_fetch_ended (ts_worker_t *self, ts_worker_slot_t *slot)
-{
-    assert (slot->pending > 0);
-    if (--slot->pending == 0)
-        s_finish (self, slot);
+    s_fetch_ended (self, slot);
 }
 
 //  The ingest stored (or could not store) one document of the batch:
@@ -231,8 +225,10 @@ ts_worker_job_flush (ts_worker_t *self)
 void
 ts_worker_job_fetched (ts_worker_t *self, const ts_fetch_result_t *res)
 {
-    size_t index = (size_t) (res->tag >> 32);
-    size_t i = (size_t) (res->tag & 0xffffffffu);
+    if (ts_worker_request_fetched (self, res))
+        return;
+    size_t index = TAG_SLOT (res->tag);
+    size_t i = TAG_INDEX (res->tag);
     assert (index < self->concurrency);
     ts_worker_slot_t *slot = &self->slots [index];
     assert (slot->used && i < slot->ids->n && slot->pending > 0);
