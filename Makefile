@@ -128,7 +128,9 @@ CLI_MODS = $(patsubst %.c,$(BUILD)/%.o,$(wildcard gateway/ts_cli_*.c))
 $(BIN)/tscache-gateway: $(BUILD)/gateway/tscache-gateway.o \
                         $(filter-out $(CLI_MODS),$(call mods,gateway)) $(LIB)
 $(BIN)/tscache: $(BUILD)/gateway/tscache.o $(BUILD)/gateway/ts_json.o $(CLI_MODS) $(LIB)
-$(BIN)/tscache-demo-upstream: $(BUILD)/tools/tscache-demo-upstream.o $(LIB)
+$(BIN)/tscache-demo-upstream: $(BUILD)/tools/tscache-demo-upstream.o \
+                              $(BUILD)/tools/ts_demo_auth.o \
+                              $(BUILD)/tools/ts_demo_post.o $(LIB)
 $(BIN)/tscache-broker:        LINK_LIBS = $(call pkglibs,$(PKGS_broker))
 $(BIN)/tscache-worker:        LINK_LIBS = $(call pkglibs,$(PKGS_worker))
 $(BIN)/tscache-gateway:       LINK_LIBS = $(call pkglibs,$(PKGS_gateway)) -lhttp_parser

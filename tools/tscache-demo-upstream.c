@@ -44,6 +44,12 @@
     reports "requests", the number of data requests seen, so tests can
     tell whether a cache went upstream.
 
+    OAuth2 (a token endpoint, bearer tokens required on the data routes,
+    tokens revoked) is switched on by --oauth2-* options and /control
+    keys described in ts_demo_auth.h; POST /rows/{id} and POST
+    /columns/{id} take from and to in a JSON or form body
+    (ts_demo_post.h).
+
     It logs no requests: it writes nothing to stderr but libmicrohttpd's
     own errors, so the keys it is sent appear in no log of its own.
 
@@ -52,6 +58,8 @@
     not part of the pipeline: it is never linked into the other binaries. */
 
 #include "ts_common.h"
+#include "ts_demo_auth.h"
+#include "ts_demo_post.h"
 #include "ts_version.h"
 
 #include <arpa/inet.h>
@@ -95,10 +103,11 @@ typedef struct {
     s_mode_t mode;              //  how data requests are answered
     uint64_t counter;           //  data requests since fail_rate was set
     uint64_t requests;          //  data requests since start
+    uint64_t posts;             //  of them POSTs (ts_demo_post.h)
 } s_behaviour_t;
 
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
-static s_behaviour_t s_state = { -1, 0, 0, S_MODE_OK, 0, 0 };
+static s_behaviour_t s_state = { -1, 0, 0, S_MODE_OK, 0, 0, 0 };
 static char *s_api_key = NULL;             //  required x-api-key, or NULL
 static const char *s_key_param = NULL;     //  query parameter that must
                                            //  hold it too, or NULL
@@ -322,9 +331,15 @@ s_reply_wrong_param (struct MHD_Connection *conn, const char *given)
     return s_reply_error (conn, MHD_HTTP_UNAUTHORIZED, text);
 }
 
+//  Answers a data request; body (len bytes) is a POST's, NULL for a GET.
 static enum MHD_Result
-s_serve_series (struct MHD_Connection *conn, bool columns, const char *id)
+s_serve_series (struct MHD_Connection *conn, bool columns, const char *id,
+                const char *body, size_t len)
 {
+    if (!ts_demo_auth_check (conn))
+        return s_reply (conn, MHD_HTTP_UNAUTHORIZED, "application/json",
+                        "{\"error\": \"invalid_token\"}", 26,
+                        MHD_RESPMEM_PERSISTENT);
     const char *given = s_key_param? MHD_lookup_connection_value (conn,
         MHD_GET_ARGUMENT_KIND, s_key_param): NULL;
     if (s_api_key) {
@@ -339,7 +354,8 @@ s_serve_series (struct MHD_Connection *conn, bool columns, const char *id)
         return s_reply_error (conn, MHD_HTTP_BAD_REQUEST, "invalid id");
     int64_t from_ms = INT64_MIN;
     int64_t to_ms = INT64_MAX;
-    if (s_time_arg (conn, "from", &from_ms) || s_time_arg (conn, "to", &to_ms))
+    if (s_time_arg (conn, "from", &from_ms) || s_time_arg (conn, "to", &to_ms)
+    ||  (body && ts_demo_post_times (body, len, &from_ms, &to_ms)))
         return s_reply_error (conn, MHD_HTTP_BAD_REQUEST,
                               "from/to must be epoch ms or RFC 3339");
 
@@ -347,6 +363,7 @@ s_serve_series (struct MHD_Connection *conn, bool columns, const char *id)
     s_behaviour_t now = s_state;
     s_state.counter++;
     s_state.requests++;
+    s_state.posts += body? 1: 0;
     pthread_mutex_unlock (&s_lock);
     //  Request k of a run fails when floor(k * P) steps up: exactly a
     //  fraction P of requests, evenly spread, the same on every run.
@@ -382,13 +399,13 @@ s_serve_series (struct MHD_Connection *conn, bool columns, const char *id)
     int64_t times [2 * S_SLOTS];
     int64_t clock_ms = now.now_ms >= 0? now.now_ms: ts_now_ms ();
     size_t n = s_times (clock_ms, from_ms, to_ms, times);
-    size_t len = 0;
-    char *body = s_document (columns, id, times, n, &len);
-    if (!body)
+    len = 0;
+    char *doc = s_document (columns, id, times, n, &len);
+    if (!doc)
         return s_reply_error (conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     if (now.mode == S_MODE_TRUNCATED)
         len /= 2;
-    return s_reply (conn, MHD_HTTP_OK, "application/json", body, len,
+    return s_reply (conn, MHD_HTTP_OK, "application/json", doc, len,
                     MHD_RESPMEM_MUST_FREE);
 }
 
@@ -404,9 +421,13 @@ s_reply_state (struct MHD_Connection *conn)
                               "fail_rate", now.fail_rate,
                               "mode", s_mode_names [now.mode],
                               "requests", (json_int_t) now.requests);
-    if (json)
+    if (json) {
         json_object_set_new (json, "now_ms", now.now_ms >= 0
                              ? json_integer (now.now_ms): json_null ());
+        json_object_set_new (json, "posts", json_integer ((json_int_t)
+                                                          now.posts));
+        ts_demo_auth_state (json);
+    }
     char *body = json? json_dumps (json, JSON_COMPACT): NULL;
     json_decref (json);
     if (!body)
@@ -468,6 +489,8 @@ s_control (const char *body, size_t len)
         else
             reason = "now_ms must be epoch ms or null";
     }
+    if (!reason)
+        reason = ts_demo_auth_control (json);
     json_decref (json);
     if (reason)
         return reason;
@@ -478,6 +501,7 @@ s_control (const char *body, size_t len)
         pthread_once (&s_oversized_once, s_build_oversized);
     pthread_mutex_lock (&s_lock);
     next.requests = s_state.requests;
+    next.posts = s_state.posts;
     next.counter = reset_counter? 0: s_state.counter;
     s_state = next;
     pthread_mutex_unlock (&s_lock);
@@ -491,7 +515,11 @@ s_handle (void *cls, struct MHD_Connection *conn, const char *url,
 {
     bool get = strcmp (method, "GET") == 0 || strcmp (method, "HEAD") == 0;
     bool post = strcmp (method, "POST") == 0;
-    if (strcmp (url, "/control") == 0 && post) {
+    bool control = strcmp (url, "/control") == 0;
+    bool token = strcmp (url, "/oauth/token") == 0;
+    bool rows = strncmp (url, "/rows/", 6) == 0;
+    bool columns = strncmp (url, "/columns/", 9) == 0;
+    if (post && (control || token || rows || columns)) {
         s_request_t *request = *con_cls;
         if (!request) {
             request = calloc (1, sizeof (s_request_t));
@@ -516,6 +544,13 @@ s_handle (void *cls, struct MHD_Connection *conn, const char *url,
         }
         if (request->too_big)
             return s_reply_error (conn, 413, "body too large");
+        if (token)
+            return ts_demo_auth_token (conn, request->body? request->body: "",
+                                       request->len);
+        if (rows || columns)
+            return s_serve_series (conn, columns, url + (rows? 6: 9),
+                                   request->body? request->body: "",
+                                   request->len);
         const char *reason = s_control (request->body, request->len);
         if (reason)
             return s_reply_error (conn, MHD_HTTP_BAD_REQUEST, reason);
@@ -537,10 +572,8 @@ s_handle (void *cls, struct MHD_Connection *conn, const char *url,
     }
     if (strcmp (url, "/control") == 0)
         return s_reply_state (conn);
-    if (strncmp (url, "/rows/", 6) == 0)
-        return s_serve_series (conn, false, url + 6);
-    if (strncmp (url, "/columns/", 9) == 0)
-        return s_serve_series (conn, true, url + 9);
+    if (rows || columns)
+        return s_serve_series (conn, columns, url + (rows? 6: 9), NULL, 0);
     return s_reply_error (conn, MHD_HTTP_NOT_FOUND, "not found");
 }
 
@@ -612,8 +645,14 @@ s_usage (FILE *out)
 "With fail rate P, data request k (counted since start or the last fail_rate\n"
 "change) gets 500 when floor(k * P) > floor((k - 1) * P).\n"
 "\n"
+"  POST /rows/{id}, /columns/{id}  the same, from/to in a JSON or form body\n"
+"\n");
+    ts_demo_auth_usage (out);
+    fprintf (out,
+"\n"
 "Environment:\n"
 "  $NAME of --require-key-env  the key data requests must carry\n"
+"  $NAME of --oauth2-*-env     the OAuth2 client id and secret accepted\n"
 "\n"
 "Exit status:\n"
 "  0  stopped by SIGINT or SIGTERM, or after --help or --version\n"
@@ -682,6 +721,14 @@ s_parse_args (int argc, char *argv [], int64_t *port, const char **bind_addr)
             ts_version_print (stdout, "tscache-demo-upstream");
             return 0;
         }
+        int taken = ts_demo_auth_option (opt, i + 1 < argc? argv [i + 1]
+                                                       : NULL);
+        if (taken < 0)
+            return s_die ("bad value or unset variable for", opt);
+        if (taken > 0) {
+            i += taken == 1? 1: 0;
+            continue;
+        }
         static const char *known [] = { "--port", "--bind", "--now",
             "--latency-ms", "--fail-rate", "--require-key-env", "--key-param",
             NULL };
@@ -743,6 +790,9 @@ main (int argc, char *argv [])
         return exit_code;
     if (s_key_param && !s_api_key)
         return s_die ("--key-param needs --require-key-env", NULL);
+    const char *auth_error = ts_demo_auth_ready ();
+    if (auth_error)
+        return s_die (auth_error, NULL);
 
     struct sockaddr_storage addr;
     unsigned int flags = MHD_USE_THREAD_PER_CONNECTION
@@ -785,5 +835,6 @@ main (int argc, char *argv [])
     MHD_stop_daemon (daemon);
     free (s_oversized);
     free (s_api_key);
+    ts_demo_auth_destroy ();
     return 0;
 }
