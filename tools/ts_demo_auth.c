@@ -13,6 +13,7 @@
 #define S_TOKENS_MAX    4096        //  tokens remembered
 #define S_TOKEN_LEN     32          //  hex characters of a token
 #define S_FIELD_MAX     1024        //  longest form value read
+#define S_RECENT        16          //  tokens shown in /control
 
 typedef enum { S_TOKEN_OK, S_TOKEN_500, S_TOKEN_INVALID_CLIENT } s_mode_t;
 static const char *s_modes [] = { "ok", "500", "invalid_client", NULL };
@@ -20,6 +21,7 @@ static const char *s_modes [] = { "ok", "500", "invalid_client", NULL };
 typedef struct {
     char     token [S_TOKEN_LEN + 1];
     int64_t  expires_ms;            //  real time
+    bool     revoked;               //  refused from now on
 } s_token_t;
 
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -276,6 +278,7 @@ ts_demo_auth_token (struct MHD_Connection *conn, const char *body,
     s_token_t *slot = &s_tokens [s_next];
     s_next = (s_next + 1) % S_TOKENS_MAX;
     memcpy (slot->token, token, sizeof token);
+    slot->revoked = false;
     slot->expires_ms = ts_now_ms () + lifetime_s * 1000;
     s_issued++;
     pthread_mutex_unlock (&s_lock);
@@ -300,7 +303,7 @@ ts_demo_auth_check (struct MHD_Connection *conn)
     if (given && strncmp (given, "Bearer ", 7) == 0
     &&  strlen (given + 7) == S_TOKEN_LEN)
         for (size_t i = 0; !ok && i < S_TOKENS_MAX; i++)
-            ok = s_tokens [i].expires_ms > now
+            ok = s_tokens [i].expires_ms > now && !s_tokens [i].revoked
               && ts_secure_equal (given + 7, S_TOKEN_LEN, s_tokens [i].token,
                                   S_TOKEN_LEN);
     if (!ok)
@@ -337,8 +340,9 @@ ts_demo_auth_control (json_t *json)
         s_required = json_is_true (required);
     if (lifetime)
         s_lifetime_s = json_integer_value (lifetime);
-    if (revoke && json_is_true (revoke))
-        memset (s_tokens, 0, sizeof s_tokens);
+    for (size_t i = 0; revoke && json_is_true (revoke) && i < S_TOKENS_MAX;
+         i++)
+        s_tokens [i].revoked = true;
     if (mode)
         s_mode = (s_mode_t) m;
     pthread_mutex_unlock (&s_lock);
@@ -355,5 +359,10 @@ ts_demo_auth_state (json_t *json)
     json_object_set_new (json, "tokens_issued", json_integer ((json_int_t) s_issued));
     json_object_set_new (json, "token_requests", json_integer ((json_int_t) s_requests));
     json_object_set_new (json, "bearer_refused", json_integer ((json_int_t) s_refused));
+    json_t *recent = json_array ();
+    for (size_t k = 1; recent && k <= S_RECENT && k <= s_issued; k++)
+        json_array_append_new (recent, json_string (
+            s_tokens [(s_next + S_TOKENS_MAX - k) % S_TOKENS_MAX].token));
+    json_object_set_new (json, "recent_tokens", recent);
     pthread_mutex_unlock (&s_lock);
 }

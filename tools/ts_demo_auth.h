@@ -24,8 +24,9 @@
     from now on) and "oauth2_mode": "ok|500|invalid_client" (how the
     token endpoint answers: 500 or 401 invalid_client whatever it is
     sent). GET /control reports "tokens_issued", "token_requests" and
-    "bearer_refused" (data requests refused for their token), and the
-    switches.
+    "bearer_refused" (data requests refused for their token), the
+    switches, and "recent_tokens", the last 16 tokens issued, so that tests can look for them in tscache's logs: the
+    demo is a test tool, not a security boundary.
 
     Tokens are random (/dev/urandom), kept in memory, at most
     S_TOKENS_MAX (the oldest forgotten). Nothing here is logged. */
