@@ -26,9 +26,8 @@
     anyone sees them.
 
     ts_fetch_classify (in ts_fetch_verdict.c) turns a completed request
-    into a verdict for the
-    broker (failed or not, worth retrying, how long the upstream asked us
-    to wait, a one-line detail); ts_fetch_verdict_merge folds the verdicts
+    into a verdict for the broker (failed or not, worth retrying, how
+    long the upstream asked us to wait, a one-line detail); ts_fetch_verdict_merge folds the verdicts
     of a job's ids into the job's. Both are pure, so the retry policy is
     tested without a network:
 

@@ -2,12 +2,13 @@
     docs/protocol.md for the messages and docs/architecture.md for the
     job flow.
 
-    One module in three files (ts_worker_internal.h): this one builds the
+    One module in four files (ts_worker_internal.h): this one builds the
     worker, reads the upstream key and headers (again on reload) and runs
     the loop and the drain; ts_worker_broker.c speaks to the broker (the
     socket, ready, release, heartbeats, the reports remembered and
     resent); ts_worker_jobs.c runs the jobs (slots, fetches, the ingest's
-    batch, failures, reports). What follows describes the worker whole.
+    batch, failures, reports); ts_worker_request.c builds each id's
+    request (URL, POST body, headers, the OAuth2 token). What follows describes the worker whole.
 
     Each job in flight holds one slot (ts_worker_slot_t). A fetch is
     tagged with its slot and the index of its id in the job, so a

@@ -19,18 +19,33 @@
 #include "ts_worker.h"
 #include "ts_fetch.h"
 #include "ts_map.h"
+#include "ts_oauth2.h"
 #include "ts_store.h"
 #include "ts_version.h"
 
-//  The upstream key, if one is configured, must be readable now rather
-//  than at the first fetch; so must the CURVE keys (the worker's pair,
-//  the broker's public key).
+//  The OAuth2 client id and secret, if a token endpoint is configured,
+//  can be read (read and wiped at once). Returns 0 or TS_ECONFIG.
+static int
+s_check_oauth2 (const ts_config_t *cfg, char *err)
+{
+    if (!*ts_config_str (cfg, "upstream.oauth2.token_url"))
+        return 0;
+    ts_oauth2_t *auth = ts_oauth2_new (cfg, err);
+    bool ok = auth != NULL;
+    ts_oauth2_destroy (&auth);
+    return ok? 0: TS_ECONFIG;
+}
+
+//  The upstream key and OAuth2 client secret, if configured, must be
+//  readable now rather than at the first fetch; so must the CURVE keys
+//  (the worker's pair, the broker's public key).
 static int
 s_check (const ts_config_t *cfg, char *err)
 {
     static const char *const pairs [] = { "security.worker_cert", NULL };
     static const char *const publics [] = { "security.broker_cert", NULL };
     return ts_config_secret_check (cfg, "upstream", false, err)
+        || s_check_oauth2 (cfg, err)
         || ts_curve_check (cfg, pairs, publics, NULL, err)? TS_ECONFIG: 0;
 }
 
@@ -88,8 +103,13 @@ main (int argc, char *argv [])
         "The upstream API key comes from the variable named by\n"
         "upstream.api_key_env or the file upstream.api_key_file, and goes where\n"
         "{api_key} is written in upstream.url or upstream.headers, else in the\n"
-        "header upstream.api_key_header. It is never logged: URLs and headers\n"
-        "are shown with the key as ***. SIGHUP reloads the config file:\n"
+        "header upstream.api_key_header. With upstream.oauth2.token_url set,\n"
+        "each request carries an OAuth2 bearer token the worker gets with the\n"
+        "client id and secret of upstream.oauth2.client_*_env/_file (renewed\n"
+        "before expiry and on a 401). upstream.method POST sends the\n"
+        "upstream.body template. Keys, secrets and tokens are never logged:\n"
+        "URLs and headers are shown with them as ***, bodies not at all\n"
+        "(docs/upstream-auth.md). SIGHUP reloads the config file:\n"
         "log.level, log.format, upstream.headers and the upstream key (read\n"
         "again from its variable or file) change at once; other changes\n"
         "need a restart.\n"
