@@ -161,8 +161,10 @@ DEPS_test_ts_config = $(CORE) common/ts_config common/ts_cron
 DEPS_test_ts_config_yaml   = $(DEPS_test_ts_config)
 DEPS_test_ts_config_keys   = $(DEPS_test_ts_config)
 DEPS_test_ts_config_secret = $(DEPS_test_ts_config)
+DEPS_test_ts_config_source = $(DEPS_test_ts_config)
 $(BUILD)/tests/test_ts_config $(BUILD)/tests/test_ts_config_yaml \
-$(BUILD)/tests/test_ts_config_keys $(BUILD)/tests/test_ts_config_secret: \
+$(BUILD)/tests/test_ts_config_keys $(BUILD)/tests/test_ts_config_secret \
+$(BUILD)/tests/test_ts_config_source: \
         tests/unit/ts_config_fixture.h
 #  ts_map's tests, one per file of it (test_ts_map: the spec), share
 #  tests/unit/ts_map_fixture.h.
@@ -282,7 +284,8 @@ $(BUILD)/tests/test_ts_aws $(BUILD)/tests/test_ts_aws_creds: tests/unit/ts_aws_f
 #  A module written as several files links as one: where DEPS_test_X
 #  names it, PARTS_<module> adds its other files.
 PARTS_common/ts_config = common/ts_config_keys common/ts_config_yaml \
-                         common/ts_config_secret
+                         common/ts_config_secret common/ts_config_value \
+                         common/ts_config_source
 PARTS_common/ts_proto = common/ts_proto_codec common/ts_proto_client \
                         common/ts_proto_worker common/ts_proto_points
 PARTS_common/ingest/ts_map = common/ingest/ts_map_parse \

@@ -40,21 +40,29 @@ int
 ts_broker_enqueue (ts_broker_t *self, const ts_strlist_t *ids,
                    const char *rid, char *err)
 {
+    ts_queue_attrs_t attrs = { .rid = rid };
+    return ts_broker_enqueue_attrs (self, ids, &attrs, err);
+}
+
+int
+ts_broker_enqueue_attrs (ts_broker_t *self, const ts_strlist_t *ids,
+                         const ts_queue_attrs_t *attrs, char *err)
+{
     int jobs = 0;
     for (size_t i = 0; i < ids->n; i += self->ids_per_job) {
         size_t n = ids->n - i < self->ids_per_job? ids->n - i
                                                  : self->ids_per_job;
         uint64_t job = 0;
-        int rc = ts_queue_push_rid (self->queue, (const char *const *)
-                                    ids->items + i, n, rid, ts_now_ms (),
-                                    &job, err);
+        int rc = ts_queue_push_attrs (self->queue, (const char *const *)
+                                      ids->items + i, n, attrs, ts_now_ms (),
+                                      &job, err);
         if (rc < 0)
             return rc;
         if (rc > 0) {
             jobs++;
             ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (TS_LF_UINT ("job", job),
-                       TS_LF_INT ("ids", rc), TS_LF_OPT ("rid", rid)),
-                       "job queued");
+                       TS_LF_INT ("ids", rc), TS_LF_OPT ("rid", attrs->rid),
+                       TS_LF_OPT ("source", attrs->source)), "job queued");
         }
     }
     return jobs;

@@ -197,4 +197,9 @@ void ts_broker_staleness_step (ts_broker_t *self);
 int ts_broker_enqueue (ts_broker_t *self, const ts_strlist_t *ids,
                        const char *rid, char *err);
 
+//  ts_broker_enqueue, each job carrying attrs (its request id, source and
+//  window; see ts_queue_push_attrs).
+int ts_broker_enqueue_attrs (ts_broker_t *self, const ts_strlist_t *ids,
+                             const ts_queue_attrs_t *attrs, char *err);
+
 #endif

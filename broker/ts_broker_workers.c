@@ -187,6 +187,13 @@ s_send_leased (ts_broker_t *self, size_t n)
         ts_msg_reset (self->reply, TS_OP_JOB);
         self->reply->job = job->id;
         ts_strlcpy (self->reply->rid, job->rid, sizeof self->reply->rid);
+        ts_strlcpy (self->reply->source, job->source,
+                    sizeof self->reply->source);
+        if (job->from_ms || job->to_ms) {
+            self->reply->has_from = self->reply->has_to = true;
+            self->reply->from_ms = job->from_ms;
+            self->reply->to_ms = job->to_ms;
+        }
         for (size_t k = 0; k < job->ids->n && rc == 0; k++)
             rc = ts_strlist_append (self->reply->ids, job->ids->items [k]);
         if (rc == 0 && worker)

@@ -230,9 +230,9 @@ s_check_roles (const ts_config_t *self, char *err)
     return 0;
 }
 
-//  Rules between the request keys: a body goes with POST; OAuth2 needs
-//  a client id and a client secret, each from an env variable or a
-//  file.
+//  Rules between the request keys of a source (a view): a body goes
+//  with POST; OAuth2 needs a client id and a client secret, each from an
+//  env variable or a file.
 static int
 s_check_request (const ts_config_t *self, char *err)
 {
@@ -260,15 +260,11 @@ s_check_request (const ts_config_t *self, char *err)
     return 0;
 }
 
-//  Rules between keys, checked once every key is set: {api_key} in
-//  upstream.url, upstream.headers or upstream.body needs a place to read
-//  the key from; the roles a backend serves (s_check_roles); the request
-//  keys (s_check_request).
+//  {api_key} in upstream.url, upstream.headers or upstream.body of a
+//  source (a view) needs a place to read the key from.
 static int
-s_check_keys (const ts_config_t *self, char *err)
+s_check_api_key (const ts_config_t *self, char *err)
 {
-    if (s_check_roles (self, err) || s_check_request (self, err))
-        return TS_ECONFIG;
     const char *env = ts_config_str (self, "upstream.api_key_env");
     const char *file = ts_config_str (self, "upstream.api_key_file");
     if (*env || *file)
@@ -287,6 +283,23 @@ s_check_keys (const ts_config_t *self, char *err)
     s_blame (self, key, "{api_key} needs the upstream API key: set "
              "upstream.api_key_env or upstream.api_key_file", err);
     return TS_ECONFIG;
+}
+
+//  Rules between keys, checked once every key is set: the roles a
+//  backend serves (s_check_roles); each source's {api_key} and request
+//  keys (s_check_request). With
+//  sources:, upstream: holds what the sources share, so only the
+//  sources themselves are checked.
+static int
+s_check_keys (ts_config_t *self, char *err)
+{
+    if (s_check_roles (self, err) || ts_config_sources_finish (self, err))
+        return TS_ECONFIG;
+    for (size_t i = 0; i < self->nsources; i++)
+        if (s_check_api_key (self->sources [i], err)
+        ||  s_check_request (self->sources [i], err))
+            return TS_ECONFIG;
+    return 0;
 }
 
 //  Returns a config holding every default, or NULL (out of memory).
@@ -421,6 +434,11 @@ ts_config_destroy (ts_config_t **self_p)
             for (size_t i = 0; i < ts_config_nkeys; i++)
                 ts_config_value_reset (&self->values [i]);
         free (self->values);
+        for (size_t i = 0; i < self->nsources; i++)
+            ts_config_destroy (&self->sources [i]);
+        free (self->sources);
+        free (self->set);
+        free (self->name);
         ts_strlist_destroy (&self->warnings);
         free (self->source);
         free (self);
@@ -439,7 +457,7 @@ const ts_strlist_t *
 ts_config_warnings (const ts_config_t *self)
 {
     assert (self);
-    return self->warnings;
+    return self->parent? self->parent->warnings: self->warnings;
 }
 
 void
@@ -449,13 +467,20 @@ ts_config_where (const ts_config_t *self, const char *key, char *buf,
     assert (self);
     int index = ts_config_key_find (key);
     assert (index >= 0);        //  unknown key
+    if (self->parent && !self->set [index]) {
+        ts_config_where (self->parent, key, buf, size);
+        return;
+    }
     int line = self->values [index].line;
+    char shown [TS_CONFIG_KEY_MAX + TS_NAME_MAX + 16];
+    ts_config_key_shown (self, key, shown, sizeof shown);
     if (line == TS_CONFIG_LINE_ENV) {
         char var [TS_CONFIG_KEY_MAX];
         s_env_name (key, var, sizeof var);
-        snprintf (buf, size, "env %s: %s", var, key);
+        snprintf (buf, size, "env %s: %s", var, shown);
+        return;
     }
-    else
+    key = shown;
     if (line > 0)
         snprintf (buf, size, "%s:%d: %s", self->source, line, key);
     else
@@ -476,7 +501,7 @@ s_get (const ts_config_t *self, const char *key, ts_config_type_t type)
     assert (ts_config_keys [index].type == type
          || (ts_config_type_is_string (type)
          &&  ts_config_type_is_string (ts_config_keys [index].type)));
-    return &self->values [index];
+    return ts_config_slot (self, index);
 }
 
 const char *

@@ -46,6 +46,7 @@ ts_config_t *ts_config_load_text (const char *text, const char *name,
 void ts_config_destroy (ts_config_t **self_p);
 
 //  Returns the path the config was loaded from ("(defaults)" if none).
+//  (Not an upstream source: see ts_config_source_at below.)
 const char *ts_config_source (const ts_config_t *self);
 
 //  What loading noticed and ignored, one line each, for the caller to
@@ -97,7 +98,8 @@ int ts_config_secret_check (const ts_config_t *self, const char *section,
                             bool required, char *err);
 
 //  Writes every key with its current value as YAML-ish "key: value" lines
-//  to stdout. Secrets are not config keys, and credential headers must
+//  to stdout, then each source's upstream.* keys as
+//  "sources[NAME].KEY: value". Secrets are not config keys, and credential headers must
 //  take their value from {api_key}, so nothing secret is printed; a URL
 //  is printed in its display form (ts_redact_url), so a key written into
 //  it as literal text shows as ***.
@@ -124,5 +126,51 @@ bool ts_config_same (const ts_config_t *a, const ts_config_t *b,
 //  must hold no pointer into it. Returns 0 or TS_ENOMEM (self unchanged).
 int ts_config_adopt (ts_config_t *self, const ts_config_t *from,
                      const char *key);
+
+//  --- sources -----------------------------------------------------------
+//
+//  A source is one upstream: the upstream.* keys. The file lists them
+//  under sources: (a sequence of mappings, each a name and any upstream.*
+//  key without the "upstream." prefix, nested the same way:
+//  "format: {layout: columns}"), or writes upstream: alone, which is one
+//  source named "default". With sources:, upstream: holds what every
+//  source shares: a source reads a key from its own entry, else from
+//  upstream: (and TSCACHE_UPSTREAM_* overrides), else the default.
+//  Errors in an entry name the key as "FILE:LINE: sources[NAME].KEY".
+//
+//  Each source is handed to code as a view, a const ts_config_t * whose
+//  upstream.* keys hold the source's values and every other key the
+//  config's: ts_config_str (view, "upstream.url") is that source's URL.
+//  Views belong to the config and live as long as it does. The whole
+//  config's own upstream.* keys are the shared values, not any source's:
+//  code that fetches reads them from a view.
+
+//  How many sources the config has (>= 1). self may be a view.
+size_t ts_config_source_count (const ts_config_t *self);
+
+//  The view of source index (< ts_config_source_count), in the file's
+//  order; index 0 is "the first source", the one an id registered
+//  without a source belongs to. self may be a view.
+const ts_config_t *ts_config_source_at (const ts_config_t *self,
+                                        size_t index);
+
+//  The name of the source self is a view of ("default" for upstream:);
+//  NULL for the whole config.
+const char *ts_config_source_name (const ts_config_t *self);
+
+//  Index of the source called name, or -1 if there is none; NULL or ""
+//  is the first source (0).
+int ts_config_source_find (const ts_config_t *self, const char *name);
+
+//  Writes the sources' names, "weather, prices", into buf (size bytes),
+//  for an error that lists the known ones.
+void ts_config_source_names (const ts_config_t *self, char *buf,
+                             size_t size);
+
+//  True if a and b have the same sources: names in the same order, and
+//  each entry setting the same keys to the same values. (What upstream:
+//  shares is compared key by key, as ts_config_same.) A reload that
+//  changes sources needs a restart.
+bool ts_config_sources_same (const ts_config_t *a, const ts_config_t *b);
 
 #endif

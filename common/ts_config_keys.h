@@ -1,17 +1,20 @@
 /*  ts_config_keys - what the parts of ts_config share; not for callers.
 
     ts_config is one module (ts_config.h is its whole contract) written as
-    four files, one job each:
+    these files, one job each:
 
       ts_config_keys.c    the key table (name, type, default, bounds,
-                          allowed values, key-specific checks) and the
-                          rules that turn text into a checked value
+                          allowed values, key-specific checks)
+      ts_config_value.c   the rules that turn text into a checked value
+                          of a key's type
       ts_config_yaml.c    reading the YAML file into the value slots
       ts_config.c         loading: defaults, file, environment overrides,
                           rules between keys; the getters and ts_config_set
       ts_config_secret.c  secrets (read from env or file, checked) and
                           ts_config_print, the two places a secret could
                           leak
+      ts_config_source.c  sources: the views of one config, one per
+                          entry of sources: (or "default" for upstream:)
 
     This header holds the types and functions those files share. Only
     ts_config*.c include it. */
@@ -65,6 +68,15 @@ struct _ts_config_t {
     char *source;               //  file or name loaded from
     ts_config_value_t *values;  //  one per ts_config_keys row
     ts_strlist_t *warnings;     //  what was ignored, for the log
+    //  Sources (ts_config_source.c). A loaded config holds nsources >= 1
+    //  views; a view has parent set, its source's name, and set [i] true
+    //  for each slot its sources: entry wrote (only upstream.* keys):
+    //  every other slot reads the parent's (ts_config_slot).
+    ts_config_t **sources;      //  the views, in the file's order
+    size_t nsources;
+    ts_config_t *parent;        //  view: the config it is a view of
+    char *name;                 //  view: the source's name
+    bool *set;                  //  view: one per ts_config_keys row
 };
 
 #define TS_CONFIG_LINE_ENV  (-1)
@@ -73,6 +85,25 @@ struct _ts_config_t {
 //  one value slot per row, in the same order.
 extern const ts_config_key_t ts_config_keys [];
 extern const size_t ts_config_nkeys;
+
+//  The slot that holds the value of key index for self: its own, or for
+//  a view a slot its entry did not set, the parent's.
+const ts_config_value_t *ts_config_slot (const ts_config_t *self,
+                                         int index);
+
+//  A new view of parent for the source called name (added to parent's
+//  sources). Returns it (owned by parent), or NULL: out of memory.
+ts_config_t *ts_config_view_new (ts_config_t *parent, const char *name);
+
+//  Once the file and environment are read: adds the "default" view if
+//  the file had no sources:. Returns 0, or TS_ECONFIG (out of memory,
+//  in err).
+int ts_config_sources_finish (ts_config_t *self, char *err);
+
+//  Writes how errors name key (a dotted upstream.* key) of view self:
+//  "sources[NAME].format.layout"; for a config that is not a view, key.
+void ts_config_key_shown (const ts_config_t *self, const char *key,
+                          char *buf, size_t size);
 
 //  Index of key in ts_config_keys, or -1 if it is not a key.
 int ts_config_key_find (const char *key);
@@ -86,6 +117,9 @@ bool ts_config_type_is_string (ts_config_type_t type);
 //  Writes what a value of key must look like into reason.
 void ts_config_type_reason (const ts_config_key_t *key, char *reason,
                             size_t size);
+
+//  True for a ZeroMQ endpoint: tcp://, ipc:// or inproc:// and an address.
+bool ts_config_endpoint_ok (const char *text);
 
 //  Parse a whole decimal integer (white space around allowed) and a
 //  boolean (true/false, yes/no, on/off, 1/0). Return false if text is

@@ -160,7 +160,7 @@ static void
 s_print_value (FILE *out, const ts_config_t *self, size_t i)
 {
     const ts_config_key_t *key = &ts_config_keys [i];
-    const ts_config_value_t *value = &self->values [i];
+    const ts_config_value_t *value = ts_config_slot (self, (int) i);
     switch (key->type) {
         case TS_CONFIG_INT:
             fprintf (out, "%" PRId64, value->num);
@@ -209,6 +209,21 @@ ts_config_print (const ts_config_t *self)
         s_print_value (stdout, self, i);
         putchar ('\n');
     }
+    //  The sources: entries, each with the keys it sets (the rest are
+    //  upstream.*'s above), as YAML that loads back. The one source of
+    //  the upstream: shorthand sets none and is not listed.
+    bool listed = self->nsources > 1 || (self->nsources == 1
+               && strcmp (self->sources [0]->name, "default") != 0);
+    for (size_t s = 0; listed && s < self->nsources; s++) {
+        const ts_config_t *source = self->sources [s];
+        printf ("%s  - name: %s\n", s? "": "sources:\n", source->name);
+        for (size_t i = 0; i < ts_config_nkeys; i++)
+            if (source->set && source->set [i]) {
+                printf ("    %s: ", ts_config_keys [i].name + 9);
+                s_print_value (stdout, source, i);
+                putchar ('\n');
+            }
+    }
     fflush (stdout);
 }
 
@@ -247,8 +262,8 @@ ts_config_same (const ts_config_t *a, const ts_config_t *b, const char *key)
     assert (a && b);
     int index = ts_config_key_find (key);
     assert (index >= 0);
-    const ts_config_value_t *x = &a->values [index];
-    const ts_config_value_t *y = &b->values [index];
+    const ts_config_value_t *x = ts_config_slot (a, index);
+    const ts_config_value_t *y = ts_config_slot (b, index);
     if ((x->str || y->str)
     &&  (!x->str || !y->str || strcmp (x->str, y->str) != 0))
         return false;

@@ -24,6 +24,16 @@ typedef struct {
     char *err;                  //  caller's error buffer
 } s_loader_t;
 
+//  The key as errors name it: in a sources: entry (cfg a view),
+//  "sources[NAME].format.layout" for upstream.format.layout.
+#define S_SHOWN_MAX (TS_CONFIG_KEY_MAX + TS_NAME_MAX + 16)
+static const char *
+s_shown (s_loader_t *self, const char *key, char *buf)
+{
+    ts_config_key_shown (self->cfg, key, buf, S_SHOWN_MAX);
+    return buf;
+}
+
 //  ---------------------------------------------------------------------
 //  YAML
 
@@ -155,11 +165,11 @@ s_load_leaf (s_loader_t *self, int index, yaml_node_t *key_node,
              yaml_node_t *node)
 {
     const ts_config_key_t *key = &ts_config_keys [index];
-    char reason [TS_ERRLEN];
+    char reason [TS_ERRLEN], shown [S_SHOWN_MAX];
     int line = s_line (key_node);
     if (self->seen [index]) {
         ts_errf (self->err, "%s:%d: %s: duplicate key", self->source, line,
-                 key->name);
+                 s_shown (self, key->name, shown));
         return TS_ECONFIG;
     }
     self->seen [index] = true;
@@ -179,17 +189,23 @@ s_load_leaf (s_loader_t *self, int index, yaml_node_t *key_node,
     ts_config_value_reset (&self->cfg->values [index]);
     self->cfg->values [index] = value;
     self->cfg->values [index].line = line;
+    if (self->cfg->set)
+        self->cfg->set [index] = true;
     return 0;
 fail:
-    ts_errf (self->err, "%s:%d: %s: %s", self->source, line, key->name,
-             reason);
+    ts_errf (self->err, "%s:%d: %s: %s", self->source, line,
+             s_shown (self, key->name, shown), reason);
     return TS_ECONFIG;
 }
+
+static int s_load_sources (s_loader_t *self, yaml_node_t *key_node,
+                           yaml_node_t *node);
 
 //  Walks a mapping whose keys are below prefix ("" at the top level).
 static int
 s_load_mapping (s_loader_t *self, yaml_node_t *map, const char *prefix)
 {
+    char shown [S_SHOWN_MAX];
     for (yaml_node_pair_t *pair = map->data.mapping.pairs.start;
          pair < map->data.mapping.pairs.top; pair++) {
         yaml_node_t *key_node = yaml_document_get_node (self->doc, pair->key);
@@ -198,8 +214,8 @@ s_load_mapping (s_loader_t *self, yaml_node_t *map, const char *prefix)
             continue;
         if (key_node->type != YAML_SCALAR_NODE) {
             ts_errf (self->err, "%s:%d: %s%skeys must be plain names",
-                     self->source, s_line (key_node), prefix,
-                     *prefix? ": ": "");
+                     self->source, s_line (key_node),
+                     s_shown (self, prefix, shown), *prefix? ": ": "");
             return TS_ECONFIG;
         }
         const char *name = (const char *) key_node->data.scalar.value;
@@ -216,9 +232,18 @@ s_load_mapping (s_loader_t *self, yaml_node_t *map, const char *prefix)
             &&  strcmp ((const char *) prev_key->data.scalar.value,
                         name) == 0) {
                 ts_errf (self->err, "%s:%d: %s: duplicate key", self->source,
-                         s_line (key_node), full);
+                         s_line (key_node), s_shown (self, full, shown));
                 return TS_ECONFIG;
             }
+        }
+        //  A sources: entry's name is the source's, not a key.
+        if (self->cfg->parent && strcmp (full, "upstream.name") == 0)
+            continue;
+        if (!self->cfg->parent && strcmp (full, "sources") == 0) {
+            int rc = s_load_sources (self, key_node, node);
+            if (rc)
+                return rc;
+            continue;
         }
         int index = ts_config_key_find (full);
         if (index >= 0) {
@@ -236,15 +261,91 @@ s_load_mapping (s_loader_t *self, yaml_node_t *map, const char *prefix)
             else
             if (!s_node_is_null (node)) {
                 ts_errf (self->err, "%s:%d: %s: must be a mapping (a section "
-                         "of keys)", self->source, s_line (key_node), full);
+                         "of keys)", self->source, s_line (key_node),
+                         s_shown (self, full, shown));
                 return TS_ECONFIG;
             }
         }
         else {
             ts_errf (self->err, "%s:%d: %s: unknown key", self->source,
-                     s_line (key_node), full);
+                     s_line (key_node), s_shown (self, full, shown));
             return TS_ECONFIG;
         }
+    }
+    return 0;
+}
+
+//  Reads one entry of sources: (the index-th) into a new view: its name
+//  first, then its keys as if written under upstream:.
+static int
+s_load_source (s_loader_t *self, yaml_node_t *entry, size_t index)
+{
+    const char *source = self->source;
+    if (entry->type != YAML_MAPPING_NODE) {
+        ts_errf (self->err, "%s:%d: sources[%zu]: must be a mapping (name: "
+                 "and upstream keys)", source, s_line (entry), index);
+        return TS_ECONFIG;
+    }
+    yaml_node_t *name = NULL;
+    for (yaml_node_pair_t *pair = entry->data.mapping.pairs.start;
+         pair < entry->data.mapping.pairs.top; pair++) {
+        yaml_node_t *key = yaml_document_get_node (self->doc, pair->key);
+        if (key && key->type == YAML_SCALAR_NODE
+        &&  strcmp ((const char *) key->data.scalar.value, "name") == 0)
+            name = yaml_document_get_node (self->doc, pair->value);
+    }
+    if (!name) {
+        ts_errf (self->err, "%s:%d: sources[%zu]: needs a name", source,
+                 s_line (entry), index);
+        return TS_ECONFIG;
+    }
+    const char *text = name->type == YAML_SCALAR_NODE
+                     ? (const char *) name->data.scalar.value: "";
+    if (name->type != YAML_SCALAR_NODE || !ts_name_valid (text)
+    ||  strlen (text) != name->data.scalar.length) {
+        ts_errf (self->err, "%s:%d: sources[%zu].name: must be "
+                 TS_NAME_RULE, source, s_line (name), index);
+        return TS_ECONFIG;
+    }
+    if (ts_config_source_find (self->cfg, text) >= 0) {
+        ts_errf (self->err, "%s:%d: sources[%s].name: a source of that "
+                 "name is listed before", source, s_line (name), text);
+        return TS_ECONFIG;
+    }
+    s_loader_t entry_loader = *self;
+    entry_loader.cfg = ts_config_view_new (self->cfg, text);
+    entry_loader.seen = calloc (ts_config_nkeys, sizeof (bool));
+    int rc = 0;
+    if (!entry_loader.cfg || !entry_loader.seen) {
+        ts_errf (self->err, "%s: out of memory", source);
+        rc = TS_ECONFIG;
+    }
+    else
+        rc = s_load_mapping (&entry_loader, entry, "upstream");
+    free (entry_loader.seen);
+    return rc;
+}
+
+//  sources: a sequence of entries, each a source (a view of the config).
+static int
+s_load_sources (s_loader_t *self, yaml_node_t *key_node, yaml_node_t *node)
+{
+    if (s_node_is_null (node))
+        return 0;
+    if (node->type != YAML_SEQUENCE_NODE
+    ||  node->data.sequence.items.top == node->data.sequence.items.start) {
+        ts_errf (self->err, "%s:%d: sources: must be a list of sources, "
+                 "each a mapping with a name", self->source,
+                 s_line (key_node));
+        return TS_ECONFIG;
+    }
+    size_t index = 0;
+    for (yaml_node_item_t *item = node->data.sequence.items.start;
+         item < node->data.sequence.items.top; item++, index++) {
+        yaml_node_t *entry = yaml_document_get_node (self->doc, *item);
+        int rc = entry? s_load_source (self, entry, index): 0;
+        if (rc)
+            return rc;
     }
     return 0;
 }

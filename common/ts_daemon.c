@@ -317,6 +317,14 @@ ts_daemon_reload (ts_config_t *cfg, const char *const *used,
         if (rc == 0)
             ts_info ("reload: %s: %s \u2192 %s", key, was, now);
     }
+    //  sources: is read at start into per-source state (the worker's
+    //  contexts, the broker's schedules, the gateway's names): a change
+    //  needs a restart, in every daemon.
+    if (rc == 0 && !ts_config_sources_same (cfg, next)) {
+        changed++;
+        restart++;
+        ts_warn ("reload: sources: changed: needs a restart, not applied");
+    }
     ts_config_destroy (&next);
     if (rc) {
         ts_error ("reload: out of memory; part of the change applied");

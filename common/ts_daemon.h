@@ -87,6 +87,9 @@ void ts_daemon_tick (void);
 //      other live keys are appended to applied for the caller to apply;
 //    - anything else: logged as a warning "reload: KEY: OLD → NEW: needs
 //      a restart, not applied", and cfg keeps its old value.
+//  A change to sources: (names, order, an entry's keys;
+//  ts_config_sources_same) is logged "reload: sources: changed: needs a
+//  restart, not applied" in every daemon.
 //  Values are shown as ts_config_show shows them: never a secret (keys
 //  are not config values). Returns 0, or TS_ECONFIG (file did not load),
 //  TS_ENOMEM.

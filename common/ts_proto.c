@@ -37,7 +37,8 @@ const char *ts_proto_field_names [F_COUNT_] = {
     "v", "op", "status", "error", "detail", "id", "from", "to", "measure",
     "ids", "job", "credit", "count", "baseline", "measures", "history",
     "forecast", "retry", "retry_after_ms", "stats", "dlq", "after", "limit",
-    "next", "jobs", "states", "boot", "written", "seq", "rid"
+    "next", "jobs", "states", "boot", "written", "seq", "rid",
+    "source"
 };
 
 //  ---------------------------------------------------------------------

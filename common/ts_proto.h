@@ -165,10 +165,14 @@ typedef struct {
     char     detail [TS_ERRLEN];        //  replies >= 400, failed: text
     char     id [TS_NAME_MAX + 1];      //  query, ids_rm; query reply
     char     measure [TS_NAME_MAX + 1]; //  query: "" means every measure
-    bool     has_from;                  //  query: from given
-    bool     has_to;                    //  query: to given
-    int64_t  from_ms;                   //  query and its reply
-    int64_t  to_ms;                     //  query and its reply
+    char     source [TS_NAME_MAX + 1];  //  job: the upstream source of its
+                                        //  ids ("source", optional; ""
+                                        //  the first source)
+    bool     has_from;                  //  query, job: from given
+    bool     has_to;                    //  query, job: to given
+    int64_t  from_ms;                   //  query and its reply; job: the
+    int64_t  to_ms;                     //  window to fetch (has_from and
+                                        //  has_to: both or neither)
     ts_strlist_t *ids;                  //  ids_add, hydrate, job, ids_ls
                                         //  reply; owned, never NULL
     char     after [TS_NAME_MAX + 1];   //  ids_ls: list ids after this

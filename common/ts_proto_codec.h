@@ -44,7 +44,8 @@ typedef enum {
     F_V, F_OP, F_STATUS, F_ERROR, F_DETAIL, F_ID, F_FROM, F_TO, F_MEASURE,
     F_IDS, F_JOB, F_CREDIT, F_COUNT, F_BASELINE, F_MEASURES, F_HISTORY,
     F_FORECAST, F_RETRY, F_RETRY_AFTER, F_STATS, F_DLQ, F_AFTER, F_LIMIT,
-    F_NEXT, F_JOBS, F_STATES, F_BOOT, F_WRITTEN, F_SEQ, F_RID, F_COUNT_
+    F_NEXT, F_JOBS, F_STATES, F_BOOT, F_WRITTEN, F_SEQ, F_RID, F_SOURCE,
+    F_COUNT_
 } ts_proto_field_t;
 
 //  Decoder state: the fields found in the top-level map, and err.

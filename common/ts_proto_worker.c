@@ -4,6 +4,7 @@
     and 8); and the change notices the broker publishes from what workers
     report written (5.18). See ts_proto_codec.h. */
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,7 +28,8 @@ ts_proto_worker_fields (const ts_msg_t *self)
         case TS_OP_DONE:
             return 1 + (self->has_written? 1: 0);
         case TS_OP_JOB:
-            return 2;
+            return 2 + (self->source [0]? 1: 0)
+                     + (self->has_from && self->has_to? 2: 0);
         case TS_OP_FAILED:
             return 3 + (self->retry_after_ms? 1: 0)
                      + (self->has_written? 1: 0);
@@ -53,6 +55,16 @@ ts_proto_worker_pack (msgpack_packer *pk, const ts_msg_t *self)
             TS_PROTO_TRY (msgpack_pack_uint64 (pk, self->job));
             TS_PROTO_TRY (ts_proto_pack_cstr (pk, "ids"));
             TS_PROTO_TRY (ts_proto_pack_ids (pk, self->ids));
+            if (self->source [0]) {
+                TS_PROTO_TRY (ts_proto_pack_cstr (pk, "source"));
+                TS_PROTO_TRY (ts_proto_pack_cstr (pk, self->source));
+            }
+            if (self->has_from && self->has_to) {
+                TS_PROTO_TRY (ts_proto_pack_cstr (pk, "from"));
+                TS_PROTO_TRY (msgpack_pack_int64 (pk, self->from_ms));
+                TS_PROTO_TRY (ts_proto_pack_cstr (pk, "to"));
+                TS_PROTO_TRY (msgpack_pack_int64 (pk, self->to_ms));
+            }
             break;
         case TS_OP_DONE:
             TS_PROTO_TRY (ts_proto_pack_cstr (pk, "job"));
@@ -114,6 +126,35 @@ s_decode_written (ts_proto_dec_t *dec, ts_msg_t *self)
         return 0;
     self->has_written = true;
     return ts_proto_get_ids (dec, "written", obj, 0, self->written);
+}
+
+//  job: the optional source and window (docs/protocol.md 5.8).
+static int
+s_decode_job_attrs (ts_proto_dec_t *dec, ts_msg_t *self)
+{
+    const msgpack_object *obj;
+    int rc = 0;
+    if ((obj = dec->field [F_SOURCE])
+    &&  (rc = ts_proto_get_name (dec, "source", obj, self->source)))
+        return rc;
+    const msgpack_object *from = dec->field [F_FROM];
+    const msgpack_object *to = dec->field [F_TO];
+    if (!from && !to)
+        return 0;
+    if (!from || !to) {
+        ts_errf (dec->err, "fields 'from' and 'to': give both or neither");
+        return TS_EPROTO;
+    }
+    if ((rc = ts_proto_get_int64 (dec, "from", from, &self->from_ms))
+    ||  (rc = ts_proto_get_int64 (dec, "to", to, &self->to_ms)))
+        return rc;
+    if (self->from_ms >= self->to_ms) {
+        ts_errf (dec->err, "field 'from': %" PRId64 " is not before 'to' %"
+                 PRId64, self->from_ms, self->to_ms);
+        return TS_EPROTO;
+    }
+    self->has_from = self->has_to = true;
+    return 0;
 }
 
 //  notice: boot, seq and the ids (none in a heartbeat).
@@ -198,7 +239,9 @@ ts_proto_worker_decode (ts_proto_dec_t *dec, ts_msg_t *self)
                 return 0;
             if (!(obj = ts_proto_field (dec, F_IDS, true, &rc)))
                 return rc;
-            return ts_proto_get_ids (dec, "ids", obj, 1, self->ids);
+            if ((rc = ts_proto_get_ids (dec, "ids", obj, 1, self->ids)))
+                return rc;
+            return s_decode_job_attrs (dec, self);
         case TS_OP_HEARTBEAT:
             //  Optional: which broker process sent it (section 8.2).
             if ((obj = dec->field [F_BOOT]))

@@ -19,12 +19,20 @@ s_time_param (const ts_target_t *url, const char *name, bool *has,
     *has = false;
     if (!text || !*text)
         return 0;
+    if (ts_params_time (name, text, ms, err))
+        return TS_EINVAL;
+    *has = true;
+    return 0;
+}
+
+int
+ts_params_time (const char *name, const char *text, int64_t *ms, char *err)
+{
     if (ts_time_parse (text, ms)) {
         ts_errf (err, "%s: expected epoch milliseconds or an RFC 3339 time,"
                  " got '%.40s'", name, text);
         return TS_EINVAL;
     }
-    *has = true;
     return 0;
 }
 

@@ -25,6 +25,13 @@
 int ts_params_query (const ts_target_t *url, const char *id,
                      ts_msg_t *query, char *err);
 
+//  Reads text, the value of parameter name, as epoch milliseconds or an
+//  RFC 3339 time into *ms. Returns 0, or TS_EINVAL with "NAME: expected
+//  epoch milliseconds or an RFC 3339 time, got '...'" in err. The
+//  replaced service's startDate and endDate (ts_seed) read the same way.
+int ts_params_time (const char *name, const char *text, int64_t *ms,
+                    char *err);
+
 //  GET /v1/ids?after=&limit=: sets msg's after and limit (1 to
 //  TS_PROTO_IDS_PAGE, digits only) when given and not empty. Returns 0,
 //  or TS_EINVAL with the detail in err ("after: ...", "limit: expected 1

@@ -19,6 +19,7 @@
     errors as {"error","detail"} JSON. */
 
 #include "ts_seed.h"
+#include "ts_params.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -167,19 +168,6 @@ s_encode_rows (const ts_msg_t *reply, char **data, size_t *size)
     return *data? 0: TS_ENOMEM;
 }
 
-//  Reads a date parameter (present and not empty). Returns 0 or TS_EINVAL
-//  with the detail in err.
-static int
-s_date (const char *name, const char *text, int64_t *ms, char *err)
-{
-    if (ts_time_parse (text, ms)) {
-        ts_errf (err, "%s: expected epoch milliseconds or an RFC 3339 time,"
-                 " got '%.40s'", name, text);
-        return TS_EINVAL;
-    }
-    return 0;
-}
-
 //  Fills query from the parameters (identifier, startDate and endDate
 //  present and not empty). Returns 0, or TS_EINVAL with the detail in
 //  *error and err.
@@ -199,9 +187,9 @@ s_build_query (ts_seed_t *self, const ts_target_t *url, ts_msg_t *query,
     ts_msg_reset (query, TS_OP_QUERY);
     ts_strlcpy (query->id, id, sizeof query->id);
     query->has_from = query->has_to = true;
-    if (s_date ("startDate", ts_target_param_last (url, "startDate"),
+    if (ts_params_time ("startDate", ts_target_param_last (url, "startDate"),
                 &query->from_ms, err)
-    ||  s_date ("endDate", ts_target_param_last (url, "endDate"),
+    ||  ts_params_time ("endDate", ts_target_param_last (url, "endDate"),
                 &query->to_ms, err))
         return TS_EINVAL;
     if (query->from_ms > query->to_ms) {

@@ -48,6 +48,9 @@
 #define TAG_SLOT(tag)   ((size_t) (((tag) >> 32) & 0xffff))
 #define TAG_INDEX(tag)  ((size_t) ((tag) & 0xffffffffu))
 
+//  The name of the one source of an upstream: config.
+#define TS_WORKER_SOURCE_DEFAULT "default"
+
 //  A "done" the broker may not have received yet.
 typedef struct {
     uint64_t      job;              //  job id
@@ -68,6 +71,10 @@ typedef struct {
     bool          used;             //  a job holds this slot
     uint64_t      job;              //  job id from the broker
     char          rid [TS_RID_MAX + 1];     //  its request id, "" none
+    char          source [TS_NAME_MAX + 1]; //  its source, "" the first
+    bool          has_window;       //  the job named its window:
+    int64_t       from_ms;          //  fetch from_ms .. to_ms, not
+    int64_t       to_ms;            //  now - past_s .. now + future_s
     ts_strlist_t *ids;              //  ids of the job, owned
     ts_strlist_t *written;          //  ids of it stored so far, owned
     bool          written_lost;     //  one could not be listed: report

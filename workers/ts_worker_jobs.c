@@ -153,6 +153,10 @@ ts_worker_job_start (ts_worker_t *self, const ts_msg_t *msg)
     slot->used = true;
     slot->job = msg->job;
     ts_strlcpy (slot->rid, msg->rid, sizeof slot->rid);
+    ts_strlcpy (slot->source, msg->source, sizeof slot->source);
+    slot->has_window = msg->has_from && msg->has_to;
+    slot->from_ms = msg->from_ms;
+    slot->to_ms = msg->to_ms;
     slot->pending = 0;
     slot->written_lost = false;
     memset (&slot->verdict, 0, sizeof slot->verdict);
@@ -161,6 +165,9 @@ ts_worker_job_start (ts_worker_t *self, const ts_msg_t *msg)
                TS_LF_UINT ("ids", msg->ids->n), TS_LF_OPT ("rid", msg->rid)),
                "job started");
 
+    //  One source until the config has several: "" and its name.
+    bool known = !slot->source [0]
+              || strcmp (slot->source, TS_WORKER_SOURCE_DEFAULT) == 0;
     //  One pending fetch stands for the loop itself: an id failed in it
     //  (a token request that cannot start fails the ids held for it)
     //  must not finish the job while its ids are still being added.
@@ -171,6 +178,11 @@ ts_worker_job_start (ts_worker_t *self, const ts_msg_t *msg)
             s_slot_fail_with (self, slot, id, "memory", true, "out of memory",
                               NULL);
             break;
+        }
+        if (!known) {
+            s_slot_fail_with (self, slot, id, "worker", false,
+                              "unknown source", slot->source);
+            continue;
         }
         uint64_t tag = ((uint64_t) index << 32) | (uint64_t) i;
         if (ts_worker_request_send (self, tag) != 0)

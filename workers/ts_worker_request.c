@@ -19,9 +19,11 @@
     one came meanwhile) and the id is sent once more (TAG_RETRIED), after
     a new token; a second 401 fails it like any other 4xx.
 
-    {last_fetched} is written as the start of the fetch window (as
-    {from}): the job does not carry the broker's last fetch time of the
-    id (ts_queue_last_fetch) yet. */
+    The window of {from} and {to} is the job's, if it names one (a
+    backfill chunk), else now - upstream.past_s .. now + future_s.
+    {last_fetched} is written as the start of that window (as {from}):
+    the job does not carry the broker's last fetch time of the id
+    (ts_queue_last_fetch) yet. */
 
 #include "ts_worker_internal.h"
 #include "ts_log.h"
@@ -224,6 +226,10 @@ ts_worker_request_send (ts_worker_t *self, uint64_t tag)
         .id = id, .from_ms = now - self->past_ms,
         .to_ms = now + self->future_ms, .unit = self->time_unit,
         .api_key = self->api_key };
+    if (slot->has_window) {
+        args.from_ms = slot->from_ms;
+        args.to_ms = slot->to_ms;
+    }
     char url [URL_MAX], body [BODY_MAX] = "", err [TS_ERRLEN];
     if (ts_url_build (self->url_tmpl, &args, url, sizeof url, err) != 0) {
         ts_worker_job_fail (self, slot, id, "url", false, "cannot build "

@@ -121,14 +121,36 @@ ts_queue_push_rid (ts_queue_t *self, const char *const *ids, size_t n,
                    const char *rid, int64_t now_ms, uint64_t *job_id,
                    char *err)
 {
+    ts_queue_attrs_t attrs = { .rid = rid };
+    return ts_queue_push_attrs (self, ids, n, &attrs, now_ms, job_id, err);
+}
+
+int
+ts_queue_push_attrs (ts_queue_t *self, const char *const *ids, size_t n,
+                     const ts_queue_attrs_t *attrs, int64_t now_ms,
+                     uint64_t *job_id, char *err)
+{
     assert (self);
+    static const ts_queue_attrs_t none;
+    if (!attrs)
+        attrs = &none;
     if (job_id)
         *job_id = 0;
     int rc = ts_queue_machine_check_ids (ids, n, false, err);
     if (rc)
         return rc;
+    const char *rid = attrs->rid, *source = attrs->source;
     if (rid && *rid && !ts_rid_valid_n (rid, strlen (rid))) {
         ts_errf (err, "queue: invalid request id");
+        return TS_EINVAL;
+    }
+    if (source && *source && !ts_name_valid (source)) {
+        ts_errf (err, "queue: invalid source name");
+        return TS_EINVAL;
+    }
+    if ((attrs->from_ms || attrs->to_ms) && attrs->from_ms >= attrs->to_ms) {
+        ts_errf (err, "queue: window: from %" PRId64 " is not before to %"
+                 PRId64, attrs->from_ms, attrs->to_ms);
         return TS_EINVAL;
     }
     ts_queue_machine_clock (self, now_ms);
@@ -136,7 +158,7 @@ ts_queue_push_rid (ts_queue_t *self, const char *const *ids, size_t n,
     if (rc)
         return rc;
     uint64_t id = 0;
-    rc = ts_queue_machine_push (self, ids, n, rid, now_ms, &id, err);
+    rc = ts_queue_machine_push (self, ids, n, attrs, now_ms, &id, err);
     rc = ts_queue_machine_end_write (self, rc, err);
     if (rc > 0 && job_id)
         *job_id = id;
@@ -612,7 +634,10 @@ ts_queue_dlq_redrive (ts_queue_t *self, const char *const *ids, size_t n,
         if (rc == 0)
             rc = ts_queue_machine_push (self, (const char *const *)
                                         dead->ids->items, dead->ids->n,
-                                        dead->rid, now_ms, NULL, err);
+                                        &(ts_queue_attrs_t) {
+                                            dead->rid, dead->source,
+                                            dead->from_ms, dead->to_ms },
+                                        now_ms, NULL, err);
         if (rc > 0) {
             requeued++;
             rc = 0;

@@ -94,7 +94,25 @@ typedef struct {
     char           rid [TS_RID_MAX + 1];    //  request that queued it
                                     //  (ts_queue_push_rid), "" if none:
                                     //  for log lines and the job message
+    char           source [TS_NAME_MAX + 1];
+                                    //  the upstream source its ids are
+                                    //  fetched from, "" the first one
+    int64_t        from_ms;         //  the window fetched, epoch ms; both
+    int64_t        to_ms;           //  0: the source's default window
+                                    //  (now - past_s .. now + future_s)
 } ts_job_t;
+
+//  What a pushed job carries besides its ids; kept when the job is
+//  retried and when it is redriven from the DLQ, and handed to the
+//  worker with it. All zero: no request id, the first source, the
+//  default window.
+typedef struct {
+    const char *rid;            //  request id: NULL or "", or
+                                //  ts_rid_valid_n
+    const char *source;         //  NULL or "", or ts_name_valid
+    int64_t     from_ms;        //  window: both 0, or from_ms < to_ms
+    int64_t     to_ms;
+} ts_queue_attrs_t;
 
 //  Counters. Sizes are current. Totals count since the queue was
 //  created: they are stored with the queue, in the batch of the change
@@ -172,6 +190,12 @@ int ts_queue_push (ts_queue_t *self, const char *const *ids, size_t n,
 int ts_queue_push_rid (ts_queue_t *self, const char *const *ids, size_t n,
                        const char *rid, int64_t now_ms, uint64_t *job_id,
                        char *err);
+
+//  ts_queue_push, the new job carrying attrs (may be NULL: all zero).
+//  Returns TS_EINVAL for an invalid rid, source or window.
+int ts_queue_push_attrs (ts_queue_t *self, const char *const *ids, size_t n,
+                         const ts_queue_attrs_t *attrs, int64_t now_ms,
+                         uint64_t *job_id, char *err);
 
 //  Leases the oldest job visible at now_ms to owner (1 to
 //  TS_QUEUE_OWNER_MAX bytes) until now_ms + broker.visibility_timeout_s

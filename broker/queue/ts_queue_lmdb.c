@@ -25,8 +25,12 @@
 
     then owner, error, and each id as length (1) + bytes; a version 2
     record (a job with a request id) ends with the rid as length (1) +
-    bytes. A job without a rid is still written as version 1, so a queue
-    of jobs without one reads back in a broker that predates rids.
+    bytes. A version 3 record (a job with a source or a window) has the
+    rid (length 0 if none), then the source as length (1) + bytes, then
+    from_ms (8) and to_ms (8). Each record is written in the oldest
+    version that holds it: a queue of jobs without a source or a window
+    reads back in a broker that predates them, and one without rids in a
+    broker that predates rids.
     Records read back are bounds-checked: a corrupt one is an error,
     never a crash.
     An index key whose record is gone, unreadable or elsewhere is dropped
@@ -59,6 +63,7 @@
 
 #define S_VERSION   1               //  record format without a rid
 #define S_VERSION_RID 2             //  record format ending with a rid
+#define S_VERSION_ATTRS 3           //  ... then a source and a window
 #define S_HEAD      44              //  fixed head of a record
 #define S_IDX_LEN   16              //  time (8) | job id (8)
 #define S_MAX_DBS   16              //  8 used
@@ -113,7 +118,12 @@ s_encode (s_lmdb_t *self, const ts_job_t *job, MDB_val *val, char *err)
     size_t owner_len = strnlen (job->owner, TS_QUEUE_OWNER_MAX);
     size_t error_len = strnlen (job->error, TS_ERRLEN - 1);
     size_t rid_len = strnlen (job->rid, TS_RID_MAX);
-    size_t size = S_HEAD + owner_len + error_len + (rid_len? 1 + rid_len: 0);
+    size_t source_len = strnlen (job->source, TS_NAME_MAX);
+    bool attrs = source_len || job->from_ms || job->to_ms;
+    int version = attrs? S_VERSION_ATTRS: rid_len? S_VERSION_RID: S_VERSION;
+    size_t size = S_HEAD + owner_len + error_len
+                + (version != S_VERSION? 1 + rid_len: 0)
+                + (attrs? 1 + source_len + 16: 0);
     for (size_t i = 0; i < job->ids->n; i++)
         size += 1 + strlen (job->ids->items [i]);
     if (size > self->buf_size) {
@@ -127,7 +137,7 @@ s_encode (s_lmdb_t *self, const ts_job_t *job, MDB_val *val, char *err)
     }
     unsigned char *p = self->buf;
     uint32_t receives = job->receives;
-    p [0] = rid_len? S_VERSION_RID: S_VERSION;
+    p [0] = (unsigned char) version;
     p [1] = (unsigned char) job->state;
     s_put16 (p + 2, job->ids->n);
     memcpy (p + 4, &receives, 4);
@@ -148,9 +158,17 @@ s_encode (s_lmdb_t *self, const ts_job_t *job, MDB_val *val, char *err)
         memcpy (p, job->ids->items [i], len);
         p += len;
     }
-    if (rid_len) {
+    if (version != S_VERSION) {
         *p++ = (unsigned char) rid_len;
         memcpy (p, job->rid, rid_len);
+        p += rid_len;
+    }
+    if (attrs) {
+        *p++ = (unsigned char) source_len;
+        memcpy (p, job->source, source_len);
+        p += source_len;
+        memcpy (p, &job->from_ms, 8);
+        memcpy (p + 8, &job->to_ms, 8);
     }
     val->mv_data = self->buf;
     val->mv_size = size;
@@ -166,8 +184,9 @@ s_decode (const MDB_val *val, uint64_t job_id, ts_job_t *job, char *err)
     size_t size = val->mv_size;
     ts_strlist_clear (job->ids);
     job->id = job_id;
-    job->rid [0] = 0;
-    if (size < S_HEAD || (p [0] != S_VERSION && p [0] != S_VERSION_RID)
+    job->rid [0] = job->source [0] = 0;
+    job->from_ms = job->to_ms = 0;
+    if (size < S_HEAD || p [0] < S_VERSION || p [0] > S_VERSION_ATTRS
     ||  p [1] > TS_JOB_DEAD)
         goto corrupt;
     size_t nids = s_get16 (p + 2);
@@ -202,13 +221,26 @@ s_decode (const MDB_val *val, uint64_t job_id, ts_job_t *job, char *err)
         }
         at += len;
     }
-    if (p [0] == S_VERSION_RID) {
+    if (p [0] >= S_VERSION_RID) {
         size_t len = at < size? p [at++]: 0;
-        if (len > size - at || !ts_rid_valid_n ((const char *) p + at, len))
+        if (len > size - at
+        ||  (len && !ts_rid_valid_n ((const char *) p + at, len)))
             goto corrupt;
         memcpy (job->rid, p + at, len);
         job->rid [len] = 0;
         at += len;
+    }
+    if (p [0] == S_VERSION_ATTRS) {
+        size_t len = at < size? p [at++]: 0;
+        if (len > size - at || 16 > size - at - len
+        ||  (len && !ts_name_valid_n ((const char *) p + at, len)))
+            goto corrupt;
+        memcpy (job->source, p + at, len);
+        job->source [len] = 0;
+        at += len;
+        memcpy (&job->from_ms, p + at, 8);
+        memcpy (&job->to_ms, p + at + 8, 8);
+        at += 16;
     }
     if (at != size)
         goto corrupt;

@@ -466,7 +466,7 @@ s_dedup_reset (ts_queue_t *self, size_t n, char *err)
 //  now_ms. Returns how many ids it holds (0: none, nothing stored).
 int
 ts_queue_machine_push (ts_queue_t *self, const char *const *ids, size_t n,
-                       const char *rid, int64_t now_ms, uint64_t *job_id,
+                       const ts_queue_attrs_t *attrs, int64_t now_ms, uint64_t *job_id,
                        char *err)
 {
     ts_job_t *job = self->job;
@@ -490,7 +490,11 @@ ts_queue_machine_push (ts_queue_t *self, const char *const *ids, size_t n,
     job->enqueued_at_ms = job->visible_at_ms = now_ms;
     job->deadline_ms = job->dead_at_ms = 0;
     job->owner [0] = job->error [0] = 0;
-    ts_strlcpy (job->rid, rid? rid: "", sizeof job->rid);
+    ts_strlcpy (job->rid, attrs->rid? attrs->rid: "", sizeof job->rid);
+    ts_strlcpy (job->source, attrs->source? attrs->source: "",
+                sizeof job->source);
+    job->from_ms = attrs->from_ms;
+    job->to_ms = attrs->to_ms;
     self->changed = true;
     rc = self->be->put (self->state, job, err);
     if (rc)

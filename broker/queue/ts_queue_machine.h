@@ -116,11 +116,11 @@ int ts_queue_machine_check_ids (const char *const *ids, size_t n,
 int ts_queue_machine_check_owner (const char *owner, char *err);
 
 //  Puts a job of those of the n ids that no live job holds, visible at
-//  now_ms, tagged with rid (NULL or "" for none; checked by the caller).
+//  now_ms, carrying attrs (checked by the caller, never NULL).
 //  Returns how many ids it holds (0: none, nothing stored).
 int ts_queue_machine_push (ts_queue_t *self, const char *const *ids, size_t n,
-                           const char *rid, int64_t now_ms, uint64_t *job_id,
-                           char *err);
+                           const ts_queue_attrs_t *attrs, int64_t now_ms,
+                           uint64_t *job_id, char *err);
 
 //  A leased job failed with error: to the DLQ if it may not be retried
 //  or was received max_receives times, else visible after delay_ms.

@@ -51,6 +51,71 @@ queue_reopen_keeps_queued_leased_and_dead_jobs_and_the_next_id (void **state)
 }
 
 static void
+queue_keeps_a_jobs_source_and_window_through_retry_redrive_and_reopen (
+    void **state)
+{
+    fixture_t *fx = *state;
+    char err [TS_ERRLEN] = "";
+    const char *ids [] = { "a" }, *more [] = { "b" }, *plain [] = { "c" };
+    ts_queue_attrs_t attrs = { "req-1", "prices", T0 - 86400000, T0 };
+    uint64_t a, b, c;
+    assert_int_equal (ts_queue_push_attrs (fx->queue, ids, 1, &attrs, T0, &a,
+                                           err), 1);
+    //  A source without a rid, and a job with neither.
+    ts_queue_attrs_t source_only = { .source = "weather" };
+    assert_int_equal (ts_queue_push_attrs (fx->queue, more, 1, &source_only,
+                                           T0, &b, err), 1);
+    assert_int_equal (ts_queue_push_attrs (fx->queue, plain, 1, NULL, T0, &c,
+                                           err), 1);
+    //  Leased, failed with retry, leased again: the same attributes.
+    assert_int_equal (s_lease (fx, "w", T0), a);
+    assert_int_equal (ts_queue_nack (fx->queue, a, "HTTP 500", true, 0, T0,
+                                     NULL, NULL), 0);
+    s_reopen (fx, T0 + 1000);
+    assert_int_equal (ts_queue_lookup (fx->queue, a, fx->job, NULL), 0);
+    assert_string_equal (fx->job->rid, "req-1");
+    assert_string_equal (fx->job->source, "prices");
+    assert_int_equal (fx->job->from_ms, T0 - 86400000);
+    assert_int_equal (fx->job->to_ms, T0);
+    assert_int_equal (ts_queue_lookup (fx->queue, b, fx->job, NULL), 0);
+    assert_string_equal (fx->job->rid, "");
+    assert_string_equal (fx->job->source, "weather");
+    assert_int_equal (fx->job->from_ms, 0);
+    assert_int_equal (ts_queue_lookup (fx->queue, c, fx->job, NULL), 0);
+    assert_string_equal (fx->job->source, "");
+    assert_int_equal (fx->job->to_ms, 0);
+    //  Dead-lettered and redriven: a new job with the same attributes.
+    //  (b and c were visible first.)
+    int64_t later = T0 + 3600000;
+    assert_int_equal (s_lease (fx, "w", later), b);
+    assert_int_equal (s_lease (fx, "w", later), c);
+    assert_int_equal (s_lease (fx, "w", later), a);
+    assert_string_equal (fx->job->source, "prices");
+    assert_int_equal (ts_queue_nack (fx->queue, a, "HTTP 404", false, 0,
+                                     later, NULL, NULL), 0);
+    assert_int_equal (ts_queue_dlq_redrive (fx->queue, ids, 1, later, NULL),
+                      1);
+    uint64_t jobs [1];
+    assert_int_equal (ts_queue_holders (fx->queue, ids, 1, jobs, NULL), 0);
+    assert_true (jobs [0] > c);
+    assert_int_equal (ts_queue_lookup (fx->queue, jobs [0], fx->job, NULL),
+                      0);
+    assert_string_equal (fx->job->source, "prices");
+    assert_int_equal (fx->job->from_ms, T0 - 86400000);
+    assert_int_equal (fx->job->to_ms, T0);
+    //  Bad attributes are refused, nothing queued.
+    const char *d [] = { "d" };
+    ts_queue_attrs_t bad [] = {
+        { .source = "two words" },
+        { .from_ms = T0, .to_ms = T0 },
+        { .from_ms = 5 },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++)
+        assert_int_equal (ts_queue_push_attrs (fx->queue, d, 1, &bad [i], T0,
+                                               NULL, err), TS_EINVAL);
+}
+
+static void
 queue_reopen_ends_far_leases_within_ten_seconds (void **state)
 {
     fixture_t *fx = *state;
@@ -264,6 +329,7 @@ main (int argc, char *argv [])
     struct CMUnitTest tests [] = {
         T (queue_reopen_keeps_queued_leased_and_dead_jobs_and_the_next_id),
         T (queue_reopen_ends_far_leases_within_ten_seconds),
+        T (queue_keeps_a_jobs_source_and_window_through_retry_redrive_and_reopen),
         T (queue_totals_survive_a_reopen_and_count_on_from_there),
         T (queue_ack_marks_its_ids_fetched_and_the_times_survive_a_reopen),
         T (queue_keeps_a_job_pushed_by_a_process_killed_right_after),

@@ -53,6 +53,67 @@ job_and_hydrate_carry_a_request_id_and_a_bad_one_is_refused (void **state)
 }
 
 static void
+job_carries_its_source_and_window_and_bad_ones_are_refused (void **state)
+{
+    ts_msg_t *msg = ts_msg_new (TS_OP_JOB);
+    msg->job = 4;
+    ts_strlist_append (msg->ids, "a");
+    //  Neither: no "source", "from" or "to" on the wire.
+    ts_msg_t *copy = s_round_trip (msg);
+    assert_string_equal (copy->source, "");
+    assert_false (copy->has_from || copy->has_to);
+    ts_msg_destroy (&copy);
+    ts_strlcpy (msg->source, "prices", sizeof msg->source);
+    msg->has_from = msg->has_to = true;
+    msg->from_ms = -86400000;
+    msg->to_ms = 1732406400000;
+    copy = s_round_trip (msg);
+    assert_string_equal (copy->source, "prices");
+    assert_true (copy->has_from && copy->has_to);
+    assert_int_equal (copy->from_ms, -86400000);
+    assert_int_equal (copy->to_ms, 1732406400000);
+    ts_msg_destroy (&copy);
+
+    //  from without to, from not before to, a source that is no name
+    struct { const char *key; int64_t from, to; const char *source;
+             const char *says; } bad [] = {
+        { "from", 5, 0, NULL, "give both or neither" },
+        { "both", 5, 5, NULL, "is not before 'to'" },
+        { NULL, 0, 0, "two words", "field 'source'" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        s_raw_t raw;
+        size_t fields = 3 + (bad [i].key? (strcmp (bad [i].key, "both")
+                                          == 0? 2: 1): 0);
+        s_raw_request (&raw, "job", fields);
+        s_raw_str (&raw, "job");
+        msgpack_pack_int (&raw.pk, 1);
+        s_raw_str (&raw, "ids");
+        msgpack_pack_array (&raw.pk, 1);
+        s_raw_str (&raw, "a");
+        if (bad [i].key) {
+            s_raw_str (&raw, "from");
+            msgpack_pack_int64 (&raw.pk, bad [i].from);
+            if (strcmp (bad [i].key, "both") == 0) {
+                s_raw_str (&raw, "to");
+                msgpack_pack_int64 (&raw.pk, bad [i].to);
+            }
+        }
+        s_raw_str (&raw, "source");
+        s_raw_str (&raw, bad [i].source? bad [i].source: "ok");
+        char err [TS_ERRLEN] = "";
+        ts_msg_t *got = ts_msg_new (TS_OP_PING);
+        assert_int_equal (ts_msg_decode (got, raw.sbuf.data, raw.sbuf.size,
+                                         TS_PROTO_MAX_REQUEST, err),
+                          TS_EPROTO);
+        assert_non_null (strstr (err, bad [i].says));
+        ts_msg_destroy (&got);
+        msgpack_sbuffer_destroy (&raw.sbuf);
+    }
+    ts_msg_destroy (&msg);
+}
+
+static void
 failed_defaults_to_retry_when_the_fields_are_absent (void **state)
 {
     //  A failed from a worker that predates retry and retry_after_ms
@@ -363,6 +424,7 @@ main (int argc, char *argv [])
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (failed_defaults_to_retry_when_the_fields_are_absent),
         cmocka_unit_test (job_and_hydrate_carry_a_request_id_and_a_bad_one_is_refused),
+        cmocka_unit_test (job_carries_its_source_and_window_and_bad_ones_are_refused),
         cmocka_unit_test (decode_rejects_bad_retry_fields_and_redrive_ids),
         cmocka_unit_test (decode_accepts_ready_with_no_credit_and_failed_without_detail),
         cmocka_unit_test (heartbeat_carries_the_broker_boot_id_when_given),
