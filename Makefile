@@ -338,6 +338,7 @@ DEPS_fuzz_dynamodb = $(DEPS_test_ts_store)
 DEPS_fuzz_timestream = $(DEPS_test_ts_store)
 DEPS_fuzz_influxdb = $(DEPS_test_ts_store)
 DEPS_fuzz_aws_creds = $(filter-out tests/unit/ts_aws_fixture,$(DEPS_test_ts_aws_creds))
+DEPS_fuzz_request  = $(CORE) workers/ts_url workers/ts_oauth2 common/ts_config common/ts_cron
 $(BUILD)/fuzz/%: fuzz/%.c fuzz/fuzz.h \
         $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(call with_parts,$$(DEPS_$$*))))
 	@mkdir -p $(dir $@)
