@@ -122,7 +122,7 @@ ts_demo_auth_form_decode (const char *text, size_t len, char *out,
         if (c == '+')
             c = ' ';
         else
-        if (c == '%' && i + 2 < len + 0 && isxdigit ((unsigned char) text [i + 1])
+        if (c == '%' && i + 2 < len && isxdigit ((unsigned char) text [i + 1])
         &&  isxdigit ((unsigned char) text [i + 2])) {
             char hex [3] = { text [i + 1], text [i + 2], 0 };
             c = (char) strtol (hex, NULL, 16);

@@ -192,7 +192,7 @@ s_headers (ts_worker_t *self, const char *token, ts_strlist_t **list)
 //  Logs, at debug level, the request as it is shown (no secret).
 static void
 s_log_request (ts_worker_t *self, ts_worker_slot_t *slot, const char *id,
-               const char *url, size_t body_len, bool token)
+               const char *url, bool token)
 {
     if (!ts_log_enabled (TS_LOG_DEBUG))
         return;
@@ -204,7 +204,6 @@ s_log_request (ts_worker_t *self, ts_worker_slot_t *slot, const char *id,
                "job %" PRIu64 " id=%s: %s %s%s%s", slot->job, id,
                self->post? "POST": "GET", shown,
                self->post? " (body)": "", token? " (bearer token)": "");
-    (void) body_len;
 }
 
 int
@@ -252,7 +251,7 @@ ts_worker_request_send (ts_worker_t *self, uint64_t tag)
     if (rc == 0)
         rc = ts_fetch_add_request (self->fetch, &req, tag);
     if (rc == 0)
-        s_log_request (self, slot, id, url, strlen (body), token != NULL);
+        s_log_request (self, slot, id, url, token != NULL);
     explicit_bzero (url, sizeof url);
     explicit_bzero (body, sizeof body);
     ts_url_headers_destroy (&headers);
