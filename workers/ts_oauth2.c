@@ -425,6 +425,17 @@ ts_oauth2_reject (ts_oauth2_t *self, int64_t sent_ms)
     }
 }
 
+bool
+ts_oauth2_same_client (const ts_oauth2_t *self, const ts_oauth2_t *other)
+{
+    assert (self);
+    assert (other);
+    return strcmp (self->client_id, other->client_id) == 0
+        && ts_secure_equal (self->client_secret, strlen (self->client_secret),
+                            other->client_secret,
+                            strlen (other->client_secret));
+}
+
 size_t
 ts_oauth2_obtained (const ts_oauth2_t *self)
 {

@@ -135,6 +135,11 @@ int ts_oauth2_done (ts_oauth2_t *self, const ts_fetch_result_t *res,
 //  kept for ts_oauth2_redact); a newer token is kept.
 void ts_oauth2_reject (ts_oauth2_t *self, int64_t sent_ms);
 
+//  True if self and other hold the same client id and secret (a reload
+//  that changed neither keeps the running instance and its token).
+bool ts_oauth2_same_client (const ts_oauth2_t *self,
+                            const ts_oauth2_t *other);
+
 //  How many tokens this instance has obtained.
 size_t ts_oauth2_obtained (const ts_oauth2_t *self);
 

@@ -332,7 +332,9 @@ int
 ts_worker_apply (ts_worker_t *self, const ts_strlist_t *applied)
 {
     assert (self);
-    //  The key is read again whatever changed: its file may have.
+    //  The key and the OAuth2 client are read again whatever changed:
+    //  their files may have.
+    ts_worker_request_reload (self);
     char *key = NULL;
     char err [TS_ERRLEN];
     ts_strlist_t *headers = NULL;

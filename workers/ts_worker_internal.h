@@ -109,6 +109,9 @@ struct _ts_worker_t {
                                     //  upstream.headers sets one
     ts_oauth2_t   *oauth2;          //  the source's token, NULL if
                                     //  upstream.oauth2.token_url is ""
+    ts_oauth2_t   *old_oauth2;      //  the one before the last reload
+                                    //  that changed the client, kept to
+                                    //  scrub its token; NULL if none
     uint64_t      *held;            //  tags of ids waiting for a token
     size_t         held_n;          //  how many
     size_t         held_max;        //  room in held
@@ -203,6 +206,11 @@ void ts_worker_job_ended (ts_worker_t *self, ts_worker_slot_t *slot);
 //  Returns 0, or a TS_E* code with err filled (never a secret).
 int ts_worker_request_setup (ts_worker_t *self, const ts_config_t *cfg,
                              char *err);
+
+//  SIGHUP: reads the OAuth2 client id and secret again; if either
+//  changed, the new ones (and a new token) are used from now on. A
+//  source that cannot be read is logged and the running one kept.
+void ts_worker_request_reload (ts_worker_t *self);
 
 //  Frees what ts_worker_request_setup made (the token and secrets
 //  wiped).

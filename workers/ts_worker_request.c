@@ -61,9 +61,35 @@ ts_worker_request_setup (ts_worker_t *self, const ts_config_t *cfg,
 }
 
 void
+ts_worker_request_reload (ts_worker_t *self)
+{
+    if (!self->oauth2)
+        return;
+    char err [TS_ERRLEN];
+    ts_oauth2_t *fresh = ts_oauth2_new (self->cfg, err);
+    if (!fresh) {
+        ts_error ("reload: %s; keeping the running OAuth2 client", err);
+        return;
+    }
+    if (ts_oauth2_same_client (fresh, self->oauth2)) {
+        ts_oauth2_destroy (&fresh);
+        return;
+    }
+    //  A token request of the old client still on its way is answered
+    //  into the new one (ts_oauth2_done takes any answer): the ids held
+    //  for it go on; the next token is asked with the new secret.
+    ts_oauth2_destroy (&self->old_oauth2);
+    self->old_oauth2 = self->oauth2;
+    self->oauth2 = fresh;
+    ts_info ("reload: OAuth2 client credentials: changed (a new token is "
+             "asked for)");
+}
+
+void
 ts_worker_request_teardown (ts_worker_t *self)
 {
     ts_oauth2_destroy (&self->oauth2);
+    ts_oauth2_destroy (&self->old_oauth2);
     free (self->held);
     self->held = NULL;
     self->held_n = self->held_max = 0;
@@ -73,6 +99,7 @@ void
 ts_worker_request_redact (const ts_worker_t *self, char *text, size_t size)
 {
     ts_oauth2_redact (self->oauth2, text, size);
+    ts_oauth2_redact (self->old_oauth2, text, size);
 }
 
 //  ---------------------------------------------------------------------

@@ -54,7 +54,9 @@ static const char *const s_used [] = { "log.", "worker.", "upstream.",
                                        "store.", "security.", NULL };
 static const char *const s_live [] = { "upstream.headers",
     "upstream.api_key_env", "upstream.api_key_file",
-    "upstream.api_key_header", NULL };
+    "upstream.api_key_header", "upstream.oauth2.client_id_env",
+    "upstream.oauth2.client_id_file", "upstream.oauth2.client_secret_env",
+    "upstream.oauth2.client_secret_file", NULL };
 
 //  SIGHUP: what the reload changed, applied to the worker.
 static void
@@ -110,9 +112,9 @@ main (int argc, char *argv [])
         "upstream.body template. Keys, secrets and tokens are never logged:\n"
         "URLs and headers are shown with them as ***, bodies not at all\n"
         "(docs/upstream-auth.md). SIGHUP reloads the config file:\n"
-        "log.level, log.format, upstream.headers and the upstream key (read\n"
-        "again from its variable or file) change at once; other changes\n"
-        "need a restart.\n"
+        "log.level, log.format, upstream.headers, the upstream key and the\n"
+        "OAuth2 client id and secret (read again from their variables or\n"
+        "files) change at once; other changes need a restart.\n"
         "\n"
         "  --store-init    create what the store backends need (DynamoDB\n"
         "                  tables, docs/dynamodb.md; a Timestream database\n"

@@ -325,6 +325,23 @@ new_names_the_missing_secret_without_showing_any (void **state)
 }
 
 static void
+same_client_tells_a_rotated_secret (void **state)
+{
+    ts_config_t *cfg = s_config ("client_secret_basic");
+    char err [TS_ERRLEN];
+    ts_oauth2_t *one = ts_oauth2_new (cfg, err);
+    ts_oauth2_t *two = ts_oauth2_new (cfg, err);
+    assert_true (ts_oauth2_same_client (one, two));
+    setenv ("TEST_OAUTH2_SECRET", "rotated", 1);
+    ts_oauth2_t *three = ts_oauth2_new (cfg, err);
+    assert_false (ts_oauth2_same_client (one, three));
+    ts_oauth2_destroy (&one);
+    ts_oauth2_destroy (&two);
+    ts_oauth2_destroy (&three);
+    ts_config_destroy (&cfg);
+}
+
+static void
 config_refuses_oauth2_without_client_credentials (void **state)
 {
     char err [TS_ERRLEN] = "";
@@ -373,6 +390,7 @@ main (int argc, char *argv [])
                                 env_setup),
         cmocka_unit_test_setup (new_names_the_missing_secret_without_showing_any,
                                 env_setup),
+        cmocka_unit_test_setup (same_client_tells_a_rotated_secret, env_setup),
         cmocka_unit_test (config_refuses_oauth2_without_client_credentials),
     };
     if (argc > 1)
