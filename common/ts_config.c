@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define S_FILE_MAX      (16 * 1024 * 1024)  //  largest config file read
 
@@ -232,7 +233,7 @@ s_check_roles (const ts_config_t *self, char *err)
 
 //  Rules between the request keys of a source (a view): a body goes
 //  with POST; OAuth2 needs a client id and a client secret, each from an
-//  env variable or a file.
+//  env variable or a file, and sends Authorization itself.
 static int
 s_check_request (const ts_config_t *self, char *err)
 {
@@ -244,6 +245,14 @@ s_check_request (const ts_config_t *self, char *err)
     }
     if (!*ts_config_str (self, "upstream.oauth2.token_url"))
         return 0;
+    const ts_strlist_t *headers = ts_config_list (self, "upstream.headers");
+    for (size_t i = 0; i < headers->n; i++)
+        if (strncasecmp (headers->items [i], "Authorization:", 14) == 0) {
+            s_blame (self, "upstream.headers", "Authorization is sent by "
+                     "upstream.oauth2 (the bearer token): remove it or "
+                     "upstream.oauth2.token_url", err);
+            return TS_ECONFIG;
+        }
     const char *what [] = { "client_id", "client_secret" };
     for (int i = 0; i < 2; i++) {
         char env [64], file [64];

@@ -356,6 +356,14 @@ config_refuses_oauth2_without_client_credentials (void **state)
                                "test.yaml", err);
     assert_null (cfg);
     assert_null (strstr (err, "pw"));
+    cfg = ts_config_load_text ("upstream:\n  headers: ['Authorization: "
+                               "Bearer {api_key}']\n  api_key_env: K\n"
+                               "  oauth2:\n    token_url: https://a/t\n"
+                               "    client_id_env: I\n"
+                               "    client_secret_env: S\n",
+                               "test.yaml", err);
+    assert_null (cfg);
+    assert_non_null (strstr (err, "Authorization is sent by upstream.oauth2"));
     cfg = ts_config_load_text ("upstream:\n  body: '{\"a\": 1}'\n",
                                "test.yaml", err);
     assert_null (cfg);
