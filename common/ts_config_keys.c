@@ -335,6 +335,7 @@ s_check_time_formats (const char *tmpl, char *reason, size_t size)
             const char *fmt = p + strlen (names [k]);
             size_t len = strcspn (fmt, "}");
             bool ok = fmt [len] == '}' && len > 0 && len < 64
+                   && (!strstr (fmt, "%s") || strstr (fmt, "%s") > fmt + len)
                    && (memchr (fmt, '%', len)
                    ||  (len == 2 && !strncmp (fmt, "ms", 2))
                    ||  (len == 1 && *fmt == 's')
@@ -343,7 +344,7 @@ s_check_time_formats (const char *tmpl, char *reason, size_t size)
             if (!ok) {
                 snprintf (reason, size, "%.*s...}: unknown time format "
                           "(ms, s, rfc3339, iso8601 or a strftime pattern "
-                          "such as %%Y-%%m-%%d)",
+                          "such as %%Y-%%m-%%d, not %%s)",
                           (int) strlen (names [k]) - 1, names [k]);
                 return -1;
             }

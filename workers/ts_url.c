@@ -49,6 +49,11 @@ ts_url_time_format (int64_t t_ms, const char *fmt, char *buf, size_t size)
         ts_strlcpy (buf, ts_time_format (t_ms, iso, sizeof iso), size);
     }
     else
+    if (strstr (fmt, "%s"))
+        //  strftime's %s reads the struct as local time: wrong but in
+        //  UTC. The format "s" is the epoch.
+        return TS_EINVAL;
+    else
     if (strcmp (fmt, "rfc3339") == 0 || strchr (fmt, '%')) {
         time_t t = (time_t) secs;
         struct tm tm;

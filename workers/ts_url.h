@@ -15,7 +15,8 @@
       {from:rfc3339}   RFC 3339, UTC, seconds   2024-11-24T00:00:00Z
       {from:iso8601}   RFC 3339, UTC, millis    2024-11-24T00:00:00.000Z
       {from:%Y-%m-%d}  any strftime(3) pattern (it holds a '%'), always
-                       in UTC: 2024-11-24
+                       in UTC and the C locale: 2024-11-24; not %s
+                       (strftime takes it as local time: use {from:s})
 
     and the same for {to} and {last_fetched}. A format that is none of
     these is an error (TS_EINVAL), never text sent as it is.

@@ -373,6 +373,14 @@ config_refuses_oauth2_without_client_credentials (void **state)
     assert_null (cfg);
     assert_non_null (strstr (err, "test.yaml:3"));
     assert_non_null (strstr (err, "unknown time format"));
+    cfg = ts_config_load_text ("upstream:\n  url: 'http://h/{id}?t={to:%s}'\n",
+                               "test.yaml", err);
+    assert_null (cfg);
+    assert_non_null (strstr (err, "not %s"));
+    cfg = ts_config_load_text ("upstream:\n  url: 'http://h/{id}?d={from:%Y}"
+                               "&t={to:s}'\n", "test.yaml", err);
+    assert_non_null (cfg);
+    ts_config_destroy (&cfg);
 }
 
 int

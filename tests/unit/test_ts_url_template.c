@@ -165,6 +165,9 @@ time_format_refuses_unknown_names (void **state)
                       TS_EINVAL);
     assert_int_equal (ts_url_time_format (T0, "", buf, sizeof buf),
                       TS_EINVAL);
+    //  strftime's %s would read UTC fields as local time.
+    assert_int_equal (ts_url_time_format (T0, "%s", buf, sizeof buf),
+                      TS_EINVAL);
     assert_int_equal (ts_url_time_format (-1, "s", buf, sizeof buf), 0);
     assert_string_equal (buf, "-1");
 }
