@@ -130,7 +130,9 @@ $(BIN)/tscache-gateway: $(BUILD)/gateway/tscache-gateway.o \
 $(BIN)/tscache: $(BUILD)/gateway/tscache.o $(BUILD)/gateway/ts_json.o $(CLI_MODS) $(LIB)
 $(BIN)/tscache-demo-upstream: $(BUILD)/tools/tscache-demo-upstream.o \
                               $(BUILD)/tools/ts_demo_shapes.o \
-                              $(BUILD)/tools/tscache-demo-pages.o $(LIB)
+                              $(BUILD)/tools/tscache-demo-pages.o \
+                              $(BUILD)/tools/ts_demo_auth.o \
+                              $(BUILD)/tools/ts_demo_post.o $(LIB)
 #  The demo's own modules.
 $(BIN)/tscache-demo-upstream: $(BUILD)/tools/ts_demo_rate.o
 $(BIN)/tscache-broker:        LINK_LIBS = $(call pkglibs,$(PKGS_broker))
@@ -270,6 +272,8 @@ DEPS_test_ts_cli_args = $(CORE) gateway/ts_cli_args common/ts_proto common/ts_po
 DEPS_test_ts_cli_wait = $(CORE) gateway/ts_cli_wait gateway/ts_json common/ts_proto \
                       common/ts_points
 DEPS_test_ts_url    = $(CORE) workers/ts_url
+DEPS_test_ts_url_template = $(CORE) workers/ts_url
+DEPS_test_ts_oauth2 = $(CORE) workers/ts_oauth2 common/ts_config common/ts_cron
 DEPS_test_ts_fetch  = $(CORE) workers/ts_fetch
 DEPS_test_ts_fetch_classify = $(DEPS_test_ts_fetch)
 DEPS_test_ts_pages  = $(CORE) workers/ts_pages common/ts_config common/ts_cron
@@ -359,6 +363,7 @@ DEPS_fuzz_timestream = $(DEPS_test_ts_store)
 DEPS_fuzz_influxdb = $(DEPS_test_ts_store)
 DEPS_fuzz_aws_creds = $(filter-out tests/unit/ts_aws_fixture,$(DEPS_test_ts_aws_creds))
 DEPS_fuzz_pages    = $(DEPS_test_ts_pages)
+DEPS_fuzz_request  = $(CORE) workers/ts_url workers/ts_oauth2 common/ts_config common/ts_cron
 $(BUILD)/fuzz/%: fuzz/%.c fuzz/fuzz.h \
         $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(call with_parts,$$(DEPS_$$*))))
 	@mkdir -p $(dir $@)

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define S_FILE_MAX      (16 * 1024 * 1024)  //  largest config file read
 
@@ -247,8 +248,58 @@ s_check_rate_limit (const ts_config_t *self, char *err)
     return TS_ECONFIG;
 }
 
-//  {api_key} in upstream.url or upstream.headers of a source (a view)
-//  needs a place to read the key from.
+//  Rules between the request keys of a source (a view): a body goes
+//  with POST; OAuth2 needs a client id and a client secret, each from an
+//  env variable or a file, and sends Authorization itself.
+static int
+s_check_request (const ts_config_t *self, char *err)
+{
+    if (*ts_config_str (self, "upstream.body")
+    &&  strcmp (ts_config_str (self, "upstream.method"), "POST") != 0) {
+        s_blame (self, "upstream.body", "a body needs upstream.method: POST",
+                 err);
+        return TS_ECONFIG;
+    }
+    bool paged = strcmp (ts_config_str (self, "upstream.pagination.mode"),
+                         "none") != 0;
+    if (paged && (strcmp (ts_config_str (self, "upstream.method"), "POST") == 0
+              ||  *ts_config_str (self, "upstream.oauth2.token_url"))) {
+        //  The pages after the first are plain GETs of the next link
+        //  (workers/ts_worker_pages.c): neither a body nor a bearer token
+        //  would go with them.
+        s_blame (self, "upstream.pagination.mode", "pagination works with "
+                 "GET requests without upstream.oauth2 only (not yet with "
+                 "POST or a bearer token)", err);
+        return TS_ECONFIG;
+    }
+    if (!*ts_config_str (self, "upstream.oauth2.token_url"))
+        return 0;
+    const ts_strlist_t *headers = ts_config_list (self, "upstream.headers");
+    for (size_t i = 0; i < headers->n; i++)
+        if (strncasecmp (headers->items [i], "Authorization:", 14) == 0) {
+            s_blame (self, "upstream.headers", "Authorization is sent by "
+                     "upstream.oauth2 (the bearer token): remove it or "
+                     "upstream.oauth2.token_url", err);
+            return TS_ECONFIG;
+        }
+    const char *what [] = { "client_id", "client_secret" };
+    for (int i = 0; i < 2; i++) {
+        char env [64], file [64];
+        snprintf (env, sizeof env, "upstream.oauth2.%s_env", what [i]);
+        snprintf (file, sizeof file, "upstream.oauth2.%s_file", what [i]);
+        if (!*ts_config_str (self, env) && !*ts_config_str (self, file)) {
+            char reason [160];
+            snprintf (reason, sizeof reason, "needs the %s: set %s or %s",
+                      what [i], env, file);
+            s_blame (self, "upstream.oauth2.token_url", reason, err);
+            return TS_ECONFIG;
+        }
+    }
+    return 0;
+}
+
+//  {api_key} in upstream.url, upstream.headers or upstream.body of a
+//  source (a view) needs a place to read the key from.
 static int
 s_check_api_key (const ts_config_t *self, char *err)
 {
@@ -263,6 +314,8 @@ s_check_api_key (const ts_config_t *self, char *err)
     for (size_t i = 0; !key && i < headers->n; i++)
         if (strstr (headers->items [i], "{api_key}"))
             key = "upstream.headers";
+    if (!key && strstr (ts_config_str (self, "upstream.body"), "{api_key}"))
+        key = "upstream.body";
     if (!key)
         return 0;
     s_blame (self, key, "{api_key} needs the upstream API key: set "
@@ -271,9 +324,9 @@ s_check_api_key (const ts_config_t *self, char *err)
 }
 
 //  Rules between keys, checked once every key is set: the roles a
-//  backend serves (s_check_roles); each source's {api_key} and rate
-//  limit. With sources:, upstream: holds what the sources share, so only
-//  the
+//  backend serves (s_check_roles); each source's {api_key}, rate limit
+//  and request keys (s_check_request). With sources:, upstream: holds
+//  what the sources share, so only the
 //  sources themselves are checked.
 static int
 s_check_keys (ts_config_t *self, char *err)
@@ -282,7 +335,8 @@ s_check_keys (ts_config_t *self, char *err)
         return TS_ECONFIG;
     for (size_t i = 0; i < self->nsources; i++)
         if (s_check_api_key (self->sources [i], err)
-        ||  s_check_rate_limit (self->sources [i], err))
+        ||  s_check_rate_limit (self->sources [i], err)
+        ||  s_check_request (self->sources [i], err))
             return TS_ECONFIG;
     return 0;
 }

@@ -33,7 +33,7 @@ static ts_config_check_fn s_check_url, s_check_headers, s_check_header_name,
                   s_check_endpoint_or_off, s_check_timestream_name,
                   s_check_influxdb_name, s_check_influxdb_url,
                   s_check_nonempty, s_check_rate, s_check_body_path,
-                  s_check_query_name;
+                  s_check_query_name, s_check_body, s_check_token_url;
 static ts_config_check_fn s_check_duration, s_check_backfill_window;
 
 static const char *const s_log_levels [] = {
@@ -57,6 +57,10 @@ static const char *const s_security_modes [] = { "curve", "plain", NULL };
 static const char *const s_page_modes [] = { "none", "next_url",
     "link_header", "cursor", "page", "offset", NULL };
 static const char *const s_page_caps [] = { "fail", "keep", NULL };
+static const char *const s_methods [] = { "GET", "POST", NULL };
+static const char *const s_body_types [] = { "json", "form", NULL };
+static const char *const s_oauth2_styles [] = { "client_secret_basic",
+                                                "client_secret_post", NULL };
 
 const ts_config_key_t ts_config_keys [] = {
     { "log.level", TS_CONFIG_ENUM, "info", 0, 0, s_log_levels, NULL },
@@ -258,6 +262,21 @@ const ts_config_key_t ts_config_keys [] = {
       NULL, NULL },
     { "upstream.rate_limit.max_pause_s", TS_CONFIG_INT, "300", 1, 86400,
       NULL, NULL },
+    { "upstream.method", TS_CONFIG_ENUM, "GET", 0, 0, s_methods, NULL },
+    { "upstream.body", TS_CONFIG_STR, "", 0, 0, NULL, s_check_body },
+    { "upstream.body_type", TS_CONFIG_ENUM, "json", 0, 0, s_body_types,
+      NULL },
+    { "upstream.oauth2.token_url", TS_CONFIG_STR, "", 0, 0, NULL,
+      s_check_token_url },
+    { "upstream.oauth2.client_id_env", TS_CONFIG_STR, "", 0, 0, NULL, NULL },
+    { "upstream.oauth2.client_id_file", TS_CONFIG_STR, "", 0, 0, NULL, NULL },
+    { "upstream.oauth2.client_secret_env", TS_CONFIG_STR, "", 0, 0, NULL,
+      NULL },
+    { "upstream.oauth2.client_secret_file", TS_CONFIG_STR, "", 0, 0, NULL,
+      NULL },
+    { "upstream.oauth2.scope", TS_CONFIG_STR, "", 0, 0, NULL, NULL },
+    { "upstream.oauth2.auth_style", TS_CONFIG_ENUM, "client_secret_basic",
+      0, 0, s_oauth2_styles, NULL },
     { "upstream.format.layout", TS_CONFIG_ENUM, "rows",
       0, 0, s_layouts, NULL },
     { "upstream.format.path", TS_CONFIG_STR, "", 0, 0, NULL, NULL },
@@ -376,12 +395,75 @@ s_check_endpoint_or_off (const ts_config_value_t *value, char *reason,
     return -1;
 }
 
+//  Every time placeholder with a format - {from:F}, {to:F},
+//  {last_fetched:F} - names a known one: ms, s, rfc3339, iso8601 or a
+//  strftime pattern (it holds a '%'), and ends with '}'. The worker's
+//  ts_url writes them (workers/ts_url.h).
+static int
+s_check_time_formats (const char *tmpl, char *reason, size_t size)
+{
+    static const char *const names [] = { "{from:", "{to:",
+                                          "{last_fetched:" };
+    for (int k = 0; k < 3; k++)
+        for (const char *p = strstr (tmpl, names [k]); p;
+             p = strstr (p + 1, names [k])) {
+            const char *fmt = p + strlen (names [k]);
+            size_t len = strcspn (fmt, "}");
+            bool ok = fmt [len] == '}' && len > 0 && len < 64
+                   && (!strstr (fmt, "%s") || strstr (fmt, "%s") > fmt + len)
+                   && (memchr (fmt, '%', len)
+                   ||  (len == 2 && !strncmp (fmt, "ms", 2))
+                   ||  (len == 1 && *fmt == 's')
+                   ||  (len == 7 && !strncmp (fmt, "rfc3339", 7))
+                   ||  (len == 7 && !strncmp (fmt, "iso8601", 7)));
+            if (!ok) {
+                snprintf (reason, size, "%.*s...}: unknown time format "
+                          "(ms, s, rfc3339, iso8601 or a strftime pattern "
+                          "such as %%Y-%%m-%%d, not %%s)",
+                          (int) strlen (names [k]) - 1, names [k]);
+                return -1;
+            }
+        }
+    return 0;
+}
+
 static int
 s_check_url (const ts_config_value_t *value, char *reason, size_t size,
              size_t *bad)
 {
     if (!strstr (value->str, "{id}")) {
         snprintf (reason, size, "must contain {id}");
+        return -1;
+    }
+    return s_check_time_formats (value->str, reason, size);
+}
+
+static int
+s_check_body (const ts_config_value_t *value, char *reason, size_t size,
+              size_t *bad)
+{
+    return s_check_time_formats (value->str, reason, size);
+}
+
+//  "" (no OAuth2) or an http(s) URL with no user, password or
+//  placeholder in it: the client's credentials come from
+//  upstream.oauth2.client_*_env/_file only.
+static int
+s_check_token_url (const ts_config_value_t *value, char *reason,
+                   size_t size, size_t *bad)
+{
+    const char *u = value->str;
+    if (!*u)
+        return 0;
+    if (strncmp (u, "http://", 7) && strncmp (u, "https://", 8)) {
+        snprintf (reason, size, "must start with http:// or https://");
+        return -1;
+    }
+    if (strchr (u, '@') || strchr (u, '{')) {
+        snprintf (reason, size, "must hold no user, password or "
+                  "placeholder (the client id and secret come from "
+                  "upstream.oauth2.client_id_env/_file and "
+                  "client_secret_env/_file)");
         return -1;
     }
     return 0;

@@ -77,6 +77,12 @@
     answered 500; host the origin next links name (a client must refuse
     it). The styles, bodies and rules are in tscache-demo-pages.h.
 
+    OAuth2 (a token endpoint, bearer tokens required on the data routes,
+    tokens revoked) is switched on by --oauth2-* options and /control
+    keys described in ts_demo_auth.h; POST /rows/{id} and POST
+    /columns/{id} take from and to in a JSON or form body
+    (ts_demo_post.h).
+
     It logs no requests: it writes nothing to stderr but libmicrohttpd's
     own errors, so the keys it is sent appear in no log of its own.
 
@@ -87,6 +93,8 @@
 #include "ts_common.h"
 #include "ts_demo_shapes.h"
 #include "ts_demo_rate.h"
+#include "ts_demo_auth.h"
+#include "ts_demo_post.h"
 #include "ts_version.h"
 #include "tscache-demo-pages.h"
 
@@ -135,12 +143,13 @@ typedef struct {
     int64_t  history_days;      //  days of past served
     ts_demo_shapes_t shapes;    //  /local and /positional
     demo_pages_t pages;         //  how answers are paged
+    uint64_t posts;             //  of them POSTs (ts_demo_post.h)
 } s_behaviour_t;
 
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
 static s_behaviour_t s_state = { -1, 0, 0, S_MODE_OK, 0, 0, 1,
                                   TS_DEMO_SHAPES_DEFAULT,
-                                  { DEMO_PAGES_OFF, 100, 0, "" } };
+                                  { DEMO_PAGES_OFF, 100, 0, "" }, 0 };
 static char *s_api_key = NULL;             //  required x-api-key, or NULL
 static const char *s_key_param = NULL;     //  query parameter that must
                                            //  hold it too, or NULL
@@ -437,10 +446,16 @@ s_serve_page (struct MHD_Connection *conn, const s_behaviour_t *now,
     return result;
 }
 
-//  shape: 0 rows, 1 columns, or a ts_demo_shape_t.
+//  Answers a data request; shape: 0 rows, 1 columns, or a
+//  ts_demo_shape_t; body (len bytes) is a POST's, NULL for a GET.
 static enum MHD_Result
-s_serve_series (struct MHD_Connection *conn, int shape, const char *id)
+s_serve_series (struct MHD_Connection *conn, int shape, const char *id,
+                const char *body, size_t len)
 {
+    if (!ts_demo_auth_check (conn))
+        return s_reply (conn, MHD_HTTP_UNAUTHORIZED, "application/json",
+                        "{\"error\": \"invalid_token\"}", 26,
+                        MHD_RESPMEM_PERSISTENT);
     const char *given = s_key_param? MHD_lookup_connection_value (conn,
         MHD_GET_ARGUMENT_KIND, s_key_param): NULL;
     if (s_api_key) {
@@ -455,7 +470,8 @@ s_serve_series (struct MHD_Connection *conn, int shape, const char *id)
         return s_reply_error (conn, MHD_HTTP_BAD_REQUEST, "invalid id");
     int64_t from_ms = INT64_MIN;
     int64_t to_ms = INT64_MAX;
-    if (s_time_arg (conn, "from", &from_ms) || s_time_arg (conn, "to", &to_ms))
+    if (s_time_arg (conn, "from", &from_ms) || s_time_arg (conn, "to", &to_ms)
+    ||  (body && ts_demo_post_times (body, len, &from_ms, &to_ms)))
         return s_reply_error (conn, MHD_HTTP_BAD_REQUEST,
                               "from/to must be epoch ms or RFC 3339");
 
@@ -463,6 +479,7 @@ s_serve_series (struct MHD_Connection *conn, int shape, const char *id)
     s_behaviour_t now = s_state;
     s_state.counter++;
     s_state.requests++;
+    s_state.posts += body? 1: 0;
     pthread_mutex_unlock (&s_lock);
     if (!ts_demo_rate_admit (ts_now_ms ()))
         return s_reply_error (conn, MHD_HTTP_TOO_MANY_REQUESTS,
@@ -509,18 +526,18 @@ s_serve_series (struct MHD_Connection *conn, int shape, const char *id)
         free (times);
         return result;
     }
-    size_t len = 0;
-    char *body = !times? NULL
+    len = 0;
+    char *doc = !times? NULL
                : shape > 1
                ? ts_demo_shapes_document (shape, &now.shapes, s_value, id,
                                           times, n, &len)
                : s_document (shape == 1, id, times, n, &len);
     free (times);
-    if (!body)
+    if (!doc)
         return s_reply_error (conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     if (now.mode == S_MODE_TRUNCATED)
         len /= 2;
-    return s_reply (conn, MHD_HTTP_OK, "application/json", body, len,
+    return s_reply (conn, MHD_HTTP_OK, "application/json", doc, len,
                     MHD_RESPMEM_MUST_FREE);
 }
 
@@ -550,6 +567,9 @@ s_reply_state (struct MHD_Connection *conn)
             json_decref (json);
             json = NULL;
         }
+        json_object_set_new (json, "posts", json_integer ((json_int_t)
+                                                          now.posts));
+        ts_demo_auth_state (json);
     }
     char *body = json? json_dumps (json, JSON_COMPACT): NULL;
     json_decref (json);
@@ -627,6 +647,8 @@ s_control (const char *body, size_t len)
     const char *shapes_reason = ts_demo_shapes_control (json, &next.shapes);
     if (!reason)
         reason = ts_demo_rate_control (json);
+    if (!reason)
+        reason = ts_demo_auth_control (json);
     json_decref (json);
     if (shapes_reason)
         return shapes_reason;
@@ -639,6 +661,7 @@ s_control (const char *body, size_t len)
         pthread_once (&s_oversized_once, s_build_oversized);
     pthread_mutex_lock (&s_lock);
     next.requests = s_state.requests;
+    next.posts = s_state.posts;
     next.counter = reset_counter? 0: s_state.counter;
     s_state = next;
     pthread_mutex_unlock (&s_lock);
@@ -652,7 +675,11 @@ s_handle (void *cls, struct MHD_Connection *conn, const char *url,
 {
     bool get = strcmp (method, "GET") == 0 || strcmp (method, "HEAD") == 0;
     bool post = strcmp (method, "POST") == 0;
-    if (strcmp (url, "/control") == 0 && post) {
+    bool control = strcmp (url, "/control") == 0;
+    bool token = strcmp (url, "/oauth/token") == 0;
+    bool rows = strncmp (url, "/rows/", 6) == 0;
+    bool columns = strncmp (url, "/columns/", 9) == 0;
+    if (post && (control || token || rows || columns)) {
         s_request_t *request = *con_cls;
         if (!request) {
             request = calloc (1, sizeof (s_request_t));
@@ -677,6 +704,13 @@ s_handle (void *cls, struct MHD_Connection *conn, const char *url,
         }
         if (request->too_big)
             return s_reply_error (conn, 413, "body too large");
+        if (token)
+            return ts_demo_auth_token (conn, request->body? request->body: "",
+                                       request->len);
+        if (rows || columns)
+            return s_serve_series (conn, columns, url + (rows? 6: 9),
+                                   request->body? request->body: "",
+                                   request->len);
         const char *reason = s_control (request->body, request->len);
         if (reason)
             return s_reply_error (conn, MHD_HTTP_BAD_REQUEST, reason);
@@ -699,13 +733,13 @@ s_handle (void *cls, struct MHD_Connection *conn, const char *url,
     if (strcmp (url, "/control") == 0)
         return s_reply_state (conn);
     if (strncmp (url, "/rows/", 6) == 0)
-        return s_serve_series (conn, 0, url + 6);
+        return s_serve_series (conn, 0, url + 6, NULL, 0);
     if (strncmp (url, "/columns/", 9) == 0)
-        return s_serve_series (conn, 1, url + 9);
+        return s_serve_series (conn, 1, url + 9, NULL, 0);
     const char *id;
     int shape = ts_demo_shapes_route (url, &id);
     if (shape)
-        return s_serve_series (conn, shape, id);
+        return s_serve_series (conn, shape, id, NULL, 0);
     return s_reply_error (conn, MHD_HTTP_NOT_FOUND, "not found");
 }
 
@@ -800,8 +834,14 @@ s_usage (FILE *out)
 "With fail rate P, data request k (counted since start or the last fail_rate\n"
 "change) gets 500 when floor(k * P) > floor((k - 1) * P).\n"
 "\n"
+"  POST /rows/{id}, /columns/{id}  the same, from/to in a JSON or form body\n"
+"\n");
+    ts_demo_auth_usage (out);
+    fprintf (out,
+"\n"
 "Environment:\n"
 "  $NAME of --require-key-env  the key data requests must carry\n"
+"  $NAME of --oauth2-*-env     the OAuth2 client id and secret accepted\n"
 "\n"
 "Exit status:\n"
 "  0  stopped by SIGINT or SIGTERM, or after --help or --version\n"
@@ -870,6 +910,14 @@ s_parse_args (int argc, char *argv [], int64_t *port, const char **bind_addr)
             ts_version_print (stdout, "tscache-demo-upstream");
             return 0;
         }
+        int taken = ts_demo_auth_option (opt, i + 1 < argc? argv [i + 1]
+                                                       : NULL);
+        if (taken < 0)
+            return s_die ("bad value or unset variable for", opt);
+        if (taken > 0) {
+            i += taken == 1? 1: 0;
+            continue;
+        }
         static const char *known [] = { "--port", "--bind", "--now",
             "--latency-ms", "--history-days", "--fail-rate",
             "--require-key-env", "--key-param", NULL };
@@ -935,6 +983,9 @@ main (int argc, char *argv [])
         return exit_code;
     if (s_key_param && !s_api_key)
         return s_die ("--key-param needs --require-key-env", NULL);
+    const char *auth_error = ts_demo_auth_ready ();
+    if (auth_error)
+        return s_die (auth_error, NULL);
 
     struct sockaddr_storage addr;
     unsigned int flags = MHD_USE_THREAD_PER_CONNECTION
@@ -977,5 +1028,6 @@ main (int argc, char *argv [])
     MHD_stop_daemon (daemon);
     free (s_oversized);
     free (s_api_key);
+    ts_demo_auth_destroy ();
     return 0;
 }

@@ -1,4 +1,4 @@
-/*  ts_fetch - concurrent HTTP GETs over libcurl multi. See ts_fetch.h.
+/*  ts_fetch - concurrent HTTP requests over libcurl multi. See ts_fetch.h.
 
     A transfer (s_xfer_t) owns one easy handle and its body buffer. Free
     transfers wait on a list for reuse; requests beyond max_active wait on
@@ -15,11 +15,14 @@
 
 #include <curl/curl.h>
 #include <assert.h>
+#include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define KEEP_BUFFER_MAX (1024 * 1024)   //  larger buffers freed on reuse
 
@@ -34,6 +37,9 @@
 typedef struct _s_req_t s_req_t;
 struct _s_req_t {
     char     *url;              //  owned
+    bool      post;             //  POST body, else GET
+    char     *body;             //  owned, POST only; NULL: empty
+    struct curl_slist *headers; //  owned; NULL: the fetcher's at start
     uint64_t  tag;
     int64_t   added_ms;         //  monotonic
     s_req_t  *next;
@@ -50,9 +56,9 @@ struct _s_xfer_t {
     bool        over;           //  body went over the cap
     bool        oom;            //  body buffer could not grow
     int64_t     retry_after_ms; //  Retry-After (old libcurl only)
+    char       *link;           //  the response's Link headers, or NULL
     char        errbuf [CURL_ERROR_SIZE];
     char        error [TS_ERRLEN];
-    char       *link;           //  the response's Link headers, or NULL
     bool        running;        //  in the multi handle
     s_xfer_t   *next;           //  on the free list
     s_xfer_t   *all_next;       //  on the list of every transfer
@@ -81,13 +87,21 @@ struct _ts_fetch_t {
     s_xfer_t           *last;       //  handed out by ts_fetch_next
 };
 
+static void s_headers_free (struct curl_slist **headers_p);
+
 static void
 s_req_free (s_req_t **req_p)
 {
     if (*req_p) {
-        //  The URL may hold the API key.
+        //  The URL, body and headers may hold the API key, a token or a
+        //  client secret.
         explicit_bzero ((*req_p)->url, strlen ((*req_p)->url));
         free ((*req_p)->url);
+        if ((*req_p)->body) {
+            explicit_bzero ((*req_p)->body, strlen ((*req_p)->body));
+            free ((*req_p)->body);
+        }
+        s_headers_free (&(*req_p)->headers);
         free (*req_p);
         *req_p = NULL;
     }
@@ -303,7 +317,16 @@ s_start_queued (ts_fetch_t *self)
         xfer->errbuf [0] = 0;
         xfer->error [0] = 0;
         curl_easy_setopt (xfer->easy, CURLOPT_URL, req->url);
-        curl_easy_setopt (xfer->easy, CURLOPT_HTTPHEADER, self->headers);
+        curl_easy_setopt (xfer->easy, CURLOPT_HTTPHEADER,
+                          req->headers? req->headers: self->headers);
+        if (req->post) {
+            const char *body = req->body? req->body: "";
+            curl_easy_setopt (xfer->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                              (curl_off_t) strlen (body));
+            curl_easy_setopt (xfer->easy, CURLOPT_POSTFIELDS, body);
+        }
+        else
+            curl_easy_setopt (xfer->easy, CURLOPT_HTTPGET, 1L);
         if (curl_multi_add_handle (self->multi, xfer->easy) != CURLM_OK) {
             //  Out of memory: leave the request queued, retry later.
             xfer->next = self->free_list;
@@ -385,14 +408,67 @@ ts_fetch_destroy (ts_fetch_t **self_p)
     }
 }
 
+//  Appends a copy of each line of more (NULL: none) to *list. Returns 0
+//  or TS_ENOMEM (*list then freed).
+static int
+s_headers_append (struct curl_slist **list, const struct curl_slist *copy,
+                  const ts_strlist_t *more)
+{
+    for (; copy; copy = copy->next) {
+        struct curl_slist *next = curl_slist_append (*list, copy->data);
+        if (!next) {
+            s_headers_free (list);
+            return TS_ENOMEM;
+        }
+        *list = next;
+    }
+    struct curl_slist *extra = NULL;
+    if (s_headers_build (more, &extra))
+        return TS_ENOMEM;
+    if (!*list)
+        *list = extra;
+    else {
+        struct curl_slist *last = *list;
+        while (last->next)
+            last = last->next;
+        last->next = extra;
+    }
+    return 0;
+}
+
 int
-ts_fetch_add (ts_fetch_t *self, const char *url, uint64_t tag)
+ts_fetch_add_request (ts_fetch_t *self, const ts_fetch_request_t *request,
+                      uint64_t tag)
 {
     assert (self);
-    assert (url);
+    assert (request && request->url);
+    const char *method = request->method? request->method: "GET";
+    bool post = strcmp (method, "POST") == 0;
+    if (!post && strcmp (method, "GET") != 0)
+        return TS_EINVAL;
     s_req_t *req = calloc (1, sizeof (s_req_t));
-    if (!req || !(req->url = strdup (url))) {
-        free (req);
+    if (!req)
+        return TS_ENOMEM;
+    bool ok = (req->url = strdup (request->url)) != NULL;
+    req->post = post;
+    if (ok && post && request->body && *request->body)
+        ok = (req->body = strdup (request->body)) != NULL;
+    if (ok && (request->headers || request->bare || post)) {
+        ok = s_headers_append (&req->headers,
+                               request->bare? NULL: self->headers,
+                               request->headers) == 0;
+        //  libcurl would wait for "100 Continue" before a large body.
+        struct curl_slist *next = ok? curl_slist_append (req->headers,
+                                                         "Expect:"): NULL;
+        if (next)
+            req->headers = next;
+        ok = ok && next;
+    }
+    if (!ok) {
+        if (!req->url)
+            free (req);
+        else
+            s_req_free (&req);
         return TS_ENOMEM;
     }
     req->tag = tag;
@@ -405,6 +481,13 @@ ts_fetch_add (ts_fetch_t *self, const char *url, uint64_t tag)
     self->queued++;
     s_start_queued (self);
     return 0;
+}
+
+int
+ts_fetch_add (ts_fetch_t *self, const char *url, uint64_t tag)
+{
+    ts_fetch_request_t req = { .method = "GET", .url = url };
+    return ts_fetch_add_request (self, &req, tag);
 }
 
 int
@@ -481,6 +564,7 @@ ts_fetch_next (ts_fetch_t *self, ts_fetch_result_t *result)
         result->elapsed_ms = ts_mono_ms () - xfer->req->added_ms;
         result->body = xfer->buf? xfer->buf: "";
         result->size = xfer->size;
+        result->link = s_link (xfer);
         result->curl_code = (int) code;
         curl_off_t connect_us = 0, pretransfer_us = 0;
         curl_easy_getinfo (easy, CURLINFO_CONNECT_TIME_T, &connect_us);
@@ -495,7 +579,6 @@ ts_fetch_next (ts_fetch_t *self, ts_fetch_result_t *result)
 #else
         result->retry_after_ms = xfer->retry_after_ms;
 #endif
-        result->link = s_link (xfer);
         ts_strlcpy (xfer->error, *xfer->errbuf? xfer->errbuf:
                     curl_easy_strerror (code), sizeof xfer->error);
         //  libcurl's messages may quote the URL.

@@ -1,7 +1,9 @@
-/*  ts_fetch - concurrent HTTP GETs for a worker, over libcurl's multi
-    interface.
+/*  ts_fetch - concurrent HTTP requests (GET, POST) for a worker, over
+    libcurl's multi interface.
 
-    The caller adds requests (URL + a tag of its own), waits on ts_fetch_wait
+    The caller adds requests (a URL, or a method, URL, body and headers
+    of its own: ts_fetch_request_t; + a tag of its own), waits on
+    ts_fetch_wait
     - which also watches one extra file descriptor, the worker's ZeroMQ
     socket - and collects completed requests with ts_fetch_next;
     ts_fetch_start sends newly added requests without waiting. At most
@@ -9,23 +11,25 @@
     handles are kept and reused, and the multi handle keeps connections
     alive between requests to the same host.
 
-    Every transfer: GET, no redirects followed, http and https only, any
+    Every transfer: GET or POST (the body as given, no "Expect:
+    100-continue"), no redirects followed, http and https only, any
     Accept-Encoding curl supports, connect and total timeouts, the
     configured headers, and a cap on the (decoded) body size: a response
     whose Content-Length is over the cap is refused before its body, and
     a body that grows past the cap while streaming aborts the transfer;
     nothing past the cap is buffered. A response's Retry-After and Link
     headers are kept in its result (for the retry policy and for
-    pagination, ts_pages). Headers and URLs may hold a secret
-    (the upstream API key, opts.secret): they are never logged, libcurl's
-    verbose mode stays off, and they are wiped when freed. Error texts
+    pagination, ts_pages). Headers, URLs and bodies may hold a secret
+    (the upstream API key, opts.secret; an OAuth2 token or client
+    secret): they are never logged, libcurl's verbose mode stays off, and
+    they are wiped when freed. Error texts
     (libcurl's, which can quote the URL) and the upstream body quoted in
     a failure detail have the secret scrubbed (ts_redact_text) before
     anyone sees them.
 
-    ts_fetch_classify turns a completed request into a verdict for the
-    broker (failed or not, worth retrying, how long the upstream asked us
-    to wait, a one-line detail); ts_fetch_verdict_merge folds the verdicts
+    ts_fetch_classify (in ts_fetch_classify.c) turns a completed request
+    into a verdict for the broker (failed or not, worth retrying, how
+    long the upstream asked us to wait, a one-line detail); ts_fetch_verdict_merge folds the verdicts
     of a job's ids into the job's. Both are pure, so the retry policy is
     tested without a network:
 
@@ -111,6 +115,7 @@ typedef struct {
 //    url, document, store, worker
 //               found by the worker (ts_fetch_verdict_fail gives
 //               "worker"; the caller names a closer kind)
+//    auth       no OAuth2 token could be had for the request
 extern const char *const ts_fetch_kinds [];
 
 //  The index of kind in ts_fetch_kinds; that of "worker" for any other
@@ -133,8 +138,32 @@ void ts_fetch_destroy (ts_fetch_t **self_p);
 int ts_fetch_set_headers (ts_fetch_t *self, const ts_strlist_t *headers,
                           const char *secret);
 
+//  One request for ts_fetch_add_request. Everything is copied.
+typedef struct {
+    const char         *method;     //  "GET" (also NULL) or "POST"
+    const char         *url;        //  required
+    const char         *body;       //  POST body (NUL-terminated), NULL
+                                    //  or "" for an empty one; ignored
+                                    //  by GET
+    const ts_strlist_t *headers;    //  "Name: value" lines for this
+                                    //  request only, after the fetcher's
+                                    //  (an Authorization bearer token, a
+                                    //  Content-Type); NULL for none
+    bool                bare;       //  true: without the fetcher's
+                                    //  headers (a token endpoint is sent
+                                    //  none of the upstream's)
+} ts_fetch_request_t;
+
 //  Queues a GET of url (copied). Returns 0 or TS_ENOMEM.
 int ts_fetch_add (ts_fetch_t *self, const char *url, uint64_t tag);
+
+//  Queues req (copied: url, body and headers, each wiped when freed).
+//  A request with headers of its own, or bare, is sent the fetcher's
+//  headers as they are when it is added; any other, as they are when it
+//  starts. Returns 0, TS_EINVAL for a method other than GET and POST, or
+//  TS_ENOMEM.
+int ts_fetch_add_request (ts_fetch_t *self, const ts_fetch_request_t *req,
+                          uint64_t tag);
 
 //  Waits up to timeout_ms for network activity or for extra_fd (if >= 0)
 //  to be readable, then advances transfers. Returns early on either.

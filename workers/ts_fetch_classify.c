@@ -102,7 +102,7 @@ static const char *const s_http_kinds [] = { "http_3xx", "http_4xx",
 const char *const ts_fetch_kinds [] = {
     "timeout", "connect", "transport", "too_big", "memory", "http_3xx",
     "http_4xx", "http_429", "http_5xx", "http_other", "url", "document",
-    "store", "worker", NULL
+    "store", "worker", "auth", NULL
 };
 
 size_t

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int
 ts_url_time_parse (const char *s, ts_url_time_t *unit)
@@ -26,66 +27,162 @@ ts_url_time_parse (const char *s, ts_url_time_t *unit)
     return 0;
 }
 
-static void
-s_format_time (int64_t ms, ts_url_time_t unit, char *buf, size_t size)
+//  The formats of ts_url_time_t, by the name a placeholder gives them.
+static const char *const s_unit_names [] = { "ms", "s", "iso8601" };
+
+int
+ts_url_time_format (int64_t t_ms, const char *fmt, char *buf, size_t size)
 {
-    if (unit == TS_URL_TIME_S) {
-        //  Floor, also for times before 1970.
-        int64_t s = ms / 1000 - (ms % 1000 < 0? 1: 0);
-        snprintf (buf, size, "%" PRId64, s);
+    assert (fmt);
+    assert (buf && size > 0);
+    buf [0] = 0;
+    //  Floor, also for times before 1970.
+    int64_t secs = t_ms / 1000 - (t_ms % 1000 < 0? 1: 0);
+    if (strcmp (fmt, "ms") == 0)
+        snprintf (buf, size, "%" PRId64, t_ms);
+    else
+    if (strcmp (fmt, "s") == 0)
+        snprintf (buf, size, "%" PRId64, secs);
+    else
+    if (strcmp (fmt, "iso8601") == 0) {
+        char iso [40];
+        ts_strlcpy (buf, ts_time_format (t_ms, iso, sizeof iso), size);
     }
     else
-    if (unit == TS_URL_TIME_ISO)
-        ts_time_format (ms, buf, size);
+    if (strstr (fmt, "%s"))
+        //  strftime's %s reads the struct as local time: wrong but in
+        //  UTC. The format "s" is the epoch.
+        return TS_EINVAL;
     else
-        snprintf (buf, size, "%" PRId64, ms);
+    if (strcmp (fmt, "rfc3339") == 0 || strchr (fmt, '%')) {
+        time_t t = (time_t) secs;
+        struct tm tm;
+        if (!gmtime_r (&t, &tm))
+            return TS_EINVAL;
+        const char *pattern = strchr (fmt, '%')? fmt: "%Y-%m-%dT%H:%M:%SZ";
+        if (strftime (buf, size, pattern, &tm) == 0) {
+            buf [0] = 0;
+            return TS_EINVAL;
+        }
+    }
+    else
+        return TS_EINVAL;
+    return 0;
+}
+
+//  Appends text JSON-string-escaped at out [*used] (size bytes, kept
+//  NUL-terminated). Returns false if it did not fit.
+static bool
+s_json_escape (char *out, size_t size, size_t *used, const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *) text; *p; p++) {
+        char esc [8];
+        if (*p == '"' || *p == '\\')
+            snprintf (esc, sizeof esc, "\\%c", *p);
+        else
+        if (*p < 0x20 || *p == 0x7f)
+            snprintf (esc, sizeof esc, "\\u%04x", *p);
+        else {
+            esc [0] = (char) *p;
+            esc [1] = 0;
+        }
+        size_t n = strlen (esc);
+        if (*used + n + 1 > size) {
+            out [*used] = 0;
+            return false;
+        }
+        memcpy (out + *used, esc, n + 1);
+        *used += n;
+    }
+    return true;
+}
+
+//  The time placeholder at p - {from}, {to}, {last_fetched}, each with an
+//  optional ":format" - written into value. Returns its length in the
+//  template, 0 if p is no time placeholder, or -1 (err filled) if its
+//  format is unknown.
+static int
+s_time_placeholder (const char *p, const ts_url_args_t *args,
+                    const char *what, char *value, size_t size, char *err)
+{
+    static const char *const names [] = { "{from", "{to", "{last_fetched" };
+    int64_t times [3] = { args->from_ms, args->to_ms,
+                          args->last_fetched_ms? args->last_fetched_ms
+                                               : args->from_ms };
+    for (int k = 0; k < 3; k++) {
+        size_t len = strlen (names [k]);
+        if (strncmp (p, names [k], len) || (p [len] != '}' && p [len] != ':'))
+            continue;
+        char fmt [64];
+        const char *end = strchr (p + len, '}');
+        if (p [len] == '}')
+            ts_strlcpy (fmt, s_unit_names [args->unit], sizeof fmt);
+        else
+        if (!end || (size_t) (end - p - len - 1) >= sizeof fmt)
+            end = NULL;
+        else {
+            memcpy (fmt, p + len + 1, (size_t) (end - p - len - 1));
+            fmt [end - p - len - 1] = 0;
+        }
+        if (!end || ts_url_time_format (times [k], fmt, value, size) != 0) {
+            ts_errf (err, "%s for id %s: %s...}: unknown time format "
+                     "(ms, s, rfc3339, iso8601 or a strftime pattern)",
+                     what, args->id, names [k]);
+            return -1;
+        }
+        return (int) (end - p + 1);
+    }
+    return 0;
 }
 
 int
-ts_url_build (const char *tmpl, const ts_url_args_t *args, char *out,
-              size_t size, char *err)
+ts_url_expand (const char *tmpl, const ts_url_args_t *args,
+               ts_url_escape_t esc, const char *what, char *out,
+               size_t size, char *err)
 {
     assert (tmpl);
     assert (args && args->id);
+    assert (what);
     assert (out && size > 0);
     const size_t key_len = strlen (TS_URL_API_KEY);
     size_t used = 0;
     bool fits = true;
     const char *p = tmpl;
     while (*p && fits) {
-        char value [48];
+        char value [128];
         const char *text = NULL;
-        size_t skip = 0;
+        int skip = 0;
         if (strncmp (p, "{id}", 4) == 0) {
             text = args->id;
             skip = 4;
         }
         else
-        if (strncmp (p, "{from}", 6) == 0) {
-            s_format_time (args->from_ms, args->unit, value, sizeof value);
-            text = value;
-            skip = 6;
-        }
-        else
-        if (strncmp (p, "{to}", 4) == 0) {
-            s_format_time (args->to_ms, args->unit, value, sizeof value);
-            text = value;
-            skip = 4;
-        }
-        else
         if (strncmp (p, TS_URL_API_KEY, key_len) == 0) {
             if (!args->api_key) {
-                out [0] = 0;
-                ts_errf (err, "URL for id %s: upstream.url holds %s but no "
-                         "key is configured (upstream.api_key_env, "
-                         "upstream.api_key_file)", args->id, TS_URL_API_KEY);
+                explicit_bzero (out, size);
+                ts_errf (err, "%s for id %s holds %s but no key is "
+                         "configured (upstream.api_key_env, "
+                         "upstream.api_key_file)", what, args->id,
+                         TS_URL_API_KEY);
                 return TS_EINVAL;
             }
             text = args->api_key;
-            skip = key_len;
+            skip = (int) key_len;
+        }
+        else
+        if (*p == '{') {
+            skip = s_time_placeholder (p, args, what, value, sizeof value,
+                                       err);
+            if (skip < 0) {
+                explicit_bzero (out, size);
+                return TS_EINVAL;
+            }
+            text = skip? value: NULL;
         }
         if (text) {
-            fits = ts_percent_encode (out, size, &used, text);
+            fits = esc == TS_URL_ESC_JSON
+                 ? s_json_escape (out, size, &used, text)
+                 : ts_percent_encode (out, size, &used, text);
             p += skip;
         }
         else
@@ -98,11 +195,18 @@ ts_url_build (const char *tmpl, const ts_url_args_t *args, char *out,
     if (!fits) {
         //  What did fit may end in part of the key: leave nothing.
         explicit_bzero (out, size);
-        ts_errf (err, "URL for id %s longer than %zu bytes", args->id,
+        ts_errf (err, "%s for id %s longer than %zu bytes", what, args->id,
                  size - 1);
         return TS_ETOOBIG;
     }
     return 0;
+}
+
+int
+ts_url_build (const char *tmpl, const ts_url_args_t *args, char *out,
+              size_t size, char *err)
+{
+    return ts_url_expand (tmpl, args, TS_URL_ESC_URL, "URL", out, size, err);
 }
 
 bool

@@ -2,12 +2,13 @@
     docs/protocol.md for the messages and docs/architecture.md for the
     job flow.
 
-    One module in three files (ts_worker_internal.h): this one builds the
+    One module in four files (ts_worker_internal.h): this one builds the
     worker, reads the upstream key and headers (again on reload) and runs
     the loop and the drain; ts_worker_broker.c speaks to the broker (the
     socket, ready, release, heartbeats, the reports remembered and
     resent); ts_worker_jobs.c runs the jobs (slots, fetches, the ingest's
-    batch, failures, reports). What follows describes the worker whole.
+    batch, failures, reports); ts_worker_request.c builds each id's
+    request (URL, POST body, headers, the OAuth2 token). What follows describes the worker whole.
 
     Each job in flight holds one slot (ts_worker_slot_t). A fetch is
     tagged with its slot and the index of its id in the job, so a
@@ -349,7 +350,9 @@ int
 ts_worker_apply (ts_worker_t *self, const ts_strlist_t *applied)
 {
     assert (self);
-    //  The key is read again whatever changed: its file may have.
+    //  The key and the OAuth2 client are read again whatever changed:
+    //  their files may have.
+    ts_worker_request_reload (self);
     char *key = NULL;
     char err [TS_ERRLEN];
     ts_strlist_t *headers = NULL;

@@ -13,6 +13,9 @@
       ts_worker_jobs.c    the jobs: a slot per job, its fetches started,
                           fetched documents into the ingest's batch, each
                           id stored or failed, the job reported
+      ts_worker_request.c the request of each id: URL, body and headers
+                          from the templates, the OAuth2 token (ids held
+                          until it arrives, sent again once on a 401)
 
     Only workers/ts_worker*.c include this header. */
 
@@ -24,6 +27,7 @@
 #include "ts_fetch.h"
 #include "ts_ingest.h"
 #include "ts_pages.h"
+#include "ts_oauth2.h"
 #include "ts_proto.h"
 #include "ts_store.h"
 #include "ts_tally.h"
@@ -35,6 +39,17 @@
 #define HEARTBEAT_MS    1000        //  heartbeat period
 #define URL_MAX         4096        //  longest upstream URL
 #define REPORTS_MAX     8192        //  "done" reports remembered at most
+#define BODY_MAX        16384       //  longest request body built
+
+//  A fetch's tag: the slot << 32 | the id's index in the job, and
+//  TAG_RETRIED on the one retry after a 401 (ts_worker_request.c);
+//  TAG_TOKEN (i) is the OAuth2 token request of source i.
+#define TAG_RETRIED     ((uint64_t) 1 << 62)
+#define TAG_TOKEN(i)    (((uint64_t) 1 << 63) | (uint64_t) (i))
+#define TAG_IS_TOKEN(tag)       ((tag) >> 63)
+#define TAG_TOKEN_SOURCE(tag)   ((size_t) ((tag) & 0xffff))
+#define TAG_SLOT(tag)   ((size_t) (((tag) >> 32) & 0xffff))
+#define TAG_INDEX(tag)  ((size_t) ((tag) & 0xffffffffu))
 
 //  One source's context (ts_worker_source.c): what its jobs are fetched
 //  and stored with, read from its view of the config at start.
@@ -48,6 +63,20 @@ typedef struct {
     ts_ingest_t   *ingest;          //  map (upstream.format), split,
                                     //  write in batches; owned
     ts_pages_spec_t pages;          //  upstream.pagination.*
+    //  The request (ts_worker_request.c)
+    bool           post;            //  upstream.method is POST
+    const char    *body_tmpl;       //  upstream.body, "" none
+    ts_url_escape_t body_esc;       //  by upstream.body_type
+    const char    *content_type;    //  sent with a POST, NULL if
+                                    //  upstream.headers sets one
+    ts_oauth2_t   *oauth2;          //  the source's token, NULL if
+                                    //  upstream.oauth2.token_url is ""
+    ts_oauth2_t   *old_oauth2;      //  the one before the last reload
+                                    //  that changed the client, kept to
+                                    //  scrub its token; NULL if none
+    uint64_t      *held;            //  tags of ids waiting for a token
+    size_t         held_n;          //  how many
+    size_t         held_max;        //  room in held
 } ts_worker_source_t;
 
 //  A "done" the broker may not have received yet.
@@ -182,14 +211,11 @@ void ts_worker_job_fetched (ts_worker_t *self, const ts_fetch_result_t *res);
 //  settles each document's id and job. Leaves the batch empty.
 void ts_worker_job_flush (ts_worker_t *self);
 
-//  Records the failure of id (one's detail is scrubbed of the key,
+//  Records the failure of id (one's detail is scrubbed of every secret,
 //  logged and folded into the slot's verdict); for ts_worker_pages.c.
-void ts_worker_job_fail (ts_worker_t *self, ts_worker_slot_t *slot,
-                         const char *id, const ts_fetch_verdict_t *one);
-
-//  One id of the slot's job is settled (stored or failed); reports the
-//  job after its last.
-void ts_worker_job_settled (ts_worker_t *self, ts_worker_slot_t *slot);
+void ts_worker_job_fail_verdict (ts_worker_t *self, ts_worker_slot_t *slot,
+                                 const char *id,
+                                 const ts_fetch_verdict_t *one);
 
 //  ---------------------------------------------------------------------
 //  ts_worker_pages.c: ids fetched in pages (upstream.pagination.mode)
@@ -232,5 +258,53 @@ const ts_worker_source_t *ts_worker_source_find (const ts_worker_t *self,
 //  one: a batch is of one source (its ingest maps by the source's spec),
 //  so the batch in hand of another source is stored first.
 ts_ingest_t *ts_worker_job_batch (ts_worker_t *self, ts_worker_slot_t *slot);
+
+//  Records the failure of id, of kind (one of ts_fetch_kinds), in the
+//  slot's job; what and why make its detail (ts_fetch_verdict_fail).
+//  Every secret the worker holds is scrubbed from it.
+void ts_worker_job_fail (ts_worker_t *self, ts_worker_slot_t *slot,
+                         const char *id, const char *kind, bool retry,
+                         const char *what, const char *why);
+
+//  One fetch of the slot's job is settled; the job is reported after
+//  its last.
+void ts_worker_job_ended (ts_worker_t *self, ts_worker_slot_t *slot);
+
+//  ---------------------------------------------------------------------
+//  ts_worker_request.c: the request of an id
+
+//  Reads upstream.method, upstream.body, upstream.body_type and
+//  upstream.oauth2.* of the source's view cfg into src (the OAuth2
+//  client secret too). Returns 0, or a TS_E* code with err filled (never
+//  a secret).
+int ts_worker_request_setup (ts_worker_source_t *src, const ts_config_t *cfg,
+                             char *err);
+
+//  SIGHUP: reads each source's OAuth2 client id and secret again; if
+//  either changed, the new ones (and a new token) are used from now on.
+//  A source that cannot be read is logged and the running one kept.
+void ts_worker_request_reload (ts_worker_t *self);
+
+//  Frees what ts_worker_request_setup made for src (the token and
+//  secrets wiped).
+void ts_worker_request_teardown (ts_worker_source_t *src);
+
+//  Sends the request of the id tag names (TAG_SLOT, TAG_INDEX), or
+//  holds it until the OAuth2 token arrives (asking for one if none is
+//  on its way). Returns 0 if it was sent or held: the id's fetch is
+//  pending; -1 if it failed at once (recorded with ts_worker_job_fail).
+int ts_worker_request_send (ts_worker_t *self, uint64_t tag);
+
+//  Takes the completions that are the request module's own: the token
+//  answer (held ids sent, or failed if no token came) and a 401 to a
+//  request sent with a token (the token dropped, the id sent once
+//  more). Returns true if res was taken, false if it is the job's.
+bool ts_worker_request_fetched (ts_worker_t *self,
+                                const ts_fetch_result_t *res);
+
+//  Scrubs every secret of the request (the OAuth2 token and client
+//  secret) from text (size bytes).
+void ts_worker_request_redact (const ts_worker_t *self, char *text,
+                               size_t size);
 
 #endif

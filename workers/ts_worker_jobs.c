@@ -1,5 +1,6 @@
 /*  ts_worker_jobs - the worker's jobs: each job in flight holds a slot;
-    its ids are fetched (ts_fetch, URLs by ts_url), each fetched document
+    its ids are fetched (ts_fetch, requests by ts_worker_request.c), each
+    fetched document
     goes into the ingest's batch (ts_ingest: map, split at now, write in
     one store transaction; a job with a window of its own, a backfill
     chunk, writes history only and leaves the forecast as it is), each id
@@ -27,6 +28,7 @@ s_slot_fail (ts_worker_t *self, ts_worker_slot_t *slot, const char *id,
     ts_fetch_verdict_t shown = *one;
     ts_redact_text (shown.detail, sizeof shown.detail, self->api_key);
     ts_redact_text (shown.detail, sizeof shown.detail, self->old_key);
+    ts_worker_request_redact (self, shown.detail, sizeof shown.detail);
     ts_tally_failed (&self->tally, one->kind);
     //  The detail says "not retried" when the failure is final.
     ts_log_kv (TS_LOG_WARN, TS_LOG_FIELDS (TS_LF_UINT ("job", slot->job),
@@ -72,6 +74,14 @@ s_mapping_warnings (ts_worker_slot_t *slot, const char *id,
                    "job %" PRIu64 " id=%s: %zu values were null markers "
                    "(upstream.format.null_values)", slot->job, id,
                    report->null_markers);
+}
+
+void
+ts_worker_job_fail (ts_worker_t *self, ts_worker_slot_t *slot,
+                    const char *id, const char *kind, bool retry,
+                    const char *what, const char *why)
+{
+    s_slot_fail_with (self, slot, id, kind, retry, what, why);
 }
 
 //  Gives the slot back with ready, then reports the job: a broker that
@@ -125,6 +135,21 @@ s_finish (ts_worker_t *self, ts_worker_slot_t *slot)
     self->busy--;
 }
 
+//  One fetch of the slot's job ended; finishes the job after its last.
+static void
+s_fetch_ended (ts_worker_t *self, ts_worker_slot_t *slot)
+{
+    assert (slot->pending > 0);
+    if (--slot->pending == 0)
+        s_finish (self, slot);
+}
+
+void
+ts_worker_job_ended (ts_worker_t *self, ts_worker_slot_t *slot)
+{
+    s_fetch_ended (self, slot);
+}
+
 void
 ts_worker_job_start (ts_worker_t *self, const ts_msg_t *msg)
 {
@@ -168,7 +193,6 @@ ts_worker_job_start (ts_worker_t *self, const ts_msg_t *msg)
                TS_LF_UINT ("ids", msg->ids->n), TS_LF_OPT ("rid", msg->rid)),
                "job started");
 
-    int64_t now = ts_now_ms ();
     const ts_worker_source_t *src = ts_worker_source_find (self,
                                                            slot->source);
     slot->src = src;
@@ -176,6 +200,14 @@ ts_worker_job_start (ts_worker_t *self, const ts_msg_t *msg)
     if (!src)
         ts_errf (unknown, "'%s' is not a source of this worker (its "
                  "sources: %s)", slot->source, self->source_names);
+    //  An id fetched in pages keeps its pages' state (ts_worker_pages.c).
+    bool no_memory = src && src->pages.mode != TS_PAGES_NONE
+                  && !(slot->paged = calloc (msg->ids->n,
+                                             sizeof *slot->paged));
+    //  One pending fetch stands for the loop itself: an id failed in it
+    //  (a token request that cannot start fails the ids held for it)
+    //  must not finish the job while its ids are still being added.
+    slot->pending = 1;
     for (size_t i = 0; i < msg->ids->n; i++) {
         const char *id = msg->ids->items [i];
         if (ts_strlist_append (slot->ids, id) != 0) {
@@ -188,59 +220,17 @@ ts_worker_job_start (ts_worker_t *self, const ts_msg_t *msg)
                               "unknown source", unknown);
             continue;
         }
-        char url [URL_MAX], err [TS_ERRLEN];
-        ts_url_args_t args = {
-            .id = id, .from_ms = now - src->past_ms,
-            .to_ms = now + src->future_ms, .unit = src->time_unit,
-            .api_key = self->api_key };
-        if (slot->has_window) {
-            args.from_ms = slot->from_ms;
-            args.to_ms = slot->to_ms;
-        }
-        if (ts_url_build (src->url_tmpl, &args, url, sizeof url, err) != 0) {
-            s_slot_fail_with (self, slot, id, "url", false, "cannot build "
-                              "the upstream URL from upstream.url", err);
-            continue;
-        }
-        const char *first = url;
-        if (src->pages.mode != TS_PAGES_NONE
-        &&  ts_worker_pages_start (self, slot, i, msg->ids->n, url, &first,
-                                   err) != 0) {
-            explicit_bzero (url, sizeof url);
-            s_slot_fail_with (self, slot, id, "url", false, "cannot page "
-                              "the upstream URL", err);
-            continue;
-        }
-        uint64_t tag = ((uint64_t) index << 32) | (uint64_t) i;
-        int rc = ts_fetch_add (self->fetch, first, tag);
-        if (rc == 0 && ts_log_enabled (TS_LOG_DEBUG)) {
-            char shown [URL_MAX];
-            ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (
-                       TS_LF_UINT ("job", msg->job), TS_LF_STR ("id", id),
-                       TS_LF_OPT ("rid", msg->rid)), "job %" PRIu64
-                       " id=%s: GET %s", msg->job, id,
-                       ts_redact_url (first, self->api_key, shown,
-                                      sizeof shown));
-        }
-        explicit_bzero (url, sizeof url);
-        if (rc != 0) {
+        if (no_memory) {
             s_slot_fail_with (self, slot, id, "memory", true, "out of memory",
                               NULL);
             continue;
         }
+        uint64_t tag = ((uint64_t) index << 32) | (uint64_t) i;
+        if (ts_worker_request_send (self, tag) != 0)
+            continue;
         slot->pending++;
     }
-    if (slot->pending == 0)
-        s_finish (self, slot);
-}
-
-//  One fetch of the slot's job ended; finishes the job after its last.
-static void
-s_fetch_ended (ts_worker_t *self, ts_worker_slot_t *slot)
-{
-    assert (slot->pending > 0);
-    if (--slot->pending == 0)
-        s_finish (self, slot);
+    s_fetch_ended (self, slot);
 }
 
 //  The ingest stored (or could not store) one document of the batch:
@@ -305,8 +295,10 @@ ts_worker_job_batch (ts_worker_t *self, ts_worker_slot_t *slot)
 void
 ts_worker_job_fetched (ts_worker_t *self, const ts_fetch_result_t *res)
 {
-    size_t index = (size_t) (res->tag >> 32);
-    size_t i = (size_t) (res->tag & 0xffffffffu);
+    if (ts_worker_request_fetched (self, res))
+        return;
+    size_t index = TAG_SLOT (res->tag);
+    size_t i = TAG_INDEX (res->tag);
     assert (index < self->concurrency);
     ts_worker_slot_t *slot = &self->slots [index];
     assert (slot->used && i < slot->ids->n && slot->pending > 0);
@@ -353,14 +345,8 @@ ts_worker_job_fetched (ts_worker_t *self, const ts_fetch_result_t *res)
 }
 
 void
-ts_worker_job_fail (ts_worker_t *self, ts_worker_slot_t *slot,
-                    const char *id, const ts_fetch_verdict_t *one)
+ts_worker_job_fail_verdict (ts_worker_t *self, ts_worker_slot_t *slot,
+                            const char *id, const ts_fetch_verdict_t *one)
 {
     s_slot_fail (self, slot, id, one);
-}
-
-void
-ts_worker_job_settled (ts_worker_t *self, ts_worker_slot_t *slot)
-{
-    s_fetch_ended (self, slot);
 }

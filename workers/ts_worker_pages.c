@@ -82,9 +82,9 @@ s_fail (ts_worker_t *self, ts_worker_slot_t *slot, size_t i,
     ts_fetch_verdict_t verdict;
     ts_fetch_verdict_fail (&verdict, label, retry, what, why);
     verdict.kind = kind;
-    ts_worker_job_fail (self, slot, slot->ids->items [i], &verdict);
+    ts_worker_job_fail_verdict (self, slot, slot->ids->items [i], &verdict);
     s_drop (&slot->paged [i]);
-    ts_worker_job_settled (self, slot);
+    ts_worker_job_ended (self, slot);
 }
 
 //  Asks for the id's next page. Returns 0, or TS_ENOMEM.
@@ -125,7 +125,7 @@ s_complete (ts_worker_t *self, ts_worker_slot_t *slot, size_t i,
     ts_worker_pending_t *doc = &self->batch [ts_ingest_pending (ingest)];
     doc->started_ms = ts_mono_ms ();
     doc->fetch_ms = res->elapsed_ms;
-    doc->slot = (size_t) (res->tag >> 32);
+    doc->slot = TAG_SLOT (res->tag);
     const char *what = NULL;
     char err [TS_ERRLEN] = "";
     //  A window job (a backfill chunk) writes history only.
@@ -156,9 +156,10 @@ ts_worker_pages_fetched (ts_worker_t *self, ts_worker_slot_t *slot,
               ts_pages_page (paged->pages));
     ts_fetch_verdict_t verdict;
     if (ts_fetch_classify (&self->fetch_opts, res, label, &verdict)) {
-        ts_worker_job_fail (self, slot, slot->ids->items [i], &verdict);
+        ts_worker_job_fail_verdict (self, slot, slot->ids->items [i],
+                                    &verdict);
         s_drop (paged);
-        ts_worker_job_settled (self, slot);
+        ts_worker_job_ended (self, slot);
         return;
     }
     const char *what = NULL;

@@ -4,8 +4,9 @@
     fetched and stored: the URL template (upstream.url), the unit of
     {from}/{to} (upstream.time_param), the default window
     (upstream.past_s, future_s) and the ingest with the source's map spec
-    (upstream.format.*) and its pagination (upstream.pagination.*), all
-    read from the source's view of the config.
+    (upstream.format.*), its pagination (upstream.pagination.*) and its
+    request (method, body, OAuth2 token: ts_worker_request.c), all read
+    from the source's view of the config.
 
     What the one fetcher holds - request headers, the API key and the
     transfer limits (upstream.headers, api_key_*, *timeout_ms,
@@ -78,6 +79,8 @@ s_source_init (ts_worker_t *self, ts_worker_source_t *source,
         ts_errf (err, "source %s: %s", source->name, detail);
         return TS_ECONFIG;
     }
+    if (ts_worker_request_setup (source, cfg, err) != 0)
+        return TS_ECONFIG;
     return 0;
 }
 
@@ -104,8 +107,10 @@ ts_worker_sources_new (ts_worker_t *self, const ts_config_t *cfg, char *err)
 void
 ts_worker_sources_destroy (ts_worker_t *self)
 {
-    for (size_t i = 0; self->sources && i < self->nsources; i++)
+    for (size_t i = 0; self->sources && i < self->nsources; i++) {
         ts_ingest_destroy (&self->sources [i].ingest);
+        ts_worker_request_teardown (&self->sources [i]);
+    }
     free (self->sources);
     self->sources = NULL;
     self->batch_source = NULL;

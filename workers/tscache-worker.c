@@ -19,16 +19,32 @@
 #include "ts_worker.h"
 #include "ts_fetch.h"
 #include "ts_map.h"
+#include "ts_oauth2.h"
 #include "ts_pages.h"
 #include "ts_store.h"
 #include "ts_version.h"
 
+//  The OAuth2 client id and secret of a source, if a token endpoint is
+//  configured, can be read (read and wiped at once). Returns 0 or
+//  TS_ECONFIG.
+static int
+s_check_oauth2 (const ts_config_t *cfg, char *err)
+{
+    if (!*ts_config_str (cfg, "upstream.oauth2.token_url"))
+        return 0;
+    ts_oauth2_t *auth = ts_oauth2_new (cfg, err);
+    bool ok = auth != NULL;
+    ts_oauth2_destroy (&auth);
+    return ok? 0: TS_ECONFIG;
+}
+
 //  The upstream key, if one is configured, must be readable now rather
 //  than at the first fetch (the first source's: every source shares
-//  it); so must the CURVE keys (the worker's pair, the broker's public
-//  key); each source's upstream.pagination.* must agree with itself, and
-//  its upstream.format must make a mapping (its zone in the tz database,
-//  keys that go together).
+//  it), and each source's OAuth2 client secret; so must the CURVE keys
+//  (the worker's pair, the broker's public key); each source's
+//  upstream.pagination.* must agree with itself, and its upstream.format
+//  must make a mapping (its zone in the tz database, keys that go
+//  together).
 static int
 s_check (const ts_config_t *cfg, char *err)
 {
@@ -45,6 +61,8 @@ s_check (const ts_config_t *cfg, char *err)
         ||  !(map = ts_map_new (&spec, err)))
             return TS_ECONFIG;
         ts_map_destroy (&map);
+        if (s_check_oauth2 (source, err))
+            return TS_ECONFIG;
     }
     return ts_config_secret_check (ts_config_source_at (cfg, 0), "upstream",
                                    false, err)
@@ -61,7 +79,9 @@ static const char *const s_live [] = { "upstream.headers",
     "upstream.api_key_header", "upstream.schedule",
     "upstream.schedule_offset_s", "upstream.schedule_jitter_s",
     "upstream.rate_limit.rate", "upstream.rate_limit.burst",
-    "upstream.rate_limit.max_pause_s", NULL };
+    "upstream.rate_limit.max_pause_s", "upstream.oauth2.client_id_env",
+    "upstream.oauth2.client_id_file", "upstream.oauth2.client_secret_env",
+    "upstream.oauth2.client_secret_file", NULL };
 
 //  SIGHUP: what the reload changed, applied to the worker.
 static void
@@ -112,11 +132,16 @@ main (int argc, char *argv [])
         "The upstream API key comes from the variable named by\n"
         "upstream.api_key_env or the file upstream.api_key_file, and goes where\n"
         "{api_key} is written in upstream.url or upstream.headers, else in the\n"
-        "header upstream.api_key_header. It is never logged: URLs and headers\n"
-        "are shown with the key as ***. SIGHUP reloads the config file:\n"
-        "log.level, log.format, upstream.headers and the upstream key (read\n"
-        "again from its variable or file) change at once; other changes\n"
-        "need a restart.\n"
+        "header upstream.api_key_header. With upstream.oauth2.token_url set,\n"
+        "each request carries an OAuth2 bearer token the worker gets with the\n"
+        "client id and secret of upstream.oauth2.client_*_env/_file (renewed\n"
+        "before expiry and on a 401). upstream.method POST sends the\n"
+        "upstream.body template. Keys, secrets and tokens are never logged:\n"
+        "URLs and headers are shown with them as ***, bodies not at all\n"
+        "(docs/upstream-auth.md). SIGHUP reloads the config file:\n"
+        "log.level, log.format, upstream.headers, the upstream key and the\n"
+        "OAuth2 client id and secret (read again from their variables or\n"
+        "files) change at once; other changes need a restart.\n"
         "\n"
         "An upstream that answers in pages (upstream.pagination.mode: next\n"
         "URL or cursor from the body, Link header, page or offset counting)\n"

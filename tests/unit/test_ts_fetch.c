@@ -2,7 +2,8 @@
     server on loopback run by a thread of this test: connection reuse,
     the body cap while streaming and from Content-Length, Retry-After,
     the total timeout, a refused connection, requests added without
-    waiting, and no secret in libcurl's errors. The classifier and the
+    waiting, no secret in libcurl's errors, and POST bodies with headers
+    of their own. The classifier and the
     worker's retry policy are tested in test_ts_fetch_classify.c. */
 
 #include "ts_fetch_fixture.h"
@@ -47,6 +48,7 @@ s_send_all (int fd, const char *data, size_t len)
 //    /stream      200 with no length, 100000 bytes, then close
 //    /declared    200 with Content-Length: 100000 (body never sent)
 //    /stall       no answer until the client gives up
+//    /echo        200 "METHOD|body|X-Test value|x-default value"
 static void
 s_serve_connection (s_server_t *self, int fd)
 {
@@ -64,12 +66,39 @@ s_serve_connection (s_server_t *self, int fd)
         char *end = strstr (buf, "\r\n\r\n");
         if (!end)
             continue;
+        size_t head = (size_t) (end + 4 - buf);
+        size_t length = 0;
+        const char *cl = strcasestr (buf, "\r\nContent-Length:");
+        if (cl && cl < end)
+            length = (size_t) strtoul (cl + 17, NULL, 10);
+        if (used < head + length)
+            continue;
         atomic_fetch_add (&self->requests, 1);
-        char path [64] = "";
-        sscanf (buf, "GET %63s", path);
-        size_t rest = used - (size_t) (end + 4 - buf);
-        memmove (buf, end + 4, rest);
+        char method [8] = "", path [64] = "";
+        sscanf (buf, "%7s %63s", method, path);
+        if (strcmp (path, "/echo") == 0) {
+            char test [64] = "-", dflt [64] = "-", reply [512];
+            const char *h = strcasestr (buf, "\r\nX-Test: ");
+            if (h && h < end)
+                sscanf (h + 10, "%63[^\r]", test);
+            h = strcasestr (buf, "\r\nx-default: ");
+            if (h && h < end)
+                sscanf (h + 13, "%63[^\r]", dflt);
+            char text [300];
+            snprintf (text, sizeof text, "%s|%.*s|%s|%s", method,
+                      (int) (length < 100? length: 100), buf + head, test,
+                      dflt);
+            snprintf (reply, sizeof reply, "HTTP/1.1 200 OK\r\n"
+                      "Content-Length: %zu\r\n\r\n%s", strlen (text),
+                      text);
+            s_send_all (fd, reply, strlen (reply));
+        }
+        size_t rest = used - head - length;
+        memmove (buf, buf + head + length, rest);
         used = rest;
+        if (strcmp (path, "/echo") == 0)
+            ;
+        else
         if (strcmp (path, "/ok") == 0) {
             const char *r = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
             s_send_all (fd, r, strlen (r));
@@ -405,6 +434,60 @@ fetch_scrubs_the_secret_from_libcurl_errors (void **state)
     ts_fetch_destroy (&fetch);
 }
 
+//  Runs req on fetch and returns the echo server's answer in res.
+static void
+s_request_one (ts_fetch_t *fetch, const ts_fetch_request_t *req,
+               ts_fetch_result_t *res)
+{
+    assert_int_equal (ts_fetch_add_request (fetch, req, 9), 0);
+    int64_t deadline = ts_mono_ms () + 5000;
+    char err [TS_ERRLEN];
+    while (ts_mono_ms () < deadline) {
+        assert_int_equal (ts_fetch_wait (fetch, -1, 100, err), 0);
+        if (ts_fetch_next (fetch, res))
+            return;
+    }
+    fail_msg ("no answer");
+}
+
+static void
+fetch_sends_a_post_body_and_request_headers_then_gets_again (void **state)
+{
+    s_server_t *server = (s_server_t *) *state;
+    ts_strlist_t *fixed = ts_strlist_new ();
+    ts_strlist_append (fixed, "x-default: yes");
+    ts_fetch_opts_t opts = s_opts;
+    opts.headers = fixed;
+    char err [TS_ERRLEN];
+    ts_fetch_t *fetch = ts_fetch_new (&opts, err);
+    assert_non_null (fetch);
+    ts_strlist_t *more = ts_strlist_new ();
+    ts_strlist_append (more, "X-Test: one");
+    char url [128];
+    snprintf (url, sizeof url, "http://127.0.0.1:%d/echo", server->port);
+    ts_fetch_result_t res;
+    ts_fetch_request_t post = { .method = "POST", .url = url,
+                                .body = "{\"a\": 1}", .headers = more };
+    s_request_one (fetch, &post, &res);
+    assert_int_equal (res.status, 200);
+    assert_string_equal (res.body, "POST|{\"a\": 1}|one|yes");
+    //  The same handle goes back to GET, without the request's headers.
+    ts_fetch_request_t get = { .url = url };
+    s_request_one (fetch, &get, &res);
+    assert_string_equal (res.body, "GET||-|yes");
+    //  A bare request is sent none of the fetcher's headers.
+    ts_fetch_request_t bare = { .method = "POST", .url = url, .body = "x=1",
+                                .bare = true };
+    s_request_one (fetch, &bare, &res);
+    assert_string_equal (res.body, "POST|x=1|-|-");
+    ts_fetch_request_t put = { .method = "PUT", .url = url };
+    assert_int_equal (ts_fetch_add_request (fetch, &put, 1), TS_EINVAL);
+    assert_int_equal (atomic_load (&server->accepted), 1);
+    ts_fetch_destroy (&fetch);
+    ts_strlist_destroy (&more);
+    ts_strlist_destroy (&fixed);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -424,6 +507,8 @@ main (int argc, char *argv [])
         cmocka_unit_test (fetch_reports_a_refused_connection_as_retryable),
         cmocka_unit_test (fetch_scrubs_the_secret_from_libcurl_errors),
         cmocka_unit_test_setup_teardown (fetch_start_sends_added_requests_without_waiting,
+                                         server_setup, server_teardown),
+        cmocka_unit_test_setup_teardown (fetch_sends_a_post_body_and_request_headers_then_gets_again,
                                          server_setup, server_teardown),
     };
     if (argc > 1)
