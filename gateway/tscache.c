@@ -30,6 +30,7 @@
 #include "ts_cli_args.h"
 #include "ts_cli_keys.h"
 #include "ts_cli_sources.h"
+#include "ts_cli_source_test.h"
 #include "ts_cli_wait.h"
 #include "ts_client.h"
 
@@ -613,6 +614,23 @@ s_source_ls (const char *config_path, bool json)
     return rc;
 }
 
+//  source test NAME ID: one id fetched now (ts_cli_source_test); exit
+//  codes as the CLI's: 1 the fetch or mapping failed, 2 a bad source.
+static int
+s_source_test (const ts_cli_args_t *args)
+{
+    ts_config_t *cfg = NULL;
+    int rc = s_load_config (args->config_path, &cfg);
+    ts_cli_test_args_t test = {
+        .source = args->test_source, .id = args->test_id,
+        .has_from = args->has_from, .from_ms = args->from_ms,
+        .has_to = args->has_to, .to_ms = args->to_ms, .json = args->json };
+    if (rc == S_EXIT_OK)
+        rc = ts_cli_source_test (cfg, &test, stdout, stderr);
+    ts_config_destroy (&cfg);
+    return rc;
+}
+
 //  store init: runs tscache-worker --store-init [-c FILE], the binary
 //  that links the store backends' network libraries (this one links
 //  none): the one beside this binary if there is one, else the first in
@@ -683,6 +701,9 @@ main (int argc, char *argv [])
     else
     if (args.source_ls)
         rc = s_source_ls (args.config_path, args.json);
+    else
+    if (args.source_test)
+        rc = s_source_test (&args);
     else
         rc = s_run (&args, req, reply);
     ts_msg_destroy (&req);
