@@ -12,6 +12,7 @@
 #include "ts_url.h"
 
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -492,4 +493,15 @@ ts_cli_source_test (const ts_config_t *cfg, const ts_cli_test_args_t *args,
     }
     s_teardown (&run);
     return rc;
+}
+
+const char *
+ts_cli_source_test_libraries (void)
+{
+    static char text [160];
+    if (!*text)
+        snprintf (text, sizeof text, "%s, %s, jansson %s",
+                  ts_fetch_libraries (), ts_map_libraries (),
+                  jansson_version_str ());
+    return text;
 }

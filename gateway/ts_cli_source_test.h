@@ -98,6 +98,10 @@ int ts_cli_source_test (const ts_config_t *cfg,
                         const ts_cli_test_args_t *args, FILE *out,
                         FILE *err);
 
+//  "libcurl VERSION, yajl VERSION, jansson VERSION": the libraries this
+//  command brings to the CLI (static text), for ts_version_use.
+const char *ts_cli_source_test_libraries (void);
+
 //  Prints test as a text report (ts_cli_source_print.c). Returns 0, or
 //  -1 (a write error).
 int ts_cli_source_test_print (const ts_cli_test_t *test, FILE *out);

@@ -686,6 +686,7 @@ main (int argc, char *argv [])
     }
     else
     if (args.version) {
+        ts_version_use (ts_cli_source_test_libraries ());
         ts_version_print (stdout, S_NAME);
         rc = S_EXIT_OK;
     }
