@@ -303,6 +303,24 @@ s_int (const char *text, long long min, long long max, long long *value)
     return 0;
 }
 
+//  --from T or --to T (found) into *has_from and *from_ms, or *has_to
+//  and *to_ms: a query's window or source test's. Returns 0 or TS_EINVAL.
+static int
+s_time_option (const s_found_t *found, bool *has_from, int64_t *from_ms,
+               bool *has_to, int64_t *to_ms, char *err)
+{
+    int64_t ms = 0;
+    if (ts_time_parse (found->value, &ms)) {
+        ts_errf (err, "%s: bad time '%.64s': use epoch ms or RFC 3339",
+                 s_options [found->opt].name, found->value);
+        return TS_EINVAL;
+    }
+    bool from = found->opt == S_OPT_FROM;
+    *(from? has_from: has_to) = true;
+    *(from? from_ms: to_ms) = ms;
+    return 0;
+}
+
 //  Applies one option to args and req (op known). Returns 0 or TS_EINVAL.
 static int
 s_apply (ts_cli_args_t *args, ts_msg_t *req, const char *command,
@@ -317,7 +335,6 @@ s_apply (ts_cli_args_t *args, ts_msg_t *req, const char *command,
         return TS_EINVAL;
     }
     long long n;
-    int64_t ms;
     switch (found->opt) {
         case S_OPT_CONFIG:
             args->config_path = value;
@@ -344,20 +361,8 @@ s_apply (ts_cli_args_t *args, ts_msg_t *req, const char *command,
             break;
         case S_OPT_FROM:
         case S_OPT_TO:
-            if (ts_time_parse (value, &ms)) {
-                ts_errf (err, "%s: bad time '%.64s': use epoch ms or RFC "
-                         "3339", name, value);
-                return TS_EINVAL;
-            }
-            if (found->opt == S_OPT_FROM) {
-                req->has_from = true;
-                req->from_ms = ms;
-            }
-            else {
-                req->has_to = true;
-                req->to_ms = ms;
-            }
-            break;
+            return s_time_option (found, &req->has_from, &req->from_ms,
+                                  &req->has_to, &req->to_ms, err);
         case S_OPT_MEASURE:
             if (!ts_name_existing (value)) {
                 ts_name_errf (err, "measure", value, strlen (value));
@@ -511,7 +516,6 @@ s_source_test (ts_cli_args_t *args, const s_split_t *split, char *err)
     }
     for (size_t i = 0; i < split->found_n; i++) {
         const s_found_t *found = &split->found [i];
-        int64_t ms = 0;
         switch (found->opt) {
             case S_OPT_CONFIG:
                 args->config_path = found->value;
@@ -521,20 +525,9 @@ s_source_test (ts_cli_args_t *args, const s_split_t *split, char *err)
                 break;
             case S_OPT_FROM:
             case S_OPT_TO:
-                if (ts_time_parse (found->value, &ms)) {
-                    ts_errf (err, "%s: %s: bad time '%.64s': use epoch ms "
-                             "or RFC 3339", command,
-                             s_options [found->opt].name, found->value);
+                if (s_time_option (found, &args->has_from, &args->from_ms,
+                                   &args->has_to, &args->to_ms, err))
                     return TS_EINVAL;
-                }
-                if (found->opt == S_OPT_FROM) {
-                    args->has_from = true;
-                    args->from_ms = ms;
-                }
-                else {
-                    args->has_to = true;
-                    args->to_ms = ms;
-                }
                 break;
             default:
                 ts_errf (err, "%s: %s is not an option of %s (it takes -c "

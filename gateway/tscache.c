@@ -19,7 +19,10 @@
     by ts_cli_wait; this file does the calls (ts_client, in libtscache)
     and the printing. Besides libtscache it links only those and ts_json,
     the gateway's JSON writer, so that --json prints exactly what the HTTP front end
-    answers. */
+    answers; and for `source test` (ts_cli_source_test: one id fetched
+    from a source now, nothing stored; exit 1 if the fetch or mapping
+    fails, 2 for an unknown source) the worker's request, fetch, pages
+    and OAuth2 modules. */
 
 #include "ts_common.h"
 #include "ts_config.h"
