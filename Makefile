@@ -46,7 +46,8 @@ PKGS_broker  = $(PKGS_CORE) $(PKGS_STORE) $(PKGS_METRICS)
 PKGS_worker  = $(PKGS_CORE) $(PKGS_STORE) $(PKGS_FETCH) $(PKGS_MAP) \
                $(PKGS_METRICS)
 PKGS_gateway = $(PKGS_CORE) $(PKGS_STORE) $(PKGS_GATEWAY)
-PKGS_cli     = $(PKGS_CORE)
+#  The CLI: source test fetches and maps as a worker does.
+PKGS_cli     = $(PKGS_CORE) $(PKGS_FETCH) $(PKGS_MAP) jansson  #  jansson: ts_oauth2
 PKGS_demo    = $(PKGS_CORE) $(PKGS_DEMO)
 PKGS    = $(sort $(PKGS_CORE) $(PKGS_STORE) $(PKGS_FETCH) $(PKGS_MAP) \
                  $(PKGS_GATEWAY) $(PKGS_DEMO) $(PKGS_AWS))
@@ -128,6 +129,11 @@ CLI_MODS = $(patsubst %.c,$(BUILD)/%.o,$(wildcard gateway/ts_cli_*.c))
 $(BIN)/tscache-gateway: $(BUILD)/gateway/tscache-gateway.o \
                         $(filter-out $(CLI_MODS),$(call mods,gateway)) $(LIB)
 $(BIN)/tscache: $(BUILD)/gateway/tscache.o $(BUILD)/gateway/ts_json.o $(CLI_MODS) $(LIB)
+#  source test: the worker's request, fetch, pages and token modules.
+CLI_WORKER_MODS = $(patsubst %,$(BUILD)/workers/%.o,ts_fetch ts_fetch_classify \
+                      ts_url ts_pages ts_pages_scan ts_oauth2)
+$(BIN)/tscache: $(CLI_WORKER_MODS)
+$(BUILD)/gateway/ts_cli_source_test.o: CFLAGS += -Iworkers
 $(BIN)/tscache-demo-upstream: $(BUILD)/tools/tscache-demo-upstream.o \
                               $(BUILD)/tools/ts_demo_shapes.o \
                               $(BUILD)/tools/tscache-demo-pages.o \

@@ -116,6 +116,20 @@ ts_cli_args_usage (FILE *out)
         "                          NAME, LAYOUT, SCHEDULE, RATE LIMIT and\n"
         "                          URL template (secrets shown as ***);\n"
         "                          read from the file, no daemon asked\n"
+        "  source test NAME ID [--from T] [--to T]\n"
+        "                          fetch ID from source NAME now, as a\n"
+        "                          worker would (API key, OAuth2 token,\n"
+        "                          every page), without storing it: prints\n"
+        "                          the request (secrets shown as ***),\n"
+        "                          HTTP status, bytes and time of each page,\n"
+        "                          the mapped points (TIME, ROLE history or\n"
+        "                          forecast, a column per measure) and the\n"
+        "                          mapping report and warnings; window: now\n"
+        "                          - upstream.past_s .. now + future_s, or\n"
+        "                          T (epoch ms or RFC 3339). Exit 1 if the\n"
+        "                          fetch or the mapping fails (the detail a\n"
+        "                          worker would put in the DLQ), 2 for an\n"
+        "                          unknown source or a bad id or config\n"
         "  help                    show this help\n"
         "\n"
         "Options may come before or after the command and its arguments;\n"
@@ -140,8 +154,9 @@ ts_cli_args_usage (FILE *out)
         "\n"
         "Exit status:\n"
         "  0  ok\n"
-        "  1  error reply (or a hydrated id failed)\n"
-        "  2  usage or config error\n"
+        "  1  error reply (or a hydrated id failed; source test: the fetch,\n"
+        "     token or mapping failed)\n"
+        "  2  usage or config error (source test: an unknown source)\n"
         "  3  no answer in time (or --wait timed out)\n"
         "\n"
         "Environment:\n"
@@ -289,6 +304,24 @@ s_int (const char *text, long long min, long long max, long long *value)
     return 0;
 }
 
+//  --from T or --to T (found) into *has_from and *from_ms, or *has_to
+//  and *to_ms: a query's window or source test's. Returns 0 or TS_EINVAL.
+static int
+s_time_option (const s_found_t *found, bool *has_from, int64_t *from_ms,
+               bool *has_to, int64_t *to_ms, char *err)
+{
+    int64_t ms = 0;
+    if (ts_time_parse (found->value, &ms)) {
+        ts_errf (err, "%s: bad time '%.64s': use epoch ms or RFC 3339",
+                 s_options [found->opt].name, found->value);
+        return TS_EINVAL;
+    }
+    bool from = found->opt == S_OPT_FROM;
+    *(from? has_from: has_to) = true;
+    *(from? from_ms: to_ms) = ms;
+    return 0;
+}
+
 //  Applies one option to args and req (op known). Returns 0 or TS_EINVAL.
 static int
 s_apply (ts_cli_args_t *args, ts_msg_t *req, const char *command,
@@ -303,7 +336,6 @@ s_apply (ts_cli_args_t *args, ts_msg_t *req, const char *command,
         return TS_EINVAL;
     }
     long long n;
-    int64_t ms;
     switch (found->opt) {
         case S_OPT_CONFIG:
             args->config_path = value;
@@ -330,20 +362,8 @@ s_apply (ts_cli_args_t *args, ts_msg_t *req, const char *command,
             break;
         case S_OPT_FROM:
         case S_OPT_TO:
-            if (ts_time_parse (value, &ms)) {
-                ts_errf (err, "%s: bad time '%.64s': use epoch ms or RFC "
-                         "3339", name, value);
-                return TS_EINVAL;
-            }
-            if (found->opt == S_OPT_FROM) {
-                req->has_from = true;
-                req->from_ms = ms;
-            }
-            else {
-                req->has_to = true;
-                req->to_ms = ms;
-            }
-            break;
+            return s_time_option (found, &req->has_from, &req->from_ms,
+                                  &req->has_to, &req->to_ms, err);
         case S_OPT_MEASURE:
             if (!ts_name_existing (value)) {
                 ts_name_errf (err, "measure", value, strlen (value));
@@ -469,6 +489,61 @@ s_local (ts_cli_args_t *args, const s_split_t *split, const char *arg,
     return 0;
 }
 
+//  source test NAME ID: two operands, each a valid name; -c, --json,
+//  --from and --to its options. Returns 0 or TS_EINVAL.
+static int
+s_source_test (ts_cli_args_t *args, const s_split_t *split, char *err)
+{
+    const char *command = "source test";
+    if (split->operands_n != 4) {
+        if (split->operands_n < 4)
+            ts_errf (err, "%s: give NAME ID (a source of the config and an "
+                     "id)", command);
+        else
+            ts_errf (err, "%s: unexpected '%.64s'", command,
+                     split->operands [4]);
+        return TS_EINVAL;
+    }
+    args->test_source = split->operands [2];
+    args->test_id = split->operands [3];
+    if (!ts_name_valid (args->test_source)) {
+        ts_name_errf (err, "source", args->test_source,
+                      strlen (args->test_source));
+        return TS_EINVAL;
+    }
+    if (!ts_name_valid (args->test_id)) {
+        ts_name_errf (err, "id", args->test_id, strlen (args->test_id));
+        return TS_EINVAL;
+    }
+    for (size_t i = 0; i < split->found_n; i++) {
+        const s_found_t *found = &split->found [i];
+        switch (found->opt) {
+            case S_OPT_CONFIG:
+                args->config_path = found->value;
+                break;
+            case S_OPT_JSON:
+                args->json = true;
+                break;
+            case S_OPT_FROM:
+            case S_OPT_TO:
+                if (s_time_option (found, &args->has_from, &args->from_ms,
+                                   &args->has_to, &args->to_ms, err))
+                    return TS_EINVAL;
+                break;
+            default:
+                ts_errf (err, "%s: %s is not an option of %s (it takes -c "
+                         "FILE, --json, --from T and --to T)", command,
+                         s_options [found->opt].name, command);
+                return TS_EINVAL;
+        }
+    }
+    if (args->has_from && args->has_to && args->from_ms > args->to_ms) {
+        ts_errf (err, "%s: --from is after --to", command);
+        return TS_EINVAL;
+    }
+    return 0;
+}
+
 int
 ts_cli_args_parse (ts_cli_args_t *args, ts_msg_t *req, int argc,
                    char *const argv [], char *err)
@@ -509,6 +584,13 @@ ts_cli_args_parse (ts_cli_args_t *args, ts_msg_t *req, int argc,
         if (strcmp (split.operands [0], "keygen") == 0)
             rc = s_local (args, &split, NULL, &args->keygen, err);
         else
+        if (strcmp (split.operands [0], "source") == 0
+        &&  split.operands_n > 1
+        &&  strcmp (split.operands [1], "test") == 0) {
+            rc = s_source_test (args, &split, err);
+            args->source_test = rc == 0;
+        }
+        else
         if (strcmp (split.operands [0], "source") == 0) {
             rc = s_local (args, &split, "ls", NULL, err);
             args->source_ls = rc == 0;
@@ -517,7 +599,7 @@ ts_cli_args_parse (ts_cli_args_t *args, ts_msg_t *req, int argc,
         if ((op = s_command (&split, &first, err)) == TS_OP_REPLY)
             rc = TS_EINVAL;
         if (rc == 0 && !args->help && !args->store_init && !args->keys_init
-        &&  !args->keygen && !args->source_ls) {
+        &&  !args->keygen && !args->source_ls && !args->source_test) {
             char command [32];
             snprintf (command, sizeof command, "%s%s%s",
                       split.operands [0], first > 1? " ": "",

@@ -51,10 +51,23 @@ typedef struct {
     bool        keys_init;      //  keys init: every key of the config
     bool        source_ls;      //  source ls: the config's sources (-c
                                 //  and --json its only options)
+    bool        source_test;    //  source test NAME ID: fetch one id now
+                                //  (-c, --json, --from, --to)
+    const char *test_source;    //  its NAME (borrowed), checked by
+                                //  ts_name_valid; known to the config?
+                                //  the caller checks
+    const char *test_id;        //  its ID (borrowed), ts_name_valid
+    bool        has_from;       //  source test --from T: the window's
+    int64_t     from_ms;        //  start (else now - upstream.past_s)
+    bool        has_to;         //  source test --to T: its end (else
+    int64_t     to_ms;          //  now + upstream.future_s)
 } ts_cli_args_t;
 
 //  Parses argv [1..argc) into args and req. "source ls" sets
-//  args->source_ls (and json with --json) and sends nothing. "keygen PATH" sets
+//  args->source_ls (and json with --json) and sends nothing; "source
+//  test NAME ID" sets args->source_test, test_source, test_id and, with
+//  --from/--to, the window (--from after --to is an error), and sends
+//  nothing. "keygen PATH" sets
 //  args->keygen, "keys init" args->keys_init (-c the only option of
 //  both), and send nothing. "store init" sets
 //  args->store_init and sends nothing (req left as it is); it takes -c

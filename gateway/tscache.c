@@ -19,7 +19,10 @@
     by ts_cli_wait; this file does the calls (ts_client, in libtscache)
     and the printing. Besides libtscache it links only those and ts_json,
     the gateway's JSON writer, so that --json prints exactly what the HTTP front end
-    answers. */
+    answers; and for `source test` (ts_cli_source_test: one id fetched
+    from a source now, nothing stored; exit 1 if the fetch or mapping
+    fails, 2 for an unknown source) the worker's request, fetch, pages
+    and OAuth2 modules. */
 
 #include "ts_common.h"
 #include "ts_config.h"
@@ -30,6 +33,7 @@
 #include "ts_cli_args.h"
 #include "ts_cli_keys.h"
 #include "ts_cli_sources.h"
+#include "ts_cli_source_test.h"
 #include "ts_cli_wait.h"
 #include "ts_client.h"
 
@@ -613,6 +617,23 @@ s_source_ls (const char *config_path, bool json)
     return rc;
 }
 
+//  source test NAME ID: one id fetched now (ts_cli_source_test); exit
+//  codes as the CLI's: 1 the fetch or mapping failed, 2 a bad source.
+static int
+s_source_test (const ts_cli_args_t *args)
+{
+    ts_config_t *cfg = NULL;
+    int rc = s_load_config (args->config_path, &cfg);
+    ts_cli_test_args_t test = {
+        .source = args->test_source, .id = args->test_id,
+        .has_from = args->has_from, .from_ms = args->from_ms,
+        .has_to = args->has_to, .to_ms = args->to_ms, .json = args->json };
+    if (rc == S_EXIT_OK)
+        rc = ts_cli_source_test (cfg, &test, stdout, stderr);
+    ts_config_destroy (&cfg);
+    return rc;
+}
+
 //  store init: runs tscache-worker --store-init [-c FILE], the binary
 //  that links the store backends' network libraries (this one links
 //  none): the one beside this binary if there is one, else the first in
@@ -668,6 +689,7 @@ main (int argc, char *argv [])
     }
     else
     if (args.version) {
+        ts_version_use (ts_cli_source_test_libraries ());
         ts_version_print (stdout, S_NAME);
         rc = S_EXIT_OK;
     }
@@ -683,6 +705,9 @@ main (int argc, char *argv [])
     else
     if (args.source_ls)
         rc = s_source_ls (args.config_path, args.json);
+    else
+    if (args.source_test)
+        rc = s_source_test (&args);
     else
         rc = s_run (&args, req, reply);
     ts_msg_destroy (&req);

@@ -356,6 +356,46 @@ cli_ids_add_takes_a_source_and_source_ls_reads_the_config (void **state)
                       TS_EINVAL);
 }
 
+static void
+source_test_takes_a_source_an_id_and_a_window (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (s_parse (self, "source", "test", "weather", "st-1",
+                               "--json", "-c", "f.yaml", NULL), 0);
+    assert_true (self->args.source_test);
+    assert_false (self->args.source_ls);
+    assert_true (self->args.json);
+    assert_string_equal (self->args.test_source, "weather");
+    assert_string_equal (self->args.test_id, "st-1");
+    assert_string_equal (self->args.config_path, "f.yaml");
+    assert_false (self->args.has_from);
+    assert_false (self->args.has_to);
+    assert_int_equal (s_parse (self, "source", "test", "w", "x", "--from",
+                               "1000", "--to", "1970-01-01T00:00:02Z",
+                               NULL), 0);
+    assert_true (self->args.has_from && self->args.has_to);
+    assert_int_equal (self->args.from_ms, 1000);
+    assert_int_equal (self->args.to_ms, 2000);
+    assert_int_equal (s_parse (self, "source", "test", "w", "x", "--from",
+                               "3000", "--to", "2000", NULL), TS_EINVAL);
+    assert_non_null (strstr (self->err, "--from is after --to"));
+    assert_int_equal (s_parse (self, "source", "test", "w", NULL),
+                      TS_EINVAL);
+    assert_non_null (strstr (self->err, "give NAME ID"));
+    assert_int_equal (s_parse (self, "source", "test", "w", "x", "y", NULL),
+                      TS_EINVAL);
+    assert_int_equal (s_parse (self, "source", "test", "w", "bad id", NULL),
+                      TS_EINVAL);
+    assert_non_null (strstr (self->err, "invalid id 'bad id'"));
+    assert_int_equal (s_parse (self, "source", "test", "w", "x", "--from",
+                               "soon", NULL), TS_EINVAL);
+    assert_non_null (strstr (self->err, "--from: bad time 'soon'"));
+    assert_int_equal (s_parse (self, "source", "test", "w", "x", "--wait",
+                               NULL), TS_EINVAL);
+    assert_non_null (strstr (self->err, "--wait is not an option of source "
+                             "test"));
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -373,6 +413,7 @@ main (int argc, char *argv [])
         T (more_ids_than_one_request_holds_is_a_usage_error),
         T (store_init_takes_a_config_file_and_nothing_else),
         T (cli_ids_add_takes_a_source_and_source_ls_reads_the_config),
+        T (source_test_takes_a_source_an_id_and_a_window),
 #undef T
     };
     if (argc > 1)
