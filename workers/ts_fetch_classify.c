@@ -221,8 +221,14 @@ ts_fetch_verdict_fail (ts_fetch_verdict_t *verdict, const char *id,
     verdict->failed = true;
     verdict->failures = 1;
     verdict->retry = retry;
+    //  A why that says so already (ts_oauth2's) is not told twice.
+    static const char final [] = " (not retried)";
+    size_t len = why? strlen (why): 0;
+    bool said = len >= sizeof final - 1
+             && strcmp (why + len - (sizeof final - 1), final) == 0;
     ts_errf (verdict->detail, "id=%s: %s%s%s%s", id, what,
-             why && *why? ": ": "", why? why: "", retry? "": " (not retried)");
+             why && *why? ": ": "", why? why: "",
+             retry || said? "": final);
 }
 
 void

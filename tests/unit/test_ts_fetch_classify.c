@@ -296,6 +296,12 @@ verdict_fail_names_id_stage_and_cause (void **state)
     assert_false (verdict.retry);
     assert_string_equal (verdict.detail,
                          "id=b: cannot build the URL (not retried)");
+    //  A cause that says it already (the OAuth2 token's) is not repeated.
+    ts_fetch_verdict_fail (&verdict, "c", false, "OAuth2 token",
+                           "token endpoint HTTP 401: invalid_client "
+                           "(not retried)");
+    assert_string_equal (verdict.detail, "id=c: OAuth2 token: token endpoint "
+                         "HTTP 401: invalid_client (not retried)");
 }
 
 static void
