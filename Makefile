@@ -132,7 +132,9 @@ $(BIN)/tscache-demo-upstream: $(BUILD)/tools/tscache-demo-upstream.o \
                               $(BUILD)/tools/ts_demo_shapes.o \
                               $(BUILD)/tools/tscache-demo-pages.o \
                               $(BUILD)/tools/ts_demo_auth.o \
-                              $(BUILD)/tools/ts_demo_post.o $(LIB)
+                              $(BUILD)/tools/ts_demo_post.o \
+                              $(BUILD)/tools/ts_demo_series.o \
+                              $(BUILD)/tools/ts_demo_args.o $(LIB)
 #  The demo's own modules.
 $(BIN)/tscache-demo-upstream: $(BUILD)/tools/ts_demo_rate.o
 $(BIN)/tscache-broker:        LINK_LIBS = $(call pkglibs,$(PKGS_broker))
