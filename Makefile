@@ -206,6 +206,7 @@ DEPS_test_ts_store  = $(CORE) common/store/ts_store common/store/ts_store_lmdb c
                       common/ts_cron common/ts_points tests/unit/ts_testutil
 DEPS_test_ts_store_lmdb = $(DEPS_test_ts_store)
 DEPS_test_ts_queue  = $(CORE) broker/queue/ts_queue broker/queue/ts_queue_lmdb common/ts_lmdb \
+                      broker/queue/ts_queue_lmdb_record broker/queue/ts_queue_lmdb_ids \
                       broker/queue/ts_queue_job broker/queue/ts_queue_machine \
                       common/ts_config common/ts_cron
 DEPS_test_store_contract = $(DEPS_test_ts_store)
