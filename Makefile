@@ -206,7 +206,6 @@ DEPS_test_ts_store  = $(CORE) common/store/ts_store common/store/ts_store_lmdb c
                       common/ts_cron common/ts_points tests/unit/ts_testutil
 DEPS_test_ts_store_lmdb = $(DEPS_test_ts_store)
 DEPS_test_ts_queue  = $(CORE) broker/queue/ts_queue broker/queue/ts_queue_lmdb common/ts_lmdb \
-                      broker/queue/ts_queue_lmdb_record broker/queue/ts_queue_lmdb_ids \
                       broker/queue/ts_queue_job broker/queue/ts_queue_machine \
                       common/ts_config common/ts_cron
 DEPS_test_store_contract = $(DEPS_test_ts_store)
@@ -336,6 +335,8 @@ PARTS_common/store/ts_store_lmdb = common/store/ts_store_lmdb_points \
                                  common/ts_lmdb
 #  The metric families of the broker's stats name the version.
 PARTS_common/ts_prom_stats = common/ts_prom common/ts_version
+PARTS_broker/queue/ts_queue_lmdb = broker/queue/ts_queue_lmdb_record \
+                                   broker/queue/ts_queue_lmdb_ids
 PARTS_workers/ts_fetch = workers/ts_fetch_classify
 PARTS_workers/ts_pages = workers/ts_pages_scan
 PARTS_common/aws/ts_aws = common/aws/ts_aws_sigv4 common/aws/ts_aws_creds \
