@@ -25,8 +25,8 @@
 //  Dedup
 
 //  The dedup key of id for the window [from_ms, to_ms] into buf (of
-//  TS_QUEUE_LMDB_DEDUP_KEY_MAX bytes): the id, and for a window other than the
-//  default one a NUL (never in an id) and the two times.
+//  TS_QUEUE_LMDB_DEDUP_KEY_MAX bytes): the id, and for a window other
+//  than the default one a NUL (never in an id) and the two times.
 MDB_val
 ts_queue_lmdb_dedup_key (unsigned char *buf, const char *id,
                          int64_t from_ms, int64_t to_ms)

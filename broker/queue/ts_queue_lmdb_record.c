@@ -17,8 +17,7 @@
     reads back in a broker that predates them, and one without rids in a
     broker that predates rids.
     Records read back are bounds-checked: a corrupt one is an error,
-    never a crash.
-    */
+    never a crash. */
 
 #include "ts_queue_lmdb.h"
 
