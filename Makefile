@@ -138,7 +138,9 @@ $(BIN)/tscache-demo-upstream: $(BUILD)/tools/tscache-demo-upstream.o \
                               $(BUILD)/tools/ts_demo_shapes.o \
                               $(BUILD)/tools/tscache-demo-pages.o \
                               $(BUILD)/tools/ts_demo_auth.o \
-                              $(BUILD)/tools/ts_demo_post.o $(LIB)
+                              $(BUILD)/tools/ts_demo_post.o \
+                              $(BUILD)/tools/ts_demo_series.o \
+                              $(BUILD)/tools/ts_demo_args.o $(LIB)
 #  The demo's own modules.
 $(BIN)/tscache-demo-upstream: $(BUILD)/tools/ts_demo_rate.o
 $(BIN)/tscache-broker:        LINK_LIBS = $(call pkglibs,$(PKGS_broker))
@@ -220,6 +222,7 @@ DEPS_test_store_influxdb = $(DEPS_test_ts_store)
 DEPS_test_queue_contract = $(DEPS_test_ts_queue)
 DEPS_test_queue_contract_restart = $(DEPS_test_ts_queue)
 DEPS_test_queue_contract_filter = $(DEPS_test_ts_queue)
+DEPS_test_queue_contract_batch = $(DEPS_test_ts_queue)
 #  test_ts_queue shares the queue contract suites' fixture, test_ts_store
 #  the store suites' steps.
 $(BUILD)/tests/test_ts_queue: tests/contract/ts_queue_fixture.h tests/contract/ts_contract.h
@@ -338,6 +341,8 @@ PARTS_common/store/ts_store_lmdb = common/store/ts_store_lmdb_points \
                                  common/ts_lmdb
 #  The metric families of the broker's stats name the version.
 PARTS_common/ts_prom_stats = common/ts_prom common/ts_version
+PARTS_broker/queue/ts_queue_lmdb = broker/queue/ts_queue_lmdb_record \
+                                   broker/queue/ts_queue_lmdb_ids
 PARTS_workers/ts_fetch = workers/ts_fetch_classify
 PARTS_workers/ts_pages = workers/ts_pages_scan
 PARTS_common/aws/ts_aws = common/aws/ts_aws_sigv4 common/aws/ts_aws_creds \

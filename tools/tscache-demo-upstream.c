@@ -87,15 +87,19 @@
     own errors, so the keys it is sent appear in no log of its own.
 
     One process, libmicrohttpd with a thread per connection (keep-alive
-    friendly); behaviour lives in one mutex-guarded struct. This is a tool,
-    not part of the pipeline: it is never linked into the other binaries. */
+    friendly); behaviour lives in one mutex-guarded struct. This file
+    routes the requests and keeps that behaviour; the series and its
+    documents are made in ts_demo_series.c, the command line and --help
+    text read in ts_demo_args.c. This is a tool, not part of the
+    pipeline: it is never linked into the other binaries. */
 
 #include "ts_common.h"
 #include "ts_demo_shapes.h"
 #include "ts_demo_rate.h"
+#include "ts_demo_args.h"
 #include "ts_demo_auth.h"
 #include "ts_demo_post.h"
-#include "ts_version.h"
+#include "ts_demo_series.h"
 #include "tscache-demo-pages.h"
 
 #include <arpa/inet.h>
@@ -113,13 +117,8 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
-#define S_STEP_MS       300000      //  five minutes between points
-#define S_SLOTS         288         //  points per day, each side of now
 #define S_CONTROL_MAX   65536       //  largest /control body we read
-#define S_OVERSIZED     (20 * 1024 * 1024)  //  bytes of the oversized answer
 #define S_TIMEOUT_MS    60000       //  how long "timeout" mode stalls
-#define S_PI            3.14159265358979323846
-#define S_HISTORY_DAYS_MAX 3660     //  most days of past served
 
 typedef enum {
     S_MODE_OK, S_MODE_500, S_MODE_429, S_MODE_TIMEOUT, S_MODE_MALFORMED,
@@ -156,10 +155,6 @@ static const char *s_key_param = NULL;     //  query parameter that must
 static atomic_bool s_stopping = false;     //  set on shutdown; ends sleeps
 static volatile sig_atomic_t s_signalled = 0;
 
-static pthread_once_t s_oversized_once = PTHREAD_ONCE_INIT;
-static char *s_oversized = NULL;           //  the 20 MiB answer, built once
-static size_t s_oversized_len = 0;
-
 //  Per-request context: the /control body as it arrives.
 typedef struct {
     char  *body;                //  bytes received so far
@@ -169,136 +164,6 @@ typedef struct {
 
 //  Marks a GET whose headers have been seen (see s_handle).
 static s_request_t s_get_seen;
-
-//  ---------------------------------------------------------------------
-//  The series
-
-static uint64_t
-s_fnv1a (const char *s, uint64_t hash)
-{
-    for (; *s; s++) {
-        hash ^= (unsigned char) *s;
-        hash *= 1099511628211ULL;
-    }
-    return hash;
-}
-
-#define S_FNV_BASIS 14695981039346656037ULL
-
-static int64_t
-s_floor_div (int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && (a < 0) != (b < 0))? q - 1: q;
-}
-
-//  The value of (id, measure, time), as documented at the top.
-static double
-s_value (const char *id, const char *measure, int64_t time_ms)
-{
-    uint64_t h = s_fnv1a (measure, s_fnv1a ("/", s_fnv1a (id, S_FNV_BASIS)));
-    double phase = 2 * S_PI * (double) (h % 1000) / 1000;
-    double offset = (double) (s_fnv1a (id, S_FNV_BASIS) % 100) / 10;
-    int64_t slot = s_floor_div (time_ms, S_STEP_MS) % S_SLOTS;
-    if (slot < 0)
-        slot += S_SLOTS;
-    double v = 20 + 10 * sin (2 * S_PI * (double) slot / S_SLOTS + phase) + offset;
-    return round (v * 10000) / 10000;
-}
-
-//  Fills times [] (room for (days + 1) * S_SLOTS) with the served times
-//  in [from, to], ascending: days of past, one of future. Returns how
-//  many.
-static size_t
-s_times (int64_t now_ms, int64_t days, int64_t from_ms, int64_t to_ms,
-         int64_t *times)
-{
-    int64_t base = s_floor_div (now_ms, S_STEP_MS) * S_STEP_MS;
-    size_t n = 0;
-    for (int64_t k = -S_SLOTS * days; k <= S_SLOTS; k++) {
-        int64_t t = base + (int64_t) k * S_STEP_MS;
-        if (k != 0 && t >= from_ms && t <= to_ms)
-            times [n++] = t;
-    }
-    return n;
-}
-
-static void
-s_iso (int64_t ms, char *buf, size_t size)
-{
-    time_t secs = (time_t) s_floor_div (ms, 1000);
-    struct tm tm;
-    if (!gmtime_r (&secs, &tm) || !strftime (buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
-        snprintf (buf, size, "1970-01-01T00:00:00Z");
-}
-
-//  Writes the document for id into a heap buffer (caller frees).
-static char *
-s_document (bool columns, const char *id, const int64_t *times, size_t n,
-            size_t *len)
-{
-    char *buf = NULL;
-    FILE *f = open_memstream (&buf, len);
-    if (!f)
-        return NULL;
-    if (!columns) {
-        fputc ('[', f);
-        for (size_t i = 0; i < n; i++)
-            fprintf (f, "%s{\"time\":%lld,\"value\":%.4f,\"humidity\":%.4f}",
-                     i? ",": "", (long long) times [i],
-                     s_value (id, "value", times [i]),
-                     s_value (id, "humidity", times [i]));
-        fputc (']', f);
-    }
-    else {
-        fputs ("{\"latitude\":0,\"longitude\":0,\"utc_offset_seconds\":0,"
-               "\"timezone\":\"GMT\",\"hourly_units\":{\"time\":\"iso8601\","
-               "\"value\":\"unit\",\"humidity\":\"%\"},\"hourly\":{\"time\":[", f);
-        char iso [64];
-        for (size_t i = 0; i < n; i++) {
-            s_iso (times [i], iso, sizeof (iso));
-            fprintf (f, "%s\"%s\"", i? ",": "", iso);
-        }
-        const char *measures [] = { "value", "humidity" };
-        for (size_t m = 0; m < 2; m++) {
-            fprintf (f, "],\"%s\":[", measures [m]);
-            for (size_t i = 0; i < n; i++)
-                fprintf (f, "%s%.4f", i? ",": "",
-                         s_value (id, measures [m], times [i]));
-        }
-        fputs ("]}}", f);
-    }
-    if (fclose (f) != 0) {
-        free (buf);
-        return NULL;
-    }
-    return buf;
-}
-
-static void
-s_build_oversized (void)
-{
-    size_t len = 0;
-    FILE *f = open_memstream (&s_oversized, &len);
-    if (!f)
-        return;
-    //  Counts what it writes (len is only brought up to date by fflush).
-    size_t written = (size_t) (fputc ('[', f) != EOF);
-    for (int64_t i = 0; written < S_OVERSIZED; i++) {
-        int k = fprintf (f, "%s{\"time\":%lld,\"value\":1.0000}", i? ",": "",
-                         (long long) (1732406400000LL + i * S_STEP_MS));
-        if (k < 0)
-            break;
-        written += (size_t) k;
-    }
-    fputc (']', f);
-    if (fclose (f) != 0) {
-        free (s_oversized);
-        s_oversized = NULL;
-        return;
-    }
-    s_oversized_len = len;
-}
 
 //  ---------------------------------------------------------------------
 //  HTTP
@@ -407,8 +272,9 @@ s_serve_page (struct MHD_Connection *conn, const s_behaviour_t *now,
         rc = -3;
     char *doc = NULL, *body = NULL;
     size_t len = 0;
-    if (rc == 0 && !(doc = s_document (columns, id, times + page.start,
-                                       page.count, &len)))
+    if (rc == 0 && !(doc = ts_demo_series_document (columns, id,
+                                                   times + page.start,
+                                                   page.count, &len)))
         rc = -2;
     if (rc == 0 && !(body = demo_pages_wrap (&page, columns, doc, &len)))
         rc = -2;
@@ -509,17 +375,19 @@ s_serve_series (struct MHD_Connection *conn, int shape, const char *id,
                         strlen (malformed), MHD_RESPMEM_PERSISTENT);
     }
     if (now.mode == S_MODE_OVERSIZED) {
-        pthread_once (&s_oversized_once, s_build_oversized);
-        if (!s_oversized)
+        size_t oversized_len = 0;
+        const char *oversized = ts_demo_series_oversized (&oversized_len);
+        if (!oversized)
             return s_reply_error (conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-        return s_reply (conn, MHD_HTTP_OK, "application/json", s_oversized,
-                        s_oversized_len, MHD_RESPMEM_PERSISTENT);
+        return s_reply (conn, MHD_HTTP_OK, "application/json",
+                        (char *) oversized, oversized_len,
+                        MHD_RESPMEM_PERSISTENT);
     }
-    int64_t *times = malloc ((size_t) (now.history_days + 1) * S_SLOTS
+    int64_t *times = malloc ((size_t) (now.history_days + 1) * TS_DEMO_SLOTS
                              * sizeof *times);
     int64_t clock_ms = now.now_ms >= 0? now.now_ms: ts_now_ms ();
-    size_t n = times? s_times (clock_ms, now.history_days, from_ms, to_ms,
-                               times): 0;
+    size_t n = times? ts_demo_series_times (clock_ms, now.history_days, from_ms,
+                                             to_ms, times): 0;
     if (times && now.pages.style != DEMO_PAGES_OFF && shape <= 1) {
         enum MHD_Result result = s_serve_page (conn, &now, shape == 1, id,
                                                times, n);
@@ -529,9 +397,10 @@ s_serve_series (struct MHD_Connection *conn, int shape, const char *id,
     len = 0;
     char *doc = !times? NULL
                : shape > 1
-               ? ts_demo_shapes_document (shape, &now.shapes, s_value, id,
+               ? ts_demo_shapes_document (shape, &now.shapes,
+                                          ts_demo_series_value, id,
                                           times, n, &len)
-               : s_document (shape == 1, id, times, n, &len);
+               : ts_demo_series_document (shape == 1, id, times, n, &len);
     free (times);
     if (!doc)
         return s_reply_error (conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
@@ -625,7 +494,7 @@ s_control (const char *body, size_t len)
     }
     if ((item = json_object_get (json, "history_days"))) {
         if (!json_is_integer (item) || json_integer_value (item) < 1
-        ||  json_integer_value (item) > S_HISTORY_DAYS_MAX)
+        ||  json_integer_value (item) > TS_DEMO_HISTORY_DAYS_MAX)
             reason = "history_days must be an integer from 1 to 3660";
         else
             next.history_days = json_integer_value (item);
@@ -657,8 +526,10 @@ s_control (const char *body, size_t len)
     //  The oversized answer is built now, not on the first fetch, so
     //  that building it (slow in a sanitizer build) cannot run into the
     //  fetcher's timeout and turn "too big" into "too slow".
-    if (next.mode == S_MODE_OVERSIZED)
-        pthread_once (&s_oversized_once, s_build_oversized);
+    if (next.mode == S_MODE_OVERSIZED) {
+        size_t oversized_len;
+        ts_demo_series_oversized (&oversized_len);
+    }
     pthread_mutex_lock (&s_lock);
     next.requests = s_state.requests;
     next.posts = s_state.posts;
@@ -767,107 +638,6 @@ s_on_signal (int sig)
     s_signalled = 1;
 }
 
-static void
-s_usage (FILE *out)
-{
-    fprintf (out,
-"Usage: tscache-demo-upstream [options]\n"
-"\n"
-"A demo upstream API serving deterministic five-minute series for any id.\n"
-"\n"
-"  --port N                 TCP port (default 8090; 0 picks a free one)\n"
-"  --bind ADDR              address to listen on (default 127.0.0.1)\n"
-"  --now MS                 pin the clock to epoch ms (default: real time)\n"
-"  --latency-ms N           sleep N ms before each data answer\n"
-"  --history-days D         serve D days of past (1..3660, default 1)\n"
-"  --fail-rate P            answer 500 to a fraction P (0..1) of data requests\n"
-"  --require-key-env NAME   data requests need header x-api-key equal to $NAME\n"
-"  --key-param P            ... and query parameter P equal to it too; a wrong\n"
-"                           one is quoted back in the 401 answer\n"
-"  --help, -h               this text\n"
-"  --version                the version of tscache and its libraries\n"
-"\n"
-"Prints 'listening on http://ADDR:PORT' once ready; SIGINT/SIGTERM stop it.\n"
-"\n"
-"Endpoints:\n"
-"  GET  /rows/{id}?from=&to=     [{\"time\": ms, \"value\": v, \"humidity\": h}, ...]\n"
-"  GET  /columns/{id}?from=&to=  {\"hourly\": {\"time\": [ISO 8601 Z], \"value\": [..],\n"
-"                                \"humidity\": [..]}, ...}\n"
-"  GET  /local/{id}?from=&to=    /columns with local times, no zone, and\n"
-"                                \"utc_offset_seconds\" (Open-Meteo &timezone=)\n"
-"  GET  /positional/{id}?from=&to=  [[ms, value, humidity], ...]\n"
-"  GET  /healthz                 ok\n"
-"  GET  /control                 current behaviour and data request count\n"
-"  POST /control                 {\"latency_ms\": N, \"fail_rate\": P, \"now_ms\": N|null,\n"
-"                                 \"mode\": \"ok|500|429|404|401|timeout|malformed|\n"
-"                                 truncated|oversized\", \"history_days\": D,\n"
-"                                 \"rate_limit\": N (per 1 s\n"
-"                                 window, 429 past it; 0 off), \"retry_after_s\": S\n"
-"                                 (of every 429; 0 none), \"reset_log\": true}\n"
-"                                 GET /control's \"rate\" has the requests per\n"
-"                                 second and the peak in any 1 s window\n"
-"                                (401: answer as if the key were wrong)\n"
-"                                \"local_offset_s\": N (/local, default 3600),\n"
-"                                \"local_offset_field\": false (/local without it),\n"
-"                                \"null_markers\": true|false (/local and\n"
-"                                /positional values as strings, every 5th\n"
-"                                humidity \"n/a\", every 7th value \"\")\n"
-"                                \"pages\": {\"style\": \"off|page|offset|cursor|next|link\",\n"
-"                                 \"size\": N, \"fail_page\": N, \"host\": ORIGIN|null}:\n"
-"                                serve the series in pages of size (default 100);\n"
-"                                page: ?page=&per_page=, offset: ?offset=&limit=,\n"
-"                                cursor: \"next_cursor\" -> ?cursor=, next: relative\n"
-"                                \"links.next\", link: absolute Link rel=\"next\"; rows\n"
-"                                then come as {\"data\": [...], ...} (link: as without\n"
-"                                pages); page fail_page gets 500; host: the origin\n"
-"                                next links name instead of this server's\n"
-"\n"
-"Series: base = floor(now / 300000) * 300000; times base - k * 300000 for\n"
-"k = 288 * D..1 (D = history_days, default 1) and base + k * 300000 for\n"
-"k = 1..288 (576 points for D = 1, base itself excluded), kept within [from, to] (epoch ms or RFC 3339) if given. Value:\n"
-"  slot   = floor(time / 300000) mod 288\n"
-"  phase  = 2 pi * (fnv1a(id \"/\" measure) mod 1000) / 1000\n"
-"  offset = (fnv1a(id) mod 100) / 10\n"
-"  v      = round4(20 + 10 * sin(2 pi * slot / 288 + phase) + offset)\n"
-"fnv1a is 64-bit FNV-1a; values are printed with %%.4f.\n"
-"\n"
-"With fail rate P, data request k (counted since start or the last fail_rate\n"
-"change) gets 500 when floor(k * P) > floor((k - 1) * P).\n"
-"\n"
-"  POST /rows/{id}, /columns/{id}  the same, from/to in a JSON or form body\n"
-"\n");
-    ts_demo_auth_usage (out);
-    fprintf (out,
-"\n"
-"Environment:\n"
-"  $NAME of --require-key-env  the key data requests must carry\n"
-"  $NAME of --oauth2-*-env     the OAuth2 client id and secret accepted\n"
-"\n"
-"Exit status:\n"
-"  0  stopped by SIGINT or SIGTERM, or after --help or --version\n"
-"  2  usage error, or the address cannot be listened on\n");
-}
-
-static int
-s_die (const char *what, const char *arg)
-{
-    fprintf (stderr, "tscache-demo-upstream: %s%s%s\n", what,
-             arg? ": ": "", arg? arg: "");
-    return 2;
-}
-
-//  Reads an integer option value in [min, max]. Returns 0 or -1.
-static int
-s_int_arg (const char *text, int64_t min, int64_t max, int64_t *value)
-{
-    char *end = NULL;
-    long long n = strtoll (text, &end, 10);
-    if (!*text || *end || n < min || n > max)
-        return -1;
-    *value = n;
-    return 0;
-}
-
 //  Fills addr from a numeric address and port; adds MHD_USE_IPv6 to
 //  flags for IPv6. Returns 0 or -1.
 static int
@@ -891,108 +661,35 @@ s_sockaddr (const char *text, uint16_t port, struct sockaddr_storage *addr,
     return -1;
 }
 
-//  Reads the command line into port, bind_addr and s_state. Returns -1
-//  to go on, or the exit code.
-static int
-s_parse_args (int argc, char *argv [], int64_t *port, const char **bind_addr)
-{
-    for (int i = 1; i < argc; i++) {
-        const char *opt = argv [i];
-        if (strcmp (opt, "--help") == 0 || strcmp (opt, "-h") == 0) {
-            s_usage (stdout);
-            return 0;
-        }
-        if (strcmp (opt, "--version") == 0) {
-            static char libs [96];
-            snprintf (libs, sizeof libs, "libmicrohttpd %s, jansson %s",
-                      MHD_get_version (), jansson_version_str ());
-            ts_version_use (libs);
-            ts_version_print (stdout, "tscache-demo-upstream");
-            return 0;
-        }
-        int taken = ts_demo_auth_option (opt, i + 1 < argc? argv [i + 1]
-                                                       : NULL);
-        if (taken < 0)
-            return s_die ("bad value or unset variable for", opt);
-        if (taken > 0) {
-            i += taken == 1? 1: 0;
-            continue;
-        }
-        static const char *known [] = { "--port", "--bind", "--now",
-            "--latency-ms", "--history-days", "--fail-rate",
-            "--require-key-env", "--key-param", NULL };
-        size_t o = 0;
-        while (known [o] && strcmp (opt, known [o]) != 0)
-            o++;
-        if (!known [o]) {
-            s_usage (stderr);
-            return s_die ("unknown option", opt);
-        }
-        const char *arg = i + 1 < argc? argv [i + 1]: NULL;
-        if (!arg)
-            return s_die ("missing value for", opt);
-        i++;
-        int rc = 0;
-        if (strcmp (opt, "--port") == 0)
-            rc = s_int_arg (arg, 0, 65535, port);
-        else
-        if (strcmp (opt, "--bind") == 0)
-            *bind_addr = arg;
-        else
-        if (strcmp (opt, "--now") == 0)
-            rc = s_int_arg (arg, 0, INT64_MAX / 2, &s_state.now_ms);
-        else
-        if (strcmp (opt, "--latency-ms") == 0)
-            rc = s_int_arg (arg, 0, 600000, &s_state.latency_ms);
-        else
-        if (strcmp (opt, "--history-days") == 0)
-            rc = s_int_arg (arg, 1, S_HISTORY_DAYS_MAX,
-                            &s_state.history_days);
-        else
-        if (strcmp (opt, "--fail-rate") == 0) {
-            char *end = NULL;
-            s_state.fail_rate = strtod (arg, &end);
-            rc = (*end || end == arg || !(s_state.fail_rate >= 0
-                  && s_state.fail_rate <= 1))? -1: 0;
-        }
-        else
-        if (strcmp (opt, "--key-param") == 0)
-            s_key_param = arg;
-        else
-        if (strcmp (opt, "--require-key-env") == 0) {
-            const char *key = getenv (arg);
-            if (!key || !*key)
-                return s_die ("environment variable is not set", arg);
-            s_api_key = strdup (key);
-            if (!s_api_key)
-                return s_die ("out of memory", NULL);
-        }
-        if (rc != 0)
-            return s_die ("bad value for", opt);
-    }
-    return -1;
-}
-
 int
 main (int argc, char *argv [])
 {
-    int64_t port = 8090;
-    const char *bind_addr = "127.0.0.1";
-    int exit_code = s_parse_args (argc, argv, &port, &bind_addr);
+    ts_demo_args_t args = { 8090, "127.0.0.1", s_state.now_ms,
+                            s_state.latency_ms, s_state.history_days,
+                            s_state.fail_rate, NULL, NULL };
+    int exit_code = ts_demo_args_parse (argc, argv, &args);
     if (exit_code >= 0)
         return exit_code;
+    int64_t port = args.port;
+    const char *bind_addr = args.bind_addr;
+    s_state.now_ms = args.now_ms;
+    s_state.latency_ms = args.latency_ms;
+    s_state.history_days = args.history_days;
+    s_state.fail_rate = args.fail_rate;
+    s_api_key = args.api_key;
+    s_key_param = args.key_param;
     if (s_key_param && !s_api_key)
-        return s_die ("--key-param needs --require-key-env", NULL);
+        return ts_demo_args_die ("--key-param needs --require-key-env", NULL);
     const char *auth_error = ts_demo_auth_ready ();
     if (auth_error)
-        return s_die (auth_error, NULL);
+        return ts_demo_args_die (auth_error, NULL);
 
     struct sockaddr_storage addr;
     unsigned int flags = MHD_USE_THREAD_PER_CONNECTION
                        | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL
                        | MHD_USE_ERROR_LOG;
     if (s_sockaddr (bind_addr, (uint16_t) port, &addr, &flags) != 0)
-        return s_die ("--bind needs a numeric IPv4 or IPv6 address", bind_addr);
+        return ts_demo_args_die ("--bind needs a numeric IPv4 or IPv6 address", bind_addr);
 
     struct sigaction sa;
     memset (&sa, 0, sizeof (sa));
@@ -1010,7 +707,7 @@ main (int argc, char *argv [])
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 4096,
         MHD_OPTION_END);
     if (!daemon)
-        return s_die ("cannot listen on", bind_addr);
+        return ts_demo_args_die ("cannot listen on", bind_addr);
     const union MHD_DaemonInfo *info =
         MHD_get_daemon_info (daemon, MHD_DAEMON_INFO_BIND_PORT);
     if (info && info->port)
@@ -1026,7 +723,7 @@ main (int argc, char *argv [])
     }
     atomic_store (&s_stopping, true);
     MHD_stop_daemon (daemon);
-    free (s_oversized);
+    ts_demo_series_free ();
     free (s_api_key);
     ts_demo_auth_destroy ();
     return 0;

@@ -24,22 +24,12 @@
                  (5 x int64, 4 x uint32): how far its history is filled
 
     Index times are epoch ms, 8 bytes BE with the sign bit flipped
-    (ts_lmdb_time_put). A batch is one LMDB transaction. A record (jobs,
-    dead) is a fixed head in host byte order, as LMDB's own pages are:
-
-        version (1) state (1) nids (2) receives (4) enqueued_at (8)
-        visible_at (8) deadline (8) dead_at (8) owner_len (2) error_len (2)
-
-    then owner, error, and each id as length (1) + bytes; a version 2
-    record (a job with a request id) ends with the rid as length (1) +
-    bytes. A version 3 record (a job with a source or a window) has the
-    rid (length 0 if none), then the source as length (1) + bytes, then
-    from_ms (8) and to_ms (8). Each record is written in the oldest
-    version that holds it: a queue of jobs without a source or a window
-    reads back in a broker that predates them, and one without rids in a
-    broker that predates rids.
-    Records read back are bounds-checked: a corrupt one is an error,
-    never a crash.
+    (ts_lmdb_time_put). A batch is one LMDB transaction. The record of a
+    job (jobs, dead) is encoded and checked in ts_queue_lmdb_record.c;
+    the tables kept per series id (dedup, fetched, filled) are read and
+    written in ts_queue_lmdb_ids.c. This file holds the jobs' indexes,
+    the batches, the job primitives and the scans, and opens the
+    environment; ts_queue_lmdb.h is what the three files share.
     An index key whose record is gone, unreadable or elsewhere is dropped
     by the next write batch that walks over it, so one bad record cannot
     block the queue.
@@ -53,8 +43,7 @@
     last). An exclusive lock file, broker.lock, keeps a second broker from
     opening the same directory. */
 
-#include "ts_queue_backend.h"
-#include "ts_lmdb.h"
+#include "ts_queue_lmdb.h"
 #include "ts_log.h"
 
 #include <assert.h>
@@ -68,238 +57,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#define S_VERSION   1               //  record format without a rid
-#define S_VERSION_RID 2             //  record format ending with a rid
-#define S_VERSION_ATTRS 3           //  ... then a source and a window
-#define S_HEAD      44              //  fixed head of a record
 #define S_IDX_LEN   16              //  time (8) | job id (8)
 #define S_MAX_DBS   16              //  10 used
-#define S_FILL_VERSION 1            //  fill record format
-#define S_FILL_SIZE (1 + 5 * 8 + 4 * 4)
-
-//  An index key, decoded.
-typedef struct {
-    int64_t  time_ms;
-    uint64_t job_id;
-} s_key_t;
-
-typedef struct {
-    ts_lmdb_t lmdb;                 //  the environment
-    MDB_dbi  jobs, dead, ready, ready_low, leases, dead_at, dedup, meta,
-             fetched, filled;
-    int      lock_fd;               //  holds the flock on broker.lock
-    MDB_txn *txn;                   //  the open batch, or NULL
-    bool     write;                 //  it is a write batch
-    ts_job_t *job;                  //  scratch: record read
-    unsigned char *buf;             //  scratch: encoded record
-    size_t   buf_size;
-    s_key_t *keys;                  //  scratch: collected index keys
-    size_t   keys_n, keys_cap;
-} s_lmdb_t;
-
-static int
-s_fail (s_lmdb_t *self, int rc, char *err)
-{
-    return ts_lmdb_fail (&self->lmdb, rc, err);
-}
-
-//  ---------------------------------------------------------------------
-//  Records
-
-static void
-s_put16 (unsigned char *p, size_t value)
-{
-    uint16_t v = (uint16_t) value;
-    memcpy (p, &v, 2);
-}
-
-static size_t
-s_get16 (const unsigned char *p)
-{
-    uint16_t v;
-    memcpy (&v, p, 2);
-    return v;
-}
-
-//  Encodes job into the scratch buffer. Returns 0 or TS_ENOMEM.
-static int
-s_encode (s_lmdb_t *self, const ts_job_t *job, MDB_val *val, char *err)
-{
-    size_t owner_len = strnlen (job->owner, TS_QUEUE_OWNER_MAX);
-    size_t error_len = strnlen (job->error, TS_ERRLEN - 1);
-    size_t rid_len = strnlen (job->rid, TS_RID_MAX);
-    size_t source_len = strnlen (job->source, TS_NAME_MAX);
-    bool attrs = source_len || job->from_ms || job->to_ms;
-    int version = attrs? S_VERSION_ATTRS: rid_len? S_VERSION_RID: S_VERSION;
-    size_t size = S_HEAD + owner_len + error_len
-                + (version != S_VERSION? 1 + rid_len: 0)
-                + (attrs? 1 + source_len + 16: 0);
-    for (size_t i = 0; i < job->ids->n; i++)
-        size += 1 + strlen (job->ids->items [i]);
-    if (size > self->buf_size) {
-        unsigned char *buf = realloc (self->buf, size);
-        if (!buf) {
-            ts_errf (err, "queue: out of memory");
-            return TS_ENOMEM;
-        }
-        self->buf = buf;
-        self->buf_size = size;
-    }
-    unsigned char *p = self->buf;
-    uint32_t receives = job->receives;
-    p [0] = (unsigned char) version;
-    p [1] = (unsigned char) job->state;
-    s_put16 (p + 2, job->ids->n);
-    memcpy (p + 4, &receives, 4);
-    memcpy (p + 8, &job->enqueued_at_ms, 8);
-    memcpy (p + 16, &job->visible_at_ms, 8);
-    memcpy (p + 24, &job->deadline_ms, 8);
-    memcpy (p + 32, &job->dead_at_ms, 8);
-    s_put16 (p + 40, owner_len);
-    s_put16 (p + 42, error_len);
-    p += S_HEAD;
-    memcpy (p, job->owner, owner_len);
-    p += owner_len;
-    memcpy (p, job->error, error_len);
-    p += error_len;
-    for (size_t i = 0; i < job->ids->n; i++) {
-        size_t len = strlen (job->ids->items [i]);
-        *p++ = (unsigned char) len;
-        memcpy (p, job->ids->items [i], len);
-        p += len;
-    }
-    if (version != S_VERSION) {
-        *p++ = (unsigned char) rid_len;
-        memcpy (p, job->rid, rid_len);
-        p += rid_len;
-    }
-    if (attrs) {
-        *p++ = (unsigned char) source_len;
-        memcpy (p, job->source, source_len);
-        p += source_len;
-        memcpy (p, &job->from_ms, 8);
-        memcpy (p + 8, &job->to_ms, 8);
-    }
-    val->mv_data = self->buf;
-    val->mv_size = size;
-    return 0;
-}
-
-//  Decodes a record of job_id into job. Returns 0, TS_EBACKEND (corrupt)
-//  or TS_ENOMEM.
-static int
-s_decode (const MDB_val *val, uint64_t job_id, ts_job_t *job, char *err)
-{
-    const unsigned char *p = val->mv_data;
-    size_t size = val->mv_size;
-    ts_strlist_clear (job->ids);
-    job->id = job_id;
-    job->rid [0] = job->source [0] = 0;
-    job->from_ms = job->to_ms = 0;
-    if (size < S_HEAD || p [0] < S_VERSION || p [0] > S_VERSION_ATTRS
-    ||  p [1] > TS_JOB_DEAD)
-        goto corrupt;
-    size_t nids = s_get16 (p + 2);
-    size_t owner_len = s_get16 (p + 40);
-    size_t error_len = s_get16 (p + 42);
-    if (owner_len > TS_QUEUE_OWNER_MAX || error_len >= TS_ERRLEN
-    ||  S_HEAD + owner_len + error_len > size || nids == 0)
-        goto corrupt;
-    job->state = (ts_job_state_t) p [1];
-    memcpy (&job->receives, p + 4, 4);
-    memcpy (&job->enqueued_at_ms, p + 8, 8);
-    memcpy (&job->visible_at_ms, p + 16, 8);
-    memcpy (&job->deadline_ms, p + 24, 8);
-    memcpy (&job->dead_at_ms, p + 32, 8);
-    size_t at = S_HEAD;
-    memcpy (job->owner, p + at, owner_len);
-    job->owner [owner_len] = 0;
-    at += owner_len;
-    memcpy (job->error, p + at, error_len);
-    job->error [error_len] = 0;
-    at += error_len;
-    for (size_t i = 0; i < nids; i++) {
-        if (at >= size)
-            goto corrupt;
-        size_t len = p [at++];
-        if (len > size - at
-        ||  !ts_name_existing_n ((const char *) p + at, len))
-            goto corrupt;
-        if (ts_strlist_append_n (job->ids, (const char *) p + at, len)) {
-            ts_errf (err, "queue: out of memory");
-            return TS_ENOMEM;
-        }
-        at += len;
-    }
-    if (p [0] >= S_VERSION_RID) {
-        size_t len = at < size? p [at++]: 0;
-        if (len > size - at
-        ||  (len && !ts_rid_valid_n ((const char *) p + at, len)))
-            goto corrupt;
-        memcpy (job->rid, p + at, len);
-        job->rid [len] = 0;
-        at += len;
-    }
-    if (p [0] == S_VERSION_ATTRS) {
-        size_t len = at < size? p [at++]: 0;
-        if (len > size - at || 16 > size - at - len
-        ||  (len && !ts_name_valid_n ((const char *) p + at, len)))
-            goto corrupt;
-        memcpy (job->source, p + at, len);
-        job->source [len] = 0;
-        at += len;
-        memcpy (&job->from_ms, p + at, 8);
-        memcpy (&job->to_ms, p + at + 8, 8);
-        at += 16;
-    }
-    if (at != size)
-        goto corrupt;
-    return 0;
-corrupt:
-    ts_errf (err, "queue: job %" PRIu64 ": corrupt record", job_id);
-    return TS_EBACKEND;
-}
-
-//  Reads job_id from dbi (jobs or dead). Returns 0, TS_ENOTFOUND,
-//  TS_EBACKEND (also for a corrupt record), TS_ENOMEM.
-static int
-s_read (s_lmdb_t *self, MDB_dbi dbi, uint64_t job_id, ts_job_t *job,
-        char *err)
-{
-    unsigned char buf [8];
-    ts_lmdb_u64_put (buf, job_id);
-    MDB_val key = { sizeof buf, buf }, val;
-    int rc = mdb_get (self->txn, dbi, &key, &val);
-    if (rc == MDB_NOTFOUND) {
-        ts_errf (err, "job %" PRIu64 " not found", job_id);
-        return TS_ENOTFOUND;
-    }
-    return rc? s_fail (self, rc, err): s_decode (&val, job_id, job, err);
-}
-
-//  Writes job (put) into dbi, or deletes its record (a record already
-//  gone is not an error).
-static int
-s_write (s_lmdb_t *self, MDB_dbi dbi, bool put, uint64_t job_id,
-         const ts_job_t *job, char *err)
-{
-    unsigned char buf [8];
-    ts_lmdb_u64_put (buf, job_id);
-    MDB_val key = { sizeof buf, buf }, val;
-    int rc;
-    if (put) {
-        rc = s_encode (self, job, &val, err);
-        if (rc)
-            return rc;
-        rc = mdb_put (self->txn, dbi, &key, &val, 0);
-    }
-    else {
-        rc = mdb_del (self->txn, dbi, &key, NULL);
-        if (rc == MDB_NOTFOUND)
-            rc = 0;
-    }
-    return rc? s_fail (self, rc, err): 0;
-}
 
 //  ---------------------------------------------------------------------
 //  Indexes
@@ -315,7 +74,7 @@ s_low (const ts_job_t *job)
 
 //  The index of state; of a queued job, the lane low says.
 static MDB_dbi
-s_index_of (s_lmdb_t *self, ts_job_state_t state, bool low)
+s_index_of (ts_queue_lmdb_t *self, ts_job_state_t state, bool low)
 {
     return state == TS_JOB_LEASED? self->leases
          : state == TS_JOB_DEAD? self->dead_at
@@ -323,7 +82,7 @@ s_index_of (s_lmdb_t *self, ts_job_state_t state, bool low)
 }
 
 static MDB_dbi
-s_records_of (s_lmdb_t *self, ts_job_state_t state)
+s_records_of (ts_queue_lmdb_t *self, ts_job_state_t state)
 {
     return state == TS_JOB_DEAD? self->dead: self->jobs;
 }
@@ -331,7 +90,7 @@ s_records_of (s_lmdb_t *self, ts_job_state_t state)
 //  Puts (put) or deletes the index key time | job id. A key already gone
 //  is not an error: an index may only ever be too small, never wrong.
 static int
-s_index (s_lmdb_t *self, MDB_dbi dbi, bool put, int64_t time_ms,
+s_index (ts_queue_lmdb_t *self, MDB_dbi dbi, bool put, int64_t time_ms,
          uint64_t job_id, char *err)
 {
     unsigned char buf [S_IDX_LEN];
@@ -342,13 +101,13 @@ s_index (s_lmdb_t *self, MDB_dbi dbi, bool put, int64_t time_ms,
                 : mdb_del (self->txn, dbi, &key, NULL);
     if (rc == MDB_NOTFOUND)
         rc = 0;
-    return rc? s_fail (self, rc, err): 0;
+    return rc? ts_queue_lmdb_fail (self, rc, err): 0;
 }
 
 //  Positions cursor on the first key of its index at or after from
 //  (time, then job id). Returns an LMDB code (MDB_NOTFOUND: none).
 static int
-s_seek_key (MDB_cursor *cursor, const s_key_t *from, MDB_val *key)
+s_seek_key (MDB_cursor *cursor, const ts_queue_lmdb_key_t *from, MDB_val *key)
 {
     unsigned char buf [S_IDX_LEN];
     ts_lmdb_time_put (buf, from->time_ms);
@@ -364,7 +123,7 @@ s_seek_key (MDB_cursor *cursor, const s_key_t *from, MDB_val *key)
 static int
 s_seek (MDB_cursor *cursor, int64_t from_ms, MDB_val *key)
 {
-    s_key_t from = { from_ms, 0 };
+    ts_queue_lmdb_key_t from = { from_ms, 0 };
     return s_seek_key (cursor, &from, key);
 }
 
@@ -372,22 +131,23 @@ s_seek (MDB_cursor *cursor, int64_t from_ms, MDB_val *key)
 //  until_ms, in order, from the first key after *after (NULL: from the
 //  first key).
 static int
-s_collect (s_lmdb_t *self, MDB_dbi dbi, const s_key_t *after,
-           int64_t until_ms, size_t max, char *err)
+s_collect (ts_queue_lmdb_t *self, MDB_dbi dbi,
+           const ts_queue_lmdb_key_t *after, int64_t until_ms, size_t max,
+           char *err)
 {
     self->keys_n = 0;
     MDB_cursor *cursor;
     int rc = mdb_cursor_open (self->txn, dbi, &cursor);
     if (rc)
-        return s_fail (self, rc, err);
+        return ts_queue_lmdb_fail (self, rc, err);
     MDB_val key, val;
     int result = 0;
-    s_key_t from = { INT64_MIN, 0 };
+    ts_queue_lmdb_key_t from = { INT64_MIN, 0 };
     if (after && after->job_id < UINT64_MAX)
-        from = (s_key_t) { after->time_ms, after->job_id + 1 };
+        from = (ts_queue_lmdb_key_t) { after->time_ms, after->job_id + 1 };
     else
     if (after)
-        from = (s_key_t) { after->time_ms + 1, 0 };
+        from = (ts_queue_lmdb_key_t) { after->time_ms + 1, 0 };
     rc = s_seek_key (cursor, &from, &key);
     while (rc == 0 && self->keys_n < max) {
         int64_t time_ms = ts_lmdb_time_get (key.mv_data);
@@ -395,7 +155,8 @@ s_collect (s_lmdb_t *self, MDB_dbi dbi, const s_key_t *after,
             break;
         if (self->keys_n == self->keys_cap) {
             size_t cap = self->keys_cap? self->keys_cap * 2: 64;
-            s_key_t *keys = realloc (self->keys, cap * sizeof *keys);
+            ts_queue_lmdb_key_t *keys = realloc (self->keys,
+                                                 cap * sizeof *keys);
             if (!keys) {
                 ts_errf (err, "queue: out of memory");
                 result = TS_ENOMEM;
@@ -404,7 +165,7 @@ s_collect (s_lmdb_t *self, MDB_dbi dbi, const s_key_t *after,
             self->keys = keys;
             self->keys_cap = cap;
         }
-        s_key_t *k = &self->keys [self->keys_n++];
+        ts_queue_lmdb_key_t *k = &self->keys [self->keys_n++];
         k->time_ms = time_ms;
         k->job_id = ts_lmdb_u64_get ((unsigned char *) key.mv_data + 8);
         rc = mdb_cursor_get (cursor, &key, &val, MDB_NEXT);
@@ -413,7 +174,7 @@ s_collect (s_lmdb_t *self, MDB_dbi dbi, const s_key_t *after,
     }
     mdb_cursor_close (cursor);
     if (result == 0 && rc != 0 && rc != MDB_NOTFOUND)
-        result = s_fail (self, rc, err);
+        result = ts_queue_lmdb_fail (self, rc, err);
     return result;
 }
 
@@ -422,12 +183,12 @@ s_collect (s_lmdb_t *self, MDB_dbi dbi, const s_key_t *after,
 //  it (and an unreadable record, logged). Returns 0, TS_ENOTFOUND for a
 //  stale key, or an error.
 static int
-s_read_key (s_lmdb_t *self, ts_job_state_t state, bool low,
-            const s_key_t *k, char *err)
+s_read_key (ts_queue_lmdb_t *self, ts_job_state_t state, bool low,
+            const ts_queue_lmdb_key_t *k, char *err)
 {
     MDB_dbi records = s_records_of (self, state);
     char why [TS_ERRLEN] = "";
-    int rc = s_read (self, records, k->job_id, self->job, why);
+    int rc = ts_queue_lmdb_read (self, records, k->job_id, self->job, why);
     if (rc == 0 && ts_queue_place (self->job).state == state
     &&  ts_queue_place (self->job).time_ms == k->time_ms
     &&  (state != TS_JOB_QUEUED || s_low (self->job) == low))
@@ -440,7 +201,7 @@ s_read_key (s_lmdb_t *self, ts_job_state_t state, bool low,
         return TS_ENOTFOUND;
     if (rc != 0 && rc != TS_ENOTFOUND) {
         ts_error ("queue: dropping job %" PRIu64 ": %s", k->job_id, why);
-        rc = s_write (self, records, false, k->job_id, NULL, err);
+        rc = ts_queue_lmdb_write (self, records, false, k->job_id, NULL, err);
         if (rc)
             return rc;
     }
@@ -449,53 +210,13 @@ s_read_key (s_lmdb_t *self, ts_job_state_t state, bool low,
     return rc? rc: TS_ENOTFOUND;
 }
 
-//  The dedup key of id for the window [from_ms, to_ms] into buf (of
-//  S_DEDUP_KEY_MAX bytes): the id, and for a window other than the
-//  default one a NUL (never in an id) and the two times.
-#define S_DEDUP_KEY_MAX (TS_NAME_MAX + 1 + 16)
-static MDB_val
-s_dedup_key (unsigned char *buf, const char *id, int64_t from_ms,
-             int64_t to_ms)
-{
-    size_t len = strnlen (id, TS_NAME_MAX);
-    memcpy (buf, id, len);
-    if (from_ms || to_ms) {
-        buf [len++] = 0;
-        ts_lmdb_time_put (buf + len, from_ms);
-        ts_lmdb_time_put (buf + len + 8, to_ms);
-        len += 16;
-    }
-    return (MDB_val) { len, buf };
-}
-
-//  Removes the dedup entries that point at job.
-static int
-s_dedup_drop (s_lmdb_t *self, const ts_job_t *job, char *err)
-{
-    unsigned char buf [S_DEDUP_KEY_MAX];
-    for (size_t i = 0; i < job->ids->n; i++) {
-        MDB_val key = s_dedup_key (buf, job->ids->items [i], job->from_ms,
-                                   job->to_ms);
-        MDB_val val;
-        int rc = mdb_get (self->txn, self->dedup, &key, &val);
-        if (rc == MDB_NOTFOUND)
-            continue;
-        if (rc == 0 && val.mv_size == 8
-        &&  ts_lmdb_u64_get (val.mv_data) == job->id)
-            rc = mdb_del (self->txn, self->dedup, &key, NULL);
-        if (rc)
-            return s_fail (self, rc, err);
-    }
-    return 0;
-}
-
 //  ---------------------------------------------------------------------
 //  Batches and named values
 
 static int
 s_begin (void *state, bool write, char *err)
 {
-    s_lmdb_t *self = state;
+    ts_queue_lmdb_t *self = state;
     assert (!self->txn);
     self->write = write;
     return ts_lmdb_begin (&self->lmdb, write, &self->txn, err);
@@ -504,7 +225,7 @@ s_begin (void *state, bool write, char *err)
 static int
 s_commit (void *state, char *err)
 {
-    s_lmdb_t *self = state;
+    ts_queue_lmdb_t *self = state;
     MDB_txn *txn = self->txn;
     self->txn = NULL;
     return ts_lmdb_commit (&self->lmdb, txn, err);
@@ -513,7 +234,7 @@ s_commit (void *state, char *err)
 static void
 s_abort (void *state)
 {
-    s_lmdb_t *self = state;
+    ts_queue_lmdb_t *self = state;
     ts_lmdb_abort (&self->lmdb, self->txn);
     self->txn = NULL;
 }
@@ -521,13 +242,13 @@ s_abort (void *state)
 static int
 s_meta_get (void *state, const char *name, int64_t *value, char *err)
 {
-    s_lmdb_t *self = state;
+    ts_queue_lmdb_t *self = state;
     MDB_val key = { strlen (name), (void *) name }, val;
     int rc = mdb_get (self->txn, self->meta, &key, &val);
     if (rc == MDB_NOTFOUND || (rc == 0 && val.mv_size != sizeof *value))
         return TS_ENOTFOUND;
     if (rc)
-        return s_fail (self, rc, err);
+        return ts_queue_lmdb_fail (self, rc, err);
     memcpy (value, val.mv_data, sizeof *value);
     return 0;
 }
@@ -535,11 +256,11 @@ s_meta_get (void *state, const char *name, int64_t *value, char *err)
 static int
 s_meta_put (void *state, const char *name, int64_t value, char *err)
 {
-    s_lmdb_t *self = state;
+    ts_queue_lmdb_t *self = state;
     MDB_val key = { strlen (name), (void *) name };
     MDB_val val = { sizeof value, &value };
     int rc = mdb_put (self->txn, self->meta, &key, &val, 0);
-    return rc? s_fail (self, rc, err): 0;
+    return rc? ts_queue_lmdb_fail (self, rc, err): 0;
 }
 
 //  ---------------------------------------------------------------------
@@ -548,7 +269,7 @@ s_meta_put (void *state, const char *name, int64_t value, char *err)
 static int
 s_put (void *state, ts_job_t *job, char *err)
 {
-    s_lmdb_t *self = state;
+    ts_queue_lmdb_t *self = state;
     int64_t next = 1;
     int rc = s_meta_get (self, "next_job_id", &next, err);
     if (rc && rc != TS_ENOTFOUND)
@@ -557,33 +278,35 @@ s_put (void *state, ts_job_t *job, char *err)
     rc = s_meta_put (self, "next_job_id", (int64_t) job->id + 1, err);
     unsigned char idbuf [8];
     ts_lmdb_u64_put (idbuf, job->id);
-    unsigned char buf [S_DEDUP_KEY_MAX];
+    unsigned char buf [TS_QUEUE_LMDB_DEDUP_KEY_MAX];
     for (size_t i = 0; i < job->ids->n && rc == 0; i++) {
-        MDB_val key = s_dedup_key (buf, job->ids->items [i], job->from_ms,
-                                   job->to_ms);
+        MDB_val key = ts_queue_lmdb_dedup_key (buf, job->ids->items [i],
+                                               job->from_ms, job->to_ms);
         MDB_val val = { sizeof idbuf, idbuf };
         int mrc = mdb_put (self->txn, self->dedup, &key, &val, 0);
         if (mrc)
-            rc = s_fail (self, mrc, err);
+            rc = ts_queue_lmdb_fail (self, mrc, err);
     }
     if (rc == 0)
         rc = s_index (self, s_index_of (self, TS_JOB_QUEUED, s_low (job)),
                       true, job->visible_at_ms, job->id,
                       err);
-    return rc? rc: s_write (self, self->jobs, true, job->id, job, err);
+    return rc? rc: ts_queue_lmdb_write (self, self->jobs, true, job->id, job,
+                                        err);
 }
 
 //  Leases up to max visible jobs of one lane (low: ready_low) into jobs,
 //  passing over those accept skips; sets *stop when accept says stop.
 //  Returns how many, or an error.
 static int
-s_lease_lane (s_lmdb_t *self, bool low, const char *owner, int64_t now_ms,
-              int64_t deadline_ms, size_t max, ts_queue_accept_fn *accept,
-              void *arg, ts_job_t **jobs, bool *stop, char *err)
+s_lease_lane (ts_queue_lmdb_t *self, bool low, const char *owner,
+              int64_t now_ms, int64_t deadline_ms, size_t max,
+              ts_queue_accept_fn *accept, void *arg, ts_job_t **jobs,
+              bool *stop, char *err)
 {
     MDB_dbi ready = s_index_of (self, TS_JOB_QUEUED, low);
     size_t got = 0;
-    s_key_t after;
+    ts_queue_lmdb_key_t after;
     bool walked = false;
     //  Key by key in time order, each batch of keys after the last one
     //  looked at: leased keys leave the index, skipped and stale ones are
@@ -599,7 +322,7 @@ s_lease_lane (s_lmdb_t *self, bool low, const char *owner, int64_t now_ms,
         if (self->keys_n == 0)
             break;
         for (size_t i = 0; i < self->keys_n && got < max; i++) {
-            const s_key_t *k = &self->keys [i];
+            const ts_queue_lmdb_key_t *k = &self->keys [i];
             after = *k;
             walked = true;
             rc = s_read_key (self, TS_JOB_QUEUED, low, k, err);
@@ -625,7 +348,8 @@ s_lease_lane (s_lmdb_t *self, bool low, const char *owner, int64_t now_ms,
                 rc = s_index (self, self->leases, true, deadline_ms, job->id,
                               err);
             if (rc == 0)
-                rc = s_write (self, self->jobs, true, job->id, job, err);
+                rc = ts_queue_lmdb_write (self, self->jobs, true, job->id,
+                                          job, err);
             if (rc == 0 && ts_job_copy (jobs [got], job) != 0) {
                 ts_errf (err, "queue: out of memory");
                 rc = TS_ENOMEM;
@@ -645,7 +369,7 @@ s_lease (void *state, const char *owner, int64_t now_ms, int64_t deadline_ms,
          size_t max, ts_queue_accept_fn *accept, void *arg, ts_job_t **jobs,
          char *err)
 {
-    s_lmdb_t *self = state;
+    ts_queue_lmdb_t *self = state;
     bool stop = false;
     int got = s_lease_lane (self, false, owner, now_ms, deadline_ms, max,
                             accept, arg, jobs, &stop, err);
@@ -660,10 +384,10 @@ s_lease (void *state, const char *owner, int64_t now_ms, int64_t deadline_ms,
 static int
 s_get (void *state, uint64_t job_id, ts_job_t *job, char *err)
 {
-    s_lmdb_t *self = state;
-    int rc = s_read (self, self->jobs, job_id, job, err);
+    ts_queue_lmdb_t *self = state;
+    int rc = ts_queue_lmdb_read (self, self->jobs, job_id, job, err);
     if (rc == TS_ENOTFOUND)
-        rc = s_read (self, self->dead, job_id, job, err);
+        rc = ts_queue_lmdb_read (self, self->dead, job_id, job, err);
     return rc;
 }
 
@@ -671,145 +395,53 @@ static int
 s_update (void *state, const ts_job_t *job, const ts_queue_place_t *was,
           char *err)
 {
-    s_lmdb_t *self = state;
+    ts_queue_lmdb_t *self = state;
     ts_queue_place_t now = ts_queue_place (job);
     assert (was->state != TS_JOB_DEAD || now.state == TS_JOB_DEAD);
     bool low = s_low (job);
     int rc = s_index (self, s_index_of (self, was->state, low), false,
                       was->time_ms, job->id, err);
     if (rc == 0 && was->state != TS_JOB_DEAD && now.state == TS_JOB_DEAD) {
-        rc = s_dedup_drop (self, job, err);
+        rc = ts_queue_lmdb_dedup_drop (self, job, err);
         if (rc == 0)
-            rc = s_write (self, self->jobs, false, job->id, NULL, err);
+            rc = ts_queue_lmdb_write (self, self->jobs, false, job->id, NULL,
+                                      err);
     }
     if (rc == 0)
         rc = s_index (self, s_index_of (self, now.state, low), true,
                       now.time_ms, job->id, err);
-    return rc? rc: s_write (self, s_records_of (self, now.state), true,
-                            job->id, job, err);
+    return rc? rc: ts_queue_lmdb_write (self, s_records_of (self, now.state),
+                                        true, job->id, job, err);
 }
 
 static int
 s_remove (void *state, const ts_job_t *job, char *err)
 {
-    s_lmdb_t *self = state;
+    ts_queue_lmdb_t *self = state;
     ts_queue_place_t place = ts_queue_place (job);
     int rc = s_index (self, s_index_of (self, place.state, s_low (job)),
                       false, place.time_ms, job->id, err);
     if (rc == 0 && place.state != TS_JOB_DEAD)
-        rc = s_dedup_drop (self, job, err);
-    return rc? rc: s_write (self, s_records_of (self, place.state), false,
-                            job->id, NULL, err);
+        rc = ts_queue_lmdb_dedup_drop (self, job, err);
+    return rc? rc: ts_queue_lmdb_write (self, s_records_of (self, place.state),
+                                        false, job->id, NULL, err);
 }
 
 static int
 s_purge (void *state, char *err)
 {
-    s_lmdb_t *self = state;
+    ts_queue_lmdb_t *self = state;
     MDB_stat st;
     int rc = mdb_stat (self->txn, self->dead, &st);
     if (rc == 0)
         rc = mdb_drop (self->txn, self->dead, 0);
     if (rc == 0)
         rc = mdb_drop (self->txn, self->dead_at, 0);
-    return rc? s_fail (self, rc, err): (int) st.ms_entries;
-}
-
-//  ---------------------------------------------------------------------
-//  Last fetches
-
-static int
-s_fetched_put (void *state, const char *id, int64_t time_ms, char *err)
-{
-    s_lmdb_t *self = state;
-    MDB_val key = { strlen (id), (void *) id };
-    MDB_val val = { sizeof time_ms, &time_ms };
-    int rc = mdb_put (self->txn, self->fetched, &key, &val, 0);
-    return rc? s_fail (self, rc, err): 0;
-}
-
-static int
-s_fetched_get (void *state, const char *id, int64_t *time_ms, char *err)
-{
-    s_lmdb_t *self = state;
-    MDB_val key = { strlen (id), (void *) id }, val;
-    int rc = mdb_get (self->txn, self->fetched, &key, &val);
-    if (rc == MDB_NOTFOUND || (rc == 0 && val.mv_size != sizeof *time_ms))
-        return TS_ENOTFOUND;
-    if (rc)
-        return s_fail (self, rc, err);
-    memcpy (time_ms, val.mv_data, sizeof *time_ms);
-    return 0;
-}
-
-//  ---------------------------------------------------------------------
-//  Fill records
-
-static int
-s_fill_put (void *state, const char *id, const ts_fill_t *fill, char *err)
-{
-    s_lmdb_t *self = state;
-    unsigned char buf [S_FILL_SIZE];
-    unsigned char *p = buf;
-    *p++ = S_FILL_VERSION;
-    const int64_t times [5] = { fill->filled_from_ms, fill->filled_to_ms,
-        fill->gap_from_ms, fill->gap_to_ms, fill->next_ms };
-    const uint32_t counts [4] = { fill->queued, fill->done, fill->failed,
-                                  fill->flags };
-    memcpy (p, times, sizeof times);
-    memcpy (p + sizeof times, counts, sizeof counts);
-    MDB_val key = { strlen (id), (void *) id };
-    MDB_val val = { sizeof buf, buf };
-    int rc = mdb_put (self->txn, self->filled, &key, &val, 0);
-    return rc? s_fail (self, rc, err): 0;
-}
-
-static int
-s_fill_get (void *state, const char *id, ts_fill_t *fill, char *err)
-{
-    s_lmdb_t *self = state;
-    MDB_val key = { strlen (id), (void *) id }, val;
-    int rc = mdb_get (self->txn, self->filled, &key, &val);
-    if (rc == MDB_NOTFOUND)
-        return TS_ENOTFOUND;
-    if (rc)
-        return s_fail (self, rc, err);
-    const unsigned char *p = val.mv_data;
-    if (val.mv_size != S_FILL_SIZE || p [0] != S_FILL_VERSION) {
-        ts_errf (err, "queue: id %s: corrupt fill record", id);
-        return TS_EBACKEND;
-    }
-    int64_t times [5];
-    uint32_t counts [4];
-    memcpy (times, p + 1, sizeof times);
-    memcpy (counts, p + 1 + sizeof times, sizeof counts);
-    *fill = (ts_fill_t) { times [0], times [1], times [2], times [3],
-                          times [4], counts [0], counts [1], counts [2],
-                          counts [3] };
-    return 0;
+    return rc? ts_queue_lmdb_fail (self, rc, err): (int) st.ms_entries;
 }
 
 //  ---------------------------------------------------------------------
 //  Lookups
-
-static int
-s_holder (void *state, const char *id, int64_t from_ms, int64_t to_ms,
-          uint64_t *job_id, char *err)
-{
-    s_lmdb_t *self = state;
-    *job_id = 0;
-    unsigned char buf [S_DEDUP_KEY_MAX];
-    MDB_val key = s_dedup_key (buf, id, from_ms, to_ms), val;
-    int rc = mdb_get (self->txn, self->dedup, &key, &val);
-    if (rc == 0 && val.mv_size == 8) {
-        //  An entry whose job is gone (dropped as unreadable) is stale.
-        MDB_val jkey = val, jval;
-        rc = mdb_get (self->txn, self->jobs, &jkey, &jval);
-        if (rc == 0)
-            *job_id = ts_lmdb_u64_get (val.mv_data);
-    }
-    return rc == 0 || rc == MDB_NOTFOUND? 0: s_fail (self, rc, err);
-}
 
 //  How many indexes state has: queued jobs two lanes (ready, then
 //  ready_low), the others one.
@@ -823,7 +455,7 @@ static int
 s_scan (void *state, ts_job_state_t st, int64_t until_ms,
         ts_queue_scan_fn *fn, void *arg, char *err)
 {
-    s_lmdb_t *self = state;
+    ts_queue_lmdb_t *self = state;
     int rc = 0;
     for (int lane = 0; lane < s_lanes (st) && rc == 0; lane++) {
         rc = s_collect (self, s_index_of (self, st, lane), NULL, until_ms,
@@ -844,14 +476,14 @@ static int
 s_first (void *state, ts_job_state_t st, int64_t from_ms, int64_t *time_ms,
          char *err)
 {
-    s_lmdb_t *self = state;
+    ts_queue_lmdb_t *self = state;
     bool found = false;
     for (int lane = 0; lane < s_lanes (st); lane++) {
         MDB_cursor *cursor;
         int rc = mdb_cursor_open (self->txn, s_index_of (self, st, lane),
                                   &cursor);
         if (rc)
-            return s_fail (self, rc, err);
+            return ts_queue_lmdb_fail (self, rc, err);
         MDB_val key;
         rc = s_seek (cursor, from_ms, &key);
         if (rc == 0) {
@@ -862,7 +494,7 @@ s_first (void *state, ts_job_state_t st, int64_t from_ms, int64_t *time_ms,
         }
         mdb_cursor_close (cursor);
         if (rc && rc != MDB_NOTFOUND)
-            return s_fail (self, rc, err);
+            return ts_queue_lmdb_fail (self, rc, err);
     }
     return found? 0: TS_ENOTFOUND;
 }
@@ -871,7 +503,7 @@ static int
 s_count (void *state, ts_job_state_t st, int64_t from_ms, uint64_t *count,
          char *err)
 {
-    s_lmdb_t *self = state;
+    ts_queue_lmdb_t *self = state;
     *count = 0;
     for (int lane = 0; lane < s_lanes (st); lane++) {
         MDB_dbi dbi = s_index_of (self, st, lane);
@@ -880,14 +512,14 @@ s_count (void *state, ts_job_state_t st, int64_t from_ms, uint64_t *count,
             int rc = mdb_stat (self->txn, st == TS_JOB_DEAD? self->dead: dbi,
                                &stat);
             if (rc)
-                return s_fail (self, rc, err);
+                return ts_queue_lmdb_fail (self, rc, err);
             *count += stat.ms_entries;
             continue;
         }
         MDB_cursor *cursor;
         int rc = mdb_cursor_open (self->txn, dbi, &cursor);
         if (rc)
-            return s_fail (self, rc, err);
+            return ts_queue_lmdb_fail (self, rc, err);
         MDB_val key, val;
         rc = s_seek (cursor, from_ms, &key);
         while (rc == 0) {
@@ -896,7 +528,7 @@ s_count (void *state, ts_job_state_t st, int64_t from_ms, uint64_t *count,
         }
         mdb_cursor_close (cursor);
         if (rc != MDB_NOTFOUND)
-            return s_fail (self, rc, err);
+            return ts_queue_lmdb_fail (self, rc, err);
     }
     return 0;
 }
@@ -904,11 +536,11 @@ s_count (void *state, ts_job_state_t st, int64_t from_ms, uint64_t *count,
 static int
 s_oldest (void *state, int64_t *enqueued_at_ms, char *err)
 {
-    s_lmdb_t *self = state;
+    ts_queue_lmdb_t *self = state;
     MDB_cursor *cursor;
     int rc = mdb_cursor_open (self->txn, self->jobs, &cursor);
     if (rc)
-        return s_fail (self, rc, err);
+        return ts_queue_lmdb_fail (self, rc, err);
     MDB_val key, val;
     rc = mdb_cursor_get (cursor, &key, &val, MDB_FIRST);
     mdb_cursor_close (cursor);
@@ -917,8 +549,9 @@ s_oldest (void *state, int64_t *enqueued_at_ms, char *err)
     if (rc == 0 && key.mv_size != 8)
         rc = MDB_CORRUPTED;
     if (rc)
-        return s_fail (self, rc, err);
-    rc = s_decode (&val, ts_lmdb_u64_get (key.mv_data), self->job, err);
+        return ts_queue_lmdb_fail (self, rc, err);
+    rc = ts_queue_lmdb_decode (&val, ts_lmdb_u64_get (key.mv_data), self->job,
+                               err);
     if (rc == 0)
         *enqueued_at_ms = self->job->enqueued_at_ms;
     return rc;
@@ -930,7 +563,7 @@ s_oldest (void *state, int64_t *enqueued_at_ms, char *err)
 static void
 s_close (void *state)
 {
-    s_lmdb_t *self = state;
+    ts_queue_lmdb_t *self = state;
     if (!self)
         return;
     s_abort (self);
@@ -957,7 +590,7 @@ s_open (const ts_config_t *cfg, char *err)
                  strerror (rc));
         return NULL;
     }
-    s_lmdb_t *self = calloc (1, sizeof *self);
+    ts_queue_lmdb_t *self = calloc (1, sizeof *self);
     if (!self || !(self->job = ts_job_new ())) {
         ts_errf (err, "queue: out of memory");
         free (self);
@@ -1004,9 +637,9 @@ s_open (const ts_config_t *cfg, char *err)
 static int
 s_sync (void *state, char *err)
 {
-    s_lmdb_t *self = state;
+    ts_queue_lmdb_t *self = state;
     int rc = mdb_env_sync (self->lmdb.env, 1);
-    return rc? s_fail (self, rc, err): 0;
+    return rc? ts_queue_lmdb_fail (self, rc, err): 0;
 }
 
 const ts_queue_backend_t ts_queue_lmdb = {
@@ -1025,13 +658,13 @@ const ts_queue_backend_t ts_queue_lmdb = {
     .update = s_update,
     .remove = s_remove,
     .purge = s_purge,
-    .holder = s_holder,
+    .holder = ts_queue_lmdb_holder,
     .scan = s_scan,
     .first = s_first,
     .count = s_count,
     .oldest = s_oldest,
-    .fetched_put = s_fetched_put,
-    .fetched_get = s_fetched_get,
-    .fill_put = s_fill_put,
-    .fill_get = s_fill_get,
+    .fetched_put = ts_queue_lmdb_fetched_put,
+    .fetched_get = ts_queue_lmdb_fetched_get,
+    .fill_put = ts_queue_lmdb_fill_put,
+    .fill_get = ts_queue_lmdb_fill_get,
 };
