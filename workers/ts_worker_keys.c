@@ -126,8 +126,8 @@ ts_worker_keys_reload (ts_worker_t *self)
         char err [TS_ERRLEN];
         int rc = s_read (src, &key, &headers, err);
         if (rc) {
-            ts_error ("reload: source %s: upstream: %s; keeping its running "
-                      "headers and key", src->name, err);
+            ts_error ("reload: upstream: %s; keeping the running headers "
+                      "and key (source %s)", err, src->name);
             result = rc;
             continue;
         }
@@ -144,7 +144,7 @@ ts_worker_keys_reload (ts_worker_t *self)
             s_key_free (&src->old_key);
             src->old_key = src->api_key;
             src->api_key = key;
-            ts_info ("reload: source %s: upstream API key: changed",
+            ts_info ("reload: upstream API key: changed (source %s)",
                      src->name);
         }
     }
