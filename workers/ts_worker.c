@@ -2,8 +2,9 @@
     docs/protocol.md for the messages and docs/architecture.md for the
     job flow.
 
-    One module in four files (ts_worker_internal.h): this one builds the
-    worker, reads the upstream key and headers (again on reload) and runs
+    One module in several files (ts_worker_internal.h): this one builds
+    the worker, has the sources' keys and headers read again on reload
+    (ts_worker_keys.c) and runs
     the loop and the drain; ts_worker_broker.c speaks to the broker (the
     socket, ready, release, heartbeats, the reports remembered and
     resent); ts_worker_jobs.c runs the jobs (slots, fetches, the ingest's
@@ -30,14 +31,16 @@
     broker publishes change notices to gateways; a "done" resent after a
     reconnect lists none, which means every id of the job.
 
-    The upstream API key is read once at start and lives in the worker
-    (wiped on destroy) and in the fetcher's headers; ts_url puts it where
-    {api_key} is written. It never leaves in text: URLs and headers are
-    logged only in their display form (ts_redact_url, ts_redact_header),
-    and every failure detail - on its way to the log and to the broker,
-    which keeps it in the DLQ - passes s_slot_fail (ts_worker_jobs.c),
-    which scrubs the key from it whoever wrote it (libcurl, the upstream's
-    body, the map, the store).
+    Each source's upstream API key is read at start (again on reload)
+    and lives in its context (wiped on destroy) and in its headers; ts_url
+    puts it where {api_key} is written; every request of the source goes
+    with its headers and none of another's (ts_worker_keys.c). No key
+    ever leaves in text: URLs and headers are logged only in their
+    display form (ts_redact_url, ts_redact_header, every source's key
+    scrubbed), and every failure detail - on its way to the log and to
+    the broker, which keeps it in the DLQ - passes s_slot_fail
+    (ts_worker_jobs.c), which scrubs every source's key from it whoever
+    wrote it (libcurl, the upstream's body, the map, the store).
 
     A fetched document goes through the ingest path (ts_ingest: map by
     the spec built from upstream.format.*, split at now, write; a job
@@ -99,7 +102,6 @@
 #include "ts_worker_internal.h"
 #include "ts_daemon.h"
 #include "ts_log.h"
-#include "ts_redact.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -267,8 +269,9 @@ ts_worker_run (ts_worker_t *self)
     for (size_t i = 0; i < self->nsources; i++) {
         char shown [URL_MAX];
         ts_info ("source %s: %s, %s", self->sources [i].name,
-                 ts_redact_url (self->sources [i].url_tmpl, self->api_key,
-                                shown, sizeof shown),
+                 ts_worker_keys_url (self, &self->sources [i],
+                                     self->sources [i].url_tmpl, shown,
+                                     sizeof shown),
                  ts_config_str (self->sources [i].cfg,
                                 "upstream.format.layout"));
     }
@@ -283,115 +286,15 @@ ts_worker_run (ts_worker_t *self)
 //  ---------------------------------------------------------------------
 //  Construction
 
-//  Wipes and frees a key; sets *key_p to NULL.
-static void
-s_key_free (char **key_p)
-{
-    if (*key_p) {
-        explicit_bzero (*key_p, strlen (*key_p));
-        free (*key_p);
-        *key_p = NULL;
-    }
-}
-
-//  Reads the upstream API key into *key (NULL if none), if
-//  upstream.api_key_env or upstream.api_key_file names one. The key never
-//  appears in err.
-static int
-s_read_key (const ts_config_t *cfg, char **key, char *err)
-{
-    const char *env = ts_config_str (cfg, "upstream.api_key_env");
-    const char *file = ts_config_str (cfg, "upstream.api_key_file");
-    *key = NULL;
-    if (!*env && !*file)
-        return 0;
-    char detail [TS_ERRLEN];
-    int rc = ts_config_secret (env, file, key, detail);
-    if (rc == TS_ENOTFOUND)
-        ts_errf (err, "upstream API key missing: environment variable "
-                 "'%s' unset or empty and upstream.api_key_file '%s' "
-                 "gives none", env, file);
-    else
-    if (rc != 0)
-        ts_errf (err, "upstream.api_key_file: %s", detail);
-    return rc;
-}
-
-//  Logs, at debug level, the request headers as they are shown.
-static void
-s_log_headers (const ts_strlist_t *headers, const char *key)
-{
-    if (!ts_log_enabled (TS_LOG_DEBUG))
-        return;
-    for (size_t i = 0; i < headers->n; i++) {
-        char shown [TS_ERRLEN];
-        ts_debug ("upstream header %s", ts_redact_header (headers->items [i],
-                  key, shown, sizeof shown));
-    }
-}
-
-//  The request headers of cfg with key (NULL: none) put in: *headers,
-//  which the caller frees with ts_url_headers_destroy. Returns 0 or a
-//  TS_E* code with err filled.
-static int
-s_headers (const ts_config_t *cfg, const char *key, ts_strlist_t **headers,
-           char *err)
-{
-    int rc = ts_url_headers (ts_config_list (cfg, "upstream.headers"),
-                             ts_config_str (cfg, "upstream.url"), key,
-                             ts_config_str (cfg, "upstream.api_key_header"),
-                             headers, err);
-    if (rc == 0)
-        s_log_headers (*headers, key);
-    return rc;
-}
-
 int
 ts_worker_apply (ts_worker_t *self, const ts_strlist_t *applied)
 {
     assert (self);
-    //  The key and the OAuth2 client are read again whatever changed:
+    (void) applied;
+    //  The keys and the OAuth2 clients are read again whatever changed:
     //  their files may have.
     ts_worker_request_reload (self);
-    char *key = NULL;
-    char err [TS_ERRLEN];
-    ts_strlist_t *headers = NULL;
-    const ts_config_t *first = ts_config_source_at (self->cfg, 0);
-    int rc = s_read_key (first, &key, err);
-    if (rc == 0)
-        rc = s_headers (first, key, &headers, err);
-    if (rc) {
-        ts_error ("reload: upstream: %s; keeping the running headers and "
-                  "key", err);
-        s_key_free (&key);
-        return rc;
-    }
-    bool same = (!key && !self->api_key)
-             || (key && self->api_key && strcmp (key, self->api_key) == 0);
-    bool changed = !same;
-    for (size_t i = 0; i < applied->n; i++)
-        changed |= strncmp (applied->items [i], "upstream.", 9) == 0;
-    if (changed) {
-        rc = ts_fetch_set_headers (self->fetch, headers, key);
-        if (rc == 0) {
-            //  Transfers still running may quote the key they were sent
-            //  with: it is kept, to scrub their errors, until the next
-            //  reload.
-            s_key_free (&self->old_key);
-            self->old_key = self->api_key;
-            self->api_key = key;
-            self->fetch_opts.secret = key;
-            key = NULL;
-            if (!same)
-                ts_info ("reload: upstream API key: changed");
-        }
-        else
-            ts_error ("reload: upstream: out of memory; keeping the "
-                      "running headers and key");
-    }
-    s_key_free (&key);
-    ts_url_headers_destroy (&headers);
-    return rc;
+    return ts_worker_keys_reload (self);
 }
 
 ts_worker_t *
@@ -407,8 +310,9 @@ ts_worker_new (const ts_config_t *cfg, char *err)
     self->endpoint = ts_config_str (cfg, "worker.broker_endpoint");
     self->concurrency = (size_t) ts_config_int (cfg, "worker.concurrency");
     self->drain_ms = ts_config_int (cfg, "worker.drain_timeout_ms");
-    //  The fetcher's headers, key and limits: the first source's, which
-    //  every source shares (ts_worker_source.c).
+    //  The fetcher's limits: the first source's, which every source
+    //  shares (ts_worker_source.c); headers and keys are each source's
+    //  (ts_worker_keys.c).
     cfg = ts_config_source_at (cfg, 0);
     ts_curve_t *security = ts_curve_new (cfg, "tscache-worker", err);
     int rc = security? ts_curve_client (security, "security.worker_cert",
@@ -418,23 +322,15 @@ ts_worker_new (const ts_config_t *cfg, char *err)
     ts_curve_destroy (&security);
     if (rc)
         goto fail;
-    ts_strlist_t *headers = NULL;
-    if (s_read_key (cfg, &self->api_key, err) != 0
-    ||  s_headers (cfg, self->api_key, &headers, err) != 0)
-        goto fail;
     ts_fetch_opts_t opts = {
         .max_active = self->concurrency,
         .connect_timeout_ms = (long) ts_config_int (cfg,
                                                     "upstream.connect_timeout_ms"),
         .timeout_ms = (long) ts_config_int (cfg, "upstream.timeout_ms"),
-        .max_body_bytes = (size_t) ts_config_int (cfg, "upstream.max_body_bytes"),
-        .headers = headers,
-        .secret = self->api_key
+        .max_body_bytes = (size_t) ts_config_int (cfg, "upstream.max_body_bytes")
     };
     self->fetch = ts_fetch_new (&opts, err);
-    ts_url_headers_destroy (&headers);
     self->fetch_opts = opts;
-    self->fetch_opts.headers = NULL;
     if (!self->fetch)
         goto fail;
     if (!(self->store = ts_store_new (cfg, err))
@@ -495,8 +391,6 @@ ts_worker_destroy (ts_worker_t **self_p)
         ts_msg_destroy (&self->msg);
         ts_msg_destroy (&self->out);
         free (self->batch);
-        s_key_free (&self->api_key);
-        s_key_free (&self->old_key);
         free (self);
         *self_p = NULL;
     }

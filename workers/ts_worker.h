@@ -44,12 +44,14 @@ ts_worker_t *ts_worker_new (const ts_config_t *cfg, char *err);
 void ts_worker_destroy (ts_worker_t **self_p);
 
 //  Applies a reload (ts_daemon_reload) to the worker, read again from its
-//  cfg: the upstream key is read again (upstream.api_key_env or _file:
-//  a rotated key file takes effect) and, if it or a key in applied under
-//  "upstream." changed, the request headers are rebuilt for the fetches
-//  started from now on (those running finish with the old ones). Logs
-//  "reload: upstream API key: changed", never the key. Returns 0, or a
-//  TS_E* code (logged; the running headers and key are kept).
+//  cfg (applied, the keys changed, is not needed: everything is read
+//  again): each source's upstream key is read again (upstream.api_key_env
+//  or _file: a rotated key file takes effect) and its request headers
+//  rebuilt for the fetches started from now on (those running finish
+//  with the old ones); each source's OAuth2 client too. Logs "reload:
+//  upstream API key: changed (source NAME)", never the key. Returns 0,
+//  or a TS_E* code (logged; that source's running headers and key are
+//  kept, the others' reloaded).
 int ts_worker_apply (ts_worker_t *self, const ts_strlist_t *applied);
 
 //  Runs the loop until interrupted, then drains (above) and returns:

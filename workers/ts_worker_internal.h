@@ -16,6 +16,9 @@
       ts_worker_request.c the request of each id: URL, body and headers
                           from the templates, the OAuth2 token (ids held
                           until it arrives, sent again once on a 401)
+      ts_worker_keys.c    each source's API key and headers: read at
+                          start and on reload, sent with its requests,
+                          every key scrubbed from every detail
 
     Only workers/ts_worker*.c include this header. */
 
@@ -77,6 +80,14 @@ typedef struct {
     uint64_t      *held;            //  tags of ids waiting for a token
     size_t         held_n;          //  how many
     size_t         held_max;        //  room in held
+    //  The key and headers (ts_worker_keys.c)
+    char          *api_key;         //  upstream.api_key_*, owned and
+                                    //  wiped when freed; NULL if none
+    char          *old_key;         //  the key before the last reload,
+                                    //  for transfers that started with
+                                    //  it; same care, NULL if none
+    ts_strlist_t  *headers;         //  upstream.headers and the key's
+                                    //  header, sent with every request
 } ts_worker_source_t;
 
 //  A "done" the broker may not have received yet.
@@ -132,15 +143,11 @@ struct _ts_worker_t {
     char           source_names [TS_ERRLEN / 2];   //  "a, b", for errors
     ts_worker_source_t *batch_source;   //  whose ingest holds the batch
                                         //  (a batch is of one source)
-    ts_fetch_t    *fetch;
+    ts_fetch_t    *fetch;           //  no headers or key of its own:
+                                    //  each source's go per request
     ts_fetch_opts_t fetch_opts;     //  limits, for failure details
     zsock_t       *dealer;          //  to the broker, recreated on silence
     const char    *endpoint;        //  worker.broker_endpoint
-    char          *api_key;         //  upstream API key, owned and wiped
-                                    //  on destroy; NULL if none
-    char          *old_key;         //  the key before the last reload,
-                                    //  for transfers that started with
-                                    //  it; same care, NULL if none
     size_t         concurrency;     //  slots
     ts_worker_slot_t *slots;        //  one per job in flight
     size_t         busy;            //  slots in use
@@ -306,5 +313,46 @@ bool ts_worker_request_fetched (ts_worker_t *self,
 //  secret) from text (size bytes).
 void ts_worker_request_redact (const ts_worker_t *self, char *text,
                                size_t size);
+
+//  ---------------------------------------------------------------------
+//  ts_worker_keys.c: each source's API key and headers
+
+//  Reads src's key and builds its headers from its view (src->cfg).
+//  Returns 0, or TS_ECONFIG with "source NAME: reason" in err (never
+//  the key).
+int ts_worker_keys_setup (ts_worker_source_t *src, char *err);
+
+//  Wipes and frees src's keys and headers.
+void ts_worker_keys_teardown (ts_worker_source_t *src);
+
+//  SIGHUP: reads each source's key and headers again; a changed key is
+//  used from now on, the one before kept to scrub what transfers still
+//  running may quote. A source that cannot be read is logged and keeps
+//  its running key and headers. Returns 0, or the last failure's code.
+int ts_worker_keys_reload (ts_worker_t *self);
+
+//  Queues req for src: sent with src's headers, then req's own, and
+//  none of the fetcher's. Returns as ts_fetch_add_request does.
+int ts_worker_keys_add (ts_worker_t *self, const ts_worker_source_t *src,
+                        const ts_fetch_request_t *req, uint64_t tag);
+
+//  Scrubs every source's keys (current and previous) and every OAuth2
+//  secret (ts_worker_request_redact) from text (size bytes).
+void ts_worker_keys_redact (const ts_worker_t *self, char *text,
+                            size_t size);
+
+//  The display form of url, a URL of src's (NULL: none) - its key and
+//  credential parameters as ***, every other secret scrubbed - in out
+//  (size bytes). Returns out.
+const char *ts_worker_keys_url (const ts_worker_t *self,
+                                const ts_worker_source_t *src,
+                                const char *url, char *out, size_t size);
+
+//  ts_fetch_classify under the worker's limits, with src's key (NULL:
+//  none) scrubbed from the quoted body before it is cut to length.
+bool ts_worker_keys_classify (const ts_worker_t *self,
+                              const ts_worker_source_t *src,
+                              const ts_fetch_result_t *res, const char *id,
+                              ts_fetch_verdict_t *verdict);
 
 #endif

@@ -11,7 +11,6 @@
 
 #include "ts_worker_internal.h"
 #include "ts_log.h"
-#include "ts_redact.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -19,16 +18,15 @@
 
 //  Records the failure of one id of the slot's job. Every failure
 //  detail passes here on its way to the log and to the broker (which
-//  keeps it in the DLQ), so here the API key is scrubbed from it, whoever
-//  wrote it: libcurl, the upstream's body, the map or the store.
+//  keeps it in the DLQ), so here every source's API key is scrubbed from
+//  it, whoever wrote it: libcurl (which may quote a URL with a key), the
+//  upstream's body, the map or the store.
 static void
 s_slot_fail (ts_worker_t *self, ts_worker_slot_t *slot, const char *id,
              const ts_fetch_verdict_t *one)
 {
     ts_fetch_verdict_t shown = *one;
-    ts_redact_text (shown.detail, sizeof shown.detail, self->api_key);
-    ts_redact_text (shown.detail, sizeof shown.detail, self->old_key);
-    ts_worker_request_redact (self, shown.detail, sizeof shown.detail);
+    ts_worker_keys_redact (self, shown.detail, sizeof shown.detail);
     ts_tally_failed (&self->tally, one->kind);
     //  The detail says "not retried" when the failure is final.
     ts_log_kv (TS_LOG_WARN, TS_LOG_FIELDS (TS_LF_UINT ("job", slot->job),
@@ -311,7 +309,7 @@ ts_worker_job_fetched (ts_worker_t *self, const ts_fetch_result_t *res)
         ts_worker_pages_fetched (self, slot, i, res);
         return;
     }
-    if (ts_fetch_classify (&self->fetch_opts, res, id, &verdict)) {
+    if (ts_worker_keys_classify (self, slot->src, res, id, &verdict)) {
         s_slot_fail (self, slot, id, &verdict);
         s_fetch_ended (self, slot);
         return;

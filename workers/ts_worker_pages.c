@@ -19,7 +19,6 @@
 
 #include "ts_worker_internal.h"
 #include "ts_log.h"
-#include "ts_redact.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -93,7 +92,8 @@ s_fetch_next (ts_worker_t *self, ts_worker_slot_t *slot, size_t i,
               uint64_t tag)
 {
     const ts_pages_t *pages = slot->paged [i].pages;
-    if (ts_fetch_add (self->fetch, ts_pages_url (pages), tag) != 0)
+    ts_fetch_request_t req = { .method = "GET", .url = ts_pages_url (pages) };
+    if (ts_worker_keys_add (self, slot->src, &req, tag) != 0)
         return TS_ENOMEM;
     if (ts_log_enabled (TS_LOG_DEBUG)) {
         char shown [URL_MAX];
@@ -102,8 +102,8 @@ s_fetch_next (ts_worker_t *self, ts_worker_slot_t *slot, size_t i,
                    TS_LF_UINT ("page", ts_pages_page (pages)),
                    TS_LF_OPT ("rid", slot->rid)), "job %" PRIu64 " id=%s: "
                    "page %zu: GET %s", slot->job, slot->ids->items [i],
-                   ts_pages_page (pages), ts_redact_url (ts_pages_url (pages),
-                   self->api_key, shown, sizeof shown));
+                   ts_pages_page (pages), ts_worker_keys_url (self,
+                   slot->src, ts_pages_url (pages), shown, sizeof shown));
     }
     return 0;
 }
@@ -155,7 +155,7 @@ ts_worker_pages_fetched (ts_worker_t *self, ts_worker_slot_t *slot,
     snprintf (label, sizeof label, "%s: page %zu", slot->ids->items [i],
               ts_pages_page (paged->pages));
     ts_fetch_verdict_t verdict;
-    if (ts_fetch_classify (&self->fetch_opts, res, label, &verdict)) {
+    if (ts_worker_keys_classify (self, slot->src, res, label, &verdict)) {
         ts_worker_job_fail_verdict (self, slot, slot->ids->items [i],
                                     &verdict);
         s_drop (paged);

@@ -1,8 +1,9 @@
 /*  ts_worker_request - the request of each id of a job: the URL, the
     body of a POST (upstream.method, upstream.body, upstream.body_type)
-    and the headers, built by ts_url from the templates, and the OAuth2
-    bearer token of the source put in (ts_oauth2), sent through the
-    worker's fetcher. Part of ts_worker (ts_worker_internal.h).
+    and the headers, built by ts_url from the templates with the
+    source's API key, and the OAuth2 bearer token of the source put in
+    (ts_oauth2), sent through the worker's fetcher with the source's
+    headers (ts_worker_keys_add). Part of ts_worker (ts_worker_internal.h).
 
     Each source has its own request settings and token (in its context,
     ts_worker_source_t). With upstream.oauth2.token_url set, every data
@@ -29,7 +30,6 @@
 
 #include "ts_worker_internal.h"
 #include "ts_log.h"
-#include "ts_redact.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -243,8 +243,7 @@ s_log_request (ts_worker_t *self, ts_worker_slot_t *slot, const char *id,
     if (!ts_log_enabled (TS_LOG_DEBUG))
         return;
     char shown [URL_MAX];
-    ts_redact_url (url, self->api_key, shown, sizeof shown);
-    ts_worker_request_redact (self, shown, sizeof shown);
+    ts_worker_keys_url (self, src, url, shown, sizeof shown);
     ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (TS_LF_UINT ("job", slot->job),
                TS_LF_STR ("id", id), TS_LF_OPT ("rid", slot->rid)),
                "job %" PRIu64 " id=%s: %s %s%s%s", slot->job, id,
@@ -273,7 +272,7 @@ ts_worker_request_send (ts_worker_t *self, uint64_t tag)
     ts_url_args_t args = {
         .id = id, .from_ms = now - src->past_ms,
         .to_ms = now + src->future_ms, .unit = src->time_unit,
-        .api_key = self->api_key };
+        .api_key = src->api_key };
     if (slot->has_window) {
         args.from_ms = slot->from_ms;
         args.to_ms = slot->to_ms;
@@ -309,7 +308,7 @@ ts_worker_request_send (ts_worker_t *self, uint64_t tag)
                                .url = first, .body = body,
                                .headers = headers };
     if (rc == 0)
-        rc = ts_fetch_add_request (self->fetch, &req, tag);
+        rc = ts_worker_keys_add (self, src, &req, tag);
     if (rc == 0)
         s_log_request (self, slot, id, first, token != NULL);
     explicit_bzero (url, sizeof url);

@@ -4,16 +4,15 @@
     fetched and stored: the URL template (upstream.url), the unit of
     {from}/{to} (upstream.time_param), the default window
     (upstream.past_s, future_s) and the ingest with the source's map spec
-    (upstream.format.*), its pagination (upstream.pagination.*) and its
-    request (method, body, OAuth2 token: ts_worker_request.c), all read
-    from the source's view of the config.
+    (upstream.format.*), its pagination (upstream.pagination.*), its
+    request (method, body, OAuth2 token: ts_worker_request.c) and its API
+    key and headers (upstream.headers, api_key_*: ts_worker_keys.c), all
+    read from the source's view of the config.
 
-    What the one fetcher holds - request headers, the API key and the
-    transfer limits (upstream.headers, api_key_*, *timeout_ms,
+    What the one fetcher holds - the transfer limits (*timeout_ms,
     max_body_bytes) - is the first source's; a source that sets any of
     them differently is refused at start with the key named, never
-    fetched with another source's headers or key. (Per-source headers
-    and keys belong to the fetcher: see docs/architecture.md.)
+    fetched under another source's limits.
 
     A job names its source ("" the first); a name this worker does not
     know fails the job's ids for good (retry false), so the job reaches
@@ -28,9 +27,8 @@
 
 //  Keys the fetcher holds once for every source (see above).
 static const char *const s_shared [] = {
-    "upstream.headers", "upstream.api_key_env", "upstream.api_key_file",
-    "upstream.api_key_header", "upstream.connect_timeout_ms",
-    "upstream.timeout_ms", "upstream.max_body_bytes", NULL };
+    "upstream.connect_timeout_ms", "upstream.timeout_ms",
+    "upstream.max_body_bytes", NULL };
 
 //  Fills one context from the view cfg. Returns 0 or TS_ECONFIG.
 static int
@@ -54,22 +52,14 @@ s_source_init (ts_worker_t *self, ts_worker_source_t *source,
             char where [TS_ERRLEN];
             ts_config_where (cfg, s_shared [k], where, sizeof where);
             ts_errf (err, "%s: differs from the first source's (%s): the "
-                     "worker fetches every source with one set of headers, "
-                     "key and limits; set it in upstream: for all",
-                     where, ts_config_source_name (first));
+                     "worker fetches every source with one set of transfer "
+                     "limits (timeouts, max_body_bytes); set it in "
+                     "upstream: for all", where,
+                     ts_config_source_name (first));
             return TS_ECONFIG;
         }
-    //  Where the key goes ({api_key} in the URL, else a header) is the
-    //  fetcher's too.
-    if (ts_url_uses_key (source->url_tmpl)
-    !=  ts_url_uses_key (ts_config_str (first, "upstream.url"))) {
-        char where [TS_ERRLEN];
-        ts_config_where (cfg, "upstream.url", where, sizeof where);
-        ts_errf (err, "%s: {api_key} is in one source's URL and not in "
-                 "the other's (%s): the worker sends one key the same way "
-                 "to every source", where, ts_config_source_name (first));
+    if (ts_worker_keys_setup (source, err) != 0)
         return TS_ECONFIG;
-    }
     ts_map_spec_t spec;
     char detail [TS_ERRLEN];
     if (ts_pages_spec_from_config (&source->pages, cfg, detail) != 0
@@ -110,6 +100,7 @@ ts_worker_sources_destroy (ts_worker_t *self)
     for (size_t i = 0; self->sources && i < self->nsources; i++) {
         ts_ingest_destroy (&self->sources [i].ingest);
         ts_worker_request_teardown (&self->sources [i]);
+        ts_worker_keys_teardown (&self->sources [i]);
     }
     free (self->sources);
     self->sources = NULL;

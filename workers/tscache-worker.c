@@ -38,9 +38,8 @@ s_check_oauth2 (const ts_config_t *cfg, char *err)
     return ok? 0: TS_ECONFIG;
 }
 
-//  The upstream key, if one is configured, must be readable now rather
-//  than at the first fetch (the first source's: every source shares
-//  it), and each source's OAuth2 client secret; so must the CURVE keys
+//  Each source's upstream key, if one is configured, must be readable
+//  now rather than at the first fetch, and its OAuth2 client secret; so must the CURVE keys
 //  (the worker's pair, the broker's public key); each source's
 //  upstream.pagination.* must agree with itself, and its upstream.format
 //  must make a mapping (its zone in the tz database, keys that go
@@ -61,12 +60,11 @@ s_check (const ts_config_t *cfg, char *err)
         ||  !(map = ts_map_new (&spec, err)))
             return TS_ECONFIG;
         ts_map_destroy (&map);
-        if (s_check_oauth2 (source, err))
+        if (s_check_oauth2 (source, err)
+        ||  ts_config_secret_check (source, "upstream", false, err))
             return TS_ECONFIG;
     }
-    return ts_config_secret_check (ts_config_source_at (cfg, 0), "upstream",
-                                   false, err)
-        || ts_curve_check (cfg, pairs, publics, NULL, err)? TS_ECONFIG: 0;
+    return ts_curve_check (cfg, pairs, publics, NULL, err)? TS_ECONFIG: 0;
 }
 
 //  The keys the worker reads, and those it changes while running.
@@ -128,7 +126,10 @@ main (int argc, char *argv [])
         "from the upstream API (upstream.*), writes past points to history and\n"
         "replaces the forecast with future points. Run as many as you like.\n"
         "With sources: (several upstreams) a job is fetched with its source's\n"
-        "URL, time window and format; headers, key and limits are shared.\n"
+        "URL, time window, format, headers and API key (a source's key goes\n"
+        "only to its own upstream); the transfer limits (upstream.*timeout_ms,\n"
+        "upstream.max_body_bytes) are shared: a source that sets them\n"
+        "differently is refused at start.\n"
         "The upstream API key comes from the variable named by\n"
         "upstream.api_key_env or the file upstream.api_key_file, and goes where\n"
         "{api_key} is written in upstream.url or upstream.headers, else in the\n"
@@ -139,7 +140,7 @@ main (int argc, char *argv [])
         "upstream.body template. Keys, secrets and tokens are never logged:\n"
         "URLs and headers are shown with them as ***, bodies not at all\n"
         "(docs/upstream-auth.md). SIGHUP reloads the config file:\n"
-        "log.level, log.format, upstream.headers, the upstream key and the\n"
+        "log.level, log.format, each source's upstream.headers and key and the\n"
         "OAuth2 client id and secret (read again from their variables or\n"
         "files) change at once; other changes need a restart.\n"
         "\n"
