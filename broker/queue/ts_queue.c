@@ -237,14 +237,6 @@ ts_queue_lease_filtered (ts_queue_t *self, const ts_queue_grant_t *grants,
     s_accept_t walk = { accept, arg, false };
     ts_queue_machine_clock (self, now_ms);
     int rc = ts_queue_machine_begin (self, true, err);
-    //  A backend drops the stale and corrupt entries its walk meets. A
-    //  batch that did only that leased nothing, but the drop is a change
-    //  to store: else it is made (and logged) again on every lease. The
-    //  queued count before and after tells (count of all is fast).
-    uint64_t before = 0;
-    if (rc == 0)
-        rc = self->be->count (self->state, TS_JOB_QUEUED, INT64_MIN,
-                              &before, err);
     size_t leased = 0;
     while (rc == 0 && leased < max) {
         size_t best = s_pick (credit, served, n);
@@ -277,12 +269,6 @@ ts_queue_lease_filtered (ts_queue_t *self, const ts_queue_grant_t *grants,
     }
     free (credit);
     free (served);
-    uint64_t after = before;
-    if (rc == 0 && !self->changed)
-        rc = self->be->count (self->state, TS_JOB_QUEUED, INT64_MIN,
-                              &after, err);
-    if (rc == 0 && after != before)
-        self->changed = true;       //  entries dropped on the way
     return ts_queue_machine_end_write (self, rc? rc: (int) leased, err);
 }
 
