@@ -149,6 +149,10 @@ typedef struct {
                     int64_t *time_ms, char *err);
     //  *count gets how many jobs are in state with time >= from_ms
     //  (INT64_MIN: all of them; a backend should answer that one fast).
+    //  A backend that drops stale or corrupt entries met by a walk must
+    //  show it in the counts of all: ts_queue.c stores a write batch
+    //  whose counts moved even if it changed no job (else the drop is
+    //  thrown away and made again on every call).
     int   (*count) (void *self, ts_job_state_t state, int64_t from_ms,
                     uint64_t *count, char *err);
     //  *enqueued_at_ms gets the enqueue time of the live job with the

@@ -1,6 +1,7 @@
 /*  ts_queue_machine - the steps of the job life cycle inside one backend
     batch (see ts_queue_machine.h): scratch lists of jobs, the retry
-    policy, batches that store nothing when nothing changed, clock steps,
+    policy, batches that store nothing when nothing changed (a drop of
+    unreadable entries by the backend is a change), clock steps,
     the restart rule for leases, argument checks, push with dedup, and
     failing a leased job (retry or dead-letter). Each write batch that
     changes something also stores the latest wall-clock time seen
@@ -162,12 +163,37 @@ ts_queue_policy_delay_ms (ts_queue_policy_t *policy, uint32_t receives,
 //  ---------------------------------------------------------------------
 //  Batches
 
+//  How many jobs the backend holds, in all states (counts of all are
+//  fast). A backend drops the stale and corrupt entries its walks meet: a
+//  write batch that did only that changed no job, but the drop must be
+//  stored all the same, else it is made (and logged) again on every
+//  call, and a corrupt lease keeps waking the broker. This count, taken
+//  when a write batch begins and again at its end, tells.
+static int
+s_census (ts_queue_t *self, uint64_t *total, char *err)
+{
+    ts_job_state_t states [] = { TS_JOB_QUEUED, TS_JOB_LEASED, TS_JOB_DEAD };
+    *total = 0;
+    for (size_t i = 0; i < 3; i++) {
+        uint64_t n = 0;
+        int rc = self->be->count (self->state, states [i], INT64_MIN, &n,
+                                  err);
+        if (rc)
+            return rc;
+        *total += n;
+    }
+    return 0;
+}
+
 int
 ts_queue_machine_begin (ts_queue_t *self, bool write, char *err)
 {
     self->changed = false;
     memset (&self->pending, 0, sizeof self->pending);
-    return self->be->begin (self->state, write, err);
+    int rc = self->be->begin (self->state, write, err);
+    if (rc == 0 && write && (rc = s_census (self, &self->census, err)))
+        self->be->abort (self->state);
+    return rc;
 }
 
 void
@@ -185,6 +211,10 @@ ts_queue_machine_end_write (ts_queue_t *self, int result, char *err)
     ts_queue_totals_t sum = self->totals;
     ts_queue_totals_t pending = self->pending;
     memset (&self->pending, 0, sizeof self->pending);
+    uint64_t census = self->census;
+    if (result >= 0 && !self->changed
+    &&  s_census (self, &census, NULL) == 0 && census != self->census)
+        self->changed = true;       //  entries dropped on the way
     if (result < 0 || !self->changed) {
         self->be->abort (self->state);
         return result;

@@ -35,6 +35,7 @@ struct _ts_queue_t {
     ts_queue_policy_t policy;       //  retry settings and PRNG
     bool     dirty;                 //  written since the last sync
     bool     changed;               //  the open write batch changed a job
+    uint64_t census;                //  jobs held when it began (s_census)
     int64_t  clock_ms;              //  latest wall-clock time seen
     int64_t  clock_stored_ms;       //  clock_ms as the backend holds it
     ts_queue_totals_t totals;       //  totals as stored (committed)
@@ -81,7 +82,9 @@ void ts_queue_machine_end_read (ts_queue_t *self);
 
 //  Ends a write batch: aborts it on an error or if it changed nothing,
 //  else stores the clock and the totals counted in the batch and commits
-//  (the totals then include them). Returns result or the commit's error.
+//  (the totals then include them). Stale or corrupt entries the backend
+//  dropped on its way are a change (the count of all jobs moved), so the
+//  drop is stored. Returns result or the commit's error.
 int ts_queue_machine_end_write (ts_queue_t *self, int result, char *err);
 
 //  Stores job, read in this batch at was, as it is now.

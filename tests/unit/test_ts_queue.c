@@ -170,6 +170,59 @@ queue_lease_drops_a_corrupt_window_job_of_the_low_lane (void **state)
     assert_true (fx->job->from_ms == 1000 && fx->job->to_ms == 2000);
 }
 
+//  A lease batch whose only change is the drop of an unreadable job (or
+//  of an index key whose record is gone) leases nothing; the drop must
+//  be stored all the same, not thrown away with the batch (else it is
+//  made, and logged, again on every dispatch).
+static void
+queue_lease_stores_a_drop_even_when_it_leases_nothing (void **state)
+{
+    fixture_t *fx = *state;
+    uint64_t broken = s_push1 (fx->queue, "a", T0);
+    uint64_t gone = s_push1 (fx->queue, "b", T0);
+    ts_queue_destroy (&fx->queue);
+    s_corrupt_record (fx, broken);
+    unsigned char key [8];
+    ts_lmdb_u64_put (key, gone);
+    s_lmdb_edit (fx, "jobs", key, sizeof key, NULL);   //  a stale key
+    s_open (fx, T0);
+    assert_int_not_equal (ts_queue_lookup (fx->queue, broken, fx->job, NULL),
+                          0);
+    char err [TS_ERRLEN] = "";
+    assert_int_equal (ts_queue_lease (fx->queue, "w", T0, fx->job, err),
+                      TS_ENOTFOUND);
+    //  Both are dropped for good: gone, the queue is empty now ...
+    assert_int_equal (ts_queue_lookup (fx->queue, broken, fx->job, NULL),
+                      TS_ENOTFOUND);
+    assert_int_equal (s_stats (fx, T0).queued, 0);
+    //  ... and after a reopen.
+    ts_queue_destroy (&fx->queue);
+    s_open (fx, T0);
+    assert_int_equal (s_stats (fx, T0).queued, 0);
+    //  Their ids can be queued again.
+    assert_true (s_push1 (fx->queue, "a", T0) > gone);
+}
+
+//  The same for a corrupt lease alone: the first write batch that meets
+//  it (the open's check of the leases, else the expiry at its deadline)
+//  changes nothing else, and its drop is stored: the broker is not woken
+//  for it again and again (before: every millisecond, with an ERROR).
+static void
+queue_a_corrupt_lease_dropped_alone_is_stored (void **state)
+{
+    fixture_t *fx = *state;
+    uint64_t a = s_push1 (fx->queue, "a", T0);
+    assert_int_equal (s_lease (fx, "w", T0), a);
+    ts_queue_destroy (&fx->queue);
+    s_corrupt_record (fx, a);
+    s_open (fx, T0 + 1);
+    ts_queue_expire (fx->queue, T0 + VISIBILITY + 1, NULL, NULL, NULL, NULL);
+    assert_int_equal (ts_queue_next_wakeup (fx->queue, T0 + VISIBILITY + 1),
+                      -1);
+    assert_int_equal (ts_queue_lookup (fx->queue, a, fx->job, NULL),
+                      TS_ENOTFOUND);
+}
+
 static void
 queue_expire_drops_a_corrupt_lease_instead_of_waking_for_it (void **state)
 {
@@ -181,10 +234,10 @@ queue_expire_drops_a_corrupt_lease_instead_of_waking_for_it (void **state)
     ts_queue_destroy (&fx->queue);
     s_corrupt_record (fx, a);
     s_open (fx, T0 + 2);
-    //  The corrupt lease is dropped when its deadline comes, so the
-    //  broker is not woken for it again and again; b ends as usual.
+    //  The corrupt lease is dropped (by the open's check of the leases,
+    //  stored), so the broker is not woken for it; b ends as usual.
     assert_int_equal (ts_queue_next_wakeup (fx->queue, T0 + 2),
-                      T0 + VISIBILITY);
+                      T0 + 1 + VISIBILITY);
     assert_int_equal (ts_queue_expire (fx->queue, T0 + VISIBILITY + 1, NULL,
                                        NULL, NULL, NULL), 1);
     assert_int_equal (ts_queue_next_wakeup (fx->queue, T0 + VISIBILITY + 1),
@@ -349,6 +402,8 @@ main (int argc, char *argv [])
         T (queue_push_requeues_the_ids_of_a_job_dropped_as_corrupt),
         T (queue_expire_drops_a_corrupt_lease_instead_of_waking_for_it),
         T (queue_lease_drops_a_corrupt_window_job_of_the_low_lane),
+        T (queue_lease_stores_a_drop_even_when_it_leases_nothing),
+        T (queue_a_corrupt_lease_dropped_alone_is_stored),
         T (queue_reopen_of_a_queue_without_a_stored_clock_follows_a_step_back),
         T (lmdb_errors_name_the_config_keys),
         T (queue_keeps_a_jobs_request_id_through_lease_restart_and_redrive),
