@@ -15,7 +15,7 @@
 #include <stdio.h>
 
 #include "fuzz.h"
-#include "ts_pages.h"
+#include "../workers/ts_pages.h"
 
 #define BASE "http://api.example.com/rows/x?from=1&to=2"
 
