@@ -561,12 +561,10 @@ static int
 s_check_backfill_window (const ts_config_value_t *value, char *reason,
                          size_t size, size_t *bad)
 {
-    int64_t ms;
-    char err [TS_ERRLEN];
-    if (ts_duration_parse (value->str, &ms, err) != 0) {
-        snprintf (reason, size, "%s", err);
+    int64_t ms = 0;
+    if (s_check_duration (value, reason, size, bad) != 0)
         return -1;
-    }
+    ts_duration_parse (value->str, &ms, NULL);
     if (ms < 60000 || ms > INT64_C (366) * 86400000) {
         snprintf (reason, size, "'%s': must be from 1m to 366d",
                   value->str);
