@@ -1,7 +1,9 @@
 /*  ts_store - the storage interface: id registry, history and forecast.
 
     Three roles, as in the system tscache replaces:
-    - registry: the ids to fetch (a DynamoDB table's role there);
+    - registry: the ids to fetch (a DynamoDB table's role there), each
+                with its source and its fetch status (written by the
+                workers: ts_store_status_t below);
     - history:  past points, appended and upserted, never expired here
                 (Amazon Timestream's role);
     - forecast: future points of an id, replaced as a whole on each fetch
