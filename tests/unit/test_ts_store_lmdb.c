@@ -562,6 +562,65 @@ store_out_of_measure_numbers_refuses_a_new_measure (void **state)
     ts_points_destroy (&pts);
 }
 
+//  Fetch status records (ts_store_lmdb_status.c): an ids record without
+//  one (written before statuses) reads as never fetched; a status left
+//  by a binary without statuses that removed the id (another
+//  registration's created_ms) and a malformed one read as never fetched;
+//  the store stays format 2.
+static void
+status_of_old_and_stray_records_reads_as_never_fetched (void **state)
+{
+    fixture_t *self = *state;
+    char err [TS_ERRLEN] = "";
+    const char *ids [] = { "a" };
+    assert_int_equal (ops->ids_add (self->lmdb, ids, 1, NULL, err), 0);
+    ts_store_mark_t ok = { .id = "a", .at_ms = 5000, .ok = true };
+    assert_int_equal (ops->ids_mark (self->lmdb, &ok, 1, err), 0);
+    bool exists = false;
+    ts_store_status_t status;
+    assert_int_equal (ops->ids_status (self->lmdb, "a", &exists, &status,
+                                       err), 0);
+    assert_true (exists);
+    assert_int_equal (status.ok_ms, 5000);
+    ops->close (self->lmdb);
+
+    MDB_env *env = s_raw_env (self->base->path);
+    MDB_txn *txn;
+    assert_int_equal (mdb_txn_begin (env, NULL, 0, &txn), 0);
+    //  "a" registered again (another created_ms) by an older binary.
+    int64_t created = 42;
+    s_raw_put (txn, "ids", "a", 1, &created, sizeof created);
+    //  "old": an ids record of before sources and statuses.
+    s_raw_put (txn, "ids", "old", 3, &created, sizeof created);
+    //  "bad": a status record too short to be one.
+    s_raw_put (txn, "ids", "bad", 3, &created, sizeof created);
+    s_raw_put (txn, "status", "bad", 3, "xyz", 3);
+    assert_int_equal (mdb_txn_commit (txn), 0);
+    mdb_env_close (env);
+    self->lmdb = ops->open (self->base->cfg, err);
+    assert_non_null (self->lmdb);
+
+    const char *names [] = { "a", "old", "bad" };
+    for (size_t i = 0; i < 3; i++) {
+        status.ok_ms = 1;
+        assert_int_equal (ops->ids_status (self->lmdb, names [i], &exists,
+                                           &status, err), 0);
+        assert_true (exists);
+        assert_int_equal (status.ok_ms, 0);
+        assert_int_equal (status.attempt_ms, 0);
+    }
+    //  The next mark rewrites them.
+    ok.id = "bad";
+    assert_int_equal (ops->ids_mark (self->lmdb, &ok, 1, err), 0);
+    assert_int_equal (ops->ids_status (self->lmdb, "bad", &exists, &status,
+                                       err), 0);
+    assert_int_equal (status.ok_ms, 5000);
+    bool has_history;
+    ops->close (self->lmdb);
+    self->lmdb = NULL;
+    assert_int_equal (s_raw_format (self->base->path, &has_history), 2);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -576,6 +635,7 @@ main (int argc, char *argv [])
         T (format_1_store_is_migrated_on_open_and_reads_back_exactly),
         T (new_store_is_format_2_and_a_newer_format_refuses_to_open),
         T (store_out_of_measure_numbers_refuses_a_new_measure),
+        T (status_of_old_and_stray_records_reads_as_never_fetched),
 #undef T
     };
     if (argc > 1)

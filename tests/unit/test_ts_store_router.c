@@ -25,6 +25,7 @@
 
 #include "ts_store.h"
 #include "ts_store_backend.h"
+#include "ts_log.h"
 
 #include "ts_testutil.h"
 
@@ -562,6 +563,64 @@ read_asks_registry_then_forecast_then_history (void **state)
     ts_points_destroy (&f);
 }
 
+//  --- fetch status marks of a batch ------------------------------------
+
+static int
+s_mark_fails (void *state, const ts_store_mark_t *marks, size_t n, char *err)
+{
+    ts_errf (err, "registry down");
+    return TS_EBACKEND;
+}
+
+//  With the registry on a backend of its own, a batch's success marks are
+//  one more call after the data; if that call fails the data stays
+//  stored, the call returns 0 and the failure is counted as a registry
+//  write error.
+static void
+batch_marks_on_a_registry_of_its_own_never_cost_the_data (void **state)
+{
+    fixture_t *self = *state;
+    static ts_store_ops_t broken;
+    broken = ts_store_lmdb_ops;
+    broken.ids_mark = s_mark_fails;
+    s_open_split (self, &broken, &ts_store_lmdb_ops, &ts_store_lmdb_ops);
+    char err [TS_ERRLEN] = "";
+    const char *ids [] = { "a" };
+    assert_int_equal (ts_store_ids_add (self->split, ids, 1, NULL, err), 0);
+    ts_points_t *h = s_points ("value", 1000, 2), *f = ts_points_new ();
+    ts_store_doc_t doc = { "a", h, f, 5000 };
+    ts_log_set_level (TS_LOG_ERROR);        //  the warning is expected
+    assert_int_equal (ts_store_write_batch (self->split, &doc, 1, NOW_MS,
+                                            err), 0);
+    ts_points_t *out = ts_points_new ();
+    assert_int_equal (ts_store_history_range (self->split, "a", NULL, 0,
+                                              INT64_MAX, out, err), 0);
+    assert_int_equal (out->n, 2);
+    ts_store_status_t status;
+    assert_int_equal (ts_store_ids_status (self->split, "a", &status, err),
+                      0);
+    assert_int_equal (status.ok_ms, 0);
+    ts_prom_t *prom = ts_prom_new (1 << 16);
+    ts_store_metrics (self->split, prom);
+    const char *text = ts_prom_text (prom, NULL);
+    assert_non_null (strstr (text, "tscache_store_write_errors_total{role="
+                                   "\"registry\",backend=\"lmdb\"} 1"));
+    ts_prom_destroy (&prom);
+
+    //  A working registry of its own takes the marks.
+    ts_store_destroy (&self->split);
+    s_open_split (self, &ts_store_lmdb_ops, &ts_store_lmdb_ops,
+                  &ts_store_lmdb_ops);
+    assert_int_equal (ts_store_write_batch (self->split, &doc, 1, NOW_MS,
+                                            err), 0);
+    assert_int_equal (ts_store_ids_status (self->split, "a", &status, err),
+                      0);
+    assert_int_equal (status.ok_ms, 5000);
+    ts_points_destroy (&out);
+    ts_points_destroy (&h);
+    ts_points_destroy (&f);
+}
+
 //  --- the rest of the calls ---------------------------------------------
 
 static void
@@ -603,6 +662,7 @@ main (int argc, char *argv [])
         T (read_answers_a_query_of_one_lmdb_store),
         T (read_answers_a_query_across_environments),
         T (read_asks_registry_then_forecast_then_history),
+        T (batch_marks_on_a_registry_of_its_own_never_cost_the_data),
         T (split_store_expires_and_releases_in_its_environments),
 #undef T
     };
