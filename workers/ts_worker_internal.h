@@ -392,7 +392,8 @@ int64_t ts_worker_status_last_fetched (ts_worker_t *self,
 //  Keeps a failure mark of id (src may be NULL: an unknown source) from
 //  one's kind, detail (already scrubbed) and, for an upstream 404, the
 //  not-found time of src's not_found_ttl_ms; stored with the next
-//  ts_worker_status_flush. A mark that finds no room is logged and lost.
+//  ts_worker_status_flush (at once when 4096 wait). A mark that finds no
+//  memory is logged and lost.
 void ts_worker_status_failed (ts_worker_t *self,
                               const ts_worker_source_t *src,
                               const char *id, const ts_fetch_verdict_t *one);

@@ -9,8 +9,9 @@
     failing status, else the verdict's kind ("timeout", "connect",
     "document", ...) - and, for an upstream 404, not-found until now +
     upstream.not_found_ttl_s (0: none). The kept marks are stored in one
-    store call when a job finishes, before its report, so a failure costs
-    no store transaction of its own per id. A status that cannot be
+    store call when a job finishes, before its report (or when
+    S_MARKS_MAX wait), so a failure costs no store transaction of its own
+    per id. A status that cannot be
     written is logged, never fails the job: the data and the report come
     first.
 
@@ -70,13 +71,15 @@ void
 ts_worker_status_failed (ts_worker_t *self, const ts_worker_source_t *src,
                          const char *id, const ts_fetch_verdict_t *one)
 {
+    if (self->marks_n == S_MARKS_MAX)
+        ts_worker_status_flush (self);      //  a huge failing job: in steps
     if (self->marks_n == self->marks_max) {
         size_t max = self->marks_max? self->marks_max * 2: 16;
         ts_worker_mark_t *marks = max <= S_MARKS_MAX
             ? realloc (self->marks, max * sizeof *marks): NULL;
         if (!marks) {
-            ts_warn ("id=%s: its fetch status is not kept (%zu failures "
-                     "wait for the store already)", id, self->marks_n);
+            ts_warn ("id=%s: its fetch status is not kept (out of "
+                     "memory)", id);
             return;
         }
         self->marks = marks;
