@@ -246,8 +246,11 @@ DEPS_test_ts_api    = $(CORE) gateway/ts_api gateway/ts_ready \
                       tests/unit/ts_fakebroker
 DEPS_test_ts_api_ids    = $(DEPS_test_ts_api)
 DEPS_test_ts_api_broker = $(DEPS_test_ts_api)
+DEPS_test_ts_query_run  = $(DEPS_test_ts_api)
+DEPS_test_ts_query  = $(CORE) common/ts_proto common/ts_points
 $(BUILD)/tests/test_ts_api $(BUILD)/tests/test_ts_api_ids \
-$(BUILD)/tests/test_ts_api_broker: tests/unit/ts_api_fixture.h
+$(BUILD)/tests/test_ts_api_broker \
+$(BUILD)/tests/test_ts_query_run: tests/unit/ts_api_fixture.h
 #  The routes and the seed's route share tests/unit/ts_route_fixture.h.
 DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_keys gateway/ts_params \
                       gateway/ts_h1 gateway/ts_reply gateway/ts_seed gateway/ts_api gateway/ts_ready \
@@ -343,6 +346,8 @@ PARTS_common/store/ts_store_lmdb = common/store/ts_store_lmdb_points \
                                  common/store/ts_store_lmdb_scan \
                                  common/store/ts_store_lmdb_format \
                                  common/ts_lmdb
+#  The query engine of queries with options is the query part of ts_api.
+PARTS_gateway/ts_api = gateway/ts_query_run common/ts_agg
 #  The metric families of the broker's stats name the version.
 PARTS_common/ts_prom_stats = common/ts_prom common/ts_version
 PARTS_broker/queue/ts_queue_lmdb = broker/queue/ts_queue_lmdb_record \

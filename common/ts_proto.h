@@ -199,10 +199,11 @@ typedef struct {
     char     measure [TS_NAME_MAX + 1]; //  query: "" means every measure
                                         //  (or the several of measures)
     ts_strlist_t *measures;             //  query: every measure asked
-                                        //  ("measure" repeated); when it
-                                        //  holds one, measure holds it
-                                        //  too; empty: see measure.
-                                        //  Owned, never NULL
+                                        //  ("measure" repeated, or an
+                                        //  array); when it holds one,
+                                        //  measure holds it too; empty:
+                                        //  measure alone says (a v1
+                                        //  request). Owned, never NULL
     bool     from_rel;                  //  query: from_ms is an offset
     bool     to_rel;                    //  from now ("now-24h"), resolved
                                         //  by ts_query_resolve

@@ -122,16 +122,14 @@ s_decode_time (ts_proto_dec_t *dec, ts_msg_t *self, const char *name,
     return rc;
 }
 
-//  "measure": a name or an array of names.
+//  "measure": a name (into measure, as v1 reads it) or an array of
+//  names (into measures).
 static int
 s_decode_measures (ts_proto_dec_t *dec, ts_msg_t *self,
                    const msgpack_object *obj)
 {
-    if (obj->type == MSGPACK_OBJECT_STR)
-        return ts_proto_get_name (dec, "measure", obj, self->measure)
-            || ts_query_add_measure (self, self->measure,
-                                     strlen (self->measure), dec->err)?
-               TS_EPROTO: 0;
+    if (obj->type == MSGPACK_OBJECT_STR)       //  v1: measure only
+        return ts_proto_get_name (dec, "measure", obj, self->measure);
     const msgpack_object_array *array = NULL;
     int rc = ts_proto_get_array (dec, "measure", obj,
                                  TS_PROTO_MAX_QUERY_MEASURES, &array);

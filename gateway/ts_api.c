@@ -18,6 +18,7 @@
 #include "ts_client.h"
 #include "ts_log.h"
 #include "ts_query.h"
+#include "ts_query_run.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -221,6 +222,24 @@ s_query_refused (ts_api_t *self, const ts_msg_t *req, int status,
     return reply->status;
 }
 
+//  A query with options (ts_query_run): its codes as answers.
+static int
+s_query_options (ts_api_t *self, const ts_msg_t *req, int64_t now,
+                 int64_t from, int64_t to, ts_msg_t *reply)
+{
+    char err [TS_ERRLEN] = "";
+    int rc = ts_query_run (self->store, req, now, from, to,
+                           (size_t) self->max_points, reply, err);
+    if (rc == TS_ENOTFOUND)
+        return s_not_registered (req->id, reply);
+    if (rc == TS_ETOOBIG)
+        ts_msg_set_error (reply, 413, "too_big", err);
+    else
+    if (rc)
+        return s_store_failed (reply, rc, err);
+    return reply->status;
+}
+
 static int
 s_query_at (ts_api_t *self, const ts_msg_t *req, int64_t now,
             ts_msg_t *reply)
@@ -244,6 +263,8 @@ s_query_at (ts_api_t *self, const ts_msg_t *req, int64_t now,
                  from, to);
         return s_query_refused (self, req, 400, "bad_range", err, reply);
     }
+    if (ts_query_check (req, err))
+        return s_query_refused (self, req, 400, "bad_request", err, reply);
     ts_msg_set_ok (reply, 200);
     ts_strlcpy (reply->id, req->id, sizeof reply->id);
     if (measure)
@@ -252,6 +273,8 @@ s_query_at (ts_api_t *self, const ts_msg_t *req, int64_t now,
     reply->from_ms = from;
     reply->to_ms = to;
     reply->has_series = true;
+    if (ts_query_run_needed (req))
+        return s_query_options (self, req, now, from, to, reply);
     //  One read: existence, history and forecast. History is read up to
     //  the limit, never past it: a range of years is refused after
     //  max_points + 1 points, not after reading them all. A forecast is
