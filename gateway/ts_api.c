@@ -531,7 +531,10 @@ ts_api_query (ts_api_t *self, const ts_msg_t *req, char format,
     //  Only a query that names its whole range has an answer that does
     //  not move with the clock; the checks below come before the cache
     //  so that a bad request never reaches it.
+    //  A relative range ("now-1h") resolves to new bounds nearly every
+    //  millisecond: its answers would only crowd the cache.
     bool cacheable = self->cache && req->has_from && req->has_to
+                  && !req->from_rel && !req->to_rel
                   && ts_name_existing (req->id)
                   && (!req->measure [0] || ts_name_existing (req->measure));
     unsigned char key [S_KEY_MAX];

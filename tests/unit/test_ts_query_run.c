@@ -408,6 +408,63 @@ query_with_options_of_an_unknown_id_is_404 (void **state)
     assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 404);
 }
 
+//  The answer of the query in self->req through ts_api_query (msgpack,
+//  the answer cache on), decoded into self->reply; and the cache's hits.
+static uint64_t
+s_cached (fixture_t *self)
+{
+    char *data = NULL;
+    size_t size = 0;
+    assert_int_equal (ts_api_query (self->api, self->req, 'm', ts_msg_encode,
+                                    self->reply, &data, &size), 200);
+    assert_int_equal (ts_msg_decode (self->reply, data, size, 1 << 24, NULL),
+                      0);
+    free (data);
+    ts_cache_stats_t stats;
+    ts_api_cache_stats (self->api, &stats);
+    return stats.hits;
+}
+
+static void
+query_options_are_part_of_the_cache_key (void **state)
+{
+    fixture_t *self = *state;
+    s_raw_t raw;
+    s_given (self, &raw);
+    const char *x [] = { "x" }, *both [] = { "x", "y" };
+    s_ask (self, 0, 299, 100, TS_AGG_SUM, TS_FILL_NONE, x, 1);
+    uint64_t hits = s_cached (self);
+    s_ask (self, 0, 299, 100, TS_AGG_SUM, TS_FILL_NONE, x, 1);
+    assert_int_equal (s_cached (self), ++hits);         //  the same: a hit
+    //  Each option changed: a miss, and its own answer.
+    s_ask (self, 0, 299, 50, TS_AGG_SUM, TS_FILL_NONE, x, 1);
+    assert_int_equal (s_cached (self), hits);
+    assert_int_equal (self->reply->step_ms, 50);
+    s_ask (self, 0, 299, 100, TS_AGG_MAX, TS_FILL_NONE, x, 1);
+    assert_int_equal (s_cached (self), hits);
+    assert_int_equal (self->reply->agg, TS_AGG_MAX);
+    s_ask (self, 0, 299, 100, TS_AGG_SUM, TS_FILL_NULL, x, 1);
+    assert_int_equal (s_cached (self), hits);
+    s_ask (self, 0, 299, 100, TS_AGG_SUM, TS_FILL_NONE, both, 2);
+    assert_int_equal (s_cached (self), hits);
+    assert_int_equal (self->reply->series.history->n, 6);
+    s_ask (self, 0, 299, 100, TS_AGG_SUM, TS_FILL_NONE, x, 1);
+    self->req->limit = 1;
+    assert_int_equal (s_cached (self), hits);
+    assert_int_equal (self->reply->series.history->n, 1);
+    s_ask (self, 0, 299, 100, TS_AGG_SUM, TS_FILL_NONE, x, 1);
+    self->req->max_points = 2;
+    assert_int_equal (s_cached (self), hits);
+    assert_int_equal (self->reply->step_ms, 200);
+    //  A relative range is never kept.
+    for (int i = 0; i < 2; i++) {
+        s_query (self, "a", -1000, 0);
+        self->req->from_rel = self->req->to_rel = true;
+        assert_int_equal (s_cached (self), hits);
+    }
+    s_raw_destroy (&raw);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -423,6 +480,7 @@ main (int argc, char *argv [])
         T (query_paging_is_asked_for_else_413),
         T (query_refuses_a_token_of_another_query),
         T (query_with_options_of_an_unknown_id_is_404),
+        T (query_options_are_part_of_the_cache_key),
 #undef T
     };
     return cmocka_run_group_tests_name ("ts_query_run", tests, NULL, NULL);
