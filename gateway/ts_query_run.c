@@ -8,9 +8,10 @@
     it had answered, so that the next page starts right after it. A raw
     page scans history from that time on and stops one entry past the
     page (the peek that says whether a next page exists); an aggregated
-    page starts at that bucket, except with fill=previous, where the
-    whole range is aggregated again (an empty bucket's value depends on
-    the buckets before it). */
+    page starts at that bucket, except where a fill depends on what comes
+    before it (fill=previous: the values; a fill of every measure: which
+    measures the range holds), where the whole range is aggregated
+    again. */
 
 #include "ts_query_run.h"
 #include "ts_agg.h"
@@ -298,11 +299,14 @@ s_run (ts_store_t *store, const ts_msg_t *req, const ts_query_token_t *token,
                                       from, to, now, fc, err);
     if (rc)
         return rc;
-    //  A later page starts at its token's time, unless fill=previous
-    //  needs the buckets before it.
+    //  A later page starts at its token's time, unless its fill depends
+    //  on the buckets before it: previous values, or the measures to
+    //  fill when none were named (those with a value in the range).
     int64_t scan_from = from;
-    if (req->next [0] && token->time_ms > from
-    &&  !(ts_query_aggregated (req) && req->fill == TS_FILL_PREVIOUS))
+    bool whole = ts_query_aggregated (req) && req->fill != TS_FILL_NONE
+              && (req->fill == TS_FILL_PREVIOUS
+                  || (!s_store_measure (req) && req->measures->n <= 1));
+    if (req->next [0] && token->time_ms > from && !whole)
         scan_from = token->time_ms;
     s_scan_t scan = { .req = req, .history = h };
     if (ts_query_aggregated (req))

@@ -285,16 +285,24 @@ s_pages (fixture_t *self, uint32_t limit, ts_points_t *got)
         int64_t step = req->step_ms;
         ts_agg_t agg = req->agg;
         ts_fill_mode_t fill = req->fill;
+        bool named = req->measures->n == 2;
         s_query (self, "a", -50, 500);
         req->step_ms = step;
         req->agg = agg;
         req->fill = fill;
+        if (named) {
+            ts_query_add_measure (req, "x", 1, NULL);
+            ts_query_add_measure (req, "y", 1, NULL);
+        }
         req->limit = limit;
         ts_strlcpy (req->next, next, sizeof req->next);
         assert_int_equal (ts_api_handle (self->api, req, self->reply), 200);
         size_t n = self->reply->series.history->n
                  + self->reply->series.forecast->n;
-        assert_true (n > 0 && n <= limit);
+        if (n == 0 || n > limit)
+            fail_msg ("page %d of %u (step %lld agg %d fill %d): %zu points,"
+                      " token '%s'", pages, (unsigned) limit,
+                      (long long) step, agg, fill, n, next);
         for (int l = 0; l < 2; l++) {
             ts_points_t *list = l? self->reply->series.forecast
                                  : self->reply->series.history;
@@ -312,15 +320,24 @@ query_pages_return_every_point_once (void **state)
     fixture_t *self = *state;
     s_raw_t raw;
     s_given (self, &raw);
-    //  The whole answer, raw then aggregated, in pages of each size.
-    for (int aggregated = 0; aggregated < 2; aggregated++)
+    //  The whole answer, raw then aggregated with each fill (previous
+    //  aggregates the range again for each page, the others start at the
+    //  token's bucket), in pages of each size.
+    //  The last: measures named, so that a page of fill=null starts at
+    //  its token's bucket.
+    const ts_agg_t aggs [] = { TS_AGG_NONE, TS_AGG_SUM, TS_AGG_AVG,
+                               TS_AGG_COUNT, TS_AGG_MIN };
+    const ts_fill_mode_t fills [] = { TS_FILL_NONE, TS_FILL_PREVIOUS,
+                                      TS_FILL_NONE, TS_FILL_NULL,
+                                      TS_FILL_NULL };
+    for (int aggregated = 0; aggregated < 5; aggregated++)
         for (uint32_t limit = 1; limit <= 20; limit += 3) {
             ts_points_t *all = ts_points_new (), *got = ts_points_new ();
             const char *both [] = { "x", "y" };
             ts_points_t *eh = ts_points_new (), *ef = ts_points_new ();
             if (aggregated)
-                s_expect (&raw, both, 2, -50, 500, 10, TS_AGG_SUM,
-                          TS_FILL_PREVIOUS, NULL, eh, ef);
+                s_expect (&raw, both, 2, -50, 500, 10, aggs [aggregated],
+                          fills [aggregated], NULL, eh, ef);
             else {
                 int64_t base = 297;
                 for (size_t i = 0; i < raw.history->n; i++)
@@ -335,8 +352,12 @@ query_pages_return_every_point_once (void **state)
                 ts_points_append_from (all, ef, i);
             ts_msg_reset (self->req, TS_OP_QUERY);
             self->req->step_ms = aggregated? 10: 0;
-            self->req->agg = aggregated? TS_AGG_SUM: TS_AGG_NONE;
-            self->req->fill = aggregated? TS_FILL_PREVIOUS: TS_FILL_NONE;
+            self->req->agg = aggs [aggregated];
+            self->req->fill = fills [aggregated];
+            if (aggregated == 4) {
+                ts_query_add_measure (self->req, "x", 1, NULL);
+                ts_query_add_measure (self->req, "y", 1, NULL);
+            }
             s_pages (self, limit, got);
             s_assert_points (got, all);
             ts_points_destroy (&all);
