@@ -38,6 +38,8 @@ ts_agg_bucket (int64_t time_ms, int64_t step_ms)
     int64_t q = time_ms / step_ms;
     if (time_ms % step_ms < 0)
         q--;
+    if (q < INT64_MIN / step_ms)
+        return INT64_MIN;           //  the first bucket of int64 time
     return q * step_ms;
 }
 
@@ -323,8 +325,11 @@ ts_agg_fill (ts_points_t *history, ts_points_t *forecast,
         return 0;
     int64_t first = ts_agg_bucket (f->from_ms, f->step_ms);
     int64_t last = ts_agg_bucket (f->to_ms, f->step_ms);
-    uint64_t buckets = ((uint64_t) last - (uint64_t) first)
-                     / (uint64_t) f->step_ms + 1;
+    uint64_t span = ((uint64_t) last - (uint64_t) first)
+                  / (uint64_t) f->step_ms;
+    if (span >= f->max)
+        return TS_ETOOBIG;
+    uint64_t buckets = span + 1;
     const char **names = NULL;
     size_t m = 0;
     int rc = s_measures (history, forecast, f->measures, &names, &m);

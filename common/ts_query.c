@@ -263,7 +263,8 @@ s_buckets (int64_t step, int64_t from, int64_t to)
 {
     int64_t first = from / step - (from % step < 0? 1: 0);
     int64_t last = to / step - (to % step < 0? 1: 0);
-    return (uint64_t) (last - first) + 1;
+    uint64_t span = (uint64_t) last - (uint64_t) first;    //  no overflow
+    return span == UINT64_MAX? UINT64_MAX: span + 1;
 }
 
 int64_t

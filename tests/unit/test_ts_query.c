@@ -143,6 +143,9 @@ query_auto_step_keeps_buckets_under_max_points (void **state)
     assert_int_equal (ts_query_auto_step (0, 288, 0, day - 1), 300000);
     assert_int_equal (ts_query_auto_step (0, 24, 0, day - 1), 3600000);
     assert_int_equal (ts_query_auto_step (5, 0, 0, day), 5);
+    //  The whole int64 range: no overflow, a step of weeks.
+    assert_true (ts_query_auto_step (0, 1000, INT64_MIN, INT64_MAX)
+                 >= 604800000);
 }
 
 static void

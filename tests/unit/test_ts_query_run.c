@@ -384,6 +384,12 @@ query_paging_is_asked_for_else_413 (void **state)
     assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
     assert_int_equal (self->reply->series.history->n, 20);
     assert_true (self->reply->next [0]);
+    //  A fill over the whole int64 range by the millisecond: refused.
+    const char *x [] = { "x" };
+    s_ask (self, INT64_MIN, INT64_MAX, 1, TS_AGG_AVG, TS_FILL_NULL, x, 1);
+    self->req->limit = 10;
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 413);
+    assert_non_null (strstr (self->reply->detail, "fill=null"));
     s_raw_destroy (&raw);
 }
 
