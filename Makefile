@@ -219,6 +219,7 @@ DEPS_test_store_contract_docs = $(DEPS_test_ts_store)
 DEPS_test_store_contract_procs = $(DEPS_test_ts_store)
 DEPS_test_store_contract_sources = $(DEPS_test_ts_store)
 DEPS_test_store_contract_status = $(DEPS_test_ts_store)
+DEPS_test_store_contract_scan = $(DEPS_test_ts_store)
 DEPS_test_store_influxdb = $(DEPS_test_ts_store)
 DEPS_test_queue_contract = $(DEPS_test_ts_queue)
 DEPS_test_queue_contract_restart = $(DEPS_test_ts_queue)
@@ -246,8 +247,11 @@ DEPS_test_ts_api    = $(CORE) gateway/ts_api gateway/ts_ready \
                       tests/unit/ts_fakebroker
 DEPS_test_ts_api_ids    = $(DEPS_test_ts_api)
 DEPS_test_ts_api_broker = $(DEPS_test_ts_api)
+DEPS_test_ts_query_run  = $(DEPS_test_ts_api)
+DEPS_test_ts_query  = $(CORE) common/ts_proto common/ts_points
 $(BUILD)/tests/test_ts_api $(BUILD)/tests/test_ts_api_ids \
-$(BUILD)/tests/test_ts_api_broker: tests/unit/ts_api_fixture.h
+$(BUILD)/tests/test_ts_api_broker \
+$(BUILD)/tests/test_ts_query_run: tests/unit/ts_api_fixture.h
 #  The routes and the seed's route share tests/unit/ts_route_fixture.h.
 DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_keys gateway/ts_params \
                       gateway/ts_h1 gateway/ts_reply gateway/ts_seed gateway/ts_api gateway/ts_ready \
@@ -318,7 +322,8 @@ PARTS_common/ts_config = common/ts_config_keys common/ts_config_yaml \
 #  upstream.rate_limit.rate is checked by the rate limiter's parser.
 PARTS_common/ts_config += common/ts_ratelimit
 PARTS_common/ts_proto = common/ts_proto_codec common/ts_proto_client \
-                        common/ts_proto_worker common/ts_proto_points
+                        common/ts_proto_worker common/ts_proto_points \
+                        common/ts_proto_query common/ts_query
 PARTS_common/ingest/ts_map = common/ingest/ts_map_parse \
                              common/ingest/ts_map_read \
                              common/ingest/ts_map_zone
@@ -338,11 +343,15 @@ PARTS_common/store/ts_store = common/ts_prom \
                               common/store/ts_store_influxdb_init \
                               common/store/ts_store_history_only \
                               common/store/ts_store_status \
+                              common/store/ts_store_scan \
                               common/aws/ts_aws $(PARTS_common/aws/ts_aws)
 PARTS_common/store/ts_store_lmdb = common/store/ts_store_lmdb_points \
                                  common/store/ts_store_lmdb_status \
+                                 common/store/ts_store_lmdb_scan \
                                  common/store/ts_store_lmdb_format \
                                  common/ts_lmdb
+#  The query engine of queries with options is the query part of ts_api.
+PARTS_gateway/ts_api = gateway/ts_query_run common/ts_agg
 #  The metric families of the broker's stats name the version.
 PARTS_common/ts_prom_stats = common/ts_prom common/ts_version
 PARTS_broker/queue/ts_queue_lmdb = broker/queue/ts_queue_lmdb_record \

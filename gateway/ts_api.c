@@ -17,6 +17,8 @@
 #include "ts_api.h"
 #include "ts_client.h"
 #include "ts_log.h"
+#include "ts_query.h"
+#include "ts_query_run.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -220,8 +222,27 @@ s_query_refused (ts_api_t *self, const ts_msg_t *req, int status,
     return reply->status;
 }
 
+//  A query with options (ts_query_run): its codes as answers.
 static int
-s_query (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
+s_query_options (ts_api_t *self, const ts_msg_t *req, int64_t now,
+                 int64_t from, int64_t to, ts_msg_t *reply)
+{
+    char err [TS_ERRLEN] = "";
+    int rc = ts_query_run (self->store, req, now, from, to,
+                           (size_t) self->max_points, reply, err);
+    if (rc == TS_ENOTFOUND)
+        return s_not_registered (req->id, reply);
+    if (rc == TS_ETOOBIG)
+        ts_msg_set_error (reply, 413, "too_big", err);
+    else
+    if (rc)
+        return s_store_failed (reply, rc, err);
+    return reply->status;
+}
+
+static int
+s_query_at (ts_api_t *self, const ts_msg_t *req, int64_t now,
+            ts_msg_t *reply)
 {
     char err [TS_ERRLEN] = "";
     if (!ts_name_existing (req->id))
@@ -232,14 +253,18 @@ s_query (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
                       strnlen (measure, TS_NAME_MAX + 1));
         return s_query_refused (self, req, 400, "bad_request", err, reply);
     }
-    int64_t now = ts_now_ms ();
-    int64_t from = req->has_from? req->from_ms: now - TS_API_DEFAULT_SPAN_MS;
-    int64_t to = req->has_to? req->to_ms: now + TS_API_DEFAULT_SPAN_MS;
+    int64_t from = req->has_from? ts_query_instant (req->from_ms,
+                                                    req->from_rel, now)
+                                : now - TS_API_DEFAULT_SPAN_MS;
+    int64_t to = req->has_to? ts_query_instant (req->to_ms, req->to_rel, now)
+                            : now + TS_API_DEFAULT_SPAN_MS;
     if (from > to) {
         ts_errf (err, "from (%" PRId64 ") is after to (%" PRId64 ")",
                  from, to);
         return s_query_refused (self, req, 400, "bad_range", err, reply);
     }
+    if (ts_query_check (req, err))
+        return s_query_refused (self, req, 400, "bad_request", err, reply);
     ts_msg_set_ok (reply, 200);
     ts_strlcpy (reply->id, req->id, sizeof reply->id);
     if (measure)
@@ -248,6 +273,8 @@ s_query (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
     reply->from_ms = from;
     reply->to_ms = to;
     reply->has_series = true;
+    if (ts_query_run_needed (req))
+        return s_query_options (self, req, now, from, to, reply);
     //  One read: existence, history and forecast. History is read up to
     //  the limit, never past it: a range of years is refused after
     //  max_points + 1 points, not after reading them all. A forecast is
@@ -275,6 +302,12 @@ s_query (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
         ts_msg_set_error (reply, 413, "too_big", err);
     }
     return reply->status;
+}
+
+static int
+s_query (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
+{
+    return s_query_at (self, req, ts_now_ms (), reply);
 }
 
 //  Index of the configured source called name, or -1.
@@ -485,25 +518,38 @@ s_forward (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
 }
 
 //  Writes the cache key of a query at buf (S_KEY_MAX bytes): the format
-//  byte, id, measure and range. Returns its length.
-#define S_KEY_MAX  (1 + 2 * (TS_NAME_MAX + 1) + 2 * sizeof (int64_t))
+//  byte, id, measures, the range resolved at now_ms, and every option of
+//  the answer (step, agg, max_points, fill, limit, next). Returns its
+//  length.
+#define S_KEY_MAX  (1 + (2 + TS_PROTO_MAX_QUERY_MEASURES) * (TS_NAME_MAX + 1) \
+                    + 8 * sizeof (int64_t))
 static size_t
-s_cache_key (const ts_msg_t *req, char format, unsigned char *buf)
+s_cache_key (const ts_msg_t *req, char format, int64_t now_ms,
+             unsigned char *buf)
 {
     size_t len = 0;
     buf [len++] = (unsigned char) format;
-    size_t id_len = strnlen (req->id, TS_NAME_MAX);
-    memcpy (buf + len, req->id, id_len);
-    len += id_len;
-    buf [len++] = 0;
-    size_t measure_len = strnlen (req->measure, TS_NAME_MAX);
-    memcpy (buf + len, req->measure, measure_len);
-    len += measure_len;
-    buf [len++] = 0;
-    memcpy (buf + len, &req->from_ms, sizeof req->from_ms);
-    len += sizeof req->from_ms;
-    memcpy (buf + len, &req->to_ms, sizeof req->to_ms);
-    len += sizeof req->to_ms;
+    const char *names [2 + TS_PROTO_MAX_QUERY_MEASURES];
+    size_t n = 0;
+    names [n++] = req->id;
+    names [n++] = req->next;
+    if (req->measures->n == 0)
+        names [n++] = req->measure;
+    for (size_t i = 0; i < req->measures->n
+                    && i < TS_PROTO_MAX_QUERY_MEASURES; i++)
+        names [n++] = req->measures->items [i];
+    for (size_t i = 0; i < n; i++) {
+        size_t name_len = strnlen (names [i], TS_NAME_MAX);
+        memcpy (buf + len, names [i], name_len);
+        len += name_len;
+        buf [len++] = 0;
+    }
+    int64_t fields [] = {
+        ts_query_instant (req->from_ms, req->from_rel, now_ms),
+        ts_query_instant (req->to_ms, req->to_rel, now_ms),
+        req->step_ms, req->agg, req->max_points, req->fill, req->limit };
+    memcpy (buf + len, fields, sizeof fields);
+    len += sizeof fields;
     return len;
 }
 
@@ -518,7 +564,10 @@ ts_api_query (ts_api_t *self, const ts_msg_t *req, char format,
     //  Only a query that names its whole range has an answer that does
     //  not move with the clock; the checks below come before the cache
     //  so that a bad request never reaches it.
+    //  A relative range ("now-1h") resolves to new bounds nearly every
+    //  millisecond: its answers would only crowd the cache.
     bool cacheable = self->cache && req->has_from && req->has_to
+                  && !req->from_rel && !req->to_rel
                   && ts_name_existing (req->id)
                   && (!req->measure [0] || ts_name_existing (req->measure));
     unsigned char key [S_KEY_MAX];
@@ -526,9 +575,11 @@ ts_api_query (ts_api_t *self, const ts_msg_t *req, char format,
     ts_store_stamp_t stamp;
     ts_cache_tag_t tag;
     int64_t until = 0;
+    //  One clock reading resolves relative times for the key and the
+    //  answer alike.
+    int64_t now = ts_now_ms ();
     if (cacheable) {
         char err [TS_ERRLEN];
-        int64_t now = ts_now_ms ();
         //  The tag, the stamp and the clock are read before the answer:
         //  a write or a notice in between makes the entry stale at once
         //  instead of hiding the write, and the bounds count from the
@@ -545,7 +596,7 @@ ts_api_query (ts_api_t *self, const ts_msg_t *req, char format,
                                         err) == 0;
         else
             cacheable = bound > 0;
-        key_size = s_cache_key (req, format, key);
+        key_size = s_cache_key (req, format, now, key);
         if (cacheable && ts_cache_get (self->cache, key, key_size,
                                        self->stamps? &stamp: NULL, now,
                                        data, size)) {
@@ -553,7 +604,7 @@ ts_api_query (ts_api_t *self, const ts_msg_t *req, char format,
             return 200;
         }
     }
-    if (s_query (self, req, reply) != 200)
+    if (s_query_at (self, req, now, reply) != 200)
         return reply->status;
     int rc = encode (reply, data, size);
     if (rc == TS_ETOOBIG)

@@ -4,6 +4,7 @@
     text can be logged or compared in tests. See ts_json.h. */
 
 #include "ts_json.h"
+#include "ts_query.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -396,6 +397,18 @@ ts_json_series_part (ts_json_t *self, const ts_msg_t *reply, size_t *at,
             ts_json_int (self, reply->series.baseline_ms);
         else
             S_RAW (self, "null");
+        if (reply->step_ms) {
+            S_RAW (self, ",\"step_ms\":");
+            ts_json_int (self, reply->step_ms);
+            S_RAW (self, ",\"agg\":");
+            ts_json_str (self, ts_agg_name (reply->agg));
+            S_RAW (self, ",\"fill\":");
+            ts_json_str (self, ts_fill_name (reply->fill));
+        }
+        if (reply->next [0]) {
+            S_RAW (self, ",\"next\":");
+            ts_json_str (self, reply->next);
+        }
         S_RAW (self, ",\"points\":[");
         *at = 1;
     }

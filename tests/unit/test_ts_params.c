@@ -101,6 +101,42 @@ params_query_names_the_parameter_at_fault (void **state)
 }
 
 static void
+params_query_reads_the_options_of_ts_query (void **state)
+{
+    fixture_t *self = *state;
+    const ts_target_t *url = s_url (self, "/v1/series/a?from=now-24h&to=now"
+                                    "&measure=x&measure=y&step=5m&agg=max"
+                                    "&fill=previous&max_points=100&limit=50"
+                                    "&next=q1.abc&format=json");
+    assert_int_equal (ts_params_query (url, "a", self->msg, self->err), 0);
+    assert_true (self->msg->from_rel && self->msg->to_rel);
+    assert_int_equal (self->msg->from_ms, -86400000LL);
+    assert_int_equal (self->msg->measures->n, 2);
+    assert_string_equal (self->msg->measure, "");
+    assert_int_equal (self->msg->step_ms, 300000);
+    assert_int_equal (self->msg->agg, TS_AGG_MAX);
+    assert_int_equal (self->msg->fill, TS_FILL_PREVIOUS);
+    assert_int_equal (self->msg->max_points, 100);
+    assert_int_equal (self->msg->limit, 50);
+    assert_string_equal (self->msg->next, "q1.abc");
+    //  Another parameter than measure given twice; agg without a step.
+    url = s_url (self, "/v1/series/a?step=1m&step=2m");
+    assert_int_equal (ts_params_query (url, "a", self->msg, self->err),
+                      TS_EINVAL);
+    assert_non_null (strstr (self->err, "step: given more than once"));
+    ts_msg_reset (self->msg, TS_OP_QUERY);
+    url = s_url (self, "/v1/series/a?agg=sum");
+    assert_int_equal (ts_params_query (url, "a", self->msg, self->err),
+                      TS_EINVAL);
+    assert_non_null (strstr (self->err, "agg: 'sum' needs step"));
+    url = s_url (self, "/v1/series/a?step=1m&fill=zero");
+    assert_int_equal (ts_params_query (url, "a", self->msg, self->err),
+                      TS_EINVAL);
+    assert_non_null (strstr (self->err, "fill: expected none, null or "
+                             "previous, got 'zero'"));
+}
+
+static void
 params_page_reads_after_and_a_limit_in_range (void **state)
 {
     fixture_t *self = *state;
@@ -203,6 +239,7 @@ main (int argc, char *argv [])
         T (params_query_reads_the_id_times_and_measure),
         T (params_query_leaves_out_what_is_absent_or_empty),
         T (params_query_names_the_parameter_at_fault),
+        T (params_query_reads_the_options_of_ts_query),
         T (params_page_reads_after_and_a_limit_in_range),
         T (params_ids_reads_the_ids_in_order),
         T (params_ids_optional_takes_no_body_an_empty_object_or_list),

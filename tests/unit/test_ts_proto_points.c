@@ -6,6 +6,9 @@
     ts_proto_fixture.h. */
 
 #include "ts_proto_fixture.h"
+#include "ts_query.h"
+
+#include <math.h>
 
 //  ---------------------------------------------------------------------
 //  Round trips
@@ -201,10 +204,85 @@ decode_rejects_reply_over_point_limit (void **state)
     msgpack_sbuffer_destroy (&raw.sbuf);
 }
 
+static void
+query_with_options_round_trips (void **state)
+{
+    ts_msg_t *msg = ts_msg_new (TS_OP_QUERY);
+    ts_strlcpy (msg->id, "a", sizeof msg->id);
+    assert_int_equal (ts_query_param (msg, "from", "now-24h", NULL), 0);
+    assert_int_equal (ts_query_param (msg, "to", "1000", NULL), 0);
+    assert_int_equal (ts_query_param (msg, "measure", "x", NULL), 0);
+    assert_int_equal (ts_query_param (msg, "measure", "y", NULL), 0);
+    assert_int_equal (ts_query_param (msg, "step", "5m", NULL), 0);
+    assert_int_equal (ts_query_param (msg, "agg", "max", NULL), 0);
+    assert_int_equal (ts_query_param (msg, "fill", "previous", NULL), 0);
+    assert_int_equal (ts_query_param (msg, "max_points", "10", NULL), 0);
+    assert_int_equal (ts_query_param (msg, "limit", "7", NULL), 0);
+    assert_int_equal (ts_query_param (msg, "next", "q1.x", NULL), 0);
+    s_check_round_trip (msg);
+    //  One measure: a string, as v1 sends it.
+    ts_msg_reset (msg, TS_OP_QUERY);
+    ts_strlcpy (msg->id, "a", sizeof msg->id);
+    ts_strlcpy (msg->measure, "x", sizeof msg->measure);
+    s_check_round_trip (msg);
+    ts_msg_destroy (&msg);
+}
+
+static void
+query_options_given_as_strings_are_read_and_checked (void **state)
+{
+    s_raw_t raw;
+    s_raw_request (&raw, "query", 4);
+    s_raw_str (&raw, "id");
+    s_raw_str (&raw, "a");
+    s_raw_str (&raw, "step");
+    s_raw_str (&raw, "1h");
+    s_raw_str (&raw, "agg");
+    s_raw_str (&raw, "median");
+    s_raw_str (&raw, "from");
+    s_raw_str (&raw, "now-1h");
+    s_raw_expect (&raw, TS_EPROTO, "agg: expected avg, min, max");
+
+    s_raw_request (&raw, "query", 2);
+    s_raw_str (&raw, "id");
+    s_raw_str (&raw, "a");
+    s_raw_str (&raw, "fill");
+    s_raw_str (&raw, "null");
+    s_raw_expect (&raw, TS_EPROTO, "fill: 'null' needs step or max_points");
+
+    s_raw_request (&raw, "query", 2);
+    s_raw_str (&raw, "id");
+    s_raw_str (&raw, "a");
+    s_raw_str (&raw, "measure");
+    msgpack_pack_array (&raw.pk, 2);
+    s_raw_str (&raw, "x");
+    msgpack_pack_int (&raw.pk, 3);
+    s_raw_expect (&raw, TS_EPROTO, "measure[1]");
+}
+
+static void
+aggregated_reply_with_null_values_round_trips (void **state)
+{
+    ts_msg_t *msg = s_query_reply (true);
+    msg->series.history->value [0] = NAN;
+    msg->step_ms = 60000;
+    msg->agg = TS_AGG_SUM;
+    msg->fill = TS_FILL_NULL;
+    ts_strlcpy (msg->next, "q1.0123456789abcdef.0.1.2.3", sizeof msg->next);
+    ts_msg_t *copy = s_round_trip (msg);
+    s_assert_msg_equal (msg, copy);
+    assert_true (isnan (copy->series.history->value [0]));
+    ts_msg_destroy (&copy);
+    ts_msg_destroy (&msg);
+}
+
 int
 main (int argc, char *argv [])
 {
     const struct CMUnitTest tests [] = {
+        cmocka_unit_test (query_with_options_round_trips),
+        cmocka_unit_test (query_options_given_as_strings_are_read_and_checked),
+        cmocka_unit_test (aggregated_reply_with_null_values_round_trips),
         cmocka_unit_test (query_reply_with_two_measures_and_baseline_round_trips),
         cmocka_unit_test (query_reply_with_nil_baseline_round_trips),
         cmocka_unit_test (query_reply_names_measures_in_order_of_first_appearance),

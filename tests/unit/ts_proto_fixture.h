@@ -61,6 +61,15 @@ s_assert_msg_equal (const ts_msg_t *a, const ts_msg_t *b)
     assert_string_equal (a->measure, b->measure);
     assert_int_equal (a->has_from, b->has_from);
     assert_int_equal (a->has_to, b->has_to);
+    assert_int_equal (a->from_rel, b->from_rel);
+    assert_int_equal (a->to_rel, b->to_rel);
+    assert_int_equal (a->measures->n, b->measures->n);
+    for (size_t i = 0; i < a->measures->n; i++)
+        assert_string_equal (a->measures->items [i], b->measures->items [i]);
+    assert_int_equal (a->step_ms, b->step_ms);
+    assert_int_equal (a->agg, b->agg);
+    assert_int_equal (a->max_points, b->max_points);
+    assert_int_equal (a->fill, b->fill);
     if (a->has_from)
         assert_int_equal (a->from_ms, b->from_ms);
     if (a->has_to)
