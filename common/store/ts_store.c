@@ -102,10 +102,9 @@ ts_store_check_id (const char *id, char *err)
     return s_check_name (id, false, err);
 }
 
-//  measure may be NULL (meaning every measure).
-static int
-s_check_range (const char *id, const char *measure, int64_t from_ms,
-               int64_t to_ms, char *err)
+int
+ts_store_check_range (const char *id, const char *measure, int64_t from_ms,
+                      int64_t to_ms, char *err)
 {
     int rc = ts_store_check_id (id, err);
     if (rc)
@@ -490,32 +489,12 @@ ts_store_history_range_max (ts_store_t *self, const char *id,
 {
     assert (self);
     assert (out);
-    int rc = s_check_range (id, measure, from_ms, to_ms, err);
+    int rc = ts_store_check_range (id, measure, from_ms, to_ms, err);
     if (rc)
         return rc;
     ts_store_inst_t *history = ts_store_role_inst (self, TS_STORE_HISTORY);
     return history->ops->history_range (history->state, id, measure,
                                         from_ms, to_ms, max, out, err);
-}
-
-int
-ts_store_history_scan (ts_store_t *self, const char *id,
-                       const char *measure, int64_t from_ms, int64_t to_ms,
-                       bool reverse, ts_store_scan_fn *fn, void *arg,
-                       char *err)
-{
-    assert (self);
-    assert (fn);
-    int rc = s_check_range (id, measure, from_ms, to_ms, err);
-    if (rc)
-        return rc;
-    s_backend_t *history = s_role (self, TS_STORE_HISTORY);
-    if (history->ops->history_scan)
-        return history->ops->history_scan (history->state, id, measure,
-                                           from_ms, to_ms, reverse, fn, arg,
-                                           err);
-    return ts_store_scan_chunked (history->ops, history->state, id, measure,
-                                  from_ms, to_ms, reverse, fn, arg, err);
 }
 
 //  When a forecast written at now_ms expires; saturates rather than
@@ -552,7 +531,7 @@ ts_store_forecast_range (ts_store_t *self, const char *id,
 {
     assert (self);
     assert (out);
-    int rc = s_check_range (id, measure, from_ms, to_ms, err);
+    int rc = ts_store_check_range (id, measure, from_ms, to_ms, err);
     if (rc)
         return rc;
     ts_store_inst_t *forecast = ts_store_role_inst (self, TS_STORE_FORECAST);
@@ -603,7 +582,7 @@ ts_store_read (ts_store_t *self, const ts_store_query_t *q,
     assert (q && ans && ans->history && ans->forecast);
     ans->exists = false;
     memset (&ans->status, 0, sizeof ans->status);
-    int rc = s_check_range (q->id, q->measure, q->from_ms, q->to_ms, err);
+    int rc = ts_store_check_range (q->id, q->measure, q->from_ms, q->to_ms, err);
     if (rc)
         return rc;
     static const unsigned order [TS_STORE_N_ROLES] = {

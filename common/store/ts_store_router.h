@@ -1,7 +1,8 @@
 /*  ts_store_router - the router's state, shared by its two files:
     ts_store.c (open, argument checks, routing of the roles, writes and
-    their figures) and ts_store_status.c (the registry's fetch status:
-    marks and reads). Internal to common/store/. */
+    their figures), ts_store_status.c (the registry's fetch status:
+    marks and reads) and ts_store_scan.c (history scans). Internal to
+    common/store/. */
 
 #ifndef TS_STORE_ROUTER_H_INCLUDED
 #define TS_STORE_ROUTER_H_INCLUDED
@@ -52,6 +53,12 @@ ts_store_inst_t *ts_store_role_inst (const ts_store_t *self, unsigned role);
 
 //  TS_EINVAL with the rule in err unless id passes ts_name_existing.
 int ts_store_check_id (const char *id, char *err);
+
+//  The checks of a range read: id as ts_store_check_id, measure (NULL:
+//  every one) by ts_name_existing, from_ms <= to_ms; TS_EINVAL with the
+//  rule in err.
+int ts_store_check_range (const char *id, const char *measure,
+                          int64_t from_ms, int64_t to_ms, char *err);
 
 //  Monotonic clock, seconds.
 double ts_store_seconds (void);

@@ -6,9 +6,13 @@
     full chunk's last point (the points of that time are read again, as
     a chunk may have cut them); a reverse scan reads windows of time back
     from to_ms, a day first and twice as long each time, halved while a
-    window holds more than a chunk. See ts_store.h. */
+    window holds more than a chunk. The entry point,
+    ts_store_history_scan, is here too: the argument checks, then the
+    history backend's own walk where it has one. See ts_store.h. */
 
-#include "ts_store_backend.h"
+#include "ts_store_router.h"
+
+#include <assert.h>
 
 #include <stdint.h>
 
@@ -124,4 +128,24 @@ ts_store_scan_chunked (const ts_store_ops_t *ops, void *state,
                                  fn, arg, chunk, err);
     ts_points_destroy (&chunk);
     return rc == 1? 0: rc;
+}
+
+int
+ts_store_history_scan (ts_store_t *self, const char *id,
+                       const char *measure, int64_t from_ms, int64_t to_ms,
+                       bool reverse, ts_store_scan_fn *fn, void *arg,
+                       char *err)
+{
+    assert (self);
+    assert (fn);
+    int rc = ts_store_check_range (id, measure, from_ms, to_ms, err);
+    if (rc)
+        return rc;
+    ts_store_inst_t *history = ts_store_role_inst (self, TS_STORE_HISTORY);
+    if (history->ops->history_scan)
+        return history->ops->history_scan (history->state, id, measure,
+                                           from_ms, to_ms, reverse, fn, arg,
+                                           err);
+    return ts_store_scan_chunked (history->ops, history->state, id, measure,
+                                  from_ms, to_ms, reverse, fn, arg, err);
 }
