@@ -639,3 +639,12 @@ ts_api_handle (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
     ts_msg_set_error (reply, 400, "bad_request", err);
     return reply->status;
 }
+
+int
+ts_api_revalidate (ts_api_t *self, const char *id)
+{
+    //  Declared first (API commit); the single-flight table follows.
+    (void) self;
+    (void) id;
+    return TS_EINVAL;
+}

@@ -51,6 +51,7 @@
 #include "ts_metrics.h"
 
 #define TS_API_DEFAULT_SPAN_MS   (24 * 3600 * 1000LL)  //  from/to defaults
+#define TS_API_FLIGHT_MS        30000  //  a fetch in flight, at most
 #define TS_API_MAX_BROKER_REPLY  ((size_t) 256 << 20)  //  bytes: a dlq_ls
                                                        //  can list many
 
@@ -126,6 +127,19 @@ ts_metrics_t *ts_api_metrics (ts_api_t *self);
 
 //  Answer cache counters (all zero if the cache is off).
 void ts_api_cache_stats (ts_api_t *self, ts_cache_stats_t *stats);
+
+//  Read-through's refresh trigger, for stale-while-revalidate: asks the
+//  broker for one priority fetch of id (a hydrate with "priority": true)
+//  without waiting for anything. Single flight: while a fetch of id asked
+//  by this gateway (a query's read-through, or an earlier call) is in
+//  flight, until the change notice of id, the broker refusing it, or
+//  TS_API_FLIGHT_MS, no other is asked. Never blocks: the hydrate is sent
+//  by the read-through thread. Thread-safe. id must be a registered,
+//  valid name (the broker refuses others: the flight then ends).
+//  Returns 0 if a fetch was asked for now, 1 if one was in flight
+//  already, TS_EINVAL if id is not a valid name or read-through is off
+//  (gateway.read_through: off), TS_ENOMEM.
+int ts_api_revalidate (ts_api_t *self, const char *id);
 
 //  The least role (ts_curve.h) a client's key needs to send op: admin for
 //  the ops that change state (ids_add, ids_rm, hydrate, dlq_redrive,
