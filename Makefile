@@ -233,6 +233,7 @@ DEPS_test_ts_target = $(CORE) gateway/ts_target
 DEPS_test_ts_h1     = $(CORE) gateway/ts_h1
 DEPS_test_ts_http_peers = gateway/ts_http_peers
 DEPS_test_ts_cache  = $(CORE) gateway/ts_cache
+DEPS_test_ts_fresh  = $(CORE) gateway/ts_fresh common/ts_config common/ts_cron
 DEPS_test_ts_notice = $(CORE) gateway/ts_notice gateway/ts_cache common/ts_proto common/ts_points \
                       common/ts_curve common/ts_config common/ts_cron
 #  The request handler's tests (queries, registry, broker ops) share

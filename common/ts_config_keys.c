@@ -204,6 +204,13 @@ const ts_config_key_t ts_config_keys [] = {
     { "gateway.seed_path_prefix", TS_CONFIG_STR, "", 0, 0, NULL,
       s_check_path_prefix },
     { "gateway.metrics_auth", TS_CONFIG_BOOL, "false", 0, 0, NULL, NULL },
+    //  Freshness (gateway/ts_fresh.h): grace after a due refresh before
+    //  an answer is stale, and the two stale-serving windows (0: off).
+    { "gateway.stale_grace_s", TS_CONFIG_INT, "60", 0, 604800, NULL, NULL },
+    { "gateway.stale_while_revalidate_s", TS_CONFIG_INT, "0", 0, 604800,
+      NULL, NULL },
+    { "gateway.stale_if_error_s", TS_CONFIG_INT, "0", 0, 604800, NULL,
+      NULL },
 
     { "cli.endpoint", TS_CONFIG_ENDPOINT, "tcp://127.0.0.1:5555",
       0, 0, NULL, NULL },
