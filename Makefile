@@ -317,7 +317,9 @@ PARTS_common/ts_config = common/ts_config_keys common/ts_config_yaml \
                          common/ts_tz common/ts_duration
 #  upstream.rate_limit.rate is checked by the rate limiter's parser.
 PARTS_common/ts_config += common/ts_ratelimit
-PARTS_common/ts_proto = common/ts_proto_codec common/ts_proto_client \
+#  The gateway's request handler judges freshness with ts_fresh.
+PARTS_gateway/ts_api = gateway/ts_fresh
+PARTS_common/ts_proto = common/ts_proto_codec common/ts_proto_client common/ts_proto_fresh \
                         common/ts_proto_worker common/ts_proto_points
 PARTS_common/ingest/ts_map = common/ingest/ts_map_parse \
                              common/ingest/ts_map_read \

@@ -131,6 +131,7 @@ ts_proto_encode_reply (msgpack_packer *pk, const ts_msg_t *self)
                   + (self->has_stats? 1: 0)
                   + (self->has_dlq? 1: 0)
                   + (self->has_states? 1: 0)
+                  + (self->has_fresh? ts_proto_fresh_fields (self): 0)
                   + (self->rid [0]? 1: 0);
     TS_PROTO_TRY (msgpack_pack_map (pk, fields));
     TS_PROTO_TRY (ts_proto_pack_cstr (pk, "v"));
@@ -174,6 +175,9 @@ ts_proto_encode_reply (msgpack_packer *pk, const ts_msg_t *self)
         TS_PROTO_TRY (s_encode_dlq (pk, self));
     if (self->has_states)
         TS_PROTO_TRY (s_encode_states (pk, self));
+    //  Last: "age" ends the reply (ts_msg_patch_age).
+    if (self->has_fresh)
+        TS_PROTO_TRY (ts_proto_encode_fresh (pk, self));
     return 0;
 nomem:
     return -1;
@@ -501,6 +505,8 @@ ts_proto_decode_reply (ts_proto_dec_t *dec, ts_msg_t *self)
         return rc;
     if ((obj = dec->field [F_STATES])
     &&  (rc = s_decode_states (dec, obj, self)))
+        return rc;
+    if ((rc = ts_proto_decode_fresh (dec, self)))
         return rc;
     if (dec->field [F_MEASURES] || dec->field [F_HISTORY]
     ||  dec->field [F_FORECAST] || dec->field [F_BASELINE])

@@ -16,6 +16,7 @@
 
 #include "ts_api.h"
 #include "ts_client.h"
+#include "ts_fresh.h"
 #include "ts_log.h"
 
 #include <assert.h>
@@ -40,6 +41,7 @@ struct _ts_api_t {
     ts_ready_t     *ready;              //  readiness (GET /readyz)
     ts_curve_id_t  *curve;              //  the gateway's keys toward the
                                         //  broker; NULL in plain mode
+    ts_fresh_t     *fresh;              //  the stale rule (ts_fresh.h)
     ts_metrics_t   *metrics;            //  request figures (GET /metrics)
     ts_strlist_t   *sources;            //  names of the configured
                                         //  sources, the first first
@@ -86,6 +88,10 @@ ts_api_new (const ts_config_t *cfg, ts_store_t *store, char *err)
     int64_t cache_mb = ts_config_int (cfg, "gateway.cache_mb");
     if (cache_mb > 0)
         self->cache = ts_cache_new ((size_t) cache_mb << 20);
+    if (!(self->fresh = ts_fresh_new (cfg, err))) {
+        ts_api_destroy (&self);
+        return NULL;
+    }
     self->ready = ts_ready_new (cfg, store);
     self->metrics = ts_metrics_new ();
     self->sources = ts_strlist_new ();
@@ -119,6 +125,7 @@ ts_api_destroy (ts_api_t **self_p)
         ts_ready_destroy (&self->ready);
         ts_curve_id_destroy (&self->curve);
         ts_metrics_destroy (&self->metrics);
+        ts_fresh_destroy (&self->fresh);
         ts_strlist_destroy (&self->sources);
         free (self->broker_endpoint);
         free (self);
@@ -221,6 +228,81 @@ s_query_refused (ts_api_t *self, const ts_msg_t *req, int status,
 }
 
 static int
+s_too_big (size_t max, ts_msg_t *reply)
+{
+    char err [TS_ERRLEN];
+    ts_errf (err, "more than %zu points in range (gateway.max_points); "
+             "ask for a shorter range", max);
+    ts_msg_set_error (reply, 413, "too_big", err);
+    return reply->status;
+}
+
+//  An id's fetch status as the query read it. Mirrors ts_store_status_t
+//  (branch i18-status), which the store's answer carries once merged;
+//  until then s_fetch_status knows none (never fetched, no failure).
+typedef struct {
+    int64_t ok_ms;
+    int64_t error_ms;
+    const char *error;
+    const char *kind;
+    int64_t not_found_until_ms;
+} s_status_t;
+
+static void
+s_fetch_status (const ts_store_answer_t *ans, s_status_t *status)
+{
+    (void) ans;
+    *status = (s_status_t) { .error = "", .kind = "" };
+}
+
+//  The freshness of a query answer just read (q, ans): a negative cached
+//  upstream 404 answers 404 upstream_not_found (returns its status, reply
+//  filled); a failing id with stale-if-error on is read again as of
+//  ts_fresh_read_ms (forecast points expired within the window come
+//  back); reply->fresh is filled (ts_fresh_fill), and a stale id within
+//  stale-while-revalidate gets one refresh asked for. Returns 0, or the
+//  status of the error reply holds (404, or 413 / 500 from the second
+//  read).
+static int
+s_freshness (ts_api_t *self, const ts_msg_t *req, ts_store_query_t *q,
+             ts_store_answer_t *ans, ts_msg_t *reply)
+{
+    char err [TS_ERRLEN] = "";
+    s_status_t st;
+    s_fetch_status (ans, &st);
+    if (st.not_found_until_ms > q->now_ms) {
+        char until [40];
+        ts_errf (err, "the upstream answered 404 for '%s' (%s); not asked "
+                 "again before %s (upstream.not_found_ttl_s)", req->id,
+                 st.error [0]? st.error: st.kind,
+                 ts_time_format (st.not_found_until_ms, until, sizeof until));
+        ts_msg_set_error (reply, 404, "upstream_not_found", err);
+        return reply->status;
+    }
+    ts_fresh_verdict_t verdict;
+    ts_fresh_judge (self->fresh, st.ok_ms, st.error_ms, q->now_ms, &verdict);
+    int64_t read_ms = ts_fresh_read_ms (self->fresh, &verdict, q->now_ms);
+    if (read_ms != q->now_ms) {
+        ts_points_clear (ans->history);
+        ts_points_clear (ans->forecast);
+        int64_t now = q->now_ms;
+        q->now_ms = read_ms;
+        int rc = ts_store_read (self->store, q, ans, err);
+        q->now_ms = now;
+        if (rc == TS_ETOOBIG)
+            return s_too_big (q->max, reply);
+        if (rc)
+            return s_store_failed (reply, rc, err);
+        s_fetch_status (ans, &st);
+    }
+    ts_fresh_fill (self->fresh, st.ok_ms, st.error_ms, st.kind, st.error,
+                   q->now_ms, reply, &verdict);
+    if (ts_fresh_revalidate (self->fresh, &verdict, q->now_ms))
+        ts_api_revalidate (self, req->id);
+    return 0;
+}
+
+static int
 s_query (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
 {
     char err [TS_ERRLEN] = "";
@@ -264,16 +346,15 @@ s_query (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
         return s_store_failed (reply, rc, err);
     if (!too_big && !ans.exists)
         return s_not_registered (req->id, reply);
+    if (!too_big && s_freshness (self, req, &q, &ans, reply))
+        return reply->status;
     if (!too_big) {
         ts_series_merge (&reply->series);
         too_big = reply->series.history->n + reply->series.forecast->n
                 > max;
     }
-    if (too_big) {
-        ts_errf (err, "more than %zu points in range (gateway.max_points); "
-                 "ask for a shorter range", max);
-        ts_msg_set_error (reply, 413, "too_big", err);
-    }
+    if (too_big)
+        return s_too_big (max, reply);
     return reply->status;
 }
 
@@ -474,6 +555,34 @@ s_cache_key (const ts_msg_t *req, char format, unsigned char *buf)
     return len;
 }
 
+//  An answer reused from the cache (data, *size bytes with its seal):
+//  the seal's freshness into reply (ts_fresh_unseal; *size loses it),
+//  judged now, its "age" set for an encoding that carries one (msgpack:
+//  ts_msg_patch_age; JSON carries none), and a refresh asked for as for
+//  a read answer (stale-while-revalidate).
+static void
+s_reused (ts_api_t *self, const ts_msg_t *req, char format, int64_t now,
+          ts_msg_t *reply, char *data, size_t *size)
+{
+    if (ts_fresh_unseal (data, size, reply) || !reply->has_fresh)
+        return;
+    ts_fresh_verdict_t verdict;
+    uint64_t etag = reply->fresh.etag;
+    ts_fresh_fill (self->fresh, reply->fresh.fetched_ms,
+                   reply->fresh.error_ms, NULL, NULL, now, reply, &verdict);
+    reply->fresh.etag = etag;
+    if (format != 'j' && verdict.fetched_ms)
+        ts_msg_patch_age (data, *size, verdict.age_s);
+    if (ts_fresh_revalidate (self->fresh, &verdict, now))
+        ts_api_revalidate (self, req->id);
+}
+
+ts_fresh_t *
+ts_api_fresh (ts_api_t *self)
+{
+    return self->fresh;
+}
+
 int
 ts_api_query (ts_api_t *self, const ts_msg_t *req, char format,
               ts_api_encode_fn *encode, ts_msg_t *reply, char **data,
@@ -517,6 +626,7 @@ ts_api_query (ts_api_t *self, const ts_msg_t *req, char format,
                                        self->stamps? &stamp: NULL, now,
                                        data, size)) {
             ts_msg_set_ok (reply, 200);
+            s_reused (self, req, format, now, reply, *data, size);
             return 200;
         }
     }
@@ -530,9 +640,13 @@ ts_api_query (ts_api_t *self, const ts_msg_t *req, char format,
                           "out of memory encoding the answer");
         return reply->status;
     }
-    if (cacheable)
+    reply->fresh.etag = ts_fresh_hash (*data, *size);
+    //  The seal rides behind the body: *size stays the body's.
+    if (cacheable && ts_fresh_seal (reply, data, *size) == 0)
         ts_cache_put (self->cache, key, key_size, &tag,
-                      self->stamps? &stamp: NULL, until, *data, *size);
+                      self->stamps? &stamp: NULL,
+                      ts_fresh_until (self->fresh, reply, until), *data,
+                      *size + TS_FRESH_SEAL_SIZE);
     return 200;
 }
 

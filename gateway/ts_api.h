@@ -49,6 +49,7 @@
 #include "ts_client.h"
 #include "ts_ready.h"
 #include "ts_metrics.h"
+#include "ts_fresh.h"
 
 #define TS_API_DEFAULT_SPAN_MS   (24 * 3600 * 1000LL)  //  from/to defaults
 #define TS_API_FLIGHT_MS        30000  //  a fetch in flight, at most
@@ -111,6 +112,10 @@ typedef int (ts_api_encode_fn) (const ts_msg_t *reply, char **data,
 int ts_api_query (ts_api_t *self, const ts_msg_t *req, char format,
                   ts_api_encode_fn *encode, ts_msg_t *reply, char **data,
                   size_t *size);
+
+//  The stale rule (gateway.stale_*, the sources' schedules), for the
+//  front ends' headers. Borrowed: lives as long as the handler.
+ts_fresh_t *ts_api_fresh (ts_api_t *self);
 
 //  The answer cache, for the change notice subscriber (ts_notice); NULL
 //  if gateway.cache_mb is 0. Borrowed: lives as long as the handler.

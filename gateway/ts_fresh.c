@@ -186,6 +186,85 @@ ts_fresh_headers (const ts_fresh_t *self, const ts_fresh_verdict_t *verdict,
                   ", stale-if-error=%" PRId64, self->sie_s);
 }
 
+void
+ts_fresh_fill (const ts_fresh_t *self, int64_t ok_ms, int64_t error_ms,
+               const char *kind, const char *error, int64_t now_ms,
+               ts_msg_t *reply, ts_fresh_verdict_t *verdict)
+{
+    ts_fresh_verdict_t v;
+    ts_fresh_judge (self, ok_ms, error_ms, now_ms, &v);
+    ts_freshness_t *fresh = &reply->fresh;
+    memset (fresh, 0, sizeof *fresh);
+    fresh->fetched_ms = v.fetched_ms;
+    fresh->stale = v.stale;
+    fresh->age_s = v.age_s;
+    if (v.failed) {
+        fresh->error_ms = error_ms;
+        ts_strlcpy (fresh->error_kind, kind? kind: "",
+                    sizeof fresh->error_kind);
+        ts_strlcpy (fresh->error, error? error: "", sizeof fresh->error);
+    }
+    reply->has_fresh = true;
+    if (verdict)
+        *verdict = v;
+}
+
+//  The seal: has_fresh, fetched_ms, error_ms, etag, little-endian.
+static void
+s_put64 (unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p [i] = (unsigned char) (v >> (8 * i));
+}
+
+static uint64_t
+s_get64 (const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v |= (uint64_t) p [i] << (8 * i);
+    return v;
+}
+
+int
+ts_fresh_seal (const ts_msg_t *reply, char **data, size_t size)
+{
+    char *grown = realloc (*data, size + TS_FRESH_SEAL_SIZE);
+    if (!grown)
+        return TS_ENOMEM;
+    *data = grown;
+    unsigned char *seal = (unsigned char *) grown + size;
+    s_put64 (seal, reply->has_fresh);
+    s_put64 (seal + 8, (uint64_t) reply->fresh.fetched_ms);
+    s_put64 (seal + 16, (uint64_t) reply->fresh.error_ms);
+    s_put64 (seal + 24, reply->fresh.etag);
+    return 0;
+}
+
+int
+ts_fresh_unseal (const char *data, size_t *size, ts_msg_t *reply)
+{
+    if (*size < TS_FRESH_SEAL_SIZE)
+        return TS_EINVAL;
+    *size -= TS_FRESH_SEAL_SIZE;
+    const unsigned char *seal = (const unsigned char *) data + *size;
+    reply->has_fresh = s_get64 (seal) != 0;
+    reply->fresh.fetched_ms = (int64_t) s_get64 (seal + 8);
+    reply->fresh.error_ms = (int64_t) s_get64 (seal + 16);
+    reply->fresh.etag = s_get64 (seal + 24);
+    return 0;
+}
+
+int64_t
+ts_fresh_until (const ts_fresh_t *self, const ts_msg_t *reply,
+                int64_t until_ms)
+{
+    if (!reply->has_fresh || reply->fresh.stale || !reply->fresh.fetched_ms)
+        return until_ms;
+    int64_t stale_at = ts_fresh_stale_at (self, reply->fresh.fetched_ms);
+    return stale_at < until_ms? stale_at: until_ms;
+}
+
 uint64_t
 ts_fresh_hash (const void *data, size_t size)
 {

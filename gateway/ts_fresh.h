@@ -45,6 +45,7 @@
 #include "ts_common.h"
 #include "ts_config.h"
 #include "ts_cron.h"
+#include "ts_proto.h"
 
 #define TS_FRESH_ETAG_MAX   24      //  bytes of an ETag: '"' 16 hex '"' NUL
 #define TS_FRESH_CC_MAX     128     //  bytes of a Cache-Control value
@@ -130,6 +131,42 @@ int64_t ts_fresh_read_ms (const ts_fresh_t *self,
 void ts_fresh_headers (const ts_fresh_t *self,
                        const ts_fresh_verdict_t *verdict, int64_t now_ms,
                        char *age, size_t age_size, char *cc);
+
+//  Fills reply->fresh from an id's fetch status (ts_store_status_t's
+//  ok_ms, error_ms, kind and error; kind and error may be NULL) judged at
+//  now_ms, and sets has_fresh. *verdict (if not NULL) gets the verdict.
+void ts_fresh_fill (const ts_fresh_t *self, int64_t ok_ms, int64_t error_ms,
+                    const char *kind, const char *error, int64_t now_ms,
+                    ts_msg_t *reply, ts_fresh_verdict_t *verdict);
+
+//  ---------------------------------------------------------------------
+//  Freshness in the answer cache. A cached answer is the encoded body
+//  followed by a seal: the fetch times it was judged by and its ETag.
+//  The body holds fetched_at, stale and last_error, which change only
+//  with a write of the id (which changes its stamp, or sends a change
+//  notice) - except stale, which the clock turns: an answer that says
+//  "stale": false is cached only until its stale_at (ts_fresh_until).
+//  What the clock changes on every request (Age, max-age, ZeroMQ "age")
+//  is computed from the seal when the answer is reused.
+
+#define TS_FRESH_SEAL_SIZE  32      //  bytes after the body
+
+//  Appends the seal of reply->fresh to the encoded answer (*data, *size
+//  bytes, from malloc; it may move): *size is unchanged, the buffer holds
+//  *size + TS_FRESH_SEAL_SIZE bytes. Returns 0 or TS_ENOMEM (*data left
+//  as it was).
+int ts_fresh_seal (const ts_msg_t *reply, char **data, size_t size);
+
+//  Reads the seal of a cached answer (*size bytes, seal included) into
+//  reply->fresh and sets has_fresh if it had freshness; *size loses the
+//  seal. Returns 0, or TS_EINVAL if size is too short for a seal.
+int ts_fresh_unseal (const char *data, size_t *size, ts_msg_t *reply);
+
+//  Until when an answer with reply->fresh may be reused from the cache,
+//  given the bound the cache would use (until_ms): no later than the
+//  moment a fresh answer goes stale.
+int64_t ts_fresh_until (const ts_fresh_t *self, const ts_msg_t *reply,
+                        int64_t until_ms);
 
 //  64-bit FNV-1a of size bytes at data.
 uint64_t ts_fresh_hash (const void *data, size_t size);

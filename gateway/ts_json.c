@@ -372,6 +372,43 @@ s_point (ts_json_t *self, const ts_points_t *pts, size_t i, bool history)
         S_RAW (self, ",\"source\":\"forecast\"}");
 }
 
+//  ,"fetched_at":RFC 3339|null,"fetched_ms":N|null,"stale":B and, if the
+//  last attempt failed after the last success, ,"last_error":{"at",
+//  "at_ms","kind","detail"}. No age: it changes every second, and the
+//  body must not (ETag, answer cache); HTTP says it in the Age header.
+static void
+s_fresh (ts_json_t *self, const ts_freshness_t *fresh)
+{
+    char when [40];
+    S_RAW (self, ",\"fetched_at\":");
+    if (fresh->fetched_ms)
+        ts_json_str (self, ts_time_format (fresh->fetched_ms, when,
+                                           sizeof when));
+    else
+        S_RAW (self, "null");
+    S_RAW (self, ",\"fetched_ms\":");
+    if (fresh->fetched_ms)
+        ts_json_int (self, fresh->fetched_ms);
+    else
+        S_RAW (self, "null");
+    if (fresh->stale)
+        S_RAW (self, ",\"stale\":true");
+    else
+        S_RAW (self, ",\"stale\":false");
+    if (fresh->error_ms) {
+        S_RAW (self, ",\"last_error\":{\"at\":");
+        ts_json_str (self, ts_time_format (fresh->error_ms, when,
+                                           sizeof when));
+        S_RAW (self, ",\"at_ms\":");
+        ts_json_int (self, fresh->error_ms);
+        S_RAW (self, ",\"kind\":");
+        ts_json_str (self, fresh->error_kind);
+        S_RAW (self, ",\"detail\":");
+        ts_json_str (self, fresh->error);
+        S_RAW (self, "}");
+    }
+}
+
 int
 ts_json_series_part (ts_json_t *self, const ts_msg_t *reply, size_t *at,
                      size_t max_points)
@@ -396,6 +433,8 @@ ts_json_series_part (ts_json_t *self, const ts_msg_t *reply, size_t *at,
             ts_json_int (self, reply->series.baseline_ms);
         else
             S_RAW (self, "null");
+        if (reply->has_fresh)
+            s_fresh (self, &reply->fresh);
         S_RAW (self, ",\"points\":[");
         *at = 1;
     }

@@ -234,6 +234,7 @@ route_series_writes_history_then_forecast_after_the_baseline (void **state)
     char expect [1024];
     snprintf (expect, sizeof expect,
         "{\"id\":\"a\",\"from\":%lld,\"to\":%lld,\"baseline\":%lld,"
+        "\"fetched_at\":null,\"fetched_ms\":null,\"stale\":true,"
         "\"points\":["
         "{\"time\":%lld,\"measure\":\"value\",\"value\":1.5,"
         "\"source\":\"history\"},"
@@ -256,7 +257,8 @@ route_series_writes_history_then_forecast_after_the_baseline (void **state)
     assert_string_equal (ts_reply_text (self->body),
                          "{\"id\":\"a\",\"from\":946684800000,"
                          "\"to\":946771200000,\"baseline\":null,"
-                         "\"points\":[]}");
+                         "\"fetched_at\":null,\"fetched_ms\":null,"
+                         "\"stale\":true,\"points\":[]}");
 }
 
 static void
