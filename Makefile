@@ -218,6 +218,7 @@ DEPS_test_store_contract = $(DEPS_test_ts_store)
 DEPS_test_store_contract_docs = $(DEPS_test_ts_store)
 DEPS_test_store_contract_procs = $(DEPS_test_ts_store)
 DEPS_test_store_contract_sources = $(DEPS_test_ts_store)
+DEPS_test_store_contract_status = $(DEPS_test_ts_store)
 DEPS_test_store_influxdb = $(DEPS_test_ts_store)
 DEPS_test_queue_contract = $(DEPS_test_ts_queue)
 DEPS_test_queue_contract_restart = $(DEPS_test_ts_queue)
@@ -329,6 +330,7 @@ PARTS_common/store/ts_store = common/ts_prom \
                               common/store/ts_store_dynamodb \
                               common/store/ts_store_dynamodb_item \
                               common/store/ts_store_dynamodb_init \
+                              common/store/ts_store_dynamodb_status \
                               common/store/ts_store_timestream \
                               common/store/ts_store_timestream_call \
                               common/store/ts_store_timestream_text \
@@ -338,8 +340,10 @@ PARTS_common/store/ts_store = common/ts_prom \
                               common/store/ts_store_influxdb_text \
                               common/store/ts_store_influxdb_init \
                               common/store/ts_store_history_only \
+                              common/store/ts_store_status \
                               common/aws/ts_aws $(PARTS_common/aws/ts_aws)
 PARTS_common/store/ts_store_lmdb = common/store/ts_store_lmdb_points \
+                                 common/store/ts_store_lmdb_status \
                                  common/store/ts_store_lmdb_format \
                                  common/ts_lmdb
 #  The metric families of the broker's stats name the version.

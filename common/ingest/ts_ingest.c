@@ -18,6 +18,7 @@ typedef struct {
     ts_points_t *history;           //  owned, reused
     ts_points_t *forecast;          //  owned, reused
     bool         history_only;      //  leave the id's forecast alone
+    int64_t      fetched_ms;        //  its success mark (0: none)
 } s_entry_t;
 
 struct _ts_ingest_t {
@@ -111,6 +112,7 @@ s_add (ts_ingest_t *self, const char *id, const char *doc, size_t len,
     }
     entry->id = id;
     entry->history_only = history_only;
+    entry->fetched_ms = history_only? 0: now_ms;
     self->batch_n++;
     return 0;
 }
@@ -172,6 +174,7 @@ ts_ingest_add_points (ts_ingest_t *self, const char *id,
     }
     entry->id = id;
     entry->history_only = history_only;
+    entry->fetched_ms = history_only? 0: now_ms;
     self->batch_n++;
     return 0;
 }
@@ -202,7 +205,7 @@ ts_ingest_flush (ts_ingest_t *self, int64_t now_ms, ts_ingest_done_fn *done,
     for (size_t i = 0; i < n; i++) {
         s_entry_t *entry = &self->batch [i];
         self->docs [i] = (ts_store_doc_t) { entry->id, entry->history,
-            entry->history_only? NULL: entry->forecast };
+            entry->history_only? NULL: entry->forecast, entry->fetched_ms };
     }
     char batch_err [TS_ERRLEN] = "";
     int batch_rc = ts_store_write_batch (self->store, self->docs, n, now_ms,
@@ -218,8 +221,8 @@ ts_ingest_flush (ts_ingest_t *self, int64_t now_ms, ts_ingest_done_fn *done,
         char err [TS_ERRLEN] = "";
         int rc = batch_rc;
         if (rc != 0 && n > 1)
-            rc = ts_store_write (self->store, entry->id, entry->history,
-                                 self->docs [i].forecast, now_ms, err);
+            rc = ts_store_write_batch (self->store, &self->docs [i], 1,
+                                       now_ms, err);
         else
         if (rc != 0)
             ts_strlcpy (err, batch_err, sizeof err);

@@ -17,6 +17,12 @@
     fails and the batch holds more than one document, each is written
     alone, so one that cannot be stored fails only itself.
 
+    Each document added with ts_ingest_add (or ts_ingest_add_points
+    without history_only) carries the success mark of its id's fetch
+    status (ts_store_doc_t.fetched_ms = the now_ms it was added with),
+    written with its data; a window job's document (history only) marks
+    nothing: it does not bring the id up to now.
+
     Writes are idempotent: history is an upsert keyed by (id, measure,
     time) and the forecast of an id is replaced as a whole, so a document
     ingested twice leaves what one ingest leaves.

@@ -30,6 +30,7 @@
 
 #include "ts_store.h"
 #include "ts_store_backend.h"
+#include "ts_store_router.h"
 
 #include <time.h>
 
@@ -41,49 +42,18 @@ static const ts_store_ops_t *s_backends [] = {
     &ts_store_influxdb_ops,
 };
 
-#define S_ROLES  3                  //  registry, history, forecast
-
-//  One open backend instance, serving one or more roles.
-typedef struct {
-    const ts_store_ops_t *ops;      //  the backend
-    const ts_config_t    *cfg;      //  the config it was opened with
-    void                 *state;    //  the backend's own state
-    unsigned              roles;    //  TS_STORE_* bits it serves
-} s_backend_t;
-
-//  What ts_store_write_batch wrote: history, forecast, or both in one
-//  call (one backend serves the two roles).
-enum { S_WROTE_HISTORY, S_WROTE_FORECAST, S_WROTE_BOTH, S_WROTE_KINDS };
-static const char *const s_wrote_names [S_WROTE_KINDS] = {
-    "history", "forecast", "history+forecast" };
-
-//  The figures of one kind of write call.
-typedef struct {
-    ts_prom_hist_t        seconds;  //  time of each call
-    atomic_uint_least64_t errors;   //  calls that failed
-} s_writes_t;
-
-struct _ts_store_t {
-    s_writes_t   writes [S_WROTE_KINDS];    //  write figures, by kind
-    s_backend_t  backends [S_ROLES];    //  distinct instances, opened
-    size_t       n_backends;            //  how many of them
-    s_backend_t *role [S_ROLES];        //  by role: registry, history,
-                                        //  forecast
-    int64_t      forecast_ttl_s;        //  forecast role's store.forecast_ttl_s
-    char         name [96];             //  ts_store_backend text
-};
-
 //  Role bits in the order of self->role, and their config names.
-static const unsigned s_role_bits [S_ROLES] = {
+static const unsigned s_role_bits [TS_STORE_N_ROLES] = {
     TS_STORE_REGISTRY, TS_STORE_HISTORY, TS_STORE_FORECAST };
-static const char *const s_role_names [S_ROLES] = {
+static const char *const s_role_names [TS_STORE_N_ROLES] = {
     "registry", "history", "forecast" };
+static const char *const s_wrote_names [TS_STORE_WROTE_KINDS] = {
+    "history", "forecast", "history+forecast", "registry" };
 
-//  The backend instance serving role (one TS_STORE_* bit).
-static s_backend_t *
-s_role (const ts_store_t *self, unsigned role)
+ts_store_inst_t *
+ts_store_role_inst (const ts_store_t *self, unsigned role)
 {
-    for (int i = 0; i < S_ROLES; i++)
+    for (int i = 0; i < TS_STORE_N_ROLES; i++)
         if (s_role_bits [i] == role)
             return self->role [i];
     assert (!"not a store role");
@@ -126,8 +96,8 @@ s_check_name (const char *id, bool strict, char *err)
     return 0;
 }
 
-static int
-s_check_id (const char *id, char *err)
+int
+ts_store_check_id (const char *id, char *err)
 {
     return s_check_name (id, false, err);
 }
@@ -137,7 +107,7 @@ static int
 s_check_range (const char *id, const char *measure, int64_t from_ms,
                int64_t to_ms, char *err)
 {
-    int rc = s_check_id (id, err);
+    int rc = ts_store_check_id (id, err);
     if (rc)
         return rc;
     if (measure && !ts_name_existing (measure)) {
@@ -168,7 +138,7 @@ static int
 s_role_backends (const ts_config_t *cfg, const ts_store_ops_t **ops,
                  char *err)
 {
-    for (int i = 0; i < S_ROLES; i++) {
+    for (int i = 0; i < TS_STORE_N_ROLES; i++) {
         char key [64];
         snprintf (key, sizeof key, "store.%s.backend", s_role_names [i]);
         const char *name = ts_config_str (cfg, key);
@@ -189,7 +159,7 @@ ts_store_t *
 ts_store_new (const ts_config_t *cfg, char *err)
 {
     assert (cfg);
-    const ts_store_ops_t *ops [S_ROLES];
+    const ts_store_ops_t *ops [TS_STORE_N_ROLES];
     if (s_role_backends (cfg, ops, err))
         return NULL;
     return ts_store_new_with (ops [0], cfg, ops [1], cfg, ops [2], cfg, err);
@@ -199,9 +169,9 @@ int
 ts_store_init (const ts_config_t *cfg, ts_strlist_t *report, char *err)
 {
     assert (cfg && report);
-    const ts_store_ops_t *ops [S_ROLES];
+    const ts_store_ops_t *ops [TS_STORE_N_ROLES];
     int rc = s_role_backends (cfg, ops, err);
-    for (int i = 0; i < S_ROLES && rc == 0; i++) {
+    for (int i = 0; i < TS_STORE_N_ROLES && rc == 0; i++) {
         bool seen = false;
         for (int j = 0; j < i; j++)
             seen = seen || ops [j] == ops [i];
@@ -231,7 +201,7 @@ ts_store_new_with (const ts_store_ops_t *registry,
     assert (registry && registry_cfg && history && history_cfg);
     assert (forecast && forecast_cfg);
     ts_store_t *self = calloc (1, sizeof *self);
-    for (size_t i = 0; self && i < S_WROTE_KINDS; i++) {
+    for (size_t i = 0; self && i < TS_STORE_WROTE_KINDS; i++) {
         ts_prom_hist_init (&self->writes [i].seconds, ts_prom_latency_bounds,
                            ts_prom_latency_bounds_n);
         atomic_init (&self->writes [i].errors, 0);
@@ -240,11 +210,12 @@ ts_store_new_with (const ts_store_ops_t *registry,
         ts_errf (err, "store: out of memory");
         return NULL;
     }
-    const ts_store_ops_t *ops [S_ROLES] = { registry, history, forecast };
-    const ts_config_t *cfgs [S_ROLES] = {
+    const ts_store_ops_t *ops [TS_STORE_N_ROLES] = {
+        registry, history, forecast };
+    const ts_config_t *cfgs [TS_STORE_N_ROLES] = {
         registry_cfg, history_cfg, forecast_cfg };
-    for (int i = 0; i < S_ROLES; i++) {
-        s_backend_t *backend = NULL;
+    for (int i = 0; i < TS_STORE_N_ROLES; i++) {
+        ts_store_inst_t *backend = NULL;
         for (size_t j = 0; j < self->n_backends && !backend; j++)
             if (self->backends [j].ops == ops [i]
             &&  self->backends [j].cfg == cfgs [i])
@@ -315,15 +286,17 @@ const char *
 ts_store_role_backend (const ts_store_t *self, unsigned role)
 {
     assert (self);
-    return s_role (self, role)->ops->name;
+    return ts_store_role_inst (self, role)->ops->name;
 }
 
 unsigned
 ts_store_caps (const ts_store_t *self)
 {
     assert (self);
-    const s_backend_t *forecast = s_role (self, TS_STORE_FORECAST);
-    const s_backend_t *history = s_role (self, TS_STORE_HISTORY);
+    const ts_store_inst_t *forecast = ts_store_role_inst (self,
+                                                          TS_STORE_FORECAST);
+    const ts_store_inst_t *history = ts_store_role_inst (self,
+                                                         TS_STORE_HISTORY);
     unsigned caps = (forecast->ops->caps & TS_STORE_CAP_TTL)
                   | (history->ops->caps & TS_STORE_CAP_ALLTIME)
                   | TS_STORE_CAP_FORGET;
@@ -357,7 +330,7 @@ s_ids_add (ts_store_t *self, const char *const *ids, size_t n,
     }
     if (n == 0)
         return 0;
-    s_backend_t *registry = s_role (self, TS_STORE_REGISTRY);
+    ts_store_inst_t *registry = ts_store_role_inst (self, TS_STORE_REGISTRY);
     if (!source)
         return registry->ops->ids_add (registry->state, ids, n, added, err);
     return registry->ops->ids_add_to (registry->state, ids, n, source, added,
@@ -386,12 +359,12 @@ int
 ts_store_ids_remove (ts_store_t *self, const char *id, char *err)
 {
     assert (self);
-    int rc = s_check_id (id, err);
+    int rc = ts_store_check_id (id, err);
     if (rc)
         return rc;
-    s_backend_t *registry = s_role (self, TS_STORE_REGISTRY);
+    ts_store_inst_t *registry = ts_store_role_inst (self, TS_STORE_REGISTRY);
     for (size_t i = 0; i < self->n_backends; i++) {
-        s_backend_t *backend = &self->backends [i];
+        ts_store_inst_t *backend = &self->backends [i];
         if (backend != registry && !backend->ops->forget) {
             ts_errf (err, "store: the %s backend %s cannot delete an "
                      "id's points (no forget operation), so ids cannot be "
@@ -403,7 +376,7 @@ ts_store_ids_remove (ts_store_t *self, const char *id, char *err)
     }
     rc = registry->ops->ids_remove (registry->state, id, err);
     for (size_t i = 0; i < self->n_backends && rc == 0; i++) {
-        s_backend_t *backend = &self->backends [i];
+        ts_store_inst_t *backend = &self->backends [i];
         if (backend != registry)
             rc = backend->ops->forget (backend->state,
                                        backend->roles & (TS_STORE_HISTORY
@@ -438,7 +411,7 @@ ts_store_ids_page_sources (ts_store_t *self, const char *after,
         ts_errf (err, "ids: a page holds at least one id");
         return TS_EINVAL;
     }
-    s_backend_t *registry = s_role (self, TS_STORE_REGISTRY);
+    ts_store_inst_t *registry = ts_store_role_inst (self, TS_STORE_REGISTRY);
     if (sources)
         return registry->ops->ids_page_sources (registry->state,
                                                 after && *after? after: NULL,
@@ -456,10 +429,10 @@ ts_store_ids_exists (ts_store_t *self, const char *id, bool *exists,
     assert (self);
     assert (exists);
     *exists = false;
-    int rc = s_check_id (id, err);
+    int rc = ts_store_check_id (id, err);
     if (rc)
         return rc;
-    s_backend_t *registry = s_role (self, TS_STORE_REGISTRY);
+    ts_store_inst_t *registry = ts_store_role_inst (self, TS_STORE_REGISTRY);
     return registry->ops->ids_exists (registry->state, id, exists, err);
 }
 
@@ -470,10 +443,10 @@ ts_store_ids_source (ts_store_t *self, const char *id, char *source,
     assert (self);
     assert (source);
     source [0] = '\0';
-    int rc = s_check_id (id, err);
+    int rc = ts_store_check_id (id, err);
     if (rc)
         return rc;
-    s_backend_t *registry = s_role (self, TS_STORE_REGISTRY);
+    ts_store_inst_t *registry = ts_store_role_inst (self, TS_STORE_REGISTRY);
     bool exists = false;
     rc = registry->ops->ids_source (registry->state, id, &exists, source,
                                     err);
@@ -489,14 +462,14 @@ ts_store_history_put (ts_store_t *self, const char *id,
                       const ts_points_t *pts, char *err)
 {
     assert (self);
-    int rc = s_check_id (id, err);
+    int rc = ts_store_check_id (id, err);
     if (rc == 0)
         rc = s_check_points (pts, err);
     if (rc)
         return rc;
     if (pts->n == 0)
         return 0;
-    s_backend_t *history = s_role (self, TS_STORE_HISTORY);
+    ts_store_inst_t *history = ts_store_role_inst (self, TS_STORE_HISTORY);
     return history->ops->history_put (history->state, id, pts, err);
 }
 
@@ -520,7 +493,7 @@ ts_store_history_range_max (ts_store_t *self, const char *id,
     int rc = s_check_range (id, measure, from_ms, to_ms, err);
     if (rc)
         return rc;
-    s_backend_t *history = s_role (self, TS_STORE_HISTORY);
+    ts_store_inst_t *history = ts_store_role_inst (self, TS_STORE_HISTORY);
     return history->ops->history_range (history->state, id, measure,
                                         from_ms, to_ms, max, out, err);
 }
@@ -541,12 +514,12 @@ ts_store_forecast_replace (ts_store_t *self, const char *id,
                            char *err)
 {
     assert (self);
-    int rc = s_check_id (id, err);
+    int rc = ts_store_check_id (id, err);
     if (rc == 0)
         rc = s_check_points (pts, err);
     if (rc)
         return rc;
-    s_backend_t *forecast = s_role (self, TS_STORE_FORECAST);
+    ts_store_inst_t *forecast = ts_store_role_inst (self, TS_STORE_FORECAST);
     return forecast->ops->forecast_replace (forecast->state, id, pts,
                                             s_expires_ms (self, now_ms), err);
 }
@@ -562,7 +535,7 @@ ts_store_forecast_range (ts_store_t *self, const char *id,
     int rc = s_check_range (id, measure, from_ms, to_ms, err);
     if (rc)
         return rc;
-    s_backend_t *forecast = s_role (self, TS_STORE_FORECAST);
+    ts_store_inst_t *forecast = ts_store_role_inst (self, TS_STORE_FORECAST);
     return forecast->ops->forecast_range (forecast->state, id, measure,
                                           from_ms, to_ms, now_ms, out, err);
 }
@@ -571,15 +544,16 @@ ts_store_forecast_range (ts_store_t *self, const char *id,
 //  operation if it has one, else composed from its single-role reads
 //  (forecast before history, see ts_store_read).
 static int
-s_read_part (s_backend_t *backend, unsigned roles, const ts_store_query_t *q,
-             ts_store_answer_t *ans, char *err)
+s_read_part (ts_store_inst_t *backend, unsigned roles,
+             const ts_store_query_t *q, ts_store_answer_t *ans, char *err)
 {
     const ts_store_ops_t *ops = backend->ops;
     if (ops->read)
         return ops->read (backend->state, roles, q, ans, err);
     int rc = 0;
     if (roles & TS_STORE_REGISTRY) {
-        rc = ops->ids_exists (backend->state, q->id, &ans->exists, err);
+        rc = ops->ids_status (backend->state, q->id, &ans->exists,
+                              &ans->status, err);
         if (rc || !ans->exists)
             return rc;
     }
@@ -608,18 +582,22 @@ ts_store_read (ts_store_t *self, const ts_store_query_t *q,
     assert (self);
     assert (q && ans && ans->history && ans->forecast);
     ans->exists = false;
+    memset (&ans->status, 0, sizeof ans->status);
     int rc = s_check_range (q->id, q->measure, q->from_ms, q->to_ms, err);
     if (rc)
         return rc;
-    static const unsigned order [S_ROLES] = {
+    static const unsigned order [TS_STORE_N_ROLES] = {
         TS_STORE_REGISTRY, TS_STORE_FORECAST, TS_STORE_HISTORY };
     int i = 0;
-    while (i < S_ROLES) {
-        s_backend_t *backend = s_role (self, order [i]);
+    while (i < TS_STORE_N_ROLES) {
+        ts_store_inst_t *backend = ts_store_role_inst (self, order [i]);
         unsigned roles = 0;
-        while (i < S_ROLES && s_role (self, order [i]) == backend)
+        while (i < TS_STORE_N_ROLES
+           &&  ts_store_role_inst (self, order [i]) == backend)
             roles |= order [i++];
         rc = s_read_part (backend, roles, q, ans, err);
+        if (rc == 0 && (roles & TS_STORE_REGISTRY) && !ans->exists)
+            memset (&ans->status, 0, sizeof ans->status);
         if (rc || ((roles & TS_STORE_REGISTRY) && !ans->exists))
             return rc;
     }
@@ -631,17 +609,25 @@ ts_store_write (ts_store_t *self, const char *id,
                 const ts_points_t *history, const ts_points_t *forecast,
                 int64_t now_ms, char *err)
 {
-    ts_store_doc_t doc = { id, history, forecast };
+    ts_store_doc_t doc = { id, history, forecast, 0 };
     return ts_store_write_batch (self, &doc, 1, now_ms, err);
 }
 
-//  Writes the part of every document that backend serves: its history
-//  (keep is TS_STORE_HISTORY) or its forecast (TS_STORE_FORECAST); the
-//  other part is NULL, which the backend leaves alone.
+//  Writes the parts of every document that backend serves: its history
+//  (keep has TS_STORE_HISTORY), its forecast (TS_STORE_FORECAST); a part
+//  not kept is NULL, which the backend leaves alone. A document's success
+//  mark (fetched_ms) goes with it only if marks: where that backend
+//  serves the registry too.
 static int
-s_write_part (s_backend_t *backend, unsigned keep, const ts_store_doc_t *docs,
-              size_t n, int64_t expires_ms, char *err)
+s_write_part (ts_store_inst_t *backend, unsigned keep, bool marks,
+              const ts_store_doc_t *docs, size_t n, int64_t expires_ms,
+              char *err)
 {
+    bool marked = false;
+    for (size_t i = 0; i < n && !marked; i++)
+        marked = docs [i].fetched_ms != 0;
+    if (keep == (TS_STORE_HISTORY | TS_STORE_FORECAST) && (marks || !marked))
+        return backend->ops->write (backend->state, docs, n, expires_ms, err);
     ts_store_doc_t *part = malloc (n * sizeof *part);
     if (!part) {
         ts_errf (err, "store: out of memory");
@@ -649,28 +635,29 @@ s_write_part (s_backend_t *backend, unsigned keep, const ts_store_doc_t *docs,
     }
     for (size_t i = 0; i < n; i++) {
         part [i].id = docs [i].id;
-        part [i].history = keep == TS_STORE_HISTORY? docs [i].history: NULL;
-        part [i].forecast = keep == TS_STORE_FORECAST? docs [i].forecast:
-                                                       NULL;
+        part [i].history = keep & TS_STORE_HISTORY? docs [i].history: NULL;
+        part [i].forecast = keep & TS_STORE_FORECAST? docs [i].forecast:
+                                                      NULL;
+        part [i].fetched_ms = marks? docs [i].fetched_ms: 0;
     }
     int rc = backend->ops->write (backend->state, part, n, expires_ms, err);
     free (part);
     return rc;
 }
 
-static double
-s_seconds (void)
+double
+ts_store_seconds (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
     return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
-//  Counts a write call of that kind that started at start and ended rc.
-static int
-s_count_write (ts_store_t *self, int kind, double start, int rc)
+int
+ts_store_count_write (ts_store_t *self, int kind, double start, int rc)
 {
-    ts_prom_hist_observe (&self->writes [kind].seconds, s_seconds () - start);
+    ts_prom_hist_observe (&self->writes [kind].seconds,
+                          ts_store_seconds () - start);
     if (rc)
         atomic_fetch_add (&self->writes [kind].errors, 1);
     return rc;
@@ -684,7 +671,7 @@ ts_store_write_batch (ts_store_t *self, const ts_store_doc_t *docs,
     assert (docs || n == 0);
     for (size_t i = 0; i < n; i++) {
         char detail [TS_ERRLEN] = "";
-        int rc = s_check_id (docs [i].id, detail);
+        int rc = ts_store_check_id (docs [i].id, detail);
         if (rc == 0)
             rc = s_check_points (docs [i].history, detail);
         if (rc == 0 && docs [i].forecast)   //  NULL: left as it is
@@ -700,23 +687,34 @@ ts_store_write_batch (ts_store_t *self, const ts_store_doc_t *docs,
     if (n == 0)
         return 0;
     int64_t expires_ms = s_expires_ms (self, now_ms);
-    s_backend_t *history = s_role (self, TS_STORE_HISTORY);
-    s_backend_t *forecast = s_role (self, TS_STORE_FORECAST);
-    double start = s_seconds ();
+    ts_store_inst_t *registry = ts_store_role_inst (self, TS_STORE_REGISTRY);
+    ts_store_inst_t *history = ts_store_role_inst (self, TS_STORE_HISTORY);
+    ts_store_inst_t *forecast = ts_store_role_inst (self, TS_STORE_FORECAST);
+    //  One backend for every role: the marks go in its transaction.
+    bool marks = registry == history && history == forecast;
+    double start = ts_store_seconds ();
+    int rc;
     if (history == forecast)
-        return s_count_write (self, S_WROTE_BOTH, start, history->ops->write (
-            history->state, docs, n, expires_ms, err));
-    int rc = s_count_write (self, S_WROTE_HISTORY, start, s_write_part (
-        history, TS_STORE_HISTORY, docs, n, expires_ms, err));
-    //  Documents that leave the forecast alone (window jobs) need no
-    //  call to the forecast backend.
-    bool forecasts = false;
-    for (size_t i = 0; i < n && !forecasts; i++)
-        forecasts = docs [i].forecast != NULL;
-    start = s_seconds ();
-    if (rc == 0 && forecasts)
-        rc = s_count_write (self, S_WROTE_FORECAST, start, s_write_part (
-            forecast, TS_STORE_FORECAST, docs, n, expires_ms, err));
+        rc = ts_store_count_write (self, TS_STORE_WROTE_BOTH, start,
+            s_write_part (history, TS_STORE_HISTORY | TS_STORE_FORECAST,
+                          marks, docs, n, expires_ms, err));
+    else {
+        rc = ts_store_count_write (self, TS_STORE_WROTE_HISTORY, start,
+            s_write_part (history, TS_STORE_HISTORY, false, docs, n,
+                          expires_ms, err));
+        //  Documents that leave the forecast alone (window jobs) need no
+        //  call to the forecast backend.
+        bool forecasts = false;
+        for (size_t i = 0; i < n && !forecasts; i++)
+            forecasts = docs [i].forecast != NULL;
+        start = ts_store_seconds ();
+        if (rc == 0 && forecasts)
+            rc = ts_store_count_write (self, TS_STORE_WROTE_FORECAST, start,
+                s_write_part (forecast, TS_STORE_FORECAST, false, docs, n,
+                              expires_ms, err));
+    }
+    if (rc == 0 && !marks)
+        ts_store_status_after_write (self, docs, n);
     return rc;
 }
 
@@ -728,10 +726,10 @@ ts_store_stamp (ts_store_t *self, const char *id, ts_store_stamp_t *stamp,
     assert (stamp);
     stamp->version = 0;
     stamp->expires_ms = INT64_MAX;
-    int rc = s_check_id (id, err);
+    int rc = ts_store_check_id (id, err);
     if (rc)
         return rc;
-    s_backend_t *backend = s_role (self, TS_STORE_FORECAST);
+    ts_store_inst_t *backend = ts_store_role_inst (self, TS_STORE_FORECAST);
     if (!(ts_store_caps (self) & TS_STORE_CAP_STAMPS)
     ||  !backend->ops->stamp) {
         ts_errf (err, "store (%s) keeps no change stamps", self->name);
@@ -756,7 +754,7 @@ ts_store_expire (ts_store_t *self, int64_t now_ms, size_t *removed,
     assert (self);
     if (removed)
         *removed = 0;
-    s_backend_t *forecast = s_role (self, TS_STORE_FORECAST);
+    ts_store_inst_t *forecast = ts_store_role_inst (self, TS_STORE_FORECAST);
     return forecast->ops->expire (forecast->state, now_ms, removed, err);
 }
 
@@ -764,18 +762,23 @@ void
 ts_store_metrics (ts_store_t *self, ts_prom_t *prom)
 {
     assert (self && prom);
-    s_backend_t *history = s_role (self, TS_STORE_HISTORY);
-    s_backend_t *forecast = s_role (self, TS_STORE_FORECAST);
-    //  The kinds of call this store makes, and their backend.
-    const s_backend_t *backend [S_WROTE_KINDS] = {
+    ts_store_inst_t *registry = ts_store_role_inst (self, TS_STORE_REGISTRY);
+    ts_store_inst_t *history = ts_store_role_inst (self, TS_STORE_HISTORY);
+    ts_store_inst_t *forecast = ts_store_role_inst (self, TS_STORE_FORECAST);
+    bool one = registry == history && history == forecast;
+    //  The kinds of call this store makes, and their backend (the
+    //  registry's: the success marks of a batch, where they are a call
+    //  of their own).
+    const ts_store_inst_t *backend [TS_STORE_WROTE_KINDS] = {
         history != forecast? history: NULL,
         history != forecast? forecast: NULL,
-        history == forecast? history: NULL };
+        history == forecast? history: NULL,
+        one? NULL: registry };
     ts_prom_family (prom, "tscache_store_write_duration_seconds",
                     "histogram", "Time of one store write call (a batch of "
                     "fetched documents), by the roles it wrote and the "
                     "backend.");
-    for (int i = 0; i < S_WROTE_KINDS; i++)
+    for (int i = 0; i < TS_STORE_WROTE_KINDS; i++)
         if (backend [i]) {
             const char *labels [] = { "role", s_wrote_names [i],
                                       "backend", backend [i]->ops->name };
@@ -785,7 +788,7 @@ ts_store_metrics (ts_store_t *self, ts_prom_t *prom)
     ts_prom_family (prom, "tscache_store_write_errors_total", "counter",
                     "Store write calls that failed, by the roles they "
                     "wrote and the backend.");
-    for (int i = 0; i < S_WROTE_KINDS; i++)
+    for (int i = 0; i < TS_STORE_WROTE_KINDS; i++)
         if (backend [i]) {
             const char *labels [] = { "role", s_wrote_names [i],
                                       "backend", backend [i]->ops->name };

@@ -180,6 +180,62 @@ int ts_store_ids_page_sources (ts_store_t *self, const char *after,
 int ts_store_ids_source (ts_store_t *self, const char *id, char *source,
                          char *err);
 
+//  Fetch status: what the workers last learnt of an id's upstream, kept
+//  with its registration (the registry role) and read with it, in the
+//  same snapshot, by ts_store_read. Written by the workers (a success
+//  mark with every stored document: ts_store_doc_t.fetched_ms; a failure
+//  mark when a fetch of the id failed: ts_store_ids_failed), read by the
+//  gateway (answers, GET /v1/ids/{id}). Removing an id removes its
+//  status; registering it again (ts_store_ids_add, _add_to: to another
+//  source) keeps it. A mark for an id that is not registered is ignored,
+//  and so is a mark older than the id's last attempt (at_ms <
+//  attempt_ms: two workers' marks arriving out of order).
+typedef struct {
+    int64_t ok_ms;               //  last successful fetch, epoch ms; 0 never
+    int64_t attempt_ms;          //  last fetch that ended, ok or not; 0 never
+    int64_t error_ms;            //  last failure after ok_ms; 0 none
+    char    error [TS_ERRLEN];   //  its detail ("" none)
+    char    kind [32];           //  its kind ("http_404", "timeout", ...;
+                                 //  "" none)
+    int64_t not_found_until_ms;  //  upstream said 404: negative-cached
+                                 //  until; 0 none
+} ts_store_status_t;
+
+//  One mark of a fetch's outcome for id. A success (ok) sets ok_ms and
+//  attempt_ms to at_ms and clears error_ms, error, kind and
+//  not_found_until_ms. A failure sets attempt_ms and error_ms to at_ms,
+//  error to detail and kind to kind (each truncated to its field, ""
+//  for NULL), not_found_until_ms to not_found_until_ms (0: none; a
+//  failure that is not a 404 so clears an earlier one), and keeps ok_ms.
+typedef struct {
+    const char *id;
+    int64_t     at_ms;              //  when the fetch ended, epoch ms (> 0)
+    bool        ok;                 //  success, else failure
+    const char *kind;               //  failure: its kind
+    const char *detail;             //  failure: its detail, no secrets
+    int64_t     not_found_until_ms; //  failure: 404 cached until; 0 none
+} ts_store_mark_t;
+
+//  Copies id's fetch status into status (all zero and "" for an id never
+//  fetched, or registered by a store written before statuses existed).
+//  Returns TS_ENOTFOUND if id is not registered (status zeroed).
+int ts_store_ids_status (ts_store_t *self, const char *id,
+                         ts_store_status_t *status, char *err);
+
+//  Applies n marks (each id checked as the other ids functions do: an
+//  invalid one is TS_EINVAL and nothing is marked; at_ms must be > 0),
+//  in one backend call where the registry backend allows. Marks of ids
+//  not registered are ignored (0).
+int ts_store_ids_mark (ts_store_t *self, const ts_store_mark_t *marks,
+                       size_t n, char *err);
+
+//  One failure mark (ts_store_ids_mark): the fetch of id that ended at
+//  at_ms failed with kind and detail; not_found_until_ms when the
+//  upstream answered 404 and the source caches that (0: none).
+int ts_store_ids_failed (ts_store_t *self, const char *id, int64_t at_ms,
+                         const char *kind, const char *detail,
+                         int64_t not_found_until_ms, char *err);
+
 //  --- history -----------------------------------------------------------
 
 //  Upserts points of id into history: a point with the same measure and
@@ -238,12 +294,15 @@ typedef struct {
     bool         exists;        //  id is registered
     ts_points_t *history;       //  history points of the range
     ts_points_t *forecast;      //  unexpired forecast points of the range
+    ts_store_status_t status;   //  id's fetch status (when exists; zero
+                                //  otherwise), read with exists
 } ts_store_answer_t;
 
 //  Reads everything one query needs in one call: whether q->id is
-//  registered, then, if it is, its history in the range (as
-//  ts_store_history_range_max, at most q->max points: TS_ETOOBIG as soon
-//  as the range holds more) and its forecast in the range (as
+//  registered and its fetch status (ans->status, in the registry's
+//  read: the same snapshot as exists), then, if it is, its history in
+//  the range (as ts_store_history_range_max, at most q->max points:
+//  TS_ETOOBIG as soon as the range holds more) and its forecast in the range (as
 //  ts_store_forecast_range). An id that is not registered reads no
 //  points and is not an error (ans->exists is false). One snapshot of
 //  every role where ts_store_caps has TS_STORE_CAP_SNAPSHOT, else see
@@ -277,6 +336,10 @@ typedef struct {
                                     //  replacing the forecast by none);
                                     //  NULL: the forecast is left as it
                                     //  is (a backfill's window job)
+    int64_t            fetched_ms;  //  when this document was fetched:
+                                    //  a success mark for id (as
+                                    //  ts_store_ids_mark, ok) written
+                                    //  with the data, after it; 0: none
 } ts_store_doc_t;
 
 //  Stores n documents, each as ts_store_write would, as few backend
@@ -287,6 +350,14 @@ typedef struct {
 //  lands before any forecast is replaced. Every document is checked
 //  first: if any is invalid, TS_EINVAL names it (by index and id) and
 //  nothing is written. n == 0 does nothing.
+//
+//  The success marks of the documents (fetched_ms) are written in the
+//  same transaction where one backend serves every role (LMDB: no extra
+//  sync to disk per document), else by one more call to the registry's
+//  backend after the data landed. Marks never cost the data: a failure
+//  to write them, once the data landed, is logged (ts_warn), counted in
+//  tscache_store_write_errors_total (role "registry") and the call
+//  still returns 0.
 int ts_store_write_batch (ts_store_t *self, const ts_store_doc_t *docs,
                           size_t n, int64_t now_ms, char *err);
 

@@ -61,6 +61,16 @@ typedef struct {
                              bool *more, char *err);
     int (*ids_source) (void *state, const char *id, bool *exists,
                        char *source, char *err);
+    //  Fetch status (a backend that serves the registry has these; see
+    //  ts_store_status_t): ids_status sets *exists and, if it is,
+    //  copies id's status into status (zero for none). ids_mark applies
+    //  n marks (ts_store_mark_t's rule, ts_store_status_apply), each to
+    //  a registered id and only if not older than its attempt_ms,
+    //  ignoring the others; in one transaction where it has them.
+    int (*ids_status) (void *state, const char *id, bool *exists,
+                       ts_store_status_t *status, char *err);
+    int (*ids_mark) (void *state, const ts_store_mark_t *marks, size_t n,
+                     char *err);
     int (*history_put) (void *state, const char *id, const ts_points_t *pts,
                         char *err);
     //  Appends at most max points; TS_ETOOBIG if the range holds more.
@@ -74,16 +84,21 @@ typedef struct {
                            int64_t from_ms, int64_t to_ms, int64_t now_ms,
                            ts_points_t *out, char *err);
     //  For each document, history_put and forecast_replace of its id, in
-    //  one transaction where the backend has them. A NULL history or
+    //  one transaction where the backend has them. A document's
+    //  fetched_ms (not 0) is its success mark, applied as ids_mark in
+    //  the same transaction: ts_store.c leaves it in only where this
+    //  backend serves every role (else it is 0 and ts_store.c marks
+    //  through the registry's ids_mark). A NULL history or
     //  forecast in a document is another backend's part: left alone (an
     //  empty list is a forecast replaced by nothing).
     int (*write) (void *state, const ts_store_doc_t *docs, size_t n,
                   int64_t expires_ms, char *err);
-    //  The parts of one query in roles (TS_STORE_* bits): existence
-    //  (REGISTRY), history (HISTORY, at most q->max points, TS_ETOOBIG
-    //  past it) and forecast (FORECAST), in one snapshot. Reads no points
-    //  if REGISTRY is asked and the id is not registered. NULL: ts_store.c
-    //  composes it from ids_exists, history_range and forecast_range.
+    //  The parts of one query in roles (TS_STORE_* bits): existence and
+    //  fetch status (REGISTRY: ans->exists, ans->status), history
+    //  (HISTORY, at most q->max points, TS_ETOOBIG past it) and forecast
+    //  (FORECAST), in one snapshot. Reads no points if REGISTRY is asked
+    //  and the id is not registered. NULL: ts_store.c composes it from
+    //  ids_status, history_range and forecast_range.
     int (*read) (void *state, unsigned roles, const ts_store_query_t *q,
                  ts_store_answer_t *ans, char *err);
     //  Drops this process's mapping of pages it is not using; NULL if the
@@ -99,6 +114,12 @@ typedef struct {
     //  (LMDB creates its files at open). Called without open.
     int (*init) (const ts_config_t *cfg, ts_strlist_t *report, char *err);
 } ts_store_ops_t;
+
+//  Applies mark to status as ts_store_mark_t says, unless it is older
+//  than status->attempt_ms; returns whether it applied it
+//  (ts_store_status.c).
+bool ts_store_status_apply (ts_store_status_t *status,
+                            const ts_store_mark_t *mark);
 
 //  The embedded LMDB backend (ts_store_lmdb.c).
 extern const ts_store_ops_t ts_store_lmdb_ops;

@@ -35,19 +35,12 @@
 #define S_BATCH_TRIES   8       //  attempts of a batch's unprocessed items
 #define S_READ_TRIES    16      //  reads of a forecast that keeps moving
 
-typedef struct {
-    ts_aws_t *aws;
-    char      registry [256];       //  table names
-    char      forecast [256];
-    unsigned  roles;                //  TS_STORE_* bits it serves
-} s_dyn_t;
-
 //  ---------------------------------------------------------------------
 //  Requests (ts_dyn_call and ts_dyn_client: ts_store_dynamodb_init.c)
 
 //  One call of self's client (ts_dyn_call).
 static int
-s_call (s_dyn_t *self, const char *op, json_t *req, json_t **reply,
+s_call (ts_dyn_t *self, const char *op, json_t *req, json_t **reply,
         char *type, size_t type_size, char *err)
 {
     return ts_dyn_call (self->aws, op, req, reply, type, type_size, err);
@@ -63,7 +56,7 @@ s_sleep_ms (long ms)
 //  Writes requests (PutRequest / DeleteRequest objects) into table, 25 a
 //  BatchWriteItem; UnprocessedItems are sent again with backoff.
 static int
-s_batch_write (s_dyn_t *self, const char *table, const json_t *requests,
+s_batch_write (ts_dyn_t *self, const char *table, const json_t *requests,
                char *err)
 {
     size_t n = json_array_size (requests);
@@ -111,7 +104,7 @@ s_batch_write (s_dyn_t *self, const char *table, const json_t *requests,
 typedef int (s_item_fn) (void *ctx, const json_t *item);
 
 static int
-s_pages (s_dyn_t *self, const char *op, json_t *req, s_item_fn *fn,
+s_pages (ts_dyn_t *self, const char *op, json_t *req, s_item_fn *fn,
          void *ctx, char *err)
 {
     int rc = 0;
@@ -170,7 +163,7 @@ ts_dyn_roles (const ts_config_t *cfg, unsigned *roles, char *err)
 static void
 s_close (void *state)
 {
-    s_dyn_t *self = state;
+    ts_dyn_t *self = state;
     if (self) {
         ts_aws_destroy (&self->aws);
         free (self);
@@ -183,7 +176,7 @@ s_open (const ts_config_t *cfg, char *err)
     unsigned roles = 0;
     if (ts_dyn_roles (cfg, &roles, err))
         return NULL;
-    s_dyn_t *self = calloc (1, sizeof *self);
+    ts_dyn_t *self = calloc (1, sizeof *self);
     if (!self) {
         ts_errf (err, "store.dynamodb: out of memory");
         return NULL;
@@ -219,7 +212,7 @@ s_id_key (const char *id)
 
 //  Sets registered id's source ("" removes it): the move of ids_add_to.
 static int
-s_id_move (s_dyn_t *self, const char *id, const char *source, char *err)
+s_id_move (ts_dyn_t *self, const char *id, const char *source, char *err)
 {
     char type [96];
     json_t *req = json_pack ("{sssos{ssss}ss}", "TableName", self->registry,
@@ -247,7 +240,7 @@ static int
 s_ids_add_to (void *state, const char *const *ids, size_t n,
               const char *source, size_t *added, char *err)
 {
-    s_dyn_t *self = state;
+    ts_dyn_t *self = state;
     char type [96];
     for (size_t i = 0; i < n; i++) {
         json_t *item = s_id_key (ids [i]);
@@ -294,7 +287,7 @@ static int
 s_ids_source (void *state, const char *id, bool *exists, char *source,
               char *err)
 {
-    s_dyn_t *self = state;
+    ts_dyn_t *self = state;
     json_t *reply = NULL;
     json_t *req = json_pack ("{sssosbsss{ssss}}", "TableName", self->registry,
                              "Key", s_id_key (id), "ConsistentRead", 1,
@@ -346,7 +339,7 @@ s_ids_page_sources (void *state, const char *after, size_t limit,
                     ts_strlist_t *out, ts_strlist_t *sources, bool *more,
                     char *err)
 {
-    s_dyn_t *self = state;
+    ts_dyn_t *self = state;
     s_page_t page = { out, sources, limit, 0 };
     json_t *req = json_pack ("{sssIsbsss{ssss}}", "TableName", self->registry,
                              "Limit", (json_int_t) (limit < 1000? limit + 1:
@@ -404,7 +397,7 @@ s_items_item (void *ctx, const json_t *item)
 
 //  Queries every item of id in the forecast table (keys only).
 static int
-s_items_of (s_dyn_t *self, const char *id, s_items_t *items, char *err)
+s_items_of (ts_dyn_t *self, const char *id, s_items_t *items, char *err)
 {
     items->gen = 0;
     items->head = false;
@@ -422,7 +415,7 @@ s_items_of (s_dyn_t *self, const char *id, s_items_t *items, char *err)
 
 //  The generation readers take for id: head_gen, 0 if no head.
 static int
-s_head_gen (s_dyn_t *self, const char *id, int64_t *gen, char *err)
+s_head_gen (ts_dyn_t *self, const char *id, int64_t *gen, char *err)
 {
     json_t *reply = NULL;
     json_t *req = json_pack ("{sssosbss}", "TableName", self->forecast,
@@ -486,7 +479,7 @@ s_deletes (const char *id, const json_t *keys, const json_t *keep,
 //  Deletes everything the forecast table holds of id: the head first, so
 //  that readers see no forecast at once.
 static int
-s_forget_forecast (s_dyn_t *self, const char *id, char *err)
+s_forget_forecast (ts_dyn_t *self, const char *id, char *err)
 {
     s_items_t items;
     int rc = s_items_of (self, id, &items, err);
@@ -510,7 +503,7 @@ s_forget_forecast (s_dyn_t *self, const char *id, char *err)
 static int
 s_forget (void *state, unsigned roles, const char *id, char *err)
 {
-    s_dyn_t *self = state;
+    ts_dyn_t *self = state;
     if ((roles & TS_STORE_FORECAST) && (self->roles & TS_STORE_FORECAST))
         return s_forget_forecast (self, id, err);
     return 0;
@@ -519,7 +512,7 @@ s_forget (void *state, unsigned roles, const char *id, char *err)
 static int
 s_ids_remove (void *state, const char *id, char *err)
 {
-    s_dyn_t *self = state;
+    ts_dyn_t *self = state;
     char type [96];
     json_t *req = json_pack ("{sssos{ss}ss}", "TableName", self->registry,
                              "Key", s_id_key (id),
@@ -542,7 +535,7 @@ static int
 s_write (void *state, const ts_store_doc_t *docs, size_t n,
          int64_t expires_ms, char *err)
 {
-    s_dyn_t *self = state;
+    ts_dyn_t *self = state;
     json_t *puts = json_array (), *heads = json_array (),
            *dels = json_array ();
     int rc = 0;
@@ -594,7 +587,7 @@ static int
 s_forecast_replace (void *state, const char *id, const ts_points_t *pts,
                     int64_t expires_ms, char *err)
 {
-    ts_store_doc_t doc = { id, NULL, pts };
+    ts_store_doc_t doc = { id, NULL, pts, 0 };
     return s_write (state, &doc, 1, expires_ms, err);
 }
 
@@ -620,7 +613,7 @@ s_forecast_range (void *state, const char *id, const char *measure,
                   int64_t from_ms, int64_t to_ms, int64_t now_ms,
                   ts_points_t *out, char *err)
 {
-    s_dyn_t *self = state;
+    ts_dyn_t *self = state;
     char from [TS_DYN_NUMLEN], to [TS_DYN_NUMLEN];
     ts_dyn_bound_text (from_ms, false, from);
     ts_dyn_bound_text (to_ms, true, to);
@@ -669,7 +662,7 @@ s_forecast_range (void *state, const char *id, const char *measure,
 
 //  Deletes expired items found by a Scan (ctx).
 typedef struct {
-    s_dyn_t *self;
+    ts_dyn_t *self;
     int64_t  now_ms;
     size_t   removed;       //  points in them
     json_t  *dels;
@@ -695,7 +688,7 @@ s_expire_item (void *ctx, const json_t *item)
 static int
 s_expire (void *state, int64_t now_ms, size_t *removed, char *err)
 {
-    s_dyn_t *self = state;
+    ts_dyn_t *self = state;
     s_expire_t expire = { self, now_ms, 0, json_array () };
     int rc = s_pages (self, "Scan", json_pack ("{sssb}", "TableName",
                       self->forecast, "ConsistentRead", 1),
@@ -739,6 +732,8 @@ const ts_store_ops_t ts_store_dynamodb_ops = {
     .ids_add_to = s_ids_add_to,
     .ids_page_sources = s_ids_page_sources,
     .ids_source = s_ids_source,
+    .ids_status = ts_dyn_ids_status,
+    .ids_mark = ts_dyn_ids_mark,
     .history_put = s_no_history_put,
     .history_range = s_no_history_range,
     .forecast_replace = s_forecast_replace,

@@ -3,7 +3,8 @@
     files share. Internal to common/store/.
 
     ts_store_dynamodb.c: the backend's operations (requests, paging,
-    batches, generations of a forecast); ts_store_dynamodb_init.c: its
+    batches, generations of a forecast); ts_store_dynamodb_status.c: the
+    fetch status on registry items; ts_store_dynamodb_init.c: its
     tables (store init); ts_store_dynamodb_item.c: the
     item layout (docs/dynamodb.md): DynamoDB numbers to and from
     tscache's times and values, a forecast's points to items and back.
@@ -34,6 +35,22 @@
 
 //  Longest text of a DynamoDB number this backend writes, with its NUL.
 #define TS_DYN_NUMLEN       48
+
+//  The backend's state (ts_store_dynamodb.c opens it).
+typedef struct {
+    ts_aws_t *aws;
+    char      registry [256];       //  table names
+    char      forecast [256];
+    unsigned  roles;                //  TS_STORE_* bits it serves
+} ts_dyn_t;
+
+//  The ops ids_status and ids_mark (ts_store_backend.h): the fetch
+//  status as attributes of the id's registry item
+//  (ts_store_dynamodb_status.c).
+int ts_dyn_ids_status (void *state, const char *id, bool *exists,
+                       ts_store_status_t *status, char *err);
+int ts_dyn_ids_mark (void *state, const ts_store_mark_t *marks, size_t n,
+                     char *err);
 
 //  The roles (TS_STORE_* bits) cfg puts on dynamodb; TS_ECONFIG if the
 //  history role is one of them.

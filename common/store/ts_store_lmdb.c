@@ -6,7 +6,7 @@
 
     One LMDB environment directory (store.lmdb.path) that every tscache
     process of a host opens at once: LMDB's lock file serialises writers
-    across processes and readers never block. Format 2 has six named
+    across processes and readers never block. Format 2 has seven named
     databases:
 
         meta      "format"                   -> 2 (uint32)
@@ -26,6 +26,11 @@
                                                 (uint8), measure
         stamps    id                         -> version (uint64),
                                                 expires_ms (int64)
+        status    id                         -> fetch status (the layout:
+                                                ts_store_lmdb_status.c;
+                                                added within format 2: an
+                                                id without one was never
+                                                fetched)
 
     A history point is a 14-byte key and an 8-byte value: no names in it.
     Ids and measure names get numbers on their first write (4 billion ids,
@@ -103,7 +108,7 @@
 #include "ts_log.h"
 #include "ts_store_lmdb.h"
 
-#define S_MAX_DBS      12                                 //  8 used at most
+#define S_MAX_DBS      12                                 //  9 used at most
 #define S_MAX_READERS  512                                //  reader slots
 
 int
@@ -330,7 +335,7 @@ s_close (void *state)
 
 //  An ids record: created_ms (8 bytes), then the source's name (0 to
 //  TS_NAME_MAX bytes; records written before sources have none).
-#define S_ID_CREATED    8
+#define S_ID_CREATED    TS_STORE_LMDB_ID_CREATED
 typedef struct {
     unsigned char bytes [S_ID_CREATED + TS_NAME_MAX];
     size_t size;
@@ -428,6 +433,9 @@ s_ids_remove (void *state, const char *id, char *err)
         ts_errf (err, "id '%s' is not registered", id);
         return TS_ENOTFOUND;
     }
+    if (rc)
+        return ts_store_lmdb_txn_fail (self, txn, rc, err);
+    rc = ts_store_lmdb_status_delete (self, txn, id);
     if (rc)
         return ts_store_lmdb_txn_fail (self, txn, rc, err);
     rc = ts_store_lmdb_points_delete (self, txn, TS_STORE_HISTORY
@@ -556,6 +564,8 @@ const ts_store_ops_t ts_store_lmdb_ops = {
     .ids_add_to       = s_ids_add_to,
     .ids_page_sources = s_ids_page_sources,
     .ids_source       = s_ids_source,
+    .ids_status       = ts_store_lmdb_ids_status,
+    .ids_mark         = ts_store_lmdb_ids_mark,
     .forget           = ts_store_lmdb_forget,
     .history_put      = ts_store_lmdb_history_put,
     .history_range    = ts_store_lmdb_history_range,

@@ -7,7 +7,8 @@
 
     ts_store_lmdb.c            environment, open, registry, stamps, ops
     ts_store_lmdb_points.c     history and forecast records, one query
-    ts_store_lmdb_format.c     format check and migration on open */
+    ts_store_lmdb_format.c     format check and migration on open
+    ts_store_lmdb_status.c     fetch status of registered ids */
 
 #ifndef TS_STORE_LMDB_H_INCLUDED
 #define TS_STORE_LMDB_H_INCLUDED
@@ -34,6 +35,7 @@ typedef struct {
                                     //  -> value
     MDB_dbi  forecasts;             //  id -> expires_ms, points
     MDB_dbi  stamps;                //  id -> version, expires_ms
+    MDB_dbi  status;                //  id -> fetch status
     pthread_rwlock_t remap_lock;    //  shared per txn, exclusive to remap
                                     //  (lmdb.remap_lock points to it)
     pthread_mutex_t map_lock;       //  guards the three below
@@ -108,6 +110,33 @@ int ts_store_lmdb_read (void *state, unsigned roles,
                         char *err);
 int ts_store_lmdb_expire (void *state, int64_t now_ms, size_t *removed,
                           char *err);
+
+//  --- fetch status (ts_store_lmdb_status.c) --------------------------------
+
+//  Bytes of created_ms at the start of an ids record.
+#define TS_STORE_LMDB_ID_CREATED   8
+
+//  Reads the status of registered id, whose ids record is record, in
+//  txn (zero if it has none). Returns 0 or an LMDB code.
+int ts_store_lmdb_status_get (ts_store_lmdb_t *self, MDB_txn *txn,
+                              const char *id, const MDB_val *record,
+                              ts_store_status_t *status);
+
+//  Applies mark in write txn (ignored for an id not registered, or older
+//  than its attempt), touching the id's stamp. Returns 0 or an LMDB
+//  code.
+int ts_store_lmdb_status_mark (ts_store_lmdb_t *self, MDB_txn *txn,
+                               const ts_store_mark_t *mark);
+
+//  Deletes the status of id in write txn. Returns 0 or an LMDB code.
+int ts_store_lmdb_status_delete (ts_store_lmdb_t *self, MDB_txn *txn,
+                                 const char *id);
+
+//  The ops ids_status and ids_mark (ts_store_backend.h).
+int ts_store_lmdb_ids_status (void *state, const char *id, bool *exists,
+                              ts_store_status_t *status, char *err);
+int ts_store_lmdb_ids_mark (void *state, const ts_store_mark_t *marks,
+                            size_t n, char *err);
 
 //  --- numbers (ts_store_lmdb_format.c) ------------------------------------
 

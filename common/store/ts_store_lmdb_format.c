@@ -323,6 +323,8 @@ ts_store_lmdb_format_open (ts_store_lmdb_t *self, MDB_txn *txn,
         rc = mdb_dbi_open (txn, "forecasts", MDB_CREATE, &self->forecasts);
     if (rc == 0)
         rc = mdb_dbi_open (txn, "stamps", MDB_CREATE, &self->stamps);
+    if (rc == 0)
+        rc = mdb_dbi_open (txn, "status", MDB_CREATE, &self->status);
     if (rc == 0) {
         //  The per-point forecast table of a layout before format 1's
         //  records: forecasts are fetched again.

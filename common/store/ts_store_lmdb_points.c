@@ -489,6 +489,14 @@ ts_store_lmdb_write (void *state, const ts_store_doc_t *docs, size_t n,
             if (rc)
                 rc = ts_store_lmdb_fail (self, rc, err);
         }
+        if (rc == 0 && doc->fetched_ms > 0) {
+            //  The success mark, in the data's transaction.
+            ts_store_mark_t mark = {
+                .id = doc->id, .at_ms = doc->fetched_ms, .ok = true };
+            rc = ts_store_lmdb_status_mark (self, txn, &mark);
+            if (rc)
+                rc = ts_store_lmdb_fail (self, rc, err);
+        }
     }
     if (rc) {
         ts_store_lmdb_abort (self, txn);
@@ -561,6 +569,9 @@ ts_store_lmdb_read (void *state, unsigned roles, const ts_store_query_t *q,
         MDB_val key = { strlen (q->id), (void *) q->id }, val;
         rc = mdb_get (txn, self->ids, &key, &val);
         ans->exists = rc == 0;
+        if (rc == 0)
+            rc = ts_store_lmdb_status_get (self, txn, q->id, &val,
+                                           &ans->status);
         if (rc == MDB_NOTFOUND)
             rc = 0;
         if (rc)

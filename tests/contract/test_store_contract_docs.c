@@ -193,7 +193,7 @@ write_batch_lands_every_document_in_one_call (void **state)
         forecast [i] = ts_points_new ();
         s_fill (history [i], "value", 1000, 100, (size_t) (i + 1), 1.0);
         s_fill (forecast [i], "value", 9000, 100, (size_t) (i + 2), 1.0);
-        docs [i] = (ts_store_doc_t) { ids [i], history [i], forecast [i] };
+        docs [i] = (ts_store_doc_t) { ids [i], history [i], forecast [i], 0 };
     }
     //  "d" had a forecast: the batch replaces it with its (empty) one.
     ts_points_clear (forecast [3]);
@@ -229,7 +229,8 @@ write_batch_with_one_invalid_document_stores_none (void **state)
     s_fill (good, "value", 1000, 100, 3, 1.0);
     assert_int_equal (ts_points_append (bad, 2000, "no good", 1.0), 0);
     ts_store_doc_t docs [] = {
-        { "a", good, empty }, { "b", bad, empty }, { "c", good, empty }
+        { "a", good, empty, 0 }, { "b", bad, empty, 0 },
+        { "c", good, empty, 0 }
     };
     assert_int_equal (ts_store_write_batch (fx->store, docs, 3, 0, err),
                       TS_EINVAL);
@@ -474,7 +475,7 @@ stamp_changes_with_every_change_of_that_id_only (void **state)
 
     //  A batch and a removal change it too, so an answer kept for the id
     //  is not reused.
-    ts_store_doc_t doc = { "a", history, forecast };
+    ts_store_doc_t doc = { "a", history, forecast, 0 };
     assert_int_equal (ts_store_write_batch (fx->store, &doc, 1, 7000, err),
                       0);
     ts_store_stamp_t a5 = s_stamp (fx->store, "a");

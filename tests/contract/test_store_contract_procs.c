@@ -154,7 +154,7 @@ s_child_generations (const fixture_t *fx)
             ts_points_append (forecast, GEN_NOW + i, "value", g);
         ts_store_doc_t docs [GEN_IDS];
         for (int d = 0; d < GEN_IDS; d++)
-            docs [d] = (ts_store_doc_t) { ids [d], history, forecast };
+            docs [d] = (ts_store_doc_t) { ids [d], history, forecast, 0 };
         rc = ts_store_write_batch (store, docs, GEN_IDS, GEN_NOW, err);
         usleep (500);
     }
@@ -217,7 +217,8 @@ s_read_generations (void *arg)
     reader_t *reader = arg;
     const char *ids [GEN_IDS] = { "p0", "p1", "p2" };
     int last_gh [GEN_IDS] = { 0 }, last_gf [GEN_IDS] = { 0 };
-    ts_store_answer_t ans = { false, ts_points_new (), ts_points_new () };
+    ts_store_answer_t ans = { .history = ts_points_new (),
+                              .forecast = ts_points_new () };
     if (!ans.history || !ans.forecast)
         reader->wrong = "out of memory";
     while (!reader->wrong && reader->reads < MAX_READS

@@ -246,7 +246,8 @@ s_add (ts_store_t *store, const char *id)
 static inline ts_store_answer_t
 s_answer_new (void)
 {
-    ts_store_answer_t ans = { false, ts_points_new (), ts_points_new () };
+    ts_store_answer_t ans = { .history = ts_points_new (),
+                              .forecast = ts_points_new () };
     assert_non_null (ans.history);
     assert_non_null (ans.forecast);
     return ans;

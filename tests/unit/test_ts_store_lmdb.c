@@ -126,26 +126,26 @@ write_leaves_a_null_part_alone_and_an_empty_forecast_replaces (void **state)
     ts_points_t *h1 = s_points ("value", 1000, 100, 3, 1.0);
     ts_points_t *f1 = s_points ("value", 9000, 100, 2, 1.0);
     ts_points_t *empty = ts_points_new ();
-    ts_store_doc_t doc = { "a", h1, f1 };
+    ts_store_doc_t doc = { "a", h1, f1, 0 };
     assert_int_equal (ops->write (self->lmdb, &doc, 1, INT64_MAX, err), 0);
 
     //  History only: the forecast stays.
     ts_points_t *h2 = s_points ("value", 2000, 100, 2, 1.0);
-    doc = (ts_store_doc_t) { "a", h2, NULL };
+    doc = (ts_store_doc_t) { "a", h2, NULL, 0 };
     assert_int_equal (ops->write (self->lmdb, &doc, 1, INT64_MAX, err), 0);
     assert_int_equal (s_count (self->lmdb, "a", false), 5);
     assert_int_equal (s_count (self->lmdb, "a", true), 2);
 
     //  Forecast only: the history stays; an empty one replaces it by none.
     uint64_t before = s_version (self->lmdb, "a");
-    doc = (ts_store_doc_t) { "a", NULL, empty };
+    doc = (ts_store_doc_t) { "a", NULL, empty, 0 };
     assert_int_equal (ops->write (self->lmdb, &doc, 1, INT64_MAX, err), 0);
     assert_int_equal (s_count (self->lmdb, "a", false), 5);
     assert_int_equal (s_count (self->lmdb, "a", true), 0);
     assert_true (s_version (self->lmdb, "a") > before);
 
     //  Both NULL: nothing at all.
-    doc = (ts_store_doc_t) { "a", NULL, NULL };
+    doc = (ts_store_doc_t) { "a", NULL, NULL, 0 };
     before = s_version (self->lmdb, "a");
     assert_int_equal (ops->write (self->lmdb, &doc, 1, INT64_MAX, err), 0);
     assert_int_equal (s_count (self->lmdb, "a", false), 5);
@@ -165,7 +165,7 @@ forget_deletes_history_or_forecast_and_keeps_the_registry (void **state)
     assert_int_equal (ops->ids_add (self->lmdb, ids, 2, NULL, err), 0);
     ts_points_t *h = s_points ("value", 1000, 100, 3, 1.0);
     ts_points_t *f = s_points ("value", 9000, 100, 2, 1.0);
-    ts_store_doc_t docs [] = { { "a", h, f }, { "b", h, f } };
+    ts_store_doc_t docs [] = { { "a", h, f, 0 }, { "b", h, f, 0 } };
     assert_int_equal (ops->write (self->lmdb, docs, 2, 5000, err), 0);
 
     uint64_t v0 = s_version (self->lmdb, "a");
@@ -211,11 +211,12 @@ read_answers_existence_history_and_forecast_in_one_call (void **state)
     assert_int_equal (ops->ids_add (self->lmdb, ids, 1, NULL, err), 0);
     ts_points_t *h = s_points ("value", 1000, 100, 10, 1.0);
     ts_points_t *f = s_points ("value", 9000, 100, 5, 1.0);
-    ts_store_doc_t docs [] = { { "a", h, f }, { "stray", h, f } };
+    ts_store_doc_t docs [] = { { "a", h, f, 0 }, { "stray", h, f, 0 } };
     assert_int_equal (ops->write (self->lmdb, docs, 2, 5000, err), 0);
 
     ts_store_query_t q = { "a", NULL, 1200, 9200, 4999, 100 };
-    ts_store_answer_t ans = { false, ts_points_new (), ts_points_new () };
+    ts_store_answer_t ans = { .history = ts_points_new (),
+                              .forecast = ts_points_new () };
     assert_int_equal (ops->read (self->lmdb, TS_STORE_ROLES, &q, &ans, err),
                       0);
     assert_true (ans.exists);

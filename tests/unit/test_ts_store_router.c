@@ -289,7 +289,7 @@ split_store_writes_history_and_forecast_to_their_environments (void **state)
     ts_points_t *h = s_points ("value", 1000, 2);
     ts_points_t *f = s_points ("value", NOW_MS + 1000, 3);
     ts_points_t *none = ts_points_new ();
-    ts_store_doc_t docs [] = { { "a", h, f }, { "b", h, none } };
+    ts_store_doc_t docs [] = { { "a", h, f, 0 }, { "b", h, none, 0 } };
     char err [TS_ERRLEN] = "";
     if (ts_store_write_batch (self->split, docs, 2, NOW_MS, err))
         fail_msg ("%s", err);
@@ -388,6 +388,14 @@ s_log_exists (void *state, const char *id, bool *exists, char *err)
 }
 
 static int
+s_log_status (void *state, const char *id, bool *exists,
+              ts_store_status_t *status, char *err)
+{
+    s_log ('R');
+    return ts_store_lmdb_ops.ids_status (state, id, exists, status, err);
+}
+
+static int
 s_log_history (void *state, const char *id, const char *measure,
                int64_t from_ms, int64_t to_ms, size_t max, ts_points_t *out,
                char *err)
@@ -415,6 +423,7 @@ s_logging_lmdb (void)
     ts_store_ops_t ops = ts_store_lmdb_ops;
     ops.read = NULL;
     ops.ids_exists = s_log_exists;
+    ops.ids_status = s_log_status;
     ops.history_range = s_log_history;
     ops.forecast_range = s_log_forecast;
     return ops;
