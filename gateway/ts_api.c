@@ -237,24 +237,6 @@ s_too_big (size_t max, ts_msg_t *reply)
     return reply->status;
 }
 
-//  An id's fetch status as the query read it. Mirrors ts_store_status_t
-//  (branch i18-status), which the store's answer carries once merged;
-//  until then s_fetch_status knows none (never fetched, no failure).
-typedef struct {
-    int64_t ok_ms;
-    int64_t error_ms;
-    const char *error;
-    const char *kind;
-    int64_t not_found_until_ms;
-} s_status_t;
-
-static void
-s_fetch_status (const ts_store_answer_t *ans, s_status_t *status)
-{
-    (void) ans;
-    *status = (s_status_t) { .error = "", .kind = "" };
-}
-
 //  The freshness of a query answer just read (q, ans): a negative cached
 //  upstream 404 answers 404 upstream_not_found (returns its status, reply
 //  filled); a failing id with stale-if-error on is read again as of
@@ -268,19 +250,20 @@ s_freshness (ts_api_t *self, const ts_msg_t *req, ts_store_query_t *q,
              ts_store_answer_t *ans, ts_msg_t *reply)
 {
     char err [TS_ERRLEN] = "";
-    s_status_t st;
-    s_fetch_status (ans, &st);
-    if (st.not_found_until_ms > q->now_ms) {
+    const ts_store_status_t *st = &ans->status;
+    if (st->not_found_until_ms > q->now_ms) {
         char until [40];
         ts_errf (err, "the upstream answered 404 for '%s' (%s); not asked "
                  "again before %s (upstream.not_found_ttl_s)", req->id,
-                 st.error [0]? st.error: st.kind,
-                 ts_time_format (st.not_found_until_ms, until, sizeof until));
+                 st->error [0]? st->error: st->kind,
+                 ts_time_format (st->not_found_until_ms, until,
+                                 sizeof until));
         ts_msg_set_error (reply, 404, "upstream_not_found", err);
         return reply->status;
     }
     ts_fresh_verdict_t verdict;
-    ts_fresh_judge (self->fresh, st.ok_ms, st.error_ms, q->now_ms, &verdict);
+    ts_fresh_judge (self->fresh, st->ok_ms, st->error_ms, q->now_ms,
+                    &verdict);
     int64_t read_ms = ts_fresh_read_ms (self->fresh, &verdict, q->now_ms);
     if (read_ms != q->now_ms) {
         ts_points_clear (ans->history);
@@ -293,10 +276,9 @@ s_freshness (ts_api_t *self, const ts_msg_t *req, ts_store_query_t *q,
             return s_too_big (q->max, reply);
         if (rc)
             return s_store_failed (reply, rc, err);
-        s_fetch_status (ans, &st);
     }
-    ts_fresh_fill (self->fresh, st.ok_ms, st.error_ms, st.kind, st.error,
-                   q->now_ms, reply, &verdict);
+    ts_fresh_fill (self->fresh, st->ok_ms, st->error_ms, st->kind,
+                   st->error, q->now_ms, reply, &verdict);
     if (ts_fresh_revalidate (self->fresh, &verdict, q->now_ms))
         ts_api_revalidate (self, req->id);
     return 0;
