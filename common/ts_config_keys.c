@@ -250,6 +250,13 @@ const ts_config_key_t ts_config_keys [] = {
       NULL, NULL },
     { "upstream.past_s", TS_CONFIG_INT, "86400", 0, S_INT_OPEN, NULL, NULL },
     { "upstream.future_s", TS_CONFIG_INT, "86400", 0, S_INT_OPEN, NULL, NULL },
+    //  Fetch status (workers/ts_worker_status.c): {last_fetched} = the
+    //  id's last successful fetch - refetch_recent_s; a 404 is
+    //  negative-cached for not_found_ttl_s (0: not at all).
+    { "upstream.refetch_recent_s", TS_CONFIG_INT, "3600", 0, S_INT_OPEN,
+      NULL, NULL },
+    { "upstream.not_found_ttl_s", TS_CONFIG_INT, "300", 0, S_INT_OPEN,
+      NULL, NULL },
     //  Gap tracking and backfill (broker/ts_backfill.h): durations.
     { "upstream.backfill", TS_CONFIG_STR, "0", 0, 0, NULL, s_check_duration },
     { "upstream.backfill_window", TS_CONFIG_STR, "1d", 0, 0, NULL,

@@ -102,6 +102,9 @@ typedef struct {
                                 //  a failure's kind, for the worker's
                                 //  error counter; NULL if none failed
     char     detail [TS_ERRLEN];//  "id=x: upstream HTTP 404 (not retried)"
+    long     http_status;       //  the upstream's HTTP status when it
+                                //  answered with a failing one, else 0
+                                //  (the id's fetch status: "http_404")
 } ts_fetch_verdict_t;
 
 //  The kinds of failure a verdict names, NULL-terminated:

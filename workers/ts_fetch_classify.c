@@ -172,6 +172,7 @@ ts_fetch_classify (const ts_fetch_opts_t *opts, const ts_fetch_result_t *res,
     }
     else {
         long status = res->status;
+        verdict->http_status = status;
         verdict->kind = status == 429? "http_429"
                       : status >= 300 && status <= 599? s_http_kinds [status / 100 - 3]
                       : "http_other";

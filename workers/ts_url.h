@@ -3,8 +3,9 @@
 
     The URL template holds {id}, and may hold {from} and {to}: the time
     window asked of the upstream, {last_fetched}: when the id was last
-    fetched (today the job window's start, as {from}: the job does not
-    carry the broker's last fetch time yet), and {api_key}: the upstream
+    fetched (the worker gives its last successful fetch minus
+    upstream.refetch_recent_s; the window's start, as {from}, if it gives
+    none), and {api_key}: the upstream
     API key read from upstream.api_key_env or upstream.api_key_file.
 
     A time placeholder may name its format after a colon, else it is

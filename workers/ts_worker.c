@@ -387,10 +387,13 @@ ts_worker_destroy (ts_worker_t **self_p)
         free (self->reports);
         ts_worker_sources_destroy (self);
         ts_worker_metrics_destroy (&self->metrics);
+        if (self->store)
+            ts_worker_status_flush (self);
         ts_store_destroy (&self->store);
         ts_msg_destroy (&self->msg);
         ts_msg_destroy (&self->out);
         free (self->batch);
+        free (self->marks);
         free (self);
         *self_p = NULL;
     }

@@ -19,6 +19,8 @@
       ts_worker_keys.c    each source's API key and headers: read at
                           start and on reload, sent with its requests,
                           every key scrubbed from every detail
+      ts_worker_status.c  the ids' fetch status: failure marks kept and
+                          stored per finished job, {last_fetched} read
 
     Only workers/ts_worker*.c include this header. */
 
@@ -88,7 +90,20 @@ typedef struct {
                                     //  it; same care, NULL if none
     ts_strlist_t  *headers;         //  upstream.headers and the key's
                                     //  header, sent with every request
+    //  The ids' fetch status (ts_worker_status.c)
+    int64_t        refetch_recent_ms;   //  upstream.refetch_recent_s
+    int64_t        not_found_ttl_ms;    //  upstream.not_found_ttl_s
+    bool           uses_last_fetched;   //  url or body has {last_fetched}
 } ts_worker_source_t;
+
+//  A failure mark waiting for the store (ts_worker_status.c).
+typedef struct {
+    char          id [TS_NAME_MAX + 1];
+    char          kind [32];
+    char          detail [TS_ERRLEN];   //  scrubbed of every key
+    int64_t       at_ms;
+    int64_t       not_found_until_ms;
+} ts_worker_mark_t;
 
 //  A "done" the broker may not have received yet.
 typedef struct {
@@ -168,6 +183,9 @@ struct _ts_worker_t {
     ts_worker_metrics_t *metrics;   //  fetch figures, worker.metrics_port
     ts_tally_t     tally;           //  counts of the INFO summary line
     int64_t        next_tally_ms;   //  monotonic: next summary line
+    ts_worker_mark_t *marks;        //  failure marks not stored yet
+    size_t         marks_n;         //  how many
+    size_t         marks_max;       //  room in marks
 };
 
 //  ---------------------------------------------------------------------
@@ -354,5 +372,33 @@ bool ts_worker_keys_classify (const ts_worker_t *self,
                               const ts_worker_source_t *src,
                               const ts_fetch_result_t *res, const char *id,
                               ts_fetch_verdict_t *verdict);
+
+//  ---------------------------------------------------------------------
+//  ts_worker_status.c: the ids' fetch status in the store's registry
+
+//  Reads src's status settings from its view (upstream.refetch_recent_s,
+//  upstream.not_found_ttl_s) and whether its URL or body uses
+//  {last_fetched}. Call after ts_worker_request_setup.
+void ts_worker_status_setup (ts_worker_source_t *src);
+
+//  {last_fetched} of id for a request of src at now_ms: the id's last
+//  successful fetch minus src's refetch_recent_ms (at most now_ms), or 0
+//  (the window's start) if it was never fetched, src does not use the
+//  placeholder, or the store cannot say (logged at debug).
+int64_t ts_worker_status_last_fetched (ts_worker_t *self,
+                                       const ts_worker_source_t *src,
+                                       const char *id, int64_t now_ms);
+
+//  Keeps a failure mark of id (src may be NULL: an unknown source) from
+//  one's kind, detail (already scrubbed) and, for an upstream 404, the
+//  not-found time of src's not_found_ttl_ms; stored with the next
+//  ts_worker_status_flush. A mark that finds no room is logged and lost.
+void ts_worker_status_failed (ts_worker_t *self,
+                              const ts_worker_source_t *src,
+                              const char *id, const ts_fetch_verdict_t *one);
+
+//  Stores the kept failure marks in one store call; a failure is logged
+//  (the job's report goes on all the same). Frees nothing.
+void ts_worker_status_flush (ts_worker_t *self);
 
 #endif

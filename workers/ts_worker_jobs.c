@@ -6,7 +6,8 @@
     chunk, writes history only and leaves the forecast as it is), each id
     is stored or failed, and the job is reported "done" or "failed" once
     its last id is settled. Every failure detail passes s_slot_fail,
-    which scrubs the upstream key from it. The reasons (batches,
+    which scrubs the upstream key from it and keeps the id's failure
+    mark for its fetch status (ts_worker_status.c). The reasons (batches,
     idempotent writes, the key) are in ts_worker.c's opening comment. Part of ts_worker (ts_worker_internal.h). */
 
 #include "ts_worker_internal.h"
@@ -34,6 +35,7 @@ s_slot_fail (ts_worker_t *self, ts_worker_slot_t *slot, const char *id,
                "job %" PRIu64 " id=%s failed: %s", slot->job, id,
                shown.detail);
     ts_worker_metrics_failed (self->metrics, one->kind);
+    ts_worker_status_failed (self, slot->src, id, &shown);
     ts_fetch_verdict_merge (&slot->verdict, &shown);
 }
 
@@ -89,6 +91,8 @@ static void
 s_finish (ts_worker_t *self, ts_worker_slot_t *slot)
 {
     ts_worker_broker_ready (self, self->draining? 0: 1);
+    //  The ids' failures are in the registry before the report.
+    ts_worker_status_flush (self);
     const ts_fetch_verdict_t *verdict = &slot->verdict;
     if (verdict->failed) {
         ts_msg_reset (self->out, TS_OP_FAILED);

@@ -24,9 +24,10 @@
 
     The window of {from} and {to} is the job's, if it names one (a
     backfill chunk), else now - upstream.past_s .. now + future_s.
-    {last_fetched} is written as the start of that window (as {from}):
-    the job does not carry the broker's last fetch time of the id
-    (ts_queue_last_fetch) yet. */
+    {last_fetched} is the id's last successful fetch minus
+    upstream.refetch_recent_s, read from its fetch status in the store
+    (ts_worker_status.c); the window's start (as {from}) when the id was
+    never fetched, and for a job with a window of its own. */
 
 #include "ts_worker_internal.h"
 #include "ts_log.h"
@@ -277,6 +278,9 @@ ts_worker_request_send (ts_worker_t *self, uint64_t tag)
         args.from_ms = slot->from_ms;
         args.to_ms = slot->to_ms;
     }
+    else
+        args.last_fetched_ms = ts_worker_status_last_fetched (self, src, id,
+                                                             now);
     char url [URL_MAX], body [BODY_MAX] = "", err [TS_ERRLEN];
     if (ts_url_build (src->url_tmpl, &args, url, sizeof url, err) != 0) {
         ts_worker_job_fail (self, slot, id, "url", false, "cannot build "

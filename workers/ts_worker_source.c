@@ -71,6 +71,7 @@ s_source_init (ts_worker_t *self, ts_worker_source_t *source,
     }
     if (ts_worker_request_setup (source, cfg, err) != 0)
         return TS_ECONFIG;
+    ts_worker_status_setup (source);
     return 0;
 }
 
