@@ -38,7 +38,7 @@ const char *ts_proto_field_names [F_COUNT_] = {
     "ids", "job", "credit", "count", "baseline", "measures", "history",
     "forecast", "retry", "retry_after_ms", "stats", "dlq", "after", "limit",
     "next", "jobs", "states", "boot", "written", "seq", "rid",
-    "source", "kind", "sources"
+    "source", "kind", "sources", "priority"
 };
 
 //  ---------------------------------------------------------------------

@@ -396,6 +396,11 @@ ts_json_series_part (ts_json_t *self, const ts_msg_t *reply, size_t *at,
             ts_json_int (self, reply->series.baseline_ms);
         else
             S_RAW (self, "null");
+        //  A read-through answer still waiting for its fetch (202).
+        if (reply->status == 202) {
+            S_RAW (self, ",\"pending\":true,\"retry_after_ms\":");
+            ts_json_uint (self, reply->retry_after_ms);
+        }
         S_RAW (self, ",\"points\":[");
         *at = 1;
     }

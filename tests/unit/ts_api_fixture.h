@@ -44,6 +44,7 @@ s_setup (void **state)
     self->base = ts_testutil_new (16,
                                   "gateway:\n"
                                   "  max_points: 20\n"
+                                  "  read_through: \"off\"\n"
                                   "  broker_endpoint: " BROKER "\n");
     if (!self->base)
         return -1;
