@@ -246,8 +246,10 @@ DEPS_test_ts_api    = $(CORE) gateway/ts_api gateway/ts_flight gateway/ts_hydrat
                       tests/unit/ts_fakebroker
 DEPS_test_ts_api_ids    = $(DEPS_test_ts_api)
 DEPS_test_ts_api_broker = $(DEPS_test_ts_api)
+DEPS_test_ts_api_readthru = $(DEPS_test_ts_api)
 $(BUILD)/tests/test_ts_api $(BUILD)/tests/test_ts_api_ids \
-$(BUILD)/tests/test_ts_api_broker: tests/unit/ts_api_fixture.h
+$(BUILD)/tests/test_ts_api_broker \
+$(BUILD)/tests/test_ts_api_readthru: tests/unit/ts_api_fixture.h
 #  The routes and the seed's route share tests/unit/ts_route_fixture.h.
 DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_keys gateway/ts_params \
                       gateway/ts_h1 gateway/ts_reply gateway/ts_seed gateway/ts_api gateway/ts_flight gateway/ts_hydrator gateway/ts_ready \
