@@ -235,11 +235,12 @@ DEPS_test_ts_h1     = $(CORE) gateway/ts_h1
 DEPS_test_ts_http_peers = gateway/ts_http_peers
 DEPS_test_ts_cache  = $(CORE) gateway/ts_cache
 DEPS_test_ts_fresh  = $(CORE) gateway/ts_fresh common/ts_config common/ts_cron
+DEPS_test_ts_flight = $(CORE) gateway/ts_flight
 DEPS_test_ts_notice = $(CORE) gateway/ts_notice gateway/ts_cache common/ts_proto common/ts_points \
                       common/ts_curve common/ts_config common/ts_cron
 #  The request handler's tests (queries, registry, broker ops) share
 #  tests/unit/ts_api_fixture.h.
-DEPS_test_ts_api    = $(CORE) gateway/ts_api gateway/ts_ready \
+DEPS_test_ts_api    = $(CORE) gateway/ts_api gateway/ts_flight gateway/ts_hydrator gateway/ts_ready \
                       gateway/ts_metrics common/ts_prom_stats gateway/ts_json common/ts_client common/ts_curve gateway/ts_cache common/ts_proto common/store/ts_store \
                       common/ts_envelope \
                       common/store/ts_store_lmdb common/ts_config common/ts_cron \
@@ -248,12 +249,13 @@ DEPS_test_ts_api    = $(CORE) gateway/ts_api gateway/ts_ready \
 DEPS_test_ts_api_ids    = $(DEPS_test_ts_api)
 DEPS_test_ts_api_broker = $(DEPS_test_ts_api)
 DEPS_test_ts_api_fresh  = $(DEPS_test_ts_api)
+DEPS_test_ts_api_readthru = $(DEPS_test_ts_api)
 $(BUILD)/tests/test_ts_api $(BUILD)/tests/test_ts_api_ids \
-$(BUILD)/tests/test_ts_api_broker \
-$(BUILD)/tests/test_ts_api_fresh: tests/unit/ts_api_fixture.h
+$(BUILD)/tests/test_ts_api_broker $(BUILD)/tests/test_ts_api_fresh \
+$(BUILD)/tests/test_ts_api_readthru: tests/unit/ts_api_fixture.h
 #  The routes and the seed's route share tests/unit/ts_route_fixture.h.
 DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_keys gateway/ts_params \
-                      gateway/ts_h1 gateway/ts_reply gateway/ts_seed gateway/ts_api gateway/ts_ready \
+                      gateway/ts_h1 gateway/ts_reply gateway/ts_seed gateway/ts_api gateway/ts_flight gateway/ts_hydrator gateway/ts_ready \
                       gateway/ts_metrics common/ts_prom_stats common/ts_client common/ts_curve gateway/ts_cache \
                       gateway/ts_json gateway/ts_target common/ts_envelope common/ts_proto common/store/ts_store \
                       common/store/ts_store_lmdb common/ts_config common/ts_cron \
@@ -262,7 +264,7 @@ DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_keys gateway/ts_params
 DEPS_test_ts_http_stream = $(DEPS_test_ts_route) gateway/ts_http_conn gateway/ts_h1
 DEPS_test_ts_seed   = $(DEPS_test_ts_route)
 $(BUILD)/tests/test_ts_route $(BUILD)/tests/test_ts_seed: tests/unit/ts_route_fixture.h
-DEPS_test_ts_zmqsrv = $(CORE) gateway/ts_zmqsrv gateway/ts_api gateway/ts_ready \
+DEPS_test_ts_zmqsrv = $(CORE) gateway/ts_zmqsrv gateway/ts_api gateway/ts_flight gateway/ts_hydrator gateway/ts_ready \
                       gateway/ts_metrics common/ts_prom_stats gateway/ts_json common/ts_client common/ts_curve gateway/ts_cache common/ts_proto \
                       common/ts_envelope common/ts_daemon common/ts_version \
                       common/store/ts_store common/store/ts_store_lmdb common/ts_config \

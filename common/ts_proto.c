@@ -38,7 +38,8 @@ const char *ts_proto_field_names [F_COUNT_] = {
     "ids", "job", "credit", "count", "baseline", "measures", "history",
     "forecast", "retry", "retry_after_ms", "stats", "dlq", "after", "limit",
     "next", "jobs", "states", "boot", "written", "seq", "rid",
-    "source", "kind", "sources", "fetched_ms", "stale", "last_error", "age"
+    "source", "kind", "sources", "priority", "fetched_ms", "stale",
+    "last_error", "age"
 };
 
 //  ---------------------------------------------------------------------

@@ -216,7 +216,12 @@ typedef struct {
     bool     retry;                     //  failed: worth retrying (true
                                         //  after new/reset, and when
                                         //  absent on the wire)
-    uint64_t retry_after_ms;            //  failed: upstream asked to wait
+    uint64_t retry_after_ms;            //  failed: upstream asked to wait;
+                                        //  a 202 query reply: ask again
+                                        //  after this long (read-through)
+    bool     priority;                  //  hydrate: a priority fetch
+                                        //  ("priority", optional; false
+                                        //  when absent)
     char     kind [TS_PROTO_KIND_MAX + 1];  //  failed: the failure's kind
                                         //  (the worker's ts_fetch_kinds,
                                         //  e.g. "http_429"); "" not given

@@ -132,7 +132,8 @@ ts_proto_encode_reply (msgpack_packer *pk, const ts_msg_t *self)
                   + (self->has_dlq? 1: 0)
                   + (self->has_states? 1: 0)
                   + (self->has_fresh? ts_proto_fresh_fields (self): 0)
-                  + (self->rid [0]? 1: 0);
+                  + (self->rid [0]? 1: 0)
+                  + (self->retry_after_ms? 1: 0);
     TS_PROTO_TRY (msgpack_pack_map (pk, fields));
     TS_PROTO_TRY (ts_proto_pack_cstr (pk, "v"));
     TS_PROTO_TRY (msgpack_pack_int (pk, TS_PROTO_VERSION));
@@ -169,6 +170,9 @@ ts_proto_encode_reply (msgpack_packer *pk, const ts_msg_t *self)
     }
     if (self->has_series)
         TS_PROTO_TRY (ts_proto_encode_series (pk, self));
+    if (self->retry_after_ms)
+        TS_PROTO_TRY (ts_proto_pack_uint_field (pk, "retry_after_ms",
+                                                self->retry_after_ms));
     if (self->has_stats)
         TS_PROTO_TRY (s_encode_stats (pk, &self->stats));
     if (self->has_dlq)
@@ -480,6 +484,10 @@ ts_proto_decode_reply (ts_proto_dec_t *dec, ts_msg_t *self)
     if ((obj = dec->field [F_COUNT])
     &&  (rc = ts_proto_get_uint64 (dec, "count", obj, &self->count)))
         return rc;
+    if ((obj = dec->field [F_RETRY_AFTER])
+    &&  (rc = ts_proto_get_uint64 (dec, "retry_after_ms", obj,
+                                   &self->retry_after_ms)))
+        return rc;
     if ((obj = dec->field [F_IDS])
     &&  (rc = ts_proto_get_ids (dec, "ids", obj, 0, self->ids)))
         return rc;
@@ -526,8 +534,9 @@ ts_proto_client_fields (const ts_msg_t *self)
                      + (self->measure [0]? 1: 0);
         case TS_OP_IDS_ADD:
             return 1 + (self->source [0]? 1: 0);
-        case TS_OP_IDS_RM:
         case TS_OP_HYDRATE:
+            return 1 + (self->priority? 1: 0);
+        case TS_OP_IDS_RM:
         case TS_OP_JOB_STATE:
             return 1;
         case TS_OP_DLQ_REDRIVE:
@@ -566,6 +575,10 @@ ts_proto_client_pack (msgpack_packer *pk, const ts_msg_t *self)
             if (self->op == TS_OP_IDS_ADD && self->source [0]) {
                 TS_PROTO_TRY (ts_proto_pack_cstr (pk, "source"));
                 TS_PROTO_TRY (ts_proto_pack_cstr (pk, self->source));
+            }
+            if (self->op == TS_OP_HYDRATE && self->priority) {
+                TS_PROTO_TRY (ts_proto_pack_cstr (pk, "priority"));
+                TS_PROTO_TRY (msgpack_pack_true (pk));
             }
             break;
         case TS_OP_DLQ_REDRIVE:
@@ -633,6 +646,12 @@ ts_proto_client_decode (ts_proto_dec_t *dec, ts_msg_t *self)
                 return rc;
             if (self->op == TS_OP_IDS_ADD && (obj = dec->field [F_SOURCE]))
                 rc = ts_proto_get_name (dec, "source", obj, self->source);
+            if (self->op == TS_OP_HYDRATE && (obj = dec->field [F_PRIORITY])) {
+                if (obj->type != MSGPACK_OBJECT_BOOLEAN)
+                    return ts_proto_type_error (dec, "priority", "a boolean",
+                                                obj);
+                self->priority = obj->via.boolean;
+            }
             return rc;
         case TS_OP_IDS_RM:
             if (!(obj = ts_proto_field (dec, F_ID, true, &rc)))

@@ -435,6 +435,11 @@ ts_json_series_part (ts_json_t *self, const ts_msg_t *reply, size_t *at,
             S_RAW (self, "null");
         if (reply->has_fresh)
             s_fresh (self, &reply->fresh);
+        //  A read-through answer still waiting for its fetch (202).
+        if (reply->status == 202) {
+            S_RAW (self, ",\"pending\":true,\"retry_after_ms\":");
+            ts_json_uint (self, reply->retry_after_ms);
+        }
         S_RAW (self, ",\"points\":[");
         *at = 1;
     }

@@ -251,8 +251,20 @@ s_query_answer (s_call_t *call, char format, ts_api_encode_fn *encode)
 {
     char *data = NULL;
     size_t size = 0;
-    if (ts_api_query (call->self->api, call->msg, format, encode,
-                      call->reply, &data, &size) != 200)
+    int status = ts_api_query_rt (call->self->api, call->msg, format, encode,
+                                  call->reply, &data, &size, call->req->wait);
+    if (status == TS_API_PARK)
+        return TS_ROUTE_PARK;
+    if (status == 202) {
+        //  Read-through: the fetch is pending; whole seconds, at least 1.
+        char seconds [24];
+        snprintf (seconds, sizeof seconds, "%llu", (unsigned long long)
+                  ((call->reply->retry_after_ms + 999) / 1000));
+        ts_reply_adopt (call->out, data, size);
+        ts_reply_header (call->out, "Retry-After", seconds);
+        return 202;
+    }
+    if (status != 200)
         return s_reply_error (call->out, call->reply);
     if (s_fresh_headers (call, data != NULL)) {
         free (data);
@@ -616,7 +628,7 @@ ts_route_start (ts_route_t *self, const ts_route_req_t *req,
     else
         status = s_dispatch (&call);
     //  Timed: what a route answered itself (not 401s, 404s, forwards).
-    if (call.route && status != TS_ROUTE_FORWARD)
+    if (call.route && status != TS_ROUTE_FORWARD && status != TS_ROUTE_PARK)
         ts_metrics_request (ts_api_metrics (self->api), "http", call.route,
                             ts_metrics_now () - start);
 
@@ -631,7 +643,8 @@ ts_route_start (ts_route_t *self, const ts_route_req_t *req,
     ts_msg_destroy (&call.msg);
     ts_msg_destroy (&call.reply);
     ts_target_destroy (&url);
-    return status == TS_ROUTE_FORWARD? status: s_checked (out, status);
+    return status == TS_ROUTE_FORWARD || status == TS_ROUTE_PARK
+         ? status: s_checked (out, status);
 }
 
 //  The GET /metrics page, the broker's figures from reply (a stats
