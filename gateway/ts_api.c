@@ -332,6 +332,10 @@ s_freshness (ts_api_t *self, const ts_msg_t *req, ts_store_query_t *q,
                  ts_time_format (st->not_found_until_ms, until,
                                  sizeof until));
         ts_msg_set_error (reply, 404, "upstream_not_found", err);
+        //  The 404 ended whatever fetch of the id read-through started
+        //  (a failure sends no change notice): once the TTL is over the
+        //  next query may fetch it again.
+        ts_api_noticed (self, req->id);
         return reply->status;
     }
     ts_fresh_verdict_t verdict;
