@@ -26,7 +26,8 @@
 const char *ts_proto_op_names [TS_OP_COUNT_] = {
     "reply", "ping", "query", "ids_add", "ids_rm", "ids_ls", "hydrate",
     "ready", "job", "done", "failed", "heartbeat", "stats", "dlq_ls",
-    "dlq_redrive", "dlq_purge", "job_state", "notice", "release"
+    "dlq_redrive", "dlq_purge", "job_state", "notice", "release",
+    "ids_show"
 };
 
 const char *ts_proto_status_names [TS_JOB_STATUS_COUNT_] = {
@@ -38,7 +39,7 @@ const char *ts_proto_field_names [F_COUNT_] = {
     "ids", "job", "credit", "count", "baseline", "measures", "history",
     "forecast", "retry", "retry_after_ms", "stats", "dlq", "after", "limit",
     "next", "jobs", "states", "boot", "written", "seq", "rid",
-    "source", "kind", "sources", "priority", "fetched_ms", "stale",
+    "source", "kind", "sources", "priority", "fetch", "fetched_ms", "stale",
     "last_error", "age"
 };
 

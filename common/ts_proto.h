@@ -78,6 +78,8 @@ typedef enum {
                         //              ids written (none: a heartbeat)
     TS_OP_RELEASE,      //  "release"   worker -> broker: jobs handed back
                         //              (may be none); credit becomes 0
+    TS_OP_IDS_SHOW,     //  "ids_show"  id -> 200 (id, source, fetch) or
+                        //              404
     TS_OP_COUNT_        //  number of ops (not an op)
 } ts_op_t;
 
@@ -147,6 +149,17 @@ typedef enum {
 
 //  Wire name of a job status ("queued"), or "?" for an unknown value.
 const char *ts_job_status_name (ts_job_status_t status);
+
+//  An id's fetch status (ids_show reply; the store's ts_store_status_t,
+//  common/store/ts_store.h): times in epoch ms, 0 and "" for none.
+typedef struct {
+    int64_t ok_ms;                      //  last successful fetch
+    int64_t attempt_ms;                 //  last fetch that ended
+    int64_t error_ms;                   //  last failure after ok_ms
+    char    error [TS_ERRLEN];          //  its detail
+    char    kind [TS_PROTO_KIND_MAX + 1];   //  its kind, e.g. "http_404"
+    int64_t not_found_until_ms;         //  upstream 404 remembered until
+} ts_id_status_t;
 
 //  One job's state (job_state reply).
 typedef struct {
@@ -246,6 +259,10 @@ typedef struct {
     bool     has_dlq;                   //  reply carries dlq entries
     ts_dlq_entry_t *dlq;                //  dlq_ls reply: entries, owned
     size_t   dlq_n;                     //  number of entries
+    bool     has_fetch;                 //  ids_show reply: id, source
+                                        //  and fetch given
+    ts_id_status_t fetch;               //  ids_show reply: id's fetch
+                                        //  status
     bool     has_states;                //  reply carries job states
     ts_job_info_t *states;              //  job_state reply: owned
     size_t   states_n;                  //  number of states

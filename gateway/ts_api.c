@@ -484,6 +484,39 @@ s_ids_rm (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
     return reply->status;
 }
 
+//  One id: the source it is registered to (the first source's name for
+//  one registered without) and its fetch status (ts_store_ids_status):
+//  what GET /v1/ids/{id} and `tscache ids show` answer. 404 for an id
+//  not registered.
+static int
+s_ids_show (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
+{
+    char err [TS_ERRLEN] = "";
+    if (!ts_name_existing (req->id))
+        return s_invalid_id (req->id, reply);
+    char source [TS_NAME_MAX + 1] = "";
+    ts_store_status_t status;
+    int rc = ts_store_ids_source (self->store, req->id, source, err);
+    if (rc == 0)
+        rc = ts_store_ids_status (self->store, req->id, &status, err);
+    if (rc == TS_ENOTFOUND)
+        return s_not_registered (req->id, reply);
+    if (rc)
+        return s_store_failed (reply, rc, err);
+    ts_msg_set_ok (reply, 200);
+    ts_strlcpy (reply->id, req->id, sizeof reply->id);
+    ts_strlcpy (reply->source, source [0]? source: self->sources->items [0],
+                sizeof reply->source);
+    reply->has_fetch = true;
+    reply->fetch.ok_ms = status.ok_ms;
+    reply->fetch.attempt_ms = status.attempt_ms;
+    reply->fetch.error_ms = status.error_ms;
+    reply->fetch.not_found_until_ms = status.not_found_until_ms;
+    ts_strlcpy (reply->fetch.error, status.error, sizeof reply->fetch.error);
+    ts_strlcpy (reply->fetch.kind, status.kind, sizeof reply->fetch.kind);
+    return reply->status;
+}
+
 //  One page of ids: at most limit (default and most TS_PROTO_IDS_PAGE)
 //  after the cursor, and the next cursor if more follow. A request with
 //  neither after nor limit comes from a client that predates paging and
@@ -901,6 +934,7 @@ s_handler (ts_op_t op)
         case TS_OP_IDS_ADD:     return s_ids_add;
         case TS_OP_IDS_RM:      return s_ids_rm;
         case TS_OP_IDS_LS:      return s_ids_ls;
+        case TS_OP_IDS_SHOW:    return s_ids_show;
         case TS_OP_HYDRATE:
         case TS_OP_STATS:
         case TS_OP_JOB_STATE:

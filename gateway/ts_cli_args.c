@@ -72,6 +72,10 @@ ts_cli_args_usage (FILE *out)
         "                          (default: the first); an id already\n"
         "                          registered moves to NAME\n"
         "  ids rm ID               unregister an id and delete its data\n"
+        "  ids show ID             an id's source and fetch status: last\n"
+        "                          successful fetch, last attempt, last\n"
+        "                          error, not-found-until (as GET\n"
+        "                          /v1/ids/{id})\n"
         "  ids ls                  list every registered id and its source,\n"
         "                          one a line (asked for a page at a time;\n"
         "                          --json: one document {\"ids\":[...],\n"
@@ -263,6 +267,7 @@ s_command (const s_split_t *split, size_t *first, char *err)
         { "ids", "add", TS_OP_IDS_ADD },
         { "ids", "rm", TS_OP_IDS_RM },
         { "ids", "ls", TS_OP_IDS_LS },
+        { "ids", "show", TS_OP_IDS_SHOW },
         { "dlq", "ls", TS_OP_DLQ_LS },
         { "dlq", "redrive", TS_OP_DLQ_REDRIVE },
         { "dlq", "purge", TS_OP_DLQ_PURGE },
@@ -408,7 +413,8 @@ s_operands (ts_msg_t *req, const char *command, const char *const *ops,
     ts_op_t op = req->op;
     bool ids = op == TS_OP_IDS_ADD || op == TS_OP_HYDRATE
             || op == TS_OP_DLQ_REDRIVE;
-    bool one = op == TS_OP_IDS_RM || op == TS_OP_QUERY;
+    bool one = op == TS_OP_IDS_RM || op == TS_OP_QUERY
+            || op == TS_OP_IDS_SHOW;
     if (!ids && !one && n > 0) {
         ts_errf (err, "%s: unexpected '%.64s'", command, ops [0]);
         return TS_EINVAL;
@@ -429,8 +435,8 @@ s_operands (ts_msg_t *req, const char *command, const char *const *ops,
     }
     for (size_t i = 0; i < n; i++) {
         //  Only a removal may name an id from before the '-' rule.
-        bool valid = op == TS_OP_IDS_RM? ts_name_existing (ops [i])
-                                       : ts_name_valid (ops [i]);
+        bool valid = op == TS_OP_IDS_RM || op == TS_OP_IDS_SHOW
+                   ? ts_name_existing (ops [i]): ts_name_valid (ops [i]);
         if (!valid) {
             ts_name_errf (err, "id", ops [i], strlen (ops [i]));
             return TS_EINVAL;

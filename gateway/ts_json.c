@@ -587,6 +587,52 @@ s_states (ts_json_t *self, const ts_msg_t *reply)
     S_RAW (self, "]}");
 }
 
+//  Appends ,"key":T (RFC 3339 with ms) or ,"key":null for 0.
+static void
+s_time_or_null (ts_json_t *self, const char *key, int64_t ms)
+{
+    S_RAW (self, ",\"");
+    ts_json_raw (self, key);
+    S_RAW (self, "\":");
+    char text [40];
+    if (ms)
+        ts_json_str (self, ts_time_format (ms, text, sizeof text));
+    else
+        S_RAW (self, "null");
+}
+
+//  The ids_show answer (GET /v1/ids/{id}): the id's source and fetch
+//  status.
+static void
+s_id_show (ts_json_t *self, const ts_msg_t *reply)
+{
+    const ts_id_status_t *fetch = &reply->fetch;
+    S_RAW (self, "{\"id\":");
+    ts_json_str (self, reply->id);
+    S_RAW (self, ",\"source\":");
+    ts_json_str (self, reply->source);
+    S_RAW (self, ",\"registered\":true");
+    s_time_or_null (self, "fetched_at", fetch->ok_ms);
+    s_time_or_null (self, "last_attempt", fetch->attempt_ms);
+    S_RAW (self, ",\"last_error\":");
+    if (fetch->error_ms) {
+        char text [40];
+        S_RAW (self, "{\"at\":");
+        ts_json_str (self, ts_time_format (fetch->error_ms, text,
+                                           sizeof text));
+        S_RAW (self, ",\"kind\":");
+        ts_json_str (self, fetch->kind);
+        S_RAW (self, ",\"detail\":");
+        ts_json_str (self, fetch->error);
+        S_RAW (self, "}");
+    }
+    else
+        S_RAW (self, "null");
+    s_time_or_null (self, "not_found_until", fetch->not_found_until_ms);
+    //  Freshness fields of the id (i18-fresh: "stale") go here.
+    S_RAW (self, "}");
+}
+
 int
 ts_json_answer (ts_json_t *self, const ts_msg_t *req, const ts_msg_t *reply)
 {
@@ -634,6 +680,9 @@ ts_json_answer (ts_json_t *self, const ts_msg_t *req, const ts_msg_t *reply)
             return s_count (self, "purged", reply->count);
         case TS_OP_JOB_STATE:
             s_states (self, reply);
+            break;
+        case TS_OP_IDS_SHOW:
+            s_id_show (self, reply);
             break;
         default:
             return TS_EINVAL;

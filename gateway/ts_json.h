@@ -106,6 +106,11 @@ int ts_json_dlq (ts_json_t *self, const ts_msg_t *reply);
 //      dlq_redrive   {"requeued":n}
 //      dlq_purge     {"purged":n}
 //      job_state     {"jobs":[{"job","state","receives","error"},..]}
+//      ids_show      {"id":"..","source":"..","registered":true,
+//                     "fetched_at":T|null,"last_attempt":T|null,
+//                     "last_error":{"at":T,"kind":"..","detail":".."}
+//                     |null,"not_found_until":T|null}, T an RFC 3339
+//                     UTC time with milliseconds
 //  Returns 0, TS_ENOMEM, or TS_EINVAL for an op with no answer of its
 //  own (ready, job, ...).
 int ts_json_answer (ts_json_t *self, const ts_msg_t *req,

@@ -374,9 +374,9 @@ s_ids_ls (s_call_t *call)
     return s_api_answer (call);
 }
 
-//  DELETE /v1/ids/{id}
+//  DELETE /v1/ids/{id} (op ids_rm), GET /v1/ids/{id} (ids_show)
 static int
-s_ids_rm (s_call_t *call)
+s_ids_one (s_call_t *call, ts_op_t op)
 {
     char err [TS_ERRLEN] = "";
     const char *id = ts_target_segment (call->url, 2);
@@ -384,10 +384,13 @@ s_ids_rm (s_call_t *call)
         ts_name_errf (err, "id", id, strlen (id));
         return ts_reply_error (call->out, 400, "bad_request", err);
     }
-    ts_msg_reset (call->msg, TS_OP_IDS_RM);
+    ts_msg_reset (call->msg, op);
     ts_strlcpy (call->msg->id, id, sizeof call->msg->id);
     return s_api_answer (call);
 }
+
+static int s_ids_rm (s_call_t *call) { return s_ids_one (call, TS_OP_IDS_RM); }
+static int s_ids_show (s_call_t *call) { return s_ids_one (call, TS_OP_IDS_SHOW); }
 
 //  POST /v1/dlq/redrive (body optional): forwarded.
 static int
@@ -448,6 +451,7 @@ static const s_route_t s_routes [] = {
     { "GET",    "/v1/series/{id}", TS_ROUTE_KEY,  TS_OP_QUERY,   s_series },
     { "GET",    "/v1/ids",         TS_ROUTE_KEY,  TS_OP_IDS_LS,  s_ids_ls },
     { "POST",   "/v1/ids",         TS_ROUTE_KEY,  TS_OP_IDS_ADD, s_ids_add },
+    { "GET",    "/v1/ids/{id}",    TS_ROUTE_KEY,  TS_OP_IDS_SHOW, s_ids_show },
     { "DELETE", "/v1/ids/{id}",    TS_ROUTE_KEY,  TS_OP_IDS_RM,  s_ids_rm },
     { "POST",   "/v1/hydrate",     TS_ROUTE_KEY,  TS_OP_HYDRATE, s_hydrate },
     { "GET",    "/v1/stats",       TS_ROUTE_KEY,  TS_OP_STATS,   s_stats },

@@ -33,6 +33,11 @@
                the last; without after and limit, 413 if more than
                10000 ids are registered
         POST   /v1/ids          {"ids":[..]}  {"added":n}
+        GET    /v1/ids/{id}                   {"id":..,"source":..,
+               "registered":true,"fetched_at":T|null,"last_attempt":
+               T|null,"last_error":{"at":T,"kind":..,"detail":..}|null,
+               "not_found_until":T|null} (ts_json.h; 404 if the id is
+               not registered)
         DELETE /v1/ids/{id}                   {"id":..,"removed":true}
         POST   /v1/hydrate      {"ids":[..]}  202 {"queued":n,"jobs":[..]}:
                jobs holds the job id of each id, in order

@@ -1,7 +1,8 @@
 /*  tscache - command-line client of tscache-gateway.
 
     Speaks the msgpack protocol (docs/protocol.md) to the gateway's
-    ROUTER through ts_client (a DEALER, one request at a time): registers, lists and removes ids, asks for a
+    ROUTER through ts_client (a DEALER, one request at a time): registers,
+    lists, shows (source, fetch status) and removes ids, asks for a
     hydrate (and with --wait follows its jobs until the ids are stored),
     queries a series, shows the broker's stats and manages its
     dead-letter queue. Answers are printed as aligned tables, or with
@@ -255,6 +256,29 @@ s_print_json (const ts_msg_t *req, const ts_msg_t *reply)
     return S_EXIT_OK;
 }
 
+//  ids show: one "name: value" line per field; times RFC 3339 UTC.
+static void
+s_print_id_show (const ts_msg_t *reply)
+{
+    const ts_id_status_t *fetch = &reply->fetch;
+    char at [40];
+    printf ("id:              %s\n", reply->id);
+    printf ("source:          %s\n", reply->source);
+    printf ("fetched at:      %s\n", fetch->ok_ms
+            ? ts_time_format (fetch->ok_ms, at, sizeof at): "never");
+    printf ("last attempt:    %s\n", fetch->attempt_ms
+            ? ts_time_format (fetch->attempt_ms, at, sizeof at): "never");
+    if (fetch->error_ms)
+        printf ("last error:      %s %s: %s\n",
+                ts_time_format (fetch->error_ms, at, sizeof at),
+                fetch->kind, fetch->error);
+    else
+        printf ("last error:      none\n");
+    printf ("not found until: %s\n", fetch->not_found_until_ms
+            ? ts_time_format (fetch->not_found_until_ms, at, sizeof at)
+            : "-");
+}
+
 static int
 s_print_reply (const ts_msg_t *req, const ts_msg_t *reply, bool json)
 {
@@ -269,6 +293,9 @@ s_print_reply (const ts_msg_t *req, const ts_msg_t *reply, bool json)
             break;
         case TS_OP_IDS_RM:
             printf ("removed %s\n", req->id);
+            break;
+        case TS_OP_IDS_SHOW:
+            s_print_id_show (reply);
             break;
         case TS_OP_HYDRATE:
             printf ("queued %" PRIu64 "\n", reply->count);

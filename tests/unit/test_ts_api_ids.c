@@ -1,6 +1,7 @@
 /*  test_ts_api_ids - the registry ops of the gateway's request handler
-    (gateway/ts_api.c): ids_add, ids_rm (with the id's data) and ids_ls
-    in pages with a cursor, names checked on the way in but stored ones
+    (gateway/ts_api.c): ids_add, ids_rm (with the id's data), ids_ls
+    in pages with a cursor, ids_show (source and fetch status, and its
+    JSON), names checked on the way in but stored ones
     still served. Fixture in ts_api_fixture.h. */
 
 #include "ts_api_fixture.h"
@@ -238,6 +239,53 @@ api_ids_add_registers_to_a_source_and_ls_names_it (void **state)
     ts_config_destroy (&cfg);
 }
 
+static void
+api_ids_show_answers_source_and_fetch_status (void **state)
+{
+    fixture_t *self = *state;
+    char err [TS_ERRLEN] = "";
+    s_register (self, "a");
+    ts_msg_reset (self->req, TS_OP_IDS_SHOW);
+    ts_strlcpy (self->req->id, "a", sizeof self->req->id);
+    //  Never fetched: registered, the first source, nothing else.
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_true (self->reply->has_fetch);
+    assert_string_equal (self->reply->id, "a");
+    assert_true (self->reply->source [0]);
+    assert_int_equal (self->reply->fetch.ok_ms, 0);
+    ts_json_t *json = ts_json_new ();
+    assert_non_null (json);
+    assert_int_equal (ts_json_answer (json, self->req, self->reply), 0);
+    assert_non_null (strstr (ts_json_data (json), "\"fetched_at\":null,"
+                             "\"last_attempt\":null,\"last_error\":null,"
+                             "\"not_found_until\":null}"));
+    //  Fetched, then failed with a 404.
+    ts_store_mark_t ok = { .id = "a", .at_ms = 1732406400000, .ok = true };
+    assert_int_equal (ts_store_ids_mark (self->base->store, &ok, 1, err), 0);
+    assert_int_equal (ts_store_ids_failed (self->base->store, "a",
+                                           1732406460000, "http_404",
+                                           "id=a: upstream HTTP 404",
+                                           1732406760000, err), 0);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_int_equal (self->reply->fetch.ok_ms, 1732406400000);
+    assert_int_equal (self->reply->fetch.error_ms, 1732406460000);
+    assert_string_equal (self->reply->fetch.kind, "http_404");
+    ts_json_reset (json);
+    assert_int_equal (ts_json_answer (json, self->req, self->reply), 0);
+    assert_non_null (strstr (ts_json_data (json),
+        "\"fetched_at\":\"2024-11-24T00:00:00.000Z\","
+        "\"last_attempt\":\"2024-11-24T00:01:00.000Z\","
+        "\"last_error\":{\"at\":\"2024-11-24T00:01:00.000Z\","
+        "\"kind\":\"http_404\",\"detail\":\"id=a: upstream HTTP 404\"},"
+        "\"not_found_until\":\"2024-11-24T00:06:00.000Z\"}"));
+    ts_json_destroy (&json);
+    //  Unknown: 404; not a name: 400.
+    ts_strlcpy (self->req->id, "ghost", sizeof self->req->id);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 404);
+    ts_strlcpy (self->req->id, "a b", sizeof self->req->id);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 400);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -254,6 +302,7 @@ main (int argc, char *argv [])
         T (api_refuses_new_ids_with_a_leading_dash_but_serves_stored_ones),
         T (api_ids_rm_deletes_the_data_and_counts_one),
         T (api_ids_add_registers_to_a_source_and_ls_names_it),
+        T (api_ids_show_answers_source_and_fetch_status),
 #undef T
     };
     return cmocka_run_group_tests_name ("ts_api_ids", tests, NULL, NULL);

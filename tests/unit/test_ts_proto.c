@@ -40,6 +40,7 @@ every_request_op_round_trips (void **state)
                 msg->job = op == TS_OP_JOB? UINT64_MAX: 0;
                 break;
             case TS_OP_IDS_RM:
+            case TS_OP_IDS_SHOW:
                 ts_strlcpy (msg->id, "gone", sizeof (msg->id));
                 break;
             case TS_OP_READY:
@@ -107,7 +108,7 @@ each_dialogue_takes_only_its_own_messages (void **state)
         [TS_OP_DONE] = "W", [TS_OP_FAILED] = "W", [TS_OP_HEARTBEAT] = "WB",
         [TS_OP_STATS] = "C", [TS_OP_DLQ_LS] = "C", [TS_OP_DLQ_REDRIVE] = "C",
         [TS_OP_DLQ_PURGE] = "C", [TS_OP_JOB_STATE] = "C",
-        [TS_OP_NOTICE] = "N", [TS_OP_RELEASE] = "W"
+        [TS_OP_NOTICE] = "N", [TS_OP_RELEASE] = "W", [TS_OP_IDS_SHOW] = "C"
     };
     const struct { ts_dialogue_t dialogue; char letter; } dialogues [] = {
         { TS_DIALOGUE_CLIENT, 'C' }, { TS_DIALOGUE_REPLIES, 'R' },

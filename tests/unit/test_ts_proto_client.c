@@ -83,6 +83,46 @@ ids_add_source_and_ids_ls_sources_round_trip (void **state)
     ts_msg_destroy (&msg);
 }
 
+//  ids_show and its reply: id, source and the fetch map (docs/protocol.md
+//  5.20); a reply without the fetch map has none.
+static void
+ids_show_and_its_fetch_reply_round_trip (void **state)
+{
+    ts_msg_t *msg = ts_msg_new (TS_OP_IDS_SHOW);
+    ts_strlcpy (msg->id, "a", sizeof msg->id);
+    ts_msg_t *copy = s_round_trip (msg);
+    assert_int_equal (copy->op, TS_OP_IDS_SHOW);
+    assert_string_equal (copy->id, "a");
+    ts_msg_destroy (&copy);
+    ts_msg_destroy (&msg);
+
+    msg = ts_msg_new (TS_OP_REPLY);
+    ts_msg_set_ok (msg, 200);
+    ts_strlcpy (msg->id, "a", sizeof msg->id);
+    ts_strlcpy (msg->source, "weather", sizeof msg->source);
+    msg->has_fetch = true;
+    msg->fetch = (ts_id_status_t) {
+        .ok_ms = 1000, .attempt_ms = 3000, .error_ms = 3000,
+        .error = "id=a: upstream HTTP 404", .kind = "http_404",
+        .not_found_until_ms = 303000 };
+    copy = s_round_trip (msg);
+    assert_true (copy->has_fetch);
+    assert_string_equal (copy->id, "a");
+    assert_string_equal (copy->source, "weather");
+    assert_int_equal (copy->fetch.ok_ms, 1000);
+    assert_int_equal (copy->fetch.attempt_ms, 3000);
+    assert_int_equal (copy->fetch.error_ms, 3000);
+    assert_string_equal (copy->fetch.error, "id=a: upstream HTTP 404");
+    assert_string_equal (copy->fetch.kind, "http_404");
+    assert_int_equal (copy->fetch.not_found_until_ms, 303000);
+    ts_msg_destroy (&copy);
+    msg->has_fetch = false;
+    copy = s_round_trip (msg);
+    assert_false (copy->has_fetch);
+    ts_msg_destroy (&copy);
+    ts_msg_destroy (&msg);
+}
+
 static void
 stats_reply_with_workers_round_trips (void **state)
 {
@@ -787,6 +827,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (decode_rejects_bad_paging_and_job_fields),
         cmocka_unit_test (decode_rejects_malformed_stats),
         cmocka_unit_test (decode_rejects_malformed_dlq),
+        cmocka_unit_test (ids_show_and_its_fetch_reply_round_trip),
     };
     if (argc > 1)
         cmocka_set_test_filter (argv [1]);
