@@ -354,7 +354,7 @@ s_freshness (ts_api_t *self, const ts_msg_t *req, ts_store_query_t *q,
         if (rc)
             return s_store_failed (reply, rc, err);
     }
-    ts_fresh_fill (self->fresh, st->ok_ms, st->error_ms, st->kind,
+    ts_fresh_fill (self->fresh, -1, st->ok_ms, st->error_ms, st->kind,
                    st->error, q->now_ms, reply, &verdict);
     if (ts_fresh_revalidate (self->fresh, &verdict, q->now_ms))
         ts_api_revalidate (self, req->id);
@@ -514,6 +514,10 @@ s_ids_show (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
     reply->fetch.not_found_until_ms = status.not_found_until_ms;
     ts_strlcpy (reply->fetch.error, status.error, sizeof reply->fetch.error);
     ts_strlcpy (reply->fetch.kind, status.kind, sizeof reply->fetch.kind);
+    //  Its freshness, by its own source's schedule (ts_fresh).
+    ts_fresh_fill (self->fresh, s_source_index (self, reply->source),
+                   status.ok_ms, status.error_ms, status.kind, status.error,
+                   ts_now_ms (), reply, NULL);
     return reply->status;
 }
 
@@ -660,7 +664,7 @@ s_reused (ts_api_t *self, const ts_msg_t *req, char format, int64_t now,
         return;
     ts_fresh_verdict_t verdict;
     uint64_t etag = reply->fresh.etag;
-    ts_fresh_fill (self->fresh, reply->fresh.fetched_ms,
+    ts_fresh_fill (self->fresh, -1, reply->fresh.fetched_ms,
                    reply->fresh.error_ms, NULL, NULL, now, reply, &verdict);
     reply->fresh.etag = etag;
     if (format != 'j' && verdict.fetched_ms)

@@ -106,8 +106,16 @@ ts_fresh_sie_s (const ts_fresh_t *self)
 int64_t
 ts_fresh_stale_at (const ts_fresh_t *self, int64_t ok_ms)
 {
+    return ts_fresh_stale_at_source (self, -1, ok_ms);
+}
+
+int64_t
+ts_fresh_stale_at_source (const ts_fresh_t *self, int source, int64_t ok_ms)
+{
+    bool one = source >= 0 && (size_t) source < self->n;
     int64_t latest = -1;
-    for (size_t i = 0; i < self->n; i++) {
+    for (size_t i = one? (size_t) source: 0;
+         i < (one? (size_t) source + 1: self->n); i++) {
         const ts_fresh_schedule_t *s = &self->schedules [i];
         if (!s->on)
             return INT64_MAX;       //  one source never refreshes
@@ -126,6 +134,14 @@ void
 ts_fresh_judge (const ts_fresh_t *self, int64_t ok_ms, int64_t error_ms,
                 int64_t now_ms, ts_fresh_verdict_t *verdict)
 {
+    ts_fresh_judge_source (self, -1, ok_ms, error_ms, now_ms, verdict);
+}
+
+void
+ts_fresh_judge_source (const ts_fresh_t *self, int source, int64_t ok_ms,
+                       int64_t error_ms, int64_t now_ms,
+                       ts_fresh_verdict_t *verdict)
+{
     memset (verdict, 0, sizeof *verdict);
     verdict->fetched_ms = ok_ms > 0? ok_ms: 0;
     verdict->failed = error_ms > 0 && error_ms > verdict->fetched_ms;
@@ -136,7 +152,7 @@ ts_fresh_judge (const ts_fresh_t *self, int64_t ok_ms, int64_t error_ms,
     }
     //  A clock that went back shows age 0, never a negative one.
     verdict->age_s = now_ms > ok_ms? (now_ms - ok_ms) / 1000: 0;
-    verdict->stale_at_ms = ts_fresh_stale_at (self, ok_ms);
+    verdict->stale_at_ms = ts_fresh_stale_at_source (self, source, ok_ms);
     verdict->overdue = now_ms >= verdict->stale_at_ms;
     verdict->stale = verdict->overdue || verdict->failed;
 }
@@ -187,12 +203,12 @@ ts_fresh_headers (const ts_fresh_t *self, const ts_fresh_verdict_t *verdict,
 }
 
 void
-ts_fresh_fill (const ts_fresh_t *self, int64_t ok_ms, int64_t error_ms,
-               const char *kind, const char *error, int64_t now_ms,
-               ts_msg_t *reply, ts_fresh_verdict_t *verdict)
+ts_fresh_fill (const ts_fresh_t *self, int source, int64_t ok_ms,
+               int64_t error_ms, const char *kind, const char *error,
+               int64_t now_ms, ts_msg_t *reply, ts_fresh_verdict_t *verdict)
 {
     ts_fresh_verdict_t v;
-    ts_fresh_judge (self, ok_ms, error_ms, now_ms, &v);
+    ts_fresh_judge_source (self, source, ok_ms, error_ms, now_ms, &v);
     ts_freshness_t *fresh = &reply->fresh;
     memset (fresh, 0, sizeof *fresh);
     fresh->fetched_ms = v.fetched_ms;

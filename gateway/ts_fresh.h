@@ -90,6 +90,12 @@ int64_t ts_fresh_sie_s (const ts_fresh_t *self);
 //  INT64_MAX if no source has a fire left (schedules off).
 int64_t ts_fresh_stale_at (const ts_fresh_t *self, int64_t ok_ms);
 
+//  The same for the source of index source (the config's order), when
+//  the id's source is known; -1 (or out of range): every source, as
+//  ts_fresh_stale_at.
+int64_t ts_fresh_stale_at_source (const ts_fresh_t *self, int source,
+                                  int64_t ok_ms);
+
 //  The rule's verdict on one id at now_ms.
 typedef struct {
     int64_t fetched_ms;     //  last successful fetch; 0 never
@@ -106,6 +112,12 @@ typedef struct {
 void ts_fresh_judge (const ts_fresh_t *self, int64_t ok_ms,
                      int64_t error_ms, int64_t now_ms,
                      ts_fresh_verdict_t *verdict);
+
+//  ts_fresh_judge by the schedule of the source of index source only (-1:
+//  every source).
+void ts_fresh_judge_source (const ts_fresh_t *self, int source,
+                            int64_t ok_ms, int64_t error_ms, int64_t now_ms,
+                            ts_fresh_verdict_t *verdict);
 
 //  True if a query answered now should trigger a refresh
 //  (stale-while-revalidate on): stale by age, for less than
@@ -134,10 +146,12 @@ void ts_fresh_headers (const ts_fresh_t *self,
 
 //  Fills reply->fresh from an id's fetch status (ts_store_status_t's
 //  ok_ms, error_ms, kind and error; kind and error may be NULL) judged at
-//  now_ms, and sets has_fresh. *verdict (if not NULL) gets the verdict.
-void ts_fresh_fill (const ts_fresh_t *self, int64_t ok_ms, int64_t error_ms,
-                    const char *kind, const char *error, int64_t now_ms,
-                    ts_msg_t *reply, ts_fresh_verdict_t *verdict);
+//  now_ms by the schedule of source (an index, -1: every source, as for
+//  a query), and sets has_fresh. *verdict (if not NULL) gets the verdict.
+void ts_fresh_fill (const ts_fresh_t *self, int source, int64_t ok_ms,
+                    int64_t error_ms, const char *kind, const char *error,
+                    int64_t now_ms, ts_msg_t *reply,
+                    ts_fresh_verdict_t *verdict);
 
 //  ---------------------------------------------------------------------
 //  Freshness in the answer cache. A cached answer is the encoded body

@@ -629,7 +629,17 @@ s_id_show (ts_json_t *self, const ts_msg_t *reply)
     else
         S_RAW (self, "null");
     s_time_or_null (self, "not_found_until", fetch->not_found_until_ms);
-    //  Freshness fields of the id (i18-fresh: "stale") go here.
+    //  Its freshness (ts_fresh): stale, and its age now (not cached).
+    if (reply->has_fresh) {
+        if (reply->fresh.stale)
+            S_RAW (self, ",\"stale\":true,\"age\":");
+        else
+            S_RAW (self, ",\"stale\":false,\"age\":");
+        if (reply->fresh.fetched_ms)
+            ts_json_int (self, reply->fresh.age_s);
+        else
+            S_RAW (self, "null");
+    }
     S_RAW (self, "}");
 }
 

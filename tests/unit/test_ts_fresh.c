@@ -138,6 +138,16 @@ several_sources_take_the_latest (void **state)
                       s_ms ("2026-01-01T10:05:00Z"));
     assert_int_equal (ts_fresh_stale_at (fresh, s_ms ("2026-01-01T10:00:40Z")),
                       s_ms ("2026-01-01T11:00:30Z"));
+    //  The id's own source known: its schedule alone.
+    assert_int_equal (ts_fresh_stale_at_source (fresh, 0,
+                                                s_ms ("2026-01-01T10:00:40Z")),
+                      s_ms ("2026-01-01T10:05:00Z"));
+    assert_int_equal (ts_fresh_stale_at_source (fresh, 1,
+                                                s_ms ("2026-01-01T10:00:20Z")),
+                      s_ms ("2026-01-01T10:00:30Z"));
+    assert_int_equal (ts_fresh_stale_at_source (fresh, 7,
+                                                s_ms ("2026-01-01T10:00:20Z")),
+                      s_ms ("2026-01-01T10:05:00Z"));
     ts_fresh_destroy (&fresh);
 }
 
