@@ -129,6 +129,20 @@ api_upstream_404_is_answered_within_its_ttl (void **state)
     assert_string_equal (self->reply->fresh.error_kind, "http_404");
 }
 
+//  Replaces the fixture's store and handler by ones of extra_yaml.
+static void
+s_reconfigure (fixture_t *self, const char *extra_yaml)
+{
+    ts_testutil_t *base = ts_testutil_new (16, extra_yaml);
+    assert_non_null (base);
+    char err [TS_ERRLEN] = "";
+    ts_api_destroy (&self->api);
+    ts_testutil_destroy (&self->base);
+    self->base = base;
+    self->api = ts_api_new (base->cfg, base->store, err);
+    assert_non_null (self->api);
+}
+
 //  A forecast of one point written 'ago_s' seconds after its TTL ran out
 //  (store.forecast_ttl_s, 604800 s by default): expired at now - ago_s.
 static void
@@ -151,15 +165,8 @@ static void
 api_stale_if_error_serves_expired_forecast_in_its_window (void **state)
 {
     fixture_t *self = *state;
-    ts_testutil_t *base = ts_testutil_new (16,
-        "gateway:\n  stale_if_error_s: 600\n  cache_mb: 0\n");
-    assert_non_null (base);
-    char err [TS_ERRLEN] = "";
-    ts_api_destroy (&self->api);
-    ts_testutil_destroy (&self->base);
-    self->base = base;
-    self->api = ts_api_new (base->cfg, base->store, err);
-    assert_non_null (self->api);
+    s_reconfigure (self,
+                   "gateway:\n  stale_if_error_s: 600\n  cache_mb: 0\n");
     s_register (self, "a");
     s_register (self, "b");
     int64_t now = ts_now_ms ();
@@ -185,6 +192,47 @@ api_stale_if_error_serves_expired_forecast_in_its_window (void **state)
     assert_int_equal (self->reply->fresh.error_ms, now - 1000);
 }
 
+
+static void
+api_stale_while_revalidate_asks_one_refresh_in_its_window (void **state)
+{
+    fixture_t *self = *state;
+    //  rate(1 minute), no grace: fetched 2 minutes ago is overdue since
+    //  about a minute, within the 600 s window; 20 minutes ago is past it.
+    s_reconfigure (self,
+        "broker:\n  schedule: \"rate(1 minute)\"\n"
+        "gateway:\n  stale_grace_s: 0\n  stale_while_revalidate_s: 600\n"
+        "  broker_endpoint: inproc://test-ts-api-fresh-none\n");
+    s_register (self, "a");
+    s_register (self, "old");
+    s_register (self, "new");
+    int64_t now = ts_now_ms ();
+    s_mark (self, "a", now - 120000, true, 0);
+    s_mark (self, "old", now - 1200000, true, 0);
+    s_mark (self, "new", now, true, 0);
+    ts_flight_t *flights = ts_api_flights (self->api);
+    assert_non_null (flights);
+    //  Fresh: no refresh.
+    s_query (self, "new", now - HOUR_MS, now + HOUR_MS);
+    assert_int_equal (s_run (self, NULL), 200);
+    assert_false (self->reply->fresh.stale);
+    assert_int_equal (ts_flight_size (flights), 0);
+    //  Stale past the window: answered stale, no refresh.
+    s_query (self, "old", now - HOUR_MS, now + HOUR_MS);
+    assert_int_equal (s_run (self, NULL), 200);
+    assert_true (self->reply->fresh.stale);
+    assert_int_equal (ts_flight_size (flights), 0);
+    //  Stale within it: answered at once, stale, and one refresh asked,
+    //  however many queries (single flight); from the cache too.
+    for (int i = 0; i < 3; i++) {
+        s_query (self, "a", now - HOUR_MS, now + HOUR_MS);
+        assert_int_equal (s_run (self, NULL), 200);
+        assert_true (self->reply->fresh.stale);
+        assert_int_equal (self->reply->fresh.fetched_ms, now - 120000);
+        assert_int_equal (ts_flight_size (flights), 1);
+    }
+}
+
 int
 main (void)
 {
@@ -203,6 +251,9 @@ main (void)
             s_teardown),
         cmocka_unit_test_setup_teardown (
             api_stale_if_error_serves_expired_forecast_in_its_window,
+            s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            api_stale_while_revalidate_asks_one_refresh_in_its_window,
             s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
