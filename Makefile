@@ -235,11 +235,13 @@ DEPS_test_ts_target = $(CORE) gateway/ts_target
 DEPS_test_ts_h1     = $(CORE) gateway/ts_h1
 DEPS_test_ts_http_peers = gateway/ts_http_peers
 DEPS_test_ts_cache  = $(CORE) gateway/ts_cache
+DEPS_test_ts_fresh  = $(CORE) gateway/ts_fresh common/ts_config common/ts_cron
+DEPS_test_ts_flight = $(CORE) gateway/ts_flight
 DEPS_test_ts_notice = $(CORE) gateway/ts_notice gateway/ts_cache common/ts_proto common/ts_points \
                       common/ts_curve common/ts_config common/ts_cron
 #  The request handler's tests (queries, registry, broker ops) share
 #  tests/unit/ts_api_fixture.h.
-DEPS_test_ts_api    = $(CORE) gateway/ts_api gateway/ts_ready \
+DEPS_test_ts_api    = $(CORE) gateway/ts_api gateway/ts_flight gateway/ts_hydrator gateway/ts_ready \
                       gateway/ts_metrics common/ts_prom_stats gateway/ts_json common/ts_client common/ts_curve gateway/ts_cache common/ts_proto common/store/ts_store \
                       common/ts_envelope \
                       common/store/ts_store_lmdb common/ts_config common/ts_cron \
@@ -249,12 +251,15 @@ DEPS_test_ts_api_ids    = $(DEPS_test_ts_api)
 DEPS_test_ts_api_broker = $(DEPS_test_ts_api)
 DEPS_test_ts_query_run  = $(DEPS_test_ts_api)
 DEPS_test_ts_query  = $(CORE) common/ts_proto common/ts_points
+DEPS_test_ts_api_fresh  = $(DEPS_test_ts_api)
+DEPS_test_ts_api_readthru = $(DEPS_test_ts_api)
 $(BUILD)/tests/test_ts_api $(BUILD)/tests/test_ts_api_ids \
-$(BUILD)/tests/test_ts_api_broker \
+$(BUILD)/tests/test_ts_api_broker $(BUILD)/tests/test_ts_api_fresh \
+$(BUILD)/tests/test_ts_api_readthru \
 $(BUILD)/tests/test_ts_query_run: tests/unit/ts_api_fixture.h
 #  The routes and the seed's route share tests/unit/ts_route_fixture.h.
 DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_keys gateway/ts_params \
-                      gateway/ts_h1 gateway/ts_reply gateway/ts_seed gateway/ts_api gateway/ts_ready \
+                      gateway/ts_h1 gateway/ts_reply gateway/ts_seed gateway/ts_api gateway/ts_flight gateway/ts_hydrator gateway/ts_ready \
                       gateway/ts_metrics common/ts_prom_stats common/ts_client common/ts_curve gateway/ts_cache \
                       gateway/ts_json gateway/ts_target common/ts_envelope common/ts_proto common/store/ts_store \
                       common/store/ts_store_lmdb common/ts_config common/ts_cron \
@@ -263,7 +268,7 @@ DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_keys gateway/ts_params
 DEPS_test_ts_http_stream = $(DEPS_test_ts_route) gateway/ts_http_conn gateway/ts_h1
 DEPS_test_ts_seed   = $(DEPS_test_ts_route)
 $(BUILD)/tests/test_ts_route $(BUILD)/tests/test_ts_seed: tests/unit/ts_route_fixture.h
-DEPS_test_ts_zmqsrv = $(CORE) gateway/ts_zmqsrv gateway/ts_api gateway/ts_ready \
+DEPS_test_ts_zmqsrv = $(CORE) gateway/ts_zmqsrv gateway/ts_api gateway/ts_flight gateway/ts_hydrator gateway/ts_ready \
                       gateway/ts_metrics common/ts_prom_stats gateway/ts_json common/ts_client common/ts_curve gateway/ts_cache common/ts_proto \
                       common/ts_envelope common/ts_daemon common/ts_version \
                       common/store/ts_store common/store/ts_store_lmdb common/ts_config \
@@ -321,7 +326,7 @@ PARTS_common/ts_config = common/ts_config_keys common/ts_config_yaml \
                          common/ts_tz common/ts_duration
 #  upstream.rate_limit.rate is checked by the rate limiter's parser.
 PARTS_common/ts_config += common/ts_ratelimit
-PARTS_common/ts_proto = common/ts_proto_codec common/ts_proto_client \
+PARTS_common/ts_proto = common/ts_proto_codec common/ts_proto_client common/ts_proto_fresh \
                         common/ts_proto_worker common/ts_proto_points \
                         common/ts_proto_query common/ts_query
 PARTS_common/ingest/ts_map = common/ingest/ts_map_parse \
@@ -350,8 +355,9 @@ PARTS_common/store/ts_store_lmdb = common/store/ts_store_lmdb_points \
                                  common/store/ts_store_lmdb_scan \
                                  common/store/ts_store_lmdb_format \
                                  common/ts_lmdb
-#  The query engine of queries with options is the query part of ts_api.
-PARTS_gateway/ts_api = gateway/ts_query_run common/ts_agg
+#  The query engine of queries with options and the freshness judge are
+#  parts of ts_api.
+PARTS_gateway/ts_api = gateway/ts_query_run common/ts_agg gateway/ts_fresh
 #  The metric families of the broker's stats name the version.
 PARTS_common/ts_prom_stats = common/ts_prom common/ts_version
 PARTS_broker/queue/ts_queue_lmdb = broker/queue/ts_queue_lmdb_record \

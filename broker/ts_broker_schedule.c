@@ -100,12 +100,8 @@ s_resolve (const ts_config_t *source, ts_broker_schedule_t *out, char *err)
     const char *name = ts_config_source_name (source);
     memset (out, 0, sizeof *out);
     ts_strlcpy (out->source, name, sizeof out->source);
-    const char *key = "upstream.schedule";
-    const char *expr = ts_config_str (source, key);
-    if (!*expr) {
-        key = "broker.schedule";    //  a view reads it from the config
-        expr = ts_config_str (source, key);
-    }
+    const char *key = NULL;
+    const char *expr = ts_config_source_schedule (source, &key);
     ts_strlcpy (out->expr, expr, sizeof out->expr);
     out->on = *expr && strcmp (expr, "off") != 0;
     out->next_ms = -1;
@@ -114,13 +110,7 @@ s_resolve (const ts_config_t *source, ts_broker_schedule_t *out, char *err)
         ts_errf (err, "source %s: %s: %s", name, key, detail);
         return TS_ECONFIG;
     }
-    int64_t offset_s = ts_config_int (source, "upstream.schedule_offset_s");
-    if (offset_s < 0)
-        offset_s = ts_config_int (source, "broker.schedule_offset_s");
-    int64_t jitter_s = ts_config_int (source, "upstream.schedule_jitter_s");
-    if (jitter_s < 0)
-        jitter_s = ts_config_int (source, "broker.schedule_jitter_s");
-    out->shift_ms = offset_s * 1000 + ts_cron_spread_ms (name, jitter_s);
+    out->shift_ms = ts_config_source_shift_ms (source);
     return 0;
 }
 

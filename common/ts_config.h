@@ -167,6 +167,19 @@ int ts_config_source_find (const ts_config_t *self, const char *name);
 void ts_config_source_names (const ts_config_t *self, char *buf,
                              size_t size);
 
+//  The schedule expression of source (a view): its upstream.schedule,
+//  or broker.schedule when that is ""; "off" or "" means none. *key (if
+//  not NULL) gets the key it came from, for errors. Borrowed.
+const char *ts_config_source_schedule (const ts_config_t *source,
+                                       const char **key);
+
+//  How much later than its expression source's schedule fires, in ms:
+//  upstream.schedule_offset_s (-1: broker.schedule_offset_s) plus the
+//  source's spread over upstream.schedule_jitter_s (-1: the broker's;
+//  ts_cron_spread_ms of its name). The broker fires by it, and the
+//  gateway's stale rule (ts_fresh) follows it.
+int64_t ts_config_source_shift_ms (const ts_config_t *source);
+
 //  True if a and b have the same sources: names in the same order, and
 //  each entry setting the same keys to the same values. (What upstream:
 //  shares is compared key by key, as ts_config_same.) A reload that

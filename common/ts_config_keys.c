@@ -23,6 +23,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <regex.h>
 #include <string.h>
 #include <strings.h>
 
@@ -34,7 +35,8 @@ static ts_config_check_fn s_check_url, s_check_headers, s_check_header_name,
                   s_check_influxdb_name, s_check_influxdb_url,
                   s_check_nonempty, s_check_rate, s_check_body_path,
                   s_check_query_name, s_check_body, s_check_token_url;
-static ts_config_check_fn s_check_duration, s_check_backfill_window;
+static ts_config_check_fn s_check_duration, s_check_backfill_window,
+                          s_check_regex;
 
 static const char *const s_log_levels [] = {
     "error", "warn", "info", "debug", NULL };
@@ -53,6 +55,8 @@ static const char *const s_layouts [] = { "rows", "columns", "positional",
 static const char *const s_out_of_bounds [] = { "reject_document",
                                                 "drop_point", NULL };
 static const char *const s_stamp_uses [] = { "use", "ignore", NULL };
+static const char *const s_read_through [] = { "off", "registered", "any",
+                                                NULL };
 static const char *const s_security_modes [] = { "curve", "plain", NULL };
 static const char *const s_page_modes [] = { "none", "next_url",
     "link_header", "cursor", "page", "offset", NULL };
@@ -201,9 +205,22 @@ const ts_config_key_t ts_config_keys [] = {
       NULL },
     { "gateway.notice_endpoint", TS_CONFIG_STR, "tcp://127.0.0.1:5558",
       0, 0, NULL, s_check_endpoint_or_off },
+    { "gateway.read_through", TS_CONFIG_ENUM, "registered", 0, 0,
+      s_read_through, NULL },
+    { "gateway.read_through_pattern", TS_CONFIG_STR, "", 0, 0, NULL,
+      s_check_regex },
+    { "gateway.read_through_wait_ms", TS_CONFIG_INT, "3000", 0, 60000, NULL,
+      NULL },
     { "gateway.seed_path_prefix", TS_CONFIG_STR, "", 0, 0, NULL,
       s_check_path_prefix },
     { "gateway.metrics_auth", TS_CONFIG_BOOL, "false", 0, 0, NULL, NULL },
+    //  Freshness (gateway/ts_fresh.h): grace after a due refresh before
+    //  an answer is stale, and the two stale-serving windows (0: off).
+    { "gateway.stale_grace_s", TS_CONFIG_INT, "60", 0, 604800, NULL, NULL },
+    { "gateway.stale_while_revalidate_s", TS_CONFIG_INT, "0", 0, 604800,
+      NULL, NULL },
+    { "gateway.stale_if_error_s", TS_CONFIG_INT, "0", 0, 604800, NULL,
+      NULL },
 
     { "cli.endpoint", TS_CONFIG_ENDPOINT, "tcp://127.0.0.1:5555",
       0, 0, NULL, NULL },
@@ -681,6 +698,27 @@ s_check_influxdb_url (const ts_config_value_t *value, char *reason,
 //  dot segment, no trailing '/', and not a first segment the gateway's
 //  own routes use.
 #define S_PREFIX_MAX 256
+//  "" or a POSIX extended regular expression (regcomp).
+static int
+s_check_regex (const ts_config_value_t *value, char *reason, size_t size,
+               size_t *bad)
+{
+    (void) bad;
+    if (!value->str [0])
+        return 0;
+    regex_t re;
+    int rc = regcomp (&re, value->str, REG_EXTENDED | REG_NOSUB);
+    if (rc) {
+        char text [128];
+        regerror (rc, &re, text, sizeof text);
+        snprintf (reason, size, "not a POSIX extended regular expression: "
+                  "%s", text);
+        return -1;
+    }
+    regfree (&re);
+    return 0;
+}
+
 static int
 s_check_path_prefix (const ts_config_value_t *value, char *reason, size_t size,
                      size_t *bad)

@@ -16,6 +16,7 @@
     ts_config module: see ts_config_keys.h. */
 
 #include "ts_config_keys.h"
+#include "ts_cron.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -154,4 +155,31 @@ ts_config_sources_same (const ts_config_t *a, const ts_config_t *b)
         }
     }
     return true;
+}
+
+const char *
+ts_config_source_schedule (const ts_config_t *source, const char **key)
+{
+    const char *name = "upstream.schedule";
+    const char *expr = ts_config_str (source, name);
+    if (!*expr) {
+        name = "broker.schedule";   //  a view reads it from the config
+        expr = ts_config_str (source, name);
+    }
+    if (key)
+        *key = name;
+    return expr;
+}
+
+int64_t
+ts_config_source_shift_ms (const ts_config_t *source)
+{
+    int64_t offset_s = ts_config_int (source, "upstream.schedule_offset_s");
+    if (offset_s < 0)
+        offset_s = ts_config_int (source, "broker.schedule_offset_s");
+    int64_t jitter_s = ts_config_int (source, "upstream.schedule_jitter_s");
+    if (jitter_s < 0)
+        jitter_s = ts_config_int (source, "broker.schedule_jitter_s");
+    return offset_s * 1000
+         + ts_cron_spread_ms (ts_config_source_name (source), jitter_s);
 }

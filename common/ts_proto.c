@@ -40,7 +40,7 @@ const char *ts_proto_field_names [F_COUNT_] = {
     "forecast", "retry", "retry_after_ms", "stats", "dlq", "after", "limit",
     "next", "jobs", "states", "boot", "written", "seq", "rid",
     "source", "kind", "sources", "fetch", "step", "agg", "max_points",
-    "fill", "step_ms"
+    "fill", "step_ms", "priority", "fetched_ms", "stale", "last_error", "age"
 };
 
 //  ---------------------------------------------------------------------

@@ -199,6 +199,23 @@ typedef enum {
 //  Most measures one query names.
 #define TS_PROTO_MAX_QUERY_MEASURES 64
 
+//  How fresh a query answer is (docs/protocol.md 6, gateway/ts_fresh.h):
+//  "fetched_ms", "stale", "last_error" and "age" on the wire.
+typedef struct {
+    int64_t  fetched_ms;                //  last successful fetch; 0 never
+                                        //  (wire: nil)
+    bool     stale;                     //  the stale rule's verdict
+    int64_t  age_s;                     //  seconds since fetched_ms; -1
+                                        //  never (wire: nil)
+    int64_t  error_ms;                  //  last_error.at: the last attempt
+                                        //  failed after fetched_ms; 0 none
+    char     error_kind [TS_PROTO_KIND_MAX + 1];    //  last_error.kind
+    char     error [TS_ERRLEN];         //  last_error.detail
+    uint64_t etag;                      //  not on the wire: hash of the
+                                        //  encoded answer (ts_fresh); 0
+                                        //  none
+} ts_freshness_t;
+
 typedef struct {
     ts_op_t  op;                        //  TS_OP_REPLY for replies
     char     rid [TS_RID_MAX + 1];      //  any message: the request id
@@ -264,7 +281,12 @@ typedef struct {
     bool     retry;                     //  failed: worth retrying (true
                                         //  after new/reset, and when
                                         //  absent on the wire)
-    uint64_t retry_after_ms;            //  failed: upstream asked to wait
+    uint64_t retry_after_ms;            //  failed: upstream asked to wait;
+                                        //  a 202 query reply: ask again
+                                        //  after this long (read-through)
+    bool     priority;                  //  hydrate: a priority fetch
+                                        //  ("priority", optional; false
+                                        //  when absent)
     char     kind [TS_PROTO_KIND_MAX + 1];  //  failed: the failure's kind
                                         //  (the worker's ts_fetch_kinds,
                                         //  e.g. "http_429"); "" not given
@@ -282,6 +304,8 @@ typedef struct {
     bool     has_series;                //  reply carries a query answer
     ts_series_t series;                 //  query reply: owned lists,
                                         //  never NULL
+    bool     has_fresh;                 //  query reply: freshness given
+    ts_freshness_t fresh;               //  query reply: see above
     bool     has_stats;                 //  reply carries stats
     ts_stats_t stats;                   //  stats reply
     bool     has_dlq;                   //  reply carries dlq entries
@@ -381,6 +405,12 @@ int ts_msg_decode (ts_msg_t *self, const void *data, size_t size,
 int ts_msg_encode_notice (char **buf, size_t *cap, size_t *size,
                           uint64_t boot, uint64_t seq,
                           const char *const *ids, size_t n);
+
+//  Sets the "age" of an encoded query reply (data, size bytes, as
+//  ts_msg_encode made it with has_fresh and a fetched_ms) to age_s, in
+//  place: an answer reused from a cache says its age now. Returns 0, or
+//  TS_EINVAL (nothing changed) if data does not end with an int64 "age".
+int ts_msg_patch_age (char *data, size_t size, int64_t age_s);
 
 //  Helpers that build a reply into self (reset first).
 void ts_msg_set_error (ts_msg_t *self, int status, const char *error,

@@ -200,8 +200,10 @@ ts_proto_encode_reply (msgpack_packer *pk, const ts_msg_t *self)
                   + (self->has_stats? 1: 0)
                   + (self->has_dlq? 1: 0)
                   + (self->has_states? 1: 0)
+                  + (self->has_fresh? ts_proto_fresh_fields (self): 0)
                   + (self->has_fetch? 3: 0)
-                  + (self->rid [0]? 1: 0);
+                  + (self->rid [0]? 1: 0)
+                  + (self->retry_after_ms? 1: 0);
     TS_PROTO_TRY (msgpack_pack_map (pk, fields));
     TS_PROTO_TRY (ts_proto_pack_cstr (pk, "v"));
     TS_PROTO_TRY (msgpack_pack_int (pk, TS_PROTO_VERSION));
@@ -246,6 +248,9 @@ ts_proto_encode_reply (msgpack_packer *pk, const ts_msg_t *self)
         TS_PROTO_TRY (ts_proto_pack_cstr (pk, "fill"));
         TS_PROTO_TRY (ts_proto_pack_cstr (pk, ts_fill_name (self->fill)));
     }
+    if (self->retry_after_ms)
+        TS_PROTO_TRY (ts_proto_pack_uint_field (pk, "retry_after_ms",
+                                                self->retry_after_ms));
     if (self->has_stats)
         TS_PROTO_TRY (s_encode_stats (pk, &self->stats));
     if (self->has_dlq)
@@ -254,6 +259,9 @@ ts_proto_encode_reply (msgpack_packer *pk, const ts_msg_t *self)
         TS_PROTO_TRY (s_encode_states (pk, self));
     if (self->has_fetch)
         TS_PROTO_TRY (s_encode_fetch (pk, self));
+    //  Last: "age" ends the reply (ts_msg_patch_age).
+    if (self->has_fresh)
+        TS_PROTO_TRY (ts_proto_encode_fresh (pk, self));
     return 0;
 nomem:
     return -1;
@@ -556,6 +564,10 @@ ts_proto_decode_reply (ts_proto_dec_t *dec, ts_msg_t *self)
     if ((obj = dec->field [F_COUNT])
     &&  (rc = ts_proto_get_uint64 (dec, "count", obj, &self->count)))
         return rc;
+    if ((obj = dec->field [F_RETRY_AFTER])
+    &&  (rc = ts_proto_get_uint64 (dec, "retry_after_ms", obj,
+                                   &self->retry_after_ms)))
+        return rc;
     if ((obj = dec->field [F_IDS])
     &&  (rc = ts_proto_get_ids (dec, "ids", obj, 0, self->ids)))
         return rc;
@@ -590,6 +602,8 @@ ts_proto_decode_reply (ts_proto_dec_t *dec, ts_msg_t *self)
         return rc;
     if ((rc = ts_proto_decode_agg_fill (dec, self)))
         return rc;
+    if ((rc = ts_proto_decode_fresh (dec, self)))
+        return rc;
     if (dec->field [F_MEASURES] || dec->field [F_HISTORY]
     ||  dec->field [F_FORECAST] || dec->field [F_BASELINE])
         return ts_proto_decode_series (dec, self);
@@ -611,9 +625,10 @@ ts_proto_client_fields (const ts_msg_t *self)
                      + (self->limit? 1: 0) + (self->next [0]? 1: 0);
         case TS_OP_IDS_ADD:
             return 1 + (self->source [0]? 1: 0);
+        case TS_OP_HYDRATE:
+            return 1 + (self->priority? 1: 0);
         case TS_OP_IDS_RM:
         case TS_OP_IDS_SHOW:
-        case TS_OP_HYDRATE:
         case TS_OP_JOB_STATE:
             return 1;
         case TS_OP_DLQ_REDRIVE:
@@ -656,6 +671,10 @@ ts_proto_client_pack (msgpack_packer *pk, const ts_msg_t *self)
             if (self->op == TS_OP_IDS_ADD && self->source [0]) {
                 TS_PROTO_TRY (ts_proto_pack_cstr (pk, "source"));
                 TS_PROTO_TRY (ts_proto_pack_cstr (pk, self->source));
+            }
+            if (self->op == TS_OP_HYDRATE && self->priority) {
+                TS_PROTO_TRY (ts_proto_pack_cstr (pk, "priority"));
+                TS_PROTO_TRY (msgpack_pack_true (pk));
             }
             break;
         case TS_OP_DLQ_REDRIVE:
@@ -711,6 +730,12 @@ ts_proto_client_decode (ts_proto_dec_t *dec, ts_msg_t *self)
                 return rc;
             if (self->op == TS_OP_IDS_ADD && (obj = dec->field [F_SOURCE]))
                 rc = ts_proto_get_name (dec, "source", obj, self->source);
+            if (self->op == TS_OP_HYDRATE && (obj = dec->field [F_PRIORITY])) {
+                if (obj->type != MSGPACK_OBJECT_BOOLEAN)
+                    return ts_proto_type_error (dec, "priority", "a boolean",
+                                                obj);
+                self->priority = obj->via.boolean;
+            }
             return rc;
         case TS_OP_IDS_RM:
         case TS_OP_IDS_SHOW:

@@ -47,7 +47,7 @@ typedef enum {
     F_FORECAST, F_RETRY, F_RETRY_AFTER, F_STATS, F_DLQ, F_AFTER, F_LIMIT,
     F_NEXT, F_JOBS, F_STATES, F_BOOT, F_WRITTEN, F_SEQ, F_RID, F_SOURCE,
     F_KIND, F_SOURCES, F_FETCH, F_STEP, F_AGG, F_MAX_POINTS, F_FILL,
-    F_STEP_MS,
+    F_STEP_MS, F_PRIORITY, F_FETCHED_MS, F_STALE, F_LAST_ERROR, F_AGE,
     F_COUNT_
 } ts_proto_field_t;
 
@@ -181,5 +181,18 @@ int ts_proto_worker_decode (ts_proto_dec_t *dec, ts_msg_t *self);
 int ts_proto_encode_series (msgpack_packer *pk, const ts_msg_t *self);
 //  Reads them into self->series (sets has_series).
 int ts_proto_decode_series (ts_proto_dec_t *dec, ts_msg_t *self);
+
+//  ---------------------------------------------------------------------
+//  ts_proto_fresh.c: the freshness of a query reply
+
+//  Map entries ts_proto_encode_fresh packs for self: 3, or 4 with
+//  last_error.
+size_t ts_proto_fresh_fields (const ts_msg_t *self);
+//  Packs "fetched_ms", "stale", "last_error" (if self->fresh.error_ms)
+//  and, last, "age": an int64 always 9 bytes long (0xd3 and 8 bytes), or
+//  nil, so that ts_proto_fresh_patch_age can set it in an encoded reply.
+int ts_proto_encode_fresh (msgpack_packer *pk, const ts_msg_t *self);
+//  Reads them into self->fresh (sets has_fresh) when "stale" is present.
+int ts_proto_decode_fresh (ts_proto_dec_t *dec, ts_msg_t *self);
 
 #endif

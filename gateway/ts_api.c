@@ -16,12 +16,15 @@
 
 #include "ts_api.h"
 #include "ts_client.h"
+#include "ts_fresh.h"
+#include "ts_hydrator.h"
 #include "ts_log.h"
 #include "ts_query.h"
 #include "ts_query_run.h"
 
 #include <assert.h>
 #include <inttypes.h>
+#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,11 +45,74 @@ struct _ts_api_t {
     ts_ready_t     *ready;              //  readiness (GET /readyz)
     ts_curve_id_t  *curve;              //  the gateway's keys toward the
                                         //  broker; NULL in plain mode
+    ts_fresh_t     *fresh;              //  the stale rule (ts_fresh.h)
     ts_metrics_t   *metrics;            //  request figures (GET /metrics)
     ts_strlist_t   *sources;            //  names of the configured
                                         //  sources, the first first
     char            source_names [TS_ERRLEN / 2];   //  "a, b"
+    ts_api_rt_t     read_through;       //  gateway.read_through
+    bool            has_pattern;        //  gateway.read_through_pattern
+    regex_t         pattern;            //  set (anchored), if has_pattern
+    int64_t         wait_ms;            //  gateway.read_through_wait_ms
+    ts_flight_t    *flights;            //  fetches in flight (read-
+                                        //  through); NULL if off
+    ts_hydrator_t  *hydrator;           //  sends them; NULL if off
 };
+
+//  The broker refused a read-through fetch (ts_hydrator's thread): its
+//  flight ends, so its waiting queries answer now and a later query may
+//  ask again.
+static void
+s_fetch_refused (void *arg, const char *id, int status, const char *detail)
+{
+    ts_api_t *self = arg;
+    (void) status;
+    (void) detail;
+    ts_flight_end (self->flights, id);
+}
+
+//  gateway.read_through and its pattern; the flight table and the
+//  hydrator unless it is off. Returns 0 or -1 with err.
+static int
+s_read_through_new (ts_api_t *self, const ts_config_t *cfg, char *err)
+{
+    const char *mode = ts_config_str (cfg, "gateway.read_through");
+    self->read_through = strcmp (mode, "off") == 0? TS_API_RT_OFF
+                       : strcmp (mode, "any") == 0? TS_API_RT_ANY
+                                                  : TS_API_RT_REGISTERED;
+    self->wait_ms = ts_config_int (cfg, "gateway.read_through_wait_ms");
+    const char *pattern = ts_config_str (cfg, "gateway.read_through_pattern");
+    if (self->read_through == TS_API_RT_ANY && pattern [0]) {
+        //  Anchored: the whole id must match, whatever the pattern says.
+        size_t size = strlen (pattern) + 5;
+        char *anchored = malloc (size);
+        if (!anchored) {
+            ts_errf (err, "out of memory");
+            return -1;
+        }
+        snprintf (anchored, size, "^(%s)$", pattern);
+        int rc = regcomp (&self->pattern, anchored,
+                          REG_EXTENDED | REG_NOSUB);
+        free (anchored);
+        if (rc) {
+            ts_errf (err, "gateway.read_through_pattern: not a POSIX "
+                     "extended regular expression");
+            return -1;
+        }
+        self->has_pattern = true;
+    }
+    if (self->read_through == TS_API_RT_OFF)
+        return 0;
+    self->flights = ts_flight_new (TS_API_FLIGHT_MS);
+    if (!self->flights) {
+        ts_errf (err, "out of memory");
+        return -1;
+    }
+    self->hydrator = ts_hydrator_new (self->broker_endpoint,
+                                      &self->broker_policy, s_fetch_refused,
+                                      self, err);
+    return self->hydrator? 0: -1;
+}
 
 ts_api_t *
 ts_api_new (const ts_config_t *cfg, ts_store_t *store, char *err)
@@ -88,6 +154,10 @@ ts_api_new (const ts_config_t *cfg, ts_store_t *store, char *err)
     int64_t cache_mb = ts_config_int (cfg, "gateway.cache_mb");
     if (cache_mb > 0)
         self->cache = ts_cache_new ((size_t) cache_mb << 20);
+    if (!(self->fresh = ts_fresh_new (cfg, err))) {
+        ts_api_destroy (&self);
+        return NULL;
+    }
     self->ready = ts_ready_new (cfg, store);
     self->metrics = ts_metrics_new ();
     self->sources = ts_strlist_new ();
@@ -101,6 +171,10 @@ ts_api_new (const ts_config_t *cfg, ts_store_t *store, char *err)
     ||  !self->ready || !self->metrics || !self->sources) {
         ts_api_destroy (&self);
         ts_errf (err, "out of memory");
+        return NULL;
+    }
+    if (s_read_through_new (self, cfg, err)) {
+        ts_api_destroy (&self);
         return NULL;
     }
     if (self->cache && !self->stamps)
@@ -117,10 +191,16 @@ ts_api_destroy (ts_api_t **self_p)
 {
     if (self_p && *self_p) {
         ts_api_t *self = *self_p;
+        //  Its refusals end flights: before the table goes.
+        ts_hydrator_destroy (&self->hydrator);
+        ts_flight_destroy (&self->flights);
+        if (self->has_pattern)
+            regfree (&self->pattern);
         ts_cache_destroy (&self->cache);
         ts_ready_destroy (&self->ready);
         ts_curve_id_destroy (&self->curve);
         ts_metrics_destroy (&self->metrics);
+        ts_fresh_destroy (&self->fresh);
         ts_strlist_destroy (&self->sources);
         free (self->broker_endpoint);
         free (self);
@@ -222,21 +302,110 @@ s_query_refused (ts_api_t *self, const ts_msg_t *req, int status,
     return reply->status;
 }
 
-//  A query with options (ts_query_run): its codes as answers.
+static int
+s_too_big (size_t max, ts_msg_t *reply)
+{
+    char err [TS_ERRLEN];
+    ts_errf (err, "more than %zu points in range (gateway.max_points); "
+             "ask for a shorter range", max);
+    ts_msg_set_error (reply, 413, "too_big", err);
+    return reply->status;
+}
+
+//  An upstream 404 negative-cached for id until st->not_found_until_ms:
+//  answers 404 upstream_not_found and returns its status; 0 otherwise.
+static int
+s_not_found_cached (ts_api_t *self, const char *id,
+                    const ts_store_status_t *st, int64_t now,
+                    ts_msg_t *reply)
+{
+    if (st->not_found_until_ms <= now)
+        return 0;
+    char err [TS_ERRLEN], until [40];
+    ts_errf (err, "the upstream answered 404 for '%s' (%s); not asked "
+             "again before %s (upstream.not_found_ttl_s)", id,
+             st->error [0]? st->error: st->kind,
+             ts_time_format (st->not_found_until_ms, until, sizeof until));
+    ts_msg_set_error (reply, 404, "upstream_not_found", err);
+    //  The 404 ended whatever fetch of the id read-through started (a
+    //  failure sends no change notice): once the TTL is over the next
+    //  query may fetch it again.
+    ts_api_noticed (self, id);
+    return reply->status;
+}
+
+//  The freshness of a query answer just read (q, ans): a negative cached
+//  upstream 404 answers 404 upstream_not_found (returns its status, reply
+//  filled); a failing id with stale-if-error on is read again as of
+//  ts_fresh_read_ms (forecast points expired within the window come
+//  back); reply->fresh is filled (ts_fresh_fill), and a stale id within
+//  stale-while-revalidate gets one refresh asked for. Returns 0, or the
+//  status of the error reply holds (404, or 413 / 500 from the second
+//  read).
+static int
+s_freshness (ts_api_t *self, const ts_msg_t *req, ts_store_query_t *q,
+             ts_store_answer_t *ans, ts_msg_t *reply)
+{
+    char err [TS_ERRLEN] = "";
+    const ts_store_status_t *st = &ans->status;
+    if (s_not_found_cached (self, req->id, st, q->now_ms, reply))
+        return reply->status;
+    ts_fresh_verdict_t verdict;
+    ts_fresh_judge (self->fresh, st->ok_ms, st->error_ms, q->now_ms,
+                    &verdict);
+    int64_t read_ms = ts_fresh_read_ms (self->fresh, &verdict, q->now_ms);
+    if (read_ms != q->now_ms) {
+        ts_points_clear (ans->history);
+        ts_points_clear (ans->forecast);
+        int64_t now = q->now_ms;
+        q->now_ms = read_ms;
+        int rc = ts_store_read (self->store, q, ans, err);
+        q->now_ms = now;
+        if (rc == TS_ETOOBIG)
+            return s_too_big (q->max, reply);
+        if (rc)
+            return s_store_failed (reply, rc, err);
+    }
+    ts_fresh_fill (self->fresh, -1, st->ok_ms, st->error_ms, st->kind,
+                   st->error, q->now_ms, reply, &verdict);
+    if (ts_fresh_revalidate (self->fresh, &verdict, q->now_ms))
+        ts_api_revalidate (self, req->id);
+    return 0;
+}
+
+//  A query with options (ts_query_run): its codes as answers, and the
+//  id's freshness as s_freshness says it (the stale-if-error second read
+//  as of an earlier instant is not made: an aggregated or paged answer
+//  reads the forecast as of now).
 static int
 s_query_options (ts_api_t *self, const ts_msg_t *req, int64_t now,
                  int64_t from, int64_t to, ts_msg_t *reply)
 {
     char err [TS_ERRLEN] = "";
-    int rc = ts_query_run (self->store, req, now, from, to,
-                           (size_t) self->max_points, reply, err);
+    ts_store_status_t st;
+    int rc = ts_store_ids_status (self->store, req->id, &st, err);
     if (rc == TS_ENOTFOUND)
         return s_not_registered (req->id, reply);
-    if (rc == TS_ETOOBIG)
-        ts_msg_set_error (reply, 413, "too_big", err);
-    else
     if (rc)
         return s_store_failed (reply, rc, err);
+    if (s_not_found_cached (self, req->id, &st, now, reply))
+        return reply->status;
+    rc = ts_query_run (self->store, req, now, from, to,
+                       (size_t) self->max_points, reply, err);
+    if (rc == TS_ENOTFOUND)
+        return s_not_registered (req->id, reply);
+    if (rc == TS_ETOOBIG) {
+        ts_msg_set_error (reply, 413, "too_big", err);
+        return reply->status;
+    }
+    if (rc)
+        return s_store_failed (reply, rc, err);
+    ts_fresh_verdict_t verdict;
+    ts_fresh_judge (self->fresh, st.ok_ms, st.error_ms, now, &verdict);
+    ts_fresh_fill (self->fresh, -1, st.ok_ms, st.error_ms, st.kind,
+                   st.error, now, reply, &verdict);
+    if (ts_fresh_revalidate (self->fresh, &verdict, now))
+        ts_api_revalidate (self, req->id);
     return reply->status;
 }
 
@@ -291,16 +460,15 @@ s_query_at (ts_api_t *self, const ts_msg_t *req, int64_t now,
         return s_store_failed (reply, rc, err);
     if (!too_big && !ans.exists)
         return s_not_registered (req->id, reply);
+    if (!too_big && s_freshness (self, req, &q, &ans, reply))
+        return reply->status;
     if (!too_big) {
         ts_series_merge (&reply->series);
         too_big = reply->series.history->n + reply->series.forecast->n
                 > max;
     }
-    if (too_big) {
-        ts_errf (err, "more than %zu points in range (gateway.max_points); "
-                 "ask for a shorter range", max);
-        ts_msg_set_error (reply, 413, "too_big", err);
-    }
+    if (too_big)
+        return s_too_big (max, reply);
     return reply->status;
 }
 
@@ -407,6 +575,10 @@ s_ids_show (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
     reply->fetch.not_found_until_ms = status.not_found_until_ms;
     ts_strlcpy (reply->fetch.error, status.error, sizeof reply->fetch.error);
     ts_strlcpy (reply->fetch.kind, status.kind, sizeof reply->fetch.kind);
+    //  Its freshness, by its own source's schedule (ts_fresh).
+    ts_fresh_fill (self->fresh, s_source_index (self, reply->source),
+                   status.ok_ms, status.error_ms, status.kind, status.error,
+                   ts_now_ms (), reply, NULL);
     return reply->status;
 }
 
@@ -553,12 +725,45 @@ s_cache_key (const ts_msg_t *req, char format, int64_t now_ms,
     return len;
 }
 
-int
-ts_api_query (ts_api_t *self, const ts_msg_t *req, char format,
-              ts_api_encode_fn *encode, ts_msg_t *reply, char **data,
-              size_t *size)
+//  An answer reused from the cache (data, *size bytes with its seal):
+//  the seal's freshness into reply (ts_fresh_unseal; *size loses it),
+//  judged now, its "age" set for an encoding that carries one (msgpack:
+//  ts_msg_patch_age; JSON carries none), and a refresh asked for as for
+//  a read answer (stale-while-revalidate).
+static void
+s_reused (ts_api_t *self, const ts_msg_t *req, char format, int64_t now,
+          ts_msg_t *reply, char *data, size_t *size)
+{
+    if (ts_fresh_unseal (data, size, reply) || !reply->has_fresh)
+        return;
+    ts_fresh_verdict_t verdict;
+    uint64_t etag = reply->fresh.etag;
+    ts_fresh_fill (self->fresh, -1, reply->fresh.fetched_ms,
+                   reply->fresh.error_ms, NULL, NULL, now, reply, &verdict);
+    reply->fresh.etag = etag;
+    if (format != 'j' && verdict.fetched_ms)
+        ts_msg_patch_age (data, *size, verdict.age_s);
+    if (ts_fresh_revalidate (self->fresh, &verdict, now))
+        ts_api_revalidate (self, req->id);
+}
+
+ts_fresh_t *
+ts_api_fresh (ts_api_t *self)
+{
+    return self->fresh;
+}
+
+//  ts_api_query; *empty (may be NULL) tells a 200 read from the store
+//  that holds no point, which is then never cached while read-through is
+//  on: a cached answer is so never one that read-through acts on.
+static int
+s_query_cached (ts_api_t *self, const ts_msg_t *req, char format,
+                ts_api_encode_fn *encode, ts_msg_t *reply, char **data,
+                size_t *size, bool *empty)
 {
     assert (req->op == TS_OP_QUERY);
+    if (empty)
+        *empty = false;
     *data = NULL;
     *size = 0;
     //  Only a query that names its whole range has an answer that does
@@ -601,11 +806,17 @@ ts_api_query (ts_api_t *self, const ts_msg_t *req, char format,
                                        self->stamps? &stamp: NULL, now,
                                        data, size)) {
             ts_msg_set_ok (reply, 200);
+            s_reused (self, req, format, now, reply, *data, size);
             return 200;
         }
     }
     if (s_query_at (self, req, now, reply) != 200)
         return reply->status;
+    bool none = reply->series.history->n + reply->series.forecast->n == 0;
+    if (empty)
+        *empty = none;
+    if (none && self->flights)
+        cacheable = false;
     int rc = encode (reply, data, size);
     if (rc == TS_ETOOBIG)
         return 200;             //  the caller encodes it in parts
@@ -614,10 +825,148 @@ ts_api_query (ts_api_t *self, const ts_msg_t *req, char format,
                           "out of memory encoding the answer");
         return reply->status;
     }
-    if (cacheable)
+    reply->fresh.etag = ts_fresh_hash (*data, *size);
+    //  The seal rides behind the body: *size stays the body's.
+    if (cacheable && ts_fresh_seal (reply, data, *size) == 0)
         ts_cache_put (self->cache, key, key_size, &tag,
-                      self->stamps? &stamp: NULL, until, *data, *size);
+                      self->stamps? &stamp: NULL,
+                      ts_fresh_until (self->fresh, reply, until), *data,
+                      *size + TS_FRESH_SEAL_SIZE);
     return 200;
+}
+
+int
+ts_api_query (ts_api_t *self, const ts_msg_t *req, char format,
+              ts_api_encode_fn *encode, ts_msg_t *reply, char **data,
+              size_t *size)
+{
+    return s_query_cached (self, req, format, encode, reply, data, size,
+                           NULL);
+}
+
+//  ---------------------------------------------------------------------
+//  Read-through
+
+//  True if read-through may register id, unknown so far: mode any, a
+//  valid name, matching the pattern.
+static bool
+s_may_register (ts_api_t *self, const char *id)
+{
+    return self->read_through == TS_API_RT_ANY && self->has_pattern
+        && ts_name_valid (id) && regexec (&self->pattern, id, 0, NULL, 0) == 0;
+}
+
+//  Registers id to the first source, for read-through. Returns 0, or
+//  fills reply with the error and returns its status.
+static int
+s_register (ts_api_t *self, const char *id, ts_msg_t *reply)
+{
+    char err [TS_ERRLEN] = "";
+    const char *ids [] = { id };
+    size_t added = 0;
+    int rc = ts_store_ids_add_to (self->store, ids, 1, "", &added, err);
+    if (rc)
+        return s_store_failed (reply, rc, err);
+    ts_log_kv (TS_LOG_INFO, TS_LOG_FIELDS (TS_LF_STR ("id", id)),
+               "read-through: %s registered (gateway.read_through: any)",
+               id);
+    return 0;
+}
+
+//  Starts (or joins) the fetch of id: a new flight hands id to the
+//  hydrator. Returns 0 (started), 1 (joined) with *flight set, or a
+//  TS_E* code: no fetch is in flight.
+static int
+s_fetch (ts_api_t *self, const char *id, uint64_t *flight)
+{
+    int rc = ts_flight_start (self->flights, id, ts_mono_ms (), flight);
+    if (rc == 0) {
+        int asked = ts_hydrator_ask (self->hydrator, id);
+        if (asked) {
+            ts_warn ("read-through: fetch of %s not sent: %s", id,
+                     ts_strerror (asked));
+            ts_flight_end (self->flights, id);
+            return asked;
+        }
+    }
+    return rc;
+}
+
+//  The 202 answer of a query whose fetch is pending, from the (empty)
+//  answer in reply: status 202 and retry_after_ms, encoded again.
+static int
+s_pending (ts_api_t *self, ts_api_encode_fn *encode, ts_msg_t *reply,
+           char **data, size_t *size)
+{
+    (void) self;
+    free (*data);
+    *data = NULL;
+    *size = 0;
+    reply->status = 202;
+    reply->retry_after_ms = TS_API_RETRY_AFTER_MS;
+    if (encode (reply, data, size)) {
+        free (*data);
+        *data = NULL;
+        ts_msg_set_error (reply, 500, "internal",
+                          "out of memory encoding the answer");
+        return 500;
+    }
+    return 202;
+}
+
+int
+ts_api_query_rt (ts_api_t *self, const ts_msg_t *req, char format,
+                 ts_api_encode_fn *encode, ts_msg_t *reply, char **data,
+                 size_t *size, ts_api_wait_t *wait)
+{
+    if (!wait || !self->flights)
+        return ts_api_query (self, req, format, encode, reply, data, size);
+    bool empty = false;
+    int status = s_query_cached (self, req, format, encode, reply, data,
+                                 size, &empty);
+    if (status == 404 && strcmp (reply->error, "not_found") == 0
+    &&  !wait->resumed && s_may_register (self, req->id)) {
+        if (s_register (self, req->id, reply))
+            return reply->status;
+        status = s_query_cached (self, req, format, encode, reply, data,
+                                 size, &empty);
+    }
+    //  No point at all: never fetched (the fetch status of the store will
+    //  say it better: ok_ms == 0, and not while a 404 is negatively
+    //  cached), or fetched empty.
+    if (status != 200 || !empty)
+        return status;
+    if (wait->resumed)
+        return s_pending (self, encode, reply, data, size);
+    int rc = s_fetch (self, req->id, &wait->flight);
+    if (rc < 0 || !wait->may_wait || self->wait_ms == 0)
+        return s_pending (self, encode, reply, data, size);
+    free (*data);
+    *data = NULL;
+    *size = 0;
+    wait->until_ms = ts_mono_ms () + self->wait_ms;
+    ts_strlcpy (wait->id, req->id, sizeof wait->id);
+    return TS_API_PARK;
+}
+
+bool
+ts_api_waiting (ts_api_t *self, const ts_api_wait_t *wait, int64_t now_ms)
+{
+    return self->flights && now_ms < wait->until_ms
+        && ts_flight_active (self->flights, wait->id, wait->flight, now_ms);
+}
+
+ts_flight_t *
+ts_api_flights (ts_api_t *self)
+{
+    return self->flights;
+}
+
+void
+ts_api_noticed (ts_api_t *self, const char *id)
+{
+    if (self->flights)
+        ts_flight_end (self->flights, id);
 }
 
 ts_cache_t *
@@ -723,4 +1072,13 @@ ts_api_handle (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
              ts_op_name (req->op));
     ts_msg_set_error (reply, 400, "bad_request", err);
     return reply->status;
+}
+
+int
+ts_api_revalidate (ts_api_t *self, const char *id)
+{
+    if (!self->flights || !ts_name_existing (id))
+        return TS_EINVAL;
+    uint64_t flight;
+    return s_fetch (self, id, &flight);
 }

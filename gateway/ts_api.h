@@ -49,8 +49,14 @@
 #include "ts_client.h"
 #include "ts_ready.h"
 #include "ts_metrics.h"
+#include "ts_fresh.h"
+#include "ts_flight.h"
 
 #define TS_API_DEFAULT_SPAN_MS   (24 * 3600 * 1000LL)  //  from/to defaults
+#define TS_API_FLIGHT_MS        30000  //  a fetch in flight, at most
+#define TS_API_RETRY_AFTER_MS   1000   //  a 202 query answer: ask again
+                                       //  after this long
+#define TS_API_PARK             1      //  ts_api_query_rt: park the query
 #define TS_API_MAX_BROKER_REPLY  ((size_t) 256 << 20)  //  bytes: a dlq_ls
                                                        //  can list many
 
@@ -111,6 +117,65 @@ int ts_api_query (ts_api_t *self, const ts_msg_t *req, char format,
                   ts_api_encode_fn *encode, ts_msg_t *reply, char **data,
                   size_t *size);
 
+//  The stale rule (gateway.stale_*, the sources' schedules), for the
+//  front ends' headers. Borrowed: lives as long as the handler.
+ts_fresh_t *ts_api_fresh (ts_api_t *self);
+//  gateway.read_through
+typedef enum {
+    TS_API_RT_OFF,              //  answer what is there
+    TS_API_RT_REGISTERED,       //  fetch a registered id without data
+    TS_API_RT_ANY               //  also register and fetch an id that
+                                //  matches gateway.read_through_pattern
+} ts_api_rt_t;
+
+//  A query's read-through wait, kept by the front end that parks it.
+typedef struct {
+    bool     may_wait;          //  in: the front end can park the query
+    bool     resumed;           //  in: it was parked and is asked again
+    uint64_t flight;            //  out (TS_API_PARK): the fetch it waits
+                                //  for (ts_flight)
+    int64_t  until_ms;          //  out (TS_API_PARK): monotonic deadline
+    char     id [TS_NAME_MAX + 1];  //  out (TS_API_PARK): the query's id
+} ts_api_wait_t;
+
+//  ts_api_query with read-through (gateway.read_through; wait NULL or
+//  read-through off: exactly ts_api_query). A 200 answer without any
+//  point (the id has no data: never fetched) starts a priority fetch of
+//  the id (ts_api_revalidate: one per id in flight), or joins the one in
+//  flight; with read_through any, a 404 for a valid id that matches
+//  gateway.read_through_pattern registers the id to the first source
+//  first. Then:
+//  - wait->may_wait, not resumed, gateway.read_through_wait_ms > 0:
+//    returns TS_API_PARK (*data NULL) with wait->flight and
+//    wait->until_ms set. The front end parks the query, without
+//    blocking, until ts_api_waiting turns false (the fetch's change
+//    notice, the broker refusing it, or the deadline; ts_flight_watch
+//    wakes it), and asks again with wait->resumed set;
+//  - otherwise (resumed, may not wait, or the fetch could not be sent):
+//    returns 202 with the empty answer encoded in *data: reply->status
+//    202 and reply->retry_after_ms TS_API_RETRY_AFTER_MS (JSON answers
+//    carry "pending": true and "retry_after_ms").
+//  An answer with points is 200 as ever; an empty answer is never put in
+//  the answer cache while read-through is on.
+int ts_api_query_rt (ts_api_t *self, const ts_msg_t *req, char format,
+                     ts_api_encode_fn *encode, ts_msg_t *reply, char **data,
+                     size_t *size, ts_api_wait_t *wait);
+
+//  True while a query parked with wait (TS_API_PARK) should still wait
+//  at now_ms (monotonic): its fetch is in flight and its deadline has
+//  not passed. Thread-safe.
+bool ts_api_waiting (ts_api_t *self, const ts_api_wait_t *wait,
+                     int64_t now_ms);
+
+//  The read-through flight table (watch it to wake parked queries); NULL
+//  if gateway.read_through is off. Borrowed: lives as long as the
+//  handler.
+ts_flight_t *ts_api_flights (ts_api_t *self);
+
+//  The change notice of id was heard (ts_notice): its fetch in flight,
+//  if any, is done. Thread-safe.
+void ts_api_noticed (ts_api_t *self, const char *id);
+
 //  The answer cache, for the change notice subscriber (ts_notice); NULL
 //  if gateway.cache_mb is 0. Borrowed: lives as long as the handler.
 ts_cache_t *ts_api_cache (ts_api_t *self);
@@ -126,6 +191,19 @@ ts_metrics_t *ts_api_metrics (ts_api_t *self);
 
 //  Answer cache counters (all zero if the cache is off).
 void ts_api_cache_stats (ts_api_t *self, ts_cache_stats_t *stats);
+
+//  Read-through's refresh trigger, for stale-while-revalidate: asks the
+//  broker for one priority fetch of id (a hydrate with "priority": true)
+//  without waiting for anything. Single flight: while a fetch of id asked
+//  by this gateway (a query's read-through, or an earlier call) is in
+//  flight, until the change notice of id, the broker refusing it, or
+//  TS_API_FLIGHT_MS, no other is asked. Never blocks: the hydrate is sent
+//  by the read-through thread. Thread-safe. id must be a registered,
+//  valid name (the broker refuses others: the flight then ends).
+//  Returns 0 if a fetch was asked for now, 1 if one was in flight
+//  already, TS_EINVAL if id is not a valid name or read-through is off
+//  (gateway.read_through: off), TS_ENOMEM.
+int ts_api_revalidate (ts_api_t *self, const char *id);
 
 //  The least role (ts_curve.h) a client's key needs to send op: admin for
 //  the ops that change state (ids_add, ids_rm, hydrate, dlq_redrive,

@@ -34,7 +34,7 @@ typedef struct {
 //  against the limits and dropped.
 typedef enum {
     S_OTHER, S_TOKEN, S_AUTHORIZATION, S_TRANSFER_ENCODING, S_EXPECT,
-    S_REQUEST_ID, S_HEADERS_
+    S_REQUEST_ID, S_IF_NONE_MATCH, S_HEADERS_
 } s_header_t;
 
 #define S_BODY_KEEP (64 * 1024)     //  body buffer kept between requests
@@ -48,6 +48,7 @@ struct _ts_h1_t {
     s_buf_t        encoding;    //  Transfer-Encoding value
     s_buf_t        expect;      //  Expect value
     s_buf_t        request_id;  //  X-Request-Id value (the first one)
+    s_buf_t        if_none_match;   //  If-None-Match value(s), joined
     s_buf_t        body;        //  body, de-chunked
     char           field [24];  //  current header name, lower case
     size_t         field_len;   //  bytes in field (may exceed sizeof)
@@ -204,7 +205,8 @@ s_header_begins (ts_h1_t *self)
         { "authorization", S_AUTHORIZATION },
         { "transfer-encoding", S_TRANSFER_ENCODING },
         { "expect", S_EXPECT },
-        { "x-request-id", S_REQUEST_ID }
+        { "x-request-id", S_REQUEST_ID },
+        { "if-none-match", S_IF_NONE_MATCH }
     };
     self->in_field = false;
     self->header = S_OTHER;
@@ -217,6 +219,13 @@ s_header_begins (ts_h1_t *self)
     //  A request id given twice (a proxy added one): the first counts.
     if (self->header == S_REQUEST_ID && self->seen [S_REQUEST_ID])
         self->header = S_OTHER;
+    //  If-None-Match is a list: several lines are one list (RFC 9110
+    //  5.3), joined with commas.
+    if (self->header == S_IF_NONE_MATCH && self->seen [S_IF_NONE_MATCH]) {
+        if (s_buf_append (&self->if_none_match, ",", 1))
+            return s_no_memory (self);
+        return 0;
+    }
     if (self->header != S_OTHER && self->seen [self->header])
         return s_fail (self, 400, "bad_request", "more than one %s header",
                        self->field);
@@ -233,6 +242,7 @@ s_header_buf (ts_h1_t *self)
         case S_TRANSFER_ENCODING: return &self->encoding;
         case S_EXPECT:            return &self->expect;
         case S_REQUEST_ID:        return &self->request_id;
+        case S_IF_NONE_MATCH:     return &self->if_none_match;
         default:                  return NULL;
     }
 }
@@ -263,6 +273,7 @@ s_on_headers_complete (http_parser *parser)
     s_buf_trim (&self->encoding);
     s_buf_trim (&self->expect);
     s_buf_trim (&self->request_id);
+    s_buf_trim (&self->if_none_match);
     if (parser->http_major != 1)
         return s_fail (self, 505, "http_version_not_supported",
                        "HTTP/%u.%u is not supported: use HTTP/1.1",
@@ -360,6 +371,7 @@ ts_h1_destroy (ts_h1_t **self_p)
         s_buf_free (&self->encoding);
         s_buf_free (&self->expect);
         s_buf_free (&self->request_id);
+        s_buf_free (&self->if_none_match);
         s_buf_free (&self->body);
         free (self);
         *self_p = NULL;
@@ -457,6 +469,7 @@ ts_h1_next (ts_h1_t *self)
     self->encoding.len = 0;
     self->expect.len = 0;
     self->request_id.len = 0;
+    self->if_none_match.len = 0;
     if (self->body.cap > S_BODY_KEEP)
         s_buf_free (&self->body);
     self->body.len = 0;
@@ -516,6 +529,12 @@ const char *
 ts_h1_authorization (const ts_h1_t *self, size_t *len)
 {
     return s_value (self, S_AUTHORIZATION, &self->authorization, len);
+}
+
+const char *
+ts_h1_if_none_match (const ts_h1_t *self, size_t *len)
+{
+    return s_value (self, S_IF_NONE_MATCH, &self->if_none_match, len);
 }
 
 const char *

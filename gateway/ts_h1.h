@@ -100,6 +100,9 @@ const char *ts_h1_target (const ts_h1_t *self);          //  raw target
 const char *ts_h1_token (const ts_h1_t *self, size_t *len);
 //  Authorization value (trailing blanks removed) or NULL; *len its length.
 const char *ts_h1_authorization (const ts_h1_t *self, size_t *len);
+//  If-None-Match value (trailing blanks removed; several header lines
+//  joined with ",") or NULL; *len its length.
+const char *ts_h1_if_none_match (const ts_h1_t *self, size_t *len);
 //  X-Request-Id value (trailing blanks removed; the first if sent twice)
 //  or NULL; *len its length. Not checked here: see ts_rid_valid_n.
 const char *ts_h1_request_id (const ts_h1_t *self, size_t *len);

@@ -211,6 +211,8 @@ ts_http_conn_answer (ts_http_conn_t *self, const char *date,
         if (head)
             s_produced (self);
     }
+    else if (status == 304)
+        length [0] = 0;         //  no body, and no length of one
     else
         snprintf (length, sizeof length, "Content-Length: %zu\r\n", size);
     char head_line [512];

@@ -16,6 +16,7 @@
 #include "ts_http_peers.h"
 #include "ts_proto.h"
 #include "ts_reply.h"
+#include "ts_api.h"
 
 #include <sys/uio.h>
 
@@ -38,6 +39,9 @@ struct _ts_http_conn_t {
     bool        eof;            //  the client has closed its side
     ts_h1_t    *h1;             //  request reader
     ts_msg_t   *forward;        //  request with the broker, or NULL
+    bool        parked;         //  a query waits for its read-through
+                                //  fetch (wait), reading stops
+    ts_api_wait_t wait;         //  while parked: what for, until when
     char        rid [TS_RID_MAX + 1];   //  id of the request being
                                 //  answered (X-Request-Id), "" none
     char       *out;            //  answer bytes not yet sent

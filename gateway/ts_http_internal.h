@@ -39,6 +39,9 @@ typedef struct {
     ts_http_conn_t *conns;      //  open connections of this loop
     ts_reply_t *out;            //  answer, reused
     ts_client_t *forward;       //  this loop's requests to the broker
+    ts_api_t   *api;            //  the request handler (borrowed)
+    int         wake_fd;        //  eventfd: a read-through fetch ended
+                                //  (ts_flight_watch), -1 if off
     ts_msg_t   *reply;          //  scratch: a refused forward's answer
     bool        forward_sent;   //  sent since the forwarder's last process
     int64_t     forward_due_ms; //  when to process it anyway, 0: never

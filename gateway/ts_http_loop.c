@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -44,6 +45,7 @@ static char s_listen_tag;
 static char s_stop_tag;
 static char s_drain_tag;
 static char s_forward_tag;
+static char s_wake_tag;
 
 //  ---------------------------------------------------------------------
 //  Connections
@@ -189,10 +191,28 @@ s_answer_request (s_loop_t *loop, s_conn_t *conn)
 {
     ts_route_req_t req;
     ts_route_req_of (&req, conn->h1);
-    s_request_id (conn->h1, conn->rid);
+    bool resumed = conn->wait.resumed;
+    if (!resumed) {
+        s_request_id (conn->h1, conn->rid);
+        //  A query may wait for its read-through fetch, parked, unless
+        //  the loop is draining.
+        memset (&conn->wait, 0, sizeof conn->wait);
+        conn->wait.may_wait = !loop->draining;
+    }
+    req.wait = &conn->wait;
     ts_msg_t *forward = NULL;
     int status = ts_route_start (loop->http->route, &req, loop->out,
                                  &forward);
+    conn->wait.resumed = false;
+    if (status == TS_ROUTE_PARK) {
+        //  Answered when its fetch ends or its wait is up (s_loop_resume);
+        //  reading stops until then.
+        ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (TS_LF_STR ("rid", conn->rid)),
+                   "http %s %.200s: waits for the fetch of %s", req.method,
+                   req.target, conn->wait.id);
+        conn->parked = true;
+        return 0;
+    }
     if (forward) {
         ts_strlcpy (forward->rid, conn->rid, sizeof forward->rid);
         status = ts_client_send (loop->forward, forward, conn, loop->reply);
@@ -240,7 +260,7 @@ static int
 s_conn_process (s_loop_t *loop, s_conn_t *conn)
 {
     while (conn->state == TS_HTTP_CONN_OPEN && !conn->forward
-       &&  conn->in_start < conn->in_end) {
+       &&  !conn->parked && conn->in_start < conn->in_end) {
         //  Answers queue up behind one another up to a limit, but none
         //  goes behind a body still being produced.
         if (conn->out_len - conn->out_sent > TS_HTTP_CONN_OUT_HIGH
@@ -267,8 +287,8 @@ s_conn_process (s_loop_t *loop, s_conn_t *conn)
             : s_answer_request (loop, conn);
         if (rc)
             return -1;
-        if (conn->forward)
-            break;              //  s_forwarded moves on
+        if (conn->forward || conn->parked)
+            break;              //  s_forwarded, s_loop_resume move on
         s_conn_next (conn);
     }
     if (conn->in_start == conn->in_end)
@@ -282,7 +302,7 @@ static int
 s_conn_settle (s_loop_t *loop, s_conn_t *conn)
 {
     if (conn->eof && conn->state == TS_HTTP_CONN_OPEN && !conn->forward
-    &&  conn->in_start == conn->in_end) {
+    &&  !conn->parked && conn->in_start == conn->in_end) {
         //  Every request the client sent is answered (or waits to be
         //  sent); a request cut by the close gets its error.
         if (ts_h1_eof (conn->h1) == TS_H1_ERROR
@@ -304,7 +324,8 @@ s_conn_settle (s_loop_t *loop, s_conn_t *conn)
     //  back, or the buffer still holds a request that waits for it.
     if (conn->state == TS_HTTP_CONN_LINGER
     ||  (conn->state == TS_HTTP_CONN_OPEN && !conn->eof && !waiting
-         && !conn->forward && conn->in_end < TS_HTTP_CONN_IN))
+         && !conn->forward && !conn->parked
+         && conn->in_end < TS_HTTP_CONN_IN))
         events |= EPOLLIN;
     s_conn_watch (loop, conn, events);
     return 0;
@@ -328,7 +349,8 @@ s_conn_ready (s_loop_t *loop, s_conn_t *conn, unsigned events)
     &&  (events & (EPOLLIN | EPOLLHUP)))
         return ts_http_conn_linger (conn);
     bool readable = conn->state == TS_HTTP_CONN_OPEN && !conn->eof
-                 && !conn->forward && conn->in_end < TS_HTTP_CONN_IN;
+                 && !conn->forward && !conn->parked
+                 && conn->in_end < TS_HTTP_CONN_IN;
     if ((events & EPOLLHUP) && !readable)
         return -1;          //  both directions are shut
     if ((events & (EPOLLIN | EPOLLHUP)) && readable) {
@@ -390,6 +412,32 @@ s_loop_forward (s_loop_t *loop)
     //  Its last look at the socket came after any send made inside.
     loop->forward_sent = false;
     loop->forward_due_ms = wait < 0? 0: ts_mono_ms () + wait;
+}
+
+//  ---------------------------------------------------------------------
+//  Queries parked for their read-through fetch
+
+//  Answers the parked queries whose fetch ended or whose wait is up,
+//  then the requests behind them.
+static void
+s_loop_resume (s_loop_t *loop, int64_t now)
+{
+    s_conn_t *conn = loop->conns;
+    while (conn) {
+        s_conn_t *next = conn->next;
+        if (conn->parked && !ts_api_waiting (loop->api, &conn->wait, now)) {
+            conn->parked = false;
+            conn->wait.resumed = true;
+            int rc = s_answer_request (loop, conn);
+            if (rc == 0) {
+                s_conn_next (conn);
+                rc = s_conn_process (loop, conn);
+            }
+            if (rc || s_conn_settle (loop, conn))
+                s_conn_close (loop, conn);
+        }
+        conn = next;
+    }
 }
 
 //  ---------------------------------------------------------------------
@@ -480,8 +528,9 @@ s_loop_sweep (s_loop_t *loop, int64_t now)
             //  The client does not read its answer.
             expired = now - conn->last_ms > http->idle_ms;
         else
-        if (conn->forward)
-            ;                   //  the forwarder's deadline answers first
+        if (conn->forward || conn->parked)
+            ;                   //  the forwarder's deadline, or the
+                                //  read-through wait's, answers first
         else
         if (conn->request_ms && ts_h1_started (conn->h1)) {
             if (now - conn->request_ms > http->request_ms) {
@@ -529,6 +578,7 @@ s_loop_drained (s_loop_t *loop, int64_t now)
     while (conn) {
         s_conn_t *next = conn->next;
         if (conn->state == TS_HTTP_CONN_OPEN && !conn->forward
+        &&  !conn->parked
         &&  !ts_http_conn_waiting (conn) && !conn->producer.produce
         &&  !ts_h1_started (conn->h1) && conn->in_start == conn->in_end)
             s_conn_close (loop, conn);
@@ -546,6 +596,7 @@ ts_http_loop_run (void *arg)
     bool stopping = false;
     while (!stopping) {
         bool forward_ready = false;
+        bool wake = false;
         int timeout = loop->conns || loop->listen_off_ms? S_SWEEP_MS: -1;
         if (loop->forward_due_ms) {
             int64_t until = loop->forward_due_ms - ts_mono_ms ();
@@ -570,6 +621,12 @@ ts_http_loop_run (void *arg)
             if (tag == &s_forward_tag)
                 forward_ready = true;
             else
+            if (tag == &s_wake_tag) {
+                uint64_t count;
+                if (read (loop->wake_fd, &count, sizeof count) > 0)
+                    wake = true;
+            }
+            else
             if (tag == &s_listen_tag)
                 s_loop_accept (loop);
             else {
@@ -586,6 +643,8 @@ ts_http_loop_run (void *arg)
             loop->listen_off_ms = 0;
             s_loop_listen (loop);
         }
+        if (wake || now >= loop->next_sweep_ms)
+            s_loop_resume (loop, now);
         if (now >= loop->next_sweep_ms) {
             s_loop_sweep (loop, now);
             loop->next_sweep_ms = now + S_SWEEP_MS;
@@ -612,6 +671,8 @@ int
 ts_http_loop_new (s_loop_t *loop, ts_http_t *http, ts_api_t *api, char *err)
 {
     loop->http = http;
+    loop->api = api;
+    loop->wake_fd = -1;
     loop->epoll_fd = epoll_create1 (EPOLL_CLOEXEC);
     loop->forward = ts_client_new (ts_api_broker_endpoint (api),
                                    ts_api_broker_policy (api), s_forwarded,
@@ -634,12 +695,29 @@ ts_http_loop_new (s_loop_t *loop, ts_http_t *http, ts_api_t *api, char *err)
         ts_errf (err, "cannot start HTTP thread: %s", strerror (errno));
         return -1;
     }
+    ts_flight_t *flights = ts_api_flights (api);
+    if (flights) {
+        struct epoll_event wake = { .events = EPOLLIN,
+                                    .data.ptr = &s_wake_tag };
+        loop->wake_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (loop->wake_fd < 0
+        ||  epoll_ctl (loop->epoll_fd, EPOLL_CTL_ADD, loop->wake_fd, &wake)
+        ||  ts_flight_watch (flights, loop->wake_fd)) {
+            ts_errf (err, "cannot start HTTP thread: read-through wake-up");
+            return -1;
+        }
+    }
     return 0;
 }
 
 void
 ts_http_loop_destroy (s_loop_t *loop)
 {
+    if (loop->wake_fd >= 0) {
+        ts_flight_unwatch (ts_api_flights (loop->api), loop->wake_fd);
+        close (loop->wake_fd);
+        loop->wake_fd = -1;
+    }
     if (loop->epoll_fd >= 0)
         close (loop->epoll_fd);
     ts_reply_destroy (&loop->out);

@@ -373,6 +373,43 @@ s_point (ts_json_t *self, const ts_points_t *pts, size_t i, bool history)
         S_RAW (self, ",\"source\":\"forecast\"}");
 }
 
+//  ,"fetched_at":RFC 3339|null,"fetched_ms":N|null,"stale":B and, if the
+//  last attempt failed after the last success, ,"last_error":{"at",
+//  "at_ms","kind","detail"}. No age: it changes every second, and the
+//  body must not (ETag, answer cache); HTTP says it in the Age header.
+static void
+s_fresh (ts_json_t *self, const ts_freshness_t *fresh)
+{
+    char when [40];
+    S_RAW (self, ",\"fetched_at\":");
+    if (fresh->fetched_ms)
+        ts_json_str (self, ts_time_format (fresh->fetched_ms, when,
+                                           sizeof when));
+    else
+        S_RAW (self, "null");
+    S_RAW (self, ",\"fetched_ms\":");
+    if (fresh->fetched_ms)
+        ts_json_int (self, fresh->fetched_ms);
+    else
+        S_RAW (self, "null");
+    if (fresh->stale)
+        S_RAW (self, ",\"stale\":true");
+    else
+        S_RAW (self, ",\"stale\":false");
+    if (fresh->error_ms) {
+        S_RAW (self, ",\"last_error\":{\"at\":");
+        ts_json_str (self, ts_time_format (fresh->error_ms, when,
+                                           sizeof when));
+        S_RAW (self, ",\"at_ms\":");
+        ts_json_int (self, fresh->error_ms);
+        S_RAW (self, ",\"kind\":");
+        ts_json_str (self, fresh->error_kind);
+        S_RAW (self, ",\"detail\":");
+        ts_json_str (self, fresh->error);
+        S_RAW (self, "}");
+    }
+}
+
 int
 ts_json_series_part (ts_json_t *self, const ts_msg_t *reply, size_t *at,
                      size_t max_points)
@@ -408,6 +445,13 @@ ts_json_series_part (ts_json_t *self, const ts_msg_t *reply, size_t *at,
         if (reply->next [0]) {
             S_RAW (self, ",\"next\":");
             ts_json_str (self, reply->next);
+        }
+        if (reply->has_fresh)
+            s_fresh (self, &reply->fresh);
+        //  A read-through answer still waiting for its fetch (202).
+        if (reply->status == 202) {
+            S_RAW (self, ",\"pending\":true,\"retry_after_ms\":");
+            ts_json_uint (self, reply->retry_after_ms);
         }
         S_RAW (self, ",\"points\":[");
         *at = 1;
@@ -598,7 +642,17 @@ s_id_show (ts_json_t *self, const ts_msg_t *reply)
     else
         S_RAW (self, "null");
     s_time_or_null (self, "not_found_until", fetch->not_found_until_ms);
-    //  Freshness fields of the id (i18-fresh: "stale") go here.
+    //  Its freshness (ts_fresh): stale, and its age now (not cached).
+    if (reply->has_fresh) {
+        if (reply->fresh.stale)
+            S_RAW (self, ",\"stale\":true,\"age\":");
+        else
+            S_RAW (self, ",\"stale\":false,\"age\":");
+        if (reply->fresh.fetched_ms)
+            ts_json_int (self, reply->fresh.age_s);
+        else
+            S_RAW (self, "null");
+    }
     S_RAW (self, "}");
 }
 

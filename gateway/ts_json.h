@@ -68,7 +68,9 @@ bool ts_json_format_double (double value, char *buf, size_t size);
 
 //  Appends a query answer as GET /v1/series returns it: {"id", "from",
 //  "to", "baseline" (ms or null), "points": [{"time", "measure", "value",
-//  "source": "history"|"forecast"}, ...]}, history then forecast.
+//  "source": "history"|"forecast"}, ...]}, history then forecast; a
+//  reply of status 202 (read-through: its fetch is still pending) also
+//  has "pending": true and "retry_after_ms" before "points".
 //  Returns 0 or TS_ENOMEM.
 int ts_json_series (ts_json_t *self, const ts_msg_t *reply);
 

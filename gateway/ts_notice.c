@@ -70,7 +70,9 @@ ts_notice_sync_silence (ts_notice_sync_t *self, int64_t now_ms)
 
 struct _ts_notice_t {
     char        *endpoint;          //  gateway.notice_endpoint
-    ts_cache_t  *cache;             //  borrowed
+    ts_cache_t  *cache;             //  borrowed; NULL: none
+    ts_notice_fn *noticed;          //  told each id written; NULL: none
+    void        *noticed_arg;
     zsock_t     *sub;               //  SUB, used by the thread only
     ts_curve_watch_t *watch;        //  logs the broker refusing our key
     pthread_t    thread;
@@ -78,11 +80,19 @@ struct _ts_notice_t {
     atomic_bool  stop;              //  set by ts_notice_destroy
 };
 
+static void
+s_set_heard (ts_notice_t *self, bool heard)
+{
+    if (self->cache)
+        ts_cache_set_heard (self->cache, heard);
+}
+
 //  Drops the whole cache and says why.
 static void
 s_drop_all (ts_notice_t *self, const char *why)
 {
-    ts_cache_drop_all (self->cache);
+    if (self->cache)
+        ts_cache_drop_all (self->cache);
     ts_warn ("change notices from %s: %s: answer cache dropped",
              self->endpoint, why);
 }
@@ -96,7 +106,7 @@ s_message (ts_notice_t *self, ts_notice_sync_t *sync, ts_msg_t *msg,
     if (ts_msg_decode_in (msg, TS_DIALOGUE_NOTICE, data, size,
                           S_MAX_MSG_BYTES, err)) {
         if (ts_notice_sync_lost (sync, now)) {
-            ts_cache_set_heard (self->cache, false);
+            s_set_heard (self, false);
             s_drop_all (self, err);
         }
         return;
@@ -116,13 +126,17 @@ s_message (ts_notice_t *self, ts_notice_sync_t *sync, ts_msg_t *msg,
     }
     else
     if (order == TS_NOTICE_FIRST) {
-        ts_cache_set_heard (self->cache, true);
+        s_set_heard (self, true);
         ts_info ("change notices heard from %s (broker %016" PRIx64
                  ", next %" PRIu64 ")", self->endpoint, msg->boot,
                  sync->next_seq);
     }
-    for (size_t i = 0; i < msg->ids->n; i++)
-        ts_cache_drop_id (self->cache, msg->ids->items [i]);
+    for (size_t i = 0; i < msg->ids->n; i++) {
+        if (self->cache)
+            ts_cache_drop_id (self->cache, msg->ids->items [i]);
+        if (self->noticed)
+            self->noticed (self->noticed_arg, msg->ids->items [i]);
+    }
 }
 
 static void *
@@ -151,13 +165,13 @@ s_run (void *arg)
             zmq_msg_close (&part);
         }
         if (ts_notice_sync_silence (&sync, ts_mono_ms ())) {
-            ts_cache_set_heard (self->cache, false);
+            s_set_heard (self, false);
             s_drop_all (self, "no heartbeat for 3 s");
         }
     }
     if (!msg)
         ts_error ("change notices: out of memory: subscriber stopped");
-    ts_cache_set_heard (self->cache, false);
+    s_set_heard (self, false);
     ts_msg_destroy (&msg);
     return NULL;
 }
@@ -166,7 +180,16 @@ ts_notice_t *
 ts_notice_new (const char *endpoint, const ts_curve_id_t *curve,
                ts_cache_t *cache, char *err)
 {
-    assert (endpoint && cache);
+    assert (cache);
+    return ts_notice_new_for (endpoint, curve, cache, NULL, NULL, err);
+}
+
+ts_notice_t *
+ts_notice_new_for (const char *endpoint, const ts_curve_id_t *curve,
+                   ts_cache_t *cache, ts_notice_fn *noticed, void *arg,
+                   char *err)
+{
+    assert (endpoint && (cache || noticed));
     ts_notice_t *self = calloc (1, sizeof (ts_notice_t));
     if (!self || !(self->endpoint = strdup (endpoint))) {
         free (self);
@@ -174,6 +197,8 @@ ts_notice_new (const char *endpoint, const ts_curve_id_t *curve,
         return NULL;
     }
     self->cache = cache;
+    self->noticed = noticed;
+    self->noticed_arg = arg;
     atomic_init (&self->stop, false);
     self->sub = zsock_new (ZMQ_SUB);
     if (!self->sub) {

@@ -1,7 +1,8 @@
 /*  ts_notice - the gateway's subscriber to the broker's change notices
     (docs/protocol.md 5.18): a SUB socket on gateway.notice_endpoint, in
     a thread of its own, that drops the cached answers of every id the
-    broker says was written (ts_cache_drop_id).
+    broker says was written (ts_cache_drop_id) and tells read-through
+    (ts_notice_new_for: ts_api_noticed), whose queries wait for it.
 
     The rules of order (ts_notice_sync_*, pure, so they are tested
     without sockets): the first message heard starts the count (the
@@ -75,6 +76,18 @@ typedef struct _ts_notice_t ts_notice_t;
 ts_notice_t *ts_notice_new (const char *endpoint,
                             const ts_curve_id_t *curve, ts_cache_t *cache,
                             char *err);
+
+//  Told id (borrowed for the call) was written, from the subscriber's
+//  thread: read-through's wake-up (ts_api_noticed).
+typedef void (ts_notice_fn) (void *arg, const char *id);
+
+//  ts_notice_new, with cache NULL for none, and noticed (may be NULL if
+//  cache is not) called with arg for every id of every notice, after
+//  its answers were dropped.
+ts_notice_t *ts_notice_new_for (const char *endpoint,
+                                const ts_curve_id_t *curve,
+                                ts_cache_t *cache, ts_notice_fn *noticed,
+                                void *arg, char *err);
 
 //  Stops the thread (within a quarter of a second) and frees the
 //  subscriber; sets *self_p to NULL. Safe on NULL.

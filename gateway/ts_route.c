@@ -16,6 +16,7 @@
 
 #include "ts_route.h"
 #include "ts_client.h"
+#include "ts_fresh.h"
 #include "ts_keys.h"
 #include "ts_metrics.h"
 #include "ts_params.h"
@@ -46,6 +47,7 @@ ts_route_req_of (ts_route_req_t *req, const ts_h1_t *h1)
     req->token = ts_h1_token (h1, &req->token_len);
     req->authorization = ts_h1_authorization (h1, &req->authorization_len);
     req->body = ts_h1_body (h1, &req->body_size);
+    req->if_none_match = ts_h1_if_none_match (h1, &req->if_none_match_len);
 }
 
 ts_route_t *
@@ -210,6 +212,35 @@ s_encode_series (const ts_msg_t *reply, char **data, size_t *size)
     return *data? 0: TS_ENOMEM;
 }
 
+//  The freshness headers of a 200 query answer (ts_fresh.h): Age,
+//  Cache-Control and, for an answer encoded whole, ETag. Returns true if
+//  the client's If-None-Match names that ETag: the answer is then a 304
+//  without a body.
+static bool
+s_fresh_headers (s_call_t *call, bool whole)
+{
+    const ts_msg_t *reply = call->reply;
+    if (!reply->has_fresh)
+        return false;
+    ts_fresh_t *fresh = ts_api_fresh (call->self->api);
+    int64_t now = ts_now_ms ();
+    ts_fresh_verdict_t verdict;
+    ts_fresh_judge (fresh, reply->fresh.fetched_ms, reply->fresh.error_ms,
+                    now, &verdict);
+    char age [24], cc [TS_FRESH_CC_MAX], etag [TS_FRESH_ETAG_MAX];
+    ts_fresh_headers (fresh, &verdict, now, age, sizeof age, cc);
+    if (age [0])
+        ts_reply_header (call->out, "Age", age);
+    ts_reply_header (call->out, "Cache-Control", cc);
+    if (!whole || !reply->fresh.etag)
+        return false;
+    ts_reply_header (call->out, "ETag",
+                     ts_fresh_etag (reply->fresh.etag, etag));
+    return call->req->if_none_match
+        && ts_fresh_etag_matches (call->req->if_none_match,
+                                  call->req->if_none_match_len, etag);
+}
+
 //  Runs call->msg (a query) through the gateway's answer path
 //  (ts_api_query: the store or the answer cache) and puts the encoded
 //  answer, or the error, in call->out. The encoded answer becomes the
@@ -220,9 +251,26 @@ s_query_answer (s_call_t *call, char format, ts_api_encode_fn *encode)
 {
     char *data = NULL;
     size_t size = 0;
-    if (ts_api_query (call->self->api, call->msg, format, encode,
-                      call->reply, &data, &size) != 200)
+    int status = ts_api_query_rt (call->self->api, call->msg, format, encode,
+                                  call->reply, &data, &size, call->req->wait);
+    if (status == TS_API_PARK)
+        return TS_ROUTE_PARK;
+    if (status == 202) {
+        //  Read-through: the fetch is pending; whole seconds, at least 1.
+        char seconds [24];
+        snprintf (seconds, sizeof seconds, "%llu", (unsigned long long)
+                  ((call->reply->retry_after_ms + 999) / 1000));
+        ts_reply_adopt (call->out, data, size);
+        ts_reply_header (call->out, "Retry-After", seconds);
+        return 202;
+    }
+    if (status != 200)
         return s_reply_error (call->out, call->reply);
+    if (s_fresh_headers (call, data != NULL)) {
+        free (data);
+        return ts_reply_set_text (call->out, 304, ts_reply_type (call->out),
+                                  "");
+    }
     if (data) {
         ts_reply_adopt (call->out, data, size);
         return 200;
@@ -584,7 +632,7 @@ ts_route_start (ts_route_t *self, const ts_route_req_t *req,
     else
         status = s_dispatch (&call);
     //  Timed: what a route answered itself (not 401s, 404s, forwards).
-    if (call.route && status != TS_ROUTE_FORWARD)
+    if (call.route && status != TS_ROUTE_FORWARD && status != TS_ROUTE_PARK)
         ts_metrics_request (ts_api_metrics (self->api), "http", call.route,
                             ts_metrics_now () - start);
 
@@ -599,7 +647,8 @@ ts_route_start (ts_route_t *self, const ts_route_req_t *req,
     ts_msg_destroy (&call.msg);
     ts_msg_destroy (&call.reply);
     ts_target_destroy (&url);
-    return status == TS_ROUTE_FORWARD? status: s_checked (out, status);
+    return status == TS_ROUTE_FORWARD || status == TS_ROUTE_PARK
+         ? status: s_checked (out, status);
 }
 
 //  The GET /metrics page, the broker's figures from reply (a stats

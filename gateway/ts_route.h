@@ -96,9 +96,14 @@ typedef struct {
     size_t      token_len;      //  bytes in token (it may hold a NUL)
     const char *authorization;  //  Authorization header value, or NULL
     size_t      authorization_len;  //  bytes in authorization
+    const char *if_none_match;  //  If-None-Match value, or NULL
+    size_t      if_none_match_len;  //  bytes in if_none_match
     const char *body;           //  request body (not NUL-terminated)
     size_t      body_size;      //  bytes in body
     bool        body_too_big;   //  body was over TS_ROUTE_MAX_BODY
+    ts_api_wait_t *wait;        //  a front end that can park a query
+                                //  (read-through, ts_api_query_rt), its
+                                //  wait; NULL: queries never wait
 } ts_route_req_t;
 
 //  The request h1 holds (after TS_H1_REQUEST), as the routes see it:
@@ -162,6 +167,8 @@ ts_route_auth_t ts_route_auth (const ts_route_t *self, const char *target);
 
 //  What ts_route_start returns for a request to forward.
 #define TS_ROUTE_FORWARD    0
+//  What it returns for a query to park (read-through: req->wait).
+#define TS_ROUTE_PARK       TS_API_PARK
 
 //  Answers req, or hands it back to be forwarded. Answered: writes the
 //  answer into out (reset first; a 405 carries its Allow header) and
@@ -169,6 +176,12 @@ ts_route_auth_t ts_route_auth (const ts_route_t *self, const char *target);
 //  plain text 400 (ts_seed.h), which that service also sent as
 //  application/json. A query answer is the encoded answer itself
 //  (ts_reply_adopt, no copy). Returns 500 if out of memory while writing.
+//  Parked (GET /v1/series of an id without data, read-through, with
+//  req->wait and its may_wait): returns TS_ROUTE_PARK, out empty, and
+//  req->wait says what for and until when (ts_api_query_rt); the caller
+//  asks again with wait->resumed once ts_api_waiting is false. A query
+//  whose fetch is still pending then is 202 with "Retry-After: S"
+//  (seconds) and the empty answer with "pending": true.
 //  Forwarded (an op of ts_api_forwarded whose checks passed): returns
 //  TS_ROUTE_FORWARD with *forward set to the request for the broker (the
 //  caller frees it with ts_msg_destroy, after ts_route_finish);

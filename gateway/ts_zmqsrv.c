@@ -31,12 +31,15 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 //  Messages larger than this make libzmq drop the peer; between
 //  TS_PROTO_MAX_REQUEST and this, the client gets a 413 reply.
 #define S_MAX_MSG_SIZE  (4 * TS_PROTO_MAX_REQUEST)
 #define S_POLL_MS       250
 #define S_DRAIN_MAX     256     //  client messages read per wake
+#define S_RESUME_MS     50      //  parked queries' deadlines checked
 
 struct _ts_zmqsrv_t {
     ts_api_t *api;              //  borrowed request handler
@@ -51,9 +54,24 @@ struct _ts_zmqsrv_t {
     bool      probe_off;        //  no readiness pings (tests)
     bool      probe_pending;    //  the ping waits for its answer
     int64_t   next_probe_ms;    //  monotonic: when to ping next
+    struct s_parked_t *parked;  //  queries waiting for their read-through
+                                //  fetch, newest first
+    int       wake_fd;          //  eventfd: a fetch ended, -1 if off
+    int64_t   next_resume_ms;   //  monotonic: when to look at parked
 };
 
+//  A query parked for its read-through fetch: its client's envelope, the
+//  request as it came (decoded again to answer it) and its wait.
+typedef struct s_parked_t {
+    struct s_parked_t *next;
+    zmsg_t   *envelope;
+    zframe_t *body;
+    char      rid [TS_RID_MAX + 1];
+    ts_api_wait_t wait;
+} s_parked_t;
+
 static ts_client_done_fn s_forwarded;
+static void s_resume (ts_zmqsrv_t *self, int64_t now_ms);
 
 //  The context of the readiness ping: no client waits for it.
 static char s_probe_tag;
@@ -67,6 +85,7 @@ ts_zmqsrv_new (const ts_config_t *cfg, ts_api_t *api, char *err)
         return NULL;
     }
     self->api = api;
+    self->wake_fd = -1;
     self->ready = ts_api_ready (api);
     self->request = ts_msg_new (TS_OP_REPLY);
     self->reply = ts_msg_new (TS_OP_REPLY);
@@ -109,6 +128,15 @@ ts_zmqsrv_new (const ts_config_t *cfg, ts_api_t *api, char *err)
         ts_zmqsrv_destroy (&self);
         return NULL;
     }
+    if (ts_api_flights (api)) {
+        self->wake_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (self->wake_fd < 0
+        ||  ts_flight_watch (ts_api_flights (api), self->wake_fd)) {
+            ts_errf (err, "cannot start: read-through wake-up");
+            ts_zmqsrv_destroy (&self);
+            return NULL;
+        }
+    }
     char *last = zsock_last_endpoint (self->router);
     self->endpoint = last? last: strdup (bind);
     if (!self->endpoint) {
@@ -124,8 +152,14 @@ ts_zmqsrv_destroy (ts_zmqsrv_t **self_p)
 {
     if (self_p && *self_p) {
         ts_zmqsrv_t *self = *self_p;
-        //  Clients still waiting for the broker get 503 while the
+        //  Parked queries are answered (202 if still without data), and
+        //  clients still waiting for the broker get 503, while the
         //  ROUTER is there to send it.
+        s_resume (self, INT64_MAX);
+        if (self->wake_fd >= 0) {
+            ts_flight_unwatch (ts_api_flights (self->api), self->wake_fd);
+            close (self->wake_fd);
+        }
         ts_client_destroy (&self->forward);
         zsock_destroy (&self->router);
         ts_curve_destroy (&self->curve);
@@ -175,17 +209,21 @@ s_decode (ts_msg_t *request, ts_msg_t *reply, const void *data, size_t size)
 }
 
 //  Answers a decoded request the synchronous way (ts_api_handle; a query
-//  through ts_api_query and the answer cache) and encodes the reply.
+//  through ts_api_query_rt and the answer cache) and encodes the reply.
+//  A query with wait (read-through; NULL: none) may be parked instead:
+//  returns TS_API_PARK, nothing encoded.
 static int
 s_answer_decoded (ts_api_t *api, ts_msg_t *request, ts_msg_t *reply,
-                  char **reply_data, size_t *reply_size)
+                  char **reply_data, size_t *reply_size, ts_api_wait_t *wait)
 {
     double start = ts_metrics_now ();
-    if (request->op == TS_OP_QUERY)
+    if (request->op == TS_OP_QUERY) {
         //  Encoded here, or taken from the answer cache: a query's
         //  answer does not echo the request id.
-        ts_api_query (api, request, 'm', ts_msg_encode, reply, reply_data,
-                      reply_size);
+        if (ts_api_query_rt (api, request, 'm', ts_msg_encode, reply,
+                             reply_data, reply_size, wait) == TS_API_PARK)
+            return TS_API_PARK;
+    }
     else {
         ts_api_handle (api, request, reply);
         ts_strlcpy (reply->rid, request->rid, sizeof reply->rid);
@@ -216,7 +254,7 @@ ts_zmqsrv_answer (ts_api_t *api, const void *data, size_t size,
             rc = ts_msg_encode (reply, reply_data, reply_size);
         else
             rc = s_answer_decoded (api, request, reply, reply_data,
-                                   reply_size);
+                                   reply_size, NULL);
     }
     ts_msg_destroy (&request);
     ts_msg_destroy (&reply);
@@ -287,6 +325,67 @@ s_forward (ts_zmqsrv_t *self, zmsg_t **envelope, const ts_msg_t *request)
 }
 
 //  ---------------------------------------------------------------------
+//  Queries parked for their read-through fetch
+
+//  Parks the query in self->request (its body as it came): answered by
+//  s_resume. Takes the envelope. Out of memory: answered now.
+static void
+s_park (ts_zmqsrv_t *self, zmsg_t **envelope, zframe_t *body,
+        const ts_api_wait_t *wait)
+{
+    s_parked_t *parked = calloc (1, sizeof *parked);
+    if (parked && !(parked->body = zframe_dup (body))) {
+        free (parked);
+        parked = NULL;
+    }
+    if (!parked) {
+        ts_msg_set_error (self->reply, 500, "internal", "out of memory");
+        s_send_reply (self, envelope, self->reply, NULL, 0);
+        return;
+    }
+    parked->envelope = *envelope;
+    *envelope = NULL;
+    ts_strlcpy (parked->rid, self->request->rid, sizeof parked->rid);
+    parked->wait = *wait;
+    parked->next = self->parked;
+    self->parked = parked;
+    ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (TS_LF_STR ("rid", parked->rid)),
+               "zmq query: waits for the fetch of %s", wait->id);
+}
+
+//  Answers the parked queries whose fetch ended or whose wait is up at
+//  now_ms (INT64_MAX: every one).
+static void
+s_resume (ts_zmqsrv_t *self, int64_t now_ms)
+{
+    s_parked_t **link = &self->parked;
+    while (*link) {
+        s_parked_t *parked = *link;
+        if (now_ms != INT64_MAX
+        &&  ts_api_waiting (self->api, &parked->wait, now_ms)) {
+            link = &parked->next;
+            continue;
+        }
+        *link = parked->next;
+        char *data = NULL;
+        size_t size = 0;
+        parked->wait.resumed = true;
+        if (s_decode (self->request, self->reply, zframe_data (parked->body),
+                      zframe_size (parked->body)) == 0) {
+            ts_strlcpy (self->request->rid, parked->rid,
+                        sizeof self->request->rid);
+            if (s_answer_decoded (self->api, self->request, self->reply,
+                                  &data, &size, &parked->wait))
+                ts_msg_set_error (self->reply, 500, "internal",
+                                  "out of memory");
+        }
+        s_send_reply (self, &parked->envelope, self->reply, data, size);
+        zframe_destroy (&parked->body);
+        free (parked);
+    }
+}
+
+//  ---------------------------------------------------------------------
 //  Requests from clients
 
 //  Handles one message from the ROUTER: [envelope...][empty][body].
@@ -343,12 +442,19 @@ s_handle (ts_zmqsrv_t *self, zmsg_t *msg)
             ts_strlcpy (self->reply->rid, self->request->rid,
                         sizeof self->reply->rid);
         }
-        else
-        if (s_answer_decoded (self->api, self->request, self->reply, &data,
-                              &size)) {
-            ts_error ("zmq: out of memory building a reply");
-            zmsg_destroy (&envelope);
-            return;
+        else {
+            ts_api_wait_t wait = { .may_wait = true };
+            int rc = s_answer_decoded (self->api, self->request, self->reply,
+                                       &data, &size, &wait);
+            if (rc == TS_API_PARK) {
+                s_park (self, &envelope, body, &wait);
+                return;
+            }
+            if (rc) {
+                ts_error ("zmq: out of memory building a reply");
+                zmsg_destroy (&envelope);
+                return;
+            }
         }
     }
     s_send_reply (self, &envelope, self->reply, data, size);
@@ -359,18 +465,23 @@ ts_zmqsrv_run (ts_zmqsrv_t *self)
 {
     zmq_pollitem_t items [] = {
         { zsock_resolve (self->router), 0, ZMQ_POLLIN, 0 },
-        { zsock_resolve (ts_client_sock (self->forward)), 0, 0, 0 }
+        { zsock_resolve (ts_client_sock (self->forward)), 0, 0, 0 },
+        { NULL, self->wake_fd, ZMQ_POLLIN, 0 }
     };
+    int polled = self->wake_fd >= 0? 3: 2;
     int64_t wait = -1;
     while (!zsys_interrupted) {
         if (wait < 0 || wait > S_POLL_MS)
             wait = S_POLL_MS;
+        if (self->parked && wait > S_RESUME_MS)
+            wait = S_RESUME_MS;
         items [1].events = ts_client_poll_events (self->forward);
         items [1].revents = 0;
         //  Poll only when no client message is queued: a signal or a
         //  timeout end the poll, and the loop looks at the flag.
         if (wait > 0 && !(zsock_events (self->router) & ZMQ_POLLIN)
-        &&  zmq_poll (items, 2, (long) wait) == -1 && zmq_errno () != EINTR)
+        &&  zmq_poll (items, polled, (long) wait) == -1
+        &&  zmq_errno () != EINTR)
             return -1;
         for (int n = 0; n < S_DRAIN_MAX
                      && (zsock_events (self->router) & ZMQ_POLLIN); n++) {
@@ -379,6 +490,19 @@ ts_zmqsrv_run (ts_zmqsrv_t *self)
                 break;
             s_handle (self, msg);
             zmsg_destroy (&msg);
+        }
+        //  Parked queries: at a fetch's end, and every S_RESUME_MS for
+        //  their deadlines.
+        int64_t now = ts_mono_ms ();
+        bool woke = false;
+        if (polled == 3 && (items [2].revents & ZMQ_POLLIN)) {
+            uint64_t count;
+            woke = read (self->wake_fd, &count, sizeof count) > 0;
+            items [2].revents = 0;
+        }
+        if (self->parked && (woke || now >= self->next_resume_ms)) {
+            s_resume (self, now);
+            self->next_resume_ms = now + S_RESUME_MS;
         }
         s_probe (self);
         ts_daemon_tick ();

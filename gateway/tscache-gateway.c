@@ -99,6 +99,13 @@ s_die (const char *what, const char *err)
     return 1;
 }
 
+//  A change notice of id: read-through's queries of it wake up.
+static void
+s_noticed (void *arg, const char *id)
+{
+    ts_api_noticed ((ts_api_t *) arg, id);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -134,9 +141,11 @@ main (int argc, char *argv [])
     if (!(zmq = ts_zmqsrv_new (cfg, api, err)))
         s_die ("cannot start", err);
     else
-    if (*notices && ts_api_cache (api)
-    &&  !(notice = ts_notice_new (notices, ts_api_broker_policy (api)->curve,
-                                  ts_api_cache (api), err)))
+    if (*notices && (ts_api_cache (api) || ts_api_flights (api))
+    &&  !(notice = ts_notice_new_for (notices,
+                                      ts_api_broker_policy (api)->curve,
+                                      ts_api_cache (api), s_noticed, api,
+                                      err)))
         s_die ("cannot start", err);
     else
     if (ts_config_int (cfg, "gateway.http_port") > 0

@@ -258,7 +258,9 @@ api_ids_show_answers_source_and_fetch_status (void **state)
     assert_int_equal (ts_json_answer (json, self->req, self->reply), 0);
     assert_non_null (strstr (ts_json_data (json), "\"fetched_at\":null,"
                              "\"last_attempt\":null,\"last_error\":null,"
-                             "\"not_found_until\":null}"));
+                             "\"not_found_until\":null,"
+                             "\"stale\":true,\"age\":null}"));
+    assert_true (self->reply->has_fresh && self->reply->fresh.stale);
     //  Fetched, then failed with a 404.
     ts_store_mark_t ok = { .id = "a", .at_ms = 1732406400000, .ok = true };
     assert_int_equal (ts_store_ids_mark (self->base->store, &ok, 1, err), 0);
@@ -277,7 +279,20 @@ api_ids_show_answers_source_and_fetch_status (void **state)
         "\"last_attempt\":\"2024-11-24T00:01:00.000Z\","
         "\"last_error\":{\"at\":\"2024-11-24T00:01:00.000Z\","
         "\"kind\":\"http_404\",\"detail\":\"id=a: upstream HTTP 404\"},"
-        "\"not_found_until\":\"2024-11-24T00:06:00.000Z\"}"));
+        "\"not_found_until\":\"2024-11-24T00:06:00.000Z\","
+        "\"stale\":true,\"age\":"));
+    //  Failing since its last success: stale (ts_fresh), with the error.
+    assert_true (self->reply->fresh.stale);
+    assert_int_equal (self->reply->fresh.error_ms, 1732406460000);
+    //  A fresh success of now: not stale, by its source's schedule.
+    ok.at_ms = ts_now_ms ();
+    assert_int_equal (ts_store_ids_mark (self->base->store, &ok, 1, err), 0);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_false (self->reply->fresh.stale);
+    ts_json_reset (json);
+    assert_int_equal (ts_json_answer (json, self->req, self->reply), 0);
+    assert_non_null (strstr (ts_json_data (json), "\"stale\":false,"
+                             "\"age\":0}"));
     ts_json_destroy (&json);
     //  Unknown: 404; not a name: 400.
     ts_strlcpy (self->req->id, "ghost", sizeof self->req->id);

@@ -378,6 +378,39 @@ hydrate_reply_names_the_job_of_each_id (void **state)
     ts_msg_destroy (&msg);
 }
 
+//  Read-through (docs/protocol.md 5.6, 6): hydrate's optional priority
+//  and a 202 query reply's retry_after_ms; a priority that is not a
+//  boolean is refused.
+static void
+hydrate_priority_and_query_retry_after_round_trip (void **state)
+{
+    ts_msg_t *msg = ts_msg_new (TS_OP_HYDRATE);
+    assert_int_equal (ts_strlist_append (msg->ids, "a"), 0);
+    s_check_round_trip (msg);
+    msg->priority = true;
+    s_check_round_trip (msg);
+    s_assert_bytes (msg, "84 a1 76 01 a2 6f 70 a7 68 79 64 72 61 74 65 "
+                    "a3 69 64 73 91 a1 61 a8 70 72 69 6f 72 69 74 79 c3");
+    ts_msg_destroy (&msg);
+
+    msg = ts_msg_new (TS_OP_REPLY);
+    ts_msg_set_ok (msg, 202);
+    msg->retry_after_ms = 1000;
+    s_check_round_trip (msg);
+    ts_msg_destroy (&msg);
+
+    //  {"v":1,"op":"hydrate","ids":["a"],"priority":1}
+    const char bad [] = "\x84\xa1" "v" "\x01\xa2" "op" "\xa7" "hydrate"
+                        "\xa3" "ids" "\x91\xa1" "a" "\xa8" "priority"
+                        "\x01";
+    msg = ts_msg_new (TS_OP_PING);
+    char err [TS_ERRLEN] = "";
+    assert_int_equal (ts_msg_decode (msg, bad, sizeof bad - 1, 1024, err),
+                      TS_EPROTO);
+    assert_non_null (strstr (err, "priority"));
+    ts_msg_destroy (&msg);
+}
+
 static void
 job_state_request_and_reply_round_trip (void **state)
 {
@@ -788,6 +821,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (dlq_redrive_without_ids_round_trips),
         cmocka_unit_test (decode_ignores_unknown_keys_in_stats_and_dlq),
         cmocka_unit_test (ids_ls_pages_round_trip_with_cursor_limit_and_next),
+        cmocka_unit_test (hydrate_priority_and_query_retry_after_round_trip),
         cmocka_unit_test (hydrate_reply_names_the_job_of_each_id),
         cmocka_unit_test (job_state_request_and_reply_round_trip),
         cmocka_unit_test (decode_rejects_bad_paging_and_job_fields),

@@ -234,6 +234,7 @@ route_series_writes_history_then_forecast_after_the_baseline (void **state)
     char expect [1024];
     snprintf (expect, sizeof expect,
         "{\"id\":\"a\",\"from\":%lld,\"to\":%lld,\"baseline\":%lld,"
+        "\"fetched_at\":null,\"fetched_ms\":null,\"stale\":true,"
         "\"points\":["
         "{\"time\":%lld,\"measure\":\"value\",\"value\":1.5,"
         "\"source\":\"history\"},"
@@ -256,7 +257,8 @@ route_series_writes_history_then_forecast_after_the_baseline (void **state)
     assert_string_equal (ts_reply_text (self->body),
                          "{\"id\":\"a\",\"from\":946684800000,"
                          "\"to\":946771200000,\"baseline\":null,"
-                         "\"points\":[]}");
+                         "\"fetched_at\":null,\"fetched_ms\":null,"
+                         "\"stale\":true,\"points\":[]}");
 }
 
 static void
@@ -648,6 +650,79 @@ route_series_answer_is_the_encoded_answer_adopted (void **state)
     assert_string_equal (ts_reply_text (self->body), first);
 }
 
+
+//  The value of header name in the last answer, copied into buf ("" if
+//  absent).
+static const char *
+s_header (fixture_t *self, const char *name, char *buf, size_t size)
+{
+    size_t len = 0;
+    const char *value = ts_reply_header_value (self->body, name, &len);
+    snprintf (buf, size, "%.*s", value? (int) len: 0, value? value: "");
+    return buf;
+}
+
+static void
+route_series_says_its_freshness_in_headers_and_answers_304 (void **state)
+{
+    fixture_t *self = *state;
+    int64_t base = ts_now_ms () / HOUR_MS * HOUR_MS;
+    s_add_with_points (self, "a", base);
+    ts_store_mark_t mark = { .id = "a", .at_ms = ts_now_ms () - 3000,
+                             .ok = true };
+    char err [TS_ERRLEN] = "";
+    assert_int_equal (ts_store_ids_mark (self->base->store, &mark, 1, err), 0);
+    char target [128], etag [64], value [64];
+    snprintf (target, sizeof target, "/v1/series/a?from=%lld&to=%lld",
+              (long long) (base - 10 * HOUR_MS),
+              (long long) (base + 10 * HOUR_MS));
+    assert_int_equal (s_call (self, "GET", target, NULL), 200);
+    assert_false (json_is_true (json_object_get (self->doc, "stale")));
+    assert_int_equal (json_integer_value (json_object_get (self->doc,
+                                                           "fetched_ms")),
+                      mark.at_ms);
+    assert_true (json_is_string (json_object_get (self->doc, "fetched_at")));
+    assert_null (json_object_get (self->doc, "last_error"));
+    long age = atol (s_header (self, "Age", value, sizeof value));
+    assert_in_range (age, 2, 4);
+    assert_non_null (strstr (s_header (self, "Cache-Control", value,
+                                       sizeof value), "max-age="));
+    s_header (self, "ETag", etag, sizeof etag);
+    assert_int_equal (strlen (etag), 18);
+    assert_int_equal (etag [0], '"');
+
+    //  If-None-Match with that ETag: 304, no body, the headers again.
+    ts_route_req_t req = {
+        .method = "GET", .target = target, .token = KEY,
+        .token_len = strlen (KEY), .if_none_match = etag,
+        .if_none_match_len = strlen (etag) };
+    assert_int_equal (s_handle (self, &req, NULL), 304);
+    size_t size = 99;
+    ts_reply_body (self->body, &size);
+    assert_int_equal (size, 0);
+    assert_string_equal (s_header (self, "ETag", value, sizeof value), etag);
+    //  Another ETag: the whole answer.
+    req.if_none_match = "\"0000000000000000\"";
+    req.if_none_match_len = strlen (req.if_none_match);
+    assert_int_equal (s_handle (self, &req, NULL), 200);
+
+    //  A failure after the success: stale, last_error, no-cache, a new ETag.
+    mark = (ts_store_mark_t) { .id = "a", .at_ms = ts_now_ms (), .ok = false,
+                               .kind = "timeout", .detail = "no answer" };
+    assert_int_equal (ts_store_ids_mark (self->base->store, &mark, 1, err), 0);
+    assert_int_equal (s_call (self, "GET", target, NULL), 200);
+    assert_true (json_is_true (json_object_get (self->doc, "stale")));
+    json_t *last = json_object_get (self->doc, "last_error");
+    assert_string_equal (json_string_value (json_object_get (last, "kind")),
+                         "timeout");
+    assert_string_equal (json_string_value (json_object_get (last, "detail")),
+                         "no answer");
+    assert_string_equal (s_header (self, "Cache-Control", value,
+                                   sizeof value), "max-age=0, no-cache");
+    assert_string_not_equal (s_header (self, "ETag", value, sizeof value),
+                             etag);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -679,6 +754,7 @@ main (int argc, char *argv [])
         T (route_table_gives_each_path_its_auth_rule),
         T (route_table_answers_404_and_405_after_the_rule_of_the_path),
         T (route_series_answer_is_the_encoded_answer_adopted),
+        T (route_series_says_its_freshness_in_headers_and_answers_304),
 #undef T
     };
     return cmocka_run_group_tests_name ("ts_route", tests, NULL, NULL);

@@ -34,17 +34,15 @@ typedef struct {
     ts_msg_t      *reply;       //  reply scratch
 } fixture_t;
 
+//  A fixture whose config is yaml (the gateway section and more).
 static inline int
-s_setup (void **state)
+s_setup_yaml (void **state, const char *yaml)
 {
     fixture_t *self = calloc (1, sizeof *self);
     if (!self)
         return -1;
     *state = self;
-    self->base = ts_testutil_new (16,
-                                  "gateway:\n"
-                                  "  max_points: 20\n"
-                                  "  broker_endpoint: " BROKER "\n");
+    self->base = ts_testutil_new (16, yaml);
     if (!self->base)
         return -1;
     char err [TS_ERRLEN] = "";
@@ -56,6 +54,15 @@ s_setup (void **state)
     self->req = ts_msg_new (TS_OP_PING);
     self->reply = ts_msg_new (TS_OP_REPLY);
     return self->req && self->reply? 0: -1;
+}
+
+static inline int
+s_setup (void **state)
+{
+    return s_setup_yaml (state, "gateway:\n"
+                                "  max_points: 20\n"
+                                "  read_through: \"off\"\n"
+                                "  broker_endpoint: " BROKER "\n");
 }
 
 static inline int

@@ -48,6 +48,7 @@ s_setup (void **state)
     self->base = ts_testutil_new (16,
         "gateway:\n"
         "  broker_endpoint: " ROUTE_BROKER "\n"
+        "  read_through: \"off\"\n"
         "  seed_path_prefix: /prod\n"
         "upstream:\n"
         "  format:\n"

@@ -1,0 +1,152 @@
+/*  test_ts_api_readthru - read-through in the request handler
+    (ts_api_query_rt, ts_api_revalidate): a query of a registered id
+    without data parks on a fetch, concurrent queries join it and the
+    broker gets one priority hydrate; the change notice ends the wait and
+    the resumed query answers 202 with retry_after_ms while still empty;
+    an id with data is answered at once; a broker that refuses the fetch
+    ends the wait too. The broker is a fake on inproc. */
+
+#define BROKER_RT   "inproc://test-ts-api-readthru-broker"
+
+#include "ts_api_fixture.h"
+
+static int
+s_setup_rt (void **state)
+{
+    return s_setup_yaml (state, "gateway:\n"
+                                "  max_points: 20\n"
+                                "  read_through: registered\n"
+                                "  read_through_wait_ms: 5000\n"
+                                "  broker_endpoint: " BROKER_RT "\n");
+}
+
+//  ts_api_query_rt of id over [0, 5000] with wait; the encoded answer
+//  is freed here.
+static int
+s_query_rt (fixture_t *self, const char *id, ts_api_wait_t *wait)
+{
+    ts_msg_reset (self->req, TS_OP_QUERY);
+    ts_strlcpy (self->req->id, id, sizeof self->req->id);
+    self->req->has_from = self->req->has_to = true;
+    self->req->from_ms = 0;
+    self->req->to_ms = 5000;
+    ts_msg_reset (self->reply, TS_OP_REPLY);
+    char *data = NULL;
+    size_t size = 0;
+    int status = ts_api_query_rt (self->api, self->req, 'm', ts_msg_encode,
+                                  self->reply, &data, &size, wait);
+    if (status == TS_API_PARK)
+        assert_null (data);
+    free (data);
+    return status;
+}
+
+static bool
+s_requests_are (ts_fakebroker_t *broker, size_t n)
+{
+    for (int i = 0; i < 200 && ts_fakebroker_requests (broker) < n; i++)
+        zclock_sleep (10);
+    return ts_fakebroker_requests (broker) == n;
+}
+
+static void
+readthru_concurrent_queries_share_one_priority_fetch (void **state)
+{
+    fixture_t *self = *state;
+    ts_fakebroker_t *broker = ts_fakebroker_new (BROKER_RT);
+    assert_non_null (broker);
+    s_register (self, "a");
+    ts_api_wait_t one = { .may_wait = true }, two = { .may_wait = true };
+    assert_int_equal (s_query_rt (self, "a", &one), TS_API_PARK);
+    assert_int_equal (s_query_rt (self, "a", &two), TS_API_PARK);
+    assert_int_equal (one.flight, two.flight);
+    assert_string_equal (one.id, "a");
+    assert_true (one.until_ms > ts_mono_ms ());
+    assert_true (s_requests_are (broker, 1));
+    assert_int_equal (ts_fakebroker_last_op (broker), TS_OP_HYDRATE);
+    //  A revalidation while it is in flight joins it too.
+    assert_int_equal (ts_api_revalidate (self->api, "a"), 1);
+    zclock_sleep (50);
+    assert_int_equal (ts_fakebroker_requests (broker), 1);
+
+    //  The change notice of a ends the wait of both.
+    int64_t now = ts_mono_ms ();
+    assert_true (ts_api_waiting (self->api, &one, now));
+    ts_api_noticed (self->api, "b");
+    assert_true (ts_api_waiting (self->api, &one, now));
+    ts_api_noticed (self->api, "a");
+    assert_false (ts_api_waiting (self->api, &one, now));
+    assert_false (ts_api_waiting (self->api, &two, now));
+
+    //  Resumed and still empty: 202 with retry_after_ms, no new fetch.
+    one.resumed = true;
+    assert_int_equal (s_query_rt (self, "a", &one), 202);
+    assert_int_equal (self->reply->retry_after_ms, TS_API_RETRY_AFTER_MS);
+    zclock_sleep (50);
+    assert_int_equal (ts_fakebroker_requests (broker), 1);
+    ts_fakebroker_destroy (&broker);
+}
+
+static void
+readthru_answers_an_id_with_data_at_once (void **state)
+{
+    fixture_t *self = *state;
+    ts_fakebroker_t *broker = ts_fakebroker_new (BROKER_RT);
+    s_register (self, "a");
+    ts_points_t *history = ts_points_new ();
+    ts_points_append (history, 1000, "value", 1.5);
+    assert_int_equal (ts_store_history_put (self->base->store, "a", history,
+                                            NULL), 0);
+    ts_points_destroy (&history);
+    ts_api_wait_t wait = { .may_wait = true };
+    assert_int_equal (s_query_rt (self, "a", &wait), 200);
+    assert_int_equal (self->reply->series.history->n, 1);
+    //  Unknown ids stay 404 with read_through registered.
+    assert_int_equal (s_query_rt (self, "zz", &wait), 404);
+    //  Without a wait (a caller that cannot park): 202 at once.
+    s_register (self, "b");
+    ts_api_wait_t now = { .may_wait = false };
+    assert_int_equal (s_query_rt (self, "b", &now), 202);
+    assert_true (s_requests_are (broker, 1));
+    ts_fakebroker_destroy (&broker);
+}
+
+static void
+readthru_refused_fetch_ends_the_wait (void **state)
+{
+    fixture_t *self = *state;
+    ts_fakebroker_t *broker = ts_fakebroker_new (BROKER_RT);
+    ts_fakebroker_set_mode (broker, TS_FAKEBROKER_GARBAGE);
+    s_register (self, "a");
+    ts_api_wait_t wait = { .may_wait = true };
+    assert_int_equal (s_query_rt (self, "a", &wait), TS_API_PARK);
+    bool waiting = true;
+    for (int i = 0; i < 200 && waiting; i++) {
+        zclock_sleep (10);
+        waiting = ts_api_waiting (self->api, &wait, ts_mono_ms ());
+    }
+    assert_false (waiting);
+    //  The next query asks again.
+    assert_int_equal (ts_api_revalidate (self->api, "a"), 0);
+    assert_int_equal (ts_api_revalidate (self->api, "-bad id"), TS_EINVAL);
+    ts_fakebroker_destroy (&broker);
+}
+
+int
+main (int argc, char *argv [])
+{
+    ts_log_set_level (TS_LOG_ERROR);
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test_setup_teardown (
+            readthru_concurrent_queries_share_one_priority_fetch,
+            s_setup_rt, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            readthru_answers_an_id_with_data_at_once, s_setup_rt,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (
+            readthru_refused_fetch_ends_the_wait, s_setup_rt, s_teardown),
+    };
+    if (argc > 1)
+        cmocka_set_test_filter (argv [1]);
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
