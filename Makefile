@@ -225,6 +225,7 @@ DEPS_test_queue_contract = $(DEPS_test_ts_queue)
 DEPS_test_queue_contract_restart = $(DEPS_test_ts_queue)
 DEPS_test_queue_contract_filter = $(DEPS_test_ts_queue)
 DEPS_test_queue_contract_batch = $(DEPS_test_ts_queue)
+DEPS_test_queue_contract_priority = $(DEPS_test_ts_queue)
 #  test_ts_queue shares the queue contract suites' fixture, test_ts_store
 #  the store suites' steps.
 $(BUILD)/tests/test_ts_queue: tests/contract/ts_queue_fixture.h tests/contract/ts_contract.h

@@ -84,7 +84,8 @@ s_queue_error (ts_broker_t *self, int rc, const char *err)
 //  queued and, for each id, the job that will fetch it (a new one, or
 //  the queued or leased job it already was in).
 static void
-s_hydrate (ts_broker_t *self, const ts_strlist_t *ids, const char *rid)
+s_hydrate (ts_broker_t *self, const ts_strlist_t *ids, const char *rid,
+           bool priority)
 {
     char err [TS_ERRLEN];
     //  Each id is fetched from the source it is registered to.
@@ -94,7 +95,8 @@ s_hydrate (ts_broker_t *self, const ts_strlist_t *ids, const char *rid)
     if (!sources)
         ts_errf (err, "out of memory");
     if (jobs == 0)
-        jobs = ts_broker_enqueue_sources (self, ids, sources, rid, err);
+        jobs = ts_broker_enqueue_sources (self, ids, sources, rid, priority,
+                                          err);
     ts_strlist_destroy (&sources);
     if (jobs < 0) {
         s_queue_error (self, jobs, err);
@@ -102,7 +104,8 @@ s_hydrate (ts_broker_t *self, const ts_strlist_t *ids, const char *rid)
     }
     ts_log_kv (TS_LOG_INFO, TS_LOG_FIELDS (TS_LF_UINT ("ids", ids->n),
                TS_LF_INT ("jobs", jobs), TS_LF_OPT ("rid", rid)),
-               "hydrate: %zu ids, %d jobs queued", ids->n, jobs);
+               "hydrate: %zu ids, %d jobs queued%s", ids->n, jobs,
+               priority? " (priority)": "");
     ts_msg_set_ok (self->reply, 202);
     self->reply->count = (uint64_t) jobs;
     ts_msg_t *reply = self->reply;
@@ -289,7 +292,8 @@ ts_broker_control_message (ts_broker_t *self, zmsg_t *zmsg)
     }
     else
     if (op == TS_OP_HYDRATE)
-        s_hydrate (self, self->msg->ids, self->msg->rid);
+        s_hydrate (self, self->msg->ids, self->msg->rid,
+                   self->msg->priority);
     else
     if (op == TS_OP_PING)
         ts_msg_set_ok (self->reply, 200);

@@ -343,9 +343,11 @@ int ts_broker_sources_of (ts_broker_t *self, const ts_strlist_t *ids,
 //  Queues ids, sources [i] the source of ids [i] (as the registry keeps
 //  it), so that each job holds ids of one source and names it:
 //  ts_broker_enqueue_attrs per source, in the order the sources first
-//  appear. Returns the number of jobs queued, or < 0 (err filled).
+//  appear; priority: in the queue's high lane, bumping queued jobs that
+//  hold the ids already (a read-through fetch). Returns the number of
+//  jobs queued, or < 0 (err filled).
 int ts_broker_enqueue_sources (ts_broker_t *self, const ts_strlist_t *ids,
                                const ts_strlist_t *sources, const char *rid,
-                               char *err);
+                               bool priority, char *err);
 
 #endif

@@ -59,7 +59,7 @@ ts_broker_sources_of (ts_broker_t *self, const ts_strlist_t *ids,
 int
 ts_broker_enqueue_sources (ts_broker_t *self, const ts_strlist_t *ids,
                            const ts_strlist_t *sources, const char *rid,
-                           char *err)
+                           bool priority, char *err)
 {
     ts_strlist_t *group = ts_strlist_new ();
     bool *done = calloc (ids->n? ids->n: 1, sizeof (bool));
@@ -82,7 +82,8 @@ ts_broker_enqueue_sources (ts_broker_t *self, const ts_strlist_t *ids,
             }
         if (jobs < 0)
             break;
-        ts_queue_attrs_t attrs = { .rid = rid, .source = source };
+        ts_queue_attrs_t attrs = { .rid = rid, .source = source,
+                                   .priority = priority };
         int queued = ts_broker_enqueue_attrs (self, group, &attrs, err);
         if (queued < 0)
             jobs = queued;

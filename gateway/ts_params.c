@@ -173,3 +173,22 @@ ts_params_source (const char *body, size_t size, char *source, char *err)
     json_decref (root);
     return rc;
 }
+
+int
+ts_params_flag (const char *body, size_t size, const char *key, bool *value,
+                char *err)
+{
+    *value = false;
+    json_t *root = body && size? json_loadb (body, size, 0, NULL): NULL;
+    json_t *flag = json_object_get (root, key);
+    int rc = 0;
+    if (flag && json_is_boolean (flag))
+        *value = json_is_true (flag);
+    else
+    if (flag && !json_is_null (flag)) {
+        ts_errf (err, "%s: expected true or false", key);
+        rc = TS_EINVAL;
+    }
+    json_decref (root);
+    return rc;
+}

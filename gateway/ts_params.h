@@ -58,4 +58,11 @@ int ts_params_source (const char *body, size_t size, char *source,
 int ts_params_ids (const char *body, size_t size, bool optional,
                    ts_strlist_t *ids, char *err);
 
+//  Reads the optional boolean key of a body ts_params_ids has read
+//  (POST /v1/hydrate's "priority"): *value gets it, false if there is
+//  none or it is null. Returns 0, or TS_EINVAL with the detail in err
+//  ("priority: expected true or false").
+int ts_params_flag (const char *body, size_t size, const char *key,
+                    bool *value, char *err);
+
 #endif

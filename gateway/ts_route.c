@@ -360,6 +360,11 @@ static int
 s_hydrate (s_call_t *call)
 {
     int status = s_ids_request (call, TS_OP_HYDRATE, false);
+    char err [TS_ERRLEN] = "";
+    if (status == 0 && ts_params_flag (call->req->body, call->req->body_size,
+                                       "priority", &call->msg->priority,
+                                       err))
+        return ts_reply_error (call->out, 400, "bad_request", err);
     return status? status: TS_ROUTE_FORWARD;
 }
 

@@ -27,6 +27,9 @@
                (tscache_broker_up 0 if it does not answer); open unless
                gateway.metrics_auth; never from the answer cache
         GET    /v1/series/{id}?from=&to=&measure=
+               200; with read-through (gateway.read_through) an id
+               without data waits for its fetch, then 202 with
+               Retry-After and {"pending":true,...} if still empty
         GET    /v1/ids?after=&limit=          {"ids":[...],"next":ID|null}:
                at most limit (1..10000, default 10000) ids after after,
                ascending; next is the after of the next page, null on
@@ -39,8 +42,10 @@
                "not_found_until":T|null} (ts_json.h; 404 if the id is
                not registered)
         DELETE /v1/ids/{id}                   {"id":..,"removed":true}
-        POST   /v1/hydrate      {"ids":[..]}  202 {"queued":n,"jobs":[..]}:
-               jobs holds the job id of each id, in order
+        POST   /v1/hydrate      {"ids":[..],"priority":false}
+                                              202 {"queued":n,"jobs":[..]}:
+               jobs holds the job id of each id, in order; "priority":
+               true queues them in the broker's high lane (read-through)
         GET    /v1/stats                      {"queued":n,"delayed":n,
                "leased":n,"dlq":n,"done":n,"failed":n,"retried":n,
                "dead_lettered":n,"oldest_age_ms":n,

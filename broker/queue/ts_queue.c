@@ -710,7 +710,8 @@ ts_queue_dlq_redrive (ts_queue_t *self, const char *const *ids, size_t n,
                                         dead->ids->items, dead->ids->n,
                                         &(ts_queue_attrs_t) {
                                             dead->rid, dead->source,
-                                            dead->from_ms, dead->to_ms },
+                                            dead->from_ms, dead->to_ms,
+                                            false },
                                         now_ms, NULL, err);
         if (rc > 0) {
             requeued++;

@@ -19,7 +19,16 @@
               Jobs with a window of their own (backfill chunks) have the
               lower priority: one is leased only when no job of the
               default window is visible, so a backfill never holds back
-              the scheduled fetches (it waits for spare capacity).
+              the scheduled fetches (it waits for spare capacity). Jobs
+              pushed with priority (a query's read-through fetch) have
+              the higher one: leased before every other visible job.
+              Three lanes, each in time order: high, default, low.
+    - bump:   a priority push of an id that a queued (or delayed) job
+              holds already for the same window makes that job a
+              priority job (its whole job: the other ids it holds go
+              first with it); a leased job is being fetched already and
+              stays as it is. A job redriven from the DLQ is pushed at
+              default priority.
     - ack:    the job is done and forgotten. Acks go by job id and are
               accepted from any owner, for a leased or a queued job (a
               worker that reconnected, or a broker restart, still acks).
@@ -113,6 +122,8 @@ typedef struct {
     int64_t        from_ms;         //  the window fetched, epoch ms; both
     int64_t        to_ms;           //  0: the source's default window
                                     //  (now - past_s .. now + future_s)
+    bool           priority;        //  a priority fetch (read-through):
+                                    //  leased before every other job
 } ts_job_t;
 
 //  What a pushed job carries besides its ids; kept when the job is
@@ -125,6 +136,8 @@ typedef struct {
     const char *source;         //  NULL or "", or ts_name_valid
     int64_t     from_ms;        //  window: both 0, or from_ms < to_ms
     int64_t     to_ms;
+    bool        priority;       //  the high lane; bumps a queued job that
+                                //  holds one of the ids already
 } ts_queue_attrs_t;
 
 //  Counters. Sizes are current. Totals count since the queue was

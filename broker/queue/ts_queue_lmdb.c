@@ -8,6 +8,8 @@
         jobs     job id (8 BE)              -> record   queued and leased
         dead     job id (8 BE)              -> record   dead-lettered
         ready    visible_at (8) | job id    -> ""       queued jobs
+        ready_high the same, for queued priority jobs (read-through):
+                 leased before any job of ready
         ready_low  the same, for queued jobs with a window of their own
                  (backfill chunks): leased only when no job of ready is
         leases   deadline (8) | job id      -> ""       leased jobs
@@ -63,22 +65,28 @@
 //  ---------------------------------------------------------------------
 //  Indexes
 
-//  Whether a queued job waits in the low priority lane (ready_low): a
-//  job with a window of its own, a backfill chunk, goes after every
+//  The lanes of queued jobs, leased in this order.
+enum { S_HIGH, S_DEFAULT, S_LOW, S_LANES };
+
+//  The lane a queued job waits in: a priority job (read-through) in the
+//  high one (ready_high), before every other; a job with a window of
+//  its own, a backfill chunk, in the low one (ready_low), after every
 //  visible job of the default window.
-static bool
-s_low (const ts_job_t *job)
+static int
+s_lane (const ts_job_t *job)
 {
-    return job->from_ms || job->to_ms;
+    return job->priority? S_HIGH: job->from_ms || job->to_ms? S_LOW
+                                                             : S_DEFAULT;
 }
 
-//  The index of state; of a queued job, the lane low says.
+//  The index of state; of a queued job, that of lane.
 static MDB_dbi
-s_index_of (ts_queue_lmdb_t *self, ts_job_state_t state, bool low)
+s_index_of (ts_queue_lmdb_t *self, ts_job_state_t state, int lane)
 {
     return state == TS_JOB_LEASED? self->leases
          : state == TS_JOB_DEAD? self->dead_at
-         : low? self->ready_low: self->ready;
+         : lane == S_HIGH? self->ready_high
+         : lane == S_LOW? self->ready_low: self->ready;
 }
 
 static MDB_dbi
@@ -183,7 +191,7 @@ s_collect (ts_queue_lmdb_t *self, MDB_dbi dbi,
 //  it (and an unreadable record, logged). Returns 0, TS_ENOTFOUND for a
 //  stale key, or an error.
 static int
-s_read_key (ts_queue_lmdb_t *self, ts_job_state_t state, bool low,
+s_read_key (ts_queue_lmdb_t *self, ts_job_state_t state, int lane,
             const ts_queue_lmdb_key_t *k, char *err)
 {
     MDB_dbi records = s_records_of (self, state);
@@ -191,7 +199,7 @@ s_read_key (ts_queue_lmdb_t *self, ts_job_state_t state, bool low,
     int rc = ts_queue_lmdb_read (self, records, k->job_id, self->job, why);
     if (rc == 0 && ts_queue_place (self->job).state == state
     &&  ts_queue_place (self->job).time_ms == k->time_ms
-    &&  (state != TS_JOB_QUEUED || s_low (self->job) == low))
+    &&  (state != TS_JOB_QUEUED || s_lane (self->job) == lane))
         return 0;
     if (rc == TS_ENOMEM) {
         ts_errf (err, "%s", why);
@@ -205,7 +213,7 @@ s_read_key (ts_queue_lmdb_t *self, ts_job_state_t state, bool low,
         if (rc)
             return rc;
     }
-    rc = s_index (self, s_index_of (self, state, low), false, k->time_ms,
+    rc = s_index (self, s_index_of (self, state, lane), false, k->time_ms,
                   k->job_id, err);
     return rc? rc: TS_ENOTFOUND;
 }
@@ -288,23 +296,23 @@ s_put (void *state, ts_job_t *job, char *err)
             rc = ts_queue_lmdb_fail (self, mrc, err);
     }
     if (rc == 0)
-        rc = s_index (self, s_index_of (self, TS_JOB_QUEUED, s_low (job)),
+        rc = s_index (self, s_index_of (self, TS_JOB_QUEUED, s_lane (job)),
                       true, job->visible_at_ms, job->id,
                       err);
     return rc? rc: ts_queue_lmdb_write (self, self->jobs, true, job->id, job,
                                         err);
 }
 
-//  Leases up to max visible jobs of one lane (low: ready_low) into jobs,
+//  Leases up to max visible jobs of one lane into jobs,
 //  passing over those accept skips; sets *stop when accept says stop.
 //  Returns how many, or an error.
 static int
-s_lease_lane (ts_queue_lmdb_t *self, bool low, const char *owner,
+s_lease_lane (ts_queue_lmdb_t *self, int lane, const char *owner,
               int64_t now_ms, int64_t deadline_ms, size_t max,
               ts_queue_accept_fn *accept, void *arg, ts_job_t **jobs,
               bool *stop, char *err)
 {
-    MDB_dbi ready = s_index_of (self, TS_JOB_QUEUED, low);
+    MDB_dbi ready = s_index_of (self, TS_JOB_QUEUED, lane);
     size_t got = 0;
     ts_queue_lmdb_key_t after;
     bool walked = false;
@@ -325,7 +333,7 @@ s_lease_lane (ts_queue_lmdb_t *self, bool low, const char *owner,
             const ts_queue_lmdb_key_t *k = &self->keys [i];
             after = *k;
             walked = true;
-            rc = s_read_key (self, TS_JOB_QUEUED, low, k, err);
+            rc = s_read_key (self, TS_JOB_QUEUED, lane, k, err);
             if (rc == TS_ENOTFOUND)
                 continue;
             ts_job_t *job = self->job;
@@ -362,8 +370,8 @@ s_lease_lane (ts_queue_lmdb_t *self, bool low, const char *owner,
     return (int) got;
 }
 
-//  The default window's jobs first; window jobs only when none of those
-//  is visible (or accept passed over the rest).
+//  Priority jobs first, then the default window's; window jobs only
+//  when none of those is visible (or accept passed over the rest).
 static int
 s_lease (void *state, const char *owner, int64_t now_ms, int64_t deadline_ms,
          size_t max, ts_queue_accept_fn *accept, void *arg, ts_job_t **jobs,
@@ -371,14 +379,17 @@ s_lease (void *state, const char *owner, int64_t now_ms, int64_t deadline_ms,
 {
     ts_queue_lmdb_t *self = state;
     bool stop = false;
-    int got = s_lease_lane (self, false, owner, now_ms, deadline_ms, max,
-                            accept, arg, jobs, &stop, err);
-    if (got < 0 || (size_t) got == max || stop)
-        return got;
-    int low = s_lease_lane (self, true, owner, now_ms, deadline_ms,
-                            max - (size_t) got, accept, arg, jobs + got,
-                            &stop, err);
-    return low < 0? low: got + low;
+    int got = 0;
+    for (int lane = S_HIGH; lane < S_LANES && (size_t) got < max && !stop;
+         lane++) {
+        int more = s_lease_lane (self, lane, owner, now_ms, deadline_ms,
+                                 max - (size_t) got, accept, arg, jobs + got,
+                                 &stop, err);
+        if (more < 0)
+            return more;
+        got += more;
+    }
+    return got;
 }
 
 static int
@@ -398,9 +409,14 @@ s_update (void *state, const ts_job_t *job, const ts_queue_place_t *was,
     ts_queue_lmdb_t *self = state;
     ts_queue_place_t now = ts_queue_place (job);
     assert (was->state != TS_JOB_DEAD || now.state == TS_JOB_DEAD);
-    bool low = s_low (job);
-    int rc = s_index (self, s_index_of (self, was->state, low), false,
-                      was->time_ms, job->id, err);
+    //  A queued job's lane may have changed (a bump to priority): its
+    //  key goes from whichever lane holds it.
+    int lane = s_lane (job);
+    int rc = 0;
+    for (int l = S_HIGH; l < S_LANES && rc == 0; l++)
+        if (l == lane || was->state == TS_JOB_QUEUED)
+            rc = s_index (self, s_index_of (self, was->state, l), false,
+                          was->time_ms, job->id, err);
     if (rc == 0 && was->state != TS_JOB_DEAD && now.state == TS_JOB_DEAD) {
         rc = ts_queue_lmdb_dedup_drop (self, job, err);
         if (rc == 0)
@@ -408,7 +424,7 @@ s_update (void *state, const ts_job_t *job, const ts_queue_place_t *was,
                                       err);
     }
     if (rc == 0)
-        rc = s_index (self, s_index_of (self, now.state, low), true,
+        rc = s_index (self, s_index_of (self, now.state, lane), true,
                       now.time_ms, job->id, err);
     return rc? rc: ts_queue_lmdb_write (self, s_records_of (self, now.state),
                                         true, job->id, job, err);
@@ -419,7 +435,7 @@ s_remove (void *state, const ts_job_t *job, char *err)
 {
     ts_queue_lmdb_t *self = state;
     ts_queue_place_t place = ts_queue_place (job);
-    int rc = s_index (self, s_index_of (self, place.state, s_low (job)),
+    int rc = s_index (self, s_index_of (self, place.state, s_lane (job)),
                       false, place.time_ms, job->id, err);
     if (rc == 0 && place.state != TS_JOB_DEAD)
         rc = ts_queue_lmdb_dedup_drop (self, job, err);
@@ -443,12 +459,12 @@ s_purge (void *state, char *err)
 //  ---------------------------------------------------------------------
 //  Lookups
 
-//  How many indexes state has: queued jobs two lanes (ready, then
-//  ready_low), the others one.
+//  How many indexes state has: queued jobs three lanes (ready_high,
+//  ready, ready_low), the others one.
 static int
 s_lanes (ts_job_state_t st)
 {
-    return st == TS_JOB_QUEUED? 2: 1;
+    return st == TS_JOB_QUEUED? S_LANES: 1;
 }
 
 static int
@@ -619,6 +635,7 @@ s_open (const ts_config_t *cfg, char *err)
     ts_lmdb_db_t dbs [] = {
         { "jobs", &self->jobs }, { "dead", &self->dead },
         { "ready", &self->ready }, { "ready_low", &self->ready_low },
+        { "ready_high", &self->ready_high },
         { "leases", &self->leases },
         { "dead_at", &self->dead_at }, { "dedup", &self->dedup },
         { "meta", &self->meta }, { "fetched", &self->fetched },

@@ -21,7 +21,7 @@ typedef struct {
 //  The backend's state (the void *state of its primitives).
 typedef struct {
     ts_lmdb_t lmdb;                 //  the environment
-    MDB_dbi  jobs, dead, ready, ready_low, leases, dead_at, dedup, meta,
+    MDB_dbi  jobs, dead, ready, ready_low, ready_high, leases, dead_at, dedup, meta,
              fetched, filled;
     int      lock_fd;               //  holds the flock on broker.lock
     MDB_txn *txn;                   //  the open batch, or NULL

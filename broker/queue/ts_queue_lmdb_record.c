@@ -12,7 +12,9 @@
     record (a job with a request id) ends with the rid as length (1) +
     bytes. A version 3 record (a job with a source or a window) has the
     rid (length 0 if none), then the source as length (1) + bytes, then
-    from_ms (8) and to_ms (8). Each record is written in the oldest
+    from_ms (8) and to_ms (8). A version 4 record (a priority job) is
+    version 3 then flags (1): 1 priority. Each record is written in the
+    oldest
     version that holds it: a queue of jobs without a source or a window
     reads back in a broker that predates them, and one without rids in a
     broker that predates rids.
@@ -28,6 +30,8 @@
 #define S_VERSION   1               //  record format without a rid
 #define S_VERSION_RID 2             //  record format ending with a rid
 #define S_VERSION_ATTRS 3           //  ... then a source and a window
+#define S_VERSION_FLAGS 4           //  ... then flags (1): S_FLAG_*
+#define S_FLAG_PRIORITY 1           //  a priority job
 #define S_HEAD      44              //  fixed head of a record
 
 static void
@@ -53,11 +57,13 @@ s_encode (ts_queue_lmdb_t *self, const ts_job_t *job, MDB_val *val, char *err)
     size_t error_len = strnlen (job->error, TS_ERRLEN - 1);
     size_t rid_len = strnlen (job->rid, TS_RID_MAX);
     size_t source_len = strnlen (job->source, TS_NAME_MAX);
-    bool attrs = source_len || job->from_ms || job->to_ms;
-    int version = attrs? S_VERSION_ATTRS: rid_len? S_VERSION_RID: S_VERSION;
+    bool flags = job->priority;
+    bool attrs = flags || source_len || job->from_ms || job->to_ms;
+    int version = flags? S_VERSION_FLAGS: attrs? S_VERSION_ATTRS
+                : rid_len? S_VERSION_RID: S_VERSION;
     size_t size = S_HEAD + owner_len + error_len
                 + (version != S_VERSION? 1 + rid_len: 0)
-                + (attrs? 1 + source_len + 16: 0);
+                + (attrs? 1 + source_len + 16: 0) + (flags? 1: 0);
     for (size_t i = 0; i < job->ids->n; i++)
         size += 1 + strlen (job->ids->items [i]);
     if (size > self->buf_size) {
@@ -103,7 +109,10 @@ s_encode (ts_queue_lmdb_t *self, const ts_job_t *job, MDB_val *val, char *err)
         p += source_len;
         memcpy (p, &job->from_ms, 8);
         memcpy (p + 8, &job->to_ms, 8);
+        p += 16;
     }
+    if (flags)
+        *p = S_FLAG_PRIORITY;
     val->mv_data = self->buf;
     val->mv_size = size;
     return 0;
@@ -119,7 +128,8 @@ ts_queue_lmdb_decode (const MDB_val *val, uint64_t job_id, ts_job_t *job,
     job->id = job_id;
     job->rid [0] = job->source [0] = 0;
     job->from_ms = job->to_ms = 0;
-    if (size < S_HEAD || p [0] < S_VERSION || p [0] > S_VERSION_ATTRS
+    job->priority = false;
+    if (size < S_HEAD || p [0] < S_VERSION || p [0] > S_VERSION_FLAGS
     ||  p [1] > TS_JOB_DEAD)
         goto corrupt;
     size_t nids = s_get16 (p + 2);
@@ -163,7 +173,7 @@ ts_queue_lmdb_decode (const MDB_val *val, uint64_t job_id, ts_job_t *job,
         job->rid [len] = 0;
         at += len;
     }
-    if (p [0] == S_VERSION_ATTRS) {
+    if (p [0] >= S_VERSION_ATTRS) {
         size_t len = at < size? p [at++]: 0;
         if (len > size - at || 16 > size - at - len
         ||  (len && !ts_name_valid_n ((const char *) p + at, len)))
@@ -174,6 +184,11 @@ ts_queue_lmdb_decode (const MDB_val *val, uint64_t job_id, ts_job_t *job,
         memcpy (&job->from_ms, p + at, 8);
         memcpy (&job->to_ms, p + at + 8, 8);
         at += 16;
+    }
+    if (p [0] >= S_VERSION_FLAGS) {
+        if (at >= size || (p [at] & ~S_FLAG_PRIORITY))
+            goto corrupt;
+        job->priority = (p [at++] & S_FLAG_PRIORITY) != 0;
     }
     if (at != size)
         goto corrupt;

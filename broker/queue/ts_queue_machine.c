@@ -494,6 +494,27 @@ s_dedup_reset (ts_queue_t *self, size_t n, char *err)
 
 //  Puts a job of those of the n ids that no live job holds for its
 //  window (attrs), visible at now_ms. Returns how many ids it holds (0: none, nothing stored).
+//  A priority push met job_id holding one of its ids: a queued job not
+//  yet priority becomes one (moved to the high lane, in place in time).
+static int
+s_bump (ts_queue_t *self, uint64_t job_id, char *err)
+{
+    ts_job_t *held = ts_job_new ();
+    if (!held) {
+        ts_errf (err, "queue: out of memory");
+        return TS_ENOMEM;
+    }
+    int rc = self->be->get (self->state, job_id, held, err);
+    if (rc == 0 && held->state == TS_JOB_QUEUED && !held->priority) {
+        ts_queue_place_t was = ts_queue_place (held);
+        held->priority = true;
+        self->changed = true;
+        rc = self->be->update (self->state, held, &was, err);
+    }
+    ts_job_destroy (&held);
+    return rc == TS_ENOTFOUND? 0: rc;
+}
+
 int
 ts_queue_machine_push (ts_queue_t *self, const char *const *ids, size_t n,
                        const ts_queue_attrs_t *attrs, int64_t now_ms, uint64_t *job_id,
@@ -512,6 +533,8 @@ ts_queue_machine_push (ts_queue_t *self, const char *const *ids, size_t n,
             ts_errf (err, "queue: out of memory");
             rc = TS_ENOMEM;
         }
+        if (rc == 0 && holder && attrs->priority)
+            rc = s_bump (self, holder, err);
     }
     if (rc || job->ids->n == 0)
         return rc;
@@ -526,6 +549,7 @@ ts_queue_machine_push (ts_queue_t *self, const char *const *ids, size_t n,
                 sizeof job->source);
     job->from_ms = attrs->from_ms;
     job->to_ms = attrs->to_ms;
+    job->priority = attrs->priority;
     self->changed = true;
     rc = self->be->put (self->state, job, err);
     if (rc)

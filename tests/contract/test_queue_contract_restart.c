@@ -57,7 +57,8 @@ queue_keeps_a_jobs_source_and_window_through_retry_redrive_and_reopen (
     fixture_t *fx = *state;
     char err [TS_ERRLEN] = "";
     const char *ids [] = { "a" }, *more [] = { "b" }, *plain [] = { "c" };
-    ts_queue_attrs_t attrs = { "req-1", "prices", T0 - 86400000, T0 };
+    ts_queue_attrs_t attrs = { "req-1", "prices", T0 - 86400000, T0,
+                               false };
     uint64_t a, b, c;
     assert_int_equal (ts_queue_push_attrs (fx->queue, ids, 1, &attrs, T0, &a,
                                            err), 1);

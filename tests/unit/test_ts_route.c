@@ -211,6 +211,15 @@ route_hydrate_answers_the_job_of_each_id (void **state)
                               "{\"ids\":[\"a\",\"b\"]}"), 202);
     assert_string_equal (ts_reply_text (self->body),
                          "{\"queued\":2,\"jobs\":[100,101]}");
+    //  A priority fetch (read-through's lane), and a priority that is not
+    //  a boolean.
+    assert_int_equal (s_call (self, "POST", "/v1/hydrate",
+                              "{\"ids\":[\"a\"],\"priority\":true}"), 202);
+    assert_int_equal (s_call (self, "POST", "/v1/hydrate",
+                              "{\"ids\":[\"a\"],\"priority\":\"yes\"}"),
+                      400);
+    assert_string_equal (s_str (self, "detail"),
+                         "priority: expected true or false");
     //  An id with a leading '-' is not created, whatever the front end.
     assert_int_equal (s_call (self, "POST", "/v1/ids",
                               "{\"ids\":[\"-x\"]}"), 400);
