@@ -156,6 +156,22 @@ typedef struct {
     char            error [TS_ERRLEN];  //  last failure, "" if none
 } ts_job_info_t;
 
+//  How a query reply carries its points (query key "enc",
+//  docs/protocol.md 6.3). Append only.
+typedef enum {
+    TS_ENC_COLUMNS = 0,                 //  "columns": "t", "m" and "v"
+                                        //  arrays (the default, v1)
+    TS_ENC_COMPACT,                     //  "compact": times as a start and
+                                        //  deltas (runs of one step as
+                                        //  [step, count]), no "m" with one
+                                        //  measure, values float32 where
+                                        //  exact, nil for null (NaN)
+    TS_ENC_COUNT_
+} ts_enc_t;
+
+//  Wire name of an encoding ("compact"), or "?" for an unknown value.
+const char *ts_enc_name (ts_enc_t enc);
+
 typedef struct {
     ts_op_t  op;                        //  TS_OP_REPLY for replies
     char     rid [TS_RID_MAX + 1];      //  any message: the request id
@@ -214,6 +230,10 @@ typedef struct {
                                         //  this long (0: no advice; at
                                         //  most TS_PROTO_MAX_RETRY_AFTER_MS)
     uint64_t count;                     //  replies: ids added, jobs queued
+    ts_enc_t enc;                       //  query: the reply encoding
+                                        //  asked ("enc"); query reply:
+                                        //  the encoding of its points
+                                        //  (ts_msg_encode writes it)
     bool     has_series;                //  reply carries a query answer
     ts_series_t series;                 //  query reply: owned lists,
                                         //  never NULL
@@ -262,7 +282,14 @@ const char *ts_op_name (ts_op_t op);
 //  A query reply is written columnar (see docs/protocol.md): "measures"
 //  names each distinct measure once, and "history"/"forecast" each hold
 //  "t" (times), "m" (measure indexes) and "v" (values) arrays.
+//  A reply whose enc is TS_ENC_COMPACT is written compact instead (see
+//  docs/protocol.md 6.3).
 int ts_msg_encode (const ts_msg_t *self, char **data, size_t *size);
+
+//  As ts_msg_encode, but a query answer is written compact whatever
+//  self->enc says (the gateway's encoder for a query that asked "enc":
+//  "compact"; a ts_api_encode_fn).
+int ts_msg_encode_compact (const ts_msg_t *self, char **data, size_t *size);
 
 //  The dialogues (docs/protocol.md 4): which messages a socket takes.
 typedef enum {

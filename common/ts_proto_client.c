@@ -118,7 +118,8 @@ nomem:
 }
 
 int
-ts_proto_encode_reply (msgpack_packer *pk, const ts_msg_t *self)
+ts_proto_encode_reply (msgpack_packer *pk, const ts_msg_t *self,
+                       ts_enc_t enc)
 {
     size_t fields = 2
                   + (self->error [0]? 1: 0)
@@ -127,7 +128,7 @@ ts_proto_encode_reply (msgpack_packer *pk, const ts_msg_t *self)
                   + (self->ids->n? 1: 0) + (self->sources->n? 1: 0)
                   + (self->next [0]? 1: 0)
                   + (self->jobs_n? 1: 0)
-                  + (self->has_series? 7: 0)
+                  + (self->has_series? ts_proto_series_fields (enc): 0)
                   + (self->has_stats? 1: 0)
                   + (self->has_dlq? 1: 0)
                   + (self->has_states? 1: 0)
@@ -167,7 +168,7 @@ ts_proto_encode_reply (msgpack_packer *pk, const ts_msg_t *self)
         TS_PROTO_TRY (ts_proto_pack_jobs (pk, self));
     }
     if (self->has_series)
-        TS_PROTO_TRY (ts_proto_encode_series (pk, self));
+        TS_PROTO_TRY (ts_proto_encode_series (pk, self, enc));
     if (self->has_stats)
         TS_PROTO_TRY (s_encode_stats (pk, &self->stats));
     if (self->has_dlq)
@@ -503,7 +504,8 @@ ts_proto_decode_reply (ts_proto_dec_t *dec, ts_msg_t *self)
     &&  (rc = s_decode_states (dec, obj, self)))
         return rc;
     if (dec->field [F_MEASURES] || dec->field [F_HISTORY]
-    ||  dec->field [F_FORECAST] || dec->field [F_BASELINE])
+    ||  dec->field [F_FORECAST] || dec->field [F_BASELINE]
+    ||  dec->field [F_ENC])
         return ts_proto_decode_series (dec, self);
     return 0;
 }
@@ -517,7 +519,8 @@ ts_proto_client_fields (const ts_msg_t *self)
     switch (self->op) {
         case TS_OP_QUERY:
             return 1 + (self->has_from? 1: 0) + (self->has_to? 1: 0)
-                     + (self->measure [0]? 1: 0);
+                     + (self->measure [0]? 1: 0)
+                     + (self->enc != TS_ENC_COLUMNS? 1: 0);
         case TS_OP_IDS_ADD:
             return 1 + (self->source [0]? 1: 0);
         case TS_OP_IDS_RM:
@@ -551,6 +554,11 @@ ts_proto_client_pack (msgpack_packer *pk, const ts_msg_t *self)
             if (self->measure [0]) {
                 TS_PROTO_TRY (ts_proto_pack_cstr (pk, "measure"));
                 TS_PROTO_TRY (ts_proto_pack_cstr (pk, self->measure));
+            }
+            if (self->enc != TS_ENC_COLUMNS) {
+                TS_PROTO_TRY (ts_proto_pack_cstr (pk, "enc"));
+                TS_PROTO_TRY (ts_proto_pack_cstr (pk,
+                                                  ts_enc_name (self->enc)));
             }
             break;
         case TS_OP_IDS_ADD:
@@ -616,8 +624,12 @@ ts_proto_client_decode (ts_proto_dec_t *dec, ts_msg_t *self)
                     return rc;
                 self->has_to = true;
             }
-            if ((obj = dec->field [F_MEASURE]))
-                rc = ts_proto_get_name (dec, "measure", obj, self->measure);
+            if ((obj = dec->field [F_MEASURE])
+            &&  (rc = ts_proto_get_name (dec, "measure", obj,
+                                         self->measure)))
+                return rc;
+            if ((obj = dec->field [F_ENC]))
+                rc = ts_proto_get_enc (dec, obj, &self->enc);
             return rc;
         case TS_OP_IDS_ADD:
         case TS_OP_HYDRATE:

@@ -13,7 +13,8 @@
         ts_proto_worker.c   the worker dialogue: ready, job, done, failed,
                             heartbeat; and the broker's change notices
         ts_proto_points.c   the columns of a query answer (measures once,
-                            times, measure indexes, values)
+                            times, measure indexes, values), in either
+                            encoding (columns, compact)
 
     Decoding: ts_proto.c reads the top-level map into a ts_proto_dec_t
     (each known key's value, or NULL), checks version, op and dialogue,
@@ -45,7 +46,7 @@ typedef enum {
     F_IDS, F_JOB, F_CREDIT, F_COUNT, F_BASELINE, F_MEASURES, F_HISTORY,
     F_FORECAST, F_RETRY, F_RETRY_AFTER, F_STATS, F_DLQ, F_AFTER, F_LIMIT,
     F_NEXT, F_JOBS, F_STATES, F_BOOT, F_WRITTEN, F_SEQ, F_RID, F_SOURCE,
-    F_KIND, F_SOURCES,
+    F_KIND, F_SOURCES, F_ENC,
     F_COUNT_
 } ts_proto_field_t;
 
@@ -145,7 +146,9 @@ int ts_proto_client_pack (msgpack_packer *pk, const ts_msg_t *self);
 //  Reads the fields of a client request of op self->op.
 int ts_proto_client_decode (ts_proto_dec_t *dec, ts_msg_t *self);
 //  A whole reply map, and the fields of one.
-int ts_proto_encode_reply (msgpack_packer *pk, const ts_msg_t *self);
+//  A query answer is written in encoding enc.
+int ts_proto_encode_reply (msgpack_packer *pk, const ts_msg_t *self,
+                           ts_enc_t enc);
 int ts_proto_decode_reply (ts_proto_dec_t *dec, ts_msg_t *self);
 
 //  ---------------------------------------------------------------------
@@ -160,10 +163,16 @@ int ts_proto_worker_decode (ts_proto_dec_t *dec, ts_msg_t *self);
 //  ---------------------------------------------------------------------
 //  ts_proto_points.c: query answer columns
 
-//  Packs the "baseline", "measures", "history" and "forecast" keys of a
-//  query reply (4 map entries).
-int ts_proto_encode_series (msgpack_packer *pk, const ts_msg_t *self);
-//  Reads them into self->series (sets has_series).
+//  Map entries a query answer takes in a reply (id, from, to, baseline,
+//  measures, history, forecast; and enc unless columns).
+size_t ts_proto_series_fields (ts_enc_t enc);
+//  Packs them, the points in encoding enc.
+int ts_proto_encode_series (msgpack_packer *pk, const ts_msg_t *self,
+                            ts_enc_t enc);
+//  Reads them into self->series (sets has_series and self->enc).
 int ts_proto_decode_series (ts_proto_dec_t *dec, ts_msg_t *self);
+//  Reads the query key "enc" (a name of ts_enc_t) into *enc.
+int ts_proto_get_enc (ts_proto_dec_t *dec, const msgpack_object *obj,
+                      ts_enc_t *enc);
 
 #endif
