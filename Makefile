@@ -220,6 +220,7 @@ DEPS_test_store_contract = $(DEPS_test_ts_store)
 DEPS_test_store_contract_docs = $(DEPS_test_ts_store)
 DEPS_test_store_contract_procs = $(DEPS_test_ts_store)
 DEPS_test_store_contract_sources = $(DEPS_test_ts_store)
+DEPS_test_store_contract_scan = $(DEPS_test_ts_store)
 DEPS_test_store_influxdb = $(DEPS_test_ts_store)
 DEPS_test_queue_contract = $(DEPS_test_ts_queue)
 DEPS_test_queue_contract_restart = $(DEPS_test_ts_queue)
@@ -319,7 +320,8 @@ PARTS_common/ts_config = common/ts_config_keys common/ts_config_yaml \
 #  upstream.rate_limit.rate is checked by the rate limiter's parser.
 PARTS_common/ts_config += common/ts_ratelimit
 PARTS_common/ts_proto = common/ts_proto_codec common/ts_proto_client \
-                        common/ts_proto_worker common/ts_proto_points
+                        common/ts_proto_worker common/ts_proto_points \
+                        common/ts_proto_query common/ts_query
 PARTS_common/ingest/ts_map = common/ingest/ts_map_parse \
                              common/ingest/ts_map_read \
                              common/ingest/ts_map_zone
@@ -337,8 +339,10 @@ PARTS_common/store/ts_store = common/ts_prom \
                               common/store/ts_store_influxdb_text \
                               common/store/ts_store_influxdb_init \
                               common/store/ts_store_history_only \
+                              common/store/ts_store_scan \
                               common/aws/ts_aws $(PARTS_common/aws/ts_aws)
 PARTS_common/store/ts_store_lmdb = common/store/ts_store_lmdb_points \
+                                 common/store/ts_store_lmdb_scan \
                                  common/store/ts_store_lmdb_format \
                                  common/ts_lmdb
 #  The metric families of the broker's stats name the version.

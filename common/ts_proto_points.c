@@ -1,8 +1,8 @@
 /*  ts_proto_points - the columns of a query answer on the wire: the
     distinct measure names once ("measures"), then for history and for
     forecast the arrays "t" (times), "m" (measure indexes) and "v"
-    (values), and the baseline. A reply of a million points costs no
-    allocation per point either way (the measure table is a small linear
+    (values; nil for none, NaN in a list), and the baseline. A reply of
+    a million points costs no allocation per point either way (the measure table is a small linear
     array). Every encode and decode of points is here, in one file, in
     both encodings (docs/protocol.md 6.3): "columns" (v1: every time in
     full, every measure index, float64 values) and "compact" (the first
@@ -143,8 +143,11 @@ s_pack_points (msgpack_packer *pk, const ts_points_t *points,
     if (s_pack_m (pk, points, map)
     ||  ts_proto_pack_cstr (pk, "v") || msgpack_pack_array (pk, points->n))
         return -1;
+    //  NaN (no value: fill=null) is nil.
     for (size_t i = 0; i < points->n; i++)
-        if (msgpack_pack_double (pk, points->value [i]))
+        if (isnan (points->value [i])? msgpack_pack_nil (pk)
+                                     : msgpack_pack_double (pk,
+                                                            points->value [i]))
             return -1;
     return 0;
 }
@@ -329,10 +332,10 @@ s_get_measure (ts_proto_dec_t *dec, const char *mname,
     return 0;
 }
 
-//  A value: a number, or nil (null, NaN) if nil_ok.
+//  A value: a number, or nil (null: NaN).
 static int
 s_get_value (ts_proto_dec_t *dec, const char *name, const msgpack_object *v,
-             bool nil_ok, double *value)
+             double *value)
 {
     switch (v->type) {
         case MSGPACK_OBJECT_FLOAT32:
@@ -346,15 +349,11 @@ s_get_value (ts_proto_dec_t *dec, const char *name, const msgpack_object *v,
             *value = (double) v->via.i64;
             return 0;
         case MSGPACK_OBJECT_NIL:
-            if (nil_ok) {
-                *value = NAN;
-                return 0;
-            }
-            //  Fall through
+            *value = NAN;           //  no value (a bucket without one)
+            return 0;
         default:
-            ts_errf (dec->err, "field '%s.v': expected a number%s, got %s",
-                     name, nil_ok? " or nil": "",
-                     ts_proto_type_name (v->type));
+            ts_errf (dec->err, "field '%s.v': expected a number or nil, "
+                     "got %s", name, ts_proto_type_name (v->type));
             return TS_EPROTO;
     }
 }
@@ -379,7 +378,7 @@ s_get_points (ts_proto_dec_t *dec, const char *name,
             return TS_EPROTO;
         if ((rc = s_get_measure (dec, mname, &col [1]->ptr [i], measures,
                                  &map, points, i))
-        ||  (rc = s_get_value (dec, name, &col [2]->ptr [i], false,
+        ||  (rc = s_get_value (dec, name, &col [2]->ptr [i],
                                &points->value [i])))
             return rc;
     }
@@ -525,7 +524,7 @@ s_get_compact (ts_proto_dec_t *dec, const char *name,
     for (uint32_t i = 0; i < n; i++)
         if ((rc = s_get_measure (dec, mname, col [1]? &col [1]->ptr [i]: NULL,
                                  measures, &map, points, i))
-        ||  (rc = s_get_value (dec, name, &col [2]->ptr [i], true,
+        ||  (rc = s_get_value (dec, name, &col [2]->ptr [i],
                                &points->value [i])))
             return rc;
     points->n = n;

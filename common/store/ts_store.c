@@ -525,6 +525,26 @@ ts_store_history_range_max (ts_store_t *self, const char *id,
                                         from_ms, to_ms, max, out, err);
 }
 
+int
+ts_store_history_scan (ts_store_t *self, const char *id,
+                       const char *measure, int64_t from_ms, int64_t to_ms,
+                       bool reverse, ts_store_scan_fn *fn, void *arg,
+                       char *err)
+{
+    assert (self);
+    assert (fn);
+    int rc = s_check_range (id, measure, from_ms, to_ms, err);
+    if (rc)
+        return rc;
+    s_backend_t *history = s_role (self, TS_STORE_HISTORY);
+    if (history->ops->history_scan)
+        return history->ops->history_scan (history->state, id, measure,
+                                           from_ms, to_ms, reverse, fn, arg,
+                                           err);
+    return ts_store_scan_chunked (history->ops, history->state, id, measure,
+                                  from_ms, to_ms, reverse, fn, arg, err);
+}
+
 //  When a forecast written at now_ms expires; saturates rather than
 //  overflows for far-future clocks or huge TTLs.
 static int64_t

@@ -203,6 +203,30 @@ int ts_store_history_range_max (ts_store_t *self, const char *id,
                                 int64_t to_ms, size_t max, ts_points_t *out,
                                 char *err);
 
+//  A visitor of ts_store_history_scan: called with each point (measure
+//  borrowed, valid during the call). Returns 0 to go on, 1 to stop the
+//  scan (which then returns 0), or a TS_E* code (< 0) to stop it with
+//  that code.
+typedef int (ts_store_scan_fn) (void *arg, int64_t time_ms,
+                                const char *measure, double value);
+
+//  Calls fn with each history point of id with from_ms <= time <= to_ms,
+//  only those of measure if it is not NULL, without building a list:
+//  ascending by time (reverse: descending), the points of one time in any
+//  order of their measures. Memory stays bounded whatever the range
+//  holds: LMDB walks a cursor; the other backends read chunks of at most
+//  TS_STORE_SCAN_CHUNK points (a reverse scan reads windows of time
+//  going back from to_ms, so that the newest points before a time cost
+//  one or a few reads). An id with no history calls fn never. Returns 0,
+//  fn's code, or a TS_E* code of the backend.
+int ts_store_history_scan (ts_store_t *self, const char *id,
+                           const char *measure, int64_t from_ms,
+                           int64_t to_ms, bool reverse, ts_store_scan_fn *fn,
+                           void *arg, char *err);
+
+//  Points one chunk of a scan reads from a backend without a native scan.
+#define TS_STORE_SCAN_CHUNK  4096
+
 //  --- forecast ----------------------------------------------------------
 
 //  Replaces the whole forecast of id with pts (which may be empty): after

@@ -67,6 +67,11 @@ typedef struct {
     int (*history_range) (void *state, const char *id, const char *measure,
                           int64_t from_ms, int64_t to_ms, size_t max,
                           ts_points_t *out, char *err);
+    //  ts_store_history_scan's walk, arguments checked; NULL: ts_store.c
+    //  reads chunks with history_range (ts_store_scan_chunked).
+    int (*history_scan) (void *state, const char *id, const char *measure,
+                         int64_t from_ms, int64_t to_ms, bool reverse,
+                         ts_store_scan_fn *fn, void *arg, char *err);
     int (*forecast_replace) (void *state, const char *id,
                              const ts_points_t *pts, int64_t expires_ms,
                              char *err);
@@ -99,6 +104,14 @@ typedef struct {
     //  (LMDB creates its files at open). Called without open.
     int (*init) (const ts_config_t *cfg, ts_strlist_t *report, char *err);
 } ts_store_ops_t;
+
+//  ts_store_history_scan for a backend without history_scan: reads
+//  chunks of at most TS_STORE_SCAN_CHUNK points with ops->history_range
+//  (ts_store_scan.c).
+int ts_store_scan_chunked (const ts_store_ops_t *ops, void *state,
+                           const char *id, const char *measure,
+                           int64_t from_ms, int64_t to_ms, bool reverse,
+                           ts_store_scan_fn *fn, void *arg, char *err);
 
 //  The embedded LMDB backend (ts_store_lmdb.c).
 extern const ts_store_ops_t ts_store_lmdb_ops;

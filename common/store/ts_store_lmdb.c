@@ -559,6 +559,7 @@ const ts_store_ops_t ts_store_lmdb_ops = {
     .forget           = ts_store_lmdb_forget,
     .history_put      = ts_store_lmdb_history_put,
     .history_range    = ts_store_lmdb_history_range,
+    .history_scan     = ts_store_lmdb_history_scan,
     .forecast_replace = ts_store_lmdb_forecast_replace,
     .forecast_range   = ts_store_lmdb_forecast_range,
     .write            = ts_store_lmdb_write,

@@ -106,6 +106,11 @@ int ts_store_lmdb_forget (void *state, unsigned roles, const char *id,
 int ts_store_lmdb_read (void *state, unsigned roles,
                         const ts_store_query_t *q, ts_store_answer_t *ans,
                         char *err);
+//  ts_store_history_scan: one cursor walk (ts_store_lmdb_scan.c).
+int ts_store_lmdb_history_scan (void *state, const char *id,
+                                const char *measure, int64_t from_ms,
+                                int64_t to_ms, bool reverse,
+                                ts_store_scan_fn *fn, void *arg, char *err);
 int ts_store_lmdb_expire (void *state, int64_t now_ms, size_t *removed,
                           char *err);
 
@@ -116,6 +121,11 @@ int ts_store_lmdb_expire (void *state, int64_t now_ms, size_t *removed,
 //  A history key: id number, time, measure number.
 #define TS_STORE_LMDB_KEY_LEN  (TS_STORE_LMDB_ID_LEN + TS_LMDB_TIME_LEN \
                                 + TS_STORE_LMDB_MEASURE_LEN)
+
+//  Writes the history key "id_no time measure_no" into buf
+//  (TS_STORE_LMDB_KEY_LEN bytes).
+void ts_store_lmdb_key_make (unsigned char *buf, uint32_t id_no,
+                             int64_t time_ms, uint16_t measure_no);
 
 //  The number of id (len bytes) in txn. With assign (a write txn), an id
 //  without one is given the next. Returns 0 and sets *no; TS_ENOTFOUND

@@ -29,9 +29,8 @@
 
 #define S_KEY_LEN  TS_STORE_LMDB_KEY_LEN
 
-//  Writes the key "id_no time measure_no" into buf (S_KEY_LEN bytes).
-static void
-s_key_make (unsigned char *buf, uint32_t id_no, int64_t time_ms,
+void
+ts_store_lmdb_key_make (unsigned char *buf, uint32_t id_no, int64_t time_ms,
             uint16_t measure_no)
 {
     buf [0] = (unsigned char) (id_no >> 24);
@@ -80,7 +79,7 @@ ts_store_lmdb_history_write (ts_store_lmdb_t *self, MDB_txn *txn,
                 break;
             numbers [m] = no;
         }
-        s_key_make (kbuf, id_no, pts->time_ms [i], (uint16_t) numbers [m]);
+        ts_store_lmdb_key_make (kbuf, id_no, pts->time_ms [i], (uint16_t) numbers [m]);
         MDB_val key = { S_KEY_LEN, kbuf };
         val.mv_data = (void *) &pts->value [i];
         rc = mdb_put (txn, self->points, &key, &val, 0);
@@ -198,7 +197,7 @@ s_history_read (ts_store_lmdb_t *self, MDB_txn *txn, const char *id,
         return ts_store_lmdb_fail (self, rc, err);
 
     unsigned char start [S_KEY_LEN];
-    s_key_make (start, id_no, from_ms, 0);
+    ts_store_lmdb_key_make (start, id_no, from_ms, 0);
     s_measure_map_t map = { NULL, 0 };
     size_t first = out->n, appended = 0;
     bool over = false;              //  the range holds more than max
@@ -601,7 +600,7 @@ ts_store_lmdb_points_delete (ts_store_lmdb_t *self, MDB_txn *txn,
             return rc;
         unsigned char prefix [S_KEY_LEN];
         if (rc == 0) {
-            s_key_make (prefix, id_no, INT64_MIN, 0);
+            ts_store_lmdb_key_make (prefix, id_no, INT64_MIN, 0);
             MDB_val key = { S_KEY_LEN, prefix }, val;
             rc = mdb_cursor_get (cursor, &key, &val, MDB_SET_RANGE);
             while (rc == 0 && key.mv_size == S_KEY_LEN
