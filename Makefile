@@ -205,8 +205,10 @@ DEPS_test_ts_proto  = $(CORE) common/ts_proto common/ts_points
 DEPS_test_ts_proto_client = $(DEPS_test_ts_proto)
 DEPS_test_ts_proto_worker = $(DEPS_test_ts_proto)
 DEPS_test_ts_proto_points = $(DEPS_test_ts_proto)
+DEPS_test_ts_proto_compact = $(DEPS_test_ts_proto)
 $(BUILD)/tests/test_ts_proto $(BUILD)/tests/test_ts_proto_client \
-$(BUILD)/tests/test_ts_proto_worker $(BUILD)/tests/test_ts_proto_points: \
+$(BUILD)/tests/test_ts_proto_worker $(BUILD)/tests/test_ts_proto_points \
+$(BUILD)/tests/test_ts_proto_compact: \
         tests/unit/ts_proto_fixture.h
 DEPS_test_ts_store  = $(CORE) common/store/ts_store common/store/ts_store_lmdb common/ts_config \
                       common/ts_cron common/ts_points tests/unit/ts_testutil

@@ -52,6 +52,7 @@ typedef struct {
     long        requests;
     long        expect;             //  points expected; -1: do not check
     long        timeout_ms;
+    bool        compact;            //  ask for the compact encoding
 } s_opts_t;
 
 //  What every thread shares: the encoded request, the first reply's size,
@@ -107,6 +108,9 @@ s_usage (FILE *out)
 "  --expect N         the first reply must hold N points (default: any)\n"
 "  --timeout-ms N     a request unanswered this long is an error "
 "(default 5000)\n"
+"  --compact          ask for the compact reply encoding (\"enc\":\n"
+"                     \"compact\", docs/protocol.md 6.3); the first reply\n"
+"                     must be compact\n"
 "  --help             this text\n"
 "\n"
 "Prints one line: zmqload clients N threads N requests N errors N seconds S\n"
@@ -153,6 +157,7 @@ s_parse_opts (int argc, char **argv, s_opts_t *o)
         { "requests",   required_argument, NULL, 'n' },
         { "expect",     required_argument, NULL, 'x' },
         { "timeout-ms", required_argument, NULL, 'o' },
+        { "compact",    no_argument,       NULL, 'k' },
         { "help",       no_argument,       NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -190,6 +195,7 @@ s_parse_opts (int argc, char **argv, s_opts_t *o)
                                          &o->expect); break;
             case 'o': rc = s_parse_long (optarg, 1, 3600000,
                                          &o->timeout_ms); break;
+            case 'k': o->compact = true; break;
             case 'h': s_usage (stdout); exit (0);
             default:  s_usage (stderr); return TS_EINVAL;
         }
@@ -408,6 +414,11 @@ s_check (void *ctx, const s_opts_t *o, const char *req, size_t req_size)
                  "%ld\n", points, o->expect);
         goto done;
     }
+    if (reply->enc != (o->compact? TS_ENC_COMPACT: TS_ENC_COLUMNS)) {
+        fprintf (stderr, "zmqload: the reply is in the %s encoding\n",
+                 ts_enc_name (reply->enc));
+        goto done;
+    }
     result = size;
 done:
     ts_msg_destroy (&reply);
@@ -455,6 +466,7 @@ main (int argc, char **argv)
     query->from_ms = o.from_ms;
     query->has_to = o.has_to;
     query->to_ms = o.to_ms;
+    query->enc = o.compact? TS_ENC_COMPACT: TS_ENC_COLUMNS;
     int rc = ts_msg_encode (query, &req, &req_size);
     ts_msg_destroy (&query);
     if (rc) {

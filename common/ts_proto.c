@@ -40,7 +40,8 @@ const char *ts_proto_field_names [F_COUNT_] = {
     "forecast", "retry", "retry_after_ms", "stats", "dlq", "after", "limit",
     "next", "jobs", "states", "boot", "written", "seq", "rid",
     "source", "kind", "sources", "fetch", "step", "agg", "max_points",
-    "fill", "step_ms", "priority", "fetched_ms", "stale", "last_error", "age"
+    "fill", "step_ms", "priority", "fetched_ms", "stale", "last_error", "age",
+    "enc"
 };
 
 //  ---------------------------------------------------------------------
@@ -303,8 +304,9 @@ nomem:
     return -1;
 }
 
-int
-ts_msg_encode (const ts_msg_t *self, char **data, size_t *size)
+//  Encodes self, a query answer in encoding enc.
+static int
+s_encode (const ts_msg_t *self, ts_enc_t enc, char **data, size_t *size)
 {
     assert (self);
     assert (data && size);
@@ -312,13 +314,14 @@ ts_msg_encode (const ts_msg_t *self, char **data, size_t *size)
     *data = NULL;
     *size = 0;
 
-    //  Size the buffer once for a query reply (about 19 bytes a point)
-    //  instead of letting it double its way up to many megabytes.
+    //  Size the buffer once for a query reply (about 19 bytes a point
+    //  columnar, 10 compact) instead of letting it double its way up to
+    //  many megabytes.
     msgpack_sbuffer sbuf;
     msgpack_sbuffer_init (&sbuf);
     if (self->has_series) {
         size_t points = self->series.history->n + self->series.forecast->n;
-        size_t estimate = 256 + 20 * points;
+        size_t estimate = 256 + (enc == TS_ENC_COMPACT? 10: 20) * points;
         sbuf.data = malloc (estimate);
         if (!sbuf.data)
             return TS_ENOMEM;
@@ -326,7 +329,7 @@ ts_msg_encode (const ts_msg_t *self, char **data, size_t *size)
     }
     msgpack_packer pk;
     msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
-    int rc = self->op == TS_OP_REPLY? ts_proto_encode_reply (&pk, self)
+    int rc = self->op == TS_OP_REPLY? ts_proto_encode_reply (&pk, self, enc)
                                     : s_encode_request (&pk, self);
     if (rc != 0) {
         msgpack_sbuffer_destroy (&sbuf);
@@ -335,6 +338,18 @@ ts_msg_encode (const ts_msg_t *self, char **data, size_t *size)
     *size = sbuf.size;
     *data = msgpack_sbuffer_release (&sbuf);
     return 0;
+}
+
+int
+ts_msg_encode (const ts_msg_t *self, char **data, size_t *size)
+{
+    return s_encode (self, self->enc, data, size);
+}
+
+int
+ts_msg_encode_compact (const ts_msg_t *self, char **data, size_t *size)
+{
+    return s_encode (self, TS_ENC_COMPACT, data, size);
 }
 
 //  ---------------------------------------------------------------------

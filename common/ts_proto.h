@@ -169,6 +169,22 @@ typedef struct {
     char            error [TS_ERRLEN];  //  last failure, "" if none
 } ts_job_info_t;
 
+//  How a query reply carries its points (query key "enc",
+//  docs/protocol.md 6.3). Append only.
+typedef enum {
+    TS_ENC_COLUMNS = 0,                 //  "columns": "t", "m" and "v"
+                                        //  arrays (the default, v1)
+    TS_ENC_COMPACT,                     //  "compact": times as a start and
+                                        //  deltas (runs of one step as
+                                        //  [step, count]), no "m" with one
+                                        //  measure, values float32 where
+                                        //  exact, nil for null (NaN)
+    TS_ENC_COUNT_
+} ts_enc_t;
+
+//  Wire name of an encoding ("compact"), or "?" for an unknown value.
+const char *ts_enc_name (ts_enc_t enc);
+
 //  Aggregate of a query with a step (docs/protocol.md 5.2): the value of
 //  each bucket from the points in it. Append only.
 typedef enum {
@@ -301,6 +317,10 @@ typedef struct {
                                         //  this long (0: no advice; at
                                         //  most TS_PROTO_MAX_RETRY_AFTER_MS)
     uint64_t count;                     //  replies: ids added, jobs queued
+    ts_enc_t enc;                       //  query: the reply encoding
+                                        //  asked ("enc"); query reply:
+                                        //  the encoding of its points
+                                        //  (ts_msg_encode writes it)
     bool     has_series;                //  reply carries a query answer
     ts_series_t series;                 //  query reply: owned lists,
                                         //  never NULL
@@ -355,7 +375,14 @@ const char *ts_op_name (ts_op_t op);
 //  A query reply is written columnar (see docs/protocol.md): "measures"
 //  names each distinct measure once, and "history"/"forecast" each hold
 //  "t" (times), "m" (measure indexes) and "v" (values) arrays.
+//  A reply whose enc is TS_ENC_COMPACT is written compact instead (see
+//  docs/protocol.md 6.3).
 int ts_msg_encode (const ts_msg_t *self, char **data, size_t *size);
+
+//  As ts_msg_encode, but a query answer is written compact whatever
+//  self->enc says (the gateway's encoder for a query that asked "enc":
+//  "compact"; a ts_api_encode_fn).
+int ts_msg_encode_compact (const ts_msg_t *self, char **data, size_t *size);
 
 //  The dialogues (docs/protocol.md 4): which messages a socket takes.
 typedef enum {

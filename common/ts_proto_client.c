@@ -186,7 +186,8 @@ s_decode_fetch (ts_proto_dec_t *dec, const msgpack_object *obj,
 }
 
 int
-ts_proto_encode_reply (msgpack_packer *pk, const ts_msg_t *self)
+ts_proto_encode_reply (msgpack_packer *pk, const ts_msg_t *self,
+                       ts_enc_t enc)
 {
     size_t fields = 2
                   + (self->error [0]? 1: 0)
@@ -195,7 +196,7 @@ ts_proto_encode_reply (msgpack_packer *pk, const ts_msg_t *self)
                   + (self->ids->n? 1: 0) + (self->sources->n? 1: 0)
                   + (self->next [0]? 1: 0)
                   + (self->jobs_n? 1: 0)
-                  + (self->has_series? 7: 0)
+                  + (self->has_series? ts_proto_series_fields (enc): 0)
                   + (self->has_series && self->step_ms? 3: 0)
                   + (self->has_stats? 1: 0)
                   + (self->has_dlq? 1: 0)
@@ -239,7 +240,7 @@ ts_proto_encode_reply (msgpack_packer *pk, const ts_msg_t *self)
         TS_PROTO_TRY (ts_proto_pack_jobs (pk, self));
     }
     if (self->has_series)
-        TS_PROTO_TRY (ts_proto_encode_series (pk, self));
+        TS_PROTO_TRY (ts_proto_encode_series (pk, self, enc));
     if (self->has_series && self->step_ms) {
         TS_PROTO_TRY (ts_proto_pack_cstr (pk, "step_ms"));
         TS_PROTO_TRY (msgpack_pack_int64 (pk, self->step_ms));
@@ -605,7 +606,8 @@ ts_proto_decode_reply (ts_proto_dec_t *dec, ts_msg_t *self)
     if ((rc = ts_proto_decode_fresh (dec, self)))
         return rc;
     if (dec->field [F_MEASURES] || dec->field [F_HISTORY]
-    ||  dec->field [F_FORECAST] || dec->field [F_BASELINE])
+    ||  dec->field [F_FORECAST] || dec->field [F_BASELINE]
+    ||  dec->field [F_ENC])
         return ts_proto_decode_series (dec, self);
     return 0;
 }
@@ -622,7 +624,8 @@ ts_proto_client_fields (const ts_msg_t *self)
                      + (self->measure [0] || self->measures->n > 1? 1: 0)
                      + (self->step_ms? 1: 0) + (self->agg? 1: 0)
                      + (self->max_points? 1: 0) + (self->fill? 1: 0)
-                     + (self->limit? 1: 0) + (self->next [0]? 1: 0);
+                     + (self->limit? 1: 0) + (self->next [0]? 1: 0)
+                     + (self->enc != TS_ENC_COLUMNS? 1: 0);
         case TS_OP_IDS_ADD:
             return 1 + (self->source [0]? 1: 0);
         case TS_OP_HYDRATE:
@@ -663,6 +666,11 @@ ts_proto_client_pack (msgpack_packer *pk, const ts_msg_t *self)
                 TS_PROTO_TRY (ts_proto_pack_cstr (pk, self->measure));
             }
             TS_PROTO_TRY (ts_proto_pack_query_options (pk, self));
+            if (self->enc != TS_ENC_COLUMNS) {
+                TS_PROTO_TRY (ts_proto_pack_cstr (pk, "enc"));
+                TS_PROTO_TRY (ts_proto_pack_cstr (pk,
+                                                  ts_enc_name (self->enc)));
+            }
             break;
         case TS_OP_IDS_ADD:
         case TS_OP_HYDRATE:
@@ -721,7 +729,11 @@ ts_proto_client_decode (ts_proto_dec_t *dec, ts_msg_t *self)
                 return rc;
             if ((rc = ts_proto_get_name (dec, "id", obj, self->id)))
                 return rc;
-            return ts_proto_decode_query (dec, self);
+            if ((rc = ts_proto_decode_query (dec, self)))
+                return rc;
+            if ((obj = dec->field [F_ENC]))
+                rc = ts_proto_get_enc (dec, obj, &self->enc);
+            return rc;
         case TS_OP_IDS_ADD:
         case TS_OP_HYDRATE:
             if (!(obj = ts_proto_field (dec, F_IDS, true, &rc)))

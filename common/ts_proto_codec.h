@@ -13,7 +13,8 @@
         ts_proto_worker.c   the worker dialogue: ready, job, done, failed,
                             heartbeat; and the broker's change notices
         ts_proto_points.c   the columns of a query answer (measures once,
-                            times, measure indexes, values)
+                            times, measure indexes, values), in either
+                            encoding (columns, compact)
         ts_proto_query.c    a query's options (step, agg, fill, paging)
 
     Decoding: ts_proto.c reads the top-level map into a ts_proto_dec_t
@@ -48,6 +49,7 @@ typedef enum {
     F_NEXT, F_JOBS, F_STATES, F_BOOT, F_WRITTEN, F_SEQ, F_RID, F_SOURCE,
     F_KIND, F_SOURCES, F_FETCH, F_STEP, F_AGG, F_MAX_POINTS, F_FILL,
     F_STEP_MS, F_PRIORITY, F_FETCHED_MS, F_STALE, F_LAST_ERROR, F_AGE,
+    F_ENC,
     F_COUNT_
 } ts_proto_field_t;
 
@@ -147,7 +149,9 @@ int ts_proto_client_pack (msgpack_packer *pk, const ts_msg_t *self);
 //  Reads the fields of a client request of op self->op.
 int ts_proto_client_decode (ts_proto_dec_t *dec, ts_msg_t *self);
 //  A whole reply map, and the fields of one.
-int ts_proto_encode_reply (msgpack_packer *pk, const ts_msg_t *self);
+//  A query answer is written in encoding enc.
+int ts_proto_encode_reply (msgpack_packer *pk, const ts_msg_t *self,
+                           ts_enc_t enc);
 int ts_proto_decode_reply (ts_proto_dec_t *dec, ts_msg_t *self);
 
 //  ---------------------------------------------------------------------
@@ -176,11 +180,17 @@ int ts_proto_worker_decode (ts_proto_dec_t *dec, ts_msg_t *self);
 //  ---------------------------------------------------------------------
 //  ts_proto_points.c: query answer columns
 
-//  Packs the "baseline", "measures", "history" and "forecast" keys of a
-//  query reply (4 map entries).
-int ts_proto_encode_series (msgpack_packer *pk, const ts_msg_t *self);
-//  Reads them into self->series (sets has_series).
+//  Map entries a query answer takes in a reply (id, from, to, baseline,
+//  measures, history, forecast; and enc unless columns).
+size_t ts_proto_series_fields (ts_enc_t enc);
+//  Packs them, the points in encoding enc.
+int ts_proto_encode_series (msgpack_packer *pk, const ts_msg_t *self,
+                            ts_enc_t enc);
+//  Reads them into self->series (sets has_series and self->enc).
 int ts_proto_decode_series (ts_proto_dec_t *dec, ts_msg_t *self);
+//  Reads the query key "enc" (a name of ts_enc_t) into *enc.
+int ts_proto_get_enc (ts_proto_dec_t *dec, const msgpack_object *obj,
+                      ts_enc_t *enc);
 
 //  ---------------------------------------------------------------------
 //  ts_proto_fresh.c: the freshness of a query reply
@@ -190,7 +200,7 @@ int ts_proto_decode_series (ts_proto_dec_t *dec, ts_msg_t *self);
 size_t ts_proto_fresh_fields (const ts_msg_t *self);
 //  Packs "fetched_ms", "stale", "last_error" (if self->fresh.error_ms)
 //  and, last, "age": an int64 always 9 bytes long (0xd3 and 8 bytes), or
-//  nil, so that ts_proto_fresh_patch_age can set it in an encoded reply.
+//  nil, so that ts_msg_patch_age can set it in an encoded reply.
 int ts_proto_encode_fresh (msgpack_packer *pk, const ts_msg_t *self);
 //  Reads them into self->fresh (sets has_fresh) when "stale" is present.
 int ts_proto_decode_fresh (ts_proto_dec_t *dec, ts_msg_t *self);

@@ -15,6 +15,7 @@ byte picks a mode (see each fuzz_NAME.c) gets that byte in front."""
 import hashlib
 import os
 import re
+import struct
 import sys
 
 import msgpack
@@ -136,6 +137,23 @@ def proto():
                           "never": 1, "max_age_ms": 90000,
                           "le_ms": [60000, 300000, 900000],
                           "counts": [2, 4, 4]}}}),
+        #  The compact encoding (6.3): the query key, one measure (no
+        #  "m", a run, a gap, nil, float32), two measures (duplicate
+        #  times: deltas of 0), a negative delta and a run of 0.
+        pk(CLIENT, {"v": 1, "op": "query", "id": "a", "enc": "compact"}),
+        pk(CLIENT, {"v": 1, "op": "query", "id": "a", "enc": "zip"}),
+        pk(REPLIES, dict(series, enc="compact", measures=["temp"],
+                         history={"t": [1732406400000, [300000, 3], 900000],
+                                  "v": [21.5, None, 0.1,
+                                        struct.unpack(">f", b"\x41\xac"
+                                                      b"\x00\x00")[0],
+                                        2.0]},
+                         forecast={"t": [], "v": []})),
+        pk(REPLIES, dict(series, enc="compact",
+                         history={"t": [1732406400000, 0, [3600000, 2], -5],
+                                  "m": [0, 1, 0, 1], "v": [21.5, 3.0, 1, 2]},
+                         forecast={"t": [1732410000000, [0, 0]], "m": [0],
+                                   "v": [22.0]})),
     ]
     write("proto", seeds)
 

@@ -99,7 +99,8 @@ typedef int (ts_api_encode_fn) (const ts_msg_t *reply, char **data,
 
 //  Answers a query request as ts_api_handle does and encodes a 200 answer
 //  with encode; format is one byte naming that encoding (e.g. 'j' JSON,
-//  'm' msgpack), since answers are cached per encoding. A query that
+//  'm' msgpack columns, 'k' msgpack compact), since answers are cached
+//  per encoding. A query that
 //  gives both from and to is answered from the answer cache
 //  (gateway.cache_mb) while the store's stamp of its id is unchanged
 //  (ts_store_stamp), and a fresh 200 answer to one is put there. A store

@@ -19,7 +19,7 @@ typedef enum {
     S_OPT_CONFIG, S_OPT_ENDPOINT, S_OPT_TIMEOUT_MS, S_OPT_JSON, S_OPT_HELP,
     S_OPT_HELP_SHORT, S_OPT_VERSION, S_OPT_FROM, S_OPT_TO, S_OPT_MEASURE,
     S_OPT_WAIT, S_OPT_WAIT_TIMEOUT, S_OPT_KEY, S_OPT_SERVER_KEY,
-    S_OPT_SOURCE, S_OPT_COUNT_
+    S_OPT_SOURCE, S_OPT_COMPACT, S_OPT_COUNT_
 } s_opt_t;
 
 static const struct {
@@ -42,6 +42,7 @@ static const struct {
     { "-k",        true,  TS_OP_REPLY },
     { "--server-key", true, TS_OP_REPLY },
     { "--source",  true,  TS_OP_IDS_ADD },
+    { "--compact", false, TS_OP_QUERY },
 };
 
 //  An option as found in argv.
@@ -87,11 +88,12 @@ ts_cli_args_usage (FILE *out)
         "                          line per stored id otherwise), one fails\n"
         "                          for good (exit 1) or S seconds pass\n"
         "                          (default 600; exit 3)\n"
-        "  query ID [--from T] [--to T] [--measure M]\n"
+        "  query ID [--from T] [--to T] [--measure M] [--compact]\n"
         "                          print a series: history, then forecast\n"
         "                          after the newest history point; T is\n"
         "                          epoch ms or RFC 3339 (default: now -/+\n"
-        "                          24 h)\n"
+        "                          24 h); --compact: the answer travels in\n"
+        "                          the compact encoding (same output)\n"
         "  stats                   the broker's counters and its workers\n"
         "                          (NAME, CREDIT, LEASED)\n"
         "  dlq ls                  dead-lettered jobs: JOB, IDS, RECEIVES,\n"
@@ -378,6 +380,9 @@ s_apply (ts_cli_args_t *args, ts_msg_t *req, const char *command,
             break;
         case S_OPT_WAIT:
             args->wait = true;
+            break;
+        case S_OPT_COMPACT:
+            req->enc = TS_ENC_COMPACT;
             break;
         case S_OPT_SOURCE:
             if (!ts_name_valid (value)) {

@@ -199,19 +199,33 @@ ts_json_str (ts_json_t *self, const char *s)
 }
 
 //  Writes the decimal digits of value at buf (room for 20); returns the
-//  number of bytes written.
+//  number of bytes written. Two digits at a time (a 13-digit epoch ms in
+//  7 steps, not 13): times and values are most of what an answer holds.
 static size_t
 s_format_uint (uint64_t value, char *buf)
 {
-    char digits [20];
-    size_t n = 0;
-    do {
-        digits [n++] = (char) ('0' + value % 10);
-        value /= 10;
-    } while (value);
-    for (size_t i = 0; i < n; i++)
-        buf [i] = digits [n - 1 - i];
-    return n;
+    static const char pairs [201] =
+        "00010203040506070809101112131415161718192021222324252627282930"
+        "31323334353637383940414243444546474849505152535455565758596061"
+        "62636465666768697071727374757677787980818283848586878889909192"
+        "93949596979899";
+    size_t len = 1;
+    for (uint64_t bound = 10; len < 20 && value >= bound; bound *= 10)
+        len++;
+    char *at = buf + len;
+    while (value >= 100) {
+        unsigned pair = (unsigned) (value % 100) * 2;
+        value /= 100;
+        *--at = pairs [pair + 1];
+        *--at = pairs [pair];
+    }
+    if (value >= 10) {
+        *--at = pairs [value * 2 + 1];
+        *--at = pairs [value * 2];
+    }
+    else
+        *--at = (char) ('0' + value);
+    return len;
 }
 
 //  Writes value at buf (room for 21); returns the number of bytes.
@@ -271,7 +285,10 @@ s_format_decimal (double value, char *buf)
         double digits = nearbyint (scaled);
         if (digits >= 1e15)
             return 0;
-        if (digits / (double) s_pow10 [k] != magnitude)
+        //  If digits / 10^k is value, scaled is within 2^-52 of digits
+        //  (relative: two roundings); farther, skip the slow division.
+        if (fabs (scaled - digits) > digits * 0x1p-51
+        ||  digits / (double) s_pow10 [k] != magnitude)
             continue;
         uint64_t whole = (uint64_t) digits / s_pow10 [k];
         uint64_t fraction = (uint64_t) digits % s_pow10 [k];
@@ -358,19 +375,71 @@ ts_json_detach (ts_json_t *self, size_t *size)
 #define S_RAW(self, literal) \
     ts_json_raw_n ((self), (literal), sizeof (literal) - 1)
 
+//  A measure name as JSON text, kept while consecutive points share it
+//  (most do: one measure, or a few in turn), so that it is escaped once.
+typedef struct {
+    const ts_points_t *pts;     //  list of index; NULL: nothing kept
+    uint16_t index;
+    size_t   len;
+    char     text [TS_NAME_MAX * 6 + 3];
+} s_measure_t;
+
+//  Appends a literal (its size known when compiling) at out.
+#define S_PUT(out, literal) \
+    (memcpy ((out), (literal), sizeof (literal) - 1), \
+     (out) += sizeof (literal) - 1)
+
+//  Writes one point with a single reserve: this loop is most of an
+//  answer's encoding (a cache miss writes every point of it).
 static void
-s_point (ts_json_t *self, const ts_points_t *pts, size_t i, bool history)
+s_point (ts_json_t *self, const ts_points_t *pts, size_t i, bool history,
+         s_measure_t *measure)
 {
-    S_RAW (self, "{\"time\":");
-    ts_json_int (self, pts->time_ms [i]);
-    S_RAW (self, ",\"measure\":");
-    ts_json_str (self, ts_points_measure (pts, i));
-    S_RAW (self, ",\"value\":");
-    ts_json_double (self, pts->value [i]);
+    if (measure->pts != pts || measure->index != pts->measure [i]) {
+        //  Escape it once through ts_json_str and keep the bytes.
+        size_t at = self->size;
+        if (ts_json_str (self, ts_points_measure (pts, i)))
+            return;
+        measure->len = self->size - at;
+        measure->pts = measure->len <= sizeof measure->text? pts: NULL;
+        if (measure->pts) {
+            memcpy (measure->text, self->data + at, measure->len);
+            measure->index = pts->measure [i];
+        }
+        self->size = at;
+    }
+    //  {"time":T,"measure":M,"value":V,"source":"forecast"}: 49 bytes of
+    //  literals, T (at most 20), M, V (printf's buffer: 40) and the NUL.
+    if (s_reserve (self, 112 + measure->len))
+        return;
+    char *out = self->data + self->size;
+    S_PUT (out, "{\"time\":");
+    out += s_format_int (pts->time_ms [i], out);
+    S_PUT (out, ",\"measure\":");
+    if (measure->pts) {
+        memcpy (out, measure->text, measure->len);
+        out += measure->len;
+    }
+    else {
+        self->size = (size_t) (out - self->data);
+        ts_json_str (self, ts_points_measure (pts, i));
+        if (s_reserve (self, 80))
+            return;
+        out = self->data + self->size;
+    }
+    S_PUT (out, ",\"value\":");
+    size_t len = s_format_decimal (pts->value [i], out);
+    if (!len) {
+        ts_json_format_double (pts->value [i], out, 40);
+        len = strlen (out);
+    }
+    out += len;
     if (history)
-        S_RAW (self, ",\"source\":\"history\"}");
+        S_PUT (out, ",\"source\":\"history\"}");
     else
-        S_RAW (self, ",\"source\":\"forecast\"}");
+        S_PUT (out, ",\"source\":\"forecast\"}");
+    self->size = (size_t) (out - self->data);
+    self->data [self->size] = 0;
 }
 
 //  ,"fetched_at":RFC 3339|null,"fetched_ms":N|null,"stale":B and, if the
@@ -458,13 +527,14 @@ ts_json_series_part (ts_json_t *self, const ts_msg_t *reply, size_t *at,
     }
     size_t k = *at - 1;
     size_t end = total - k > max_points? k + max_points: total;
+    s_measure_t measure = { NULL, 0, 0, "" };
     for (; k < end; k++) {
         if (k)
             S_RAW (self, ",");
         if (k < history->n)
-            s_point (self, history, k, true);
+            s_point (self, history, k, true, &measure);
         else
-            s_point (self, forecast, k - history->n, false);
+            s_point (self, forecast, k - history->n, false, &measure);
     }
     *at = k == total? SIZE_MAX: k + 1;
     if (k == total)

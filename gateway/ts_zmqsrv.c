@@ -217,10 +217,15 @@ s_answer_decoded (ts_api_t *api, ts_msg_t *request, ts_msg_t *reply,
                   char **reply_data, size_t *reply_size, ts_api_wait_t *wait)
 {
     double start = ts_metrics_now ();
+    //  A query's answer in the encoding it asked for ("enc"), cached
+    //  apart: format 'm' columns, 'k' compact.
+    bool compact = request->op == TS_OP_QUERY
+                && request->enc == TS_ENC_COMPACT;
+    ts_api_encode_fn *encode = compact? ts_msg_encode_compact: ts_msg_encode;
     if (request->op == TS_OP_QUERY) {
         //  Encoded here, or taken from the answer cache: a query's
         //  answer does not echo the request id.
-        if (ts_api_query_rt (api, request, 'm', ts_msg_encode, reply,
+        if (ts_api_query_rt (api, request, compact? 'k': 'm', encode, reply,
                              reply_data, reply_size, wait) == TS_API_PARK)
             return TS_API_PARK;
     }
@@ -237,7 +242,7 @@ s_answer_decoded (ts_api_t *api, ts_msg_t *request, ts_msg_t *reply,
                ts_op_name (request->op), reply->status);
     if (*reply_data)
         return 0;
-    return ts_msg_encode (reply, reply_data, reply_size);
+    return encode (reply, reply_data, reply_size);
 }
 
 int

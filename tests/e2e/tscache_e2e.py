@@ -647,12 +647,14 @@ upstream:
         with urllib.request.urlopen(req, timeout=10) as resp:
             return resp.status
 
-    def zmq_request(self, message, endpoint=None, raw=None, timeout_ms=5000):
+    def zmq_request(self, message, endpoint=None, raw=None, timeout_ms=5000,
+                    raw_reply=False):
         """One REQ round trip to the gateway (or endpoint, a socket of
         the gateway's keys) with the CLI's key; returns the decoded reply
-        map or None."""
+        map (its bytes if raw_reply) or None."""
         return zmq_request(endpoint or self.zmq_endpoint, message, raw,
-                           timeout_ms, self.curve("cli", "gateway"))
+                           timeout_ms, self.curve("cli", "gateway"),
+                           raw_reply)
 
     def cli(self, *args):
         return subprocess.run([os.path.join(BIN, "tscache"), "-c",
@@ -731,10 +733,11 @@ def curve_apply(sock, curve):
     sock.curve_serverkey = cert_keys(curve[1])[0]
 
 
-def zmq_request(endpoint, message, raw=None, timeout_ms=5000, curve=None):
+def zmq_request(endpoint, message, raw=None, timeout_ms=5000, curve=None,
+                raw_reply=False):
     """One REQ round trip to endpoint: message (packed) or raw bytes,
     as a CURVE client if curve (curve_apply) is given; returns the
-    decoded reply map or None."""
+    decoded reply map (its bytes if raw_reply) or None."""
     sock = zmq.Context.instance().socket(zmq.REQ)
     sock.setsockopt(zmq.LINGER, 0)
     curve_apply(sock, curve)
@@ -743,9 +746,36 @@ def zmq_request(endpoint, message, raw=None, timeout_ms=5000, curve=None):
         sock.send(raw if raw is not None else msgpack.packb(message))
         if not sock.poll(timeout_ms):
             return None
-        return msgpack.unpackb(sock.recv(), raw=False)
+        data = sock.recv()
+        return data if raw_reply else msgpack.unpackb(data, raw=False)
     finally:
         sock.close()
+
+
+def reply_columns(reply):
+    """A query reply's history and forecast as {"t", "m", "v"} columns
+    (every time, every measure index; null values None), whatever its
+    encoding (docs/protocol.md 6.3): "columns" as they are, "compact"
+    expanded (the first time, then deltas or [delta, count] runs, added
+    modulo 2^64 as signed 64-bit; "m" all 0 when absent)."""
+    out = {}
+    for name in ("history", "forecast"):
+        cols = reply[name]
+        if reply.get("enc", "columns") == "columns":
+            out[name] = cols
+            continue
+        times = []
+        if cols["t"]:
+            at = cols["t"][0]
+            times.append(at)
+            for item in cols["t"][1:]:
+                delta, count = item if isinstance(item, list) else (item, 1)
+                for _ in range(count):
+                    at = (at + delta + 2 ** 63) % 2 ** 64 - 2 ** 63
+                    times.append(at)
+        out[name] = {"t": times, "m": cols.get("m", [0] * len(cols["v"])),
+                     "v": cols["v"]}
+    return out
 
 
 def demo_base(now_ms):

@@ -162,6 +162,31 @@ json_prints_unsigned_counters_in_full (void **state)
     ts_json_destroy (&json);
 }
 
+//  Integers two digits at a time: every length, the edges of each.
+static void
+json_prints_integers_as_printf_would (void **state)
+{
+    ts_json_t *json = ts_json_new ();
+    uint64_t state64 = 0x2545f4914f6cdd1dULL;
+    for (int i = 0; i < 100000; i++) {
+        state64 ^= state64 << 13; state64 ^= state64 >> 7;
+        state64 ^= state64 << 17;
+        int64_t value = i < 2000? i - 1000
+                      : (int64_t) (state64 >> (state64 % 64));
+        if (i % 3 == 0)
+            value = -value;
+        char expected [32];
+        snprintf (expected, sizeof expected, "%lld", (long long) value);
+        ts_json_reset (json);
+        ts_json_int (json, value);
+        assert_string_equal (ts_json_data (json), expected);
+    }
+    ts_json_reset (json);
+    ts_json_int (json, INT64_MAX);
+    assert_string_equal (ts_json_data (json), "9223372036854775807");
+    ts_json_destroy (&json);
+}
+
 static void
 json_writes_null_for_nan_and_infinity (void **state)
 {
@@ -336,6 +361,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (json_prints_doubles_that_read_back_exactly),
         cmocka_unit_test (json_prints_doubles_as_printf_would),
         cmocka_unit_test (json_prints_unsigned_counters_in_full),
+        cmocka_unit_test (json_prints_integers_as_printf_would),
         cmocka_unit_test (json_writes_null_for_nan_and_infinity),
         cmocka_unit_test (json_grows_past_its_first_buffer),
         cmocka_unit_test (json_detach_hands_over_the_text_and_leaves_it_empty),

@@ -135,22 +135,9 @@ static void
 s_raw_series (s_raw_t *raw, uint32_t nt, uint32_t nm, uint32_t nv,
               uint32_t m_index, uint32_t measures)
 {
-    s_raw_init (raw);
+    s_raw_answer (raw, 9);
     msgpack_packer *pk = &raw->pk;
-    msgpack_pack_map (pk, 9);
-    s_raw_str (raw, "v");        msgpack_pack_int (pk, 1);
-    s_raw_str (raw, "status");   msgpack_pack_int (pk, 200);
-    s_raw_str (raw, "id");       s_raw_str (raw, "s1");
-    s_raw_str (raw, "from");     msgpack_pack_int (pk, 0);
-    s_raw_str (raw, "to");       msgpack_pack_int (pk, 100);
-    s_raw_str (raw, "baseline"); msgpack_pack_nil (pk);
-    s_raw_str (raw, "measures");
-    msgpack_pack_array (pk, measures);
-    for (uint32_t i = 0; i < measures; i++) {
-        char name [16];
-        snprintf (name, sizeof (name), "m%u", i);
-        s_raw_str (raw, name);
-    }
+    s_raw_measures (raw, measures);
     s_raw_str (raw, "history");
     msgpack_pack_map (pk, 3);
     s_raw_str (raw, "t"); msgpack_pack_array (pk, nt);

@@ -137,6 +137,7 @@ s_assert_msg_equal (const ts_msg_t *a, const ts_msg_t *b)
         assert_string_equal (a->states [i].error, b->states [i].error);
     }
     assert_int_equal (a->has_series, b->has_series);
+    assert_int_equal (a->enc, b->enc);
     assert_int_equal (a->series.has_baseline, b->series.has_baseline);
     if (a->series.has_baseline)
         assert_int_equal (a->series.baseline_ms, b->series.baseline_ms);
@@ -210,6 +211,35 @@ s_raw_reply (s_raw_t *raw, size_t extra)
     msgpack_pack_int (&raw->pk, 1);
     s_raw_str (raw, "status");
     msgpack_pack_int (&raw->pk, 200);
+}
+
+//  Starts a query answer of fields fields in all: v, status 200, id
+//  "s1", from 0, to 100, baseline nil, and fields - 6 more to come.
+static inline void
+s_raw_answer (s_raw_t *raw, size_t fields)
+{
+    s_raw_init (raw);
+    msgpack_packer *pk = &raw->pk;
+    msgpack_pack_map (pk, fields);
+    s_raw_str (raw, "v");        msgpack_pack_int (pk, 1);
+    s_raw_str (raw, "status");   msgpack_pack_int (pk, 200);
+    s_raw_str (raw, "id");       s_raw_str (raw, "s1");
+    s_raw_str (raw, "from");     msgpack_pack_int (pk, 0);
+    s_raw_str (raw, "to");       msgpack_pack_int (pk, 100);
+    s_raw_str (raw, "baseline"); msgpack_pack_nil (pk);
+}
+
+//  Packs "measures": ["m0", "m1", ...], n names.
+static inline void
+s_raw_measures (s_raw_t *raw, uint32_t n)
+{
+    s_raw_str (raw, "measures");
+    msgpack_pack_array (&raw->pk, n);
+    for (uint32_t i = 0; i < n; i++) {
+        char name [16];
+        snprintf (name, sizeof (name), "m%u", i);
+        s_raw_str (raw, name);
+    }
 }
 
 static inline void
