@@ -34,7 +34,7 @@ typedef struct {
 //  against the limits and dropped.
 typedef enum {
     S_OTHER, S_TOKEN, S_AUTHORIZATION, S_TRANSFER_ENCODING, S_EXPECT,
-    S_REQUEST_ID, S_HEADERS_
+    S_REQUEST_ID, S_ACCEPT, S_HEADERS_
 } s_header_t;
 
 #define S_BODY_KEEP (64 * 1024)     //  body buffer kept between requests
@@ -48,6 +48,7 @@ struct _ts_h1_t {
     s_buf_t        encoding;    //  Transfer-Encoding value
     s_buf_t        expect;      //  Expect value
     s_buf_t        request_id;  //  X-Request-Id value (the first one)
+    s_buf_t        accept;      //  Accept values, joined by ", "
     s_buf_t        body;        //  body, de-chunked
     char           field [24];  //  current header name, lower case
     size_t         field_len;   //  bytes in field (may exceed sizeof)
@@ -204,7 +205,8 @@ s_header_begins (ts_h1_t *self)
         { "authorization", S_AUTHORIZATION },
         { "transfer-encoding", S_TRANSFER_ENCODING },
         { "expect", S_EXPECT },
-        { "x-request-id", S_REQUEST_ID }
+        { "x-request-id", S_REQUEST_ID },
+        { "accept", S_ACCEPT }
     };
     self->in_field = false;
     self->header = S_OTHER;
@@ -217,6 +219,12 @@ s_header_begins (ts_h1_t *self)
     //  A request id given twice (a proxy added one): the first counts.
     if (self->header == S_REQUEST_ID && self->seen [S_REQUEST_ID])
         self->header = S_OTHER;
+    //  Accept is a list: several fields are one, joined by commas
+    //  (RFC 9110, 5.3).
+    if (self->header == S_ACCEPT && self->seen [S_ACCEPT]) {
+        s_buf_trim (&self->accept);
+        return s_buf_append (&self->accept, ", ", 2)? s_no_memory (self): 0;
+    }
     if (self->header != S_OTHER && self->seen [self->header])
         return s_fail (self, 400, "bad_request", "more than one %s header",
                        self->field);
@@ -233,6 +241,7 @@ s_header_buf (ts_h1_t *self)
         case S_TRANSFER_ENCODING: return &self->encoding;
         case S_EXPECT:            return &self->expect;
         case S_REQUEST_ID:        return &self->request_id;
+        case S_ACCEPT:            return &self->accept;
         default:                  return NULL;
     }
 }
@@ -263,6 +272,7 @@ s_on_headers_complete (http_parser *parser)
     s_buf_trim (&self->encoding);
     s_buf_trim (&self->expect);
     s_buf_trim (&self->request_id);
+    s_buf_trim (&self->accept);
     if (parser->http_major != 1)
         return s_fail (self, 505, "http_version_not_supported",
                        "HTTP/%u.%u is not supported: use HTTP/1.1",
@@ -357,6 +367,7 @@ ts_h1_destroy (ts_h1_t **self_p)
         s_buf_free (&self->target);
         s_buf_free (&self->token);
         s_buf_free (&self->authorization);
+        s_buf_free (&self->accept);
         s_buf_free (&self->encoding);
         s_buf_free (&self->expect);
         s_buf_free (&self->request_id);
@@ -457,6 +468,7 @@ ts_h1_next (ts_h1_t *self)
     self->encoding.len = 0;
     self->expect.len = 0;
     self->request_id.len = 0;
+    self->accept.len = 0;
     if (self->body.cap > S_BODY_KEEP)
         s_buf_free (&self->body);
     self->body.len = 0;
@@ -522,6 +534,12 @@ const char *
 ts_h1_request_id (const ts_h1_t *self, size_t *len)
 {
     return s_value (self, S_REQUEST_ID, &self->request_id, len);
+}
+
+const char *
+ts_h1_accept (const ts_h1_t *self, size_t *len)
+{
+    return s_value (self, S_ACCEPT, &self->accept, len);
 }
 
 const char *

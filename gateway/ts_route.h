@@ -91,6 +91,8 @@ typedef struct {
     size_t      token_len;      //  bytes in token (it may hold a NUL)
     const char *authorization;  //  Authorization header value, or NULL
     size_t      authorization_len;  //  bytes in authorization
+    const char *accept;         //  Accept header value, or NULL
+    size_t      accept_len;     //  bytes in accept
     const char *body;           //  request body (not NUL-terminated)
     size_t      body_size;      //  bytes in body
     bool        body_too_big;   //  body was over TS_ROUTE_MAX_BODY
