@@ -38,7 +38,8 @@ const char *ts_proto_field_names [F_COUNT_] = {
     "ids", "job", "credit", "count", "baseline", "measures", "history",
     "forecast", "retry", "retry_after_ms", "stats", "dlq", "after", "limit",
     "next", "jobs", "states", "boot", "written", "seq", "rid",
-    "source", "kind", "sources"
+    "source", "kind", "sources", "step", "agg", "max_points", "fill",
+    "step_ms"
 };
 
 //  ---------------------------------------------------------------------
@@ -97,9 +98,11 @@ ts_msg_new (ts_op_t op)
     self->ids = ts_strlist_new ();
     self->written = ts_strlist_new ();
     self->sources = ts_strlist_new ();
+    self->measures = ts_strlist_new ();
     self->series.history = ts_points_new ();
     self->series.forecast = ts_points_new ();
-    if (!self->ids || !self->written || !self->sources || !self->series.history
+    if (!self->ids || !self->written || !self->sources || !self->measures
+    ||  !self->series.history
     ||  !self->series.forecast) {
         ts_msg_destroy (&self);
         return NULL;
@@ -118,6 +121,7 @@ ts_msg_destroy (ts_msg_t **self_p)
         ts_strlist_destroy (&self->ids);
         ts_strlist_destroy (&self->written);
         ts_strlist_destroy (&self->sources);
+        ts_strlist_destroy (&self->measures);
         ts_points_destroy (&self->series.history);
         ts_points_destroy (&self->series.forecast);
         s_free_arrays (self);
@@ -133,6 +137,7 @@ ts_msg_reset (ts_msg_t *self, ts_op_t op)
     ts_strlist_t *ids = self->ids;
     ts_strlist_t *written = self->written;
     ts_strlist_t *sources = self->sources;
+    ts_strlist_t *measures = self->measures;
     ts_points_t *history = self->series.history;
     ts_points_t *forecast = self->series.forecast;
     s_free_arrays (self);
@@ -142,11 +147,13 @@ ts_msg_reset (ts_msg_t *self, ts_op_t op)
     self->ids = ids;
     self->written = written;
     self->sources = sources;
+    self->measures = measures;
     self->series.history = history;
     self->series.forecast = forecast;
     ts_strlist_clear (ids);
     ts_strlist_clear (written);
     ts_strlist_clear (sources);
+    ts_strlist_clear (measures);
     ts_points_clear (history);
     ts_points_clear (forecast);
 }

@@ -156,6 +156,36 @@ typedef struct {
     char            error [TS_ERRLEN];  //  last failure, "" if none
 } ts_job_info_t;
 
+//  Aggregate of a query with a step (docs/protocol.md 5.2): the value of
+//  each bucket from the points in it. Append only.
+typedef enum {
+    TS_AGG_NONE = 0,                    //  no aggregation (raw points)
+    TS_AGG_AVG,                         //  "avg": mean (the default with a
+                                        //  step)
+    TS_AGG_MIN,                         //  "min"
+    TS_AGG_MAX,                         //  "max"
+    TS_AGG_SUM,                         //  "sum"
+    TS_AGG_COUNT,                       //  "count": number of points
+    TS_AGG_FIRST,                       //  "first": the earliest point's
+    TS_AGG_LAST,                        //  "last": the newest point's
+    TS_AGG_COUNT_
+} ts_agg_t;
+
+//  What an aggregated query answers for a bucket with no point. Append
+//  only. (Not ts_fill_t: that name is the queue's backfill record.)
+typedef enum {
+    TS_FILL_NONE = 0,                   //  "none": the bucket is left out
+    TS_FILL_NULL,                       //  "null": value NaN (JSON null,
+                                        //  msgpack nil)
+    TS_FILL_PREVIOUS,                   //  "previous": the last value
+                                        //  before it, read from before
+                                        //  the range if need be
+    TS_FILL_COUNT_
+} ts_fill_mode_t;
+
+//  Most measures one query names.
+#define TS_PROTO_MAX_QUERY_MEASURES 64
+
 typedef struct {
     ts_op_t  op;                        //  TS_OP_REPLY for replies
     char     rid [TS_RID_MAX + 1];      //  any message: the request id
@@ -167,6 +197,22 @@ typedef struct {
     char     detail [TS_ERRLEN];        //  replies >= 400, failed: text
     char     id [TS_NAME_MAX + 1];      //  query, ids_rm; query reply
     char     measure [TS_NAME_MAX + 1]; //  query: "" means every measure
+                                        //  (or the several of measures)
+    ts_strlist_t *measures;             //  query: every measure asked
+                                        //  ("measure" repeated); when it
+                                        //  holds one, measure holds it
+                                        //  too; empty: see measure.
+                                        //  Owned, never NULL
+    bool     from_rel;                  //  query: from_ms is an offset
+    bool     to_rel;                    //  from now ("now-24h"), resolved
+                                        //  by ts_query_resolve
+    int64_t  step_ms;                   //  query and its reply: bucket
+                                        //  width, ms; 0: none (raw)
+    ts_agg_t agg;                       //  query and reply: aggregate
+                                        //  (TS_AGG_NONE: avg with a step)
+    uint32_t max_points;                //  query: most buckets wanted,
+                                        //  sets the step; 0: not given
+    ts_fill_mode_t fill;                   //  query and reply: empty buckets
     char     source [TS_NAME_MAX + 1];  //  job: the upstream source of its
                                         //  ids ("source", optional; ""
                                         //  the first source); ids_add:
@@ -185,10 +231,15 @@ typedef struct {
                                         //  owned, never NULL
     char     after [TS_NAME_MAX + 1];   //  ids_ls: list ids after this
                                         //  one; "" from the first
-    uint32_t limit;                     //  ids_ls: most ids to answer,
-                                        //  0 when not given
+    uint32_t limit;                     //  ids_ls: most ids to answer;
+                                        //  query: most points (or
+                                        //  buckets) of a page; 0 when
+                                        //  not given
     char     next [TS_NAME_MAX + 1];    //  ids_ls reply: cursor of the
-                                        //  next page; "" on the last
+                                        //  next page; "" on the last;
+                                        //  query and its reply: the page
+                                        //  token (ts_query.h, < 100
+                                        //  bytes)
     uint64_t *jobs;                     //  hydrate reply: job of each id;
                                         //  job_state: jobs asked;
                                         //  release: jobs handed back;

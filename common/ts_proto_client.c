@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "ts_proto_codec.h"
+#include "ts_query.h"
+
 
 //  Writes "staleness": {at, registered, never, max_age_ms, le_ms, counts}.
 static int
@@ -128,6 +130,7 @@ ts_proto_encode_reply (msgpack_packer *pk, const ts_msg_t *self)
                   + (self->next [0]? 1: 0)
                   + (self->jobs_n? 1: 0)
                   + (self->has_series? 7: 0)
+                  + (self->has_series && self->step_ms? 3: 0)
                   + (self->has_stats? 1: 0)
                   + (self->has_dlq? 1: 0)
                   + (self->has_states? 1: 0)
@@ -168,6 +171,14 @@ ts_proto_encode_reply (msgpack_packer *pk, const ts_msg_t *self)
     }
     if (self->has_series)
         TS_PROTO_TRY (ts_proto_encode_series (pk, self));
+    if (self->has_series && self->step_ms) {
+        TS_PROTO_TRY (ts_proto_pack_cstr (pk, "step_ms"));
+        TS_PROTO_TRY (msgpack_pack_int64 (pk, self->step_ms));
+        TS_PROTO_TRY (ts_proto_pack_cstr (pk, "agg"));
+        TS_PROTO_TRY (ts_proto_pack_cstr (pk, ts_agg_name (self->agg)));
+        TS_PROTO_TRY (ts_proto_pack_cstr (pk, "fill"));
+        TS_PROTO_TRY (ts_proto_pack_cstr (pk, ts_fill_name (self->fill)));
+    }
     if (self->has_stats)
         TS_PROTO_TRY (s_encode_stats (pk, &self->stats));
     if (self->has_dlq)
@@ -502,6 +513,11 @@ ts_proto_decode_reply (ts_proto_dec_t *dec, ts_msg_t *self)
     if ((obj = dec->field [F_STATES])
     &&  (rc = s_decode_states (dec, obj, self)))
         return rc;
+    if ((obj = dec->field [F_STEP_MS])
+    &&  (rc = ts_proto_get_int64 (dec, "step_ms", obj, &self->step_ms)))
+        return rc;
+    if ((rc = ts_proto_decode_agg_fill (dec, self)))
+        return rc;
     if (dec->field [F_MEASURES] || dec->field [F_HISTORY]
     ||  dec->field [F_FORECAST] || dec->field [F_BASELINE])
         return ts_proto_decode_series (dec, self);
@@ -517,7 +533,10 @@ ts_proto_client_fields (const ts_msg_t *self)
     switch (self->op) {
         case TS_OP_QUERY:
             return 1 + (self->has_from? 1: 0) + (self->has_to? 1: 0)
-                     + (self->measure [0]? 1: 0);
+                     + (self->measure [0] || self->measures->n > 1? 1: 0)
+                     + (self->step_ms? 1: 0) + (self->agg? 1: 0)
+                     + (self->max_points? 1: 0) + (self->fill? 1: 0)
+                     + (self->limit? 1: 0) + (self->next [0]? 1: 0);
         case TS_OP_IDS_ADD:
             return 1 + (self->source [0]? 1: 0);
         case TS_OP_IDS_RM:
@@ -540,18 +559,22 @@ ts_proto_client_pack (msgpack_packer *pk, const ts_msg_t *self)
         case TS_OP_QUERY:
             TS_PROTO_TRY (ts_proto_pack_cstr (pk, "id"));
             TS_PROTO_TRY (ts_proto_pack_cstr (pk, self->id));
-            if (self->has_from) {
-                TS_PROTO_TRY (ts_proto_pack_cstr (pk, "from"));
-                TS_PROTO_TRY (msgpack_pack_int64 (pk, self->from_ms));
+            if (self->has_from)
+                TS_PROTO_TRY (ts_proto_pack_time (pk, "from", self->from_ms,
+                                           self->from_rel));
+            if (self->has_to)
+                TS_PROTO_TRY (ts_proto_pack_time (pk, "to", self->to_ms,
+                                           self->to_rel));
+            if (self->measures->n > 1) {
+                TS_PROTO_TRY (ts_proto_pack_cstr (pk, "measure"));
+                TS_PROTO_TRY (ts_proto_pack_ids (pk, self->measures));
             }
-            if (self->has_to) {
-                TS_PROTO_TRY (ts_proto_pack_cstr (pk, "to"));
-                TS_PROTO_TRY (msgpack_pack_int64 (pk, self->to_ms));
-            }
+            else
             if (self->measure [0]) {
                 TS_PROTO_TRY (ts_proto_pack_cstr (pk, "measure"));
                 TS_PROTO_TRY (ts_proto_pack_cstr (pk, self->measure));
             }
+            TS_PROTO_TRY (ts_proto_pack_query_options (pk, self));
             break;
         case TS_OP_IDS_ADD:
         case TS_OP_HYDRATE:
@@ -605,20 +628,7 @@ ts_proto_client_decode (ts_proto_dec_t *dec, ts_msg_t *self)
                 return rc;
             if ((rc = ts_proto_get_name (dec, "id", obj, self->id)))
                 return rc;
-            if ((obj = dec->field [F_FROM])) {
-                if ((rc = ts_proto_get_int64 (dec, "from", obj,
-                                              &self->from_ms)))
-                    return rc;
-                self->has_from = true;
-            }
-            if ((obj = dec->field [F_TO])) {
-                if ((rc = ts_proto_get_int64 (dec, "to", obj, &self->to_ms)))
-                    return rc;
-                self->has_to = true;
-            }
-            if ((obj = dec->field [F_MEASURE]))
-                rc = ts_proto_get_name (dec, "measure", obj, self->measure);
-            return rc;
+            return ts_proto_decode_query (dec, self);
         case TS_OP_IDS_ADD:
         case TS_OP_HYDRATE:
             if (!(obj = ts_proto_field (dec, F_IDS, true, &rc)))

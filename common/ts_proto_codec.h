@@ -14,6 +14,7 @@
                             heartbeat; and the broker's change notices
         ts_proto_points.c   the columns of a query answer (measures once,
                             times, measure indexes, values)
+        ts_proto_query.c    a query's options (step, agg, fill, paging)
 
     Decoding: ts_proto.c reads the top-level map into a ts_proto_dec_t
     (each known key's value, or NULL), checks version, op and dialogue,
@@ -45,7 +46,7 @@ typedef enum {
     F_IDS, F_JOB, F_CREDIT, F_COUNT, F_BASELINE, F_MEASURES, F_HISTORY,
     F_FORECAST, F_RETRY, F_RETRY_AFTER, F_STATS, F_DLQ, F_AFTER, F_LIMIT,
     F_NEXT, F_JOBS, F_STATES, F_BOOT, F_WRITTEN, F_SEQ, F_RID, F_SOURCE,
-    F_KIND, F_SOURCES,
+    F_KIND, F_SOURCES, F_STEP, F_AGG, F_MAX_POINTS, F_FILL, F_STEP_MS,
     F_COUNT_
 } ts_proto_field_t;
 
@@ -147,6 +148,20 @@ int ts_proto_client_decode (ts_proto_dec_t *dec, ts_msg_t *self);
 //  A whole reply map, and the fields of one.
 int ts_proto_encode_reply (msgpack_packer *pk, const ts_msg_t *self);
 int ts_proto_decode_reply (ts_proto_dec_t *dec, ts_msg_t *self);
+
+//  ---------------------------------------------------------------------
+//  ts_proto_query.c: a query's options
+
+//  Packs "from"/"to" (key): an integer, or "now+Nms"/"now-Nms" if
+//  relative.
+int ts_proto_pack_time (msgpack_packer *pk, const char *key, int64_t ms,
+                        bool relative);
+//  Packs step, agg, max_points, fill, limit, next: those given.
+int ts_proto_pack_query_options (msgpack_packer *pk, const ts_msg_t *self);
+//  Reads every field of a query but id.
+int ts_proto_decode_query (ts_proto_dec_t *dec, ts_msg_t *self);
+//  Reads "agg" and "fill" (query or reply), those given.
+int ts_proto_decode_agg_fill (ts_proto_dec_t *dec, ts_msg_t *self);
 
 //  ---------------------------------------------------------------------
 //  ts_proto_worker.c: the worker dialogue

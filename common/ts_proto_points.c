@@ -1,11 +1,12 @@
 /*  ts_proto_points - the columns of a query answer on the wire: the
     distinct measure names once ("measures"), then for history and for
     forecast the arrays "t" (times), "m" (measure indexes) and "v"
-    (values), and the baseline. A reply of a million points costs no
+    (values; nil for none, NaN in a list), and the baseline. A reply of a million points costs no
     allocation per point either way (the measure table is a small linear
     array). Every encode and decode of points is here, in one file. See
     ts_proto_codec.h. */
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,8 +92,11 @@ s_pack_points (msgpack_packer *pk, const ts_points_t *points,
     }
     if (ts_proto_pack_cstr (pk, "v") || msgpack_pack_array (pk, points->n))
         return -1;
+    //  NaN (no value: fill=null) is nil.
     for (size_t i = 0; i < points->n; i++)
-        if (msgpack_pack_double (pk, points->value [i]))
+        if (isnan (points->value [i])? msgpack_pack_nil (pk)
+                                     : msgpack_pack_double (pk,
+                                                            points->value [i]))
             return -1;
     return 0;
 }
@@ -214,6 +218,9 @@ s_get_points (ts_proto_dec_t *dec, const char *name,
                 break;
             case MSGPACK_OBJECT_NEGATIVE_INTEGER:
                 *value = (double) v->via.i64;
+                break;
+            case MSGPACK_OBJECT_NIL:
+                *value = NAN;           //  a bucket without a value
                 break;
             default:
                 ts_errf (dec->err, "field '%s.v': expected a number, got %s",

@@ -17,6 +17,7 @@
 #include "ts_api.h"
 #include "ts_client.h"
 #include "ts_log.h"
+#include "ts_query.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -221,7 +222,8 @@ s_query_refused (ts_api_t *self, const ts_msg_t *req, int status,
 }
 
 static int
-s_query (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
+s_query_at (ts_api_t *self, const ts_msg_t *req, int64_t now,
+            ts_msg_t *reply)
 {
     char err [TS_ERRLEN] = "";
     if (!ts_name_existing (req->id))
@@ -232,9 +234,11 @@ s_query (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
                       strnlen (measure, TS_NAME_MAX + 1));
         return s_query_refused (self, req, 400, "bad_request", err, reply);
     }
-    int64_t now = ts_now_ms ();
-    int64_t from = req->has_from? req->from_ms: now - TS_API_DEFAULT_SPAN_MS;
-    int64_t to = req->has_to? req->to_ms: now + TS_API_DEFAULT_SPAN_MS;
+    int64_t from = req->has_from? ts_query_instant (req->from_ms,
+                                                    req->from_rel, now)
+                                : now - TS_API_DEFAULT_SPAN_MS;
+    int64_t to = req->has_to? ts_query_instant (req->to_ms, req->to_rel, now)
+                            : now + TS_API_DEFAULT_SPAN_MS;
     if (from > to) {
         ts_errf (err, "from (%" PRId64 ") is after to (%" PRId64 ")",
                  from, to);
@@ -275,6 +279,12 @@ s_query (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
         ts_msg_set_error (reply, 413, "too_big", err);
     }
     return reply->status;
+}
+
+static int
+s_query (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
+{
+    return s_query_at (self, req, ts_now_ms (), reply);
 }
 
 //  Index of the configured source called name, or -1.
@@ -452,25 +462,38 @@ s_forward (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
 }
 
 //  Writes the cache key of a query at buf (S_KEY_MAX bytes): the format
-//  byte, id, measure and range. Returns its length.
-#define S_KEY_MAX  (1 + 2 * (TS_NAME_MAX + 1) + 2 * sizeof (int64_t))
+//  byte, id, measures, the range resolved at now_ms, and every option of
+//  the answer (step, agg, max_points, fill, limit, next). Returns its
+//  length.
+#define S_KEY_MAX  (1 + (2 + TS_PROTO_MAX_QUERY_MEASURES) * (TS_NAME_MAX + 1) \
+                    + 8 * sizeof (int64_t))
 static size_t
-s_cache_key (const ts_msg_t *req, char format, unsigned char *buf)
+s_cache_key (const ts_msg_t *req, char format, int64_t now_ms,
+             unsigned char *buf)
 {
     size_t len = 0;
     buf [len++] = (unsigned char) format;
-    size_t id_len = strnlen (req->id, TS_NAME_MAX);
-    memcpy (buf + len, req->id, id_len);
-    len += id_len;
-    buf [len++] = 0;
-    size_t measure_len = strnlen (req->measure, TS_NAME_MAX);
-    memcpy (buf + len, req->measure, measure_len);
-    len += measure_len;
-    buf [len++] = 0;
-    memcpy (buf + len, &req->from_ms, sizeof req->from_ms);
-    len += sizeof req->from_ms;
-    memcpy (buf + len, &req->to_ms, sizeof req->to_ms);
-    len += sizeof req->to_ms;
+    const char *names [2 + TS_PROTO_MAX_QUERY_MEASURES];
+    size_t n = 0;
+    names [n++] = req->id;
+    names [n++] = req->next;
+    if (req->measures->n == 0)
+        names [n++] = req->measure;
+    for (size_t i = 0; i < req->measures->n
+                    && i < TS_PROTO_MAX_QUERY_MEASURES; i++)
+        names [n++] = req->measures->items [i];
+    for (size_t i = 0; i < n; i++) {
+        size_t name_len = strnlen (names [i], TS_NAME_MAX);
+        memcpy (buf + len, names [i], name_len);
+        len += name_len;
+        buf [len++] = 0;
+    }
+    int64_t fields [] = {
+        ts_query_instant (req->from_ms, req->from_rel, now_ms),
+        ts_query_instant (req->to_ms, req->to_rel, now_ms),
+        req->step_ms, req->agg, req->max_points, req->fill, req->limit };
+    memcpy (buf + len, fields, sizeof fields);
+    len += sizeof fields;
     return len;
 }
 
@@ -493,9 +516,11 @@ ts_api_query (ts_api_t *self, const ts_msg_t *req, char format,
     ts_store_stamp_t stamp;
     ts_cache_tag_t tag;
     int64_t until = 0;
+    //  One clock reading resolves relative times for the key and the
+    //  answer alike.
+    int64_t now = ts_now_ms ();
     if (cacheable) {
         char err [TS_ERRLEN];
-        int64_t now = ts_now_ms ();
         //  The tag, the stamp and the clock are read before the answer:
         //  a write or a notice in between makes the entry stale at once
         //  instead of hiding the write, and the bounds count from the
@@ -512,7 +537,7 @@ ts_api_query (ts_api_t *self, const ts_msg_t *req, char format,
                                         err) == 0;
         else
             cacheable = bound > 0;
-        key_size = s_cache_key (req, format, key);
+        key_size = s_cache_key (req, format, now, key);
         if (cacheable && ts_cache_get (self->cache, key, key_size,
                                        self->stamps? &stamp: NULL, now,
                                        data, size)) {
@@ -520,7 +545,7 @@ ts_api_query (ts_api_t *self, const ts_msg_t *req, char format,
             return 200;
         }
     }
-    if (s_query (self, req, reply) != 200)
+    if (s_query_at (self, req, now, reply) != 200)
         return reply->status;
     int rc = encode (reply, data, size);
     if (rc == TS_ETOOBIG)

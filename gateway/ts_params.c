@@ -4,26 +4,11 @@
     errors. */
 
 #include "ts_params.h"
+#include "ts_query.h"
 
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-
-//  Reads the optional time parameter name. Returns 0 (and sets *has and
-//  *ms) or TS_EINVAL with the detail in err.
-static int
-s_time_param (const ts_target_t *url, const char *name, bool *has,
-              int64_t *ms, char *err)
-{
-    const char *text = ts_target_param (url, name);
-    *has = false;
-    if (!text || !*text)
-        return 0;
-    if (ts_params_time (name, text, ms, err))
-        return TS_EINVAL;
-    *has = true;
-    return 0;
-}
 
 int
 ts_params_time (const char *name, const char *text, int64_t *ms, char *err)
@@ -36,21 +21,6 @@ ts_params_time (const char *name, const char *text, int64_t *ms, char *err)
     return 0;
 }
 
-//  Reads the optional measure parameter into msg. Returns 0 or TS_EINVAL.
-static int
-s_measure_param (const ts_target_t *url, ts_msg_t *msg, char *err)
-{
-    const char *measure = ts_target_param (url, "measure");
-    if (!measure || !*measure)
-        return 0;
-    if (!ts_name_existing (measure)) {
-        ts_name_errf (err, "measure", measure, strlen (measure));
-        return TS_EINVAL;
-    }
-    ts_strlcpy (msg->measure, measure, sizeof msg->measure);
-    return 0;
-}
-
 int
 ts_params_query (const ts_target_t *url, const char *id, ts_msg_t *query,
                  char *err)
@@ -60,13 +30,23 @@ ts_params_query (const ts_target_t *url, const char *id, ts_msg_t *query,
         return TS_EINVAL;
     }
     ts_strlcpy (query->id, id, sizeof query->id);
-    int rc = s_time_param (url, "from", &query->has_from, &query->from_ms,
-                           err);
-    if (rc == 0)
-        rc = s_time_param (url, "to", &query->has_to, &query->to_ms, err);
-    if (rc == 0)
-        rc = s_measure_param (url, query, err);
-    return rc;
+    //  Every parameter in the order given, read by the one parser of
+    //  query parameters (ts_query); measure may repeat, the others not;
+    //  names it does not know are ignored (docs/http-api.md).
+    size_t n = ts_target_params (url);
+    for (size_t i = 0; i < n; i++) {
+        const char *name;
+        const char *text = ts_target_param_at (url, i, &name);
+        if (strcmp (name, "measure") && *text
+        &&  ts_target_param_last (url, name) != text) {
+            ts_errf (err, "%.40s: given more than once", name);
+            return TS_EINVAL;
+        }
+        int rc = ts_query_param (query, name, text, err);
+        if (rc < 0)
+            return rc;
+    }
+    return ts_query_check (query, err);
 }
 
 int

@@ -16,12 +16,15 @@
 #include "ts_proto.h"
 #include "ts_target.h"
 
-//  GET /v1/series/{id}?from=&to=&measure=: sets query's id to id (a
-//  segment of url, decoded) and, when given and not empty, from (has_from,
-//  from_ms), to (has_to, to_ms) and measure; fields not given are left as
-//  they are. Returns 0, or TS_EINVAL with the detail in err ("id: ...",
-//  "from: expected epoch milliseconds or an RFC 3339 time, got '...'",
-//  "measure: ..."); query may then be partly filled.
+//  GET /v1/series/{id}?from=&to=&measure=&step=&agg=&max_points=&fill=
+//  &limit=&next=: sets query's id to id (a segment of url, decoded) and
+//  reads every parameter with ts_query_param (common/ts_query.h), in the
+//  order given: measure may repeat, another parameter given twice is an
+//  error, an empty value is as if absent, unknown names are ignored;
+//  then ts_query_check. Returns 0, or TS_EINVAL with the detail in err
+//  ("id: ...", "from: expected epoch milliseconds, an RFC 3339 time or
+//  now[+-]DURATION ..., got '...'", "step: ..."); query may then be
+//  partly filled.
 int ts_params_query (const ts_target_t *url, const char *id,
                      ts_msg_t *query, char *err);
 

@@ -7,6 +7,8 @@
 
 #include "ts_target.h"
 
+#include <assert.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -231,6 +233,14 @@ size_t
 ts_target_params (const ts_target_t *self)
 {
     return self->names->n;
+}
+
+const char *
+ts_target_param_at (const ts_target_t *self, size_t i, const char **name)
+{
+    assert (i < self->names->n);
+    *name = self->names->items [i];
+    return self->values->items [i];
 }
 
 bool

@@ -45,6 +45,11 @@ const char *ts_target_param_last (const ts_target_t *self, const char *name);
 //  Number of query parameters ("?a=1&a=2&b" has 3; "?" and "?&" have 0).
 size_t ts_target_params (const ts_target_t *self);
 
+//  Decoded value of query parameter i (< ts_target_params), in the order
+//  given, and its decoded name in *name (both borrowed).
+const char *ts_target_param_at (const ts_target_t *self, size_t i,
+                                const char **name);
+
 //  True if the path ended in a '/' after at least one segment ("/v1/ids/"),
 //  the slash ts_target_segments ignores.
 bool ts_target_trailing_slash (const ts_target_t *self);

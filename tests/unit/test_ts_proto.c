@@ -417,7 +417,7 @@ decode_rejects_wrong_types (void **state)
     s_raw_str (&raw, "from");
     s_raw_str (&raw, "yesterday");
     s_raw_expect (&raw, TS_EPROTO,
-                  "field 'from': expected an integer, got a string");
+                  "from: expected epoch milliseconds, an RFC 3339 time or now");
 
     s_raw_request (&raw, "query", 2);
     s_raw_str (&raw, "id");
