@@ -7,17 +7,13 @@
 
 #include "ts_grafana.h"
 #include "ts_params.h"
+#include "ts_query.h"
+#include "ts_duration.h"
 
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-//  The aggregates a target may ask for (payload.agg); avg by default.
-static const char *s_aggs [] = {
-    "avg", "min", "max", "sum", "count", "first", "last"
-};
-#define S_AGGS (sizeof s_aggs / sizeof s_aggs [0])
 
 //  How a query's targets are shaped: Grafana's interval and width.
 typedef struct {
@@ -279,11 +275,12 @@ s_count (json_t *root, const char *name, int64_t max, int64_t *value,
 }
 
 //  The aggregate a target asks for: payload.agg, else data.agg (older
-//  simpod versions), else "avg". Returns 0 or 400 (detail in err).
+//  simpod versions), else avg (ts_query_agg names them). Returns 0 or
+//  400 (detail in err).
 static int
-s_agg (json_t *target, size_t t, const char **agg, char *err)
+s_agg (json_t *target, size_t t, ts_agg_t *agg, char *err)
 {
-    *agg = "avg";
+    *agg = TS_AGG_AVG;
     const char *holders [2] = { "payload", "data" };
     for (int h = 0; h < 2; h++) {
         json_t *value = json_object_get (json_object_get (target,
@@ -292,11 +289,9 @@ s_agg (json_t *target, size_t t, const char **agg, char *err)
         if (!value || json_is_null (value))
             continue;
         const char *text = json_string_value (value);
-        for (size_t i = 0; text && i < S_AGGS; i++)
-            if (strcmp (text, s_aggs [i]) == 0) {
-                *agg = s_aggs [i];
-                return 0;
-            }
+        char detail [TS_ERRLEN] = "";
+        if (text && ts_query_agg (text, agg, detail) == 0)
+            return 0;
         ts_errf (err, "targets[%zu].%s.agg: expected avg, min, max, sum, "
                  "count, first or last", t, holders [h]);
         return 400;
@@ -304,20 +299,20 @@ s_agg (json_t *target, size_t t, const char **agg, char *err)
     return 0;
 }
 
-//  Fills msg (a query) for the target: its range from base, the shape,
-//  and agg. The query engine's step and aggregation (the query
-//  parameters step, agg, max_points) take them once it has them; until
-//  then the answer holds the raw points.
+//  Fills msg (a query) for a target: its range from base, and Grafana's
+//  interval as the step, its width as max_points and agg, when the panel
+//  gave an interval or a width (a query with neither is raw points).
 static void
 s_shape_query (ts_msg_t *msg, const ts_msg_t *base, const s_shape_t *shape,
-               const char *agg)
+               ts_agg_t agg)
 {
     msg->has_from = base->has_from;
     msg->from_ms = base->from_ms;
     msg->has_to = base->has_to;
     msg->to_ms = base->to_ms;
-    (void) shape;
-    (void) agg;
+    msg->step_ms = shape->step_ms;
+    msg->max_points = shape->max_points;
+    msg->agg = shape->step_ms || shape->max_points? agg: TS_AGG_NONE;
 }
 
 //  Asks ts_api for target (text): as an id, and if that id is not
@@ -325,7 +320,7 @@ s_shape_query (ts_msg_t *msg, const ts_msg_t *base, const s_shape_t *shape,
 //  ':'. Returns the status; reply holds the answer or the error.
 static int
 s_ask (ts_api_t *api, const char *text, const ts_msg_t *base,
-       const s_shape_t *shape, const char *agg, ts_msg_t *msg,
+       const s_shape_t *shape, ts_agg_t agg, ts_msg_t *msg,
        ts_msg_t *reply)
 {
     const char *colon = strrchr (text, ':');
@@ -459,8 +454,8 @@ s_query_head (json_t *root, ts_msg_t *base, s_shape_t *shape, char *err)
         return 400;
     }
     if (s_range (root, base, err)
-    ||  s_count (root, "intervalMs", 366LL * 24 * 3600 * 1000, &step, err)
-    ||  s_count (root, "maxDataPoints", UINT32_MAX, &points, err))
+    ||  s_count (root, "intervalMs", TS_DURATION_MAX_MS, &step, err)
+    ||  s_count (root, "maxDataPoints", TS_PROTO_MAX_POINTS, &points, err))
         return 400;
     shape->step_ms = step;
     shape->max_points = (uint32_t) points;
@@ -488,7 +483,7 @@ s_query_target (ts_api_t *api, json_t *target, size_t t,
         return ts_reply_error (out, 400, "bad_request", err);
     }
     const char *type = json_string_value (json_object_get (target, "type"));
-    const char *agg;
+    ts_agg_t agg;
     if (s_agg (target, t, &agg, err))
         return ts_reply_error (out, 400, "bad_request", err);
     int status = s_ask (api, text, base, shape, agg, msg, reply);

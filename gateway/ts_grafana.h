@@ -26,7 +26,9 @@
 
     intervalMs, maxDataPoints and the target's payload.agg (data.agg in
     older simpod versions; default avg) are read and checked here: they
-    become the query's step, max_points and agg.
+    become the query's step_ms, max_points and agg (ts_proto.h), which
+    the query engine turns into buckets (docs/protocol.md 5.2); a panel
+    that gives neither interval nor width gets raw points.
 
     The routes (ts_route) check the API key and the method; this module
     reads the body (jansson), asks ts_api and writes the answer. Errors
