@@ -15,7 +15,8 @@
     over the same two functions, so the JSON is the same either way.
 
     Routes, one table in ts_route.c (method, path pattern, auth rule,
-    handler); every answer below is application/json:
+    handler); every answer below is application/json but for CSV
+    series; docs/openapi.yaml describes them all:
         GET    /healthz                       200 {"status":"ok"}, no key:
                the process is alive
         GET    /readyz                        200 or 503 {"status":"ready"|
@@ -26,7 +27,11 @@
                docs/metrics.md); the broker's come from a stats request
                (tscache_broker_up 0 if it does not answer); open unless
                gateway.metrics_auth; never from the answer cache
-        GET    /v1/series/{id}?from=&to=&measure=
+        GET    /v1/series/{id}?from=&to=&measure=[&format=json|csv]
+               the series as JSON, or as CSV (text/csv; charset=utf-8,
+               ts_csv.h) for format=csv or an Accept that prefers
+               text/csv; 406 not_acceptable for an Accept naming
+               neither (ts_accept.h); Vary: Accept
         GET    /v1/ids?after=&limit=          {"ids":[...],"next":ID|null}:
                at most limit (1..10000, default 10000) ids after after,
                ascending; next is the after of the next page, null on
@@ -45,6 +50,9 @@
         POST   /v1/dlq/redrive  [{"ids":[..]}] {"requeued":n}; no body,
                {} or no ids: every entry
         DELETE /v1/dlq                        {"purged":n}
+        GET    /grafana/  POST /grafana/search, /grafana/metrics,
+               /grafana/query, /grafana/annotations: Grafana's JSON
+               data source plugins (ts_grafana.h), a read key
     Auth rules: /healthz and /readyz are open (TS_ROUTE_OPEN), for
     probes that hold no key; /metrics too, or needs a key with
     gateway.metrics_auth (TS_ROUTE_METRICS); the /v1 routes, and any
