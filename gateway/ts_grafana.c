@@ -462,13 +462,14 @@ s_query_head (json_t *root, ts_msg_t *base, s_shape_t *shape, char *err)
     return 0;
 }
 
-//  Answers target t of the query into json. Returns 200 or the error
-//  status (answered into out).
+//  Answers target t of the query into json; *points counts the points
+//  of the targets so far. Returns 200 or the error status (answered into
+//  out).
 static int
 s_query_target (ts_api_t *api, json_t *target, size_t t,
                 const ts_msg_t *base, const s_shape_t *shape, ts_msg_t *msg,
                 ts_msg_t *reply, ts_json_t *json, size_t *written,
-                ts_reply_t *out)
+                size_t *points, ts_reply_t *out)
 {
     char err [TS_ERRLEN] = "";
     if (!json_is_object (target)) {
@@ -492,6 +493,13 @@ s_query_target (ts_api_t *api, json_t *target, size_t t,
                  reply->detail [0]? reply->detail: reply->error);
         return ts_reply_error (out, status, reply->error [0]? reply->error:
                                "error", err);
+    }
+    *points += reply->series.history->n + reply->series.forecast->n;
+    if (*points > TS_GRAFANA_POINTS_MAX) {
+        ts_errf (err, "targets[0..%zu] hold over %d points in all: ask for "
+                 "fewer targets, a shorter range or fewer maxDataPoints", t,
+                 TS_GRAFANA_POINTS_MAX);
+        return ts_reply_error (out, 413, "too_big", err);
     }
     if (type && strcmp (type, "table") == 0)
         s_table (json, reply, written);
@@ -521,14 +529,14 @@ ts_grafana_query (ts_api_t *api, const char *body, size_t size,
     else {
         ts_json_t *json = ts_reply_json (out);
         ts_json_raw (json, "[");
-        size_t written = 0;
+        size_t written = 0, points = 0;
         json_t *targets = json_object_get (root, "targets");
         status = 200;
         for (size_t t = 0; status == 200 && t < json_array_size (targets);
              t++)
             status = s_query_target (api, json_array_get (targets, t), t,
                                      base, &shape, msg, reply, json,
-                                     &written, out);
+                                     &written, &points, out);
         if (status == 200)
             ts_json_raw (json, "]");
     }

@@ -33,8 +33,9 @@
     The routes (ts_route) check the API key and the method; this module
     reads the body (jansson), asks ts_api and writes the answer. Errors
     are the gateway's {"error","detail"}: 400 for a bad body or target,
-    and ts_api's status (404 unknown id, 413 too many points) naming the
-    target. */
+    ts_api's status (404 unknown id, 413 over gateway.max_points) naming
+    the target, and 413 once the targets hold over TS_GRAFANA_POINTS_MAX
+    points in all (the answer is written whole, in memory). */
 
 #ifndef TS_GRAFANA_H_INCLUDED
 #define TS_GRAFANA_H_INCLUDED
@@ -45,6 +46,8 @@
 #define TS_GRAFANA_SEARCH_MAX   1000        //  most names one search answers
 #define TS_GRAFANA_SEARCH_SCAN  100000      //  most ids one search reads
 #define TS_GRAFANA_TARGETS_MAX  100         //  most targets of one query
+#define TS_GRAFANA_POINTS_MAX   1000000     //  most points of one query's
+                                            //  targets in all (413 over)
 
 //  POST /grafana/search (labels false: ["name",...]) and POST
 //  /grafana/metrics (labels true: [{"label","value"},...]): the body
