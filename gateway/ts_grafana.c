@@ -63,18 +63,21 @@ s_body (const char *body, size_t size, json_t **root, ts_reply_t *out)
 
 //  Writes one search answer: "name" or {"label":"name","value":"name"}.
 static void
-s_name (ts_json_t *json, const char *name, size_t *written, bool labels)
+s_name (ts_json_t *json, const char *name, size_t *written,
+        ts_grafana_names_t style)
 {
     ts_json_raw (json, (*written)++? ",": "");
-    if (labels) {
-        ts_json_raw (json, "{\"label\":");
+    if (style == TS_GRAFANA_NAMES)
         ts_json_str (json, name);
-        ts_json_raw (json, ",\"value\":");
+    else {
+        ts_json_raw (json, style == TS_GRAFANA_LABELS? "{\"label\":"
+                                                     : "{\"__text\":");
+        ts_json_str (json, name);
+        ts_json_raw (json, style == TS_GRAFANA_LABELS? ",\"value\":"
+                                                     : ",\"__value\":");
         ts_json_str (json, name);
         ts_json_raw (json, "}");
     }
-    else
-        ts_json_str (json, name);
 }
 
 //  True if name is among the first n names of list.
@@ -92,7 +95,8 @@ s_listed (char **list, size_t n, const char *name)
 //  registered id (nothing written).
 static bool
 s_search_measures (ts_api_t *api, const char *id, const char *prefix,
-                   bool labels, ts_json_t *json, size_t *written)
+                   ts_grafana_names_t style, ts_json_t *json,
+                   size_t *written)
 {
     if (!ts_name_existing (id))
         return false;
@@ -115,7 +119,7 @@ s_search_measures (ts_api_t *api, const char *id, const char *prefix,
                 continue;
             char name [2 * TS_NAME_MAX + 2];
             snprintf (name, sizeof name, "%s:%s", id, measure);
-            s_name (json, name, written, labels);
+            s_name (json, name, written, style);
         }
     ts_msg_destroy (&msg);
     ts_msg_destroy (&reply);
@@ -125,8 +129,8 @@ s_search_measures (ts_api_t *api, const char *id, const char *prefix,
 //  Writes the registered ids holding text, page by page of the registry.
 //  Returns 200, or ts_api's error status (detail in err).
 static int
-s_search_ids (ts_api_t *api, const char *text, bool labels, ts_json_t *json,
-              size_t *written, char *err)
+s_search_ids (ts_api_t *api, const char *text, ts_grafana_names_t style,
+              ts_json_t *json, size_t *written, char *err)
 {
     ts_msg_t *msg = ts_msg_new (TS_OP_IDS_LS);
     ts_msg_t *reply = ts_msg_new (TS_OP_REPLY);
@@ -146,7 +150,7 @@ s_search_ids (ts_api_t *api, const char *text, bool labels, ts_json_t *json,
         for (size_t i = 0; i < reply->ids->n
                            && *written < TS_GRAFANA_SEARCH_MAX; i++)
             if (strstr (reply->ids->items [i], text))
-                s_name (json, reply->ids->items [i], written, labels);
+                s_name (json, reply->ids->items [i], written, style);
         read += reply->ids->n;
         if (!reply->next [0])
             break;
@@ -159,26 +163,47 @@ s_search_ids (ts_api_t *api, const char *text, bool labels, ts_json_t *json,
     return status;
 }
 
+//  The search text of a body (root): metric (simpod's /metrics), else
+//  target (simple-json's /search), else payload.target (simpod's
+//  /variable); absent or null: "". Returns 0 or 400 (detail in err).
+static int
+s_search_text (json_t *root, char *text, size_t size, char *err)
+{
+    const char *key = "target";
+    json_t *holder = root;
+    if (json_object_get (root, "metric"))
+        key = "metric";
+    else
+    if (!json_object_get (root, "target")
+    &&  json_is_object (json_object_get (root, "payload"))) {
+        holder = json_object_get (root, "payload");
+        key = "payload.target";
+    }
+    json_t *value = json_object_get (holder, holder == root? key: "target");
+    text [0] = 0;
+    if (value && !json_is_null (value) && !json_is_string (value)) {
+        ts_errf (err, "%s: expected a string", key);
+        return 400;
+    }
+    if (json_is_string (value))
+        ts_strlcpy (text, json_string_value (value), size);
+    return 0;
+}
+
 int
 ts_grafana_search (ts_api_t *api, const char *body, size_t size,
-                   bool labels, ts_reply_t *out)
+                   ts_grafana_names_t style, ts_reply_t *out)
 {
     char err [TS_ERRLEN] = "";
     json_t *root = NULL;
     int status = s_body (body, size, &root, out);
     if (status)
         return status;
-    const char *key = json_object_get (root, "metric")? "metric": "target";
-    json_t *value = json_object_get (root, key);
-    if (value && !json_is_null (value) && !json_is_string (value)) {
-        json_decref (root);
-        ts_errf (err, "%s: expected a string", key);
-        return ts_reply_error (out, 400, "bad_request", err);
-    }
-    char text [2 * TS_NAME_MAX + 2] = "";
-    if (json_is_string (value))
-        ts_strlcpy (text, json_string_value (value), sizeof text);
+    char text [2 * TS_NAME_MAX + 2];
+    status = s_search_text (root, text, sizeof text, err);
     json_decref (root);
+    if (status)
+        return ts_reply_error (out, 400, "bad_request", err);
 
     ts_json_t *json = ts_reply_json (out);
     ts_json_raw (json, "[");
@@ -187,12 +212,12 @@ ts_grafana_search (ts_api_t *api, const char *body, size_t size,
     bool measures = false;
     if (colon) {
         *colon = 0;
-        measures = s_search_measures (api, text, colon + 1, labels, json,
+        measures = s_search_measures (api, text, colon + 1, style, json,
                                       &written);
         *colon = ':';
     }
     if (!measures) {
-        status = s_search_ids (api, text, labels, json, &written, err);
+        status = s_search_ids (api, text, style, json, &written, err);
         if (status != 200)
             return ts_reply_error (out, status, status == 500? "internal":
                                    "unavailable", err);

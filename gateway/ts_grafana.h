@@ -6,6 +6,8 @@
         POST /grafana/search       {"target":"TEXT"} or {} -> ["ID",...]
         POST /grafana/metrics      {"metric":"TEXT","payload":{..}} ->
                                    [{"label":"ID","value":"ID"},...]
+        POST /grafana/variable     {"payload":{"target":"TEXT"},"range"}
+                                   -> [{"__text":"ID","__value":"ID"},..]
         POST /grafana/query        {"range":{"from","to"},"intervalMs",
                                    "maxDataPoints","targets":[{"target",
                                    "refId","type","payload"|"data","hide"}]}
@@ -49,12 +51,21 @@
 #define TS_GRAFANA_POINTS_MAX   1000000     //  most points of one query's
                                             //  targets in all (413 over)
 
-//  POST /grafana/search (labels false: ["name",...]) and POST
-//  /grafana/metrics (labels true: [{"label","value"},...]): the body
-//  (size bytes, NULL or blank: {}) is {"target":TEXT}, {"metric":TEXT}
-//  or {}. Answers into out and returns the status.
+//  How a search answers its names.
+typedef enum {
+    TS_GRAFANA_NAMES,       //  /search: ["name",...]
+    TS_GRAFANA_LABELS,      //  /metrics: [{"label","value"},...]
+    TS_GRAFANA_VARIABLES    //  /variable: [{"__text","__value"},...]
+} ts_grafana_names_t;
+
+//  POST /grafana/search, /grafana/metrics and /grafana/variable, names
+//  written as style says: the body (size bytes, NULL or blank: {}) is
+//  {"target":TEXT} (simple-json), {"metric":TEXT,"payload":{..}}
+//  (simpod's metric picker), {"payload":{"target":TEXT},"range":{..}}
+//  (simpod's variable query) or {}. Answers into out and returns the
+//  status.
 int ts_grafana_search (ts_api_t *api, const char *body, size_t size,
-                       bool labels, ts_reply_t *out);
+                       ts_grafana_names_t style, ts_reply_t *out);
 
 //  POST /grafana/query: answers into out and returns the status.
 int ts_grafana_query (ts_api_t *api, const char *body, size_t size,

@@ -417,14 +417,25 @@ static int
 s_grafana_search (s_call_t *call)
 {
     return ts_grafana_search (call->self->api, call->req->body,
-                              call->req->body_size, false, call->out);
+                              call->req->body_size, TS_GRAFANA_NAMES,
+                              call->out);
 }
 
 static int
 s_grafana_metrics (s_call_t *call)
 {
     return ts_grafana_search (call->self->api, call->req->body,
-                              call->req->body_size, true, call->out);
+                              call->req->body_size, TS_GRAFANA_LABELS,
+                              call->out);
+}
+
+//  POST /grafana/variable (simpod's template variable query).
+static int
+s_grafana_variable (s_call_t *call)
+{
+    return ts_grafana_search (call->self->api, call->req->body,
+                              call->req->body_size, TS_GRAFANA_VARIABLES,
+                              call->out);
 }
 
 //  POST /grafana/query
@@ -491,6 +502,7 @@ static const s_route_t s_routes [] = {
     { "GET",    "/grafana",        TS_ROUTE_KEY,  TS_OP_QUERY,   s_grafana_root },
     { "POST",   "/grafana/search", TS_ROUTE_KEY,  TS_OP_QUERY,   s_grafana_search },
     { "POST",   "/grafana/metrics", TS_ROUTE_KEY, TS_OP_QUERY,   s_grafana_metrics },
+    { "POST",   "/grafana/variable", TS_ROUTE_KEY, TS_OP_QUERY,  s_grafana_variable },
     { "POST",   "/grafana/query",  TS_ROUTE_KEY,  TS_OP_QUERY,   s_grafana_query },
     { "POST",   "/grafana/annotations", TS_ROUTE_KEY, TS_OP_QUERY,
       s_grafana_annotations },

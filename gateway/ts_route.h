@@ -51,7 +51,8 @@
                {} or no ids: every entry
         DELETE /v1/dlq                        {"purged":n}
         GET    /grafana/  POST /grafana/search, /grafana/metrics,
-               /grafana/query, /grafana/annotations: Grafana's JSON
+               /grafana/variable, /grafana/query, /grafana/annotations:
+               Grafana's JSON
                data source plugins (ts_grafana.h), a read key
     Auth rules: /healthz and /readyz are open (TS_ROUTE_OPEN), for
     probes that hold no key; /metrics too, or needs a key with
