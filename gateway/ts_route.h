@@ -52,8 +52,8 @@
         DELETE /v1/dlq                        {"purged":n}
         GET    /grafana/  POST /grafana/search, /grafana/metrics,
                /grafana/variable, /grafana/query, /grafana/annotations:
-               Grafana's JSON
-               data source plugins (ts_grafana.h), a read key
+               Grafana's JSON data source plugins (ts_grafana.h), a read
+               key
     Auth rules: /healthz and /readyz are open (TS_ROUTE_OPEN), for
     probes that hold no key; /metrics too, or needs a key with
     gateway.metrics_auth (TS_ROUTE_METRICS); the /v1 routes, and any
