@@ -27,7 +27,8 @@ static int
 s_load (const char *body, size_t size, json_t **root, char *err)
 {
     size_t i = 0;
-    while (body && i < size && strchr (" \t\r\n", body [i]))
+    while (body && i < size && (body [i] == ' ' || body [i] == '\t'
+                                || body [i] == '\r' || body [i] == '\n'))
         i++;
     if (!body || i == size) {
         *root = json_object ();
