@@ -233,6 +233,8 @@ DEPS_test_queue_contract_priority = $(DEPS_test_ts_queue)
 $(BUILD)/tests/test_ts_queue: tests/contract/ts_queue_fixture.h tests/contract/ts_contract.h
 $(BUILD)/tests/test_ts_store: tests/contract/ts_store_steps.h
 DEPS_test_ts_json   = $(CORE) gateway/ts_json common/ts_proto common/ts_points
+DEPS_test_ts_accept = $(CORE) gateway/ts_accept
+DEPS_test_ts_csv    = $(CORE) gateway/ts_csv gateway/ts_json common/ts_proto common/ts_points
 DEPS_test_ts_reply  = $(CORE) gateway/ts_reply gateway/ts_json common/ts_proto common/ts_points
 DEPS_test_ts_target = $(CORE) gateway/ts_target
 DEPS_test_ts_h1     = $(CORE) gateway/ts_h1
@@ -261,7 +263,7 @@ $(BUILD)/tests/test_ts_api_broker $(BUILD)/tests/test_ts_api_fresh \
 $(BUILD)/tests/test_ts_api_readthru \
 $(BUILD)/tests/test_ts_query_run: tests/unit/ts_api_fixture.h
 #  The routes and the seed's route share tests/unit/ts_route_fixture.h.
-DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_keys gateway/ts_params \
+DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_accept gateway/ts_csv gateway/ts_grafana gateway/ts_keys gateway/ts_params \
                       gateway/ts_h1 gateway/ts_reply gateway/ts_seed gateway/ts_api gateway/ts_flight gateway/ts_hydrator gateway/ts_ready \
                       gateway/ts_metrics common/ts_prom_stats common/ts_client common/ts_curve gateway/ts_cache \
                       gateway/ts_json gateway/ts_target common/ts_envelope common/ts_proto common/store/ts_store \

@@ -215,6 +215,16 @@ def http():
         b"HEAD /v1/ids HTTP/1.1\r\n" + K + b"Expect: 100-continue\r\n\r\n",
         b"PUT /v1/ids HTTP/1.1\r\n" + K + b"\r\n",
         b"\r\nGET /v1/ids?x=1&x=2&a+b=%41 HTTP/1.1\r\nx-security-token:\r\n\r\n",
+        b"GET /v1/series/a?format=csv HTTP/1.1\r\n" + K +
+        b"Accept: text/csv;q=0.9, application/json;q=0.5\r\n"
+        b"Accept: */*;q=0.1\r\n\r\n",
+        b"GET /grafana/ HTTP/1.1\r\nAuthorization: Bearer demo\r\n\r\n",
+        b"POST /grafana/search HTTP/1.1\r\n" + K +
+        b"Content-Length: 15\r\n\r\n{\"target\":\"a:\"}",
+        b"POST /grafana/query HTTP/1.1\r\n" + K + b"Content-Length: 173\r\n\r\n"
+        b"{\"range\":{\"from\":\"2024-11-24T00:00:00.000Z\",\"to\":"
+        b"\"2024-11-25T00:00:00.000Z\"},\"intervalMs\":60000,\"maxDataPoints\":"
+        b"500,\"targets\":[{\"target\":\"a:value\",\"payload\":{\"agg\":\"max\"}}]}",
     ]
     #  Step byte: 0 feeds all at once, 7 in reads of 7 bytes.
     write("http", [bytes([0]) + r for r in reqs] +

@@ -817,6 +817,10 @@ s_query_cached (ts_api_t *self, const ts_msg_t *req, char format,
         *empty = none;
     if (none && self->flights)
         cacheable = false;
+    //  A CSV page's token rides in a header (X-Next), not in the body the
+    //  cache keeps: CSV pages are answered from the store.
+    if (format == 'c' && reply->next [0])
+        cacheable = false;
     int rc = encode (reply, data, size);
     if (rc == TS_ETOOBIG)
         return 200;             //  the caller encodes it in parts

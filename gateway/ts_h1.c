@@ -34,7 +34,7 @@ typedef struct {
 //  against the limits and dropped.
 typedef enum {
     S_OTHER, S_TOKEN, S_AUTHORIZATION, S_TRANSFER_ENCODING, S_EXPECT,
-    S_REQUEST_ID, S_IF_NONE_MATCH, S_HEADERS_
+    S_REQUEST_ID, S_IF_NONE_MATCH, S_ACCEPT, S_HEADERS_
 } s_header_t;
 
 #define S_BODY_KEEP (64 * 1024)     //  body buffer kept between requests
@@ -49,6 +49,7 @@ struct _ts_h1_t {
     s_buf_t        expect;      //  Expect value
     s_buf_t        request_id;  //  X-Request-Id value (the first one)
     s_buf_t        if_none_match;   //  If-None-Match value(s), joined
+    s_buf_t        accept;      //  Accept values, joined by ", "
     s_buf_t        body;        //  body, de-chunked
     char           field [24];  //  current header name, lower case
     size_t         field_len;   //  bytes in field (may exceed sizeof)
@@ -206,7 +207,8 @@ s_header_begins (ts_h1_t *self)
         { "transfer-encoding", S_TRANSFER_ENCODING },
         { "expect", S_EXPECT },
         { "x-request-id", S_REQUEST_ID },
-        { "if-none-match", S_IF_NONE_MATCH }
+        { "if-none-match", S_IF_NONE_MATCH },
+        { "accept", S_ACCEPT }
     };
     self->in_field = false;
     self->header = S_OTHER;
@@ -226,6 +228,12 @@ s_header_begins (ts_h1_t *self)
             return s_no_memory (self);
         return 0;
     }
+    //  Accept is a list: several fields are one, joined by commas
+    //  (RFC 9110, 5.3).
+    if (self->header == S_ACCEPT && self->seen [S_ACCEPT]) {
+        s_buf_trim (&self->accept);
+        return s_buf_append (&self->accept, ", ", 2)? s_no_memory (self): 0;
+    }
     if (self->header != S_OTHER && self->seen [self->header])
         return s_fail (self, 400, "bad_request", "more than one %s header",
                        self->field);
@@ -243,6 +251,7 @@ s_header_buf (ts_h1_t *self)
         case S_EXPECT:            return &self->expect;
         case S_REQUEST_ID:        return &self->request_id;
         case S_IF_NONE_MATCH:     return &self->if_none_match;
+        case S_ACCEPT:            return &self->accept;
         default:                  return NULL;
     }
 }
@@ -274,6 +283,7 @@ s_on_headers_complete (http_parser *parser)
     s_buf_trim (&self->expect);
     s_buf_trim (&self->request_id);
     s_buf_trim (&self->if_none_match);
+    s_buf_trim (&self->accept);
     if (parser->http_major != 1)
         return s_fail (self, 505, "http_version_not_supported",
                        "HTTP/%u.%u is not supported: use HTTP/1.1",
@@ -368,6 +378,7 @@ ts_h1_destroy (ts_h1_t **self_p)
         s_buf_free (&self->target);
         s_buf_free (&self->token);
         s_buf_free (&self->authorization);
+        s_buf_free (&self->accept);
         s_buf_free (&self->encoding);
         s_buf_free (&self->expect);
         s_buf_free (&self->request_id);
@@ -470,6 +481,7 @@ ts_h1_next (ts_h1_t *self)
     self->expect.len = 0;
     self->request_id.len = 0;
     self->if_none_match.len = 0;
+    self->accept.len = 0;
     if (self->body.cap > S_BODY_KEEP)
         s_buf_free (&self->body);
     self->body.len = 0;
@@ -541,6 +553,12 @@ const char *
 ts_h1_request_id (const ts_h1_t *self, size_t *len)
 {
     return s_value (self, S_REQUEST_ID, &self->request_id, len);
+}
+
+const char *
+ts_h1_accept (const ts_h1_t *self, size_t *len)
+{
+    return s_value (self, S_ACCEPT, &self->accept, len);
 }
 
 const char *

@@ -4,7 +4,7 @@
     socket; it frames requests with http-parser (Debian's libhttp-parser:
     request line, headers, Content-Length and chunked bodies), keeps what
     the routes need (method, raw target, the x-security-token,
-    Authorization and X-Request-Id values with their exact lengths, the
+    Authorization, Accept and X-Request-Id values with their exact lengths, the
     body) and enforces
     the gateway's limits with an HTTP status and a JSON error code:
 
@@ -106,6 +106,9 @@ const char *ts_h1_if_none_match (const ts_h1_t *self, size_t *len);
 //  X-Request-Id value (trailing blanks removed; the first if sent twice)
 //  or NULL; *len its length. Not checked here: see ts_rid_valid_n.
 const char *ts_h1_request_id (const ts_h1_t *self, size_t *len);
+//  Accept value (trailing blanks removed; several Accept fields joined
+//  by ", ", as RFC 9110 reads them) or NULL; *len its length.
+const char *ts_h1_accept (const ts_h1_t *self, size_t *len);
 const char *ts_h1_body (const ts_h1_t *self, size_t *size);
 //  True if the connection may carry another request (HTTP/1.1 without
 //  "Connection: close", or HTTP/1.0 with "Connection: keep-alive").

@@ -15,8 +15,11 @@
     whole header value is compared, with its length. */
 
 #include "ts_route.h"
+#include "ts_accept.h"
 #include "ts_client.h"
+#include "ts_csv.h"
 #include "ts_fresh.h"
+#include "ts_grafana.h"
 #include "ts_keys.h"
 #include "ts_metrics.h"
 #include "ts_params.h"
@@ -46,6 +49,7 @@ ts_route_req_of (ts_route_req_t *req, const ts_h1_t *h1)
     };
     req->token = ts_h1_token (h1, &req->token_len);
     req->authorization = ts_h1_authorization (h1, &req->authorization_len);
+    req->accept = ts_h1_accept (h1, &req->accept_len);
     req->body = ts_h1_body (h1, &req->body_size);
     req->if_none_match = ts_h1_if_none_match (h1, &req->if_none_match_len);
 }
@@ -169,17 +173,22 @@ typedef struct {
 #define S_STREAM_POINTS     65536
 #define S_PART_POINTS       800
 
-//  A produced GET /v1/series answer: the reply holding its points, and
-//  how far it has been written (ts_json_series_part).
+//  A produced GET /v1/series answer: the reply holding its points, how
+//  far it has been written (ts_json_series_part, ts_csv_series_part) and
+//  in which encoding.
 typedef struct {
     ts_msg_t *reply;
     size_t    at;
+    bool      csv;
 } s_series_parts_t;
 
 static int
 s_series_produce (void *arg, ts_json_t *part)
 {
     s_series_parts_t *parts = (s_series_parts_t *) arg;
+    if (parts->csv)
+        return ts_csv_series_part (part, parts->reply, &parts->at,
+                                   S_PART_POINTS);
     return ts_json_series_part (part, parts->reply, &parts->at,
                                 S_PART_POINTS);
 }
@@ -194,16 +203,18 @@ s_series_free (void *arg)
     }
 }
 
-//  Encodes a query answer as GET /v1/series returns it, or declines one
-//  over S_STREAM_POINTS (s_query_answer then produces it in parts).
+//  Encodes a query answer as GET /v1/series returns it (as JSON, or as
+//  CSV), or declines one over S_STREAM_POINTS
+//  (s_query_answer then produces it in parts).
 static int
-s_encode_series (const ts_msg_t *reply, char **data, size_t *size)
+s_encode_as (const ts_msg_t *reply, bool csv, char **data, size_t *size)
 {
     if (reply->series.history->n + reply->series.forecast->n
         > S_STREAM_POINTS)
         return TS_ETOOBIG;
     ts_json_t *json = ts_json_new ();
-    if (!json || ts_json_series (json, reply) != 0) {
+    if (!json || (csv? ts_csv_series (json, reply)
+                     : ts_json_series (json, reply)) != 0) {
         ts_json_destroy (&json);
         return TS_ENOMEM;
     }
@@ -241,6 +252,18 @@ s_fresh_headers (s_call_t *call, bool whole)
                                   call->req->if_none_match_len, etag);
 }
 
+static int
+s_encode_series (const ts_msg_t *reply, char **data, size_t *size)
+{
+    return s_encode_as (reply, false, data, size);
+}
+
+static int
+s_encode_csv (const ts_msg_t *reply, char **data, size_t *size)
+{
+    return s_encode_as (reply, true, data, size);
+}
+
 //  Runs call->msg (a query) through the gateway's answer path
 //  (ts_api_query: the store or the answer cache) and puts the encoded
 //  answer, or the error, in call->out. The encoded answer becomes the
@@ -266,6 +289,10 @@ s_query_answer (s_call_t *call, char format, ts_api_encode_fn *encode)
     }
     if (status != 200)
         return s_reply_error (call->out, call->reply);
+    //  A CSV body has no room for the next page's token (ts_api does not
+    //  cache CSV pages, so the reply always holds it).
+    if (format == 'c' && call->reply->next [0])
+        ts_reply_header (call->out, "X-Next", call->reply->next);
     if (s_fresh_headers (call, data != NULL)) {
         free (data);
         return ts_reply_set_text (call->out, 304, ts_reply_type (call->out),
@@ -279,6 +306,7 @@ s_query_answer (s_call_t *call, char format, ts_api_encode_fn *encode)
     if (!parts)
         return ts_reply_error (call->out, 500, "internal", "out of memory");
     parts->reply = call->reply;
+    parts->csv = format == 'c';
     call->reply = NULL;
     ts_reply_set_producer (call->out, s_series_produce, s_series_free,
                            parts);
@@ -331,16 +359,32 @@ s_readyz (s_call_t *call)
                           ts_reply_json (call->out));
 }
 
-//  GET /v1/series/{id}
+//  GET /v1/series/{id}: JSON, or CSV (ts_accept: format=, Accept).
 static int
 s_series (s_call_t *call)
 {
     char err [TS_ERRLEN] = "";
+    ts_accept_t as;
+    int status = ts_accept_series (ts_target_param (call->url, "format"),
+                                   call->req->accept, call->req->accept_len,
+                                   &as, err);
+    if (status)
+        return ts_reply_error (call->out, status, status == 406
+                               ? "not_acceptable": "bad_request", err);
     ts_msg_reset (call->msg, TS_OP_QUERY);
     if (ts_params_query (call->url, ts_target_segment (call->url, 2),
                          call->msg, err))
         return ts_reply_error (call->out, 400, "bad_request", err);
-    return s_query_answer (call, 'j', s_encode_series);
+    if (as == TS_ACCEPT_JSON) {
+        status = s_query_answer (call, 'j', s_encode_series);
+        ts_reply_header (call->out, "Vary", "Accept");
+        return status;
+    }
+    status = s_query_answer (call, 'c', s_encode_csv);
+    if (status == 200 || status == 202)
+        ts_reply_set_type (call->out, TS_REPLY_CSV);
+    ts_reply_header (call->out, "Vary", "Accept");
+    return status;
 }
 
 //  POST /v1/ids
@@ -420,6 +464,56 @@ static int s_metrics (s_call_t *call) { return s_forward_op (call, TS_OP_STATS);
 static int s_dlq_ls (s_call_t *call) { return s_forward_op (call, TS_OP_DLQ_LS); }
 static int s_dlq_purge (s_call_t *call) { return s_forward_op (call, TS_OP_DLQ_PURGE); }
 
+//  GET /grafana/: the data source's "Save & test" (the key is checked).
+static int
+s_grafana_root (s_call_t *call)
+{
+    return ts_reply_set_text (call->out, 200, TS_REPLY_JSON,
+                              "{\"status\":\"ok\"}");
+}
+
+//  POST /grafana/search and /grafana/metrics (ts_grafana.h).
+static int
+s_grafana_search (s_call_t *call)
+{
+    return ts_grafana_search (call->self->api, call->req->body,
+                              call->req->body_size, TS_GRAFANA_NAMES,
+                              call->out);
+}
+
+static int
+s_grafana_metrics (s_call_t *call)
+{
+    return ts_grafana_search (call->self->api, call->req->body,
+                              call->req->body_size, TS_GRAFANA_LABELS,
+                              call->out);
+}
+
+//  POST /grafana/variable (simpod's template variable query).
+static int
+s_grafana_variable (s_call_t *call)
+{
+    return ts_grafana_search (call->self->api, call->req->body,
+                              call->req->body_size, TS_GRAFANA_VARIABLES,
+                              call->out);
+}
+
+//  POST /grafana/query
+static int
+s_grafana_query (s_call_t *call)
+{
+    return ts_grafana_query (call->self->api, call->req->body,
+                             call->req->body_size, call->out);
+}
+
+//  POST /grafana/annotations: [] (tscache keeps none).
+static int
+s_grafana_annotations (s_call_t *call)
+{
+    return ts_grafana_annotations (call->req->body, call->req->body_size,
+                                   call->out);
+}
+
 //  The seed's paths: any method, answered by ts_seed.
 static int
 s_seed (s_call_t *call)
@@ -465,6 +559,14 @@ static const s_route_t s_routes [] = {
       s_dlq_purge },
     { "POST",   "/v1/dlq/redrive", TS_ROUTE_KEY,  TS_OP_DLQ_REDRIVE,
       s_dlq_redrive },
+    //  Grafana's JSON data source plugins (ts_grafana.h): read keys.
+    { "GET",    "/grafana",        TS_ROUTE_KEY,  TS_OP_QUERY,   s_grafana_root },
+    { "POST",   "/grafana/search", TS_ROUTE_KEY,  TS_OP_QUERY,   s_grafana_search },
+    { "POST",   "/grafana/metrics", TS_ROUTE_KEY, TS_OP_QUERY,   s_grafana_metrics },
+    { "POST",   "/grafana/variable", TS_ROUTE_KEY, TS_OP_QUERY,  s_grafana_variable },
+    { "POST",   "/grafana/query",  TS_ROUTE_KEY,  TS_OP_QUERY,   s_grafana_query },
+    { "POST",   "/grafana/annotations", TS_ROUTE_KEY, TS_OP_QUERY,
+      s_grafana_annotations },
 };
 #define S_ROUTES (sizeof s_routes / sizeof s_routes [0])
 

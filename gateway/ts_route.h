@@ -15,7 +15,8 @@
     over the same two functions, so the JSON is the same either way.
 
     Routes, one table in ts_route.c (method, path pattern, auth rule,
-    handler); every answer below is application/json:
+    handler); every answer below is application/json but for CSV
+    series; docs/openapi.yaml describes them all:
         GET    /healthz                       200 {"status":"ok"}, no key:
                the process is alive
         GET    /readyz                        200 or 503 {"status":"ready"|
@@ -26,10 +27,14 @@
                docs/metrics.md); the broker's come from a stats request
                (tscache_broker_up 0 if it does not answer); open unless
                gateway.metrics_auth; never from the answer cache
-        GET    /v1/series/{id}?from=&to=&measure=
-               200; with read-through (gateway.read_through) an id
-               without data waits for its fetch, then 202 with
-               Retry-After and {"pending":true,...} if still empty
+        GET    /v1/series/{id}?from=&to=&measure=[&format=json|csv]
+               the series as JSON, or as CSV (text/csv; charset=utf-8,
+               ts_csv.h) for format=csv or an Accept that prefers
+               text/csv; 406 not_acceptable for an Accept naming
+               neither (ts_accept.h); Vary: Accept. With read-through
+               (gateway.read_through) an id without data waits for its
+               fetch, then 202 with Retry-After and {"pending":true,...}
+               if still empty
         GET    /v1/ids?after=&limit=          {"ids":[...],"next":ID|null}:
                at most limit (1..10000, default 10000) ids after after,
                ascending; next is the after of the next page, null on
@@ -55,6 +60,10 @@
         POST   /v1/dlq/redrive  [{"ids":[..]}] {"requeued":n}; no body,
                {} or no ids: every entry
         DELETE /v1/dlq                        {"purged":n}
+        GET    /grafana/  POST /grafana/search, /grafana/metrics,
+               /grafana/variable, /grafana/query, /grafana/annotations:
+               Grafana's JSON data source plugins (ts_grafana.h), a read
+               key
     Auth rules: /healthz and /readyz are open (TS_ROUTE_OPEN), for
     probes that hold no key; /metrics too, or needs a key with
     gateway.metrics_auth (TS_ROUTE_METRICS); the /v1 routes, and any
@@ -103,6 +112,8 @@ typedef struct {
     size_t      authorization_len;  //  bytes in authorization
     const char *if_none_match;  //  If-None-Match value, or NULL
     size_t      if_none_match_len;  //  bytes in if_none_match
+    const char *accept;         //  Accept header value, or NULL
+    size_t      accept_len;     //  bytes in accept
     const char *body;           //  request body (not NUL-terminated)
     size_t      body_size;      //  bytes in body
     bool        body_too_big;   //  body was over TS_ROUTE_MAX_BODY

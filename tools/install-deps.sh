@@ -5,7 +5,7 @@
 #                                  help2man (make install's man pages)
 #    tools/install-deps.sh run     build + curl (make run: the demo's health
 #                                  check and the commands it prints)
-#    tools/install-deps.sh test    build + cmocka, python3 (zmq, msgpack, yaml), curl, groff,
+#    tools/install-deps.sh test    build + cmocka, python3 (zmq, msgpack, yaml, jsonschema), curl, groff,
 #                                  clang, llvm-symbolizer and libFuzzer (make fuzz, make
 #                                  test-asan), valgrind (make memcheck),
 #                                  prometheus (its promtool checks the
@@ -18,7 +18,9 @@
 #                                  (dynalite), tests/node/sigv4 (AWS's JS
 #                                  signer), tests/node/timestream (AWS's JS
 #                                  Timestream SDK clients for the fixture's
-#                                  checks)
+#                                  checks), tests/node/openapi
+#                                  (swagger-parser: test_openapi checks
+#                                  docs/openapi.yaml)
 #    tools/install-deps.sh bench   build + python3 (zmq, msgpack) and the peers
 #                                  of make bench (make soak needs wrk of
 #                                  them): wrk, nginx-light,
@@ -79,6 +81,9 @@ if [ "$what" = test ]; then
     need_py zmq python3-zmq
     need_py msgpack python3-msgpack
     need_py yaml python3-yaml
+    #  jsonschema: test_openapi checks real answers against the spec's
+    #  schemas (JSON Schema 2020-12, as OpenAPI 3.1 has them).
+    need_py jsonschema python3-jsonschema
     need_cmd docker-compose docker-compose
     #  groff: test_install renders the man pages.
     need_cmd groff groff-base
@@ -130,7 +135,8 @@ fi
 node_tools () {
     [ "$what" = test ] || [ "$what" = bench ] || return 0
     top=$(cd "$(dirname "$0")/.." && pwd)
-    for dir in tests/node tests/node/sigv4 tests/node/timestream; do
+    for dir in tests/node tests/node/sigv4 tests/node/timestream \
+               tests/node/openapi; do
         stamp="$top/$dir/node_modules/.package-lock.json"
         if [ -f "$stamp" ] && [ ! "$top/$dir/package-lock.json" -nt "$stamp" ]; then
             continue

@@ -97,6 +97,23 @@ h1_reports_absent_and_empty_key_headers_apart (void **state)
 }
 
 static void
+h1_joins_accept_fields_into_one_list (void **state)
+{
+    ts_h1_t *h1 = s_new ();
+    size_t len = 9;
+    assert_int_equal (s_feed (h1, "GET / HTTP/1.1\r\nAccept: text/csv \r\n"
+                                  "accept: */*;q=0.1\r\n\r\n", NULL),
+                      TS_H1_REQUEST);
+    assert_string_equal (ts_h1_accept (h1, &len), "text/csv, */*;q=0.1");
+    assert_int_equal (len, 19);
+    ts_h1_next (h1);
+    assert_int_equal (s_feed (h1, "GET / HTTP/1.1\r\n\r\n", NULL),
+                      TS_H1_REQUEST);
+    assert_null (ts_h1_accept (h1, &len));
+    ts_h1_destroy (&h1);
+}
+
+static void
 h1_keeps_the_first_request_id_of_a_request (void **state)
 {
     ts_h1_t *h1 = s_new ();
@@ -429,6 +446,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (h1_reports_absent_and_empty_key_headers_apart),
         cmocka_unit_test (h1_reads_a_request_fed_one_byte_at_a_time),
         cmocka_unit_test (h1_keeps_the_first_request_id_of_a_request),
+        cmocka_unit_test (h1_joins_accept_fields_into_one_list),
         cmocka_unit_test (h1_decodes_a_chunked_body),
         cmocka_unit_test (h1_stops_after_each_pipelined_request),
         cmocka_unit_test (h1_reads_the_same_pipeline_however_the_bytes_are_split),
