@@ -263,7 +263,7 @@ $(BUILD)/tests/test_ts_api_broker $(BUILD)/tests/test_ts_api_fresh \
 $(BUILD)/tests/test_ts_api_readthru \
 $(BUILD)/tests/test_ts_query_run: tests/unit/ts_api_fixture.h
 #  The routes and the seed's route share tests/unit/ts_route_fixture.h.
-DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_accept gateway/ts_csv gateway/ts_grafana gateway/ts_keys gateway/ts_params \
+DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_route_series gateway/ts_accept gateway/ts_csv gateway/ts_grafana gateway/ts_keys gateway/ts_params \
                       gateway/ts_h1 gateway/ts_reply gateway/ts_seed gateway/ts_api gateway/ts_flight gateway/ts_hydrator gateway/ts_ready \
                       gateway/ts_metrics common/ts_prom_stats common/ts_client common/ts_curve gateway/ts_cache \
                       gateway/ts_json gateway/ts_target common/ts_envelope common/ts_proto common/store/ts_store \
@@ -360,9 +360,10 @@ PARTS_common/store/ts_store_lmdb = common/store/ts_store_lmdb_points \
                                  common/store/ts_store_lmdb_scan \
                                  common/store/ts_store_lmdb_format \
                                  common/ts_lmdb
-#  The query engine of queries with options and the freshness judge are
-#  parts of ts_api.
-PARTS_gateway/ts_api = gateway/ts_query_run common/ts_agg gateway/ts_fresh
+#  ts_api's parts: queries (with the query engine and the freshness
+#  judge) and read-through.
+PARTS_gateway/ts_api = gateway/ts_api_query gateway/ts_api_rt \
+                       gateway/ts_query_run common/ts_agg gateway/ts_fresh
 #  The metric families of the broker's stats name the version.
 PARTS_common/ts_prom_stats = common/ts_prom common/ts_version
 PARTS_broker/queue/ts_queue_lmdb = broker/queue/ts_queue_lmdb_record \

@@ -3,8 +3,10 @@
     without data parks on a fetch, concurrent queries join it and the
     broker gets one priority hydrate; the change notice ends the wait and
     the resumed query answers 202 with retry_after_ms while still empty;
-    an id with data is answered at once; a broker that refuses the fetch
-    ends the wait too. The broker is a fake on inproc. */
+    an id with data is answered at once, and so is an id fetched with
+    success that holds nothing (no fetch), while a negatively cached
+    upstream 404 is a 404; a broker that refuses the fetch ends the wait
+    too. The broker is a fake on inproc. */
 
 #define BROKER_RT   "inproc://test-ts-api-readthru-broker"
 
@@ -112,6 +114,39 @@ readthru_answers_an_id_with_data_at_once (void **state)
 }
 
 static void
+readthru_fetched_empty_or_404_is_not_fetched_again (void **state)
+{
+    fixture_t *self = *state;
+    ts_fakebroker_t *broker = ts_fakebroker_new (BROKER_RT);
+    char err [TS_ERRLEN] = "";
+    //  Fetched with success, nothing in [0, 5000]: an answer like any.
+    s_register (self, "a");
+    ts_store_mark_t ok = { .id = "a", .at_ms = ts_now_ms (), .ok = true };
+    assert_int_equal (ts_store_ids_mark (self->base->store, &ok, 1, err), 0);
+    ts_api_wait_t wait = { .may_wait = true };
+    assert_int_equal (s_query_rt (self, "a", &wait), 200);
+    assert_int_equal (self->reply->series.history->n, 0);
+    //  The upstream answered 404, cached for a minute: 404, no fetch.
+    s_register (self, "b");
+    int64_t now = ts_now_ms ();
+    assert_int_equal (ts_store_ids_failed (self->base->store, "b", now,
+                                           "not_found", "404", now + 60000,
+                                           err), 0);
+    assert_int_equal (s_query_rt (self, "b", &wait), 404);
+    assert_string_equal (self->reply->error, "upstream_not_found");
+    zclock_sleep (50);
+    assert_int_equal (ts_fakebroker_requests (broker), 0);
+    //  Failed once, never fetched with success: fetched again.
+    s_register (self, "c");
+    assert_int_equal (ts_store_ids_failed (self->base->store, "c", now,
+                                           "http_503", "503", 0, err), 0);
+    ts_api_wait_t now_wait = { .may_wait = false };
+    assert_int_equal (s_query_rt (self, "c", &now_wait), 202);
+    assert_true (s_requests_are (broker, 1));
+    ts_fakebroker_destroy (&broker);
+}
+
+static void
 readthru_refused_fetch_ends_the_wait (void **state)
 {
     fixture_t *self = *state;
@@ -142,6 +177,9 @@ main (int argc, char *argv [])
             s_setup_rt, s_teardown),
         cmocka_unit_test_setup_teardown (
             readthru_answers_an_id_with_data_at_once, s_setup_rt,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (
+            readthru_fetched_empty_or_404_is_not_fetched_again, s_setup_rt,
             s_teardown),
         cmocka_unit_test_setup_teardown (
             readthru_refused_fetch_ends_the_wait, s_setup_rt, s_teardown),
