@@ -326,10 +326,14 @@ ts_api_query_cached (ts_api_t *self, const ts_msg_t *req, char format,
     }
     if (s_query_at (self, req, now, reply) != 200)
         return reply->status;
-    //  No point, and never fetched (a fetched id may hold none: that is
-    //  an answer like any other, and not one to fetch again for).
+    //  No point, and never fetched nor failed: what read-through fetches.
+    //  A fetched id may hold none: that is an answer like any other. An
+    //  id whose fetch failed is left to the broker's retries, as stale-
+    //  while-revalidate leaves it: queries never multiply the fetches of
+    //  a failing upstream (the answer says "stale" and "last_error").
     bool none = reply->series.history->n + reply->series.forecast->n == 0
-             && reply->has_fresh && reply->fresh.fetched_ms == 0;
+             && reply->has_fresh && reply->fresh.fetched_ms == 0
+             && reply->fresh.error_ms == 0;
     if (empty)
         *empty = none;
     if (none && self->flights)

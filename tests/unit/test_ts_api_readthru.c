@@ -4,8 +4,9 @@
     broker gets one priority hydrate; the change notice ends the wait and
     the resumed query answers 202 with retry_after_ms while still empty;
     an id with data is answered at once, and so is an id fetched with
-    success that holds nothing (no fetch), while a negatively cached
-    upstream 404 is a 404; a broker that refuses the fetch ends the wait
+    success that holds nothing and one whose fetch failed (no fetch:
+    the broker retries it), while a negatively cached upstream 404 is a
+    404; a broker that refuses the fetch ends the wait
     too. The broker is a fake on inproc. */
 
 #define BROKER_RT   "inproc://test-ts-api-readthru-broker"
@@ -114,7 +115,7 @@ readthru_answers_an_id_with_data_at_once (void **state)
 }
 
 static void
-readthru_fetched_empty_or_404_is_not_fetched_again (void **state)
+readthru_only_never_attempted_ids_are_fetched (void **state)
 {
     fixture_t *self = *state;
     ts_fakebroker_t *broker = ts_fakebroker_new (BROKER_RT);
@@ -136,12 +137,20 @@ readthru_fetched_empty_or_404_is_not_fetched_again (void **state)
     assert_string_equal (self->reply->error, "upstream_not_found");
     zclock_sleep (50);
     assert_int_equal (ts_fakebroker_requests (broker), 0);
-    //  Failed once, never fetched with success: fetched again.
+    //  Failed, never fetched with success: left to the broker's retries,
+    //  the answer says the error.
     s_register (self, "c");
     assert_int_equal (ts_store_ids_failed (self->base->store, "c", now,
                                            "http_503", "503", 0, err), 0);
+    assert_int_equal (s_query_rt (self, "c", &wait), 200);
+    assert_true (self->reply->fresh.stale);
+    assert_string_equal (self->reply->fresh.error_kind, "http_503");
+    zclock_sleep (50);
+    assert_int_equal (ts_fakebroker_requests (broker), 0);
+    //  Never attempted: fetched.
+    s_register (self, "d");
     ts_api_wait_t now_wait = { .may_wait = false };
-    assert_int_equal (s_query_rt (self, "c", &now_wait), 202);
+    assert_int_equal (s_query_rt (self, "d", &now_wait), 202);
     assert_true (s_requests_are (broker, 1));
     ts_fakebroker_destroy (&broker);
 }
@@ -179,7 +188,7 @@ main (int argc, char *argv [])
             readthru_answers_an_id_with_data_at_once, s_setup_rt,
             s_teardown),
         cmocka_unit_test_setup_teardown (
-            readthru_fetched_empty_or_404_is_not_fetched_again, s_setup_rt,
+            readthru_only_never_attempted_ids_are_fetched, s_setup_rt,
             s_teardown),
         cmocka_unit_test_setup_teardown (
             readthru_refused_fetch_ends_the_wait, s_setup_rt, s_teardown),
