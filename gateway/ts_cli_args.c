@@ -9,6 +9,7 @@
     command) and checks the command's own operands. */
 
 #include "ts_cli_args.h"
+#include "ts_query.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -19,7 +20,8 @@ typedef enum {
     S_OPT_CONFIG, S_OPT_ENDPOINT, S_OPT_TIMEOUT_MS, S_OPT_JSON, S_OPT_HELP,
     S_OPT_HELP_SHORT, S_OPT_VERSION, S_OPT_FROM, S_OPT_TO, S_OPT_MEASURE,
     S_OPT_WAIT, S_OPT_WAIT_TIMEOUT, S_OPT_KEY, S_OPT_SERVER_KEY,
-    S_OPT_SOURCE, S_OPT_COMPACT, S_OPT_COUNT_
+    S_OPT_SOURCE, S_OPT_COMPACT, S_OPT_STEP, S_OPT_AGG, S_OPT_MAX_POINTS,
+    S_OPT_FILL, S_OPT_LIMIT, S_OPT_NEXT, S_OPT_COUNT_
 } s_opt_t;
 
 static const struct {
@@ -43,6 +45,13 @@ static const struct {
     { "--server-key", true, TS_OP_REPLY },
     { "--source",  true,  TS_OP_IDS_ADD },
     { "--compact", false, TS_OP_QUERY },
+    //  The query parameters of protocol.md 5.2, read by ts_query_param.
+    { "--step",    true,  TS_OP_QUERY },
+    { "--agg",     true,  TS_OP_QUERY },
+    { "--max-points", true, TS_OP_QUERY },
+    { "--fill",    true,  TS_OP_QUERY },
+    { "--limit",   true,  TS_OP_QUERY },
+    { "--next",    true,  TS_OP_QUERY },
 };
 
 //  An option as found in argv.
@@ -88,12 +97,21 @@ ts_cli_args_usage (FILE *out)
         "                          line per stored id otherwise), one fails\n"
         "                          for good (exit 1) or S seconds pass\n"
         "                          (default 600; exit 3)\n"
-        "  query ID [--from T] [--to T] [--measure M] [--compact]\n"
+        "  query ID [--from T] [--to T] [--measure M]... [--compact]\n"
+        "        [--step D] [--agg A] [--max-points N] [--fill F]\n"
+        "        [--limit N] [--next TOKEN]\n"
         "                          print a series: history, then forecast\n"
         "                          after the newest history point; T is\n"
         "                          epoch ms or RFC 3339 (default: now -/+\n"
-        "                          24 h); --compact: the answer travels in\n"
-        "                          the compact encoding (same output)\n"
+        "                          24 h); --measure may repeat; --step D\n"
+        "                          (5m, 1h) or --max-points N aggregate into\n"
+        "                          buckets by --agg (avg min max sum count\n"
+        "                          first last), empty ones by --fill (none\n"
+        "                          null previous); --limit N pages, and the\n"
+        "                          last line names the --next TOKEN of the\n"
+        "                          following page; --compact: the answer\n"
+        "                          travels in the compact encoding (same\n"
+        "                          output)\n"
         "  stats                   the broker's counters and its workers\n"
         "                          (NAME, CREDIT, LEASED)\n"
         "  dlq ls                  dead-lettered jobs: JOB, IDS, RECEIVES,\n"
@@ -376,8 +394,30 @@ s_apply (ts_cli_args_t *args, ts_msg_t *req, const char *command,
                 ts_name_errf (err, "measure", value, strlen (value));
                 return TS_EINVAL;
             }
-            ts_strlcpy (req->measure, value, sizeof req->measure);
+            //  Repeated: every one (ts_query_add_measure keeps measure
+            //  set while there is one).
+            if (ts_query_add_measure (req, value, strlen (value), err))
+                return TS_EINVAL;
             break;
+        case S_OPT_STEP:
+        case S_OPT_AGG:
+        case S_OPT_MAX_POINTS:
+        case S_OPT_FILL:
+        case S_OPT_LIMIT:
+        case S_OPT_NEXT: {
+            //  The parameter's name: the option's without "--", '-' as
+            //  '_' (max-points).
+            char param [16];
+            ts_strlcpy (param, name + 2, sizeof param);
+            for (char *c = param; *c; c++)
+                if (*c == '-')
+                    *c = '_';
+            if (!*value) {
+                ts_errf (err, "%s: %s needs a value", command, name);
+                return TS_EINVAL;
+            }
+            return ts_query_param (req, param, value, err)? TS_EINVAL: 0;
+        }
         case S_OPT_WAIT:
             args->wait = true;
             break;
@@ -624,6 +664,13 @@ ts_cli_args_parse (ts_cli_args_t *args, ts_msg_t *req, int argc,
             if (rc == 0)
                 rc = s_operands (req, command, split.operands + first,
                                  split.operands_n - first, err);
+            //  --agg or --fill without --step or --max-points.
+            if (rc == 0 && op == TS_OP_QUERY && ts_query_check (req, err)) {
+                char detail [TS_ERRLEN];
+                ts_strlcpy (detail, err, sizeof detail);
+                ts_errf (err, "%s: %s", command, detail);
+                rc = TS_EINVAL;
+            }
             if (rc == 0 && wait_timeout && !args->wait) {
                 ts_errf (err, "%s: --timeout needs --wait", command);
                 rc = TS_EINVAL;

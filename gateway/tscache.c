@@ -30,6 +30,7 @@
 #include "ts_log.h"
 #include "ts_json.h"
 #include "ts_proto.h"
+#include "ts_query.h"
 #include "ts_version.h"
 #include "ts_cli_args.h"
 #include "ts_cli_keys.h"
@@ -173,6 +174,28 @@ s_widths (const ts_points_t *points, int *measure_width, int *value_width)
     }
 }
 
+//  How fresh an answer is (protocol.md 6.1.1), one line: "fetched at T
+//  (age N s), fresh" / "stale", "never fetched", and the last error.
+static void
+s_print_freshness (const ts_msg_t *reply)
+{
+    if (!reply->has_fresh)
+        return;
+    const ts_freshness_t *fresh = &reply->fresh;
+    char at [40];
+    if (fresh->fetched_ms)
+        printf ("fetched at %s (age %" PRId64 " s), %s\n",
+                ts_time_format (fresh->fetched_ms, at, sizeof at),
+                fresh->age_s > 0? fresh->age_s: 0,
+                fresh->stale? "stale": "fresh");
+    else
+        printf ("never fetched, stale\n");
+    if (fresh->error_ms)
+        printf ("last error at %s: %s: %s\n",
+                ts_time_format (fresh->error_ms, at, sizeof at),
+                fresh->error_kind, fresh->error);
+}
+
 static void
 s_print_series_table (const ts_msg_t *reply)
 {
@@ -192,6 +215,13 @@ s_print_series_table (const ts_msg_t *reply)
                         sizeof baseline);
     printf ("%zu points (%zu history, %zu forecast), baseline %s\n",
             history->n + forecast->n, history->n, forecast->n, baseline);
+    if (reply->step_ms)
+        printf ("buckets of %" PRId64 " ms, agg %s, fill %s\n",
+                reply->step_ms, ts_agg_name (reply->agg),
+                ts_fill_name (reply->fill));
+    s_print_freshness (reply);
+    if (reply->next [0])
+        printf ("next page: --next %s\n", reply->next);
 }
 
 //  Sends req to endpoint and waits up to timeout_ms for the reply
@@ -277,6 +307,14 @@ s_print_id_show (const ts_msg_t *reply)
     printf ("not found until: %s\n", fetch->not_found_until_ms
             ? ts_time_format (fetch->not_found_until_ms, at, sizeof at)
             : "-");
+    if (reply->has_fresh) {
+        printf ("stale:           %s\n", reply->fresh.stale? "yes": "no");
+        if (reply->fresh.fetched_ms)
+            printf ("age:             %" PRId64 " s\n",
+                    reply->fresh.age_s > 0? reply->fresh.age_s: 0);
+        else
+            printf ("age:             -\n");
+    }
 }
 
 static int

@@ -396,6 +396,37 @@ source_test_takes_a_source_an_id_and_a_window (void **state)
                              "test"));
 }
 
+static void
+query_takes_the_query_parameters (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (s_parse (self, "query", "x", "--measure", "a",
+                               "--measure", "b", "--step", "1h", "--agg",
+                               "max", "--fill", "previous", "--limit", "10",
+                               "--next", "q1.tok", NULL), 0);
+    assert_int_equal (self->req->op, TS_OP_QUERY);
+    assert_int_equal (self->req->measures->n, 2);
+    assert_int_equal (self->req->step_ms, 3600000);
+    assert_int_equal (self->req->agg, TS_AGG_MAX);
+    assert_int_equal (self->req->fill, TS_FILL_PREVIOUS);
+    assert_int_equal (self->req->limit, 10);
+    assert_string_equal (self->req->next, "q1.tok");
+    assert_int_equal (s_parse (self, "query", "x", "--max-points", "24",
+                               NULL), 0);
+    assert_int_equal (self->req->max_points, 24);
+    //  The query parser's own words, and the whole-request check.
+    assert_int_equal (s_parse (self, "query", "x", "--step", "0", NULL),
+                      TS_EINVAL);
+    assert_non_null (strstr (self->err, "step: expected a duration"));
+    assert_int_equal (s_parse (self, "query", "x", "--agg", "median",
+                               "--step", "1h", NULL), TS_EINVAL);
+    assert_int_equal (s_parse (self, "query", "x", "--agg", "max", NULL),
+                      TS_EINVAL);
+    assert_non_null (strstr (self->err, "query: agg"));
+    assert_int_equal (s_parse (self, "ids", "ls", "--step", "1h", NULL),
+                      TS_EINVAL);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -414,6 +445,7 @@ main (int argc, char *argv [])
         T (store_init_takes_a_config_file_and_nothing_else),
         T (cli_ids_add_takes_a_source_and_source_ls_reads_the_config),
         T (source_test_takes_a_source_an_id_and_a_window),
+        T (query_takes_the_query_parameters),
 #undef T
     };
     if (argc > 1)
