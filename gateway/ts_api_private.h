@@ -66,7 +66,8 @@ int ts_api_check_registered (ts_api_t *self, const char *id,
 //  handler of ts_api_handle. Returns reply's status.
 int ts_api_query_now (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply);
 //  ts_api_query; *empty (may be NULL) is set when a 200 read from the
-//  store holds no point of an id never fetched and never failed:
+//  store holds no point of an id never fetched with success, with no
+//  failure on record but an upstream 404 whose negative cache ran out:
 //  read-through acts on it, and such an answer is never cached while
 //  read-through is on.
 int ts_api_query_cached (ts_api_t *self, const ts_msg_t *req, char format,

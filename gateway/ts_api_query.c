@@ -61,6 +61,18 @@ s_not_found_cached (ts_api_t *self, const char *id,
     return reply->status;
 }
 
+//  Whether read-through should fetch an id of status st: never fetched
+//  with success, and no failure on record but an upstream 404 whose
+//  negative cache ran out (a 404 within it is answered 404 before this
+//  is asked). Other failures are left to the broker's retries, as
+//  stale-while-revalidate leaves them: queries never multiply the
+//  fetches of a failing upstream.
+static bool
+s_unfetched (const ts_store_status_t *st)
+{
+    return st->ok_ms == 0 && (st->error_ms == 0 || st->not_found_until_ms);
+}
+
 //  The freshness of a query answer just read (q, ans): a negative cached
 //  upstream 404 answers 404 upstream_not_found (returns its status, reply
 //  filled); a failing id with stale-if-error on is read again as of
@@ -71,8 +83,9 @@ s_not_found_cached (ts_api_t *self, const char *id,
 //  read).
 static int
 s_freshness (ts_api_t *self, const ts_msg_t *req, ts_store_query_t *q,
-             ts_store_answer_t *ans, ts_msg_t *reply)
+             ts_store_answer_t *ans, ts_msg_t *reply, bool *unfetched)
 {
+    *unfetched = s_unfetched (&ans->status);
     char err [TS_ERRLEN] = "";
     const ts_store_status_t *st = &ans->status;
     if (s_not_found_cached (self, req->id, st, q->now_ms, reply))
@@ -106,7 +119,7 @@ s_freshness (ts_api_t *self, const ts_msg_t *req, ts_store_query_t *q,
 //  reads the forecast as of now).
 static int
 s_query_options (ts_api_t *self, const ts_msg_t *req, int64_t now,
-                 int64_t from, int64_t to, ts_msg_t *reply)
+                 int64_t from, int64_t to, ts_msg_t *reply, bool *unfetched)
 {
     char err [TS_ERRLEN] = "";
     ts_store_status_t st;
@@ -117,6 +130,7 @@ s_query_options (ts_api_t *self, const ts_msg_t *req, int64_t now,
         return ts_api_store_failed (reply, rc, err);
     if (s_not_found_cached (self, req->id, &st, now, reply))
         return reply->status;
+    *unfetched = s_unfetched (&st);
     rc = ts_query_run (self->store, req, now, from, to,
                        (size_t) self->max_points, reply, err);
     if (rc == TS_ENOTFOUND)
@@ -136,11 +150,14 @@ s_query_options (ts_api_t *self, const ts_msg_t *req, int64_t now,
     return reply->status;
 }
 
+//  The query req as of now into reply; returns its status. *unfetched:
+//  whether read-through should fetch the id (s_unfetched), for a 200.
 static int
 s_query_at (ts_api_t *self, const ts_msg_t *req, int64_t now,
-            ts_msg_t *reply)
+            ts_msg_t *reply, bool *unfetched)
 {
     char err [TS_ERRLEN] = "";
+    *unfetched = false;
     if (!ts_name_existing (req->id))
         return ts_api_invalid_id (req->id, reply);
     const char *measure = req->measure [0]? req->measure: NULL;
@@ -170,7 +187,7 @@ s_query_at (ts_api_t *self, const ts_msg_t *req, int64_t now,
     reply->to_ms = to;
     reply->has_series = true;
     if (ts_query_run_needed (req))
-        return s_query_options (self, req, now, from, to, reply);
+        return s_query_options (self, req, now, from, to, reply, unfetched);
     //  One read: existence, history and forecast. History is read up to
     //  the limit, never past it: a range of years is refused after
     //  max_points + 1 points, not after reading them all. A forecast is
@@ -187,7 +204,7 @@ s_query_at (ts_api_t *self, const ts_msg_t *req, int64_t now,
         return ts_api_store_failed (reply, rc, err);
     if (!too_big && !ans.exists)
         return ts_api_not_registered (req->id, reply);
-    if (!too_big && s_freshness (self, req, &q, &ans, reply))
+    if (!too_big && s_freshness (self, req, &q, &ans, reply, unfetched))
         return reply->status;
     if (!too_big) {
         ts_series_merge (&reply->series);
@@ -202,7 +219,8 @@ s_query_at (ts_api_t *self, const ts_msg_t *req, int64_t now,
 int
 ts_api_query_now (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
 {
-    return s_query_at (self, req, ts_now_ms (), reply);
+    bool unfetched;
+    return s_query_at (self, req, ts_now_ms (), reply, &unfetched);
 }
 
 //  Writes the cache key of a query at buf (S_KEY_MAX bytes): the format
@@ -324,16 +342,13 @@ ts_api_query_cached (ts_api_t *self, const ts_msg_t *req, char format,
             return 200;
         }
     }
-    if (s_query_at (self, req, now, reply) != 200)
+    bool unfetched;
+    if (s_query_at (self, req, now, reply, &unfetched) != 200)
         return reply->status;
-    //  No point, and never fetched nor failed: what read-through fetches.
-    //  A fetched id may hold none: that is an answer like any other. An
-    //  id whose fetch failed is left to the broker's retries, as stale-
-    //  while-revalidate leaves it: queries never multiply the fetches of
-    //  a failing upstream (the answer says "stale" and "last_error").
+    //  No point, of an id read-through should fetch (s_unfetched). A
+    //  fetched id may hold none: that is an answer like any other.
     bool none = reply->series.history->n + reply->series.forecast->n == 0
-             && reply->has_fresh && reply->fresh.fetched_ms == 0
-             && reply->fresh.error_ms == 0;
+             && unfetched;
     if (empty)
         *empty = none;
     if (none && self->flights)

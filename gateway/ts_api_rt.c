@@ -153,8 +153,8 @@ ts_api_query_rt (ts_api_t *self, const ts_msg_t *req, char format,
         status = ts_api_query_cached (self, req, format, encode, reply, data,
                                  size, &empty);
     }
-    //  No point, never fetched nor failed (ts_api_query_cached; a
-    //  negatively cached upstream 404 is a 404 answer by now).
+    //  No point, and not fetched yet (ts_api_query_cached; a negatively
+    //  cached upstream 404 is a 404 answer by now).
     if (status != 200 || !empty)
         return status;
     if (wait->resumed)

@@ -147,11 +147,19 @@ readthru_only_never_attempted_ids_are_fetched (void **state)
     assert_string_equal (self->reply->fresh.error_kind, "http_503");
     zclock_sleep (50);
     assert_int_equal (ts_fakebroker_requests (broker), 0);
+    //  An upstream 404 whose negative cache ran out: fetched again.
+    s_register (self, "e");
+    assert_int_equal (ts_store_ids_failed (self->base->store, "e", now - 2,
+                                           "not_found", "404", now - 1,
+                                           err), 0);
+    ts_api_wait_t e_wait = { .may_wait = false };
+    assert_int_equal (s_query_rt (self, "e", &e_wait), 202);
+    assert_true (s_requests_are (broker, 1));
     //  Never attempted: fetched.
     s_register (self, "d");
     ts_api_wait_t now_wait = { .may_wait = false };
     assert_int_equal (s_query_rt (self, "d", &now_wait), 202);
-    assert_true (s_requests_are (broker, 1));
+    assert_true (s_requests_are (broker, 2));
     ts_fakebroker_destroy (&broker);
 }
 
