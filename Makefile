@@ -39,7 +39,8 @@ PKGS_AWS     = libcurl libcrypto jansson  #  common/aws (the AWS backends)
 PKGS_STORE   = lmdb $(PKGS_AWS) zlib
 PKGS_FETCH   = libcurl              #  workers/ts_fetch
 PKGS_MAP     = yajl                 #  common/ingest
-PKGS_GATEWAY = jansson              #  gateway/ts_params (request bodies)
+#  gateway/ts_params (request bodies); gateway/ts_fresh (ETags: XXH3).
+PKGS_GATEWAY = jansson libxxhash
 PKGS_DEMO    = libmicrohttpd jansson
 PKGS_METRICS = libmicrohttpd        #  common/ts_prom_http (metrics_port)
 PKGS_broker  = $(PKGS_CORE) $(PKGS_STORE) $(PKGS_METRICS)

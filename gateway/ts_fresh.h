@@ -33,7 +33,7 @@
     counted from that same moment (stale_at - ok_ms), so that a
     downstream cache, which subtracts Age (RFC 9111 4.2), keeps the
     answer exactly until stale_at; a stale or never fetched answer is
-    "max-age=0, no-cache". ETag is a strong validator: a 64-bit FNV-1a
+    "max-age=0, no-cache". ETag is a strong validator: a 64-bit XXH3
     hash of the answer's bytes, quoted (ts_fresh_etag).
 
     Pure but for ts_fresh_new (reads the config): no clock, no I/O; the
@@ -182,7 +182,7 @@ int ts_fresh_unseal (const char *data, size_t *size, ts_msg_t *reply);
 int64_t ts_fresh_until (const ts_fresh_t *self, const ts_msg_t *reply,
                         int64_t until_ms);
 
-//  64-bit FNV-1a of size bytes at data.
+//  XXH3 64-bit (libxxhash) of size bytes at data.
 uint64_t ts_fresh_hash (const void *data, size_t size);
 
 //  Writes the strong ETag of hash, "\"%016llx\"" (quotes included), into

@@ -6,7 +6,8 @@
     it, and writes the reply as JSON with ts_json. The series route, with
     its CSV, freshness headers and answers produced in parts, is
     ts_route_series's; the Grafana routes are ts_grafana's. Answers are
-    written as text; jansson is only named here for its version.
+    written as text; jansson and xxhash are only named here for their
+    versions.
 
     Paths of the replaced service's API (ts_seed_owns) go to ts_seed
     before tscache's own key check: that API answered a missing key, a
@@ -28,6 +29,7 @@
 #include "ts_log.h"
 
 #include <jansson.h>
+#include <xxhash.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -672,8 +674,11 @@ ts_route_handle (ts_route_t *self, const ts_route_req_t *req,
 const char *
 ts_route_libraries (void)
 {
-    static char text [32];
+    static char text [64];
     if (!*text)
-        snprintf (text, sizeof text, "jansson %s", jansson_version_str ());
+        snprintf (text, sizeof text, "jansson %s, xxhash %u.%u.%u",
+                  jansson_version_str (), XXH_versionNumber () / 10000,
+                  XXH_versionNumber () / 100 % 100,
+                  XXH_versionNumber () % 100);
     return text;
 }

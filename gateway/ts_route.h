@@ -225,7 +225,8 @@ int ts_route_finish (ts_route_t *self, const char *target,
 int ts_route_handle (ts_route_t *self, const ts_route_req_t *req,
                      ts_reply_t *out);
 
-//  "jansson VERSION" as loaded at run time (static text), for
+//  "jansson VERSION, xxhash VERSION" as loaded at run time (static
+//  text), for
 //  ts_version_use.
 const char *ts_route_libraries (void);
 

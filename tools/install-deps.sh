@@ -70,6 +70,7 @@ need_pc zlib zlib1g-dev
 need_pc jansson libjansson-dev
 need_pc yajl libyajl-dev
 need_pc libmicrohttpd libmicrohttpd-dev
+need_pc libxxhash libxxhash-dev
 if [ "$what" = run ] || [ "$what" = test ]; then
     need_cmd curl curl
 fi

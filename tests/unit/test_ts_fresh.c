@@ -227,17 +227,18 @@ static void
 etag_and_if_none_match (void **state)
 {
     char etag [TS_FRESH_ETAG_MAX];
+    //  XXH3 64-bit test vectors.
     ts_fresh_etag (ts_fresh_hash ("", 0), etag);
-    assert_string_equal (etag, "\"cbf29ce484222325\"");
+    assert_string_equal (etag, "\"2d06800538d394c2\"");
     ts_fresh_etag (ts_fresh_hash ("a", 1), etag);
-    assert_string_equal (etag, "\"af63dc4c8601ec8c\"");
-    const char *list = "\"x\", W/\"af63dc4c8601ec8c\"";
+    assert_string_equal (etag, "\"e6c632b61e964e1f\"");
+    const char *list = "\"x\", W/\"e6c632b61e964e1f\"";
     assert_true (ts_fresh_etag_matches (list, strlen (list), etag));
     assert_true (ts_fresh_etag_matches (etag, strlen (etag), etag));
     assert_true (ts_fresh_etag_matches ("*", 1, etag));
-    assert_false (ts_fresh_etag_matches ("\"af63dc4c8601ec8d\"", 18, etag));
+    assert_false (ts_fresh_etag_matches ("\"e6c632b61e964e1e\"", 18, etag));
     assert_false (ts_fresh_etag_matches ("", 0, etag));
-    assert_false (ts_fresh_etag_matches ("af63dc4c8601ec8c", 16, etag));
+    assert_false (ts_fresh_etag_matches ("e6c632b61e964e1f", 16, etag));
     assert_false (ts_fresh_etag_matches ("\"af63", 5, etag));
 }
 
