@@ -22,7 +22,7 @@
 
 #include "ts_store_lmdb.h"
 
-#define S_HEAD  (6 * 8 + 1)     //  created_ms .. not_found_until_ms, kind
+#define S_HEAD  (5 * 8 + 1)     //  created_ms .. not_found_until_ms, kind
                                 //  length
 
 //  Decodes a status record of the registration created at created_ms.
