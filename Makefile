@@ -129,7 +129,8 @@ $(BIN)/tscache-worker: $(BUILD)/workers/tscache-worker.o $(call mods,workers) $(
 CLI_MODS = $(patsubst %.c,$(BUILD)/%.o,$(wildcard gateway/ts_cli_*.c))
 $(BIN)/tscache-gateway: $(BUILD)/gateway/tscache-gateway.o \
                         $(filter-out $(CLI_MODS),$(call mods,gateway)) $(LIB)
-$(BIN)/tscache: $(BUILD)/gateway/tscache.o $(BUILD)/gateway/ts_json.o $(CLI_MODS) $(LIB)
+$(BIN)/tscache: $(BUILD)/gateway/tscache.o $(BUILD)/gateway/ts_json.o \
+              $(BUILD)/gateway/ts_json_number.o $(CLI_MODS) $(LIB)
 #  source test: the worker's request, fetch, pages and token modules.
 CLI_WORKER_MODS = $(patsubst %,$(BUILD)/workers/%.o,ts_fetch ts_fetch_classify \
                       ts_url ts_pages ts_pages_scan ts_oauth2)
@@ -363,6 +364,8 @@ PARTS_common/store/ts_store_lmdb = common/store/ts_store_lmdb_points \
                                  common/ts_lmdb
 #  ts_api's parts: queries (with the query engine and the freshness
 #  judge) and read-through.
+#  The number formatting of the JSON writer.
+PARTS_gateway/ts_json = gateway/ts_json_number
 PARTS_gateway/ts_api = gateway/ts_api_query gateway/ts_api_rt \
                        gateway/ts_query_run common/ts_agg gateway/ts_fresh
 #  The metric families of the broker's stats name the version.

@@ -111,14 +111,30 @@ ts_rid_valid_n (const char *s, size_t len)
 char *
 ts_rid_new (char *buf)
 {
+    //  A splitmix64 sequence per thread, seeded once from getrandom: one
+    //  syscall per thread instead of one per request (rids trace
+    //  requests; they are not secrets). Distinct seeds keep threads and
+    //  processes apart.
     static atomic_uint_fast64_t counter;
-    uint64_t bits = 0;
-    if (getrandom (&bits, sizeof bits, GRND_NONBLOCK) != (ssize_t) sizeof bits)
-        //  No entropy yet (early boot): still unique within the process
-        //  and unlikely to meet another's.
-        bits = ((uint64_t) ts_now_ms () << 20) ^ ((uint64_t) getpid () << 40)
-             ^ atomic_fetch_add (&counter, 1);
-    snprintf (buf, TS_RID_MAX + 1, "%016" PRIx64, bits);
+    static _Thread_local uint64_t state;
+    if (!state) {
+        uint64_t seed = 0;
+        if (getrandom (&seed, sizeof seed, GRND_NONBLOCK)
+            != (ssize_t) sizeof seed)
+            //  No entropy yet (early boot): still unique within the
+            //  process and unlikely to meet another's.
+            seed = ((uint64_t) ts_now_ms () << 20)
+                 ^ ((uint64_t) getpid () << 40);
+        state = (seed ^ atomic_fetch_add (&counter, 1)) | 1;
+    }
+    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    static const char hex [] = "0123456789abcdef";
+    for (int i = 15; i >= 0; i--, z >>= 4)
+        buf [i] = hex [z & 15];
+    buf [16] = 0;
     return buf;
 }
 

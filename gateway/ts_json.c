@@ -4,6 +4,7 @@
     text can be logged or compared in tests. See ts_json.h. */
 
 #include "ts_json.h"
+#include "ts_json_number.h"
 #include "ts_query.h"
 
 #include <assert.h>
@@ -18,6 +19,7 @@ struct _ts_json_t {
     size_t  size;       //  bytes of text (without the NUL)
     size_t  cap;        //  allocated bytes
     bool    failed;     //  an append ran out of memory
+    int     decimals;   //  the last value's decimals (s_format_decimal)
 };
 
 #define S_INITIAL_CAP 1024
@@ -198,137 +200,21 @@ ts_json_str (ts_json_t *self, const char *s)
     return 0;
 }
 
-//  Writes the decimal digits of value at buf (room for 20); returns the
-//  number of bytes written. Two digits at a time (a 13-digit epoch ms in
-//  7 steps, not 13): times and values are most of what an answer holds.
-static size_t
-s_format_uint (uint64_t value, char *buf)
-{
-    static const char pairs [201] =
-        "00010203040506070809101112131415161718192021222324252627282930"
-        "31323334353637383940414243444546474849505152535455565758596061"
-        "62636465666768697071727374757677787980818283848586878889909192"
-        "93949596979899";
-    size_t len = 1;
-    for (uint64_t bound = 10; len < 20 && value >= bound; bound *= 10)
-        len++;
-    char *at = buf + len;
-    while (value >= 100) {
-        unsigned pair = (unsigned) (value % 100) * 2;
-        value /= 100;
-        *--at = pairs [pair + 1];
-        *--at = pairs [pair];
-    }
-    if (value >= 10) {
-        *--at = pairs [value * 2 + 1];
-        *--at = pairs [value * 2];
-    }
-    else
-        *--at = (char) ('0' + value);
-    return len;
-}
-
-//  Writes value at buf (room for 21); returns the number of bytes.
-static size_t
-s_format_int (int64_t value, char *buf)
-{
-    if (value >= 0)
-        return s_format_uint ((uint64_t) value, buf);
-    buf [0] = '-';
-    return 1 + s_format_uint (0 - (uint64_t) value, buf + 1);
-}
-
 int
 ts_json_int (ts_json_t *self, int64_t value)
 {
     char buf [24];
-    return ts_json_raw_n (self, buf, s_format_int (value, buf));
+    return ts_json_raw_n (self, buf, ts_json_number_int (value, buf));
 }
 
 int
 ts_json_uint (ts_json_t *self, uint64_t value)
 {
     char buf [24];
-    return ts_json_raw_n (self, buf, s_format_uint (value, buf));
+    return ts_json_raw_n (self, buf, ts_json_number_uint (value, buf));
 }
 
 //  Powers of ten up to 10^15: exact as doubles and as integers.
-static const uint64_t s_pow10 [] = {
-    1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL,
-    10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL,
-    100000000000ULL, 1000000000000ULL, 10000000000000ULL,
-    100000000000000ULL, 1000000000000000ULL
-};
-#define S_POW10_MAX  15
-
-//  The fast path of ts_json_format_double, for the values a series
-//  mostly holds (a few decimals, 1e-4 <= |value| < 1e15): finds the
-//  fewest decimals k for which digits / 10^k is exactly value, where
-//  digits = round (|value| x 10^k) < 10^15. Both digits and 10^k are exact
-//  doubles, so their IEEE quotient is the correctly rounded value of the
-//  decimal digits e-k, which is what strtod returns for that text: the
-//  text reads back as value. With at most 15 significant digits and no
-//  shorter decimal reading back, it is the text "%.15g" prints (the
-//  range is where %g uses fixed notation). Writes it at buf (room for
-//  24) and returns its length, or returns 0 where the fast path does not
-//  apply (the caller then uses printf).
-static size_t
-s_format_decimal (double value, char *buf)
-{
-    double magnitude = fabs (value);
-    if (!(magnitude >= 1e-4 && magnitude < 1e15))
-        return 0;               //  also 0, -0, NaN and infinities
-    for (int k = 0; k <= S_POW10_MAX; k++) {
-        double scaled = magnitude * (double) s_pow10 [k];
-        if (scaled >= 1e15)
-            return 0;
-        double digits = nearbyint (scaled);
-        if (digits >= 1e15)
-            return 0;
-        //  If digits / 10^k is value, scaled is within 2^-52 of digits
-        //  (relative: two roundings); farther, skip the slow division.
-        if (fabs (scaled - digits) > digits * 0x1p-51
-        ||  digits / (double) s_pow10 [k] != magnitude)
-            continue;
-        uint64_t whole = (uint64_t) digits / s_pow10 [k];
-        uint64_t fraction = (uint64_t) digits % s_pow10 [k];
-        size_t len = 0;
-        if (value < 0)
-            buf [len++] = '-';
-        len += s_format_uint (whole, buf + len);
-        if (k > 0) {
-            buf [len++] = '.';
-            for (int i = k - 1; i >= 0; i--) {
-                buf [len + (size_t) i] = (char) ('0' + fraction % 10);
-                fraction /= 10;
-            }
-            len += (size_t) k;
-        }
-        buf [len] = 0;
-        return len;
-    }
-    return 0;
-}
-
-bool
-ts_json_format_double (double value, char *buf, size_t size)
-{
-    if (!isfinite (value)) {
-        snprintf (buf, size, "null");
-        return false;
-    }
-    char fast [24];
-    size_t len = s_format_decimal (value, fast);
-    if (len && len < size) {
-        memcpy (buf, fast, len + 1);
-        return true;
-    }
-    snprintf (buf, size, "%.15g", value);
-    if (strtod (buf, NULL) != value)
-        snprintf (buf, size, "%.17g", value);
-    return true;
-}
-
 int
 ts_json_double (ts_json_t *self, double value)
 {
@@ -414,7 +300,7 @@ s_point (ts_json_t *self, const ts_points_t *pts, size_t i, bool history,
         return;
     char *out = self->data + self->size;
     S_PUT (out, "{\"time\":");
-    out += s_format_int (pts->time_ms [i], out);
+    out += ts_json_number_int (pts->time_ms [i], out);
     S_PUT (out, ",\"measure\":");
     if (measure->pts) {
         memcpy (out, measure->text, measure->len);
@@ -428,9 +314,12 @@ s_point (ts_json_t *self, const ts_points_t *pts, size_t i, bool history,
         out = self->data + self->size;
     }
     S_PUT (out, ",\"value\":");
-    size_t len = s_format_decimal (pts->value [i], out);
+    size_t len = ts_json_number_decimal (pts->value [i], out, &self->decimals);
     if (!len) {
-        ts_json_format_double (pts->value [i], out, 40);
+        if (isfinite (pts->value [i]))
+            ts_json_number_printf (pts->value [i], out, 40);
+        else
+            memcpy (out, "null", 5);
         len = strlen (out);
     }
     out += len;
@@ -547,6 +436,12 @@ ts_json_series_part (ts_json_t *self, const ts_msg_t *reply, size_t *at,
 int
 ts_json_series (ts_json_t *self, const ts_msg_t *reply)
 {
+    //  Room for the whole answer at once (a point is 40 to 70 bytes with
+    //  a short measure name) rather than doubling from 1 KB: a 22 KB
+    //  answer was five reallocs, each a copy.
+    size_t points = reply->series.history->n + reply->series.forecast->n;
+    if (points < SIZE_MAX / 64)
+        s_reserve (self, 512 + points * 56);
     size_t at = 0;
     int rc = ts_json_series_part (self, reply, &at, SIZE_MAX);
     return rc == 1? 0: TS_ENOMEM;

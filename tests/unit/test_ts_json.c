@@ -151,6 +151,51 @@ json_prints_doubles_as_printf_would (void **state)
     }
 }
 
+//  In a series the writer starts each value's search at the decimals of
+//  the value before: every order of decimals must still print as
+//  printf would (more, fewer, none, 17 digits, out of range).
+static void
+json_series_values_print_as_printf_whatever_came_before (void **state)
+{
+    double values [] = { 12.3456, 1.5, 100, 0.0001, 21.458333333333332,
+                         2.675, 12.3456, 7e14, 1e15, 0.30000000000000004,
+                         -3.25, 1e-5, 42, 123456.7890123, 0.5 };
+    size_t n = sizeof values / sizeof values [0];
+    uint64_t state64 = 0x2545f4914f6cdd1dULL;
+    for (int round = 0; round < 2000; round++) {
+        ts_msg_t *reply = ts_msg_new (TS_OP_REPLY);
+        assert_non_null (reply);
+        double order [64];
+        for (size_t i = 0; i < n; i++) {
+            state64 ^= state64 << 13; state64 ^= state64 >> 7;
+            state64 ^= state64 << 17;
+            order [i] = round == 0? values [i]: values [state64 % n];
+            ts_points_append (reply->series.history, (int64_t) i, "v",
+                              order [i]);
+        }
+        ts_json_t *json = ts_json_new ();
+        assert_int_equal (ts_json_series (json, reply), 0);
+        const char *at = ts_json_data (json);
+        for (size_t i = 0; i < n; i++) {
+            at = strstr (at, "\"value\":");
+            assert_non_null (at);
+            at += strlen ("\"value\":");
+            char expected [40];
+            snprintf (expected, sizeof expected, "%.15g", order [i]);
+            if (strtod (expected, NULL) != order [i])
+                snprintf (expected, sizeof expected, "%.17g", order [i]);
+            size_t len = strcspn (at, ",");
+            if (len != strlen (expected) || strncmp (at, expected, len)) {
+                print_error ("value %zu: got %.*s, expected %s\n", i,
+                             (int) len, at, expected);
+                fail ();
+            }
+        }
+        ts_json_destroy (&json);
+        ts_msg_destroy (&reply);
+    }
+}
+
 static void
 json_prints_unsigned_counters_in_full (void **state)
 {
@@ -360,6 +405,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (json_replaces_bytes_that_are_not_utf8),
         cmocka_unit_test (json_prints_doubles_that_read_back_exactly),
         cmocka_unit_test (json_prints_doubles_as_printf_would),
+        cmocka_unit_test (json_series_values_print_as_printf_whatever_came_before),
         cmocka_unit_test (json_prints_unsigned_counters_in_full),
         cmocka_unit_test (json_prints_integers_as_printf_would),
         cmocka_unit_test (json_writes_null_for_nan_and_infinity),
