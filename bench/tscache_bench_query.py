@@ -33,18 +33,21 @@ from tscache_bench import fmt, log, wrk
 MISS_IDS = 100
 MISS_PREFIX = "miss-"
 
-# wrk script: id k % n of the run's ids; with miss, a `from` that no
-# request of the run used before (each thread counts on its own and
-# threads interleave: thread t uses offsets t, t + threads, ...), less
-# than one step (5 min) before the series' first point, so every answer
-# holds the same points.
-LUA_IDS = """local counter = 0
+# wrk scripts. Each thread numbers its requests k and knows its thread
+# number tid; a `from` that no request of the run used before (threads
+# interleave: thread t uses offsets t, t + threads, ...) is less than one
+# step (5 min) before the series' first point, so every answer holds the
+# same points.
+LUA_THREADS = """local counter = 0
 function setup(thread)
     thread:set("tid", counter)
     counter = counter + 1
 end
 local k = 0
-request = function()
+"""
+
+# Figure 7: id k % n of the run's ids; with miss, a new `from`.
+LUA_IDS = LUA_THREADS + """request = function()
     local from = %(from)d
     if %(miss)s then
         from = from - 1 - ((k * %(threads)d + tid) %% 299998)
@@ -56,15 +59,8 @@ request = function()
 end
 """
 
-
-# The same for one id's aggregated query (figure 8).
-LUA_AGG = """local counter = 0
-function setup(thread)
-    thread:set("tid", counter)
-    counter = counter + 1
-end
-local k = 0
-request = function()
+# Figure 8: one id's aggregated query, a new `from` every time.
+LUA_AGG = LUA_THREADS + """request = function()
     local from = %(from)d - 1 - ((k * %(threads)d + tid) %% 299998)
     k = k + 1
     return wrk.format(nil, string.format(
