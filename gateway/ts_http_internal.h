@@ -43,6 +43,8 @@ typedef struct {
     int         wake_fd;        //  eventfd: a read-through fetch ended
                                 //  (ts_flight_watch), -1 if off
     ts_msg_t   *reply;          //  scratch: a refused forward's answer
+    ts_msg_t   *scratch [2];    //  the routes' request and reply, kept
+                                //  between requests (ts_route_req_t)
     bool        forward_sent;   //  sent since the forwarder's last process
     int64_t     forward_due_ms; //  when to process it anyway, 0: never
     time_t      date_s;         //  second of the cached Date header

@@ -200,6 +200,7 @@ s_answer_request (s_loop_t *loop, s_conn_t *conn)
         conn->wait.may_wait = !loop->draining;
     }
     req.wait = &conn->wait;
+    req.scratch = loop->scratch;
     ts_msg_t *forward = NULL;
     int status = ts_route_start (loop->http->route, &req, loop->out,
                                  &forward);
@@ -722,6 +723,8 @@ ts_http_loop_destroy (s_loop_t *loop)
         close (loop->epoll_fd);
     ts_reply_destroy (&loop->out);
     ts_msg_destroy (&loop->reply);
+    ts_msg_destroy (&loop->scratch [0]);
+    ts_msg_destroy (&loop->scratch [1]);
     //  Its requests were cancelled as the thread closed their
     //  connections: nothing is pending.
     ts_client_destroy (&loop->forward);

@@ -22,9 +22,24 @@ ts_json_number_uint (uint64_t value, char *buf)
         "31323334353637383940414243444546474849505152535455565758596061"
         "62636465666768697071727374757677787980818283848586878889909192"
         "93949596979899";
-    size_t len = 1;
-    for (uint64_t bound = 10; len < 20 && value >= bound; bound *= 10)
+    //  Digits: about log10 from the bit length (1233 / 4096 ~ log10 2),
+    //  then one comparison.
+    static const uint64_t pow10 [20] = {
+        1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL,
+        10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL,
+        100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+        100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+        100000000000000000ULL, 1000000000000000000ULL,
+        10000000000000000000ULL };
+    size_t bits = value? 64 - (size_t) __builtin_clzll (value): 1;
+    size_t len = (bits * 1233) >> 12;
+    if (len < 19 && value >= pow10 [len])
         len++;
+    else
+    if (len == 19 && value >= pow10 [19])
+        len = 20;
+    if (len == 0)
+        len = 1;
     char *at = buf + len;
     while (value >= 100) {
         unsigned pair = (unsigned) (value % 100) * 2;
@@ -95,24 +110,30 @@ ts_json_number_decimal (double value, char *buf, int *hint)
     if (!(magnitude >= 1e-4 && magnitude < 1e15))
         return 0;               //  also 0, -0, NaN and infinities
     int k = *hint >= 0 && *hint <= S_POW10_MAX? *hint: 0;
-    double digits = 0, fewer;
-    int rc = s_exact (magnitude, k, &digits);
-    if (rc == 1)                //  the fewest: down while they still do
-        while (k > 0 && s_exact (magnitude, k - 1, &fewer) == 1) {
-            k--;
-            digits = fewer;
-        }
-    else {                      //  up until they do
-        if (rc < 0)
-            k = S_POW10_MAX + 1;
-        while (rc != 1 && k < S_POW10_MAX && rc >= 0)
-            rc = s_exact (magnitude, ++k, &digits);
-        if (rc != 1)
-            return 0;
+    double exact = 0;
+    int rc = s_exact (magnitude, k, &exact);
+    if (rc == 0)                //  fewer cannot do (monotone): up
+        while (k < S_POW10_MAX && (rc = s_exact (magnitude, ++k, &exact))
+                                  == 0)
+            ;
+    else
+    if (rc < 0)                 //  more cannot do: the first from 0
+        for (k = 0; (rc = s_exact (magnitude, k, &exact)) == 0; k++)
+            ;
+    if (rc != 1)
+        return 0;
+    //  Fewer decimals do exactly when the digits end in 0: digits / 10
+    //  over 10^(k-1) is the same decimal, so the same double; and two
+    //  different decimals of at most 15 significant digits are never
+    //  the same double (DBL_DIG).
+    uint64_t digits = (uint64_t) exact;
+    while (k > 0 && digits % 10 == 0) {
+        digits /= 10;
+        k--;
     }
     *hint = k;
-    uint64_t whole = (uint64_t) digits / s_pow10 [k];
-    uint64_t fraction = (uint64_t) digits % s_pow10 [k];
+    uint64_t whole = digits / s_pow10 [k];
+    uint64_t fraction = digits % s_pow10 [k];
     size_t len = 0;
     if (value < 0)
         buf [len++] = '-';

@@ -548,6 +548,10 @@ s_checked (ts_reply_t *out, int status)
     return status;
 }
 
+//  The most points a kept scratch reply may have held (about 1.5 MB of
+//  point lists per HTTP thread).
+#define S_SCRATCH_POINTS  65536
+
 int
 ts_route_start (ts_route_t *self, const ts_route_req_t *req,
                 ts_reply_t *out, ts_msg_t **forward)
@@ -566,8 +570,20 @@ ts_route_start (ts_route_t *self, const ts_route_req_t *req,
     s_call_t call = { .self = self, .req = req, .url = url, .out = out };
     double start = ts_metrics_now ();
     int status;
-    if (!(call.msg = ts_msg_new (TS_OP_QUERY))
-    ||  !(call.reply = ts_msg_new (TS_OP_REPLY)))
+    //  The caller's scratch messages (cleared), else new ones.
+    ts_msg_t *own [2] = { NULL, NULL };
+    ts_msg_t **scratch = req->scratch? req->scratch: own;
+    if (scratch [0])
+        ts_msg_reset (scratch [0], TS_OP_QUERY);
+    else
+        scratch [0] = ts_msg_new (TS_OP_QUERY);
+    if (scratch [1])
+        ts_msg_reset (scratch [1], TS_OP_REPLY);
+    else
+        scratch [1] = ts_msg_new (TS_OP_REPLY);
+    call.msg = scratch [0];
+    call.reply = scratch [1];
+    if (!call.msg || !call.reply)
         status = ts_reply_error (out, 500, "internal", "out of memory");
     else
         status = s_dispatch (&call);
@@ -584,8 +600,17 @@ ts_route_start (ts_route_t *self, const ts_route_req_t *req,
             call.msg = NULL;
         }
     }
-    ts_msg_destroy (&call.msg);
-    ts_msg_destroy (&call.reply);
+    //  Kept for the next request, unless handed on (NULL), owned here, or
+    //  holding an answer so large that its point lists would stay big.
+    if (scratch == own
+    ||  (call.reply && call.reply->series.history->n
+                       + call.reply->series.forecast->n > S_SCRATCH_POINTS)) {
+        ts_msg_destroy (&call.reply);
+        if (scratch == own)
+            ts_msg_destroy (&call.msg);
+    }
+    scratch [0] = call.msg;
+    scratch [1] = call.reply;
     ts_target_destroy (&url);
     return status == TS_ROUTE_FORWARD || status == TS_ROUTE_PARK
          ? status: s_checked (out, status);

@@ -120,6 +120,14 @@ typedef struct {
     ts_api_wait_t *wait;        //  a front end that can park a query
                                 //  (read-through, ts_api_query_rt), its
                                 //  wait; NULL: queries never wait
+    ts_msg_t  **scratch;        //  two messages (request, reply) the
+                                //  caller keeps between requests, reused
+                                //  instead of made and freed for each
+                                //  (NULL entries are made); one handed
+                                //  on (a forward, an answer produced in
+                                //  parts) comes back NULL. NULL: made
+                                //  per request. Not borrowed: the caller
+                                //  destroys what it holds
 } ts_route_req_t;
 
 //  The request h1 holds (after TS_H1_REQUEST), as the routes see it:
