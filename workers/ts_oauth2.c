@@ -415,10 +415,13 @@ ts_oauth2_done (ts_oauth2_t *self, const ts_fetch_result_t *res,
 }
 
 void
-ts_oauth2_reject (ts_oauth2_t *self, int64_t sent_ms)
+ts_oauth2_reject (ts_oauth2_t *self, size_t generation, int bits)
 {
     assert (self);
-    if (self->token && self->obtained_ms <= sent_ms) {
+    assert (bits >= 1);
+    size_t mask = bits >= (int) (8 * sizeof (size_t))
+                ? SIZE_MAX: ((size_t) 1 << bits) - 1;
+    if (self->token && (self->obtained & mask) == (generation & mask)) {
         s_wipe (&self->old_token);
         self->old_token = self->token;
         self->token = NULL;

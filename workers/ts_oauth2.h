@@ -129,11 +129,14 @@ int ts_oauth2_request (ts_oauth2_t *self, ts_fetch_request_t *req);
 int ts_oauth2_done (ts_oauth2_t *self, const ts_fetch_result_t *res,
                     int64_t now_ms, bool *retry, char *err);
 
-//  The upstream answered 401 to a request sent at sent_ms (monotonic):
-//  if the token held was obtained at or before sent_ms, it was the one
-//  rejected (the endpoint revoked it) and is dropped (the previous one
-//  kept for ts_oauth2_redact); a newer token is kept.
-void ts_oauth2_reject (ts_oauth2_t *self, int64_t sent_ms);
+//  The upstream answered 401 to a request that carried the generation-th
+//  token (ts_oauth2_obtained when the request took it), compared on its
+//  low bits only (bits >= 1; the caller may keep no more): if that is
+//  the token held, the endpoint revoked it and it is dropped (kept for
+//  ts_oauth2_redact); a newer token is kept. (Not by time: a request
+//  that took the old token in the millisecond the new one came, or that
+//  waited in the fetcher's queue, must not drop the new one.)
+void ts_oauth2_reject (ts_oauth2_t *self, size_t generation, int bits);
 
 //  True if self and other hold the same client id and secret (a reload
 //  that changed neither keeps the running instance and its token).

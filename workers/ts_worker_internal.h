@@ -55,6 +55,12 @@
 #define TAG_TOKEN_SOURCE(tag)   ((size_t) ((tag) & 0xffff))
 #define TAG_SLOT(tag)   ((size_t) (((tag) >> 32) & 0xffff))
 #define TAG_INDEX(tag)  ((size_t) ((tag) & 0xffffffffu))
+//  The OAuth2 token a data request carried: ts_oauth2_obtained's low
+//  TAG_GEN_BITS bits, in bits 48 to 61 (ts_oauth2_reject).
+#define TAG_GEN_BITS    14
+#define TAG_GEN_MASK    ((((uint64_t) 1 << TAG_GEN_BITS) - 1) << 48)
+#define TAG_GEN(gen)    (((uint64_t) (gen) << 48) & TAG_GEN_MASK)
+#define TAG_GEN_OF(tag) ((size_t) (((tag) & TAG_GEN_MASK) >> 48))
 
 //  One source's context (ts_worker_source.c): what its jobs are fetched
 //  and stored with, read from its view of the config at start.

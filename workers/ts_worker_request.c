@@ -308,6 +308,10 @@ ts_worker_request_send (ts_worker_t *self, uint64_t tag)
     }
     ts_strlist_t *headers;
     int rc = s_headers (src, token, &headers);
+    //  Which token it carries, for a 401 (ts_worker_request_fetched).
+    if (token)
+        tag = (tag & ~TAG_GEN_MASK)
+            | TAG_GEN (ts_oauth2_obtained (src->oauth2));
     ts_fetch_request_t req = { .method = src->post? "POST": "GET",
                                .url = first, .body = body,
                                .headers = headers };
@@ -343,7 +347,7 @@ ts_worker_request_fetched (ts_worker_t *self, const ts_fetch_result_t *res)
     //  Sent with a token the upstream no longer takes: drop it (unless a
     //  newer one came since this request left) and send the id once more.
     const char *id = slot->ids->items [TAG_INDEX (res->tag)];
-    ts_oauth2_reject (src->oauth2, ts_mono_ms () - res->elapsed_ms);
+    ts_oauth2_reject (src->oauth2, TAG_GEN_OF (res->tag), TAG_GEN_BITS);
     ts_info ("job %" PRIu64 " id=%s: upstream HTTP 401 to the bearer "
              "token: sent again with a new token", slot->job, id);
     if (ts_worker_request_send (self, res->tag | TAG_RETRIED) != 0)

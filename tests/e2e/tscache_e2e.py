@@ -55,10 +55,22 @@ def check(name, ok, detail=""):
     return ok
 
 
+_ports_given = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port free now that this test has not been given before: the
+    kernel may hand a just-released port out again, and two of a
+    pipeline's endpoints on one port make its second process fail to
+    bind."""
+    for _ in range(1000):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _ports_given:
+            _ports_given.add(port)
+            return port
+    raise RuntimeError("no free port left that was not given before")
 
 
 def clean_env(**extra):

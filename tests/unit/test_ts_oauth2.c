@@ -267,11 +267,15 @@ a_401_drops_the_token_it_was_sent_with_only (void **state)
     ts_oauth2_request (auth, &req);
     ts_fetch_result_t res = s_result (200, "{\"access_token\": \"tok-2\"}");
     assert_int_equal (ts_oauth2_done (auth, &res, 5000, &retry, err), 0);
-    //  A request sent before this token came: it carried an older one.
-    ts_oauth2_reject (auth, 4000);
+    assert_int_equal (ts_oauth2_obtained (auth), 1);
+    //  A request that carried an older token (none: generation 0).
+    ts_oauth2_reject (auth, 0, 14);
+    assert_string_equal (ts_oauth2_token (auth, 6000), "tok-2");
+    //  Compared on the low bits the caller kept: 1 + 2^14 is 1.
+    ts_oauth2_reject (auth, 2, 1);
     assert_string_equal (ts_oauth2_token (auth, 6000), "tok-2");
     //  One sent with it: the endpoint revoked it.
-    ts_oauth2_reject (auth, 5500);
+    ts_oauth2_reject (auth, 1 + (1 << 14), 14);
     assert_null (ts_oauth2_token (auth, 6000));
     //  The dropped token is still scrubbed from errors.
     char text [TS_ERRLEN] = "Bearer tok-2 was refused";
