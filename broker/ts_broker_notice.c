@@ -1,7 +1,9 @@
 /*  ts_broker_notice - the broker's change notices: every id a worker
-    reports written (docs/protocol.md 5.9 and 5.18) is published on a PUB
-    socket (broker.notice_bind), so every gateway can drop its cached
-    answers of that id. Part of ts_broker (ts_broker_internal.h).
+    reports written, and every id of a job reported failed (its fetch
+    status changed; docs/protocol.md 5.9, 5.10 and 5.18), is published on
+    a PUB socket (broker.notice_bind), so every gateway can drop its
+    cached answers of that id and end a read-through wait on it. Part of
+    ts_broker (ts_broker_internal.h).
 
     Ids are numbered in publishing order, from 1 in each broker process
     (named by its boot id): a notice carries the number of its first id,

@@ -339,13 +339,16 @@ s_failed (ts_broker_t *self, const char *key, const ts_msg_t *msg)
                     && ts_queue_lookup (self->queue, msg->job, self->job,
                                         NULL) == 0))
         ts_broker_rate_pushback (self, self->job->source, msg);
-    //  What the run wrote before it failed; a worker that predates the
-    //  list may have written any id of the job.
-    if (msg->has_written)
-        ts_broker_notice_add_list (self, msg->written);
-    else
+    //  Every id of the job changed: what the run wrote before it failed
+    //  has new data, and the others a new fetch status (the worker
+    //  marks failures before it reports), which query answers show
+    //  ("stale", "last_error") and read-through waits on. A report of a
+    //  job no longer queued: what it says it wrote.
     if (rc == 0)
         ts_broker_notice_add_list (self, self->job->ids);
+    else
+    if (msg->has_written)
+        ts_broker_notice_add_list (self, msg->written);
     ts_broker_notice_publish (self);
     if (rc == TS_ENOTFOUND)
         ts_debug ("failed for job %" PRIu64 " from worker %s: %s: ignored",

@@ -54,9 +54,9 @@ s_not_found_cached (ts_api_t *self, const char *id,
              st->error [0]? st->error: st->kind,
              ts_time_format (st->not_found_until_ms, until, sizeof until));
     ts_msg_set_error (reply, 404, "upstream_not_found", err);
-    //  The 404 ended whatever fetch of the id read-through started (a
-    //  failure sends no change notice): once the TTL is over the next
-    //  query may fetch it again.
+    //  The 404 ended whatever fetch of the id read-through started (its
+    //  change notice says so too, if this gateway hears notices): once
+    //  the TTL is over the next query may fetch it again.
     ts_api_noticed (self, id);
     return reply->status;
 }

@@ -6,8 +6,9 @@
     A flight of an id starts when a query (or ts_api_revalidate) asks for
     a fetch of it and none is in flight; it ends when the change notice
     of the id is heard (ts_notice), when the broker refuses the hydrate,
-    or, at the latest, ttl_ms after it started (a fetch that wrote
-    nothing sends no notice). Each flight has a number of its own, so a
+    or, at the latest, ttl_ms after it started (notices not heard, or a
+    job still retrying: the broker publishes a notice when a job wrote
+    the id or failed). Each flight has a number of its own, so a
     query parked on one flight is never held by the next flight of the
     same id.
 
