@@ -19,10 +19,12 @@
     source's: with upstream: alone, one source "default".
 
     A source's tick reads the registry a page at a time
-    (ts_store_ids_page_sources) and queues the ids registered to that source (the
-    first source's: those registered without one), broker.ids_per_job
-    per job, the jobs sharing one request id "tick-<hex>" and carrying
-    the source. If the broker was busy past several fire
+    (ts_store_ids_page_status) and queues the ids registered to that
+    source (the first source's: those registered without one), but those
+    whose upstream 404 is negatively cached (not_found_until in their
+    fetch status, upstream.not_found_ttl_s; read with the page),
+    broker.ids_per_job per job, the jobs sharing one request id
+    "tick-<hex>" and carrying the source. If the broker was busy past several fire
     times of a source, it ticks once and goes on from now. Without any
     schedule on, the broker opens no store.
 
@@ -215,7 +217,9 @@ ts_broker_schedule_describe (ts_broker_t *self, char *buf, size_t size)
 //  Queues every id registered to the source at index, reading the
 //  registry a page at a time so that neither the read nor the memory
 //  grows with the registry. The jobs carry the source ("" for the
-//  first, as a hydrate's).
+//  first, as a hydrate's). An id whose upstream answered 404 is left
+//  out until its not_found_until (wall clock, whatever the test
+//  speed-up): a hydrate still fetches it.
 static void
 s_tick (ts_broker_t *self, size_t index)
 {
@@ -226,41 +230,49 @@ s_tick (ts_broker_t *self, size_t index)
     ts_strlist_t *sources = ts_strlist_new ();
     ts_strlist_t *mine = ts_strlist_new ();
     char err [TS_ERRLEN];
-    if (!ids || !sources || !mine) {
+    size_t page = self->ids_per_job >= TICK_PAGE? self->ids_per_job
+                : TICK_PAGE / self->ids_per_job * self->ids_per_job;
+    int64_t *not_found = ids? malloc (page * sizeof *not_found): NULL;
+    if (!ids || !sources || !mine || !not_found) {
         ts_error ("tick: source %s: cannot list ids: out of memory",
                   sched->source);
         goto done;
     }
-    size_t page = self->ids_per_job >= TICK_PAGE? self->ids_per_job
-                : TICK_PAGE / self->ids_per_job * self->ids_per_job;
     char after [TS_NAME_MAX + 1] = "";
     //  The tick's jobs share a request id, as a hydrate's do.
     char rid [5 + TS_RID_MAX + 1] = "tick-";
     ts_rid_new (rid + 5);
     ts_queue_attrs_t attrs = { .rid = rid,
                                .source = index? sched->source: "" };
-    size_t total = 0;
+    size_t total = 0, skipped = 0;
     int jobs = 0;
     bool more = true;
+    int64_t now = ts_now_ms ();
     while (more) {
         ts_strlist_clear (ids);
         ts_strlist_clear (sources);
         ts_strlist_clear (mine);
-        if (ts_store_ids_page_sources (self->store, after, page, ids,
-                                       sources, &more, err)) {
+        if (ts_store_ids_page_status (self->store, after, page, ids,
+                                      sources, not_found, &more, err)) {
             ts_error ("tick: source %s: cannot list ids after '%s': %s",
                       sched->source, after, err);
             break;
         }
-        for (size_t k = 0; k < ids->n; k++)
-            if (ts_broker_source_is (self, k < sources->n
-                                           ? sources->items [k]: NULL,
-                                     index? sched->source: NULL)
-            &&  ts_strlist_append (mine, ids->items [k])) {
+        for (size_t k = 0; k < ids->n; k++) {
+            if (!ts_broker_source_is (self, k < sources->n
+                                            ? sources->items [k]: NULL,
+                                      index? sched->source: NULL))
+                continue;
+            if (not_found [k] > now) {
+                skipped++;
+                continue;
+            }
+            if (ts_strlist_append (mine, ids->items [k])) {
                 ts_error ("tick: source %s: out of memory", sched->source);
                 more = false;
                 break;
             }
+        }
         int queued = ts_broker_enqueue_attrs (self, mine, &attrs, err);
         if (queued < 0) {
             ts_error ("tick: source %s: cannot queue jobs: %s",
@@ -274,12 +286,15 @@ s_tick (ts_broker_t *self, size_t index)
     }
     ts_log_kv (TS_LOG_INFO, TS_LOG_FIELDS (TS_LF_STR ("source", sched->source),
                TS_LF_STR ("due", due), TS_LF_UINT ("ids", total),
-               TS_LF_INT ("jobs", jobs), TS_LF_STR ("rid", rid)),
-               "tick: %zu ids, %d jobs queued", total, jobs);
+               TS_LF_INT ("jobs", jobs), TS_LF_UINT ("not_found", skipped),
+               TS_LF_STR ("rid", rid)),
+               "tick: %zu ids, %d jobs queued%s", total, jobs,
+               skipped? ", ids with a cached upstream 404 left out": "");
 done:
     ts_strlist_destroy (&ids);
     ts_strlist_destroy (&sources);
     ts_strlist_destroy (&mine);
+    free (not_found);
 }
 
 void

@@ -177,6 +177,16 @@ int ts_store_ids_page_sources (ts_store_t *self, const char *after,
                                ts_strlist_t *sources, bool *more,
                                char *err);
 
+//  As ts_store_ids_page_sources, and if not_found is not NULL (room for
+//  limit entries), sets not_found [k] to the not_found_until_ms of the
+//  k-th id appended to out (its fetch status, below; 0 none), read with
+//  the page (no request per id): the scheduler leaves out the ids whose
+//  upstream 404 is negatively cached.
+int ts_store_ids_page_status (ts_store_t *self, const char *after,
+                              size_t limit, ts_strlist_t *out,
+                              ts_strlist_t *sources, int64_t *not_found,
+                              bool *more, char *err);
+
 //  Copies id's source into source (TS_NAME_MAX + 1 bytes; "" for none).
 //  Returns TS_ENOTFOUND if id is not registered (source "").
 int ts_store_ids_source (ts_store_t *self, const char *id, char *source,

@@ -313,6 +313,7 @@ s_ids_exists (void *state, const char *id, bool *exists, char *err)
 typedef struct {
     ts_strlist_t *out;
     ts_strlist_t *sources;      //  each id's source, or NULL
+    int64_t      *not_found;    //  each id's not_found_until_ms, or NULL
     size_t        limit;        //  ids wanted
     size_t        got;          //  ids seen, up to limit + 1
 } s_page_t;
@@ -331,23 +332,28 @@ s_page_item (void *ctx, const json_t *item)
     ||  (page->sources
     &&   ts_strlist_append (page->sources, s_item_source (item))))
         return TS_ENOMEM;
+    if (page->not_found)
+        page->not_found [page->got - 1] = ts_dyn_attr_int (
+            item, "not_found_until_ms", 0);
     return 0;
 }
 
 static int
 s_ids_page_sources (void *state, const char *after, size_t limit,
-                    ts_strlist_t *out, ts_strlist_t *sources, bool *more,
-                    char *err)
+                    ts_strlist_t *out, ts_strlist_t *sources,
+                    int64_t *not_found, bool *more, char *err)
 {
     ts_dyn_t *self = state;
-    s_page_t page = { out, sources, limit, 0 };
-    json_t *req = json_pack ("{sssIsbsss{ssss}}", "TableName", self->registry,
+    s_page_t page = { out, sources, not_found, limit, 0 };
+    //  The status attribute comes with the page (ts_store_dynamodb_status).
+    json_t *req = json_pack ("{sssIsbsss{ssssss}}", "TableName",
+                             self->registry,
                              "Limit", (json_int_t) (limit < 1000? limit + 1:
                                                     1000),
                              "ConsistentRead", 1,
-                             "ProjectionExpression", "#k, #s",
+                             "ProjectionExpression", "#k, #s, #n",
                              "ExpressionAttributeNames", "#k", "identifier",
-                             "#s", "source");
+                             "#s", "source", "#n", "not_found_until_ms");
     if (after)
         json_object_set_new (req, "ExclusiveStartKey", s_id_key (after));
     int rc = s_pages (self, "Scan", req, s_page_item, &page, err);
@@ -361,7 +367,8 @@ static int
 s_ids_page (void *state, const char *after, size_t limit, ts_strlist_t *out,
             bool *more, char *err)
 {
-    return s_ids_page_sources (state, after, limit, out, NULL, more, err);
+    return s_ids_page_sources (state, after, limit, out, NULL, NULL, more,
+                               err);
 }
 
 //  ---------------------------------------------------------------------

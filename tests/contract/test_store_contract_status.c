@@ -174,6 +174,58 @@ status_not_found_and_long_texts (void **state)
     assert_int_equal (st.ok_ms, 5000);
 }
 
+//  The registry's pages say each id's negatively cached 404 (the
+//  scheduler leaves those ids out), in the page's order, over pages.
+static void
+status_not_found_comes_with_the_registry_pages (void **state)
+{
+    fixture_t *fx = *state;
+    char err [TS_ERRLEN] = "";
+    const char *names [] = { "p-a", "p-b", "p-c" };
+    for (int i = 0; i < 3; i++)
+        s_register (fx, names [i], "");
+    assert_int_equal (ts_store_ids_failed (fx->store, "p-b", 1000,
+                                           "http_404", "HTTP 404", 301000,
+                                           err), 0);
+    assert_int_equal (ts_store_ids_failed (fx->store, "p-c", 1000,
+                                           "http_503", "HTTP 503", 0, err),
+                      0);
+    ts_strlist_t *ids = ts_strlist_new ();
+    ts_strlist_t *sources = ts_strlist_new ();
+    int64_t seen [3] = { 0, 0, 0 }, nf [2];
+    char after [TS_NAME_MAX + 1] = "";
+    bool more = true;
+    size_t n = 0;
+    while (more) {
+        size_t before = ids->n;
+        nf [0] = nf [1] = -1;
+        assert_int_equal (ts_store_ids_page_status (fx->store, after, 2, ids,
+                                                    sources, nf, &more, err),
+                          0);
+        assert_int_equal (sources->n, ids->n);
+        for (size_t k = before; k < ids->n; k++) {
+            for (int i = 0; i < 3; i++)
+                if (strcmp (ids->items [k], names [i]) == 0)
+                    seen [i] = nf [k - before];
+            n++;
+        }
+        if (ids->n)
+            ts_strlcpy (after, ids->items [ids->n - 1], sizeof after);
+        assert_true (n <= 3);
+    }
+    assert_int_equal (n, 3);
+    assert_int_equal (seen [0], 0);
+    assert_int_equal (seen [1], 301000);
+    assert_int_equal (seen [2], 0);
+    //  Without the array, the same page as before.
+    ts_strlist_clear (ids);
+    assert_int_equal (ts_store_ids_page_status (fx->store, "", 3, ids, NULL,
+                                                NULL, &more, err), 0);
+    assert_int_equal (ids->n, 3);
+    ts_strlist_destroy (&ids);
+    ts_strlist_destroy (&sources);
+}
+
 static void
 status_is_read_with_a_query (void **state)
 {
@@ -239,6 +291,7 @@ main (int argc, char *argv [])
         T (status_of_a_fresh_id_is_never_fetched),
         T (status_ok_then_failure_then_ok),
         T (status_not_found_and_long_texts),
+        T (status_not_found_comes_with_the_registry_pages),
         T (status_is_read_with_a_query),
         T (status_goes_with_removal_and_stays_on_a_move),
     };
