@@ -290,12 +290,7 @@ s_run (ts_store_t *store, const ts_msg_t *req, const ts_query_token_t *token,
        ts_points_t *fc, ts_msg_t *reply, char *err)
 {
     int64_t from = token->from_ms, to = token->to_ms;
-    bool exists = false;
-    int rc = ts_store_ids_exists (store, req->id, &exists, err);
-    if (rc == 0 && !exists)
-        return TS_ENOTFOUND;
-    if (rc == 0)
-        rc = ts_store_forecast_range (store, req->id, s_store_measure (req),
+    int rc = ts_store_forecast_range (store, req->id, s_store_measure (req),
                                       from, to, now, fc, err);
     if (rc)
         return rc;

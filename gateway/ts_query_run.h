@@ -21,15 +21,15 @@
 //  Whether req needs this engine (else today's one-read path answers).
 bool ts_query_run_needed (const ts_msg_t *req);
 
-//  Answers req (id and measures valid, as received: relative times
-//  unresolved) over [from_ms, to_ms] (resolved at now_ms, from <= to)
-//  into reply (reset by the caller to 200; its id, range, series, step,
-//  agg, fill and next are set here). At most max_points points or
-//  buckets in one answer (gateway.max_points): more is a page when the
-//  client asked for paging (limit or next), else TS_ETOOBIG. Returns 0;
-//  TS_ENOTFOUND (id not registered); TS_EINVAL (a bad token, a step too
-//  small for fill over the range) or TS_ETOOBIG with the detail in err;
-//  or the store's code with its detail.
+//  Answers req (id and measures valid, the id registered: the caller
+//  read its status; as received: relative times unresolved) over
+//  [from_ms, to_ms] (resolved at now_ms, from <= to) into reply (reset
+//  by the caller to 200; its id, range, series, step, agg, fill and next
+//  are set here). At most max_points points or buckets in one answer
+//  (gateway.max_points): more is a page when the client asked for paging
+//  (limit or next), else TS_ETOOBIG. Returns 0; TS_EINVAL (a bad token,
+//  a step too small for fill over the range) or TS_ETOOBIG with the
+//  detail in err; or the store's code with its detail.
 int ts_query_run (ts_store_t *store, const ts_msg_t *req, int64_t now_ms,
                   int64_t from_ms, int64_t to_ms, size_t max_points,
                   ts_msg_t *reply, char *err);
