@@ -21,44 +21,17 @@ typedef struct {
     uint32_t    max_points;     //  maxDataPoints; 0 not given
 } s_shape_t;
 
-//  Parses body (size bytes; NULL or blank: {}) into *root, a JSON object.
-//  Returns 0, or 400 with the detail in err.
-static int
-s_load (const char *body, size_t size, json_t **root, char *err)
-{
-    size_t i = 0;
-    while (body && i < size && (body [i] == ' ' || body [i] == '\t'
-                                || body [i] == '\r' || body [i] == '\n'))
-        i++;
-    if (!body || i == size) {
-        *root = json_object ();
-        return *root? 0: 500;
-    }
-    json_error_t jerr;
-    *root = json_loadb (body, size, JSON_REJECT_DUPLICATES, &jerr);
-    if (!*root) {
-        ts_errf (err, "bad JSON body: %s (line %d, column %d)", jerr.text,
-                 jerr.line, jerr.column);
-        return 400;
-    }
-    if (!json_is_object (*root)) {
-        json_decref (*root);
-        *root = NULL;
-        ts_errf (err, "body must be a JSON object");
-        return 400;
-    }
-    return 0;
-}
-
-//  s_load, its error answered into out. Returns 0 or that status.
+//  ts_params_object, its error answered into out (400, or 500 out of
+//  memory). Returns 0 or that status.
 static int
 s_body (const char *body, size_t size, json_t **root, ts_reply_t *out)
 {
     char err [TS_ERRLEN] = "";
-    int status = s_load (body, size, root, err);
-    if (status)
-        return ts_reply_error (out, status, status == 400? "bad_request":
-                               "internal", err [0]? err: "out of memory");
+    int rc = ts_params_object (body, size, root, err);
+    if (rc == TS_EINVAL)
+        return ts_reply_error (out, 400, "bad_request", err);
+    if (rc)
+        return ts_reply_error (out, 500, "internal", "out of memory");
     return 0;
 }
 

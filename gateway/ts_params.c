@@ -175,6 +175,29 @@ ts_params_source (const char *body, size_t size, char *source, char *err)
 }
 
 int
+ts_params_object (const char *body, size_t size, json_t **root, char *err)
+{
+    if (s_body_empty (body, size)) {
+        *root = json_object ();
+        return *root? 0: TS_ENOMEM;
+    }
+    json_error_t jerr;
+    *root = json_loadb (body, size, JSON_REJECT_DUPLICATES, &jerr);
+    if (!*root) {
+        ts_errf (err, "bad JSON body: %s (line %d, column %d)", jerr.text,
+                 jerr.line, jerr.column);
+        return TS_EINVAL;
+    }
+    if (!json_is_object (*root)) {
+        json_decref (*root);
+        *root = NULL;
+        ts_errf (err, "body must be a JSON object");
+        return TS_EINVAL;
+    }
+    return 0;
+}
+
+int
 ts_params_flag (const char *body, size_t size, const char *key, bool *value,
                 char *err)
 {

@@ -16,6 +16,8 @@
 #include "ts_proto.h"
 #include "ts_target.h"
 
+#include <jansson.h>
+
 //  GET /v1/series/{id}?from=&to=&measure=&step=&agg=&max_points=&fill=
 //  &limit=&next=: sets query's id to id (a segment of url, decoded) and
 //  reads every parameter with ts_query_param (common/ts_query.h), in the
@@ -57,6 +59,13 @@ int ts_params_source (const char *body, size_t size, char *source,
 
 int ts_params_ids (const char *body, size_t size, bool optional,
                    ts_strlist_t *ids, char *err);
+
+//  Parses body (size bytes; NULL or blank: {}) into *root, a JSON object
+//  the caller json_decrefs (duplicate keys refused). Returns 0, TS_EINVAL
+//  with the detail in err ("bad JSON body: ... (line L, column C)",
+//  "body must be a JSON object"), or TS_ENOMEM.
+int ts_params_object (const char *body, size_t size, json_t **root,
+                      char *err);
 
 //  Reads the optional boolean key of a body ts_params_ids has read
 //  (POST /v1/hydrate's "priority"): *value gets it, false if there is
