@@ -117,10 +117,9 @@ s_fetch (ts_api_t *self, const char *id, uint64_t *flight)
 //  The 202 answer of a query whose fetch is pending, from the (empty)
 //  answer in reply: status 202 and retry_after_ms, encoded again.
 static int
-s_pending (ts_api_t *self, ts_api_encode_fn *encode, ts_msg_t *reply,
-           char **data, size_t *size)
+s_pending (ts_api_encode_fn *encode, ts_msg_t *reply, char **data,
+           size_t *size)
 {
-    (void) self;
     free (*data);
     *data = NULL;
     *size = 0;
@@ -158,10 +157,10 @@ ts_api_query_rt (ts_api_t *self, const ts_msg_t *req, char format,
     if (status != 200 || !empty)
         return status;
     if (wait->resumed)
-        return s_pending (self, encode, reply, data, size);
+        return s_pending (encode, reply, data, size);
     int rc = s_fetch (self, req->id, &wait->flight);
     if (rc < 0 || !wait->may_wait || self->wait_ms == 0)
-        return s_pending (self, encode, reply, data, size);
+        return s_pending (encode, reply, data, size);
     free (*data);
     *data = NULL;
     *size = 0;

@@ -331,6 +331,20 @@ s_point (ts_json_t *self, const ts_points_t *pts, size_t i, bool history,
     self->data [self->size] = 0;
 }
 
+//  Appends ,"key":T (RFC 3339 with ms) or ,"key":null for 0.
+static void
+s_time_or_null (ts_json_t *self, const char *key, int64_t ms)
+{
+    S_RAW (self, ",\"");
+    ts_json_raw (self, key);
+    S_RAW (self, "\":");
+    char text [40];
+    if (ms)
+        ts_json_str (self, ts_time_format (ms, text, sizeof text));
+    else
+        S_RAW (self, "null");
+}
+
 //  ,"fetched_at":RFC 3339|null,"fetched_ms":N|null,"stale":B and, if the
 //  last attempt failed after the last success, ,"last_error":{"at",
 //  "at_ms","kind","detail"}. No age: it changes every second, and the
@@ -339,12 +353,7 @@ static void
 s_fresh (ts_json_t *self, const ts_freshness_t *fresh)
 {
     char when [40];
-    S_RAW (self, ",\"fetched_at\":");
-    if (fresh->fetched_ms)
-        ts_json_str (self, ts_time_format (fresh->fetched_ms, when,
-                                           sizeof when));
-    else
-        S_RAW (self, "null");
+    s_time_or_null (self, "fetched_at", fresh->fetched_ms);
     S_RAW (self, ",\"fetched_ms\":");
     if (fresh->fetched_ms)
         ts_json_int (self, fresh->fetched_ms);
@@ -563,20 +572,6 @@ s_states (ts_json_t *self, const ts_msg_t *reply)
         S_RAW (self, "}");
     }
     S_RAW (self, "]}");
-}
-
-//  Appends ,"key":T (RFC 3339 with ms) or ,"key":null for 0.
-static void
-s_time_or_null (ts_json_t *self, const char *key, int64_t ms)
-{
-    S_RAW (self, ",\"");
-    ts_json_raw (self, key);
-    S_RAW (self, "\":");
-    char text [40];
-    if (ms)
-        ts_json_str (self, ts_time_format (ms, text, sizeof text));
-    else
-        S_RAW (self, "null");
 }
 
 //  The ids_show answer (GET /v1/ids/{id}): the id's source and fetch
