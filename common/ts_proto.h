@@ -230,6 +230,9 @@ typedef struct {
     uint64_t etag;                      //  not on the wire: hash of the
                                         //  encoded answer (ts_fresh); 0
                                         //  none
+    int64_t  stale_at_ms;               //  not on the wire: when it goes
+                                        //  stale by age (ts_fresh); 0
+                                        //  never fetched, INT64_MAX never
 } ts_freshness_t;
 
 typedef struct {

@@ -301,9 +301,12 @@ s_ids_show (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
     ts_strlcpy (reply->fetch.error, status.error, sizeof reply->fetch.error);
     ts_strlcpy (reply->fetch.kind, status.kind, sizeof reply->fetch.kind);
     //  Its freshness, by its own source's schedule (ts_fresh).
-    ts_fresh_fill (self->fresh, s_source_index (self, reply->source),
-                   status.ok_ms, status.error_ms, status.kind, status.error,
-                   ts_now_ms (), reply, NULL);
+    ts_fresh_verdict_t verdict;
+    ts_fresh_judge_source (self->fresh, s_source_index (self, reply->source),
+                           status.ok_ms, status.error_ms, ts_now_ms (),
+                           &verdict);
+    ts_fresh_fill (&verdict, status.error_ms, status.kind, status.error,
+                   reply);
     return reply->status;
 }
 

@@ -73,6 +73,18 @@ s_unfetched (const ts_store_status_t *st)
     return st->ok_ms == 0 && (st->error_ms == 0 || st->not_found_until_ms);
 }
 
+//  The freshness of an answer of id whose status st was judged verdict
+//  at now_ms into reply (ts_fresh_fill), and the refresh stale-while-
+//  revalidate asks for.
+static void
+s_fresh_answer (ts_api_t *self, const char *id, const ts_store_status_t *st,
+                ts_fresh_verdict_t *verdict, int64_t now_ms, ts_msg_t *reply)
+{
+    ts_fresh_fill (verdict, st->error_ms, st->kind, st->error, reply);
+    if (ts_fresh_revalidate (self->fresh, verdict, now_ms))
+        ts_api_revalidate (self, id);
+}
+
 //  The freshness of a query answer just read (q, ans): a negative cached
 //  upstream 404 answers 404 upstream_not_found (returns its status, reply
 //  filled); a failing id with stale-if-error on is read again as of
@@ -106,10 +118,7 @@ s_freshness (ts_api_t *self, const ts_msg_t *req, ts_store_query_t *q,
         if (rc)
             return ts_api_store_failed (reply, rc, err);
     }
-    ts_fresh_fill (self->fresh, -1, st->ok_ms, st->error_ms, st->kind,
-                   st->error, q->now_ms, reply, &verdict);
-    if (ts_fresh_revalidate (self->fresh, &verdict, q->now_ms))
-        ts_api_revalidate (self, req->id);
+    s_fresh_answer (self, req->id, st, &verdict, q->now_ms, reply);
     return 0;
 }
 
@@ -133,8 +142,6 @@ s_query_options (ts_api_t *self, const ts_msg_t *req, int64_t now,
     *unfetched = s_unfetched (&st);
     rc = ts_query_run (self->store, req, now, from, to,
                        (size_t) self->max_points, reply, err);
-    if (rc == TS_ENOTFOUND)
-        return ts_api_not_registered (req->id, reply);
     if (rc == TS_ETOOBIG) {
         ts_msg_set_error (reply, 413, "too_big", err);
         return reply->status;
@@ -143,10 +150,7 @@ s_query_options (ts_api_t *self, const ts_msg_t *req, int64_t now,
         return ts_api_store_failed (reply, rc, err);
     ts_fresh_verdict_t verdict;
     ts_fresh_judge (self->fresh, st.ok_ms, st.error_ms, now, &verdict);
-    ts_fresh_fill (self->fresh, -1, st.ok_ms, st.error_ms, st.kind,
-                   st.error, now, reply, &verdict);
-    if (ts_fresh_revalidate (self->fresh, &verdict, now))
-        ts_api_revalidate (self, req->id);
+    s_fresh_answer (self, req->id, &st, &verdict, now, reply);
     return reply->status;
 }
 
@@ -272,8 +276,9 @@ s_reused (ts_api_t *self, const ts_msg_t *req, char format, int64_t now,
         return;
     ts_fresh_verdict_t verdict;
     uint64_t etag = reply->fresh.etag;
-    ts_fresh_fill (self->fresh, -1, reply->fresh.fetched_ms,
-                   reply->fresh.error_ms, NULL, NULL, now, reply, &verdict);
+    ts_fresh_judge (self->fresh, reply->fresh.fetched_ms,
+                    reply->fresh.error_ms, now, &verdict);
+    ts_fresh_fill (&verdict, reply->fresh.error_ms, NULL, NULL, reply);
     reply->fresh.etag = etag;
     if (format != 'j' && verdict.fetched_ms)
         ts_msg_patch_age (data, *size, verdict.age_s);
@@ -370,7 +375,7 @@ ts_api_query_cached (ts_api_t *self, const ts_msg_t *req, char format,
     if (cacheable && ts_fresh_seal (reply, data, *size) == 0)
         ts_cache_put (self->cache, key, key_size, &tag,
                       self->stamps? &stamp: NULL,
-                      ts_fresh_until (self->fresh, reply, until), *data,
+                      ts_fresh_until (reply, until), *data,
                       *size + TS_FRESH_SEAL_SIZE);
     return 200;
 }

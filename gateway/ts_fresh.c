@@ -177,21 +177,20 @@ ts_fresh_read_ms (const ts_fresh_t *self, const ts_fresh_verdict_t *verdict,
 }
 
 void
-ts_fresh_headers (const ts_fresh_t *self, const ts_fresh_verdict_t *verdict,
-                  int64_t now_ms, char *age, size_t age_size, char *cc)
+ts_fresh_headers (const ts_fresh_t *self, const ts_freshness_t *fresh,
+                  char *age, size_t age_size, char *cc)
 {
     age [0] = 0;
-    if (verdict->fetched_ms)
-        snprintf (age, age_size, "%" PRId64, verdict->age_s);
-    (void) now_ms;
-    if (verdict->stale) {
+    if (fresh->fetched_ms)
+        snprintf (age, age_size, "%" PRId64, fresh->age_s);
+    if (fresh->stale) {
         snprintf (cc, TS_FRESH_CC_MAX, "max-age=0, no-cache");
         return;
     }
     int64_t lifetime_s = TS_FRESH_MAX_AGE_S;
-    if (verdict->stale_at_ms != INT64_MAX
-    &&  (verdict->stale_at_ms - verdict->fetched_ms) / 1000 < lifetime_s)
-        lifetime_s = (verdict->stale_at_ms - verdict->fetched_ms) / 1000;
+    if (fresh->stale_at_ms != INT64_MAX
+    &&  (fresh->stale_at_ms - fresh->fetched_ms) / 1000 < lifetime_s)
+        lifetime_s = (fresh->stale_at_ms - fresh->fetched_ms) / 1000;
     size_t used = (size_t) snprintf (cc, TS_FRESH_CC_MAX, "max-age=%" PRId64,
                                      lifetime_s);
     if (self->swr_s > 0 && used < TS_FRESH_CC_MAX)
@@ -204,26 +203,22 @@ ts_fresh_headers (const ts_fresh_t *self, const ts_fresh_verdict_t *verdict,
 }
 
 void
-ts_fresh_fill (const ts_fresh_t *self, int source, int64_t ok_ms,
-               int64_t error_ms, const char *kind, const char *error,
-               int64_t now_ms, ts_msg_t *reply, ts_fresh_verdict_t *verdict)
+ts_fresh_fill (const ts_fresh_verdict_t *verdict, int64_t error_ms,
+               const char *kind, const char *error, ts_msg_t *reply)
 {
-    ts_fresh_verdict_t v;
-    ts_fresh_judge_source (self, source, ok_ms, error_ms, now_ms, &v);
     ts_freshness_t *fresh = &reply->fresh;
     memset (fresh, 0, sizeof *fresh);
-    fresh->fetched_ms = v.fetched_ms;
-    fresh->stale = v.stale;
-    fresh->age_s = v.age_s;
-    if (v.failed) {
+    fresh->fetched_ms = verdict->fetched_ms;
+    fresh->stale = verdict->stale;
+    fresh->age_s = verdict->age_s;
+    fresh->stale_at_ms = verdict->stale_at_ms;
+    if (verdict->failed) {
         fresh->error_ms = error_ms;
         ts_strlcpy (fresh->error_kind, kind? kind: "",
                     sizeof fresh->error_kind);
         ts_strlcpy (fresh->error, error? error: "", sizeof fresh->error);
     }
     reply->has_fresh = true;
-    if (verdict)
-        *verdict = v;
 }
 
 //  The seal: has_fresh, fetched_ms, error_ms, etag, little-endian.
@@ -273,12 +268,11 @@ ts_fresh_unseal (const char *data, size_t *size, ts_msg_t *reply)
 }
 
 int64_t
-ts_fresh_until (const ts_fresh_t *self, const ts_msg_t *reply,
-                int64_t until_ms)
+ts_fresh_until (const ts_msg_t *reply, int64_t until_ms)
 {
     if (!reply->has_fresh || reply->fresh.stale || !reply->fresh.fetched_ms)
         return until_ms;
-    int64_t stale_at = ts_fresh_stale_at (self, reply->fresh.fetched_ms);
+    int64_t stale_at = reply->fresh.stale_at_ms;
     return stale_at < until_ms? stale_at: until_ms;
 }
 

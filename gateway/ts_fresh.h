@@ -134,24 +134,23 @@ bool ts_fresh_revalidate (const ts_fresh_t *self,
 int64_t ts_fresh_read_ms (const ts_fresh_t *self,
                           const ts_fresh_verdict_t *verdict, int64_t now_ms);
 
-//  The Age and Cache-Control values of an answer judged verdict at
-//  now_ms: age (whole seconds as text; "" when never fetched: no Age
-//  header) and cc (TS_FRESH_CC_MAX bytes): fresh "max-age=L" (L the
-//  lifetime from the fetch, at most TS_FRESH_MAX_AGE_S) then
-//  ", stale-while-revalidate=N" and ", stale-if-error=N" when those are
-//  on; stale or never fetched "max-age=0, no-cache".
-void ts_fresh_headers (const ts_fresh_t *self,
-                       const ts_fresh_verdict_t *verdict, int64_t now_ms,
+//  The Age and Cache-Control values of an answer whose freshness is
+//  fresh (ts_fresh_fill): age (whole seconds as text; "" when never
+//  fetched: no Age header) and cc (TS_FRESH_CC_MAX bytes): fresh
+//  "max-age=L" (L the lifetime from the fetch, at most
+//  TS_FRESH_MAX_AGE_S) then ", stale-while-revalidate=N" and
+//  ", stale-if-error=N" when those are on; stale or never fetched
+//  "max-age=0, no-cache".
+void ts_fresh_headers (const ts_fresh_t *self, const ts_freshness_t *fresh,
                        char *age, size_t age_size, char *cc);
 
-//  Fills reply->fresh from an id's fetch status (ts_store_status_t's
-//  ok_ms, error_ms, kind and error; kind and error may be NULL) judged at
-//  now_ms by the schedule of source (an index, -1: every source, as for
-//  a query), and sets has_fresh. *verdict (if not NULL) gets the verdict.
-void ts_fresh_fill (const ts_fresh_t *self, int source, int64_t ok_ms,
-                    int64_t error_ms, const char *kind, const char *error,
-                    int64_t now_ms, ts_msg_t *reply,
-                    ts_fresh_verdict_t *verdict);
+//  Fills reply->fresh from the verdict (ts_fresh_judge) of an id whose
+//  last failure was error_ms with kind and error (ts_store_status_t's
+//  fields; kind and error may be NULL), and sets has_fresh. Judged once,
+//  the answer carries it on (stale_at_ms for ts_fresh_until and the
+//  headers: nothing judges it again).
+void ts_fresh_fill (const ts_fresh_verdict_t *verdict, int64_t error_ms,
+                    const char *kind, const char *error, ts_msg_t *reply);
 
 //  ---------------------------------------------------------------------
 //  Freshness in the answer cache. A cached answer is the encoded body
@@ -179,8 +178,7 @@ int ts_fresh_unseal (const char *data, size_t *size, ts_msg_t *reply);
 //  Until when an answer with reply->fresh may be reused from the cache,
 //  given the bound the cache would use (until_ms): no later than the
 //  moment a fresh answer goes stale.
-int64_t ts_fresh_until (const ts_fresh_t *self, const ts_msg_t *reply,
-                        int64_t until_ms);
+int64_t ts_fresh_until (const ts_msg_t *reply, int64_t until_ms);
 
 //  XXH3 64-bit (libxxhash) of size bytes at data.
 uint64_t ts_fresh_hash (const void *data, size_t size);

@@ -96,13 +96,10 @@ s_fresh_headers (s_call_t *call, bool whole)
     const ts_msg_t *reply = call->reply;
     if (!reply->has_fresh)
         return false;
-    ts_fresh_t *fresh = ts_api_fresh (call->api);
-    int64_t now = ts_now_ms ();
-    ts_fresh_verdict_t verdict;
-    ts_fresh_judge (fresh, reply->fresh.fetched_ms, reply->fresh.error_ms,
-                    now, &verdict);
+    //  As ts_api judged the answer (reply->fresh): not judged again.
     char age [24], cc [TS_FRESH_CC_MAX], etag [TS_FRESH_ETAG_MAX];
-    ts_fresh_headers (fresh, &verdict, now, age, sizeof age, cc);
+    ts_fresh_headers (ts_api_fresh (call->api), &reply->fresh, age,
+                      sizeof age, cc);
     if (age [0])
         ts_reply_header (call->out, "Age", age);
     ts_reply_header (call->out, "Cache-Control", cc);

@@ -119,8 +119,10 @@ schedule_off_never_stale_by_age (void **state)
     ts_fresh_judge (fresh, ok, 0, s_ms ("2026-01-01T00:00:00Z"), &v);
     assert_false (v.stale);
     char age [32], cc [TS_FRESH_CC_MAX];
-    ts_fresh_headers (fresh, &v, s_ms ("2026-01-01T00:00:00Z"), age,
-                      sizeof age, cc);
+    //  ts_fresh_fill writes reply->fresh alone: a message on the stack.
+    ts_msg_t answer = { .op = TS_OP_REPLY }, *reply = &answer;
+    ts_fresh_fill (&v, 0, NULL, NULL, reply);
+    ts_fresh_headers (fresh, &reply->fresh, age, sizeof age, cc);
     assert_string_equal (cc, "max-age=86400");
     ts_fresh_destroy (&fresh);
 }
@@ -160,18 +162,23 @@ headers_of_fresh_and_stale (void **state)
     ts_fresh_verdict_t v;
     ts_fresh_judge (fresh, ok, 0, now, &v);
     char age [32], cc [TS_FRESH_CC_MAX];
-    ts_fresh_headers (fresh, &v, now, age, sizeof age, cc);
+    //  ts_fresh_fill writes reply->fresh alone: a message on the stack.
+    ts_msg_t answer = { .op = TS_OP_REPLY }, *reply = &answer;
+    ts_fresh_fill (&v, 0, NULL, NULL, reply);
+    ts_fresh_headers (fresh, &reply->fresh, age, sizeof age, cc);
     assert_string_equal (age, "125");
     //  Lifetime from the fetch (10:06 - 10:00): Age is subtracted by caches.
     assert_string_equal (cc, "max-age=360, stale-while-revalidate=30, "
                              "stale-if-error=600");
     now = s_ms ("2026-01-01T10:06:01Z");
     ts_fresh_judge (fresh, ok, 0, now, &v);
-    ts_fresh_headers (fresh, &v, now, age, sizeof age, cc);
+    ts_fresh_fill (&v, 0, NULL, NULL, reply);
+    ts_fresh_headers (fresh, &reply->fresh, age, sizeof age, cc);
     assert_string_equal (age, "361");
     assert_string_equal (cc, "max-age=0, no-cache");
     ts_fresh_judge (fresh, 0, 0, now, &v);
-    ts_fresh_headers (fresh, &v, now, age, sizeof age, cc);
+    ts_fresh_fill (&v, 0, NULL, NULL, reply);
+    ts_fresh_headers (fresh, &reply->fresh, age, sizeof age, cc);
     assert_string_equal (age, "");
     assert_string_equal (cc, "max-age=0, no-cache");
     ts_fresh_destroy (&fresh);
