@@ -55,6 +55,7 @@ static const char *const s_layouts [] = { "rows", "columns", "positional",
 static const char *const s_out_of_bounds [] = { "reject_document",
                                                 "drop_point", NULL };
 static const char *const s_stamp_uses [] = { "use", "ignore", NULL };
+static const char *const s_admits [] = { "first", "second", NULL };
 static const char *const s_read_through [] = { "off", "registered", "any",
                                                 NULL };
 static const char *const s_security_modes [] = { "curve", "plain", NULL };
@@ -202,6 +203,8 @@ const ts_config_key_t ts_config_keys [] = {
       NULL },
     { "gateway.cache_ttl_s", TS_CONFIG_INT, "300", 1, 86400, NULL, NULL },
     { "gateway.cache_stamps", TS_CONFIG_ENUM, "use", 0, 0, s_stamp_uses,
+      NULL },
+    { "gateway.cache_admit", TS_CONFIG_ENUM, "second", 0, 0, s_admits,
       NULL },
     { "gateway.notice_endpoint", TS_CONFIG_STR, "tcp://127.0.0.1:5558",
       0, 0, NULL, s_check_endpoint_or_off },

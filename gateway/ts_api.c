@@ -67,6 +67,9 @@ ts_api_new (const ts_config_t *cfg, ts_store_t *store, char *err)
     int64_t cache_mb = ts_config_int (cfg, "gateway.cache_mb");
     if (cache_mb > 0)
         self->cache = ts_cache_new ((size_t) cache_mb << 20);
+    if (self->cache)
+        ts_cache_set_admit (self->cache, strcmp (ts_config_str (cfg,
+                            "gateway.cache_admit"), "second") == 0);
     if (!(self->fresh = ts_fresh_new (cfg, err))) {
         ts_api_destroy (&self);
         return NULL;

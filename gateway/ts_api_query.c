@@ -371,8 +371,10 @@ ts_api_query_cached (ts_api_t *self, const ts_msg_t *req, char format,
         return reply->status;
     }
     reply->fresh.etag = ts_fresh_hash (*data, *size);
-    //  The seal rides behind the body: *size stays the body's.
-    if (cacheable && ts_fresh_seal (reply, data, *size) == 0)
+    //  The seal rides behind the body: *size stays the body's. An answer
+    //  the cache declines (gateway.cache_admit) costs neither.
+    if (cacheable && ts_cache_admit (self->cache, key, key_size)
+    &&  ts_fresh_seal (reply, data, *size) == 0)
         ts_cache_put (self->cache, key, key_size, &tag,
                       self->stamps? &stamp: NULL,
                       ts_fresh_until (reply, until), *data,

@@ -44,12 +44,18 @@ struct _ts_cache_t {
     uint64_t        *generations;   //  S_GENERATIONS notice counters
     uint64_t         epoch;         //  whole drops
     bool             heard;         //  notices heard in order
+    bool             admit_second;  //  ts_cache_set_admit
+    uint64_t        *seen;          //  key hashes seen (admission)
+    size_t           seen_mask;     //  slots - 1 (a power of two)
+    uint64_t         declined;      //  atomic: ts_cache_admit said no
 };
 
 #define S_GENERATIONS    16384      //  a power of two
 
 #define S_TYPICAL_ENTRY  8192       //  sizes the bucket array
 #define S_MIN_BUCKETS    64
+#define S_SEEN_BYTES     512        //  of budget per admission slot
+#define S_MIN_SEEN       1024
 
 //  FNV-1a, 64-bit.
 static uint64_t
@@ -80,15 +86,21 @@ ts_cache_new (size_t max_bytes)
     size_t buckets = S_MIN_BUCKETS;
     while (buckets < max_bytes / S_TYPICAL_ENTRY && buckets < (1u << 24))
         buckets *= 2;
+    size_t seen = S_MIN_SEEN;
+    while (seen < max_bytes / S_SEEN_BYTES && seen < (1u << 24))
+        seen *= 2;
     self->buckets = calloc (buckets, sizeof (s_entry_t *));
     self->generations = calloc (S_GENERATIONS, sizeof (uint64_t));
-    if (!self->buckets || !self->generations) {
+    self->seen = calloc (seen, sizeof (uint64_t));
+    if (!self->buckets || !self->generations || !self->seen) {
         free (self->buckets);
         free (self->generations);
+        free (self->seen);
         free (self);
         return NULL;
     }
     self->mask = buckets - 1;
+    self->seen_mask = seen - 1;
     self->max_bytes = max_bytes;
     pthread_mutex_init (&self->lock, NULL);
     return self;
@@ -107,6 +119,7 @@ ts_cache_destroy (ts_cache_t **self_p)
         }
         free (self->buckets);
         free (self->generations);
+        free (self->seen);
         pthread_mutex_destroy (&self->lock);
         free (self);
         *self_p = NULL;
@@ -156,6 +169,32 @@ ts_cache_set_heard (ts_cache_t *self, bool heard)
     pthread_mutex_lock (&self->lock);
     self->heard = heard;
     pthread_mutex_unlock (&self->lock);
+}
+
+void
+ts_cache_set_admit (ts_cache_t *self, bool second)
+{
+    assert (self);
+    __atomic_store_n (&self->admit_second, second, __ATOMIC_RELAXED);
+}
+
+bool
+ts_cache_admit (ts_cache_t *self, const void *key, size_t key_size)
+{
+    assert (self);
+    if (!__atomic_load_n (&self->admit_second, __ATOMIC_RELAXED))
+        return true;
+    //  The slot from the hash's high bits (the buckets use the low), so
+    //  keys that share a bucket do not also share a slot. A hash of 0
+    //  would match an empty slot: it counts as 1.
+    uint64_t hash = s_hash (key, key_size);
+    hash += hash == 0;
+    uint64_t *slot = &self->seen [(hash >> 40) & self->seen_mask];
+    if (__atomic_load_n (slot, __ATOMIC_RELAXED) == hash)
+        return true;
+    __atomic_store_n (slot, hash, __ATOMIC_RELAXED);
+    __atomic_fetch_add (&self->declined, 1, __ATOMIC_RELAXED);
+    return false;
 }
 
 //  The slot that points at key's entry, or at the NULL ending its chain.
@@ -324,4 +363,5 @@ ts_cache_stats (ts_cache_t *self, ts_cache_stats_t *stats)
     pthread_mutex_lock (&self->lock);
     *stats = self->stats;
     pthread_mutex_unlock (&self->lock);
+    stats->declined = __atomic_load_n (&self->declined, __ATOMIC_RELAXED);
 }

@@ -24,6 +24,16 @@
     Dropping costs one increment, whatever the entries of the id; they
     are freed at their next lookup or by eviction.
 
+    Admission (ts_cache_set_admit): by default every answer put is kept.
+    Set to keep answers from their key's second time, the cache declines
+    (ts_cache_admit) an answer the first time its key is seen: queries
+    whose range moves with every request (a dashboard's "last 24 hours")
+    then cost neither a copy nor the eviction of answers that are asked
+    again, and a key asked twice is kept from its second answer on. Keys
+    seen are remembered as their hashes in a fixed table sized from the
+    budget (a slot per 512 bytes), overwritten by later keys: a key
+    asked again only after that many other keys counts as new.
+
     A key is any byte string (ts_api builds it from the encoding, id,
     measure and range). Entries are evicted least recently used first
     when the bytes they hold (keys, answers and bookkeeping) would pass
@@ -69,6 +79,17 @@ void ts_cache_drop_all (ts_cache_t *self);
 //  creation); only reported back in tags.
 void ts_cache_set_heard (ts_cache_t *self, bool heard);
 
+//  Keeps answers from their key's second time (true) or first (false:
+//  the default).
+void ts_cache_set_admit (ts_cache_t *self, bool second);
+
+//  Whether an answer of key should be put (ts_cache_put): always when
+//  admitting first times; else whether key was seen before, remembering
+//  that it is seen now. Ask once per answer read, after ts_cache_get
+//  missed. Lock-free: two threads racing on one slot at worst let one
+//  answer in early or late.
+bool ts_cache_admit (ts_cache_t *self, const void *key, size_t key_size);
+
 //  Looks key up. On a hit - an entry whose id's generation is still the
 //  one it was put with, with now_ms before the until_ms it was put with,
 //  and, given stamp, whose stamp has the same version as stamp with
@@ -98,6 +119,7 @@ typedef struct {
     size_t   bytes;         //  bytes held now (counted as for the budget)
     uint64_t dropped_ids;   //  change notices applied (ts_cache_drop_id)
     uint64_t dropped_all;   //  whole drops (ts_cache_drop_all)
+    uint64_t declined;      //  answers not admitted (ts_cache_admit)
 } ts_cache_stats_t;
 
 void ts_cache_stats (ts_cache_t *self, ts_cache_stats_t *stats);

@@ -19,7 +19,8 @@ struct _ts_json_t {
     size_t  size;       //  bytes of text (without the NUL)
     size_t  cap;        //  allocated bytes
     bool    failed;     //  an append ran out of memory
-    int     decimals;   //  the last value's decimals (s_format_decimal)
+    int     decimals;   //  the decimals that held the last value
+    ts_json_number_prefix_t time;   //  the last time's leading digits
 };
 
 #define S_INITIAL_CAP 1024
@@ -60,9 +61,9 @@ ts_json_reset (ts_json_t *self)
         self->data [0] = 0;
 }
 
-//  Makes room for extra more bytes plus the NUL. Returns 0 or TS_ENOMEM.
+//  s_reserve when the room is not there already.
 static int
-s_reserve (ts_json_t *self, size_t extra)
+s_grow (ts_json_t *self, size_t extra)
 {
     if (self->failed)
         return TS_ENOMEM;
@@ -84,6 +85,16 @@ s_reserve (ts_json_t *self, size_t extra)
     self->data = data;
     self->cap = cap;
     return 0;
+}
+
+//  Makes room for extra more bytes plus the NUL. Returns 0 or TS_ENOMEM.
+//  Inline where the room is there (every point of an answer asks).
+static inline int
+s_reserve (ts_json_t *self, size_t extra)
+{
+    if (!self->failed && self->data && extra <= self->cap - self->size - 1)
+        return 0;
+    return s_grow (self, extra);
 }
 
 int
@@ -300,7 +311,7 @@ s_point (ts_json_t *self, const ts_points_t *pts, size_t i, bool history,
         return;
     char *out = self->data + self->size;
     S_PUT (out, "{\"time\":");
-    out += ts_json_number_int (pts->time_ms [i], out);
+    out += ts_json_number_time (pts->time_ms [i], out, &self->time);
     S_PUT (out, ",\"measure\":");
     if (measure->pts) {
         memcpy (out, measure->text, measure->len);
@@ -445,12 +456,23 @@ ts_json_series_part (ts_json_t *self, const ts_msg_t *reply, size_t *at,
 int
 ts_json_series (ts_json_t *self, const ts_msg_t *reply)
 {
-    //  Room for the whole answer at once (a point is 40 to 70 bytes with
-    //  a short measure name) rather than doubling from 1 KB: a 22 KB
-    //  answer was five reallocs, each a copy.
-    size_t points = reply->series.history->n + reply->series.forecast->n;
-    if (points < SIZE_MAX / 64)
-        s_reserve (self, 512 + points * 56);
+    //  Room for the whole answer at once rather than doubling from 1 KB
+    //  (a 22 KB answer was five reallocs, each a copy): a point is 49
+    //  bytes of literals, its measure name and quotes, a 13-digit time
+    //  and a value of mostly a few digits, so 80 bytes and the longest
+    //  name hold nearly every answer; a longer one grows once.
+    const ts_points_t *lists [] = { reply->series.history,
+                                    reply->series.forecast };
+    size_t points = 0, longest = 0;
+    for (size_t l = 0; l < 2; l++) {
+        points += lists [l]->n;
+        for (size_t m = 0; m < lists [l]->n_measures; m++) {
+            size_t len = strlen (lists [l]->measures [m]);
+            longest = len > longest? len: longest;
+        }
+    }
+    if (points < SIZE_MAX / 1024 && longest <= TS_NAME_MAX)
+        s_reserve (self, 512 + points * (80 + longest));
     size_t at = 0;
     int rc = ts_json_series_part (self, reply, &at, SIZE_MAX);
     return rc == 1? 0: TS_ENOMEM;

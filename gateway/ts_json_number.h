@@ -17,11 +17,27 @@ size_t ts_json_number_uint (uint64_t value, char *buf);
 //  The same with a '-' for negative values (room for 21).
 size_t ts_json_number_int (int64_t value, char *buf);
 
+//  The leading digits of the last time ts_json_number_time wrote (all
+//  but its last eight: in epoch ms they change once a day). Zero it to
+//  start.
+typedef struct {
+    uint64_t high;              //  the time / 10^8
+    size_t   len;               //  bytes in text; 0 before the first
+    char     text [16];
+} ts_json_number_prefix_t;
+
+//  ts_json_number_int for the times of a series, which share their
+//  leading digits: those are copied from *prefix when they are the same
+//  as the last time's (room for 21 at buf).
+size_t ts_json_number_time (int64_t value, char *buf,
+                            ts_json_number_prefix_t *prefix);
+
 //  The fast path for a double: value with the fewest decimals that hold
 //  it exactly, for 1e-4 <= |value| < 1e15 and at most 15 significant
 //  digits (then the same text as "%.15g"), NUL-terminated at buf (room
 //  for 24). *hint: the decimals to try first (a series' values mostly
-//  share theirs; start at 0), set to those found. Returns the length,
+//  share theirs; start at 0), set to those that held it (perhaps more
+//  than printed: trailing zeros are dropped). Returns the length,
 //  or 0 where the fast path does not apply (buf and *hint untouched).
 size_t ts_json_number_decimal (double value, char *buf, int *hint);
 

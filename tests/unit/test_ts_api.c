@@ -244,6 +244,43 @@ api_cached_answer_drops_an_expired_forecast (void **state)
     ts_points_destroy (&forecast);
 }
 
+//  The default admission (gateway.cache_admit: second): a range is kept
+//  from its second query and served from the third; ranges asked once
+//  each (a moving "last hour") are never kept.
+static void
+api_cache_keeps_an_answer_from_its_second_query (void **state)
+{
+    fixture_t *self = *state;
+    ts_testutil_t *base = ts_testutil_new (16, "gateway:\n"
+                                               "  read_through: \"off\"\n");
+    assert_non_null (base);
+    char err [TS_ERRLEN] = "";
+    ts_api_t *saved = self->api;
+    self->api = ts_api_new (base->cfg, base->store, err);
+    assert_non_null (self->api);
+    const char *ids [] = { "a" };
+    assert_int_equal (ts_store_ids_add (base->store, ids, 1, NULL, NULL), 0);
+    ts_cache_stats_t stats;
+    for (int i = 0; i < 10; i++) {
+        s_query (self, "a", 1000 + i, 5000);
+        assert_int_equal (s_query_cached (self), 200);
+    }
+    ts_api_cache_stats (self->api, &stats);
+    assert_int_equal (stats.declined, 10);
+    assert_int_equal (stats.entries, 0);
+    for (int i = 0; i < 3; i++) {
+        s_query (self, "a", 0, 5000);
+        assert_int_equal (s_query_cached (self), 200);
+        ts_api_cache_stats (self->api, &stats);
+        assert_int_equal (stats.hits, i == 2);
+        assert_int_equal (stats.entries, i > 0);
+    }
+    assert_int_equal (stats.declined, 11);
+    ts_api_destroy (&self->api);
+    self->api = saved;
+    ts_testutil_destroy (&base);
+}
+
 //  Uses base's directory for a store whose registry lives in an LMDB
 //  environment of its own (DIR/registry, config in *registry_cfg, which
 //  the caller frees after the store): a store without change stamps.
@@ -300,6 +337,7 @@ api_query_without_stamps_reuses_answers_for_cache_stale_ms (void **state)
     ts_config_t *registry_cfg;
     ts_points_t *history;
     ts_testutil_t *base = s_split_base ("gateway:\n"
+                                        "  cache_admit: first\n"
                                         "  cache_stale_ms: 60000\n",
                                         &registry_cfg, &history);
     char err [TS_ERRLEN] = "";
@@ -348,6 +386,7 @@ api_query_without_stamps_reuses_answers_until_a_notice (void **state)
     ts_config_t *registry_cfg;
     ts_points_t *history;
     ts_testutil_t *base = s_split_base ("gateway:\n"
+                                        "  cache_admit: first\n"
                                         "  cache_stale_ms: 0\n"
                                         "  cache_ttl_s: 60\n",
                                         &registry_cfg, &history);
@@ -453,6 +492,7 @@ main (int argc, char *argv [])
         T (api_query_answers_413_over_max_points),
         T (api_query_answers_from_the_cache_until_the_id_changes),
         T (api_cached_answer_drops_an_expired_forecast),
+        T (api_cache_keeps_an_answer_from_its_second_query),
         T (api_query_answers_with_the_cache_off),
         T (api_query_without_stamps_reuses_answers_for_cache_stale_ms),
         T (api_query_without_stamps_reuses_answers_until_a_notice),

@@ -5,7 +5,10 @@
     keeps none) an entry is reused until its own expiry only. Change
     notices: dropping an id voids its answers and no other id's, also an
     answer being read while the notice came; dropping all frees every
-    entry. In these tests a key is also the id of its answer. */
+    entry. Admission: by default every answer is kept; set to second, an
+    answer is admitted from its key's second time on, whatever other keys
+    were seen in between (within the table). In these tests a key is also
+    the id of its answer. */
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -275,6 +278,39 @@ s_worker (void *arg)
 }
 
 static void
+cache_admits_every_answer_or_from_its_keys_second_time (void **state)
+{
+    ts_cache_t *cache = ts_cache_new (1 << 20);
+    assert_non_null (cache);
+    ts_cache_stats_t stats;
+    //  The default: every answer, every time.
+    for (int i = 0; i < 3; i++)
+        assert_true (ts_cache_admit (cache, "a", 1));
+    ts_cache_set_admit (cache, true);
+    assert_false (ts_cache_admit (cache, "b", 1));
+    assert_true (ts_cache_admit (cache, "b", 1));
+    assert_true (ts_cache_admit (cache, "b", 1));
+    //  "a" was seen while admitting first times only: not remembered.
+    assert_false (ts_cache_admit (cache, "a", 1));
+    //  Keys asked once each (a moving range) are all declined, and do
+    //  not push out a key seen among them unless they share its slot.
+    char key [32];
+    int declined = 0;
+    for (int i = 0; i < 200; i++) {
+        int len = snprintf (key, sizeof key, "moving-%d", i);
+        declined += !ts_cache_admit (cache, key, (size_t) len);
+    }
+    assert_int_equal (declined, 200);
+    assert_true (ts_cache_admit (cache, "a", 1));
+    ts_cache_stats (cache, &stats);
+    assert_int_equal (stats.declined, 2 + 200);
+    //  Back to every answer.
+    ts_cache_set_admit (cache, false);
+    assert_true (ts_cache_admit (cache, "c", 1));
+    ts_cache_destroy (&cache);
+}
+
+static void
 cache_serves_several_threads (void **state)
 {
     ts_cache_t *cache = ts_cache_new (8 * 1024);
@@ -303,6 +339,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (cache_keeps_no_answer_read_while_a_notice_of_its_id_came),
         cmocka_unit_test (cache_drop_all_frees_every_entry_and_voids_older_tags),
         cmocka_unit_test (cache_evicts_least_recently_used_to_stay_in_budget),
+        cmocka_unit_test (cache_admits_every_answer_or_from_its_keys_second_time),
         cmocka_unit_test (cache_serves_several_threads),
     };
     if (argc > 1)

@@ -56,11 +56,14 @@ s_setup_yaml (void **state, const char *yaml)
     return self->req && self->reply? 0: -1;
 }
 
+//  The answer cache keeps every answer at once (cache_admit: first):
+//  these tests are about what it serves; test_ts_api tests admission.
 static inline int
 s_setup (void **state)
 {
     return s_setup_yaml (state, "gateway:\n"
                                 "  max_points: 20\n"
+                                "  cache_admit: first\n"
                                 "  read_through: \"off\"\n"
                                 "  broker_endpoint: " BROKER "\n");
 }
