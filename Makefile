@@ -89,7 +89,8 @@ COMMON_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard common/*.c common/*/*.c))
 ALL_MODS    = $(patsubst %.c,%,$(wildcard common/*.c common/*/*.c \
                   $(foreach d,broker workers gateway,$(d)/ts_*.c $(d)/*/ts_*.c)))
 HEADERS     = $(wildcard common/*.h common/*/*.h broker/*.h broker/*/*.h \
-                  workers/*.h workers/*/*.h gateway/*.h gateway/*/*.h tools/*.h)
+                  workers/*.h workers/*/*.h gateway/*.h gateway/*/*.h tools/*.h \
+                  bench/*.h)
 LIB         = $(BUILD)/libtscache.a
 mods        = $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(1)/ts_*.c $(1)/*/ts_*.c))
 
@@ -98,8 +99,9 @@ PROGRAMS = $(BIN)/tscache-broker $(BIN)/tscache-worker $(BIN)/tscache-gateway \
 TESTS    = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c)) \
            $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/contract/test_*.c))
 
-#  bench/storefill is also the e2e tests' store loader (test_http_large).
-all: $(PROGRAMS) $(TESTS) $(BUILD)/bench/storefill
+#  bench/storefill is also the e2e tests' store loader (test_http_large),
+#  bench/dispatchload the workers of tests/integration/test_dispatch.
+all: $(PROGRAMS) $(TESTS) $(BUILD)/bench/storefill $(BUILD)/bench/dispatchload
 
 programs: $(PROGRAMS)
 
@@ -562,6 +564,10 @@ $(BUILD)/bench/zmqload: $(BUILD)/bench/zmqload.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(say) LINK $@
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/bench/dispatchload: $(BUILD)/bench/dispatchload.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(say) LINK $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/bench/zmqecho: $(BUILD)/bench/zmqecho.o
 	@mkdir -p $(dir $@)
 	$(say) LINK $@
@@ -580,9 +586,11 @@ $(BUILD)/bench/storefill: $(BUILD)/bench/storefill.o $(LIB)
 bench:
 	@tools/install-deps.sh bench
 	@$(MAKE) --no-print-directory $(PROGRAMS) $(BUILD)/bench/zmqload $(BUILD)/bench/zmqecho \
-	    $(BUILD)/bench/storefill $(BUILD)/bench/ddbload $(BUILD)/tests/test_ts_aws_sigv4
+	    $(BUILD)/bench/storefill $(BUILD)/bench/ddbload $(BUILD)/bench/dispatchload \
+	    $(BUILD)/tests/test_ts_aws_sigv4
 	@TSCACHE_ZMQLOAD=$(BUILD)/bench/zmqload TSCACHE_ZMQECHO=$(BUILD)/bench/zmqecho \
-	    TSCACHE_STOREFILL=$(BUILD)/bench/storefill bench/bench
+	    TSCACHE_STOREFILL=$(BUILD)/bench/storefill \
+	    TSCACHE_DISPATCHLOAD=$(BUILD)/bench/dispatchload bench/bench
 	@TSCACHE_DDBLOAD=$(BUILD)/bench/ddbload TSCACHE_TESTS=$(BUILD)/tests bench/bench-dynamodb
 	@TSCACHE_DDBLOAD=$(BUILD)/bench/ddbload bench/bench-influxdb
 

@@ -23,6 +23,7 @@
     Exit status: 0 if every request got a good reply, 1 if some did not,
     2 if the run could not start (bad option, no answer, wrong answer). */
 
+#include "ts_bench.h"
 #include "ts_common.h"
 #include "ts_proto.h"
 
@@ -78,14 +79,6 @@ typedef struct {
     pthread_t   tid;
 } s_thread_t;
 
-static int64_t
-s_now_ns (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void
 s_usage (FILE *out)
 {
@@ -116,19 +109,6 @@ s_usage (FILE *out)
 "Prints one line: zmqload clients N threads N requests N errors N seconds S\n"
 "req_s R p50_ms X p99_ms Y reply_bytes B. Exit 0 if every reply was good,\n"
 "1 if some were not, 2 if the run could not start.\n");
-}
-
-//  Parses a whole decimal integer in [min, max]. Returns 0 or TS_EINVAL.
-static int
-s_parse_long (const char *s, long min, long max, long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long v = strtol (s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max)
-        return TS_EINVAL;
-    *out = v;
-    return 0;
 }
 
 static int
@@ -183,17 +163,17 @@ s_parse_opts (int argc, char **argv, s_opts_t *o)
                       o->has_from = true; break;
             case 't': rc = s_parse_ms (optarg, &o->to_ms);
                       o->has_to = true; break;
-            case 'c': rc = s_parse_long (optarg, 1, S_MAX_CLIENTS,
+            case 'c': rc = ts_bench_parse_long (optarg, 1, S_MAX_CLIENTS,
                                          &o->clients); break;
-            case 'T': rc = s_parse_long (optarg, 1, S_MAX_THREADS,
+            case 'T': rc = ts_bench_parse_long (optarg, 1, S_MAX_THREADS,
                                          &o->threads); break;
-            case 'd': rc = s_parse_long (optarg, 1, 86400, &v);
+            case 'd': rc = ts_bench_parse_long (optarg, 1, 86400, &v);
                       o->duration_s = (double) v; break;
-            case 'n': rc = s_parse_long (optarg, 1, 1000000000,
+            case 'n': rc = ts_bench_parse_long (optarg, 1, 1000000000,
                                          &o->requests); break;
-            case 'x': rc = s_parse_long (optarg, 0, TS_PROTO_MAX_POINTS,
+            case 'x': rc = ts_bench_parse_long (optarg, 0, TS_PROTO_MAX_POINTS,
                                          &o->expect); break;
-            case 'o': rc = s_parse_long (optarg, 1, 3600000,
+            case 'o': rc = ts_bench_parse_long (optarg, 1, 3600000,
                                          &o->timeout_ms); break;
             case 'k': o->compact = true; break;
             case 'h': s_usage (stdout); exit (0);
@@ -266,7 +246,7 @@ s_recv (void *sock, zmq_msg_t *msg)
 static bool
 s_claim (s_shared_t *shared)
 {
-    if (s_now_ns () >= shared->deadline_ns)
+    if (ts_bench_now_ns () >= shared->deadline_ns)
         return false;
     return atomic_fetch_add (&shared->claimed, 1) < shared->opts->requests;
 }
@@ -308,7 +288,7 @@ s_thread (void *arg)
             self->errors++;
         else
         if (s_claim (shared)) {
-            sent [i] = s_now_ns ();
+            sent [i] = ts_bench_now_ns ();
             if (s_send (items [i].socket, shared->request,
                         shared->request_size) == 0)
                 busy++;
@@ -323,7 +303,7 @@ s_thread (void *arg)
         int rc = zmq_poll (items, (int) n, 100);
         if (rc < 0 && zmq_errno () != EINTR)
             break;
-        int64_t now = s_now_ns ();
+        int64_t now = ts_bench_now_ns ();
         for (long i = 0; i < n; i++) {
             if (!sent [i])
                 continue;
@@ -331,7 +311,7 @@ s_thread (void *arg)
                 long size = s_recv (items [i].socket, &msg);
                 if (size < 0)
                     continue;           //  not a whole reply yet
-                now = s_now_ns ();
+                now = ts_bench_now_ns ();
                 if ((size_t) size == shared->reply_size) {
                     if (s_record (self, (uint64_t) (now - sent [i])))
                         self->errors++;
@@ -342,7 +322,7 @@ s_thread (void *arg)
                 sent [i] = 0;
                 busy--;
                 if (s_claim (shared)) {
-                    sent [i] = s_now_ns ();
+                    sent [i] = ts_bench_now_ns ();
                     if (s_send (items [i].socket, shared->request,
                                 shared->request_size) == 0)
                         busy++;
@@ -386,8 +366,8 @@ s_check (void *ctx, const s_opts_t *o, const char *req, size_t req_size)
     }
     zmq_pollitem_t item = { sock, 0, ZMQ_POLLIN, 0 };
     long size = -1;
-    int64_t until = s_now_ns () + (int64_t) o->timeout_ms * 1000000;
-    while (size < 0 && s_now_ns () < until) {
+    int64_t until = ts_bench_now_ns () + (int64_t) o->timeout_ms * 1000000;
+    while (size < 0 && ts_bench_now_ns () < until) {
         if (zmq_poll (&item, 1, 100) > 0)
             size = s_recv (sock, &msg);
     }
@@ -494,7 +474,7 @@ main (int argc, char **argv)
     atomic_init (&shared.claimed, 0);
     s_thread_t threads [S_MAX_THREADS];
     memset (threads, 0, sizeof threads);
-    int64_t start = s_now_ns ();
+    int64_t start = ts_bench_now_ns ();
     shared.deadline_ns = start + (int64_t) (o.duration_s * 1e9);
     long first = 0;             //  clients handed to started threads
     long started = 0;

@@ -66,6 +66,8 @@ typedef struct {
     uint32_t  leased;               //  jobs it holds (for stats)
     int64_t   last_seen_ms;         //  monotonic, any message
     uint64_t  last_job_seq;         //  dispatch order, for round-robin
+    bool      released;             //  sent release and no credit since:
+                                    //  its going is a stop, not a loss
 } ts_broker_worker_t;
 
 struct _ts_broker_t {

@@ -125,6 +125,9 @@ s_worker_forget (ts_broker_t *self, ts_broker_worker_t *worker, const char *why)
         ts_error ("worker %s lost (%s): cannot requeue its jobs: %s",
                   worker->key, why, err);
     else
+    if (jobs == 0 && worker->released)
+        ts_info ("worker %s gone (%s) after its release", worker->key, why);
+    else
         ts_warn ("worker %s lost (%s), %d jobs requeued", worker->key, why,
                  jobs);
     zhashx_delete (self->workers, worker->key);
@@ -370,6 +373,7 @@ s_release (ts_broker_t *self, ts_broker_worker_t *worker,
     char err [TS_ERRLEN];
     ts_broker_flush_dones (self);           //  reports in the order they came
     worker->credit = 0;
+    worker->released = true;
     size_t back = 0;
     for (size_t i = 0; i < msg->jobs_n; i++) {
         int rc = ts_queue_release (self->queue, msg->jobs [i], worker->key,
@@ -460,6 +464,8 @@ ts_broker_worker_message (ts_broker_t *self, zmsg_t *zmsg)
     if (msg->op == TS_OP_READY) {
         uint64_t credit = (uint64_t) worker->credit + msg->credit;
         worker->credit = credit > CREDIT_MAX? CREDIT_MAX: (uint32_t) credit;
+        if (msg->credit)
+            worker->released = false;       //  at work again
         ts_debug ("worker %s ready +%u credit=%u", key, msg->credit,
                   worker->credit);
     }

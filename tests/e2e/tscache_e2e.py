@@ -502,6 +502,7 @@ class Pipeline:
         work = "tcp://127.0.0.1:%d" % free_port()
         self.notice_endpoint = "tcp://127.0.0.1:%d" % free_port()
         self.control_endpoint = control
+        self.worker_endpoint = work
         self.config = os.path.join(self.tmp, "tscache.yaml")
         self.security = security
         self.keys = os.path.join(self.tmp, "keys")
