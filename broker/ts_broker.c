@@ -8,11 +8,12 @@
     Each wake reads the worker socket (the dones of the wake are acked in
     one queue call before any control request is handled, so the order
     of reports is kept), then the control socket, runs the timers that
-    are due and dispatches. Every wake ends with one ts_queue_sync if
-    anything was written (group commit), then asks the queue when it
-    next needs the broker: the poll timeout is the earliest of the next
-    heartbeat, lease deadline, retry becoming visible and the next tick
-    of a schedule. Jobs live in the durable queue (ts_queue), which is
+    are due and dispatches. The queue's changes are flushed to disk
+    (ts_queue_sync) at most broker.queue_sync_ms after the first of them
+    (group commit over wakes; 0: at the end of each wake that wrote).
+    Then the broker asks the queue when it next needs the broker: the
+    poll timeout is the earliest of the next heartbeat, lease deadline,
+    retry becoming visible, tick of a schedule and the pending sync. Jobs live in the durable queue (ts_queue), which is
     told the wall clock; heartbeats use the monotonic clock. */
 
 #include "ts_broker_internal.h"
@@ -99,6 +100,8 @@ ts_broker_new (const ts_config_t *cfg, char *err)
     self->invalid_log = (ts_log_limit_t) TS_LOG_LIMIT (LOG_PERIOD_MS,
                                                        LOG_LINES);
     self->ids_per_job = (size_t) ts_config_int (cfg, "broker.ids_per_job");
+    self->sync_ms = ts_config_int (cfg, "broker.queue_sync_ms");
+    self->sync_due_ms = -1;
     //  The schedules open the registry, which the staleness sweep reads
     //  too; with several sources a hydrate reads each id's source in it.
     //  Without a schedule and with one source the broker opens no store,
@@ -284,16 +287,29 @@ s_timeout (ts_broker_t *self)
     int64_t tick = ts_broker_schedule_due (self);
     if (tick >= 0 && tick - wall < wait)
         wait = tick - wall;
+    if (self->sync_due_ms >= 0 && self->sync_due_ms - mono < wait)
+        wait = self->sync_due_ms - mono;
     return wait < 0? 0: wait > HEARTBEAT_MS? HEARTBEAT_MS: (int) wait;
 }
 
-//  Group commit: one disk flush per wake, if anything was written.
+//  Group commit: the changes of every wake within broker.queue_sync_ms
+//  of the first one not yet on disk are flushed together (0: at the end
+//  of each wake that wrote). They are in the OS page cache meanwhile, so
+//  only a power loss can lose them.
 static void
 s_sync (ts_broker_t *self)
 {
+    if (!ts_queue_dirty (self->queue))
+        return;
+    int64_t mono = ts_mono_ms ();
+    if (self->sync_due_ms < 0)
+        self->sync_due_ms = mono + self->sync_ms;
+    if (mono < self->sync_due_ms)
+        return;
     char err [TS_ERRLEN];
-    if (ts_queue_dirty (self->queue) && ts_queue_sync (self->queue, err))
+    if (ts_queue_sync (self->queue, err))
         ts_error ("cannot sync the queue: %s", err);
+    self->sync_due_ms = -1;
 }
 
 int

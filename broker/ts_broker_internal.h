@@ -100,6 +100,9 @@ struct _ts_broker_t {
     zhashx_t   *workers;            //  key -> ts_broker_worker_t, owned
     uint64_t    job_seq;            //  jobs dispatched so far
     int64_t     next_beat_ms;       //  monotonic time of housekeeping
+    int64_t     sync_ms;            //  broker.queue_sync_ms
+    int64_t     sync_due_ms;        //  monotonic time of the next queue
+                                    //  sync; -1 while nothing waits
     ts_msg_t   *msg;                //  scratch: decoded request
     ts_msg_t   *reply;              //  scratch: outgoing message
     char       *beat;               //  encoded heartbeat

@@ -155,6 +155,7 @@ const ts_config_key_t ts_config_keys [] = {
     { "broker.queue_path", TS_CONFIG_STR, "./var/queue", 0, 0, NULL, NULL },
     { "broker.queue_map_size_mb", TS_CONFIG_INT, "1024",
       1, 1048576, NULL, NULL },
+    { "broker.queue_sync_ms", TS_CONFIG_INT, "20", 0, 10000, NULL, NULL },
     { "broker.staleness_ids_per_s", TS_CONFIG_INT, "10000", 0, 10000,
       NULL, NULL },
     { "broker.metrics_port", TS_CONFIG_INT, "0", 0, 65535, NULL, NULL },

@@ -58,8 +58,8 @@
     and ts_queue_ack_many acks many jobs, each in one batch. Writes reach
     the operating system at once, so a broker killed with SIGKILL loses
     nothing; they reach the disk at ts_queue_sync, which the broker calls
-    once per loop wake (a power loss loses at most that last wake's
-    changes). When a queue is opened, leases that were held before get a
+    at most broker.queue_sync_ms after a change (a power loss loses at
+    most the changes not yet synced). When a queue is opened, leases that were held before get a
     deadline of at most now + 10 s: workers still fetching can report them
     after they reconnect, and jobs of workers that died with the broker come
     back quickly.
