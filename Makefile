@@ -568,6 +568,10 @@ $(BUILD)/bench/dispatchload: $(BUILD)/bench/dispatchload.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(say) LINK $@
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/bench/ingestload: $(BUILD)/bench/ingestload.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(say) LINK $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/bench/zmqecho: $(BUILD)/bench/zmqecho.o
 	@mkdir -p $(dir $@)
 	$(say) LINK $@
@@ -587,10 +591,11 @@ bench:
 	@tools/install-deps.sh bench
 	@$(MAKE) --no-print-directory $(PROGRAMS) $(BUILD)/bench/zmqload $(BUILD)/bench/zmqecho \
 	    $(BUILD)/bench/storefill $(BUILD)/bench/ddbload $(BUILD)/bench/dispatchload \
-	    $(BUILD)/tests/test_ts_aws_sigv4
+	    $(BUILD)/bench/ingestload $(BUILD)/tests/test_ts_aws_sigv4
 	@TSCACHE_ZMQLOAD=$(BUILD)/bench/zmqload TSCACHE_ZMQECHO=$(BUILD)/bench/zmqecho \
 	    TSCACHE_STOREFILL=$(BUILD)/bench/storefill \
-	    TSCACHE_DISPATCHLOAD=$(BUILD)/bench/dispatchload bench/bench
+	    TSCACHE_DISPATCHLOAD=$(BUILD)/bench/dispatchload \
+	    TSCACHE_INGESTLOAD=$(BUILD)/bench/ingestload bench/bench
 	@TSCACHE_DDBLOAD=$(BUILD)/bench/ddbload TSCACHE_TESTS=$(BUILD)/tests bench/bench-dynamodb
 	@TSCACHE_DDBLOAD=$(BUILD)/bench/ddbload bench/bench-influxdb
 
