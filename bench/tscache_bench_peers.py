@@ -13,9 +13,11 @@ runs it; docs/benchmarks.md):
        Raw points: /api/v1/export?match[]=m{id="ID"}&start=&end= vs
        GET /v1/series/{id}?from=&to=. Aggregated: /api/v1/query_range
        ?query=avg_over_time(m{id="ID"}[1h])&start=&end=&step=3600 vs the
-       gateway's step=1h&agg=avg (figure 8's query); the same range on
-       every request, so VictoriaMetrics' rollup result cache and the
-       gateway's answer cache both serve it. The two do not cut the same
+       gateway's step=1h&agg=avg (figure 8's query), computed (a new
+       `from` per request, figure 8's wrk script) and cached (the same
+       range); VictoriaMetrics gets the same range every request, and
+       the hits of its rollup result cache over the run are counted (none
+       so far: it computes every answer). The two do not cut the same
        buckets: VictoriaMetrics' step T averages the points in (T-1h, T]
        with T = start + k hours, the gateway's bucket t the points in
        [t, t+1h) with t on the hour. So checked first: each of
@@ -45,6 +47,7 @@ import urllib.parse
 import urllib.request
 
 from tscache_bench import cpu_run, fmt, log, which, wrk
+from tscache_bench_query import LUA_AGG
 from tscache_e2e import free_port, wait_for
 
 HOUR_MS = 3600000
@@ -274,11 +277,29 @@ def _check_varnish(varnish, upstream, path, points):
     return len(cached)
 
 
-def _timed(pid, url, seconds, headers=()):
+def _vm_cache_hits(vm):
+    """Full and partial hits of VictoriaMetrics' rollup result cache so
+    far (its /metrics), or None if it does not say."""
+    st, _, body = _get(vm + "/metrics")
+    hits = None
+    for line in body.decode("utf-8", "replace").splitlines() \
+            if st == 200 else []:
+        words = line.split()
+        if len(words) == 2 and words[0] in (
+                "vm_rollup_result_cache_full_hits_total",
+                "vm_rollup_result_cache_partial_hits_total"):
+            try:
+                hits = (hits or 0) + int(float(words[1]))
+            except ValueError:
+                pass
+    return hits
+
+
+def _timed(pid, url, seconds, headers=(), script=None):
     """wrk -t2 -c50 on url for seconds, with the server CPU (process pid
     and its children) per request in "cpu_us"."""
     r, cpu = cpu_run(pid, lambda: wrk(url, THREADS, CONNS, seconds,
-                                      headers=headers))
+                                      headers=headers, script=script))
     r["cpu_us"] = 1e6 * cpu / r["requests"] if r.get("requests") else None
     return r
 
@@ -333,20 +354,36 @@ def figure10(p, peers, res, seconds, series, frm, to, points):
     g = _timed(gateway, raw_url, seconds, hdr)
     v = _timed(vm_pid, export_url, seconds)
     _log("raw points c%d" % CONNS, g, v)
+    # The gateway's aggregate cached (the same range) and computed (a new
+    # `from` per request: figure 8's script); VictoriaMetrics is asked
+    # the same range every time, and its rollup result cache's hits
+    # over the run say whether it computed.
+    lua = os.path.join(peers.tmp, "agg-peers.lua")
+    with open(lua, "w") as f:
+        f.write(LUA_AGG % {"from": frm, "to": to, "id": series,
+                           "threads": THREADS})
     ga = _timed(gateway, agg_url, seconds, hdr)
+    gc = _timed(gateway, base + "/", seconds, hdr, lua)
+    hits = _vm_cache_hits(vm)
     va = _timed(vm_pid, range_url, seconds)
-    _log("aggregated c%d" % CONNS, ga, va)
+    after = _vm_cache_hits(vm)
+    hits = after - hits if hits is not None and after is not None \
+        else None
+    _log("aggregated c%d, cached" % CONNS, ga, va)
+    _log("aggregated c%d, computed" % CONNS, gc, va)
+    log("  VictoriaMetrics' rollup result cache: %s hits over its run"
+        % fmt(hits))
     gv = _timed(gateway, raw_url, seconds, hdr)
     n = _timed(varnish_pid, varnish + path, seconds)
     _log("vs Varnish c%d" % CONNS, gv, n)
     fetches = varnish_fetches(workdir)
     log("  Varnish fetched from the upstream %s time(s) in all"
         % fmt(fetches))
-    res["vm", CONNS] = (g, v, ga, va)
+    res["vm", CONNS] = (g, v, ga, gc, va)
     res["varnish", CONNS] = (gv, n)
     res["peers"] = {"raw_bytes": (len(raw), export_bytes),
                     "agg_bytes": (len(agg), range_bytes),
-                    "buckets": (len(buckets), steps),
+                    "buckets": (len(buckets), steps), "vm_hits": hits,
                     "doc_bytes": (len(raw), doc_bytes),
                     "varnish_fetches": fetches}
 
@@ -374,7 +411,7 @@ def rows(res, ratio_row, lat_row, out):
         lat_row("10", "%s c%d, p99 ms" % (what, CONNS), ours["p99"],
                 theirs["p99"])
 
-    g, v, ga, va = res["vm", CONNS]
+    g, v, ga, gc, va = res["vm", CONNS]
     ratio_row("10", "HTTP raw points c%d, 288 points, req/s (tscache GET "
               "/v1/series, %s bytes JSON, vs VictoriaMetrics "
               "/api/v1/export, %s bytes JSON line)"
@@ -382,15 +419,22 @@ def rows(res, ratio_row, lat_row, out):
               g["rps"], v["rps"], None)
     cpu_row("raw points, tscache vs VictoriaMetrics", g, v)
     latency("raw points, tscache vs VictoriaMetrics", g, v)
-    ratio_row("10", "HTTP aggregated c%d, req/s (tscache step=1h agg=avg, "
-              "%d buckets, %s bytes, vs VictoriaMetrics query_range "
-              "avg_over_time [1h] step 3600, %d steps, %s bytes; the same "
-              "range every request, both cached)"
-              % (CONNS, info["buckets"][0], fmt(info["agg_bytes"][0]),
-                 info["buckets"][1], fmt(info["agg_bytes"][1])),
+    vm_query = ("VictoriaMetrics query_range avg_over_time [1h] step 3600, "
+                "%d steps, %s bytes, the same range every request, %s "
+                "rollup result cache hits" % (
+                    info["buckets"][1], fmt(info["agg_bytes"][1]),
+                    fmt(info["vm_hits"])))
+    ratio_row("10", "HTTP aggregated c%d, computed, req/s (tscache "
+              "step=1h agg=avg with a new from per request, %d buckets, %s "
+              "bytes, vs %s)" % (CONNS, info["buckets"][0],
+                                 fmt(info["agg_bytes"][0]), vm_query),
+              gc["rps"], va["rps"], None)
+    cpu_row("aggregated computed, tscache vs VictoriaMetrics", gc, va)
+    latency("aggregated computed, tscache vs VictoriaMetrics", gc, va)
+    ratio_row("10", "HTTP aggregated c%d, cached (tscache the same range "
+              "every request) vs VictoriaMetrics, req/s" % CONNS,
               ga["rps"], va["rps"], None)
-    cpu_row("aggregated, tscache vs VictoriaMetrics", ga, va)
-    latency("aggregated, tscache vs VictoriaMetrics", ga, va)
+    cpu_row("aggregated cached, tscache vs VictoriaMetrics", ga, va)
     gv, n = res["varnish", CONNS]
     ratio_row("10", "HTTP c%d, req/s (tscache GET /v1/series, %s bytes, vs "
               "Varnish serving the upstream's cached document, %s bytes: "
