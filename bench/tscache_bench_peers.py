@@ -325,8 +325,13 @@ def figure10(p, peers, res, seconds, series, frm, to, points):
     st2, _, agg = _get(agg_url, token)
     if st != 200 or st2 != 200:
         raise RuntimeError("the gateway answered %d and %d" % (st, st2))
-    buckets = [(pt["time"], pt["value"]) for pt in json.loads(agg)["points"]
-               if pt.get("source") == "history"]
+    try:
+        buckets = [(pt["time"], pt["value"])
+                   for pt in json.loads(agg).get("points", [])
+                   if pt.get("source") == "history"]
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise RuntimeError("the gateway's aggregated answer not "
+                           "understood: %s" % e)
     if not buckets:
         raise RuntimeError("the gateway's aggregated answer has no buckets")
     vm = start_victoria(peers)
