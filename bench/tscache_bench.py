@@ -1,9 +1,10 @@
 """tscache_bench - what the benchmark scripts share (bench/bench,
 bench/bench-dynamodb, bench/bench-influxdb): finding the peers' tools,
-running wrk and reading its figures, the CPU a process used, hydrating
-ids through a pipeline (tests/e2e/tscache_e2e.py) until the broker counts
-them done, table numbers, and replacing a results block between two
-markers in docs/benchmarks.md.
+running wrk and reading its figures, the CPU a process (and its
+children) used, hydrating ids through a pipeline
+(tests/e2e/tscache_e2e.py) until the broker counts them done, table
+numbers, and replacing a results block between two markers in
+docs/benchmarks.md.
 
 It starts nothing itself: each script owns what it starts and stops."""
 
@@ -108,6 +109,31 @@ def cpu_s(pid):
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_s(pid):
+    """CPU seconds of process pid and its children (nginx's workers,
+    varnishd's child)."""
+    total = cpu_s(pid)
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            if ppid == pid:
+                total += cpu_s(int(entry))
+        except (OSError, ValueError, IndexError):
+            pass
+    return total
+
+
+def cpu_run(pid, run):
+    """run() (a wrk result) and the CPU seconds pid's process tree used
+    meanwhile."""
+    before = tree_cpu_s(pid)
+    result = run()
+    return result, tree_cpu_s(pid) - before
 
 
 def fmt(x, digits=0):

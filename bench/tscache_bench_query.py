@@ -28,7 +28,7 @@ import os
 import urllib.parse
 import urllib.request
 
-from tscache_bench import cpu_s, fmt, log, wrk
+from tscache_bench import cpu_run, fmt, log, wrk
 
 MISS_IDS = 100
 MISS_PREFIX = "miss-"
@@ -78,30 +78,6 @@ def _script(tmp, name, frm, to, miss, threads):
     return path
 
 
-def _tree_cpu_s(pid):
-    """CPU seconds of process pid and its children (nginx's workers)."""
-    total = cpu_s(pid)
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % entry) as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            if ppid == pid:
-                total += cpu_s(int(entry))
-        except (OSError, ValueError, IndexError):
-            pass
-    return total
-
-
-def _cpu_run(pid, run):
-    """run() (a wrk result) and the CPU seconds pid's process tree used
-    meanwhile."""
-    before = _tree_cpu_s(pid)
-    result = run()
-    return result, _tree_cpu_s(pid) - before
-
-
 def _get(url, headers):
     req = urllib.request.Request(url, headers=headers)
     with urllib.request.urlopen(req, timeout=30) as r:
@@ -133,9 +109,9 @@ def figure7(p, peers, res, seconds, frm, to, load):
     nginx = peers.procs["nginx-miss"].pid
     hit = wrk(base + "/", threads, conns, seconds, headers=hdr,
               script=hit_lua)
-    miss, miss_cpu = _cpu_run(gateway, lambda: wrk(
+    miss, miss_cpu = cpu_run(gateway, lambda: wrk(
         base + "/", threads, conns, seconds, headers=hdr, script=miss_lua))
-    n, n_cpu = _cpu_run(nginx, lambda: wrk(static, threads, conns, seconds))
+    n, n_cpu = cpu_run(nginx, lambda: wrk(static, threads, conns, seconds))
     res["miss", conns] = (miss, hit, n)
     #  Server CPU per request (us): steadier than req/s on shared cores,
     #  where the other tenants' load moves both rates from run to run.

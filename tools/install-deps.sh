@@ -25,6 +25,7 @@
 #                                  of make bench (make soak needs wrk of
 #                                  them): wrk, nginx-light,
 #                                  redis-server, redis-tools, influxdb,
+#                                  victoria-metrics, varnish,
 #                                  nodejs and npm, and dynalite as for test
 #
 #  Each library is looked up with pkg-config first; apt-get runs only when
@@ -125,6 +126,11 @@ if [ "$what" = bench ]; then
     need_sbin redis-cli redis-tools
     need_sbin redis-benchmark redis-tools
     need_sbin influxd influxdb
+    #  Figure 10, the peers a user would pick instead: VictoriaMetrics
+    #  and Varnish (varnishd and varnishstat).
+    need_sbin victoria-metrics victoria-metrics
+    need_sbin varnishd varnish
+    need_sbin varnishstat varnish
     #  The DynamoDB figure: dynalite (npm, tests/node).
     need_cmd node nodejs
     need_cmd npm npm
