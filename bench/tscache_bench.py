@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
@@ -134,6 +135,43 @@ def cpu_run(pid, run):
     before = tree_cpu_s(pid)
     result = run()
     return result, tree_cpu_s(pid) - before
+
+
+def status_kb(pid, key):
+    """A kB field of /proc/PID/status ("VmHWM", "RssAnon"); None if the
+    process is gone."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+class AnonSampler(threading.Thread):
+    """Samples RssAnon (private memory: heap, stacks; not the LMDB map,
+    which VmHWM also counts) of some processes every interval_s seconds
+    and keeps the peak of each."""
+
+    def __init__(self, pids, interval_s=0.1):
+        super().__init__(daemon=True)
+        self.pids = pids
+        self.interval_s = interval_s
+        self.peak = {name: 0 for name in pids}
+        self.halt = threading.Event()
+
+    def run(self):
+        while not self.halt.wait(self.interval_s):
+            for name, pid in self.pids.items():
+                kb = status_kb(pid, "RssAnon")
+                if kb is not None and kb > self.peak[name]:
+                    self.peak[name] = kb
+
+    def stop(self):
+        self.halt.set()
+        self.join()
 
 
 def fmt(x, digits=0):
