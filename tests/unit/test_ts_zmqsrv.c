@@ -373,7 +373,9 @@ server_answers_a_ping_while_a_hydrate_waits_for_the_broker (void **state)
     ts_msg_reset (rig->msg, TS_OP_HYDRATE);
     ts_strlist_append (rig->msg->ids, "a");
     s_send_msg (rig->client, rig->msg);
-    assert_int_equal (ts_fakebroker_wait_requests (rig->broker, 1, 5000), 1);
+    //  At least the hydrate: a request an earlier test's socket still held
+    //  may reach this broker too (same endpoint; seen once under ASAN).
+    assert_true (ts_fakebroker_wait_requests (rig->broker, 1, 5000) >= 1);
     //  The hydrate is with the broker: a ping from another client is
     //  answered meanwhile (well within s_recv_status's 2 s, far under the
     //  10 s broker timeout).
