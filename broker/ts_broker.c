@@ -5,16 +5,16 @@
     ts_broker_control.c, the scheduler in ts_broker_schedule.c
     (ts_broker_internal.h).
 
-    Each wake reads the worker socket (the dones of the wake are acked in
-    one queue call before any control request is handled, so the order
-    of reports is kept), then the control socket, runs the timers that
-    are due and dispatches. The queue's changes are flushed to disk
-    (ts_queue_sync) at most broker.queue_sync_ms after the first of them
-    (group commit over wakes; 0: at the end of each wake that wrote).
-    Then the broker asks the queue when it next needs the broker: the
-    poll timeout is the earliest of the next heartbeat, lease deadline,
-    retry becoming visible, tick of a schedule and the pending sync. Jobs live in the durable queue (ts_queue), which is
-    told the wall clock; heartbeats use the monotonic clock. */
+    Each wake reads the worker socket (the dones of the wake are acked in one
+    queue call before any control request is handled, so the order of reports
+    is kept), then the control socket, runs the timers that are due and
+    dispatches. The queue's changes are flushed to disk (ts_queue_sync) at
+    most broker.queue_sync_ms after the first of them (group commit over
+    wakes; 0: at the end of each wake that wrote). Then the broker asks the
+    queue when it next needs the broker: the poll timeout is the earliest of
+    the next heartbeat, lease deadline, retry becoming visible, tick of a
+    schedule and the pending sync. Jobs live in the durable queue (ts_queue),
+    which is told the wall clock; heartbeats use the monotonic clock. */
 
 #include "ts_broker_internal.h"
 #include "ts_daemon.h"
@@ -99,6 +99,8 @@ ts_broker_new (const ts_config_t *cfg, char *err)
                                                         LOG_LINES);
     self->invalid_log = (ts_log_limit_t) TS_LOG_LIMIT (LOG_PERIOD_MS,
                                                        LOG_LINES);
+    self->sync_log = (ts_log_limit_t) TS_LOG_LIMIT (LOG_PERIOD_MS,
+                                                    LOG_LINES);
     self->ids_per_job = (size_t) ts_config_int (cfg, "broker.ids_per_job");
     self->sync_ms = ts_config_int (cfg, "broker.queue_sync_ms");
     self->sync_due_ms = -1;
@@ -308,7 +310,8 @@ s_sync (ts_broker_t *self)
         return;
     char err [TS_ERRLEN];
     if (ts_queue_sync (self->queue, err))
-        ts_error ("cannot sync the queue: %s", err);
+        ts_log_limited (&self->sync_log, TS_LOG_ERROR,
+                        "cannot sync the queue: %s", err);
     self->sync_due_ms = -1;
 }
 

@@ -123,6 +123,8 @@ struct _ts_broker_t {
     size_t      beat_size;
     ts_log_limit_t stranger_log;    //  reports from peers not introduced
     ts_log_limit_t invalid_log;     //  invalid worker messages
+    ts_log_limit_t sync_log;        //  failed queue syncs (retried every
+                                    //  broker.queue_sync_ms)
     ts_prom_http_t *metrics_http;   //  broker.metrics_port; NULL if off
     ts_prom_t  *metrics_prom;       //  scratch: the page being written
     ts_msg_t   *metrics_msg;        //  scratch: the stats it is made of

@@ -52,17 +52,17 @@
 
     Durable: jobs live in a backend chosen by broker.queue_backend (only
     "lmdb" today: the broker's own LMDB environment at broker.queue_path);
-    this life cycle is written once above the backends, which only store
-    jobs (ts_queue_backend.h). Every call is one backend batch (one
-    transaction): ts_queue_lease_many leases the credit of several owners
-    and ts_queue_ack_many acks many jobs, each in one batch. Writes reach
-    the operating system at once, so a broker killed with SIGKILL loses
-    nothing; they reach the disk at ts_queue_sync, which the broker calls
-    at most broker.queue_sync_ms after a change (a power loss loses at
-    most the changes not yet synced). When a queue is opened, leases that were held before get a
-    deadline of at most now + 10 s: workers still fetching can report them
-    after they reconnect, and jobs of workers that died with the broker come
-    back quickly.
+    this life cycle is written once above the backends, which only store jobs
+    (ts_queue_backend.h). Every call is one backend batch (one transaction):
+    ts_queue_lease_many leases the credit of several owners and
+    ts_queue_ack_many acks many jobs, each in one batch. Writes reach the
+    operating system at once, so a broker killed with SIGKILL loses nothing;
+    they reach the disk at ts_queue_sync, which the broker calls at most
+    broker.queue_sync_ms after a change (a power loss loses at most the
+    changes not yet synced). When a queue is opened, leases that were held
+    before get a deadline of at most now + 10 s: workers still fetching can
+    report them after they reconnect, and jobs of workers that died with the
+    broker come back quickly.
 
     Times are wall-clock epoch milliseconds passed in by the caller (they
     must survive a restart, which a monotonic clock does not). When the

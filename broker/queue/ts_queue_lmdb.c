@@ -36,16 +36,17 @@
     by the next write batch that walks over it, so one bad record cannot
     block the queue.
 
-    Durability: the environment is opened with MDB_NOSYNC | MDB_WRITEMAP.
-    A commit changes its pages in the shared map of the file, so they are
-    in the OS page cache at once and survive a crash of the broker
-    (SIGKILL included), with no pwrite copying each page; sync
-    (mdb_env_sync, an msync of the map) flushes them to disk when the
-    broker says (broker.queue_sync_ms). A power loss can thus lose the
-    changes not yet synced; on a filesystem that keeps the order of
-    writes it cannot corrupt the file (LMDB's meta pages are written
-    last). An exclusive lock file, broker.lock, keeps a second broker from
-    opening the same directory. */
+    Durability: the environment is opened with MDB_NOSYNC. A commit writes
+    its pages to the file at once, so they are in the OS page cache and
+    survive a crash of the broker (SIGKILL included); sync (mdb_env_sync)
+    flushes them to disk when the broker says (broker.queue_sync_ms). A power
+    loss can thus lose the changes not yet synced; on a filesystem that keeps
+    the order of writes it cannot corrupt the file (LMDB's meta pages are
+    written last). Not MDB_WRITEMAP, although it saves the copy of every
+    page: with it and without a sync per commit, LMDB no longer promises a
+    consistent file after a power loss, and a write into its sparse file on a
+    full disk is a SIGBUS, not an error. An exclusive lock file, broker.lock,
+    keeps a second broker from opening the same directory. */
 
 #include "ts_queue_lmdb.h"
 #include "ts_log.h"
@@ -642,8 +643,7 @@ s_open (const ts_config_t *cfg, char *err)
         { "dead_at", &self->dead_at }, { "dedup", &self->dedup },
         { "meta", &self->meta }, { "fetched", &self->fetched },
         { "filled", &self->filled } };
-    rc = ts_lmdb_open (&self->lmdb, path, S_MAX_DBS, 0,
-                       MDB_NOSYNC | MDB_WRITEMAP, err);
+    rc = ts_lmdb_open (&self->lmdb, path, S_MAX_DBS, 0, MDB_NOSYNC, err);
     if (rc == 0)
         rc = ts_lmdb_dbs_open (&self->lmdb, dbs, sizeof dbs / sizeof dbs [0],
                                err);
