@@ -552,10 +552,11 @@ uninstall:
 bench-scale: $(PROGRAMS)
 	@bench/bench-scale
 
-#  Query and hydration benchmark (not part of make test; about 8 minutes,
+#  Query and hydration benchmark (not part of make test; about 9 minutes,
 #  of which about 15 s for the gateway's memory on a 1,000,000-point
-#  answer, 1 minute for VictoriaMetrics and Varnish (figure 10), 2 for
-#  the DynamoDB figure and 1.5 for the InfluxDB one): tscache side by
+#  answer, 1 minute for VictoriaMetrics and Varnish (figure 10), 40 s for
+#  dispatch and scale (figures 9 and 12), 1.5 for the DynamoDB figure and
+#  1 for the InfluxDB one): tscache side by
 #  side with nginx, Redis, InfluxDB, VictoriaMetrics and Varnish on this
 #  machine, on dynalite beside dynalite's own rate, and with history on
 #  influxd beside influxd's own; installs the peers, prints tables and

@@ -68,6 +68,8 @@ typedef struct {
     ts_msg_t   *in;                 //  decoded from the broker
     ts_msg_t   *out;                //  encoded to the broker
     long        done_sent;          //  dones sent (one per job)
+    long        done_counted;       //  jobs the broker counts done since
+                                    //  the run began (its last stats)
     long        hydrates_due;       //  hydrate replies not yet in
     int64_t     next_heartbeat_ms;
 } s_run_t;
@@ -100,7 +102,8 @@ s_usage (FILE *out)
 "  --help             this text\n"
 "\n"
 "Prints one line: dispatchload workers N credit N jobs N errors N seconds S\n"
-"jobs_s R. Exit 0 if every job was done, 1 if not (or a message was\n"
+"jobs_s R (jobs: those the broker counted done in the run; errors: those\n"
+"it did not). Exit 0 if every job was done, 1 if not (or a message was\n"
 "wrong), 2 if the run could not start.\n");
 }
 
@@ -133,7 +136,8 @@ s_parse_opts (int argc, char **argv, s_opts_t *o)
             case 'n': rc = ts_bench_parse_long (optarg, 1, 10000000, &o->ids);
                       break;
             case 'p': o->prefix = optarg; break;
-            case 't': rc = ts_bench_parse_long (optarg, 1, 86400, &o->timeout_s);
+            case 't': rc = ts_bench_parse_long (optarg, 1, 86400,
+                                                &o->timeout_s);
                       break;
             case 'h': s_usage (stdout); exit (0);
             default:  s_usage (stderr); return TS_EINVAL;
@@ -402,7 +406,8 @@ s_run (s_run_t *run, long base_done, int64_t deadline)
         if (all_sent && s_now_ms () >= next_stats) {
             if (s_stats (run, 5000))
                 goto done;
-            if ((long) run->in->stats.done - base_done >= o->ids) {
+            run->done_counted = (long) run->in->stats.done - base_done;
+            if (run->done_counted >= o->ids) {
                 rc = 0;
                 goto done;
             }
@@ -445,10 +450,10 @@ main (int argc, char **argv)
         &&  s_run (&run, base_done, start + o.timeout_s * 1000) == 0)
             status = 0;
         double seconds = (double) (s_now_ms () - start) / 1000;
-        long done = status == 0? o.ids: 0;
+        long done = run.done_counted < o.ids? run.done_counted: o.ids;
         printf ("dispatchload workers %ld credit %ld jobs %ld errors %ld "
                 "seconds %.3f jobs_s %.1f\n", o.workers, o.credit, done,
-                status == 0? 0: o.ids, seconds,
+                o.ids - done, seconds,
                 seconds > 0? (double) done / seconds: 0.0);
     }
     //  Stop as a worker does (docs/protocol.md 5.19): no more jobs, none

@@ -174,6 +174,19 @@ class AnonSampler(threading.Thread):
         self.join()
 
 
+def fields(line, keys):
+    """The numbers of keys in a loader's one line of "NAME key value ..."
+    pairs (bench/dispatchload, bench/ingestload), as floats; RuntimeError
+    if one is missing or not a number."""
+    words = line.split()
+    pairs = dict(zip(words[1::2], words[2::2]))
+    try:
+        return {k: float(pairs[k]) for k in keys}
+    except (KeyError, ValueError):
+        raise RuntimeError("unexpected output %r: expected %s"
+                           % (line.strip()[:200], ", ".join(keys)))
+
+
 def fmt(x, digits=0):
     """x with thousands separators and digits decimals; "-" for None."""
     return "-" if x is None else ("{:,.%df}" % digits).format(x)

@@ -22,19 +22,13 @@ import subprocess
 import time
 import urllib.request
 
-from tscache_bench import fmt, log
+from tscache_bench import fields, fmt, log
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 INGESTLOAD = os.path.join(ROOT, os.environ.get(
     "TSCACHE_INGESTLOAD", "build/bench/ingestload"))
 DOCS = 2000
 BATCH = 8                           # a worker's documents per transaction
-WINDOW_S = 90000                    # the pipeline's upstream.past_s/future_s
-
-
-def _parse(line):
-    words = line.split()
-    return {words[i]: words[i + 1] for i in range(1, len(words) - 1, 2)}
 
 
 def figure11(p, res):
@@ -44,7 +38,7 @@ def figure11(p, res):
         raise RuntimeError("%s not built: run make bench" % INGESTLOAD)
     now = int(time.time() * 1000)
     url = "http://127.0.0.1:%d/rows/limits-doc?from=%d&to=%d" % (
-        p.upstream_port, now - WINDOW_S * 1000, now + WINDOW_S * 1000)
+        p.upstream_port, now - p.window_s * 1000, now + p.window_s * 1000)
     with urllib.request.urlopen(url, timeout=10) as r:
         doc = r.read()
     path = os.path.join(p.tmp, "limits-doc.json")
@@ -62,11 +56,10 @@ def figure11(p, res):
     if out.returncode != 0:
         raise RuntimeError("ingestload: %s%s" % (out.stdout.strip(),
                                                  out.stderr.strip()[-500:]))
-    got = _parse(out.stdout.strip())
-    res["limits"] = {k: float(got[k]) for k in
-                     ("bytes", "points", "parse_us", "write_us",
-                      "ingest_us", "write_wall_s")}
-    log("  %s points: parse %s us, write %s us, both %s us of CPU a "
+    got = res["limits"] = fields(out.stdout, (
+        "bytes", "points", "parse_us", "write_us", "ingest_us",
+        "write_wall_s"))
+    log("  %d points: parse %.1f us, write %.1f us, both %.1f us of CPU a "
         "document" % (got["points"], got["parse_us"], got["write_us"],
                       got["ingest_us"]))
 
@@ -92,11 +85,10 @@ def rows(res, out):
                 "and the flush), CPU us per document",
                 fmt(lim["ingest_us"], 1), "-", "-", "-", "-"))
     tp = res.get("throughput")
-    if not tp or not tp.get("jobs") or not tp["limit"]["documents"]:
+    if not tp or not tp.get("pipeline_ms") or not tp["limit"]["documents"]:
         return
     fetch_us = 1e6 * tp["limit"]["cpu_wrk"] / tp["limit"]["documents"]
-    pipeline_us = 1e6 * (tp["cpu"]["workers"] + tp["cpu"]["broker"]) \
-        / tp["jobs"]
+    pipeline_us = 1000 * tp["pipeline_ms"]
     parts = lim["ingest_us"] + fetch_us
     out.append(("11", "fetch alone: wrk's CPU us per document on the "
                 "upstream (figure 4's fetch limit, the client side)",

@@ -378,6 +378,9 @@ def figure10(p, peers, res, seconds, series, frm, to, points):
     _log("aggregated c%d, computed" % CONNS, gc, va)
     log("  VictoriaMetrics' rollup result cache: %s hits over its run"
         % fmt(hits))
+    # The gateway's raw query again, just before Varnish rather than the
+    # first run's figure: the two sides of a ratio back to back, as the
+    # machine's load drifts.
     gv = _timed(gateway, raw_url, seconds, hdr)
     n = _timed(varnish_pid, varnish + path, seconds)
     _log("vs Varnish c%d" % CONNS, gv, n)

@@ -24,9 +24,9 @@
     whose upstream 404 is negatively cached (not_found_until in their
     fetch status, upstream.not_found_ttl_s; read with the page),
     broker.ids_per_job per job, the jobs sharing one request id
-    "tick-<hex>" and carrying the source. If the broker was busy past several fire
-    times of a source, it ticks once and goes on from now. Without any
-    schedule on, the broker opens no store.
+    "tick-<hex>" and carrying the source. If the broker was busy past
+    several fire times of a source, it ticks once and goes on from now.
+    Without any schedule on, the broker opens no store.
 
     For tests only: TSCACHE_TEST_SCHEDULE_SPEEDUP=N (2-3600) runs the
     scheduler's clock N times faster than the wall clock, from the whole
@@ -232,7 +232,7 @@ s_tick (ts_broker_t *self, size_t index)
     char err [TS_ERRLEN];
     size_t page = self->ids_per_job >= TICK_PAGE? self->ids_per_job
                 : TICK_PAGE / self->ids_per_job * self->ids_per_job;
-    int64_t *not_found = ids? malloc (page * sizeof *not_found): NULL;
+    int64_t *not_found = malloc (page * sizeof *not_found);
     if (!ids || !sources || !mine || !not_found) {
         ts_error ("tick: source %s: cannot list ids: out of memory",
                   sched->source);

@@ -471,7 +471,7 @@ ts_json_series (ts_json_t *self, const ts_msg_t *reply)
             longest = len > longest? len: longest;
         }
     }
-    if (points < SIZE_MAX / 1024 && longest <= TS_NAME_MAX)
+    if (points < SIZE_MAX / 1024)
         s_reserve (self, 512 + points * (80 + longest));
     size_t at = 0;
     int rc = ts_json_series_part (self, reply, &at, SIZE_MAX);

@@ -87,6 +87,19 @@ s_body_empty (const char *body, size_t size)
     return true;
 }
 
+//  Parses body (size bytes) as JSON, duplicate keys refused. Returns the
+//  root, or NULL with "bad JSON body: ... (line L, column C)" in err.
+static json_t *
+s_load (const char *body, size_t size, char *err)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb (body, size, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        ts_errf (err, "bad JSON body: %s (line %d, column %d)", jerr.text,
+                 jerr.line, jerr.column);
+    return root;
+}
+
 int
 ts_params_ids (const char *body, size_t size, bool optional,
                ts_strlist_t *ids, char *err)
@@ -97,14 +110,9 @@ ts_params_ids (const char *body, size_t size, bool optional,
         ts_errf (err, "missing body: expected {\"ids\":[...]}");
         return TS_EINVAL;
     }
-    json_error_t jerr;
-    json_t *root = json_loadb (body, size,
-                               JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) {
-        ts_errf (err, "bad JSON body: %s (line %d, column %d)",
-                 jerr.text, jerr.line, jerr.column);
+    json_t *root = s_load (body, size, err);
+    if (!root)
         return TS_EINVAL;
-    }
     int rc = 0;
     json_t *list = json_is_object (root)? json_object_get (root, "ids"):
                                           NULL;
@@ -181,13 +189,8 @@ ts_params_object (const char *body, size_t size, json_t **root, char *err)
         *root = json_object ();
         return *root? 0: TS_ENOMEM;
     }
-    json_error_t jerr;
-    *root = json_loadb (body, size, JSON_REJECT_DUPLICATES, &jerr);
-    if (!*root) {
-        ts_errf (err, "bad JSON body: %s (line %d, column %d)", jerr.text,
-                 jerr.line, jerr.column);
+    if (!(*root = s_load (body, size, err)))
         return TS_EINVAL;
-    }
     if (!json_is_object (*root)) {
         json_decref (*root);
         *root = NULL;

@@ -2,7 +2,7 @@
     ts_oauth2.h.
 
     The state is small: the secrets read at start, the token held with
-    the monotonic time it was obtained and when to refresh it, the one
+    when to refresh it (monotonic) and how many were obtained, the one
     before it (kept only so that errors of transfers that still carry it
     are scrubbed), and whether a request is in flight. The request's body
     and headers live here while it is in flight. Every string that holds
@@ -30,7 +30,6 @@ struct _ts_oauth2_t {
     bool         post_style;        //  client_secret_post, else basic
     char        *token;             //  held, owned, wiped; NULL none
     char        *old_token;         //  the one before; same care
-    int64_t      obtained_ms;       //  monotonic, of token
     int64_t      refresh_ms;        //  monotonic: refresh from then on
     bool         fetching;          //  a request is in flight
     char        *body;              //  its body, owned, wiped
@@ -405,7 +404,6 @@ ts_oauth2_done (ts_oauth2_t *self, const ts_fetch_result_t *res,
         s_wipe (&self->old_token);
         self->old_token = self->token;
         self->token = token.access_token;
-        self->obtained_ms = now_ms;
         self->refresh_ms = ts_oauth2_refresh_at (now_ms, token.expires_in_s);
         self->obtained++;
     }

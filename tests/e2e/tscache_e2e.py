@@ -503,6 +503,9 @@ class Pipeline:
         self.notice_endpoint = "tcp://127.0.0.1:%d" % free_port()
         self.control_endpoint = control
         self.worker_endpoint = work
+        # The workers' window, each way from now (upstream.past_s and
+        # future_s): a little over the demo's 24 h, so no point falls off.
+        self.window_s = 90000
         self.config = os.path.join(self.tmp, "tscache.yaml")
         self.security = security
         self.keys = os.path.join(self.tmp, "keys")
@@ -531,9 +534,8 @@ cli:
   endpoint: {self.zmq_endpoint}
 upstream:
   url: "http://127.0.0.1:{self.upstream_port}/rows/{{id}}?from={{from}}&to={{to}}{url_extra}"
-  # a little over the demo's 24 h each way, so no point falls off the edge
-  past_s: 90000
-  future_s: 90000
+  past_s: {self.window_s}
+  future_s: {self.window_s}
 {extra_config.replace("{upstream_port}", str(self.upstream_port))}""")
         if security == "curve":
             made = subprocess.run(
