@@ -217,6 +217,7 @@ $(BUILD)/tests/test_ts_proto_compact: \
 DEPS_test_ts_store  = $(CORE) common/store/ts_store common/store/ts_store_lmdb common/ts_config \
                       common/ts_cron common/ts_points tests/unit/ts_testutil
 DEPS_test_ts_store_lmdb = $(DEPS_test_ts_store)
+DEPS_test_ts_store_lmdb_blocks = $(DEPS_test_ts_store)
 DEPS_test_ts_queue  = $(CORE) broker/queue/ts_queue broker/queue/ts_queue_lmdb common/ts_lmdb \
                       broker/queue/ts_queue_job broker/queue/ts_queue_machine \
                       common/ts_config common/ts_cron
@@ -277,6 +278,8 @@ DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_route_series gateway/t
 DEPS_test_ts_http_stream = $(DEPS_test_ts_route) gateway/ts_http_conn gateway/ts_h1
 DEPS_test_ts_seed   = $(DEPS_test_ts_route)
 $(BUILD)/tests/test_ts_route $(BUILD)/tests/test_ts_seed: tests/unit/ts_route_fixture.h
+$(BUILD)/tests/test_ts_store_lmdb $(BUILD)/tests/test_ts_store_lmdb_blocks: \
+        tests/unit/ts_store_lmdb_fixture.h
 DEPS_test_ts_zmqsrv = $(CORE) gateway/ts_zmqsrv gateway/ts_api gateway/ts_flight gateway/ts_hydrator gateway/ts_ready \
                       gateway/ts_metrics common/ts_prom_stats gateway/ts_json common/ts_client common/ts_curve gateway/ts_cache common/ts_proto \
                       common/ts_envelope common/ts_daemon common/ts_version \
@@ -360,6 +363,7 @@ PARTS_common/store/ts_store = common/ts_prom \
                               common/store/ts_store_scan \
                               common/aws/ts_aws $(PARTS_common/aws/ts_aws)
 PARTS_common/store/ts_store_lmdb = common/store/ts_store_lmdb_points \
+                                 common/store/ts_store_lmdb_history \
                                  common/store/ts_store_lmdb_status \
                                  common/store/ts_store_lmdb_scan \
                                  common/store/ts_store_lmdb_format \

@@ -1,15 +1,16 @@
 /*  ts_store_lmdb - the embedded LMDB storage backend: environment, open,
-    registry, change stamps and the ops table. History and forecast
-    records are in ts_store_lmdb_points.c, the format check, the numbers
-    and the migration in ts_store_lmdb_format.c (shared declarations in
-    ts_store_lmdb.h).
+    registry, change stamps and the ops table. History blocks are in
+    ts_store_lmdb_history.c (and their scan in ts_store_lmdb_scan.c),
+    forecast records and what spans roles in ts_store_lmdb_points.c, the
+    format check, the numbers and the migrations in
+    ts_store_lmdb_format.c (shared declarations in ts_store_lmdb.h).
 
     One LMDB environment directory (store.lmdb.path) that every tscache
     process of a host opens at once: LMDB's lock file serialises writers
-    across processes and readers never block. Format 2 has seven named
+    across processes and readers never block. Format 3 has seven named
     databases:
 
-        meta      "format"                   -> 2 (uint32)
+        meta      "format"                   -> 3 (uint32)
                   "ids", "measures"          -> numbers given (uint32)
         names     'i' id                     -> id number (4 bytes, BE)
                   'm' measure                -> measure number (2, BE)
@@ -17,8 +18,11 @@
         ids       id                         -> created_ms (int64), then
                                                 the source's name (none:
                                                 the first source)
-        points    id number (4) time (8)     -> value (double)
-                  measure number (2)
+        blocks    id number (4) time (8)     -> consecutive points of the
+                  measure number (2) of the     id from that one on, in
+                  block's first point           at most 4,080 bytes (the
+                                                codec and the merge:
+                                                ts_store_lmdb_history.c)
         forecasts id                         -> expires_ms (int64),
                                                 count (uint32), then count
                                                 points: time (int64), value
@@ -28,21 +32,19 @@
                                                 expires_ms (int64)
         status    id                         -> fetch status (the layout:
                                                 ts_store_lmdb_status.c;
-                                                added within format 2: an
-                                                id without one was never
-                                                fetched)
+                                                an id without one was
+                                                never fetched)
 
-    A history point is a 14-byte key and an 8-byte value: no names in it.
-    Ids and measure names get numbers on their first write (4 billion ids,
-    65,536 measure names per store; past that a write is TS_ETOOBIG and
-    says so), kept in names and never reused. A point costs about 32
-    bytes of leaf page (LMDB's 8-byte node header and 2-byte slot
-    included), against 40 bytes and more in format 1 (an 8-character id
-    and "value"; the longer the names, the more). time(8) is the epoch-ms
-    time as 8 big-endian bytes with the sign bit flipped (ts_lmdb_time_put)
-    so byte order is time order, negative times included: a cursor walk
-    from "id_no time(from)" returns one id's points ascending by time,
-    then measure number; the reader sorts points of equal time by name.
+    History keys hold no names: ids and measure names get numbers on
+    their first write (4 billion ids, 65,536 measure names per store;
+    past that a write is TS_ETOOBIG and says so), kept in names and never
+    reused. time(8) is the epoch-ms time as 8 big-endian bytes with the
+    sign bit flipped (ts_lmdb_time_put) so byte order is time order,
+    negative times included: a cursor walk from the block that holds
+    "from" returns one id's points ascending by time, then measure
+    number; the reader sorts points of equal time by name. A point of a
+    short decimal every five minutes takes about 6 bytes; format 2 (a key
+    per point) took about 32.
 
     A forecast is replaced whole on every fetch and expires whole, so it
     is one record per id (the role of one DynamoDB item): a replace is one
@@ -55,17 +57,19 @@
 
     Formats. Format 1 (every store written before formats were numbered)
     had no meta nor names and kept history as "history: id \0 time(8)
-    measure -> value". Opening a format 1 store migrates it in the one
-    write transaction of open: each history record is rewritten in the
-    numbered layout, the old table is dropped and meta "format" is set
-    to 2. A failure leaves the store as it was (e.g. a full map: until it
-    commits, the migration holds both copies, so store.lmdb.map_size_mb
-    must leave room for twice the history). A store of a format newer
-    than this code reads refuses to open, naming both formats. A binary
-    of format 1 does not know format 2 (it would see an empty history,
-    and what it writes is only migrated at the next open by a new one):
-    stop every tscache process of the host, upgrade them all, then start
-    them.
+    measure -> value"; format 2 as "points: id number (4) time (8)
+    measure number (2) -> value", a key per point. Opening an older
+    store migrates it in the one write transaction of open: its history
+    is rewritten into blocks, the old table is dropped and meta "format"
+    is set to 3. A failure leaves the store as it was (e.g. a full map:
+    until it commits, the migration holds both copies, so
+    store.lmdb.map_size_mb must leave room for both). A store of a
+    format newer than this code reads refuses to open, naming both
+    formats; so does a format 2 binary given a format 3 store. (A binary
+    of format 1 does not know formats at all: it would see an empty
+    history, and what it writes is only migrated at the next open by a
+    new one.) Stop every tscache process of the host, upgrade them all,
+    then start them.
 
     An id's stamp is rewritten by every transaction that changes anything
     of that id; its version is that transaction's id (mdb_txn_id), which
@@ -108,7 +112,7 @@
 #include "ts_log.h"
 #include "ts_store_lmdb.h"
 
-#define S_MAX_DBS      12                                 //  9 used at most
+#define S_MAX_DBS      12                                 //  10 used at most
 #define S_MAX_READERS  512                                //  reader slots
 
 int

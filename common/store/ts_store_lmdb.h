@@ -6,7 +6,9 @@
     layout and its formats are described at the top of ts_store_lmdb.c.
 
     ts_store_lmdb.c            environment, open, registry, stamps, ops
-    ts_store_lmdb_points.c     history and forecast records, one query
+    ts_store_lmdb_history.c    history blocks: codec, writes, reads
+    ts_store_lmdb_points.c     forecast records, documents, one query
+    ts_store_lmdb_scan.c       history_scan over the blocks
     ts_store_lmdb_format.c     format check and migration on open
     ts_store_lmdb_status.c     fetch status of registered ids */
 
@@ -21,7 +23,7 @@
 #include "ts_store_backend.h"
 
 //  The format this code reads and writes (meta "format").
-#define TS_STORE_LMDB_FORMAT  2
+#define TS_STORE_LMDB_FORMAT  3
 
 //  Expiry argument of ts_store_lmdb_stamp_touch: keep the stamp's expiry.
 #define TS_STORE_LMDB_KEEP_EXPIRY  INT64_MIN
@@ -31,8 +33,7 @@ typedef struct {
     MDB_dbi  meta;                  //  "format", counters -> uint32
     MDB_dbi  names;                 //  id / measure <-> number
     MDB_dbi  ids;                   //  id -> created_ms
-    MDB_dbi  points;                //  history: id_no time measure_no
-                                    //  -> value
+    MDB_dbi  blocks;                //  history: id_no time -> points
     MDB_dbi  forecasts;             //  id -> expires_ms, points
     MDB_dbi  stamps;                //  id -> version, expires_ms
     MDB_dbi  status;                //  id -> fetch status
@@ -78,14 +79,6 @@ int ts_store_lmdb_points_delete (ts_store_lmdb_t *self, MDB_txn *txn,
                                  unsigned roles, const char *id,
                                  bool *deleted, char *err);
 
-//  Upserts pts of id into history inside write txn, numbering the id and
-//  measures that are new (as ts_store_lmdb_history_put, without stamp).
-//  Returns 0 or a TS_E* code with err filled: TS_ETOOBIG if the store has
-//  no measure number left, TS_EBACKEND if LMDB failed.
-int ts_store_lmdb_history_write (ts_store_lmdb_t *self, MDB_txn *txn,
-                                 const char *id, const ts_points_t *pts,
-                                 char *err);
-
 //  The ops of ts_store_backend.h of the same names (their contract is
 //  there), for the ops table in ts_store_lmdb.c.
 int ts_store_lmdb_history_put (void *state, const char *id,
@@ -115,6 +108,89 @@ int ts_store_lmdb_history_scan (void *state, const char *id,
                                 ts_store_scan_fn *fn, void *arg, char *err);
 int ts_store_lmdb_expire (void *state, int64_t now_ms, size_t *removed,
                           char *err);
+
+//  --- history blocks (ts_store_lmdb_history.c) ----------------------------
+
+//  A block's key: id number, its first point's time and measure number.
+#define TS_STORE_LMDB_BLOCK_KEY_LEN  (TS_STORE_LMDB_ID_LEN + TS_LMDB_TIME_LEN \
+                                      + TS_STORE_LMDB_MEASURE_LEN)
+//  The most bytes of a block: one 4 KiB page of LMDB's (its 16-byte
+//  header off), and the most points that fit (3 bytes at least each).
+#define TS_STORE_LMDB_BLOCK_BYTES    4080
+#define TS_STORE_LMDB_BLOCK_POINTS   ((TS_STORE_LMDB_BLOCK_BYTES - 2) / 3)
+
+//  Points of one id in parallel arrays, ascending by time, then measure
+//  number, one per (time, measure): a decoded block or what a write
+//  merges into blocks. Zeroed to start; ts_store_lmdb_run_fini frees.
+typedef struct {
+    size_t    n;                    //  points
+    size_t    size;                 //  room in the arrays
+    int64_t  *time_ms;
+    uint16_t *measure;              //  measure numbers
+    double   *value;
+} ts_store_lmdb_run_t;
+
+void ts_store_lmdb_run_fini (ts_store_lmdb_run_t *self);
+
+//  Makes room for n points in self (grown by doubling). Returns 0 or
+//  TS_ENOMEM.
+int ts_store_lmdb_run_reserve (ts_store_lmdb_run_t *self, size_t n);
+
+//  Whether key is a key of one of id_no's blocks.
+bool ts_store_lmdb_block_is (const MDB_val *key, uint32_t id_no);
+
+//  The time of a block key (its first point's).
+int64_t ts_store_lmdb_block_time (const MDB_val *key);
+
+//  Positions cursor (on self->blocks) on id_no's block that holds the
+//  point (time_ms, measure number), the last that starts at or before
+//  it (*holds = true), or else on id_no's first block after it (*holds =
+//  false); key and val are that block's. Returns 0, MDB_NOTFOUND if
+//  id_no has neither, or an LMDB code.
+int ts_store_lmdb_block_seek (MDB_cursor *cursor, uint32_t id_no,
+                              int64_t time_ms, uint16_t measure,
+                              MDB_val *key, MDB_val *val, bool *holds);
+
+//  Decodes the block key, val into out (replacing its points). Returns
+//  0, TS_EBACKEND if the block is malformed, or TS_ENOMEM.
+int ts_store_lmdb_block_decode (const MDB_val *key, const MDB_val *val,
+                                ts_store_lmdb_run_t *out);
+
+//  Upserts run (sorted as a run is) into id_no's blocks inside write
+//  txn. Returns 0 or a TS_E* code with err filled.
+int ts_store_lmdb_history_merge (ts_store_lmdb_t *self, MDB_txn *txn,
+                                 uint32_t id_no,
+                                 const ts_store_lmdb_run_t *run, char *err);
+
+//  Upserts pts of id into history inside write txn, numbering the id and
+//  measures that are new (as ts_store_lmdb_history_put, without stamp).
+//  Returns 0 or a TS_E* code with err filled: TS_ETOOBIG if the store has
+//  no measure number left, TS_EBACKEND if LMDB failed.
+int ts_store_lmdb_history_write (ts_store_lmdb_t *self, MDB_txn *txn,
+                                 const char *id, const ts_points_t *pts,
+                                 char *err);
+
+//  Looks up the numbers of id and measure (if not NULL) in txn and opens
+//  *cursor on the blocks. Returns 0, TS_ENOTFOUND (err untouched) if
+//  either has no number (nothing of it is stored), or a TS_E* code with
+//  err filled.
+int ts_store_lmdb_history_open (ts_store_lmdb_t *self, MDB_txn *txn,
+                                const char *id, const char *measure,
+                                uint32_t *id_no, uint16_t *measure_no,
+                                MDB_cursor **cursor, char *err);
+
+//  Appends to out the history points of id in [from_ms, to_ms] (only
+//  those of measure if not NULL), at most max, read in txn. Returns 0 or
+//  a TS_E* code with err filled (TS_ETOOBIG: more than max).
+int ts_store_lmdb_history_read (ts_store_lmdb_t *self, MDB_txn *txn,
+                                const char *id, const char *measure,
+                                int64_t from_ms, int64_t to_ms, size_t max,
+                                ts_points_t *out, char *err);
+
+//  Deletes every block of id inside write txn; sets *deleted if there
+//  was one. Returns 0 or a TS_E* code with err filled.
+int ts_store_lmdb_history_delete (ts_store_lmdb_t *self, MDB_txn *txn,
+                                  const char *id, bool *deleted, char *err);
 
 //  --- fetch status (ts_store_lmdb_status.c) --------------------------------
 
@@ -147,14 +223,9 @@ int ts_store_lmdb_ids_mark (void *state, const ts_store_mark_t *marks,
 
 #define TS_STORE_LMDB_ID_LEN       4    //  bytes of an id number in keys
 #define TS_STORE_LMDB_MEASURE_LEN  2    //  bytes of a measure number
-//  A history key: id number, time, measure number.
+//  A history key of format 2: id number, time, measure number.
 #define TS_STORE_LMDB_KEY_LEN  (TS_STORE_LMDB_ID_LEN + TS_LMDB_TIME_LEN \
                                 + TS_STORE_LMDB_MEASURE_LEN)
-
-//  Writes the history key "id_no time measure_no" into buf
-//  (TS_STORE_LMDB_KEY_LEN bytes).
-void ts_store_lmdb_key_make (unsigned char *buf, uint32_t id_no,
-                             int64_t time_ms, uint16_t measure_no);
 
 //  The number of id (len bytes) in txn. With assign (a write txn), an id
 //  without one is given the next. Returns 0 and sets *no; TS_ENOTFOUND
@@ -180,7 +251,7 @@ int ts_store_lmdb_measure_name (ts_store_lmdb_t *self, MDB_txn *txn,
 
 //  Inside the write txn of open: opens every database into self, finds
 //  the store's format and brings it to TS_STORE_LMDB_FORMAT (a new store
-//  is created in it; format 1 is migrated). path is for messages. Returns
+//  is created in it; formats 1 and 2 are migrated). path is for messages. Returns
 //  0 or a TS_E* code with err filled (TS_EBACKEND: a format this code
 //  does not read, a malformed record, LMDB failed).
 int ts_store_lmdb_format_open (ts_store_lmdb_t *self, MDB_txn *txn,

@@ -1,18 +1,21 @@
 /*  ts_store_lmdb_format - the store's format: which one a store is in,
-    the numbers format 2 gives ids and measure names, and the migration
-    of a format 1 store, all inside the write transaction of open.
+    the numbers that formats 2 and 3 give ids and measure names, and the
+    migration of a format 1 or 2 store, all inside the write transaction
+    of open.
 
     The layout of both formats is described at the top of
     ts_store_lmdb.c. Here:
 
     - ts_store_lmdb_format_open reads meta "format" (a store without a
       meta table is format 1 if it has the "history" table, else new),
-      refuses a format newer than TS_STORE_LMDB_FORMAT, and migrates a
-      format 1 store: every history record is rewritten in the numbered
-      layout, the old table is dropped and "format" is set, in the one
-      transaction of open. A failure leaves the store as it was. A
-      history table found in a format 2 store (a format 1 binary run on
-      it by mistake) is migrated the same way, with a warning.
+      refuses a format newer than TS_STORE_LMDB_FORMAT, and migrates an
+      older one: the history of format 1 ("history", a key per point
+      with names) and of format 2 ("points", a key per point with
+      numbers) is rewritten into blocks, the old table is dropped and
+      "format" is set, in the one transaction of open. A failure leaves
+      the store as it was. A format 1 history table found in a later
+      store (a format 1 binary run on it by mistake) is migrated the same
+      way, with a warning. (A format 2 binary refuses a format 3 store.)
     - ts_store_lmdb_id_number / _measure_number look up (or give) the
       numbers that history keys hold instead of names. Numbers are given
       in order, never reused (an id removed and added again keeps its
@@ -184,7 +187,28 @@ ts_store_lmdb_measure_name (ts_store_lmdb_t *self, MDB_txn *txn,
     return 0;
 }
 
-//  --- migration from format 1 --------------------------------------------
+//  --- migrations -----------------------------------------------------------
+
+//  The end of a migration from format: drops the old table and says how
+//  many points took how long since t0. Returns 0 or TS_EBACKEND.
+static int
+s_migrated (ts_store_lmdb_t *self, MDB_txn *txn, MDB_dbi old,
+            const char *path, int format, size_t total,
+            const struct timespec *t0, char *err)
+{
+    int rc = mdb_drop (txn, old, 1);
+    if (rc)
+        return ts_store_lmdb_fail (self, rc, err);
+    struct timespec t1;
+    clock_gettime (CLOCK_MONOTONIC, &t1);
+    ts_info ("lmdb: migrated %s from format %d to %d: %zu history points "
+             "in %.1f s", path, format, TS_STORE_LMDB_FORMAT, total,
+             (double) (t1.tv_sec - t0->tv_sec)
+             + (t1.tv_nsec - t0->tv_nsec) / 1e9);
+    return 0;
+}
+
+//  --- from format 1 ---------------------------------------------------------
 
 //  Rewrites every record of the format 1 history table old ("id \0
 //  time(8) measure" -> value) into the numbered table, one id's run of
@@ -261,16 +285,73 @@ s_migrate_1 (ts_store_lmdb_t *self, MDB_txn *txn, MDB_dbi old,
             ts_errf (err, "lmdb: %s migrating %s", ts_strerror (ts_rc), path);
         return ts_rc;
     }
-    rc = mdb_drop (txn, old, 1);
+    return s_migrated (self, txn, old, path, 1, total, &t0, err);
+}
+
+//  --- from format 2 ---------------------------------------------------------
+
+//  Rewrites every record of the format 2 history table old ("id_no (4)
+//  time (8) measure_no (2)" -> value) into blocks, one id's points at a
+//  time (they come sorted as a block wants them), then drops old.
+//  Returns 0 or a TS_E* code with err filled.
+static int
+s_migrate_2 (ts_store_lmdb_t *self, MDB_txn *txn, MDB_dbi old,
+             const char *path, char *err)
+{
+    struct timespec t0;
+    clock_gettime (CLOCK_MONOTONIC, &t0);
+    MDB_cursor *cursor;
+    int rc = mdb_cursor_open (txn, old, &cursor);
     if (rc)
         return ts_store_lmdb_fail (self, rc, err);
-    struct timespec t1;
-    clock_gettime (CLOCK_MONOTONIC, &t1);
-    ts_info ("lmdb: migrated %s from format 1 to %d: %zu history points "
-             "in %.1f s", path, TS_STORE_LMDB_FORMAT, total,
-             (double) (t1.tv_sec - t0.tv_sec)
-             + (t1.tv_nsec - t0.tv_nsec) / 1e9);
-    return 0;
+    ts_store_lmdb_run_t run = { 0 };
+    uint32_t id_no = 0;
+    size_t total = 0;
+    int ts_rc = 0;
+    MDB_val key, val;
+    rc = mdb_cursor_get (cursor, &key, &val, MDB_FIRST);
+    while (rc == 0 && ts_rc == 0) {
+        const unsigned char *k = key.mv_data;
+        if (key.mv_size != TS_STORE_LMDB_KEY_LEN
+        ||  val.mv_size != sizeof (double)) {
+            ts_errf (err, "store.lmdb.path: %s holds a malformed history "
+                     "record (format 2); it was not migrated", path);
+            ts_rc = TS_EBACKEND;
+            break;
+        }
+        uint32_t no = (uint32_t) k [0] << 24 | (uint32_t) k [1] << 16
+                    | (uint32_t) k [2] << 8 | k [3];
+        if (run.n && (no != id_no || run.n >= S_CHUNK)) {
+            ts_rc = ts_store_lmdb_history_merge (self, txn, id_no, &run, err);
+            total += run.n;
+            run.n = 0;
+        }
+        id_no = no;
+        if (ts_rc == 0)
+            ts_rc = ts_store_lmdb_run_reserve (&run, run.n + 1);
+        if (ts_rc)
+            break;
+        run.time_ms [run.n] = ts_lmdb_time_get (k + TS_STORE_LMDB_ID_LEN);
+        run.measure [run.n] = (uint16_t) (k [TS_STORE_LMDB_KEY_LEN - 2] << 8
+                                        | k [TS_STORE_LMDB_KEY_LEN - 1]);
+        memcpy (&run.value [run.n], val.mv_data, sizeof (double));
+        run.n++;
+        rc = mdb_cursor_get (cursor, &key, &val, MDB_NEXT);
+    }
+    mdb_cursor_close (cursor);
+    if (ts_rc == 0 && rc != MDB_NOTFOUND)
+        ts_rc = ts_store_lmdb_fail (self, rc, err);
+    if (ts_rc == 0 && run.n) {
+        ts_rc = ts_store_lmdb_history_merge (self, txn, id_no, &run, err);
+        total += run.n;
+    }
+    ts_store_lmdb_run_fini (&run);
+    if (ts_rc) {
+        if (err && !*err)
+            ts_errf (err, "lmdb: %s migrating %s", ts_strerror (ts_rc), path);
+        return ts_rc;
+    }
+    return s_migrated (self, txn, old, path, 2, total, &t0, err);
 }
 
 //  --- open ----------------------------------------------------------------
@@ -309,8 +390,8 @@ ts_store_lmdb_format_open (ts_store_lmdb_t *self, MDB_txn *txn,
         return ts_store_lmdb_fail (self, rc, err);
     if (format > TS_STORE_LMDB_FORMAT) {
         ts_errf (err, "store.lmdb.path: %s holds a store of format %u; this "
-                 "tscache reads format %d (and migrates format 1): run a "
-                 "tscache that knows format %u", path, (unsigned) format,
+                 "tscache reads format %d (and migrates formats 1 and 2): "
+                 "run a tscache that knows format %u", path, (unsigned) format,
                  TS_STORE_LMDB_FORMAT, (unsigned) format);
         return TS_EBACKEND;
     }
@@ -318,7 +399,7 @@ ts_store_lmdb_format_open (ts_store_lmdb_t *self, MDB_txn *txn,
     if (rc == 0)
         rc = mdb_dbi_open (txn, "ids", MDB_CREATE, &self->ids);
     if (rc == 0)
-        rc = mdb_dbi_open (txn, "points", MDB_CREATE, &self->points);
+        rc = mdb_dbi_open (txn, "blocks", MDB_CREATE, &self->blocks);
     if (rc == 0)
         rc = mdb_dbi_open (txn, "forecasts", MDB_CREATE, &self->forecasts);
     if (rc == 0)
@@ -344,7 +425,7 @@ ts_store_lmdb_format_open (ts_store_lmdb_t *self, MDB_txn *txn,
     if (rc)
         return ts_store_lmdb_fail (self, rc, err);
     if (has_old) {
-        if (format == TS_STORE_LMDB_FORMAT)
+        if (format > 1)
             ts_warn ("lmdb: a binary of format 1 wrote history to %s after "
                      "its migration; migrating those points too (stop "
                      "every process of the host before an upgrade)", path);
@@ -352,6 +433,18 @@ ts_store_lmdb_format_open (ts_store_lmdb_t *self, MDB_txn *txn,
         if (rc)
             return rc;
     }
+    //  The format 2 history: a key per point, numbered.
+    MDB_dbi points;
+    rc = mdb_dbi_open (txn, "points", 0, &points);
+    if (rc == 0)
+        rc = s_migrate_2 (self, txn, points, path, err);
+    else
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    else
+        return ts_store_lmdb_fail (self, rc, err);
+    if (rc)
+        return rc;
     if (format != TS_STORE_LMDB_FORMAT) {
         rc = s_meta_put (self, txn, "format", TS_STORE_LMDB_FORMAT);
         if (rc)

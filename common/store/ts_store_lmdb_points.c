@@ -1,14 +1,7 @@
-/*  ts_store_lmdb_points - history and forecast records of the LMDB
-    backend: puts, range reads, one query's read, documents written
-    together, forgetting an id's points and the expiry sweep.
-
-    History keys are numbered (format 2, see ts_store_lmdb.c): id
-    number (4) time (8) measure number (2), so that one cursor walk from
-    "id_no time(from)" returns one id's points ascending by time. Measure
-    numbers are given in the order names first arrive, not in name order,
-    so a range read sorts each run of points of one time by measure name
-    (usually already in order: one comparison per point), as the contract
-    promises "ascending by time, then measure".
+/*  ts_store_lmdb_points - forecast records of the LMDB backend, and
+    what spans both roles: documents written together, one query's read,
+    forgetting an id's points and the expiry sweep. History blocks are
+    in ts_store_lmdb_history.c.
 
     Forecast records keep their format 1 layout: one record per id with
     each point's measure name inside. A forecast is a few days of points
@@ -20,285 +13,11 @@
     by ts_store.c; this file trusts its inputs but not the bytes it reads
     back from the file. */
 
-#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ts_store_lmdb.h"
-
-#define S_KEY_LEN  TS_STORE_LMDB_KEY_LEN
-
-void
-ts_store_lmdb_key_make (unsigned char *buf, uint32_t id_no, int64_t time_ms,
-            uint16_t measure_no)
-{
-    buf [0] = (unsigned char) (id_no >> 24);
-    buf [1] = (unsigned char) (id_no >> 16);
-    buf [2] = (unsigned char) (id_no >> 8);
-    buf [3] = (unsigned char) id_no;
-    ts_lmdb_time_put (buf + TS_STORE_LMDB_ID_LEN, time_ms);
-    buf [S_KEY_LEN - 2] = (unsigned char) (measure_no >> 8);
-    buf [S_KEY_LEN - 1] = (unsigned char) measure_no;
-}
-
-//  --- history -------------------------------------------------------------
-
-int
-ts_store_lmdb_history_write (ts_store_lmdb_t *self, MDB_txn *txn,
-                             const char *id, const ts_points_t *pts,
-                             char *err)
-{
-    if (pts->n == 0)
-        return 0;
-    uint32_t id_no;
-    int rc = ts_store_lmdb_id_number (self, txn, id, true, &id_no, err);
-    if (rc)
-        return rc;
-    //  The number of each measure of the list, looked up once, on first
-    //  use (a list's table may hold names none of its points use).
-    uint32_t small [16];
-    uint32_t *numbers = pts->n_measures <= 16? small
-                      : malloc (pts->n_measures * sizeof *numbers);
-    if (!numbers) {
-        ts_errf (err, "lmdb: out of memory writing id '%s'", id);
-        return TS_ENOMEM;
-    }
-    for (size_t j = 0; j < pts->n_measures; j++)
-        numbers [j] = UINT32_MAX;
-    unsigned char kbuf [S_KEY_LEN];
-    MDB_val val = { sizeof (double), NULL };
-    for (size_t i = 0; i < pts->n && rc == 0; i++) {
-        uint16_t m = pts->measure [i];
-        if (numbers [m] == UINT32_MAX) {
-            uint16_t no;
-            const char *name = pts->measures [m];
-            rc = ts_store_lmdb_measure_number (self, txn, name, strlen (name),
-                                               true, &no, err);
-            if (rc)
-                break;
-            numbers [m] = no;
-        }
-        ts_store_lmdb_key_make (kbuf, id_no, pts->time_ms [i], (uint16_t) numbers [m]);
-        MDB_val key = { S_KEY_LEN, kbuf };
-        val.mv_data = (void *) &pts->value [i];
-        rc = mdb_put (txn, self->points, &key, &val, 0);
-        if (rc)
-            rc = ts_store_lmdb_fail (self, rc, err);
-    }
-    if (numbers != small)
-        free (numbers);
-    return rc;
-}
-
-int
-ts_store_lmdb_history_put (void *state, const char *id,
-                           const ts_points_t *pts, char *err)
-{
-    ts_store_lmdb_t *self = state;
-    MDB_txn *txn;
-    int rc = ts_store_lmdb_begin (self, true, &txn, err);
-    if (rc)
-        return rc;
-    rc = ts_store_lmdb_history_write (self, txn, id, pts, err);
-    if (rc) {
-        ts_store_lmdb_abort (self, txn);
-        return rc;
-    }
-    rc = ts_store_lmdb_stamp_touch (self, txn, id, TS_STORE_LMDB_KEEP_EXPIRY);
-    if (rc)
-        return ts_store_lmdb_txn_fail (self, txn, rc, err);
-    return ts_store_lmdb_commit (self, txn, err);
-}
-
-//  Orders measure indexes of a list by name.
-static int
-s_name_order (const void *a, const void *b, void *arg)
-{
-    char **measures = arg;
-    return strcmp (measures [*(const uint16_t *) a],
-                   measures [*(const uint16_t *) b]);
-}
-
-//  Sorts each run of equal times among points start.. of out by measure
-//  name (insertion sort by rank: runs are short, and most are in order
-//  already). Returns 0 or TS_ENOMEM.
-static int
-s_sort_runs (ts_points_t *out, size_t start)
-{
-    if (out->n_measures < 2)
-        return 0;
-    bool runs = false;
-    for (size_t i = start + 1; i < out->n && !runs; i++)
-        runs = out->time_ms [i] == out->time_ms [i - 1];
-    if (!runs)
-        return 0;
-    uint16_t *order = malloc (out->n_measures * sizeof *order);
-    uint16_t *rank = malloc (out->n_measures * sizeof *rank);
-    if (!order || !rank) {
-        free (order);
-        free (rank);
-        return TS_ENOMEM;
-    }
-    for (size_t j = 0; j < out->n_measures; j++)
-        order [j] = (uint16_t) j;
-    qsort_r (order, out->n_measures, sizeof *order, s_name_order,
-             out->measures);
-    for (size_t j = 0; j < out->n_measures; j++)
-        rank [order [j]] = (uint16_t) j;
-    for (size_t i = start + 1; i < out->n; i++) {
-        if (out->time_ms [i] != out->time_ms [i - 1]
-        ||  rank [out->measure [i]] > rank [out->measure [i - 1]])
-            continue;
-        uint16_t m = out->measure [i];
-        double value = out->value [i];
-        size_t k = i;
-        while (k > start && out->time_ms [k - 1] == out->time_ms [i]
-           &&  rank [out->measure [k - 1]] > rank [m]) {
-            out->measure [k] = out->measure [k - 1];
-            out->value [k] = out->value [k - 1];
-            k--;
-        }
-        out->measure [k] = m;
-        out->value [k] = value;
-    }
-    free (order);
-    free (rank);
-    return 0;
-}
-
-//  Maps measure numbers to indexes of an output list (index + 1; 0: not
-//  looked up yet), grown on demand.
-typedef struct {
-    uint32_t *index;
-    size_t    size;
-} s_measure_map_t;
-
-//  Appends to out the history points of id in [from_ms, to_ms] (only
-//  those of measure if not NULL), at most max: one cursor walk in txn
-//  from "id_no time(from)". Returns 0 or a TS_E* code with err filled.
-static int
-s_history_read (ts_store_lmdb_t *self, MDB_txn *txn, const char *id,
-                const char *measure, int64_t from_ms, int64_t to_ms,
-                size_t max, ts_points_t *out, char *err)
-{
-    uint32_t id_no;
-    int rc = ts_store_lmdb_id_number (self, txn, id, false, &id_no, err);
-    uint16_t measure_no = 0;
-    if (rc == 0 && measure)
-        rc = ts_store_lmdb_measure_number (self, txn, measure,
-                                           strlen (measure), false,
-                                           &measure_no, err);
-    if (rc)
-        return rc == TS_ENOTFOUND? 0: rc;       //  nothing stored
-    MDB_cursor *cursor;
-    rc = mdb_cursor_open (txn, self->points, &cursor);
-    if (rc)
-        return ts_store_lmdb_fail (self, rc, err);
-
-    unsigned char start [S_KEY_LEN];
-    ts_store_lmdb_key_make (start, id_no, from_ms, 0);
-    s_measure_map_t map = { NULL, 0 };
-    size_t first = out->n, appended = 0;
-    bool over = false;              //  the range holds more than max
-    int ts_rc = 0;
-    MDB_val key = { S_KEY_LEN, start }, val;
-    rc = mdb_cursor_get (cursor, &key, &val, MDB_SET_RANGE);
-    while (rc == 0 && key.mv_size == S_KEY_LEN
-       &&  memcmp (key.mv_data, start, TS_STORE_LMDB_ID_LEN) == 0) {
-        const unsigned char *k = key.mv_data;
-        if (val.mv_size != sizeof (double)) {
-            ts_errf (err, "lmdb: malformed history record of id '%s'", id);
-            ts_rc = TS_EBACKEND;
-            break;
-        }
-        int64_t time_ms = ts_lmdb_time_get (k + TS_STORE_LMDB_ID_LEN);
-        if (time_ms > to_ms)
-            break;
-        uint16_t no = (uint16_t) (k [S_KEY_LEN - 2] << 8 | k [S_KEY_LEN - 1]);
-        bool wanted = !measure || no == measure_no;
-        if (wanted && appended++ == max) {
-            over = true;
-            break;
-        }
-        if (wanted && no >= map.size) {
-            size_t size = map.size? map.size: 16;
-            while (size <= no)
-                size *= 2;
-            uint32_t *grown = realloc (map.index, size * sizeof *grown);
-            if (!grown) {
-                ts_rc = TS_ENOMEM;
-                ts_errf (err, "lmdb: out of memory reading id '%s'", id);
-                break;
-            }
-            memset (grown + map.size, 0, (size - map.size) * sizeof *grown);
-            map.index = grown;
-            map.size = size;
-        }
-        if (wanted && map.index [no] == 0) {
-            const char *name;
-            size_t len;
-            uint16_t index;
-            ts_rc = ts_store_lmdb_measure_name (self, txn, no, &name, &len,
-                                                err);
-            if (ts_rc)
-                break;
-            ts_rc = ts_points_measure_index (out, name, len, &index);
-            if (ts_rc) {
-                ts_errf (err, "lmdb: %s reading id '%s'",
-                         ts_strerror (ts_rc), id);
-                break;
-            }
-            map.index [no] = (uint32_t) index + 1;
-        }
-        if (wanted) {
-            double value;
-            memcpy (&value, val.mv_data, sizeof value);
-            ts_rc = ts_points_append_at (out, time_ms,
-                                         (uint16_t) (map.index [no] - 1),
-                                         value);
-            if (ts_rc) {
-                ts_errf (err, "lmdb: %s reading id '%s'",
-                         ts_strerror (ts_rc), id);
-                break;
-            }
-        }
-        rc = mdb_cursor_get (cursor, &key, &val, MDB_NEXT);
-    }
-    mdb_cursor_close (cursor);
-    free (map.index);
-    if (ts_rc)
-        return ts_rc;
-    if (rc != 0 && rc != MDB_NOTFOUND)
-        return ts_store_lmdb_fail (self, rc, err);
-    if (!measure && s_sort_runs (out, first) != 0) {
-        ts_errf (err, "lmdb: out of memory reading id '%s'", id);
-        return TS_ENOMEM;
-    }
-    if (over) {
-        ts_errf (err, "history of id '%s' holds more than %zu points "
-                 "in the range", id, max);
-        return TS_ETOOBIG;
-    }
-    return 0;
-}
-
-int
-ts_store_lmdb_history_range (void *state, const char *id,
-                             const char *measure, int64_t from_ms,
-                             int64_t to_ms, size_t max, ts_points_t *out,
-                             char *err)
-{
-    ts_store_lmdb_t *self = state;
-    MDB_txn *txn;
-    int rc = ts_store_lmdb_begin (self, false, &txn, err);
-    if (rc)
-        return rc;
-    rc = s_history_read (self, txn, id, measure, from_ms, to_ms, max, out,
-                         err);
-    ts_store_lmdb_abort (self, txn);
-    return rc;
-}
 
 //  --- forecast records ----------------------------------------------------
 
@@ -580,8 +299,9 @@ ts_store_lmdb_read (void *state, unsigned roles, const ts_store_query_t *q,
             roles = 0;                  //  not registered: no points
     }
     if (rc == 0 && (roles & TS_STORE_HISTORY) && ans->history)
-        rc = s_history_read (self, txn, q->id, q->measure, q->from_ms,
-                             q->to_ms, q->max, ans->history, err);
+        rc = ts_store_lmdb_history_read (self, txn, q->id, q->measure,
+                                         q->from_ms, q->to_ms, q->max,
+                                         ans->history, err);
     if (rc == 0 && (roles & TS_STORE_FORECAST) && ans->forecast)
         rc = s_forecast_read (self, txn, q->id, q->measure, q->from_ms,
                               q->to_ms, q->now_ms, ans->forecast, err);
@@ -599,38 +319,11 @@ ts_store_lmdb_points_delete (ts_store_lmdb_t *self, MDB_txn *txn,
     bool any = false;
     int rc = 0;
     if (roles & TS_STORE_HISTORY) {
-        uint32_t id_no;
-        rc = ts_store_lmdb_id_number (self, txn, id, false, &id_no, err);
-        MDB_cursor *cursor = NULL;
-        if (rc == 0)
-            rc = mdb_cursor_open (txn, self->points, &cursor);
-        else
-        if (rc == TS_ENOTFOUND)
-            rc = MDB_NOTFOUND;          //  no history was ever written
-        else
+        rc = ts_store_lmdb_history_delete (self, txn, id, &any, err);
+        if (rc)
             return rc;
-        unsigned char prefix [S_KEY_LEN];
-        if (rc == 0) {
-            ts_store_lmdb_key_make (prefix, id_no, INT64_MIN, 0);
-            MDB_val key = { S_KEY_LEN, prefix }, val;
-            rc = mdb_cursor_get (cursor, &key, &val, MDB_SET_RANGE);
-            while (rc == 0 && key.mv_size == S_KEY_LEN
-               &&  memcmp (key.mv_data, prefix, TS_STORE_LMDB_ID_LEN) == 0) {
-                rc = mdb_cursor_del (cursor, 0);
-                if (rc)
-                    break;
-                any = true;
-                //  After a delete the cursor already sits on the next key,
-                //  and MDB_NEXT returns that key rather than skipping it.
-                rc = mdb_cursor_get (cursor, &key, &val, MDB_NEXT);
-            }
-        }
-        if (cursor)
-            mdb_cursor_close (cursor);
-        if (rc == MDB_NOTFOUND)
-            rc = 0;
     }
-    if (rc == 0 && (roles & TS_STORE_FORECAST)) {
+    if (roles & TS_STORE_FORECAST) {
         MDB_val key = { strlen (id), (void *) id };
         rc = mdb_del (txn, self->forecasts, &key, NULL);
         if (rc == 0)

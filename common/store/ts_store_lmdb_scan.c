@@ -1,17 +1,15 @@
 /*  ts_store_lmdb_scan - the LMDB backend's history_scan: one cursor walk
-    over the keys "id_no time measure_no" of a range, in one read
-    transaction, handing each point to the visitor as it is read; no
-    point list is built. Forward from "id_no time(from)"; reverse from
-    the last key at or before "id_no time(to) ffff". Measure names are
-    looked up once per measure number and kept for the walk. See
-    ts_store_lmdb.h and ts_store.h (ts_store_history_scan). */
+    over the history blocks of a range, in one read transaction, handing
+    each point to the visitor as its block is decoded; no point list of
+    the range is built. Forward from the block that holds from; reverse
+    from the block that holds to, each block's points last first.
+    Measure names are looked up once per measure number and kept for the
+    walk. See ts_store_lmdb.h and ts_store.h (ts_store_history_scan). */
 
 #include "ts_store_lmdb.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#define S_KEY_LEN  TS_STORE_LMDB_KEY_LEN
 
 //  Names of measure numbers met by the walk (NUL-terminated copies).
 typedef struct {
@@ -62,72 +60,61 @@ nomem:
     return TS_ENOMEM;
 }
 
-//  Positions cursor on the first key of the walk: forward, the first at
-//  or after start; reverse, the last at or before it.
-static int
-s_seek (MDB_cursor *cursor, MDB_val *key, MDB_val *val, bool reverse)
-{
-    if (!reverse)
-        return mdb_cursor_get (cursor, key, val, MDB_SET_RANGE);
-    unsigned char want [S_KEY_LEN];
-    memcpy (want, key->mv_data, S_KEY_LEN);
-    int rc = mdb_cursor_get (cursor, key, val, MDB_SET_RANGE);
-    if (rc == MDB_NOTFOUND)
-        return mdb_cursor_get (cursor, key, val, MDB_LAST);
-    if (rc == 0 && (key->mv_size != S_KEY_LEN
-                ||  memcmp (key->mv_data, want, S_KEY_LEN) != 0))
-        rc = mdb_cursor_get (cursor, key, val, MDB_PREV);
-    return rc;
-}
-
 static int
 s_walk (ts_store_lmdb_t *self, MDB_txn *txn, const char *id,
         const char *measure, int64_t from_ms, int64_t to_ms, bool reverse,
         ts_store_scan_fn *fn, void *arg, char *err)
 {
     uint32_t id_no;
-    int rc = ts_store_lmdb_id_number (self, txn, id, false, &id_no, err);
-    uint16_t measure_no = 0;
-    if (rc == 0 && measure)
-        rc = ts_store_lmdb_measure_number (self, txn, measure,
-                                           strlen (measure), false,
-                                           &measure_no, err);
+    uint16_t measure_no;
+    MDB_cursor *cursor;
+    int rc = ts_store_lmdb_history_open (self, txn, id, measure, &id_no,
+                                         &measure_no, &cursor, err);
     if (rc)
         return rc == TS_ENOTFOUND? 0: rc;       //  nothing stored
-    MDB_cursor *cursor;
-    rc = mdb_cursor_open (txn, self->points, &cursor);
-    if (rc)
-        return ts_store_lmdb_fail (self, rc, err);
-    unsigned char start [S_KEY_LEN];
-    ts_store_lmdb_key_make (start, id_no, reverse? to_ms: from_ms, reverse? 0xffff: 0);
     s_names_t names = { NULL, 0 };
+    ts_store_lmdb_run_t block = { 0 };
     int ts_rc = 0;
-    MDB_val key = { S_KEY_LEN, start }, val;
-    rc = s_seek (cursor, &key, &val, reverse);
-    while (rc == 0 && ts_rc == 0 && key.mv_size == S_KEY_LEN
-       &&  memcmp (key.mv_data, start, TS_STORE_LMDB_ID_LEN) == 0) {
-        const unsigned char *k = key.mv_data;
-        int64_t time_ms = ts_lmdb_time_get (k + TS_STORE_LMDB_ID_LEN);
-        if (reverse? time_ms < from_ms: time_ms > to_ms)
-            break;
-        if (val.mv_size != sizeof (double)) {
-            ts_errf (err, "lmdb: malformed history record of id '%s'", id);
-            ts_rc = TS_EBACKEND;
-            break;
+    bool done = false;
+    MDB_val key, val;
+    bool holds;
+    rc = ts_store_lmdb_block_seek (cursor, id_no, reverse? to_ms: from_ms,
+                                   reverse? UINT16_MAX: 0, &key, &val,
+                                   &holds);
+    if (rc == 0 && reverse && !holds)
+        rc = MDB_NOTFOUND;          //  every block starts after to
+    while (rc == 0 && ts_rc == 0 && !done
+       &&  ts_store_lmdb_block_is (&key, id_no)
+       &&  (reverse || ts_store_lmdb_block_time (&key) <= to_ms)) {
+        ts_rc = ts_store_lmdb_block_decode (&key, &val, &block);
+        if (ts_rc == TS_EBACKEND)
+            ts_errf (err, "lmdb: malformed history block of id '%s'", id);
+        for (size_t k = 0; k < block.n && ts_rc == 0; k++) {
+            size_t i = reverse? block.n - 1 - k: k;
+            int64_t time_ms = block.time_ms [i];
+            if (reverse? time_ms > to_ms: time_ms < from_ms)
+                continue;
+            if (reverse? time_ms < from_ms: time_ms > to_ms) {
+                done = true;
+                break;
+            }
+            uint16_t no = block.measure [i];
+            const char *name;
+            if (!measure || no == measure_no) {
+                ts_rc = s_name (self, txn, &names, no, &name, err);
+                if (ts_rc == 0)
+                    ts_rc = fn (arg, time_ms, name, block.value [i]);
+            }
         }
-        uint16_t no = (uint16_t) (k [S_KEY_LEN - 2] << 8 | k [S_KEY_LEN - 1]);
-        const char *name;
-        if (!measure || no == measure_no) {
-            double value;
-            memcpy (&value, val.mv_data, sizeof value);
-            ts_rc = s_name (self, txn, &names, no, &name, err);
-            if (ts_rc == 0)
-                ts_rc = fn (arg, time_ms, name, value);
-        }
-        rc = mdb_cursor_get (cursor, &key, &val, reverse? MDB_PREV: MDB_NEXT);
+        if (ts_rc == 0 && !done)
+            rc = mdb_cursor_get (cursor, &key, &val,
+                                 reverse? MDB_PREV: MDB_NEXT);
     }
     mdb_cursor_close (cursor);
     s_names_fini (&names);
+    ts_store_lmdb_run_fini (&block);
+    if (ts_rc == TS_ENOMEM)
+        ts_errf (err, "lmdb: out of memory scanning history");
     if (ts_rc)
         return ts_rc == 1? 0: ts_rc;
     if (rc != 0 && rc != MDB_NOTFOUND)

@@ -1,66 +1,12 @@
 /*  test_ts_store_lmdb - the LMDB backend through its ops table: the
     parts ts_store.c routes to it (forget, one read per query, documents
-    with another backend's NULL parts), the numbered history layout
-    (format 2) and the migration of a format 1 store on open. Each test
-    gets a fresh temporary directory, removed afterwards. */
+    with another backend's NULL parts), the numbering of ids and measures
+    and the migration of a format 1 store on open. The history blocks of
+    format 3 and the migration of format 2 are tested in
+    test_ts_store_lmdb_blocks.c. Each test gets a fresh temporary
+    directory, removed afterwards. */
 
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <lmdb.h>
-
-#include "ts_store.h"
-#include "ts_store_backend.h"
-
-#include "ts_testutil.h"
-
-#define FOREVER_FROM  INT64_MIN
-#define FOREVER_TO    INT64_MAX
-#define STORE_YAML    "  backend: lmdb\n" \
-                      "  forecast_ttl_s: 60\n"
-
-static const ts_store_ops_t *ops = &ts_store_lmdb_ops;
-
-typedef struct {
-    ts_testutil_t *base;        //  directory and config
-    void          *lmdb;        //  the backend's state on base's path
-} fixture_t;
-
-static int
-s_setup (void **state)
-{
-    fixture_t *self = calloc (1, sizeof *self);
-    if (!self)
-        return -1;
-    self->base = ts_testutil_new (64, STORE_YAML);
-    if (!self->base)
-        return -1;
-    //  The backend alone, without the router.
-    ts_store_destroy (&self->base->store);
-    char err [TS_ERRLEN] = "";
-    self->lmdb = ops->open (self->base->cfg, err);
-    if (!self->lmdb)
-        fprintf (stderr, "open: %s\n", err);
-    *state = self;
-    return self->lmdb? 0: -1;
-}
-
-static int
-s_teardown (void **state)
-{
-    fixture_t *self = *state;
-    if (self->lmdb)
-        ops->close (self->lmdb);
-    ts_testutil_destroy (&self->base);
-    free (self);
-    return 0;
-}
+#include "ts_store_lmdb_fixture.h"
 
 //  A list of n points of measure at start, start + step, ...; value =
 //  time * scale.
@@ -263,7 +209,7 @@ read_answers_existence_history_and_forecast_in_one_call (void **state)
     ts_points_destroy (&f);
 }
 
-//  --- format 2: numbered history ------------------------------------------
+//  --- numbered ids and measures ------------------------------------------
 
 static void
 history_orders_equal_times_by_name_whatever_the_numbering (void **state)
@@ -332,26 +278,7 @@ removed_id_added_again_starts_with_no_history (void **state)
 
 //  --- raw LMDB: format 1 stores and meta ----------------------------------
 
-static MDB_env *
-s_raw_env (const char *path)
-{
-    MDB_env *env;
-    assert_int_equal (mdb_env_create (&env), 0);
-    assert_int_equal (mdb_env_set_maxdbs (env, 16), 0);
-    assert_int_equal (mdb_env_set_mapsize (env, 64 << 20), 0);
-    assert_int_equal (mdb_env_open (env, path, MDB_NOTLS, 0640), 0);
-    return env;
-}
 
-static void
-s_raw_put (MDB_txn *txn, const char *db, const void *key, size_t key_len,
-           const void *value, size_t value_len)
-{
-    MDB_dbi dbi;
-    assert_int_equal (mdb_dbi_open (txn, db, MDB_CREATE, &dbi), 0);
-    MDB_val k = { key_len, (void *) key }, v = { value_len, (void *) value };
-    assert_int_equal (mdb_put (txn, dbi, &k, &v, 0), 0);
-}
 
 //  Puts a format 1 history point: "id \0 time(8) measure" -> value.
 static void
@@ -469,7 +396,7 @@ format_1_store_is_migrated_on_open_and_reads_back_exactly (void **state)
     char path [sizeof self->base->dir + 16];
     snprintf (path, sizeof path, "%s/old", self->base->dir);
     s_format_1_store (path);
-    ts_config_t *cfg = ts_testutil_config (path, 64, STORE_YAML);
+    ts_config_t *cfg = ts_testutil_config (path, STORE_MB, STORE_YAML);
     assert_non_null (cfg);
     char err [TS_ERRLEN] = "";
     void *lmdb = ops->open (cfg, err);
@@ -481,10 +408,10 @@ format_1_store_is_migrated_on_open_and_reads_back_exactly (void **state)
     assert_true (exists);
     ops->close (lmdb);
 
-    //  Format 2 recorded, the old table gone; opening again changes
+    //  Format 3 recorded, the old table gone; opening again changes
     //  nothing.
     bool has_history = true;
-    assert_int_equal (s_raw_format (path, &has_history), 2);
+    assert_int_equal (s_raw_format (path, &has_history), 3);
     assert_false (has_history);
     lmdb = ops->open (cfg, err);
     assert_non_null (lmdb);
@@ -503,32 +430,32 @@ format_1_store_is_migrated_on_open_and_reads_back_exactly (void **state)
     assert_non_null (lmdb);
     assert_int_equal (s_count (lmdb, "a-b", false), 70001);
     ops->close (lmdb);
-    assert_int_equal (s_raw_format (path, &has_history), 2);
+    assert_int_equal (s_raw_format (path, &has_history), 3);
     assert_false (has_history);
     ts_config_destroy (&cfg);
 }
 
 static void
-new_store_is_format_2_and_a_newer_format_refuses_to_open (void **state)
+new_store_is_format_3_and_a_newer_format_refuses_to_open (void **state)
 {
     fixture_t *self = *state;
     bool has_history = true;
     ops->close (self->lmdb);
     self->lmdb = NULL;
-    assert_int_equal (s_raw_format (self->base->path, &has_history), 2);
+    assert_int_equal (s_raw_format (self->base->path, &has_history), 3);
     assert_false (has_history);
 
     MDB_env *env = s_raw_env (self->base->path);
     MDB_txn *txn;
     assert_int_equal (mdb_txn_begin (env, NULL, 0, &txn), 0);
-    uint32_t format = 3;
+    uint32_t format = 4;
     s_raw_put (txn, "meta", "format", 6, &format, sizeof format);
     assert_int_equal (mdb_txn_commit (txn), 0);
     mdb_env_close (env);
     char err [TS_ERRLEN] = "";
     assert_null (ops->open (self->base->cfg, err));
-    assert_non_null (strstr (err, "format 3"));
-    assert_non_null (strstr (err, "reads format 2"));
+    assert_non_null (strstr (err, "format 4"));
+    assert_non_null (strstr (err, "reads format 3"));
     assert_non_null (strstr (err, self->base->path));
 }
 
@@ -566,7 +493,7 @@ store_out_of_measure_numbers_refuses_a_new_measure (void **state)
 //  one (written before statuses) reads as never fetched; a status left
 //  by a binary without statuses that removed the id (another
 //  registration's created_ms) and a malformed one read as never fetched;
-//  the store stays format 2.
+//  the store stays format 3.
 static void
 status_of_old_and_stray_records_reads_as_never_fetched (void **state)
 {
@@ -618,7 +545,7 @@ status_of_old_and_stray_records_reads_as_never_fetched (void **state)
     bool has_history;
     ops->close (self->lmdb);
     self->lmdb = NULL;
-    assert_int_equal (s_raw_format (self->base->path, &has_history), 2);
+    assert_int_equal (s_raw_format (self->base->path, &has_history), 3);
 }
 
 int
@@ -633,7 +560,7 @@ main (int argc, char *argv [])
         T (history_orders_equal_times_by_name_whatever_the_numbering),
         T (removed_id_added_again_starts_with_no_history),
         T (format_1_store_is_migrated_on_open_and_reads_back_exactly),
-        T (new_store_is_format_2_and_a_newer_format_refuses_to_open),
+        T (new_store_is_format_3_and_a_newer_format_refuses_to_open),
         T (store_out_of_measure_numbers_refuses_a_new_measure),
         T (status_of_old_and_stray_records_reads_as_never_fetched),
 #undef T
