@@ -13,6 +13,10 @@
               for --docs new ids (ts_ingest_add_points, ts_ingest_flush
               every --batch documents, as the worker batches): the store
               write alone, one transaction and one sync per batch;
+      rewrite the next fetch of those ids: the same points one step of
+              the document later (its shortest time between points),
+              written over what the write stored, as every fetch but an
+              id's first is (history merged into what is stored);
       ingest  both, as the worker does them (ts_ingest_add on the
               document's bytes, then the flush), for --docs other ids.
 
@@ -27,7 +31,8 @@
     Output, one line of "key value" pairs:
 
       ingestload bytes 21544 points 576 parse_us 101.2 write_us 64.0
-                 ingest_us 170.3 docs 2000 batch 8 write_wall_s 0.41
+                 rewrite_us 70.2 ingest_us 170.3 docs 2000 batch 8
+                 write_wall_s 0.41 step_ms 300000
 
     Exit status: 0 if every document was mapped and stored, 1 if not, 2
     if the run could not start. */
@@ -77,8 +82,9 @@ s_usage (FILE *out)
 "  --help             this text\n"
 "\n"
 "Prints one line: ingestload bytes B points N parse_us X write_us Y\n"
-"ingest_us Z docs N batch N write_wall_s S. Exit 0 if every document was\n"
-"mapped and stored, 1 if not, 2 if the run could not start.\n");
+"rewrite_us R ingest_us Z docs N batch N write_wall_s S step_ms T. Exit 0\n"
+"if every document was mapped and stored, 1 if not, 2 if the run could\n"
+"not start.\n");
 }
 
 static int
@@ -223,11 +229,12 @@ s_count_failed (void *arg, const ts_ingest_result_t *result)
 }
 
 //  Writes --docs documents of part: the mapped points all (write) or the
-//  document's bytes (ingest, all NULL). Returns the documents that
-//  failed, or -1 if the run broke off.
+//  document's bytes (ingest, all NULL), fetched at now_ms. Returns the
+//  documents that failed, or -1 if the run broke off.
 static long
 s_store_part (ts_ingest_t *ingest, const s_opts_t *o, const char *part,
-              const ts_points_t *all, const char *doc, size_t size)
+              const ts_points_t *all, const char *doc, size_t size,
+              int64_t now_ms)
 {
     long failed = 0;
     char id [TS_NAME_MAX + 1], err [TS_ERRLEN];
@@ -240,9 +247,9 @@ s_store_part (ts_ingest_t *ingest, const s_opts_t *o, const char *part,
         char *kept = ids [ts_ingest_pending (ingest)];
         memcpy (kept, id, sizeof id);
         const char *what = "";
-        int rc = all? ts_ingest_add_points (ingest, kept, all, o->now_ms,
+        int rc = all? ts_ingest_add_points (ingest, kept, all, now_ms,
                                             false, &what, err)
-                    : ts_ingest_add (ingest, kept, doc, size, o->now_ms,
+                    : ts_ingest_add (ingest, kept, doc, size, now_ms,
                                      &what, err);
         if (rc) {
             fprintf (stderr, "ingestload: %s: %s: %s\n", id, what, err);
@@ -251,10 +258,30 @@ s_store_part (ts_ingest_t *ingest, const s_opts_t *o, const char *part,
         }
         if (ts_ingest_pending (ingest) >= (size_t) o->batch
         ||  k == o->docs - 1)
-            ts_ingest_flush (ingest, o->now_ms, s_count_failed, &failed);
+            ts_ingest_flush (ingest, now_ms, s_count_failed, &failed);
     }
     free (ids);
     return failed;
+}
+
+//  The shortest time between two of pts's points of different times
+//  (1 if it has none), and into next those points that much later.
+static int64_t
+s_next_fetch (const ts_points_t *pts, ts_points_t *next)
+{
+    int64_t step = INT64_MAX;
+    for (size_t i = 1; i < pts->n; i++) {
+        int64_t d = pts->time_ms [i] - pts->time_ms [i - 1];
+        if (d > 0 && d < step)
+            step = d;
+    }
+    if (step == INT64_MAX)
+        step = 1;
+    for (size_t i = 0; i < pts->n; i++)
+        if (ts_points_append (next, pts->time_ms [i] + step,
+                              ts_points_measure (pts, i), pts->value [i]))
+            return -1;
+    return step;
 }
 
 int
@@ -275,9 +302,11 @@ main (int argc, char **argv)
     if (store && ts_map_spec_from_config (&spec, cfg, err) == 0)
         ingest = ts_ingest_new (&spec, store, (size_t) o.batch, err);
     ts_points_t *all = ts_points_new ();
-    if (!ingest || !all) {
+    ts_points_t *next = ts_points_new ();
+    if (!ingest || !all || !next) {
         fprintf (stderr, "ingestload: %s\n", err [0]? err: "out of memory");
         ts_points_destroy (&all);
+        ts_points_destroy (&next);
         ts_ingest_destroy (&ingest);
         ts_store_destroy (&store);
         ts_config_destroy (&cfg);
@@ -296,30 +325,44 @@ main (int argc, char **argv)
         }
     }
     double parse_us = 1e6 * (s_cpu_s () - cpu) / (double) o.parse;
-    //  The write alone, then both, each to ids of its own.
-    double write_us = 0, ingest_us = 0, write_wall = 0;
+    //  The write alone and the next fetch's over it, then both, each to
+    //  ids of its own.
+    double write_us = 0, rewrite_us = 0, ingest_us = 0, write_wall = 0;
+    int64_t step = status == 0? s_next_fetch (all, next): 0;
+    if (step < 0) {
+        fprintf (stderr, "ingestload: out of memory\n");
+        status = 2;
+    }
     if (status == 0 && (s_register (store, &o, "w")
                         || s_register (store, &o, "i")))
         status = 2;
     if (status == 0) {
         int64_t wall = ts_bench_now_ns ();
         cpu = s_cpu_s ();
-        long failed = s_store_part (ingest, &o, "w", all, NULL, 0);
+        long failed = s_store_part (ingest, &o, "w", all, NULL, 0, o.now_ms);
         write_us = 1e6 * (s_cpu_s () - cpu) / (double) o.docs;
         write_wall = (double) (ts_bench_now_ns () - wall) / 1e9;
         cpu = s_cpu_s ();
-        long failed_too = failed == 0? s_store_part (ingest, &o, "i", NULL,
-                                                     doc, size): 0;
+        if (failed == 0)
+            failed = s_store_part (ingest, &o, "w", next, NULL, 0,
+                                   o.now_ms + step);
+        rewrite_us = 1e6 * (s_cpu_s () - cpu) / (double) o.docs;
+        cpu = s_cpu_s ();
+        if (failed == 0)
+            failed = s_store_part (ingest, &o, "i", NULL, doc, size,
+                                   o.now_ms);
         ingest_us = 1e6 * (s_cpu_s () - cpu) / (double) o.docs;
-        if (failed || failed_too)
+        if (failed)
             status = 1;
     }
     if (status != 2)
         printf ("ingestload bytes %zu points %zu parse_us %.1f write_us %.1f "
-                "ingest_us %.1f docs %ld batch %ld write_wall_s %.3f\n", size,
-                all->n, parse_us, write_us, ingest_us, o.docs, o.batch,
-                write_wall);
+                "rewrite_us %.1f ingest_us %.1f docs %ld batch %ld "
+                "write_wall_s %.3f step_ms %lld\n", size, all->n, parse_us,
+                write_us, rewrite_us, ingest_us, o.docs, o.batch, write_wall,
+                (long long) step);
     ts_points_destroy (&all);
+    ts_points_destroy (&next);
     ts_ingest_destroy (&ingest);
     ts_store_destroy (&store);
     ts_config_destroy (&cfg);
