@@ -8,6 +8,8 @@
 
 #include "ts_map_fixture.h"
 
+#include <math.h>
+
 //  ---------------------------------------------------------------------
 //  Values and times
 
@@ -112,6 +114,166 @@ map_reads_numbers_exactly_as_strtod (void **state)
     assert_int_equal (pts->time_ms [0], -1732406400000LL);
     assert_int_equal (pts->time_ms [1], 0);
     ts_points_destroy (&pts);
+}
+
+//  A document of one row per token: as_time, the token is the time and
+//  the value 1; else the time is 1000 + the row's index and the token
+//  the value. The caller frees it.
+static char *
+s_rows_of_tokens (char (*tokens) [48], size_t n, bool as_time)
+{
+    size_t cap = 80 * n + 16;
+    char *doc = malloc (cap);
+    assert_non_null (doc);
+    size_t used = (size_t) snprintf (doc, cap, "[");
+    for (size_t i = 0; i < n; i++)
+        if (as_time)
+            used += (size_t) snprintf (doc + used, cap - used,
+                                       "%s{\"time\": %s, \"value\": 1}",
+                                       i? ",": "", tokens [i]);
+        else
+            used += (size_t) snprintf (doc + used, cap - used,
+                                       "%s{\"time\": %zu, \"value\": %s}",
+                                       i? ",": "", 1000 + i, tokens [i]);
+    snprintf (doc + used, cap - used, "]");
+    return doc;
+}
+
+//  One more pseudo-random number (xorshift64).
+static uint64_t
+s_next (uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+//  The fast decimal path takes up to 19 digits worth at most 2^53 and
+//  leaves the rest to strtod: either way a value is strtod's, bit for
+//  bit, around that bound too (16 to 20 digits, leading zeros, -0).
+static void
+map_reads_long_decimals_exactly_as_strtod (void **state)
+{
+    static const char *const fixed [] = {
+        "9007199254740992", "9007199254740993", "9007199254740991",
+        "-9007199254740993", "900719925474099.2", "900719925474099.3",
+        "90071992547409.93", "0.9007199254740993", "9.007199254740993",
+        "0.0000000000000000001", "0.00000000000000000001",
+        "0.0000000000000000000001", "0.00000000000000000000001",
+        "1234567890123456789", "12345678901234567890", "-0.0000000000",
+        "12345678", "-12345678", "1234567.8", "12345678.25",
+        "9999999999999999999", "0.9999999999999999999",
+        "18446744073709551615", "18446744073709551616", "1e22", "1e23",
+        "123456781234e-5", "-0", "0.00000000"
+    };
+    size_t nfixed = sizeof fixed / sizeof fixed [0];
+    size_t n = nfixed + 3000;
+    char (*tokens) [48] = calloc (n, sizeof *tokens);
+    assert_non_null (tokens);
+    for (size_t i = 0; i < nfixed; i++)
+        snprintf (tokens [i], sizeof tokens [i], "%s", fixed [i]);
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    for (size_t i = nfixed; i < n; i++) {
+        //  14 to 20 digits, half of them an integer below 2^53 + 2^11
+        int ndigits = 14 + (int) (s_next (&x) % 7);
+        char body [32];
+        if (s_next (&x) & 1)
+            snprintf (body, sizeof body, "%0*llu", ndigits,
+                      (unsigned long long) (s_next (&x)
+                                            % ((1ULL << 53) + 2048)));
+        else {
+            for (int d = 0; d < ndigits; d++)
+                body [d] = (char) ('0' + s_next (&x) % 10);
+            body [ndigits] = 0;
+        }
+        //  A point after some of them (none after all of them), the
+        //  whole part without the leading zeros JSON forbids
+        int point = (int) (s_next (&x) % (unsigned) (ndigits + 1));
+        int zeros = 0;
+        while (zeros < point && body [zeros] == '0')
+            zeros++;
+        snprintf (tokens [i], sizeof tokens [i], "%s%s%.*s%s%s",
+                  (s_next (&x) & 1)? "-": "", zeros == point? "0": "",
+                  point - zeros, body + zeros, point < ndigits? ".": "",
+                  body + point);
+    }
+    char *doc = s_rows_of_tokens (tokens, n, false);
+    ts_points_t *pts = s_parse_ok (s_rows_unbounded, doc);
+    assert_int_equal (pts->n, n);
+    for (size_t i = 0; i < n; i++) {
+        double want = strtod (tokens [i], NULL);
+        if (memcmp (&want, &pts->value [i], sizeof want) != 0)
+            fail_msg ("%s read as %.17g, strtod reads %.17g", tokens [i],
+                      pts->value [i], want);
+    }
+    ts_points_destroy (&pts);
+    free (doc);
+    free (tokens);
+}
+
+//  Integer times of 1 to 19 digits, either sign, are read exactly as
+//  strtoll reads them (18 digits by the SWAR path, 19 by strtoll), in ms
+//  and in s; times with a fraction or exponent after eight or more
+//  digits leave that path and are rounded from strtod's double.
+static void
+map_reads_integer_times_exactly_as_strtoll (void **state)
+{
+    static const char *const s_seconds_unbounded =
+        "upstream:\n"
+        "  format:\n"
+        "    time_unit: s\n"
+        "    time_min: \"off\"\n"
+        "    time_max: \"off\"\n";
+    static const char *const fixed [] = {
+        "0", "-0", "1", "-1", "12345678", "-12345678", "123456789",
+        "1234567812345678", "123456781234567812", "999999999999999999",
+        "-999999999999999999", "8999999999999999999", "1000000000000000000",
+        "9000000000000000", "-9000000000000000", "12345678.5",
+        "1234567812e2", "-123456781234.25E1", "12345678E+3", "1e15"
+    };
+    size_t nfixed = sizeof fixed / sizeof fixed [0];
+    size_t n = nfixed + 2000;
+    char (*tokens) [48] = calloc (n, sizeof *tokens);
+    assert_non_null (tokens);
+    for (int unit_s = 0; unit_s <= 1; unit_s++) {
+        //  In s, 16 digits of 9 would be out of range: 15 at most
+        size_t count = 0;
+        for (size_t i = 0; i < nfixed; i++)
+            if (!unit_s || strlen (fixed [i]) < 17)
+                snprintf (tokens [count++], sizeof tokens [0], "%s",
+                          fixed [i]);
+        uint64_t x = 0x2545f4914f6cdd1dULL + (uint64_t) unit_s;
+        for (size_t i = 0; i < 2000; i++) {
+            int ndigits = 1 + (int) (s_next (&x) % (unit_s? 15: 18));
+            char *t = tokens [count++];
+            size_t at = 0;
+            if (s_next (&x) & 1)
+                t [at++] = '-';
+            t [at++] = (char) ('1' + s_next (&x) % 9);
+            for (int d = 1; d < ndigits; d++)
+                t [at++] = (char) ('0' + s_next (&x) % 10);
+            t [at] = 0;
+        }
+        char *doc = s_rows_of_tokens (tokens, count, true);
+        ts_points_t *pts = s_parse_ok (unit_s? s_seconds_unbounded
+                                             : s_rows_unbounded, doc);
+        assert_int_equal (pts->n, count);
+        for (size_t i = 0; i < count; i++) {
+            int64_t want;
+            if (strpbrk (tokens [i], ".eE"))
+                want = llround (strtod (tokens [i], NULL)
+                                * (unit_s? 1000: 1));
+            else
+                want = strtoll (tokens [i], NULL, 10) * (unit_s? 1000: 1);
+            if (pts->time_ms [i] != want)
+                fail_msg ("time %s read as %lld ms, want %lld", tokens [i],
+                          (long long) pts->time_ms [i], (long long) want);
+        }
+        ts_points_destroy (&pts);
+        free (doc);
+    }
+    free (tokens);
 }
 
 static void
@@ -240,6 +402,12 @@ map_rejects_times_out_of_range (void **state)
                    "document[0].ts: time out of range");
     s_parse_fails (s_rows_seconds, "[{\"ts\": 9000000000000000000, \"value\": 1}]",
                    "document[0].ts: time 9000000000000000000 out of range");
+    s_parse_fails (s_rows_seconds, "[{\"ts\": 9000000000000001, \"value\": 1}]",
+                   "document[0].ts: time 9000000000000001 out of range");
+    s_parse_fails (s_rows_seconds, "[{\"ts\": -900000000000000001, \"value\": 1}]",
+                   "document[0].ts: time -900000000000000001 out of range");
+    s_parse_fails (s_rows_default, "[{\"time\": 9000000000000010000, \"value\": 1}]",
+                   "document[0].time: time 9000000000000010000 out of range");
 }
 
 static void
@@ -268,6 +436,8 @@ main (int argc, char *argv [])
         cmocka_unit_test (map_rounds_fractional_epoch_milliseconds),
         cmocka_unit_test (map_accepts_numeric_strings),
         cmocka_unit_test (map_reads_numbers_exactly_as_strtod),
+        cmocka_unit_test (map_reads_long_decimals_exactly_as_strtod),
+        cmocka_unit_test (map_reads_integer_times_exactly_as_strtoll),
         cmocka_unit_test (map_skips_null_values),
         cmocka_unit_test (map_rejects_time_of_wrong_type),
         cmocka_unit_test (map_rejects_missing_or_null_time),
