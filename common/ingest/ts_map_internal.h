@@ -125,6 +125,8 @@ typedef struct {
     size_t           err_order; //  then 0 row, 1 time, 2 + measure
     char             err [TS_ERRLEN];
     int64_t          now_ms;    //  for bounds relative to now
+    int64_t          time_lo_ms;    //  the bounds at now_ms, INT64_MIN
+    int64_t          time_hi_ms;    //  and INT64_MAX where unset
     ts_map_report_t *report;    //  the caller's, or a scratch one
     const ts_tz_t   *tz;        //  the document's zone, or NULL: offset_s
     int32_t          offset_s;  //  the document's fixed offset

@@ -397,6 +397,8 @@ ts_map_read_time (ts_map_state_t *self, size_t slot, size_t index,
 {
     if (s_read_time (self, slot, index, kind, text, len, ms) != 0)
         return -1;
+    if (*ms >= self->time_lo_ms && *ms <= self->time_hi_ms)
+        return 0;                       //  within (ts_map_zone_bounds' test)
     return ts_map_zone_bounds (self, slot, index, kind, text, len, *ms);
 }
 

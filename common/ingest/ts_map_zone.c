@@ -294,11 +294,7 @@ ts_map_zone_time (ts_map_state_t *self, const char *text, size_t len,
 static bool
 s_within (const ts_map_state_t *self, int64_t ms)
 {
-    const ts_map_t *map = self->map;
-    return (!map->time_min.set
-            || ms >= ts_time_bound_at (&map->time_min, self->now_ms))
-        && (!map->time_max.set
-            || ms <= ts_time_bound_at (&map->time_max, self->now_ms));
+    return ms >= self->time_lo_ms && ms <= self->time_hi_ms;
 }
 
 int
@@ -309,8 +305,7 @@ ts_map_zone_bounds (ts_map_state_t *self, size_t slot, size_t index,
     if (s_within (self, ms))
         return 0;
     const ts_map_t *map = self->map;
-    bool low = map->time_min.set
-            && ms < ts_time_bound_at (&map->time_min, self->now_ms);
+    bool low = ms < self->time_lo_ms;
     char loc [TS_ERRLEN], when [48], what [96];
     ts_map_loc (self, slot, index, loc);
     int64_t year = ts_tz_year (ms >= 0? ms / 1000
