@@ -132,6 +132,10 @@ typedef struct {
     int32_t          offset_s;  //  the document's fixed offset
     const char      *no_zone;   //  why times without a zone cannot be
                                 //  read (the field is missing), or NULL
+    bool             iso_day_set;   //  iso_day holds a valid date
+    char             iso_day [10];  //  the date of the last ISO time read
+                                    //  by the quick path (YYYY-MM-DD)
+    int64_t          iso_day_ms;    //  its midnight, UTC
 } ts_map_state_t;
 
 //  Records a fault of the document unless one ranked before it is held:

@@ -1,10 +1,10 @@
 /*  test_ts_map_read - reading one value of a document
     (common/ingest/ts_map_read.c): times in epoch seconds, milliseconds
-    and ISO 8601, numbers exactly as strtod reads them, numeric strings
-    and nulls, and the faults of a value (a time of the wrong type,
-    missing or out of range, a measure that is an object or a string that
-    is not a number, a number too large), each named where it is. Helpers
-    in ts_map_fixture.h. */
+    and ISO 8601 (as ts_time_parse_iso reads them), numbers exactly as
+    strtod reads them, numeric strings and nulls, and the faults of a
+    value (a time of the wrong type, missing or out of range, a measure
+    that is an object or a string that is not a number, a number too
+    large), each named where it is. Helpers in ts_map_fixture.h. */
 
 #include "ts_map_fixture.h"
 
@@ -276,6 +276,93 @@ map_reads_integer_times_exactly_as_strtoll (void **state)
     free (tokens);
 }
 
+//  ISO times of the shapes a series repeats (YYYY-MM-DDTHH:MM, :SS or
+//  not, Z or z or no zone: the spec's, UTC) and their near misses, the
+//  date repeating over runs of rows as in a series: each read as
+//  ts_time_parse_iso reads it, and each it refuses is a bad time, also
+//  right after a good time of the same date.
+static void
+map_reads_iso_times_as_ts_time_parse_iso (void **state)
+{
+    static const char *const iso_rows =
+        "upstream:\n"
+        "  format:\n"
+        "    time_unit: iso8601\n"
+        "    time_min: \"off\"\n"
+        "    time_max: \"off\"\n";
+    static const char *const dates [] = {
+        "2024-11-24", "2024-02-29", "2023-02-29", "2024-04-31", "2024-13-01",
+        "2024-00-10", "1969-12-31", "0000-01-01", "9999-12-31", "2024-1x-01"
+    };
+    static const char *const tails [] = { "", "Z", "z", ":SS", ":SSZ", ":SSz" };
+    size_t n = 3000;
+    char (*good) [48] = calloc (n, sizeof *good);
+    int64_t *want = calloc (n, sizeof *want);
+    assert_non_null (good);
+    assert_non_null (want);
+    size_t ngood = 0, nbad = 0;
+    char last_good [48] = "";
+    uint64_t x = 0x853c49e6748fea9bULL;
+    for (size_t i = 0; i < n; i++) {
+        //  The date changes every few rows
+        const char *date = dates [(i / 5 + s_next (&x) % 2 * (i % 7 == 0))
+                                  % (sizeof dates / sizeof dates [0])];
+        int hour = (int) (s_next (&x) % 26), minute = (int) (s_next (&x) % 62);
+        int second = (int) (s_next (&x) % 62);
+        const char *tail = tails [s_next (&x) % 6];
+        char text [48];
+        int at = snprintf (text, sizeof text, "%s%c%02d:%02d", date,
+                           (s_next (&x) % 20)? 'T': 't', hour, minute);
+        if (tail [0] == ':')
+            at += snprintf (text + at, sizeof text - (size_t) at, ":%02d%s",
+                            second, tail + 3);
+        else
+            snprintf (text + at, sizeof text - (size_t) at, "%s", tail);
+        int64_t ms;
+        if (ts_time_parse_iso (text, strlen (text), &ms) == 0) {
+            snprintf (good [ngood], sizeof good [0], "%s", text);
+            want [ngood++] = ms;
+            snprintf (last_good, sizeof last_good, "%s", text);
+            continue;
+        }
+        //  A bad one: alone, and after the last good one
+        char doc [256], detail [128];
+        snprintf (doc, sizeof doc, "[{\"time\": \"%s\", \"value\": 1}]", text);
+        snprintf (detail, sizeof detail,
+                  "document[0].time: bad ISO 8601 time '%s'", text);
+        s_parse_fails (iso_rows, doc, detail);
+        if (*last_good) {
+            snprintf (doc, sizeof doc, "[{\"time\": \"%s\", \"value\": 1},"
+                      " {\"time\": \"%s\", \"value\": 2}]", last_good, text);
+            snprintf (detail, sizeof detail,
+                      "document[1].time: bad ISO 8601 time '%s'", text);
+            s_parse_fails (iso_rows, doc, detail);
+        }
+        nbad++;
+    }
+    assert_true (ngood > 500 && nbad > 500);
+    size_t cap = 64 * ngood + 16;
+    char *doc = malloc (cap);
+    assert_non_null (doc);
+    size_t used = (size_t) snprintf (doc, cap, "[");
+    for (size_t i = 0; i < ngood; i++)
+        used += (size_t) snprintf (doc + used, cap - used,
+                                   "%s{\"time\": \"%s\", \"value\": 1}",
+                                   i? ",": "", good [i]);
+    snprintf (doc + used, cap - used, "]");
+    ts_points_t *pts = s_parse_ok (iso_rows, doc);
+    assert_int_equal (pts->n, ngood);
+    for (size_t i = 0; i < ngood; i++)
+        if (pts->time_ms [i] != want [i])
+            fail_msg ("%s read as %lld ms, ts_time_parse_iso reads %lld",
+                      good [i], (long long) pts->time_ms [i],
+                      (long long) want [i]);
+    ts_points_destroy (&pts);
+    free (doc);
+    free (want);
+    free (good);
+}
+
 static void
 map_skips_null_values (void **state)
 {
@@ -438,6 +525,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (map_reads_numbers_exactly_as_strtod),
         cmocka_unit_test (map_reads_long_decimals_exactly_as_strtod),
         cmocka_unit_test (map_reads_integer_times_exactly_as_strtoll),
+        cmocka_unit_test (map_reads_iso_times_as_ts_time_parse_iso),
         cmocka_unit_test (map_skips_null_values),
         cmocka_unit_test (map_rejects_time_of_wrong_type),
         cmocka_unit_test (map_rejects_missing_or_null_time),
