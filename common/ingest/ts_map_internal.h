@@ -125,11 +125,17 @@ typedef struct {
     size_t           err_order; //  then 0 row, 1 time, 2 + measure
     char             err [TS_ERRLEN];
     int64_t          now_ms;    //  for bounds relative to now
+    int64_t          time_lo_ms;    //  the bounds at now_ms, INT64_MIN
+    int64_t          time_hi_ms;    //  and INT64_MAX where unset
     ts_map_report_t *report;    //  the caller's, or a scratch one
     const ts_tz_t   *tz;        //  the document's zone, or NULL: offset_s
     int32_t          offset_s;  //  the document's fixed offset
     const char      *no_zone;   //  why times without a zone cannot be
                                 //  read (the field is missing), or NULL
+    bool             iso_day_set;   //  iso_day holds a valid date
+    char             iso_day [10];  //  the date of the last ISO time read
+                                    //  by the quick path (YYYY-MM-DD)
+    int64_t          iso_day_ms;    //  its midnight, UTC
 } ts_map_state_t;
 
 //  Records a fault of the document unless one ranked before it is held:

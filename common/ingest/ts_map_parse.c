@@ -622,6 +622,10 @@ ts_map_parse_report (const ts_map_t *self, const char *doc, size_t len,
         .pending = true,
         .slot = SIZE_MAX,
         .now_ms = now_ms,
+        .time_lo_ms = self->time_min.set
+                    ? ts_time_bound_at (&self->time_min, now_ms): INT64_MIN,
+        .time_hi_ms = self->time_max.set
+                    ? ts_time_bound_at (&self->time_max, now_ms): INT64_MAX,
         .report = report
     };
     int rc = 0;

@@ -1,10 +1,11 @@
 /*  ts_map_read - reads one value of a document: a time or a measure's
     number, and records the fault of the document where one is wrong.
 
-    Numbers are read from their text: integer epoch times exactly, and
-    everything else exactly as strtod reads it (decimals of up to 15
-    digits by Clinger's exact fast path, the rest by strtod). A string
-    holding a number is read as that number.
+    Numbers are read from their text: integer epoch times exactly (up to
+    18 digits eight at a time, SWAR), and everything else exactly as
+    strtod reads it (decimals of up to 19 digits worth at most 2^53 by
+    Clinger's exact fast path, the rest by strtod). A string holding a
+    number is read as that number.
 
     Every fault names where it happened, in the document's own terms
     ("hourly.time[3]: ..."), because that text ends up in a worker log next
@@ -156,44 +157,111 @@ static const double s_pow10 [] = {
     1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
 };
 
+//  Eight ASCII digits, the first in the lowest byte, as their value in
+//  *value; false if any byte is not a digit. SWAR: each byte must have
+//  the high nibble 3 and keep it when 6 is added (0x3a..0x3f carry), and
+//  then three multiplications pair the digits up, 1+1, 2+2, 4+4.
+static inline bool
+s_eight_digits (uint64_t chunk, uint64_t *value)
+{
+    const uint64_t high = 0xF0F0F0F0F0F0F0F0ULL;
+    if (((chunk & high) | (((chunk + 0x0606060606060606ULL) & high) >> 4))
+        != 0x3333333333333333ULL)
+        return false;
+    chunk = ((chunk & 0x0F0F0F0F0F0F0F0FULL) * 2561) >> 8;
+    chunk = ((chunk & 0x00FF00FF00FF00FFULL) * 6553601) >> 16;
+    *value = ((chunk & 0x0000FFFF0000FFFFULL) * 42949672960001ULL) >> 32;
+    return true;
+}
+
+//  Eight bytes at text, the first in the lowest byte whatever the order
+//  of the machine.
+static inline uint64_t
+s_load8 (const char *text)
+{
+    uint64_t chunk;
+    memcpy (&chunk, text, sizeof chunk);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    chunk = __builtin_bswap64 (chunk);
+#endif
+    return chunk;
+}
+
+//  Exact powers of ten as integers, 10^0 to 10^8.
+static const uint64_t s_pow10_int [] = {
+    1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000
+};
+
+//  Reads the n digits at text (1 to 19: no overflow) as an unsigned
+//  integer, eight at a time; false if any byte is not a digit. Reads
+//  nothing outside text [0, n).
+static bool
+s_digits (const char *text, size_t n, uint64_t *value)
+{
+    uint64_t v = 0, eight;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        if (!s_eight_digits (s_load8 (text + i), &eight))
+            return false;
+        v = v * 100000000 + eight;
+    }
+    size_t rest = n - i;
+    if (rest > 0 && n >= 8) {
+        //  The last eight bytes, with the 8 - rest of them read above
+        //  set to '0' (they are the low bytes).
+        uint64_t keep = ~0ULL << (8 * (8 - rest));
+        uint64_t chunk = (s_load8 (text + n - 8) & keep)
+                       | (0x3030303030303030ULL & ~keep);
+        if (!s_eight_digits (chunk, &eight))
+            return false;
+        v = v * s_pow10_int [rest] + eight;
+    }
+    else
+        for (; i < n; i++) {
+            unsigned digit = (unsigned char) text [i] - '0';
+            if (digit > 9)
+                return false;
+            v = v * 10 + digit;
+        }
+    *value = v;
+    return true;
+}
+
 //  The fast path of s_number_from_token for the numbers series hold: a
-//  JSON number without exponent, -?digits(.digits)?, with at most 15
-//  significant digits and 22 decimals. Its digits and 10^decimals are
-//  then exact doubles, so their IEEE quotient is the correctly rounded
-//  value of the decimal, which is what strtod returns (Clinger's fast
-//  path), at a fraction of strtod's cost. Returns false where it does not
-//  apply; the caller then uses strtod.
+//  JSON number without exponent, -?digits(.digits)?, of at most 19
+//  digits whose value as an integer is at most 2^53, with at most 22
+//  decimals. That integer and 10^decimals are then exact doubles, so
+//  their IEEE quotient is the correctly rounded value of the decimal,
+//  which is what strtod returns (Clinger's fast path), at a fraction of
+//  strtod's cost. Returns false where it does not apply; the caller then
+//  uses strtod.
 static bool
 s_fast_decimal (const char *text, size_t len, double *value)
 {
-    size_t i = 0;
-    bool negative = len > 0 && text [0] == '-';
-    if (negative)
-        i++;
-    uint64_t digits = 0;
-    int significant = 0, decimals = 0;
-    bool dot = false, any = false;
-    for (; i < len; i++) {
-        char c = text [i];
-        if (c >= '0' && c <= '9') {
-            any = true;
-            if (dot)
-                decimals++;
-            if (digits == 0 && c == '0')
-                continue;               //  a leading zero
-            if (++significant > 15)
-                return false;
-            digits = digits * 10 + (uint64_t) (c - '0');
-        }
-        else
-        if (c == '.' && !dot)
-            dot = true;
-        else
-            return false;               //  an exponent
+    const char *p = text, *end = text + len;
+    bool negative = p < end && *p == '-';
+    p += negative;
+    const char *first = p;
+    uint64_t w = 0;                     //  wraps past 19 digits: refused
+    unsigned digit;
+    while (p < end && (digit = (unsigned char) *p - '0') <= 9) {
+        w = w * 10 + digit;
+        p++;
     }
-    if (!any || decimals > 22)
-        return false;
-    double d = (double) digits / s_pow10 [decimals];
+    size_t ndigits = (size_t) (p - first), decimals = 0;
+    if (p < end && *p == '.') {
+        const char *fraction = ++p;
+        while (p < end && (digit = (unsigned char) *p - '0') <= 9) {
+            w = w * 10 + digit;
+            p++;
+        }
+        decimals = (size_t) (p - fraction);
+        ndigits += decimals;
+    }
+    if (p != end || ndigits == 0 || ndigits > 19 || decimals > 22
+    ||  w > (1ULL << 53))
+        return false;                   //  an exponent, or too long
+    double d = (double) w / s_pow10 [decimals];
     *value = negative? -d: d;
     return true;
 }
@@ -253,11 +321,18 @@ s_read_time (ts_map_state_t *self, size_t slot, size_t index,
         return -1;
     }
     //  Epoch numbers: take integers exactly, reals and strings via double
-    if (kind == TS_MAP_KIND_NUMBER && s_is_integer (text, len)) {
+    bool negative = len > 0 && text [0] == '-';
+    uint64_t digits = 0;
+    bool fast = kind == TS_MAP_KIND_NUMBER && len - negative >= 1
+             && len - negative <= 18
+             && s_digits (text + negative, len - negative, &digits);
+    if (fast || (kind == TS_MAP_KIND_NUMBER && s_is_integer (text, len))) {
         char buf [S_NUMTOKEN_MAX + 1];
         long long n = 0;
         bool ok = len <= S_NUMTOKEN_MAX;
-        bool negative = len > 0 && text [0] == '-';
+        if (fast)
+            n = negative? -(long long) digits: (long long) digits;
+        else
         if (ok && len - negative <= 18) {
             //  Up to 18 digits cannot overflow: no need for strtoll.
             for (size_t i = negative; i < len; i++)
@@ -322,6 +397,8 @@ ts_map_read_time (ts_map_state_t *self, size_t slot, size_t index,
 {
     if (s_read_time (self, slot, index, kind, text, len, ms) != 0)
         return -1;
+    if (*ms >= self->time_lo_ms && *ms <= self->time_hi_ms)
+        return 0;                       //  within (ts_map_zone_bounds' test)
     return ts_map_zone_bounds (self, slot, index, kind, text, len, *ms);
 }
 

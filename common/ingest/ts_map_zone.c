@@ -10,6 +10,8 @@
     reads a few dozen bytes; at worst it reads the document once more.
     The zone is then fixed for the whole document: a time without a zone
     is converted as it is read, so every fault still names its place.
+    ISO times are ts_time_parse_iso's; in the shapes a series repeats,
+    their date is read once for as long as it repeats (s_iso_time).
 
     Part of the ts_map module: see ts_map_internal.h. */
 
@@ -260,6 +262,53 @@ s_has_zone (const char *text, size_t len)
     return false;
 }
 
+//  Two ASCII digits at text as their value, or -1.
+static int
+s_two_digits (const char *text)
+{
+    unsigned tens = (unsigned char) text [0] - '0';
+    unsigned ones = (unsigned char) text [1] - '0';
+    return tens <= 9 && ones <= 9? (int) (tens * 10 + ones): -1;
+}
+
+//  ts_time_parse_iso, quicker for the shapes a series repeats:
+//  YYYY-MM-DDTHH:MM, then :SS or not, then Z (or z) or not. Their date
+//  is read by ts_time_parse_iso itself, as the midnight of a time of that
+//  date, once for as long as it repeats; their time of day here, valid
+//  as there (hour to 23, minute and second to 59; a leap second is left
+//  to it). Every other text, and every fault, is ts_time_parse_iso's.
+static int
+s_iso_time (ts_map_state_t *self, const char *text, size_t len,
+             int64_t *ms)
+{
+    bool seconds = len == 19 || len == 20;
+    bool zulu = len == 17 || len == 20;
+    if ((len != 16 && len != 17 && !seconds)
+    ||  text [10] != 'T' || text [13] != ':' || (seconds && text [16] != ':')
+    ||  (zulu && text [len - 1] != 'Z' && text [len - 1] != 'z'))
+        return ts_time_parse_iso (text, len, ms);
+    int hour = s_two_digits (text + 11);
+    int minute = s_two_digits (text + 14);
+    int second = seconds? s_two_digits (text + 17): 0;
+    if (hour < 0 || hour > 23 || minute < 0 || minute > 59
+    ||  second < 0 || second > 59)
+        return ts_time_parse_iso (text, len, ms);
+    if (!self->iso_day_set
+    ||  memcmp (self->iso_day, text, sizeof self->iso_day) != 0) {
+        char midnight [17];
+        memcpy (midnight, text, 10);
+        memcpy (midnight + 10, "T00:00Z", 7);
+        self->iso_day_set = ts_time_parse_iso (midnight, sizeof midnight,
+                                               &self->iso_day_ms) == 0;
+        if (!self->iso_day_set)
+            return ts_time_parse_iso (text, len, ms);
+        memcpy (self->iso_day, text, sizeof self->iso_day);
+    }
+    *ms = self->iso_day_ms + ((int64_t) hour * 3600 + minute * 60 + second)
+                           * 1000;
+    return 0;
+}
+
 int
 ts_map_zone_time (ts_map_state_t *self, const char *text, size_t len,
                   int64_t *ms)
@@ -271,7 +320,7 @@ ts_map_zone_time (ts_map_state_t *self, const char *text, size_t len,
         len = strlen (buf);
     }
     int64_t t;
-    if (ts_time_parse_iso (text, len, &t) != 0)
+    if (s_iso_time (self, text, len, &t) != 0)
         return TS_EINVAL;
     if (s_has_zone (text, len)) {
         *ms = t;
@@ -294,11 +343,7 @@ ts_map_zone_time (ts_map_state_t *self, const char *text, size_t len,
 static bool
 s_within (const ts_map_state_t *self, int64_t ms)
 {
-    const ts_map_t *map = self->map;
-    return (!map->time_min.set
-            || ms >= ts_time_bound_at (&map->time_min, self->now_ms))
-        && (!map->time_max.set
-            || ms <= ts_time_bound_at (&map->time_max, self->now_ms));
+    return ms >= self->time_lo_ms && ms <= self->time_hi_ms;
 }
 
 int
@@ -309,8 +354,7 @@ ts_map_zone_bounds (ts_map_state_t *self, size_t slot, size_t index,
     if (s_within (self, ms))
         return 0;
     const ts_map_t *map = self->map;
-    bool low = map->time_min.set
-            && ms < ts_time_bound_at (&map->time_min, self->now_ms);
+    bool low = ms < self->time_lo_ms;
     char loc [TS_ERRLEN], when [48], what [96];
     ts_map_loc (self, slot, index, loc);
     int64_t year = ts_tz_year (ms >= 0? ms / 1000
