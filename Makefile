@@ -364,6 +364,7 @@ PARTS_common/store/ts_store = common/ts_prom \
                               common/aws/ts_aws $(PARTS_common/aws/ts_aws)
 PARTS_common/store/ts_store_lmdb = common/store/ts_store_lmdb_points \
                                  common/store/ts_store_lmdb_history \
+                                 common/store/ts_store_lmdb_run \
                                  common/store/ts_store_lmdb_status \
                                  common/store/ts_store_lmdb_scan \
                                  common/store/ts_store_lmdb_format \

@@ -24,10 +24,9 @@
                                                 codec and the merge:
                                                 ts_store_lmdb_history.c)
         forecasts id                         -> expires_ms (int64),
-                                                count (uint32), then count
-                                                points: time (int64), value
-                                                (double), measure length
-                                                (uint8), measure
+                                                count (uint32), then the
+                                                points as one encoded run
+                                                (ts_store_lmdb_run.c)
         stamps    id                         -> version (uint64),
                                                 expires_ms (int64)
         status    id                         -> fetch status (the layout:
@@ -50,18 +49,20 @@
     is one record per id (the role of one DynamoDB item): a replace is one
     put, a range read decodes one value. Its points are kept sorted by
     time, then measure, one per (time, measure) - the last given wins, as
-    with an upsert. It keeps the names inside (see ts_store_lmdb_points.c
-    for why). Stores of the layout before (a "forecast" table with a key
-    per point) have that table dropped when opened: forecasts come back
-    with the next fetch of each id.
+    with an upsert - encoded as history blocks are, with measure numbers.
+    Stores of the layout before format 1's records (a "forecast" table
+    with a key per point) have that table dropped when opened: forecasts
+    come back with the next fetch of each id.
 
     Formats. Format 1 (every store written before formats were numbered)
     had no meta nor names and kept history as "history: id \0 time(8)
     measure -> value"; format 2 as "points: id number (4) time (8)
-    measure number (2) -> value", a key per point. Opening an older
-    store migrates it in the one write transaction of open: its history
-    is rewritten into blocks, the old table is dropped and meta "format"
-    is set to 3. A failure leaves the store as it was (e.g. a full map:
+    measure number (2) -> value", a key per point. Both kept forecast
+    records with each point's time, value and measure name in full.
+    Opening an older store migrates it in the one write transaction of
+    open: its history is rewritten into blocks and its forecast records
+    in the new layout (a malformed one is dropped, with a warning), the
+    old table is dropped and meta "format" is set to 3. A failure leaves the store as it was (e.g. a full map:
     until it commits, the migration holds both copies, so
     store.lmdb.map_size_mb must leave room for both). A store of a
     format newer than this code reads refuses to open, naming both

@@ -6,7 +6,8 @@
     layout and its formats are described at the top of ts_store_lmdb.c.
 
     ts_store_lmdb.c            environment, open, registry, stamps, ops
-    ts_store_lmdb_history.c    history blocks: codec, writes, reads
+    ts_store_lmdb_run.c        runs of numbered points, their codec
+    ts_store_lmdb_history.c    history blocks: merged writes, reads
     ts_store_lmdb_points.c     forecast records, documents, one query
     ts_store_lmdb_scan.c       history_scan over the blocks
     ts_store_lmdb_format.c     format check and migration on open
@@ -109,19 +110,11 @@ int ts_store_lmdb_history_scan (void *state, const char *id,
 int ts_store_lmdb_expire (void *state, int64_t now_ms, size_t *removed,
                           char *err);
 
-//  --- history blocks (ts_store_lmdb_history.c) ----------------------------
-
-//  A block's key: id number, its first point's time and measure number.
-#define TS_STORE_LMDB_BLOCK_KEY_LEN  (TS_STORE_LMDB_ID_LEN + TS_LMDB_TIME_LEN \
-                                      + TS_STORE_LMDB_MEASURE_LEN)
-//  The most bytes of a block: one 4 KiB page of LMDB's (its 16-byte
-//  header off), and the most points that fit (3 bytes at least each).
-#define TS_STORE_LMDB_BLOCK_BYTES    4080
-#define TS_STORE_LMDB_BLOCK_POINTS   ((TS_STORE_LMDB_BLOCK_BYTES - 2) / 3)
+//  --- runs and their codec (ts_store_lmdb_run.c) ---------------------------
 
 //  Points of one id in parallel arrays, ascending by time, then measure
-//  number, one per (time, measure): a decoded block or what a write
-//  merges into blocks. Zeroed to start; ts_store_lmdb_run_fini frees.
+//  number, one per (time, measure): a decoded block or forecast, or what
+//  a write stores. Zeroed to start; ts_store_lmdb_run_fini frees.
 typedef struct {
     size_t    n;                    //  points
     size_t    size;                 //  room in the arrays
@@ -135,6 +128,83 @@ void ts_store_lmdb_run_fini (ts_store_lmdb_run_t *self);
 //  Makes room for n points in self (grown by doubling). Returns 0 or
 //  TS_ENOMEM.
 int ts_store_lmdb_run_reserve (ts_store_lmdb_run_t *self, size_t n);
+
+static inline void
+ts_store_lmdb_run_set (ts_store_lmdb_run_t *self, size_t i, int64_t time_ms,
+                       uint16_t measure, double value)
+{
+    self->time_ms [i] = time_ms;
+    self->measure [i] = measure;
+    self->value [i] = value;
+}
+
+//  Compares point i of a with point j of b by time, then measure.
+static inline int
+ts_store_lmdb_run_cmp (const ts_store_lmdb_run_t *a, size_t i,
+                       const ts_store_lmdb_run_t *b, size_t j)
+{
+    if (a->time_ms [i] != b->time_ms [j])
+        return a->time_ms [i] < b->time_ms [j]? -1: 1;
+    if (a->measure [i] != b->measure [j])
+        return a->measure [i] < b->measure [j]? -1: 1;
+    return 0;
+}
+
+//  Makes run (empty, or reused) of pts, points of id written in write
+//  txn: measure names numbered (new ones given numbers), sorted, the last
+//  given of equal points kept. Returns 0 or a TS_E* code with err filled
+//  (TS_ETOOBIG: no measure number left).
+int ts_store_lmdb_run_from (ts_store_lmdb_t *self, MDB_txn *txn,
+                            const char *id, const ts_points_t *pts,
+                            ts_store_lmdb_run_t *run, char *err);
+
+//  Bytes of an encoded run's head, and the most one point takes.
+#define TS_STORE_LMDB_CODEC_HEAD   2
+#define TS_STORE_LMDB_CODEC_POINT  (10 + 3 + 9)
+
+//  Encodes points from.. of run, at most max, into buf (cap bytes, at
+//  least TS_STORE_LMDB_CODEC_HEAD + TS_STORE_LMDB_CODEC_POINT): as many
+//  as fit. The first time is kept as its delta from base_ms. *scale is
+//  the decimal scale tried first (-1: raw doubles) and is left at the
+//  one used. Returns how many points (at least one), *size the bytes.
+size_t ts_store_lmdb_encode (const ts_store_lmdb_run_t *run, size_t from,
+                             size_t max, int64_t base_ms, unsigned char *buf,
+                             size_t cap, size_t *size, int *scale);
+
+//  Decodes len bytes of data encoded from base_ms into out (replacing
+//  its points), at most max points. Returns 0, TS_EBACKEND if the bytes
+//  break the encoding or hold more than max, or TS_ENOMEM.
+int ts_store_lmdb_decode (const unsigned char *data, size_t len,
+                          int64_t base_ms, size_t max,
+                          ts_store_lmdb_run_t *out);
+
+//  Measure numbers met by a read and their index in its output list
+//  (index + 1; 0: not looked up yet). Zeroed to start; free index.
+typedef struct {
+    uint32_t *index;
+    size_t    size;
+} ts_store_lmdb_names_t;
+
+//  The index in out of measure number no, its name looked up in txn and
+//  added to out the first time. Returns 0 or a TS_E* code (TS_EBACKEND
+//  with err filled: the number has no name).
+int ts_store_lmdb_names_index (ts_store_lmdb_t *self, MDB_txn *txn,
+                               ts_store_lmdb_names_t *map, uint16_t no,
+                               ts_points_t *out, uint16_t *index, char *err);
+
+//  Sorts each run of equal times among points start.. of out by measure
+//  name (stores keep them by number). Returns 0 or TS_ENOMEM.
+int ts_store_lmdb_sort_names (ts_points_t *out, size_t start);
+
+//  --- history blocks (ts_store_lmdb_history.c) ----------------------------
+
+//  A block's key: id number, its first point's time and measure number.
+#define TS_STORE_LMDB_BLOCK_KEY_LEN  (TS_STORE_LMDB_ID_LEN + TS_LMDB_TIME_LEN \
+                                      + TS_STORE_LMDB_MEASURE_LEN)
+//  The most bytes of a block: one 4 KiB page of LMDB's (its 16-byte
+//  header off), and the most points that fit (3 bytes at least each).
+#define TS_STORE_LMDB_BLOCK_BYTES    4080
+#define TS_STORE_LMDB_BLOCK_POINTS   ((TS_STORE_LMDB_BLOCK_BYTES - 2) / 3)
 
 //  Whether key is a key of one of id_no's blocks.
 bool ts_store_lmdb_block_is (const MDB_val *key, uint32_t id_no);
@@ -191,6 +261,15 @@ int ts_store_lmdb_history_read (ts_store_lmdb_t *self, MDB_txn *txn,
 //  was one. Returns 0 or a TS_E* code with err filled.
 int ts_store_lmdb_history_delete (ts_store_lmdb_t *self, MDB_txn *txn,
                                   const char *id, bool *deleted, char *err);
+
+//  --- forecast records (ts_store_lmdb_points.c) -----------------------------
+
+//  Replaces the forecast of id with pts (none: deleted) inside write txn,
+//  expiring at expires_ms, and touches the id's stamp. Returns 0 or a
+//  TS_E* code with err filled.
+int ts_store_lmdb_forecast_put (ts_store_lmdb_t *self, MDB_txn *txn,
+                                const char *id, const ts_points_t *pts,
+                                int64_t expires_ms, char *err);
 
 //  --- fetch status (ts_store_lmdb_status.c) --------------------------------
 

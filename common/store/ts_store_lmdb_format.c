@@ -354,6 +354,116 @@ s_migrate_2 (ts_store_lmdb_t *self, MDB_txn *txn, MDB_dbi old,
     return s_migrated (self, txn, old, path, 2, total, &t0, err);
 }
 
+//  --- forecast records of formats 1 and 2 ---------------------------------
+
+//  Their layout: expires_ms (8), count (4), then count points: time (8),
+//  value (8), measure length (1), measure.
+#define S_FC2_HEAD   (sizeof (int64_t) + sizeof (uint32_t))
+#define S_FC2_POINT  (sizeof (int64_t) + sizeof (double) + 1)
+
+//  Reads the format 2 forecast record val into *expires_ms and out.
+//  Returns 0, TS_EBACKEND if the record is malformed, or what
+//  ts_points_append_at returns.
+static int
+s_forecast_2_read (const MDB_val *val, int64_t *expires_ms, ts_points_t *out)
+{
+    const unsigned char *p = val->mv_data;
+    size_t left = val->mv_size;
+    if (left < S_FC2_HEAD)
+        return TS_EBACKEND;
+    uint32_t n;
+    memcpy (expires_ms, p, sizeof *expires_ms);
+    memcpy (&n, p + sizeof *expires_ms, sizeof n);
+    p += S_FC2_HEAD;
+    left -= S_FC2_HEAD;
+    for (uint32_t i = 0; i < n; i++) {
+        if (left < S_FC2_POINT || left - S_FC2_POINT < p [16] || p [16] == 0
+        ||  p [16] > TS_NAME_MAX)
+            return TS_EBACKEND;
+        size_t m_len = p [16];
+        int64_t time_ms;
+        double value;
+        memcpy (&time_ms, p, sizeof time_ms);
+        memcpy (&value, p + 8, sizeof value);
+        uint16_t index;
+        int rc = ts_points_measure_index (out, (const char *) p + S_FC2_POINT,
+                                          m_len, &index);
+        if (rc == 0)
+            rc = ts_points_append_at (out, time_ms, index, value);
+        if (rc)
+            return rc;
+        p += S_FC2_POINT + m_len;
+        left -= S_FC2_POINT + m_len;
+    }
+    return left == 0? 0: TS_EBACKEND;
+}
+
+//  Rewrites every forecast record of a format 1 or 2 store in format 3's
+//  layout (measure numbers, encoded points). A malformed record is
+//  dropped with a warning: the id's next fetch writes it again. Returns
+//  0 or a TS_E* code with err filled.
+static int
+s_migrate_forecasts (ts_store_lmdb_t *self, MDB_txn *txn, const char *path,
+                     char *err)
+{
+    //  Keys first: the records are rewritten under the walk.
+    ts_strlist_t *ids = ts_strlist_new ();
+    MDB_cursor *cursor;
+    int rc = ids? mdb_cursor_open (txn, self->forecasts, &cursor): ENOMEM;
+    if (rc) {
+        ts_strlist_destroy (&ids);
+        return ts_store_lmdb_fail (self, rc, err);
+    }
+    MDB_val key, val;
+    rc = mdb_cursor_get (cursor, &key, &val, MDB_FIRST);
+    while (rc == 0) {
+        char id [TS_NAME_MAX + 1];
+        size_t len = key.mv_size < TS_NAME_MAX? key.mv_size: TS_NAME_MAX;
+        memcpy (id, key.mv_data, len);
+        id [len] = '\0';
+        rc = ts_strlist_append (ids, id)? ENOMEM: 0;
+        if (rc == 0)
+            rc = mdb_cursor_get (cursor, &key, &val, MDB_NEXT);
+    }
+    mdb_cursor_close (cursor);
+    if (rc != MDB_NOTFOUND) {
+        ts_strlist_destroy (&ids);
+        return ts_store_lmdb_fail (self, rc, err);
+    }
+    ts_points_t *pts = ts_points_new ();
+    int ts_rc = pts? 0: TS_ENOMEM;
+    size_t dropped = 0;
+    for (size_t i = 0; i < ids->n && ts_rc == 0; i++) {
+        const char *id = ids->items [i];
+        key = (MDB_val) { strlen (id), (void *) id };
+        rc = mdb_get (txn, self->forecasts, &key, &val);
+        if (rc) {
+            ts_rc = ts_store_lmdb_fail (self, rc, err);
+            break;
+        }
+        int64_t expires_ms = 0;
+        ts_points_clear (pts);
+        ts_rc = s_forecast_2_read (&val, &expires_ms, pts);
+        if (ts_rc == TS_EBACKEND) {
+            ts_rc = 0;
+            dropped++;
+            ts_points_clear (pts);      //  an empty forecast: deleted
+        }
+        if (ts_rc == 0)
+            ts_rc = ts_store_lmdb_forecast_put (self, txn, id, pts,
+                                                expires_ms, err);
+    }
+    if (ts_rc == TS_ENOMEM && !(err && *err))
+        ts_errf (err, "lmdb: out of memory migrating %s", path);
+    if (ts_rc == 0 && dropped)
+        ts_warn ("lmdb: the migration of %s dropped malformed forecast "
+                 "records: %zu (each comes back with its id's next fetch)",
+                 path, dropped);
+    ts_points_destroy (&pts);
+    ts_strlist_destroy (&ids);
+    return ts_rc;
+}
+
 //  --- open ----------------------------------------------------------------
 
 //  Finds the format of the store: meta "format", or where there is none
@@ -445,6 +555,11 @@ ts_store_lmdb_format_open (ts_store_lmdb_t *self, MDB_txn *txn,
         return ts_store_lmdb_fail (self, rc, err);
     if (rc)
         return rc;
+    if (format > 0 && format < 3) {
+        rc = s_migrate_forecasts (self, txn, path, err);
+        if (rc)
+            return rc;
+    }
     if (format != TS_STORE_LMDB_FORMAT) {
         rc = s_meta_put (self, txn, "format", TS_STORE_LMDB_FORMAT);
         if (rc)

@@ -3,11 +3,11 @@
     forgetting an id's points and the expiry sweep. History blocks are
     in ts_store_lmdb_history.c.
 
-    Forecast records keep their format 1 layout: one record per id with
-    each point's measure name inside. A forecast is a few days of points
-    per id, replaced whole and expiring, so its bytes do not grow with
-    time as history does; a record that needs no dictionary is decoded
-    and expired on its own.
+    A forecast is one record per id, replaced whole and expiring whole:
+    expires_ms and the count of points first, so that the expiry sweep
+    reads no further, then its points as one encoded run
+    (ts_store_lmdb_run.c, measure numbers for names), sorted by time,
+    then measure, the last given of equal ones kept.
 
     Part of the LMDB backend (ts_store_lmdb.h). Argument checks are done
     by ts_store.c; this file trusts its inputs but not the bytes it reads
@@ -21,39 +21,14 @@
 
 //  --- forecast records ----------------------------------------------------
 
+//  A record: expires_ms, count, then the points as one encoded run
+//  (ts_store_lmdb_run.c) from time 0.
 #define S_FC_HEAD   (sizeof (int64_t) + sizeof (uint32_t))
-#define S_FC_POINT  (sizeof (int64_t) + sizeof (double) + 1)
 
-//  Compares points i and j of pts by time, then measure: < 0, 0 (the
-//  same key) or > 0.
-static int
-s_point_cmp (const ts_points_t *pts, size_t i, size_t j)
-{
-    if (pts->time_ms [i] != pts->time_ms [j])
-        return pts->time_ms [i] < pts->time_ms [j]? -1: 1;
-    if (pts->measure [i] == pts->measure [j])
-        return 0;
-    return strcmp (ts_points_measure (pts, i), ts_points_measure (pts, j));
-}
-
-//  Orders indexes of points by time, then measure, then index.
-static int
-s_point_order (const void *a, const void *b, void *arg)
-{
-    const ts_points_t *pts = arg;
-    size_t i = *(const size_t *) a, j = *(const size_t *) b;
-    int cmp = s_point_cmp (pts, i, j);
-    if (cmp)
-        return cmp;
-    return i < j? -1: i > j;
-}
-
-//  Replaces the forecast of id with pts inside txn: one record, points
-//  sorted, the last of equal (time, measure) kept. Returns 0 or an LMDB
-//  or errno code.
-static int
-s_replace_points (ts_store_lmdb_t *self, MDB_txn *txn, const char *id,
-                  const ts_points_t *pts, int64_t expires_ms)
+int
+ts_store_lmdb_forecast_put (ts_store_lmdb_t *self, MDB_txn *txn,
+                            const char *id, const ts_points_t *pts,
+                            int64_t expires_ms, char *err)
 {
     MDB_val key = { strlen (id), (void *) id };
     int rc = 0;
@@ -63,104 +38,54 @@ s_replace_points (ts_store_lmdb_t *self, MDB_txn *txn, const char *id,
             rc = 0;
     }
     else {
-        if (pts->n > UINT32_MAX)
-            return MDB_BAD_VALSIZE;
-        size_t *order = malloc (pts->n * sizeof (size_t));
-        if (!order)
-            return ENOMEM;
-        //  Upstreams send points in time order: sort only if they are
-        //  not (strictly) in order already.
-        bool sorted = true;
-        for (size_t i = 0; i < pts->n; i++) {
-            order [i] = i;
-            if (i && sorted)
-                sorted = s_point_cmp (pts, i - 1, i) < 0;
+        if (pts->n > UINT32_MAX) {
+            ts_errf (err, "lmdb: forecast of id '%s' too long", id);
+            return TS_ETOOBIG;
         }
-        if (!sorted)
-            qsort_r (order, pts->n, sizeof (size_t), s_point_order,
-                     (void *) pts);
-        //  Keep the last of each run of equal (time, measure).
-        size_t kept = 0, size = S_FC_HEAD;
-        for (size_t i = 0; i < pts->n; i++) {
-            if (i + 1 < pts->n
-            &&  s_point_cmp (pts, order [i], order [i + 1]) == 0)
-                continue;
-            size += S_FC_POINT + strlen (ts_points_measure (pts, order [i]));
-            order [kept++] = order [i];
+        ts_store_lmdb_run_t run = { 0 };
+        int ts_rc = ts_store_lmdb_run_from (self, txn, id, pts, &run, err);
+        size_t cap = S_FC_HEAD + TS_STORE_LMDB_CODEC_HEAD
+                   + run.n * TS_STORE_LMDB_CODEC_POINT;
+        unsigned char *buf = ts_rc == 0? malloc (cap): NULL;
+        if (ts_rc == 0 && !buf) {
+            ts_errf (err, "lmdb: out of memory writing id '%s'", id);
+            ts_rc = TS_ENOMEM;
         }
-        MDB_val val = { size, NULL };
-        rc = mdb_put (txn, self->forecasts, &key, &val, MDB_RESERVE);
-        if (rc == 0) {
-            unsigned char *p = val.mv_data;
-            uint32_t count = (uint32_t) kept;
-            memcpy (p, &expires_ms, sizeof expires_ms);
-            memcpy (p + sizeof expires_ms, &count, sizeof count);
-            p += S_FC_HEAD;
-            for (size_t i = 0; i < kept; i++) {
-                size_t k = order [i];
-                const char *name = ts_points_measure (pts, k);
-                size_t m_len = strlen (name);
-                memcpy (p, &pts->time_ms [k], sizeof (int64_t));
-                memcpy (p + 8, &pts->value [k], sizeof (double));
-                p [16] = (unsigned char) m_len;
-                memcpy (p + S_FC_POINT, name, m_len);
-                p += S_FC_POINT + m_len;
-            }
+        if (ts_rc) {
+            ts_store_lmdb_run_fini (&run);
+            return ts_rc;
         }
-        free (order);
+        size_t size;
+        int scale = 0;
+        ts_store_lmdb_encode (&run, 0, run.n, 0, buf + S_FC_HEAD,
+                              cap - S_FC_HEAD, &size, &scale);
+        uint32_t count = (uint32_t) run.n;
+        memcpy (buf, &expires_ms, sizeof expires_ms);
+        memcpy (buf + sizeof expires_ms, &count, sizeof count);
+        MDB_val val = { S_FC_HEAD + size, buf };
+        rc = mdb_put (txn, self->forecasts, &key, &val, 0);
+        free (buf);
+        ts_store_lmdb_run_fini (&run);
     }
     if (rc == 0)
         rc = ts_store_lmdb_stamp_touch (self, txn, id,
                                         pts->n? expires_ms: INT64_MAX);
-    return rc;
+    return rc? ts_store_lmdb_fail (self, rc, err): 0;
 }
 
-//  Reads the forecast record val: sets *expires_ms and *count, and if out
-//  is not NULL appends the points in [from_ms, to_ms] of measure (NULL:
-//  any). Returns 0, TS_EBACKEND if the record is malformed, or what
-//  ts_points_append returns.
+//  Reads the head of forecast record val: *expires_ms and *count.
+//  Returns 0 or TS_EBACKEND (too short).
 static int
-s_forecast_decode (const MDB_val *val, const char *measure, int64_t from_ms,
-                   int64_t to_ms, ts_points_t *out, int64_t *expires_ms,
-                   size_t *count)
+s_forecast_head (const MDB_val *val, int64_t *expires_ms, size_t *count)
 {
-    const unsigned char *p = val->mv_data;
-    size_t left = val->mv_size;
-    if (left < S_FC_HEAD)
+    if (val->mv_size < S_FC_HEAD)
         return TS_EBACKEND;
     uint32_t n;
-    memcpy (expires_ms, p, sizeof *expires_ms);
-    memcpy (&n, p + sizeof *expires_ms, sizeof n);
+    memcpy (expires_ms, val->mv_data, sizeof *expires_ms);
+    memcpy (&n, (const unsigned char *) val->mv_data + sizeof *expires_ms,
+            sizeof n);
     *count = n;
-    p += S_FC_HEAD;
-    left -= S_FC_HEAD;
-    size_t measure_len = measure? strlen (measure): 0;
-    for (uint32_t i = 0; i < n; i++) {
-        if (left < S_FC_POINT || left - S_FC_POINT < p [16] || p [16] == 0
-        ||  p [16] > TS_NAME_MAX)
-            return TS_EBACKEND;
-        size_t m_len = p [16];
-        const char *m = (const char *) p + S_FC_POINT;
-        int64_t time_ms;
-        memcpy (&time_ms, p, sizeof time_ms);
-        if (out && time_ms > to_ms)
-            break;
-        if (out && time_ms >= from_ms
-        &&  (!measure || (m_len == measure_len
-                          && memcmp (m, measure, m_len) == 0))) {
-            double value;
-            memcpy (&value, p + 8, sizeof value);
-            uint16_t index;
-            int rc = ts_points_measure_index (out, m, m_len, &index);
-            if (rc == 0)
-                rc = ts_points_append_at (out, time_ms, index, value);
-            if (rc)
-                return rc;
-        }
-        p += S_FC_POINT + m_len;
-        left -= S_FC_POINT + m_len;
-    }
-    return out || left == 0? 0: TS_EBACKEND;
+    return 0;
 }
 
 int
@@ -173,9 +98,11 @@ ts_store_lmdb_forecast_replace (void *state, const char *id,
     int rc = ts_store_lmdb_begin (self, true, &txn, err);
     if (rc)
         return rc;
-    rc = s_replace_points (self, txn, id, pts, expires_ms);
-    if (rc)
-        return ts_store_lmdb_txn_fail (self, txn, rc, err);
+    rc = ts_store_lmdb_forecast_put (self, txn, id, pts, expires_ms, err);
+    if (rc) {
+        ts_store_lmdb_abort (self, txn);
+        return rc;
+    }
     return ts_store_lmdb_commit (self, txn, err);
 }
 
@@ -201,12 +128,9 @@ ts_store_lmdb_write (void *state, const ts_store_doc_t *docs, size_t n,
                     rc = ts_store_lmdb_fail (self, rc, err);
             }
         }
-        if (rc == 0 && doc->forecast) {
-            rc = s_replace_points (self, txn, doc->id, doc->forecast,
-                                   expires_ms);
-            if (rc)
-                rc = ts_store_lmdb_fail (self, rc, err);
-        }
+        if (rc == 0 && doc->forecast)
+            rc = ts_store_lmdb_forecast_put (self, txn, doc->id,
+                                             doc->forecast, expires_ms, err);
         if (rc == 0 && doc->fetched_ms > 0) {
             //  The success mark, in the data's transaction.
             ts_store_mark_t mark = {
@@ -236,20 +160,49 @@ s_forecast_read (ts_store_lmdb_t *self, MDB_txn *txn, const char *id,
     if (rc)
         return rc == MDB_NOTFOUND? 0: ts_store_lmdb_fail (self, rc, err);
     //  An expired forecast reads as none; its points are not decoded.
-    int64_t expires_ms = INT64_MIN;
+    int64_t expires_ms;
     size_t count;
-    int ts_rc = 0;
-    if (val.mv_size >= S_FC_HEAD)
-        memcpy (&expires_ms, val.mv_data, sizeof expires_ms);
-    else
+    int ts_rc = s_forecast_head (&val, &expires_ms, &count);
+    if (ts_rc == 0 && now_ms >= expires_ms)
+        return 0;
+    uint16_t measure_no = 0;
+    if (ts_rc == 0 && measure) {
+        ts_rc = ts_store_lmdb_measure_number (self, txn, measure,
+                                              strlen (measure), false,
+                                              &measure_no, err);
+        if (ts_rc == TS_ENOTFOUND)
+            return 0;                   //  a measure never stored
+    }
+    ts_store_lmdb_run_t run = { 0 };
+    if (ts_rc == 0)
+        ts_rc = ts_store_lmdb_decode ((const unsigned char *) val.mv_data
+                                      + S_FC_HEAD, val.mv_size - S_FC_HEAD,
+                                      0, count, &run);
+    if (ts_rc == 0 && run.n != count)
         ts_rc = TS_EBACKEND;
-    if (ts_rc == 0 && now_ms < expires_ms)
-        ts_rc = s_forecast_decode (&val, measure, from_ms, to_ms, out,
-                                   &expires_ms, &count);
-    if (ts_rc == TS_EBACKEND)
+    ts_store_lmdb_names_t map = { NULL, 0 };
+    size_t first = out->n;
+    for (size_t i = 0; i < run.n && ts_rc == 0; i++) {
+        if (run.time_ms [i] > to_ms)
+            break;
+        if (run.time_ms [i] < from_ms || (measure && run.measure [i]
+                                                     != measure_no))
+            continue;
+        uint16_t index;
+        ts_rc = ts_store_lmdb_names_index (self, txn, &map, run.measure [i],
+                                           out, &index, err);
+        if (ts_rc == 0)
+            ts_rc = ts_points_append_at (out, run.time_ms [i], index,
+                                         run.value [i]);
+    }
+    if (ts_rc == 0 && !measure)
+        ts_rc = ts_store_lmdb_sort_names (out, first);
+    free (map.index);
+    ts_store_lmdb_run_fini (&run);
+    if (ts_rc == TS_EBACKEND && !(err && *err))
         ts_errf (err, "lmdb: malformed forecast record of id '%s'", id);
     else
-    if (ts_rc)
+    if (ts_rc && !(err && *err))
         ts_errf (err, "lmdb: %s reading id '%s'", ts_strerror (ts_rc), id);
     return ts_rc;
 }
@@ -380,14 +333,29 @@ ts_store_lmdb_expire (void *state, int64_t now_ms, size_t *removed,
     if (rc)
         return ts_store_lmdb_txn_fail (self, txn, rc, err);
     size_t count = 0;
+    ts_store_lmdb_run_t run = { 0 };
     MDB_val key, val;
     rc = mdb_cursor_get (cursor, &key, &val, MDB_FIRST);
     while (rc == 0) {
         int64_t expires_ms;
         size_t points = 0;
-        if (s_forecast_decode (&val, NULL, 0, 0, NULL, &expires_ms,
-                               &points) != 0)
-            expires_ms = INT64_MIN;         //  malformed: reclaim it too
+        //  A malformed record is reclaimed too (the id's next fetch
+        //  writes it again); the points of the others are checked.
+        int check = s_forecast_head (&val, &expires_ms, &points);
+        if (check == 0 && expires_ms > now_ms) {
+            check = ts_store_lmdb_decode ((const unsigned char *) val.mv_data
+                                          + S_FC_HEAD,
+                                          val.mv_size - S_FC_HEAD, 0, points,
+                                          &run);
+            if (check == 0 && run.n != points)
+                check = TS_EBACKEND;
+        }
+        if (check == TS_ENOMEM) {
+            rc = ENOMEM;
+            break;
+        }
+        if (check)
+            expires_ms = INT64_MIN;
         if (expires_ms <= now_ms) {
             rc = mdb_cursor_del (cursor, 0);
             if (rc)
@@ -397,6 +365,7 @@ ts_store_lmdb_expire (void *state, int64_t now_ms, size_t *removed,
         rc = mdb_cursor_get (cursor, &key, &val, MDB_NEXT);
     }
     mdb_cursor_close (cursor);
+    ts_store_lmdb_run_fini (&run);
     if (rc != MDB_NOTFOUND)
         return ts_store_lmdb_txn_fail (self, txn, rc, err);
     rc = ts_store_lmdb_commit (self, txn, err);

@@ -2,7 +2,8 @@
     (format 3, ts_store_lmdb_history.c): random writes against a model
     (merges, splits, duplicates, unsorted points, reads of any range,
     scans both ways), values kept bit for bit, the bounds of a block,
-    malformed blocks, and the migration of a format 2 store. Each test
+    malformed blocks, and the migration of a format 2 store (history and
+    forecast records). Each test
     gets a fresh temporary directory, removed afterwards. */
 
 #include <float.h>
@@ -572,6 +573,26 @@ format_2_store_is_migrated_to_blocks_on_open (void **state)
     }
     for (int64_t i = 0; i < 70000; i++)         //  more than one chunk
         s_raw_point (txn, 1, i * 60000, 0, s_format_2_value (i));
+    //  Forecast records of format 2: expires, count, then time, value,
+    //  name length, name; one for "a", a malformed one for "b".
+    unsigned char rec [12 + 21 + 22];
+    int64_t expires = INT64_MAX, time_ms = 5000;
+    uint32_t count = 2;
+    double value = 7.5;
+    memcpy (rec, &expires, 8);
+    memcpy (rec + 8, &count, 4);
+    memcpy (rec + 12, &time_ms, 8);
+    memcpy (rec + 20, &value, 8);
+    rec [28] = 4;
+    memcpy (rec + 29, "zeta", 4);
+    time_ms = 6000;
+    value = 1.0 / 3;
+    memcpy (rec + 33, &time_ms, 8);
+    memcpy (rec + 41, &value, 8);
+    rec [49] = 5;
+    memcpy (rec + 50, "alpha", 5);
+    s_raw_put (txn, "forecasts", "a", 1, rec, sizeof rec);
+    s_raw_put (txn, "forecasts", "b", 1, rec, sizeof rec - 3);
     assert_int_equal (mdb_txn_commit (txn), 0);
     mdb_env_close (env);
 
@@ -603,6 +624,19 @@ format_2_store_is_migrated_to_blocks_on_open (void **state)
         ||  memcmp (&out->value [i], &want, sizeof want))
             fail_msg ("point %zu of b differs", i);
     }
+    //  The forecasts: "a"'s as it was, "b"'s dropped.
+    ts_points_clear (out);
+    assert_int_equal (ops->forecast_range (lmdb, "a", NULL, FOREVER_FROM,
+                      FOREVER_TO, 0, out, err), 0);
+    assert_int_equal (out->n, 2);
+    assert_string_equal (ts_points_measure (out, 0), "zeta");
+    assert_true (out->value [0] == 7.5);
+    assert_string_equal (ts_points_measure (out, 1), "alpha");
+    assert_true (out->value [1] == 1.0 / 3);
+    ts_points_clear (out);
+    assert_int_equal (ops->forecast_range (lmdb, "b", NULL, FOREVER_FROM,
+                      FOREVER_TO, 0, out, err), 0);
+    assert_int_equal (out->n, 0);
     //  New measures are numbered after the old ones.
     ts_points_clear (out);
     assert_int_equal (ts_points_append (out, 5, "new", 1.0), 0);
