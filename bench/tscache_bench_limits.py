@@ -6,7 +6,7 @@ issue 19 asked for (bench/bench runs it; docs/benchmarks.md):
      figure 4 (the same URL and window), then build/bench/ingestload in
      a store of its own: the mapping alone (the worker's ts_ingest_map,
      2,000 times over the same bytes), the store write alone (its points
-     split at the fetch time and written for 2,000 new ids, 8 documents
+     split at the fetch time and written for 2,000 new ids, 16 documents
      per transaction as a worker batches), the write of those ids' next
      fetch (the same points one step later, merged into the history
      blocks the first write stored, as every fetch but an id's first is)
@@ -31,7 +31,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 INGESTLOAD = os.path.join(ROOT, os.environ.get(
     "TSCACHE_INGESTLOAD", "build/bench/ingestload"))
 DOCS = 2000
-BATCH = 8                           # a worker's documents per transaction
+BATCH = 16                          # a worker's documents per transaction
 
 
 def figure11(p, res):
