@@ -13,10 +13,12 @@
               for --docs new ids (ts_ingest_add_points, ts_ingest_flush
               every --batch documents, as the worker batches): the store
               write alone, one transaction and one sync per batch;
-      rewrite the next fetch of those ids: the same points one step of
-              the document later (its shortest time between points),
+      rewrite the next fetch of those ids: the document's window one
+              step later (its shortest time between points), the same
+              value at each time it had and one new time at the end,
               written over what the write stored, as every fetch but an
-              id's first is (history merged into what is stored);
+              id's first is (history merged into what is stored: the
+              blocks it does not change are not written);
       ingest  both, as the worker does them (ts_ingest_add on the
               document's bytes, then the flush), for --docs other ids.
 
@@ -264,24 +266,64 @@ s_store_part (ts_ingest_t *ingest, const s_opts_t *o, const char *part,
     return failed;
 }
 
-//  The shortest time between two of pts's points of different times
-//  (1 if it has none), and into next those points that much later.
+//  Orders indexes of points by time, then measure index.
+static int
+s_order (const void *a, const void *b, void *arg)
+{
+    const ts_points_t *pts = arg;
+    size_t i = *(const size_t *) a, j = *(const size_t *) b;
+    if (pts->time_ms [i] != pts->time_ms [j])
+        return pts->time_ms [i] < pts->time_ms [j]? -1: 1;
+    return (pts->measure [i] > pts->measure [j])
+         - (pts->measure [i] < pts->measure [j]);
+}
+
+//  The next fetch of the document pts (the same upstream a step later):
+//  its window moves on by the shortest time between two of its points
+//  (1 if it has one time), so each point of next sits one step later and
+//  holds the value pts has at that time and measure - what the upstream
+//  returns again - or, past the end, its own. Returns the step, or -1 if
+//  out of memory.
 static int64_t
 s_next_fetch (const ts_points_t *pts, ts_points_t *next)
 {
+    size_t *order = malloc ((pts->n? pts->n: 1) * sizeof *order);
+    if (!order)
+        return -1;
+    for (size_t i = 0; i < pts->n; i++)
+        order [i] = i;
+    qsort_r (order, pts->n, sizeof *order, s_order, (void *) pts);
     int64_t step = INT64_MAX;
-    for (size_t i = 1; i < pts->n; i++) {
-        int64_t d = pts->time_ms [i] - pts->time_ms [i - 1];
+    for (size_t k = 1; k < pts->n; k++) {
+        int64_t d = pts->time_ms [order [k]] - pts->time_ms [order [k - 1]];
         if (d > 0 && d < step)
             step = d;
     }
     if (step == INT64_MAX)
         step = 1;
-    for (size_t i = 0; i < pts->n; i++)
-        if (ts_points_append (next, pts->time_ms [i] + step,
-                              ts_points_measure (pts, i), pts->value [i]))
-            return -1;
-    return step;
+    int rc = 0;
+    for (size_t k = 0; k < pts->n && rc == 0; k++) {
+        size_t i = order [k];
+        int64_t t = pts->time_ms [i] + step;
+        double value = pts->value [i];
+        //  The point of the same measure at t, searched in order.
+        size_t lo = 0, hi = pts->n;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (pts->time_ms [order [mid]] < t)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (; lo < pts->n && pts->time_ms [order [lo]] == t; lo++)
+            if (pts->measure [order [lo]] == pts->measure [i]) {
+                value = pts->value [order [lo]];
+                break;
+            }
+        rc = ts_points_append (next, t, ts_points_measure (pts, i), value);
+    }
+    free (order);
+    return rc? -1: step;
 }
 
 int

@@ -8,8 +8,9 @@ issue 19 asked for (bench/bench runs it; docs/benchmarks.md):
      2,000 times over the same bytes), the store write alone (its points
      split at the fetch time and written for 2,000 new ids, 16 documents
      per transaction as a worker batches), the write of those ids' next
-     fetch (the same points one step later, merged into the history
-     blocks the first write stored, as every fetch but an id's first is)
+     fetch (the window one step later: the same value at each time and
+     one new time, merged into the history blocks the first write
+     stored, as every fetch but an id's first is)
      and both as the worker does them (ts_ingest_add and the flush,
      2,000 other ids). CPU per
      document (user + system: the write's syscalls and syncs included).
@@ -86,8 +87,9 @@ def rows(res, out):
                 % (fmt(DOCS), BATCH), fmt(lim["write_us"], 1), "-", "-",
                 "-", "-"))
     out.append(("11", "store write of the next fetch of those ids (the "
-                "same points %s ms later, merged into what is stored), CPU "
-                "us per document" % fmt(lim["step_ms"]),
+                "window %s ms later: the same values, one new time; merged "
+                "into what is stored), CPU us per document"
+                % fmt(lim["step_ms"]),
                 fmt(lim["rewrite_us"], 1), "-", "-", "-", "-"))
     out.append(("11", "parse + write as the worker does them (ts_ingest_add "
                 "and the flush), CPU us per document",

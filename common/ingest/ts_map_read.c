@@ -181,7 +181,7 @@ s_load8 (const char *text)
 {
     uint64_t chunk;
     memcpy (&chunk, text, sizeof chunk);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#if defined (__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
     chunk = __builtin_bswap64 (chunk);
 #endif
     return chunk;

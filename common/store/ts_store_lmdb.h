@@ -271,6 +271,11 @@ int ts_store_lmdb_forecast_put (ts_store_lmdb_t *self, MDB_txn *txn,
                                 const char *id, const ts_points_t *pts,
                                 int64_t expires_ms, char *err);
 
+//  Decodes forecast record val into run to check it. Returns 0, or
+//  TS_EBACKEND if it is malformed, TS_ENOMEM.
+int ts_store_lmdb_forecast_check (const MDB_val *val,
+                                  ts_store_lmdb_run_t *run);
+
 //  --- fetch status (ts_store_lmdb_status.c) --------------------------------
 
 //  Bytes of created_ms at the start of an ids record.

@@ -399,12 +399,14 @@ s_forecast_2_read (const MDB_val *val, int64_t *expires_ms, ts_points_t *out)
 }
 
 //  Rewrites every forecast record of a format 1 or 2 store in format 3's
-//  layout (measure numbers, encoded points). A malformed record is
-//  dropped with a warning: the id's next fetch writes it again. Returns
-//  0 or a TS_E* code with err filled.
+//  layout (measure numbers, encoded points); with mixed (a format 3
+//  store a format 1 binary wrote to), those that do not read in format
+//  3's already. A malformed record (or one under a key no id can have)
+//  is dropped with a warning: the id's next fetch writes it again.
+//  Returns 0 or a TS_E* code with err filled.
 static int
-s_migrate_forecasts (ts_store_lmdb_t *self, MDB_txn *txn, const char *path,
-                     char *err)
+s_migrate_forecasts (ts_store_lmdb_t *self, MDB_txn *txn, bool mixed,
+                     const char *path, char *err)
 {
     //  Keys first: the records are rewritten under the walk.
     ts_strlist_t *ids = ts_strlist_new ();
@@ -414,17 +416,27 @@ s_migrate_forecasts (ts_store_lmdb_t *self, MDB_txn *txn, const char *path,
         ts_strlist_destroy (&ids);
         return ts_store_lmdb_fail (self, rc, err);
     }
+    size_t dropped = 0;
+    ts_store_lmdb_run_t run = { 0 };
     MDB_val key, val;
     rc = mdb_cursor_get (cursor, &key, &val, MDB_FIRST);
     while (rc == 0) {
         char id [TS_NAME_MAX + 1];
-        size_t len = key.mv_size < TS_NAME_MAX? key.mv_size: TS_NAME_MAX;
-        memcpy (id, key.mv_data, len);
-        id [len] = '\0';
-        rc = ts_strlist_append (ids, id)? ENOMEM: 0;
+        if (key.mv_size == 0 || key.mv_size > TS_NAME_MAX
+        ||  memchr (key.mv_data, 0, key.mv_size)) {
+            rc = mdb_cursor_del (cursor, 0);
+            dropped++;
+        }
+        else
+        if (!mixed || ts_store_lmdb_forecast_check (&val, &run) != 0) {
+            memcpy (id, key.mv_data, key.mv_size);
+            id [key.mv_size] = '\0';
+            rc = ts_strlist_append (ids, id)? ENOMEM: 0;
+        }
         if (rc == 0)
             rc = mdb_cursor_get (cursor, &key, &val, MDB_NEXT);
     }
+    ts_store_lmdb_run_fini (&run);
     mdb_cursor_close (cursor);
     if (rc != MDB_NOTFOUND) {
         ts_strlist_destroy (&ids);
@@ -432,7 +444,6 @@ s_migrate_forecasts (ts_store_lmdb_t *self, MDB_txn *txn, const char *path,
     }
     ts_points_t *pts = ts_points_new ();
     int ts_rc = pts? 0: TS_ENOMEM;
-    size_t dropped = 0;
     for (size_t i = 0; i < ids->n && ts_rc == 0; i++) {
         const char *id = ids->items [i];
         key = (MDB_val) { strlen (id), (void *) id };
@@ -534,16 +545,9 @@ ts_store_lmdb_format_open (ts_store_lmdb_t *self, MDB_txn *txn,
     }
     if (rc)
         return ts_store_lmdb_fail (self, rc, err);
-    if (has_old) {
-        if (format > 1)
-            ts_warn ("lmdb: a binary of format 1 wrote history to %s after "
-                     "its migration; migrating those points too (stop "
-                     "every process of the host before an upgrade)", path);
-        rc = s_migrate_1 (self, txn, old, path, err);
-        if (rc)
-            return rc;
-    }
-    //  The format 2 history: a key per point, numbered.
+    //  The format 2 history (a key per point, numbered) first, then
+    //  format 1's: where both hold a point, the format 1 binary that
+    //  wrote after the migration to 2 wrote it last, so its value wins.
     MDB_dbi points;
     rc = mdb_dbi_open (txn, "points", 0, &points);
     if (rc == 0)
@@ -555,8 +559,19 @@ ts_store_lmdb_format_open (ts_store_lmdb_t *self, MDB_txn *txn,
         return ts_store_lmdb_fail (self, rc, err);
     if (rc)
         return rc;
-    if (format > 0 && format < 3) {
-        rc = s_migrate_forecasts (self, txn, path, err);
+    if (has_old) {
+        if (format > 1)
+            ts_warn ("lmdb: a binary of format 1 wrote history to %s after "
+                     "its migration; migrating those points too (stop "
+                     "every process of the host before an upgrade)", path);
+        rc = s_migrate_1 (self, txn, old, path, err);
+        if (rc)
+            return rc;
+    }
+    //  Forecast records of the old layout: all of them in a format 1 or
+    //  2 store; in a format 3 store those a format 1 binary wrote.
+    if ((format > 0 && format < 3) || has_old) {
+        rc = s_migrate_forecasts (self, txn, format == 3, path, err);
         if (rc)
             return rc;
     }

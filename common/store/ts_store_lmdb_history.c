@@ -21,10 +21,10 @@
     A write is merged into the blocks it touches: its points, sorted,
     are cut at the existing blocks' bounds; each part is merged with its
     block (a new point replaces the stored one of the same time and
-    measure) and the result is encoded again, as one block or, when it
-    no longer fits, as several (the first ones full). A part that
-    changes nothing (a fetch that sends back what is stored) writes
-    nothing. A document of a day of points so costs one or two puts,
+    measure; points before the id's first block join that block if all
+    fit in it) and the result is encoded again, as one block or, when it no longer fits, as
+    several (the first ones full). A part that changes nothing (a fetch
+    that sends back what is stored) writes nothing. A document of a day of points so costs one or two puts,
     against one per point in format 2.
 
     Part of the LMDB backend (ts_store_lmdb.h). Argument checks are done
@@ -147,12 +147,9 @@ s_put_blocks (ts_store_lmdb_t *self, MDB_txn *txn, uint32_t id_no,
               const ts_store_lmdb_run_t *run)
 {
     unsigned char buf [S_BLOCK_BYTES], kbuf [S_KEY_LEN];
-    int scale = 0;
     for (size_t from = 0; from < run->n; ) {
-        //  The scale of the block before is the first tried; after a
-        //  raw one, scaled is tried again.
-        if (scale < 0)
-            scale = 0;
+        //  Each block finds its own scale, from 0 up.
+        int scale = 0;
         size_t size, count = ts_store_lmdb_encode (run, from, S_POINTS_MAX,
                                                    run->time_ms [from], buf,
                                                    sizeof buf, &size, &scale);
@@ -165,6 +162,18 @@ s_put_blocks (ts_store_lmdb_t *self, MDB_txn *txn, uint32_t id_no,
         from += count;
     }
     return 0;
+}
+
+//  Whether run's points all fit in one block.
+static bool
+s_fits (const ts_store_lmdb_run_t *run)
+{
+    unsigned char buf [S_BLOCK_BYTES];
+    size_t size;
+    int scale = 0;
+    return run->n <= S_POINTS_MAX
+        && ts_store_lmdb_encode (run, 0, S_POINTS_MAX, run->time_ms [0], buf,
+                                 sizeof buf, &size, &scale) == run->n;
 }
 
 //  Merges points [from, to) of run into block (decoded; block->n == 0:
@@ -211,7 +220,9 @@ ts_store_lmdb_history_merge (ts_store_lmdb_t *self, MDB_txn *txn,
     s_scratch_t s = { { 0 }, { 0 } };
     int ts_rc = 0;
     for (size_t i = 0; i < run->n && rc == 0 && ts_rc == 0; ) {
-        //  The block that holds point i, and where the next one starts
+        //  The block that holds point i - or, for points before the
+        //  id's first block, that block, so that they join it rather than
+        //  start a block of their own - and where the one after starts
         //  (next: its first point, as a run of one).
         MDB_val key, val;
         bool holds;
@@ -219,18 +230,17 @@ ts_store_lmdb_history_merge (ts_store_lmdb_t *self, MDB_txn *txn,
                                        run->measure [i], &key, &val, &holds);
         if (rc && rc != MDB_NOTFOUND)
             break;
-        bool has_next = rc == 0 && !holds;
+        bool found = rc == 0, has_next = false, moved = false;
         int64_t next_ms = 0;
         uint16_t next_measure = 0;
-        if (has_next) {
-            next_ms = ts_store_lmdb_block_time (&key);
-            next_measure = s_block_measure (&key);
-        }
+        unsigned char old_key [S_KEY_LEN];
         s.block.n = 0;
-        if (rc == 0 && holds) {
+        if (found) {
             ts_rc = ts_store_lmdb_block_decode (&key, &val, &s.block);
             if (ts_rc)
                 break;
+            memcpy (old_key, key.mv_data, S_KEY_LEN);
+            moved = !holds;             //  its first point will be ours
             rc = mdb_cursor_get (cursor, &key, &val, MDB_NEXT);
             has_next = rc == 0 && ts_store_lmdb_block_is (&key, id_no);
             if (has_next) {
@@ -244,15 +254,40 @@ ts_store_lmdb_history_merge (ts_store_lmdb_t *self, MDB_txn *txn,
         //  The points of the write that belong in that block.
         ts_store_lmdb_run_t next = { 1, 1, &next_ms, &next_measure, NULL };
         size_t to = i + 1;
-        while (to < run->n && (!has_next || ts_store_lmdb_run_cmp (run, to, &next, 0) < 0))
+        while (to < run->n
+           &&  (!has_next || ts_store_lmdb_run_cmp (run, to, &next, 0) < 0))
             to++;
         ts_rc = ts_store_lmdb_run_reserve (&s.merged, s.block.n + (to - i));
         if (ts_rc)
             break;
         if (s_merge (&s.block, run, i, to, &s.merged)) {
-            //  Written again whole, over the old key: its first point
-            //  stays first (points go into the block that holds them).
-            rc = s_put_blocks (self, txn, id_no, &s.merged);
+            //  Points before the first block join it only if all fit one
+            //  block: else they go in blocks of their own, so that going
+            //  back in time a point at a time fills blocks rather than
+            //  cutting a point off the full one each time.
+            if (moved && !s_fits (&s.merged)) {
+                //  (Those before the block's first point only; the rest
+                //  are the next turn's, which finds the block holds them.)
+                moved = false;
+                size_t before = i;
+                while (before < to && ts_store_lmdb_run_cmp (run, before,
+                                                             &s.block, 0) < 0)
+                    before++;
+                s.merged.n = 0;
+                for (size_t k = i; k < before; k++)
+                    ts_store_lmdb_run_set (&s.merged, s.merged.n++,
+                                           run->time_ms [k], run->measure [k],
+                                           run->value [k]);
+                to = before;
+            }
+            //  Written again whole: over the old key where its first point
+            //  stays first, else under the new first point's.
+            if (moved) {
+                MDB_val gone = { S_KEY_LEN, old_key };
+                rc = mdb_del (txn, self->blocks, &gone, NULL);
+            }
+            if (rc == 0)
+                rc = s_put_blocks (self, txn, id_no, &s.merged);
         }
         i = to;
     }

@@ -147,6 +147,21 @@ ts_store_lmdb_write (void *state, const ts_store_doc_t *docs, size_t n,
     return ts_store_lmdb_commit (self, txn, err);
 }
 
+int
+ts_store_lmdb_forecast_check (const MDB_val *val, ts_store_lmdb_run_t *run)
+{
+    int64_t expires_ms;
+    size_t count;
+    int rc = s_forecast_head (val, &expires_ms, &count);
+    if (rc == 0)
+        rc = ts_store_lmdb_decode ((const unsigned char *) val->mv_data
+                                   + S_FC_HEAD, val->mv_size - S_FC_HEAD, 0,
+                                   count, run);
+    if (rc == 0 && run->n != count)
+        rc = TS_EBACKEND;
+    return rc;
+}
+
 //  Appends to out the forecast points of id in [from_ms, to_ms] of
 //  measure (NULL: any) unexpired at now_ms, read in txn. Returns 0 or a
 //  TS_E* code with err filled.
@@ -342,14 +357,8 @@ ts_store_lmdb_expire (void *state, int64_t now_ms, size_t *removed,
         //  A malformed record is reclaimed too (the id's next fetch
         //  writes it again); the points of the others are checked.
         int check = s_forecast_head (&val, &expires_ms, &points);
-        if (check == 0 && expires_ms > now_ms) {
-            check = ts_store_lmdb_decode ((const unsigned char *) val.mv_data
-                                          + S_FC_HEAD,
-                                          val.mv_size - S_FC_HEAD, 0, points,
-                                          &run);
-            if (check == 0 && run.n != points)
-                check = TS_EBACKEND;
-        }
+        if (check == 0 && expires_ms > now_ms)
+            check = ts_store_lmdb_forecast_check (&val, &run);
         if (check == TS_ENOMEM) {
             rc = ENOMEM;
             break;

@@ -291,7 +291,7 @@ ts_store_lmdb_decode (const unsigned char *data, size_t len,
     bool raw = p [0] == S_RAW;
     double div = s_pow10 [raw? 0: p [1]];
     p += S_HEAD;
-    //  At least 3 bytes a point: room for them all at once.
+    //  A point takes 3 bytes at least: room for them all at once.
     size_t most = (len - S_HEAD) / 3;
     if (ts_store_lmdb_run_reserve (out, most < max? most: max))
         return TS_ENOMEM;
@@ -299,30 +299,38 @@ ts_store_lmdb_decode (const unsigned char *data, size_t len,
     int64_t n = 0;
     size_t i = 0;
     while (p < end) {
+        //  The whole point is read and checked before it is stored.
         uint64_t delta, measure, zz;
+        double value;
         if (i == max || !s_varint_get (&p, end, &delta)
-        ||  (i > 0 && delta > INT64_MAX)
         ||  !s_varint_get (&p, end, &measure) || measure > UINT16_MAX)
-            return TS_EBACKEND;
-        time += delta;
-        out->time_ms [i] = (int64_t) time;
-        out->measure [i] = (uint16_t) measure;
-        //  Strictly ascending (time, measure), without wrapping around.
-        if (i > 0 && (out->time_ms [i] < out->time_ms [i - 1]
-                      || (delta == 0 && measure <= out->measure [i - 1])))
             return TS_EBACKEND;
         if (raw) {
             if (end - p < (ptrdiff_t) sizeof (double))
                 return TS_EBACKEND;
-            memcpy (&out->value [i], p, sizeof (double));
+            memcpy (&value, p, sizeof (double));
             p += sizeof (double);
         }
         else {
             if (!s_varint_get (&p, end, &zz))
                 return TS_EBACKEND;
             n = (int64_t) ((uint64_t) n + (uint64_t) s_unzigzag (zz));
-            out->value [i] = (double) n / div;
+            value = (double) n / div;
         }
+        //  Ascending (time, measure), strictly, and never past INT64_MAX
+        //  (the first point's delta is from base_ms: any).
+        if (i > 0) {
+            uint64_t room = (uint64_t) INT64_MAX
+                          - (uint64_t) out->time_ms [i - 1];
+            if (delta > room
+            ||  (delta == 0 && measure <= out->measure [i - 1]))
+                return TS_EBACKEND;
+        }
+        time += delta;
+        if (i >= out->size)
+            return TS_EBACKEND;         //  cannot be: 3 bytes a point
+        ts_store_lmdb_run_set (out, i, (int64_t) time, (uint16_t) measure,
+                               value);
         i++;
     }
     out->n = i;

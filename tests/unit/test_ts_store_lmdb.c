@@ -296,6 +296,28 @@ s_raw_point (MDB_txn *txn, const char *id, int64_t time_ms,
                sizeof value);
 }
 
+//  Puts a forecast record of formats 1 and 2 for id: expires, count,
+//  then time, value, name length, name; two points of "value", 7.5.
+static void
+s_raw_forecast (MDB_txn *txn, const char *id)
+{
+    unsigned char rec [12 + 2 * 22];
+    int64_t expires = INT64_MAX, time_ms = 5000;
+    uint32_t count = 2;
+    double value = 7.5;
+    memcpy (rec, &expires, 8);
+    memcpy (rec + 8, &count, 4);
+    for (int i = 0; i < 2; i++) {
+        unsigned char *p = rec + 12 + i * 22;
+        memcpy (p, &time_ms, 8);
+        memcpy (p + 8, &value, 8);
+        p [16] = 5;
+        memcpy (p + 17, "value", 5);
+        time_ms += 1000;
+    }
+    s_raw_put (txn, "forecasts", id, strlen (id), rec, sizeof rec);
+}
+
 //  Writes the store a format 1 binary leaves: ids, history, a forecast
 //  record and a stamp, in path (not opened by the new code yet).
 static void
@@ -315,22 +337,7 @@ s_format_1_store (const char *path)
     }
     for (int64_t t = 0; t < 70000; t++)         //  more than one chunk
         s_raw_point (txn, "a-b", t, "value", (double) t);
-    //  Forecast record: expires, count, then time, value, length, name.
-    unsigned char rec [12 + 2 * 22];
-    int64_t expires = INT64_MAX, time_ms = 5000;
-    uint32_t count = 2;
-    double value = 7.5;
-    memcpy (rec, &expires, 8);
-    memcpy (rec + 8, &count, 4);
-    for (int i = 0; i < 2; i++) {
-        unsigned char *p = rec + 12 + i * 22;
-        memcpy (p, &time_ms, 8);
-        memcpy (p + 8, &value, 8);
-        p [16] = 5;
-        memcpy (p + 17, "value", 5);
-        time_ms += 1000;
-    }
-    s_raw_put (txn, "forecasts", "a", 1, rec, sizeof rec);
+    s_raw_forecast (txn, "a");
     unsigned char stamp [16] = { 0 };
     s_raw_put (txn, "stamps", "a", 1, stamp, sizeof stamp);
     assert_int_equal (mdb_txn_commit (txn), 0);
@@ -424,11 +431,16 @@ format_1_store_is_migrated_on_open_and_reads_back_exactly (void **state)
     MDB_txn *txn;
     assert_int_equal (mdb_txn_begin (env, NULL, 0, &txn), 0);
     s_raw_point (txn, "a-b", 70000, "value", 70000.0);
+    //  And a forecast record in its layout, which a format 3 store's
+    //  reader would take for a malformed one.
+    s_raw_forecast (txn, "a-b");
     assert_int_equal (mdb_txn_commit (txn), 0);
     mdb_env_close (env);
     lmdb = ops->open (cfg, err);
     assert_non_null (lmdb);
     assert_int_equal (s_count (lmdb, "a-b", false), 70001);
+    assert_int_equal (s_count (lmdb, "a-b", true), 2);
+    assert_int_equal (s_count (lmdb, "a", true), 2);
     ops->close (lmdb);
     assert_int_equal (s_raw_format (path, &has_history), 3);
     assert_false (has_history);

@@ -233,6 +233,10 @@ static void
 history_blocks_match_a_model_under_random_writes (void **state)
 {
     fixture_t *self = *state;
+    //  Another sequence of writes: TSCACHE_TEST_SEED=N (not 0).
+    const char *seed = getenv ("TSCACHE_TEST_SEED");
+    if (seed && strtoull (seed, NULL, 10))
+        s_seed = strtoull (seed, NULL, 10);
     model_t *model = calloc (1, sizeof *model);
     assert_non_null (model);
     char err [TS_ERRLEN] = "";
@@ -458,7 +462,10 @@ s_break_fn (const MDB_val *key, const MDB_val *val, unsigned char *buf,
         case 2:  buf [2] = 5; break;                //  first delta not 0
         case 3:  buf [size - 1] |= 0x80; break;     //  varint runs out
         case 4:  buf [1] = 40; break;               //  scale too large
-        default: size = 2; break;                   //  no points
+        case 5:  size = 2; break;                   //  no points
+        case 6:  size = 4; break;                   //  half a point
+        default: size = size > 2 + 3 * 64? 2 + 3 * 64 + 2: size - 1;
+                 break;                             //  cut mid-point
     }
     *which = -1;
     return size;
@@ -473,7 +480,7 @@ malformed_block_is_an_error_not_a_crash (void **state)
     for (int64_t i = 0; i < 100; i++)
         assert_int_equal (ts_points_append (pts, i * 1000, "temp",
                           i / 4.0), 0);
-    for (int how = 0; how < 6; how++) {
+    for (int how = 0; how < 8; how++) {
         char id [8];
         snprintf (id, sizeof id, "m%d", how);
         assert_int_equal (ops->history_put (self->lmdb, id, pts, err), 0);
@@ -508,6 +515,59 @@ malformed_block_is_an_error_not_a_crash (void **state)
         ts_points_destroy (&out);
     }
     ts_points_destroy (&pts);
+}
+
+//  Times 2^63 apart and more in one block; points written one at a time
+//  going back in time join the blocks after them instead of making a
+//  block each.
+static void
+extreme_times_and_backward_writes (void **state)
+{
+    fixture_t *self = *state;
+    char err [TS_ERRLEN] = "";
+    ts_points_t *pts = ts_points_new ();
+    assert_int_equal (ts_points_append (pts, -1, "v", 1.0), 0);
+    assert_int_equal (ts_points_append (pts, INT64_MAX, "v", 2.0), 0);
+    assert_int_equal (ops->history_put (self->lmdb, "x", pts, err), 0);
+    ts_points_clear (pts);
+    assert_int_equal (ts_points_append (pts, INT64_MIN, "v", 3.0), 0);
+    assert_int_equal (ops->history_put (self->lmdb, "x", pts, err), 0);
+    ts_points_t *out = ts_points_new ();
+    assert_int_equal (ops->history_range (self->lmdb, "x", NULL,
+                      FOREVER_FROM, FOREVER_TO, SIZE_MAX, out, err), 0);
+    assert_int_equal (out->n, 3);
+    assert_true (out->time_ms [0] == INT64_MIN && out->value [0] == 3.0);
+    assert_true (out->time_ms [1] == -1 && out->value [1] == 1.0);
+    assert_true (out->time_ms [2] == INT64_MAX && out->value [2] == 2.0);
+    ts_points_clear (out);
+    scan_t scan = { .reverse = true, .ordered = true };
+    assert_int_equal (ops->history_scan (self->lmdb, "x", NULL, FOREVER_FROM,
+                      FOREVER_TO, true, s_scan_fn, &scan, err), 0);
+    assert_int_equal (scan.n, 3);
+    assert_true (scan.ordered);
+
+    for (int64_t i = 999; i >= 0; i--) {
+        ts_points_clear (pts);
+        assert_int_equal (ts_points_append (pts, i * 300000, "v",
+                          (double) i / 4), 0);
+        assert_int_equal (ops->history_put (self->lmdb, "y", pts, err), 0);
+    }
+    assert_int_equal (ops->history_range (self->lmdb, "y", NULL,
+                      FOREVER_FROM, FOREVER_TO, SIZE_MAX, out, err), 0);
+    assert_int_equal (out->n, 1000);
+    for (size_t i = 0; i < out->n; i++)
+        assert_true (out->time_ms [i] == (int64_t) i * 300000
+                     && out->value [i] == (double) i / 4);
+    ts_points_destroy (&out);
+    ts_points_destroy (&pts);
+    ops->close (self->lmdb);
+    self->lmdb = NULL;
+    census_t census = { .any = false };
+    size_t blocks = s_blocks (self->base->path, s_census_fn, &census);
+    assert_int_equal (census.points, 1003);
+    //  "x" in one block, "y"'s 1,000 points in a few full ones.
+    assert_true (blocks <= 6);
+    ts_store_lmdb_run_fini (&census.run);
 }
 
 //  --- format 2 ------------------------------------------------------------
@@ -573,6 +633,14 @@ format_2_store_is_migrated_to_blocks_on_open (void **state)
     }
     for (int64_t i = 0; i < 70000; i++)         //  more than one chunk
         s_raw_point (txn, 1, i * 60000, 0, s_format_2_value (i));
+    //  A format 1 binary run on it by mistake wrote point 5 of "b" again
+    //  ("history": id \0 time (8, BE, sign flipped) measure -> value):
+    //  its value is the newer one and wins.
+    unsigned char old [2 + 8 + 4] = { 'b', 0 };
+    ts_lmdb_time_put (old + 2, 5 * 60000);
+    memcpy (old + 10, "zeta", 4);
+    double newer = 99.5;
+    s_raw_put (txn, "history", old, sizeof old, &newer, sizeof newer);
     //  Forecast records of format 2: expires, count, then time, value,
     //  name length, name; one for "a", a malformed one for "b".
     unsigned char rec [12 + 21 + 22];
@@ -619,7 +687,7 @@ format_2_store_is_migrated_to_blocks_on_open (void **state)
                       FOREVER_TO, SIZE_MAX, out, err), 0);
     assert_int_equal (out->n, 70000);
     for (size_t i = 0; i < out->n; i++) {
-        double want = s_format_2_value ((int64_t) i);
+        double want = i == 5? 99.5: s_format_2_value ((int64_t) i);
         if (out->time_ms [i] != (int64_t) i * 60000
         ||  memcmp (&out->value [i], &want, sizeof want))
             fail_msg ("point %zu of b differs", i);
@@ -674,6 +742,7 @@ main (int argc, char *argv [])
 #define T(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
         T (history_blocks_match_a_model_under_random_writes),
         T (one_time_with_more_measures_than_a_block_holds),
+        T (extreme_times_and_backward_writes),
         T (values_are_kept_bit_for_bit_and_blocks_stay_in_bounds),
         T (malformed_block_is_an_error_not_a_crash),
         T (format_2_store_is_migrated_to_blocks_on_open),
