@@ -33,7 +33,7 @@
     Output, one line of "key value" pairs:
 
       ingestload bytes 21544 points 576 parse_us 101.2 write_us 64.0
-                 rewrite_us 70.2 ingest_us 170.3 docs 2000 batch 16
+                 rewrite_us 70.2 ingest_us 170.3 docs 2000 batch 12
                  write_wall_s 0.41 step_ms 300000
 
     Exit status: 0 if every document was mapped and stored, 1 if not, 2
@@ -78,7 +78,7 @@ s_usage (FILE *out)
 "                     and forecast (the document's fetch time)\n"
 "  --parse N          mappings of the document timed (default 2000)\n"
 "  --docs N           documents written, and then ingested (default 2000)\n"
-"  --batch N          documents per store transaction (default 16: the\n"
+"  --batch N          documents per store transaction (default 12: the\n"
 "                     worker's most)\n"
 "  --prefix TEXT      the ids' prefix (default ingest)\n"
 "  --help             this text\n"
@@ -92,7 +92,7 @@ s_usage (FILE *out)
 static int
 s_parse_opts (int argc, char **argv, s_opts_t *o)
 {
-    *o = (s_opts_t) { .parse = 2000, .docs = 2000, .batch = 16,
+    *o = (s_opts_t) { .parse = 2000, .docs = 2000, .batch = 12,
                       .prefix = "ingest" };
     static const struct option longs [] = {
         { "config", required_argument, NULL, 'c' },

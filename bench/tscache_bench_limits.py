@@ -6,7 +6,7 @@ issue 19 asked for (bench/bench runs it; docs/benchmarks.md):
      figure 4 (the same URL and window), then build/bench/ingestload in
      a store of its own: the mapping alone (the worker's ts_ingest_map,
      2,000 times over the same bytes), the store write alone (its points
-     split at the fetch time and written for 2,000 new ids, 16 documents
+     split at the fetch time and written for 2,000 new ids, 12 documents
      per transaction as a worker batches), the write of those ids' next
      fetch (the window one step later: the same value at each time and
      one new time, merged into the history blocks the first write
@@ -32,7 +32,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 INGESTLOAD = os.path.join(ROOT, os.environ.get(
     "TSCACHE_INGESTLOAD", "build/bench/ingestload"))
 DOCS = 2000
-BATCH = 16                          # a worker's documents per transaction
+BATCH = 12                          # a worker's documents per transaction
 
 
 def figure11(p, res):

@@ -109,7 +109,7 @@
 
 #define BROKER_DEAD_MS  5000        //  silence before reconnecting
 #define EXPIRE_MS       60000       //  forecast expiry sweep period
-#define BATCH_MAX       16          //  documents per store transaction
+#define BATCH_MAX       12          //  documents per store transaction
 
 //  ---------------------------------------------------------------------
 //  Loop
