@@ -171,6 +171,20 @@ size_t ts_store_lmdb_encode (const ts_store_lmdb_run_t *run, size_t from,
                              size_t max, int64_t base_ms, unsigned char *buf,
                              size_t cap, size_t *size, int *scale);
 
+//  Called with each point decoded: returns 0 to go on, 1 to stop (the
+//  decode then returns 0), or a TS_E* code (< 0) to stop with it.
+typedef int (ts_store_lmdb_point_fn) (void *arg, int64_t time_ms,
+                                      uint16_t measure, double value);
+
+//  Decodes len bytes of data encoded from base_ms, at most max points,
+//  calling fn with each in order, without a list; *count is the points
+//  handed on. Returns 0, TS_EBACKEND if the bytes break the encoding or
+//  hold more than max, or fn's code.
+int ts_store_lmdb_decode_each (const unsigned char *data, size_t len,
+                               int64_t base_ms, size_t max,
+                               ts_store_lmdb_point_fn *fn, void *arg,
+                               size_t *count);
+
 //  Decodes len bytes of data encoded from base_ms into out (replacing
 //  its points), at most max points. Returns 0, TS_EBACKEND if the bytes
 //  break the encoding or hold more than max, or TS_ENOMEM.

@@ -162,9 +162,43 @@ ts_store_lmdb_forecast_check (const MDB_val *val, ts_store_lmdb_run_t *run)
     return rc;
 }
 
+//  A forecast read: what s_fc_point appends, and where.
+typedef struct {
+    ts_store_lmdb_t      *self;
+    MDB_txn              *txn;
+    ts_store_lmdb_names_t map;
+    bool                  one;          //  of one measure only
+    uint16_t              measure_no;   //  that one
+    int64_t               from_ms;
+    int64_t               to_ms;
+    ts_points_t          *out;
+    char                 *err;
+    bool                  stopped;      //  past to_ms before the end
+} s_fc_read_t;
+
+//  Appends a decoded point to the read arg if it is in its range.
+static int
+s_fc_point (void *arg, int64_t time_ms, uint16_t measure, double value)
+{
+    s_fc_read_t *read = arg;
+    if (time_ms > read->to_ms) {
+        read->stopped = true;           //  sorted: nothing more
+        return 1;
+    }
+    if (time_ms < read->from_ms || (read->one && measure != read->measure_no))
+        return 0;
+    uint16_t index;
+    int rc = ts_store_lmdb_names_index (read->self, read->txn, &read->map,
+                                        measure, read->out, &index,
+                                        read->err);
+    if (rc == 0)
+        rc = ts_points_append_at (read->out, time_ms, index, value);
+    return rc;
+}
+
 //  Appends to out the forecast points of id in [from_ms, to_ms] of
-//  measure (NULL: any) unexpired at now_ms, read in txn. Returns 0 or a
-//  TS_E* code with err filled.
+//  measure (NULL: any) unexpired at now_ms, read in txn, decoded straight
+//  into out. Returns 0 or a TS_E* code with err filled.
 static int
 s_forecast_read (ts_store_lmdb_t *self, MDB_txn *txn, const char *id,
                  const char *measure, int64_t from_ms, int64_t to_ms,
@@ -180,40 +214,28 @@ s_forecast_read (ts_store_lmdb_t *self, MDB_txn *txn, const char *id,
     int ts_rc = s_forecast_head (&val, &expires_ms, &count);
     if (ts_rc == 0 && now_ms >= expires_ms)
         return 0;
-    uint16_t measure_no = 0;
+    s_fc_read_t read = {
+        .self = self, .txn = txn, .one = measure != NULL,
+        .from_ms = from_ms, .to_ms = to_ms, .out = out, .err = err };
     if (ts_rc == 0 && measure) {
         ts_rc = ts_store_lmdb_measure_number (self, txn, measure,
                                               strlen (measure), false,
-                                              &measure_no, err);
+                                              &read.measure_no, err);
         if (ts_rc == TS_ENOTFOUND)
             return 0;                   //  a measure never stored
     }
-    ts_store_lmdb_run_t run = { 0 };
+    size_t first = out->n, decoded = 0;
     if (ts_rc == 0)
-        ts_rc = ts_store_lmdb_decode ((const unsigned char *) val.mv_data
-                                      + S_FC_HEAD, val.mv_size - S_FC_HEAD,
-                                      0, count, &run);
-    if (ts_rc == 0 && run.n != count)
+        ts_rc = ts_store_lmdb_decode_each ((const unsigned char *) val.mv_data
+                                           + S_FC_HEAD,
+                                           val.mv_size - S_FC_HEAD, 0, count,
+                                           s_fc_point, &read, &decoded);
+    //  Read to its end (not stopped past to_ms): count points.
+    if (ts_rc == 0 && !read.stopped && decoded != count)
         ts_rc = TS_EBACKEND;
-    ts_store_lmdb_names_t map = { NULL, 0 };
-    size_t first = out->n;
-    for (size_t i = 0; i < run.n && ts_rc == 0; i++) {
-        if (run.time_ms [i] > to_ms)
-            break;
-        if (run.time_ms [i] < from_ms || (measure && run.measure [i]
-                                                     != measure_no))
-            continue;
-        uint16_t index;
-        ts_rc = ts_store_lmdb_names_index (self, txn, &map, run.measure [i],
-                                           out, &index, err);
-        if (ts_rc == 0)
-            ts_rc = ts_points_append_at (out, run.time_ms [i], index,
-                                         run.value [i]);
-    }
     if (ts_rc == 0 && !measure)
         ts_rc = ts_store_lmdb_sort_names (out, first);
-    free (map.index);
-    ts_store_lmdb_run_fini (&run);
+    free (read.map.index);
     if (ts_rc == TS_EBACKEND && !(err && *err))
         ts_errf (err, "lmdb: malformed forecast record of id '%s'", id);
     else

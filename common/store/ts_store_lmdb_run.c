@@ -280,10 +280,12 @@ again:
 }
 
 int
-ts_store_lmdb_decode (const unsigned char *data, size_t len,
-                      int64_t base_ms, size_t max, ts_store_lmdb_run_t *out)
+ts_store_lmdb_decode_each (const unsigned char *data, size_t len,
+                           int64_t base_ms, size_t max,
+                           ts_store_lmdb_point_fn *fn, void *arg,
+                           size_t *count)
 {
-    out->n = 0;
+    *count = 0;
     const unsigned char *p = data, *end = data + len;
     if (len < S_HEAD || (p [0] != S_RAW && p [0] != S_SCALED)
     ||  (p [0] == S_SCALED && p [1] > S_SCALE_MAX))
@@ -291,15 +293,12 @@ ts_store_lmdb_decode (const unsigned char *data, size_t len,
     bool raw = p [0] == S_RAW;
     double div = s_pow10 [raw? 0: p [1]];
     p += S_HEAD;
-    //  A point takes 3 bytes at least: room for them all at once.
-    size_t most = (len - S_HEAD) / 3;
-    if (ts_store_lmdb_run_reserve (out, most < max? most: max))
-        return TS_ENOMEM;
     uint64_t time = (uint64_t) base_ms;
-    int64_t n = 0;
+    int64_t n = 0, last_ms = 0;
+    uint16_t last_measure = 0;
     size_t i = 0;
     while (p < end) {
-        //  The whole point is read and checked before it is stored.
+        //  The whole point is read and checked before it is handed on.
         uint64_t delta, measure, zz;
         double value;
         if (i == max || !s_varint_get (&p, end, &delta)
@@ -319,22 +318,47 @@ ts_store_lmdb_decode (const unsigned char *data, size_t len,
         }
         //  Ascending (time, measure), strictly, and never past INT64_MAX
         //  (the first point's delta is from base_ms: any).
-        if (i > 0) {
-            uint64_t room = (uint64_t) INT64_MAX
-                          - (uint64_t) out->time_ms [i - 1];
-            if (delta > room
-            ||  (delta == 0 && measure <= out->measure [i - 1]))
-                return TS_EBACKEND;
-        }
+        if (i > 0 && (delta > (uint64_t) INT64_MAX - (uint64_t) last_ms
+                      || (delta == 0 && measure <= last_measure)))
+            return TS_EBACKEND;
         time += delta;
-        if (i >= out->size)
-            return TS_EBACKEND;         //  cannot be: 3 bytes a point
-        ts_store_lmdb_run_set (out, i, (int64_t) time, (uint16_t) measure,
-                               value);
+        last_ms = (int64_t) time;
+        last_measure = (uint16_t) measure;
         i++;
+        *count = i;
+        int rc = fn (arg, last_ms, last_measure, value);
+        if (rc)
+            return rc == 1? 0: rc;
     }
-    out->n = i;
     return 0;
+}
+
+//  Appends a point to the run arg (room made by the caller).
+static int
+s_run_append (void *arg, int64_t time_ms, uint16_t measure, double value)
+{
+    ts_store_lmdb_run_t *run = arg;
+    if (run->n >= run->size)
+        return TS_EBACKEND;             //  cannot be: 3 bytes a point
+    ts_store_lmdb_run_set (run, run->n++, time_ms, measure, value);
+    return 0;
+}
+
+int
+ts_store_lmdb_decode (const unsigned char *data, size_t len,
+                      int64_t base_ms, size_t max, ts_store_lmdb_run_t *out)
+{
+    out->n = 0;
+    //  A point takes 3 bytes at least: room for them all at once.
+    size_t most = len > S_HEAD? (len - S_HEAD) / 3: 0;
+    if (ts_store_lmdb_run_reserve (out, most < max? most: max))
+        return TS_ENOMEM;
+    size_t count;
+    int rc = ts_store_lmdb_decode_each (data, len, base_ms, max,
+                                        s_run_append, out, &count);
+    if (rc)
+        out->n = 0;
+    return rc;
 }
 
 //  --- back to point lists -----------------------------------------------

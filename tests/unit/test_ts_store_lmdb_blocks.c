@@ -570,6 +570,64 @@ extreme_times_and_backward_writes (void **state)
     ts_store_lmdb_run_fini (&census.run);
 }
 
+//  Sets the count of the forecast record of "f" to arg's.
+static size_t
+s_count_fn (const MDB_val *key, const MDB_val *val, unsigned char *buf,
+            void *arg)
+{
+    memcpy (buf, val->mv_data, val->mv_size);
+    memcpy (buf + 8, arg, sizeof (uint32_t));
+    return val->mv_size;
+}
+
+static void
+forecast_record_read_whole_checks_its_count (void **state)
+{
+    fixture_t *self = *state;
+    char err [TS_ERRLEN] = "";
+    ts_points_t *pts = ts_points_new ();
+    for (int64_t i = 0; i < 10; i++)
+        assert_int_equal (ts_points_append (pts, i * 1000, i % 2? "b": "a",
+                          i / 8.0), 0);
+    assert_int_equal (ops->forecast_replace (self->lmdb, "f", pts, INT64_MAX,
+                                             err), 0);
+    ts_points_t *out = ts_points_new ();
+    assert_int_equal (ops->forecast_range (self->lmdb, "f", "b", 2000, 7000,
+                      0, out, err), 0);
+    assert_int_equal (out->n, 3);
+    assert_true (out->time_ms [0] == 3000 && out->value [0] == 3 / 8.0);
+    ops->close (self->lmdb);
+    self->lmdb = NULL;
+    //  The record says 11 points and holds 10: a whole read finds out, a
+    //  read that stops before the end cannot and need not.
+    MDB_env *env = s_raw_env (self->base->path);
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_val key = { 1, "f" }, val;
+    assert_int_equal (mdb_txn_begin (env, NULL, 0, &txn), 0);
+    assert_int_equal (mdb_dbi_open (txn, "forecasts", 0, &dbi), 0);
+    assert_int_equal (mdb_get (txn, dbi, &key, &val), 0);
+    unsigned char buf [512];
+    uint32_t count = 11;
+    size_t size = s_count_fn (&key, &val, buf, &count);
+    MDB_val nval = { size, buf };
+    assert_int_equal (mdb_put (txn, dbi, &key, &nval, 0), 0);
+    assert_int_equal (mdb_txn_commit (txn), 0);
+    mdb_env_close (env);
+    self->lmdb = ops->open (self->base->cfg, err);
+    assert_non_null (self->lmdb);
+    ts_points_clear (out);
+    assert_int_equal (ops->forecast_range (self->lmdb, "f", NULL,
+                      FOREVER_FROM, FOREVER_TO, 0, out, err), TS_EBACKEND);
+    assert_non_null (strstr (err, "malformed forecast record of id 'f'"));
+    ts_points_clear (out);
+    assert_int_equal (ops->forecast_range (self->lmdb, "f", NULL, 0, 4500,
+                      0, out, err), 0);
+    assert_int_equal (out->n, 5);
+    ts_points_destroy (&out);
+    ts_points_destroy (&pts);
+}
+
 //  --- format 2 ------------------------------------------------------------
 
 
@@ -743,6 +801,7 @@ main (int argc, char *argv [])
         T (history_blocks_match_a_model_under_random_writes),
         T (one_time_with_more_measures_than_a_block_holds),
         T (extreme_times_and_backward_writes),
+        T (forecast_record_read_whole_checks_its_count),
         T (values_are_kept_bit_for_bit_and_blocks_stay_in_bounds),
         T (malformed_block_is_an_error_not_a_crash),
         T (format_2_store_is_migrated_to_blocks_on_open),
