@@ -333,14 +333,13 @@ ts_store_lmdb_history_put (void *state, const char *id,
     if (rc)
         return rc;
     rc = ts_store_lmdb_history_write (self, txn, id, pts, err);
-    if (rc) {
-        ts_store_lmdb_abort (self, txn);
-        return rc;
+    if (rc == 0) {
+        rc = ts_store_lmdb_stamp_touch (self, txn, id,
+                                        TS_STORE_LMDB_KEEP_EXPIRY);
+        if (rc)
+            rc = ts_store_lmdb_fail (self, rc, err);
     }
-    rc = ts_store_lmdb_stamp_touch (self, txn, id, TS_STORE_LMDB_KEEP_EXPIRY);
-    if (rc)
-        return ts_store_lmdb_txn_fail (self, txn, rc, err);
-    return ts_store_lmdb_commit (self, txn, err);
+    return ts_lmdb_end (&self->lmdb, txn, rc, err);
 }
 
 //  --- reading ---------------------------------------------------------------

@@ -99,11 +99,7 @@ ts_store_lmdb_forecast_replace (void *state, const char *id,
     if (rc)
         return rc;
     rc = ts_store_lmdb_forecast_put (self, txn, id, pts, expires_ms, err);
-    if (rc) {
-        ts_store_lmdb_abort (self, txn);
-        return rc;
-    }
-    return ts_store_lmdb_commit (self, txn, err);
+    return ts_lmdb_end (&self->lmdb, txn, rc, err);
 }
 
 int

@@ -129,6 +129,17 @@ s_census_fn (const MDB_val *key, const MDB_val *val, unsigned char *buf,
     return 0;
 }
 
+//  Takes the census of every block of the store in path (closed): the
+//  blocks counted, census filled (its run freed).
+static size_t
+s_census (const char *path, census_t *census)
+{
+    *census = (census_t) { .any = false };
+    size_t blocks = s_blocks (path, s_census_fn, census);
+    ts_store_lmdb_run_fini (&census->run);
+    return blocks;
+}
+
 //  --- the model ---------------------------------------------------------
 
 //  Times are SLOTS slots of STEP ms from BASE (so that they cross zero),
@@ -344,14 +355,13 @@ history_blocks_match_a_model_under_random_writes (void **state)
     //  The writes went into many blocks, each one in bounds.
     ops->close (self->lmdb);
     self->lmdb = NULL;
-    census_t census = { .any = false };
-    size_t blocks = s_blocks (self->base->path, s_census_fn, &census);
+    census_t census;
+    size_t blocks = s_census (self->base->path, &census);
     size_t total = 0;
     for (size_t i = 0; i < IDS; i++)
         total += s_model_count (model, i, 0, SLOTS - 1);
     assert_int_equal (census.points, total);
     assert_true (blocks > 30);
-    ts_store_lmdb_run_fini (&census.run);
     free (model);
 }
 
@@ -401,10 +411,9 @@ one_time_with_more_measures_than_a_block_holds (void **state)
     ts_points_destroy (&pts);
     ops->close (self->lmdb);
     self->lmdb = NULL;
-    census_t census = { .any = false };
-    assert_true (s_blocks (self->base->path, s_census_fn, &census) >= 4);
+    census_t census;
+    assert_true (s_census (self->base->path, &census) >= 4);
     assert_int_equal (census.points, 1500);
-    ts_store_lmdb_run_fini (&census.run);
 }
 
 static void
@@ -435,13 +444,12 @@ values_are_kept_bit_for_bit_and_blocks_stay_in_bounds (void **state)
     //  Every block decodes within bounds; the scaled ones are small.
     ops->close (self->lmdb);
     self->lmdb = NULL;
-    census_t census = { .any = false };
-    size_t blocks = s_blocks (self->base->path, s_census_fn, &census);
+    census_t census;
+    size_t blocks = s_census (self->base->path, &census);
     assert_int_equal (census.points, 8000);
     assert_true (census.most_bytes <= TS_STORE_LMDB_BLOCK_BYTES);
     //  5,000 scaled points in about 6 bytes each; 3,000 raw in 12 to 15.
     assert_true (blocks >= 10 && blocks <= 25);
-    ts_store_lmdb_run_fini (&census.run);
     ts_points_destroy (&out);
     ts_points_destroy (&pts);
 }
@@ -562,22 +570,11 @@ extreme_times_and_backward_writes (void **state)
     ts_points_destroy (&pts);
     ops->close (self->lmdb);
     self->lmdb = NULL;
-    census_t census = { .any = false };
-    size_t blocks = s_blocks (self->base->path, s_census_fn, &census);
+    census_t census;
+    size_t blocks = s_census (self->base->path, &census);
     assert_int_equal (census.points, 1003);
     //  "x" in one block, "y"'s 1,000 points in a few full ones.
     assert_true (blocks <= 6);
-    ts_store_lmdb_run_fini (&census.run);
-}
-
-//  Sets the count of the forecast record of "f" to arg's.
-static size_t
-s_count_fn (const MDB_val *key, const MDB_val *val, unsigned char *buf,
-            void *arg)
-{
-    memcpy (buf, val->mv_data, val->mv_size);
-    memcpy (buf + 8, arg, sizeof (uint32_t));
-    return val->mv_size;
 }
 
 static void
@@ -609,8 +606,10 @@ forecast_record_read_whole_checks_its_count (void **state)
     assert_int_equal (mdb_get (txn, dbi, &key, &val), 0);
     unsigned char buf [512];
     uint32_t count = 11;
-    size_t size = s_count_fn (&key, &val, buf, &count);
-    MDB_val nval = { size, buf };
+    assert_true (val.mv_size <= sizeof buf);
+    memcpy (buf, val.mv_data, val.mv_size);
+    memcpy (buf + 8, &count, sizeof count);
+    MDB_val nval = { val.mv_size, buf };
     assert_int_equal (mdb_put (txn, dbi, &key, &nval, 0), 0);
     assert_int_equal (mdb_txn_commit (txn), 0);
     mdb_env_close (env);
@@ -787,9 +786,8 @@ format_2_store_is_migrated_to_blocks_on_open (void **state)
     assert_int_equal (v.mv_size, 3);
     mdb_txn_abort (txn);
     mdb_env_close (env);
-    census_t census = { .any = false };
-    s_blocks (path, s_census_fn, &census);
-    ts_store_lmdb_run_fini (&census.run);
+    census_t census;
+    s_census (path, &census);
     ts_config_destroy (&cfg);
 }
 
