@@ -583,6 +583,12 @@ $(BUILD)/bench/zmqecho: $(BUILD)/bench/zmqecho.o
 	@mkdir -p $(dir $@)
 	$(say) LINK $@
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+#  bench/alloccount.so, preloaded into figure 9's broker to count its heap
+#  allocations per job: glibc only.
+$(BUILD)/bench/alloccount.so: bench/alloccount.c
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) $(CFLAGS) -fPIC -shared -o $@ $<
 #  bench/ddbload, the DynamoDB and InfluxDB figures' bare client: libcurl
 #  only.
 $(BUILD)/bench/ddbload: $(BUILD)/bench/ddbload.o
@@ -598,10 +604,12 @@ bench:
 	@tools/install-deps.sh bench
 	@$(MAKE) --no-print-directory $(PROGRAMS) $(BUILD)/bench/zmqload $(BUILD)/bench/zmqecho \
 	    $(BUILD)/bench/storefill $(BUILD)/bench/ddbload $(BUILD)/bench/dispatchload \
-	    $(BUILD)/bench/ingestload $(BUILD)/tests/test_ts_aws_sigv4
+	    $(BUILD)/bench/ingestload $(BUILD)/bench/alloccount.so \
+	    $(BUILD)/tests/test_ts_aws_sigv4
 	@TSCACHE_ZMQLOAD=$(BUILD)/bench/zmqload TSCACHE_ZMQECHO=$(BUILD)/bench/zmqecho \
 	    TSCACHE_STOREFILL=$(BUILD)/bench/storefill \
 	    TSCACHE_DISPATCHLOAD=$(BUILD)/bench/dispatchload \
+	    TSCACHE_ALLOCCOUNT=$(BUILD)/bench/alloccount.so \
 	    TSCACHE_INGESTLOAD=$(BUILD)/bench/ingestload bench/bench
 	@TSCACHE_DDBLOAD=$(BUILD)/bench/ddbload TSCACHE_TESTS=$(BUILD)/tests bench/bench-dynamodb
 	@TSCACHE_DDBLOAD=$(BUILD)/bench/ddbload bench/bench-influxdb

@@ -19,6 +19,15 @@
     is sent), so the figure is the broker's: queueing, leasing, sending,
     acking and syncing every job, not only the loader's sends.
 
+    With --allocs FILE (the broker's counters of bench/alloccount.so)
+    the run is in two phases instead: the workers introduce themselves
+    with no credit, every id is queued and its hydrate answered, and only
+    then do they give their credit. The line then also has the dispatch
+    phase alone: its seconds and jobs/s (dispatch_s, dispatch_jobs_s) and
+    the broker's heap allocations per job in it (allocs_main by its main
+    thread, allocs_io by the others), so that queueing, which is a bulk
+    request and not the per-job path, is not counted.
+
     One thread: on two cores the loader takes one, the broker the other.
 
     Output, one line of "key value" pairs:
@@ -57,6 +66,7 @@ typedef struct {
     long        ids;
     const char *prefix;
     long        timeout_s;
+    const char *allocs;             //  the broker's allocation counters
 } s_opts_t;
 
 //  The run: sockets, counters, and a scratch message for each direction.
@@ -99,6 +109,9 @@ s_usage (FILE *out)
 "  --prefix TEXT      the ids' prefix (default dispatch-); ids are\n"
 "                     PREFIX000000, PREFIX000001, ...\n"
 "  --timeout-s N      give up after N seconds (default 120)\n"
+"  --allocs FILE      the broker's counters of bench/alloccount.so:\n"
+"                     queue every id first, then dispatch, and report\n"
+"                     the dispatch alone and its allocations per job\n"
 "  --help             this text\n"
 "\n"
 "Prints one line: dispatchload workers N credit N jobs N errors N seconds S\n"
@@ -120,6 +133,7 @@ s_parse_opts (int argc, char **argv, s_opts_t *o)
         { "ids",       required_argument, NULL, 'n' },
         { "prefix",    required_argument, NULL, 'p' },
         { "timeout-s", required_argument, NULL, 't' },
+        { "allocs",    required_argument, NULL, 'a' },
         { "help",      no_argument,       NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -136,6 +150,7 @@ s_parse_opts (int argc, char **argv, s_opts_t *o)
             case 'n': rc = ts_bench_parse_long (optarg, 1, 10000000, &o->ids);
                       break;
             case 'p': o->prefix = optarg; break;
+            case 'a': o->allocs = optarg; break;
             case 't': rc = ts_bench_parse_long (optarg, 1, 86400,
                                                 &o->timeout_s);
                       break;
@@ -320,9 +335,25 @@ s_heartbeats (s_run_t *run)
     return 0;
 }
 
+//  The broker's allocation counters (bench/alloccount.c): by its main
+//  thread, by the others. Returns 0 or -1.
+static int
+s_allocs (const char *path, uint64_t counts [2])
+{
+    FILE *file = fopen (path, "rb");
+    size_t got = file? fread (counts, sizeof (uint64_t), 2, file): 0;
+    if (file)
+        fclose (file);
+    if (got != 2)
+        fprintf (stderr, "dispatchload: --allocs %s: cannot read the "
+                 "counters\n", path);
+    return got == 2? 0: -1;
+}
+
 //  Connects the workers and the control socket, introduces the workers
-//  and waits until the broker lists them all. Returns the broker's done
-//  total then, or -1.
+//  (with no credit if the run counts allocations: they give it once the
+//  ids are queued) and waits until the broker lists them all. Returns
+//  the broker's done total then, or -1.
 static long
 s_start (s_run_t *run)
 {
@@ -342,7 +373,7 @@ s_start (s_run_t *run)
         ||  zmq_setsockopt (run->workers [w], ZMQ_LINGER, &linger,
                             sizeof linger)
         ||  zmq_connect (run->workers [w], o->broker)
-        ||  s_ready (run, w, (uint32_t) o->credit)) {
+        ||  s_ready (run, w, o->allocs? 0: (uint32_t) o->credit)) {
             fprintf (stderr, "dispatchload: --broker %s: %s\n", o->broker,
                      zmq_strerror (zmq_errno ()));
             return -1;
@@ -446,15 +477,49 @@ main (int argc, char **argv)
              first += S_HYDRATE_IDS)
             rc = s_hydrate (&run, first, o.ids - first < S_HYDRATE_IDS
                                          ? o.ids - first: S_HYDRATE_IDS);
-        if (rc == 0
-        &&  s_run (&run, base_done, start + o.timeout_s * 1000) == 0)
+        //  Counting allocations: every hydrate answered, then the credit.
+        int64_t deadline = start + o.timeout_s * 1000;
+        uint64_t before [2] = { 0, 0 }, after [2] = { 0, 0 };
+        int64_t dispatch = start;
+        while (rc == 0 && o.allocs && run.hydrates_due > 0) {
+            int got = s_control_reply (&run, 1000);
+            if (got < 0 || (got == 1 && run.in->status != 202)
+            ||  s_now_ms () > deadline) {
+                fprintf (stderr, "dispatchload: hydrate answered %d %s\n",
+                         run.in->status, run.in->error);
+                rc = -1;
+            }
+            if (got == 1)
+                run.hydrates_due--;
+            if (rc == 0 && s_heartbeats (&run))
+                rc = -1;
+        }
+        if (rc == 0 && o.allocs) {
+            rc = s_allocs (o.allocs, before);
+            dispatch = s_now_ms ();
+            for (long w = 0; rc == 0 && w < o.workers; w++)
+                rc = s_ready (&run, w, (uint32_t) o.credit);
+        }
+        if (rc == 0 && s_run (&run, base_done, deadline) == 0)
             status = 0;
-        double seconds = (double) (s_now_ms () - start) / 1000;
+        int64_t end = s_now_ms ();
+        if (status == 0 && o.allocs && s_allocs (o.allocs, after))
+            status = 1;
+        double seconds = (double) (end - start) / 1000;
         long done = run.done_counted < o.ids? run.done_counted: o.ids;
         printf ("dispatchload workers %ld credit %ld jobs %ld errors %ld "
-                "seconds %.3f jobs_s %.1f\n", o.workers, o.credit, done,
+                "seconds %.3f jobs_s %.1f", o.workers, o.credit, done,
                 o.ids - done, seconds,
                 seconds > 0? (double) done / seconds: 0.0);
+        if (o.allocs) {
+            double phase = (double) (end - dispatch) / 1000;
+            printf (" dispatch_s %.3f dispatch_jobs_s %.1f allocs_main %.3f "
+                    "allocs_io %.3f", phase,
+                    phase > 0? (double) done / phase: 0.0,
+                    done? (double) (after [0] - before [0]) / done: 0.0,
+                    done? (double) (after [1] - before [1]) / done: 0.0);
+        }
+        printf ("\n");
     }
     //  Stop as a worker does (docs/protocol.md 5.19): no more jobs, none
     //  held; the broker then takes the goodbye for a stop.

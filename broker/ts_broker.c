@@ -95,6 +95,8 @@ ts_broker_new (const ts_config_t *cfg, char *err)
         return NULL;
     }
     self->cfg = cfg;
+    for (size_t i = 0; i < 3; i++)
+        zmq_msg_init (&self->frames [i]);
     self->stranger_log = (ts_log_limit_t) TS_LOG_LIMIT (LOG_PERIOD_MS,
                                                         LOG_LINES);
     self->invalid_log = (ts_log_limit_t) TS_LOG_LIMIT (LOG_PERIOD_MS,
@@ -214,24 +216,63 @@ ts_broker_destroy (ts_broker_t **self_p)
         ts_store_destroy (&self->store);
         ts_msg_destroy (&self->msg);
         ts_msg_destroy (&self->reply);
+        free (self->send_buf);
+        free (self->push_jobs);
+        for (size_t i = 0; i < 3; i++)
+            zmq_msg_close (&self->frames [i]);
         free (self->beat);
         free (self);
         *self_p = NULL;
     }
 }
 
-//  Reads what is waiting on sock, at most DRAIN_MAX messages.
+//  Reads what is waiting on the control socket, at most DRAIN_MAX
+//  messages.
 static void
-s_drain (ts_broker_t *self, zsock_t *sock,
-         void (*handle) (ts_broker_t *, zmsg_t *))
+s_drain_control (ts_broker_t *self)
 {
+    zsock_t *sock = self->control;
     for (int i = 0; i < DRAIN_MAX && (zsock_events (sock) & ZMQ_POLLIN); i++) {
         zmsg_t *zmsg = zmsg_recv (sock);
         if (!zmsg)
             return;
         if (zmsg_size (zmsg) > 0)
-            handle (self, zmsg);
+            ts_broker_control_message (self, zmsg);
         zmsg_destroy (&zmsg);
+    }
+}
+
+//  Reads what is waiting on the worker socket, at most DRAIN_MAX
+//  messages, into frames kept for the broker's life: the hot path of
+//  dispatch allocates nothing here (zmsg_recv would make a message, a
+//  list and a frame per part, each time; a zmq_msg_t takes a short
+//  message in place and a longer one by reference to what libzmq's I/O
+//  thread received).
+static void
+s_drain_workers (ts_broker_t *self)
+{
+    void *handle = zsock_resolve (self->workers_sock);
+    zmq_msg_t *rid = &self->frames [0];
+    zmq_msg_t *body = &self->frames [1];
+    zmq_msg_t *extra = &self->frames [2];
+    for (int i = 0; i < DRAIN_MAX; i++) {
+        if (zmq_msg_recv (rid, handle, ZMQ_DONTWAIT) == -1)
+            return;                 //  nothing more (EAGAIN) or stopping
+        //  The parts of a message arrive together: no waiting below.
+        size_t frames = 0;
+        bool more = zmq_msg_more (rid);
+        if (more && zmq_msg_recv (body, handle, 0) != -1) {
+            frames++;
+            more = zmq_msg_more (body);
+        }
+        while (more && zmq_msg_recv (extra, handle, 0) != -1) {
+            frames++;
+            more = zmq_msg_more (extra);
+        }
+        ts_broker_worker_message (self, zmq_msg_data (rid),
+                                  zmq_msg_size (rid),
+                                  frames? zmq_msg_data (body): NULL,
+                                  frames? zmq_msg_size (body): 0, frames);
     }
 }
 
@@ -339,9 +380,9 @@ ts_broker_run (ts_broker_t *self)
         zpoller_wait (self->poller, s_timeout (self));
         if (zpoller_terminated (self->poller))
             break;
-        s_drain (self, self->workers_sock, ts_broker_worker_message);
+        s_drain_workers (self);
         ts_broker_flush_dones (self);
-        s_drain (self, self->control, ts_broker_control_message);
+        s_drain_control (self);
         s_timers (self);
         ts_daemon_tick ();
         ts_broker_dispatch (self);

@@ -65,6 +65,12 @@ ts_broker_backfill_close (ts_broker_t *self)
     free (self->backfill);
     self->backfill = NULL;
     self->backfill_n = 0;
+    free (self->fill_ids);
+    free (self->fill_recs);
+    free (self->fill_keep);
+    free (self->fill_slot);
+    self->fill_cap = 0;
+    ts_strset_free (&self->fill_seen);
 }
 
 //  The backfill settings of the job's source (an unknown one, whose
@@ -216,6 +222,37 @@ s_batch_io (ts_broker_t *self, s_batch_t *batch, bool put)
     return rc;
 }
 
+//  Makes the ack call's scratch hold total ids (kept for the broker's
+//  life: an ack call allocates nothing once they have grown). Returns 0
+//  or TS_ENOMEM.
+static int
+s_scratch (ts_broker_t *self, size_t total)
+{
+    if (ts_strset_reset (&self->fill_seen, total))
+        return TS_ENOMEM;
+    if (total <= self->fill_cap)
+        return 0;
+    size_t cap = self->fill_cap? self->fill_cap: 64;
+    while (cap < total)
+        cap *= 2;
+    const char **ids = realloc (self->fill_ids, cap * sizeof *ids);
+    if (ids)
+        self->fill_ids = ids;
+    ts_fill_t *recs = realloc (self->fill_recs, cap * sizeof *recs);
+    if (recs)
+        self->fill_recs = recs;
+    bool *keep = realloc (self->fill_keep, cap * sizeof *keep);
+    if (keep)
+        self->fill_keep = keep;
+    size_t *slot = realloc (self->fill_slot, cap * sizeof *slot);
+    if (slot)
+        self->fill_slot = slot;
+    if (!ids || !recs || !keep || !slot)
+        return TS_ENOMEM;
+    self->fill_cap = cap;
+    return 0;
+}
+
 void
 ts_broker_backfill_acked (ts_broker_t *self, ts_job_t *const *jobs,
                           const int *rcs, size_t n)
@@ -226,32 +263,26 @@ ts_broker_backfill_acked (ts_broker_t *self, ts_job_t *const *jobs,
             total += jobs [i]->ids->n;
     if (total == 0)
         return;
-    s_batch_t batch = {
-        calloc (total, sizeof *batch.ids), calloc (total, sizeof (ts_fill_t)),
-        calloc (total, sizeof (bool)), 0 };
-    size_t *slot = calloc (total, sizeof *slot);    //  entry -> record
-    zhashx_t *seen = zhashx_new ();
-    if (!batch.ids || !batch.fills || !batch.keep || !slot || !seen) {
+    if (s_scratch (self, total)) {
         ts_error ("backfill: out of memory: the fill records of %zu ids "
                   "are not updated", total);
-        goto done;
+        return;
     }
+    s_batch_t batch = { self->fill_ids, self->fill_recs, self->fill_keep,
+                        0 };
+    size_t *slot = self->fill_slot;         //  entry -> record
     size_t entry = 0;
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; rcs [i] == 0 && k < jobs [i]->ids->n; k++) {
-            const char *id = jobs [i]->ids->items [k];
-            size_t *first = zhashx_lookup (seen, id);
-            if (first)
-                slot [entry++] = *first;
-            else {
-                slot [entry] = batch.n;
-                zhashx_insert (seen, id, &slot [entry++]);
-                batch.keep [batch.n] = true;
-                batch.ids [batch.n++] = id;
-            }
+            batch.ids [batch.n] = jobs [i]->ids->items [k];
+            size_t first = ts_strset_add (&self->fill_seen, batch.ids,
+                                          batch.n);
+            slot [entry++] = first;
+            if (first == batch.n)
+                batch.keep [batch.n++] = true;
         }
     if (s_batch_io (self, &batch, false))
-        goto done;
+        return;
     int64_t now = ts_now_ms ();
     entry = 0;
     for (size_t i = 0; i < n; i++)
@@ -263,12 +294,6 @@ ts_broker_backfill_acked (ts_broker_t *self, ts_job_t *const *jobs,
                 batch.keep [at] = false;
         }
     s_batch_io (self, &batch, true);
-done:
-    zhashx_destroy (&seen);
-    free (slot);
-    free (batch.ids);
-    free (batch.fills);
-    free (batch.keep);
 }
 
 void

@@ -48,22 +48,36 @@ int
 ts_broker_enqueue_attrs (ts_broker_t *self, const ts_strlist_t *ids,
                          const ts_queue_attrs_t *attrs, char *err)
 {
+    //  One queue batch per slice of at most TS_QUEUE_MAX_IDS ids, cut
+    //  between jobs.
+    size_t per_job = self->ids_per_job;
+    size_t slice = TS_QUEUE_MAX_IDS / per_job * per_job;
+    size_t runs = (slice + per_job - 1) / per_job;
+    if (runs > self->push_jobs_cap) {
+        uint64_t *jobs = realloc (self->push_jobs, runs * sizeof *jobs);
+        if (!jobs) {
+            ts_errf (err, "out of memory");
+            return TS_ENOMEM;
+        }
+        self->push_jobs = jobs;
+        self->push_jobs_cap = runs;
+    }
     int jobs = 0;
-    for (size_t i = 0; i < ids->n; i += self->ids_per_job) {
-        size_t n = ids->n - i < self->ids_per_job? ids->n - i
-                                                 : self->ids_per_job;
-        uint64_t job = 0;
-        int rc = ts_queue_push_attrs (self->queue, (const char *const *)
-                                      ids->items + i, n, attrs, ts_now_ms (),
-                                      &job, err);
+    for (size_t i = 0; i < ids->n; i += slice) {
+        size_t n = ids->n - i < slice? ids->n - i: slice;
+        int rc = ts_queue_push_many (self->queue, (const char *const *)
+                                     ids->items + i, n, per_job, attrs,
+                                     ts_now_ms (), self->push_jobs, err);
         if (rc < 0)
             return rc;
-        if (rc > 0) {
-            jobs++;
-            ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (TS_LF_UINT ("job", job),
-                       TS_LF_INT ("ids", rc), TS_LF_OPT ("rid", attrs->rid),
-                       TS_LF_OPT ("source", attrs->source)), "job queued");
-        }
+        jobs += rc;
+        for (size_t k = 0; k * per_job < n; k++)
+            if (self->push_jobs [k])
+                ts_log_kv (TS_LOG_DEBUG, TS_LOG_FIELDS (
+                           TS_LF_UINT ("job", self->push_jobs [k]),
+                           TS_LF_OPT ("rid", attrs->rid),
+                           TS_LF_OPT ("source", attrs->source)),
+                           "job queued");
     }
     return jobs;
 }

@@ -76,6 +76,8 @@ struct _ts_broker_t {
     zsock_t    *workers_sock;       //  ROUTER, DEALER workers
     zsock_t    *control;            //  ROUTER, REQ clients
     zpoller_t  *poller;             //  both sockets
+    zmq_msg_t   frames [3];         //  scratch: a worker message's routing
+                                    //  id, body and any extra frame
     ts_queue_t *queue;              //  jobs, durable
     ts_job_t   *job;                //  scratch: job a queue call reports
     ts_job_t   *leased [LEASE_MAX]; //  scratch: jobs of one lease call
@@ -105,6 +107,10 @@ struct _ts_broker_t {
                                     //  sync; -1 while nothing waits
     ts_msg_t   *msg;                //  scratch: decoded request
     ts_msg_t   *reply;              //  scratch: outgoing message
+    char       *send_buf;           //  scratch: an encoded job
+    size_t      send_cap;
+    uint64_t   *push_jobs;          //  scratch: the jobs of one push
+    size_t      push_jobs_cap;      //  (ts_broker_enqueue_attrs)
     char       *beat;               //  encoded heartbeat
     uint64_t    boot;               //  this process's id (heartbeats,
                                     //  notices)
@@ -142,6 +148,12 @@ struct _ts_broker_t {
     uint64_t    backfill_done;      //  chunk jobs acked since start
     uint64_t    backfill_failed;    //  chunk jobs dead-lettered
     ts_fill_t  *stale_fills;        //  scratch: the page's fill records
+    const char **fill_ids;          //  scratch: the ids of one ack call,
+    ts_fill_t  *fill_recs;          //  each once, their fill records,
+    bool       *fill_keep;          //  whether to store each, and the
+    size_t     *fill_slot;          //  record of each job's id
+    size_t      fill_cap;           //  (ts_broker_backfill_acked)
+    ts_strset_t fill_seen;
     uint64_t    backfill_sweep [2]; //  sweep in progress: ids with a
                                     //  backfill pending, chunks left
     uint64_t    backfill_pending [2];   //  the same, last finished sweep
@@ -150,10 +162,14 @@ struct _ts_broker_t {
 //  ---------------------------------------------------------------------
 //  The worker dialogue (ts_broker_workers.c)
 
-//  One message from a worker: [routing id][body]. Dones are collected
+//  One message from a worker: its routing id (rid_len bytes at rid) and
+//  the frames after it, frames of them, the first at body (body_size
+//  bytes; NULL if none). A worker sends one frame. Dones are collected
 //  for ts_broker_flush_dones; ready, failed, release and heartbeat are
 //  handled at once.
-void ts_broker_worker_message (ts_broker_t *self, zmsg_t *zmsg);
+void ts_broker_worker_message (ts_broker_t *self, const byte *rid,
+                               size_t rid_len, const byte *body,
+                               size_t body_size, size_t frames);
 
 //  Acks the dones reported since the last flush, in one queue call.
 void ts_broker_flush_dones (ts_broker_t *self);

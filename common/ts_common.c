@@ -3,6 +3,7 @@
 
 #include "ts_common.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -408,16 +409,51 @@ ts_strlist_new (void)
     return calloc (1, sizeof (ts_strlist_t));
 }
 
+//  Frees the buffers from the keep-th on.
+static void
+s_strlist_trim (ts_strlist_t *self, size_t keep)
+{
+    while (self->kept > keep)
+        free (self->items [--self->kept]);
+}
+
 void
 ts_strlist_destroy (ts_strlist_t **self_p)
 {
     if (self_p && *self_p) {
         ts_strlist_t *self = *self_p;
-        ts_strlist_clear (self);
+        s_strlist_trim (self, 0);
         free (self->items);
+        free (self->room);
         free (self);
         *self_p = NULL;
     }
+}
+
+//  A buffer's size for size bytes: rounded up, so that ids of one
+//  length after another fit one buffer.
+static size_t
+s_strlist_round (size_t size)
+{
+    return (size + 31) & ~(size_t) 31;
+}
+
+//  Makes the buffer of slot i hold at least size bytes, keeping what
+//  it holds if it must grow. Returns 0 or TS_ENOMEM.
+static int
+s_strlist_room (ts_strlist_t *self, size_t i, size_t size)
+{
+    if (i < self->kept && self->room [i] >= size)
+        return 0;
+    size_t room = s_strlist_round (size);
+    char *buf = realloc (i < self->kept? self->items [i]: NULL, room);
+    if (!buf)
+        return TS_ENOMEM;
+    self->items [i] = buf;
+    self->room [i] = room;
+    if (i == self->kept)
+        self->kept++;
+    return 0;
 }
 
 int
@@ -429,14 +465,17 @@ ts_strlist_append_n (ts_strlist_t *self, const char *s, size_t len)
         if (!items)
             return TS_ENOMEM;
         self->items = items;
+        size_t *room = realloc (self->room, cap * sizeof (size_t));
+        if (!room)
+            return TS_ENOMEM;
+        self->room = room;
         self->cap = cap;
     }
-    char *copy = malloc (len + 1);
-    if (!copy)
+    if (s_strlist_room (self, self->n, len + 1))
         return TS_ENOMEM;
-    memcpy (copy, s, len);
-    copy [len] = 0;
-    self->items [self->n++] = copy;
+    memcpy (self->items [self->n], s, len);
+    self->items [self->n][len] = 0;
+    self->n++;
     return 0;
 }
 
@@ -446,12 +485,40 @@ ts_strlist_append (ts_strlist_t *self, const char *s)
     return ts_strlist_append_n (self, s, strlen (s));
 }
 
+int
+ts_strlist_set (ts_strlist_t *self, size_t i, const char *s)
+{
+    assert (i < self->n);
+    size_t len = strlen (s);
+    //  s may be another item of this list: copied before the buffer may
+    //  move.
+    if (len + 1 > self->room [i]) {
+        size_t room = s_strlist_round (len + 1);
+        char *buf = malloc (room);
+        if (!buf)
+            return TS_ENOMEM;
+        memcpy (buf, s, len + 1);
+        free (self->items [i]);
+        self->items [i] = buf;
+        self->room [i] = room;
+        return 0;
+    }
+    memmove (self->items [i], s, len + 1);
+    return 0;
+}
+
+void
+ts_strlist_pop (ts_strlist_t *self)
+{
+    if (self->n > 0)
+        self->n--;
+}
+
 void
 ts_strlist_clear (ts_strlist_t *self)
 {
-    for (size_t i = 0; i < self->n; i++)
-        free (self->items [i]);
     self->n = 0;
+    s_strlist_trim (self, TS_STRLIST_KEEP);
 }
 
 bool
@@ -461,4 +528,51 @@ ts_strlist_contains (const ts_strlist_t *self, const char *s)
         if (strcmp (self->items [i], s) == 0)
             return true;
     return false;
+}
+
+
+//  ---------------------------------------------------------------------
+
+int
+ts_strset_reset (ts_strset_t *self, size_t n)
+{
+    size_t size = 64;
+    while (size < 2 * n)
+        size *= 2;
+    if (size > self->size) {
+        uint32_t *slots = realloc (self->slots, size * sizeof *slots);
+        if (!slots)
+            return TS_ENOMEM;
+        self->slots = slots;
+        self->size = size;
+    }
+    memset (self->slots, 0, self->size * sizeof *self->slots);
+    return 0;
+}
+
+size_t
+ts_strset_add (ts_strset_t *self, const char *const *strs, size_t i)
+{
+    assert (self->slots && i < UINT32_MAX);
+    uint64_t h = UINT64_C (1469598103934665603);
+    for (const char *p = strs [i]; *p; p++)
+        h = (h ^ (unsigned char) *p) * UINT64_C (1099511628211);
+    size_t mask = self->size - 1;
+    for (size_t at = (size_t) h & mask; ; at = (at + 1) & mask) {
+        uint32_t slot = self->slots [at];
+        if (slot == 0) {
+            self->slots [at] = (uint32_t) i + 1;
+            return i;
+        }
+        if (strcmp (strs [slot - 1], strs [i]) == 0)
+            return slot - 1;
+    }
+}
+
+void
+ts_strset_free (ts_strset_t *self)
+{
+    free (self->slots);
+    self->slots = NULL;
+    self->size = 0;
 }

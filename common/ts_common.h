@@ -140,12 +140,22 @@ int ts_mkdirs (const char *path, unsigned mode);
 bool ts_secure_equal (const void *a, size_t alen, const void *b, size_t blen);
 
 //  ---------------------------------------------------------------------
-//  A growable list of owned strings.
+//  A growable list of owned strings. Cleared, it keeps its strings'
+//  buffers (up to TS_STRLIST_KEEP of them) for the next appends, so a
+//  list reused for one message after another does not allocate once it
+//  has grown (the broker's hot path relies on it). Change items only
+//  through the functions below: a pointer into the list is good until
+//  the list is cleared, popped, set at that index or destroyed.
+
+#define TS_STRLIST_KEEP 1024        //  buffers a clear keeps at most
 
 typedef struct {
-    char  **items;          //  n owned, NUL-terminated strings
+    char  **items;          //  n owned, NUL-terminated strings; then the
+                            //  buffers kept for reuse, up to kept
     size_t  n;              //  number of items
-    size_t  cap;            //  allocated slots
+    size_t  cap;            //  allocated slots (items, room)
+    size_t  kept;           //  buffers allocated, n <= kept <= cap
+    size_t *room;           //  bytes of each buffer
 } ts_strlist_t;
 
 //  Returns an empty list, or NULL if out of memory.
@@ -161,10 +171,41 @@ int ts_strlist_append_n (ts_strlist_t *self, const char *s, size_t len);
 //  Appends a copy of the NUL-terminated s. Returns 0 or TS_ENOMEM.
 int ts_strlist_append (ts_strlist_t *self, const char *s);
 
-//  Removes every item (keeps the allocation).
+//  Replaces item i (< n) with a copy of s. Returns 0 or TS_ENOMEM (the
+//  item is then unchanged).
+int ts_strlist_set (ts_strlist_t *self, size_t i, const char *s);
+
+//  Removes the last item, if any.
+void ts_strlist_pop (ts_strlist_t *self);
+
+//  Removes every item (keeps the allocations, see above).
 void ts_strlist_clear (ts_strlist_t *self);
 
 //  True if the list holds a string equal to s.
 bool ts_strlist_contains (const ts_strlist_t *self, const char *s);
+
+//  ---------------------------------------------------------------------
+//  A set of strings that live in the caller's array, for finding the
+//  repeats in a batch: open addressing over their indexes (FNV-1a),
+//  reset from one batch to the next without allocating once grown.
+//  Zero-initialise it; free it with ts_strset_free.
+
+typedef struct {
+    uint32_t *slots;        //  index + 1 of a string added; 0: empty
+    size_t    size;         //  slots, a power of two
+} ts_strset_t;
+
+//  Empties the set and makes room for n strings. Returns 0 or
+//  TS_ENOMEM.
+int ts_strset_reset (ts_strset_t *self, size_t n);
+
+//  The index of the first string added that equals strs [i], or i
+//  itself after adding it (strs [i] is new). Every index added must
+//  still be valid in strs; at most the n of the last reset, i <
+//  UINT32_MAX.
+size_t ts_strset_add (ts_strset_t *self, const char *const *strs, size_t i);
+
+//  Frees the set's slots (it may be reset and used again).
+void ts_strset_free (ts_strset_t *self);
 
 #endif

@@ -127,6 +127,8 @@ ts_msg_destroy (ts_msg_t **self_p)
         ts_points_destroy (&self->series.history);
         ts_points_destroy (&self->series.forecast);
         s_free_arrays (self);
+        if (self->zone)
+            msgpack_zone_free (self->zone);
         free (self);
         *self_p = NULL;
     }
@@ -142,8 +144,10 @@ ts_msg_reset (ts_msg_t *self, ts_op_t op)
     ts_strlist_t *measures = self->measures;
     ts_points_t *history = self->series.history;
     ts_points_t *forecast = self->series.forecast;
+    void *zone = self->zone;
     s_free_arrays (self);
     memset (self, 0, sizeof (ts_msg_t));
+    self->zone = zone;
     self->op = op;
     self->retry = true;
     self->ids = ids;
@@ -304,13 +308,24 @@ nomem:
     return -1;
 }
 
-//  Encodes self, a query answer in encoding enc.
+//  Encodes self, a query answer in encoding enc, appending to sbuf.
+static int
+s_encode_to (const ts_msg_t *self, ts_enc_t enc, msgpack_sbuffer *sbuf)
+{
+    assert ((int) self->op >= 0 && self->op < TS_OP_COUNT_);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, sbuf, msgpack_sbuffer_write);
+    int rc = self->op == TS_OP_REPLY? ts_proto_encode_reply (&pk, self, enc)
+                                    : s_encode_request (&pk, self);
+    return rc? TS_ENOMEM: 0;
+}
+
+//  Encodes self, a query answer in encoding enc, into a new buffer.
 static int
 s_encode (const ts_msg_t *self, ts_enc_t enc, char **data, size_t *size)
 {
     assert (self);
     assert (data && size);
-    assert ((int) self->op >= 0 && self->op < TS_OP_COUNT_);
     *data = NULL;
     *size = 0;
 
@@ -327,11 +342,7 @@ s_encode (const ts_msg_t *self, ts_enc_t enc, char **data, size_t *size)
             return TS_ENOMEM;
         sbuf.alloc = estimate;
     }
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
-    int rc = self->op == TS_OP_REPLY? ts_proto_encode_reply (&pk, self, enc)
-                                    : s_encode_request (&pk, self);
-    if (rc != 0) {
+    if (s_encode_to (self, enc, &sbuf)) {
         msgpack_sbuffer_destroy (&sbuf);
         return TS_ENOMEM;
     }
@@ -344,6 +355,22 @@ int
 ts_msg_encode (const ts_msg_t *self, char **data, size_t *size)
 {
     return s_encode (self, self->enc, data, size);
+}
+
+int
+ts_msg_encode_into (const ts_msg_t *self, char **buf, size_t *cap,
+                    size_t *size)
+{
+    assert (self);
+    assert (buf && cap && size);
+    //  The caller's buffer: msgpack's writer grows it with realloc and
+    //  it is handed back grown, whatever the outcome.
+    msgpack_sbuffer sbuf = { .size = 0, .data = *buf, .alloc = *cap };
+    int rc = s_encode_to (self, self->enc, &sbuf);
+    *buf = sbuf.data;
+    *cap = sbuf.alloc;
+    *size = rc? 0: sbuf.size;
+    return rc;
 }
 
 int
@@ -540,18 +567,26 @@ s_decode (ts_msg_t *self, bool any, ts_dialogue_t dialogue, const void *data,
         ts_errf (err, "%zu trailing bytes after the message", size - end);
         return TS_EPROTO;
     }
-    msgpack_unpacked unpacked;
-    msgpack_unpacked_init (&unpacked);
+    //  One zone per message, kept and cleared: a decode of a message
+    //  that fits its first chunk allocates nothing. msgpack_unpack is
+    //  the unpacking entry point that takes the caller's zone
+    //  (msgpack_unpack_next makes a new zone every call).
+    if (!self->zone && !(self->zone = msgpack_zone_new (MSGPACK_ZONE_CHUNK_SIZE))) {
+        ts_errf (err, "out of memory decoding the message");
+        return TS_ENOMEM;
+    }
+    msgpack_zone *zone = self->zone;
+    msgpack_object obj;
     size_t offset = 0;
-    msgpack_unpack_return ret = msgpack_unpack_next (&unpacked, data, size,
-                                                     &offset);
+    msgpack_unpack_return ret = msgpack_unpack (data, size, &offset, zone,
+                                                &obj);
     if (ret == MSGPACK_UNPACK_SUCCESS && offset == size) {
         ts_proto_dec_t dec;
         memset (&dec, 0, sizeof (dec));
         dec.err = err;
         dec.any = any;
         dec.dialogue = dialogue;
-        rc = s_decode_map (&dec, &unpacked.data, self);
+        rc = s_decode_map (&dec, &obj, self);
     }
     else
     if (ret == MSGPACK_UNPACK_NOMEM_ERROR) {
@@ -562,7 +597,7 @@ s_decode (ts_msg_t *self, bool any, ts_dialogue_t dialogue, const void *data,
         ts_errf (err, "malformed msgpack");
         rc = TS_EPROTO;
     }
-    msgpack_unpacked_destroy (&unpacked);
+    msgpack_zone_clear (zone);
     if (rc)
         ts_msg_reset (self, TS_OP_REPLY);
     return rc;

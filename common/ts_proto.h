@@ -341,6 +341,9 @@ typedef struct {
     bool     has_states;                //  reply carries job states
     ts_job_info_t *states;              //  job_state reply: owned
     size_t   states_n;                  //  number of states
+    void    *zone;                      //  private: the decoder's msgpack
+                                        //  zone, kept from one decode to
+                                        //  the next (cleared, not freed)
 } ts_msg_t;
 
 //  Appends a job id to self->jobs. Returns 0 or TS_ENOMEM.
@@ -381,6 +384,15 @@ const char *ts_op_name (ts_op_t op);
 //  A reply whose enc is TS_ENC_COMPACT is written compact instead (see
 //  docs/protocol.md 6.3).
 int ts_msg_encode (const ts_msg_t *self, char **data, size_t *size);
+
+//  As ts_msg_encode, into *buf: a buffer of *cap bytes that the caller
+//  keeps between calls (NULL and 0 at first; grown with realloc, freed
+//  by the caller with free()), so that a sender of one small message
+//  after another allocates nothing once it is warm (the broker's jobs).
+//  *size gets the bytes written. Returns 0 or TS_ENOMEM (*buf stays
+//  valid).
+int ts_msg_encode_into (const ts_msg_t *self, char **buf, size_t *cap,
+                        size_t *size);
 
 //  As ts_msg_encode, but a query answer is written compact whatever
 //  self->enc says (the gateway's encoder for a query that asked "enc":

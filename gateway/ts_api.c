@@ -339,14 +339,10 @@ s_ids_ls (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
         return ts_api_store_failed (reply, rc, err);
     //  "" (registered without a source): the first source, by name.
     for (size_t i = 0; i < reply->sources->n; i++)
-        if (!reply->sources->items [i][0]) {
-            char *name = strdup (self->sources->items [0]);
-            if (!name) {
-                ts_msg_set_error (reply, 500, "internal", "out of memory");
-                return reply->status;
-            }
-            free (reply->sources->items [i]);
-            reply->sources->items [i] = name;
+        if (!reply->sources->items [i][0]
+        &&  ts_strlist_set (reply->sources, i, self->sources->items [0])) {
+            ts_msg_set_error (reply, 500, "internal", "out of memory");
+            return reply->status;
         }
     if (more && !paging) {
         ts_errf (err, "more than %d ids are registered: ask for them a page "

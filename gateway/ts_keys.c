@@ -60,7 +60,7 @@ s_add_key (s_set_t *self, const char *name, ts_role_t role,
     if (ts_strlist_append (self->names, name))
         return TS_ENOMEM;
     if (ts_strlist_append_n (self->keys, key, len)) {
-        free (self->names->items [--self->names->n]);
+        ts_strlist_pop (self->names);
         return TS_ENOMEM;
     }
     return 0;

@@ -95,7 +95,9 @@ ts_queue_destroy (ts_queue_t **self_p)
         ts_queue_machine_list_free (&self->list);
         ts_queue_machine_list_free (&self->moves);
         ts_job_destroy (&self->job);
-        free (self->dedup);
+        ts_strset_free (&self->dedup);
+        free (self->credit);
+        free (self->served);
         free (self->acked);
         free (self);
         *self_p = NULL;
@@ -125,17 +127,11 @@ ts_queue_push_rid (ts_queue_t *self, const char *const *ids, size_t n,
     return ts_queue_push_attrs (self, ids, n, &attrs, now_ms, job_id, err);
 }
 
-int
-ts_queue_push_attrs (ts_queue_t *self, const char *const *ids, size_t n,
-                     const ts_queue_attrs_t *attrs, int64_t now_ms,
-                     uint64_t *job_id, char *err)
+//  Checks a push's ids and attributes. Returns 0 or TS_EINVAL.
+static int
+s_check_push (const char *const *ids, size_t n,
+              const ts_queue_attrs_t *attrs, char *err)
 {
-    assert (self);
-    static const ts_queue_attrs_t none;
-    if (!attrs)
-        attrs = &none;
-    if (job_id)
-        *job_id = 0;
     int rc = ts_queue_machine_check_ids (ids, n, false, err);
     if (rc)
         return rc;
@@ -153,16 +149,67 @@ ts_queue_push_attrs (ts_queue_t *self, const char *const *ids, size_t n,
                  PRId64, attrs->from_ms, attrs->to_ms);
         return TS_EINVAL;
     }
+    return 0;
+}
+
+//  Queues the n ids in runs of per_job in one batch (ts_queue_push_many);
+//  *held (may be NULL) gets how many ids the new jobs hold. Returns the
+//  jobs queued or an error.
+static int
+s_push (ts_queue_t *self, const char *const *ids, size_t n, size_t per_job,
+        const ts_queue_attrs_t *attrs, int64_t now_ms, uint64_t *job_ids,
+        size_t *held, char *err)
+{
+    assert (self);
+    assert (per_job > 0);
+    static const ts_queue_attrs_t none;
+    if (!attrs)
+        attrs = &none;
+    int rc = s_check_push (ids, n, attrs, err);
+    if (rc)
+        return rc;
     ts_queue_machine_clock (self, now_ms);
     rc = ts_queue_machine_begin (self, true, err);
     if (rc)
         return rc;
+    int jobs = 0;
+    size_t ids_held = 0;
+    for (size_t i = 0, run = 0; i < n && rc >= 0; i += per_job, run++) {
+        size_t size = n - i < per_job? n - i: per_job;
+        uint64_t id = 0;
+        rc = ts_queue_machine_push (self, ids + i, size, attrs, now_ms, &id,
+                                    err);
+        if (rc > 0) {
+            jobs++;
+            ids_held += (size_t) rc;
+        }
+        if (job_ids)
+            job_ids [run] = rc > 0? id: 0;
+    }
+    if (held)
+        *held = ids_held;
+    return ts_queue_machine_end_write (self, rc < 0? rc: jobs, err);
+}
+
+int
+ts_queue_push_attrs (ts_queue_t *self, const char *const *ids, size_t n,
+                     const ts_queue_attrs_t *attrs, int64_t now_ms,
+                     uint64_t *job_id, char *err)
+{
     uint64_t id = 0;
-    rc = ts_queue_machine_push (self, ids, n, attrs, now_ms, &id, err);
-    rc = ts_queue_machine_end_write (self, rc, err);
-    if (rc > 0 && job_id)
-        *job_id = id;
-    return rc;
+    size_t held = 0;
+    int rc = s_push (self, ids, n, n? n: 1, attrs, now_ms, &id, &held, err);
+    if (job_id)
+        *job_id = rc > 0? id: 0;
+    return rc < 0? rc: (int) held;
+}
+
+int
+ts_queue_push_many (ts_queue_t *self, const char *const *ids, size_t n,
+                    size_t per_job, const ts_queue_attrs_t *attrs,
+                    int64_t now_ms, uint64_t *job_ids, char *err)
+{
+    return s_push (self, ids, n, per_job, attrs, now_ms, job_ids, NULL, err);
 }
 
 //  The grant that takes the next job (most credit left, then least
@@ -222,14 +269,21 @@ ts_queue_lease_filtered (ts_queue_t *self, const ts_queue_grant_t *grants,
         if (grants [i].served > last)
             last = grants [i].served;
     }
-    uint32_t *credit = calloc (n + 1, sizeof *credit);
-    uint64_t *served = calloc (n + 1, sizeof *served);
-    if (!credit || !served) {
-        free (credit);
-        free (served);
-        ts_errf (err, "queue: out of memory");
-        return TS_ENOMEM;
+    if (n + 1 > self->grants_cap) {
+        uint32_t *credit = realloc (self->credit, (n + 1) * sizeof *credit);
+        if (credit)
+            self->credit = credit;
+        uint64_t *served = realloc (self->served, (n + 1) * sizeof *served);
+        if (served)
+            self->served = served;
+        if (!credit || !served) {
+            ts_errf (err, "queue: out of memory");
+            return TS_ENOMEM;
+        }
+        self->grants_cap = n + 1;
     }
+    uint32_t *credit = self->credit;
+    uint64_t *served = self->served;
     for (size_t i = 0; i < n; i++) {
         credit [i] = grants [i].credit;
         served [i] = grants [i].served;
@@ -267,8 +321,6 @@ ts_queue_lease_filtered (ts_queue_t *self, const ts_queue_grant_t *grants,
         if ((size_t) got < chunk || walk.stopped)
             break;                  //  no more visible (or wanted) jobs
     }
-    free (credit);
-    free (served);
     return ts_queue_machine_end_write (self, rc? rc: (int) leased, err);
 }
 

@@ -223,6 +223,19 @@ int ts_queue_push_attrs (ts_queue_t *self, const char *const *ids, size_t n,
                          const ts_queue_attrs_t *attrs, int64_t now_ms,
                          uint64_t *job_id, char *err);
 
+//  Queues the n ids (1..TS_QUEUE_MAX_IDS) as jobs of at most per_job ids
+//  each, in one batch: as ts_queue_push_attrs called on each run of
+//  per_job ids in turn (ids [0 .. per_job), then the next run, ...), so
+//  an id a run holds is not queued again by a later run, but in one
+//  backend transaction, all or nothing (the broker's hydrate and tick;
+//  a transaction per job was most of their cost). job_ids (may be NULL;
+//  else of ceil (n / per_job) slots) gets each run's new job, 0 where a
+//  run queued none. Returns how many jobs were queued, or an error as
+//  ts_queue_push_attrs (nothing queued then).
+int ts_queue_push_many (ts_queue_t *self, const char *const *ids, size_t n,
+                        size_t per_job, const ts_queue_attrs_t *attrs,
+                        int64_t now_ms, uint64_t *job_ids, char *err);
+
 //  Leases the oldest job visible at now_ms to owner (1 to
 //  TS_QUEUE_OWNER_MAX bytes) until now_ms + broker.visibility_timeout_s
 //  and counts a receive. job (may be NULL) gets the leased job. Returns

@@ -63,7 +63,6 @@
 #include <unistd.h>
 
 #define S_IDX_LEN   16              //  time (8) | job id (8)
-#define S_MAX_DBS   16              //  10 used
 
 //  ---------------------------------------------------------------------
 //  Indexes
@@ -147,10 +146,10 @@ s_collect (ts_queue_lmdb_t *self, MDB_dbi dbi,
            char *err)
 {
     self->keys_n = 0;
-    MDB_cursor *cursor;
-    int rc = mdb_cursor_open (self->txn, dbi, &cursor);
+    MDB_cursor *cursor = NULL;
+    int rc = ts_queue_lmdb_cursor (self, dbi, &cursor, err);
     if (rc)
-        return ts_queue_lmdb_fail (self, rc, err);
+        return rc;
     MDB_val key, val;
     int result = 0;
     ts_queue_lmdb_key_t from = { INT64_MIN, 0 };
@@ -183,7 +182,6 @@ s_collect (ts_queue_lmdb_t *self, MDB_dbi dbi,
         if (rc == 0 && key.mv_size != S_IDX_LEN)
             rc = MDB_CORRUPTED;
     }
-    mdb_cursor_close (cursor);
     if (result == 0 && rc != 0 && rc != MDB_NOTFOUND)
         result = ts_queue_lmdb_fail (self, rc, err);
     return result;
@@ -224,6 +222,36 @@ s_read_key (ts_queue_lmdb_t *self, ts_job_state_t state, int lane,
 //  ---------------------------------------------------------------------
 //  Batches and named values
 
+int
+ts_queue_lmdb_cursor (ts_queue_lmdb_t *self, MDB_dbi dbi,
+                      MDB_cursor **cursor, char *err)
+{
+    assert (self->txn);
+    assert (dbi < sizeof self->cursors / sizeof self->cursors [0]);
+    if (!self->cursors [dbi]) {
+        int rc = mdb_cursor_open (self->txn, dbi, &self->cursors [dbi]);
+        if (rc) {
+            self->cursors [dbi] = NULL;
+            return ts_queue_lmdb_fail (self, rc, err);
+        }
+    }
+    *cursor = self->cursors [dbi];
+    return 0;
+}
+
+//  Closes the batch's cursors, before it ends (a read batch's cursors
+//  outlive it otherwise).
+static void
+s_cursors_close (ts_queue_lmdb_t *self)
+{
+    for (size_t i = 0; i < sizeof self->cursors / sizeof self->cursors [0];
+         i++)
+        if (self->cursors [i]) {
+            mdb_cursor_close (self->cursors [i]);
+            self->cursors [i] = NULL;
+        }
+}
+
 static int
 s_begin (void *state, bool write, char *err)
 {
@@ -237,6 +265,7 @@ static int
 s_commit (void *state, char *err)
 {
     ts_queue_lmdb_t *self = state;
+    s_cursors_close (self);
     MDB_txn *txn = self->txn;
     self->txn = NULL;
     return ts_lmdb_commit (&self->lmdb, txn, err);
@@ -246,6 +275,7 @@ static void
 s_abort (void *state)
 {
     ts_queue_lmdb_t *self = state;
+    s_cursors_close (self);
     ts_lmdb_abort (&self->lmdb, self->txn);
     self->txn = NULL;
 }
@@ -498,11 +528,11 @@ s_first (void *state, ts_job_state_t st, int64_t from_ms, int64_t *time_ms,
     ts_queue_lmdb_t *self = state;
     bool found = false;
     for (int lane = 0; lane < s_lanes (st); lane++) {
-        MDB_cursor *cursor;
-        int rc = mdb_cursor_open (self->txn, s_index_of (self, st, lane),
-                                  &cursor);
+        MDB_cursor *cursor = NULL;
+        int rc = ts_queue_lmdb_cursor (self, s_index_of (self, st, lane),
+                                       &cursor, err);
         if (rc)
-            return ts_queue_lmdb_fail (self, rc, err);
+            return rc;
         MDB_val key;
         rc = s_seek (cursor, from_ms, &key);
         if (rc == 0) {
@@ -511,7 +541,6 @@ s_first (void *state, ts_job_state_t st, int64_t from_ms, int64_t *time_ms,
                 *time_ms = first;
             found = true;
         }
-        mdb_cursor_close (cursor);
         if (rc && rc != MDB_NOTFOUND)
             return ts_queue_lmdb_fail (self, rc, err);
     }
@@ -535,17 +564,16 @@ s_count (void *state, ts_job_state_t st, int64_t from_ms, uint64_t *count,
             *count += stat.ms_entries;
             continue;
         }
-        MDB_cursor *cursor;
-        int rc = mdb_cursor_open (self->txn, dbi, &cursor);
+        MDB_cursor *cursor = NULL;
+        int rc = ts_queue_lmdb_cursor (self, dbi, &cursor, err);
         if (rc)
-            return ts_queue_lmdb_fail (self, rc, err);
+            return rc;
         MDB_val key, val;
         rc = s_seek (cursor, from_ms, &key);
         while (rc == 0) {
             (*count)++;
             rc = mdb_cursor_get (cursor, &key, &val, MDB_NEXT);
         }
-        mdb_cursor_close (cursor);
         if (rc != MDB_NOTFOUND)
             return ts_queue_lmdb_fail (self, rc, err);
     }
@@ -556,13 +584,12 @@ static int
 s_oldest (void *state, int64_t *enqueued_at_ms, char *err)
 {
     ts_queue_lmdb_t *self = state;
-    MDB_cursor *cursor;
-    int rc = mdb_cursor_open (self->txn, self->jobs, &cursor);
+    MDB_cursor *cursor = NULL;
+    int rc = ts_queue_lmdb_cursor (self, self->jobs, &cursor, err);
     if (rc)
-        return ts_queue_lmdb_fail (self, rc, err);
+        return rc;
     MDB_val key, val;
     rc = mdb_cursor_get (cursor, &key, &val, MDB_FIRST);
-    mdb_cursor_close (cursor);
     if (rc == MDB_NOTFOUND)
         return TS_ENOTFOUND;
     if (rc == 0 && key.mv_size != 8)
@@ -643,7 +670,7 @@ s_open (const ts_config_t *cfg, char *err)
         { "dead_at", &self->dead_at }, { "dedup", &self->dedup },
         { "meta", &self->meta }, { "fetched", &self->fetched },
         { "filled", &self->filled } };
-    rc = ts_lmdb_open (&self->lmdb, path, S_MAX_DBS, 0, MDB_NOSYNC, err);
+    rc = ts_lmdb_open (&self->lmdb, path, TS_QUEUE_LMDB_DBS, 0, MDB_NOSYNC, err);
     if (rc == 0)
         rc = ts_lmdb_dbs_open (&self->lmdb, dbs, sizeof dbs / sizeof dbs [0],
                                err);

@@ -12,6 +12,8 @@
 #include "ts_queue_backend.h"
 #include "ts_lmdb.h"
 
+#define TS_QUEUE_LMDB_DBS 16        //  named databases at most (11 used)
+
 //  An index key, decoded.
 typedef struct {
     int64_t  time_ms;
@@ -31,6 +33,8 @@ typedef struct {
     size_t   buf_size;
     ts_queue_lmdb_key_t *keys;      //  scratch: collected index keys
     size_t   keys_n, keys_cap;
+    MDB_cursor *cursors [TS_QUEUE_LMDB_DBS + 2];    //  of the open batch,
+                                    //  by dbi (ts_queue_lmdb_cursor)
 } ts_queue_lmdb_t;
 
 //  Turns an LMDB error rc into a TS_E* code with its text in err.
@@ -39,6 +43,13 @@ ts_queue_lmdb_fail (ts_queue_lmdb_t *self, int rc, char *err)
 {
     return ts_lmdb_fail (&self->lmdb, rc, err);
 }
+
+//  A cursor on dbi in the open batch, opened at its first use and kept
+//  until the batch ends (a lease walks its indexes once per worker it
+//  serves: a cursor opened each time was a malloc each). Never close it:
+//  the batch does. Returns 0 or an error.
+int ts_queue_lmdb_cursor (ts_queue_lmdb_t *self, MDB_dbi dbi,
+                          MDB_cursor **cursor, char *err);
 
 //  ---------------------------------------------------------------------
 //  Records (ts_queue_lmdb_record.c)

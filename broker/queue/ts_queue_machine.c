@@ -453,43 +453,11 @@ ts_queue_machine_check_owner (const char *owner, char *err)
 //  ---------------------------------------------------------------------
 //  Life cycle steps inside a write batch
 
-//  True if ids [i] came earlier in ids: an open-addressing set of
-//  indexes, cleared by s_dedup_reset.
+//  True if ids [i] came earlier in ids (the set is reset by the push).
 static bool
 s_dedup_seen (ts_queue_t *self, const char *const *ids, size_t i)
 {
-    uint64_t h = UINT64_C (1469598103934665603);
-    for (const char *p = ids [i]; *p; p++)
-        h = (h ^ (unsigned char) *p) * UINT64_C (1099511628211);
-    size_t mask = self->dedup_size - 1;
-    for (size_t at = (size_t) h & mask; ; at = (at + 1) & mask) {
-        uint32_t slot = self->dedup [at];
-        if (slot == 0) {
-            self->dedup [at] = (uint32_t) i + 1;
-            return false;
-        }
-        if (strcmp (ids [slot - 1], ids [i]) == 0)
-            return true;
-    }
-}
-
-static int
-s_dedup_reset (ts_queue_t *self, size_t n, char *err)
-{
-    size_t size = 64;
-    while (size < 2 * n)
-        size *= 2;
-    if (size > self->dedup_size) {
-        uint32_t *set = realloc (self->dedup, size * sizeof *set);
-        if (!set) {
-            ts_errf (err, "queue: out of memory");
-            return TS_ENOMEM;
-        }
-        self->dedup = set;
-        self->dedup_size = size;
-    }
-    memset (self->dedup, 0, self->dedup_size * sizeof *self->dedup);
-    return 0;
+    return ts_strset_add (&self->dedup, ids, i) != i;
 }
 
 //  Puts a job of those of the n ids that no live job holds for its
@@ -522,7 +490,11 @@ ts_queue_machine_push (ts_queue_t *self, const char *const *ids, size_t n,
 {
     ts_job_t *job = self->job;
     ts_strlist_clear (job->ids);
-    int rc = s_dedup_reset (self, n, err);
+    int rc = 0;
+    if (ts_strset_reset (&self->dedup, n)) {
+        ts_errf (err, "queue: out of memory");
+        rc = TS_ENOMEM;
+    }
     for (size_t i = 0; i < n && rc == 0; i++) {
         uint64_t holder = 0;
         if (s_dedup_seen (self, ids, i))

@@ -46,8 +46,10 @@ struct _ts_queue_t {
     ts_job_t *job;                  //  scratch: job being changed
     ts_queue_list_t list;           //  scratch: jobs of a scan
     ts_queue_list_t moves;          //  scratch: failed jobs to report
-    uint32_t *dedup;                //  scratch: hash set of a push's ids
-    size_t   dedup_size;
+    ts_strset_t dedup;              //  scratch: a push's ids seen
+    uint32_t *credit;               //  scratch: a lease call's grants,
+    uint64_t *served;               //  credit left and order served
+    size_t   grants_cap;
 };
 
 //  What a collecting scan keeps: jobs of owner (any if NULL).

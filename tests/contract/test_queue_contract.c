@@ -57,6 +57,43 @@ queue_push_skips_ids_queued_or_leased_but_not_dead (void **state)
     assert_int_equal (stats.dlq, 1);
 }
 
+static void
+queue_push_many_queues_runs_of_ids_in_one_batch (void **state)
+{
+    fixture_t *fx = *state;
+    //  Runs of two: {a, b}, {c, a}, {d, e}, {b}. The second run's "a" and
+    //  the last run's "b" are held by the first run's job: the second job
+    //  holds "c" alone, the last run queues nothing.
+    const char *ids [] = { "a", "b", "c", "a", "d", "e", "b" };
+    uint64_t jobs [4] = { 9, 9, 9, 9 };
+    ts_queue_attrs_t attrs = { .rid = "r-1", .source = "s" };
+    assert_int_equal (ts_queue_push_many (fx->queue, ids, 7, 2, &attrs, T0,
+                                          jobs, NULL), 3);
+    assert_true (jobs [0] && jobs [1] && jobs [2]);
+    assert_int_equal (jobs [3], 0);             //  "b" already queued
+    assert_int_equal (ts_queue_lookup (fx->queue, jobs [1], fx->job, NULL), 0);
+    assert_int_equal (fx->job->ids->n, 1);
+    assert_string_equal (fx->job->ids->items [0], "c");
+    assert_string_equal (fx->job->rid, "r-1");
+    assert_string_equal (fx->job->source, "s");
+    //  Leased in the order of the runs.
+    assert_int_equal (s_lease (fx, "w", T0), jobs [0]);
+    assert_int_equal (s_lease (fx, "w", T0), jobs [1]);
+    assert_int_equal (s_lease (fx, "w", T0), jobs [2]);
+    //  Again: every id is held, nothing queued; job_ids may be NULL.
+    assert_int_equal (ts_queue_push_many (fx->queue, ids, 7, 3, NULL, T0,
+                                          NULL, NULL), 0);
+    //  All or nothing: a bad id anywhere queues none of the others.
+    const char *bad [] = { "f", "g", "no spaces" };
+    char err [TS_ERRLEN] = "";
+    assert_int_equal (ts_queue_push_many (fx->queue, bad, 3, 1, NULL, T0,
+                                          jobs, err), TS_EINVAL);
+    assert_true (*err);
+    ts_queue_stats_t stats = s_stats (fx, T0);
+    assert_int_equal (stats.queued, 0);
+    assert_int_equal (stats.leased, 3);
+}
+
 //  Pushes id alone with the window [from, to] (both 0: the default);
 //  returns how many ids the job took.
 static int
@@ -744,6 +781,7 @@ main (int argc, char *argv [])
     struct CMUnitTest tests [] = {
         T (queue_leases_jobs_in_fifo_order),
         T (queue_push_skips_ids_queued_or_leased_but_not_dead),
+        T (queue_push_many_queues_runs_of_ids_in_one_batch),
         T (queue_dedups_by_id_and_window),
         T (queue_leases_window_jobs_after_visible_default_window_jobs),
         T (queue_holders_name_the_live_job_of_each_id),

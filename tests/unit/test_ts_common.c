@@ -171,6 +171,58 @@ strlist_appends_and_finds (void **state)
 }
 
 static void
+strlist_reuses_buffers_after_clear (void **state)
+{
+    ts_strlist_t *list = ts_strlist_new ();
+    assert_non_null (list);
+    assert_int_equal (ts_strlist_append (list, "station-1"), 0);
+    assert_int_equal (ts_strlist_append (list, "x"), 0);
+    char *first = list->items [0];
+    ts_strlist_clear (list);
+    assert_int_equal (list->n, 0);
+    //  The same buffers hold the next items; a longer one grows its own.
+    assert_int_equal (ts_strlist_append (list, "station-2"), 0);
+    assert_ptr_equal (list->items [0], first);
+    char longer [100];
+    memset (longer, 'y', sizeof longer - 1);
+    longer [sizeof longer - 1] = 0;
+    assert_int_equal (ts_strlist_append (list, longer), 0);
+    assert_string_equal (list->items [0], "station-2");
+    assert_string_equal (list->items [1], longer);
+
+    //  set: shorter in place, longer in a new buffer, another item of
+    //  the same list as the source.
+    assert_int_equal (ts_strlist_set (list, 0, "a"), 0);
+    assert_string_equal (list->items [0], "a");
+    assert_int_equal (ts_strlist_set (list, 0, list->items [1]), 0);
+    assert_string_equal (list->items [0], longer);
+    assert_string_equal (list->items [1], longer);
+
+    //  pop: the last item goes, its buffer is kept; on empty: nothing.
+    ts_strlist_pop (list);
+    assert_int_equal (list->n, 1);
+    assert_int_equal (ts_strlist_append (list, "z"), 0);
+    assert_string_equal (list->items [1], "z");
+    ts_strlist_pop (list);
+    ts_strlist_pop (list);
+    ts_strlist_pop (list);
+    assert_int_equal (list->n, 0);
+
+    //  A clear keeps at most TS_STRLIST_KEEP buffers.
+    for (int i = 0; i < TS_STRLIST_KEEP + 10; i++) {
+        char id [16];
+        snprintf (id, sizeof id, "id%d", i);
+        assert_int_equal (ts_strlist_append (list, id), 0);
+    }
+    assert_int_equal (list->kept, TS_STRLIST_KEEP + 10);
+    ts_strlist_clear (list);
+    assert_int_equal (list->kept, TS_STRLIST_KEEP);
+    assert_int_equal (ts_strlist_append_n (list, "abcdef", 3), 0);
+    assert_string_equal (list->items [0], "abc");
+    ts_strlist_destroy (&list);
+}
+
+static void
 strlcpy_reports_truncation (void **state)
 {
     char buf [4];
@@ -255,6 +307,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (time_format_round_trips_with_parse),
         cmocka_unit_test (secure_equal_compares_bytes_and_lengths),
         cmocka_unit_test (strlist_appends_and_finds),
+        cmocka_unit_test (strlist_reuses_buffers_after_clear),
         cmocka_unit_test (name_rejects_a_leading_dash_that_existing_names_may_have),
         cmocka_unit_test (name_errf_says_the_rule_and_shows_the_name_printably),
         cmocka_unit_test (strlcpy_reports_truncation),
