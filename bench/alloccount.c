@@ -23,7 +23,10 @@
 
     Counting is a relaxed atomic add. Without ALLOCCOUNT_DIR, or if
     the file cannot be made, the process runs unchanged and nothing is
-    counted. Bench tooling only: never linked into a tscache binary. */
+    counted. For LD_PRELOAD only (its thread-local flag is initial-exec);
+    valloc, pvalloc and reallocarray are not counted (nothing measured
+    calls them). Bench tooling only: never linked into a tscache
+    binary. */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -96,7 +99,8 @@ malloc (size_t size)
 void *
 calloc (size_t n, size_t size)
 {
-    s_count (0, n * size);
+    size_t bytes;
+    s_count (0, __builtin_mul_overflow (n, size, &bytes)? SIZE_MAX: bytes);
     return __libc_calloc (n, size);
 }
 
@@ -123,9 +127,11 @@ aligned_alloc (size_t align, size_t size)
 int
 posix_memalign (void **out, size_t align, size_t size)
 {
-    if (align % sizeof (void *) || (align & (align - 1)))
+    if (align == 0 || align % sizeof (void *) || (align & (align - 1)))
         return EINVAL;
+    int saved = errno;
     void *p = memalign (align, size);
+    errno = saved;                  //  posix_memalign leaves errno alone
     if (!p)
         return ENOMEM;
     *out = p;

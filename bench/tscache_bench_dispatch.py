@@ -22,8 +22,8 @@
      workers their credit, so queueing (a bulk request) is not counted.
      By the main thread (tscache's code and the libraries it calls:
      libzmq copies each message it sends of more than 33 bytes, LMDB
-     allocates a page list per write batch) and by libzmq's I/O thread,
-     apart. The same run gives the dispatch rate without queueing.
+     allocates a page list per write batch) and by its other threads
+     (libzmq's I/O thread, the metrics server if on), apart. The same run gives the dispatch rate without queueing.
 
 The figure starts and stops everything it uses; it needs the binaries,
 build/bench/dispatchload and build/bench/alloccount.so."""
@@ -108,7 +108,7 @@ def figure9(res):
             out.stdout, ("dispatch_jobs_s", "allocs_main", "allocs_io"))
         log("  allocations: %.0f jobs/s dispatching queued jobs, %.2f heap "
             "allocations a job by the broker's main thread, %.2f by its "
-            "I/O thread" % (res["dispatch_allocs"]["dispatch_jobs_s"],
+            "other threads" % (res["dispatch_allocs"]["dispatch_jobs_s"],
                             res["dispatch_allocs"]["allocs_main"],
                             res["dispatch_allocs"]["allocs_io"]))
     finally:
@@ -145,7 +145,7 @@ def rows(res, out):
                     "queued first): jobs/s", fmt(allocs["dispatch_jobs_s"]),
                     "-", "-", "-", "-"))
         out.append(("9", "dispatch: broker heap allocations per job, main "
-                    "thread (the fourth run; libzmq's I/O thread: %s)"
+                    "thread (the fourth run; its other threads, libzmq's I/O thread: %s)"
                     % fmt(allocs["allocs_io"], 2),
                     fmt(allocs["allocs_main"], 2), "-", "-",
                     "<= %s" % fmt(ALLOCS_TARGET, 1),

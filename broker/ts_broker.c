@@ -257,22 +257,37 @@ s_drain_workers (ts_broker_t *self)
     zmq_msg_t *extra = &self->frames [2];
     for (int i = 0; i < DRAIN_MAX; i++) {
         if (zmq_msg_recv (rid, handle, ZMQ_DONTWAIT) == -1)
-            return;                 //  nothing more (EAGAIN) or stopping
-        //  The parts of a message arrive together: no waiting below.
+            break;                  //  nothing more (EAGAIN) or stopping
+        //  The parts of a message arrive together: no waiting below but
+        //  a signal's, which is retried. A message a part of which cannot
+        //  be read (the context is ending) is dropped.
         size_t frames = 0;
-        bool more = zmq_msg_more (rid);
-        if (more && zmq_msg_recv (body, handle, 0) != -1) {
+        bool more = zmq_msg_more (rid), whole = true;
+        while (more) {
+            zmq_msg_t *part = frames? extra: body;
+            int rc;
+            do
+                rc = zmq_msg_recv (part, handle, 0);
+            while (rc == -1 && zmq_errno () == EINTR);
+            if (rc == -1) {
+                whole = false;
+                break;
+            }
             frames++;
-            more = zmq_msg_more (body);
+            more = zmq_msg_more (part);
         }
-        while (more && zmq_msg_recv (extra, handle, 0) != -1) {
-            frames++;
-            more = zmq_msg_more (extra);
-        }
-        ts_broker_worker_message (self, zmq_msg_data (rid),
-                                  zmq_msg_size (rid),
-                                  frames? zmq_msg_data (body): NULL,
-                                  frames? zmq_msg_size (body): 0, frames);
+        if (whole)
+            ts_broker_worker_message (self, zmq_msg_data (rid),
+                                      zmq_msg_size (rid),
+                                      frames? zmq_msg_data (body): NULL,
+                                      frames? zmq_msg_size (body): 0,
+                                      frames);
+    }
+    //  Let go of what the last message referenced: a frame taken without
+    //  a copy holds libzmq's receive buffer until then.
+    for (size_t i = 0; i < 3; i++) {
+        zmq_msg_close (&self->frames [i]);
+        zmq_msg_init (&self->frames [i]);
     }
 }
 

@@ -13,6 +13,8 @@
 #include "ts_broker_internal.h"
 #include "ts_envelope.h"
 
+#include <assert.h>
+
 #include <inttypes.h>
 #include <string.h>
 
@@ -51,6 +53,7 @@ ts_broker_enqueue_attrs (ts_broker_t *self, const ts_strlist_t *ids,
     //  One queue batch per slice of at most TS_QUEUE_MAX_IDS ids, cut
     //  between jobs.
     size_t per_job = self->ids_per_job;
+    assert (per_job >= 1 && per_job <= TS_QUEUE_MAX_IDS);
     size_t slice = TS_QUEUE_MAX_IDS / per_job * per_job;
     size_t runs = (slice + per_job - 1) / per_job;
     if (runs > self->push_jobs_cap) {

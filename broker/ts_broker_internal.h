@@ -310,7 +310,9 @@ int ts_broker_enqueue (ts_broker_t *self, const ts_strlist_t *ids,
                        const char *rid, char *err);
 
 //  ts_broker_enqueue, each job carrying attrs (its request id, source and
-//  window; see ts_queue_push_attrs).
+//  window; see ts_queue_push_attrs). The ids go to the queue in batches
+//  of at most TS_QUEUE_MAX_IDS (ts_queue_push_many), each all or
+//  nothing: after an error the batches before it stay queued.
 int ts_broker_enqueue_attrs (ts_broker_t *self, const ts_strlist_t *ids,
                              const ts_queue_attrs_t *attrs, char *err);
 

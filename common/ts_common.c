@@ -438,17 +438,19 @@ s_strlist_round (size_t size)
     return (size + 31) & ~(size_t) 31;
 }
 
-//  Makes the buffer of slot i hold at least size bytes, keeping what
-//  it holds if it must grow. Returns 0 or TS_ENOMEM.
+//  Makes the buffer of slot i hold at least size bytes (what it held is
+//  lost). Returns 0 or TS_ENOMEM.
 static int
 s_strlist_room (ts_strlist_t *self, size_t i, size_t size)
 {
     if (i < self->kept && self->room [i] >= size)
         return 0;
     size_t room = s_strlist_round (size);
-    char *buf = realloc (i < self->kept? self->items [i]: NULL, room);
+    char *buf = malloc (room);      //  what it held is not kept
     if (!buf)
         return TS_ENOMEM;
+    if (i < self->kept)
+        free (self->items [i]);
     self->items [i] = buf;
     self->room [i] = room;
     if (i == self->kept)
@@ -539,14 +541,15 @@ ts_strset_reset (ts_strset_t *self, size_t n)
     size_t size = 64;
     while (size < 2 * n)
         size *= 2;
-    if (size > self->size) {
+    if (size > self->cap) {
         uint32_t *slots = realloc (self->slots, size * sizeof *slots);
         if (!slots)
             return TS_ENOMEM;
         self->slots = slots;
-        self->size = size;
+        self->cap = size;
     }
-    memset (self->slots, 0, self->size * sizeof *self->slots);
+    self->size = size;
+    memset (self->slots, 0, size * sizeof *self->slots);
     return 0;
 }
 
@@ -574,5 +577,5 @@ ts_strset_free (ts_strset_t *self)
 {
     free (self->slots);
     self->slots = NULL;
-    self->size = 0;
+    self->size = self->cap = 0;
 }

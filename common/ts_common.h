@@ -178,7 +178,8 @@ int ts_strlist_set (ts_strlist_t *self, size_t i, const char *s);
 //  Removes the last item, if any.
 void ts_strlist_pop (ts_strlist_t *self);
 
-//  Removes every item (keeps the allocations, see above).
+//  Removes every item (keeps the allocations, see above). An append may
+//  move the items array itself: a copy of items is good until then.
 void ts_strlist_clear (ts_strlist_t *self);
 
 //  True if the list holds a string equal to s.
@@ -192,11 +193,13 @@ bool ts_strlist_contains (const ts_strlist_t *self, const char *s);
 
 typedef struct {
     uint32_t *slots;        //  index + 1 of a string added; 0: empty
-    size_t    size;         //  slots, a power of two
+    size_t    size;         //  slots in use since the last reset, a power
+                            //  of two (about 2 n)
+    size_t    cap;          //  slots allocated
 } ts_strset_t;
 
-//  Empties the set and makes room for n strings. Returns 0 or
-//  TS_ENOMEM.
+//  Empties the set and makes room for n strings; a reset clears about
+//  2 n slots, whatever the set once grew to. Returns 0 or TS_ENOMEM.
 int ts_strset_reset (ts_strset_t *self, size_t n);
 
 //  The index of the first string added that equals strs [i], or i

@@ -571,7 +571,8 @@ s_decode (ts_msg_t *self, bool any, ts_dialogue_t dialogue, const void *data,
     //  that fits its first chunk allocates nothing. msgpack_unpack is
     //  the unpacking entry point that takes the caller's zone
     //  (msgpack_unpack_next makes a new zone every call).
-    if (!self->zone && !(self->zone = msgpack_zone_new (MSGPACK_ZONE_CHUNK_SIZE))) {
+    if (!self->zone
+    &&  !(self->zone = msgpack_zone_new (MSGPACK_ZONE_CHUNK_SIZE))) {
         ts_errf (err, "out of memory decoding the message");
         return TS_ENOMEM;
     }

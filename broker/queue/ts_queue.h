@@ -228,9 +228,10 @@ int ts_queue_push_attrs (ts_queue_t *self, const char *const *ids, size_t n,
 //  per_job ids in turn (ids [0 .. per_job), then the next run, ...), so
 //  an id a run holds is not queued again by a later run, but in one
 //  backend transaction, all or nothing (the broker's hydrate and tick;
-//  a transaction per job was most of their cost). job_ids (may be NULL;
-//  else of ceil (n / per_job) slots) gets each run's new job, 0 where a
-//  run queued none. Returns how many jobs were queued, or an error as
+//  a transaction per job was most of their cost). per_job >= 1. job_ids
+//  (may be NULL; else of ceil (n / per_job) slots) gets each run's new
+//  job, 0 where a run queued none; after an error it holds nothing of
+//  use. Returns how many jobs were queued, or an error as
 //  ts_queue_push_attrs (nothing queued then).
 int ts_queue_push_many (ts_queue_t *self, const char *const *ids, size_t n,
                         size_t per_job, const ts_queue_attrs_t *attrs,

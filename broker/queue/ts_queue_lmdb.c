@@ -670,7 +670,8 @@ s_open (const ts_config_t *cfg, char *err)
         { "dead_at", &self->dead_at }, { "dedup", &self->dedup },
         { "meta", &self->meta }, { "fetched", &self->fetched },
         { "filled", &self->filled } };
-    rc = ts_lmdb_open (&self->lmdb, path, TS_QUEUE_LMDB_DBS, 0, MDB_NOSYNC, err);
+    rc = ts_lmdb_open (&self->lmdb, path, TS_QUEUE_LMDB_DBS, 0, MDB_NOSYNC,
+                       err);
     if (rc == 0)
         rc = ts_lmdb_dbs_open (&self->lmdb, dbs, sizeof dbs / sizeof dbs [0],
                                err);

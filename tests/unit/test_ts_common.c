@@ -171,6 +171,36 @@ strlist_appends_and_finds (void **state)
 }
 
 static void
+strset_finds_repeats_and_resets_only_what_it_needs (void **state)
+{
+    ts_strset_t set = { 0 };
+    const char *ids [] = { "a", "b", "a", "c", "b", "a" };
+    assert_int_equal (ts_strset_reset (&set, 6), 0);
+    size_t want [] = { 0, 1, 0, 3, 1, 0 };
+    for (size_t i = 0; i < 6; i++)
+        assert_int_equal (ts_strset_add (&set, ids, i), want [i]);
+    //  Grown for many, then reset for few: a small table is cleared.
+    char names [5000][8];
+    const char *many [5000];
+    for (size_t i = 0; i < 5000; i++) {
+        snprintf (names [i], sizeof names [i], "n%zu", i % 2500);
+        many [i] = names [i];
+    }
+    assert_int_equal (ts_strset_reset (&set, 5000), 0);
+    for (size_t i = 0; i < 5000; i++)
+        assert_int_equal (ts_strset_add (&set, many, i), i % 2500);
+    size_t cap = set.cap;
+    assert_true (cap >= 10000);
+    assert_int_equal (ts_strset_reset (&set, 3), 0);
+    assert_int_equal (set.size, 64);
+    assert_int_equal (set.cap, cap);
+    assert_int_equal (ts_strset_add (&set, ids, 0), 0);
+    assert_int_equal (ts_strset_add (&set, ids, 2), 0);
+    ts_strset_free (&set);
+    assert_null (set.slots);
+}
+
+static void
 strlist_reuses_buffers_after_clear (void **state)
 {
     ts_strlist_t *list = ts_strlist_new ();
@@ -308,6 +338,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (secure_equal_compares_bytes_and_lengths),
         cmocka_unit_test (strlist_appends_and_finds),
         cmocka_unit_test (strlist_reuses_buffers_after_clear),
+        cmocka_unit_test (strset_finds_repeats_and_resets_only_what_it_needs),
         cmocka_unit_test (name_rejects_a_leading_dash_that_existing_names_may_have),
         cmocka_unit_test (name_errf_says_the_rule_and_shows_the_name_printably),
         cmocka_unit_test (strlcpy_reports_truncation),

@@ -10,6 +10,42 @@
 //  Round trips and errors
 
 static void
+encode_into_reuses_the_callers_buffer_and_decode_reuses_its_zone (void **state)
+{
+    ts_msg_t *msg = ts_msg_new (TS_OP_JOB);
+    ts_msg_t *in = ts_msg_new (TS_OP_REPLY);
+    char *buf = NULL, *once = NULL;
+    size_t cap = 0, size = 0, once_size = 0;
+    char err [TS_ERRLEN];
+    for (int i = 0; i < 3; i++) {
+        ts_msg_reset (msg, TS_OP_JOB);
+        msg->job = (uint64_t) i + 1;
+        ts_strlist_append (msg->ids, i == 1? "a-longer-id-than-the-first": "a");
+        assert_int_equal (ts_msg_encode_into (msg, &buf, &cap, &size), 0);
+        assert_true (size > 0 && size <= cap);
+        //  The same bytes as ts_msg_encode.
+        assert_int_equal (ts_msg_encode (msg, &once, &once_size), 0);
+        assert_int_equal (size, once_size);
+        assert_memory_equal (buf, once, size);
+        free (once);
+        //  Decoded by one message again and again: its zone is kept.
+        assert_int_equal (ts_msg_decode_in (in, TS_DIALOGUE_BROKER, buf, size,
+                                            TS_PROTO_MAX_REQUEST, err), 0);
+        assert_int_equal (in->job, (uint64_t) i + 1);
+        assert_string_equal (in->ids->items [0], msg->ids->items [0]);
+        assert_non_null (in->zone);
+    }
+    //  A larger message grows the buffer.
+    for (int k = 0; k < 200; k++)
+        ts_strlist_append (msg->ids, "another-id-of-the-same-job");
+    assert_int_equal (ts_msg_encode_into (msg, &buf, &cap, &size), 0);
+    assert_true (cap >= size && size > 200 * 26);
+    free (buf);
+    ts_msg_destroy (&msg);
+    ts_msg_destroy (&in);
+}
+
+static void
 job_and_hydrate_carry_a_request_id_and_a_bad_one_is_refused (void **state)
 {
     ts_msg_t *msg = ts_msg_new (TS_OP_JOB);
@@ -433,6 +469,7 @@ main (int argc, char *argv [])
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (failed_defaults_to_retry_when_the_fields_are_absent),
         cmocka_unit_test (job_and_hydrate_carry_a_request_id_and_a_bad_one_is_refused),
+        cmocka_unit_test (encode_into_reuses_the_callers_buffer_and_decode_reuses_its_zone),
         cmocka_unit_test (job_carries_its_source_and_window_and_bad_ones_are_refused),
         cmocka_unit_test (decode_rejects_bad_retry_fields_and_redrive_ids),
         cmocka_unit_test (decode_accepts_ready_with_no_credit_and_failed_without_detail),
