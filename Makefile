@@ -138,6 +138,8 @@ CLI_WORKER_MODS = $(patsubst %,$(BUILD)/workers/%.o,ts_fetch ts_fetch_classify \
                       ts_url ts_pages ts_pages_scan ts_oauth2)
 $(BIN)/tscache: $(CLI_WORKER_MODS)
 $(BUILD)/gateway/ts_cli_source_test.o: CFLAGS += -Iworkers
+#  The built-in page's files go into the object by .incbin (ts_ui.c).
+$(BUILD)/gateway/ts_ui.o: $(wildcard gateway/ui/*)
 $(BIN)/tscache-demo-upstream: $(BUILD)/tools/tscache-demo-upstream.o \
                               $(BUILD)/tools/ts_demo_shapes.o \
                               $(BUILD)/tools/tscache-demo-pages.o \
@@ -268,7 +270,7 @@ $(BUILD)/tests/test_ts_api_broker $(BUILD)/tests/test_ts_api_fresh \
 $(BUILD)/tests/test_ts_api_readthru \
 $(BUILD)/tests/test_ts_query_run: tests/unit/ts_api_fixture.h
 #  The routes and the seed's route share tests/unit/ts_route_fixture.h.
-DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_route_series gateway/ts_accept gateway/ts_csv gateway/ts_grafana gateway/ts_keys gateway/ts_params \
+DEPS_test_ts_route  = $(CORE) gateway/ts_route gateway/ts_route_series gateway/ts_ui gateway/ts_accept gateway/ts_csv gateway/ts_grafana gateway/ts_keys gateway/ts_params \
                       gateway/ts_h1 gateway/ts_reply gateway/ts_seed gateway/ts_api gateway/ts_flight gateway/ts_hydrator gateway/ts_ready \
                       gateway/ts_metrics common/ts_prom_stats common/ts_client common/ts_curve gateway/ts_cache \
                       gateway/ts_json gateway/ts_target common/ts_envelope common/ts_proto common/store/ts_store \

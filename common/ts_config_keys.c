@@ -218,6 +218,8 @@ const ts_config_key_t ts_config_keys [] = {
     { "gateway.seed_path_prefix", TS_CONFIG_STR, "", 0, 0, NULL,
       s_check_path_prefix },
     { "gateway.metrics_auth", TS_CONFIG_BOOL, "false", 0, 0, NULL, NULL },
+    //  The built-in page at / (gateway/ts_ui.h, docs/ui.md).
+    { "gateway.ui", TS_CONFIG_BOOL, "true", 0, 0, NULL, NULL },
     //  Freshness (gateway/ts_fresh.h): grace after a due refresh before
     //  an answer is stale, and the two stale-serving windows (0: off).
     { "gateway.stale_grace_s", TS_CONFIG_INT, "60", 0, 604800, NULL, NULL },
@@ -728,7 +730,7 @@ s_check_path_prefix (const ts_config_value_t *value, char *reason, size_t size,
                      size_t *bad)
 {
     static const char *const taken [] = {
-        "v1", "healthz", "timeSeries-data", NULL };
+        "v1", "healthz", "timeSeries-data", "ui", NULL };
     const char *p = value->str;
     if (!*p)
         return 0;

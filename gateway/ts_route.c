@@ -26,6 +26,7 @@
 #include "ts_route_series.h"
 #include "ts_seed.h"
 #include "ts_target.h"
+#include "ts_ui.h"
 #include "ts_log.h"
 
 #include <jansson.h>
@@ -38,6 +39,7 @@ struct _ts_route_t {
     ts_api_t     *api;      //  borrowed request handler
     ts_keys_t    *keys;     //  the API keys, swapped on reload
     ts_seed_t    *seed;     //  the replaced service's paths
+    bool          ui;               //  gateway.ui: the built-in page
     bool          metrics_auth;     //  gateway.metrics_auth: /metrics
                                     //  needs a key
 };
@@ -74,6 +76,7 @@ ts_route_new (ts_api_t *api, const ts_config_t *cfg, const char *keys,
     }
     self->api = api;
     self->metrics_auth = ts_config_bool (cfg, "gateway.metrics_auth");
+    self->ui = ts_config_bool (cfg, "gateway.ui");
     return self;
 }
 
@@ -164,6 +167,8 @@ typedef struct {
     ts_msg_t             *reply;    //  ts_api's reply
     ts_reply_t           *out;      //  the HTTP answer
     const char           *route;    //  the route's pattern, once found
+    ts_role_t             role;     //  the key's role (a keyed route)
+    const char           *key_name; //  and its name
 } s_call_t;
 
 //  A route's handler: answers into call->out and returns the status, or
@@ -210,6 +215,33 @@ s_readyz (s_call_t *call)
 {
     return ts_ready_json (ts_api_ready (call->self->api), ts_mono_ms (),
                           ts_reply_json (call->out));
+}
+
+//  GET /v1/key: the calling key's name and role (never the key), so that
+//  a client such as the built-in page can tell what it may do.
+static int
+s_key_info (s_call_t *call)
+{
+    ts_json_t *json = ts_reply_json (call->out);
+    ts_json_raw (json, "{\"name\":");
+    ts_json_str (json, call->key_name);
+    ts_json_raw (json, ",\"role\":");
+    ts_json_str (json, ts_role_name (call->role));
+    ts_json_raw (json, "}");
+    return 200;
+}
+
+//  GET / and GET /ui/{file}: the built-in page (ts_ui.h).
+static int
+s_ui (s_call_t *call)
+{
+    if (!call->self->ui)
+        return ts_reply_error (call->out, 404, "not_found",
+                               "the built-in page is off (gateway.ui)");
+    const char *name = ts_target_segments (call->url) == 0? ""
+                     : ts_target_segment (call->url, 1);
+    return ts_ui_answer (name, call->req->if_none_match,
+                         call->req->if_none_match_len, call->out);
 }
 
 //  GET /v1/series/{id} (ts_route_series.h).
@@ -379,7 +411,11 @@ static const s_route_t s_routes [] = {
     { "GET",    "/healthz",        TS_ROUTE_OPEN, TS_OP_PING,    s_healthz },
     { "GET",    "/readyz",         TS_ROUTE_OPEN, TS_OP_PING,    s_readyz },
     { "GET",    "/metrics",        TS_ROUTE_METRICS, TS_OP_STATS, s_metrics },
+    //  The built-in page (ts_ui.h): open, it asks for a key itself.
+    { "GET",    "/",               TS_ROUTE_OPEN, TS_OP_PING,    s_ui },
+    { "GET",    "/ui/{file}",      TS_ROUTE_OPEN, TS_OP_PING,    s_ui },
     { "*",      NULL,              TS_ROUTE_SEED, TS_OP_QUERY,   s_seed },
+    { "GET",    "/v1/key",         TS_ROUTE_KEY,  TS_OP_PING,    s_key_info },
     { "GET",    "/v1/series/{id}", TS_ROUTE_KEY,  TS_OP_QUERY,   s_series },
     { "GET",    "/v1/ids",         TS_ROUTE_KEY,  TS_OP_IDS_LS,  s_ids_ls },
     { "POST",   "/v1/ids",         TS_ROUTE_KEY,  TS_OP_IDS_ADD, s_ids_add },
@@ -412,6 +448,8 @@ s_path_matches (const ts_route_t *self, const s_route_t *route,
         return ts_seed_owns (self->seed, url);
     const char *p = route->path;
     size_t n = ts_target_segments (url);
+    if (strcmp (p, "/") == 0)
+        return n == 0;
     size_t i = 0;
     for (; *p == '/'; i++) {
         p++;
@@ -508,7 +546,7 @@ s_dispatch (s_call_t *call)
     const s_route_t *first = s_find_path (call->self, call->url);
     ts_route_auth_t auth = s_auth_of (call->self, first);
     ts_role_t role = TS_ROLE_READ;
-    char name [TS_ROUTE_KEY_NAME];
+    char name [TS_ROUTE_KEY_NAME] = "";
     if (auth == TS_ROUTE_KEY
     &&  !s_key_of (call->self, call->req, true, &role, name, sizeof name))
         return ts_reply_error (call->out, 401, "unauthorized",
@@ -530,6 +568,8 @@ s_dispatch (s_call_t *call)
     &&  ts_api_forbidden (role, name, route->op, call->reply))
         return s_reply_error (call->out, call->reply);
     call->route = route->path? route->path: "seed";
+    call->role = role;
+    call->key_name = name;
     return route->handler (call);
 }
 

@@ -20,7 +20,9 @@
 #                                  Timestream SDK clients for the fixture's
 #                                  checks), tests/node/openapi
 #                                  (swagger-parser: test_openapi checks
-#                                  docs/openapi.yaml)
+#                                  docs/openapi.yaml), tests/node/browser
+#                                  (puppeteer-core: test_ui drives
+#                                  chromium, also installed, headless)
 #    tools/install-deps.sh bench   build + python3 (zmq, msgpack) and the peers
 #                                  of make bench (make soak needs wrk of
 #                                  them): wrk, nginx-light,
@@ -113,6 +115,8 @@ if [ "$what" = test ]; then
     need_cmd llvm-symbolizer llvm
     #  make memcheck: the daemons of the pipeline test under valgrind.
     need_cmd valgrind valgrind
+    #  tests/e2e/test_ui: the built-in page in a real browser, headless.
+    need_cmd chromium chromium
     ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a >/dev/null 2>&1 \
         || missing="$missing libclang-rt-dev"
 fi
@@ -143,7 +147,7 @@ node_tools () {
     [ "$what" = test ] || [ "$what" = bench ] || return 0
     top=$(cd "$(dirname "$0")/.." && pwd)
     for dir in tests/node tests/node/sigv4 tests/node/timestream \
-               tests/node/openapi; do
+               tests/node/openapi tests/node/browser; do
         stamp="$top/$dir/node_modules/.package-lock.json"
         if [ -f "$stamp" ] && [ ! "$top/$dir/package-lock.json" -nt "$stamp" ]; then
             continue

@@ -166,6 +166,7 @@ cat <<TXT
 
 tscache is running (logs in $LOGS/, store in $(key store.lmdb.path)).
 
+  web page        $HTTP/#/series/$SAMPLE_ID (docs/ui.md; it asks for the key)
   HTTP API        $HTTP           (key: TSCACHE_API_KEY=$TSCACHE_API_KEY)
   ZeroMQ API      $ZMQ_BIND    (msgpack, docs/protocol.md)
   broker          $CONTROL_BIND (control), $WORKER_BIND (workers),

@@ -672,6 +672,74 @@ s_header (fixture_t *self, const char *name, char *buf, size_t size)
 }
 
 static void
+route_page_is_open_with_its_headers_and_can_be_turned_off (void **state)
+{
+    fixture_t *self = *state;
+    char value [512], etag [128];
+    assert_int_equal (s_get_as (self, "/", NULL, NULL), 200);
+    assert_string_equal (ts_reply_type (self->body), TS_REPLY_HTML);
+    assert_non_null (strstr (ts_reply_text (self->body), "/ui/app.js"));
+    assert_non_null (strstr (s_header (self, "Content-Security-Policy", value,
+                                       sizeof value), "default-src 'none'"));
+    assert_string_equal (s_header (self, "X-Content-Type-Options", value,
+                                   sizeof value), "nosniff");
+    assert_int_equal (s_get_as (self, "/ui/app.js", NULL, NULL), 200);
+    assert_non_null (strstr (ts_reply_type (self->body), "javascript"));
+    assert_int_equal (s_get_as (self, "/ui/app.css", NULL, NULL), 200);
+    s_header (self, "ETag", etag, sizeof etag);
+    assert_true (strlen (etag) > 4);
+    ts_route_req_t req = { .method = "GET", .target = "/ui/app.css",
+                           .if_none_match = etag,
+                           .if_none_match_len = strlen (etag) };
+    assert_int_equal (ts_route_handle (self->route, &req, self->body), 304);
+    assert_int_equal (s_get_as (self, "/ui/nope.js", NULL, NULL), 404);
+    assert_non_null (strstr (ts_reply_text (self->body), "not_found"));
+    //  Not a file of the page: /ui itself, a deeper path, another method.
+    assert_int_equal (s_get_as (self, "/ui", NULL, NULL), 401);
+    assert_int_equal (s_get_as (self, "/ui/a/b", NULL, NULL), 401);
+    req = (ts_route_req_t) { .method = "POST", .target = "/" };
+    assert_int_equal (ts_route_handle (self->route, &req, self->body), 405);
+
+    //  gateway.ui false: 404, the key routes unchanged.
+    ts_testutil_t *base = ts_testutil_new (16,
+        "gateway:\n"
+        "  broker_endpoint: " ROUTE_BROKER "\n"
+        "  ui: false\n");
+    assert_non_null (base);
+    char err [TS_ERRLEN] = "";
+    ts_route_t *route = ts_route_new (self->api, base->cfg, "demo", err);
+    assert_non_null (route);
+    req = (ts_route_req_t) { .method = "GET", .target = "/" };
+    assert_int_equal (ts_route_handle (route, &req, self->body), 404);
+    req.target = "/ui/app.js";
+    assert_int_equal (ts_route_handle (route, &req, self->body), 404);
+    ts_route_destroy (&route);
+    ts_testutil_destroy (&base);
+}
+
+static void
+route_key_answers_the_name_and_role_never_the_key (void **state)
+{
+    fixture_t *self = *state;
+    char err [TS_ERRLEN] = "";
+    ts_route_t *route = ts_route_new (self->api, self->base->cfg,
+                                      "legacy\nreader read r-key-1\n", err);
+    assert_non_null (route);
+    assert_int_equal (s_as (route, self, "GET", "/v1/key", "r-key-1", NULL),
+                      200);
+    assert_string_equal (ts_reply_text (self->body),
+                         "{\"name\":\"reader\",\"role\":\"read\"}");
+    assert_int_equal (s_as (route, self, "GET", "/v1/key", "legacy", NULL),
+                      200);
+    assert_string_equal (ts_reply_text (self->body),
+                         "{\"name\":\"default\",\"role\":\"admin\"}");
+    assert_int_equal (s_as (route, self, "GET", "/v1/key", "zz-bad-9", NULL),
+                      401);
+    assert_null (strstr (ts_reply_text (self->body), "zz-bad-9"));
+    ts_route_destroy (&route);
+}
+
+static void
 route_series_says_its_freshness_in_headers_and_answers_304 (void **state)
 {
     fixture_t *self = *state;
@@ -743,6 +811,8 @@ main (int argc, char *argv [])
         T (route_healthz_needs_no_key),
         T (route_answers_401_without_the_right_key),
         T (route_named_read_keys_query_but_get_403_on_admin_routes),
+        T (route_page_is_open_with_its_headers_and_can_be_turned_off),
+        T (route_key_answers_the_name_and_role_never_the_key),
         T (route_set_keys_replaces_the_keys_while_serving),
         T (route_accepts_any_listed_key_as_token_or_bearer),
         T (route_new_refuses_a_key_list_without_keys),

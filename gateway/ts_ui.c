@@ -1,0 +1,72 @@
+/*  ts_ui - the built-in page's files and their answers (ts_ui.h).
+
+    The files are put into the binary by the assembler's .incbin, each
+    followed by a NUL so that it is also a C string: the build needs no
+    generator, and the Makefile rebuilds this object when a file of
+    gateway/ui/ changes. Paths in .incbin are relative to the directory
+    the compiler runs in, the project's root. */
+
+#include "ts_ui.h"
+#include "ts_version.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define S_ASSET(sym, file)                                              \
+    __asm__ (".section .rodata\n"                                       \
+             ".global " #sym "\n"                                       \
+             ".balign 16\n"                                             \
+             #sym ":\n"                                                 \
+             ".incbin \"" file "\"\n"                                   \
+             ".byte 0\n"                                                \
+             ".previous\n");                                            \
+    extern const char sym []
+
+S_ASSET (ts_ui_index_html, "gateway/ui/index.html");
+S_ASSET (ts_ui_app_js, "gateway/ui/app.js");
+S_ASSET (ts_ui_app_css, "gateway/ui/app.css");
+
+typedef struct {
+    const char *name;
+    const char *type;
+    const char *body;
+} s_file_t;
+
+static const s_file_t s_files [] = {
+    { "",         TS_REPLY_HTML,                        ts_ui_index_html },
+    { "app.js",   "text/javascript; charset=utf-8",     ts_ui_app_js },
+    { "app.css",  "text/css; charset=utf-8",            ts_ui_app_css },
+};
+
+//  This origin only: the page's own script and style, its calls to the
+//  API; nothing inline, no other host, not in another site's frame.
+#define S_CSP "default-src 'none'; script-src 'self'; style-src 'self'; " \
+              "connect-src 'self'; img-src 'self' data:; "                \
+              "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+int
+ts_ui_answer (const char *name, const char *inm, size_t inm_len,
+              ts_reply_t *out)
+{
+    const s_file_t *file = NULL;
+    for (size_t i = 0; i < sizeof s_files / sizeof s_files [0]; i++)
+        if (strcmp (name, s_files [i].name) == 0)
+            file = &s_files [i];
+    if (!file)
+        return ts_reply_error (out, 404, "not_found",
+                               "no such file of the page");
+    //  The build names the files' version: an upgrade changes it.
+    char etag [128];
+    snprintf (etag, sizeof etag, "\"ui-%s\"", ts_version ());
+    ts_reply_header (out, "ETag", etag);
+    ts_reply_header (out, "Cache-Control", "no-cache");
+    ts_reply_header (out, "Content-Security-Policy", S_CSP);
+    ts_reply_header (out, "X-Content-Type-Options", "nosniff");
+    ts_reply_header (out, "Referrer-Policy", "no-referrer");
+    if (inm && memmem (inm, inm_len, etag, strlen (etag))) {
+        ts_reply_set_status (out, 304);
+        ts_reply_set_type (out, file->type);
+        return 304;
+    }
+    return ts_reply_set_text (out, 200, file->type, file->body);
+}

@@ -1,0 +1,290 @@
+/*  ui_check.js - drives the gateway's built-in page in Debian's chromium
+    (headless, through the DevTools protocol with puppeteer-core) for
+    tests/e2e/test_ui, which starts the pipeline and prepares the data.
+
+      node ui_check.js '{"base": "http://127.0.0.1:PORT", "key": "KEY",
+                         "id": "ID", "dead": "ID2", "shots": "DIR",
+                         "chromium": "/usr/bin/chromium"}'
+
+    "dead" is an id whose job the test has dead-lettered (the upstream
+    refusing it); the test lets the upstream answer again before the page
+    redrives it. Prints one JSON object: {"checks": [[name, ok, detail],
+    ...]} that the test turns into PASS/FAIL lines; screenshots of both
+    views at 1280x800 and 390x844 go to DIR. Exits 0 unless it could not
+    run at all. */
+"use strict";
+
+const puppeteer = require("puppeteer-core");
+const path = require("path");
+
+const opts = JSON.parse(process.argv[2]);
+const checks = [];
+const check = (name, ok, detail) => checks.push([name, !!ok, ok ? "" : String(detail)]);
+const PAD = { l: 56, r: 12 };
+
+async function apiGet(p) {
+  const res = await fetch(opts.base + p, { headers: { "x-security-token": opts.key } });
+  return { status: res.status, data: await res.json() };
+}
+
+//  Waits for fn (in the page) to be true, up to ms; false if it never was.
+async function until(page, fn, ms, ...args) {
+  try {
+    await page.waitForFunction(fn, { timeout: ms, polling: 50 }, ...args);
+    return true;
+  } catch (e) {
+    return false;
+  }
+}
+
+//  Records what would be an error on a view: console errors, uncaught
+//  exceptions, failed requests and answers of 400 or more.
+function watch(page, list) {
+  page.on("console", (m) => { if (m.type() === "error") list.push("console: " + m.text()); });
+  page.on("pageerror", (e) => list.push("exception: " + e.message));
+  page.on("requestfailed", (r) => list.push("failed: " + r.url() + " " +
+                                            (r.failure() || {}).errorText));
+  page.on("response", (r) => { if (r.status() >= 400) list.push(r.status() + " " + r.url()); });
+}
+
+//  The drawn points of each part, the baseline line, the plotted measure.
+const drawn = (page) => page.evaluate(() => {
+  const svg = document.querySelector("#chart");
+  const base = document.querySelector("#baseline");
+  return {
+    history: svg.querySelectorAll("circle.pt-history").length,
+    forecast: svg.querySelectorAll("circle.pt-forecast").length,
+    measure: svg.dataset.measure || "",
+    baseline: base ? Number(base.dataset.time) : null,
+    baselineX: base ? Number(base.getAttribute("x1")) : null,
+    width: svg.viewBox.baseVal.width,
+  };
+});
+
+//  The API's answer to the series request the page made last.
+function counts(answer, measure) {
+  const pts = answer.points.filter((p) => p.value !== null && p.measure === measure);
+  return { history: pts.filter((p) => p.source === "history").length,
+           forecast: pts.filter((p) => p.source === "forecast").length };
+}
+
+async function main() {
+  const browser = await puppeteer.launch({
+    executablePath: opts.chromium || "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+           "--no-first-run", "--disable-extensions"],
+  });
+  try {
+    await wrongKey(browser);
+    await readKey(browser);
+    const page = await browser.newPage();
+    const errors = [];
+    watch(page, errors);
+    await page.setViewport({ width: 1280, height: 800 });
+    await seriesView(page);
+    await pipelineView(page);
+    check("no console errors, failed requests or error answers on either view",
+          errors.length === 0, errors.join("; "));
+  } finally {
+    await browser.close();
+  }
+}
+
+async function wrongKey(browser) {
+  const page = await browser.newPage();
+  await page.goto(opts.base + "/", { waitUntil: "load" });
+  const asked = await until(page, () => !document.querySelector("#login").hidden, 5000);
+  check("the page asks for a key first", asked);
+  await page.type("#key", "not-the-key");
+  await page.click("#login-form button[type=submit]");
+  const refused = await until(page, () =>
+    /refused/.test(document.querySelector("#login-error").textContent), 5000);
+  check("a wrong key shows a clear message", refused,
+        await page.$eval("#login-error", (e) => e.textContent));
+  const kept = await page.evaluate(() => sessionStorage.getItem("tscache.key"));
+  check("a refused key is not kept", kept === null, kept);
+  await page.close();
+}
+
+async function readKey(browser) {
+  const page = await browser.newPage();
+  await page.goto(opts.base + "/#/pipeline", { waitUntil: "load" });
+  await page.type("#key", opts.read_key);
+  await page.click("#login-form button[type=submit]");
+  const shown = await until(page, () => document.querySelectorAll("#counts .card").length > 0,
+                            10000);
+  const who = await page.$eval("#whoami", (e) => e.textContent);
+  const writes = await page.$$eval("#pipeline [data-write]", (bs) =>
+    bs.map((b) => b.disabled));
+  check("a read key sees the pipeline with every button that changes things disabled",
+        shown && /read/.test(who) && writes.length >= 4 && writes.every(Boolean),
+        JSON.stringify([who, writes]));
+  await page.goto(opts.base + "/#/series/" + opts.id, { waitUntil: "load" });
+  const fetchOff = await until(page, () => document.querySelector("#fetch-now").disabled,
+                               5000);
+  check("and fetch now disabled", fetchOff);
+  await page.close();
+}
+
+async function seriesView(page) {
+  const responses = [];
+  page.on("response", async (r) => {
+    if (r.url().includes("/v1/series/") && r.request().method() === "GET")
+      responses.push({ url: r.url(), at: Date.now() });
+  });
+  await page.goto(opts.base + "/", { waitUntil: "load" });
+  await page.type("#key", opts.key);
+  await page.click("#login-form button[type=submit]");
+  const stored = await page.evaluate(() => sessionStorage.getItem("tscache.key"));
+  check("the key is kept in sessionStorage under tscache.key", stored === opts.key);
+  const cookies = await page.cookies();
+  check("and in no cookie", cookies.length === 0, JSON.stringify(cookies));
+
+  //  The deep link: 30 hours back, 18 ahead.
+  const now = Date.now();
+  const from = now - 30 * 3600e3, to = now + 18 * 3600e3;
+  await page.goto(opts.base + "/#/series/" + opts.id + "?from=" + Math.round(from) +
+                  "&to=" + Math.round(to), { waitUntil: "load" });
+  const plotted = await until(page, () =>
+    Number(document.querySelector("#chart").dataset.history || 0) > 0, 10000);
+  check("the deep link opens the series view and plots the id", plotted);
+  const last = responses[responses.length - 1];
+  check("the page's query asks for a step sized to the plot (max_points)",
+        last && /max_points=\d+/.test(last.url), last && last.url);
+  for (const r of responses)
+    check("no key in a URL", !r.url.includes(opts.key), r.url);
+  const answer = (await apiGet(last.url.replace(opts.base, ""))).data;
+  let d = await drawn(page);
+  const want = counts(answer, d.measure);
+  check("every history point of the API's answer is drawn",
+        d.history === want.history && want.history > 0, JSON.stringify([d, want]));
+  check("every forecast point of the API's answer is drawn",
+        d.forecast === want.forecast && want.forecast > 0, JSON.stringify([d, want]));
+  check("the baseline marker is at the API's baseline", d.baseline === answer.baseline,
+        JSON.stringify([d.baseline, answer.baseline]));
+  const q = new URL(last.url).searchParams;
+  const f = Number(q.get("from")), t = Number(q.get("to"));
+  const x = PAD.l + (answer.baseline - f) / (t - f) * (d.width - PAD.l - PAD.r);
+  check("and drawn where that time falls on the axis", Math.abs(d.baselineX - x) < 0.5,
+        JSON.stringify([d.baselineX, x]));
+  const badge = await page.$eval("#fresh", (e) => e.textContent);
+  check("a freshness badge says when it was fetched", /fetched/.test(badge), badge);
+
+  //  Hover: the nearest point's time and value.
+  const box = await (await page.$("#chart")).boundingBox();
+  await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+  const tip = await page.$eval("#tip", (e) => e.hidden ? "" : e.textContent);
+  check("hovering shows a point's time (UTC and local) and value",
+        /UTC/.test(tip) && /history|forecast/.test(tip), tip);
+
+  await page.screenshot({ path: path.join(opts.shots, "ui-series-1280x800.png") });
+  await page.setViewport({ width: 390, height: 844 });
+  const narrow = await until(page, () => {
+    const svg = document.querySelector("#chart");
+    return Math.abs(svg.viewBox.baseVal.width - svg.clientWidth) < 2 &&
+      svg.querySelectorAll("circle").length > 0;
+  }, 5000);
+  check("at 390 px wide the plot is drawn again at its new size", narrow);
+  await page.screenshot({ path: path.join(opts.shots, "ui-series-390x844.png"), fullPage: true });
+  await page.setViewport({ width: 1280, height: 800 });
+  await until(page, () => {
+    const svg = document.querySelector("#chart");
+    return Math.abs(svg.viewBox.baseVal.width - svg.clientWidth) < 2;
+  }, 5000);
+
+  //  Drag across the middle fifth: a narrower range, queried again.
+  const before = responses.length;
+  const b2 = await (await page.$("#chart")).boundingBox();
+  await page.mouse.move(b2.x + b2.width * 0.4, b2.y + b2.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(b2.x + b2.width * 0.5, b2.y + b2.height / 2, { steps: 5 });
+  await page.mouse.move(b2.x + b2.width * 0.6, b2.y + b2.height / 2, { steps: 5 });
+  await page.mouse.up();
+  const zoomed = await until(page, (n) => window.location.hash.includes("from=") &&
+                             document.querySelector("#series-note").textContent.includes("points"),
+                             10000, before);
+  await new Promise((r) => setTimeout(r, 300));
+  const z = responses[responses.length - 1];
+  const zq = z ? new URL(z.url).searchParams : null;
+  check("dragging across the plot queries the narrower range again, with a step",
+        zoomed && responses.length > before && zq.get("max_points") &&
+        Number(zq.get("to")) - Number(zq.get("from")) < (t - f) / 2,
+        z && z.url);
+  const zAnswer = (await apiGet(z.url.replace(opts.base, ""))).data;
+  d = await drawn(page);
+  const zWant = counts(zAnswer, d.measure);
+  check("the zoomed plot draws every point of its answer",
+        d.history + d.forecast === zWant.history + zWant.forecast &&
+        d.history + d.forecast > 0, JSON.stringify([d, zWant]));
+
+  //  Fetch now: a priority hydrate, then the plot again.
+  const beforeFetch = responses.length;
+  const hydrate = page.waitForResponse((r) => r.url().endsWith("/v1/hydrate"),
+                                       { timeout: 10000 }).catch(() => null);
+  await page.click("#fetch-now");
+  const h = await hydrate;
+  check("fetch now asks for a priority fetch", h && h.status() === 202,
+        h && h.status());
+  const redrawn = await until(page, () =>
+    document.querySelector("#series-note").textContent.includes("points"), 30000);
+  check("and the plot is drawn again once the fetch is in",
+        redrawn && responses.length > beforeFetch,
+        await page.$eval("#series-note", (e) => e.textContent));
+}
+
+async function pipelineView(page) {
+  let stats = null;
+  page.on("response", async (r) => {
+    if (r.url().endsWith("/v1/stats") && r.status() === 200) {
+      try { stats = await r.json(); } catch (e) { /* a later one */ }
+    }
+  });
+  page.on("dialog", (dialog) => dialog.accept());
+  await page.goto(opts.base + "/#/pipeline", { waitUntil: "load" });
+  const shown = await until(page, () => document.querySelectorAll("#counts .card").length > 0,
+                            10000);
+  await new Promise((r) => setTimeout(r, 200));
+  const cards = await page.$$eval("#counts .card", (cs) =>
+    Object.fromEntries(cs.map((c) => [c.dataset.count, c.querySelector(".n").textContent])));
+  check("the pipeline view shows the broker's counts",
+        shown && stats && cards.queued === String(stats.queued) &&
+        cards.leased === String(stats.leased),
+        JSON.stringify([cards, stats]));
+  const workers = await page.$$eval("#workers tbody tr", (rs) => rs.length);
+  check("and its workers", stats && workers === stats.workers.length,
+        JSON.stringify([workers, stats && stats.workers]));
+  const row = await until(page, (id) => [...document.querySelectorAll("#dlq tbody tr")]
+    .some((r) => r.textContent.includes(id)), 10000, opts.dead);
+  check("the dead-lettered job is in the DLQ table", row);
+  const ids = await until(page, (id) => !!document.querySelector(
+    '#ids tbody tr[data-id="' + id + '"]'), 10000, opts.id);
+  check("the registered ids are listed with their freshness", ids);
+  await page.screenshot({ path: path.join(opts.shots, "ui-pipeline-1280x800.png") });
+  await page.setViewport({ width: 390, height: 844 });
+  await page.screenshot({ path: path.join(opts.shots, "ui-pipeline-390x844.png"), fullPage: true });
+  await page.setViewport({ width: 1280, height: 800 });
+
+  //  Redrive the job from its row (the confirm is accepted above).
+  await page.evaluate((id) => {
+    const tr = [...document.querySelectorAll("#dlq tbody tr")].find((r) => r.textContent.includes(id));
+    tr.querySelector("button").click();
+  }, opts.dead);
+  const gone = await until(page, (id) => ![...document.querySelectorAll("#dlq tbody tr")]
+    .some((r) => r.textContent.includes(id)), 10000, opts.dead);
+  check("after redrive the job leaves the DLQ table", gone);
+  let fetched = null;
+  for (let i = 0; i < 100 && !fetched; i++) {
+    const st = (await apiGet("/v1/ids/" + opts.dead)).data;
+    fetched = st.fetched_at;
+    if (!fetched) await new Promise((r) => setTimeout(r, 200));
+  }
+  check("and is processed: the id is fetched", !!fetched);
+}
+
+main().then(() => {
+  process.stdout.write(JSON.stringify({ checks }) + "\n");
+}).catch((e) => {
+  checks.push(["the browser check ran to the end", false, e.stack || String(e)]);
+  process.stdout.write(JSON.stringify({ checks }) + "\n");
+});
