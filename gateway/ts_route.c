@@ -235,9 +235,6 @@ s_key_info (s_call_t *call)
 static int
 s_ui (s_call_t *call)
 {
-    if (!call->self->ui)
-        return ts_reply_error (call->out, 404, "not_found",
-                               "the built-in page is off (gateway.ui)");
     const char *name = ts_target_segments (call->url) == 0? ""
                      : ts_target_segment (call->url, 1);
     return ts_ui_answer (name, call->req->if_none_match,
@@ -446,6 +443,8 @@ s_path_matches (const ts_route_t *self, const s_route_t *route,
 {
     if (!route->path)
         return ts_seed_owns (self->seed, url);
+    if (route->handler == s_ui && !self->ui)
+        return false;               //  gateway.ui off: no such path
     const char *p = route->path;
     size_t n = ts_target_segments (url);
     if (strcmp (p, "/") == 0)

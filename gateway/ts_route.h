@@ -18,7 +18,7 @@
     handler); every answer below is application/json but for CSV
     series; docs/openapi.yaml describes them all:
         GET    /  GET /ui/{file}              the built-in page (ts_ui.h),
-               no key; 404 with gateway.ui false
+               no key; with gateway.ui false unknown paths (401, 404)
         GET    /v1/key                        {"name":..,"role":"read"|
                "admin"}: the calling key's (never the key)
         GET    /healthz                       200 {"status":"ok"}, no key:
@@ -69,8 +69,9 @@
                Grafana's JSON data source plugins (ts_grafana.h), a read
                key
     Auth rules: /healthz and /readyz are open (TS_ROUTE_OPEN), for
-    probes that hold no key, and the page's files (they hold no data); /metrics too, or needs a key with
-    gateway.metrics_auth (TS_ROUTE_METRICS); the /v1 routes, and any
+    probes that hold no key, and so are the page's files (no data);
+    /metrics too, or needs a key with gateway.metrics_auth
+    (TS_ROUTE_METRICS); the /v1 routes, and any
     path no route knows, need "x-security-token: KEY" or "Authorization:
     Bearer KEY" (TS_ROUTE_KEY: 401 otherwise, checked before 404, 405 and
     413), and a key whose role is read gets 403 forbidden on the routes

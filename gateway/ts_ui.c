@@ -4,13 +4,16 @@
     followed by a NUL so that it is also a C string: the build needs no
     generator, and the Makefile rebuilds this object when a file of
     gateway/ui/ changes. Paths in .incbin are relative to the directory
-    the compiler runs in, the project's root. */
+    the compiler runs in, the project's root; the section name is ELF's
+    (Linux, which is what tscache builds for). */
 
 #include "ts_ui.h"
-#include "ts_version.h"
+#include "ts_fresh.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <xxhash.h>
 
 #define S_ASSET(sym, file)                                              \
     __asm__ (".section .rodata\n"                                       \
@@ -55,15 +58,17 @@ ts_ui_answer (const char *name, const char *inm, size_t inm_len,
     if (!file)
         return ts_reply_error (out, 404, "not_found",
                                "no such file of the page");
-    //  The build names the files' version: an upgrade changes it.
-    char etag [128];
-    snprintf (etag, sizeof etag, "\"ui-%s\"", ts_version ());
+    //  The file's own hash: any change of it, in a release or not,
+    //  changes the tag.
+    char etag [64];
+    snprintf (etag, sizeof etag, "\"ui-%016" PRIx64 "\"",
+              (uint64_t) XXH3_64bits (file->body, strlen (file->body)));
     ts_reply_header (out, "ETag", etag);
     ts_reply_header (out, "Cache-Control", "no-cache");
     ts_reply_header (out, "Content-Security-Policy", S_CSP);
     ts_reply_header (out, "X-Content-Type-Options", "nosniff");
     ts_reply_header (out, "Referrer-Policy", "no-referrer");
-    if (inm && memmem (inm, inm_len, etag, strlen (etag))) {
+    if (inm && ts_fresh_etag_matches (inm, inm_len, etag)) {
         ts_reply_set_status (out, 304);
         ts_reply_set_type (out, file->type);
         return 304;

@@ -10,7 +10,8 @@
     that its calls to /v1 then carry (x-security-token). Each answer has
     a Content-Security-Policy that allows this origin only (no inline
     script, no other host), nosniff, no framing by another site, and an
-    ETag of the build so that a browser revalidates after an upgrade. */
+    ETag of the file's content (no-cache: a browser revalidates, and
+    picks up a changed file at once). */
 
 #ifndef TS_UI_H_INCLUDED
 #define TS_UI_H_INCLUDED

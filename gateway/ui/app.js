@@ -26,7 +26,10 @@ function sizePlot() {
 }
 
 const state = {
+  pollGen: 0, idsGen: 0,        //  the pipeline poll, the ids load
+  dlqText: "",                  //  the DLQ as last drawn
   readOnly: false,
+  seq: 0,                       //  the newest series query
   timer: null,                  //  the pipeline view's poll
   series: null,                 //  the last answer drawn
   ids: [], idsNext: null,       //  registered ids shown, the next page
@@ -50,7 +53,9 @@ async function api(method, path, body) {
     showLogin("");
     throw new ApiError(401, "unauthorized", "no key given");
   }
-  const init = { method, headers: { "x-security-token": key } };
+  //  no-cache: the browser revalidates (the gateway answers 304 when
+  //  nothing changed) instead of drawing an answer it kept.
+  const init = { method, cache: "no-cache", headers: { "x-security-token": key } };
   if (body !== undefined) {
     init.headers["content-type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -62,6 +67,7 @@ async function api(method, path, body) {
   if (res.status === 401) {
     sessionStorage.removeItem(KEY);
     state.key = null;
+    $("#whoami").textContent = "";
     showLogin("The gateway refused this key: check it and try again.");
     throw new ApiError(401, "unauthorized", "key refused");
   }
@@ -168,15 +174,18 @@ function parseHash() {
   const h = location.hash.replace(/^#/, "") || "/series";
   const [path, query] = h.split("?");
   const parts = path.split("/").filter(Boolean);
-  return { view: parts[0] || "series", id: parts[1] ? decodeURIComponent(parts[1]) : "",
-           params: new URLSearchParams(query || "") };
+  let id = "";
+  try { id = parts[1] ? decodeURIComponent(parts[1]) : ""; } catch (e) { id = ""; }
+  return { view: parts[0] || "series", id, params: new URLSearchParams(query || "") };
 }
 
 function route() {
   if (!sessionStorage.getItem(KEY)) return showLogin("");
   if (!state.key) {
     loadKey().then(route).catch((e) => {
-      if (e.status !== 401) $("#login-error").textContent = e.message;
+      if (e.status !== 401)
+        showLogin("The gateway did not answer as expected: " + e.message +
+                  ". Reload the page to try again.");
     });
     return;
   }
@@ -207,22 +216,43 @@ function seriesHash(id, from, to, measure) {
   return "#/series/" + encodeURIComponent(id) + "?" + q.toString();
 }
 
-async function loadIdChoices() {
-  if ($("#series-ids").childElementCount) return;
+//  The registry's ids that start with prefix, at most 50, as the id
+//  field's choices: a page of GET /v1/ids from just before the prefix
+//  (ids sort bytewise; "z" is the largest character an id may hold).
+const ID_CHARS = "-.0123456789:ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+
+function idsBefore(prefix) {
+  if (!prefix) return "";
+  const at = ID_CHARS.indexOf(prefix.slice(-1));
+  if (at <= 0) return prefix.slice(0, -1);
+  const head = prefix.slice(0, -1) + ID_CHARS[at - 1];
+  return head + "z".repeat(Math.max(0, 128 - head.length));
+}
+
+async function loadIdChoices(prefix) {
+  const q = new URLSearchParams({ limit: "50" });
+  const after = idsBefore(prefix || "");
+  if (after) q.set("after", after);
   try {
-    const { data } = await api("GET", "/v1/ids?limit=1000");
-    for (const id of data.ids) {
+    const { data } = await api("GET", "/v1/ids?" + q);
+    const ids = data.ids.filter((id) => id.startsWith(prefix || ""));
+    $("#series-ids").replaceChildren(...ids.map((id) => {
       const o = document.createElement("option");
       o.value = id;
-      $("#series-ids").appendChild(o);
-    }
-    if (!$("#series-id").value && data.ids.length)
-      $("#series-id").placeholder = data.ids[0];
+      return o;
+    }));
+    if (!prefix && ids.length) $("#series-id").placeholder = ids[0];
   } catch (e) { /* shown where it matters: the query */ }
 }
 
+let idsTimer = null;
+$("#series-id").addEventListener("input", () => {
+  clearTimeout(idsTimer);
+  idsTimer = setTimeout(() => loadIdChoices($("#series-id").value.trim()), 200);
+});
+
 async function showSeries(r) {
-  loadIdChoices();
+  if (!$("#series-ids").childElementCount) loadIdChoices("");
   const now = Date.now();
   const from = Number(r.params.get("from")) || now - 24 * 3600e3;
   const to = Number(r.params.get("to")) || now + 24 * 3600e3;
@@ -242,28 +272,47 @@ function plotWidthPx() {
                                   W));
 }
 
-async function querySeries(id, from, to, measure) {
+//  Queries the series and draws it. Only the newest query draws: an
+//  answer that comes after a later query was sent is dropped. A 202 (the
+//  id is being fetched, read-through) is asked again after its
+//  retry_after_ms, a few times.
+async function querySeries(id, from, to, measure, tries) {
+  const seq = ++state.seq;
+  if (!state.series || state.series.id !== id) fillMeasures(null, measure);
+  state.series = { id, from, to, measure, data: null };
   $("#series-error").textContent = "";
   $("#series-note").textContent = "loading …";
+  $("#fresh").textContent = "";
   const q = new URLSearchParams({ from: String(from), to: String(to),
                                   max_points: String(plotWidthPx()) });
   if (measure) q.set("measure", measure);
   try {
     const { status, data } = await api("GET", "/v1/series/" +
                                        encodeURIComponent(id) + "?" + q);
+    if (seq !== state.seq) return;
+    showFreshness(data);
     if (status === 202) {
-      $("#series-note").textContent = "not fetched yet: being fetched";
       drawEmpty("No data yet.");
+      const n = tries || 0;
+      if (n >= 5) {
+        $("#series-note").textContent = "not fetched yet: try Fetch now";
+        return;
+      }
+      $("#series-note").textContent = "not fetched yet: being fetched …";
+      const wait = Math.min(10000, Math.max(500, data.retry_after_ms || 1000));
+      setTimeout(() => {
+        if (seq === state.seq) querySeries(id, from, to, measure, n + 1);
+      }, wait);
       return;
     }
-    state.series = { id, from, to, measure, data };
+    state.series.data = data;
     fillMeasures(data, measure);
     drawSeries(data, from, to, measure);
-    showFreshness(data);
     const n = data.points.length;
     $("#series-note").textContent = n + " points" +
       (data.step_ms ? ", step " + stepText(data.step_ms) : "");
   } catch (e) {
+    if (seq !== state.seq) return;
     $("#series-note").textContent = "";
     if (e.status !== 401) $("#series-error").textContent = e.message;
     drawEmpty(e.status === 404 ? "Unknown id." : "No answer.");
@@ -277,34 +326,45 @@ function stepText(ms) {
   return ms + " ms";
 }
 
+//  The measure choices of the id shown: "" (the first, by name) and
+//  each measure its answers held. data null: a new id, none yet.
 function fillMeasures(data, chosen) {
   const sel = $("#series-measure");
-  const names = [...new Set(data.points.map((p) => p.measure))].sort();
-  const have = [...sel.options].map((o) => o.value).filter(Boolean);
-  for (const m of names)
-    if (!have.includes(m)) {
-      const o = document.createElement("option");
-      o.value = m;
-      o.textContent = m;
-      sel.appendChild(o);
-    }
+  if (!data) {
+    sel.replaceChildren(sel.options[0]);
+  } else {
+    const have = [...sel.options].map((o) => o.value).filter(Boolean);
+    for (const m of [...new Set(data.points.map((p) => p.measure))].sort())
+      if (!have.includes(m)) {
+        const o = document.createElement("option");
+        o.value = m;
+        o.textContent = m;
+        sel.appendChild(o);
+      }
+  }
+  if (chosen && ![...sel.options].some((o) => o.value === chosen)) {
+    const o = document.createElement("option");
+    o.value = o.textContent = chosen;
+    sel.appendChild(o);
+  }
   sel.value = chosen || "";
 }
 
+//  The answer's freshness (fetched_ms, stale, last_error {at_ms, kind,
+//  detail}: the Series schema of docs/openapi.yaml).
 function showFreshness(data) {
   const b = $("#fresh");
   b.className = "badge";
-  if (!data.fetched_ms) {
-    b.textContent = "never fetched";
-    b.classList.add("stale");
-  } else if (data.last_error) {
-    b.textContent = "failing since " + ago(data.fetched_ms) + ": " +
-      (data.last_error.kind || "") + " " + (data.last_error.detail || "");
+  const good = data.fetched_ms ? "fetched " + ago(data.fetched_ms)
+                               : "never fetched";
+  const err = data.last_error;
+  if (err) {
+    b.textContent = good + "; failed " + (err.at_ms ? ago(err.at_ms) : "") +
+      ": " + (err.kind || "") + " " + (err.detail || "");
     b.classList.add("failing");
   } else {
-    b.textContent = (data.stale ? "stale, " : "fresh, ") + "fetched " +
-      ago(data.fetched_ms);
-    b.classList.add(data.stale ? "stale" : "fresh");
+    b.textContent = (data.stale || !data.fetched_ms ? "stale, " : "fresh, ") + good;
+    b.classList.add(data.stale || !data.fetched_ms ? "stale" : "fresh");
   }
   b.title = data.fetched_at ? "fetched at " + data.fetched_at : "";
 }
@@ -318,6 +378,7 @@ function svgEl(name, attrs, text) {
 
 function drawEmpty(message) {
   sizePlot();
+  state.plot = null;
   const svg = $("#chart");
   svg.replaceChildren(svgEl("text", { x: W / 2, y: H / 2, "text-anchor": "middle",
                                        class: "empty" }, message));
@@ -408,6 +469,8 @@ function drawSeries(data, from, to, measure) {
   svg.dataset.history = String(parts.history.length);
   svg.dataset.forecast = String(parts.forecast.length);
   svg.dataset.measure = name;
+  svg.dataset.from = String(from);
+  svg.dataset.to = String(to);
   if (data.baseline !== null && data.baseline !== undefined)
     svg.dataset.baseline = String(data.baseline);
   else
@@ -451,7 +514,7 @@ function svgX(ev) {
 }
 
 $("#chart").addEventListener("pointerdown", (ev) => {
-  if (!state.plot) return;
+  if (!state.plot || ev.button !== 0) return;
   drag = { x0: svgX(ev), rect: svgEl("rect", { class: "zoom", y: PAD.t,
                                                 height: H - PAD.t - PAD.b,
                                                 x: svgX(ev), width: 0 }) };
@@ -465,6 +528,13 @@ function dragMove(ev) {
   drag.rect.setAttribute("width", Math.abs(x1 - drag.x0));
 }
 
+function dragCancel() {
+  if (drag) drag.rect.remove();
+  drag = null;
+}
+$("#chart").addEventListener("pointercancel", dragCancel);
+$("#chart").addEventListener("lostpointercapture", () => setTimeout(dragCancel, 0));
+
 $("#chart").addEventListener("pointerup", (ev) => {
   if (!drag) return;
   const x0 = Math.min(drag.x0, svgX(ev)), x1 = Math.max(drag.x0, svgX(ev));
@@ -474,6 +544,7 @@ $("#chart").addEventListener("pointerup", (ev) => {
   const { from, to } = state.plot;
   const t = (x) => Math.round(from + (x - PAD.l) / (W - PAD.l - PAD.r) * (to - from));
   const s = state.series;
+  if (!s) return;
   location.hash = seriesHash(s.id, Math.max(from, t(x0)), Math.min(to, t(x1)),
                              s.measure);
 });
@@ -493,7 +564,7 @@ $("#series-form").addEventListener("submit", (ev) => {
 
 $("#series-measure").addEventListener("change", () => {
   const s = state.series;
-  if (s) location.hash = seriesHash(s.id, s.from, s.to, $("#series-measure").value);
+  if (s && s.id === $("#series-id").value.trim()) location.hash = seriesHash(s.id, s.from, s.to, $("#series-measure").value);
 });
 
 for (const b of document.querySelectorAll("[data-range]"))
@@ -508,34 +579,53 @@ for (const b of document.querySelectorAll("[data-range]"))
                                        $("#series-measure").value);
   });
 
-//  Fetch now: a priority hydrate, then the id's status until its fetch
-//  ends (fetched_at or last_error changes), then the plot again.
+//  Fetch now: a priority hydrate, then the id's status (GET /v1/ids/ID)
+//  until its fetch ends (last_attempt, fetched_at or not_found_until
+//  changes: IdStatus in docs/openapi.yaml), then the plot again. An id
+//  not registered has no status: it is drawn again a moment later.
+async function idStatus(id) {
+  try {
+    return (await api("GET", "/v1/ids/" + encodeURIComponent(id))).data;
+  } catch (e) {
+    if (e.status === 404) return null;
+    throw e;
+  }
+}
+
+const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+
 $("#fetch-now").addEventListener("click", async () => {
-  const s = state.series || { id: $("#series-id").value.trim() };
+  const r = parseHash();
+  const s = state.series && state.series.id === $("#series-id").value.trim()
+    ? state.series
+    : { id: $("#series-id").value.trim(), from: inputMs($("#series-from")),
+        to: inputMs($("#series-to")), measure: $("#series-measure").value };
   if (!s.id) return;
   const btn = $("#fetch-now");
   const note = $("#series-note");
   btn.disabled = true;
   try {
-    let before = null;
-    try { before = (await api("GET", "/v1/ids/" + encodeURIComponent(s.id))).data; }
-    catch (e) { if (e.status !== 404) throw e; }
+    const before = await idStatus(s.id);
     note.textContent = "fetch queued …";
     await api("POST", "/v1/hydrate", { ids: [s.id], priority: true });
+    const key = (st) => st && JSON.stringify([st.last_attempt, st.fetched_at,
+                                              st.not_found_until]);
     const deadline = Date.now() + 60000;
-    for (;;) {
-      await new Promise((r) => setTimeout(r, 300));
-      const now = (await api("GET", "/v1/ids/" + encodeURIComponent(s.id))).data;
-      const changed = !before || now.fetched_at !== before.fetched_at ||
-        JSON.stringify(now.last_error) !== JSON.stringify(before.last_error);
-      if (changed) break;
-      if (Date.now() > deadline) throw new Error("no fetch within 60 s");
-      note.textContent = "fetching …";
+    if (!before) {
+      await pause(2000);
+    } else {
+      for (;;) {
+        await pause(300);
+        const now = await idStatus(s.id);
+        if (!now || key(now) !== key(before)) break;
+        if (Date.now() > deadline) throw new Error("no fetch ended within 60 s");
+        note.textContent = "fetching …";
+      }
     }
     note.textContent = "fetched";
-    const r = parseHash();
-    await querySeries(s.id, s.from || Number(r.params.get("from")),
-                      s.to || Number(r.params.get("to")), s.measure || "");
+    await querySeries(s.id, s.from || Number(r.params.get("from")) || Date.now() - 864e5,
+                      s.to || Number(r.params.get("to")) || Date.now() + 864e5,
+                      s.measure || "");
   } catch (e) {
     if (e.status !== 401) $("#series-error").textContent = e.message;
   } finally {
@@ -546,15 +636,30 @@ $("#fetch-now").addEventListener("click", async () => {
 //  -------------------------------------------------------------------
 //  Pipeline view
 
+//  The pipeline view's poll: one refresh after the other ends, 2 s
+//  apart (a broker slow to answer never has two in flight); the ids'
+//  statuses every fifth time.
 function startPoll() {
   stopPoll();
-  refreshPipeline(true);
-  state.timer = setInterval(() => refreshPipeline(false), 2000);
+  const gen = ++state.pollGen;
+  let n = 0;
+  const tick = async () => {
+    await refreshPipeline(n++ % 5 === 0);
+    if (gen === state.pollGen) state.timer = setTimeout(tick, 2000);
+  };
+  tick();
 }
 
 function stopPoll() {
-  if (state.timer) clearInterval(state.timer);
+  state.pollGen++;
+  if (state.timer) clearTimeout(state.timer);
   state.timer = null;
+}
+
+//  An action's failure, kept until the next action (the poll does not
+//  clear it).
+function actionError(e) {
+  if (e && e.status !== 401) $("#action-error").textContent = e.message;
 }
 
 function cell(tr, text) {
@@ -574,36 +679,36 @@ function button(text, onclick) {
   return b;
 }
 
-async function refreshPipeline(all) {
-  $("#pipeline-error").textContent = "";
+//  The broker's figures (stats, DLQ: forwarded to the broker) and the
+//  registry's ids (the gateway's store), each with its own error line.
+async function refreshPipeline(ids) {
   try {
     const { data: s } = await api("GET", "/v1/stats");
-    const cards = [["queued", s.queued], ["delayed", s.delayed],
-                   ["leased", s.leased], ["dead-lettered now", s.dlq],
-                   ["oldest job", s.oldest_age_ms ? ago(Date.now() - s.oldest_age_ms).replace(" ago", "") : "-"],
-                   ["done", s.done], ["failed", s.failed], ["retried", s.retried]];
-    $("#counts").replaceChildren(...cards.map(([k, n]) => {
-      const d = document.createElement("div");
-      d.className = "card";
-      d.dataset.count = k.split(" ")[0];
-      const b = document.createElement("span");
-      b.className = "n";
-      b.textContent = String(n);
-      const l = document.createElement("span");
-      l.className = "k";
-      l.textContent = k;
-      d.append(b, l);
-      return d;
-    }));
+    const age = s.oldest_age_ms ? ago(Date.now() - s.oldest_age_ms).replace(" ago", "") : "-";
+    const values = { queued: s.queued, delayed: s.delayed, leased: s.leased,
+                     dlq: s.dlq, oldest: age, done: s.done, failed: s.failed,
+                     retried: s.retried };
+    //  The cards are in the page from the start: only their numbers
+    //  change, so nothing moves.
+    for (const card of document.querySelectorAll("#counts .card"))
+      card.querySelector(".n").textContent = String(values[card.dataset.count]);
+    $("#counts").dataset.stats = JSON.stringify(s);
     $("#workers tbody").replaceChildren(...(s.workers || []).map((w) => {
       const tr = document.createElement("tr");
       cell(tr, w.name); cell(tr, String(w.credit)); cell(tr, String(w.leased));
       return tr;
     }));
     await refreshDlq();
-    if (all) await loadIds(true);
+    $("#pipeline-error").textContent = "";
   } catch (e) {
-    if (e.status !== 401) $("#pipeline-error").textContent = e.message;
+    if (e.status !== 401) $("#pipeline-error").textContent = "broker: " + e.message;
+  }
+  if (!ids) return;
+  try {
+    await loadIds(true);
+    $("#ids-error").textContent = "";
+  } catch (e) {
+    if (e.status !== 401) $("#ids-error").textContent = e.message;
   }
 }
 
@@ -622,20 +727,21 @@ async function refreshDlq() {
     cell(tr, utcText(j.dead_at));
     cell(tr, j.error);
     const td = cell(tr, "");
-    td.appendChild(button("Redrive", () => redrive(j.ids, "job " + j.job)));
+    td.appendChild(button("Redrive", () =>
+      redrive(j.ids, "the dead-lettered jobs of " + j.ids.join(", "))));
     return tr;
   }));
 }
 
 async function redrive(ids, what) {
   if (!confirm("Redrive " + what + "?")) return;
+  $("#action-error").textContent = "";
   try {
     const { data } = await api("POST", "/v1/dlq/redrive", ids ? { ids } : {});
-    $("#pipeline-error").textContent = "";
     await refreshDlq();
     return data;
   } catch (e) {
-    if (e.status !== 401) $("#pipeline-error").textContent = e.message;
+    actionError(e);
   }
 }
 
@@ -647,31 +753,37 @@ $("#dlq-by-id").addEventListener("submit", (ev) => {
 });
 $("#dlq-purge").addEventListener("click", async () => {
   if (!confirm("Delete every dead-lettered job for good?")) return;
+  $("#action-error").textContent = "";
   try {
     await api("DELETE", "/v1/dlq");
     await refreshDlq();
   } catch (e) {
-    if (e.status !== 401) $("#pipeline-error").textContent = e.message;
+    actionError(e);
   }
 });
 
 //  Registered ids, a page of 100 at a time, each with its fetch status.
 async function loadIds(first) {
-  if (first) { state.ids = []; state.idsNext = null; }
+  //  Only the newest load draws (two may overlap: the poll and Add).
+  const gen = ++state.idsGen;
   const q = new URLSearchParams({ limit: "100" });
   if (!first && state.idsNext) q.set("after", state.idsNext);
   const { data } = await api("GET", "/v1/ids?" + q);
   const rows = await Promise.all(data.ids.map(async (id, i) => {
     try {
-      const { data: st } = await api("GET", "/v1/ids/" + encodeURIComponent(id));
+      const st = await idStatus(id);
+      if (!st) return null;                 //  removed meanwhile
       return { id, source: st.source || (data.sources || [])[i] || "",
-               fetched: st.fetched_at || "", error: st.last_error
+               fetched: st.fetched_at || "", stale: !!st.stale,
+               error: st.last_error
                  ? (st.last_error.kind || "") + " " + (st.last_error.detail || "") : "" };
     } catch (e) {
-      return { id, source: "", fetched: "", error: e.message };
+      if (e.status === 401) throw e;
+      return { id, source: "", fetched: "", stale: true, error: e.message };
     }
   }));
-  state.ids = state.ids.concat(rows);
+  if (gen !== state.idsGen) return;
+  state.ids = (first ? [] : state.ids).concat(rows.filter(Boolean));
   state.idsNext = data.next;
   $("#ids-more").hidden = !data.next;
   drawIds();
@@ -682,6 +794,9 @@ function drawIds() {
   const k = state.sort, up = state.sortUp ? 1 : -1;
   const rows = state.ids.filter((r) => !f || r.id.toLowerCase().includes(f))
     .sort((a, b) => (a[k] < b[k] ? -1 : a[k] > b[k] ? 1 : 0) * up);
+  for (const b of document.querySelectorAll("[data-sort]"))
+    b.closest("th").setAttribute("aria-sort", b.dataset.sort !== k ? "none"
+                                 : state.sortUp ? "ascending" : "descending");
   $("#ids tbody").replaceChildren(...rows.map((r) => {
     const tr = document.createElement("tr");
     tr.dataset.id = r.id;
@@ -690,16 +805,18 @@ function drawIds() {
     a.textContent = r.id;
     cell(tr, "").appendChild(a);
     cell(tr, r.source);
-    cell(tr, r.fetched ? ago(Date.parse(r.fetched)) : "never");
+    cell(tr, (r.fetched ? ago(Date.parse(r.fetched)) : "never") +
+         (r.stale ? " (stale)" : ""));
     cell(tr, r.error);
     cell(tr, "").appendChild(button("Remove", async () => {
-      if (!confirm("Remove " + r.id + " from the registry?")) return;
+      if (!confirm("Remove " + r.id + " from the registry, with its data?")) return;
+      $("#action-error").textContent = "";
       try {
         await api("DELETE", "/v1/ids/" + encodeURIComponent(r.id));
         state.ids = state.ids.filter((x) => x.id !== r.id);
         drawIds();
       } catch (e) {
-        if (e.status !== 401) $("#pipeline-error").textContent = e.message;
+        actionError(e);
       }
     }));
     return tr;
@@ -707,9 +824,7 @@ function drawIds() {
 }
 
 $("#ids-filter").addEventListener("input", drawIds);
-$("#ids-more").addEventListener("click", () => loadIds(false).catch((e) => {
-  $("#pipeline-error").textContent = e.message;
-}));
+$("#ids-more").addEventListener("click", () => loadIds(false).catch(actionError));
 for (const b of document.querySelectorAll("[data-sort]"))
   b.addEventListener("click", () => {
     state.sortUp = state.sort === b.dataset.sort ? !state.sortUp : true;
@@ -720,12 +835,13 @@ $("#ids-add").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const ids = $("#ids-new").value.split(/[\s,]+/).filter(Boolean);
   if (!ids.length) return;
+  $("#action-error").textContent = "";
   try {
     await api("POST", "/v1/ids", { ids });
     $("#ids-new").value = "";
     await loadIds(true);
   } catch (e) {
-    if (e.status !== 401) $("#pipeline-error").textContent = e.message;
+    actionError(e);
   }
 });
 
@@ -736,7 +852,7 @@ window.addEventListener("resize", () => {
   clearTimeout(resizeTimer);
   resizeTimer = setTimeout(() => {
     const s = state.series;
-    if (s && !$("#series").hidden) drawSeries(s.data, s.from, s.to, s.measure);
+    if (s && s.data && !$("#series").hidden) drawSeries(s.data, s.from, s.to, s.measure);
   }, 150);
 });
 

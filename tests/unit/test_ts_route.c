@@ -700,7 +700,7 @@ route_page_is_open_with_its_headers_and_can_be_turned_off (void **state)
     req = (ts_route_req_t) { .method = "POST", .target = "/" };
     assert_int_equal (ts_route_handle (self->route, &req, self->body), 405);
 
-    //  gateway.ui false: 404, the key routes unchanged.
+    //  gateway.ui false: unknown paths (401 without a key, then 404).
     ts_testutil_t *base = ts_testutil_new (16,
         "gateway:\n"
         "  broker_endpoint: " ROUTE_BROKER "\n"
@@ -710,6 +710,9 @@ route_page_is_open_with_its_headers_and_can_be_turned_off (void **state)
     ts_route_t *route = ts_route_new (self->api, base->cfg, "demo", err);
     assert_non_null (route);
     req = (ts_route_req_t) { .method = "GET", .target = "/" };
+    assert_int_equal (ts_route_handle (route, &req, self->body), 401);
+    req.token = "demo";
+    req.token_len = 4;
     assert_int_equal (ts_route_handle (route, &req, self->body), 404);
     req.target = "/ui/app.js";
     assert_int_equal (ts_route_handle (route, &req, self->body), 404);

@@ -39,13 +39,23 @@ async function until(page, fn, ms, ...args) {
 
 //  Records what would be an error on a view: console errors, uncaught
 //  exceptions, failed requests and answers of 400 or more.
-function watch(page, list) {
-  page.on("console", (m) => { if (m.type() === "error") list.push("console: " + m.text()); });
+//  refused: a status expected on this page (the wrong key's 401), whose
+//  answer and console line are then not errors.
+function watch(page, list, refused) {
+  page.on("console", (m) => {
+    if (m.type() === "error" &&
+        !(refused && m.text().includes("status of " + refused)))
+      list.push("console: " + m.text());
+  });
   page.on("pageerror", (e) => list.push("exception: " + e.message));
   page.on("requestfailed", (r) => list.push("failed: " + r.url() + " " +
                                             (r.failure() || {}).errorText));
-  page.on("response", (r) => { if (r.status() >= 400) list.push(r.status() + " " + r.url()); });
+  page.on("response", (r) => {
+    if (r.status() >= 400 && r.status() !== refused) list.push(r.status() + " " + r.url());
+  });
 }
+
+const WAIT = 15000;             //  a wait's bound (an ASan gateway, 2 cores)
 
 //  The drawn points of each part, the baseline line, the plotted measure.
 const drawn = (page) => page.evaluate(() => {
@@ -76,30 +86,31 @@ async function main() {
            "--no-first-run", "--disable-extensions"],
   });
   try {
-    await wrongKey(browser);
-    await readKey(browser);
-    const page = await browser.newPage();
     const errors = [];
+    await wrongKey(browser, errors);
+    await readKey(browser, errors);
+    const page = await browser.newPage();
     watch(page, errors);
     await page.setViewport({ width: 1280, height: 800 });
     await seriesView(page);
     await pipelineView(page);
-    check("no console errors, failed requests or error answers on either view",
+    check("no console errors, failed requests or error answers on any page",
           errors.length === 0, errors.join("; "));
   } finally {
     await browser.close();
   }
 }
 
-async function wrongKey(browser) {
+async function wrongKey(browser, errors) {
   const page = await browser.newPage();
+  watch(page, errors, 401);
   await page.goto(opts.base + "/", { waitUntil: "load" });
-  const asked = await until(page, () => !document.querySelector("#login").hidden, 5000);
+  const asked = await until(page, () => !document.querySelector("#login").hidden, WAIT);
   check("the page asks for a key first", asked);
   await page.type("#key", "not-the-key");
   await page.click("#login-form button[type=submit]");
   const refused = await until(page, () =>
-    /refused/.test(document.querySelector("#login-error").textContent), 5000);
+    /refused/.test(document.querySelector("#login-error").textContent), WAIT);
   check("a wrong key shows a clear message", refused,
         await page.$eval("#login-error", (e) => e.textContent));
   const kept = await page.evaluate(() => sessionStorage.getItem("tscache.key"));
@@ -107,13 +118,14 @@ async function wrongKey(browser) {
   await page.close();
 }
 
-async function readKey(browser) {
+async function readKey(browser, errors) {
   const page = await browser.newPage();
+  watch(page, errors);
   await page.goto(opts.base + "/#/pipeline", { waitUntil: "load" });
   await page.type("#key", opts.read_key);
   await page.click("#login-form button[type=submit]");
-  const shown = await until(page, () => document.querySelectorAll("#counts .card").length > 0,
-                            10000);
+  const shown = await until(page, () => !!document.querySelector("#counts").dataset.stats,
+                            WAIT);
   const who = await page.$eval("#whoami", (e) => e.textContent);
   const writes = await page.$$eval("#pipeline [data-write]", (bs) =>
     bs.map((b) => b.disabled));
@@ -121,8 +133,7 @@ async function readKey(browser) {
         shown && /read/.test(who) && writes.length >= 4 && writes.every(Boolean),
         JSON.stringify([who, writes]));
   await page.goto(opts.base + "/#/series/" + opts.id, { waitUntil: "load" });
-  const fetchOff = await until(page, () => document.querySelector("#fetch-now").disabled,
-                               5000);
+  const fetchOff = await until(page, () => document.querySelector("#fetch-now").disabled, WAIT);
   check("and fetch now disabled", fetchOff);
   await page.close();
 }
@@ -141,13 +152,25 @@ async function seriesView(page) {
   const cookies = await page.cookies();
   check("and in no cookie", cookies.length === 0, JSON.stringify(cookies));
 
+  //  The id field offers the registry's ids that start with what is typed.
+  await until(page, () => !document.querySelector("#series").hidden, WAIT);
+  await page.type("#series-id", opts.dead.slice(0, 4));
+  const offered = await until(page, (want) => {
+    const ids = [...document.querySelectorAll("#series-ids option")].map((o) => o.value);
+    return ids.length > 0 && ids.includes(want) &&
+      ids.every((id) => id.startsWith(want.slice(0, 4)));
+  }, WAIT, opts.dead);
+  check("typing in the id field offers the registered ids that start so", offered,
+        await page.$$eval("#series-ids option", (os) => os.map((o) => o.value).join(",")));
+  await page.$eval("#series-id", (e) => { e.value = ""; });
+
   //  The deep link: 30 hours back, 18 ahead.
   const now = Date.now();
   const from = now - 30 * 3600e3, to = now + 18 * 3600e3;
   await page.goto(opts.base + "/#/series/" + opts.id + "?from=" + Math.round(from) +
                   "&to=" + Math.round(to), { waitUntil: "load" });
   const plotted = await until(page, () =>
-    Number(document.querySelector("#chart").dataset.history || 0) > 0, 10000);
+    Number(document.querySelector("#chart").dataset.history || 0) > 0, WAIT);
   check("the deep link opens the series view and plots the id", plotted);
   const last = responses[responses.length - 1];
   check("the page's query asks for a step sized to the plot (max_points)",
@@ -184,29 +207,30 @@ async function seriesView(page) {
     const svg = document.querySelector("#chart");
     return Math.abs(svg.viewBox.baseVal.width - svg.clientWidth) < 2 &&
       svg.querySelectorAll("circle").length > 0;
-  }, 5000);
+  }, WAIT);
   check("at 390 px wide the plot is drawn again at its new size", narrow);
   await page.screenshot({ path: path.join(opts.shots, "ui-series-390x844.png"), fullPage: true });
   await page.setViewport({ width: 1280, height: 800 });
   await until(page, () => {
     const svg = document.querySelector("#chart");
     return Math.abs(svg.viewBox.baseVal.width - svg.clientWidth) < 2;
-  }, 5000);
+  }, WAIT);
 
   //  Drag across the middle fifth: a narrower range, queried again.
   const before = responses.length;
+  const zoomAnswer = page.waitForResponse((r) => r.url().includes("/v1/series/") &&
+    Number(new URL(r.url()).searchParams.get("from")) > f, { timeout: WAIT }).catch(() => null);
   const b2 = await (await page.$("#chart")).boundingBox();
   await page.mouse.move(b2.x + b2.width * 0.4, b2.y + b2.height / 2);
   await page.mouse.down();
   await page.mouse.move(b2.x + b2.width * 0.5, b2.y + b2.height / 2, { steps: 5 });
   await page.mouse.move(b2.x + b2.width * 0.6, b2.y + b2.height / 2, { steps: 5 });
   await page.mouse.up();
-  const zoomed = await until(page, (n) => window.location.hash.includes("from=") &&
-                             document.querySelector("#series-note").textContent.includes("points"),
-                             10000, before);
-  await new Promise((r) => setTimeout(r, 300));
-  const z = responses[responses.length - 1];
+  const zr = await zoomAnswer;
+  const z = zr ? { url: zr.url() } : null;
   const zq = z ? new URL(z.url).searchParams : null;
+  const zoomed = zq && await until(page, (from) =>
+    document.querySelector("#chart").dataset.from === from, WAIT, zq.get("from"));
   check("dragging across the plot queries the narrower range again, with a step",
         zoomed && responses.length > before && zq.get("max_points") &&
         Number(zq.get("to")) - Number(zq.get("from")) < (t - f) / 2,
@@ -219,46 +243,60 @@ async function seriesView(page) {
         d.history + d.forecast > 0, JSON.stringify([d, zWant]));
 
   //  Fetch now: a priority hydrate, then the plot again.
-  const beforeFetch = responses.length;
+  const fetchedBefore = (await apiGet("/v1/ids/" + opts.id)).data.fetched_at;
   const hydrate = page.waitForResponse((r) => r.url().endsWith("/v1/hydrate"),
-                                       { timeout: 10000 }).catch(() => null);
+                                       { timeout: WAIT }).catch(() => null);
   await page.click("#fetch-now");
   const h = await hydrate;
-  check("fetch now asks for a priority fetch", h && h.status() === 202,
-        h && h.status());
+  const body = h ? JSON.parse(h.request().postData() || "{}") : {};
+  check("fetch now asks for a priority fetch of the id",
+        h && h.status() === 202 && body.priority === true &&
+        JSON.stringify(body.ids) === JSON.stringify([opts.id]),
+        h && [h.status(), h.request().postData()]);
+  const hydratedAt = Date.now();
   const redrawn = await until(page, () =>
     document.querySelector("#series-note").textContent.includes("points"), 30000);
-  check("and the plot is drawn again once the fetch is in",
-        redrawn && responses.length > beforeFetch,
-        await page.$eval("#series-note", (e) => e.textContent));
+  const after = responses.filter((r) => r.at >= hydratedAt);
+  const last2 = after.length ? (await apiGet(after[after.length - 1].url
+                                             .replace(opts.base, ""))).data : null;
+  check("and the plot is drawn again from an answer of the new fetch",
+        redrawn && last2 && Date.parse(last2.fetched_at) > Date.parse(fetchedBefore),
+        JSON.stringify([fetchedBefore, last2 && last2.fetched_at]));
 }
 
 async function pipelineView(page) {
-  let stats = null;
+  const answers = [];             //  every stats answer the page had
   page.on("response", async (r) => {
     if (r.url().endsWith("/v1/stats") && r.status() === 200) {
-      try { stats = await r.json(); } catch (e) { /* a later one */ }
+      try { answers.push(await r.text()); } catch (e) { /* gone */ }
     }
   });
   page.on("dialog", (dialog) => dialog.accept());
   await page.goto(opts.base + "/#/pipeline", { waitUntil: "load" });
-  const shown = await until(page, () => document.querySelectorAll("#counts .card").length > 0,
-                            10000);
-  await new Promise((r) => setTimeout(r, 200));
-  const cards = await page.$$eval("#counts .card", (cs) =>
-    Object.fromEntries(cs.map((c) => [c.dataset.count, c.querySelector(".n").textContent])));
+  const shown = await until(page, () => !!document.querySelector("#counts").dataset.stats,
+                            WAIT);
+  //  What the cards show, and the stats answer they were drawn from.
+  const seen = await page.evaluate(() => ({
+    cards: Object.fromEntries([...document.querySelectorAll("#counts .card")]
+      .map((c) => [c.dataset.count, c.querySelector(".n").textContent])),
+    stats: document.querySelector("#counts").dataset.stats,
+    workers: document.querySelectorAll("#workers tbody tr").length,
+  }));
+  const stats = shown ? JSON.parse(seen.stats) : null;
+  const keys = ["queued", "delayed", "leased", "dlq", "done", "failed", "retried"];
   check("the pipeline view shows the broker's counts",
-        shown && stats && cards.queued === String(stats.queued) &&
-        cards.leased === String(stats.leased),
-        JSON.stringify([cards, stats]));
-  const workers = await page.$$eval("#workers tbody tr", (rs) => rs.length);
-  check("and its workers", stats && workers === stats.workers.length,
-        JSON.stringify([workers, stats && stats.workers]));
+        stats && answers.some((a) => JSON.stringify(JSON.parse(a)) === JSON.stringify(stats)) &&
+        keys.every((k) => seen.cards[k] === String(stats[k])),
+        JSON.stringify(seen));
+  check("and its workers", stats && seen.workers === stats.workers.length,
+        JSON.stringify([seen.workers, stats && stats.workers]));
   const row = await until(page, (id) => [...document.querySelectorAll("#dlq tbody tr")]
-    .some((r) => r.textContent.includes(id)), 10000, opts.dead);
+    .some((r) => r.textContent.includes(id)), WAIT, opts.dead);
   check("the dead-lettered job is in the DLQ table", row);
-  const ids = await until(page, (id) => !!document.querySelector(
-    '#ids tbody tr[data-id="' + id + '"]'), 10000, opts.id);
+  const ids = await until(page, (id) => {
+    const tr = document.querySelector('#ids tbody tr[data-id="' + id + '"]');
+    return tr && / ago/.test(tr.children[2].textContent);
+  }, WAIT, opts.id);
   check("the registered ids are listed with their freshness", ids);
   await page.screenshot({ path: path.join(opts.shots, "ui-pipeline-1280x800.png") });
   await page.setViewport({ width: 390, height: 844 });
@@ -271,7 +309,7 @@ async function pipelineView(page) {
     tr.querySelector("button").click();
   }, opts.dead);
   const gone = await until(page, (id) => ![...document.querySelectorAll("#dlq tbody tr")]
-    .some((r) => r.textContent.includes(id)), 10000, opts.dead);
+    .some((r) => r.textContent.includes(id)), WAIT, opts.dead);
   check("after redrive the job leaves the DLQ table", gone);
   let fetched = null;
   for (let i = 0; i < 100 && !fetched; i++) {
