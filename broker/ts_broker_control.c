@@ -243,11 +243,17 @@ s_dlq_ls (ts_broker_t *self)
         s_queue_error (self, rc, err);
 }
 
+//  "dlq_redrive": the dead jobs holding one of the ids, the jobs named by
+//  number, or every dead job.
 static void
-s_dlq_redrive (ts_broker_t *self, const ts_strlist_t *ids, const char *rid)
+s_dlq_redrive (ts_broker_t *self, const ts_msg_t *req, const char *rid)
 {
     char err [TS_ERRLEN];
-    int jobs = ts_queue_dlq_redrive (self->queue,
+    const ts_strlist_t *ids = req->ids;
+    int jobs = req->jobs_n
+             ? ts_queue_dlq_redrive_jobs (self->queue, req->jobs, req->jobs_n,
+                                          ts_now_ms (), err)
+             : ts_queue_dlq_redrive (self->queue,
                                      (const char *const *) ids->items,
                                      ids->n, ts_now_ms (), err);
     if (jobs < 0) {
@@ -256,7 +262,7 @@ s_dlq_redrive (ts_broker_t *self, const ts_strlist_t *ids, const char *rid)
     }
     ts_log_kv (TS_LOG_INFO, TS_LOG_FIELDS (TS_LF_INT ("jobs", jobs),
                TS_LF_OPT ("rid", rid)), "dlq redrive (%s): %d jobs queued",
-               ids->n? "by id": "all", jobs);
+               req->jobs_n? "by job": ids->n? "by id": "all", jobs);
     ts_msg_set_ok (self->reply, 200);
     self->reply->count = (uint64_t) jobs;
 }
@@ -322,7 +328,7 @@ ts_broker_control_message (ts_broker_t *self, zmsg_t *zmsg)
         s_dlq_ls (self);
     else
     if (op == TS_OP_DLQ_REDRIVE)
-        s_dlq_redrive (self, self->msg->ids, self->msg->rid);
+        s_dlq_redrive (self, self->msg, self->msg->rid);
     else
     if (op == TS_OP_DLQ_PURGE)
         s_dlq_purge (self, self->msg->rid);

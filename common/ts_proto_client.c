@@ -635,7 +635,7 @@ ts_proto_client_fields (const ts_msg_t *self)
         case TS_OP_JOB_STATE:
             return 1;
         case TS_OP_DLQ_REDRIVE:
-            return self->ids->n? 1: 0;
+            return (self->ids->n? 1: 0) + (self->jobs_n? 1: 0);
         case TS_OP_IDS_LS:
             return (self->after [0]? 1: 0) + (self->limit? 1: 0);
         default:
@@ -689,6 +689,10 @@ ts_proto_client_pack (msgpack_packer *pk, const ts_msg_t *self)
             if (self->ids->n) {
                 TS_PROTO_TRY (ts_proto_pack_cstr (pk, "ids"));
                 TS_PROTO_TRY (ts_proto_pack_ids (pk, self->ids));
+            }
+            if (self->jobs_n) {
+                TS_PROTO_TRY (ts_proto_pack_cstr (pk, "jobs"));
+                TS_PROTO_TRY (ts_proto_pack_jobs (pk, self));
             }
             break;
         case TS_OP_IDS_RM:
@@ -755,8 +759,18 @@ ts_proto_client_decode (ts_proto_dec_t *dec, ts_msg_t *self)
                 return rc;
             return ts_proto_get_name (dec, "id", obj, self->id);
         case TS_OP_DLQ_REDRIVE:
-            if ((obj = dec->field [F_IDS]))
-                return ts_proto_get_ids (dec, "ids", obj, 0, self->ids);
+            //  ids, or jobs (numbers), or neither (every entry).
+            if ((obj = dec->field [F_IDS])
+            &&  (rc = ts_proto_get_ids (dec, "ids", obj, 0, self->ids)))
+                return rc;
+            if ((obj = dec->field [F_JOBS])
+            &&  (rc = ts_proto_get_jobs (dec, "jobs", obj, 0, self)))
+                return rc;
+            if (self->ids->n && self->jobs_n) {
+                ts_errf (dec->err, "fields 'ids' and 'jobs': give one of "
+                         "them, not both");
+                return TS_EPROTO;
+            }
             return 0;
         case TS_OP_IDS_LS:
             if ((obj = dec->field [F_AFTER])

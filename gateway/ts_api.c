@@ -375,8 +375,9 @@ s_hydrate_check (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
     return 0;
 }
 
-//  dlq_redrive: ids are optional (none: every entry) and need not be
-//  registered any more, but must be valid names.
+//  dlq_redrive: ids are optional (none: every entry, unless jobs names
+//  some) and need not be registered any more, but must be valid names;
+//  ids and jobs are not given together.
 static int
 s_dlq_redrive_check (const ts_msg_t *req, ts_msg_t *reply)
 {
@@ -390,6 +391,11 @@ s_dlq_redrive_check (const ts_msg_t *req, ts_msg_t *reply)
     for (size_t i = 0; i < req->ids->n; i++)
         if (!ts_name_existing (req->ids->items [i]))
             return ts_api_invalid_id (req->ids->items [i], reply);
+    if (req->ids->n && req->jobs_n) {
+        ts_msg_set_error (reply, 400, "bad_request",
+                          "give ids or jobs, not both");
+        return reply->status;
+    }
     return 0;
 }
 

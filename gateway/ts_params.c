@@ -218,3 +218,33 @@ ts_params_flag (const char *body, size_t size, const char *key, bool *value,
     json_decref (root);
     return rc;
 }
+
+int
+ts_params_jobs (const char *body, size_t size, ts_msg_t *msg, char *err)
+{
+    json_t *root = body && size? json_loadb (body, size, 0, NULL): NULL;
+    json_t *jobs = json_object_get (root, "jobs");
+    int rc = 0;
+    if (jobs && !json_is_null (jobs)
+    &&  (!json_is_array (jobs) || json_array_size (jobs) == 0
+         || json_array_size (jobs) > TS_PROTO_MAX_JOBS)) {
+        ts_errf (err, "jobs: expected a list of 1 to %d job numbers",
+                 TS_PROTO_MAX_JOBS);
+        rc = TS_EINVAL;
+    }
+    for (size_t i = 0; rc == 0 && json_is_array (jobs)
+                       && i < json_array_size (jobs); i++) {
+        json_t *item = json_array_get (jobs, i);
+        if (!json_is_integer (item) || json_integer_value (item) < 1) {
+            ts_errf (err, "jobs[%zu]: expected a job number", i);
+            rc = TS_EINVAL;
+        }
+        else
+        if (ts_msg_add_job (msg, (uint64_t) json_integer_value (item))) {
+            ts_errf (err, "out of memory");
+            rc = TS_ENOMEM;
+        }
+    }
+    json_decref (root);
+    return rc;
+}

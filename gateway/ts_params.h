@@ -74,4 +74,12 @@ int ts_params_object (const char *body, size_t size, json_t **root,
 int ts_params_flag (const char *body, size_t size, const char *key,
                     bool *value, char *err);
 
+//  Reads the optional "jobs" of a body ts_params_ids has read (POST
+//  /v1/dlq/redrive): an array of 1..TS_PROTO_MAX_JOBS job numbers
+//  (integers >= 1), appended to msg's jobs; none or null adds nothing.
+//  Returns 0, or TS_EINVAL ("jobs[1]: expected a job number") or
+//  TS_ENOMEM with the detail in err.
+int ts_params_jobs (const char *body, size_t size, ts_msg_t *msg,
+                    char *err);
+
 #endif

@@ -303,12 +303,26 @@ s_ids_one (s_call_t *call, ts_op_t op)
 static int s_ids_rm (s_call_t *call) { return s_ids_one (call, TS_OP_IDS_RM); }
 static int s_ids_show (s_call_t *call) { return s_ids_one (call, TS_OP_IDS_SHOW); }
 
-//  POST /v1/dlq/redrive (body optional): forwarded.
+//  POST /v1/dlq/redrive (body optional: {"ids":[..]} or {"jobs":[..]}):
+//  forwarded.
 static int
 s_dlq_redrive (s_call_t *call)
 {
     int status = s_ids_request (call, TS_OP_DLQ_REDRIVE, true);
-    return status? status: TS_ROUTE_FORWARD;
+    if (status)
+        return status;
+    char err [TS_ERRLEN] = "";
+    int rc = ts_params_jobs (call->req->body, call->req->body_size,
+                             call->msg, err);
+    if (rc == 0 && call->msg->ids->n && call->msg->jobs_n) {
+        ts_errf (err, "give ids or jobs, not both");
+        rc = TS_EINVAL;
+    }
+    if (rc)
+        return ts_reply_error (call->out, rc == TS_ENOMEM? 500: 400,
+                               rc == TS_ENOMEM? "internal": "bad_request",
+                               err);
+    return TS_ROUTE_FORWARD;
 }
 
 //  Routes that are only forwarded, with nothing to read.

@@ -61,8 +61,9 @@
                "workers":[{"name":..,"credit":n,"leased":n}]}
         GET    /v1/dlq                        {"jobs":[{"job":n,"ids":[..],
                "receives":n,"dead_at":ms,"error":".."}]}
-        POST   /v1/dlq/redrive  [{"ids":[..]}] {"requeued":n}; no body,
-               {} or no ids: every entry
+        POST   /v1/dlq/redrive  [{"ids":[..]} or {"jobs":[..]}]
+               {"requeued":n}: those holding one of the ids, or those
+               jobs; no body, {} or no ids: every entry
         DELETE /v1/dlq                        {"purged":n}
         GET    /grafana/  POST /grafana/search, /grafana/metrics,
                /grafana/variable, /grafana/query, /grafana/annotations:

@@ -734,6 +734,25 @@ ts_queue_dlq_each (ts_queue_t *self, ts_queue_each_fn *fn, void *arg,
     return rc;
 }
 
+//  Inside a write batch: the dead job leaves the DLQ and its ids not
+//  live by now make a new job. Returns the ids that job holds (0: none,
+//  nothing queued) or an error.
+static int
+s_redrive_one (ts_queue_t *self, const ts_job_t *dead, int64_t now_ms,
+               char *err)
+{
+    self->changed = true;
+    int rc = self->be->remove (self->state, dead, err);
+    if (rc == 0)
+        rc = ts_queue_machine_push (self, (const char *const *)
+                                    dead->ids->items, dead->ids->n,
+                                    &(ts_queue_attrs_t) {
+                                        dead->rid, dead->source,
+                                        dead->from_ms, dead->to_ms, false },
+                                    now_ms, NULL, err);
+    return rc;
+}
+
 int
 ts_queue_dlq_redrive (ts_queue_t *self, const char *const *ids, size_t n,
                       int64_t now_ms, char *err)
@@ -753,23 +772,48 @@ ts_queue_dlq_redrive (ts_queue_t *self, const char *const *ids, size_t n,
                                 &holding, err);
     int requeued = 0;
     for (size_t i = 0; i < self->list.n && rc == 0; i++) {
-        //  Leaves the DLQ; its ids not live by now make a new job.
-        const ts_job_t *dead = self->list.jobs [i];
-        self->changed = true;
-        rc = self->be->remove (self->state, dead, err);
-        if (rc == 0)
-            rc = ts_queue_machine_push (self, (const char *const *)
-                                        dead->ids->items, dead->ids->n,
-                                        &(ts_queue_attrs_t) {
-                                            dead->rid, dead->source,
-                                            dead->from_ms, dead->to_ms,
-                                            false },
-                                        now_ms, NULL, err);
+        rc = s_redrive_one (self, self->list.jobs [i], now_ms, err);
         if (rc > 0) {
             requeued++;
             rc = 0;
         }
     }
+    return ts_queue_machine_end_write (self, rc? rc: requeued, err);
+}
+
+int
+ts_queue_dlq_redrive_jobs (ts_queue_t *self, const uint64_t *job_ids,
+                           size_t n, int64_t now_ms, char *err)
+{
+    assert (self);
+    assert (job_ids || n == 0);
+    //  Not self->job: the push that requeues uses it.
+    ts_job_t *dead = ts_job_new ();
+    if (!dead) {
+        ts_errf (err, "queue: out of memory");
+        return TS_ENOMEM;
+    }
+    ts_queue_machine_clock (self, now_ms);
+    int rc = ts_queue_machine_begin (self, true, err);
+    if (rc) {
+        ts_job_destroy (&dead);
+        return rc;
+    }
+    int requeued = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        rc = self->be->get (self->state, job_ids [i], dead, err);
+        if (rc == TS_ENOTFOUND || (rc == 0 && dead->state != TS_JOB_DEAD)) {
+            rc = 0;                 //  not in the DLQ: passed over
+            continue;
+        }
+        if (rc == 0)
+            rc = s_redrive_one (self, dead, now_ms, err);
+        if (rc > 0) {
+            requeued++;
+            rc = 0;
+        }
+    }
+    ts_job_destroy (&dead);
     return ts_queue_machine_end_write (self, rc? rc: requeued, err);
 }
 

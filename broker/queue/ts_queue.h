@@ -445,6 +445,13 @@ int ts_queue_dlq_each (ts_queue_t *self, ts_queue_each_fn *fn, void *arg,
 int ts_queue_dlq_redrive (ts_queue_t *self, const char *const *ids,
                           size_t n, int64_t now_ms, char *err);
 
+//  Queues the n dead-lettered jobs job_ids again, as ts_queue_dlq_redrive
+//  does, in one batch; a job that is not in the DLQ (acked, purged,
+//  live, unknown) is passed over. Returns how many jobs were queued,
+//  TS_ENOMEM, TS_EBACKEND.
+int ts_queue_dlq_redrive_jobs (ts_queue_t *self, const uint64_t *job_ids,
+                               size_t n, int64_t now_ms, char *err);
+
 //  Deletes every dead-lettered job. Returns how many, TS_EBACKEND.
 int ts_queue_dlq_purge (ts_queue_t *self, char *err);
 

@@ -728,16 +728,17 @@ async function refreshDlq() {
     cell(tr, j.error);
     const td = cell(tr, "");
     td.appendChild(button("Redrive", () =>
-      redrive(j.ids, "the dead-lettered jobs of " + j.ids.join(", "))));
+      redrive({ jobs: [j.job] }, "job " + j.job + " (" + j.ids.join(", ") + ")")));
     return tr;
   }));
 }
 
-async function redrive(ids, what) {
+//  which: {ids: [...]}, {jobs: [...]} or {} (every entry).
+async function redrive(which, what) {
   if (!confirm("Redrive " + what + "?")) return;
   $("#action-error").textContent = "";
   try {
-    const { data } = await api("POST", "/v1/dlq/redrive", ids ? { ids } : {});
+    const { data } = await api("POST", "/v1/dlq/redrive", which);
     await refreshDlq();
     return data;
   } catch (e) {
@@ -745,11 +746,11 @@ async function redrive(ids, what) {
   }
 }
 
-$("#dlq-redrive-all").addEventListener("click", () => redrive(null, "every dead-lettered job"));
+$("#dlq-redrive-all").addEventListener("click", () => redrive({}, "every dead-lettered job"));
 $("#dlq-by-id").addEventListener("submit", (ev) => {
   ev.preventDefault();
   const id = $("#dlq-id").value.trim();
-  if (id) redrive([id], "the jobs of " + id);
+  if (id) redrive({ ids: [id] }, "the dead-lettered jobs of " + id);
 });
 $("#dlq-purge").addEventListener("click", async () => {
   if (!confirm("Delete every dead-lettered job for good?")) return;

@@ -627,6 +627,37 @@ queue_dlq_lists_redrives_by_id_and_all_and_purges (void **state)
 }
 
 static void
+queue_dlq_redrives_jobs_by_number (void **state)
+{
+    fixture_t *fx = *state;
+    uint64_t a = s_kill (fx, "a", T0 + 1);
+    uint64_t b = s_kill (fx, "b", T0 + 2);
+    uint64_t live = s_push1 (fx->queue, "c", T0 + 3);
+    //  b alone; a live job, an unknown one and b again are passed over.
+    uint64_t jobs [] = { b, live, 999999, b };
+    assert_int_equal (ts_queue_dlq_redrive_jobs (fx->queue, jobs, 4, T0 + 10,
+                                                 NULL), 1);
+    ts_queue_stats_t stats = s_stats (fx, T0 + 10);
+    assert_int_equal (stats.dlq, 1);
+    assert_int_equal (stats.queued, 2);
+    assert_int_equal (ts_queue_lookup (fx->queue, a, fx->job, NULL), 0);
+    assert_int_equal (fx->job->state, TS_JOB_DEAD);
+    //  The new job of b, with its attributes and receives reset.
+    assert_int_equal (s_lease (fx, "w", T0 + 10), live);
+    uint64_t again = s_lease (fx, "w", T0 + 10);
+    assert_true (again > live);
+    assert_string_equal (fx->job->ids->items [0], "b");
+    assert_int_equal (fx->job->receives, 1);
+    //  An id live again: the entry just leaves the DLQ.
+    s_push1 (fx->queue, "a", T0 + 11);
+    assert_int_equal (ts_queue_dlq_redrive_jobs (fx->queue, &a, 1, T0 + 12,
+                                                 NULL), 0);
+    assert_int_equal (s_stats (fx, T0 + 12).dlq, 0);
+    assert_int_equal (ts_queue_dlq_redrive_jobs (fx->queue, NULL, 0, T0 + 12,
+                                                 NULL), 0);
+}
+
+static void
 queue_expire_purges_dlq_entries_past_retention (void **state)
 {
     fixture_t *fx = *state;
@@ -798,6 +829,7 @@ main (int argc, char *argv [])
         T (queue_unlease_puts_the_job_back_without_counting_a_receive),
         T (queue_release_hands_back_a_job_of_its_owner_at_once),
         T (queue_dlq_lists_redrives_by_id_and_all_and_purges),
+        T (queue_dlq_redrives_jobs_by_number),
         T (queue_expire_purges_dlq_entries_past_retention),
         T (queue_stats_count_sizes_totals_and_oldest_age),
         T (queue_rejects_bad_arguments),

@@ -243,6 +243,32 @@ add_helpers_grow_and_reset_frees_them (void **state)
 }
 
 static void
+dlq_redrive_by_jobs_round_trips_and_not_with_ids (void **state)
+{
+    ts_msg_t *msg = ts_msg_new (TS_OP_DLQ_REDRIVE);
+    assert_int_equal (ts_msg_add_job (msg, 7), 0);
+    assert_int_equal (ts_msg_add_job (msg, 12), 0);
+    ts_msg_t *copy = s_round_trip (msg);
+    assert_int_equal (copy->jobs_n, 2);
+    assert_int_equal (copy->jobs [1], 12);
+    assert_int_equal (copy->ids->n, 0);
+    ts_msg_destroy (&copy);
+    //  ids and jobs together: refused.
+    ts_strlist_append (msg->ids, "a");
+    char *data = NULL;
+    size_t size = 0;
+    assert_int_equal (ts_msg_encode (msg, &data, &size), 0);
+    char err [TS_ERRLEN] = "";
+    ts_msg_t *in = ts_msg_new (TS_OP_REPLY);
+    assert_int_equal (ts_msg_decode (in, data, size, TS_PROTO_MAX_REQUEST,
+                                     err), TS_EPROTO);
+    assert_non_null (strstr (err, "not both"));
+    free (data);
+    ts_msg_destroy (&in);
+    ts_msg_destroy (&msg);
+}
+
+static void
 dlq_redrive_without_ids_round_trips (void **state)
 {
     ts_msg_t *msg = ts_msg_new (TS_OP_DLQ_REDRIVE);
@@ -819,6 +845,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (dlq_reply_round_trips_with_and_without_entries),
         cmocka_unit_test (add_helpers_grow_and_reset_frees_them),
         cmocka_unit_test (dlq_redrive_without_ids_round_trips),
+        cmocka_unit_test (dlq_redrive_by_jobs_round_trips_and_not_with_ids),
         cmocka_unit_test (decode_ignores_unknown_keys_in_stats_and_dlq),
         cmocka_unit_test (ids_ls_pages_round_trip_with_cursor_limit_and_next),
         cmocka_unit_test (hydrate_priority_and_query_retry_after_round_trip),

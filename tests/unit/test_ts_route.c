@@ -439,6 +439,10 @@ route_dlq_lists_redrives_and_purges (void **state)
     assert_string_equal (ts_reply_text (self->body), "{\"requeued\":3}");
     assert_int_equal (ts_fakebroker_last_op (broker), TS_OP_DLQ_REDRIVE);
     assert_int_equal (ts_fakebroker_last_ids (broker), 3);
+    assert_int_equal (s_call (self, "POST", "/v1/dlq/redrive",
+                              "{\"jobs\":[7,9]}"), 200);
+    assert_int_equal (ts_fakebroker_last_op (broker), TS_OP_DLQ_REDRIVE);
+    assert_int_equal (ts_fakebroker_last_ids (broker), 0);
 
     assert_int_equal (s_call (self, "DELETE", "/v1/dlq", NULL), 200);
     assert_string_equal (ts_reply_text (self->body), "{\"purged\":2}");
@@ -448,7 +452,8 @@ route_dlq_lists_redrives_and_purges (void **state)
     size_t before = ts_fakebroker_requests (broker);
     const char *bad [] = {
         "{", "[]", "{\"ids\":\"a\"}", "{\"ids\":[1]}", "{\"ids\":[\"a b\"]}",
-        "null"
+        "null", "{\"jobs\":[]}", "{\"jobs\":[0]}", "{\"jobs\":[\"7\"]}",
+        "{\"jobs\":7}", "{\"ids\":[\"a\"],\"jobs\":[7]}"
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
         assert_int_equal (s_call (self, "POST", "/v1/dlq/redrive", bad [i]),

@@ -304,10 +304,17 @@ async function pipelineView(page) {
   await page.setViewport({ width: 1280, height: 800 });
 
   //  Redrive the job from its row (the confirm is accepted above).
+  const deadJob = await page.evaluate((id) => Number([...document.querySelectorAll("#dlq tbody tr")]
+    .find((r) => r.textContent.includes(id)).dataset.job), opts.dead);
+  const sent = page.waitForRequest((r) => r.url().endsWith("/v1/dlq/redrive"),
+                                   { timeout: WAIT }).catch(() => null);
   await page.evaluate((id) => {
     const tr = [...document.querySelectorAll("#dlq tbody tr")].find((r) => r.textContent.includes(id));
     tr.querySelector("button").click();
   }, opts.dead);
+  const req = await sent;
+  check("a row's redrive names its job", req &&
+        req.postData() === JSON.stringify({ jobs: [deadJob] }), req && req.postData());
   const gone = await until(page, (id) => ![...document.querySelectorAll("#dlq tbody tr")]
     .some((r) => r.textContent.includes(id)), WAIT, opts.dead);
   check("after redrive the job leaves the DLQ table", gone);
