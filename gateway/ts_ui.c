@@ -11,6 +11,7 @@
 #include "ts_fresh.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <xxhash.h>
@@ -33,13 +34,29 @@ typedef struct {
     const char *name;
     const char *type;
     const char *body;
+    char        etag [32];          //  the body's hash (s_tag_files)
 } s_file_t;
 
-static const s_file_t s_files [] = {
-    { "",         TS_REPLY_HTML,                        ts_ui_index_html },
-    { "app.js",   "text/javascript; charset=utf-8",     ts_ui_app_js },
-    { "app.css",  "text/css; charset=utf-8",            ts_ui_app_css },
+static s_file_t s_files [] = {
+    { "",         TS_REPLY_HTML,                    ts_ui_index_html, "" },
+    { "app.js",   "text/javascript; charset=utf-8", ts_ui_app_js,     "" },
+    { "app.css",  "text/css; charset=utf-8",        ts_ui_app_css,    "" },
 };
+#define S_FILES (sizeof s_files / sizeof s_files [0])
+
+static pthread_once_t s_tagged = PTHREAD_ONCE_INIT;
+
+//  Each file's ETag, its own content's hash: any change of it, in a
+//  release or not, changes the tag. Once, the first time a file is asked
+//  for (the HTTP threads share the table).
+static void
+s_tag_files (void)
+{
+    for (size_t i = 0; i < S_FILES; i++)
+        snprintf (s_files [i].etag, sizeof s_files [i].etag,
+                  "\"ui-%016" PRIx64 "\"", (uint64_t) XXH3_64bits (
+                      s_files [i].body, strlen (s_files [i].body)));
+}
 
 //  This origin only: the page's own script and style, its calls to the
 //  API; nothing inline, no other host, not in another site's frame.
@@ -51,24 +68,20 @@ int
 ts_ui_answer (const char *name, const char *inm, size_t inm_len,
               ts_reply_t *out)
 {
+    pthread_once (&s_tagged, s_tag_files);
     const s_file_t *file = NULL;
-    for (size_t i = 0; i < sizeof s_files / sizeof s_files [0]; i++)
+    for (size_t i = 0; i < S_FILES; i++)
         if (strcmp (name, s_files [i].name) == 0)
             file = &s_files [i];
     if (!file)
         return ts_reply_error (out, 404, "not_found",
                                "no such file of the page");
-    //  The file's own hash: any change of it, in a release or not,
-    //  changes the tag.
-    char etag [64];
-    snprintf (etag, sizeof etag, "\"ui-%016" PRIx64 "\"",
-              (uint64_t) XXH3_64bits (file->body, strlen (file->body)));
-    ts_reply_header (out, "ETag", etag);
+    ts_reply_header (out, "ETag", file->etag);
     ts_reply_header (out, "Cache-Control", "no-cache");
     ts_reply_header (out, "Content-Security-Policy", S_CSP);
     ts_reply_header (out, "X-Content-Type-Options", "nosniff");
     ts_reply_header (out, "Referrer-Policy", "no-referrer");
-    if (inm && ts_fresh_etag_matches (inm, inm_len, etag)) {
+    if (inm && ts_fresh_etag_matches (inm, inm_len, file->etag)) {
         ts_reply_set_status (out, 304);
         ts_reply_set_type (out, file->type);
         return 304;

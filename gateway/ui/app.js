@@ -14,6 +14,10 @@
 const KEY = "tscache.key";
 const $ = (sel) => document.querySelector(sel);
 const PAD = { l: 56, r: 12, t: 12, b: 28 };
+const HOUR = 3600e3, DAY = 24 * HOUR;
+//  The range a series opens with: a day either side of now.
+const defaultFrom = () => Date.now() - DAY;
+const defaultTo = () => Date.now() + DAY;
 let W = 800, H = 360;           //  the plot's size in CSS pixels (viewBox)
 
 //  Sizes the plot's viewBox to its box, so that text stays its size at
@@ -253,9 +257,8 @@ $("#series-id").addEventListener("input", () => {
 
 async function showSeries(r) {
   if (!$("#series-ids").childElementCount) loadIdChoices("");
-  const now = Date.now();
-  const from = Number(r.params.get("from")) || now - 24 * 3600e3;
-  const to = Number(r.params.get("to")) || now + 24 * 3600e3;
+  const from = Number(r.params.get("from")) || defaultFrom();
+  const to = Number(r.params.get("to")) || defaultTo();
   setInput($("#series-from"), from);
   setInput($("#series-to"), to);
   if (!r.id) {
@@ -389,8 +392,8 @@ function drawEmpty(message) {
 
 //  Time ticks between from and to, about n of them, on round times.
 function timeTicks(from, to, n) {
-  const steps = [60e3, 300e3, 900e3, 1800e3, 3600e3, 3 * 3600e3, 6 * 3600e3,
-                 12 * 3600e3, 86400e3, 2 * 86400e3, 7 * 86400e3, 30 * 86400e3];
+  const steps = [60e3, 300e3, 900e3, 1800e3, HOUR, 3 * HOUR, 6 * HOUR,
+                 12 * HOUR, DAY, 2 * DAY, 7 * DAY, 30 * DAY];
   const step = steps.find((s) => (to - from) / s <= n) || steps[steps.length - 1];
   const out = [];
   for (let t = Math.ceil(from / step) * step; t <= to; t += step) out.push(t);
@@ -569,7 +572,7 @@ $("#series-measure").addEventListener("change", () => {
 
 for (const b of document.querySelectorAll("[data-range]"))
   b.addEventListener("click", () => {
-    const span = { "6h": 6 * 3600e3, "24h": 24 * 3600e3, "7d": 7 * 86400e3 }[b.dataset.range];
+    const span = { "6h": 6 * HOUR, "24h": DAY, "7d": 7 * DAY }[b.dataset.range];
     const now = Date.now();
     const id = $("#series-id").value.trim();
     setInput($("#series-from"), now - span / 2);
@@ -623,8 +626,8 @@ $("#fetch-now").addEventListener("click", async () => {
       }
     }
     note.textContent = "fetched";
-    await querySeries(s.id, s.from || Number(r.params.get("from")) || Date.now() - 864e5,
-                      s.to || Number(r.params.get("to")) || Date.now() + 864e5,
+    await querySeries(s.id, s.from || Number(r.params.get("from")) || defaultFrom(),
+                      s.to || Number(r.params.get("to")) || defaultTo(),
                       s.measure || "");
   } catch (e) {
     if (e.status !== 401) $("#series-error").textContent = e.message;
@@ -802,7 +805,7 @@ function drawIds() {
     const tr = document.createElement("tr");
     tr.dataset.id = r.id;
     const a = document.createElement("a");
-    a.href = seriesHash(r.id, Date.now() - 24 * 3600e3, Date.now() + 24 * 3600e3, "");
+    a.href = seriesHash(r.id, defaultFrom(), defaultTo(), "");
     a.textContent = r.id;
     cell(tr, "").appendChild(a);
     cell(tr, r.source);

@@ -389,18 +389,29 @@ route_metrics_needs_no_key_and_writes_the_broker_figures_as_text (void **state)
     assert_null (strstr (ts_reply_text (self->body), "tscache_jobs{"));
 }
 
+//  Routes over a config of their own: setting, a "gateway:" key line
+//  ("  metrics_auth: true\n"), and the key demo. *base holds the config
+//  and store; the caller destroys both.
+static ts_route_t *
+s_route_with (fixture_t *self, const char *setting, ts_testutil_t **base)
+{
+    char text [256];
+    snprintf (text, sizeof text, "gateway:\n  broker_endpoint: "
+              ROUTE_BROKER "\n%s", setting);
+    *base = ts_testutil_new (16, text);
+    assert_non_null (*base);
+    char err [TS_ERRLEN] = "";
+    ts_route_t *route = ts_route_new (self->api, (*base)->cfg, "demo", err);
+    assert_non_null (route);
+    return route;
+}
+
 static void
 route_metrics_needs_the_key_with_metrics_auth (void **state)
 {
     fixture_t *self = *state;
-    ts_testutil_t *base = ts_testutil_new (16,
-        "gateway:\n"
-        "  broker_endpoint: " ROUTE_BROKER "\n"
-        "  metrics_auth: true\n");
-    assert_non_null (base);
-    char err [TS_ERRLEN] = "";
-    ts_route_t *route = ts_route_new (self->api, base->cfg, "demo", err);
-    assert_non_null (route);
+    ts_testutil_t *base;
+    ts_route_t *route = s_route_with (self, "  metrics_auth: true\n", &base);
     assert_int_equal (ts_route_auth (route, "/metrics"), TS_ROUTE_KEY);
     ts_route_req_t req = { .method = "GET", .target = "/metrics" };
     assert_int_equal (ts_route_handle (route, &req, self->body), 401);
@@ -706,14 +717,8 @@ route_page_is_open_with_its_headers_and_can_be_turned_off (void **state)
     assert_int_equal (ts_route_handle (self->route, &req, self->body), 405);
 
     //  gateway.ui false: unknown paths (401 without a key, then 404).
-    ts_testutil_t *base = ts_testutil_new (16,
-        "gateway:\n"
-        "  broker_endpoint: " ROUTE_BROKER "\n"
-        "  ui: false\n");
-    assert_non_null (base);
-    char err [TS_ERRLEN] = "";
-    ts_route_t *route = ts_route_new (self->api, base->cfg, "demo", err);
-    assert_non_null (route);
+    ts_testutil_t *base;
+    ts_route_t *route = s_route_with (self, "  ui: false\n", &base);
     req = (ts_route_req_t) { .method = "GET", .target = "/" };
     assert_int_equal (ts_route_handle (route, &req, self->body), 401);
     req.token = "demo";
