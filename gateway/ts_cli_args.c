@@ -11,6 +11,8 @@
 #include "ts_cli_args.h"
 #include "ts_query.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +23,7 @@ typedef enum {
     S_OPT_HELP_SHORT, S_OPT_VERSION, S_OPT_FROM, S_OPT_TO, S_OPT_MEASURE,
     S_OPT_WAIT, S_OPT_WAIT_TIMEOUT, S_OPT_KEY, S_OPT_SERVER_KEY,
     S_OPT_SOURCE, S_OPT_COMPACT, S_OPT_STEP, S_OPT_AGG, S_OPT_MAX_POINTS,
-    S_OPT_FILL, S_OPT_LIMIT, S_OPT_NEXT, S_OPT_COUNT_
+    S_OPT_FILL, S_OPT_LIMIT, S_OPT_NEXT, S_OPT_JOB, S_OPT_COUNT_
 } s_opt_t;
 
 static const struct {
@@ -52,6 +54,7 @@ static const struct {
     { "--fill",    true,  TS_OP_QUERY },
     { "--limit",   true,  TS_OP_QUERY },
     { "--next",    true,  TS_OP_QUERY },
+    { "--job",     true,  TS_OP_DLQ_REDRIVE },
 };
 
 //  An option as found in argv.
@@ -116,9 +119,12 @@ ts_cli_args_usage (FILE *out)
         "                          (NAME, CREDIT, LEASED)\n"
         "  dlq ls                  dead-lettered jobs: JOB, IDS, RECEIVES,\n"
         "                          DEAD AT, ERROR\n"
-        "  dlq redrive [ID...]     queue dead-lettered jobs again (receives\n"
+        "  dlq redrive [ID...] [--job N]...\n"
+        "                          queue dead-lettered jobs again (receives\n"
         "                          reset); with IDs only the jobs holding\n"
-        "                          one of them, else every job\n"
+        "                          one of them, with --job (may repeat)\n"
+        "                          only job N (dlq ls's JOB), else every\n"
+        "                          job\n"
         "  dlq purge               delete every dead-lettered job\n"
         "  store init              create what the configured store\n"
         "                          backends need (tables, a database) or\n"
@@ -356,8 +362,14 @@ s_apply (ts_cli_args_t *args, ts_msg_t *req, const char *command,
     const char *value = found->value;
     ts_op_t only = s_options [found->opt].only;
     if (only != TS_OP_REPLY && only != req->op) {
-        ts_errf (err, "%s: %s is an option of %s only", command, name,
-                 ts_op_name (only));
+        //  The command as typed: the op's wire name with ' ' for '_'
+        //  (dlq_redrive is "dlq redrive").
+        char owner [32];
+        ts_strlcpy (owner, ts_op_name (only), sizeof owner);
+        for (char *c = owner; *c; c++)
+            if (*c == '_')
+                *c = ' ';
+        ts_errf (err, "%s: %s is an option of %s only", command, name, owner);
         return TS_EINVAL;
     }
     long long n;
@@ -418,6 +430,29 @@ s_apply (ts_cli_args_t *args, ts_msg_t *req, const char *command,
             }
             return ts_query_param (req, param, value, err)? TS_EINVAL: 0;
         }
+        case S_OPT_JOB: {
+            //  A job number as dlq ls prints it: decimal digits only
+            //  (strtoull would take "-1" and " 1").
+            char *end = NULL;
+            errno = 0;
+            unsigned long long job = strtoull (value, &end, 10);
+            if (!*value || !isdigit ((unsigned char) *value) || *end
+            ||  errno == ERANGE) {
+                ts_errf (err, "%s: --job: '%.64s' is not a job number "
+                         "(as dlq ls prints it)", command, value);
+                return TS_EINVAL;
+            }
+            if (req->jobs_n >= TS_PROTO_MAX_JOBS) {
+                ts_errf (err, "%s: more than %d --job in one command",
+                         command, TS_PROTO_MAX_JOBS);
+                return TS_EINVAL;
+            }
+            if (ts_msg_add_job (req, (uint64_t) job)) {
+                ts_errf (err, "out of memory");
+                return TS_ENOMEM;
+            }
+            break;
+        }
         case S_OPT_WAIT:
             args->wait = true;
             break;
@@ -471,6 +506,10 @@ s_operands (ts_msg_t *req, const char *command, const char *const *ops,
     }
     if (one && n > 1) {
         ts_errf (err, "%s: one ID only, '%.64s' is extra", command, ops [1]);
+        return TS_EINVAL;
+    }
+    if (op == TS_OP_DLQ_REDRIVE && n > 0 && req->jobs_n > 0) {
+        ts_errf (err, "%s: give IDs or --job, not both", command);
         return TS_EINVAL;
     }
     if (n > TS_PROTO_MAX_IDS) {

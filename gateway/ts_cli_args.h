@@ -8,7 +8,8 @@
     known option is a usage error naming it, never an id. Options that
     take a value take the next argument whatever it looks like
     (--from -1000), or the rest of the same argument (--from=-1000,
-    -t500). An option given twice keeps its last value.
+    -t500). An option given twice keeps its last value, but for
+    --measure and dlq redrive's --job, which add one each time.
 
     Ids are checked here with ts_name_valid, so an id that starts with
     '-' is refused even after "--" (ids add -- -x). The one exception is
@@ -73,7 +74,8 @@ typedef struct {
 //  args->store_init and sends nothing (req left as it is); it takes -c
 //  only. Otherwise req is reset to the op of the
 //  command (TS_OP_PING, TS_OP_IDS_ADD, ... ; ids ls is TS_OP_IDS_LS with
-//  no cursor) and filled with its ids, id, range and measure. Returns 0,
+//  no cursor) and filled with its ids, id, range, measure and jobs
+//  (dlq redrive --job). Returns 0,
 //  with args->help or args->version set if one of those was asked for
 //  (then req is left as it is and nothing after it was checked), or
 //  TS_EINVAL with a one-line usage error in err, e.g. "ids add: unknown

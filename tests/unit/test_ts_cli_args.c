@@ -184,6 +184,43 @@ options_of_one_command_are_refused_elsewhere (void **state)
     assert_string_equal (self->err, "hydrate: --timeout needs --wait");
 }
 
+//  dlq redrive --job N (may repeat): those jobs only; not with ids, and
+//  a number as dlq ls prints it.
+static void
+dlq_redrive_takes_ids_or_job_numbers (void **state)
+{
+    fixture_t *self = *state;
+    assert_int_equal (s_parse (self, "dlq", "redrive", "--job", "17",
+                               "--job=18446744073709551615", NULL), 0);
+    assert_int_equal (self->req->op, TS_OP_DLQ_REDRIVE);
+    assert_int_equal (self->req->jobs_n, 2);
+    assert_true (self->req->jobs [0] == 17);
+    assert_true (self->req->jobs [1] == UINT64_MAX);
+    assert_int_equal (self->req->ids->n, 0);
+    assert_int_equal (s_parse (self, "dlq", "redrive", "a", NULL), 0);
+    assert_int_equal (self->req->jobs_n, 0);
+    s_assert_ids (self->req, 1, "a");
+    assert_int_equal (s_parse (self, "dlq", "redrive", "a", "--job", "1",
+                               NULL), TS_EINVAL);
+    assert_string_equal (self->err,
+                         "dlq redrive: give IDs or --job, not both");
+    const char *bad [] = { "", "x", "-1", " 1", "+1", "1.5", "0x10",
+                           "18446744073709551616" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        assert_int_equal (s_parse (self, "dlq", "redrive", "--job", bad [i],
+                                   NULL), TS_EINVAL);
+        assert_non_null (strstr (self->err, "is not a job number"));
+    }
+    assert_int_equal (s_parse (self, "dlq", "ls", "--job", "1", NULL),
+                      TS_EINVAL);
+    assert_string_equal (self->err,
+                         "dlq ls: --job is an option of dlq redrive only");
+    assert_int_equal (s_parse (self, "ids", "ls", "--source", "s", NULL),
+                      TS_EINVAL);
+    assert_string_equal (self->err,
+                         "ids ls: --source is an option of ids add only");
+}
+
 static void
 hydrate_wait_takes_a_timeout_in_seconds (void **state)
 {
@@ -344,7 +381,7 @@ cli_ids_add_takes_a_source_and_source_ls_reads_the_config (void **state)
     assert_non_null (strstr (self->err, "invalid source 'x y'"));
     assert_int_equal (s_parse (self, "hydrate", "a", "--source", "p",
                                NULL), TS_EINVAL);
-    assert_non_null (strstr (self->err, "--source is an option of ids_add"));
+    assert_non_null (strstr (self->err, "--source is an option of ids add"));
 
     assert_int_equal (s_parse (self, "source", "ls", "-c", "f.yaml",
                                "--json", NULL), 0);
@@ -438,6 +475,7 @@ main (int argc, char *argv [])
         T (double_dash_ends_options_and_a_leading_dash_id_is_refused),
         T (option_values_are_taken_whatever_they_look_like),
         T (options_of_one_command_are_refused_elsewhere),
+        T (dlq_redrive_takes_ids_or_job_numbers),
         T (hydrate_wait_takes_a_timeout_in_seconds),
         T (help_and_version_win_wherever_they_stand),
         T (every_command_checks_its_operands),
