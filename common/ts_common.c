@@ -59,14 +59,16 @@ s_name_char (unsigned char c)
         || c == '-';
 }
 
-//  The one name rule; first_dash allows a leading '-' (names stored
-//  before the first-character rule).
+//  The one name rule; existing allows what names stored before the
+//  rule's later clauses may be: a leading '-', "." and "..".
 static bool
-s_name_check (const char *s, size_t len, bool first_dash)
+s_name_check (const char *s, size_t len, bool existing)
 {
     if (!s || len == 0 || len > TS_NAME_MAX)
         return false;
-    if (s [0] == '-' && !first_dash)
+    if (!existing && (s [0] == '-'
+                  || (s [0] == '.' && (len == 1
+                                   || (len == 2 && s [1] == '.')))))
         return false;
     for (size_t i = 0; i < len; i++)
         if (!s_name_char ((unsigned char) s [i]))

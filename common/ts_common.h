@@ -42,15 +42,17 @@ void ts_errf (char *err, const char *fmt, ...)
 
 //  Names (series ids and measure names). The one rule, for new names: 1
 //  to TS_NAME_MAX characters, each of [A-Za-z0-9._:-], the first not '-'
-//  (so that a name can never be taken for a command-line option). Names
-//  are checked with ts_name_valid before they reach any store, URL or
-//  query language.
+//  (so that a name can never be taken for a command-line option), and
+//  not "." or ".." (which browsers, curl and proxies resolve away as
+//  URL path segments, so that GET /v1/series/.. could never reach the
+//  id). Names are checked with ts_name_valid before they reach any
+//  store, URL or query language.
 //
-//  Names registered before the first-character rule may start with '-'.
-//  So that a store holding one loses nothing, the layers that carry names
-//  already stored (the wire codec, the job queue, the store's reads,
-//  writes and removal, a lookup of a registered id) check them with
-//  ts_name_existing, which is the same rule without the first character.
+//  Names registered before those two clauses may start with '-' or be
+//  "." or "..". So that a store holding one loses nothing, the layers
+//  that carry names already stored (the wire codec, the job queue, the
+//  store's reads, writes and removal, a lookup of a registered id) check
+//  them with ts_name_existing, which is the same rule without them.
 //  Where a name is created (ids add, config) only ts_name_valid applies.
 //
 //  TS_NAME_RULE says the rule in words, for every error message that
@@ -58,7 +60,7 @@ void ts_errf (char *err, const char *fmt, ...)
 #define TS_STR_(x) #x
 #define TS_STR(x)  TS_STR_(x)
 #define TS_NAME_RULE "1 to " TS_STR (TS_NAME_MAX) " characters of " \
-                     "[A-Za-z0-9._:-], not starting with '-'"
+                     "[A-Za-z0-9._:-], not starting with '-', not . or .."
 
 //  True if s is a valid new name (see above). False for NULL.
 bool ts_name_valid (const char *s);
@@ -66,8 +68,8 @@ bool ts_name_valid (const char *s);
 //  Same check on a buffer that is not NUL-terminated.
 bool ts_name_valid_n (const char *s, size_t len);
 
-//  True if s is a valid name or one registered before the
-//  first-character rule (it may start with '-'). False for NULL.
+//  True if s is a valid name or one registered before the rule's last
+//  clauses (it may start with '-', or be "." or ".."). False for NULL.
 bool ts_name_existing (const char *s);
 
 //  Same check on a buffer that is not NUL-terminated.

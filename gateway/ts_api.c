@@ -188,8 +188,8 @@ ts_api_not_registered (const char *id, ts_msg_t *reply)
 }
 
 //  Checks that id is a valid name and registered. A name that is not
-//  valid any more (a leading '-') passes only if it is registered: it
-//  was registered before the rule, and stays usable. Returns 0, or fills
+//  valid any more (a leading '-', "." or "..") passes only if it is
+//  registered: it was registered before the rule, and stays usable. Returns 0, or fills
 //  reply with 400/404/500 and returns its status.
 int
 ts_api_check_registered (ts_api_t *self, const char *id, ts_msg_t *reply)

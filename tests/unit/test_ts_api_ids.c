@@ -117,32 +117,34 @@ api_ids_ls_without_paging_answers_413_past_one_page (void **state)
     assert_string_equal (self->reply->next, "i09999");
 }
 
+//  bad is refused as a new id, and as any other that is not registered;
+//  old, of the same kind but registered before the rule, is listed,
+//  served and removed.
 static void
-api_refuses_new_ids_with_a_leading_dash_but_serves_stored_ones (void **state)
+s_refuse_new_serve_stored (fixture_t *self, const char *bad, const char *old)
 {
-    fixture_t *self = *state;
+    char expected [TS_ERRLEN];
+    snprintf (expected, sizeof expected, "invalid id '%s': use "
+              TS_NAME_RULE, bad);
     ts_msg_reset (self->req, TS_OP_IDS_ADD);
-    ts_strlist_append (self->req->ids, "-x");
+    ts_strlist_append (self->req->ids, bad);
     assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 400);
-    assert_string_equal (self->reply->detail,
-                         "invalid id '-x': use " TS_NAME_RULE);
+    assert_string_equal (self->reply->detail, expected);
     //  Not registered: invalid wherever it is named.
     ts_msg_reset (self->req, TS_OP_QUERY);
-    ts_strlcpy (self->req->id, "-x", sizeof self->req->id);
+    ts_strlcpy (self->req->id, bad, sizeof self->req->id);
     assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 400);
     ts_msg_reset (self->req, TS_OP_IDS_RM);
-    ts_strlcpy (self->req->id, "-x", sizeof self->req->id);
+    ts_strlcpy (self->req->id, bad, sizeof self->req->id);
     assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 400);
-    assert_string_equal (self->reply->detail,
-                         "invalid id '-x': use " TS_NAME_RULE);
+    assert_string_equal (self->reply->detail, expected);
 
     //  Registered before the rule (written by the backend itself).
     ts_store_destroy (&self->base->store);
     char err [TS_ERRLEN] = "";
     void *raw = ts_store_lmdb_ops.open (self->base->cfg, err);
     assert_non_null (raw);
-    const char *old [] = { "-old" };
-    assert_int_equal (ts_store_lmdb_ops.ids_add (raw, old, 1, NULL, err), 0);
+    assert_int_equal (ts_store_lmdb_ops.ids_add (raw, &old, 1, NULL, err), 0);
     ts_store_lmdb_ops.close (raw);
     self->base->store = ts_store_new (self->base->cfg, err);
     assert_non_null (self->base->store);
@@ -152,13 +154,27 @@ api_refuses_new_ids_with_a_leading_dash_but_serves_stored_ones (void **state)
     ts_msg_reset (self->req, TS_OP_IDS_LS);
     assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
     assert_int_equal (self->reply->ids->n, 1);
-    assert_string_equal (self->reply->ids->items [0], "-old");
-    s_query (self, "-old", 0, HOUR_MS);
+    assert_string_equal (self->reply->ids->items [0], old);
+    s_query (self, old, 0, HOUR_MS);
     assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
     ts_msg_reset (self->req, TS_OP_IDS_RM);
-    ts_strlcpy (self->req->id, "-old", sizeof self->req->id);
+    ts_strlcpy (self->req->id, old, sizeof self->req->id);
     assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
     assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 400);
+}
+
+static void
+api_refuses_new_ids_with_a_leading_dash_but_serves_stored_ones (void **state)
+{
+    s_refuse_new_serve_stored (*state, "-x", "-old");
+}
+
+//  "." and "..": a browser or curl resolves them away in a URL path.
+static void
+api_refuses_new_dot_ids_but_serves_stored_ones (void **state)
+{
+    s_refuse_new_serve_stored (*state, "..", "..");
+    s_refuse_new_serve_stored (*state, ".", ".");
 }
 
 static void
@@ -315,6 +331,7 @@ main (int argc, char *argv [])
         T (api_ids_ls_answers_pages_with_a_cursor),
         T (api_ids_ls_without_paging_answers_413_past_one_page),
         T (api_refuses_new_ids_with_a_leading_dash_but_serves_stored_ones),
+        T (api_refuses_new_dot_ids_but_serves_stored_ones),
         T (api_ids_rm_deletes_the_data_and_counts_one),
         T (api_ids_add_registers_to_a_source_and_ls_names_it),
         T (api_ids_show_answers_source_and_fetch_status),

@@ -39,6 +39,24 @@ name_rejects_empty_long_and_query_characters (void **state)
     assert_false (ts_name_valid_n ("ab\0c", 4));
 }
 
+//  "." and ".." are URL path segments a client resolves away: refused
+//  as new names, kept as existing ones; other names of dots are names.
+static void
+name_rejects_dot_and_dot_dot_that_existing_names_may_be (void **state)
+{
+    assert_false (ts_name_valid ("."));
+    assert_false (ts_name_valid (".."));
+    assert_false (ts_name_valid_n ("..", 2));
+    assert_false (ts_name_valid_n (".x", 1));
+    assert_true (ts_name_valid ("..."));
+    assert_true (ts_name_valid (".x"));
+    assert_true (ts_name_valid ("x."));
+    assert_true (ts_name_valid ("a..b"));
+    assert_true (ts_name_existing ("."));
+    assert_true (ts_name_existing (".."));
+    assert_true (ts_name_existing_n ("..", 2));
+}
+
 static void
 name_rejects_a_leading_dash_that_existing_names_may_have (void **state)
 {
@@ -69,7 +87,8 @@ name_errf_says_the_rule_and_shows_the_name_printably (void **state)
     char err [TS_ERRLEN];
     ts_name_errf (err, "id", "-x", 2);
     assert_string_equal (err, "invalid id '-x': use 1 to 128 characters of "
-                         "[A-Za-z0-9._:-], not starting with '-'");
+                         "[A-Za-z0-9._:-], not starting with '-', not . "
+                         "or ..");
     ts_name_errf (err, "measure", "a\nb\0c", 5);
     assert_string_equal (err, "invalid measure 'a?b?c': use " TS_NAME_RULE);
     char long_name [300];
@@ -339,6 +358,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (strlist_appends_and_finds),
         cmocka_unit_test (strlist_reuses_buffers_after_clear),
         cmocka_unit_test (strset_finds_repeats_and_resets_only_what_it_needs),
+        cmocka_unit_test (name_rejects_dot_and_dot_dot_that_existing_names_may_be),
         cmocka_unit_test (name_rejects_a_leading_dash_that_existing_names_may_have),
         cmocka_unit_test (name_errf_says_the_rule_and_shows_the_name_printably),
         cmocka_unit_test (strlcpy_reports_truncation),

@@ -428,6 +428,14 @@ config_checks_the_seed_path_prefix (void **state)
     assert_contains (err, "/healthz is a route");
     assert_null (s_load_prefix ("/timeSeries-data", err));
     assert_contains (err, "/timeSeries-data is a route");
+    const char *routes [] = { "/readyz", "/metrics", "/ui", "/grafana/x" };
+    for (size_t i = 0; i < sizeof routes / sizeof routes [0]; i++) {
+        assert_null (s_load_prefix (routes [i], err));
+        assert_contains (err, "is a route of the gateway");
+    }
+    ts_config_t *near = s_load_prefix ("/grafana2", err);
+    assert_non_null (near);
+    ts_config_destroy (&near);
     char long_prefix [300];
     memset (long_prefix, 'a', sizeof long_prefix - 1);
     long_prefix [0] = '/';
