@@ -97,32 +97,73 @@ s_queue_error (ts_broker_t *self, int rc, const char *err)
     }
 }
 
-//  "hydrate": queues the ids and answers 202 with the number of jobs
-//  queued and, for each id, the job that will fetch it (a new one, or
-//  the queued or leased job it already was in).
+//  Puts into wanted the ids of all that were not fetched at or after
+//  since_ms (their last ack, as the queue keeps it). Returns 0 or a TS_E*
+//  code (err filled).
+static int
+s_not_fetched_since (ts_broker_t *self, const ts_strlist_t *all,
+                     int64_t since_ms, ts_strlist_t *wanted, char *err)
+{
+    int64_t *times = calloc (all->n? all->n: 1, sizeof (int64_t));
+    int rc = times? ts_queue_last_fetch (self->queue,
+                                         (const char *const *) all->items,
+                                         all->n, times, err)
+                  : TS_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < all->n; i++)
+        if (times [i] < since_ms && ts_strlist_append (wanted, all->items [i]))
+            rc = TS_ENOMEM;
+    if (rc == TS_ENOMEM)
+        ts_errf (err, "out of memory");
+    free (times);
+    return rc;
+}
+
+//  "hydrate": queues the ids (with skip_fetched_since, those not fetched
+//  since then) and answers 202 with the number of jobs queued and, for
+//  each id, the job that will fetch it (a new one, or the queued or
+//  leased job it already was in; 0 for an id skipped and held by none).
 static void
-s_hydrate (ts_broker_t *self, const ts_strlist_t *ids, const char *rid,
-           bool priority)
+s_hydrate (ts_broker_t *self, const ts_msg_t *req)
 {
     char err [TS_ERRLEN];
+    const ts_strlist_t *ids = req->ids;
+    const char *rid = req->rid;
+    bool priority = req->priority;
     //  Each id is fetched from the source it is registered to.
     ts_strlist_t *sources = ts_strlist_new ();
-    int jobs = sources? ts_broker_sources_of (self, ids, sources, err)
-                      : TS_ENOMEM;
-    if (!sources)
+    ts_strlist_t *wanted = NULL;
+    int jobs = sources? 0: TS_ENOMEM;
+    if (jobs == 0 && req->skip_fetched_since_ms > 0) {
+        wanted = ts_strlist_new ();
+        jobs = wanted? s_not_fetched_since (self, ids,
+                                            req->skip_fetched_since_ms,
+                                            wanted, err)
+                     : TS_ENOMEM;
+        if (wanted)
+            ids = wanted;
+    }
+    if (jobs == TS_ENOMEM)
         ts_errf (err, "out of memory");
-    if (jobs == 0)
+    if (jobs == 0 && ids->n)
+        jobs = ts_broker_sources_of (self, ids, sources, err);
+    if (jobs == 0 && ids->n)
         jobs = ts_broker_enqueue_sources (self, ids, sources, rid, priority,
                                           err);
     ts_strlist_destroy (&sources);
+    size_t skipped = req->ids->n - ids->n;
+    ts_strlist_destroy (&wanted);
+    ids = req->ids;
     if (jobs < 0) {
         s_queue_error (self, jobs, err);
         return;
     }
     ts_log_kv (TS_LOG_INFO, TS_LOG_FIELDS (TS_LF_UINT ("ids", ids->n),
-               TS_LF_INT ("jobs", jobs), TS_LF_OPT ("rid", rid)),
-               "hydrate: %zu ids, %d jobs queued%s", ids->n, jobs,
-               priority? " (priority)": "");
+               TS_LF_INT ("jobs", jobs), TS_LF_UINT ("skipped", skipped),
+               TS_LF_OPT ("rid", rid)),
+               "hydrate: %zu ids, %d jobs queued%s%s", ids->n, jobs,
+               priority? " (priority)": "",
+               skipped? " (some skipped: fetched since skip_fetched_since)"
+                      : "");
     ts_msg_set_ok (self->reply, 202);
     self->reply->count = (uint64_t) jobs;
     ts_msg_t *reply = self->reply;
@@ -315,8 +356,7 @@ ts_broker_control_message (ts_broker_t *self, zmsg_t *zmsg)
     }
     else
     if (op == TS_OP_HYDRATE)
-        s_hydrate (self, self->msg->ids, self->msg->rid,
-                   self->msg->priority);
+        s_hydrate (self, self->msg);
     else
     if (op == TS_OP_PING)
         ts_msg_set_ok (self->reply, 200);

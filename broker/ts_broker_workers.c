@@ -275,6 +275,9 @@ ts_broker_flush_dones (ts_broker_t *self)
         return;
     self->dones_n = 0;
     char err [TS_ERRLEN];
+    //  The fetches are marked at this time (ts_queue_last_fetch): a
+    //  read-through hydrate that read the store before it is skipped.
+    ts_queue_clock (self->queue, ts_now_ms ());
     int rc = ts_queue_ack_many (self->queue, self->dones, n, self->acked,
                                 self->ack_rcs, err);
     for (size_t i = 0; i < n; i++) {

@@ -41,7 +41,7 @@ const char *ts_proto_field_names [F_COUNT_] = {
     "next", "jobs", "states", "boot", "written", "seq", "rid",
     "source", "kind", "sources", "fetch", "step", "agg", "max_points",
     "fill", "step_ms", "priority", "fetched_ms", "stale", "last_error", "age",
-    "enc"
+    "enc", "skip_fetched_since"
 };
 
 //  ---------------------------------------------------------------------

@@ -306,6 +306,10 @@ typedef struct {
     bool     priority;                  //  hydrate: a priority fetch
                                         //  ("priority", optional; false
                                         //  when absent)
+    int64_t  skip_fetched_since_ms;     //  hydrate: ids fetched (acked)
+                                        //  at or after this epoch ms are
+                                        //  not queued ("skip_fetched_
+                                        //  since", optional; 0: none)
     char     kind [TS_PROTO_KIND_MAX + 1];  //  failed: the failure's kind
                                         //  (the worker's ts_fetch_kinds,
                                         //  e.g. "http_429"); "" not given

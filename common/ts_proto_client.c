@@ -629,7 +629,8 @@ ts_proto_client_fields (const ts_msg_t *self)
         case TS_OP_IDS_ADD:
             return 1 + (self->source [0]? 1: 0);
         case TS_OP_HYDRATE:
-            return 1 + (self->priority? 1: 0);
+            return 1 + (self->priority? 1: 0)
+                     + (self->skip_fetched_since_ms > 0? 1: 0);
         case TS_OP_IDS_RM:
         case TS_OP_IDS_SHOW:
         case TS_OP_JOB_STATE:
@@ -683,6 +684,11 @@ ts_proto_client_pack (msgpack_packer *pk, const ts_msg_t *self)
             if (self->op == TS_OP_HYDRATE && self->priority) {
                 TS_PROTO_TRY (ts_proto_pack_cstr (pk, "priority"));
                 TS_PROTO_TRY (msgpack_pack_true (pk));
+            }
+            if (self->op == TS_OP_HYDRATE && self->skip_fetched_since_ms > 0) {
+                TS_PROTO_TRY (ts_proto_pack_cstr (pk, "skip_fetched_since"));
+                TS_PROTO_TRY (msgpack_pack_int64 (pk,
+                                                  self->skip_fetched_since_ms));
             }
             break;
         case TS_OP_DLQ_REDRIVE:
@@ -751,6 +757,18 @@ ts_proto_client_decode (ts_proto_dec_t *dec, ts_msg_t *self)
                     return ts_proto_type_error (dec, "priority", "a boolean",
                                                 obj);
                 self->priority = obj->via.boolean;
+            }
+            if (self->op == TS_OP_HYDRATE
+            &&  (obj = dec->field [F_SKIP_FETCHED_SINCE])) {
+                //  Epoch ms; 0 means none, as when absent.
+                if ((rc = ts_proto_get_int64 (dec, "skip_fetched_since", obj,
+                                              &self->skip_fetched_since_ms)))
+                    return rc;
+                if (self->skip_fetched_since_ms < 0) {
+                    ts_errf (dec->err, "field 'skip_fetched_since': epoch "
+                             "ms, not negative");
+                    return TS_EPROTO;
+                }
             }
             return rc;
         case TS_OP_IDS_RM:

@@ -15,11 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-//  The broker refused a read-through fetch (ts_hydrator's thread): its
-//  flight ends, so its waiting queries answer now and a later query may
-//  ask again.
+//  No read-through fetch follows (ts_hydrator's thread): the broker
+//  refused it, or skipped it as fetched since the query read. Its flight
+//  ends, so its waiting queries answer now (read again: a skipped id has
+//  its data) and a later query may ask again.
 static void
-s_fetch_refused (void *arg, const char *id, int status, const char *detail)
+s_fetch_ended (void *arg, const char *id, int status, const char *detail)
 {
     ts_api_t *self = arg;
     (void) status;
@@ -64,7 +65,7 @@ ts_api_rt_new (ts_api_t *self, const ts_config_t *cfg, char *err)
         return -1;
     }
     self->hydrator = ts_hydrator_new (self->broker_endpoint,
-                                      &self->broker_policy, s_fetch_refused,
+                                      &self->broker_policy, s_fetch_ended,
                                       self, err);
     return self->hydrator? 0: -1;
 }
@@ -96,14 +97,15 @@ s_register (ts_api_t *self, const char *id, ts_msg_t *reply)
 }
 
 //  Starts (or joins) the fetch of id: a new flight hands id to the
-//  hydrator. Returns 0 (started), 1 (joined) with *flight set, or a
-//  TS_E* code: no fetch is in flight.
+//  hydrator, with read_ms, when the caller found id unfetched (0: fetch
+//  whatever was fetched since). Returns 0 (started), 1 (joined) with
+//  *flight set, or a TS_E* code: no fetch is in flight.
 static int
-s_fetch (ts_api_t *self, const char *id, uint64_t *flight)
+s_fetch (ts_api_t *self, const char *id, int64_t read_ms, uint64_t *flight)
 {
     int rc = ts_flight_start (self->flights, id, ts_mono_ms (), flight);
     if (rc == 0) {
-        int asked = ts_hydrator_ask (self->hydrator, id);
+        int asked = ts_hydrator_ask (self->hydrator, id, read_ms);
         if (asked) {
             ts_warn ("read-through: fetch of %s not sent: %s", id,
                      ts_strerror (asked));
@@ -143,12 +145,17 @@ ts_api_query_rt (ts_api_t *self, const ts_msg_t *req, char format,
     if (!wait || !self->flights)
         return ts_api_query (self, req, format, encode, reply, data, size);
     bool empty = false;
+    //  An empty answer is never the cache's: the store was read after
+    //  read_ms, and the broker skips the fetch if the id's job was acked
+    //  since (the scheduled fetch was in flight while we read).
+    int64_t read_ms = ts_now_ms ();
     int status = ts_api_query_cached (self, req, format, encode, reply, data,
                                  size, &empty);
     if (status == 404 && strcmp (reply->error, "not_found") == 0
     &&  !wait->resumed && s_may_register (self, req->id)) {
         if (s_register (self, req->id, reply))
             return reply->status;
+        read_ms = ts_now_ms ();
         status = ts_api_query_cached (self, req, format, encode, reply, data,
                                  size, &empty);
     }
@@ -158,7 +165,7 @@ ts_api_query_rt (ts_api_t *self, const ts_msg_t *req, char format,
         return status;
     if (wait->resumed)
         return s_pending (encode, reply, data, size);
-    int rc = s_fetch (self, req->id, &wait->flight);
+    int rc = s_fetch (self, req->id, read_ms, &wait->flight);
     if (rc < 0 || !wait->may_wait || self->wait_ms == 0)
         return s_pending (encode, reply, data, size);
     free (*data);
@@ -195,5 +202,5 @@ ts_api_revalidate (ts_api_t *self, const char *id)
     if (!self->flights || !ts_name_existing (id))
         return TS_EINVAL;
     uint64_t flight;
-    return s_fetch (self, id, &flight);
+    return s_fetch (self, id, 0, &flight);
 }

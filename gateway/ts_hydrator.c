@@ -24,11 +24,13 @@
 
 struct _ts_hydrator_t {
     ts_client_t  *client;           //  used by the thread only
-    ts_hydrator_refused_fn *refused;
+    ts_hydrator_ended_fn *ended;
     void         *arg;
     int           wake_fd;          //  eventfd: ids wait, or stop
     pthread_mutex_t lock;
     ts_strlist_t *waiting;          //  ids handed over, under lock
+    int64_t      *waiting_read;     //  the read time of each, under lock
+    int64_t      *sending_read;     //  the same, swapped out, thread only
     ts_msg_t     *request;          //  scratch, thread only
     ts_msg_t     *reply;            //  scratch, thread only
     pthread_t     thread;
@@ -46,7 +48,13 @@ s_done (void *arg, void *ctx, ts_op_t op, int rc, ts_msg_t *reply)
     if (rc != 0 || reply->status != 202) {
         ts_warn ("read-through: fetch of %s not queued: %d %s", id,
                  reply->status, reply->detail);
-        self->refused (self->arg, id, reply->status, reply->detail);
+        self->ended (self->arg, id, reply->status, reply->detail);
+    }
+    else
+    if (reply->jobs_n == 1 && reply->jobs [0] == 0) {
+        ts_debug ("read-through: %s fetched since it was read, not again",
+                  id);
+        self->ended (self->arg, id, 202, "fetched since it was read");
     }
     free (id);
 }
@@ -58,23 +66,27 @@ s_send_waiting (ts_hydrator_t *self)
     pthread_mutex_lock (&self->lock);
     ts_strlist_t *ids = self->waiting;
     self->waiting = ts_strlist_new ();
+    if (ids)
+        memcpy (self->sending_read, self->waiting_read,
+                ids->n * sizeof (int64_t));
     pthread_mutex_unlock (&self->lock);
     for (size_t i = 0; ids && i < ids->n; i++) {
         char *id = strdup (ids->items [i]);
         ts_msg_reset (self->request, TS_OP_HYDRATE);
         self->request->priority = true;
+        self->request->skip_fetched_since_ms = self->sending_read [i];
         ts_rid_new (self->request->rid);
         if (!id || ts_strlist_append (self->request->ids, ids->items [i])) {
             free (id);
-            self->refused (self->arg, ids->items [i], 500, "out of memory");
+            self->ended (self->arg, ids->items [i], 500, "out of memory");
             continue;
         }
         atomic_fetch_add (&self->sent, 1);
         ts_debug ("read-through: priority hydrate of %s (rid %s)", id,
                   self->request->rid);
         if (ts_client_send (self->client, self->request, id, self->reply)) {
-            self->refused (self->arg, id, self->reply->status,
-                           self->reply->detail);
+            self->ended (self->arg, id, self->reply->status,
+                         self->reply->detail);
             free (id);
         }
     }
@@ -108,20 +120,22 @@ s_run (void *arg)
 
 ts_hydrator_t *
 ts_hydrator_new (const char *endpoint, const ts_client_policy_t *policy,
-                 ts_hydrator_refused_fn *refused, void *arg, char *err)
+                 ts_hydrator_ended_fn *ended, void *arg, char *err)
 {
     ts_hydrator_t *self = calloc (1, sizeof (ts_hydrator_t));
     if (!self) {
         ts_errf (err, "out of memory");
         return NULL;
     }
-    self->refused = refused;
+    self->ended = ended;
     self->arg = arg;
     self->wake_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
     pthread_mutex_init (&self->lock, NULL);
     atomic_init (&self->stop, false);
     atomic_init (&self->sent, 0);
     if (self->wake_fd < 0 || !(self->waiting = ts_strlist_new ())
+    ||  !(self->waiting_read = calloc (TS_HYDRATOR_BACKLOG, sizeof (int64_t)))
+    ||  !(self->sending_read = calloc (TS_HYDRATOR_BACKLOG, sizeof (int64_t)))
     ||  !(self->request = ts_msg_new (TS_OP_HYDRATE))
     ||  !(self->reply = ts_msg_new (TS_OP_REPLY))) {
         ts_errf (err, "read-through: out of memory");
@@ -160,6 +174,8 @@ ts_hydrator_destroy (ts_hydrator_t **self_p)
         if (self->wake_fd >= 0)
             close (self->wake_fd);
         ts_strlist_destroy (&self->waiting);
+        free (self->waiting_read);
+        free (self->sending_read);
         ts_msg_destroy (&self->request);
         ts_msg_destroy (&self->reply);
         pthread_mutex_destroy (&self->lock);
@@ -169,7 +185,7 @@ ts_hydrator_destroy (ts_hydrator_t **self_p)
 }
 
 int
-ts_hydrator_ask (ts_hydrator_t *self, const char *id)
+ts_hydrator_ask (ts_hydrator_t *self, const char *id, int64_t read_ms)
 {
     int rc = 0;
     pthread_mutex_lock (&self->lock);
@@ -178,8 +194,10 @@ ts_hydrator_ask (ts_hydrator_t *self, const char *id)
     else
     if (self->waiting->n >= TS_HYDRATOR_BACKLOG)
         rc = TS_ETOOBIG;
-    else
+    else {
+        self->waiting_read [self->waiting->n] = read_ms > 0? read_ms: 0;
         rc = ts_strlist_append (self->waiting, id);
+    }
     pthread_mutex_unlock (&self->lock);
     if (rc == 0) {
         uint64_t one = 1;

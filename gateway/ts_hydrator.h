@@ -4,12 +4,19 @@
     so that the thread that hands one over (an HTTP loop, the ZeroMQ
     front end, a caller of ts_api_revalidate) never waits for the broker.
 
-    Only refusals come back (the refused callback, from the hydrator's
-    thread): the broker answered anything but 202, or did not answer in
-    gateway.broker_timeout_ms, or the backlog was full. Success needs no
-    callback: the fetch's change notice says it (ts_notice, ts_flight).
-    Which ids to send, and sending each once, is the caller's
-    (ts_flight); this module sends what it is given. */
+    Each hydrate carries the time the caller read the id as unfetched
+    (skip_fetched_since, docs/protocol.md 5.6), so that the broker does
+    not fetch again an id whose job was acked just after that read (the
+    scheduled fetch was then in flight).
+
+    Only the fetches that will bring no change notice come back (the
+    ended callback, from the hydrator's thread): the broker answered
+    anything but 202, or did not answer in gateway.broker_timeout_ms, or
+    the backlog was full, or it skipped the id as fetched since the read
+    and no job holds it. A queued fetch needs no callback: its change
+    notice says it (ts_notice, ts_flight). Which ids to send, and sending
+    each once, is the caller's (ts_flight); this module sends what it is
+    given. */
 
 #ifndef TS_HYDRATOR_H_INCLUDED
 #define TS_HYDRATOR_H_INCLUDED
@@ -21,18 +28,20 @@
 
 typedef struct _ts_hydrator_t ts_hydrator_t;
 
-//  A fetch of id was not queued: status is the broker's (or ts_client's
-//  502/503) and detail says why. Called from the hydrator's thread (or
-//  from ts_hydrator_destroy, with 503); must not call the hydrator.
-typedef void (ts_hydrator_refused_fn) (void *arg, const char *id,
-                                       int status, const char *detail);
+//  No fetch of id follows: refused (status is the broker's, or
+//  ts_client's 502/503, and detail says why) or skipped (202: fetched at
+//  or after the ask's read time, and held by no job). Called from the
+//  hydrator's thread (or from ts_hydrator_destroy, with 503); must not
+//  call the hydrator.
+typedef void (ts_hydrator_ended_fn) (void *arg, const char *id, int status,
+                                     const char *detail);
 
 //  Starts the thread with a client of endpoint as policy says (copied;
 //  policy->curve borrowed, must outlive the hydrator). Returns NULL with
 //  the reason in err.
 ts_hydrator_t *ts_hydrator_new (const char *endpoint,
                                 const ts_client_policy_t *policy,
-                                ts_hydrator_refused_fn *refused, void *arg,
+                                ts_hydrator_ended_fn *ended, void *arg,
                                 char *err);
 
 //  Stops the thread (within a quarter of a second); fetches still waiting
@@ -40,9 +49,11 @@ ts_hydrator_t *ts_hydrator_new (const char *endpoint,
 //  NULL.
 void ts_hydrator_destroy (ts_hydrator_t **self_p);
 
-//  Hands id over to be sent; returns at once. Thread-safe. Returns 0,
+//  Hands id over to be sent; returns at once. read_ms: when the caller
+//  read id and found it unfetched (epoch ms), sent as skip_fetched_since;
+//  0 to fetch whatever was fetched since. Thread-safe. Returns 0,
 //  TS_ETOOBIG if TS_HYDRATOR_BACKLOG ids wait already, TS_ENOMEM.
-int ts_hydrator_ask (ts_hydrator_t *self, const char *id);
+int ts_hydrator_ask (ts_hydrator_t *self, const char *id, int64_t read_ms);
 
 //  Hydrates sent (answered or not) since the start. Thread-safe.
 uint64_t ts_hydrator_sent (ts_hydrator_t *self);

@@ -339,6 +339,13 @@ ts_queue_lease (ts_queue_t *self, const char *owner, int64_t now_ms,
     return rc < 0? rc: 0;
 }
 
+void
+ts_queue_clock (ts_queue_t *self, int64_t now_ms)
+{
+    assert (self);
+    ts_queue_machine_clock (self, now_ms);
+}
+
 int
 ts_queue_ack_many (ts_queue_t *self, const uint64_t *job_ids, size_t n,
                    ts_job_t **jobs, int *rcs, char *err)

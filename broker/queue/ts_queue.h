@@ -299,6 +299,13 @@ int ts_queue_lease_filtered (ts_queue_t *self, const ts_queue_grant_t *grants,
 int ts_queue_ack_many (ts_queue_t *self, const uint64_t *job_ids, size_t n,
                        ts_job_t **jobs, int *rcs, char *err);
 
+//  Gives the queue the wall-clock time now_ms, as every call that takes
+//  one does, and changes nothing else: the acks after it mark their ids
+//  fetched at now_ms at the earliest (ts_queue_last_fetch). The broker
+//  calls it before it acks a wake's dones, so that a fetch's time is its
+//  ack's, not that of the last lease or tick before it.
+void ts_queue_clock (ts_queue_t *self, int64_t now_ms);
+
 //  The job is done: forgets it, whatever its owner, leased or queued (its
 //  ids can be queued again). job (may be NULL) gets the job as it was.
 //  Returns 0, TS_ENOTFOUND if no such job is queued or leased (a dead job

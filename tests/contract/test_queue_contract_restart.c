@@ -318,6 +318,14 @@ queue_ack_marks_its_ids_fetched_and_the_times_survive_a_reopen (void **state)
     assert_int_equal (ts_queue_last_fetch (fx->queue, ids, 1, times, NULL),
                       0);
     assert_int_equal (times [0], T0 + 2000);
+    //  A clock given just before the ack is the ack's time.
+    uint64_t later = s_push1 (fx->queue, "b", T0 + 3000);
+    assert_int_equal (s_lease (fx, "w", T0 + 3000), later);
+    ts_queue_clock (fx->queue, T0 + 3456);
+    assert_int_equal (ts_queue_ack (fx->queue, later, NULL, NULL), 0);
+    assert_int_equal (ts_queue_last_fetch (fx->queue, ids + 1, 1, times,
+                                           NULL), 0);
+    assert_int_equal (times [0], T0 + 3456);
     const char *bad [] = { "a b" };
     assert_int_equal (ts_queue_last_fetch (fx->queue, bad, 1, times, NULL),
                       TS_EINVAL);

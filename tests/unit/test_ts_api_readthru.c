@@ -7,7 +7,9 @@
     success that holds nothing and one whose fetch failed (no fetch:
     the broker retries it), while a negatively cached upstream 404 is a
     404; a broker that refuses the fetch ends the wait
-    too. The broker is a fake on inproc. */
+    too, and so does one that skips it as fetched since the query read
+    the store (the hydrate names that time). The broker is a fake on
+    inproc. */
 
 #define BROKER_RT   "inproc://test-ts-api-readthru-broker"
 
@@ -52,6 +54,18 @@ s_requests_are (ts_fakebroker_t *broker, size_t n)
     return ts_fakebroker_requests (broker) == n;
 }
 
+//  True once wait's flight has ended (within 2 s).
+static bool
+s_wait_ends (fixture_t *self, const ts_api_wait_t *wait)
+{
+    for (int i = 0; i < 200; i++) {
+        if (!ts_api_waiting (self->api, wait, ts_mono_ms ()))
+            return true;
+        zclock_sleep (10);
+    }
+    return false;
+}
+
 static void
 readthru_concurrent_queries_share_one_priority_fetch (void **state)
 {
@@ -67,6 +81,9 @@ readthru_concurrent_queries_share_one_priority_fetch (void **state)
     assert_true (one.until_ms > ts_mono_ms ());
     assert_true (s_requests_are (broker, 1));
     assert_int_equal (ts_fakebroker_last_op (broker), TS_OP_HYDRATE);
+    //  It names the time the first query read the store.
+    int64_t skip = ts_fakebroker_last_skip (broker);
+    assert_true (skip > ts_now_ms () - 10000 && skip <= ts_now_ms ());
     //  A revalidation while it is in flight joins it too.
     assert_int_equal (ts_api_revalidate (self->api, "a"), 1);
     zclock_sleep (50);
@@ -172,15 +189,35 @@ readthru_refused_fetch_ends_the_wait (void **state)
     s_register (self, "a");
     ts_api_wait_t wait = { .may_wait = true };
     assert_int_equal (s_query_rt (self, "a", &wait), TS_API_PARK);
-    bool waiting = true;
-    for (int i = 0; i < 200 && waiting; i++) {
-        zclock_sleep (10);
-        waiting = ts_api_waiting (self->api, &wait, ts_mono_ms ());
-    }
-    assert_false (waiting);
+    assert_true (s_wait_ends (self, &wait));
     //  The next query asks again.
     assert_int_equal (ts_api_revalidate (self->api, "a"), 0);
     assert_int_equal (ts_api_revalidate (self->api, "-bad id"), TS_EINVAL);
+    ts_fakebroker_destroy (&broker);
+}
+
+//  The broker skipped the fetch (the id's job was acked after the query
+//  read): no notice will come, so the wait ends at once, and the hydrate
+//  carried the read's time.
+static void
+readthru_fetch_skipped_as_fetched_since_ends_the_wait (void **state)
+{
+    fixture_t *self = *state;
+    ts_fakebroker_t *broker = ts_fakebroker_new (BROKER_RT);
+    ts_fakebroker_set_mode (broker, TS_FAKEBROKER_SKIPPED);
+    s_register (self, "a");
+    int64_t before = ts_now_ms ();
+    ts_api_wait_t wait = { .may_wait = true };
+    assert_int_equal (s_query_rt (self, "a", &wait), TS_API_PARK);
+    int64_t after = ts_now_ms ();
+    assert_true (s_wait_ends (self, &wait));
+    assert_int_equal (ts_fakebroker_requests (broker), 1);
+    int64_t skip = ts_fakebroker_last_skip (broker);
+    assert_true (skip >= before && skip <= after);
+    //  A revalidation asks without it: the id is stale, whatever came.
+    assert_int_equal (ts_api_revalidate (self->api, "a"), 0);
+    assert_true (s_requests_are (broker, 2));
+    assert_true (ts_fakebroker_last_skip (broker) == 0);
     ts_fakebroker_destroy (&broker);
 }
 
@@ -200,6 +237,9 @@ main (int argc, char *argv [])
             s_teardown),
         cmocka_unit_test_setup_teardown (
             readthru_refused_fetch_ends_the_wait, s_setup_rt, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            readthru_fetch_skipped_as_fetched_since_ends_the_wait,
+            s_setup_rt, s_teardown),
     };
     if (argc > 1)
         cmocka_set_test_filter (argv [1]);

@@ -417,6 +417,12 @@ hydrate_priority_and_query_retry_after_round_trip (void **state)
     s_check_round_trip (msg);
     s_assert_bytes (msg, "84 a1 76 01 a2 6f 70 a7 68 79 64 72 61 74 65 "
                     "a3 69 64 73 91 a1 61 a8 70 72 69 6f 72 69 74 79 c3");
+    //  skip_fetched_since: epoch ms; 0 is not sent.
+    msg->skip_fetched_since_ms = 1733550000123LL;
+    s_check_round_trip (msg);
+    ts_msg_t *copy = s_round_trip (msg);
+    assert_true (copy->skip_fetched_since_ms == 1733550000123LL);
+    ts_msg_destroy (&copy);
     ts_msg_destroy (&msg);
 
     msg = ts_msg_new (TS_OP_REPLY);
@@ -435,6 +441,19 @@ hydrate_priority_and_query_retry_after_round_trip (void **state)
                       TS_EPROTO);
     assert_non_null (strstr (err, "priority"));
     ts_msg_destroy (&msg);
+
+    //  {"v":1,"op":"hydrate","ids":["a"],"skip_fetched_since":-1}, then
+    //  "1" (a string)
+    const char negative [] = "\x84\xa1" "v" "\x01\xa2" "op" "\xa7" "hydrate"
+                             "\xa3" "ids" "\x91\xa1" "a"
+                             "\xb2" "skip_fetched_since" "\xff";
+    s_expect_error (negative, sizeof negative - 1, 1024, TS_EPROTO,
+                    "skip_fetched_since");
+    const char text [] = "\x84\xa1" "v" "\x01\xa2" "op" "\xa7" "hydrate"
+                         "\xa3" "ids" "\x91\xa1" "a"
+                         "\xb2" "skip_fetched_since" "\xa1" "1";
+    s_expect_error (text, sizeof text - 1, 1024, TS_EPROTO,
+                    "skip_fetched_since");
 }
 
 static void

@@ -24,6 +24,7 @@ struct _ts_fakebroker_t {
     size_t               requests;  //  answered so far
     ts_op_t              last_op;   //  op of the last request
     size_t               last_ids;  //  ids in the last request
+    int64_t              last_skip; //  its skip_fetched_since (hydrate)
 };
 
 void
@@ -83,10 +84,12 @@ s_answer (ts_fakebroker_t *self, zframe_t *frame, char **data, size_t *size)
     else
     switch (req->op) {
         case TS_OP_HYDRATE:
+            //  SKIPPED: every id fetched since, held by no job.
             ts_msg_set_ok (reply, 202);
-            reply->count = req->ids->n;
+            reply->count = mode == TS_FAKEBROKER_SKIPPED? 0: req->ids->n;
             for (size_t i = 0; i < req->ids->n; i++)
-                ts_msg_add_job (reply, 100 + i);
+                ts_msg_add_job (reply, mode == TS_FAKEBROKER_SKIPPED
+                                       ? 0: 100 + i);
             break;
         case TS_OP_JOB_STATE:
             ts_msg_set_ok (reply, 200);
@@ -147,6 +150,7 @@ s_count (ts_fakebroker_t *self, zmsg_t *msg)
     self->requests++;
     self->last_op = rc == 0? req->op: TS_OP_REPLY;
     self->last_ids = rc == 0? req->ids->n: 0;
+    self->last_skip = rc == 0? req->skip_fetched_since_ms: 0;
     pthread_mutex_unlock (&self->lock);
     ts_msg_destroy (&req);
 }
@@ -333,4 +337,13 @@ ts_fakebroker_last_ids (ts_fakebroker_t *self)
     size_t n = self->last_ids;
     pthread_mutex_unlock (&self->lock);
     return n;
+}
+
+int64_t
+ts_fakebroker_last_skip (ts_fakebroker_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    int64_t ms = self->last_skip;
+    pthread_mutex_unlock (&self->lock);
+    return ms;
 }

@@ -31,7 +31,10 @@ typedef enum {
     TS_FAKEBROKER_GARBAGE,      //  bytes that are not msgpack
     TS_FAKEBROKER_TWO_FRAMES,   //  the canned reply, then a second frame
     TS_FAKEBROKER_SILENT,       //  no answer at all (requests still count)
-    TS_FAKEBROKER_JOB           //  a job message of the worker dialogue
+    TS_FAKEBROKER_JOB,          //  a job message of the worker dialogue
+    TS_FAKEBROKER_SKIPPED       //  hydrate: 202, count 0, jobs all 0 (as
+                                //  for ids fetched since skip_fetched_
+                                //  since); the rest canned
 } ts_fakebroker_mode_t;
 
 typedef struct _ts_fakebroker_t ts_fakebroker_t;
@@ -61,6 +64,10 @@ size_t ts_fakebroker_wait_requests (ts_fakebroker_t *self, size_t n,
 size_t ts_fakebroker_requests (ts_fakebroker_t *self);
 ts_op_t ts_fakebroker_last_op (ts_fakebroker_t *self);
 size_t ts_fakebroker_last_ids (ts_fakebroker_t *self);
+
+//  The skip_fetched_since of the last request (0: none, or not a
+//  hydrate).
+int64_t ts_fakebroker_last_skip (ts_fakebroker_t *self);
 
 //  Fills reply (reset first) with the canned stats answer: queued 3,
 //  delayed 1, leased 2, dlq 2, done 40, failed 6, retried 4,

@@ -86,6 +86,7 @@ s_assert_msg_equal (const ts_msg_t *a, const ts_msg_t *b)
     assert_int_equal (a->retry, b->retry);
     assert_int_equal (a->retry_after_ms, b->retry_after_ms);
     assert_int_equal (a->priority, b->priority);
+    assert_true (a->skip_fetched_since_ms == b->skip_fetched_since_ms);
     assert_string_equal (a->kind, b->kind);
     assert_int_equal (a->count, b->count);
     assert_int_equal (a->has_stats, b->has_stats);
