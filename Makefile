@@ -342,7 +342,8 @@ PARTS_common/ts_config = common/ts_config_keys common/ts_config_yaml \
 PARTS_common/ts_config += common/ts_ratelimit
 PARTS_common/ts_proto = common/ts_proto_codec common/ts_proto_client common/ts_proto_fresh \
                         common/ts_proto_worker common/ts_proto_points \
-                        common/ts_proto_query common/ts_query
+                        common/ts_proto_query common/ts_proto_ids \
+                        common/ts_query
 PARTS_common/ingest/ts_map = common/ingest/ts_map_parse \
                              common/ingest/ts_map_read \
                              common/ingest/ts_map_zone

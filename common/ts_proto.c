@@ -41,7 +41,7 @@ const char *ts_proto_field_names [F_COUNT_] = {
     "next", "jobs", "states", "boot", "written", "seq", "rid",
     "source", "kind", "sources", "fetch", "step", "agg", "max_points",
     "fill", "step_ms", "priority", "fetched_ms", "stale", "last_error", "age",
-    "enc", "skip_fetched_since"
+    "enc", "skip_fetched_since", "fetches"
 };
 
 //  ---------------------------------------------------------------------
@@ -81,6 +81,9 @@ s_free_arrays (ts_msg_t *self)
     free (self->states);
     self->states = NULL;
     self->states_n = 0;
+    free (self->fetches);
+    self->fetches = NULL;
+    self->fetches_n = 0;
     free (self->stats.workers);
     self->stats.workers = NULL;
     self->stats.workers_n = 0;
@@ -247,6 +250,21 @@ ts_msg_add_state (ts_msg_t *self, uint64_t job, ts_job_status_t status,
     info->receives = receives;
     ts_strlcpy (info->error, error? error: "", sizeof (info->error));
     self->has_states = true;
+    return 0;
+}
+
+int
+ts_msg_add_fetch (ts_msg_t *self, const ts_id_status_t *fetch)
+{
+    assert (self);
+    assert (fetch);
+    ts_id_status_t *fetches = s_grow (self->fetches, self->fetches_n,
+                                      sizeof (ts_id_status_t));
+    if (!fetches)
+        return TS_ENOMEM;
+    self->fetches = fetches;
+    self->fetches [self->fetches_n++] = *fetch;
+    self->has_fetches = true;
     return 0;
 }
 

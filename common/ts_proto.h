@@ -159,6 +159,9 @@ typedef struct {
     char    error [TS_ERRLEN];          //  its detail
     char    kind [TS_PROTO_KIND_MAX + 1];   //  its kind, e.g. "http_404"
     int64_t not_found_until_ms;         //  upstream 404 remembered until
+    bool    stale;                      //  ids_ls reply: stale by its
+                                        //  source's schedule (ids_show
+                                        //  says it in its freshness)
 } ts_id_status_t;
 
 //  One job's state (job_state reply).
@@ -342,6 +345,12 @@ typedef struct {
                                         //  and fetch given
     ts_id_status_t fetch;               //  ids_show reply: id's fetch
                                         //  status
+    bool     with_fetch;                //  ids_ls: "fetch": true asks
+                                        //  each id's fetch status
+    bool     has_fetches;               //  ids_ls reply: fetches given
+    ts_id_status_t *fetches;            //  ids_ls reply: one per id,
+                                        //  owned
+    size_t   fetches_n;                 //  number of fetches
     bool     has_states;                //  reply carries job states
     ts_job_info_t *states;              //  job_state reply: owned
     size_t   states_n;                  //  number of states
@@ -357,6 +366,10 @@ int ts_msg_add_job (ts_msg_t *self, uint64_t job);
 //  TS_ENOMEM.
 int ts_msg_add_state (ts_msg_t *self, uint64_t job, ts_job_status_t status,
                       uint32_t receives, const char *error);
+
+//  Appends a copy of fetch to self->fetches (sets has_fetches): the
+//  status of the ids_ls reply's next id. Returns 0 or TS_ENOMEM.
+int ts_msg_add_fetch (ts_msg_t *self, const ts_id_status_t *fetch);
 
 //  Appends a worker to self->stats (sets has_stats). Returns 0 or
 //  TS_ENOMEM.

@@ -119,72 +119,6 @@ nomem:
     return -1;
 }
 
-//  The ids_show answer: "id", "source" and the "fetch" map (every key
-//  always written: 0 and "" mean none).
-static int
-s_encode_fetch (msgpack_packer *pk, const ts_msg_t *self)
-{
-    const ts_id_status_t *fetch = &self->fetch;
-    TS_PROTO_TRY (ts_proto_pack_cstr (pk, "id"));
-    TS_PROTO_TRY (ts_proto_pack_cstr (pk, self->id));
-    TS_PROTO_TRY (ts_proto_pack_cstr (pk, "source"));
-    TS_PROTO_TRY (ts_proto_pack_cstr (pk, self->source));
-    TS_PROTO_TRY (ts_proto_pack_cstr (pk, "fetch"));
-    TS_PROTO_TRY (msgpack_pack_map (pk, 6));
-    TS_PROTO_TRY (ts_proto_pack_cstr (pk, "ok"));
-    TS_PROTO_TRY (msgpack_pack_int64 (pk, fetch->ok_ms));
-    TS_PROTO_TRY (ts_proto_pack_cstr (pk, "attempt"));
-    TS_PROTO_TRY (msgpack_pack_int64 (pk, fetch->attempt_ms));
-    TS_PROTO_TRY (ts_proto_pack_cstr (pk, "error_at"));
-    TS_PROTO_TRY (msgpack_pack_int64 (pk, fetch->error_ms));
-    TS_PROTO_TRY (ts_proto_pack_cstr (pk, "error"));
-    TS_PROTO_TRY (ts_proto_pack_cstr (pk, fetch->error));
-    TS_PROTO_TRY (ts_proto_pack_cstr (pk, "kind"));
-    TS_PROTO_TRY (ts_proto_pack_cstr (pk, fetch->kind));
-    TS_PROTO_TRY (ts_proto_pack_cstr (pk, "not_found_until"));
-    TS_PROTO_TRY (msgpack_pack_int64 (pk, fetch->not_found_until_ms));
-    return 0;
-nomem:
-    return -1;
-}
-
-//  Reads the ids_show answer (see s_encode_fetch): id and source must be
-//  there too.
-static int
-s_decode_fetch (ts_proto_dec_t *dec, const msgpack_object *obj,
-                ts_msg_t *self)
-{
-    static const char *const keys [] = {
-        "ok", "attempt", "error_at", "error", "kind", "not_found_until" };
-    const msgpack_object *val [6];
-    int rc = ts_proto_get_record (dec, "fetch", obj, keys, 6, val);
-    ts_id_status_t *fetch = &self->fetch;
-    int64_t *times [] = { &fetch->ok_ms, &fetch->attempt_ms,
-                          &fetch->error_ms };
-    for (int i = 0; rc == 0 && i < 3; i++)
-        if (val [i])
-            rc = ts_proto_get_int64 (dec, keys [i], val [i], times [i]);
-    if (rc == 0 && val [3])
-        rc = ts_proto_get_text (dec, "fetch.error", val [3], fetch->error,
-                                sizeof fetch->error, true);
-    if (rc == 0 && val [4])
-        rc = ts_proto_get_text (dec, "fetch.kind", val [4], fetch->kind,
-                                sizeof fetch->kind, true);
-    if (rc == 0 && val [5])
-        rc = ts_proto_get_int64 (dec, "fetch.not_found_until", val [5],
-                                 &fetch->not_found_until_ms);
-    const msgpack_object *id = rc == 0? ts_proto_field (dec, F_ID, true,
-                                                        &rc): NULL;
-    if (id)
-        rc = ts_proto_get_name (dec, "id", id, self->id);
-    const msgpack_object *source = dec->field [F_SOURCE];
-    if (rc == 0 && source && !(source->type == MSGPACK_OBJECT_STR
-                               && source->via.str.size == 0))
-        rc = ts_proto_get_name (dec, "source", source, self->source);
-    self->has_fetch = rc == 0;
-    return rc;
-}
-
 int
 ts_proto_encode_reply (msgpack_packer *pk, const ts_msg_t *self,
                        ts_enc_t enc)
@@ -202,7 +136,7 @@ ts_proto_encode_reply (msgpack_packer *pk, const ts_msg_t *self,
                   + (self->has_dlq? 1: 0)
                   + (self->has_states? 1: 0)
                   + (self->has_fresh? ts_proto_fresh_fields (self): 0)
-                  + (self->has_fetch? 3: 0)
+                  + ts_proto_ids_fields (self)
                   + (self->rid [0]? 1: 0)
                   + (self->retry_after_ms? 1: 0);
     TS_PROTO_TRY (msgpack_pack_map (pk, fields));
@@ -258,8 +192,7 @@ ts_proto_encode_reply (msgpack_packer *pk, const ts_msg_t *self,
         TS_PROTO_TRY (s_encode_dlq (pk, self));
     if (self->has_states)
         TS_PROTO_TRY (s_encode_states (pk, self));
-    if (self->has_fetch)
-        TS_PROTO_TRY (s_encode_fetch (pk, self));
+    TS_PROTO_TRY (ts_proto_encode_ids (pk, self));
     //  Last: "age" ends the reply (ts_msg_patch_age).
     if (self->has_fresh)
         TS_PROTO_TRY (ts_proto_encode_fresh (pk, self));
@@ -595,8 +528,7 @@ ts_proto_decode_reply (ts_proto_dec_t *dec, ts_msg_t *self)
     if ((obj = dec->field [F_STATES])
     &&  (rc = s_decode_states (dec, obj, self)))
         return rc;
-    if ((obj = dec->field [F_FETCH])
-    &&  (rc = s_decode_fetch (dec, obj, self)))
+    if ((rc = ts_proto_decode_ids (dec, self)))
         return rc;
     if ((obj = dec->field [F_STEP_MS])
     &&  (rc = ts_proto_get_int64 (dec, "step_ms", obj, &self->step_ms)))
@@ -638,7 +570,8 @@ ts_proto_client_fields (const ts_msg_t *self)
         case TS_OP_DLQ_REDRIVE:
             return (self->ids->n? 1: 0) + (self->jobs_n? 1: 0);
         case TS_OP_IDS_LS:
-            return (self->after [0]? 1: 0) + (self->limit? 1: 0);
+            return (self->after [0]? 1: 0) + (self->limit? 1: 0)
+                 + (self->with_fetch? 1: 0);
         default:
             return 0;           //  ping, stats, dlq_ls, dlq_purge
     }
@@ -714,6 +647,10 @@ ts_proto_client_pack (msgpack_packer *pk, const ts_msg_t *self)
             if (self->limit) {
                 TS_PROTO_TRY (ts_proto_pack_cstr (pk, "limit"));
                 TS_PROTO_TRY (msgpack_pack_uint32 (pk, self->limit));
+            }
+            if (self->with_fetch) {
+                TS_PROTO_TRY (ts_proto_pack_cstr (pk, "fetch"));
+                TS_PROTO_TRY (msgpack_pack_true (pk));
             }
             break;
         case TS_OP_JOB_STATE:
@@ -803,6 +740,12 @@ ts_proto_client_decode (ts_proto_dec_t *dec, ts_msg_t *self)
                              (unsigned) self->limit, TS_PROTO_IDS_PAGE);
                     return TS_EPROTO;
                 }
+            }
+            if ((obj = dec->field [F_FETCH])) {
+                if (obj->type != MSGPACK_OBJECT_BOOLEAN)
+                    return ts_proto_type_error (dec, "fetch", "a boolean",
+                                                obj);
+                self->with_fetch = obj->via.boolean;
             }
             return 0;
         case TS_OP_JOB_STATE:

@@ -16,6 +16,8 @@
                             times, measure indexes, values), in either
                             encoding (columns, compact)
         ts_proto_query.c    a query's options (step, agg, fill, paging)
+        ts_proto_ids.c      the registry's fetch statuses in replies
+                            (ids_show's fetch, ids_ls's fetches)
 
     Decoding: ts_proto.c reads the top-level map into a ts_proto_dec_t
     (each known key's value, or NULL), checks version, op and dialogue,
@@ -49,7 +51,7 @@ typedef enum {
     F_NEXT, F_JOBS, F_STATES, F_BOOT, F_WRITTEN, F_SEQ, F_RID, F_SOURCE,
     F_KIND, F_SOURCES, F_FETCH, F_STEP, F_AGG, F_MAX_POINTS, F_FILL,
     F_STEP_MS, F_PRIORITY, F_FETCHED_MS, F_STALE, F_LAST_ERROR, F_AGE,
-    F_ENC, F_SKIP_FETCHED_SINCE,
+    F_ENC, F_SKIP_FETCHED_SINCE, F_FETCHES,
     F_COUNT_
 } ts_proto_field_t;
 
@@ -191,6 +193,17 @@ int ts_proto_decode_series (ts_proto_dec_t *dec, ts_msg_t *self);
 //  Reads the query key "enc" (a name of ts_enc_t) into *enc.
 int ts_proto_get_enc (ts_proto_dec_t *dec, const msgpack_object *obj,
                       ts_enc_t *enc);
+
+//  ---------------------------------------------------------------------
+//  ts_proto_ids.c: fetch statuses in replies
+
+//  Map entries ts_proto_encode_ids packs for self: id, source and fetch
+//  (has_fetch), fetches (has_fetches).
+size_t ts_proto_ids_fields (const ts_msg_t *self);
+int ts_proto_encode_ids (msgpack_packer *pk, const ts_msg_t *self);
+//  Reads "fetch" (with id and source) and "fetches" (after the ids),
+//  those given.
+int ts_proto_decode_ids (ts_proto_dec_t *dec, ts_msg_t *self);
 
 //  ---------------------------------------------------------------------
 //  ts_proto_fresh.c: the freshness of a query reply

@@ -277,6 +277,19 @@ s_ids_rm (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
 //  one registered without) and its fetch status (ts_store_ids_status):
 //  what GET /v1/ids/{id} and `tscache ids show` answer. 404 for an id
 //  not registered.
+//  The wire's form of a registry fetch status.
+static void
+s_fetch_of (const ts_store_status_t *status, ts_id_status_t *fetch)
+{
+    memset (fetch, 0, sizeof *fetch);
+    fetch->ok_ms = status->ok_ms;
+    fetch->attempt_ms = status->attempt_ms;
+    fetch->error_ms = status->error_ms;
+    fetch->not_found_until_ms = status->not_found_until_ms;
+    ts_strlcpy (fetch->error, status->error, sizeof fetch->error);
+    ts_strlcpy (fetch->kind, status->kind, sizeof fetch->kind);
+}
+
 static int
 s_ids_show (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
 {
@@ -297,12 +310,7 @@ s_ids_show (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
     ts_strlcpy (reply->source, source [0]? source: self->sources->items [0],
                 sizeof reply->source);
     reply->has_fetch = true;
-    reply->fetch.ok_ms = status.ok_ms;
-    reply->fetch.attempt_ms = status.attempt_ms;
-    reply->fetch.error_ms = status.error_ms;
-    reply->fetch.not_found_until_ms = status.not_found_until_ms;
-    ts_strlcpy (reply->fetch.error, status.error, sizeof reply->fetch.error);
-    ts_strlcpy (reply->fetch.kind, status.kind, sizeof reply->fetch.kind);
+    s_fetch_of (&status, &reply->fetch);
     //  Its freshness, by its own source's schedule (ts_fresh).
     ts_fresh_verdict_t verdict;
     ts_fresh_judge_source (self->fresh, s_source_index (self, reply->source),
@@ -313,8 +321,45 @@ s_ids_show (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
     return reply->status;
 }
 
+//  The fetch status of every id of reply's page (ids, sources filled),
+//  each judged stale or not by its own source's schedule. Returns 0, or
+//  fills reply with the error and returns its status.
+static int
+s_ids_fetches (ts_api_t *self, ts_msg_t *reply)
+{
+    char err [TS_ERRLEN] = "";
+    int64_t now = ts_now_ms ();
+    reply->has_fetches = true;
+    for (size_t i = 0; i < reply->ids->n; i++) {
+        ts_store_status_t status;
+        int rc = ts_store_ids_status (self->store, reply->ids->items [i],
+                                      &status, err);
+        //  Removed since the page was read: never fetched, as far as
+        //  this answer goes.
+        if (rc == TS_ENOTFOUND) {
+            memset (&status, 0, sizeof status);
+            rc = 0;
+        }
+        if (rc)
+            return ts_api_store_failed (reply, rc, err);
+        ts_id_status_t fetch;
+        s_fetch_of (&status, &fetch);
+        ts_fresh_verdict_t verdict;
+        ts_fresh_judge_source (self->fresh,
+                               s_source_index (self, reply->sources->items [i]),
+                               status.ok_ms, status.error_ms, now, &verdict);
+        fetch.stale = verdict.stale;
+        if (ts_msg_add_fetch (reply, &fetch)) {
+            ts_msg_set_error (reply, 500, "internal", "out of memory");
+            return reply->status;
+        }
+    }
+    return 0;
+}
+
 //  One page of ids: at most limit (default and most TS_PROTO_IDS_PAGE)
-//  after the cursor, and the next cursor if more follow. A request with
+//  after the cursor, and the next cursor if more follow; with fetch,
+//  each id's fetch status. A request with
 //  neither after nor limit comes from a client that predates paging and
 //  expects the whole registry in one answer: it gets it if it fits in
 //  one page, else 413, never a silently partial list.
@@ -354,6 +399,8 @@ s_ids_ls (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
         ts_strlcpy (reply->next, reply->ids->items [reply->ids->n - 1],
                     sizeof reply->next);
     reply->count = reply->ids->n;
+    if (req->with_fetch)
+        s_ids_fetches (self, reply);
     return reply->status;
 }
 

@@ -596,17 +596,11 @@ s_states (ts_json_t *self, const ts_msg_t *reply)
     S_RAW (self, "]}");
 }
 
-//  The ids_show answer (GET /v1/ids/{id}): the id's source and fetch
-//  status.
+//  ,"fetched_at":T|null,"last_attempt":T|null,"last_error":{"at","kind",
+//  "detail"}|null,"not_found_until":T|null: an id's fetch status.
 static void
-s_id_show (ts_json_t *self, const ts_msg_t *reply)
+s_fetch_fields (ts_json_t *self, const ts_id_status_t *fetch)
 {
-    const ts_id_status_t *fetch = &reply->fetch;
-    S_RAW (self, "{\"id\":");
-    ts_json_str (self, reply->id);
-    S_RAW (self, ",\"source\":");
-    ts_json_str (self, reply->source);
-    S_RAW (self, ",\"registered\":true");
     s_time_or_null (self, "fetched_at", fetch->ok_ms);
     s_time_or_null (self, "last_attempt", fetch->attempt_ms);
     S_RAW (self, ",\"last_error\":");
@@ -624,6 +618,19 @@ s_id_show (ts_json_t *self, const ts_msg_t *reply)
     else
         S_RAW (self, "null");
     s_time_or_null (self, "not_found_until", fetch->not_found_until_ms);
+}
+
+//  The ids_show answer (GET /v1/ids/{id}): the id's source and fetch
+//  status.
+static void
+s_id_show (ts_json_t *self, const ts_msg_t *reply)
+{
+    S_RAW (self, "{\"id\":");
+    ts_json_str (self, reply->id);
+    S_RAW (self, ",\"source\":");
+    ts_json_str (self, reply->source);
+    S_RAW (self, ",\"registered\":true");
+    s_fetch_fields (self, &reply->fetch);
     //  Its freshness (ts_fresh): stale, and its age now (not cached).
     if (reply->has_fresh) {
         if (reply->fresh.stale)
@@ -660,6 +667,18 @@ ts_json_answer (ts_json_t *self, const ts_msg_t *req, const ts_msg_t *reply)
             if (reply->sources->n) {
                 S_RAW (self, ",\"sources\":");
                 s_ids (self, reply->sources);
+            }
+            //  fetch=true: each id's status, stale by its source.
+            if (reply->has_fetches) {
+                S_RAW (self, ",\"fetches\":[");
+                for (size_t i = 0; i < reply->fetches_n; i++) {
+                    ts_json_raw (self, i? ",{\"stale\":": "{\"stale\":");
+                    ts_json_raw (self, reply->fetches [i].stale? "true"
+                                                               : "false");
+                    s_fetch_fields (self, &reply->fetches [i]);
+                    S_RAW (self, "}");
+                }
+                S_RAW (self, "]");
             }
             S_RAW (self, ",\"next\":");
             if (reply->next [0])

@@ -72,6 +72,15 @@ ts_params_page (const ts_target_t *url, ts_msg_t *msg, char *err)
         }
         msg->limit = (uint32_t) n;
     }
+    const char *fetch = ts_target_param (url, "fetch");
+    if (fetch && *fetch) {
+        if (strcmp (fetch, "true") != 0 && strcmp (fetch, "false") != 0) {
+            ts_errf (err, "fetch: expected true or false, got '%.40s'",
+                     fetch);
+            return TS_EINVAL;
+        }
+        msg->with_fetch = strcmp (fetch, "true") == 0;
+    }
     return 0;
 }
 

@@ -37,10 +37,11 @@ int ts_params_query (const ts_target_t *url, const char *id,
 int ts_params_time (const char *name, const char *text, int64_t *ms,
                     char *err);
 
-//  GET /v1/ids?after=&limit=: sets msg's after and limit (1 to
-//  TS_PROTO_IDS_PAGE, digits only) when given and not empty. Returns 0,
-//  or TS_EINVAL with the detail in err ("after: ...", "limit: expected 1
-//  to 10000, got '...'").
+//  GET /v1/ids?after=&limit=&fetch=: sets msg's after and limit (1 to
+//  TS_PROTO_IDS_PAGE, digits only) when given and not empty, and
+//  with_fetch for fetch=true (false or empty: not). Returns 0, or
+//  TS_EINVAL with the detail in err ("after: ...", "limit: expected 1 to
+//  10000, got '...'", "fetch: expected true or false, got '...'").
 int ts_params_page (const ts_target_t *url, ts_msg_t *msg, char *err);
 
 //  Reads {"ids":["a",...]} from body (size bytes, need not end in NUL;

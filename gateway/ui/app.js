@@ -766,28 +766,23 @@ $("#dlq-purge").addEventListener("click", async () => {
   }
 });
 
-//  Registered ids, a page of 100 at a time, each with its fetch status.
+//  Registered ids, a page of 100 at a time, each with its fetch status
+//  (fetch=true: one request for the page).
 async function loadIds(first) {
   //  Only the newest load draws (two may overlap: the poll and Add).
   const gen = ++state.idsGen;
-  const q = new URLSearchParams({ limit: "100" });
+  const q = new URLSearchParams({ limit: "100", fetch: "true" });
   if (!first && state.idsNext) q.set("after", state.idsNext);
   const { data } = await api("GET", "/v1/ids?" + q);
-  const rows = await Promise.all(data.ids.map(async (id, i) => {
-    try {
-      const st = await idStatus(id);
-      if (!st) return null;                 //  removed meanwhile
-      return { id, source: st.source || (data.sources || [])[i] || "",
-               fetched: st.fetched_at || "", stale: !!st.stale,
-               error: st.last_error
-                 ? (st.last_error.kind || "") + " " + (st.last_error.detail || "") : "" };
-    } catch (e) {
-      if (e.status === 401) throw e;
-      return { id, source: "", fetched: "", stale: true, error: e.message };
-    }
-  }));
+  const rows = data.ids.map((id, i) => {
+    const st = (data.fetches || [])[i] || {};
+    return { id, source: (data.sources || [])[i] || "",
+             fetched: st.fetched_at || "", stale: !!st.stale,
+             error: st.last_error
+               ? (st.last_error.kind || "") + " " + (st.last_error.detail || "") : "" };
+  });
   if (gen !== state.idsGen) return;
-  state.ids = (first ? [] : state.ids).concat(rows.filter(Boolean));
+  state.ids = (first ? [] : state.ids).concat(rows);
   state.idsNext = data.next;
   $("#ids-more").hidden = !data.next;
   drawIds();

@@ -317,6 +317,49 @@ api_ids_show_answers_source_and_fetch_status (void **state)
     assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 400);
 }
 
+//  ids_ls with fetch: each id's fetch status with the page, stale by
+//  its source; the JSON answer's fetches; without fetch, none.
+static void
+api_ids_ls_with_fetch_answers_each_ids_status (void **state)
+{
+    fixture_t *self = *state;
+    char err [TS_ERRLEN] = "";
+    s_register (self, "a");
+    s_register (self, "b");
+    ts_store_mark_t ok = { .id = "b", .at_ms = ts_now_ms (), .ok = true };
+    assert_int_equal (ts_store_ids_mark (self->base->store, &ok, 1, err), 0);
+    assert_int_equal (ts_store_ids_failed (self->base->store, "a",
+                                           1732406460000, "http_503",
+                                           "id=a: upstream HTTP 503", 0,
+                                           err), 0);
+    ts_msg_reset (self->req, TS_OP_IDS_LS);
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_false (self->reply->has_fetches);
+    self->req->with_fetch = true;
+    assert_int_equal (ts_api_handle (self->api, self->req, self->reply), 200);
+    assert_true (self->reply->has_fetches);
+    assert_int_equal (self->reply->ids->n, 2);
+    assert_int_equal (self->reply->fetches_n, 2);
+    const ts_id_status_t *a = &self->reply->fetches [0];
+    const ts_id_status_t *b = &self->reply->fetches [1];
+    assert_int_equal (a->ok_ms, 0);
+    assert_int_equal (a->error_ms, 1732406460000);
+    assert_string_equal (a->kind, "http_503");
+    assert_true (a->stale);
+    assert_int_equal (b->ok_ms, ok.at_ms);
+    assert_false (b->stale);
+    ts_json_t *json = ts_json_new ();
+    assert_non_null (json);
+    assert_int_equal (ts_json_answer (json, self->req, self->reply), 0);
+    assert_non_null (strstr (ts_json_data (json),
+        "\"fetches\":[{\"stale\":true,\"fetched_at\":null,"
+        "\"last_attempt\":\"2024-11-24T00:01:00.000Z\","
+        "\"last_error\":{\"at\":\"2024-11-24T00:01:00.000Z\","
+        "\"kind\":\"http_503\",\"detail\":\"id=a: upstream HTTP 503\"},"
+        "\"not_found_until\":null},{\"stale\":false,\"fetched_at\":\""));
+    ts_json_destroy (&json);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -332,6 +375,7 @@ main (int argc, char *argv [])
         T (api_ids_ls_without_paging_answers_413_past_one_page),
         T (api_refuses_new_ids_with_a_leading_dash_but_serves_stored_ones),
         T (api_refuses_new_dot_ids_but_serves_stored_ones),
+        T (api_ids_ls_with_fetch_answers_each_ids_status),
         T (api_ids_rm_deletes_the_data_and_counts_one),
         T (api_ids_add_registers_to_a_source_and_ls_names_it),
         T (api_ids_show_answers_source_and_fetch_status),

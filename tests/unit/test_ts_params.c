@@ -159,6 +159,18 @@ params_page_reads_after_and_a_limit_in_range (void **state)
         assert_true (strstr (self->err, "limit: expected 1 to 10000")
                      || strstr (self->err, "after"));
     }
+    //  fetch=true asks each id's status; false or empty does not.
+    assert_false (self->msg->with_fetch);
+    url = s_url (self, "/v1/ids?fetch=true");
+    assert_int_equal (ts_params_page (url, self->msg, self->err), 0);
+    assert_true (self->msg->with_fetch);
+    self->msg->with_fetch = false;
+    url = s_url (self, "/v1/ids?fetch=false&fetch=");
+    assert_int_equal (ts_params_page (url, self->msg, self->err), 0);
+    assert_false (self->msg->with_fetch);
+    url = s_url (self, "/v1/ids?fetch=1");
+    assert_int_equal (ts_params_page (url, self->msg, self->err), TS_EINVAL);
+    assert_string_equal (self->err, "fetch: expected true or false, got '1'");
 }
 
 //  Reads body (a C string, or NULL) into self->msg->ids.

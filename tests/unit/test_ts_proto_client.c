@@ -123,6 +123,58 @@ ids_show_and_its_fetch_reply_round_trip (void **state)
     ts_msg_destroy (&msg);
 }
 
+//  ids_ls with "fetch": true, and its reply's fetches (docs/protocol.md
+//  5.5): one map per id, stale included; as many as ids, else refused.
+static void
+ids_ls_with_fetch_and_its_fetches_round_trip (void **state)
+{
+    ts_msg_t *msg = ts_msg_new (TS_OP_IDS_LS);
+    msg->limit = 2;
+    msg->with_fetch = true;
+    s_check_round_trip (msg);
+    msg->with_fetch = false;
+    s_check_round_trip (msg);
+    ts_msg_destroy (&msg);
+
+    msg = ts_msg_new (TS_OP_REPLY);
+    ts_msg_set_ok (msg, 200);
+    ts_strlist_append (msg->ids, "a");
+    ts_strlist_append (msg->ids, "b");
+    ts_strlist_append (msg->sources, "weather");
+    ts_strlist_append (msg->sources, "weather");
+    ts_id_status_t a = { .ok_ms = 1000, .attempt_ms = 3000,
+                         .error_ms = 3000, .error = "id=a: upstream HTTP 503",
+                         .kind = "http_503", .stale = true };
+    ts_id_status_t b = { 0 };
+    assert_int_equal (ts_msg_add_fetch (msg, &a), 0);
+    assert_int_equal (ts_msg_add_fetch (msg, &b), 0);
+    s_check_round_trip (msg);
+    ts_msg_t *copy = s_round_trip (msg);
+    assert_true (copy->has_fetches && copy->fetches_n == 2);
+    assert_true (copy->fetches [0].stale && !copy->fetches [1].stale);
+    assert_string_equal (copy->fetches [0].kind, "http_503");
+    ts_msg_destroy (&copy);
+
+    //  One fetch for two ids: refused.
+    msg->fetches_n = 1;
+    char *data = NULL;
+    size_t size = 0;
+    assert_int_equal (ts_msg_encode (msg, &data, &size), 0);
+    ts_msg_t *bad = ts_msg_new (TS_OP_PING);
+    char err [TS_ERRLEN] = "";
+    assert_int_equal (ts_msg_decode (bad, data, size, 1 << 20, err),
+                      TS_EPROTO);
+    assert_non_null (strstr (err, "fetches"));
+    free (data);
+    ts_msg_destroy (&bad);
+    ts_msg_destroy (&msg);
+
+    //  {"v":1,"op":"ids_ls","fetch":1}
+    const char number [] = "\x83\xa1" "v" "\x01\xa2" "op" "\xa6" "ids_ls"
+                           "\xa5" "fetch" "\x01";
+    s_expect_error (number, sizeof number - 1, 1024, TS_EPROTO, "fetch");
+}
+
 static void
 stats_reply_with_workers_round_trips (void **state)
 {
@@ -874,6 +926,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (decode_rejects_malformed_stats),
         cmocka_unit_test (decode_rejects_malformed_dlq),
         cmocka_unit_test (ids_show_and_its_fetch_reply_round_trip),
+        cmocka_unit_test (ids_ls_with_fetch_and_its_fetches_round_trip),
     };
     if (argc > 1)
         cmocka_set_test_filter (argv [1]);

@@ -125,6 +125,18 @@ s_assert_msg_equal (const ts_msg_t *a, const ts_msg_t *b)
     }
     assert_string_equal (a->after, b->after);
     assert_int_equal (a->limit, b->limit);
+    assert_int_equal (a->with_fetch, b->with_fetch);
+    assert_int_equal (a->has_fetches, b->has_fetches);
+    assert_int_equal (a->fetches_n, b->fetches_n);
+    for (size_t i = 0; i < a->fetches_n; i++) {
+        const ts_id_status_t *x = &a->fetches [i], *y = &b->fetches [i];
+        assert_true (x->ok_ms == y->ok_ms && x->attempt_ms == y->attempt_ms
+                  && x->error_ms == y->error_ms
+                  && x->not_found_until_ms == y->not_found_until_ms);
+        assert_string_equal (x->error, y->error);
+        assert_string_equal (x->kind, y->kind);
+        assert_int_equal (x->stale, y->stale);
+    }
     assert_string_equal (a->next, b->next);
     assert_int_equal (a->jobs_n, b->jobs_n);
     for (size_t i = 0; i < a->jobs_n; i++)

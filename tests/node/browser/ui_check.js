@@ -266,7 +266,14 @@ async function seriesView(page) {
 
 async function pipelineView(page) {
   const answers = [];             //  every stats answer the page had
+  const idCalls = { pages: 0, each: 0 };  //  GET /v1/ids?..., /v1/ids/{id}
   page.on("response", async (r) => {
+    const u = new URL(r.url());
+    if (r.request().method() === "GET" && u.pathname === "/v1/ids"
+        && u.searchParams.get("fetch") === "true")
+      idCalls.pages++;
+    if (r.request().method() === "GET" && u.pathname.startsWith("/v1/ids/"))
+      idCalls.each++;
     if (r.url().endsWith("/v1/stats") && r.status() === 200) {
       try { answers.push(await r.text()); } catch (e) { /* gone */ }
     }
@@ -298,6 +305,8 @@ async function pipelineView(page) {
     return tr && / ago/.test(tr.children[2].textContent);
   }, WAIT, opts.id);
   check("the registered ids are listed with their freshness", ids);
+  check("from one request a page (GET /v1/ids?fetch=true), none per id",
+        idCalls.pages >= 1 && idCalls.each === 0, JSON.stringify(idCalls));
   await page.screenshot({ path: path.join(opts.shots, "ui-pipeline-1280x800.png") });
   await page.setViewport({ width: 390, height: 844 });
   await page.screenshot({ path: path.join(opts.shots, "ui-pipeline-390x844.png"), fullPage: true });
