@@ -23,7 +23,8 @@ typedef enum {
     S_OPT_HELP_SHORT, S_OPT_VERSION, S_OPT_FROM, S_OPT_TO, S_OPT_MEASURE,
     S_OPT_WAIT, S_OPT_WAIT_TIMEOUT, S_OPT_KEY, S_OPT_SERVER_KEY,
     S_OPT_SOURCE, S_OPT_COMPACT, S_OPT_STEP, S_OPT_AGG, S_OPT_MAX_POINTS,
-    S_OPT_FILL, S_OPT_LIMIT, S_OPT_NEXT, S_OPT_JOB, S_OPT_COUNT_
+    S_OPT_FILL, S_OPT_LIMIT, S_OPT_NEXT, S_OPT_JOB, S_OPT_FETCH,
+    S_OPT_COUNT_
 } s_opt_t;
 
 static const struct {
@@ -55,6 +56,7 @@ static const struct {
     { "--limit",   true,  TS_OP_QUERY },
     { "--next",    true,  TS_OP_QUERY },
     { "--job",     true,  TS_OP_DLQ_REDRIVE },
+    { "--fetch",   false, TS_OP_IDS_LS },
 };
 
 //  An option as found in argv.
@@ -89,10 +91,13 @@ ts_cli_args_usage (FILE *out)
         "                          successful fetch, last attempt, last\n"
         "                          error, not-found-until (as GET\n"
         "                          /v1/ids/{id})\n"
-        "  ids ls                  list every registered id and its source,\n"
+        "  ids ls [--fetch]        list every registered id and its source,\n"
         "                          one a line (asked for a page at a time;\n"
         "                          --json: one document {\"ids\":[...],\n"
-        "                          \"sources\":[...],\"next\":null})\n"
+        "                          \"sources\":[...],\"next\":null}); with\n"
+        "                          --fetch also its last fetch (or never),\n"
+        "                          fresh or stale, and the last error's kind\n"
+        "                          (--json: \"fetches\":[...])\n"
         "  hydrate ID... [--wait [--timeout S]]\n"
         "                          fetch ids now (through the broker); with\n"
         "                          --wait, until every id is stored again\n"
@@ -455,6 +460,9 @@ s_apply (ts_cli_args_t *args, ts_msg_t *req, const char *command,
         }
         case S_OPT_WAIT:
             args->wait = true;
+            break;
+        case S_OPT_FETCH:
+            req->with_fetch = true;
             break;
         case S_OPT_COMPACT:
             req->enc = TS_ENC_COMPACT;

@@ -359,10 +359,32 @@ s_print_reply (const ts_msg_t *req, const ts_msg_t *reply, bool json)
     return S_EXIT_OK;
 }
 
+//  One line of ids ls: "ID SOURCE", and with --fetch "FETCHED fresh|stale"
+//  (FETCHED the last success, RFC 3339, or "never") and the last error's
+//  kind if the last attempt failed.
+static void
+s_print_id_line (const ts_msg_t *reply, size_t i, bool sources)
+{
+    printf ("%s%s%s", reply->ids->items [i], sources? " ": "",
+            sources? reply->sources->items [i]: "");
+    if (reply->has_fetches && i < reply->fetches_n) {
+        const ts_id_status_t *fetch = &reply->fetches [i];
+        char at [40];
+        printf (" %s %s", fetch->ok_ms? ts_time_format (fetch->ok_ms, at,
+                                                        sizeof at)
+                                      : "never",
+                fetch->stale? "stale": "fresh");
+        if (fetch->error_ms)
+            printf (" %s", fetch->kind [0]? fetch->kind: "error");
+    }
+    printf ("\n");
+}
+
 //  ids ls: asks for the registry a page at a time (each page after the
 //  last id of the one before) and prints every id once, ascending: one
-//  a line as pages come ("ID SOURCE"; the id alone from a gateway that
-//  answers no sources), or with --json one document for the whole list.
+//  a line as pages come ("ID SOURCE", s_print_id_line; the id alone
+//  from a gateway that answers no sources), or with --json one document
+//  for the whole list. --fetch asks each page with its fetch statuses.
 static int
 s_ids_ls (const ts_cli_args_t *args, const char *endpoint, ts_msg_t *req,
           ts_msg_t *reply)
@@ -374,22 +396,30 @@ s_ids_ls (const ts_cli_args_t *args, const char *endpoint, ts_msg_t *req,
     }
     char after [TS_NAME_MAX + 1] = "";
     char err [TS_ERRLEN] = "";
+    bool with_fetch = req->with_fetch;      //  --fetch
     int rc = S_EXIT_OK;
     while (rc == S_EXIT_OK) {
         ts_msg_reset (req, TS_OP_IDS_LS);
         req->limit = TS_PROTO_IDS_PAGE;
+        req->with_fetch = with_fetch;
         ts_strlcpy (req->after, after, sizeof req->after);
         rc = s_call (endpoint, args->timeout_ms, req, reply, err);
         bool sources = reply->sources->n == reply->ids->n;
+        if (rc == S_EXIT_OK && with_fetch && !reply->has_fetches) {
+            ts_errf (err, "the gateway at %s answers no fetch status with "
+                     "its ids (an older version): use ids show ID",
+                     endpoint);
+            rc = S_EXIT_ERROR;
+        }
         for (size_t i = 0; rc == S_EXIT_OK && i < reply->ids->n; i++)
             if (!whole)
-                printf ("%s%s%s\n", reply->ids->items [i],
-                        sources? " ": "",
-                        sources? reply->sources->items [i]: "");
+                s_print_id_line (reply, i, sources);
             else
             if (ts_strlist_append (whole->ids, reply->ids->items [i])
             ||  (sources && ts_strlist_append (whole->sources,
-                                               reply->sources->items [i]))) {
+                                               reply->sources->items [i]))
+            ||  (with_fetch && ts_msg_add_fetch (whole,
+                                                 &reply->fetches [i]))) {
                 ts_errf (err, "out of memory");
                 rc = S_EXIT_ERROR;
             }
@@ -407,6 +437,7 @@ s_ids_ls (const ts_cli_args_t *args, const char *endpoint, ts_msg_t *req,
     else
     if (whole) {
         whole->status = 200;
+        whole->has_fetches = with_fetch;
         rc = s_print_json (req, whole);
     }
     ts_msg_destroy (&whole);
