@@ -442,7 +442,7 @@ s_apply (ts_cli_args_t *args, ts_msg_t *req, const char *command,
             errno = 0;
             unsigned long long job = strtoull (value, &end, 10);
             if (!*value || !isdigit ((unsigned char) *value) || *end
-            ||  errno == ERANGE) {
+            ||  errno == ERANGE || job == 0) {
                 ts_errf (err, "%s: --job: '%.64s' is not a job number "
                          "(as dlq ls prints it)", command, value);
                 return TS_EINVAL;

@@ -6,6 +6,7 @@
 #include "ts_params.h"
 #include "ts_query.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,4 +257,45 @@ ts_params_jobs (const char *body, size_t size, ts_msg_t *msg, char *err)
     }
     json_decref (root);
     return rc;
+}
+
+int
+ts_params_job_list (const ts_target_t *url, ts_msg_t *msg, char *err)
+{
+    const char *list = ts_target_param (url, "jobs");
+    if (!list || !*list) {
+        ts_errf (err, "jobs: give job numbers, e.g. jobs=12,13");
+        return TS_EINVAL;
+    }
+    for (const char *p = list; ; p++) {
+        size_t len = strcspn (p, ",");
+        char number [24];
+        uint64_t job = 0;
+        bool ok = len > 0 && len < sizeof number
+               && strspn (p, "0123456789") == len;
+        if (ok) {
+            memcpy (number, p, len);
+            number [len] = 0;
+            errno = 0;
+            job = strtoull (number, NULL, 10);
+            ok = errno != ERANGE && job >= 1;
+        }
+        if (!ok) {
+            ts_errf (err, "jobs: '%.*s' is not a job number",
+                     (int) (len > 40? 40: len), p);
+            return TS_EINVAL;
+        }
+        if (msg->jobs_n >= TS_PROTO_MAX_JOBS) {
+            ts_errf (err, "jobs: at most %d job numbers", TS_PROTO_MAX_JOBS);
+            return TS_EINVAL;
+        }
+        if (ts_msg_add_job (msg, job)) {
+            ts_errf (err, "out of memory");
+            return TS_ENOMEM;
+        }
+        p += len;
+        if (!*p)
+            break;
+    }
+    return 0;
 }

@@ -83,4 +83,10 @@ int ts_params_flag (const char *body, size_t size, const char *key,
 int ts_params_jobs (const char *body, size_t size, ts_msg_t *msg,
                     char *err);
 
+//  GET /v1/jobs?jobs=N,N,...: the job numbers (1 or more, digits only,
+//  >= 1, at most TS_PROTO_MAX_JOBS), appended to msg's jobs. Returns 0,
+//  or TS_EINVAL ("jobs: give job numbers, e.g. jobs=12,13", "jobs: 'x'
+//  is not a job number") or TS_ENOMEM with the detail in err.
+int ts_params_job_list (const ts_target_t *url, ts_msg_t *msg, char *err);
+
 #endif

@@ -325,6 +325,21 @@ s_dlq_redrive (s_call_t *call)
     return TS_ROUTE_FORWARD;
 }
 
+//  GET /v1/jobs?jobs=N,N,...: where those jobs are (the broker's
+//  job_state), e.g. the jobs a hydrate answer named.
+static int
+s_job_state (s_call_t *call)
+{
+    char err [TS_ERRLEN] = "";
+    ts_msg_reset (call->msg, TS_OP_JOB_STATE);
+    int rc = ts_params_job_list (call->url, call->msg, err);
+    if (rc)
+        return ts_reply_error (call->out, rc == TS_ENOMEM? 500: 400,
+                               rc == TS_ENOMEM? "internal": "bad_request",
+                               err);
+    return TS_ROUTE_FORWARD;
+}
+
 //  Routes that are only forwarded, with nothing to read.
 static int
 s_forward_op (s_call_t *call, ts_op_t op)
@@ -433,6 +448,7 @@ static const s_route_t s_routes [] = {
     { "GET",    "/v1/ids/{id}",    TS_ROUTE_KEY,  TS_OP_IDS_SHOW, s_ids_show },
     { "DELETE", "/v1/ids/{id}",    TS_ROUTE_KEY,  TS_OP_IDS_RM,  s_ids_rm },
     { "POST",   "/v1/hydrate",     TS_ROUTE_KEY,  TS_OP_HYDRATE, s_hydrate },
+    { "GET",    "/v1/jobs",        TS_ROUTE_KEY,  TS_OP_JOB_STATE, s_job_state },
     { "GET",    "/v1/stats",       TS_ROUTE_KEY,  TS_OP_STATS,   s_stats },
     { "GET",    "/v1/dlq",         TS_ROUTE_KEY,  TS_OP_DLQ_LS,  s_dlq_ls },
     { "DELETE", "/v1/dlq",         TS_ROUTE_KEY,  TS_OP_DLQ_PURGE,

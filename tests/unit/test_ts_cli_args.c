@@ -204,7 +204,7 @@ dlq_redrive_takes_ids_or_job_numbers (void **state)
                                NULL), TS_EINVAL);
     assert_string_equal (self->err,
                          "dlq redrive: give IDs or --job, not both");
-    const char *bad [] = { "", "x", "-1", " 1", "+1", "1.5", "0x10",
+    const char *bad [] = { "", "x", "-1", " 1", "+1", "1.5", "0x10", "0",
                            "18446744073709551616" };
     for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
         assert_int_equal (s_parse (self, "dlq", "redrive", "--job", bad [i],

@@ -475,6 +475,35 @@ route_dlq_lists_redrives_and_purges (void **state)
     ts_fakebroker_destroy (&broker);
 }
 
+//  GET /v1/jobs?jobs=: the broker's job_state, as JSON; a bad list never
+//  reaches the broker.
+static void
+route_jobs_says_where_each_job_is (void **state)
+{
+    fixture_t *self = *state;
+    ts_fakebroker_t *broker = ts_fakebroker_new (ROUTE_BROKER);
+    assert_non_null (broker);
+    assert_int_equal (s_call (self, "GET", "/v1/jobs?jobs=12,13", NULL), 200);
+    assert_int_equal (ts_fakebroker_last_op (broker), TS_OP_JOB_STATE);
+    assert_string_equal (ts_reply_text (self->body),
+        "{\"jobs\":[{\"job\":12,\"state\":\"done\",\"receives\":1,"
+        "\"error\":\"\"},{\"job\":13,\"state\":\"dead\",\"receives\":2,"
+        "\"error\":\"HTTP 404\"}]}");
+    size_t before = ts_fakebroker_requests (broker);
+    const char *bad [] = {
+        "/v1/jobs", "/v1/jobs?jobs=", "/v1/jobs?jobs=x", "/v1/jobs?jobs=0",
+        "/v1/jobs?jobs=1,,2", "/v1/jobs?jobs=1,", "/v1/jobs?jobs=-1",
+        "/v1/jobs?jobs=99999999999999999999", "/v1/jobs?jobs=1%202"
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        if (s_call (self, "GET", bad [i], NULL) != 400)
+            fail_msg ("%s: %s", bad [i], ts_reply_text (self->body));
+        assert_string_equal (s_str (self, "error"), "bad_request");
+    }
+    assert_int_equal (ts_fakebroker_requests (broker), before);
+    ts_fakebroker_destroy (&broker);
+}
+
 static void
 route_start_hands_back_broker_routes_and_finish_writes_what_handle_does (
     void **state)
@@ -494,7 +523,8 @@ route_start_hands_back_broker_routes_and_finish_writes_what_handle_does (
         { "GET", "/v1/dlq", NULL, TS_OP_DLQ_LS, 200 },
         { "POST", "/v1/dlq/redrive", "{\"ids\":[\"b\"]}",
           TS_OP_DLQ_REDRIVE, 200 },
-        { "DELETE", "/v1/dlq", NULL, TS_OP_DLQ_PURGE, 200 }
+        { "DELETE", "/v1/dlq", NULL, TS_OP_DLQ_PURGE, 200 },
+        { "GET", "/v1/jobs?jobs=7", NULL, TS_OP_JOB_STATE, 200 }
     };
     ts_reply_t *split = ts_reply_new ();
     ts_msg_t *reply = ts_msg_new (TS_OP_REPLY);
@@ -840,6 +870,7 @@ main (int argc, char *argv [])
         T (route_metrics_needs_no_key_and_writes_the_broker_figures_as_text),
         T (route_metrics_needs_the_key_with_metrics_auth),
         T (route_dlq_lists_redrives_and_purges),
+        T (route_jobs_says_where_each_job_is),
         T (route_start_hands_back_broker_routes_and_finish_writes_what_handle_does),
         T (route_admin_routes_check_methods_and_keys),
         T (route_admin_routes_answer_503_when_the_broker_is_away),
