@@ -157,13 +157,15 @@ s_hydrate (ts_broker_t *self, const ts_msg_t *req)
         s_queue_error (self, jobs, err);
         return;
     }
+    char skips [96] = "";
+    if (skipped)
+        snprintf (skips, sizeof skips, ", %zu skipped (fetched since "
+                  "skip_fetched_since)", skipped);
     ts_log_kv (TS_LOG_INFO, TS_LOG_FIELDS (TS_LF_UINT ("ids", ids->n),
                TS_LF_INT ("jobs", jobs), TS_LF_UINT ("skipped", skipped),
                TS_LF_OPT ("rid", rid)),
                "hydrate: %zu ids, %d jobs queued%s%s", ids->n, jobs,
-               priority? " (priority)": "",
-               skipped? " (some skipped: fetched since skip_fetched_since)"
-                      : "");
+               priority? " (priority)": "", skips);
     ts_msg_set_ok (self->reply, 202);
     self->reply->count = (uint64_t) jobs;
     ts_msg_t *reply = self->reply;

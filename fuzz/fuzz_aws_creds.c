@@ -70,7 +70,8 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
 
 //  The text with the string members SecretAccessKey and Token given
 //  other values of the same length (malloc'd, the caller frees), or
-//  NULL if the text is not a JSON object or has neither member.
+//  NULL if the text is not a JSON object or has neither member (or out
+//  of memory).
 static char *
 s_other_secrets (const char *text)
 {
@@ -86,6 +87,10 @@ s_other_secrets (const char *text)
         if (!value)
             continue;
         char *other = strdup (value);
+        if (!other) {               //  out of memory: no verdict
+            json_decref (doc);
+            return NULL;
+        }
         for (char *c = other; *c; c++)
             *c = *c == 'a'? 'b': 'a';
         json_object_set_new (doc, keys [i], json_string (other));

@@ -273,10 +273,6 @@ s_ids_rm (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
     return reply->status;
 }
 
-//  One id: the source it is registered to (the first source's name for
-//  one registered without) and its fetch status (ts_store_ids_status):
-//  what GET /v1/ids/{id} and `tscache ids show` answer. 404 for an id
-//  not registered.
 //  The wire's form of a registry fetch status.
 static void
 s_fetch_of (const ts_store_status_t *status, ts_id_status_t *fetch)
@@ -290,6 +286,10 @@ s_fetch_of (const ts_store_status_t *status, ts_id_status_t *fetch)
     ts_strlcpy (fetch->kind, status->kind, sizeof fetch->kind);
 }
 
+//  One id: the source it is registered to (the first source's name for
+//  one registered without) and its fetch status (ts_store_ids_status):
+//  what GET /v1/ids/{id} and `tscache ids show` answer. 404 for an id
+//  not registered.
 static int
 s_ids_show (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
 {

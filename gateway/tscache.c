@@ -50,6 +50,7 @@
 
 #define S_NAME               "tscache"
 #define S_MAX_REPLY          ((size_t) 1 << 31)     //  bytes
+#define S_IDS_FETCH_PAGE     1000   //  ids ls --fetch: ids a page
 #define S_POLL_FIRST_MS      50         //  --wait: first pause between polls
 #define S_POLL_MAX_MS        1000       //  --wait: longest pause
 
@@ -400,7 +401,9 @@ s_ids_ls (const ts_cli_args_t *args, const char *endpoint, ts_msg_t *req,
     int rc = S_EXIT_OK;
     while (rc == S_EXIT_OK) {
         ts_msg_reset (req, TS_OP_IDS_LS);
-        req->limit = TS_PROTO_IDS_PAGE;
+        //  With statuses, smaller pages: the gateway reads one status per
+        //  id, so that no answer holds it long on a remote registry.
+        req->limit = with_fetch? S_IDS_FETCH_PAGE: TS_PROTO_IDS_PAGE;
         req->with_fetch = with_fetch;
         ts_strlcpy (req->after, after, sizeof req->after);
         rc = s_call (endpoint, args->timeout_ms, req, reply, err);
