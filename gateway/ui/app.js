@@ -582,20 +582,12 @@ for (const b of document.querySelectorAll("[data-range]"))
                                        $("#series-measure").value);
   });
 
-//  Fetch now: a priority hydrate, then the id's status (GET /v1/ids/ID)
-//  until its fetch ends (last_attempt, fetched_at or not_found_until
-//  changes: IdStatus in docs/openapi.yaml), then the plot again. An id
-//  not registered has no status: it is drawn again a moment later.
-async function idStatus(id) {
-  try {
-    return (await api("GET", "/v1/ids/" + encodeURIComponent(id))).data;
-  } catch (e) {
-    if (e.status === 404) return null;
-    throw e;
-  }
-}
-
+//  Fetch now: a priority hydrate, then its job (GET /v1/jobs?jobs=N)
+//  until it is done, shown as it goes (queued, waiting to retry, being
+//  fetched), then the plot again. A job that dead-letters says why.
 const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+const JOB_WORDS = { queued: "queued", delayed: "waiting to retry",
+                    leased: "being fetched" };
 
 $("#fetch-now").addEventListener("click", async () => {
   const r = parseHash();
@@ -608,22 +600,19 @@ $("#fetch-now").addEventListener("click", async () => {
   const note = $("#series-note");
   btn.disabled = true;
   try {
-    const before = await idStatus(s.id);
     note.textContent = "fetch queued …";
-    await api("POST", "/v1/hydrate", { ids: [s.id], priority: true });
-    const key = (st) => st && JSON.stringify([st.last_attempt, st.fetched_at,
-                                              st.not_found_until]);
+    const { data } = await api("POST", "/v1/hydrate", { ids: [s.id], priority: true });
+    const job = (data.jobs || [])[0];
     const deadline = Date.now() + 60000;
-    if (!before) {
-      await pause(2000);
-    } else {
-      for (;;) {
-        await pause(300);
-        const now = await idStatus(s.id);
-        if (!now || key(now) !== key(before)) break;
-        if (Date.now() > deadline) throw new Error("no fetch ended within 60 s");
-        note.textContent = "fetching …";
-      }
+    //  done, or unknown: no longer in the queue and not dead (docs/http-api.md).
+    for (let st = {}; job && st.state !== "done" && st.state !== "unknown";) {
+      if (Date.now() > deadline) throw new Error("no fetch ended within 60 s");
+      await pause(300);
+      st = ((await api("GET", "/v1/jobs?jobs=" + job)).data.jobs || [])[0] || {};
+      if (st.state === "dead")
+        throw new Error("the fetch failed for good (dead-lettered): " + st.error);
+      note.textContent = "fetch " + (JOB_WORDS[st.state] || st.state) +
+        (st.state === "delayed" && st.error ? " (" + st.error + ")" : "") + " …";
     }
     note.textContent = "fetched";
     await querySeries(s.id, s.from || Number(r.params.get("from")) || defaultFrom(),

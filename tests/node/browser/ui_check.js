@@ -246,6 +246,13 @@ async function seriesView(page) {
   const fetchedBefore = (await apiGet("/v1/ids/" + opts.id)).data.fetched_at;
   const hydrate = page.waitForResponse((r) => r.url().endsWith("/v1/hydrate"),
                                        { timeout: WAIT }).catch(() => null);
+  //  The job's states the page saw (GET /v1/jobs), until done.
+  const states = [];
+  const onJobs = async (r) => {
+    if (new URL(r.url()).pathname !== "/v1/jobs") return;
+    try { states.push(...JSON.parse(await r.text()).jobs); } catch (e) { /* gone */ }
+  };
+  page.on("response", onJobs);
   await page.click("#fetch-now");
   const h = await hydrate;
   const body = h ? JSON.parse(h.request().postData() || "{}") : {};
@@ -253,6 +260,7 @@ async function seriesView(page) {
         h && h.status() === 202 && body.priority === true &&
         JSON.stringify(body.ids) === JSON.stringify([opts.id]),
         h && [h.status(), h.request().postData()]);
+  const job = h ? (await h.json()).jobs[0] : 0;
   const hydratedAt = Date.now();
   const redrawn = await until(page, () =>
     document.querySelector("#series-note").textContent.includes("points"), 30000);
@@ -262,6 +270,10 @@ async function seriesView(page) {
   check("and the plot is drawn again from an answer of the new fetch",
         redrawn && last2 && Date.parse(last2.fetched_at) > Date.parse(fetchedBefore),
         JSON.stringify([fetchedBefore, last2 && last2.fetched_at]));
+  page.off("response", onJobs);
+  check("it followed the hydrate's job until done (GET /v1/jobs)",
+        job > 0 && states.length > 0 && states.every((st) => st.job === job) &&
+        states[states.length - 1].state === "done", JSON.stringify([job, states]));
 }
 
 async function pipelineView(page) {
