@@ -17,15 +17,17 @@
 
 //  No read-through fetch follows (ts_hydrator's thread): the broker
 //  refused it, or skipped it as fetched since the query read. Its flight
-//  ends, so its waiting queries answer now (read again: a skipped id has
-//  its data) and a later query may ask again.
+//  (the tag) ends, so its waiting queries answer now (read again: a
+//  skipped id has its data) and a later query may ask again. A newer
+//  flight of the id, which asked for a fetch of its own, is left alone.
 static void
-s_fetch_ended (void *arg, const char *id, int status, const char *detail)
+s_fetch_ended (void *arg, const char *id, uint64_t flight, int status,
+               const char *detail)
 {
     ts_api_t *self = arg;
     (void) status;
     (void) detail;
-    ts_flight_end (self->flights, id);
+    ts_flight_end (self->flights, id, flight);
 }
 
 //  See ts_api_private.h.
@@ -105,11 +107,11 @@ s_fetch (ts_api_t *self, const char *id, int64_t read_ms, uint64_t *flight)
 {
     int rc = ts_flight_start (self->flights, id, ts_mono_ms (), flight);
     if (rc == 0) {
-        int asked = ts_hydrator_ask (self->hydrator, id, read_ms);
+        int asked = ts_hydrator_ask (self->hydrator, id, read_ms, *flight);
         if (asked) {
             ts_warn ("read-through: fetch of %s not sent: %s", id,
                      ts_strerror (asked));
-            ts_flight_end (self->flights, id);
+            ts_flight_end (self->flights, id, *flight);
             return asked;
         }
     }
@@ -193,7 +195,7 @@ void
 ts_api_noticed (ts_api_t *self, const char *id)
 {
     if (self->flights)
-        ts_flight_end (self->flights, id);
+        ts_flight_end (self->flights, id, 0);
 }
 
 int

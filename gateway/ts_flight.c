@@ -133,10 +133,11 @@ ts_flight_start (ts_flight_t *self, const char *id, int64_t now_ms,
 }
 
 bool
-ts_flight_end (ts_flight_t *self, const char *id)
+ts_flight_end (ts_flight_t *self, const char *id, uint64_t flight)
 {
     pthread_mutex_lock (&self->lock);
-    bool found = zhashx_lookup (self->flights, id) != NULL;
+    s_flight_t *item = zhashx_lookup (self->flights, id);
+    bool found = item && (flight == 0 || item->number == flight);
     if (found) {
         zhashx_delete (self->flights, id);
         uint64_t one = 1;

@@ -5,8 +5,9 @@
 
     A flight of an id starts when a query (or ts_api_revalidate) asks for
     a fetch of it and none is in flight; it ends when the change notice
-    of the id is heard (ts_notice), when the broker refuses the hydrate,
-    or, at the latest, ttl_ms after it started (notices not heard, or a
+    of the id is heard (ts_notice), when the broker refuses or skips the
+    hydrate that flight sent (a late answer about an earlier flight's
+    hydrate leaves a newer flight alone), or, at the latest, ttl_ms after it started (notices not heard, or a
     job still retrying: the broker publishes a notice when a job wrote
     the id or failed). Each flight has a number of its own, so a
     query parked on one flight is never held by the next flight of the
@@ -47,9 +48,12 @@ void ts_flight_destroy (ts_flight_t **self_p);
 int ts_flight_start (ts_flight_t *self, const char *id, int64_t now_ms,
                      uint64_t *flight);
 
-//  Ends the flight of id, if any, and wakes the watchers. Returns true
-//  if one was in flight.
-bool ts_flight_end (ts_flight_t *self, const char *id);
+//  Ends the flight of id, if any, and wakes the watchers: whichever is in
+//  flight if flight is 0 (a change notice: the id has news), else only
+//  that flight (a reply about the fetch that flight asked for: a newer
+//  flight of the same id asked for a fetch of its own). Returns true if
+//  it ended one.
+bool ts_flight_end (ts_flight_t *self, const char *id, uint64_t flight);
 
 //  True if flight (a number from ts_flight_start) of id is still in
 //  flight at now_ms.

@@ -4,7 +4,8 @@
     Callers append ids to a list under a mutex and write an eventfd; the
     thread polls that eventfd and its client's socket (zmq_poll takes
     both), sends one hydrate per id, and lets the client judge each
-    answer. The context of a request is its id (a copy). */
+    answer. The context of a request is its ask (s_ask_t: the id and the
+    caller's tag). */
 
 #include "ts_hydrator.h"
 #include "ts_log.h"
@@ -30,7 +31,9 @@ struct _ts_hydrator_t {
     pthread_mutex_t lock;
     ts_strlist_t *waiting;          //  ids handed over, under lock
     int64_t      *waiting_read;     //  the read time of each, under lock
+    uint64_t     *waiting_tag;      //  the caller's tag of each, under lock
     int64_t      *sending_read;     //  the same, swapped out, thread only
+    uint64_t     *sending_tag;
     ts_msg_t     *request;          //  scratch, thread only
     ts_msg_t     *reply;            //  scratch, thread only
     pthread_t     thread;
@@ -39,24 +42,32 @@ struct _ts_hydrator_t {
     atomic_ullong sent;
 };
 
+//  A hydrate sent, waiting for its answer (the client's context).
+typedef struct {
+    uint64_t tag;
+    char     id [];
+} s_ask_t;
+
 static void
 s_done (void *arg, void *ctx, ts_op_t op, int rc, ts_msg_t *reply)
 {
     ts_hydrator_t *self = arg;
-    char *id = ctx;
+    s_ask_t *ask = ctx;
     (void) op;
     if (rc != 0 || reply->status != 202) {
-        ts_warn ("read-through: fetch of %s not queued: %d %s", id,
+        ts_warn ("read-through: fetch of %s not queued: %d %s", ask->id,
                  reply->status, reply->detail);
-        self->ended (self->arg, id, reply->status, reply->detail);
+        self->ended (self->arg, ask->id, ask->tag, reply->status,
+                     reply->detail);
     }
     else
     if (reply->jobs_n == 1 && reply->jobs [0] == 0) {
         ts_debug ("read-through: %s fetched since it was read, not again",
-                  id);
-        self->ended (self->arg, id, 202, "fetched since it was read");
+                  ask->id);
+        self->ended (self->arg, ask->id, ask->tag, 202,
+                     "fetched since it was read");
     }
-    free (id);
+    free (ask);
 }
 
 //  Sends every id that waits.
@@ -66,28 +77,35 @@ s_send_waiting (ts_hydrator_t *self)
     pthread_mutex_lock (&self->lock);
     ts_strlist_t *ids = self->waiting;
     self->waiting = ts_strlist_new ();
-    if (ids)
+    if (ids) {
         memcpy (self->sending_read, self->waiting_read,
                 ids->n * sizeof (int64_t));
+        memcpy (self->sending_tag, self->waiting_tag,
+                ids->n * sizeof (uint64_t));
+    }
     pthread_mutex_unlock (&self->lock);
     for (size_t i = 0; ids && i < ids->n; i++) {
-        char *id = strdup (ids->items [i]);
+        size_t len = strlen (ids->items [i]);
+        s_ask_t *ask = malloc (sizeof (s_ask_t) + len + 1);
         ts_msg_reset (self->request, TS_OP_HYDRATE);
         self->request->priority = true;
         self->request->skip_fetched_since_ms = self->sending_read [i];
         ts_rid_new (self->request->rid);
-        if (!id || ts_strlist_append (self->request->ids, ids->items [i])) {
-            free (id);
-            self->ended (self->arg, ids->items [i], 500, "out of memory");
+        if (!ask || ts_strlist_append (self->request->ids, ids->items [i])) {
+            free (ask);
+            self->ended (self->arg, ids->items [i], self->sending_tag [i],
+                         500, "out of memory");
             continue;
         }
+        ask->tag = self->sending_tag [i];
+        memcpy (ask->id, ids->items [i], len + 1);
         atomic_fetch_add (&self->sent, 1);
-        ts_debug ("read-through: priority hydrate of %s (rid %s)", id,
+        ts_debug ("read-through: priority hydrate of %s (rid %s)", ask->id,
                   self->request->rid);
-        if (ts_client_send (self->client, self->request, id, self->reply)) {
-            self->ended (self->arg, id, self->reply->status,
+        if (ts_client_send (self->client, self->request, ask, self->reply)) {
+            self->ended (self->arg, ask->id, ask->tag, self->reply->status,
                          self->reply->detail);
-            free (id);
+            free (ask);
         }
     }
     ts_strlist_destroy (&ids);
@@ -136,6 +154,8 @@ ts_hydrator_new (const char *endpoint, const ts_client_policy_t *policy,
     if (self->wake_fd < 0 || !(self->waiting = ts_strlist_new ())
     ||  !(self->waiting_read = calloc (TS_HYDRATOR_BACKLOG, sizeof (int64_t)))
     ||  !(self->sending_read = calloc (TS_HYDRATOR_BACKLOG, sizeof (int64_t)))
+    ||  !(self->waiting_tag = calloc (TS_HYDRATOR_BACKLOG, sizeof (uint64_t)))
+    ||  !(self->sending_tag = calloc (TS_HYDRATOR_BACKLOG, sizeof (uint64_t)))
     ||  !(self->request = ts_msg_new (TS_OP_HYDRATE))
     ||  !(self->reply = ts_msg_new (TS_OP_REPLY))) {
         ts_errf (err, "read-through: out of memory");
@@ -176,6 +196,8 @@ ts_hydrator_destroy (ts_hydrator_t **self_p)
         ts_strlist_destroy (&self->waiting);
         free (self->waiting_read);
         free (self->sending_read);
+        free (self->waiting_tag);
+        free (self->sending_tag);
         ts_msg_destroy (&self->request);
         ts_msg_destroy (&self->reply);
         pthread_mutex_destroy (&self->lock);
@@ -185,7 +207,8 @@ ts_hydrator_destroy (ts_hydrator_t **self_p)
 }
 
 int
-ts_hydrator_ask (ts_hydrator_t *self, const char *id, int64_t read_ms)
+ts_hydrator_ask (ts_hydrator_t *self, const char *id, int64_t read_ms,
+                 uint64_t tag)
 {
     int rc = 0;
     pthread_mutex_lock (&self->lock);
@@ -196,6 +219,7 @@ ts_hydrator_ask (ts_hydrator_t *self, const char *id, int64_t read_ms)
         rc = TS_ETOOBIG;
     else {
         self->waiting_read [self->waiting->n] = read_ms > 0? read_ms: 0;
+        self->waiting_tag [self->waiting->n] = tag;
         rc = ts_strlist_append (self->waiting, id);
     }
     pthread_mutex_unlock (&self->lock);

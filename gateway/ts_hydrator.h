@@ -28,13 +28,13 @@
 
 typedef struct _ts_hydrator_t ts_hydrator_t;
 
-//  No fetch of id follows: refused (status is the broker's, or
-//  ts_client's 502/503, and detail says why) or skipped (202: fetched at
-//  or after the ask's read time, and held by no job). Called from the
-//  hydrator's thread (or from ts_hydrator_destroy, with 503); must not
-//  call the hydrator.
-typedef void (ts_hydrator_ended_fn) (void *arg, const char *id, int status,
-                                     const char *detail);
+//  No fetch of id follows the ask that gave tag: refused (status is the
+//  broker's, or ts_client's 502/503, and detail says why) or skipped
+//  (202: fetched at or after the ask's read time, and held by no job).
+//  Called from the hydrator's thread (or from ts_hydrator_destroy, with
+//  503); must not call the hydrator.
+typedef void (ts_hydrator_ended_fn) (void *arg, const char *id, uint64_t tag,
+                                     int status, const char *detail);
 
 //  Starts the thread with a client of endpoint as policy says (copied;
 //  policy->curve borrowed, must outlive the hydrator). Returns NULL with
@@ -51,9 +51,13 @@ void ts_hydrator_destroy (ts_hydrator_t **self_p);
 
 //  Hands id over to be sent; returns at once. read_ms: when the caller
 //  read id and found it unfetched (epoch ms), sent as skip_fetched_since;
-//  0 to fetch whatever was fetched since. Thread-safe. Returns 0,
-//  TS_ETOOBIG if TS_HYDRATOR_BACKLOG ids wait already, TS_ENOMEM.
-int ts_hydrator_ask (ts_hydrator_t *self, const char *id, int64_t read_ms);
+//  0 to fetch whatever was fetched since. tag is the caller's, given back
+//  to the ended callback (the gateway's flight number: a late answer
+//  about one ask must not end a newer one of the same id). Thread-safe.
+//  Returns 0, TS_ETOOBIG if TS_HYDRATOR_BACKLOG ids wait already,
+//  TS_ENOMEM.
+int ts_hydrator_ask (ts_hydrator_t *self, const char *id, int64_t read_ms,
+                     uint64_t tag);
 
 //  Hydrates sent (answered or not) since the start. Thread-safe.
 uint64_t ts_hydrator_sent (ts_hydrator_t *self);

@@ -8,21 +8,31 @@
     the broker retries it), while a negatively cached upstream 404 is a
     404; a broker that refuses the fetch ends the wait
     too, and so does one that skips it as fetched since the query read
-    the store (the hydrate names that time). The broker is a fake on
-    inproc. */
+    the store (the hydrate names that time), but a late refusal of one
+    fetch leaves the next flight of the same id waiting. The broker is a
+    fake on inproc. */
 
 #define BROKER_RT   "inproc://test-ts-api-readthru-broker"
 
 #include "ts_api_fixture.h"
 
+#define S_YAML_RT   "gateway:\n" \
+                    "  max_points: 20\n" \
+                    "  read_through: registered\n" \
+                    "  read_through_wait_ms: 5000\n" \
+                    "  broker_endpoint: " BROKER_RT "\n"
+
 static int
 s_setup_rt (void **state)
 {
-    return s_setup_yaml (state, "gateway:\n"
-                                "  max_points: 20\n"
-                                "  read_through: registered\n"
-                                "  read_through_wait_ms: 5000\n"
-                                "  broker_endpoint: " BROKER_RT "\n");
+    return s_setup_yaml (state, S_YAML_RT);
+}
+
+//  The same with a broker answer timeout short enough to wait out.
+static int
+s_setup_rt_short (void **state)
+{
+    return s_setup_yaml (state, S_YAML_RT "  broker_timeout_ms: 300\n");
 }
 
 //  ts_api_query_rt of id over [0, 5000] with wait; the encoded answer
@@ -221,6 +231,37 @@ readthru_fetch_skipped_as_fetched_since_ends_the_wait (void **state)
     ts_fakebroker_destroy (&broker);
 }
 
+//  The first fetch's hydrate goes unanswered; its flight ends with the
+//  id's change notice (a scheduled fetch wrote it), and the next query
+//  starts a second flight, whose hydrate is queued. The first hydrate's
+//  timeout (503) then ends only its own flight: the second one's
+//  queries keep waiting for their notice.
+static void
+readthru_late_refusal_leaves_the_next_flight_waiting (void **state)
+{
+    fixture_t *self = *state;
+    ts_fakebroker_t *broker = ts_fakebroker_new (BROKER_RT);
+    ts_fakebroker_set_mode (broker, TS_FAKEBROKER_SILENT);
+    s_register (self, "a");
+    ts_api_wait_t first = { .may_wait = true };
+    assert_int_equal (s_query_rt (self, "a", &first), TS_API_PARK);
+    assert_int_equal (ts_fakebroker_wait_requests (broker, 1, 2000), 1);
+    ts_api_noticed (self->api, "a");
+    assert_false (ts_api_waiting (self->api, &first, ts_mono_ms ()));
+
+    ts_fakebroker_set_mode (broker, TS_FAKEBROKER_CANNED);
+    ts_api_wait_t second = { .may_wait = true };
+    assert_int_equal (s_query_rt (self, "a", &second), TS_API_PARK);
+    assert_int_not_equal (second.flight, first.flight);
+    assert_int_equal (ts_fakebroker_wait_requests (broker, 2, 2000), 2);
+    //  Past the first hydrate's timeout (300 ms), with room to spare.
+    zclock_sleep (700);
+    assert_true (ts_api_waiting (self->api, &second, ts_mono_ms ()));
+    ts_api_noticed (self->api, "a");
+    assert_false (ts_api_waiting (self->api, &second, ts_mono_ms ()));
+    ts_fakebroker_destroy (&broker);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -240,6 +281,9 @@ main (int argc, char *argv [])
         cmocka_unit_test_setup_teardown (
             readthru_fetch_skipped_as_fetched_since_ends_the_wait,
             s_setup_rt, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            readthru_late_refusal_leaves_the_next_flight_waiting,
+            s_setup_rt_short, s_teardown),
     };
     if (argc > 1)
         cmocka_set_test_filter (argv [1]);

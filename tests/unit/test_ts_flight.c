@@ -1,7 +1,7 @@
 /*  test_ts_flight - the read-through single-flight table: one flight per
     id until it ends (a notice, a refusal) or its time is up, each flight
     a number of its own so that a query parked on one is never held by
-    the next; watchers' eventfds written when a flight ends; and many
+    the next, nor the next ended by a late refusal of the first; watchers' eventfds written when a flight ends; and many
     threads starting the same id at once get one flight between them. */
 
 #include <stdarg.h>
@@ -47,14 +47,19 @@ flight_end_lets_the_next_query_start_a_new_numbered_flight (void **state)
     ts_flight_t *flights = ts_flight_new (TTL_MS);
     uint64_t first = 0, second = 0;
     assert_int_equal (ts_flight_start (flights, "a", 100, &first), 0);
-    assert_true (ts_flight_end (flights, "a"));
-    assert_false (ts_flight_end (flights, "a"));
+    assert_true (ts_flight_end (flights, "a", 0));
+    assert_false (ts_flight_end (flights, "a", 0));
     assert_false (ts_flight_active (flights, "a", first, 100));
     assert_int_equal (ts_flight_start (flights, "a", 150, &second), 0);
     assert_int_not_equal (second, first);
     //  A query parked on the first flight is not held by the second.
     assert_false (ts_flight_active (flights, "a", first, 150));
     assert_true (ts_flight_active (flights, "a", second, 150));
+    //  A late answer about the first flight's fetch leaves the second.
+    assert_false (ts_flight_end (flights, "a", first));
+    assert_true (ts_flight_active (flights, "a", second, 150));
+    assert_true (ts_flight_end (flights, "a", second));
+    assert_false (ts_flight_active (flights, "a", second, 150));
     ts_flight_destroy (&flights);
 }
 
@@ -104,15 +109,15 @@ flight_end_wakes_every_watcher_and_no_one_unwatched (void **state)
     assert_int_equal (ts_flight_start (flights, "a", 0, &flight), 0);
     //  Starting wakes no one.
     assert_int_equal (read (one, &count, sizeof count), -1);
-    assert_true (ts_flight_end (flights, "a"));
+    assert_true (ts_flight_end (flights, "a", 0));
     assert_int_equal (read (one, &count, sizeof count), sizeof count);
     assert_int_equal (read (two, &count, sizeof count), sizeof count);
     //  Ending what is not in flight wakes no one either.
     ts_flight_unwatch (flights, two);
     assert_int_equal (ts_flight_start (flights, "b", 0, &flight), 0);
-    assert_false (ts_flight_end (flights, "c"));
+    assert_false (ts_flight_end (flights, "c", 0));
     assert_int_equal (read (one, &count, sizeof count), -1);
-    assert_true (ts_flight_end (flights, "b"));
+    assert_true (ts_flight_end (flights, "b", 0));
     assert_int_equal (read (one, &count, sizeof count), sizeof count);
     assert_int_equal (read (two, &count, sizeof count), -1);
     ts_flight_destroy (&flights);
