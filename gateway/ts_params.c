@@ -230,6 +230,32 @@ ts_params_flag (const char *body, size_t size, const char *key, bool *value,
 }
 
 int
+ts_params_body_time (const char *body, size_t size, const char *key,
+                     int64_t *ms, char *err)
+{
+    *ms = 0;
+    json_t *root = body && size? json_loadb (body, size, 0, NULL): NULL;
+    json_t *value = json_object_get (root, key);
+    int rc = 0;
+    if (json_is_integer (value))
+        *ms = json_integer_value (value);
+    else
+    if (json_is_string (value))
+        rc = ts_time_parse (json_string_value (value), ms)? TS_EINVAL: 0;
+    else
+    if (value && !json_is_null (value))
+        rc = TS_EINVAL;
+    if (rc || *ms < 0) {
+        ts_errf (err, "%s: expected epoch milliseconds (not negative) or "
+                 "an RFC 3339 time", key);
+        *ms = 0;
+        rc = TS_EINVAL;
+    }
+    json_decref (root);
+    return rc;
+}
+
+int
 ts_params_jobs (const char *body, size_t size, ts_msg_t *msg, char *err)
 {
     json_t *root = body && size? json_loadb (body, size, 0, NULL): NULL;

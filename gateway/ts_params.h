@@ -75,6 +75,15 @@ int ts_params_object (const char *body, size_t size, json_t **root,
 int ts_params_flag (const char *body, size_t size, const char *key,
                     bool *value, char *err);
 
+//  Reads the optional time key of a body ts_params_ids has read (POST
+//  /v1/hydrate's "skip_fetched_since"): epoch milliseconds (an integer,
+//  not negative) or an RFC 3339 time (a string, not before 1970) into
+//  *ms; 0 if there is none or it is null. Returns 0, or TS_EINVAL with
+//  the detail in err ("skip_fetched_since: expected epoch milliseconds
+//  (not negative) or an RFC 3339 time").
+int ts_params_body_time (const char *body, size_t size, const char *key,
+                         int64_t *ms, char *err);
+
 //  Reads the optional "jobs" of a body ts_params_ids has read (POST
 //  /v1/dlq/redrive): an array of 1..TS_PROTO_MAX_JOBS job numbers
 //  (integers >= 1), appended to msg's jobs; none or null adds nothing.

@@ -261,17 +261,22 @@ s_ids_add (s_call_t *call)
     return status? status: s_api_answer (call);
 }
 
-//  POST /v1/hydrate: forwarded.
+//  POST /v1/hydrate {"ids": [..], "priority": bool, "skip_fetched_since":
+//  time}: forwarded.
 static int
 s_hydrate (s_call_t *call)
 {
     int status = s_ids_request (call, TS_OP_HYDRATE, false);
+    if (status)
+        return status;
     char err [TS_ERRLEN] = "";
-    if (status == 0 && ts_params_flag (call->req->body, call->req->body_size,
-                                       "priority", &call->msg->priority,
-                                       err))
+    const char *body = call->req->body;
+    size_t size = call->req->body_size;
+    if (ts_params_flag (body, size, "priority", &call->msg->priority, err)
+    ||  ts_params_body_time (body, size, "skip_fetched_since",
+                             &call->msg->skip_fetched_since_ms, err))
         return ts_reply_error (call->out, 400, "bad_request", err);
-    return status? status: TS_ROUTE_FORWARD;
+    return TS_ROUTE_FORWARD;
 }
 
 //  GET /v1/ids?after=&limit=

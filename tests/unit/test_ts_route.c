@@ -220,6 +220,33 @@ route_hydrate_answers_the_job_of_each_id (void **state)
                       400);
     assert_string_equal (s_str (self, "detail"),
                          "priority: expected true or false");
+    //  skip_fetched_since (protocol 5.6) is passed on, as epoch ms or
+    //  RFC 3339; a time that is neither, or before 1970, is refused.
+    assert_int_equal (s_call (self, "POST", "/v1/hydrate",
+                              "{\"ids\":[\"a\"],"
+                              "\"skip_fetched_since\":1732406400000}"), 202);
+    assert_true (ts_fakebroker_last_skip (broker) == 1732406400000LL);
+    assert_int_equal (s_call (self, "POST", "/v1/hydrate",
+                              "{\"ids\":[\"a\"],\"skip_fetched_since\":"
+                              "\"2024-11-24T00:00:01Z\"}"), 202);
+    assert_true (ts_fakebroker_last_skip (broker) == 1732406401000LL);
+    assert_int_equal (s_call (self, "POST", "/v1/hydrate",
+                              "{\"ids\":[\"a\"],"
+                              "\"skip_fetched_since\":null}"), 202);
+    assert_true (ts_fakebroker_last_skip (broker) == 0);
+    const char *bad [] = {
+        "{\"ids\":[\"a\"],\"skip_fetched_since\":-1}",
+        "{\"ids\":[\"a\"],\"skip_fetched_since\":1.5}",
+        "{\"ids\":[\"a\"],\"skip_fetched_since\":\"yesterday\"}",
+        "{\"ids\":[\"a\"],\"skip_fetched_since\":\"1969-12-31T00:00:00Z\"}",
+        "{\"ids\":[\"a\"],\"skip_fetched_since\":true}"
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        assert_int_equal (s_call (self, "POST", "/v1/hydrate", bad [i]), 400);
+        assert_string_equal (s_str (self, "detail"),
+                             "skip_fetched_since: expected epoch milliseconds"
+                             " (not negative) or an RFC 3339 time");
+    }
     //  An id with a leading '-' is not created, whatever the front end.
     assert_int_equal (s_call (self, "POST", "/v1/ids",
                               "{\"ids\":[\"-x\"]}"), 400);
