@@ -214,6 +214,17 @@ ts_broker_schedule_describe (ts_broker_t *self, char *buf, size_t size)
 //  ---------------------------------------------------------------------
 //  Ticks
 
+//  Keeps the k-th listed id's not_found_until (ts_store_ids_page_status).
+static int
+s_not_found_of (void *arg, size_t k, const ts_store_status_t *status,
+                char *err)
+{
+    int64_t *not_found = arg;
+    (void) err;
+    not_found [k] = status->not_found_until_ms;
+    return 0;
+}
+
 //  Queues every id registered to the source at index, reading the
 //  registry a page at a time so that neither the read nor the memory
 //  grows with the registry. The jobs carry the source ("" for the
@@ -253,7 +264,8 @@ s_tick (ts_broker_t *self, size_t index)
         ts_strlist_clear (sources);
         ts_strlist_clear (mine);
         if (ts_store_ids_page_status (self->store, after, page, ids,
-                                      sources, not_found, &more, err)) {
+                                      sources, s_not_found_of, not_found,
+                                      &more, err)) {
             ts_error ("tick: source %s: cannot list ids after '%s': %s",
                       sched->source, after, err);
             break;

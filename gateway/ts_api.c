@@ -321,38 +321,31 @@ s_ids_show (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
     return reply->status;
 }
 
-//  The fetch status of every id of reply's page (ids, sources filled),
-//  each judged stale or not by its own source's schedule. Returns 0, or
-//  fills reply with the error and returns its status.
+//  ids_ls with fetch: the k-th id's fetch status, read with the page
+//  (ts_store_ids_page_status), judged stale or not by its own source's
+//  schedule ("": the first) and added to the reply's fetches.
+typedef struct {
+    ts_api_t *self;
+    ts_msg_t *reply;
+    int64_t   now_ms;
+} s_fetches_t;
+
 static int
-s_ids_fetches (ts_api_t *self, ts_msg_t *reply)
+s_fetch_add (void *arg, size_t k, const ts_store_status_t *status, char *err)
 {
-    char err [TS_ERRLEN] = "";
-    int64_t now = ts_now_ms ();
-    reply->has_fetches = true;
-    for (size_t i = 0; i < reply->ids->n; i++) {
-        ts_store_status_t status;
-        int rc = ts_store_ids_status (self->store, reply->ids->items [i],
-                                      &status, err);
-        //  Removed since the page was read: never fetched, as far as
-        //  this answer goes.
-        if (rc == TS_ENOTFOUND) {
-            memset (&status, 0, sizeof status);
-            rc = 0;
-        }
-        if (rc)
-            return ts_api_store_failed (reply, rc, err);
-        ts_id_status_t fetch;
-        s_fetch_of (&status, &fetch);
-        ts_fresh_verdict_t verdict;
-        ts_fresh_judge_source (self->fresh,
-                               s_source_index (self, reply->sources->items [i]),
-                               status.ok_ms, status.error_ms, now, &verdict);
-        fetch.stale = verdict.stale;
-        if (ts_msg_add_fetch (reply, &fetch)) {
-            ts_msg_set_error (reply, 500, "internal", "out of memory");
-            return reply->status;
-        }
+    s_fetches_t *page = arg;
+    const char *source = page->reply->sources->items [k];
+    ts_id_status_t fetch;
+    s_fetch_of (status, &fetch);
+    ts_fresh_verdict_t verdict;
+    ts_fresh_judge_source (page->self->fresh,
+                           source [0]? s_source_index (page->self, source): 0,
+                           status->ok_ms, status->error_ms, page->now_ms,
+                           &verdict);
+    fetch.stale = verdict.stale;
+    if (ts_msg_add_fetch (page->reply, &fetch)) {
+        ts_errf (err, "out of memory");
+        return TS_ENOMEM;
     }
     return 0;
 }
@@ -377,9 +370,13 @@ s_ids_ls (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
     size_t limit = req->limit? req->limit: TS_PROTO_IDS_PAGE;
     ts_msg_set_ok (reply, 200);
     bool more = false;
-    int rc = ts_store_ids_page_sources (self->store, req->after, limit,
-                                        reply->ids, reply->sources, &more,
-                                        err);
+    //  With fetch, each id's status comes with the page: one read.
+    s_fetches_t fetches = { self, reply, ts_now_ms () };
+    reply->has_fetches = req->with_fetch;
+    int rc = ts_store_ids_page_status (self->store, req->after, limit,
+                                       reply->ids, reply->sources,
+                                       req->with_fetch? s_fetch_add: NULL,
+                                       &fetches, &more, err);
     if (rc)
         return ts_api_store_failed (reply, rc, err);
     //  "" (registered without a source): the first source, by name.
@@ -399,8 +396,6 @@ s_ids_ls (ts_api_t *self, const ts_msg_t *req, ts_msg_t *reply)
         ts_strlcpy (reply->next, reply->ids->items [reply->ids->n - 1],
                     sizeof reply->next);
     reply->count = reply->ids->n;
-    if (req->with_fetch)
-        s_ids_fetches (self, reply);
     return reply->status;
 }
 

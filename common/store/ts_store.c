@@ -399,14 +399,14 @@ ts_store_ids_page_sources (ts_store_t *self, const char *after,
                            ts_strlist_t *sources, bool *more, char *err)
 {
     return ts_store_ids_page_status (self, after, limit, out, sources, NULL,
-                                     more, err);
+                                     NULL, more, err);
 }
 
 int
 ts_store_ids_page_status (ts_store_t *self, const char *after,
                           size_t limit, ts_strlist_t *out,
-                          ts_strlist_t *sources, int64_t *not_found,
-                          bool *more, char *err)
+                          ts_strlist_t *sources, ts_store_status_fn *each,
+                          void *arg, bool *more, char *err)
 {
     assert (self);
     assert (out);
@@ -421,11 +421,11 @@ ts_store_ids_page_status (ts_store_t *self, const char *after,
         return TS_EINVAL;
     }
     ts_store_inst_t *registry = ts_store_role_inst (self, TS_STORE_REGISTRY);
-    if (sources || not_found)
+    if (sources || each)
         return registry->ops->ids_page_sources (registry->state,
                                                 after && *after? after: NULL,
                                                 limit, out, sources,
-                                                not_found, more, err);
+                                                each, arg, more, err);
     return registry->ops->ids_page (registry->state,
                                     after && *after? after: NULL, limit,
                                     out, more, err);

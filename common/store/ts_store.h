@@ -177,15 +177,21 @@ int ts_store_ids_page_sources (ts_store_t *self, const char *after,
                                ts_strlist_t *sources, bool *more,
                                char *err);
 
-//  As ts_store_ids_page_sources, and if not_found is not NULL (room for
-//  limit entries), sets not_found [k] to the not_found_until_ms of the
-//  k-th id appended to out (its fetch status, below; 0 none), read with
-//  the page (no request per id): the scheduler leaves out the ids whose
-//  upstream 404 is negatively cached.
+//  As ts_store_ids_page_sources, and if each is not NULL, calls it with
+//  the fetch status (ts_store_status_t, below) of the k-th id appended to
+//  out, in order, read with the page (no request per id): the scheduler
+//  leaves out the ids whose upstream 404 is negatively cached, ids_ls
+//  with fetch answers every id's status. The status is each's to read
+//  during the call only. A TS_E* code returned stops the read and is
+//  returned (each fills err).
+typedef struct _ts_store_status_t ts_store_status_t;
+typedef int (ts_store_status_fn) (void *arg, size_t k,
+                                  const ts_store_status_t *status,
+                                  char *err);
 int ts_store_ids_page_status (ts_store_t *self, const char *after,
                               size_t limit, ts_strlist_t *out,
-                              ts_strlist_t *sources, int64_t *not_found,
-                              bool *more, char *err);
+                              ts_strlist_t *sources, ts_store_status_fn *each,
+                              void *arg, bool *more, char *err);
 
 //  Copies id's source into source (TS_NAME_MAX + 1 bytes; "" for none).
 //  Returns TS_ENOTFOUND if id is not registered (source "").
@@ -202,7 +208,7 @@ int ts_store_ids_source (ts_store_t *self, const char *id, char *source,
 //  source) keeps it. A mark for an id that is not registered is ignored,
 //  and so is a mark older than the id's last attempt (at_ms <
 //  attempt_ms: two workers' marks arriving out of order).
-typedef struct {
+struct _ts_store_status_t {
     int64_t ok_ms;               //  last successful fetch, epoch ms; 0 never
     int64_t attempt_ms;          //  last fetch that ended, ok or not; 0 never
     int64_t error_ms;            //  last failure after ok_ms; 0 none
@@ -211,7 +217,7 @@ typedef struct {
                                  //  "" none)
     int64_t not_found_until_ms;  //  upstream said 404: negative-cached
                                  //  until; 0 none
-} ts_store_status_t;
+};
 
 //  One mark of a fetch's outcome for id. A success (ok) sets ok_ms and
 //  attempt_ms to at_ms and clears error_ms, error, kind and

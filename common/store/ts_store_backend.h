@@ -52,15 +52,16 @@ typedef struct {
     //  (a name; "" the first source): a registered id moves to it, and
     //  is not counted in added. ids_page_sources as ids_page, appending
     //  each listed id's source to sources (if not NULL; "" for an id
-    //  registered without one) and setting not_found [k] (if not NULL:
-    //  room for limit) to the k-th listed id's not_found_until_ms (its
-    //  fetch status; 0 none). ids_source sets *exists and, if it is,
+    //  registered without one) and calling each (if not NULL) with the
+    //  k-th listed id's fetch status, in order, as ts_store_ids_page_
+    //  status says (a non-zero return stops it and is returned). ids_source sets *exists and, if it is,
     //  copies id's source into source (TS_NAME_MAX + 1 bytes).
     int (*ids_add_to) (void *state, const char *const *ids, size_t n,
                        const char *source, size_t *added, char *err);
     int (*ids_page_sources) (void *state, const char *after, size_t limit,
                              ts_strlist_t *out, ts_strlist_t *sources,
-                             int64_t *not_found, bool *more, char *err);
+                             ts_store_status_fn *each, void *arg,
+                             bool *more, char *err);
     int (*ids_source) (void *state, const char *id, bool *exists,
                        char *source, char *err);
     //  Fetch status (a backend that serves the registry has these; see

@@ -313,7 +313,9 @@ s_ids_exists (void *state, const char *id, bool *exists, char *err)
 typedef struct {
     ts_strlist_t *out;
     ts_strlist_t *sources;      //  each id's source, or NULL
-    int64_t      *not_found;    //  each id's not_found_until_ms, or NULL
+    ts_store_status_fn *each;   //  given each id's fetch status, or NULL
+    void         *arg;
+    char         *err;
     size_t        limit;        //  ids wanted
     size_t        got;          //  ids seen, up to limit + 1
 } s_page_t;
@@ -330,36 +332,47 @@ s_page_item (void *ctx, const json_t *item)
         return 1;               //  one past the page: more follow
     if (ts_strlist_append (page->out, id)
     ||  (page->sources
-    &&   ts_strlist_append (page->sources, s_item_source (item))))
+    &&   ts_strlist_append (page->sources, s_item_source (item)))) {
+        ts_errf (page->err, "store.dynamodb: out of memory");
         return TS_ENOMEM;
-    if (page->not_found)
-        page->not_found [page->got - 1] = ts_dyn_attr_int (
-            item, "not_found_until_ms", 0);
+    }
+    if (page->each) {
+        ts_store_status_t status;
+        ts_dyn_status_of (item, &status);
+        return page->each (page->arg, page->got - 1, &status, page->err);
+    }
     return 0;
 }
 
 static int
 s_ids_page_sources (void *state, const char *after, size_t limit,
                     ts_strlist_t *out, ts_strlist_t *sources,
-                    int64_t *not_found, bool *more, char *err)
+                    ts_store_status_fn *each, void *arg, bool *more,
+                    char *err)
 {
     ts_dyn_t *self = state;
-    s_page_t page = { out, sources, not_found, limit, 0 };
-    //  The status attribute comes with the page (ts_store_dynamodb_status).
-    json_t *req = json_pack ("{sssIsbsss{ssssss}}", "TableName",
+    s_page_t page = { out, sources, each, arg, err, limit, 0 };
+    //  The status attributes come with the page (ts_store_dynamodb_status)
+    //  when asked for: a Scan reads whole items anyway (its read units
+    //  count item sizes, not the projection), the projection trims only
+    //  the reply.
+    json_t *req = json_pack ("{sssIsbsss{ssss}}", "TableName",
                              self->registry,
                              "Limit", (json_int_t) (limit < 1000? limit + 1:
                                                     1000),
                              "ConsistentRead", 1,
-                             "ProjectionExpression", "#k, #s, #n",
+                             "ProjectionExpression", each
+                             ? "#k, #s, " TS_DYN_STATUS_PROJECTION
+                             : "#k, #s",
                              "ExpressionAttributeNames", "#k", "identifier",
-                             "#s", "source", "#n", "not_found_until_ms");
+                             "#s", "source");
+    if (each)
+        ts_dyn_status_names (json_object_get (req,
+                                              "ExpressionAttributeNames"));
     if (after)
         json_object_set_new (req, "ExclusiveStartKey", s_id_key (after));
     int rc = s_pages (self, "Scan", req, s_page_item, &page, err);
     *more = rc == 0 && page.got > limit;
-    if (rc == TS_ENOMEM)
-        ts_errf (err, "store.dynamodb: out of memory");
     return rc;
 }
 
@@ -367,8 +380,8 @@ static int
 s_ids_page (void *state, const char *after, size_t limit, ts_strlist_t *out,
             bool *more, char *err)
 {
-    return s_ids_page_sources (state, after, limit, out, NULL, NULL, more,
-                               err);
+    return s_ids_page_sources (state, after, limit, out, NULL, NULL, NULL,
+                               more, err);
 }
 
 //  ---------------------------------------------------------------------

@@ -52,6 +52,15 @@ int ts_dyn_ids_status (void *state, const char *id, bool *exists,
 int ts_dyn_ids_mark (void *state, const ts_store_mark_t *marks, size_t n,
                      char *err);
 
+//  Reads the fetch status attributes of a registry item (as DynamoDB
+//  JSON) into status (0 and "" for absent ones).
+void ts_dyn_status_of (const json_t *item, ts_store_status_t *status);
+
+//  The status attributes in a ProjectionExpression, by the names
+//  ts_dyn_status_names adds to an ExpressionAttributeNames object.
+#define TS_DYN_STATUS_PROJECTION  "#fo, #fa, #fe, #fx, #fk, #fn"
+void ts_dyn_status_names (json_t *names);
+
 //  The roles (TS_STORE_* bits) cfg puts on dynamodb; TS_ECONFIG if the
 //  history role is one of them.
 int ts_dyn_roles (const ts_config_t *cfg, unsigned *roles, char *err);

@@ -33,6 +33,30 @@ s_text (const json_t *item, const char *name, char *buf, size_t size)
     snprintf (buf, size, "%s", text? text: "");
 }
 
+void
+ts_dyn_status_of (const json_t *item, ts_store_status_t *status)
+{
+    memset (status, 0, sizeof *status);
+    status->ok_ms = ts_dyn_attr_int (item, "fetch_ok_ms", 0);
+    status->attempt_ms = ts_dyn_attr_int (item, "fetch_attempt_ms", 0);
+    status->error_ms = ts_dyn_attr_int (item, "fetch_error_ms", 0);
+    status->not_found_until_ms = ts_dyn_attr_int (item, "not_found_until_ms",
+                                                  0);
+    s_text (item, "fetch_error", status->error, sizeof status->error);
+    s_text (item, "fetch_kind", status->kind, sizeof status->kind);
+}
+
+void
+ts_dyn_status_names (json_t *names)
+{
+    json_object_set_new (names, "#fo", json_string ("fetch_ok_ms"));
+    json_object_set_new (names, "#fa", json_string ("fetch_attempt_ms"));
+    json_object_set_new (names, "#fe", json_string ("fetch_error_ms"));
+    json_object_set_new (names, "#fx", json_string ("fetch_error"));
+    json_object_set_new (names, "#fk", json_string ("fetch_kind"));
+    json_object_set_new (names, "#fn", json_string ("not_found_until_ms"));
+}
+
 int
 ts_dyn_ids_status (void *state, const char *id, bool *exists,
                    ts_store_status_t *status, char *err)
@@ -46,15 +70,8 @@ ts_dyn_ids_status (void *state, const char *id, bool *exists,
     int rc = ts_dyn_call (self->aws, "GetItem", req, &reply, NULL, 0, err);
     json_t *item = rc == 0? json_object_get (reply, "Item"): NULL;
     *exists = item != NULL;
-    if (item) {
-        status->ok_ms = ts_dyn_attr_int (item, "fetch_ok_ms", 0);
-        status->attempt_ms = ts_dyn_attr_int (item, "fetch_attempt_ms", 0);
-        status->error_ms = ts_dyn_attr_int (item, "fetch_error_ms", 0);
-        status->not_found_until_ms = ts_dyn_attr_int (
-            item, "not_found_until_ms", 0);
-        s_text (item, "fetch_error", status->error, sizeof status->error);
-        s_text (item, "fetch_kind", status->kind, sizeof status->kind);
-    }
+    if (item)
+        ts_dyn_status_of (item, status);
     json_decref (reply);
     return rc;
 }

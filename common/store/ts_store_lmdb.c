@@ -455,13 +455,14 @@ s_ids_remove (void *state, const char *id, char *err)
     return ts_store_lmdb_commit (self, txn, err);
 }
 
-//  As ids_page; sources (if not NULL) gets each listed id's source,
-//  not_found (if not NULL) its not_found_until_ms (the status table, in
-//  the same transaction).
+//  As ids_page; sources (if not NULL) gets each listed id's source, each
+//  (if not NULL) its fetch status (the status table, in the same
+//  transaction).
 static int
 s_ids_page_sources (void *state, const char *after, size_t limit,
                     ts_strlist_t *out, ts_strlist_t *sources,
-                    int64_t *not_found, bool *more, char *err)
+                    ts_store_status_fn *each, void *arg, bool *more,
+                    char *err)
 {
     ts_store_lmdb_t *self = state;
     MDB_txn *txn;
@@ -493,7 +494,7 @@ s_ids_page_sources (void *state, const char *after, size_t limit,
             s_id_record_source (&val, source);
             ts_rc = ts_strlist_append (sources, source);
         }
-        if (ts_rc == 0 && not_found) {
+        if (ts_rc == 0 && each) {
             ts_store_status_t status;
             int got = ts_store_lmdb_status_get (self, txn,
                                                 out->items [out->n - 1],
@@ -502,7 +503,12 @@ s_ids_page_sources (void *state, const char *after, size_t limit,
                 mdb_cursor_close (cursor);
                 return ts_store_lmdb_txn_fail (self, txn, got, err);
             }
-            not_found [count] = status.not_found_until_ms;
+            got = each (arg, count, &status, err);
+            if (got) {
+                mdb_cursor_close (cursor);
+                ts_store_lmdb_abort (self, txn);
+                return got;
+            }
         }
         if (ts_rc)
             break;
@@ -524,8 +530,8 @@ static int
 s_ids_page (void *state, const char *after, size_t limit, ts_strlist_t *out,
             bool *more, char *err)
 {
-    return s_ids_page_sources (state, after, limit, out, NULL, NULL, more,
-                               err);
+    return s_ids_page_sources (state, after, limit, out, NULL, NULL, NULL,
+                               more, err);
 }
 
 static int

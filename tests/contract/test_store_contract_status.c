@@ -174,16 +174,40 @@ status_not_found_and_long_texts (void **state)
     assert_int_equal (st.ok_ms, 5000);
 }
 
-//  The registry's pages say each id's negatively cached 404 (the
-//  scheduler leaves those ids out), in the page's order, over pages.
+//  Collects the statuses a page read gives (ts_store_ids_page_status).
+typedef struct {
+    ts_store_status_t got [2];
+    size_t            calls;
+    int               fail;         //  returned from the second call
+} s_seen_t;
+
+static int
+s_seen (void *arg, size_t k, const ts_store_status_t *status, char *err)
+{
+    s_seen_t *seen = arg;
+    assert_true (k < 2);
+    assert_int_equal (k, seen->calls);
+    seen->got [k] = *status;
+    if (seen->calls++ == 1 && seen->fail) {
+        snprintf (err, TS_ERRLEN, "stopped");
+        return seen->fail;
+    }
+    return 0;
+}
+
+//  The registry's pages give each id's whole fetch status (the scheduler
+//  leaves out ids whose 404 is negatively cached; ids_ls with fetch
+//  answers them all), in the page's order, over pages, the same as
+//  ts_store_ids_status; a visitor's error stops the read.
 static void
-status_not_found_comes_with_the_registry_pages (void **state)
+status_comes_with_the_registry_pages (void **state)
 {
     fixture_t *fx = *state;
     char err [TS_ERRLEN] = "";
     const char *names [] = { "p-a", "p-b", "p-c" };
     for (int i = 0; i < 3; i++)
         s_register (fx, names [i], "");
+    s_store (fx, "p-a", 1000, 5000);
     assert_int_equal (ts_store_ids_failed (fx->store, "p-b", 1000,
                                            "http_404", "HTTP 404", 301000,
                                            err), 0);
@@ -192,21 +216,37 @@ status_not_found_comes_with_the_registry_pages (void **state)
                       0);
     ts_strlist_t *ids = ts_strlist_new ();
     ts_strlist_t *sources = ts_strlist_new ();
-    int64_t seen [3] = { 0, 0, 0 }, nf [2];
     char after [TS_NAME_MAX + 1] = "";
     bool more = true;
     size_t n = 0;
     while (more) {
         size_t before = ids->n;
-        nf [0] = nf [1] = -1;
+        s_seen_t seen = { .calls = 0 };
         assert_int_equal (ts_store_ids_page_status (fx->store, after, 2, ids,
-                                                    sources, nf, &more, err),
-                          0);
+                                                    sources, s_seen, &seen,
+                                                    &more, err), 0);
         assert_int_equal (sources->n, ids->n);
+        assert_int_equal (seen.calls, ids->n - before);
         for (size_t k = before; k < ids->n; k++) {
-            for (int i = 0; i < 3; i++)
-                if (strcmp (ids->items [k], names [i]) == 0)
-                    seen [i] = nf [k - before];
+            ts_store_status_t want = s_status (fx, ids->items [k]);
+            const ts_store_status_t *got = &seen.got [k - before];
+            assert_int_equal (got->ok_ms, want.ok_ms);
+            assert_int_equal (got->attempt_ms, want.attempt_ms);
+            assert_int_equal (got->error_ms, want.error_ms);
+            assert_int_equal (got->not_found_until_ms,
+                              want.not_found_until_ms);
+            assert_string_equal (got->error, want.error);
+            assert_string_equal (got->kind, want.kind);
+            if (strcmp (ids->items [k], "p-a") == 0)
+                assert_int_equal (got->ok_ms, 5000);
+            if (strcmp (ids->items [k], "p-b") == 0) {
+                assert_int_equal (got->not_found_until_ms, 301000);
+                assert_string_equal (got->kind, "http_404");
+            }
+            if (strcmp (ids->items [k], "p-c") == 0) {
+                assert_int_equal (got->not_found_until_ms, 0);
+                assert_string_equal (got->error, "HTTP 503");
+            }
             n++;
         }
         if (ids->n)
@@ -214,13 +254,18 @@ status_not_found_comes_with_the_registry_pages (void **state)
         assert_true (n <= 3);
     }
     assert_int_equal (n, 3);
-    assert_int_equal (seen [0], 0);
-    assert_int_equal (seen [1], 301000);
-    assert_int_equal (seen [2], 0);
-    //  Without the array, the same page as before.
+    //  A visitor's error stops the read and is the answer.
+    ts_strlist_clear (ids);
+    s_seen_t failing = { .fail = TS_ENOMEM };
+    assert_int_equal (ts_store_ids_page_status (fx->store, "", 2, ids, NULL,
+                                                s_seen, &failing, &more,
+                                                err), TS_ENOMEM);
+    assert_string_equal (err, "stopped");
+    assert_int_equal (failing.calls, 2);
+    //  Without a visitor, the same page as before.
     ts_strlist_clear (ids);
     assert_int_equal (ts_store_ids_page_status (fx->store, "", 3, ids, NULL,
-                                                NULL, &more, err), 0);
+                                                NULL, NULL, &more, err), 0);
     assert_int_equal (ids->n, 3);
     ts_strlist_destroy (&ids);
     ts_strlist_destroy (&sources);
@@ -291,7 +336,7 @@ main (int argc, char *argv [])
         T (status_of_a_fresh_id_is_never_fetched),
         T (status_ok_then_failure_then_ok),
         T (status_not_found_and_long_texts),
-        T (status_not_found_comes_with_the_registry_pages),
+        T (status_comes_with_the_registry_pages),
         T (status_is_read_with_a_query),
         T (status_goes_with_removal_and_stays_on_a_move),
     };
