@@ -7,9 +7,9 @@
     a fetch of it and none is in flight; it ends when the change notice
     of the id is heard (ts_notice), when the broker refuses or skips the
     hydrate that flight sent (a late answer about an earlier flight's
-    hydrate leaves a newer flight alone), or, at the latest, ttl_ms after it started (notices not heard, or a
-    job still retrying: the broker publishes a notice when a job wrote
-    the id or failed). Each flight has a number of its own, so a
+    hydrate leaves a newer flight alone), or, at the latest, ttl_ms
+    after it started (notices not heard, or a job still retrying: the
+    broker publishes a notice when a job wrote the id or failed). Each flight has a number of its own, so a
     query parked on one flight is never held by the next flight of the
     same id.
 

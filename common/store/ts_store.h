@@ -182,8 +182,10 @@ int ts_store_ids_page_sources (ts_store_t *self, const char *after,
 //  out, in order, read with the page (no request per id): the scheduler
 //  leaves out the ids whose upstream 404 is negatively cached, ids_ls
 //  with fetch answers every id's status. The status is each's to read
-//  during the call only. A TS_E* code returned stops the read and is
-//  returned (each fills err).
+//  during the call only; each must not call the store (on LMDB it runs
+//  inside the page's read transaction). A TS_E* code (negative) it
+//  returns stops the read and is returned (each fills err); out and
+//  sources then hold the ids read so far, and *more is false.
 typedef struct _ts_store_status_t ts_store_status_t;
 typedef int (ts_store_status_fn) (void *arg, size_t k,
                                   const ts_store_status_t *status,
@@ -203,7 +205,9 @@ int ts_store_ids_source (ts_store_t *self, const char *id, char *source,
 //  same snapshot, by ts_store_read. Written by the workers (a success
 //  mark with every stored document: ts_store_doc_t.fetched_ms; a failure
 //  mark when a fetch of the id failed: ts_store_ids_failed), read by the
-//  gateway (answers, GET /v1/ids/{id}). Removing an id removes its
+//  gateway (answers, GET /v1/ids/{id}, ids pages with fetch) and the
+//  scheduler (ticks leave out negatively cached 404s), the last two with
+//  the registry page (ts_store_ids_page_status). Removing an id removes its
 //  status; registering it again (ts_store_ids_add, _add_to: to another
 //  source) keeps it. A mark for an id that is not registered is ignored,
 //  and so is a mark older than the id's last attempt (at_ms <

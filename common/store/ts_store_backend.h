@@ -54,8 +54,9 @@ typedef struct {
     //  each listed id's source to sources (if not NULL; "" for an id
     //  registered without one) and calling each (if not NULL) with the
     //  k-th listed id's fetch status, in order, as ts_store_ids_page_
-    //  status says (a non-zero return stops it and is returned). ids_source sets *exists and, if it is,
-    //  copies id's source into source (TS_NAME_MAX + 1 bytes).
+    //  status says (a TS_E* code it returns stops the read and is
+    //  returned). ids_source sets *exists and, if it is, copies id's
+    //  source into source (TS_NAME_MAX + 1 bytes).
     int (*ids_add_to) (void *state, const char *const *ids, size_t n,
                        const char *source, size_t *added, char *err);
     int (*ids_page_sources) (void *state, const char *after, size_t limit,

@@ -339,7 +339,9 @@ s_page_item (void *ctx, const json_t *item)
     if (page->each) {
         ts_store_status_t status;
         ts_dyn_status_of (item, &status);
-        return page->each (page->arg, page->got - 1, &status, page->err);
+        int rc = page->each (page->arg, page->got - 1, &status, page->err);
+        //  s_pages takes a positive return for "stop, no error".
+        return rc > 0? TS_EINVAL: rc;
     }
     return 0;
 }
@@ -366,9 +368,12 @@ s_ids_page_sources (void *state, const char *after, size_t limit,
                              : "#k, #s",
                              "ExpressionAttributeNames", "#k", "identifier",
                              "#s", "source");
-    if (each)
-        ts_dyn_status_names (json_object_get (req,
-                                              "ExpressionAttributeNames"));
+    json_t *names = json_object_get (req, "ExpressionAttributeNames");
+    if (!req || (each && ts_dyn_status_names (names))) {
+        json_decref (req);
+        ts_errf (err, "store.dynamodb: out of memory");
+        return TS_ENOMEM;
+    }
     if (after)
         json_object_set_new (req, "ExclusiveStartKey", s_id_key (after));
     int rc = s_pages (self, "Scan", req, s_page_item, &page, err);

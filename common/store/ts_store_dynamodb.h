@@ -57,9 +57,10 @@ int ts_dyn_ids_mark (void *state, const ts_store_mark_t *marks, size_t n,
 void ts_dyn_status_of (const json_t *item, ts_store_status_t *status);
 
 //  The status attributes in a ProjectionExpression, by the names
-//  ts_dyn_status_names adds to an ExpressionAttributeNames object.
+//  ts_dyn_status_names adds to an ExpressionAttributeNames object
+//  (returns 0, or TS_ENOMEM).
 #define TS_DYN_STATUS_PROJECTION  "#fo, #fa, #fe, #fx, #fk, #fn"
-void ts_dyn_status_names (json_t *names);
+int ts_dyn_status_names (json_t *names);
 
 //  The roles (TS_STORE_* bits) cfg puts on dynamodb; TS_ECONFIG if the
 //  history role is one of them.

@@ -46,15 +46,19 @@ ts_dyn_status_of (const json_t *item, ts_store_status_t *status)
     s_text (item, "fetch_kind", status->kind, sizeof status->kind);
 }
 
-void
+int
 ts_dyn_status_names (json_t *names)
 {
-    json_object_set_new (names, "#fo", json_string ("fetch_ok_ms"));
-    json_object_set_new (names, "#fa", json_string ("fetch_attempt_ms"));
-    json_object_set_new (names, "#fe", json_string ("fetch_error_ms"));
-    json_object_set_new (names, "#fx", json_string ("fetch_error"));
-    json_object_set_new (names, "#fk", json_string ("fetch_kind"));
-    json_object_set_new (names, "#fn", json_string ("not_found_until_ms"));
+    const char *pairs [][2] = {
+        { "#fo", "fetch_ok_ms" }, { "#fa", "fetch_attempt_ms" },
+        { "#fe", "fetch_error_ms" }, { "#fx", "fetch_error" },
+        { "#fk", "fetch_kind" }, { "#fn", "not_found_until_ms" }
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs [0]; i++)
+        if (json_object_set_new (names, pairs [i][0],
+                                 json_string (pairs [i][1])))
+            return TS_ENOMEM;
+    return 0;
 }
 
 int

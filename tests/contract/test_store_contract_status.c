@@ -176,19 +176,20 @@ status_not_found_and_long_texts (void **state)
 
 //  Collects the statuses a page read gives (ts_store_ids_page_status).
 typedef struct {
-    ts_store_status_t got [2];
+    ts_store_status_t got [3];
     size_t            calls;
-    int               fail;         //  returned from the second call
+    int               fail;         //  returned from the first call
 } s_seen_t;
 
 static int
 s_seen (void *arg, size_t k, const ts_store_status_t *status, char *err)
 {
     s_seen_t *seen = arg;
-    assert_true (k < 2);
+    assert_true (k < 3);
     assert_int_equal (k, seen->calls);
     seen->got [k] = *status;
-    if (seen->calls++ == 1 && seen->fail) {
+    seen->calls++;
+    if (seen->fail) {
         snprintf (err, TS_ERRLEN, "stopped");
         return seen->fail;
     }
@@ -254,14 +255,18 @@ status_comes_with_the_registry_pages (void **state)
         assert_true (n <= 3);
     }
     assert_int_equal (n, 3);
-    //  A visitor's error stops the read and is the answer.
+    //  A visitor's error stops the read at once and is the answer; the
+    //  ids read so far stay listed.
     ts_strlist_clear (ids);
     s_seen_t failing = { .fail = TS_ENOMEM };
-    assert_int_equal (ts_store_ids_page_status (fx->store, "", 2, ids, NULL,
+    more = true;
+    assert_int_equal (ts_store_ids_page_status (fx->store, "", 3, ids, NULL,
                                                 s_seen, &failing, &more,
                                                 err), TS_ENOMEM);
     assert_string_equal (err, "stopped");
-    assert_int_equal (failing.calls, 2);
+    assert_int_equal (failing.calls, 1);
+    assert_int_equal (ids->n, 1);
+    assert_false (more);
     //  Without a visitor, the same page as before.
     ts_strlist_clear (ids);
     assert_int_equal (ts_store_ids_page_status (fx->store, "", 3, ids, NULL,

@@ -1,8 +1,9 @@
 /*  test_ts_flight - the read-through single-flight table: one flight per
     id until it ends (a notice, a refusal) or its time is up, each flight
     a number of its own so that a query parked on one is never held by
-    the next, nor the next ended by a late refusal of the first; watchers' eventfds written when a flight ends; and many
-    threads starting the same id at once get one flight between them. */
+    the next, nor the next ended by a late refusal of the first;
+    watchers' eventfds written when a flight ends; and many threads
+    starting the same id at once get one flight between them. */
 
 #include <stdarg.h>
 #include <stddef.h>
