@@ -8,7 +8,8 @@
 
     "dead" is an id whose job the test has dead-lettered (the upstream
     refusing it); the test lets the upstream answer again before the page
-    redrives it. Prints one JSON object: {"checks": [[name, ok, detail],
+    redrives it. Then a new tab at 360 px checks the page's accessibility
+    and layout (see accessible below). Prints one JSON object: {"checks": [[name, ok, detail],
     ...]} that the test turns into PASS/FAIL lines; screenshots of both
     views at 1280x800 and 390x844 go to DIR. Exits 0 unless it could not
     run at all. */
@@ -94,6 +95,7 @@ async function main() {
     await page.setViewport({ width: 1280, height: 800 });
     await seriesView(page);
     await pipelineView(page);
+    await accessible(browser, errors);
     check("no console errors, failed requests or error answers on any page",
           errors.length === 0, errors.join("; "));
   } finally {
@@ -346,6 +348,94 @@ async function pipelineView(page) {
     if (!fetched) await new Promise((r) => setTimeout(r, 200));
   }
   check("and is processed: the id is fetched", !!fetched);
+}
+
+//  Plain and accessible: no layout shift while a view's data loads; at
+//  360 px wide nothing makes the page scroll sideways (tables scroll in
+//  their own box); every control has a name a screen reader says; Tab
+//  reaches the controls in order with a visible focus ring; dark when
+//  the system asks for it.
+async function accessible(browser, errors) {
+  const page = await browser.newPage();
+  watch(page, errors);
+  await page.setViewport({ width: 360, height: 740 });
+  await page.evaluateOnNewDocument(() => {
+    window.__shift = 0;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries())
+        if (!e.hadRecentInput) window.__shift += e.value;
+    }).observe({ type: "layout-shift", buffered: true });
+  });
+  await page.goto(opts.base + "/", { waitUntil: "load" });
+  await until(page, () => !document.querySelector("#login").hidden, WAIT);
+  await page.type("#key", opts.key);
+  await page.click("#login-form button[type=submit]");
+  await until(page, () => !document.querySelector("#series").hidden, WAIT);
+  for (const view of ["series/" + opts.id, "pipeline"]) {
+    await page.goto(opts.base + "/#/" + view, { waitUntil: "load" });
+    const loaded = view === "pipeline"
+      ? await until(page, () => !!document.querySelector("#counts").dataset.stats &&
+          document.querySelectorAll("#ids tbody tr").length > 0, WAIT)
+      : await until(page, () =>
+          Number(document.querySelector("#chart").dataset.history || 0) > 0, WAIT);
+    await new Promise((r) => setTimeout(r, 300));
+    const shift = await page.evaluate(() => window.__shift);
+    check("the " + view.split("/")[0] + " view loads its data without layout shift " +
+          "(cumulative layout shift under 0.1)", loaded && shift < 0.1, shift);
+    const wide = await page.evaluate(() => ({
+      page: document.documentElement.scrollWidth, view: window.innerWidth }));
+    check("at 360 px wide the " + view.split("/")[0] + " view does not scroll sideways",
+          wide.page <= wide.view, JSON.stringify(wide));
+    const unnamed = [];
+    const walk = (node) => {
+      if (["button", "textbox", "combobox", "link", "checkbox", "searchbox",
+           "spinbutton", "listbox"].includes(node.role) && !(node.name || "").trim())
+        unnamed.push(node.role + " " + JSON.stringify(node.value || ""));
+      (node.children || []).forEach(walk);
+    };
+    walk(await page.accessibility.snapshot({ interestingOnly: true }));
+    check("every control of the " + view.split("/")[0] + " view has an accessible name",
+          unnamed.length === 0, unnamed.join(", "));
+  }
+  //  From the top of the series view, Tab goes through the controls,
+  //  each outlined while it has the focus.
+  await page.goto(opts.base + "/#/series/" + opts.id, { waitUntil: "load" });
+  await until(page, () =>
+    Number(document.querySelector("#chart").dataset.history || 0) > 0, WAIT);
+  await page.evaluate(() => document.activeElement && document.activeElement.blur());
+  const reached = [];
+  for (let i = 0; i < 40; i++) {
+    await page.keyboard.press("Tab");
+    reached.push(await page.evaluate(() => {
+      const e = document.activeElement;
+      const css = getComputedStyle(e);
+      return { id: e.id || e.tagName.toLowerCase() + ":" + (e.textContent || "").trim().slice(0, 20),
+               body: e === document.body,
+               ring: css.outlineStyle !== "none" && parseFloat(css.outlineWidth) > 0 };
+    }));
+  }
+  const ids = reached.map((r) => r.id);
+  const need = ["series-id", "series-measure", "fetch-now"];
+  check("Tab reaches the series view's id, measure and fetch now, in that order",
+        need.every((n) => ids.includes(n)) &&
+        ids.indexOf("series-id") < ids.indexOf("series-measure") &&
+        ids.indexOf("series-measure") < ids.indexOf("fetch-now"), ids.join(" "));
+  //  (Past the last control the focus leaves the page: the body.)
+  const noRing = reached.filter((r) => !r.body && !r.ring).map((r) => r.id);
+  check("and every control it reaches shows a focus ring", noRing.length === 0,
+        noRing.join(" "));
+  //  Light, then dark by prefers-color-scheme.
+  const background = () => page.evaluate(() => {
+    const m = getComputedStyle(document.body).backgroundColor.match(/\d+(\.\d+)?/g).map(Number);
+    return (0.2126 * m[0] + 0.7152 * m[1] + 0.0722 * m[2]) / 255;
+  });
+  await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "light" }]);
+  const light = await background();
+  await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "dark" }]);
+  const dark = await background();
+  check("light by default, dark when the system prefers it (page background luminance)",
+        light > 0.7 && dark < 0.3, JSON.stringify([light, dark]));
+  await page.close();
 }
 
 main().then(() => {
