@@ -17,6 +17,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#   include <malloc.h>
+#endif
 
 typedef struct s_entry_t s_entry_t;
 struct s_entry_t {
@@ -48,6 +51,8 @@ struct _ts_cache_t {
     uint64_t        *seen;          //  key hashes seen (admission)
     size_t           seen_mask;     //  slots - 1 (a power of two)
     uint64_t         declined;      //  atomic: ts_cache_admit said no
+    size_t           freed;         //  bytes freed since the last trim
+    int64_t          trimmed_ms;    //  the last trim (monotonic)
 };
 
 #define S_GENERATIONS    16384      //  a power of two
@@ -56,6 +61,8 @@ struct _ts_cache_t {
 #define S_MIN_BUCKETS    64
 #define S_SEEN_BYTES     512        //  of budget per admission slot
 #define S_MIN_SEEN       1024
+#define S_TRIM_SHARE     4          //  trim after a quarter of the budget
+#define S_TRIM_EVERY_MS  1000       //  and at most once a second
 
 //  FNV-1a, 64-bit.
 static uint64_t
@@ -247,7 +254,33 @@ s_remove (ts_cache_t *self, s_entry_t **slot)
     s_unlink_use (self, entry);
     self->stats.entries--;
     self->stats.bytes -= s_entry_bytes (entry);
+    self->freed += s_entry_bytes (entry);
     free (entry);
+}
+
+//  True if the memory freed since the last trim is due to go back to the
+//  system (see ts_cache.h); then counts a trim now. Under the lock.
+static bool
+s_trim_due (ts_cache_t *self)
+{
+    if (self->freed < self->max_bytes / S_TRIM_SHARE)
+        return false;
+    int64_t now = ts_mono_ms ();
+    if (self->trimmed_ms && now - self->trimmed_ms < S_TRIM_EVERY_MS)
+        return false;
+    self->freed = 0;
+    self->trimmed_ms = now;
+    self->stats.trims++;
+    return true;
+}
+
+//  Gives free memory back (glibc; elsewhere nothing). Outside the lock.
+static void
+s_trim (void)
+{
+#ifdef __GLIBC__
+    malloc_trim (0);
+#endif
 }
 
 bool
@@ -334,7 +367,10 @@ ts_cache_put (ts_cache_t *self, const void *key, size_t key_size,
     s_link_newest (self, entry);
     self->stats.entries++;
     self->stats.bytes += bytes;
+    bool trim = s_trim_due (self);
     pthread_mutex_unlock (&self->lock);
+    if (trim)
+        s_trim ();
 }
 
 void
@@ -351,9 +387,13 @@ ts_cache_drop_all (ts_cache_t *self)
     }
     memset (self->buckets, 0, (self->mask + 1) * sizeof (s_entry_t *));
     self->newest = self->oldest = NULL;
+    self->freed += self->stats.bytes;
     self->stats.entries = 0;
     self->stats.bytes = 0;
+    bool trim = s_trim_due (self);
     pthread_mutex_unlock (&self->lock);
+    if (trim)
+        s_trim ();
 }
 
 void

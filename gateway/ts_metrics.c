@@ -140,6 +140,9 @@ ts_metrics_page (ts_metrics_t *self, const ts_stats_t *broker,
           (double) cache->bytes },
         { "tscache_gateway_cache_entries", "gauge",
           "Answers the answer cache holds.", (double) cache->entries },
+        { "tscache_gateway_cache_trims_total", "counter",
+          "Times the answer cache gave the memory it freed back to the "
+          "system.", (double) cache->trims },
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows [0]; i++) {
         ts_prom_family (prom, rows [i].name, rows [i].type, rows [i].help);

@@ -7,7 +7,8 @@
     answer being read while the notice came; dropping all frees every
     entry. Admission: by default every answer is kept; set to second, an
     answer is admitted from its key's second time on, whatever other keys
-    were seen in between (within the table). In these tests a key is also
+    were seen in between (within the table). Freed memory is given back
+    once a quarter of the budget is freed, at most once a second. In these tests a key is also
     the id of its answer. */
 
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../gateway/ts_cache.h"
 
@@ -219,14 +221,34 @@ cache_drop_all_frees_every_entry_and_voids_older_tags (void **state)
     ts_cache_destroy (&cache);
 }
 
+#define S_ANSWER  7000
+
+//  A 64 kB cache: room for a few answers of S_ANSWER bytes (each at most
+//  an eighth); answer (S_ANSWER bytes) gets one.
+static ts_cache_t *
+s_small_cache (char *answer)
+{
+    memset (answer, 'x', S_ANSWER - 1);
+    answer [S_ANSWER - 1] = 0;
+    return ts_cache_new (64 * 1024);
+}
+
+//  Puts answer under "k<from>" .. "k<to - 1>".
+static void
+s_put_keys (ts_cache_t *cache, int from, int to, const char *answer)
+{
+    char key [32];
+    for (int i = from; i < to; i++) {
+        snprintf (key, sizeof key, "k%d", i);
+        s_put (cache, key, &s_v1, answer);
+    }
+}
+
 static void
 cache_evicts_least_recently_used_to_stay_in_budget (void **state)
 {
-    //  64 kB: room for a few 7 kB answers (each at most an eighth).
-    ts_cache_t *cache = ts_cache_new (64 * 1024);
-    char answer [7000];
-    memset (answer, 'x', sizeof answer - 1);
-    answer [sizeof answer - 1] = 0;
+    char answer [S_ANSWER];
+    ts_cache_t *cache = s_small_cache (answer);
     char key [32];
     for (int i = 0; i < 20; i++) {
         snprintf (key, sizeof key, "k%d", i);
@@ -246,6 +268,33 @@ cache_evicts_least_recently_used_to_stay_in_budget (void **state)
     s_put (cache, "big", &s_v1, big);
     assert_false (s_hit (cache, "big", &s_v1, 0, big));
     free (big);
+    ts_cache_destroy (&cache);
+}
+
+//  Once a quarter of the budget is freed (evictions here), the free
+//  memory is given back, at most once a second however much more is
+//  freed; a whole drop counts too.
+static void
+cache_gives_freed_memory_back_at_most_once_a_second (void **state)
+{
+    char answer [S_ANSWER];
+    ts_cache_t *cache = s_small_cache (answer);
+    ts_cache_stats_t stats;
+    //  Nine fill the budget; the next ones evict one each (7 kB).
+    s_put_keys (cache, 0, 9, answer);
+    ts_cache_stats (cache, &stats);
+    assert_int_equal (stats.trims, 0);
+    s_put_keys (cache, 9, 60, answer);
+    ts_cache_stats (cache, &stats);
+    assert_int_equal (stats.trims, 1);
+    ts_cache_drop_all (cache);
+    ts_cache_stats (cache, &stats);
+    assert_int_equal (stats.trims, 1);
+    //  A second later, what was freed since is due.
+    usleep (1100 * 1000);
+    s_put (cache, "again", &s_v1, answer);
+    ts_cache_stats (cache, &stats);
+    assert_int_equal (stats.trims, 2);
     ts_cache_destroy (&cache);
 }
 
@@ -339,6 +388,7 @@ main (int argc, char *argv [])
         cmocka_unit_test (cache_keeps_no_answer_read_while_a_notice_of_its_id_came),
         cmocka_unit_test (cache_drop_all_frees_every_entry_and_voids_older_tags),
         cmocka_unit_test (cache_evicts_least_recently_used_to_stay_in_budget),
+        cmocka_unit_test (cache_gives_freed_memory_back_at_most_once_a_second),
         cmocka_unit_test (cache_admits_every_answer_or_from_its_keys_second_time),
         cmocka_unit_test (cache_serves_several_threads),
     };
