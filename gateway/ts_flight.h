@@ -9,9 +9,9 @@
     hydrate that flight sent (a late answer about an earlier flight's
     hydrate leaves a newer flight alone), or, at the latest, ttl_ms
     after it started (notices not heard, or a job still retrying: the
-    broker publishes a notice when a job wrote the id or failed). Each flight has a number of its own, so a
-    query parked on one flight is never held by the next flight of the
-    same id.
+    broker publishes a notice when a job wrote the id or failed). Each
+    flight has a number of its own, so a query parked on one flight is
+    never held by the next flight of the same id.
 
     Waking: a front end parks a query on a flight and watches an eventfd
     it registered here (ts_flight_watch); every flight that ends writes 1

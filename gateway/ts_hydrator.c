@@ -23,6 +23,12 @@
 
 #define S_POLL_MS   250
 
+//  What came with an id handed over (ts_hydrator_ask).
+typedef struct {
+    int64_t  read_ms;               //  sent as skip_fetched_since
+    uint64_t tag;                   //  given back to ended
+} s_handed_t;
+
 struct _ts_hydrator_t {
     ts_client_t  *client;           //  used by the thread only
     ts_hydrator_ended_fn *ended;
@@ -30,10 +36,8 @@ struct _ts_hydrator_t {
     int           wake_fd;          //  eventfd: ids wait, or stop
     pthread_mutex_t lock;
     ts_strlist_t *waiting;          //  ids handed over, under lock
-    int64_t      *waiting_read;     //  the read time of each, under lock
-    uint64_t     *waiting_tag;      //  the caller's tag of each, under lock
-    int64_t      *sending_read;     //  the same, swapped out, thread only
-    uint64_t     *sending_tag;
+    s_handed_t   *waiting_with;     //  what came with each, under lock
+    s_handed_t   *sending_with;     //  the same, swapped out, thread only
     ts_msg_t     *request;          //  scratch, thread only
     ts_msg_t     *reply;            //  scratch, thread only
     pthread_t     thread;
@@ -77,27 +81,24 @@ s_send_waiting (ts_hydrator_t *self)
     pthread_mutex_lock (&self->lock);
     ts_strlist_t *ids = self->waiting;
     self->waiting = ts_strlist_new ();
-    if (ids) {
-        memcpy (self->sending_read, self->waiting_read,
-                ids->n * sizeof (int64_t));
-        memcpy (self->sending_tag, self->waiting_tag,
-                ids->n * sizeof (uint64_t));
-    }
+    if (ids)
+        memcpy (self->sending_with, self->waiting_with,
+                ids->n * sizeof (s_handed_t));
     pthread_mutex_unlock (&self->lock);
     for (size_t i = 0; ids && i < ids->n; i++) {
         size_t len = strlen (ids->items [i]);
         s_ask_t *ask = malloc (sizeof (s_ask_t) + len + 1);
         ts_msg_reset (self->request, TS_OP_HYDRATE);
         self->request->priority = true;
-        self->request->skip_fetched_since_ms = self->sending_read [i];
+        self->request->skip_fetched_since_ms = self->sending_with [i].read_ms;
         ts_rid_new (self->request->rid);
         if (!ask || ts_strlist_append (self->request->ids, ids->items [i])) {
             free (ask);
-            self->ended (self->arg, ids->items [i], self->sending_tag [i],
-                         500, "out of memory");
+            self->ended (self->arg, ids->items [i],
+                         self->sending_with [i].tag, 500, "out of memory");
             continue;
         }
-        ask->tag = self->sending_tag [i];
+        ask->tag = self->sending_with [i].tag;
         memcpy (ask->id, ids->items [i], len + 1);
         atomic_fetch_add (&self->sent, 1);
         ts_debug ("read-through: priority hydrate of %s (rid %s)", ask->id,
@@ -152,10 +153,10 @@ ts_hydrator_new (const char *endpoint, const ts_client_policy_t *policy,
     atomic_init (&self->stop, false);
     atomic_init (&self->sent, 0);
     if (self->wake_fd < 0 || !(self->waiting = ts_strlist_new ())
-    ||  !(self->waiting_read = calloc (TS_HYDRATOR_BACKLOG, sizeof (int64_t)))
-    ||  !(self->sending_read = calloc (TS_HYDRATOR_BACKLOG, sizeof (int64_t)))
-    ||  !(self->waiting_tag = calloc (TS_HYDRATOR_BACKLOG, sizeof (uint64_t)))
-    ||  !(self->sending_tag = calloc (TS_HYDRATOR_BACKLOG, sizeof (uint64_t)))
+    ||  !(self->waiting_with = calloc (TS_HYDRATOR_BACKLOG,
+                                       sizeof (s_handed_t)))
+    ||  !(self->sending_with = calloc (TS_HYDRATOR_BACKLOG,
+                                       sizeof (s_handed_t)))
     ||  !(self->request = ts_msg_new (TS_OP_HYDRATE))
     ||  !(self->reply = ts_msg_new (TS_OP_REPLY))) {
         ts_errf (err, "read-through: out of memory");
@@ -194,10 +195,8 @@ ts_hydrator_destroy (ts_hydrator_t **self_p)
         if (self->wake_fd >= 0)
             close (self->wake_fd);
         ts_strlist_destroy (&self->waiting);
-        free (self->waiting_read);
-        free (self->sending_read);
-        free (self->waiting_tag);
-        free (self->sending_tag);
+        free (self->waiting_with);
+        free (self->sending_with);
         ts_msg_destroy (&self->request);
         ts_msg_destroy (&self->reply);
         pthread_mutex_destroy (&self->lock);
@@ -218,8 +217,8 @@ ts_hydrator_ask (ts_hydrator_t *self, const char *id, int64_t read_ms,
     if (self->waiting->n >= TS_HYDRATOR_BACKLOG)
         rc = TS_ETOOBIG;
     else {
-        self->waiting_read [self->waiting->n] = read_ms > 0? read_ms: 0;
-        self->waiting_tag [self->waiting->n] = tag;
+        self->waiting_with [self->waiting->n] = (s_handed_t) {
+            .read_ms = read_ms > 0? read_ms: 0, .tag = tag };
         rc = ts_strlist_append (self->waiting, id);
     }
     pthread_mutex_unlock (&self->lock);

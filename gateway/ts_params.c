@@ -112,8 +112,10 @@ s_load (const char *body, size_t size, char *err)
 
 int
 ts_params_ids (const char *body, size_t size, bool optional,
-               ts_strlist_t *ids, char *err)
+               ts_strlist_t *ids, json_t **root_p, char *err)
 {
+    if (root_p)
+        *root_p = NULL;
     if (optional && s_body_empty (body, size))
         return 0;
     if (!body || size == 0) {
@@ -164,15 +166,17 @@ ts_params_ids (const char *body, size_t size, bool optional,
             rc = TS_ENOMEM;
         }
     }
-    json_decref (root);
+    if (rc == 0 && root_p)
+        *root_p = root;
+    else
+        json_decref (root);
     return rc;
 }
 
 int
-ts_params_source (const char *body, size_t size, char *source, char *err)
+ts_params_source (const json_t *root, char *source, char *err)
 {
     source [0] = '\0';
-    json_t *root = body && size? json_loadb (body, size, 0, NULL): NULL;
     json_t *value = json_object_get (root, "source");
     int rc = 0;
     if (value && !json_is_null (value)) {
@@ -188,7 +192,6 @@ ts_params_source (const char *body, size_t size, char *source, char *err)
         else
             ts_strlcpy (source, text, TS_NAME_MAX + 1);
     }
-    json_decref (root);
     return rc;
 }
 
@@ -211,11 +214,9 @@ ts_params_object (const char *body, size_t size, json_t **root, char *err)
 }
 
 int
-ts_params_flag (const char *body, size_t size, const char *key, bool *value,
-                char *err)
+ts_params_flag (const json_t *root, const char *key, bool *value, char *err)
 {
     *value = false;
-    json_t *root = body && size? json_loadb (body, size, 0, NULL): NULL;
     json_t *flag = json_object_get (root, key);
     int rc = 0;
     if (flag && json_is_boolean (flag))
@@ -225,16 +226,14 @@ ts_params_flag (const char *body, size_t size, const char *key, bool *value,
         ts_errf (err, "%s: expected true or false", key);
         rc = TS_EINVAL;
     }
-    json_decref (root);
     return rc;
 }
 
 int
-ts_params_body_time (const char *body, size_t size, const char *key,
-                     int64_t *ms, char *err)
+ts_params_body_time (const json_t *root, const char *key, int64_t *ms,
+                     char *err)
 {
     *ms = 0;
-    json_t *root = body && size? json_loadb (body, size, 0, NULL): NULL;
     json_t *value = json_object_get (root, key);
     int rc = 0;
     if (json_is_integer (value))
@@ -251,14 +250,12 @@ ts_params_body_time (const char *body, size_t size, const char *key,
         *ms = 0;
         rc = TS_EINVAL;
     }
-    json_decref (root);
     return rc;
 }
 
 int
-ts_params_jobs (const char *body, size_t size, ts_msg_t *msg, char *err)
+ts_params_jobs (const json_t *root, ts_msg_t *msg, char *err)
 {
-    json_t *root = body && size? json_loadb (body, size, 0, NULL): NULL;
     json_t *jobs = json_object_get (root, "jobs");
     int rc = 0;
     if (jobs && !json_is_null (jobs)
@@ -281,7 +278,6 @@ ts_params_jobs (const char *body, size_t size, ts_msg_t *msg, char *err)
             rc = TS_ENOMEM;
         }
     }
-    json_decref (root);
     return rc;
 }
 

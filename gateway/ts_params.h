@@ -51,15 +51,20 @@ int ts_params_page (const ts_target_t *url, ts_msg_t *msg, char *err);
 //  space), {} and an empty list are fine and add nothing. Returns 0, or
 //  TS_EINVAL or TS_ENOMEM with the detail in err ("bad JSON body: ...
 //  (line L, column C)", "ids[2]: expected a string", ...); the ids read
-//  before the fault are then left in ids.
-//  Reads the optional "source" of a body ts_params_ids has read: a valid
-//  name, copied into source (TS_NAME_MAX + 1 bytes; "" if there is none
-//  or it is null). Returns 0, or TS_EINVAL with the detail in err.
-int ts_params_source (const char *body, size_t size, char *source,
-                      char *err);
-
+//  before the fault are then left in ids. If root is not NULL, *root
+//  gets the parsed body for the other keys (below; the caller
+//  json_decrefs it; NULL for an optional body that was empty), on
+//  success only.
 int ts_params_ids (const char *body, size_t size, bool optional,
-                   ts_strlist_t *ids, char *err);
+                   ts_strlist_t *ids, json_t **root, char *err);
+
+//  The other keys of a body ts_params_ids has read, from its root (NULL:
+//  none given): the body is parsed once.
+
+//  The optional "source": a valid name, copied into source (TS_NAME_MAX
+//  + 1 bytes; "" if there is none or it is null). Returns 0, or
+//  TS_EINVAL with the detail in err.
+int ts_params_source (const json_t *root, char *source, char *err);
 
 //  Parses body (size bytes; NULL or blank: {}) into *root, a JSON object
 //  the caller json_decrefs (duplicate keys refused). Returns 0, TS_EINVAL
@@ -68,29 +73,26 @@ int ts_params_ids (const char *body, size_t size, bool optional,
 int ts_params_object (const char *body, size_t size, json_t **root,
                       char *err);
 
-//  Reads the optional boolean key of a body ts_params_ids has read
-//  (POST /v1/hydrate's "priority"): *value gets it, false if there is
-//  none or it is null. Returns 0, or TS_EINVAL with the detail in err
-//  ("priority: expected true or false").
-int ts_params_flag (const char *body, size_t size, const char *key,
-                    bool *value, char *err);
-
-//  Reads the optional time key of a body ts_params_ids has read (POST
-//  /v1/hydrate's "skip_fetched_since"): epoch milliseconds (an integer,
-//  not negative) or an RFC 3339 time (a string, not before 1970) into
-//  *ms; 0 if there is none or it is null. Returns 0, or TS_EINVAL with
-//  the detail in err ("skip_fetched_since: expected epoch milliseconds
-//  (not negative) or an RFC 3339 time").
-int ts_params_body_time (const char *body, size_t size, const char *key,
-                         int64_t *ms, char *err);
-
-//  Reads the optional "jobs" of a body ts_params_ids has read (POST
-//  /v1/dlq/redrive): an array of 1..TS_PROTO_MAX_JOBS job numbers
-//  (integers >= 1), appended to msg's jobs; none or null adds nothing.
-//  Returns 0, or TS_EINVAL ("jobs[1]: expected a job number") or
-//  TS_ENOMEM with the detail in err.
-int ts_params_jobs (const char *body, size_t size, ts_msg_t *msg,
+//  The optional boolean key (POST /v1/hydrate's "priority"): *value
+//  gets it, false if there is none or it is null. Returns 0, or
+//  TS_EINVAL with the detail in err ("priority: expected true or
+//  false").
+int ts_params_flag (const json_t *root, const char *key, bool *value,
                     char *err);
+
+//  The optional time key (POST /v1/hydrate's "skip_fetched_since"):
+//  epoch milliseconds (an integer, not negative) or an RFC 3339 time (a
+//  string, not before 1970) into *ms; 0 if there is none or it is null.
+//  Returns 0, or TS_EINVAL with the detail in err ("skip_fetched_since:
+//  expected epoch milliseconds (not negative) or an RFC 3339 time").
+int ts_params_body_time (const json_t *root, const char *key, int64_t *ms,
+                         char *err);
+
+//  The optional "jobs" (POST /v1/dlq/redrive): an array of
+//  1..TS_PROTO_MAX_JOBS job numbers (integers >= 1), appended to msg's
+//  jobs; none or null adds nothing. Returns 0, or TS_EINVAL ("jobs[1]:
+//  expected a job number") or TS_ENOMEM with the detail in err.
+int ts_params_jobs (const json_t *root, ts_msg_t *msg, char *err);
 
 //  GET /v1/jobs?jobs=N,N,...: the job numbers (1 or more, digits only,
 //  >= 1, at most TS_PROTO_MAX_JOBS), appended to msg's jobs. Returns 0,

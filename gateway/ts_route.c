@@ -176,14 +176,16 @@ typedef struct {
 typedef int (s_handler_fn) (s_call_t *call);
 
 //  Resets msg to op and reads the ids of the request body into it (see
-//  ts_params_ids). Returns 0, or the status of the error written to out.
+//  ts_params_ids); *root gets the parsed body, for its other keys (the
+//  caller json_decrefs it). Returns 0, or the status of the error
+//  written to out.
 static int
-s_ids_request (s_call_t *call, ts_op_t op, bool optional)
+s_ids_request (s_call_t *call, ts_op_t op, bool optional, json_t **root)
 {
     char err [TS_ERRLEN] = "";
     ts_msg_reset (call->msg, op);
     int rc = ts_params_ids (call->req->body, call->req->body_size,
-                            optional, call->msg->ids, err);
+                            optional, call->msg->ids, root, err);
     if (rc)
         return ts_reply_error (call->out, rc == TS_ENOMEM? 500: 400,
                                rc == TS_ENOMEM? "internal": "bad_request",
@@ -254,11 +256,15 @@ static int
 s_ids_add (s_call_t *call)
 {
     char err [TS_ERRLEN] = "";
-    int status = s_ids_request (call, TS_OP_IDS_ADD, false);
-    if (status == 0 && ts_params_source (call->req->body, call->req->body_size,
-                                         call->msg->source, err))
+    json_t *root;
+    int status = s_ids_request (call, TS_OP_IDS_ADD, false, &root);
+    if (status)
+        return status;
+    int rc = ts_params_source (root, call->msg->source, err);
+    json_decref (root);
+    if (rc)
         return ts_reply_error (call->out, 400, "bad_request", err);
-    return status? status: s_api_answer (call);
+    return s_api_answer (call);
 }
 
 //  POST /v1/hydrate {"ids": [..], "priority": bool, "skip_fetched_since":
@@ -266,15 +272,17 @@ s_ids_add (s_call_t *call)
 static int
 s_hydrate (s_call_t *call)
 {
-    int status = s_ids_request (call, TS_OP_HYDRATE, false);
+    json_t *root;
+    int status = s_ids_request (call, TS_OP_HYDRATE, false, &root);
     if (status)
         return status;
     char err [TS_ERRLEN] = "";
-    const char *body = call->req->body;
-    size_t size = call->req->body_size;
-    if (ts_params_flag (body, size, "priority", &call->msg->priority, err)
-    ||  ts_params_body_time (body, size, "skip_fetched_since",
-                             &call->msg->skip_fetched_since_ms, err))
+    int rc = ts_params_flag (root, "priority", &call->msg->priority, err);
+    if (rc == 0)
+        rc = ts_params_body_time (root, "skip_fetched_since",
+                                  &call->msg->skip_fetched_since_ms, err);
+    json_decref (root);
+    if (rc)
         return ts_reply_error (call->out, 400, "bad_request", err);
     return TS_ROUTE_FORWARD;
 }
@@ -313,12 +321,13 @@ static int s_ids_show (s_call_t *call) { return s_ids_one (call, TS_OP_IDS_SHOW)
 static int
 s_dlq_redrive (s_call_t *call)
 {
-    int status = s_ids_request (call, TS_OP_DLQ_REDRIVE, true);
+    json_t *root;
+    int status = s_ids_request (call, TS_OP_DLQ_REDRIVE, true, &root);
     if (status)
         return status;
     char err [TS_ERRLEN] = "";
-    int rc = ts_params_jobs (call->req->body, call->req->body_size,
-                             call->msg, err);
+    int rc = ts_params_jobs (root, call->msg, err);
+    json_decref (root);
     if (rc == 0 && call->msg->ids->n && call->msg->jobs_n) {
         ts_errf (err, "give ids or jobs, not both");
         rc = TS_EINVAL;

@@ -363,13 +363,10 @@ s_ids_page_sources (void *state, const char *after, size_t limit,
                              "Limit", (json_int_t) (limit < 1000? limit + 1:
                                                     1000),
                              "ConsistentRead", 1,
-                             "ProjectionExpression", each
-                             ? "#k, #s, " TS_DYN_STATUS_PROJECTION
-                             : "#k, #s",
+                             "ProjectionExpression", "#k, #s",
                              "ExpressionAttributeNames", "#k", "identifier",
                              "#s", "source");
-    json_t *names = json_object_get (req, "ExpressionAttributeNames");
-    if (!req || (each && ts_dyn_status_names (names))) {
+    if (!req || (each && ts_dyn_status_project (req))) {
         json_decref (req);
         ts_errf (err, "store.dynamodb: out of memory");
         return TS_ENOMEM;

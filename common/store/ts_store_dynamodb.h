@@ -56,11 +56,10 @@ int ts_dyn_ids_mark (void *state, const ts_store_mark_t *marks, size_t n,
 //  JSON) into status (0 and "" for absent ones).
 void ts_dyn_status_of (const json_t *item, ts_store_status_t *status);
 
-//  The status attributes in a ProjectionExpression, by the names
-//  ts_dyn_status_names adds to an ExpressionAttributeNames object
-//  (returns 0, or TS_ENOMEM).
-#define TS_DYN_STATUS_PROJECTION  "#fo, #fa, #fe, #fx, #fk, #fn"
-int ts_dyn_status_names (json_t *names);
+//  Adds the status attributes to a request's ProjectionExpression (which
+//  must be there) and their names to its ExpressionAttributeNames.
+//  Returns 0, or TS_ENOMEM.
+int ts_dyn_status_project (json_t *req);
 
 //  The roles (TS_STORE_* bits) cfg puts on dynamodb; TS_ECONFIG if the
 //  history role is one of them.

@@ -47,18 +47,26 @@ ts_dyn_status_of (const json_t *item, ts_store_status_t *status)
 }
 
 int
-ts_dyn_status_names (json_t *names)
+ts_dyn_status_project (json_t *req)
 {
-    const char *pairs [][2] = {
+    static const char *const pairs [][2] = {
         { "#fo", "fetch_ok_ms" }, { "#fa", "fetch_attempt_ms" },
         { "#fe", "fetch_error_ms" }, { "#fx", "fetch_error" },
         { "#fk", "fetch_kind" }, { "#fn", "not_found_until_ms" }
     };
-    for (size_t i = 0; i < sizeof pairs / sizeof pairs [0]; i++)
+    json_t *names = json_object_get (req, "ExpressionAttributeNames");
+    json_t *projection = json_object_get (req, "ProjectionExpression");
+    char text [256];
+    ts_strlcpy (text, json_string_value (projection), sizeof text);
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs [0]; i++) {
+        //  Short names of a fixed table: text always has room.
+        strncat (text, ", ", sizeof text - strlen (text) - 1);
+        strncat (text, pairs [i][0], sizeof text - strlen (text) - 1);
         if (json_object_set_new (names, pairs [i][0],
                                  json_string (pairs [i][1])))
             return TS_ENOMEM;
-    return 0;
+    }
+    return json_string_set (projection, text)? TS_ENOMEM: 0;
 }
 
 int

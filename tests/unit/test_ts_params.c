@@ -179,7 +179,7 @@ s_ids (fixture_t *self, const char *body, bool optional)
 {
     ts_msg_reset (self->msg, TS_OP_IDS_ADD);
     return ts_params_ids (body, body? strlen (body): 0, optional,
-                          self->msg->ids, self->err);
+                          self->msg->ids, NULL, self->err);
 }
 
 static void

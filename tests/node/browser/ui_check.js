@@ -9,8 +9,9 @@
     "dead" is an id whose job the test has dead-lettered (the upstream
     refusing it); the test lets the upstream answer again before the page
     redrives it. Then a new tab at 360 px checks the page's accessibility
-    and layout (see accessible below). Prints one JSON object: {"checks": [[name, ok, detail],
-    ...]} that the test turns into PASS/FAIL lines; screenshots of both
+    and layout (see accessible below). Prints one JSON object:
+    {"checks": [[name, ok, detail], ...]} that the test turns into
+    PASS/FAIL lines; screenshots of both
     views at 1280x800 and 390x844 go to DIR. Exits 0 unless it could not
     run at all. */
 "use strict";
@@ -103,6 +104,13 @@ async function main() {
   }
 }
 
+//  Gives the key to the page's login form once it asks.
+async function signIn(page, key) {
+  await until(page, () => !document.querySelector("#login").hidden, WAIT);
+  await page.type("#key", key);
+  await page.click("#login-form button[type=submit]");
+}
+
 async function wrongKey(browser, errors) {
   const page = await browser.newPage();
   watch(page, errors, 401);
@@ -124,8 +132,7 @@ async function readKey(browser, errors) {
   const page = await browser.newPage();
   watch(page, errors);
   await page.goto(opts.base + "/#/pipeline", { waitUntil: "load" });
-  await page.type("#key", opts.read_key);
-  await page.click("#login-form button[type=submit]");
+  await signIn(page, opts.read_key);
   const shown = await until(page, () => !!document.querySelector("#counts").dataset.stats,
                             WAIT);
   const who = await page.$eval("#whoami", (e) => e.textContent);
@@ -147,8 +154,7 @@ async function seriesView(page) {
       responses.push({ url: r.url(), at: Date.now() });
   });
   await page.goto(opts.base + "/", { waitUntil: "load" });
-  await page.type("#key", opts.key);
-  await page.click("#login-form button[type=submit]");
+  await signIn(page, opts.key);
   const stored = await page.evaluate(() => sessionStorage.getItem("tscache.key"));
   check("the key is kept in sessionStorage under tscache.key", stored === opts.key);
   const cookies = await page.cookies();
@@ -367,11 +373,10 @@ async function accessible(browser, errors) {
     }).observe({ type: "layout-shift", buffered: true });
   });
   await page.goto(opts.base + "/", { waitUntil: "load" });
-  await until(page, () => !document.querySelector("#login").hidden, WAIT);
-  await page.type("#key", opts.key);
-  await page.click("#login-form button[type=submit]");
+  await signIn(page, opts.key);
   await until(page, () => !document.querySelector("#series").hidden, WAIT);
   for (const view of ["series/" + opts.id, "pipeline"]) {
+    const name = view.split("/")[0];
     await page.goto(opts.base + "/#/" + view, { waitUntil: "load" });
     const loaded = view === "pipeline"
       ? await until(page, () => !!document.querySelector("#counts").dataset.stats &&
@@ -380,11 +385,11 @@ async function accessible(browser, errors) {
           Number(document.querySelector("#chart").dataset.history || 0) > 0, WAIT);
     await new Promise((r) => setTimeout(r, 300));
     const shift = await page.evaluate(() => window.__shift);
-    check("the " + view.split("/")[0] + " view loads its data without layout shift " +
+    check("the " + name + " view loads its data without layout shift " +
           "(cumulative layout shift under 0.1)", loaded && shift < 0.1, shift);
     const wide = await page.evaluate(() => ({
       page: document.documentElement.scrollWidth, view: window.innerWidth }));
-    check("at 360 px wide the " + view.split("/")[0] + " view does not scroll sideways",
+    check("at 360 px wide the " + name + " view does not scroll sideways",
           wide.page <= wide.view, JSON.stringify(wide));
     const unnamed = [];
     const walk = (node) => {
@@ -394,7 +399,7 @@ async function accessible(browser, errors) {
       (node.children || []).forEach(walk);
     };
     walk(await page.accessibility.snapshot({ interestingOnly: true }));
-    check("every control of the " + view.split("/")[0] + " view has an accessible name",
+    check("every control of the " + name + " view has an accessible name",
           unnamed.length === 0, unnamed.join(", "));
   }
   //  From the top of the series view, Tab goes through the controls,
