@@ -423,7 +423,8 @@ ts_tms_scalar_parse (ts_tms_type_t type, const char *text,
             bool neg = *p == '-';
             if (neg)
                 p++;
-            if (!s_integer (&p, &a) || a > 106750 || *p++ != ' '
+            //  The sign is the interval's; the days after it have none.
+            if (!s_integer (&p, &a) || a < 0 || a > 106750 || *p++ != ' '
             ||  !s_clock (&p, &b) || *p)
                 return TS_EPROTO;
             out->integer = (a * INT64_C (86400000000000) + b) * (neg? -1: 1);
@@ -434,7 +435,7 @@ ts_tms_scalar_parse (ts_tms_type_t type, const char *text,
             if (neg)
                 p++;
             if (!s_integer (&p, &a) || *p++ != '-' || !s_integer (&p, &b)
-            ||  *p || b < 0 || b > 11 || a > INT64_C (100000000000))
+            ||  *p || a < 0 || b < 0 || b > 11 || a > INT64_C (100000000000))
                 return TS_EPROTO;
             out->integer = (a * 12 + b) * (neg? -1: 1);
             return 0;

@@ -272,6 +272,11 @@ scalars_of_every_timestream_type_are_parsed_by_their_type (void **state)
     assert_true (s_scalar ("INTERVAL_DAY_TO_SECOND", "-0 00:00:00.001")
                  .integer == -1000000);
     assert_true (s_refused ("INTERVAL_DAY_TO_SECOND", "1 day"));
+    //  One sign, the interval's (a second one overflowed: fuzz_timestream).
+    assert_true (s_refused ("INTERVAL_DAY_TO_SECOND",
+                            "--9223372036854771 02:02:04.000000001"));
+    assert_true (s_refused ("INTERVAL_YEAR_TO_MONTH",
+                            "--999999999999999999-1"));
     assert_int_equal (s_scalar ("INTERVAL_YEAR_TO_MONTH", "1-2").integer, 14);
     assert_int_equal (s_scalar ("INTERVAL_YEAR_TO_MONTH", "-0-3").integer,
                       -3);
